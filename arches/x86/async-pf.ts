@@ -1,0 +1,92 @@
+import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../core/backend.js';
+import { PF_VECTOR, WAKE_ALL_TOKEN } from './constants.js';
+import { guestAsyncPageFault } from './guest.js';
+import { pvAsyncPfEnabled, type X86VcpuState } from './state.js';
+
+/**
+ * The x86 kvm_arch_* async-PF hooks as of Linux 5.8+ (facts/x86.md §2 "Host flow (current)";
+ * arch/x86/kvm/x86.c and mmu/mmu.c). Each returns KVM's answer; core does the rest.
+ */
+type V = KvmVcpu<X86VcpuState>;
+
+/** kvm_can_do_async_pf(): no LAPIC, an event to re-inject or a pending exception, or IF=0 → sync. */
+export function canDoAsyncPf(vcpu: V): Verdict {
+  if (!vcpu.state.lapicInKernel) return no('no-lapic');
+  if (vcpu.cpu.eventPending) return no('exception-pending');
+  if (vcpu.cpu.irqsMasked) return no('irqs-masked');
+  return YES;
+}
+
+/**
+ * alloc_apf_token(): `(apf.id++ << 12) | vcpu_id` in u32, with id forced to 1 whenever
+ * `id << 12` would be 0, so a token is never 0 (6f3c1fc53d86, facts/x86.md §1 "Token").
+ */
+export function allocApfToken(s: X86VcpuState): number {
+  if (((s.id << 12) >>> 0) === 0) s.id = 1;
+  const token = ((s.id << 12) | s.vcpuId) >>> 0;
+  s.id = (s.id + 1) >>> 0;
+  return token;
+}
+
+export function setupAsyncPf(vcpu: V, gfn: number): { token: number; arch: { gfn: number } } {
+  return { token: allocApfToken(vcpu.state), arch: { gfn } };
+}
+
+/** kvm_can_deliver_async_pf(): PV APF on, and CPL≠0 unless SEND_ALWAYS; paging is always on here. */
+export function canDeliverAsyncPf(vcpu: V): Verdict {
+  const s = vcpu.state;
+  if (!pvAsyncPfEnabled(s)) return no('apf-disabled');
+  if (!s.sendAlways && vcpu.cpu.privilege === 'kernel') return no('kernel-mode');
+  return YES;
+}
+
+/**
+ * kvm_arch_async_page_not_present(): write `flags = 1` into the area and inject #PF (vector 14,
+ * error code 0, CR2 = token). A failed write means no injection, and core halts the vCPU.
+ */
+export function asyncPageNotPresent(vcpu: V, work: AsyncPfWork, guestCfg: { pfHandlerNs: number }): boolean {
+  const s = vcpu.state;
+  if (s.areaGpa === null) return false;
+  s.area.flags = 1; // KVM_PV_REASON_PAGE_NOT_PRESENT
+  s.lastPf = { vector: PF_VECTOR, errorCode: 0, cr2: work.token };
+  vcpu.injectEvent({
+    name: '#PF',
+    token: work.token,
+    signal: 'not-present',
+    handler: () => guestAsyncPageFault(vcpu, guestCfg),
+  });
+  return true;
+}
+
+/** kvm_arch_async_page_present_queued(): request, and kick only if no page-ready awaits its ACK. */
+export function asyncPagePresentQueued(vcpu: V): void {
+  vcpu.requestApfReady();
+  if (!vcpu.state.pagereadyPending) vcpu.kick();
+}
+
+/** kvm_arch_can_dequeue_async_page_present(): disabled (drop), or the token slot is free again. */
+export function canDequeueAsyncPagePresent(vcpu: V): Verdict {
+  const s = vcpu.state;
+  if (!pvAsyncPfEnabled(s)) return YES;
+  if (!s.lapicInKernel) return no('no-lapic');
+  return s.area.token === 0 ? YES : no('ready-unacked');
+}
+
+/** kvm_arch_async_page_ready(): prefault, skipped for a wake-all (the page is in host memory already). */
+export function asyncPageReady(_vcpu: V, work: AsyncPfWork): boolean {
+  return !work.wakeupAll;
+}
+
+/**
+ * kvm_arch_async_page_present(): write the token slot and inject the page-ready interrupt on
+ * the programmed vector; at most one is outstanding until the guest's ACK (facts/x86.md §2).
+ */
+export function asyncPagePresent(vcpu: V, work: AsyncPfWork): boolean {
+  const s = vcpu.state;
+  if (!pvAsyncPfEnabled(s) || s.areaGpa === null) return false;
+  s.area.token = work.wakeupAll ? WAKE_ALL_TOKEN : work.token;
+  s.pagereadyPending = true;
+  // APIC_DM_FIXED: edge semantics, one IRR bit per vector.
+  vcpu.raiseIrq(s.vec, 'ready', false);
+  return true;
+}

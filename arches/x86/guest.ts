@@ -1,0 +1,65 @@
+import type { KvmVcpu } from '../../core/backend.js';
+import {
+  KVM_ASYNC_PF_DELIVERY_AS_INT,
+  KVM_ASYNC_PF_ENABLED,
+  KVM_PV_REASON_PAGE_NOT_PRESENT,
+  MSR_KVM_ASYNC_PF_ACK,
+  MSR_KVM_ASYNC_PF_EN,
+  MSR_KVM_ASYNC_PF_INT,
+  MSR_X2APIC_EOI,
+} from './constants.js';
+import type { X86VcpuState } from './state.js';
+
+/**
+ * The Linux guest's half (arch/x86/kernel/kvm.c, facts/x86.md §3): per-CPU enable, the #PF
+ * path for not-present, and sysvec_kvm_asyncpf_interrupt() for page-ready.
+ */
+type V = KvmVcpu<X86VcpuState>;
+
+export interface X86GuestConfig {
+  readonly vector: number;
+  readonly areaGpa: bigint;
+  readonly pfHandlerNs: number;
+  readonly irqHandlerNs: number;
+  readonly apicv: boolean;
+}
+
+/** kvm_guest_cpu_init(): INT before EN, as the MSR documentation asks; SEND_ALWAYS never set. */
+export function kvmGuestCpuInit(vcpu: V, cfg: X86GuestConfig): void {
+  vcpu.guest.requestIrq(cfg.vector, () => sysvecKvmAsyncpfInterrupt(vcpu, cfg));
+  vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_INT, value: BigInt(cfg.vector) });
+  const pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT;
+  const r = vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_EN, value: pa });
+  vcpu.state.guest.asyncPfEnabled = r.kind === 'ok';
+}
+
+/** exc_page_fault() → kvm_handle_async_pf(): read and clear `flags`, then sleep on CR2. */
+export function guestAsyncPageFault(vcpu: V, cfg: { pfHandlerNs: number }): void {
+  const s = vcpu.state;
+  vcpu.guest.charge(cfg.pfHandlerNs);
+  const flags = s.area.flags;
+  s.area.flags = 0;
+  if (flags === 0) return; // an ordinary #PF: not modelled
+  const token = s.lastPf?.cr2 ?? 0;
+  if (flags !== KVM_PV_REASON_PAGE_NOT_PRESENT) {
+    s.guest.unknownFlags++;
+    return;
+  }
+  // The guest panics on these (facts/x86.md §3 "#PF path"); the lab records it and goes on.
+  if (vcpu.cpu.irqsMasked) return vcpu.hazard('guest panic: async #PF in interrupt disabled region');
+  if (vcpu.cpu.privilege === 'kernel') return vcpu.hazard('guest panic: async #PF in kernel mode');
+  vcpu.guest.asyncPfTaskWaitSchedule(token);
+}
+
+/** sysvec_kvm_asyncpf_interrupt(): EOI, then wake the token, clear the slot, ACK. */
+export function sysvecKvmAsyncpfInterrupt(vcpu: V, cfg: X86GuestConfig): void {
+  const s = vcpu.state;
+  if (!cfg.apicv) vcpu.guest.call({ kind: 'wrmsr', index: MSR_X2APIC_EOI, value: 0n });
+  vcpu.guest.charge(cfg.irqHandlerNs);
+  s.guest.irqHvCallbackCount++;
+  if (!s.guest.asyncPfEnabled) return;
+  const token = s.area.token;
+  vcpu.guest.asyncPfTaskWake(token);
+  s.area.token = 0;
+  vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_ACK, value: 1n });
+}

@@ -1,0 +1,100 @@
+import type { GuestCallResult, KvmVcpu } from '../../core/backend.js';
+import {
+  ASYNC_PF_EN_GPA_MASK,
+  ASYNC_PF_EN_RESERVED,
+  KVM_ASYNC_PF_DELIVERY_AS_INT,
+  KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT,
+  KVM_ASYNC_PF_SEND_ALWAYS,
+  MSR_KVM_ASYNC_PF_ACK,
+  MSR_KVM_ASYNC_PF_EN,
+  MSR_KVM_ASYNC_PF_INT,
+  MSR_X2APIC_EOI,
+} from './constants.js';
+import { pvAsyncPfEnabled, type X86VcpuState } from './state.js';
+
+/**
+ * The host side of the PV MSRs, with KVM's validation in KVM's order (facts/x86.md §1
+ * "Current EN write path", "Feature gating"; arch/x86/kvm/x86.c kvm_set_msr_common()).
+ * A refused access is #GP in the guest, never an error of the lab.
+ */
+const OK: GuestCallResult = { kind: 'ok', regs: [0n] };
+const GP: GuestCallResult = { kind: 'fault', vector: '#GP' };
+
+export const MSR_NAMES: Readonly<Record<number, string>> = {
+  [MSR_KVM_ASYNC_PF_EN]: 'ASYNC_PF_EN',
+  [MSR_KVM_ASYNC_PF_INT]: 'ASYNC_PF_INT',
+  [MSR_KVM_ASYNC_PF_ACK]: 'ASYNC_PF_ACK',
+  [MSR_X2APIC_EOI]: 'X2APIC_EOI',
+};
+
+export function writeMsr(vcpu: KvmVcpu<X86VcpuState>, index: number, data: bigint, guestMemoryBytes: number): GuestCallResult {
+  const s = vcpu.state;
+  switch (index) {
+    case MSR_KVM_ASYNC_PF_EN:
+      if (!s.features.asyncPf) return GP;
+      return enableAsyncPf(vcpu, data, guestMemoryBytes);
+    case MSR_KVM_ASYNC_PF_INT:
+      if (!s.features.asyncPfInt) return GP;
+      return enableAsyncPfInt(s, data);
+    case MSR_KVM_ASYNC_PF_ACK:
+      if (!s.features.asyncPfInt) return GP;
+      if (data & 1n) {
+        s.pagereadyPending = false;
+        vcpu.noteReadyAcked();
+        vcpu.checkCompletion();
+      }
+      return OK;
+    case MSR_X2APIC_EOI:
+      return OK;
+    default:
+      return GP;
+  }
+}
+
+export function readMsr(vcpu: KvmVcpu<X86VcpuState>, index: number): GuestCallResult {
+  const s = vcpu.state;
+  switch (index) {
+    case MSR_KVM_ASYNC_PF_EN:
+      return s.features.asyncPf ? { kind: 'ok', regs: [s.msrEnVal] } : GP;
+    case MSR_KVM_ASYNC_PF_INT:
+      return s.features.asyncPfInt ? { kind: 'ok', regs: [s.msrIntVal] } : GP;
+    case MSR_KVM_ASYNC_PF_ACK:
+      // Reads of ACK return 0 (facts/x86.md §1 "MSRs").
+      return s.features.asyncPfInt ? OK : GP;
+    default:
+      return GP;
+  }
+}
+
+/** kvm_pv_enable_async_pf() */
+function enableAsyncPf(vcpu: KvmVcpu<X86VcpuState>, data: bigint, guestMemoryBytes: number): GuestCallResult {
+  const s = vcpu.state;
+  if (data & ASYNC_PF_EN_RESERVED) return GP;
+  if (data & KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT && !s.features.asyncPfVmexit) return GP;
+  if (data & KVM_ASYNC_PF_DELIVERY_AS_INT && !s.features.asyncPfInt) return GP;
+  if (!s.lapicInKernel) return data ? GP : OK;
+  s.msrEnVal = data;
+  if (!pvAsyncPfEnabled(s)) {
+    // Not both ENABLED and DELIVERY_AS_INT: treated as disabled; outstanding work is dropped.
+    vcpu.clearCompletionQueue();
+    s.areaGpa = null;
+    return OK;
+  }
+  const gpa = data & ASYNC_PF_EN_GPA_MASK;
+  // kvm_gfn_to_hva_cache_init() over the 8 bytes KVM writes fails outside guest memory.
+  if (gpa + 8n > BigInt(guestMemoryBytes)) return GP;
+  s.areaGpa = gpa;
+  s.sendAlways = (data & KVM_ASYNC_PF_SEND_ALWAYS) !== 0n;
+  s.deliveryAsPfVmexit = (data & KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT) !== 0n;
+  vcpu.wakeupAll();
+  return OK;
+}
+
+/** kvm_pv_enable_async_pf_int(): only bits 63:8 and a missing in-kernel LAPIC are refused. */
+function enableAsyncPfInt(s: X86VcpuState, data: bigint): GuestCallResult {
+  if (data >> 8n) return GP;
+  if (!s.lapicInKernel) return GP;
+  s.msrIntVal = data;
+  s.vec = Number(data & 0xffn);
+  return OK;
+}

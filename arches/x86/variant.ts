@@ -1,0 +1,108 @@
+import type { Backend, Finding, Variant, VariantContext } from '../../core/backend.js';
+import { BadInputError } from '../../core/errors.js';
+import * as apf from './async-pf.js';
+import { ASYNC_PF_PER_VCPU, LAB_DEFAULT_APF_VECTOR } from './constants.js';
+import { cyclesToNs, X86_COSTS } from './costs.js';
+import { kvmGuestCpuInit, type X86GuestConfig } from './guest.js';
+import { MSR_NAMES, readMsr, writeMsr } from './msr.js';
+import { createX86State, type X86VcpuState } from './state.js';
+
+/** Where each vCPU's 64-byte area sits in guest memory (per-CPU, 64-byte aligned, as `apf_reason`). */
+const AREA_BASE = 0x100000n;
+
+const FINDINGS: readonly Finding[] = [
+  {
+    id: 'x86-user-only',
+    severity: 'note',
+    text: 'Not-present goes to user mode only; a kernel-mode fault halts the vCPU instead (the halt-based wait in kernel was removed as "a hacky replacement for a proper hypercall").',
+    cite: 'Thomas Gleixner, "x86/kvm: Restrict ASYNC_PF to user space", 3a7c8fafd1b4, 20200505134059.369802541@linutronix.de (facts/x86.md §3)',
+  },
+  {
+    id: 'x86-vector',
+    severity: 'note',
+    text: 'The lab uses vector 0xec as the posted series did; merged Linux guests program HYPERVISOR_CALLBACK_VECTOR 0xf3 (scenario knob arch.x86.vector).',
+    cite: 'b1d405751cd5; v1 7/8 20200511164752.2158645-8-vkuznets@redhat.com (facts/x86.md §1)',
+  },
+  {
+    id: 'x86-ack',
+    severity: 'note',
+    text: 'One page-ready outstanding per vCPU until MSR_KVM_ASYNC_PF_ACK: backpressure that costs an exit per completion.',
+    cite: 'Vitaly Kuznetsov v2, 20200525144125.143875-1-vkuznets@redhat.com (facts/anchors.md §A3)',
+  },
+];
+
+export const X86_KNOBS = {
+  /** The page-ready vector the guest programs in MSR_KVM_ASYNC_PF_INT. */
+  vector: LAB_DEFAULT_APF_VECTOR,
+  /** CPUID 0x40000001 features KVM exposes, and the in-kernel LAPIC (1 = present). */
+  featureAsyncPf: 1,
+  featureAsyncPfInt: 1,
+  featureAsyncPfVmexit: 0,
+  lapicInKernel: 1,
+};
+
+export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { gfn: number }> {
+  const c = ctx.costOverrides;
+  const ns = (cycles: number) => cyclesToNs(cycles, c.clockMHz);
+  const vector = ctx.knobs.vector;
+  if (!Number.isInteger(vector) || vector < 0 || vector > 255) {
+    throw new BadInputError(`scenario arch.x86.vector: ${vector} is not a vector (0–255)`);
+  }
+  const guestCfg = (vcpuId: number): X86GuestConfig => ({
+    vector,
+    areaGpa: AREA_BASE + BigInt(vcpuId) * 64n,
+    pfHandlerNs: ns(c.guestPfHandlerCycles),
+    irqHandlerNs: ns(c.guestIrqHandlerCycles),
+    apicv: c.apicv !== 0,
+  });
+  const pfCfg = { pfHandlerNs: ns(c.guestPfHandlerCycles) };
+  return {
+    arch: 'x86',
+    caps: {
+      asyncPfPerVcpu: ASYNC_PF_PER_VCPU,
+      ackRequired: true,
+      undeliveredWait: 'halt',
+      readyOnlyIfNotPresentInjected: true,
+      forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
+    },
+    costs: { exitNs: ns(c.exitCycles), stage2FaultNs: ns(c.stage2FaultCycles) },
+    findings: FINDINGS,
+    exitNames: { stage2Fault: 'EPT_VIOLATION', kick: 'EXTERNAL_INTERRUPT', idle: 'HLT' },
+    createVcpuState: (id) => createX86State(id, ctx.knobs),
+    guestInit: (v) => kvmGuestCpuInit(v, guestCfg(v.id)),
+    canDoAsyncPf: apf.canDoAsyncPf,
+    setupAsyncPf: apf.setupAsyncPf,
+    canDeliverAsyncPf: apf.canDeliverAsyncPf,
+    asyncPageNotPresent: (v, w) => apf.asyncPageNotPresent(v, w, pfCfg),
+    asyncPagePresentQueued: apf.asyncPagePresentQueued,
+    canDequeueAsyncPagePresent: apf.canDequeueAsyncPagePresent,
+    asyncPageReady: apf.asyncPageReady,
+    asyncPagePresent: apf.asyncPagePresent,
+    guestCall: (v, call) => {
+      const name = (i: number) => MSR_NAMES[i] ?? `0x${i.toString(16)}`;
+      if (call.kind === 'wrmsr') return { result: writeMsr(v, call.index, call.value, ctx.guestMemoryBytes), exit: `MSR_WRITE(${name(call.index)})` };
+      if (call.kind === 'rdmsr') return { result: readMsr(v, call.index), exit: `MSR_READ(${name(call.index)})` };
+      return { result: { kind: 'fault', vector: '#UD' }, exit: 'EXCEPTION_NMI(#UD)' };
+    },
+    conditions: () => [],
+  };
+}
+
+export const x86Variant: Variant = {
+  id: 'x86',
+  arch: 'x86',
+  title: 'x86 PV async PF: #PF not-present (user mode only), interrupt + ACK page-ready',
+  origin: 'upstream since Linux 5.8 (Vitaly Kuznetsov, 2020; facts/x86.md §1–§3)',
+  mechanisms: {
+    enable: 'MSR_KVM_ASYNC_PF_INT then MSR_KVM_ASYNC_PF_EN',
+    notPresent: '#PF vector 14, error code 0, token in CR2, flags in shared area',
+    ready: 'fixed interrupt on the programmed vector, token in shared area',
+    token: '(id++ << 12) | vcpu_id, never 0',
+    eligibility: 'IF=1 to start; CPL≠0 to deliver, else halt',
+    wake: 'immediate wake in the IRQ handler; dummy if the wake comes first',
+    ack: 'MSR_KVM_ASYNC_PF_ACK write; one page-ready outstanding',
+  },
+  defaultCosts: X86_COSTS,
+  knobs: X86_KNOBS,
+  createBackend: createX86Backend,
+};

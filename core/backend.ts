@@ -1,0 +1,229 @@
+/**
+ * The backend contract: what core asks an architecture, in KVM's words.
+ *
+ * virt/kvm/async_pf.c owns the queue, the done list and the drain loop and asks the
+ * architecture through kvm_arch_* hooks; this file is that boundary (DESIGN.md "The backend
+ * contract", STYLE.md §1). Core never names a register, a vector or an architecture: what it
+ * needs to know about one comes from a hook's answer or from `caps`.
+ */
+
+/** A predicate's answer: yes, or no with the reason that ends up in the metrics. */
+export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export const YES: Verdict = Object.freeze({ ok: true });
+export function no(reason: string): Verdict {
+  return { ok: false, reason };
+}
+
+/** Where the guest's PC is, as far as a delivery decision cares (DESIGN.md "Guest"). */
+export type PcRegion = 'user' | 'vectors' | 'entry' | 'fault' | 'kernel' | 'idle';
+
+/** The guest CPU state a backend may read when it decides (PROTOCOLS.md §1 "guest state"). */
+export interface GuestCpuState {
+  readonly vcpuId: number;
+  readonly privilege: 'user' | 'kernel';
+  /** x86 RFLAGS.IF = 0, arm64 PSTATE.I = 1. */
+  readonly irqsMasked: boolean;
+  readonly preemptDisabled: boolean;
+  readonly pcRegion: PcRegion;
+  /** An injected event is waiting for the next entry (x86 kvm_is_exception_pending()). */
+  readonly eventPending: boolean;
+  /**
+   * The instruction the guest resumes at would take a stage-2 fault: an IRQ made pending now may
+   * not be taken first (Arm ARM D1.13.4, James Morse; facts/arm64.md §2).
+   */
+  readonly resumeWouldFault: boolean;
+}
+
+/** KVM's struct kvm_async_pf, with the arch part carried opaque (STYLE.md §1). */
+export interface AsyncPfWork<A = unknown> {
+  readonly id: number;
+  readonly vcpu: number;
+  readonly gfn: number;
+  /** cr2_or_gpa in KVM; the guest physical address here (TDP). */
+  readonly faultAddress: number;
+  readonly token: number;
+  readonly arch: A;
+  readonly wakeupAll: boolean;
+  notPresentInjected: boolean;
+}
+
+/** A guest→host call: the guest-facing ABI (MSR access, SMCCC/HVC, SDEI calls). */
+export type GuestCall =
+  | { readonly kind: 'wrmsr'; readonly index: number; readonly value: bigint }
+  | { readonly kind: 'rdmsr'; readonly index: number }
+  | { readonly kind: 'hvc'; readonly fn: number; readonly args: readonly bigint[] }
+  /** A trapped system-register write (arm64 MSR instruction, e.g. ICC_SGI1R_EL1). */
+  | { readonly kind: 'sysreg'; readonly reg: string; readonly value: bigint };
+
+/**
+ * The architectural answer to a guest call. `fault` is an exception raised in the guest
+ * instead of completing the instruction (x86 #GP); `regs` are the values returned in
+ * registers (x86 EDX:EAX as one value, SMCCC x0..x3).
+ */
+export type GuestCallResult =
+  | { readonly kind: 'ok'; readonly regs: readonly bigint[] }
+  | { readonly kind: 'fault'; readonly vector: string };
+
+/** What the guest's kernel offers the arch half of the guest protocol (core/guest). */
+export interface GuestKernel {
+  /** kvm_async_pf_task_wait_schedule(): sleep the current task on `token`, or eat a dummy. */
+  asyncPfTaskWaitSchedule(token: number): void;
+  /** kvm_async_pf_task_wake(): wake the sleeper, leave a dummy, or wake all for ~0. */
+  asyncPfTaskWake(token: number): void;
+  /** Flag the current task so that it sleeps on `token` at its next return to user (TIF flag). */
+  flagAsyncPfAtReturnToUser(token: number): void;
+  /** Register the handler the guest runs when interrupt `line` is taken. */
+  requestIrq(line: number, handler: () => void): void;
+  /** Issue a guest→host call: one exit, answered by the backend's guestCall(). */
+  call(call: GuestCall): GuestCallResult;
+  /** Guest kernel time spent in a handler. */
+  charge(ns: number): void;
+  /** The token of the task currently on this vCPU is irrelevant here; the current task's name for traces. */
+  readonly currentTask: string | null;
+}
+
+/** An event the host injects, taken by the guest at the next entry (exception, SDEI event). */
+export interface InjectedEvent {
+  readonly name: string;
+  /** The guest-side handler; runs at entry with the guest kernel API. */
+  readonly handler: () => void;
+  /** The APF token this event announces, if any (invariant checks and traces). */
+  readonly token: number | null;
+  /** 'not-present' for an APF announcement (checked against the variant's forbidden states). */
+  readonly signal: 'not-present' | 'ready' | 'other';
+}
+
+/** The vCPU as a backend sees it: state, requests and kicks, injection, accounting. */
+export interface KvmVcpu<S = unknown> {
+  readonly id: number;
+  readonly state: S;
+  readonly cpu: GuestCpuState;
+  readonly now: number;
+  readonly guest: GuestKernel;
+  /** KVM_REQ_APF_READY. */
+  requestApfReady(): void;
+  /** kvm_vcpu_kick(): make a vCPU that is running guest code exit. */
+  kick(): void;
+  /** Queue an exception or event for the next entry; at most one at a time. */
+  injectEvent(event: InjectedEvent): void;
+  /** Drop a queued, not yet taken event; returns whether there was one with that name. */
+  cancelEvent(name: string): boolean;
+  /** Raise an interrupt line: edge (taken once) or level (pending until lowered). */
+  raiseIrq(line: number, signal: 'ready' | 'other', level: boolean): void;
+  lowerIrq(line: number): void;
+  /** virt/kvm/async_pf.c services the arch calls back. */
+  wakeupAll(): void;
+  clearCompletionQueue(): void;
+  checkCompletion(): void;
+  /** Acknowledge the last page-ready (x86 ACK MSR, arm64 IRQ_ACK) for invariant 3. */
+  noteReadyAcked(): void;
+  /** Count a delivery that is unsafe at this moment (lab-only, DESIGN.md "hazards"). */
+  hazard(name: string): void;
+  /** Host time spent on this vCPU's behalf outside an exit round trip (e.g. an event dispatch). */
+  chargeHost(ns: number): void;
+  /** Current count of queued works (kvm_vcpu.async_pf.queued). */
+  readonly queued: number;
+  /** The next completion kvm_check_async_pf_completion() would dequeue, if any. */
+  readonly doneHead: AsyncPfWork | null;
+}
+
+/** A static feasibility or review finding with its citation. */
+export interface Finding {
+  readonly id: string;
+  readonly severity: 'blocker' | 'concern' | 'note';
+  readonly text: string;
+  readonly cite: string;
+}
+
+/** Costs a backend charges, in nanoseconds, already converted from its cycle table. */
+export interface ExitCosts {
+  /** One guest→host→guest round trip (exit + entry). */
+  readonly exitNs: number;
+  /** Host work on a stage-2 fault on a host-missing page, beyond the round trip. */
+  readonly stage2FaultNs: number;
+}
+
+export interface Backend<S = unknown, A = unknown> {
+  readonly arch: string;
+  readonly caps: {
+    /** ASYNC_PF_PER_VCPU: an architecture constant, not a neutral one (STYLE.md §1). */
+    readonly asyncPfPerVcpu: number;
+    /** The guest must acknowledge each page-ready before the next (invariant 3). */
+    readonly ackRequired: boolean;
+    /**
+     * What a vCPU does while its fault is outstanding and the guest was not told: x86 halts
+     * (KVM_REQ_APF_HALT); Gavin Shan's arm64 series re-enters the guest, which faults again
+     * (facts/arm64.md §1 v2–v4; gwshan/linux arch/arm64/kvm/mmu.c try_async_pf()).
+     */
+    readonly undeliveredWait: 'halt' | 'retry';
+    /**
+     * Page-ready goes out only for works whose not-present was injected (or a wake-all): x86
+     * since 2a18b7e7cd88 (facts/x86.md §6 "Dummy-entry leak"); the 2010 design sent it regardless.
+     */
+    readonly readyOnlyIfNotPresentInjected: boolean;
+    /** Guest states in which a not-present delivery is forbidden (invariant 4). */
+    readonly forbiddenNotPresent: readonly string[];
+  };
+  readonly costs: ExitCosts;
+  readonly findings: readonly Finding[];
+  createVcpuState(vcpuId: number): S;
+  /** The guest's boot-time enable sequence on one vCPU (runs through guest.call()). */
+  guestInit(vcpu: KvmVcpu<S>): void;
+  /** kvm_can_do_async_pf */
+  canDoAsyncPf(vcpu: KvmVcpu<S>): Verdict;
+  /** kvm_arch_setup_async_pf: the token and the arch payload. */
+  setupAsyncPf(vcpu: KvmVcpu<S>, gfn: number): { token: number; arch: A };
+  /** kvm_can_deliver_async_pf */
+  canDeliverAsyncPf(vcpu: KvmVcpu<S>): Verdict;
+  /** kvm_arch_async_page_not_present: tell the guest; returns whether it was injected. */
+  asyncPageNotPresent(vcpu: KvmVcpu<S>, work: AsyncPfWork<A>): boolean;
+  /** kvm_arch_async_page_present_queued */
+  asyncPagePresentQueued(vcpu: KvmVcpu<S>): void;
+  /** kvm_arch_can_dequeue_async_page_present */
+  canDequeueAsyncPagePresent(vcpu: KvmVcpu<S>): Verdict;
+  /** kvm_arch_async_page_ready: prefault; returns false where KVM skips it. */
+  asyncPageReady(vcpu: KvmVcpu<S>, work: AsyncPfWork<A>): boolean;
+  /** kvm_arch_async_page_present: tell the guest page-ready; returns whether it was delivered. */
+  asyncPagePresent(vcpu: KvmVcpu<S>, work: AsyncPfWork<A>): boolean;
+  /** The guest-facing ABI with KVM's validation; returns the architectural answer. */
+  guestCall(vcpu: KvmVcpu<S>, call: GuestCall): { result: GuestCallResult; exit: string };
+  /** Arch-specific guest states true now (e.g. 'sdei-running'), for invariant 4. */
+  conditions(vcpu: KvmVcpu<S>): readonly string[];
+  /** Names for the exits core causes itself. */
+  readonly exitNames: { readonly stage2Fault: string; readonly kick: string; readonly idle: string };
+}
+
+/** The mechanism dimensions a variant picks (DESIGN.md "Variant catalogue"). */
+export interface Mechanisms {
+  readonly enable: string;
+  readonly notPresent: string;
+  readonly ready: string;
+  readonly token: string;
+  readonly eligibility: string;
+  readonly wake: string;
+  readonly ack: string;
+}
+
+/** Per-architecture cost table in cycles (facts/anchors.md §A6) with its clock. */
+export type CostTable = Readonly<Record<string, number>> & { readonly clockMHz: number };
+
+export interface VariantContext {
+  /** Guest memory size: a shared area outside it fails the host's gfn→hva cache init. */
+  readonly guestMemoryBytes: number;
+  /** Scenario overrides for this variant's architecture: costs and knobs. */
+  readonly costOverrides: Readonly<Record<string, number>>;
+  readonly knobs: Readonly<Record<string, number>>;
+}
+
+export interface Variant {
+  readonly id: string;
+  readonly arch: string;
+  readonly title: string;
+  readonly origin: string;
+  readonly mechanisms: Mechanisms;
+  /** Cost table keys a scenario may override, with the defaults (cycles, and clockMHz). */
+  readonly defaultCosts: CostTable;
+  readonly knobs: Readonly<Record<string, number>>;
+  createBackend(ctx: VariantContext): Backend<any, any>;
+}

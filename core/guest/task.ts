@@ -1,0 +1,115 @@
+import type { RandomStream } from '../engine/rng.js';
+import type { Step, TouchSpec } from '../scenario/schema.js';
+
+/** A guest region laid out at a gfn offset. */
+export interface RegionLayout {
+  readonly name: string;
+  readonly firstGfn: number;
+  readonly pages: number;
+}
+
+export type TaskState = 'runnable' | 'running' | 'sleeping' | 'timer' | 'exited';
+
+/** One compiled program step. Touch steps carry the region and pattern resolved to gfns. */
+export type CompiledStep =
+  | { readonly kind: 'compute'; readonly ns: number }
+  | { readonly kind: 'sleep'; readonly ns: number }
+  | {
+      readonly kind: 'touch';
+      readonly privilege: 'user' | 'kernel';
+      readonly irqsMasked: boolean;
+      readonly region: RegionLayout;
+      readonly spec: TouchSpec;
+      /** irqoff: compute inside the section before its touches. */
+      readonly leadNs: number;
+    };
+
+/** A guest task: its program, where it is in it, and its own random stream. */
+export class Task {
+  state: TaskState = 'runnable';
+  pc = 0;
+  /** Progress inside the current step: ns of compute done, or touches done. */
+  progress = 0;
+  /** A drawn page not yet touched (kept across preemption and faults). */
+  nextPage = -1;
+  /** Sequential pattern cursor. */
+  private cursor = 0;
+  /** Time of the first fault on `nextPage`, for the fault latency the task sees; -1 if none. */
+  faultStart = -1;
+  /** Token this task must sleep on at its next return to user (TIF_ASYNC_PF). */
+  flaggedToken = -1;
+  /** Token the task sleeps on while state === 'sleeping'. */
+  sleepToken = -1;
+  workNs = 0;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly group: string,
+    readonly vcpu: number,
+    readonly program: readonly CompiledStep[],
+    private readonly rng: RandomStream,
+  ) {}
+
+  get step(): CompiledStep {
+    return this.program[this.pc];
+  }
+
+  advance(): void {
+    this.pc = (this.pc + 1) % this.program.length;
+    this.progress = 0;
+  }
+
+  /** The next page this task's current touch step accesses (drawn once, kept until touched). */
+  peekPage(): number {
+    if (this.nextPage < 0) {
+      const step = this.step;
+      if (step.kind !== 'touch') throw new Error('peekPage outside a touch step');
+      this.nextPage = this.draw(step.region, step.spec);
+    }
+    return this.nextPage;
+  }
+
+  consumePage(): void {
+    this.nextPage = -1;
+    this.faultStart = -1;
+  }
+
+  private draw(r: RegionLayout, spec: TouchSpec): number {
+    switch (spec.pattern) {
+      case 'sequential':
+        return r.firstGfn + (this.cursor++ % r.pages);
+      case 'hotcold': {
+        const hot = Math.max(1, Math.floor(r.pages * spec.hotFraction));
+        return this.rng.float() < spec.hotShare
+          ? r.firstGfn + this.rng.int(hot)
+          : r.firstGfn + hot + this.rng.int(Math.max(1, r.pages - hot));
+      }
+      default:
+        return r.firstGfn + this.rng.int(r.pages);
+    }
+  }
+}
+
+/** Resolves a scenario step into a compiled one. */
+export function compileStep(step: Step, regions: ReadonlyMap<string, RegionLayout>): CompiledStep {
+  if ('compute' in step) return { kind: 'compute', ns: Math.round(step.compute.us * 1000) };
+  if ('sleep' in step) return { kind: 'sleep', ns: Math.round(step.sleep.us * 1000) };
+  if ('touch' in step) return touch(step.touch, 'user', false, 0, regions);
+  if ('syscall' in step) return touch(step.syscall, 'kernel', false, 0, regions);
+  const lead = Math.round(step.irqoff.us * 1000);
+  if (!step.irqoff.touch) return { kind: 'compute', ns: Math.max(1, lead) };
+  return touch(step.irqoff.touch, 'kernel', true, lead, regions);
+}
+
+function touch(
+  spec: TouchSpec,
+  privilege: 'user' | 'kernel',
+  irqsMasked: boolean,
+  leadNs: number,
+  regions: ReadonlyMap<string, RegionLayout>,
+): CompiledStep {
+  const region = regions.get(spec.region);
+  if (!region) throw new Error(`unknown region ${spec.region}`);
+  return { kind: 'touch', privilege, irqsMasked, region, spec, leadNs };
+}

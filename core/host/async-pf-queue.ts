@@ -1,0 +1,29 @@
+import type { AsyncPfWork } from '../backend.js';
+
+/**
+ * One vCPU's host-side async-PF bookkeeping (struct kvm_vcpu.async_pf plus the gfn table that
+ * Gavin Shan's arm64 v2 made arch-neutral, facts/arm64.md §1 v2–v4): works queued and not yet
+ * dequeued, the gfns they are for, and the done list in completion order.
+ */
+export class AsyncPfQueue {
+  queued = 0;
+  readonly gfns = new Map<number, AsyncPfWork>();
+  readonly done: AsyncPfWork[] = [];
+  /** Works on the backing store, by gfn; cleared ones are dropped from here. */
+  readonly inFlight = new Set<AsyncPfWork>();
+  /** A page-ready request is pending (KVM_REQ_APF_READY). */
+  readyRequested = false;
+
+  hasOutstandingToken(token: number): boolean {
+    for (const w of this.inFlight) if (w.token === token) return true;
+    return this.done.some((w) => w.token === token);
+  }
+
+  /** kvm_clear_async_pf_completion_queue(): cancel queued works, free done items, queued = 0. */
+  clear(): void {
+    this.inFlight.clear();
+    this.done.length = 0;
+    this.gfns.clear();
+    this.queued = 0;
+  }
+}

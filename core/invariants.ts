@@ -1,0 +1,169 @@
+import { WAKE_ALL } from './guest/sleep-table.js';
+
+/**
+ * The seven invariants of DESIGN.md, checked while a run goes, against shadow state the monitor
+ * keeps from what it is told happened — never against core's own counters, so a backend that
+ * corrupts core state is still caught. A violation is recorded, never thrown.
+ */
+export interface Violation {
+  readonly invariant: number;
+  readonly name: string;
+  readonly timeNs: number;
+  readonly vcpu: number;
+  readonly message: string;
+}
+
+export const INVARIANT_NAMES: Readonly<Record<number, string>> = {
+  1: 'every not-present gets exactly one page-ready',
+  2: 'a wake that comes first is never lost',
+  3: 'at most one unacknowledged page-ready',
+  4: 'no delivery where the variant forbids it',
+  5: 'queued <= per-vCPU cap; sync at the cap',
+  6: 'a repeated fault halts, never a second token',
+  7: 'no task sleeps forever, no vCPU halts forever',
+};
+
+/** Only the first few violations of each invariant are kept in full; the rest are counted. */
+const KEEP_PER_INVARIANT = 20;
+
+interface VcpuShadow {
+  queued: number;
+  outstanding: Map<number, number>; // gfn -> token
+  expectReady: Set<number>; // tokens the guest was told are not present
+  readied: Set<number>; // tokens the guest already got page-ready for
+  unacked: number;
+}
+
+export class InvariantMonitor {
+  readonly violations: Violation[] = [];
+  readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+  private readonly shadows: VcpuShadow[];
+
+  constructor(
+    vcpus: number,
+    private readonly caps: { asyncPfPerVcpu: number; ackRequired: boolean; forbiddenNotPresent: readonly string[] },
+  ) {
+    this.shadows = Array.from({ length: vcpus }, () => ({
+      queued: 0,
+      outstanding: new Map(),
+      expectReady: new Set(),
+      readied: new Set(),
+      unacked: 0,
+    }));
+  }
+
+  violate(invariant: number, timeNs: number, vcpu: number, message: string): void {
+    this.counts[invariant]++;
+    if (this.counts[invariant] <= KEEP_PER_INVARIANT) {
+      this.violations.push({ invariant, name: INVARIANT_NAMES[invariant], timeNs, vcpu, message });
+    }
+  }
+
+  /** A host-missing fault was decided: 'async' | 'halt' | 'sync' with the reason. */
+  onFaultDecided(t: number, vcpu: number, gfn: number, outcome: string, reason: string): void {
+    const s = this.shadows[vcpu];
+    if (s.queued >= this.caps.asyncPfPerVcpu && outcome === 'async') {
+      this.violate(5, t, vcpu, `fault on gfn ${hex(gfn)} went async with ${s.queued} queued (cap ${this.caps.asyncPfPerVcpu})`);
+    }
+    if (reason === 'repeated-fault' && !s.outstanding.has(gfn)) {
+      this.violate(6, t, vcpu, `fault on gfn ${hex(gfn)} was called repeated but no work is outstanding for it`);
+    }
+  }
+
+  onQueued(t: number, vcpu: number, gfn: number, token: number, wakeupAll: boolean): void {
+    const s = this.shadows[vcpu];
+    s.queued++;
+    if (s.queued > this.caps.asyncPfPerVcpu) {
+      this.violate(5, t, vcpu, `queued ${s.queued} works, cap is ${this.caps.asyncPfPerVcpu}`);
+    }
+    if (wakeupAll) return;
+    const prev = s.outstanding.get(gfn);
+    if (prev !== undefined) {
+      this.violate(6, t, vcpu, `second token ${hex(token)} for gfn ${hex(gfn)} while token ${hex(prev)} is outstanding`);
+    }
+    s.outstanding.set(gfn, token);
+  }
+
+  onDequeued(vcpu: number, gfn: number, wakeupAll: boolean): void {
+    const s = this.shadows[vcpu];
+    s.queued--;
+    if (!wakeupAll) s.outstanding.delete(gfn);
+  }
+
+  onQueueCleared(vcpu: number): void {
+    const s = this.shadows[vcpu];
+    s.queued = 0;
+    s.outstanding.clear();
+  }
+
+  /** The guest took a not-present announcement in this state. */
+  onGuestNotPresent(t: number, vcpu: number, token: number, conditions: readonly string[]): void {
+    const bad = conditions.filter((c) => this.caps.forbiddenNotPresent.includes(c));
+    if (bad.length > 0) {
+      this.violate(4, t, vcpu, `not-present for token ${hex(token)} delivered while ${bad.join(', ')}`);
+    }
+    const s = this.shadows[vcpu];
+    if (!s.readied.has(token)) s.expectReady.add(token);
+  }
+
+  onGuestReady(t: number, vcpu: number, token: number): void {
+    const s = this.shadows[vcpu];
+    if (token === WAKE_ALL) {
+      s.expectReady.clear();
+      return;
+    }
+    if (s.readied.has(token)) {
+      this.violate(1, t, vcpu, `page-ready for token ${hex(token)} delivered twice`);
+    }
+    s.readied.add(token);
+    s.expectReady.delete(token);
+  }
+
+  onSleep(t: number, vcpu: number, task: string, token: number): void {
+    if (this.shadows[vcpu].readied.has(token)) {
+      this.violate(2, t, vcpu, `${task} sleeps on token ${hex(token)} after its page-ready arrived: the wake-up is lost`);
+    }
+  }
+
+  onReadyDelivered(t: number, vcpu: number): void {
+    if (!this.caps.ackRequired) return;
+    const s = this.shadows[vcpu];
+    s.unacked++;
+    if (s.unacked > 1) this.violate(3, t, vcpu, `${s.unacked} page-ready events outstanding without an ACK`);
+  }
+
+  onReadyAcked(vcpu: number): void {
+    const s = this.shadows[vcpu];
+    if (s.unacked > 0) s.unacked--;
+  }
+
+  /**
+   * Close the run. `inFlight(vcpu, token)` says whether the work behind a token is still on
+   * its way (then it is reported as in flight, not as a violation).
+   */
+  finish(
+    t: number,
+    sleeping: readonly { vcpu: number; task: string; token: number }[],
+    halted: readonly { vcpu: number; hasWork: boolean }[],
+    inFlight: (vcpu: number, token: number) => boolean,
+  ): number {
+    let flying = 0;
+    this.shadows.forEach((s, vcpu) => {
+      for (const token of [...s.expectReady].sort((a, b) => a - b)) {
+        if (inFlight(vcpu, token)) flying++;
+        else this.violate(1, t, vcpu, `token ${hex(token)} was announced not-present and never got page-ready`);
+      }
+    });
+    for (const sl of sleeping) {
+      if (!inFlight(sl.vcpu, sl.token)) this.violate(7, t, sl.vcpu, `${sl.task} sleeps on token ${hex(sl.token)} and nothing will wake it`);
+    }
+    for (const h of halted) {
+      if (!h.hasWork) this.violate(7, t, h.vcpu, `vCPU ${h.vcpu} is halted with no outstanding work to clear the halt`);
+    }
+    return flying;
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}

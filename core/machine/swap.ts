@@ -1,0 +1,72 @@
+import type { RandomStream } from '../engine/rng.js';
+import type { LatencySpec } from '../scenario/schema.js';
+
+/**
+ * A swap device: each read takes a latency drawn from the scenario's distribution, and at most
+ * `queueDepth` reads are in service at once; the rest wait in FIFO order. A page already being
+ * read is not read twice: a second request joins the first (the swap cache).
+ */
+export class SwapDevice {
+  private readonly inService = new Set<number>();
+  private readonly waiting: number[] = [];
+  private waitHead = 0;
+  reads = 0;
+  maxQueued = 0;
+  readonly latencies: number[] = [];
+
+  constructor(
+    private readonly latency: LatencySpec,
+    readonly queueDepth: number,
+    private readonly rng: RandomStream,
+    /** Called when a read starts, with the time it will complete; the caller schedules it. */
+    private readonly start: (gfn: number, completesAt: number) => void,
+  ) {}
+
+  isReading(gfn: number): boolean {
+    return this.inService.has(gfn) || this.waiting.indexOf(gfn, this.waitHead) >= 0;
+  }
+
+  /** Request a read of `gfn`; returns false if one is already under way. */
+  request(gfn: number, now: number): boolean {
+    if (this.isReading(gfn)) return false;
+    if (this.inService.size < this.queueDepth) {
+      this.begin(gfn, now);
+    } else {
+      this.waiting.push(gfn);
+      this.maxQueued = Math.max(this.maxQueued, this.waiting.length - this.waitHead);
+    }
+    return true;
+  }
+
+  /** The read of `gfn` finished: start the next waiting one. */
+  finish(gfn: number, now: number): void {
+    this.inService.delete(gfn);
+    if (this.waitHead < this.waiting.length) {
+      const next = this.waiting[this.waitHead++];
+      if (this.waitHead > 1024 && this.waitHead * 2 > this.waiting.length) {
+        this.waiting.splice(0, this.waitHead);
+        this.waitHead = 0;
+      }
+      this.begin(next, now);
+    }
+  }
+
+  private begin(gfn: number, now: number): void {
+    this.inService.add(gfn);
+    this.reads++;
+    const ns = this.draw();
+    this.latencies.push(ns);
+    this.start(gfn, now + ns);
+  }
+
+  private draw(): number {
+    const l = this.latency;
+    let us: number;
+    if (l.dist === 'fixed') us = l.us;
+    else if (l.dist === 'exponential') us = this.rng.exponential(l.us);
+    else us = l.us * Math.exp(l.sigma * this.rng.normal());
+    us = Math.max(us, l.minUs);
+    if (l.maxUs !== undefined) us = Math.min(us, l.maxUs);
+    return Math.max(1, Math.round(us * 1000));
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * What a run measures. Counters stop at the end of the measured window (durationMs); a drain
+ * after it only closes invariants. Maps are emitted with sorted keys so that JSON never depends
+ * on the order things first happened.
+ */
+export type TimeCategory = 'user' | 'kernel' | 'host' | 'sync' | 'halt' | 'idle';
+export const TIME_CATEGORIES: readonly TimeCategory[] = ['user', 'kernel', 'host', 'sync', 'halt', 'idle'];
+
+export class Counter {
+  private readonly map = new Map<string, number>();
+  add(key: string, n = 1): void {
+    this.map.set(key, (this.map.get(key) ?? 0) + n);
+  }
+  get total(): number {
+    let t = 0;
+    for (const v of this.map.values()) t += v;
+    return t;
+  }
+  toJSON(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const k of [...this.map.keys()].sort()) out[k] = this.map.get(k)!;
+    return out;
+  }
+}
+
+export class MetricsCollector {
+  measuring = true;
+  readonly exits = new Counter();
+  readonly injections = new Counter();
+  readonly syncFallbacks = new Counter();
+  readonly haltReasons = new Counter();
+  readonly hazards = new Counter();
+  readonly time: Record<TimeCategory, number> = { user: 0, kernel: 0, host: 0, sync: 0, halt: 0, idle: 0 };
+  faults = 0;
+  asyncStarted = 0;
+  notPresentDelivered = 0;
+  readyDelivered = 0;
+  repeatedFaults = 0;
+  wakeupAll = 0;
+  cancelled = 0;
+  contextSwitches = 0;
+  readonly latencies: number[] = [];
+
+  count(fn: (m: this) => void): void {
+    if (this.measuring) fn(this);
+  }
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}

@@ -1,0 +1,165 @@
+import type { CostTable, Finding, Mechanisms, Variant } from './backend.js';
+import { BadInputError } from './errors.js';
+import { INVARIANT_NAMES, type Violation } from './invariants.js';
+import { percentile, TIME_CATEGORIES, type TimeCategory } from './metrics.js';
+import type { Scenario } from './scenario/schema.js';
+import { Simulation } from './sim/simulation.js';
+import type { TraceSink } from './trace.js';
+
+/** One variant's result on one scenario and seed: the `variants[]` entry of `--json`. */
+export interface RunResult {
+  readonly id: string;
+  readonly arch: string;
+  readonly title: string;
+  readonly origin: string;
+  readonly mechanisms: Mechanisms;
+  readonly costs: Readonly<Record<string, number>>;
+  readonly findings: readonly Finding[];
+  readonly metrics: RunMetrics;
+  readonly invariants: {
+    readonly ok: boolean;
+    readonly violations: readonly Violation[];
+    /** Violations per invariant number (1–7), including those not kept in full. */
+    readonly counts: Readonly<Record<string, number>>;
+    /** Announced tokens whose work was still on its way when the run stopped. */
+    readonly inFlight: number;
+    readonly checked: readonly string[];
+  };
+  readonly run: { readonly events: number; readonly simulatedNs: number; readonly stoppedEarly: string | null };
+}
+
+export interface RunMetrics {
+  /** Work units: one per microsecond of task compute (compute steps and think time). */
+  readonly work: number;
+  readonly workByTask: Readonly<Record<string, number>>;
+  /** vCPU time in ns summed over vCPUs, by what the vCPU was doing. */
+  readonly vcpuTimeNs: Readonly<Record<TimeCategory, number>>;
+  readonly apf: {
+    /** Distinct faults on host-missing pages (a repeated fault is not a new one). */
+    readonly faults: number;
+    readonly asyncStarted: number;
+    readonly notPresentDelivered: number;
+    readonly readyDelivered: number;
+    readonly syncFallbacks: Readonly<Record<string, number>>;
+    readonly halts: number;
+    readonly haltReasons: Readonly<Record<string, number>>;
+    readonly repeatedFaults: number;
+    readonly wakeupAll: number;
+    readonly leakedDummies: number;
+  };
+  readonly exits: Readonly<Record<string, number>>;
+  readonly exitsTotal: number;
+  readonly exitsPerFault: number;
+  readonly injections: Readonly<Record<string, number>>;
+  readonly injectionsPerFault: number;
+  readonly hazards: Readonly<Record<string, number>>;
+  /** Time from a task's fault to the moment it completes that access. */
+  readonly faultLatencyNs: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number };
+  readonly swap: { readonly reads: number; readonly maxQueued: number; readonly meanLatencyNs: number; readonly evictions: number };
+  readonly contextSwitches: number;
+}
+
+export interface RunOptions {
+  readonly seed?: number;
+  readonly trace?: TraceSink;
+}
+
+/** Runs one variant through a scenario and returns its metrics and invariant report. */
+export function runVariant(scenario: Scenario, variant: Variant, options: RunOptions = {}): RunResult {
+  const costs = mergeOverrides(variant.defaultCosts, scenario.costs[variant.arch] ?? {}, `costs.${variant.arch}`);
+  const knobs = mergeOverrides(variant.knobs, scenario.arch[variant.arch] ?? {}, `arch.${variant.arch}`);
+  const guestMemoryBytes = Math.round(scenario.machine.guestMemoryMiB * 1024 * 1024);
+  const backend = variant.createBackend({ costOverrides: costs, knobs, guestMemoryBytes });
+  const seed = options.seed ?? scenario.seed;
+  const sim = new Simulation(scenario, backend, { seed, trace: options.trace });
+  sim.run();
+  return {
+    id: variant.id,
+    arch: variant.arch,
+    title: variant.title,
+    origin: variant.origin,
+    mechanisms: variant.mechanisms,
+    costs,
+    findings: backend.findings,
+    metrics: collectMetrics(sim),
+    invariants: {
+      ok: sim.monitor.violations.length === 0,
+      violations: sim.monitor.violations,
+      counts: Object.fromEntries(Object.keys(INVARIANT_NAMES).map((k) => [k, sim.monitor.counts[Number(k)]])),
+      inFlight: sim.inFlightAtEnd,
+      checked: Object.entries(INVARIANT_NAMES).map(([k, v]) => `${k}: ${v}`),
+    },
+    run: { events: sim.events, simulatedNs: sim.endTime, stoppedEarly: sim.stoppedEarly },
+  };
+}
+
+function mergeOverrides<T extends Readonly<Record<string, number>>>(
+  defaults: T,
+  overrides: Readonly<Record<string, number>>,
+  field: string,
+): Readonly<Record<string, number>> {
+  const out: Record<string, number> = { ...defaults };
+  for (const key of Object.keys(overrides).sort()) {
+    if (!(key in defaults)) {
+      throw new BadInputError(`scenario ${field}.${key}: unknown key (known: ${Object.keys(defaults).sort().join(', ')})`);
+    }
+    out[key] = overrides[key];
+  }
+  return out;
+}
+
+function collectMetrics(sim: Simulation): RunMetrics {
+  const m = sim.metrics;
+  const sorted = [...m.latencies].sort((a, b) => a - b);
+  const workByTask: Record<string, number> = {};
+  for (const k of [...sim.workNsByGroup.keys()].sort()) workByTask[k] = round3(sim.workNsByGroup.get(k)! / 1000);
+  const work = round3([...sim.workNsByGroup.values()].reduce((a, b) => a + b, 0) / 1000);
+  const vcpuTimeNs = Object.fromEntries(TIME_CATEGORIES.map((c) => [c, m.time[c]])) as Record<TimeCategory, number>;
+  const exits = m.exits.toJSON();
+  const exitsTotal = m.exits.total;
+  const injections = m.injections.toJSON();
+  const faults = m.faults;
+  const reads = sim.swap.latencies.length;
+  return {
+    work,
+    workByTask,
+    vcpuTimeNs,
+    apf: {
+      faults,
+      asyncStarted: m.asyncStarted,
+      notPresentDelivered: m.notPresentDelivered,
+      readyDelivered: m.readyDelivered,
+      syncFallbacks: m.syncFallbacks.toJSON(),
+      halts: m.haltReasons.total,
+      haltReasons: m.haltReasons.toJSON(),
+      repeatedFaults: m.repeatedFaults,
+      wakeupAll: m.wakeupAll,
+      leakedDummies: sim.vcpus.reduce((n, v) => n + v.sleepTable.dummies, 0),
+    },
+    exits,
+    exitsTotal,
+    exitsPerFault: faults ? round3(exitsTotal / faults) : 0,
+    injections,
+    injectionsPerFault: faults ? round3(m.injections.total / faults) : 0,
+    hazards: m.hazards.toJSON(),
+    faultLatencyNs: {
+      count: sorted.length,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted.length ? sorted[sorted.length - 1] : 0,
+    },
+    swap: {
+      reads,
+      maxQueued: sim.swap.maxQueued,
+      meanLatencyNs: reads ? Math.round(sim.swap.latencies.reduce((a, b) => a + b, 0) / reads) : 0,
+      evictions: sim.memory.evictions,
+    },
+    contextSwitches: m.contextSwitches,
+  };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export type { CostTable };

@@ -1,0 +1,744 @@
+import type { AsyncPfWork, Backend, GuestCall, GuestCallResult, GuestKernel } from '../backend.js';
+import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
+import { RandomStreams } from '../engine/rng.js';
+import { WAKE_ALL } from '../guest/sleep-table.js';
+import { compileStep, Task, type RegionLayout } from '../guest/task.js';
+import { InvariantMonitor } from '../invariants.js';
+import { HostMemory } from '../machine/memory.js';
+import { SwapDevice } from '../machine/swap.js';
+import { MetricsCollector, type TimeCategory } from '../metrics.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { TraceSink } from '../trace.js';
+import { Vcpu } from './vcpu.js';
+
+const EV_TICK = 0;
+const EV_STEP = 1;
+const EV_IO_DONE = 2;
+const EV_TIMER = 3;
+const EV_MEASURE_END = 4;
+
+const PAGE_SHIFT = 12;
+const MIB_PAGES = 256;
+/** Touches evaluated per event: bounds the work one event does and how stale a residency check gets. */
+const MAX_BATCH = 256;
+/** Guest kernel time for one timer tick (model assumption, README "Assumptions"). */
+const TICK_HANDLER_NS = 1000;
+/** A guard against a broken backend spinning forever at one instant. */
+const MAX_EVENTS_PER_NS_OF_RUN = 4;
+
+export interface SimulationOptions {
+  readonly seed: number;
+  readonly trace?: TraceSink;
+}
+
+/**
+ * The deterministic discrete-event machine: vCPUs running guest tasks, a host with a memory
+ * limit and a swap device, and the arch-neutral APF flow of PROTOCOLS.md §2 (host) and §3
+ * (guest), asking the backend at each decision point.
+ */
+export class Simulation {
+  readonly metrics = new MetricsCollector();
+  readonly monitor: InvariantMonitor;
+  readonly vcpus: Vcpu[];
+  readonly tasks: Task[] = [];
+  readonly memory: HostMemory;
+  readonly swap: SwapDevice;
+  private readonly queue = new EventQueue(4096);
+  private readonly ioWaiters = new Map<number, (AsyncPfWork | Vcpu)[]>();
+  private readonly regions = new Map<string, RegionLayout>();
+  private readonly tickNs: number;
+  private readonly sliceNs: number;
+  private readonly ctxSwitchNs: number;
+  private readonly touchNs: number;
+  readonly measureEnd: number;
+  private draining = false;
+  private workId = 0;
+  private now = 0;
+  readonly workNsByGroup = new Map<string, number>();
+  events = 0;
+  endTime = 0;
+  stoppedEarly: string | null = null;
+
+  constructor(
+    readonly scenario: Scenario,
+    readonly backend: Backend,
+    private readonly options: SimulationOptions,
+  ) {
+    const m = scenario.machine;
+    this.tickNs = Math.round(1e9 / m.hz);
+    this.sliceNs = Math.round(m.sliceUs * 1000);
+    this.ctxSwitchNs = Math.round(m.contextSwitchNs);
+    this.touchNs = Math.round(m.touchNs);
+    this.measureEnd = Math.round(scenario.durationMs * 1e6);
+    this.monitor = new InvariantMonitor(m.vcpus, backend.caps);
+    const streams = new RandomStreams(options.seed);
+    this.memory = new HostMemory(Math.round(m.guestMemoryMiB * MIB_PAGES), Math.round(m.hostResidentMiB * MIB_PAGES));
+    this.swap = new SwapDevice(scenario.backing.latency, scenario.backing.queueDepth, streams.stream('swap'), (gfn, at) =>
+      this.queue.push(at, EV_IO_DONE, gfn, 0),
+    );
+    let gfn = 0;
+    for (const r of scenario.regions) {
+      const pages = Math.max(1, Math.round(r.mib * MIB_PAGES));
+      this.regions.set(r.name, { name: r.name, firstGfn: gfn, pages });
+      gfn += pages;
+    }
+    this.memory.prefill();
+    this.vcpus = Array.from({ length: m.vcpus }, (_, i) => new Vcpu(i, this));
+    let next = 0;
+    for (const spec of scenario.tasks) {
+      for (let k = 0; k < spec.count; k++) {
+        const id = this.tasks.length;
+        const vcpu = spec.vcpu ?? next++ % m.vcpus;
+        const name = spec.count > 1 ? `${spec.name}/${k}` : spec.name;
+        const program = spec.program.map((s) => compileStep(s, this.regions));
+        const task = new Task(id, name, spec.name, vcpu, program, streams.stream(`task:${id}`));
+        this.tasks.push(task);
+        this.vcpus[vcpu].runq.push(task);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- running
+
+  run(): void {
+    for (const v of this.vcpus) {
+      v.state = this.backend.createVcpuState(v.id);
+      // Boot: the guest's per-CPU APF init runs before any task (kvm_guest_cpu_init()).
+      this.backend.guestInit(v);
+      this.queue.push(v.cursor, EV_STEP, v.id, v.epoch);
+      this.queue.push(this.tickNs, EV_TICK, v.id, 0);
+    }
+    this.queue.push(this.measureEnd, EV_MEASURE_END, 0, 0);
+    const drain = this.scenario.drain;
+    const hardEnd = this.measureEnd + (drain.enabled ? Math.round(drain.maxMs * 1e6) : 0);
+    const budget = MAX_EVENTS_PER_NS_OF_RUN * (hardEnd / 1000) + 1e6;
+    const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
+    while (this.queue.size > 0) {
+      if (this.queue.peekTime() > hardEnd) {
+        this.stoppedEarly = drain.enabled ? 'drain timed out' : null;
+        break;
+      }
+      this.queue.pop(ev);
+      this.now = ev.time;
+      if (++this.events > budget) {
+        this.stoppedEarly = `event budget exceeded (${budget} events): a vCPU is spinning`;
+        this.monitor.violate(7, this.now, 0, this.stoppedEarly);
+        break;
+      }
+      this.dispatch(ev);
+      if (!drain.enabled && this.now >= this.measureEnd) break;
+    }
+    this.endTime = Math.max(this.now, this.measureEnd);
+    if (!this.draining) this.endMeasurement(this.measureEnd);
+    this.closeInvariants();
+  }
+
+  private dispatch(ev: PoppedEvent): void {
+    switch (ev.kind) {
+      case EV_STEP: {
+        const v = this.vcpus[ev.a];
+        if (ev.b === v.epoch) this.onStep(v);
+        return;
+      }
+      case EV_TICK:
+        return this.onTick(this.vcpus[ev.a]);
+      case EV_IO_DONE:
+        return this.onIoDone(ev.a);
+      case EV_TIMER:
+        return this.onTimer(this.tasks[ev.a]);
+      case EV_MEASURE_END:
+        return this.endMeasurement(ev.time);
+    }
+  }
+
+  private endMeasurement(t: number): void {
+    for (const v of this.vcpus) {
+      this.closeWait(v, t);
+      if (v.segment) {
+        this.preempt(v, t);
+        this.schedule(v, v.cursor);
+      }
+    }
+    this.metrics.measuring = false;
+    this.draining = true;
+  }
+
+  private closeInvariants(): void {
+    const sleeping = this.tasks
+      .filter((t) => t.state === 'sleeping')
+      .map((t) => ({ vcpu: t.vcpu, task: t.name, token: t.sleepToken }));
+    const halted = this.vcpus
+      .filter((v) => v.mode === 'halt')
+      .map((v) => ({ vcpu: v.id, hasWork: v.apf.inFlight.size > 0 || v.apf.done.length > 0 }));
+    this.inFlightAtEnd = this.monitor.finish(this.now, sleeping, halted, (vcpu, token) =>
+      this.vcpus[vcpu].apf.hasOutstandingToken(token),
+    );
+  }
+  inFlightAtEnd = 0;
+
+  private schedule(v: Vcpu, t: number): void {
+    v.epoch++;
+    this.queue.push(t, EV_STEP, v.id, v.epoch);
+  }
+
+  /** Time accounting, clipped to the measured window. */
+  private account(cat: TimeCategory, from: number, to: number): void {
+    const end = Math.min(to, this.measureEnd);
+    if (end > from && this.metrics.measuring) this.metrics.time[cat] += end - from;
+  }
+
+  private addWork(task: Task, from: number, ns: number): void {
+    const clipped = Math.max(0, Math.min(from + ns, this.measureEnd) - from);
+    if (clipped <= 0 || !this.metrics.measuring) return;
+    task.workNs += clipped;
+    this.workNsByGroup.set(task.group, (this.workNsByGroup.get(task.group) ?? 0) + clipped);
+  }
+
+  /** Charge `ns` of vCPU time from its cursor. */
+  charge(v: Vcpu, cat: TimeCategory, ns: number): void {
+    this.account(cat, v.cursor, v.cursor + ns);
+    v.cursor += ns;
+  }
+
+  private sync(v: Vcpu): void {
+    if (v.cursor < this.now) v.cursor = this.now;
+  }
+
+  private enterWait(v: Vcpu, mode: 'sync' | 'halt' | 'idle'): void {
+    v.mode = mode;
+    v.modeSince = v.cursor;
+    v.epoch++; // nothing scheduled for this vCPU survives a wait
+  }
+
+  private closeWait(v: Vcpu, t: number): void {
+    if (v.mode === 'sync' || v.mode === 'halt' || v.mode === 'idle') {
+      this.account(v.mode, v.modeSince, t);
+      v.modeSince = t;
+    }
+  }
+
+  private leaveWait(v: Vcpu): void {
+    // A wait entered inside this vCPU's own step ends no earlier than it began.
+    const t = Math.max(this.now, v.modeSince);
+    this.closeWait(v, t);
+    v.mode = 'run';
+    v.cursor = t;
+    this.schedule(v, t);
+  }
+
+  // ---------------------------------------------------------------- the vCPU step
+
+  /** The vCPU is free to go on: process requests and injections at entry, then run a task. */
+  private onStep(v: Vcpu): void {
+    if (v.mode !== 'run') return;
+    this.sync(v);
+    if (v.segment && this.finishSegment(v)) return;
+    for (let guard = 0; guard < 1000; guard++) {
+      if (v.mode !== 'run') return;
+      if (v.apf.readyRequested) {
+        v.apf.readyRequested = false;
+        this.checkCompletion(v);
+      }
+      if (v.injected) this.takeInjected(v);
+      if (!v.irqsMasked) this.takeInterrupts(v);
+      if (v.mode !== 'run') return;
+      this.returnToUser(v);
+      if (!v.current && !this.pickNext(v)) {
+        this.goIdle(v);
+        return;
+      }
+      if (this.startSegment(v)) return;
+    }
+    throw new Error(`vCPU ${v.id}: no progress at ${this.now} ns`);
+  }
+
+  private takeInjected(v: Vcpu): void {
+    const ev = v.injected!;
+    v.injected = null;
+    this.metrics.count((m) => m.injections.add(ev.name));
+    if (ev.signal === 'not-present' && ev.token !== null) {
+      this.metrics.count((m) => m.notPresentDelivered++);
+      const conditions = [v.privilege === 'kernel' ? 'kernel-mode' : '', v.irqsMasked ? 'irqs-masked' : '']
+        .filter(Boolean)
+        .concat(this.backend.conditions(v));
+      this.monitor.onGuestNotPresent(v.cursor, v.id, ev.token, conditions);
+    }
+    ev.handler();
+  }
+
+  private takeInterrupts(v: Vcpu): void {
+    for (let guard = 0; guard < 64 && v.mode === 'run' && !v.irqsMasked; guard++) {
+      const line = this.nextPendingLine(v);
+      if (line >= 0) {
+        const l = v.irqs.get(line)!;
+        l.pending = false;
+        this.metrics.count((m) => m.injections.add(`irq ${line}`));
+        const handler = v.irqHandlers.get(line);
+        if (handler) handler();
+        // A level line still asserted after its handler fires again (GIC level semantics).
+        if (l.level && l.asserted) l.pending = true;
+        continue;
+      }
+      if (v.tickPending) {
+        v.tickPending = false;
+        this.charge(v, 'kernel', TICK_HANDLER_NS);
+        this.schedulerTick(v);
+        continue;
+      }
+      return;
+    }
+  }
+
+  private nextPendingLine(v: Vcpu): number {
+    let best = -1;
+    for (const [line, l] of v.irqs) if (l.pending && (best < 0 || line < best)) best = line;
+    return best;
+  }
+
+  /** Round-robin preemption at the tick once the slice is used (a non-preemptible kernel: user mode only). */
+  private schedulerTick(v: Vcpu): void {
+    const t = v.current;
+    if (!t || v.runq.length === 0 || v.privilege !== 'user') return;
+    if (v.cursor - v.sliceStart < this.sliceNs) return;
+    t.state = 'runnable';
+    v.runq.push(t);
+    v.current = null;
+  }
+
+  /** A task flagged by an NMI-like handler sleeps on its way back to user mode (do_notify_resume()). */
+  private returnToUser(v: Vcpu): void {
+    const t = v.current;
+    if (t && t.flaggedToken >= 0 && !v.irqsMasked) {
+      const token = t.flaggedToken;
+      t.flaggedToken = -1;
+      this.waitSchedule(v, token);
+    }
+  }
+
+  private pickNext(v: Vcpu): boolean {
+    while (v.runq.length > 0) {
+      const t = v.runq.shift()!;
+      if (this.draining) {
+        t.state = 'exited';
+        continue;
+      }
+      t.state = 'running';
+      v.current = t;
+      v.sliceStart = v.cursor;
+      this.charge(v, 'kernel', this.ctxSwitchNs);
+      this.metrics.count((m) => m.contextSwitches++);
+      return true;
+    }
+    return false;
+  }
+
+  /** Nothing to run: the guest idles in HLT/WFI, which exits (no halt polling modelled). */
+  private goIdle(v: Vcpu): void {
+    this.metrics.count((m) => m.exits.add(this.backend.exitNames.idle));
+    this.enterWait(v, 'idle');
+  }
+
+  /** Would the instruction the current task resumes at take a stage-2 fault (D1.13.4 hazard input)? */
+  resumeWouldFault(v: Vcpu): boolean {
+    const t = v.current;
+    return t !== null && t.nextPage >= 0 && !this.memory.isResident(t.nextPage);
+  }
+
+  /** Lays out the next piece of the current task; returns true once something is scheduled or the vCPU waits. */
+  private startSegment(v: Vcpu): boolean {
+    const task = v.current!;
+    if (this.draining) {
+      task.state = 'exited';
+      v.current = null;
+      return false;
+    }
+    const step = task.step;
+    if (step.kind === 'compute') {
+      v.segment = { start: v.cursor, planned: step.ns - task.progress, perTouch: 0, faultAtEnd: false };
+      this.queue.push(v.cursor + v.segment.planned, EV_STEP, v.id, ++v.epoch);
+      return true;
+    }
+    if (step.kind === 'sleep') {
+      task.state = 'timer';
+      task.advance();
+      v.current = null;
+      this.queue.push(v.cursor + step.ns, EV_TIMER, task.id, 0);
+      return false;
+    }
+    if (step.leadNs > 0 && task.progress === 0 && task.nextPage < 0) {
+      this.charge(v, 'kernel', step.leadNs);
+    }
+    const per = this.touchNs + step.spec.thinkNs;
+    const remaining = step.spec.pages - task.progress;
+    let n = 0;
+    let faultAtEnd = false;
+    while (n < remaining && n < MAX_BATCH) {
+      const gfn = task.peekPage();
+      if (!this.memory.isResident(gfn)) {
+        faultAtEnd = true;
+        break;
+      }
+      this.memory.touch(gfn);
+      if (task.faultStart >= 0) this.recordLatency(task, v.cursor + (n + 1) * per);
+      task.consumePage();
+      n++;
+    }
+    if (n === 0 && faultAtEnd) {
+      // stage2Fault() always either schedules the next step or puts the vCPU in a wait.
+      this.stage2Fault(v, task.nextPage);
+      return true;
+    }
+    v.segment = { start: v.cursor, planned: n, perTouch: per, faultAtEnd };
+    this.queue.push(v.cursor + n * per, EV_STEP, v.id, ++v.epoch);
+    return true;
+  }
+
+  private recordLatency(task: Task, t: number): void {
+    if (task.faultStart < 0) return;
+    const lat = t - task.faultStart;
+    if (task.faultStart < this.measureEnd) this.metrics.count((m) => m.latencies.push(lat));
+  }
+
+  /** The scheduled end of a segment: credit it and move the task on; true if it ended in a fault. */
+  private finishSegment(v: Vcpu): boolean {
+    const seg = v.segment!;
+    v.segment = null;
+    const task = v.current!;
+    const step = task.step;
+    if (step.kind === 'compute') {
+      this.creditCompute(v, task, seg.start, seg.planned);
+      task.progress += seg.planned;
+      if (task.progress >= step.ns) task.advance();
+      return false;
+    }
+    if (step.kind !== 'touch') return false;
+    this.creditTouches(v, task, seg, seg.planned);
+    task.progress += seg.planned;
+    if (task.progress >= step.spec.pages) {
+      task.advance();
+      return false;
+    }
+    if (!seg.faultAtEnd || task.nextPage < 0) return false;
+    this.stage2Fault(v, task.nextPage);
+    return true;
+  }
+
+  private creditCompute(v: Vcpu, task: Task, start: number, ns: number): void {
+    this.account(v.privilege === 'user' ? 'user' : 'kernel', start, start + ns);
+    this.addWork(task, start, ns);
+  }
+
+  private creditTouches(v: Vcpu, task: Task, seg: { start: number; perTouch: number }, done: number): void {
+    const step = task.step;
+    if (step.kind !== 'touch') return;
+    const ns = done * seg.perTouch;
+    this.account(step.privilege === 'user' ? 'user' : 'kernel', seg.start, seg.start + ns);
+    const think = step.spec.thinkNs;
+    for (let i = 0; i < done && think > 0; i++) this.addWork(task, seg.start + i * seg.perTouch + this.touchNs, think);
+  }
+
+  /** Cut the running segment short at `t` (tick, kick, interrupt): credit what was done. */
+  private preempt(v: Vcpu, t: number): void {
+    const seg = v.segment;
+    if (!seg) return;
+    v.segment = null;
+    const task = v.current!;
+    const at = Math.max(t, seg.start);
+    const elapsed = at - seg.start;
+    const step = task.step;
+    if (step.kind === 'compute') {
+      const done = Math.min(elapsed, seg.planned);
+      this.creditCompute(v, task, seg.start, done);
+      task.progress += done;
+      if (task.progress >= step.ns) task.advance();
+    } else if (step.kind === 'touch') {
+      const done = Math.min(seg.planned, Math.floor(elapsed / seg.perTouch));
+      this.creditTouches(v, task, seg, done);
+      this.account(step.privilege === 'user' ? 'user' : 'kernel', seg.start + done * seg.perTouch, at);
+      task.progress += done;
+      if (task.progress >= step.spec.pages) task.advance();
+    }
+    v.cursor = at;
+  }
+
+  // ---------------------------------------------------------------- interrupts and kicks
+
+  private onTick(v: Vcpu): void {
+    if (!this.draining) this.queue.push(this.now + this.tickNs, EV_TICK, v.id, 0);
+    if (v.mode === 'idle' || v.mode === 'off') return; // NO_HZ idle: no tick to an idle vCPU
+    v.tickPending = true;
+    this.interrupt(v);
+  }
+
+  /** A guest interrupt became pending: a running vCPU takes it at once; a halted one wakes. */
+  private interrupt(v: Vcpu): void {
+    if (v.mode === 'run') {
+      if (v.segment && !v.irqsMasked) {
+        this.preempt(v, this.now);
+        this.schedule(v, v.cursor);
+      }
+    } else if (v.mode === 'halt' || v.mode === 'idle') {
+      // vcpu_block(): a wake-up clears apf.halted (facts/x86.md §2 "Synthetic halt").
+      if (v.hasDeliverableIrq()) this.leaveWait(v);
+    }
+  }
+
+  raiseIrq(v: Vcpu, line: number, signal: 'ready' | 'other', level: boolean): void {
+    let l = v.irqs.get(line);
+    if (!l) {
+      l = { level, asserted: false, pending: false, signal };
+      v.irqs.set(line, l);
+    }
+    l.level = level;
+    l.signal = signal;
+    l.asserted = level;
+    l.pending = true;
+    this.interrupt(v);
+  }
+
+  /** kvm_vcpu_kick(): a vCPU in guest mode exits so that a request is seen at the next entry. */
+  kick(v: Vcpu): void {
+    if (v.mode === 'run' && v.segment) {
+      this.preempt(v, this.now);
+      this.metrics.count((m) => m.exits.add(this.backend.exitNames.kick));
+      this.charge(v, 'host', this.backend.costs.exitNs);
+      this.schedule(v, v.cursor);
+    } else if (v.mode === 'halt' || v.mode === 'idle') {
+      if (this.wakesFromWait(v)) this.leaveWait(v);
+    }
+  }
+
+  /** kvm_arch_vcpu_runnable(): completions to dequeue or a deliverable interrupt end a wait. */
+  private wakesFromWait(v: Vcpu): boolean {
+    if (v.hasDeliverableIrq()) return true;
+    if (v.apf.readyRequested && v.apf.done.length > 0 && this.backend.canDequeueAsyncPagePresent(v).ok) return true;
+    return v.mode === 'idle' && v.runq.length > 0;
+  }
+
+  private onTimer(task: Task): void {
+    if (task.state !== 'timer') return;
+    this.makeRunnable(task);
+  }
+
+  private makeRunnable(task: Task): void {
+    task.state = 'runnable';
+    task.sleepToken = -1;
+    const v = this.vcpus[task.vcpu];
+    v.runq.push(task);
+    if (v.mode === 'idle') this.leaveWait(v);
+  }
+
+  // ---------------------------------------------------------------- host: the fault path (PROTOCOLS.md §2)
+
+  private stage2Fault(v: Vcpu, gfn: number): void {
+    const task = v.current!;
+    const b = this.backend;
+    this.metrics.count((m) => m.exits.add(b.exitNames.stage2Fault));
+    this.charge(v, 'host', b.costs.exitNs + b.costs.stage2FaultNs);
+    if (this.memory.isResident(gfn)) {
+      this.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
+      return;
+    }
+    const first = task.faultStart < 0;
+    if (first) {
+      task.faultStart = v.cursor - b.costs.exitNs - b.costs.stage2FaultNs;
+      this.metrics.count((m) => m.faults++);
+    }
+    const can = b.canDoAsyncPf(v);
+    if (!can.ok) return this.syncFault(v, gfn, can.reason, first);
+    this.trace(v, 'kvm_try_async_get_page', { gva: gfn << PAGE_SHIFT, gfn });
+    if (v.apf.gfns.has(gfn)) {
+      this.trace(v, 'kvm_async_pf_repeated_fault', { gva: gfn << PAGE_SHIFT, gfn });
+      this.metrics.count((m) => m.repeatedFaults++);
+      this.monitor.onFaultDecided(v.cursor, v.id, gfn, b.caps.undeliveredWait, 'repeated-fault');
+      return this.waitUndelivered(v, 'repeated-fault', false);
+    }
+    if (v.apf.queued >= b.caps.asyncPfPerVcpu) return this.syncFault(v, gfn, 'queue-full', first);
+    const work = this.setupAsyncPf(v, gfn);
+    const deliver = b.canDeliverAsyncPf(v);
+    if (deliver.ok) work.notPresentInjected = b.asyncPageNotPresent(v, work);
+    const outcome = work.notPresentInjected ? 'async' : b.caps.undeliveredWait;
+    const reason = deliver.ok ? (work.notPresentInjected ? '' : 'not-injected') : deliver.reason;
+    this.monitor.onFaultDecided(v.cursor, v.id, gfn, outcome, reason);
+    if (work.notPresentInjected) {
+      this.metrics.count((m) => m.asyncStarted++);
+      this.schedule(v, v.cursor);
+    } else {
+      this.waitUndelivered(v, reason, first);
+    }
+  }
+
+  /** kvm_setup_async_pf(): queue the work on the backing store and record the gfn. */
+  private setupAsyncPf(v: Vcpu, gfn: number): AsyncPfWork {
+    const { token, arch } = this.backend.setupAsyncPf(v, gfn);
+    const work: AsyncPfWork = {
+      id: this.workId++,
+      vcpu: v.id,
+      gfn,
+      faultAddress: gfn << PAGE_SHIFT,
+      token,
+      arch,
+      wakeupAll: false,
+      notPresentInjected: false,
+    };
+    v.apf.queued++;
+    v.apf.gfns.set(gfn, work);
+    v.apf.inFlight.add(work);
+    this.monitor.onQueued(v.cursor, v.id, gfn, token, false);
+    this.trace(v, 'kvm_async_pf_not_present', { token, gva: work.faultAddress });
+    this.requestRead(gfn, work, v.cursor);
+    return work;
+  }
+
+  /** Start (or join) the read of `gfn` at `at`: the faulting vCPU's cursor, which may be ahead of the clock. */
+  private requestRead(gfn: number, waiter: AsyncPfWork | Vcpu, at: number): void {
+    const list = this.ioWaiters.get(gfn);
+    if (list) list.push(waiter);
+    else this.ioWaiters.set(gfn, [waiter]);
+    this.swap.request(gfn, at);
+  }
+
+  private syncFault(v: Vcpu, gfn: number, reason: string, first: boolean): void {
+    if (first) this.metrics.count((m) => m.syncFallbacks.add(reason));
+    this.monitor.onFaultDecided(v.cursor, v.id, gfn, 'sync', reason);
+    v.syncGfn = gfn;
+    this.enterWait(v, 'sync');
+    this.requestRead(gfn, v, v.cursor);
+  }
+
+  /** The guest was not told: halt (x86) or re-enter and fault again (arm64 v2–v4). */
+  private waitUndelivered(v: Vcpu, reason: string, count: boolean): void {
+    if (this.backend.caps.undeliveredWait === 'retry') {
+      if (count) this.metrics.count((m) => m.haltReasons.add(`retry:${reason}`));
+      this.schedule(v, v.cursor);
+      return;
+    }
+    if (count) this.metrics.count((m) => m.haltReasons.add(reason));
+    this.enterWait(v, 'halt');
+    if (this.wakesFromWait(v)) this.leaveWait(v);
+  }
+
+  // ---------------------------------------------------------------- host: completion (virt/kvm/async_pf.c)
+
+  private onIoDone(gfn: number): void {
+    this.swap.finish(gfn, this.now);
+    this.memory.insert(gfn);
+    const waiters = this.ioWaiters.get(gfn) ?? [];
+    this.ioWaiters.delete(gfn);
+    for (const w of waiters) {
+      if (w instanceof Vcpu) {
+        if (w.mode === 'sync' && w.syncGfn === gfn) {
+          w.syncGfn = -1;
+          this.leaveWait(w);
+        }
+        continue;
+      }
+      this.completeWork(w);
+    }
+  }
+
+  /** async_pf_execute(): the page is in; put the work on the done list and tell the arch. */
+  private completeWork(work: AsyncPfWork): void {
+    const v = this.vcpus[work.vcpu];
+    if (!v.apf.inFlight.delete(work)) return; // cleared by a disable or reset meanwhile
+    this.sync(v);
+    const first = v.apf.done.length === 0;
+    v.apf.done.push(work);
+    if (first) this.backend.asyncPagePresentQueued(v);
+    this.trace(v, 'kvm_async_pf_completed', { address: work.faultAddress, gva: work.faultAddress });
+  }
+
+  /** kvm_check_async_pf_completion(): drain the done list while the arch allows. */
+  checkCompletion(v: Vcpu): void {
+    const b = this.backend;
+    while (v.apf.done.length > 0 && b.canDequeueAsyncPagePresent(v).ok) {
+      const work = v.apf.done.shift()!;
+      b.asyncPageReady(v, work);
+      if (!work.wakeupAll) v.apf.gfns.delete(work.gfn);
+      this.trace(v, 'kvm_async_pf_ready', { token: work.wakeupAll ? WAKE_ALL : work.token, gva: work.faultAddress });
+      // Since 2020 page-ready goes only where not-present went, or for a wake-all (facts/x86.md §6).
+      if (work.notPresentInjected || work.wakeupAll || !b.caps.readyOnlyIfNotPresentInjected) {
+        if (b.asyncPagePresent(v, work)) {
+          this.metrics.count((m) => m.readyDelivered++);
+          this.monitor.onReadyDelivered(v.cursor, v.id);
+        }
+      }
+      v.apf.queued--;
+      this.monitor.onDequeued(v.id, work.gfn, work.wakeupAll);
+      if (v.mode === 'halt') this.leaveWait(v);
+    }
+  }
+
+  /** kvm_async_pf_wakeup_all(): only when nothing is on the done list. */
+  wakeupAll(v: Vcpu): void {
+    if (v.apf.done.length > 0) return;
+    const work: AsyncPfWork = {
+      id: this.workId++,
+      vcpu: v.id,
+      gfn: -1,
+      faultAddress: 0,
+      token: WAKE_ALL,
+      arch: null,
+      wakeupAll: true,
+      notPresentInjected: false,
+    };
+    v.apf.done.push(work);
+    this.backend.asyncPagePresentQueued(v);
+    v.apf.queued++;
+    this.metrics.count((m) => m.wakeupAll++);
+    this.monitor.onQueued(v.cursor, v.id, -1, WAKE_ALL, true);
+  }
+
+  clearCompletionQueue(v: Vcpu): void {
+    v.apf.clear();
+    this.monitor.onQueueCleared(v.id);
+  }
+
+  // ---------------------------------------------------------------- guest kernel (PROTOCOLS.md §3)
+
+  private waitSchedule(v: Vcpu, token: number): void {
+    const task = v.current;
+    if (!task) return;
+    if (!v.sleepTable.queue(token, task.id)) return; // the wake came first: eat the dummy, go on
+    this.monitor.onSleep(v.cursor, v.id, task.name, token);
+    task.state = 'sleeping';
+    task.sleepToken = token;
+    v.current = null;
+  }
+
+  private wake(v: Vcpu, token: number): void {
+    this.monitor.onGuestReady(v.cursor, v.id, token);
+    for (const id of v.sleepTable.wake(token)) {
+      const t = this.tasks[id];
+      if (t.state === 'sleeping') this.makeRunnable(t);
+    }
+  }
+
+  guestKernelFor(v: Vcpu): GuestKernel {
+    const sim = this;
+    return {
+      asyncPfTaskWaitSchedule: (token) => sim.waitSchedule(v, token),
+      asyncPfTaskWake: (token) => sim.wake(v, token),
+      flagAsyncPfAtReturnToUser: (token) => {
+        if (v.current) v.current.flaggedToken = token;
+      },
+      requestIrq: (line, handler) => void v.irqHandlers.set(line, handler),
+      call: (call: GuestCall): GuestCallResult => {
+        const { result, exit } = sim.backend.guestCall(v, call);
+        sim.metrics.count((m) => m.exits.add(exit));
+        sim.charge(v, 'host', sim.backend.costs.exitNs);
+        return result;
+      },
+      charge: (ns) => sim.charge(v, 'kernel', ns),
+      get currentTask() {
+        return v.current?.name ?? null;
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- tracing
+
+  private trace(v: Vcpu, event: string, fields: Record<string, number>): void {
+    this.options.trace?.(v.cursor, v.id, event, fields);
+  }
+}

@@ -1,0 +1,167 @@
+import type {
+  GuestCall,
+  GuestCallResult,
+  GuestCpuState,
+  GuestKernel,
+  InjectedEvent,
+  KvmVcpu,
+  PcRegion,
+} from '../backend.js';
+import { AsyncPfQueue } from '../host/async-pf-queue.js';
+import { SleepTable } from '../guest/sleep-table.js';
+import type { Task } from '../guest/task.js';
+import type { Simulation } from './simulation.js';
+
+/**
+ * Where a vCPU is, as the host sees it. `run`: executing guest code (or about to);
+ * `sync`: blocked in a synchronous host fault, taking no guest interrupts; `halt`: the APF
+ * synthetic halt (KVM_REQ_APF_HALT), woken by guest interrupts; `idle`: the guest has nothing
+ * to run (HLT/WFI); `off`: the run is over.
+ */
+export type VcpuMode = 'run' | 'sync' | 'halt' | 'idle' | 'off';
+
+export interface IrqLine {
+  level: boolean;
+  asserted: boolean;
+  pending: boolean;
+  signal: 'ready' | 'other';
+}
+
+/** Segment of guest execution in progress (what a preemption has to account for). */
+export interface Segment {
+  start: number;
+  /** compute: ns planned; touch: touches planned. */
+  planned: number;
+  /** ns per touch in a touch segment; 0 for compute. */
+  perTouch: number;
+  /** The batch stopped at a page that is not resident: fault at the segment's end. */
+  faultAtEnd: boolean;
+}
+
+export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
+  mode: VcpuMode = 'run';
+  modeSince = 0;
+  /** Time up to which this vCPU's work has been laid out. */
+  cursor = 0;
+  /** Bumped to cancel a scheduled STEP event (lazy deletion). */
+  epoch = 0;
+  segment: Segment | null = null;
+  /** The gfn a sync fault waits for. */
+  syncGfn = -1;
+
+  readonly runq: Task[] = [];
+  current: Task | null = null;
+  sliceStart = 0;
+  tickPending = false;
+
+  readonly apf = new AsyncPfQueue();
+  readonly sleepTable = new SleepTable();
+  injected: InjectedEvent | null = null;
+  readonly irqs = new Map<number, IrqLine>();
+  readonly irqHandlers = new Map<number, () => void>();
+  readonly guest: GuestKernel;
+  state!: S;
+
+  constructor(
+    readonly id: number,
+    private readonly sim: Simulation,
+  ) {
+    this.guest = sim.guestKernelFor(this);
+  }
+
+  // ---- GuestCpuState: derived from what the vCPU is executing ----
+
+  get vcpuId(): number {
+    return this.id;
+  }
+  get cpu(): GuestCpuState {
+    return this;
+  }
+  get privilege(): 'user' | 'kernel' {
+    const step = this.current?.step;
+    if (!step) return 'kernel';
+    return step.kind === 'touch' ? step.privilege : 'user';
+  }
+  get irqsMasked(): boolean {
+    const step = this.current?.step;
+    return step !== undefined && step.kind === 'touch' && step.irqsMasked;
+  }
+  get preemptDisabled(): boolean {
+    return this.irqsMasked;
+  }
+  get pcRegion(): PcRegion {
+    if (!this.current) return 'idle';
+    return this.privilege === 'user' ? 'user' : 'kernel';
+  }
+  get eventPending(): boolean {
+    return this.injected !== null;
+  }
+  get resumeWouldFault(): boolean {
+    return this.sim.resumeWouldFault(this);
+  }
+
+  // ---- KvmVcpu: what a backend may do ----
+
+  get now(): number {
+    return this.cursor;
+  }
+  get queued(): number {
+    return this.apf.queued;
+  }
+  requestApfReady(): void {
+    this.apf.readyRequested = true;
+  }
+  kick(): void {
+    this.sim.kick(this);
+  }
+  injectEvent(event: InjectedEvent): void {
+    if (this.injected) throw new Error(`vCPU ${this.id}: ${event.name} injected while ${this.injected.name} is pending`);
+    this.injected = event;
+  }
+  cancelEvent(name: string): boolean {
+    if (this.injected?.name !== name) return false;
+    this.injected = null;
+    return true;
+  }
+  raiseIrq(line: number, signal: 'ready' | 'other', level: boolean): void {
+    this.sim.raiseIrq(this, line, signal, level);
+  }
+  lowerIrq(line: number): void {
+    const l = this.irqs.get(line);
+    if (l) {
+      l.asserted = false;
+      if (l.level) l.pending = false;
+    }
+  }
+  wakeupAll(): void {
+    this.sim.wakeupAll(this);
+  }
+  clearCompletionQueue(): void {
+    this.sim.clearCompletionQueue(this);
+  }
+  checkCompletion(): void {
+    this.sim.checkCompletion(this);
+  }
+  noteReadyAcked(): void {
+    this.sim.monitor.onReadyAcked(this.id);
+  }
+  chargeHost(ns: number): void {
+    this.sim.charge(this, 'host', ns);
+  }
+  get doneHead() {
+    return this.apf.done[0] ?? null;
+  }
+  hazard(name: string): void {
+    this.sim.metrics.count((m) => m.hazards.add(name));
+  }
+
+  /** An interrupt the guest would take now if it ran (pending and unmasked). */
+  hasDeliverableIrq(): boolean {
+    if (this.irqsMasked) return false;
+    if (this.tickPending) return true;
+    for (const l of this.irqs.values()) if (l.pending) return true;
+    return false;
+  }
+}
+
+export type { GuestCall, GuestCallResult };
