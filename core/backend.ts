@@ -118,6 +118,8 @@ export interface KvmVcpu<S = unknown> {
   checkCompletion(): void;
   /** Acknowledge the last page-ready (x86 ACK MSR, arm64 IRQ_ACK) for invariant 3. */
   noteReadyAcked(): void;
+  /** Count an arch-specific protocol event (e.g. an SDEI event cancelled before dispatch). */
+  countEvent(name: string): void;
   /** Count a delivery that is unsafe at this moment (lab-only, DESIGN.md "hazards"). */
   hazard(name: string): void;
   /** Host time spent on this vCPU's behalf outside an exit round trip (e.g. an event dispatch). */

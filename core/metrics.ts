@@ -30,6 +30,7 @@ export class MetricsCollector {
   readonly syncFallbacks = new Counter();
   readonly haltReasons = new Counter();
   readonly hazards = new Counter();
+  readonly archEvents = new Counter();
   readonly time: Record<TimeCategory, number> = { user: 0, kernel: 0, host: 0, sync: 0, halt: 0, idle: 0 };
   faults = 0;
   asyncStarted = 0;
@@ -37,7 +38,6 @@ export class MetricsCollector {
   readyDelivered = 0;
   repeatedFaults = 0;
   wakeupAll = 0;
-  cancelled = 0;
   contextSwitches = 0;
   readonly latencies: number[] = [];
 

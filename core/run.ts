@@ -46,6 +46,8 @@ export interface RunMetrics {
     readonly repeatedFaults: number;
     readonly wakeupAll: number;
     readonly leakedDummies: number;
+    /** Arch-specific protocol events (e.g. sdei-cancelled). */
+    readonly archEvents: Readonly<Record<string, number>>;
   };
   readonly exits: Readonly<Record<string, number>>;
   readonly exitsTotal: number;
@@ -135,6 +137,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
       repeatedFaults: m.repeatedFaults,
       wakeupAll: m.wakeupAll,
       leakedDummies: sim.vcpus.reduce((n, v) => n + v.sleepTable.dummies, 0),
+      archEvents: m.archEvents.toJSON(),
     },
     exits,
     exitsTotal,

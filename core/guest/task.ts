@@ -41,6 +41,8 @@ export class Task {
   /** Token the task sleeps on while state === 'sleeping'. */
   sleepToken = -1;
   workNs = 0;
+  /** CFS virtual runtime: ns this task has held its vCPU. */
+  vruntime = 0;
 
   constructor(
     readonly id: number,

@@ -84,7 +84,11 @@ const machine = z
     /** The host memory cgroup limit for this guest. */
     hostResidentMiB: z.number().positive(),
     hz: positiveInt.default(250),
+    /** Tick preemption after this much time on the vCPU. */
     sliceUs: z.number().positive().default(4000),
+    /** CFS wakeup granularity and latency, as Linux scales them for 4 CPUs (1 ms and 6 ms × 3). */
+    wakeupGranularityUs: nonNegative.default(3000),
+    schedLatencyUs: nonNegative.default(18000),
     /** Guest thread switch: ~1.1 µs for threads (facts/anchors.md §A6, pipe ping-pong). */
     contextSwitchNs: nonNegative.default(1100),
     /** A user-mode touch of a resident page (TLB miss + access). */

@@ -83,7 +83,12 @@ export class Simulation {
       gfn += pages;
     }
     this.memory.prefill();
-    this.vcpus = Array.from({ length: m.vcpus }, (_, i) => new Vcpu(i, this));
+    const sched = {
+      sliceNs: this.sliceNs,
+      wakeupGranularityNs: Math.round(m.wakeupGranularityUs * 1000),
+      latencyNs: Math.round(m.schedLatencyUs * 1000),
+    };
+    this.vcpus = Array.from({ length: m.vcpus }, (_, i) => new Vcpu(i, this, sched));
     let next = 0;
     for (const spec of scenario.tasks) {
       for (let k = 0; k < spec.count; k++) {
@@ -93,7 +98,7 @@ export class Simulation {
         const program = spec.program.map((s) => compileStep(s, this.regions));
         const task = new Task(id, name, spec.name, vcpu, program, streams.stream(`task:${id}`));
         this.tasks.push(task);
-        this.vcpus[vcpu].runq.push(task);
+        this.vcpus[vcpu].runq.enqueue(task);
       }
     }
   }
@@ -242,6 +247,8 @@ export class Simulation {
       if (v.injected) this.takeInjected(v);
       if (!v.irqsMasked) this.takeInterrupts(v);
       if (v.mode !== 'run') return;
+      if (v.needResched && v.current && v.privilege === 'user') this.switchOut(v);
+      v.needResched = false;
       this.returnToUser(v);
       if (!v.current && !this.pickNext(v)) {
         this.goIdle(v);
@@ -295,14 +302,24 @@ export class Simulation {
     return best;
   }
 
-  /** Round-robin preemption at the tick once the slice is used (a non-preemptible kernel: user mode only). */
+  /** Tick preemption once the slice is used; a non-preemptible kernel preempts user mode only. */
   private schedulerTick(v: Vcpu): void {
-    const t = v.current;
-    if (!t || v.runq.length === 0 || v.privilege !== 'user') return;
-    if (v.cursor - v.sliceStart < this.sliceNs) return;
-    t.state = 'runnable';
-    v.runq.push(t);
+    if (!v.current || v.privilege !== 'user') return;
+    if (v.runq.tickPreempts(v.cursor - v.sliceStart)) this.switchOut(v);
+  }
+
+  /** Take the current task off the vCPU, charging the time it held it to its vruntime. */
+  private deschedule(v: Vcpu): Task {
+    const t = v.current!;
+    t.vruntime += v.cursor - v.sliceStart;
     v.current = null;
+    return t;
+  }
+
+  private switchOut(v: Vcpu): void {
+    const t = this.deschedule(v);
+    t.state = 'runnable';
+    v.runq.enqueue(t);
   }
 
   /** A task flagged by an NMI-like handler sleeps on its way back to user mode (do_notify_resume()). */
@@ -316,8 +333,7 @@ export class Simulation {
   }
 
   private pickNext(v: Vcpu): boolean {
-    while (v.runq.length > 0) {
-      const t = v.runq.shift()!;
+    for (let t = v.runq.pickNext(); t; t = v.runq.pickNext()) {
       if (this.draining) {
         t.state = 'exited';
         continue;
@@ -348,8 +364,8 @@ export class Simulation {
   private startSegment(v: Vcpu): boolean {
     const task = v.current!;
     if (this.draining) {
+      this.deschedule(v);
       task.state = 'exited';
-      v.current = null;
       return false;
     }
     const step = task.step;
@@ -359,9 +375,9 @@ export class Simulation {
       return true;
     }
     if (step.kind === 'sleep') {
+      this.deschedule(v);
       task.state = 'timer';
       task.advance();
-      v.current = null;
       this.queue.push(v.cursor + step.ns, EV_TIMER, task.id, 0);
       return false;
     }
@@ -524,8 +540,13 @@ export class Simulation {
     task.state = 'runnable';
     task.sleepToken = -1;
     const v = this.vcpus[task.vcpu];
-    v.runq.push(task);
-    if (v.mode === 'idle') this.leaveWait(v);
+    v.runq.enqueueWoken(task);
+    if (v.mode === 'idle') return this.leaveWait(v);
+    const cur = v.current;
+    if (cur && v.runq.wakeupPreempts(task, cur.vruntime + Math.max(0, v.cursor - v.sliceStart))) {
+      v.needResched = true;
+      this.interrupt(v);
+    }
   }
 
   // ---------------------------------------------------------------- host: the fault path (PROTOCOLS.md §2)
@@ -701,9 +722,9 @@ export class Simulation {
     if (!task) return;
     if (!v.sleepTable.queue(token, task.id)) return; // the wake came first: eat the dummy, go on
     this.monitor.onSleep(v.cursor, v.id, task.name, token);
+    this.deschedule(v);
     task.state = 'sleeping';
     task.sleepToken = token;
-    v.current = null;
   }
 
   private wake(v: Vcpu, token: number): void {

@@ -9,6 +9,7 @@ import type {
 } from '../backend.js';
 import { AsyncPfQueue } from '../host/async-pf-queue.js';
 import { SleepTable } from '../guest/sleep-table.js';
+import { RunQueue, type SchedParams } from '../guest/scheduler.js';
 import type { Task } from '../guest/task.js';
 import type { Simulation } from './simulation.js';
 
@@ -49,7 +50,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   /** The gfn a sync fault waits for. */
   syncGfn = -1;
 
-  readonly runq: Task[] = [];
+  readonly runq: RunQueue;
+  /** A woken task should preempt the current one at the next return from an interrupt. */
+  needResched = false;
   current: Task | null = null;
   sliceStart = 0;
   tickPending = false;
@@ -65,8 +68,10 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   constructor(
     readonly id: number,
     private readonly sim: Simulation,
+    sched: SchedParams,
   ) {
     this.guest = sim.guestKernelFor(this);
+    this.runq = new RunQueue(sched);
   }
 
   // ---- GuestCpuState: derived from what the vCPU is executing ----
@@ -150,6 +155,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   }
   get doneHead() {
     return this.apf.done[0] ?? null;
+  }
+  countEvent(name: string): void {
+    this.sim.metrics.count((m) => m.archEvents.add(name));
   }
   hazard(name: string): void {
     this.sim.metrics.count((m) => m.hazards.add(name));

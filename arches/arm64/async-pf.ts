@@ -1,0 +1,101 @@
+import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../core/backend.js';
+import { KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, WAKE_ALL_TOKEN } from './constants.js';
+import { sdeiCancel, sdeiInject } from './sdei.js';
+import type { Arm64VcpuState } from './state.js';
+
+/**
+ * The arm64 async-PF hooks of the SDEI design (v4; facts/arm64.md §1 v2–v4; gwshan/linux
+ * arch/arm64/kvm/async_pf.c). v4 has one gate, kvm_arch_async_not_present_allowed(), checked
+ * before anything starts: when it says no the fault is synchronous — there is no halt.
+ */
+type V = KvmVcpu<Arm64VcpuState>;
+
+export const D1_13_4_HAZARD = 'IRQ pending while the resumed instruction stage-2 faults (Arm ARM D1.13.4)';
+
+/** kvm_arch_async_not_present_allowed() */
+export function notPresentAllowed(vcpu: V): Verdict {
+  const s = vcpu.state;
+  if (!s.apfAllocated || !s.enabled) return no('apf-disabled');
+  if (!s.sendAlways && vcpu.cpu.privilege === 'kernel') return no('kernel-mode');
+  if (!s.irqchipInKernel) return no('no-irqchip');
+  if (s.sdei.running !== null) return no('sdei-running');
+  if (s.area.reason !== 0 || s.area.token !== 0) return no('signal-pending');
+  return YES;
+}
+
+/** kvm_arch_setup_async_pf(): `(id++ << 12) | vcpu_id` with a u16 id; no zero-token guard. */
+export function allocToken(s: Arm64VcpuState): number {
+  const token = ((s.id << 12) | s.vcpuId) >>> 0;
+  s.id = (s.id + 1) & 0xffff;
+  return token;
+}
+
+/**
+ * kvm_arch_async_page_not_present(): token, then reason = 1, into the control block, and queue
+ * the SDEI event. Its return is whether the event was queued; a refused inject leaves the block
+ * written (blocking the next not-present until page-present overwrites it).
+ */
+export function asyncPageNotPresent(vcpu: V, work: AsyncPfWork, onDispatch: () => void, dispatchNs: number): boolean {
+  const s = vcpu.state;
+  if (s.areaGpa === null) return false;
+  s.area.token = work.token;
+  s.area.reason = KVM_PV_REASON_PAGE_NOT_PRESENT;
+  s.notpresentPending = true;
+  s.notpresentToken = work.token;
+  return sdeiInject(vcpu, s.vmm.sdeiNum, work.token, onDispatch, dispatchNs);
+}
+
+/** kvm_arch_async_page_present_queued(): request; kick only if no page-ready awaits IRQ_ACK. */
+export function asyncPagePresentQueued(vcpu: V): void {
+  vcpu.requestApfReady();
+  if (!vcpu.state.pagereadyPending) vcpu.kick();
+}
+
+/**
+ * kvm_arch_can_dequeue_async_page_present(): not while a page-ready is unacknowledged or the
+ * block is in use — except the completion of the very not-present still waiting to be
+ * dispatched, which may go through to cancel it. A refusal re-raises the request.
+ */
+export function canDequeueAsyncPagePresent(vcpu: V): Verdict {
+  const s = vcpu.state;
+  if (!s.apfAllocated || !s.enabled) return YES;
+  const head = vcpu.doneHead;
+  const cancelling =
+    s.notpresentPending &&
+    head !== null &&
+    head.token === s.notpresentToken &&
+    s.area.reason === KVM_PV_REASON_PAGE_NOT_PRESENT &&
+    s.area.token === s.notpresentToken;
+  let verdict: Verdict = YES;
+  if (s.pagereadyPending) verdict = no('ready-unacked');
+  else if ((s.area.reason !== 0 || s.area.token !== 0) && !cancelling) verdict = no('signal-pending');
+  if (!verdict.ok) vcpu.requestApfReady();
+  return verdict;
+}
+
+/** kvm_arch_async_page_ready(): prefault, skipped for a wake-all. */
+export function asyncPageReady(_vcpu: V, work: AsyncPfWork): boolean {
+  return !work.wakeupAll;
+}
+
+/**
+ * kvm_arch_async_page_present(): cancel a not-present that was never dispatched (no signal at
+ * all then), else token, then reason = 2, and raise the PPI level-high until IRQ_ACK.
+ */
+export function asyncPagePresent(vcpu: V, work: AsyncPfWork): { delivered: boolean; cancelled: boolean } {
+  const s = vcpu.state;
+  if (!s.enabled || s.areaGpa === null) return { delivered: false, cancelled: false };
+  if (!work.wakeupAll && s.notpresentPending && s.notpresentToken === work.token && sdeiCancel(vcpu, s.vmm.sdeiNum)) {
+    s.notpresentPending = false;
+    s.notpresentToken = 0;
+    s.area.reason = 0;
+    s.area.token = 0;
+    return { delivered: false, cancelled: true };
+  }
+  s.area.token = work.wakeupAll ? WAKE_ALL_TOKEN : work.token;
+  s.area.reason = KVM_PV_REASON_PAGE_READY;
+  s.pagereadyPending = true;
+  if (vcpu.cpu.resumeWouldFault) vcpu.hazard(D1_13_4_HAZARD);
+  vcpu.raiseIrq(s.vmm.irq, 'ready', true);
+  return { delivered: true, cancelled: false };
+}

@@ -1,0 +1,96 @@
+import type { GuestCallResult, KvmVcpu } from '../../core/backend.js';
+import {
+  ARM_SMCCC_KVM_FUNC_ASYNC_PF,
+  ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID,
+  ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
+  ASYNC_PF_ENABLE,
+  ASYNC_PF_IRQ,
+  ASYNC_PF_IRQ_ACK,
+  ASYNC_PF_SDEI,
+  ASYNC_PF_SLOTS,
+  ASYNC_PF_VERSION,
+  KVM_ASYNC_PF_ENABLED,
+  KVM_PV_REASON_PAGE_NOT_PRESENT,
+  KVM_PV_REASON_PAGE_READY,
+  SDEI_EVENT_COMPLETE,
+  SDEI_EVENT_ENABLE,
+  SDEI_EVENT_REGISTER,
+  SDEI_PE_UNMASK,
+  SGI_RESCHEDULE,
+  SMCCC_RET_SUCCESS,
+} from './constants.js';
+import type { Arm64VcpuState } from './state.js';
+
+/**
+ * The Linux guest's half of the SDEI design (gwshan/linux arch/arm64/kernel/kvm.c, v4 13–14/15;
+ * facts/arm64.md §1 v2–v4): discovery and enable, the SDEI handler that flags the task, and
+ * the PPI handler that wakes it and acknowledges.
+ */
+type V = KvmVcpu<Arm64VcpuState>;
+
+export interface Arm64GuestConfig {
+  readonly areaGpa: bigint;
+  readonly sdeiHandlerNs: number;
+  readonly irqHandlerNs: number;
+}
+
+const SDEI_HANDLER_ENTRY = 0xffff800010000000n; // where the guest's handler lives: opaque to the host
+
+function hvc(vcpu: V, fn: number, ...args: bigint[]): GuestCallResult {
+  return vcpu.guest.call({ kind: 'hvc', fn, args });
+}
+const a = (r: GuestCallResult, i: number): bigint => (r.kind === 'ok' ? r.regs[i] ?? 0n : -1n);
+
+/** kvm_async_pf_init() and the per-CPU enable, in v4's order; any refusal leaves APF off. */
+export function kvmAsyncPfInit(vcpu: V, cfg: Arm64GuestConfig): void {
+  const g = vcpu.state.guest;
+  const F = ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID;
+  if (((a(hvc(vcpu, ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID), 0) >> BigInt(ARM_SMCCC_KVM_FUNC_ASYNC_PF)) & 1n) === 0n) return;
+  const ver = hvc(vcpu, F, BigInt(ASYNC_PF_VERSION));
+  if (a(ver, 0) !== SMCCC_RET_SUCCESS || a(ver, 1) >> 24n !== 0n || ((a(ver, 1) >> 16n) & 0xffn) < 1n) return;
+  g.slots = Number(a(hvc(vcpu, F, BigInt(ASYNC_PF_SLOTS)), 1));
+  g.sdeiNum = Number(a(hvc(vcpu, F, BigInt(ASYNC_PF_SDEI)), 1));
+  g.ppi = Number(a(hvc(vcpu, F, BigInt(ASYNC_PF_IRQ)), 1));
+  if (a(hvc(vcpu, SDEI_EVENT_REGISTER, BigInt(g.sdeiNum), SDEI_HANDLER_ENTRY, 0n), 0) !== 0n) return;
+  if (a(hvc(vcpu, SDEI_EVENT_ENABLE, BigInt(g.sdeiNum)), 0) !== 0n) return;
+  vcpu.guest.requestIrq(g.ppi, () => kvmAsyncPfIrqHandler(vcpu, cfg));
+  vcpu.guest.requestIrq(SGI_RESCHEDULE, () => vcpu.guest.charge(cfg.irqHandlerNs));
+  // The generic SDEI driver unmasks each CPU as it comes online (sdei_cpuhp_up()).
+  hvc(vcpu, SDEI_PE_UNMASK);
+  const pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED;
+  const r = hvc(vcpu, F, BigInt(ASYNC_PF_ENABLE), pa & 0xffffffffn, pa >> 32n);
+  g.enabled = a(r, 0) === SMCCC_RET_SUCCESS;
+}
+
+/**
+ * kvm_async_pf_sdei_handler(): add current to the table with TIF_ASYNC_PF, clear token then
+ * reason, send itself a reschedule IPI, complete. The task sleeps in do_notify_resume().
+ */
+export function kvmAsyncPfSdeiHandler(vcpu: V, cfg: Arm64GuestConfig): void {
+  const s = vcpu.state;
+  vcpu.guest.charge(cfg.sdeiHandlerNs);
+  if (s.area.reason !== KVM_PV_REASON_PAGE_NOT_PRESENT) {
+    s.guest.warnings++;
+  } else {
+    vcpu.guest.flagAsyncPfAtReturnToUser(s.area.token);
+    s.area.token = 0;
+    s.area.reason = 0;
+    // smp_send_reschedule(smp_processor_id()): an SGI, whose ICC_SGI1R_EL1 write traps.
+    vcpu.guest.call({ kind: 'sysreg', reg: 'ICC_SGI1R_EL1', value: BigInt(SGI_RESCHEDULE) << 24n });
+  }
+  hvc(vcpu, SDEI_EVENT_COMPLETE);
+}
+
+/** The page-ready PPI handler: wake by token (UINT_MAX wakes all), clear token then reason, IRQ_ACK. */
+export function kvmAsyncPfIrqHandler(vcpu: V, cfg: Arm64GuestConfig): void {
+  const s = vcpu.state;
+  vcpu.guest.charge(cfg.irqHandlerNs);
+  if (s.area.reason !== KVM_PV_REASON_PAGE_READY) {
+    s.guest.warnings++;
+    return; // no ACK: the level-high line stays up
+  }
+  vcpu.guest.asyncPfTaskWake(s.area.token);
+  s.area.token = 0;
+  s.area.reason = 0;
+  hvc(vcpu, ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, BigInt(ASYNC_PF_IRQ_ACK));
+}

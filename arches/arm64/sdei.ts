@@ -1,0 +1,135 @@
+import type { GuestCallResult, InjectedEvent, KvmVcpu } from '../../core/backend.js';
+import {
+  KVM_SDEI_ASYNC_PF_NUM,
+  KVM_SDEI_DEFAULT_NUM,
+  SDEI_DENIED,
+  SDEI_EVENT_COMPLETE,
+  SDEI_EVENT_DISABLE,
+  SDEI_EVENT_ENABLE,
+  SDEI_EVENT_REGISTER,
+  SDEI_EVENT_UNREGISTER,
+  SDEI_INVALID_PARAMETERS,
+  SDEI_NOT_SUPPORTED,
+  SDEI_PE_MASK,
+  SDEI_PE_UNMASK,
+  SDEI_SUCCESS,
+  SDEI_VERSION,
+} from './constants.js';
+
+/**
+ * KVM's virtual SDEI dispatcher for one vCPU, as far as async PF uses it (Gavin Shan's
+ * "Support SDEI Virtualization" v3/v4; facts/arm64.md §4). Only the KVM-defined private events
+ * exist; the async-PF one is critical, so one runs at a time and a second cannot be queued.
+ */
+export interface SdeiEvent {
+  registered: boolean;
+  enabled: boolean;
+  entry: bigint;
+  arg: bigint;
+}
+
+export interface SdeiVcpuState {
+  /** PE events masked: true at vCPU creation until SDEI_PE_UNMASK. */
+  peMasked: boolean;
+  readonly events: Map<number, SdeiEvent>;
+  /** The event dispatched and not yet completed. */
+  running: number | null;
+  /** An event injected and not yet dispatched (at most one critical). */
+  queued: number | null;
+  /** Interrupted context saved at dispatch (x2 = PC and x3 = PSTATE in the handler). */
+  saved: { pc: string; pstate: string } | null;
+  dispatched: number;
+}
+
+export function createSdeiState(): SdeiVcpuState {
+  const events = new Map<number, SdeiEvent>();
+  for (const n of [KVM_SDEI_DEFAULT_NUM, KVM_SDEI_ASYNC_PF_NUM]) events.set(n, { registered: false, enabled: false, entry: 0n, arg: 0n });
+  return { peMasked: true, events, running: null, queued: null, saved: null, dispatched: 0 };
+}
+
+const ret = (x0: bigint): GuestCallResult => ({ kind: 'ok', regs: [x0] });
+
+/** The SDEI calls a guest makes (function IDs 0xC40000xx), with their architectural answers. */
+export function sdeiCall(vcpu: KvmVcpu<{ sdei: SdeiVcpuState }>, fn: number, args: readonly bigint[]): GuestCallResult {
+  const s = vcpu.state.sdei;
+  const num = Number(args[0] ?? 0n);
+  const ev = s.events.get(num);
+  switch (fn) {
+    case SDEI_VERSION:
+      return ret(1n << 48n); // v1.0
+    case SDEI_EVENT_REGISTER:
+      if (!ev) return ret(SDEI_INVALID_PARAMETERS);
+      if (ev.registered) return ret(SDEI_DENIED);
+      Object.assign(ev, { registered: true, entry: args[1] ?? 0n, arg: args[2] ?? 0n });
+      return ret(SDEI_SUCCESS);
+    case SDEI_EVENT_ENABLE:
+    case SDEI_EVENT_DISABLE:
+      if (!ev) return ret(SDEI_INVALID_PARAMETERS);
+      if (!ev.registered) return ret(SDEI_DENIED);
+      ev.enabled = fn === SDEI_EVENT_ENABLE;
+      return ret(SDEI_SUCCESS);
+    case SDEI_EVENT_UNREGISTER:
+      if (!ev) return ret(SDEI_INVALID_PARAMETERS);
+      if (!ev.registered || s.running === num) return ret(SDEI_DENIED);
+      Object.assign(ev, { registered: false, enabled: false });
+      return ret(SDEI_SUCCESS);
+    case SDEI_EVENT_COMPLETE:
+      // Restores the interrupted context; it does not return to the handler.
+      if (s.running === null) return ret(SDEI_DENIED);
+      s.running = null;
+      s.saved = null;
+      return ret(SDEI_SUCCESS);
+    case SDEI_PE_MASK:
+    case SDEI_PE_UNMASK:
+      s.peMasked = fn === SDEI_PE_MASK;
+      return ret(SDEI_SUCCESS);
+    default:
+      return ret(SDEI_NOT_SUPPORTED);
+  }
+}
+
+/**
+ * kvm_sdei_inject(…, immediate): queue the event for dispatch at the next entry. Refused when the
+ * event is not registered and enabled, when the PE is masked, or when a critical event is
+ * already queued. Dispatch itself does not re-check the guest's PSTATE: it is NMI-like.
+ */
+export function sdeiInject(
+  vcpu: KvmVcpu<{ sdei: SdeiVcpuState }>,
+  num: number,
+  token: number,
+  onDispatch: () => void,
+  dispatchNs: number,
+): boolean {
+  const s = vcpu.state.sdei;
+  const ev = s.events.get(num);
+  if (!ev || !ev.registered || !ev.enabled || s.peMasked || s.queued !== null) return false;
+  s.queued = num;
+  const event: InjectedEvent = {
+    name: sdeiEventName(num),
+    token,
+    signal: 'not-present',
+    handler: () => {
+      // kvm_sdei_deliver(): save PC/PSTATE and x0–x17, enter the handler with DAIF masked.
+      s.queued = null;
+      s.running = num;
+      s.saved = { pc: 'interrupted PC', pstate: 'interrupted PSTATE' };
+      s.dispatched++;
+      vcpu.chargeHost(dispatchNs);
+      onDispatch();
+    },
+  };
+  vcpu.injectEvent(event);
+  return true;
+}
+
+/** kvm_sdei_cancel(): drop a queued, not yet dispatched event; fails once it is running. */
+export function sdeiCancel(vcpu: KvmVcpu<{ sdei: SdeiVcpuState }>, num: number): boolean {
+  const s = vcpu.state.sdei;
+  if (s.queued !== num) return false;
+  s.queued = null;
+  return vcpu.cancelEvent(sdeiEventName(num));
+}
+
+export function sdeiEventName(num: number): string {
+  return `SDEI 0x${num.toString(16)}`;
+}

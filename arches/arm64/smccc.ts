@@ -1,0 +1,94 @@
+import type { GuestCallResult, KvmVcpu } from '../../core/backend.js';
+import {
+  ARM_SMCCC_KVM_FUNC_ASYNC_PF,
+  ASYNC_PF_ENABLE,
+  ASYNC_PF_GPA_MASK,
+  ASYNC_PF_IRQ,
+  ASYNC_PF_IRQ_ACK,
+  ASYNC_PF_PER_VCPU,
+  ASYNC_PF_SDEI,
+  ASYNC_PF_SLOTS,
+  ASYNC_PF_VERSION,
+  ASYNC_PF_VERSION_1_0_0,
+  KVM_ASYNC_PF_ENABLED,
+  KVM_ASYNC_PF_SEND_ALWAYS,
+  SMCCC_RET_INVALID_PARAMETER,
+  SMCCC_RET_NOT_REQUIRED,
+  SMCCC_RET_NOT_SUPPORTED,
+  SMCCC_RET_SUCCESS,
+} from './constants.js';
+import type { Arm64VcpuState } from './state.js';
+
+/**
+ * The host side of the KVM vendor-hyp calls the async-PF guest makes (v3/v4: function 2,
+ * 0x86000002, sub-function in x1; facts/arm64.md §1 v2–v4, §3). Results come back in x0 (a0)
+ * and x1 (a1); every refusal is an SMCCC return code.
+ */
+type V = KvmVcpu<Arm64VcpuState>;
+const ret = (...regs: bigint[]): GuestCallResult => ({ kind: 'ok', regs });
+
+/** ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID: bit 2 advertises async PF when the VMM enabled it. */
+export function kvmFeatures(vcpu: V): GuestCallResult {
+  return ret(vcpu.state.apfAllocated ? 1n << BigInt(ARM_SMCCC_KVM_FUNC_ASYNC_PF) : 0n);
+}
+
+export function asyncPfCall(vcpu: V, args: readonly bigint[], guestMemoryBytes: number): GuestCallResult {
+  const s = vcpu.state;
+  if (!s.apfAllocated) return ret(SMCCC_RET_NOT_SUPPORTED);
+  switch (Number(args[0] ?? -1n)) {
+    case ASYNC_PF_VERSION:
+      return ret(SMCCC_RET_SUCCESS, ASYNC_PF_VERSION_1_0_0);
+    case ASYNC_PF_SLOTS:
+      return ret(SMCCC_RET_SUCCESS, BigInt(ASYNC_PF_PER_VCPU));
+    case ASYNC_PF_SDEI:
+      return ret(SMCCC_RET_SUCCESS, BigInt(s.vmm.sdeiNum));
+    case ASYNC_PF_IRQ:
+      return ret(SMCCC_RET_SUCCESS, BigInt(s.vmm.irq));
+    case ASYNC_PF_ENABLE:
+      return ret(enable(vcpu, ((args[2] ?? 0n) << 32n) | ((args[1] ?? 0n) & 0xffffffffn), guestMemoryBytes));
+    case ASYNC_PF_IRQ_ACK:
+      irqAck(vcpu);
+      return ret(SMCCC_RET_SUCCESS);
+    default:
+      return ret(SMCCC_RET_NOT_SUPPORTED);
+  }
+}
+
+/**
+ * ENABLE, with v4's checks in v4's order: no irqchip → NOT_SUPPORTED; no change → NOT_REQUIRED;
+ * disable → clear the queue; SDEI event or PPI not set by the VMM → INVALID_PARAMETER; an event
+ * the VM does not define or a bad GPA → NOT_SUPPORTED. No alignment or reserved-bit check.
+ */
+function enable(vcpu: V, data: bigint, guestMemoryBytes: number): bigint {
+  const s = vcpu.state;
+  if (!s.irqchipInKernel) return SMCCC_RET_NOT_SUPPORTED;
+  const wantEnabled = (data & KVM_ASYNC_PF_ENABLED) !== 0n;
+  if (wantEnabled === s.enabled) return SMCCC_RET_NOT_REQUIRED;
+  if (!wantEnabled) {
+    vcpu.clearCompletionQueue();
+    s.controlBlock = data;
+    s.enabled = false;
+    s.areaGpa = null;
+    return SMCCC_RET_SUCCESS;
+  }
+  if (s.vmm.sdeiNum === 0 || s.vmm.irq === 0) return SMCCC_RET_INVALID_PARAMETER;
+  if (!s.sdei.events.has(s.vmm.sdeiNum)) return SMCCC_RET_NOT_SUPPORTED;
+  const gpa = data & ASYNC_PF_GPA_MASK;
+  if (gpa + 8n > BigInt(guestMemoryBytes)) return SMCCC_RET_NOT_SUPPORTED;
+  s.areaGpa = gpa;
+  s.sendAlways = (data & KVM_ASYNC_PF_SEND_ALWAYS) !== 0n;
+  s.controlBlock = data;
+  s.enabled = true;
+  vcpu.wakeupAll();
+  return SMCCC_RET_SUCCESS;
+}
+
+/** IRQ_ACK: lower the PPI, clear pageready_pending and drain the next completion inside the call. */
+function irqAck(vcpu: V): void {
+  const s = vcpu.state;
+  if (!s.pagereadyPending) return;
+  vcpu.lowerIrq(s.vmm.irq);
+  s.pagereadyPending = false;
+  vcpu.noteReadyAcked();
+  vcpu.checkCompletion();
+}

@@ -1,0 +1,153 @@
+import type { Backend, Finding, GuestCall, GuestCallResult, KvmVcpu, Variant, VariantContext } from '../../core/backend.js';
+import { BadInputError } from '../../core/errors.js';
+import { cyclesToNs } from '../x86/costs.js';
+import * as apf from './async-pf.js';
+import {
+  ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID,
+  ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
+  ASYNC_PF_PER_VCPU,
+  ASYNC_PF_SUBFN_NAMES,
+  KVM_SDEI_ASYNC_PF_NUM,
+  LAB_DEFAULT_APF_PPI,
+  PPI_MAX,
+  PPI_MIN,
+  SDEI_NAMES,
+} from './constants.js';
+import { ARM64_COSTS } from './costs.js';
+import { kvmAsyncPfInit, kvmAsyncPfSdeiHandler, type Arm64GuestConfig } from './guest.js';
+import { sdeiCall } from './sdei.js';
+import { asyncPfCall, kvmFeatures } from './smccc.js';
+import { createArm64State, type Arm64VcpuState } from './state.js';
+
+const AREA_BASE = 0x100000n;
+
+/** Review status of the SDEI design, with who said it (facts/arm64.md §1 "Outcome", §2, §5). */
+const FINDINGS: readonly Finding[] = [
+  {
+    id: 'sdei-not-merged',
+    severity: 'blocker',
+    text: 'Never merged: neither async PF nor SDEI virtualisation; rejected as "a solution in search of a problem", discontinued in 2023.',
+    cite: 'Marc Zyngier 2022-06-24, 87iloq2oke.wl-maz@kernel.org; Gavin Shan 2023-10-06, 131babfc-3450-68bd-f35b-d126a36acb0c@redhat.com',
+  },
+  {
+    id: 'ppi-per-vm',
+    severity: 'concern',
+    text: 'The page-ready PPI number is implementation defined: the VMM picks it per VM and must describe it to the guest (ACPI only in v2–v4).',
+    cite: 'Marc Zyngier 2020-05-28 on RFCv2 9/9; facts/arm64.md §5',
+  },
+  {
+    id: 'sdei-migration',
+    severity: 'concern',
+    text: 'In-kernel SDEI state (registered, enabled, running events) must be migrated.',
+    cite: 'James Morse 2020-10-23, 4dcaea7a-a4d1-9bf3-eb95-ea9d8826ad99@arm.com',
+  },
+  {
+    id: 'nmi-for-user-only',
+    severity: 'concern',
+    text: 'An NMI-like event is used to flag a task that can only sleep on return to user: an IRQ would do, but for D1.13.4.',
+    cite: 'James Morse 2020-10-23, 4dcaea7a-a4d1-9bf3-eb95-ea9d8826ad99@arm.com; DDI0487F.a D1.13.4',
+  },
+  {
+    id: 'smccc-number-taken',
+    severity: 'note',
+    text: 'Vendor-hyp function 2 (0x86000002) is now taken upstream by pKVM HYP_MEMINFO.',
+    cite: 'facts/arm64.md §3',
+  },
+];
+
+export const ARM64_SDEI_KNOBS = {
+  /** The SDEI event number the VMM sets per vCPU (KVM_ARM_ASYNC_PF_CMD_SET_SDEI; 0 = unset). */
+  sdeiEvent: KVM_SDEI_ASYNC_PF_NUM,
+  /** The page-ready PPI INTID the VMM sets per vCPU (16–31; 0 = unset). */
+  ppi: LAB_DEFAULT_APF_PPI,
+  /** The VMM enabled the async-PF capability (vcpu->arch.apf allocated). */
+  apfCapability: 1,
+  irqchipInKernel: 1,
+};
+
+export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuState, { gfn: number }> {
+  const c = ctx.costOverrides;
+  const ns = (cycles: number) => cyclesToNs(cycles, c.clockMHz);
+  const ppi = ctx.knobs.ppi;
+  if (ppi !== 0 && (!Number.isInteger(ppi) || ppi < PPI_MIN || ppi > PPI_MAX)) {
+    throw new BadInputError(`scenario arch.arm64.ppi: ${ppi} is not a PPI INTID (16–31, facts/arm64.md §5)`);
+  }
+  const guestCfg = (vcpuId: number): Arm64GuestConfig => ({
+    areaGpa: AREA_BASE + BigInt(vcpuId) * 64n,
+    sdeiHandlerNs: ns(c.guestSdeiHandlerCycles),
+    irqHandlerNs: ns(c.guestIrqHandlerCycles),
+  });
+  const dispatchNs = ns(c.sdeiDispatchCycles);
+  const onDispatch = (v: KvmVcpu<Arm64VcpuState>) => () => {
+    // The DELIVERED notifier clears only the host's pending flag; the guest clears the block.
+    v.state.notpresentPending = false;
+    v.state.notpresentToken = 0;
+    kvmAsyncPfSdeiHandler(v, guestCfg(v.id));
+  };
+  return {
+    arch: 'arm64',
+    caps: {
+      asyncPfPerVcpu: ASYNC_PF_PER_VCPU,
+      ackRequired: true,
+      undeliveredWait: 'retry',
+      readyOnlyIfNotPresentInjected: false,
+      forbiddenNotPresent: ['kernel-mode', 'sdei-running'],
+    },
+    costs: { exitNs: ns(c.exitCycles), stage2FaultNs: ns(c.stage2FaultCycles) },
+    findings: FINDINGS,
+    exitNames: { stage2Fault: 'DABT_LOW', kick: 'IRQ', idle: 'WFx' },
+    createVcpuState: (id) => createArm64State(id, ctx.knobs),
+    guestInit: (v) => kvmAsyncPfInit(v, guestCfg(v.id)),
+    canDoAsyncPf: apf.notPresentAllowed,
+    setupAsyncPf: (v, gfn) => ({ token: apf.allocToken(v.state), arch: { gfn } }),
+    // v4 checks everything in kvm_arch_async_not_present_allowed() before the work starts.
+    canDeliverAsyncPf: apf.notPresentAllowed,
+    asyncPageNotPresent: (v, w) => apf.asyncPageNotPresent(v, w, onDispatch(v), dispatchNs),
+    asyncPagePresentQueued: apf.asyncPagePresentQueued,
+    canDequeueAsyncPagePresent: apf.canDequeueAsyncPagePresent,
+    asyncPageReady: apf.asyncPageReady,
+    asyncPagePresent: (v, w) => {
+      const r = apf.asyncPagePresent(v, w);
+      if (r.cancelled) v.countEvent('sdei-cancelled');
+      return r.delivered;
+    },
+    guestCall: (v, call) => guestCall(v, call, ctx.guestMemoryBytes),
+    conditions: (v) => (v.state.sdei.running !== null ? ['sdei-running'] : []),
+  };
+}
+
+function guestCall(v: KvmVcpu<Arm64VcpuState>, call: GuestCall, guestMemoryBytes: number): { result: GuestCallResult; exit: string } {
+  if (call.kind === 'sysreg') {
+    if (call.reg !== 'ICC_SGI1R_EL1') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: `SYS64(${call.reg})` };
+    if (v.cpu.resumeWouldFault) v.hazard(apf.D1_13_4_HAZARD);
+    v.raiseIrq(Number((call.value >> 24n) & 0xfn), 'other', false);
+    return { result: { kind: 'ok', regs: [] }, exit: 'SYS64(ICC_SGI1R_EL1)' };
+  }
+  if (call.kind !== 'hvc') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: 'UNKNOWN' };
+  if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID) {
+    const sub = ASYNC_PF_SUBFN_NAMES[Number(call.args[0] ?? -1n)] ?? 'UNKNOWN';
+    return { result: asyncPfCall(v, call.args, guestMemoryBytes), exit: `HVC64(ASYNC_PF_${sub})` };
+  }
+  if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID) return { result: kvmFeatures(v), exit: 'HVC64(KVM_FEATURES)' };
+  if (SDEI_NAMES[call.fn]) return { result: sdeiCall(v, call.fn, call.args), exit: `HVC64(${SDEI_NAMES[call.fn]})` };
+  return { result: { kind: 'ok', regs: [-1n] }, exit: `HVC64(0x${call.fn.toString(16)})` };
+}
+
+export const arm64SdeiVariant: Variant = {
+  id: 'arm64-sdei',
+  arch: 'arm64',
+  title: 'arm64 SDEI + PPI: SDEI event flags the task (sleeps at return to user), PPI + IRQ_ACK page-ready',
+  origin: 'Gavin Shan v1–v4, 2020-08 … 2021-08, not merged (facts/arm64.md §1)',
+  mechanisms: {
+    enable: 'SMCCC 0x86000002: VERSION, SLOTS, SDEI, IRQ, ENABLE; SDEI REGISTER/ENABLE/PE_UNMASK',
+    notPresent: 'SDEI event 0x40400001 (critical, NMI-like), user mode only; token and reason in control block',
+    ready: 'level-high PPI chosen per VM, token and reason in control block',
+    token: '(id++ << 12) | vcpu_id, u16 id',
+    eligibility: 'user mode, no SDEI event running, control block free; else synchronous',
+    wake: 'TIF_ASYNC_PF: the task sleeps in do_notify_resume(), woken from the PPI handler',
+    ack: 'SMCCC IRQ_ACK; one page-ready outstanding; a completion before dispatch cancels the event',
+  },
+  defaultCosts: ARM64_COSTS,
+  knobs: ARM64_SDEI_KNOBS,
+  createBackend: createArm64SdeiBackend,
+};

@@ -1,0 +1,67 @@
+import type { Task } from './task.js';
+
+/**
+ * A CFS-like per-vCPU scheduler, reduced to what APF changes: each task accrues virtual runtime
+ * while it is on the vCPU — including time the vCPU spends blocked or halted in the host, which
+ * the guest cannot tell from running (PROTOCOLS.md §3 "scheduling") — the runnable task with the
+ * least runs next, a tick preempts after a slice, and a woken sleeper, placed no further back than
+ * half a scheduling latency, preempts the current task when it is a wakeup granularity behind.
+ * Model assumption: one weight for all tasks; granularities as Linux scales them for 4 CPUs.
+ */
+export interface SchedParams {
+  readonly sliceNs: number;
+  readonly wakeupGranularityNs: number;
+  readonly latencyNs: number;
+}
+
+export class RunQueue {
+  private readonly tasks: Task[] = [];
+  /** Monotonic floor of runnable vruntimes (cfs_rq.min_vruntime). */
+  minVruntime = 0;
+
+  constructor(private readonly params: SchedParams) {}
+
+  get length(): number {
+    return this.tasks.length;
+  }
+
+  has(task: Task): boolean {
+    return this.tasks.includes(task);
+  }
+
+  /** Put a preempted (or new) task back. */
+  enqueue(task: Task): void {
+    this.tasks.push(task);
+  }
+
+  /** Put a woken sleeper back, with sleeper credit capped at half the latency (place_entity()). */
+  enqueueWoken(task: Task): void {
+    task.vruntime = Math.max(task.vruntime, this.minVruntime - this.params.latencyNs / 2);
+    this.tasks.push(task);
+  }
+
+  /** The runnable task with the least vruntime; ties go to the one queued first. */
+  pickNext(): Task | undefined {
+    if (this.tasks.length === 0) return undefined;
+    let best = 0;
+    for (let i = 1; i < this.tasks.length; i++) if (this.tasks[i].vruntime < this.tasks[best].vruntime) best = i;
+    const [t] = this.tasks.splice(best, 1);
+    this.minVruntime = Math.max(this.minVruntime, Math.min(t.vruntime, ...this.tasks.map((x) => x.vruntime)));
+    return t;
+  }
+
+  /** check_preempt_tick(): the current task ran a slice and someone else is waiting. */
+  tickPreempts(ranNs: number): boolean {
+    return this.tasks.length > 0 && ranNs >= this.params.sliceNs;
+  }
+
+  /** check_preempt_wakeup(): the woken task is more than a granularity behind the current one. */
+  wakeupPreempts(woken: Task, currentVruntime: number): boolean {
+    return woken.vruntime + this.params.wakeupGranularityNs < currentVruntime;
+  }
+
+  /** Drain every task (end of run). */
+  takeAll(): Task[] {
+    return this.tasks.splice(0, this.tasks.length);
+  }
+}
