@@ -60,7 +60,8 @@ export function parseScenario(text: string, file: string): Scenario {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw new ScenarioError(file, where, `YAML syntax: ${e.message.split('\n')[0]}`);
+    const what = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new ScenarioError(file, where, `YAML syntax: ${what}`);
   }
   const raw: unknown = doc.toJS();
   const parsed = scenarioSchema.safeParse(raw);
@@ -69,7 +70,18 @@ export function parseScenario(text: string, file: string): Scenario {
     throw new ScenarioError(file, fieldPath(issue.path), describeIssue(issue));
   }
   checkReferences(parsed.data, file);
-  return parsed.data;
+  return normalise(parsed.data);
+}
+
+/** Free-form maps come back in the file's key order; sort them so results never depend on it. */
+function normalise(s: Scenario): Scenario {
+  const sortRecord = <T>(r: Record<string, T>): Record<string, T> =>
+    Object.fromEntries(Object.keys(r).sort().map((k) => [k, r[k]]));
+  return {
+    ...s,
+    costs: Object.fromEntries(Object.keys(s.costs).sort().map((k) => [k, sortRecord(s.costs[k])])),
+    arch: Object.fromEntries(Object.keys(s.arch).sort().map((k) => [k, sortRecord(s.arch[k])])),
+  };
 }
 
 function fieldPath(path: readonly PropertyKey[]): string {

@@ -1,0 +1,27 @@
+import type { CommandModule } from 'yargs';
+import { findVariant } from '../../arches/registry.js';
+import { compareVariants } from '../../core/compare.js';
+import type { Io } from '../io.js';
+import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
+import { renderText } from '../render.js';
+import { buildCompareView } from '../views/compare.js';
+
+interface RunArgs extends ScenarioArgs {
+  variant: string;
+}
+
+/** `apf-lab run <variant>`: one variant through one scenario. */
+export function runCommand(io: Io): CommandModule<object, RunArgs> {
+  return {
+    command: 'run <variant>',
+    describe: 'run one variant through a scenario',
+    builder: (y) =>
+      scenarioOptions(y).positional('variant', { type: 'string', demandOption: true, describe: 'variant id (see `apf-lab list`)' }) as never,
+    handler: (args) => {
+      const variant = findVariant(String(args.variant));
+      const { scenario, seed } = resolveScenario(args);
+      const result = compareVariants(scenario, [variant], { seed, baseline: null });
+      io.out(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderText('compare', buildCompareView(result)));
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import type { Comparison } from '../../core/compare.js';
+import type { RunResult } from '../../core/run.js';
+import type { Scenario } from '../../core/scenario/schema.js';
+import { count, fixed, humanNs, mib, ms, pct } from './format.js';
+
+/** A plain view-model for templates/text/compare.text.hbs: every cell already a string. */
+export interface CompareView {
+  readonly header: readonly string[];
+  readonly columns: readonly string[];
+  readonly labelWidth: number;
+  readonly cellWidth: number;
+  readonly sections: readonly { title: string; rows: readonly { label: string; cells: readonly string[] }[] }[];
+  readonly legend: readonly string[];
+  readonly variants: readonly string[];
+  readonly violations: readonly string[];
+}
+
+type Row = { label: string; cells: string[] };
+
+export function buildCompareView(c: Comparison): CompareView {
+  const vs = c.variants;
+  const base = vs.find((v) => v.id === c.baseline) ?? null;
+  const cells = (f: (r: RunResult) => string) => vs.map(f);
+  const row = (label: string, f: (r: RunResult) => string): Row => ({ label: `  ${label}`, cells: cells(f) });
+  const union = (f: (r: RunResult) => Readonly<Record<string, number>>) =>
+    [...new Set(vs.flatMap((r) => Object.keys(f(r))))].sort();
+  const dash = (n: number | undefined) => (n ? count(n) : '—');
+  const legend: string[] = [];
+  const hazardRows = union((r) => r.metrics.hazards).map((h, i) => {
+    legend.push(`[h${i + 1}] ${h}`);
+    return row(`hazard [h${i + 1}]`, (r) => dash(r.metrics.hazards[h]));
+  });
+
+  const sections = [
+    {
+      title: 'Work (M units: 1 unit = 1 µs of task compute)',
+      rows: [
+        row('total', (r) => fixed(r.metrics.work / 1e6, 3)),
+        ...(base ? [row(`vs ${base.id}`, (r) => `${fixed(base.metrics.work ? r.metrics.work / base.metrics.work : 0, 2)}×`)] : []),
+        ...union((r) => r.metrics.workByTask).map((t) => row(t, (r) => fixed((r.metrics.workByTask[t] ?? 0) / 1e6, 3))),
+      ],
+    },
+    {
+      title: `vCPU time (% of ${c.scenario.machine.vcpus} vCPUs × ${humanNs(c.scenario.durationMs * 1e6)})`,
+      rows: (
+        [
+          ['user', 'guest user'],
+          ['kernel', 'guest kernel'],
+          ['host', 'in host (exits)'],
+          ['sync', 'blocked in sync fault'],
+          ['halt', 'APF halt'],
+          ['idle', 'idle'],
+        ] as const
+      ).map(([k, label]) => row(label, (r) => pct(r.metrics.vcpuTimeNs[k], c.scenario.machine.vcpus * c.scenario.durationMs * 1e6))),
+    },
+    {
+      title: 'Faults on host-missing pages',
+      rows: [
+        row('faults', (r) => count(r.metrics.apf.faults)),
+        row('async (not-present delivered)', (r) => `${count(r.metrics.apf.notPresentDelivered)} (${pct(r.metrics.apf.notPresentDelivered, r.metrics.apf.faults)})`),
+        ...union((r) => r.metrics.apf.syncFallbacks).map((k) => row(`sync: ${k}`, (r) => dash(r.metrics.apf.syncFallbacks[k]))),
+        ...union((r) => r.metrics.apf.haltReasons).map((k) => row(`${k.startsWith('retry:') ? '' : 'halt: '}${k}`, (r) => dash(r.metrics.apf.haltReasons[k]))),
+        row('repeated faults', (r) => dash(r.metrics.apf.repeatedFaults)),
+        row('page-ready delivered', (r) => dash(r.metrics.apf.readyDelivered)),
+        ...union((r) => r.metrics.apf.archEvents).map((k) => row(k, (r) => dash(r.metrics.apf.archEvents[k]))),
+      ],
+    },
+    {
+      title: 'Exits and injections',
+      rows: [
+        row('exits per fault', (r) => fixed(r.metrics.exitsPerFault, 2)),
+        row('injections per fault', (r) => fixed(r.metrics.injectionsPerFault, 2)),
+        ...union((r) => r.metrics.exits).map((k) => row(k, (r) => dash(r.metrics.exits[k]))),
+      ],
+    },
+    {
+      title: 'Fault latency, fault to access done (ms)',
+      rows: [
+        row('p50', (r) => ms(r.metrics.faultLatencyNs.p50)),
+        row('p99', (r) => ms(r.metrics.faultLatencyNs.p99)),
+        row('max', (r) => ms(r.metrics.faultLatencyNs.max)),
+      ],
+    },
+    {
+      title: 'Safety',
+      rows: [
+        ...hazardRows,
+        row('invariants (7 checked)', (r) => (r.invariants.ok ? 'ok' : `FAIL ${r.invariants.violations.length}`)),
+        row('in flight at end', (r) => count(r.invariants.inFlight)),
+      ],
+    },
+  ];
+  const allRows = sections.flatMap((s) => s.rows);
+  const labelWidth = Math.max(...sections.map((s) => s.title.length), ...allRows.map((r) => r.label.length)) + 2;
+  const cellWidth = Math.max(10, ...vs.map((v) => v.id.length), ...allRows.flatMap((r) => r.cells.map((x) => x.length))) + 2;
+  const violations = vs.flatMap((r) =>
+    r.invariants.violations.map((v) => `${r.id}: invariant ${v.invariant} (${v.name}) at ${humanNs(v.timeNs)}, vCPU ${v.vcpu}: ${v.message}`),
+  );
+  return {
+    header: scenarioHeader(c.scenario, c.seed),
+    columns: vs.map((v) => v.id),
+    labelWidth,
+    cellWidth,
+    sections,
+    legend,
+    variants: vs.map((v) => `${v.id}: ${v.title}. ${v.origin}.`),
+    violations,
+  };
+}
+
+export function scenarioHeader(s: Scenario, seed: number): string[] {
+  const l = s.backing.latency;
+  const range = `${humanNs(l.minUs * 1000)} … ${l.maxUs !== undefined ? humanNs(l.maxUs * 1000) : '∞'}`;
+  return [
+    `scenario ${s.name}, seed ${seed}: ${s.description}`,
+    `${s.machine.vcpus} vCPUs, ${mib(s.machine.guestMemoryMiB)} guest, host limit ${mib(s.machine.hostResidentMiB)}; ` +
+      `swap ${l.dist} ${l.dist === 'lognormal' ? 'median' : l.dist === 'exponential' ? 'mean' : ''} ${humanNs(l.us * 1000)} (${range}), queue depth ${s.backing.queueDepth}; ` +
+      `${humanNs(s.durationMs * 1e6)} measured${s.drain.enabled ? ', then drained' : ''}`,
+  ];
+}

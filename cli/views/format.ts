@@ -1,0 +1,27 @@
+/** Number formatting for terminal views: fixed decimals, thousands separators, units in the label. */
+export function fixed(x: number, digits: number): string {
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function pct(part: number, whole: number): string {
+  return whole > 0 ? `${fixed((100 * part) / whole, 1)}%` : '—';
+}
+
+export function ms(ns: number): string {
+  return fixed(ns / 1e6, 3);
+}
+
+export function humanNs(ns: number): string {
+  if (ns >= 1e9) return `${fixed(ns / 1e9, 3)} s`;
+  if (ns >= 1e6) return `${fixed(ns / 1e6, 3)} ms`;
+  if (ns >= 1e3) return `${fixed(ns / 1e3, 1)} µs`;
+  return `${ns} ns`;
+}
+
+export function mib(pages: number): string {
+  return pages >= 1024 ? `${fixed(pages / 1024, pages % 1024 ? 1 : 0)} GiB` : `${pages} MiB`;
+}
