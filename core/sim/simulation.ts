@@ -105,11 +105,17 @@ export class Simulation {
 
   // ---------------------------------------------------------------- running
 
-  run(): void {
+  /** Create each vCPU's arch state and run the guest's per-CPU APF init (kvm_guest_cpu_init()). */
+  boot(guestInit = true): void {
     for (const v of this.vcpus) {
       v.state = this.backend.createVcpuState(v.id);
-      // Boot: the guest's per-CPU APF init runs before any task (kvm_guest_cpu_init()).
-      this.backend.guestInit(v);
+      if (guestInit) this.backend.guestInit(v);
+    }
+  }
+
+  run(): void {
+    this.boot();
+    for (const v of this.vcpus) {
       this.queue.push(v.cursor, EV_STEP, v.id, v.epoch);
       this.queue.push(this.tickNs, EV_TICK, v.id, 0);
     }
@@ -240,16 +246,8 @@ export class Simulation {
     if (v.segment && this.finishSegment(v)) return;
     for (let guard = 0; guard < 1000; guard++) {
       if (v.mode !== 'run') return;
-      if (v.apf.readyRequested) {
-        v.apf.readyRequested = false;
-        this.checkCompletion(v);
-      }
-      if (v.injected) this.takeInjected(v);
-      if (!v.irqsMasked) this.takeInterrupts(v);
+      this.enterGuest(v);
       if (v.mode !== 'run') return;
-      if (v.needResched && v.current && v.privilege === 'user') this.switchOut(v);
-      v.needResched = false;
-      this.returnToUser(v);
       if (!v.current && !this.pickNext(v)) {
         this.goIdle(v);
         return;
@@ -257,6 +255,25 @@ export class Simulation {
       if (this.startSegment(v)) return;
     }
     throw new Error(`vCPU ${v.id}: no progress at ${this.now} ns`);
+  }
+
+  /**
+   * vcpu_enter_guest() and what the guest does first: pending requests (page-ready), the
+   * injected event, interrupts if unmasked, a resched, and a flagged task's sleep on its way
+   * back to user. Public so that a test can drive one protocol step (core/harness.ts).
+   */
+  enterGuest(v: Vcpu): void {
+    this.sync(v);
+    if (v.apf.readyRequested) {
+      v.apf.readyRequested = false;
+      this.checkCompletion(v);
+    }
+    if (v.injected) this.takeInjected(v);
+    if (!v.irqsMasked) this.takeInterrupts(v);
+    if (v.mode !== 'run') return;
+    if (v.needResched && v.current && v.privilege === 'user') this.switchOut(v);
+    v.needResched = false;
+    this.returnToUser(v);
   }
 
   private takeInjected(v: Vcpu): void {
@@ -551,7 +568,8 @@ export class Simulation {
 
   // ---------------------------------------------------------------- host: the fault path (PROTOCOLS.md §2)
 
-  private stage2Fault(v: Vcpu, gfn: number): void {
+  /** A stage-2 fault by the current task on `gfn` (PROTOCOLS.md §2). Public for core/harness.ts. */
+  stage2Fault(v: Vcpu, gfn: number): void {
     const task = v.current!;
     const b = this.backend;
     this.metrics.count((m) => m.exits.add(b.exitNames.stage2Fault));
@@ -641,7 +659,8 @@ export class Simulation {
 
   // ---------------------------------------------------------------- host: completion (virt/kvm/async_pf.c)
 
-  private onIoDone(gfn: number): void {
+  /** The backing store finished reading `gfn`. Public for core/harness.ts. */
+  onIoDone(gfn: number): void {
     this.swap.finish(gfn, this.now);
     this.memory.insert(gfn);
     const waiters = this.ioWaiters.get(gfn) ?? [];

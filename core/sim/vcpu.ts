@@ -82,12 +82,17 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   get cpu(): GuestCpuState {
     return this;
   }
+  /** Set by core/harness.ts to put the guest in a given state for a single-step test. */
+  forced: { privilege?: 'user' | 'kernel'; irqsMasked?: boolean } | null = null;
+
   get privilege(): 'user' | 'kernel' {
+    if (this.forced?.privilege) return this.forced.privilege;
     const step = this.current?.step;
     if (!step) return 'kernel';
     return step.kind === 'touch' ? step.privilege : 'user';
   }
   get irqsMasked(): boolean {
+    if (this.forced?.irqsMasked !== undefined) return this.forced.irqsMasked;
     const step = this.current?.step;
     return step !== undefined && step.kind === 'touch' && step.irqsMasked;
   }

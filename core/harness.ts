@@ -1,0 +1,87 @@
+import type { Backend, GuestCall, GuestCallResult, Variant } from './backend.js';
+import { scenarioSchema, type ScenarioInput } from './scenario/schema.js';
+import { Simulation } from './sim/simulation.js';
+import type { Vcpu } from './sim/vcpu.js';
+import type { TraceSink } from './trace.js';
+
+/**
+ * A protocol harness: one small machine with a variant's backend, driven one step at a time,
+ * so that a test can check a single rule — a guest call's architectural answer, what a fault
+ * injects, what a completion delivers — without running a whole scenario (STYLE.md §3).
+ * Guest pages 0–255 are resident; any higher gfn (up to 16383) is host-missing.
+ */
+export interface HarnessOptions {
+  readonly vcpus?: number;
+  /** Run the guest's boot-time enable sequence (default true). */
+  readonly guestInit?: boolean;
+  readonly knobs?: Readonly<Record<string, number>>;
+  readonly costs?: Readonly<Record<string, number>>;
+  readonly trace?: TraceSink;
+}
+
+export const HARNESS_FIRST_MISSING_GFN = 256;
+
+export class Harness<S = unknown> {
+  readonly sim: Simulation;
+  readonly backend: Backend<S>;
+
+  constructor(variant: Variant, options: HarnessOptions = {}) {
+    const input: ScenarioInput = {
+      name: 'harness',
+      durationMs: 1000,
+      machine: { vcpus: options.vcpus ?? 1, guestMemoryMiB: 64, hostResidentMiB: 1 },
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 }, queueDepth: 64 },
+      regions: [{ name: 'mem', mib: 64 }],
+      tasks: [{ name: 'task', count: 2 * (options.vcpus ?? 1), program: [{ touch: { region: 'mem' } }] }],
+    };
+    const scenario = scenarioSchema.parse(input);
+    this.backend = variant.createBackend({
+      costOverrides: { ...variant.defaultCosts, ...options.costs },
+      knobs: { ...variant.knobs, ...options.knobs },
+      guestMemoryBytes: 64 << 20,
+    }) as Backend<S>;
+    this.sim = new Simulation(scenario, this.backend as Backend, { seed: 1, trace: options.trace });
+    this.sim.boot(options.guestInit ?? true);
+    for (const v of this.sim.vcpus) {
+      v.current = v.runq.pickNext() ?? null;
+      if (v.current) v.current.state = 'running';
+    }
+  }
+
+  vcpu(i = 0): Vcpu<S> {
+    return this.sim.vcpus[i] as Vcpu<S>;
+  }
+
+  /** The guest issues a call (an exit): the backend's architectural answer. */
+  call(call: GuestCall, i = 0): GuestCallResult {
+    return this.vcpu(i).guest.call(call);
+  }
+
+  /** Put the guest of vCPU `i` in user or kernel mode, interrupts masked or not. */
+  setCpu(state: { privilege?: 'user' | 'kernel'; irqsMasked?: boolean }, i = 0): void {
+    this.vcpu(i).forced = { ...this.vcpu(i).forced, ...state };
+  }
+
+  /** The current task of vCPU `i` touches `gfn`, which must be host-missing: a stage-2 fault. */
+  fault(gfn: number, i = 0): void {
+    const v = this.vcpu(i);
+    if (!v.current) throw new Error('Harness.fault: no current task on this vCPU');
+    if (v.mode !== 'run') throw new Error(`Harness.fault: vCPU ${i} is in ${v.mode}`);
+    v.current.nextPage = gfn;
+    this.sim.stage2Fault(v, gfn);
+  }
+
+  /** The backing store finishes reading `gfn` now. */
+  complete(gfn: number): void {
+    this.sim.onIoDone(gfn);
+  }
+
+  /** vCPU `i` enters the guest: requests, the injected event, interrupts, return to user. */
+  enter(i = 0): void {
+    this.sim.enterGuest(this.vcpu(i));
+  }
+
+  exits(): Readonly<Record<string, number>> {
+    return this.sim.metrics.exits.toJSON();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * apf-lab's library API: the engine, the backend contract, the built-in variants, and a
+ * protocol harness to unit-test a backend or a variant of your own without the CLI.
+ * One explicit list of named exports (STYLE.md §2).
+ */
+import * as arm64Abi from './arches/arm64/constants.js';
+import * as x86Abi from './arches/x86/constants.js';
+
+export { EventQueue, type PoppedEvent } from './core/engine/event-queue.js';
+export { RandomStream, RandomStreams, seedToInt32 } from './core/engine/rng.js';
+export {
+  no,
+  YES,
+  type AsyncPfWork,
+  type Backend,
+  type CostTable,
+  type ExitCosts,
+  type Finding,
+  type GuestCall,
+  type GuestCallResult,
+  type GuestCpuState,
+  type GuestKernel,
+  type InjectedEvent,
+  type KvmVcpu,
+  type Mechanisms,
+  type PcRegion,
+  type Variant,
+  type VariantContext,
+  type Verdict,
+} from './core/backend.js';
+export { BadInputError } from './core/errors.js';
+export { scenarioSchema, type Scenario, type ScenarioInput } from './core/scenario/schema.js';
+export { DEFAULT_SCENARIO, listBuiltinScenarios, loadScenario, parseScenario, ScenarioError } from './core/scenario/load.js';
+export { runVariant, type RunMetrics, type RunOptions, type RunResult } from './core/run.js';
+export { compareVariants, type Comparison } from './core/compare.js';
+export { Simulation, type SimulationOptions } from './core/sim/simulation.js';
+export type { Vcpu } from './core/sim/vcpu.js';
+export { InvariantMonitor, INVARIANT_NAMES, type Violation } from './core/invariants.js';
+export { Harness, HARNESS_FIRST_MISSING_GFN, type HarnessOptions } from './core/harness.js';
+export type { TraceSink } from './core/trace.js';
+export { findVariant, variantIds, VARIANTS } from './arches/registry.js';
+export { syncVariant } from './arches/sync/variant.js';
+export { createX86Backend, X86_KNOBS, x86Variant } from './arches/x86/variant.js';
+export type { X86VcpuState } from './arches/x86/state.js';
+export { arm64SdeiVariant, ARM64_SDEI_KNOBS, createArm64SdeiBackend } from './arches/arm64/variant.js';
+export type { Arm64VcpuState } from './arches/arm64/state.js';
+export { arm64Abi, x86Abi };
