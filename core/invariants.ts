@@ -59,11 +59,14 @@ export class InvariantMonitor {
     }
   }
 
-  /** A host-missing fault was decided: 'async' | 'halt' | 'sync' with the reason. */
+  /**
+   * A host-missing fault was decided, before any work is queued for it: 'queued' (a work
+   * starts), 'sync', or the undelivered wait ('halt' / 'retry') of a repeated fault.
+   */
   onFaultDecided(t: number, vcpu: number, gfn: number, outcome: string, reason: string): void {
     const s = this.shadows[vcpu];
-    if (s.queued >= this.caps.asyncPfPerVcpu && outcome === 'async') {
-      this.violate(5, t, vcpu, `fault on gfn ${hex(gfn)} went async with ${s.queued} queued (cap ${this.caps.asyncPfPerVcpu})`);
+    if (s.queued >= this.caps.asyncPfPerVcpu && outcome === 'queued') {
+      this.violate(5, t, vcpu, `fault on gfn ${hex(gfn)} queued a work with ${s.queued} already queued: the cap is ${this.caps.asyncPfPerVcpu}`);
     }
     if (reason === 'repeated-fault' && !s.outstanding.has(gfn)) {
       this.violate(6, t, vcpu, `fault on gfn ${hex(gfn)} was called repeated but no work is outstanding for it`);
@@ -74,7 +77,7 @@ export class InvariantMonitor {
     const s = this.shadows[vcpu];
     s.queued++;
     if (s.queued > this.caps.asyncPfPerVcpu) {
-      this.violate(5, t, vcpu, `queued ${s.queued} works, cap is ${this.caps.asyncPfPerVcpu}`);
+      this.violate(5, t, vcpu, `queued ${s.queued} works: the cap is ${this.caps.asyncPfPerVcpu}`);
     }
     if (wakeupAll) return;
     const prev = s.outstanding.get(gfn);

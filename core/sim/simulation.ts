@@ -593,12 +593,11 @@ export class Simulation {
       return this.waitUndelivered(v, 'repeated-fault', false);
     }
     if (v.apf.queued >= b.caps.asyncPfPerVcpu) return this.syncFault(v, gfn, 'queue-full', first);
+    this.monitor.onFaultDecided(v.cursor, v.id, gfn, 'queued', '');
     const work = this.setupAsyncPf(v, gfn);
     const deliver = b.canDeliverAsyncPf(v);
     if (deliver.ok) work.notPresentInjected = b.asyncPageNotPresent(v, work);
-    const outcome = work.notPresentInjected ? 'async' : b.caps.undeliveredWait;
     const reason = deliver.ok ? (work.notPresentInjected ? '' : 'not-injected') : deliver.reason;
-    this.monitor.onFaultDecided(v.cursor, v.id, gfn, outcome, reason);
     if (work.notPresentInjected) {
       this.metrics.count((m) => m.asyncStarted++);
       this.schedule(v, v.cursor);

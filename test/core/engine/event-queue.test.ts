@@ -1,0 +1,28 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventQueue, type PoppedEvent } from '../../../index.js';
+
+describe('EventQueue', () => {
+  it('pops in (time, insertion order): equal times never reorder', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 300 }), (times) => {
+        const q = new EventQueue(2);
+        times.forEach((t, i) => q.push(t, 0, i, 0));
+        const out: [number, number][] = [];
+        const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
+        while (q.size > 0) {
+          q.pop(ev);
+          out.push([ev.time, ev.a]);
+        }
+        const expected = times.map((t, i) => [t, i] as [number, number]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+        expect(out).toEqual(expected);
+      }),
+    );
+  });
+
+  it('refuses a time that is not a non-negative integer of nanoseconds', () => {
+    const q = new EventQueue();
+    expect(() => q.push(1.5, 0, 0, 0)).toThrow(RangeError);
+    expect(() => q.push(-1, 0, 0, 0)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { RandomStreams } from '../../../index.js';
+import { SwapDevice } from '../../../core/machine/swap.js';
+
+describe('SwapDevice', () => {
+  const make = (depth: number) => {
+    const started: [number, number][] = [];
+    const dev = new SwapDevice({ dist: 'fixed', us: 100, sigma: 1, minUs: 0 }, depth, new RandomStreams(1).stream('swap'), (g, at) =>
+      started.push([g, at]),
+    );
+    return { dev, started };
+  };
+
+  it('serves at most queueDepth reads at once, the rest in FIFO order', () => {
+    const { dev, started } = make(2);
+    for (const g of [1, 2, 3, 4]) dev.request(g, 0);
+    expect(started).toEqual([
+      [1, 100_000],
+      [2, 100_000],
+    ]);
+    dev.finish(1, 100_000);
+    expect(started[2]).toEqual([3, 200_000]);
+    expect(dev.maxQueued).toBe(2);
+  });
+
+  it('does not read a page twice while a read of it is under way', () => {
+    const { dev, started } = make(4);
+    expect(dev.request(5, 0)).toBe(true);
+    expect(dev.request(5, 10)).toBe(false);
+    expect(started).toHaveLength(1);
+  });
+
+  it('clamps lognormal draws to [minUs, maxUs]', () => {
+    const out: number[] = [];
+    const dev = new SwapDevice({ dist: 'lognormal', us: 800, sigma: 3, minUs: 36, maxUs: 55_700 }, 1000, new RandomStreams(2).stream('s'), (_g, at) =>
+      out.push(at),
+    );
+    for (let g = 0; g < 500; g++) dev.request(g, 0);
+    expect(Math.min(...out)).toBeGreaterThanOrEqual(36_000);
+    expect(Math.max(...out)).toBeLessThanOrEqual(55_700_000);
+  });
+});

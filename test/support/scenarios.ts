@@ -1,0 +1,27 @@
+import { scenarioSchema, type Scenario, type ScenarioInput } from '../../index.js';
+
+/**
+ * A small overcommitted machine for tests that run a whole simulation: two vCPUs, each with a
+ * writer (user touches plus a kernel-mode system call touch) and a compute task.
+ */
+export function smallScenario(overrides: Partial<ScenarioInput> = {}): Scenario {
+  return scenarioSchema.parse({
+    name: 'small',
+    durationMs: 200,
+    machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 16 },
+    backing: { kind: 'swap', latency: { dist: 'lognormal', us: 300, sigma: 0.8, minUs: 36 }, queueDepth: 16 },
+    regions: [{ name: 'array', mib: 48 }],
+    tasks: [
+      { name: 'worker', count: 2, program: [{ compute: { us: 500 } }] },
+      {
+        name: 'writer',
+        count: 2,
+        program: [
+          { touch: { region: 'array', pages: 7, thinkNs: 2000 } },
+          { syscall: { region: 'array', pages: 1, thinkNs: 2000 } },
+        ],
+      },
+    ],
+    ...overrides,
+  });
+}

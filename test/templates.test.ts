@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { renderText } from '../cli/render.js';
+import { buildCompareView } from '../cli/views/compare.js';
+import { compareVariants, syncVariant, x86Variant } from '../index.js';
+import { smallScenario } from './support/scenarios.js';
+
+// Handlebars compiles lazily: render every template here so a broken one fails in CI.
+describe('templates', () => {
+  it('compare renders a row per metric with one column per variant', () => {
+    const c = compareVariants(smallScenario(), [syncVariant, x86Variant], { baseline: 'sync' });
+    const text = renderText('compare', buildCompareView(c));
+    const total = text.split('\n').find((l) => l.trimStart().startsWith('total'))!;
+    expect(total.trim().split(/\s+/)).toHaveLength(3);
+    expect(text).toContain('vs sync');
+    expect(text).not.toMatch(/\[object Object\]|undefined/);
+  });
+
+  it('list renders variants and scenarios', () => {
+    const text = renderText('list', {
+      variants: [{ id: 'v', arch: 'a', title: 't', origin: 'o', mechanisms: [{ dimension: 'ack', mechanism: 'm' }] }],
+      scenarios: [{ name: 's', lines: ['l1'] }],
+    });
+    expect(text).toContain('  v           t');
+    expect(text).toContain('ack         m');
+    expect(text).toContain('    l1');
+  });
+
+  it('refuses a view-model with a missing field (strict mode)', () => {
+    const noTitle = { id: 'v', arch: 'a', origin: 'o', mechanisms: [] };
+    expect(() => renderText('list', { variants: [noTitle], scenarios: [] })).toThrow(/"title" not defined/);
+  });
+});
