@@ -48,18 +48,20 @@ export interface AsyncPfWork<A = unknown> {
   notPresentInjected: boolean;
 }
 
-/** A guest→host call: the guest-facing ABI (MSR access, SMCCC/HVC, SDEI calls). */
-export type GuestCall =
-  | { readonly kind: 'wrmsr'; readonly index: number; readonly value: bigint }
-  | { readonly kind: 'rdmsr'; readonly index: number }
-  | { readonly kind: 'hvc'; readonly fn: number; readonly args: readonly bigint[] }
-  /** A trapped system-register write (arm64 MSR instruction, e.g. ICC_SGI1R_EL1). */
-  | { readonly kind: 'sysreg'; readonly reg: string; readonly value: bigint };
+/**
+ * A guest→host call through the architecture's guest-facing ABI. Core carries it to the
+ * backend without reading it; each architecture defines its calls (arches/x86/msr.ts,
+ * arches/arm64/smccc.ts) and narrows on `kind`.
+ */
+export interface GuestCall {
+  readonly kind: string;
+  readonly [field: string]: unknown;
+}
 
 /**
  * The architectural answer to a guest call. `fault` is an exception raised in the guest
- * instead of completing the instruction (x86 #GP); `regs` are the values returned in
- * registers (x86 EDX:EAX as one value, SMCCC x0..x3).
+ * instead of completing the call (the architecture names it); `regs` are the values the call
+ * returns in registers.
  */
 export type GuestCallResult =
   | { readonly kind: 'ok'; readonly regs: readonly bigint[] }
@@ -83,7 +85,7 @@ export interface GuestKernel {
   readonly currentTask: string | null;
 }
 
-/** An event the host injects, taken by the guest at the next entry (exception, SDEI event). */
+/** An event the host injects, taken by the guest at the next entry (an exception or an NMI-like event). */
 export interface InjectedEvent {
   readonly name: string;
   /** The guest-side handler; runs at entry with the guest kernel API. */
@@ -116,9 +118,9 @@ export interface KvmVcpu<S = unknown> {
   wakeupAll(): void;
   clearCompletionQueue(): void;
   checkCompletion(): void;
-  /** Acknowledge the last page-ready (x86 ACK MSR, arm64 IRQ_ACK) for invariant 3. */
+  /** The guest acknowledged the last page-ready (for invariant 3). */
   noteReadyAcked(): void;
-  /** Count an arch-specific protocol event (e.g. an SDEI event cancelled before dispatch). */
+  /** Count an arch-specific protocol event (e.g. an event cancelled before dispatch). */
   countEvent(name: string): void;
   /** Count a delivery that is unsafe at this moment (lab-only, DESIGN.md "hazards"). */
   hazard(name: string): void;

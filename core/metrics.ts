@@ -40,10 +40,6 @@ export class MetricsCollector {
   wakeupAll = 0;
   contextSwitches = 0;
   readonly latencies: number[] = [];
-
-  count(fn: (m: this) => void): void {
-    if (this.measuring) fn(this);
-  }
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

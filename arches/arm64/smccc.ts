@@ -25,6 +25,11 @@ import type { Arm64VcpuState } from './state.js';
  * and x1 (a1); every refusal is an SMCCC return code.
  */
 type V = KvmVcpu<Arm64VcpuState>;
+
+/** The arm64 guest calls: SMCCC/SDEI through HVC (fn in w0, args in x1…), and a trapped MSR write. */
+export type Arm64GuestCall =
+  | { readonly kind: 'hvc'; readonly fn: number; readonly args: readonly bigint[] }
+  | { readonly kind: 'sysreg'; readonly reg: string; readonly value: bigint };
 const ret = (...regs: bigint[]): GuestCallResult => ({ kind: 'ok', regs });
 
 /** ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID: bit 2 advertises async PF when the VMM enabled it. */

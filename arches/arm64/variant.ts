@@ -16,7 +16,7 @@ import {
 import { ARM64_COSTS } from './costs.js';
 import { kvmAsyncPfInit, kvmAsyncPfSdeiHandler, type Arm64GuestConfig } from './guest.js';
 import { sdeiCall } from './sdei.js';
-import { asyncPfCall, kvmFeatures } from './smccc.js';
+import { asyncPfCall, kvmFeatures, type Arm64GuestCall } from './smccc.js';
 import { createArm64State, type Arm64VcpuState } from './state.js';
 
 const AREA_BASE = 0x100000n;
@@ -116,7 +116,8 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
   };
 }
 
-function guestCall(v: KvmVcpu<Arm64VcpuState>, call: GuestCall, guestMemoryBytes: number): { result: GuestCallResult; exit: string } {
+function guestCall(v: KvmVcpu<Arm64VcpuState>, anyCall: GuestCall, guestMemoryBytes: number): { result: GuestCallResult; exit: string } {
+  const call = anyCall as Arm64GuestCall;
   if (call.kind === 'sysreg') {
     if (call.reg !== 'ICC_SGI1R_EL1') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: `SYS64(${call.reg})` };
     if (v.cpu.resumeWouldFault) v.hazard(apf.D1_13_4_HAZARD);

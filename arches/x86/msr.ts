@@ -17,6 +17,11 @@ import { pvAsyncPfEnabled, type X86VcpuState } from './state.js';
  * "Current EN write path", "Feature gating"; arch/x86/kvm/x86.c kvm_set_msr_common()).
  * A refused access is #GP in the guest, never an error of the lab.
  */
+/** The x86 guest calls: MSR writes and reads (the guest-facing ABI of the PV async-PF feature). */
+export type X86GuestCall =
+  | { readonly kind: 'wrmsr'; readonly index: number; readonly value: bigint }
+  | { readonly kind: 'rdmsr'; readonly index: number };
+
 const OK: GuestCallResult = { kind: 'ok', regs: [0n] };
 const GP: GuestCallResult = { kind: 'fault', vector: '#GP' };
 

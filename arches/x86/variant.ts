@@ -4,7 +4,7 @@ import * as apf from './async-pf.js';
 import { ASYNC_PF_PER_VCPU, LAB_DEFAULT_APF_VECTOR } from './constants.js';
 import { cyclesToNs, X86_COSTS } from './costs.js';
 import { kvmGuestCpuInit, type X86GuestConfig } from './guest.js';
-import { MSR_NAMES, readMsr, writeMsr } from './msr.js';
+import { MSR_NAMES, readMsr, writeMsr, type X86GuestCall } from './msr.js';
 import { createX86State, type X86VcpuState } from './state.js';
 
 /** Where each vCPU's 64-byte area sits in guest memory (per-CPU, 64-byte aligned, as `apf_reason`). */
@@ -78,7 +78,8 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
     canDequeueAsyncPagePresent: apf.canDequeueAsyncPagePresent,
     asyncPageReady: apf.asyncPageReady,
     asyncPagePresent: apf.asyncPagePresent,
-    guestCall: (v, call) => {
+    guestCall: (v, anyCall) => {
+      const call = anyCall as X86GuestCall;
       const name = (i: number) => MSR_NAMES[i] ?? `0x${i.toString(16)}`;
       if (call.kind === 'wrmsr') return { result: writeMsr(v, call.index, call.value, ctx.guestMemoryBytes), exit: `MSR_WRITE(${name(call.index)})` };
       if (call.kind === 'rdmsr') return { result: readMsr(v, call.index), exit: `MSR_READ(${name(call.index)})` };

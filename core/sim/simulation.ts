@@ -279,9 +279,9 @@ export class Simulation {
   private takeInjected(v: Vcpu): void {
     const ev = v.injected!;
     v.injected = null;
-    this.metrics.count((m) => m.injections.add(ev.name));
+    if (this.metrics.measuring) this.metrics.injections.add(ev.name);
     if (ev.signal === 'not-present' && ev.token !== null) {
-      this.metrics.count((m) => m.notPresentDelivered++);
+      if (this.metrics.measuring) this.metrics.notPresentDelivered++;
       const conditions = [v.privilege === 'kernel' ? 'kernel-mode' : '', v.irqsMasked ? 'irqs-masked' : '']
         .filter(Boolean)
         .concat(this.backend.conditions(v));
@@ -296,7 +296,7 @@ export class Simulation {
       if (line >= 0) {
         const l = v.irqs.get(line)!;
         l.pending = false;
-        this.metrics.count((m) => m.injections.add(`irq ${line}`));
+        if (this.metrics.measuring) this.metrics.injections.add(`irq ${line}`);
         const handler = v.irqHandlers.get(line);
         if (handler) handler();
         // A level line still asserted after its handler fires again (GIC level semantics).
@@ -359,7 +359,7 @@ export class Simulation {
       v.current = t;
       v.sliceStart = v.cursor;
       this.charge(v, 'kernel', this.ctxSwitchNs);
-      this.metrics.count((m) => m.contextSwitches++);
+      if (this.metrics.measuring) this.metrics.contextSwitches++;
       return true;
     }
     return false;
@@ -367,7 +367,7 @@ export class Simulation {
 
   /** Nothing to run: the guest idles in HLT/WFI, which exits (no halt polling modelled). */
   private goIdle(v: Vcpu): void {
-    this.metrics.count((m) => m.exits.add(this.backend.exitNames.idle));
+    if (this.metrics.measuring) this.metrics.exits.add(this.backend.exitNames.idle);
     this.enterWait(v, 'idle');
   }
 
@@ -429,7 +429,7 @@ export class Simulation {
   private recordLatency(task: Task, t: number): void {
     if (task.faultStart < 0) return;
     const lat = t - task.faultStart;
-    if (task.faultStart < this.measureEnd) this.metrics.count((m) => m.latencies.push(lat));
+    if (task.faultStart < this.measureEnd && this.metrics.measuring) this.metrics.latencies.push(lat);
   }
 
   /** The scheduled end of a segment: credit it and move the task on; true if it ended in a fault. */
@@ -533,7 +533,7 @@ export class Simulation {
   kick(v: Vcpu): void {
     if (v.mode === 'run' && v.segment) {
       this.preempt(v, this.now);
-      this.metrics.count((m) => m.exits.add(this.backend.exitNames.kick));
+      if (this.metrics.measuring) this.metrics.exits.add(this.backend.exitNames.kick);
       this.charge(v, 'host', this.backend.costs.exitNs);
       this.schedule(v, v.cursor);
     } else if (v.mode === 'halt' || v.mode === 'idle') {
@@ -572,7 +572,7 @@ export class Simulation {
   stage2Fault(v: Vcpu, gfn: number): void {
     const task = v.current!;
     const b = this.backend;
-    this.metrics.count((m) => m.exits.add(b.exitNames.stage2Fault));
+    if (this.metrics.measuring) this.metrics.exits.add(b.exitNames.stage2Fault);
     this.charge(v, 'host', b.costs.exitNs + b.costs.stage2FaultNs);
     if (this.memory.isResident(gfn)) {
       this.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
@@ -581,14 +581,14 @@ export class Simulation {
     const first = task.faultStart < 0;
     if (first) {
       task.faultStart = v.cursor - b.costs.exitNs - b.costs.stage2FaultNs;
-      this.metrics.count((m) => m.faults++);
+      if (this.metrics.measuring) this.metrics.faults++;
     }
     const can = b.canDoAsyncPf(v);
     if (!can.ok) return this.syncFault(v, gfn, can.reason, first);
     this.trace(v, 'kvm_try_async_get_page', { gva: gfn << PAGE_SHIFT, gfn });
     if (v.apf.gfns.has(gfn)) {
       this.trace(v, 'kvm_async_pf_repeated_fault', { gva: gfn << PAGE_SHIFT, gfn });
-      this.metrics.count((m) => m.repeatedFaults++);
+      if (this.metrics.measuring) this.metrics.repeatedFaults++;
       this.monitor.onFaultDecided(v.cursor, v.id, gfn, b.caps.undeliveredWait, 'repeated-fault');
       return this.waitUndelivered(v, 'repeated-fault', false);
     }
@@ -599,7 +599,7 @@ export class Simulation {
     if (deliver.ok) work.notPresentInjected = b.asyncPageNotPresent(v, work);
     const reason = deliver.ok ? (work.notPresentInjected ? '' : 'not-injected') : deliver.reason;
     if (work.notPresentInjected) {
-      this.metrics.count((m) => m.asyncStarted++);
+      if (this.metrics.measuring) this.metrics.asyncStarted++;
       this.schedule(v, v.cursor);
     } else {
       this.waitUndelivered(v, reason, first);
@@ -637,7 +637,7 @@ export class Simulation {
   }
 
   private syncFault(v: Vcpu, gfn: number, reason: string, first: boolean): void {
-    if (first) this.metrics.count((m) => m.syncFallbacks.add(reason));
+    if (first && this.metrics.measuring) this.metrics.syncFallbacks.add(reason);
     this.monitor.onFaultDecided(v.cursor, v.id, gfn, 'sync', reason);
     v.syncGfn = gfn;
     this.enterWait(v, 'sync');
@@ -647,11 +647,11 @@ export class Simulation {
   /** The guest was not told: halt (x86) or re-enter and fault again (arm64 v2–v4). */
   private waitUndelivered(v: Vcpu, reason: string, count: boolean): void {
     if (this.backend.caps.undeliveredWait === 'retry') {
-      if (count) this.metrics.count((m) => m.haltReasons.add(`retry:${reason}`));
+      if (count && this.metrics.measuring) this.metrics.haltReasons.add(`retry:${reason}`);
       this.schedule(v, v.cursor);
       return;
     }
-    if (count) this.metrics.count((m) => m.haltReasons.add(reason));
+    if (count && this.metrics.measuring) this.metrics.haltReasons.add(reason);
     this.enterWait(v, 'halt');
     if (this.wakesFromWait(v)) this.leaveWait(v);
   }
@@ -698,7 +698,7 @@ export class Simulation {
       // Since 2020 page-ready goes only where not-present went, or for a wake-all (facts/x86.md §6).
       if (work.notPresentInjected || work.wakeupAll || !b.caps.readyOnlyIfNotPresentInjected) {
         if (b.asyncPagePresent(v, work)) {
-          this.metrics.count((m) => m.readyDelivered++);
+          if (this.metrics.measuring) this.metrics.readyDelivered++;
           this.monitor.onReadyDelivered(v.cursor, v.id);
         }
       }
@@ -724,7 +724,7 @@ export class Simulation {
     v.apf.done.push(work);
     this.backend.asyncPagePresentQueued(v);
     v.apf.queued++;
-    this.metrics.count((m) => m.wakeupAll++);
+    if (this.metrics.measuring) this.metrics.wakeupAll++;
     this.monitor.onQueued(v.cursor, v.id, -1, WAKE_ALL, true);
   }
 
@@ -764,7 +764,7 @@ export class Simulation {
       requestIrq: (line, handler) => void v.irqHandlers.set(line, handler),
       call: (call: GuestCall): GuestCallResult => {
         const { result, exit } = sim.backend.guestCall(v, call);
-        sim.metrics.count((m) => m.exits.add(exit));
+        if (sim.metrics.measuring) sim.metrics.exits.add(exit);
         sim.charge(v, 'host', sim.backend.costs.exitNs);
         return result;
       },

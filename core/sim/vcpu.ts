@@ -162,10 +162,10 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     return this.apf.done[0] ?? null;
   }
   countEvent(name: string): void {
-    this.sim.metrics.count((m) => m.archEvents.add(name));
+    if (this.sim.metrics.measuring) this.sim.metrics.archEvents.add(name);
   }
   hazard(name: string): void {
-    this.sim.metrics.count((m) => m.hazards.add(name));
+    if (this.sim.metrics.measuring) this.sim.metrics.hazards.add(name);
   }
 
   /** An interrupt the guest would take now if it ran (pending and unmasked). */
