@@ -1,6 +1,7 @@
 import type { KvmVcpu } from '../../core/backend.js';
 import {
   KVM_ASYNC_PF_DELIVERY_AS_INT,
+  KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT,
   KVM_ASYNC_PF_ENABLED,
   KVM_PV_REASON_PAGE_NOT_PRESENT,
   MSR_KVM_ASYNC_PF_ACK,
@@ -24,11 +25,18 @@ export interface X86GuestConfig {
   readonly apicv: boolean;
 }
 
-/** kvm_guest_cpu_init(): INT before EN, as the MSR documentation asks; SEND_ALWAYS never set. */
+/**
+ * kvm_guest_init() + kvm_guest_cpu_init(): nothing without KVM_FEATURE_ASYNC_PF_INT (a guest newer
+ * than 5.8 gets no APF from a legacy-only host); INT before EN, as the MSR documentation asks;
+ * PF_VMEXIT when the host offers it; SEND_ALWAYS never (facts/x86.md §3 "Boot", "Per-CPU init").
+ */
 export function kvmGuestCpuInit(vcpu: V, cfg: X86GuestConfig): void {
+  const f = vcpu.state.features; // what the guest reads from CPUID 0x40000001
+  if (!f.asyncPf || !f.asyncPfInt) return;
   vcpu.guest.requestIrq(cfg.vector, () => sysvecKvmAsyncpfInterrupt(vcpu, cfg));
   vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_INT, value: BigInt(cfg.vector) });
-  const pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT;
+  let pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT;
+  if (f.asyncPfVmexit) pa |= KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT;
   const r = vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_EN, value: pa });
   vcpu.state.guest.asyncPfEnabled = r.kind === 'ok';
 }

@@ -46,7 +46,9 @@ export class RunQueue {
     let best = 0;
     for (let i = 1; i < this.tasks.length; i++) if (this.tasks[i].vruntime < this.tasks[best].vruntime) best = i;
     const [t] = this.tasks.splice(best, 1);
-    this.minVruntime = Math.max(this.minVruntime, Math.min(t.vruntime, ...this.tasks.map((x) => x.vruntime)));
+    let min = t.vruntime;
+    for (const x of this.tasks) if (x.vruntime < min) min = x.vruntime;
+    this.minVruntime = Math.max(this.minVruntime, min);
     return t;
   }
 

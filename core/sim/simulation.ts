@@ -17,7 +17,8 @@ const EV_IO_DONE = 2;
 const EV_TIMER = 3;
 const EV_MEASURE_END = 4;
 
-const PAGE_SHIFT = 12;
+/** 4 KiB pages; multiply, since `gfn << 12` overflows 32 bits above 2 GiB. */
+const PAGE_SIZE = 4096;
 const MIB_PAGES = 256;
 /** Touches evaluated per event: bounds the work one event does and how stale a residency check gets. */
 const MAX_BATCH = 256;
@@ -25,6 +26,11 @@ const MAX_BATCH = 256;
 const TICK_HANDLER_NS = 1000;
 /** A guard against a broken backend spinning forever at one instant. */
 const MAX_EVENTS_PER_NS_OF_RUN = 4;
+
+const IRQ_NAMES: string[] = [];
+function irqName(line: number): string {
+  return (IRQ_NAMES[line] ??= `irq ${line}`);
+}
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -296,7 +302,7 @@ export class Simulation {
       if (line >= 0) {
         const l = v.irqs.get(line)!;
         l.pending = false;
-        if (this.metrics.measuring) this.metrics.injections.add(`irq ${line}`);
+        if (this.metrics.measuring) this.metrics.injections.add(irqName(line));
         const handler = v.irqHandlers.get(line);
         if (handler) handler();
         // A level line still asserted after its handler fires again (GIC level semantics).
@@ -585,9 +591,9 @@ export class Simulation {
     }
     const can = b.canDoAsyncPf(v);
     if (!can.ok) return this.syncFault(v, gfn, can.reason, first);
-    this.trace(v, 'kvm_try_async_get_page', { gva: gfn << PAGE_SHIFT, gfn });
+    if (this.options.trace) this.trace(v, 'kvm_try_async_get_page', { gva: gfn * PAGE_SIZE, gfn });
     if (v.apf.gfns.has(gfn)) {
-      this.trace(v, 'kvm_async_pf_repeated_fault', { gva: gfn << PAGE_SHIFT, gfn });
+      if (this.options.trace) this.trace(v, 'kvm_async_pf_repeated_fault', { gva: gfn * PAGE_SIZE, gfn });
       if (this.metrics.measuring) this.metrics.repeatedFaults++;
       this.monitor.onFaultDecided(v.cursor, v.id, gfn, b.caps.undeliveredWait, 'repeated-fault');
       return this.waitUndelivered(v, 'repeated-fault', false);
@@ -613,7 +619,7 @@ export class Simulation {
       id: this.workId++,
       vcpu: v.id,
       gfn,
-      faultAddress: gfn << PAGE_SHIFT,
+      faultAddress: gfn * PAGE_SIZE,
       token,
       arch,
       wakeupAll: false,
@@ -623,7 +629,7 @@ export class Simulation {
     v.apf.gfns.set(gfn, work);
     v.apf.inFlight.add(work);
     this.monitor.onQueued(v.cursor, v.id, gfn, token, false);
-    this.trace(v, 'kvm_async_pf_not_present', { token, gva: work.faultAddress });
+    if (this.options.trace) this.trace(v, 'kvm_async_pf_not_present', { token, gva: work.faultAddress });
     this.requestRead(gfn, work, v.cursor);
     return work;
   }
@@ -684,7 +690,7 @@ export class Simulation {
     const first = v.apf.done.length === 0;
     v.apf.done.push(work);
     if (first) this.backend.asyncPagePresentQueued(v);
-    this.trace(v, 'kvm_async_pf_completed', { address: work.faultAddress, gva: work.faultAddress });
+    if (this.options.trace) this.trace(v, 'kvm_async_pf_completed', { address: work.faultAddress, gva: work.faultAddress });
   }
 
   /** kvm_check_async_pf_completion(): drain the done list while the arch allows. */
@@ -694,7 +700,7 @@ export class Simulation {
       const work = v.apf.done.shift()!;
       b.asyncPageReady(v, work);
       if (!work.wakeupAll) v.apf.gfns.delete(work.gfn);
-      this.trace(v, 'kvm_async_pf_ready', { token: work.wakeupAll ? WAKE_ALL : work.token, gva: work.faultAddress });
+      if (this.options.trace) this.trace(v, 'kvm_async_pf_ready', { token: work.wakeupAll ? WAKE_ALL : work.token, gva: work.faultAddress });
       // Since 2020 page-ready goes only where not-present went, or for a wake-all (facts/x86.md §6).
       if (work.notPresentInjected || work.wakeupAll || !b.caps.readyOnlyIfNotPresentInjected) {
         if (b.asyncPagePresent(v, work)) {
@@ -777,6 +783,7 @@ export class Simulation {
 
   // ---------------------------------------------------------------- tracing
 
+  /** Callers test `options.trace` first, so that an untraced run builds no field objects. */
   private trace(v: Vcpu, event: string, fields: Record<string, number>): void {
     this.options.trace?.(v.cursor, v.id, event, fields);
   }

@@ -1,0 +1,433 @@
+/**
+ * The arm64 async-PF hooks of the SDEI design (v4): who may get a not-present, the token, the
+ * page-ready PPI with IRQ_ACK, cancellation of an undispatched event, and the D1.13.4 hazard.
+ * facts/arm64.md §1 v2–v4, §5; notes/arm64-sdei-flow.md §1–§6; PROTOCOLS.md §2, §4.7.
+ */
+import { describe, expect, it } from 'vitest';
+import { arm64Abi } from '../../../index.js';
+import { apf, exitCount, hvc, GFN_A, GFN_B, harness, readyHarness, tokenOf, type H } from './helpers.js';
+
+const { KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, ASYNC_PF_IRQ_ACK } = arm64Abi;
+
+/** Fault on `gfn` in user mode and take the SDEI event with IRQs masked: the task is flagged, not asleep. */
+function faultAndDispatchMasked(h: H, gfn: number, i = 0): number {
+  h.setCpu({ privilege: 'user', irqsMasked: false }, i);
+  h.fault(gfn, i);
+  const token = tokenOf(h, gfn, i);
+  h.setCpu({ irqsMasked: true }, i);
+  h.enter(i);
+  return token;
+}
+
+describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
+  // notes §2 rule 2 (send_user_only, SEND_ALWAYS never set by the guest); PROTOCOLS.md §4.7 canDeliverAsyncPf "user mode"
+  it('a user-mode fault goes async: the SDEI event is queued and the vCPU keeps running', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+
+    h.fault(GFN_A);
+
+    const v = h.vcpu();
+    expect(v.mode).toBe('run');
+    expect(v.injected?.name).toBe('SDEI 0x40400001');
+    expect(h.sim.metrics.asyncStarted).toBe(1);
+    expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({});
+  });
+
+  // notes §2: "If it is not allowed, the fault is handled synchronously … There is no halt"; rule 2 user only
+  it('a kernel-mode fault is synchronous with reason kernel-mode', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'kernel', irqsMasked: false });
+
+    h.fault(GFN_A);
+
+    const v = h.vcpu();
+    expect(v.mode).toBe('sync');
+    expect(v.injected).toBeNull();
+    expect(v.apf.gfns.has(GFN_A)).toBe(false);
+    expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'kernel-mode': 1 });
+  });
+
+  // notes §2 rule 4: "no SDEI event is currently running" (vsdei->critical_event/normal_event == NULL)
+  it('a fault while an SDEI event is running is synchronous with reason sdei-running', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.vcpu().state.sdei.running = arm64Abi.KVM_SDEI_ASYNC_PF_NUM;
+
+    h.fault(GFN_A);
+
+    expect(h.vcpu().mode).toBe('sync');
+    expect(h.vcpu().injected).toBeNull();
+    expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'sdei-running': 1 });
+  });
+
+  // notes §2 rule 5: the control block must show reason == 0 and token == 0
+  it('a fault while the control block holds a reason is synchronous with reason signal-pending', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.vcpu().state.area.reason = KVM_PV_REASON_PAGE_NOT_PRESENT;
+
+    h.fault(GFN_A);
+
+    expect(h.vcpu().mode).toBe('sync');
+    expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'signal-pending': 1 });
+  });
+
+  it('a fault while the control block holds a token (reason 0) is synchronous with reason signal-pending', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.vcpu().state.area.token = 0x3000;
+
+    h.fault(GFN_A);
+
+    expect(h.vcpu().mode).toBe('sync');
+    expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'signal-pending': 1 });
+  });
+
+  // notes §2 rule 5 in practice: a not-present still waiting for dispatch keeps the block busy
+  it('a second fault before the first event is dispatched is synchronous (block busy)', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.fault(GFN_A);
+
+    h.fault(GFN_B);
+
+    const v = h.vcpu();
+    expect(v.mode).toBe('sync');
+    expect(v.syncGfn).toBe(GFN_B);
+    expect(v.apf.gfns.has(GFN_B)).toBe(false);
+    expect(v.injected?.token).toBe(tokenOf(h, GFN_A)); // still the first event, not a second one
+  });
+
+  // notes §2 rule 1: apf allocated and control_block & ENABLED
+  it('a fault before the guest enabled APF is synchronous with reason apf-disabled', () => {
+    const h = harness({ guestInit: false });
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+
+    h.fault(GFN_A);
+
+    expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'apf-disabled': 1 });
+  });
+
+  // notes §3: dispatch does not re-check guest PSTATE.I ("NMI-like"); the gate has no DAIF check (notes §1)
+  it('IRQs masked in user mode do not stop the not-present', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: true });
+
+    h.fault(GFN_A);
+
+    expect(h.vcpu().injected?.name).toBe('SDEI 0x40400001');
+  });
+
+  // PROTOCOLS.md §4.7 / backend caps: kernel-mode and sdei-running deliveries are forbidden (invariant 4)
+  it('declares kernel-mode and sdei-running as forbidden not-present states', () => {
+    const h = harness();
+
+    expect([...h.backend.caps.forbiddenNotPresent].sort()).toEqual(['kernel-mode', 'sdei-running']);
+  });
+});
+
+describe('token', () => {
+  // notes §1: kvm_arch_setup_async_pf() token = (apf->id++ << 12) | vcpu->vcpu_id, id a u16
+  it('consecutive faults get consecutive ids in bits 12 and up', () => {
+    const h = readyHarness();
+    h.vcpu().state.id = 0x41;
+
+    const first = faultAndDispatchMasked(h, GFN_A);
+    const second = faultAndDispatchMasked(h, GFN_B);
+
+    expect(first).toBe(0x41000);
+    expect(second).toBe(0x42000);
+    expect(h.vcpu().state.id).toBe(0x43);
+  });
+
+  it('carries the vCPU id in the low 12 bits', () => {
+    const h = readyHarness({ vcpus: 2 });
+    h.setCpu({ privilege: 'user', irqsMasked: false }, 1);
+    h.enter(1);
+    h.vcpu(1).state.id = 3;
+
+    h.setCpu({ privilege: 'user', irqsMasked: false }, 1);
+    h.fault(GFN_A, 1);
+
+    expect(tokenOf(h, GFN_A, 1)).toBe((3 << 12) | 1);
+  });
+
+  // notes §1: id is a u16, so it wraps from 0xffff to 0 (no zero-token guard on arm64)
+  it('wraps the u16 id from 0xffff to 0', () => {
+    const h = readyHarness({ vcpus: 2 });
+    h.setCpu({ privilege: 'user', irqsMasked: false }, 1);
+    h.enter(1);
+    h.vcpu(1).state.id = 0xffff;
+
+    const first = faultAndDispatchMasked(h, GFN_A, 1);
+    const second = faultAndDispatchMasked(h, GFN_B, 1);
+
+    expect(first).toBe(0x0ffff001);
+    expect(second).toBe(0x00000001);
+    expect(h.vcpu(1).state.id).toBe(1);
+  });
+});
+
+describe('page ready: level-high PPI and IRQ_ACK', () => {
+  // notes §5 kvm_arch_async_page_present: token, then reason = 2, pageready_pending, kvm_vgic_inject_irq(level = true)
+  it('raises the VMM PPI level-high with token and reason 2 in the control block', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    h.vcpu().state.id = 7;
+    const token = faultAndDispatchMasked(h, GFN_A);
+    const irqAcksBefore = exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)');
+
+    h.complete(GFN_A);
+    h.enter(); // IRQs still masked: the PPI stays pending
+
+    const v = h.vcpu();
+    expect(v.irqs.get(20)).toMatchObject({ level: true, asserted: true, pending: true });
+    expect(v.irqs.get(arm64Abi.LAB_DEFAULT_APF_PPI)).toBeUndefined();
+    expect(v.state.area).toEqual({ reason: KVM_PV_REASON_PAGE_READY, token });
+    expect(token).toBe(0x7000);
+    expect(v.state.pagereadyPending).toBe(true);
+    expect(exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)')).toBe(irqAcksBefore);
+  });
+
+  // facts/arm64.md §6 PPI handler: wake by token, clear token then reason, IRQ_ACK; notes §5 IRQ_ACK lowers the line
+  it('the guest handler wakes the sleeping task, clears the block and IRQ_ACK lowers the line', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.vcpu().state.id = 2;
+    const task = h.vcpu().current!;
+    h.fault(GFN_A);
+    h.enter(); // dispatch: the task sleeps at return to user
+    expect(task.state).toBe('sleeping');
+    const acksBefore = exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)');
+
+    h.complete(GFN_A);
+    h.enter();
+
+    const v = h.vcpu();
+    expect(task.state).toBe('runnable');
+    expect(task.sleepToken).toBe(-1);
+    expect(v.state.area).toEqual({ reason: 0, token: 0 });
+    expect(exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)') - acksBefore).toBe(1);
+    expect(v.irqs.get(20)).toMatchObject({ asserted: false, pending: false });
+    expect(v.state.pagereadyPending).toBe(false);
+    expect(v.apf.gfns.has(GFN_A)).toBe(false);
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+
+  // notes §5 "IRQ_ACK: lowers the line, clears pageready_pending"
+  it('IRQ_ACK from the guest lowers the level-high line', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    faultAndDispatchMasked(h, GFN_A);
+    h.complete(GFN_A);
+    h.enter();
+    expect(h.vcpu().irqs.get(20)?.asserted).toBe(true);
+
+    apf(h, ASYNC_PF_IRQ_ACK);
+
+    expect(h.vcpu().irqs.get(20)).toMatchObject({ asserted: false, pending: false });
+    expect(h.vcpu().state.pagereadyPending).toBe(false);
+  });
+
+  // facts/arm64.md §1 v2–v4: "The next PPI is sent only after IRQ_ACK"; notes §5 can_dequeue: not while pageready_pending
+  it('two completions before entry: one PPI first, the second only after the ACK', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    h.vcpu().state.id = 1;
+    const tokenA = faultAndDispatchMasked(h, GFN_A);
+    const tokenB = faultAndDispatchMasked(h, GFN_B);
+    const readyBefore = h.sim.metrics.readyDelivered;
+    const acksBefore = exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)');
+    h.complete(GFN_A);
+    h.complete(GFN_B);
+
+    h.enter(); // masked: the first page-ready is raised and waits for its ACK
+    h.enter(); // a second entry changes nothing while the ACK is outstanding
+
+    const v = h.vcpu();
+    expect(h.sim.metrics.readyDelivered - readyBefore).toBe(1);
+    expect(v.state.area).toEqual({ reason: KVM_PV_REASON_PAGE_READY, token: tokenA });
+    expect(v.apf.done.map((w) => w.token)).toEqual([tokenB]);
+
+    h.setCpu({ irqsMasked: false });
+    h.enter(); // handler → IRQ_ACK → the host drains B inside the call → PPI again → handler → IRQ_ACK
+
+    expect(h.sim.metrics.readyDelivered - readyBefore).toBe(2);
+    expect(exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)') - acksBefore).toBe(2);
+    expect(v.apf.done).toHaveLength(0);
+    expect(v.state.area).toEqual({ reason: 0, token: 0 });
+    expect(v.irqs.get(20)).toMatchObject({ asserted: false, pending: false });
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+
+  // notes §5 can_dequeue: pageready_pending alone blocks the next page-ready — the guest clears the block
+  // (facts/arm64.md §6 PPI handler step 3) before it calls IRQ_ACK (step 4), and that window must not let one through
+  it('a cleared control block is not enough: the next page-ready waits for IRQ_ACK itself', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    h.vcpu().state.id = 1;
+    faultAndDispatchMasked(h, GFN_A);
+    const tokenB = faultAndDispatchMasked(h, GFN_B);
+    const readyBefore = h.sim.metrics.readyDelivered;
+    h.complete(GFN_A);
+    h.complete(GFN_B);
+    h.enter(); // masked: A's page-ready is raised
+    const s = h.vcpu().state;
+    s.area.token = 0; // what the guest handler does before IRQ_ACK
+    s.area.reason = 0;
+
+    h.enter();
+    const beforeAck = h.sim.metrics.readyDelivered - readyBefore;
+    apf(h, ASYNC_PF_IRQ_ACK);
+
+    expect(beforeAck).toBe(1);
+    expect(h.sim.metrics.readyDelivered - readyBefore).toBe(2); // drained inside the IRQ_ACK call
+    expect(s.area).toEqual({ reason: KVM_PV_REASON_PAGE_READY, token: tokenB });
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+
+  // notes §5 kvm_arch_async_page_present_queued: kick only if !pageready_pending; PROTOCOLS.md §4.7 canDequeue
+  it('declares that every page-ready needs an ACK', () => {
+    expect(harness().backend.caps.ackRequired).toBe(true);
+  });
+});
+
+describe('cancel: a completion before the SDEI event is dispatched', () => {
+  // notes §4: kvm_arch_async_page_present + kvm_sdei_cancel → zero reason and token, no PPI;
+  // ASYNC_PF is handled before SDEI in check_vcpu_requests (v4 08/15); PROTOCOLS.md §4.7 "cancels it"
+  it('no SDEI handler runs, no PPI is raised and the task never sleeps', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.vcpu().state.id = 4; // a non-zero token, so that zeroing it is visible
+    const task = h.vcpu().current!;
+    const readyBefore = h.sim.metrics.readyDelivered;
+    const irqBefore = { ...h.vcpu().irqs.get(20) };
+    h.fault(GFN_A);
+
+    const blockBefore = { ...h.vcpu().state.area };
+    h.complete(GFN_A);
+    h.enter();
+
+    const v = h.vcpu();
+    expect(blockBefore).toEqual({ reason: KVM_PV_REASON_PAGE_NOT_PRESENT, token: 0x4000 });
+    expect(v.state.sdei.dispatched).toBe(0);
+    expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(0);
+    expect(v.injected).toBeNull();
+    expect(v.irqs.get(20)).toMatchObject({ asserted: false, pending: false });
+    expect(irqBefore).toMatchObject({ asserted: false, pending: false });
+    expect(h.sim.metrics.readyDelivered).toBe(readyBefore);
+    expect(task.state).toBe('running');
+    expect(task.flaggedToken).toBe(-1);
+    expect(h.sim.metrics.archEvents.toJSON()).toEqual({ 'sdei-cancelled': 1 });
+    expect(v.state.area).toEqual({ reason: 0, token: 0 });
+    expect(v.state.notpresentPending).toBe(false);
+    expect(v.state.pagereadyPending).toBe(false);
+    expect(v.apf.gfns.has(GFN_A)).toBe(false);
+    expect(v.apf.queued).toBe(0);
+  });
+
+  // notes §4: kvm_sdei_cancel fails (-EINPROGRESS) once delivered → falls through to the normal page-ready
+  it('does not cancel once the event was dispatched: page-ready goes out instead', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    faultAndDispatchMasked(h, GFN_A);
+
+    h.complete(GFN_A);
+    h.enter();
+
+    expect(h.sim.metrics.archEvents.toJSON()).toEqual({});
+    expect(h.vcpu().irqs.get(20)).toMatchObject({ asserted: true });
+  });
+});
+
+describe('kernel-mode faults fall back synchronously', () => {
+  // notes §2 (send_user_only; not allowed → synchronous GUP, no halt); facts/arm64.md §6 "SEND_ALWAYS is never set"
+  it('counts the sync fallback with the named reason and completes it without any signal', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'kernel', irqsMasked: false });
+    const exitsBefore = h.exits();
+
+    h.fault(GFN_A);
+    h.complete(GFN_A);
+
+    const v = h.vcpu();
+    expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'kernel-mode': 1 });
+    expect(h.sim.metrics.asyncStarted).toBe(0);
+    expect(v.mode).toBe('run'); // the synchronous read finished and the vCPU resumed
+    expect(v.injected).toBeNull();
+    expect(v.state.area).toEqual({ reason: 0, token: 0 });
+    expect(v.state.id).toBe(0); // no token was allocated
+    expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(exitsBefore['HVC64(SDEI_EVENT_COMPLETE)'] ?? 0);
+  });
+
+  // SEND_ALWAYS (bit 1 of the ENABLE value) lifts the user-only gate (notes §2 rule 2; facts/arm64.md §7 ENABLE)
+  it('a guest that set SEND_ALWAYS gets kernel-mode not-presents', () => {
+    const { SDEI_EVENT_REGISTER, SDEI_EVENT_ENABLE, SDEI_PE_UNMASK, KVM_SDEI_ASYNC_PF_NUM, ASYNC_PF_ENABLE } = arm64Abi;
+    const h = harness({ guestInit: false });
+    hvc(h, SDEI_EVENT_REGISTER, BigInt(KVM_SDEI_ASYNC_PF_NUM), 1n, 0n);
+    hvc(h, SDEI_EVENT_ENABLE, BigInt(KVM_SDEI_ASYNC_PF_NUM));
+    hvc(h, SDEI_PE_UNMASK);
+    const value = 0x200000n | arm64Abi.KVM_ASYNC_PF_SEND_ALWAYS | arm64Abi.KVM_ASYNC_PF_ENABLED;
+    expect(apf(h, ASYNC_PF_ENABLE, value, 0n)[0]).toBe(arm64Abi.SMCCC_RET_SUCCESS);
+    h.setCpu({ privilege: 'kernel', irqsMasked: false });
+
+    h.fault(GFN_A);
+
+    expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({});
+    expect(h.vcpu().injected?.name).toBe('SDEI 0x40400001');
+  });
+});
+
+describe('D1.13.4 hazard', () => {
+  // James Morse 2020-10-23 (20201023165108.15061-1-james.morse@arm.com), DDI0487F.a D1.13.4; PROTOCOLS.md §4.7 hazard;
+  // notes §6: the SDEI handler sends smp_send_reschedule(smp_processor_id()) while the task's page is still missing
+  it('the self reschedule SGI in the SDEI handler is counted as a hazard', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.fault(GFN_A);
+    expect(h.sim.metrics.hazards.total).toBe(0);
+
+    h.enter();
+
+    const hazards = h.sim.metrics.hazards.toJSON();
+    expect(exitCount(h, 'SYS64(ICC_SGI1R_EL1)')).toBe(1);
+    expect(Object.keys(hazards)).toHaveLength(1);
+    expect(Object.keys(hazards)[0]).toMatch(/D1\.13\.4/);
+    expect(h.sim.metrics.hazards.total).toBe(1);
+  });
+
+  // PROTOCOLS.md §4.7 "Hazard to report (all PPI ready designs)": a page-ready PPI made pending while the
+  // current task resumes at an instruction that stage-2 faults (DDI0487F.a D1.13.4, James Morse 2020-10-23)
+  it('a page-ready PPI raised while the resumed instruction would fault is counted as a hazard', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    faultAndDispatchMasked(h, GFN_A);
+    faultAndDispatchMasked(h, GFN_B); // the task now resumes at GFN_B, still missing
+    h.complete(GFN_A);
+    const before = h.sim.metrics.hazards.total;
+
+    h.enter(); // masked: only A's page-ready goes out, no SGI
+
+    expect(h.vcpu().irqs.get(20)?.asserted).toBe(true);
+    expect(h.sim.metrics.hazards.total - before).toBe(1);
+  });
+
+  it('a page-ready PPI raised when the resumed instruction is mapped is not a hazard', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    faultAndDispatchMasked(h, GFN_A);
+    h.complete(GFN_A); // the task resumes at GFN_A, now resident
+    const before = h.sim.metrics.hazards.total;
+
+    h.enter();
+
+    expect(h.vcpu().irqs.get(20)?.asserted).toBe(true);
+    expect(h.sim.metrics.hazards.total - before).toBe(0);
+  });
+
+  it('is not counted when no SDEI event is dispatched', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'kernel', irqsMasked: false });
+
+    h.fault(GFN_A); // synchronous: no event, no SGI
+    h.complete(GFN_A);
+    h.enter();
+
+    expect(h.sim.metrics.hazards.total).toBe(0);
+    expect(exitCount(h, 'SYS64(ICC_SGI1R_EL1)')).toBe(0);
+  });
+});

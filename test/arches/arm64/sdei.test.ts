@@ -1,0 +1,280 @@
+/**
+ * KVM's virtual SDEI dispatcher as the async-PF guest uses it: the SDEI calls and their answers,
+ * injection gated by the PE mask, dispatch into the guest's handler and SDEI_EVENT_COMPLETE.
+ * facts/arm64.md §4 (DEN0054), §1 v2–v4; notes/arm64-sdei-flow.md §3, §6; PROTOCOLS.md §4.7.
+ */
+import { describe, expect, it } from 'vitest';
+import { arm64Abi } from '../../../index.js';
+import { exitCount, GFN_A, harness, hvc, readyHarness, tokenOf } from './helpers.js';
+
+const {
+  SDEI_EVENT_REGISTER,
+  SDEI_EVENT_ENABLE,
+  SDEI_EVENT_COMPLETE,
+  SDEI_PE_MASK,
+  SDEI_PE_UNMASK,
+  SDEI_SUCCESS,
+  SDEI_INVALID_PARAMETERS,
+  SDEI_DENIED,
+  KVM_SDEI_ASYNC_PF_NUM,
+  KVM_SDEI_DEFAULT_NUM,
+} = arm64Abi;
+const EV = BigInt(KVM_SDEI_ASYNC_PF_NUM);
+const ENTRY = 0xffff800010000000n;
+
+describe('SDEI function IDs', () => {
+  // facts/arm64.md §4: SDEI_1_0_FN(n) = 0xC4000020 + n; REGISTER 0x21, ENABLE 0x22, COMPLETE 0x25, PE_UNMASK 0x2C
+  it('uses the DEN0054 numbers', () => {
+    expect(SDEI_EVENT_REGISTER).toBe(0xc4000021);
+    expect(SDEI_EVENT_ENABLE).toBe(0xc4000022);
+    expect(SDEI_EVENT_COMPLETE).toBe(0xc4000025);
+    expect(SDEI_PE_MASK).toBe(0xc400002b);
+    expect(SDEI_PE_UNMASK).toBe(0xc400002c);
+  });
+
+  // facts/arm64.md §4: return values INVALID_PARAMETERS -2, DENIED -3
+  it('uses the DEN0054 return values', () => {
+    expect([SDEI_SUCCESS, SDEI_INVALID_PARAMETERS, SDEI_DENIED]).toEqual([0n, -2n, -3n]);
+  });
+
+  // facts/arm64.md §1 v2–v4: KVM_SDEI_ASYNC_PF_NUM 0x40400001 next to KVM_SDEI_DEFAULT_NUM 0x40400000
+  it('numbers the KVM events 0x40400000 (default) and 0x40400001 (async PF)', () => {
+    expect(KVM_SDEI_DEFAULT_NUM).toBe(0x40400000);
+    expect(KVM_SDEI_ASYNC_PF_NUM).toBe(0x40400001);
+  });
+});
+
+describe('SDEI_EVENT_REGISTER', () => {
+  it('registers the async-PF event with its entry point', () => {
+    const h = harness({ guestInit: false });
+
+    const r = hvc(h, SDEI_EVENT_REGISTER, EV, ENTRY, 0n);
+
+    expect(r[0]).toBe(SDEI_SUCCESS);
+    expect(h.vcpu().state.sdei.events.get(KVM_SDEI_ASYNC_PF_NUM)).toMatchObject({ registered: true, entry: ENTRY });
+  });
+
+  // facts/arm64.md §4 / PROTOCOLS.md §4.7: unknown event → SDEI_INVALID_PARAMETERS (-2)
+  it.each([0n, 0x40400002n, 0x12345n])('answers INVALID_PARAMETERS for unknown event %s', (num) => {
+    const h = harness({ guestInit: false });
+
+    const r = hvc(h, SDEI_EVENT_REGISTER, num, ENTRY, 0n);
+
+    expect(r[0]).toBe(-2n);
+  });
+
+  // PROTOCOLS.md §4.7 "registering twice → SDEI_DENIED"; facts/arm64.md §4 DENIED -3
+  it('answers DENIED (-3) when the event is already registered', () => {
+    const h = harness(); // the boot sequence registered 0x40400001
+
+    const r = hvc(h, SDEI_EVENT_REGISTER, EV, ENTRY, 0n);
+
+    expect(r[0]).toBe(-3n);
+  });
+});
+
+describe('SDEI_EVENT_ENABLE', () => {
+  // facts/arm64.md §4: dispatch needs the event registered and enabled; enable of an unregistered event → DENIED
+  it('answers DENIED for an event that is not registered', () => {
+    const h = harness({ guestInit: false });
+
+    const r = hvc(h, SDEI_EVENT_ENABLE, EV);
+
+    expect(r[0]).toBe(SDEI_DENIED);
+    expect(h.vcpu().state.sdei.events.get(KVM_SDEI_ASYNC_PF_NUM)?.enabled).toBe(false);
+  });
+
+  it('answers DENIED for the default event, which the booted guest never registered', () => {
+    const h = harness();
+
+    const r = hvc(h, SDEI_EVENT_ENABLE, BigInt(KVM_SDEI_DEFAULT_NUM));
+
+    expect(r[0]).toBe(SDEI_DENIED);
+  });
+
+  it('answers INVALID_PARAMETERS for an unknown event', () => {
+    const h = harness({ guestInit: false });
+
+    const r = hvc(h, SDEI_EVENT_ENABLE, 0x12345n);
+
+    expect(r[0]).toBe(SDEI_INVALID_PARAMETERS);
+  });
+
+  it('enables a registered event', () => {
+    const h = harness({ guestInit: false });
+    hvc(h, SDEI_EVENT_REGISTER, EV, ENTRY, 0n);
+
+    const r = hvc(h, SDEI_EVENT_ENABLE, EV);
+
+    expect(r[0]).toBe(SDEI_SUCCESS);
+    expect(h.vcpu().state.sdei.events.get(KVM_SDEI_ASYNC_PF_NUM)?.enabled).toBe(true);
+  });
+});
+
+describe('SDEI_EVENT_COMPLETE', () => {
+  // facts/arm64.md §4: COMPLETE finishes a dispatched handler; with nothing running → DENIED
+  it('answers DENIED when no event is running', () => {
+    const h = readyHarness();
+    expect(h.vcpu().state.sdei.running).toBeNull();
+
+    const r = hvc(h, SDEI_EVENT_COMPLETE);
+
+    expect(r[0]).toBe(SDEI_DENIED);
+  });
+});
+
+describe('PE mask', () => {
+  // notes §3: PE masked at vCPU create until SDEI_PE_UNMASK; facts/arm64.md §6 guest (sdei_cpuhp_up)
+  it('starts masked and the boot sequence unmasks it', () => {
+    const off = harness({ guestInit: false });
+    const booted = harness();
+
+    expect(off.vcpu().state.sdei.peMasked).toBe(true);
+    expect(booted.vcpu().state.sdei.peMasked).toBe(false);
+  });
+
+  // notes/arm64-sdei-flow.md §3 kvm_sdei_inject: -EPERM if the PE is masked; PROTOCOLS.md §2 step 7 "no" branch;
+  // facts/arm64.md §8: no halt in v2–v4, the vCPU re-enters the guest (undeliveredWait 'retry')
+  it('after SDEI_PE_MASK a not-present is not injected and the vCPU re-enters without halting', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    expect(hvc(h, SDEI_PE_MASK)[0]).toBe(SDEI_SUCCESS);
+
+    h.fault(GFN_A);
+
+    const v = h.vcpu();
+    expect(v.injected).toBeNull();
+    expect(v.state.sdei.queued).toBeNull();
+    expect(v.mode).toBe('run');
+    expect(h.backend.caps.undeliveredWait).toBe('retry');
+    expect(h.sim.metrics.haltReasons.toJSON()).toEqual({ 'retry:not-injected': 1 });
+    expect(h.sim.metrics.notPresentDelivered).toBe(0);
+  });
+
+  // notes §3 "Inference (unverified edge case)": a refused inject leaves reason = 1 and the token in the block
+  it('a refused inject leaves the control block written, so the task is never flagged', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    hvc(h, SDEI_PE_MASK);
+    const task = h.vcpu().current!;
+
+    h.fault(GFN_A);
+    h.enter();
+
+    const s = h.vcpu().state;
+    expect(s.area).toEqual({ reason: arm64Abi.KVM_PV_REASON_PAGE_NOT_PRESENT, token: tokenOf(h, GFN_A) });
+    expect(s.sdei.dispatched).toBe(0);
+    expect(task.state).toBe('running');
+    expect(task.flaggedToken).toBe(-1);
+  });
+
+  // notes §3 kvm_sdei_inject: -EPERM unless the event is registered *and* enabled (facts/arm64.md §4 dispatch conditions)
+  it('a registered but disabled event is not injected', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    expect(hvc(h, arm64Abi.SDEI_EVENT_DISABLE, EV)[0]).toBe(SDEI_SUCCESS);
+
+    h.fault(GFN_A);
+
+    expect(h.vcpu().injected).toBeNull();
+    expect(h.vcpu().mode).toBe('run');
+    expect(h.sim.metrics.haltReasons.toJSON()).toEqual({ 'retry:not-injected': 1 });
+  });
+
+  it('SDEI_PE_UNMASK lets the next not-present through', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    hvc(h, SDEI_PE_MASK);
+    hvc(h, SDEI_PE_UNMASK);
+
+    h.fault(GFN_A);
+
+    expect(h.vcpu().injected?.name).toBe('SDEI 0x40400001');
+  });
+});
+
+describe('dispatch of the async-PF event', () => {
+  // PROTOCOLS.md §4.7 asyncPageNotPresent: "dispatch the SDEI event"; facts/arm64.md §1 v2–v4 SDEI 0x40400001
+  it('a user-mode fault queues SDEI event 0x40400001 for the next entry', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+
+    h.fault(GFN_A);
+
+    const v = h.vcpu();
+    expect(v.injected).toMatchObject({ name: 'SDEI 0x40400001', signal: 'not-present', token: tokenOf(h, GFN_A) });
+    expect(v.state.sdei.queued).toBe(KVM_SDEI_ASYNC_PF_NUM);
+    expect(v.state.area).toEqual({ reason: arm64Abi.KVM_PV_REASON_PAGE_NOT_PRESENT, token: tokenOf(h, GFN_A) });
+  });
+
+  // notes §6 SDEI handler: flag the task (TIF_ASYNC_PF), clear token then reason;
+  // notes §3 dispatch is NMI-like (no PSTATE.I check), so with IRQs masked the task is flagged but not yet asleep
+  it('the handler flags the current task and clears the control block', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.vcpu().state.id = 5;
+    const task = h.vcpu().current!;
+    h.fault(GFN_A);
+    const token = tokenOf(h, GFN_A);
+    h.setCpu({ irqsMasked: true }); // no return to user yet: observe the flag
+
+    h.enter();
+
+    const s = h.vcpu().state;
+    expect(token).toBe(0x5000);
+    expect(task.flaggedToken).toBe(token);
+    expect(task.state).toBe('running');
+    expect(s.area).toEqual({ reason: 0, token: 0 });
+    expect(s.sdei.dispatched).toBe(1);
+    expect(s.sdei.running).toBeNull(); // SDEI_EVENT_COMPLETE was called
+    expect(s.notpresentPending).toBe(false); // notes §3: the DELIVERED notifier clears notpresent_pending
+    expect(h.vcpu().injected).toBeNull();
+  });
+
+  // facts/arm64.md §6 "Sleep": do_notify_resume() sleeps the flagged task on return to user
+  it('the flagged task sleeps on the token at its return to user', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.vcpu().state.id = 9;
+    const task = h.vcpu().current!;
+    h.fault(GFN_A);
+    const token = tokenOf(h, GFN_A);
+
+    h.enter();
+
+    expect(task.state).toBe('sleeping');
+    expect(task.sleepToken).toBe(token);
+    expect(task.flaggedToken).toBe(-1);
+    expect(h.vcpu().current).toBeNull();
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+
+  // PROTOCOLS.md §4.7: "completes with SDEI_EVENT_COMPLETE (exit)"; per APF ≈ stage-2 + COMPLETE + IRQ_ACK exits
+  it('SDEI_EVENT_COMPLETE costs exactly one exit per dispatch', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    const before = exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)');
+    h.fault(GFN_A);
+
+    h.enter();
+
+    expect(before).toBe(0);
+    expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(1);
+  });
+
+  // PROTOCOLS.md §4.7: "Each call is an exit" — SDEI calls are counted like the SMCCC ones
+  it.each([
+    ['SDEI_PE_MASK', SDEI_PE_MASK],
+    ['SDEI_PE_UNMASK', SDEI_PE_UNMASK],
+    ['SDEI_EVENT_COMPLETE', SDEI_EVENT_COMPLETE],
+    ['SDEI_EVENT_ENABLE', SDEI_EVENT_ENABLE],
+  ])('%s is counted once as an HVC64 exit', (name, fn) => {
+    const h = readyHarness();
+    const key = `HVC64(${name})`;
+    const before = exitCount(h, key);
+
+    hvc(h, fn, EV);
+
+    expect(exitCount(h, key) - before).toBe(1);
+  });
+});
