@@ -116,6 +116,10 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
   };
 }
 
+/** Exit labels, built once: a guest call is on the hot path. */
+const ASYNC_PF_EXITS = ASYNC_PF_SUBFN_NAMES.map((n) => `HVC64(ASYNC_PF_${n})`);
+const SDEI_EXITS = new Map(Object.entries(SDEI_NAMES).map(([fn, n]) => [Number(fn), `HVC64(${n})`]));
+
 function guestCall(v: KvmVcpu<Arm64VcpuState>, anyCall: GuestCall, guestMemoryBytes: number): { result: GuestCallResult; exit: string } {
   const call = anyCall as Arm64GuestCall;
   if (call.kind === 'sysreg') {
@@ -126,11 +130,12 @@ function guestCall(v: KvmVcpu<Arm64VcpuState>, anyCall: GuestCall, guestMemoryBy
   }
   if (call.kind !== 'hvc') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: 'UNKNOWN' };
   if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID) {
-    const sub = ASYNC_PF_SUBFN_NAMES[Number(call.args[0] ?? -1n)] ?? 'UNKNOWN';
-    return { result: asyncPfCall(v, call.args, guestMemoryBytes), exit: `HVC64(ASYNC_PF_${sub})` };
+    const exit = ASYNC_PF_EXITS[Number(call.args[0] ?? -1n)] ?? 'HVC64(ASYNC_PF_UNKNOWN)';
+    return { result: asyncPfCall(v, call.args, guestMemoryBytes), exit };
   }
   if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID) return { result: kvmFeatures(v), exit: 'HVC64(KVM_FEATURES)' };
-  if (SDEI_NAMES[call.fn]) return { result: sdeiCall(v, call.fn, call.args), exit: `HVC64(${SDEI_NAMES[call.fn]})` };
+  const sdeiExit = SDEI_EXITS.get(call.fn);
+  if (sdeiExit) return { result: sdeiCall(v, call.fn, call.args), exit: sdeiExit };
   return { result: { kind: 'ok', regs: [-1n] }, exit: `HVC64(0x${call.fn.toString(16)})` };
 }
 

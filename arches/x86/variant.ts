@@ -41,6 +41,18 @@ export const X86_KNOBS = {
   lapicInKernel: 1,
 };
 
+/** Exit labels, built once per MSR: a guest call is on the hot path. */
+const EXIT_LABELS = new Map<string, string>();
+function msrExit(kind: 'MSR_WRITE' | 'MSR_READ', index: number): string {
+  const key = `${kind}${index}`;
+  let label = EXIT_LABELS.get(key);
+  if (label === undefined) {
+    label = `${kind}(${MSR_NAMES[index] ?? `0x${index.toString(16)}`})`;
+    EXIT_LABELS.set(key, label);
+  }
+  return label;
+}
+
 export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { gfn: number }> {
   const c = ctx.costOverrides;
   const ns = (cycles: number) => cyclesToNs(cycles, c.clockMHz);
@@ -80,9 +92,8 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
     asyncPagePresent: apf.asyncPagePresent,
     guestCall: (v, anyCall) => {
       const call = anyCall as X86GuestCall;
-      const name = (i: number) => MSR_NAMES[i] ?? `0x${i.toString(16)}`;
-      if (call.kind === 'wrmsr') return { result: writeMsr(v, call.index, call.value, ctx.guestMemoryBytes), exit: `MSR_WRITE(${name(call.index)})` };
-      if (call.kind === 'rdmsr') return { result: readMsr(v, call.index), exit: `MSR_READ(${name(call.index)})` };
+      if (call.kind === 'wrmsr') return { result: writeMsr(v, call.index, call.value, ctx.guestMemoryBytes), exit: msrExit('MSR_WRITE', call.index) };
+      if (call.kind === 'rdmsr') return { result: readMsr(v, call.index), exit: msrExit('MSR_READ', call.index) };
       return { result: { kind: 'fault', vector: '#UD' }, exit: 'EXCEPTION_NMI(#UD)' };
     },
     conditions: () => [],
