@@ -1,4 +1,4 @@
-import type { CostTable, Finding, Mechanisms, Variant } from './backend.js';
+import type { Finding, Mechanisms, Variant } from './backend.js';
 import { BadInputError } from './errors.js';
 import { INVARIANT_NAMES, type Violation } from './invariants.js';
 import { percentile, TIME_CATEGORIES, type TimeCategory } from './metrics.js';
@@ -165,4 +165,3 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
-export type { CostTable };

@@ -63,6 +63,8 @@ export class Simulation {
   readonly workNsByGroup = new Map<string, number>();
   events = 0;
   endTime = 0;
+  /** Announced tokens whose work was still on its way when the run stopped. */
+  inFlightAtEnd = 0;
   stoppedEarly: string | null = null;
 
   constructor(
@@ -191,7 +193,6 @@ export class Simulation {
       this.vcpus[vcpu].apf.hasOutstandingToken(token),
     );
   }
-  inFlightAtEnd = 0;
 
   private schedule(v: Vcpu, t: number): void {
     v.epoch++;

@@ -1,6 +1,4 @@
 import type {
-  GuestCall,
-  GuestCallResult,
   GuestCpuState,
   GuestKernel,
   InjectedEvent,
@@ -177,4 +175,3 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   }
 }
 
-export type { GuestCall, GuestCallResult };
