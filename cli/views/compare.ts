@@ -12,6 +12,7 @@ export interface CompareView {
   readonly sections: readonly { title: string; rows: readonly { label: string; cells: readonly string[] }[] }[];
   readonly legend: readonly string[];
   readonly variants: readonly string[];
+  readonly findings: readonly string[];
   readonly violations: readonly string[];
 }
 
@@ -104,6 +105,9 @@ export function buildCompareView(c: Comparison): CompareView {
     sections,
     legend,
     variants: vs.map((v) => `${v.id}: ${v.title}. ${v.origin}.`),
+    findings: vs.flatMap((v) =>
+      v.findings.filter((f) => f.severity !== 'note').map((f) => `${v.id} [${f.severity}] ${f.text} (${f.cite})`),
+    ),
     violations,
   };
 }
