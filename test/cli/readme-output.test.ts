@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/main.js';
+
+/** The README shows real output: it must stay what the commands print. */
+function block(after: string): string {
+  const readme = readFileSync('README.md', 'utf8');
+  const i = readme.indexOf(after);
+  const start = readme.indexOf('```\n', i) + 4;
+  return readme.slice(start, readme.indexOf('\n```', start));
+}
+
+async function out(...argv: string[]): Promise<string> {
+  let text = '';
+  await runCli(argv, { out: (t) => void (text += t), err: () => {} });
+  return text.replace(/\n$/, '');
+}
+
+describe('README examples are real output', () => {
+  it('compare x86 arm64-sdei', async () => {
+    expect(block('command prints (default scenario, seed 1):')).toBe(await out('compare', 'x86', 'arm64-sdei'));
+  });
+
+  it('run arm64-sdei --seed 7', async () => {
+    expect(block('`apf-lab run arm64-sdei --seed 7`:')).toBe(await out('run', 'arm64-sdei', '--seed', '7'));
+  });
+
+  it('list', async () => {
+    expect(block('### `apf-lab list`')).toBe(await out('list'));
+  });
+});
