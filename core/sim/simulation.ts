@@ -474,7 +474,10 @@ export class Simulation {
     const ns = done * seg.perTouch;
     this.account(step.privilege === 'user' ? 'user' : 'kernel', seg.start, seg.start + ns);
     const think = step.spec.thinkNs;
-    for (let i = 0; i < done && think > 0; i++) this.addWork(task, seg.start + i * seg.perTouch + this.touchNs, think);
+    if (think === 0 || done === 0) return;
+    // Only a batch that straddles the end of the window needs its think time clipped touch by touch.
+    if (seg.start + ns <= this.measureEnd) return this.addWork(task, seg.start, done * think);
+    for (let i = 0; i < done; i++) this.addWork(task, seg.start + i * seg.perTouch + this.touchNs, think);
   }
 
   /** Cut the running segment short at `t` (tick, kick, interrupt): credit what was done. */
