@@ -376,6 +376,8 @@ export class Simulation {
   private goIdle(v: Vcpu): void {
     if (this.metrics.measuring) this.metrics.exits.add(this.backend.exitNames.idle);
     this.enterWait(v, 'idle');
+    // A request still pending (a refused dequeue re-raises it) keeps the vCPU runnable.
+    if (this.wakesFromWait(v)) this.leaveWait(v);
   }
 
   /** Would the instruction the current task resumes at take a stage-2 fault (D1.13.4 hazard input)? */
