@@ -29,6 +29,8 @@ export class MetricsCollector {
   readonly injections = new Counter();
   readonly syncFallbacks = new Counter();
   readonly haltReasons = new Counter();
+  /** Faults left outstanding without a signal where the vCPU re-enters and faults again (arm64 v2–v4). */
+  readonly retryReasons = new Counter();
   readonly hazards = new Counter();
   readonly archEvents = new Counter();
   readonly time: Record<TimeCategory, number> = { user: 0, kernel: 0, host: 0, sync: 0, halt: 0, idle: 0 };

@@ -43,6 +43,9 @@ export interface RunMetrics {
     readonly syncFallbacks: Readonly<Record<string, number>>;
     readonly halts: number;
     readonly haltReasons: Readonly<Record<string, number>>;
+    /** Faults not announced where the vCPU re-enters the guest and faults again instead of halting. */
+    readonly retries: number;
+    readonly retryReasons: Readonly<Record<string, number>>;
     readonly repeatedFaults: number;
     readonly wakeupAll: number;
     readonly leakedDummies: number;
@@ -134,6 +137,8 @@ function collectMetrics(sim: Simulation): RunMetrics {
       syncFallbacks: m.syncFallbacks.toJSON(),
       halts: m.haltReasons.total,
       haltReasons: m.haltReasons.toJSON(),
+      retries: m.retryReasons.total,
+      retryReasons: m.retryReasons.toJSON(),
       repeatedFaults: m.repeatedFaults,
       wakeupAll: m.wakeupAll,
       leakedDummies: sim.vcpus.reduce((n, v) => n + v.sleepTable.dummies, 0),

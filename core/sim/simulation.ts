@@ -659,7 +659,7 @@ export class Simulation {
   /** The guest was not told: halt (x86) or re-enter and fault again (arm64 v2–v4). */
   private waitUndelivered(v: Vcpu, reason: string, count: boolean): void {
     if (this.backend.caps.undeliveredWait === 'retry') {
-      if (count && this.metrics.measuring) this.metrics.haltReasons.add(`retry:${reason}`);
+      if (count && this.metrics.measuring) this.metrics.retryReasons.add(reason);
       this.schedule(v, v.cursor);
       return;
     }

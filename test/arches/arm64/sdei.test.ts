@@ -147,7 +147,8 @@ describe('PE mask', () => {
     expect(v.state.sdei.queued).toBeNull();
     expect(v.mode).toBe('run');
     expect(h.backend.caps.undeliveredWait).toBe('retry');
-    expect(h.sim.metrics.haltReasons.toJSON()).toEqual({ 'retry:not-injected': 1 });
+    expect(h.sim.metrics.retryReasons.toJSON()).toEqual({ 'not-injected': 1 });
+    expect(h.sim.metrics.haltReasons.toJSON()).toEqual({});
     expect(h.sim.metrics.notPresentDelivered).toBe(0);
   });
 
@@ -178,7 +179,8 @@ describe('PE mask', () => {
 
     expect(h.vcpu().injected).toBeNull();
     expect(h.vcpu().mode).toBe('run');
-    expect(h.sim.metrics.haltReasons.toJSON()).toEqual({ 'retry:not-injected': 1 });
+    expect(h.sim.metrics.retryReasons.toJSON()).toEqual({ 'not-injected': 1 });
+    expect(h.sim.metrics.haltReasons.toJSON()).toEqual({});
   });
 
   it('SDEI_PE_UNMASK lets the next not-present through', () => {
