@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 
-/** The end-to-end tests run the built CLI: build once, before any test file runs. */
+/** The end-to-end tests run the built CLI: build once, the way `npm ci` does, before any test file runs. */
 export default function setup(): void {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
 }
