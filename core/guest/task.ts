@@ -40,7 +40,6 @@ export class Task {
   flaggedToken = -1;
   /** Token the task sleeps on while state === 'sleeping'. */
   sleepToken = -1;
-  workNs = 0;
   /** CFS virtual runtime: ns this task has held its vCPU. */
   vruntime = 0;
 

@@ -208,7 +208,6 @@ export class Simulation {
   private addWork(task: Task, from: number, ns: number): void {
     const clipped = Math.max(0, Math.min(from + ns, this.measureEnd) - from);
     if (clipped <= 0 || !this.metrics.measuring) return;
-    task.workNs += clipped;
     this.workNsByGroup.set(task.group, (this.workNsByGroup.get(task.group) ?? 0) + clipped);
   }
 
