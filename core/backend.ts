@@ -166,6 +166,11 @@ export interface Backend<S = unknown, A = unknown> {
      * since 2a18b7e7cd88 (facts/x86.md §6 "Dummy-entry leak"); the 2010 design sent it regardless.
      */
     readonly readyOnlyIfNotPresentInjected: boolean;
+    /**
+     * Which pending interrupt the guest takes first: a local APIC serves the highest vector first;
+     * a GIC with equal priorities, the lowest INTID.
+     */
+    readonly irqOrder: 'highest-first' | 'lowest-first';
     /** Guest states in which a not-present delivery is forbidden (invariant 4). */
     readonly forbiddenNotPresent: readonly string[];
   };

@@ -91,6 +91,8 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
       ackRequired: true,
       undeliveredWait: 'retry',
       readyOnlyIfNotPresentInjected: false,
+      // GIC: equal default priorities, lowest INTID first (the reschedule SGI before the PPI).
+      irqOrder: 'lowest-first',
       forbiddenNotPresent: ['kernel-mode', 'sdei-running'],
     },
     costs: { exitNs: ns(c.exitCycles), stage2FaultNs: ns(c.stage2FaultCycles) },

@@ -34,6 +34,7 @@ export const syncVariant: Variant = {
         ackRequired: false,
         undeliveredWait: 'halt',
         readyOnlyIfNotPresentInjected: true,
+        irqOrder: 'highest-first',
         forbiddenNotPresent: [],
       },
       costs: { exitNs: cyclesToNs(c.exitCycles, c.clockMHz), stage2FaultNs: cyclesToNs(c.stage2FaultCycles, c.clockMHz) },

@@ -75,6 +75,8 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
       ackRequired: true,
       undeliveredWait: 'halt',
       readyOnlyIfNotPresentInjected: true,
+      // The local APIC serves the highest pending vector first.
+      irqOrder: 'highest-first',
       forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
     },
     costs: { exitNs: ns(c.exitCycles), stage2FaultNs: ns(c.stage2FaultCycles) },

@@ -320,8 +320,11 @@ export class Simulation {
   }
 
   private nextPendingLine(v: Vcpu): number {
+    const highest = this.backend.caps.irqOrder === 'highest-first';
     let best = -1;
-    for (const [line, l] of v.irqs) if (l.pending && (best < 0 || line < best)) best = line;
+    for (const [line, l] of v.irqs) {
+      if (l.pending && (best < 0 || (highest ? line > best : line < best))) best = line;
+    }
     return best;
   }
 

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { arm64SdeiVariant, Harness, x86Variant, type Variant } from '../../../index.js';
+
+/** Which of two pending interrupts the guest takes first is the backend's (irqOrder). */
+function order(variant: Variant, low: number, high: number): number[] {
+  const h = new Harness(variant, { guestInit: false });
+  const taken: number[] = [];
+  const v = h.vcpu();
+  for (const line of [low, high]) v.guest.requestIrq(line, () => void taken.push(line));
+  v.raiseIrq(low, 'other', false);
+  v.raiseIrq(high, 'other', false);
+  h.enter();
+  return taken;
+}
+
+describe('interrupt order', () => {
+  it('x86: the local APIC serves the highest vector first', () => {
+    expect(order(x86Variant, 0x30, 0xec)).toEqual([0xec, 0x30]);
+  });
+
+  it('arm64: equal GIC priorities, the lowest INTID first', () => {
+    expect(order(arm64SdeiVariant, 0, 16)).toEqual([0, 16]);
+  });
+});
