@@ -29,6 +29,7 @@ export {
   type Verdict,
 } from './core/backend.js';
 export { BadInputError } from './core/errors.js';
+export { cyclesToNs } from './core/costs.js';
 export { scenarioSchema, type Scenario, type ScenarioInput } from './core/scenario/schema.js';
 export { DEFAULT_SCENARIO, listBuiltinScenarios, loadScenario, parseScenario, ScenarioError } from './core/scenario/load.js';
 export { runVariant, type RunMetrics, type RunOptions, type RunResult } from './core/run.js';

@@ -1,6 +1,6 @@
 import type { Backend, Finding, GuestCall, GuestCallResult, KvmVcpu, Variant, VariantContext } from '../../core/backend.js';
 import { BadInputError } from '../../core/errors.js';
-import { cyclesToNs } from '../x86/costs.js';
+import { cyclesToNs } from '../../core/costs.js';
 import * as apf from './async-pf.js';
 import {
   ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID,

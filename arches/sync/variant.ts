@@ -1,5 +1,6 @@
 import { no, type Backend, type Variant } from '../../core/backend.js';
-import { cyclesToNs, X86_COSTS } from '../x86/costs.js';
+import { cyclesToNs } from '../../core/costs.js';
+import { X86_COSTS } from '../x86/costs.js';
 
 /**
  * `sync`: no APF at all — every fault on a host-missing page blocks the vCPU until the page is

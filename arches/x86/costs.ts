@@ -21,7 +21,3 @@ export const X86_COSTS: CostTable = {
   /** 1 = APIC virtualisation: EOI does not exit; 0 = EOI is an exit (~1.5k cycles, ISCA 2016 [R]). */
   apicv: 1,
 };
-
-export function cyclesToNs(cycles: number, clockMHz: number): number {
-  return Math.round((cycles * 1000) / clockMHz);
-}

@@ -2,7 +2,8 @@ import type { Backend, Finding, Variant, VariantContext } from '../../core/backe
 import { BadInputError } from '../../core/errors.js';
 import * as apf from './async-pf.js';
 import { ASYNC_PF_PER_VCPU, LAB_DEFAULT_APF_VECTOR } from './constants.js';
-import { cyclesToNs, X86_COSTS } from './costs.js';
+import { cyclesToNs } from '../../core/costs.js';
+import { X86_COSTS } from './costs.js';
 import { kvmGuestCpuInit, type X86GuestConfig } from './guest.js';
 import { MSR_NAMES, readMsr, writeMsr, type X86GuestCall } from './msr.js';
 import { createX86State, type X86VcpuState } from './state.js';

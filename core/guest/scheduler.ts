@@ -25,10 +25,6 @@ export class RunQueue {
     return this.tasks.length;
   }
 
-  has(task: Task): boolean {
-    return this.tasks.includes(task);
-  }
-
   /** Put a preempted (or new) task back. */
   enqueue(task: Task): void {
     this.tasks.push(task);
@@ -60,10 +56,5 @@ export class RunQueue {
   /** check_preempt_wakeup(): the woken task is more than a granularity behind the current one. */
   wakeupPreempts(woken: Task, currentVruntime: number): boolean {
     return woken.vruntime + this.params.wakeupGranularityNs < currentVruntime;
-  }
-
-  /** Drain every task (end of run). */
-  takeAll(): Task[] {
-    return this.tasks.splice(0, this.tasks.length);
   }
 }

@@ -8,14 +8,11 @@ export const WAKE_ALL = 0xffffffff;
 
 export class SleepTable {
   private readonly nodes = new Map<number, number>();
-  dummiesCreated = 0;
-  dummiesConsumed = 0;
 
   /** kvm_async_pf_queue_task(): returns true if the task must sleep, false if a dummy was eaten. */
   queue(token: number, taskId: number): boolean {
     if (this.nodes.get(token) === DUMMY) {
       this.nodes.delete(token);
-      this.dummiesConsumed++;
       return false;
     }
     this.nodes.set(token, taskId);
@@ -35,7 +32,6 @@ export class SleepTable {
     const id = this.nodes.get(token);
     if (id === undefined) {
       this.nodes.set(token, DUMMY);
-      this.dummiesCreated++;
       return [];
     }
     if (id === DUMMY) return []; // a second wake for the same token: nothing more to do
