@@ -6,6 +6,7 @@
  * contract", STYLE.md §1). Core never names a register, a vector or an architecture: what it
  * needs to know about one comes from a hook's answer or from `caps`.
  */
+import type { WakeSemantics } from './guest/sleep-table.js';
 
 /** A predicate's answer: yes, or no with the reason that ends up in the metrics. */
 export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -73,8 +74,12 @@ export interface GuestKernel {
   asyncPfTaskWaitSchedule(token: number): void;
   /** kvm_async_pf_task_wake(): wake the sleeper, leave a dummy, or wake all for ~0. */
   asyncPfTaskWake(token: number): void;
-  /** Flag the current task so that it sleeps on `token` at its next return to user (TIF flag). */
-  flagAsyncPfAtReturnToUser(token: number): void;
+  /**
+   * Flag the current task so that it sleeps on `token` at its next real return to user (a TIF
+   * flag acted on in do_notify_resume()); false if the guest refused (the task already has an
+   * entry, arm64 v4 kvm_async_pf_add_task()).
+   */
+  flagAsyncPfAtReturnToUser(token: number): boolean;
   /** Register the handler the guest runs when interrupt `line` is taken. */
   requestIrq(line: number, handler: () => void): void;
   /** Issue a guest→host call: one exit, answered by the backend's guestCall(). */
@@ -111,6 +116,12 @@ export interface KvmVcpu<S = unknown> {
   injectEvent(event: InjectedEvent): void;
   /** Drop a queued, not yet taken event; returns whether there was one with that name. */
   cancelEvent(name: string): boolean;
+  /**
+   * The guest takes an IRQ exception at this entry whether or not a line is pending, and returns
+   * from it as from any interrupt: how an NMI-like event may finish "and resume" at the guest's
+   * IRQ vector (facts/arm64.md §4 "How Linux finishes an event").
+   */
+  injectIrqException(): void;
   /** Raise an interrupt line: edge (taken once) or level (pending until lowered). */
   raiseIrq(line: number, signal: 'ready' | 'other', level: boolean): void;
   lowerIrq(line: number): void;
@@ -171,6 +182,15 @@ export interface Backend<S = unknown, A = unknown> {
      * a GIC with equal priorities, the lowest INTID.
      */
     readonly irqOrder: 'highest-first' | 'lowest-first';
+    /**
+     * The hazard to count when the vCPU enters with a signal interrupt pending, no exception to
+     * take first, and a resumed instruction that stage-2 faults: the architecture does not say
+     * which is taken first. null where the pending interrupt is injected at entry, before any
+     * instruction runs.
+     */
+    readonly irqVsRefaultHazard: string | null;
+    /** How the guest's sleep table treats early wakes and flagged tasks (core/guest/sleep-table.ts). */
+    readonly guestWake: WakeSemantics;
     /** Guest states in which a not-present delivery is forbidden (invariant 4). */
     readonly forbiddenNotPresent: readonly string[];
   };

@@ -26,11 +26,26 @@ export const INVARIANT_NAMES: Readonly<Record<number, string>> = {
 /** Only the first few violations of each invariant are kept in full; the rest are counted. */
 const KEEP_PER_INVARIANT = 20;
 
+/**
+ * One token's life on one vCPU: from the host allocating it to the guest consuming its
+ * page-ready. A token is reused after its id wraps (arm64 v4: every 65,536 faults), so the
+ * monitor tracks lives, never a set of every token seen.
+ */
+interface Life {
+  /** The guest took the not-present for it. */
+  announced: boolean;
+  /** The host sent its page-ready; the guest may not have taken it yet. */
+  hostReadied: boolean;
+  /** The guest took its page-ready. */
+  guestReadied: boolean;
+  /** A wake-all woke its sleeper first; the page-ready that may still follow is not a second one. */
+  covered?: boolean;
+}
+
 interface VcpuShadow {
   queued: number;
   outstanding: Map<number, number>; // gfn -> token
-  expectReady: Set<number>; // tokens the guest was told are not present
-  readied: Set<number>; // tokens the guest already got page-ready for
+  lives: Map<number, Life>;
   unacked: number;
 }
 
@@ -46,8 +61,7 @@ export class InvariantMonitor {
     this.shadows = Array.from({ length: vcpus }, () => ({
       queued: 0,
       outstanding: new Map(),
-      expectReady: new Set(),
-      readied: new Set(),
+      lives: new Map(),
       unacked: 0,
     }));
   }
@@ -85,12 +99,23 @@ export class InvariantMonitor {
       this.violate(6, t, vcpu, `second token ${hex(token)} for gfn ${hex(gfn)} while token ${hex(prev)} is outstanding`);
     }
     s.outstanding.set(gfn, token);
+    const old = s.lives.get(token);
+    if (old?.announced && !old.guestReadied) {
+      this.violate(1, t, vcpu, `token ${hex(token)} handed out again while its earlier not-present never got page-ready`);
+    }
+    s.lives.set(token, { announced: false, hostReadied: false, guestReadied: false });
   }
 
-  onDequeued(vcpu: number, gfn: number, wakeupAll: boolean): void {
+  /** The host dequeued a work; `delivered` says whether its page-ready went to the guest. */
+  onDequeued(vcpu: number, gfn: number, wakeupAll: boolean, token: number, delivered: boolean): void {
     const s = this.shadows[vcpu];
     s.queued--;
-    if (!wakeupAll) s.outstanding.delete(gfn);
+    if (wakeupAll) return;
+    s.outstanding.delete(gfn);
+    const life = s.lives.get(token);
+    if (!life) return;
+    if (delivered) life.hostReadied = true;
+    else if (!life.announced) s.lives.delete(token); // nothing more will happen to it
   }
 
   onQueueCleared(vcpu: number): void {
@@ -106,25 +131,34 @@ export class InvariantMonitor {
       this.violate(4, t, vcpu, `not-present for token ${hex(token)} delivered while ${bad.join(', ')}`);
     }
     const s = this.shadows[vcpu];
-    if (!s.readied.has(token)) s.expectReady.add(token);
+    const life = s.lives.get(token);
+    if (!life) return void s.lives.set(token, { announced: true, hostReadied: false, guestReadied: false });
+    life.announced = true;
+    if (life.guestReadied) s.lives.delete(token); // the wake came first: this life is over
   }
 
   onGuestReady(t: number, vcpu: number, token: number): void {
     const s = this.shadows[vcpu];
     if (token === WAKE_ALL) {
-      s.expectReady.clear();
+      for (const life of s.lives.values()) {
+        if (life.announced && !life.guestReadied) Object.assign(life, { guestReadied: true, covered: true });
+      }
       return;
     }
-    if (s.readied.has(token)) {
-      this.violate(1, t, vcpu, `page-ready for token ${hex(token)} delivered twice`);
+    const life = s.lives.get(token);
+    if (life?.covered) return void s.lives.delete(token);
+    if (!life || life.guestReadied) {
+      this.violate(1, t, vcpu, `page-ready for token ${hex(token)} delivered twice (no live work carries it)`);
+      return;
     }
-    s.readied.add(token);
-    s.expectReady.delete(token);
+    life.guestReadied = true;
+    if (life.announced) s.lives.delete(token); // consumed: its life ends here
   }
 
   onSleep(t: number, vcpu: number, task: string, token: number): void {
-    if (this.shadows[vcpu].readied.has(token)) {
-      this.violate(2, t, vcpu, `${task} sleeps on token ${hex(token)} after its page-ready arrived: the wake-up is lost`);
+    const life = this.shadows[vcpu].lives.get(token);
+    if (!life || life.guestReadied) {
+      this.violate(2, t, vcpu, `${task} sleeps on token ${hex(token)} whose page-ready already came: the wake-up is lost`);
     }
   }
 
@@ -150,20 +184,23 @@ export class InvariantMonitor {
     halted: readonly { vcpu: number; hasWork: boolean }[],
     inFlight: (vcpu: number, token: number) => boolean,
   ): number {
-    let flying = 0;
+    // Work on its way, or a page-ready sent and not yet taken, is in flight, not lost.
+    const flying = (vcpu: number, token: number) => inFlight(vcpu, token) || this.shadows[vcpu].lives.get(token)?.hostReadied === true;
+    let n = 0;
     this.shadows.forEach((s, vcpu) => {
-      for (const token of [...s.expectReady].sort((a, b) => a - b)) {
-        if (inFlight(vcpu, token)) flying++;
+      const pending = [...s.lives].filter(([, l]) => l.announced && !l.guestReadied).map(([k]) => k);
+      for (const token of pending.sort((a, b) => a - b)) {
+        if (flying(vcpu, token)) n++;
         else this.violate(1, t, vcpu, `token ${hex(token)} was announced not-present and never got page-ready`);
       }
     });
     for (const sl of sleeping) {
-      if (!inFlight(sl.vcpu, sl.token)) this.violate(7, t, sl.vcpu, `${sl.task} sleeps on token ${hex(sl.token)} and nothing will wake it`);
+      if (!flying(sl.vcpu, sl.token)) this.violate(7, t, sl.vcpu, `${sl.task} sleeps on token ${hex(sl.token)} and nothing will wake it`);
     }
     for (const h of halted) {
       if (!h.hasWork) this.violate(7, t, h.vcpu, `vCPU ${h.vcpu} is halted with no outstanding work to clear the halt`);
     }
-    return flying;
+    return n;
   }
 }
 

@@ -1,6 +1,6 @@
 import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../core/backend.js';
 import { KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, WAKE_ALL_TOKEN } from './constants.js';
-import { sdeiCancel, sdeiInject } from './sdei.js';
+import { sdeiCancel, sdeiInject, type InterruptedContext } from './sdei.js';
 import type { Arm64VcpuState } from './state.js';
 
 /**
@@ -11,6 +11,7 @@ import type { Arm64VcpuState } from './state.js';
 type V = KvmVcpu<Arm64VcpuState>;
 
 export const D1_13_4_HAZARD = 'IRQ pending while the resumed instruction stage-2 faults (Arm ARM D1.13.4)';
+export const ZERO_TOKEN_HAZARD = 'token 0 handed out: the control block reads it as "free" (no zero guard in v4)';
 
 /** kvm_arch_async_not_present_allowed() */
 export function notPresentAllowed(vcpu: V): Verdict {
@@ -23,7 +24,17 @@ export function notPresentAllowed(vcpu: V): Verdict {
   return YES;
 }
 
-/** kvm_arch_setup_async_pf(): `(id++ << 12) | vcpu_id` with a u16 id; no zero-token guard. */
+/**
+ * kvm_arch_setup_async_pf(): `(id++ << 12) | vcpu_id` with a u16 id and no zero guard, so vCPU 0
+ * is handed token 0 once per 65,536 faults (facts/arm64.md §1a); x86 forces id = 1 there
+ * (6f3c1fc53d86, facts/x86.md §1 "Token", §6 "Zero token"). Counted as a hazard each time.
+ */
+export function setupAsyncPf(vcpu: V, gfn: number): { token: number; arch: { gfn: number } } {
+  const token = allocToken(vcpu.state);
+  if (token === 0) vcpu.hazard(ZERO_TOKEN_HAZARD);
+  return { token, arch: { gfn } };
+}
+
 export function allocToken(s: Arm64VcpuState): number {
   const token = ((s.id << 12) | s.vcpuId) >>> 0;
   s.id = (s.id + 1) & 0xffff;
@@ -35,7 +46,12 @@ export function allocToken(s: Arm64VcpuState): number {
  * the SDEI event. Its return is whether the event was queued; a refused inject leaves the block
  * written (blocking the next not-present until page-present overwrites it).
  */
-export function asyncPageNotPresent(vcpu: V, work: AsyncPfWork, onDispatch: () => void, dispatchNs: number): boolean {
+export function asyncPageNotPresent(
+  vcpu: V,
+  work: AsyncPfWork,
+  onDispatch: (interrupted: InterruptedContext) => void,
+  dispatchNs: number,
+): boolean {
   const s = vcpu.state;
   if (s.areaGpa === null) return false;
   s.area.token = work.token;
@@ -95,7 +111,6 @@ export function asyncPagePresent(vcpu: V, work: AsyncPfWork): { delivered: boole
   s.area.token = work.wakeupAll ? WAKE_ALL_TOKEN : work.token;
   s.area.reason = KVM_PV_REASON_PAGE_READY;
   s.pagereadyPending = true;
-  if (vcpu.cpu.resumeWouldFault) vcpu.hazard(D1_13_4_HAZARD);
   vcpu.raiseIrq(s.vmm.irq, 'ready', true);
   return { delivered: true, cancelled: false };
 }

@@ -47,6 +47,7 @@ export const SDEI_EVENT_REGISTER = 0xc4000021;
 export const SDEI_EVENT_ENABLE = 0xc4000022;
 export const SDEI_EVENT_DISABLE = 0xc4000023;
 export const SDEI_EVENT_COMPLETE = 0xc4000025;
+export const SDEI_EVENT_COMPLETE_AND_RESUME = 0xc4000026;
 export const SDEI_EVENT_UNREGISTER = 0xc4000027;
 export const SDEI_PE_MASK = 0xc400002b;
 export const SDEI_PE_UNMASK = 0xc400002c;
@@ -56,6 +57,7 @@ export const SDEI_NAMES: Readonly<Record<number, string>> = {
   [SDEI_EVENT_ENABLE]: 'SDEI_EVENT_ENABLE',
   [SDEI_EVENT_DISABLE]: 'SDEI_EVENT_DISABLE',
   [SDEI_EVENT_COMPLETE]: 'SDEI_EVENT_COMPLETE',
+  [SDEI_EVENT_COMPLETE_AND_RESUME]: 'SDEI_EVENT_COMPLETE_AND_RESUME',
   [SDEI_EVENT_UNREGISTER]: 'SDEI_EVENT_UNREGISTER',
   [SDEI_PE_MASK]: 'SDEI_PE_MASK',
   [SDEI_PE_UNMASK]: 'SDEI_PE_UNMASK',
@@ -79,3 +81,11 @@ export const SGI_RESCHEDULE = 0;
  */
 export const ARCHITECTED_PPIS: readonly number[] = [19, 20, 23, 25, 26, 27, 28, 29, 30];
 export const LAB_DEFAULT_APF_PPI = 16;
+
+/**
+ * Where do_sdei_event() resumes an event that did not interrupt EL1 with IRQs masked: the IRQ
+ * vector of the interrupted level, VBAR_EL1 + 0x280 from EL1, + 0x480 from AArch64 EL0
+ * (facts/arm64.md §4 "How Linux finishes an event", §6 "Vector table").
+ */
+export const VECTOR_IRQ_EL1H = 0x280n;
+export const VECTOR_IRQ_EL0_64 = 0x480n;

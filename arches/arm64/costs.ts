@@ -10,6 +10,12 @@ export const ARM64_COSTS: CostTable = {
   stage2FaultCycles: 4000,
   /** Host dispatch of an SDEI event (save x0–x17, PC, PSTATE; set up the handler): assumption, none measured (§A6). */
   sdeiDispatchCycles: 2000,
+  /**
+   * Host work on SDEI_EVENT_COMPLETE_AND_RESUME beyond the exit: restore the interrupted context
+   * and emulate the IRQ entry (kvm_inject_irq() in Gavin Shan's dispatcher). Assumption: none
+   * measured (facts/anchors.md §A6 "SDEI delivery"); taken equal to the dispatch's context work.
+   */
+  sdeiResumeCycles: 2000,
   /** Guest SDEI handler (table insert, TIF flag, clear the block): model assumption. */
   guestSdeiHandlerCycles: 1500,
   /** Guest IRQ handler work (PPI or reschedule SGI); a GIC EOI does not exit (~71 cycles, ISCA 2016 [R]). */

@@ -13,12 +13,16 @@ import {
   KVM_PV_REASON_PAGE_NOT_PRESENT,
   KVM_PV_REASON_PAGE_READY,
   SDEI_EVENT_COMPLETE,
+  SDEI_EVENT_COMPLETE_AND_RESUME,
   SDEI_EVENT_ENABLE,
   SDEI_EVENT_REGISTER,
   SDEI_PE_UNMASK,
   SGI_RESCHEDULE,
   SMCCC_RET_SUCCESS,
+  VECTOR_IRQ_EL0_64,
+  VECTOR_IRQ_EL1H,
 } from './constants.js';
+import type { InterruptedContext } from './sdei.js';
 import type { Arm64VcpuState } from './state.js';
 
 /**
@@ -35,6 +39,8 @@ export interface Arm64GuestConfig {
 }
 
 const SDEI_HANDLER_ENTRY = 0xffff800010000000n; // where the guest's handler lives: opaque to the host
+/** The guest's VBAR_EL1 (2 KiB aligned): opaque to the host, which only jumps to what it is given. */
+const SDEI_GUEST_VBAR = 0xffff800010010800n;
 
 function hvc(vcpu: V, fn: number, ...args: bigint[]): GuestCallResult {
   return vcpu.guest.call({ kind: 'hvc', fn, args });
@@ -63,22 +69,39 @@ export function kvmAsyncPfInit(vcpu: V, cfg: Arm64GuestConfig): void {
 }
 
 /**
- * kvm_async_pf_sdei_handler(): add current to the table with TIF_ASYNC_PF, clear token then
- * reason, send itself a reschedule IPI, complete. The task sleeps in do_notify_resume().
+ * kvm_async_pf_sdei_handler() (v4 13/15): enter current in the table with TIF_ASYNC_PF, clear
+ * token then reason, send itself a reschedule IPI. A bogus reason or a refused entry fails the
+ * handler (no IPI). Linux's SDEI core then finishes the event (do_sdei_event()).
  */
-export function kvmAsyncPfSdeiHandler(vcpu: V, cfg: Arm64GuestConfig): void {
+export function kvmAsyncPfSdeiHandler(vcpu: V, cfg: Arm64GuestConfig, interrupted: InterruptedContext): void {
   const s = vcpu.state;
   vcpu.guest.charge(cfg.sdeiHandlerNs);
+  let handled = false;
   if (s.area.reason !== KVM_PV_REASON_PAGE_NOT_PRESENT) {
     s.guest.warnings++;
   } else {
-    vcpu.guest.flagAsyncPfAtReturnToUser(s.area.token);
+    handled = vcpu.guest.flagAsyncPfAtReturnToUser(s.area.token);
     s.area.token = 0;
     s.area.reason = 0;
     // smp_send_reschedule(smp_processor_id()): an SGI, whose ICC_SGI1R_EL1 write traps.
-    vcpu.guest.call({ kind: 'sysreg', reg: 'ICC_SGI1R_EL1', value: BigInt(SGI_RESCHEDULE) << 24n });
+    if (handled) vcpu.guest.call({ kind: 'sysreg', reg: 'ICC_SGI1R_EL1', value: BigInt(SGI_RESCHEDULE) << 24n });
   }
-  hvc(vcpu, SDEI_EVENT_COMPLETE);
+  sdeiFinish(vcpu, interrupted, handled);
+}
+
+/**
+ * do_sdei_event() and the entry code after it (arch/arm64/kernel/sdei.c, facts/arm64.md §4): an
+ * event that interrupted EL1 with IRQs masked, or whose handler failed, completes back to where
+ * it was; any other completes and resumes at the IRQ vector of the interrupted level, so the task
+ * meets its flag at that IRQ's return to user without waiting for a real interrupt.
+ */
+function sdeiFinish(vcpu: V, interrupted: InterruptedContext, handled: boolean): void {
+  if (!handled || (interrupted.el === 1 && interrupted.irqsMasked)) {
+    hvc(vcpu, SDEI_EVENT_COMPLETE);
+    return;
+  }
+  const vector = SDEI_GUEST_VBAR + (interrupted.el === 0 ? VECTOR_IRQ_EL0_64 : VECTOR_IRQ_EL1H);
+  hvc(vcpu, SDEI_EVENT_COMPLETE_AND_RESUME, vector);
 }
 
 /** The page-ready PPI handler: wake by token (UINT_MAX wakes all), clear token then reason, IRQ_ACK. */

@@ -4,6 +4,7 @@ import {
   KVM_SDEI_DEFAULT_NUM,
   SDEI_DENIED,
   SDEI_EVENT_COMPLETE,
+  SDEI_EVENT_COMPLETE_AND_RESUME,
   SDEI_EVENT_DISABLE,
   SDEI_EVENT_ENABLE,
   SDEI_EVENT_REGISTER,
@@ -28,6 +29,12 @@ export interface SdeiEvent {
   arg: bigint;
 }
 
+/** The part of the interrupted SPSR a handler decides on: the exception level and PSTATE.I. */
+export interface InterruptedContext {
+  readonly el: 0 | 1;
+  readonly irqsMasked: boolean;
+}
+
 export interface SdeiVcpuState {
   /** PE events masked: true at vCPU creation until SDEI_PE_UNMASK. */
   peMasked: boolean;
@@ -36,8 +43,8 @@ export interface SdeiVcpuState {
   running: number | null;
   /** An event injected and not yet dispatched (at most one critical). */
   queued: number | null;
-  /** Interrupted context saved at dispatch (x2 = PC and x3 = PSTATE in the handler). */
-  saved: { pc: string; pstate: string } | null;
+  /** Interrupted context saved at dispatch: the handler gets its PC in x2 and its SPSR in x3. */
+  saved: InterruptedContext | null;
   dispatched: number;
 }
 
@@ -74,10 +81,14 @@ export function sdeiCall(vcpu: KvmVcpu<{ sdei: SdeiVcpuState }>, fn: number, arg
       Object.assign(ev, { registered: false, enabled: false });
       return ret(SDEI_SUCCESS);
     case SDEI_EVENT_COMPLETE:
-      // Restores the interrupted context; it does not return to the handler.
+    case SDEI_EVENT_COMPLETE_AND_RESUME:
+      // Restores the interrupted context; it does not return to the handler. With RESUME the
+      // dispatcher then enters the guest's IRQ vector at x1 as if an IRQ had been taken
+      // (Gavin Shan's SDEI v4 14/21, 20210815001352.81927-15-gshan@redhat.com; facts/arm64.md §4).
       if (s.running === null) return ret(SDEI_DENIED);
       s.running = null;
       s.saved = null;
+      if (fn === SDEI_EVENT_COMPLETE_AND_RESUME) vcpu.injectIrqException();
       return ret(SDEI_SUCCESS);
     case SDEI_PE_MASK:
     case SDEI_PE_UNMASK:
@@ -97,7 +108,7 @@ export function sdeiInject(
   vcpu: KvmVcpu<{ sdei: SdeiVcpuState }>,
   num: number,
   token: number,
-  onDispatch: () => void,
+  onDispatch: (interrupted: InterruptedContext) => void,
   dispatchNs: number,
 ): boolean {
   const s = vcpu.state.sdei;
@@ -112,10 +123,11 @@ export function sdeiInject(
       // kvm_sdei_deliver(): save PC/PSTATE and x0–x17, enter the handler with DAIF masked.
       s.queued = null;
       s.running = num;
-      s.saved = { pc: 'interrupted PC', pstate: 'interrupted PSTATE' };
+      const saved: InterruptedContext = { el: vcpu.cpu.privilege === 'user' ? 0 : 1, irqsMasked: vcpu.cpu.irqsMasked };
+      s.saved = saved;
       s.dispatched++;
       vcpu.chargeHost(dispatchNs);
-      onDispatch();
+      onDispatch(saved);
     },
   };
   vcpu.injectEvent(event);

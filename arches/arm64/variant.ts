@@ -11,11 +11,12 @@ import {
   LAB_DEFAULT_APF_PPI,
   PPI_MAX,
   PPI_MIN,
+  SDEI_EVENT_COMPLETE_AND_RESUME,
   SDEI_NAMES,
 } from './constants.js';
 import { ARM64_COSTS } from './costs.js';
 import { kvmAsyncPfInit, kvmAsyncPfSdeiHandler, type Arm64GuestConfig } from './guest.js';
-import { sdeiCall } from './sdei.js';
+import { sdeiCall, type InterruptedContext } from './sdei.js';
 import { asyncPfCall, kvmFeatures, type Arm64GuestCall } from './smccc.js';
 import { createArm64State, type Arm64VcpuState } from './state.js';
 
@@ -78,12 +79,13 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
     irqHandlerNs: ns(c.guestIrqHandlerCycles),
   });
   const dispatchNs = ns(c.sdeiDispatchCycles);
-  const onDispatch = (v: KvmVcpu<Arm64VcpuState>) => () => {
+  const onDispatch = (v: KvmVcpu<Arm64VcpuState>) => (interrupted: InterruptedContext) => {
     // The DELIVERED notifier clears only the host's pending flag; the guest clears the block.
     v.state.notpresentPending = false;
     v.state.notpresentToken = 0;
-    kvmAsyncPfSdeiHandler(v, guestCfg(v.id));
+    kvmAsyncPfSdeiHandler(v, guestCfg(v.id), interrupted);
   };
+  const resumeNs = ns(c.sdeiResumeCycles);
   return {
     arch: 'arm64',
     caps: {
@@ -93,7 +95,14 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
       readyOnlyIfNotPresentInjected: false,
       // GIC: equal default priorities, lowest INTID first (the reschedule SGI before the PPI).
       irqOrder: 'lowest-first',
-      forbiddenNotPresent: ['kernel-mode', 'sdei-running'],
+      // v4 guest: an unknown token is ignored (no dummy), and the task is in the table from the
+      // SDEI handler on, so any wake clears its flag (facts/arm64.md §1a).
+      guestWake: { dummyOnEarlyWake: false, entryAtFlag: true },
+      // A pending PPI need not be taken before the first instruction after entry if that
+      // instruction takes a synchronous exception (DDI0487F.a D1.13.4, James Morse 2020-10-23).
+      irqVsRefaultHazard: apf.D1_13_4_HAZARD,
+      // EL1 delivery is the guest's choice (SEND_ALWAYS), so the forbidden state is EL1 without it.
+      forbiddenNotPresent: ['kernel-mode-not-sent', 'sdei-running'],
     },
     costs: { exitNs: ns(c.exitCycles), stage2FaultNs: ns(c.stage2FaultCycles) },
     findings: FINDINGS,
@@ -101,7 +110,7 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
     createVcpuState: (id) => createArm64State(id, ctx.knobs),
     guestInit: (v) => kvmAsyncPfInit(v, guestCfg(v.id)),
     canDoAsyncPf: apf.notPresentAllowed,
-    setupAsyncPf: (v, gfn) => ({ token: apf.allocToken(v.state), arch: { gfn } }),
+    setupAsyncPf: apf.setupAsyncPf,
     // v4 checks everything in kvm_arch_async_not_present_allowed() before the work starts.
     canDeliverAsyncPf: apf.notPresentAllowed,
     asyncPageNotPresent: (v, w) => apf.asyncPageNotPresent(v, w, onDispatch(v), dispatchNs),
@@ -113,8 +122,11 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
       if (r.cancelled) v.countEvent('sdei-cancelled');
       return r.delivered;
     },
-    guestCall: (v, call) => guestCall(v, call, ctx.guestMemoryBytes),
-    conditions: (v) => (v.state.sdei.running !== null ? ['sdei-running'] : []),
+    guestCall: (v, call) => guestCall(v, call, ctx.guestMemoryBytes, resumeNs),
+    conditions: (v) => [
+      ...(v.state.sdei.running !== null ? ['sdei-running'] : []),
+      ...(v.cpu.privilege === 'kernel' && !v.state.sendAlways ? ['kernel-mode-not-sent'] : []),
+    ],
   };
 }
 
@@ -122,11 +134,15 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
 const ASYNC_PF_EXITS = ASYNC_PF_SUBFN_NAMES.map((n) => `HVC64(ASYNC_PF_${n})`);
 const SDEI_EXITS = new Map(Object.entries(SDEI_NAMES).map(([fn, n]) => [Number(fn), `HVC64(${n})`]));
 
-function guestCall(v: KvmVcpu<Arm64VcpuState>, anyCall: GuestCall, guestMemoryBytes: number): { result: GuestCallResult; exit: string } {
+function guestCall(
+  v: KvmVcpu<Arm64VcpuState>,
+  anyCall: GuestCall,
+  guestMemoryBytes: number,
+  resumeNs: number,
+): { result: GuestCallResult; exit: string } {
   const call = anyCall as Arm64GuestCall;
   if (call.kind === 'sysreg') {
     if (call.reg !== 'ICC_SGI1R_EL1') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: `SYS64(${call.reg})` };
-    if (v.cpu.resumeWouldFault) v.hazard(apf.D1_13_4_HAZARD);
     v.raiseIrq(Number((call.value >> 24n) & 0xfn), 'other', false);
     return { result: { kind: 'ok', regs: [] }, exit: 'SYS64(ICC_SGI1R_EL1)' };
   }
@@ -137,7 +153,12 @@ function guestCall(v: KvmVcpu<Arm64VcpuState>, anyCall: GuestCall, guestMemoryBy
   }
   if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID) return { result: kvmFeatures(v), exit: 'HVC64(KVM_FEATURES)' };
   const sdeiExit = SDEI_EXITS.get(call.fn);
-  if (sdeiExit) return { result: sdeiCall(v, call.fn, call.args), exit: sdeiExit };
+  if (sdeiExit) {
+    const result = sdeiCall(v, call.fn, call.args);
+    // Restoring the interrupted context and emulating the IRQ entry is host work of its own.
+    if (call.fn === SDEI_EVENT_COMPLETE_AND_RESUME && result.kind === 'ok' && result.regs[0] === 0n) v.chargeHost(resumeNs);
+    return { result, exit: sdeiExit };
+  }
   return { result: { kind: 'ok', regs: [-1n] }, exit: `HVC64(0x${call.fn.toString(16)})` };
 }
 

@@ -36,6 +36,8 @@ export const syncVariant: Variant = {
         undeliveredWait: 'halt',
         readyOnlyIfNotPresentInjected: true,
         irqOrder: 'highest-first',
+        guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
+        irqVsRefaultHazard: null,
         forbiddenNotPresent: [],
       },
       costs: { exitNs: cyclesToNs(c.exitCycles, c.clockMHz), stage2FaultNs: cyclesToNs(c.stage2FaultCycles, c.clockMHz) },

@@ -78,6 +78,10 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
       readyOnlyIfNotPresentInjected: true,
       // The local APIC serves the highest pending vector first.
       irqOrder: 'highest-first',
+      // kvm_async_pf_task_wake(): dummy on an early wake, removed by a second wake (facts/x86.md §3, §2a).
+      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
+      // A pending interrupt with IF=1 is injected at VM entry, before the guest's first instruction.
+      irqVsRefaultHazard: null,
       forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
     },
     costs: { exitNs: ns(c.exitCycles), stage2FaultNs: ns(c.stage2FaultCycles) },

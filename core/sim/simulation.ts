@@ -24,9 +24,14 @@ const MIB_PAGES = 256;
 const MAX_BATCH = 256;
 /** Guest kernel time for one timer tick (model assumption, README "Assumptions"). */
 const TICK_HANDLER_NS = 1000;
-/** A guard against a broken backend spinning forever at one instant. */
-const MAX_EVENTS_PER_NS_OF_RUN = 4;
+/**
+ * A runaway guard: this many events in a row at one simulated instant is a loop that makes no
+ * progress (a broken backend re-entering forever). Valid scenarios advance time with every
+ * touch, slice or exit; the busiest instant of the test suite's runs takes a few hundred events.
+ */
+const MAX_EVENTS_AT_ONE_INSTANT = 1_000_000;
 
+const IRQ_EXCEPTION = 'IRQ exception (emulated)';
 const IRQ_NAMES: string[] = [];
 function irqName(line: number): string {
   return (IRQ_NAMES[line] ??= `irq ${line}`);
@@ -66,6 +71,7 @@ export class Simulation {
   /** Announced tokens whose work was still on its way when the run stopped. */
   inFlightAtEnd = 0;
   stoppedEarly: string | null = null;
+  private aborted: string | null = null;
 
   constructor(
     readonly scenario: Scenario,
@@ -130,26 +136,35 @@ export class Simulation {
     this.queue.push(this.measureEnd, EV_MEASURE_END, 0, 0);
     const drain = this.scenario.drain;
     const hardEnd = this.measureEnd + (drain.enabled ? Math.round(drain.maxMs * 1e6) : 0);
-    const budget = MAX_EVENTS_PER_NS_OF_RUN * (hardEnd / 1000) + 1e6;
     const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
-    while (this.queue.size > 0) {
+    let sameInstant = 0;
+    while (this.queue.size > 0 && this.aborted === null) {
       if (this.queue.peekTime() > hardEnd) {
         this.stoppedEarly = drain.enabled ? 'drain timed out' : null;
         break;
       }
       this.queue.pop(ev);
+      sameInstant = ev.time === this.now ? sameInstant + 1 : 0;
       this.now = ev.time;
-      if (++this.events > budget) {
-        this.stoppedEarly = `event budget exceeded (${budget} events): a vCPU is spinning`;
-        this.monitor.violate(7, this.now, 0, this.stoppedEarly);
+      this.events++;
+      if (sameInstant > MAX_EVENTS_AT_ONE_INSTANT) {
+        this.abort(`${MAX_EVENTS_AT_ONE_INSTANT} events at ${this.now} ns without simulated time advancing: a vCPU is spinning`);
         break;
       }
       this.dispatch(ev);
       if (!drain.enabled && this.now >= this.measureEnd) break;
     }
-    this.endTime = Math.max(this.now, this.measureEnd);
-    if (!this.draining) this.endMeasurement(this.measureEnd);
+    // A run cut short claims only the time it simulated.
+    this.endTime = this.aborted !== null ? this.now : Math.max(this.now, this.measureEnd);
+    if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
     this.closeInvariants();
+  }
+
+  /** Stop the run here: a livelock, reported as invariant 7, and the output says where it stopped. */
+  private abort(reason: string): void {
+    this.aborted = reason;
+    this.stoppedEarly = `stopped at ${this.now} ns: ${reason}`;
+    this.monitor.violate(7, this.now, 0, reason);
   }
 
   private dispatch(ev: PoppedEvent): void {
@@ -250,7 +265,10 @@ export class Simulation {
     if (v.mode !== 'run') return;
     this.sync(v);
     if (v.segment && this.finishSegment(v)) return;
-    for (let guard = 0; guard < 1000; guard++) {
+    // Each pass schedules something, waits, or takes a task off the run queue (a sleep step),
+    // so a pass count beyond the tasks that exist is a loop.
+    const limit = 2 * this.tasks.length + 64;
+    for (let pass = 0; pass < limit; pass++) {
       if (v.mode !== 'run') return;
       this.enterGuest(v);
       if (v.mode !== 'run') return;
@@ -260,7 +278,7 @@ export class Simulation {
       }
       if (this.startSegment(v)) return;
     }
-    throw new Error(`vCPU ${v.id}: no progress at ${this.now} ns`);
+    this.abort(`vCPU ${v.id} made no progress in ${limit} passes of its run loop`);
   }
 
   /**
@@ -274,7 +292,10 @@ export class Simulation {
       v.apf.readyRequested = false;
       this.checkCompletion(v);
     }
+    const exception = v.injected !== null || v.irqException;
     if (v.injected) this.takeInjected(v);
+    if (v.irqException) this.takeIrqException(v);
+    if (!exception) this.checkIrqVsRefault(v);
     if (!v.irqsMasked) this.takeInterrupts(v);
     if (v.mode !== 'run') return;
     if (v.needResched && v.current && v.privilege === 'user') this.switchOut(v);
@@ -296,8 +317,32 @@ export class Simulation {
     ev.handler();
   }
 
-  private takeInterrupts(v: Vcpu): void {
-    for (let guard = 0; guard < 64 && v.mode === 'run' && !v.irqsMasked; guard++) {
+  /**
+   * Entering straight at an instruction that stage-2 faults with a signal interrupt pending:
+   * where the architecture does not order the two, the wake-up may wait for the fault (the
+   * backend names the hazard). The model then takes the interrupt first.
+   */
+  private checkIrqVsRefault(v: Vcpu): void {
+    const hazard = this.backend.caps.irqVsRefaultHazard;
+    if (hazard === null || v.irqsMasked || !this.metrics.measuring || !v.resumeWouldFault) return;
+    for (const l of v.irqs.values()) {
+      if (l.pending && l.signal !== 'other') return this.metrics.hazards.add(hazard);
+    }
+  }
+
+  /**
+   * An IRQ exception the host emulated: the guest enters its IRQ vector, its interrupt
+   * controller driver takes whatever is pending (possibly nothing), and it returns as from any
+   * interrupt (facts/arm64.md §4 "How Linux finishes an event").
+   */
+  private takeIrqException(v: Vcpu): void {
+    v.irqException = false;
+    if (this.metrics.measuring) this.metrics.injections.add(IRQ_EXCEPTION);
+    this.takeInterrupts(v, true);
+  }
+
+  private takeInterrupts(v: Vcpu, inException = false): void {
+    for (let guard = 0; guard < 64 && v.mode === 'run' && (inException || !v.irqsMasked); guard++) {
       const line = this.nextPendingLine(v);
       if (line >= 0) {
         const l = v.irqs.get(line)!;
@@ -348,10 +393,13 @@ export class Simulation {
     v.runq.enqueue(t);
   }
 
-  /** A task flagged by an NMI-like handler sleeps on its way back to user mode (do_notify_resume()). */
+  /**
+   * A flagged task sleeps on its way back to user mode (do_notify_resume()), and only there: a
+   * flagged task in kernel mode goes on and faults again (facts/arm64.md §1a).
+   */
   private returnToUser(v: Vcpu): void {
     const t = v.current;
-    if (t && t.flaggedToken >= 0 && !v.irqsMasked) {
+    if (t && t.flaggedToken >= 0 && v.privilege === 'user') {
       const token = t.flaggedToken;
       t.flaggedToken = -1;
       this.waitSchedule(v, token);
@@ -592,11 +640,12 @@ export class Simulation {
       this.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
       return;
     }
-    const first = task.faultStart < 0;
-    if (first) {
-      task.faultStart = v.cursor - b.costs.exitNs - b.costs.stage2FaultNs;
-      if (this.metrics.measuring) this.metrics.faults++;
-    }
+    if (task.faultStart < 0) task.faultStart = v.cursor - b.costs.exitNs - b.costs.stage2FaultNs;
+    // A fault on a gfn with no work outstanding is a new one, even if this task faulted on the
+    // same page before (it arrived, was evicted, and is missing again); one on an outstanding
+    // gfn is the repeated fault of PROTOCOLS.md §2 step 4, or a retry of an undelivered one.
+    const first = !v.apf.gfns.has(gfn);
+    if (first && this.metrics.measuring) this.metrics.faults++;
     const can = b.canDoAsyncPf(v);
     if (!can.ok) return this.syncFault(v, gfn, can.reason, first);
     if (this.options.trace) this.trace(v, 'kvm_try_async_get_page', { gva: gfn * PAGE_SIZE, gfn });
@@ -710,14 +759,16 @@ export class Simulation {
       if (!work.wakeupAll) v.apf.gfns.delete(work.gfn);
       if (this.options.trace) this.trace(v, 'kvm_async_pf_ready', { token: work.wakeupAll ? WAKE_ALL : work.token, gva: work.faultAddress });
       // Since 2020 page-ready goes only where not-present went, or for a wake-all (facts/x86.md §6).
+      let delivered = false;
       if (work.notPresentInjected || work.wakeupAll || !b.caps.readyOnlyIfNotPresentInjected) {
-        if (b.asyncPagePresent(v, work)) {
+        delivered = b.asyncPagePresent(v, work);
+        if (delivered) {
           if (this.metrics.measuring) this.metrics.readyDelivered++;
           this.monitor.onReadyDelivered(v.cursor, v.id);
         }
       }
       v.apf.queued--;
-      this.monitor.onDequeued(v.id, work.gfn, work.wakeupAll);
+      this.monitor.onDequeued(v.id, work.gfn, work.wakeupAll, work.token, delivered);
       if (v.mode === 'halt') this.leaveWait(v);
     }
   }
@@ -761,10 +812,19 @@ export class Simulation {
 
   private wake(v: Vcpu, token: number): void {
     this.monitor.onGuestReady(v.cursor, v.id, token);
-    for (const id of v.sleepTable.wake(token)) {
+    const { woken, unflagged } = v.sleepTable.wake(token);
+    for (const id of unflagged) this.tasks[id].flaggedToken = -1;
+    for (const id of woken) {
       const t = this.tasks[id];
       if (t.state === 'sleeping') this.makeRunnable(t);
     }
+  }
+
+  private flag(v: Vcpu, token: number): boolean {
+    const t = v.current;
+    if (!t || !v.sleepTable.flag(token, t.id)) return false;
+    t.flaggedToken = token;
+    return true;
   }
 
   guestKernelFor(v: Vcpu): GuestKernel {
@@ -772,9 +832,7 @@ export class Simulation {
     return {
       asyncPfTaskWaitSchedule: (token) => sim.waitSchedule(v, token),
       asyncPfTaskWake: (token) => sim.wake(v, token),
-      flagAsyncPfAtReturnToUser: (token) => {
-        if (v.current) v.current.flaggedToken = token;
-      },
+      flagAsyncPfAtReturnToUser: (token) => sim.flag(v, token),
       requestIrq: (line, handler) => void v.irqHandlers.set(line, handler),
       call: (call: GuestCall): GuestCallResult => {
         const { result, exit } = sim.backend.guestCall(v, call);

@@ -56,7 +56,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   tickPending = false;
 
   readonly apf = new AsyncPfQueue();
-  readonly sleepTable = new SleepTable();
+  readonly sleepTable: SleepTable;
+  /** An IRQ exception the host made the guest take at the next entry (KvmVcpu.injectIrqException). */
+  irqException = false;
   injected: InjectedEvent | null = null;
   readonly irqs = new Map<number, IrqLine>();
   readonly irqHandlers = new Map<number, () => void>();
@@ -69,6 +71,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     sched: SchedParams,
   ) {
     this.guest = sim.guestKernelFor(this);
+    this.sleepTable = new SleepTable(sim.backend.caps.guestWake);
     this.runq = new RunQueue(sched);
   }
 
@@ -130,6 +133,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     if (this.injected?.name !== name) return false;
     this.injected = null;
     return true;
+  }
+  injectIrqException(): void {
+    this.irqException = true;
   }
   raiseIrq(line: number, signal: 'ready' | 'other', level: boolean): void {
     this.sim.raiseIrq(this, line, signal, level);

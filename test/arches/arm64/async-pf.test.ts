@@ -5,18 +5,40 @@
  */
 import { describe, expect, it } from 'vitest';
 import { arm64Abi } from '../../../index.js';
-import { apf, exitCount, hvc, GFN_A, GFN_B, harness, readyHarness, tokenOf, type H } from './helpers.js';
+import { apf, exitCount, hvc, GFN_A, GFN_B, harness, readyHarness, sendAlwaysHarness, tokenOf, type H } from './helpers.js';
+
+/** The count of the hazard whose name matches `name` (the names are the backend's). */
+function hazard(h: H, name: RegExp): number {
+  const all = h.sim.metrics.hazards.toJSON();
+  return Object.entries(all).find(([k]) => name.test(k))?.[1] ?? 0;
+}
+const D1_13_4 = /D1\.13\.4/;
+const ZERO_TOKEN = /token 0/;
 
 const { KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, ASYNC_PF_IRQ_ACK } = arm64Abi;
 
 /** Fault on `gfn` in user mode and take the SDEI event with IRQs masked: the task is flagged, not asleep. */
-function faultAndDispatchMasked(h: H, gfn: number, i = 0): number {
+/**
+ * A user-mode fault on `gfn`, dispatched: the SDEI event completes and resumes at the IRQ vector,
+ * so the task sleeps at that IRQ's return to user (facts/arm64.md §4). The next task becomes
+ * current and IRQs are masked, so that a later page-ready PPI stays pending for the test to see.
+ */
+function faultAndDispatch(h: H, gfn: number, i = 0): number {
   h.setCpu({ privilege: 'user', irqsMasked: false }, i);
+  const task = h.vcpu(i).current!;
   h.fault(gfn, i);
   const token = tokenOf(h, gfn, i);
-  h.setCpu({ irqsMasked: true }, i);
   h.enter(i);
+  expect(task.state).toBe('sleeping');
+  nextTask(h, i);
+  h.setCpu({ irqsMasked: true }, i);
   return token;
+}
+
+function nextTask(h: H, i = 0): void {
+  const v = h.vcpu(i);
+  v.current = v.runq.pickNext() ?? null;
+  if (v.current) v.current.state = 'running';
 }
 
 describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
@@ -119,11 +141,11 @@ describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
     expect(h.vcpu().injected?.name).toBe('SDEI 0x40400001');
   });
 
-  // PROTOCOLS.md §4.7 / backend caps: kernel-mode and sdei-running deliveries are forbidden (invariant 4)
-  it('declares kernel-mode and sdei-running as forbidden not-present states', () => {
+  // PROTOCOLS.md §4.7 / backend caps: kernel mode without SEND_ALWAYS and a running event are forbidden (invariant 4)
+  it('declares EL1 without SEND_ALWAYS and sdei-running as forbidden not-present states', () => {
     const h = harness();
 
-    expect([...h.backend.caps.forbiddenNotPresent].sort()).toEqual(['kernel-mode', 'sdei-running']);
+    expect([...h.backend.caps.forbiddenNotPresent].sort()).toEqual(['kernel-mode-not-sent', 'sdei-running']);
   });
 });
 
@@ -133,8 +155,8 @@ describe('token', () => {
     const h = readyHarness();
     h.vcpu().state.id = 0x41;
 
-    const first = faultAndDispatchMasked(h, GFN_A);
-    const second = faultAndDispatchMasked(h, GFN_B);
+    const first = faultAndDispatch(h, GFN_A);
+    const second = faultAndDispatch(h, GFN_B);
 
     expect(first).toBe(0x41000);
     expect(second).toBe(0x42000);
@@ -160,8 +182,8 @@ describe('token', () => {
     h.enter(1);
     h.vcpu(1).state.id = 0xffff;
 
-    const first = faultAndDispatchMasked(h, GFN_A, 1);
-    const second = faultAndDispatchMasked(h, GFN_B, 1);
+    const first = faultAndDispatch(h, GFN_A, 1);
+    const second = faultAndDispatch(h, GFN_B, 1);
 
     expect(first).toBe(0x0ffff001);
     expect(second).toBe(0x00000001);
@@ -174,7 +196,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
   it('raises the VMM PPI level-high with token and reason 2 in the control block', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     h.vcpu().state.id = 7;
-    const token = faultAndDispatchMasked(h, GFN_A);
+    const token = faultAndDispatch(h, GFN_A);
     const irqAcksBefore = exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)');
 
     h.complete(GFN_A);
@@ -217,7 +239,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
   // notes §5 "IRQ_ACK: lowers the line, clears pageready_pending"
   it('IRQ_ACK from the guest lowers the level-high line', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
-    faultAndDispatchMasked(h, GFN_A);
+    faultAndDispatch(h, GFN_A);
     h.complete(GFN_A);
     h.enter();
     expect(h.vcpu().irqs.get(20)?.asserted).toBe(true);
@@ -232,8 +254,8 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
   it('two completions before entry: one PPI first, the second only after the ACK', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     h.vcpu().state.id = 1;
-    const tokenA = faultAndDispatchMasked(h, GFN_A);
-    const tokenB = faultAndDispatchMasked(h, GFN_B);
+    const tokenA = faultAndDispatch(h, GFN_A);
+    const tokenB = faultAndDispatch(h, GFN_B);
     const readyBefore = h.sim.metrics.readyDelivered;
     const acksBefore = exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)');
     h.complete(GFN_A);
@@ -263,8 +285,8 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
   it('a cleared control block is not enough: the next page-ready waits for IRQ_ACK itself', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     h.vcpu().state.id = 1;
-    faultAndDispatchMasked(h, GFN_A);
-    const tokenB = faultAndDispatchMasked(h, GFN_B);
+    faultAndDispatch(h, GFN_A);
+    const tokenB = faultAndDispatch(h, GFN_B);
     const readyBefore = h.sim.metrics.readyDelivered;
     h.complete(GFN_A);
     h.complete(GFN_B);
@@ -326,7 +348,7 @@ describe('cancel: a completion before the SDEI event is dispatched', () => {
   // notes §4: kvm_sdei_cancel fails (-EINPROGRESS) once delivered → falls through to the normal page-ready
   it('does not cancel once the event was dispatched: page-ready goes out instead', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
-    faultAndDispatchMasked(h, GFN_A);
+    faultAndDispatch(h, GFN_A);
 
     h.complete(GFN_A);
     h.enter();
@@ -374,48 +396,81 @@ describe('kernel-mode faults fall back synchronously', () => {
   });
 });
 
-describe('D1.13.4 hazard', () => {
-  // James Morse 2020-10-23 (20201023165108.15061-1-james.morse@arm.com), DDI0487F.a D1.13.4; PROTOCOLS.md §4.7 hazard;
-  // notes §6: the SDEI handler sends smp_send_reschedule(smp_processor_id()) while the task's page is still missing
-  it('the self reschedule SGI in the SDEI handler is counted as a hazard', () => {
-    const h = readyHarness();
-    h.setCpu({ privilege: 'user', irqsMasked: false });
+describe('a flagged task sleeps only on a real return to user (facts/arm64.md §1a)', () => {
+  // do_notify_resume() runs on the way to EL0 only: with SEND_ALWAYS a kernel-mode fault flags the task,
+  // the event resumes at the EL1 IRQ vector, and the kernel re-executes the access and faults again
+  it('a kernel-mode fault with SEND_ALWAYS does not sleep in the kernel: it faults again, and page-ready clears the flag', () => {
+    const h = sendAlwaysHarness();
+    h.setCpu({ privilege: 'kernel', irqsMasked: false });
+    const task = h.vcpu().current!;
     h.fault(GFN_A);
-    expect(h.sim.metrics.hazards.total).toBe(0);
+    const token = tokenOf(h, GFN_A);
 
     h.enter();
 
-    const hazards = h.sim.metrics.hazards.toJSON();
+    expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE_AND_RESUME)')).toBe(1);
+    expect(task.state).toBe('running');
+    expect(task.flaggedToken).toBe(token);
+
+    h.fault(GFN_A); // the re-executed access: a repeated fault, the vCPU re-enters (no new token)
+    expect(h.sim.metrics.repeatedFaults).toBe(1);
+    expect(h.vcpu().apf.queued).toBe(1);
+
+    h.complete(GFN_A);
+    h.enter(); // page-ready PPI: kvm_async_pf_remove_task() finds the entry and clears TIF_ASYNC_PF
+
+    expect(task.flaggedToken).toBe(-1);
+    expect(task.state).toBe('running');
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+});
+
+describe('D1.13.4 hazard', () => {
+  // facts/arm64.md §4: an event that interrupted EL0 completes with COMPLETE_AND_RESUME to the IRQ
+  // vector; the task meets its flag at that IRQ's return to user, so nothing waits on the self SGI
+  it('the self reschedule SGI of the SDEI handler is not a hazard: the resumed IRQ entry does not depend on it', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    const task = h.vcpu().current!;
+    h.fault(GFN_A);
+
+    h.enter();
+
     expect(exitCount(h, 'SYS64(ICC_SGI1R_EL1)')).toBe(1);
-    expect(Object.keys(hazards)).toHaveLength(1);
-    expect(Object.keys(hazards)[0]).toMatch(/D1\.13\.4/);
-    expect(h.sim.metrics.hazards.total).toBe(1);
+    expect(task.state).toBe('sleeping');
+    expect(hazard(h, D1_13_4)).toBe(0);
   });
 
-  // PROTOCOLS.md §4.7 "Hazard to report (all PPI ready designs)": a page-ready PPI made pending while the
-  // current task resumes at an instruction that stage-2 faults (DDI0487F.a D1.13.4, James Morse 2020-10-23)
-  it('a page-ready PPI raised while the resumed instruction would fault is counted as a hazard', () => {
-    const h = readyHarness({ knobs: { ppi: 20 } });
-    faultAndDispatchMasked(h, GFN_A);
-    faultAndDispatchMasked(h, GFN_B); // the task now resumes at GFN_B, still missing
+  // DDI0487F.a D1.13.4 (James Morse 2020-10-23, 20201023165108.15061-1-james.morse@arm.com): entering
+  // straight at an instruction that stage-2 faults with the page-ready PPI pending — the wake waits on it
+  it('a page-ready PPI pending at an entry that resumes at a faulting instruction is counted', () => {
+    const h = sendAlwaysHarness();
+    faultAndDispatch(h, GFN_A); // task 1 sleeps on A
+    h.setCpu({ privilege: 'kernel', irqsMasked: false });
+    const task2 = h.vcpu().current!;
+    h.fault(GFN_B); // kernel mode, SEND_ALWAYS: the event goes out
+    h.enter(); // resumes at the EL1 IRQ vector, returns to the kernel: flagged, not asleep
+    expect(task2.state).toBe('running');
+    h.fault(GFN_B); // the re-executed access faults again: a repeated fault, the vCPU retries
     h.complete(GFN_A);
     const before = h.sim.metrics.hazards.total;
 
-    h.enter(); // masked: only A's page-ready goes out, no SGI
+    h.enter(); // A's PPI is raised and pending; task 2 resumes at B, still missing
 
-    expect(h.vcpu().irqs.get(20)?.asserted).toBe(true);
     expect(h.sim.metrics.hazards.total - before).toBe(1);
+    expect(hazard(h, D1_13_4)).toBe(1);
   });
 
-  it('a page-ready PPI raised when the resumed instruction is mapped is not a hazard', () => {
+  it('is not counted when the resumed instruction is mapped', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
-    faultAndDispatchMasked(h, GFN_A);
-    h.complete(GFN_A); // the task resumes at GFN_A, now resident
+    faultAndDispatch(h, GFN_A);
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.complete(GFN_A);
     const before = h.sim.metrics.hazards.total;
 
-    h.enter();
+    h.enter(); // the current task resumes at a mapped page
 
-    expect(h.vcpu().irqs.get(20)?.asserted).toBe(true);
+    expect(h.sim.metrics.readyDelivered).toBeGreaterThan(0);
     expect(h.sim.metrics.hazards.total - before).toBe(0);
   });
 
@@ -427,7 +482,35 @@ describe('D1.13.4 hazard', () => {
     h.complete(GFN_A);
     h.enter();
 
-    expect(h.sim.metrics.hazards.total).toBe(0);
+    expect(hazard(h, D1_13_4)).toBe(0);
     expect(exitCount(h, 'SYS64(ICC_SGI1R_EL1)')).toBe(0);
+  });
+});
+
+
+describe('token 0 (facts/arm64.md §1a: u16 id, no zero guard)', () => {
+  // v4's kvm_arch_setup_async_pf() has no zero guard (x86 added one in 6f3c1fc53d86, facts/x86.md §6):
+  // vCPU 0 is handed token 0, the control block's "free" value, on its first fault and after every wrap
+  it('vCPU 0 is handed token 0 on its first fault and after the u16 id wraps, each time counted', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.fault(GFN_A);
+    expect(tokenOf(h, GFN_A)).toBe(0);
+    expect(hazard(h, ZERO_TOKEN)).toBe(1);
+
+    const v = readyHarness();
+    v.vcpu().state.id = 0xffff;
+    faultAndDispatch(v, GFN_A);
+    faultAndDispatch(v, GFN_B);
+    expect(hazard(v, ZERO_TOKEN)).toBe(1);
+  });
+
+  it('vCPU 1 never gets token 0: its id is in the low bits', () => {
+    const h = readyHarness({ vcpus: 2 });
+    h.setCpu({ privilege: 'user', irqsMasked: false }, 1);
+    h.enter(1);
+    h.fault(GFN_A, 1);
+    expect(tokenOf(h, GFN_A, 1)).toBe(1);
+    expect(h.sim.metrics.hazards.total).toBe(0);
   });
 });

@@ -66,3 +66,17 @@ export function tokenOf(h: H, gfn: number, i = 0): number {
   if (!work) throw new Error(`no outstanding work for gfn ${gfn}`);
   return work.token;
 }
+
+/**
+ * A booted guest that re-enabled APF with SEND_ALWAYS (kernel-mode not-presents allowed, which
+ * the Linux guest never sets): disable, enable again, and take the wake-all that enable queues.
+ */
+export function sendAlwaysHarness(options: HarnessOptions = {}): H {
+  const h = readyHarness(options);
+  if (apfEnable(h, 0n) !== arm64Abi.SMCCC_RET_SUCCESS) throw new Error('disable refused');
+  const value = AREA_GPA | arm64Abi.KVM_ASYNC_PF_SEND_ALWAYS | arm64Abi.KVM_ASYNC_PF_ENABLED;
+  if (apfEnable(h, value) !== arm64Abi.SMCCC_RET_SUCCESS) throw new Error('ENABLE with SEND_ALWAYS refused');
+  h.setCpu({ privilege: 'user', irqsMasked: false });
+  h.enter();
+  return h;
+}

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { arm64Abi } from '../../../index.js';
-import { exitCount, GFN_A, harness, hvc, readyHarness, tokenOf } from './helpers.js';
+import { exitCount, GFN_A, harness, hvc, readyHarness, sendAlwaysHarness, tokenOf } from './helpers.js';
 
 const {
   SDEI_EVENT_REGISTER,
@@ -209,16 +209,17 @@ describe('dispatch of the async-PF event', () => {
     expect(v.state.area).toEqual({ reason: arm64Abi.KVM_PV_REASON_PAGE_NOT_PRESENT, token: tokenOf(h, GFN_A) });
   });
 
-  // notes §6 SDEI handler: flag the task (TIF_ASYNC_PF), clear token then reason;
-  // notes §3 dispatch is NMI-like (no PSTATE.I check), so with IRQs masked the task is flagged but not yet asleep
-  it('the handler flags the current task and clears the control block', () => {
-    const h = readyHarness();
-    h.setCpu({ privilege: 'user', irqsMasked: false });
+  // notes §6 SDEI handler: flag the task (TIF_ASYNC_PF), clear token then reason; facts/arm64.md §4:
+  // an event that interrupted EL1 with IRQs masked completes back to where it was (SDEI_EVENT_COMPLETE)
+  it('from EL1 with IRQs masked the handler flags the task, clears the block and completes plainly', () => {
+    const h = sendAlwaysHarness();
+    h.setCpu({ privilege: 'kernel', irqsMasked: true });
     h.vcpu().state.id = 5;
     const task = h.vcpu().current!;
-    h.fault(GFN_A);
+    h.setCpu({ irqsMasked: false });
+    h.fault(GFN_A); // the not-present may go out with IRQs on; it is taken with them masked
     const token = tokenOf(h, GFN_A);
-    h.setCpu({ irqsMasked: true }); // no return to user yet: observe the flag
+    h.setCpu({ irqsMasked: true });
 
     h.enter();
 
@@ -228,13 +229,16 @@ describe('dispatch of the async-PF event', () => {
     expect(task.state).toBe('running');
     expect(s.area).toEqual({ reason: 0, token: 0 });
     expect(s.sdei.dispatched).toBe(1);
-    expect(s.sdei.running).toBeNull(); // SDEI_EVENT_COMPLETE was called
+    expect(s.sdei.running).toBeNull();
+    expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(1);
+    expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE_AND_RESUME)')).toBe(0);
     expect(s.notpresentPending).toBe(false); // notes §3: the DELIVERED notifier clears notpresent_pending
     expect(h.vcpu().injected).toBeNull();
   });
 
-  // facts/arm64.md §6 "Sleep": do_notify_resume() sleeps the flagged task on return to user
-  it('the flagged task sleeps on the token at its return to user', () => {
+  // facts/arm64.md §4: do_sdei_event() returns the IRQ vector for an event that interrupted EL0, the entry
+  // code calls COMPLETE_AND_RESUME, the dispatcher emulates the IRQ entry, and the task sleeps at its return
+  it('from EL0 the event completes and resumes at the IRQ vector: the task sleeps at that return to user', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
     h.vcpu().state.id = 9;
@@ -248,20 +252,23 @@ describe('dispatch of the async-PF event', () => {
     expect(task.sleepToken).toBe(token);
     expect(task.flaggedToken).toBe(-1);
     expect(h.vcpu().current).toBeNull();
+    expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE_AND_RESUME)')).toBe(1);
+    expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(0);
+    expect(h.sim.metrics.injections.toJSON()['IRQ exception (emulated)']).toBe(1);
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
-  // PROTOCOLS.md §4.7: "completes with SDEI_EVENT_COMPLETE (exit)"; per APF ≈ stage-2 + COMPLETE + IRQ_ACK exits
-  it('SDEI_EVENT_COMPLETE costs exactly one exit per dispatch', () => {
+  // The resumed IRQ entry is what puts the task to sleep: it does not wait for the self SGI to be taken
+  it('the task sleeps at that return to user even if the guest cannot take its self SGI first', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
-    const before = exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)');
+    const task = h.vcpu().current!;
     h.fault(GFN_A);
+    h.setCpu({ irqsMasked: true }); // what PSTATE.I says at entry does not matter to the resumed IRQ entry
 
     h.enter();
 
-    expect(before).toBe(0);
-    expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(1);
+    expect(task.state).toBe('sleeping');
   });
 
   // PROTOCOLS.md §4.7: "Each call is an exit" — SDEI calls are counted like the SMCCC ones
