@@ -12,7 +12,13 @@ export type TaskState = 'runnable' | 'running' | 'sleeping' | 'timer' | 'exited'
 
 /** One compiled program step. Touch steps carry the region and pattern resolved to gfns. */
 export type CompiledStep =
-  | { readonly kind: 'compute'; readonly ns: number }
+  | {
+      readonly kind: 'compute';
+      readonly ns: number;
+      /** User compute counts as work; kernel time with interrupts off (an irqoff section) does not. */
+      readonly privilege: 'user' | 'kernel';
+      readonly irqsMasked: boolean;
+    }
   | { readonly kind: 'sleep'; readonly ns: number }
   | {
       readonly kind: 'touch';
@@ -94,12 +100,12 @@ export class Task {
 
 /** Resolves a scenario step into a compiled one. */
 export function compileStep(step: Step, regions: ReadonlyMap<string, RegionLayout>): CompiledStep {
-  if ('compute' in step) return { kind: 'compute', ns: Math.round(step.compute.us * 1000) };
+  if ('compute' in step) return { kind: 'compute', ns: Math.round(step.compute.us * 1000), privilege: 'user', irqsMasked: false };
   if ('sleep' in step) return { kind: 'sleep', ns: Math.round(step.sleep.us * 1000) };
   if ('touch' in step) return touch(step.touch, 'user', false, 0, regions);
   if ('syscall' in step) return touch(step.syscall, 'kernel', false, 0, regions);
   const lead = Math.round(step.irqoff.us * 1000);
-  if (!step.irqoff.touch) return { kind: 'compute', ns: Math.max(1, lead) };
+  if (!step.irqoff.touch) return { kind: 'compute', ns: Math.max(1, lead), privilege: 'kernel', irqsMasked: true };
   return touch(step.irqoff.touch, 'kernel', true, lead, regions);
 }
 

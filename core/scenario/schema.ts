@@ -91,6 +91,13 @@ const machine = z
     schedLatencyUs: nonNegative.default(18000),
     /** Guest thread switch: ~1.1 µs for threads (facts/anchors.md §A6, pipe ping-pong). */
     contextSwitchNs: nonNegative.default(1100),
+    /**
+     * The guest kernel's preemption model (CONFIG_PREEMPT_NONE / _VOLUNTARY / PREEMPT): where a
+     * task in the kernel yields to a resched. Default voluntary, as distribution kernels ship
+     * (Ubuntu generic CONFIG_PREEMPT_VOLUNTARY=y; Fedora/RHEL PREEMPT_DYNAMIC, voluntary at
+     * boot): an assumption, since no anchor states its guest's config (README "Assumptions").
+     */
+    preemption: z.enum(['none', 'voluntary', 'full']).default('voluntary'),
     /** A user-mode touch of a resident page (TLB miss + access). */
     touchNs: nonNegative.default(100),
   })

@@ -61,6 +61,7 @@ export class Simulation {
   private readonly sliceNs: number;
   private readonly ctxSwitchNs: number;
   private readonly touchNs: number;
+  private readonly preemption: 'none' | 'voluntary' | 'full';
   readonly measureEnd: number;
   private draining = false;
   private workId = 0;
@@ -83,6 +84,7 @@ export class Simulation {
     this.sliceNs = Math.round(m.sliceUs * 1000);
     this.ctxSwitchNs = Math.round(m.contextSwitchNs);
     this.touchNs = Math.round(m.touchNs);
+    this.preemption = m.preemption;
     this.measureEnd = Math.round(scenario.durationMs * 1e6);
     this.monitor = new InvariantMonitor(m.vcpus, backend.caps);
     const streams = new RandomStreams(options.seed);
@@ -264,7 +266,12 @@ export class Simulation {
   private onStep(v: Vcpu): void {
     if (v.mode !== 'run') return;
     this.sync(v);
-    if (v.segment && this.finishSegment(v)) return;
+    // A kernel step's explicit preemption points lie between its accesses: a segment that ran out.
+    let betweenAccesses = false;
+    if (v.segment) {
+      if (this.finishSegment(v)) return;
+      betweenAccesses = true;
+    }
     // Each pass schedules something, waits, or takes a task off the run queue (a sleep step),
     // so a pass count beyond the tasks that exist is a loop.
     const limit = 2 * this.tasks.length + 64;
@@ -272,6 +279,8 @@ export class Simulation {
       if (v.mode !== 'run') return;
       this.enterGuest(v);
       if (v.mode !== 'run') return;
+      if (betweenAccesses) this.maybeResched(v, 'kernel-step');
+      betweenAccesses = false;
       if (!v.current && !this.pickNext(v)) {
         this.goIdle(v);
         return;
@@ -297,10 +306,25 @@ export class Simulation {
     if (v.irqException) this.takeIrqException(v);
     if (!exception) this.checkIrqVsRefault(v);
     if (!v.irqsMasked) this.takeInterrupts(v);
+    v.irqWindow = false;
     if (v.mode !== 'run') return;
-    if (v.needResched && v.current && v.privilege === 'user') this.switchOut(v);
-    v.needResched = false;
+    this.maybeResched(v, 'irq-exit');
     this.returnToUser(v);
+  }
+
+  /**
+   * Where the current task yields to TIF_NEED_RESCHED, by machine.preemption: on its way back to
+   * user always; in the kernel with interrupts on, at an interrupt's exit under `full`
+   * (preempt_schedule_irq()), and at the explicit points between the accesses of a kernel step
+   * (might_sleep(), cond_resched()) under `voluntary` and `full`; under `none`, never.
+   */
+  private maybeResched(v: Vcpu, point: 'irq-exit' | 'kernel-step'): void {
+    if (!v.needResched || !v.current) return;
+    if (v.privilege !== 'user') {
+      if (v.irqsMasked || v.preemptDisabled) return;
+      if (point === 'irq-exit' ? this.preemption !== 'full' : this.preemption === 'none') return;
+    }
+    this.switchOut(v);
   }
 
   private takeInjected(v: Vcpu): void {
@@ -373,10 +397,9 @@ export class Simulation {
     return best;
   }
 
-  /** Tick preemption once the slice is used; a non-preemptible kernel preempts user mode only. */
+  /** scheduler_tick(): once the slice is used, ask for a resched; the preemption model decides where. */
   private schedulerTick(v: Vcpu): void {
-    if (!v.current || v.privilege !== 'user') return;
-    if (v.runq.tickPreempts(v.cursor - v.sliceStart)) this.switchOut(v);
+    if (v.current && v.runq.tickPreempts(v.cursor - v.sliceStart)) v.needResched = true;
   }
 
   /** Take the current task off the vCPU, charging the time it held it to its vruntime. */
@@ -388,6 +411,7 @@ export class Simulation {
   }
 
   private switchOut(v: Vcpu): void {
+    v.needResched = false;
     const t = this.deschedule(v);
     t.state = 'runnable';
     v.runq.enqueue(t);
@@ -414,6 +438,8 @@ export class Simulation {
       }
       t.state = 'running';
       v.current = t;
+      v.needResched = false;
+      v.irqWindow = false;
       v.sliceStart = v.cursor;
       this.charge(v, 'kernel', this.ctxSwitchNs);
       if (this.metrics.measuring) this.metrics.contextSwitches++;
@@ -500,14 +526,14 @@ export class Simulation {
     if (step.kind === 'compute') {
       this.creditCompute(v, task, seg.start, seg.planned);
       task.progress += seg.planned;
-      if (task.progress >= step.ns) task.advance();
+      if (task.progress >= step.ns) this.advance(v, task);
       return false;
     }
     if (step.kind !== 'touch') return false;
     this.creditTouches(v, task, seg, seg.planned);
     task.progress += seg.planned;
     if (task.progress >= step.spec.pages) {
-      task.advance();
+      this.advance(v, task);
       return false;
     }
     if (!seg.faultAtEnd || task.nextPage < 0) return false;
@@ -515,9 +541,19 @@ export class Simulation {
     return true;
   }
 
+  /** The current task's next step; leaving an interrupts-off section opens an interrupt window. */
+  private advance(v: Vcpu, task: Task): void {
+    const step = task.step;
+    if (step.kind !== 'sleep' && step.irqsMasked) v.irqWindow = true;
+    task.advance();
+  }
+
+  /** User compute is work; an interrupts-off kernel section is kernel time, not work. */
   private creditCompute(v: Vcpu, task: Task, start: number, ns: number): void {
-    this.account(v.privilege === 'user' ? 'user' : 'kernel', start, start + ns);
-    this.addWork(task, start, ns);
+    const step = task.step;
+    const user = step.kind === 'compute' && step.privilege === 'user';
+    this.account(user ? 'user' : 'kernel', start, start + ns);
+    if (user) this.addWork(task, start, ns);
   }
 
   private creditTouches(v: Vcpu, task: Task, seg: { start: number; perTouch: number }, done: number): void {
@@ -545,13 +581,13 @@ export class Simulation {
       const done = Math.min(elapsed, seg.planned);
       this.creditCompute(v, task, seg.start, done);
       task.progress += done;
-      if (task.progress >= step.ns) task.advance();
+      if (task.progress >= step.ns) this.advance(v, task);
     } else if (step.kind === 'touch') {
       const done = Math.min(seg.planned, Math.floor(elapsed / seg.perTouch));
       this.creditTouches(v, task, seg, done);
       this.account(step.privilege === 'user' ? 'user' : 'kernel', seg.start + done * seg.perTouch, at);
       task.progress += done;
-      if (task.progress >= step.spec.pages) task.advance();
+      if (task.progress >= step.spec.pages) this.advance(v, task);
     }
     v.cursor = at;
   }

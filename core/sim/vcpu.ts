@@ -49,8 +49,13 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   syncGfn = -1;
 
   readonly runq: RunQueue;
-  /** A woken task should preempt the current one at the next return from an interrupt. */
+  /** TIF_NEED_RESCHED: the current task should yield at the next preemption point the model allows. */
   needResched = false;
+  /**
+   * The current task just left an interrupts-off section: interrupts are enabled for a moment
+   * (local_irq_enable() between two sections), so what is pending is taken before the next one.
+   */
+  irqWindow = false;
   current: Task | null = null;
   sliceStart = 0;
   tickPending = false;
@@ -90,12 +95,13 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     if (this.forced?.privilege) return this.forced.privilege;
     const step = this.current?.step;
     if (!step) return 'kernel';
-    return step.kind === 'touch' ? step.privilege : 'user';
+    return step.kind === 'sleep' ? 'user' : step.privilege;
   }
   get irqsMasked(): boolean {
     if (this.forced?.irqsMasked !== undefined) return this.forced.irqsMasked;
+    if (this.irqWindow) return false;
     const step = this.current?.step;
-    return step !== undefined && step.kind === 'touch' && step.irqsMasked;
+    return step !== undefined && step.kind !== 'sleep' && step.irqsMasked;
   }
   get preemptDisabled(): boolean {
     return this.irqsMasked;
