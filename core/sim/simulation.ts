@@ -306,9 +306,9 @@ export class Simulation {
     if (v.irqException) this.takeIrqException(v);
     if (!exception) this.checkIrqVsRefault(v);
     if (!v.irqsMasked) this.takeInterrupts(v);
+    if (v.mode === 'run') this.maybeResched(v, 'irq-exit');
     v.irqWindow = false;
     if (v.mode !== 'run') return;
-    this.maybeResched(v, 'irq-exit');
     this.returnToUser(v);
   }
 
