@@ -17,9 +17,9 @@ export interface CostKeys {
 }
 
 /**
- * The usual keys: an architecture whose table names an entry differently (arm64 prices its event
- * injection as `sdeiDispatchCycles`) overrides that one. `exitCycles` prices the exits that have no
- * entry of their own — traps and the idle instruction.
+ * The usual keys: an architecture whose table names an entry after its own mechanism overrides
+ * that one. `exitCycles` prices the exits that have no entry of their own — traps and the idle
+ * instruction.
  */
 export const STANDARD_COST_KEYS: CostKeys = {
   exit: {

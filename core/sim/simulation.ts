@@ -286,6 +286,7 @@ export class Simulation {
     const ev = v.injected!;
     v.injected = null;
     if (this.metrics.measuring) this.metrics.injections.add(ev.name);
+    // Delivering it is work at this entry (event injection, an event dispatch): the backend's price.
     this.charge(v, 'host', this.backend.costs.injectNs.event);
     if (ev.signal === 'not-present' && ev.token !== null) {
       if (this.metrics.measuring) this.metrics.notPresentDelivered++;
@@ -304,7 +305,7 @@ export class Simulation {
         const l = v.irqs.get(line)!;
         l.pending = false;
         if (this.metrics.measuring) this.metrics.injections.add(irqName(line));
-        this.charge(v, 'host', this.backend.costs.injectNs.irq);
+        this.charge(v, 'host', this.backend.costs.injectNs.irq); // interrupt injection at entry
         const handler = v.irqHandlers.get(line);
         if (handler) handler();
         // A level line still asserted after its handler fires again (GIC level semantics).
