@@ -15,12 +15,15 @@ export {
   type Backend,
   type CostTable,
   type ExitCosts,
+  type ExitKind,
   type Finding,
   type GuestCall,
+  type GuestCallExit,
   type GuestCallResult,
   type GuestCpuState,
   type GuestKernel,
   type InjectedEvent,
+  type InjectionKind,
   type KvmVcpu,
   type Mechanisms,
   type PcRegion,
@@ -29,18 +32,20 @@ export {
   type Verdict,
 } from './core/backend.js';
 export { BadInputError } from './core/errors.js';
-export { cyclesToNs } from './core/costs.js';
+export { cyclesToNs, exitCostsFromTable, STANDARD_COST_KEYS, type CostKeys, type ExitNames } from './core/costs.js';
 export { scenarioSchema, type Scenario, type ScenarioInput } from './core/scenario/schema.js';
 export { DEFAULT_SCENARIO, listBuiltinScenarios, loadScenario, parseScenario, ScenarioError } from './core/scenario/load.js';
 export { runVariant, type RunMetrics, type RunOptions, type RunResult } from './core/run.js';
-export { compareVariants, type Comparison } from './core/compare.js';
+export { compareVariants, type ComparedRun, type CompareOptions, type Comparison } from './core/compare.js';
 export { Simulation, type SimulationOptions } from './core/sim/simulation.js';
 export type { Vcpu } from './core/sim/vcpu.js';
 export { InvariantMonitor, INVARIANT_NAMES, type Violation } from './core/invariants.js';
 export { Harness, HARNESS_FIRST_MISSING_GFN, type HarnessOptions } from './core/harness.js';
 export type { TraceSink } from './core/trace.js';
-export { findVariant, variantIds, VARIANTS } from './arches/registry.js';
-export { syncVariant } from './arches/sync/variant.js';
+export { baselineFor, findVariant, SYNC_ALIAS, variantIds, variantsToCompare, VARIANTS } from './arches/registry.js';
+export { noApfVariant, syncArm64Variant, syncVariant, syncX86Variant, type NoApfSpec } from './arches/sync/variant.js';
+export { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from './arches/x86/costs.js';
+export { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from './arches/arm64/costs.js';
 export { createX86Backend, X86_KNOBS, x86Variant } from './arches/x86/variant.js';
 export type { X86VcpuState } from './arches/x86/state.js';
 export { arm64SdeiVariant, ARM64_SDEI_KNOBS, createArm64SdeiBackend } from './arches/arm64/variant.js';

@@ -151,12 +151,34 @@ export interface Finding {
   readonly cite: string;
 }
 
-/** Costs a backend charges, in nanoseconds, already converted from its cycle table. */
+/**
+ * What kind of exit a guest→host round trip is, for its price: a stage-2 fault on guest memory,
+ * a call the guest makes on purpose (hypercall, paravirtual register write), another trapped instruction or
+ * system register, a kick of a running vCPU (host IPI), and the guest's idle instruction.
+ */
+export type ExitKind = 'stage2Fault' | 'hypercall' | 'trap' | 'kick' | 'idle';
+
+/** What core injects at guest entry: an exception or event (one at a time), or an interrupt line. */
+export type InjectionKind = 'event' | 'irq';
+
+/**
+ * Costs a backend charges, in nanoseconds, already converted from its cycle table (DESIGN.md
+ * "Costs are per-architecture tables"): each exit kind and each injection has its own price.
+ */
 export interface ExitCosts {
-  /** One guest→host→guest round trip (exit + entry). */
-  readonly exitNs: number;
+  /** One exit + entry round trip of each kind, including the host's handling of that exit. */
+  readonly exitNs: Readonly<Record<ExitKind, number>>;
   /** Host work on a stage-2 fault on a host-missing page, beyond the round trip. */
   readonly stage2FaultNs: number;
+  /** Host and hardware work to deliver one injection at entry (event injection, list-register write). */
+  readonly injectNs: Readonly<Record<InjectionKind, number>>;
+}
+
+/** A guest call's answer and the exit it took: its label for the metrics, its kind for the price. */
+export interface GuestCallExit {
+  readonly result: GuestCallResult;
+  readonly exit: string;
+  readonly kind: ExitKind;
 }
 
 export interface Backend<S = unknown, A = unknown> {
@@ -215,8 +237,8 @@ export interface Backend<S = unknown, A = unknown> {
   asyncPageReady(vcpu: KvmVcpu<S>, work: AsyncPfWork<A>): boolean;
   /** kvm_arch_async_page_present: tell the guest page-ready; returns whether it was delivered. */
   asyncPagePresent(vcpu: KvmVcpu<S>, work: AsyncPfWork<A>): boolean;
-  /** The guest-facing ABI with KVM's validation; returns the architectural answer. */
-  guestCall(vcpu: KvmVcpu<S>, call: GuestCall): { result: GuestCallResult; exit: string };
+  /** The guest-facing ABI with KVM's validation; returns the architectural answer and the exit taken. */
+  guestCall(vcpu: KvmVcpu<S>, call: GuestCall): GuestCallExit;
   /** Arch-specific guest states true now (e.g. 'sdei-running'), for invariant 4. */
   conditions(vcpu: KvmVcpu<S>): readonly string[];
   /** Names for the exits core causes itself. */
@@ -251,6 +273,11 @@ export interface Variant {
   readonly title: string;
   readonly origin: string;
   readonly mechanisms: Mechanisms;
+  /**
+   * True for an architecture's no-APF baseline: a comparison measures each APF variant against
+   * the baseline of its own `arch` (absent means false).
+   */
+  readonly baseline?: boolean;
   /** Cost table keys a scenario may override, with the defaults (cycles, and clockMHz). */
   readonly defaultCosts: CostTable;
   readonly knobs: Readonly<Record<string, number>>;

@@ -2,20 +2,57 @@ import type { Variant } from './backend.js';
 import { runVariant, type RunResult } from './run.js';
 import type { Scenario } from './scenario/schema.js';
 
+/**
+ * One variant's result in a comparison, with its work measured against the no-APF baseline of its
+ * own architecture — same costs, same exits — when the comparison has one (issue 5, item 6).
+ */
+export interface ComparedRun extends RunResult {
+  /** The baseline this entry is measured against (itself for a baseline), or null if its architecture has none here. */
+  readonly baselineId: string | null;
+  /** Total work divided by that baseline's, or null without a baseline (or if the baseline did no work). */
+  readonly workVsBaseline: number | null;
+}
+
 /** The same scenario and seed through each variant (common random numbers): the `--json` document. */
 export interface Comparison {
   readonly scenario: Scenario;
   readonly seed: number;
-  /** The variant the others are measured against (`sync` by default), or null. */
-  readonly baseline: string | null;
-  readonly variants: readonly RunResult[];
+  /** The baseline of each architecture in the comparison, by architecture. */
+  readonly baselines: Readonly<Record<string, string>>;
+  readonly variants: readonly ComparedRun[];
 }
 
-export function compareVariants(
-  scenario: Scenario,
-  variants: readonly Variant[],
-  options: { seed?: number; baseline?: string | null } = {},
-): Comparison {
+export interface CompareOptions {
+  readonly seed?: number;
+  /**
+   * @deprecated ignored: a comparison measures each variant against the variant flagged `baseline`
+   * of its own architecture. Accepted so that callers written for the single `sync` still compile.
+   */
+  readonly baseline?: string | null;
+}
+
+export function compareVariants(scenario: Scenario, variants: readonly Variant[], options: CompareOptions = {}): Comparison {
   const seed = options.seed ?? scenario.seed;
-  return { scenario, seed, baseline: options.baseline ?? null, variants: variants.map((v) => runVariant(scenario, v, { seed })) };
+  const runs = variants.map((v) => runVariant(scenario, v, { seed }));
+  const baselines = baselinesByArch(runs);
+  return {
+    scenario,
+    seed,
+    baselines: Object.fromEntries([...baselines].map(([arch, r]) => [arch, r.id])),
+    variants: runs.map((r) => withRatio(r, baselines.get(r.arch) ?? null)),
+  };
+}
+
+/** The first baseline of each architecture, in the order the comparison lists them. */
+function baselinesByArch(runs: readonly RunResult[]): Map<string, RunResult> {
+  const out = new Map<string, RunResult>();
+  for (const r of runs) if (r.baseline && !out.has(r.arch)) out.set(r.arch, r);
+  return out;
+}
+
+function withRatio(r: RunResult, base: RunResult | null): ComparedRun {
+  const ratio = base && base.metrics.work > 0 ? Math.round((r.metrics.work / base.metrics.work) * 1e4) / 1e4 : null;
+  // Next to `arch` and `baseline` in the JSON, where a reader looks for what the entry is measured against.
+  const { id, arch, baseline, ...rest } = r;
+  return { id, arch, baseline, baselineId: base?.id ?? null, workVsBaseline: ratio, ...rest };
 }

@@ -10,6 +10,8 @@ import type { TraceSink } from './trace.js';
 export interface RunResult {
   readonly id: string;
   readonly arch: string;
+  /** A no-APF baseline: the reference its architecture's variants are measured against. */
+  readonly baseline: boolean;
   readonly title: string;
   readonly origin: string;
   readonly mechanisms: Mechanisms;
@@ -81,6 +83,7 @@ export function runVariant(scenario: Scenario, variant: Variant, options: RunOpt
   return {
     id: variant.id,
     arch: variant.arch,
+    baseline: variant.baseline === true,
     title: variant.title,
     origin: variant.origin,
     mechanisms: variant.mechanisms,

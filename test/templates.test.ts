@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { renderText } from '../cli/render.js';
 import { buildCompareView } from '../cli/views/compare.js';
-import { compareVariants, syncVariant, x86Variant } from '../index.js';
+import { compareVariants, syncX86Variant, x86Variant } from '../index.js';
 import { smallScenario } from './support/scenarios.js';
 
 // Handlebars compiles lazily: render every template here so a broken one fails in CI.
 describe('templates', () => {
   it('compare renders a row per metric with one column per variant', () => {
-    const c = compareVariants(smallScenario(), [syncVariant, x86Variant], { baseline: 'sync' });
+    const c = compareVariants(smallScenario(), [syncX86Variant, x86Variant]);
     const text = renderText('compare', buildCompareView(c));
     const total = text.split('\n').find((l) => l.trimStart().startsWith('total'))!;
     expect(total.trim().split(/\s+/)).toHaveLength(3);
-    expect(text).toContain('vs sync');
+    expect(text).toContain('vs baseline (same arch)');
     expect(text).not.toMatch(/\[object Object\]|undefined/);
   });
 

@@ -1,6 +1,6 @@
-import type { Backend, Finding, GuestCall, GuestCallResult, KvmVcpu, Variant, VariantContext } from '../../core/backend.js';
+import type { Backend, Finding, GuestCall, GuestCallExit, KvmVcpu, Variant, VariantContext } from '../../core/backend.js';
 import { BadInputError } from '../../core/errors.js';
-import { cyclesToNs } from '../../core/costs.js';
+import { cyclesToNs, exitCostsFromTable } from '../../core/costs.js';
 import * as apf from './async-pf.js';
 import {
   ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID,
@@ -14,7 +14,7 @@ import {
   SDEI_EVENT_COMPLETE_AND_RESUME,
   SDEI_NAMES,
 } from './constants.js';
-import { ARM64_COSTS } from './costs.js';
+import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from './costs.js';
 import { kvmAsyncPfInit, kvmAsyncPfSdeiHandler, type Arm64GuestConfig } from './guest.js';
 import { sdeiCall, type InterruptedContext } from './sdei.js';
 import { asyncPfCall, kvmFeatures, type Arm64GuestCall } from './smccc.js';
@@ -78,7 +78,6 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
     sdeiHandlerNs: ns(c.guestSdeiHandlerCycles),
     irqHandlerNs: ns(c.guestIrqHandlerCycles),
   });
-  const dispatchNs = ns(c.sdeiDispatchCycles);
   const onDispatch = (v: KvmVcpu<Arm64VcpuState>) => (interrupted: InterruptedContext) => {
     // The DELIVERED notifier clears only the host's pending flag; the guest clears the block.
     v.state.notpresentPending = false;
@@ -104,16 +103,17 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
       // EL1 delivery is the guest's choice (SEND_ALWAYS), so the forbidden state is EL1 without it.
       forbiddenNotPresent: ['kernel-mode-not-sent', 'sdei-running'],
     },
-    costs: { exitNs: ns(c.exitCycles), stage2FaultNs: ns(c.stage2FaultCycles) },
+    costs: exitCostsFromTable(c, ARM64_COST_KEYS),
     findings: FINDINGS,
-    exitNames: { stage2Fault: 'DABT_LOW', kick: 'IRQ', idle: 'WFx' },
+    exitNames: ARM64_EXIT_NAMES,
     createVcpuState: (id) => createArm64State(id, ctx.knobs),
     guestInit: (v) => kvmAsyncPfInit(v, guestCfg(v.id)),
     canDoAsyncPf: apf.notPresentAllowed,
     setupAsyncPf: apf.setupAsyncPf,
     // v4 checks everything in kvm_arch_async_not_present_allowed() before the work starts.
     canDeliverAsyncPf: apf.notPresentAllowed,
-    asyncPageNotPresent: (v, w) => apf.asyncPageNotPresent(v, w, onDispatch(v), dispatchNs),
+    // The dispatch is priced where core takes the event at entry (costs.injectNs.event = sdeiDispatchCycles).
+    asyncPageNotPresent: (v, w) => apf.asyncPageNotPresent(v, w, onDispatch(v), 0),
     asyncPagePresentQueued: apf.asyncPagePresentQueued,
     canDequeueAsyncPagePresent: apf.canDequeueAsyncPagePresent,
     asyncPageReady: apf.asyncPageReady,
@@ -134,32 +134,27 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
 const ASYNC_PF_EXITS = ASYNC_PF_SUBFN_NAMES.map((n) => `HVC64(ASYNC_PF_${n})`);
 const SDEI_EXITS = new Map(Object.entries(SDEI_NAMES).map(([fn, n]) => [Number(fn), `HVC64(${n})`]));
 
-function guestCall(
-  v: KvmVcpu<Arm64VcpuState>,
-  anyCall: GuestCall,
-  guestMemoryBytes: number,
-  resumeNs: number,
-): { result: GuestCallResult; exit: string } {
+function guestCall(v: KvmVcpu<Arm64VcpuState>, anyCall: GuestCall, guestMemoryBytes: number, resumeNs: number): GuestCallExit {
   const call = anyCall as Arm64GuestCall;
   if (call.kind === 'sysreg') {
-    if (call.reg !== 'ICC_SGI1R_EL1') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: `SYS64(${call.reg})` };
+    if (call.reg !== 'ICC_SGI1R_EL1') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: `SYS64(${call.reg})`, kind: 'trap' };
     v.raiseIrq(Number((call.value >> 24n) & 0xfn), 'other', false);
-    return { result: { kind: 'ok', regs: [] }, exit: 'SYS64(ICC_SGI1R_EL1)' };
+    return { result: { kind: 'ok', regs: [] }, exit: 'SYS64(ICC_SGI1R_EL1)', kind: 'trap' };
   }
-  if (call.kind !== 'hvc') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: 'UNKNOWN' };
+  if (call.kind !== 'hvc') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: 'UNKNOWN', kind: 'trap' };
   if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID) {
     const exit = ASYNC_PF_EXITS[Number(call.args[0] ?? -1n)] ?? 'HVC64(ASYNC_PF_UNKNOWN)';
-    return { result: asyncPfCall(v, call.args, guestMemoryBytes), exit };
+    return { result: asyncPfCall(v, call.args, guestMemoryBytes), exit, kind: 'hypercall' };
   }
-  if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID) return { result: kvmFeatures(v), exit: 'HVC64(KVM_FEATURES)' };
+  if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID) return { result: kvmFeatures(v), exit: 'HVC64(KVM_FEATURES)', kind: 'hypercall' };
   const sdeiExit = SDEI_EXITS.get(call.fn);
   if (sdeiExit) {
     const result = sdeiCall(v, call.fn, call.args);
     // Restoring the interrupted context and emulating the IRQ entry is host work of its own.
     if (call.fn === SDEI_EVENT_COMPLETE_AND_RESUME && result.kind === 'ok' && result.regs[0] === 0n) v.chargeHost(resumeNs);
-    return { result, exit: sdeiExit };
+    return { result, exit: sdeiExit, kind: 'hypercall' };
   }
-  return { result: { kind: 'ok', regs: [-1n] }, exit: `HVC64(0x${call.fn.toString(16)})` };
+  return { result: { kind: 'ok', regs: [-1n] }, exit: `HVC64(0x${call.fn.toString(16)})`, kind: 'hypercall' };
 }
 
 export const arm64SdeiVariant: Variant = {

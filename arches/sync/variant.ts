@@ -1,60 +1,114 @@
-import { no, type Backend, type Variant } from '../../core/backend.js';
-import { cyclesToNs } from '../../core/costs.js';
-import { X86_COSTS } from '../x86/costs.js';
+import { no, type Backend, type CostTable, type Variant } from '../../core/backend.js';
+import { exitCostsFromTable, type CostKeys, type ExitNames } from '../../core/costs.js';
+import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from '../arm64/costs.js';
+import { ARM64_SDEI_KNOBS } from '../arm64/variant.js';
+import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from '../x86/costs.js';
+import { X86_KNOBS } from '../x86/variant.js';
 
 /**
- * `sync`: no APF at all — every fault on a host-missing page blocks the vCPU until the page is
- * in, taking no guest interrupts meanwhile ("master" in Gleb Natapov's tables, facts/x86.md §7).
- * It is architecture-neutral; exit and fault costs come from the x86 table.
+ * What a no-APF baseline takes from its architecture: the cost table and what prices each exit,
+ * the exit names, the knobs a scenario may set for that architecture (accepted, unused: the
+ * baseline must take the same scenario as the variants it is compared with), the interrupt
+ * order, and the architectural answer to a guest call it never expects.
  */
-export const syncVariant: Variant = {
-  id: 'sync',
-  arch: 'any',
-  title: 'no APF: the vCPU blocks in the host on every host-missing page',
-  origin: 'baseline ("master" in Gleb Natapov, v7 cover, 2010; facts/anchors.md §A1)',
-  mechanisms: {
-    enable: 'none',
-    notPresent: 'none (vCPU blocks in the host)',
-    ready: 'none',
-    token: 'none',
-    eligibility: 'never asynchronous',
-    wake: 'none',
-    ack: 'none',
-  },
-  defaultCosts: X86_COSTS,
-  knobs: {},
-  createBackend(ctx): Backend<null, null> {
-    const c = ctx.costOverrides;
-    const unused = () => {
-      throw new Error('sync: an APF hook was called although APF never starts');
-    };
-    return {
-      arch: 'any',
-      caps: {
-        asyncPfPerVcpu: 64,
-        ackRequired: false,
-        undeliveredWait: 'halt',
-        readyOnlyIfNotPresentInjected: true,
-        irqOrder: 'highest-first',
-        guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
-        irqVsRefaultHazard: null,
-        forbiddenNotPresent: [],
-      },
-      costs: { exitNs: cyclesToNs(c.exitCycles, c.clockMHz), stage2FaultNs: cyclesToNs(c.stage2FaultCycles, c.clockMHz) },
-      findings: [],
-      exitNames: { stage2Fault: 'EPT_VIOLATION', kick: 'EXTERNAL_INTERRUPT', idle: 'HLT' },
-      createVcpuState: () => null,
-      guestInit: () => {},
-      canDoAsyncPf: () => no('no-apf'),
-      setupAsyncPf: unused,
-      canDeliverAsyncPf: unused,
-      asyncPageNotPresent: unused,
-      asyncPagePresentQueued: unused,
-      canDequeueAsyncPagePresent: unused,
-      asyncPageReady: unused,
-      asyncPagePresent: unused,
-      guestCall: () => ({ result: { kind: 'fault', vector: '#UD' }, exit: 'EXCEPTION_NMI(#UD)' }),
-      conditions: () => [],
-    };
-  },
-};
+export interface NoApfSpec {
+  readonly arch: string;
+  readonly costs: CostTable;
+  readonly costKeys: CostKeys;
+  readonly exitNames: ExitNames;
+  readonly knobs: Readonly<Record<string, number>>;
+  readonly irqOrder: Backend['caps']['irqOrder'];
+  readonly undefinedCall: { readonly vector: string; readonly exit: string };
+}
+
+/**
+ * A no-APF baseline on one architecture: every fault on a host-missing page blocks the vCPU until
+ * the page is in, taking no guest interrupts meanwhile ("master" in Gleb Natapov's tables,
+ * facts/x86.md §7). A ratio "vs sync" is only meaningful against the baseline priced with the same
+ * architecture's costs and exits (issue 5, item 6), so each architecture has its own: `sync-<arch>`.
+ */
+export function noApfVariant(spec: NoApfSpec): Variant {
+  return {
+    id: `sync-${spec.arch}`,
+    arch: spec.arch,
+    baseline: true,
+    title: `no APF on ${spec.arch}: the vCPU blocks in the host on every host-missing page`,
+    origin: 'baseline ("master" in Gleb Natapov, v7 cover, 2010; facts/anchors.md §A1)',
+    mechanisms: {
+      enable: 'none',
+      notPresent: 'none (vCPU blocks in the host)',
+      ready: 'none',
+      token: 'none',
+      eligibility: 'never asynchronous',
+      wake: 'none',
+      ack: 'none',
+    },
+    defaultCosts: spec.costs,
+    knobs: spec.knobs,
+    createBackend: (ctx) => createNoApfBackend(spec, ctx.costOverrides),
+  };
+}
+
+function createNoApfBackend(spec: NoApfSpec, costs: Readonly<Record<string, number>>): Backend<null, null> {
+  const unused = () => {
+    throw new Error(`sync-${spec.arch}: an APF hook was called although APF never starts`);
+  };
+  const { vector, exit } = spec.undefinedCall;
+  return {
+    arch: spec.arch,
+    caps: {
+      asyncPfPerVcpu: 64,
+      ackRequired: false,
+      undeliveredWait: 'halt',
+      readyOnlyIfNotPresentInjected: true,
+      irqOrder: spec.irqOrder,
+      // Nothing is ever announced: the guest's wake path is never used.
+      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
+      irqVsRefaultHazard: null,
+      forbiddenNotPresent: [],
+    },
+    costs: exitCostsFromTable(costs, spec.costKeys),
+    findings: [],
+    exitNames: spec.exitNames,
+    createVcpuState: () => null,
+    guestInit: () => {},
+    canDoAsyncPf: () => no('no-apf'),
+    setupAsyncPf: unused,
+    canDeliverAsyncPf: unused,
+    asyncPageNotPresent: unused,
+    asyncPagePresentQueued: unused,
+    canDequeueAsyncPagePresent: unused,
+    asyncPageReady: unused,
+    asyncPagePresent: unused,
+    guestCall: () => ({ result: { kind: 'fault', vector }, exit, kind: 'trap' }),
+    conditions: () => [],
+  };
+}
+
+/** x86 without APF: the x86 table, VMX exit names and x86 knobs; the LAPIC serves the highest vector first. */
+export const syncX86Variant: Variant = noApfVariant({
+  arch: 'x86',
+  costs: X86_COSTS,
+  costKeys: X86_COST_KEYS,
+  exitNames: X86_EXIT_NAMES,
+  knobs: X86_KNOBS,
+  irqOrder: 'highest-first',
+  undefinedCall: { vector: '#UD', exit: 'EXCEPTION_NMI(#UD)' },
+});
+
+/** arm64 without APF: the arm64 (VHE) table, ESR exit names and arm64 knobs; the GIC serves the lowest INTID first. */
+export const syncArm64Variant: Variant = noApfVariant({
+  arch: 'arm64',
+  costs: ARM64_COSTS,
+  costKeys: ARM64_COST_KEYS,
+  exitNames: ARM64_EXIT_NAMES,
+  knobs: ARM64_SDEI_KNOBS,
+  irqOrder: 'lowest-first',
+  undefinedCall: { vector: 'UNDEF', exit: 'UNKNOWN' },
+});
+
+/**
+ * The library name of the single `sync` of earlier versions, now the x86 baseline.
+ * @deprecated use `syncX86Variant` or `syncArm64Variant`: a baseline belongs to one architecture.
+ */
+export const syncVariant: Variant = syncX86Variant;

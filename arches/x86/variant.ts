@@ -2,8 +2,8 @@ import type { Backend, Finding, Variant, VariantContext } from '../../core/backe
 import { BadInputError } from '../../core/errors.js';
 import * as apf from './async-pf.js';
 import { ASYNC_PF_PER_VCPU, LAB_DEFAULT_APF_VECTOR } from './constants.js';
-import { cyclesToNs } from '../../core/costs.js';
-import { X86_COSTS } from './costs.js';
+import { cyclesToNs, exitCostsFromTable } from '../../core/costs.js';
+import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from './costs.js';
 import { kvmGuestCpuInit, type X86GuestConfig } from './guest.js';
 import { MSR_NAMES, readMsr, writeMsr, type X86GuestCall } from './msr.js';
 import { createX86State, type X86VcpuState } from './state.js';
@@ -84,9 +84,9 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
       irqVsRefaultHazard: null,
       forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
     },
-    costs: { exitNs: ns(c.exitCycles), stage2FaultNs: ns(c.stage2FaultCycles) },
+    costs: exitCostsFromTable(c, X86_COST_KEYS),
     findings: FINDINGS,
-    exitNames: { stage2Fault: 'EPT_VIOLATION', kick: 'EXTERNAL_INTERRUPT', idle: 'HLT' },
+    exitNames: X86_EXIT_NAMES,
     createVcpuState: (id) => createX86State(id, ctx.knobs),
     guestInit: (v) => kvmGuestCpuInit(v, guestCfg(v.id)),
     canDoAsyncPf: apf.canDoAsyncPf,
@@ -99,9 +99,10 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
     asyncPagePresent: apf.asyncPagePresent,
     guestCall: (v, anyCall) => {
       const call = anyCall as X86GuestCall;
-      if (call.kind === 'wrmsr') return { result: writeMsr(v, call.index, call.value, ctx.guestMemoryBytes), exit: msrExit('MSR_WRITE', call.index) };
-      if (call.kind === 'rdmsr') return { result: readMsr(v, call.index), exit: msrExit('MSR_READ', call.index) };
-      return { result: { kind: 'fault', vector: '#UD' }, exit: 'EXCEPTION_NMI(#UD)' };
+      // A PV MSR access is the guest's call to the host: priced as a hypercall (arches/x86/costs.ts).
+      if (call.kind === 'wrmsr') return { result: writeMsr(v, call.index, call.value, ctx.guestMemoryBytes), exit: msrExit('MSR_WRITE', call.index), kind: 'hypercall' };
+      if (call.kind === 'rdmsr') return { result: readMsr(v, call.index), exit: msrExit('MSR_READ', call.index), kind: 'hypercall' };
+      return { result: { kind: 'fault', vector: '#UD' }, exit: 'EXCEPTION_NMI(#UD)', kind: 'trap' };
     },
     conditions: () => [],
   };

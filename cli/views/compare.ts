@@ -1,5 +1,4 @@
-import type { Comparison } from '../../core/compare.js';
-import type { RunResult } from '../../core/run.js';
+import type { ComparedRun, Comparison } from '../../core/compare.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { count, fixed, humanNs, mib, ms, pct } from './format.js';
 
@@ -20,10 +19,10 @@ type Row = { label: string; cells: string[] };
 
 export function buildCompareView(c: Comparison): CompareView {
   const vs = c.variants;
-  const base = vs.find((v) => v.id === c.baseline) ?? null;
-  const cells = (f: (r: RunResult) => string) => vs.map(f);
-  const row = (label: string, f: (r: RunResult) => string): Row => ({ label: `  ${label}`, cells: cells(f) });
-  const union = (f: (r: RunResult) => Readonly<Record<string, number>>) =>
+  const measured = vs.some((r) => r.baselineId !== null);
+  const cells = (f: (r: ComparedRun) => string) => vs.map(f);
+  const row = (label: string, f: (r: ComparedRun) => string): Row => ({ label: `  ${label}`, cells: cells(f) });
+  const union = (f: (r: ComparedRun) => Readonly<Record<string, number>>) =>
     [...new Set(vs.flatMap((r) => Object.keys(f(r))))].sort();
   const dash = (n: number | undefined) => (n ? count(n) : '—');
   const legend: string[] = [];
@@ -34,10 +33,15 @@ export function buildCompareView(c: Comparison): CompareView {
 
   const sections = [
     {
+      // A ratio is only meaningful on one machine: each column names the baseline it is measured against.
+      title: 'Architecture',
+      rows: [row('arch', (r) => r.arch), ...(measured ? [row('baseline', (r) => r.baselineId ?? '—')] : [])],
+    },
+    {
       title: 'Work (M units: 1 unit = 1 µs of task compute)',
       rows: [
         row('total', (r) => fixed(r.metrics.work / 1e6, 3)),
-        ...(base ? [row(`vs ${base.id}`, (r) => `${fixed(base.metrics.work ? r.metrics.work / base.metrics.work : 0, 2)}×`)] : []),
+        ...(measured ? [row('vs baseline (same arch)', (r) => (r.workVsBaseline === null ? '—' : `${fixed(r.workVsBaseline, 2)}×`))] : []),
         ...union((r) => r.metrics.workByTask).map((t) => row(t, (r) => fixed((r.metrics.workByTask[t] ?? 0) / 1e6, 3))),
       ],
     },

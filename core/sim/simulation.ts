@@ -331,6 +331,8 @@ export class Simulation {
     const ev = v.injected!;
     v.injected = null;
     if (this.metrics.measuring) this.metrics.injections.add(ev.name);
+    // Delivering it is work at this entry (event injection, an event dispatch): the backend's price.
+    this.charge(v, 'host', this.backend.costs.injectNs.event);
     if (ev.signal === 'not-present' && ev.token !== null) {
       if (this.metrics.measuring) this.metrics.notPresentDelivered++;
       const conditions = [v.privilege === 'kernel' ? 'kernel-mode' : '', v.irqsMasked ? 'irqs-masked' : '']
@@ -372,6 +374,7 @@ export class Simulation {
         const l = v.irqs.get(line)!;
         l.pending = false;
         if (this.metrics.measuring) this.metrics.injections.add(irqName(line));
+        this.charge(v, 'host', this.backend.costs.injectNs.irq); // interrupt injection at entry
         const handler = v.irqHandlers.get(line);
         if (handler) handler();
         // A level line still asserted after its handler fires again (GIC level semantics).
@@ -451,6 +454,7 @@ export class Simulation {
   /** Nothing to run: the guest idles in HLT/WFI, which exits (no halt polling modelled). */
   private goIdle(v: Vcpu): void {
     if (this.metrics.measuring) this.metrics.exits.add(this.backend.exitNames.idle);
+    this.charge(v, 'host', this.backend.costs.exitNs.idle);
     this.enterWait(v, 'idle');
     // A request still pending (a refused dequeue re-raises it) keeps the vCPU runnable.
     if (this.wakesFromWait(v)) this.leaveWait(v);
@@ -632,7 +636,7 @@ export class Simulation {
     if (v.mode === 'run' && v.segment) {
       this.preempt(v, this.now);
       if (this.metrics.measuring) this.metrics.exits.add(this.backend.exitNames.kick);
-      this.charge(v, 'host', this.backend.costs.exitNs);
+      this.charge(v, 'host', this.backend.costs.exitNs.kick);
       this.schedule(v, v.cursor);
     } else if (v.mode === 'halt' || v.mode === 'idle') {
       if (this.wakesFromWait(v)) this.leaveWait(v);
@@ -671,12 +675,12 @@ export class Simulation {
     const task = v.current!;
     const b = this.backend;
     if (this.metrics.measuring) this.metrics.exits.add(b.exitNames.stage2Fault);
-    this.charge(v, 'host', b.costs.exitNs + b.costs.stage2FaultNs);
+    this.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
     if (this.memory.isResident(gfn)) {
       this.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
       return;
     }
-    if (task.faultStart < 0) task.faultStart = v.cursor - b.costs.exitNs - b.costs.stage2FaultNs;
+    if (task.faultStart < 0) task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
     // A fault on a gfn with no work outstanding is a new one, even if this task faulted on the
     // same page before (it arrived, was evicted, and is missing again); one on an outstanding
     // gfn is the repeated fault of PROTOCOLS.md §2 step 4, or a retry of an undelivered one.
@@ -871,9 +875,9 @@ export class Simulation {
       flagAsyncPfAtReturnToUser: (token) => sim.flag(v, token),
       requestIrq: (line, handler) => void v.irqHandlers.set(line, handler),
       call: (call: GuestCall): GuestCallResult => {
-        const { result, exit } = sim.backend.guestCall(v, call);
+        const { result, exit, kind } = sim.backend.guestCall(v, call);
         if (sim.metrics.measuring) sim.metrics.exits.add(exit);
-        sim.charge(v, 'host', sim.backend.costs.exitNs);
+        sim.charge(v, 'host', sim.backend.costs.exitNs[kind]);
         return result;
       },
       charge: (ns) => sim.charge(v, 'kernel', ns),

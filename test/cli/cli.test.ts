@@ -10,13 +10,13 @@ async function cli(...argv: string[]) {
 }
 
 describe('apf-lab CLI (in-process)', () => {
-  it('compare --json has the documented fields, sync first as the baseline', async () => {
+  it('compare --json has the documented fields, each architecture\'s baseline first', async () => {
     const r = await cli('compare', 'x86', 'arm64-sdei', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.out);
     expect(doc.scenario.name).toBe('overcommit');
     expect(doc.seed).toBe(1);
-    expect(doc.variants.map((v: { id: string }) => v.id)).toEqual(['sync', 'x86', 'arm64-sdei']);
+    expect(doc.variants.map((v: { id: string }) => v.id)).toEqual(['sync-x86', 'x86', 'sync-arm64', 'arm64-sdei']);
     for (const v of doc.variants) {
       expect(typeof v.metrics.work).toBe('number');
       expect(typeof v.metrics.apf.notPresentDelivered).toBe('number');
@@ -40,7 +40,7 @@ describe('apf-lab CLI (in-process)', () => {
   it('an unknown variant is bad input (exit 1) and lists the known ones', async () => {
     const r = await cli('compare', 'x86', 'arm64-nope');
     expect(r.code).toBe(1);
-    expect(r.err).toBe('apf-lab: unknown variant "arm64-nope" (known: sync, x86, arm64-sdei)\n');
+    expect(r.err).toBe('apf-lab: unknown variant "arm64-nope" (known: sync-x86, sync-arm64, x86, arm64-sdei)\n');
     expect(r.out).toBe('');
   });
 
