@@ -80,8 +80,17 @@ export function asyncPageReady(_vcpu: V, work: AsyncPfWork): boolean {
 /**
  * kvm_arch_async_page_present(): write the token slot and inject the page-ready interrupt on
  * the programmed vector; at most one is outstanding until the guest's ACK (facts/x86.md §2).
+ * Whatever was injected, the vCPU ends up runnable: apf.halted = false and mp_state =
+ * RUNNABLE, so a guest HLT ends even without an interrupt (facts/x86.md §2a).
  */
 export function asyncPagePresent(vcpu: V, work: AsyncPfWork): boolean {
+  const injected = putPageReady(vcpu, work);
+  vcpu.setRunnable();
+  return injected;
+}
+
+/** apf_put_user_ready() and the interrupt: only while enabled and the area is writable. */
+function putPageReady(vcpu: V, work: AsyncPfWork): boolean {
   const s = vcpu.state;
   if (!pvAsyncPfEnabled(s) || s.areaGpa === null) return false;
   s.area.token = work.wakeupAll ? WAKE_ALL_TOKEN : work.token;

@@ -555,6 +555,11 @@ export class Simulation {
     }
   }
 
+  /** mp_state = RUNNABLE: a guest halt or the APF halt ends; a synchronous fault does not. */
+  setRunnable(v: Vcpu): void {
+    if (v.mode === 'halt' || v.mode === 'idle') this.leaveWait(v);
+  }
+
   /** kvm_arch_vcpu_runnable(): completions to dequeue or a deliverable interrupt end a wait. */
   private wakesFromWait(v: Vcpu): boolean {
     if (v.hasDeliverableIrq()) return true;

@@ -464,3 +464,42 @@ describe('page-ready only where not-present was injected', () => {
     expect(h.sim.monitor.violations).toEqual([]);
   });
 });
+
+describe('the order of the checks on a fault', () => {
+  // arch/x86/kvm/mmu/mmu.c __kvm_faultin_pfn() (6.12; __kvm_mmu_faultin_pfn() later, facts/x86.md
+  // §2 "Fault" steps 1–3): kvm_find_async_pf_gfn() is looked up only inside
+  // `if (!prefetch && kvm_can_do_async_pf())`. With IF=0 a fault on an outstanding gfn is
+  // therefore synchronous, never a repeated-fault halt.
+  it('IF=0 on an outstanding gfn is synchronous (irqs-masked), not a repeated fault', () => {
+    const h = booted();
+    const v = h.vcpu();
+    userFaultAndSleep(h, G);
+    runNextTask(h);
+    h.setCpu({ privilege: 'user', irqsMasked: true });
+
+    h.fault(G);
+
+    expect(v.mode).toBe('sync');
+    expect(h.sim.metrics.repeatedFaults).toBe(0);
+    expect(h.sim.metrics.syncFallbacks.toJSON()['irqs-masked']).toBe(1);
+  });
+});
+
+describe('page present makes the vCPU runnable', () => {
+  // facts/x86.md §2a; arch/x86/kvm/x86.c kvm_arch_async_page_present() ends with
+  // `mp_state = KVM_MP_STATE_RUNNABLE` whatever it injected: a guest HLT ends even where no
+  // interrupt can (here the guest halted with IF=0, so the page-ready IRQ cannot wake it).
+  it('a vCPU halted in the guest with IF=0 leaves HLT when page-ready is presented', () => {
+    const h = booted();
+    const v = h.vcpu();
+    userFaultAndSleep(h, G);
+    h.complete(G);
+    const work = v.apf.done[0];
+    h.setCpu({ irqsMasked: true });
+    v.mode = 'idle'; // cli; hlt
+
+    h.backend.asyncPagePresent(v, work);
+
+    expect(v.mode).toBe('run');
+  });
+});
