@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { x86Abi } from '../../../index.js';
+import { BadInputError, x86Abi } from '../../../index.js';
 import { ACK_EXIT, booted, exitCount, G, harness, MSR_KVM_ASYNC_PF_EN, runNextTask, SEND_ALWAYS, tokenOf, wrmsr, type H } from './helpers.js';
 
 /** The current task of vCPU `i` faults on `gfn` in user mode; returns the token in CR2. */
@@ -462,6 +462,42 @@ describe('page-ready only where not-present was injected', () => {
     expect(v.apf.gfns.has(G)).toBe(false);
     expect(v.apf.queued).toBe(0);
     expect(h.sim.monitor.violations).toEqual([]);
+  });
+});
+
+describe('HLT passthrough (kvm_hlt_in_guest)', () => {
+  // facts/x86.md §2a; arch/x86/kvm/x86.c kvm_can_do_async_pf(): with HLT in the guest a fault that
+  // cannot be delivered (here: CPL0 without SEND_ALWAYS) is synchronous instead of a halt, and
+  // no token is allocated.
+  it('hltInGuest: 1 makes an undeliverable (kernel-mode) fault synchronous, reason hlt-in-guest', () => {
+    const h = booted({ knobs: { hltInGuest: 1 } });
+    const v = h.vcpu();
+    const id = v.state.id;
+    h.setCpu({ privilege: 'kernel', irqsMasked: false });
+
+    h.fault(G);
+
+    expect(v.mode).toBe('sync');
+    expect(v.apf.queued).toBe(0);
+    expect(v.state.id).toBe(id);
+    expect(h.sim.metrics.syncFallbacks.toJSON()['hlt-in-guest']).toBe(1);
+    expect(h.sim.metrics.haltReasons.toJSON()['kernel-mode']).toBeUndefined();
+  });
+
+  // facts/x86.md §2a (contrast): a deliverable fault still goes async with HLT passthrough.
+  it('hltInGuest: 1 leaves a deliverable (user-mode) fault asynchronous', () => {
+    const h = booted({ knobs: { hltInGuest: 1 } });
+    const v = h.vcpu();
+
+    userFault(h, G);
+
+    expect(v.mode).toBe('run');
+    expect(v.injected?.name).toBe('#PF');
+  });
+
+  // Bad input: the knob is a VM capability, on or off.
+  it('refuses hltInGuest: 2', () => {
+    expect(() => harness({ knobs: { hltInGuest: 2 } })).toThrow(BadInputError);
   });
 });
 
