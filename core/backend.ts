@@ -112,6 +112,11 @@ export interface KvmVcpu<S = unknown> {
   requestApfReady(): void;
   /** kvm_vcpu_kick(): make a vCPU that is running guest code exit. */
   kick(): void;
+  /**
+   * vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE (and apf.halted = false): a vCPU waiting in a
+   * guest halt or in the APF synthetic halt goes on, with or without an interrupt.
+   */
+  setRunnable(): void;
   /** Queue an exception or event for the next entry; at most one at a time. */
   injectEvent(event: InjectedEvent): void;
   /** Drop a queued, not yet taken event; returns whether there was one with that name. */

@@ -9,10 +9,15 @@ import { pvAsyncPfEnabled, type X86VcpuState } from './state.js';
  */
 type V = KvmVcpu<X86VcpuState>;
 
-/** kvm_can_do_async_pf(): no LAPIC, an event to re-inject or a pending exception, or IF=0 → sync. */
+/**
+ * kvm_can_do_async_pf(): no LAPIC, an event to re-inject or a pending exception, or IF=0 → sync.
+ * With HLT passthrough the synthetic halt is not used: a fault the guest cannot be told about
+ * is synchronous too (facts/x86.md §2a).
+ */
 export function canDoAsyncPf(vcpu: V): Verdict {
   if (!vcpu.state.lapicInKernel) return no('no-lapic');
   if (vcpu.cpu.eventPending) return no('exception-pending');
+  if (vcpu.state.hltInGuest && !canDeliverAsyncPf(vcpu).ok) return no('hlt-in-guest');
   if (vcpu.cpu.irqsMasked) return no('irqs-masked');
   return YES;
 }
@@ -42,7 +47,8 @@ export function canDeliverAsyncPf(vcpu: V): Verdict {
 
 /**
  * kvm_arch_async_page_not_present(): write `flags = 1` into the area and inject #PF (vector 14,
- * error code 0, CR2 = token). A failed write means no injection, and core halts the vCPU.
+ * error code 0, CR2 = token). A failed write (apf_put_user_notpresent() through an invalid
+ * cache, facts/x86.md §2a) means no injection, and core halts the vCPU.
  */
 export function asyncPageNotPresent(vcpu: V, work: AsyncPfWork, guestCfg: { pfHandlerNs: number }): boolean {
   const s = vcpu.state;
@@ -64,11 +70,16 @@ export function asyncPagePresentQueued(vcpu: V): void {
   if (!vcpu.state.pagereadyPending) vcpu.kick();
 }
 
-/** kvm_arch_can_dequeue_async_page_present(): disabled (drop), or the token slot is free again. */
+/**
+ * kvm_arch_can_dequeue_async_page_present(): disabled (drop), or apf_pageready_slot_free(): the
+ * token slot reads back 0. A read through an invalid cache fails, which counts as not free, so
+ * after a failed enable nothing is ever dequeued (facts/x86.md §2a).
+ */
 export function canDequeueAsyncPagePresent(vcpu: V): Verdict {
   const s = vcpu.state;
   if (!pvAsyncPfEnabled(s)) return YES;
   if (!s.lapicInKernel) return no('no-lapic');
+  if (s.areaGpa === null) return no('area-unreadable');
   return s.area.token === 0 ? YES : no('ready-unacked');
 }
 
@@ -80,8 +91,17 @@ export function asyncPageReady(_vcpu: V, work: AsyncPfWork): boolean {
 /**
  * kvm_arch_async_page_present(): write the token slot and inject the page-ready interrupt on
  * the programmed vector; at most one is outstanding until the guest's ACK (facts/x86.md §2).
+ * Whatever was injected, the vCPU ends up runnable: apf.halted = false and mp_state =
+ * RUNNABLE, so a guest HLT ends even without an interrupt (facts/x86.md §2a).
  */
 export function asyncPagePresent(vcpu: V, work: AsyncPfWork): boolean {
+  const injected = putPageReady(vcpu, work);
+  vcpu.setRunnable();
+  return injected;
+}
+
+/** apf_put_user_ready() and the interrupt: only while enabled and the area is writable. */
+function putPageReady(vcpu: V, work: AsyncPfWork): boolean {
   const s = vcpu.state;
   if (!pvAsyncPfEnabled(s) || s.areaGpa === null) return false;
   s.area.token = work.wakeupAll ? WAKE_ALL_TOKEN : work.token;

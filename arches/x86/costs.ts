@@ -46,8 +46,6 @@ export const X86_COSTS: CostTable = {
   guestPfHandlerCycles: 3000,
   /** Guest sysvec handler for page-ready (wake, clear slot): model assumption. */
   guestIrqHandlerCycles: 1500,
-  /** 1 = APIC virtualisation: EOI does not exit; 0 = EOI is an exit (~1.5k cycles, ISCA 2016 [R]). */
-  apicv: 1,
 };
 
 /** Which table entry prices each exit kind and injection (core/costs.ts). */

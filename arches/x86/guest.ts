@@ -22,23 +22,27 @@ export interface X86GuestConfig {
   readonly areaGpa: bigint;
   readonly pfHandlerNs: number;
   readonly irqHandlerNs: number;
-  readonly apicv: boolean;
+  /** The handler's EOI exits: neither PV EOI nor APICv (facts/x86.md §2a). */
+  readonly eoiExits: boolean;
 }
 
 /**
  * kvm_guest_init() + kvm_guest_cpu_init(): nothing without KVM_FEATURE_ASYNC_PF_INT (a guest newer
- * than 5.8 gets no APF from a legacy-only host); INT before EN, as the MSR documentation asks;
- * PF_VMEXIT when the host offers it; SEND_ALWAYS never (facts/x86.md §3 "Boot", "Per-CPU init").
+ * than 5.8 gets no APF from a legacy-only host), and KVM_FEATURE_ASYNC_PF is not looked at
+ * (facts/x86.md §2a); INT before EN, as the MSR documentation asks; PF_VMEXIT when the host
+ * offers it; SEND_ALWAYS never (facts/x86.md §3 "Boot", "Per-CPU init").
  */
 export function kvmGuestCpuInit(vcpu: V, cfg: X86GuestConfig): void {
   const f = vcpu.state.features; // what the guest reads from CPUID 0x40000001
-  if (!f.asyncPf || !f.asyncPfInt) return;
+  if (!f.asyncPfInt) return;
   vcpu.guest.requestIrq(cfg.vector, () => sysvecKvmAsyncpfInterrupt(vcpu, cfg));
   vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_INT, value: BigInt(cfg.vector) });
   let pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT;
   if (f.asyncPfVmexit) pa |= KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT;
-  const r = vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_EN, value: pa });
-  vcpu.state.guest.asyncPfEnabled = r.kind === 'ok';
+  vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_EN, value: pa });
+  // wrmsrl(), not the _safe form: a #GP is an "unchecked MSR access" that the kernel skips, and
+  // async_pf_enabled is set all the same (arch/x86/kernel/kvm.c kvm_guest_cpu_init()).
+  vcpu.state.guest.asyncPfEnabled = true;
 }
 
 /** exc_page_fault() → kvm_handle_async_pf(): read and clear `flags`, then sleep on CR2. */
@@ -59,10 +63,13 @@ export function guestAsyncPageFault(vcpu: V, cfg: { pfHandlerNs: number }): void
   vcpu.guest.asyncPfTaskWaitSchedule(token);
 }
 
-/** sysvec_kvm_asyncpf_interrupt(): EOI, then wake the token, clear the slot, ACK. */
+/**
+ * sysvec_kvm_asyncpf_interrupt(): EOI, then wake the token, clear the slot, ACK. The EOI exits
+ * only without both PV EOI (kvm_guest_apic_eoi_write()) and APICv (facts/x86.md §2a).
+ */
 export function sysvecKvmAsyncpfInterrupt(vcpu: V, cfg: X86GuestConfig): void {
   const s = vcpu.state;
-  if (!cfg.apicv) vcpu.guest.call({ kind: 'wrmsr', index: MSR_X2APIC_EOI, value: 0n });
+  if (cfg.eoiExits) vcpu.guest.call({ kind: 'wrmsr', index: MSR_X2APIC_EOI, value: 0n });
   vcpu.guest.charge(cfg.irqHandlerNs);
   s.guest.irqHvCallbackCount++;
   if (!s.guest.asyncPfEnabled) return;

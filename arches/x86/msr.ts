@@ -10,7 +10,7 @@ import {
   MSR_KVM_ASYNC_PF_INT,
   MSR_X2APIC_EOI,
 } from './constants.js';
-import { pvAsyncPfEnabled, type X86VcpuState } from './state.js';
+import { guestPvHas, pvAsyncPfEnabled, type X86VcpuState } from './state.js';
 
 /**
  * The host side of the PV MSRs, with KVM's validation in KVM's order (facts/x86.md §1
@@ -36,13 +36,13 @@ export function writeMsr(vcpu: KvmVcpu<X86VcpuState>, index: number, data: bigin
   const s = vcpu.state;
   switch (index) {
     case MSR_KVM_ASYNC_PF_EN:
-      if (!s.features.asyncPf) return GP;
+      if (!guestPvHas(s, 'asyncPf')) return GP;
       return enableAsyncPf(vcpu, data, guestMemoryBytes);
     case MSR_KVM_ASYNC_PF_INT:
-      if (!s.features.asyncPfInt) return GP;
+      if (!guestPvHas(s, 'asyncPfInt')) return GP;
       return enableAsyncPfInt(s, data);
     case MSR_KVM_ASYNC_PF_ACK:
-      if (!s.features.asyncPfInt) return GP;
+      if (!guestPvHas(s, 'asyncPfInt')) return GP;
       if (data & 1n) {
         s.pagereadyPending = false;
         vcpu.noteReadyAcked();
@@ -60,12 +60,12 @@ export function readMsr(vcpu: KvmVcpu<X86VcpuState>, index: number): GuestCallRe
   const s = vcpu.state;
   switch (index) {
     case MSR_KVM_ASYNC_PF_EN:
-      return s.features.asyncPf ? { kind: 'ok', regs: [s.msrEnVal] } : GP;
+      return guestPvHas(s, 'asyncPf') ? { kind: 'ok', regs: [s.msrEnVal] } : GP;
     case MSR_KVM_ASYNC_PF_INT:
-      return s.features.asyncPfInt ? { kind: 'ok', regs: [s.msrIntVal] } : GP;
+      return guestPvHas(s, 'asyncPfInt') ? { kind: 'ok', regs: [s.msrIntVal] } : GP;
     case MSR_KVM_ASYNC_PF_ACK:
       // Reads of ACK return 0 (facts/x86.md §1 "MSRs").
-      return s.features.asyncPfInt ? OK : GP;
+      return guestPvHas(s, 'asyncPfInt') ? OK : GP;
     default:
       return GP;
   }
@@ -75,9 +75,11 @@ export function readMsr(vcpu: KvmVcpu<X86VcpuState>, index: number): GuestCallRe
 function enableAsyncPf(vcpu: KvmVcpu<X86VcpuState>, data: bigint, guestMemoryBytes: number): GuestCallResult {
   const s = vcpu.state;
   if (data & ASYNC_PF_EN_RESERVED) return GP;
-  if (data & KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT && !s.features.asyncPfVmexit) return GP;
-  if (data & KVM_ASYNC_PF_DELIVERY_AS_INT && !s.features.asyncPfInt) return GP;
+  if (data & KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT && !guestPvHas(s, 'asyncPfVmexit')) return GP;
+  if (data & KVM_ASYNC_PF_DELIVERY_AS_INT && !guestPvHas(s, 'asyncPfInt')) return GP;
   if (!s.lapicInKernel) return data ? GP : OK;
+  // Stored before the cache init below can fail (facts/x86.md §2a): a refused enable still
+  // reads back and still counts as enabled.
   s.msrEnVal = data;
   if (!pvAsyncPfEnabled(s)) {
     // Not both ENABLED and DELIVERY_AS_INT: treated as disabled; outstanding work is dropped.
@@ -86,8 +88,13 @@ function enableAsyncPf(vcpu: KvmVcpu<X86VcpuState>, data: bigint, guestMemoryByt
     return OK;
   }
   const gpa = data & ASYNC_PF_EN_GPA_MASK;
-  // kvm_gfn_to_hva_cache_init() over the 8 bytes KVM writes fails outside guest memory.
-  if (gpa + 8n > BigInt(guestMemoryBytes)) return GP;
+  // kvm_gfn_to_hva_cache_init() over the 8 bytes KVM writes fails outside guest memory and
+  // leaves the cache invalid: later accesses to the area fail (facts/x86.md §2a). Nothing is
+  // cleared, send_always is kept, and no wake-all is queued.
+  if (gpa + 8n > BigInt(guestMemoryBytes)) {
+    s.areaGpa = null;
+    return GP;
+  }
   s.areaGpa = gpa;
   s.sendAlways = (data & KVM_ASYNC_PF_SEND_ALWAYS) !== 0n;
   s.deliveryAsPfVmexit = (data & KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT) !== 0n;

@@ -35,12 +35,48 @@ const FINDINGS: readonly Finding[] = [
 export const X86_KNOBS = {
   /** The page-ready vector the guest programs in MSR_KVM_ASYNC_PF_INT. */
   vector: LAB_DEFAULT_APF_VECTOR,
-  /** CPUID 0x40000001 features KVM exposes, and the in-kernel LAPIC (1 = present). */
+  /** CPUID 0x40000001 features the VMM exposes, and the in-kernel LAPIC (1 = present). */
   featureAsyncPf: 1,
   featureAsyncPfInt: 1,
   featureAsyncPfVmexit: 0,
   lapicInKernel: 1,
+  /**
+   * KVM_CAP_ENFORCE_PV_FEATURE_CPUID: 1 = the host refuses PV MSRs whose CPUID bit is clear.
+   * Off by default, as in QEMU (facts/x86.md §2a; cpuid.h guest_pv_has()).
+   */
+  enforcePvCpuid: 0,
+  /**
+   * KVM_FEATURE_PV_EOI used by the guest (Linux does, kvm_guest_init()) and APIC virtualisation:
+   * the page-ready EOI exits only when both are 0 (facts/x86.md §2a; lapic.c pv_eoi_*).
+   */
+  pvEoi: 1,
+  apicv: 1,
+  /** HLT passthrough (kvm_hlt_in_guest()): undeliverable faults go sync (facts/x86.md §2a). */
+  hltInGuest: 0,
 };
+
+/** Knobs that are a feature or capability: on (1) or off (0), nothing else. */
+const FLAG_KNOBS = [
+  'featureAsyncPf',
+  'featureAsyncPfInt',
+  'featureAsyncPfVmexit',
+  'lapicInKernel',
+  'enforcePvCpuid',
+  'pvEoi',
+  'apicv',
+  'hltInGuest',
+] as const;
+
+function checkKnobs(knobs: Readonly<Record<string, number>>): void {
+  const vector = knobs.vector;
+  if (!Number.isInteger(vector) || vector < 0 || vector > 255) {
+    throw new BadInputError(`scenario arch.x86.vector: ${vector} is not a vector (0–255)`);
+  }
+  for (const name of FLAG_KNOBS) {
+    const value = knobs[name];
+    if (value !== 0 && value !== 1) throw new BadInputError(`scenario arch.x86.${name}: ${value} is not 0 or 1`);
+  }
+}
 
 /** Exit labels, built once per MSR: a guest call is on the hot path. */
 const EXIT_LABELS = new Map<string, string>();
@@ -57,16 +93,14 @@ function msrExit(kind: 'MSR_WRITE' | 'MSR_READ', index: number): string {
 export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { gfn: number }> {
   const c = ctx.costOverrides;
   const ns = (cycles: number) => cyclesToNs(cycles, c.clockMHz);
+  checkKnobs(ctx.knobs);
   const vector = ctx.knobs.vector;
-  if (!Number.isInteger(vector) || vector < 0 || vector > 255) {
-    throw new BadInputError(`scenario arch.x86.vector: ${vector} is not a vector (0–255)`);
-  }
   const guestCfg = (vcpuId: number): X86GuestConfig => ({
     vector,
     areaGpa: AREA_BASE + BigInt(vcpuId) * 64n,
     pfHandlerNs: ns(c.guestPfHandlerCycles),
     irqHandlerNs: ns(c.guestIrqHandlerCycles),
-    apicv: c.apicv !== 0,
+    eoiExits: ctx.knobs.pvEoi === 0 && ctx.knobs.apicv === 0,
   });
   const pfCfg = { pfHandlerNs: ns(c.guestPfHandlerCycles) };
   return {

@@ -643,6 +643,11 @@ export class Simulation {
     }
   }
 
+  /** mp_state = RUNNABLE: a guest halt or the APF halt ends; a synchronous fault does not. */
+  setRunnable(v: Vcpu): void {
+    if (v.mode === 'halt' || v.mode === 'idle') this.leaveWait(v);
+  }
+
   /** kvm_arch_vcpu_runnable(): completions to dequeue or a deliverable interrupt end a wait. */
   private wakesFromWait(v: Vcpu): boolean {
     if (v.hasDeliverableIrq()) return true;
@@ -695,9 +700,12 @@ export class Simulation {
       this.monitor.onFaultDecided(v.cursor, v.id, gfn, b.caps.undeliveredWait, 'repeated-fault');
       return this.waitUndelivered(v, 'repeated-fault', false);
     }
+    // The arch takes its token (kvm_arch_setup_async_pf()) before kvm_setup_async_pf() checks the
+    // cap (virt/kvm/async_pf.c), so a refused fault still uses one up (facts/x86.md §2a).
+    const { token, arch } = b.setupAsyncPf(v, gfn);
     if (v.apf.queued >= b.caps.asyncPfPerVcpu) return this.syncFault(v, gfn, 'queue-full', first);
     this.monitor.onFaultDecided(v.cursor, v.id, gfn, 'queued', '');
-    const work = this.setupAsyncPf(v, gfn);
+    const work = this.setupAsyncPf(v, gfn, token, arch);
     const deliver = b.canDeliverAsyncPf(v);
     if (deliver.ok) work.notPresentInjected = b.asyncPageNotPresent(v, work);
     const reason = deliver.ok ? (work.notPresentInjected ? '' : 'not-injected') : deliver.reason;
@@ -710,8 +718,7 @@ export class Simulation {
   }
 
   /** kvm_setup_async_pf(): queue the work on the backing store and record the gfn. */
-  private setupAsyncPf(v: Vcpu, gfn: number): AsyncPfWork {
-    const { token, arch } = this.backend.setupAsyncPf(v, gfn);
+  private setupAsyncPf(v: Vcpu, gfn: number, token: number, arch: unknown): AsyncPfWork {
     const work: AsyncPfWork = {
       id: this.workId++,
       vcpu: v.id,

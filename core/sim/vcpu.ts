@@ -131,6 +131,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   kick(): void {
     this.sim.kick(this);
   }
+  setRunnable(): void {
+    this.sim.setRunnable(this);
+  }
   injectEvent(event: InjectedEvent): void {
     if (this.injected) throw new Error(`vCPU ${this.id}: ${event.name} injected while ${this.injected.name} is pending`);
     this.injected = event;

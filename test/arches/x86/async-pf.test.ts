@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { x86Abi } from '../../../index.js';
+import { BadInputError, x86Abi } from '../../../index.js';
 import { ACK_EXIT, booted, exitCount, G, harness, MSR_KVM_ASYNC_PF_EN, runNextTask, SEND_ALWAYS, tokenOf, wrmsr, type H } from './helpers.js';
 
 /** The current task of vCPU `i` faults on `gfn` in user mode; returns the token in CR2. */
@@ -393,8 +393,11 @@ describe('repeated fault', () => {
 
 describe('queue cap', () => {
   // facts/x86.md §1 "ASYNC_PF_PER_VCPU = 64 … queued >= 64 → synchronous fault (APFC)"; §2
-  // kvm_setup_async_pf "fails if queued >= 64" → §2 "Fault" step 5 synchronous fault.
-  it('with 64 works queued, the next fault is synchronous with reason queue-full', () => {
+  // kvm_setup_async_pf "fails if queued >= 64" → §2 "Fault" step 5 synchronous fault. The token
+  // id is consumed first (facts/x86.md §2a; arch/x86/kvm/mmu/mmu.c kvm_arch_setup_async_pf()
+  // calls alloc_apf_token() before virt/kvm/async_pf.c kvm_setup_async_pf() checks the cap), so
+  // the refused fault still advances apf.id.
+  it('with 64 works queued, the next fault is synchronous with reason queue-full and uses up an id', () => {
     const h = booted();
     const v = h.vcpu();
     expect(v.apf.queued).toBe(0);
@@ -409,7 +412,7 @@ describe('queue cap', () => {
     expect(v.mode).toBe('sync');
     expect(h.sim.metrics.syncFallbacks.toJSON()['queue-full']).toBe(1);
     expect(v.apf.queued).toBe(64);
-    expect(v.state.id).toBe(id);
+    expect(v.state.id).toBe(id + 1);
     expect(v.apf.gfns.has(G + 64)).toBe(false);
     expect(h.sim.monitor.violations).toEqual([]);
   });
@@ -459,5 +462,80 @@ describe('page-ready only where not-present was injected', () => {
     expect(v.apf.gfns.has(G)).toBe(false);
     expect(v.apf.queued).toBe(0);
     expect(h.sim.monitor.violations).toEqual([]);
+  });
+});
+
+describe('HLT passthrough (kvm_hlt_in_guest)', () => {
+  // facts/x86.md §2a; arch/x86/kvm/x86.c kvm_can_do_async_pf(): with HLT in the guest a fault that
+  // cannot be delivered (here: CPL0 without SEND_ALWAYS) is synchronous instead of a halt, and
+  // no token is allocated.
+  it('hltInGuest: 1 makes an undeliverable (kernel-mode) fault synchronous, reason hlt-in-guest', () => {
+    const h = booted({ knobs: { hltInGuest: 1 } });
+    const v = h.vcpu();
+    const id = v.state.id;
+    h.setCpu({ privilege: 'kernel', irqsMasked: false });
+
+    h.fault(G);
+
+    expect(v.mode).toBe('sync');
+    expect(v.apf.queued).toBe(0);
+    expect(v.state.id).toBe(id);
+    expect(h.sim.metrics.syncFallbacks.toJSON()['hlt-in-guest']).toBe(1);
+    expect(h.sim.metrics.haltReasons.toJSON()['kernel-mode']).toBeUndefined();
+  });
+
+  // facts/x86.md §2a (contrast): a deliverable fault still goes async with HLT passthrough.
+  it('hltInGuest: 1 leaves a deliverable (user-mode) fault asynchronous', () => {
+    const h = booted({ knobs: { hltInGuest: 1 } });
+    const v = h.vcpu();
+
+    userFault(h, G);
+
+    expect(v.mode).toBe('run');
+    expect(v.injected?.name).toBe('#PF');
+  });
+
+  // Bad input: the knob is a VM capability, on or off.
+  it('refuses hltInGuest: 2', () => {
+    expect(() => harness({ knobs: { hltInGuest: 2 } })).toThrow(BadInputError);
+  });
+});
+
+describe('the order of the checks on a fault', () => {
+  // arch/x86/kvm/mmu/mmu.c __kvm_faultin_pfn() (6.12; __kvm_mmu_faultin_pfn() later, facts/x86.md
+  // §2 "Fault" steps 1–3): kvm_find_async_pf_gfn() is looked up only inside
+  // `if (!prefetch && kvm_can_do_async_pf())`. With IF=0 a fault on an outstanding gfn is
+  // therefore synchronous, never a repeated-fault halt.
+  it('IF=0 on an outstanding gfn is synchronous (irqs-masked), not a repeated fault', () => {
+    const h = booted();
+    const v = h.vcpu();
+    userFaultAndSleep(h, G);
+    runNextTask(h);
+    h.setCpu({ privilege: 'user', irqsMasked: true });
+
+    h.fault(G);
+
+    expect(v.mode).toBe('sync');
+    expect(h.sim.metrics.repeatedFaults).toBe(0);
+    expect(h.sim.metrics.syncFallbacks.toJSON()['irqs-masked']).toBe(1);
+  });
+});
+
+describe('page present makes the vCPU runnable', () => {
+  // facts/x86.md §2a; arch/x86/kvm/x86.c kvm_arch_async_page_present() ends with
+  // `mp_state = KVM_MP_STATE_RUNNABLE` whatever it injected: a guest HLT ends even where no
+  // interrupt can (here the guest halted with IF=0, so the page-ready IRQ cannot wake it).
+  it('a vCPU halted in the guest with IF=0 leaves HLT when page-ready is presented', () => {
+    const h = booted();
+    const v = h.vcpu();
+    userFaultAndSleep(h, G);
+    h.complete(G);
+    const work = v.apf.done[0];
+    h.setCpu({ irqsMasked: true });
+    v.mode = 'idle'; // cli; hlt
+
+    h.backend.asyncPagePresent(v, work);
+
+    expect(v.mode).toBe('run');
   });
 });

@@ -4,7 +4,7 @@
  * Facts: /work/shared/facts/x86.md §1 "MSRs", §3 "Guest flow (current)".
  */
 import { describe, expect, it } from 'vitest';
-import { Harness, x86Variant, type GuestCall, type Variant, type X86VcpuState } from '../../../index.js';
+import { BadInputError, Harness, x86Variant, type GuestCall, type Variant, type X86VcpuState } from '../../../index.js';
 import {
   ACK_EXIT,
   AREA,
@@ -19,6 +19,7 @@ import {
   MSR_KVM_ASYNC_PF_EN,
   MSR_KVM_ASYNC_PF_INT,
   SEND_ALWAYS,
+  shortRun,
   tokenOf,
   wrmsr,
 } from './helpers.js';
@@ -130,6 +131,39 @@ describe('per-CPU init (kvm_guest_cpu_init)', () => {
     expect(h.vcpu().injected).toBeNull();
   });
 
+  // facts/x86.md §2a; arch/x86/kernel/kvm.c kvm_guest_cpu_init() tests KVM_FEATURE_ASYNC_PF_INT
+  // (and kvmapf) only, never KVM_FEATURE_ASYNC_PF: without that bit the guest still writes INT
+  // then EN, and with the host's default (no PV CPUID enforcement) APF works.
+  it('enables APF on KVM_FEATURE_ASYNC_PF_INT alone (KVM_FEATURE_ASYNC_PF clear)', () => {
+    const log: GuestCall[] = [];
+
+    const h = new Harness<X86VcpuState>(recordingVariant(log), { knobs: { featureAsyncPf: 0 } });
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.enter();
+    h.fault(G);
+
+    expect(log.map((c) => (c as unknown as { index: number }).index).slice(0, 2)).toEqual([MSR_KVM_ASYNC_PF_INT, MSR_KVM_ASYNC_PF_EN]);
+    expect(h.vcpu().state.msrEnVal & (ENABLED | AS_INT)).toBe(ENABLED | AS_INT);
+    expect(h.vcpu().injected?.name).toBe('#PF');
+  });
+
+  // facts/x86.md §2a; kvm.c kvm_guest_cpu_init() uses wrmsrl() (not the _safe form) and then sets
+  // async_pf_enabled: with enforcement the EN write #GPs (an "unchecked MSR access" the kernel
+  // skips), and the host, which has APF off, halts the vCPU on a user fault instead.
+  it('with enforcePvCpuid: 1 and KVM_FEATURE_ASYNC_PF clear, EN is #GP and faults halt', () => {
+    const log: GuestCall[] = [];
+
+    const h = new Harness<X86VcpuState>(recordingVariant(log), { knobs: { featureAsyncPf: 0, enforcePvCpuid: 1 } });
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.fault(G);
+
+    expect(log.map((c) => (c as unknown as { index: number }).index)).toEqual([MSR_KVM_ASYNC_PF_INT, MSR_KVM_ASYNC_PF_EN]);
+    expect(h.vcpu().state.msrEnVal).toBe(0n);
+    expect(h.vcpu().state.guest.asyncPfEnabled).toBe(true);
+    expect(h.vcpu().mode).toBe('halt');
+    expect(h.sim.metrics.haltReasons.toJSON()['apf-disabled']).toBe(1);
+  });
+
   // facts/x86.md §3 "Boot": the guest's per-CPU init is gated on KVM_FEATURE_ASYNC_PF_INT, so on
   // a host without it the guest writes neither MSR (no #GP exits at boot).
   it('without KVM_FEATURE_ASYNC_PF_INT the guest writes neither APF MSR', () => {
@@ -214,19 +248,37 @@ describe('the page-ready interrupt handler', () => {
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
-  // PROTOCOLS.md §4.1 "Per APF: stage-2 exit + ACK exit (+ EOI exit without APIC virtualisation)";
-  // facts/x86.md §3 "IRQ handler": apic_eoi() first.
+  // facts/x86.md §2a: Linux guests use PV EOI (KVM_FEATURE_PV_EOI, arch/x86/kernel/kvm.c
+  // kvm_guest_init() installs kvm_guest_apic_eoi_write(); arch/x86/kvm/lapic.c pv_eoi_*): the
+  // page-ready EOI does not exit, with or without APICv. Only with both off is it an exit.
   it.each([
-    ['apicv: 0 (EOI exits)', 0, 1],
-    ['apicv: 1 (EOI virtualised)', 1, 0],
-  ])('%s', (_name, apicv, eoiExits) => {
-    const h = harness({ costs: { apicv } });
+    ['PV EOI and APICv: no EOI exit', 1, 1, 0],
+    ['PV EOI without APICv: no EOI exit', 1, 0, 0],
+    ['APICv without PV EOI: no EOI exit', 0, 1, 0],
+    ['neither: the EOI exits', 0, 0, 1],
+  ])('%s', (_name, pvEoi, apicv, eoiExits) => {
+    const h = harness({ knobs: { pvEoi, apicv } });
     h.setCpu({ privilege: 'user', irqsMasked: false });
 
     h.enter(); // the boot wake-all: one page-ready
 
     expect(exitCount(h, EOI_EXIT)).toBe(eoiExits);
     expect(exitCount(h, ACK_EXIT)).toBe(1);
+  });
+
+  // facts/x86.md §2a: APICv and PV EOI are properties of the VM (knobs under arch.x86), not
+  // costs: a scenario that still sets costs.x86.apicv is refused with the known cost keys.
+  it('costs.x86.apicv is not a cost key any more', () => {
+    expect(() => shortRun({}, { apicv: 0 })).toThrow(BadInputError);
+  });
+
+  // facts/x86.md §2a: a whole run with APICv off (arch.x86.apicv: 0) and the default PV EOI has
+  // no EOI exit at all.
+  it('a run with arch.x86.apicv: 0 has no EOI exits', () => {
+    const result = shortRun({ apicv: 0 });
+
+    expect(result.metrics.apf.readyDelivered).toBeGreaterThan(0);
+    expect(result.metrics.exits[EOI_EXIT]).toBeUndefined();
   });
 
   // facts/x86.md §3 "Sleep table" wake ~0: wake every waiter on that CPU.

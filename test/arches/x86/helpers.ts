@@ -2,7 +2,18 @@
  * Shared helpers for the x86 backend tests. Everything goes through the library's public API
  * (index.ts): the Harness, the x86 variant and its ABI constants.
  */
-import { Harness, HARNESS_FIRST_MISSING_GFN, x86Abi, x86Variant, type GuestCallResult, type HarnessOptions, type X86VcpuState } from '../../../index.js';
+import {
+  Harness,
+  HARNESS_FIRST_MISSING_GFN,
+  runVariant,
+  scenarioSchema,
+  x86Abi,
+  x86Variant,
+  type GuestCallResult,
+  type HarnessOptions,
+  type RunResult,
+  type X86VcpuState,
+} from '../../../index.js';
 
 export const { MSR_KVM_ASYNC_PF_EN, MSR_KVM_ASYNC_PF_INT, MSR_KVM_ASYNC_PF_ACK } = x86Abi;
 export const ENABLED = x86Abi.KVM_ASYNC_PF_ENABLED;
@@ -67,4 +78,34 @@ export function tokenOf(h: H, gfn: number, i = 0): number {
   const w = h.vcpu(i).apf.gfns.get(gfn);
   if (!w) throw new Error(`tokenOf: gfn ${gfn} is not outstanding`);
   return w.token;
+}
+
+/**
+ * A short whole run of the x86 variant: 1 vCPU, two tasks writing random pages of 16 MiB with
+ * 4 MiB resident, 20 ms, with scenario `arch.x86` knobs and `costs.x86` overrides.
+ */
+export function shortRun(arch: Record<string, number> = {}, costs: Record<string, number> = {}): RunResult {
+  const scenario = scenarioSchema.parse({
+    name: 'x86-short',
+    durationMs: 20,
+    machine: { vcpus: 1, guestMemoryMiB: 16, hostResidentMiB: 4 },
+    backing: { kind: 'swap', latency: { dist: 'fixed', us: 200 } },
+    regions: [{ name: 'mem', mib: 16 }],
+    tasks: [{ name: 't', count: 2, program: [{ touch: { region: 'mem', pattern: 'random', pages: 8 } }] }],
+    arch: { x86: arch },
+    costs: { x86: costs },
+  });
+  return runVariant(scenario, x86Variant);
+}
+
+/**
+ * The guest programs INT, then EN with an area just past guest memory, so the host's hva-cache
+ * init fails (#GP); the vCPU is left in user mode with interrupts on. Returns the EN value.
+ */
+export function enableOutsideGuestMemory(h: H): bigint {
+  const bad = GUEST_MEMORY_BYTES | ENABLED | AS_INT;
+  wrmsr(h, MSR_KVM_ASYNC_PF_INT, 0xecn);
+  if (!isGp(wrmsr(h, MSR_KVM_ASYNC_PF_EN, bad))) throw new Error('enableOutsideGuestMemory: EN was not refused');
+  h.setCpu({ privilege: 'user', irqsMasked: false });
+  return bad;
 }

@@ -3,13 +3,14 @@
  * what an enable does. Facts: /work/shared/facts/x86.md §1 "Constants and ABI".
  */
 import { describe, expect, it } from 'vitest';
-import { runVariant, scenarioSchema, x86Abi, x86Variant } from '../../../index.js';
+import { BadInputError, x86Abi } from '../../../index.js';
 import {
   ACK_EXIT,
   AREA,
   AS_INT,
   AS_PF_VMEXIT,
   booted,
+  enableOutsideGuestMemory,
   ENABLED,
   G,
   GP,
@@ -19,7 +20,9 @@ import {
   MSR_KVM_ASYNC_PF_EN,
   MSR_KVM_ASYNC_PF_INT,
   rdmsr,
+  runNextTask,
   SEND_ALWAYS,
+  shortRun,
   wrmsr,
 } from './helpers.js';
 
@@ -99,9 +102,10 @@ describe('MSR_KVM_ASYNC_PF_EN validation', () => {
     expect(h.vcpu().state.msrEnVal).toBe(AREA | bit);
   });
 
-  // facts/x86.md §1 "Current EN write path" step 2: bit 3 without KVM_FEATURE_ASYNC_PF_INT → #GP.
-  it('refuses DELIVERY_AS_INT without KVM_FEATURE_ASYNC_PF_INT', () => {
-    const h = harness({ guestInit: false, knobs: { featureAsyncPfInt: 0 } });
+  // facts/x86.md §1 "Current EN write path" step 2: bit 3 without KVM_FEATURE_ASYNC_PF_INT → #GP,
+  // when the VMM enforces PV CPUID (§2a, cpuid.h guest_pv_has()).
+  it('refuses DELIVERY_AS_INT without KVM_FEATURE_ASYNC_PF_INT (enforced)', () => {
+    const h = harness({ guestInit: false, knobs: { featureAsyncPfInt: 0, enforcePvCpuid: 1 } });
 
     const r = wrmsr(h, MSR_KVM_ASYNC_PF_EN, AREA | ENABLED | AS_INT);
 
@@ -109,9 +113,10 @@ describe('MSR_KVM_ASYNC_PF_EN validation', () => {
     expect(h.vcpu().state.msrEnVal).toBe(0n);
   });
 
-  // facts/x86.md §1 "Current EN write path" step 2: bit 2 without KVM_FEATURE_ASYNC_PF_VMEXIT → #GP.
-  it('refuses DELIVERY_AS_PF_VMEXIT without KVM_FEATURE_ASYNC_PF_VMEXIT', () => {
-    const h = harness({ guestInit: false, knobs: { featureAsyncPfVmexit: 0 } });
+  // facts/x86.md §1 "Current EN write path" step 2: bit 2 without KVM_FEATURE_ASYNC_PF_VMEXIT → #GP,
+  // when the VMM enforces PV CPUID (§2a, cpuid.h guest_pv_has()).
+  it('refuses DELIVERY_AS_PF_VMEXIT without KVM_FEATURE_ASYNC_PF_VMEXIT (enforced)', () => {
+    const h = harness({ guestInit: false, knobs: { featureAsyncPfVmexit: 0, enforcePvCpuid: 1 } });
 
     const r = wrmsr(h, MSR_KVM_ASYNC_PF_EN, AREA | ENABLED | AS_INT | AS_PF_VMEXIT);
 
@@ -143,9 +148,10 @@ describe('MSR_KVM_ASYNC_PF_EN validation', () => {
 });
 
 describe('feature gating of the MSRs', () => {
-  // facts/x86.md §1 "Feature gating": EN needs KVM_FEATURE_ASYNC_PF, otherwise #GP on read and write.
-  it('EN without KVM_FEATURE_ASYNC_PF is #GP on write and on read', () => {
-    const h = harness({ guestInit: false, knobs: { featureAsyncPf: 0 } });
+  // facts/x86.md §1 "Feature gating": EN needs KVM_FEATURE_ASYNC_PF, otherwise #GP on read and
+  // write — with KVM_CAP_ENFORCE_PV_FEATURE_CPUID (§2a).
+  it('EN without KVM_FEATURE_ASYNC_PF is #GP on write and on read (enforced)', () => {
+    const h = harness({ guestInit: false, knobs: { featureAsyncPf: 0, enforcePvCpuid: 1 } });
 
     const w = wrmsr(h, MSR_KVM_ASYNC_PF_EN, AREA | ENABLED | AS_INT);
     const r = rdmsr(h, MSR_KVM_ASYNC_PF_EN);
@@ -154,12 +160,13 @@ describe('feature gating of the MSRs', () => {
     expect(r).toEqual(GP);
   });
 
-  // facts/x86.md §1 "Feature gating": INT and ACK need KVM_FEATURE_ASYNC_PF_INT; #GP on read and write.
+  // facts/x86.md §1 "Feature gating": INT and ACK need KVM_FEATURE_ASYNC_PF_INT; #GP on read and
+  // write — with KVM_CAP_ENFORCE_PV_FEATURE_CPUID (§2a).
   it.each([
     ['INT', MSR_KVM_ASYNC_PF_INT, 0xecn],
     ['ACK', MSR_KVM_ASYNC_PF_ACK, 1n],
-  ])('%s without KVM_FEATURE_ASYNC_PF_INT is #GP on write and on read', (_name, index, value) => {
-    const h = harness({ guestInit: false, knobs: { featureAsyncPfInt: 0 } });
+  ])('%s without KVM_FEATURE_ASYNC_PF_INT is #GP on write and on read (enforced)', (_name, index, value) => {
+    const h = harness({ guestInit: false, knobs: { featureAsyncPfInt: 0, enforcePvCpuid: 1 } });
 
     const w = wrmsr(h, index, value);
     const r = rdmsr(h, index);
@@ -356,20 +363,140 @@ describe('a reserved bit never breaks the lab', () => {
   // facts/x86.md §1 "Feature gating" + §3 "Boot": a guest whose enable writes all get #GP
   // (no ASYNC_PF_INT) runs a whole scenario without the lab throwing; it just gets no APF.
   it('a whole run where every enable write is #GP completes', () => {
-    const scenario = scenarioSchema.parse({
-      name: 'x86-gp',
-      durationMs: 5,
-      machine: { vcpus: 1, guestMemoryMiB: 8, hostResidentMiB: 1 },
-      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 } },
-      regions: [{ name: 'mem', mib: 8 }],
-      tasks: [{ name: 't', count: 2, program: [{ touch: { region: 'mem' } }] }],
-      arch: { x86: { lapicInKernel: 0 } }, // no in-kernel LAPIC: both INT and EN writes are #GP
-    });
-
-    const result = runVariant(scenario, x86Variant);
+    const result = shortRun({ lapicInKernel: 0 }); // no in-kernel LAPIC: both INT and EN writes are #GP
 
     expect(result.metrics.apf.asyncStarted).toBe(0);
     expect(result.metrics.exits['MSR_WRITE(ASYNC_PF_EN)']).toBeGreaterThan(0);
     expect(result.run.stoppedEarly).toBeNull();
+  });
+});
+
+describe('PV CPUID enforcement (KVM_CAP_ENFORCE_PV_FEATURE_CPUID)', () => {
+  // facts/x86.md §2a: the host enforces PV feature bits only when the VMM enabled
+  // KVM_CAP_ENFORCE_PV_FEATURE_CPUID (arch/x86/kvm/cpuid.h guest_pv_has(): true unless
+  // pv_cpuid.enforce); QEMU leaves it off, so the knob defaults to 0.
+  it('by default EN is accepted without KVM_FEATURE_ASYNC_PF', () => {
+    const h = harness({ guestInit: false, knobs: { featureAsyncPf: 0 } });
+
+    const w = wrmsr(h, MSR_KVM_ASYNC_PF_EN, AREA | ENABLED | AS_INT);
+    const r = rdmsr(h, MSR_KVM_ASYNC_PF_EN);
+
+    expect(w.kind).toBe('ok');
+    expect(r).toEqual({ kind: 'ok', regs: [AREA | ENABLED | AS_INT] });
+  });
+
+  // facts/x86.md §2a; arch/x86/kvm/x86.c kvm_set_msr_common() / kvm_pv_enable_async_pf(): every
+  // feature test goes through guest_pv_has(), which passes while enforcement is off.
+  it.each([
+    ['INT without ASYNC_PF_INT', { featureAsyncPfInt: 0 }, MSR_KVM_ASYNC_PF_INT, 0xecn],
+    ['ACK without ASYNC_PF_INT', { featureAsyncPfInt: 0 }, MSR_KVM_ASYNC_PF_ACK, 1n],
+    ['EN bit 3 without ASYNC_PF_INT', { featureAsyncPfInt: 0 }, MSR_KVM_ASYNC_PF_EN, AREA | ENABLED | AS_INT],
+    ['EN bit 2 without ASYNC_PF_VMEXIT', { featureAsyncPfVmexit: 0 }, MSR_KVM_ASYNC_PF_EN, AREA | ENABLED | AS_INT | AS_PF_VMEXIT],
+  ])('by default %s is accepted', (_name, knobs, index, value) => {
+    const h = harness({ guestInit: false, knobs });
+
+    expect(wrmsr(h, index, value).kind).toBe('ok');
+    expect(rdmsr(h, index).kind).toBe('ok');
+  });
+
+  // facts/x86.md §2a: the guest (kvm_guest_cpu_init) tests KVM_FEATURE_ASYNC_PF_INT only, so a
+  // VMM that clears KVM_FEATURE_ASYNC_PF without enforcement still gets APF. A whole run with
+  // `featureAsyncPf: 0` starts asynchronous faults and halts none for lack of enablement.
+  it('a run with featureAsyncPf: 0 and the default knob still goes async', () => {
+    const result = shortRun({ featureAsyncPf: 0 });
+
+    expect(result.metrics.apf.asyncStarted).toBeGreaterThan(0);
+    expect(result.metrics.apf.haltReasons['apf-disabled']).toBeUndefined();
+    expect(result.invariants.violations).toEqual([]);
+  });
+
+  // facts/x86.md §5 PVTEST (kvm_pv_test): with enforcement and the feature leaf cleared, EN, INT
+  // and ACK are #GP on read and write.
+  it('enforcePvCpuid: 1 refuses the MSRs whose feature bits are clear', () => {
+    const h = harness({ guestInit: false, knobs: { enforcePvCpuid: 1, featureAsyncPf: 0, featureAsyncPfInt: 0 } });
+
+    for (const index of [MSR_KVM_ASYNC_PF_EN, MSR_KVM_ASYNC_PF_INT, MSR_KVM_ASYNC_PF_ACK]) {
+      expect(wrmsr(h, index, 0n)).toEqual(GP);
+      expect(rdmsr(h, index)).toEqual(GP);
+    }
+  });
+
+  // Bad input: the knob is a capability, on or off.
+  it.each([2, -1, 0.5])('refuses enforcePvCpuid: %s', (value) => {
+    expect(() => harness({ knobs: { enforcePvCpuid: value } })).toThrow(BadInputError);
+  });
+});
+
+describe('a failed hva-cache init leaves APF enabled but unusable', () => {
+  // facts/x86.md §2a; arch/x86/kvm/x86.c kvm_pv_enable_async_pf(): msr_en_val is stored before
+  // kvm_gfn_to_hva_cache_init() runs, so the #GP'd write still reads back and still counts as
+  // enabled (kvm_pv_async_pf_enabled()), while the cache is left invalid.
+  it('rdmsr EN returns the refused value; a user fault is queued but not injected (halt)', () => {
+    const h = harness({ guestInit: false });
+    const v = h.vcpu();
+
+    const bad = enableOutsideGuestMemory(h);
+    expect(rdmsr(h, MSR_KVM_ASYNC_PF_EN)).toEqual({ kind: 'ok', regs: [bad] });
+    h.fault(G);
+
+    // kvm_can_deliver_async_pf() passes (enabled, CPL 3), apf_put_user_notpresent() fails.
+    expect(v.apf.gfns.has(G)).toBe(true);
+    expect(v.injected).toBeNull();
+    expect(v.mode).toBe('halt');
+    expect(h.sim.metrics.haltReasons.toJSON()['apf-disabled']).toBeUndefined();
+  });
+
+  // facts/x86.md §2a; x86.c kvm_arch_can_dequeue_async_page_present(): enabled, so it needs
+  // apf_pageready_slot_free(), whose read through the invalid cache fails → false: the
+  // completion stays on the done list and the work stays queued.
+  it('a completion is never dequeued', () => {
+    const h = harness({ guestInit: false });
+    const v = h.vcpu();
+    enableOutsideGuestMemory(h);
+    h.fault(G);
+
+    h.complete(G);
+    v.mode = 'run';
+    h.enter();
+
+    expect(h.backend.canDequeueAsyncPagePresent(v).ok).toBe(false);
+    expect(v.apf.done).toHaveLength(1);
+    expect(v.apf.queued).toBe(1);
+    expect(h.sim.metrics.readyDelivered).toBe(0);
+  });
+
+  // facts/x86.md §2a: "the queue fills to the cap; faults then go synchronous".
+  it('the queue fills to the cap and the next fault is synchronous', () => {
+    const h = harness({ guestInit: false });
+    const v = h.vcpu();
+    enableOutsideGuestMemory(h);
+    for (let k = 0; k < 64; k++) {
+      h.fault(G + k);
+      h.complete(G + k);
+      v.mode = 'run';
+      h.enter();
+    }
+    runNextTask(h); // a fresh task, so its fault is counted as a first fault
+
+    h.fault(G + 64);
+
+    expect(v.apf.queued).toBe(64);
+    expect(v.mode).toBe('sync');
+    expect(h.sim.metrics.syncFallbacks.toJSON()['queue-full']).toBe(1);
+  });
+
+  // facts/x86.md §2a; x86.c kvm_pv_enable_async_pf(): a re-enable at a bad address after a good
+  // one also stores the new value and leaves the (shared) cache invalid: no more injections.
+  it('a bad re-enable after a good one breaks delivery too', () => {
+    const h = booted();
+    const v = h.vcpu();
+    const bad = GUEST_MEMORY_BYTES | ENABLED | AS_INT;
+
+    expect(wrmsr(h, MSR_KVM_ASYNC_PF_EN, bad)).toEqual(GP);
+    h.fault(G);
+
+    expect(v.state.msrEnVal).toBe(bad);
+    expect(v.injected).toBeNull();
+    expect(v.mode).toBe('halt');
   });
 });

@@ -46,10 +46,9 @@ const scenario: fc.Arbitrary<ScenarioInput> = fc.record({
   }),
   seed: fc.integer({ min: 0, max: 1000 }),
   arch: fc.record({
-    x86: fc.record({ vector: fc.constantFrom(0xec, 0xf3) }),
+    x86: fc.record({ vector: fc.constantFrom(0xec, 0xf3), apicv: fc.constantFrom(0, 1), pvEoi: fc.constantFrom(0, 1) }),
     arm64: fc.record({ ppi: fc.constantFrom(16, 20, 31) }),
   }),
-  costs: fc.record({ x86: fc.record({ apicv: fc.constantFrom(0, 1) }) }),
 });
 
 describe('random scenarios', () => {
