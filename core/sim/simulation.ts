@@ -686,13 +686,11 @@ export class Simulation {
       return;
     }
     if (task.faultStart < 0) task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
-    // A fault on a gfn with no work outstanding is a new one, even if this task faulted on the
-    // same page before (it arrived, was evicted, and is missing again); one on an outstanding
-    // gfn is the repeated fault of PROTOCOLS.md §2 step 4, or a retry of an undelivered one.
-    const first = !v.apf.gfns.has(gfn);
-    if (first && this.metrics.measuring) this.metrics.faults++;
+    // Every fault is a new one but the repeated fault on an outstanding gfn (PROTOCOLS.md §2
+    // step 4), even if this task faulted on the same page before (it arrived, was evicted, and
+    // is missing again): so async, sync and halted faults never add up to more than the faults.
     const can = b.canDoAsyncPf(v);
-    if (!can.ok) return this.syncFault(v, gfn, can.reason, first);
+    if (!can.ok) return this.syncFault(v, gfn, can.reason, this.countFault());
     if (this.options.trace) this.trace(v, 'kvm_try_async_get_page', { gva: gfn * PAGE_SIZE, gfn });
     if (v.apf.gfns.has(gfn)) {
       if (this.options.trace) this.trace(v, 'kvm_async_pf_repeated_fault', { gva: gfn * PAGE_SIZE, gfn });
@@ -702,6 +700,7 @@ export class Simulation {
     }
     // The arch takes its token (kvm_arch_setup_async_pf()) before kvm_setup_async_pf() checks the
     // cap (virt/kvm/async_pf.c), so a refused fault still uses one up (facts/x86.md §2a).
+    const first = this.countFault();
     const { token, arch } = b.setupAsyncPf(v, gfn);
     if (v.apf.queued >= b.caps.asyncPfPerVcpu) return this.syncFault(v, gfn, 'queue-full', first);
     this.monitor.onFaultDecided(v.cursor, v.id, gfn, 'queued', '');
@@ -715,6 +714,11 @@ export class Simulation {
     } else {
       this.waitUndelivered(v, reason, first);
     }
+  }
+
+  private countFault(): true {
+    if (this.metrics.measuring) this.metrics.faults++;
+    return true;
   }
 
   /** kvm_setup_async_pf(): queue the work on the backing store and record the gfn. */
