@@ -13,6 +13,7 @@ export interface CompareView {
   readonly variants: readonly string[];
   readonly findings: readonly string[];
   readonly violations: readonly string[];
+  readonly stopped: readonly string[];
 }
 
 type Row = { label: string; cells: string[] };
@@ -102,8 +103,13 @@ export function buildCompareView(c: Comparison): CompareView {
   const violations = vs.flatMap((r) =>
     r.invariants.violations.map((v) => `${r.id}: invariant ${v.invariant} (${v.name}) at ${humanNs(v.timeNs)}, vCPU ${v.vcpu}: ${v.message}`),
   );
+  // A run cut short says so: its figures cover only the time it simulated.
+  const stopped = vs
+    .filter((r) => r.run.stoppedEarly !== null)
+    .map((r) => `${r.id}: ${r.run.stoppedEarly}; simulated ${humanNs(r.run.simulatedNs)}${r.run.simulatedNs < c.scenario.durationMs * 1e6 ? ` of the ${humanNs(c.scenario.durationMs * 1e6)} window, and its figures cover only that` : ''}`);
   return {
     header: scenarioHeader(c.scenario, c.seed),
+    stopped,
     columns: vs.map((v) => v.id),
     labelWidth,
     cellWidth,
