@@ -49,6 +49,12 @@ const FINDINGS: readonly Finding[] = [
     cite: 'James Morse 2020-10-23, 4dcaea7a-a4d1-9bf3-eb95-ea9d8826ad99@arm.com; DDI0487F.a D1.13.4',
   },
   {
+    id: 'zero-token',
+    severity: 'concern',
+    text: 'The token has no zero guard: vCPU 0 is handed token 0, the control block\'s "free" value, on its first fault and after every 65,536 (u16 id); x86 fixed the same class in 2022. Counted as a hazard per run.',
+    cite: 'facts/arm64.md §1a; x86: 6f3c1fc53d86, 20220222031239.1076682-1-zhangliang5@huawei.com (facts/x86.md §6)',
+  },
+  {
     id: 'smccc-number-taken',
     severity: 'note',
     text: 'Vendor-hyp function 2 (0x86000002) is now taken upstream by pKVM HYP_MEMINFO.',
