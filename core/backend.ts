@@ -186,6 +186,25 @@ export interface GuestCallExit {
   readonly kind: ExitKind;
 }
 
+/** An exit the architecture takes for a guest action: its label for the metrics, its kind for the price. */
+export interface ExitSpec {
+  readonly name: string;
+  readonly kind: ExitKind;
+}
+
+/**
+ * The guest's call-function IPI (smp_call_function_single()): the line it arrives on is the
+ * architecture's (its interrupt controller numbers it), and so is what sending and delivering it cost.
+ */
+export interface IpiCaps {
+  /** The interrupt line the guest's call-function IPI is raised on; no backend may use it for anything else. */
+  readonly line: number;
+  /** The exit the sender takes to send it (a trapped interrupt-controller register), or null where it does not trap. */
+  readonly sendExit: ExitSpec | null;
+  /** A target running guest code must be kicked out to take it (no posted-interrupt delivery). */
+  readonly kickRunningTarget: boolean;
+}
+
 export interface Backend<S = unknown, A = unknown> {
   readonly arch: string;
   readonly caps: {
@@ -220,6 +239,8 @@ export interface Backend<S = unknown, A = unknown> {
     readonly guestWake: WakeSemantics;
     /** Guest states in which a not-present delivery is forbidden (invariant 4). */
     readonly forbiddenNotPresent: readonly string[];
+    /** How the guest's call-function IPI travels (an `ipi` workload step, PROTOCOLS.md §3 "IPIs"). */
+    readonly ipi: IpiCaps;
   };
   readonly costs: ExitCosts;
   readonly findings: readonly Finding[];

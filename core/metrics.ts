@@ -42,6 +42,9 @@ export class MetricsCollector {
   wakeupAll = 0;
   contextSwitches = 0;
   readonly latencies: number[] = [];
+  /** Call-function IPIs sent, and each sender's wait from the call to the target's unlock. */
+  ipis = 0;
+  readonly ipiWaits: number[] = [];
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

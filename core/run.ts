@@ -64,6 +64,12 @@ export interface RunMetrics {
   readonly faultLatencyNs: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number };
   readonly swap: { readonly reads: number; readonly maxQueued: number; readonly meanLatencyNs: number; readonly evictions: number };
   readonly contextSwitches: number;
+  /**
+   * Call-function IPIs (smp_call_function_single(wait=1)) sent in the window, and how long each
+   * sender spun from the call to the target's unlock: kernel time, not work. A call still waiting
+   * when the window closes is counted but has no wait, as a fault latency has none.
+   */
+  readonly ipi: { readonly count: number; readonly waitNs: { readonly mean: number; readonly p99: number; readonly max: number } };
 }
 
 export interface RunOptions {
@@ -166,7 +172,14 @@ function collectMetrics(sim: Simulation): RunMetrics {
       evictions: sim.memory.evictions,
     },
     contextSwitches: m.contextSwitches,
+    ipi: ipiMetrics(m.ipis, m.ipiWaits),
   };
+}
+
+function ipiMetrics(count: number, waits: readonly number[]): RunMetrics['ipi'] {
+  const sorted = [...waits].sort((a, b) => a - b);
+  const mean = sorted.length ? Math.round(sorted.reduce((a, b) => a + b, 0) / sorted.length) : 0;
+  return { count, waitNs: { mean, p99: percentile(sorted, 99), max: sorted.length ? sorted[sorted.length - 1] : 0 } };
 }
 
 function round3(x: number): number {

@@ -75,6 +75,8 @@ export const KVM_SDEI_ASYNC_PF_NUM = 0x40400001;
 export const PPI_MIN = 16;
 export const PPI_MAX = 31;
 export const SGI_RESCHEDULE = 0;
+/** Linux's IPI_CALL_FUNC, the SGI smp_call_function_single() sends (arch/arm64/kernel/smp.c enum ipi_msg_type). */
+export const SGI_CALL_FUNC = 1;
 /**
  * PPIs QEMU's bsa.h assigns architecturally (19, 20, 23, 25–30): the lab's default APF PPI
  * avoids them. No published default exists (facts/arm64.md, open question 3).

@@ -15,6 +15,7 @@ import {
   SDEI_NAMES,
 } from './constants.js';
 import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from './costs.js';
+import { ARM64_IPI_CAPS } from './ipi.js';
 import { kvmAsyncPfInit, kvmAsyncPfSdeiHandler, type Arm64GuestConfig } from './guest.js';
 import { sdeiCall, type InterruptedContext } from './sdei.js';
 import { asyncPfCall, kvmFeatures, type Arm64GuestCall } from './smccc.js';
@@ -108,6 +109,7 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
       irqVsRefaultHazard: apf.D1_13_4_HAZARD,
       // EL1 delivery is the guest's choice (SEND_ALWAYS), so the forbidden state is EL1 without it.
       forbiddenNotPresent: ['kernel-mode-not-sent', 'sdei-running'],
+      ipi: ARM64_IPI_CAPS,
     },
     costs: exitCostsFromTable(c, ARM64_COST_KEYS),
     findings: FINDINGS,

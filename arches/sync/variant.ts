@@ -1,8 +1,10 @@
-import { no, type Backend, type CostTable, type Variant } from '../../core/backend.js';
+import { no, type Backend, type CostTable, type IpiCaps, type Variant } from '../../core/backend.js';
 import { exitCostsFromTable, type CostKeys, type ExitNames } from '../../core/costs.js';
 import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from '../arm64/costs.js';
+import { ARM64_IPI_CAPS } from '../arm64/ipi.js';
 import { ARM64_SDEI_KNOBS } from '../arm64/variant.js';
 import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from '../x86/costs.js';
+import { x86IpiCaps } from '../x86/ipi.js';
 import { X86_KNOBS } from '../x86/variant.js';
 
 /**
@@ -19,6 +21,8 @@ export interface NoApfSpec {
   readonly knobs: Readonly<Record<string, number>>;
   readonly irqOrder: Backend['caps']['irqOrder'];
   readonly undefinedCall: { readonly vector: string; readonly exit: string };
+  /** The architecture's call-function IPI, as its APF variants send it (the knobs may change its delivery). */
+  readonly ipi: (knobs: Readonly<Record<string, number>>) => IpiCaps;
 }
 
 /**
@@ -45,11 +49,15 @@ export function noApfVariant(spec: NoApfSpec): Variant {
     },
     defaultCosts: spec.costs,
     knobs: spec.knobs,
-    createBackend: (ctx) => createNoApfBackend(spec, ctx.costOverrides),
+    createBackend: (ctx) => createNoApfBackend(spec, ctx.costOverrides, ctx.knobs),
   };
 }
 
-function createNoApfBackend(spec: NoApfSpec, costs: Readonly<Record<string, number>>): Backend<null, null> {
+function createNoApfBackend(
+  spec: NoApfSpec,
+  costs: Readonly<Record<string, number>>,
+  knobs: Readonly<Record<string, number>>,
+): Backend<null, null> {
   const unused = () => {
     throw new Error(`sync-${spec.arch}: an APF hook was called although APF never starts`);
   };
@@ -66,6 +74,7 @@ function createNoApfBackend(spec: NoApfSpec, costs: Readonly<Record<string, numb
       guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
       irqVsRefaultHazard: null,
       forbiddenNotPresent: [],
+      ipi: spec.ipi(knobs),
     },
     costs: exitCostsFromTable(costs, spec.costKeys),
     findings: [],
@@ -94,6 +103,7 @@ export const syncX86Variant: Variant = noApfVariant({
   knobs: X86_KNOBS,
   irqOrder: 'highest-first',
   undefinedCall: { vector: '#UD', exit: 'EXCEPTION_NMI(#UD)' },
+  ipi: x86IpiCaps,
 });
 
 /** arm64 without APF: the arm64 (VHE) table, ESR exit names and arm64 knobs; the GIC serves the lowest INTID first. */
@@ -105,6 +115,7 @@ export const syncArm64Variant: Variant = noApfVariant({
   knobs: ARM64_SDEI_KNOBS,
   irqOrder: 'lowest-first',
   undefinedCall: { vector: 'UNDEF', exit: 'UNKNOWN' },
+  ipi: () => ARM64_IPI_CAPS,
 });
 
 /**

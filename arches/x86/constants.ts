@@ -41,3 +41,9 @@ export const LINUX_APF_VECTOR = 0xf3;
 
 /** Broadcast "wake up all" token. */
 export const WAKE_ALL_TOKEN = 0xffffffff;
+
+/**
+ * CALL_FUNCTION_SINGLE_VECTOR (arch/x86/include/asm/irq_vectors.h): the vector
+ * smp_call_function_single() sends on (native_send_call_func_single_ipi()).
+ */
+export const CALL_FUNCTION_SINGLE_VECTOR = 0xfb;

@@ -1,10 +1,11 @@
 import type { Backend, Finding, Variant, VariantContext } from '../../core/backend.js';
 import { BadInputError } from '../../core/errors.js';
 import * as apf from './async-pf.js';
-import { ASYNC_PF_PER_VCPU, LAB_DEFAULT_APF_VECTOR } from './constants.js';
+import { ASYNC_PF_PER_VCPU, CALL_FUNCTION_SINGLE_VECTOR, LAB_DEFAULT_APF_VECTOR } from './constants.js';
 import { cyclesToNs, exitCostsFromTable } from '../../core/costs.js';
 import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from './costs.js';
 import { kvmGuestCpuInit, type X86GuestConfig } from './guest.js';
+import { x86IpiCaps } from './ipi.js';
 import { MSR_NAMES, readMsr, writeMsr, type X86GuestCall } from './msr.js';
 import { createX86State, type X86VcpuState } from './state.js';
 
@@ -72,6 +73,9 @@ function checkKnobs(knobs: Readonly<Record<string, number>>): void {
   if (!Number.isInteger(vector) || vector < 0 || vector > 255) {
     throw new BadInputError(`scenario arch.x86.vector: ${vector} is not a vector (0–255)`);
   }
+  if (vector === CALL_FUNCTION_SINGLE_VECTOR) {
+    throw new BadInputError(`scenario arch.x86.vector: 0x${vector.toString(16)} is CALL_FUNCTION_SINGLE_VECTOR, the guest's call-function IPI`);
+  }
   for (const name of FLAG_KNOBS) {
     const value = knobs[name];
     if (value !== 0 && value !== 1) throw new BadInputError(`scenario arch.x86.${name}: ${value} is not 0 or 1`);
@@ -117,6 +121,7 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
       // A pending interrupt with IF=1 is injected at VM entry, before the guest's first instruction.
       irqVsRefaultHazard: null,
       forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
+      ipi: x86IpiCaps(ctx.knobs),
     },
     costs: exitCostsFromTable(c, X86_COST_KEYS),
     findings: FINDINGS,

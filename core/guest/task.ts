@@ -1,5 +1,7 @@
 import type { RandomStream } from '../engine/rng.js';
-import type { Step, TouchSpec } from '../scenario/schema.js';
+import { BadInputError } from '../errors.js';
+import type { IpiSpec, Step, TouchSpec } from '../scenario/schema.js';
+import type { CallSingleData } from './smp.js';
 
 /** A guest region laid out at a gfn offset. */
 export interface RegionLayout {
@@ -20,6 +22,14 @@ export type CompiledStep =
       readonly irqsMasked: boolean;
     }
   | { readonly kind: 'sleep'; readonly ns: number }
+  | {
+      /** smp_call_function_single(wait=1) to another vCPU: kernel mode, interrupts on, preemption off. */
+      readonly kind: 'ipi';
+      readonly target: number;
+      readonly handlerNs: number;
+      readonly privilege: 'kernel';
+      readonly irqsMasked: false;
+    }
   | {
       readonly kind: 'touch';
       readonly privilege: 'user' | 'kernel';
@@ -48,6 +58,8 @@ export class Task {
   sleepToken = -1;
   /** CFS virtual runtime: ns this task has held its vCPU. */
   vruntime = 0;
+  /** The call-function request this task sent and waits on (its csd), null when none. */
+  csd: CallSingleData | null = null;
 
   constructor(
     readonly id: number,
@@ -98,8 +110,15 @@ export class Task {
   }
 }
 
+/** Where a task runs, for the steps that name another vCPU. */
+export interface TaskPlacement {
+  readonly vcpu: number;
+  readonly vcpus: number;
+}
+
 /** Resolves a scenario step into a compiled one. */
-export function compileStep(step: Step, regions: ReadonlyMap<string, RegionLayout>): CompiledStep {
+export function compileStep(step: Step, regions: ReadonlyMap<string, RegionLayout>, at: TaskPlacement): CompiledStep {
+  if ('ipi' in step) return ipi(step.ipi, at);
   if ('compute' in step) return { kind: 'compute', ns: Math.round(step.compute.us * 1000), privilege: 'user', irqsMasked: false };
   if ('sleep' in step) return { kind: 'sleep', ns: Math.round(step.sleep.us * 1000) };
   if ('touch' in step) return touch(step.touch, 'user', false, 0, regions);
@@ -119,4 +138,16 @@ function touch(
   const region = regions.get(spec.region);
   if (!region) throw new Error(`unknown region ${spec.region}`);
   return { kind: 'touch', privilege, irqsMasked, region, spec, leadNs };
+}
+
+/**
+ * smp_call_function_single() on the sender's own CPU does not send an IPI: it runs the function
+ * there with interrupts off (kernel/smp.c generic_exec_single()).
+ */
+function ipi(spec: IpiSpec, at: TaskPlacement): CompiledStep {
+  const target = spec.target === 'next' ? (at.vcpu + 1) % at.vcpus : spec.target;
+  if (target >= at.vcpus) throw new BadInputError(`ipi target ${target}: the machine has ${at.vcpus} vCPUs (0–${at.vcpus - 1})`);
+  const handlerNs = Math.round(spec.handlerUs * 1000);
+  if (target === at.vcpu) return { kind: 'compute', ns: Math.max(1, handlerNs), privilege: 'kernel', irqsMasked: true };
+  return { kind: 'ipi', target, handlerNs, privilege: 'kernel', irqsMasked: false };
 }

@@ -65,6 +65,19 @@ const step = z.union([
     })
     .strict(),
   z.object({ sleep: z.object({ us: z.number().positive() }).strict() }).strict(),
+  /**
+   * smp_call_function_single(…, wait=1), as a TLB shootdown or a cross-call makes it: send the
+   * call-function IPI to vCPU `target` ('next': the sender's vCPU + 1, wrapping) and spin in the
+   * kernel, interrupts on and preemption off, until the target has run the `handlerUs` handler
+   * (PROTOCOLS.md §3 "IPIs"). A target that is the sender's own vCPU runs the handler locally.
+   */
+  z
+    .object({
+      ipi: z
+        .object({ target: z.union([z.number().int().nonnegative(), z.literal('next')]), handlerUs: nonNegative })
+        .strict(),
+    })
+    .strict(),
 ]);
 
 const task = z
@@ -131,5 +144,6 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type Step = z.output<typeof step>;
 export type TouchSpec = z.output<typeof touchBody>;
+export type IpiSpec = Extract<Step, { ipi: unknown }>['ipi'];
 export type TaskSpec = z.output<typeof task>;
 export type LatencySpec = z.output<typeof latency>;

@@ -2,6 +2,7 @@ import type { AsyncPfWork, Backend, GuestCall, GuestCallResult, GuestKernel } fr
 import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
 import { RandomStreams } from '../engine/rng.js';
 import { WAKE_ALL } from '../guest/sleep-table.js';
+import type { CallSingleData } from '../guest/smp.js';
 import { compileStep, Task, type RegionLayout } from '../guest/task.js';
 import { InvariantMonitor } from '../invariants.js';
 import { HostMemory } from '../machine/memory.js';
@@ -16,6 +17,9 @@ const EV_STEP = 1;
 const EV_IO_DONE = 2;
 const EV_TIMER = 3;
 const EV_MEASURE_END = 4;
+/** A call-function IPI reaches its target; its target unlocked the request (a = csd id). */
+const EV_IPI = 5;
+const EV_IPI_DONE = 6;
 
 /** 4 KiB pages; multiply, since `gfn << 12` overflows 32 bits above 2 GiB. */
 const PAGE_SIZE = 4096;
@@ -65,6 +69,8 @@ export class Simulation {
   readonly measureEnd: number;
   private draining = false;
   private workId = 0;
+  private readonly csds = new Map<number, CallSingleData>();
+  private csdId = 0;
   private now = 0;
   readonly workNsByGroup = new Map<string, number>();
   events = 0;
@@ -111,7 +117,7 @@ export class Simulation {
         const id = this.tasks.length;
         const vcpu = spec.vcpu ?? next++ % m.vcpus;
         const name = spec.count > 1 ? `${spec.name}/${k}` : spec.name;
-        const program = spec.program.map((s) => compileStep(s, this.regions));
+        const program = spec.program.map((s) => compileStep(s, this.regions, { vcpu, vcpus: m.vcpus }));
         const task = new Task(id, name, spec.name, vcpu, program, streams.stream(`task:${id}`));
         this.tasks.push(task);
         this.vcpus[vcpu].runq.enqueue(task);
@@ -126,6 +132,7 @@ export class Simulation {
     for (const v of this.vcpus) {
       v.state = this.backend.createVcpuState(v.id);
       if (guestInit) this.backend.guestInit(v);
+      this.requestCallFunctionIrq(v);
     }
   }
 
@@ -184,6 +191,10 @@ export class Simulation {
         return this.onTimer(this.tasks[ev.a]);
       case EV_MEASURE_END:
         return this.endMeasurement(ev.time);
+      case EV_IPI:
+        return this.onIpi(ev.a);
+      case EV_IPI_DONE:
+        return this.onCsdUnlocked(ev.a);
     }
   }
 
@@ -480,6 +491,7 @@ export class Simulation {
       this.queue.push(v.cursor + v.segment.planned, EV_STEP, v.id, ++v.epoch);
       return true;
     }
+    if (step.kind === 'ipi') return this.callFunctionSingle(v, task, step);
     if (step.kind === 'sleep') {
       this.deschedule(v);
       task.state = 'timer';
@@ -592,6 +604,8 @@ export class Simulation {
       this.account(step.privilege === 'user' ? 'user' : 'kernel', seg.start + done * seg.perTouch, at);
       task.progress += done;
       if (task.progress >= step.spec.pages) this.advance(v, task);
+    } else if (step.kind === 'ipi') {
+      this.account('kernel', seg.start, at); // csd_lock_wait(): kernel time, not work
     }
     v.cursor = at;
   }
@@ -896,6 +910,79 @@ export class Simulation {
         return v.current?.name ?? null;
       },
     };
+  }
+
+  // ---------------------------------------------------------------- guest kernel: cross-calls (PROTOCOLS.md §3 "IPIs")
+
+  /**
+   * smp_call_function_single(wait=1): queue the request and send the IPI once, then spin in
+   * csd_lock_wait() until the target has run it. The spin is an open segment that the unlock (or
+   * any interrupt the sender takes meanwhile) cuts short; preemption is off, so nothing else runs.
+   */
+  private callFunctionSingle(v: Vcpu, task: Task, step: { target: number; handlerNs: number }): boolean {
+    if (task.csd === null) this.sendCallFunctionIpi(v, task, step);
+    else if (task.csd.doneAt >= 0) {
+      task.csd = null;
+      this.advance(v, task);
+      return false;
+    }
+    v.segment = { start: v.cursor, planned: Infinity, perTouch: 0, faultAtEnd: false };
+    v.epoch++;
+    return true;
+  }
+
+  /** The send traps where the backend says so (an interrupt-controller register write); the IPI lands after it. */
+  private sendCallFunctionIpi(v: Vcpu, task: Task, step: { target: number; handlerNs: number }): void {
+    const csd: CallSingleData = { id: this.csdId++, from: v.id, task: task.id, target: step.target, handlerNs: step.handlerNs, sentAt: v.cursor, doneAt: -1 };
+    const exit = this.backend.caps.ipi.sendExit;
+    if (exit) {
+      if (this.metrics.measuring) this.metrics.exits.add(exit.name);
+      this.charge(v, 'host', this.backend.costs.exitNs[exit.kind]);
+    }
+    if (this.metrics.measuring) this.metrics.ipis++;
+    task.csd = csd;
+    this.csds.set(csd.id, csd);
+    this.queue.push(v.cursor, EV_IPI, csd.id, 0);
+  }
+
+  /**
+   * The IPI reaches its target. Without posted-interrupt delivery a target running guest code is
+   * kicked out first; a halted or idle target wakes; one blocked in a synchronous fault takes it
+   * only once its page is in, and one with interrupts off only when it turns them on (§3 "IPIs").
+   */
+  private onIpi(id: number): void {
+    const csd = this.csds.get(id)!;
+    const t = this.vcpus[csd.target];
+    t.csdQueue.push(csd);
+    if (this.backend.caps.ipi.kickRunningTarget && t.mode === 'run') this.kick(t);
+    this.raiseIrq(t, this.backend.caps.ipi.line, 'other', false);
+  }
+
+  /** The guest's handler on the call-function line; a backend that claimed the line is a bug. */
+  private requestCallFunctionIrq(v: Vcpu): void {
+    const line = this.backend.caps.ipi.line;
+    if (v.irqHandlers.has(line)) throw new Error(`vCPU ${v.id}: the backend uses interrupt line ${line}, which is its call-function IPI line`);
+    v.guest.requestIrq(line, () => this.flushCallSingleQueue(v));
+  }
+
+  /** generic_smp_call_function_single_interrupt(): run every queued request, unlocking each as it finishes. */
+  private flushCallSingleQueue(v: Vcpu): void {
+    for (const csd of v.csdQueue.splice(0)) {
+      this.charge(v, 'kernel', csd.handlerNs);
+      this.queue.push(v.cursor, EV_IPI_DONE, csd.id, 0);
+    }
+  }
+
+  /** csd_unlock() seen by the spinning sender: its wait ends and its step goes on. */
+  private onCsdUnlocked(id: number): void {
+    const csd = this.csds.get(id)!;
+    this.csds.delete(id);
+    csd.doneAt = this.now;
+    if (this.metrics.measuring && csd.sentAt < this.measureEnd) this.metrics.ipiWaits.push(this.now - csd.sentAt);
+    const v = this.vcpus[csd.from];
+    if (v.current !== this.tasks[csd.task] || v.mode !== 'run' || !v.segment) return;
+    this.preempt(v, this.now);
+    this.schedule(v, v.cursor);
   }
 
   // ---------------------------------------------------------------- tracing

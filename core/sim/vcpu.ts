@@ -7,6 +7,7 @@ import type {
 } from '../backend.js';
 import { AsyncPfQueue } from '../host/async-pf-queue.js';
 import { SleepTable } from '../guest/sleep-table.js';
+import type { CallSingleData } from '../guest/smp.js';
 import { RunQueue, type SchedParams } from '../guest/scheduler.js';
 import type { Task } from '../guest/task.js';
 import type { Simulation } from './simulation.js';
@@ -67,6 +68,8 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   injected: InjectedEvent | null = null;
   readonly irqs = new Map<number, IrqLine>();
   readonly irqHandlers = new Map<number, () => void>();
+  /** call_single_queue: call-function requests other vCPUs sent here, run at the next IPI taken. */
+  readonly csdQueue: CallSingleData[] = [];
   readonly guest: GuestKernel;
   state!: S;
 
@@ -103,8 +106,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     const step = this.current?.step;
     return step !== undefined && step.kind !== 'sleep' && step.irqsMasked;
   }
+  /** Interrupts off, or waiting on a call-function request (get_cpu() in smp_call_function_single()). */
   get preemptDisabled(): boolean {
-    return this.irqsMasked;
+    return this.irqsMasked || this.current?.step.kind === 'ipi';
   }
   get pcRegion(): PcRegion {
     if (!this.current) return 'idle';

@@ -19,6 +19,8 @@ const step = fc.oneof(
   fc.record({ irqoff: fc.record({ us: fc.integer({ min: 0, max: 20 }), touch }) }),
   fc.record({ irqoff: fc.record({ us: fc.integer({ min: 1, max: 300 }) }) }),
   fc.record({ sleep: fc.record({ us: fc.integer({ min: 1, max: 2000 }) }) }),
+  // A cross-call to the next vCPU or to vCPU 0 (the sender's own on a 1-vCPU machine: a local call).
+  fc.record({ ipi: fc.record({ target: fc.constantFrom('next' as const, 0), handlerUs: fc.integer({ min: 0, max: 20 }) }) }),
 );
 const scenario: fc.Arbitrary<ScenarioInput> = fc.record({
   name: fc.constant('prop'),
