@@ -5,6 +5,7 @@ import {
   scenarioSchema,
   syncArm64Variant,
   syncX86Variant,
+  x86HaltVariant,
   x86Variant,
   type RunResult,
   type ScenarioInput,
@@ -60,6 +61,15 @@ describe('a cross-call waits for its target (PROTOCOLS.md §3 "IPIs")', () => {
       expect(r.metrics.ipi.waitNs.max).toBeGreaterThan(940_000);
       expect(r.metrics.ipi.waitNs.max).toBeLessThan(1_000_000);
     }
+  });
+
+  it('a halted target is woken by the IPI, answers, and halts again on the repeated fault', () => {
+    // x86 synthetic halt: guest interrupts wake it (facts/x86.md §2 "Synthetic halt"); the
+    // re-executed access finds the gfn outstanding: kvm_async_pf_repeated_fault, halt (§2 step 4).
+    const r = run(oneCall(FAULTING), x86HaltVariant);
+    expect(r.metrics.ipi.waitNs.max).toBeLessThan(10_000);
+    expect(r.metrics.apf.haltReasons['apf-disabled']).toBeGreaterThan(0);
+    expect(r.metrics.apf.repeatedFaults).toBeGreaterThanOrEqual(1);
   });
 
   it('an idle target (its task asleep on a not-present) answers at once', () => {
