@@ -88,6 +88,19 @@ export function buildCompareView(c: Comparison): CompareView {
         row('max', (r) => ms(r.metrics.faultLatencyNs.max)),
       ],
     },
+    ...(vs.some((r) => r.metrics.ipi.count > 0)
+      ? [
+          {
+            // The sender spins until the target ran the handler: a target blocked in a sync fault cannot.
+            title: 'IPIs (call-function, sender waits)',
+            rows: [
+              row('sent', (r) => count(r.metrics.ipi.count)),
+              row('sender wait, mean (ms)', (r) => ms(r.metrics.ipi.waitNs.mean)),
+              row('sender wait, p99 (ms)', (r) => ms(r.metrics.ipi.waitNs.p99)),
+            ],
+          },
+        ]
+      : []),
     {
       title: 'Safety',
       rows: [
