@@ -130,6 +130,13 @@ export interface KvmVcpu<S = unknown> {
   /** Raise an interrupt line: edge (taken once) or level (pending until lowered). */
   raiseIrq(line: number, signal: 'ready' | 'other', level: boolean): void;
   lowerIrq(line: number): void;
+  /**
+   * The guest asked for `gfn` itself (a hypercall after a fault raised in the guest): KVM's
+   * kvm_setup_async_pf() on its behalf — the token the guest sleeps on, announced as if delivered.
+   * Refused when the page is in, already outstanding, or the queue is at its cap: then the vCPU
+   * waits as the design's caps say (a synchronous fault at the cap).
+   */
+  startAsyncPf(gfn: number): { readonly ok: true; readonly token: number } | { readonly ok: false; readonly reason: string };
   /** virt/kvm/async_pf.c services the arch calls back. */
   wakeupAll(): void;
   clearCompletionQueue(): void;
@@ -247,6 +254,13 @@ export interface Backend<S = unknown, A = unknown> {
   createVcpuState(vcpuId: number): S;
   /** The guest's boot-time enable sequence on one vCPU (runs through guest.call()). */
   guestInit(vcpu: KvmVcpu<S>): void;
+  /**
+   * Asked first, before any exit: a design in which the CPU raises the fault in the guest itself
+   * for a page the host marked absent (x86 EPT-violation #VE; a stage-2 fault reflected to the
+   * guest) injects the guest's handler here and returns true; no exit is taken. False: the fault
+   * exits to the host, which runs KVM's flow (PROTOCOLS.md §2).
+   */
+  faultInGuest(vcpu: KvmVcpu<S>, gfn: number): boolean;
   /** kvm_can_do_async_pf */
   canDoAsyncPf(vcpu: KvmVcpu<S>): Verdict;
   /** kvm_arch_setup_async_pf: the token and the arch payload. */

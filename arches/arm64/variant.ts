@@ -116,6 +116,8 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
     exitNames: ARM64_EXIT_NAMES,
     createVcpuState: (id) => createArm64State(id, ctx.knobs),
     guestInit: (v) => kvmAsyncPfInit(v, guestCfg(v.id)),
+    // The fault always exits: the hardware cannot raise it in the guest.
+    faultInGuest: () => false,
     canDoAsyncPf: apf.notPresentAllowed,
     setupAsyncPf: apf.setupAsyncPf,
     // v4 checks everything in kvm_arch_async_not_present_allowed() before the work starts.

@@ -81,6 +81,8 @@ function createNoApfBackend(
     exitNames: spec.exitNames,
     createVcpuState: () => null,
     guestInit: () => {},
+    // The fault always exits: the hardware cannot raise it in the guest.
+    faultInGuest: () => false,
     canDoAsyncPf: () => no('no-apf'),
     setupAsyncPf: unused,
     canDeliverAsyncPf: unused,

@@ -128,6 +128,8 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
     exitNames: X86_EXIT_NAMES,
     createVcpuState: (id) => createX86State(id, ctx.knobs),
     guestInit: (v) => kvmGuestCpuInit(v, guestCfg(v.id)),
+    // The fault always exits: the hardware cannot raise it in the guest.
+    faultInGuest: () => false,
     canDoAsyncPf: apf.canDoAsyncPf,
     setupAsyncPf: apf.setupAsyncPf,
     canDeliverAsyncPf: apf.canDeliverAsyncPf,

@@ -693,6 +693,7 @@ export class Simulation {
   stage2Fault(v: Vcpu, gfn: number): void {
     const task = v.current!;
     const b = this.backend;
+    if (!this.memory.isResident(gfn) && b.faultInGuest(v, gfn)) return this.faultRaisedInGuest(v, task);
     if (this.metrics.measuring) this.metrics.exits.add(b.exitNames.stage2Fault);
     this.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
     if (this.memory.isResident(gfn)) {
@@ -728,6 +729,38 @@ export class Simulation {
     } else {
       this.waitUndelivered(v, reason, first);
     }
+  }
+
+  /**
+   * The fault went straight to the guest's handler (Backend.faultInGuest): no exit, no host work
+   * yet. The guest asks for the page itself (startAsyncPf) or touches it again.
+   */
+  private faultRaisedInGuest(v: Vcpu, task: Task): void {
+    if (task.faultStart < 0) task.faultStart = v.cursor;
+    if (!v.apf.gfns.has(task.nextPage)) this.countFault();
+    this.schedule(v, v.cursor);
+  }
+
+  /** KvmVcpu.startAsyncPf(): kvm_setup_async_pf() for a page the guest asked for itself. */
+  startAsyncPf(v: Vcpu, gfn: number): { ok: true; token: number } | { ok: false; reason: string } {
+    const b = this.backend;
+    const refuse = (reason: string, wait: () => void) => (wait(), { ok: false as const, reason });
+    if (this.memory.isResident(gfn)) return { ok: false, reason: 'resident' };
+    if (v.apf.gfns.has(gfn)) {
+      if (this.metrics.measuring) this.metrics.repeatedFaults++;
+      return refuse('repeated-fault', () => this.waitUndelivered(v, 'repeated-fault', false));
+    }
+    const { token, arch } = b.setupAsyncPf(v, gfn);
+    if (v.apf.queued >= b.caps.asyncPfPerVcpu) return refuse('queue-full', () => this.syncFault(v, gfn, 'queue-full', true));
+    this.monitor.onFaultDecided(v.cursor, v.id, gfn, 'queued', '');
+    const work = this.setupAsyncPf(v, gfn, token, arch);
+    work.notPresentInjected = true; // the guest knows: it asked
+    this.monitor.onGuestNotPresent(v.cursor, v.id, token, []);
+    if (this.metrics.measuring) {
+      this.metrics.asyncStarted++;
+      this.metrics.notPresentDelivered++;
+    }
+    return { ok: true, token };
   }
 
   private countFault(): true {

@@ -160,6 +160,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
       if (l.level) l.pending = false;
     }
   }
+  startAsyncPf(gfn: number) {
+    return this.sim.startAsyncPf(this, gfn);
+  }
   wakeupAll(): void {
     this.sim.wakeupAll(this);
   }
