@@ -256,9 +256,9 @@ export interface Backend<S = unknown, A = unknown> {
   guestInit(vcpu: KvmVcpu<S>): void;
   /**
    * Asked first, before any exit: a design in which the CPU raises the fault in the guest itself
-   * for a page the host marked absent (x86 EPT-violation #VE; a stage-2 fault reflected to the
-   * guest) injects the guest's handler here and returns true; no exit is taken. False: the fault
-   * exits to the host, which runs KVM's flow (PROTOCOLS.md §2).
+   * for a page the host marked absent (a virtualisation exception, or a stage-2 fault reflected to
+   * the guest: DESIGN.md catalogue) injects the guest's handler here and returns true; no exit is
+   * taken. False: the fault exits to the host, which runs KVM's flow (PROTOCOLS.md §2).
    */
   faultInGuest(vcpu: KvmVcpu<S>, gfn: number): boolean;
   /** kvm_can_do_async_pf */
