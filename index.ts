@@ -52,5 +52,6 @@ export { createX86Backend, X86_KNOBS, x86Variant } from './arches/x86/variant.js
 export { x86HaltVariant } from './arches/x86/halt-variant.js';
 export type { X86VcpuState } from './arches/x86/state.js';
 export { arm64SdeiVariant, ARM64_SDEI_KNOBS, createArm64SdeiBackend } from './arches/arm64/variant.js';
+export { arm64IrqVariant, createArm64IrqBackend } from './arches/arm64/irq/variant.js';
 export type { Arm64VcpuState } from './arches/arm64/state.js';
 export { arm64Abi, x86Abi };

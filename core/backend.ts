@@ -127,8 +127,12 @@ export interface KvmVcpu<S = unknown> {
    * IRQ vector (facts/arm64.md §4 "How Linux finishes an event").
    */
   injectIrqException(): void;
-  /** Raise an interrupt line: edge (taken once) or level (pending until lowered). */
-  raiseIrq(line: number, signal: 'ready' | 'other', level: boolean): void;
+  /**
+   * Raise an interrupt line: edge (taken once) or level (pending until lowered). A line that
+   * announces a not-present carries its token, so that the guest taking it is checked like any
+   * other not-present delivery (invariants 1 and 4).
+   */
+  raiseIrq(line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void;
   lowerIrq(line: number): void;
   /**
    * The guest asked for `gfn` itself (a hypercall after a fault raised in the guest): KVM's

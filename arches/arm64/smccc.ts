@@ -37,7 +37,11 @@ export function kvmFeatures(vcpu: V): GuestCallResult {
   return ret(vcpu.state.apfAllocated ? 1n << BigInt(ARM_SMCCC_KVM_FUNC_ASYNC_PF) : 0n);
 }
 
-export function asyncPfCall(vcpu: V, args: readonly bigint[], guestMemoryBytes: number): GuestCallResult {
+/**
+ * `needsSdei`: ENABLE requires the SDEI event the VMM set (the SDEI design, v4); a design that
+ * announces not-present otherwise (arm64-irq) enables without one.
+ */
+export function asyncPfCall(vcpu: V, args: readonly bigint[], guestMemoryBytes: number, needsSdei = true): GuestCallResult {
   const s = vcpu.state;
   if (!s.apfAllocated) return ret(SMCCC_RET_NOT_SUPPORTED);
   switch (Number(args[0] ?? -1n)) {
@@ -50,7 +54,7 @@ export function asyncPfCall(vcpu: V, args: readonly bigint[], guestMemoryBytes: 
     case ASYNC_PF_IRQ:
       return ret(SMCCC_RET_SUCCESS, BigInt(s.vmm.irq));
     case ASYNC_PF_ENABLE:
-      return ret(enable(vcpu, ((args[2] ?? 0n) << 32n) | ((args[1] ?? 0n) & 0xffffffffn), guestMemoryBytes));
+      return ret(enable(vcpu, ((args[2] ?? 0n) << 32n) | ((args[1] ?? 0n) & 0xffffffffn), guestMemoryBytes, needsSdei));
     case ASYNC_PF_IRQ_ACK:
       irqAck(vcpu);
       return ret(SMCCC_RET_SUCCESS);
@@ -64,7 +68,7 @@ export function asyncPfCall(vcpu: V, args: readonly bigint[], guestMemoryBytes: 
  * disable → clear the queue; SDEI event or PPI not set by the VMM → INVALID_PARAMETER; an event
  * the VM does not define or a bad GPA → NOT_SUPPORTED. No alignment or reserved-bit check.
  */
-function enable(vcpu: V, data: bigint, guestMemoryBytes: number): bigint {
+function enable(vcpu: V, data: bigint, guestMemoryBytes: number, needsSdei: boolean): bigint {
   const s = vcpu.state;
   if (!s.irqchipInKernel) return SMCCC_RET_NOT_SUPPORTED;
   const wantEnabled = (data & KVM_ASYNC_PF_ENABLED) !== 0n;
@@ -76,8 +80,8 @@ function enable(vcpu: V, data: bigint, guestMemoryBytes: number): bigint {
     s.areaGpa = null;
     return SMCCC_RET_SUCCESS;
   }
-  if (s.vmm.sdeiNum === 0 || s.vmm.irq === 0) return SMCCC_RET_INVALID_PARAMETER;
-  if (!s.sdei.events.has(s.vmm.sdeiNum)) return SMCCC_RET_NOT_SUPPORTED;
+  if ((needsSdei && s.vmm.sdeiNum === 0) || s.vmm.irq === 0) return SMCCC_RET_INVALID_PARAMETER;
+  if (needsSdei && !s.sdei.events.has(s.vmm.sdeiNum)) return SMCCC_RET_NOT_SUPPORTED;
   const gpa = data & ASYNC_PF_GPA_MASK;
   if (gpa + 8n > BigInt(guestMemoryBytes)) return SMCCC_RET_NOT_SUPPORTED;
   s.areaGpa = gpa;

@@ -344,14 +344,17 @@ export class Simulation {
     if (this.metrics.measuring) this.metrics.injections.add(ev.name);
     // Delivering it is work at this entry (event injection, an event dispatch): the backend's price.
     this.charge(v, 'host', this.backend.costs.injectNs.event);
-    if (ev.signal === 'not-present' && ev.token !== null) {
-      if (this.metrics.measuring) this.metrics.notPresentDelivered++;
-      const conditions = [v.privilege === 'kernel' ? 'kernel-mode' : '', v.irqsMasked ? 'irqs-masked' : '']
-        .filter(Boolean)
-        .concat(this.backend.conditions(v));
-      this.monitor.onGuestNotPresent(v.cursor, v.id, ev.token, conditions);
-    }
+    if (ev.signal === 'not-present' && ev.token !== null) this.announceNotPresent(v, ev.token);
     ev.handler();
+  }
+
+  /** The guest takes a not-present (an event or an interrupt line): counted and checked (invariants 1, 4). */
+  private announceNotPresent(v: Vcpu, token: number): void {
+    if (this.metrics.measuring) this.metrics.notPresentDelivered++;
+    const conditions = [v.privilege === 'kernel' ? 'kernel-mode' : '', v.irqsMasked ? 'irqs-masked' : '']
+      .filter(Boolean)
+      .concat(this.backend.conditions(v));
+    this.monitor.onGuestNotPresent(v.cursor, v.id, token, conditions);
   }
 
   /**
@@ -386,6 +389,7 @@ export class Simulation {
         l.pending = false;
         if (this.metrics.measuring) this.metrics.injections.add(irqName(line));
         this.charge(v, 'host', this.backend.costs.injectNs.irq); // interrupt injection at entry
+        if (l.signal === 'not-present' && l.token !== null) this.announceNotPresent(v, l.token);
         const handler = v.irqHandlers.get(line);
         if (handler) handler();
         // A level line still asserted after its handler fires again (GIC level semantics).
@@ -632,18 +636,20 @@ export class Simulation {
     }
   }
 
-  raiseIrq(v: Vcpu, line: number, signal: 'ready' | 'other', level: boolean): void {
+  raiseIrq(v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
     let l = v.irqs.get(line);
     if (!l) {
-      l = { level, asserted: false, pending: false, signal };
+      l = { level, asserted: false, pending: false, signal, token: null };
       v.irqs.set(line, l);
     }
     l.level = level;
     l.signal = signal;
+    l.token = token ?? null;
     l.asserted = level;
     l.pending = true;
     this.interrupt(v);
   }
+
 
   /** kvm_vcpu_kick(): a vCPU in guest mode exits so that a request is seen at the next entry. */
   kick(v: Vcpu): void {

@@ -24,7 +24,9 @@ export interface IrqLine {
   level: boolean;
   asserted: boolean;
   pending: boolean;
-  signal: 'ready' | 'other';
+  signal: 'not-present' | 'ready' | 'other';
+  /** The token a not-present line announces. */
+  token: number | null;
 }
 
 /** Segment of guest execution in progress (what a preemption has to account for). */
@@ -150,8 +152,8 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   injectIrqException(): void {
     this.irqException = true;
   }
-  raiseIrq(line: number, signal: 'ready' | 'other', level: boolean): void {
-    this.sim.raiseIrq(this, line, signal, level);
+  raiseIrq(line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
+    this.sim.raiseIrq(this, line, signal, level, token);
   }
   lowerIrq(line: number): void {
     const l = this.irqs.get(line);

@@ -1,0 +1,63 @@
+import type { GuestCallResult, KvmVcpu } from '../../../core/backend.js';
+import {
+  ARM_SMCCC_KVM_FUNC_ASYNC_PF,
+  ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID,
+  ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
+  ASYNC_PF_ENABLE,
+  ASYNC_PF_IRQ,
+  ASYNC_PF_IRQ_ACK,
+  ASYNC_PF_VERSION,
+  KVM_ASYNC_PF_ENABLED,
+  KVM_PV_REASON_PAGE_NOT_PRESENT,
+  KVM_PV_REASON_PAGE_READY,
+  SMCCC_RET_SUCCESS,
+} from '../constants.js';
+import type { Arm64VcpuState } from '../state.js';
+
+/**
+ * The guest half of the IRQ design (James Morse's RFC, 2020-10-23, facts/arm64.md §2;
+ * PROTOCOLS.md §4.8): one PPI carries both signals and the reason in the control block tells
+ * them apart. Not-present flags the task, which sleeps at the IRQ's return to user — "you really
+ * don't need an NMI"; page-ready wakes it and acknowledges. No SDEI. Hypothetical: only the host
+ * vGIC helper was posted, so the guest side is the v4 guest with the SDEI handler's work moved
+ * into the IRQ handler.
+ */
+type V = KvmVcpu<Arm64VcpuState>;
+
+export interface IrqGuestConfig {
+  readonly areaGpa: bigint;
+  readonly irqHandlerNs: number;
+}
+
+const hvc = (v: V, fn: number, ...args: bigint[]): GuestCallResult => v.guest.call({ kind: 'hvc', fn, args });
+const reg = (r: GuestCallResult, i: number): bigint => (r.kind === 'ok' ? r.regs[i] ?? 0n : -1n);
+
+/** Discovery and enable, as v4's kvm_async_pf_init() without the SDEI event. */
+export function irqGuestInit(v: V, cfg: IrqGuestConfig): void {
+  const F = ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID;
+  if (((reg(hvc(v, ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID), 0) >> BigInt(ARM_SMCCC_KVM_FUNC_ASYNC_PF)) & 1n) === 0n) return;
+  if (reg(hvc(v, F, BigInt(ASYNC_PF_VERSION)), 0) !== SMCCC_RET_SUCCESS) return;
+  const ppi = Number(reg(hvc(v, F, BigInt(ASYNC_PF_IRQ)), 1));
+  v.state.guest.ppi = ppi;
+  v.guest.requestIrq(ppi, () => irqHandler(v, cfg));
+  const pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED;
+  v.state.guest.enabled = reg(hvc(v, F, BigInt(ASYNC_PF_ENABLE), pa & 0xffffffffn, pa >> 32n), 0) === SMCCC_RET_SUCCESS;
+}
+
+/** The PPI handler: reason 1 flags the current task; reason 2 wakes by token and sends IRQ_ACK. */
+export function irqHandler(v: V, cfg: IrqGuestConfig): void {
+  const s = v.state;
+  v.guest.charge(cfg.irqHandlerNs);
+  const { reason, token } = s.area;
+  if (reason === KVM_PV_REASON_PAGE_NOT_PRESENT) {
+    v.guest.flagAsyncPfAtReturnToUser(token);
+  } else if (reason === KVM_PV_REASON_PAGE_READY) {
+    v.guest.asyncPfTaskWake(token);
+  } else {
+    s.guest.warnings++;
+    return;
+  }
+  s.area.token = 0;
+  s.area.reason = 0;
+  if (reason === KVM_PV_REASON_PAGE_READY) hvc(v, ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, BigInt(ASYNC_PF_IRQ_ACK));
+}
