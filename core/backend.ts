@@ -240,12 +240,13 @@ export interface Backend<S = unknown, A = unknown> {
      */
     readonly irqOrder: 'highest-first' | 'lowest-first';
     /**
-     * The hazard to count when the vCPU enters with a signal interrupt pending, no exception to
-     * take first, and a resumed instruction that stage-2 faults: the architecture does not say
-     * which is taken first. null where the pending interrupt is injected at entry, before any
-     * instruction runs.
+     * An entry with a signal interrupt pending, no exception to take first, and a resumed
+     * instruction that stage-2 faults: where the architecture does not say which is taken first,
+     * the hazard to count and how often the fault wins (each time: one more stage-2 exit, as a
+     * repeated fault, before the interrupt is taken). null where the pending interrupt is
+     * injected at entry, before any instruction runs.
      */
-    readonly irqVsRefaultHazard: string | null;
+    readonly irqVsRefault: { readonly hazard: string; readonly faultFirstShare: number } | null;
     /** How the guest's sleep table treats early wakes and flagged tasks (core/guest/sleep-table.ts). */
     readonly guestWake: WakeSemantics;
     /** Guest states in which a not-present delivery is forbidden (invariant 4). */

@@ -71,7 +71,21 @@ export const ARM64_SDEI_KNOBS = {
   /** The VMM enabled the async-PF capability (vcpu->arch.apf allocated). */
   apfCapability: 1,
   irqchipInKernel: 1,
+  /**
+   * How often, in percent, the re-executed instruction's stage-2 fault is taken before a pending
+   * PPI (DDI0487F.a D1.13.4 leaves the order undefined; James Morse 2020-10-23). No measurement
+   * exists: 0 by default (the interrupt first, the hazard still counted); raise it to see the cost.
+   */
+  d1134FaultFirstPercent: 0,
 };
+
+/** A percent knob as a share, refused outside 0–100 (bad input, exit 1). */
+export function knobShare(percent: number): number {
+  if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
+    throw new BadInputError(`scenario arch.arm64.d1134FaultFirstPercent: ${percent} is not a percentage (0–100)`);
+  }
+  return percent / 100;
+}
 
 export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuState, { gfn: number }> {
   const c = ctx.costOverrides;
@@ -106,7 +120,7 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
       guestWake: { dummyOnEarlyWake: false, entryAtFlag: true },
       // A pending PPI need not be taken before the first instruction after entry if that
       // instruction takes a synchronous exception (DDI0487F.a D1.13.4, James Morse 2020-10-23).
-      irqVsRefaultHazard: apf.D1_13_4_HAZARD,
+      irqVsRefault: { hazard: apf.D1_13_4_HAZARD, faultFirstShare: knobShare(ctx.knobs.d1134FaultFirstPercent) },
       // EL1 delivery is the guest's choice (SEND_ALWAYS), so the forbidden state is EL1 without it.
       forbiddenNotPresent: ['kernel-mode-not-sent', 'sdei-running'],
       ipi: ARM64_IPI_CAPS,

@@ -72,7 +72,7 @@ function createNoApfBackend(
       irqOrder: spec.irqOrder,
       // Nothing is ever announced: the guest's wake path is never used.
       guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
-      irqVsRefaultHazard: null,
+      irqVsRefault: null,
       forbiddenNotPresent: [],
       ipi: spec.ipi(knobs),
     },

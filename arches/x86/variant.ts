@@ -119,7 +119,7 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
       // kvm_async_pf_task_wake(): dummy on an early wake, removed by a second wake (facts/x86.md §3, §2a).
       guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
       // A pending interrupt with IF=1 is injected at VM entry, before the guest's first instruction.
-      irqVsRefaultHazard: null,
+      irqVsRefault: null,
       forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
       ipi: x86IpiCaps(ctx.knobs),
     },

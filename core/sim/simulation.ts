@@ -1,6 +1,6 @@
 import type { AsyncPfWork, Backend, GuestCall, GuestCallResult, GuestKernel } from '../backend.js';
 import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
-import { RandomStreams } from '../engine/rng.js';
+import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { WAKE_ALL } from '../guest/sleep-table.js';
 import type { CallSingleData } from '../guest/smp.js';
 import { compileStep, Task, type RegionLayout } from '../guest/task.js';
@@ -34,6 +34,8 @@ const TICK_HANDLER_NS = 1000;
  * touch, slice or exit; the busiest instant of the test suite's runs takes a few hundred events.
  */
 const MAX_EVENTS_AT_ONE_INSTANT = 1_000_000;
+/** Lost races in a row at one entry before the interrupt is taken anyway (a share of 1 is a livelock). */
+const MAX_LOST_RACES = 1000;
 
 const IRQ_EXCEPTION = 'IRQ exception (emulated)';
 const IRQ_NAMES: string[] = [];
@@ -79,6 +81,8 @@ export class Simulation {
   inFlightAtEnd = 0;
   stoppedEarly: string | null = null;
   private aborted: string | null = null;
+  /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
+  private readonly irqRace: RandomStream;
 
   constructor(
     readonly scenario: Scenario,
@@ -123,6 +127,8 @@ export class Simulation {
         this.vcpus[vcpu].runq.enqueue(task);
       }
     }
+    // Issued after every other actor, so that adding it changed no existing stream.
+    this.irqRace = streams.stream('irq-vs-refault');
   }
 
   // ---------------------------------------------------------------- running
@@ -363,10 +369,19 @@ export class Simulation {
    * backend names the hazard). The model then takes the interrupt first.
    */
   private checkIrqVsRefault(v: Vcpu): void {
-    const hazard = this.backend.caps.irqVsRefaultHazard;
-    if (hazard === null || v.irqsMasked || !this.metrics.measuring || !v.resumeWouldFault) return;
-    for (const l of v.irqs.values()) {
-      if (l.pending && l.signal !== 'other') return this.metrics.hazards.add(hazard);
+    const race = this.backend.caps.irqVsRefault;
+    if (race === null || v.irqsMasked || !v.resumeWouldFault) return;
+    let signal = false;
+    for (const l of v.irqs.values()) if (l.pending && l.signal !== 'other') signal = true;
+    if (!signal) return;
+    if (this.metrics.measuring) this.metrics.hazards.add(race.hazard);
+    // Each time the fault wins, the instruction exits again as a repeated fault and re-enters.
+    for (let n = 0; n < MAX_LOST_RACES && this.irqRace.float() < race.faultFirstShare; n++) {
+      if (this.metrics.measuring) {
+        this.metrics.exits.add(this.backend.exitNames.stage2Fault);
+        this.metrics.repeatedFaults++;
+      }
+      this.charge(v, 'host', this.backend.costs.exitNs.stage2Fault + this.backend.costs.stage2FaultNs);
     }
   }
 

@@ -14,7 +14,7 @@ import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from '../costs.js';
 import { ARM64_IPI_CAPS } from '../ipi.js';
 import { asyncPfCall, kvmFeatures, type Arm64GuestCall } from '../smccc.js';
 import { createArm64State, type Arm64VcpuState } from '../state.js';
-import { ARM64_SDEI_KNOBS } from '../variant.js';
+import { ARM64_SDEI_KNOBS, knobShare } from '../variant.js';
 import { irqGuestInit, type IrqGuestConfig } from './guest.js';
 import * as host from './host.js';
 
@@ -77,7 +77,7 @@ export function createArm64IrqBackend(ctx: VariantContext): Backend<Arm64VcpuSta
       irqOrder: 'lowest-first',
       guestWake: { dummyOnEarlyWake: false, entryAtFlag: true },
       // Page-ready is a plain pending PPI: D1.13.4 applies to it (not to the not-present, taken at once).
-      irqVsRefaultHazard: apf.D1_13_4_HAZARD,
+      irqVsRefault: { hazard: apf.D1_13_4_HAZARD, faultFirstShare: knobShare(ctx.knobs.d1134FaultFirstPercent) },
       forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
       ipi: ARM64_IPI_CAPS,
     },

@@ -461,6 +461,33 @@ describe('D1.13.4 hazard', () => {
     expect(hazard(h, D1_13_4)).toBe(1);
   });
 
+  // The race as an outcome (issue "Every design…" §1.4): each time the fault wins, one more stage-2 exit
+  // (a repeated fault) before the PPI is taken; arch.arm64.d1134FaultFirstPercent sets how often
+  it.each([
+    [0, 0],
+    [100, 1000], // every race lost: bounded at 1,000 in a row, then the interrupt is taken anyway
+  ])('with d1134FaultFirstPercent %i the pending PPI costs %i extra stage-2 exits', (percent, extra) => {
+    const h = sendAlwaysHarness({ knobs: { d1134FaultFirstPercent: percent } });
+    faultAndDispatch(h, GFN_A);
+    h.setCpu({ privilege: 'kernel', irqsMasked: false });
+    h.fault(GFN_B);
+    h.enter();
+    h.fault(GFN_B);
+    h.complete(GFN_A);
+    const exits = exitCount(h, 'DABT_LOW');
+    const repeated = h.sim.metrics.repeatedFaults;
+
+    h.enter();
+
+    expect(exitCount(h, 'DABT_LOW') - exits).toBe(extra);
+    expect(h.sim.metrics.repeatedFaults - repeated).toBe(extra);
+    expect(hazard(h, D1_13_4)).toBe(1);
+  });
+
+  it('refuses a share outside 0–100 as bad input', () => {
+    expect(() => harness({ knobs: { d1134FaultFirstPercent: 101 } })).toThrow(/d1134FaultFirstPercent: 101 is not a percentage/);
+  });
+
   it('is not counted when the resumed instruction is mapped', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     faultAndDispatch(h, GFN_A);
