@@ -135,6 +135,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   kick(): void {
     this.sim.kick(this);
   }
+  wakeUp(): void {
+    this.sim.wakeUp(this);
+  }
   setRunnable(): void {
     this.sim.setRunnable(this);
   }
