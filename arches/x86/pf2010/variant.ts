@@ -115,7 +115,7 @@ export const x86PfVariant: Variant = {
   mechanisms: {
     enable: 'MSR_KVM_ASYNC_PF_EN = GPA | ENABLED (bits 5:1 reserved; SEND_ALWAYS with fc5f06fac6fb); no INT, no ACK MSR',
     notPresent: '#PF vector 14, error code 0, token in CR2, reason = 1 in {u32 reason; u8 pad[60]; u32 enabled}',
-    ready: '#PF vector 14, token in CR2, reason = 2 — even for a fault never announced',
+    ready: '#PF vector 14, token in CR2, reason = 2 — even for a fault never announced; no kick: a running vCPU takes it at its next entry',
     token: '(id++ << 12) | vcpu_id, no zero guard',
     eligibility: 'IF=1 and no event to re-inject to start; CPL≠0 to deliver (unless SEND_ALWAYS), else halt; ready only with IF=1',
     wake: 'immediate wake in the #PF handler; dummy if the wake comes first (leaks when not-present never came)',
