@@ -50,6 +50,10 @@ export { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from './arches/x86/costs.js'
 export { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from './arches/arm64/costs.js';
 export { createX86Backend, X86_KNOBS, x86Variant } from './arches/x86/variant.js';
 export { x86HaltVariant } from './arches/x86/halt-variant.js';
+export { createX86PfBackend, X86_PF_KNOBS, x86PfVariant } from './arches/x86/pf2010/variant.js';
+export { PF2010_HAZARDS, READY_UNANNOUNCED } from './arches/x86/pf2010/async-pf.js';
+export { PF2010_EN_RESERVED, PF2010_EN_RESERVED_SEND_ALWAYS } from './arches/x86/pf2010/msr.js';
+export type { Pf2010VcpuState } from './arches/x86/pf2010/state.js';
 export type { X86VcpuState } from './arches/x86/state.js';
 export { arm64SdeiVariant, ARM64_SDEI_KNOBS, createArm64SdeiBackend } from './arches/arm64/variant.js';
 export { arm64IrqVariant, createArm64IrqBackend } from './arches/arm64/irq/variant.js';

@@ -113,6 +113,11 @@ export interface KvmVcpu<S = unknown> {
   /** kvm_vcpu_kick(): make a vCPU that is running guest code exit. */
   kick(): void;
   /**
+   * kvm_vcpu_wake_up(): wake a vCPU blocked in the host (halt, idle) so it re-checks its requests;
+   * a vCPU running guest code does not exit and sees them at its next entry.
+   */
+  wakeUp(): void;
+  /**
    * vcpu->arch.mp_state = KVM_MP_STATE_RUNNABLE (and apf.halted = false): a vCPU waiting in a
    * guest halt or in the APF synthetic halt goes on, with or without an interrupt.
    */

@@ -673,9 +673,17 @@ export class Simulation {
       if (this.metrics.measuring) this.metrics.exits.add(this.backend.exitNames.kick);
       this.charge(v, 'host', this.backend.costs.exitNs.kick);
       this.schedule(v, v.cursor);
-    } else if (v.mode === 'halt' || v.mode === 'idle') {
-      if (this.wakesFromWait(v)) this.leaveWait(v);
+    } else {
+      this.wakeUp(v);
     }
+  }
+
+  /**
+   * kvm_vcpu_wake_up(): a vCPU blocked in the host (halt or idle) re-checks whether it may run; one
+   * running guest code is left alone and sees the request at its next entry.
+   */
+  wakeUp(v: Vcpu): void {
+    if ((v.mode === 'halt' || v.mode === 'idle') && this.wakesFromWait(v)) this.leaveWait(v);
   }
 
   /** mp_state = RUNNABLE: a guest halt or the APF halt ends; a synchronous fault does not. */

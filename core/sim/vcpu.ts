@@ -137,6 +137,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   kick(): void {
     this.sim.kick(this);
   }
+  wakeUp(): void {
+    this.sim.wakeUp(this);
+  }
   setRunnable(): void {
     this.sim.setRunnable(this);
   }
