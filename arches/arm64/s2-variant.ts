@@ -48,14 +48,6 @@ const FINDINGS: readonly Finding[] = [
   },
 ];
 
-/**
- * Costs: arm64's table and keys, unchanged, because a variant shares its architecture's table
- * with the no-APF baseline it is compared against (DESIGN.md "Costs"; test/arches/sync/baseline.test.ts).
- * So the reflected abort is priced at the table's event entry (sdeiDispatchCycles, 2,000 cycles)
- * where the guest's own EL0→EL1 entry would be nearer injectIrqCycles (500): the lower bound is,
- * if anything, pessimistic by ≈1,500 cycles a routed fault. The guest's abort handler (read the
- * syndrome, queue a sleeper) is priced as the SDEI handler's table insert (guestSdeiHandlerCycles).
- */
 function guestCall(v: KvmVcpu<Arm64S2VcpuState>, anyCall: GuestCall, ctx: VariantContext, base: Backend<Arm64S2VcpuState>): GuestCallExit {
   const call = anyCall as Arm64GuestCall;
   if (call.kind === 'hvc' && call.fn === ARM_SMCCC_VENDOR_HYP_KVM_LAB_S2_FETCH_FUNC_ID) {
@@ -72,12 +64,14 @@ export function createArm64S2Backend(ctx: VariantContext): Backend<Arm64S2VcpuSt
   const c = ctx.costOverrides;
   const ns = (cycles: number) => cyclesToNs(cycles, c.clockMHz);
   const base = createArm64SdeiBackend(ctx) as Backend<Arm64S2VcpuState, { gfn: number }>;
-  const cfg = (id: number) => ({
-    areaGpa: AREA_BASE + BigInt(id) * 64n,
-    sdeiHandlerNs: 0,
-    irqHandlerNs: ns(c.guestIrqHandlerCycles),
-    abortHandlerNs: ns(c.guestSdeiHandlerCycles),
-  });
+  // Costs: arm64's table and keys unchanged, since a variant shares its table with the no-APF
+  // baseline it is compared against (DESIGN.md "Costs"; test/arches/sync/baseline.test.ts). So
+  // the reflected abort is priced at the table's event entry (sdeiDispatchCycles, 2,000 cycles)
+  // where the guest's own EL0→EL1 entry would be nearer injectIrqCycles (500): the lower bound is,
+  // if anything, pessimistic by ≈1,500 cycles a routed fault. The abort handler (read the
+  // syndrome, queue a sleeper) is priced as the SDEI handler's table insert.
+  const abortHandlerNs = ns(c.guestSdeiHandlerCycles);
+  const cfg = (id: number) => ({ areaGpa: AREA_BASE + BigInt(id) * 64n, sdeiHandlerNs: 0, irqHandlerNs: ns(c.guestIrqHandlerCycles) });
   return {
     ...base,
     caps: {
@@ -96,7 +90,7 @@ export function createArm64S2Backend(ctx: VariantContext): Backend<Arm64S2VcpuSt
     guestInit: (v) => s2GuestInit(v, cfg(v.id)),
     faultInGuest: (v, gfn) => {
       if (!s2Routed(v)) return false;
-      reflectS2Abort(v, gfn, cfg(v.id));
+      reflectS2Abort(v, gfn, abortHandlerNs);
       return true;
     },
     // No host→guest not-present channel: a user-mode fault that exits (an event was pending)

@@ -76,9 +76,9 @@ export function s2Routed(vcpu: V): boolean {
 }
 
 /** Reflect the stage-2 fault: a data abort taken at EL1 from EL0, no exit, IPA for the handler. */
-export function reflectS2Abort(vcpu: V, gfn: number, cfg: Arm64GuestConfig & { abortHandlerNs: number }): void {
+export function reflectS2Abort(vcpu: V, gfn: number, handlerNs: number): void {
   vcpu.state.s2.abort = { esr: ESR_S2_ABORT, ipa: BigInt(gfn) * 4096n };
-  vcpu.injectEvent({ name: 'DABT_LOW (stage-2, reflected)', token: null, signal: 'other', handler: () => doS2Abort(vcpu, cfg.abortHandlerNs) });
+  vcpu.injectEvent({ name: 'DABT_LOW (stage-2, reflected)', token: null, signal: 'other', handler: () => doS2Abort(vcpu, handlerNs) });
 }
 
 /**
