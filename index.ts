@@ -4,7 +4,9 @@
  * One explicit list of named exports (STYLE.md §2).
  */
 import * as arm64Abi from './arches/arm64/constants.js';
+import * as arm64S2Abi from './arches/arm64/s2.js';
 import * as x86Abi from './arches/x86/constants.js';
+import * as x86VeAbi from './arches/x86/ve.js';
 
 export { EventQueue, type PoppedEvent } from './core/engine/event-queue.js';
 export { RandomStream, RandomStreams, seedToInt32 } from './core/engine/rng.js';
@@ -55,7 +57,11 @@ export { PF2010_HAZARDS, READY_UNANNOUNCED } from './arches/x86/pf2010/async-pf.
 export { PF2010_EN_RESERVED, PF2010_EN_RESERVED_SEND_ALWAYS } from './arches/x86/pf2010/msr.js';
 export type { Pf2010VcpuState } from './arches/x86/pf2010/state.js';
 export type { X86VcpuState } from './arches/x86/state.js';
+export { createX86VeBackend, x86VeVariant } from './arches/x86/ve-variant.js';
+export type { X86VeVcpuState } from './arches/x86/ve.js';
 export { arm64SdeiVariant, ARM64_SDEI_KNOBS, createArm64SdeiBackend } from './arches/arm64/variant.js';
 export { arm64IrqVariant, createArm64IrqBackend } from './arches/arm64/irq/variant.js';
 export type { Arm64VcpuState } from './arches/arm64/state.js';
-export { arm64Abi, x86Abi };
+export { arm64S2Variant, createArm64S2Backend } from './arches/arm64/s2-variant.js';
+export type { Arm64S2VcpuState } from './arches/arm64/s2.js';
+export { arm64Abi, arm64S2Abi, x86Abi, x86VeAbi };

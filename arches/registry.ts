@@ -1,14 +1,26 @@
 import type { Variant } from '../core/backend.js';
 import { BadInputError } from '../core/errors.js';
 import { arm64IrqVariant } from './arm64/irq/variant.js';
+import { arm64S2Variant } from './arm64/s2-variant.js';
 import { arm64SdeiVariant } from './arm64/variant.js';
 import { syncArm64Variant, syncX86Variant } from './sync/variant.js';
 import { x86HaltVariant } from './x86/halt-variant.js';
 import { x86PfVariant } from './x86/pf2010/variant.js';
+import { x86VeVariant } from './x86/ve-variant.js';
 import { x86Variant } from './x86/variant.js';
 
 /** The built-in variants, in the order `list` shows them: each architecture's no-APF baseline first. */
-export const VARIANTS: readonly Variant[] = [syncX86Variant, syncArm64Variant, x86Variant, x86HaltVariant, x86PfVariant, arm64SdeiVariant, arm64IrqVariant];
+export const VARIANTS: readonly Variant[] = [
+  syncX86Variant,
+  syncArm64Variant,
+  x86Variant,
+  x86HaltVariant,
+  x86PfVariant,
+  x86VeVariant,
+  arm64SdeiVariant,
+  arm64IrqVariant,
+  arm64S2Variant,
+];
 
 /**
  * `sync` names no single variant any more: a no-APF baseline is priced with one architecture's

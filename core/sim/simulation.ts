@@ -962,9 +962,13 @@ export class Simulation {
       flagAsyncPfAtReturnToUser: (token) => sim.flag(v, token),
       requestIrq: (line, handler) => void v.irqHandlers.set(line, handler),
       call: (call: GuestCall): GuestCallResult => {
+        const running = v.mode === 'run';
         const { result, exit, kind } = sim.backend.guestCall(v, call);
         if (sim.metrics.measuring) sim.metrics.exits.add(exit);
         sim.charge(v, 'host', sim.backend.costs.exitNs[kind]);
+        // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU) begins
+        // after the exit's round trip, so that no time is counted twice.
+        if (running && v.mode !== 'run') v.modeSince = Math.max(v.modeSince, v.cursor);
         return result;
       },
       charge: (ns) => sim.charge(v, 'kernel', ns),

@@ -40,7 +40,7 @@ describe('apf-lab CLI (in-process)', () => {
   it('an unknown variant is bad input (exit 1) and lists the known ones', async () => {
     const r = await cli('compare', 'x86', 'arm64-nope');
     expect(r.code).toBe(1);
-    expect(r.err).toBe('apf-lab: unknown variant "arm64-nope" (known: sync-x86, sync-arm64, x86, x86-halt, x86-pf, arm64-sdei, arm64-irq)\n');
+    expect(r.err).toBe('apf-lab: unknown variant "arm64-nope" (known: sync-x86, sync-arm64, x86, x86-halt, x86-pf, x86-ve, arm64-sdei, arm64-irq, arm64-s2)\n');
     expect(r.out).toBe('');
   });
 
