@@ -1,5 +1,5 @@
 import type { Variant } from './backend.js';
-import { runVariant, type RunResult } from './run.js';
+import { runVariant, type RunOptions, type RunResult } from './run.js';
 import type { Scenario } from './scenario/schema.js';
 
 /** The same scenario and seed through each variant (common random numbers): the `--json` document. */
@@ -14,8 +14,9 @@ export interface Comparison {
 export function compareVariants(
   scenario: Scenario,
   variants: readonly Variant[],
-  options: { seed?: number; baseline?: string | null } = {},
+  options: { seed?: number; baseline?: string | null; onProgress?: RunOptions['onProgress']; signal?: RunOptions['signal'] } = {},
 ): Comparison {
   const seed = options.seed ?? scenario.seed;
-  return { scenario, seed, baseline: options.baseline ?? null, variants: variants.map((v) => runVariant(scenario, v, { seed })) };
+  const { onProgress, signal } = options;
+  return { scenario, seed, baseline: options.baseline ?? null, variants: variants.map((v) => runVariant(scenario, v, { seed, onProgress, signal })) };
 }

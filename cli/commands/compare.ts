@@ -26,9 +26,9 @@ export function compareCommand(io: Io): CommandModule<object, CompareArgs> {
       const ids = args.variants.map(String);
       const withBase = args.baseline && !ids.includes(BASELINE) ? [BASELINE, ...ids] : ids;
       const variants = [...new Set(withBase)].map(findVariant);
-      const { scenario, seed } = resolveScenario(args);
+      const { scenario, seed, hooks } = resolveScenario(args, io);
       const baseline = withBase.includes(BASELINE) ? BASELINE : null;
-      const result = compareVariants(scenario, variants, { seed, baseline });
+      const result = compareVariants(scenario, variants, { seed, baseline, ...hooks });
       io.out(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderText('compare', buildCompareView(result)));
     },
   };

@@ -69,7 +69,7 @@ describe('apf-lab CLI (in-process)', () => {
   it('a bad override in a scenario names the key and the known ones', async () => {
     const r = await cli('run', 'x86', '--scenario', 'test/fixtures/bad-cost.yaml');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^apf-lab: scenario costs\.x86\.exitCycle: unknown key \(known: .*exitCycles/);
+    expect(r.err).toMatch(/^apf-lab: test\/fixtures\/bad-cost\.yaml: costs\.x86\.exitCycle: unknown key \(known: .*exitCycles/);
   });
 
   it('list shows every variant and the built-in scenario', async () => {
