@@ -127,9 +127,7 @@ export const scenarioSchema = z
     /** Any safe integer; all of its bits seed the generator (core/engine/rng.ts). */
     seed: z
       .number()
-      .int('must be a whole number')
-      .min(-HARD.seed, `must be a safe integer (-${HARD.seed} to ${HARD.seed})`)
-      .max(HARD.seed, `must be a safe integer (-${HARD.seed} to ${HARD.seed})`)
+      .refine(Number.isSafeInteger, `must be an integer from -${HARD.seed} to ${HARD.seed} (a safe integer: beyond, two seeds would be the same number)`)
       .default(1),
     machine,
     backing,
