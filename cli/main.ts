@@ -124,9 +124,13 @@ function isMain(): boolean {
   }
 }
 
+/** The commands that run simulations, which only a worker lets Ctrl-C stop cleanly (cli/process.ts). */
+const SIMULATING = new Set(['run', 'compare']);
+
 if (isMainThread && isMain()) {
-  const { runInWorker } = await import('./process.js');
-  runInWorker(new URL(import.meta.url));
+  const { runHere, runInWorker } = await import('./process.js');
+  if (SIMULATING.has(process.argv[2] ?? '')) runInWorker(new URL(import.meta.url));
+  else await runHere(runCli);
 } else if (!isMainThread && (workerData as { apfLabCli?: boolean } | null)?.apfLabCli) {
   const { workerMain } = await import('./process.js');
   await workerMain(runCli, parentPort!);

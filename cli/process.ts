@@ -42,10 +42,7 @@ export function runInWorker(entry: URL): void {
     if (m.kind === 'err') return void process.stderr.write(m.text);
     finished = true;
     process.off('SIGINT', onSigint);
-    void writeStdout(m.out).then((failure) => {
-      process.exitCode = failure ? EXIT_BAD_INPUT : m.code;
-      if (failure) process.stderr.write(`apf-lab: ${oneLine(failure)}\n`);
-    });
+    void finish(m.code, m.out);
   });
   worker.on('error', (e) => {
     progress.clear();
@@ -55,6 +52,24 @@ export function runInWorker(entry: URL): void {
   worker.on('exit', () => {
     if (!finished && process.exitCode === undefined) process.exitCode = EXIT_INTERNAL;
   });
+}
+
+/**
+ * Commands that run no simulation (list, help) run on this thread: a worker would only add its
+ * start-up time, and Ctrl-C's default (the process ends, nothing written) is already right for them.
+ */
+export async function runHere(runCli: (argv: readonly string[], io: Io) => Promise<number>): Promise<void> {
+  process.stderr.on('error', () => {});
+  const out: string[] = [];
+  const code = await runCli(process.argv.slice(2), { out: (t) => void out.push(t), err: (t) => void process.stderr.write(t) });
+  await finish(code, out.join(''));
+}
+
+/** Prints the command's output and sets the exit code: the command's, or 1 if stdout failed. */
+async function finish(code: number, out: string): Promise<void> {
+  const failure = await writeStdout(out);
+  process.exitCode = failure ? EXIT_BAD_INPUT : code;
+  if (failure) process.stderr.write(`apf-lab: ${oneLine(failure)}\n`);
 }
 
 /**
