@@ -22,6 +22,7 @@ export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 3;
 /** 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
+export const INTERRUPTED_LINE = 'apf-lab: interrupted; nothing was written\n';
 
 /**
  * Makes a message safe to print as one line: control characters (a newline in a variant name or

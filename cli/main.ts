@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { BadInputError, InterruptedError } from '../core/errors.js';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, oneLine, UsageError, type Io } from './io.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, INTERRUPTED_LINE, oneLine, UsageError, type Io } from './io.js';
 
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
 const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help']);
@@ -84,7 +84,7 @@ async function usage(io: Io, cli: Argv | null, message: string): Promise<number>
 async function report(e: unknown, io: Io, cli: Argv | null): Promise<number> {
   if (e instanceof UsageError) return usage(io, cli, e.message);
   if (e instanceof InterruptedError) {
-    io.err('apf-lab: interrupted; nothing was written\n');
+    io.err(INTERRUPTED_LINE);
     return EXIT_INTERRUPTED;
   }
   if (e instanceof BadInputError) {

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Worker, workerData } from 'node:worker_threads';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, oneLine, type Io } from './io.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, INTERRUPTED_LINE, oneLine, type Io } from './io.js';
 
 /**
  * The process around runCli(). A simulation runs synchronously, so a SIGINT handler on the same
@@ -22,6 +22,8 @@ interface CliWorkerData {
   tty: boolean;
 }
 
+const SIGINT_REPEAT_MS = 1000;
+
 /** Start the CLI in a worker and relay its output, progress and Ctrl-C. */
 export function runInWorker(entry: URL): void {
   const flag = new Int32Array(new SharedArrayBuffer(4));
@@ -30,9 +32,15 @@ export function runInWorker(entry: URL): void {
   const worker = new Worker(entry, { workerData: data });
   const progress = new ProgressLine(tty);
   let finished = false;
+  let firstSigint = 0;
   const onSigint = () => {
-    // The first Ctrl-C asks the run to stop cleanly; a second one gives up waiting.
-    if (Atomics.exchange(flag, 0, 1) === 1) process.exit(EXIT_INTERRUPTED);
+    // The first Ctrl-C asks the run to stop cleanly. One signal often arrives twice (to the process
+    // and to its group, as timeout(1) sends it): only a second press a second later gives up waiting.
+    if (Atomics.exchange(flag, 0, 1) === 0) return void (firstSigint = Date.now());
+    if (Date.now() - firstSigint < SIGINT_REPEAT_MS) return;
+    progress.clear();
+    process.stderr.write(INTERRUPTED_LINE);
+    process.exit(EXIT_INTERRUPTED);
   };
   process.on('SIGINT', onSigint);
   process.stderr.on('error', () => {}); // nowhere left to report it

@@ -118,6 +118,8 @@ const STEP_KINDS = ['compute', 'touch', 'syscall', 'irqoff', 'sleep'];
  */
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyKey[]; message: string } {
   const path = [...issue.path];
+  const twoKinds = stepWithKinds(raw, path);
+  if (twoKinds) return { path, message: twoKinds };
   if (issue.code === 'unrecognized_keys') return { path, message: `unknown field(s): ${issue.keys.join(', ')}` };
   if (issue.code === 'invalid_value') {
     const got = 'input' in issue ? `, got ${JSON.stringify(issue.input)}` : '';
@@ -133,6 +135,14 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyK
     return { path: [...path, ...sub.path], message: sub.message };
   }
   return { path, message: issue.message };
+}
+
+/** zod blames one branch of the union for a step that names two kinds; say what is wrong instead. */
+function stepWithKinds(raw: unknown, path: readonly PropertyKey[]): string | null {
+  if (path[path.length - 2] !== 'program') return null;
+  const v = valueAt(raw, path);
+  const kinds = v && typeof v === 'object' ? Object.keys(v).filter((k) => STEP_KINDS.includes(k)) : [];
+  return kinds.length > 1 ? `a step is exactly one of ${STEP_KINDS.join(', ')}; this one has ${kinds.join(', ')}` : null;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -1,11 +1,13 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HostMemory } from '../../../core/machine/memory.js';
 import { checkScenarioSize, estimateEvents, type KnownOverrides } from '../../../core/scenario/bounds.js';
 import { HARD, SIZE } from '../../../core/scenario/limits.js';
-import { loadScenario, parseScenario, VARIANTS } from '../../../index.js';
+import { loadScenario, parseScenario, ScenarioError, VARIANTS } from '../../../index.js';
 import { MINIMAL, scenarioErrorOf } from './minimal.js';
 
 /** The keys the registered variants accept, as the CLI passes them in (core never imports arches/). */
@@ -64,6 +66,35 @@ describe('hostile scenario values are bad input naming file, field and reason (i
     expect(parseError(base.replace('region: a }', 'region: a, thinkNs: 0.5 }')).problem).toMatch(/whole number of ns/);
     expect(parseError(base.replace('dist: fixed', 'dist: lognorm')).problem).toMatch(/^expected one of lognormal, exponential, fixed/);
     expect(parseError(base.replace('{ touch: { region: a } }', '{ irqoff: { touch: { region: a, pattern: x } } }')).field).toBe('tasks[0].program[0].irqoff.touch.pattern');
+  });
+
+  it('names both kinds of a step that has two', () => {
+    const e = parseError(base.replace('{ touch: { region: a } }', '{ touch: { region: a }, compute: { us: 1 } }'));
+    expect(e.message).toBe('f.yaml: tasks[0].program[0]: a step is exactly one of compute, touch, syscall, irqoff, sleep; this one has touch, compute');
+  });
+
+  it('any number in any numeric field is accepted or refused as bad input, never a crash', () => {
+    const fields: string[][] = [
+      ['durationMs'], ['seed'], ['machine', 'vcpus'], ['machine', 'guestMemoryMiB'], ['machine', 'hostResidentMiB'],
+      ['machine', 'hz'], ['machine', 'sliceUs'], ['machine', 'touchNs'], ['backing', 'latency', 'us'],
+      ['backing', 'queueDepth'], ['regions', '0', 'mib'], ['tasks', '0', 'count'],
+    ];
+    const numbers = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -1, 1e-9, 1e300, 2 ** 53, 2 ** 32 + 1, 1e18));
+    fc.assert(
+      fc.property(fc.constantFrom(...fields), numbers, (path, value) => {
+        const doc = parse(base) as Record<string, unknown>;
+        let at = doc as Record<string, unknown>;
+        for (const k of path.slice(0, -1)) at = at[k] as Record<string, unknown>;
+        at[path[path.length - 1]] = value;
+        try {
+          parseScenario(stringify(doc), 'f.yaml', { known });
+        } catch (e) {
+          expect(e).toBeInstanceOf(ScenarioError);
+          expect((e as Error).message.startsWith('f.yaml: ')).toBe(true);
+        }
+      }),
+      { numRuns: 300, seed: 5 },
+    );
   });
 
   it('without the known keys still refuses names every object inherits', () => {
