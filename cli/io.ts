@@ -2,6 +2,10 @@
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Progress of a long run (simulated ns reached, latest end); only set where stderr is a terminal. */
+  readonly progress?: (doneNs: number, totalNs: number) => void;
+  /** Set when the user pressed Ctrl-C: a run stops at its next progress check. */
+  readonly signal?: { readonly aborted: boolean };
 }
 
 /** A malformed command line: exit code 2, with usage. */
@@ -16,3 +20,21 @@ export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 3;
+/** 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
+export const INTERRUPTED_LINE = 'apf-lab: interrupted; nothing was written\n';
+
+/**
+ * Makes a message safe to print as one line: control characters (a newline in a variant name or
+ * a file name, an escape sequence) are shown escaped instead of acting on the terminal.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, escapeChar);
+}
+
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeChar(c: string): string {
+  const code = c.charCodeAt(0);
+  return SHORT_ESCAPES[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+}

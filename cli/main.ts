@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import yargs from 'yargs';
-import { BadInputError } from '../core/errors.js';
-import { compareCommand } from './commands/compare.js';
-import { listCommand } from './commands/list.js';
-import { runCommand } from './commands/run.js';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, type Io } from './io.js';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { Argv } from 'yargs';
+import { BadInputError, InterruptedError } from '../core/errors.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, INTERRUPTED_LINE, oneLine, UsageError, type Io } from './io.js';
+
+/** Flags that take no value: `--json=yes` is refused rather than read as false. */
+const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help']);
+/** Options that may be given more than once (positional lists and yargs' own bookkeeping). */
+const MULTI = new Set(['_', '$0', 'variants']);
 
 /**
  * The apf-lab command line. Commands are registered one by one (STYLE.md §4); a handler
- * parses, calls the library, renders, prints. Exit codes: 0 ok, 1 bad input, 2 usage.
+ * parses, calls the library, renders, prints. Exit codes: 0 ok, 1 bad input, 2 usage,
+ * 130 interrupted (Ctrl-C).
  */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   let usageFailure: string | null = null;
@@ -18,47 +22,99 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   // and the command finished: nothing is written half-way (yargs may run a handler before it
   // reports an unknown option).
   const out: string[] = [];
-  const buffered: Io = { out: (t) => void out.push(t), err: io.err };
-  const cli = yargs([...argv])
+  const buffered: Io = { out: (t) => void out.push(t), err: io.err, progress: io.progress, signal: io.signal };
+  let cli: Argv | null = null;
+  try {
+    checkFlagValues(argv);
+    cli = await buildCli(argv, buffered, (msg) => {
+      usageFailure = msg;
+    });
+    let helpText = '';
+    await cli.parseAsync([...argv], {}, (_e, _argv, output) => {
+      helpText = output;
+    });
+    if (usageFailure !== null) return await usage(io, cli, usageFailure);
+    if (helpText) io.out(`${helpText}\n`);
+    io.out(out.join(''));
+    return EXIT_OK;
+  } catch (e) {
+    return report(e, io, cli);
+  }
+}
+
+async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) => void): Promise<Argv> {
+  // Loaded here, not at the top: the process entry below only starts a worker and needs none of it.
+  const [{ default: yargs }, { listCommand }, { runCommand }, { compareCommand }] = await Promise.all([
+    import('yargs'),
+    import('./commands/list.js'),
+    import('./commands/run.js'),
+    import('./commands/compare.js'),
+  ]);
+  return yargs([...argv])
     .scriptName('apf-lab')
-    .command(listCommand(buffered))
-    .command(runCommand(buffered))
-    .command(compareCommand(buffered))
+    .command(listCommand(io))
+    .command(runCommand(io))
+    .command(compareCommand(io))
     .demandCommand(1, 'name a command')
+    .check(singleValued)
     .strict()
     .help()
     .version(false)
     .wrap(100)
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      usageFailure = msg;
+      // yargs reports its own parse failures (a missing option value) as a YError: a usage error.
+      if (err && err.name !== 'YError') throw err;
+      onUsage(plainUsage(msg ?? err?.message ?? 'bad command line'));
     });
-  try {
-    let helpText = '';
-    await cli.parseAsync([...argv], {}, (_e, _argv, output) => {
-      helpText = output;
-    });
-    if (usageFailure !== null) {
-      io.err(`apf-lab: ${usageFailure}\n\n${await cli.getHelp()}\n`);
-      return EXIT_USAGE;
+}
+
+/** yargs' "Not enough arguments following: seed" in the words of this CLI. */
+function plainUsage(msg: string): string {
+  const m = /^Not enough arguments following: (.+)$/.exec(msg);
+  if (!m) return msg;
+  return `${m[1].length === 1 ? '-' : '--'}${m[1]} needs a value`;
+}
+
+async function usage(io: Io, cli: Argv | null, message: string): Promise<number> {
+  io.err(`apf-lab: ${oneLine(message)}\n\n${cli ? await cli.getHelp() : ''}\n`);
+  return EXIT_USAGE;
+}
+
+async function report(e: unknown, io: Io, cli: Argv | null): Promise<number> {
+  if (e instanceof UsageError) return usage(io, cli, e.message);
+  if (e instanceof InterruptedError) {
+    io.err(INTERRUPTED_LINE);
+    return EXIT_INTERRUPTED;
+  }
+  if (e instanceof BadInputError) {
+    io.err(`apf-lab: ${oneLine(e.message)}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  io.err(`apf-lab: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+  return EXIT_INTERNAL;
+}
+
+/** yargs reads `--json=yes` as false; a flag takes no value, or an explicit true/false. */
+function checkFlagValues(argv: readonly string[]): void {
+  for (const arg of argv) {
+    if (arg === '--') return;
+    const m = /^--(?:no-)?([^=]+)=(.*)$/s.exec(arg);
+    if (m && BOOLEAN_FLAGS.has(m[1]) && m[2] !== 'true' && m[2] !== 'false') {
+      throw new UsageError(`--${m[1]} takes no value, got ${JSON.stringify(arg)}`);
     }
-    if (helpText) io.out(`${helpText}\n`);
-    io.out(out.join(''));
-    return EXIT_OK;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`apf-lab: ${e.message}\n\n${await cli.getHelp()}\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof BadInputError) {
-      io.err(`apf-lab: ${e.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    io.err(`apf-lab: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-    return EXIT_INTERNAL;
   }
 }
+
+/** yargs collects a repeated option into an array; for a single-valued one that is a mistake. */
+function singleValued(args: Record<string, unknown>): true {
+  for (const [key, value] of Object.entries(args)) {
+    if (!MULTI.has(key) && Array.isArray(value)) throw new UsageError(`--${key} was given more than once`);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- the process entry
 
 function isMain(): boolean {
   try {
@@ -68,9 +124,14 @@ function isMain(): boolean {
   }
 }
 
-if (isMain()) {
-  const io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
-  runCli(process.argv.slice(2), io).then((code) => {
-    process.exitCode = code;
-  });
+/** The commands that run simulations, which only a worker lets Ctrl-C stop cleanly (cli/process.ts). */
+const SIMULATING = new Set(['run', 'compare']);
+
+if (isMainThread && isMain()) {
+  const { runHere, runInWorker } = await import('./process.js');
+  if (SIMULATING.has(process.argv[2] ?? '')) runInWorker(new URL(import.meta.url));
+  else await runHere(runCli);
+} else if (!isMainThread && (workerData as { apfLabCli?: boolean } | null)?.apfLabCli) {
+  const { workerMain } = await import('./process.js');
+  await workerMain(runCli, parentPort!);
 }

@@ -1,7 +1,15 @@
 import type { Argv } from 'yargs';
-import { loadScenario, DEFAULT_SCENARIO } from '../core/scenario/load.js';
+import { VARIANTS } from '../arches/registry.js';
+import { checkSeed } from '../core/engine/rng.js';
+import { BadInputError } from '../core/errors.js';
+import type { RunOptions } from '../core/run.js';
+import { checkScenarioSize } from '../core/scenario/bounds.js';
+import { loadScenario, DEFAULT_SCENARIO, type KnownOverrides } from '../core/scenario/load.js';
 import type { Scenario } from '../core/scenario/schema.js';
-import { UsageError } from './io.js';
+import { UsageError, type Io } from './io.js';
+
+/** The environment variable that, like --allow-large, lifts the laptop size limits. */
+export const ALLOW_LARGE_ENV = 'APF_LAB_ALLOW_LARGE';
 
 /** Options shared by the commands that run a scenario. */
 export function scenarioOptions<T>(y: Argv<T>) {
@@ -9,23 +17,84 @@ export function scenarioOptions<T>(y: Argv<T>) {
     .option('scenario', {
       alias: 's',
       type: 'string',
+      requiresArg: true,
       default: DEFAULT_SCENARIO,
       describe: 'built-in scenario name or path to a scenario YAML file',
     })
-    .option('seed', { type: 'number', describe: "PRNG seed (default: the scenario's seed)" })
-    .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of the table' });
+    // A string, parsed here: yargs would turn "0x10" or "1e3" into numbers and "" into NaN.
+    .option('seed', { type: 'string', requiresArg: true, describe: "PRNG seed, any safe integer (default: the scenario's seed)" })
+    .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of the table' })
+    .option('allow-large', {
+      type: 'boolean',
+      default: false,
+      describe: `run scenarios above the laptop size limits (README "Limits"; or set ${ALLOW_LARGE_ENV}=1)`,
+    });
 }
 
 export interface ScenarioArgs {
   scenario: string;
-  seed?: number;
+  seed?: string;
   json: boolean;
+  allowLarge: boolean;
 }
 
-export function resolveScenario(args: ScenarioArgs): { scenario: Scenario; seed: number } {
-  if (args.seed !== undefined && !Number.isSafeInteger(args.seed)) {
-    throw new UsageError(`--seed must be an integer, got ${args.seed}`);
+/** The architectures and keys a scenario's `costs` and `arch` may name: those of the registered variants. */
+export function knownOverrides(): KnownOverrides {
+  const costs: Record<string, string[]> = {};
+  const arch: Record<string, string[]> = {};
+  const add = (into: Record<string, string[]>, a: string, keys: string[]) => {
+    into[a] = [...new Set([...(Object.hasOwn(into, a) ? into[a] : []), ...keys])].sort();
+  };
+  for (const v of VARIANTS) {
+    add(costs, v.arch, Object.keys(v.defaultCosts));
+    add(arch, v.arch, Object.keys(v.knobs));
   }
-  const scenario = loadScenario(args.scenario);
-  return { scenario, seed: args.seed ?? scenario.seed };
+  return { costs, arch };
+}
+
+/** Loads a scenario the way every command does: with the known override keys. */
+export function loadForCli(nameOrFile: string): Scenario {
+  return loadScenario(nameOrFile, { known: knownOverrides() });
+}
+
+/** Parses --seed: an integer in decimal, within the safe range (core/engine/rng.ts checkSeed()). */
+export function parseSeed(text: string): number {
+  if (!/^[+-]?\d+$/.test(text)) throw new UsageError(`--seed must be an integer, got ${JSON.stringify(text)}`);
+  const seed = Number(text);
+  try {
+    checkSeed(seed);
+  } catch {
+    throw new UsageError(`--seed must be an integer from -${Number.MAX_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}, got ${text}`);
+  }
+  return seed;
+}
+
+/**
+ * Builds every registered variant's backend once with the scenario's overrides, so that a knob a
+ * backend refuses (arch.x86.vector: 300) is reported with the file before anything runs; core
+ * reports it as "scenario arch.…" because it never knows where a scenario came from.
+ */
+function checkBackends(scenario: Scenario, file: string): void {
+  const guestMemoryBytes = Math.round(scenario.machine.guestMemoryMiB * 1024 * 1024);
+  for (const v of VARIANTS) {
+    const costOverrides = { ...v.defaultCosts, ...(Object.hasOwn(scenario.costs, v.arch) ? scenario.costs[v.arch] : {}) };
+    const knobs = { ...v.knobs, ...(Object.hasOwn(scenario.arch, v.arch) ? scenario.arch[v.arch] : {}) };
+    try {
+      v.createBackend({ costOverrides, knobs, guestMemoryBytes });
+    } catch (e) {
+      if (e instanceof BadInputError) throw new BadInputError(`${file}: ${e.message.replace(/^scenario /, '')}`);
+      throw e;
+    }
+  }
+}
+
+/** The scenario, the seed and the run hooks (progress, Ctrl-C) for a command that runs one. */
+export function resolveScenario(args: ScenarioArgs, io?: Io): { scenario: Scenario; seed: number; hooks: Pick<RunOptions, 'onProgress' | 'signal'> } {
+  if (args.scenario === '') throw new UsageError('--scenario needs a value');
+  const seed = args.seed === undefined ? undefined : parseSeed(args.seed);
+  const scenario = loadForCli(args.scenario);
+  checkBackends(scenario, args.scenario);
+  const allowLarge = args.allowLarge || process.env[ALLOW_LARGE_ENV] === '1';
+  if (!allowLarge) checkScenarioSize(scenario, args.scenario, `pass --allow-large (or set ${ALLOW_LARGE_ENV}=1) to run it anyway`);
+  return { scenario, seed: seed ?? scenario.seed, hooks: { onProgress: io?.progress, signal: io?.signal } };
 }

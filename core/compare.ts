@@ -1,5 +1,5 @@
 import type { Variant } from './backend.js';
-import { runVariant, type RunResult } from './run.js';
+import { runVariant, type RunOptions, type RunResult } from './run.js';
 import type { Scenario } from './scenario/schema.js';
 
 /**
@@ -29,11 +29,15 @@ export interface CompareOptions {
    * of its own architecture. Accepted so that callers written for the single `sync` still compile.
    */
   readonly baseline?: string | null;
+  /** Progress and cancellation (the CLI's progress line and Ctrl-C), passed to every run. */
+  readonly onProgress?: RunOptions['onProgress'];
+  readonly signal?: RunOptions['signal'];
 }
 
 export function compareVariants(scenario: Scenario, variants: readonly Variant[], options: CompareOptions = {}): Comparison {
   const seed = options.seed ?? scenario.seed;
-  const runs = variants.map((v) => runVariant(scenario, v, { seed }));
+  const { onProgress, signal } = options;
+  const runs = variants.map((v) => runVariant(scenario, v, { seed, onProgress, signal }));
   const baselines = baselinesByArch(runs);
   return {
     scenario,

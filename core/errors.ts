@@ -5,3 +5,11 @@ export class BadInputError extends Error {
     this.name = 'BadInputError';
   }
 }
+
+/** The user stopped a run (Ctrl-C): nothing of it is printed; the CLI exits 130 as a shell expects. */
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'InterruptedError';
+  }
+}

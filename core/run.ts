@@ -2,8 +2,9 @@ import type { Finding, Mechanisms, Variant } from './backend.js';
 import { BadInputError } from './errors.js';
 import { INVARIANT_NAMES, type Violation } from './invariants.js';
 import { percentile, TIME_CATEGORIES, type TimeCategory } from './metrics.js';
+import { overrideProblem } from './scenario/limits.js';
 import type { Scenario } from './scenario/schema.js';
-import { Simulation } from './sim/simulation.js';
+import { Simulation, type SimulationOptions } from './sim/simulation.js';
 import type { TraceSink } from './trace.js';
 
 /** One variant's result on one scenario and seed: the `variants[]` entry of `--json`. */
@@ -75,6 +76,8 @@ export interface RunMetrics {
 export interface RunOptions {
   readonly seed?: number;
   readonly trace?: TraceSink;
+  readonly onProgress?: SimulationOptions['onProgress'];
+  readonly signal?: SimulationOptions['signal'];
 }
 
 /** Runs one variant through a scenario and returns its metrics and invariant report. */
@@ -84,7 +87,7 @@ export function runVariant(scenario: Scenario, variant: Variant, options: RunOpt
   const guestMemoryBytes = Math.round(scenario.machine.guestMemoryMiB * 1024 * 1024);
   const backend = variant.createBackend({ costOverrides: costs, knobs, guestMemoryBytes });
   const seed = options.seed ?? scenario.seed;
-  const sim = new Simulation(scenario, backend, { seed, trace: options.trace });
+  const sim = new Simulation(scenario, backend, { seed, trace: options.trace, onProgress: options.onProgress, signal: options.signal });
   sim.run();
   return {
     id: variant.id,
@@ -114,9 +117,8 @@ function mergeOverrides<T extends Readonly<Record<string, number>>>(
 ): Readonly<Record<string, number>> {
   const out: Record<string, number> = { ...defaults };
   for (const key of Object.keys(overrides).sort()) {
-    if (!(key in defaults)) {
-      throw new BadInputError(`scenario ${field}.${key}: unknown key (known: ${Object.keys(defaults).sort().join(', ')})`);
-    }
+    const problem = overrideProblem(defaults, key, overrides[key], field.startsWith('costs.'));
+    if (problem) throw new BadInputError(`scenario ${field}.${key}: ${problem}`);
     out[key] = overrides[key];
   }
   return out;

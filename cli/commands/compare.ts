@@ -29,8 +29,8 @@ export function compareCommand(io: Io): CommandModule<object, CompareArgs> {
         }) as never,
     handler: (args) => {
       const variants = variantsToCompare(args.variants.map(String), { baselines: args.baseline });
-      const { scenario, seed } = resolveScenario(args);
-      const result = compareVariants(scenario, variants, { seed });
+      const { scenario, seed, hooks } = resolveScenario(args, io);
+      const result = compareVariants(scenario, variants, { seed, ...hooks });
       io.out(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderText('compare', buildCompareView(result)));
     },
   };

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { VARIANTS } from '../../arches/registry.js';
-import { listBuiltinScenarios, loadScenario } from '../../core/scenario/load.js';
+import { listBuiltinScenarios } from '../../core/scenario/load.js';
+import { loadForCli } from '../options.js';
 import type { Io } from '../io.js';
 import { renderText } from '../render.js';
 import { scenarioHeader } from '../views/compare.js';
@@ -20,7 +21,7 @@ export function listCommand(io: Io): CommandModule<object, { json: boolean }> {
         mechanisms: Object.entries(v.mechanisms).map(([k, m]) => ({ dimension: k, mechanism: m })),
       }));
       const scenarios = listBuiltinScenarios().map((name) => {
-        const s = loadScenario(name);
+        const s = loadForCli(name);
         return { name, lines: scenarioHeader(s, s.seed) };
       });
       if (args.json) {

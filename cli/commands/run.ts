@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { findVariant } from '../../arches/registry.js';
 import { compareVariants } from '../../core/compare.js';
-import type { Io } from '../io.js';
+import { UsageError, type Io } from '../io.js';
 import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
 import { renderText } from '../render.js';
 import { buildCompareView } from '../views/compare.js';
@@ -18,9 +18,11 @@ export function runCommand(io: Io): CommandModule<object, RunArgs> {
     builder: (y) =>
       scenarioOptions(y).positional('variant', { type: 'string', demandOption: true, describe: 'variant id (see `apf-lab list`)' }) as never,
     handler: (args) => {
+      // yargs lets `apf-lab run` through with no variant; that is a usage error, not an unknown one.
+      if (args.variant === undefined || args.variant === '') throw new UsageError('name a variant (see `apf-lab list`)');
       const variant = findVariant(String(args.variant));
-      const { scenario, seed } = resolveScenario(args);
-      const result = compareVariants(scenario, [variant], { seed, baseline: null });
+      const { scenario, seed, hooks } = resolveScenario(args, io);
+      const result = compareVariants(scenario, [variant], { seed, baseline: null, ...hooks });
       io.out(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderText('compare', buildCompareView(result)));
     },
   };

@@ -21,6 +21,11 @@ export class HostMemory {
     readonly guestPages: number,
     readonly residentLimit: number,
   ) {
+    // With no frame at all, insert() would find nothing to evict and the limit would silently stop
+    // limiting; the scenario loader refuses such limits, this guards library callers.
+    if (!Number.isSafeInteger(residentLimit) || residentLimit < 1) {
+      throw new RangeError(`HostMemory: the resident limit must be at least one page, got ${residentLimit}`);
+    }
     this.flags = new Uint8Array(guestPages);
     this.frames = new Int32Array(residentLimit).fill(-1);
   }

@@ -1,22 +1,16 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { BadInputError } from '../errors.js';
+import { checkOverrideKeys, checkScenarioBounds, type KnownOverrides } from './bounds.js';
+import { ScenarioError } from './error.js';
+import { HARD } from './limits.js';
+import { readCapped } from './read.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
-/** Bad input in a scenario: the message names the file, the field and the problem. */
-export class ScenarioError extends BadInputError {
-  constructor(
-    readonly file: string,
-    readonly field: string,
-    readonly problem: string,
-  ) {
-    super(`${file}: ${field ? `${field}: ` : ''}${problem}`);
-    this.name = 'ScenarioError';
-  }
-}
+export { ScenarioError } from './error.js';
+export type { KnownOverrides } from './bounds.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Built-in scenarios ship in the package's top-level scenarios/ (two levels up from dist/core/scenario). */
@@ -30,14 +24,24 @@ export function builtinScenarioDir(): string {
 
 export const DEFAULT_SCENARIO = 'overcommit';
 
+export interface LoadOptions {
+  /**
+   * The architectures and keys `costs` and `arch` may name, from the registered variants. Core
+   * cannot know them (it never imports arches/); without them only the shape of those maps is checked.
+   */
+  readonly known?: KnownOverrides;
+}
+
 /** Resolves a built-in name ("overcommit") or a path to a YAML file, and validates it. */
-export function loadScenario(nameOrFile: string = DEFAULT_SCENARIO): Scenario {
+export function loadScenario(nameOrFile: string = DEFAULT_SCENARIO, options: LoadOptions = {}): Scenario {
   const builtin = join(builtinScenarioDir(), `${nameOrFile}.yaml`);
-  const file = /[/\\]|\.ya?ml$/.test(nameOrFile) ? nameOrFile : builtin;
-  if (!existsSync(file)) {
+  const isPath = /[/\\]|\.ya?ml$/.test(nameOrFile);
+  const file = isPath ? nameOrFile : builtin;
+  if (!isPath && !existsSync(file)) {
     throw new ScenarioError(nameOrFile, '', `no such scenario file or built-in name (built-ins: ${listBuiltinScenarios().join(', ')})`);
   }
-  return parseScenario(readFileSync(file, 'utf8'), file === builtin ? `scenarios/${basename(file)}` : file);
+  const shown = file === builtin ? `scenarios/${basename(file)}` : file;
+  return parseScenario(readCapped(file, shown, HARD.fileBytes), shown, options);
 }
 
 export function listBuiltinScenarios(): string[] {
@@ -55,7 +59,22 @@ function readdirNames(dir: string): string[] {
 }
 
 /** Parses and validates scenario text; `file` is only used in messages. */
-export function parseScenario(text: string, file: string): Scenario {
+export function parseScenario(text: string, file: string, options: LoadOptions = {}): Scenario {
+  const raw = parseYaml(text, file);
+  checkOverrideKeys(raw, file, options.known);
+  const parsed = scenarioSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    const { path, message } = describeIssue(parsed.error.issues[0], raw);
+    throw new ScenarioError(file, fieldPath(path), message);
+  }
+  checkReferences(parsed.data, file);
+  checkScenarioBounds(parsed.data, file);
+  return normalise(parsed.data);
+}
+
+/** YAML to plain data; syntax errors, undefined aliases and alias bombs are bad input with a line. */
+function parseYaml(text: string, file: string): unknown {
+  if (text.includes('\0')) throw new ScenarioError(file, '', 'not a text file (it contains NUL bytes)');
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
@@ -63,14 +82,14 @@ export function parseScenario(text: string, file: string): Scenario {
     const what = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     throw new ScenarioError(file, where, `YAML syntax: ${what}`);
   }
-  const raw: unknown = doc.toJS();
-  const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ScenarioError(file, fieldPath(issue.path), describeIssue(issue));
+  try {
+    // A billion-laughs file expands a few lines into gigabytes: cap the aliases it may resolve.
+    return doc.toJS({ maxAliasCount: HARD.yamlAliases });
+  } catch (e) {
+    const what = e instanceof Error ? e.message : String(e);
+    if (/alias count/i.test(what)) throw new ScenarioError(file, '', `YAML aliases expand too far (more than ${HARD.yamlAliases} alias resolutions): refused as a resource-exhaustion attempt`);
+    throw new ScenarioError(file, '', `YAML: ${what.split('\n')[0]}`);
   }
-  checkReferences(parsed.data, file);
-  return normalise(parsed.data);
 }
 
 /** Free-form maps come back in the file's key order; sort them so results never depend on it. */
@@ -90,10 +109,46 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
-  if (issue.code === 'invalid_union') return 'not a valid step: expected exactly one of compute, touch, syscall, irqoff, sleep with its fields';
-  return issue.message;
+/** The step kinds, in the order of schema.ts's union of steps. */
+const STEP_KINDS = ['compute', 'touch', 'syscall', 'irqoff', 'sleep', 'ipi'];
+
+/**
+ * Makes a zod issue precise. A union of steps fails as a whole; when the step names exactly one
+ * kind, the issue inside that kind's branch is the one the user needs, with its full path.
+ */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyKey[]; message: string } {
+  const path = [...issue.path];
+  const twoKinds = stepWithKinds(raw, path);
+  if (twoKinds) return { path, message: twoKinds };
+  if (issue.code === 'unrecognized_keys') return { path, message: `unknown field(s): ${issue.keys.join(', ')}` };
+  if (issue.code === 'invalid_value') {
+    const got = 'input' in issue ? `, got ${JSON.stringify(issue.input)}` : '';
+    return { path, message: `expected one of ${issue.values.map(String).join(', ')}${got}` };
+  }
+  if (issue.code === 'invalid_union') {
+    const step = valueAt(raw, path);
+    const keys = step && typeof step === 'object' && !Array.isArray(step) ? Object.keys(step) : [];
+    const branch = keys.length === 1 ? STEP_KINDS.indexOf(keys[0]) : -1;
+    const inner = branch >= 0 ? issue.errors[branch]?.[0] : undefined;
+    if (!inner) return { path, message: `not a valid step: expected exactly one of ${STEP_KINDS.join(', ')} with its fields` };
+    const sub = describeIssue(inner, step);
+    return { path: [...path, ...sub.path], message: sub.message };
+  }
+  return { path, message: issue.message };
+}
+
+/** zod blames one branch of the union for a step that names two kinds; say what is wrong instead. */
+function stepWithKinds(raw: unknown, path: readonly PropertyKey[]): string | null {
+  if (path[path.length - 2] !== 'program') return null;
+  const v = valueAt(raw, path);
+  const kinds = v && typeof v === 'object' ? Object.keys(v).filter((k) => STEP_KINDS.includes(k)) : [];
+  return kinds.length > 1 ? `a step is exactly one of ${STEP_KINDS.join(', ')}; this one has ${kinds.join(', ')}` : null;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const p of path) v = v && typeof v === 'object' && Object.hasOwn(v, p) ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
 }
 
 /** Cross-field rules the schema cannot express: names must resolve and memory must fit. */
@@ -120,6 +175,9 @@ function checkReferences(s: Scenario, file: string): void {
       if (touch && !regionNames.has(touch.region)) {
         const field = kind === 'irqoff' ? `tasks[${ti}].program[${si}].irqoff.touch.region` : `tasks[${ti}].program[${si}].${kind}.region`;
         throw new ScenarioError(file, field, `unknown region "${touch.region}" (known: ${[...regionNames].join(', ')})`);
+      }
+      if ('ipi' in step && typeof step.ipi.target === 'number' && step.ipi.target >= s.machine.vcpus) {
+        throw new ScenarioError(file, `tasks[${ti}].program[${si}].ipi.target`, `vCPU ${step.ipi.target} does not exist (machine.vcpus is ${s.machine.vcpus})`);
       }
     });
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HARD, MAX_INTERVAL_US, MAX_RUN_MS, ONE_PAGE_MIB } from './limits.js';
 
 /**
  * The scenario file format. Every field is named with its unit; every default is the value the
@@ -6,18 +7,32 @@ import { z } from 'zod';
  * they belong to the backends (facts/anchors.md §A6) and a scenario may only override them.
  */
 
-const positiveInt = z.number().int().positive();
-const nonNegative = z.number().nonnegative();
+/**
+ * Numbers carry their bounds (core/scenario/limits.ts, README "Limits"), so that a value the engine
+ * cannot represent is refused with the reason instead of overflowing inside a run.
+ */
+const EXACT_TIME = 'longer intervals would leave the exact range of integer-nanosecond time';
+const count = (max: number, why: string) =>
+  z.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}: ${why}`);
+/** A duration in `unit` that may be 0; at most one hour. */
+const span = (unit: 'us' | 'ns') => {
+  const max = unit === 'us' ? MAX_INTERVAL_US : MAX_INTERVAL_US * 1000;
+  const base = unit === 'ns' ? z.number().int('must be a whole number of ns: time is integer nanoseconds') : z.number();
+  return base.min(0, 'must not be negative').max(max, `must be at most ${max} ${unit === 'us' ? 'µs' : 'ns'} (one hour): ${EXACT_TIME}`);
+};
+/** A duration in µs that must take time: at least 1 ns, so that it never rounds to zero. */
+const positiveUs = span('us').min(0.001, 'must be at least 0.001 µs (1 ns): shorter rounds to no time at all');
+const nonNegative = z.number().min(0, 'must not be negative');
 
 const latency = z
   .object({
     dist: z.enum(['lognormal', 'exponential', 'fixed']),
     /** lognormal: median; exponential: mean; fixed: the value. */
-    us: z.number().positive(),
+    us: positiveUs,
     /** lognormal shape (standard deviation of the underlying normal). */
-    sigma: nonNegative.default(1),
-    minUs: nonNegative.default(0),
-    maxUs: z.number().positive().optional(),
+    sigma: nonNegative.max(HARD.sigma, `must be at most ${HARD.sigma}: a wider lognormal is all tail`).default(1),
+    minUs: span('us').default(0),
+    maxUs: positiveUs.optional(),
   })
   .strict();
 
@@ -26,14 +41,14 @@ const backing = z
     kind: z.literal('swap'),
     latency,
     /** I/Os the device serves at once; the rest wait in FIFO order. */
-    queueDepth: positiveInt.default(32),
+    queueDepth: count(HARD.queueDepth, 'a lab bound on I/Os in service').default(32),
   })
   .strict();
 
 const region = z
   .object({
     name: z.string().min(1),
-    mib: z.number().positive(),
+    mib: z.number().min(ONE_PAGE_MIB, `must be at least one 4 KiB page (${ONE_PAGE_MIB} MiB)`).max(HARD.guestMemoryMiB, `must be at most ${HARD.guestMemoryMiB} MiB`),
   })
   .strict();
 
@@ -44,14 +59,14 @@ const touchBody = z
     /** hotcold: the share of touches that go to the hot part, and the hot part's share of the region. */
     hotShare: z.number().min(0).max(1).default(0.9),
     hotFraction: z.number().gt(0).max(1).default(0.1),
-    pages: positiveInt.default(1),
+    pages: count(HARD.pagesPerStep, 'a lab bound on touches per step').default(1),
     /** Compute after each touch; it counts as work. */
-    thinkNs: nonNegative.default(0),
+    thinkNs: span('ns').default(0),
   })
   .strict();
 
 const step = z.union([
-  z.object({ compute: z.object({ us: z.number().positive() }).strict() }).strict(),
+  z.object({ compute: z.object({ us: positiveUs }).strict() }).strict(),
   /** Touches in user mode (the task's own loads and stores). */
   z.object({ touch: touchBody }).strict(),
   /** A system call that touches memory in kernel mode with interrupts enabled (copy_from_user). */
@@ -60,11 +75,11 @@ const step = z.union([
   z
     .object({
       irqoff: z
-        .object({ us: nonNegative.default(0), touch: touchBody.optional() })
+        .object({ us: span('us').default(0), touch: touchBody.optional() })
         .strict(),
     })
     .strict(),
-  z.object({ sleep: z.object({ us: z.number().positive() }).strict() }).strict(),
+  z.object({ sleep: z.object({ us: positiveUs }).strict() }).strict(),
   /**
    * smp_call_function_single(…, wait=1), as a TLB shootdown or a cross-call makes it: send the
    * call-function IPI to vCPU `target` ('next': the sender's vCPU + 1, wrapping) and spin in the
@@ -74,7 +89,10 @@ const step = z.union([
   z
     .object({
       ipi: z
-        .object({ target: z.union([z.number().int().nonnegative(), z.literal('next')]), handlerUs: nonNegative })
+        .object({
+          target: z.union([z.number().int('must be a whole number').min(0, 'must not be negative').max(HARD.vcpus - 1), z.literal('next')]),
+          handlerUs: span('us'),
+        })
         .strict(),
     })
     .strict(),
@@ -83,27 +101,32 @@ const step = z.union([
 const task = z
   .object({
     name: z.string().min(1),
-    count: positiveInt.default(1),
+    count: count(HARD.tasks, 'the lab bound on tasks').default(1),
     /** Pin to this vCPU; by default tasks are spread round-robin in file order. */
-    vcpu: z.number().int().nonnegative().optional(),
+    vcpu: z.number().int('must be a whole number').min(0, 'must not be negative').optional(),
     program: z.array(step).min(1),
   })
   .strict();
 
 const machine = z
   .object({
-    vcpus: positiveInt,
-    guestMemoryMiB: z.number().positive(),
-    /** The host memory cgroup limit for this guest. */
-    hostResidentMiB: z.number().positive(),
-    hz: positiveInt.default(250),
+    vcpus: count(HARD.vcpus, 'the lab bound on vCPUs (per-vCPU state and a tick stream each)'),
+    guestMemoryMiB: z
+      .number()
+      .min(ONE_PAGE_MIB, `must be at least one 4 KiB page (${ONE_PAGE_MIB} MiB)`)
+      .max(HARD.guestMemoryMiB, `must be at most ${HARD.guestMemoryMiB} MiB (2^30 pages): gfns are 32-bit integers in the engine`),
+    /** The host memory cgroup limit for this guest; below one page there would be no limit to model. */
+    hostResidentMiB: z
+      .number()
+      .min(ONE_PAGE_MIB, `must be at least one 4 KiB page (${ONE_PAGE_MIB} MiB): a smaller limit rounds to no resident memory at all`),
+    hz: count(HARD.hz, 'ten times the largest Linux CONFIG_HZ (1000)').default(250),
     /** Tick preemption after this much time on the vCPU. */
-    sliceUs: z.number().positive().default(4000),
+    sliceUs: positiveUs.default(4000),
     /** CFS wakeup granularity and latency, as Linux scales them for 4 CPUs (1 ms and 6 ms × 3). */
-    wakeupGranularityUs: nonNegative.default(3000),
-    schedLatencyUs: nonNegative.default(18000),
+    wakeupGranularityUs: span('us').default(3000),
+    schedLatencyUs: span('us').default(18000),
     /** Guest thread switch: ~1.1 µs for threads (facts/anchors.md §A6, pipe ping-pong). */
-    contextSwitchNs: nonNegative.default(1100),
+    contextSwitchNs: span('ns').default(1100),
     /**
      * The guest kernel's preemption model (CONFIG_PREEMPT_NONE / _VOLUNTARY / PREEMPT): where a
      * task in the kernel yields to a resched. Default voluntary, as distribution kernels ship
@@ -112,25 +135,33 @@ const machine = z
      */
     preemption: z.enum(['none', 'voluntary', 'full']).default('voluntary'),
     /** A user-mode touch of a resident page (TLB miss + access). */
-    touchNs: nonNegative.default(100),
+    touchNs: span('ns').default(100),
   })
   .strict();
 
-const costOverrides = z.record(z.string(), z.number().nonnegative());
+/** Values are checked against the known keys and their bounds in load.ts (limits.ts costValueProblem()). */
+const costOverrides = z.record(z.string(), z.number());
 
 export const scenarioSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().default(''),
-    durationMs: z.number().positive(),
-    seed: z.number().int().default(1),
+    durationMs: z.number().gt(0, 'must be more than 0').max(MAX_RUN_MS, `must be at most ${MAX_RUN_MS} ms (one day): ${EXACT_TIME}`),
+    /** Any safe integer; all of its bits seed the generator (core/engine/rng.ts). */
+    seed: z
+      .number()
+      .refine(Number.isSafeInteger, `must be an integer from -${HARD.seed} to ${HARD.seed} (a safe integer: beyond, two seeds would be the same number)`)
+      .default(1),
     machine,
     backing,
     regions: z.array(region).min(1),
     tasks: z.array(task).min(1),
     /** After durationMs, stop starting new work and let outstanding faults finish, so invariants close. */
     drain: z
-      .object({ enabled: z.boolean().default(true), maxMs: z.number().positive().default(2000) })
+      .object({
+        enabled: z.boolean().default(true),
+        maxMs: z.number().gt(0, 'must be more than 0').max(MAX_RUN_MS, `must be at most ${MAX_RUN_MS} ms (one day): ${EXACT_TIME}`).default(2000),
+      })
       .strict()
       .default({ enabled: true, maxMs: 2000 }),
     /** Per-architecture cost overrides, e.g. `costs: { x86: { exitCycles: 2500 } }`. */

@@ -1,6 +1,7 @@
 import type { AsyncPfWork, Backend, GuestCall, GuestCallResult, GuestKernel } from '../backend.js';
 import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
 import { RandomStreams, type RandomStream } from '../engine/rng.js';
+import { InterruptedError } from '../errors.js';
 import { WAKE_ALL } from '../guest/sleep-table.js';
 import type { CallSingleData } from '../guest/smp.js';
 import { compileStep, Task, type RegionLayout } from '../guest/task.js';
@@ -46,7 +47,14 @@ function irqName(line: number): string {
 export interface SimulationOptions {
   readonly seed: number;
   readonly trace?: TraceSink;
+  /** Called every PROGRESS_EVENTS events with the simulated time reached and the latest possible end. */
+  readonly onProgress?: (doneNs: number, totalNs: number) => void;
+  /** Checked at the first event and every PROGRESS_EVENTS after: when set, run() stops with an InterruptedError. */
+  readonly signal?: { readonly aborted: boolean };
 }
+
+/** How often run() reports progress and looks at the abort flag: cheap next to 65,536 events. */
+const PROGRESS_EVENTS = 65_536;
 
 /**
  * The deterministic discrete-event machine: vCPUs running guest tasks, a host with a memory
@@ -167,6 +175,7 @@ export class Simulation {
         break;
       }
       this.dispatch(ev);
+      if (this.events % PROGRESS_EVENTS === 1) this.reportProgress(hardEnd);
       if (!drain.enabled && this.now >= this.measureEnd) break;
     }
     // A run cut short claims only the time it simulated.
@@ -180,6 +189,11 @@ export class Simulation {
     this.aborted = reason;
     this.stoppedEarly = `stopped at ${this.now} ns: ${reason}`;
     this.monitor.violate(7, this.now, 0, reason);
+  }
+
+  private reportProgress(hardEnd: number): void {
+    this.options.onProgress?.(this.now, hardEnd);
+    if (this.options.signal?.aborted) throw new InterruptedError();
   }
 
   private dispatch(ev: PoppedEvent): void {

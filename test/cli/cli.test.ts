@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
+import type { Io } from '../../cli/io.js';
 import { runCli } from '../../cli/main.js';
+import { progressText } from '../../cli/process.js';
 
 /** The CLI in-process, with captured output (STYLE.md §4). */
 async function cli(...argv: string[]) {
+  return cliWith({}, ...argv);
+}
+
+/** The CLI with the hooks the process entry gives it (Ctrl-C flag, progress). */
+async function cliWith(hooks: Pick<Io, 'progress' | 'signal'>, ...argv: string[]) {
   let out = '';
   let err = '';
-  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t), ...hooks });
   return { code, out, err };
 }
+
+const workOf = async (...argv: string[]) => JSON.parse((await cli('compare', 'x86', '--no-baseline', '--json', ...argv)).out).variants[0].metrics.work;
 
 describe('apf-lab CLI (in-process)', () => {
   it('compare --json has the documented fields, each architecture\'s baseline first', async () => {
@@ -69,7 +78,7 @@ describe('apf-lab CLI (in-process)', () => {
   it('a bad override in a scenario names the key and the known ones', async () => {
     const r = await cli('run', 'x86', '--scenario', 'test/fixtures/bad-cost.yaml');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^apf-lab: scenario costs\.x86\.exitCycle: unknown key \(known: .*exitCycles/);
+    expect(r.err).toMatch(/^apf-lab: test\/fixtures\/bad-cost\.yaml: costs\.x86\.exitCycle: unknown key \(known: .*exitCycles/);
   });
 
   it('list shows every variant and the built-in scenario', async () => {
@@ -78,3 +87,82 @@ describe('apf-lab CLI (in-process)', () => {
     for (const id of ['sync', 'x86', 'arm64-sdei', 'overcommit']) expect(r.out).toContain(id);
   });
 });
+
+describe('command-line mistakes are usage errors (issue 5 item 15)', () => {
+  const usage: string[][] = [
+    ['run'],
+    ['run', 'x86', '--seed'],
+    ['run', 'x86', '--scenario'],
+    ['compare', 'x86', '-s'],
+    ['run', 'x86', '--seed', '1', '--seed', '2'],
+    ['run', 'x86', '--scenario', 'overcommit', '-s', 'overcommit'],
+    ['run', 'x86', '--json=yes'],
+    ['list', '--json=1'],
+    ['compare', 'x86', '--baseline=no'],
+    ['run', 'x86', '--seed='],
+    ['run', 'x86', '--seed', '0x10'],
+    ['run', 'x86', '--seed', '1e3'],
+    ['run', 'x86', '--seed', '9007199254740993'],
+  ];
+  it.each(usage)('%j exits 2 with one message line and usage, nothing on stdout', async (...argv) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^apf-lab: [^\n]+\n\n/);
+  });
+
+  it('names the option that lacks a value or was repeated', async () => {
+    expect((await cli('run', 'x86', '--seed')).err).toMatch(/^apf-lab: --seed needs a value/);
+    expect((await cli('run')).err).toMatch(/^apf-lab: name a variant/);
+    expect((await cli('run', 'x86', '--seed', '1', '--seed', '2')).err).toMatch(/^apf-lab: --seed was given more than once/);
+    expect((await cli('run', 'x86', '--json=yes')).err).toMatch(/^apf-lab: --json takes no value, got "--json=yes"/);
+  });
+
+  it('shows a variant name with control characters escaped, on one line', async () => {
+    const r = await cli('run', 'x8\n6\u001b[2J\r');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe('apf-lab: unknown variant "x8\\n6\\x1b[2J\\r" (known: sync-x86, sync-arm64, x86, x86-halt, x86-pf, x86-ve, arm64-sdei, arm64-irq, arm64-s2)\n');
+  });
+});
+
+describe('seeds use all their bits on the command line (item 10)', () => {
+  it('--seed 1 and --seed 4294967297 give different runs', async () => {
+    expect(await workOf('--seed', '1')).not.toBe(await workOf('--seed', String(2 ** 32 + 1)));
+  });
+});
+
+describe('scenario errors from the CLI name the file (items 12, 13)', () => {
+  it('a hostile value, an override key and a knob the backend refuses all name the file and field', async () => {
+    const r = await cli('run', 'x86', '--scenario', 'test/fixtures/hostile/proto-key.yaml');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^apf-lab: test\/fixtures\/hostile\/proto-key\.yaml: costs\.x86\.__proto__: unknown key \(known: /);
+    const vcpus = await cli('compare', 'x86', '--scenario', 'test/fixtures/hostile/vcpus-1e6.yaml');
+    expect(vcpus.err).toMatch(/^apf-lab: test\/fixtures\/hostile\/vcpus-1e6\.yaml: machine\.vcpus: must be at most 1024/);
+    expect(vcpus.code).toBe(1);
+  });
+});
+
+describe('long runs: size limits, progress and Ctrl-C (item 16)', () => {
+  it('refuses a scenario above the laptop limits, saying how to raise it', async () => {
+    const r = await cli('run', 'x86', '--scenario', 'test/fixtures/hostile/too-large.yaml');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/events expected, more than the 1e\+9 a laptop runs in minutes; pass --allow-large/);
+  });
+
+  it('--allow-large lets it start; Ctrl-C stops it at once with exit 130 and no output', async () => {
+    const r = await cliWith({ signal: { aborted: true } }, 'run', 'x86', '--allow-large', '--scenario', 'test/fixtures/hostile/too-large.yaml');
+    expect(r.code).toBe(130);
+    expect(r.out).toBe('');
+    expect(r.err).toBe('apf-lab: interrupted; nothing was written\n');
+  });
+
+  it('reports progress through the hook, in simulated time of the latest end', async () => {
+    const seen: [number, number][] = [];
+    const r = await cliWith({ progress: (d, t) => void seen.push([d, t]) }, 'run', 'sync-x86');
+    expect(r.code).toBe(0);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen[0][1]).toBe(4_000_000_000); // 2 s measured + 2 s drain
+    expect(progressText(1.25e9, 4e9)).toBe('apf-lab: simulated 1.250 s of at most 4.000 s (31 %); Ctrl-C stops');
+  });
+});
+

@@ -1,6 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 /** The built binary, run the way a user runs it (the global setup built dist/). */
 const run = promisify(execFile);
@@ -42,5 +45,71 @@ describe('apf-lab (built binary)', () => {
     const usage = await apfLab('run', 'x86', '--nope');
     expect(usage.code).toBe(2);
     expect(usage.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** Runs the binary through a shell, for pipes and redirections; returns the exit code and stderr. */
+async function viaShell(script: string) {
+  try {
+    const { stderr } = await run('bash', ['-c', `set -o pipefail; ${script}`]);
+    return { code: 0, stderr };
+  } catch (e) {
+    const err = e as { code: number; stderr: string };
+    return { code: err.code, stderr: err.stderr };
+  }
+}
+const NODE_BIN = `'${process.execPath}' ${BIN}`;
+
+describe('hostile input through the built binary (issue 5 items 14, 15, 16)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apf-lab-e2e-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a directory, /dev/zero, a 50 MB file and an alias bomb: exit 1, one line each', async () => {
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, Buffer.alloc(50 * 1024 * 1024, 0x23)); // 50 MB of '#': a comment, if it were read
+    for (const file of ['test/fixtures', '/dev/zero', big, 'test/fixtures/hostile/alias-bomb.yaml']) {
+      const r = await apfLab('run', 'x86', '--scenario', file);
+      expect(r.code, file).toBe(1);
+      expect(r.stderr.split('\n'), file).toHaveLength(2);
+      expect(r.stderr.startsWith(`apf-lab: ${file}: `), file).toBe(true);
+    }
+  });
+
+  it('a reader that closes early is not an error (as coreutils); a full disk is one line, exit 1', async () => {
+    // `true` exits before the CLI writes, so the write meets a closed pipe (EPIPE) every time.
+    for (const reader of ['head -c1 >/dev/null', 'true']) {
+      expect(await viaShell(`${NODE_BIN} list | ${reader}`), reader).toEqual({ code: 0, stderr: '' });
+    }
+    const full = await viaShell(`${NODE_BIN} list >/dev/full`);
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(/^apf-lab: cannot write the output: ENOSPC [^\n]*\n$/);
+  });
+
+  it('Ctrl-C stops a long run: one line, exit 130, nothing on stdout, no progress when piped', async () => {
+    const child = spawn(process.execPath, [BIN, 'run', 'x86', '--scenario', 'test/fixtures/hostile/long-run.yaml']);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    setTimeout(() => child.kill('SIGINT'), 1500);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('apf-lab: interrupted; nothing was written\n');
+  });
+
+  it('shows progress on a terminal (stderr a TTY, through script(1) where it exists)', () => {
+    try {
+      execFileSync('script', ['--version'], { stdio: 'ignore' });
+    } catch {
+      return; // no script(1): no pseudo-terminal to test with
+    }
+    const log = join(dir, 'typescript');
+    const cmd = `timeout --preserve-status -s INT 3.5 ${NODE_BIN} run x86 -s test/fixtures/hostile/long-run.yaml; echo EXIT=$?`;
+    execFileSync('script', ['-qec', cmd, log], { stdio: 'ignore', timeout: 20_000 });
+    const text = execFileSync('cat', [log], { encoding: 'utf8' });
+    expect(text).toMatch(/apf-lab: simulated \d+\.\d{3} s of at most 102\.000 s/);
+    expect(text, text).toContain('apf-lab: interrupted; nothing was written');
+    expect(text).toContain('EXIT=130');
   });
 });

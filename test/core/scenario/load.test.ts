@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadScenario, parseScenario, ScenarioError } from '../../../index.js';
+import { loadScenario, parseScenario } from '../../../index.js';
+import { MINIMAL, scenarioErrorOf } from './minimal.js';
 
-const base = `
-name: t
-durationMs: 10
-machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 32 }
-backing: { kind: swap, latency: { dist: fixed, us: 100 } }
-regions: [{ name: a, mib: 16 }]
-tasks: [{ name: w, program: [{ touch: { region: a } }] }]
-`;
-
-function errorOf(text: string): ScenarioError {
-  try {
-    parseScenario(text, 'f.yaml');
-  } catch (e) {
-    if (e instanceof ScenarioError) return e;
-    throw e;
-  }
-  throw new Error('no error');
-}
+const base = MINIMAL;
+const errorOf = (text: string) => scenarioErrorOf(() => parseScenario(text, 'f.yaml'));
 
 describe('scenario loading', () => {
   it('loads the built-in default scenario', () => {

@@ -1,0 +1,153 @@
+import type { MessagePort } from 'node:worker_threads';
+import { Worker, workerData } from 'node:worker_threads';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, INTERRUPTED_LINE, oneLine, type Io } from './io.js';
+
+/**
+ * The process around runCli(). A simulation runs synchronously, so a SIGINT handler on the same
+ * thread would only run once the simulation is over; the CLI therefore runs in a worker thread,
+ * and this thread turns Ctrl-C into a shared flag the simulation loop reads (SimulationOptions
+ * `signal`). This thread also owns the terminal: progress on stderr (only where stderr is a TTY,
+ * never when piped) and stdout errors (EPIPE, ENOSPC) reported as one line, not a stack trace.
+ */
+
+type FromWorker =
+  | { kind: 'progress'; doneNs: number; totalNs: number }
+  | { kind: 'err'; text: string }
+  | { kind: 'done'; code: number; out: string };
+
+interface CliWorkerData {
+  apfLabCli: true;
+  argv: string[];
+  flag: Int32Array;
+  tty: boolean;
+}
+
+const SIGINT_REPEAT_MS = 1000;
+
+/** Start the CLI in a worker and relay its output, progress and Ctrl-C. */
+export function runInWorker(entry: URL): void {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const tty = process.stderr.isTTY === true;
+  const data: CliWorkerData = { apfLabCli: true, argv: process.argv.slice(2), flag, tty };
+  const worker = new Worker(entry, { workerData: data });
+  const progress = new ProgressLine(tty);
+  let finished = false;
+  let firstSigint = 0;
+  const onSigint = () => {
+    // The first Ctrl-C asks the run to stop cleanly. One signal often arrives twice (to the process
+    // and to its group, as timeout(1) sends it): only a second press a second later gives up waiting.
+    if (Atomics.exchange(flag, 0, 1) === 0) return void (firstSigint = Date.now());
+    if (Date.now() - firstSigint < SIGINT_REPEAT_MS) return;
+    progress.clear();
+    process.stderr.write(INTERRUPTED_LINE);
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.on('SIGINT', onSigint);
+  process.stderr.on('error', () => {}); // nowhere left to report it
+  worker.on('message', (m: FromWorker) => {
+    if (m.kind === 'progress') return progress.show(m.doneNs, m.totalNs);
+    progress.clear();
+    if (m.kind === 'err') return void process.stderr.write(m.text);
+    finished = true;
+    process.off('SIGINT', onSigint);
+    void finish(m.code, m.out);
+  });
+  worker.on('error', (e) => {
+    progress.clear();
+    process.stderr.write(`apf-lab: internal error: ${oneLine(e.message)}\n`);
+    process.exitCode = EXIT_INTERNAL;
+  });
+  worker.on('exit', () => {
+    if (!finished && process.exitCode === undefined) process.exitCode = EXIT_INTERNAL;
+  });
+}
+
+/**
+ * Commands that run no simulation (list, help) run on this thread: a worker would only add its
+ * start-up time, and Ctrl-C's default (the process ends, nothing written) is already right for them.
+ */
+export async function runHere(runCli: (argv: readonly string[], io: Io) => Promise<number>): Promise<void> {
+  process.stderr.on('error', () => {});
+  const out: string[] = [];
+  const code = await runCli(process.argv.slice(2), { out: (t) => void out.push(t), err: (t) => void process.stderr.write(t) });
+  await finish(code, out.join(''));
+}
+
+/** Prints the command's output and sets the exit code: the command's, or 1 if stdout failed. */
+async function finish(code: number, out: string): Promise<void> {
+  const failure = await writeStdout(out);
+  process.exitCode = failure ? EXIT_BAD_INPUT : code;
+  if (failure) process.stderr.write(`apf-lab: ${oneLine(failure)}\n`);
+}
+
+/**
+ * Writes the command's output. A reader that went away (EPIPE, as in `apf-lab list | head -c1`)
+ * is not an error, as for coreutils: the rest is dropped quietly and the exit code is the
+ * command's. Any other failure (ENOSPC on /dev/full, EIO) is returned as one line.
+ */
+function writeStdout(text: string): Promise<string | null> {
+  if (!text) return Promise.resolve(null);
+  process.stdout.on('error', () => {}); // reported through the write callback below
+  return new Promise((resolve) => {
+    process.stdout.write(text, (err) => {
+      const code = (err as NodeJS.ErrnoException | null | undefined)?.code;
+      if (!err || code === 'EPIPE') return resolve(null);
+      resolve(`cannot write the output: ${code ?? ''}${code ? ' ' : ''}(${err.message.split('\n')[0]})`);
+    });
+  });
+}
+
+/** One self-overwriting line on a terminal; nothing at all elsewhere. */
+class ProgressLine {
+  private shown = false;
+
+  constructor(private readonly tty: boolean) {}
+
+  show(doneNs: number, totalNs: number): void {
+    if (!this.tty) return;
+    process.stderr.write(`\r\x1b[K${progressText(doneNs, totalNs)}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) process.stderr.write('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+/** "apf-lab: simulated 1.250 s of at most 4.000 s (31 %); Ctrl-C stops" */
+export function progressText(doneNs: number, totalNs: number): string {
+  const pct = totalNs > 0 ? Math.min(100, Math.floor((doneNs / totalNs) * 100)) : 0;
+  return `apf-lab: simulated ${(doneNs / 1e9).toFixed(3)} s of at most ${(totalNs / 1e9).toFixed(3)} s (${pct} %); Ctrl-C stops`;
+}
+
+/** Wall-clock pacing of progress messages: only for runs longer than a second, five a second. */
+const PROGRESS_AFTER_MS = 1000;
+const PROGRESS_EVERY_MS = 200;
+
+/** The worker side: run the CLI with the shared Ctrl-C flag and send everything to the main thread. */
+export async function workerMain(runCli: (argv: readonly string[], io: Io) => Promise<number>, port: MessagePort): Promise<void> {
+  const { argv, flag, tty } = workerData as CliWorkerData;
+  const signal = {
+    get aborted() {
+      return Atomics.load(flag, 0) === 1;
+    },
+  };
+  const start = Date.now();
+  let last = 0;
+  const progress = (doneNs: number, totalNs: number) => {
+    const now = Date.now();
+    if (now - start < PROGRESS_AFTER_MS || now - last < PROGRESS_EVERY_MS) return;
+    last = now;
+    port.postMessage({ kind: 'progress', doneNs, totalNs } satisfies FromWorker);
+  };
+  const out: string[] = [];
+  const io: Io = {
+    out: (t) => void out.push(t),
+    err: (t) => port.postMessage({ kind: 'err', text: t } satisfies FromWorker),
+    progress: tty ? progress : undefined,
+    signal,
+  };
+  const code = await runCli(argv, io);
+  port.postMessage({ kind: 'done', code, out: out.join('') } satisfies FromWorker);
+}

@@ -1,0 +1,136 @@
+import { ScenarioError } from './error.js';
+import { costValueProblem, HARD, MAX_EXPONENTIAL_DEVIATE, MAX_INTERVAL_US, MAX_NORMAL_DEVIATE, PAGES_PER_MIB, SIZE } from './limits.js';
+import type { Scenario, Step } from './schema.js';
+
+/** Per architecture, the keys `costs.<arch>` and `arch.<arch>` may use (from the registered variants). */
+export interface KnownOverrides {
+  readonly costs: Readonly<Record<string, readonly string[]>>;
+  readonly arch: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Checks `costs` and `arch` on the raw YAML data, before the schema: a zod record drops a
+ * `__proto__` key that YAML made an own property, and `in` would find `toString` on any object.
+ */
+export function checkOverrideKeys(raw: unknown, file: string, known: KnownOverrides | undefined): void {
+  if (!isPlainObject(raw)) return;
+  for (const section of ['costs', 'arch'] as const) {
+    const byArch = raw[section];
+    if (!isPlainObject(byArch)) continue;
+    const knownArches = known ? known[section] : undefined;
+    for (const arch of Object.keys(byArch)) {
+      const field = `${section}.${arch}`;
+      if (knownArches && !Object.hasOwn(knownArches, arch)) throw unknownKey(file, field, 'architecture', Object.keys(knownArches));
+      if (!knownArches && reserved(arch)) throw unknownKey(file, field, 'architecture', []);
+      const entries = byArch[arch];
+      if (!isPlainObject(entries)) continue;
+      for (const key of Object.keys(entries)) checkEntry(file, `${field}.${key}`, key, entries[key], knownArches?.[arch], section === 'costs');
+    }
+  }
+}
+
+function checkEntry(file: string, field: string, key: string, value: unknown, knownKeys: readonly string[] | undefined, isCost: boolean): void {
+  if (knownKeys ? !knownKeys.includes(key) : reserved(key)) throw unknownKey(file, field, 'key', knownKeys ?? []);
+  if (typeof value !== 'number') return; // the schema names the wrong type
+  const problem = isCost ? costValueProblem(key, value) : Number.isFinite(value) ? null : `${value} is not a finite number`;
+  if (problem) throw new ScenarioError(file, field, problem);
+}
+
+function unknownKey(file: string, field: string, what: string, knownList: readonly string[]): ScenarioError {
+  const list = knownList.length ? ` (known: ${[...knownList].sort().join(', ')})` : '';
+  return new ScenarioError(file, field, `unknown ${what}${list}`);
+}
+
+/** Names every object inherits: never a cost, a knob or an architecture. */
+function reserved(key: string): boolean {
+  return key === '__proto__' || key in Object.prototype;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Rules that span fields: totals, distribution tails, programs that take no time. */
+export function checkScenarioBounds(s: Scenario, file: string): void {
+  const tasks = s.tasks.reduce((n, t) => n + t.count, 0);
+  if (tasks > HARD.tasks) throw new ScenarioError(file, 'tasks', `${tasks} tasks in all: at most ${HARD.tasks} (task ids are 32-bit in the engine, and each task has its own state)`);
+  checkLatencyTail(s, file);
+  s.tasks.forEach((t, i) => {
+    if (loopNs(t.program, s) < 1) {
+      throw new ScenarioError(file, `tasks[${i}].program`, 'one pass takes no simulated time (no compute, sleep or irqoff time, and touchNs + thinkNs is 0): the task would spin forever at one instant');
+    }
+  });
+}
+
+/**
+ * The largest latency the swap device can draw must stay within one hour (README "Limits"):
+ * without maxUs a wide lognormal can draw years, past the exact range of time.
+ */
+function checkLatencyTail(s: Scenario, file: string): void {
+  const l = s.backing.latency;
+  const tail = l.dist === 'fixed' ? l.us : l.dist === 'exponential' ? l.us * MAX_EXPONENTIAL_DEVIATE : l.us * Math.exp(l.sigma * MAX_NORMAL_DEVIATE);
+  const largest = Math.max(l.minUs, l.maxUs === undefined ? tail : Math.min(tail, l.maxUs));
+  if (largest > MAX_INTERVAL_US) {
+    const how = l.dist === 'fixed' ? 'lower us' : 'set maxUs, or lower us or sigma';
+    throw new ScenarioError(file, 'backing.latency', `the longest possible draw is ${largest.toExponential(2)} µs, more than ${MAX_INTERVAL_US} µs (one hour): ${how}`);
+  }
+}
+
+/** The time one pass of a program takes on an idle vCPU with every page resident, in ns. */
+function loopNs(program: readonly Step[], s: Scenario): number {
+  return program.reduce((sum, step) => sum + stepCost(step, s).ns, 0);
+}
+
+/** A step's nominal time and the events it takes at least (touches go 256 to an event). */
+function stepCost(step: Step, s: Scenario): { ns: number; events: number } {
+  const touch = (t: { pages: number; thinkNs: number }) => ({ ns: t.pages * (s.machine.touchNs + t.thinkNs), events: Math.ceil(t.pages / 256) });
+  if ('compute' in step) return { ns: Math.round(step.compute.us * 1000), events: 1 };
+  if ('sleep' in step) return { ns: Math.round(step.sleep.us * 1000), events: 2 };
+  if ('touch' in step) return touch(step.touch);
+  if ('syscall' in step) return touch(step.syscall);
+  // An IPI costs at least the send's exit and the handler: never zero time.
+  if ('ipi' in step) return { ns: Math.max(1, Math.round(step.ipi.handlerUs * 1000)), events: 3 };
+  const lead = Math.round(step.irqoff.us * 1000);
+  const t = step.irqoff.touch ? touch(step.irqoff.touch) : { ns: 0, events: 1 };
+  return { ns: lead + t.ns, events: t.events };
+}
+
+/**
+ * An estimate of the events a run takes: ticks, plus each vCPU's program steps at the rate of its
+ * fastest task (a busy vCPU cannot step faster than that). Faults add a few more each; it is
+ * meant to tell a minutes-long run from a days-long one, not to predict.
+ */
+export function estimateEvents(s: Scenario): number {
+  const seconds = s.durationMs / 1000;
+  const sum = new Float64Array(s.machine.vcpus);
+  const max = new Float64Array(s.machine.vcpus);
+  let next = 0;
+  for (const t of s.tasks) {
+    const costs = t.program.map((step) => stepCost(step, s));
+    const ns = Math.max(1, costs.reduce((a, c) => a + c.ns, 0));
+    const rate = (costs.reduce((a, c) => a + c.events, 0) * 1e9) / ns;
+    for (let k = 0; k < t.count; k++) {
+      const v = t.vcpu ?? next++ % s.machine.vcpus;
+      sum[v] += rate;
+      max[v] = Math.max(max[v], rate);
+    }
+  }
+  let steps = 0;
+  for (let v = 0; v < s.machine.vcpus; v++) steps += Math.min(sum[v], max[v]) * seconds;
+  return Math.round(s.machine.vcpus * s.machine.hz * seconds + steps);
+}
+
+/**
+ * Refuses a scenario larger than a laptop runs in minutes (SIZE), naming the limit and how to
+ * raise it (`raise` is the caller's instruction, e.g. a command-line option).
+ */
+export function checkScenarioSize(s: Scenario, file: string, raise: string): void {
+  const tasks = s.tasks.reduce((n, t) => n + t.count, 0);
+  const pages = Math.round(s.machine.guestMemoryMiB * PAGES_PER_MIB);
+  const events = estimateEvents(s);
+  const over = (field: string, what: string, limit: string) => new ScenarioError(file, field, `${what}, more than the ${limit} a laptop runs in minutes; ${raise}`);
+  if (s.machine.vcpus > SIZE.vcpus) throw over('machine.vcpus', `${s.machine.vcpus} vCPUs`, `${SIZE.vcpus}`);
+  if (tasks > SIZE.tasks) throw over('tasks', `${tasks} tasks`, `${SIZE.tasks}`);
+  if (pages > SIZE.guestPages) throw over('machine.guestMemoryMiB', `${pages} guest pages`, `${SIZE.guestPages} (64 GiB)`);
+  if (events > SIZE.expectedEvents) throw over('durationMs', `about ${events.toExponential(1)} events expected`, `${SIZE.expectedEvents.toExponential(0)}`);
+}

@@ -1,0 +1,58 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { ScenarioError } from './error.js';
+
+/**
+ * Reads a scenario file, never more than `cap` bytes. The size from stat() is checked first, but
+ * devices and pipes report 0 (`/dev/zero` is endless), so the read itself stops at cap + 1 bytes.
+ */
+export function readCapped(path: string, shown: string, cap: number): string {
+  const fd = open(path, shown);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new ScenarioError(shown, '', 'is a directory, not a scenario file');
+    if (st.size > cap) throw tooLarge(shown, cap);
+    const buf = Buffer.alloc(cap + 1);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) break;
+      got += n;
+    }
+    if (got > cap) throw tooLarge(shown, cap);
+    return buf.toString('utf8', 0, got);
+  } catch (e) {
+    if (e instanceof ScenarioError) throw e;
+    throw new ScenarioError(shown, '', `cannot read: ${systemReason(e)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function open(path: string, shown: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    throw new ScenarioError(shown, '', `cannot open: ${systemReason(e)}`);
+  }
+}
+
+function tooLarge(shown: string, cap: number): ScenarioError {
+  return new ScenarioError(shown, '', `larger than the ${cap / 1024 / 1024} MiB limit for a scenario file (README "Limits")`);
+}
+
+/** A system error as one short phrase ("no such file", "permission denied"), without a stack. */
+function systemReason(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  const known: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'is a directory, not a scenario file',
+    ENOTDIR: 'a component of the path is not a directory',
+    ELOOP: 'too many symbolic links',
+    ENAMETOOLONG: 'file name too long',
+    EIO: 'I/O error',
+  };
+  if (code && known[code]) return known[code];
+  return e instanceof Error ? e.message.split('\n')[0] : String(e);
+}
