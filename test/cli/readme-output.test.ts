@@ -16,9 +16,7 @@ async function out(...argv: string[]): Promise<string> {
   return text.replace(/\n$/, '');
 }
 
-// Skipped on wt-costs: per-architecture baselines and per-kind exit costs move every number and
-// rename `sync`; README regenerated at merge.
-describe.skip('README examples are real output', () => {
+describe('README examples are real output', () => {
   it('compare x86 arm64-sdei', async () => {
     expect(block('command prints (default scenario, seed 1):')).toBe(await out('compare', 'x86', 'arm64-sdei'));
   });
