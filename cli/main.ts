@@ -44,15 +44,17 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 
 async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) => void): Promise<Argv> {
   // Loaded here, not at the top: the process entry below only starts a worker and needs none of it.
-  const [{ default: yargs }, { listCommand }, { runCommand }, { compareCommand }] = await Promise.all([
+  const [{ default: yargs }, { listCommand }, { showCommand }, { runCommand }, { compareCommand }] = await Promise.all([
     import('yargs'),
     import('./commands/list.js'),
+    import('./commands/show.js'),
     import('./commands/run.js'),
     import('./commands/compare.js'),
   ]);
   return yargs([...argv])
     .scriptName('apf-lab')
     .command(listCommand(io))
+    .command(showCommand(io))
     .command(runCommand(io))
     .command(compareCommand(io))
     .demandCommand(1, 'name a command')
@@ -124,7 +126,10 @@ function isMain(): boolean {
   }
 }
 
-/** The commands that run simulations, which only a worker lets Ctrl-C stop cleanly (cli/process.ts). */
+/**
+ * The commands that run simulations, which only a worker lets Ctrl-C stop cleanly (cli/process.ts);
+ * `list` and `show` only read the registry and stay on the main thread.
+ */
 const SIMULATING = new Set(['run', 'compare']);
 
 if (isMainThread && isMain()) {

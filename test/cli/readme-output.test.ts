@@ -28,4 +28,8 @@ describe('README examples are real output', () => {
   it('list', async () => {
     expect(block('### `apf-lab list`')).toBe(await out('list'));
   });
+
+  it('show arm64-sdei', async () => {
+    expect(block('`apf-lab show arm64-sdei`:')).toBe(await out('show', 'arm64-sdei'));
+  });
 });

@@ -1,0 +1,68 @@
+import type { Finding } from '../../core/backend.js';
+import { variantBlock, type VariantBlock, type VariantSheet } from './variant-sheet.js';
+
+interface Setting {
+  readonly name: string;
+  readonly value: string;
+}
+
+interface FindingLine {
+  readonly severity: string;
+  readonly id: string;
+  readonly text: string;
+  readonly cite: string;
+}
+
+/** A plain view-model for templates/text/show.text.hbs: every line already a string. */
+export interface ShowView {
+  readonly variant: VariantBlock;
+  readonly arch: string;
+  readonly baseline: string;
+  readonly costsTitle: string;
+  readonly knobsTitle: string;
+  readonly costs: readonly Setting[];
+  readonly knobs: readonly Setting[];
+  /** Width of the name column of costs and knobs, so that both tables align. */
+  readonly nameWidth: number;
+  readonly valueWidth: number;
+  readonly findingsTitle: string;
+  readonly findings: readonly FindingLine[];
+  /** Width of the severity column. */
+  readonly severityWidth: number;
+}
+
+const SEVERITIES: readonly Finding['severity'][] = ['blocker', 'concern', 'note'];
+
+export function buildShowView(s: VariantSheet): ShowView {
+  // Values as a scenario file writes them, so that a line can be copied into one.
+  const settings = (table: Readonly<Record<string, number>>) => Object.entries(table).map(([name, value]) => ({ name, value: String(value) }));
+  const costs = settings(s.costs);
+  const knobs = settings(s.knobs);
+  const all = [...costs, ...knobs];
+  return {
+    variant: variantBlock(s),
+    arch: s.arch,
+    baseline: s.baseline
+      ? `this is the no-APF baseline of ${s.arch}: comparisons measure the ${s.arch} variants against it`
+      : s.baselineId === null
+        ? `no baseline on ${s.arch}`
+        : `compared with ${s.baselineId}, the no-APF baseline of ${s.arch}`,
+    costsTitle: `Costs (defaults, cycles at clockMHz; a scenario overrides them under costs.${s.arch})`,
+    knobsTitle: `Knobs (defaults; a scenario sets them under arch.${s.arch})`,
+    costs,
+    knobs,
+    nameWidth: Math.max(0, ...all.map((x) => x.name.length)) + 2,
+    valueWidth: Math.max(0, ...all.map((x) => x.value.length)),
+    findingsTitle: findingsTitle(s.findings),
+    findings: s.findings.map((f) => ({ severity: f.severity, id: f.id, text: f.text, cite: f.cite })),
+    severityWidth: Math.max(0, ...s.findings.map((f) => f.severity.length)) + 2,
+  };
+}
+
+/** "Findings: 1 blocker, 4 concerns, 1 note", or that there are none. */
+function findingsTitle(findings: readonly Finding[]): string {
+  const counts = SEVERITIES.map((sev) => [sev, findings.filter((f) => f.severity === sev).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([sev, n]) => `${n} ${sev}${n === 1 ? '' : 's'}`);
+  return counts.length > 0 ? `Findings: ${counts.join(', ')}` : 'Findings: none';
+}

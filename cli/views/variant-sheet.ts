@@ -1,0 +1,70 @@
+import { baselineFor } from '../../arches/registry.js';
+import type { Finding, Mechanisms, Variant } from '../../core/backend.js';
+
+/**
+ * A variant's mechanism sheet, as `show --json` prints it: what it is, what it picks per dimension,
+ * the baseline a comparison measures it against, its default costs and knobs, and its findings.
+ */
+export interface VariantSheet {
+  readonly id: string;
+  readonly arch: string;
+  /** A no-APF baseline itself. */
+  readonly baseline: boolean;
+  /** The no-APF baseline a comparison measures it against (its own architecture's); null for a baseline. */
+  readonly baselineId: string | null;
+  readonly title: string;
+  readonly origin: string;
+  readonly mechanisms: Mechanisms;
+  /** The cost table a scenario overrides under `costs.<arch>` (cycles, and clockMHz). */
+  readonly costs: Readonly<Record<string, number>>;
+  /** The knobs a scenario sets under `arch.<arch>`, with their defaults. */
+  readonly knobs: Readonly<Record<string, number>>;
+  readonly findings: readonly Finding[];
+}
+
+/** A variant as `list --json` gives it: the sheet without the cost table and knobs. */
+export type VariantSummary = Omit<VariantSheet, 'costs' | 'knobs'>;
+
+/**
+ * The sheet of a variant. Findings live on the backend (DESIGN.md "The backend contract"), so one
+ * is built with the variant's own default costs and knobs, as a run with no overrides builds it;
+ * `guestMemoryBytes` is the machine it would run on.
+ */
+export function variantSheet(v: Variant, guestMemoryBytes: number): VariantSheet {
+  const backend = v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes });
+  const baseline = v.baseline === true;
+  return {
+    id: v.id,
+    arch: v.arch,
+    baseline,
+    baselineId: baseline ? null : (baselineFor(v.arch)?.id ?? null),
+    title: v.title,
+    origin: v.origin,
+    mechanisms: v.mechanisms,
+    costs: { ...v.defaultCosts },
+    knobs: { ...v.knobs },
+    findings: backend.findings,
+  };
+}
+
+export function variantSummary(sheet: VariantSheet): VariantSummary {
+  const { costs: _costs, knobs: _knobs, ...summary } = sheet;
+  return summary;
+}
+
+/** The block templates/text/partials/variant.text.hbs renders: title, origin, one line per dimension. */
+export interface VariantBlock {
+  readonly id: string;
+  readonly title: string;
+  readonly origin: string;
+  readonly mechanisms: readonly { readonly dimension: string; readonly mechanism: string }[];
+}
+
+export function variantBlock(v: Pick<Variant, 'id' | 'title' | 'origin' | 'mechanisms'>): VariantBlock {
+  return {
+    id: v.id,
+    title: v.title,
+    origin: v.origin,
+    mechanisms: Object.entries(v.mechanisms).map(([dimension, mechanism]) => ({ dimension, mechanism: String(mechanism) })),
+  };
+}
