@@ -5,19 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
-/** The built binary, run the way a user runs it (the global setup built dist/). */
-const run = promisify(execFile);
-const BIN = 'dist/cli/main.js';
+import { apfLab, BIN } from '../support/cli.js';
 
-async function apfLab(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const run = promisify(execFile);
 
 describe('apf-lab (built binary)', () => {
   it('compare x86 arm64-sdei prints the side-by-side table with each architecture\'s sync baseline', async () => {

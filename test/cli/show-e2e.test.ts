@@ -1,20 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-/** The built binary, run the way a user runs it (the global setup built dist/). */
-const run = promisify(execFile);
-const BIN = 'dist/cli/main.js';
-
-async function apfLab(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { apfLab } from '../support/cli.js';
 
 interface FindingJson {
   id: string;
