@@ -100,7 +100,8 @@ async function report(e: unknown, io: Io, cli: Argv | null): Promise<number> {
 /** yargs reads `--json=yes` as false; a flag takes no value, or an explicit true/false. */
 function checkFlagValues(argv: readonly string[]): void {
   for (const arg of argv) {
-    if (arg === '--') return;
+    // yargs drops what follows `--` and a lone `-` from the positionals: refuse rather than ignore.
+    if (arg === '--' || arg === '-') throw new UsageError(`${JSON.stringify(arg)} is not accepted: name variants and options directly`);
     const m = /^--(?:no-)?([^=]+)=(.*)$/s.exec(arg);
     if (m && BOOLEAN_FLAGS.has(m[1]) && m[2] !== 'true' && m[2] !== 'false') {
       throw new UsageError(`--${m[1]} takes no value, got ${JSON.stringify(arg)}`);

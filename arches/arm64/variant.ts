@@ -79,6 +79,23 @@ export const ARM64_SDEI_KNOBS = {
   d1134FaultFirstPercent: 0,
 };
 
+/**
+ * The arm64 knobs every arm64 variant (and the arm64 baseline) accepts, checked the same way
+ * whichever variant runs: the SDEI event number is a u32 the VMM sets (0 = unset), the PPI an
+ * INTID 16–31 (0 = unset; facts/arm64.md §5), the capability flags 0 or 1.
+ */
+export function checkArm64Knobs(knobs: Readonly<Record<string, number>>): void {
+  const bad = (name: string, why: string) => new BadInputError(`scenario arch.arm64.${name}: ${knobs[name]} ${why}`);
+  const ev = knobs.sdeiEvent;
+  if (!Number.isInteger(ev) || ev < 0 || ev > 0xffffffff) throw bad('sdeiEvent', 'is not an SDEI event number (a u32; 0 = unset)');
+  const ppi = knobs.ppi;
+  if (ppi !== 0 && (!Number.isInteger(ppi) || ppi < PPI_MIN || ppi > PPI_MAX)) throw bad('ppi', 'is not a PPI INTID (16–31; 0 = unset)');
+  for (const name of ['apfCapability', 'irqchipInKernel']) {
+    if (knobs[name] !== 0 && knobs[name] !== 1) throw bad(name, 'is not 0 or 1');
+  }
+  knobShare(knobs.d1134FaultFirstPercent);
+}
+
 /** A percent knob as a share, refused outside 0–100 (bad input, exit 1). */
 export function knobShare(percent: number): number {
   if (!Number.isFinite(percent) || percent < 0 || percent > 100) {
@@ -90,10 +107,7 @@ export function knobShare(percent: number): number {
 export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuState, { gfn: number }> {
   const c = ctx.costOverrides;
   const ns = (cycles: number) => cyclesToNs(cycles, c.clockMHz);
-  const ppi = ctx.knobs.ppi;
-  if (ppi !== 0 && (!Number.isInteger(ppi) || ppi < PPI_MIN || ppi > PPI_MAX)) {
-    throw new BadInputError(`scenario arch.arm64.ppi: ${ppi} is not a PPI INTID (16–31, facts/arm64.md §5)`);
-  }
+  checkArm64Knobs(ctx.knobs);
   const guestCfg = (vcpuId: number): Arm64GuestConfig => ({
     areaGpa: AREA_BASE + BigInt(vcpuId) * 64n,
     sdeiHandlerNs: ns(c.guestSdeiHandlerCycles),

@@ -2,10 +2,10 @@ import { no, type Backend, type CostTable, type IpiCaps, type Variant } from '..
 import { exitCostsFromTable, type CostKeys, type ExitNames } from '../../core/costs.js';
 import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from '../arm64/costs.js';
 import { ARM64_IPI_CAPS } from '../arm64/ipi.js';
-import { ARM64_SDEI_KNOBS } from '../arm64/variant.js';
+import { ARM64_SDEI_KNOBS, checkArm64Knobs } from '../arm64/variant.js';
 import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from '../x86/costs.js';
 import { x86IpiCaps } from '../x86/ipi.js';
-import { X86_KNOBS } from '../x86/variant.js';
+import { checkX86Knobs, X86_KNOBS } from '../x86/variant.js';
 
 /**
  * What a no-APF baseline takes from its architecture: the cost table and what prices each exit,
@@ -23,6 +23,8 @@ export interface NoApfSpec {
   readonly undefinedCall: { readonly vector: string; readonly exit: string };
   /** The architecture's call-function IPI, as its APF variants send it (the knobs may change its delivery). */
   readonly ipi: (knobs: Readonly<Record<string, number>>) => IpiCaps;
+  /** The architecture's own knob checks, so that the baseline refuses what its variants refuse. */
+  readonly checkKnobs: (knobs: Readonly<Record<string, number>>) => void;
 }
 
 /**
@@ -61,6 +63,7 @@ function createNoApfBackend(
   const unused = () => {
     throw new Error(`sync-${spec.arch}: an APF hook was called although APF never starts`);
   };
+  spec.checkKnobs(knobs);
   const { vector, exit } = spec.undefinedCall;
   return {
     arch: spec.arch,
@@ -106,6 +109,7 @@ export const syncX86Variant: Variant = noApfVariant({
   irqOrder: 'highest-first',
   undefinedCall: { vector: '#UD', exit: 'EXCEPTION_NMI(#UD)' },
   ipi: x86IpiCaps,
+  checkKnobs: checkX86Knobs,
 });
 
 /** arm64 without APF: the arm64 (VHE) table, ESR exit names and arm64 knobs; the GIC serves the lowest INTID first. */
@@ -118,6 +122,7 @@ export const syncArm64Variant: Variant = noApfVariant({
   irqOrder: 'lowest-first',
   undefinedCall: { vector: 'UNDEF', exit: 'UNKNOWN' },
   ipi: () => ARM64_IPI_CAPS,
+  checkKnobs: checkArm64Knobs,
 });
 
 /**

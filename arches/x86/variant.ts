@@ -68,10 +68,15 @@ const FLAG_KNOBS = [
   'hltInGuest',
 ] as const;
 
-function checkKnobs(knobs: Readonly<Record<string, number>>): void {
+/**
+ * The x86 knobs every x86 variant (and the x86 baseline) accepts, checked the same way whichever
+ * variant runs, so that a scenario is refused or accepted as a whole.
+ */
+export function checkX86Knobs(knobs: Readonly<Record<string, number>>): void {
   const vector = knobs.vector;
-  if (!Number.isInteger(vector) || vector < 0 || vector > 255) {
-    throw new BadInputError(`scenario arch.x86.vector: ${vector} is not a vector (0–255)`);
+  // 0–31 are exception vectors: a fixed interrupt there is an APIC "illegal vector" error (SDM 11.5.3).
+  if (!Number.isInteger(vector) || vector < 32 || vector > 255) {
+    throw new BadInputError(`scenario arch.x86.vector: ${vector} is not an interrupt vector (32–255; 0–31 are exceptions)`);
   }
   if (vector === CALL_FUNCTION_SINGLE_VECTOR) {
     throw new BadInputError(`scenario arch.x86.vector: 0x${vector.toString(16)} is CALL_FUNCTION_SINGLE_VECTOR, the guest's call-function IPI`);
@@ -97,7 +102,7 @@ function msrExit(kind: 'MSR_WRITE' | 'MSR_READ', index: number): string {
 export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { gfn: number }> {
   const c = ctx.costOverrides;
   const ns = (cycles: number) => cyclesToNs(cycles, c.clockMHz);
-  checkKnobs(ctx.knobs);
+  checkX86Knobs(ctx.knobs);
   const vector = ctx.knobs.vector;
   const guestCfg = (vcpuId: number): X86GuestConfig => ({
     vector,

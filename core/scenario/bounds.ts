@@ -55,6 +55,10 @@ export function checkScenarioBounds(s: Scenario, file: string): void {
   const tasks = s.tasks.reduce((n, t) => n + t.count, 0);
   if (tasks > HARD.tasks) throw new ScenarioError(file, 'tasks', `${tasks} tasks in all: at most ${HARD.tasks} (task ids are 32-bit in the engine, and each task has its own state)`);
   checkLatencyTail(s, file);
+  const l = s.backing.latency;
+  if (l.maxUs !== undefined && l.minUs > l.maxUs) {
+    throw new ScenarioError(file, 'backing.latency', `minUs ${l.minUs} is above maxUs ${l.maxUs}: no latency can be drawn`);
+  }
   s.tasks.forEach((t, i) => {
     if (loopNs(t.program, s) < 1) {
       throw new ScenarioError(file, `tasks[${i}].program`, 'one pass takes no simulated time (no compute, sleep or irqoff time, and touchNs + thinkNs is 0): the task would spin forever at one instant');

@@ -75,7 +75,7 @@ export function parseScenario(text: string, file: string, options: LoadOptions =
 /** YAML to plain data; syntax errors, undefined aliases and alias bombs are bad input with a line. */
 function parseYaml(text: string, file: string): unknown {
   if (text.includes('\0')) throw new ScenarioError(file, '', 'not a text file (it contains NUL bytes)');
-  const doc = parseDocument(text, { prettyErrors: true });
+  const doc = parseDocument(text, { prettyErrors: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';

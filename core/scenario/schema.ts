@@ -23,6 +23,8 @@ const span = (unit: 'us' | 'ns') => {
 /** A duration in µs that must take time: at least 1 ns, so that it never rounds to zero. */
 const positiveUs = span('us').min(0.001, 'must be at least 0.001 µs (1 ns): shorter rounds to no time at all');
 const nonNegative = z.number().min(0, 'must not be negative');
+/** A duration in µs that is 0 (none) or takes time: between 0 and 1 ns it would round to nothing. */
+const spanOrZero = span('us').refine((v) => v === 0 || v >= 0.001, 'must be 0 or at least 0.001 µs (1 ns): shorter rounds to no time at all');
 
 const latency = z
   .object({
@@ -75,7 +77,7 @@ const step = z.union([
   z
     .object({
       irqoff: z
-        .object({ us: span('us').default(0), touch: touchBody.optional() })
+        .object({ us: spanOrZero.default(0), touch: touchBody.optional() })
         .strict(),
     })
     .strict(),
@@ -91,7 +93,7 @@ const step = z.union([
       ipi: z
         .object({
           target: z.union([z.number().int('must be a whole number').min(0, 'must not be negative').max(HARD.vcpus - 1), z.literal('next')]),
-          handlerUs: span('us'),
+          handlerUs: spanOrZero,
         })
         .strict(),
     })

@@ -632,7 +632,8 @@ export class Simulation {
       task.progress += done;
       if (task.progress >= step.ns) this.advance(v, task);
     } else if (step.kind === 'touch') {
-      const done = Math.min(seg.planned, Math.floor(elapsed / seg.perTouch));
+      // Touches that take no time (touchNs and thinkNs 0) are all done the instant they start.
+      const done = seg.perTouch === 0 ? seg.planned : Math.min(seg.planned, Math.floor(elapsed / seg.perTouch));
       this.creditTouches(v, task, seg, done);
       this.account(step.privilege === 'user' ? 'user' : 'kernel', seg.start + done * seg.perTouch, at);
       task.progress += done;

@@ -14,7 +14,7 @@ import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from '../costs.js';
 import { ARM64_IPI_CAPS } from '../ipi.js';
 import { asyncPfCall, kvmFeatures, type Arm64GuestCall } from '../smccc.js';
 import { createArm64State, type Arm64VcpuState } from '../state.js';
-import { ARM64_SDEI_KNOBS, knobShare } from '../variant.js';
+import { ARM64_SDEI_KNOBS, checkArm64Knobs, knobShare } from '../variant.js';
 import { irqGuestInit, type IrqGuestConfig } from './guest.js';
 import * as host from './host.js';
 
@@ -58,6 +58,7 @@ function guestCall(v: Parameters<Backend<Arm64VcpuState>['guestCall']>[0], anyCa
 
 export function createArm64IrqBackend(ctx: VariantContext): Backend<Arm64VcpuState, { gfn: number }> {
   const c = ctx.costOverrides;
+  checkArm64Knobs(ctx.knobs);
   const ppi = ctx.knobs.ppi;
   if (!Number.isInteger(ppi) || ppi < PPI_MIN || ppi > PPI_MAX) {
     throw new BadInputError(`scenario arch.arm64.ppi: ${ppi} is not a PPI INTID (16–31, facts/arm64.md §5)`);

@@ -1,3 +1,4 @@
+import { checkX86Knobs } from '../variant.js';
 import type { Backend, GuestCallExit, KvmVcpu, Variant, VariantContext } from '../../../core/backend.js';
 import { cyclesToNs, exitCostsFromTable } from '../../../core/costs.js';
 import { BadInputError } from '../../../core/errors.js';
@@ -68,6 +69,7 @@ function guestCall(v: KvmVcpu<Pf2010VcpuState>, call: X86GuestCall, memBytes: nu
 
 export function createX86PfBackend(ctx: VariantContext): Backend<Pf2010VcpuState, { gfn: number }> {
   const knobs = { ...X86_PF_KNOBS, ...ctx.knobs };
+  checkX86Knobs(ctx.knobs); // the architecture's knobs, as every x86 variant checks them
   checkKnobs(knobs);
   const c = ctx.costOverrides;
   const guest = { pfHandlerNs: cyclesToNs(c.guestPfHandlerCycles, c.clockMHz) };
