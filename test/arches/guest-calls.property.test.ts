@@ -12,6 +12,7 @@ import {
   type GuestCall,
   type GuestCallResult,
   type Variant,
+  type Violation,
 } from '../../index.js';
 import { smallScenario } from '../support/scenarios.js';
 
@@ -49,7 +50,14 @@ const msrIndex = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(0, 0x10, 0x1b, 0x11, 0x12, 0xc0000080, 0x40000000, 0xffffffff) },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffffffff }) },
 );
+/** A 64-byte aligned GPA inside guest memory with the six low (flag and reserved) bits: the enabling ones often. */
+const lowBits = fc.oneof(fc.constantFrom(0n, 1n, 8n, 9n, 0xbn, 0xdn), fc.bigInt({ min: 0n, max: 0x3fn }));
+const areaValue = fc.tuple(fc.bigInt({ min: 0n, max: MEM / 64n - 1n }), lowBits).map(([k, low]) => (k * 64n) | low);
 const x86Call: fc.Arbitrary<GuestCall> = fc.oneof(
+  // Writes a guest might mean: an area in memory with flag bits, a vector, an ACK; they reach the enabled states.
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('wrmsr'), index: fc.constant(x86Abi.MSR_KVM_ASYNC_PF_EN), value: areaValue }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('wrmsr'), index: fc.constant(x86Abi.MSR_KVM_ASYNC_PF_INT), value: fc.bigInt({ min: 0n, max: 0xffn }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('wrmsr'), index: fc.constant(x86Abi.MSR_KVM_ASYNC_PF_ACK), value: fc.bigInt({ min: 0n, max: 3n }) }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('wrmsr'), index: msrIndex, value: u64 }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('rdmsr'), index: msrIndex }) },
   {
@@ -97,7 +105,22 @@ const hvcArg = fc.oneof(
   u64,
 );
 const SYSREGS = ['ICC_SGI1R_EL1', 'ICC_SGI0R_EL1', 'ICC_ASGI1R_EL1', 'S3_0_C15_C0_0', 'S3_4_C15_C2_0', 'ICC_EOIR1_EL1', 'VBAR_EL1', ''];
+const sdeiEvent = fc.constantFrom(BigInt(arm64Abi.KVM_SDEI_ASYNC_PF_NUM), BigInt(arm64Abi.KVM_SDEI_DEFAULT_NUM));
 const arm64Call: fc.Arbitrary<GuestCall> = fc.oneof(
+  // Calls a guest might mean: ENABLE/disable of a block in memory, IRQ_ACK, the SDEI event's life cycle.
+  {
+    weight: 3,
+    arbitrary: areaValue.map((block) => ({ kind: 'hvc', fn: APF_FN, args: [BigInt(arm64Abi.ASYNC_PF_ENABLE), block & 0xffffffffn, block >> 32n] })),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: 'hvc', fn: APF_FN, args: [BigInt(arm64Abi.ASYNC_PF_IRQ_ACK)] }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('hvc'),
+      fn: fc.constantFrom(arm64Abi.SDEI_EVENT_REGISTER, arm64Abi.SDEI_EVENT_ENABLE, arm64Abi.SDEI_EVENT_DISABLE, arm64Abi.SDEI_EVENT_UNREGISTER, arm64Abi.SDEI_PE_UNMASK, arm64Abi.SDEI_PE_MASK),
+      args: fc.tuple(sdeiEvent, u64, u64).map((a) => [...a]),
+    }),
+  },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('hvc'), fn: hvcFn, args: fc.array(hvcArg, { maxLength: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('sysreg'), reg: fc.constantFrom(...SYSREGS), value: u64 }) },
 );
@@ -160,15 +183,42 @@ function fuzzedVariant(variant: Variant, calls: readonly GuestCall[], order: 'be
   };
 }
 
+const isEnableWrite = (c: GuestCall): boolean =>
+  (c.kind === 'wrmsr' && c.index === x86Abi.MSR_KVM_ASYNC_PF_EN) ||
+  (c.kind === 'hvc' && c.fn === APF_FN && ((c.args as bigint[])[0] ?? 0n) % (1n << 32n) === BigInt(arm64Abi.ASYNC_PF_ENABLE));
+const isFetch = (c: GuestCall): boolean =>
+  (c.kind === 'vmcall' && c.nr === x86VeAbi.KVM_HC_LAB_ASYNC_PF_FETCH) || (c.kind === 'hvc' && c.fn === S2_FETCH_FN);
+
 /**
- * A guest that writes MSR_KVM_ASYNC_PF_EN with SEND_ALWAYS under its running kernel asks for
- * not-present in kernel mode, which the host then injects as KVM does (kvm_can_deliver_async_pf()),
- * and which a Linux guest since 5.8 panics on: invariant 4 reports that delivery by design
- * (test/arches/x86/guest.test.ts). Before the guest's own enable, its init overwrites the bit.
+ * What a guest that re-programs the ABI under its own running kernel (the after-init order) may
+ * cause, and the invariants report by design; before the guest's own enable, its init overwrites
+ * it all.
+ * - SEND_ALWAYS in MSR_KVM_ASYNC_PF_EN asks for not-present in kernel mode, which the host then
+ *   injects as KVM does (kvm_can_deliver_async_pf()) and a Linux guest since 5.8 panics on:
+ *   invariant 4 (test/arches/x86/guest.test.ts).
+ * - A page the guest asked for itself (x86-ve, arm64-s2) and then a disable: KVM drops the
+ *   outstanding work with its page-ready (kvm_pv_enable_async_pf(), v4 kvm_arch_async_enable():
+ *   kvm_clear_async_pf_completion_queue(); facts/x86.md §1 "Current EN write path" step 5), so
+ *   the token it announced never gets one: invariant 1, unless a later enable's wake-all covers it.
  */
-function setsSendAlways(calls: readonly GuestCall[]): boolean {
-  return calls.some((c) => c.kind === 'wrmsr' && c.index === x86Abi.MSR_KVM_ASYNC_PF_EN && ((c.value as bigint) & x86Abi.KVM_ASYNC_PF_SEND_ALWAYS) !== 0n);
+function guestCaused(variant: Variant, calls: readonly GuestCall[], v: Violation): boolean {
+  if (v.invariant === 4) {
+    return variant.arch === 'x86' && v.message.endsWith('while kernel-mode') && calls.some((c) => isEnableWrite(c) && c.kind === 'wrmsr' && ((c.value as bigint) & x86Abi.KVM_ASYNC_PF_SEND_ALWAYS) !== 0n);
+  }
+  if (v.invariant === 1 && v.message.endsWith('never got page-ready')) {
+    const fetch = calls.findIndex(isFetch);
+    return fetch >= 0 && calls.slice(fetch + 1).some(isEnableWrite);
+  }
+  return false;
 }
+
+/**
+ * 20 ms of smallScenario(), drained for at most 100 ms: calls made before a guest's init can leave
+ * the host enabled under a guest whose init then gave up (an SDEI event already registered makes
+ * the v4 guest's REGISTER fail), so nothing ever takes page-ready; that work is reported in flight,
+ * not as a violation, and a 2-second drain would only make the case slow.
+ */
+const WORKLOAD = smallScenario({ durationMs: 20, drain: { enabled: true, maxMs: 100 } });
 
 describe('random guest calls at the enable path', () => {
   for (const variant of VARIANTS) {
@@ -193,22 +243,21 @@ describe('random guest calls at the enable path', () => {
           }),
           { numRuns: RUNS * 4, seed: SEED },
         );
-      });
+      }, 30_000 + RUNS * 40);
 
       for (const order of ['before-init', 'after-init'] as const) {
-        it(`${order}: then a short workload keeps every invariant${order === 'after-init' && variant.arch === 'x86' ? ' (but an x86 guest\'s own SEND_ALWAYS)' : ''}`, () => {
+        it(`${order}: then a short workload keeps every invariant${order === 'after-init' ? ' but what the guest itself caused' : ''}`, () => {
           fc.assert(
             fc.property(callsFor(variant), (calls) => {
               const problems: string[] = [];
-              const r = runVariant(smallScenario({ durationMs: 20 }), fuzzedVariant(variant, calls, order, problems));
+              const r = runVariant(WORKLOAD, fuzzedVariant(variant, calls, order, problems));
               expect(problems).toEqual([]);
-              const optedIn = order === 'after-init' && variant.arch === 'x86' && setsSendAlways(calls);
-              const checked = r.invariants.violations.filter((x) => !(optedIn && x.invariant === 4 && x.message.endsWith('while kernel-mode')));
+              const checked = order === 'before-init' ? r.invariants.violations : r.invariants.violations.filter((x) => !guestCaused(variant, calls, x));
               expect(checked, JSON.stringify(checked[0])).toEqual([]);
             }),
             { numRuns: RUNS, seed: SEED },
           );
-        });
+        }, 30_000 + RUNS * 60);
       }
     });
   }
