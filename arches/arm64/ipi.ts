@@ -1,4 +1,4 @@
-import type { IpiCaps } from '../../core/backend.js';
+import type { GuestCallExit, IpiCaps, KvmVcpu } from '../../core/backend.js';
 import { SGI_CALL_FUNC } from './constants.js';
 
 /**
@@ -14,3 +14,18 @@ export const ARM64_IPI_CAPS: IpiCaps = {
   sendExit: { name: 'SYS64(ICC_SGI1R_EL1)', kind: 'trap' },
   kickRunningTarget: true,
 };
+
+/**
+ * A trapped system-register write (ESR_ELx EC 0x18). KVM emulates the three GICv3 SGI generation
+ * registers on every VM with a vGICv3, whatever the APF design (arch/arm64/kvm/sys_regs.c
+ * access_gic_sgi() → vgic_v3_dispatch_sgi()): ICC_SGI1R_EL1 sends a Group 1 SGI, INTID in bits
+ * 27:24 (the lab delivers it to the sender, as the guests here use it); ICC_ASGI1R_EL1 and
+ * ICC_SGI0R_EL1 send Group 0 ones, and KVM configures every vGICv3 interrupt Group 1, so they
+ * reach nobody. A register KVM does not emulate is UNDEF (kvm_handle_sys_reg()).
+ */
+export function trappedSysregWrite(v: KvmVcpu, reg: string, value: bigint): GuestCallExit {
+  const exit = `SYS64(${reg})`;
+  if (reg === 'ICC_SGI1R_EL1') v.raiseIrq(Number((value >> 24n) & 0xfn), 'other', false);
+  else if (reg !== 'ICC_ASGI1R_EL1' && reg !== 'ICC_SGI0R_EL1') return { result: { kind: 'fault', vector: 'UNDEF' }, exit, kind: 'trap' };
+  return { result: { kind: 'ok', regs: [] }, exit, kind: 'trap' };
+}

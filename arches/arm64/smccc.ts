@@ -1,6 +1,7 @@
-import type { GuestCallResult, KvmVcpu } from '../../core/backend.js';
+import type { GuestCall, GuestCallExit, GuestCallResult, KvmVcpu } from '../../core/backend.js';
 import {
   ARM_SMCCC_KVM_FUNC_ASYNC_PF,
+  ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
   ASYNC_PF_ENABLE,
   ASYNC_PF_GPA_MASK,
   ASYNC_PF_IRQ,
@@ -17,6 +18,7 @@ import {
   SMCCC_RET_NOT_SUPPORTED,
   SMCCC_RET_SUCCESS,
 } from './constants.js';
+import { trappedSysregWrite } from './ipi.js';
 import type { Arm64VcpuState } from './state.js';
 
 /**
@@ -37,6 +39,16 @@ export function kvmFeatures(vcpu: V): GuestCallResult {
   return ret(vcpu.state.apfAllocated ? 1n << BigInt(ARM_SMCCC_KVM_FUNC_ASYNC_PF) : 0n);
 }
 
+const U64_MASK = (1n << 64n) - 1n;
+
+/**
+ * The sub-function in x1, as v4 reads it: `u32 func = smccc_get_arg1(vcpu)`, so only the low 32
+ * bits count (gwshan/linux arch/arm64/kvm/async_pf.c kvm_arch_async_pf_hypercall()).
+ */
+export function asyncPfSubfunction(args: readonly bigint[]): number {
+  return Number((args[0] ?? U64_MASK) & 0xffffffffn);
+}
+
 /**
  * `needsSdei`: ENABLE requires the SDEI event the VMM set (the SDEI design, v4); a design that
  * announces not-present otherwise (arm64-irq) enables without one.
@@ -44,7 +56,7 @@ export function kvmFeatures(vcpu: V): GuestCallResult {
 export function asyncPfCall(vcpu: V, args: readonly bigint[], guestMemoryBytes: number, needsSdei = true): GuestCallResult {
   const s = vcpu.state;
   if (!s.apfAllocated) return ret(SMCCC_RET_NOT_SUPPORTED);
-  switch (Number(args[0] ?? -1n)) {
+  switch (asyncPfSubfunction(args)) {
     case ASYNC_PF_VERSION:
       return ret(SMCCC_RET_SUCCESS, ASYNC_PF_VERSION_1_0_0);
     case ASYNC_PF_SLOTS:
@@ -54,7 +66,8 @@ export function asyncPfCall(vcpu: V, args: readonly bigint[], guestMemoryBytes: 
     case ASYNC_PF_IRQ:
       return ret(SMCCC_RET_SUCCESS, BigInt(s.vmm.irq));
     case ASYNC_PF_ENABLE:
-      return ret(enable(vcpu, ((args[2] ?? 0n) << 32n) | ((args[1] ?? 0n) & 0xffffffffn), guestMemoryBytes, needsSdei));
+      // `(smccc_get_arg3() << 32) | smccc_get_arg2()` in u64: x3's upper half falls off, x2's is kept.
+      return ret(enable(vcpu, (((args[2] ?? 0n) << 32n) | (args[1] ?? 0n)) & U64_MASK, guestMemoryBytes, needsSdei));
     case ASYNC_PF_IRQ_ACK:
       irqAck(vcpu);
       return ret(SMCCC_RET_SUCCESS);
@@ -100,4 +113,18 @@ function irqAck(vcpu: V): void {
   s.pagereadyPending = false;
   vcpu.noteReadyAcked();
   vcpu.checkCompletion();
+}
+
+/**
+ * The guest-facing ABI of an arm64 KVM host that offers no async PF (the no-APF baseline): an HVC
+ * from EL1 always returns, FEATURES with no async-PF bit and any other function NOT_SUPPORTED in
+ * x0 (arch/arm64/kvm/hypercalls.c kvm_smccc_call_handler(): `default: val[0] =
+ * SMCCC_RET_NOT_SUPPORTED`; facts/arm64.md §3); trapped registers as on any vGICv3 VM.
+ */
+export function noApfGuestCall(v: KvmVcpu, anyCall: GuestCall): GuestCallExit {
+  const call = anyCall as Arm64GuestCall;
+  if (call.kind === 'sysreg') return trappedSysregWrite(v, call.reg, call.value);
+  if (call.kind !== 'hvc') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: 'UNKNOWN', kind: 'trap' };
+  if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID) return { result: ret(0n), exit: 'HVC64(KVM_FEATURES)', kind: 'hypercall' };
+  return { result: ret(SMCCC_RET_NOT_SUPPORTED), exit: `HVC64(0x${call.fn.toString(16)})`, kind: 'hypercall' };
 }

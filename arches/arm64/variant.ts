@@ -15,10 +15,10 @@ import {
   SDEI_NAMES,
 } from './constants.js';
 import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from './costs.js';
-import { ARM64_IPI_CAPS } from './ipi.js';
+import { ARM64_IPI_CAPS, trappedSysregWrite } from './ipi.js';
 import { kvmAsyncPfInit, kvmAsyncPfSdeiHandler, type Arm64GuestConfig } from './guest.js';
 import { sdeiCall, type InterruptedContext } from './sdei.js';
-import { asyncPfCall, kvmFeatures, type Arm64GuestCall } from './smccc.js';
+import { asyncPfCall, asyncPfSubfunction, kvmFeatures, type Arm64GuestCall } from './smccc.js';
 import { createArm64State, type Arm64VcpuState } from './state.js';
 
 const AREA_BASE = 0x100000n;
@@ -174,14 +174,10 @@ const SDEI_EXITS = new Map(Object.entries(SDEI_NAMES).map(([fn, n]) => [Number(f
 
 function guestCall(v: KvmVcpu<Arm64VcpuState>, anyCall: GuestCall, guestMemoryBytes: number, resumeNs: number): GuestCallExit {
   const call = anyCall as Arm64GuestCall;
-  if (call.kind === 'sysreg') {
-    if (call.reg !== 'ICC_SGI1R_EL1') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: `SYS64(${call.reg})`, kind: 'trap' };
-    v.raiseIrq(Number((call.value >> 24n) & 0xfn), 'other', false);
-    return { result: { kind: 'ok', regs: [] }, exit: 'SYS64(ICC_SGI1R_EL1)', kind: 'trap' };
-  }
+  if (call.kind === 'sysreg') return trappedSysregWrite(v, call.reg, call.value);
   if (call.kind !== 'hvc') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: 'UNKNOWN', kind: 'trap' };
   if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID) {
-    const exit = ASYNC_PF_EXITS[Number(call.args[0] ?? -1n)] ?? 'HVC64(ASYNC_PF_UNKNOWN)';
+    const exit = ASYNC_PF_EXITS[asyncPfSubfunction(call.args)] ?? 'HVC64(ASYNC_PF_UNKNOWN)';
     return { result: asyncPfCall(v, call.args, guestMemoryBytes), exit, kind: 'hypercall' };
   }
   if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID) return { result: kvmFeatures(v), exit: 'HVC64(KVM_FEATURES)', kind: 'hypercall' };

@@ -1,17 +1,20 @@
-import { no, type Backend, type CostTable, type IpiCaps, type Variant } from '../../core/backend.js';
+import { no, type Backend, type CostTable, type GuestCall, type GuestCallExit, type IpiCaps, type KvmVcpu, type Variant } from '../../core/backend.js';
 import { exitCostsFromTable, type CostKeys, type ExitNames } from '../../core/costs.js';
 import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from '../arm64/costs.js';
 import { ARM64_IPI_CAPS } from '../arm64/ipi.js';
+import { noApfGuestCall as noApfArm64GuestCall } from '../arm64/smccc.js';
 import { ARM64_SDEI_KNOBS, checkArm64Knobs } from '../arm64/variant.js';
 import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from '../x86/costs.js';
 import { x86IpiCaps } from '../x86/ipi.js';
+import { noApfGuestCall as noApfX86GuestCall } from '../x86/msr.js';
 import { checkX86Knobs, X86_KNOBS } from '../x86/variant.js';
 
 /**
  * What a no-APF baseline takes from its architecture: the cost table and what prices each exit,
  * the exit names, the knobs a scenario may set for that architecture (accepted, unused: the
  * baseline must take the same scenario as the variants it is compared with), the interrupt
- * order, and the architectural answer to a guest call it never expects.
+ * order, and the architectural answer to a guest call it never expects: what a host of that
+ * architecture without async PF answers (never a lab error, DESIGN.md "The backend contract").
  */
 export interface NoApfSpec {
   readonly arch: string;
@@ -20,7 +23,7 @@ export interface NoApfSpec {
   readonly exitNames: ExitNames;
   readonly knobs: Readonly<Record<string, number>>;
   readonly irqOrder: Backend['caps']['irqOrder'];
-  readonly undefinedCall: { readonly vector: string; readonly exit: string };
+  readonly guestCall: (vcpu: KvmVcpu, call: GuestCall) => GuestCallExit;
   /** The architecture's call-function IPI, as its APF variants send it (the knobs may change its delivery). */
   readonly ipi: (knobs: Readonly<Record<string, number>>) => IpiCaps;
   /** The architecture's own knob checks, so that the baseline refuses what its variants refuse. */
@@ -64,7 +67,6 @@ function createNoApfBackend(
     throw new Error(`sync-${spec.arch}: an APF hook was called although APF never starts`);
   };
   spec.checkKnobs(knobs);
-  const { vector, exit } = spec.undefinedCall;
   return {
     arch: spec.arch,
     caps: {
@@ -94,7 +96,7 @@ function createNoApfBackend(
     canDequeueAsyncPagePresent: unused,
     asyncPageReady: unused,
     asyncPagePresent: unused,
-    guestCall: () => ({ result: { kind: 'fault', vector }, exit, kind: 'trap' }),
+    guestCall: spec.guestCall,
     conditions: () => [],
   };
 }
@@ -107,7 +109,7 @@ export const syncX86Variant: Variant = noApfVariant({
   exitNames: X86_EXIT_NAMES,
   knobs: X86_KNOBS,
   irqOrder: 'highest-first',
-  undefinedCall: { vector: '#UD', exit: 'EXCEPTION_NMI(#UD)' },
+  guestCall: (_v, call) => noApfX86GuestCall(call),
   ipi: x86IpiCaps,
   checkKnobs: checkX86Knobs,
 });
@@ -120,7 +122,7 @@ export const syncArm64Variant: Variant = noApfVariant({
   exitNames: ARM64_EXIT_NAMES,
   knobs: ARM64_SDEI_KNOBS,
   irqOrder: 'lowest-first',
-  undefinedCall: { vector: 'UNDEF', exit: 'UNKNOWN' },
+  guestCall: noApfArm64GuestCall,
   ipi: () => ARM64_IPI_CAPS,
   checkKnobs: checkArm64Knobs,
 });

@@ -39,6 +39,12 @@ export const PF_VECTOR = 14;
 export const LAB_DEFAULT_APF_VECTOR = 0xec;
 export const LINUX_APF_VECTOR = 0xf3;
 
+/**
+ * KVM hypercall error, negated in rax (include/uapi/linux/kvm_para.h): kvm_emulate_hypercall()
+ * answers an nr it does not implement with -KVM_ENOSYS; a VMCALL from CPL0 is never #UD.
+ */
+export const KVM_ENOSYS = 1000n;
+
 /** Broadcast "wake up all" token. */
 export const WAKE_ALL_TOKEN = 0xffffffff;
 

@@ -1,10 +1,11 @@
-import type { GuestCallResult, KvmVcpu } from '../../core/backend.js';
+import type { GuestCall, GuestCallExit, GuestCallResult, KvmVcpu } from '../../core/backend.js';
 import {
   ASYNC_PF_EN_GPA_MASK,
   ASYNC_PF_EN_RESERVED,
   KVM_ASYNC_PF_DELIVERY_AS_INT,
   KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT,
   KVM_ASYNC_PF_SEND_ALWAYS,
+  KVM_ENOSYS,
   MSR_KVM_ASYNC_PF_ACK,
   MSR_KVM_ASYNC_PF_EN,
   MSR_KVM_ASYNC_PF_INT,
@@ -24,6 +25,13 @@ export type X86GuestCall =
 
 const OK: GuestCallResult = { kind: 'ok', regs: [0n] };
 const GP: GuestCallResult = { kind: 'fault', vector: '#GP' };
+
+/**
+ * A VMCALL to a host whose design adds no hypercall: kvm_emulate_hypercall() completes it with
+ * -KVM_ENOSYS in rax for an nr it does not implement (arch/x86/kvm/x86.c; 2.6.38 alike). The
+ * guest is told in a register, never with #UD.
+ */
+export const VMCALL_ENOSYS: GuestCallExit = { result: { kind: 'ok', regs: [-KVM_ENOSYS] }, exit: 'VMCALL', kind: 'hypercall' };
 
 export const MSR_NAMES: Readonly<Record<number, string>> = {
   [MSR_KVM_ASYNC_PF_EN]: 'ASYNC_PF_EN',
@@ -109,4 +117,20 @@ function enableAsyncPfInt(s: X86VcpuState, data: bigint): GuestCallResult {
   s.msrIntVal = data;
   s.vec = Number(data & 0xffn);
   return OK;
+}
+
+/**
+ * The guest-facing ABI of an x86 KVM host that offers no async PF (the no-APF baseline): WRMSR and
+ * RDMSR of an MSR it does not offer are #GP(0), as kvm_set_msr_common() refuses a PV MSR whose
+ * feature is off (facts/x86.md §1 "Feature gating") and the SDM any unimplemented MSR; a VMCALL
+ * is -KVM_ENOSYS in rax. Only an instruction that is not a call at all is #UD.
+ */
+export function noApfGuestCall(anyCall: GuestCall): GuestCallExit {
+  const call = anyCall as X86GuestCall | { readonly kind: 'vmcall' };
+  if (call.kind === 'wrmsr' || call.kind === 'rdmsr') {
+    const exit = `${call.kind === 'wrmsr' ? 'MSR_WRITE' : 'MSR_READ'}(${MSR_NAMES[call.index] ?? `0x${call.index.toString(16)}`})`;
+    return { result: GP, exit, kind: 'hypercall' };
+  }
+  if (call.kind === 'vmcall') return VMCALL_ENOSYS;
+  return { result: { kind: 'fault', vector: '#UD' }, exit: 'EXCEPTION_NMI(#UD)', kind: 'trap' };
 }

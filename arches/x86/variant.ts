@@ -6,7 +6,7 @@ import { cyclesToNs, exitCostsFromTable } from '../../core/costs.js';
 import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from './costs.js';
 import { kvmGuestCpuInit, type X86GuestConfig } from './guest.js';
 import { x86IpiCaps } from './ipi.js';
-import { MSR_NAMES, readMsr, writeMsr, type X86GuestCall } from './msr.js';
+import { MSR_NAMES, readMsr, VMCALL_ENOSYS, writeMsr, type X86GuestCall } from './msr.js';
 import { createX86State, type X86VcpuState } from './state.js';
 
 /** Where each vCPU's 64-byte area sits in guest memory (per-CPU, 64-byte aligned, as `apf_reason`). */
@@ -148,6 +148,7 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
       // A PV MSR access is the guest's call to the host: priced as a hypercall (arches/x86/costs.ts).
       if (call.kind === 'wrmsr') return { result: writeMsr(v, call.index, call.value, ctx.guestMemoryBytes), exit: msrExit('MSR_WRITE', call.index), kind: 'hypercall' };
       if (call.kind === 'rdmsr') return { result: readMsr(v, call.index), exit: msrExit('MSR_READ', call.index), kind: 'hypercall' };
+      if (anyCall.kind === 'vmcall') return VMCALL_ENOSYS;
       return { result: { kind: 'fault', vector: '#UD' }, exit: 'EXCEPTION_NMI(#UD)', kind: 'trap' };
     },
     conditions: () => [],

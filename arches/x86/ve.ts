@@ -1,4 +1,5 @@
 import type { GuestCallResult, KvmVcpu } from '../../core/backend.js';
+import { KVM_ENOSYS } from './constants.js';
 import { createX86State, pvAsyncPfEnabled, type X86VcpuState } from './state.js';
 
 /**
@@ -37,7 +38,7 @@ export const VE_INFO_ENABLE = 1n;
 /** Lab-defined, hypothetical hypercall: rbx = faulting GPA; rax = token, or 0 to re-execute. */
 export const KVM_HC_LAB_ASYNC_PF_FETCH = 0x1000;
 /** KVM hypercall errors (include/uapi/linux/kvm_para.h), returned negated in rax. */
-export const KVM_ENOSYS = 1000n;
+export { KVM_ENOSYS } from './constants.js';
 export const KVM_EINVAL = 22n;
 export const KVM_EOPNOTSUPP = 95n;
 

@@ -11,8 +11,8 @@ import {
   PPI_MIN,
 } from '../constants.js';
 import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from '../costs.js';
-import { ARM64_IPI_CAPS } from '../ipi.js';
-import { asyncPfCall, kvmFeatures, type Arm64GuestCall } from '../smccc.js';
+import { ARM64_IPI_CAPS, trappedSysregWrite } from '../ipi.js';
+import { asyncPfCall, asyncPfSubfunction, kvmFeatures, type Arm64GuestCall } from '../smccc.js';
 import { createArm64State, type Arm64VcpuState } from '../state.js';
 import { ARM64_SDEI_KNOBS, checkArm64Knobs, knobShare } from '../variant.js';
 import { irqGuestInit, type IrqGuestConfig } from './guest.js';
@@ -46,10 +46,11 @@ const EXITS = ASYNC_PF_SUBFN_NAMES.map((n) => `HVC64(ASYNC_PF_${n})`);
 
 function guestCall(v: Parameters<Backend<Arm64VcpuState>['guestCall']>[0], anyCall: GuestCall, guestMemoryBytes: number): GuestCallExit {
   const call = anyCall as Arm64GuestCall;
+  if (call.kind === 'sysreg') return trappedSysregWrite(v, call.reg, call.value);
   if (call.kind !== 'hvc') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: 'UNKNOWN', kind: 'trap' };
   if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID) {
     // The v4 ABI without its SDEI requirement (the design has no SDEI event).
-    const exit = EXITS[Number(call.args[0] ?? -1n)] ?? 'HVC64(ASYNC_PF_UNKNOWN)';
+    const exit = EXITS[asyncPfSubfunction(call.args)] ?? 'HVC64(ASYNC_PF_UNKNOWN)';
     return { result: asyncPfCall(v, call.args, guestMemoryBytes, false), exit, kind: 'hypercall' };
   }
   if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID) return { result: kvmFeatures(v), exit: 'HVC64(KVM_FEATURES)', kind: 'hypercall' };

@@ -6,7 +6,7 @@ import { ASYNC_PF_PER_VCPU } from '../constants.js';
 import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from '../costs.js';
 import { X86_KNOBS } from '../variant.js';
 import { x86IpiCaps } from '../ipi.js';
-import { MSR_NAMES, type X86GuestCall } from '../msr.js';
+import { MSR_NAMES, VMCALL_ENOSYS, type X86GuestCall } from '../msr.js';
 import * as apf from './async-pf.js';
 import { pf2010GuestCpuInit } from './guest.js';
 import { readMsr, writeMsr } from './msr.js';
@@ -64,6 +64,7 @@ function msrExit(kind: 'MSR_WRITE' | 'MSR_READ', index: number): string {
 function guestCall(v: KvmVcpu<Pf2010VcpuState>, call: X86GuestCall, memBytes: number): GuestCallExit {
   if (call.kind === 'wrmsr') return { result: writeMsr(v, call.index, call.value, memBytes), exit: msrExit('MSR_WRITE', call.index), kind: 'hypercall' };
   if (call.kind === 'rdmsr') return { result: readMsr(v, call.index), exit: msrExit('MSR_READ', call.index), kind: 'hypercall' };
+  if ((call as { kind: string }).kind === 'vmcall') return VMCALL_ENOSYS;
   return { result: { kind: 'fault', vector: '#UD' }, exit: 'EXCEPTION_NMI(#UD)', kind: 'trap' };
 }
 
