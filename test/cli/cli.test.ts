@@ -166,3 +166,15 @@ describe('long runs: size limits, progress and Ctrl-C (item 16)', () => {
   });
 });
 
+describe('arguments yargs would drop (hostile-test regression)', () => {
+  it.each([
+    ['compare', 'x86', '--', 'arm64-sdei'],
+    ['compare', '-'],
+    ['compare', '-', 'x86'],
+  ])('%s %s … is a usage error, not a silently shorter comparison', async (...argv) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n')[0]).toMatch(/is not accepted/);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arm64SdeiVariant, runVariant, syncVariant, x86Variant, type Backend, type Variant } from '../../../index.js';
+import { arm64SdeiVariant, runVariant, syncVariant, VARIANTS, x86Variant, type Backend, type Variant } from '../../../index.js';
 import { smallScenario } from '../../support/scenarios.js';
 
 /**
@@ -162,5 +162,32 @@ describe('guest kernel preemption (item 7)', () => {
     });
     const r = runVariant(s, syncVariant);
     expect(r.metrics.workByTask.worker).toBeGreaterThan(0.2 * 200_000);
+  });
+});
+
+describe('hostile-test regressions', () => {
+  // touchNs 0 and thinkNs 0: a touch segment takes no time; cutting one short must not divide by zero
+  // (it left the task's progress NaN and spun at one instant: a false invariant-7 report).
+  it('touches that take no time, cut short by an interrupt, do not spin', () => {
+    const s = smallScenario({
+      durationMs: 5,
+      machine: { vcpus: 4, guestMemoryMiB: 4, hostResidentMiB: 1, touchNs: 0 },
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 1 }, queueDepth: 32 },
+      regions: [{ name: 'r0', mib: 2 }],
+      tasks: [{ name: 't0', program: [{ compute: { us: 10 } }, { touch: { region: 'r0', pages: 1 } }] }],
+      drain: { enabled: false, maxMs: 1 },
+    });
+    for (const seed of [-726014376, 4]) {
+      const r = runVariant(s, x86Variant, { seed });
+      expect(r.run.stoppedEarly).toBeNull();
+      expect(r.invariants.violations).toEqual([]);
+    }
+  });
+
+  it('every arm64 variant and the arm64 baseline refuse the same bad knob', () => {
+    const s = { ...smallScenario(), arch: { arm64: { sdeiEvent: 1.5 } } };
+    for (const v of VARIANTS.filter((x) => x.arch === 'arm64')) {
+      expect(() => runVariant(s, v), v.id).toThrow(/arch\.arm64\.sdeiEvent: 1\.5/);
+    }
   });
 });
