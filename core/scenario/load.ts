@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { isNode, isScalar, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { checkOverrideKeys, checkScenarioBounds, type KnownOverrides } from './bounds.js';
 import { ScenarioError } from './error.js';
@@ -75,7 +75,10 @@ export function parseScenario(text: string, file: string, options: LoadOptions =
 /** YAML to plain data; syntax errors, undefined aliases and alias bombs are bad input with a line. */
 function parseYaml(text: string, file: string): unknown {
   if (text.includes('\0')) throw new ScenarioError(file, '', 'not a text file (it contains NUL bytes)');
-  const doc = parseDocument(text, { prettyErrors: true, logLevel: 'error' });
+  // The yaml package's own duplicate-key check is quadratic (a 300 KB file of keys takes minutes):
+  // it is off, and checkUniqueKeys() does the same in linear time.
+  const doc = parseDocument(text, { prettyErrors: true, logLevel: 'error', uniqueKeys: false });
+  if (doc.errors.length === 0) checkUniqueKeys(doc, text, file);
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
@@ -90,6 +93,24 @@ function parseYaml(text: string, file: string): unknown {
     if (/alias count/i.test(what)) throw new ScenarioError(file, '', `YAML aliases expand too far (more than ${HARD.yamlAliases} alias resolutions): refused as a resource-exhaustion attempt`);
     throw new ScenarioError(file, '', `YAML: ${what.split('\n')[0]}`);
   }
+}
+
+/** A key twice in one mapping is a YAML error ("Map keys must be unique"), reported with its line. */
+function checkUniqueKeys(doc: Document, text: string, file: string): void {
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (seen.has(k)) {
+          const at = isNode(pair.key) && pair.key.range ? pair.key.range[0] : 0;
+          const line = text.slice(0, at).split('\n').length;
+          throw new ScenarioError(file, `line ${line}`, `YAML syntax: map keys must be unique ("${k}" twice)`);
+        }
+        seen.add(k);
+      }
+    },
+  });
 }
 
 /** Free-form maps come back in the file's key order; sort them so results never depend on it. */
@@ -120,7 +141,10 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyK
   const path = [...issue.path];
   const twoKinds = stepWithKinds(raw, path);
   if (twoKinds) return { path, message: twoKinds };
-  if (issue.code === 'unrecognized_keys') return { path, message: `unknown field(s): ${issue.keys.join(', ')}` };
+  if (issue.code === 'unrecognized_keys') {
+    const shown = issue.keys.slice(0, 10).join(', ');
+    return { path, message: `unknown field(s): ${shown}${issue.keys.length > 10 ? `, … (${issue.keys.length} in all)` : ''}` };
+  }
   if (issue.code === 'invalid_value') {
     const got = 'input' in issue ? `, got ${JSON.stringify(issue.input)}` : '';
     return { path, message: `expected one of ${issue.values.map(String).join(', ')}${got}` };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadScenario, parseScenario } from '../../../index.js';
 import { MINIMAL, scenarioErrorOf } from './minimal.js';
@@ -40,5 +41,18 @@ describe('scenario loading', () => {
     const a = parseScenario(`${base}costs: { x86: { exitCycles: 1, apicv: 0 } }\n`, 'a');
     const b = parseScenario(`${base}costs: { x86: { apicv: 0, exitCycles: 1 } }\n`, 'b');
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+});
+
+describe('large files load in bounded time (hostile-test regression)', () => {
+  // The yaml package's duplicate-key check is quadratic; the loader checks duplicates itself, linearly.
+  it('30,000 unknown keys are refused quickly, and the message stays short', () => {
+    const text = readFileSync('scenarios/overcommit.yaml', 'utf8') + Array.from({ length: 30_000 }, (_, i) => `u${i}: 1\n`).join('');
+    // On the quadratic check this test runs for minutes and hits the test timeout.
+    expect(() => parseScenario(text, 'keys.yaml')).toThrow(/^keys\.yaml: \(top level\): unknown field\(s\): u0, .*… \(30000 in all\)$/);
+  });
+
+  it('a key twice in one mapping is still refused, with its line', () => {
+    expect(() => parseScenario('name: a\nname: b\n', 'dup.yaml')).toThrow('dup.yaml: line 2: YAML syntax: map keys must be unique ("name" twice)');
   });
 });
