@@ -87,7 +87,8 @@ function parseYaml(text: string, file: string): unknown {
   }
   try {
     // A billion-laughs file expands a few lines into gigabytes: cap the aliases it may resolve.
-    return doc.toJS({ maxAliasCount: HARD.yamlAliases });
+    // The yaml package refuses at its limit itself, so one more lets exactly the documented 100 through.
+    return doc.toJS({ maxAliasCount: HARD.yamlAliases + 1 });
   } catch (e) {
     const what = e instanceof Error ? e.message : String(e);
     if (/alias count/i.test(what)) throw new ScenarioError(file, '', `YAML aliases expand too far (more than ${HARD.yamlAliases} alias resolutions): refused as a resource-exhaustion attempt`);
