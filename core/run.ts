@@ -1,5 +1,6 @@
 import type { Finding, Mechanisms, Variant } from './backend.js';
 import { BadInputError } from './errors.js';
+import { validateScenario } from './scenario/load.js';
 import { INVARIANT_NAMES, type Violation } from './invariants.js';
 import { percentile, TIME_CATEGORIES, type TimeCategory } from './metrics.js';
 import { overrideProblem } from './scenario/limits.js';
@@ -81,7 +82,10 @@ export interface RunOptions {
 }
 
 /** Runs one variant through a scenario and returns its metrics and invariant report. */
-export function runVariant(scenario: Scenario, variant: Variant, options: RunOptions = {}): RunResult {
+export function runVariant(given: Scenario, variant: Variant, options: RunOptions = {}): RunResult {
+  if (!variant || typeof variant.createBackend !== 'function') throw new BadInputError('runVariant: not a variant (see VARIANTS)');
+  // A scenario object may be built by hand: checked as a file would be (bad input, not a crash).
+  const scenario = validateScenario(given, '(scenario object)');
   const costs = mergeOverrides(variant.defaultCosts, scenario.costs[variant.arch] ?? {}, `costs.${variant.arch}`);
   const knobs = mergeOverrides(variant.knobs, scenario.arch[variant.arch] ?? {}, `arch.${variant.arch}`);
   const guestMemoryBytes = Math.round(scenario.machine.guestMemoryMiB * 1024 * 1024);

@@ -60,8 +60,17 @@ function readdirNames(dir: string): string[] {
 
 /** Parses and validates scenario text; `file` is only used in messages. */
 export function parseScenario(text: string, file: string, options: LoadOptions = {}): Scenario {
+  if (typeof text !== 'string') throw new ScenarioError(String(file), '', `scenario text must be a string, got ${text === null ? 'null' : typeof text}`);
   const raw = parseYaml(text, file);
   checkOverrideKeys(raw, file, options.known);
+  return validateScenario(raw, file);
+}
+
+/**
+ * Validates a scenario given as data (what the library's runVariant() receives): the same schema,
+ * references and bounds as a file, so a hand-built object is bad input, never a crash or a hang.
+ */
+export function validateScenario(raw: unknown, file: string): Scenario {
   const parsed = scenarioSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const { path, message } = describeIssue(parsed.error.issues[0], raw);

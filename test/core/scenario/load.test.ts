@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadScenario, parseScenario } from '../../../index.js';
+import { BadInputError, loadScenario, parseScenario, runVariant, x86Variant, type Variant } from '../../../index.js';
 import { MINIMAL, scenarioErrorOf } from './minimal.js';
 
 const base = MINIMAL;
@@ -54,5 +54,19 @@ describe('large files load in bounded time (hostile-test regression)', () => {
 
   it('a key twice in one mapping is still refused, with its line', () => {
     expect(() => parseScenario('name: a\nname: b\n', 'dup.yaml')).toThrow('dup.yaml: line 2: YAML syntax: map keys must be unique ("name" twice)');
+  });
+});
+
+describe('the library refuses hand-built bad input (hostile-test regression)', () => {
+  it('parseScenario of a non-string is bad input, not a TypeError', () => {
+    expect(() => parseScenario(null as unknown as string, 'x.yaml')).toThrow(BadInputError);
+    expect(() => parseScenario(42 as unknown as string, 'x.yaml')).toThrow(/scenario text must be a string, got number/);
+  });
+
+  it('runVariant checks a scenario object as a file would be checked', () => {
+    const s = loadScenario('overcommit');
+    expect(() => runVariant({ ...s, durationMs: -1 }, x86Variant)).toThrow(/\(scenario object\): durationMs/);
+    expect(() => runVariant({ ...s, machine: { ...s.machine, vcpus: 1e9 } }, x86Variant)).toThrow(BadInputError);
+    expect(() => runVariant(s, null as unknown as Variant)).toThrow(/not a variant/);
   });
 });

@@ -140,6 +140,6 @@ describe('the IPI is the architecture’s (core/backend.ts IpiCaps)', () => {
   it('a target vCPU the machine does not have is bad input', () => {
     const input = oneCall(FAULTING);
     input.tasks = [{ name: 'sender', program: [{ ipi: { target: 2, handlerUs: 1 } }] }];
-    expect(() => runVariant(scenarioSchema.parse(input), x86Variant)).toThrow(/ipi target 2: the machine has 2 vCPUs/);
+    expect(() => runVariant(scenarioSchema.parse(input), x86Variant)).toThrow(/ipi\.target: vCPU 2 does not exist \(machine\.vcpus is 2\)/);
   });
 });

@@ -37,7 +37,8 @@ const scenario: fc.Arbitrary<ScenarioInput> = fc.record({
     kind: fc.constant('swap' as const),
     latency: fc.oneof(
       fc.record({ dist: fc.constant('fixed' as const), us: fc.integer({ min: 1, max: 3000 }) }),
-      fc.record({ dist: fc.constant('lognormal' as const), us: fc.integer({ min: 20, max: 2000 }), sigma: fc.double({ min: 0, max: 2, noNaN: true }) }),
+      // maxUs keeps the longest draw within the loader's one-hour bound (README "Limits").
+      fc.record({ dist: fc.constant('lognormal' as const), us: fc.integer({ min: 20, max: 2000 }), sigma: fc.double({ min: 0, max: 2, noNaN: true }), maxUs: fc.constant(100_000) }),
     ),
     queueDepth: fc.integer({ min: 1, max: 64 }),
   }),
