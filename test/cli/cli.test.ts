@@ -178,3 +178,11 @@ describe('arguments yargs would drop (hostile-test regression)', () => {
     expect(r.err.split('\n')[0]).toMatch(/is not accepted/);
   });
 });
+
+describe('-h is --help', () => {
+  it('prints the usage and exits 0', async () => {
+    const r = await cli('-h');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^apf-lab <command>/);
+  });
+});
