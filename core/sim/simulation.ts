@@ -2,7 +2,6 @@ import type { AsyncPfWork, Backend, GuestCall, GuestCallResult, GuestKernel } fr
 import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
 import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
-import { WAKE_ALL } from '../guest/sleep-table.js';
 import type { CallSingleData } from '../guest/smp.js';
 import { compileStep, Task, type RegionLayout } from '../guest/task.js';
 import { InvariantMonitor } from '../invariants.js';
@@ -11,6 +10,7 @@ import { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TraceSink } from '../trace.js';
+import * as host from './host-async-pf.js';
 import { Vcpu } from './vcpu.js';
 
 const EV_TICK = 0;
@@ -22,8 +22,6 @@ const EV_MEASURE_END = 4;
 const EV_IPI = 5;
 const EV_IPI_DONE = 6;
 
-/** 4 KiB pages; multiply, since `gfn << 12` overflows 32 bits above 2 GiB. */
-const PAGE_SIZE = 4096;
 const MIB_PAGES = 256;
 /** Touches evaluated per event: bounds the work one event does and how stale a residency check gets. */
 const MAX_BATCH = 256;
@@ -69,7 +67,7 @@ export class Simulation {
   readonly memory: HostMemory;
   readonly swap: SwapDevice;
   private readonly queue = new EventQueue(4096);
-  private readonly ioWaiters = new Map<number, (AsyncPfWork | Vcpu)[]>();
+  readonly ioWaiters = new Map<number, (AsyncPfWork | Vcpu)[]>();
   private readonly regions = new Map<string, RegionLayout>();
   private readonly tickNs: number;
   private readonly sliceNs: number;
@@ -78,10 +76,10 @@ export class Simulation {
   private readonly preemption: 'none' | 'voluntary' | 'full';
   readonly measureEnd: number;
   private draining = false;
-  private workId = 0;
+  workId = 0;
   private readonly csds = new Map<number, CallSingleData>();
   private csdId = 0;
-  private now = 0;
+  now = 0;
   readonly workNsByGroup = new Map<string, number>();
   events = 0;
   endTime = 0;
@@ -95,7 +93,7 @@ export class Simulation {
   constructor(
     readonly scenario: Scenario,
     readonly backend: Backend,
-    private readonly options: SimulationOptions,
+    readonly options: SimulationOptions,
   ) {
     const m = scenario.machine;
     this.tickNs = Math.round(1e9 / m.hz);
@@ -242,7 +240,7 @@ export class Simulation {
     );
   }
 
-  private schedule(v: Vcpu, t: number): void {
+  schedule(v: Vcpu, t: number): void {
     v.epoch++;
     this.queue.push(t, EV_STEP, v.id, v.epoch);
   }
@@ -265,11 +263,11 @@ export class Simulation {
     v.cursor += ns;
   }
 
-  private sync(v: Vcpu): void {
+  sync(v: Vcpu): void {
     if (v.cursor < this.now) v.cursor = this.now;
   }
 
-  private enterWait(v: Vcpu, mode: 'sync' | 'halt' | 'idle'): void {
+  enterWait(v: Vcpu, mode: 'sync' | 'halt' | 'idle'): void {
     v.mode = mode;
     v.modeSince = v.cursor;
     v.epoch++; // nothing scheduled for this vCPU survives a wait
@@ -282,7 +280,7 @@ export class Simulation {
     }
   }
 
-  private leaveWait(v: Vcpu): void {
+  leaveWait(v: Vcpu): void {
     // A wait entered inside this vCPU's own step ends no earlier than it began.
     const t = Math.max(this.now, v.modeSince);
     this.closeWait(v, t);
@@ -707,7 +705,7 @@ export class Simulation {
   }
 
   /** kvm_arch_vcpu_runnable(): completions to dequeue or a deliverable interrupt end a wait. */
-  private wakesFromWait(v: Vcpu): boolean {
+  wakesFromWait(v: Vcpu): boolean {
     if (v.hasDeliverableIrq()) return true;
     if (v.apf.readyRequested && v.apf.done.length > 0 && this.backend.canDequeueAsyncPagePresent(v).ok) return true;
     return v.mode === 'idle' && v.runq.length > 0;
@@ -731,213 +729,30 @@ export class Simulation {
     }
   }
 
-  // ---------------------------------------------------------------- host: the fault path (PROTOCOLS.md §2)
+  // ---------------------------------------------------------------- host APF flow (core/sim/host-async-pf.ts)
 
   /** A stage-2 fault by the current task on `gfn` (PROTOCOLS.md §2). Public for core/harness.ts. */
   stage2Fault(v: Vcpu, gfn: number): void {
-    const task = v.current!;
-    const b = this.backend;
-    if (!this.memory.isResident(gfn) && b.faultInGuest(v, gfn)) return this.faultRaisedInGuest(v, task);
-    if (this.metrics.measuring) this.metrics.exits.add(b.exitNames.stage2Fault);
-    this.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
-    if (this.memory.isResident(gfn)) {
-      this.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
-      return;
-    }
-    if (task.faultStart < 0) task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
-    // Every fault is a new one but the repeated fault on an outstanding gfn (PROTOCOLS.md §2
-    // step 4), even if this task faulted on the same page before (it arrived, was evicted, and
-    // is missing again): so async, sync and halted faults never add up to more than the faults.
-    const can = b.canDoAsyncPf(v);
-    if (!can.ok) return this.syncFault(v, gfn, can.reason, this.countFault());
-    if (this.options.trace) this.trace(v, 'kvm_try_async_get_page', { gva: gfn * PAGE_SIZE, gfn });
-    if (v.apf.gfns.has(gfn)) {
-      if (this.options.trace) this.trace(v, 'kvm_async_pf_repeated_fault', { gva: gfn * PAGE_SIZE, gfn });
-      if (this.metrics.measuring) this.metrics.repeatedFaults++;
-      this.monitor.onFaultDecided(v.cursor, v.id, gfn, b.caps.undeliveredWait, 'repeated-fault');
-      return this.waitUndelivered(v, 'repeated-fault', false);
-    }
-    // The arch takes its token (kvm_arch_setup_async_pf()) before kvm_setup_async_pf() checks the
-    // cap (virt/kvm/async_pf.c), so a refused fault still uses one up (facts/x86.md §2a).
-    const first = this.countFault();
-    const { token, arch } = b.setupAsyncPf(v, gfn);
-    if (v.apf.queued >= b.caps.asyncPfPerVcpu) return this.syncFault(v, gfn, 'queue-full', first);
-    this.monitor.onFaultDecided(v.cursor, v.id, gfn, 'queued', '');
-    const work = this.setupAsyncPf(v, gfn, token, arch);
-    const deliver = b.canDeliverAsyncPf(v);
-    if (deliver.ok) work.notPresentInjected = b.asyncPageNotPresent(v, work);
-    const reason = deliver.ok ? (work.notPresentInjected ? '' : 'not-injected') : deliver.reason;
-    if (work.notPresentInjected) {
-      if (this.metrics.measuring) this.metrics.asyncStarted++;
-      this.schedule(v, v.cursor);
-    } else {
-      this.waitUndelivered(v, reason, first);
-    }
+    host.stage2Fault(this, v, gfn);
   }
-
-  /**
-   * The fault went straight to the guest's handler (Backend.faultInGuest): no exit, no host work
-   * yet. The guest asks for the page itself (startAsyncPf) or touches it again.
-   */
-  private faultRaisedInGuest(v: Vcpu, task: Task): void {
-    if (task.faultStart < 0) task.faultStart = v.cursor;
-    if (!v.apf.gfns.has(task.nextPage)) this.countFault();
-    this.schedule(v, v.cursor);
-  }
-
   /** KvmVcpu.startAsyncPf(): kvm_setup_async_pf() for a page the guest asked for itself. */
   startAsyncPf(v: Vcpu, gfn: number): { ok: true; token: number } | { ok: false; reason: string } {
-    const b = this.backend;
-    const refuse = (reason: string, wait: () => void) => (wait(), { ok: false as const, reason });
-    if (this.memory.isResident(gfn)) return { ok: false, reason: 'resident' };
-    if (v.apf.gfns.has(gfn)) {
-      if (this.metrics.measuring) this.metrics.repeatedFaults++;
-      return refuse('repeated-fault', () => this.waitUndelivered(v, 'repeated-fault', false));
-    }
-    const { token, arch } = b.setupAsyncPf(v, gfn);
-    if (v.apf.queued >= b.caps.asyncPfPerVcpu) return refuse('queue-full', () => this.syncFault(v, gfn, 'queue-full', true));
-    this.monitor.onFaultDecided(v.cursor, v.id, gfn, 'queued', '');
-    const work = this.setupAsyncPf(v, gfn, token, arch);
-    work.notPresentInjected = true; // the guest knows: it asked
-    this.monitor.onGuestNotPresent(v.cursor, v.id, token, []);
-    if (this.metrics.measuring) {
-      this.metrics.asyncStarted++;
-      this.metrics.notPresentDelivered++;
-    }
-    return { ok: true, token };
+    return host.startAsyncPf(this, v, gfn);
   }
-
-  private countFault(): true {
-    if (this.metrics.measuring) this.metrics.faults++;
-    return true;
-  }
-
-  /** kvm_setup_async_pf(): queue the work on the backing store and record the gfn. */
-  private setupAsyncPf(v: Vcpu, gfn: number, token: number, arch: unknown): AsyncPfWork {
-    const work: AsyncPfWork = {
-      id: this.workId++,
-      vcpu: v.id,
-      gfn,
-      faultAddress: gfn * PAGE_SIZE,
-      token,
-      arch,
-      wakeupAll: false,
-      notPresentInjected: false,
-    };
-    v.apf.queued++;
-    v.apf.gfns.set(gfn, work);
-    v.apf.inFlight.add(work);
-    this.monitor.onQueued(v.cursor, v.id, gfn, token, false);
-    if (this.options.trace) this.trace(v, 'kvm_async_pf_not_present', { token, gva: work.faultAddress });
-    this.requestRead(gfn, work, v.cursor);
-    return work;
-  }
-
-  /** Start (or join) the read of `gfn` at `at`: the faulting vCPU's cursor, which may be ahead of the clock. */
-  private requestRead(gfn: number, waiter: AsyncPfWork | Vcpu, at: number): void {
-    const list = this.ioWaiters.get(gfn);
-    if (list) list.push(waiter);
-    else this.ioWaiters.set(gfn, [waiter]);
-    this.swap.request(gfn, at);
-  }
-
-  private syncFault(v: Vcpu, gfn: number, reason: string, first: boolean): void {
-    if (first && this.metrics.measuring) this.metrics.syncFallbacks.add(reason);
-    this.monitor.onFaultDecided(v.cursor, v.id, gfn, 'sync', reason);
-    v.syncGfn = gfn;
-    this.enterWait(v, 'sync');
-    this.requestRead(gfn, v, v.cursor);
-  }
-
-  /** The guest was not told: halt (x86) or re-enter and fault again (arm64 v2–v4). */
-  private waitUndelivered(v: Vcpu, reason: string, count: boolean): void {
-    if (this.backend.caps.undeliveredWait === 'retry') {
-      if (count && this.metrics.measuring) this.metrics.retryReasons.add(reason);
-      this.schedule(v, v.cursor);
-      return;
-    }
-    if (count && this.metrics.measuring) this.metrics.haltReasons.add(reason);
-    this.enterWait(v, 'halt');
-    if (this.wakesFromWait(v)) this.leaveWait(v);
-  }
-
-  // ---------------------------------------------------------------- host: completion (virt/kvm/async_pf.c)
-
   /** The backing store finished reading `gfn`. Public for core/harness.ts. */
   onIoDone(gfn: number): void {
-    this.swap.finish(gfn, this.now);
-    this.memory.insert(gfn);
-    const waiters = this.ioWaiters.get(gfn) ?? [];
-    this.ioWaiters.delete(gfn);
-    for (const w of waiters) {
-      if (w instanceof Vcpu) {
-        if (w.mode === 'sync' && w.syncGfn === gfn) {
-          w.syncGfn = -1;
-          this.leaveWait(w);
-        }
-        continue;
-      }
-      this.completeWork(w);
-    }
+    host.onIoDone(this, gfn);
   }
-
-  /** async_pf_execute(): the page is in; put the work on the done list and tell the arch. */
-  private completeWork(work: AsyncPfWork): void {
-    const v = this.vcpus[work.vcpu];
-    if (!v.apf.inFlight.delete(work)) return; // cleared by a disable or reset meanwhile
-    this.sync(v);
-    const first = v.apf.done.length === 0;
-    v.apf.done.push(work);
-    if (first) this.backend.asyncPagePresentQueued(v);
-    if (this.options.trace) this.trace(v, 'kvm_async_pf_completed', { address: work.faultAddress, gva: work.faultAddress });
-  }
-
-  /** kvm_check_async_pf_completion(): drain the done list while the arch allows. */
+  /** kvm_check_async_pf_completion() */
   checkCompletion(v: Vcpu): void {
-    const b = this.backend;
-    while (v.apf.done.length > 0 && b.canDequeueAsyncPagePresent(v).ok) {
-      const work = v.apf.done.shift()!;
-      b.asyncPageReady(v, work);
-      if (!work.wakeupAll) v.apf.gfns.delete(work.gfn);
-      if (this.options.trace) this.trace(v, 'kvm_async_pf_ready', { token: work.wakeupAll ? WAKE_ALL : work.token, gva: work.faultAddress });
-      // Since 2020 page-ready goes only where not-present went, or for a wake-all (facts/x86.md §6).
-      let delivered = false;
-      if (work.notPresentInjected || work.wakeupAll || !b.caps.readyOnlyIfNotPresentInjected) {
-        delivered = b.asyncPagePresent(v, work);
-        if (delivered) {
-          if (this.metrics.measuring) this.metrics.readyDelivered++;
-          this.monitor.onReadyDelivered(v.cursor, v.id);
-        }
-      }
-      v.apf.queued--;
-      this.monitor.onDequeued(v.id, work.gfn, work.wakeupAll, work.token, delivered);
-      if (v.mode === 'halt') this.leaveWait(v);
-    }
+    host.checkCompletion(this, v);
   }
-
-  /** kvm_async_pf_wakeup_all(): only when nothing is on the done list. */
+  /** kvm_async_pf_wakeup_all() */
   wakeupAll(v: Vcpu): void {
-    if (v.apf.done.length > 0) return;
-    const work: AsyncPfWork = {
-      id: this.workId++,
-      vcpu: v.id,
-      gfn: -1,
-      faultAddress: 0,
-      token: WAKE_ALL,
-      arch: null,
-      wakeupAll: true,
-      notPresentInjected: false,
-    };
-    v.apf.done.push(work);
-    this.backend.asyncPagePresentQueued(v);
-    v.apf.queued++;
-    if (this.metrics.measuring) this.metrics.wakeupAll++;
-    this.monitor.onQueued(v.cursor, v.id, -1, WAKE_ALL, true);
+    host.wakeupAll(this, v);
   }
-
   clearCompletionQueue(v: Vcpu): void {
-    v.apf.clear();
-    this.monitor.onQueueCleared(v.id);
+    host.clearCompletionQueue(this, v);
   }
 
   // ---------------------------------------------------------------- guest kernel (PROTOCOLS.md §3)
@@ -1069,7 +884,7 @@ export class Simulation {
   // ---------------------------------------------------------------- tracing
 
   /** Callers test `options.trace` first, so that an untraced run builds no field objects. */
-  private trace(v: Vcpu, event: string, fields: Record<string, number>): void {
+  trace(v: Vcpu, event: string, fields: Record<string, number>): void {
     this.options.trace?.(v.cursor, v.id, event, fields);
   }
 }

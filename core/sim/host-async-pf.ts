@@ -1,0 +1,224 @@
+import type { AsyncPfWork } from '../backend.js';
+import { WAKE_ALL } from '../guest/sleep-table.js';
+import type { Task } from '../guest/task.js';
+import type { Simulation } from './simulation.js';
+import { Vcpu } from './vcpu.js';
+
+/**
+ * The host's APF flow, arch-neutral: the stage-2 fault path of arch/x86/kvm/mmu/mmu.c
+ * (__kvm_faultin_pfn → kvm_arch_setup_async_pf) and virt/kvm/async_pf.c (kvm_setup_async_pf,
+ * async_pf_execute, kvm_check_async_pf_completion, wakeup-all, clear), asking the backend at
+ * each decision point (PROTOCOLS.md §2). Functions of the Simulation they act on.
+ */
+/** 4 KiB pages; multiply, since `gfn << 12` overflows 32 bits above 2 GiB. */
+const PAGE_SIZE = 4096;
+
+// ---------------------------------------------------------------- host: the fault path (PROTOCOLS.md §2)
+
+/** A stage-2 fault by the current task on `gfn` (PROTOCOLS.md §2). Public for core/harness.ts. */
+export function stage2Fault(sim: Simulation, v: Vcpu, gfn: number): void {
+  const task = v.current!;
+  const b = sim.backend;
+  if (!sim.memory.isResident(gfn) && b.faultInGuest(v, gfn)) return faultRaisedInGuest(sim, v, task);
+  if (sim.metrics.measuring) sim.metrics.exits.add(b.exitNames.stage2Fault);
+  sim.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
+  if (sim.memory.isResident(gfn)) {
+    sim.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
+    return;
+  }
+  if (task.faultStart < 0) task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
+  // Every fault is a new one but the repeated fault on an outstanding gfn (PROTOCOLS.md §2
+  // step 4), even if this task faulted on the same page before (it arrived, was evicted, and
+  // is missing again): so async, sync and halted faults never add up to more than the faults.
+  const can = b.canDoAsyncPf(v);
+  if (!can.ok) return syncFault(sim, v, gfn, can.reason, countFault(sim));
+  if (sim.options.trace) sim.trace(v, 'kvm_try_async_get_page', { gva: gfn * PAGE_SIZE, gfn });
+  if (v.apf.gfns.has(gfn)) {
+    if (sim.options.trace) sim.trace(v, 'kvm_async_pf_repeated_fault', { gva: gfn * PAGE_SIZE, gfn });
+    if (sim.metrics.measuring) sim.metrics.repeatedFaults++;
+    sim.monitor.onFaultDecided(v.cursor, v.id, gfn, b.caps.undeliveredWait, 'repeated-fault');
+    return waitUndelivered(sim, v, 'repeated-fault', false);
+  }
+  // The arch takes its token (kvm_arch_setup_async_pf()) before kvm_setup_async_pf() checks the
+  // cap (virt/kvm/async_pf.c), so a refused fault still uses one up (facts/x86.md §2a).
+  const first = countFault(sim);
+  const { token, arch } = b.setupAsyncPf(v, gfn);
+  if (v.apf.queued >= b.caps.asyncPfPerVcpu) return syncFault(sim, v, gfn, 'queue-full', first);
+  sim.monitor.onFaultDecided(v.cursor, v.id, gfn, 'queued', '');
+  const work = setupAsyncPf(sim, v, gfn, token, arch);
+  const deliver = b.canDeliverAsyncPf(v);
+  if (deliver.ok) work.notPresentInjected = b.asyncPageNotPresent(v, work);
+  const reason = deliver.ok ? (work.notPresentInjected ? '' : 'not-injected') : deliver.reason;
+  if (work.notPresentInjected) {
+    if (sim.metrics.measuring) sim.metrics.asyncStarted++;
+    sim.schedule(v, v.cursor);
+  } else {
+    waitUndelivered(sim, v, reason, first);
+  }
+}
+
+/**
+ * The fault went straight to the guest's handler (Backend.faultInGuest): no exit, no host work
+ * yet. The guest asks for the page itself (startAsyncPf) or touches it again.
+ */
+function faultRaisedInGuest(sim: Simulation, v: Vcpu, task: Task): void {
+  if (task.faultStart < 0) task.faultStart = v.cursor;
+  if (!v.apf.gfns.has(task.nextPage)) countFault(sim);
+  sim.schedule(v, v.cursor);
+}
+
+/** KvmVcpu.startAsyncPf(): kvm_setup_async_pf() for a page the guest asked for itself. */
+export function startAsyncPf(sim: Simulation, v: Vcpu, gfn: number): { ok: true; token: number } | { ok: false; reason: string } {
+  const b = sim.backend;
+  const refuse = (reason: string, wait: () => void) => (wait(), { ok: false as const, reason });
+  if (sim.memory.isResident(gfn)) return { ok: false, reason: 'resident' };
+  if (v.apf.gfns.has(gfn)) {
+    if (sim.metrics.measuring) sim.metrics.repeatedFaults++;
+    return refuse('repeated-fault', () => waitUndelivered(sim, v, 'repeated-fault', false));
+  }
+  const { token, arch } = b.setupAsyncPf(v, gfn);
+  if (v.apf.queued >= b.caps.asyncPfPerVcpu) return refuse('queue-full', () => syncFault(sim, v, gfn, 'queue-full', true));
+  sim.monitor.onFaultDecided(v.cursor, v.id, gfn, 'queued', '');
+  const work = setupAsyncPf(sim, v, gfn, token, arch);
+  work.notPresentInjected = true; // the guest knows: it asked
+  sim.monitor.onGuestNotPresent(v.cursor, v.id, token, []);
+  if (sim.metrics.measuring) {
+    sim.metrics.asyncStarted++;
+    sim.metrics.notPresentDelivered++;
+  }
+  return { ok: true, token };
+}
+
+function countFault(sim: Simulation): true {
+  if (sim.metrics.measuring) sim.metrics.faults++;
+  return true;
+}
+
+/** kvm_setup_async_pf(): queue the work on the backing store and record the gfn. */
+function setupAsyncPf(sim: Simulation, v: Vcpu, gfn: number, token: number, arch: unknown): AsyncPfWork {
+  const work: AsyncPfWork = {
+    id: sim.workId++,
+    vcpu: v.id,
+    gfn,
+    faultAddress: gfn * PAGE_SIZE,
+    token,
+    arch,
+    wakeupAll: false,
+    notPresentInjected: false,
+  };
+  v.apf.queued++;
+  v.apf.gfns.set(gfn, work);
+  v.apf.inFlight.add(work);
+  sim.monitor.onQueued(v.cursor, v.id, gfn, token, false);
+  if (sim.options.trace) sim.trace(v, 'kvm_async_pf_not_present', { token, gva: work.faultAddress });
+  requestRead(sim, gfn, work, v.cursor);
+  return work;
+}
+
+/** Start (or join) the read of `gfn` at `at`: the faulting vCPU's cursor, which may be ahead of the clock. */
+function requestRead(sim: Simulation, gfn: number, waiter: AsyncPfWork | Vcpu, at: number): void {
+  const list = sim.ioWaiters.get(gfn);
+  if (list) list.push(waiter);
+  else sim.ioWaiters.set(gfn, [waiter]);
+  sim.swap.request(gfn, at);
+}
+
+function syncFault(sim: Simulation, v: Vcpu, gfn: number, reason: string, first: boolean): void {
+  if (first && sim.metrics.measuring) sim.metrics.syncFallbacks.add(reason);
+  sim.monitor.onFaultDecided(v.cursor, v.id, gfn, 'sync', reason);
+  v.syncGfn = gfn;
+  sim.enterWait(v, 'sync');
+  requestRead(sim, gfn, v, v.cursor);
+}
+
+/** The guest was not told: halt (x86) or re-enter and fault again (arm64 v2–v4). */
+function waitUndelivered(sim: Simulation, v: Vcpu, reason: string, count: boolean): void {
+  if (sim.backend.caps.undeliveredWait === 'retry') {
+    if (count && sim.metrics.measuring) sim.metrics.retryReasons.add(reason);
+    sim.schedule(v, v.cursor);
+    return;
+  }
+  if (count && sim.metrics.measuring) sim.metrics.haltReasons.add(reason);
+  sim.enterWait(v, 'halt');
+  if (sim.wakesFromWait(v)) sim.leaveWait(v);
+}
+
+// ---------------------------------------------------------------- host: completion (virt/kvm/async_pf.c)
+
+/** The backing store finished reading `gfn`. Public for core/harness.ts. */
+export function onIoDone(sim: Simulation, gfn: number): void {
+  sim.swap.finish(gfn, sim.now);
+  sim.memory.insert(gfn);
+  const waiters = sim.ioWaiters.get(gfn) ?? [];
+  sim.ioWaiters.delete(gfn);
+  for (const w of waiters) {
+    if (w instanceof Vcpu) {
+      if (w.mode === 'sync' && w.syncGfn === gfn) {
+        w.syncGfn = -1;
+        sim.leaveWait(w);
+      }
+      continue;
+    }
+    completeWork(sim, w);
+  }
+}
+
+/** async_pf_execute(): the page is in; put the work on the done list and tell the arch. */
+function completeWork(sim: Simulation, work: AsyncPfWork): void {
+  const v = sim.vcpus[work.vcpu];
+  if (!v.apf.inFlight.delete(work)) return; // cleared by a disable or reset meanwhile
+  sim.sync(v);
+  const first = v.apf.done.length === 0;
+  v.apf.done.push(work);
+  if (first) sim.backend.asyncPagePresentQueued(v);
+  if (sim.options.trace) sim.trace(v, 'kvm_async_pf_completed', { address: work.faultAddress, gva: work.faultAddress });
+}
+
+/** kvm_check_async_pf_completion(): drain the done list while the arch allows. */
+export function checkCompletion(sim: Simulation, v: Vcpu): void {
+  const b = sim.backend;
+  while (v.apf.done.length > 0 && b.canDequeueAsyncPagePresent(v).ok) {
+    const work = v.apf.done.shift()!;
+    b.asyncPageReady(v, work);
+    if (!work.wakeupAll) v.apf.gfns.delete(work.gfn);
+    if (sim.options.trace) sim.trace(v, 'kvm_async_pf_ready', { token: work.wakeupAll ? WAKE_ALL : work.token, gva: work.faultAddress });
+    // Since 2020 page-ready goes only where not-present went, or for a wake-all (facts/x86.md §6).
+    let delivered = false;
+    if (work.notPresentInjected || work.wakeupAll || !b.caps.readyOnlyIfNotPresentInjected) {
+      delivered = b.asyncPagePresent(v, work);
+      if (delivered) {
+        if (sim.metrics.measuring) sim.metrics.readyDelivered++;
+        sim.monitor.onReadyDelivered(v.cursor, v.id);
+      }
+    }
+    v.apf.queued--;
+    sim.monitor.onDequeued(v.id, work.gfn, work.wakeupAll, work.token, delivered);
+    if (v.mode === 'halt') sim.leaveWait(v);
+  }
+}
+
+/** kvm_async_pf_wakeup_all(): only when nothing is on the done list. */
+export function wakeupAll(sim: Simulation, v: Vcpu): void {
+  if (v.apf.done.length > 0) return;
+  const work: AsyncPfWork = {
+    id: sim.workId++,
+    vcpu: v.id,
+    gfn: -1,
+    faultAddress: 0,
+    token: WAKE_ALL,
+    arch: null,
+    wakeupAll: true,
+    notPresentInjected: false,
+  };
+  v.apf.done.push(work);
+  sim.backend.asyncPagePresentQueued(v);
+  v.apf.queued++;
+  if (sim.metrics.measuring) sim.metrics.wakeupAll++;
+  sim.monitor.onQueued(v.cursor, v.id, -1, WAKE_ALL, true);
+}
+
+export function clearCompletionQueue(sim: Simulation, v: Vcpu): void {
+  v.apf.clear();
+  sim.monitor.onQueueCleared(v.id);
+}
+
