@@ -1,4 +1,4 @@
-import type { AsyncPfWork, Backend, GuestCall, GuestCallResult, GuestKernel } from '../backend.js';
+import type { AsyncPfWork, Backend, GuestKernel } from '../backend.js';
 import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
 import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
@@ -10,6 +10,7 @@ import { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TraceSink } from '../trace.js';
+import * as guest from './guest-kernel.js';
 import * as host from './host-async-pf.js';
 import { Vcpu } from './vcpu.js';
 
@@ -19,8 +20,8 @@ const EV_IO_DONE = 2;
 const EV_TIMER = 3;
 const EV_MEASURE_END = 4;
 /** A call-function IPI reaches its target; its target unlocked the request (a = csd id). */
-const EV_IPI = 5;
-const EV_IPI_DONE = 6;
+export const EV_IPI = 5;
+export const EV_IPI_DONE = 6;
 
 const MIB_PAGES = 256;
 /** Touches evaluated per event: bounds the work one event does and how stale a residency check gets. */
@@ -66,7 +67,7 @@ export class Simulation {
   readonly tasks: Task[] = [];
   readonly memory: HostMemory;
   readonly swap: SwapDevice;
-  private readonly queue = new EventQueue(4096);
+  readonly queue = new EventQueue(4096);
   readonly ioWaiters = new Map<number, (AsyncPfWork | Vcpu)[]>();
   private readonly regions = new Map<string, RegionLayout>();
   private readonly tickNs: number;
@@ -77,8 +78,8 @@ export class Simulation {
   readonly measureEnd: number;
   private draining = false;
   workId = 0;
-  private readonly csds = new Map<number, CallSingleData>();
-  private csdId = 0;
+  readonly csds = new Map<number, CallSingleData>();
+  csdId = 0;
   now = 0;
   readonly workNsByGroup = new Map<string, number>();
   events = 0;
@@ -144,7 +145,7 @@ export class Simulation {
     for (const v of this.vcpus) {
       v.state = this.backend.createVcpuState(v.id);
       if (guestInit) this.backend.guestInit(v);
-      this.requestCallFunctionIrq(v);
+      guest.requestCallFunctionIrq(this, v);
     }
   }
 
@@ -210,9 +211,9 @@ export class Simulation {
       case EV_MEASURE_END:
         return this.endMeasurement(ev.time);
       case EV_IPI:
-        return this.onIpi(ev.a);
+        return guest.onIpi(this, ev.a);
       case EV_IPI_DONE:
-        return this.onCsdUnlocked(ev.a);
+        return guest.onCsdUnlocked(this, ev.a);
     }
   }
 
@@ -448,7 +449,7 @@ export class Simulation {
   }
 
   /** Take the current task off the vCPU, charging the time it held it to its vruntime. */
-  private deschedule(v: Vcpu): Task {
+  deschedule(v: Vcpu): Task {
     const t = v.current!;
     t.vruntime += v.cursor - v.sliceStart;
     v.current = null;
@@ -471,7 +472,7 @@ export class Simulation {
     if (t && t.flaggedToken >= 0 && v.privilege === 'user') {
       const token = t.flaggedToken;
       t.flaggedToken = -1;
-      this.waitSchedule(v, token);
+      guest.waitSchedule(this, v, token);
     }
   }
 
@@ -522,7 +523,7 @@ export class Simulation {
       this.queue.push(v.cursor + v.segment.planned, EV_STEP, v.id, ++v.epoch);
       return true;
     }
-    if (step.kind === 'ipi') return this.callFunctionSingle(v, task, step);
+    if (step.kind === 'ipi') return guest.callFunctionSingle(this, v, task, step);
     if (step.kind === 'sleep') {
       this.deschedule(v);
       task.state = 'timer';
@@ -589,7 +590,7 @@ export class Simulation {
   }
 
   /** The current task's next step; leaving an interrupts-off section opens an interrupt window. */
-  private advance(v: Vcpu, task: Task): void {
+  advance(v: Vcpu, task: Task): void {
     const step = task.step;
     if (step.kind !== 'sleep' && step.irqsMasked) v.irqWindow = true;
     task.advance();
@@ -616,7 +617,7 @@ export class Simulation {
   }
 
   /** Cut the running segment short at `t` (tick, kick, interrupt): credit what was done. */
-  private preempt(v: Vcpu, t: number): void {
+  preempt(v: Vcpu, t: number): void {
     const seg = v.segment;
     if (!seg) return;
     v.segment = null;
@@ -716,7 +717,7 @@ export class Simulation {
     this.makeRunnable(task);
   }
 
-  private makeRunnable(task: Task): void {
+  makeRunnable(task: Task): void {
     task.state = 'runnable';
     task.sleepToken = -1;
     const v = this.vcpus[task.vcpu];
@@ -755,130 +756,9 @@ export class Simulation {
     host.clearCompletionQueue(this, v);
   }
 
-  // ---------------------------------------------------------------- guest kernel (PROTOCOLS.md §3)
-
-  private waitSchedule(v: Vcpu, token: number): void {
-    const task = v.current;
-    if (!task) return;
-    if (!v.sleepTable.queue(token, task.id)) return; // the wake came first: eat the dummy, go on
-    this.monitor.onSleep(v.cursor, v.id, task.name, token);
-    this.deschedule(v);
-    task.state = 'sleeping';
-    task.sleepToken = token;
-  }
-
-  private wake(v: Vcpu, token: number): void {
-    this.monitor.onGuestReady(v.cursor, v.id, token);
-    const { woken, unflagged } = v.sleepTable.wake(token);
-    for (const id of unflagged) this.tasks[id].flaggedToken = -1;
-    for (const id of woken) {
-      const t = this.tasks[id];
-      if (t.state === 'sleeping') this.makeRunnable(t);
-    }
-  }
-
-  private flag(v: Vcpu, token: number): boolean {
-    const t = v.current;
-    if (!t || !v.sleepTable.flag(token, t.id)) return false;
-    t.flaggedToken = token;
-    return true;
-  }
-
+  /** The guest kernel a backend's guest half calls (core/sim/guest-kernel.ts). */
   guestKernelFor(v: Vcpu): GuestKernel {
-    const sim = this;
-    return {
-      asyncPfTaskWaitSchedule: (token) => sim.waitSchedule(v, token),
-      asyncPfTaskWake: (token) => sim.wake(v, token),
-      flagAsyncPfAtReturnToUser: (token) => sim.flag(v, token),
-      requestIrq: (line, handler) => void v.irqHandlers.set(line, handler),
-      call: (call: GuestCall): GuestCallResult => {
-        const running = v.mode === 'run';
-        const { result, exit, kind } = sim.backend.guestCall(v, call);
-        if (sim.metrics.measuring) sim.metrics.exits.add(exit);
-        sim.charge(v, 'host', sim.backend.costs.exitNs[kind]);
-        // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU) begins
-        // after the exit's round trip, so that no time is counted twice.
-        if (running && v.mode !== 'run') v.modeSince = Math.max(v.modeSince, v.cursor);
-        return result;
-      },
-      charge: (ns) => sim.charge(v, 'kernel', ns),
-      get currentTask() {
-        return v.current?.name ?? null;
-      },
-    };
-  }
-
-  // ---------------------------------------------------------------- guest kernel: cross-calls (PROTOCOLS.md §3 "IPIs")
-
-  /**
-   * smp_call_function_single(wait=1): queue the request and send the IPI once, then spin in
-   * csd_lock_wait() until the target has run it. The spin is an open segment that the unlock (or
-   * any interrupt the sender takes meanwhile) cuts short; preemption is off, so nothing else runs.
-   */
-  private callFunctionSingle(v: Vcpu, task: Task, step: { target: number; handlerNs: number }): boolean {
-    if (task.csd === null) this.sendCallFunctionIpi(v, task, step);
-    else if (task.csd.doneAt >= 0) {
-      task.csd = null;
-      this.advance(v, task);
-      return false;
-    }
-    v.segment = { start: v.cursor, planned: Infinity, perTouch: 0, faultAtEnd: false };
-    v.epoch++;
-    return true;
-  }
-
-  /** The send traps where the backend says so (an interrupt-controller register write); the IPI lands after it. */
-  private sendCallFunctionIpi(v: Vcpu, task: Task, step: { target: number; handlerNs: number }): void {
-    const csd: CallSingleData = { id: this.csdId++, from: v.id, task: task.id, target: step.target, handlerNs: step.handlerNs, sentAt: v.cursor, doneAt: -1 };
-    const exit = this.backend.caps.ipi.sendExit;
-    if (exit) {
-      if (this.metrics.measuring) this.metrics.exits.add(exit.name);
-      this.charge(v, 'host', this.backend.costs.exitNs[exit.kind]);
-    }
-    if (this.metrics.measuring) this.metrics.ipis++;
-    task.csd = csd;
-    this.csds.set(csd.id, csd);
-    this.queue.push(v.cursor, EV_IPI, csd.id, 0);
-  }
-
-  /**
-   * The IPI reaches its target. Without posted-interrupt delivery a target running guest code is
-   * kicked out first; a halted or idle target wakes; one blocked in a synchronous fault takes it
-   * only once its page is in, and one with interrupts off only when it turns them on (§3 "IPIs").
-   */
-  private onIpi(id: number): void {
-    const csd = this.csds.get(id)!;
-    const t = this.vcpus[csd.target];
-    t.csdQueue.push(csd);
-    if (this.backend.caps.ipi.kickRunningTarget && t.mode === 'run') this.kick(t);
-    this.raiseIrq(t, this.backend.caps.ipi.line, 'other', false);
-  }
-
-  /** The guest's handler on the call-function line; a backend that claimed the line is a bug. */
-  private requestCallFunctionIrq(v: Vcpu): void {
-    const line = this.backend.caps.ipi.line;
-    if (v.irqHandlers.has(line)) throw new Error(`vCPU ${v.id}: the backend uses interrupt line ${line}, which is its call-function IPI line`);
-    v.guest.requestIrq(line, () => this.flushCallSingleQueue(v));
-  }
-
-  /** generic_smp_call_function_single_interrupt(): run every queued request, unlocking each as it finishes. */
-  private flushCallSingleQueue(v: Vcpu): void {
-    for (const csd of v.csdQueue.splice(0)) {
-      this.charge(v, 'kernel', csd.handlerNs);
-      this.queue.push(v.cursor, EV_IPI_DONE, csd.id, 0);
-    }
-  }
-
-  /** csd_unlock() seen by the spinning sender: its wait ends and its step goes on. */
-  private onCsdUnlocked(id: number): void {
-    const csd = this.csds.get(id)!;
-    this.csds.delete(id);
-    csd.doneAt = this.now;
-    if (this.metrics.measuring && csd.sentAt < this.measureEnd) this.metrics.ipiWaits.push(this.now - csd.sentAt);
-    const v = this.vcpus[csd.from];
-    if (v.current !== this.tasks[csd.task] || v.mode !== 'run' || !v.segment) return;
-    this.preempt(v, this.now);
-    this.schedule(v, v.cursor);
+    return guest.guestKernelFor(this, v);
   }
 
   // ---------------------------------------------------------------- tracing

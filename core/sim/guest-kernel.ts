@@ -1,0 +1,138 @@
+import type { GuestCall, GuestCallResult, GuestKernel } from '../backend.js';
+import type { CallSingleData } from '../guest/smp.js';
+import type { Task } from '../guest/task.js';
+import { EV_IPI, EV_IPI_DONE, type Simulation } from './simulation.js';
+import type { Vcpu } from './vcpu.js';
+
+/**
+ * The guest kernel's side of the simulation, as Linux cuts it: the async-PF sleep and wake of
+ * arch/x86/kernel/kvm.c (and Gavin Shan's arm64 kvm.c), the services a backend's guest half calls
+ * (GuestKernel), and smp_call_function_single() with its IPI (kernel/smp.c). Functions of the
+ * Simulation they act on (PROTOCOLS.md §3).
+ */
+
+// ---------------------------------------------------------------- guest kernel (PROTOCOLS.md §3)
+
+export function waitSchedule(sim: Simulation, v: Vcpu, token: number): void {
+  const task = v.current;
+  if (!task) return;
+  if (!v.sleepTable.queue(token, task.id)) return; // the wake came first: eat the dummy, go on
+  sim.monitor.onSleep(v.cursor, v.id, task.name, token);
+  sim.deschedule(v);
+  task.state = 'sleeping';
+  task.sleepToken = token;
+}
+
+export function wake(sim: Simulation, v: Vcpu, token: number): void {
+  sim.monitor.onGuestReady(v.cursor, v.id, token);
+  const { woken, unflagged } = v.sleepTable.wake(token);
+  for (const id of unflagged) sim.tasks[id].flaggedToken = -1;
+  for (const id of woken) {
+    const t = sim.tasks[id];
+    if (t.state === 'sleeping') sim.makeRunnable(t);
+  }
+}
+
+export function flag(sim: Simulation, v: Vcpu, token: number): boolean {
+  const t = v.current;
+  if (!t || !v.sleepTable.flag(token, t.id)) return false;
+  t.flaggedToken = token;
+  return true;
+}
+
+export function guestKernelFor(sim: Simulation, v: Vcpu): GuestKernel {
+  return {
+    asyncPfTaskWaitSchedule: (token) => waitSchedule(sim, v, token),
+    asyncPfTaskWake: (token) => wake(sim, v, token),
+    flagAsyncPfAtReturnToUser: (token) => flag(sim, v, token),
+    requestIrq: (line, handler) => void v.irqHandlers.set(line, handler),
+    call: (call: GuestCall): GuestCallResult => {
+      const running = v.mode === 'run';
+      const { result, exit, kind } = sim.backend.guestCall(v, call);
+      if (sim.metrics.measuring) sim.metrics.exits.add(exit);
+      sim.charge(v, 'host', sim.backend.costs.exitNs[kind]);
+      // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU) begins
+      // after the exit's round trip, so that no time is counted twice.
+      if (running && v.mode !== 'run') v.modeSince = Math.max(v.modeSince, v.cursor);
+      return result;
+    },
+    charge: (ns) => sim.charge(v, 'kernel', ns),
+    get currentTask() {
+      return v.current?.name ?? null;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- guest kernel: cross-calls (PROTOCOLS.md §3 "IPIs")
+
+/**
+ * smp_call_function_single(wait=1): queue the request and send the IPI once, then spin in
+ * csd_lock_wait() until the target has run it. The spin is an open segment that the unlock (or
+ * any interrupt the sender takes meanwhile) cuts short; preemption is off, so nothing else runs.
+ */
+export function callFunctionSingle(sim: Simulation, v: Vcpu, task: Task, step: { target: number; handlerNs: number }): boolean {
+  if (task.csd === null) sendCallFunctionIpi(sim, v, task, step);
+  else if (task.csd.doneAt >= 0) {
+    task.csd = null;
+    sim.advance(v, task);
+    return false;
+  }
+  v.segment = { start: v.cursor, planned: Infinity, perTouch: 0, faultAtEnd: false };
+  v.epoch++;
+  return true;
+}
+
+/** The send traps where the backend says so (an interrupt-controller register write); the IPI lands after it. */
+export function sendCallFunctionIpi(sim: Simulation, v: Vcpu, task: Task, step: { target: number; handlerNs: number }): void {
+  const csd: CallSingleData = { id: sim.csdId++, from: v.id, task: task.id, target: step.target, handlerNs: step.handlerNs, sentAt: v.cursor, doneAt: -1 };
+  const exit = sim.backend.caps.ipi.sendExit;
+  if (exit) {
+    if (sim.metrics.measuring) sim.metrics.exits.add(exit.name);
+    sim.charge(v, 'host', sim.backend.costs.exitNs[exit.kind]);
+  }
+  if (sim.metrics.measuring) sim.metrics.ipis++;
+  task.csd = csd;
+  sim.csds.set(csd.id, csd);
+  sim.queue.push(v.cursor, EV_IPI, csd.id, 0);
+}
+
+/**
+ * The IPI reaches its target. Without posted-interrupt delivery a target running guest code is
+ * kicked out first; a halted or idle target wakes; one blocked in a synchronous fault takes it
+ * only once its page is in, and one with interrupts off only when it turns them on (§3 "IPIs").
+ */
+export function onIpi(sim: Simulation, id: number): void {
+  const csd = sim.csds.get(id)!;
+  const t = sim.vcpus[csd.target];
+  t.csdQueue.push(csd);
+  if (sim.backend.caps.ipi.kickRunningTarget && t.mode === 'run') sim.kick(t);
+  sim.raiseIrq(t, sim.backend.caps.ipi.line, 'other', false);
+}
+
+/** The guest's handler on the call-function line; a backend that claimed the line is a bug. */
+export function requestCallFunctionIrq(sim: Simulation, v: Vcpu): void {
+  const line = sim.backend.caps.ipi.line;
+  if (v.irqHandlers.has(line)) throw new Error(`vCPU ${v.id}: the backend uses interrupt line ${line}, which is its call-function IPI line`);
+  v.guest.requestIrq(line, () => flushCallSingleQueue(sim, v));
+}
+
+/** generic_smp_call_function_single_interrupt(): run every queued request, unlocking each as it finishes. */
+export function flushCallSingleQueue(sim: Simulation, v: Vcpu): void {
+  for (const csd of v.csdQueue.splice(0)) {
+    sim.charge(v, 'kernel', csd.handlerNs);
+    sim.queue.push(v.cursor, EV_IPI_DONE, csd.id, 0);
+  }
+}
+
+/** csd_unlock() seen by the spinning sender: its wait ends and its step goes on. */
+export function onCsdUnlocked(sim: Simulation, id: number): void {
+  const csd = sim.csds.get(id)!;
+  sim.csds.delete(id);
+  csd.doneAt = sim.now;
+  if (sim.metrics.measuring && csd.sentAt < sim.measureEnd) sim.metrics.ipiWaits.push(sim.now - csd.sentAt);
+  const v = sim.vcpus[csd.from];
+  if (v.current !== sim.tasks[csd.task] || v.mode !== 'run' || !v.segment) return;
+  sim.preempt(v, sim.now);
+  sim.schedule(v, v.cursor);
+}
+
