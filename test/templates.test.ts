@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { renderText } from '../cli/render.js';
 import { buildCompareView } from '../cli/views/compare.js';
-import { arm64SdeiVariant, compareVariants, syncX86Variant, x86Variant, type Backend, type Variant } from '../index.js';
+import { compareVariants, syncX86Variant, x86Variant } from '../index.js';
+import { freeExitsVariant, spinningScenario } from './support/free-exits.js';
 import { smallScenario } from './support/scenarios.js';
 
 // Handlebars compiles lazily: render every template here so a broken one fails in CI.
@@ -34,21 +35,8 @@ describe('templates', () => {
 describe('a run cut short', () => {
   // Issue "Correctness…" item 8: where a run is cut short the output says so and does not claim the full duration.
   it('is named with where it stopped and what its figures cover', () => {
-    const free: Variant = {
-      ...arm64SdeiVariant,
-      id: 'free-exits',
-      createBackend: (ctx) => {
-        const b = arm64SdeiVariant.createBackend(ctx) as Backend;
-        const zero = Object.fromEntries(Object.keys(b.costs.exitNs).map((k) => [k, 0])) as Backend['costs']['exitNs'];
-        return { ...b, costs: { ...b.costs, exitNs: zero, stage2FaultNs: 0 } };
-      },
-    };
-    const s = smallScenario({
-      durationMs: 50,
-      machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 1 },
-      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 }, queueDepth: 64 },
-      tasks: [{ name: 'walker', count: 2, program: [{ touch: { region: 'array', pattern: 'sequential', pages: 64 } }] }],
-    });
+    const free = freeExitsVariant;
+    const s = spinningScenario();
     const text = renderText('compare', buildCompareView(compareVariants(s, [free])));
     expect(text).toMatch(/Runs that stopped early:\n {2}free-exits: stopped at \d+ ns: .*; simulated .* of the 50\.000 ms window, and its figures cover only that/);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { arm64SdeiVariant, runVariant, syncVariant, VARIANTS, x86Variant, type Backend, type Variant } from '../../../index.js';
+import { arm64SdeiVariant, runVariant, syncVariant, VARIANTS, x86Variant } from '../../../index.js';
+import { freeExitsVariant, spinningScenario } from '../../support/free-exits.js';
 import { smallScenario } from '../../support/scenarios.js';
 
 /**
@@ -49,22 +50,8 @@ describe('the runaway guard (item 8) never fires on a valid scenario', () => {
   it('a backend that spins at one instant is stopped, and the run says where instead of claiming the full duration', () => {
     // A backend whose exits cost nothing: a repeated fault re-enters and faults again (v4's retry)
     // at the same instant forever, so the read it waits for can never finish.
-    const free: Variant = {
-      ...arm64SdeiVariant,
-      id: 'free-exits',
-      createBackend: (ctx) => {
-        const b = arm64SdeiVariant.createBackend(ctx) as Backend;
-        const zero = Object.fromEntries(Object.keys(b.costs.exitNs).map((k) => [k, 0])) as Backend['costs']['exitNs'];
-        return { ...b, costs: { ...b.costs, exitNs: zero, stage2FaultNs: 0 } };
-      },
-    };
-    // Two tasks walk the same pages: the second faults on the page the first is waiting for.
-    const s = smallScenario({
-      durationMs: 50,
-      machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 1 },
-      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 }, queueDepth: 64 },
-      tasks: [{ name: 'walker', count: 2, program: [{ touch: { region: 'array', pattern: 'sequential', pages: 64 } }] }],
-    });
+    const free = freeExitsVariant;
+    const s = spinningScenario();
     const r = runVariant(s, free);
     expect(r.run.stoppedEarly).toMatch(/stopped at \d+ ns/);
     expect(r.run.simulatedNs).toBeLessThan(50e6);
