@@ -1,19 +1,20 @@
 import type { GuestCall, GuestCallResult, GuestKernel } from '../backend.js';
 import type { CallSingleData } from '../guest/smp.js';
 import type { Task } from '../guest/task.js';
-import { EV_IPI, EV_IPI_DONE, type Simulation } from './simulation.js';
+import { EV_IPI, EV_IPI_DONE } from './events.js';
+import type { Machine } from './machine.js';
 import type { Vcpu } from './vcpu.js';
 
 /**
  * The guest kernel's side of the simulation, as Linux cuts it: the async-PF sleep and wake of
  * arch/x86/kernel/kvm.c (and Gavin Shan's arm64 kvm.c), the services a backend's guest half calls
  * (GuestKernel), and smp_call_function_single() with its IPI (kernel/smp.c). Functions of the
- * Simulation they act on (PROTOCOLS.md §3).
+ * Machine they act on (PROTOCOLS.md §3).
  */
 
 // ---------------------------------------------------------------- guest kernel (PROTOCOLS.md §3)
 
-export function waitSchedule(sim: Simulation, v: Vcpu, token: number): void {
+export function waitSchedule(sim: Machine, v: Vcpu, token: number): void {
   const task = v.current;
   if (!task) return;
   if (!v.sleepTable.queue(token, task.id)) return; // the wake came first: eat the dummy, go on
@@ -23,7 +24,7 @@ export function waitSchedule(sim: Simulation, v: Vcpu, token: number): void {
   task.sleepToken = token;
 }
 
-export function wake(sim: Simulation, v: Vcpu, token: number): void {
+export function wake(sim: Machine, v: Vcpu, token: number): void {
   sim.monitor.onGuestReady(v.cursor, v.id, token);
   const { woken, unflagged } = v.sleepTable.wake(token);
   for (const id of unflagged) sim.tasks[id].flaggedToken = -1;
@@ -33,14 +34,14 @@ export function wake(sim: Simulation, v: Vcpu, token: number): void {
   }
 }
 
-export function flag(sim: Simulation, v: Vcpu, token: number): boolean {
+export function flag(sim: Machine, v: Vcpu, token: number): boolean {
   const t = v.current;
   if (!t || !v.sleepTable.flag(token, t.id)) return false;
   t.flaggedToken = token;
   return true;
 }
 
-export function guestKernelFor(sim: Simulation, v: Vcpu): GuestKernel {
+export function guestKernelFor(sim: Machine, v: Vcpu): GuestKernel {
   return {
     asyncPfTaskWaitSchedule: (token) => waitSchedule(sim, v, token),
     asyncPfTaskWake: (token) => wake(sim, v, token),
@@ -70,7 +71,7 @@ export function guestKernelFor(sim: Simulation, v: Vcpu): GuestKernel {
  * csd_lock_wait() until the target has run it. The spin is an open segment that the unlock (or
  * any interrupt the sender takes meanwhile) cuts short; preemption is off, so nothing else runs.
  */
-export function callFunctionSingle(sim: Simulation, v: Vcpu, task: Task, step: { target: number; handlerNs: number }): boolean {
+export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { target: number; handlerNs: number }): boolean {
   if (task.csd === null) sendCallFunctionIpi(sim, v, task, step);
   else if (task.csd.doneAt >= 0) {
     task.csd = null;
@@ -83,7 +84,7 @@ export function callFunctionSingle(sim: Simulation, v: Vcpu, task: Task, step: {
 }
 
 /** The send traps where the backend says so (an interrupt-controller register write); the IPI lands after it. */
-export function sendCallFunctionIpi(sim: Simulation, v: Vcpu, task: Task, step: { target: number; handlerNs: number }): void {
+export function sendCallFunctionIpi(sim: Machine, v: Vcpu, task: Task, step: { target: number; handlerNs: number }): void {
   const csd: CallSingleData = { id: sim.csdId++, from: v.id, task: task.id, target: step.target, handlerNs: step.handlerNs, sentAt: v.cursor, doneAt: -1 };
   const exit = sim.backend.caps.ipi.sendExit;
   if (exit) {
@@ -101,7 +102,7 @@ export function sendCallFunctionIpi(sim: Simulation, v: Vcpu, task: Task, step: 
  * kicked out first; a halted or idle target wakes; one blocked in a synchronous fault takes it
  * only once its page is in, and one with interrupts off only when it turns them on (§3 "IPIs").
  */
-export function onIpi(sim: Simulation, id: number): void {
+export function onIpi(sim: Machine, id: number): void {
   const csd = sim.csds.get(id)!;
   const t = sim.vcpus[csd.target];
   t.csdQueue.push(csd);
@@ -110,14 +111,14 @@ export function onIpi(sim: Simulation, id: number): void {
 }
 
 /** The guest's handler on the call-function line; a backend that claimed the line is a bug. */
-export function requestCallFunctionIrq(sim: Simulation, v: Vcpu): void {
+export function requestCallFunctionIrq(sim: Machine, v: Vcpu): void {
   const line = sim.backend.caps.ipi.line;
   if (v.irqHandlers.has(line)) throw new Error(`vCPU ${v.id}: the backend uses interrupt line ${line}, which is its call-function IPI line`);
   v.guest.requestIrq(line, () => flushCallSingleQueue(sim, v));
 }
 
 /** generic_smp_call_function_single_interrupt(): run every queued request, unlocking each as it finishes. */
-export function flushCallSingleQueue(sim: Simulation, v: Vcpu): void {
+export function flushCallSingleQueue(sim: Machine, v: Vcpu): void {
   for (const csd of v.csdQueue.splice(0)) {
     sim.charge(v, 'kernel', csd.handlerNs);
     sim.queue.push(v.cursor, EV_IPI_DONE, csd.id, 0);
@@ -125,7 +126,7 @@ export function flushCallSingleQueue(sim: Simulation, v: Vcpu): void {
 }
 
 /** csd_unlock() seen by the spinning sender: its wait ends and its step goes on. */
-export function onCsdUnlocked(sim: Simulation, id: number): void {
+export function onCsdUnlocked(sim: Machine, id: number): void {
   const csd = sim.csds.get(id)!;
   sim.csds.delete(id);
   csd.doneAt = sim.now;

@@ -1,14 +1,14 @@
 import type { AsyncPfWork } from '../backend.js';
 import { WAKE_ALL } from '../guest/sleep-table.js';
 import type { Task } from '../guest/task.js';
-import type { Simulation } from './simulation.js';
+import type { Machine } from './machine.js';
 import { Vcpu } from './vcpu.js';
 
 /**
  * The host's APF flow, arch-neutral: the stage-2 fault path of arch/x86/kvm/mmu/mmu.c
  * (__kvm_faultin_pfn → kvm_arch_setup_async_pf) and virt/kvm/async_pf.c (kvm_setup_async_pf,
  * async_pf_execute, kvm_check_async_pf_completion, wakeup-all, clear), asking the backend at
- * each decision point (PROTOCOLS.md §2). Functions of the Simulation they act on.
+ * each decision point (PROTOCOLS.md §2). Functions of the Machine they act on.
  */
 /** 4 KiB pages; multiply, since `gfn << 12` overflows 32 bits above 2 GiB. */
 const PAGE_SIZE = 4096;
@@ -16,7 +16,7 @@ const PAGE_SIZE = 4096;
 // ---------------------------------------------------------------- host: the fault path (PROTOCOLS.md §2)
 
 /** A stage-2 fault by the current task on `gfn` (PROTOCOLS.md §2). Public for core/harness.ts. */
-export function stage2Fault(sim: Simulation, v: Vcpu, gfn: number): void {
+export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   const task = v.current!;
   const b = sim.backend;
   if (!sim.memory.isResident(gfn) && b.faultInGuest(v, gfn)) return faultRaisedInGuest(sim, v, task);
@@ -61,14 +61,14 @@ export function stage2Fault(sim: Simulation, v: Vcpu, gfn: number): void {
  * The fault went straight to the guest's handler (Backend.faultInGuest): no exit, no host work
  * yet. The guest asks for the page itself (startAsyncPf) or touches it again.
  */
-function faultRaisedInGuest(sim: Simulation, v: Vcpu, task: Task): void {
+function faultRaisedInGuest(sim: Machine, v: Vcpu, task: Task): void {
   if (task.faultStart < 0) task.faultStart = v.cursor;
   if (!v.apf.gfns.has(task.nextPage)) countFault(sim);
   sim.schedule(v, v.cursor);
 }
 
 /** KvmVcpu.startAsyncPf(): kvm_setup_async_pf() for a page the guest asked for itself. */
-export function startAsyncPf(sim: Simulation, v: Vcpu, gfn: number): { ok: true; token: number } | { ok: false; reason: string } {
+export function startAsyncPf(sim: Machine, v: Vcpu, gfn: number): { ok: true; token: number } | { ok: false; reason: string } {
   const b = sim.backend;
   const refuse = (reason: string, wait: () => void) => (wait(), { ok: false as const, reason });
   if (sim.memory.isResident(gfn)) return { ok: false, reason: 'resident' };
@@ -89,13 +89,13 @@ export function startAsyncPf(sim: Simulation, v: Vcpu, gfn: number): { ok: true;
   return { ok: true, token };
 }
 
-function countFault(sim: Simulation): true {
+function countFault(sim: Machine): true {
   if (sim.metrics.measuring) sim.metrics.faults++;
   return true;
 }
 
 /** kvm_setup_async_pf(): queue the work on the backing store and record the gfn. */
-function setupAsyncPf(sim: Simulation, v: Vcpu, gfn: number, token: number, arch: unknown): AsyncPfWork {
+function setupAsyncPf(sim: Machine, v: Vcpu, gfn: number, token: number, arch: unknown): AsyncPfWork {
   const work: AsyncPfWork = {
     id: sim.workId++,
     vcpu: v.id,
@@ -116,14 +116,14 @@ function setupAsyncPf(sim: Simulation, v: Vcpu, gfn: number, token: number, arch
 }
 
 /** Start (or join) the read of `gfn` at `at`: the faulting vCPU's cursor, which may be ahead of the clock. */
-function requestRead(sim: Simulation, gfn: number, waiter: AsyncPfWork | Vcpu, at: number): void {
+function requestRead(sim: Machine, gfn: number, waiter: AsyncPfWork | Vcpu, at: number): void {
   const list = sim.ioWaiters.get(gfn);
   if (list) list.push(waiter);
   else sim.ioWaiters.set(gfn, [waiter]);
   sim.swap.request(gfn, at);
 }
 
-function syncFault(sim: Simulation, v: Vcpu, gfn: number, reason: string, first: boolean): void {
+function syncFault(sim: Machine, v: Vcpu, gfn: number, reason: string, first: boolean): void {
   if (first && sim.metrics.measuring) sim.metrics.syncFallbacks.add(reason);
   sim.monitor.onFaultDecided(v.cursor, v.id, gfn, 'sync', reason);
   v.syncGfn = gfn;
@@ -132,7 +132,7 @@ function syncFault(sim: Simulation, v: Vcpu, gfn: number, reason: string, first:
 }
 
 /** The guest was not told: halt (x86) or re-enter and fault again (arm64 v2–v4). */
-function waitUndelivered(sim: Simulation, v: Vcpu, reason: string, count: boolean): void {
+function waitUndelivered(sim: Machine, v: Vcpu, reason: string, count: boolean): void {
   if (sim.backend.caps.undeliveredWait === 'retry') {
     if (count && sim.metrics.measuring) sim.metrics.retryReasons.add(reason);
     sim.schedule(v, v.cursor);
@@ -146,7 +146,7 @@ function waitUndelivered(sim: Simulation, v: Vcpu, reason: string, count: boolea
 // ---------------------------------------------------------------- host: completion (virt/kvm/async_pf.c)
 
 /** The backing store finished reading `gfn`. Public for core/harness.ts. */
-export function onIoDone(sim: Simulation, gfn: number): void {
+export function onIoDone(sim: Machine, gfn: number): void {
   sim.swap.finish(gfn, sim.now);
   sim.memory.insert(gfn);
   const waiters = sim.ioWaiters.get(gfn) ?? [];
@@ -164,7 +164,7 @@ export function onIoDone(sim: Simulation, gfn: number): void {
 }
 
 /** async_pf_execute(): the page is in; put the work on the done list and tell the arch. */
-function completeWork(sim: Simulation, work: AsyncPfWork): void {
+function completeWork(sim: Machine, work: AsyncPfWork): void {
   const v = sim.vcpus[work.vcpu];
   if (!v.apf.inFlight.delete(work)) return; // cleared by a disable or reset meanwhile
   sim.sync(v);
@@ -175,7 +175,7 @@ function completeWork(sim: Simulation, work: AsyncPfWork): void {
 }
 
 /** kvm_check_async_pf_completion(): drain the done list while the arch allows. */
-export function checkCompletion(sim: Simulation, v: Vcpu): void {
+export function checkCompletion(sim: Machine, v: Vcpu): void {
   const b = sim.backend;
   while (v.apf.done.length > 0 && b.canDequeueAsyncPagePresent(v).ok) {
     const work = v.apf.done.shift()!;
@@ -198,7 +198,7 @@ export function checkCompletion(sim: Simulation, v: Vcpu): void {
 }
 
 /** kvm_async_pf_wakeup_all(): only when nothing is on the done list. */
-export function wakeupAll(sim: Simulation, v: Vcpu): void {
+export function wakeupAll(sim: Machine, v: Vcpu): void {
   if (v.apf.done.length > 0) return;
   const work: AsyncPfWork = {
     id: sim.workId++,
@@ -217,7 +217,7 @@ export function wakeupAll(sim: Simulation, v: Vcpu): void {
   sim.monitor.onQueued(v.cursor, v.id, -1, WAKE_ALL, true);
 }
 
-export function clearCompletionQueue(sim: Simulation, v: Vcpu): void {
+export function clearCompletionQueue(sim: Machine, v: Vcpu): void {
   v.apf.clear();
   sim.monitor.onQueueCleared(v.id);
 }

@@ -9,19 +9,13 @@ import { HostMemory } from '../machine/memory.js';
 import { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario } from '../scenario/schema.js';
-import type { TraceSink } from '../trace.js';
 import * as guest from './guest-kernel.js';
 import * as host from './host-async-pf.js';
+import { EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
+import type { Machine, SimulationOptions } from './machine.js';
 import { Vcpu } from './vcpu.js';
 
-const EV_TICK = 0;
-const EV_STEP = 1;
-const EV_IO_DONE = 2;
-const EV_TIMER = 3;
-const EV_MEASURE_END = 4;
-/** A call-function IPI reaches its target; its target unlocked the request (a = csd id). */
-export const EV_IPI = 5;
-export const EV_IPI_DONE = 6;
+export type { SimulationOptions } from './machine.js';
 
 const MIB_PAGES = 256;
 /** Touches evaluated per event: bounds the work one event does and how stale a residency check gets. */
@@ -43,15 +37,6 @@ function irqName(line: number): string {
   return (IRQ_NAMES[line] ??= `irq ${line}`);
 }
 
-export interface SimulationOptions {
-  readonly seed: number;
-  readonly trace?: TraceSink;
-  /** Called every PROGRESS_EVENTS events with the simulated time reached and the latest possible end. */
-  readonly onProgress?: (doneNs: number, totalNs: number) => void;
-  /** Checked at the first event and every PROGRESS_EVENTS after: when set, run() stops with an InterruptedError. */
-  readonly signal?: { readonly aborted: boolean };
-}
-
 /** How often run() reports progress and looks at the abort flag: cheap next to 65,536 events. */
 const PROGRESS_EVENTS = 65_536;
 
@@ -60,7 +45,7 @@ const PROGRESS_EVENTS = 65_536;
  * limit and a swap device, and the arch-neutral APF flow of PROTOCOLS.md §2 (host) and §3
  * (guest), asking the backend at each decision point.
  */
-export class Simulation {
+export class Simulation implements Machine {
   readonly metrics = new MetricsCollector();
   readonly monitor: InvariantMonitor;
   readonly vcpus: Vcpu[];
@@ -70,13 +55,13 @@ export class Simulation {
   readonly queue = new EventQueue(4096);
   readonly ioWaiters = new Map<number, (AsyncPfWork | Vcpu)[]>();
   private readonly regions = new Map<string, RegionLayout>();
-  private readonly tickNs: number;
+  readonly tickNs: number;
   private readonly sliceNs: number;
-  private readonly ctxSwitchNs: number;
-  private readonly touchNs: number;
-  private readonly preemption: 'none' | 'voluntary' | 'full';
+  readonly ctxSwitchNs: number;
+  readonly touchNs: number;
+  readonly preemption: 'none' | 'voluntary' | 'full';
   readonly measureEnd: number;
-  private draining = false;
+  draining = false;
   workId = 0;
   readonly csds = new Map<number, CallSingleData>();
   csdId = 0;
@@ -89,7 +74,7 @@ export class Simulation {
   stoppedEarly: string | null = null;
   private aborted: string | null = null;
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
-  private readonly irqRace: RandomStream;
+  readonly irqRace: RandomStream;
 
   constructor(
     readonly scenario: Scenario,
@@ -184,7 +169,7 @@ export class Simulation {
   }
 
   /** Stop the run here: a livelock, reported as invariant 7, and the output says where it stopped. */
-  private abort(reason: string): void {
+  abort(reason: string): void {
     this.aborted = reason;
     this.stoppedEarly = `stopped at ${this.now} ns: ${reason}`;
     this.monitor.violate(7, this.now, 0, reason);
@@ -653,7 +638,7 @@ export class Simulation {
   }
 
   /** A guest interrupt became pending: a running vCPU takes it at once; a halted one wakes. */
-  private interrupt(v: Vcpu): void {
+  interrupt(v: Vcpu): void {
     if (v.mode === 'run') {
       if (v.segment && !v.irqsMasked) {
         this.preempt(v, this.now);

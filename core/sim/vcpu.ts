@@ -1,4 +1,5 @@
 import type {
+  Backend,
   GuestCpuState,
   GuestKernel,
   InjectedEvent,
@@ -10,7 +11,8 @@ import { SleepTable } from '../guest/sleep-table.js';
 import type { CallSingleData } from '../guest/smp.js';
 import { RunQueue, type SchedParams } from '../guest/scheduler.js';
 import type { Task } from '../guest/task.js';
-import type { Simulation } from './simulation.js';
+import type { InvariantMonitor } from '../invariants.js';
+import type { MetricsCollector, TimeCategory } from '../metrics.js';
 
 /**
  * Where a vCPU is, as the host sees it. `run`: executing guest code (or about to);
@@ -38,6 +40,28 @@ export interface Segment {
   perTouch: number;
   /** The batch stopped at a page that is not resident: fault at the segment's end. */
   faultAtEnd: boolean;
+}
+
+/**
+ * What a vCPU asks of the machine it runs in: the KvmVcpu services a backend calls, which the
+ * engine (core/sim/simulation.ts) implements. Declared here, next to their caller, so that this
+ * file imports no other file of core/sim.
+ */
+export interface VcpuHost {
+  readonly backend: Backend;
+  readonly metrics: MetricsCollector;
+  readonly monitor: InvariantMonitor;
+  guestKernelFor(v: Vcpu): GuestKernel;
+  resumeWouldFault(v: Vcpu): boolean;
+  charge(v: Vcpu, cat: TimeCategory, ns: number): void;
+  kick(v: Vcpu): void;
+  wakeUp(v: Vcpu): void;
+  setRunnable(v: Vcpu): void;
+  raiseIrq(v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void;
+  startAsyncPf(v: Vcpu, gfn: number): { ok: true; token: number } | { ok: false; reason: string };
+  wakeupAll(v: Vcpu): void;
+  clearCompletionQueue(v: Vcpu): void;
+  checkCompletion(v: Vcpu): void;
 }
 
 export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
@@ -77,7 +101,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
 
   constructor(
     readonly id: number,
-    private readonly sim: Simulation,
+    private readonly sim: VcpuHost,
     sched: SchedParams,
   ) {
     this.guest = sim.guestKernelFor(this);

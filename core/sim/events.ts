@@ -1,0 +1,13 @@
+/**
+ * The kinds of event the engine's queue holds (core/sim/simulation.ts dispatches them). A module
+ * that queues an event imports its kind from here, not from the engine, so that no module
+ * imports the engine.
+ */
+export const EV_TICK = 0;
+export const EV_STEP = 1;
+export const EV_IO_DONE = 2;
+export const EV_TIMER = 3;
+export const EV_MEASURE_END = 4;
+/** A call-function IPI reaches its target; its target unlocked the request (a = csd id). */
+export const EV_IPI = 5;
+export const EV_IPI_DONE = 6;

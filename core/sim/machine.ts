@@ -1,0 +1,83 @@
+import type { AsyncPfWork, Backend } from '../backend.js';
+import type { EventQueue } from '../engine/event-queue.js';
+import type { RandomStream } from '../engine/rng.js';
+import type { CallSingleData } from '../guest/smp.js';
+import type { Task } from '../guest/task.js';
+import type { InvariantMonitor } from '../invariants.js';
+import type { HostMemory } from '../machine/memory.js';
+import type { SwapDevice } from '../machine/swap.js';
+import type { MetricsCollector, TimeCategory } from '../metrics.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { TraceSink } from '../trace.js';
+import type { Vcpu, VcpuHost } from './vcpu.js';
+
+export interface SimulationOptions {
+  readonly seed: number;
+  readonly trace?: TraceSink;
+  /** Called every PROGRESS_EVENTS events with the simulated time reached and the latest possible end. */
+  readonly onProgress?: (doneNs: number, totalNs: number) => void;
+  /** Checked at the first event and every PROGRESS_EVENTS after: when set, run() stops with an InterruptedError. */
+  readonly signal?: { readonly aborted: boolean };
+}
+
+/**
+ * The machine the function modules of core/sim act on, as `struct kvm_vcpu`/`struct kvm` are what
+ * KVM's files share: the state of the run and the services that cross a file boundary. The
+ * engine (Simulation, core/sim/simulation.ts) implements it; no module imports the engine.
+ *
+ * The modules stack as KVM's and Linux's files call each other: vcpu-run.ts (vcpu_run()) calls
+ * irq.ts, guest-sched.ts and segment.ts directly; irq.ts calls guest-sched.ts and segment.ts;
+ * guest-sched.ts calls segment.ts and guest-kernel.ts; segment.ts calls host-async-pf.ts and
+ * guest-kernel.ts. A call the other way (a lower file waking, kicking or descheduling) goes
+ * through the methods here, so that the imports have no cycle (test/core/layout.test.ts).
+ */
+export interface Machine extends VcpuHost {
+  readonly scenario: Scenario;
+  readonly backend: Backend;
+  readonly options: SimulationOptions;
+  readonly metrics: MetricsCollector;
+  readonly monitor: InvariantMonitor;
+  readonly vcpus: Vcpu[];
+  readonly tasks: Task[];
+  readonly memory: HostMemory;
+  readonly swap: SwapDevice;
+  readonly queue: EventQueue;
+  readonly ioWaiters: Map<number, (AsyncPfWork | Vcpu)[]>;
+  readonly csds: Map<number, CallSingleData>;
+  readonly workNsByGroup: Map<string, number>;
+  readonly measureEnd: number;
+  readonly tickNs: number;
+  readonly ctxSwitchNs: number;
+  readonly touchNs: number;
+  readonly preemption: 'none' | 'voluntary' | 'full';
+  /** The measured window has closed: tasks exit instead of running, and the tick stops. */
+  readonly draining: boolean;
+  /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
+  readonly irqRace: RandomStream;
+  now: number;
+  workId: number;
+  csdId: number;
+
+  // ---- the engine (core/sim/simulation.ts)
+  schedule(v: Vcpu, t: number): void;
+  abort(reason: string): void;
+  trace(v: Vcpu, event: string, fields: Record<string, number>): void;
+
+  // ---- time (core/sim/segment.ts)
+  charge(v: Vcpu, cat: TimeCategory, ns: number): void;
+  preempt(v: Vcpu, t: number): void;
+  advance(v: Vcpu, task: Task): void;
+
+  // ---- the vCPU run loop and its waits (core/sim/vcpu-run.ts)
+  sync(v: Vcpu): void;
+  enterWait(v: Vcpu, mode: 'sync' | 'halt' | 'idle'): void;
+  leaveWait(v: Vcpu): void;
+  wakesFromWait(v: Vcpu): boolean;
+
+  // ---- interrupt delivery (core/sim/irq.ts)
+  interrupt(v: Vcpu): void;
+
+  // ---- the guest scheduler (core/sim/guest-sched.ts)
+  deschedule(v: Vcpu): Task;
+  makeRunnable(task: Task): void;
+}
