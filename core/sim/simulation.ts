@@ -10,7 +10,9 @@ import { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario } from '../scenario/schema.js';
 import * as guest from './guest-kernel.js';
+import * as sched from './guest-sched.js';
 import * as host from './host-async-pf.js';
+import * as seg from './segment.js';
 import { EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
 import type { Machine, SimulationOptions } from './machine.js';
 import { Vcpu } from './vcpu.js';
@@ -18,8 +20,6 @@ import { Vcpu } from './vcpu.js';
 export type { SimulationOptions } from './machine.js';
 
 const MIB_PAGES = 256;
-/** Touches evaluated per event: bounds the work one event does and how stale a residency check gets. */
-const MAX_BATCH = 256;
 /** Guest kernel time for one timer tick (model assumption, README "Assumptions"). */
 const TICK_HANDLER_NS = 1000;
 /**
@@ -188,11 +188,11 @@ export class Simulation implements Machine {
         return;
       }
       case EV_TICK:
-        return this.onTick(this.vcpus[ev.a]);
+        return sched.onTick(this, this.vcpus[ev.a]);
       case EV_IO_DONE:
         return this.onIoDone(ev.a);
       case EV_TIMER:
-        return this.onTimer(this.tasks[ev.a]);
+        return sched.onTimer(this, this.tasks[ev.a]);
       case EV_MEASURE_END:
         return this.endMeasurement(ev.time);
       case EV_IPI:
@@ -206,7 +206,7 @@ export class Simulation implements Machine {
     for (const v of this.vcpus) {
       this.closeWait(v, t);
       if (v.segment) {
-        this.preempt(v, t);
+        seg.preempt(this, v, t);
         this.schedule(v, v.cursor);
       }
     }
@@ -231,24 +231,6 @@ export class Simulation implements Machine {
     this.queue.push(t, EV_STEP, v.id, v.epoch);
   }
 
-  /** Time accounting, clipped to the measured window. */
-  private account(cat: TimeCategory, from: number, to: number): void {
-    const end = Math.min(to, this.measureEnd);
-    if (end > from && this.metrics.measuring) this.metrics.time[cat] += end - from;
-  }
-
-  private addWork(task: Task, from: number, ns: number): void {
-    const clipped = Math.max(0, Math.min(from + ns, this.measureEnd) - from);
-    if (clipped <= 0 || !this.metrics.measuring) return;
-    this.workNsByGroup.set(task.group, (this.workNsByGroup.get(task.group) ?? 0) + clipped);
-  }
-
-  /** Charge `ns` of vCPU time from its cursor. */
-  charge(v: Vcpu, cat: TimeCategory, ns: number): void {
-    this.account(cat, v.cursor, v.cursor + ns);
-    v.cursor += ns;
-  }
-
   sync(v: Vcpu): void {
     if (v.cursor < this.now) v.cursor = this.now;
   }
@@ -261,7 +243,7 @@ export class Simulation implements Machine {
 
   private closeWait(v: Vcpu, t: number): void {
     if (v.mode === 'sync' || v.mode === 'halt' || v.mode === 'idle') {
-      this.account(v.mode, v.modeSince, t);
+      seg.account(this, v.mode, v.modeSince, t);
       v.modeSince = t;
     }
   }
@@ -284,7 +266,7 @@ export class Simulation implements Machine {
     // A kernel step's explicit preemption points lie between its accesses: a segment that ran out.
     let betweenAccesses = false;
     if (v.segment) {
-      if (this.finishSegment(v)) return;
+      if (seg.finishSegment(this, v)) return;
       betweenAccesses = true;
     }
     // Each pass schedules something, waits, or takes a task off the run queue (a sleep step),
@@ -294,13 +276,13 @@ export class Simulation implements Machine {
       if (v.mode !== 'run') return;
       this.enterGuest(v);
       if (v.mode !== 'run') return;
-      if (betweenAccesses) this.maybeResched(v, 'kernel-step');
+      if (betweenAccesses) sched.maybeResched(this, v, 'kernel-step');
       betweenAccesses = false;
-      if (!v.current && !this.pickNext(v)) {
+      if (!v.current && !sched.pickNext(this, v)) {
         this.goIdle(v);
         return;
       }
-      if (this.startSegment(v)) return;
+      if (seg.startSegment(this, v)) return;
     }
     this.abort(`vCPU ${v.id} made no progress in ${limit} passes of its run loop`);
   }
@@ -321,25 +303,10 @@ export class Simulation implements Machine {
     if (v.irqException) this.takeIrqException(v);
     if (!exception) this.checkIrqVsRefault(v);
     if (!v.irqsMasked) this.takeInterrupts(v);
-    if (v.mode === 'run') this.maybeResched(v, 'irq-exit');
+    if (v.mode === 'run') sched.maybeResched(this, v, 'irq-exit');
     v.irqWindow = false;
     if (v.mode !== 'run') return;
-    this.returnToUser(v);
-  }
-
-  /**
-   * Where the current task yields to TIF_NEED_RESCHED, by machine.preemption: on its way back to
-   * user always; in the kernel with interrupts on, at an interrupt's exit under `full`
-   * (preempt_schedule_irq()), and at the explicit points between the accesses of a kernel step
-   * (might_sleep(), cond_resched()) under `voluntary` and `full`; under `none`, never.
-   */
-  private maybeResched(v: Vcpu, point: 'irq-exit' | 'kernel-step'): void {
-    if (!v.needResched || !v.current) return;
-    if (v.privilege !== 'user') {
-      if (v.irqsMasked || v.preemptDisabled) return;
-      if (point === 'irq-exit' ? this.preemption !== 'full' : this.preemption === 'none') return;
-    }
-    this.switchOut(v);
+    sched.returnToUser(this, v);
   }
 
   private takeInjected(v: Vcpu): void {
@@ -347,7 +314,7 @@ export class Simulation implements Machine {
     v.injected = null;
     if (this.metrics.measuring) this.metrics.injections.add(ev.name);
     // Delivering it is work at this entry (event injection, an event dispatch): the backend's price.
-    this.charge(v, 'host', this.backend.costs.injectNs.event);
+    seg.charge(this, v, 'host', this.backend.costs.injectNs.event);
     if (ev.signal === 'not-present' && ev.token !== null) this.announceNotPresent(v, ev.token);
     ev.handler();
   }
@@ -379,7 +346,7 @@ export class Simulation implements Machine {
         this.metrics.exits.add(this.backend.exitNames.stage2Fault);
         this.metrics.repeatedFaults++;
       }
-      this.charge(v, 'host', this.backend.costs.exitNs.stage2Fault + this.backend.costs.stage2FaultNs);
+      seg.charge(this, v, 'host', this.backend.costs.exitNs.stage2Fault + this.backend.costs.stage2FaultNs);
     }
   }
 
@@ -401,7 +368,7 @@ export class Simulation implements Machine {
         const l = v.irqs.get(line)!;
         l.pending = false;
         if (this.metrics.measuring) this.metrics.injections.add(irqName(line));
-        this.charge(v, 'host', this.backend.costs.injectNs.irq); // interrupt injection at entry
+        seg.charge(this, v, 'host', this.backend.costs.injectNs.irq); // interrupt injection at entry
         if (l.signal === 'not-present' && l.token !== null) this.announceNotPresent(v, l.token);
         const handler = v.irqHandlers.get(line);
         if (handler) handler();
@@ -411,8 +378,8 @@ export class Simulation implements Machine {
       }
       if (v.tickPending) {
         v.tickPending = false;
-        this.charge(v, 'kernel', TICK_HANDLER_NS);
-        this.schedulerTick(v);
+        seg.charge(this, v, 'kernel', TICK_HANDLER_NS);
+        sched.schedulerTick(this, v);
         continue;
       }
       return;
@@ -428,61 +395,10 @@ export class Simulation implements Machine {
     return best;
   }
 
-  /** scheduler_tick(): once the slice is used, ask for a resched; the preemption model decides where. */
-  private schedulerTick(v: Vcpu): void {
-    if (v.current && v.runq.tickPreempts(v.cursor - v.sliceStart)) v.needResched = true;
-  }
-
-  /** Take the current task off the vCPU, charging the time it held it to its vruntime. */
-  deschedule(v: Vcpu): Task {
-    const t = v.current!;
-    t.vruntime += v.cursor - v.sliceStart;
-    v.current = null;
-    return t;
-  }
-
-  private switchOut(v: Vcpu): void {
-    v.needResched = false;
-    const t = this.deschedule(v);
-    t.state = 'runnable';
-    v.runq.enqueue(t);
-  }
-
-  /**
-   * A flagged task sleeps on its way back to user mode (do_notify_resume()), and only there: a
-   * flagged task in kernel mode goes on and faults again (facts/arm64.md §1a).
-   */
-  private returnToUser(v: Vcpu): void {
-    const t = v.current;
-    if (t && t.flaggedToken >= 0 && v.privilege === 'user') {
-      const token = t.flaggedToken;
-      t.flaggedToken = -1;
-      guest.waitSchedule(this, v, token);
-    }
-  }
-
-  private pickNext(v: Vcpu): boolean {
-    for (let t = v.runq.pickNext(); t; t = v.runq.pickNext()) {
-      if (this.draining) {
-        t.state = 'exited';
-        continue;
-      }
-      t.state = 'running';
-      v.current = t;
-      v.needResched = false;
-      v.irqWindow = false;
-      v.sliceStart = v.cursor;
-      this.charge(v, 'kernel', this.ctxSwitchNs);
-      if (this.metrics.measuring) this.metrics.contextSwitches++;
-      return true;
-    }
-    return false;
-  }
-
   /** Nothing to run: the guest idles in HLT/WFI, which exits (no halt polling modelled). */
   private goIdle(v: Vcpu): void {
     if (this.metrics.measuring) this.metrics.exits.add(this.backend.exitNames.idle);
-    this.charge(v, 'host', this.backend.costs.exitNs.idle);
+    seg.charge(this, v, 'host', this.backend.costs.exitNs.idle);
     this.enterWait(v, 'idle');
     // A request still pending (a refused dequeue re-raises it) keeps the vCPU runnable.
     if (this.wakesFromWait(v)) this.leaveWait(v);
@@ -494,154 +410,13 @@ export class Simulation implements Machine {
     return t !== null && t.nextPage >= 0 && !this.memory.isResident(t.nextPage);
   }
 
-  /** Lays out the next piece of the current task; returns true once something is scheduled or the vCPU waits. */
-  private startSegment(v: Vcpu): boolean {
-    const task = v.current!;
-    if (this.draining) {
-      this.deschedule(v);
-      task.state = 'exited';
-      return false;
-    }
-    const step = task.step;
-    if (step.kind === 'compute') {
-      v.segment = { start: v.cursor, planned: step.ns - task.progress, perTouch: 0, faultAtEnd: false };
-      this.queue.push(v.cursor + v.segment.planned, EV_STEP, v.id, ++v.epoch);
-      return true;
-    }
-    if (step.kind === 'ipi') return guest.callFunctionSingle(this, v, task, step);
-    if (step.kind === 'sleep') {
-      this.deschedule(v);
-      task.state = 'timer';
-      task.advance();
-      this.queue.push(v.cursor + step.ns, EV_TIMER, task.id, 0);
-      return false;
-    }
-    if (step.leadNs > 0 && task.progress === 0 && task.nextPage < 0) {
-      this.charge(v, 'kernel', step.leadNs);
-    }
-    const per = this.touchNs + step.spec.thinkNs;
-    const remaining = step.spec.pages - task.progress;
-    let n = 0;
-    let faultAtEnd = false;
-    while (n < remaining && n < MAX_BATCH) {
-      const gfn = task.peekPage();
-      if (!this.memory.isResident(gfn)) {
-        faultAtEnd = true;
-        break;
-      }
-      this.memory.touch(gfn);
-      if (task.faultStart >= 0) this.recordLatency(task, v.cursor + (n + 1) * per);
-      task.consumePage();
-      n++;
-    }
-    if (n === 0 && faultAtEnd) {
-      // stage2Fault() always either schedules the next step or puts the vCPU in a wait.
-      this.stage2Fault(v, task.nextPage);
-      return true;
-    }
-    v.segment = { start: v.cursor, planned: n, perTouch: per, faultAtEnd };
-    this.queue.push(v.cursor + n * per, EV_STEP, v.id, ++v.epoch);
-    return true;
-  }
-
-  private recordLatency(task: Task, t: number): void {
-    if (task.faultStart < 0) return;
-    const lat = t - task.faultStart;
-    if (task.faultStart < this.measureEnd && this.metrics.measuring) this.metrics.latencies.push(lat);
-  }
-
-  /** The scheduled end of a segment: credit it and move the task on; true if it ended in a fault. */
-  private finishSegment(v: Vcpu): boolean {
-    const seg = v.segment!;
-    v.segment = null;
-    const task = v.current!;
-    const step = task.step;
-    if (step.kind === 'compute') {
-      this.creditCompute(v, task, seg.start, seg.planned);
-      task.progress += seg.planned;
-      if (task.progress >= step.ns) this.advance(v, task);
-      return false;
-    }
-    if (step.kind !== 'touch') return false;
-    this.creditTouches(v, task, seg, seg.planned);
-    task.progress += seg.planned;
-    if (task.progress >= step.spec.pages) {
-      this.advance(v, task);
-      return false;
-    }
-    if (!seg.faultAtEnd || task.nextPage < 0) return false;
-    this.stage2Fault(v, task.nextPage);
-    return true;
-  }
-
-  /** The current task's next step; leaving an interrupts-off section opens an interrupt window. */
-  advance(v: Vcpu, task: Task): void {
-    const step = task.step;
-    if (step.kind !== 'sleep' && step.irqsMasked) v.irqWindow = true;
-    task.advance();
-  }
-
-  /** User compute is work; an interrupts-off kernel section is kernel time, not work. */
-  private creditCompute(v: Vcpu, task: Task, start: number, ns: number): void {
-    const step = task.step;
-    const user = step.kind === 'compute' && step.privilege === 'user';
-    this.account(user ? 'user' : 'kernel', start, start + ns);
-    if (user) this.addWork(task, start, ns);
-  }
-
-  private creditTouches(v: Vcpu, task: Task, seg: { start: number; perTouch: number }, done: number): void {
-    const step = task.step;
-    if (step.kind !== 'touch') return;
-    const ns = done * seg.perTouch;
-    this.account(step.privilege === 'user' ? 'user' : 'kernel', seg.start, seg.start + ns);
-    const think = step.spec.thinkNs;
-    if (think === 0 || done === 0) return;
-    // Only a batch that straddles the end of the window needs its think time clipped touch by touch.
-    if (seg.start + ns <= this.measureEnd) return this.addWork(task, seg.start, done * think);
-    for (let i = 0; i < done; i++) this.addWork(task, seg.start + i * seg.perTouch + this.touchNs, think);
-  }
-
-  /** Cut the running segment short at `t` (tick, kick, interrupt): credit what was done. */
-  preempt(v: Vcpu, t: number): void {
-    const seg = v.segment;
-    if (!seg) return;
-    v.segment = null;
-    const task = v.current!;
-    const at = Math.max(t, seg.start);
-    const elapsed = at - seg.start;
-    const step = task.step;
-    if (step.kind === 'compute') {
-      const done = Math.min(elapsed, seg.planned);
-      this.creditCompute(v, task, seg.start, done);
-      task.progress += done;
-      if (task.progress >= step.ns) this.advance(v, task);
-    } else if (step.kind === 'touch') {
-      // Touches that take no time (touchNs and thinkNs 0) are all done the instant they start.
-      const done = seg.perTouch === 0 ? seg.planned : Math.min(seg.planned, Math.floor(elapsed / seg.perTouch));
-      this.creditTouches(v, task, seg, done);
-      this.account(step.privilege === 'user' ? 'user' : 'kernel', seg.start + done * seg.perTouch, at);
-      task.progress += done;
-      if (task.progress >= step.spec.pages) this.advance(v, task);
-    } else if (step.kind === 'ipi') {
-      this.account('kernel', seg.start, at); // csd_lock_wait(): kernel time, not work
-    }
-    v.cursor = at;
-  }
-
   // ---------------------------------------------------------------- interrupts and kicks
-
-  private onTick(v: Vcpu): void {
-    if (!this.draining) this.queue.push(this.now + this.tickNs, EV_TICK, v.id, 0);
-    if (v.mode === 'idle' || v.mode === 'off') return; // NO_HZ idle: no tick to an idle vCPU
-    v.tickPending = true;
-    this.interrupt(v);
-  }
 
   /** A guest interrupt became pending: a running vCPU takes it at once; a halted one wakes. */
   interrupt(v: Vcpu): void {
     if (v.mode === 'run') {
       if (v.segment && !v.irqsMasked) {
-        this.preempt(v, this.now);
+        seg.preempt(this, v, this.now);
         this.schedule(v, v.cursor);
       }
     } else if (v.mode === 'halt' || v.mode === 'idle') {
@@ -668,9 +443,9 @@ export class Simulation implements Machine {
   /** kvm_vcpu_kick(): a vCPU in guest mode exits so that a request is seen at the next entry. */
   kick(v: Vcpu): void {
     if (v.mode === 'run' && v.segment) {
-      this.preempt(v, this.now);
+      seg.preempt(this, v, this.now);
       if (this.metrics.measuring) this.metrics.exits.add(this.backend.exitNames.kick);
-      this.charge(v, 'host', this.backend.costs.exitNs.kick);
+      seg.charge(this, v, 'host', this.backend.costs.exitNs.kick);
       this.schedule(v, v.cursor);
     } else {
       this.wakeUp(v);
@@ -697,22 +472,22 @@ export class Simulation implements Machine {
     return v.mode === 'idle' && v.runq.length > 0;
   }
 
-  private onTimer(task: Task): void {
-    if (task.state !== 'timer') return;
-    this.makeRunnable(task);
-  }
+  // ---------------------------------------------------------------- what the modules call each other through (machine.ts)
 
+  charge(v: Vcpu, cat: TimeCategory, ns: number): void {
+    seg.charge(this, v, cat, ns);
+  }
+  preempt(v: Vcpu, t: number): void {
+    seg.preempt(this, v, t);
+  }
+  advance(v: Vcpu, task: Task): void {
+    seg.advance(this, v, task);
+  }
+  deschedule(v: Vcpu): Task {
+    return sched.deschedule(this, v);
+  }
   makeRunnable(task: Task): void {
-    task.state = 'runnable';
-    task.sleepToken = -1;
-    const v = this.vcpus[task.vcpu];
-    v.runq.enqueueWoken(task);
-    if (v.mode === 'idle') return this.leaveWait(v);
-    const cur = v.current;
-    if (cur && v.runq.wakeupPreempts(task, cur.vruntime + Math.max(0, v.cursor - v.sliceStart))) {
-      v.needResched = true;
-      this.interrupt(v);
-    }
+    sched.makeRunnable(this, task);
   }
 
   // ---------------------------------------------------------------- host APF flow (core/sim/host-async-pf.ts)

@@ -1,0 +1,104 @@
+import type { Task } from '../guest/task.js';
+import { EV_TICK } from './events.js';
+import * as guest from './guest-kernel.js';
+import type { Machine } from './machine.js';
+import { charge } from './segment.js';
+import type { Vcpu } from './vcpu.js';
+
+/**
+ * The guest scheduler's points, as Linux's kernel/sched/core.c has them: the tick
+ * (scheduler_tick()), TIF_NEED_RESCHED and where it is honoured (preempt_schedule_irq(),
+ * cond_resched(), the return to user), picking the next task, and waking one (try_to_wake_up(),
+ * check_preempt_curr()). The run queue itself is core/guest/scheduler.ts (kernel/sched/fair.c).
+ */
+
+export function onTick(sim: Machine, v: Vcpu): void {
+  if (!sim.draining) sim.queue.push(sim.now + sim.tickNs, EV_TICK, v.id, 0);
+  if (v.mode === 'idle' || v.mode === 'off') return; // NO_HZ idle: no tick to an idle vCPU
+  v.tickPending = true;
+  sim.interrupt(v);
+}
+
+/** scheduler_tick(): once the slice is used, ask for a resched; the preemption model decides where. */
+export function schedulerTick(sim: Machine, v: Vcpu): void {
+  if (v.current && v.runq.tickPreempts(v.cursor - v.sliceStart)) v.needResched = true;
+}
+
+/**
+ * Where the current task yields to TIF_NEED_RESCHED, by machine.preemption: on its way back to
+ * user always; in the kernel with interrupts on, at an interrupt's exit under `full`
+ * (preempt_schedule_irq()), and at the explicit points between the accesses of a kernel step
+ * (might_sleep(), cond_resched()) under `voluntary` and `full`; under `none`, never.
+ */
+export function maybeResched(sim: Machine, v: Vcpu, point: 'irq-exit' | 'kernel-step'): void {
+  if (!v.needResched || !v.current) return;
+  if (v.privilege !== 'user') {
+    if (v.irqsMasked || v.preemptDisabled) return;
+    if (point === 'irq-exit' ? sim.preemption !== 'full' : sim.preemption === 'none') return;
+  }
+  switchOut(sim, v);
+}
+
+/** Take the current task off the vCPU, charging the time it held it to its vruntime. */
+export function deschedule(sim: Machine, v: Vcpu): Task {
+  const t = v.current!;
+  t.vruntime += v.cursor - v.sliceStart;
+  v.current = null;
+  return t;
+}
+
+export function switchOut(sim: Machine, v: Vcpu): void {
+  v.needResched = false;
+  const t = deschedule(sim, v);
+  t.state = 'runnable';
+  v.runq.enqueue(t);
+}
+
+/**
+ * A flagged task sleeps on its way back to user mode (do_notify_resume()), and only there: a
+ * flagged task in kernel mode goes on and faults again (facts/arm64.md §1a).
+ */
+export function returnToUser(sim: Machine, v: Vcpu): void {
+  const t = v.current;
+  if (t && t.flaggedToken >= 0 && v.privilege === 'user') {
+    const token = t.flaggedToken;
+    t.flaggedToken = -1;
+    guest.waitSchedule(sim, v, token);
+  }
+}
+
+export function pickNext(sim: Machine, v: Vcpu): boolean {
+  for (let t = v.runq.pickNext(); t; t = v.runq.pickNext()) {
+    if (sim.draining) {
+      t.state = 'exited';
+      continue;
+    }
+    t.state = 'running';
+    v.current = t;
+    v.needResched = false;
+    v.irqWindow = false;
+    v.sliceStart = v.cursor;
+    charge(sim, v, 'kernel', sim.ctxSwitchNs);
+    if (sim.metrics.measuring) sim.metrics.contextSwitches++;
+    return true;
+  }
+  return false;
+}
+
+export function onTimer(sim: Machine, task: Task): void {
+  if (task.state !== 'timer') return;
+  makeRunnable(sim, task);
+}
+
+export function makeRunnable(sim: Machine, task: Task): void {
+  task.state = 'runnable';
+  task.sleepToken = -1;
+  const v = sim.vcpus[task.vcpu];
+  v.runq.enqueueWoken(task);
+  if (v.mode === 'idle') return sim.leaveWait(v);
+  const cur = v.current;
+  if (cur && v.runq.wakeupPreempts(task, cur.vruntime + Math.max(0, v.cursor - v.sliceStart))) {
+    v.needResched = true;
+    sim.interrupt(v);
+  }
+}

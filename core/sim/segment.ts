@@ -1,0 +1,170 @@
+import type { Task } from '../guest/task.js';
+import type { TimeCategory } from '../metrics.js';
+import { EV_STEP, EV_TIMER } from './events.js';
+import * as guest from './guest-kernel.js';
+import * as host from './host-async-pf.js';
+import type { Machine } from './machine.js';
+import type { Vcpu } from './vcpu.js';
+
+/**
+ * Where a vCPU's time goes: the segment of guest execution it is in (a compute burst, a batch of
+ * touches, a csd_lock_wait() spin), its end or its preemption, and the accounting of user, kernel
+ * and host time and of work, clipped to the measured window. The counterpart of Linux's
+ * kernel/sched/cputime.c (account_user_time(), account_system_time()) and of the guest's own
+ * execution between two exits, which the kernel does not have as code: a vCPU simply runs.
+ */
+
+/** Touches evaluated per event: bounds the work one event does and how stale a residency check gets. */
+const MAX_BATCH = 256;
+
+/** Time accounting, clipped to the measured window. */
+export function account(sim: Machine, cat: TimeCategory, from: number, to: number): void {
+  const end = Math.min(to, sim.measureEnd);
+  if (end > from && sim.metrics.measuring) sim.metrics.time[cat] += end - from;
+}
+
+export function addWork(sim: Machine, task: Task, from: number, ns: number): void {
+  const clipped = Math.max(0, Math.min(from + ns, sim.measureEnd) - from);
+  if (clipped <= 0 || !sim.metrics.measuring) return;
+  sim.workNsByGroup.set(task.group, (sim.workNsByGroup.get(task.group) ?? 0) + clipped);
+}
+
+/** Charge `ns` of vCPU time from its cursor. */
+export function charge(sim: Machine, v: Vcpu, cat: TimeCategory, ns: number): void {
+  account(sim, cat, v.cursor, v.cursor + ns);
+  v.cursor += ns;
+}
+
+export function recordLatency(sim: Machine, task: Task, t: number): void {
+  if (task.faultStart < 0) return;
+  const lat = t - task.faultStart;
+  if (task.faultStart < sim.measureEnd && sim.metrics.measuring) sim.metrics.latencies.push(lat);
+}
+
+/** Lays out the next piece of the current task; returns true once something is scheduled or the vCPU waits. */
+export function startSegment(sim: Machine, v: Vcpu): boolean {
+  const task = v.current!;
+  if (sim.draining) {
+    sim.deschedule(v);
+    task.state = 'exited';
+    return false;
+  }
+  const step = task.step;
+  if (step.kind === 'compute') {
+    v.segment = { start: v.cursor, planned: step.ns - task.progress, perTouch: 0, faultAtEnd: false };
+    sim.queue.push(v.cursor + v.segment.planned, EV_STEP, v.id, ++v.epoch);
+    return true;
+  }
+  if (step.kind === 'ipi') return guest.callFunctionSingle(sim, v, task, step);
+  if (step.kind === 'sleep') {
+    sim.deschedule(v);
+    task.state = 'timer';
+    task.advance();
+    sim.queue.push(v.cursor + step.ns, EV_TIMER, task.id, 0);
+    return false;
+  }
+  if (step.leadNs > 0 && task.progress === 0 && task.nextPage < 0) {
+    charge(sim, v, 'kernel', step.leadNs);
+  }
+  const per = sim.touchNs + step.spec.thinkNs;
+  const remaining = step.spec.pages - task.progress;
+  let n = 0;
+  let faultAtEnd = false;
+  while (n < remaining && n < MAX_BATCH) {
+    const gfn = task.peekPage();
+    if (!sim.memory.isResident(gfn)) {
+      faultAtEnd = true;
+      break;
+    }
+    sim.memory.touch(gfn);
+    if (task.faultStart >= 0) recordLatency(sim, task, v.cursor + (n + 1) * per);
+    task.consumePage();
+    n++;
+  }
+  if (n === 0 && faultAtEnd) {
+    // stage2Fault() always either schedules the next step or puts the vCPU in a wait.
+    host.stage2Fault(sim, v, task.nextPage);
+    return true;
+  }
+  v.segment = { start: v.cursor, planned: n, perTouch: per, faultAtEnd };
+  sim.queue.push(v.cursor + n * per, EV_STEP, v.id, ++v.epoch);
+  return true;
+}
+
+/** The scheduled end of a segment: credit it and move the task on; true if it ended in a fault. */
+export function finishSegment(sim: Machine, v: Vcpu): boolean {
+  const seg = v.segment!;
+  v.segment = null;
+  const task = v.current!;
+  const step = task.step;
+  if (step.kind === 'compute') {
+    creditCompute(sim, v, task, seg.start, seg.planned);
+    task.progress += seg.planned;
+    if (task.progress >= step.ns) advance(sim, v, task);
+    return false;
+  }
+  if (step.kind !== 'touch') return false;
+  creditTouches(sim, v, task, seg, seg.planned);
+  task.progress += seg.planned;
+  if (task.progress >= step.spec.pages) {
+    advance(sim, v, task);
+    return false;
+  }
+  if (!seg.faultAtEnd || task.nextPage < 0) return false;
+  host.stage2Fault(sim, v, task.nextPage);
+  return true;
+}
+
+/** The current task's next step; leaving an interrupts-off section opens an interrupt window. */
+export function advance(sim: Machine, v: Vcpu, task: Task): void {
+  const step = task.step;
+  if (step.kind !== 'sleep' && step.irqsMasked) v.irqWindow = true;
+  task.advance();
+}
+
+/** User compute is work; an interrupts-off kernel section is kernel time, not work. */
+export function creditCompute(sim: Machine, v: Vcpu, task: Task, start: number, ns: number): void {
+  const step = task.step;
+  const user = step.kind === 'compute' && step.privilege === 'user';
+  account(sim, user ? 'user' : 'kernel', start, start + ns);
+  if (user) addWork(sim, task, start, ns);
+}
+
+export function creditTouches(sim: Machine, v: Vcpu, task: Task, seg: { start: number; perTouch: number }, done: number): void {
+  const step = task.step;
+  if (step.kind !== 'touch') return;
+  const ns = done * seg.perTouch;
+  account(sim, step.privilege === 'user' ? 'user' : 'kernel', seg.start, seg.start + ns);
+  const think = step.spec.thinkNs;
+  if (think === 0 || done === 0) return;
+  // Only a batch that straddles the end of the window needs its think time clipped touch by touch.
+  if (seg.start + ns <= sim.measureEnd) return addWork(sim, task, seg.start, done * think);
+  for (let i = 0; i < done; i++) addWork(sim, task, seg.start + i * seg.perTouch + sim.touchNs, think);
+}
+
+/** Cut the running segment short at `t` (tick, kick, interrupt): credit what was done. */
+export function preempt(sim: Machine, v: Vcpu, t: number): void {
+  const seg = v.segment;
+  if (!seg) return;
+  v.segment = null;
+  const task = v.current!;
+  const at = Math.max(t, seg.start);
+  const elapsed = at - seg.start;
+  const step = task.step;
+  if (step.kind === 'compute') {
+    const done = Math.min(elapsed, seg.planned);
+    creditCompute(sim, v, task, seg.start, done);
+    task.progress += done;
+    if (task.progress >= step.ns) advance(sim, v, task);
+  } else if (step.kind === 'touch') {
+    // Touches that take no time (touchNs and thinkNs 0) are all done the instant they start.
+    const done = seg.perTouch === 0 ? seg.planned : Math.min(seg.planned, Math.floor(elapsed / seg.perTouch));
+    creditTouches(sim, v, task, seg, done);
+    account(sim, step.privilege === 'user' ? 'user' : 'kernel', seg.start + done * seg.perTouch, at);
+    task.progress += done;
+    if (task.progress >= step.spec.pages) advance(sim, v, task);
+  } else if (step.kind === 'ipi') {
+    account(sim, 'kernel', seg.start, at); // csd_lock_wait(): kernel time, not work
+  }
+  v.cursor = at;
+}
