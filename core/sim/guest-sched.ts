@@ -47,7 +47,7 @@ export function deschedule(sim: Machine, v: Vcpu): Task {
   return t;
 }
 
-export function switchOut(sim: Machine, v: Vcpu): void {
+function switchOut(sim: Machine, v: Vcpu): void {
   v.needResched = false;
   const t = deschedule(sim, v);
   t.state = 'runnable';

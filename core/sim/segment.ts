@@ -23,7 +23,7 @@ export function account(sim: Machine, cat: TimeCategory, from: number, to: numbe
   if (end > from && sim.metrics.measuring) sim.metrics.time[cat] += end - from;
 }
 
-export function addWork(sim: Machine, task: Task, from: number, ns: number): void {
+function addWork(sim: Machine, task: Task, from: number, ns: number): void {
   const clipped = Math.max(0, Math.min(from + ns, sim.measureEnd) - from);
   if (clipped <= 0 || !sim.metrics.measuring) return;
   sim.workNsByGroup.set(task.group, (sim.workNsByGroup.get(task.group) ?? 0) + clipped);
@@ -35,7 +35,7 @@ export function charge(sim: Machine, v: Vcpu, cat: TimeCategory, ns: number): vo
   v.cursor += ns;
 }
 
-export function recordLatency(sim: Machine, task: Task, t: number): void {
+function recordLatency(sim: Machine, task: Task, t: number): void {
   if (task.faultStart < 0) return;
   const lat = t - task.faultStart;
   if (task.faultStart < sim.measureEnd && sim.metrics.measuring) sim.metrics.latencies.push(lat);
@@ -123,14 +123,14 @@ export function advance(sim: Machine, v: Vcpu, task: Task): void {
 }
 
 /** User compute is work; an interrupts-off kernel section is kernel time, not work. */
-export function creditCompute(sim: Machine, v: Vcpu, task: Task, start: number, ns: number): void {
+function creditCompute(sim: Machine, v: Vcpu, task: Task, start: number, ns: number): void {
   const step = task.step;
   const user = step.kind === 'compute' && step.privilege === 'user';
   account(sim, user ? 'user' : 'kernel', start, start + ns);
   if (user) addWork(sim, task, start, ns);
 }
 
-export function creditTouches(sim: Machine, v: Vcpu, task: Task, seg: { start: number; perTouch: number }, done: number): void {
+function creditTouches(sim: Machine, v: Vcpu, task: Task, seg: { start: number; perTouch: number }, done: number): void {
   const step = task.step;
   if (step.kind !== 'touch') return;
   const ns = done * seg.perTouch;

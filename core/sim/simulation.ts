@@ -9,33 +9,25 @@ import { HostMemory } from '../machine/memory.js';
 import { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario } from '../scenario/schema.js';
+import { EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
 import * as host from './host-async-pf.js';
+import * as irq from './irq.js';
 import * as seg from './segment.js';
-import { EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
+import * as run from './vcpu-run.js';
 import type { Machine, SimulationOptions } from './machine.js';
 import { Vcpu } from './vcpu.js';
 
 export type { SimulationOptions } from './machine.js';
 
 const MIB_PAGES = 256;
-/** Guest kernel time for one timer tick (model assumption, README "Assumptions"). */
-const TICK_HANDLER_NS = 1000;
 /**
  * A runaway guard: this many events in a row at one simulated instant is a loop that makes no
  * progress (a broken backend re-entering forever). Valid scenarios advance time with every
  * touch, slice or exit; the busiest instant of the test suite's runs takes a few hundred events.
  */
 const MAX_EVENTS_AT_ONE_INSTANT = 1_000_000;
-/** Lost races in a row at one entry before the interrupt is taken anyway (a share of 1 is a livelock). */
-const MAX_LOST_RACES = 1000;
-
-const IRQ_EXCEPTION = 'IRQ exception (emulated)';
-const IRQ_NAMES: string[] = [];
-function irqName(line: number): string {
-  return (IRQ_NAMES[line] ??= `irq ${line}`);
-}
 
 /** How often run() reports progress and looks at the abort flag: cheap next to 65,536 events. */
 const PROGRESS_EVENTS = 65_536;
@@ -44,6 +36,13 @@ const PROGRESS_EVENTS = 65_536;
  * The deterministic discrete-event machine: vCPUs running guest tasks, a host with a memory
  * limit and a swap device, and the arch-neutral APF flow of PROTOCOLS.md §2 (host) and §3
  * (guest), asking the backend at each decision point.
+ *
+ * This file is the engine: it builds the machine, runs the event loop, dispatches each event to
+ * the file KVM or Linux would handle it in, closes the measured window and the invariants. The
+ * rest is cut where the kernel cuts it: core/sim/vcpu-run.ts (vcpu_run()), irq.ts (interrupt
+ * delivery), guest-sched.ts (kernel/sched), segment.ts (time accounting), host-async-pf.ts
+ * (virt/kvm/async_pf.c), guest-kernel.ts (the guest's kvm.c and smp.c). They act on the Machine
+ * (core/sim/machine.ts) that this class implements, with thin delegators below.
  */
 export class Simulation implements Machine {
   readonly metrics = new MetricsCollector();
@@ -184,7 +183,7 @@ export class Simulation implements Machine {
     switch (ev.kind) {
       case EV_STEP: {
         const v = this.vcpus[ev.a];
-        if (ev.b === v.epoch) this.onStep(v);
+        if (ev.b === v.epoch) run.onStep(this, v);
         return;
       }
       case EV_TICK:
@@ -204,7 +203,7 @@ export class Simulation implements Machine {
 
   private endMeasurement(t: number): void {
     for (const v of this.vcpus) {
-      this.closeWait(v, t);
+      run.closeWait(this, v, t);
       if (v.segment) {
         seg.preempt(this, v, t);
         this.schedule(v, v.cursor);
@@ -231,249 +230,9 @@ export class Simulation implements Machine {
     this.queue.push(t, EV_STEP, v.id, v.epoch);
   }
 
-  sync(v: Vcpu): void {
-    if (v.cursor < this.now) v.cursor = this.now;
-  }
+  // ---------------------------------------------------------------- the Machine's services (core/sim/machine.ts)
 
-  enterWait(v: Vcpu, mode: 'sync' | 'halt' | 'idle'): void {
-    v.mode = mode;
-    v.modeSince = v.cursor;
-    v.epoch++; // nothing scheduled for this vCPU survives a wait
-  }
-
-  private closeWait(v: Vcpu, t: number): void {
-    if (v.mode === 'sync' || v.mode === 'halt' || v.mode === 'idle') {
-      seg.account(this, v.mode, v.modeSince, t);
-      v.modeSince = t;
-    }
-  }
-
-  leaveWait(v: Vcpu): void {
-    // A wait entered inside this vCPU's own step ends no earlier than it began.
-    const t = Math.max(this.now, v.modeSince);
-    this.closeWait(v, t);
-    v.mode = 'run';
-    v.cursor = t;
-    this.schedule(v, t);
-  }
-
-  // ---------------------------------------------------------------- the vCPU step
-
-  /** The vCPU is free to go on: process requests and injections at entry, then run a task. */
-  private onStep(v: Vcpu): void {
-    if (v.mode !== 'run') return;
-    this.sync(v);
-    // A kernel step's explicit preemption points lie between its accesses: a segment that ran out.
-    let betweenAccesses = false;
-    if (v.segment) {
-      if (seg.finishSegment(this, v)) return;
-      betweenAccesses = true;
-    }
-    // Each pass schedules something, waits, or takes a task off the run queue (a sleep step),
-    // so a pass count beyond the tasks that exist is a loop.
-    const limit = 2 * this.tasks.length + 64;
-    for (let pass = 0; pass < limit; pass++) {
-      if (v.mode !== 'run') return;
-      this.enterGuest(v);
-      if (v.mode !== 'run') return;
-      if (betweenAccesses) sched.maybeResched(this, v, 'kernel-step');
-      betweenAccesses = false;
-      if (!v.current && !sched.pickNext(this, v)) {
-        this.goIdle(v);
-        return;
-      }
-      if (seg.startSegment(this, v)) return;
-    }
-    this.abort(`vCPU ${v.id} made no progress in ${limit} passes of its run loop`);
-  }
-
-  /**
-   * vcpu_enter_guest() and what the guest does first: pending requests (page-ready), the
-   * injected event, interrupts if unmasked, a resched, and a flagged task's sleep on its way
-   * back to user. Public so that a test can drive one protocol step (core/harness.ts).
-   */
-  enterGuest(v: Vcpu): void {
-    this.sync(v);
-    if (v.apf.readyRequested) {
-      v.apf.readyRequested = false;
-      this.checkCompletion(v);
-    }
-    const exception = v.injected !== null || v.irqException;
-    if (v.injected) this.takeInjected(v);
-    if (v.irqException) this.takeIrqException(v);
-    if (!exception) this.checkIrqVsRefault(v);
-    if (!v.irqsMasked) this.takeInterrupts(v);
-    if (v.mode === 'run') sched.maybeResched(this, v, 'irq-exit');
-    v.irqWindow = false;
-    if (v.mode !== 'run') return;
-    sched.returnToUser(this, v);
-  }
-
-  private takeInjected(v: Vcpu): void {
-    const ev = v.injected!;
-    v.injected = null;
-    if (this.metrics.measuring) this.metrics.injections.add(ev.name);
-    // Delivering it is work at this entry (event injection, an event dispatch): the backend's price.
-    seg.charge(this, v, 'host', this.backend.costs.injectNs.event);
-    if (ev.signal === 'not-present' && ev.token !== null) this.announceNotPresent(v, ev.token);
-    ev.handler();
-  }
-
-  /** The guest takes a not-present (an event or an interrupt line): counted and checked (invariants 1, 4). */
-  private announceNotPresent(v: Vcpu, token: number): void {
-    if (this.metrics.measuring) this.metrics.notPresentDelivered++;
-    const conditions = [v.privilege === 'kernel' ? 'kernel-mode' : '', v.irqsMasked ? 'irqs-masked' : '']
-      .filter(Boolean)
-      .concat(this.backend.conditions(v));
-    this.monitor.onGuestNotPresent(v.cursor, v.id, token, conditions);
-  }
-
-  /**
-   * Entering straight at an instruction that stage-2 faults with a signal interrupt pending:
-   * where the architecture does not order the two, the wake-up may wait for the fault (the
-   * backend names the hazard). The model then takes the interrupt first.
-   */
-  private checkIrqVsRefault(v: Vcpu): void {
-    const race = this.backend.caps.irqVsRefault;
-    if (race === null || v.irqsMasked || !v.resumeWouldFault) return;
-    let signal = false;
-    for (const l of v.irqs.values()) if (l.pending && l.signal !== 'other') signal = true;
-    if (!signal) return;
-    if (this.metrics.measuring) this.metrics.hazards.add(race.hazard);
-    // Each time the fault wins, the instruction exits again as a repeated fault and re-enters.
-    for (let n = 0; n < MAX_LOST_RACES && this.irqRace.float() < race.faultFirstShare; n++) {
-      if (this.metrics.measuring) {
-        this.metrics.exits.add(this.backend.exitNames.stage2Fault);
-        this.metrics.repeatedFaults++;
-      }
-      seg.charge(this, v, 'host', this.backend.costs.exitNs.stage2Fault + this.backend.costs.stage2FaultNs);
-    }
-  }
-
-  /**
-   * An IRQ exception the host emulated: the guest enters its IRQ vector, its interrupt
-   * controller driver takes whatever is pending (possibly nothing), and it returns as from any
-   * interrupt (facts/arm64.md §4 "How Linux finishes an event").
-   */
-  private takeIrqException(v: Vcpu): void {
-    v.irqException = false;
-    if (this.metrics.measuring) this.metrics.injections.add(IRQ_EXCEPTION);
-    this.takeInterrupts(v, true);
-  }
-
-  private takeInterrupts(v: Vcpu, inException = false): void {
-    for (let guard = 0; guard < 64 && v.mode === 'run' && (inException || !v.irqsMasked); guard++) {
-      const line = this.nextPendingLine(v);
-      if (line >= 0) {
-        const l = v.irqs.get(line)!;
-        l.pending = false;
-        if (this.metrics.measuring) this.metrics.injections.add(irqName(line));
-        seg.charge(this, v, 'host', this.backend.costs.injectNs.irq); // interrupt injection at entry
-        if (l.signal === 'not-present' && l.token !== null) this.announceNotPresent(v, l.token);
-        const handler = v.irqHandlers.get(line);
-        if (handler) handler();
-        // A level line still asserted after its handler fires again (GIC level semantics).
-        if (l.level && l.asserted) l.pending = true;
-        continue;
-      }
-      if (v.tickPending) {
-        v.tickPending = false;
-        seg.charge(this, v, 'kernel', TICK_HANDLER_NS);
-        sched.schedulerTick(this, v);
-        continue;
-      }
-      return;
-    }
-  }
-
-  private nextPendingLine(v: Vcpu): number {
-    const highest = this.backend.caps.irqOrder === 'highest-first';
-    let best = -1;
-    for (const [line, l] of v.irqs) {
-      if (l.pending && (best < 0 || (highest ? line > best : line < best))) best = line;
-    }
-    return best;
-  }
-
-  /** Nothing to run: the guest idles in HLT/WFI, which exits (no halt polling modelled). */
-  private goIdle(v: Vcpu): void {
-    if (this.metrics.measuring) this.metrics.exits.add(this.backend.exitNames.idle);
-    seg.charge(this, v, 'host', this.backend.costs.exitNs.idle);
-    this.enterWait(v, 'idle');
-    // A request still pending (a refused dequeue re-raises it) keeps the vCPU runnable.
-    if (this.wakesFromWait(v)) this.leaveWait(v);
-  }
-
-  /** Would the instruction the current task resumes at take a stage-2 fault (D1.13.4 hazard input)? */
-  resumeWouldFault(v: Vcpu): boolean {
-    const t = v.current;
-    return t !== null && t.nextPage >= 0 && !this.memory.isResident(t.nextPage);
-  }
-
-  // ---------------------------------------------------------------- interrupts and kicks
-
-  /** A guest interrupt became pending: a running vCPU takes it at once; a halted one wakes. */
-  interrupt(v: Vcpu): void {
-    if (v.mode === 'run') {
-      if (v.segment && !v.irqsMasked) {
-        seg.preempt(this, v, this.now);
-        this.schedule(v, v.cursor);
-      }
-    } else if (v.mode === 'halt' || v.mode === 'idle') {
-      // vcpu_block(): a wake-up clears apf.halted (facts/x86.md §2 "Synthetic halt").
-      if (v.hasDeliverableIrq()) this.leaveWait(v);
-    }
-  }
-
-  raiseIrq(v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
-    let l = v.irqs.get(line);
-    if (!l) {
-      l = { level, asserted: false, pending: false, signal, token: null };
-      v.irqs.set(line, l);
-    }
-    l.level = level;
-    l.signal = signal;
-    l.token = token ?? null;
-    l.asserted = level;
-    l.pending = true;
-    this.interrupt(v);
-  }
-
-
-  /** kvm_vcpu_kick(): a vCPU in guest mode exits so that a request is seen at the next entry. */
-  kick(v: Vcpu): void {
-    if (v.mode === 'run' && v.segment) {
-      seg.preempt(this, v, this.now);
-      if (this.metrics.measuring) this.metrics.exits.add(this.backend.exitNames.kick);
-      seg.charge(this, v, 'host', this.backend.costs.exitNs.kick);
-      this.schedule(v, v.cursor);
-    } else {
-      this.wakeUp(v);
-    }
-  }
-
-  /**
-   * kvm_vcpu_wake_up(): a vCPU blocked in the host (halt or idle) re-checks whether it may run; one
-   * running guest code is left alone and sees the request at its next entry.
-   */
-  wakeUp(v: Vcpu): void {
-    if ((v.mode === 'halt' || v.mode === 'idle') && this.wakesFromWait(v)) this.leaveWait(v);
-  }
-
-  /** mp_state = RUNNABLE: a guest halt or the APF halt ends; a synchronous fault does not. */
-  setRunnable(v: Vcpu): void {
-    if (v.mode === 'halt' || v.mode === 'idle') this.leaveWait(v);
-  }
-
-  /** kvm_arch_vcpu_runnable(): completions to dequeue or a deliverable interrupt end a wait. */
-  wakesFromWait(v: Vcpu): boolean {
-    if (v.hasDeliverableIrq()) return true;
-    if (v.apf.readyRequested && v.apf.done.length > 0 && this.backend.canDequeueAsyncPagePresent(v).ok) return true;
-    return v.mode === 'idle' && v.runq.length > 0;
-  }
-
-  // ---------------------------------------------------------------- what the modules call each other through (machine.ts)
-
+  // Time (core/sim/segment.ts).
   charge(v: Vcpu, cat: TimeCategory, ns: number): void {
     seg.charge(this, v, cat, ns);
   }
@@ -483,6 +242,45 @@ export class Simulation implements Machine {
   advance(v: Vcpu, task: Task): void {
     seg.advance(this, v, task);
   }
+
+  // The vCPU run loop and its waits (core/sim/vcpu-run.ts); enterGuest() is public for core/harness.ts.
+  enterGuest(v: Vcpu): void {
+    run.enterGuest(this, v);
+  }
+  sync(v: Vcpu): void {
+    run.sync(this, v);
+  }
+  enterWait(v: Vcpu, mode: 'sync' | 'halt' | 'idle'): void {
+    run.enterWait(this, v, mode);
+  }
+  leaveWait(v: Vcpu): void {
+    run.leaveWait(this, v);
+  }
+  wakesFromWait(v: Vcpu): boolean {
+    return run.wakesFromWait(this, v);
+  }
+  resumeWouldFault(v: Vcpu): boolean {
+    return run.resumeWouldFault(this, v);
+  }
+  kick(v: Vcpu): void {
+    run.kick(this, v);
+  }
+  wakeUp(v: Vcpu): void {
+    run.wakeUp(this, v);
+  }
+  setRunnable(v: Vcpu): void {
+    run.setRunnable(this, v);
+  }
+
+  // Interrupt delivery (core/sim/irq.ts).
+  interrupt(v: Vcpu): void {
+    irq.interrupt(this, v);
+  }
+  raiseIrq(v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
+    irq.raiseIrq(this, v, line, signal, level, token);
+  }
+
+  // The guest scheduler (core/sim/guest-sched.ts).
   deschedule(v: Vcpu): Task {
     return sched.deschedule(this, v);
   }

@@ -1,0 +1,136 @@
+import * as sched from './guest-sched.js';
+import type { Machine } from './machine.js';
+import { charge, preempt } from './segment.js';
+import type { Vcpu } from './vcpu.js';
+
+/**
+ * Interrupt and event delivery at guest entry, as KVM does it in arch/x86/kvm/x86.c
+ * (kvm_check_and_inject_events(), inject_pending_event()) with the lines of lapic.c / the vGIC:
+ * the injected event, an emulated IRQ exception, the pending lines in the order the interrupt
+ * controller gives them, the tick, and the D1.13.4 race between a pending interrupt and a
+ * re-faulting instruction. Raising a line wakes or preempts its vCPU (kvm_vcpu_kick()).
+ */
+
+/** Guest kernel time for one timer tick (model assumption, README "Assumptions"). */
+const TICK_HANDLER_NS = 1000;
+/** Lost races in a row at one entry before the interrupt is taken anyway (a share of 1 is a livelock). */
+const MAX_LOST_RACES = 1000;
+
+const IRQ_EXCEPTION = 'IRQ exception (emulated)';
+const IRQ_NAMES: string[] = [];
+function irqName(line: number): string {
+  return (IRQ_NAMES[line] ??= `irq ${line}`);
+}
+
+export function takeInjected(sim: Machine, v: Vcpu): void {
+  const ev = v.injected!;
+  v.injected = null;
+  if (sim.metrics.measuring) sim.metrics.injections.add(ev.name);
+  // Delivering it is work at this entry (event injection, an event dispatch): the backend's price.
+  charge(sim, v, 'host', sim.backend.costs.injectNs.event);
+  if (ev.signal === 'not-present' && ev.token !== null) announceNotPresent(sim, v, ev.token);
+  ev.handler();
+}
+
+/** The guest takes a not-present (an event or an interrupt line): counted and checked (invariants 1, 4). */
+function announceNotPresent(sim: Machine, v: Vcpu, token: number): void {
+  if (sim.metrics.measuring) sim.metrics.notPresentDelivered++;
+  const conditions = [v.privilege === 'kernel' ? 'kernel-mode' : '', v.irqsMasked ? 'irqs-masked' : '']
+    .filter(Boolean)
+    .concat(sim.backend.conditions(v));
+  sim.monitor.onGuestNotPresent(v.cursor, v.id, token, conditions);
+}
+
+/**
+ * Entering straight at an instruction that stage-2 faults with a signal interrupt pending:
+ * where the architecture does not order the two, the wake-up may wait for the fault (the
+ * backend names the hazard). The model then takes the interrupt first.
+ */
+export function checkIrqVsRefault(sim: Machine, v: Vcpu): void {
+  const race = sim.backend.caps.irqVsRefault;
+  if (race === null || v.irqsMasked || !v.resumeWouldFault) return;
+  let signal = false;
+  for (const l of v.irqs.values()) if (l.pending && l.signal !== 'other') signal = true;
+  if (!signal) return;
+  if (sim.metrics.measuring) sim.metrics.hazards.add(race.hazard);
+  // Each time the fault wins, the instruction exits again as a repeated fault and re-enters.
+  for (let n = 0; n < MAX_LOST_RACES && sim.irqRace.float() < race.faultFirstShare; n++) {
+    if (sim.metrics.measuring) {
+      sim.metrics.exits.add(sim.backend.exitNames.stage2Fault);
+      sim.metrics.repeatedFaults++;
+    }
+    charge(sim, v, 'host', sim.backend.costs.exitNs.stage2Fault + sim.backend.costs.stage2FaultNs);
+  }
+}
+
+/**
+ * An IRQ exception the host emulated: the guest enters its IRQ vector, its interrupt
+ * controller driver takes whatever is pending (possibly nothing), and it returns as from any
+ * interrupt (facts/arm64.md §4 "How Linux finishes an event").
+ */
+export function takeIrqException(sim: Machine, v: Vcpu): void {
+  v.irqException = false;
+  if (sim.metrics.measuring) sim.metrics.injections.add(IRQ_EXCEPTION);
+  takeInterrupts(sim, v, true);
+}
+
+export function takeInterrupts(sim: Machine, v: Vcpu, inException = false): void {
+  for (let guard = 0; guard < 64 && v.mode === 'run' && (inException || !v.irqsMasked); guard++) {
+    const line = nextPendingLine(sim, v);
+    if (line >= 0) {
+      const l = v.irqs.get(line)!;
+      l.pending = false;
+      if (sim.metrics.measuring) sim.metrics.injections.add(irqName(line));
+      charge(sim, v, 'host', sim.backend.costs.injectNs.irq); // interrupt injection at entry
+      if (l.signal === 'not-present' && l.token !== null) announceNotPresent(sim, v, l.token);
+      const handler = v.irqHandlers.get(line);
+      if (handler) handler();
+      // A level line still asserted after its handler fires again (GIC level semantics).
+      if (l.level && l.asserted) l.pending = true;
+      continue;
+    }
+    if (v.tickPending) {
+      v.tickPending = false;
+      charge(sim, v, 'kernel', TICK_HANDLER_NS);
+      sched.schedulerTick(sim, v);
+      continue;
+    }
+    return;
+  }
+}
+
+function nextPendingLine(sim: Machine, v: Vcpu): number {
+  const highest = sim.backend.caps.irqOrder === 'highest-first';
+  let best = -1;
+  for (const [line, l] of v.irqs) {
+    if (l.pending && (best < 0 || (highest ? line > best : line < best))) best = line;
+  }
+  return best;
+}
+
+/** A guest interrupt became pending: a running vCPU takes it at once; a halted one wakes. */
+export function interrupt(sim: Machine, v: Vcpu): void {
+  if (v.mode === 'run') {
+    if (v.segment && !v.irqsMasked) {
+      preempt(sim, v, sim.now);
+      sim.schedule(v, v.cursor);
+    }
+  } else if (v.mode === 'halt' || v.mode === 'idle') {
+    // vcpu_block(): a wake-up clears apf.halted (facts/x86.md §2 "Synthetic halt").
+    if (v.hasDeliverableIrq()) sim.leaveWait(v);
+  }
+}
+
+export function raiseIrq(sim: Machine, v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
+  let l = v.irqs.get(line);
+  if (!l) {
+    l = { level, asserted: false, pending: false, signal, token: null };
+    v.irqs.set(line, l);
+  }
+  l.level = level;
+  l.signal = signal;
+  l.token = token ?? null;
+  l.asserted = level;
+  l.pending = true;
+  interrupt(sim, v);
+}

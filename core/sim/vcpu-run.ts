@@ -1,0 +1,140 @@
+import * as sched from './guest-sched.js';
+import * as host from './host-async-pf.js';
+import * as irq from './irq.js';
+import type { Machine } from './machine.js';
+import { account, charge, finishSegment, preempt, startSegment } from './segment.js';
+import type { Vcpu } from './vcpu.js';
+
+/**
+ * The vCPU run loop, as KVM has it: vcpu_run() and vcpu_enter_guest() of arch/x86/kvm/x86.c
+ * (requests, then injection, then the guest runs until its next exit), and the waits of
+ * virt/kvm/kvm_main.c (kvm_vcpu_halt()/kvm_vcpu_block(), kvm_vcpu_kick(), kvm_vcpu_wake_up(),
+ * kvm_arch_vcpu_runnable()).
+ */
+
+/** The vCPU is free to go on: process requests and injections at entry, then run a task. */
+export function onStep(sim: Machine, v: Vcpu): void {
+  if (v.mode !== 'run') return;
+  sync(sim, v);
+  // A kernel step's explicit preemption points lie between its accesses: a segment that ran out.
+  let betweenAccesses = false;
+  if (v.segment) {
+    if (finishSegment(sim, v)) return;
+    betweenAccesses = true;
+  }
+  // Each pass schedules something, waits, or takes a task off the run queue (a sleep step),
+  // so a pass count beyond the tasks that exist is a loop.
+  const limit = 2 * sim.tasks.length + 64;
+  for (let pass = 0; pass < limit; pass++) {
+    if (v.mode !== 'run') return;
+    enterGuest(sim, v);
+    if (v.mode !== 'run') return;
+    if (betweenAccesses) sched.maybeResched(sim, v, 'kernel-step');
+    betweenAccesses = false;
+    if (!v.current && !sched.pickNext(sim, v)) {
+      goIdle(sim, v);
+      return;
+    }
+    if (startSegment(sim, v)) return;
+  }
+  sim.abort(`vCPU ${v.id} made no progress in ${limit} passes of its run loop`);
+}
+
+/**
+ * vcpu_enter_guest() and what the guest does first: pending requests (page-ready), the
+ * injected event, interrupts if unmasked, a resched, and a flagged task's sleep on its way
+ * back to user. Public so that a test can drive one protocol step (core/harness.ts).
+ */
+export function enterGuest(sim: Machine, v: Vcpu): void {
+  sync(sim, v);
+  if (v.apf.readyRequested) {
+    v.apf.readyRequested = false;
+    host.checkCompletion(sim, v);
+  }
+  const exception = v.injected !== null || v.irqException;
+  if (v.injected) irq.takeInjected(sim, v);
+  if (v.irqException) irq.takeIrqException(sim, v);
+  if (!exception) irq.checkIrqVsRefault(sim, v);
+  if (!v.irqsMasked) irq.takeInterrupts(sim, v);
+  if (v.mode === 'run') sched.maybeResched(sim, v, 'irq-exit');
+  v.irqWindow = false;
+  if (v.mode !== 'run') return;
+  sched.returnToUser(sim, v);
+}
+
+/** Nothing to run: the guest idles in HLT/WFI, which exits (no halt polling modelled). */
+function goIdle(sim: Machine, v: Vcpu): void {
+  if (sim.metrics.measuring) sim.metrics.exits.add(sim.backend.exitNames.idle);
+  charge(sim, v, 'host', sim.backend.costs.exitNs.idle);
+  enterWait(sim, v, 'idle');
+  // A request still pending (a refused dequeue re-raises it) keeps the vCPU runnable.
+  if (wakesFromWait(sim, v)) leaveWait(sim, v);
+}
+
+/** Would the instruction the current task resumes at take a stage-2 fault (D1.13.4 hazard input)? */
+export function resumeWouldFault(sim: Machine, v: Vcpu): boolean {
+  const t = v.current;
+  return t !== null && t.nextPage >= 0 && !sim.memory.isResident(t.nextPage);
+}
+
+/** The vCPU's own time never lags the engine's clock. */
+export function sync(sim: Machine, v: Vcpu): void {
+  if (v.cursor < sim.now) v.cursor = sim.now;
+}
+
+/** kvm_vcpu_halt()/kvm_vcpu_block(), or a synchronous fault: the vCPU stops running guest code. */
+export function enterWait(sim: Machine, v: Vcpu, mode: 'sync' | 'halt' | 'idle'): void {
+  v.mode = mode;
+  v.modeSince = v.cursor;
+  v.epoch++; // nothing scheduled for this vCPU survives a wait
+}
+
+/** Account the wait so far as sync, halt or idle time. */
+export function closeWait(sim: Machine, v: Vcpu, t: number): void {
+  if (v.mode === 'sync' || v.mode === 'halt' || v.mode === 'idle') {
+    account(sim, v.mode, v.modeSince, t);
+    v.modeSince = t;
+  }
+}
+
+/** The wait ends: the vCPU runs again from now. */
+export function leaveWait(sim: Machine, v: Vcpu): void {
+  // A wait entered inside this vCPU's own step ends no earlier than it began.
+  const t = Math.max(sim.now, v.modeSince);
+  closeWait(sim, v, t);
+  v.mode = 'run';
+  v.cursor = t;
+  sim.schedule(v, t);
+}
+
+/** kvm_vcpu_kick(): a vCPU in guest mode exits so that a request is seen at the next entry. */
+export function kick(sim: Machine, v: Vcpu): void {
+  if (v.mode === 'run' && v.segment) {
+    preempt(sim, v, sim.now);
+    if (sim.metrics.measuring) sim.metrics.exits.add(sim.backend.exitNames.kick);
+    charge(sim, v, 'host', sim.backend.costs.exitNs.kick);
+    sim.schedule(v, v.cursor);
+  } else {
+    wakeUp(sim, v);
+  }
+}
+
+/**
+ * kvm_vcpu_wake_up(): a vCPU blocked in the host (halt or idle) re-checks whether it may run; one
+ * running guest code is left alone and sees the request at its next entry.
+ */
+export function wakeUp(sim: Machine, v: Vcpu): void {
+  if ((v.mode === 'halt' || v.mode === 'idle') && wakesFromWait(sim, v)) leaveWait(sim, v);
+}
+
+/** mp_state = RUNNABLE: a guest halt or the APF halt ends; a synchronous fault does not. */
+export function setRunnable(sim: Machine, v: Vcpu): void {
+  if (v.mode === 'halt' || v.mode === 'idle') leaveWait(sim, v);
+}
+
+/** kvm_arch_vcpu_runnable(): completions to dequeue or a deliverable interrupt end a wait. */
+export function wakesFromWait(sim: Machine, v: Vcpu): boolean {
+  if (v.hasDeliverableIrq()) return true;
+  if (v.apf.readyRequested && v.apf.done.length > 0 && sim.backend.canDequeueAsyncPagePresent(v).ok) return true;
+  return v.mode === 'idle' && v.runq.length > 0;
+}
