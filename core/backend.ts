@@ -6,7 +6,10 @@
  * contract", STYLE.md §1). Core never names a register, a vector or an architecture: what it
  * needs to know about one comes from a hook's answer or from `caps`.
  */
+import type { CodeLayout, ExceptionClass, PcRegion } from './guest/code-layout.js';
 import type { WakeSemantics } from './guest/sleep-table.js';
+
+export type { PcRegion } from './guest/code-layout.js';
 
 /** A predicate's answer: yes, or no with the reason that ends up in the metrics. */
 export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -16,9 +19,6 @@ export function no(reason: string): Verdict {
   return { ok: false, reason };
 }
 
-/** Where the guest's PC is, as far as a delivery decision cares (DESIGN.md "Guest"). */
-export type PcRegion = 'user' | 'vectors' | 'entry' | 'fault' | 'kernel' | 'idle';
-
 /** The guest CPU state a backend may read when it decides (PROTOCOLS.md §1 "guest state"). */
 export interface GuestCpuState {
   readonly vcpuId: number;
@@ -26,7 +26,16 @@ export interface GuestCpuState {
   /** x86 RFLAGS.IF = 0, arm64 PSTATE.I = 1. */
   readonly irqsMasked: boolean;
   readonly preemptDisabled: boolean;
+  /** Where the PC is (DESIGN.md "Guest"): user code, the exception code of core/guest/code-layout.ts, other kernel code, idle. */
   readonly pcRegion: PcRegion;
+  /**
+   * The PC as an offset from the exception vector base (VBAR_EL1; the IDT stubs on x86) while the
+   * guest runs exception code of the layout (Backend.caps.codeLayout), else null: a design that
+   * decides by address compares it with its range.
+   */
+  readonly pc: number | null;
+  /** The run-queue lock of this CPU is held (a context switch in progress). */
+  readonly rqLocked: boolean;
   /** An injected event is waiting for the next entry (x86 kvm_is_exception_pending()). */
   readonly eventPending: boolean;
   /**
@@ -72,6 +81,13 @@ export type GuestCallResult =
 export interface GuestKernel {
   /** kvm_async_pf_task_wait_schedule(): sleep the current task on `token`, or eat a dummy. */
   asyncPfTaskWaitSchedule(token: number): void;
+  /**
+   * The guest's halt branch of its wait (the 2010 x86 guest's `halted` loop around HLT, RFCv2's
+   * `dsb(sy); wfi()`): the current task stays on the vCPU, which halts — an idle exit each time —
+   * until a wake for `token` unhashes it; interrupts are taken meanwhile. For a context that may not
+   * sleep (idle, preemption off).
+   */
+  asyncPfTaskWaitHalt(token: number): void;
   /** kvm_async_pf_task_wake(): wake the sleeper, leave a dummy, or wake all for ~0. */
   asyncPfTaskWake(token: number): void;
   /**
@@ -99,6 +115,14 @@ export interface InjectedEvent {
   readonly token: number | null;
   /** 'not-present' for an APF announcement (checked against the variant's forbidden states). */
   readonly signal: 'not-present' | 'ready' | 'other';
+  /**
+   * The exception the guest takes through its vector table for this event (an injected #PF, #VE or
+   * data abort is `sync`): it overwrites the exception return and syndrome registers, runs the
+   * entry code of the code layout before `handler`, and returns through its exit code. Absent: an
+   * event with its own entry that saves the interrupted state elsewhere (an SDEI event, a
+   * paravirtual vector): the handler runs at once.
+   */
+  readonly exception?: ExceptionClass;
 }
 
 /** The vCPU as a backend sees it: state, requests and kicks, injection, accounting. */
@@ -258,6 +282,8 @@ export interface Backend<S = unknown, A = unknown> {
     readonly forbiddenNotPresent: readonly string[];
     /** How the guest's call-function IPI travels (an `ipi` workload step, PROTOCOLS.md §3 "IPIs"). */
     readonly ipi: IpiCaps;
+    /** The guest kernel's exception code as the architecture lays it out (core/guest/code-layout.ts). */
+    readonly codeLayout: CodeLayout;
   };
   readonly costs: ExitCosts;
   readonly findings: readonly Finding[];

@@ -32,6 +32,8 @@ export class MetricsCollector {
   /** Faults left outstanding without a signal where the vCPU re-enters and faults again (arm64 v2–v4). */
   readonly retryReasons = new Counter();
   readonly hazards = new Counter();
+  /** Exceptions that reached non-reentrant exception code, by its region (RunMetrics.unsafeInjections). */
+  readonly unsafeInjections = new Counter();
   readonly archEvents = new Counter();
   readonly time: Record<TimeCategory, number> = { user: 0, kernel: 0, host: 0, sync: 0, halt: 0, idle: 0 };
   faults = 0;

@@ -62,6 +62,12 @@ export interface RunMetrics {
   readonly injections: Readonly<Record<string, number>>;
   readonly injectionsPerFault: number;
   readonly hazards: Readonly<Record<string, number>>;
+  /**
+   * Exceptions injected while the guest ran exception code that cannot take one (vectors, entry
+   * code, the C entry code before the syndrome is read, the return path), and faults raised in
+   * the guest there: each overwrites state that code still needs (issue 6 §3), by code region.
+   */
+  readonly unsafeInjections: { readonly total: number; readonly byRegion: Readonly<Record<string, number>> };
   /** Time from a task's fault to the moment it completes that access. */
   readonly faultLatencyNs: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number };
   readonly swap: { readonly reads: number; readonly maxQueued: number; readonly meanLatencyNs: number; readonly evictions: number };
@@ -165,6 +171,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
     injections,
     injectionsPerFault: faults ? round3(m.injections.total / faults) : 0,
     hazards: m.hazards.toJSON(),
+    unsafeInjections: { total: m.unsafeInjections.total, byRegion: m.unsafeInjections.toJSON() },
     faultLatencyNs: {
       count: sorted.length,
       p50: percentile(sorted, 50),

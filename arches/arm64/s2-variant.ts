@@ -82,7 +82,7 @@ export function createArm64S2Backend(ctx: VariantContext): Backend<Arm64S2VcpuSt
       // Work starts only when the guest asks, so it always knows: page-ready only for those (and wake-all).
       readyOnlyIfNotPresentInjected: true,
       // The task sleeps in the abort handler itself, as x86's does: a wake that came first leaves a dummy.
-      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
+      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false },
       forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
     },
     findings: FINDINGS,

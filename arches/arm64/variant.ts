@@ -20,6 +20,7 @@ import { kvmAsyncPfInit, kvmAsyncPfSdeiHandler, type Arm64GuestConfig } from './
 import { sdeiCall, type InterruptedContext } from './sdei.js';
 import { asyncPfCall, asyncPfSubfunction, kvmFeatures, type Arm64GuestCall } from './smccc.js';
 import { createArm64State, type Arm64VcpuState } from './state.js';
+import { arm64CodeLayout } from './code-layout.js';
 
 const AREA_BASE = 0x100000n;
 
@@ -77,6 +78,11 @@ export const ARM64_SDEI_KNOBS = {
    * exists: 0 by default (the interrupt first, the hazard still counted); raise it to see the cost.
    */
   d1134FaultFirstPercent: 0,
+  /**
+   * The data-abort designs' guest enables with KVM_ASYNC_PF_SEND_ALWAYS (arm64-dabt, arm64-impdef;
+   * a FIXME in both postings, so 0: kernel-mode faults stay synchronous). Other designs ignore it.
+   */
+  rfcSendAlways: 0,
 };
 
 /**
@@ -90,7 +96,7 @@ export function checkArm64Knobs(knobs: Readonly<Record<string, number>>): void {
   if (!Number.isInteger(ev) || ev < 0 || ev > 0xffffffff) throw bad('sdeiEvent', 'is not an SDEI event number (a u32; 0 = unset)');
   const ppi = knobs.ppi;
   if (ppi !== 0 && (!Number.isInteger(ppi) || ppi < PPI_MIN || ppi > PPI_MAX)) throw bad('ppi', 'is not a PPI INTID (16–31; 0 = unset)');
-  for (const name of ['apfCapability', 'irqchipInKernel']) {
+  for (const name of ['apfCapability', 'irqchipInKernel', 'rfcSendAlways']) {
     if (knobs[name] !== 0 && knobs[name] !== 1) throw bad(name, 'is not 0 or 1');
   }
   knobShare(knobs.d1134FaultFirstPercent);
@@ -131,13 +137,14 @@ export function createArm64SdeiBackend(ctx: VariantContext): Backend<Arm64VcpuSt
       irqOrder: 'lowest-first',
       // v4 guest: an unknown token is ignored (no dummy), and the task is in the table from the
       // SDEI handler on, so any wake clears its flag (facts/arm64.md §1a).
-      guestWake: { dummyOnEarlyWake: false, entryAtFlag: true },
+      guestWake: { dummyOnEarlyWake: false, entryAtFlag: true, delayedWake: false },
       // A pending PPI need not be taken before the first instruction after entry if that
       // instruction takes a synchronous exception (DDI0487F.a D1.13.4, James Morse 2020-10-23).
       irqVsRefault: { hazard: apf.D1_13_4_HAZARD, faultFirstShare: knobShare(ctx.knobs.d1134FaultFirstPercent) },
       // EL1 delivery is the guest's choice (SEND_ALWAYS), so the forbidden state is EL1 without it.
       forbiddenNotPresent: ['kernel-mode-not-sent', 'sdei-running'],
       ipi: ARM64_IPI_CAPS,
+      codeLayout: arm64CodeLayout(c.clockMHz),
     },
     costs: exitCostsFromTable(c, ARM64_COST_KEYS),
     findings: FINDINGS,

@@ -8,6 +8,9 @@ import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from '../x86/costs.js';
 import { x86IpiCaps } from '../x86/ipi.js';
 import { noApfGuestCall as noApfX86GuestCall } from '../x86/msr.js';
 import { checkX86Knobs, X86_KNOBS } from '../x86/variant.js';
+import type { CodeLayout } from '../../core/guest/code-layout.js';
+import { arm64CodeLayout } from '../arm64/code-layout.js';
+import { x86CodeLayout } from '../x86/code-layout.js';
 
 /**
  * What a no-APF baseline takes from its architecture: the cost table and what prices each exit,
@@ -26,6 +29,8 @@ export interface NoApfSpec {
   readonly guestCall: (vcpu: KvmVcpu, call: GuestCall) => GuestCallExit;
   /** The architecture's call-function IPI, as its APF variants send it (the knobs may change its delivery). */
   readonly ipi: (knobs: Readonly<Record<string, number>>) => IpiCaps;
+  /** The architecture's exception code, timed at the cost table's clock. */
+  readonly codeLayout: (clockMHz: number) => CodeLayout;
   /** The architecture's own knob checks, so that the baseline refuses what its variants refuse. */
   readonly checkKnobs: (knobs: Readonly<Record<string, number>>) => void;
 }
@@ -76,10 +81,11 @@ function createNoApfBackend(
       readyOnlyIfNotPresentInjected: true,
       irqOrder: spec.irqOrder,
       // Nothing is ever announced: the guest's wake path is never used.
-      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
+      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false },
       irqVsRefault: null,
       forbiddenNotPresent: [],
       ipi: spec.ipi(knobs),
+      codeLayout: spec.codeLayout(costs.clockMHz),
     },
     costs: exitCostsFromTable(costs, spec.costKeys),
     findings: [],
@@ -111,6 +117,7 @@ export const syncX86Variant: Variant = noApfVariant({
   irqOrder: 'highest-first',
   guestCall: (_v, call) => noApfX86GuestCall(call),
   ipi: x86IpiCaps,
+  codeLayout: x86CodeLayout,
   checkKnobs: checkX86Knobs,
 });
 
@@ -124,6 +131,7 @@ export const syncArm64Variant: Variant = noApfVariant({
   irqOrder: 'lowest-first',
   guestCall: noApfArm64GuestCall,
   ipi: () => ARM64_IPI_CAPS,
+  codeLayout: arm64CodeLayout,
   checkKnobs: checkArm64Knobs,
 });
 

@@ -8,6 +8,7 @@ import { kvmGuestCpuInit, type X86GuestConfig } from './guest.js';
 import { x86IpiCaps } from './ipi.js';
 import { MSR_NAMES, readMsr, VMCALL_ENOSYS, writeMsr, type X86GuestCall } from './msr.js';
 import { createX86State, type X86VcpuState } from './state.js';
+import { x86CodeLayout } from './code-layout.js';
 
 /** Where each vCPU's 64-byte area sits in guest memory (per-CPU, 64-byte aligned, as `apf_reason`). */
 const AREA_BASE = 0x100000n;
@@ -122,11 +123,12 @@ export function createX86Backend(ctx: VariantContext): Backend<X86VcpuState, { g
       // The local APIC serves the highest pending vector first.
       irqOrder: 'highest-first',
       // kvm_async_pf_task_wake(): dummy on an early wake, removed by a second wake (facts/x86.md §3, §2a).
-      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
+      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false },
       // A pending interrupt with IF=1 is injected at VM entry, before the guest's first instruction.
       irqVsRefault: null,
       forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
       ipi: x86IpiCaps(ctx.knobs),
+      codeLayout: x86CodeLayout(c.clockMHz),
     },
     costs: exitCostsFromTable(c, X86_COST_KEYS),
     findings: FINDINGS,

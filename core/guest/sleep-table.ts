@@ -20,17 +20,34 @@ export interface WakeSemantics {
    * kvm_async_pf_add_task(), facts/arm64.md §1a). False: it enters when it goes to sleep.
    */
   readonly entryAtFlag: boolean;
+  /**
+   * RFCv2's delayed wake (seed 003 kvm_async_pf_wake_one()): a wake whose sleeper is the current
+   * task, or that comes while this CPU's run-queue lock is held, only marks the entry; the marked
+   * entries are woken at the next return to user or idle entry (kvm_async_pf_delayed_wake() in
+   * `ret_to_user` and `__cpu_do_idle()`). False: every wake acts at once.
+   */
+  readonly delayedWake: boolean;
 }
 
-type Entry = { kind: 'sleeping' | 'flagged'; task: number } | { kind: 'dummy' };
+type Entry = { kind: 'sleeping' | 'flagged' | 'halted'; task: number; delayed: boolean } | { kind: 'dummy' };
 
-/** What a wake did: tasks to make runnable, and flagged tasks whose flag it cleared. */
+/** What a wake did: tasks to make runnable, flagged tasks whose flag it cleared, halted tasks that go on. */
 export interface WakeResult {
   readonly woken: readonly number[];
   readonly unflagged: readonly number[];
+  readonly unhalted: readonly number[];
+  /** Entries the wake only marked, to be finished later (delayedWake). */
+  readonly delayed: number;
 }
 
-const NOTHING: WakeResult = Object.freeze({ woken: [], unflagged: [] });
+/** Who is waking: the task on this CPU (or -1 for idle) and whether its run-queue lock is held. */
+export interface WakeContext {
+  readonly current: number;
+  readonly rqLocked: boolean;
+}
+
+const NOTHING: WakeResult = Object.freeze({ woken: [], unflagged: [], unhalted: [], delayed: 0 });
+const ANYONE: WakeContext = Object.freeze({ current: -2, rqLocked: false });
 
 export class SleepTable {
   private readonly entries = new Map<number, Entry>();
@@ -43,8 +60,20 @@ export class SleepTable {
       this.entries.delete(token); // "wake up was delivered ahead of PF"
       return false;
     }
-    this.entries.set(token, { kind: 'sleeping', task: taskId });
+    this.entries.set(token, { kind: 'sleeping', task: taskId, delayed: false });
     return true;
+  }
+
+  /** The halt branch of the wait: like queue(), but the task stays on the CPU and halts until unhashed. */
+  queueHalted(token: number, taskId: number): boolean {
+    if (!this.queue(token, taskId)) return false;
+    this.entries.set(token, { kind: 'halted', task: taskId, delayed: false });
+    return true;
+  }
+
+  /** Is `token` still hashed (a halted task keeps halting while it is)? */
+  has(token: number): boolean {
+    return this.entries.has(token);
   }
 
   /**
@@ -54,34 +83,64 @@ export class SleepTable {
   flag(token: number, taskId: number): boolean {
     if (!this.semantics.entryAtFlag) return true;
     for (const e of this.entries.values()) if (e.kind !== 'dummy' && e.task === taskId) return false;
-    this.entries.set(token, { kind: 'flagged', task: taskId });
+    this.entries.set(token, { kind: 'flagged', task: taskId, delayed: false });
     return true;
   }
 
   /** kvm_async_pf_task_wake() / kvm_async_pf_remove_task(). */
-  wake(token: number): WakeResult {
-    if (token === WAKE_ALL) return this.wakeAll();
+  wake(token: number, by: WakeContext = ANYONE): WakeResult {
+    if (token === WAKE_ALL) return this.wakeAll(by);
     const e = this.entries.get(token);
     if (e === undefined) {
       if (this.semantics.dummyOnEarlyWake) this.entries.set(token, { kind: 'dummy' });
       return NOTHING;
     }
-    this.entries.delete(token); // a second wake on a dummy removes it (facts/x86.md §2a)
-    if (e.kind === 'sleeping') return { woken: [e.task], unflagged: [] };
-    if (e.kind === 'flagged') return { woken: [], unflagged: [e.task] };
-    return NOTHING;
+    if (e.kind === 'dummy') {
+      this.entries.delete(token); // a second wake on a dummy removes it (facts/x86.md §2a)
+      return NOTHING;
+    }
+    const out = { woken: [] as number[], unflagged: [] as number[], unhalted: [] as number[], delayed: 0 };
+    this.wakeOne(token, e, by, out);
+    return out;
+  }
+
+  /** kvm_async_pf_delayed_wake(): finish the marked wakes, each checked again as kvm_async_pf_wake_one() does. */
+  flushDelayed(by: WakeContext): WakeResult {
+    const out = { woken: [] as number[], unflagged: [] as number[], unhalted: [] as number[], delayed: 0 };
+    for (const [token, e] of this.sorted()) if (e.kind !== 'dummy' && e.delayed) this.wakeOne(token, e, by, out);
+    return out;
+  }
+
+  /** Does a marked wake wait to be finished? */
+  get hasDelayed(): boolean {
+    for (const e of this.entries.values()) if (e.kind !== 'dummy' && e.delayed) return true;
+    return false;
+  }
+
+  private wakeOne(token: number, e: Exclude<Entry, { kind: 'dummy' }>, by: WakeContext, out: { woken: number[]; unflagged: number[]; unhalted: number[]; delayed: number }): void {
+    if (this.semantics.delayedWake && e.kind !== 'flagged' && (e.task === by.current || by.rqLocked)) {
+      e.delayed = true;
+      out.delayed++;
+      return;
+    }
+    this.entries.delete(token);
+    if (e.kind === 'sleeping') out.woken.push(e.task);
+    else if (e.kind === 'halted') out.unhalted.push(e.task);
+    else out.unflagged.push(e.task);
   }
 
   /** Token ~0: every entry of this vCPU goes, dummies included; flagged tasks lose their flag. */
-  private wakeAll(): WakeResult {
-    const woken: number[] = [];
-    const unflagged: number[] = [];
-    for (const [token, e] of [...this.entries.entries()].sort((a, b) => a[0] - b[0])) {
-      this.entries.delete(token);
-      if (e.kind === 'sleeping') woken.push(e.task);
-      else if (e.kind === 'flagged') unflagged.push(e.task);
+  private wakeAll(by: WakeContext): WakeResult {
+    const out = { woken: [] as number[], unflagged: [] as number[], unhalted: [] as number[], delayed: 0 };
+    for (const [token, e] of this.sorted()) {
+      if (e.kind === 'dummy') this.entries.delete(token);
+      else this.wakeOne(token, e, by, out);
     }
-    return { woken, unflagged };
+    return out;
+  }
+
+  private sorted(): [number, Entry][] {
+    return [...this.entries.entries()].sort((a, b) => a[0] - b[0]);
   }
 
   /** Dummies nobody consumed: the 2010 leak (facts/x86.md §6 "Dummy-entry leak"). */
@@ -90,7 +149,7 @@ export class SleepTable {
   }
 
   get sleepers(): number {
-    return this.count('sleeping');
+    return this.count('sleeping') + this.count('halted');
   }
 
   private count(kind: Entry['kind']): number {

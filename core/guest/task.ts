@@ -1,6 +1,7 @@
 import type { RandomStream } from '../engine/rng.js';
 import { BadInputError } from '../errors.js';
 import type { IpiSpec, Step, TouchSpec } from '../scenario/schema.js';
+import type { KernelFrame } from './code-layout.js';
 import type { CallSingleData } from './smp.js';
 
 /** A guest region laid out at a gfn offset. */
@@ -20,6 +21,8 @@ export type CompiledStep =
       /** User compute counts as work; kernel time with interrupts off (an irqoff section) does not. */
       readonly privilege: 'user' | 'kernel';
       readonly irqsMasked: boolean;
+      /** A preemptoff section: kernel mode, interrupts on, no sleeping (preempt_count() > 0). */
+      readonly preemptDisabled: boolean;
     }
   | { readonly kind: 'sleep'; readonly ns: number }
   | {
@@ -29,14 +32,18 @@ export type CompiledStep =
       readonly handlerNs: number;
       readonly privilege: 'kernel';
       readonly irqsMasked: false;
+      readonly preemptDisabled: true;
     }
   | {
       readonly kind: 'touch';
       readonly privilege: 'user' | 'kernel';
       readonly irqsMasked: boolean;
+      readonly preemptDisabled: boolean;
+      /** A system call: the task enters the kernel through the syscall entry code and returns through the exit code. */
+      readonly syscall: boolean;
       readonly region: RegionLayout;
       readonly spec: TouchSpec;
-      /** irqoff: compute inside the section before its touches. */
+      /** irqoff, preemptoff: compute inside the section before its touches. */
       readonly leadNs: number;
     };
 
@@ -60,6 +67,10 @@ export class Task {
   vruntime = 0;
   /** The call-function request this task sent and waits on (its csd), null when none. */
   csd: CallSingleData | null = null;
+  /** Exception code still to run on this task's kernel stack (core/guest/code-layout.ts). */
+  readonly frames: KernelFrame[] = [];
+  /** Inside a system call step: entered through the syscall entry code, to leave through the exit code. */
+  inSyscall = false;
 
   constructor(
     readonly id: number,
@@ -119,25 +130,32 @@ export interface TaskPlacement {
 /** Resolves a scenario step into a compiled one. */
 export function compileStep(step: Step, regions: ReadonlyMap<string, RegionLayout>, at: TaskPlacement): CompiledStep {
   if ('ipi' in step) return ipi(step.ipi, at);
-  if ('compute' in step) return { kind: 'compute', ns: Math.round(step.compute.us * 1000), privilege: 'user', irqsMasked: false };
+  if ('compute' in step) return { kind: 'compute', ns: Math.round(step.compute.us * 1000), privilege: 'user', irqsMasked: false, preemptDisabled: false };
   if ('sleep' in step) return { kind: 'sleep', ns: Math.round(step.sleep.us * 1000) };
-  if ('touch' in step) return touch(step.touch, 'user', false, 0, regions);
-  if ('syscall' in step) return touch(step.syscall, 'kernel', false, 0, regions);
-  const lead = Math.round(step.irqoff.us * 1000);
-  if (!step.irqoff.touch) return { kind: 'compute', ns: Math.max(1, lead), privilege: 'kernel', irqsMasked: true };
-  return touch(step.irqoff.touch, 'kernel', true, lead, regions);
+  if ('touch' in step) return touch(step.touch, USER, 0, regions);
+  if ('syscall' in step) return touch(step.syscall, SYSCALL, 0, regions);
+  const [section, mode] = 'irqoff' in step ? [step.irqoff, IRQOFF] : [step.preemptoff, PREEMPTOFF];
+  const lead = Math.round(section.us * 1000);
+  if (!section.touch) return { kind: 'compute', ns: Math.max(1, lead), privilege: 'kernel', irqsMasked: mode.irqsMasked, preemptDisabled: mode.preemptDisabled };
+  return touch(section.touch, mode, lead, regions);
 }
 
-function touch(
-  spec: TouchSpec,
-  privilege: 'user' | 'kernel',
-  irqsMasked: boolean,
-  leadNs: number,
-  regions: ReadonlyMap<string, RegionLayout>,
-): CompiledStep {
+/** The CPU state a touch step runs in. */
+interface TouchMode {
+  readonly privilege: 'user' | 'kernel';
+  readonly irqsMasked: boolean;
+  readonly preemptDisabled: boolean;
+  readonly syscall: boolean;
+}
+const USER: TouchMode = { privilege: 'user', irqsMasked: false, preemptDisabled: false, syscall: false };
+const SYSCALL: TouchMode = { privilege: 'kernel', irqsMasked: false, preemptDisabled: false, syscall: true };
+const IRQOFF: TouchMode = { privilege: 'kernel', irqsMasked: true, preemptDisabled: true, syscall: false };
+const PREEMPTOFF: TouchMode = { privilege: 'kernel', irqsMasked: false, preemptDisabled: true, syscall: false };
+
+function touch(spec: TouchSpec, mode: TouchMode, leadNs: number, regions: ReadonlyMap<string, RegionLayout>): CompiledStep {
   const region = regions.get(spec.region);
   if (!region) throw new Error(`unknown region ${spec.region}`);
-  return { kind: 'touch', privilege, irqsMasked, region, spec, leadNs };
+  return { kind: 'touch', ...mode, region, spec, leadNs };
 }
 
 /**
@@ -148,6 +166,6 @@ function ipi(spec: IpiSpec, at: TaskPlacement): CompiledStep {
   const target = spec.target === 'next' ? (at.vcpu + 1) % at.vcpus : spec.target;
   if (target >= at.vcpus) throw new BadInputError(`ipi target ${target}: the machine has ${at.vcpus} vCPUs (0–${at.vcpus - 1})`);
   const handlerNs = Math.round(spec.handlerUs * 1000);
-  if (target === at.vcpu) return { kind: 'compute', ns: Math.max(1, handlerNs), privilege: 'kernel', irqsMasked: true };
-  return { kind: 'ipi', target, handlerNs, privilege: 'kernel', irqsMasked: false };
+  if (target === at.vcpu) return { kind: 'compute', ns: Math.max(1, handlerNs), privilege: 'kernel', irqsMasked: true, preemptDisabled: true };
+  return { kind: 'ipi', target, handlerNs, privilege: 'kernel', irqsMasked: false, preemptDisabled: true };
 }

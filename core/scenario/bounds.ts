@@ -61,7 +61,7 @@ export function checkScenarioBounds(s: Scenario, file: string): void {
   }
   s.tasks.forEach((t, i) => {
     if (loopNs(t.program, s) < 1) {
-      throw new ScenarioError(file, `tasks[${i}].program`, 'one pass takes no simulated time (no compute, sleep or irqoff time, and touchNs + thinkNs is 0): the task would spin forever at one instant');
+      throw new ScenarioError(file, `tasks[${i}].program`, 'one pass takes no simulated time (no compute, sleep, irqoff or preemptoff time, and touchNs + thinkNs is 0): the task would spin forever at one instant');
     }
   });
 }
@@ -94,8 +94,9 @@ function stepCost(step: Step, s: Scenario): { ns: number; events: number } {
   if ('syscall' in step) return touch(step.syscall);
   // An IPI costs at least the send's exit and the handler: never zero time.
   if ('ipi' in step) return { ns: Math.max(1, Math.round(step.ipi.handlerUs * 1000)), events: 3 };
-  const lead = Math.round(step.irqoff.us * 1000);
-  const t = step.irqoff.touch ? touch(step.irqoff.touch) : { ns: 0, events: 1 };
+  const section = 'irqoff' in step ? step.irqoff : step.preemptoff;
+  const lead = Math.round(section.us * 1000);
+  const t = section.touch ? touch(section.touch) : { ns: 0, events: 1 };
   return { ns: lead + t.ns, events: t.events };
 }
 

@@ -141,7 +141,7 @@ function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 /** The step kinds, in the order of schema.ts's union of steps. */
-const STEP_KINDS = ['compute', 'touch', 'syscall', 'irqoff', 'sleep', 'ipi'];
+const STEP_KINDS = ['compute', 'touch', 'syscall', 'irqoff', 'preemptoff', 'sleep', 'ipi'];
 
 /**
  * Makes a zod issue precise. A union of steps fails as a whole; when the step names exactly one
@@ -204,10 +204,11 @@ function checkReferences(s: Scenario, file: string): void {
       throw new ScenarioError(file, `tasks[${ti}].vcpu`, `vCPU ${t.vcpu} does not exist (machine.vcpus is ${s.machine.vcpus})`);
     }
     t.program.forEach((step, si) => {
-      const touch = 'touch' in step ? step.touch : 'syscall' in step ? step.syscall : 'irqoff' in step ? step.irqoff.touch : undefined;
+      const section = 'irqoff' in step ? step.irqoff : 'preemptoff' in step ? step.preemptoff : undefined;
+      const touch = 'touch' in step ? step.touch : 'syscall' in step ? step.syscall : section?.touch;
       const kind = Object.keys(step)[0];
       if (touch && !regionNames.has(touch.region)) {
-        const field = kind === 'irqoff' ? `tasks[${ti}].program[${si}].irqoff.touch.region` : `tasks[${ti}].program[${si}].${kind}.region`;
+        const field = section ? `tasks[${ti}].program[${si}].${kind}.touch.region` : `tasks[${ti}].program[${si}].${kind}.region`;
         throw new ScenarioError(file, field, `unknown region "${touch.region}" (known: ${[...regionNames].join(', ')})`);
       }
       if ('ipi' in step && typeof step.ipi.target === 'number' && step.ipi.target >= s.machine.vcpus) {

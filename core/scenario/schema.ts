@@ -81,6 +81,18 @@ const step = z.union([
         .strict(),
     })
     .strict(),
+  /**
+   * A kernel section with preemption off but interrupts on (spin_lock(), get_cpu()): the task may
+   * not sleep here, so a design that tells the guest of a fault in it halts the vCPU instead of
+   * scheduling (issue 6 §1.2; RFCv2's `preempt_count() > 1`, seed 003). It may touch memory too.
+   */
+  z
+    .object({
+      preemptoff: z
+        .object({ us: spanOrZero.default(0), touch: touchBody.optional() })
+        .strict(),
+    })
+    .strict(),
   z.object({ sleep: z.object({ us: positiveUs }).strict() }).strict(),
   /**
    * smp_call_function_single(…, wait=1), as a TLB shootdown or a cross-call makes it: send the
@@ -138,6 +150,14 @@ const machine = z
     preemption: z.enum(['none', 'voluntary', 'full']).default('voluntary'),
     /** A user-mode touch of a resident page (TLB miss + access). */
     touchNs: span('ns').default(100),
+    /**
+     * The guest kernel's own pages — each task's kernel stack and task struct, each vCPU's per-CPU
+     * data — and whether the host may evict them. `pinned` (default): they are assumed always
+     * resident and take no host memory in the model. `swappable`: they are guest memory like any
+     * other, laid out first, and the exception entry code that touches them can take a stage-2
+     * fault there (issue 6 §1.2; Mark Rutland's concern, facts/arm64.md §2).
+     */
+    guestKernelPages: z.enum(['pinned', 'swappable']).default('pinned'),
   })
   .strict();
 

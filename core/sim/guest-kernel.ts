@@ -1,4 +1,6 @@
 import type { GuestCall, GuestCallResult, GuestKernel } from '../backend.js';
+import { haltFrame } from '../guest/code-layout.js';
+import type { WakeContext, WakeResult } from '../guest/sleep-table.js';
 import type { CallSingleData } from '../guest/smp.js';
 import type { Task } from '../guest/task.js';
 import { EV_IPI, EV_IPI_DONE } from './events.js';
@@ -26,12 +28,42 @@ export function waitSchedule(sim: Machine, v: Vcpu, token: number): void {
 
 export function wake(sim: Machine, v: Vcpu, token: number): void {
   sim.monitor.onGuestReady(v.cursor, v.id, token);
-  const { woken, unflagged } = v.sleepTable.wake(token);
-  for (const id of unflagged) sim.tasks[id].flaggedToken = -1;
-  for (const id of woken) {
+  applyWake(sim, v, v.sleepTable.wake(token, wakeContext(v)));
+}
+
+/** Who wakes, for a design that delays a wake (WakeSemantics.delayedWake): the task on this CPU and the rq lock. */
+function wakeContext(v: Vcpu): WakeContext {
+  return { current: v.current?.id ?? -1, rqLocked: v.rqLocked };
+}
+
+function applyWake(sim: Machine, v: Vcpu, r: WakeResult): void {
+  for (const id of r.unflagged) sim.tasks[id].flaggedToken = -1;
+  for (const id of r.woken) {
     const t = sim.tasks[id];
     if (t.state === 'sleeping') sim.makeRunnable(t);
   }
+  // A halted waiter on this vCPU sees its entry gone when the wait is next checked (its halt frame).
+  if (r.delayed > 0 && sim.metrics.measuring) sim.metrics.archEvents.add('wake delayed (the sleeper is current, or the run-queue lock is held)');
+}
+
+/**
+ * kvm_async_pf_delayed_wake(), where the design calls it (`ret_to_user`, `__cpu_do_idle()`):
+ * finish the wakes that were only marked, each checked again.
+ */
+export function flushDelayedWakes(sim: Machine, v: Vcpu): void {
+  if (!v.sleepTable.hasDelayed) return;
+  applyWake(sim, v, v.sleepTable.flushDelayed(wakeContext(v)));
+}
+
+/**
+ * The halt branch of the guest's wait (GuestKernel.asyncPfTaskWaitHalt): the task (or the idle
+ * task) stays on the CPU, and a halt frame on its kernel stack keeps the vCPU halting until the
+ * token is unhashed (core/sim/guest-entry.ts stepFrames()).
+ */
+export function waitHalt(sim: Machine, v: Vcpu, token: number): void {
+  if (!v.sleepTable.queueHalted(token, v.current?.id ?? -1)) return; // the wake came first
+  v.frames.push(haltFrame(token));
+  if (sim.metrics.measuring) sim.metrics.archEvents.add('halted in the guest (not sleepable)');
 }
 
 export function flag(sim: Machine, v: Vcpu, token: number): boolean {
@@ -44,6 +76,7 @@ export function flag(sim: Machine, v: Vcpu, token: number): boolean {
 export function guestKernelFor(sim: Machine, v: Vcpu): GuestKernel {
   return {
     asyncPfTaskWaitSchedule: (token) => waitSchedule(sim, v, token),
+    asyncPfTaskWaitHalt: (token) => waitHalt(sim, v, token),
     asyncPfTaskWake: (token) => wake(sim, v, token),
     flagAsyncPfAtReturnToUser: (token) => flag(sim, v, token),
     requestIrq: (line, handler) => void v.irqHandlers.set(line, handler),
@@ -52,6 +85,7 @@ export function guestKernelFor(sim: Machine, v: Vcpu): GuestKernel {
       const { result, exit, kind } = sim.backend.guestCall(v, call);
       if (sim.metrics.measuring) sim.metrics.exits.add(exit);
       sim.charge(v, 'host', sim.backend.costs.exitNs[kind]);
+      v.exited = true;
       // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU) begins
       // after the exit's round trip, so that no time is counted twice.
       if (running && v.mode !== 'run') v.modeSince = Math.max(v.modeSince, v.cursor);
@@ -78,7 +112,7 @@ export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { ta
     sim.advance(v, task);
     return false;
   }
-  v.segment = { start: v.cursor, planned: Infinity, perTouch: 0, faultAtEnd: false };
+  v.segment = { start: v.cursor, planned: Infinity, perTouch: 0, faultAtEnd: false, phase: false };
   v.epoch++;
   return true;
 }

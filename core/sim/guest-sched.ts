@@ -1,8 +1,8 @@
+import { codeFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
 import { EV_TICK } from './events.js';
 import * as guest from './guest-kernel.js';
 import type { Machine } from './machine.js';
-import { charge } from './segment.js';
 import type { Vcpu } from './vcpu.js';
 
 /**
@@ -14,8 +14,16 @@ import type { Vcpu } from './vcpu.js';
 
 export function onTick(sim: Machine, v: Vcpu): void {
   if (!sim.draining) sim.queue.push(sim.now + sim.tickNs, EV_TICK, v.id, 0);
-  if (v.mode === 'idle' || v.mode === 'off') return; // NO_HZ idle: no tick to an idle vCPU
+  // NO_HZ idle: no tick to an idle vCPU (a task halted in the guest is not idle: it keeps its tick).
+  if ((v.mode === 'idle' && !v.guestHalted) || v.mode === 'off') return;
   v.tickPending = true;
+  // The host timer makes a vCPU in guest mode exit even where the guest masks the interrupt.
+  if (v.mode === 'run' && v.segment && v.irqsMasked) {
+    sim.preempt(v, sim.now);
+    v.exited = true;
+    sim.schedule(v, v.cursor);
+    return;
+  }
   sim.interrupt(v);
 }
 
@@ -78,7 +86,8 @@ export function pickNext(sim: Machine, v: Vcpu): boolean {
     v.needResched = false;
     v.irqWindow = false;
     v.sliceStart = v.cursor;
-    charge(sim, v, 'kernel', sim.ctxSwitchNs);
+    // __schedule(): the switch runs with the run-queue lock held (a phase RFCv2's delayed wake cares about).
+    if (sim.contextSwitch) t.frames.push(codeFrame([sim.contextSwitch], null));
     if (sim.metrics.measuring) sim.metrics.contextSwitches++;
     return true;
   }

@@ -17,16 +17,18 @@ const PAGE_SIZE = 4096;
 
 /** A stage-2 fault by the current task on `gfn` (PROTOCOLS.md §2). Public for core/harness.ts. */
 export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
-  const task = v.current!;
+  // The task's own access, or the exception code's (its kernel page: core/sim/guest-entry.ts).
+  const task = v.frames.length === 0 ? v.current : null;
   const b = sim.backend;
-  if (!sim.memory.isResident(gfn) && b.faultInGuest(v, gfn)) return faultRaisedInGuest(sim, v, task);
+  if (!sim.memory.isResident(gfn) && b.faultInGuest(v, gfn)) return faultRaisedInGuest(sim, v, task, gfn);
   if (sim.metrics.measuring) sim.metrics.exits.add(b.exitNames.stage2Fault);
   sim.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
+  v.exited = true;
   if (sim.memory.isResident(gfn)) {
     sim.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
     return;
   }
-  if (task.faultStart < 0) task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
+  if (task && task.faultStart < 0) task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
   // Every fault is a new one but the repeated fault on an outstanding gfn (PROTOCOLS.md §2
   // step 4), even if this task faulted on the same page before (it arrived, was evicted, and
   // is missing again): so async, sync and halted faults never add up to more than the faults.
@@ -61,9 +63,9 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
  * The fault went straight to the guest's handler (Backend.faultInGuest): no exit, no host work
  * yet. The guest asks for the page itself (startAsyncPf) or touches it again.
  */
-function faultRaisedInGuest(sim: Machine, v: Vcpu, task: Task): void {
-  if (task.faultStart < 0) task.faultStart = v.cursor;
-  if (!v.apf.gfns.has(task.nextPage)) countFault(sim);
+function faultRaisedInGuest(sim: Machine, v: Vcpu, task: Task | null, gfn: number): void {
+  if (task && task.faultStart < 0) task.faultStart = v.cursor;
+  if (!v.apf.gfns.has(gfn)) countFault(sim);
   sim.schedule(v, v.cursor);
 }
 

@@ -1,3 +1,4 @@
+import * as entry from './guest-entry.js';
 import * as sched from './guest-sched.js';
 import type { Machine } from './machine.js';
 import { charge, preempt } from './segment.js';
@@ -22,14 +23,21 @@ function irqName(line: number): string {
   return (IRQ_NAMES[line] ??= `irq ${line}`);
 }
 
+/**
+ * The injected event is taken at this entry. An exception (Backend InjectedEvent.exception)
+ * goes through the vector table: counted as unsafe if the code it interrupts cannot take one,
+ * then its entry code runs before the handler. An event with its own entry runs its handler now.
+ */
 export function takeInjected(sim: Machine, v: Vcpu): void {
   const ev = v.injected!;
   v.injected = null;
   if (sim.metrics.measuring) sim.metrics.injections.add(ev.name);
   // Delivering it is work at this entry (event injection, an event dispatch): the backend's price.
   charge(sim, v, 'host', sim.backend.costs.injectNs.event);
+  if (ev.exception !== undefined) entry.noteUnsafeInjection(sim, v);
   if (ev.signal === 'not-present' && ev.token !== null) announceNotPresent(sim, v, ev.token);
-  ev.handler();
+  if (ev.exception === undefined) return ev.handler();
+  entry.takeException(sim, v, ev.exception, ev.handler);
 }
 
 /** The guest takes a not-present (an event or an interrupt line): counted and checked (invariants 1, 4). */
@@ -71,32 +79,42 @@ export function checkIrqVsRefault(sim: Machine, v: Vcpu): void {
 export function takeIrqException(sim: Machine, v: Vcpu): void {
   v.irqException = false;
   if (sim.metrics.measuring) sim.metrics.injections.add(IRQ_EXCEPTION);
-  takeInterrupts(sim, v, true);
+  entry.takeException(sim, v, 'irq', () => {
+    for (let guard = 0; guard < 64 && v.mode === 'run' && takeOne(sim, v); guard++);
+  });
 }
 
-export function takeInterrupts(sim: Machine, v: Vcpu, inException = false): void {
-  for (let guard = 0; guard < 64 && v.mode === 'run' && (inException || !v.irqsMasked); guard++) {
-    const line = nextPendingLine(sim, v);
-    if (line >= 0) {
-      const l = v.irqs.get(line)!;
-      l.pending = false;
-      if (sim.metrics.measuring) sim.metrics.injections.add(irqName(line));
-      charge(sim, v, 'host', sim.backend.costs.injectNs.irq); // interrupt injection at entry
-      if (l.signal === 'not-present' && l.token !== null) announceNotPresent(sim, v, l.token);
-      const handler = v.irqHandlers.get(line);
-      if (handler) handler();
-      // A level line still asserted after its handler fires again (GIC level semantics).
-      if (l.level && l.asserted) l.pending = true;
-      continue;
-    }
-    if (v.tickPending) {
-      v.tickPending = false;
-      charge(sim, v, 'kernel', TICK_HANDLER_NS);
-      sched.schedulerTick(sim, v);
-      continue;
-    }
-    return;
+/**
+ * Interrupts unmasked: the first pending one (line, then tick) is taken through the IRQ vector;
+ * the next ones after it returns, when interrupts are on again.
+ */
+export function takeInterrupts(sim: Machine, v: Vcpu): void {
+  if (v.mode !== 'run' || v.irqsMasked || !v.hasDeliverableIrq()) return;
+  entry.takeException(sim, v, 'irq', () => void takeOne(sim, v));
+}
+
+/** The interrupt controller hands over the next pending interrupt and its handler runs; false when nothing is pending. */
+function takeOne(sim: Machine, v: Vcpu): boolean {
+  const line = nextPendingLine(sim, v);
+  if (line >= 0) {
+    const l = v.irqs.get(line)!;
+    l.pending = false;
+    if (sim.metrics.measuring) sim.metrics.injections.add(irqName(line));
+    charge(sim, v, 'host', sim.backend.costs.injectNs.irq); // interrupt injection at entry
+    if (l.signal === 'not-present' && l.token !== null) announceNotPresent(sim, v, l.token);
+    const handler = v.irqHandlers.get(line);
+    if (handler) handler();
+    // A level line still asserted after its handler fires again (GIC level semantics).
+    if (l.level && l.asserted) l.pending = true;
+    return true;
   }
+  if (v.tickPending) {
+    v.tickPending = false;
+    charge(sim, v, 'kernel', TICK_HANDLER_NS);
+    sched.schedulerTick(sim, v);
+    return true;
+  }
+  return false;
 }
 
 function nextPendingLine(sim: Machine, v: Vcpu): number {
@@ -112,7 +130,9 @@ function nextPendingLine(sim: Machine, v: Vcpu): number {
 export function interrupt(sim: Machine, v: Vcpu): void {
   if (v.mode === 'run') {
     if (v.segment && !v.irqsMasked) {
+      // The host injects it: the vCPU exits (a kick, a host timer) and takes it at entry.
       preempt(sim, v, sim.now);
+      v.exited = true;
       sim.schedule(v, v.cursor);
     }
   } else if (v.mode === 'halt' || v.mode === 'idle') {

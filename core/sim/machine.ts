@@ -1,4 +1,5 @@
 import type { AsyncPfWork, Backend } from '../backend.js';
+import type { CodePhase, KernelPage, Privilege } from '../guest/code-layout.js';
 import type { EventQueue } from '../engine/event-queue.js';
 import type { RandomStream } from '../engine/rng.js';
 import type { CallSingleData } from '../guest/smp.js';
@@ -54,6 +55,10 @@ export interface Machine extends VcpuHost {
   readonly draining: boolean;
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
   readonly irqRace: RandomStream;
+  /** The scheduler's context switch as a phase of kernel code (machine.contextSwitchNs), null if it takes no time. */
+  readonly contextSwitch: CodePhase | null;
+  /** The gfn of a guest kernel page of what runs on `v`, or -1 where kernel pages are pinned (machine.guestKernelPages). */
+  kernelPageGfn(v: Vcpu, page: KernelPage): number;
   now: number;
   workId: number;
   csdId: number;
@@ -73,6 +78,9 @@ export interface Machine extends VcpuHost {
   enterWait(v: Vcpu, mode: 'sync' | 'halt' | 'idle'): void;
   leaveWait(v: Vcpu): void;
   wakesFromWait(v: Vcpu): boolean;
+
+  // ---- exception entry and exit (core/sim/guest-entry.ts)
+  exceptionReturn(v: Vcpu, to: Privilege): void;
 
   // ---- interrupt delivery (core/sim/irq.ts)
   interrupt(v: Vcpu): void;

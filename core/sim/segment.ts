@@ -1,3 +1,4 @@
+import { codeFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
 import type { TimeCategory } from '../metrics.js';
 import { EV_STEP, EV_TIMER } from './events.js';
@@ -50,8 +51,14 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     return false;
   }
   const step = task.step;
+  if (step.kind === 'touch' && step.syscall && !task.inSyscall) {
+    // SVC / SYSCALL: the entry code runs first (its frame), then the call's body.
+    task.inSyscall = true;
+    task.frames.push(codeFrame(sim.backend.caps.codeLayout.syscall, null));
+    return false;
+  }
   if (step.kind === 'compute') {
-    v.segment = { start: v.cursor, planned: step.ns - task.progress, perTouch: 0, faultAtEnd: false };
+    v.segment = { start: v.cursor, planned: step.ns - task.progress, perTouch: 0, faultAtEnd: false, phase: false };
     sim.queue.push(v.cursor + v.segment.planned, EV_STEP, v.id, ++v.epoch);
     return true;
   }
@@ -86,7 +93,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     host.stage2Fault(sim, v, task.nextPage);
     return true;
   }
-  v.segment = { start: v.cursor, planned: n, perTouch: per, faultAtEnd };
+  v.segment = { start: v.cursor, planned: n, perTouch: per, faultAtEnd, phase: false };
   sim.queue.push(v.cursor + n * per, EV_STEP, v.id, ++v.epoch);
   return true;
 }
@@ -95,6 +102,10 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
 export function finishSegment(sim: Machine, v: Vcpu): boolean {
   const seg = v.segment!;
   v.segment = null;
+  if (seg.phase) {
+    phaseDone(sim, v, seg.start, seg.planned, true);
+    return false;
+  }
   const task = v.current!;
   const step = task.step;
   if (step.kind === 'compute') {
@@ -115,11 +126,33 @@ export function finishSegment(sim: Machine, v: Vcpu): boolean {
   return true;
 }
 
-/** The current task's next step; leaving an interrupts-off section opens an interrupt window. */
+/**
+ * The current task's next step; leaving an interrupts-off section opens an interrupt window, and
+ * a system call returns to user through the exit code (its frame, then the return's checks).
+ */
 export function advance(sim: Machine, v: Vcpu, task: Task): void {
   const step = task.step;
   if (step.kind !== 'sleep' && step.irqsMasked) v.irqWindow = true;
+  if (step.kind === 'touch' && step.syscall && task.inSyscall) {
+    task.inSyscall = false;
+    task.frames.push(codeFrame(sim.backend.caps.codeLayout.exit('user'), () => sim.exceptionReturn(v, 'user')));
+  }
   task.advance();
+}
+
+/** Kernel time of a phase of exception code (the top frame's), up to `ns`; `finished` moves the frame on. */
+function phaseDone(sim: Machine, v: Vcpu, start: number, ns: number, finished: boolean): void {
+  account(sim, 'kernel', start, start + ns);
+  const stack = v.frames;
+  const f = stack[stack.length - 1];
+  if (!f) return;
+  if (!finished) {
+    f.doneNs += ns;
+    return;
+  }
+  f.idx++;
+  f.doneNs = 0;
+  f.touched = false;
 }
 
 /** User compute is work; an interrupts-off kernel section is kernel time, not work. */
@@ -147,9 +180,14 @@ export function preempt(sim: Machine, v: Vcpu, t: number): void {
   const seg = v.segment;
   if (!seg) return;
   v.segment = null;
-  const task = v.current!;
   const at = Math.max(t, seg.start);
   const elapsed = at - seg.start;
+  if (seg.phase) {
+    phaseDone(sim, v, seg.start, Math.min(elapsed, seg.planned), elapsed >= seg.planned);
+    v.cursor = at;
+    return;
+  }
+  const task = v.current!;
   const step = task.step;
   if (step.kind === 'compute') {
     const done = Math.min(elapsed, seg.planned);

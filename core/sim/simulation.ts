@@ -2,6 +2,7 @@ import type { AsyncPfWork, Backend, GuestKernel } from '../backend.js';
 import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
 import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
+import type { CodePhase, KernelPage, Privilege } from '../guest/code-layout.js';
 import type { CallSingleData } from '../guest/smp.js';
 import { compileStep, Task, type RegionLayout } from '../guest/task.js';
 import { InvariantMonitor } from '../invariants.js';
@@ -10,6 +11,7 @@ import { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario } from '../scenario/schema.js';
 import { EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
+import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
 import * as host from './host-async-pf.js';
@@ -74,6 +76,13 @@ export class Simulation implements Machine {
   private aborted: string | null = null;
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
   readonly irqRace: RandomStream;
+  readonly contextSwitch: CodePhase | null;
+  /**
+   * The guest kernel's own pages when the host may evict them (machine.guestKernelPages
+   * `swappable`), laid out first: each task's kernel stack page and task struct, then each vCPU's
+   * idle stack page and per-CPU page. -1 when they are pinned.
+   */
+  private readonly kernelPagesOf: { readonly tasks: number } | null;
 
   constructor(
     readonly scenario: Scenario,
@@ -93,7 +102,11 @@ export class Simulation implements Machine {
     this.swap = new SwapDevice(scenario.backing.latency, scenario.backing.queueDepth, streams.stream('swap'), (gfn, at) =>
       this.queue.push(at, EV_IO_DONE, gfn, 0),
     );
-    let gfn = 0;
+    const taskCount = scenario.tasks.reduce((n, t) => n + t.count, 0);
+    this.kernelPagesOf = m.guestKernelPages === 'swappable' ? { tasks: taskCount } : null;
+    let gfn = this.kernelPagesOf ? 2 * taskCount + 2 * m.vcpus : 0;
+    const cs = backend.caps.codeLayout.contextSwitch;
+    this.contextSwitch = this.ctxSwitchNs > 0 ? { ...cs, ns: this.ctxSwitchNs } : null;
     for (const r of scenario.regions) {
       const pages = Math.max(1, Math.round(r.mib * MIB_PAGES));
       this.regions.set(r.name, { name: r.name, firstGfn: gfn, pages });
@@ -217,6 +230,11 @@ export class Simulation implements Machine {
     const sleeping = this.tasks
       .filter((t) => t.state === 'sleeping')
       .map((t) => ({ vcpu: t.vcpu, task: t.name, token: t.sleepToken }));
+    // A task halted in the guest (its halt frame) waits on its token as a sleeper does.
+    for (const v of this.vcpus) {
+      const top = v.frames[v.frames.length - 1];
+      if (top?.haltToken !== undefined && top.haltToken >= 0) sleeping.push({ vcpu: v.id, task: v.current?.name ?? 'idle', token: top.haltToken });
+    }
     const halted = this.vcpus
       .filter((v) => v.mode === 'halt')
       .map((v) => ({ vcpu: v.id, hasWork: v.apf.inFlight.size > 0 || v.apf.done.length > 0 }));
@@ -270,6 +288,20 @@ export class Simulation implements Machine {
   }
   setRunnable(v: Vcpu): void {
     run.setRunnable(this, v);
+  }
+
+  // Exception entry and exit (core/sim/guest-entry.ts).
+  exceptionReturn(v: Vcpu, to: Privilege): void {
+    entry.exceptionReturn(this, v, to);
+  }
+  kernelPageGfn(v: Vcpu, page: KernelPage): number {
+    const k = this.kernelPagesOf;
+    if (k === null) return -1;
+    if (page === 'percpu') return 2 * k.tasks + 2 * v.id + 1;
+    const t = v.current;
+    // The idle task's stack and task struct both live in the vCPU's idle page here.
+    if (!t) return 2 * k.tasks + 2 * v.id;
+    return 2 * t.id + (page === 'stack' ? 0 : 1);
   }
 
   // Interrupt delivery (core/sim/irq.ts).

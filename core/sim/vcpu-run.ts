@@ -1,3 +1,5 @@
+import * as entry from './guest-entry.js';
+import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
 import * as host from './host-async-pf.js';
 import * as irq from './irq.js';
@@ -27,13 +29,22 @@ export function onStep(sim: Machine, v: Vcpu): void {
   const limit = 2 * sim.tasks.length + 64;
   for (let pass = 0; pass < limit; pass++) {
     if (v.mode !== 'run') return;
+    // A handler (or the end of a way out) follows its code at once, before anything new is taken.
+    if (entry.finishFrame(v)) continue;
     enterGuest(sim, v);
     if (v.mode !== 'run') return;
     if (betweenAccesses) sched.maybeResched(sim, v, 'kernel-step');
     betweenAccesses = false;
-    if (!v.current && !sched.pickNext(sim, v)) {
-      goIdle(sim, v);
-      return;
+    // Exception code on the kernel stack of what runs comes before the task's own step.
+    const frames = entry.stepFrames(sim, v);
+    if (frames === 'busy') return;
+    if (frames === 'popped') continue;
+    if (!v.current) {
+      if (!sched.pickNext(sim, v)) {
+        goIdle(sim, v);
+        return;
+      }
+      continue; // its context switch (a frame) runs first
     }
     if (startSegment(sim, v)) return;
   }
@@ -47,10 +58,12 @@ export function onStep(sim: Machine, v: Vcpu): void {
  */
 export function enterGuest(sim: Machine, v: Vcpu): void {
   sync(sim, v);
-  if (v.apf.readyRequested) {
+  // Requests are looked at on the way back in after an exit, not between two guest instructions.
+  if (v.apf.readyRequested && v.exited) {
     v.apf.readyRequested = false;
     host.checkCompletion(sim, v);
   }
+  v.exited = false;
   const exception = v.injected !== null || v.irqException;
   if (v.injected) irq.takeInjected(sim, v);
   if (v.irqException) irq.takeIrqException(sim, v);
@@ -62,17 +75,18 @@ export function enterGuest(sim: Machine, v: Vcpu): void {
   sched.returnToUser(sim, v);
 }
 
-/** Nothing to run: the guest idles in HLT/WFI, which exits (no halt polling modelled). */
+/**
+ * Nothing to run: the guest idles in HLT/WFI, which exits (no halt polling modelled). A design
+ * with delayed wakes finishes them first (RFCv2's hook in `__cpu_do_idle()`).
+ */
 function goIdle(sim: Machine, v: Vcpu): void {
-  if (sim.metrics.measuring) sim.metrics.exits.add(sim.backend.exitNames.idle);
-  charge(sim, v, 'host', sim.backend.costs.exitNs.idle);
-  enterWait(sim, v, 'idle');
-  // A request still pending (a refused dequeue re-raises it) keeps the vCPU runnable.
-  if (wakesFromWait(sim, v)) leaveWait(sim, v);
+  guest.flushDelayedWakes(sim, v);
+  entry.idleExit(sim, v);
 }
 
-/** Would the instruction the current task resumes at take a stage-2 fault (D1.13.4 hazard input)? */
+/** Would the instruction the vCPU resumes at take a stage-2 fault (D1.13.4 hazard input)? */
 export function resumeWouldFault(sim: Machine, v: Vcpu): boolean {
+  if (v.frames.length > 0) return entry.phaseWouldFault(sim, v);
   const t = v.current;
   return t !== null && t.nextPage >= 0 && !sim.memory.isResident(t.nextPage);
 }
@@ -104,11 +118,14 @@ export function leaveWait(sim: Machine, v: Vcpu): void {
   closeWait(sim, v, t);
   v.mode = 'run';
   v.cursor = t;
+  v.exited = true;
   sim.schedule(v, t);
 }
 
 /** kvm_vcpu_kick(): a vCPU in guest mode exits so that a request is seen at the next entry. */
 export function kick(sim: Machine, v: Vcpu): void {
+  // A vCPU in guest mode exits at once; one between two steps would see the kick on its way in.
+  if (v.mode === 'run') v.exited = true;
   if (v.mode === 'run' && v.segment) {
     preempt(sim, v, sim.now);
     if (sim.metrics.measuring) sim.metrics.exits.add(sim.backend.exitNames.kick);
@@ -136,5 +153,6 @@ export function setRunnable(sim: Machine, v: Vcpu): void {
 export function wakesFromWait(sim: Machine, v: Vcpu): boolean {
   if (v.hasDeliverableIrq()) return true;
   if (v.apf.readyRequested && v.apf.done.length > 0 && sim.backend.canDequeueAsyncPagePresent(v).ok) return true;
-  return v.mode === 'idle' && v.runq.length > 0;
+  // A task woken in the guest ends an idle wait; a halted task's wait ends only by its wake or an interrupt.
+  return v.mode === 'idle' && !v.guestHalted && v.runq.length > 0;
 }

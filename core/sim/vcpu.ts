@@ -6,6 +6,7 @@ import type {
   KvmVcpu,
   PcRegion,
 } from '../backend.js';
+import { framePhase, pcAt, type CodePhase, type KernelFrame } from '../guest/code-layout.js';
 import { AsyncPfQueue } from '../host/async-pf-queue.js';
 import { SleepTable } from '../guest/sleep-table.js';
 import type { CallSingleData } from '../guest/smp.js';
@@ -40,6 +41,8 @@ export interface Segment {
   perTouch: number;
   /** The batch stopped at a page that is not resident: fault at the segment's end. */
   faultAtEnd: boolean;
+  /** A phase of exception code (the top kernel frame's), not the task's own step. */
+  phase: boolean;
 }
 
 /**
@@ -86,6 +89,13 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   current: Task | null = null;
   sliceStart = 0;
   tickPending = false;
+  /**
+   * The vCPU exited since it last entered the guest: requests are looked at on the way back in
+   * (vcpu_enter_guest()), not at every step of the guest's own execution.
+   */
+  exited = true;
+  /** The idle task's kernel stack: exception code taken while nothing runs. */
+  readonly idleFrames: KernelFrame[] = [];
 
   readonly apf = new AsyncPfQueue();
   readonly sleepTable: SleepTable;
@@ -120,25 +130,58 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   /** Set by core/harness.ts to put the guest in a given state for a single-step test. */
   forced: { privilege?: 'user' | 'kernel'; irqsMasked?: boolean } | null = null;
 
+  /** The kernel stack of what runs: the current task's, or the idle task's. */
+  get frames(): KernelFrame[] {
+    return this.current ? this.current.frames : this.idleFrames;
+  }
+  /** The exception code the PC is in, if any (core/guest/code-layout.ts). */
+  get phase(): CodePhase | null {
+    const f = this.frames;
+    return framePhase(f[f.length - 1]);
+  }
+  /** The guest's halted wait (a halt frame on top): kernel mode, interrupts on, not preemptible. */
+  get guestHalted(): boolean {
+    const f = this.frames;
+    return f.length > 0 && f[f.length - 1].haltToken >= 0;
+  }
+
   get privilege(): 'user' | 'kernel' {
     if (this.forced?.privilege) return this.forced.privilege;
+    if (this.frames.length > 0) return 'kernel';
     const step = this.current?.step;
     if (!step) return 'kernel';
     return step.kind === 'sleep' ? 'user' : step.privilege;
   }
   get irqsMasked(): boolean {
     if (this.forced?.irqsMasked !== undefined) return this.forced.irqsMasked;
-    if (this.irqWindow) return false;
+    const phase = this.phase;
+    if (phase) return phase.irqsMasked;
+    if (this.guestHalted || this.irqWindow) return false;
     const step = this.current?.step;
     return step !== undefined && step.kind !== 'sleep' && step.irqsMasked;
   }
-  /** Interrupts off, or waiting on a call-function request (get_cpu() in smp_call_function_single()). */
+  /** Interrupts off, exception code, a halted wait, or a preemptoff step (preempt_count() > 0). */
   get preemptDisabled(): boolean {
-    return this.irqsMasked || this.current?.step.kind === 'ipi';
+    if (this.phase || this.guestHalted) return true;
+    const step = this.current?.step;
+    return this.irqsMasked || (step !== undefined && step.kind !== 'sleep' && step.preemptDisabled);
   }
   get pcRegion(): PcRegion {
+    const phase = this.phase;
+    if (phase) return phase.region;
+    if (this.guestHalted) return 'kernel';
     if (!this.current) return 'idle';
     return this.privilege === 'user' ? 'user' : 'kernel';
+  }
+  get pc(): number | null {
+    const f = this.frames;
+    const top = f[f.length - 1];
+    const phase = framePhase(top);
+    // Read at an entry, after any preemption credited the phase's time so far.
+    return phase ? pcAt(phase, top.doneNs) : null;
+  }
+  get rqLocked(): boolean {
+    return this.phase?.rqLocked ?? false;
   }
   get eventPending(): boolean {
     return this.injected !== null;

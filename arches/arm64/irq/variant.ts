@@ -17,6 +17,7 @@ import { createArm64State, type Arm64VcpuState } from '../state.js';
 import { ARM64_SDEI_KNOBS, checkArm64Knobs, knobShare } from '../variant.js';
 import { irqGuestInit, type IrqGuestConfig } from './guest.js';
 import * as host from './host.js';
+import { arm64CodeLayout } from '../code-layout.js';
 
 const AREA_BASE = 0x100000n;
 
@@ -77,11 +78,12 @@ export function createArm64IrqBackend(ctx: VariantContext): Backend<Arm64VcpuSta
       undeliveredWait: 'halt',
       readyOnlyIfNotPresentInjected: true,
       irqOrder: 'lowest-first',
-      guestWake: { dummyOnEarlyWake: false, entryAtFlag: true },
+      guestWake: { dummyOnEarlyWake: false, entryAtFlag: true, delayedWake: false },
       // Page-ready is a plain pending PPI: D1.13.4 applies to it (not to the not-present, taken at once).
       irqVsRefault: { hazard: apf.D1_13_4_HAZARD, faultFirstShare: knobShare(ctx.knobs.d1134FaultFirstPercent) },
       forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
       ipi: ARM64_IPI_CAPS,
+      codeLayout: arm64CodeLayout(c.clockMHz),
     },
     costs: exitCostsFromTable(c, ARM64_COST_KEYS),
     findings: FINDINGS,

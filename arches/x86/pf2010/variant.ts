@@ -12,6 +12,7 @@ import { pf2010GuestCpuInit } from './guest.js';
 import { readMsr, writeMsr } from './msr.js';
 import { createPf2010State, type Pf2010VcpuState } from './state.js';
 import { PF2010_FINDINGS } from './findings.js';
+import { x86CodeLayout } from '../code-layout.js';
 
 /**
  * `x86-pf`: Gleb Natapov's 2010 design, seed 001 (PROTOCOLS.md §4.2): not-present and page-ready
@@ -88,9 +89,10 @@ export function createX86PfBackend(ctx: VariantContext): Backend<Pf2010VcpuState
       // Both signals are exceptions injected at entry: no pending interrupt to race the re-fault.
       irqVsRefault: null,
       // kvm_async_pf_task_wake() of 2010 already left a dummy on an early wake (facts/x86.md §3).
-      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false },
+      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false },
       forbiddenNotPresent: sendAlways ? ['irqs-masked'] : ['kernel-mode', 'irqs-masked'],
       ipi: x86IpiCaps(knobs),
+      codeLayout: x86CodeLayout(c.clockMHz),
     },
     costs: exitCostsFromTable(c, X86_COST_KEYS),
     findings: PF2010_FINDINGS,

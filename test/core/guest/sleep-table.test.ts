@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { SleepTable, WAKE_ALL, type WakeSemantics } from '../../../core/guest/sleep-table.js';
 
 /** x86: kvm_async_pf_task_wake() (facts/x86.md §3 "Sleep table", §2a). */
-const X86: WakeSemantics = { dummyOnEarlyWake: true, entryAtFlag: false };
+const X86: WakeSemantics = { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false };
 /** arm64 v4: kvm_async_pf_add_task() / kvm_async_pf_remove_task() (facts/arm64.md §1a). */
-const ARM64_V4: WakeSemantics = { dummyOnEarlyWake: false, entryAtFlag: true };
+const ARM64_V4: WakeSemantics = { dummyOnEarlyWake: false, entryAtFlag: true, delayedWake: false };
 
 describe('SleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
   it('wakes the sleeper on its token', () => {
@@ -45,7 +45,7 @@ describe('SleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
 describe('SleepTable, arm64 v4 semantics (facts/arm64.md §1a)', () => {
   it('ignores a wake for a token it does not know: no dummy', () => {
     const t = new SleepTable(ARM64_V4);
-    expect(t.wake(0x2000)).toEqual({ woken: [], unflagged: [] });
+    expect(t.wake(0x2000)).toMatchObject({ woken: [], unflagged: [] });
     expect(t.dummies).toBe(0);
     expect(t.queue(0x2000, 3)).toBe(true);
   });
@@ -53,7 +53,7 @@ describe('SleepTable, arm64 v4 semantics (facts/arm64.md §1a)', () => {
   it('a wake before the flagged task reaches user mode clears its flag', () => {
     const t = new SleepTable(ARM64_V4);
     expect(t.flag(0x1000, 4)).toBe(true);
-    expect(t.wake(0x1000)).toEqual({ woken: [], unflagged: [4] });
+    expect(t.wake(0x1000)).toMatchObject({ woken: [], unflagged: [4] });
     expect(t.sleepers).toBe(0);
   });
 
@@ -62,12 +62,61 @@ describe('SleepTable, arm64 v4 semantics (facts/arm64.md §1a)', () => {
     t.flag(0x1000, 1);
     t.flag(0x2000, 2);
     expect(t.queue(0x2000, 2)).toBe(true); // task 2 reached do_notify_resume() and sleeps
-    expect(t.wake(WAKE_ALL)).toEqual({ woken: [2], unflagged: [1] });
+    expect(t.wake(WAKE_ALL)).toMatchObject({ woken: [2], unflagged: [1] });
   });
 
   it('refuses a second entry for a task that already has one (kvm_async_pf_add_task())', () => {
     const t = new SleepTable(ARM64_V4);
     expect(t.flag(0x1000, 1)).toBe(true);
     expect(t.flag(0x2000, 1)).toBe(false);
+  });
+});
+
+/** RFCv2: kvm_async_pf_wait() / kvm_async_pf_wake_one() / kvm_async_pf_delayed_wake() (seed 003, 9/9). */
+const RFCV2: WakeSemantics = { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: true };
+
+describe('SleepTable, RFCv2 semantics: delayed wake and the halt branch (seed 003)', () => {
+  it('a wake while the run-queue lock is held only marks the sleeper; the flush at return to user wakes it', () => {
+    const t = new SleepTable(RFCV2);
+    t.queue(0x1000, 5);
+    expect(t.wake(0x1000, { current: 1, rqLocked: true })).toMatchObject({ woken: [], delayed: 1 });
+    expect(t.hasDelayed).toBe(true);
+    expect(t.flushDelayed({ current: 1, rqLocked: false })).toMatchObject({ woken: [5], delayed: 0 });
+    expect(t.sleepers).toBe(0);
+  });
+
+  it('a flush still under the lock leaves the mark (kvm_async_pf_wake_one() checks again)', () => {
+    const t = new SleepTable(RFCV2);
+    t.queue(0x1000, 5);
+    t.wake(0x1000, { current: 1, rqLocked: true });
+    expect(t.flushDelayed({ current: 1, rqLocked: true })).toMatchObject({ woken: [], delayed: 1 });
+    expect(t.hasDelayed).toBe(true);
+  });
+
+  it('a halted task woken from another context is unhashed and goes on', () => {
+    const t = new SleepTable(RFCV2);
+    expect(t.queueHalted(0x1000, 7)).toBe(true);
+    expect(t.has(0x1000)).toBe(true);
+    expect(t.wake(0x1000, { current: 2, rqLocked: false })).toMatchObject({ unhalted: [7] });
+    expect(t.has(0x1000)).toBe(false);
+  });
+
+  it('a wake in the halted task\'s own context is delayed: the task is current, so the entry stays hashed', () => {
+    const t = new SleepTable(RFCV2);
+    t.queueHalted(0x1000, 7);
+    expect(t.wake(0x1000, { current: 7, rqLocked: false })).toMatchObject({ unhalted: [], delayed: 1 });
+    expect(t.has(0x1000)).toBe(true);
+  });
+
+  it('without delayedWake the same wake acts at once (x86 2010 apf_task_wake_one())', () => {
+    const t = new SleepTable(X86);
+    t.queueHalted(0x1000, 7);
+    expect(t.wake(0x1000, { current: 7, rqLocked: true })).toMatchObject({ unhalted: [7], delayed: 0 });
+  });
+
+  it('a dummy still satisfies the halt branch: the wake came first', () => {
+    const t = new SleepTable(RFCV2);
+    t.wake(0x1000, { current: 1, rqLocked: false });
+    expect(t.queueHalted(0x1000, 7)).toBe(false);
   });
 });

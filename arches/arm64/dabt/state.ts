@@ -1,0 +1,39 @@
+/**
+ * Per-vCPU state of the data-abort designs: the host's `vcpu->arch.apf` of RFCv1/RFCv2
+ * (`control_block`, `id`, `send_user_only`, `no_fault_inst_range`), the control block
+ * `{u32 reason; u8 pad[60]; u32 enabled}` in guest memory, the exception registers the injected
+ * abort writes, and the guest's own bookkeeping.
+ */
+export interface DabtVcpuState {
+  readonly vcpuId: number;
+  /** The host offers the feature (CONFIG_KVM_ASYNC_PF; the FEATURES bit in RFCv2). */
+  readonly offered: boolean;
+  controlBlock: bigint;
+  enabled: boolean;
+  sendUserOnly: boolean;
+  noFaultInstRange: bigint;
+  /** The control block's GPA is backed by guest memory (kvm_gfn_to_hva_cache_init() succeeded). */
+  areaGpa: bigint | null;
+  readonly area: { reason: number };
+  /** apf.id, a u16: `(id++ << 16) | vcpu_id`. */
+  id: number;
+  /** What the last injected abort wrote (inject_abt64(): FAR = token, ESR = EC | FSC). */
+  readonly regs: { far: number; esr: number };
+  readonly guest: { enabled: boolean; range: bigint; unknownReason: number; sendAlways: boolean };
+}
+
+export function createDabtState(vcpuId: number, knobs: Readonly<Record<string, number>>, defaultRange: bigint): DabtVcpuState {
+  return {
+    vcpuId,
+    offered: knobs.apfCapability !== 0,
+    controlBlock: 0n,
+    enabled: false,
+    sendUserOnly: true,
+    noFaultInstRange: defaultRange,
+    areaGpa: null,
+    area: { reason: 0 },
+    id: 0,
+    regs: { far: 0, esr: 0 },
+    guest: { enabled: false, range: 0n, unknownReason: 0, sendAlways: knobs.sendAlways === 1 },
+  };
+}

@@ -1,0 +1,123 @@
+import { codeFrame, type ExceptionClass, type Privilege } from '../guest/code-layout.js';
+import { EV_STEP } from './events.js';
+import * as guest from './guest-kernel.js';
+import * as sched from './guest-sched.js';
+import * as host from './host-async-pf.js';
+import type { Machine } from './machine.js';
+import type { Vcpu } from './vcpu.js';
+
+/**
+ * The guest's exception entry and exit, as Linux runs them (arch/arm64/kernel/entry.S and
+ * entry-common.c; arch/x86/entry/entry_64.S and common.c): an exception pushes its vector stub,
+ * entry code and C entry code onto the kernel stack of what runs; the handler runs once they are
+ * done, then the way out. Each phase is guest time with a PC in a known region
+ * (core/guest/code-layout.ts), touches its kernel page (which may stage-2 fault), and can be cut
+ * by an exit; an exception injected there is counted as unsafe when the phase cannot take one
+ * (RunMetrics.unsafeInjections). The guest's halted wait is a frame too.
+ */
+
+/**
+ * Take an exception of class `cls` from the current context: its entry code runs, then
+ * `handler` with the interrupted context as the CPU state (user_mode(regs)), then the way back
+ * to where it came from. The way out goes on the stack of the task it interrupted, under anything
+ * the handler left there (a halted wait runs before it), even if the handler put that task to sleep.
+ */
+export function takeException(sim: Machine, v: Vcpu, cls: ExceptionClass, handler: () => void): void {
+  const layout = sim.backend.caps.codeLayout;
+  const from: Privilege = v.privilege;
+  const stack = v.frames;
+  stack.push(
+    codeFrame(layout.entry(cls, from), () => {
+      const depth = stack.length;
+      handler();
+      stack.splice(depth, 0, codeFrame(layout.exit(from), () => sim.exceptionReturn(v, from)));
+    }),
+  );
+}
+
+/** Count an exception delivered into code that cannot take one (the interrupted phase is non-reentrant). */
+export function noteUnsafeInjection(sim: Machine, v: Vcpu): void {
+  const phase = v.phase;
+  if (phase?.nonReentrant && sim.metrics.measuring) sim.metrics.unsafeInjections.add(phase.region);
+}
+
+/**
+ * The end of an exception's way out. Back to user: RFCv2's delayed wakes are finished in
+ * `ret_to_user`, a flagged task goes to sleep (do_notify_resume()), and a resched is honoured;
+ * back to the kernel, a resched only where the preemption model allows (preempt_schedule_irq()).
+ */
+export function exceptionReturn(sim: Machine, v: Vcpu, to: Privilege): void {
+  if (v.mode !== 'run') return;
+  if (to === 'user') guest.flushDelayedWakes(sim, v);
+  sched.returnToUser(sim, v);
+  sched.maybeResched(sim, v, 'irq-exit');
+}
+
+/**
+ * Run the top frame of the current kernel stack: 'busy' once a phase is under way or the vCPU
+ * waits (a fault on the phase's page, a halted wait), 'popped' when a frame finished (its `then`
+ * ran), 'empty' when there is nothing to run but the task's own step.
+ */
+export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
+  const stack = v.frames;
+  const f = stack[stack.length - 1];
+  if (f === undefined) return 'empty';
+  if (f.haltToken >= 0) {
+    if (v.sleepTable.has(f.haltToken)) {
+      idleExit(sim, v);
+      return 'busy';
+    }
+    stack.pop();
+    return 'popped';
+  }
+  if (f.idx >= f.phases.length) return finishFrame(v) ? 'popped' : 'empty';
+  const phase = f.phases[f.idx];
+  if (!f.touched && phase.touches !== null) {
+    const gfn = sim.kernelPageGfn(v, phase.touches);
+    if (gfn >= 0 && !sim.memory.isResident(gfn)) {
+      if (f.faultStart < 0) f.faultStart = v.cursor;
+      host.stage2Fault(sim, v, gfn);
+      return 'busy';
+    }
+    if (gfn >= 0) sim.memory.touch(gfn);
+    if (f.faultStart >= 0 && f.faultStart < sim.measureEnd && sim.metrics.measuring) sim.metrics.latencies.push(v.cursor - f.faultStart);
+    f.faultStart = -1;
+  }
+  f.touched = true;
+  const planned = Math.max(0, phase.ns - f.doneNs);
+  v.segment = { start: v.cursor, planned, perTouch: 0, faultAtEnd: false, phase: true };
+  sim.queue.push(v.cursor + planned, EV_STEP, v.id, ++v.epoch);
+  return 'busy';
+}
+
+/**
+ * The top frame's phases are all run: pop it and run what follows (the handler, or the end of the
+ * way out) before anything else is taken at this entry. True if there was one.
+ */
+export function finishFrame(v: Vcpu): boolean {
+  const stack = v.frames;
+  const f = stack[stack.length - 1];
+  if (f === undefined || f.haltToken >= 0 || f.idx < f.phases.length) return false;
+  stack.pop();
+  f.then?.();
+  return true;
+}
+
+/** The phase's kernel page, where the exception code touches it first, if it is still missing. */
+export function phaseWouldFault(sim: Machine, v: Vcpu): boolean {
+  const stack = v.frames;
+  const f = stack[stack.length - 1];
+  const phase = f !== undefined && f.haltToken < 0 && !f.touched && f.idx < f.phases.length ? f.phases[f.idx] : null;
+  if (phase === null || phase.touches === null) return false;
+  const gfn = sim.kernelPageGfn(v, phase.touches);
+  return gfn >= 0 && !sim.memory.isResident(gfn);
+}
+
+/** The guest executes HLT/WFI: an exit, and the vCPU waits until an interrupt or work wakes it. */
+export function idleExit(sim: Machine, v: Vcpu): void {
+  if (sim.metrics.measuring) sim.metrics.exits.add(sim.backend.exitNames.idle);
+  sim.charge(v, 'host', sim.backend.costs.exitNs.idle);
+  sim.enterWait(v, 'idle');
+  // A request still pending (a refused dequeue re-raises it) keeps the vCPU runnable.
+  if (sim.wakesFromWait(v)) sim.leaveWait(v);
+}
