@@ -46,8 +46,38 @@ export type { Vcpu } from './core/sim/vcpu.js';
 export { InvariantMonitor, INVARIANT_NAMES, type Violation } from './core/invariants.js';
 export { Harness, HARNESS_FIRST_MISSING_GFN, type HarnessOptions } from './core/harness.js';
 export type { TraceSink } from './core/trace.js';
-export { baselineFor, findVariant, SYNC_ALIAS, variantIds, variantsToCompare, VARIANTS } from './arches/registry.js';
-export { noApfVariant, syncArm64Variant, syncVariant, syncX86Variant, type NoApfSpec } from './arches/sync/variant.js';
+export {
+  ARCHES,
+  baselineFor,
+  composeSpec,
+  findVariant,
+  knownVariants,
+  SYNC_ALIAS,
+  VARIANT_SPECS,
+  variantIds,
+  variantsToCompare,
+  VARIANTS,
+} from './arches/registry.js';
+export {
+  checkCompatibility,
+  composeVariant,
+  DIMENSIONS,
+  NEVER_ASYNC,
+  parseVariantSpec,
+  variantSpecSchema,
+  type ArchDefinition,
+  type BackendFragment,
+  type Catalogue,
+  type CompatibilityRule,
+  type Dimension,
+  type FragmentEnv,
+  type Mechanism,
+  type MechanismIds,
+  type VariantSpec,
+} from './arches/spec.js';
+export { X86_ARCH, X86_CATALOGUE, X86_RULES } from './arches/x86/mechanisms.js';
+export { ARM64_ARCH, ARM64_CATALOGUE, ARM64_RULES } from './arches/arm64/mechanisms.js';
+export { noApfSpec, noApfVariant, syncArm64Variant, syncVariant, syncX86Variant, type NoApfSpec } from './arches/sync/variant.js';
 export { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from './arches/x86/costs.js';
 export { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from './arches/arm64/costs.js';
 export { createX86Backend, X86_KNOBS, x86Variant } from './arches/x86/variant.js';

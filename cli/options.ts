@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { VARIANTS } from '../arches/registry.js';
 import { checkSeed } from '../core/engine/rng.js';
+import type { Variant } from '../core/backend.js';
 import { BadInputError } from '../core/errors.js';
 import type { RunOptions } from '../core/run.js';
 import { checkScenarioSize } from '../core/scenario/bounds.js';
@@ -74,9 +75,9 @@ export function parseSeed(text: string): number {
  * backend refuses (arch.x86.vector: 300) is reported with the file before anything runs; core
  * reports it as "scenario arch.…" because it never knows where a scenario came from.
  */
-function checkBackends(scenario: Scenario, file: string): void {
+function checkBackends(scenario: Scenario, file: string, variants: readonly Variant[]): void {
   const guestMemoryBytes = Math.round(scenario.machine.guestMemoryMiB * 1024 * 1024);
-  for (const v of VARIANTS) {
+  for (const v of variants) {
     const costOverrides = { ...v.defaultCosts, ...(Object.hasOwn(scenario.costs, v.arch) ? scenario.costs[v.arch] : {}) };
     const knobs = { ...v.knobs, ...(Object.hasOwn(scenario.arch, v.arch) ? scenario.arch[v.arch] : {}) };
     try {
@@ -89,11 +90,11 @@ function checkBackends(scenario: Scenario, file: string): void {
 }
 
 /** The scenario, the seed and the run hooks (progress, Ctrl-C) for a command that runs one. */
-export function resolveScenario(args: ScenarioArgs, io?: Io): { scenario: Scenario; seed: number; hooks: Pick<RunOptions, 'onProgress' | 'signal'> } {
+export function resolveScenario(args: ScenarioArgs, io?: Io, variants: readonly Variant[] = VARIANTS): { scenario: Scenario; seed: number; hooks: Pick<RunOptions, 'onProgress' | 'signal'> } {
   if (args.scenario === '') throw new UsageError('--scenario needs a value');
   const seed = args.seed === undefined ? undefined : parseSeed(args.seed);
   const scenario = loadForCli(args.scenario);
-  checkBackends(scenario, args.scenario);
+  checkBackends(scenario, args.scenario, variants);
   const allowLarge = args.allowLarge || process.env[ALLOW_LARGE_ENV] === '1';
   if (!allowLarge) checkScenarioSize(scenario, args.scenario, `pass --allow-large (or set ${ALLOW_LARGE_ENV}=1) to run it anyway`);
   return { scenario, seed: seed ?? scenario.seed, hooks: { onProgress: io?.progress, signal: io?.signal } };

@@ -349,6 +349,8 @@ export interface Variant {
   readonly title: string;
   readonly origin: string;
   readonly mechanisms: Mechanisms;
+  /** The catalogue id of each mechanism, for a variant composed from a spec (arches/spec.ts). */
+  readonly mechanismIds?: { readonly [D in keyof Mechanisms]: string };
   /**
    * True for an architecture's no-APF baseline: a comparison measures each APF variant against
    * the baseline of its own `arch` (absent means false).

@@ -1,20 +1,13 @@
-import type { Backend, Finding, GuestCall, GuestCallExit, KvmVcpu, Variant, VariantContext } from '../../core/backend.js';
-import { cyclesToNs } from '../../core/costs.js';
-import { ARM64_COSTS } from './costs.js';
-import {
-  ARM_SMCCC_VENDOR_HYP_KVM_LAB_S2_FETCH_FUNC_ID,
-  createArm64S2State,
-  reflectS2Abort,
-  s2FetchCall,
-  s2GuestInit,
-  s2Routed,
-  type Arm64S2VcpuState,
-} from './s2.js';
-import type { Arm64GuestCall } from './smccc.js';
-import { ARM64_SDEI_KNOBS, createArm64SdeiBackend } from './variant.js';
+import type { Backend, Finding, Variant, VariantContext } from '../../core/backend.js';
+import { composeVariant, type VariantSpec } from '../spec.js';
+import { ARM64_ARCH } from './mechanisms.js';
+import type { Arm64S2VcpuState } from './s2.js';
 
-const AREA_BASE = 0x100000n;
-
+/**
+ * `arm64-s2` (PROTOCOLS.md §4.10): arm64-sdei's host (control block, PPI + IRQ_ACK, v4's gate for
+ * faults that exit) with the stage-2 fault reflected in front of the exit, and no SDEI: the host
+ * never signals not-present.
+ */
 const FINDINGS: readonly Finding[] = [
   {
     id: 's2-no-hardware-path',
@@ -48,74 +41,25 @@ const FINDINGS: readonly Finding[] = [
   },
 ];
 
-function guestCall(v: KvmVcpu<Arm64S2VcpuState>, anyCall: GuestCall, ctx: VariantContext, base: Backend<Arm64S2VcpuState>): GuestCallExit {
-  const call = anyCall as Arm64GuestCall;
-  if (call.kind === 'hvc' && call.fn === ARM_SMCCC_VENDOR_HYP_KVM_LAB_S2_FETCH_FUNC_ID) {
-    return { result: s2FetchCall(v, call.args, ctx.guestMemoryBytes), exit: 'HVC64(LAB_S2_FETCH)', kind: 'hypercall' };
-  }
-  return base.guestCall(v, anyCall);
-}
-
-/**
- * arm64-sdei's host (control block, PPI + IRQ_ACK, v4's gate for faults that exit) with the
- * stage-2 fault reflected in front of the exit, and no SDEI: the host never signals not-present.
- */
-export function createArm64S2Backend(ctx: VariantContext): Backend<Arm64S2VcpuState, { gfn: number }> {
-  const c = ctx.costOverrides;
-  const ns = (cycles: number) => cyclesToNs(cycles, c.clockMHz);
-  const base = createArm64SdeiBackend(ctx) as Backend<Arm64S2VcpuState, { gfn: number }>;
-  // Costs: arm64's table and keys unchanged, since a variant shares its table with the no-APF
-  // baseline it is compared against (DESIGN.md "Costs"; test/arches/sync/baseline.test.ts). So
-  // the reflected abort is priced at the table's event entry (sdeiDispatchCycles, 2,000 cycles)
-  // where the guest's own EL0→EL1 entry would be nearer injectIrqCycles (500): the lower bound is,
-  // if anything, pessimistic by ≈1,500 cycles a routed fault. The abort handler (read the
-  // syndrome, queue a sleeper) is priced as the SDEI handler's table insert.
-  const abortHandlerNs = ns(c.guestSdeiHandlerCycles);
-  const cfg = (id: number) => ({ areaGpa: AREA_BASE + BigInt(id) * 64n, sdeiHandlerNs: 0, irqHandlerNs: ns(c.guestIrqHandlerCycles) });
-  return {
-    ...base,
-    caps: {
-      ...base.caps,
-      // A request for a gfn already outstanding blocks in the host until it is in, as James Morse
-      // asked ("only ever block in the stage2 fault handler", facts/arm64.md §2), not a re-fault loop.
-      undeliveredWait: 'halt',
-      // Work starts only when the guest asks, so it always knows: page-ready only for those (and wake-all).
-      readyOnlyIfNotPresentInjected: true,
-      // The task sleeps in the abort handler itself, as x86's does: a wake that came first leaves a dummy.
-      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false },
-      forbiddenNotPresent: ['kernel-mode', 'irqs-masked'],
-    },
-    findings: FINDINGS,
-    createVcpuState: (id) => createArm64S2State(id, ctx.knobs),
-    guestInit: (v) => s2GuestInit(v, cfg(v.id)),
-    faultInGuest: (v, gfn) => {
-      if (!s2Routed(v)) return false;
-      reflectS2Abort(v, gfn, abortHandlerNs);
-      return true;
-    },
-    // No host→guest not-present channel: a user-mode fault that exits (an event was pending)
-    // waits in the host; kernel-mode faults never get here (v4's gate makes them synchronous).
-    asyncPageNotPresent: () => false,
-    guestCall: (v, call) => guestCall(v, call, ctx, base),
-    conditions: () => [],
-  };
-}
-
-export const arm64S2Variant: Variant = {
+export const ARM64_S2_SPEC: VariantSpec = {
   id: 'arm64-s2',
   arch: 'arm64',
   title: 'arm64 stage-2 fault routed to the guest (hypothetical lower bound): no exit, guest asks by HVC, PPI + IRQ_ACK page-ready',
   origin: 'Paolo Bonzini 2020-05-28/29; no hardware path (Marc Zyngier 2020-05-29; PROTOCOLS.md §4.10, facts/arm64.md §2, §6)',
   mechanisms: {
-    enable: 'SMCCC 0x86000002 (v4 ABI): VERSION, SLOTS, IRQ, ENABLE; no SDEI',
-    notPresent: 'stage-2 fault reflected to EL1 as a data abort from EL0 (hypothetical), no exit; guest HVC 0xC6000040 (lab) with the IPA returns the token',
-    ready: 'level-high PPI chosen per VM, token and reason in control block (as arm64-sdei)',
-    token: '(id++ << 12) | vcpu_id, u16 id, returned in x1',
-    eligibility: 'reflected from EL0 only; an EL1 fault exits and is synchronous (v4 gate)',
-    wake: 'the abort handler sleeps the task; woken from the PPI handler; dummy if the wake comes first',
-    ack: 'SMCCC IRQ_ACK; one page-ready outstanding',
+    enable: 'smccc-apf-v4-s2',
+    notPresent: 's2-reflected',
+    ready: 'ppi-level-as-sdei',
+    token: 'hypercall-x1',
+    eligibility: 'el0-reflected',
+    wake: 'abort-handler-sleeps',
+    ack: 'irq-ack-hypercall',
   },
-  defaultCosts: ARM64_COSTS,
-  knobs: ARM64_SDEI_KNOBS,
-  createBackend: createArm64S2Backend,
+  findings: FINDINGS,
 };
+
+export const arm64S2Variant: Variant = composeVariant(ARM64_S2_SPEC, ARM64_ARCH);
+
+export function createArm64S2Backend(ctx: VariantContext): Backend<Arm64S2VcpuState, { gfn: number }> {
+  return arm64S2Variant.createBackend(ctx);
+}

@@ -1,16 +1,10 @@
-import { no, type Backend, type CostTable, type GuestCall, type GuestCallExit, type IpiCaps, type KvmVcpu, type Variant } from '../../core/backend.js';
-import { exitCostsFromTable, type CostKeys, type ExitNames } from '../../core/costs.js';
-import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from '../arm64/costs.js';
-import { ARM64_IPI_CAPS } from '../arm64/ipi.js';
-import { noApfGuestCall as noApfArm64GuestCall } from '../arm64/smccc.js';
-import { ARM64_SDEI_KNOBS, checkArm64Knobs } from '../arm64/variant.js';
-import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from '../x86/costs.js';
-import { x86IpiCaps } from '../x86/ipi.js';
-import { noApfGuestCall as noApfX86GuestCall } from '../x86/msr.js';
-import { checkX86Knobs, X86_KNOBS } from '../x86/variant.js';
+import type { Backend, CostTable, GuestCall, GuestCallExit, IpiCaps, KvmVcpu, Variant } from '../../core/backend.js';
+import type { CostKeys, ExitNames } from '../../core/costs.js';
+import { ARM64_ARCH } from '../arm64/mechanisms.js';
+import { composeVariant, NEVER_ASYNC, type ArchDefinition, type VariantSpec } from '../spec.js';
+import { NO_APF_MECHANISMS, NO_APF_RULES } from './mechanisms.js';
+import { X86_ARCH } from '../x86/mechanisms.js';
 import type { CodeLayout } from '../../core/guest/code-layout.js';
-import { arm64CodeLayout } from '../arm64/code-layout.js';
-import { x86CodeLayout } from '../x86/code-layout.js';
 
 /**
  * What a no-APF baseline takes from its architecture: the cost table and what prices each exit,
@@ -40,100 +34,48 @@ export interface NoApfSpec {
  * the page is in, taking no guest interrupts meanwhile ("master" in Gleb Natapov's tables,
  * facts/x86.md §7). A ratio "vs sync" is only meaningful against the baseline priced with the same
  * architecture's costs and exits (issue 5, item 6), so each architecture has its own: `sync-<arch>`.
+ * The built-in baselines are specs (below); this builds one for an architecture of your own.
  */
 export function noApfVariant(spec: NoApfSpec): Variant {
-  return {
-    id: `sync-${spec.arch}`,
+  const arch: ArchDefinition = {
     arch: spec.arch,
-    baseline: true,
-    title: `no APF on ${spec.arch}: the vCPU blocks in the host on every host-missing page`,
-    origin: 'baseline ("master" in Gleb Natapov, v7 cover, 2010; facts/anchors.md §A1)',
-    mechanisms: {
-      enable: 'none',
-      notPresent: 'none (vCPU blocks in the host)',
-      ready: 'none',
-      token: 'none',
-      eligibility: 'never asynchronous',
-      wake: 'none',
-      ack: 'none',
-    },
-    defaultCosts: spec.costs,
+    costs: spec.costs,
+    costKeys: spec.costKeys,
+    exitNames: spec.exitNames,
     knobs: spec.knobs,
-    createBackend: (ctx) => createNoApfBackend(spec, ctx.costOverrides, ctx.knobs),
+    checkKnobs: spec.checkKnobs,
+    asyncPfPerVcpu: 64,
+    irqOrder: spec.irqOrder,
+    ipi: spec.ipi,
+    codeLayout: spec.codeLayout,
+    noApfGuestCall: spec.guestCall,
+    catalogue: NO_APF_MECHANISMS,
+    rules: NO_APF_RULES,
+    missing: {},
+  };
+  return composeVariant(noApfSpec(spec.arch), arch);
+}
+
+/** A no-APF baseline as a spec: every dimension's no-APF mechanism (arches/sync/mechanisms.ts). */
+export function noApfSpec(arch: string): VariantSpec {
+  return {
+    id: `sync-${arch}`,
+    arch,
+    baseline: true,
+    title: `no APF on ${arch}: the vCPU blocks in the host on every host-missing page`,
+    origin: 'baseline ("master" in Gleb Natapov, v7 cover, 2010; facts/anchors.md §A1)',
+    mechanisms: { enable: 'none', notPresent: 'vcpu-blocks', ready: 'none', token: 'none', eligibility: NEVER_ASYNC, wake: 'none', ack: 'none' },
   };
 }
 
-function createNoApfBackend(
-  spec: NoApfSpec,
-  costs: Readonly<Record<string, number>>,
-  knobs: Readonly<Record<string, number>>,
-): Backend<null, null> {
-  const unused = () => {
-    throw new Error(`sync-${spec.arch}: an APF hook was called although APF never starts`);
-  };
-  spec.checkKnobs(knobs);
-  return {
-    arch: spec.arch,
-    caps: {
-      asyncPfPerVcpu: 64,
-      ackRequired: false,
-      undeliveredWait: 'halt',
-      readyOnlyIfNotPresentInjected: true,
-      irqOrder: spec.irqOrder,
-      // Nothing is ever announced: the guest's wake path is never used.
-      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false },
-      irqVsRefault: null,
-      forbiddenNotPresent: [],
-      ipi: spec.ipi(knobs),
-      codeLayout: spec.codeLayout(costs.clockMHz),
-    },
-    costs: exitCostsFromTable(costs, spec.costKeys),
-    findings: [],
-    exitNames: spec.exitNames,
-    createVcpuState: () => null,
-    guestInit: () => {},
-    // The fault always exits: the hardware cannot raise it in the guest.
-    faultInGuest: () => false,
-    canDoAsyncPf: () => no('no-apf'),
-    setupAsyncPf: unused,
-    canDeliverAsyncPf: unused,
-    asyncPageNotPresent: unused,
-    asyncPagePresentQueued: unused,
-    canDequeueAsyncPagePresent: unused,
-    asyncPageReady: unused,
-    asyncPagePresent: unused,
-    guestCall: spec.guestCall,
-    conditions: () => [],
-  };
-}
+export const SYNC_X86_SPEC: VariantSpec = noApfSpec('x86');
+export const SYNC_ARM64_SPEC: VariantSpec = noApfSpec('arm64');
 
 /** x86 without APF: the x86 table, VMX exit names and x86 knobs; the LAPIC serves the highest vector first. */
-export const syncX86Variant: Variant = noApfVariant({
-  arch: 'x86',
-  costs: X86_COSTS,
-  costKeys: X86_COST_KEYS,
-  exitNames: X86_EXIT_NAMES,
-  knobs: X86_KNOBS,
-  irqOrder: 'highest-first',
-  guestCall: (_v, call) => noApfX86GuestCall(call),
-  ipi: x86IpiCaps,
-  codeLayout: x86CodeLayout,
-  checkKnobs: checkX86Knobs,
-});
+export const syncX86Variant: Variant = composeVariant(SYNC_X86_SPEC, X86_ARCH);
 
 /** arm64 without APF: the arm64 (VHE) table, ESR exit names and arm64 knobs; the GIC serves the lowest INTID first. */
-export const syncArm64Variant: Variant = noApfVariant({
-  arch: 'arm64',
-  costs: ARM64_COSTS,
-  costKeys: ARM64_COST_KEYS,
-  exitNames: ARM64_EXIT_NAMES,
-  knobs: ARM64_SDEI_KNOBS,
-  irqOrder: 'lowest-first',
-  guestCall: noApfArm64GuestCall,
-  ipi: () => ARM64_IPI_CAPS,
-  codeLayout: arm64CodeLayout,
-  checkKnobs: checkArm64Knobs,
-});
+export const syncArm64Variant: Variant = composeVariant(SYNC_ARM64_SPEC, ARM64_ARCH);
 
 /**
  * The library name of the single `sync` of earlier versions, now the x86 baseline.

@@ -1,6 +1,6 @@
 import type { Finding, Variant } from '../../core/backend.js';
-import { X86_COSTS } from './costs.js';
-import { createX86Backend, X86_KNOBS } from './variant.js';
+import { composeVariant, type VariantSpec } from '../spec.js';
+import { X86_ARCH } from './mechanisms.js';
 
 /**
  * `x86-halt`: Gleb Natapov's "nonpv" row (PROTOCOLS.md §4.3). The host is today's x86 KVM; the
@@ -31,22 +31,21 @@ const FINDINGS: readonly Finding[] = [
   },
 ];
 
-export const x86HaltVariant: Variant = {
+export const X86_HALT_SPEC: VariantSpec = {
   id: 'x86-halt',
   arch: 'x86',
   title: 'x86 non-PV guest: host-side async fault-in, synthetic halt only',
   origin: 'Gleb Natapov 2010, "nonpv" (af585b921e5d; facts/x86.md §2 "Synthetic halt", §7)',
   mechanisms: {
-    enable: 'none: the guest never writes MSR_KVM_ASYNC_PF_EN',
-    notPresent: 'none: synthetic halt (KVM_REQ_APF_HALT), host only',
-    ready: 'none: the halt is cleared when the page is in (kvm_arch_async_page_present())',
-    token: '(id++ << 12) | vcpu_id, host-side only',
-    eligibility: 'IF=1 → async work and halt; IF=0 → synchronous',
-    wake: 'guest interrupts (ticks, IPIs) wake the halted vCPU; the re-executed access faults again (repeated fault) and halts',
+    enable: 'no-guest-enable',
+    notPresent: 'synthetic-halt',
+    ready: 'halt-cleared',
+    token: 'host-only',
+    eligibility: 'if-halt',
+    wake: 'halt-interrupts',
     ack: 'none',
   },
-  defaultCosts: X86_COSTS,
-  knobs: X86_KNOBS,
-  // The x86 host as it is; only the guest's enable sequence is missing.
-  createBackend: (ctx) => ({ ...createX86Backend(ctx), guestInit: () => {}, findings: FINDINGS }),
+  findings: FINDINGS,
 };
+
+export const x86HaltVariant: Variant = composeVariant(X86_HALT_SPEC, X86_ARCH);

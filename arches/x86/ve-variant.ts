@@ -1,24 +1,12 @@
-import type { Backend, Finding, GuestCall, GuestCallExit, KvmVcpu, Variant, VariantContext } from '../../core/backend.js';
-import { cyclesToNs } from '../../core/costs.js';
-import { X86_COSTS } from './costs.js';
-import type { X86GuestCall } from './msr.js';
-import { createX86Backend, X86_KNOBS } from './variant.js';
-import {
-  createX86VeState,
-  KVM_HC_LAB_ASYNC_PF_FETCH,
-  MSR_KVM_LAB_VE_INFO,
-  raiseVe,
-  VE_INFO_ENABLE,
-  veRaised,
-  vmcall,
-  writeVeInfoMsr,
-  type VmcallGuestCall,
-  type X86VeVcpuState,
-} from './ve.js';
+import type { Backend, Finding, Variant, VariantContext } from '../../core/backend.js';
+import { composeVariant, type VariantSpec } from '../spec.js';
+import { X86_ARCH } from './mechanisms.js';
+import type { X86VeVcpuState } from './ve.js';
 
-/** Where each vCPU's 4 KiB #VE information page sits (after x86's 64-byte async-PF areas at 0x100000). */
-const VE_INFO_BASE = 0x180000n;
-
+/**
+ * `x86-ve` (PROTOCOLS.md §4.4): x86's host flow, page-ready and ACK unchanged, with #VE routing in
+ * front of the exit (arches/x86/ve.ts).
+ */
 const FINDINGS: readonly Finding[] = [
   {
     id: 've-never-built',
@@ -52,63 +40,25 @@ const FINDINGS: readonly Finding[] = [
   },
 ];
 
-/** The x86 guest, then the #VE page; a refused MSR leaves #VE off and the guest is plain x86. */
-function guestInit(v: KvmVcpu<X86VeVcpuState>, ctx: VariantContext, base: Backend<X86VeVcpuState>): void {
-  base.guestInit(v);
-  const value = VE_INFO_BASE + BigInt(v.id) * 4096n;
-  if (value + 4096n > BigInt(ctx.guestMemoryBytes)) return;
-  v.guest.call({ kind: 'wrmsr', index: MSR_KVM_LAB_VE_INFO, value: value | VE_INFO_ENABLE });
-}
-
-function guestCall(v: KvmVcpu<X86VeVcpuState>, anyCall: GuestCall, ctx: VariantContext, base: Backend<X86VeVcpuState>): GuestCallExit {
-  const call = anyCall as X86GuestCall | VmcallGuestCall;
-  if (call.kind === 'vmcall') {
-    const exit = call.nr === KVM_HC_LAB_ASYNC_PF_FETCH ? 'VMCALL(LAB_ASYNC_PF_FETCH)' : 'VMCALL';
-    return { result: vmcall(v, call, ctx.guestMemoryBytes), exit, kind: 'hypercall' };
-  }
-  if (call.kind === 'wrmsr' && call.index === MSR_KVM_LAB_VE_INFO) {
-    return { result: writeVeInfoMsr(v, call.value, ctx.guestMemoryBytes), exit: 'MSR_WRITE(LAB_VE_INFO)', kind: 'hypercall' };
-  }
-  if (call.kind === 'rdmsr' && call.index === MSR_KVM_LAB_VE_INFO) {
-    return { result: { kind: 'ok', regs: [v.state.ve.msrVal] }, exit: 'MSR_READ(LAB_VE_INFO)', kind: 'hypercall' };
-  }
-  return base.guestCall(v, anyCall);
-}
-
-/** x86's backend (its host flow, page-ready and ACK unchanged) with #VE routing in front of the exit. */
-export function createX86VeBackend(ctx: VariantContext): Backend<X86VeVcpuState, { gfn: number }> {
-  const base = createX86Backend(ctx) as Backend<X86VeVcpuState, { gfn: number }>;
-  // The #VE handler does what the async #PF handler does (read a shared area, queue a sleeper).
-  const handlerNs = cyclesToNs(ctx.costOverrides.guestPfHandlerCycles, ctx.costOverrides.clockMHz);
-  return {
-    ...base,
-    findings: FINDINGS,
-    createVcpuState: (id) => createX86VeState(id, ctx.knobs),
-    guestInit: (v) => guestInit(v, ctx, base),
-    faultInGuest: (v, gfn) => {
-      if (!veRaised(v)) return false;
-      raiseVe(v, gfn, handlerNs);
-      return true;
-    },
-    guestCall: (v, call) => guestCall(v, call, ctx, base),
-  };
-}
-
-export const x86VeVariant: Variant = {
+export const X86_VE_SPEC: VariantSpec = {
   id: 'x86-ve',
   arch: 'x86',
   title: 'x86 #VE before populate (hypothetical): #VE in user mode with no exit, guest asks by hypercall, interrupt + ACK page-ready',
   origin: 'Paolo Bonzini 2020-05-28 and Vitaly Kuznetsov\'s "grand plan"; never built (PROTOCOLS.md §4.4, facts/arm64.md §2, §8)',
   mechanisms: {
-    enable: 'x86 (MSR_KVM_ASYNC_PF_INT, MSR_KVM_ASYNC_PF_EN) + lab MSR 0x4b564dfe = #VE information page | 1',
-    notPresent: '#VE (vector 20) raised by the CPU, no exit, user mode only; GPA in the #VE information area; guest VMCALL 0x1000 (lab) returns the token',
-    ready: 'fixed interrupt on the programmed vector, token in shared area (as x86)',
-    token: '(id++ << 12) | vcpu_id, never 0, returned in rax',
-    eligibility: '#VE from user mode with IF=1; a kernel-mode fault exits and follows x86 (halt, or synchronous with IF=0)',
-    wake: 'the #VE handler sleeps the task; immediate wake in the IRQ handler; dummy if the wake comes first',
-    ack: 'MSR_KVM_ASYNC_PF_ACK write; one page-ready outstanding',
+    enable: 'msr-pv-en-int-ve',
+    notPresent: 've-hypercall',
+    ready: 'apic-vector-as-x86',
+    token: 'hypercall-rax',
+    eligibility: 've-user-mode',
+    wake: 've-handler',
+    ack: 'apic-vector-ack-msr',
   },
-  defaultCosts: X86_COSTS,
-  knobs: X86_KNOBS,
-  createBackend: createX86VeBackend,
+  findings: FINDINGS,
 };
+
+export const x86VeVariant: Variant = composeVariant(X86_VE_SPEC, X86_ARCH);
+
+export function createX86VeBackend(ctx: VariantContext): Backend<X86VeVcpuState, { gfn: number }> {
+  return x86VeVariant.createBackend(ctx);
+}

@@ -1,13 +1,14 @@
 import type { CommandModule } from 'yargs';
 import { variantsToCompare } from '../../arches/registry.js';
 import { compareVariants } from '../../core/compare.js';
-import type { Io } from '../io.js';
+import { UsageError, type Io } from '../io.js';
 import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
 import { renderText } from '../render.js';
+import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { buildCompareView } from '../views/compare.js';
 
-interface CompareArgs extends ScenarioArgs {
-  variants: string[];
+interface CompareArgs extends ScenarioArgs, VariantFileArgs {
+  variants?: string[];
   baseline: boolean;
 }
 
@@ -17,19 +18,24 @@ interface CompareArgs extends ScenarioArgs {
  */
 export function compareCommand(io: Io): CommandModule<object, CompareArgs> {
   return {
-    command: 'compare <variants..>',
+    command: 'compare [variants..]',
     describe: 'run one scenario through several variants, side by side (each architecture\'s no-APF baseline included)',
     builder: (y) =>
-      scenarioOptions(y)
-        .positional('variants', { type: 'string', array: true, demandOption: true, describe: 'variant ids (see `apf-lab list`); `sync` = the baseline of each architecture' })
+      variantFileOption(scenarioOptions(y))
+        .positional('variants', { type: 'string', array: true, describe: 'variant ids (see `apf-lab list`); `sync` = the baseline of each architecture' })
         .option('baseline', {
           type: 'boolean',
           default: true,
           describe: 'include each architecture\'s no-APF baseline (--no-baseline to leave them out)',
         }) as never,
     handler: (args) => {
-      const variants = variantsToCompare(args.variants.map(String), { baselines: args.baseline });
-      const { scenario, seed, hooks } = resolveScenario(args, io);
+      const { known, fromFiles } = variantsWithFiles(args);
+      const named = (args.variants ?? []).map(String);
+      // A variant file's variant is compared too, after those named (once, if it is named as well).
+      const ids = [...named, ...fromFiles.map((v) => v.id).filter((id) => !named.includes(id))];
+      if (ids.length === 0) throw new UsageError('name a variant to compare (see `apf-lab list`), or give --variant-file');
+      const variants = variantsToCompare(ids, { baselines: args.baseline, known });
+      const { scenario, seed, hooks } = resolveScenario(args, io, known);
       const result = compareVariants(scenario, variants, { seed, ...hooks });
       io.out(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderText('compare', buildCompareView(result)));
     },

@@ -5,9 +5,10 @@ import { UsageError, type Io } from '../io.js';
 import { loadForCli } from '../options.js';
 import { renderText } from '../render.js';
 import { buildShowView } from '../views/show.js';
+import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { variantSheet } from '../views/variant-sheet.js';
 
-interface ShowArgs {
+interface ShowArgs extends VariantFileArgs {
   variant?: string;
   json: boolean;
 }
@@ -18,13 +19,13 @@ export function showCommand(io: Io): CommandModule<object, ShowArgs> {
     command: 'show <variant>',
     describe: "print a variant's mechanisms, costs, knobs and review findings",
     builder: (y) =>
-      y
+      variantFileOption(y)
         .positional('variant', { type: 'string', demandOption: true, describe: 'variant id (see `apf-lab list`)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
     handler: (args) => {
       // yargs lets `apf-lab show` through with no variant; that is a usage error, not an unknown one.
       if (args.variant === undefined || args.variant === '') throw new UsageError('name a variant (see `apf-lab list`)');
-      const variant = findVariant(String(args.variant));
+      const variant = findVariant(String(args.variant), variantsWithFiles(args).known);
       const sheet = variantSheet(variant, guestMemoryBytes());
       io.out(args.json ? `${JSON.stringify(sheet, null, 2)}\n` : renderText('show', buildShowView(sheet)));
     },

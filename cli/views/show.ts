@@ -18,6 +18,8 @@ export interface ShowView {
   readonly variant: VariantBlock;
   readonly arch: string;
   readonly baseline: string;
+  /** One line per dimension: the id a variant file names (empty for a variant not built from a spec). */
+  readonly mechanismIds: readonly { readonly dimension: string; readonly id: string }[];
   readonly costsTitle: string;
   readonly knobsTitle: string;
   readonly costs: readonly Setting[];
@@ -47,6 +49,7 @@ export function buildShowView(s: VariantSheet): ShowView {
       : s.baselineId === null
         ? `no baseline on ${s.arch}`
         : `compared with ${s.baselineId}, the no-APF baseline of ${s.arch}`,
+    mechanismIds: s.mechanismIds === null ? [] : Object.entries(s.mechanismIds).map(([dimension, id]) => ({ dimension, id })),
     costsTitle: `Costs (defaults, cycles at clockMHz; a scenario overrides them under costs.${s.arch})`,
     knobsTitle: `Knobs (defaults; a scenario sets them under arch.${s.arch})`,
     costs,

@@ -15,6 +15,8 @@ export interface VariantSheet {
   readonly title: string;
   readonly origin: string;
   readonly mechanisms: Mechanisms;
+  /** The catalogue id of each mechanism, as a variant file names it; null for a variant not built from a spec. */
+  readonly mechanismIds: { readonly [D in keyof Mechanisms]: string } | null;
   /** The cost table a scenario overrides under `costs.<arch>` (cycles, and clockMHz). */
   readonly costs: Readonly<Record<string, number>>;
   /** The knobs a scenario sets under `arch.<arch>`, with their defaults. */
@@ -41,6 +43,7 @@ export function variantSheet(v: Variant, guestMemoryBytes: number): VariantSheet
     title: v.title,
     origin: v.origin,
     mechanisms: v.mechanisms,
+    mechanismIds: v.mechanismIds ?? null,
     costs: { ...v.defaultCosts },
     knobs: { ...v.knobs },
     findings: backend.findings,

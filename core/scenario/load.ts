@@ -82,7 +82,8 @@ export function validateScenario(raw: unknown, file: string): Scenario {
 }
 
 /** YAML to plain data; syntax errors, undefined aliases and alias bombs are bad input with a line. */
-function parseYaml(text: string, file: string): unknown {
+/** YAML text to plain data, with its line on a syntax error and a cap on alias expansion (a variant file's too). */
+export function parseYaml(text: string, file: string): unknown {
   if (text.includes('\0')) throw new ScenarioError(file, '', 'not a text file (it contains NUL bytes)');
   // The yaml package's own duplicate-key check is quadratic (a 300 KB file of keys takes minutes):
   // it is off, and checkUniqueKeys() does the same in linear time.

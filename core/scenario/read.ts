@@ -5,12 +5,12 @@ import { ScenarioError } from './error.js';
  * Reads a scenario file, never more than `cap` bytes. The size from stat() is checked first, but
  * devices and pipes report 0 (`/dev/zero` is endless), so the read itself stops at cap + 1 bytes.
  */
-export function readCapped(path: string, shown: string, cap: number): string {
+export function readCapped(path: string, shown: string, cap: number, kind = 'scenario file'): string {
   const fd = open(path, shown);
   try {
     const st = fstatSync(fd);
-    if (st.isDirectory()) throw new ScenarioError(shown, '', 'is a directory, not a scenario file');
-    if (st.size > cap) throw tooLarge(shown, cap);
+    if (st.isDirectory()) throw new ScenarioError(shown, '', `is a directory, not a ${kind}`);
+    if (st.size > cap) throw tooLarge(shown, cap, kind);
     const buf = Buffer.alloc(cap + 1);
     let got = 0;
     while (got < buf.length) {
@@ -18,7 +18,7 @@ export function readCapped(path: string, shown: string, cap: number): string {
       if (n === 0) break;
       got += n;
     }
-    if (got > cap) throw tooLarge(shown, cap);
+    if (got > cap) throw tooLarge(shown, cap, kind);
     return buf.toString('utf8', 0, got);
   } catch (e) {
     if (e instanceof ScenarioError) throw e;
@@ -36,8 +36,8 @@ function open(path: string, shown: string): number {
   }
 }
 
-function tooLarge(shown: string, cap: number): ScenarioError {
-  return new ScenarioError(shown, '', `larger than the ${cap / 1024 / 1024} MiB limit for a scenario file (README "Limits")`);
+function tooLarge(shown: string, cap: number, kind: string): ScenarioError {
+  return new ScenarioError(shown, '', `larger than the ${cap / 1024 / 1024} MiB limit for a ${kind} (README "Limits")`);
 }
 
 /** A system error as one short phrase ("no such file", "permission denied"), without a stack. */

@@ -29,6 +29,12 @@ describe('README examples are real output', () => {
     expect(block('### `apf-lab list`')).toBe(await out('list'));
   });
 
+  it('run with the impossible example variant file', async () => {
+    let err = '';
+    await runCli(['run', 'arm64-pf', '--variant-file', 'examples/variants/arm64-pf-impossible.yaml'], { out: () => {}, err: (t) => void (err += t) });
+    expect(block('`notPresent: pf-cr2`) exits 1 with:')).toBe(err.replace(/\n$/, ''));
+  });
+
   it('show arm64-sdei', async () => {
     expect(block('`apf-lab show arm64-sdei`:')).toBe(await out('show', 'arm64-sdei'));
   });

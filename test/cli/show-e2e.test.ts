@@ -28,7 +28,7 @@ describe('apf-lab show and list --json (built binary)', () => {
     const [text, json] = await Promise.all([apfLab('show', 'arm64-sdei'), apfLab('show', 'arm64-sdei', '--json')]);
     expect(json.code).toBe(0);
     const sheet = JSON.parse(json.stdout) as { findings: FindingJson[] } & Record<string, unknown>;
-    expect(Object.keys(sheet)).toEqual(['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'costs', 'knobs', 'findings']);
+    expect(Object.keys(sheet)).toEqual(['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'costs', 'knobs', 'findings']);
     expect(sheet).toMatchObject({ id: 'arm64-sdei', arch: 'arm64', baseline: false, baselineId: 'sync-arm64' });
     expect(sheet.findings.length).toBe(6);
     for (const f of sheet.findings) {
@@ -45,7 +45,7 @@ describe('apf-lab show and list --json (built binary)', () => {
     expect(doc.scenarios).toContain('overcommit');
     expect(doc.variants.map((v) => v.id)).toContain('arm64-sdei');
     for (const v of doc.variants) {
-      expect(Object.keys(v)).toEqual(['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'findings']);
+      expect(Object.keys(v)).toEqual(['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'findings']);
       for (const f of v.findings) expect(f.cite.length, `${String(v.id)} ${f.id}`).toBeGreaterThan(0);
     }
     const sdei = doc.variants.find((v) => v.id === 'arm64-sdei')!;

@@ -20,8 +20,8 @@ function defaultFindings(id: string): readonly Finding[] {
   return v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes: 2 ** 31 }).findings;
 }
 
-const SHEET_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'costs', 'knobs', 'findings'];
-const SUMMARY_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'findings'];
+const SHEET_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'costs', 'knobs', 'findings'];
+const SUMMARY_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'findings'];
 const DIMENSIONS = ['enable', 'notPresent', 'ready', 'token', 'eligibility', 'wake', 'ack'];
 
 describe('apf-lab show <variant> (in-process)', () => {
@@ -83,6 +83,7 @@ describe('apf-lab show <variant> (in-process)', () => {
       title: v.title,
       origin: v.origin,
       mechanisms: v.mechanisms,
+      mechanismIds: v.mechanismIds,
       costs: v.defaultCosts,
       knobs: v.knobs,
       findings: defaultFindings('x86-pf'),
@@ -157,6 +158,7 @@ describe('templates/text/show.text.hbs', () => {
       title: 't',
       origin: 'o',
       mechanisms: { enable: 'e', notPresent: 'n', ready: 'r', token: 'k', eligibility: 'l', wake: 'w', ack: 'c' },
+      mechanismIds: null,
       costs: {},
       knobs: {},
       findings: [],
@@ -165,6 +167,7 @@ describe('templates/text/show.text.hbs', () => {
     expect(text).toContain('  v           t\n');
     expect(text).toContain('              ack         c\n');
     expect(text).toContain('  baseline    no baseline on a\n');
+    expect(text).toContain('\n  none: not built from a variant spec\n');
     expect(text).toMatch(/Costs \(.*costs\.a\)\n\n {2}none\n/);
     expect(text).toMatch(/Knobs \(.*arch\.a\)\n\n {2}none\n/);
     expect(text.endsWith('Findings: none\n')).toBe(true);
@@ -186,6 +189,7 @@ function sheetOf(id: string): VariantSheet {
     title: v.title,
     origin: v.origin,
     mechanisms: v.mechanisms,
+    mechanismIds: v.mechanismIds ?? null,
     costs: v.defaultCosts,
     knobs: v.knobs,
     findings: defaultFindings(id),

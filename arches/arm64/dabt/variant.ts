@@ -1,32 +1,12 @@
-import type { Backend, Finding, GuestCall, GuestCallExit, KvmVcpu, Mechanisms, Variant, VariantContext } from '../../../core/backend.js';
-import { cyclesToNs, exitCostsFromTable } from '../../../core/costs.js';
-import { arm64CodeLayout } from '../code-layout.js';
-import { ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID, ASYNC_PF_PER_VCPU } from '../constants.js';
-import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from '../costs.js';
-import { ARM64_IPI_CAPS, trappedSysregWrite } from '../ipi.js';
-import type { Arm64GuestCall } from '../smccc.js';
-import { ARM64_SDEI_KNOBS, checkArm64Knobs } from '../variant.js';
-import { ARM_SMCCC_KVM_FUNC_APF_RFCV2, ARM_SMCCC_VENDOR_HYP_KVM_APF_FUNC_ID, DEFAULT_NO_FAULT_INST_RANGE, DFSC_EXTABT, DFSC_IMPDEF_LOCKDOWN, RFCV1_NO_FAULT_INST_RANGE, SYS_ASYNC_PF_EL1 } from './constants.js';
-import { doAsyncPf, rfcv1GuestInit, rfcv2GuestInit, type DabtGuestConfig } from './guest.js';
-import * as host from './host.js';
-import { createDabtState, type DabtVcpuState } from './state.js';
+import type { Finding, Variant } from '../../../core/backend.js';
+import { composeVariant, type VariantSpec } from '../../spec.js';
+import { ARM64_ARCH } from '../mechanisms.js';
 
-const AREA_BASE = 0x100000n;
-/** The rq-lock deadlock RFCv2's delayed wake exists for (seed 003 commit message). */
-export const RQ_LOCK_HAZARD = 'page-ready taken with the run-queue lock held: the wake would deadlock on it (no delayed wake)';
-
-type V = KvmVcpu<DabtVcpuState>;
-
-/** What separates the two postings (facts/arm64.md §1 RFCv1, RFCv2). */
-interface DabtRevision {
-  readonly fsc: number;
-  readonly defaultRange: bigint;
-  readonly guestInit: (vcpu: V, cfg: DabtGuestConfig) => void;
-  readonly enableCall: (vcpu: V, call: Arm64GuestCall, guestMemoryBytes: number) => GuestCallExit | null;
-  /** RFCv2 added the delayed wake; RFCv1 wakes at once, even under the run-queue lock. */
-  readonly delayedWake: boolean;
-  readonly findings: readonly Finding[];
-}
+/**
+ * Gavin Shan's data-abort designs as specs over the arm64 catalogue (the mechanisms are in
+ * arches/arm64/dabt/mechanisms.ts): RFCv2, seed 003 (`arm64-dabt`, PROTOCOLS.md §4.5), and RFCv1
+ * (`arm64-impdef`, §4.6), with their review findings.
+ */
 
 const MARK_RANGE: Finding = {
   id: 'vector-range-insufficient',
@@ -53,7 +33,7 @@ const SEND_ALWAYS_HALT: Finding = {
   cite: 'seed 003 (RFCv2 9/9) kvm_async_pf_enable(), kvm_async_pf_wait(), kvm_async_pf_wake_one(); Marc Zyngier quoting the RFCv1 cover, d2882e806ad2f9793437160093c8d3fa@kernel.org',
 };
 
-const RFCV2_FINDINGS: readonly Finding[] = [
+export const RFCV2_FINDINGS: readonly Finding[] = [
   {
     id: 'dabt-nacked',
     severity: 'blocker',
@@ -78,7 +58,7 @@ const RFCV2_FINDINGS: readonly Finding[] = [
   },
 ];
 
-const RFCV1_FINDINGS: readonly Finding[] = [
+export const RFCV1_FINDINGS: readonly Finding[] = [
   {
     id: 'impdef-sysreg',
     severity: 'blocker',
@@ -102,120 +82,41 @@ const RFCV1_FINDINGS: readonly Finding[] = [
   SEND_ALWAYS_HALT,
 ];
 
-/** RFCv2: the vendor-hyp call, plus FEATURES advertising it (Will Deacon's probe patches in the series). */
-function rfcv2EnableCall(vcpu: V, call: Arm64GuestCall, guestMemoryBytes: number): GuestCallExit | null {
-  if (call.kind !== 'hvc') return null;
-  if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_APF_FUNC_ID) return { result: host.apfHypercall(vcpu, call.args, guestMemoryBytes), exit: 'HVC64(KVM_APF)', kind: 'hypercall' };
-  if (call.fn === ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID) {
-    const bits = 1n | (vcpu.state.offered ? 1n << BigInt(ARM_SMCCC_KVM_FUNC_APF_RFCV2) : 0n);
-    return { result: { kind: 'ok', regs: [bits] }, exit: 'HVC64(KVM_FEATURES)', kind: 'hypercall' };
-  }
-  return null;
-}
-
-/** RFCv1: a trapped write of the IMPDEF register; without the feature it UNDEFs. A write has no return value. */
-function rfcv1EnableCall(vcpu: V, call: Arm64GuestCall, guestMemoryBytes: number): GuestCallExit | null {
-  if (call.kind !== 'sysreg' || call.reg !== SYS_ASYNC_PF_EL1) return null;
-  const exit = `SYS64(${SYS_ASYNC_PF_EL1})`;
-  if (!vcpu.state.offered) return { result: { kind: 'fault', vector: 'UNDEF' }, exit, kind: 'trap' };
-  host.updateEnableReg(vcpu, call.value, guestMemoryBytes);
-  return { result: { kind: 'ok', regs: [] }, exit, kind: 'trap' };
-}
-
-function guestCall(vcpu: V, anyCall: GuestCall, rev: DabtRevision, guestMemoryBytes: number): GuestCallExit {
-  const call = anyCall as Arm64GuestCall;
-  const own = rev.enableCall(vcpu, call, guestMemoryBytes);
-  if (own) return own;
-  if (call.kind === 'sysreg') return trappedSysregWrite(vcpu, call.reg, call.value);
-  if (call.kind !== 'hvc') return { result: { kind: 'fault', vector: 'UNDEF' }, exit: 'UNKNOWN', kind: 'trap' };
-  return { result: { kind: 'ok', regs: [-1n] }, exit: `HVC64(0x${call.fn.toString(16)})`, kind: 'hypercall' };
-}
-
-export const RFCV2: DabtRevision = { fsc: DFSC_EXTABT, defaultRange: DEFAULT_NO_FAULT_INST_RANGE, guestInit: rfcv2GuestInit, enableCall: rfcv2EnableCall, delayedWake: true, findings: RFCV2_FINDINGS };
-export const RFCV1: DabtRevision = { fsc: DFSC_IMPDEF_LOCKDOWN, defaultRange: RFCV1_NO_FAULT_INST_RANGE, guestInit: rfcv1GuestInit, enableCall: rfcv1EnableCall, delayedWake: false, findings: RFCV1_FINDINGS };
-
-/**
- * Costs: arm64's table (shared with its baseline). The abort is written at entry like any
- * exception injection, priced at `injectIrqCycles` rather than the SDEI dispatch's entry; the
- * guest's do_async_pf() at `guestIrqHandlerCycles` (a table lookup and a wake, as the PPI handler).
- */
-export function createDabtBackend(ctx: VariantContext, rev: DabtRevision): Backend<DabtVcpuState, { gfn: number }> {
-  const c = ctx.costOverrides;
-  checkArm64Knobs(ctx.knobs);
-  const cfg = (id: number): DabtGuestConfig => ({ areaGpa: AREA_BASE + BigInt(id) * 64n, handlerNs: cyclesToNs(c.guestIrqHandlerCycles, c.clockMHz) });
-  const handler = (v: V) => () => doAsyncPf(v, cfg(v.id), rev.delayedWake ? undefined : () => rqLockHazard(v));
-  return {
-    arch: 'arm64',
-    caps: {
-      asyncPfPerVcpu: ASYNC_PF_PER_VCPU,
-      ackRequired: false,
-      // try_async_pf() returns to the guest unmapped for an outstanding gfn: it faults again.
-      undeliveredWait: 'retry',
-      // v5.7's kvm_check_async_pf_completion() delivers every completion.
-      readyOnlyIfNotPresentInjected: false,
-      irqOrder: 'lowest-first',
-      irqVsRefault: null,
-      guestWake: { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: rev.delayedWake },
-      forbiddenNotPresent: ['kernel-mode'],
-      ipi: ARM64_IPI_CAPS,
-      codeLayout: arm64CodeLayout(c.clockMHz),
-    },
-    costs: exitCostsFromTable(c, { ...ARM64_COST_KEYS, inject: { event: 'injectIrqCycles', irq: 'injectIrqCycles' } }),
-    findings: rev.findings,
-    exitNames: ARM64_EXIT_NAMES,
-    createVcpuState: (id) => createDabtState(id, { ...ctx.knobs, sendAlways: ctx.knobs.rfcSendAlways }, rev.defaultRange),
-    guestInit: (v) => rev.guestInit(v, cfg(v.id)),
-    faultInGuest: () => false,
-    canDoAsyncPf: host.canInjectNotPresent,
-    setupAsyncPf: host.setupAsyncPf,
-    canDeliverAsyncPf: host.canInjectNotPresent,
-    asyncPageNotPresent: (v, w) => host.asyncPageNotPresent(v, w, rev.fsc, handler(v)),
-    asyncPagePresentQueued: host.asyncPagePresentQueued,
-    canDequeueAsyncPagePresent: host.canInjectPresent,
-    asyncPageReady: (_v, w) => !w.wakeupAll,
-    asyncPagePresent: (v, w) => host.asyncPagePresent(v, w, rev.fsc, handler(v)),
-    guestCall: (v, call) => guestCall(v, call, rev, ctx.guestMemoryBytes),
-    conditions: () => [],
-  };
-}
-
-/** RFCv1 wakes at once: taken with the run-queue lock held, that wake would deadlock (counted). */
-function rqLockHazard(v: V): void {
-  if (v.cpu.rqLocked) v.hazard(RQ_LOCK_HAZARD);
-}
-
-function dabtVariant(id: string, title: string, origin: string, mechanisms: Mechanisms, rev: DabtRevision): Variant {
-  return { id, arch: 'arm64', title, origin, mechanisms, defaultCosts: ARM64_COSTS, knobs: ARM64_SDEI_KNOBS, createBackend: (ctx) => createDabtBackend(ctx, rev) };
-}
-
-export const arm64DabtVariant: Variant = dabtVariant(
-  'arm64-dabt',
-  'arm64 RFCv2: both signals as an injected data abort (token in FAR, reason in the control block), no injection while the PC is in [VBAR, VBAR + range)',
-  'Gavin Shan, RFCv2 2020-05-08 (seed 003), NAKed by Mark Rutland (facts/arm64.md §1 RFCv2, §2)',
-  {
-    enable: 'SMCCC 0x86000001: BIT(62) | range (while disabled, max(old, new), default 0x800), then BIT(63) | PA | ENABLED',
-    notPresent: 'data abort (EC 0x24/0x25, FSC 0x10) as inject_abt64 writes it, token in FAR, reason 1 in the control block',
-    ready: 'the same data abort, reason 2, at any privilege level',
-    token: '(id++ << 16) | vcpu_id, u16 id',
-    eligibility: 'user mode, no reason pending, PC outside [VBAR, VBAR + largest handler offset + 4096); else synchronous',
-    wake: 'sleep, or halt in a wfi loop where not sleepable; wakes delayed to ret_to_user / idle when the sleeper is current or the rq lock is held',
-    ack: 'none: the guest clears the reason word (one signal outstanding)',
+/** `arm64-dabt`: RFCv2 (seed 003), NAKed. */
+export const ARM64_DABT_SPEC: VariantSpec = {
+  id: 'arm64-dabt',
+  arch: 'arm64',
+  title: 'arm64 RFCv2: both signals as an injected data abort (token in FAR, reason in the control block), no injection while the PC is in [VBAR, VBAR + range)',
+  origin: 'Gavin Shan, RFCv2 2020-05-08 (seed 003), NAKed by Mark Rutland (facts/arm64.md §1 RFCv2, §2)',
+  mechanisms: {
+    enable: 'smccc-apf-rfcv2',
+    notPresent: 'dabt-extabt',
+    ready: 'dabt-extabt',
+    token: 'far',
+    eligibility: 'user-mode-pc-range',
+    wake: 'sleep-or-halt-delayed',
+    ack: 'reason-word',
   },
-  RFCV2,
-);
+  findings: RFCV2_FINDINGS,
+};
 
-export const arm64ImpdefVariant: Variant = dabtVariant(
-  'arm64-impdef',
-  'arm64 RFCv1: both signals as a data abort with the IMPDEF DFSC 0x34, token in FAR; IMPDEF system register enable; no injection in the vector table',
-  'Gavin Shan, RFCv1 2020-04-10, rejected: IMPDEF (facts/arm64.md §1 RFCv1, §2)',
-  {
-    enable: 'IMPDEF system register S3_7_C15_C15_7 (trapped) written with PA | ENABLED',
-    notPresent: 'data abort with DFSC 0x34 (IMPDEF lockdown), token in FAR, reason 1 in the control block',
-    ready: 'the same data abort, reason 2',
-    token: '(id++ << 16) | vcpu_id, u16 id',
-    eligibility: 'user mode, no reason pending, PC outside [VBAR, VBAR + 0x800); else synchronous',
-    wake: 'sleep, or halt in a wfi loop where not sleepable; woken at once (no delayed wake)',
-    ack: 'none: the guest clears the reason word (one signal outstanding)',
+/** `arm64-impdef`: RFCv1, rejected for its IMPDEF register and syndrome. */
+export const ARM64_IMPDEF_SPEC: VariantSpec = {
+  id: 'arm64-impdef',
+  arch: 'arm64',
+  title: 'arm64 RFCv1: both signals as a data abort with the IMPDEF DFSC 0x34, token in FAR; IMPDEF system register enable; no injection in the vector table',
+  origin: 'Gavin Shan, RFCv1 2020-04-10, rejected: IMPDEF (facts/arm64.md §1 RFCv1, §2)',
+  mechanisms: {
+    enable: 'impdef-sysreg',
+    notPresent: 'dabt-impdef-lockdown',
+    ready: 'dabt-impdef-lockdown',
+    token: 'far',
+    eligibility: 'user-mode-pc-range',
+    wake: 'sleep-or-halt',
+    ack: 'reason-word',
   },
-  RFCV1,
-);
+  findings: RFCV1_FINDINGS,
+};
+
+export const arm64DabtVariant: Variant = composeVariant(ARM64_DABT_SPEC, ARM64_ARCH);
+export const arm64ImpdefVariant: Variant = composeVariant(ARM64_IMPDEF_SPEC, ARM64_ARCH);
