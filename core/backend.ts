@@ -119,7 +119,7 @@ export interface InjectedEvent {
    * The exception the guest takes through its vector table for this event (an injected #PF, #VE or
    * data abort is `sync`): it overwrites the exception return and syndrome registers, runs the
    * entry code of the code layout before `handler`, and returns through its exit code. Absent: an
-   * event with its own entry that saves the interrupted state elsewhere (an SDEI event, a
+   * event with its own entry that saves the interrupted state elsewhere (an NMI-like event, a
    * paravirtual vector): the handler runs at once.
    */
   readonly exception?: ExceptionClass;

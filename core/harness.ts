@@ -1,6 +1,7 @@
 import type { Backend, GuestCall, GuestCallResult, Variant } from './backend.js';
 import { scenarioSchema, type ScenarioInput } from './scenario/schema.js';
 import { Simulation } from './sim/simulation.js';
+import { finishFrame } from './sim/guest-entry.js';
 import type { Vcpu } from './sim/vcpu.js';
 import type { TraceSink } from './trace.js';
 
@@ -76,9 +77,30 @@ export class Harness<S = unknown> {
     this.sim.onIoDone(gfn);
   }
 
-  /** vCPU `i` enters the guest: requests, the injected event, interrupts, return to user. */
+  /**
+   * vCPU `i` enters the guest after an exit: requests, the injected event, interrupts, return to
+   * user; then the exception code that queued runs through (entry, handler, way out), and every
+   * interrupt still deliverable is taken the same way, as the run loop would between two exits.
+   */
   enter(i = 0): void {
-    this.sim.enterGuest(this.vcpu(i));
+    const v = this.vcpu(i);
+    v.exited = true;
+    this.sim.enterGuest(v);
+    for (let guard = 0; guard < 64 && v.mode === 'run'; guard++) {
+      this.runExceptionCode(v);
+      if (v.mode !== 'run' || v.guestHalted || !(v.hasDeliverableIrq() || v.injected || v.irqException)) return;
+      this.sim.enterGuest(v);
+    }
+  }
+
+  /** Run the kernel frames of what is on vCPU `v` to their end, at once (a halted wait stops it). */
+  private runExceptionCode(v: Vcpu<S>): void {
+    for (let guard = 0; guard < 1000 && v.mode === 'run'; guard++) {
+      const f = v.frames[v.frames.length - 1];
+      if (f === undefined || f.haltToken >= 0) return;
+      f.idx = f.phases.length;
+      finishFrame(v);
+    }
   }
 
   exits(): Readonly<Record<string, number>> {

@@ -149,7 +149,8 @@ interface TouchMode {
 }
 const USER: TouchMode = { privilege: 'user', irqsMasked: false, preemptDisabled: false, syscall: false };
 const SYSCALL: TouchMode = { privilege: 'kernel', irqsMasked: false, preemptDisabled: false, syscall: true };
-const IRQOFF: TouchMode = { privilege: 'kernel', irqsMasked: true, preemptDisabled: true, syscall: false };
+// Interrupts off is not preemptible by itself (Vcpu.preemptDisabled); the flag marks preemptoff sections.
+const IRQOFF: TouchMode = { privilege: 'kernel', irqsMasked: true, preemptDisabled: false, syscall: false };
 const PREEMPTOFF: TouchMode = { privilege: 'kernel', irqsMasked: false, preemptDisabled: true, syscall: false };
 
 function touch(spec: TouchSpec, mode: TouchMode, leadNs: number, regions: ReadonlyMap<string, RegionLayout>): CompiledStep {
@@ -166,6 +167,6 @@ function ipi(spec: IpiSpec, at: TaskPlacement): CompiledStep {
   const target = spec.target === 'next' ? (at.vcpu + 1) % at.vcpus : spec.target;
   if (target >= at.vcpus) throw new BadInputError(`ipi target ${target}: the machine has ${at.vcpus} vCPUs (0–${at.vcpus - 1})`);
   const handlerNs = Math.round(spec.handlerUs * 1000);
-  if (target === at.vcpu) return { kind: 'compute', ns: Math.max(1, handlerNs), privilege: 'kernel', irqsMasked: true, preemptDisabled: true };
+  if (target === at.vcpu) return { kind: 'compute', ns: Math.max(1, handlerNs), privilege: 'kernel', irqsMasked: true, preemptDisabled: false };
   return { kind: 'ipi', target, handlerNs, privilege: 'kernel', irqsMasked: false, preemptDisabled: true };
 }

@@ -51,6 +51,8 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     return false;
   }
   const step = task.step;
+  // The moment between two interrupts-off sections ends when the next one starts.
+  v.irqWindow = false;
   if (step.kind === 'touch' && step.syscall && !task.inSyscall) {
     // SVC / SYSCALL: the entry code runs first (its frame), then the call's body.
     task.inSyscall = true;

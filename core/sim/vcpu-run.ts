@@ -70,7 +70,6 @@ export function enterGuest(sim: Machine, v: Vcpu): void {
   if (!exception) irq.checkIrqVsRefault(sim, v);
   if (!v.irqsMasked) irq.takeInterrupts(sim, v);
   if (v.mode === 'run') sched.maybeResched(sim, v, 'irq-exit');
-  v.irqWindow = false;
   if (v.mode !== 'run') return;
   sched.returnToUser(sim, v);
 }

@@ -70,7 +70,7 @@ describe('hostile scenario values are bad input naming file, field and reason (i
 
   it('names both kinds of a step that has two', () => {
     const e = parseError(base.replace('{ touch: { region: a } }', '{ touch: { region: a }, compute: { us: 1 } }'));
-    expect(e.message).toBe('f.yaml: tasks[0].program[0]: a step is exactly one of compute, touch, syscall, irqoff, sleep, ipi; this one has touch, compute');
+    expect(e.message).toBe('f.yaml: tasks[0].program[0]: a step is exactly one of compute, touch, syscall, irqoff, preemptoff, sleep, ipi; this one has touch, compute');
   });
 
   it('any number in any numeric field is accepted or refused as bad input, never a crash', () => {
