@@ -67,7 +67,7 @@ export function arm64CodeLayout(clockMHz: number): CodeLayout {
     return [
       phase(`vectors+0x${(VECTOR_GROUP[from] + SLOT[cls] * 0x80).toString(16)}`, 'vectors', VECTOR_GROUP[from] + SLOT[cls] * 0x80, VECTOR_STUB_BYTES, clockMHz, null),
       phase(`${el}_${cls} (kernel_entry)`, 'entry', handler, handlerBytes, clockMHz, 'stack'),
-      phase(`${el}_${cls}_handler (entry-common.c)`, 'fault', cOffset, from === 'user' ? 256 : 200, clockMHz, 'task'),
+      phase(`${el}_${cls}_handler (entry-common.c)`, 'fault', cOffset, from === 'user' ? 256 : 200, clockMHz, 'thread-info'),
     ];
   };
   const exits: Readonly<Record<Privilege, readonly CodePhase[]>> = {
@@ -85,7 +85,7 @@ export function arm64CodeLayout(clockMHz: number): CodeLayout {
     exit: (to) => exits[to],
     // SVC is a synchronous exception from EL0: el0t_64_sync → el0_svc.
     syscall: entry('sync', 'user'),
-    contextSwitch: { ...phase('__schedule (rq lock held)', 'kernel', 0x200000, 4, clockMHz, 'task', false), rqLocked: true },
+    contextSwitch: { ...phase('__schedule (rq lock held)', 'kernel', 0x200000, 4, clockMHz, 'thread', false), rqLocked: true },
     regions: [
       { region: 'vectors', pc: 0, bytes: 0x800, what: 'vectors (VBAR_EL1, 16 × 0x80)' },
       { region: 'entry', pc: HANDLERS, bytes: ENTRY_TEXT_BYTES - 0x800, what: 'entry.S: entry_handler bodies, ret_to_kernel, ret_to_user' },

@@ -30,7 +30,7 @@ export function x86CodeLayout(clockMHz: number): CodeLayout {
   const entry = (cls: ExceptionClass, from: Privilege): CodePhase[] => [
     phase(`${stub[cls]} (idtentry)`, 'vectors', IDT_STUBS + (cls === 'irq' ? 0x800 : 0), 64, clockMHz, null),
     phase(from === 'user' ? 'error_entry (swapgs, PUSH_AND_CLEAR_REGS)' : 'error_entry (PUSH_AND_CLEAR_REGS)', 'entry', ENTRY_64, 320, clockMHz, 'stack'),
-    phase(cls === 'sync' ? 'exc_page_fault prologue (read_cr2, irqentry_enter)' : 'sysvec prologue (irqentry_enter)', 'fault', C_ENTRY + (cls === 'irq' ? 0x400 : 0), 256, clockMHz, 'task'),
+    phase(cls === 'sync' ? 'exc_page_fault prologue (read_cr2, irqentry_enter)' : 'sysvec prologue (irqentry_enter)', 'fault', C_ENTRY + (cls === 'irq' ? 0x400 : 0), 256, clockMHz, 'thread-info'),
   ];
   const cache = new Map<string, readonly CodePhase[]>();
   const exits: Readonly<Record<Privilege, readonly CodePhase[]>> = {
@@ -47,9 +47,9 @@ export function x86CodeLayout(clockMHz: number): CodeLayout {
     exit: (to) => exits[to],
     syscall: [
       phase('entry_SYSCALL_64 (swapgs, stack switch, PUSH_AND_CLEAR_REGS)', 'entry', ENTRY_64 + 0x800, 240, clockMHz, 'stack'),
-      phase('do_syscall_64 prologue (syscall_enter_from_user_mode)', 'fault', C_ENTRY + 0x800, 128, clockMHz, 'task'),
+      phase('do_syscall_64 prologue (syscall_enter_from_user_mode)', 'fault', C_ENTRY + 0x800, 128, clockMHz, 'thread-info'),
     ],
-    contextSwitch: { ...phase('__schedule (rq lock held)', 'kernel', 0x200000, 4, clockMHz, 'task', false), rqLocked: true },
+    contextSwitch: { ...phase('__schedule (rq lock held)', 'kernel', 0x200000, 4, clockMHz, 'thread', false), rqLocked: true },
     regions: [
       { region: 'vectors', pc: IDT_STUBS, bytes: 0x1000, what: 'IDT entry stubs (idtentry, .entry.text)' },
       { region: 'entry', pc: ENTRY_64, bytes: 0x1000, what: 'entry_64.S: error_entry, entry_SYSCALL_64, the return paths' },

@@ -18,8 +18,19 @@ export type PcRegion = 'user' | 'vectors' | 'entry' | 'fault' | 'modules' | 'ker
 /** The regions an exception's own code runs in, in the order metrics list them. */
 export const EXCEPTION_REGIONS: readonly PcRegion[] = ['vectors', 'entry', 'fault', 'modules'];
 
-/** A guest kernel page a phase touches: the task's kernel stack, its task struct, the vCPU's per-CPU data. */
-export type KernelPage = 'stack' | 'task' | 'percpu';
+/**
+ * A guest kernel page a phase touches first: the page of the task's kernel stack that holds its
+ * saved registers (pt_regs), the head of its task struct (thread_info and its flags, which the C
+ * entry and exit code read), the tail of its task struct (the thread's saved context, which the
+ * context switch loads), or the vCPU's per-CPU data. A task struct spans pages (~9.5 KiB on a
+ * 6.12 arm64 defconfig, thread_info first and the thread struct last: an assumption of the lab's
+ * page choice).
+ */
+export type KernelPage = 'stack' | 'thread-info' | 'thread' | 'percpu';
+
+/** Guest kernel pages per task (stack, thread-info, thread) and per vCPU (idle stack, per-CPU data). */
+export const KERNEL_PAGES_PER_TASK = 3;
+export const KERNEL_PAGES_PER_VCPU = 2;
 
 /** One stretch of kernel code an exception runs through. */
 export interface CodePhase {

@@ -2,7 +2,7 @@ import type { AsyncPfWork, Backend, GuestKernel } from '../backend.js';
 import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
 import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
-import type { CodePhase, KernelPage, Privilege } from '../guest/code-layout.js';
+import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
 import type { CallSingleData } from '../guest/smp.js';
 import { compileStep, Task, type RegionLayout } from '../guest/task.js';
 import { InvariantMonitor } from '../invariants.js';
@@ -79,8 +79,8 @@ export class Simulation implements Machine {
   readonly contextSwitch: CodePhase | null;
   /**
    * The guest kernel's own pages when the host may evict them (machine.guestKernelPages
-   * `swappable`), laid out first: each task's kernel stack page and task struct, then each vCPU's
-   * idle stack page and per-CPU page. -1 when they are pinned.
+   * `swappable`), laid out first: each task's stack, thread-info and thread pages, then each
+   * vCPU's idle stack and per-CPU pages (core/guest/code-layout.ts KernelPage). Null when pinned.
    */
   private readonly kernelPagesOf: { readonly tasks: number } | null;
 
@@ -104,7 +104,7 @@ export class Simulation implements Machine {
     );
     const taskCount = scenario.tasks.reduce((n, t) => n + t.count, 0);
     this.kernelPagesOf = m.guestKernelPages === 'swappable' ? { tasks: taskCount } : null;
-    let gfn = this.kernelPagesOf ? 2 * taskCount + 2 * m.vcpus : 0;
+    let gfn = this.kernelPagesOf ? KERNEL_PAGES_PER_TASK * taskCount + KERNEL_PAGES_PER_VCPU * m.vcpus : 0;
     const cs = backend.caps.codeLayout.contextSwitch;
     this.contextSwitch = this.ctxSwitchNs > 0 ? { ...cs, ns: this.ctxSwitchNs } : null;
     for (const r of scenario.regions) {
@@ -297,11 +297,12 @@ export class Simulation implements Machine {
   kernelPageGfn(v: Vcpu, page: KernelPage): number {
     const k = this.kernelPagesOf;
     if (k === null) return -1;
-    if (page === 'percpu') return 2 * k.tasks + 2 * v.id + 1;
+    const cpuBase = KERNEL_PAGES_PER_TASK * k.tasks + KERNEL_PAGES_PER_VCPU * v.id;
     const t = v.current;
-    // The idle task's stack and task struct both live in the vCPU's idle page here.
-    if (!t) return 2 * k.tasks + 2 * v.id;
-    return 2 * t.id + (page === 'stack' ? 0 : 1);
+    // The idle task's stack has its own page; its task struct lives with the per-CPU data.
+    if (page === 'percpu' || (!t && page !== 'stack')) return cpuBase + 1;
+    if (!t) return cpuBase;
+    return KERNEL_PAGES_PER_TASK * t.id + (page === 'stack' ? 0 : page === 'thread-info' ? 1 : 2);
   }
 
   // Interrupt delivery (core/sim/irq.ts).
