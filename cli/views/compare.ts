@@ -104,6 +104,10 @@ export function buildCompareView(c: Comparison): CompareView {
     {
       title: 'Safety',
       rows: [
+        row('unsafe injections', (r) => count(r.metrics.unsafeInjections.total)),
+        ...union((r) => r.metrics.unsafeInjections.byRegion).map((region) =>
+          row(`  in ${region} code`, (r) => dash(r.metrics.unsafeInjections.byRegion[region])),
+        ),
         ...hazardRows,
         row('invariants (7 checked)', (r) => (r.invariants.ok ? 'ok' : `FAIL ${r.invariants.violations.length}`)),
         row('in flight at end', (r) => count(r.invariants.inFlight)),
