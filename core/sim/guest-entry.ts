@@ -84,8 +84,19 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
     f.faultStart = -1;
   }
   f.touched = true;
-  const planned = Math.max(0, phase.ns - f.doneNs);
-  v.segment = { start: v.cursor, planned, perTouch: 0, faultAtEnd: false, phase: true };
+  // The phases after it whose pages are in run as one segment, their pages touched now, as a
+  // task's touches are batched (README "Assumptions"); an exit that cuts it lands in the phase its
+  // time reached. It stops before a phase whose page is missing, which faults when it starts.
+  let planned = Math.max(0, phase.ns - f.doneNs);
+  let end = f.idx + 1;
+  for (; end < f.phases.length; end++) {
+    const next = f.phases[end];
+    const gfn = next.touches === null ? -1 : sim.kernelPageGfn(v, next.touches);
+    if (gfn >= 0 && !sim.memory.isResident(gfn)) break;
+    if (gfn >= 0) sim.memory.touch(gfn);
+    planned += next.ns;
+  }
+  v.segment = { start: v.cursor, planned, perTouch: 0, faultAtEnd: false, phase: true, phaseEnd: end };
   sim.queue.push(v.cursor + planned, EV_STEP, v.id, ++v.epoch);
   return 'busy';
 }

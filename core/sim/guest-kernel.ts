@@ -112,7 +112,7 @@ export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { ta
     sim.advance(v, task);
     return false;
   }
-  v.segment = { start: v.cursor, planned: Infinity, perTouch: 0, faultAtEnd: false, phase: false };
+  v.segment = { start: v.cursor, planned: Infinity, perTouch: 0, faultAtEnd: false, phase: false, phaseEnd: 0 };
   v.epoch++;
   return true;
 }

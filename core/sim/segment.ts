@@ -5,7 +5,7 @@ import { EV_STEP, EV_TIMER } from './events.js';
 import * as guest from './guest-kernel.js';
 import * as host from './host-async-pf.js';
 import type { Machine } from './machine.js';
-import type { Vcpu } from './vcpu.js';
+import type { Segment, Vcpu } from './vcpu.js';
 
 /**
  * Where a vCPU's time goes: the segment of guest execution it is in (a compute burst, a batch of
@@ -60,7 +60,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     return false;
   }
   if (step.kind === 'compute') {
-    v.segment = { start: v.cursor, planned: step.ns - task.progress, perTouch: 0, faultAtEnd: false, phase: false };
+    v.segment = { start: v.cursor, planned: step.ns - task.progress, perTouch: 0, faultAtEnd: false, phase: false, phaseEnd: 0 };
     sim.queue.push(v.cursor + v.segment.planned, EV_STEP, v.id, ++v.epoch);
     return true;
   }
@@ -95,7 +95,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     host.stage2Fault(sim, v, task.nextPage);
     return true;
   }
-  v.segment = { start: v.cursor, planned: n, perTouch: per, faultAtEnd, phase: false };
+  v.segment = { start: v.cursor, planned: n, perTouch: per, faultAtEnd, phase: false, phaseEnd: 0 };
   sim.queue.push(v.cursor + n * per, EV_STEP, v.id, ++v.epoch);
   return true;
 }
@@ -105,7 +105,7 @@ export function finishSegment(sim: Machine, v: Vcpu): boolean {
   const seg = v.segment!;
   v.segment = null;
   if (seg.phase) {
-    phaseDone(sim, v, seg.start, seg.planned, true);
+    phaseDone(sim, v, seg, seg.planned);
     return false;
   }
   const task = v.current!;
@@ -142,19 +142,29 @@ export function advance(sim: Machine, v: Vcpu, task: Task): void {
   task.advance();
 }
 
-/** Kernel time of a phase of exception code (the top frame's), up to `ns`; `finished` moves the frame on. */
-function phaseDone(sim: Machine, v: Vcpu, start: number, ns: number, finished: boolean): void {
-  account(sim, 'kernel', start, start + ns);
+/**
+ * Kernel time of exception code: `ran` ns of the segment's phases (the top frame's, up to
+ * seg.phaseEnd) are done, so the frame moves on through them; a phase cut short keeps its time.
+ */
+function phaseDone(sim: Machine, v: Vcpu, seg: Segment, ran: number): void {
+  account(sim, 'kernel', seg.start, seg.start + ran);
   const stack = v.frames;
   const f = stack[stack.length - 1];
   if (!f) return;
-  if (!finished) {
-    f.doneNs += ns;
-    return;
+  let rem = ran;
+  while (f.idx < seg.phaseEnd) {
+    const left = f.phases[f.idx].ns - f.doneNs;
+    if (rem < left) {
+      f.doneNs += rem;
+      f.touched = true;
+      return;
+    }
+    rem -= left;
+    f.idx++;
+    f.doneNs = 0;
+    // The segment touched the pages of all its phases when it started.
+    f.touched = f.idx < seg.phaseEnd;
   }
-  f.idx++;
-  f.doneNs = 0;
-  f.touched = false;
 }
 
 /** User compute is work; an interrupts-off kernel section is kernel time, not work. */
@@ -185,7 +195,7 @@ export function preempt(sim: Machine, v: Vcpu, t: number): void {
   const at = Math.max(t, seg.start);
   const elapsed = at - seg.start;
   if (seg.phase) {
-    phaseDone(sim, v, seg.start, Math.min(elapsed, seg.planned), elapsed >= seg.planned);
+    phaseDone(sim, v, seg, Math.min(elapsed, seg.planned));
     v.cursor = at;
     return;
   }

@@ -41,8 +41,9 @@ export interface Segment {
   perTouch: number;
   /** The batch stopped at a page that is not resident: fault at the segment's end. */
   faultAtEnd: boolean;
-  /** A phase of exception code (the top kernel frame's), not the task's own step. */
+  /** Phases of exception code (the top kernel frame's, up to this index), not the task's own step. */
   phase: boolean;
+  phaseEnd: number;
 }
 
 /**
