@@ -1,4 +1,4 @@
-import type { CodeLayout, CodePhase, ExceptionClass, KernelPage, PcRegion, Privilege } from '../../core/guest/code-layout.js';
+import { cachedEntry, timedPhase, type CodeLayout, type CodePhase, type ExceptionClass, type Privilege } from '../../core/guest/code-layout.js';
 
 /**
  * The arm64 guest kernel's exception code, laid out from VBAR_EL1 (core/guest/code-layout.ts).
@@ -45,47 +45,30 @@ const FAULT_FILES_BYTES = 7_924 + 5_672 + 2_152 + 4_656;
 /** Vector table group offsets (facts/arm64.md §6): current EL with SP_ELx, lower EL AArch64. */
 const VECTOR_GROUP: Readonly<Record<Privilege, number>> = { kernel: 0x200, user: 0x400 };
 
-function phase(
-  name: string,
-  region: PcRegion,
-  pc: number,
-  bytes: number,
-  clockMHz: number,
-  touches: KernelPage | null,
-  nonReentrant = true,
-): CodePhase {
-  const ns = Math.max(1, Math.round((bytes * CYCLES_PER_BYTE * 1000) / clockMHz));
-  return { name, region, pc, bytes, ns, touches, nonReentrant, irqsMasked: true, rqLocked: false };
-}
 
 export function arm64CodeLayout(clockMHz: number): CodeLayout {
+  const phase = (...a: Parameters<typeof timedPhase> extends [unknown, ...infer R] ? R : never) => timedPhase({ cyclesPerByte: CYCLES_PER_BYTE, clockMHz }, ...a);
   const entry = (cls: ExceptionClass, from: Privilege): CodePhase[] => {
     const el = from === 'user' ? 'el0t_64' : 'el1h_64';
     const handler = from === 'user' ? EL0T_64 + SLOT[cls] * EL0_HANDLER_BYTES : EL1H + SLOT[cls] * EL1_HANDLER_BYTES;
     const handlerBytes = from === 'user' ? EL0_HANDLER_BYTES : EL1_HANDLER_BYTES;
     const cOffset = C_ENTRY + (from === 'user' ? 0 : 0x800) + (cls === 'irq' ? 0x400 : 0);
     return [
-      phase(`vectors+0x${(VECTOR_GROUP[from] + SLOT[cls] * 0x80).toString(16)}`, 'vectors', VECTOR_GROUP[from] + SLOT[cls] * 0x80, VECTOR_STUB_BYTES, clockMHz, null),
-      phase(`${el}_${cls} (kernel_entry)`, 'entry', handler, handlerBytes, clockMHz, 'stack'),
-      phase(`${el}_${cls}_handler (entry-common.c)`, 'fault', cOffset, from === 'user' ? 256 : 200, clockMHz, 'thread-info'),
+      phase(`vectors+0x${(VECTOR_GROUP[from] + SLOT[cls] * 0x80).toString(16)}`, 'vectors', VECTOR_GROUP[from] + SLOT[cls] * 0x80, VECTOR_STUB_BYTES, null),
+      phase(`${el}_${cls} (kernel_entry)`, 'entry', handler, handlerBytes, 'stack'),
+      phase(`${el}_${cls}_handler (entry-common.c)`, 'fault', cOffset, from === 'user' ? 256 : 200, 'thread-info'),
     ];
   };
   const exits: Readonly<Record<Privilege, readonly CodePhase[]>> = {
-    user: [phase('ret_to_user (kernel_exit 0)', 'entry', RET_TO_USER, RET_TO_USER_BYTES, clockMHz, 'stack')],
-    kernel: [phase('ret_to_kernel (kernel_exit 1)', 'entry', RET_TO_KERNEL, RET_TO_KERNEL_BYTES, clockMHz, 'stack')],
+    user: [phase('ret_to_user (kernel_exit 0)', 'entry', RET_TO_USER, RET_TO_USER_BYTES, 'stack')],
+    kernel: [phase('ret_to_kernel (kernel_exit 1)', 'entry', RET_TO_KERNEL, RET_TO_KERNEL_BYTES, 'stack')],
   };
-  const cache = new Map<string, readonly CodePhase[]>();
   return {
-    entry: (cls, from) => {
-      const key = `${cls}:${from}`;
-      let p = cache.get(key);
-      if (!p) cache.set(key, (p = entry(cls, from)));
-      return p;
-    },
+    entry: cachedEntry(entry),
     exit: (to) => exits[to],
     // SVC is a synchronous exception from EL0: el0t_64_sync → el0_svc.
     syscall: entry('sync', 'user'),
-    contextSwitch: { ...phase('__schedule (rq lock held)', 'kernel', 0x200000, 4, clockMHz, 'thread', false), rqLocked: true },
+    contextSwitch: { ...phase('__schedule (rq lock held)', 'kernel', 0x200000, 4, 'thread', false), rqLocked: true },
     regions: [
       { region: 'vectors', pc: 0, bytes: 0x800, what: 'vectors (VBAR_EL1, 16 × 0x80)' },
       { region: 'entry', pc: HANDLERS, bytes: ENTRY_TEXT_BYTES - 0x800, what: 'entry.S: entry_handler bodies, ret_to_kernel, ret_to_user' },

@@ -1,4 +1,4 @@
-import type { CodeLayout, CodePhase, ExceptionClass, KernelPage, PcRegion, Privilege } from '../../core/guest/code-layout.js';
+import { cachedEntry, timedPhase, type CodeLayout, type CodePhase, type ExceptionClass, type Privilege } from '../../core/guest/code-layout.js';
 
 /**
  * The x86-64 guest kernel's exception code (core/guest/code-layout.ts), with offsets from the start
@@ -20,36 +20,27 @@ const IDT_STUBS = 0x0;
 const ENTRY_64 = 0x1000;
 const C_ENTRY = 0x10000;
 
-function phase(name: string, region: PcRegion, pc: number, bytes: number, clockMHz: number, touches: KernelPage | null, nonReentrant = true): CodePhase {
-  const ns = Math.max(1, Math.round((bytes * CYCLES_PER_BYTE * 1000) / clockMHz));
-  return { name, region, pc, bytes, ns, touches, nonReentrant, irqsMasked: true, rqLocked: false };
-}
 
 export function x86CodeLayout(clockMHz: number): CodeLayout {
+  const phase = (...a: Parameters<typeof timedPhase> extends [unknown, ...infer R] ? R : never) => timedPhase({ cyclesPerByte: CYCLES_PER_BYTE, clockMHz }, ...a);
   const stub: Readonly<Record<ExceptionClass, string>> = { sync: 'asm_exc_page_fault', irq: 'asm_sysvec_apic_timer_interrupt' };
   const entry = (cls: ExceptionClass, from: Privilege): CodePhase[] => [
-    phase(`${stub[cls]} (idtentry)`, 'vectors', IDT_STUBS + (cls === 'irq' ? 0x800 : 0), 64, clockMHz, null),
-    phase(from === 'user' ? 'error_entry (swapgs, PUSH_AND_CLEAR_REGS)' : 'error_entry (PUSH_AND_CLEAR_REGS)', 'entry', ENTRY_64, 320, clockMHz, 'stack'),
-    phase(cls === 'sync' ? 'exc_page_fault prologue (read_cr2, irqentry_enter)' : 'sysvec prologue (irqentry_enter)', 'fault', C_ENTRY + (cls === 'irq' ? 0x400 : 0), 256, clockMHz, 'thread-info'),
+    phase(`${stub[cls]} (idtentry)`, 'vectors', IDT_STUBS + (cls === 'irq' ? 0x800 : 0), 64, null),
+    phase(from === 'user' ? 'error_entry (swapgs, PUSH_AND_CLEAR_REGS)' : 'error_entry (PUSH_AND_CLEAR_REGS)', 'entry', ENTRY_64, 320, 'stack'),
+    phase(cls === 'sync' ? 'exc_page_fault prologue (read_cr2, irqentry_enter)' : 'sysvec prologue (irqentry_enter)', 'fault', C_ENTRY + (cls === 'irq' ? 0x400 : 0), 256, 'thread-info'),
   ];
-  const cache = new Map<string, readonly CodePhase[]>();
   const exits: Readonly<Record<Privilege, readonly CodePhase[]>> = {
-    user: [phase('swapgs_restore_regs_and_return_to_usermode (IRET)', 'entry', ENTRY_64 + 0x400, 200, clockMHz, 'stack')],
-    kernel: [phase('error_return → restore_regs_and_return_to_kernel (IRET)', 'entry', ENTRY_64 + 0x500, 160, clockMHz, 'stack')],
+    user: [phase('swapgs_restore_regs_and_return_to_usermode (IRET)', 'entry', ENTRY_64 + 0x400, 200, 'stack')],
+    kernel: [phase('error_return → restore_regs_and_return_to_kernel (IRET)', 'entry', ENTRY_64 + 0x500, 160, 'stack')],
   };
   return {
-    entry: (cls, from) => {
-      const key = `${cls}:${from}`;
-      let p = cache.get(key);
-      if (!p) cache.set(key, (p = entry(cls, from)));
-      return p;
-    },
+    entry: cachedEntry(entry),
     exit: (to) => exits[to],
     syscall: [
-      phase('entry_SYSCALL_64 (swapgs, stack switch, PUSH_AND_CLEAR_REGS)', 'entry', ENTRY_64 + 0x800, 240, clockMHz, 'stack'),
-      phase('do_syscall_64 prologue (syscall_enter_from_user_mode)', 'fault', C_ENTRY + 0x800, 128, clockMHz, 'thread-info'),
+      phase('entry_SYSCALL_64 (swapgs, stack switch, PUSH_AND_CLEAR_REGS)', 'entry', ENTRY_64 + 0x800, 240, 'stack'),
+      phase('do_syscall_64 prologue (syscall_enter_from_user_mode)', 'fault', C_ENTRY + 0x800, 128, 'thread-info'),
     ],
-    contextSwitch: { ...phase('__schedule (rq lock held)', 'kernel', 0x200000, 4, clockMHz, 'thread', false), rqLocked: true },
+    contextSwitch: { ...phase('__schedule (rq lock held)', 'kernel', 0x200000, 4, 'thread', false), rqLocked: true },
     regions: [
       { region: 'vectors', pc: IDT_STUBS, bytes: 0x1000, what: 'IDT entry stubs (idtentry, .entry.text)' },
       { region: 'entry', pc: ENTRY_64, bytes: 0x1000, what: 'entry_64.S: error_entry, entry_SYSCALL_64, the return paths' },

@@ -78,6 +78,31 @@ export interface CodeLayout {
   readonly source: string;
 }
 
+/** A phase of straight-line code that runs `cyclesPerByte` cycles per byte at `clockMHz` (at least 1 ns). */
+export function timedPhase(
+  timing: { readonly cyclesPerByte: number; readonly clockMHz: number },
+  name: string,
+  region: PcRegion,
+  pc: number,
+  bytes: number,
+  touches: KernelPage | null,
+  nonReentrant = true,
+): CodePhase {
+  const ns = Math.max(1, Math.round((bytes * timing.cyclesPerByte * 1000) / timing.clockMHz));
+  return { name, region, pc, bytes, ns, touches, nonReentrant, irqsMasked: true, rqLocked: false };
+}
+
+/** CodeLayout.entry built once per exception class and origin. */
+export function cachedEntry(build: (cls: ExceptionClass, from: Privilege) => readonly CodePhase[]): CodeLayout['entry'] {
+  const cache = new Map<string, readonly CodePhase[]>();
+  return (cls, from) => {
+    const key = `${cls}:${from}`;
+    let p = cache.get(key);
+    if (!p) cache.set(key, (p = build(cls, from)));
+    return p;
+  };
+}
+
 /** The PC `doneNs` into a phase: code runs straight through, so the offset grows with time. */
 export function pcAt(phase: CodePhase, doneNs: number): number {
   if (phase.ns <= 0) return phase.pc;
