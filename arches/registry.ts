@@ -3,6 +3,7 @@ import { BadInputError } from '../core/errors.js';
 import { ARM64_DABT_SPEC, ARM64_IMPDEF_SPEC, arm64DabtVariant, arm64ImpdefVariant } from './arm64/dabt/variant.js';
 import { ARM64_IRQ_SPEC, arm64IrqVariant } from './arm64/irq/variant.js';
 import { ARM64_ARCH } from './arm64/mechanisms.js';
+import { ARM64_PVVEC_SPEC, arm64PvvecVariant } from './arm64/pvvec/variant.js';
 import { ARM64_S2_SPEC, arm64S2Variant } from './arm64/s2-variant.js';
 import { ARM64_SDEI_SPEC, arm64SdeiVariant } from './arm64/variant.js';
 import { composeVariant, parseVariantSpec, type ArchDefinition, type VariantSpec } from './spec.js';
@@ -25,6 +26,7 @@ export const VARIANTS: readonly Variant[] = [
   arm64IrqVariant,
   arm64DabtVariant,
   arm64ImpdefVariant,
+  arm64PvvecVariant,
   arm64S2Variant,
 ];
 
@@ -40,6 +42,7 @@ export const VARIANT_SPECS: readonly VariantSpec[] = [
   ARM64_IRQ_SPEC,
   ARM64_DABT_SPEC,
   ARM64_IMPDEF_SPEC,
+  ARM64_PVVEC_SPEC,
   ARM64_S2_SPEC,
 ];
 

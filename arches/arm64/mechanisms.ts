@@ -10,6 +10,7 @@ import { kvmAsyncPfInit, kvmAsyncPfSdeiHandler, type Arm64GuestConfig } from './
 import { arm64CodeLayout } from './code-layout.js';
 import { DABT_ACK, DABT_ELIGIBILITY, DABT_ENABLE, DABT_NOT_PRESENT, DABT_READY, DABT_RULES, DABT_TOKEN, DABT_WAKE } from './dabt/mechanisms.js';
 import { ARM64_IPI_CAPS } from './ipi.js';
+import { PVVEC_ELIGIBILITY, PVVEC_ENABLE, PVVEC_NOT_PRESENT, PVVEC_RULES, PVVEC_TOKEN, PVVEC_WAKE } from './pvvec/mechanisms.js';
 import { irqGuestInit } from './irq/guest.js';
 import * as irqHost from './irq/host.js';
 import { ARM64_SDEI_KNOBS, checkArm64Knobs, knobShare } from './knobs.js';
@@ -40,6 +41,7 @@ function guestConfig(env: FragmentEnv, sdeiHandler: boolean): (vcpuId: number) =
 const enable: Catalogue['enable'] = {
   ...NO_APF_MECHANISMS.enable,
   ...DABT_ENABLE,
+  ...PVVEC_ENABLE,
   'smccc-apf-v4': {
     text: 'SMCCC 0x86000002: VERSION, SLOTS, SDEI, IRQ, ENABLE; SDEI REGISTER/ENABLE/PE_UNMASK',
     fragment: (env) => {
@@ -79,6 +81,7 @@ const enable: Catalogue['enable'] = {
 const notPresent: Catalogue['notPresent'] = {
   ...NO_APF_MECHANISMS.notPresent,
   ...DABT_NOT_PRESENT,
+  ...PVVEC_NOT_PRESENT,
   'sdei-event': {
     text: 'SDEI event 0x40400001 (critical, NMI-like), user mode only; token and reason in control block',
     fragment: (env) => {
@@ -158,6 +161,7 @@ const v4Token = (): BackendFragment => ({ setupAsyncPf: apf.setupAsyncPf });
 const token: Catalogue['token'] = {
   ...NO_APF_MECHANISMS.token,
   ...DABT_TOKEN,
+  ...PVVEC_TOKEN,
   'shared-memory': { text: '(id++ << 12) | vcpu_id, u16 id', fragment: v4Token },
   'hypercall-x1': { text: '(id++ << 12) | vcpu_id, u16 id, returned in x1', fragment: v4Token },
 };
@@ -168,6 +172,7 @@ const v4Gate = (): BackendFragment => ({ canDoAsyncPf: apf.notPresentAllowed, ca
 const eligibility: Catalogue['eligibility'] = {
   ...NO_APF_MECHANISMS.eligibility,
   ...DABT_ELIGIBILITY,
+  ...PVVEC_ELIGIBILITY,
   'user-mode-v4': {
     text: 'user mode, no SDEI event running, control block free; else synchronous',
     fragment: () => ({
@@ -201,6 +206,7 @@ const eligibility: Catalogue['eligibility'] = {
 const wake: Catalogue['wake'] = {
   ...NO_APF_MECHANISMS.wake,
   ...DABT_WAKE,
+  ...PVVEC_WAKE,
   // v4 guest: an unknown token is ignored (no dummy), and the task is in the table from the
   // handler on, so any wake clears its flag (facts/arm64.md §1a).
   'tif-return-to-user': {
@@ -251,6 +257,7 @@ export const ARM64_RULES: readonly CompatibilityRule[] = [
   { dimension: 'ready', ids: PPI_READY, requires: { dimension: 'ack', ids: IRQ_ACKS }, reason: 'the page-ready PPI is level-high: only the guest\'s IRQ_ACK lowers it and lets the next one out' },
   { dimension: 'ack', ids: ['irq-ack-hypercall-sdei-cancel'], requires: { dimension: 'notPresent', ids: ['sdei-event'] }, reason: 'only an SDEI event still waiting for dispatch can be cancelled by its completion' },
   ...DABT_RULES,
+  ...PVVEC_RULES,
   // Last: a no-APF pick among APF ones is more often a slip than the point.
   ...NO_APF_RULES,
 ];

@@ -14,6 +14,7 @@ import {
   type Variant,
   type Violation,
 } from '../../index.js';
+import { ARM_SMCCC_VENDOR_HYP_KVM_LAB_PV_VECTOR_FUNC_ID as PV_VECTOR_FN } from '../../arches/arm64/pvvec/abi.js';
 import { smallScenario } from '../support/scenarios.js';
 
 /**
@@ -92,7 +93,7 @@ function x86Problem(call: GuestCall, r: GuestCallResult): string | null {
 const { ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID: APF_FN, ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID: FEATURES_FN } = arm64Abi;
 const S2_FETCH_FN = arm64S2Abi.ARM_SMCCC_VENDOR_HYP_KVM_LAB_S2_FETCH_FUNC_ID;
 const hvcFn = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(APF_FN, FEATURES_FN, S2_FETCH_FN) },
+  { weight: 4, arbitrary: fc.constantFrom(APF_FN, FEATURES_FN, S2_FETCH_FN, PV_VECTOR_FN) },
   { weight: 4, arbitrary: fc.integer({ min: 0xc4000020, max: 0xc4000032 }) },
   { weight: 1, arbitrary: fc.integer({ min: 0x86000000, max: 0x860000ff }) },
   { weight: 1, arbitrary: fc.integer({ min: 0xc6000000, max: 0xc60000ff }) },
@@ -113,6 +114,13 @@ const arm64Call: fc.Arbitrary<GuestCall> = fc.oneof(
     arbitrary: areaValue.map((block) => ({ kind: 'hvc', fn: APF_FN, args: [BigInt(arm64Abi.ASYNC_PF_ENABLE), block & 0xffffffffn, block >> 32n] })),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'hvc', fn: APF_FN, args: [BigInt(arm64Abi.ASYNC_PF_IRQ_ACK)] }) },
+  // arm64-pvvec's registration (lab ABI): a kernel VA or anything as the entry, an area in memory with low bits.
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.oneof(fc.constant(0xffff800010020000n), u64), areaValue)
+      .map(([entry, area]) => ({ kind: 'hvc', fn: PV_VECTOR_FN, args: [entry, area] })),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -299,7 +307,7 @@ describe('guest-call answers the fuzz found wrong, pinned', () => {
   // ICC_SGI0R_EL1 on every vGICv3 VM; the last two send Group 0 SGIs, and KVM makes every vGICv3
   // interrupt Group 1, so they reach nobody. arm64-irq and sync-arm64 answered UNDEF to all three,
   // arm64-sdei and arm64-s2 to the last two.
-  for (const id of ['sync-arm64', 'arm64-sdei', 'arm64-irq', 'arm64-s2']) {
+  for (const id of ['sync-arm64', 'arm64-sdei', 'arm64-irq', 'arm64-pvvec', 'arm64-s2']) {
     it(`${id}: the SGI registers are emulated, not UNDEF`, () => {
       const h = new Harness(byId(id));
       const line = h.vcpu().irqs;

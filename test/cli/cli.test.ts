@@ -49,7 +49,7 @@ describe('apf-lab CLI (in-process)', () => {
   it('an unknown variant is bad input (exit 1) and lists the known ones', async () => {
     const r = await cli('compare', 'x86', 'arm64-nope');
     expect(r.code).toBe(1);
-    expect(r.err).toBe('apf-lab: unknown variant "arm64-nope" (known: sync-x86, sync-arm64, x86, x86-halt, x86-pf, x86-ve, arm64-sdei, arm64-irq, arm64-dabt, arm64-impdef, arm64-s2)\n');
+    expect(r.err).toBe('apf-lab: unknown variant "arm64-nope" (known: sync-x86, sync-arm64, x86, x86-halt, x86-pf, x86-ve, arm64-sdei, arm64-irq, arm64-dabt, arm64-impdef, arm64-pvvec, arm64-s2)\n');
     expect(r.out).toBe('');
   });
 
@@ -121,7 +121,7 @@ describe('command-line mistakes are usage errors (issue 5 item 15)', () => {
   it('shows a variant name with control characters escaped, on one line', async () => {
     const r = await cli('run', 'x8\n6\u001b[2J\r');
     expect(r.code).toBe(1);
-    expect(r.err).toBe('apf-lab: unknown variant "x8\\n6\\x1b[2J\\r" (known: sync-x86, sync-arm64, x86, x86-halt, x86-pf, x86-ve, arm64-sdei, arm64-irq, arm64-dabt, arm64-impdef, arm64-s2)\n');
+    expect(r.err).toBe('apf-lab: unknown variant "x8\\n6\\x1b[2J\\r" (known: sync-x86, sync-arm64, x86, x86-halt, x86-pf, x86-ve, arm64-sdei, arm64-irq, arm64-dabt, arm64-impdef, arm64-pvvec, arm64-s2)\n');
   });
 });
 
