@@ -116,11 +116,13 @@ export const DABT_TOKEN: Readonly<Record<string, Mechanism>> = {
 export const DABT_ELIGIBILITY: Readonly<Record<string, Mechanism>> = {
   'user-mode-pc-range': {
     text: 'user mode, no reason pending, PC outside [VBAR, VBAR + range); else synchronous',
-    fragment: () => ({
+    fragment: (env) => ({
       // try_async_pf(): one gate for starting and telling; an outstanding gfn re-enters unmapped.
       canDoAsyncPf: host.canInjectNotPresent,
       canDeliverAsyncPf: host.canInjectNotPresent,
-      caps: { undeliveredWait: 'retry', forbiddenNotPresent: ['kernel-mode'] },
+      // kvm_async_pf_update_enable_reg(): send_user_only = !(data & KVM_ASYNC_PF_SEND_ALWAYS), so a
+      // guest that enables with SEND_ALWAYS (the rfcSendAlways knob) may get a kernel-mode not-present.
+      caps: { undeliveredWait: 'retry', forbiddenNotPresent: env.knobs.rfcSendAlways === 1 ? [] : ['kernel-mode'] },
     }),
   },
 };
