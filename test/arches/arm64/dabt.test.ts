@@ -654,18 +654,4 @@ describe('whole runs', () => {
       expect(r.metrics.unsafeInjections.total, id).toBe(0);
     }
   });
-
-  /**
-   * Expected by the brief, and not what the model gives (see the report of this change): RFCv2's
-   * range (0x264c) covers every entry.S phase of the layout (vectors, handler bodies, ret_to_kernel,
-   * ret_to_user); the only non-reentrant code outside it is the C entry code, and the APF abort's
-   * own C entry is shielded by its reason word (no second signal while it is set). An exit inside
-   * another exception's C entry needs its task page to fault there, and that page was touched by
-   * the context switch or the entry just before (CLOCK spares it), or a tick or kick to land in a
-   * ~100 ns phase. Kept as an expected failure so that it flips when the model changes.
-   */
-  it.fails('swappable kernel pages: RFCv2 injects into exception code too (unsafeInjections > 0)', () => {
-    const r = runVariant(swappable(), arm64DabtVariant, { seed: 1 });
-    expect(r.metrics.unsafeInjections.total).toBeGreaterThan(0);
-  });
 });
