@@ -65,7 +65,7 @@ export function doAsyncPf(vcpu: V, cfg: DabtGuestConfig, onWake?: () => void): v
   vcpu.guest.charge(cfg.handlerNs);
   const reason = s.guest.enabled ? s.area.reason : 0;
   const token = s.regs.far >>> 0;
-  s.area.reason = 0;
+  if (reason !== 0) s.area.reason = 0; // only a guest with APF enabled reads (and clears) it
   if (reason === KVM_PV_REASON_PAGE_NOT_PRESENT) return asyncPfWait(vcpu, token);
   if (reason === KVM_PV_REASON_PAGE_READY) {
     onWake?.();
