@@ -69,6 +69,26 @@ export function kvmAsyncPfInit(vcpu: V, cfg: Arm64GuestConfig): void {
 }
 
 /**
+ * v4's discovery for a design without SDEI (arm64-irq, arm64-s2, arm64-pvvec): the FEATURES bit,
+ * VERSION, optionally SLOTS, and IRQ, whose PPI gets `handler`. Null if the host refuses.
+ */
+export function v4DiscoverPpi(vcpu: KvmVcpu<unknown>, handler: () => void, withSlots: boolean): { slots: number; ppi: number } | null {
+  const F = ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID;
+  if (((a(hvc(vcpu as V, ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID), 0) >> BigInt(ARM_SMCCC_KVM_FUNC_ASYNC_PF)) & 1n) === 0n) return null;
+  if (a(hvc(vcpu as V, F, BigInt(ASYNC_PF_VERSION)), 0) !== SMCCC_RET_SUCCESS) return null;
+  const slots = withSlots ? Number(a(hvc(vcpu as V, F, BigInt(ASYNC_PF_SLOTS)), 1)) : 0;
+  const ppi = Number(a(hvc(vcpu as V, F, BigInt(ASYNC_PF_IRQ)), 1));
+  vcpu.guest.requestIrq(ppi, handler);
+  return { slots, ppi };
+}
+
+/** v4's ENABLE with the control block at `areaGpa` (the 64-bit value split over x2 and x3): true on success. */
+export function v4Enable(vcpu: KvmVcpu<unknown>, areaGpa: bigint): boolean {
+  const pa = areaGpa | KVM_ASYNC_PF_ENABLED;
+  return a(hvc(vcpu as V, ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, BigInt(ASYNC_PF_ENABLE), pa & 0xffffffffn, pa >> 32n), 0) === SMCCC_RET_SUCCESS;
+}
+
+/**
  * kvm_async_pf_sdei_handler() (v4 13/15): enter current in the table with TIF_ASYNC_PF, clear
  * token then reason, send itself a reschedule IPI. A bogus reason or a refused entry fails the
  * handler (no IPI). Linux's SDEI core then finishes the event (do_sdei_event()).

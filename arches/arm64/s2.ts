@@ -1,13 +1,5 @@
 import type { GuestCallResult, KvmVcpu } from '../../core/backend.js';
 import {
-  ARM_SMCCC_KVM_FUNC_ASYNC_PF,
-  ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID,
-  ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
-  ASYNC_PF_ENABLE,
-  ASYNC_PF_IRQ,
-  ASYNC_PF_SLOTS,
-  ASYNC_PF_VERSION,
-  KVM_ASYNC_PF_ENABLED,
   SMCCC_OWNER_VENDOR_HYP,
   SMCCC_RET_INVALID_PARAMETER,
   SMCCC_RET_NOT_REQUIRED,
@@ -15,7 +7,7 @@ import {
   SMCCC_RET_SUCCESS,
   smcccCallVal,
 } from './constants.js';
-import { kvmAsyncPfIrqHandler, type Arm64GuestConfig } from './guest.js';
+import { kvmAsyncPfIrqHandler, v4DiscoverPpi, v4Enable, type Arm64GuestConfig } from './guest.js';
 import { createArm64State, type Arm64VcpuState } from './state.js';
 
 /**
@@ -106,22 +98,15 @@ export function s2FetchCall(vcpu: V, args: readonly bigint[], guestMemoryBytes: 
   return r.ok ? ret(SMCCC_RET_SUCCESS, BigInt(r.token)) : ret(SMCCC_RET_NOT_REQUIRED);
 }
 
-function hvc(vcpu: V, fn: number, ...args: bigint[]): GuestCallResult {
-  return vcpu.guest.call({ kind: 'hvc', fn, args });
-}
-
 /**
  * The guest's enable, v4's discovery without SDEI: FEATURES, VERSION, SLOTS, IRQ, the PPI
  * handler (wake, clear, IRQ_ACK: arches/arm64/guest.ts), ENABLE. Any refusal leaves it off.
  */
 export function s2GuestInit(vcpu: V, cfg: Arm64GuestConfig): void {
   const g = vcpu.state.guest;
-  const F = ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID;
-  if (((x(hvc(vcpu, ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID), 0) >> BigInt(ARM_SMCCC_KVM_FUNC_ASYNC_PF)) & 1n) === 0n) return;
-  if (x(hvc(vcpu, F, BigInt(ASYNC_PF_VERSION)), 0) !== SMCCC_RET_SUCCESS) return;
-  g.slots = Number(x(hvc(vcpu, F, BigInt(ASYNC_PF_SLOTS)), 1));
-  g.ppi = Number(x(hvc(vcpu, F, BigInt(ASYNC_PF_IRQ)), 1));
-  vcpu.guest.requestIrq(g.ppi, () => kvmAsyncPfIrqHandler(vcpu, cfg));
-  const pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED;
-  g.enabled = x(hvc(vcpu, F, BigInt(ASYNC_PF_ENABLE), pa & 0xffffffffn, pa >> 32n), 0) === SMCCC_RET_SUCCESS;
+  const found = v4DiscoverPpi(vcpu, () => kvmAsyncPfIrqHandler(vcpu, cfg), true);
+  if (found === null) return;
+  g.slots = found.slots;
+  g.ppi = found.ppi;
+  g.enabled = v4Enable(vcpu, cfg.areaGpa);
 }

@@ -1,17 +1,11 @@
 import type { GuestCallResult, KvmVcpu } from '../../../core/backend.js';
 import {
-  ARM_SMCCC_KVM_FUNC_ASYNC_PF,
   ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID,
-  ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
-  ASYNC_PF_ENABLE,
-  ASYNC_PF_IRQ,
   ASYNC_PF_IRQ_ACK,
-  ASYNC_PF_VERSION,
-  KVM_ASYNC_PF_ENABLED,
   KVM_PV_REASON_PAGE_NOT_PRESENT,
   KVM_PV_REASON_PAGE_READY,
-  SMCCC_RET_SUCCESS,
 } from '../constants.js';
+import { v4DiscoverPpi, v4Enable } from '../guest.js';
 import type { Arm64VcpuState } from '../state.js';
 
 /**
@@ -30,18 +24,13 @@ export interface IrqGuestConfig {
 }
 
 const hvc = (v: V, fn: number, ...args: bigint[]): GuestCallResult => v.guest.call({ kind: 'hvc', fn, args });
-const reg = (r: GuestCallResult, i: number): bigint => (r.kind === 'ok' ? r.regs[i] ?? 0n : -1n);
 
 /** Discovery and enable, as v4's kvm_async_pf_init() without the SDEI event. */
 export function irqGuestInit(v: V, cfg: IrqGuestConfig): void {
-  const F = ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID;
-  if (((reg(hvc(v, ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID), 0) >> BigInt(ARM_SMCCC_KVM_FUNC_ASYNC_PF)) & 1n) === 0n) return;
-  if (reg(hvc(v, F, BigInt(ASYNC_PF_VERSION)), 0) !== SMCCC_RET_SUCCESS) return;
-  const ppi = Number(reg(hvc(v, F, BigInt(ASYNC_PF_IRQ)), 1));
-  v.state.guest.ppi = ppi;
-  v.guest.requestIrq(ppi, () => irqHandler(v, cfg));
-  const pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED;
-  v.state.guest.enabled = reg(hvc(v, F, BigInt(ASYNC_PF_ENABLE), pa & 0xffffffffn, pa >> 32n), 0) === SMCCC_RET_SUCCESS;
+  const found = v4DiscoverPpi(v, () => irqHandler(v, cfg), false);
+  if (found === null) return;
+  v.state.guest.ppi = found.ppi;
+  v.state.guest.enabled = v4Enable(v, cfg.areaGpa);
 }
 
 /** The PPI handler: reason 1 flags the current task; reason 2 wakes by token and sends IRQ_ACK. */

@@ -1,17 +1,9 @@
 import type { GuestCallResult, KvmVcpu } from '../../../core/backend.js';
 import {
-  ARM_SMCCC_KVM_FUNC_ASYNC_PF,
-  ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID,
-  ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
-  ASYNC_PF_ENABLE,
-  ASYNC_PF_IRQ,
-  ASYNC_PF_SLOTS,
-  ASYNC_PF_VERSION,
-  KVM_ASYNC_PF_ENABLED,
   KVM_PV_REASON_PAGE_NOT_PRESENT,
   SMCCC_RET_SUCCESS,
 } from '../constants.js';
-import { kvmAsyncPfIrqHandler, type Arm64GuestConfig } from '../guest.js';
+import { kvmAsyncPfIrqHandler, v4DiscoverPpi, v4Enable, type Arm64GuestConfig } from '../guest.js';
 import { ARM_SMCCC_VENDOR_HYP_KVM_LAB_PV_VECTOR_FUNC_ID, PSR_MODE_EL0T, PSR_MODE_MASK } from './abi.js';
 import type { PvvecVcpuState } from './state.js';
 
@@ -44,15 +36,12 @@ const x = (r: GuestCallResult, i: number): bigint => (r.kind === 'ok' ? (r.regs[
  */
 export function pvvecGuestInit(v: V, cfg: PvvecGuestConfig): void {
   const g = v.state.guest;
-  const F = ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID;
-  if (((x(hvc(v, ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID), 0) >> BigInt(ARM_SMCCC_KVM_FUNC_ASYNC_PF)) & 1n) === 0n) return;
-  if (x(hvc(v, F, BigInt(ASYNC_PF_VERSION)), 0) !== SMCCC_RET_SUCCESS) return;
-  g.slots = Number(x(hvc(v, F, BigInt(ASYNC_PF_SLOTS)), 1));
-  g.ppi = Number(x(hvc(v, F, BigInt(ASYNC_PF_IRQ)), 1));
-  v.guest.requestIrq(g.ppi, () => kvmAsyncPfIrqHandler(v, cfg.v4));
+  const found = v4DiscoverPpi(v, () => kvmAsyncPfIrqHandler(v, cfg.v4), true);
+  if (found === null) return;
+  g.slots = found.slots;
+  g.ppi = found.ppi;
   if (x(hvc(v, ARM_SMCCC_VENDOR_HYP_KVM_LAB_PV_VECTOR_FUNC_ID, cfg.entry, cfg.saveAreaGpa), 0) !== SMCCC_RET_SUCCESS) return;
-  const pa = cfg.v4.areaGpa | KVM_ASYNC_PF_ENABLED;
-  g.enabled = x(hvc(v, F, BigInt(ASYNC_PF_ENABLE), pa & 0xffffffffn, pa >> 32n), 0) === SMCCC_RET_SUCCESS;
+  g.enabled = v4Enable(v, cfg.v4.areaGpa);
 }
 
 /**
