@@ -51,6 +51,8 @@ const ANYONE: WakeContext = Object.freeze({ current: -2, rqLocked: false });
 
 export class SleepTable {
   private readonly entries = new Map<number, Entry>();
+  /** Entries marked by a delayed wake: counted, so that the check at every return to user is O(1). */
+  private marked = 0;
 
   constructor(readonly semantics: WakeSemantics) {}
 
@@ -113,16 +115,17 @@ export class SleepTable {
 
   /** Does a marked wake wait to be finished? */
   get hasDelayed(): boolean {
-    for (const e of this.entries.values()) if (e.kind !== 'dummy' && e.delayed) return true;
-    return false;
+    return this.marked > 0;
   }
 
   private wakeOne(token: number, e: Exclude<Entry, { kind: 'dummy' }>, by: WakeContext, out: { woken: number[]; unflagged: number[]; unhalted: number[]; delayed: number }): void {
     if (this.semantics.delayedWake && e.kind !== 'flagged' && (e.task === by.current || by.rqLocked)) {
+      if (!e.delayed) this.marked++;
       e.delayed = true;
       out.delayed++;
       return;
     }
+    if (e.delayed) this.marked--;
     this.entries.delete(token);
     if (e.kind === 'sleeping') out.woken.push(e.task);
     else if (e.kind === 'halted') out.unhalted.push(e.task);
