@@ -58,8 +58,8 @@ export class Harness<S = unknown> {
     return this.vcpu(i).guest.call(call);
   }
 
-  /** Put the guest of vCPU `i` in user or kernel mode, interrupts masked or not. */
-  setCpu(state: { privilege?: 'user' | 'kernel'; irqsMasked?: boolean }, i = 0): void {
+  /** Put the guest of vCPU `i` in user or kernel mode, interrupts masked or not, preemption off or not. */
+  setCpu(state: { privilege?: 'user' | 'kernel'; irqsMasked?: boolean; preemptDisabled?: boolean }, i = 0): void {
     this.vcpu(i).forced = { ...this.vcpu(i).forced, ...state };
   }
 

@@ -74,6 +74,7 @@ export function arm64CodeLayout(clockMHz: number): CodeLayout {
       { region: 'entry', pc: HANDLERS, bytes: ENTRY_TEXT_BYTES - 0x800, what: 'entry.S: entry_handler bodies, ret_to_kernel, ret_to_user' },
       { region: 'fault', pc: C_ENTRY, bytes: FAULT_FILES_BYTES, what: 'entry-common.c, traps.c, debug-monitors.c, mm/fault.c' },
       { region: 'kernel', pc: 0x200000, bytes: 0, what: 'the rest of the kernel (scheduler, system call bodies)' },
+      { region: 'modules', pc: -0x8000000, bytes: 0, what: 'modules and eBPF JIT code (the vmalloc area); no workload runs there in this version' },
     ],
     source: 'Linux 6.12 arm64 defconfig object sizes (facts/anchors.md §A6b); placement and time per byte assumed (arches/arm64/code-layout.ts)',
   };

@@ -46,6 +46,7 @@ export function x86CodeLayout(clockMHz: number): CodeLayout {
       { region: 'entry', pc: ENTRY_64, bytes: 0x1000, what: 'entry_64.S: error_entry, entry_SYSCALL_64, the return paths' },
       { region: 'fault', pc: C_ENTRY, bytes: 0x1000, what: 'kernel/entry/common.c, arch/x86/entry/common.c, traps.c, mm/fault.c prologues' },
       { region: 'kernel', pc: 0x200000, bytes: 0, what: 'the rest of the kernel (scheduler, system call bodies)' },
+      { region: 'modules', pc: -0x8000000, bytes: 0, what: 'modules and eBPF JIT code (the module area); no workload runs there in this version' },
     ],
     source: 'round sizes for Linux 6.12 x86-64 entry code, timed from facts/anchors.md §A6a (arches/x86/code-layout.ts)',
   };

@@ -129,7 +129,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     return this;
   }
   /** Set by core/harness.ts to put the guest in a given state for a single-step test. */
-  forced: { privilege?: 'user' | 'kernel'; irqsMasked?: boolean } | null = null;
+  forced: { privilege?: 'user' | 'kernel'; irqsMasked?: boolean; preemptDisabled?: boolean } | null = null;
 
   /** The kernel stack of what runs: the current task's, or the idle task's. */
   get frames(): KernelFrame[] {
@@ -163,6 +163,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   }
   /** Interrupts off, exception code, a halted wait, or a preemptoff step (preempt_count() > 0). */
   get preemptDisabled(): boolean {
+    if (this.forced?.preemptDisabled !== undefined) return this.forced.preemptDisabled;
     if (this.phase || this.guestHalted) return true;
     const step = this.current?.step;
     return this.irqsMasked || (step !== undefined && step.kind !== 'sleep' && step.preemptDisabled);

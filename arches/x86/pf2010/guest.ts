@@ -49,16 +49,14 @@ export function pf2010AsyncPageFault(vcpu: V, cfg: { pfHandlerNs: number }): voi
 }
 
 /**
- * kvm_async_pf_task_wait(): sleep unless `idle || preempt_count() > 1`, where the 2010 guest
- * halts the vCPU in its own HLT loop instead. That branch needs a kernel-mode not-present
- * (SEND_ALWAYS) in a non-preemptible context; no lab workload touches memory there (irqoff steps
- * fault synchronously, IPI waits touch nothing), so it is counted, not modelled: the task goes on,
- * faults again and the host halts it (a repeated fault).
+ * kvm_async_pf_task_wait(): `n.halted = idle || preempt_count() > 1` — a not-present taken where the
+ * task may not sleep (the idle task, or preemption off: possible only with SEND_ALWAYS) halts the
+ * vCPU in the guest's own loop (native_safe_halt()) until the token is woken; otherwise the task
+ * sleeps and another runs. The 2010 wake unhashes a halted entry and sends a reschedule IPI to its
+ * CPU (apf_task_wake_one()), with no delay (WakeSemantics.delayedWake false).
  */
 function taskWait(vcpu: V, token: number): void {
   const c = vcpu.cpu;
-  if (c.privilege === 'kernel' && (c.preemptDisabled || c.pcRegion === 'idle')) {
-    return vcpu.countEvent('kvm_async_pf_task_wait() halt branch (not modelled)');
-  }
+  if (c.pcRegion === 'idle' || (c.privilege === 'kernel' && c.preemptDisabled)) return vcpu.guest.asyncPfTaskWaitHalt(token);
   vcpu.guest.asyncPfTaskWaitSchedule(token);
 }

@@ -225,6 +225,25 @@ describe('not present: reason = 1, #PF with CR2 = token (seed 001 x86.c hunk)', 
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
+  // 631bc4878220 kvm_async_pf_task_wait(): `n.halted = idle || preempt_count() > 1` → HLT loop, not schedule().
+  it('with the sendAlways knob a kernel-mode fault with preemption off halts the task in the guest until its page-ready', () => {
+    const h = booted({ knobs: { sendAlways: 1 } });
+    const v = h.vcpu();
+    const task = v.current!;
+    h.setCpu({ privilege: 'kernel', irqsMasked: false, preemptDisabled: true });
+    h.fault(G);
+    const token = v.injected!.token!;
+    h.enter();
+    expect(task.state).toBe('running');
+    expect(v.current).toBe(task);
+    expect(v.guestHalted).toBe(true);
+    expect(h.sim.metrics.archEvents.toJSON()['halted in the guest (not sleepable)']).toBe(1);
+    h.complete(G);
+    h.enter(); // page-ready #PF: the wake unhashes the halted entry
+    expect(v.sleepTable.has(token)).toBe(false);
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+
   // 2.6.38 can_do_async_pf(): interrupt_allowed() (IF=1) or the fault is synchronous.
   it('a fault with IF=0 is synchronous', () => {
     const h = booted();
