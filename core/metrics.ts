@@ -47,6 +47,8 @@ export class MetricsCollector {
   /** Call-function IPIs sent, and each sender's wait from the call to the target's unlock. */
   ipis = 0;
   readonly ipiWaits: number[] = [];
+  /** Tasks that ran all their passes in the window: group and completion time (they start at 0). */
+  readonly completions: { readonly group: string; readonly ns: number }[] = [];
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

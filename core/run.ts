@@ -29,7 +29,11 @@ export interface RunResult {
     readonly inFlight: number;
     readonly checked: readonly string[];
   };
-  readonly run: { readonly events: number; readonly simulatedNs: number; readonly stoppedEarly: string | null };
+  /**
+   * `measuredNs`: the measured window — durationMs, or shorter when the scenario's `until` tasks
+   * all finished first (or the run was cut short).
+   */
+  readonly run: { readonly events: number; readonly simulatedNs: number; readonly measuredNs: number; readonly stoppedEarly: string | null };
 }
 
 export interface RunMetrics {
@@ -73,11 +77,24 @@ export interface RunMetrics {
   readonly swap: { readonly reads: number; readonly maxQueued: number; readonly meanLatencyNs: number; readonly evictions: number };
   readonly contextSwitches: number;
   /**
+   * Per task group: how many tasks it has, how many ran all their passes in the window (fixed work,
+   * `passes`), their completion times (tasks start at 0; null when none finished), and the group's
+   * work per second of the measured window.
+   */
+  readonly tasks: Readonly<Record<string, TaskGroupMetrics>>;
+  /**
    * Call-function IPIs (smp_call_function_single(wait=1)) sent in the window, and how long each
    * sender spun from the call to the target's unlock: kernel time, not work. A call still waiting
    * when the window closes is counted but has no wait, as a fault latency has none.
    */
   readonly ipi: { readonly count: number; readonly waitNs: { readonly mean: number; readonly p99: number; readonly max: number } };
+}
+
+export interface TaskGroupMetrics {
+  readonly count: number;
+  readonly finished: number;
+  readonly completionNs: { readonly mean: number; readonly min: number; readonly max: number } | null;
+  readonly workPerSecond: number;
 }
 
 export interface RunOptions {
@@ -116,7 +133,7 @@ export function runVariant(given: Scenario, variant: Variant, options: RunOption
       inFlight: sim.inFlightAtEnd,
       checked: Object.entries(INVARIANT_NAMES).map(([k, v]) => `${k}: ${v}`),
     },
-    run: { events: sim.events, simulatedNs: sim.endTime, stoppedEarly: sim.stoppedEarly },
+    run: { events: sim.events, simulatedNs: sim.endTime, measuredNs: Math.min(sim.measureEnd, sim.endTime), stoppedEarly: sim.stoppedEarly },
   };
 }
 
@@ -185,8 +202,27 @@ function collectMetrics(sim: Simulation): RunMetrics {
       evictions: sim.memory.evictions,
     },
     contextSwitches: m.contextSwitches,
+    tasks: taskGroups(sim, workByTask),
     ipi: ipiMetrics(m.ipis, m.ipiWaits),
   };
+}
+
+function taskGroups(sim: Simulation, workByTask: Readonly<Record<string, number>>): Record<string, TaskGroupMetrics> {
+  const seconds = Math.min(sim.measureEnd, sim.endTime) / 1e9;
+  const out: Record<string, TaskGroupMetrics> = {};
+  for (const group of [...new Set(sim.tasks.map((t) => t.group))].sort()) {
+    const done = sim.metrics.completions.filter((c) => c.group === group).map((c) => c.ns);
+    const completionNs = done.length
+      ? { mean: Math.round(done.reduce((a, b) => a + b, 0) / done.length), min: done.reduce((a, b) => Math.min(a, b)), max: done.reduce((a, b) => Math.max(a, b)) }
+      : null;
+    out[group] = {
+      count: sim.tasks.filter((t) => t.group === group).length,
+      finished: done.length,
+      completionNs,
+      workPerSecond: seconds > 0 ? round3((workByTask[group] ?? 0) / seconds) : 0,
+    };
+  }
+  return out;
 }
 
 function ipiMetrics(count: number, waits: readonly number[]): RunMetrics['ipi'] {

@@ -32,6 +32,9 @@ export function buildCompareView(c: Comparison): CompareView {
     return row(`hazard [h${i + 1}]`, (r) => dash(r.metrics.hazards[h]));
   });
 
+  const finishedGroups = [...new Set(vs.flatMap((r) => Object.keys(r.metrics.tasks).filter((g) => r.metrics.tasks[g].finished > 0)))].sort();
+  const sameWindow = vs.every((r) => r.run.measuredNs === c.scenario.durationMs * 1e6);
+  const seconds = (ns: number | undefined) => (ns === undefined ? '—' : fixed(ns / 1e9, 3));
   const sections = [
     {
       // A ratio is only meaningful on one machine: each column names the baseline it is measured against.
@@ -46,8 +49,23 @@ export function buildCompareView(c: Comparison): CompareView {
         ...union((r) => r.metrics.workByTask).map((t) => row(t, (r) => fixed((r.metrics.workByTask[t] ?? 0) / 1e6, 3))),
       ],
     },
+    // Fixed work (tasks with `passes`): when each group's tasks finished.
+    ...(finishedGroups.length > 0
+      ? [
+          {
+            title: 'Fixed work (tasks that ran all their passes; completion time from the start, s)',
+            rows: finishedGroups.flatMap((g) => [
+              row(`${g}: finished`, (r) => `${count(r.metrics.tasks[g]?.finished ?? 0)} of ${count(r.metrics.tasks[g]?.count ?? 0)}`),
+              row(`${g}: completion, mean`, (r) => seconds(r.metrics.tasks[g]?.completionNs?.mean)),
+              row(`${g}: completion, max`, (r) => seconds(r.metrics.tasks[g]?.completionNs?.max)),
+            ]),
+          },
+        ]
+      : []),
     {
-      title: `vCPU time (% of ${c.scenario.machine.vcpus} vCPUs × ${humanNs(c.scenario.durationMs * 1e6)})`,
+      title: sameWindow
+        ? `vCPU time (% of ${c.scenario.machine.vcpus} vCPUs × ${humanNs(c.scenario.durationMs * 1e6)})`
+        : `vCPU time (% of ${c.scenario.machine.vcpus} vCPUs × each run's measured window)`,
       rows: (
         [
           ['user', 'guest user'],
@@ -57,7 +75,7 @@ export function buildCompareView(c: Comparison): CompareView {
           ['halt', 'APF halt'],
           ['idle', 'idle'],
         ] as const
-      ).map(([k, label]) => row(label, (r) => pct(r.metrics.vcpuTimeNs[k], c.scenario.machine.vcpus * c.scenario.durationMs * 1e6))),
+      ).map(([k, label]) => row(label, (r) => pct(r.metrics.vcpuTimeNs[k], c.scenario.machine.vcpus * r.run.measuredNs))),
     },
     {
       title: 'Faults on host-missing pages',

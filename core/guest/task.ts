@@ -79,7 +79,19 @@ export class Task {
     readonly vcpu: number,
     readonly program: readonly CompiledStep[],
     private readonly rng: RandomStream,
+    /** Fixed work: program passes before the task exits (null: it loops until the run ends). */
+    readonly passes: number | null = null,
   ) {}
+
+  /** Whole passes of the program run so far. */
+  passesDone = 0;
+  /** When the task exited after its passes (its completion time; all tasks start at 0), -1 until then. */
+  exitedAt = -1;
+
+  /** The task ran all its passes: it exits instead of starting its program again. */
+  get finished(): boolean {
+    return this.passes !== null && this.passesDone >= this.passes;
+  }
 
   get step(): CompiledStep {
     return this.program[this.pc];
@@ -87,6 +99,7 @@ export class Task {
 
   advance(): void {
     this.pc = (this.pc + 1) % this.program.length;
+    if (this.pc === 0) this.passesDone++;
     this.progress = 0;
   }
 

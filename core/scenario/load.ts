@@ -200,6 +200,13 @@ function checkReferences(s: Scenario, file: string): void {
   if (s.machine.hostResidentMiB > s.machine.guestMemoryMiB) {
     throw new ScenarioError(file, 'machine.hostResidentMiB', 'larger than machine.guestMemoryMiB: nothing would ever be swapped');
   }
+  const groups = new Set(s.tasks.map((t) => t.name));
+  s.until?.tasks.forEach((name, i) => {
+    if (!groups.has(name)) throw new ScenarioError(file, `until.tasks[${i}]`, `unknown task "${name}" (known: ${[...groups].join(', ')})`);
+    if (s.tasks.some((t) => t.name === name && t.passes === undefined)) {
+      throw new ScenarioError(file, `until.tasks[${i}]`, `task "${name}" has no passes: it never exits, so the run could only end at durationMs`);
+    }
+  });
   s.tasks.forEach((t, ti) => {
     if (t.vcpu !== undefined && t.vcpu >= s.machine.vcpus) {
       throw new ScenarioError(file, `tasks[${ti}].vcpu`, `vCPU ${t.vcpu} does not exist (machine.vcpus is ${s.machine.vcpus})`);

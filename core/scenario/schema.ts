@@ -119,6 +119,11 @@ const task = z
     /** Pin to this vCPU; by default tasks are spread round-robin in file order. */
     vcpu: z.number().int('must be a whole number').min(0, 'must not be negative').optional(),
     program: z.array(step).min(1),
+    /**
+     * Fixed work: the task runs its program this many times, then exits, and its completion time
+     * is reported (a test program's "time", issue 7 §1.1). Absent: it loops until the run ends.
+     */
+    passes: count(HARD.tasks, 'a lab bound on passes').optional(),
   })
   .strict();
 
@@ -178,6 +183,11 @@ export const scenarioSchema = z
     backing,
     regions: z.array(region).min(1),
     tasks: z.array(task).min(1),
+    /**
+     * End the measured window when every task of these groups has exited (tasks with `passes`);
+     * durationMs is then the cap. Absent: the window is durationMs.
+     */
+    until: z.object({ tasks: z.array(z.string().min(1)).min(1) }).strict().optional(),
     /** After durationMs, stop starting new work and let outstanding faults finish, so invariants close. */
     drain: z
       .object({

@@ -47,6 +47,8 @@ export interface Machine extends VcpuHost {
   readonly csds: Map<number, CallSingleData>;
   readonly workNsByGroup: Map<string, number>;
   readonly measureEnd: number;
+  /** A task ran all its passes and exited at `t` (core/sim/simulation.ts). */
+  taskExited(task: Task, t: number): void;
   readonly tickNs: number;
   readonly ctxSwitchNs: number;
   readonly touchNs: number;

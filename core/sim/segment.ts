@@ -50,6 +50,13 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     task.state = 'exited';
     return false;
   }
+  if (task.finished) {
+    // Fixed work done: the task exits (do_exit()) and its completion time is recorded.
+    sim.deschedule(v);
+    task.state = 'exited';
+    sim.taskExited(task, v.cursor);
+    return false;
+  }
   const step = task.step;
   // The moment between two interrupts-off sections ends when the next one starts.
   v.irqWindow = false;

@@ -61,7 +61,9 @@ export class Simulation implements Machine {
   readonly ctxSwitchNs: number;
   readonly touchNs: number;
   readonly preemption: 'none' | 'voluntary' | 'full';
-  readonly measureEnd: number;
+  /** The end of the measured window: durationMs, or earlier when the `until` tasks have all exited. */
+  measureEnd: number;
+  private hardEnd = 0;
   draining = false;
   workId = 0;
   readonly csds = new Map<number, CallSingleData>();
@@ -126,7 +128,7 @@ export class Simulation implements Machine {
         const vcpu = spec.vcpu ?? next++ % m.vcpus;
         const name = spec.count > 1 ? `${spec.name}/${k}` : spec.name;
         const program = spec.program.map((s) => compileStep(s, this.regions, { vcpu, vcpus: m.vcpus }));
-        const task = new Task(id, name, spec.name, vcpu, program, streams.stream(`task:${id}`));
+        const task = new Task(id, name, spec.name, vcpu, program, streams.stream(`task:${id}`), spec.passes ?? null);
         this.tasks.push(task);
         this.vcpus[vcpu].runq.enqueue(task);
       }
@@ -154,11 +156,14 @@ export class Simulation implements Machine {
     }
     this.queue.push(this.measureEnd, EV_MEASURE_END, 0, 0);
     const drain = this.scenario.drain;
-    const hardEnd = this.measureEnd + (drain.enabled ? Math.round(drain.maxMs * 1e6) : 0);
+    this.hardEnd = this.measureEnd + (drain.enabled ? Math.round(drain.maxMs * 1e6) : 0);
     const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
     let sameInstant = 0;
     while (this.queue.size > 0 && this.aborted === null) {
-      if (this.queue.peekTime() > hardEnd) {
+      if (this.queue.peekTime() > this.hardEnd) {
+        this.queue.pop(ev);
+        // The duration cap of a window the `until` tasks ended early is not work left undone.
+        if (ev.kind === EV_MEASURE_END && ev.time !== this.measureEnd) continue;
         this.stoppedEarly = drain.enabled ? 'drain timed out' : null;
         break;
       }
@@ -171,13 +176,29 @@ export class Simulation implements Machine {
         break;
       }
       this.dispatch(ev);
-      if (this.events % PROGRESS_EVENTS === 1) this.reportProgress(hardEnd);
+      if (this.events % PROGRESS_EVENTS === 1) this.reportProgress(this.hardEnd);
       if (!drain.enabled && this.now >= this.measureEnd) break;
     }
     // A run cut short claims only the time it simulated.
     this.endTime = this.aborted !== null ? this.now : Math.max(this.now, this.measureEnd);
     if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
     this.closeInvariants();
+  }
+
+  /**
+   * A task ran all its passes and exited at `t`. When it was the last of the scenario's `until`
+   * tasks, the measured window ends there (and the drain, if on, runs from there).
+   */
+  taskExited(task: Task, t: number): void {
+    task.exitedAt = t;
+    if (this.metrics.measuring) this.metrics.completions.push({ group: task.group, ns: t });
+    const until = this.scenario.until;
+    if (!until || this.draining || !until.tasks.includes(task.group)) return;
+    if (this.tasks.some((x) => until.tasks.includes(x.group) && x.exitedAt < 0)) return;
+    const end = Math.min(t, this.measureEnd);
+    this.hardEnd -= this.measureEnd - end;
+    this.measureEnd = end;
+    this.queue.push(end, EV_MEASURE_END, 0, 0);
   }
 
   /** Stop the run here: a livelock, reported as invariant 7, and the output says where it stopped. */
@@ -206,7 +227,8 @@ export class Simulation implements Machine {
       case EV_TIMER:
         return sched.onTimer(this, this.tasks[ev.a]);
       case EV_MEASURE_END:
-        return this.endMeasurement(ev.time);
+        if (!this.draining && ev.time === this.measureEnd) this.endMeasurement(ev.time);
+        return;
       case EV_IPI:
         return guest.onIpi(this, ev.a);
       case EV_IPI_DONE:

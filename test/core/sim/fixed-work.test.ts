@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { parseScenario, runVariant, syncVariant, x86Variant } from '../../../index.js';
+import { smallScenario } from '../../support/scenarios.js';
+
+/**
+ * Fixed work (issue 7 §1.1): a task runs its program a given number of passes and exits; its
+ * completion time is reported, and a run can end when the named tasks have finished, as the
+ * cover letters measured ("test time", a memory thread's run time).
+ */
+function fixedWork(passes: number, until: boolean) {
+  return smallScenario({
+    durationMs: 5000,
+    machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 64 },
+    tasks: [
+      { name: 'mem', passes, program: [{ touch: { region: 'array', pattern: 'sequential', pages: 1000 } }] },
+      { name: 'calc', program: [{ compute: { us: 100 } }] },
+    ],
+    ...(until ? { until: { tasks: ['mem'] } } : {}),
+  });
+}
+
+describe('fixed work (task passes)', () => {
+  it('a task runs its passes, exits, and reports when it finished', () => {
+    const r = runVariant(fixedWork(3, false), syncVariant);
+    const mem = r.metrics.tasks.mem;
+    expect(mem).toMatchObject({ count: 1, finished: 1 });
+    // 3 × 1,000 resident touches at 100 ns, sharing the vCPU with calc: at least 0.3 ms, well under the window.
+    expect(mem.completionNs!.mean).toBeGreaterThanOrEqual(300_000);
+    expect(mem.completionNs!.max).toBeLessThan(100_000_000);
+    expect(r.metrics.tasks.calc).toMatchObject({ count: 1, finished: 0, completionNs: null });
+  });
+
+  it('twice the passes take about twice as long', () => {
+    const one = runVariant(fixedWork(10, false), syncVariant).metrics.tasks.mem.completionNs!.mean;
+    const two = runVariant(fixedWork(20, false), syncVariant).metrics.tasks.mem.completionNs!.mean;
+    expect(two / one).toBeGreaterThan(1.8);
+    expect(two / one).toBeLessThan(2.2);
+  });
+
+  it('without `until` the window stays durationMs; with it, it ends when the named tasks have finished', () => {
+    const open = runVariant(fixedWork(3, false), syncVariant);
+    expect(open.run.measuredNs).toBe(5000e6);
+    const ended = runVariant(fixedWork(3, true), x86Variant);
+    const done = ended.metrics.tasks.mem.completionNs!.max;
+    expect(ended.run.measuredNs).toBe(done);
+    expect(ended.run.stoppedEarly).toBeNull();
+    expect(ended.invariants.ok).toBe(true);
+    // Work and time are counted up to that end only.
+    const total = Object.values(ended.metrics.vcpuTimeNs).reduce((a, b) => a + b, 0);
+    expect(Math.abs(total - done)).toBeLessThan(20_000);
+  });
+
+  it('`until` must name tasks that exist and exit (bad input naming the field)', () => {
+    const base = `name: u
+durationMs: 10
+machine: { vcpus: 1, guestMemoryMiB: 4, hostResidentMiB: 4 }
+backing: { kind: swap, latency: { dist: fixed, us: 10 } }
+regions: [ { name: a, mib: 1 } ]
+tasks: [ { name: t, program: [ { compute: { us: 1 } } ] } ]
+`;
+    expect(() => parseScenario(`${base}until: { tasks: [nope] }\n`, 'u.yaml')).toThrow(/u\.yaml: until\.tasks\[0\]: unknown task "nope"/);
+    expect(() => parseScenario(`${base}until: { tasks: [t] }\n`, 'u.yaml')).toThrow(/until\.tasks\[0\]: task "t" has no passes/);
+  });
+});
