@@ -37,6 +37,8 @@ export class MetricsCollector {
   readonly archEvents = new Counter();
   readonly time: Record<TimeCategory, number> = { user: 0, kernel: 0, host: 0, sync: 0, halt: 0, idle: 0 };
   faults = 0;
+  /** First touches of never-populated pages: zero-filled by the host, no I/O. */
+  zeroFills = 0;
   asyncStarted = 0;
   notPresentDelivered = 0;
   readyDelivered = 0;

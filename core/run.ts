@@ -45,6 +45,8 @@ export interface RunMetrics {
   readonly apf: {
     /** Distinct faults on host-missing pages (a repeated fault is not a new one). */
     readonly faults: number;
+    /** First touches of pages the guest never wrote (regions with `populated: false`): zero-filled, no I/O, not counted in faults. */
+    readonly zeroFills: number;
     readonly asyncStarted: number;
     readonly notPresentDelivered: number;
     readonly readyDelivered: number;
@@ -169,6 +171,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
     vcpuTimeNs,
     apf: {
       faults,
+      zeroFills: m.zeroFills,
       asyncStarted: m.asyncStarted,
       notPresentDelivered: m.notPresentDelivered,
       readyDelivered: m.readyDelivered,

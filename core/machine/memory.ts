@@ -5,10 +5,14 @@
  * chosen by a CLOCK hand over the resident frames, sparing pages touched since the hand last
  * passed (an LRU approximation, DESIGN.md "Machine"). Per-page state is one byte in a typed
  * array, so a 2 GiB guest (524,288 pages) costs half a megabyte.
+ * A page is also populated (it has contents, in memory or on swap) or not: a page the guest never
+ * wrote is zero-filled by the host on its first touch, with no I/O (do_anonymous_page()).
  * Model assumption: eviction is free (clean pages, or write-back off the critical path).
  */
 const RESIDENT = 1;
 const REFERENCED = 2;
+/** The page has contents: resident, or on swap. A page never populated is zero-filled on first touch. */
+const POPULATED = 4;
 
 export class HostMemory {
   private readonly flags: Uint8Array;
@@ -30,9 +34,21 @@ export class HostMemory {
     this.frames = new Int32Array(residentLimit).fill(-1);
   }
 
-  /** Start warm: the first `residentLimit` guest pages are in, as after a long run in gfn order. */
+  /** Start warm: the first `residentLimit` populated guest pages are in, as after a long run in gfn order. */
   prefill(count = this.residentLimit): void {
-    for (let g = 0; g < Math.min(count, this.guestPages) && this.used < this.residentLimit; g++) this.insert(g);
+    for (let g = 0; g < this.guestPages && this.used < Math.min(count, this.residentLimit); g++) {
+      if (this.flags[g] & POPULATED) this.insert(g);
+    }
+  }
+
+  /** Give pages contents (on swap unless resident): a region written before the run. */
+  populate(first: number, count: number): void {
+    for (let g = first; g < Math.min(first + count, this.guestPages); g++) this.flags[g] |= POPULATED;
+  }
+
+  /** Has the page contents (resident or on swap)? If not, its first touch is a zero-fill with no I/O. */
+  isPopulated(gfn: number): boolean {
+    return (this.flags[gfn] & POPULATED) !== 0;
   }
 
   isResident(gfn: number): boolean {
@@ -58,7 +74,7 @@ export class HostMemory {
       frame = this.evictOne();
     }
     this.frames[frame] = gfn;
-    this.flags[gfn] = RESIDENT | REFERENCED;
+    this.flags[gfn] = RESIDENT | REFERENCED | POPULATED;
   }
 
   private evictOne(): number {
@@ -70,7 +86,7 @@ export class HostMemory {
         this.flags[victim] &= ~REFERENCED;
         continue;
       }
-      this.flags[victim] = 0;
+      this.flags[victim] = POPULATED; // written to swap
       this.evictions++;
       return frame;
     }

@@ -51,6 +51,12 @@ const region = z
   .object({
     name: z.string().min(1),
     mib: z.number().min(ONE_PAGE_MIB, `must be at least one 4 KiB page (${ONE_PAGE_MIB} MiB)`).max(HARD.guestMemoryMiB, `must be at most ${HARD.guestMemoryMiB} MiB`),
+    /**
+     * true (default): the pages were written before the run (Gleb Natapov's bm writes its whole
+     * buffer first, facts/anchors.md §A7), so a page not resident is on swap. false: never touched:
+     * a page's first touch is a zero-fill minor fault with no I/O (do_anonymous_page(), §A7).
+     */
+    populated: z.boolean().default(true),
   })
   .strict();
 

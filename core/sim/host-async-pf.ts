@@ -20,6 +20,7 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   // The task's own access, or the exception code's (its kernel page: core/sim/guest-entry.ts).
   const task = v.frames.length === 0 ? v.current : null;
   const b = sim.backend;
+  if (!sim.memory.isResident(gfn) && !sim.memory.isPopulated(gfn)) return zeroFill(sim, v, gfn);
   if (!sim.memory.isResident(gfn) && b.faultInGuest(v, gfn)) return faultRaisedInGuest(sim, v, task, gfn);
   if (sim.metrics.measuring) sim.metrics.exits.add(b.exitNames.stage2Fault);
   sim.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
@@ -57,6 +58,22 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   } else {
     waitUndelivered(sim, v, reason, first);
   }
+}
+
+/**
+ * A page the guest never wrote: the host allocates a zeroed page (do_anonymous_page()) and maps
+ * it — an exit and the host's fault work, no I/O, nothing for the async path (issue 7 §1.2).
+ */
+function zeroFill(sim: Machine, v: Vcpu, gfn: number): void {
+  const b = sim.backend;
+  if (sim.metrics.measuring) {
+    sim.metrics.exits.add(b.exitNames.stage2Fault);
+    sim.metrics.zeroFills++;
+  }
+  sim.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
+  v.exited = true;
+  sim.memory.insert(gfn);
+  sim.schedule(v, v.cursor);
 }
 
 /**

@@ -107,11 +107,13 @@ export class Simulation implements Machine {
     const taskCount = scenario.tasks.reduce((n, t) => n + t.count, 0);
     this.kernelPagesOf = m.guestKernelPages === 'swappable' ? { tasks: taskCount } : null;
     let gfn = this.kernelPagesOf ? KERNEL_PAGES_PER_TASK * taskCount + KERNEL_PAGES_PER_VCPU * m.vcpus : 0;
+    this.memory.populate(0, gfn); // the guest kernel's own pages have contents
     const cs = backend.caps.codeLayout.contextSwitch;
     this.contextSwitch = this.ctxSwitchNs > 0 ? { ...cs, ns: this.ctxSwitchNs } : null;
     for (const r of scenario.regions) {
       const pages = Math.max(1, Math.round(r.mib * MIB_PAGES));
       this.regions.set(r.name, { name: r.name, firstGfn: gfn, pages });
+      if (r.populated) this.memory.populate(gfn, pages);
       gfn += pages;
     }
     this.memory.prefill();

@@ -11,6 +11,7 @@ describe('HostMemory (CLOCK under a resident limit)', () => {
 
   it('spares a page touched since the hand last passed', () => {
     const m = new HostMemory(100, 4);
+    m.populate(0, 100);
     m.prefill(); // 0..3 resident, all referenced
     m.insert(10); // the hand clears 0..3 and evicts 0
     expect(m.isResident(0)).toBe(false);
@@ -19,5 +20,27 @@ describe('HostMemory (CLOCK under a resident limit)', () => {
     expect(m.isResident(1)).toBe(true);
     expect(m.isResident(2)).toBe(false);
     expect(m.evictions).toBe(2);
+  });
+});
+
+describe('populated pages (issue 7 §1.2; facts/anchors.md §A7 do_anonymous_page())', () => {
+  it('a page the guest never wrote is not populated until it is first brought in; eviction keeps it populated (on swap)', () => {
+    const m = new HostMemory(10, 1);
+    m.populate(0, 5);
+    expect(m.isPopulated(4)).toBe(true);
+    expect(m.isPopulated(5)).toBe(false);
+    m.insert(5);
+    expect(m.isPopulated(5)).toBe(true);
+    m.insert(6); // evicts 5 to swap
+    expect(m.isResident(5)).toBe(false);
+    expect(m.isPopulated(5)).toBe(true);
+  });
+
+  it('prefill brings in populated pages only', () => {
+    const m = new HostMemory(10, 4);
+    m.populate(6, 4);
+    m.prefill();
+    expect([6, 7, 8, 9].every((g) => m.isResident(g))).toBe(true);
+    expect(m.isResident(0)).toBe(false);
   });
 });

@@ -62,3 +62,28 @@ tasks: [ { name: t, program: [ { compute: { us: 1 } } ] } ]
     expect(() => parseScenario(`${base}until: { tasks: [t] }\n`, 'u.yaml')).toThrow(/until\.tasks\[0\]: task "t" has no passes/);
   });
 });
+
+describe('first touch of memory the guest never wrote (issue 7 §1.2; facts/anchors.md §A7)', () => {
+  function firstTouch(populated: boolean) {
+    return smallScenario({
+      durationMs: 50,
+      machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 8 },
+      regions: [{ name: 'array', mib: 48, populated }],
+      tasks: [{ name: 'mem', passes: 1, program: [{ touch: { region: 'array', pattern: 'sequential', pages: 4096 } }] }],
+    });
+  }
+
+  it('is a zero-fill with no I/O, not an asynchronous fault', () => {
+    const fresh = runVariant(firstTouch(false), x86Variant);
+    expect(fresh.metrics.apf.zeroFills).toBe(4096);
+    expect(fresh.metrics.apf.faults).toBe(0);
+    expect(fresh.metrics.swap.reads).toBe(0);
+    expect(fresh.invariants.ok).toBe(true);
+  });
+
+  it('a populated region not resident is read from swap instead', () => {
+    const written = runVariant(firstTouch(true), x86Variant);
+    expect(written.metrics.apf.zeroFills).toBe(0);
+    expect(written.metrics.swap.reads).toBeGreaterThan(0);
+  });
+});
