@@ -9,7 +9,7 @@ import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, I
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
 const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help']);
 /** Options that may be given more than once (positional lists and yargs' own bookkeeping). */
-const MULTI = new Set(['_', '$0', 'variants', 'variant-file', 'variantFile']);
+const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'variantFile']);
 
 /**
  * The apf-lab command line. Commands are registered one by one (STYLE.md §4); a handler
@@ -44,12 +44,13 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 
 async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) => void): Promise<Argv> {
   // Loaded here, not at the top: the process entry below only starts a worker and needs none of it.
-  const [{ default: yargs }, { listCommand }, { showCommand }, { runCommand }, { compareCommand }] = await Promise.all([
+  const [{ default: yargs }, { listCommand }, { showCommand }, { runCommand }, { compareCommand }, { reproduceCommand }] = await Promise.all([
     import('yargs'),
     import('./commands/list.js'),
     import('./commands/show.js'),
     import('./commands/run.js'),
     import('./commands/compare.js'),
+    import('./commands/reproduce.js'),
   ]);
   return yargs([...argv])
     .scriptName('apf-lab')
@@ -57,6 +58,7 @@ async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) 
     .command(showCommand(io))
     .command(runCommand(io))
     .command(compareCommand(io))
+    .command(reproduceCommand(io))
     .demandCommand(1, 'name a command')
     .check(singleValued)
     .strict()

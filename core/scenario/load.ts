@@ -201,6 +201,15 @@ function checkReferences(s: Scenario, file: string): void {
     throw new ScenarioError(file, 'machine.hostResidentMiB', 'larger than machine.guestMemoryMiB: nothing would ever be swapped');
   }
   const groups = new Set(s.tasks.map((t) => t.name));
+  s.experiment?.rows.forEach((row, i) => {
+    const field = `experiment.rows[${i}].group`;
+    if (row.metric === 'work') return;
+    if (row.group === undefined) throw new ScenarioError(file, field, `metric ${row.metric} needs the task group it measures`);
+    if (!groups.has(row.group)) throw new ScenarioError(file, field, `unknown task "${row.group}" (known: ${[...groups].join(', ')})`);
+    if (row.metric === 'time' && s.tasks.some((t) => t.name === row.group && t.passes === undefined)) {
+      throw new ScenarioError(file, field, `metric time needs fixed work: task "${row.group}" has no passes`);
+    }
+  });
   s.until?.tasks.forEach((name, i) => {
     if (!groups.has(name)) throw new ScenarioError(file, `until.tasks[${i}]`, `unknown task "${name}" (known: ${[...groups].join(', ')})`);
     if (s.tasks.some((t) => t.name === name && t.passes === undefined)) {

@@ -175,6 +175,26 @@ const machine = z
 /** Values are checked against the known keys and their bounds in load.ts (limits.ts costValueProblem()). */
 const costOverrides = z.record(z.string(), z.number());
 
+/**
+ * One published figure an experiment reproduces (issue 7 §3): a ratio of the variant's metric to
+ * the baseline's over the same seeds. `work`: total work; `rate`: a task group's work per second;
+ * `time`: a task group's mean completion time (fixed work). `published`: the cover letter's
+ * figure as the same ratio, or null where facts/ gives none (the lab then predicts).
+ */
+const experimentRow = z
+  .object({
+    label: z.string().min(1),
+    metric: z.enum(['work', 'rate', 'time']),
+    group: z.string().min(1).optional(),
+    variant: z.string().min(1),
+    baseline: z.string().min(1),
+    published: z.number().positive().nullable().default(null),
+  })
+  .strict();
+
+/** A scenario that reproduces a published experiment: where it comes from and what it measures. */
+const experiment = z.object({ source: z.string().min(1), rows: z.array(experimentRow).min(1) }).strict();
+
 export const scenarioSchema = z
   .object({
     name: z.string().min(1),
@@ -206,6 +226,8 @@ export const scenarioSchema = z
     costs: z.record(z.string(), costOverrides).default({}),
     /** Per-architecture knobs, e.g. `arch: { x86: { vector: 0xf3 } }`. */
     arch: z.record(z.string(), z.record(z.string(), z.number())).default({}),
+    /** The published experiment this scenario reproduces (`apf-lab reproduce`). */
+    experiment: experiment.optional(),
   })
   .strict();
 
@@ -214,5 +236,7 @@ export type Scenario = z.output<typeof scenarioSchema>;
 export type Step = z.output<typeof step>;
 export type TouchSpec = z.output<typeof touchBody>;
 export type IpiSpec = Extract<Step, { ipi: unknown }>['ipi'];
+export type ExperimentSpec = z.output<typeof experiment>;
+export type ExperimentRowSpec = z.output<typeof experimentRow>;
 export type TaskSpec = z.output<typeof task>;
 export type LatencySpec = z.output<typeof latency>;

@@ -35,6 +35,10 @@ describe('README examples are real output', () => {
     expect(block('`notPresent: pf-cr2`) exits 1 with:')).toBe(err.replace(/\n$/, ''));
   });
 
+  it('reproduce gleb-2010-bm', async () => {
+    expect(block('`apf-lab reproduce gleb-2010-bm`:')).toBe(await out('reproduce', 'gleb-2010-bm'));
+  }, 60_000);
+
   it('show arm64-sdei', async () => {
     expect(block('`apf-lab show arm64-sdei`:')).toBe(await out('show', 'arm64-sdei'));
   });

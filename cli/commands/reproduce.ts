@@ -1,0 +1,47 @@
+import type { CommandModule } from 'yargs';
+import { findVariant } from '../../arches/registry.js';
+import { runExperiment } from '../../core/reproduce.js';
+import { listBuiltinScenarios } from '../../core/scenario/load.js';
+import { UsageError, type Io } from '../io.js';
+import { loadForCli } from '../options.js';
+import { renderText } from '../render.js';
+import { buildReproduceView } from '../views/reproduce.js';
+
+interface ReproduceArgs {
+  experiments?: string[];
+  seeds: number;
+  json: boolean;
+}
+
+/** The built-in scenarios that carry a published experiment, in file-name order. */
+export function builtinExperiments(): string[] {
+  return listBuiltinScenarios().filter((name) => loadForCli(name).experiment !== undefined);
+}
+
+/**
+ * `apf-lab reproduce [experiment…]`: each published experiment (a scenario with an `experiment`
+ * block) run over several seeds, the lab's ratio next to the published one (issue 7 §3).
+ */
+export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
+  return {
+    command: 'reproduce [experiments..]',
+    describe: 'run the published experiments (scenarios with an `experiment` block) and show the lab next to the published figures',
+    builder: (y) =>
+      y
+        .positional('experiments', { type: 'string', array: true, describe: 'experiment scenario names or files (default: every built-in one)' })
+        .option('seeds', { type: 'number', default: 5, requiresArg: true, describe: 'seeds per figure: the scenario\'s seed and the ones after it' })
+        .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of the table' }) as never,
+    handler: (args) => {
+      const seeds = Number(args.seeds);
+      if (!Number.isInteger(seeds) || seeds < 1 || seeds > 100) throw new UsageError(`--seeds must be a whole number from 1 to 100, got ${String(args.seeds)}`);
+      const names = (args.experiments ?? []).map(String);
+      const ids = names.length > 0 ? names : builtinExperiments();
+      const experiments = ids.map((id) => {
+        const scenario = loadForCli(id);
+        const list = Array.from({ length: seeds }, (_, k) => scenario.seed + k);
+        return runExperiment(id, scenario, (v) => findVariant(v), { seeds: list, onProgress: io.progress, signal: io.signal });
+      });
+      io.out(args.json ? `${JSON.stringify({ experiments }, null, 2)}\n` : renderText('reproduce', buildReproduceView(experiments)));
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { Variant } from './backend.js';
+import { BadInputError } from './errors.js';
+import { runVariant, type RunOptions, type RunResult } from './run.js';
+import type { ExperimentRowSpec, Scenario } from './scenario/schema.js';
+
+/**
+ * `apf-lab reproduce` (issue 7 §3): a scenario that carries a published experiment is run for
+ * each variant and baseline it names, over several seeds, and each row's ratio (variant ÷
+ * baseline, seed by seed on the same random numbers) is reported as mean, min and max next to the
+ * published figure.
+ */
+
+export interface ExperimentRow {
+  readonly label: string;
+  readonly metric: ExperimentRowSpec['metric'];
+  readonly group: string | null;
+  readonly variant: string;
+  readonly baseline: string;
+  readonly unit: 'ratio';
+  readonly lab: { readonly mean: number; readonly min: number; readonly max: number; readonly seeds: readonly number[]; readonly values: readonly number[] };
+  readonly published: number | null;
+}
+
+export interface ExperimentResult {
+  readonly id: string;
+  readonly scenario: string;
+  readonly source: string;
+  readonly rows: readonly ExperimentRow[];
+}
+
+export interface ReproduceOptions {
+  readonly seeds: readonly number[];
+  readonly onProgress?: RunOptions['onProgress'];
+  readonly signal?: RunOptions['signal'];
+}
+
+/** The figure a row compares, from one run. */
+function value(row: ExperimentRowSpec, r: RunResult): number {
+  if (row.metric === 'work') return r.metrics.work;
+  const g = r.metrics.tasks[row.group ?? ''];
+  if (row.metric === 'rate') return g?.workPerSecond ?? 0;
+  return g?.completionNs?.mean ?? Number.NaN;
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** Runs one experiment: every variant it names once per seed, shared between its rows. */
+export function runExperiment(id: string, scenario: Scenario, lookup: (id: string) => Variant, options: ReproduceOptions): ExperimentResult {
+  const exp = scenario.experiment;
+  if (!exp) throw new BadInputError(`${id}: the scenario describes no experiment (no \`experiment\` block)`);
+  const runs = new Map<string, RunResult>();
+  const run = (variantId: string, seed: number) => {
+    const key = `${variantId}@${seed}`;
+    let r = runs.get(key);
+    if (!r) runs.set(key, (r = runVariant(scenario, lookup(variantId), { seed, onProgress: options.onProgress, signal: options.signal })));
+    return r;
+  };
+  const rows = exp.rows.map((row): ExperimentRow => {
+    const values = options.seeds.map((seed) => {
+      const v = value(row, run(row.variant, seed));
+      const b = value(row, run(row.baseline, seed));
+      if (!(b > 0) || !Number.isFinite(v)) {
+        throw new BadInputError(`${id}: ${row.label}: ${row.baseline} or ${row.variant} gave no ${row.metric} with seed ${seed} (did the task finish its passes within durationMs?)`);
+      }
+      return v / b;
+    });
+    return {
+      label: row.label,
+      metric: row.metric,
+      group: row.group ?? null,
+      variant: row.variant,
+      baseline: row.baseline,
+      unit: 'ratio',
+      lab: { mean: round4(values.reduce((a, b) => a + b, 0) / values.length), min: round4(Math.min(...values)), max: round4(Math.max(...values)), seeds: options.seeds, values: values.map(round4) },
+      published: row.published,
+    };
+  });
+  return { id, scenario: scenario.name, source: exp.source, rows };
+}

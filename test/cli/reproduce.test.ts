@@ -1,0 +1,101 @@
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/main.js';
+import { findVariant, loadScenario, parseScenario, runVariant } from '../../index.js';
+
+/** `apf-lab reproduce` (issue 7 §3): the lab's ratio over seeds next to the published figure. */
+async function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { code, out, err };
+}
+
+/** A short copy of gleb-2010-bm (same experiment block), so that the CLI tests stay quick. */
+function shortGleb(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'apf-reproduce-'));
+  const file = join(dir, 'gleb-short.yaml');
+  const s = loadScenario('gleb-2010-bm');
+  const yaml = `name: gleb-short
+durationMs: 300
+seed: 1
+machine: { vcpus: 4, guestMemoryMiB: 2048, hostResidentMiB: 512, hz: 1000 }
+backing: { kind: swap, latency: { dist: lognormal, us: 818, sigma: 1.2, minUs: 36.2, maxUs: 55700 }, queueDepth: 32 }
+regions: [ { name: buffer, mib: 1024 } ]
+tasks:
+  - { name: worker, count: 4, program: [ { compute: { us: 10000 } } ] }
+  - { name: faulter, count: 4, program: [ { touch: { region: buffer, pattern: random, pages: 1, thinkNs: 50 } } ] }
+experiment:
+  source: ${JSON.stringify(s.experiment!.source)}
+  rows:
+${s.experiment!.rows.map((r) => `    - { label: ${JSON.stringify(r.label)}, metric: ${r.metric}, variant: ${r.variant}, baseline: ${r.baseline}, published: ${r.published} }`).join('\n')}
+`;
+  writeFileSync(file, yaml);
+  return file;
+}
+
+describe('apf-lab reproduce', () => {
+  const file = shortGleb();
+
+  it('--json gives each row as a ratio with mean, min, max over the seeds and the published figure', async () => {
+    const r = await cli('reproduce', file, '--seeds', '2', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.experiments).toHaveLength(1);
+    const e = doc.experiments[0];
+    expect(e).toMatchObject({ id: file, scenario: 'gleb-short' });
+    expect(e.rows.map((x: { variant: string; published: number }) => [x.variant, x.published])).toEqual([
+      ['x86-halt', 1.128],
+      ['x86-pf', 1.909],
+    ]);
+    for (const row of e.rows) {
+      expect(row).toMatchObject({ metric: 'work', baseline: 'sync-x86', unit: 'ratio' });
+      expect(row.lab.seeds).toEqual([1, 2]);
+      expect(row.lab.min).toBeLessThanOrEqual(row.lab.mean);
+      expect(row.lab.mean).toBeLessThanOrEqual(row.lab.max);
+    }
+  });
+
+  it('a row is the variant\'s work over the baseline\'s for the same seed', async () => {
+    const doc = JSON.parse((await cli('reproduce', file, '--seeds', '1', '--json')).out);
+    const s = loadScenario(file);
+    const ratio = runVariant(s, findVariant('x86-pf'), { seed: 1 }).metrics.work / runVariant(s, findVariant('sync-x86'), { seed: 1 }).metrics.work;
+    expect(doc.experiments[0].rows[1].lab.mean).toBeCloseTo(ratio, 3);
+  });
+
+  it('the same experiment and seeds give byte-identical --json', async () => {
+    const a = await cli('reproduce', file, '--seeds', '2', '--json');
+    const b = await cli('reproduce', file, '--seeds', '2', '--json');
+    expect(a.out).toBe(b.out);
+  });
+
+  it('the table names the figure, the lab and the published change', async () => {
+    const r = await cli('reproduce', file, '--seeds', '1');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/total work \(PV guest\)\s+x86-pf ÷ sync-x86\s+\d\.\d{3} \([+−]\d+\.\d %\).*1\.909 \(\+90\.9 %\)/);
+  });
+
+  it('a scenario without an experiment is bad input (exit 1); --seeds 0 is a usage error (exit 2)', async () => {
+    const none = await cli('reproduce', 'overcommit');
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/overcommit: the scenario describes no experiment/);
+    expect((await cli('reproduce', file, '--seeds', '0')).code).toBe(2);
+  });
+
+  it('an experiment row must name what it measures (bad input naming the field)', () => {
+    const base = `name: e
+durationMs: 10
+machine: { vcpus: 1, guestMemoryMiB: 4, hostResidentMiB: 4 }
+backing: { kind: swap, latency: { dist: fixed, us: 10 } }
+regions: [ { name: a, mib: 1 } ]
+tasks: [ { name: t, program: [ { compute: { us: 1 } } ] } ]
+`;
+    const row = (extra: string) => `${base}experiment: { source: s, rows: [ { label: l, variant: x86, baseline: sync-x86, ${extra} } ] }\n`;
+    expect(() => parseScenario(row('metric: rate'), 'e.yaml')).toThrow(/experiment\.rows\[0\]\.group: metric rate needs the task group/);
+    expect(() => parseScenario(row('metric: rate, group: nope'), 'e.yaml')).toThrow(/unknown task "nope"/);
+    expect(() => parseScenario(row('metric: time, group: t'), 'e.yaml')).toThrow(/metric time needs fixed work/);
+    expect(() => parseScenario(row('metric: work'), 'e.yaml')).not.toThrow();
+  });
+});
