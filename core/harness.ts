@@ -9,7 +9,8 @@ import type { TraceSink } from './trace.js';
  * A protocol harness: one small machine with a variant's backend, driven one step at a time,
  * so that a test can check a single rule — a guest call's architectural answer, what a fault
  * injects, what a completion delivers — without running a whole scenario (STYLE.md §3).
- * Guest pages 0–255 are resident; any higher gfn (up to 16383) is host-missing.
+ * Guest pages 0–255 are resident; any higher gfn (up to 16383) is host-missing, and a read brings
+ * in only the page asked for (no swap readahead).
  */
 export interface HarnessOptions {
   readonly vcpus?: number;
@@ -31,7 +32,8 @@ export class Harness<S = unknown> {
       name: 'harness',
       durationMs: 1000,
       machine: { vcpus: options.vcpus ?? 1, guestMemoryMiB: 64, hostResidentMiB: 1 },
-      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 }, queueDepth: 64 },
+      // One page per read (no readahead), so that a test controls every page it completes.
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 }, queueDepth: 64, pageCluster: 0 },
       regions: [{ name: 'mem', mib: 64 }],
       tasks: [{ name: 'task', count: 2 * (options.vcpus ?? 1), program: [{ touch: { region: 'mem' } }] }],
     };

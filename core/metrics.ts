@@ -39,6 +39,10 @@ export class MetricsCollector {
   faults = 0;
   /** First touches of never-populated pages: zero-filled by the host, no I/O. */
   zeroFills = 0;
+  /** Faults on pages read ahead into the swap cache: mapped by the host, no I/O. */
+  swapCacheHits = 0;
+  /** Pages read along with a faulting one (swap readahead). */
+  readaheadPages = 0;
   asyncStarted = 0;
   notPresentDelivered = 0;
   readyDelivered = 0;

@@ -47,6 +47,8 @@ export interface RunMetrics {
     readonly faults: number;
     /** First touches of pages the guest never wrote (regions with `populated: false`): zero-filled, no I/O, not counted in faults. */
     readonly zeroFills: number;
+    /** Faults on pages an earlier swap-in read ahead (backing.pageCluster): mapped from the swap cache, no I/O, not counted in faults. */
+    readonly swapCacheHits: number;
     readonly asyncStarted: number;
     readonly notPresentDelivered: number;
     readonly readyDelivered: number;
@@ -76,7 +78,8 @@ export interface RunMetrics {
   readonly unsafeInjections: { readonly total: number; readonly byRegion: Readonly<Record<string, number>> };
   /** Time from a task's fault to the moment it completes that access. */
   readonly faultLatencyNs: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number };
-  readonly swap: { readonly reads: number; readonly maxQueued: number; readonly meanLatencyNs: number; readonly evictions: number };
+  /** `reads`: I/Os; `readaheadPages`: pages read along with a faulting one in those I/Os. */
+  readonly swap: { readonly reads: number; readonly readaheadPages: number; readonly maxQueued: number; readonly meanLatencyNs: number; readonly evictions: number };
   readonly contextSwitches: number;
   /**
    * Per task group: how many tasks it has, how many ran all their passes in the window (fixed work,
@@ -172,6 +175,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
     apf: {
       faults,
       zeroFills: m.zeroFills,
+      swapCacheHits: m.swapCacheHits,
       asyncStarted: m.asyncStarted,
       notPresentDelivered: m.notPresentDelivered,
       readyDelivered: m.readyDelivered,
@@ -200,6 +204,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
     },
     swap: {
       reads,
+      readaheadPages: m.readaheadPages,
       maxQueued: sim.swap.maxQueued,
       meanLatencyNs: reads ? Math.round(sim.swap.latencies.reduce((a, b) => a + b, 0) / reads) : 0,
       evictions: sim.memory.evictions,

@@ -13,6 +13,8 @@ const RESIDENT = 1;
 const REFERENCED = 2;
 /** The page has contents: resident, or on swap. A page never populated is zero-filled on first touch. */
 const POPULATED = 4;
+/** In host memory but not mapped for the guest: read ahead into the swap cache, mapped at its first touch. */
+const SWAPCACHE = 8;
 
 export class HostMemory {
   private readonly flags: Uint8Array;
@@ -51,6 +53,18 @@ export class HostMemory {
     return (this.flags[gfn] & POPULATED) !== 0;
   }
 
+  /** Read ahead: in host memory (it takes a frame) but not mapped, so its first touch is a minor fault. */
+  isInSwapCache(gfn: number): boolean {
+    return (this.flags[gfn] & SWAPCACHE) !== 0;
+  }
+
+  /** Put a page read ahead into the swap cache (unreferenced, so CLOCK takes it first if it is not used). */
+  insertSwapCache(gfn: number): void {
+    if (this.isResident(gfn) || this.isInSwapCache(gfn)) return;
+    this.frames[this.takeFrame()] = gfn;
+    this.flags[gfn] = SWAPCACHE | POPULATED;
+  }
+
   isResident(gfn: number): boolean {
     return (this.flags[gfn] & RESIDENT) !== 0;
   }
@@ -67,14 +81,13 @@ export class HostMemory {
   /** Makes `gfn` resident, evicting one page if the limit is reached. */
   insert(gfn: number): void {
     if (this.isResident(gfn)) return;
-    let frame: number;
-    if (this.used < this.residentLimit) {
-      frame = this.used++;
-    } else {
-      frame = this.evictOne();
-    }
-    this.frames[frame] = gfn;
+    // A page in the swap cache already has its frame: mapping it takes no other.
+    if (!this.isInSwapCache(gfn)) this.frames[this.takeFrame()] = gfn;
     this.flags[gfn] = RESIDENT | REFERENCED | POPULATED;
+  }
+
+  private takeFrame(): number {
+    return this.used < this.residentLimit ? this.used++ : this.evictOne();
   }
 
   private evictOne(): number {

@@ -44,6 +44,11 @@ const backing = z
     latency,
     /** I/Os the device serves at once; the rest wait in FIFO order. */
     queueDepth: count(HARD.queueDepth, 'a lab bound on I/Os in service').default(32),
+    /**
+     * vm.page-cluster: a swap-in reads up to 2^pageCluster pages around the fault in the same I/O
+     * (VMA-based readahead, facts/anchors.md §A7); Linux's default is 3 (8 pages), 0 reads one.
+     */
+    pageCluster: z.number().int('must be a whole number').min(0, 'must not be negative').max(10, 'must be at most 10 (vm.page-cluster)').default(3),
   })
   .strict();
 

@@ -20,7 +20,8 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   // The task's own access, or the exception code's (its kernel page: core/sim/guest-entry.ts).
   const task = v.frames.length === 0 ? v.current : null;
   const b = sim.backend;
-  if (!sim.memory.isResident(gfn) && !sim.memory.isPopulated(gfn)) return zeroFill(sim, v, gfn);
+  if (!sim.memory.isResident(gfn) && !sim.memory.isPopulated(gfn)) return minorFault(sim, v, gfn, false);
+  if (sim.memory.isInSwapCache(gfn)) return minorFault(sim, v, gfn, true);
   if (!sim.memory.isResident(gfn) && b.faultInGuest(v, gfn)) return faultRaisedInGuest(sim, v, task, gfn);
   if (sim.metrics.measuring) sim.metrics.exits.add(b.exitNames.stage2Fault);
   sim.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
@@ -61,14 +62,18 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
 }
 
 /**
- * A page the guest never wrote: the host allocates a zeroed page (do_anonymous_page()) and maps
- * it — an exit and the host's fault work, no I/O, nothing for the async path (issue 7 §1.2).
+ * A fault the host serves from memory (issue 7 §1.2): a page the guest never wrote, which it
+ * allocates zeroed (do_anonymous_page()), or one read ahead into the swap cache, which it maps (a
+ * readahead hit that widens the next window). An exit and the host's fault work, no I/O, nothing
+ * for the async path.
  */
-function zeroFill(sim: Machine, v: Vcpu, gfn: number): void {
+function minorFault(sim: Machine, v: Vcpu, gfn: number, swapCache: boolean): void {
   const b = sim.backend;
+  if (swapCache) sim.readahead.hit(gfn);
   if (sim.metrics.measuring) {
     sim.metrics.exits.add(b.exitNames.stage2Fault);
-    sim.metrics.zeroFills++;
+    if (swapCache) sim.metrics.swapCacheHits++;
+    else sim.metrics.zeroFills++;
   }
   sim.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
   v.exited = true;
@@ -134,12 +139,33 @@ function setupAsyncPf(sim: Machine, v: Vcpu, gfn: number, token: number, arch: u
   return work;
 }
 
-/** Start (or join) the read of `gfn` at `at`: the faulting vCPU's cursor, which may be ahead of the clock. */
+/**
+ * Start (or join) the read of `gfn` at `at`: the faulting vCPU's cursor, which may be ahead of the
+ * clock. A page already being read ahead with another joins that read; a new read takes the
+ * readahead window around it in the same I/O (core/host/swap-readahead.ts).
+ */
 function requestRead(sim: Machine, gfn: number, waiter: AsyncPfWork | Vcpu, at: number): void {
-  const list = sim.ioWaiters.get(gfn);
+  const ahead = sim.readaheadIo.get(gfn);
+  // A fault on a page its read-ahead is still bringing in finds it in the swap cache: a hit too.
+  if (ahead !== undefined) sim.readahead.hit(gfn);
+  const io = ahead ?? gfn;
+  const list = sim.ioWaiters.get(io);
   if (list) list.push(waiter);
-  else sim.ioWaiters.set(gfn, [waiter]);
-  sim.swap.request(gfn, at);
+  else sim.ioWaiters.set(io, [waiter]);
+  if (io === gfn && sim.swap.request(gfn, at)) readAround(sim, gfn);
+}
+
+/** swap_vma_readahead(): the window's other pages that are on swap and not on their way ride along. */
+function readAround(sim: Machine, gfn: number): void {
+  const { start, count } = sim.readahead.window(gfn);
+  let along: number[] | null = null;
+  for (let p = start; p < start + count; p++) {
+    if (p === gfn || !sim.memory.isPopulated(p) || sim.memory.isResident(p) || sim.memory.isInSwapCache(p)) continue;
+    if (sim.swap.isReading(p) || sim.readaheadIo.has(p)) continue;
+    sim.readaheadIo.set(p, gfn);
+    (along ??= []).push(p);
+  }
+  if (along !== null) sim.readaheadOf.set(gfn, along);
 }
 
 function syncFault(sim: Machine, v: Vcpu, gfn: number, reason: string, first: boolean): void {
@@ -170,14 +196,26 @@ export function onIoDone(sim: Machine, gfn: number): void {
   sim.memory.insert(gfn);
   const waiters = sim.ioWaiters.get(gfn) ?? [];
   sim.ioWaiters.delete(gfn);
+  // Pages read ahead: in the swap cache, or mapped at once where a fault waits for them.
+  const along = sim.readaheadOf.get(gfn);
+  if (along !== undefined) {
+    sim.readaheadOf.delete(gfn);
+    for (const p of along) {
+      sim.readaheadIo.delete(p);
+      sim.memory.insertSwapCache(p);
+    }
+    if (sim.metrics.measuring) sim.metrics.readaheadPages += along.length;
+  }
   for (const w of waiters) {
     if (w instanceof Vcpu) {
-      if (w.mode === 'sync' && w.syncGfn === gfn) {
+      if (w.mode === 'sync' && w.syncGfn >= 0) {
+        sim.memory.insert(w.syncGfn);
         w.syncGfn = -1;
         sim.leaveWait(w);
       }
       continue;
     }
+    sim.memory.insert(w.gfn);
     completeWork(sim, w);
   }
 }

@@ -1,6 +1,7 @@
 import type { AsyncPfWork, Backend } from '../backend.js';
 import type { CodePhase, KernelPage, Privilege } from '../guest/code-layout.js';
 import type { EventQueue } from '../engine/event-queue.js';
+import type { SwapReadahead } from '../host/swap-readahead.js';
 import type { RandomStream } from '../engine/rng.js';
 import type { CallSingleData } from '../guest/smp.js';
 import type { Task } from '../guest/task.js';
@@ -43,7 +44,12 @@ export interface Machine extends VcpuHost {
   readonly memory: HostMemory;
   readonly swap: SwapDevice;
   readonly queue: EventQueue;
+  /** Waiters of each read in flight, by the gfn the read was started for (its readahead pages join it). */
   readonly ioWaiters: Map<number, (AsyncPfWork | Vcpu)[]>;
+  /** The host's swap readahead state, and which read each page read ahead rides along with. */
+  readonly readahead: SwapReadahead;
+  readonly readaheadIo: Map<number, number>;
+  readonly readaheadOf: Map<number, number[]>;
   readonly csds: Map<number, CallSingleData>;
   readonly workNsByGroup: Map<string, number>;
   readonly measureEnd: number;

@@ -6,6 +6,7 @@ import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, type CodePhase, type Kern
 import type { CallSingleData } from '../guest/smp.js';
 import { compileStep, Task, type RegionLayout } from '../guest/task.js';
 import { InvariantMonitor } from '../invariants.js';
+import { SwapReadahead } from '../host/swap-readahead.js';
 import { HostMemory } from '../machine/memory.js';
 import { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
@@ -55,6 +56,9 @@ export class Simulation implements Machine {
   readonly swap: SwapDevice;
   readonly queue = new EventQueue(4096);
   readonly ioWaiters = new Map<number, (AsyncPfWork | Vcpu)[]>();
+  readonly readahead: SwapReadahead;
+  readonly readaheadIo = new Map<number, number>();
+  readonly readaheadOf = new Map<number, number[]>();
   private readonly regions = new Map<string, RegionLayout>();
   readonly tickNs: number;
   private readonly sliceNs: number;
@@ -101,6 +105,7 @@ export class Simulation implements Machine {
     this.monitor = new InvariantMonitor(m.vcpus, backend.caps);
     const streams = new RandomStreams(options.seed);
     this.memory = new HostMemory(Math.round(m.guestMemoryMiB * MIB_PAGES), Math.round(m.hostResidentMiB * MIB_PAGES));
+    this.readahead = new SwapReadahead(scenario.backing.pageCluster, this.memory.guestPages);
     this.swap = new SwapDevice(scenario.backing.latency, scenario.backing.queueDepth, streams.stream('swap'), (gfn, at) =>
       this.queue.push(at, EV_IO_DONE, gfn, 0),
     );

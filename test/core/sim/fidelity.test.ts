@@ -13,7 +13,8 @@ function sequentialWriter(durationMs: number, drain = true, latencyUs = 5) {
   return smallScenario({
     durationMs,
     machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 1 },
-    backing: { kind: 'swap', latency: { dist: 'fixed', us: latencyUs }, queueDepth: 64 },
+    // One page per read (no swap readahead): an APF for every page.
+    backing: { kind: 'swap', latency: { dist: 'fixed', us: latencyUs }, queueDepth: 64, pageCluster: 0 },
     tasks: [{ name: 'writer', program: [{ touch: { region: 'array', pattern: 'sequential', pages: 64 } }] }],
     drain: { enabled: drain, maxMs: 50 },
   });

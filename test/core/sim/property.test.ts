@@ -41,10 +41,11 @@ const scenario: fc.Arbitrary<ScenarioInput> = fc.record({
       fc.record({ dist: fc.constant('lognormal' as const), us: fc.integer({ min: 20, max: 2000 }), sigma: fc.double({ min: 0, max: 2, noNaN: true }), maxUs: fc.constant(100_000) }),
     ),
     queueDepth: fc.integer({ min: 1, max: 64 }),
+    pageCluster: fc.integer({ min: 0, max: 5 }),
   }),
-  regions: fc.constant([
-    { name: 'a', mib: 16 },
-    { name: 'b', mib: 8 },
+  regions: fc.tuple(fc.boolean(), fc.boolean()).map(([pa, pb]) => [
+    { name: 'a', mib: 16, populated: pa },
+    { name: 'b', mib: 8, populated: pb },
   ]),
   tasks: fc.array(fc.record({ name: fc.constantFrom('t', 'u'), count: fc.integer({ min: 1, max: 4 }), program: fc.array(step, { minLength: 1, maxLength: 4 }) }), {
     minLength: 1,
@@ -94,7 +95,8 @@ describe('random scenarios', () => {
       durationMs: fc.integer({ min: 1300, max: 1600 }),
       seed: fc.integer({ min: 0, max: 1000 }),
       machine: fc.record({ vcpus: fc.constant(1), guestMemoryMiB: fc.constant(32), hostResidentMiB: fc.constant(1) }),
-      backing: fc.record({ kind: fc.constant('swap' as const), latency: fc.record({ dist: fc.constant('fixed' as const), us: fc.integer({ min: 2, max: 6 }) }) }),
+      // One page per read (no swap readahead), so that the sequential writer takes an APF per page.
+      backing: fc.record({ kind: fc.constant('swap' as const), latency: fc.record({ dist: fc.constant('fixed' as const), us: fc.integer({ min: 2, max: 6 }) }), pageCluster: fc.constant(0) }),
       regions: fc.constant([{ name: 'a', mib: 24 }]),
       tasks: fc.constant([{ name: 'w', program: [{ touch: { region: 'a', pattern: 'sequential' as const, pages: 64 } }] }]),
       drain: fc.record({ enabled: fc.boolean(), maxMs: fc.constant(100) }),
