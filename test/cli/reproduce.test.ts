@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/main.js';
 import { findVariant, loadScenario, parseScenario, runVariant } from '../../index.js';
+import { TINY_SCENARIO_YAML } from '../support/scenarios.js';
 
 /** `apf-lab reproduce` (issue 7 §3): the lab's ratio over seeds next to the published figure. */
 async function cli(...argv: string[]) {
@@ -85,13 +86,7 @@ describe('apf-lab reproduce', () => {
   });
 
   it('an experiment row must name what it measures (bad input naming the field)', () => {
-    const base = `name: e
-durationMs: 10
-machine: { vcpus: 1, guestMemoryMiB: 4, hostResidentMiB: 4 }
-backing: { kind: swap, latency: { dist: fixed, us: 10 } }
-regions: [ { name: a, mib: 1 } ]
-tasks: [ { name: t, program: [ { compute: { us: 1 } } ] } ]
-`;
+    const base = TINY_SCENARIO_YAML;
     const row = (extra: string) => `${base}experiment: { source: s, rows: [ { label: l, variant: x86, baseline: sync-x86, ${extra} } ] }\n`;
     expect(() => parseScenario(row('metric: rate'), 'e.yaml')).toThrow(/experiment\.rows\[0\]\.group: metric rate needs the task group/);
     expect(() => parseScenario(row('metric: rate, group: nope'), 'e.yaml')).toThrow(/unknown task "nope"/);

@@ -25,3 +25,12 @@ export function smallScenario(overrides: Partial<ScenarioInput> = {}): Scenario 
     ...overrides,
   });
 }
+
+/** The smallest valid scenario file: one vCPU, one region `a`, one compute task `t` (for validation tests to extend). */
+export const TINY_SCENARIO_YAML = `name: tiny
+durationMs: 10
+machine: { vcpus: 1, guestMemoryMiB: 4, hostResidentMiB: 4 }
+backing: { kind: swap, latency: { dist: fixed, us: 10 } }
+regions: [ { name: a, mib: 1 } ]
+tasks: [ { name: t, program: [ { compute: { us: 1 } } ] } ]
+`;

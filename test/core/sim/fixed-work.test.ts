@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario, runVariant, syncVariant, x86Variant } from '../../../index.js';
-import { smallScenario } from '../../support/scenarios.js';
+import { smallScenario, TINY_SCENARIO_YAML } from '../../support/scenarios.js';
 
 /**
  * Fixed work (issue 7 §1.1): a task runs its program a given number of passes and exits; its
@@ -51,13 +51,7 @@ describe('fixed work (task passes)', () => {
   });
 
   it('`until` must name tasks that exist and exit (bad input naming the field)', () => {
-    const base = `name: u
-durationMs: 10
-machine: { vcpus: 1, guestMemoryMiB: 4, hostResidentMiB: 4 }
-backing: { kind: swap, latency: { dist: fixed, us: 10 } }
-regions: [ { name: a, mib: 1 } ]
-tasks: [ { name: t, program: [ { compute: { us: 1 } } ] } ]
-`;
+    const base = TINY_SCENARIO_YAML;
     expect(() => parseScenario(`${base}until: { tasks: [nope] }\n`, 'u.yaml')).toThrow(/u\.yaml: until\.tasks\[0\]: unknown task "nope"/);
     expect(() => parseScenario(`${base}until: { tasks: [t] }\n`, 'u.yaml')).toThrow(/until\.tasks\[0\]: task "t" has no passes/);
   });
