@@ -66,7 +66,7 @@ const scenario: fc.Arbitrary<ScenarioInput> = fc.record({
 });
 
 /** Runs per property: CI keeps them few; `PROP_RUNS=2000 npx vitest run test/core/sim/property.test.ts` by hand. */
-const RUNS = Number(process.env.PROP_RUNS ?? 60);
+const RUNS = Number(process.env.PROP_RUNS ?? 40);
 
 describe('random scenarios', () => {
   it('keep every invariant and close the time accounts, drain on or off', () => {
