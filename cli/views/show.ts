@@ -31,6 +31,10 @@ export interface ShowView {
   readonly findings: readonly FindingLine[];
   /** Width of the severity column. */
   readonly severityWidth: number;
+  readonly layoutTitle: string;
+  /** The regions and one exception's phases, each line already aligned. */
+  readonly layoutRegions: readonly string[];
+  readonly layoutPhases: readonly string[];
 }
 
 const SEVERITIES: readonly Finding['severity'][] = ['blocker', 'concern', 'note'];
@@ -59,7 +63,23 @@ export function buildShowView(s: VariantSheet): ShowView {
     findingsTitle: findingsTitle(s.findings),
     findings: s.findings.map((f) => ({ severity: f.severity, id: f.id, text: f.text, cite: f.cite })),
     severityWidth: Math.max(0, ...s.findings.map((f) => f.severity.length)) + 2,
+    layoutTitle: `Code layout (the guest PC: offsets from the exception vector base; ${s.codeLayout.source})`,
+    ...layoutLines(s),
   };
+}
+
+const hex = (n: number) => (n < 0 ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`);
+
+/** The layout as aligned lines: regions, then the phases of a synchronous exception from user mode. */
+function layoutLines(s: VariantSheet): { layoutRegions: string[]; layoutPhases: string[] } {
+  const regions = s.codeLayout.regions.map((r) => [r.region, hex(r.pc), r.bytes > 0 ? `${r.bytes.toLocaleString('en-US')} B` : '', r.what]);
+  const phases = s.codeLayout.syncFromUser.map((p) => [p.name, p.region, hex(p.pc), `${p.ns} ns`, p.nonReentrant ? 'cannot take an exception' : '']);
+  return { layoutRegions: align(regions), layoutPhases: align(phases) };
+}
+
+function align(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i].length)) + 2) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('').trimEnd());
 }
 
 /** "Findings: 1 blocker, 4 concerns, 1 note", or that there are none. */

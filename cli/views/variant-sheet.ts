@@ -22,10 +22,21 @@ export interface VariantSheet {
   /** The knobs a scenario sets under `arch.<arch>`, with their defaults. */
   readonly knobs: Readonly<Record<string, number>>;
   readonly findings: readonly Finding[];
+  /**
+   * The guest PC model of its architecture (core/guest/code-layout.ts): the regions laid out from
+   * the exception vector base, and the exception code a synchronous exception from user mode runs
+   * on its way in and out, each phase with its offset, time at the default clock and whether it can
+   * take an exception.
+   */
+  readonly codeLayout: {
+    readonly source: string;
+    readonly regions: readonly { readonly region: string; readonly pc: number; readonly bytes: number; readonly what: string }[];
+    readonly syncFromUser: readonly { readonly name: string; readonly region: string; readonly pc: number; readonly ns: number; readonly nonReentrant: boolean }[];
+  };
 }
 
-/** A variant as `list --json` gives it: the sheet without the cost table and knobs. */
-export type VariantSummary = Omit<VariantSheet, 'costs' | 'knobs'>;
+/** A variant as `list --json` gives it: the sheet without the cost table, knobs and code layout. */
+export type VariantSummary = Omit<VariantSheet, 'costs' | 'knobs' | 'codeLayout'>;
 
 /**
  * The sheet of a variant. Findings live on the backend (DESIGN.md "The backend contract"), so one
@@ -47,11 +58,22 @@ export function variantSheet(v: Variant, guestMemoryBytes: number): VariantSheet
     costs: { ...v.defaultCosts },
     knobs: { ...v.knobs },
     findings: backend.findings,
+    codeLayout: {
+      source: backend.caps.codeLayout.source,
+      regions: backend.caps.codeLayout.regions.map((r) => ({ ...r })),
+      syncFromUser: [...backend.caps.codeLayout.entry('sync', 'user'), ...backend.caps.codeLayout.exit('user')].map((p) => ({
+        name: p.name,
+        region: p.region,
+        pc: p.pc,
+        ns: p.ns,
+        nonReentrant: p.nonReentrant,
+      })),
+    },
   };
 }
 
 export function variantSummary(sheet: VariantSheet): VariantSummary {
-  const { costs: _costs, knobs: _knobs, ...summary } = sheet;
+  const { costs: _costs, knobs: _knobs, codeLayout: _layout, ...summary } = sheet;
   return summary;
 }
 

@@ -28,7 +28,7 @@ describe('apf-lab show and list --json (built binary)', () => {
     const [text, json] = await Promise.all([apfLab('show', 'arm64-sdei'), apfLab('show', 'arm64-sdei', '--json')]);
     expect(json.code).toBe(0);
     const sheet = JSON.parse(json.stdout) as { findings: FindingJson[] } & Record<string, unknown>;
-    expect(Object.keys(sheet)).toEqual(['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'costs', 'knobs', 'findings']);
+    expect(Object.keys(sheet)).toEqual(['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'costs', 'knobs', 'findings', 'codeLayout']);
     expect(sheet).toMatchObject({ id: 'arm64-sdei', arch: 'arm64', baseline: false, baselineId: 'sync-arm64' });
     expect(sheet.findings.length).toBe(6);
     for (const f of sheet.findings) {

@@ -20,7 +20,7 @@ function defaultFindings(id: string): readonly Finding[] {
   return v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes: 2 ** 31 }).findings;
 }
 
-const SHEET_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'costs', 'knobs', 'findings'];
+const SHEET_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'costs', 'knobs', 'findings', 'codeLayout'];
 const SUMMARY_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'findings'];
 const DIMENSIONS = ['enable', 'notPresent', 'ready', 'token', 'eligibility', 'wake', 'ack'];
 
@@ -87,7 +87,9 @@ describe('apf-lab show <variant> (in-process)', () => {
       costs: v.defaultCosts,
       knobs: v.knobs,
       findings: defaultFindings('x86-pf'),
+      codeLayout: sheet.codeLayout,
     });
+    expect(sheet.codeLayout.source).toMatch(/x86/);
     // The text view says the same things.
     const text = (await cli('show', 'x86-pf')).out;
     for (const f of sheet.findings) expect(text).toContain(f.cite);
@@ -138,7 +140,7 @@ describe('apf-lab list --json (in-process)', () => {
       expect(Object.keys(entry.mechanisms), entry.id).toEqual(DIMENSIONS);
       expect(entry.findings, entry.id).toEqual(defaultFindings(entry.id));
       // The same as `show --json` gives, without the cost table and knobs.
-      const { costs: _c, knobs: _k, ...shown } = JSON.parse((await cli('show', entry.id, '--json')).out) as VariantSheet;
+      const { costs: _c, knobs: _k, codeLayout: _l, ...shown } = JSON.parse((await cli('show', entry.id, '--json')).out) as VariantSheet;
       expect(entry, entry.id).toEqual(shown);
     }
     const baselines = doc.variants.filter((v) => v.baseline);
@@ -162,6 +164,7 @@ describe('templates/text/show.text.hbs', () => {
       costs: {},
       knobs: {},
       findings: [],
+      codeLayout: { source: 's', regions: [], syncFromUser: [] },
     };
     const text = renderText('show', buildShowView(sheet));
     expect(text).toContain('  v           t\n');
@@ -193,5 +196,17 @@ function sheetOf(id: string): VariantSheet {
     costs: v.defaultCosts,
     knobs: v.knobs,
     findings: defaultFindings(id),
+    codeLayout: { source: 's', regions: [], syncFromUser: [] },
   };
 }
+
+describe('show: the code layout (issue 6 §1.2)', () => {
+  it('prints the regions and the phases of an exception, with what RFCv2\'s range leaves out', async () => {
+    const r = await cli('show', 'arm64-dabt');
+    expect(r.out).toMatch(/\n {2}vectors\s+0x0\s+2,048 B\s+vectors \(VBAR_EL1, 16 × 0x80\)\n/);
+    expect(r.out).toMatch(/\n {4}vectors\+0x400\s+vectors\s+0x400\s+\d+ ns\s+cannot take an exception\n/);
+    expect(r.out).toMatch(/el0t_64_sync_handler \(entry-common\.c\)\s+fault\s+0x10000/);
+    const doc = JSON.parse((await cli('show', 'x86', '--json')).out);
+    expect(doc.codeLayout.syncFromUser.map((p: { region: string }) => p.region)).toEqual(['vectors', 'entry', 'fault', 'entry']);
+  });
+});
