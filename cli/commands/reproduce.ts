@@ -9,7 +9,7 @@ import { buildReproduceView } from '../views/reproduce.js';
 
 interface ReproduceArgs {
   experiments?: string[];
-  seeds: number;
+  seeds: string;
   json: boolean;
 }
 
@@ -29,11 +29,12 @@ export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
     builder: (y) =>
       y
         .positional('experiments', { type: 'string', array: true, describe: 'experiment scenario names or files (default: every built-in one)' })
-        .option('seeds', { type: 'number', default: 5, requiresArg: true, describe: 'seeds per figure: the scenario\'s seed and the ones after it' })
+        // A string, parsed here: yargs would turn "abc" into NaN and "1e1" into 10.
+        .option('seeds', { type: 'string', default: '5', requiresArg: true, describe: 'seeds per figure: the scenario\'s seed and the ones after it' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of the table' }) as never,
     handler: (args) => {
-      const seeds = Number(args.seeds);
-      if (!Number.isInteger(seeds) || seeds < 1 || seeds > 100) throw new UsageError(`--seeds must be a whole number from 1 to 100, got ${String(args.seeds)}`);
+      const seeds = /^\d+$/.test(String(args.seeds)) ? Number(args.seeds) : Number.NaN;
+      if (!(seeds >= 1 && seeds <= 100)) throw new UsageError(`--seeds must be a whole number from 1 to 100, got ${JSON.stringify(String(args.seeds))}`);
       const names = (args.experiments ?? []).map(String);
       const ids = names.length > 0 ? names : builtinExperiments();
       const experiments = ids.map((id) => {
