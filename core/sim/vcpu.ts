@@ -137,12 +137,16 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   }
   /** The exception code the PC is in, if any (core/guest/code-layout.ts). */
   get phase(): CodePhase | null {
-    const f = this.frames;
-    return framePhase(f[f.length - 1]);
+    // On every state query of the hot path: inlined rather than through `frames` and framePhase().
+    const f = this.current !== null ? this.current.frames : this.idleFrames;
+    const n = f.length;
+    if (n === 0) return null;
+    const top = f[n - 1];
+    return top.haltToken < 0 && top.idx < top.phases.length ? top.phases[top.idx] : null;
   }
   /** The guest's halted wait (a halt frame on top): kernel mode, interrupts on, not preemptible. */
   get guestHalted(): boolean {
-    const f = this.frames;
+    const f = this.current !== null ? this.current.frames : this.idleFrames;
     return f.length > 0 && f[f.length - 1].haltToken >= 0;
   }
 
