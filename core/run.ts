@@ -78,8 +78,8 @@ export interface RunMetrics {
   readonly unsafeInjections: { readonly total: number; readonly byRegion: Readonly<Record<string, number>> };
   /** Time from a task's fault to the moment it completes that access. */
   readonly faultLatencyNs: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number };
-  /** `reads`: I/Os; `readaheadPages`: pages read along with a faulting one in those I/Os. */
-  readonly swap: { readonly reads: number; readonly readaheadPages: number; readonly maxQueued: number; readonly meanLatencyNs: number; readonly evictions: number };
+  /** `reads`: read I/Os; `writes`: swap-out writes of dirty pages evicted; `readaheadPages`: pages read along with a faulting one. */
+  readonly swap: { readonly reads: number; readonly writes: number; readonly readaheadPages: number; readonly maxQueued: number; readonly meanLatencyNs: number; readonly evictions: number };
   readonly contextSwitches: number;
   /**
    * Per task group: how many tasks it has, how many ran all their passes in the window (fixed work,
@@ -204,6 +204,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
     },
     swap: {
       reads,
+      writes: sim.swap.writes,
       readaheadPages: m.readaheadPages,
       maxQueued: sim.swap.maxQueued,
       meanLatencyNs: reads ? Math.round(sim.swap.latencies.reduce((a, b) => a + b, 0) / reads) : 0,

@@ -7,7 +7,10 @@
  * array, so a 2 GiB guest (524,288 pages) costs half a megabyte.
  * A page is also populated (it has contents, in memory or on swap) or not: a page the guest never
  * wrote is zero-filled by the host on its first touch, with no I/O (do_anonymous_page()).
- * Model assumption: eviction is free (clean pages, or write-back off the critical path).
+ * Evicting a page written since it was last on swap writes it out (swap_writepage()): the host calls
+ * `onWriteback`, and the write takes the swap device (core/machine/swap.ts); a clean page (read in
+ * and not written since) keeps its swap copy and goes for free. The frame is reused at once: the
+ * write is off the faulting task's path (model assumption, README "Assumptions").
  */
 const RESIDENT = 1;
 const REFERENCED = 2;
@@ -15,6 +18,8 @@ const REFERENCED = 2;
 const POPULATED = 4;
 /** In host memory but not mapped for the guest: read ahead into the swap cache, mapped at its first touch. */
 const SWAPCACHE = 8;
+/** Written since it was last on swap: evicting it writes it out (a zero-filled page has no swap copy yet). */
+const DIRTY = 16;
 
 export class HostMemory {
   private readonly flags: Uint8Array;
@@ -22,6 +27,10 @@ export class HostMemory {
   private used = 0;
   private hand = 0;
   evictions = 0;
+
+  /** Called with each dirty page evicted (its swap-out write). */
+  onWriteback: ((gfn: number) => void) | null = null;
+  writebacks = 0;
 
   constructor(
     readonly guestPages: number,
@@ -39,7 +48,10 @@ export class HostMemory {
   /** Start warm: the first `residentLimit` populated guest pages are in, as after a long run in gfn order. */
   prefill(count = this.residentLimit): void {
     for (let g = 0; g < this.guestPages && this.used < Math.min(count, this.residentLimit); g++) {
-      if (this.flags[g] & POPULATED) this.insert(g);
+      if (this.flags[g] & POPULATED) {
+        this.insert(g);
+        this.flags[g] |= DIRTY; // written before the run and never written out
+      }
     }
   }
 
@@ -69,9 +81,9 @@ export class HostMemory {
     return (this.flags[gfn] & RESIDENT) !== 0;
   }
 
-  /** An access to a resident page: the referenced bit the CLOCK hand reads. */
-  touch(gfn: number): void {
-    this.flags[gfn] |= REFERENCED;
+  /** An access to a resident page: the referenced bit the CLOCK hand reads, and dirty for a store. */
+  touch(gfn: number, write = false): void {
+    this.flags[gfn] |= write ? REFERENCED | DIRTY : REFERENCED;
   }
 
   get residentPages(): number {
@@ -83,7 +95,8 @@ export class HostMemory {
     if (this.isResident(gfn)) return;
     // A page in the swap cache already has its frame: mapping it takes no other.
     if (!this.isInSwapCache(gfn)) this.frames[this.takeFrame()] = gfn;
-    this.flags[gfn] = RESIDENT | REFERENCED | POPULATED;
+    // A page with contents comes back clean (its swap copy stays); a new one has no copy yet.
+    this.flags[gfn] = RESIDENT | REFERENCED | POPULATED | ((this.flags[gfn] & POPULATED) !== 0 ? 0 : DIRTY);
   }
 
   private takeFrame(): number {
@@ -99,7 +112,11 @@ export class HostMemory {
         this.flags[victim] &= ~REFERENCED;
         continue;
       }
-      this.flags[victim] = POPULATED; // written to swap
+      if (this.flags[victim] & DIRTY) {
+        this.writebacks++;
+        this.onWriteback?.(victim);
+      }
+      this.flags[victim] = POPULATED; // on swap
       this.evictions++;
       return frame;
     }

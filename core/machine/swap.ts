@@ -2,8 +2,8 @@ import type { RandomStream } from '../engine/rng.js';
 import type { LatencySpec } from '../scenario/schema.js';
 
 /**
- * A swap device: each read takes a latency drawn from the scenario's distribution, and at most
- * `queueDepth` reads are in service at once; the rest wait in FIFO order. A page already being
+ * A swap device: each read (and each swap-out write) takes a latency drawn from the scenario's
+ * distribution, and at most `queueDepth` are in service at once; the rest wait in FIFO order. A page already being
  * read is not read twice: a second request joins the first (the swap cache).
  */
 export class SwapDevice {
@@ -12,7 +12,10 @@ export class SwapDevice {
   /** The gfns in `waiting`, for an O(1) "already queued?" on every fault. */
   private readonly queued = new Set<number>();
   private waitHead = 0;
+  /** Swap-out writes get ids of their own below 0, so that they share the queue with reads. */
+  private nextWriteId = -1;
   reads = 0;
+  writes = 0;
   maxQueued = 0;
   readonly latencies: number[] = [];
 
@@ -41,6 +44,17 @@ export class SwapDevice {
     return true;
   }
 
+  /**
+   * A swap-out write (a dirty page evicted): it takes a place in the device's queue like a read,
+   * for a latency drawn from the same distribution (model assumption), and nobody waits for it.
+   */
+  write(now: number): void {
+    const id = this.nextWriteId;
+    // Ids cycle within the event queue's 32-bit argument; 2^30 writes apart never meet in the queue.
+    this.nextWriteId = id <= -0x40000000 ? -1 : id - 1;
+    this.request(id, now);
+  }
+
   /** The read of `gfn` finished: start the next waiting one. */
   finish(gfn: number, now: number): void {
     this.inService.delete(gfn);
@@ -57,9 +71,13 @@ export class SwapDevice {
 
   private begin(gfn: number, now: number): void {
     this.inService.add(gfn);
-    this.reads++;
     const ns = this.draw();
-    this.latencies.push(ns);
+    if (gfn >= 0) {
+      this.reads++;
+      this.latencies.push(ns);
+    } else {
+      this.writes++;
+    }
     this.start(gfn, now + ns);
   }
 

@@ -75,6 +75,8 @@ const touchBody = z
     pages: count(HARD.pagesPerStep, 'a lab bound on touches per step').default(1),
     /** Compute after each touch; it counts as work. */
     thinkNs: span('ns').default(0),
+    /** Stores (default) dirty the page, so that evicting it writes it to swap; loads leave it clean. */
+    write: z.boolean().default(true),
   })
   .strict();
 

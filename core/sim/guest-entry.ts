@@ -79,7 +79,7 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
       host.stage2Fault(sim, v, gfn);
       return 'busy';
     }
-    if (gfn >= 0) sim.memory.touch(gfn);
+    if (gfn >= 0) sim.memory.touch(gfn, true);
     if (f.faultStart >= 0 && f.faultStart < sim.measureEnd && sim.metrics.measuring) sim.metrics.latencies.push(v.cursor - f.faultStart);
     f.faultStart = -1;
   }
@@ -93,7 +93,7 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
     const next = f.phases[end];
     const gfn = next.touches === null ? -1 : sim.kernelPageGfn(v, next.touches);
     if (gfn >= 0 && !sim.memory.isResident(gfn)) break;
-    if (gfn >= 0) sim.memory.touch(gfn);
+    if (gfn >= 0) sim.memory.touch(gfn, true);
     planned += next.ns;
   }
   v.segment = { start: v.cursor, planned, perTouch: 0, faultAtEnd: false, phase: true, phaseEnd: end };

@@ -193,6 +193,7 @@ function waitUndelivered(sim: Machine, v: Vcpu, reason: string, count: boolean):
 /** The backing store finished reading `gfn`. Public for core/harness.ts. */
 export function onIoDone(sim: Machine, gfn: number): void {
   sim.swap.finish(gfn, sim.now);
+  if (gfn < 0) return; // a swap-out write: nobody waits for it
   sim.memory.insert(gfn);
   const waiters = sim.ioWaiters.get(gfn) ?? [];
   sim.ioWaiters.delete(gfn);

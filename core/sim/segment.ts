@@ -92,7 +92,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
       faultAtEnd = true;
       break;
     }
-    sim.memory.touch(gfn);
+    sim.memory.touch(gfn, step.spec.write);
     if (task.faultStart >= 0) recordLatency(sim, task, v.cursor + (n + 1) * per);
     task.consumePage();
     n++;

@@ -122,6 +122,7 @@ export class Simulation implements Machine {
       gfn += pages;
     }
     this.memory.prefill();
+    this.memory.onWriteback = () => this.swap.write(this.now);
     const sched = {
       sliceNs: this.sliceNs,
       wakeupGranularityNs: Math.round(m.wakeupGranularityUs * 1000),

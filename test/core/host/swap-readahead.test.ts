@@ -82,3 +82,26 @@ describe('swap-in readahead in a run (backing.pageCluster)', () => {
     expect(pass('sequential', 3).invariants?.violations ?? []).toEqual([]);
   });
 });
+
+describe('swap-out writes in a run', () => {
+  function run(write: boolean) {
+    return runVariant(
+      smallScenario({
+        durationMs: 400,
+        machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 8 },
+        backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 }, queueDepth: 32, pageCluster: 0 },
+        tasks: [{ name: 'mem', program: [{ touch: { region: 'array', pattern: 'random', pages: 64, thinkNs: 500, write } }] }],
+      }),
+      x86Variant,
+    ).metrics.swap;
+  }
+
+  it('stores make the pages they evict write out; loads of pages read in do not', () => {
+    const stores = run(true);
+    const loads = run(false);
+    expect(stores.writes).toBeGreaterThan(0.9 * stores.reads);
+    // Only the pages resident at the start (written before the run, never on swap) are written out.
+    expect(loads.writes).toBeLessThanOrEqual(8 * 256);
+    expect(loads.writes).toBeLessThan(stores.writes);
+  });
+});

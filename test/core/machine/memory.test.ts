@@ -44,3 +44,29 @@ describe('populated pages (issue 7 §1.2; facts/anchors.md §A7 do_anonymous_pag
     expect(m.isResident(0)).toBe(false);
   });
 });
+
+describe('dirty pages and swap-out writes (issue 7 §1.2: pages are written to swap only when evicted)', () => {
+  it('evicting a page written since it was read in writes it out; a clean one goes for free', () => {
+    const m = new HostMemory(10, 2);
+    m.populate(0, 10);
+    const written: number[] = [];
+    m.onWriteback = (g) => written.push(g);
+    m.insert(0); // read in: clean
+    m.insert(1);
+    m.touch(1, true); // a store: dirty
+    m.touch(0, false);
+    m.insert(2); // evicts one of them (CLOCK: both referenced, the hand clears and takes 0)
+    m.insert(3);
+    expect(written).toEqual([1]);
+    expect(m.writebacks).toBe(1);
+  });
+
+  it('a page never on swap (zero-filled, or written before the run) is dirty from the start', () => {
+    const m = new HostMemory(10, 1);
+    const written: number[] = [];
+    m.onWriteback = (g) => written.push(g);
+    m.insert(5); // never populated: zero-filled
+    m.insert(6);
+    expect(written).toEqual([5]);
+  });
+});
