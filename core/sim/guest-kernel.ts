@@ -28,7 +28,7 @@ export function waitSchedule(sim: Machine, v: Vcpu, token: number): void {
 
 export function wake(sim: Machine, v: Vcpu, token: number): void {
   sim.monitor.onGuestReady(v.cursor, v.id, token);
-  applyWake(sim, v, v.sleepTable.wake(token, wakeContext(v)));
+  applyWake(sim, v.sleepTable.wake(token, wakeContext(v)));
 }
 
 /** Who wakes, for a design that delays a wake (WakeSemantics.delayedWake): the task on this CPU and the rq lock. */
@@ -36,7 +36,7 @@ function wakeContext(v: Vcpu): WakeContext {
   return { current: v.current?.id ?? -1, rqLocked: v.rqLocked };
 }
 
-function applyWake(sim: Machine, v: Vcpu, r: WakeResult): void {
+function applyWake(sim: Machine, r: WakeResult): void {
   for (const id of r.unflagged) sim.tasks[id].flaggedToken = -1;
   for (const id of r.woken) {
     const t = sim.tasks[id];
@@ -52,7 +52,7 @@ function applyWake(sim: Machine, v: Vcpu, r: WakeResult): void {
  */
 export function flushDelayedWakes(sim: Machine, v: Vcpu): void {
   if (!v.sleepTable.hasDelayed) return;
-  applyWake(sim, v, v.sleepTable.flushDelayed(wakeContext(v)));
+  applyWake(sim, v.sleepTable.flushDelayed(wakeContext(v)));
 }
 
 /**
