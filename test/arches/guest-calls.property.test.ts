@@ -26,7 +26,7 @@ import { smallScenario } from '../support/scenarios.js';
  */
 
 /** Cases per property: CI keeps them few; `PROP_RUNS=1000 npx vitest run test/arches/guest-calls.property.test.ts` by hand. */
-const RUNS = Number(process.env.PROP_RUNS ?? 25);
+const RUNS = Number(process.env.PROP_RUNS ?? 15);
 const SEED = 20261130;
 
 const U64_MAX = (1n << 64n) - 1n;
