@@ -49,6 +49,8 @@ export class MetricsCollector {
   repeatedFaults = 0;
   wakeupAll = 0;
   contextSwitches = 0;
+  /** Runnable tasks an idle vCPU pulled from another's run queue (newidle balancing). */
+  migrations = 0;
   readonly latencies: number[] = [];
   /** Call-function IPIs sent, and each sender's wait from the call to the target's unlock. */
   ipis = 0;

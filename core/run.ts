@@ -81,6 +81,8 @@ export interface RunMetrics {
   /** `reads`: read I/Os; `writes`: swap-out writes of dirty pages evicted; `readaheadPages`: pages read along with a faulting one. */
   readonly swap: { readonly reads: number; readonly writes: number; readonly readaheadPages: number; readonly maxQueued: number; readonly meanLatencyNs: number; readonly evictions: number };
   readonly contextSwitches: number;
+  /** Runnable tasks an idle vCPU pulled from another vCPU's run queue (newidle balancing). */
+  readonly migrations: number;
   /**
    * Per task group: how many tasks it has, how many ran all their passes in the window (fixed work,
    * `passes`), their completion times (tasks start at 0; null when none finished), and the group's
@@ -211,6 +213,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
       evictions: sim.memory.evictions,
     },
     contextSwitches: m.contextSwitches,
+    migrations: m.migrations,
     tasks: taskGroups(sim, workByTask),
     ipi: ipiMetrics(m.ipis, m.ipiWaits),
   };

@@ -48,6 +48,28 @@ export class RunQueue {
     return t;
   }
 
+  /**
+   * detach_one_task(): take the most recently queued task that may move (`movable`) for another
+   * CPU's run queue, its vruntime made relative to this queue's floor (it becomes absolute again
+   * on the queue it joins, attachMigrated()).
+   */
+  detachForMigration(movable: (t: Task) => boolean): Task | undefined {
+    for (let i = this.tasks.length - 1; i >= 0; i--) {
+      const t = this.tasks[i];
+      if (!movable(t)) continue;
+      this.tasks.splice(i, 1);
+      t.vruntime -= this.minVruntime;
+      return t;
+    }
+    return undefined;
+  }
+
+  /** The other half of a migration: the task joins this queue relative to its floor. */
+  attachMigrated(task: Task): void {
+    task.vruntime += this.minVruntime;
+    this.tasks.push(task);
+  }
+
   /** check_preempt_tick(): the current task ran a slice and someone else is waiting. */
   tickPreempts(ranNs: number): boolean {
     return this.tasks.length > 0 && ranNs >= this.params.sliceNs;

@@ -76,11 +76,14 @@ export class Task {
     readonly id: number,
     readonly name: string,
     readonly group: string,
-    readonly vcpu: number,
+    /** The vCPU whose run queue it is on (idle balancing may move a runnable task). */
+    public vcpu: number,
     readonly program: readonly CompiledStep[],
     private readonly rng: RandomStream,
     /** Fixed work: program passes before the task exits (null: it loops until the run ends). */
     readonly passes: number | null = null,
+    /** Pinned to its vCPU (the scenario named one, as taskset does): never migrated. */
+    readonly pinned = false,
   ) {}
 
   /** Whole passes of the program run so far. */

@@ -94,6 +94,24 @@ export function pickNext(sim: Machine, v: Vcpu): boolean {
   return false;
 }
 
+/**
+ * newidle_balance(): a vCPU about to go idle pulls a runnable task from the vCPU with the longest
+ * run queue (one LLC domain: a small guest's vCPUs share it). A task that may not move — pinned by
+ * the scenario, in the middle of exception code, flagged to sleep at its return to user, or waiting
+ * on a cross-call — stays. True if a task came.
+ */
+export function idleBalance(sim: Machine, v: Vcpu): boolean {
+  let busiest: Vcpu | null = null;
+  for (const o of sim.vcpus) if (o !== v && o.runq.length > 0 && (busiest === null || o.runq.length > busiest.runq.length)) busiest = o;
+  if (busiest === null) return false;
+  const t = busiest.runq.detachForMigration((x) => !x.pinned && x.frames.length === 0 && x.flaggedToken < 0 && x.csd === null);
+  if (t === undefined) return false;
+  t.vcpu = v.id;
+  v.runq.attachMigrated(t);
+  if (sim.metrics.measuring) sim.metrics.migrations++;
+  return true;
+}
+
 export function onTimer(sim: Machine, task: Task): void {
   if (task.state !== 'timer') return;
   makeRunnable(sim, task);

@@ -136,7 +136,7 @@ export class Simulation implements Machine {
         const vcpu = spec.vcpu ?? next++ % m.vcpus;
         const name = spec.count > 1 ? `${spec.name}/${k}` : spec.name;
         const program = spec.program.map((s) => compileStep(s, this.regions, { vcpu, vcpus: m.vcpus }));
-        const task = new Task(id, name, spec.name, vcpu, program, streams.stream(`task:${id}`), spec.passes ?? null);
+        const task = new Task(id, name, spec.name, vcpu, program, streams.stream(`task:${id}`), spec.passes ?? null, spec.vcpu !== undefined);
         this.tasks.push(task);
         this.vcpus[vcpu].runq.enqueue(task);
       }

@@ -41,6 +41,7 @@ export function onStep(sim: Machine, v: Vcpu): void {
     if (frames === 'popped') continue;
     if (!v.current) {
       if (!sched.pickNext(sim, v)) {
+        if (!sim.draining && sched.idleBalance(sim, v)) continue;
         goIdle(sim, v);
         return;
       }

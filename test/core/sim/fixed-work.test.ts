@@ -81,3 +81,26 @@ describe('first touch of memory the guest never wrote (issue 7 §1.2; facts/anch
     expect(written.metrics.swap.reads).toBeGreaterThan(0);
   });
 });
+
+describe('idle balancing (issue 7 §1.4; newidle_balance())', () => {
+  function crowded(pinned: boolean) {
+    // Round-robin puts c0 and c1 on vCPU 0 and the sleeper on vCPU 1, which then idles.
+    const pin = (vcpu: number) => (pinned ? { vcpu } : {});
+    const tasks = [
+      { name: 'c0', ...pin(0), program: [{ compute: { us: 1000 } }] },
+      { name: 'sleeper', ...pin(1), program: [{ sleep: { us: 1_000_000 } }] },
+      { name: 'c1', ...pin(0), program: [{ compute: { us: 1000 } }] },
+    ];
+    const s = smallScenario({ durationMs: 100, machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64 }, tasks });
+    return runVariant(s, syncVariant).metrics;
+  }
+
+  it('an idle vCPU pulls a runnable task from the busiest run queue; pinned tasks stay', () => {
+    const free = crowded(false);
+    const pinned = crowded(true);
+    expect(pinned.migrations).toBe(0);
+    expect(pinned.work).toBeLessThan(1.01 * 100_000); // one vCPU's worth
+    expect(free.migrations).toBeGreaterThan(0);
+    expect(free.work).toBeGreaterThan(1.8 * 100_000); // both vCPUs busy
+  });
+});
