@@ -93,4 +93,16 @@ describe('apf-lab reproduce', () => {
     expect(() => parseScenario(row('metric: time, group: t'), 'e.yaml')).toThrow(/metric time needs fixed work/);
     expect(() => parseScenario(row('metric: work'), 'e.yaml')).not.toThrow();
   });
+
+  it('a time row whose tasks did not finish within durationMs is bad input naming the row (exit 1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-reproduce-'));
+    const file = join(dir, 'unfinished.yaml');
+    writeFileSync(
+      file,
+      `${TINY_SCENARIO_YAML.replace('tasks: [ { name: t, program: [ { compute: { us: 1 } } ] } ]', 'tasks: [ { name: t, passes: 1000000, program: [ { compute: { us: 1 } } ] } ]')}experiment: { source: s, rows: [ { label: test time, metric: time, group: t, variant: x86, baseline: sync-x86 } ] }\n`,
+    );
+    const r = await cli('reproduce', file, '--seeds', '1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/test time: sync-x86 or x86 gave no time with seed 1 \(did the task finish its passes within durationMs\?\)/);
+  });
 });
