@@ -92,15 +92,13 @@ export function timedPhase(
   return { name, region, pc, bytes, ns, touches, nonReentrant, irqsMasked: true, rqLocked: false };
 }
 
-/** CodeLayout.entry built once per exception class and origin. */
+/** CodeLayout.entry built once per exception class and origin: a table, looked up on every exception. */
 export function cachedEntry(build: (cls: ExceptionClass, from: Privilege) => readonly CodePhase[]): CodeLayout['entry'] {
-  const cache = new Map<string, readonly CodePhase[]>();
-  return (cls, from) => {
-    const key = `${cls}:${from}`;
-    let p = cache.get(key);
-    if (!p) cache.set(key, (p = build(cls, from)));
-    return p;
+  const table = {
+    sync: { user: build('sync', 'user'), kernel: build('sync', 'kernel') },
+    irq: { user: build('irq', 'user'), kernel: build('irq', 'kernel') },
   };
+  return (cls, from) => table[cls][from];
 }
 
 /** The PC `doneNs` into a phase: code runs straight through, so the offset grows with time. */

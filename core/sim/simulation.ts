@@ -68,6 +68,8 @@ export class Simulation implements Machine {
   /** The end of the measured window: durationMs, or earlier when the `until` tasks have all exited. */
   measureEnd: number;
   private hardEnd = 0;
+  /** Tasks of the scenario's `until` groups that have not exited yet (counted down, not searched, at each exit). */
+  private untilLeft = 0;
   draining = false;
   workId = 0;
   readonly csds = new Map<number, CallSingleData>();
@@ -141,6 +143,8 @@ export class Simulation implements Machine {
         this.vcpus[vcpu].runq.enqueue(task);
       }
     }
+    const until = scenario.until;
+    if (until) this.untilLeft = this.tasks.filter((t) => until.tasks.includes(t.group)).length;
     // Issued after every other actor, so that adding it changed no existing stream.
     this.irqRace = streams.stream('irq-vs-refault');
   }
@@ -202,7 +206,7 @@ export class Simulation implements Machine {
     if (this.metrics.measuring) this.metrics.completions.push({ group: task.group, ns: t });
     const until = this.scenario.until;
     if (!until || this.draining || !until.tasks.includes(task.group)) return;
-    if (this.tasks.some((x) => until.tasks.includes(x.group) && x.exitedAt < 0)) return;
+    if (--this.untilLeft > 0) return;
     const end = Math.min(t, this.measureEnd);
     this.hardEnd -= this.measureEnd - end;
     this.measureEnd = end;
