@@ -126,8 +126,7 @@ export function phaseWouldFault(sim: Machine, v: Vcpu): boolean {
 
 /** The guest executes HLT/WFI: an exit, and the vCPU waits until an interrupt or work wakes it. */
 export function idleExit(sim: Machine, v: Vcpu): void {
-  if (sim.metrics.measuring) sim.metrics.exits.add(sim.backend.exitNames.idle);
-  sim.charge(v, 'host', sim.backend.costs.exitNs.idle);
+  sim.hostExit(v, sim.backend.exitNames.idle, 'idle');
   sim.enterWait(v, 'idle');
   // A request still pending (a refused dequeue re-raises it) keeps the vCPU runnable.
   if (sim.wakesFromWait(v)) sim.leaveWait(v);

@@ -83,8 +83,7 @@ export function guestKernelFor(sim: Machine, v: Vcpu): GuestKernel {
     call: (call: GuestCall): GuestCallResult => {
       const running = v.mode === 'run';
       const { result, exit, kind } = sim.backend.guestCall(v, call);
-      if (sim.metrics.measuring) sim.metrics.exits.add(exit);
-      sim.charge(v, 'host', sim.backend.costs.exitNs[kind]);
+      sim.hostExit(v, exit, kind);
       v.exited = true;
       // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU) begins
       // after the exit's round trip, so that no time is counted twice.
@@ -121,10 +120,7 @@ export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { ta
 export function sendCallFunctionIpi(sim: Machine, v: Vcpu, task: Task, step: { target: number; handlerNs: number }): void {
   const csd: CallSingleData = { id: sim.csdId++, from: v.id, task: task.id, target: step.target, handlerNs: step.handlerNs, sentAt: v.cursor, doneAt: -1 };
   const exit = sim.backend.caps.ipi.sendExit;
-  if (exit) {
-    if (sim.metrics.measuring) sim.metrics.exits.add(exit.name);
-    sim.charge(v, 'host', sim.backend.costs.exitNs[exit.kind]);
-  }
+  if (exit) sim.hostExit(v, exit.name, exit.kind);
   if (sim.metrics.measuring) sim.metrics.ipis++;
   task.csd = csd;
   sim.csds.set(csd.id, csd);

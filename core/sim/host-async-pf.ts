@@ -23,8 +23,7 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   if (!sim.memory.isResident(gfn) && !sim.memory.isPopulated(gfn)) return minorFault(sim, v, gfn, false);
   if (sim.memory.isInSwapCache(gfn)) return minorFault(sim, v, gfn, true);
   if (!sim.memory.isResident(gfn) && b.faultInGuest(v, gfn)) return faultRaisedInGuest(sim, v, task, gfn);
-  if (sim.metrics.measuring) sim.metrics.exits.add(b.exitNames.stage2Fault);
-  sim.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
+  sim.hostExit(v, b.exitNames.stage2Fault, 'stage2Fault', b.costs.stage2FaultNs);
   v.exited = true;
   if (sim.memory.isResident(gfn)) {
     sim.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
@@ -71,11 +70,10 @@ function minorFault(sim: Machine, v: Vcpu, gfn: number, swapCache: boolean): voi
   const b = sim.backend;
   if (swapCache) sim.readahead.hit(gfn);
   if (sim.metrics.measuring) {
-    sim.metrics.exits.add(b.exitNames.stage2Fault);
     if (swapCache) sim.metrics.swapCacheHits++;
     else sim.metrics.zeroFills++;
   }
-  sim.charge(v, 'host', b.costs.exitNs.stage2Fault + b.costs.stage2FaultNs);
+  sim.hostExit(v, b.exitNames.stage2Fault, 'stage2Fault', b.costs.stage2FaultNs);
   v.exited = true;
   sim.memory.insert(gfn);
   sim.schedule(v, v.cursor);

@@ -1,7 +1,7 @@
 import * as entry from './guest-entry.js';
 import * as sched from './guest-sched.js';
 import type { Machine } from './machine.js';
-import { charge, preempt } from './segment.js';
+import { charge, hostExit, preempt } from './segment.js';
 import type { Vcpu } from './vcpu.js';
 
 /**
@@ -63,11 +63,8 @@ export function checkIrqVsRefault(sim: Machine, v: Vcpu): void {
   if (sim.metrics.measuring) sim.metrics.hazards.add(race.hazard);
   // Each time the fault wins, the instruction exits again as a repeated fault and re-enters.
   for (let n = 0; n < MAX_LOST_RACES && sim.irqRace.float() < race.faultFirstShare; n++) {
-    if (sim.metrics.measuring) {
-      sim.metrics.exits.add(sim.backend.exitNames.stage2Fault);
-      sim.metrics.repeatedFaults++;
-    }
-    charge(sim, v, 'host', sim.backend.costs.exitNs.stage2Fault + sim.backend.costs.stage2FaultNs);
+    if (sim.metrics.measuring) sim.metrics.repeatedFaults++;
+    hostExit(sim, v, sim.backend.exitNames.stage2Fault, 'stage2Fault', sim.backend.costs.stage2FaultNs);
   }
 }
 

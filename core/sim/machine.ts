@@ -1,4 +1,4 @@
-import type { AsyncPfWork, Backend } from '../backend.js';
+import type { AsyncPfWork, Backend, ExitKind } from '../backend.js';
 import type { CodePhase, KernelPage, Privilege } from '../guest/code-layout.js';
 import type { EventQueue } from '../engine/event-queue.js';
 import type { SwapReadahead } from '../host/swap-readahead.js';
@@ -78,6 +78,8 @@ export interface Machine extends VcpuHost {
 
   // ---- time (core/sim/segment.ts)
   charge(v: Vcpu, cat: TimeCategory, ns: number): void;
+  /** An exit: counted under `name`, priced at its kind's round trip plus `hostNs` (core/sim/segment.ts). */
+  hostExit(v: Vcpu, name: string, kind: ExitKind, hostNs?: number): void;
   preempt(v: Vcpu, t: number): void;
   advance(v: Vcpu, task: Task): void;
 

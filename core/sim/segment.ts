@@ -1,3 +1,4 @@
+import type { ExitKind } from '../backend.js';
 import { codeFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
 import type { TimeCategory } from '../metrics.js';
@@ -28,6 +29,15 @@ function addWork(sim: Machine, task: Task, from: number, ns: number): void {
   const clipped = Math.max(0, Math.min(from + ns, sim.measureEnd) - from);
   if (clipped <= 0 || !sim.metrics.measuring) return;
   sim.workNsByGroup.set(task.group, (sim.workNsByGroup.get(task.group) ?? 0) + clipped);
+}
+
+/**
+ * An exit of `kind` (DESIGN.md "Costs"): counted under `name` and priced at the backend's round
+ * trip, plus `hostNs` of host work on it (a stage-2 fault's).
+ */
+export function hostExit(sim: Machine, v: Vcpu, name: string, kind: ExitKind, hostNs = 0): void {
+  if (sim.metrics.measuring) sim.metrics.exits.add(name);
+  charge(sim, v, 'host', sim.backend.costs.exitNs[kind] + hostNs);
 }
 
 /** Charge `ns` of vCPU time from its cursor. */

@@ -1,4 +1,4 @@
-import type { AsyncPfWork, Backend, GuestKernel } from '../backend.js';
+import type { AsyncPfWork, Backend, ExitKind, GuestKernel } from '../backend.js';
 import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
 import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
@@ -287,6 +287,9 @@ export class Simulation implements Machine {
   // Time (core/sim/segment.ts).
   charge(v: Vcpu, cat: TimeCategory, ns: number): void {
     seg.charge(this, v, cat, ns);
+  }
+  hostExit(v: Vcpu, name: string, kind: ExitKind, hostNs = 0): void {
+    seg.hostExit(this, v, name, kind, hostNs);
   }
   preempt(v: Vcpu, t: number): void {
     seg.preempt(this, v, t);

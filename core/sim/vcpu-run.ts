@@ -4,7 +4,7 @@ import * as sched from './guest-sched.js';
 import * as host from './host-async-pf.js';
 import * as irq from './irq.js';
 import type { Machine } from './machine.js';
-import { account, charge, finishSegment, preempt, startSegment } from './segment.js';
+import { account, finishSegment, hostExit, preempt, startSegment } from './segment.js';
 import type { Vcpu } from './vcpu.js';
 
 /**
@@ -128,8 +128,7 @@ export function kick(sim: Machine, v: Vcpu): void {
   if (v.mode === 'run') v.exited = true;
   if (v.mode === 'run' && v.segment) {
     preempt(sim, v, sim.now);
-    if (sim.metrics.measuring) sim.metrics.exits.add(sim.backend.exitNames.kick);
-    charge(sim, v, 'host', sim.backend.costs.exitNs.kick);
+    hostExit(sim, v, sim.backend.exitNames.kick, 'kick');
     sim.schedule(v, v.cursor);
   } else {
     wakeUp(sim, v);
