@@ -2,6 +2,7 @@ import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../cor
 import { KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, WAKE_ALL_TOKEN } from './constants.js';
 import { sdeiCancel, sdeiInject, type InterruptedContext } from './sdei.js';
 import type { Arm64VcpuState } from './state.js';
+import { allocToken, ARM64_V4_TOKEN } from '../token.js';
 
 /**
  * The arm64 async-PF hooks of the SDEI design (v4; facts/arm64.md §1 v2–v4; gwshan/linux
@@ -30,15 +31,9 @@ export function notPresentAllowed(vcpu: V): Verdict {
  * (6f3c1fc53d86, facts/x86.md §1 "Token", §6 "Zero token"). Counted as a hazard each time.
  */
 export function setupAsyncPf(vcpu: V, gfn: number): { token: number; arch: { gfn: number } } {
-  const token = allocToken(vcpu.state);
+  const token = allocToken(vcpu.state, ARM64_V4_TOKEN);
   if (token === 0) vcpu.hazard(ZERO_TOKEN_HAZARD);
   return { token, arch: { gfn } };
-}
-
-export function allocToken(s: Arm64VcpuState): number {
-  const token = ((s.id << 12) | s.vcpuId) >>> 0;
-  s.id = (s.id + 1) & 0xffff;
-  return token;
 }
 
 /**

@@ -2,6 +2,7 @@ import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../cor
 import { PF_VECTOR, WAKE_ALL_TOKEN } from './constants.js';
 import { guestAsyncPageFault } from './guest.js';
 import { pvAsyncPfEnabled, type X86VcpuState } from './state.js';
+import { allocToken, X86_TOKEN } from '../token.js';
 
 /**
  * The x86 kvm_arch_* async-PF hooks as of Linux 5.8+ (facts/x86.md §2 "Host flow (current)";
@@ -22,19 +23,9 @@ export function canDoAsyncPf(vcpu: V): Verdict {
   return YES;
 }
 
-/**
- * alloc_apf_token(): `(apf.id++ << 12) | vcpu_id` in u32, with id forced to 1 whenever
- * `id << 12` would be 0, so a token is never 0 (6f3c1fc53d86, facts/x86.md §1 "Token").
- */
-export function allocApfToken(s: X86VcpuState): number {
-  if (((s.id << 12) >>> 0) === 0) s.id = 1;
-  const token = ((s.id << 12) | s.vcpuId) >>> 0;
-  s.id = (s.id + 1) >>> 0;
-  return token;
-}
-
+/** alloc_apf_token(): `(apf.id++ << 12) | vcpu_id`, never 0 (arches/token.ts). */
 export function setupAsyncPf(vcpu: V, gfn: number): { token: number; arch: { gfn: number } } {
-  return { token: allocApfToken(vcpu.state), arch: { gfn } };
+  return { token: allocToken(vcpu.state, X86_TOKEN), arch: { gfn } };
 }
 
 /** kvm_can_deliver_async_pf(): PV APF on, and CPL≠0 unless SEND_ALWAYS; paging is always on here. */

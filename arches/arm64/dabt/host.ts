@@ -2,6 +2,7 @@ import { no, YES, type AsyncPfWork, type GuestCallResult, type KvmVcpu, type Ver
 import { KVM_ASYNC_PF_ENABLED, KVM_ASYNC_PF_SEND_ALWAYS, KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, SMCCC_RET_NOT_REQUIRED, SMCCC_RET_NOT_SUPPORTED, SMCCC_RET_SUCCESS, WAKE_ALL_TOKEN } from '../constants.js';
 import { APF_OP_ENABLE, APF_OP_MASK, APF_OP_RANGE, CONTROL_GPA_MASK, ESR_ELX_EC_DABT_CUR, ESR_ELX_EC_DABT_LOW } from './constants.js';
 import type { DabtVcpuState } from './state.js';
+import { allocToken, ARM64_RFC_TOKEN } from '../../token.js';
 
 /**
  * The host half of Gavin Shan's data-abort designs: RFCv2's virt/kvm/arm/async_pf.c and the
@@ -50,10 +51,7 @@ export function canInjectPresent(vcpu: V): Verdict {
 
 /** kvm_arch_setup_async_pf(): `(apf.id++ << 16) | vcpu_id`, a u16 id. */
 export function setupAsyncPf(vcpu: V, gfn: number): { token: number; arch: { gfn: number } } {
-  const s = vcpu.state;
-  const token = ((s.id << 16) | s.vcpuId) >>> 0;
-  s.id = (s.id + 1) & 0xffff;
-  return { token, arch: { gfn } };
+  return { token: allocToken(vcpu.state, ARM64_RFC_TOKEN), arch: { gfn } };
 }
 
 /**

@@ -2,6 +2,7 @@ import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../../
 import { KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, WAKE_ALL_TOKEN } from '../constants.js';
 import { pf2010AsyncPageFault } from './guest.js';
 import { pf2010Enabled, type Pf2010VcpuState } from './state.js';
+import { allocToken, X86_2010_TOKEN } from '../../token.js';
 
 /**
  * The 2010 x86 kvm_arch_* hooks (seed 001 = 7c90705bf2a3, with fc5f06fac6fb's send_user_only;
@@ -39,15 +40,9 @@ export function canDoAsyncPf(vcpu: V): Verdict {
   return YES;
 }
 
-/** kvm_arch_setup_async_pf(): `(apf.id++ << 12) | vcpu_id` in u32, without the 2022 zero guard. */
-export function allocPf2010Token(s: Pf2010VcpuState): number {
-  const token = ((s.id << 12) | s.vcpuId) >>> 0;
-  s.id = (s.id + 1) >>> 0;
-  return token;
-}
-
+/** kvm_arch_setup_async_pf(): `(apf.id++ << 12) | vcpu_id` in u32, without the 2022 zero guard (arches/token.ts). */
 export function setupAsyncPf(vcpu: V, gfn: number): { token: number; arch: { gfn: number } } {
-  return { token: allocPf2010Token(vcpu.state), arch: { gfn } };
+  return { token: allocToken(vcpu.state, X86_2010_TOKEN), arch: { gfn } };
 }
 
 /** The `else` of 7c90705bf2a3's test: enabled, and CPL≠0 unless send_user_only is off (fc5f06fac6fb). */
