@@ -88,8 +88,6 @@ export class Task {
 
   /** Whole passes of the program run so far. */
   passesDone = 0;
-  /** When the task exited after its passes (its completion time; all tasks start at 0), -1 until then. */
-  exitedAt = -1;
 
   /** The task ran all its passes: it exits instead of starting its program again. */
   get finished(): boolean {

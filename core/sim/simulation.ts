@@ -202,7 +202,6 @@ export class Simulation implements Machine {
    * tasks, the measured window ends there (and the drain, if on, runs from there).
    */
   taskExited(task: Task, t: number): void {
-    task.exitedAt = t;
     if (this.metrics.measuring) this.metrics.completions.push({ group: task.group, ns: t });
     const until = this.scenario.until;
     if (!until || this.draining || !until.tasks.includes(task.group)) return;
