@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { findVariant } from '../../arches/registry.js';
 import { runExperiment } from '../../core/reproduce.js';
 import { listBuiltinScenarios } from '../../core/scenario/load.js';
+import type { Scenario } from '../../core/scenario/schema.js';
 import { UsageError, type Io } from '../io.js';
 import { loadForCli } from '../options.js';
 import { renderText } from '../render.js';
@@ -13,9 +14,11 @@ interface ReproduceArgs {
   json: boolean;
 }
 
-/** The built-in scenarios that carry a published experiment, in file-name order. */
-export function builtinExperiments(): string[] {
-  return listBuiltinScenarios().filter((name) => loadForCli(name).experiment !== undefined);
+/** The built-in scenarios that carry a published experiment, loaded once, in file-name order. */
+export function builtinExperiments(): { id: string; scenario: Scenario }[] {
+  return listBuiltinScenarios()
+    .map((id) => ({ id, scenario: loadForCli(id) }))
+    .filter((e) => e.scenario.experiment !== undefined);
 }
 
 /**
@@ -36,9 +39,8 @@ export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
       const seeds = /^\d+$/.test(String(args.seeds)) ? Number(args.seeds) : Number.NaN;
       if (!(seeds >= 1 && seeds <= 100)) throw new UsageError(`--seeds must be a whole number from 1 to 100, got ${JSON.stringify(String(args.seeds))}`);
       const names = (args.experiments ?? []).map(String);
-      const ids = names.length > 0 ? names : builtinExperiments();
-      const experiments = ids.map((id) => {
-        const scenario = loadForCli(id);
+      const chosen = names.length > 0 ? names.map((id) => ({ id, scenario: loadForCli(id) })) : builtinExperiments();
+      const experiments = chosen.map(({ id, scenario }) => {
         const list = Array.from({ length: seeds }, (_, k) => scenario.seed + k);
         return runExperiment(id, scenario, (v) => findVariant(v), { seeds: list, onProgress: io.progress, signal: io.signal });
       });
