@@ -78,8 +78,22 @@ export interface RunMetrics {
   readonly unsafeInjections: { readonly total: number; readonly byRegion: Readonly<Record<string, number>> };
   /** Time from a task's fault to the moment it completes that access. */
   readonly faultLatencyNs: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number };
-  /** `reads`: read I/Os; `writes`: swap-out writes of dirty pages evicted; `readaheadPages`: pages read along with a faulting one. */
-  readonly swap: { readonly reads: number; readonly writes: number; readonly readaheadPages: number; readonly maxQueued: number; readonly meanLatencyNs: number; readonly evictions: number };
+  /**
+   * `reads`: read I/Os; `writes`: swap-out write I/Os, each a reclaim batch of 32 dirty pages
+   * evicted, and `writePages` the pages they carried; `readaheadPages`: pages
+   * read along with a faulting one; `writebackStalls`: host allocations that waited for write-out
+   * at the cgroup limit (core/host/reclaim-throttle.ts).
+   */
+  readonly swap: {
+    readonly reads: number;
+    readonly writes: number;
+    readonly writePages: number;
+    readonly readaheadPages: number;
+    readonly maxQueued: number;
+    readonly meanLatencyNs: number;
+    readonly evictions: number;
+    readonly writebackStalls: number;
+  };
   readonly contextSwitches: number;
   /** Runnable tasks an idle vCPU pulled from another vCPU's run queue (newidle balancing). */
   readonly migrations: number;
@@ -207,10 +221,12 @@ function collectMetrics(sim: Simulation): RunMetrics {
     swap: {
       reads,
       writes: sim.swap.writes,
+      writePages: sim.swap.writePages,
       readaheadPages: m.readaheadPages,
       maxQueued: sim.swap.maxQueued,
       meanLatencyNs: reads ? Math.round(sim.swap.latencies.reduce((a, b) => a + b, 0) / reads) : 0,
       evictions: sim.memory.evictions,
+      writebackStalls: sim.reclaim.stalls,
     },
     contextSwitches: m.contextSwitches,
     migrations: m.migrations,

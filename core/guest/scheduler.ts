@@ -30,8 +30,17 @@ export class RunQueue {
     this.tasks.push(task);
   }
 
-  /** Put a woken sleeper back, with sleeper credit capped at half the latency (place_entity()). */
-  enqueueWoken(task: Task): void {
+  /**
+   * Put a woken sleeper back, with sleeper credit capped at half the latency (place_entity(),
+   * GENTLE_FAIR_SLEEPERS). The floor first catches up with the task on the vCPU, whose vruntime
+   * (`currentVruntime`, up to now; null when the vCPU runs no task) grew while the sleeper slept:
+   * update_min_vruntime() counts `curr` (kernel/sched/fair.c, CFS before EEVDF in 6.6). Without
+   * that, a sleeper would keep credit for its whole sleep however long.
+   */
+  enqueueWoken(task: Task, currentVruntime: number | null = null): void {
+    let floor = currentVruntime ?? Infinity;
+    for (const x of this.tasks) if (x.vruntime < floor) floor = x.vruntime;
+    if (floor !== Infinity) this.minVruntime = Math.max(this.minVruntime, floor);
     task.vruntime = Math.max(task.vruntime, this.minVruntime - this.params.latencyNs / 2);
     this.tasks.push(task);
   }

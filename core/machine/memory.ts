@@ -10,8 +10,12 @@
  * Evicting a page written since it was last on swap writes it out (swap_writepage()): the host calls
  * `onWriteback`, and the write takes the swap device (core/machine/swap.ts); a clean page (read in
  * and not written since) keeps its swap copy and goes for free. The frame is reused at once: the
- * write is off the faulting task's path (model assumption, README "Assumptions").
+ * write is off the faulting task's path, but the page stays charged to the cgroup until its write
+ * completes (`writebackInFlight`), and an allocation at the limit waits for the device when a
+ * reclaim batch is still being written (core/host/reclaim-throttle.ts).
  */
+import { SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
+
 const RESIDENT = 1;
 const REFERENCED = 2;
 /** The page has contents: resident, or on swap. A page never populated is zero-filled on first touch. */
@@ -20,6 +24,8 @@ const POPULATED = 4;
 const SWAPCACHE = 8;
 /** Written since it was last on swap: evicting it writes it out (a zero-filled page has no swap copy yet). */
 const DIRTY = 16;
+/** Populated before the run and already on swap: prefill() leaves it out. */
+const ON_SWAP_AT_START = 32;
 
 export class HostMemory {
   private readonly flags: Uint8Array;
@@ -31,6 +37,10 @@ export class HostMemory {
   /** Called with each dirty page evicted (its swap-out write). */
   onWriteback: ((gfn: number) => void) | null = null;
   writebacks = 0;
+  /** Evicted dirty pages whose swap-out write has not finished. */
+  writebackInFlight = 0;
+  /** Pages under writeback at which allocations stall: the device's worth of write batches (set by the simulation). */
+  writebackLimit = SWAP_CLUSTER_MAX;
 
   constructor(
     readonly guestPages: number,
@@ -48,7 +58,7 @@ export class HostMemory {
   /** Start warm: the first `residentLimit` populated guest pages are in, as after a long run in gfn order. */
   prefill(count = this.residentLimit): void {
     for (let g = 0; g < this.guestPages && this.used < Math.min(count, this.residentLimit); g++) {
-      if (this.flags[g] & POPULATED) {
+      if ((this.flags[g] & (POPULATED | ON_SWAP_AT_START)) === POPULATED) {
         this.insert(g);
         this.flags[g] |= DIRTY; // written before the run and never written out
       }
@@ -56,8 +66,9 @@ export class HostMemory {
   }
 
   /** Give pages contents (on swap unless resident): a region written before the run. */
-  populate(first: number, count: number): void {
-    for (let g = first; g < Math.min(first + count, this.guestPages); g++) this.flags[g] |= POPULATED;
+  populate(first: number, count: number, onSwap = false): void {
+    const f = onSwap ? POPULATED | ON_SWAP_AT_START : POPULATED;
+    for (let g = first; g < Math.min(first + count, this.guestPages); g++) this.flags[g] |= f;
   }
 
   /** Has the page contents (resident or on swap)? If not, its first touch is a zero-fill with no I/O. */
@@ -90,6 +101,19 @@ export class HostMemory {
     return this.used;
   }
 
+  /** A swap-out write of `pages` finished: they leave the cgroup's charge. */
+  writebackDone(pages: number): void {
+    this.writebackInFlight = Math.max(0, this.writebackInFlight - pages);
+  }
+
+  /**
+   * Would an allocation now stall in reclaim? At the limit, with `writebackLimit` evicted pages
+   * still under writeback (core/host/reclaim-throttle.ts).
+   */
+  reclaimThrottled(): boolean {
+    return this.used >= this.residentLimit && this.writebackInFlight >= this.writebackLimit;
+  }
+
   /** Makes `gfn` resident, evicting one page if the limit is reached. */
   insert(gfn: number): void {
     if (this.isResident(gfn)) return;
@@ -114,7 +138,10 @@ export class HostMemory {
       }
       if (this.flags[victim] & DIRTY) {
         this.writebacks++;
-        this.onWriteback?.(victim);
+        if (this.onWriteback) {
+          this.writebackInFlight++;
+          this.onWriteback(victim);
+        }
       }
       this.flags[victim] = POPULATED; // on swap
       this.evictions++;

@@ -1,3 +1,4 @@
+import { SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
 import type { RandomStream } from '../engine/rng.js';
 import type { LatencySpec } from '../scenario/schema.js';
 
@@ -15,7 +16,11 @@ export class SwapDevice {
   /** Swap-out writes get ids of their own below 0, so that they share the queue with reads. */
   private nextWriteId = -1;
   reads = 0;
+  /** Write I/Os, each a batch of SWAP_CLUSTER_MAX pages, and the pages they carried. */
   writes = 0;
+  writePages = 0;
+  /** Dirty pages evicted since the last batch went out. */
+  private batched = 0;
   maxQueued = 0;
   readonly latencies: number[] = [];
 
@@ -45,14 +50,23 @@ export class SwapDevice {
   }
 
   /**
-   * A swap-out write (a dirty page evicted): it takes a place in the device's queue like a read,
-   * for a latency drawn from the same distribution (model assumption), and nobody waits for it.
+   * A swap-out write of a dirty page evicted. Reclaim evicts in batches of SWAP_CLUSTER_MAX (32)
+   * pages and gives them consecutive swap slots (mm/swapfile.c allocates slots from a per-CPU
+   * cluster), and the block layer merges their bios under the reclaimer's plug
+   * (shrink_lruvec() blk_start_plug()), so a batch goes to the device as one write. The write
+   * takes a place in the device's queue like a read, for a latency drawn from the same
+   * distribution (model assumption: the read measurement is the only one there is), and nobody
+   * waits for it. Returns true when the page's batch went out; a partial batch waits for more.
    */
-  write(now: number): void {
+  write(now: number): boolean {
+    if (++this.batched < SWAP_CLUSTER_MAX) return false;
+    this.batched = 0;
+    this.writePages += SWAP_CLUSTER_MAX;
     const id = this.nextWriteId;
     // Ids cycle within the event queue's 32-bit argument; 2^30 writes apart never meet in the queue.
     this.nextWriteId = id <= -0x40000000 ? -1 : id - 1;
     this.request(id, now);
+    return true;
   }
 
   /** The read of `gfn` finished: start the next waiting one. */

@@ -62,8 +62,15 @@ const region = z
      * a page's first touch is a zero-fill minor fault with no I/O (do_anonymous_page(), §A7).
      */
     populated: z.boolean().default(true),
+    /**
+     * true: the pages were written and the host has since swapped them out, so none is resident
+     * when the run starts (a populated region otherwise starts resident as far as the limit
+     * allows, in gfn order). Only for a populated region.
+     */
+    onSwap: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.populated || !r.onSwap, { message: 'onSwap needs populated: true (a page never written has nothing on swap)', path: ['onSwap'] });
 
 const touchBody = z
   .object({

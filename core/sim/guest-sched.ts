@@ -121,10 +121,11 @@ export function makeRunnable(sim: Machine, task: Task): void {
   task.state = 'runnable';
   task.sleepToken = -1;
   const v = sim.vcpus[task.vcpu];
-  v.runq.enqueueWoken(task);
-  if (v.mode === 'idle') return sim.leaveWait(v);
   const cur = v.current;
-  if (cur && v.runq.wakeupPreempts(task, cur.vruntime + Math.max(0, v.cursor - v.sliceStart))) {
+  const curVruntime = cur ? cur.vruntime + Math.max(0, v.cursor - v.sliceStart) : null;
+  v.runq.enqueueWoken(task, curVruntime);
+  if (v.mode === 'idle') return sim.leaveWait(v);
+  if (cur && curVruntime !== null && v.runq.wakeupPreempts(task, curVruntime)) {
     v.needResched = true;
     sim.interrupt(v);
   }

@@ -1,5 +1,6 @@
 import type { AsyncPfWork } from '../backend.js';
 import { WAKE_ALL } from '../guest/sleep-table.js';
+import { SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
 import type { Task } from '../guest/task.js';
 import type { Machine } from './machine.js';
 import { Vcpu } from './vcpu.js';
@@ -75,8 +76,22 @@ function minorFault(sim: Machine, v: Vcpu, gfn: number, swapCache: boolean): voi
   }
   sim.hostExit(v, b.exitNames.stage2Fault, 'stage2Fault', b.costs.stage2FaultNs);
   v.exited = true;
+  // A zero-fill allocates a page: at the limit it may stall behind write-out (reclaim-throttle.ts).
+  if (!swapCache && allocationStalls(sim)) {
+    sim.enterWait(v, 'sync');
+    sim.reclaim.wait(() => {
+      sim.memory.insert(gfn);
+      sim.leaveWait(v);
+    });
+    return;
+  }
   sim.memory.insert(gfn);
   sim.schedule(v, v.cursor);
+}
+
+/** Must a host allocation wait now? Behind the cgroup's write-out, or behind allocations already waiting (FIFO). */
+function allocationStalls(sim: Machine): boolean {
+  return sim.reclaim.pending > 0 || sim.memory.reclaimThrottled();
 }
 
 /**
@@ -148,9 +163,21 @@ function requestRead(sim: Machine, gfn: number, waiter: AsyncPfWork | Vcpu, at: 
   if (ahead !== undefined) sim.readahead.hit(gfn);
   const io = ahead ?? gfn;
   const list = sim.ioWaiters.get(io);
-  if (list) list.push(waiter);
-  else sim.ioWaiters.set(io, [waiter]);
-  if (io === gfn && sim.swap.request(gfn, at)) readAround(sim, gfn);
+  if (list) {
+    list.push(waiter); // its read is under way, or waiting for its page to be allocated
+    return;
+  }
+  sim.ioWaiters.set(io, [waiter]);
+  if (io === gfn) startRead(sim, gfn, at);
+}
+
+/** Allocate the page (perhaps after a stall in reclaim), then issue its read with the readahead window. */
+function startRead(sim: Machine, gfn: number, at: number): void {
+  if (allocationStalls(sim)) {
+    sim.reclaim.wait(() => startRead(sim, gfn, sim.now));
+    return;
+  }
+  if (sim.swap.request(gfn, at)) readAround(sim, gfn);
 }
 
 /** swap_vma_readahead(): the window's other pages that are on swap and not on their way ride along. */
@@ -191,7 +218,12 @@ function waitUndelivered(sim: Machine, v: Vcpu, reason: string, count: boolean):
 /** The backing store finished reading `gfn`. Public for core/harness.ts. */
 export function onIoDone(sim: Machine, gfn: number): void {
   sim.swap.finish(gfn, sim.now);
-  if (gfn < 0) return; // a swap-out write: nobody waits for it
+  if (gfn < 0) {
+    // A swap-out write: its page leaves the charge, and allocations stalled behind it go on.
+    sim.memory.writebackDone(SWAP_CLUSTER_MAX);
+    sim.reclaim.release(() => sim.memory.reclaimThrottled());
+    return;
+  }
   sim.memory.insert(gfn);
   const waiters = sim.ioWaiters.get(gfn) ?? [];
   sim.ioWaiters.delete(gfn);

@@ -12,6 +12,7 @@ import type { MetricsCollector, TimeCategory } from '../metrics.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { TraceSink } from '../trace.js';
 import type { Vcpu, VcpuHost } from './vcpu.js';
+import type { ReclaimThrottle } from '../host/reclaim-throttle.js';
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -50,6 +51,8 @@ export interface Machine extends VcpuHost {
   readonly readahead: SwapReadahead;
   readonly readaheadIo: Map<number, number>;
   readonly readaheadOf: Map<number, number[]>;
+  /** Host allocations stalled behind write-out (core/host/reclaim-throttle.ts). */
+  readonly reclaim: ReclaimThrottle;
   readonly csds: Map<number, CallSingleData>;
   readonly workNsByGroup: Map<string, number>;
   readonly measureEnd: number;

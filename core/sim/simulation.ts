@@ -21,6 +21,7 @@ import * as seg from './segment.js';
 import * as run from './vcpu-run.js';
 import type { Machine, SimulationOptions } from './machine.js';
 import { Vcpu } from './vcpu.js';
+import { ReclaimThrottle, SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
 
 export type { SimulationOptions } from './machine.js';
 
@@ -59,6 +60,7 @@ export class Simulation implements Machine {
   readonly readahead: SwapReadahead;
   readonly readaheadIo = new Map<number, number>();
   readonly readaheadOf = new Map<number, number[]>();
+  readonly reclaim = new ReclaimThrottle();
   private readonly regions = new Map<string, RegionLayout>();
   readonly tickNs: number;
   private readonly sliceNs: number;
@@ -120,11 +122,13 @@ export class Simulation implements Machine {
     for (const r of scenario.regions) {
       const pages = Math.max(1, Math.round(r.mib * MIB_PAGES));
       this.regions.set(r.name, { name: r.name, firstGfn: gfn, pages });
-      if (r.populated) this.memory.populate(gfn, pages);
+      if (r.populated) this.memory.populate(gfn, pages, r.onSwap);
       gfn += pages;
     }
     this.memory.prefill();
     this.memory.onWriteback = () => this.swap.write(this.now);
+    // Reclaim stalls once the device holds as many write batches as it serves at once (reclaim-throttle.ts).
+    this.memory.writebackLimit = SWAP_CLUSTER_MAX * scenario.backing.queueDepth;
     const sched = {
       sliceNs: this.sliceNs,
       wakeupGranularityNs: Math.round(m.wakeupGranularityUs * 1000),

@@ -70,3 +70,15 @@ describe('dirty pages and swap-out writes (issue 7 §1.2: pages are written to s
     expect(written).toEqual([5]);
   });
 });
+
+describe('HostMemory: a region already on swap at the start', () => {
+  it('is populated but left out of the warm start, so its first touch is a swap-in, not a zero-fill', () => {
+    const m = new HostMemory(100, 50);
+    m.populate(0, 10, true);
+    m.populate(10, 10);
+    m.prefill();
+    expect(m.isPopulated(3)).toBe(true);
+    expect(m.isResident(3)).toBe(false);
+    expect(m.isResident(13)).toBe(true);
+  });
+});

@@ -40,3 +40,17 @@ describe('SwapDevice', () => {
     expect(Math.max(...out)).toBeLessThanOrEqual(55_700_000);
   });
 });
+
+describe('SwapDevice: swap-out writes go out a reclaim batch at a time', () => {
+  it('32 dirty pages evicted (SWAP_CLUSTER_MAX, include/linux/swap.h) make one write I/O; fewer make none yet', () => {
+    const started: number[] = [];
+    const dev = new SwapDevice({ dist: 'fixed', us: 100, sigma: 1, minUs: 0 }, 8, new RandomStreams(1).stream('swap'), (g) => started.push(g));
+    const sent = Array.from({ length: 31 }, () => dev.write(0));
+    expect(sent.every((x) => !x)).toBe(true);
+    expect(started).toEqual([]);
+    expect(dev.write(0)).toBe(true);
+    expect(started).toHaveLength(1);
+    expect(started[0]).toBeLessThan(0); // writes travel with negative ids, apart from gfns
+    expect({ writes: dev.writes, writePages: dev.writePages }).toEqual({ writes: 1, writePages: 32 });
+  });
+});
