@@ -200,6 +200,11 @@ function checkReferences(s: Scenario, file: string): void {
   if (s.machine.hostResidentMiB > s.machine.guestMemoryMiB) {
     throw new ScenarioError(file, 'machine.hostResidentMiB', 'larger than machine.guestMemoryMiB: nothing would ever be swapped');
   }
+  // A page that came over the link stays (facts/arm64.md §7, v4 postcopy: no limit); evicting it
+  // would need a swap device the postcopy backing does not describe.
+  if (s.backing.kind === 'postcopy' && s.machine.hostResidentMiB !== s.machine.guestMemoryMiB) {
+    throw new ScenarioError(file, 'machine.hostResidentMiB', `backing postcopy takes no host limit: set it to machine.guestMemoryMiB (${s.machine.guestMemoryMiB})`);
+  }
   const groups = new Set(s.tasks.map((t) => t.name));
   s.experiment?.rows.forEach((row, i) => {
     const field = `experiment.rows[${i}].group`;

@@ -150,7 +150,10 @@ function requestRead(sim: Machine, gfn: number, waiter: AsyncPfWork | Vcpu, at: 
   const list = sim.ioWaiters.get(io);
   if (list) list.push(waiter);
   else sim.ioWaiters.set(io, [waiter]);
-  if (io === gfn && sim.swap.request(gfn, at)) readAround(sim, gfn);
+  if (io !== gfn) return;
+  // A post-copy page is asked of the source: no readahead, the background push brings its neighbours.
+  if (sim.postcopy) sim.postcopy.request(gfn, at);
+  else if (sim.swap!.request(gfn, at)) readAround(sim, gfn);
 }
 
 /** swap_vma_readahead(): the window's other pages that are on swap and not on their way ride along. */
@@ -159,7 +162,7 @@ function readAround(sim: Machine, gfn: number): void {
   let along: number[] | null = null;
   for (let p = start; p < start + count; p++) {
     if (p === gfn || !sim.memory.isPopulated(p) || sim.memory.isResident(p) || sim.memory.isInSwapCache(p)) continue;
-    if (sim.swap.isReading(p) || sim.readaheadIo.has(p)) continue;
+    if (sim.swap!.isReading(p) || sim.readaheadIo.has(p)) continue;
     sim.readaheadIo.set(p, gfn);
     (along ??= []).push(p);
   }
@@ -190,7 +193,8 @@ function waitUndelivered(sim: Machine, v: Vcpu, reason: string, count: boolean):
 
 /** The backing store finished reading `gfn`. Public for core/harness.ts. */
 export function onIoDone(sim: Machine, gfn: number): void {
-  sim.swap.finish(gfn, sim.now);
+  if (sim.postcopy) sim.postcopy.arrived(gfn, sim.now);
+  else sim.swap!.finish(gfn, sim.now);
   if (gfn < 0) return; // a swap-out write: nobody waits for it
   sim.memory.insert(gfn);
   const waiters = sim.ioWaiters.get(gfn) ?? [];
