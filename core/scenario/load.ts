@@ -160,6 +160,11 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyK
     const got = 'input' in issue ? `, got ${JSON.stringify(issue.input)}` : '';
     return { path, message: `expected one of ${issue.values.map(String).join(', ')}${got}` };
   }
+  // A discriminated union (backing.kind) names the values it knows.
+  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+    const got = valueAt(raw, path);
+    return { path, message: `expected one of ${issue.options.map(String).join(', ')}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}` };
+  }
   if (issue.code === 'invalid_union') {
     const step = valueAt(raw, path);
     const keys = step && typeof step === 'object' && !Array.isArray(step) ? Object.keys(step) : [];
