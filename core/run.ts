@@ -109,6 +109,23 @@ export interface RunMetrics {
    * when the window closes is counted but has no wait, as a fault latency has none.
    */
   readonly ipi: { readonly count: number; readonly waitNs: { readonly mean: number; readonly p99: number; readonly max: number } };
+  /** A post-copy backing store's figures (null for swap). */
+  readonly postcopy: PostcopyMetrics | null;
+}
+
+/**
+ * Post-copy migration (issue 7 §1.3): QEMU's blocktime in the measured window (core/host/
+ * postcopy-blocktime.ts) — `blocktimeNs` while every vCPU waited for a page at once,
+ * `vcpuBlocktimeNs` per vCPU — and the link's pages: sent because a fault asked
+ * (`pagesRequested`) or by the background push (`pagesPushed`), and when the last one landed
+ * (`completedAtNs`, from the switch; null if pages were still to come when the run stopped).
+ */
+export interface PostcopyMetrics {
+  readonly blocktimeNs: number;
+  readonly vcpuBlocktimeNs: readonly number[];
+  readonly pagesRequested: number;
+  readonly pagesPushed: number;
+  readonly completedAtNs: number | null;
 }
 
 export interface TaskGroupMetrics {
@@ -183,7 +200,8 @@ function collectMetrics(sim: Simulation): RunMetrics {
   const exitsTotal = m.exits.total;
   const injections = m.injections.toJSON();
   const faults = m.faults;
-  const reads = sim.swap.latencies.length;
+  const swap = sim.swap;
+  const reads = swap ? swap.latencies.length : 0;
   return {
     work,
     workByTask,
@@ -220,11 +238,11 @@ function collectMetrics(sim: Simulation): RunMetrics {
     },
     swap: {
       reads,
-      writes: sim.swap.writes,
-      writePages: sim.swap.writePages,
+      writes: swap ? swap.writes : 0,
+      writePages: swap ? swap.writePages : 0,
       readaheadPages: m.readaheadPages,
-      maxQueued: sim.swap.maxQueued,
-      meanLatencyNs: reads ? Math.round(sim.swap.latencies.reduce((a, b) => a + b, 0) / reads) : 0,
+      maxQueued: swap ? swap.maxQueued : 0,
+      meanLatencyNs: swap && reads ? Math.round(swap.latencies.reduce((a, b) => a + b, 0) / reads) : 0,
       evictions: sim.memory.evictions,
       writebackStalls: sim.reclaim.stalls,
     },
@@ -232,6 +250,20 @@ function collectMetrics(sim: Simulation): RunMetrics {
     migrations: m.migrations,
     tasks: taskGroups(sim, workByTask),
     ipi: ipiMetrics(m.ipis, m.ipiWaits),
+    postcopy: postcopyMetrics(sim),
+  };
+}
+
+function postcopyMetrics(sim: Simulation): PostcopyMetrics | null {
+  const link = sim.postcopy;
+  if (!link || !sim.blocktime) return null;
+  const { overallNs, perVcpuNs } = sim.blocktime.totals(Math.min(sim.measureEnd, sim.endTime));
+  return {
+    blocktimeNs: overallNs,
+    vcpuBlocktimeNs: perVcpuNs,
+    pagesRequested: link.pagesRequested,
+    pagesPushed: link.pagesPushed,
+    completedAtNs: link.completedAt >= 0 ? link.completedAt : null,
   };
 }
 

@@ -98,6 +98,26 @@ export function buildCompareView(c: Comparison): CompareView {
         ...union((r) => r.metrics.exits).map((k) => row(k, (r) => dash(r.metrics.exits[k]))),
       ],
     },
+    // Post-copy (issue 7 §1.3): QEMU's blocktime and what went over the link.
+    ...(vs.some((r) => r.metrics.postcopy !== null)
+      ? [
+          {
+            title: 'Post-copy (blocktime: vCPUs waiting for a page from the source, ms)',
+            rows: [
+              row('blocktime, all vCPUs at once', (r) => (r.metrics.postcopy ? ms(r.metrics.postcopy.blocktimeNs) : '—')),
+              // One row per vCPU on a small machine; a large one gets the busiest vCPU's figure (all of them are in --json).
+              ...(c.scenario.machine.vcpus <= 8
+                ? Array.from({ length: c.scenario.machine.vcpus }, (_, i) =>
+                    row(`blocktime, vCPU ${i}`, (r) => (r.metrics.postcopy ? ms(r.metrics.postcopy.vcpuBlocktimeNs[i] ?? 0) : '—')),
+                  )
+                : [row('blocktime, most of one vCPU', (r) => (r.metrics.postcopy ? ms(Math.max(...r.metrics.postcopy.vcpuBlocktimeNs)) : '—'))]),
+              row('pages requested by faults', (r) => (r.metrics.postcopy ? count(r.metrics.postcopy.pagesRequested) : '—')),
+              row('pages pushed', (r) => (r.metrics.postcopy ? count(r.metrics.postcopy.pagesPushed) : '—')),
+              row('migration complete at (ms)', (r) => (r.metrics.postcopy?.completedAtNs != null ? ms(r.metrics.postcopy.completedAtNs) : '—')),
+            ],
+          },
+        ]
+      : []),
     {
       title: 'Fault latency, fault to access done (ms)',
       rows: [
@@ -159,12 +179,18 @@ export function buildCompareView(c: Comparison): CompareView {
 }
 
 export function scenarioHeader(s: Scenario, seed: number): string[] {
-  const l = s.backing.latency;
-  const range = `${humanNs(l.minUs * 1000)} … ${l.maxUs !== undefined ? humanNs(l.maxUs * 1000) : '∞'}`;
   return [
     `scenario ${s.name}, seed ${seed}: ${s.description}`,
     `${s.machine.vcpus} vCPUs, ${mib(s.machine.guestMemoryMiB)} guest, host limit ${mib(s.machine.hostResidentMiB)}; ` +
-      `swap ${l.dist} ${l.dist === 'lognormal' ? 'median' : l.dist === 'exponential' ? 'mean' : ''} ${humanNs(l.us * 1000)} (${range}), queue depth ${s.backing.queueDepth}; ` +
-      `${humanNs(s.durationMs * 1e6)} measured${s.drain.enabled ? ', then drained' : ''}`,
+      `${backingLine(s.backing)}; ${humanNs(s.durationMs * 1e6)} measured${s.drain.enabled ? ', then drained' : ''}`,
   ];
+}
+
+function backingLine(b: Scenario['backing']): string {
+  if (b.kind === 'postcopy') {
+    return `post-copy link: RTT ${humanNs(b.rttUs * 1000)}, ${count(b.bandwidthMBps)} MB/s, ${fixed(100 * b.dirtyShare, 2)}% of written pages on the source, push ${b.push ? 'on' : 'off'}`;
+  }
+  const l = b.latency;
+  const range = `${humanNs(l.minUs * 1000)} … ${l.maxUs !== undefined ? humanNs(l.maxUs * 1000) : '∞'}`;
+  return `swap ${l.dist} ${l.dist === 'lognormal' ? 'median' : l.dist === 'exponential' ? 'mean' : ''} ${humanNs(l.us * 1000)} (${range}), queue depth ${b.queueDepth}`;
 }

@@ -119,6 +119,20 @@ export class Task {
     this.faultStart = -1;
   }
 
+  /**
+   * A segment planned `untouched` more touches than it did before it was cut short: a sequential
+   * pass steps back over them (and over a page drawn for the next touch), so that it touches
+   * every page once instead of skipping the ones it planned and never reached. Random draws need
+   * no undoing.
+   */
+  rewind(untouched: number): void {
+    const step = this.step;
+    if (step.kind !== 'touch' || step.spec.pattern !== 'sequential') return;
+    const back = untouched + (this.nextPage >= 0 ? 1 : 0);
+    this.cursor = Math.max(0, this.cursor - back);
+    this.nextPage = -1;
+  }
+
   private draw(r: RegionLayout, spec: TouchSpec): number {
     switch (spec.pattern) {
       case 'sequential':

@@ -1,6 +1,6 @@
 import { ScenarioError } from './error.js';
 import { costValueProblem, HARD, MAX_EXPONENTIAL_DEVIATE, MAX_INTERVAL_US, MAX_NORMAL_DEVIATE, PAGES_PER_MIB, SIZE } from './limits.js';
-import type { Scenario, Step } from './schema.js';
+import type { LatencySpec, Scenario, Step } from './schema.js';
 
 /** Per architecture, the keys `costs.<arch>` and `arch.<arch>` may use (from the registered variants). */
 export interface KnownOverrides {
@@ -54,10 +54,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function checkScenarioBounds(s: Scenario, file: string): void {
   const tasks = s.tasks.reduce((n, t) => n + t.count, 0);
   if (tasks > HARD.tasks) throw new ScenarioError(file, 'tasks', `${tasks} tasks in all: at most ${HARD.tasks} (task ids are 32-bit in the engine, and each task has its own state)`);
-  checkLatencyTail(s, file);
-  const l = s.backing.latency;
-  if (l.maxUs !== undefined && l.minUs > l.maxUs) {
-    throw new ScenarioError(file, 'backing.latency', `minUs ${l.minUs} is above maxUs ${l.maxUs}: no latency can be drawn`);
+  if (s.backing.kind === 'swap') {
+    checkLatencyTail(s.backing.latency, file);
+    const l = s.backing.latency;
+    if (l.maxUs !== undefined && l.minUs > l.maxUs) {
+      throw new ScenarioError(file, 'backing.latency', `minUs ${l.minUs} is above maxUs ${l.maxUs}: no latency can be drawn`);
+    }
   }
   s.tasks.forEach((t, i) => {
     if (loopNs(t.program, s) < 1) {
@@ -70,8 +72,7 @@ export function checkScenarioBounds(s: Scenario, file: string): void {
  * The largest latency the swap device can draw must stay within one hour (README "Limits"):
  * without maxUs a wide lognormal can draw years, past the exact range of time.
  */
-function checkLatencyTail(s: Scenario, file: string): void {
-  const l = s.backing.latency;
+function checkLatencyTail(l: LatencySpec, file: string): void {
   const tail = l.dist === 'fixed' ? l.us : l.dist === 'exponential' ? l.us * MAX_EXPONENTIAL_DEVIATE : l.us * Math.exp(l.sigma * MAX_NORMAL_DEVIATE);
   const largest = Math.max(l.minUs, l.maxUs === undefined ? tail : Math.min(tail, l.maxUs));
   if (largest > MAX_INTERVAL_US) {

@@ -160,6 +160,11 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyK
     const got = 'input' in issue ? `, got ${JSON.stringify(issue.input)}` : '';
     return { path, message: `expected one of ${issue.values.map(String).join(', ')}${got}` };
   }
+  // A discriminated union (backing.kind) names the values it knows.
+  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+    const got = valueAt(raw, path);
+    return { path, message: `expected one of ${issue.options.map(String).join(', ')}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}` };
+  }
   if (issue.code === 'invalid_union') {
     const step = valueAt(raw, path);
     const keys = step && typeof step === 'object' && !Array.isArray(step) ? Object.keys(step) : [];
@@ -199,6 +204,11 @@ function checkReferences(s: Scenario, file: string): void {
   }
   if (s.machine.hostResidentMiB > s.machine.guestMemoryMiB) {
     throw new ScenarioError(file, 'machine.hostResidentMiB', 'larger than machine.guestMemoryMiB: nothing would ever be swapped');
+  }
+  // A page that came over the link stays (facts/arm64.md §7, v4 postcopy: no limit); evicting it
+  // would need a swap device the postcopy backing does not describe.
+  if (s.backing.kind === 'postcopy' && s.machine.hostResidentMiB !== s.machine.guestMemoryMiB) {
+    throw new ScenarioError(file, 'machine.hostResidentMiB', `backing postcopy takes no host limit: set it to machine.guestMemoryMiB (${s.machine.guestMemoryMiB})`);
   }
   const groups = new Set(s.tasks.map((t) => t.name));
   s.experiment?.rows.forEach((row, i) => {

@@ -38,7 +38,7 @@ const latency = z
   })
   .strict();
 
-const backing = z
+const swapBacking = z
   .object({
     kind: z.literal('swap'),
     latency,
@@ -51,6 +51,34 @@ const backing = z
     pageCluster: z.number().int('must be a whole number').min(0, 'must not be negative').max(10, 'must be at most 10 (vm.page-cluster)').default(3),
   })
   .strict();
+
+/**
+ * Post-copy live migration (issue 7 §1.3; facts/anchors.md §A4): the guest runs on the
+ * destination while its dirty pages are still on the source, and a fault on one asks the source
+ * for it over the migration link (core/machine/postcopy.ts). Pages are 4 KiB.
+ */
+const postcopyBacking = z
+  .object({
+    kind: z.literal('postcopy'),
+    /** Request to the source and page back: the link's round trip, with the fault service at both ends. */
+    rttUs: spanOrZero,
+    /** The migration stream's bandwidth in MB/s (10^6 bytes a second), shared by requested and pushed pages. */
+    bandwidthMBps: z
+      .number()
+      .min(0.001, 'must be at least 0.001 MB/s: a slower link takes more than an hour per page')
+      .max(1_000_000, 'must be at most 1,000,000 MB/s (1 TB/s): a page would take under 4 ns'),
+    /** QEMU's background sending of the pages still dirty, in address order, alongside the requests. */
+    push: z.boolean().default(true),
+    /**
+     * The share of each populated region's pages still on the source when the guest starts on the
+     * destination (dirtied after the precopy phase sent them), spread evenly over the region; the
+     * rest were migrated before the switch and are resident.
+     */
+    dirtyShare: z.number().gt(0, 'must be more than 0').max(1, 'must be at most 1').default(1),
+  })
+  .strict();
+
+const backing = z.discriminatedUnion('kind', [swapBacking, postcopyBacking]);
 
 const region = z
   .object({
@@ -254,3 +282,5 @@ export type ExperimentSpec = z.output<typeof experiment>;
 export type ExperimentRowSpec = z.output<typeof experimentRow>;
 export type TaskSpec = z.output<typeof task>;
 export type LatencySpec = z.output<typeof latency>;
+export type SwapBackingSpec = z.output<typeof swapBacking>;
+export type PostcopyBackingSpec = z.output<typeof postcopyBacking>;

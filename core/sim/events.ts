@@ -11,3 +11,6 @@ export const EV_MEASURE_END = 4;
 /** A call-function IPI reaches its target; its target unlocked the request (a = csd id). */
 export const EV_IPI = 5;
 export const EV_IPI_DONE = 6;
+/** Post-copy link (core/machine/postcopy.ts): a page request reaches the source; the page on the wire is out (a = gfn). */
+export const EV_POSTCOPY_REQUEST = 7;
+export const EV_POSTCOPY_SENT = 8;

@@ -168,16 +168,21 @@ function requestRead(sim: Machine, gfn: number, waiter: AsyncPfWork | Vcpu, at: 
     return;
   }
   sim.ioWaiters.set(io, [waiter]);
-  if (io === gfn) startRead(sim, gfn, at);
+  if (io !== gfn) return;
+  // A post-copy page is asked of the source: no readahead, the background push brings its neighbours.
+  if (sim.postcopy) sim.postcopy.request(gfn, at);
+  else startRead(sim, gfn, at);
 }
 
 /** Allocate the page (perhaps after a stall in reclaim), then issue its read with the readahead window. */
 function startRead(sim: Machine, gfn: number, at: number): void {
-  if (allocationStalls(sim)) {
-    sim.reclaim.wait(() => startRead(sim, gfn, sim.now));
-    return;
-  }
-  if (sim.swap.request(gfn, at)) readAround(sim, gfn);
+  // A stalled allocation is let through by the throttle itself (release() checks the cgroup).
+  if (allocationStalls(sim)) return sim.reclaim.wait(() => issueRead(sim, gfn, sim.now));
+  issueRead(sim, gfn, at);
+}
+
+function issueRead(sim: Machine, gfn: number, at: number): void {
+  if (sim.swap!.request(gfn, at)) readAround(sim, gfn);
 }
 
 /** swap_vma_readahead(): the window's other pages that are on swap and not on their way ride along. */
@@ -186,7 +191,7 @@ function readAround(sim: Machine, gfn: number): void {
   let along: number[] | null = null;
   for (let p = start; p < start + count; p++) {
     if (p === gfn || !sim.memory.isPopulated(p) || sim.memory.isResident(p) || sim.memory.isInSwapCache(p)) continue;
-    if (sim.swap.isReading(p) || sim.readaheadIo.has(p)) continue;
+    if (sim.swap!.isReading(p) || sim.readaheadIo.has(p)) continue;
     sim.readaheadIo.set(p, gfn);
     (along ??= []).push(p);
   }
@@ -217,7 +222,8 @@ function waitUndelivered(sim: Machine, v: Vcpu, reason: string, count: boolean):
 
 /** The backing store finished reading `gfn`. Public for core/harness.ts. */
 export function onIoDone(sim: Machine, gfn: number): void {
-  sim.swap.finish(gfn, sim.now);
+  if (sim.postcopy) sim.postcopy.arrived(gfn, sim.now);
+  else sim.swap!.finish(gfn, sim.now);
   if (gfn < 0) {
     // A swap-out write: its page leaves the charge, and allocations stalled behind it go on.
     sim.memory.writebackDone(SWAP_CLUSTER_MAX);

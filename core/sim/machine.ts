@@ -6,7 +6,9 @@ import type { RandomStream } from '../engine/rng.js';
 import type { CallSingleData } from '../guest/smp.js';
 import type { Task } from '../guest/task.js';
 import type { InvariantMonitor } from '../invariants.js';
+import type { PostcopyBlocktime } from '../host/postcopy-blocktime.js';
 import type { HostMemory } from '../machine/memory.js';
+import type { PostcopyLink } from '../machine/postcopy.js';
 import type { SwapDevice } from '../machine/swap.js';
 import type { MetricsCollector, TimeCategory } from '../metrics.js';
 import type { Scenario } from '../scenario/schema.js';
@@ -43,7 +45,11 @@ export interface Machine extends VcpuHost {
   readonly vcpus: Vcpu[];
   readonly tasks: Task[];
   readonly memory: HostMemory;
-  readonly swap: SwapDevice;
+  /** The backing store: exactly one of the two, as the scenario's `backing.kind` says. */
+  readonly swap: SwapDevice | null;
+  readonly postcopy: PostcopyLink | null;
+  /** Post-copy only: vCPU waits for pages from the source (QEMU's blocktime). */
+  readonly blocktime: PostcopyBlocktime | null;
   readonly queue: EventQueue;
   /** Waiters of each read in flight, by the gfn the read was started for (its readahead pages join it). */
   readonly ioWaiters: Map<number, (AsyncPfWork | Vcpu)[]>;

@@ -228,6 +228,7 @@ export function preempt(sim: Machine, v: Vcpu, t: number): void {
     const done = seg.perTouch === 0 ? seg.planned : Math.min(seg.planned, Math.floor(elapsed / seg.perTouch));
     creditTouches(sim, v, task, seg, done);
     account(sim, step.privilege === 'user' ? 'user' : 'kernel', seg.start + done * seg.perTouch, at);
+    if (done < seg.planned) task.rewind(seg.planned - done);
     task.progress += done;
     if (task.progress >= step.spec.pages) advance(sim, v, task);
   } else if (step.kind === 'ipi') {

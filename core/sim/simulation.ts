@@ -7,11 +7,13 @@ import type { CallSingleData } from '../guest/smp.js';
 import { compileStep, Task, type RegionLayout } from '../guest/task.js';
 import { InvariantMonitor } from '../invariants.js';
 import { SwapReadahead } from '../host/swap-readahead.js';
+import { PostcopyBlocktime } from '../host/postcopy-blocktime.js';
 import { HostMemory } from '../machine/memory.js';
+import { PostcopyLink } from '../machine/postcopy.js';
 import { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario } from '../scenario/schema.js';
-import { EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
+import { EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTCOPY_REQUEST, EV_POSTCOPY_SENT, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
@@ -54,7 +56,11 @@ export class Simulation implements Machine {
   readonly vcpus: Vcpu[];
   readonly tasks: Task[] = [];
   readonly memory: HostMemory;
-  readonly swap: SwapDevice;
+  /** The backing store: a swap device, or the link of a post-copy migration (scenario `backing.kind`). */
+  readonly swap: SwapDevice | null = null;
+  readonly postcopy: PostcopyLink | null = null;
+  /** Post-copy only: how long vCPUs sat waiting for pages from the source. */
+  readonly blocktime: PostcopyBlocktime | null = null;
   readonly queue = new EventQueue(4096);
   readonly ioWaiters = new Map<number, (AsyncPfWork | Vcpu)[]>();
   readonly readahead: SwapReadahead;
@@ -109,10 +115,17 @@ export class Simulation implements Machine {
     this.monitor = new InvariantMonitor(m.vcpus, backend.caps);
     const streams = new RandomStreams(options.seed);
     this.memory = new HostMemory(Math.round(m.guestMemoryMiB * MIB_PAGES), Math.round(m.hostResidentMiB * MIB_PAGES));
-    this.readahead = new SwapReadahead(scenario.backing.pageCluster, this.memory.guestPages);
-    this.swap = new SwapDevice(scenario.backing.latency, scenario.backing.queueDepth, streams.stream('swap'), (gfn, at) =>
-      this.queue.push(at, EV_IO_DONE, gfn, 0),
-    );
+    const backing = scenario.backing;
+    this.readahead = new SwapReadahead(backing.kind === 'swap' ? backing.pageCluster : 0, this.memory.guestPages);
+    // The swap stream is issued either way, so that the streams after it are the same for both kinds.
+    const swapStream = streams.stream('swap');
+    if (backing.kind === 'swap') {
+      this.swap = new SwapDevice(backing.latency, backing.queueDepth, swapStream, (gfn, at) => this.queue.push(at, EV_IO_DONE, gfn, 0));
+    } else {
+      const kinds = { 'request-arrived': EV_POSTCOPY_REQUEST, sent: EV_POSTCOPY_SENT, arrived: EV_IO_DONE } as const;
+      this.postcopy = new PostcopyLink(this.memory.guestPages, backing, (at, what, gfn) => this.queue.push(at, kinds[what], gfn, 0));
+      this.blocktime = new PostcopyBlocktime(m.vcpus);
+    }
     const taskCount = scenario.tasks.reduce((n, t) => n + t.count, 0);
     this.kernelPagesOf = m.guestKernelPages === 'swappable' ? { tasks: taskCount } : null;
     let gfn = this.kernelPagesOf ? KERNEL_PAGES_PER_TASK * taskCount + KERNEL_PAGES_PER_VCPU * m.vcpus : 0;
@@ -122,13 +135,24 @@ export class Simulation implements Machine {
     for (const r of scenario.regions) {
       const pages = Math.max(1, Math.round(r.mib * MIB_PAGES));
       this.regions.set(r.name, { name: r.name, firstGfn: gfn, pages });
-      if (r.populated) this.memory.populate(gfn, pages, r.onSwap);
+      if (r.populated) {
+        this.memory.populate(gfn, pages, r.onSwap);
+        this.postcopy?.addRegion(gfn, pages);
+      }
       gfn += pages;
     }
-    this.memory.prefill();
-    this.memory.onWriteback = () => this.swap.write(this.now);
-    // Reclaim stalls once the device holds as many write batches as it serves at once (reclaim-throttle.ts).
-    this.memory.writebackLimit = SWAP_CLUSTER_MAX * scenario.backing.queueDepth;
+    if (this.postcopy) {
+      // Everything the precopy phase migrated is mapped on the destination; the rest is on the source.
+      for (let g = 0; g < this.memory.guestPages; g++) if (this.memory.isPopulated(g) && !this.postcopy.isMissing(g)) this.memory.insert(g);
+    } else {
+      this.memory.prefill();
+    }
+    const swap = this.swap;
+    if (swap) {
+      this.memory.onWriteback = () => swap.write(this.now);
+      // Reclaim stalls once the device holds as many write batches as it serves at once (reclaim-throttle.ts).
+      this.memory.writebackLimit = SWAP_CLUSTER_MAX * swap.queueDepth;
+    }
     const sched = {
       sliceNs: this.sliceNs,
       wakeupGranularityNs: Math.round(m.wakeupGranularityUs * 1000),
@@ -171,6 +195,8 @@ export class Simulation implements Machine {
       this.queue.push(this.tickNs, EV_TICK, v.id, 0);
     }
     this.queue.push(this.measureEnd, EV_MEASURE_END, 0, 0);
+    // The run starts at the switch to post-copy: the source starts sending what is left.
+    this.postcopy?.start(0);
     const drain = this.scenario.drain;
     this.hardEnd = this.measureEnd + (drain.enabled ? Math.round(drain.maxMs * 1e6) : 0);
     const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
@@ -248,6 +274,10 @@ export class Simulation implements Machine {
         return guest.onIpi(this, ev.a);
       case EV_IPI_DONE:
         return guest.onCsdUnlocked(this, ev.a);
+      case EV_POSTCOPY_REQUEST:
+        return this.postcopy!.onRequestArrived(ev.a, ev.time);
+      case EV_POSTCOPY_SENT:
+        return this.postcopy!.onSent(ev.a, ev.time);
     }
   }
 

@@ -101,6 +101,8 @@ export function enterWait(sim: Machine, v: Vcpu, mode: 'sync' | 'halt' | 'idle')
   v.mode = mode;
   v.modeSince = v.cursor;
   v.epoch++; // nothing scheduled for this vCPU survives a wait
+  // A synchronous fault and the APF halt wait for a page; an idle vCPU waits for nothing.
+  if (mode !== 'idle') sim.blocktime?.begin(v.id, v.modeSince);
 }
 
 /** Account the wait so far as sync, halt or idle time. */
@@ -116,6 +118,7 @@ export function leaveWait(sim: Machine, v: Vcpu): void {
   // A wait entered inside this vCPU's own step ends no earlier than it began.
   const t = Math.max(sim.now, v.modeSince);
   closeWait(sim, v, t);
+  if (v.mode === 'sync' || v.mode === 'halt') sim.blocktime?.end(v.id, t);
   v.mode = 'run';
   v.cursor = t;
   v.exited = true;
