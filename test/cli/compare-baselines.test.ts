@@ -30,12 +30,21 @@ async function apfLab(...args: string[]): Promise<{ code: number; stdout: string
 }
 
 describe('compare x86 arm64-sdei --json (built binary)', () => {
+  type Run = ReturnType<typeof apfLab>;
   let doc: { baselines: Record<string, string>; variants: Entry[] };
+  // The binary's runs, started together (they take about two runs' time on two cores, not four);
+  // each test awaits its own.
+  let table: Run;
+  let noBaseline: Run;
+  let sync: Run;
   beforeAll(async () => {
+    table = apfLab('compare', 'x86', 'arm64-sdei');
+    noBaseline = apfLab('compare', 'x86', 'arm64-sdei', '--no-baseline', '--json');
+    sync = apfLab('run', 'sync');
     const r = await apfLab('compare', 'x86', 'arm64-sdei', '--json');
     expect(r.code).toBe(0);
     doc = JSON.parse(r.stdout);
-  });
+  }, 60_000);
   const byId = (id: string) => doc.variants.find((v) => v.id === id)!;
 
   it('every entry says its architecture and whether it is a baseline', () => {
@@ -69,7 +78,7 @@ describe('compare x86 arm64-sdei --json (built binary)', () => {
   });
 
   it('the human table shows each column\'s baseline and the ratio against it', async () => {
-    const r = await apfLab('compare', 'x86', 'arm64-sdei');
+    const r = await table;
     const line = (label: string) => r.stdout.split('\n').find((l) => l.trimStart().startsWith(label))!.trim().split(/\s+/);
     expect(line('baseline').slice(1)).toEqual(['sync-x86', 'sync-x86', 'sync-arm64', 'sync-arm64']);
     const ratios = line('vs baseline (same arch)').slice(4);
@@ -78,12 +87,12 @@ describe('compare x86 arm64-sdei --json (built binary)', () => {
   });
 
   it('--no-baseline leaves the baselines out; `run sync` names the per-architecture ids', async () => {
-    const a = JSON.parse((await apfLab('compare', 'x86', 'arm64-sdei', '--no-baseline', '--json')).stdout);
+    const a = JSON.parse((await noBaseline).stdout);
     expect(a.variants.map((v: Entry) => [v.id, v.baselineId, v.workVsBaseline])).toEqual([
       ['x86', null, null],
       ['arm64-sdei', null, null],
     ]);
-    const r = await apfLab('run', 'sync');
+    const r = await sync;
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/sync-x86 or sync-arm64/);
   });

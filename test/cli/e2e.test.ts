@@ -23,17 +23,16 @@ describe('apf-lab (built binary)', () => {
 
   it('--json on the binary is byte-identical across runs', async () => {
     // One variant is enough here: core/determinism.test.ts checks whole comparisons in-process.
-    const a = await apfLab('run', 'arm64-sdei', '--json');
-    const b = await apfLab('run', 'arm64-sdei', '--json');
+    // Two processes at once: each is its own run, and they take one run's time on two cores.
+    const [a, b] = await Promise.all([apfLab('run', 'arm64-sdei', '--json'), apfLab('run', 'arm64-sdei', '--json')]);
     expect(a.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
   });
 
   it('exits 1 on an unknown variant and 2 on a bad flag, with no stack trace', async () => {
-    const bad = await apfLab('run', 'nope');
+    const [bad, usage] = await Promise.all([apfLab('run', 'nope'), apfLab('run', 'x86', '--nope')]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
-    const usage = await apfLab('run', 'x86', '--nope');
     expect(usage.code).toBe(2);
     expect(usage.stderr).not.toMatch(/\n\s+at /);
   });
@@ -58,8 +57,10 @@ describe('hostile input through the built binary (issue 5 items 14, 15, 16)', ()
   it('a directory, /dev/zero, a 50 MB file and an alias bomb: exit 1, one line each', async () => {
     const big = join(dir, 'big.yaml');
     writeFileSync(big, Buffer.alloc(50 * 1024 * 1024, 0x23)); // 50 MB of '#': a comment, if it were read
-    for (const file of ['test/fixtures', '/dev/zero', big, 'test/fixtures/hostile/alias-bomb.yaml']) {
-      const r = await apfLab('run', 'x86', '--scenario', file);
+    const files = ['test/fixtures', '/dev/zero', big, 'test/fixtures/hostile/alias-bomb.yaml'];
+    const runs = await Promise.all(files.map((file) => apfLab('run', 'x86', '--scenario', file)));
+    for (const [i, file] of files.entries()) {
+      const r = runs[i];
       expect(r.code, file).toBe(1);
       expect(r.stderr.split('\n'), file).toHaveLength(2);
       expect(r.stderr.startsWith(`apf-lab: ${file}: `), file).toBe(true);
@@ -68,10 +69,11 @@ describe('hostile input through the built binary (issue 5 items 14, 15, 16)', ()
 
   it('a reader that closes early is not an error (as coreutils); a full disk is one line, exit 1', async () => {
     // `true` exits before the CLI writes, so the write meets a closed pipe (EPIPE) every time.
-    for (const reader of ['head -c1 >/dev/null', 'true']) {
-      expect(await viaShell(`${NODE_BIN} list | ${reader}`), reader).toEqual({ code: 0, stderr: '' });
+    const readers = ['head -c1 >/dev/null', 'true'];
+    const [full, ...piped] = await Promise.all([viaShell(`${NODE_BIN} list >/dev/full`), ...readers.map((reader) => viaShell(`${NODE_BIN} list | ${reader}`))]);
+    for (const [i, reader] of readers.entries()) {
+      expect(piped[i], reader).toEqual({ code: 0, stderr: '' });
     }
-    const full = await viaShell(`${NODE_BIN} list >/dev/full`);
     expect(full.code).toBe(1);
     expect(full.stderr).toMatch(/^apf-lab: cannot write the output: ENOSPC [^\n]*\n$/);
   });

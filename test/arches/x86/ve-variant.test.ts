@@ -173,8 +173,10 @@ describe('x86-ve: #VE before populate (PROTOCOLS.md §4.4)', () => {
 describe('x86-ve whole runs: invariant-clean, fewer EPT-violation exits than x86', () => {
   for (const s of routingScenarios()) {
     it(s.name, () => {
-      const ve: RunResult = runVariant(s, x86VeVariant);
-      const x86: RunResult = runVariant(s, x86Variant);
+      // 500 ms measured (then the drain): the exit ratio is stationary, 0.17–0.28 of x86's as over 2 s.
+      const short = { ...s, durationMs: 500 };
+      const ve: RunResult = runVariant(short, x86VeVariant);
+      const x86: RunResult = runVariant(short, x86Variant);
       expect(ve.invariants.violations).toEqual([]);
       expect(ve.invariants.inFlight).toBe(0);
       expect(ve.metrics.exits['EPT_VIOLATION']).toBeLessThan(0.5 * x86.metrics.exits['EPT_VIOLATION']);
