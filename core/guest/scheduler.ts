@@ -36,6 +36,16 @@ export class RunQueue {
     this.tasks.push(task);
   }
 
+  /**
+   * Put a new (forked) task on the queue: place_entity() for a new entity starts it no earlier than
+   * the queue's floor, so that it neither jumps ahead of the tasks already there by its zero
+   * vruntime nor waits behind them. (START_DEBIT's extra slice before EEVDF is not modelled.)
+   */
+  enqueueNew(task: Task): void {
+    task.vruntime = Math.max(task.vruntime, this.minVruntime);
+    this.tasks.push(task);
+  }
+
   /** The runnable task with the least vruntime; ties go to the one queued first. */
   pickNext(): Task | undefined {
     if (this.tasks.length === 0) return undefined;

@@ -122,6 +122,19 @@ export function makeRunnable(sim: Machine, task: Task): void {
   task.sleepToken = -1;
   const v = sim.vcpus[task.vcpu];
   v.runq.enqueueWoken(task);
+  checkPreemptWakeup(sim, v, task);
+}
+
+/** wake_up_new_task(): a forked task joins its vCPU's run queue as a new entity, then as a wake. */
+export function wakeUpNewTask(sim: Machine, task: Task): void {
+  task.state = 'runnable';
+  const v = sim.vcpus[task.vcpu];
+  v.runq.enqueueNew(task);
+  checkPreemptWakeup(sim, v, task);
+}
+
+/** An idle vCPU leaves its wait; a busy one is asked to resched if the task should preempt (check_preempt_wakeup()). */
+function checkPreemptWakeup(sim: Machine, v: Vcpu, task: Task): void {
   if (v.mode === 'idle') return sim.leaveWait(v);
   const cur = v.current;
   if (cur && v.runq.wakeupPreempts(task, cur.vruntime + Math.max(0, v.cursor - v.sliceStart))) {
