@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scenarioSchema, syncVariant, type ScenarioInput, type Variant } from '../../../index.js';
+import { arm64SdeiVariant, scenarioSchema, syncVariant, type ScenarioInput, type Variant } from '../../../index.js';
 import type { Task } from '../../../core/guest/task.js';
 import type { TaskSpec } from '../../../core/scenario/schema.js';
 import { RunQueue } from '../../../core/guest/scheduler.js';
@@ -100,6 +100,14 @@ describe('job sets (make -jN)', () => {
     const twice = runVariant(scenarioSchema.parse(build(20)), syncVariant).metrics.tasks.cc.completionNs!.max;
     expect(twice / last).toBeGreaterThan(1.7);
     expect(twice / last).toBeLessThan(2.3);
+  });
+
+  it('run the same way twice under memory pressure: byte-identical results (processes draw their own streams)', () => {
+    const tight = { ...build(), machine: { ...MACHINE, hostResidentMiB: 1 } };
+    const once = runVariant(scenarioSchema.parse(tight), arm64SdeiVariant);
+    expect(once.metrics.swap.reads).toBeGreaterThan(0);
+    expect(once.invariants.ok).toBe(true);
+    expect(JSON.stringify(runVariant(scenarioSchema.parse(tight), arm64SdeiVariant))).toBe(JSON.stringify(once));
   });
 
   it('place a fork on the idlest vCPU; on a tie, the parent’s own (sched_balance_find_dst_cpu())', () => {
