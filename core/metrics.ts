@@ -55,7 +55,14 @@ export class MetricsCollector {
   /** Call-function IPIs sent, and each sender's wait from the call to the target's unlock. */
   ipis = 0;
   readonly ipiWaits: number[] = [];
-  /** Tasks that ran all their passes in the window: group and completion time (they start at 0). */
+  /** First touches of processes' own memory: the guest's page faults (do_anonymous_page()). */
+  guestPageFaults = 0;
+  /** Tasks (a job set's processes) that exited in the window, by group. */
+  readonly taskExits = new Counter();
+  /**
+   * Tasks that ran all their passes in the window, and job sets whose last process exited: group
+   * and completion time (the run starts at 0).
+   */
   readonly completions: { readonly group: string; readonly ns: number }[] = [];
 }
 

@@ -49,6 +49,12 @@ export interface RunMetrics {
     readonly zeroFills: number;
     /** Faults on pages an earlier swap-in read ahead (backing.pageCluster): mapped from the swap cache, no I/O, not counted in faults. */
     readonly swapCacheHits: number;
+    /**
+     * The guest's own page faults on processes' memory (task `memory`): first touches, each taking a
+     * frame from the guest's free pages and clearing it (do_anonymous_page()). The host sees the
+     * clear as a zero-fill, a swap-in, or nothing, by what it holds of that frame.
+     */
+    readonly guestPageFaults: number;
     readonly asyncStarted: number;
     readonly notPresentDelivered: number;
     readonly readyDelivered: number;
@@ -100,7 +106,8 @@ export interface RunMetrics {
   /**
    * Per task group: how many tasks it has, how many ran all their passes in the window (fixed work,
    * `passes`), their completion times (tasks start at 0; null when none finished), and the group's
-   * work per second of the measured window.
+   * work per second of the measured window. A job set (`jobs`): the processes it created and those
+   * that exited, and one completion time, when its last process exited (null until then).
    */
   readonly tasks: Readonly<Record<string, TaskGroupMetrics>>;
   /**
@@ -210,6 +217,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
       faults,
       zeroFills: m.zeroFills,
       swapCacheHits: m.swapCacheHits,
+      guestPageFaults: m.guestPageFaults,
       asyncStarted: m.asyncStarted,
       notPresentDelivered: m.notPresentDelivered,
       readyDelivered: m.readyDelivered,
@@ -272,12 +280,13 @@ function taskGroups(sim: Simulation, workByTask: Readonly<Record<string, number>
   const out: Record<string, TaskGroupMetrics> = {};
   for (const group of [...new Set(sim.tasks.map((t) => t.group))].sort()) {
     const done = sim.metrics.completions.filter((c) => c.group === group).map((c) => c.ns);
+    const exited = sim.metrics.taskExits.toJSON()[group] ?? 0;
     const completionNs = done.length
       ? { mean: Math.round(done.reduce((a, b) => a + b, 0) / done.length), min: done.reduce((a, b) => Math.min(a, b)), max: done.reduce((a, b) => Math.max(a, b)) }
       : null;
     out[group] = {
       count: sim.tasks.filter((t) => t.group === group).length,
-      finished: done.length,
+      finished: exited,
       completionNs,
       workPerSecond: seconds > 0 ? round3((workByTask[group] ?? 0) / seconds) : 0,
     };

@@ -38,10 +38,26 @@ export class RunQueue {
    * that, a sleeper would keep credit for its whole sleep however long.
    */
   enqueueWoken(task: Task, currentVruntime: number | null = null): void {
+    this.updateMinVruntime(currentVruntime);
+    task.vruntime = Math.max(task.vruntime, this.minVruntime - this.params.latencyNs / 2);
+    this.tasks.push(task);
+  }
+
+  /** update_min_vruntime(): the floor catches up with the running task and the queued ones; it never goes back. */
+  private updateMinVruntime(currentVruntime: number | null): void {
     let floor = currentVruntime ?? Infinity;
     for (const x of this.tasks) if (x.vruntime < floor) floor = x.vruntime;
     if (floor !== Infinity) this.minVruntime = Math.max(this.minVruntime, floor);
-    task.vruntime = Math.max(task.vruntime, this.minVruntime - this.params.latencyNs / 2);
+  }
+
+  /**
+   * Put a new (forked) task on the queue: place_entity() for a new entity starts it no earlier than
+   * the queue's floor, so that it neither jumps ahead of the tasks already there by its zero
+   * vruntime nor waits behind them. (START_DEBIT's extra slice before EEVDF is not modelled.)
+   */
+  enqueueNew(task: Task, currentVruntime: number | null = null): void {
+    this.updateMinVruntime(currentVruntime);
+    task.vruntime = Math.max(task.vruntime, this.minVruntime);
     this.tasks.push(task);
   }
 

@@ -2,13 +2,20 @@ import type { RandomStream } from '../engine/rng.js';
 import { BadInputError } from '../errors.js';
 import type { IpiSpec, Step, TouchSpec } from '../scenario/schema.js';
 import type { KernelFrame } from './code-layout.js';
+import type { ProcessMemory } from './mm.js';
 import type { CallSingleData } from './smp.js';
 
-/** A guest region laid out at a gfn offset. */
+/**
+ * A guest region laid out at a gfn offset, or (with `anon`) one of a task's own private anonymous
+ * mappings, whose frames come from the guest's free pages at first touch (core/guest/mm.ts).
+ */
 export interface RegionLayout {
   readonly name: string;
+  /** The region's first frame; -1 for a task's own memory, which has no fixed frames. */
   readonly firstGfn: number;
   readonly pages: number;
+  /** The index of the mapping in the task's ProcessMemory; absent for guest memory laid out at firstGfn. */
+  readonly anon?: number;
 }
 
 export type TaskState = 'runnable' | 'running' | 'sleeping' | 'timer' | 'exited';
@@ -71,6 +78,13 @@ export class Task {
   readonly frames: KernelFrame[] = [];
   /** Inside a system call step: entered through the syscall entry code, to leave through the exit code. */
   inSyscall = false;
+  /**
+   * The frame the guest's do_anonymous_page() took for this task's first touch of a page of its own
+   * memory and is clearing, in kernel mode (clear_user_highpage()); -1 when none.
+   */
+  zeroingGfn = -1;
+  /** The page index drawn in the current touch step's region, kept until touched (-1: none drawn). */
+  private drawn = -1;
 
   constructor(
     readonly id: number,
@@ -84,6 +98,10 @@ export class Task {
     readonly passes: number | null = null,
     /** Pinned to its vCPU (the scenario named one, as taskset does): never migrated. */
     readonly pinned = false,
+    /** Its own memory (the scenario's task `memory`), null when it has none. */
+    readonly mm: ProcessMemory | null = null,
+    /** Which kernel stack and task struct pages are its (a process reuses those of the one it replaced). */
+    readonly kernelSlot: number = id,
   ) {}
 
   /** Whole passes of the program run so far. */
@@ -104,18 +122,33 @@ export class Task {
     this.progress = 0;
   }
 
-  /** The next page this task's current touch step accesses (drawn once, kept until touched). */
+  /**
+   * The frame of the next page this task's current touch step accesses (drawn once, kept until
+   * touched); -1 if it is a page of the task's own memory that has no frame yet: the guest's page
+   * fault comes first (anonFrame()).
+   */
   peekPage(): number {
     if (this.nextPage < 0) {
       const step = this.step;
       if (step.kind !== 'touch') throw new Error('peekPage outside a touch step');
-      this.nextPage = this.draw(step.region, step.spec);
+      const r = step.region;
+      if (this.drawn < 0) this.drawn = this.draw(r, step.spec);
+      this.nextPage = r.anon === undefined ? r.firstGfn + this.drawn : this.mm!.frameOf(r.anon, this.drawn);
     }
     return this.nextPage;
   }
 
+  /** do_anonymous_page() gave the drawn page of the task's own memory frame `gfn`. */
+  mapAnon(gfn: number): void {
+    const step = this.step;
+    if (step.kind !== 'touch' || step.region.anon === undefined || this.drawn < 0) throw new Error('mapAnon outside a first touch of a task\'s own memory');
+    this.mm!.map(step.region.anon, this.drawn, gfn);
+    this.nextPage = gfn;
+  }
+
   consumePage(): void {
     this.nextPage = -1;
+    this.drawn = -1;
     this.faultStart = -1;
   }
 
@@ -133,18 +166,17 @@ export class Task {
     this.nextPage = -1;
   }
 
+  /** A page index in the region. */
   private draw(r: RegionLayout, spec: TouchSpec): number {
     switch (spec.pattern) {
       case 'sequential':
-        return r.firstGfn + (this.cursor++ % r.pages);
+        return this.cursor++ % r.pages;
       case 'hotcold': {
         const hot = Math.max(1, Math.floor(r.pages * spec.hotFraction));
-        return this.rng.float() < spec.hotShare
-          ? r.firstGfn + this.rng.int(hot)
-          : r.firstGfn + hot + this.rng.int(Math.max(1, r.pages - hot));
+        return this.rng.float() < spec.hotShare ? this.rng.int(hot) : hot + this.rng.int(Math.max(1, r.pages - hot));
       }
       default:
-        return r.firstGfn + this.rng.int(r.pages);
+        return this.rng.int(r.pages);
     }
   }
 }

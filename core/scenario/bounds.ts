@@ -1,6 +1,6 @@
 import { ScenarioError } from './error.js';
 import { costValueProblem, HARD, MAX_EXPONENTIAL_DEVIATE, MAX_INTERVAL_US, MAX_NORMAL_DEVIATE, PAGES_PER_MIB, SIZE } from './limits.js';
-import type { LatencySpec, Scenario, Step } from './schema.js';
+import type { LatencySpec, Scenario, Step, TaskSpec } from './schema.js';
 
 /** Per architecture, the keys `costs.<arch>` and `arch.<arch>` may use (from the registered variants). */
 export interface KnownOverrides {
@@ -50,9 +50,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Tasks of a scenario entry that exist at once: `count`, or a job set's `concurrent` processes. */
+export function tasksAtOnce(t: TaskSpec): number {
+  return t.jobs ? Math.min(t.jobs.concurrent, t.jobs.total ?? t.jobs.concurrent) : t.count;
+}
+
 /** Rules that span fields: totals, distribution tails, programs that take no time. */
 export function checkScenarioBounds(s: Scenario, file: string): void {
-  const tasks = s.tasks.reduce((n, t) => n + t.count, 0);
+  const tasks = s.tasks.reduce((n, t) => n + tasksAtOnce(t), 0);
   if (tasks > HARD.tasks) throw new ScenarioError(file, 'tasks', `${tasks} tasks in all: at most ${HARD.tasks} (task ids are 32-bit in the engine, and each task has its own state)`);
   if (s.backing.kind === 'swap') {
     checkLatencyTail(s.backing.latency, file);
@@ -115,7 +120,7 @@ export function estimateEvents(s: Scenario): number {
     const costs = t.program.map((step) => stepCost(step, s));
     const ns = Math.max(1, costs.reduce((a, c) => a + c.ns, 0));
     const rate = (costs.reduce((a, c) => a + c.events, 0) * 1e9) / ns;
-    for (let k = 0; k < t.count; k++) {
+    for (let k = 0; k < tasksAtOnce(t); k++) {
       const v = t.vcpu ?? next++ % s.machine.vcpus;
       sum[v] += rate;
       max[v] = Math.max(max[v], rate);
@@ -131,7 +136,7 @@ export function estimateEvents(s: Scenario): number {
  * raise it (`raise` is the caller's instruction, e.g. a command-line option).
  */
 export function checkScenarioSize(s: Scenario, file: string, raise: string): void {
-  const tasks = s.tasks.reduce((n, t) => n + t.count, 0);
+  const tasks = s.tasks.reduce((n, t) => n + tasksAtOnce(t), 0);
   const pages = Math.round(s.machine.guestMemoryMiB * PAGES_PER_MIB);
   const events = estimateEvents(s);
   const over = (field: string, what: string, limit: string) => new ScenarioError(file, field, `${what}, more than the ${limit} a laptop runs in minutes; ${raise}`);

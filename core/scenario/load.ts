@@ -3,11 +3,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isNode, isScalar, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
-import { checkOverrideKeys, checkScenarioBounds, type KnownOverrides } from './bounds.js';
+import { checkOverrideKeys, checkScenarioBounds, tasksAtOnce, type KnownOverrides } from './bounds.js';
 import { ScenarioError } from './error.js';
-import { HARD } from './limits.js';
+import { HARD, PAGES_PER_MIB } from './limits.js';
 import { readCapped } from './read.js';
-import { scenarioSchema, type Scenario } from './schema.js';
+import { scenarioSchema, type Scenario, type TaskSpec } from './schema.js';
 
 export { ScenarioError } from './error.js';
 export type { KnownOverrides } from './bounds.js';
@@ -191,6 +191,16 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/** Fixed work: a task with passes, or a job set with a total. */
+function fixedWork(t: TaskSpec): boolean {
+  return t.jobs ? t.jobs.total !== undefined : t.passes !== undefined;
+}
+
+/** Why a task never ends, for a message. */
+function noEnd(t: TaskSpec): string {
+  return t.jobs ? 'is a job set with no jobs.total: it never finishes' : 'has no passes: it never exits';
+}
+
 /** Cross-field rules the schema cannot express: names must resolve and memory must fit. */
 function checkReferences(s: Scenario, file: string): void {
   const regionNames = new Set<string>();
@@ -201,6 +211,13 @@ function checkReferences(s: Scenario, file: string): void {
   const totalMiB = s.regions.reduce((sum, r) => sum + r.mib, 0);
   if (totalMiB > s.machine.guestMemoryMiB) {
     throw new ScenarioError(file, 'regions', `regions need ${totalMiB} MiB but machine.guestMemoryMiB is ${s.machine.guestMemoryMiB}`);
+  }
+  // Every process's memory must fit in the guest's free pages at once (no guest reclaim or OOM is modelled).
+  const pages = (mib: number) => Math.max(1, Math.round(mib * PAGES_PER_MIB));
+  const regionPages = s.regions.reduce((n, r) => n + pages(r.mib), 0);
+  const ownPages = s.tasks.reduce((n, t) => n + tasksAtOnce(t) * t.memory.reduce((m, a) => m + pages(a.mib), 0), 0);
+  if (ownPages > 0 && regionPages + ownPages > Math.round(s.machine.guestMemoryMiB * PAGES_PER_MIB)) {
+    throw new ScenarioError(file, 'tasks', `the tasks' own memory (${ownPages / PAGES_PER_MIB} MiB for the processes alive at once) and the regions (${regionPages / PAGES_PER_MIB} MiB) do not fit in machine.guestMemoryMiB ${s.machine.guestMemoryMiB}`);
   }
   if (s.machine.hostResidentMiB > s.machine.guestMemoryMiB) {
     throw new ScenarioError(file, 'machine.hostResidentMiB', 'larger than machine.guestMemoryMiB: nothing would ever be swapped');
@@ -216,27 +233,36 @@ function checkReferences(s: Scenario, file: string): void {
     if (row.metric === 'work') return;
     if (row.group === undefined) throw new ScenarioError(file, field, `metric ${row.metric} needs the task group it measures`);
     if (!groups.has(row.group)) throw new ScenarioError(file, field, `unknown task "${row.group}" (known: ${[...groups].join(', ')})`);
-    if (row.metric === 'time' && s.tasks.some((t) => t.name === row.group && t.passes === undefined)) {
-      throw new ScenarioError(file, field, `metric time needs fixed work: task "${row.group}" has no passes`);
+    if (row.metric === 'time' && s.tasks.some((t) => t.name === row.group && !fixedWork(t))) {
+      throw new ScenarioError(file, field, `metric time needs fixed work: task "${row.group}" ${noEnd(s.tasks.find((t) => t.name === row.group)!)}`);
     }
   });
   s.until?.tasks.forEach((name, i) => {
     if (!groups.has(name)) throw new ScenarioError(file, `until.tasks[${i}]`, `unknown task "${name}" (known: ${[...groups].join(', ')})`);
-    if (s.tasks.some((t) => t.name === name && t.passes === undefined)) {
-      throw new ScenarioError(file, `until.tasks[${i}]`, `task "${name}" has no passes: it never exits, so the run could only end at durationMs`);
-    }
+    const t = s.tasks.find((x) => x.name === name && !fixedWork(x));
+    if (t) throw new ScenarioError(file, `until.tasks[${i}]`, `task "${name}" ${noEnd(t)}, so the run could only end at durationMs`);
   });
   s.tasks.forEach((t, ti) => {
     if (t.vcpu !== undefined && t.vcpu >= s.machine.vcpus) {
       throw new ScenarioError(file, `tasks[${ti}].vcpu`, `vCPU ${t.vcpu} does not exist (machine.vcpus is ${s.machine.vcpus})`);
     }
+    if (t.jobs && t.count !== 1) throw new ScenarioError(file, `tasks[${ti}].count`, 'a job set runs jobs.concurrent processes at once: leave count out');
+    const own = new Set<string>();
+    t.memory.forEach((a, ai) => {
+      if (regionNames.has(a.name) || own.has(a.name)) throw new ScenarioError(file, `tasks[${ti}].memory[${ai}].name`, `"${a.name}" is already a region or another of the task's memory`);
+      own.add(a.name);
+    });
     t.program.forEach((step, si) => {
       const section = 'irqoff' in step ? step.irqoff : 'preemptoff' in step ? step.preemptoff : undefined;
       const touch = 'touch' in step ? step.touch : 'syscall' in step ? step.syscall : section?.touch;
       const kind = Object.keys(step)[0];
-      if (touch && !regionNames.has(touch.region)) {
-        const field = section ? `tasks[${ti}].program[${si}].${kind}.touch.region` : `tasks[${ti}].program[${si}].${kind}.region`;
-        throw new ScenarioError(file, field, `unknown region "${touch.region}" (known: ${[...regionNames].join(', ')})`);
+      const field = section ? `tasks[${ti}].program[${si}].${kind}.touch.region` : `tasks[${ti}].program[${si}].${kind}.region`;
+      if (touch && !regionNames.has(touch.region) && !own.has(touch.region)) {
+        throw new ScenarioError(file, field, `unknown region "${touch.region}" (known: ${[...regionNames, ...own].join(', ')})`);
+      }
+      // A first touch of a process's memory is a page fault that may sleep (do_anonymous_page() allocates).
+      if (touch && section && own.has(touch.region)) {
+        throw new ScenarioError(file, field, `the task's own memory "${touch.region}" faults in on first touch, which may sleep: not inside ${kind}`);
       }
       if ('ipi' in step && typeof step.ipi.target === 'number' && step.ipi.target >= s.machine.vcpus) {
         throw new ScenarioError(file, `tasks[${ti}].program[${si}].ipi.target`, `vCPU ${step.ipi.target} does not exist (machine.vcpus is ${s.machine.vcpus})`);

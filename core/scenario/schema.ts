@@ -160,16 +160,46 @@ const step = z.union([
     .strict(),
 ]);
 
+/**
+ * A process's own memory: a private anonymous mapping (malloc()'s heap, mmap(MAP_ANONYMOUS)). It
+ * has no guest frames until the process touches it: each page's first touch is the guest's
+ * do_anonymous_page(), which takes a frame from the guest's free pages (core/guest/page-alloc.ts)
+ * and clears it. At exit the frames go back to the free pages (exit_mmap()).
+ */
+const anonMemory = z
+  .object({
+    name: z.string().min(1),
+    mib: z.number().min(ONE_PAGE_MIB, `must be at least one 4 KiB page (${ONE_PAGE_MIB} MiB)`).max(HARD.guestMemoryMiB, `must be at most ${HARD.guestMemoryMiB} MiB`),
+  })
+  .strict();
+
+/**
+ * `make -jN`: the task entry is a job set, not a fixed set of tasks. `concurrent` processes run
+ * at once; each runs the program (`passes` times, default once) and exits, and make starts the
+ * next one as soon as one exits, until `total` have run (absent: for as long as the run lasts).
+ */
+const jobs = z
+  .object({
+    concurrent: count(HARD.tasks, 'the lab bound on tasks'),
+    total: count(HARD.tasks, 'the lab bound on processes a job set runs').optional(),
+  })
+  .strict();
+
 const task = z
   .object({
     name: z.string().min(1),
     count: count(HARD.tasks, 'the lab bound on tasks').default(1),
+    /** A job set (make -jN) instead of `count` long-lived tasks. */
+    jobs: jobs.optional(),
+    /** The task's (each process's) private anonymous memory, which touch steps name like regions. */
+    memory: z.array(anonMemory).default([]),
     /** Pin to this vCPU; by default tasks are spread round-robin in file order. */
     vcpu: z.number().int('must be a whole number').min(0, 'must not be negative').optional(),
     program: z.array(step).min(1),
     /**
      * Fixed work: the task runs its program this many times, then exits, and its completion time
-     * is reported (a test program's "time", issue 7 §1.1). Absent: it loops until the run ends.
+     * is reported (a test program's "time", issue 7 §1.1). Absent: it loops until the run ends
+     * (in a job set: each process runs once).
      */
     passes: count(HARD.tasks, 'a lab bound on passes').optional(),
   })
@@ -203,6 +233,12 @@ const machine = z
     preemption: z.enum(['none', 'voluntary', 'full']).default('voluntary'),
     /** A user-mode touch of a resident page (TLB miss + access). */
     touchNs: span('ns').default(100),
+    /**
+     * The guest's own work in do_anonymous_page() for a first touch of a process's memory — take a
+     * frame, clear it, map it — on top of the exception entry and exit the code layout times: 1 µs,
+     * the low end of facts/anchors.md §A6's 1–10 µs minor fault (an assumption, README "Assumptions").
+     */
+    anonFaultNs: span('ns').default(1000),
     /**
      * The guest kernel's own pages — each task's kernel stack and task struct, each vCPU's per-CPU
      * data — and whether the host may evict them. `pinned` (default): they are assumed always
@@ -281,6 +317,7 @@ export type IpiSpec = Extract<Step, { ipi: unknown }>['ipi'];
 export type ExperimentSpec = z.output<typeof experiment>;
 export type ExperimentRowSpec = z.output<typeof experimentRow>;
 export type TaskSpec = z.output<typeof task>;
+export type JobsSpec = z.output<typeof jobs>;
 export type LatencySpec = z.output<typeof latency>;
 export type SwapBackingSpec = z.output<typeof swapBacking>;
 export type PostcopyBackingSpec = z.output<typeof postcopyBacking>;

@@ -121,10 +121,29 @@ export function makeRunnable(sim: Machine, task: Task): void {
   task.state = 'runnable';
   task.sleepToken = -1;
   const v = sim.vcpus[task.vcpu];
+  v.runq.enqueueWoken(task, currentVruntime(v));
+  checkPreemptWakeup(sim, v, task);
+}
+
+/** wake_up_new_task(): a forked task joins its vCPU's run queue as a new entity, then as a wake. */
+export function wakeUpNewTask(sim: Machine, task: Task): void {
+  task.state = 'runnable';
+  const v = sim.vcpus[task.vcpu];
+  v.runq.enqueueNew(task, currentVruntime(v));
+  checkPreemptWakeup(sim, v, task);
+}
+
+/** The running task's vruntime up to now (update_curr()), or null when the vCPU runs none. */
+function currentVruntime(v: Vcpu): number | null {
   const cur = v.current;
-  const curVruntime = cur ? cur.vruntime + Math.max(0, v.cursor - v.sliceStart) : null;
-  v.runq.enqueueWoken(task, curVruntime);
+  return cur ? cur.vruntime + Math.max(0, v.cursor - v.sliceStart) : null;
+}
+
+/** An idle vCPU leaves its wait; a busy one is asked to resched if the task should preempt (check_preempt_wakeup()). */
+function checkPreemptWakeup(sim: Machine, v: Vcpu, task: Task): void {
   if (v.mode === 'idle') return sim.leaveWait(v);
+  const cur = v.current;
+  const curVruntime = currentVruntime(v);
   if (cur && curVruntime !== null && v.runq.wakeupPreempts(task, curVruntime)) {
     v.needResched = true;
     sim.interrupt(v);

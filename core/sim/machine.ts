@@ -3,6 +3,7 @@ import type { CodePhase, KernelPage, Privilege } from '../guest/code-layout.js';
 import type { EventQueue } from '../engine/event-queue.js';
 import type { SwapReadahead } from '../host/swap-readahead.js';
 import type { RandomStream } from '../engine/rng.js';
+import type { FreePages } from '../guest/page-alloc.js';
 import type { CallSingleData } from '../guest/smp.js';
 import type { Task } from '../guest/task.js';
 import type { InvariantMonitor } from '../invariants.js';
@@ -11,7 +12,7 @@ import type { HostMemory } from '../machine/memory.js';
 import type { PostcopyLink } from '../machine/postcopy.js';
 import type { SwapDevice } from '../machine/swap.js';
 import type { MetricsCollector, TimeCategory } from '../metrics.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { Scenario, TaskSpec } from '../scenario/schema.js';
 import type { TraceSink } from '../trace.js';
 import type { Vcpu, VcpuHost } from './vcpu.js';
 import type { ReclaimThrottle } from '../host/reclaim-throttle.js';
@@ -64,6 +65,12 @@ export interface Machine extends VcpuHost {
   readonly measureEnd: number;
   /** A task ran all its passes and exited at `t` (core/sim/simulation.ts). */
   taskExited(task: Task, t: number): void;
+  /** A new task of `spec` on `vcpu`, not yet queued (a job set's next process: core/sim/jobs.ts). */
+  createTask(spec: TaskSpec, vcpu: number, name: string, kernelSlot: number): Task;
+  /** The guest's free pages that processes' memory comes from; null when no task has memory of its own. */
+  readonly freePages: FreePages | null;
+  /** The guest's do_anonymous_page() work for one first touch (machine.anonFaultNs). */
+  readonly anonFaultNs: number;
   readonly tickNs: number;
   readonly ctxSwitchNs: number;
   readonly touchNs: number;

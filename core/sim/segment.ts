@@ -4,6 +4,7 @@ import type { Task } from '../guest/task.js';
 import type { TimeCategory } from '../metrics.js';
 import { EV_STEP, EV_TIMER } from './events.js';
 import * as guest from './guest-kernel.js';
+import * as mm from './guest-mm.js';
 import * as host from './host-async-pf.js';
 import type { Machine } from './machine.js';
 import type { Segment, Vcpu } from './vcpu.js';
@@ -89,6 +90,8 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     sim.queue.push(v.cursor + step.ns, EV_TIMER, task.id, 0);
     return false;
   }
+  // The guest's fault on the task's own memory is under way: clear its new frame first.
+  if (task.zeroingGfn >= 0) return mm.zeroPage(sim, v, task);
   if (step.leadNs > 0 && task.progress === 0 && task.nextPage < 0) {
     charge(sim, v, 'kernel', step.leadNs);
   }
@@ -96,8 +99,13 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
   const remaining = step.spec.pages - task.progress;
   let n = 0;
   let faultAtEnd = false;
+  let guestFault = false;
   while (n < remaining && n < MAX_BATCH) {
     const gfn = task.peekPage();
+    if (gfn < 0) {
+      guestFault = true; // a page of the task's own memory with no frame yet
+      break;
+    }
     if (!sim.memory.isResident(gfn)) {
       faultAtEnd = true;
       break;
@@ -106,6 +114,10 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     if (task.faultStart >= 0) recordLatency(sim, task, v.cursor + (n + 1) * per);
     task.consumePage();
     n++;
+  }
+  if (n === 0 && guestFault) {
+    mm.anonFault(sim, v, task);
+    return false; // its entry code runs first (a frame)
   }
   if (n === 0 && faultAtEnd) {
     // stage2Fault() always either schedules the next step or puts the vCPU in a wait.

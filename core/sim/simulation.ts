@@ -4,6 +4,8 @@ import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
 import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
 import type { CallSingleData } from '../guest/smp.js';
+import { ProcessMemory } from '../guest/mm.js';
+import { FreePages } from '../guest/page-alloc.js';
 import { compileStep, Task, type RegionLayout } from '../guest/task.js';
 import { InvariantMonitor } from '../invariants.js';
 import { SwapReadahead } from '../host/swap-readahead.js';
@@ -12,12 +14,14 @@ import { HostMemory } from '../machine/memory.js';
 import { PostcopyLink } from '../machine/postcopy.js';
 import { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
-import type { Scenario } from '../scenario/schema.js';
+import { tasksAtOnce } from '../scenario/bounds.js';
+import type { Scenario, TaskSpec } from '../scenario/schema.js';
 import { EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTCOPY_REQUEST, EV_POSTCOPY_SENT, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
 import * as host from './host-async-pf.js';
+import { jobExited, JobSet } from './jobs.js';
 import * as irq from './irq.js';
 import * as seg from './segment.js';
 import * as run from './vcpu-run.js';
@@ -72,7 +76,16 @@ export class Simulation implements Machine {
   private readonly sliceNs: number;
   readonly ctxSwitchNs: number;
   readonly touchNs: number;
+  readonly anonFaultNs: number;
   readonly preemption: 'none' | 'voluntary' | 'full';
+  /**
+   * The guest's free pages, where processes' memory comes from (core/guest/page-alloc.ts): the
+   * guest memory after its kernel pages and regions. Null when no task has memory of its own.
+   */
+  readonly freePages: FreePages | null = null;
+  /** The job sets (make -jN) by task group. */
+  private readonly jobSets = new Map<string, JobSet>();
+  private readonly streams: RandomStreams;
   /** The end of the measured window: durationMs, or earlier when the `until` tasks have all exited. */
   measureEnd: number;
   private hardEnd = 0;
@@ -110,10 +123,11 @@ export class Simulation implements Machine {
     this.sliceNs = Math.round(m.sliceUs * 1000);
     this.ctxSwitchNs = Math.round(m.contextSwitchNs);
     this.touchNs = Math.round(m.touchNs);
+    this.anonFaultNs = Math.round(m.anonFaultNs);
     this.preemption = m.preemption;
     this.measureEnd = Math.round(scenario.durationMs * 1e6);
     this.monitor = new InvariantMonitor(m.vcpus, backend.caps);
-    const streams = new RandomStreams(options.seed);
+    const streams = (this.streams = new RandomStreams(options.seed));
     this.memory = new HostMemory(Math.round(m.guestMemoryMiB * MIB_PAGES), Math.round(m.hostResidentMiB * MIB_PAGES));
     const backing = scenario.backing;
     this.readahead = new SwapReadahead(backing.kind === 'swap' ? backing.pageCluster : 0, this.memory.guestPages);
@@ -126,7 +140,8 @@ export class Simulation implements Machine {
       this.postcopy = new PostcopyLink(this.memory.guestPages, backing, (at, what, gfn) => this.queue.push(at, kinds[what], gfn, 0));
       this.blocktime = new PostcopyBlocktime(m.vcpus);
     }
-    const taskCount = scenario.tasks.reduce((n, t) => n + t.count, 0);
+    // A job set's processes take the kernel stack slots of those they replace: `concurrent` of them.
+    const taskCount = scenario.tasks.reduce((n, t) => n + tasksAtOnce(t), 0);
     this.kernelPagesOf = m.guestKernelPages === 'swappable' ? { tasks: taskCount } : null;
     let gfn = this.kernelPagesOf ? KERNEL_PAGES_PER_TASK * taskCount + KERNEL_PAGES_PER_VCPU * m.vcpus : 0;
     this.memory.populate(0, gfn); // the guest kernel's own pages have contents
@@ -141,6 +156,7 @@ export class Simulation implements Machine {
       }
       gfn += pages;
     }
+    if (scenario.tasks.some((t) => t.memory.length > 0)) this.freePages = new FreePages(gfn, this.memory.guestPages - gfn);
     if (this.postcopy) {
       // Everything the precopy phase migrated is mapped on the destination; the rest is on the source.
       for (let g = 0; g < this.memory.guestPages; g++) if (this.memory.isPopulated(g) && !this.postcopy.isMissing(g)) this.memory.insert(g);
@@ -161,20 +177,42 @@ export class Simulation implements Machine {
     this.vcpus = Array.from({ length: m.vcpus }, (_, i) => new Vcpu(i, this, sched));
     let next = 0;
     for (const spec of scenario.tasks) {
-      for (let k = 0; k < spec.count; k++) {
-        const id = this.tasks.length;
+      const set = spec.jobs ? new JobSet(spec, spec.jobs) : null;
+      if (set) this.jobSets.set(spec.name, set);
+      const n = set ? set.initial : spec.count;
+      for (let k = 0; k < n; k++) {
         const vcpu = spec.vcpu ?? next++ % m.vcpus;
-        const name = spec.count > 1 ? `${spec.name}/${k}` : spec.name;
-        const program = spec.program.map((s) => compileStep(s, this.regions, { vcpu, vcpus: m.vcpus }));
-        const task = new Task(id, name, spec.name, vcpu, program, streams.stream(`task:${id}`), spec.passes ?? null, spec.vcpu !== undefined);
-        this.tasks.push(task);
-        this.vcpus[vcpu].runq.enqueue(task);
+        const name = spec.count > 1 || set ? `${spec.name}/${k}` : spec.name;
+        this.vcpus[vcpu].runq.enqueue(this.createTask(spec, vcpu, name, this.tasks.length));
+        if (set) set.started++;
       }
     }
     const until = scenario.until;
-    if (until) this.untilLeft = this.tasks.filter((t) => until.tasks.includes(t.group)).length;
+    // A job set counts once: it is done when its last process exits.
+    if (until) this.untilLeft = scenario.tasks.filter((t) => until.tasks.includes(t.name)).reduce((n, t) => n + (t.jobs ? 1 : t.count), 0);
     // Issued after every other actor, so that adding it changed no existing stream.
     this.irqRace = streams.stream('irq-vs-refault');
+  }
+
+  /**
+   * A new task of `spec` on `vcpu` (not yet on a run queue): its program compiled for that vCPU, its
+   * own random stream (issued in creation order, so that a run is the same every time), and its own
+   * memory, empty until touched.
+   */
+  createTask(spec: TaskSpec, vcpu: number, name: string, kernelSlot: number): Task {
+    const id = this.tasks.length;
+    const regions = spec.memory.length === 0 ? this.regions : new Map(this.regions);
+    const pages = spec.memory.map((a, i) => {
+      const n = Math.max(1, Math.round(a.mib * MIB_PAGES));
+      regions.set(a.name, { name: a.name, firstGfn: -1, pages: n, anon: i });
+      return n;
+    });
+    const program = spec.program.map((s) => compileStep(s, regions, { vcpu, vcpus: this.vcpus.length }));
+    const passes = spec.passes ?? (spec.jobs ? 1 : null);
+    const mm = pages.length > 0 ? new ProcessMemory(pages) : null;
+    const task = new Task(id, name, spec.name, vcpu, program, this.streams.stream(`task:${id}`), passes, spec.vcpu !== undefined, mm, kernelSlot);
+    this.tasks.push(task);
+    return task;
   }
 
   // ---------------------------------------------------------------- running
@@ -232,6 +270,12 @@ export class Simulation implements Machine {
    * tasks, the measured window ends there (and the drain, if on, runs from there).
    */
   taskExited(task: Task, t: number): void {
+    // exit_mmap(): its frames go back to the guest's free pages.
+    if (task.mm !== null) task.mm.release(this.freePages!);
+    if (this.metrics.measuring) this.metrics.taskExits.add(task.group);
+    const set = this.jobSets.get(task.group);
+    // A job set completes once, when its last process exits (a build's time); a task, when it exits.
+    if (set !== undefined && !jobExited(this, set, task)) return;
     if (this.metrics.measuring) this.metrics.completions.push({ group: task.group, ns: t });
     const until = this.scenario.until;
     if (!until || this.draining || !until.tasks.includes(task.group)) return;
@@ -372,7 +416,7 @@ export class Simulation implements Machine {
     // The idle task's stack has its own page; its task struct lives with the per-CPU data.
     if (page === 'percpu' || (!t && page !== 'stack')) return cpuBase + 1;
     if (!t) return cpuBase;
-    return KERNEL_PAGES_PER_TASK * t.id + (page === 'stack' ? 0 : page === 'thread-info' ? 1 : 2);
+    return KERNEL_PAGES_PER_TASK * t.kernelSlot + (page === 'stack' ? 0 : page === 'thread-info' ? 1 : 2);
   }
 
   // Interrupt delivery (core/sim/irq.ts).

@@ -88,6 +88,7 @@ function goIdle(sim: Machine, v: Vcpu): void {
 export function resumeWouldFault(sim: Machine, v: Vcpu): boolean {
   if (v.frames.length > 0) return entry.phaseWouldFault(sim, v);
   const t = v.current;
+  if (t !== null && t.zeroingGfn >= 0) return !sim.memory.isResident(t.zeroingGfn);
   return t !== null && t.nextPage >= 0 && !sim.memory.isResident(t.nextPage);
 }
 

@@ -153,6 +153,8 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   get privilege(): 'user' | 'kernel' {
     if (this.forced?.privilege) return this.forced.privilege;
     if (this.frames.length > 0) return 'kernel';
+    // The guest's do_anonymous_page() clearing a frame for the task's first touch (core/sim/guest-mm.ts).
+    if (this.current !== null && this.current.zeroingGfn >= 0) return 'kernel';
     const step = this.current?.step;
     if (!step) return 'kernel';
     return step.kind === 'sleep' ? 'user' : step.privilege;

@@ -70,3 +70,32 @@ describe('the library refuses hand-built bad input (hostile-test regression)', (
     expect(() => runVariant(s, null as unknown as Variant)).toThrow(/not a variant/);
   });
 });
+
+describe('job sets and a task’s own memory (issue 7 §1.4)', () => {
+  /** MINIMAL with its task `w` replaced: a job set with a 1 MiB heap. */
+  const withTask = (task: string, extra = '') =>
+    base.replace('tasks: [{ name: w, program: [{ touch: { region: a } }] }]', `tasks: [${task}]`) + extra;
+  const JOBS = '{ name: j, jobs: { concurrent: 2, total: 4 }, memory: [{ name: heap, mib: 1 }], program: [{ touch: { region: heap } }] }';
+
+  it('loads a job set whose program touches its own memory', () => {
+    const s = parseScenario(withTask(JOBS, 'until: { tasks: [j] }\n'), 'f.yaml');
+    expect(s.tasks[0].jobs).toEqual({ concurrent: 2, total: 4 });
+    expect(s.tasks[0].memory).toEqual([{ name: 'heap', mib: 1 }]);
+  });
+
+  it('refuses what a job set or a process’s memory cannot mean, naming the field', () => {
+    expect(errorOf(withTask(JOBS.replace('{ name: j,', '{ name: j, count: 2,'))).message).toMatch(/tasks\[0\]\.count: a job set runs jobs\.concurrent/);
+    expect(errorOf(withTask(JOBS.replace('name: heap', 'name: a'))).message).toMatch(/tasks\[0\]\.memory\[0\]\.name: "a" is already a region/);
+    expect(errorOf(withTask(JOBS.replace('program: [{ touch: { region: heap } }]', 'program: [{ irqoff: { touch: { region: heap } } }]'))).message).toMatch(
+      /program\[0\]\.irqoff\.touch\.region: .*faults in on first touch, which may sleep/,
+    );
+    expect(errorOf(withTask(JOBS.replace(', total: 4', ''), 'until: { tasks: [j] }\n')).message).toMatch(/until\.tasks\[0\]: task "j" is a job set with no jobs\.total/);
+    // 50 processes × 1 MiB and the 16 MiB region do not fit in 64 MiB of guest memory.
+    expect(errorOf(withTask(JOBS.replace('concurrent: 2, total: 4', 'concurrent: 50'))).message).toMatch(/^f\.yaml: tasks: the tasks' own memory \(50 MiB/);
+  });
+
+  it('another task cannot touch a process’s memory: it is not a region', () => {
+    const other = '{ name: o, program: [{ touch: { region: heap } }] }';
+    expect(errorOf(withTask(`${JOBS}, ${other}`)).message).toMatch(/tasks\[1\]\.program\[0\]\.touch\.region: unknown region "heap"/);
+  });
+});

@@ -1,0 +1,43 @@
+import type { FreePages } from './page-alloc.js';
+
+/**
+ * A process's own memory, as its mm_struct holds it: each private anonymous mapping (the
+ * scenario's task `memory`) as a table from page index to the guest frame behind it, -1 until
+ * the page's first touch (do_anonymous_page() fills the entry). Typed arrays, so that thousands of
+ * processes over a run stay cheap.
+ */
+export class ProcessMemory {
+  private tables: Int32Array[];
+
+  constructor(pagesPerMapping: readonly number[]) {
+    this.tables = pagesPerMapping.map((n) => new Int32Array(n).fill(-1));
+  }
+
+  /** The frame behind page `index` of mapping `mapping`, or -1 if the process never touched it. */
+  frameOf(mapping: number, index: number): number {
+    return this.tables[mapping][index];
+  }
+
+  /** set_pte_at() at the end of do_anonymous_page(). */
+  map(mapping: number, index: number, gfn: number): void {
+    this.tables[mapping][index] = gfn;
+  }
+
+  /** Pages that have a frame. */
+  get mapped(): number {
+    let n = 0;
+    for (const t of this.tables) for (let i = 0; i < t.length; i++) if (t[i] >= 0) n++;
+    return n;
+  }
+
+  /**
+   * exit_mmap(): every frame goes back to the free pages, in address order as zap_pte_range()
+   * walks the page tables, so the process's last page is the first frame handed out again.
+   * The host is not told (no free page reporting; README "Assumptions"): what it holds of these
+   * frames, resident or on swap, stays.
+   */
+  release(pool: FreePages): void {
+    for (const t of this.tables) for (let i = 0; i < t.length; i++) if (t[i] >= 0) pool.release(t[i]);
+    this.tables = [];
+  }
+}

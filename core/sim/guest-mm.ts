@@ -1,0 +1,59 @@
+import { codeFrame } from '../guest/code-layout.js';
+import type { Task } from '../guest/task.js';
+import * as host from './host-async-pf.js';
+import type { Machine } from './machine.js';
+import type { Vcpu } from './vcpu.js';
+
+/**
+ * The guest's own page fault on a process's memory (issue 7 §1.4): the first touch of a page of a
+ * task's private anonymous mapping has no frame behind it, so the guest takes a fault, and
+ * do_anonymous_page() (mm/memory.c; facts/anchors.md §A7) takes a frame from its free pages
+ * (core/guest/page-alloc.ts), clears it in kernel mode (clear_user_highpage()) and maps it; the
+ * access then runs again in user mode.
+ *
+ * The clearing store is the guest's first write to the frame, and it is what the host sees: a frame
+ * the host never populated is a host zero-fill, one the host still holds is no fault at all, and a
+ * reused frame whose old contents the host swapped out is a swap-in of contents the guest is about
+ * to overwrite (the host cannot know). Being kernel mode, that fault is one a design that announces
+ * only user-mode faults does not announce.
+ */
+
+/** The fault: its entry code runs, then the handler takes and maps the frame and starts clearing it. */
+export function anonFault(sim: Machine, v: Vcpu, task: Task): void {
+  const pool = sim.freePages;
+  if (pool === null) throw new Error('anonFault: the guest has no free pages (no task has memory)');
+  if (sim.metrics.measuring) sim.metrics.guestPageFaults++;
+  task.frames.push(
+    codeFrame(sim.backend.caps.codeLayout.entry('sync', v.privilege), () => {
+      const gfn = pool.alloc();
+      // The scenario loader checks that every process's memory fits at once (core/scenario/load.ts).
+      if (gfn < 0) throw new Error(`anonFault: the guest's free pages ran out (task ${task.name})`);
+      task.mapAnon(gfn);
+      task.zeroingGfn = gfn;
+      sim.charge(v, 'kernel', sim.anonFaultNs);
+    }),
+  );
+}
+
+/**
+ * Clear the frame the handler took: a kernel-mode store that may stage-2 fault (the task then
+ * retries it once the host has the page). True once something is scheduled or the vCPU waits;
+ * false when the clear is done and the way back to the faulting access is on the stack.
+ */
+export function zeroPage(sim: Machine, v: Vcpu, task: Task): boolean {
+  const gfn = task.zeroingGfn;
+  if (!sim.memory.isResident(gfn)) {
+    host.stage2Fault(sim, v, gfn);
+    return true;
+  }
+  sim.memory.touch(gfn, true);
+  if (task.faultStart >= 0) {
+    if (task.faultStart < sim.measureEnd && sim.metrics.measuring) sim.metrics.latencies.push(v.cursor - task.faultStart);
+    task.faultStart = -1;
+  }
+  task.zeroingGfn = -1;
+  const step = task.step;
+  const to = step.kind === 'touch' ? step.privilege : 'user';
+  task.frames.push(codeFrame(sim.backend.caps.codeLayout.exit(to), () => sim.exceptionReturn(v, to)));
+  return false;
+}
