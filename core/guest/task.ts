@@ -161,9 +161,10 @@ export class Task {
   rewind(untouched: number): void {
     const step = this.step;
     if (step.kind !== 'touch' || step.spec.pattern !== 'sequential') return;
-    const back = untouched + (this.nextPage >= 0 ? 1 : 0);
+    const back = untouched + (this.drawn >= 0 ? 1 : 0);
     this.cursor = Math.max(0, this.cursor - back);
     this.nextPage = -1;
+    this.drawn = -1;
   }
 
   /** A page index in the region. */
