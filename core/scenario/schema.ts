@@ -247,6 +247,16 @@ const machine = z
      * fault there (issue 6 §1.2; Mark Rutland's concern, facts/arm64.md §2).
      */
     guestKernelPages: z.enum(['pinned', 'swappable']).default('pinned'),
+    /**
+     * Transparent huge pages for the guest's memory in the host (QEMU madvises guest RAM
+     * MADV_HUGEPAGE; `never` turns it off). On: a first touch zero-fills the whole 2 MiB extent
+     * around it in one fault (do_huge_pmd_anonymous_page()); eviction and swap-in stay per 4 KiB
+     * page, as on an arm64 host of 2020, which split a huge page to swap it out (THP_SWAP came to
+     * arm64 later). Off (default): 4 KiB pages only.
+     */
+    hostThp: z.boolean().default(false),
+    /** Clearing one 2 MiB huge page (clear_huge_page()): assumption, 2 MiB at ~20 GB/s. */
+    hugeClearUs: span('us').default(100),
   })
   .strict();
 

@@ -74,19 +74,29 @@ function minorFault(sim: Machine, v: Vcpu, gfn: number, swapCache: boolean): voi
     if (swapCache) sim.metrics.swapCacheHits++;
     else sim.metrics.zeroFills++;
   }
-  sim.hostExit(v, b.exitNames.stage2Fault, 'stage2Fault', b.costs.stage2FaultNs);
+  const huge = !swapCache && sim.hugeClearNs !== null;
+  sim.hostExit(v, b.exitNames.stage2Fault, 'stage2Fault', b.costs.stage2FaultNs + (huge ? sim.hugeClearNs! : 0));
   v.exited = true;
+  const fill = () => (huge ? zeroFillHuge(sim, gfn) : sim.memory.insert(gfn));
   // A zero-fill allocates a page: at the limit it may stall behind write-out (reclaim-throttle.ts).
   if (!swapCache && allocationStalls(sim)) {
     sim.enterWait(v, 'sync');
     sim.reclaim.wait(() => {
-      sim.memory.insert(gfn);
+      fill();
       sim.leaveWait(v);
     });
     return;
   }
-  sim.memory.insert(gfn);
+  fill();
   sim.schedule(v, v.cursor);
+}
+
+/** Host THP: the 2 MiB extent around `gfn` is zero-filled at once, every page of it not yet written. */
+const HPAGE_PAGES = 512;
+function zeroFillHuge(sim: Machine, gfn: number): void {
+  const first = gfn - (gfn % HPAGE_PAGES);
+  const end = Math.min(first + HPAGE_PAGES, sim.memory.guestPages);
+  for (let p = first; p < end; p++) if (p === gfn || (!sim.memory.isPopulated(p) && !sim.memory.isResident(p))) sim.memory.insert(p);
 }
 
 /** Must a host allocation wait now? Behind the cgroup's write-out, or behind allocations already waiting (FIFO). */

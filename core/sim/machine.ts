@@ -58,6 +58,8 @@ export interface Machine extends VcpuHost {
   readonly readahead: SwapReadahead;
   readonly readaheadIo: Map<number, number>;
   readonly readaheadOf: Map<number, number[]>;
+  /** Host THP on: the time to clear a 2 MiB page on a first touch; null with THP off. */
+  readonly hugeClearNs: number | null;
   /** Host allocations stalled behind write-out (core/host/reclaim-throttle.ts). */
   readonly reclaim: ReclaimThrottle;
   readonly csds: Map<number, CallSingleData>;

@@ -71,6 +71,7 @@ export class Simulation implements Machine {
   readonly readaheadIo = new Map<number, number>();
   readonly readaheadOf = new Map<number, number[]>();
   readonly reclaim = new ReclaimThrottle();
+  readonly hugeClearNs: number | null;
   private readonly regions = new Map<string, RegionLayout>();
   readonly tickNs: number;
   private readonly sliceNs: number;
@@ -123,6 +124,7 @@ export class Simulation implements Machine {
     this.sliceNs = Math.round(m.sliceUs * 1000);
     this.ctxSwitchNs = Math.round(m.contextSwitchNs);
     this.touchNs = Math.round(m.touchNs);
+    this.hugeClearNs = m.hostThp ? Math.round(m.hugeClearUs * 1000) : null;
     this.anonFaultNs = Math.round(m.anonFaultNs);
     this.preemption = m.preemption;
     this.measureEnd = Math.round(scenario.durationMs * 1e6);
