@@ -92,7 +92,7 @@ export interface Machine extends VcpuHost {
   // ---- the engine (core/sim/simulation.ts)
   schedule(v: Vcpu, t: number): void;
   abort(reason: string): void;
-  trace(v: Vcpu, event: string, fields: Record<string, number>): void;
+  trace(v: Vcpu, event: string, fields: Readonly<Record<string, number>>): void;
 
   // ---- time (core/sim/segment.ts)
   charge(v: Vcpu, cat: TimeCategory, ns: number): void;

@@ -471,7 +471,7 @@ export class Simulation implements Machine {
   // ---------------------------------------------------------------- tracing
 
   /** Callers test `options.trace` first, so that an untraced run builds no field objects. */
-  trace(v: Vcpu, event: string, fields: Record<string, number>): void {
+  trace(v: Vcpu, event: string, fields: Readonly<Record<string, number>>): void {
     this.options.trace?.(v.cursor, v.id, event, fields);
   }
 }
