@@ -24,6 +24,8 @@ export interface SimulationOptions {
   readonly onProgress?: (doneNs: number, totalNs: number) => void;
   /** Checked at the first event and every PROGRESS_EVENTS after: when set, run() stops with an InterruptedError. */
   readonly signal?: { readonly aborted: boolean };
+  /** Asked after every event with the clock: true ends the run there, as one cut short (stoppedEarly). */
+  readonly stopWhen?: (nowNs: number) => boolean;
 }
 
 /**

@@ -259,6 +259,10 @@ export class Simulation implements Machine {
       }
       this.dispatch(ev);
       if (this.events % PROGRESS_EVENTS === 1) this.reportProgress(this.hardEnd);
+      if (this.options.stopWhen?.(this.now)) {
+        this.stoppedEarly = `stopped at ${this.now} ns by the caller`;
+        break;
+      }
       if (!drain.enabled && this.now >= this.measureEnd) break;
     }
     // A run cut short claims only the time it simulated.
