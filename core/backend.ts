@@ -178,6 +178,10 @@ export interface KvmVcpu<S = unknown> {
   noteReadyAcked(): void;
   /** Count an arch-specific protocol event (e.g. an event cancelled before dispatch). */
   countEvent(name: string): void;
+  /** The run has a trace sink: test it first, so that an untraced run builds no field objects. */
+  readonly traced: boolean;
+  /** Emit a tracepoint at this vCPU's time (core/trace.ts), from where KVM would emit it. */
+  trace(event: string, fields: Readonly<Record<string, number>>): void;
   /** Count a delivery that is unsafe at this moment (lab-only, DESIGN.md "hazards"). */
   hazard(name: string): void;
   /** Host time spent on this vCPU's behalf outside an exit round trip (e.g. an event dispatch). */

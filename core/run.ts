@@ -147,6 +147,7 @@ export interface RunOptions {
   readonly trace?: TraceSink;
   readonly onProgress?: SimulationOptions['onProgress'];
   readonly signal?: SimulationOptions['signal'];
+  readonly stopWhen?: SimulationOptions['stopWhen'];
 }
 
 /** Runs one variant through a scenario and returns its metrics and invariant report. */
@@ -159,7 +160,7 @@ export function runVariant(given: Scenario, variant: Variant, options: RunOption
   const guestMemoryBytes = Math.round(scenario.machine.guestMemoryMiB * 1024 * 1024);
   const backend = variant.createBackend({ costOverrides: costs, knobs, guestMemoryBytes });
   const seed = options.seed ?? scenario.seed;
-  const sim = new Simulation(scenario, backend, { seed, trace: options.trace, onProgress: options.onProgress, signal: options.signal });
+  const sim = new Simulation(scenario, backend, { seed, trace: options.trace, onProgress: options.onProgress, signal: options.signal, stopWhen: options.stopWhen });
   sim.run();
   return {
     id: variant.id,

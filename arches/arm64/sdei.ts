@@ -45,13 +45,15 @@ export interface SdeiVcpuState {
   queued: number | null;
   /** Interrupted context saved at dispatch: the handler gets its PC in x2 and its SPSR in x3. */
   saved: InterruptedContext | null;
+  /** The APF token the running event announced: only for its trace lines. */
+  runningToken: number;
   dispatched: number;
 }
 
 export function createSdeiState(): SdeiVcpuState {
   const events = new Map<number, SdeiEvent>();
   for (const n of [KVM_SDEI_DEFAULT_NUM, KVM_SDEI_ASYNC_PF_NUM]) events.set(n, { registered: false, enabled: false, entry: 0n, arg: 0n });
-  return { peMasked: true, events, running: null, queued: null, saved: null, dispatched: 0 };
+  return { peMasked: true, events, running: null, queued: null, saved: null, runningToken: 0, dispatched: 0 };
 }
 
 const ret = (x0: bigint): GuestCallResult => ({ kind: 'ok', regs: [x0] });
@@ -86,7 +88,10 @@ export function sdeiCall(vcpu: KvmVcpu<{ sdei: SdeiVcpuState }>, fn: number, arg
       // dispatcher then enters the guest's IRQ vector at x1 as if an IRQ had been taken
       // (Gavin Shan's SDEI v4 14/21, 20210815001352.81927-15-gshan@redhat.com; facts/arm64.md §4).
       if (s.running === null) return ret(SDEI_DENIED);
+      // Not an upstream tracepoint (the SDEI series added none): the lab's, so that a trace shows the step.
+      if (vcpu.traced) vcpu.trace('kvm_sdei_complete', { num: s.running, token: s.runningToken, resume: fn === SDEI_EVENT_COMPLETE_AND_RESUME ? 1 : 0 });
       s.running = null;
+      s.runningToken = 0;
       s.saved = null;
       if (fn === SDEI_EVENT_COMPLETE_AND_RESUME) vcpu.injectIrqException();
       return ret(SDEI_SUCCESS);
@@ -123,6 +128,9 @@ export function sdeiInject(
       // kvm_sdei_deliver(): save PC/PSTATE and x0–x17, enter the handler with DAIF masked.
       s.queued = null;
       s.running = num;
+      s.runningToken = token;
+      // Not an upstream tracepoint (the SDEI series added none): named after the function it marks.
+      if (vcpu.traced) vcpu.trace('kvm_sdei_deliver', { num, token });
       const saved: InterruptedContext = { el: vcpu.cpu.privilege === 'user' ? 0 : 1, irqsMasked: vcpu.cpu.irqsMasked };
       s.saved = saved;
       s.dispatched++;

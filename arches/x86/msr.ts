@@ -52,6 +52,8 @@ export function writeMsr(vcpu: KvmVcpu<X86VcpuState>, index: number, data: bigin
     case MSR_KVM_ASYNC_PF_ACK:
       if (!guestPvHas(s, 'asyncPfInt')) return GP;
       if (data & 1n) {
+        // A lab tracepoint (KVM has none for the ACK write): arm64's IRQ_ACK emits the same one.
+        if (vcpu.traced) vcpu.trace('kvm_async_pf_ack', {});
         s.pagereadyPending = false;
         vcpu.noteReadyAcked();
         vcpu.checkCompletion();

@@ -24,6 +24,8 @@ export interface SimulationOptions {
   readonly onProgress?: (doneNs: number, totalNs: number) => void;
   /** Checked at the first event and every PROGRESS_EVENTS after: when set, run() stops with an InterruptedError. */
   readonly signal?: { readonly aborted: boolean };
+  /** Asked after every event with the clock: true ends the run there, as one cut short (stoppedEarly). */
+  readonly stopWhen?: (nowNs: number) => boolean;
 }
 
 /**
@@ -92,7 +94,7 @@ export interface Machine extends VcpuHost {
   // ---- the engine (core/sim/simulation.ts)
   schedule(v: Vcpu, t: number): void;
   abort(reason: string): void;
-  trace(v: Vcpu, event: string, fields: Record<string, number>): void;
+  trace(v: Vcpu, event: string, fields: Readonly<Record<string, number>>): void;
 
   // ---- time (core/sim/segment.ts)
   charge(v: Vcpu, cat: TimeCategory, ns: number): void;

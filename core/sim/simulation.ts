@@ -259,6 +259,10 @@ export class Simulation implements Machine {
       }
       this.dispatch(ev);
       if (this.events % PROGRESS_EVENTS === 1) this.reportProgress(this.hardEnd);
+      if (this.options.stopWhen?.(this.now)) {
+        this.stoppedEarly = `stopped at ${this.now} ns by the caller`;
+        break;
+      }
       if (!drain.enabled && this.now >= this.measureEnd) break;
     }
     // A run cut short claims only the time it simulated.
@@ -471,7 +475,7 @@ export class Simulation implements Machine {
   // ---------------------------------------------------------------- tracing
 
   /** Callers test `options.trace` first, so that an untraced run builds no field objects. */
-  trace(v: Vcpu, event: string, fields: Record<string, number>): void {
+  trace(v: Vcpu, event: string, fields: Readonly<Record<string, number>>): void {
     this.options.trace?.(v.cursor, v.id, event, fields);
   }
 }

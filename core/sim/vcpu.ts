@@ -66,6 +66,8 @@ export interface VcpuHost {
   wakeupAll(v: Vcpu): void;
   clearCompletionQueue(v: Vcpu): void;
   checkCompletion(v: Vcpu): void;
+  readonly options: { readonly trace?: unknown };
+  trace(v: Vcpu, event: string, fields: Readonly<Record<string, number>>): void;
 }
 
 export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
@@ -263,6 +265,12 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   }
   countEvent(name: string): void {
     if (this.sim.metrics.measuring) this.sim.metrics.archEvents.add(name);
+  }
+  get traced(): boolean {
+    return this.sim.options.trace !== undefined;
+  }
+  trace(event: string, fields: Readonly<Record<string, number>>): void {
+    this.sim.trace(this, event, fields);
   }
   hazard(name: string): void {
     if (this.sim.metrics.measuring) this.sim.metrics.hazards.add(name);

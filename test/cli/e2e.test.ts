@@ -29,6 +29,15 @@ describe('apf-lab (built binary)', () => {
     expect(a.stdout).toBe(b.stdout);
   });
 
+  it('diff x86 arm64-sdei --what trace adds the SDEI steps, through the worker the simulating commands run in', async () => {
+    const r = await apfLab('diff', 'x86', 'arm64-sdei', '--what', 'trace', '--faults', '1');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('--- a/x86\n+++ b/arm64-sdei\n');
+    expect(r.stdout).toMatch(/^\+ {2}kvm_sdei_deliver: num 0x40400001 token <token>$/m);
+    expect(r.stdout).toMatch(/^ {3}kvm_async_pf_ack$/m);
+  });
+
   it('exits 1 on an unknown variant and 2 on a bad flag, with no stack trace', async () => {
     const [bad, usage] = await Promise.all([apfLab('run', 'nope'), apfLab('run', 'x86', '--nope')]);
     expect(bad.code).toBe(1);

@@ -39,6 +39,10 @@ describe('README examples are real output', () => {
     expect(block('`apf-lab reproduce gleb-2010-bm`:')).toBe(await out('reproduce', 'gleb-2010-bm'));
   }, 60_000);
 
+  it('diff x86 arm64-sdei --what trace --faults 2', async () => {
+    expect(block('`apf-lab diff x86 arm64-sdei --what trace --faults 2`:')).toBe(await out('diff', 'x86', 'arm64-sdei', '--what', 'trace', '--faults', '2'));
+  });
+
   it('show arm64-sdei', async () => {
     expect(block('`apf-lab show arm64-sdei`:')).toBe(await out('show', 'arm64-sdei'));
   });

@@ -1,0 +1,71 @@
+import { formatPatch, structuredPatch, type StructuredPatchHunk } from 'diff';
+import type { Variant } from '../../core/backend.js';
+import type { FaultTrace, FaultTraceEvent, TracedFault } from '../../core/fault-trace.js';
+import { renderText } from '../render.js';
+import { buildShowView } from './show.js';
+import { variantSheet } from './variant-sheet.js';
+
+/** What `apf-lab diff` compares: the `show` sheets, or the tracepoints of the same faults. */
+export type DiffWhat = 'mechanisms' | 'trace';
+
+/** A unified diff of two texts: the patch as `diff -u` prints it (empty when they are equal) and its hunks. */
+export interface TextDiff {
+  readonly patch: string;
+  readonly hunks: readonly StructuredPatchHunk[];
+}
+
+/** `a/<id>` against `b/<id>`, three lines of context; no hunks, no patch. */
+export function unifiedDiff(aId: string, bId: string, aText: string, bText: string): TextDiff {
+  const p = structuredPatch(`a/${aId}`, `b/${bId}`, aText, bText, undefined, undefined, { context: 3 });
+  if (p.hunks.length === 0) return { patch: '', hunks: [] };
+  // FILE_HEADERS_ONLY: `--- a/x86` and `+++ b/arm64-sdei` without the Index and ==== lines.
+  return { patch: formatPatch(p, { includeIndex: false, includeUnderline: false, includeFileHeaders: true }), hunks: p.hunks };
+}
+
+/**
+ * A variant's sheet as `apf-lab show` prints it, with its own id written `<id>` on the line that
+ * leads the variant block: the id is in the file labels, and a variant restated under another
+ * name (a variant file) then differs only where its mechanisms, costs or findings do.
+ */
+export function mechanismSheetText(v: Variant, guestMemoryBytes: number): string {
+  const view = buildShowView(variantSheet(v, guestMemoryBytes));
+  return renderText('show', { ...view, variant: { ...view.variant, id: '<id>' } });
+}
+
+/**
+ * The faults of a trace as text, one block per fault: a header naming the fault (gfn, vCPU, its
+ * token), then one line per tracepoint in time order, as KVM prints it (TP_printk, facts/anchors.md
+ * §B) but with the fault's own token written `<token>` and no timestamps, so that two designs'
+ * lines match wherever they take the same step.
+ */
+export function faultTraceText(trace: FaultTrace): string {
+  const blocks = trace.faults.map(({ gfn, fault }, i) => {
+    const head = `fault ${i + 1}: gfn ${hex(gfn)}`;
+    if (fault === null) return `${head}: no async page fault traced on this gfn\n`;
+    const token = fault.token === null ? 'no token' : `token ${hex(fault.token)}`;
+    return [`${head} on vCPU ${fault.vcpu}, ${token}`, ...fault.events.map((e) => `  ${eventLine(e, fault)}`)].join('\n') + '\n';
+  });
+  return blocks.join('\n');
+}
+
+function eventLine(e: FaultTraceEvent, fault: TracedFault): string {
+  const f = e.fields;
+  const token = () => (f.token === fault.token ? '<token>' : hex(f.token));
+  switch (e.event) {
+    case 'kvm_try_async_get_page':
+    case 'kvm_async_pf_repeated_fault':
+      return `${e.event}: gva = ${hex(f.gva)}, gfn = ${hex(f.gfn)}`;
+    case 'kvm_async_pf_not_present':
+    case 'kvm_async_pf_ready':
+      return `${e.event}: token ${token()} gva ${hex(f.gva)}`;
+    case 'kvm_async_pf_completed':
+      return `${e.event}: gva ${hex(f.gva)} address ${hex(f.address)}`;
+    default: {
+      // A tracepoint of the lab's own: its fields in the order emitted, numbers in hex but flags.
+      const parts = Object.entries(f).map(([k, x]) => `${k} ${k === 'token' ? token() : x === 0 || x === 1 ? String(x) : hex(x)}`);
+      return parts.length === 0 ? e.event : `${e.event}: ${parts.join(' ')}`;
+    }
+  }
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;

@@ -1,0 +1,162 @@
+import type { Variant } from './backend.js';
+import { WAKE_ALL } from './guest/sleep-table.js';
+import { runVariant, type RunOptions } from './run.js';
+import type { Scenario } from './scenario/schema.js';
+
+/**
+ * The tracepoints of a few faults of one run, fault by fault: what `apf-lab diff --what trace`
+ * sets side by side for two variants on the same scenario and seed (the same fault arrivals).
+ */
+
+/** One tracepoint of a fault, its time made relative to the fault's first one. */
+export interface FaultTraceEvent {
+  readonly event: string;
+  readonly fields: Readonly<Record<string, number>>;
+  readonly sinceStartNs: number;
+}
+
+/** One async page fault (one vCPU, one gfn) from its kvm_try_async_get_page to its page-ready. */
+export interface TracedFault {
+  readonly gfn: number;
+  readonly vcpu: number;
+  /** The token its not-present announced; null if none was traced. */
+  readonly token: number | null;
+  readonly startNs: number;
+  readonly events: readonly FaultTraceEvent[];
+}
+
+export interface FaultTraceOptions extends Pick<RunOptions, 'seed' | 'onProgress' | 'signal'> {
+  /** The gfns to follow, each its first async fault; when absent, the run's first `count` faults. */
+  readonly gfns?: readonly number[];
+  readonly count?: number;
+}
+
+export interface FaultTrace {
+  readonly variant: string;
+  /** One entry per fault followed; null where the run traced no async fault on that gfn. */
+  readonly faults: readonly { readonly gfn: number; readonly fault: TracedFault | null }[];
+  /** Simulated time at which the run was stopped once every fault followed was over; null if it ran to its end. */
+  readonly stoppedAtNs: number | null;
+}
+
+/**
+ * How long after the last page-ready of the faults followed the run goes on before it is stopped,
+ * so that what follows a page-ready on its vCPU (an acknowledgement) is traced too.
+ */
+export const FAULT_TRACE_TAIL_NS = 10_000_000;
+
+const PAGE_SIZE = 4096;
+
+interface Episode {
+  readonly gfn: number;
+  readonly vcpu: number;
+  readonly startNs: number;
+  readonly seq: number;
+  token: number | null;
+  readyNs: number | null;
+  readonly events: { event: string; fields: Readonly<Record<string, number>>; timeNs: number; seq: number }[];
+}
+
+/**
+ * Runs `variant` with a trace sink and returns the events of the faults followed. Events are
+ * attributed as the tracepoints name them: by gfn or gva, by the token a not-present announced,
+ * and an event that names neither to its vCPU's last page-ready (one unacknowledged page-ready per
+ * vCPU, invariant 3). Only a fault's first episode counts: a later fault on the same gfn, after its
+ * page-ready, is another fault. The run stops once the clock is FAULT_TRACE_TAIL_NS past the last
+ * page-ready of the faults followed (an event is stamped no earlier than the clock when it is
+ * emitted, so what is still to come is later than that); it runs to its end if one never completes.
+ */
+export function traceFaults(scenario: Scenario, variant: Variant, options: FaultTraceOptions = {}): FaultTrace {
+  const count = options.count ?? 3;
+  const episodes = new Map<string, Episode>();
+  const starts: Episode[] = [];
+  const byToken = new Map<string, Episode>();
+  const lastReady = new Map<number, Episode | null>();
+  let seq = 0;
+
+  const record = (ep: Episode | undefined, timeNs: number, event: string, fields: Readonly<Record<string, number>>) => {
+    if (ep) ep.events.push({ event, fields: { ...fields }, timeNs, seq });
+  };
+  const open = (vcpu: number, gfn: number) => {
+    const ep = episodes.get(`${vcpu}:${gfn}`);
+    return ep && ep.readyNs === null ? ep : undefined;
+  };
+  const sink = (timeNs: number, vcpu: number, event: string, fields: Readonly<Record<string, number>>) => {
+    seq++;
+    const has = (k: string) => Object.hasOwn(fields, k);
+    if (has('gfn')) {
+      const key = `${vcpu}:${fields.gfn}`;
+      if (!episodes.has(key) && event === 'kvm_try_async_get_page') {
+        const ep: Episode = { gfn: fields.gfn, vcpu, startNs: timeNs, seq, token: null, readyNs: null, events: [] };
+        episodes.set(key, ep);
+        starts.push(ep);
+      }
+      record(open(vcpu, fields.gfn), timeNs, event, fields);
+    } else if (has('token') && fields.token === WAKE_ALL) {
+      if (event === 'kvm_async_pf_ready') lastReady.set(vcpu, null);
+    } else if (has('gva')) {
+      const ep = open(vcpu, Math.floor(fields.gva / PAGE_SIZE));
+      record(ep, timeNs, event, fields);
+      if (!ep || !has('token')) return;
+      if (ep.token === null) {
+        ep.token = fields.token;
+        byToken.set(`${vcpu}:${fields.token}`, ep);
+      }
+      if (event === 'kvm_async_pf_ready') {
+        ep.readyNs = timeNs;
+        byToken.delete(`${vcpu}:${fields.token}`);
+        lastReady.set(vcpu, ep);
+      }
+    } else if (has('token')) {
+      record(byToken.get(`${vcpu}:${fields.token}`), timeNs, event, fields);
+    } else {
+      record(lastReady.get(vcpu) ?? undefined, timeNs, event, fields);
+      lastReady.set(vcpu, null);
+    }
+  };
+
+  const firstOrder = (a: Episode, b: Episode) => a.startNs - b.startNs || a.vcpu - b.vcpu || a.seq - b.seq;
+  const followed = (): { gfn: number; ep: Episode | null }[] => {
+    const sorted = [...starts].sort(firstOrder);
+    if (options.gfns) return options.gfns.map((gfn) => ({ gfn, ep: sorted.find((e) => e.gfn === gfn) ?? null }));
+    return sorted.slice(0, count).map((ep) => ({ gfn: ep.gfn, ep }));
+  };
+  // When every fault followed is ready: the last page-ready's time, recomputed only after a new
+  // fault or page-ready was traced (an earlier-stamped fault may still come while the clock is behind it).
+  const wanted = options.gfns?.length ?? count;
+  let lastReadyNs: number | null = null;
+  let stale = true;
+  const traced = (timeNs: number, vcpu: number, event: string, fields: Readonly<Record<string, number>>) => {
+    sink(timeNs, vcpu, event, fields);
+    if (event === 'kvm_try_async_get_page' || event === 'kvm_async_pf_ready') stale = true;
+  };
+  let stoppedAtNs: number | null = null;
+  const stopWhen = (nowNs: number) => {
+    if (stale) {
+      stale = false;
+      const f = followed();
+      const done = f.length === wanted && f.every((x) => x.ep !== null && x.ep.readyNs !== null);
+      lastReadyNs = done ? Math.max(...f.map((x) => x.ep!.readyNs!)) : null;
+    }
+    if (lastReadyNs === null || nowNs <= lastReadyNs + FAULT_TRACE_TAIL_NS) return false;
+    stoppedAtNs = nowNs;
+    return true;
+  };
+  runVariant(scenario, variant, { seed: options.seed, trace: traced, onProgress: options.onProgress, signal: options.signal, stopWhen });
+  return {
+    variant: variant.id,
+    faults: followed().map(({ gfn, ep }) => ({ gfn, fault: ep === null ? null : finish(ep) })),
+    stoppedAtNs,
+  };
+}
+
+function finish(ep: Episode): TracedFault {
+  const events = [...ep.events].sort((a, b) => a.timeNs - b.timeNs || a.seq - b.seq);
+  return {
+    gfn: ep.gfn,
+    vcpu: ep.vcpu,
+    token: ep.token,
+    startNs: ep.startNs,
+    events: events.map((e) => ({ event: e.event, fields: e.fields, sinceStartNs: e.timeNs - ep.startNs })),
+  };
+}
