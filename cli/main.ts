@@ -44,13 +44,14 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 
 async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) => void): Promise<Argv> {
   // Loaded here, not at the top: the process entry below only starts a worker and needs none of it.
-  const [{ default: yargs }, { listCommand }, { showCommand }, { runCommand }, { compareCommand }, { reproduceCommand }] = await Promise.all([
+  const [{ default: yargs }, { listCommand }, { showCommand }, { runCommand }, { compareCommand }, { reproduceCommand }, { reportCommand }] = await Promise.all([
     import('yargs'),
     import('./commands/list.js'),
     import('./commands/show.js'),
     import('./commands/run.js'),
     import('./commands/compare.js'),
     import('./commands/reproduce.js'),
+    import('./commands/report.js'),
   ]);
   return yargs([...argv])
     .scriptName('apf-lab')
@@ -59,6 +60,7 @@ async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) 
     .command(runCommand(io))
     .command(compareCommand(io))
     .command(reproduceCommand(io))
+    .command(reportCommand(io, argv))
     .demandCommand(1, 'name a command')
     .check(singleValued)
     .strict()
@@ -134,7 +136,7 @@ function isMain(): boolean {
  * The commands that run simulations, which only a worker lets Ctrl-C stop cleanly (cli/process.ts);
  * `list` and `show` only read the registry and stay on the main thread.
  */
-const SIMULATING = new Set(['run', 'compare']);
+const SIMULATING = new Set(['run', 'compare', 'report']);
 
 if (isMainThread && isMain()) {
   const { runHere, runInWorker } = await import('./process.js');

@@ -30,10 +30,12 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
     sim.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
     return;
   }
-  if (task && task.faultStart < 0) task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
-  // Lab-only events (apf_lab_*, not KVM tracepoints) mark what KVM does not trace: which task
-  // faulted, a synchronous wait, a halt, a page in for a blocked vCPU (the report's sequence diagrams).
-  if (sim.options.trace && task) sim.trace(v, 'apf_lab_stage2_fault', { task: task.id, gfn, start: task.faultStart });
+  if (task && task.faultStart < 0) {
+    task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
+    // Lab-only events (apf_lab_*, not KVM tracepoints) mark what KVM does not trace: which task
+    // faulted, a synchronous wait, a halt, a page in for a blocked vCPU (the report's sequence diagrams).
+    if (sim.options.trace) sim.trace(v, 'apf_lab_stage2_fault', { task: task.id, gfn, start: task.faultStart });
+  }
   // Every fault is a new one but the repeated fault on an outstanding gfn (PROTOCOLS.md §2
   // step 4), even if this task faulted on the same page before (it arrived, was evicted, and
   // is missing again): so async, sync and halted faults never add up to more than the faults.
