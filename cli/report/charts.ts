@@ -73,7 +73,7 @@ export function timeBreakdownChart(c: Comparison): BarChart {
   const vs = c.variants;
   const barH = 22;
   const gap = 10;
-  const top = 40;
+  const top = 56;
   const bottom = top + vs.length * (barH + gap);
   const scale = (p: number) => LEFT + (p / 100) * (RIGHT - LEFT);
   const legend = legendRows(TIME_CATEGORIES.map((k) => ({ label: TIME_LABELS[k].label, color: TIME_LABELS[k].color, dash: '' })), bottom + 52, 12);
@@ -116,9 +116,9 @@ const DECADES: readonly [number, string][] = [
 ];
 
 function lineAxes(id: string, title: string, n: number): Pick<Axes, 'id' | 'title' | 'width' | 'height' | 'left' | 'top' | 'right' | 'bottom' | 'legend'> {
-  const top = 40;
-  const bottom = 300;
-  const legend = legendRows(Array.from({ length: n }, () => ({ label: '', color: '', dash: '' })), bottom + 52, 12);
+  const top = 56;
+  const bottom = 316;
+  const legend = legendRows(Array.from({ length: n }, () => ({ label: '', color: '', dash: '' })), bottom + 52, 3);
   return { id, title, width: W, height: (legend.length ? legend[legend.length - 1].y : bottom + 40) + 20, left: LEFT, top, right: RIGHT, bottom, legend };
 }
 

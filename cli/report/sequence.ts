@@ -120,7 +120,10 @@ function sequenceSvg(id: string, labels: readonly string[], steps: readonly Step
     } else {
       const x1 = xOf(s.from);
       const x2 = xOf(s.to);
-      arrows.push({ x1, x2, y: y + 4, textX: (x1 + x2) / 2, textY: y - 2, text, anchor: 'middle' });
+      // Centred over the arrow, but kept inside the picture.
+      const half = (text.length * 6.2) / 2;
+      const textX = Math.round(Math.max(5 + half, Math.min(X0 * 2 + 3 * COL - 5 - half, (x1 + x2) / 2)));
+      arrows.push({ x1, x2, y: y + 4, textX, textY: y - 2, text, anchor: 'middle' });
     }
   });
   const bottom = TOP + 30 + steps.length * ROW;

@@ -10,7 +10,7 @@ import { TINY_SCENARIO_YAML } from '../support/scenarios.js';
 
 /**
  * `apf-lab report`, end to end through the built binary on a short copy of the default scenario
- * (300 ms): the numbers are `compare --json`'s, the Markdown has valid tables and Mermaid blocks,
+ * (150 ms): the numbers are `compare --json`'s, the Markdown has valid tables and Mermaid blocks,
  * the HTML has every chart with drawn marks and labelled axes, a broken --templates names the template.
  */
 const SHORT = 'test/fixtures/report-short.yaml';
