@@ -47,6 +47,8 @@ export function reportCommand(io: Io, argv: readonly string[]): CommandModule<ob
       if (ids.length === 0) throw new UsageError('name a variant to report on (see `apf-lab list`), or give --variant-file');
       const variants = variantsToCompare(ids, { baselines: true, known });
       const templates = new DocumentTemplates(templateDirectory(args.templates));
+      templates.prepare(format, ['report']);
+      if (format === 'md') templates.prepare('svg', ['bar-chart', 'line-chart']);
       const { scenario, seed, hooks } = resolveScenario(args, io, known);
 
       const recorders = new Map<string, FaultLifeRecorder>();

@@ -33,6 +33,19 @@ export class DocumentTemplates {
 
   constructor(readonly dir: string) {}
 
+  /** Loads and compiles templates now, so that a missing or broken one is reported before any run. */
+  prepare(format: DocFormat, names: readonly string[]): void {
+    for (const name of names) {
+      const file = `${format}/${name}.${format}.hbs`;
+      try {
+        this.template(format, name, file);
+      } catch (e) {
+        if (e instanceof BadInputError) throw e;
+        throw new BadInputError(`template ${file} (in ${this.dir}): ${firstLine(e)}`);
+      }
+    }
+  }
+
   /** Renders `<dir>/<format>/<name>.<format>.hbs` with a plain view-model. */
   render(format: DocFormat, name: string, view: object): string {
     const file = `${format}/${name}.${format}.hbs`;

@@ -1,5 +1,5 @@
 import type { Mechanisms } from '../../core/backend.js';
-import type { FaultLife, FaultLifeEvent } from '../../core/fault-life.js';
+import type { FaultLife } from '../../core/fault-life.js';
 import { humanNs } from '../views/format.js';
 
 /**
@@ -137,4 +137,3 @@ function sequenceSvg(id: string, labels: readonly string[], steps: readonly Step
   };
 }
 
-export type { FaultLifeEvent };
