@@ -44,7 +44,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 
 async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) => void): Promise<Argv> {
   // Loaded here, not at the top: the process entry below only starts a worker and needs none of it.
-  const [{ default: yargs }, { listCommand }, { showCommand }, { runCommand }, { compareCommand }, { reproduceCommand }, { diffCommand }] = await Promise.all([
+  const [{ default: yargs }, { listCommand }, { showCommand }, { runCommand }, { compareCommand }, { reproduceCommand }, { diffCommand }, { reportCommand }] = await Promise.all([
     import('yargs'),
     import('./commands/list.js'),
     import('./commands/show.js'),
@@ -52,6 +52,7 @@ async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) 
     import('./commands/compare.js'),
     import('./commands/reproduce.js'),
     import('./commands/diff.js'),
+    import('./commands/report.js'),
   ]);
   return yargs([...argv])
     .scriptName('apf-lab')
@@ -61,6 +62,7 @@ async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) 
     .command(compareCommand(io))
     .command(reproduceCommand(io))
     .command(diffCommand(io))
+    .command(reportCommand(io, argv))
     .demandCommand(1, 'name a command')
     .check(singleValued)
     .strict()
@@ -136,7 +138,7 @@ function isMain(): boolean {
  * The commands that run simulations, which only a worker lets Ctrl-C stop cleanly (cli/process.ts);
  * (`diff --what trace` runs two); `list` and `show` only read the registry and stay on the main thread.
  */
-const SIMULATING = new Set(['run', 'compare', 'diff']);
+const SIMULATING = new Set(['run', 'compare', 'diff', 'report']);
 
 if (isMainThread && isMain()) {
   const { runHere, runInWorker } = await import('./process.js');

@@ -32,12 +32,14 @@ export interface CompareOptions {
   /** Progress and cancellation (the CLI's progress line and Ctrl-C), passed to every run. */
   readonly onProgress?: RunOptions['onProgress'];
   readonly signal?: RunOptions['signal'];
+  /** A trace sink for a variant's run, or none: tracing only observes, the results are the same. */
+  readonly trace?: (variant: Variant) => RunOptions['trace'];
 }
 
 export function compareVariants(scenario: Scenario, variants: readonly Variant[], options: CompareOptions = {}): Comparison {
   const seed = options.seed ?? scenario.seed;
   const { onProgress, signal } = options;
-  const runs = variants.map((v) => runVariant(scenario, v, { seed, onProgress, signal }));
+  const runs = variants.map((v) => runVariant(scenario, v, { seed, onProgress, signal, trace: options.trace?.(v) }));
   const baselines = baselinesByArch(runs);
   return {
     scenario,

@@ -83,7 +83,22 @@ export interface RunMetrics {
    */
   readonly unsafeInjections: { readonly total: number; readonly byRegion: Readonly<Record<string, number>> };
   /** Time from a task's fault to the moment it completes that access. */
-  readonly faultLatencyNs: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number };
+  readonly faultLatencyNs: {
+    readonly count: number;
+    readonly p50: number;
+    readonly p99: number;
+    readonly max: number;
+    /**
+     * The distribution in 101 numbers: `quantiles[i]` is the latency that i % of faults stayed
+     * within (index 0 the fastest, 100 the slowest); all zero without faults. A CDF can be drawn from it.
+     */
+    readonly quantiles: readonly number[];
+  };
+  /**
+   * Work done in each of `units.length` equal slices of the duration, `intervalNs` long (units as
+   * `work`; their sum is `work`, up to rounding): the shape of the run over time.
+   */
+  readonly workOverTime: { readonly intervalNs: number; readonly units: readonly number[] };
   /**
    * `reads`: read I/Os; `writes`: swap-out write I/Os, each a reclaim batch of 32 dirty pages
    * evicted, and `writePages` the pages they carried; `readaheadPages`: pages
@@ -244,7 +259,9 @@ function collectMetrics(sim: Simulation): RunMetrics {
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       max: sorted.length ? sorted[sorted.length - 1] : 0,
+      quantiles: Array.from({ length: 101 }, (_, p) => (p === 0 ? (sorted[0] ?? 0) : percentile(sorted, p))),
     },
+    workOverTime: { intervalNs: sim.workIntervalNs, units: Array.from(sim.workNsByInterval, (ns) => round3(ns / 1000)) },
     swap: {
       reads,
       writes: swap ? swap.writes : 0,

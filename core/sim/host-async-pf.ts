@@ -30,7 +30,12 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
     sim.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
     return;
   }
-  if (task && task.faultStart < 0) task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
+  if (task && task.faultStart < 0) {
+    task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
+    // Lab-only events (apf_lab_*, not KVM tracepoints) mark what KVM does not trace: which task
+    // faulted, a synchronous wait, a halt, a page in for a blocked vCPU (the report's sequence diagrams).
+    if (sim.options.trace) sim.trace(v, 'apf_lab_stage2_fault', { task: task.id, gfn, start: task.faultStart });
+  }
   // Every fault is a new one but the repeated fault on an outstanding gfn (PROTOCOLS.md §2
   // step 4), even if this task faulted on the same page before (it arrived, was evicted, and
   // is missing again): so async, sync and halted faults never add up to more than the faults.
@@ -212,6 +217,7 @@ function syncFault(sim: Machine, v: Vcpu, gfn: number, reason: string, first: bo
   if (first && sim.metrics.measuring) sim.metrics.syncFallbacks.add(reason);
   sim.monitor.onFaultDecided(v.cursor, v.id, gfn, 'sync', reason);
   v.syncGfn = gfn;
+  if (sim.options.trace) sim.trace(v, 'apf_lab_sync_fault', { gfn });
   sim.enterWait(v, 'sync');
   requestRead(sim, gfn, v, v.cursor);
 }
@@ -219,11 +225,13 @@ function syncFault(sim: Machine, v: Vcpu, gfn: number, reason: string, first: bo
 /** The guest was not told: halt (x86) or re-enter and fault again (arm64 v2–v4). */
 function waitUndelivered(sim: Machine, v: Vcpu, reason: string, count: boolean): void {
   if (sim.backend.caps.undeliveredWait === 'retry') {
+    if (sim.options.trace) sim.trace(v, 'apf_lab_retry', {});
     if (count && sim.metrics.measuring) sim.metrics.retryReasons.add(reason);
     sim.schedule(v, v.cursor);
     return;
   }
   if (count && sim.metrics.measuring) sim.metrics.haltReasons.add(reason);
+  if (sim.options.trace) sim.trace(v, 'apf_lab_halt', {});
   sim.enterWait(v, 'halt');
   if (sim.wakesFromWait(v)) sim.leaveWait(v);
 }
@@ -257,6 +265,7 @@ export function onIoDone(sim: Machine, gfn: number): void {
     if (w instanceof Vcpu) {
       if (w.mode === 'sync' && w.syncGfn >= 0) {
         sim.memory.insert(w.syncGfn);
+        if (sim.options.trace) sim.options.trace(sim.now, w.id, 'apf_lab_page_in', { gfn: w.syncGfn });
         w.syncGfn = -1;
         sim.leaveWait(w);
       }

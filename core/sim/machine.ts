@@ -66,6 +66,9 @@ export interface Machine extends VcpuHost {
   readonly reclaim: ReclaimThrottle;
   readonly csds: Map<number, CallSingleData>;
   readonly workNsByGroup: Map<string, number>;
+  /** Work in each of WORK_INTERVALS equal slices of the duration (RunMetrics.workOverTime). */
+  readonly workNsByInterval: Float64Array;
+  readonly workIntervalNs: number;
   readonly measureEnd: number;
   /** A task ran all its passes and exited at `t` (core/sim/simulation.ts). */
   taskExited(task: Task, t: number): void;

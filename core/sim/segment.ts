@@ -30,6 +30,15 @@ function addWork(sim: Machine, task: Task, from: number, ns: number): void {
   const clipped = Math.max(0, Math.min(from + ns, sim.measureEnd) - from);
   if (clipped <= 0 || !sim.metrics.measuring) return;
   sim.workNsByGroup.set(task.group, (sim.workNsByGroup.get(task.group) ?? 0) + clipped);
+  // The same work by slice of time: a segment spans one slice or two, rarely more.
+  const bins = sim.workNsByInterval;
+  const w = sim.workIntervalNs;
+  for (let t = from, end = from + clipped; t < end; ) {
+    const i = Math.floor(t / w);
+    const next = Math.min(end, (i + 1) * w);
+    bins[Math.min(i, bins.length - 1)] += next - t;
+    t = next;
+  }
 }
 
 /**
@@ -47,10 +56,12 @@ export function charge(sim: Machine, v: Vcpu, cat: TimeCategory, ns: number): vo
   v.cursor += ns;
 }
 
-function recordLatency(sim: Machine, task: Task, t: number): void {
+function recordLatency(sim: Machine, v: Vcpu, task: Task, t: number): void {
   if (task.faultStart < 0) return;
   const lat = t - task.faultStart;
   if (task.faultStart < sim.measureEnd && sim.metrics.measuring) sim.metrics.latencies.push(lat);
+  // Lab-only (not a KVM tracepoint): where a fault's life ends, for the report's sequence diagrams.
+  sim.options.trace?.(t, v.id, 'apf_lab_access_done', { task: task.id, latency: lat });
 }
 
 /** Lays out the next piece of the current task; returns true once something is scheduled or the vCPU waits. */
@@ -111,7 +122,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
       break;
     }
     sim.memory.touch(gfn, step.spec.write);
-    if (task.faultStart >= 0) recordLatency(sim, task, v.cursor + (n + 1) * per);
+    if (task.faultStart >= 0) recordLatency(sim, v, task, v.cursor + (n + 1) * per);
     task.consumePage();
     n++;
   }

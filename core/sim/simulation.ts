@@ -32,6 +32,8 @@ import { ReclaimThrottle, SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
 export type { SimulationOptions } from './machine.js';
 
 const MIB_PAGES = 256;
+/** Slices of the duration that work is also summed by, for a work-over-time curve (RunMetrics.workOverTime). */
+export const WORK_INTERVALS = 100;
 /**
  * A runaway guard: this many events in a row at one simulated instant is a loop that makes no
  * progress (a broken backend re-entering forever). Valid scenarios advance time with every
@@ -98,6 +100,8 @@ export class Simulation implements Machine {
   csdId = 0;
   now = 0;
   readonly workNsByGroup = new Map<string, number>();
+  readonly workNsByInterval = new Float64Array(WORK_INTERVALS);
+  readonly workIntervalNs: number;
   events = 0;
   endTime = 0;
   /** Announced tokens whose work was still on its way when the run stopped. */
@@ -128,6 +132,7 @@ export class Simulation implements Machine {
     this.anonFaultNs = Math.round(m.anonFaultNs);
     this.preemption = m.preemption;
     this.measureEnd = Math.round(scenario.durationMs * 1e6);
+    this.workIntervalNs = Math.max(1, Math.ceil(this.measureEnd / WORK_INTERVALS));
     this.monitor = new InvariantMonitor(m.vcpus, backend.caps);
     const streams = (this.streams = new RandomStreams(options.seed));
     this.memory = new HostMemory(Math.round(m.guestMemoryMiB * MIB_PAGES), Math.round(m.hostResidentMiB * MIB_PAGES));

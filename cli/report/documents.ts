@@ -1,0 +1,106 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import { BadInputError } from '../../core/errors.js';
+
+/**
+ * The Handlebars environments of the design report (STYLE.md §5): one per output format, strict,
+ * known helpers only. Markdown (and the Mermaid in it) is not escaped, with small helpers per
+ * context instead; HTML and SVG escape. SVG partials (the charts, the sequence diagrams) are
+ * registered in the HTML environment too, so the page inlines them.
+ *
+ * Templates come from a templates/ directory: the lab's own, or a user's copy (--templates DIR).
+ * A template that is missing or fails names itself in one line (a BadInputError: exit 1).
+ */
+export type DocFormat = 'md' | 'html' | 'svg';
+
+const HELPERS: Record<DocFormat, Record<string, Handlebars.HelperDelegate>> = {
+  md: {
+    /** A Markdown table cell: no pipe or newline may end it early. */
+    mdCell: (s: unknown) => String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' '),
+    /** Text inside a Mermaid message or note: `#` and `;` start entities and statements there. */
+    mmd: (s: unknown) => String(s).replace(/[#;]/g, (c) => (c === '#' ? '#35;' : '#59;')).replace(/\r?\n/g, ' '),
+  },
+  html: {},
+  svg: {},
+};
+
+const OPTIONS = { strict: true, knownHelpersOnly: true, explicitPartialContext: true, preventIndent: true } as const;
+
+export class DocumentTemplates {
+  private readonly envs = new Map<DocFormat, typeof Handlebars>();
+  private readonly compiled = new Map<string, HandlebarsTemplateDelegate>();
+
+  constructor(readonly dir: string) {}
+
+  /** Loads and compiles templates now, so that a missing or broken one is reported before any run. */
+  prepare(format: DocFormat, names: readonly string[]): void {
+    for (const name of names) {
+      const file = `${format}/${name}.${format}.hbs`;
+      try {
+        this.template(format, name, file);
+      } catch (e) {
+        if (e instanceof BadInputError) throw e;
+        throw new BadInputError(`template ${file} (in ${this.dir}): ${firstLine(e)}`);
+      }
+    }
+  }
+
+  /** Renders `<dir>/<format>/<name>.<format>.hbs` with a plain view-model. */
+  render(format: DocFormat, name: string, view: object): string {
+    const file = `${format}/${name}.${format}.hbs`;
+    try {
+      return this.template(format, name, file)(view);
+    } catch (e) {
+      if (e instanceof BadInputError) throw e;
+      throw new BadInputError(`template ${file} (in ${this.dir}): ${firstLine(e)}`);
+    }
+  }
+
+  private template(format: DocFormat, name: string, file: string): HandlebarsTemplateDelegate {
+    const hit = this.compiled.get(file);
+    if (hit) return hit;
+    const path = join(this.dir, file);
+    if (!existsSync(path)) throw new BadInputError(`template ${file} not found in ${this.dir}`);
+    const t = this.env(format).compile(readFileSync(path, 'utf8'), {
+      ...OPTIONS,
+      noEscape: format === 'md',
+      knownHelpers: Object.fromEntries(Object.keys(HELPERS[format]).map((k) => [k, true])),
+    });
+    this.compiled.set(file, t);
+    return t;
+  }
+
+  private env(format: DocFormat): typeof Handlebars {
+    const hit = this.envs.get(format);
+    if (hit) return hit;
+    const hb = Handlebars.create();
+    for (const [name, fn] of Object.entries(HELPERS[format])) hb.registerHelper(name, fn);
+    this.registerPartials(hb, format);
+    if (format === 'html') this.registerPartials(hb, 'svg');
+    this.envs.set(format, hb);
+    return hb;
+  }
+
+  /** Every partial of a format, parsed now so that a broken one is named by its file. */
+  private registerPartials(hb: typeof Handlebars, format: DocFormat): void {
+    const dir = join(this.dir, format, 'partials');
+    if (!existsSync(dir)) return;
+    const suffix = `.${format}.hbs`;
+    for (const f of readdirSync(dir).sort()) {
+      if (!f.endsWith(suffix)) continue;
+      const src = readFileSync(join(dir, f), 'utf8');
+      try {
+        Handlebars.parse(src);
+      } catch (e) {
+        throw new BadInputError(`template ${format}/partials/${f} (in ${this.dir}): ${firstLine(e)}`);
+      }
+      hb.registerPartial(f.slice(0, -suffix.length), src);
+    }
+  }
+}
+
+function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split('\n').map((l) => l.trim()).filter((l) => l && !/^-*\^$/.test(l)).join(' ');
+}

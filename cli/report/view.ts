@@ -1,0 +1,155 @@
+import type { Mechanisms, Variant } from '../../core/backend.js';
+import type { ComparedRun, Comparison } from '../../core/compare.js';
+import type { FaultLife } from '../../core/fault-life.js';
+import { buildCompareView, scenarioHeader } from '../views/compare.js';
+import { fixed, ms } from '../views/format.js';
+import { latencyCdfChart, timeBreakdownChart, workOverTimeChart, type BarChart, type LineChart } from './charts.js';
+import { mechanismDiff } from './mechanism-diff.js';
+import { faultSequence, type SequenceView } from './sequence.js';
+
+/**
+ * The plain view-model of the design report (templates/md/report.md.hbs and
+ * templates/html/report.html.hbs): every number formatted, every claim decided here from the
+ * comparison; the templates only lay it out. The metrics table is `compare`'s own (cli/views/
+ * compare.ts), so the report's numbers are the ones `apf-lab compare` prints.
+ */
+export interface ReportView {
+  readonly title: string;
+  readonly meta: { readonly scenario: string; readonly scenarioLines: readonly string[]; readonly seed: string; readonly version: string; readonly command: string };
+  readonly summary: Summary;
+  readonly mechanisms: { readonly against: string; readonly columns: readonly string[]; readonly rows: readonly { readonly dimension: string; readonly cells: readonly { readonly text: string; readonly differs: boolean }[] }[] };
+  readonly diffs: readonly { readonly against: string; readonly variant: string; readonly patch: string; readonly lines: readonly { readonly kind: 'add' | 'del' | 'same'; readonly text: string }[] }[];
+  readonly findings: readonly { readonly variant: string; readonly items: readonly { readonly severity: string; readonly text: string; readonly cite: string }[] }[];
+  readonly metrics: { readonly columns: readonly string[]; readonly span: number; readonly sections: readonly { readonly title: string; readonly rows: readonly { readonly label: string; readonly cells: readonly string[] }[] }[]; readonly legend: readonly string[] };
+  readonly violations: readonly string[];
+  readonly stopped: readonly string[];
+  readonly charts: { readonly time: BarChart; readonly latency: LineChart; readonly work: LineChart };
+  /** Chart files next to a Markdown report (null in HTML, which inlines them). */
+  readonly chartFiles: { readonly time: string; readonly latency: string; readonly work: string } | null;
+  readonly sequences: readonly { readonly variant: string; readonly caption: string; readonly sequence: SequenceView | null }[];
+}
+
+/** Who does best on each axis, and by how much against its own architecture's baseline. */
+export interface Summary {
+  readonly compared: string;
+  readonly work: Claim | null;
+  readonly latency: Claim | null;
+  readonly exits: Claim | null;
+  readonly safety: { readonly clean: string | null; readonly unsafe: readonly string[] };
+}
+export interface Claim {
+  readonly best: string;
+  readonly value: string;
+  /** Its figure over its own architecture's baseline's ("1.74×"), and that baseline with its figure; null without one. */
+  readonly vsBaseline: { readonly ratio: string; readonly baseline: string; readonly value: string } | null;
+  /** The runner-up and its figure, or null with one variant. */
+  readonly next: string | null;
+}
+
+export interface ReportInputs {
+  readonly comparison: Comparison;
+  readonly variants: readonly Variant[];
+  readonly lives: ReadonlyMap<string, FaultLife | null>;
+  readonly guestMemoryBytes: number;
+  readonly version: string;
+  readonly command: string;
+  readonly chartFiles: ReportView['chartFiles'];
+}
+
+const DIMENSIONS: readonly (keyof Mechanisms)[] = ['enable', 'notPresent', 'ready', 'token', 'eligibility', 'wake', 'ack'];
+
+export function buildReportView(input: ReportInputs): ReportView {
+  const c = input.comparison;
+  const table = buildCompareView(c);
+  const byId = new Map(input.variants.map((v) => [v.id, v]));
+  const shown = c.variants.filter((r) => !r.baseline || c.variants.every((x) => x.baseline));
+  // Differences are against the first variant named (the baselines are there to measure against).
+  const first = shown[0] ?? c.variants[0];
+  const firstVariant = byId.get(first.id)!;
+  return {
+    title: `APF design report: ${shown.map((r) => r.id).join(' vs ')}`,
+    meta: {
+      scenario: c.scenario.name,
+      scenarioLines: scenarioHeader(c.scenario, c.seed),
+      seed: String(c.seed),
+      version: input.version,
+      command: input.command,
+    },
+    summary: summarize(c),
+    mechanisms: {
+      against: first.id,
+      columns: c.variants.map((r) => r.id),
+      rows: DIMENSIONS.map((d) => ({
+        dimension: d,
+        cells: c.variants.map((r) => ({ text: r.mechanisms[d], differs: r.mechanisms[d] !== first.mechanisms[d] })),
+      })),
+    },
+    diffs: shown.slice(1).map((r) => {
+      const patch = mechanismDiff(firstVariant, byId.get(r.id)!, input.guestMemoryBytes);
+      return { against: firstVariant.id, variant: r.id, patch, lines: patchLines(patch) };
+    }),
+    findings: c.variants
+      .filter((r) => r.findings.length > 0)
+      .map((r) => ({ variant: r.id, items: r.findings.map((f) => ({ severity: f.severity, text: f.text, cite: f.cite })) })),
+    metrics: {
+      columns: table.columns,
+      span: table.columns.length + 1,
+      sections: table.sections.map((s) => ({ title: s.title, rows: s.rows.map((r) => ({ label: r.label.trim(), cells: r.cells })) })),
+      legend: table.legend,
+    },
+    violations: table.violations,
+    stopped: table.stopped,
+    charts: { time: timeBreakdownChart(c), latency: latencyCdfChart(c), work: workOverTimeChart(c) },
+    chartFiles: input.chartFiles,
+    sequences: c.variants.map((r) => {
+      const life = input.lives.get(r.id) ?? null;
+      return {
+        variant: r.id,
+        caption: life
+          ? `task ${life.task} on vCPU ${life.vcpu}, gfn 0x${life.gfn.toString(16)}, faulted at ${ms(life.startNs)} ms; ${ms(life.latencyNs)} ms to the access done`
+          : 'no fault was traced to its end in this run',
+        sequence: life ? faultSequence(r.id, life, r.mechanisms) : null,
+      };
+    }),
+  };
+}
+
+function summarize(c: Comparison): Summary {
+  const candidates = c.variants.filter((r) => !r.baseline);
+  const pool = candidates.length > 0 ? candidates : c.variants;
+  const baseOf = (r: ComparedRun) => c.variants.find((b) => b.id === r.baselineId && b.id !== r.id) ?? null;
+  const claim = (metric: (r: ComparedRun) => number, better: 'high' | 'low', show: (x: number) => string, ratioOk: boolean): Claim | null => {
+    const usable = pool.filter((r) => Number.isFinite(metric(r)));
+    if (usable.length === 0) return null;
+    const sorted = [...usable].sort((a, b) => (better === 'high' ? metric(b) - metric(a) : metric(a) - metric(b)));
+    const best = sorted[0];
+    const base = baseOf(best);
+    const ratio = base && ratioOk && metric(base) > 0 ? { ratio: `${fixed(metric(best) / metric(base), 2)}×`, baseline: base.id, value: show(metric(base)) } : null;
+    return { best: best.id, value: show(metric(best)), vsBaseline: ratio, next: sorted[1] ? `${sorted[1].id} (${show(metric(sorted[1]))})` : null };
+  };
+  const unsafe = c.variants
+    .filter((r) => r.metrics.unsafeInjections.total > 0 || !r.invariants.ok || r.findings.some((f) => f.severity === 'blocker'))
+    .map((r) => {
+      const parts = [
+        r.metrics.unsafeInjections.total > 0 ? `${r.metrics.unsafeInjections.total} unsafe injections` : null,
+        r.invariants.ok ? null : `${r.invariants.violations.length} invariant violations`,
+        r.findings.some((f) => f.severity === 'blocker') ? `${r.findings.filter((f) => f.severity === 'blocker').length} blocker finding(s)` : null,
+      ].filter((p) => p !== null);
+      return `${r.id}: ${parts.join(', ')}`;
+    });
+  const clean = c.variants.filter((r) => r.metrics.unsafeInjections.total === 0 && r.invariants.ok && !r.findings.some((f) => f.severity === 'blocker')).map((r) => r.id);
+  return {
+    compared: `${pool.map((r) => r.id).join(', ')} on scenario ${c.scenario.name}, seed ${c.seed}`,
+    work: claim((r) => r.metrics.work, 'high', (x) => `${fixed(x / 1e6, 3)} M units`, true),
+    latency: claim((r) => (r.metrics.faultLatencyNs.count > 0 ? r.metrics.faultLatencyNs.p99 : NaN), 'low', (x) => `p99 ${ms(x)} ms`, true),
+    exits: claim((r) => (r.metrics.apf.faults > 0 ? r.metrics.exitsPerFault : NaN), 'low', (x) => `${fixed(x, 2)} exits per fault`, true),
+    safety: { clean: clean.length > 0 ? clean.join(', ') : null, unsafe },
+  };
+}
+
+function patchLines(patch: string): { kind: 'add' | 'del' | 'same'; text: string }[] {
+  return patch
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((text) => ({ kind: /^\+(?!\+\+ )/.test(text) ? 'add' : /^-(?!-- )/.test(text) ? 'del' : 'same', text }));
+}

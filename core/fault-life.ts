@@ -1,0 +1,81 @@
+import type { TraceSink } from './trace.js';
+
+/** One traced event of a fault's life, as the trace sink gave it. */
+export interface FaultLifeEvent {
+  readonly timeNs: number;
+  readonly vcpu: number;
+  readonly event: string;
+  readonly fields: Readonly<Record<string, number>>;
+}
+
+/** One task's fault on a host-missing page, from the stage-2 fault to the access done. */
+export interface FaultLife {
+  readonly task: number;
+  readonly gfn: number;
+  readonly vcpu: number;
+  /** When the task's access faulted (before the exit), and how long until the access completed. */
+  readonly startNs: number;
+  readonly latencyNs: number;
+  readonly events: readonly FaultLifeEvent[];
+}
+
+const PAGE_SIZE = 4096;
+/** Faults followed at once: the first of them to complete is kept. */
+const OPEN_AT_MOST = 16;
+/** Events kept of one fault (a design that retries may fault again many times). */
+const MAX_EVENTS = 40;
+
+interface Open {
+  task: number;
+  gfn: number;
+  vcpu: number;
+  startNs: number;
+  events: FaultLifeEvent[];
+}
+
+/**
+ * A trace sink that keeps one whole fault's life and drops everything else: from the
+ * `apf_lab_stage2_fault` of a task's access (the first at or after `fromNs`) through the KVM
+ * tracepoints on its page and vCPU to its `apf_lab_access_done`. It follows a few faults at once
+ * and keeps the first to complete, so a run costs a map lookup per event and a few hundred bytes.
+ */
+export class FaultLifeRecorder {
+  private readonly open: Open[] = [];
+  private done: FaultLife | null = null;
+
+  constructor(private readonly fromNs: number) {}
+
+  get life(): FaultLife | null {
+    return this.done;
+  }
+
+  readonly sink: TraceSink = (timeNs, vcpu, event, fields) => {
+    if (this.done !== null) return;
+    if (event === 'apf_lab_stage2_fault') {
+      if (timeNs < this.fromNs || this.open.length >= OPEN_AT_MOST) return;
+      if (this.open.some((o) => o.task === fields.task)) return;
+      this.open.push({ task: fields.task, gfn: fields.gfn, vcpu, startNs: fields.start, events: [{ timeNs, vcpu, event, fields }] });
+      return;
+    }
+    for (let i = 0; i < this.open.length; i++) {
+      const o = this.open[i];
+      if (event === 'apf_lab_access_done') {
+        if (fields.task !== o.task) continue;
+        o.events.push({ timeNs, vcpu, event, fields });
+        this.done = { task: o.task, gfn: o.gfn, vcpu: o.vcpu, startNs: o.startNs, latencyNs: fields.latency, events: o.events };
+        return;
+      }
+      if (o.events.length < MAX_EVENTS && belongsTo(o, vcpu, event, fields)) o.events.push({ timeNs, vcpu, event, fields });
+    }
+  };
+}
+
+/** An event on the fault's page, or a wait of its vCPU while the fault is being decided. */
+function belongsTo(o: Open, vcpu: number, event: string, fields: Readonly<Record<string, number>>): boolean {
+  if (vcpu !== o.vcpu) return false;
+  if (fields.gfn !== undefined) return fields.gfn === o.gfn;
+  if (fields.gva !== undefined) return fields.gva === o.gfn * PAGE_SIZE;
+  // apf_lab_halt / apf_lab_retry carry no page: only right after the fault itself was decided.
+  const last = o.events[o.events.length - 1].event;
+  return (event === 'apf_lab_halt' || event === 'apf_lab_retry') && (last === 'kvm_try_async_get_page' || last === 'kvm_async_pf_not_present' || last === 'kvm_async_pf_repeated_fault');
+}

@@ -1,0 +1,142 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Comparison } from '../../core/compare.js';
+import { runCli } from '../../cli/main.js';
+import { buildCompareView } from '../../cli/views/compare.js';
+import { apfLab } from '../support/cli.js';
+import { TINY_SCENARIO_YAML } from '../support/scenarios.js';
+
+/**
+ * `apf-lab report`, end to end through the built binary on a short copy of the default scenario
+ * (150 ms): the numbers are `compare --json`'s, the Markdown has valid tables and Mermaid blocks,
+ * the HTML has every chart with drawn marks and labelled axes, a broken --templates names the template.
+ */
+const SHORT = 'test/fixtures/report-short.yaml';
+const dir = mkdtempSync(join(tmpdir(), 'apf-lab-report-'));
+const md = join(dir, 'report.md');
+const html = join(dir, 'report.html');
+let compare: Comparison;
+let mdText: string;
+let htmlText: string;
+
+beforeAll(async () => {
+  // The built binary writes both reports while `compare --json` runs here, in-process, meanwhile.
+  const spawned = Promise.all([
+    apfLab('report', 'x86', 'arm64-sdei', '-s', SHORT, '--seed', '7', '--out', md),
+    apfLab('report', 'x86', 'arm64-sdei', '-s', SHORT, '--seed', '7', '--out', html),
+  ]);
+  const c = await cli('compare', 'x86', 'arm64-sdei', '-s', SHORT, '--seed', '7', '--json');
+  const [m, h] = await spawned;
+  expect(c.code).toBe(0);
+  expect(m.code, m.stderr).toBe(0);
+  expect(h.code, h.stderr).toBe(0);
+  compare = JSON.parse(c.stdout) as Comparison;
+  mdText = readFileSync(md, 'utf8');
+  htmlText = readFileSync(html, 'utf8');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The Markdown table rows (`| a | b |`) of a block of lines, as cells. */
+function tableRows(text: string): string[][] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('|'))
+    .map((l) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+}
+
+describe('apf-lab report', () => {
+  it('has the numbers of compare --json for the same scenario and seed, in every cell of the metrics table', () => {
+    const metrics = mdText.slice(mdText.indexOf('## Metrics'), mdText.indexOf('## Charts'));
+    const rows = tableRows(metrics);
+    const view = buildCompareView(compare);
+    expect(rows[0]).toEqual(['metric', ...view.columns]);
+    const body = rows.slice(2).filter((r) => !r[0].startsWith('**'));
+    const expected = view.sections.flatMap((s) => s.rows.map((r) => [r.label.trim(), ...r.cells]));
+    expect(body).toEqual(expected);
+    // And the HTML's table, cell for cell.
+    for (const r of expected) expect(htmlText).toContain(`<tr><td>${escapeHtml(r[0])}</td>${r.slice(1).map((x) => `<td class="num">${escapeHtml(x)}</td>`).join('')}</tr>`);
+  });
+
+  it('writes valid Markdown tables, a mermaid sequence diagram per variant and the scenario, seed, version and command', () => {
+    // Every table: a header, a delimiter row of the same width, rows of that width.
+    const blocks: string[] = [];
+    let inTable = false;
+    for (const line of mdText.split('\n')) {
+      if (line.startsWith('|')) blocks[inTable ? blocks.length - 1 : blocks.length] = `${inTable ? `${blocks[blocks.length - 1]}\n` : ''}${line}`;
+      inTable = line.startsWith('|');
+    }
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+    for (const b of blocks) {
+      const rows = tableRows(b);
+      expect(rows[1].every((c) => /^-{3,}:?$/.test(c))).toBe(true);
+      for (const r of rows) expect(r).toHaveLength(rows[0].length);
+    }
+    const mermaid = [...mdText.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(mermaid).toHaveLength(compare.variants.length);
+    for (const m of mermaid) {
+      expect(m.startsWith('sequenceDiagram\n')).toBe(true);
+      const lines = m.trim().split('\n').slice(1).map((l) => l.trim());
+      // Text may hold Mermaid's entity codes (#35; for #), never a bare # or ; (they end a message).
+      for (const l of lines) expect(l.replace(/#\d+;/g, '')).toMatch(/^(participant [TVHS] as [^;#]+|[TVHS]->>[TVHS]: [^;#]+|Note over [TVHS]: [^;#]+)$/);
+      expect(lines.filter((l) => l.includes('->>')).length).toBeGreaterThanOrEqual(4);
+    }
+    expect(mdText).toContain('| seed | 7 |');
+    expect(mdText).toContain(`| apf-lab | ${JSON.parse(readFileSync('package.json', 'utf8')).version} |`);
+    expect(mdText).toContain(`apf-lab report x86 arm64-sdei -s ${SHORT} --seed 7 --out ${md}`);
+    expect(mdText).toMatch(/On \*\*work\*\*, (x86|arm64-sdei) does best with [\d.]+ M units, [\d.]+× the work of its architecture's no-APF baseline sync-/);
+    for (const f of ['report.time.svg', 'report.latency.svg', 'report.work.svg']) {
+      expect(mdText).toContain(`](${f})`);
+      expect(readFileSync(join(dir, f), 'utf8')).toMatch(/^<\?xml[^]*<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    }
+  });
+
+  it('inlines every chart in the HTML with drawn marks and labelled axes, and fetches nothing', () => {
+    for (const id of ['chart-time', 'chart-latency', 'chart-work']) {
+      const svg = new RegExp(`<svg [^>]*id="${id}"[^]*?</svg>`).exec(htmlText)?.[0] ?? '';
+      expect(svg, id).not.toBe('');
+      expect(svg).toMatch(id === 'chart-time' ? /<rect [^>]*width="[1-9]/ : /<path d="M[\d.]+,[\d.]+[LHV]/);
+      expect(svg).toMatch(/class="axis-label x-label"[^>]*>[^<]+\S<\/text>/);
+      expect(svg).toMatch(/class="axis-label y-label"[^>]*>[^<]+\S<\/text>/);
+    }
+    expect(htmlText).toContain('<svg xmlns="http://www.w3.org/2000/svg" class="sequence"');
+    expect(htmlText).toContain('@media print');
+    expect(htmlText).toContain('prefers-color-scheme: dark');
+    expect(htmlText).not.toMatch(/<(script|link|img)\b|src=|url\((?!#)/);
+  });
+
+  it('renders with a copy of templates/ (--templates), and names a missing partial in one line, exit 1', async () => {
+    const copy = join(dir, 'templates');
+    cpSync('templates', copy, { recursive: true });
+    const tiny = join(dir, 'tiny.yaml');
+    writeFileSync(tiny, TINY_SCENARIO_YAML);
+    const ok = await cli('report', 'x86', '-s', tiny, '--templates', copy, '--out', join(dir, 'copy.html'));
+    expect(ok.code, ok.stderr).toBe(0);
+    unlinkSync(join(copy, 'html', 'partials', 'metrics.html.hbs'));
+    const out = join(dir, 'broken.html');
+    const bad = await cli('report', 'x86', '-s', tiny, '--templates', copy, '--out', out);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/template html\/report\.html\.hbs .*partial metrics could not be found/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses an --out that is neither .md nor .html (usage, exit 2)', async () => {
+    const r = await cli('report', 'x86', '--out', join(dir, 'report.pdf'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--out must end in .md or .html');
+  });
+});
+
+/** The CLI in-process (no process start-up): exit code, stdout, stderr. */
+async function cli(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { out: (t) => void (stdout += t), err: (t) => void (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;').replace(/=/g, '&#x3D;').replace(/`/g, '&#x60;');
+}
