@@ -31,6 +31,8 @@ interface Open {
   vcpu: number;
   startNs: number;
   events: FaultLifeEvent[];
+  /** The token its not-present carried, once seen: the arch's own tracepoints name the fault by it. */
+  token?: number;
 }
 
 /**
@@ -65,7 +67,10 @@ export class FaultLifeRecorder {
         this.done = { task: o.task, gfn: o.gfn, vcpu: o.vcpu, startNs: o.startNs, latencyNs: fields.latency, events: o.events };
         return;
       }
-      if (o.events.length < MAX_EVENTS && belongsTo(o, vcpu, event, fields)) o.events.push({ timeNs, vcpu, event, fields });
+      if (o.events.length < MAX_EVENTS && belongsTo(o, vcpu, event, fields)) {
+        if (event === 'kvm_async_pf_not_present') o.token = fields.token;
+        o.events.push({ timeNs, vcpu, event, fields });
+      }
     }
   };
 }
@@ -75,6 +80,10 @@ function belongsTo(o: Open, vcpu: number, event: string, fields: Readonly<Record
   if (vcpu !== o.vcpu) return false;
   if (fields.gfn !== undefined) return fields.gfn === o.gfn;
   if (fields.gva !== undefined) return fields.gva === o.gfn * PAGE_SIZE;
+  // The arch's delivery steps (kvm_sdei_deliver/_complete) carry the fault's token.
+  if (fields.token !== undefined) return o.token !== undefined && fields.token === o.token;
+  // An acknowledgement names no page: the first one after this fault's page-ready is its own.
+  if (event === 'kvm_async_pf_ack') return o.events.some((e) => e.event === 'kvm_async_pf_ready') && !o.events.some((e) => e.event === 'kvm_async_pf_ack');
   // apf_lab_halt / apf_lab_retry carry no page: only right after the fault itself was decided.
   const last = o.events[o.events.length - 1].event;
   return (event === 'apf_lab_halt' || event === 'apf_lab_retry') && (last === 'kvm_try_async_get_page' || last === 'kvm_async_pf_not_present' || last === 'kvm_async_pf_repeated_fault');

@@ -87,6 +87,15 @@ export function faultSequence(id: string, life: FaultLife, m: Mechanisms): Seque
         add('H', 'V', `page ready, token ${hex(e.fields.token)}: ${m.ready}`);
         if (!halted) add('V', 'T', 'the guest wakes the task');
         break;
+      case 'kvm_sdei_deliver':
+        add('H', 'V', `SDEI event ${hex(e.fields.num)} dispatched at entry`);
+        break;
+      case 'kvm_sdei_complete':
+        add('V', 'H', `SDEI_EVENT_COMPLETE${e.fields.resume ? '_AND_RESUME' : ''}: a hypercall exit`);
+        break;
+      case 'kvm_async_pf_ack':
+        add('V', 'H', 'page ready acknowledged: an exit');
+        break;
       case 'apf_lab_page_in':
         add('S', 'H', 'page read');
         add('H', 'V', 'mapped: the vCPU resumes');

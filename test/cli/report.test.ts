@@ -82,6 +82,11 @@ describe('apf-lab report', () => {
       for (const l of lines) expect(l.replace(/#\d+;/g, '')).toMatch(/^(participant [TVHS] as [^;#]+|[TVHS]->>[TVHS]: [^;#]+|Note over [TVHS]: [^;#]+)$/);
       expect(lines.filter((l) => l.includes('->>')).length).toBeGreaterThanOrEqual(4);
     }
+    // Each design's own steps come from its tracepoints: SDEI dispatch and completion, the acks.
+    const sdei = mermaid.find((m) => m.includes('SDEI event 0x40400001 dispatched at entry'));
+    expect(sdei, 'arm64-sdei diagram').toBeDefined();
+    expect(sdei).toContain('SDEI_EVENT_COMPLETE');
+    expect(mermaid.filter((m) => m.includes('page ready acknowledged'))).toHaveLength(2); // x86's MSR write, arm64's IRQ_ACK
     expect(mdText).toContain('| seed | 7 |');
     expect(mdText).toContain(`| apf-lab | ${JSON.parse(readFileSync('package.json', 'utf8')).version} |`);
     expect(mdText).toContain(`apf-lab report x86 arm64-sdei -s ${SHORT} --seed 7 --out ${md}`);
