@@ -1,4 +1,5 @@
 import type { FreePages } from './page-alloc.js';
+import type { PageCache } from './page-cache.js';
 
 /**
  * A process's own memory, as its mm_struct holds it: each private anonymous mapping (the
@@ -9,7 +10,14 @@ import type { FreePages } from './page-alloc.js';
 export class ProcessMemory {
   private tables: Int32Array[];
 
-  constructor(pagesPerMapping: readonly number[]) {
+  /**
+   * `file[i]`: mapping `i` is the pages of files the process writes (the scenario's `kind: file`),
+   * which stay in the page cache when it exits; the others are anonymous memory.
+   */
+  constructor(
+    pagesPerMapping: readonly number[],
+    private readonly file: readonly boolean[] = [],
+  ) {
     this.tables = pagesPerMapping.map((n) => new Int32Array(n).fill(-1));
   }
 
@@ -35,9 +43,17 @@ export class ProcessMemory {
    * walks the page tables, so the process's last page is the first frame handed out again.
    * The host is not told (no free page reporting; README "Assumptions"): what it holds of these
    * frames, resident or on swap, stays.
+   *
+   * The pages of the files it wrote are not freed: they are the file's page cache, which outlives
+   * the writer (mm/filemap.c; a file's pages go only when reclaim drops them, mm/vmscan.c), and
+   * join the guest's page cache in address order (core/guest/page-cache.ts).
    */
-  release(pool: FreePages): void {
-    for (const t of this.tables) for (let i = 0; i < t.length; i++) if (t[i] >= 0) pool.release(t[i]);
+  release(pool: FreePages, cache: PageCache | null = null): void {
+    this.tables.forEach((t, m) => {
+      const keep = this.file[m] === true;
+      if (keep && cache === null) throw new Error('ProcessMemory: file pages to keep but no page cache');
+      for (let i = 0; i < t.length; i++) if (t[i] >= 0) (keep ? cache!.add(t[i]) : pool.release(t[i]));
+    });
     this.tables = [];
   }
 }

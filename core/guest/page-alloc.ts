@@ -20,10 +20,11 @@ export class FreePages {
   /**
    * The free frames at boot, `first` … `first + count - 1`; they go out in ascending gfn order
    * (an assumption: where the buddy allocator starts carving memory does not matter to the host,
-   * which has never seen any of these frames).
+   * which has never seen any of these frames). `capacity`: the most frames the pool can hold, more
+   * than `count` when the page cache frees frames into it (core/guest/page-cache.ts).
    */
-  constructor(first: number, count: number) {
-    this.stack = new Int32Array(count);
+  constructor(first: number, count: number, capacity = count) {
+    this.stack = new Int32Array(Math.max(count, capacity));
     for (let i = 0; i < count; i++) this.stack[i] = first + count - 1 - i;
     this.top = count;
   }

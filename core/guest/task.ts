@@ -16,6 +16,8 @@ export interface RegionLayout {
   readonly pages: number;
   /** The index of the mapping in the task's ProcessMemory; absent for guest memory laid out at firstGfn. */
   readonly anon?: number;
+  /** A mapping of the pages of files the task writes (`kind: file`), touched only by system calls. */
+  readonly file?: boolean;
 }
 
 export type TaskState = 'runnable' | 'running' | 'sleeping' | 'timer' | 'exited';

@@ -212,9 +212,11 @@ function checkReferences(s: Scenario, file: string): void {
   if (totalMiB > s.machine.guestMemoryMiB) {
     throw new ScenarioError(file, 'regions', `regions need ${totalMiB} MiB but machine.guestMemoryMiB is ${s.machine.guestMemoryMiB}`);
   }
-  // Every process's memory must fit in the guest's free pages at once (no guest reclaim or OOM is modelled).
+  // The memory of the processes alive at once must fit in the guest's free pages and the page cache
+  // its reclaim may drop (core/guest/page-cache.ts); no guest OOM is modelled. A process's written
+  // files join the cache only when it exits, so they count here as its own memory.
   const pages = (mib: number) => Math.max(1, Math.round(mib * PAGES_PER_MIB));
-  const regionPages = s.regions.reduce((n, r) => n + pages(r.mib), 0);
+  const regionPages = s.regions.reduce((n, r) => n + (r.pageCache ? 0 : pages(r.mib)), 0);
   const ownPages = s.tasks.reduce((n, t) => n + tasksAtOnce(t) * t.memory.reduce((m, a) => m + pages(a.mib), 0), 0);
   if (ownPages > 0 && regionPages + ownPages > Math.round(s.machine.guestMemoryMiB * PAGES_PER_MIB)) {
     throw new ScenarioError(file, 'tasks', `the tasks' own memory (${ownPages / PAGES_PER_MIB} MiB for the processes alive at once) and the regions (${regionPages / PAGES_PER_MIB} MiB) do not fit in machine.guestMemoryMiB ${s.machine.guestMemoryMiB}`);
@@ -228,6 +230,7 @@ function checkReferences(s: Scenario, file: string): void {
     throw new ScenarioError(file, 'machine.hostResidentMiB', `backing postcopy takes no host limit: set it to machine.guestMemoryMiB (${s.machine.guestMemoryMiB})`);
   }
   const groups = new Set(s.tasks.map((t) => t.name));
+  const cacheNames = new Set(s.regions.filter((r) => r.pageCache).map((r) => r.name));
   s.experiment?.rows.forEach((row, i) => {
     const field = `experiment.rows[${i}].group`;
     if (row.metric === 'work') return;
@@ -248,9 +251,11 @@ function checkReferences(s: Scenario, file: string): void {
     }
     if (t.jobs && t.count !== 1) throw new ScenarioError(file, `tasks[${ti}].count`, 'a job set runs jobs.concurrent processes at once: leave count out');
     const own = new Set<string>();
+    const files = new Set<string>();
     t.memory.forEach((a, ai) => {
       if (regionNames.has(a.name) || own.has(a.name)) throw new ScenarioError(file, `tasks[${ti}].memory[${ai}].name`, `"${a.name}" is already a region or another of the task's memory`);
       own.add(a.name);
+      if (a.kind === 'file') files.add(a.name);
     });
     t.program.forEach((step, si) => {
       const section = 'irqoff' in step ? step.irqoff : 'preemptoff' in step ? step.preemptoff : undefined;
@@ -263,6 +268,14 @@ function checkReferences(s: Scenario, file: string): void {
       // A first touch of a process's memory is a page fault that may sleep (do_anonymous_page() allocates).
       if (touch && section && own.has(touch.region)) {
         throw new ScenarioError(file, field, `the task's own memory "${touch.region}" faults in on first touch, which may sleep: not inside ${kind}`);
+      }
+      // Written files are written by write() (mm/filemap.c); stores through a shared file mapping are not modelled.
+      if (touch && files.has(touch.region) && kind !== 'syscall') {
+        throw new ScenarioError(file, field, `"${touch.region}" is a file the task writes (kind: file): only a syscall step (write()) touches it, not ${kind}`);
+      }
+      // The guest's reclaim may give a cached page's frame to another page at any time.
+      if (touch && cacheNames.has(touch.region)) {
+        throw new ScenarioError(file, field, `region "${touch.region}" is page cache the guest may reclaim (pageCache: true): no step may touch it`);
       }
       if ('ipi' in step && typeof step.ipi.target === 'number' && step.ipi.target >= s.machine.vcpus) {
         throw new ScenarioError(file, `tasks[${ti}].program[${si}].ipi.target`, `vCPU ${step.ipi.target} does not exist (machine.vcpus is ${s.machine.vcpus})`);

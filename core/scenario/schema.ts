@@ -96,9 +96,19 @@ const region = z
      * allows, in gfn order). Only for a populated region.
      */
     onSwap: z.boolean().default(false),
+    /**
+     * true: the region is the guest's page cache of files no process uses any more (read or
+     * written before the run), clean, so the guest's reclaim may drop it when its free pages run
+     * out (mm/vmscan.c shrink_folio_list() → __remove_mapping(); core/guest/page-cache.ts), the
+     * region's last page first, and hand the frames to new pages. No step may touch it (a page
+     * dropped is gone from the file). The host is not told: it keeps the old contents, resident
+     * or on swap, until the guest writes the frame again.
+     */
+    pageCache: z.boolean().default(false),
   })
   .strict()
-  .refine((r) => r.populated || !r.onSwap, { message: 'onSwap needs populated: true (a page never written has nothing on swap)', path: ['onSwap'] });
+  .refine((r) => r.populated || !r.onSwap, { message: 'onSwap needs populated: true (a page never written has nothing on swap)', path: ['onSwap'] })
+  .refine((r) => r.populated || !r.pageCache, { message: 'pageCache needs populated: true (a cached page holds a file\'s contents)', path: ['pageCache'] });
 
 const touchBody = z
   .object({
@@ -170,6 +180,17 @@ const anonMemory = z
   .object({
     name: z.string().min(1),
     mib: z.number().min(ONE_PAGE_MIB, `must be at least one 4 KiB page (${ONE_PAGE_MIB} MiB)`).max(HARD.guestMemoryMiB, `must be at most ${HARD.guestMemoryMiB} MiB`),
+    /**
+     * anon (default): private anonymous memory, as above. file: the pages of the files the process
+     * writes (a compiler's object file). Only `syscall` steps touch it: write() copies from the
+     * user buffer (copy_from_user(), kernel mode, interrupts on) into page-cache pages it creates
+     * itself on the first write of each page — generic_perform_write() → write_begin →
+     * __filemap_get_folio(FGP_CREAT) → filemap_add_folio() (mm/filemap.c) — with a frame from the
+     * guest's free pages, and no page fault (the guest's own cost of that is not charged: an
+     * assumption, well under the copy). At exit the pages stay in the guest's page cache, the
+     * newest, until its reclaim drops them (core/guest/page-cache.ts).
+     */
+    kind: z.enum(['anon', 'file']).default('anon'),
   })
   .strict();
 

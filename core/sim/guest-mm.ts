@@ -1,5 +1,6 @@
 import { codeFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
+import { SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
 import * as host from './host-async-pf.js';
 import type { Machine } from './machine.js';
 import type { Vcpu } from './vcpu.js';
@@ -18,16 +19,41 @@ import type { Vcpu } from './vcpu.js';
  * only user-mode faults does not announce.
  */
 
+/**
+ * alloc_page() for a process: a frame from the guest's free pages, and when none is left, the
+ * guest's own reclaim first drops a batch (SWAP_CLUSTER_MAX, include/linux/swap.h) of the oldest
+ * clean page cache into them (mm/vmscan.c shrink_inactive_list(); core/guest/page-cache.ts).
+ * Model simplification (README "Assumptions"): reclaim runs only when the free pages are empty,
+ * in the allocating task's context, and costs no guest time; there are no watermarks or kswapd.
+ */
+export function allocFrame(sim: Machine, task: Task): number {
+  const pool = sim.freePages;
+  if (pool === null) throw new Error('allocFrame: the guest has no free pages (no task has memory)');
+  if (pool.free === 0 && sim.pageCache !== null) sim.pageCache.shrink(pool, SWAP_CLUSTER_MAX);
+  const gfn = pool.alloc();
+  // The scenario loader checks that the processes alive at once fit in free and reclaimable memory (core/scenario/load.ts).
+  if (gfn < 0) throw new Error(`allocFrame: the guest's free pages ran out and nothing is left to reclaim (task ${task.name})`);
+  return gfn;
+}
+
+/**
+ * The first write() to a page of a file the task writes (a `kind: file` mapping): the system call
+ * creates the page-cache page itself (mm/filemap.c generic_perform_write() → write_begin →
+ * __filemap_get_folio(FGP_CREAT)), no page fault; the copy that follows is the guest's first
+ * store to the frame, which is what the host sees, exactly as for a cleared anonymous page.
+ */
+export function fileWritePage(sim: Machine, task: Task): number {
+  const gfn = allocFrame(sim, task);
+  task.mapAnon(gfn);
+  return gfn;
+}
+
 /** The fault: its entry code runs, then the handler takes and maps the frame and starts clearing it. */
 export function anonFault(sim: Machine, v: Vcpu, task: Task): void {
-  const pool = sim.freePages;
-  if (pool === null) throw new Error('anonFault: the guest has no free pages (no task has memory)');
   if (sim.metrics.measuring) sim.metrics.guestPageFaults++;
   task.frames.push(
     codeFrame(sim.backend.caps.codeLayout.entry('sync', v.privilege), () => {
-      const gfn = pool.alloc();
-      // The scenario loader checks that every process's memory fits at once (core/scenario/load.ts).
-      if (gfn < 0) throw new Error(`anonFault: the guest's free pages ran out (task ${task.name})`);
+      const gfn = allocFrame(sim, task);
       task.mapAnon(gfn);
       task.zeroingGfn = gfn;
       sim.charge(v, 'kernel', sim.anonFaultNs);

@@ -4,6 +4,7 @@ import type { EventQueue } from '../engine/event-queue.js';
 import type { SwapReadahead } from '../host/swap-readahead.js';
 import type { RandomStream } from '../engine/rng.js';
 import type { FreePages } from '../guest/page-alloc.js';
+import type { PageCache } from '../guest/page-cache.js';
 import type { CallSingleData } from '../guest/smp.js';
 import type { Task } from '../guest/task.js';
 import type { InvariantMonitor } from '../invariants.js';
@@ -76,6 +77,8 @@ export interface Machine extends VcpuHost {
   createTask(spec: TaskSpec, vcpu: number, name: string, kernelSlot: number): Task;
   /** The guest's free pages that processes' memory comes from; null when no task has memory of its own. */
   readonly freePages: FreePages | null;
+  /** The guest's page cache its reclaim drops to refill the free pages; null when the scenario has none. */
+  readonly pageCache: PageCache | null;
   /** The guest's do_anonymous_page() work for one first touch (machine.anonFaultNs). */
   readonly anonFaultNs: number;
   readonly tickNs: number;

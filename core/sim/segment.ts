@@ -112,7 +112,9 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
   let faultAtEnd = false;
   let guestFault = false;
   while (n < remaining && n < MAX_BATCH) {
-    const gfn = task.peekPage();
+    let gfn = task.peekPage();
+    // write() to a file page not yet cached: the call creates the page (core/sim/guest-mm.ts).
+    if (gfn < 0 && step.region.file === true) gfn = mm.fileWritePage(sim, task);
     if (gfn < 0) {
       guestFault = true; // a page of the task's own memory with no frame yet
       break;

@@ -6,6 +6,7 @@ import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, type CodePhase, type Kern
 import type { CallSingleData } from '../guest/smp.js';
 import { ProcessMemory } from '../guest/mm.js';
 import { FreePages } from '../guest/page-alloc.js';
+import { PageCache } from '../guest/page-cache.js';
 import { compileStep, Task, type RegionLayout } from '../guest/task.js';
 import { InvariantMonitor } from '../invariants.js';
 import { SwapReadahead } from '../host/swap-readahead.js';
@@ -86,6 +87,11 @@ export class Simulation implements Machine {
    * guest memory after its kernel pages and regions. Null when no task has memory of its own.
    */
   readonly freePages: FreePages | null = null;
+  /**
+   * The guest's page cache that its reclaim drops (core/guest/page-cache.ts): the `pageCache`
+   * regions and the files processes wrote. Null when the scenario has neither.
+   */
+  readonly pageCache: PageCache | null = null;
   /** The job sets (make -jN) by task group. */
   private readonly jobSets = new Map<string, JobSet>();
   private readonly streams: RandomStreams;
@@ -163,7 +169,19 @@ export class Simulation implements Machine {
       }
       gfn += pages;
     }
-    if (scenario.tasks.some((t) => t.memory.length > 0)) this.freePages = new FreePages(gfn, this.memory.guestPages - gfn);
+    const cached = scenario.regions.some((r) => r.pageCache) || scenario.tasks.some((t) => t.memory.some((a) => a.kind === 'file'));
+    if (cached) {
+      // Oldest first: the regions in file order, each from its last page (README "Assumptions").
+      const cache = (this.pageCache = new PageCache(this.memory.guestPages));
+      for (const r of scenario.regions) {
+        const l = this.regions.get(r.name)!;
+        if (r.pageCache) for (let g = l.firstGfn + l.pages - 1; g >= l.firstGfn; g--) cache.add(g);
+      }
+    }
+    if (scenario.tasks.some((t) => t.memory.length > 0)) {
+      // Reclaim may free page-cache frames into the pool: it can come to hold any frame.
+      this.freePages = new FreePages(gfn, this.memory.guestPages - gfn, cached ? this.memory.guestPages : undefined);
+    }
     if (this.postcopy) {
       // Everything the precopy phase migrated is mapped on the destination; the rest is on the source.
       for (let g = 0; g < this.memory.guestPages; g++) if (this.memory.isPopulated(g) && !this.postcopy.isMissing(g)) this.memory.insert(g);
@@ -211,12 +229,12 @@ export class Simulation implements Machine {
     const regions = spec.memory.length === 0 ? this.regions : new Map(this.regions);
     const pages = spec.memory.map((a, i) => {
       const n = Math.max(1, Math.round(a.mib * MIB_PAGES));
-      regions.set(a.name, { name: a.name, firstGfn: -1, pages: n, anon: i });
+      regions.set(a.name, { name: a.name, firstGfn: -1, pages: n, anon: i, file: a.kind === 'file' });
       return n;
     });
     const program = spec.program.map((s) => compileStep(s, regions, { vcpu, vcpus: this.vcpus.length }));
     const passes = spec.passes ?? (spec.jobs ? 1 : null);
-    const mm = pages.length > 0 ? new ProcessMemory(pages) : null;
+    const mm = pages.length > 0 ? new ProcessMemory(pages, spec.memory.map((a) => a.kind === 'file')) : null;
     const task = new Task(id, name, spec.name, vcpu, program, this.streams.stream(`task:${id}`), passes, spec.vcpu !== undefined, mm, kernelSlot);
     this.tasks.push(task);
     return task;
@@ -281,8 +299,8 @@ export class Simulation implements Machine {
    * tasks, the measured window ends there (and the drain, if on, runs from there).
    */
   taskExited(task: Task, t: number): void {
-    // exit_mmap(): its frames go back to the guest's free pages.
-    if (task.mm !== null) task.mm.release(this.freePages!);
+    // exit_mmap(): its frames go back to the guest's free pages; the files it wrote stay cached.
+    if (task.mm !== null) task.mm.release(this.freePages!, this.pageCache);
     if (this.metrics.measuring) this.metrics.taskExits.add(task.group);
     const set = this.jobSets.get(task.group);
     // A job set completes once, when its last process exits (a build's time); a task, when it exits.

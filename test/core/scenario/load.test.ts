@@ -80,7 +80,7 @@ describe('job sets and a task’s own memory (issue 7 §1.4)', () => {
   it('loads a job set whose program touches its own memory', () => {
     const s = parseScenario(withTask(JOBS, 'until: { tasks: [j] }\n'), 'f.yaml');
     expect(s.tasks[0].jobs).toEqual({ concurrent: 2, total: 4 });
-    expect(s.tasks[0].memory).toEqual([{ name: 'heap', mib: 1 }]);
+    expect(s.tasks[0].memory).toEqual([{ name: 'heap', mib: 1, kind: 'anon' }]);
   });
 
   it('refuses what a job set or a process’s memory cannot mean, naming the field', () => {
