@@ -238,6 +238,13 @@ const machine = z
       .number()
       .min(ONE_PAGE_MIB, `must be at least one 4 KiB page (${ONE_PAGE_MIB} MiB): a smaller limit rounds to no resident memory at all`),
     hz: count(HARD.hz, 'ten times the largest Linux CONFIG_HZ (1000)').default(250),
+    /**
+     * The host kernel's CONFIG_HZ: its scheduler tick interrupts the physical CPU that runs a vCPU
+     * in guest mode, which exits (and so sees pending requests, such as a page-ready a design
+     * does not kick for, at its next entry). Absent (default): not modelled; the guest's own tick
+     * exits are the only timer exits.
+     */
+    hostHz: count(HARD.hz, 'ten times the largest Linux CONFIG_HZ (1000)').optional(),
     /** Tick preemption after this much time on the vCPU. */
     sliceUs: positiveUs.default(4000),
     /** CFS wakeup granularity and latency, as Linux scales them for 4 CPUs (1 ms and 6 ms × 3). */

@@ -14,3 +14,5 @@ export const EV_IPI_DONE = 6;
 /** Post-copy link (core/machine/postcopy.ts): a page request reaches the source; the page on the wire is out (a = gfn). */
 export const EV_POSTCOPY_REQUEST = 7;
 export const EV_POSTCOPY_SENT = 8;
+/** The host's scheduler tick on the physical CPU that runs a vCPU (a = vCPU id): machine.hostHz. */
+export const EV_HOST_TICK = 9;

@@ -17,7 +17,7 @@ import { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
 import { tasksAtOnce } from '../scenario/bounds.js';
 import type { Scenario, TaskSpec } from '../scenario/schema.js';
-import { EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTCOPY_REQUEST, EV_POSTCOPY_SENT, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
+import { EV_HOST_TICK, EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTCOPY_REQUEST, EV_POSTCOPY_SENT, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
@@ -75,6 +75,7 @@ export class Simulation implements Machine {
   readonly readaheadOf = new Map<number, number[]>();
   readonly reclaim = new ReclaimThrottle();
   readonly hugeClearNs: number | null;
+  private readonly hostTickNs: number | null;
   private readonly regions = new Map<string, RegionLayout>();
   readonly tickNs: number;
   private readonly sliceNs: number;
@@ -135,6 +136,7 @@ export class Simulation implements Machine {
     this.ctxSwitchNs = Math.round(m.contextSwitchNs);
     this.touchNs = Math.round(m.touchNs);
     this.hugeClearNs = m.hostThp ? Math.round(m.hugeClearUs * 1000) : null;
+    this.hostTickNs = m.hostHz === undefined ? null : Math.round(1e9 / m.hostHz);
     this.anonFaultNs = Math.round(m.anonFaultNs);
     this.preemption = m.preemption;
     this.measureEnd = Math.round(scenario.durationMs * 1e6);
@@ -256,6 +258,8 @@ export class Simulation implements Machine {
     for (const v of this.vcpus) {
       this.queue.push(v.cursor, EV_STEP, v.id, v.epoch);
       this.queue.push(this.tickNs, EV_TICK, v.id, 0);
+      // Half a period out of phase with the guest's tick (the two clocks are not aligned).
+      if (this.hostTickNs !== null) this.queue.push(Math.round(this.hostTickNs / 2), EV_HOST_TICK, v.id, 0);
     }
     this.queue.push(this.measureEnd, EV_MEASURE_END, 0, 0);
     // The run starts at the switch to post-copy: the source starts sending what is left.
@@ -336,6 +340,9 @@ export class Simulation implements Machine {
       }
       case EV_TICK:
         return sched.onTick(this, this.vcpus[ev.a]);
+      case EV_HOST_TICK:
+        if (!this.draining) this.queue.push(this.now + this.hostTickNs!, EV_HOST_TICK, ev.a, 0);
+        return run.hostTick(this, this.vcpus[ev.a]);
       case EV_IO_DONE:
         return this.onIoDone(ev.a);
       case EV_TIMER:

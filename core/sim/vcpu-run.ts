@@ -140,6 +140,15 @@ export function kick(sim: Machine, v: Vcpu): void {
 }
 
 /**
+ * The host's scheduler tick on the vCPU thread's CPU: a vCPU in guest mode exits on the host's
+ * timer interrupt and sees its requests on the way back in; one blocked or halted in the host is
+ * not running, so the tick leaves it alone.
+ */
+export function hostTick(sim: Machine, v: Vcpu): void {
+  if (v.mode === 'run' && v.segment) kick(sim, v);
+}
+
+/**
  * kvm_vcpu_wake_up(): a vCPU blocked in the host (halt or idle) re-checks whether it may run; one
  * running guest code is left alone and sees the request at its next entry.
  */
