@@ -25,7 +25,6 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   if (sim.memory.isInSwapCache(gfn)) return minorFault(sim, v, gfn, true);
   if (!sim.memory.isResident(gfn) && b.faultInGuest(v, gfn)) return faultRaisedInGuest(sim, v, task, gfn);
   sim.hostExit(v, b.exitNames.stage2Fault, 'stage2Fault', b.costs.stage2FaultNs);
-  v.exited = true;
   if (sim.memory.isResident(gfn)) {
     sim.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
     return;
@@ -81,7 +80,6 @@ function minorFault(sim: Machine, v: Vcpu, gfn: number, swapCache: boolean): voi
   }
   const huge = !swapCache && sim.hugeClearNs !== null;
   sim.hostExit(v, b.exitNames.stage2Fault, 'stage2Fault', b.costs.stage2FaultNs + (huge ? sim.hugeClearNs! : 0));
-  v.exited = true;
   const fill = () => (huge ? zeroFillHuge(sim, gfn) : sim.memory.insert(gfn));
   // A zero-fill allocates a page: at the limit it may stall behind write-out (reclaim-throttle.ts).
   if (!swapCache && allocationStalls(sim)) {

@@ -47,6 +47,8 @@ function addWork(sim: Machine, task: Task, from: number, ns: number): void {
  */
 export function hostExit(sim: Machine, v: Vcpu, name: string, kind: ExitKind, hostNs = 0): void {
   if (sim.metrics.measuring) sim.metrics.exits.add(name);
+  // Every exit comes back through vcpu_enter_guest(), which acts on pending requests (page-ready).
+  v.exited = true;
   charge(sim, v, 'host', sim.backend.costs.exitNs[kind] + hostNs);
 }
 
