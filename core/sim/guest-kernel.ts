@@ -84,7 +84,7 @@ export function guestKernelFor(sim: Machine, v: Vcpu): GuestKernel {
       const running = v.mode === 'run';
       const { result, exit, kind } = sim.backend.guestCall(v, call);
       sim.hostExit(v, exit, kind);
-          // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU) begins
+      // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU) begins
       // after the exit's round trip, so that no time is counted twice.
       if (running && v.mode !== 'run') v.modeSince = Math.max(v.modeSince, v.cursor);
       return result;
