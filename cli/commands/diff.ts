@@ -68,7 +68,10 @@ export function diffCommand(io: Io): CommandModule<object, DiffArgs> {
         io.out(`${JSON.stringify({ a: a.id, b: b.id, what, ...(run ?? {}), patch: d.patch, hunks: d.hunks, ...(traces ? { traces } : {}) }, null, 2)}\n`);
         return;
       }
-      io.out(renderText('diff', { title: `apf-lab diff ${a.id} ${b.id} --what ${what}: ${note}`, body: d.patch === '' ? 'no differences\n' : d.patch }));
+      // A first variant that starts no asynchronous fault (a baseline) leaves nothing to follow: say so, not "no differences".
+      const nothing = traces !== null && (traces as { a: { faults: unknown[] } }).a.faults.length === 0;
+      const empty = nothing ? `${a.id} starts no asynchronous page fault in this run: nothing to follow (name it second: apf-lab diff ${b.id} ${a.id} --what trace)\n` : 'no differences\n';
+      io.out(renderText('diff', { title: `apf-lab diff ${a.id} ${b.id} --what ${what}: ${note}`, body: d.patch === '' ? empty : d.patch }));
     },
   };
 }

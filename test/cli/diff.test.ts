@@ -101,6 +101,13 @@ describe('apf-lab diff --what trace (in-process)', () => {
     expect(faultTraceText(b)).toBe(`fault 1: gfn 0x${a.faults[0].gfn.toString(16)}: no async page fault traced on this gfn\n`);
     expect(unifiedDiff('x86', 'sync-x86', faultTraceText(a), faultTraceText(b)).hunks).toHaveLength(1);
   });
+
+  it('a baseline named first has no fault to follow: it says so instead of "no differences"', async () => {
+    const r = await cli('diff', 'sync-x86', 'x86', '--what', 'trace', '--faults', '1');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('sync-x86 starts no asynchronous page fault in this run: nothing to follow (name it second: apf-lab diff x86 sync-x86 --what trace)');
+    expect(r.out).not.toContain('no differences');
+  });
 });
 
 describe('templates/text/diff.text.hbs', () => {
