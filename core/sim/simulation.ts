@@ -4,35 +4,35 @@ import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
 import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
 import type { CallSingleData } from '../guest/smp.js';
-import { ProcessMemory } from '../guest/mm.js';
-import { FreePages } from '../guest/page-alloc.js';
-import { PageCache } from '../guest/page-cache.js';
-import { compileStep, Task, type RegionLayout } from '../guest/task.js';
+import type { FreePages } from '../guest/page-alloc.js';
+import type { PageCache } from '../guest/page-cache.js';
+import type { RegionLayout, Task } from '../guest/task.js';
 import { InvariantMonitor } from '../invariants.js';
-import { SwapReadahead } from '../host/swap-readahead.js';
-import { PostcopyBlocktime } from '../host/postcopy-blocktime.js';
+import type { SwapReadahead } from '../host/swap-readahead.js';
+import type { PostcopyBlocktime } from '../host/postcopy-blocktime.js';
 import { HostMemory } from '../machine/memory.js';
-import { PostcopyLink } from '../machine/postcopy.js';
-import { SwapDevice } from '../machine/swap.js';
+import type { PostcopyLink } from '../machine/postcopy.js';
+import type { SwapDevice } from '../machine/swap.js';
 import { MetricsCollector, type TimeCategory } from '../metrics.js';
-import { tasksAtOnce } from '../scenario/bounds.js';
 import type { Scenario, TaskSpec } from '../scenario/schema.js';
 import { EV_HOST_TICK, EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTCOPY_REQUEST, EV_POSTCOPY_SENT, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
 import * as host from './host-async-pf.js';
-import { jobExited, JobSet } from './jobs.js';
+import { copyProcess, initialTasks, untilCount, type ForkContext } from './fork.js';
+import { jobExited, type JobSet } from './jobs.js';
 import * as irq from './irq.js';
 import * as seg from './segment.js';
 import * as run from './vcpu-run.js';
 import type { Machine, SimulationOptions } from './machine.js';
 import { Vcpu } from './vcpu.js';
-import { ReclaimThrottle, SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
+import { ReclaimThrottle } from '../host/reclaim-throttle.js';
+import { createBackingStore, startBackingStore } from './backing-store.js';
+import { layoutGuestMemory, MIB_PAGES } from './guest-memory-map.js';
 
 export type { SimulationOptions } from './machine.js';
 
-const MIB_PAGES = 256;
 /** Slices of the duration that work is also summed by, for a work-over-time curve (RunMetrics.workOverTime). */
 export const WORK_INTERVALS = 100;
 /**
@@ -54,7 +54,9 @@ const PROGRESS_EVENTS = 65_536;
  * the file KVM or Linux would handle it in, closes the measured window and the invariants. The
  * rest is cut where the kernel cuts it: core/sim/vcpu-run.ts (vcpu_run()), irq.ts (interrupt
  * delivery), guest-sched.ts (kernel/sched), segment.ts (time accounting), host-async-pf.ts
- * (virt/kvm/async_pf.c), guest-kernel.ts (the guest's kvm.c and smp.c). They act on the Machine
+ * (virt/kvm/async_pf.c), guest-kernel.ts (the guest's kvm.c and smp.c), guest-memory-map.ts (the
+ * guest's memory layout at boot), backing-store.ts (swap device or post-copy link), fork.ts
+ * (copy_process()). They act on the Machine
  * (core/sim/machine.ts) that this class implements, with thin delegators below.
  */
 export class Simulation implements Machine {
@@ -64,10 +66,10 @@ export class Simulation implements Machine {
   readonly tasks: Task[] = [];
   readonly memory: HostMemory;
   /** The backing store: a swap device, or the link of a post-copy migration (scenario `backing.kind`). */
-  readonly swap: SwapDevice | null = null;
-  readonly postcopy: PostcopyLink | null = null;
+  readonly swap: SwapDevice | null;
+  readonly postcopy: PostcopyLink | null;
   /** Post-copy only: how long vCPUs sat waiting for pages from the source. */
-  readonly blocktime: PostcopyBlocktime | null = null;
+  readonly blocktime: PostcopyBlocktime | null;
   readonly queue = new EventQueue(4096);
   readonly ioWaiters = new Map<number, (AsyncPfWork | Vcpu)[]>();
   readonly readahead: SwapReadahead;
@@ -76,25 +78,18 @@ export class Simulation implements Machine {
   readonly reclaim = new ReclaimThrottle();
   readonly hugeClearNs: number | null;
   private readonly hostTickNs: number | null;
-  private readonly regions = new Map<string, RegionLayout>();
+  private readonly regions: Map<string, RegionLayout>;
   readonly tickNs: number;
   private readonly sliceNs: number;
   readonly ctxSwitchNs: number;
   readonly touchNs: number;
   readonly anonFaultNs: number;
   readonly preemption: 'none' | 'voluntary' | 'full';
-  /**
-   * The guest's free pages, where processes' memory comes from (core/guest/page-alloc.ts): the
-   * guest memory after its kernel pages and regions. Null when no task has memory of its own.
-   */
-  readonly freePages: FreePages | null = null;
-  /**
-   * The guest's page cache that its reclaim drops (core/guest/page-cache.ts): the `pageCache`
-   * regions and the files processes wrote. Null when the scenario has neither.
-   */
-  readonly pageCache: PageCache | null = null;
+  /** The guest's free pages and page cache (core/sim/guest-memory-map.ts). */
+  readonly freePages: FreePages | null;
+  readonly pageCache: PageCache | null;
   /** The job sets (make -jN) by task group. */
-  private readonly jobSets = new Map<string, JobSet>();
+  private readonly jobSets: Map<string, JobSet>;
   private readonly streams: RandomStreams;
   /** The end of the measured window: durationMs, or earlier when the `until` tasks have all exited. */
   measureEnd: number;
@@ -118,11 +113,7 @@ export class Simulation implements Machine {
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
   readonly irqRace: RandomStream;
   readonly contextSwitch: CodePhase | null;
-  /**
-   * The guest kernel's own pages when the host may evict them (machine.guestKernelPages
-   * `swappable`), laid out first: each task's stack, thread-info and thread pages, then each
-   * vCPU's idle stack and per-CPU pages (core/guest/code-layout.ts KernelPage). Null when pinned.
-   */
+  /** The guest kernel's own pages when the host may evict them (core/sim/guest-memory-map.ts). */
   private readonly kernelPagesOf: { readonly tasks: number } | null;
 
   constructor(
@@ -144,102 +135,35 @@ export class Simulation implements Machine {
     this.monitor = new InvariantMonitor(m.vcpus, backend.caps);
     const streams = (this.streams = new RandomStreams(options.seed));
     this.memory = new HostMemory(Math.round(m.guestMemoryMiB * MIB_PAGES), Math.round(m.hostResidentMiB * MIB_PAGES));
-    const backing = scenario.backing;
-    this.readahead = new SwapReadahead(backing.kind === 'swap' ? backing.pageCluster : 0, this.memory.guestPages);
-    // The swap stream is issued either way, so that the streams after it are the same for both kinds.
-    const swapStream = streams.stream('swap');
-    if (backing.kind === 'swap') {
-      this.swap = new SwapDevice(backing.latency, backing.queueDepth, swapStream, (gfn, at) => this.queue.push(at, EV_IO_DONE, gfn, 0));
-    } else {
-      const kinds = { 'request-arrived': EV_POSTCOPY_REQUEST, sent: EV_POSTCOPY_SENT, arrived: EV_IO_DONE } as const;
-      this.postcopy = new PostcopyLink(this.memory.guestPages, backing, (at, what, gfn) => this.queue.push(at, kinds[what], gfn, 0));
-      this.blocktime = new PostcopyBlocktime(m.vcpus);
-    }
-    // A job set's processes take the kernel stack slots of those they replace: `concurrent` of them.
-    const taskCount = scenario.tasks.reduce((n, t) => n + tasksAtOnce(t), 0);
-    this.kernelPagesOf = m.guestKernelPages === 'swappable' ? { tasks: taskCount } : null;
-    let gfn = this.kernelPagesOf ? KERNEL_PAGES_PER_TASK * taskCount + KERNEL_PAGES_PER_VCPU * m.vcpus : 0;
-    this.memory.populate(0, gfn); // the guest kernel's own pages have contents
+    // The swap stream is issued whatever the backing, so that the streams after it are the same for both kinds.
+    const store = createBackingStore(scenario, this.memory, streams.stream('swap'), (at, kind, gfn) => this.queue.push(at, kind, gfn, 0));
+    ({ swap: this.swap, postcopy: this.postcopy, blocktime: this.blocktime, readahead: this.readahead } = store);
+    const map = layoutGuestMemory(scenario, this.memory, this.postcopy);
+    ({ regions: this.regions, kernelPagesOf: this.kernelPagesOf, freePages: this.freePages, pageCache: this.pageCache } = map);
     const cs = backend.caps.codeLayout.contextSwitch;
     this.contextSwitch = this.ctxSwitchNs > 0 ? { ...cs, ns: this.ctxSwitchNs } : null;
-    for (const r of scenario.regions) {
-      const pages = Math.max(1, Math.round(r.mib * MIB_PAGES));
-      this.regions.set(r.name, { name: r.name, firstGfn: gfn, pages });
-      if (r.populated) {
-        this.memory.populate(gfn, pages, r.onSwap);
-        this.postcopy?.addRegion(gfn, pages);
-      }
-      gfn += pages;
-    }
-    const cached = scenario.regions.some((r) => r.pageCache) || scenario.tasks.some((t) => t.memory.some((a) => a.kind === 'file'));
-    if (cached) {
-      // Oldest first: the regions in file order, each from its last page (README "Assumptions").
-      const cache = (this.pageCache = new PageCache(this.memory.guestPages));
-      for (const r of scenario.regions) {
-        const l = this.regions.get(r.name)!;
-        if (r.pageCache) for (let g = l.firstGfn + l.pages - 1; g >= l.firstGfn; g--) cache.add(g);
-      }
-    }
-    if (scenario.tasks.some((t) => t.memory.length > 0)) {
-      // Reclaim may free page-cache frames into the pool: it can come to hold any frame.
-      this.freePages = new FreePages(gfn, this.memory.guestPages - gfn, cached ? this.memory.guestPages : undefined);
-    }
-    if (this.postcopy) {
-      // Everything the precopy phase migrated is mapped on the destination; the rest is on the source.
-      for (let g = 0; g < this.memory.guestPages; g++) if (this.memory.isPopulated(g) && !this.postcopy.isMissing(g)) this.memory.insert(g);
-    } else {
-      this.memory.prefill();
-    }
-    const swap = this.swap;
-    if (swap) {
-      this.memory.onWriteback = () => swap.write(this.now);
-      // Reclaim stalls once the device holds as many write batches as it serves at once (reclaim-throttle.ts).
-      this.memory.writebackLimit = SWAP_CLUSTER_MAX * swap.queueDepth;
-    }
+    startBackingStore(store, this.memory, () => this.now);
     const sched = {
       sliceNs: this.sliceNs,
       wakeupGranularityNs: Math.round(m.wakeupGranularityUs * 1000),
       latencyNs: Math.round(m.schedLatencyUs * 1000),
     };
     this.vcpus = Array.from({ length: m.vcpus }, (_, i) => new Vcpu(i, this, sched));
-    let next = 0;
-    for (const spec of scenario.tasks) {
-      const set = spec.jobs ? new JobSet(spec, spec.jobs) : null;
-      if (set) this.jobSets.set(spec.name, set);
-      const n = set ? set.initial : spec.count;
-      for (let k = 0; k < n; k++) {
-        const vcpu = spec.vcpu ?? next++ % m.vcpus;
-        const name = spec.count > 1 || set ? `${spec.name}/${k}` : spec.name;
-        this.vcpus[vcpu].runq.enqueue(this.createTask(spec, vcpu, name, this.tasks.length));
-        if (set) set.started++;
-      }
-    }
-    const until = scenario.until;
-    // A job set counts once: it is done when its last process exits.
-    if (until) this.untilLeft = scenario.tasks.filter((t) => until.tasks.includes(t.name)).reduce((n, t) => n + (t.jobs ? 1 : t.count), 0);
+    const { placed, jobSets } = initialTasks(scenario, this.forkContext());
+    for (const { task, vcpu } of placed) this.vcpus[vcpu].runq.enqueue(task);
+    this.jobSets = jobSets;
+    this.untilLeft = untilCount(scenario);
     // Issued after every other actor, so that adding it changed no existing stream.
     this.irqRace = streams.stream('irq-vs-refault');
   }
 
-  /**
-   * A new task of `spec` on `vcpu` (not yet on a run queue): its program compiled for that vCPU, its
-   * own random stream (issued in creation order, so that a run is the same every time), and its own
-   * memory, empty until touched.
-   */
+  /** copy_process() (core/sim/fork.ts): a new task, not yet on a run queue. */
   createTask(spec: TaskSpec, vcpu: number, name: string, kernelSlot: number): Task {
-    const id = this.tasks.length;
-    const regions = spec.memory.length === 0 ? this.regions : new Map(this.regions);
-    const pages = spec.memory.map((a, i) => {
-      const n = Math.max(1, Math.round(a.mib * MIB_PAGES));
-      regions.set(a.name, { name: a.name, firstGfn: -1, pages: n, anon: i, file: a.kind === 'file' });
-      return n;
-    });
-    const program = spec.program.map((s) => compileStep(s, regions, { vcpu, vcpus: this.vcpus.length }));
-    const passes = spec.passes ?? (spec.jobs ? 1 : null);
-    const mm = pages.length > 0 ? new ProcessMemory(pages, spec.memory.map((a) => a.kind === 'file')) : null;
-    const task = new Task(id, name, spec.name, vcpu, program, this.streams.stream(`task:${id}`), passes, spec.vcpu !== undefined, mm, kernelSlot);
-    this.tasks.push(task);
-    return task;
+    return copyProcess(this.forkContext(), spec, vcpu, name, kernelSlot);
+  }
+
+  private forkContext(): ForkContext {
+    return { regions: this.regions, vcpuCount: this.vcpus.length, streams: this.streams, tasks: this.tasks };
   }
 
   // ---------------------------------------------------------------- running

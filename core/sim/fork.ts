@@ -1,0 +1,64 @@
+import type { RandomStreams } from '../engine/rng.js';
+import { ProcessMemory } from '../guest/mm.js';
+import { compileStep, Task, type RegionLayout } from '../guest/task.js';
+import type { Scenario, TaskSpec } from '../scenario/schema.js';
+import { MIB_PAGES } from './guest-memory-map.js';
+import { JobSet } from './jobs.js';
+
+/** What creating a task needs of the machine. */
+export interface ForkContext {
+  readonly regions: ReadonlyMap<string, RegionLayout>;
+  readonly vcpuCount: number;
+  readonly streams: RandomStreams;
+  readonly tasks: Task[];
+}
+
+/**
+ * copy_process(): a new task of `spec` on `vcpu` (not yet on a run queue): its program compiled
+ * for that vCPU, its own random stream (issued in creation order, so that a run is the same every
+ * time), and its own memory, empty until touched.
+ */
+export function copyProcess(ctx: ForkContext, spec: TaskSpec, vcpu: number, name: string, kernelSlot: number): Task {
+  const id = ctx.tasks.length;
+  const regions = spec.memory.length === 0 ? ctx.regions : new Map(ctx.regions);
+  const pages = spec.memory.map((a, i) => {
+    const n = Math.max(1, Math.round(a.mib * MIB_PAGES));
+    (regions as Map<string, RegionLayout>).set(a.name, { name: a.name, firstGfn: -1, pages: n, anon: i, file: a.kind === 'file' });
+    return n;
+  });
+  const program = spec.program.map((s) => compileStep(s, regions, { vcpu, vcpus: ctx.vcpuCount }));
+  const passes = spec.passes ?? (spec.jobs ? 1 : null);
+  const mm = pages.length > 0 ? new ProcessMemory(pages, spec.memory.map((a) => a.kind === 'file')) : null;
+  const task = new Task(id, name, spec.name, vcpu, program, ctx.streams.stream(`task:${id}`), passes, spec.vcpu !== undefined, mm, kernelSlot);
+  ctx.tasks.push(task);
+  return task;
+}
+
+/**
+ * The scenario's tasks at the start, spread round-robin in file order unless pinned; a job set
+ * starts its first `concurrent` processes. Returns each task with its vCPU, and the job sets by
+ * group.
+ */
+export function initialTasks(scenario: Scenario, ctx: ForkContext): { placed: { task: Task; vcpu: number }[]; jobSets: Map<string, JobSet> } {
+  const placed: { task: Task; vcpu: number }[] = [];
+  const jobSets = new Map<string, JobSet>();
+  let next = 0;
+  for (const spec of scenario.tasks) {
+    const set = spec.jobs ? new JobSet(spec, spec.jobs) : null;
+    if (set) jobSets.set(spec.name, set);
+    const n = set ? set.initial : spec.count;
+    for (let k = 0; k < n; k++) {
+      const vcpu = spec.vcpu ?? next++ % ctx.vcpuCount;
+      const name = spec.count > 1 || set ? `${spec.name}/${k}` : spec.name;
+      placed.push({ task: copyProcess(ctx, spec, vcpu, name, ctx.tasks.length), vcpu });
+      if (set) set.started++;
+    }
+  }
+  return { placed, jobSets };
+}
+
+/** Tasks of the `until` groups the run waits for: a job set counts once (it is done when its last process exits). */
+export function untilCount(scenario: Scenario): number {
+  const until = scenario.until;
+  return until ? scenario.tasks.filter((t) => until.tasks.includes(t.name)).reduce((n, t) => n + (t.jobs ? 1 : t.count), 0) : 0;
+}
