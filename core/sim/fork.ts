@@ -36,10 +36,14 @@ export function copyProcess(ctx: ForkContext, spec: TaskSpec, vcpu: number, name
 
 /**
  * The scenario's tasks at the start, spread round-robin in file order unless pinned; a job set
- * starts its first `concurrent` processes. Returns each task with its vCPU, and the job sets by
- * group.
+ * starts its first `concurrent` processes, each made by `create` (the machine's copy_process()).
+ * Returns each task with its vCPU, and the job sets by group.
  */
-export function initialTasks(scenario: Scenario, ctx: ForkContext): { placed: { task: Task; vcpu: number }[]; jobSets: Map<string, JobSet> } {
+export function initialTasks(
+  scenario: Scenario,
+  vcpuCount: number,
+  create: (spec: TaskSpec, vcpu: number, name: string) => Task,
+): { placed: { task: Task; vcpu: number }[]; jobSets: Map<string, JobSet> } {
   const placed: { task: Task; vcpu: number }[] = [];
   const jobSets = new Map<string, JobSet>();
   let next = 0;
@@ -48,9 +52,9 @@ export function initialTasks(scenario: Scenario, ctx: ForkContext): { placed: { 
     if (set) jobSets.set(spec.name, set);
     const n = set ? set.initial : spec.count;
     for (let k = 0; k < n; k++) {
-      const vcpu = spec.vcpu ?? next++ % ctx.vcpuCount;
+      const vcpu = spec.vcpu ?? next++ % vcpuCount;
       const name = spec.count > 1 || set ? `${spec.name}/${k}` : spec.name;
-      placed.push({ task: copyProcess(ctx, spec, vcpu, name, ctx.tasks.length), vcpu });
+      placed.push({ task: create(spec, vcpu, name), vcpu });
       if (set) set.started++;
     }
   }

@@ -149,7 +149,7 @@ export class Simulation implements Machine {
       latencyNs: Math.round(m.schedLatencyUs * 1000),
     };
     this.vcpus = Array.from({ length: m.vcpus }, (_, i) => new Vcpu(i, this, sched));
-    const { placed, jobSets } = initialTasks(scenario, this.forkContext());
+    const { placed, jobSets } = initialTasks(scenario, m.vcpus, (spec, vcpu, name) => this.createTask(spec, vcpu, name, this.tasks.length));
     for (const { task, vcpu } of placed) this.vcpus[vcpu].runq.enqueue(task);
     this.jobSets = jobSets;
     this.untilLeft = untilCount(scenario);
