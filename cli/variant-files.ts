@@ -48,3 +48,8 @@ export function variantsWithFiles(args: VariantFileArgs): { known: readonly Vari
   }
   return { known, fromFiles };
 }
+
+/** The ids a comparing command runs: those named, then each --variant-file's variant not named too (once). */
+export function idsWithFiles(named: readonly string[], fromFiles: readonly Variant[]): string[] {
+  return [...named, ...fromFiles.map((v) => v.id).filter((id) => !named.includes(id))];
+}

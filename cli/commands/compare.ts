@@ -4,7 +4,7 @@ import { compareVariants } from '../../core/compare.js';
 import { UsageError, type Io } from '../io.js';
 import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
 import { renderText } from '../render.js';
-import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
+import { idsWithFiles, variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { buildCompareView } from '../views/compare.js';
 
 interface CompareArgs extends ScenarioArgs, VariantFileArgs {
@@ -32,7 +32,7 @@ export function compareCommand(io: Io): CommandModule<object, CompareArgs> {
       const { known, fromFiles } = variantsWithFiles(args);
       const named = (args.variants ?? []).map(String);
       // A variant file's variant is compared too, after those named (once, if it is named as well).
-      const ids = [...named, ...fromFiles.map((v) => v.id).filter((id) => !named.includes(id))];
+      const ids = idsWithFiles(named, fromFiles);
       if (ids.length === 0) throw new UsageError('name a variant to compare (see `apf-lab list`), or give --variant-file');
       const variants = variantsToCompare(ids, { baselines: args.baseline, known });
       const { scenario, seed, hooks } = resolveScenario(args, io, known);

@@ -10,7 +10,7 @@ import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.
 import { templatesDir } from '../render.js';
 import { DocumentTemplates } from '../report/documents.js';
 import { buildReportView } from '../report/view.js';
-import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
+import { idsWithFiles, variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 
 interface ReportArgs extends ScenarioArgs, VariantFileArgs {
   variants?: string[];
@@ -43,7 +43,7 @@ export function reportCommand(io: Io, argv: readonly string[]): CommandModule<ob
       if (format === null) throw new UsageError(`--out must end in .md or .html, got ${JSON.stringify(out)}`);
       const { known, fromFiles } = variantsWithFiles(args);
       const named = (args.variants ?? []).map(String);
-      const ids = [...named, ...fromFiles.map((v) => v.id).filter((id) => !named.includes(id))];
+      const ids = idsWithFiles(named, fromFiles);
       if (ids.length === 0) throw new UsageError('name a variant to report on (see `apf-lab list`), or give --variant-file');
       const variants = variantsToCompare(ids, { baselines: true, known });
       const templates = new DocumentTemplates(templateDirectory(args.templates));
