@@ -44,25 +44,21 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 
 async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) => void): Promise<Argv> {
   // Loaded here, not at the top: the process entry below only starts a worker and needs none of it.
-  const [{ default: yargs }, { listCommand }, { showCommand }, { runCommand }, { compareCommand }, { reproduceCommand }, { diffCommand }, { reportCommand }] = await Promise.all([
-    import('yargs'),
-    import('./commands/list.js'),
-    import('./commands/show.js'),
-    import('./commands/run.js'),
-    import('./commands/compare.js'),
-    import('./commands/reproduce.js'),
-    import('./commands/diff.js'),
-    import('./commands/report.js'),
-  ]);
-  return yargs([...argv])
-    .scriptName('apf-lab')
-    .command(listCommand(io))
-    .command(showCommand(io))
-    .command(runCommand(io))
-    .command(compareCommand(io))
-    .command(reproduceCommand(io))
-    .command(diffCommand(io))
-    .command(reportCommand(io, argv))
+  const [{ default: yargs }, { COMMANDS, namedCommand }] = await Promise.all([import('yargs'), import('./commands/table.js')]);
+  const named = namedCommand(argv);
+  const cli = yargs([...argv]).scriptName('apf-lab');
+  for (const [name, entry] of Object.entries(COMMANDS)) {
+    if (name === named) {
+      cli.command((await entry.load())(io, argv));
+    } else {
+      // Only its line in the top-level help. yargs runs the first positional's command, which is
+      // `named` unless an option's value before it is a command word (`--scenario list compare`).
+      cli.command(entry.command, entry.describe, {}, () => {
+        throw new UsageError(`put the command first: apf-lab ${name} …`);
+      });
+    }
+  }
+  return cli
     .demandCommand(1, 'name a command')
     .check(singleValued)
     .strict()

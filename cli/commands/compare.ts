@@ -6,6 +6,7 @@ import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.
 import { renderText } from '../render.js';
 import { idsWithFiles, variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { buildCompareView } from '../views/compare.js';
+import { usageLine } from './table.js';
 
 interface CompareArgs extends ScenarioArgs, VariantFileArgs {
   variants?: string[];
@@ -18,8 +19,7 @@ interface CompareArgs extends ScenarioArgs, VariantFileArgs {
  */
 export function compareCommand(io: Io): CommandModule<object, CompareArgs> {
   return {
-    command: 'compare [variants..]',
-    describe: 'run one scenario through several variants, side by side (each architecture\'s no-APF baseline included)',
+    ...usageLine('compare'),
     builder: (y) =>
       variantFileOption(scenarioOptions(y))
         .positional('variants', { type: 'string', array: true, describe: 'variant ids (see `apf-lab list`); `sync` = the baseline of each architecture' })

@@ -7,6 +7,7 @@ import { renderText } from '../render.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { faultTraceText, mechanismSheetText, unifiedDiff, type DiffWhat } from '../views/diff.js';
 import { guestMemoryBytes } from './show.js';
+import { usageLine } from './table.js';
 
 interface DiffArgs extends ScenarioArgs, VariantFileArgs {
   a?: string;
@@ -23,8 +24,7 @@ const MAX_FAULTS = 100;
  */
 export function diffCommand(io: Io): CommandModule<object, DiffArgs> {
   return {
-    command: 'diff <a> <b>',
-    describe: "a unified diff of two variants' mechanism sheets, or of their tracepoints for the same faults",
+    ...usageLine('diff'),
     builder: (y) =>
       variantFileOption(scenarioOptions(y))
         .positional('a', { type: 'string', demandOption: true, describe: 'variant id, the old side (see `apf-lab list`)' })

@@ -7,12 +7,12 @@ import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../v
 import { scenarioHeader } from '../views/compare.js';
 import { variantBlock, variantSheet, variantSummary } from '../views/variant-sheet.js';
 import { guestMemoryBytes } from './show.js';
+import { usageLine } from './table.js';
 
 /** `apf-lab list`: variants with their mechanisms, and the built-in scenarios. */
 export function listCommand(io: Io): CommandModule<object, { json: boolean } & VariantFileArgs> {
   return {
-    command: 'list',
-    describe: 'list variants, their mechanisms, and built-in scenarios',
+    ...usageLine('list'),
     builder: (y) => variantFileOption(y).option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
     handler: (args) => {
       const { known } = variantsWithFiles(args);

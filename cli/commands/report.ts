@@ -11,6 +11,7 @@ import { templatesDir } from '../render.js';
 import { DocumentTemplates } from '../report/documents.js';
 import { buildReportView } from '../report/view.js';
 import { idsWithFiles, variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
+import { usageLine } from './table.js';
 
 interface ReportArgs extends ScenarioArgs, VariantFileArgs {
   variants?: string[];
@@ -29,8 +30,7 @@ const TRACE_FROM = 0.1;
  */
 export function reportCommand(io: Io, argv: readonly string[]): CommandModule<object, ReportArgs> {
   return {
-    command: 'report [variants..]',
-    describe: 'write a design report (Markdown or one self-contained HTML page) comparing variants',
+    ...usageLine('report'),
     builder: (y) =>
       variantFileOption(scenarioOptions(y))
         .positional('variants', { type: 'string', array: true, describe: 'variant ids (see `apf-lab list`); each architecture\'s baseline is included' })

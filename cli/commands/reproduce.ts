@@ -7,6 +7,7 @@ import { UsageError, type Io } from '../io.js';
 import { loadForCli } from '../options.js';
 import { renderText } from '../render.js';
 import { buildReproduceView } from '../views/reproduce.js';
+import { usageLine } from './table.js';
 
 interface ReproduceArgs {
   experiments?: string[];
@@ -27,8 +28,7 @@ export function builtinExperiments(): { id: string; scenario: Scenario }[] {
  */
 export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
   return {
-    command: 'reproduce [experiments..]',
-    describe: 'run the published experiments (scenarios with an `experiment` block) and show the lab next to the published figures',
+    ...usageLine('reproduce'),
     builder: (y) =>
       y
         .positional('experiments', { type: 'string', array: true, describe: 'experiment scenario names or files (default: every built-in one)' })

@@ -6,6 +6,7 @@ import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.
 import { renderText } from '../render.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { buildCompareView } from '../views/compare.js';
+import { usageLine } from './table.js';
 
 interface RunArgs extends ScenarioArgs, VariantFileArgs {
   variant: string;
@@ -14,8 +15,7 @@ interface RunArgs extends ScenarioArgs, VariantFileArgs {
 /** `apf-lab run <variant>`: one variant through one scenario. */
 export function runCommand(io: Io): CommandModule<object, RunArgs> {
   return {
-    command: 'run <variant>',
-    describe: 'run one variant through a scenario',
+    ...usageLine('run'),
     builder: (y) =>
       variantFileOption(scenarioOptions(y)).positional('variant', { type: 'string', demandOption: true, describe: 'variant id (see `apf-lab list`)' }) as never,
     handler: (args) => {

@@ -7,6 +7,7 @@ import { renderText } from '../render.js';
 import { buildShowView } from '../views/show.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { variantSheet } from '../views/variant-sheet.js';
+import { usageLine } from './table.js';
 
 interface ShowArgs extends VariantFileArgs {
   variant?: string;
@@ -16,8 +17,7 @@ interface ShowArgs extends VariantFileArgs {
 /** `apf-lab show <variant>`: one variant's mechanism sheet, default costs and knobs, and findings. */
 export function showCommand(io: Io): CommandModule<object, ShowArgs> {
   return {
-    command: 'show <variant>',
-    describe: "print a variant's mechanisms, costs, knobs and review findings",
+    ...usageLine('show'),
     builder: (y) =>
       variantFileOption(y)
         .positional('variant', { type: 'string', demandOption: true, describe: 'variant id (see `apf-lab list`)' })

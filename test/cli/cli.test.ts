@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/io.js';
+import { COMMANDS } from '../../cli/commands/table.js';
 import { runCli } from '../../cli/main.js';
 import { progressText } from '../../cli/process.js';
 
@@ -63,6 +64,15 @@ describe('apf-lab CLI (in-process)', () => {
 
   it('no command is a usage error', async () => {
     expect((await cli()).code).toBe(2);
+  });
+
+  it('a command word after an option\'s value is a usage error asking for the command first, not a silent no-op', async () => {
+    // Only the first command word's module is loaded (cli/commands/table.ts); here that is `list`,
+    // the value of --scenario, while yargs runs `compare`.
+    const r = await cli('--scenario', 'list', 'compare', 'x86');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n')[0]).toBe('apf-lab: put the command first: apf-lab compare …');
   });
 
   it('a non-integer seed is a usage error', async () => {
@@ -184,5 +194,17 @@ describe('-h is --help', () => {
     const r = await cli('-h');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^apf-lab <command>/);
+  });
+
+  it('lists every command of the table, each with its positionals', async () => {
+    const { out } = await cli('--help');
+    for (const { command } of Object.values(COMMANDS)) expect(out).toContain(`apf-lab ${command}`);
+  });
+
+  it("a command's own help has its options: its module was loaded", async () => {
+    const { out, code } = await cli('compare', '--help');
+    expect(code).toBe(0);
+    expect(out).toMatch(/--scenario/);
+    expect(out).toMatch(/--no-baseline|--baseline/);
   });
 });

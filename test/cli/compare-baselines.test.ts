@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../support/cli.js';
 
 /**
  * `compare --json` on the built binary (the global setup built dist/): every architecture in a
@@ -21,7 +22,7 @@ interface Entry {
 
 async function apfLab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['dist/cli/main.js', ...args]);
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

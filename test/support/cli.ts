@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 
 /** The built binary, run the way a user runs it (the global setup built dist/). */
 const run = promisify(execFile);
-export const BIN = 'dist/cli/main.js';
+export const BIN = 'dist/bin/apf-lab.js';
 
 export async function apfLab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

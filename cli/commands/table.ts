@@ -1,0 +1,70 @@
+import type { CommandModule } from 'yargs';
+import type { Io } from '../io.js';
+
+/** A command's module, built for one invocation (report also needs the command line it was given). */
+export type CommandFactory = (io: Io, argv: readonly string[]) => CommandModule<object, never>;
+
+interface CommandEntry {
+  /** yargs' command string: the name and its positionals. */
+  command: string;
+  describe: string;
+  /** The command's module, loaded only when the command line names it. */
+  load: () => Promise<CommandFactory>;
+}
+
+/**
+ * Every command of the CLI, with what `apf-lab --help` prints of it. The top-level help needs only
+ * these lines; a command's module (and the simulator, zod, yaml, Handlebars behind it) is loaded
+ * only when the command line names that command, so `--help` and `list` do not pay for `report`.
+ */
+export const COMMANDS = {
+  list: {
+    command: 'list',
+    describe: 'list variants, their mechanisms, and built-in scenarios',
+    load: async () => (await import('./list.js')).listCommand as CommandFactory,
+  },
+  show: {
+    command: 'show <variant>',
+    describe: "print a variant's mechanisms, costs, knobs and review findings",
+    load: async () => (await import('./show.js')).showCommand as CommandFactory,
+  },
+  run: {
+    command: 'run <variant>',
+    describe: 'run one variant through a scenario',
+    load: async () => (await import('./run.js')).runCommand as CommandFactory,
+  },
+  compare: {
+    command: 'compare [variants..]',
+    describe: "run one scenario through several variants, side by side (each architecture's no-APF baseline included)",
+    load: async () => (await import('./compare.js')).compareCommand as CommandFactory,
+  },
+  reproduce: {
+    command: 'reproduce [experiments..]',
+    describe: 'run the published experiments (scenarios with an `experiment` block) and show the lab next to the published figures',
+    load: async () => (await import('./reproduce.js')).reproduceCommand as CommandFactory,
+  },
+  diff: {
+    command: 'diff <a> <b>',
+    describe: "a unified diff of two variants' mechanism sheets, or of their tracepoints for the same faults",
+    load: async () => (await import('./diff.js')).diffCommand as CommandFactory,
+  },
+  report: {
+    command: 'report [variants..]',
+    describe: 'write a design report (Markdown or one self-contained HTML page) comparing variants',
+    load: async () => (await import('./report.js')).reportCommand as CommandFactory,
+  },
+} satisfies Record<string, CommandEntry>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+/** The command a command line names: its first word that is a command (yargs takes the same one). */
+export function namedCommand(argv: readonly string[]): CommandName | null {
+  for (const arg of argv) if (Object.hasOwn(COMMANDS, arg)) return arg as CommandName;
+  return null;
+}
+
+/** What a command module shares with the table: its command string and description. */
+export function usageLine(name: CommandName): { command: string; describe: string } {
+  const { command, describe } = COMMANDS[name];
+  return { command, describe };
+}
