@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { BadInputError, InterruptedError } from '../core/errors.js';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, INTERRUPTED_LINE, oneLine, UsageError, type Io } from './io.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, INTERRUPTED_LINE, oneLine, plainUsage, UsageError, type Io } from './io.js';
 
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
 const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help']);
 /** Options that may be given more than once (positional lists and yargs' own bookkeeping). */
-const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'variantFile']);
+const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'variantFile', 'param', 'p', 'parts']);
 
 /**
  * The apf-lab command line. Commands are registered one by one (STYLE.md §4); a handler
@@ -44,7 +44,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 
 async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) => void): Promise<Argv> {
   // Loaded here, not at the top: the process entry below only starts a worker and needs none of it.
-  const [{ default: yargs }, { listCommand }, { showCommand }, { runCommand }, { compareCommand }, { reproduceCommand }, { diffCommand }, { reportCommand }] = await Promise.all([
+  const [{ default: yargs }, { listCommand }, { showCommand }, { runCommand }, { compareCommand }, { reproduceCommand }, { diffCommand }, { reportCommand }, { sweepCommand }] = await Promise.all([
     import('yargs'),
     import('./commands/list.js'),
     import('./commands/show.js'),
@@ -53,6 +53,7 @@ async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) 
     import('./commands/reproduce.js'),
     import('./commands/diff.js'),
     import('./commands/report.js'),
+    import('./commands/sweep.js'),
   ]);
   return yargs([...argv])
     .scriptName('apf-lab')
@@ -63,6 +64,7 @@ async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) 
     .command(reproduceCommand(io))
     .command(diffCommand(io))
     .command(reportCommand(io, argv))
+    .command(sweepCommand(io))
     .demandCommand(1, 'name a command')
     .check(singleValued)
     .strict()
@@ -76,13 +78,6 @@ async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) 
       if (err && err.name !== 'YError') throw err;
       onUsage(plainUsage(msg ?? err?.message ?? 'bad command line'));
     });
-}
-
-/** yargs' "Not enough arguments following: seed" in the words of this CLI. */
-function plainUsage(msg: string): string {
-  const m = /^Not enough arguments following: (.+)$/.exec(msg);
-  if (!m) return msg;
-  return `${m[1].length === 1 ? '-' : '--'}${m[1]} needs a value`;
 }
 
 async function usage(io: Io, cli: Argv | null, message: string): Promise<number> {
@@ -137,6 +132,7 @@ function isMain(): boolean {
 /**
  * The commands that run simulations, which only a worker lets Ctrl-C stop cleanly (cli/process.ts);
  * (`diff --what trace` runs two); `list` and `show` only read the registry and stay on the main thread.
+ * `sweep` stays there too: it runs its own workers, and the main thread it leaves free takes Ctrl-C.
  */
 const SIMULATING = new Set(['run', 'compare', 'diff', 'report']);
 
