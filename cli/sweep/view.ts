@@ -50,6 +50,8 @@ export function partView(def: SweepDefinition, runs: number, files: readonly str
   return { header: headerOf(def, runs), table: null, notes: [], files };
 }
 
+/** A mean to the digits that still say something: none for a whole number, fewer the larger it is. */
 function number(x: number): string {
-  return fixed(x, Number.isInteger(x) ? 0 : Math.abs(x) >= 100 ? 1 : 3);
+  const a = Math.abs(x);
+  return fixed(x, Number.isInteger(x) ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3);
 }
