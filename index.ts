@@ -42,6 +42,13 @@ export { DEFAULT_SCENARIO, listBuiltinScenarios, loadScenario, parseScenario, Sc
 export { runVariant, type RunMetrics, type RunOptions, type RunResult } from './core/run.js';
 export { compareVariants, type ComparedRun, type CompareOptions, type Comparison } from './core/compare.js';
 export { Simulation, type SimulationOptions } from './core/sim/simulation.js';
+export { parseValueSpec, type SweepValue } from './core/sweep/spec.js';
+export { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './core/sweep/grid.js';
+export { NAMED_PARAMS, pointScenario } from './core/sweep/params.js';
+export { runSeed, sweepIdentity, SEED_DERIVATION } from './core/sweep/seed.js';
+export { runFigures, SWEEP_METRICS, type SweepMetric } from './core/sweep/metrics.js';
+export { defineSweep, planRuns, sweepDocument, type SweepDefinition, type SweepDocument, type SweepPart, type SweepRun } from './core/sweep/document.js';
+export { mergeParts } from './core/sweep/merge.js';
 export type { Vcpu } from './core/sim/vcpu.js';
 export { InvariantMonitor, INVARIANT_NAMES, type Violation } from './core/invariants.js';
 export { Harness, HARNESS_FIRST_MISSING_GFN, type HarnessOptions } from './core/harness.js';

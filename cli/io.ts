@@ -16,6 +16,13 @@ export class UsageError extends Error {
   }
 }
 
+/** yargs' "Not enough arguments following: seed" in the words of this CLI. */
+export function plainUsage(msg: string): string {
+  const m = /^Not enough arguments following: (.+)$/.exec(msg);
+  if (!m) return msg;
+  return `${m[1].length === 1 ? '-' : '--'}${m[1]} needs a value`;
+}
+
 export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
 export const EXIT_USAGE = 2;

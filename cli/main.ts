@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { BadInputError, InterruptedError } from '../core/errors.js';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, INTERRUPTED_LINE, oneLine, UsageError, type Io } from './io.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, INTERRUPTED_LINE, oneLine, plainUsage, UsageError, type Io } from './io.js';
 
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
 const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help']);
 /** Options that may be given more than once (positional lists and yargs' own bookkeeping). */
-const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'variantFile']);
+const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'variantFile', 'param', 'p', 'parts']);
 
 /**
  * The apf-lab command line. Commands are registered one by one (STYLE.md §4); a handler
@@ -74,13 +74,6 @@ async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) 
     });
 }
 
-/** yargs' "Not enough arguments following: seed" in the words of this CLI. */
-function plainUsage(msg: string): string {
-  const m = /^Not enough arguments following: (.+)$/.exec(msg);
-  if (!m) return msg;
-  return `${m[1].length === 1 ? '-' : '--'}${m[1]} needs a value`;
-}
-
 async function usage(io: Io, cli: Argv | null, message: string): Promise<number> {
   io.err(`apf-lab: ${oneLine(message)}\n\n${cli ? await cli.getHelp() : ''}\n`);
   return EXIT_USAGE;
@@ -133,6 +126,7 @@ function isMain(): boolean {
 /**
  * The commands that run simulations, which only a worker lets Ctrl-C stop cleanly (cli/process.ts);
  * (`diff --what trace` runs two); `list` and `show` only read the registry and stay on the main thread.
+ * `sweep` stays there too: it runs its own workers, and the main thread it leaves free takes Ctrl-C.
  */
 const SIMULATING = new Set(['run', 'compare', 'diff', 'report']);
 

@@ -94,8 +94,14 @@ export function resolveScenario(args: ScenarioArgs, io?: Io, variants: readonly 
   if (args.scenario === '') throw new UsageError('--scenario needs a value');
   const seed = args.seed === undefined ? undefined : parseSeed(args.seed);
   const scenario = loadForCli(args.scenario);
-  checkBackends(scenario, args.scenario, variants);
-  const allowLarge = args.allowLarge || process.env[ALLOW_LARGE_ENV] === '1';
-  if (!allowLarge) checkScenarioSize(scenario, args.scenario, `pass --allow-large (or set ${ALLOW_LARGE_ENV}=1) to run it anyway`);
+  checkRunnable(scenario, args.scenario, variants, args.allowLarge);
   return { scenario, seed: seed ?? scenario.seed, hooks: { onProgress: io?.progress, signal: io?.signal } };
+}
+
+/** What every command checks of a scenario before it runs it: the variants' knobs and, unless allowed, its size. */
+export function checkRunnable(scenario: Scenario, file: string, variants: readonly Variant[], allowLarge: boolean): void {
+  checkBackends(scenario, file, variants);
+  if (!(allowLarge || process.env[ALLOW_LARGE_ENV] === '1')) {
+    checkScenarioSize(scenario, file, `pass --allow-large (or set ${ALLOW_LARGE_ENV}=1) to run it anyway`);
+  }
 }

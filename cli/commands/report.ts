@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { variantsToCompare } from '../../arches/registry.js';
@@ -11,6 +11,7 @@ import { templatesDir } from '../render.js';
 import { DocumentTemplates } from '../report/documents.js';
 import { buildReportView } from '../report/view.js';
 import { idsWithFiles, variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
+import { writeAll } from '../write-files.js';
 import { usageLine } from './table.js';
 
 interface ReportArgs extends ScenarioArgs, VariantFileArgs {
@@ -94,19 +95,6 @@ function templateDirectory(given: string | undefined): string {
   const dir = resolve(given);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BadInputError(`--templates ${given}: not a directory`);
   return dir;
-}
-
-/** Every file to a temporary name first, then renamed: a failure leaves no half-written report. */
-function writeAll(files: readonly [string, string][]): void {
-  const tmp = files.map(([f]) => `${f}.${process.pid}.tmp`);
-  try {
-    files.forEach(([, text], i) => writeFileSync(tmp[i], text));
-    files.forEach(([f], i) => renameSync(tmp[i], f));
-  } catch (e) {
-    for (const t of tmp) rmSync(t, { force: true });
-    const err = e as NodeJS.ErrnoException;
-    throw new BadInputError(`cannot write the report: ${err.message.split("\n")[0]}`);
-  }
 }
 
 /** The command as typed, quoted where a shell would need it, so that the report can be regenerated. */

@@ -53,6 +53,11 @@ export const COMMANDS = {
     describe: 'write a design report (Markdown or one self-contained HTML page) comparing variants',
     load: async () => (await import('./report.js')).reportCommand as CommandFactory,
   },
+  sweep: {
+    command: 'sweep',
+    describe: 'run a scenario over a grid of parameter values × variants × seeds, in parallel (CSV, JSON, SVG chart)',
+    load: async () => (await import('./sweep.js')).sweepCommand as CommandFactory,
+  },
 } satisfies Record<string, CommandEntry>;
 
 export type CommandName = keyof typeof COMMANDS;

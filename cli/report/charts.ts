@@ -57,7 +57,8 @@ export interface LineChart extends Axes {
 const W = 720;
 const LEFT = 110;
 const RIGHT = W - 20;
-const r1 = (x: number) => Math.round(x * 10) / 10;
+/** Coordinates to a tenth of a pixel: shorter SVG, and no float noise in the text. */
+export const r1 = (x: number) => Math.round(x * 10) / 10;
 
 function legendRows(items: readonly { label: string; color: string; dash: string }[], y0: number, strokeWidth: number): LegendItem[] {
   // Three to a row, under the plot.
@@ -115,14 +116,14 @@ const DECADES: readonly [number, string][] = [
   [1e2, '100 ns'], [1e3, '1 µs'], [1e4, '10 µs'], [1e5, '100 µs'], [1e6, '1 ms'], [1e7, '10 ms'], [1e8, '100 ms'], [1e9, '1 s'], [1e10, '10 s'],
 ];
 
-function lineAxes(id: string, title: string, n: number): Pick<Axes, 'id' | 'title' | 'width' | 'height' | 'left' | 'top' | 'right' | 'bottom' | 'legend'> {
+export function lineAxes(id: string, title: string, n: number): Pick<Axes, 'id' | 'title' | 'width' | 'height' | 'left' | 'top' | 'right' | 'bottom' | 'legend'> {
   const top = 56;
   const bottom = 316;
   const legend = legendRows(Array.from({ length: n }, () => ({ label: '', color: '', dash: '' })), bottom + 52, 3);
   return { id, title, width: W, height: (legend.length ? legend[legend.length - 1].y : bottom + 40) + 20, left: LEFT, top, right: RIGHT, bottom, legend };
 }
 
-function seriesStyle(i: number): { color: string; dash: string } {
+export function seriesStyle(i: number): { color: string; dash: string } {
   return { color: OKABE_ITO[i % OKABE_ITO.length], dash: DASHES[i % DASHES.length] };
 }
 
@@ -184,7 +185,7 @@ export function workOverTimeChart(c: Comparison): LineChart {
 }
 
 /** 1, 2, 2.5 or 5 times a power of ten, at or above x. */
-function niceCeil(x: number): number {
+export function niceCeil(x: number): number {
   const p = Math.pow(10, Math.floor(Math.log10(x)));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= x) return m * p;
   return 10 * p;

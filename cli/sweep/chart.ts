@@ -1,0 +1,90 @@
+import type { MetricCurves, SweepDocument } from '../../core/sweep/document.js';
+import { metricCurves } from '../../core/sweep/document.js';
+import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
+import type { SweepValue } from '../../core/sweep/spec.js';
+import { lineAxes, niceCeil, r1, seriesStyle, type LineChart, type Tick } from '../report/charts.js';
+
+/**
+ * The sweep's chart: one metric against one parameter, a line per variant through the mean at
+ * each value, a bar from the smallest to the largest run there. Geometry only, drawn by
+ * templates/svg/sweep-chart.svg.hbs like the report's charts (cli/report/charts.ts).
+ */
+export interface SweepChart extends LineChart {
+  readonly note: string;
+  readonly series: readonly (LineChart['series'][number] & {
+    readonly points: readonly { readonly x: number; readonly y: number; readonly y1: number; readonly y2: number; readonly title: string }[];
+  })[];
+}
+
+/** Room between the axis and the first and last value, so that their markers stand clear of it. */
+const PAD = 18;
+/** At most this many x labels; beyond, every k-th value is labelled. */
+const MAX_X_LABELS = 10;
+
+export function sweepChart(doc: SweepDocument): SweepChart {
+  const c = metricCurves(doc, doc.sweep.metric, doc.sweep.x);
+  const metric = SWEEP_METRICS.find((m) => m.name === c.metric)!;
+  // Lower than the report's plots: the note under the title needs a line of its own.
+  const base = { ...lineAxes('chart-sweep', `${c.metric} by ${c.x.name}`, c.series.length), top: 76 };
+  const xs = xPositions(c.x.values, c.x.spec, base.left + PAD, base.right - PAD);
+  const top = Math.max(0, ...c.series.flatMap((s) => s.stats.map((t) => t.max)));
+  const yMax = top > 0 ? niceCeil(top) : 1;
+  const y = (v: number) => r1(base.bottom - (v / yMax) * (base.bottom - base.top));
+  // Side by side at one x, the variants' bars would hide each other: each is nudged a little.
+  const nudge = (i: number) => (i - (c.series.length - 1) / 2) * 4;
+  const series = c.series.map((s, i) => {
+    const points = s.stats.map((t, k) => ({
+      x: r1(xs[k] + nudge(i)),
+      y: y(t.mean),
+      y1: y(t.min),
+      y2: y(t.max),
+      title: `${s.variant} at ${c.x.name}=${String(c.x.values[k])}: mean ${t.mean}, min ${t.min}, max ${t.max}`,
+    }));
+    return { label: s.variant, ...seriesStyle(i), d: points.map((p, k) => `${k ? 'L' : 'M'}${p.x},${p.y}`).join(''), points };
+  });
+  return {
+    ...base,
+    legend: base.legend.map((l, i) => ({ ...l, label: series[i].label, color: series[i].color, dash: series[i].dash })),
+    xLabel: `${c.x.name}${isLog(c.x.spec) ? ' (log scale)' : ''}`,
+    yLabel: `${c.metric} (${metric.unit})`,
+    xTicks: xTicks(c.x.values, xs),
+    yTicks: [0, 0.25, 0.5, 0.75, 1].map((f) => ({ at: y(f * yMax), label: short(f * yMax) })),
+    note: note(c, doc.sweep.seeds),
+    series,
+  };
+}
+
+/** What each mark stands for, under the title. */
+function note(c: MetricCurves, seeds: number): string {
+  const over = c.over.map((p) => `${p.values.length} values of ${p.name}`);
+  const runs = [`${seeds} seed${seeds === 1 ? '' : 's'}`, ...over].join(' × ');
+  return `line: mean over ${runs}; bar: min to max`;
+}
+
+function isLog(spec: string): boolean {
+  return /:log:/.test(spec);
+}
+
+/** Log or linear for numbers (as the spec spaced them), evenly spaced in the given order otherwise. */
+function xPositions(values: readonly SweepValue[], spec: string, lo: number, hi: number): number[] {
+  const nums = values.every((v) => typeof v === 'number') ? (values as number[]) : null;
+  if (values.length === 1) return [(lo + hi) / 2];
+  if (!nums) return values.map((_, i) => lo + (i / (values.length - 1)) * (hi - lo));
+  const f = isLog(spec) ? Math.log10 : (v: number) => v;
+  const min = f(Math.min(...nums));
+  const max = f(Math.max(...nums));
+  return nums.map((v) => lo + ((f(v) - min) / (max - min)) * (hi - lo));
+}
+
+function xTicks(values: readonly SweepValue[], xs: readonly number[]): Tick[] {
+  const every = Math.ceil(values.length / MAX_X_LABELS);
+  return values.flatMap((v, i) => (i % every === 0 ? [{ at: r1(xs[i]), label: typeof v === 'number' ? short(v) : String(v) }] : []));
+}
+
+/** 3 significant digits with k, M, G: tick labels stay short. */
+export function short(x: number): string {
+  for (const [unit, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+    if (Math.abs(x) >= unit) return `${+(x / unit).toPrecision(3)}${suffix}`;
+  }
+  return `${+x.toPrecision(3)}`;
+}

@@ -1,0 +1,151 @@
+import { dirname, isAbsolute, join } from 'node:path';
+import { variantsToCompare } from '../../arches/registry.js';
+import type { Variant } from '../../core/backend.js';
+import { BadInputError } from '../../core/errors.js';
+import { DEFAULT_SCENARIO, validateScenario } from '../../core/scenario/load.js';
+import type { Scenario } from '../../core/scenario/schema.js';
+import { defineSweep, type SweepDefinition } from '../../core/sweep/document.js';
+import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
+import { checkRunCount, pointValues, type SweepParam } from '../../core/sweep/grid.js';
+import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
+import { checkParamName, pointScenario } from '../../core/sweep/params.js';
+import { parseValueSpec } from '../../core/sweep/spec.js';
+import { UsageError } from '../io.js';
+import { checkRunnable, knownOverrides, parseSeed, resolveScenario } from '../options.js';
+import { idsWithFiles, variantsWithFiles } from '../variant-files.js';
+
+/** The sweep's flags as yargs gives them (strings, parsed here, as --seed is). */
+export interface SweepArgs {
+  file?: string;
+  scenario?: string;
+  seed?: string;
+  durationMs?: string;
+  param?: string[];
+  variants?: string[];
+  seeds?: string;
+  metric?: string;
+  x?: string;
+  variantFile?: string[];
+  allowLarge: boolean;
+}
+
+export interface ResolvedSweep {
+  readonly def: SweepDefinition;
+  /** How messages name the base scenario (its file or built-in name). */
+  readonly source: string;
+  readonly variants: readonly Variant[];
+  readonly variantFiles: readonly string[];
+}
+
+/**
+ * The sweep from a sweep file and the flags: a flag overrides the file's field of the same name,
+ * and `--param` flags, when given, replace the file's `params`. A malformed flag is a usage error
+ * (exit 2); a bad file or a value the scenario refuses is bad input (exit 1).
+ */
+export function resolveSweep(args: SweepArgs): ResolvedSweep {
+  const file: SweepFile = args.file === undefined ? {} : readSweepFile(args.file);
+  const fromFile = (field: string) => (e: unknown) => {
+    if (e instanceof BadInputError) throw new BadInputError(`${args.file}: ${field}: ${e.message}`);
+    throw e;
+  };
+
+  const { known, fromFiles } = variantsWithFiles(args);
+  const named = args.variants ? args.variants.flatMap((v) => String(v).split(',')).map((v) => v.trim()) : (file.variants ?? []);
+  const ids = idsWithFiles(named, fromFiles);
+  if (ids.length === 0 || ids.some((id) => id === '')) throw new UsageError('name the variants to sweep: --variants x86,arm64-sdei (see `apf-lab list`)');
+  // `sync` stands for the baselines of the architectures named, as in compare; none is added otherwise.
+  const variants = variantsToCompare(ids, { baselines: false, known });
+
+  const source = args.scenario ?? scenarioFromFile(args.file, file.scenario) ?? DEFAULT_SCENARIO;
+  const { scenario: loaded } = resolveScenario({ scenario: source, json: false, allowLarge: args.allowLarge }, undefined, variants);
+  const seed = args.seed !== undefined ? parseSeed(args.seed) : file.seed;
+  const durationMs = args.durationMs !== undefined ? parseDuration(args.durationMs) : file.durationMs;
+  const scenario = validateScenario({ ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) }, source);
+
+  const params = args.param !== undefined ? args.param.map((p) => paramFromFlag(String(p))) : paramsFromFile(file, fromFile);
+  if (params.length === 0) throw new UsageError('name a parameter to sweep: --param NAME=SPEC (e.g. --param backing.latency.us=50..10000:log:8)');
+  const names = new Set<string>();
+  for (const p of params) {
+    if (names.has(p.name)) throw new UsageError(`parameter ${p.name} is given twice`);
+    names.add(p.name);
+    checkParamName(scenario, p.name);
+  }
+
+  const seeds = args.seeds !== undefined ? parseSeeds(args.seeds) : (file.seeds ?? 1);
+  const metric = args.metric ?? file.metric ?? 'work';
+  if (!SWEEP_METRICS.some((m) => m.name === metric)) {
+    const msg = `unknown metric "${metric}" (known: ${SWEEP_METRICS.map((m) => m.name).join(', ')})`;
+    if (args.metric !== undefined) throw new UsageError(`--metric: ${msg}`);
+    throw new BadInputError(`${args.file}: metric: ${msg}`);
+  }
+  const x = args.x ?? file.x ?? params[0].name;
+  if (!names.has(x)) {
+    const msg = `"${x}" is not a swept parameter (swept: ${[...names].join(', ')})`;
+    if (args.x !== undefined) throw new UsageError(`--x: ${msg}`);
+    throw new BadInputError(`${args.file}: x: ${msg}`);
+  }
+  checkRunCount(params, variants.length, seeds);
+  const def = defineSweep({ scenario, params, variants: variants.map((v) => ({ id: v.id, arch: v.arch, mechanisms: v.mechanisms })), seeds, metric, x });
+  return { def, source, variants, variantFiles: (args.variantFile ?? []).map(String) };
+}
+
+/**
+ * The scenario of each point, validated like a scenario file and checked as every command checks
+ * one before it runs (the variants' knobs, the size limits), all before the first run starts.
+ */
+export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], allowLarge: boolean): Map<number, Scenario> {
+  const { def, source } = sweep;
+  const known = knownOverrides();
+  const out = new Map<number, Scenario>();
+  for (const point of points) {
+    const values = pointValues(def.params, point);
+    const assignments = def.params.map((p, i) => ({ name: p.name, value: values[i] }));
+    const label = `${source} with ${assignments.map((a) => `${a.name}=${String(a.value)}`).join(', ')}`;
+    const s = pointScenario(def.scenario, assignments, label, known);
+    checkRunnable(s, label, sweep.variants, allowLarge);
+    out.set(point, s);
+  }
+  return out;
+}
+
+/** A scenario path in a sweep file is relative to the file; a built-in name stays a name. */
+function scenarioFromFile(sweepFile: string | undefined, given: string | undefined): string | undefined {
+  if (given === undefined || sweepFile === undefined) return given;
+  const isPath = /[/\\]|\.ya?ml$/.test(given);
+  return isPath && !isAbsolute(given) ? join(dirname(sweepFile), given) : given;
+}
+
+function paramFromFlag(text: string): SweepParam {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--param takes NAME=SPEC (e.g. tasksPerVcpu=1..8), got ${JSON.stringify(text)}`);
+  const name = text.slice(0, eq).trim();
+  const spec = text.slice(eq + 1).trim();
+  try {
+    return { name, spec, values: parseValueSpec(spec) };
+  } catch (e) {
+    if (e instanceof BadInputError) throw new UsageError(`--param ${name}: ${e.message}`);
+    throw e;
+  }
+}
+
+function paramsFromFile(file: SweepFile, fromFile: (field: string) => (e: unknown) => never): SweepParam[] {
+  return Object.entries(file.params ?? {}).map(([name, value]) => {
+    const spec = specText(value);
+    try {
+      return { name, spec, values: parseValueSpec(spec) };
+    } catch (e) {
+      return fromFile(`params.${name}`)(e);
+    }
+  });
+}
+
+function parseSeeds(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--seeds must be a whole number of at least 1, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function parseDuration(text: string): number {
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(ms > 0)) throw new UsageError(`--duration-ms must be a number of milliseconds above 0, got ${JSON.stringify(text)}`);
+  return ms;
+}

@@ -1,0 +1,77 @@
+import { Worker } from 'node:worker_threads';
+import { BadInputError, InterruptedError } from '../../core/errors.js';
+import type { Scenario } from '../../core/scenario/schema.js';
+
+/**
+ * Runs a sweep's runs on worker threads (cli/sweep/sweep-worker.ts; in the bundle,
+ * dist/bin/sweep-worker.js, next to this code's chunk), `jobs` at a time. Runs are handed out
+ * in order, one to each idle worker; results are kept by the run's index, so what comes back never
+ * depends on which worker ran what or when. An abort (Ctrl-C) stops every worker at once,
+ * mid-run: a simulation never yields, and terminate() is what stops it.
+ */
+export interface PoolTask {
+  readonly scenario: Scenario;
+  readonly variant: string;
+  readonly seed: number;
+}
+
+export interface PoolWorkerData {
+  readonly variantFiles: readonly string[];
+}
+export type ToWorker = PoolTask & { readonly index: number };
+export type FromWorker =
+  | { readonly kind: 'done'; readonly index: number; readonly figures: Record<string, number> }
+  | { readonly kind: 'failed'; readonly index: number; readonly badInput: boolean; readonly message: string };
+
+export interface PoolOptions {
+  readonly jobs: number;
+  readonly variantFiles: readonly string[];
+  /** Called after each run with the number done so far. */
+  readonly onDone?: (done: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+const WORKER = new URL('./sweep-worker.js', import.meta.url);
+
+export function runPool(tasks: readonly PoolTask[], options: PoolOptions): Promise<Record<string, number>[]> {
+  const results: Record<string, number>[] = new Array(tasks.length);
+  if (tasks.length === 0) return Promise.resolve(results);
+  return new Promise((resolve, reject) => {
+    const workers: Worker[] = [];
+    let next = 0;
+    let done = 0;
+    let settled = false;
+    const finish = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      void Promise.all(workers.map((w) => w.terminate())).then(() => (error ? reject(error) : resolve(results)));
+    };
+    const onAbort = () => finish(new InterruptedError());
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort);
+
+    const give = (w: Worker) => {
+      if (next < tasks.length) w.postMessage({ ...tasks[next], index: next++ } satisfies ToWorker);
+    };
+    const data: PoolWorkerData = { variantFiles: options.variantFiles };
+    for (let i = 0; i < Math.min(options.jobs, tasks.length); i++) {
+      const w = new Worker(WORKER, { workerData: data });
+      workers.push(w);
+      w.on('message', (m: FromWorker) => {
+        if (settled) return;
+        if (m.kind === 'failed') return finish(m.badInput ? new BadInputError(m.message) : new Error(m.message));
+        results[m.index] = m.figures;
+        options.onDone?.(++done);
+        if (done === tasks.length) return finish(null);
+        give(w);
+      });
+      // A worker that cannot start (a variant file gone bad since it was checked) or crashes.
+      w.on('error', (e) => finish(e instanceof BadInputError || e.name === 'BadInputError' ? new BadInputError(e.message) : e));
+      w.on('exit', (code) => {
+        if (!settled) finish(new Error(`a sweep worker stopped (exit code ${code})`));
+      });
+      give(w);
+    }
+  });
+}

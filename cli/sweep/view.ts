@@ -1,0 +1,57 @@
+import { metricCurves, type SweepDefinition, type SweepDocument } from '../../core/sweep/document.js';
+import { pointCount } from '../../core/sweep/grid.js';
+import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
+import { fixed } from '../views/format.js';
+
+/** A plain view-model for templates/text/sweep.text.hbs: every cell already a string. */
+export interface SweepView {
+  readonly header: readonly string[];
+  /** The chart's numbers as a table (x values down, variants across); null for a shard's part. */
+  readonly table: { readonly corner: string; readonly columns: readonly string[]; readonly rows: readonly { readonly label: string; readonly cells: readonly string[] }[]; readonly labelWidth: number; readonly cellWidth: number } | null;
+  readonly notes: readonly string[];
+  readonly files: readonly string[];
+}
+
+/** What the sweep is, in two lines. */
+function headerOf(def: SweepDefinition, runs: number): string[] {
+  const points = pointCount(def.params);
+  return [
+    `sweep of ${def.scenario.name}: ${points} point${points === 1 ? '' : 's'} × ${def.variants.length} variant${def.variants.length === 1 ? '' : 's'} × ${def.seeds} seed${def.seeds === 1 ? '' : 's'} = ${points * def.variants.length * def.seeds} runs${runs < points * def.variants.length * def.seeds ? ` (${runs} in this shard)` : ''}`,
+    ...def.params.map((p) => `  ${p.name} = ${p.spec} (${p.values.length} value${p.values.length === 1 ? '' : 's'})`),
+  ];
+}
+
+export function sweepView(doc: SweepDocument, files: readonly string[]): SweepView {
+  const c = metricCurves(doc, doc.sweep.metric, doc.sweep.x);
+  const unit = SWEEP_METRICS.find((m) => m.name === c.metric)!.unit;
+  const columns = c.series.map((s) => s.variant);
+  const rows = c.x.values.map((v, k) => ({ label: String(v), cells: c.series.map((s) => number(s.stats[k].mean)) }));
+  const bad = doc.runs.filter((r) => r.metrics.violations > 0).length;
+  const over = c.over.map((p) => p.name);
+  return {
+    header: [...headerOf(doc.sweep, doc.runs.length), '', `${c.metric}, mean over the seeds${over.length ? ` and ${over.join(', ')}` : ''} (${unit}):`],
+    table: {
+      corner: c.x.name,
+      columns,
+      rows,
+      labelWidth: Math.max(c.x.name.length, ...rows.map((r) => r.label.length)) + 2,
+      cellWidth: Math.max(12, ...columns.map((s) => s.length + 2), ...rows.flatMap((r) => r.cells.map((x) => x.length + 2))),
+    },
+    notes: [
+      ...(bad > 0 ? [`${bad} run${bad === 1 ? '' : 's'} broke an invariant: see the violations column`] : []),
+      ...(files.length === 0 ? ['', 'give --out DIR to write runs.csv, summary.csv, sweep.json and chart.svg'] : []),
+    ],
+    files,
+  };
+}
+
+/** A shard's output: what it ran and where its part went. */
+export function partView(def: SweepDefinition, runs: number, files: readonly string[]): SweepView {
+  return { header: headerOf(def, runs), table: null, notes: [], files };
+}
+
+/** A mean to the digits that still say something: none for a whole number, fewer the larger it is. */
+function number(x: number): string {
+  const a = Math.abs(x);
+  return fixed(x, Number.isInteger(x) ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3);
+}

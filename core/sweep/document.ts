@@ -1,0 +1,147 @@
+import type { Mechanisms } from '../backend.js';
+import type { Scenario } from '../scenario/schema.js';
+import { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './grid.js';
+import { SWEEP_METRICS } from './metrics.js';
+import { runSeed, SEED_DERIVATION, sweepIdentity } from './seed.js';
+import type { SweepValue } from './spec.js';
+
+/** A variant as a sweep records it: enough to tell two sweeps of different designs apart. */
+export interface SweepVariant {
+  readonly id: string;
+  readonly arch: string;
+  readonly mechanisms: Mechanisms;
+}
+
+/** What a sweep is: everything its results depend on, and nothing about how it was run (jobs, shards, paths). */
+export interface SweepDefinition {
+  readonly identity: string;
+  readonly seedDerivation: string;
+  readonly scenario: Scenario;
+  readonly params: readonly SweepParam[];
+  readonly variants: readonly SweepVariant[];
+  readonly seeds: number;
+  readonly metric: string;
+  readonly x: string;
+}
+
+export function defineSweep(d: Omit<SweepDefinition, 'identity' | 'seedDerivation'>): SweepDefinition {
+  return { identity: sweepIdentity(d.scenario, d.params), seedDerivation: SEED_DERIVATION, ...d };
+}
+
+/** One run to do: a point, a variant, the run's number at that point and its seed. */
+export interface PlannedRun {
+  readonly point: number;
+  readonly variant: string;
+  readonly run: number;
+  readonly seed: number;
+}
+
+/** A run done: its figures by metric name (core/sweep/metrics.ts). */
+export interface SweepRun extends PlannedRun {
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/** The runs of the given points, in the order every output lists them: point, variant as given, run. */
+export function planRuns(def: SweepDefinition, points: readonly number[]): PlannedRun[] {
+  const out: PlannedRun[] = [];
+  for (const point of points) {
+    for (const v of def.variants) {
+      for (let run = 0; run < def.seeds; run++) out.push({ point, variant: v.id, run, seed: runSeed(def.identity, point, run) });
+    }
+  }
+  return out;
+}
+
+export function allPoints(def: SweepDefinition): number[] {
+  return shardPoints(pointCount(def.params), { index: 1, count: 1 });
+}
+
+/** A shard's results, to be merged with the other shards' (`apf-lab sweep merge`). */
+export interface SweepPart {
+  readonly format: typeof PART_FORMAT;
+  readonly sweep: SweepDefinition;
+  readonly shard: Shard;
+  readonly points: readonly number[];
+  readonly runs: readonly SweepRun[];
+}
+
+export const PART_FORMAT = 'apf-lab sweep part v1';
+export const DOCUMENT_FORMAT = 'apf-lab sweep v1';
+
+export interface Stat {
+  readonly mean: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** The whole sweep: the `sweep.json` file. */
+export interface SweepDocument {
+  readonly format: typeof DOCUMENT_FORMAT;
+  readonly sweep: SweepDefinition;
+  readonly metrics: readonly { readonly name: string; readonly unit: string; readonly describe: string }[];
+  /** One row per point × variant × run. */
+  readonly runs: readonly (SweepRun & { readonly params: Readonly<Record<string, SweepValue>> })[];
+  /** One row per point × variant: each metric's mean, min and max over the seeds. */
+  readonly summary: readonly {
+    readonly point: number;
+    readonly params: Readonly<Record<string, SweepValue>>;
+    readonly variant: string;
+    readonly seeds: number;
+    readonly metrics: Readonly<Record<string, Stat>>;
+  }[];
+}
+
+/** The document of a complete sweep; `runs` in planRuns() order, as the pool and merge give them. */
+export function sweepDocument(def: SweepDefinition, runs: readonly SweepRun[]): SweepDocument {
+  const params = (point: number) => {
+    const values = pointValues(def.params, point);
+    return Object.fromEntries(def.params.map((p, i) => [p.name, values[i]]));
+  };
+  const summary: SweepDocument['summary'][number][] = [];
+  for (let i = 0; i < runs.length; i += def.seeds) {
+    const group = runs.slice(i, i + def.seeds);
+    const metrics = Object.fromEntries(SWEEP_METRICS.map((m) => [m.name, stat(group.map((r) => r.metrics[m.name]))]));
+    summary.push({ point: group[0].point, params: params(group[0].point), variant: group[0].variant, seeds: group.length, metrics });
+  }
+  return {
+    format: DOCUMENT_FORMAT,
+    sweep: def,
+    metrics: SWEEP_METRICS.map(({ name, unit, describe }) => ({ name, unit, describe })),
+    runs: runs.map((r) => ({ point: r.point, params: params(r.point), variant: r.variant, run: r.run, seed: r.seed, metrics: r.metrics })),
+    summary,
+  };
+}
+
+/** Mean (to 3 decimals, as run metrics are), min and max. */
+export function stat(xs: readonly number[]): Stat {
+  let total = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const x of xs) {
+    total += x;
+    min = Math.min(min, x);
+    max = Math.max(max, x);
+  }
+  return { mean: Math.round((total / xs.length) * 1000) / 1000, min, max };
+}
+
+/**
+ * A metric against one parameter, one series per variant: at each of the parameter's values,
+ * the mean, min and max over every run there (all seeds and all values of the other parameters).
+ */
+export interface MetricCurves {
+  readonly metric: string;
+  readonly x: SweepParam;
+  /** The other parameters that vary (more than one value): the curves average over them. */
+  readonly over: readonly SweepParam[];
+  readonly series: readonly { readonly variant: string; readonly stats: readonly Stat[] }[];
+}
+
+export function metricCurves(doc: SweepDocument, metric: string, x: string): MetricCurves {
+  const param = doc.sweep.params.find((p) => p.name === x)!;
+  const series = doc.sweep.variants.map((v) => ({
+    variant: v.id,
+    stats: param.values.map((xv) => stat(doc.runs.filter((r) => r.variant === v.id && r.params[x] === xv).map((r) => r.metrics[metric]))),
+  }));
+  return { metric, x: param, over: doc.sweep.params.filter((p) => p.name !== x && p.values.length > 1), series };
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { HARD } from '../scenario/limits.js';
+import { parseYaml, ScenarioError } from '../scenario/load.js';
+import { readCapped } from '../scenario/read.js';
+
+/**
+ * A sweep file: the same things as the command line's flags, for a sweep worth keeping.
+ *
+ *   scenario: overcommit          # built-in name, or a path (relative to this file)
+ *   params:                       # in order: the last varies fastest; the first is the chart's x
+ *     backing.latency.us: 50..10000:log:8
+ *     tasksPerVcpu: [1, 2, 4]
+ *   variants: [x86, arm64-sdei]
+ *   seeds: 5
+ *
+ * A parameter's value is a spec string (as after `--param name=`), a single value, or a list.
+ */
+const scalar = z.union([z.number(), z.string(), z.boolean()]);
+
+export const sweepFileSchema = z
+  .object({
+    scenario: z.string().min(1).optional(),
+    seed: z.number().refine(Number.isSafeInteger, 'must be a safe integer').optional(),
+    durationMs: z.number().positive().optional(),
+    params: z.record(z.string().min(1), z.union([scalar, z.array(scalar).min(1)])).optional(),
+    variants: z.array(z.string().min(1)).min(1).optional(),
+    seeds: z.number().int().min(1).optional(),
+    metric: z.string().min(1).optional(),
+    x: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type SweepFile = z.output<typeof sweepFileSchema>;
+
+/** Reads and checks a sweep file; every problem names the file and the field. */
+export function readSweepFile(file: string): SweepFile {
+  const raw = parseYaml(readCapped(file, file, HARD.fileBytes, 'sweep file'), file);
+  const parsed = sweepFileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.map(String).join('.');
+    const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')} (known: ${Object.keys(sweepFileSchema.shape).join(', ')})` : issue.message;
+    throw new ScenarioError(file, field, message);
+  }
+  return parsed.data;
+}
+
+/** A parameter's value from the file as the spec text `--param` would take. */
+export function specText(value: SweepFile['params'] extends Record<string, infer V> | undefined ? V : never): string {
+  return Array.isArray(value) ? value.map(String).join(',') : String(value);
+}

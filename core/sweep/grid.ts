@@ -1,0 +1,68 @@
+import { BadInputError } from '../errors.js';
+import type { SweepValue } from './spec.js';
+
+/** One swept parameter: its name, the spec as given, and the values the spec stands for. */
+export interface SweepParam {
+  readonly name: string;
+  readonly spec: string;
+  readonly values: readonly SweepValue[];
+}
+
+/** A sweep of more runs than this is refused: it is a typo, or a job for several sweeps. */
+export const MAX_RUNS = 1_000_000;
+
+/**
+ * The points are the cartesian product of the parameters' values, numbered 0, 1, … with the
+ * last parameter varying fastest (as nested loops in the order given).
+ */
+export function pointCount(params: readonly SweepParam[]): number {
+  return params.reduce((n, p) => n * p.values.length, 1);
+}
+
+/** The parameter values of point `point`, one per parameter in order. */
+export function pointValues(params: readonly SweepParam[], point: number): SweepValue[] {
+  const out: SweepValue[] = new Array(params.length);
+  let rest = point;
+  for (let i = params.length - 1; i >= 0; i--) {
+    const n = params[i].values.length;
+    out[i] = params[i].values[rest % n];
+    rest = Math.floor(rest / n);
+  }
+  return out;
+}
+
+/** Refuses a sweep too large to be meant, before anything is built for it. */
+export function checkRunCount(params: readonly SweepParam[], variants: number, seeds: number): void {
+  const runs = pointCount(params) * variants * seeds;
+  if (runs > MAX_RUNS) {
+    throw new BadInputError(`${pointCount(params)} points × ${variants} variants × ${seeds} seeds = ${runs} runs, more than the ${MAX_RUNS} one sweep may have: split it into several`);
+  }
+}
+
+/** A slice of a sweep: shard `index` of `count`, both from 1 (`--shard 2/3`). */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * The points of a shard: those whose number modulo `count` is `index - 1`. Taking every count-th
+ * point rather than a block spreads the slow corners of a grid (the longest latency, the most
+ * tasks, which sit together at its end) over all shards. A shard may be empty (more shards than points).
+ */
+export function shardPoints(points: number, shard: Shard): number[] {
+  const out: number[] = [];
+  for (let p = shard.index - 1; p < points; p += shard.count) out.push(p);
+  return out;
+}
+
+/** Parses `i/n` (1 ≤ i ≤ n). */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!m) throw new BadInputError(`a shard is i/n (this is slice i of n, from 1), got ${JSON.stringify(text)}`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || index < 1 || index > count) throw new BadInputError(`shard ${text}: i must be from 1 to n`);
+  if (count > MAX_RUNS) throw new BadInputError(`shard ${text}: at most ${MAX_RUNS} shards`);
+  return { index, count };
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { BadInputError } from '../errors.js';
+import { canonicalJson, sweepIdentity } from './seed.js';
+import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun } from './document.js';
+import { pointCount, shardPoints } from './grid.js';
+import { sweepMetricNames } from './metrics.js';
+
+/**
+ * `apf-lab sweep merge`: the slices of one sharded sweep back into the sweep. It refuses what
+ * would give anything other than the unsharded sweep's results: slices of different sweeps (or
+ * the same sweep cut into a different number of shards), a slice given twice, a slice missing,
+ * or a slice whose runs are not the runs its shard number stands for.
+ */
+const value = z.union([z.number(), z.string(), z.boolean()]);
+const partSchema = z.object({
+  format: z.literal(PART_FORMAT),
+  sweep: z
+    .object({
+      identity: z.string(),
+      seedDerivation: z.string(),
+      scenario: z.record(z.string(), z.unknown()),
+      params: z.array(z.object({ name: z.string(), spec: z.string(), values: z.array(value).min(1) }).strict()).min(1),
+      variants: z.array(z.object({ id: z.string(), arch: z.string(), mechanisms: z.record(z.string(), z.string()) }).strict()).min(1),
+      seeds: z.number().int().min(1),
+      metric: z.string(),
+      x: z.string(),
+    })
+    .strict(),
+  shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1) }).strict(),
+  points: z.array(z.number().int().min(0)),
+  runs: z.array(
+    z
+      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), metrics: z.record(z.string(), z.number()) })
+      .strict(),
+  ),
+});
+
+export interface PartFile {
+  readonly file: string;
+  readonly data: unknown;
+}
+
+/** Checks the slices and returns the sweep and all its runs, in planRuns() order. */
+export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition; runs: SweepRun[] } {
+  if (files.length === 0) throw new BadInputError('name the part files to merge');
+  const parts = files.map(({ file, data }) => {
+    const parsed = partSchema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new BadInputError(`${file}: not a sweep part file (${issue.path.join('.') || 'top level'}: ${issue.message}); write one with apf-lab sweep --shard i/n --out DIR`);
+    }
+    const sweep = parsed.data.sweep as unknown as SweepDefinition;
+    if (sweepIdentity(sweep.scenario, sweep.params) !== sweep.identity) throw new BadInputError(`${file}: its sweep identity does not match its scenario and parameters (was the file edited?)`);
+    return { file, ...parsed.data, sweep };
+  });
+
+  const first = parts[0];
+  const firstSweep = canonicalJson(first.sweep);
+  for (const p of parts.slice(1)) {
+    if (canonicalJson(p.sweep) !== firstSweep) {
+      throw new BadInputError(`${first.file} and ${p.file} are slices of different sweeps (they differ in ${differingField(first.sweep, p.sweep)})`);
+    }
+    if (p.shard.count !== first.shard.count) {
+      throw new BadInputError(`${first.file} is shard ${shardName(first.shard)} but ${p.file} is shard ${shardName(p.shard)}: slices of different shardings overlap; merge the shards of one --shard i/n run`);
+    }
+  }
+  const n = first.shard.count;
+  const byIndex = new Map<number, (typeof parts)[number]>();
+  for (const p of parts) {
+    if (p.shard.index > n) throw new BadInputError(`${p.file}: shard ${shardName(p.shard)} does not exist`);
+    const seen = byIndex.get(p.shard.index);
+    if (seen) throw new BadInputError(`${seen.file} and ${p.file} are both shard ${shardName(p.shard)}: overlapping slices`);
+    byIndex.set(p.shard.index, p);
+  }
+  const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+  if (missing.length > 0) {
+    const list = missing.slice(0, 10).map((i) => `${i}/${n}`).join(', ');
+    throw new BadInputError(`missing slice${missing.length > 1 ? 's' : ''} ${list}${missing.length > 10 ? `, … (${missing.length} in all)` : ''} of the ${n} shards`);
+  }
+
+  const sweep = first.sweep;
+  const total = pointCount(sweep.params);
+  const names = sweepMetricNames();
+  for (const p of parts) {
+    const points = shardPoints(total, p.shard);
+    const planned = planRuns(sweep, points);
+    const ok =
+      canonicalJson(p.points) === canonicalJson(points) &&
+      p.runs.length === planned.length &&
+      p.runs.every((r, i) => {
+        const q = planned[i];
+        return r.point === q.point && r.variant === q.variant && r.run === q.run && r.seed === q.seed && canonicalJson(Object.keys(r.metrics)) === canonicalJson(names);
+      });
+    if (!ok) throw new BadInputError(`${p.file}: its runs are not those of shard ${shardName(p.shard)} of this sweep (was the file edited, or written by another version?)`);
+  }
+
+  // Every run in the unsharded order: point by point, whichever shard ran it.
+  const byPoint = new Map<number, SweepRun[]>();
+  for (const p of parts) {
+    for (const r of p.runs) {
+      const list = byPoint.get(r.point) ?? [];
+      list.push(r);
+      byPoint.set(r.point, list);
+    }
+  }
+  const runs: SweepRun[] = [];
+  for (let point = 0; point < total; point++) runs.push(...(byPoint.get(point) ?? []));
+  return { sweep, runs };
+}
+
+function shardName(s: { index: number; count: number }): string {
+  return `${s.index}/${s.count}`;
+}
+
+/** The first field (in the definition's order) where two sweeps differ, for the message. */
+function differingField(a: SweepDefinition, b: SweepDefinition): string {
+  const keys: (keyof SweepDefinition)[] = ['scenario', 'params', 'variants', 'seeds', 'metric', 'x', 'seedDerivation', 'identity'];
+  return keys.find((k) => canonicalJson(a[k]) !== canonicalJson(b[k])) ?? 'identity';
+}

@@ -1,0 +1,131 @@
+import { BadInputError } from '../errors.js';
+import { checkOverrideKeys, type KnownOverrides } from '../scenario/bounds.js';
+import { ONE_PAGE_MIB, PAGES_PER_MIB } from '../scenario/limits.js';
+import { validateScenario } from '../scenario/load.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { SweepValue } from './spec.js';
+
+/**
+ * What a sweep may vary. A parameter is either a scenario field named by its dotted path
+ * (`backing.latency.us`, `machine.vcpus`, `tasks.writer.count`, `costs.x86.exitCycles`; an array
+ * element by its index or its `name`), or one of the named knobs below, which change several
+ * fields at once in a way no single field says. Either way the scenario that results is
+ * validated like a scenario file, so a bad value is refused naming the field and why.
+ */
+export interface NamedParam {
+  readonly name: string;
+  readonly describe: string;
+  apply(s: MutableScenario, value: SweepValue, label: string): void;
+}
+
+type MutableScenario = { -readonly [K in keyof Scenario]: Scenario[K] };
+
+export const NAMED_PARAMS: readonly NamedParam[] = [
+  {
+    name: 'tasksPerVcpu',
+    describe:
+      'tasks of each group per vCPU: every task group given by `count` (not a job set, not pinned to a vCPU) gets count = value × machine.vcpus',
+    apply(s, value, label) {
+      const n = wholeNumber(value, 'tasksPerVcpu', label);
+      const scaled = s.tasks.filter((t) => !t.jobs && t.vcpu === undefined);
+      if (scaled.length === 0) throw new BadInputError(`${label}: tasksPerVcpu: no task group to scale (each is a job set or pinned to a vCPU)`);
+      s.tasks = s.tasks.map((t) => (scaled.includes(t) ? { ...t, count: n * s.machine.vcpus } : t));
+    },
+  },
+  {
+    name: 'residentShare',
+    describe: 'the host memory limit as a share of guest memory: machine.hostResidentMiB = value × machine.guestMemoryMiB, to a whole 4 KiB page',
+    apply(s, value, label) {
+      if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
+        throw new BadInputError(`${label}: residentShare: must be a number above 0 and at most 1, got ${JSON.stringify(value)}`);
+      }
+      const pages = Math.max(1, Math.round(value * s.machine.guestMemoryMiB * PAGES_PER_MIB));
+      s.machine = { ...s.machine, hostResidentMiB: pages * ONE_PAGE_MIB };
+    },
+  },
+];
+
+/** Refused as path segments: they would reach an object's prototype instead of a field. */
+const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
+/** Maps keyed by an architecture, where `costs.x86.…` may name an entry the scenario does not have yet. */
+const OPEN_MAPS = new Set(['costs', 'arch']);
+
+/** Checks a parameter name before any point is built: a named knob, or a path the scenario has. */
+export function checkParamName(base: Scenario, name: string): void {
+  if (NAMED_PARAMS.some((p) => p.name === name)) return;
+  setPath(structuredClone(base) as unknown as Record<string, unknown>, name, 0);
+}
+
+/**
+ * The scenario of one point: the base with each parameter set to its value — fields first, in the
+ * order given, then the named knobs (so tasksPerVcpu sees a swept machine.vcpus) — and validated.
+ * `label` names the point in messages ("scenarios/overcommit.yaml with tasksPerVcpu=3").
+ */
+export function pointScenario(
+  base: Scenario,
+  assignments: readonly { readonly name: string; readonly value: SweepValue }[],
+  label: string,
+  known?: KnownOverrides,
+): Scenario {
+  const s = structuredClone(base) as MutableScenario;
+  for (const a of assignments) if (!named(a.name)) setPath(s as unknown as Record<string, unknown>, a.name, a.value);
+  for (const a of assignments) named(a.name)?.apply(s, a.value, label);
+  checkOverrideKeys(s, label, known);
+  return validateScenario(s, label);
+}
+
+function named(name: string): NamedParam | undefined {
+  return NAMED_PARAMS.find((p) => p.name === name);
+}
+
+/** Sets the field at a dotted path; a path the scenario does not have is refused with what it has there. */
+function setPath(root: Record<string, unknown>, path: string, value: SweepValue): void {
+  const segments = path.split('.');
+  const where = (i: number) => segments.slice(0, i).join('.') || 'the scenario';
+  if (segments.some((s) => s === '')) throw new BadInputError(`parameter "${path}": empty segment in the path`);
+  let node: unknown = root;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
+    if (FORBIDDEN.has(seg)) throw new BadInputError(`parameter "${path}": "${seg}" is not a field`);
+    const last = i === segments.length - 1;
+    if (Array.isArray(node)) {
+      const index = elementIndex(node, seg);
+      if (index < 0) throw new BadInputError(`parameter "${path}": ${where(i)} has no element "${seg}" (give an index from 0 to ${node.length - 1}${namesOf(node)})`);
+      if (last) throw new BadInputError(`parameter "${path}": names a whole element of ${where(i)}, not a field`);
+      node = node[index];
+      continue;
+    }
+    if (!node || typeof node !== 'object') throw new BadInputError(`parameter "${path}": ${where(i)} is a value, not a group of fields`);
+    const obj = node as Record<string, unknown>;
+    if (last) {
+      // A field the scenario leaves out (machine.hostHz) may be set; the schema refuses an unknown one.
+      obj[seg] = value;
+      return;
+    }
+    if (!Object.hasOwn(obj, seg)) {
+      if (i === 1 && OPEN_MAPS.has(segments[0])) {
+        obj[seg] = {};
+      } else {
+        throw new BadInputError(`parameter "${path}": ${where(i)} has no field "${seg}" (it has: ${Object.keys(obj).join(', ')}; or a named parameter: ${NAMED_PARAMS.map((p) => p.name).join(', ')})`);
+      }
+    }
+    node = obj[seg];
+  }
+}
+
+function elementIndex(list: readonly unknown[], seg: string): number {
+  if (/^\d+$/.test(seg)) return Number(seg) < list.length ? Number(seg) : -1;
+  return list.findIndex((e) => e !== null && typeof e === 'object' && (e as { name?: unknown }).name === seg);
+}
+
+function namesOf(list: readonly unknown[]): string {
+  const names = list.map((e) => (e && typeof e === 'object' ? (e as { name?: unknown }).name : undefined)).filter((n): n is string => typeof n === 'string');
+  return names.length ? `, or a name: ${names.join(', ')}` : '';
+}
+
+function wholeNumber(value: SweepValue, name: string, label: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new BadInputError(`${label}: ${name}: must be a whole number of at least 1, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { allPoints, planRuns } from '../../../core/sweep/document.js';
+import { mergeParts } from '../../../core/sweep/merge.js';
+import { smallScenario } from '../../support/scenarios.js';
+import { fakePart as part, fakeSweep as sweep } from '../../support/sweep-parts.js';
+
+/** Through JSON, as the files are. */
+const file = (name: string, p: unknown) => ({ file: name, data: JSON.parse(JSON.stringify(p)) });
+
+describe('sweep merge', () => {
+  const def = sweep();
+  const parts = [1, 2, 3].map((i) => file(`part-${i}-of-3.json`, part(def, i, 3)));
+
+  it('puts the slices back in the unsharded order, whatever order they are given in', () => {
+    const merged = mergeParts([parts[2], parts[0], parts[1]]);
+    expect(merged.runs.map(({ point, variant, run, seed }) => ({ point, variant, run, seed }))).toEqual(planRuns(def, allPoints(def)));
+    expect(JSON.stringify(merged.sweep)).toBe(JSON.stringify(def));
+  });
+
+  it('refuses slices of different sweeps, naming where they differ', () => {
+    const other = file('other.json', part(sweep(3), 2, 3));
+    expect(() => mergeParts([parts[0], other, parts[2]])).toThrow('part-1-of-3.json and other.json are slices of different sweeps (they differ in seeds)');
+    const moved = file('moved.json', part(sweep(2, smallScenario({ durationMs: 100 })), 2, 3));
+    expect(() => mergeParts([parts[0], moved, parts[2]])).toThrow(/differ in scenario/);
+  });
+
+  it('refuses overlapping slices: one given twice, or slices of different shardings', () => {
+    expect(() => mergeParts([parts[0], parts[1], parts[1], parts[2]])).toThrow('part-2-of-3.json and part-2-of-3.json are both shard 2/3: overlapping slices');
+    expect(() => mergeParts([parts[0], file('p2of2.json', part(def, 2, 2))])).toThrow('part-1-of-3.json is shard 1/3 but p2of2.json is shard 2/2: slices of different shardings overlap');
+  });
+
+  it('refuses missing slices, listing them', () => {
+    expect(() => mergeParts([parts[1]])).toThrow('missing slices 1/3, 3/3 of the 3 shards');
+    expect(() => mergeParts([])).toThrow(/name the part files/);
+  });
+
+  it('refuses a part that is not one, or whose runs are not its shard\'s', () => {
+    expect(() => mergeParts([{ file: 'x.json', data: { hello: 1 } }])).toThrow(/^x.json: not a sweep part file \(format: /);
+    const edited = file('edited.json', { ...part(def, 1, 3), runs: part(def, 1, 3).runs.slice(1) });
+    expect(() => mergeParts([edited, parts[1], parts[2]])).toThrow('edited.json: its runs are not those of shard 1/3 of this sweep');
+    const reseeded = part(def, 1, 3);
+    const bad = file('seed.json', { ...reseeded, runs: reseeded.runs.map((r, i) => (i === 0 ? { ...r, seed: r.seed + 1 } : r)) });
+    expect(() => mergeParts([bad, parts[1], parts[2]])).toThrow(/seed.json: its runs are not those/);
+    const renamed = file('id.json', { ...part(def, 1, 3), sweep: { ...def, params: [{ ...def.params[0], values: [1, 2, 3, 4, 6] }] } });
+    expect(() => mergeParts([renamed, parts[1], parts[2]])).toThrow(/id.json: its sweep identity does not match/);
+  });
+});

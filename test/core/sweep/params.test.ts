@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { checkParamName, pointScenario } from '../../../core/sweep/params.js';
+import { smallScenario } from '../../support/scenarios.js';
+
+const base = smallScenario();
+const at = (assignments: { name: string; value: number | string | boolean }[]) => pointScenario(base, assignments, 'small with …');
+
+describe('sweep parameters', () => {
+  it('set a scenario field by dotted path, an array element by index or name', () => {
+    const s = at([
+      { name: 'backing.latency.us', value: 50 },
+      { name: 'tasks.writer.count', value: 3 },
+      { name: 'regions.0.mib', value: 32 },
+      { name: 'machine.preemption', value: 'full' },
+      { name: 'machine.hostHz', value: 1000 },
+    ]);
+    expect(s.backing.kind === 'swap' && s.backing.latency.us).toBe(50);
+    expect(s.tasks.find((t) => t.name === 'writer')!.count).toBe(3);
+    expect(s.regions[0].mib).toBe(32);
+    expect(s.machine.preemption).toBe('full');
+    expect(s.machine.hostHz).toBe(1000);
+    expect(base.machine.hostHz).toBeUndefined(); // the base is not changed
+  });
+
+  it('costs.<arch>.<key> may name an architecture the scenario does not override yet', () => {
+    expect(at([{ name: 'costs.x86.exitCycles', value: 2000 }]).costs).toEqual({ x86: { exitCycles: 2000 } });
+  });
+
+  it('tasksPerVcpu scales every unpinned group by the vCPUs, after a swept machine.vcpus', () => {
+    const s = at([{ name: 'tasksPerVcpu', value: 3 }, { name: 'machine.vcpus', value: 4 }]);
+    expect(s.tasks.map((t) => t.count)).toEqual([12, 12]);
+  });
+
+  it('residentShare sets the host limit as a share of guest memory', () => {
+    expect(at([{ name: 'residentShare', value: 0.5 }]).machine.hostResidentMiB).toBe(32);
+  });
+
+  it('refuse a bad value through the scenario schema, naming the point and the field', () => {
+    expect(() => at([{ name: 'backing.latency.us', value: -1 }])).toThrow('small with …: backing.latency.us: must not be negative');
+    expect(() => at([{ name: 'machine.vcpus', value: 2.5 }])).toThrow('small with …: machine.vcpus: must be a whole number');
+    expect(() => at([{ name: 'machine.vcpuz', value: 2 }])).toThrow('small with …: machine: unknown field(s): vcpuz');
+    expect(() => at([{ name: 'tasksPerVcpu', value: 0 }])).toThrow(/tasksPerVcpu: must be a whole number of at least 1/);
+    expect(() => at([{ name: 'residentShare', value: 2 }])).toThrow(/residentShare: must be a number above 0 and at most 1/);
+  });
+
+  it('refuse a path the scenario does not have, saying what it has', () => {
+    expect(() => checkParamName(base, 'machne.vcpus')).toThrow(/no field "machne" \(it has: name, .*; or a named parameter: tasksPerVcpu, residentShare\)/);
+    expect(() => checkParamName(base, 'tasks.reader.count')).toThrow(/tasks has no element "reader" \(give an index from 0 to 1, or a name: worker, writer\)/);
+    expect(() => checkParamName(base, 'tasks.0')).toThrow(/names a whole element/);
+    expect(() => checkParamName(base, 'machine.vcpus.x')).toThrow(/machine.vcpus is a value/);
+    expect(() => checkParamName(base, '__proto__.x')).toThrow(/is not a field/);
+    expect(() => checkParamName(base, 'machine..vcpus')).toThrow(/empty segment/);
+    expect(() => checkParamName(base, 'tasksPerVcpu')).not.toThrow();
+  });
+});

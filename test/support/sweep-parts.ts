@@ -1,0 +1,32 @@
+import { defineSweep, PART_FORMAT, planRuns, type SweepDefinition, type SweepPart } from '../../core/sweep/document.js';
+import { pointCount, shardPoints } from '../../core/sweep/grid.js';
+import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
+import { arm64SdeiVariant, x86Variant } from '../../index.js';
+import { smallScenario } from './scenarios.js';
+
+/**
+ * A sweep's definition and parts with made-up figures, for tests of merging and of the outputs:
+ * neither looks at how a figure was measured, so no simulation needs to run.
+ */
+export function fakeSweep(seeds = 2, scenario = smallScenario()): SweepDefinition {
+  return defineSweep({
+    scenario,
+    params: [
+      { name: 'backing.latency.us', spec: '50..5000:log:3', values: [50, 500, 5000] },
+      { name: 'tasksPerVcpu', spec: '1,2', values: [1, 2] },
+    ],
+    variants: [x86Variant, arm64SdeiVariant].map((v) => ({ id: v.id, arch: v.arch, mechanisms: v.mechanisms })),
+    seeds,
+    metric: 'work',
+    x: 'backing.latency.us',
+  });
+}
+
+export function fakePart(def: SweepDefinition, index: number, count: number): SweepPart {
+  const points = shardPoints(pointCount(def.params), { index, count });
+  const runs = planRuns(def, points).map((r) => ({
+    ...r,
+    metrics: Object.fromEntries(SWEEP_METRICS.map((m, k) => [m.name, m.name === 'violations' ? 0 : (r.point + 1) * 1000 + r.run * 10 + k + (r.variant === 'x86' ? 0 : 500)])),
+  }));
+  return { format: PART_FORMAT, sweep: def, shard: { index, count }, points, runs };
+}
