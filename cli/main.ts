@@ -17,23 +17,18 @@ const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'va
  * 130 interrupted (Ctrl-C).
  */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
-  let usageFailure: string | null = null;
-  // Commands write into a buffer that is printed only once the whole command line validated
-  // and the command finished: nothing is written half-way (yargs may run a handler before it
-  // reports an unknown option).
+  // Commands write into a buffer that is printed only once the command finished: nothing is
+  // written half-way.
   const out: string[] = [];
   const buffered: Io = { out: (t) => void out.push(t), err: io.err, progress: io.progress, signal: io.signal };
   let cli: Argv | null = null;
   try {
     checkFlagValues(argv);
-    cli = await buildCli(argv, buffered, (msg) => {
-      usageFailure = msg;
-    });
+    cli = await buildCli(argv, buffered);
     let helpText = '';
     await cli.parseAsync([...argv], {}, (_e, _argv, output) => {
       helpText = output;
     });
-    if (usageFailure !== null) return await usage(io, cli, usageFailure);
     if (helpText) io.out(`${helpText}\n`);
     io.out(out.join(''));
     return EXIT_OK;
@@ -42,7 +37,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) => void): Promise<Argv> {
+async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
   // Loaded here, not at the top: the process entry below only starts a worker and needs none of it.
   const [{ default: yargs }, { COMMANDS, namedCommand }] = await Promise.all([import('yargs'), import('./commands/table.js')]);
   const named = namedCommand(argv);
@@ -70,7 +65,11 @@ async function buildCli(argv: readonly string[], io: Io, onUsage: (msg: string) 
     .fail((msg, err) => {
       // yargs reports its own parse failures (a missing option value) as a YError: a usage error.
       if (err && err.name !== 'YError') throw err;
-      onUsage(plainUsage(msg ?? err?.message ?? 'bad command line'));
+      // Thrown, not only recorded: yargs otherwise goes on to run the command's handler after an
+      // unknown option, and `report` would write its files before the usage error.
+      const text = msg ?? err?.message ?? 'bad command line';
+      const missing = named === null ? undefined : COMMANDS[named].missing;
+      throw new UsageError(missing && text.startsWith('Not enough non-option arguments') ? missing : plainUsage(text));
     });
 }
 

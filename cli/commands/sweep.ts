@@ -5,7 +5,7 @@ import { BadInputError } from '../../core/errors.js';
 import { allPoints, PART_FORMAT, planRuns, sweepDocument, type SweepPart, type SweepRun } from '../../core/sweep/document.js';
 import { parseShard, pointCount, shardPoints, type Shard } from '../../core/sweep/grid.js';
 import { mergeParts } from '../../core/sweep/merge.js';
-import { plainUsage, UsageError, type Io } from '../io.js';
+import { UsageError, type Io } from '../io.js';
 import { renderText } from '../render.js';
 import { pointScenarios, resolveSweep, type SweepArgs } from '../sweep/definition.js';
 import { chartTemplates, partFile, sweepFiles, writeInto } from '../sweep/files.js';
@@ -48,7 +48,7 @@ function runSweepCommand(io: Io): CommandModule<object, SweepCommandArgs> {
   return {
     command: '$0 [file]',
     describe: 'run the sweep (a sweep file, or --param … --variants …)',
-    builder: (y) => sweepOptions(variantFileOption(y)).fail(failAtOnce) as never,
+    builder: (y) => sweepOptions(variantFileOption(y)) as never,
     // Everything is checked before the handler returns its promise: yargs shows the right usage
     // for an error thrown then, and a confused one for a promise that rejects.
     handler: (args) => {
@@ -88,8 +88,7 @@ function mergeCommand(io: Io): CommandModule<object, MergeArgs> {
       y
         .positional('parts', { type: 'string', array: true, describe: 'part files (part-I-of-N.json), one per shard' })
         .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: 'directory for runs.csv, summary.csv, sweep.json, chart.svg' })
-        .option('json', { type: 'boolean', default: false, describe: 'print sweep.json instead of the table' })
-        .fail(failAtOnce) as never,
+        .option('json', { type: 'boolean', default: false, describe: 'print sweep.json instead of the table' }) as never,
     handler: (args) => {
       const files = (args.parts ?? []).map(String);
       if (files.length === 0) throw new UsageError('name the part files to merge (written by apf-lab sweep --shard i/n --out DIR)');
@@ -99,15 +98,6 @@ function mergeCommand(io: Io): CommandModule<object, MergeArgs> {
       writeSweep(sweepDocument(sweep, runs), out, templates, args.json, io);
     },
   };
-}
-
-/**
- * A usage error stops the command before its handler: yargs otherwise reports an unknown option
- * and runs the handler all the same, and a sweep's handler runs for minutes and writes files.
- */
-function failAtOnce(msg: string | undefined, err: Error | undefined): never {
-  if (err && err.name !== 'YError') throw err;
-  throw new UsageError(plainUsage(msg ?? err?.message ?? 'bad command line'));
 }
 
 function sweepOptions<T>(y: Argv<T>) {

@@ -8,6 +8,8 @@ interface CommandEntry {
   /** yargs' command string: the name and its positionals. */
   command: string;
   describe: string;
+  /** What to say when its required positionals are missing (yargs: "Not enough non-option arguments"). */
+  missing?: string;
   /** The command's module, loaded only when the command line names it. */
   load: () => Promise<CommandFactory>;
 }
@@ -17,7 +19,9 @@ interface CommandEntry {
  * these lines; a command's module (and the simulator, zod, yaml, Handlebars behind it) is loaded
  * only when the command line names that command, so `--help` and `list` do not pay for `report`.
  */
-export const COMMANDS = {
+export type CommandName = 'list' | 'show' | 'run' | 'compare' | 'reproduce' | 'diff' | 'report' | 'sweep';
+
+export const COMMANDS: Readonly<Record<CommandName, CommandEntry>> = {
   list: {
     command: 'list',
     describe: 'list variants, their mechanisms, and built-in scenarios',
@@ -26,11 +30,13 @@ export const COMMANDS = {
   show: {
     command: 'show <variant>',
     describe: "print a variant's mechanisms, costs, knobs and review findings",
+    missing: 'name a variant (see `apf-lab list`)',
     load: async () => (await import('./show.js')).showCommand as CommandFactory,
   },
   run: {
     command: 'run <variant>',
     describe: 'run one variant through a scenario',
+    missing: 'name a variant (see `apf-lab list`)',
     load: async () => (await import('./run.js')).runCommand as CommandFactory,
   },
   compare: {
@@ -46,6 +52,7 @@ export const COMMANDS = {
   diff: {
     command: 'diff <a> <b>',
     describe: "a unified diff of two variants' mechanism sheets, or of their tracepoints for the same faults",
+    missing: 'name two variants (see `apf-lab list`)',
     load: async () => (await import('./diff.js')).diffCommand as CommandFactory,
   },
   report: {
@@ -58,9 +65,7 @@ export const COMMANDS = {
     describe: 'run a scenario over a grid of parameter values × variants × seeds, in parallel (CSV, JSON, SVG chart)',
     load: async () => (await import('./sweep.js')).sweepCommand as CommandFactory,
   },
-} satisfies Record<string, CommandEntry>;
-
-export type CommandName = keyof typeof COMMANDS;
+};
 
 /** The command a command line names: its first word that is a command (yargs takes the same one). */
 export function namedCommand(argv: readonly string[]): CommandName | null {

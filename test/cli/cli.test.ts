@@ -66,13 +66,13 @@ describe('apf-lab CLI (in-process)', () => {
     expect((await cli()).code).toBe(2);
   });
 
-  it('a command word after an option\'s value is a usage error asking for the command first, not a silent no-op', async () => {
+  it('an option before the command is a usage error, not a silent no-op', async () => {
     // Only the first command word's module is loaded (cli/commands/table.ts); here that is `list`,
-    // the value of --scenario, while yargs runs `compare`.
+    // the value of --scenario, while yargs would run `compare`.
     const r = await cli('--scenario', 'list', 'compare', 'x86');
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err.split('\n')[0]).toBe('apf-lab: put the command first: apf-lab compare …');
+    expect(r.err.split('\n')[0]).toBe('apf-lab: Unknown argument: scenario');
   });
 
   it('a non-integer seed is a usage error', async () => {

@@ -132,6 +132,14 @@ describe('apf-lab report', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--out must end in .md or .html');
   });
+
+  it('an unknown option is a usage error that writes no file (yargs would run the handler after reporting it)', async () => {
+    const out = join(dir, 'bogus.md');
+    const r = await cli('report', 'x86', '-s', SHORT, '--out', out, '--bogus');
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('apf-lab: Unknown argument: bogus');
+    expect(existsSync(out)).toBe(false);
+  });
 });
 
 /** The CLI in-process (no process start-up): exit code, stdout, stderr. */
