@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../../cli/main.js';
+import { describe, expect, it } from 'vitest';
+import { apfLab } from '../support/cli.js';
 
 /** The README shows real output: it must stay what the commands print. */
 function block(after: string): string {
@@ -42,6 +45,19 @@ describe('README examples are real output', () => {
   it('diff x86 arm64-sdei --what trace --faults 2', async () => {
     expect(block('`apf-lab diff x86 arm64-sdei --what trace --faults 2`:')).toBe(await out('diff', 'x86', 'arm64-sdei', '--what', 'trace', '--faults', '2'));
   });
+
+  it('sweep (the built binary: its runs go to worker threads built into dist/)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-readme-sweep-'));
+    try {
+      const argv = ['sweep', '--param', 'backing.latency.us=100..10000:log:3', '--param', 'tasksPerVcpu=1,2', '--variants', 'x86,arm64-sdei'];
+      const r = await apfLab(...argv, '--seeds', '2', '--duration-ms', '100', '--metric', 'apfs', '--out', join(dir, 'sweep-out'));
+      expect(r.code, r.stderr).toBe(0);
+      expect(block('`runs.csv` starts')).toBe(readFileSync(join(dir, 'sweep-out', 'runs.csv'), 'utf8').split('\n').slice(0, 3).map((l) => l.slice(0, 110)).join('\n'));
+      expect(block('--metric apfs --out sweep-out`, prints:')).toBe(r.stdout.replaceAll(`${dir}/`, '').replace(/\n$/, ''));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('show arm64-sdei', async () => {
     expect(block('`apf-lab show arm64-sdei`:')).toBe(await out('show', 'arm64-sdei'));
