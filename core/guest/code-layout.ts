@@ -136,6 +136,15 @@ export function haltFrame(token: number): KernelFrame {
   return { phases: [], idx: 0, doneNs: 0, touched: true, faultStart: -1, then: null, haltToken: token };
 }
 
+/**
+ * The innermost frame of a kernel stack, or undefined when it is empty. Checked, not read at
+ * index -1: on an empty array V8 looks a negative index up as a named property, along the
+ * prototype chain, and this is asked at every step of every vCPU.
+ */
+export function topFrame(stack: readonly KernelFrame[]): KernelFrame | undefined {
+  return stack.length === 0 ? undefined : stack[stack.length - 1];
+}
+
 /** The phase a frame is in, or null (a halt frame, or phases all run). */
 export function framePhase(f: KernelFrame | undefined): CodePhase | null {
   return f !== undefined && f.haltToken < 0 && f.idx < f.phases.length ? f.phases[f.idx] : null;

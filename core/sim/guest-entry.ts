@@ -1,4 +1,4 @@
-import { codeFrame, type ExceptionClass, type Privilege } from '../guest/code-layout.js';
+import { codeFrame, topFrame, type ExceptionClass, type Privilege } from '../guest/code-layout.js';
 import { EV_STEP } from './events.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
@@ -30,7 +30,10 @@ export function takeException(sim: Machine, v: Vcpu, cls: ExceptionClass, handle
     codeFrame(layout.entry(cls, from), () => {
       const depth = stack.length;
       handler();
-      stack.splice(depth, 0, codeFrame(layout.exit(from), () => sim.exceptionReturn(v, from)));
+      const exit = codeFrame(layout.exit(from), () => sim.exceptionReturn(v, from));
+      // Most handlers leave nothing on the stack: then it is a push, which splice() does slowly.
+      if (depth === stack.length) stack.push(exit);
+      else stack.splice(depth, 0, exit);
     }),
   );
 }
@@ -60,7 +63,7 @@ export function exceptionReturn(sim: Machine, v: Vcpu, to: Privilege): void {
  */
 export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
   const stack = v.frames;
-  const f = stack[stack.length - 1];
+  const f = topFrame(stack);
   if (f === undefined) return 'empty';
   if (f.haltToken >= 0) {
     if (v.sleepTable.has(f.haltToken)) {
@@ -107,7 +110,7 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
  */
 export function finishFrame(v: Vcpu): boolean {
   const stack = v.frames;
-  const f = stack[stack.length - 1];
+  const f = topFrame(stack);
   if (f === undefined || f.haltToken >= 0 || f.idx < f.phases.length) return false;
   stack.pop();
   f.then?.();
@@ -117,7 +120,7 @@ export function finishFrame(v: Vcpu): boolean {
 /** The phase's kernel page, where the exception code touches it first, if it is still missing. */
 export function phaseWouldFault(sim: Machine, v: Vcpu): boolean {
   const stack = v.frames;
-  const f = stack[stack.length - 1];
+  const f = topFrame(stack);
   const phase = f !== undefined && f.haltToken < 0 && !f.touched && f.idx < f.phases.length ? f.phases[f.idx] : null;
   if (phase === null || phase.touches === null) return false;
   const gfn = sim.kernelPageGfn(v, phase.touches);

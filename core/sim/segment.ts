@@ -1,5 +1,5 @@
 import type { ExitKind } from '../backend.js';
-import { codeFrame } from '../guest/code-layout.js';
+import { codeFrame, topFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
 import type { TimeCategory } from '../metrics.js';
 import { EV_STEP, EV_TIMER } from './events.js';
@@ -23,7 +23,7 @@ const MAX_BATCH = 256;
 /** Time accounting, clipped to the measured window. */
 export function account(sim: Machine, cat: TimeCategory, from: number, to: number): void {
   const end = Math.min(to, sim.measureEnd);
-  if (end > from && sim.metrics.measuring) sim.metrics.time[cat] += end - from;
+  if (end > from && sim.metrics.measuring) sim.metrics.time.add(cat, end - from);
 }
 
 function addWork(sim: Machine, task: Task, from: number, ns: number): void {
@@ -193,7 +193,7 @@ export function advance(sim: Machine, v: Vcpu, task: Task): void {
 function phaseDone(sim: Machine, v: Vcpu, seg: Segment, ran: number): void {
   account(sim, 'kernel', seg.start, seg.start + ran);
   const stack = v.frames;
-  const f = stack[stack.length - 1];
+  const f = topFrame(stack);
   if (!f) return;
   let rem = ran;
   while (f.idx < seg.phaseEnd) {

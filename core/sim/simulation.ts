@@ -2,7 +2,7 @@ import type { AsyncPfWork, Backend, ExitKind, GuestKernel } from '../backend.js'
 import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
 import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
-import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
+import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, topFrame, type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
 import type { CallSingleData } from '../guest/smp.js';
 import type { FreePages } from '../guest/page-alloc.js';
 import type { PageCache } from '../guest/page-cache.js';
@@ -303,7 +303,7 @@ export class Simulation implements Machine {
       .map((t) => ({ vcpu: t.vcpu, task: t.name, token: t.sleepToken }));
     // A task halted in the guest (its halt frame) waits on its token as a sleeper does.
     for (const v of this.vcpus) {
-      const top = v.frames[v.frames.length - 1];
+      const top = topFrame(v.frames);
       if (top?.haltToken !== undefined && top.haltToken >= 0) sleeping.push({ vcpu: v.id, task: v.current?.name ?? 'idle', token: top.haltToken });
     }
     const halted = this.vcpus

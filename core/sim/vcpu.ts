@@ -6,7 +6,7 @@ import type {
   KvmVcpu,
   PcRegion,
 } from '../backend.js';
-import { framePhase, pcAt, type CodePhase, type KernelFrame } from '../guest/code-layout.js';
+import { framePhase, pcAt, topFrame, type CodePhase, type KernelFrame } from '../guest/code-layout.js';
 import { AsyncPfQueue } from '../host/async-pf-queue.js';
 import { SleepTable } from '../guest/sleep-table.js';
 import type { CallSingleData } from '../guest/smp.js';
@@ -184,11 +184,10 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     return this.privilege === 'user' ? 'user' : 'kernel';
   }
   get pc(): number | null {
-    const f = this.frames;
-    const top = f[f.length - 1];
+    const top = topFrame(this.frames);
     const phase = framePhase(top);
     // Read at an entry, after any preemption credited the phase's time so far.
-    return phase ? pcAt(phase, top.doneNs) : null;
+    return phase && top ? pcAt(phase, top.doneNs) : null;
   }
   get rqLocked(): boolean {
     return this.phase?.rqLocked ?? false;
