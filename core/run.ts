@@ -216,8 +216,9 @@ function collectMetrics(sim: Simulation): RunMetrics {
   const m = sim.metrics;
   const sorted = m.latencies.sorted();
   const workByTask: Record<string, number> = {};
-  for (const k of [...sim.workNsByGroup.keys()].sort()) workByTask[k] = round3(sim.workNsByGroup.get(k)! / 1000);
-  const work = round3([...sim.workNsByGroup.values()].reduce((a, b) => a + b, 0) / 1000);
+  const workNs = sim.workNsByGroup.toJSON(); // sorted by group
+  for (const k of Object.keys(workNs)) workByTask[k] = round3(workNs[k] / 1000);
+  const work = round3(sim.workNsByGroup.total / 1000);
   const vcpuTimeNs = Object.fromEntries(TIME_CATEGORIES.map((c) => [c, m.time[c]])) as Record<TimeCategory, number>;
   const exits = m.exits.toJSON();
   const exitsTotal = m.exits.total;

@@ -29,7 +29,7 @@ export function account(sim: Machine, cat: TimeCategory, from: number, to: numbe
 function addWork(sim: Machine, task: Task, from: number, ns: number): void {
   const clipped = Math.max(0, Math.min(from + ns, sim.measureEnd) - from);
   if (clipped <= 0 || !sim.metrics.measuring) return;
-  sim.workNsByGroup.set(task.group, (sim.workNsByGroup.get(task.group) ?? 0) + clipped);
+  sim.workNsByGroup.add(task.group, clipped);
   // The same work by slice of time: a segment spans one slice or two, rarely more.
   const bins = sim.workNsByInterval;
   const w = sim.workIntervalNs;
