@@ -94,11 +94,12 @@ export function timedPhase(
 
 /** CodeLayout.entry built once per exception class and origin: a table, looked up on every exception. */
 export function cachedEntry(build: (cls: ExceptionClass, from: Privilege) => readonly CodePhase[]): CodeLayout['entry'] {
-  const table = {
-    sync: { user: build('sync', 'user'), kernel: build('sync', 'kernel') },
-    irq: { user: build('irq', 'user'), kernel: build('irq', 'kernel') },
-  };
-  return (cls, from) => table[cls][from];
+  const syncUser = build('sync', 'user');
+  const syncKernel = build('sync', 'kernel');
+  const irqUser = build('irq', 'user');
+  const irqKernel = build('irq', 'kernel');
+  // Branches, not table[cls][from]: two lookups by a string key at every exception.
+  return (cls, from) => (cls === 'sync' ? (from === 'user' ? syncUser : syncKernel) : from === 'user' ? irqUser : irqKernel);
 }
 
 /** The PC `doneNs` into a phase: code runs straight through, so the offset grows with time. */

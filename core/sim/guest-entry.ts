@@ -1,4 +1,4 @@
-import { codeFrame, topFrame, type ExceptionClass, type Privilege } from '../guest/code-layout.js';
+import { codeFrame, topFrame, type ExceptionClass, type KernelFrame, type Privilege } from '../guest/code-layout.js';
 import { EV_STEP } from './events.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
@@ -30,12 +30,17 @@ export function takeException(sim: Machine, v: Vcpu, cls: ExceptionClass, handle
     codeFrame(layout.entry(cls, from), () => {
       const depth = stack.length;
       handler();
-      const exit = codeFrame(layout.exit(from), () => sim.exceptionReturn(v, from));
+      const exit = exitFrame(sim, v, from);
       // Most handlers leave nothing on the stack: then it is a push, which splice() does slowly.
       if (depth === stack.length) stack.push(exit);
       else stack.splice(depth, 0, exit);
     }),
   );
+}
+
+/** The way out of an exception, back to `to`: its code, then exceptionReturn(). */
+export function exitFrame(sim: Machine, v: Vcpu, to: Privilege): KernelFrame {
+  return codeFrame(sim.backend.caps.codeLayout.exit(to), to === 'user' ? v.returnToUser : v.returnToKernel);
 }
 
 /** Count an exception delivered into code that cannot take one (the interrupted phase is non-reentrant). */
@@ -99,7 +104,7 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
     if (gfn >= 0) sim.memory.touch(gfn, true);
     planned += next.ns;
   }
-  v.segment = { start: v.cursor, planned, perTouch: 0, faultAtEnd: false, phase: true, phaseEnd: end };
+  v.beginSegment(v.cursor, planned, 0, false, true, end);
   sim.queue.push(v.cursor + planned, EV_STEP, v.id, ++v.epoch);
   return 'busy';
 }

@@ -92,6 +92,8 @@ export interface Machine extends VcpuHost {
   readonly irqRace: RandomStream;
   /** The scheduler's context switch as a phase of kernel code (machine.contextSwitchNs), null if it takes no time. */
   readonly contextSwitch: CodePhase | null;
+  /** The same as the phases of a frame, built once: a switch pushes a frame, not a new array too. */
+  readonly contextSwitchCode: readonly CodePhase[] | null;
   /** The gfn of a guest kernel page of what runs on `v`, or -1 where kernel pages are pinned (machine.guestKernelPages). */
   kernelPageGfn(v: Vcpu, page: KernelPage): number;
   now: number;

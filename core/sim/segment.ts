@@ -3,6 +3,7 @@ import { codeFrame, topFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
 import type { TimeCategory } from '../metrics.js';
 import { EV_STEP, EV_TIMER } from './events.js';
+import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as mm from './guest-mm.js';
 import * as host from './host-async-pf.js';
@@ -91,8 +92,8 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     return false;
   }
   if (step.kind === 'compute') {
-    v.segment = { start: v.cursor, planned: step.ns - task.progress, perTouch: 0, faultAtEnd: false, phase: false, phaseEnd: 0 };
-    sim.queue.push(v.cursor + v.segment.planned, EV_STEP, v.id, ++v.epoch);
+    const seg = v.beginSegment(v.cursor, step.ns - task.progress, 0, false, false, 0);
+    sim.queue.push(v.cursor + seg.planned, EV_STEP, v.id, ++v.epoch);
     return true;
   }
   if (step.kind === 'ipi') return guest.callFunctionSingle(sim, v, task, step);
@@ -139,7 +140,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     host.stage2Fault(sim, v, task.nextPage);
     return true;
   }
-  v.segment = { start: v.cursor, planned: n, perTouch: per, faultAtEnd, phase: false, phaseEnd: 0 };
+  v.beginSegment(v.cursor, n, per, faultAtEnd, false, 0);
   sim.queue.push(v.cursor + n * per, EV_STEP, v.id, ++v.epoch);
   return true;
 }
@@ -181,7 +182,7 @@ export function advance(sim: Machine, v: Vcpu, task: Task): void {
   if (step.kind !== 'sleep' && step.irqsMasked) v.irqWindow = true;
   if (step.kind === 'touch' && step.syscall && task.inSyscall) {
     task.inSyscall = false;
-    task.frames.push(codeFrame(sim.backend.caps.codeLayout.exit('user'), () => sim.exceptionReturn(v, 'user')));
+    task.frames.push(entry.exitFrame(sim, v, 'user'));
   }
   task.advance();
 }

@@ -115,6 +115,7 @@ export class Simulation implements Machine {
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
   readonly irqRace: RandomStream;
   readonly contextSwitch: CodePhase | null;
+  readonly contextSwitchCode: readonly CodePhase[] | null;
   /** The guest kernel's own pages when the host may evict them (core/sim/guest-memory-map.ts). */
   private readonly kernelPagesOf: { readonly tasks: number } | null;
 
@@ -144,6 +145,7 @@ export class Simulation implements Machine {
     ({ regions: this.regions, kernelPagesOf: this.kernelPagesOf, freePages: this.freePages, pageCache: this.pageCache } = map);
     const cs = backend.caps.codeLayout.contextSwitch;
     this.contextSwitch = this.ctxSwitchNs > 0 ? { ...cs, ns: this.ctxSwitchNs } : null;
+    this.contextSwitchCode = this.contextSwitch && [this.contextSwitch];
     startBackingStore(store, this.memory, () => this.now);
     const sched = {
       sliceNs: this.sliceNs,

@@ -24,6 +24,7 @@ import type { MetricsCollector, TimeCategory } from '../metrics.js';
 export type VcpuMode = 'run' | 'sync' | 'halt' | 'idle' | 'off';
 
 export interface IrqLine {
+  readonly line: number;
   level: boolean;
   asserted: boolean;
   pending: boolean;
@@ -66,6 +67,7 @@ export interface VcpuHost {
   wakeupAll(v: Vcpu): void;
   clearCompletionQueue(v: Vcpu): void;
   checkCompletion(v: Vcpu): void;
+  exceptionReturn(v: Vcpu, to: 'user' | 'kernel'): void;
   readonly options: { readonly trace?: unknown };
   trace(v: Vcpu, event: string, fields: Readonly<Record<string, number>>): void;
 }
@@ -77,7 +79,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   cursor = 0;
   /** Bumped to cancel a scheduled STEP event (lazy deletion). */
   epoch = 0;
+  /** The segment under way, if any: `segmentRecord` while one runs (see beginSegment()). */
   segment: Segment | null = null;
+  private readonly segmentRecord: Segment = { start: 0, planned: 0, perTouch: 0, faultAtEnd: false, phase: false, phaseEnd: 0 };
   /** The gfn a sync fault waits for. */
   syncGfn = -1;
 
@@ -106,10 +110,15 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   irqException = false;
   injected: InjectedEvent | null = null;
   readonly irqs = new Map<number, IrqLine>();
+  /** The same lines as a list, in the order they were first raised: what the checks at every entry walk. */
+  readonly irqLines: IrqLine[] = [];
   readonly irqHandlers = new Map<number, () => void>();
   /** call_single_queue: call-function requests other vCPUs sent here, run at the next IPI taken. */
   readonly csdQueue: CallSingleData[] = [];
   readonly guest: GuestKernel;
+  /** What the end of an exception's way out runs (exceptionReturn()), made once: every exit frame carries one. */
+  readonly returnToUser: () => void;
+  readonly returnToKernel: () => void;
   state!: S;
 
   constructor(
@@ -118,8 +127,27 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     sched: SchedParams,
   ) {
     this.guest = sim.guestKernelFor(this);
+    this.returnToUser = () => sim.exceptionReturn(this, 'user');
+    this.returnToKernel = () => sim.exceptionReturn(this, 'kernel');
     this.sleepTable = new SleepTable(sim.backend.caps.guestWake);
     this.runq = new RunQueue(sched);
+  }
+
+  /**
+   * Lay out a segment from `start`. The record is this vCPU's own, reused: a vCPU runs one segment
+   * at a time, a step starts one, and whoever ends it (its end, a preemption) reads it before
+   * anything can start the next.
+   */
+  beginSegment(start: number, planned: number, perTouch: number, faultAtEnd: boolean, phase: boolean, phaseEnd: number): Segment {
+    const s = this.segmentRecord;
+    s.start = start;
+    s.planned = planned;
+    s.perTouch = perTouch;
+    s.faultAtEnd = faultAtEnd;
+    s.phase = phase;
+    s.phaseEnd = phaseEnd;
+    this.segment = s;
+    return s;
   }
 
   // ---- GuestCpuState: derived from what the vCPU is executing ----
@@ -279,7 +307,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   hasDeliverableIrq(): boolean {
     if (this.irqsMasked) return false;
     if (this.tickPending) return true;
-    for (const l of this.irqs.values()) if (l.pending) return true;
+    for (const l of this.irqLines) if (l.pending) return true;
     return false;
   }
 }
