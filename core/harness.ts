@@ -102,7 +102,7 @@ export class Harness<S = unknown> {
       const f = topFrame(v.frames);
       if (f === undefined || f.haltToken >= 0) return;
       f.idx = f.phases.length;
-      finishFrame(v);
+      finishFrame(this.sim, v);
     }
   }
 

@@ -125,16 +125,26 @@ export interface KernelFrame {
   faultStart: number;
   /** What runs once the phases are done: the handler, or what the way out leads to. */
   readonly then: (() => void) | null;
+  /**
+   * An exception's entry code: once `then` (its handler) has run, the way out back to this
+   * privilege follows (core/sim/guest-entry.ts finishFrame()). Null for any other frame.
+   */
+  readonly returnTo: Privilege | null;
   /** A halt frame: the guest's halted wait for this token (no phases); -1 otherwise. */
   readonly haltToken: number;
 }
 
 export function codeFrame(phases: readonly CodePhase[], then: (() => void) | null): KernelFrame {
-  return { phases, idx: 0, doneNs: 0, touched: false, faultStart: -1, then, haltToken: -1 };
+  return { phases, idx: 0, doneNs: 0, touched: false, faultStart: -1, then, returnTo: null, haltToken: -1 };
+}
+
+/** An exception's entry code, then `handler`, then the way back to `returnTo`. */
+export function entryFrame(phases: readonly CodePhase[], handler: () => void, returnTo: Privilege): KernelFrame {
+  return { phases, idx: 0, doneNs: 0, touched: false, faultStart: -1, then: handler, returnTo, haltToken: -1 };
 }
 
 export function haltFrame(token: number): KernelFrame {
-  return { phases: [], idx: 0, doneNs: 0, touched: true, faultStart: -1, then: null, haltToken: token };
+  return { phases: [], idx: 0, doneNs: 0, touched: true, faultStart: -1, then: null, returnTo: null, haltToken: token };
 }
 
 /**

@@ -78,9 +78,10 @@ export function checkIrqVsRefault(sim: Machine, v: Vcpu): void {
 export function takeIrqException(sim: Machine, v: Vcpu): void {
   v.irqException = false;
   if (sim.metrics.measuring) sim.metrics.injections.add(IRQ_EXCEPTION);
-  entry.takeException(sim, v, 'irq', () => {
+  v.irqExceptionHandler ??= () => {
     for (let guard = 0; guard < 64 && v.mode === 'run' && takeOne(sim, v); guard++);
-  });
+  };
+  entry.takeException(sim, v, 'irq', v.irqExceptionHandler);
 }
 
 /**
@@ -89,7 +90,8 @@ export function takeIrqException(sim: Machine, v: Vcpu): void {
  */
 export function takeInterrupts(sim: Machine, v: Vcpu): void {
   if (v.mode !== 'run' || v.irqsMasked || !v.hasDeliverableIrq()) return;
-  entry.takeException(sim, v, 'irq', () => void takeOne(sim, v));
+  v.irqVectorHandler ??= () => void takeOne(sim, v);
+  entry.takeException(sim, v, 'irq', v.irqVectorHandler);
 }
 
 /** The interrupt controller hands over the next pending interrupt and its handler runs; false when nothing is pending. */

@@ -108,6 +108,12 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   readonly sleepTable: SleepTable;
   /** An IRQ exception the host made the guest take at the next entry (KvmVcpu.injectIrqException). */
   irqException = false;
+  /**
+   * The guest's IRQ vector handlers on this vCPU (core/sim/irq.ts), made at the first interrupt
+   * rather than one per interrupt: a tick brings one every few milliseconds.
+   */
+  irqVectorHandler: (() => void) | null = null;
+  irqExceptionHandler: (() => void) | null = null;
   injected: InjectedEvent | null = null;
   readonly irqs = new Map<number, IrqLine>();
   /** The same lines as a list, in the order they were first raised: what the checks at every entry walk. */
