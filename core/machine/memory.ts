@@ -57,14 +57,20 @@ export class HostMemory {
 
   /** Start warm: the first `residentLimit` populated guest pages are in, as after a long run in gfn order. */
   prefill(count = this.residentLimit): void {
-    // Bounds and the array read once: every run walks its guest's pages here (half a million for 2 GiB).
+    // insert() written out for a walk that never evicts (it stops at the limit): every run walks
+    // its guest's pages here, half a million for 2 GiB.
     const flags = this.flags;
     const limit = Math.min(count, this.residentLimit);
     for (let g = 0, n = this.guestPages; g < n && this.used < limit; g++) {
-      if ((flags[g] & (POPULATED | ON_SWAP_AT_START)) === POPULATED) {
-        this.insert(g);
-        flags[g] |= DIRTY; // written before the run and never written out
+      const f = flags[g];
+      if ((f & (POPULATED | ON_SWAP_AT_START)) !== POPULATED) continue;
+      // Written before the run and never written out: dirty.
+      if (f & RESIDENT) {
+        flags[g] = f | DIRTY;
+        continue;
       }
+      if ((f & SWAPCACHE) === 0) this.frames[this.used++] = g;
+      flags[g] = RESIDENT | REFERENCED | POPULATED | DIRTY;
     }
   }
 
