@@ -89,7 +89,7 @@ export function takeIrqException(sim: Machine, v: Vcpu): void {
  * the next ones after it returns, when interrupts are on again.
  */
 export function takeInterrupts(sim: Machine, v: Vcpu): void {
-  if (v.mode !== 'run' || v.irqsMasked || !v.hasDeliverableIrq()) return;
+  if (v.mode !== 'run' || !v.hasDeliverableIrq()) return;
   v.irqVectorHandler ??= () => void takeOne(sim, v);
   entry.takeException(sim, v, 'irq', v.irqVectorHandler);
 }

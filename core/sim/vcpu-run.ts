@@ -69,7 +69,7 @@ export function enterGuest(sim: Machine, v: Vcpu): void {
   if (v.injected) irq.takeInjected(sim, v);
   if (v.irqException) irq.takeIrqException(sim, v);
   if (!exception) irq.checkIrqVsRefault(sim, v);
-  if (!v.irqsMasked) irq.takeInterrupts(sim, v);
+  irq.takeInterrupts(sim, v);
   if (v.mode === 'run') sched.maybeResched(sim, v, 'irq-exit');
   if (v.mode !== 'run') return;
   sched.returnToUser(sim, v);

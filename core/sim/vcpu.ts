@@ -197,10 +197,16 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   }
   get irqsMasked(): boolean {
     if (this.forced?.irqsMasked !== undefined) return this.forced.irqsMasked;
-    const phase = this.phase;
-    if (phase) return phase.irqsMasked;
-    if (this.guestHalted || this.irqWindow) return false;
-    const step = this.current?.step;
+    // The phase, then a halted wait, from one look at the top frame (asked several times a step).
+    const cur = this.current;
+    const f = cur !== null ? cur.frames : this.idleFrames;
+    if (f.length > 0) {
+      const top = f[f.length - 1];
+      if (top.haltToken >= 0) return false;
+      if (top.idx < top.phases.length) return top.phases[top.idx].irqsMasked;
+    }
+    if (this.irqWindow || cur === null) return false;
+    const step = cur.step;
     return step !== undefined && step.kind !== 'sleep' && step.irqsMasked;
   }
   /** Interrupts off, exception code, a halted wait, or a preemptoff step (preempt_count() > 0). */
@@ -311,7 +317,11 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
 
   /** An interrupt the guest would take now if it ran (pending and unmasked). */
   hasDeliverableIrq(): boolean {
-    if (this.irqsMasked) return false;
+    // Pending first: it is rarely so, and the mask is the dearer question (asked at every entry).
+    return this.hasPendingIrq() && !this.irqsMasked;
+  }
+
+  private hasPendingIrq(): boolean {
     if (this.tickPending) return true;
     for (const l of this.irqLines) if (l.pending) return true;
     return false;
