@@ -12,6 +12,11 @@ import { BENCH_SCENARIOS } from './scenarios.mjs';
 /** The README's comparison: each architecture's baseline and its upstream or latest design. */
 const COMPARED = [findVariant('sync-x86'), x86Variant, findVariant('sync-arm64'), arm64SdeiVariant];
 const REPS = 5;
+/**
+ * Compares run before the measured ones: the JIT takes about four of them to settle on code for
+ * all four variants (measured: the second compare in a process runs at a third of the fifth's rate).
+ */
+const WARMUP = 5;
 /** Pops of the bare heap per repetition: enough to time, few enough to repeat. */
 const HEAP_EVENTS = 4_000_000;
 
@@ -23,7 +28,8 @@ console.log(JSON.stringify(jobs[job](arg)));
 function warm() {
   const def = BENCH_SCENARIOS.default();
   const wide = BENCH_SCENARIOS.vcpu64();
-  modelRun(def, COMPARED); // warm-up
+  const cold = modelRun(def, COMPARED);
+  for (let i = 1; i < WARMUP; i++) modelRun(def, COMPARED);
   const defaultRuns = Array.from({ length: REPS }, () => modelRun(def, COMPARED));
   const wideRuns = [modelRun(wide, [x86Variant]), modelRun(wide, [arm64SdeiVariant])];
   const pending = {
@@ -39,6 +45,7 @@ function warm() {
   );
   return {
     default: summary(defaultRuns),
+    defaultCold: { events: cold.events, eventsPerCpuSecond: cold.eventsPerCpuSecond, eventsPerWallSecond: cold.eventsPerWallSecond },
     vcpu64: combined(wideRuns),
     heap,
     peakRssMiB: peakRssMiB(),
