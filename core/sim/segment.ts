@@ -1,7 +1,7 @@
 import type { ExitKind } from '../backend.js';
 import { codeFrame, topFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
-import type { TimeCategory } from '../metrics.js';
+import { addTime, type TimeCategory } from '../metrics.js';
 import { EV_STEP, EV_TIMER } from './events.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
@@ -24,7 +24,7 @@ const MAX_BATCH = 256;
 /** Time accounting, clipped to the measured window. */
 export function account(sim: Machine, cat: TimeCategory, from: number, to: number): void {
   const end = Math.min(to, sim.measureEnd);
-  if (end > from && sim.metrics.measuring) sim.metrics.time.add(cat, end - from);
+  if (end > from && sim.metrics.measuring) addTime(sim.metrics.time, cat, end - from);
 }
 
 function addWork(sim: Machine, task: Task, from: number, ns: number): void {
