@@ -2,6 +2,7 @@ import type { Backend, GuestCall, GuestCallResult, Variant } from './backend.js'
 import { scenarioSchema, type ScenarioInput } from './scenario/schema.js';
 import { Simulation } from './sim/simulation.js';
 import { finishFrame } from './sim/guest-entry.js';
+import { topFrame } from './guest/code-layout.js';
 import type { Vcpu } from './sim/vcpu.js';
 import type { TraceSink } from './trace.js';
 
@@ -98,10 +99,10 @@ export class Harness<S = unknown> {
   /** Run the kernel frames of what is on vCPU `v` to their end, at once (a halted wait stops it). */
   private runExceptionCode(v: Vcpu<S>): void {
     for (let guard = 0; guard < 1000 && v.mode === 'run'; guard++) {
-      const f = v.frames[v.frames.length - 1];
+      const f = topFrame(v.frames);
       if (f === undefined || f.haltToken >= 0) return;
       f.idx = f.phases.length;
-      finishFrame(v);
+      finishFrame(this.sim, v);
     }
   }
 

@@ -1,3 +1,4 @@
+import { IntMap } from './engine/int-map.js';
 import { WAKE_ALL } from './guest/sleep-table.js';
 
 /**
@@ -39,13 +40,13 @@ interface Life {
   /** The guest took its page-ready. */
   guestReadied: boolean;
   /** A wake-all woke its sleeper first; the page-ready that may still follow is not a second one. */
-  covered?: boolean;
+  covered: boolean;
 }
 
 interface VcpuShadow {
   queued: number;
-  outstanding: Map<number, number>; // gfn -> token
-  lives: Map<number, Life>;
+  outstanding: IntMap<number>; // gfn -> token
+  lives: IntMap<Life>;
   unacked: number;
 }
 
@@ -60,8 +61,8 @@ export class InvariantMonitor {
   ) {
     this.shadows = Array.from({ length: vcpus }, () => ({
       queued: 0,
-      outstanding: new Map(),
-      lives: new Map(),
+      outstanding: new IntMap(),
+      lives: new IntMap(),
       unacked: 0,
     }));
   }
@@ -103,7 +104,7 @@ export class InvariantMonitor {
     if (old?.announced && !old.guestReadied) {
       this.violate(1, t, vcpu, `token ${hex(token)} handed out again while its earlier not-present never got page-ready`);
     }
-    s.lives.set(token, { announced: false, hostReadied: false, guestReadied: false });
+    s.lives.set(token, { announced: false, hostReadied: false, guestReadied: false, covered: false });
   }
 
   /** The host dequeued a work; `delivered` says whether its page-ready went to the guest. */
@@ -126,13 +127,14 @@ export class InvariantMonitor {
 
   /** The guest took a not-present announcement in this state. */
   onGuestNotPresent(t: number, vcpu: number, token: number, conditions: readonly string[]): void {
-    const bad = conditions.filter((c) => this.caps.forbiddenNotPresent.includes(c));
-    if (bad.length > 0) {
-      this.violate(4, t, vcpu, `not-present for token ${hex(token)} delivered while ${bad.join(', ')}`);
+    const forbidden = (c: string) => this.caps.forbiddenNotPresent.includes(c);
+    // Listed only when there is something to say: this runs at every not-present.
+    if (conditions.some(forbidden)) {
+      this.violate(4, t, vcpu, `not-present for token ${hex(token)} delivered while ${conditions.filter(forbidden).join(', ')}`);
     }
     const s = this.shadows[vcpu];
     const life = s.lives.get(token);
-    if (!life) return void s.lives.set(token, { announced: true, hostReadied: false, guestReadied: false });
+    if (!life) return void s.lives.set(token, { announced: true, hostReadied: false, guestReadied: false, covered: false });
     life.announced = true;
     if (life.guestReadied) s.lives.delete(token); // the wake came first: this life is over
   }
@@ -140,9 +142,11 @@ export class InvariantMonitor {
   onGuestReady(t: number, vcpu: number, token: number): void {
     const s = this.shadows[vcpu];
     if (token === WAKE_ALL) {
-      for (const life of s.lives.values()) {
-        if (life.announced && !life.guestReadied) Object.assign(life, { guestReadied: true, covered: true });
-      }
+      s.lives.forEach((life) => {
+        if (!life.announced || life.guestReadied) return;
+        life.guestReadied = true;
+        life.covered = true;
+      });
       return;
     }
     const life = s.lives.get(token);
@@ -188,7 +192,10 @@ export class InvariantMonitor {
     const flying = (vcpu: number, token: number) => inFlight(vcpu, token) || this.shadows[vcpu].lives.get(token)?.hostReadied === true;
     let n = 0;
     this.shadows.forEach((s, vcpu) => {
-      const pending = [...s.lives].filter(([, l]) => l.announced && !l.guestReadied).map(([k]) => k);
+      const pending: number[] = [];
+      s.lives.forEach((l, token) => {
+        if (l.announced && !l.guestReadied) pending.push(token);
+      });
       for (const token of pending.sort((a, b) => a - b)) {
         if (flying(vcpu, token)) n++;
         else this.violate(1, t, vcpu, `token ${hex(token)} was announced not-present and never got page-ready`);

@@ -2,7 +2,7 @@ import type { Finding, Mechanisms, Variant } from './backend.js';
 import { BadInputError } from './errors.js';
 import { validateScenario } from './scenario/load.js';
 import { INVARIANT_NAMES, type Violation } from './invariants.js';
-import { percentile, TIME_CATEGORIES, type TimeCategory } from './metrics.js';
+import { percentile, TIME_CATEGORIES, type Samples, type TimeCategory } from './metrics.js';
 import { overrideProblem } from './scenario/limits.js';
 import type { Scenario } from './scenario/schema.js';
 import { Simulation, type SimulationOptions } from './sim/simulation.js';
@@ -214,17 +214,18 @@ function mergeOverrides<T extends Readonly<Record<string, number>>>(
 
 function collectMetrics(sim: Simulation): RunMetrics {
   const m = sim.metrics;
-  const sorted = [...m.latencies].sort((a, b) => a - b);
+  const sorted = m.latencies.sorted();
   const workByTask: Record<string, number> = {};
-  for (const k of [...sim.workNsByGroup.keys()].sort()) workByTask[k] = round3(sim.workNsByGroup.get(k)! / 1000);
-  const work = round3([...sim.workNsByGroup.values()].reduce((a, b) => a + b, 0) / 1000);
+  const workNs = sim.workNsByGroup.toJSON(); // sorted by group
+  for (const k of Object.keys(workNs)) workByTask[k] = round3(workNs[k] / 1000);
+  const work = round3(sim.workNsByGroup.total / 1000);
   const vcpuTimeNs = Object.fromEntries(TIME_CATEGORIES.map((c) => [c, m.time[c]])) as Record<TimeCategory, number>;
   const exits = m.exits.toJSON();
   const exitsTotal = m.exits.total;
   const injections = m.injections.toJSON();
   const faults = m.faults;
   const swap = sim.swap;
-  const reads = swap ? swap.latencies.length : 0;
+  const reads = swap ? swap.reads : 0;
   return {
     work,
     workByTask,
@@ -268,7 +269,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
       writePages: swap ? swap.writePages : 0,
       readaheadPages: m.readaheadPages,
       maxQueued: swap ? swap.maxQueued : 0,
-      meanLatencyNs: swap && reads ? Math.round(swap.latencies.reduce((a, b) => a + b, 0) / reads) : 0,
+      meanLatencyNs: swap && reads ? Math.round(swap.latencyNsSum / reads) : 0,
       evictions: sim.memory.evictions,
       writebackStalls: sim.reclaim.stalls,
     },
@@ -312,8 +313,8 @@ function taskGroups(sim: Simulation, workByTask: Readonly<Record<string, number>
   return out;
 }
 
-function ipiMetrics(count: number, waits: readonly number[]): RunMetrics['ipi'] {
-  const sorted = [...waits].sort((a, b) => a - b);
+function ipiMetrics(count: number, waits: Samples): RunMetrics['ipi'] {
+  const sorted = waits.sorted();
   const mean = sorted.length ? Math.round(sorted.reduce((a, b) => a + b, 0) / sorted.length) : 0;
   return { count, waitNs: { mean, p99: percentile(sorted, 99), max: sorted.length ? sorted[sorted.length - 1] : 0 } };
 }

@@ -18,14 +18,14 @@ import {
  */
 type CallHandler<S> = (v: KvmVcpu<S>, call: GuestCall) => GuestCallExit;
 
-/** Exit labels, built once per MSR: a guest call is on the hot path. */
-const EXIT_LABELS = new Map<string, string>();
+/** Exit labels, built once per MSR and looked up by its number: a guest call is on the hot path. */
+const EXIT_LABELS = { MSR_WRITE: new Map<number, string>(), MSR_READ: new Map<number, string>() };
 function msrExit(kind: 'MSR_WRITE' | 'MSR_READ', index: number): string {
-  const key = `${kind}${index}`;
-  let label = EXIT_LABELS.get(key);
+  const labels = EXIT_LABELS[kind];
+  let label = labels.get(index);
   if (label === undefined) {
     label = `${kind}(${MSR_NAMES[index] ?? `0x${index.toString(16)}`})`;
-    EXIT_LABELS.set(key, label);
+    labels.set(index, label);
   }
   return label;
 }

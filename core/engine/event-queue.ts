@@ -1,26 +1,40 @@
 /**
- * A binary min-heap of simulation events kept in parallel typed arrays.
+ * A binary min-heap of simulation events kept in typed arrays.
  *
  * Events are ordered by (time, insertion sequence) so that two events at the same
  * nanosecond always fire in the order they were scheduled, never in hash or heap order
  * (DESIGN.md, "Engine"). Payload is three integers: the event kind and two arguments;
  * the simulator interprets them. Typed arrays keep a long run free of per-event garbage.
+ *
+ * The heap holds slot numbers; an event's fields stay in their slot while the heap moves one
+ * integer per level, not five (a large machine keeps a thousand events pending). The time of the
+ * event in each heap position is kept beside it, so that a comparison rarely reads a slot.
  */
 export class EventQueue {
-  private time: Float64Array;
+  /** By heap position: the event's slot, and its time. */
+  private heap: Int32Array;
+  private heapTime: Float64Array;
+  /** By slot. */
   private seq: Float64Array;
   private kind: Int32Array;
   private argA: Int32Array;
   private argB: Int32Array;
+  /** Slots not in use, as a stack. */
+  private free: Int32Array;
+  private freeCount: number;
   private count = 0;
   private nextSeq = 0;
 
   constructor(capacity = 1024) {
-    this.time = new Float64Array(capacity);
+    this.heap = new Int32Array(capacity);
+    this.heapTime = new Float64Array(capacity);
     this.seq = new Float64Array(capacity);
     this.kind = new Int32Array(capacity);
     this.argA = new Int32Array(capacity);
     this.argB = new Int32Array(capacity);
+    this.free = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
+    this.freeCount = capacity;
   }
 
   get size(): number {
@@ -31,83 +45,85 @@ export class EventQueue {
     if (!Number.isSafeInteger(time) || time < 0) {
       throw new RangeError(`EventQueue.push: time must be a non-negative integer of nanoseconds, got ${time}`);
     }
-    if (this.count === this.time.length) this.grow();
-    let i = this.count++;
+    if (this.freeCount === 0) this.grow();
+    const slot = this.free[--this.freeCount];
     const s = this.nextSeq++;
-    // Sift up, moving parents down until the slot for the new event is found.
+    this.seq[slot] = s;
+    this.kind[slot] = kind;
+    this.argA[slot] = a;
+    this.argB[slot] = b;
+    let i = this.count++;
+    // Sift up, moving parents down until the position for the new event is found.
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.before(time, s, this.time[p], this.seq[p])) break;
-      this.copy(p, i);
+      const pt = this.heapTime[p];
+      if (pt < time || (pt === time && this.seq[this.heap[p]] < s)) break;
+      this.heap[i] = this.heap[p];
+      this.heapTime[i] = pt;
       i = p;
     }
-    this.set(i, time, s, kind, a, b);
+    this.heap[i] = slot;
+    this.heapTime[i] = time;
   }
 
   /** Time of the earliest event; only valid while size > 0. */
   peekTime(): number {
-    return this.time[0];
+    return this.heapTime[0];
   }
 
   /** Removes the earliest event and writes it into `out`. */
   pop(out: PoppedEvent): void {
     if (this.count === 0) throw new RangeError('EventQueue.pop: queue is empty');
-    out.time = this.time[0];
-    out.kind = this.kind[0];
-    out.a = this.argA[0];
-    out.b = this.argB[0];
+    const top = this.heap[0];
+    out.time = this.heapTime[0];
+    out.kind = this.kind[top];
+    out.a = this.argA[top];
+    out.b = this.argB[top];
+    this.free[this.freeCount++] = top;
     const last = --this.count;
     if (last === 0) return;
-    const t = this.time[last];
-    const s = this.seq[last];
-    const k = this.kind[last];
-    const a = this.argA[last];
-    const b = this.argB[last];
+    const slot = this.heap[last];
+    const t = this.heapTime[last];
+    const s = this.seq[slot];
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= last) break;
       const r = l + 1;
-      const c = r < last && this.before(this.time[r], this.seq[r], this.time[l], this.seq[l]) ? r : l;
-      if (!this.before(this.time[c], this.seq[c], t, s)) break;
-      this.copy(c, i);
+      let c = l;
+      if (r < last) {
+        const lt = this.heapTime[l];
+        const rt = this.heapTime[r];
+        if (rt < lt || (rt === lt && this.seq[this.heap[r]] < this.seq[this.heap[l]])) c = r;
+      }
+      const ct = this.heapTime[c];
+      if (ct > t || (ct === t && this.seq[this.heap[c]] > s)) break;
+      this.heap[i] = this.heap[c];
+      this.heapTime[i] = ct;
       i = c;
     }
-    this.set(i, t, s, k, a, b);
-  }
-
-  private before(t1: number, s1: number, t2: number, s2: number): boolean {
-    return t1 < t2 || (t1 === t2 && s1 < s2);
-  }
-
-  private copy(from: number, to: number): void {
-    this.time[to] = this.time[from];
-    this.seq[to] = this.seq[from];
-    this.kind[to] = this.kind[from];
-    this.argA[to] = this.argA[from];
-    this.argB[to] = this.argB[from];
-  }
-
-  private set(i: number, t: number, s: number, k: number, a: number, b: number): void {
-    this.time[i] = t;
-    this.seq[i] = s;
-    this.kind[i] = k;
-    this.argA[i] = a;
-    this.argB[i] = b;
+    this.heap[i] = slot;
+    this.heapTime[i] = t;
   }
 
   private grow(): void {
-    const n = this.time.length * 2;
-    const grow = <T extends Float64Array | Int32Array>(old: T, make: (n: number) => T): T => {
+    const old = this.heap.length;
+    const n = old * 2;
+    const grow = <T extends Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
       const next = make(n);
-      next.set(old);
+      next.set(a);
       return next;
     };
-    this.time = grow(this.time, (k) => new Float64Array(k));
+    this.heap = grow(this.heap, (k) => new Int32Array(k));
+    this.heapTime = grow(this.heapTime, (k) => new Float64Array(k));
     this.seq = grow(this.seq, (k) => new Float64Array(k));
     this.kind = grow(this.kind, (k) => new Int32Array(k));
     this.argA = grow(this.argA, (k) => new Int32Array(k));
     this.argB = grow(this.argB, (k) => new Int32Array(k));
+    // Every slot was in use: the new ones are free.
+    this.free = new Int32Array(n);
+    for (let i = 0; i < n - old; i++) this.free[i] = n - 1 - i;
+    this.freeCount = n - old;
   }
 }
 

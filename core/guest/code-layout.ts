@@ -94,11 +94,12 @@ export function timedPhase(
 
 /** CodeLayout.entry built once per exception class and origin: a table, looked up on every exception. */
 export function cachedEntry(build: (cls: ExceptionClass, from: Privilege) => readonly CodePhase[]): CodeLayout['entry'] {
-  const table = {
-    sync: { user: build('sync', 'user'), kernel: build('sync', 'kernel') },
-    irq: { user: build('irq', 'user'), kernel: build('irq', 'kernel') },
-  };
-  return (cls, from) => table[cls][from];
+  const syncUser = build('sync', 'user');
+  const syncKernel = build('sync', 'kernel');
+  const irqUser = build('irq', 'user');
+  const irqKernel = build('irq', 'kernel');
+  // Branches, not table[cls][from]: two lookups by a string key at every exception.
+  return (cls, from) => (cls === 'sync' ? (from === 'user' ? syncUser : syncKernel) : from === 'user' ? irqUser : irqKernel);
 }
 
 /** The PC `doneNs` into a phase: code runs straight through, so the offset grows with time. */
@@ -124,16 +125,35 @@ export interface KernelFrame {
   faultStart: number;
   /** What runs once the phases are done: the handler, or what the way out leads to. */
   readonly then: (() => void) | null;
+  /**
+   * An exception's entry code: once `then` (its handler) has run, the way out back to this
+   * privilege follows (core/sim/guest-entry.ts finishFrame()). Null for any other frame.
+   */
+  readonly returnTo: Privilege | null;
   /** A halt frame: the guest's halted wait for this token (no phases); -1 otherwise. */
   readonly haltToken: number;
 }
 
 export function codeFrame(phases: readonly CodePhase[], then: (() => void) | null): KernelFrame {
-  return { phases, idx: 0, doneNs: 0, touched: false, faultStart: -1, then, haltToken: -1 };
+  return { phases, idx: 0, doneNs: 0, touched: false, faultStart: -1, then, returnTo: null, haltToken: -1 };
+}
+
+/** An exception's entry code, then `handler`, then the way back to `returnTo`. */
+export function entryFrame(phases: readonly CodePhase[], handler: () => void, returnTo: Privilege): KernelFrame {
+  return { phases, idx: 0, doneNs: 0, touched: false, faultStart: -1, then: handler, returnTo, haltToken: -1 };
 }
 
 export function haltFrame(token: number): KernelFrame {
-  return { phases: [], idx: 0, doneNs: 0, touched: true, faultStart: -1, then: null, haltToken: token };
+  return { phases: [], idx: 0, doneNs: 0, touched: true, faultStart: -1, then: null, returnTo: null, haltToken: token };
+}
+
+/**
+ * The innermost frame of a kernel stack, or undefined when it is empty. Checked, not read at
+ * index -1: on an empty array V8 looks a negative index up as a named property, along the
+ * prototype chain, and this is asked at every step of every vCPU.
+ */
+export function topFrame(stack: readonly KernelFrame[]): KernelFrame | undefined {
+  return stack.length === 0 ? undefined : stack[stack.length - 1];
 }
 
 /** The phase a frame is in, or null (a halt frame, or phases all run). */

@@ -15,19 +15,32 @@ export interface SchedParams {
 }
 
 export class RunQueue {
-  private readonly tasks: Task[] = [];
+  /**
+   * The runnable tasks as a binary min-heap on (vruntime, queued order): the leftmost entity of
+   * CFS's rbtree at the top, ties to the one queued first. A queued task's vruntime does not change
+   * until it leaves the queue, so the order holds. `keys[i]` is `heap[i]`'s vruntime (kept here, so
+   * that a comparison reads no task) and `seqs[i]` when it was queued.
+   */
+  private readonly heap: Task[] = [];
+  private readonly keys: number[] = [];
+  private readonly seqs: number[] = [];
+  private nextSeq = 0;
   /** Monotonic floor of runnable vruntimes (cfs_rq.min_vruntime). */
   minVruntime = 0;
 
   constructor(private readonly params: SchedParams) {}
 
   get length(): number {
-    return this.tasks.length;
+    return this.heap.length;
   }
 
   /** Put a preempted (or new) task back. */
   enqueue(task: Task): void {
-    this.tasks.push(task);
+    const i = this.heap.length;
+    this.heap.push(task);
+    this.keys.push(task.vruntime);
+    this.seqs.push(this.nextSeq++);
+    this.siftUp(i);
   }
 
   /**
@@ -40,13 +53,13 @@ export class RunQueue {
   enqueueWoken(task: Task, currentVruntime: number | null = null): void {
     this.updateMinVruntime(currentVruntime);
     task.vruntime = Math.max(task.vruntime, this.minVruntime - this.params.latencyNs / 2);
-    this.tasks.push(task);
+    this.enqueue(task);
   }
 
   /** update_min_vruntime(): the floor catches up with the running task and the queued ones; it never goes back. */
   private updateMinVruntime(currentVruntime: number | null): void {
     let floor = currentVruntime ?? Infinity;
-    for (const x of this.tasks) if (x.vruntime < floor) floor = x.vruntime;
+    if (this.heap.length > 0 && this.keys[0] < floor) floor = this.keys[0];
     if (floor !== Infinity) this.minVruntime = Math.max(this.minVruntime, floor);
   }
 
@@ -58,18 +71,14 @@ export class RunQueue {
   enqueueNew(task: Task, currentVruntime: number | null = null): void {
     this.updateMinVruntime(currentVruntime);
     task.vruntime = Math.max(task.vruntime, this.minVruntime);
-    this.tasks.push(task);
+    this.enqueue(task);
   }
 
-  /** The runnable task with the least vruntime; ties go to the one queued first. */
+  /** The runnable task with the least vruntime; ties go to the one queued first. The floor catches up with it. */
   pickNext(): Task | undefined {
-    if (this.tasks.length === 0) return undefined;
-    let best = 0;
-    for (let i = 1; i < this.tasks.length; i++) if (this.tasks[i].vruntime < this.tasks[best].vruntime) best = i;
-    const [t] = this.tasks.splice(best, 1);
-    let min = t.vruntime;
-    for (const x of this.tasks) if (x.vruntime < min) min = x.vruntime;
-    this.minVruntime = Math.max(this.minVruntime, min);
+    if (this.heap.length === 0) return undefined;
+    const t = this.removeAt(0);
+    this.minVruntime = Math.max(this.minVruntime, t.vruntime);
     return t;
   }
 
@@ -79,29 +88,82 @@ export class RunQueue {
    * on the queue it joins, attachMigrated()).
    */
   detachForMigration(movable: (t: Task) => boolean): Task | undefined {
-    for (let i = this.tasks.length - 1; i >= 0; i--) {
-      const t = this.tasks[i];
-      if (!movable(t)) continue;
-      this.tasks.splice(i, 1);
-      t.vruntime -= this.minVruntime;
-      return t;
-    }
-    return undefined;
+    let latest = -1;
+    for (let i = 0; i < this.heap.length; i++) if ((latest < 0 || this.seqs[i] > this.seqs[latest]) && movable(this.heap[i])) latest = i;
+    if (latest < 0) return undefined;
+    const t = this.removeAt(latest);
+    t.vruntime -= this.minVruntime;
+    return t;
   }
 
   /** The other half of a migration: the task joins this queue relative to its floor. */
   attachMigrated(task: Task): void {
     task.vruntime += this.minVruntime;
-    this.tasks.push(task);
+    this.enqueue(task);
   }
 
   /** check_preempt_tick(): the current task ran a slice and someone else is waiting. */
   tickPreempts(ranNs: number): boolean {
-    return this.tasks.length > 0 && ranNs >= this.params.sliceNs;
+    return this.heap.length > 0 && ranNs >= this.params.sliceNs;
   }
 
   /** check_preempt_wakeup(): the woken task is more than a granularity behind the current one. */
   wakeupPreempts(woken: Task, currentVruntime: number): boolean {
     return woken.vruntime + this.params.wakeupGranularityNs < currentVruntime;
+  }
+
+  /** Does the entry at `i` come before the one at `j`: less vruntime, or as much and queued first? */
+  private before(i: number, j: number): boolean {
+    const a = this.keys[i];
+    const b = this.keys[j];
+    return a < b || (a === b && this.seqs[i] < this.seqs[j]);
+  }
+
+  private swap(i: number, j: number): void {
+    const t = this.heap[i];
+    this.heap[i] = this.heap[j];
+    this.heap[j] = t;
+    const k = this.keys[i];
+    this.keys[i] = this.keys[j];
+    this.keys[j] = k;
+    const s = this.seqs[i];
+    this.seqs[i] = this.seqs[j];
+    this.seqs[j] = s;
+  }
+
+  private siftUp(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.before(i, p)) return;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const n = this.heap.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) return;
+      const c = l + 1 < n && this.before(l + 1, l) ? l + 1 : l;
+      if (!this.before(c, i)) return;
+      this.swap(i, c);
+      i = c;
+    }
+  }
+
+  /** Take the entry at `i` out, the last one filling its place. */
+  private removeAt(i: number): Task {
+    const t = this.heap[i];
+    const last = this.heap.length - 1;
+    if (i !== last) this.swap(i, last);
+    this.heap.pop();
+    this.keys.pop();
+    this.seqs.pop();
+    if (i !== last) {
+      this.siftDown(i);
+      this.siftUp(i);
+    }
+    return t;
   }
 }

@@ -4,6 +4,8 @@
  * came first. How a wake treats a token it does not know, and when a flagged task enters the
  * table, are the guest's choices, so the backend states them (WakeSemantics).
  */
+import { IntMap } from '../engine/int-map.js';
+
 export const WAKE_ALL = 0xffffffff;
 
 /** How the guest's wake path behaves (Backend.caps.guestWake). */
@@ -50,7 +52,7 @@ const NOTHING: WakeResult = Object.freeze({ woken: [], unflagged: [], unhalted: 
 const ANYONE: WakeContext = Object.freeze({ current: -2, rqLocked: false });
 
 export class SleepTable {
-  private readonly entries = new Map<number, Entry>();
+  private readonly entries = new IntMap<Entry>();
   /** Entries marked by a delayed wake: counted, so that the check at every return to user is O(1). */
   private marked = 0;
 
@@ -84,7 +86,11 @@ export class SleepTable {
    */
   flag(token: number, taskId: number): boolean {
     if (!this.semantics.entryAtFlag) return true;
-    for (const e of this.entries.values()) if (e.kind !== 'dummy' && e.task === taskId) return false;
+    let taken = false;
+    this.entries.forEach((e) => {
+      if (e.kind !== 'dummy' && e.task === taskId) taken = true;
+    });
+    if (taken) return false;
     this.entries.set(token, { kind: 'flagged', task: taskId, delayed: false });
     return true;
   }
@@ -143,7 +149,9 @@ export class SleepTable {
   }
 
   private sorted(): [number, Entry][] {
-    return [...this.entries.entries()].sort((a, b) => a[0] - b[0]);
+    const out: [number, Entry][] = [];
+    this.entries.forEach((e, token) => out.push([token, e]));
+    return out.sort((a, b) => a[0] - b[0]);
   }
 
   /** Dummies nobody consumed: the 2010 leak (facts/x86.md §6 "Dummy-entry leak"). */
@@ -157,7 +165,9 @@ export class SleepTable {
 
   private count(kind: Entry['kind']): number {
     let n = 0;
-    for (const e of this.entries.values()) if (e.kind === kind) n++;
+    this.entries.forEach((e) => {
+      if (e.kind === kind) n++;
+    });
     return n;
   }
 }

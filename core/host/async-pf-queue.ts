@@ -1,4 +1,5 @@
 import type { AsyncPfWork } from '../backend.js';
+import { IntMap } from '../engine/int-map.js';
 
 /**
  * One vCPU's host-side async-PF bookkeeping (struct kvm_vcpu.async_pf plus the gfn table that
@@ -7,16 +8,19 @@ import type { AsyncPfWork } from '../backend.js';
  */
 export class AsyncPfQueue {
   queued = 0;
-  readonly gfns = new Map<number, AsyncPfWork>();
+  readonly gfns = new IntMap<AsyncPfWork>();
   readonly done: AsyncPfWork[] = [];
-  /** Works on the backing store, by gfn; cleared ones are dropped from here. */
-  readonly inFlight = new Set<AsyncPfWork>();
+  /** Works on the backing store, by work id; cleared ones are dropped from here. */
+  readonly inFlight = new IntMap<AsyncPfWork>();
   /** A page-ready request is pending (KVM_REQ_APF_READY). */
   readyRequested = false;
 
   hasOutstandingToken(token: number): boolean {
-    for (const w of this.inFlight) if (w.token === token) return true;
-    return this.done.some((w) => w.token === token);
+    let found = false;
+    this.inFlight.forEach((w) => {
+      if (w.token === token) found = true;
+    });
+    return found || this.done.some((w) => w.token === token);
   }
 
   /** kvm_clear_async_pf_completion_queue(): cancel queued works, free done items, queued = 0. */

@@ -57,18 +57,28 @@ export class HostMemory {
 
   /** Start warm: the first `residentLimit` populated guest pages are in, as after a long run in gfn order. */
   prefill(count = this.residentLimit): void {
-    for (let g = 0; g < this.guestPages && this.used < Math.min(count, this.residentLimit); g++) {
-      if ((this.flags[g] & (POPULATED | ON_SWAP_AT_START)) === POPULATED) {
-        this.insert(g);
-        this.flags[g] |= DIRTY; // written before the run and never written out
+    // insert() written out for a walk that never evicts (it stops at the limit): every run walks
+    // its guest's pages here, half a million for 2 GiB.
+    const flags = this.flags;
+    const limit = Math.min(count, this.residentLimit);
+    for (let g = 0, n = this.guestPages; g < n && this.used < limit; g++) {
+      const f = flags[g];
+      if ((f & (POPULATED | ON_SWAP_AT_START)) !== POPULATED) continue;
+      // Written before the run and never written out: dirty.
+      if (f & RESIDENT) {
+        flags[g] = f | DIRTY;
+        continue;
       }
+      if ((f & SWAPCACHE) === 0) this.frames[this.used++] = g;
+      flags[g] = RESIDENT | REFERENCED | POPULATED | DIRTY;
     }
   }
 
   /** Give pages contents (on swap unless resident): a region written before the run. */
   populate(first: number, count: number, onSwap = false): void {
     const f = onSwap ? POPULATED | ON_SWAP_AT_START : POPULATED;
-    for (let g = first; g < Math.min(first + count, this.guestPages); g++) this.flags[g] |= f;
+    const flags = this.flags;
+    for (let g = first, end = Math.min(first + count, this.guestPages); g < end; g++) flags[g] |= f;
   }
 
   /** Has the page contents (resident or on swap)? If not, its first touch is a zero-fill with no I/O. */

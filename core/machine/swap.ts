@@ -1,3 +1,4 @@
+import { IntMap } from '../engine/int-map.js';
 import { SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
 import type { RandomStream } from '../engine/rng.js';
 import type { LatencySpec } from '../scenario/schema.js';
@@ -8,10 +9,10 @@ import type { LatencySpec } from '../scenario/schema.js';
  * read is not read twice: a second request joins the first (the swap cache).
  */
 export class SwapDevice {
-  private readonly inService = new Set<number>();
+  private readonly inService = new IntMap<true>();
   private readonly waiting: number[] = [];
   /** The gfns in `waiting`, for an O(1) "already queued?" on every fault. */
-  private readonly queued = new Set<number>();
+  private readonly queued = new IntMap<true>();
   private waitHead = 0;
   /** Swap-out writes get ids of their own below 0, so that they share the queue with reads. */
   private nextWriteId = -1;
@@ -22,7 +23,8 @@ export class SwapDevice {
   /** Dirty pages evicted since the last batch went out. */
   private batched = 0;
   maxQueued = 0;
-  readonly latencies: number[] = [];
+  /** The latencies of the reads, summed (their mean is a metric). */
+  latencyNsSum = 0;
 
   constructor(
     private readonly latency: LatencySpec,
@@ -43,7 +45,7 @@ export class SwapDevice {
       this.begin(gfn, now);
     } else {
       this.waiting.push(gfn);
-      this.queued.add(gfn);
+      this.queued.set(gfn, true);
       this.maxQueued = Math.max(this.maxQueued, this.waiting.length - this.waitHead);
     }
     return true;
@@ -84,11 +86,11 @@ export class SwapDevice {
   }
 
   private begin(gfn: number, now: number): void {
-    this.inService.add(gfn);
+    this.inService.set(gfn, true);
     const ns = this.draw();
     if (gfn >= 0) {
       this.reads++;
-      this.latencies.push(ns);
+      this.latencyNsSum += ns;
     } else {
       this.writes++;
     }

@@ -1,4 +1,4 @@
-import { codeFrame, type ExceptionClass, type Privilege } from '../guest/code-layout.js';
+import { codeFrame, entryFrame, topFrame, type ExceptionClass, type KernelFrame, type Privilege } from '../guest/code-layout.js';
 import { EV_STEP } from './events.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
@@ -23,16 +23,13 @@ import type { Vcpu } from './vcpu.js';
  * the handler left there (a halted wait runs before it), even if the handler put that task to sleep.
  */
 export function takeException(sim: Machine, v: Vcpu, cls: ExceptionClass, handler: () => void): void {
-  const layout = sim.backend.caps.codeLayout;
   const from: Privilege = v.privilege;
-  const stack = v.frames;
-  stack.push(
-    codeFrame(layout.entry(cls, from), () => {
-      const depth = stack.length;
-      handler();
-      stack.splice(depth, 0, codeFrame(layout.exit(from), () => sim.exceptionReturn(v, from)));
-    }),
-  );
+  v.frames.push(entryFrame(sim.backend.caps.codeLayout.entry(cls, from), handler, from));
+}
+
+/** The way out of an exception, back to `to`: its code, then exceptionReturn(). */
+export function exitFrame(sim: Machine, v: Vcpu, to: Privilege): KernelFrame {
+  return codeFrame(sim.backend.caps.codeLayout.exit(to), to === 'user' ? v.returnToUser : v.returnToKernel);
 }
 
 /** Count an exception delivered into code that cannot take one (the interrupted phase is non-reentrant). */
@@ -60,7 +57,7 @@ export function exceptionReturn(sim: Machine, v: Vcpu, to: Privilege): void {
  */
 export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
   const stack = v.frames;
-  const f = stack[stack.length - 1];
+  const f = topFrame(stack);
   if (f === undefined) return 'empty';
   if (f.haltToken >= 0) {
     if (v.sleepTable.has(f.haltToken)) {
@@ -70,7 +67,7 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
     stack.pop();
     return 'popped';
   }
-  if (f.idx >= f.phases.length) return finishFrame(v) ? 'popped' : 'empty';
+  if (f.idx >= f.phases.length) return finishFrame(sim, v) ? 'popped' : 'empty';
   const phase = f.phases[f.idx];
   if (!f.touched && phase.touches !== null) {
     const gfn = sim.kernelPageGfn(v, phase.touches);
@@ -96,7 +93,7 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
     if (gfn >= 0) sim.memory.touch(gfn, true);
     planned += next.ns;
   }
-  v.segment = { start: v.cursor, planned, perTouch: 0, faultAtEnd: false, phase: true, phaseEnd: end };
+  v.beginSegment(v.cursor, planned, 0, false, true, end);
   sim.queue.push(v.cursor + planned, EV_STEP, v.id, ++v.epoch);
   return 'busy';
 }
@@ -105,19 +102,29 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
  * The top frame's phases are all run: pop it and run what follows (the handler, or the end of the
  * way out) before anything else is taken at this entry. True if there was one.
  */
-export function finishFrame(v: Vcpu): boolean {
+export function finishFrame(sim: Machine, v: Vcpu): boolean {
   const stack = v.frames;
-  const f = stack[stack.length - 1];
+  const f = topFrame(stack);
   if (f === undefined || f.haltToken >= 0 || f.idx < f.phases.length) return false;
   stack.pop();
-  f.then?.();
+  if (f.returnTo === null) {
+    f.then?.();
+    return true;
+  }
+  // An exception's handler, then its way out on this same stack (takeException()).
+  const depth = stack.length;
+  f.then!();
+  const exit = exitFrame(sim, v, f.returnTo);
+  // Most handlers leave nothing on the stack: then it is a push, which splice() does slowly.
+  if (depth === stack.length) stack.push(exit);
+  else stack.splice(depth, 0, exit);
   return true;
 }
 
 /** The phase's kernel page, where the exception code touches it first, if it is still missing. */
 export function phaseWouldFault(sim: Machine, v: Vcpu): boolean {
   const stack = v.frames;
-  const f = stack[stack.length - 1];
+  const f = topFrame(stack);
   const phase = f !== undefined && f.haltToken < 0 && !f.touched && f.idx < f.phases.length ? f.phases[f.idx] : null;
   if (phase === null || phase.touches === null) return false;
   const gfn = sim.kernelPageGfn(v, phase.touches);

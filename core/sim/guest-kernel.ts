@@ -74,26 +74,51 @@ export function flag(sim: Machine, v: Vcpu, token: number): boolean {
 }
 
 export function guestKernelFor(sim: Machine, v: Vcpu): GuestKernel {
-  return {
-    asyncPfTaskWaitSchedule: (token) => waitSchedule(sim, v, token),
-    asyncPfTaskWaitHalt: (token) => waitHalt(sim, v, token),
-    asyncPfTaskWake: (token) => wake(sim, v, token),
-    flagAsyncPfAtReturnToUser: (token) => flag(sim, v, token),
-    requestIrq: (line, handler) => void v.irqHandlers.set(line, handler),
-    call: (call: GuestCall): GuestCallResult => {
-      const running = v.mode === 'run';
-      const { result, exit, kind } = sim.backend.guestCall(v, call);
-      sim.hostExit(v, exit, kind);
-      // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU) begins
-      // after the exit's round trip, so that no time is counted twice.
-      if (running && v.mode !== 'run') v.modeSince = Math.max(v.modeSince, v.cursor);
-      return result;
-    },
-    charge: (ns) => sim.charge(v, 'kernel', ns),
-    get currentTask() {
-      return v.current?.name ?? null;
-    },
-  };
+  return new VcpuGuestKernel(sim, v);
+}
+
+/**
+ * One vCPU's GuestKernel. A class rather than an object literal: a literal with a getter gets a
+ * hidden class of its own per object, so the backends' calls through it (at every fault) would see
+ * a new shape on every vCPU of every run and never settle.
+ */
+class VcpuGuestKernel implements GuestKernel {
+  constructor(
+    private readonly sim: Machine,
+    private readonly v: Vcpu,
+  ) {}
+
+  asyncPfTaskWaitSchedule(token: number): void {
+    waitSchedule(this.sim, this.v, token);
+  }
+  asyncPfTaskWaitHalt(token: number): void {
+    waitHalt(this.sim, this.v, token);
+  }
+  asyncPfTaskWake(token: number): void {
+    wake(this.sim, this.v, token);
+  }
+  flagAsyncPfAtReturnToUser(token: number): boolean {
+    return flag(this.sim, this.v, token);
+  }
+  requestIrq(line: number, handler: () => void): void {
+    this.v.irqHandlers.set(line, handler);
+  }
+  call(call: GuestCall): GuestCallResult {
+    const { sim, v } = this;
+    const running = v.mode === 'run';
+    const { result, exit, kind } = sim.backend.guestCall(v, call);
+    sim.hostExit(v, exit, kind);
+    // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU) begins
+    // after the exit's round trip, so that no time is counted twice.
+    if (running && v.mode !== 'run') v.modeSince = Math.max(v.modeSince, v.cursor);
+    return result;
+  }
+  charge(ns: number): void {
+    this.sim.charge(this.v, 'kernel', ns);
+  }
+  get currentTask(): string | null {
+    return this.v.current?.name ?? null;
+  }
 }
 
 // ---------------------------------------------------------------- guest kernel: cross-calls (PROTOCOLS.md §3 "IPIs")
@@ -110,7 +135,7 @@ export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { ta
     sim.advance(v, task);
     return false;
   }
-  v.segment = { start: v.cursor, planned: Infinity, perTouch: 0, faultAtEnd: false, phase: false, phaseEnd: 0 };
+  v.beginSegment(v.cursor, Infinity, 0, false, false, 0);
   v.epoch++;
   return true;
 }

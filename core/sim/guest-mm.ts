@@ -1,6 +1,7 @@
 import { codeFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
 import { SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
+import * as entry from './guest-entry.js';
 import * as host from './host-async-pf.js';
 import type { Machine } from './machine.js';
 import type { Vcpu } from './vcpu.js';
@@ -81,6 +82,6 @@ export function zeroPage(sim: Machine, v: Vcpu, task: Task): boolean {
   task.zeroingGfn = -1;
   const step = task.step;
   const to = step.kind === 'touch' ? step.privilege : 'user';
-  task.frames.push(codeFrame(sim.backend.caps.codeLayout.exit(to), () => sim.exceptionReturn(v, to)));
+  task.frames.push(entry.exitFrame(sim, v, to));
   return false;
 }

@@ -87,7 +87,7 @@ export function pickNext(sim: Machine, v: Vcpu): boolean {
     v.irqWindow = false;
     v.sliceStart = v.cursor;
     // __schedule(): the switch runs with the run-queue lock held (a phase RFCv2's delayed wake cares about).
-    if (sim.contextSwitch) t.frames.push(codeFrame([sim.contextSwitch], null));
+    if (sim.contextSwitchCode) t.frames.push(codeFrame(sim.contextSwitchCode, null));
     if (sim.metrics.measuring) sim.metrics.contextSwitches++;
     return true;
   }

@@ -158,7 +158,7 @@ function setupAsyncPf(sim: Machine, v: Vcpu, gfn: number, token: number, arch: u
   };
   v.apf.queued++;
   v.apf.gfns.set(gfn, work);
-  v.apf.inFlight.add(work);
+  v.apf.inFlight.set(work.id, work);
   sim.monitor.onQueued(v.cursor, v.id, gfn, token, false);
   if (sim.options.trace) sim.trace(v, 'kvm_async_pf_not_present', { token, gva: work.faultAddress });
   requestRead(sim, gfn, work, v.cursor);
@@ -277,7 +277,7 @@ export function onIoDone(sim: Machine, gfn: number): void {
 /** async_pf_execute(): the page is in; put the work on the done list and tell the arch. */
 function completeWork(sim: Machine, work: AsyncPfWork): void {
   const v = sim.vcpus[work.vcpu];
-  if (!v.apf.inFlight.delete(work)) return; // cleared by a disable or reset meanwhile
+  if (!v.apf.inFlight.delete(work.id)) return; // cleared by a disable or reset meanwhile
   sim.sync(v);
   const first = v.apf.done.length === 0;
   v.apf.done.push(work);

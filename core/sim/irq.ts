@@ -43,9 +43,11 @@ export function takeInjected(sim: Machine, v: Vcpu): void {
 /** The guest takes a not-present (an event or an interrupt line): counted and checked (invariants 1, 4). */
 function announceNotPresent(sim: Machine, v: Vcpu, token: number): void {
   if (sim.metrics.measuring) sim.metrics.notPresentDelivered++;
-  const conditions = [v.privilege === 'kernel' ? 'kernel-mode' : '', v.irqsMasked ? 'irqs-masked' : '']
-    .filter(Boolean)
-    .concat(sim.backend.conditions(v));
+  const arch = sim.backend.conditions(v);
+  const kernel = v.privilege === 'kernel';
+  const masked = v.irqsMasked;
+  // The usual case, user mode with interrupts on, builds no list of its own.
+  const conditions = kernel || masked ? [...(kernel ? ['kernel-mode'] : []), ...(masked ? ['irqs-masked'] : []), ...arch] : arch;
   sim.monitor.onGuestNotPresent(v.cursor, v.id, token, conditions);
 }
 
@@ -58,7 +60,7 @@ export function checkIrqVsRefault(sim: Machine, v: Vcpu): void {
   const race = sim.backend.caps.irqVsRefault;
   if (race === null || v.irqsMasked || !v.resumeWouldFault) return;
   let signal = false;
-  for (const l of v.irqs.values()) if (l.pending && l.signal !== 'other') signal = true;
+  for (const l of v.irqLines) if (l.pending && l.signal !== 'other') signal = true;
   if (!signal) return;
   if (sim.metrics.measuring) sim.metrics.hazards.add(race.hazard);
   // Each time the fault wins, the instruction exits again as a repeated fault and re-enters.
@@ -76,9 +78,10 @@ export function checkIrqVsRefault(sim: Machine, v: Vcpu): void {
 export function takeIrqException(sim: Machine, v: Vcpu): void {
   v.irqException = false;
   if (sim.metrics.measuring) sim.metrics.injections.add(IRQ_EXCEPTION);
-  entry.takeException(sim, v, 'irq', () => {
+  v.irqExceptionHandler ??= () => {
     for (let guard = 0; guard < 64 && v.mode === 'run' && takeOne(sim, v); guard++);
-  });
+  };
+  entry.takeException(sim, v, 'irq', v.irqExceptionHandler);
 }
 
 /**
@@ -86,8 +89,9 @@ export function takeIrqException(sim: Machine, v: Vcpu): void {
  * the next ones after it returns, when interrupts are on again.
  */
 export function takeInterrupts(sim: Machine, v: Vcpu): void {
-  if (v.mode !== 'run' || v.irqsMasked || !v.hasDeliverableIrq()) return;
-  entry.takeException(sim, v, 'irq', () => void takeOne(sim, v));
+  if (v.mode !== 'run' || !v.hasDeliverableIrq()) return;
+  v.irqVectorHandler ??= () => void takeOne(sim, v);
+  entry.takeException(sim, v, 'irq', v.irqVectorHandler);
 }
 
 /** The interrupt controller hands over the next pending interrupt and its handler runs; false when nothing is pending. */
@@ -117,8 +121,8 @@ function takeOne(sim: Machine, v: Vcpu): boolean {
 function nextPendingLine(sim: Machine, v: Vcpu): number {
   const highest = sim.backend.caps.irqOrder === 'highest-first';
   let best = -1;
-  for (const [line, l] of v.irqs) {
-    if (l.pending && (best < 0 || (highest ? line > best : line < best))) best = line;
+  for (const l of v.irqLines) {
+    if (l.pending && (best < 0 || (highest ? l.line > best : l.line < best))) best = l.line;
   }
   return best;
 }
@@ -141,8 +145,9 @@ export function interrupt(sim: Machine, v: Vcpu): void {
 export function raiseIrq(sim: Machine, v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
   let l = v.irqs.get(line);
   if (!l) {
-    l = { level, asserted: false, pending: false, signal, token: null };
+    l = { line, level, asserted: false, pending: false, signal, token: null };
     v.irqs.set(line, l);
+    v.irqLines.push(l);
   }
   l.level = level;
   l.signal = signal;

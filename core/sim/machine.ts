@@ -1,6 +1,7 @@
 import type { AsyncPfWork, Backend, ExitKind } from '../backend.js';
 import type { CodePhase, KernelPage, Privilege } from '../guest/code-layout.js';
 import type { EventQueue } from '../engine/event-queue.js';
+import type { IntMap } from '../engine/int-map.js';
 import type { SwapReadahead } from '../host/swap-readahead.js';
 import type { RandomStream } from '../engine/rng.js';
 import type { FreePages } from '../guest/page-alloc.js';
@@ -12,7 +13,7 @@ import type { PostcopyBlocktime } from '../host/postcopy-blocktime.js';
 import type { HostMemory } from '../machine/memory.js';
 import type { PostcopyLink } from '../machine/postcopy.js';
 import type { SwapDevice } from '../machine/swap.js';
-import type { MetricsCollector, TimeCategory } from '../metrics.js';
+import type { Counter, MetricsCollector, TimeCategory } from '../metrics.js';
 import type { Scenario, TaskSpec } from '../scenario/schema.js';
 import type { TraceSink } from '../trace.js';
 import type { Vcpu, VcpuHost } from './vcpu.js';
@@ -56,17 +57,17 @@ export interface Machine extends VcpuHost {
   readonly blocktime: PostcopyBlocktime | null;
   readonly queue: EventQueue;
   /** Waiters of each read in flight, by the gfn the read was started for (its readahead pages join it). */
-  readonly ioWaiters: Map<number, (AsyncPfWork | Vcpu)[]>;
+  readonly ioWaiters: IntMap<(AsyncPfWork | Vcpu)[]>;
   /** The host's swap readahead state, and which read each page read ahead rides along with. */
   readonly readahead: SwapReadahead;
-  readonly readaheadIo: Map<number, number>;
-  readonly readaheadOf: Map<number, number[]>;
+  readonly readaheadIo: IntMap<number>;
+  readonly readaheadOf: IntMap<number[]>;
   /** Host THP on: the time to clear a 2 MiB page on a first touch; null with THP off. */
   readonly hugeClearNs: number | null;
   /** Host allocations stalled behind write-out (core/host/reclaim-throttle.ts). */
   readonly reclaim: ReclaimThrottle;
-  readonly csds: Map<number, CallSingleData>;
-  readonly workNsByGroup: Map<string, number>;
+  readonly csds: IntMap<CallSingleData>;
+  readonly workNsByGroup: Counter;
   /** Work in each of WORK_INTERVALS equal slices of the duration (RunMetrics.workOverTime). */
   readonly workNsByInterval: Float64Array;
   readonly workIntervalNs: number;
@@ -91,6 +92,8 @@ export interface Machine extends VcpuHost {
   readonly irqRace: RandomStream;
   /** The scheduler's context switch as a phase of kernel code (machine.contextSwitchNs), null if it takes no time. */
   readonly contextSwitch: CodePhase | null;
+  /** The same as the phases of a frame, built once: a switch pushes a frame, not a new array too. */
+  readonly contextSwitchCode: readonly CodePhase[] | null;
   /** The gfn of a guest kernel page of what runs on `v`, or -1 where kernel pages are pinned (machine.guestKernelPages). */
   kernelPageGfn(v: Vcpu, page: KernelPage): number;
   now: number;

@@ -1,8 +1,9 @@
 import type { ExitKind } from '../backend.js';
-import { codeFrame } from '../guest/code-layout.js';
+import { codeFrame, topFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
-import type { TimeCategory } from '../metrics.js';
+import { addTime, type TimeCategory } from '../metrics.js';
 import { EV_STEP, EV_TIMER } from './events.js';
+import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as mm from './guest-mm.js';
 import * as host from './host-async-pf.js';
@@ -23,13 +24,13 @@ const MAX_BATCH = 256;
 /** Time accounting, clipped to the measured window. */
 export function account(sim: Machine, cat: TimeCategory, from: number, to: number): void {
   const end = Math.min(to, sim.measureEnd);
-  if (end > from && sim.metrics.measuring) sim.metrics.time[cat] += end - from;
+  if (end > from && sim.metrics.measuring) addTime(sim.metrics.time, cat, end - from);
 }
 
 function addWork(sim: Machine, task: Task, from: number, ns: number): void {
   const clipped = Math.max(0, Math.min(from + ns, sim.measureEnd) - from);
   if (clipped <= 0 || !sim.metrics.measuring) return;
-  sim.workNsByGroup.set(task.group, (sim.workNsByGroup.get(task.group) ?? 0) + clipped);
+  sim.workNsByGroup.add(task.group, clipped);
   // The same work by slice of time: a segment spans one slice or two, rarely more.
   const bins = sim.workNsByInterval;
   const w = sim.workIntervalNs;
@@ -91,8 +92,8 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     return false;
   }
   if (step.kind === 'compute') {
-    v.segment = { start: v.cursor, planned: step.ns - task.progress, perTouch: 0, faultAtEnd: false, phase: false, phaseEnd: 0 };
-    sim.queue.push(v.cursor + v.segment.planned, EV_STEP, v.id, ++v.epoch);
+    const seg = v.beginSegment(v.cursor, step.ns - task.progress, 0, false, false, 0);
+    sim.queue.push(v.cursor + seg.planned, EV_STEP, v.id, ++v.epoch);
     return true;
   }
   if (step.kind === 'ipi') return guest.callFunctionSingle(sim, v, task, step);
@@ -139,7 +140,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     host.stage2Fault(sim, v, task.nextPage);
     return true;
   }
-  v.segment = { start: v.cursor, planned: n, perTouch: per, faultAtEnd, phase: false, phaseEnd: 0 };
+  v.beginSegment(v.cursor, n, per, faultAtEnd, false, 0);
   sim.queue.push(v.cursor + n * per, EV_STEP, v.id, ++v.epoch);
   return true;
 }
@@ -181,7 +182,7 @@ export function advance(sim: Machine, v: Vcpu, task: Task): void {
   if (step.kind !== 'sleep' && step.irqsMasked) v.irqWindow = true;
   if (step.kind === 'touch' && step.syscall && task.inSyscall) {
     task.inSyscall = false;
-    task.frames.push(codeFrame(sim.backend.caps.codeLayout.exit('user'), () => sim.exceptionReturn(v, 'user')));
+    task.frames.push(entry.exitFrame(sim, v, 'user'));
   }
   task.advance();
 }
@@ -193,7 +194,7 @@ export function advance(sim: Machine, v: Vcpu, task: Task): void {
 function phaseDone(sim: Machine, v: Vcpu, seg: Segment, ran: number): void {
   account(sim, 'kernel', seg.start, seg.start + ran);
   const stack = v.frames;
-  const f = stack[stack.length - 1];
+  const f = topFrame(stack);
   if (!f) return;
   let rem = ran;
   while (f.idx < seg.phaseEnd) {

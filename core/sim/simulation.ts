@@ -1,8 +1,9 @@
 import type { AsyncPfWork, Backend, ExitKind, GuestKernel } from '../backend.js';
 import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
+import { IntMap } from '../engine/int-map.js';
 import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
-import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
+import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, topFrame, type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
 import type { CallSingleData } from '../guest/smp.js';
 import type { FreePages } from '../guest/page-alloc.js';
 import type { PageCache } from '../guest/page-cache.js';
@@ -13,7 +14,7 @@ import type { PostcopyBlocktime } from '../host/postcopy-blocktime.js';
 import { HostMemory } from '../machine/memory.js';
 import type { PostcopyLink } from '../machine/postcopy.js';
 import type { SwapDevice } from '../machine/swap.js';
-import { MetricsCollector, type TimeCategory } from '../metrics.js';
+import { Counter, MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario, TaskSpec } from '../scenario/schema.js';
 import { EV_HOST_TICK, EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTCOPY_REQUEST, EV_POSTCOPY_SENT, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
 import * as entry from './guest-entry.js';
@@ -71,10 +72,10 @@ export class Simulation implements Machine {
   /** Post-copy only: how long vCPUs sat waiting for pages from the source. */
   readonly blocktime: PostcopyBlocktime | null;
   readonly queue = new EventQueue(4096);
-  readonly ioWaiters = new Map<number, (AsyncPfWork | Vcpu)[]>();
+  readonly ioWaiters = new IntMap<(AsyncPfWork | Vcpu)[]>();
   readonly readahead: SwapReadahead;
-  readonly readaheadIo = new Map<number, number>();
-  readonly readaheadOf = new Map<number, number[]>();
+  readonly readaheadIo = new IntMap<number>();
+  readonly readaheadOf = new IntMap<number[]>();
   readonly reclaim = new ReclaimThrottle();
   readonly hugeClearNs: number | null;
   private readonly hostTickNs: number | null;
@@ -98,10 +99,11 @@ export class Simulation implements Machine {
   private untilLeft = 0;
   draining = false;
   workId = 0;
-  readonly csds = new Map<number, CallSingleData>();
+  readonly csds = new IntMap<CallSingleData>();
   csdId = 0;
   now = 0;
-  readonly workNsByGroup = new Map<string, number>();
+  /** Work (ns) by task group: integers, so that their sum does not depend on the order. */
+  readonly workNsByGroup = new Counter();
   readonly workNsByInterval = new Float64Array(WORK_INTERVALS);
   readonly workIntervalNs: number;
   events = 0;
@@ -113,6 +115,7 @@ export class Simulation implements Machine {
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
   readonly irqRace: RandomStream;
   readonly contextSwitch: CodePhase | null;
+  readonly contextSwitchCode: readonly CodePhase[] | null;
   /** The guest kernel's own pages when the host may evict them (core/sim/guest-memory-map.ts). */
   private readonly kernelPagesOf: { readonly tasks: number } | null;
 
@@ -142,6 +145,7 @@ export class Simulation implements Machine {
     ({ regions: this.regions, kernelPagesOf: this.kernelPagesOf, freePages: this.freePages, pageCache: this.pageCache } = map);
     const cs = backend.caps.codeLayout.contextSwitch;
     this.contextSwitch = this.ctxSwitchNs > 0 ? { ...cs, ns: this.ctxSwitchNs } : null;
+    this.contextSwitchCode = this.contextSwitch && [this.contextSwitch];
     startBackingStore(store, this.memory, () => this.now);
     const sched = {
       sliceNs: this.sliceNs,
@@ -303,7 +307,7 @@ export class Simulation implements Machine {
       .map((t) => ({ vcpu: t.vcpu, task: t.name, token: t.sleepToken }));
     // A task halted in the guest (its halt frame) waits on its token as a sleeper does.
     for (const v of this.vcpus) {
-      const top = v.frames[v.frames.length - 1];
+      const top = topFrame(v.frames);
       if (top?.haltToken !== undefined && top.haltToken >= 0) sleeping.push({ vcpu: v.id, task: v.current?.name ?? 'idle', token: top.haltToken });
     }
     const halted = this.vcpus

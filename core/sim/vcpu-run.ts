@@ -30,7 +30,7 @@ export function onStep(sim: Machine, v: Vcpu): void {
   for (let pass = 0; pass < limit; pass++) {
     if (v.mode !== 'run') return;
     // A handler (or the end of a way out) follows its code at once, before anything new is taken.
-    if (entry.finishFrame(v)) continue;
+    if (entry.finishFrame(sim, v)) continue;
     enterGuest(sim, v);
     if (v.mode !== 'run') return;
     if (betweenAccesses) sched.maybeResched(sim, v, 'kernel-step');
@@ -69,7 +69,7 @@ export function enterGuest(sim: Machine, v: Vcpu): void {
   if (v.injected) irq.takeInjected(sim, v);
   if (v.irqException) irq.takeIrqException(sim, v);
   if (!exception) irq.checkIrqVsRefault(sim, v);
-  if (!v.irqsMasked) irq.takeInterrupts(sim, v);
+  irq.takeInterrupts(sim, v);
   if (v.mode === 'run') sched.maybeResched(sim, v, 'irq-exit');
   if (v.mode !== 'run') return;
   sched.returnToUser(sim, v);

@@ -6,7 +6,7 @@ import type {
   KvmVcpu,
   PcRegion,
 } from '../backend.js';
-import { framePhase, pcAt, type CodePhase, type KernelFrame } from '../guest/code-layout.js';
+import { framePhase, pcAt, topFrame, type CodePhase, type KernelFrame } from '../guest/code-layout.js';
 import { AsyncPfQueue } from '../host/async-pf-queue.js';
 import { SleepTable } from '../guest/sleep-table.js';
 import type { CallSingleData } from '../guest/smp.js';
@@ -24,6 +24,7 @@ import type { MetricsCollector, TimeCategory } from '../metrics.js';
 export type VcpuMode = 'run' | 'sync' | 'halt' | 'idle' | 'off';
 
 export interface IrqLine {
+  readonly line: number;
   level: boolean;
   asserted: boolean;
   pending: boolean;
@@ -66,6 +67,7 @@ export interface VcpuHost {
   wakeupAll(v: Vcpu): void;
   clearCompletionQueue(v: Vcpu): void;
   checkCompletion(v: Vcpu): void;
+  exceptionReturn(v: Vcpu, to: 'user' | 'kernel'): void;
   readonly options: { readonly trace?: unknown };
   trace(v: Vcpu, event: string, fields: Readonly<Record<string, number>>): void;
 }
@@ -77,7 +79,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   cursor = 0;
   /** Bumped to cancel a scheduled STEP event (lazy deletion). */
   epoch = 0;
+  /** The segment under way, if any: `segmentRecord` while one runs (see beginSegment()). */
   segment: Segment | null = null;
+  private readonly segmentRecord: Segment = { start: 0, planned: 0, perTouch: 0, faultAtEnd: false, phase: false, phaseEnd: 0 };
   /** The gfn a sync fault waits for. */
   syncGfn = -1;
 
@@ -104,12 +108,23 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   readonly sleepTable: SleepTable;
   /** An IRQ exception the host made the guest take at the next entry (KvmVcpu.injectIrqException). */
   irqException = false;
+  /**
+   * The guest's IRQ vector handlers on this vCPU (core/sim/irq.ts), made at the first interrupt
+   * rather than one per interrupt: a tick brings one every few milliseconds.
+   */
+  irqVectorHandler: (() => void) | null = null;
+  irqExceptionHandler: (() => void) | null = null;
   injected: InjectedEvent | null = null;
   readonly irqs = new Map<number, IrqLine>();
+  /** The same lines as a list, in the order they were first raised: what the checks at every entry walk. */
+  readonly irqLines: IrqLine[] = [];
   readonly irqHandlers = new Map<number, () => void>();
   /** call_single_queue: call-function requests other vCPUs sent here, run at the next IPI taken. */
   readonly csdQueue: CallSingleData[] = [];
   readonly guest: GuestKernel;
+  /** What the end of an exception's way out runs (exceptionReturn()), made once: every exit frame carries one. */
+  readonly returnToUser: () => void;
+  readonly returnToKernel: () => void;
   state!: S;
 
   constructor(
@@ -118,8 +133,27 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     sched: SchedParams,
   ) {
     this.guest = sim.guestKernelFor(this);
+    this.returnToUser = () => sim.exceptionReturn(this, 'user');
+    this.returnToKernel = () => sim.exceptionReturn(this, 'kernel');
     this.sleepTable = new SleepTable(sim.backend.caps.guestWake);
     this.runq = new RunQueue(sched);
+  }
+
+  /**
+   * Lay out a segment from `start`. The record is this vCPU's own, reused: a vCPU runs one segment
+   * at a time, a step starts one, and whoever ends it (its end, a preemption) reads it before
+   * anything can start the next.
+   */
+  beginSegment(start: number, planned: number, perTouch: number, faultAtEnd: boolean, phase: boolean, phaseEnd: number): Segment {
+    const s = this.segmentRecord;
+    s.start = start;
+    s.planned = planned;
+    s.perTouch = perTouch;
+    s.faultAtEnd = faultAtEnd;
+    s.phase = phase;
+    s.phaseEnd = phaseEnd;
+    this.segment = s;
+    return s;
   }
 
   // ---- GuestCpuState: derived from what the vCPU is executing ----
@@ -163,10 +197,16 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   }
   get irqsMasked(): boolean {
     if (this.forced?.irqsMasked !== undefined) return this.forced.irqsMasked;
-    const phase = this.phase;
-    if (phase) return phase.irqsMasked;
-    if (this.guestHalted || this.irqWindow) return false;
-    const step = this.current?.step;
+    // The phase, then a halted wait, from one look at the top frame (asked several times a step).
+    const cur = this.current;
+    const f = cur !== null ? cur.frames : this.idleFrames;
+    if (f.length > 0) {
+      const top = f[f.length - 1];
+      if (top.haltToken >= 0) return false;
+      if (top.idx < top.phases.length) return top.phases[top.idx].irqsMasked;
+    }
+    if (this.irqWindow || cur === null) return false;
+    const step = cur.step;
     return step !== undefined && step.kind !== 'sleep' && step.irqsMasked;
   }
   /** Interrupts off, exception code, a halted wait, or a preemptoff step (preempt_count() > 0). */
@@ -184,11 +224,10 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     return this.privilege === 'user' ? 'user' : 'kernel';
   }
   get pc(): number | null {
-    const f = this.frames;
-    const top = f[f.length - 1];
+    const top = topFrame(this.frames);
     const phase = framePhase(top);
     // Read at an entry, after any preemption credited the phase's time so far.
-    return phase ? pcAt(phase, top.doneNs) : null;
+    return phase && top ? pcAt(phase, top.doneNs) : null;
   }
   get rqLocked(): boolean {
     return this.phase?.rqLocked ?? false;
@@ -278,9 +317,13 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
 
   /** An interrupt the guest would take now if it ran (pending and unmasked). */
   hasDeliverableIrq(): boolean {
-    if (this.irqsMasked) return false;
+    // Pending first: it is rarely so, and the mask is the dearer question (asked at every entry).
+    return this.hasPendingIrq() && !this.irqsMasked;
+  }
+
+  private hasPendingIrq(): boolean {
     if (this.tickPending) return true;
-    for (const l of this.irqs.values()) if (l.pending) return true;
+    for (const l of this.irqLines) if (l.pending) return true;
     return false;
   }
 }

@@ -20,6 +20,30 @@ describe('EventQueue', () => {
     );
   });
 
+  it('interleaved pushes and pops give each popped event its own payload, earliest first', () => {
+    fc.assert(
+      fc.property(fc.array(fc.option(fc.integer({ min: 0, max: 30 }), { nil: null }), { maxLength: 400 }), (ops) => {
+        const q = new EventQueue(1);
+        const pending: { time: number; seq: number }[] = [];
+        const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
+        let seq = 0;
+        for (const op of ops) {
+          if (op === null) {
+            if (q.size === 0) continue;
+            q.pop(ev);
+            pending.sort((x, y) => x.time - y.time || x.seq - y.seq);
+            const want = pending.shift()!;
+            expect([ev.time, ev.kind, ev.a, ev.b]).toEqual([want.time, want.seq % 7, want.seq, 1000 - want.seq]);
+          } else {
+            q.push(op, seq % 7, seq, 1000 - seq);
+            pending.push({ time: op, seq: seq++ });
+          }
+          expect(q.size).toBe(pending.length);
+        }
+      }),
+    );
+  });
+
   it('refuses a time that is not a non-negative integer of nanoseconds', () => {
     const q = new EventQueue();
     expect(() => q.push(1.5, 0, 0, 0)).toThrow(RangeError);

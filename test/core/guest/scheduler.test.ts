@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RandomStreams } from '../../../index.js';
 import { RunQueue } from '../../../core/guest/scheduler.js';
@@ -44,5 +45,91 @@ describe('RunQueue: sleeper placement', () => {
     const sleeper = task(1, 10_000_000);
     rq.enqueueWoken(sleeper, 20_000_000);
     expect(sleeper.vruntime).toBe(37_000_000);
+  });
+});
+
+/** The run queue as a plain array scanned at each pick: the reference the heap must agree with. */
+class ScannedRunQueue {
+  readonly tasks: Task[] = [];
+  minVruntime = 0;
+  constructor(private readonly latencyNs: number) {}
+  private floor(cur: number | null): void {
+    let f = cur ?? Infinity;
+    for (const x of this.tasks) if (x.vruntime < f) f = x.vruntime;
+    if (f !== Infinity) this.minVruntime = Math.max(this.minVruntime, f);
+  }
+  enqueueWoken(t: Task, cur: number | null): void {
+    this.floor(cur);
+    t.vruntime = Math.max(t.vruntime, this.minVruntime - this.latencyNs / 2);
+    this.tasks.push(t);
+  }
+  enqueueNew(t: Task, cur: number | null): void {
+    this.floor(cur);
+    t.vruntime = Math.max(t.vruntime, this.minVruntime);
+    this.tasks.push(t);
+  }
+  pickNext(): Task | undefined {
+    if (this.tasks.length === 0) return undefined;
+    let best = 0;
+    for (let i = 1; i < this.tasks.length; i++) if (this.tasks[i].vruntime < this.tasks[best].vruntime) best = i;
+    const [t] = this.tasks.splice(best, 1);
+    this.minVruntime = Math.max(this.minVruntime, t.vruntime);
+    return t;
+  }
+  detach(movable: (t: Task) => boolean): Task | undefined {
+    for (let i = this.tasks.length - 1; i >= 0; i--) {
+      if (!movable(this.tasks[i])) continue;
+      const [t] = this.tasks.splice(i, 1);
+      t.vruntime -= this.minVruntime;
+      return t;
+    }
+    return undefined;
+  }
+}
+
+describe('RunQueue: a heap that picks as a scan of the queue would', () => {
+  const params = { sliceNs: 3_000_000, wakeupGranularityNs: 1_000_000, latencyNs: 6_000_001 };
+  const op = fc.oneof(
+    fc.record({ kind: fc.constantFrom('enqueue' as const, 'woken' as const, 'new' as const), vruntime: fc.integer({ min: 0, max: 8 }).map((x) => x * 1_000_000), cur: fc.option(fc.integer({ min: 0, max: 20_000_000 })) }),
+    fc.record({ kind: fc.constant('pick' as const) }),
+    fc.record({ kind: fc.constant('detach' as const), odd: fc.boolean() }),
+  );
+
+  it('same task, same vruntimes and floor after any sequence of enqueues, wakes, picks and migrations', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const heap = new RunQueue(params);
+        const ref = new ScannedRunQueue(params.latencyNs);
+        // Each task exists twice, one per queue, with the same id: the two are compared by id and vruntime.
+        let id = 0;
+        const picked = (a: Task | undefined, b: Task | undefined) => {
+          expect(a?.id).toBe(b?.id);
+          expect(a?.vruntime).toBe(b?.vruntime);
+        };
+        for (const o of ops) {
+          if (o.kind === 'pick') picked(heap.pickNext(), ref.pickNext());
+          else if (o.kind === 'detach') {
+            const movable = (t: Task) => t.id % 2 === (o.odd ? 1 : 0);
+            picked(heap.detachForMigration(movable), ref.detach(movable));
+          } else {
+            const a = task(id, o.vruntime);
+            const b = task(id++, o.vruntime);
+            if (o.kind === 'enqueue') {
+              heap.enqueue(a);
+              ref.tasks.push(b);
+            } else if (o.kind === 'woken') {
+              heap.enqueueWoken(a, o.cur);
+              ref.enqueueWoken(b, o.cur);
+            } else {
+              heap.enqueueNew(a, o.cur);
+              ref.enqueueNew(b, o.cur);
+            }
+          }
+          expect(heap.length).toBe(ref.tasks.length);
+          expect(heap.minVruntime).toBe(ref.minVruntime);
+        }
+        while (ref.tasks.length > 0) picked(heap.pickNext(), ref.pickNext());
+      }),
+    );
   });
 });
