@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Worker, workerData } from 'node:worker_threads';
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, INTERRUPTED_LINE, oneLine, type Io } from './io.js';
+import { ProgressLine } from './progress-line.js';
 
 /**
  * The process around runCli(). A simulation runs synchronously, so a SIGINT handler on the same
@@ -30,7 +31,7 @@ export function runInWorker(entry: URL): void {
   const tty = process.stderr.isTTY === true;
   const data: CliWorkerData = { apfLabCli: true, argv: process.argv.slice(2), flag, tty };
   const worker = new Worker(entry, { workerData: data });
-  const progress = new ProgressLine(tty);
+  const progress = new ProgressLine(process.stderr);
   let finished = false;
   let firstSigint = 0;
   const onSigint = () => {
@@ -45,7 +46,7 @@ export function runInWorker(entry: URL): void {
   process.on('SIGINT', onSigint);
   process.stderr.on('error', () => {}); // nowhere left to report it
   worker.on('message', (m: FromWorker) => {
-    if (m.kind === 'progress') return progress.show(m.doneNs, m.totalNs);
+    if (m.kind === 'progress') return progress.show(progressText(m.doneNs, m.totalNs));
     progress.clear();
     if (m.kind === 'err') return void process.stderr.write(m.text);
     finished = true;
@@ -95,24 +96,6 @@ function writeStdout(text: string): Promise<string | null> {
       resolve(`cannot write the output: ${code ?? ''}${code ? ' ' : ''}(${err.message.split('\n')[0]})`);
     });
   });
-}
-
-/** One self-overwriting line on a terminal; nothing at all elsewhere. */
-class ProgressLine {
-  private shown = false;
-
-  constructor(private readonly tty: boolean) {}
-
-  show(doneNs: number, totalNs: number): void {
-    if (!this.tty) return;
-    process.stderr.write(`\r\x1b[K${progressText(doneNs, totalNs)}`);
-    this.shown = true;
-  }
-
-  clear(): void {
-    if (this.shown) process.stderr.write('\r\x1b[K');
-    this.shown = false;
-  }
 }
 
 /** "apf-lab: simulated 1.250 s of at most 4.000 s (31 %); Ctrl-C stops" */

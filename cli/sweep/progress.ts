@@ -1,8 +1,9 @@
+import { ProgressLine } from '../progress-line.js';
+
 /**
- * The sweep's progress bar: one self-overwriting line on stderr, only where stderr is a terminal
- * (nothing in a pipe, a log or CI), like the run progress in cli/process.ts. Hand-written rather
- * than a library: it is one line of text, and the wall clock it reads for the ETA never reaches
- * a result.
+ * The sweep's progress bar, drawn as the run progress is (cli/progress-line.ts: a terminal only).
+ * Hand-written rather than a library: it is one line of text, and the wall clock it reads for the
+ * ETA never reaches a result.
  */
 const WIDTH = 24;
 /** At most five redraws a second: a fast sweep finishes runs faster than a terminal needs them. */
@@ -12,27 +13,27 @@ export class SweepProgress {
   /** When the first run finished: the rate is measured from there, past the workers' start-up. */
   private firstAt = 0;
   private last = 0;
-  private shown = false;
+  private readonly line: ProgressLine;
 
   constructor(
     private readonly total: number,
-    private readonly stream: { isTTY?: boolean; write(text: string): unknown },
-  ) {}
+    stream: { isTTY?: boolean; write(text: string): unknown },
+  ) {
+    this.line = new ProgressLine(stream);
+  }
 
   update(done: number): void {
-    if (this.stream.isTTY !== true) return;
+    if (!this.line.active) return;
     const now = Date.now();
     if (done === 1) this.firstAt = now;
     if (done < this.total && now - this.last < REDRAW_MS) return;
     this.last = now;
     const etaMs = done >= 2 && done < this.total ? ((this.total - done) * (now - this.firstAt)) / (done - 1) : null;
-    this.stream.write(`\r\x1b[K${sweepProgressText(done, this.total, etaMs)}`);
-    this.shown = true;
+    this.line.show(sweepProgressText(done, this.total, etaMs));
   }
 
   clear(): void {
-    if (this.shown) this.stream.write('\r\x1b[K');
-    this.shown = false;
+    this.line.clear();
   }
 }
 
