@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { findVariant } from '../../arches/registry.js';
-import { runCli } from '../../cli/main.js';
+import { cliInProcess as cli } from '../support/cli-in-process.js';
 import { renderText } from '../../cli/render.js';
 import { faultTraceText, unifiedDiff } from '../../cli/views/diff.js';
 import { traceFaults } from '../../core/fault-trace.js';
 import { DEFAULT_SCENARIO, loadScenario } from '../../core/scenario/load.js';
-
-/** The CLI in-process, with captured output (STYLE.md §4). */
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-}
 
 const lines = (patch: string, sign: '+' | '-') => patch.split('\n').filter((l) => l.startsWith(sign) && !l.startsWith(`${sign.repeat(3)} `));
 

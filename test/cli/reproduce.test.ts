@@ -2,17 +2,9 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/main.js';
+import { cliInProcess as cli } from '../support/cli-in-process.js';
 import { findVariant, loadScenario, parseScenario, runVariant } from '../../index.js';
 import { TINY_SCENARIO_YAML } from '../support/scenarios.js';
-
-/** `apf-lab reproduce` (issue 7 §3): the lab's ratio over seeds next to the published figure. */
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-}
 
 /** A short copy of gleb-2010-bm (same experiment block), so that the CLI tests stay quick. */
 function shortGleb(): string {

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { VARIANTS, findVariant } from '../../arches/registry.js';
-import { runCli } from '../../cli/main.js';
+import { cliInProcess as cli } from '../support/cli-in-process.js';
 import { renderText } from '../../cli/render.js';
 import { buildShowView } from '../../cli/views/show.js';
 import type { VariantSheet } from '../../cli/views/variant-sheet.js';
 import type { Finding } from '../../core/backend.js';
-
-/** The CLI in-process, with captured output (STYLE.md §4). */
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-}
 
 /** The findings a run with no overrides reports: read from a backend built with the defaults. */
 function defaultFindings(id: string): readonly Finding[] {

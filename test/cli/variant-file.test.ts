@@ -3,19 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../cli/main.js';
+import { cliInProcess as cli } from '../support/cli-in-process.js';
 import { ARM64_SDEI_SPEC } from '../../arches/arm64/variant.js';
 import { composeSpec, DIMENSIONS, findVariant, runVariant, VARIANT_SPECS, VARIANTS, type VariantSpec } from '../../index.js';
 import { apfLab } from '../support/cli.js';
 import { smallScenario } from '../support/scenarios.js';
-
-/** `--variant-file` (issue 6 §4): a variant as an architecture plus one mechanism per dimension. */
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
-  return { code, out, err };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'apf-lab-variant-file-'));
 let files = 0;
