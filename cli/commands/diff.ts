@@ -7,7 +7,7 @@ import { renderText } from '../render.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { faultTraceText, mechanismSheetText, unifiedDiff, type DiffWhat } from '../views/diff.js';
 import { guestMemoryBytes } from './show.js';
-import { usageLine } from './table.js';
+import { missingLine, usageLine } from './table.js';
 
 interface DiffArgs extends ScenarioArgs, VariantFileArgs {
   a?: string;
@@ -38,7 +38,7 @@ export function diffCommand(io: Io): CommandModule<object, DiffArgs> {
         // A string, parsed here, as --seed is.
         .option('faults', { type: 'string', requiresArg: true, default: '3', describe: `faults to follow with --what trace: the first N of <a> (1–${MAX_FAULTS})` }) as never,
     handler: (args) => {
-      if (!args.a || !args.b) throw new UsageError('name two variants (see `apf-lab list`)');
+      if (!args.a || !args.b) throw new UsageError(missingLine('diff'));
       const { known } = variantsWithFiles(args);
       const [a, b] = [findVariant(String(args.a), known), findVariant(String(args.b), known)];
       const what = args.what;

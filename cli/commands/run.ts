@@ -6,7 +6,7 @@ import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.
 import { renderText } from '../render.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { buildCompareView } from '../views/compare.js';
-import { usageLine } from './table.js';
+import { missingLine, usageLine } from './table.js';
 
 interface RunArgs extends ScenarioArgs, VariantFileArgs {
   variant: string;
@@ -20,7 +20,7 @@ export function runCommand(io: Io): CommandModule<object, RunArgs> {
       variantFileOption(scenarioOptions(y)).positional('variant', { type: 'string', demandOption: true, describe: 'variant id (see `apf-lab list`)' }) as never,
     handler: (args) => {
       // yargs lets `apf-lab run` through with no variant; that is a usage error, not an unknown one.
-      if (args.variant === undefined || args.variant === '') throw new UsageError('name a variant (see `apf-lab list`)');
+      if (args.variant === undefined || args.variant === '') throw new UsageError(missingLine('run'));
       const { known } = variantsWithFiles(args);
       const variant = findVariant(String(args.variant), known);
       const { scenario, seed, hooks } = resolveScenario(args, io, known);

@@ -7,7 +7,7 @@ import { renderText } from '../render.js';
 import { buildShowView } from '../views/show.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { variantSheet } from '../views/variant-sheet.js';
-import { usageLine } from './table.js';
+import { missingLine, usageLine } from './table.js';
 
 interface ShowArgs extends VariantFileArgs {
   variant?: string;
@@ -24,7 +24,7 @@ export function showCommand(io: Io): CommandModule<object, ShowArgs> {
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
     handler: (args) => {
       // yargs lets `apf-lab show` through with no variant; that is a usage error, not an unknown one.
-      if (args.variant === undefined || args.variant === '') throw new UsageError('name a variant (see `apf-lab list`)');
+      if (args.variant === undefined || args.variant === '') throw new UsageError(missingLine('show'));
       const variant = findVariant(String(args.variant), variantsWithFiles(args).known);
       const sheet = variantSheet(variant, guestMemoryBytes());
       io.out(args.json ? `${JSON.stringify(sheet, null, 2)}\n` : renderText('show', buildShowView(sheet)));

@@ -78,3 +78,8 @@ export function usageLine(name: CommandName): { command: string; describe: strin
   const { command, describe } = COMMANDS[name];
   return { command, describe };
 }
+
+/** What a command with required positionals says when they are missing: yargs' check and its handler's. */
+export function missingLine(name: 'show' | 'run' | 'diff'): string {
+  return COMMANDS[name].missing!;
+}
