@@ -98,7 +98,7 @@ export function takeInterrupts(sim: Machine, v: Vcpu): void {
 function takeOne(sim: Machine, v: Vcpu): boolean {
   const line = nextPendingLine(sim, v);
   if (line >= 0) {
-    const l = v.irqs.get(line)!;
+    const l = v.irqLine(line)!;
     l.pending = false;
     if (sim.metrics.measuring) sim.metrics.injections.add(irqName(line));
     charge(sim, v, 'host', sim.backend.costs.injectNs.irq); // interrupt injection at entry
@@ -143,10 +143,9 @@ export function interrupt(sim: Machine, v: Vcpu): void {
 }
 
 export function raiseIrq(sim: Machine, v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
-  let l = v.irqs.get(line);
+  let l = v.irqLine(line);
   if (!l) {
     l = { line, level, asserted: false, pending: false, signal, token: null };
-    v.irqs.set(line, l);
     v.irqLines.push(l);
   }
   l.level = level;

@@ -115,8 +115,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   irqVectorHandler: (() => void) | null = null;
   irqExceptionHandler: (() => void) | null = null;
   injected: InjectedEvent | null = null;
-  readonly irqs = new Map<number, IrqLine>();
-  /** The same lines as a list, in the order they were first raised: what the checks at every entry walk. */
+  /** The interrupt lines raised so far, in the order they were first raised (a handful per vCPU). */
   readonly irqLines: IrqLine[] = [];
   readonly irqHandlers = new Map<number, () => void>();
   /** call_single_queue: call-function requests other vCPUs sent here, run at the next IPI taken. */
@@ -173,17 +172,12 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   }
   /** The exception code the PC is in, if any (core/guest/code-layout.ts). */
   get phase(): CodePhase | null {
-    // On every state query of the hot path: inlined rather than through `frames` and framePhase().
-    const f = this.current !== null ? this.current.frames : this.idleFrames;
-    const n = f.length;
-    if (n === 0) return null;
-    const top = f[n - 1];
-    return top.haltToken < 0 && top.idx < top.phases.length ? top.phases[top.idx] : null;
+    return framePhase(topFrame(this.frames));
   }
   /** The guest's halted wait (a halt frame on top): kernel mode, interrupts on, not preemptible. */
   get guestHalted(): boolean {
-    const f = this.current !== null ? this.current.frames : this.idleFrames;
-    return f.length > 0 && f[f.length - 1].haltToken >= 0;
+    const top = topFrame(this.frames);
+    return top !== undefined && top.haltToken >= 0;
   }
 
   get privilege(): 'user' | 'kernel' {
@@ -198,13 +192,11 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   get irqsMasked(): boolean {
     if (this.forced?.irqsMasked !== undefined) return this.forced.irqsMasked;
     // The phase, then a halted wait, from one look at the top frame (asked several times a step).
+    const top = topFrame(this.frames);
+    if (top !== undefined && top.haltToken >= 0) return false;
+    const phase = framePhase(top);
+    if (phase) return phase.irqsMasked;
     const cur = this.current;
-    const f = cur !== null ? cur.frames : this.idleFrames;
-    if (f.length > 0) {
-      const top = f[f.length - 1];
-      if (top.haltToken >= 0) return false;
-      if (top.idx < top.phases.length) return top.phases[top.idx].irqsMasked;
-    }
     if (this.irqWindow || cur === null) return false;
     const step = cur.step;
     return step !== undefined && step.kind !== 'sleep' && step.irqsMasked;
@@ -274,8 +266,13 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   raiseIrq(line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
     this.sim.raiseIrq(this, line, signal, level, token);
   }
+  /** The interrupt line `line`, once it has been raised. */
+  irqLine(line: number): IrqLine | undefined {
+    for (const l of this.irqLines) if (l.line === line) return l;
+    return undefined;
+  }
   lowerIrq(line: number): void {
-    const l = this.irqs.get(line);
+    const l = this.irqLine(line);
     if (l) {
       l.asserted = false;
       if (l.level) l.pending = false;

@@ -313,13 +313,13 @@ describe('guest-call answers the fuzz found wrong, pinned', () => {
   for (const id of ['sync-arm64', 'arm64-sdei', 'arm64-irq', 'arm64-pvvec', 'arm64-s2']) {
     it(`${id}: the SGI registers are emulated, not UNDEF`, () => {
       const h = new Harness(byId(id));
-      const line = h.vcpu().irqs;
+      const v = h.vcpu();
       expect(h.call({ kind: 'sysreg', reg: 'ICC_SGI1R_EL1', value: 3n << 24n })).toEqual({ kind: 'ok', regs: [] });
-      expect(line.get(3)?.pending).toBe(true);
+      expect(v.irqLine(3)?.pending).toBe(true);
       for (const reg of ['ICC_ASGI1R_EL1', 'ICC_SGI0R_EL1']) {
         expect(h.call({ kind: 'sysreg', reg, value: 5n << 24n })).toEqual({ kind: 'ok', regs: [] });
       }
-      expect(line.has(5)).toBe(false);
+      expect(v.irqLine(5)).toBeUndefined();
       expect(h.call({ kind: 'sysreg', reg: 'S3_0_C15_C0_0', value: 0n })).toEqual({ kind: 'fault', vector: 'UNDEF' });
     });
   }

@@ -203,8 +203,8 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     h.enter(); // IRQs still masked: the PPI stays pending
 
     const v = h.vcpu();
-    expect(v.irqs.get(20)).toMatchObject({ level: true, asserted: true, pending: true });
-    expect(v.irqs.get(arm64Abi.LAB_DEFAULT_APF_PPI)).toBeUndefined();
+    expect(v.irqLine(20)).toMatchObject({ level: true, asserted: true, pending: true });
+    expect(v.irqLine(arm64Abi.LAB_DEFAULT_APF_PPI)).toBeUndefined();
     expect(v.state.area).toEqual({ reason: KVM_PV_REASON_PAGE_READY, token });
     expect(token).toBe(0x7000);
     expect(v.state.pagereadyPending).toBe(true);
@@ -230,7 +230,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     expect(task.sleepToken).toBe(-1);
     expect(v.state.area).toEqual({ reason: 0, token: 0 });
     expect(exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)') - acksBefore).toBe(1);
-    expect(v.irqs.get(20)).toMatchObject({ asserted: false, pending: false });
+    expect(v.irqLine(20)).toMatchObject({ asserted: false, pending: false });
     expect(v.state.pagereadyPending).toBe(false);
     expect(v.apf.gfns.has(GFN_A)).toBe(false);
     expect(h.sim.monitor.violations).toEqual([]);
@@ -242,11 +242,11 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     faultAndDispatch(h, GFN_A);
     h.complete(GFN_A);
     h.enter();
-    expect(h.vcpu().irqs.get(20)?.asserted).toBe(true);
+    expect(h.vcpu().irqLine(20)?.asserted).toBe(true);
 
     apf(h, ASYNC_PF_IRQ_ACK);
 
-    expect(h.vcpu().irqs.get(20)).toMatchObject({ asserted: false, pending: false });
+    expect(h.vcpu().irqLine(20)).toMatchObject({ asserted: false, pending: false });
     expect(h.vcpu().state.pagereadyPending).toBe(false);
   });
 
@@ -276,7 +276,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     expect(exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)') - acksBefore).toBe(2);
     expect(v.apf.done).toHaveLength(0);
     expect(v.state.area).toEqual({ reason: 0, token: 0 });
-    expect(v.irqs.get(20)).toMatchObject({ asserted: false, pending: false });
+    expect(v.irqLine(20)).toMatchObject({ asserted: false, pending: false });
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
@@ -320,7 +320,7 @@ describe('cancel: a completion before the SDEI event is dispatched', () => {
     h.vcpu().state.id = 4; // a non-zero token, so that zeroing it is visible
     const task = h.vcpu().current!;
     const readyBefore = h.sim.metrics.readyDelivered;
-    const irqBefore = { ...h.vcpu().irqs.get(20) };
+    const irqBefore = { ...h.vcpu().irqLine(20) };
     h.fault(GFN_A);
 
     const blockBefore = { ...h.vcpu().state.area };
@@ -332,7 +332,7 @@ describe('cancel: a completion before the SDEI event is dispatched', () => {
     expect(v.state.sdei.dispatched).toBe(0);
     expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(0);
     expect(v.injected).toBeNull();
-    expect(v.irqs.get(20)).toMatchObject({ asserted: false, pending: false });
+    expect(v.irqLine(20)).toMatchObject({ asserted: false, pending: false });
     expect(irqBefore).toMatchObject({ asserted: false, pending: false });
     expect(h.sim.metrics.readyDelivered).toBe(readyBefore);
     expect(task.state).toBe('running');
@@ -354,7 +354,7 @@ describe('cancel: a completion before the SDEI event is dispatched', () => {
     h.enter();
 
     expect(h.sim.metrics.archEvents.toJSON()).toEqual({});
-    expect(h.vcpu().irqs.get(20)).toMatchObject({ asserted: true });
+    expect(h.vcpu().irqLine(20)).toMatchObject({ asserted: true });
   });
 });
 

@@ -73,7 +73,7 @@ describe('page-ready: level-high PPI and IRQ_ACK', () => {
     const v = h.vcpu();
     expect(task.state).toBe('runnable');
     expect(v.state.pagereadyPending).toBe(false);
-    expect(v.irqs.get(v.state.vmm.irq)).toMatchObject({ asserted: false, pending: false });
+    expect(v.irqLine(v.state.vmm.irq)).toMatchObject({ asserted: false, pending: false });
     expect(h.exits()['HVC64(ASYNC_PF_IRQ_ACK)']).toBe(2); // the boot wake-all and this one
     expect(h.sim.monitor.violations).toEqual([]);
   });

@@ -159,7 +159,7 @@ describe('the PV handler sleeps the task; the PPI wakes it (v4 page-ready, PROTO
 
     expect(task.state).toBe('runnable');
     expect(v.state.pagereadyPending).toBe(false);
-    expect(v.irqs.get(v.state.vmm.irq)).toMatchObject({ asserted: false, pending: false });
+    expect(v.irqLine(v.state.vmm.irq)).toMatchObject({ asserted: false, pending: false });
     expect(h.exits()['HVC64(ASYNC_PF_IRQ_ACK)']).toBe(2); // the boot wake-all and this one
     expect(h.sim.monitor.violations).toEqual([]);
   });

@@ -87,7 +87,7 @@ describe('arm64-s2: stage-2 fault routed to the guest (PROTOCOLS.md §4.10)', ()
     expect(exitsOf(h, ACK_EXIT)).toBe(2); // the boot-time wake-all, then this one
     expect(h.sim.metrics.injections.toJSON()[`irq ${arm64Abi.LAB_DEFAULT_APF_PPI}`]).toBe(2);
     expect(v.state.pagereadyPending).toBe(false);
-    expect(v.irqs.get(arm64Abi.LAB_DEFAULT_APF_PPI)?.pending).toBe(false);
+    expect(v.irqLine(arm64Abi.LAB_DEFAULT_APF_PPI)?.pending).toBe(false);
     expect(v.queued).toBe(0);
   });
 

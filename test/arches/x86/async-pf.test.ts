@@ -271,9 +271,9 @@ describe('page ready', () => {
 
     expect(v.state.area.token).toBe(token);
     expect(v.state.pagereadyPending).toBe(true);
-    expect(v.irqs.get(line)?.pending).toBe(true);
-    expect([...v.irqs.keys()]).toEqual([line]);
-    expect(v.irqs.get(line)?.signal).toBe('ready');
+    expect(v.irqLine(line)?.pending).toBe(true);
+    expect(v.irqLines.map((l) => l.line)).toEqual([line]);
+    expect(v.irqLine(line)?.signal).toBe('ready');
     expect(task.state).toBe('sleeping');
 
     h.setCpu({ irqsMasked: false });
@@ -457,7 +457,7 @@ describe('page-ready only where not-present was injected', () => {
     expect(h.sim.metrics.readyDelivered).toBe(delivered);
     expect(v.state.area.token).toBe(0);
     expect(v.state.pagereadyPending).toBe(false);
-    expect(v.irqs.get(0xec)?.pending ?? false).toBe(false);
+    expect(v.irqLine(0xec)?.pending ?? false).toBe(false);
     expect(exitCount(h, ACK_EXIT)).toBe(acks);
     expect(v.apf.gfns.has(G)).toBe(false);
     expect(v.apf.queued).toBe(0);

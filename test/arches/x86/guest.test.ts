@@ -55,9 +55,9 @@ describe('INT before EN', () => {
     expect(wrmsr(h, MSR_KVM_ASYNC_PF_INT, 0xecn).kind).toBe('ok'); // too late
 
     expect(v.state.area.token).toBe(0xffffffff);
-    expect(v.irqs.get(0)?.pending).toBe(true);
-    expect(v.irqs.get(0)?.signal).toBe('ready');
-    expect(v.irqs.has(0xec)).toBe(false);
+    expect(v.irqLine(0)?.pending).toBe(true);
+    expect(v.irqLine(0)?.signal).toBe('ready');
+    expect(v.irqLine(0xec)).toBeUndefined();
   });
 
   // facts/x86.md §1 "MSRs" (contrast): INT first, then EN → the wake-all uses the programmed vector.
@@ -70,8 +70,8 @@ describe('INT before EN', () => {
 
     h.enter();
 
-    expect(v.irqs.get(0xec)?.pending).toBe(true);
-    expect(v.irqs.has(0)).toBe(false);
+    expect(v.irqLine(0xec)?.pending).toBe(true);
+    expect(v.irqLine(0)).toBeUndefined();
   });
 });
 

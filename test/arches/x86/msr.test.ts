@@ -319,7 +319,7 @@ describe('enable queues a wake-all', () => {
     h.enter(); // interrupts masked: the host delivers, the guest does not take it yet
 
     expect(v.state.area.token).toBe(0xffffffff);
-    expect(v.irqs.get(0xec)?.pending).toBe(true);
+    expect(v.irqLine(0xec)?.pending).toBe(true);
     expect(v.state.pagereadyPending).toBe(true);
     expect(h.sim.metrics.readyDelivered).toBe(1);
     expect(h.exits()[ACK_EXIT]).toBeUndefined();
