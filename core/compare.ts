@@ -1,6 +1,7 @@
 import type { Variant } from './backend.js';
 import { runVariant, type RunOptions, type RunResult } from './run.js';
 import type { Scenario } from './scenario/schema.js';
+import { roundTo } from './spread.js';
 
 /**
  * One variant's result in a comparison, with its work measured against the no-APF baseline of its
@@ -57,7 +58,7 @@ function baselinesByArch(runs: readonly RunResult[]): Map<string, RunResult> {
 }
 
 function withRatio(r: RunResult, base: RunResult | null): ComparedRun {
-  const ratio = base && base.metrics.work > 0 ? Math.round((r.metrics.work / base.metrics.work) * 1e4) / 1e4 : null;
+  const ratio = base && base.metrics.work > 0 ? roundTo(r.metrics.work / base.metrics.work, 4) : null;
   // Next to `arch` and `baseline` in the JSON, where a reader looks for what the entry is measured against.
   const { id, arch, baseline, ...rest } = r;
   return { id, arch, baseline, baselineId: base?.id ?? null, workVsBaseline: ratio, ...rest };

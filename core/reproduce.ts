@@ -2,6 +2,7 @@ import type { Variant } from './backend.js';
 import { BadInputError } from './errors.js';
 import { runVariant, type RunOptions, type RunResult } from './run.js';
 import type { ExperimentRowSpec, Scenario } from './scenario/schema.js';
+import { roundTo, spread } from './spread.js';
 
 /**
  * `apf-lab reproduce` (issue 7 §3): a scenario that carries a published experiment is run for
@@ -42,7 +43,8 @@ function value(row: ExperimentRowSpec, r: RunResult): number {
   return g?.completionNs?.mean ?? Number.NaN;
 }
 
-const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+/** Ratios to 4 places, so that a 0.1 % change still shows. */
+const RATIO_PLACES = 4;
 
 /** Runs one experiment: every variant it names once per seed, shared between its rows. */
 export function runExperiment(id: string, scenario: Scenario, lookup: (id: string) => Variant, options: ReproduceOptions): ExperimentResult {
@@ -71,7 +73,7 @@ export function runExperiment(id: string, scenario: Scenario, lookup: (id: strin
       variant: row.variant,
       baseline: row.baseline,
       unit: 'ratio',
-      lab: { mean: round4(values.reduce((a, b) => a + b, 0) / values.length), min: round4(Math.min(...values)), max: round4(Math.max(...values)), seeds: options.seeds, values: values.map(round4) },
+      lab: { ...spread(values, RATIO_PLACES), seeds: options.seeds, values: values.map((x) => roundTo(x, RATIO_PLACES)) },
       published: row.published,
     };
   });

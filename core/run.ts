@@ -6,6 +6,7 @@ import { percentile, TIME_CATEGORIES, type Samples, type TimeCategory } from './
 import { overrideProblem } from './scenario/limits.js';
 import type { Scenario } from './scenario/schema.js';
 import { Simulation, type SimulationOptions } from './sim/simulation.js';
+import { roundTo } from './spread.js';
 import type { TraceSink } from './trace.js';
 
 /** One variant's result on one scenario and seed: the `variants[]` entry of `--json`. */
@@ -319,7 +320,8 @@ function ipiMetrics(count: number, waits: Samples): RunMetrics['ipi'] {
   return { count, waitNs: { mean, p99: percentile(sorted, 99), max: sorted.length ? sorted[sorted.length - 1] : 0 } };
 }
 
+/** Run metrics to 3 decimal places (core/spread.ts). */
 function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
+  return roundTo(x, 3);
 }
 

@@ -1,5 +1,6 @@
 import type { Mechanisms } from '../backend.js';
 import type { Scenario } from '../scenario/schema.js';
+import { spread, type Spread } from '../spread.js';
 import { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './grid.js';
 import { SWEEP_METRICS } from './metrics.js';
 import { runSeed, SEED_DERIVATION, sweepIdentity } from './seed.js';
@@ -68,11 +69,7 @@ export interface SweepPart {
 export const PART_FORMAT = 'apf-lab sweep part v1';
 export const DOCUMENT_FORMAT = 'apf-lab sweep v1';
 
-export interface Stat {
-  readonly mean: number;
-  readonly min: number;
-  readonly max: number;
-}
+export type Stat = Spread;
 
 /** The whole sweep: the `sweep.json` file. */
 export interface SweepDocument {
@@ -112,17 +109,9 @@ export function sweepDocument(def: SweepDefinition, runs: readonly SweepRun[]): 
   };
 }
 
-/** Mean (to 3 decimals, as run metrics are), min and max. */
+/** Mean, min and max, to 3 decimals as run metrics are (core/spread.ts, the same summary `reproduce` prints). */
 export function stat(xs: readonly number[]): Stat {
-  let total = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const x of xs) {
-    total += x;
-    min = Math.min(min, x);
-    max = Math.max(max, x);
-  }
-  return { mean: Math.round((total / xs.length) * 1000) / 1000, min, max };
+  return spread(xs, 3);
 }
 
 /**
