@@ -12,6 +12,13 @@ import { UsageError, type Io } from './io.js';
 /** The environment variable that, like --allow-large, lifts the laptop size limits. */
 export const ALLOW_LARGE_ENV = 'APF_LAB_ALLOW_LARGE';
 
+/** --allow-large, the same for every command that runs scenarios (core/scenario/bounds.ts). */
+export const ALLOW_LARGE_OPTION = {
+  type: 'boolean',
+  default: false,
+  describe: `run scenarios above the laptop size limits (README "Limits"; or set ${ALLOW_LARGE_ENV}=1)`,
+} as const;
+
 /** Options shared by the commands that run a scenario. */
 export function scenarioOptions<T>(y: Argv<T>) {
   return y
@@ -25,11 +32,7 @@ export function scenarioOptions<T>(y: Argv<T>) {
     // A string, parsed here: yargs would turn "0x10" or "1e3" into numbers and "" into NaN.
     .option('seed', { type: 'string', requiresArg: true, describe: "PRNG seed, any safe integer (default: the scenario's seed)" })
     .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of the table' })
-    .option('allow-large', {
-      type: 'boolean',
-      default: false,
-      describe: `run scenarios above the laptop size limits (README "Limits"; or set ${ALLOW_LARGE_ENV}=1)`,
-    });
+    .option('allow-large', ALLOW_LARGE_OPTION);
 }
 
 export interface ScenarioArgs {

@@ -6,6 +6,7 @@ import { allPoints, PART_FORMAT, planRuns, sweepDocument, type SweepPart, type S
 import { parseShard, pointCount, shardPoints, type Shard } from '../../core/sweep/grid.js';
 import { mergeParts } from '../../core/sweep/merge.js';
 import { UsageError, type Io } from '../io.js';
+import { ALLOW_LARGE_OPTION } from '../options.js';
 import { renderText } from '../render.js';
 import { pointScenarios, resolveSweep, type SweepArgs } from '../sweep/definition.js';
 import { chartTemplates, partFile, sweepFiles, writeInto } from '../sweep/files.js';
@@ -121,7 +122,7 @@ function sweepOptions<T>(y: Argv<T>) {
     .option('shard', { type: 'string', requiresArg: true, describe: 'run slice i of n (i/n, from 1) and write its part into --out' })
     .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: 'directory for runs.csv, summary.csv, sweep.json, chart.svg' })
     .option('json', { type: 'boolean', default: false, describe: 'print sweep.json instead of the table' })
-    .option('allow-large', { type: 'boolean', default: false, describe: 'run points above the laptop size limits (README "Limits")' });
+    .option('allow-large', ALLOW_LARGE_OPTION);
 }
 
 /**
