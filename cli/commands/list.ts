@@ -5,7 +5,7 @@ import type { Io } from '../io.js';
 import { renderText } from '../render.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { scenarioHeader } from '../views/compare.js';
-import { variantBlock, variantSheet, variantSummary } from '../views/variant-sheet.js';
+import { idColumnWidth, variantBlock, variantSheet, variantSummary } from '../views/variant-sheet.js';
 import { guestMemoryBytes } from './show.js';
 import { usageLine } from './table.js';
 
@@ -26,7 +26,8 @@ export function listCommand(io: Io): CommandModule<object, { json: boolean } & V
         io.out(`${JSON.stringify({ variants, scenarios: scenarios.map((s) => s.name) }, null, 2)}\n`);
         return;
       }
-      io.out(renderText('list', { variants: known.map(variantBlock), scenarios }));
+      const width = idColumnWidth(known.map((v) => v.id));
+      io.out(renderText('list', { variants: known.map((v) => variantBlock(v, width)), scenarios }));
     },
   };
 }

@@ -80,14 +80,22 @@ export function variantSummary(sheet: VariantSheet): VariantSummary {
 /** The block templates/text/partials/variant.text.hbs renders: title, origin, one line per dimension. */
 export interface VariantBlock {
   readonly id: string;
+  /** Columns the id takes, the same for every block of one listing, so that the titles line up. */
+  readonly idWidth: number;
   readonly title: string;
   readonly origin: string;
   readonly mechanisms: readonly { readonly dimension: string; readonly mechanism: string }[];
 }
 
-export function variantBlock(v: Pick<Variant, 'id' | 'title' | 'origin' | 'mechanisms'>): VariantBlock {
+/** The id column of a listing: 12 wide, wider where an id (arm64-impdef, a variant file's) needs it. */
+export function idColumnWidth(ids: readonly string[]): number {
+  return Math.max(12, ...ids.map((id) => id.length + 2));
+}
+
+export function variantBlock(v: Pick<Variant, 'id' | 'title' | 'origin' | 'mechanisms'>, idWidth = idColumnWidth([v.id])): VariantBlock {
   return {
     id: v.id,
+    idWidth,
     title: v.title,
     origin: v.origin,
     mechanisms: Object.entries(v.mechanisms).map(([dimension, mechanism]) => ({ dimension, mechanism: String(mechanism) })),

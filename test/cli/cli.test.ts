@@ -1,3 +1,4 @@
+import { VARIANTS } from '../../arches/registry.js';
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/io.js';
 import { COMMANDS } from '../../cli/commands/table.js';
@@ -95,6 +96,17 @@ describe('apf-lab CLI (in-process)', () => {
     const r = await cli('list');
     expect(r.code).toBe(0);
     for (const id of ['sync', 'x86', 'arm64-sdei', 'overcommit']) expect(r.out).toContain(id);
+  });
+
+  it('list sets every variant title in one column, clear of the longest id (arm64-impdef ran into its title)', async () => {
+    const r = await cli('list');
+    const heads = r.out.split('\n').flatMap((l) => {
+      const m = /^ {2}([a-z0-9-]+)( {2,})\S/.exec(l);
+      return m ? [2 + m[1].length + m[2].length] : [];
+    });
+    expect(heads.length).toBe(VARIANTS.length);
+    expect(new Set(heads).size).toBe(1);
+    expect(r.out).toMatch(/^  arm64-impdef {2,}arm64 RFCv1/m);
   });
 });
 
