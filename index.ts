@@ -53,6 +53,8 @@ export type { Vcpu } from './core/sim/vcpu.js';
 export { InvariantMonitor, INVARIANT_NAMES, type Violation } from './core/invariants.js';
 export { Harness, HARNESS_FIRST_MISSING_GFN, type HarnessOptions } from './core/harness.js';
 export type { TraceSink } from './core/trace.js';
+export { captureTrace, DEFAULT_MAX_EVENTS, type CapturedEvent, type CaptureOptions, type TraceCapture } from './core/trace-capture.js';
+export { isUpstreamTracepoint, kernelHex, tracepointText, UPSTREAM_TRACEPOINTS, type TraceFields } from './core/tracepoints.js';
 export {
   ARCHES,
   baselineFor,

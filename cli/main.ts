@@ -7,7 +7,7 @@ import { BadInputError, InterruptedError } from '../core/errors.js';
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, INTERRUPTED_LINE, oneLine, plainUsage, UsageError, type Io } from './io.js';
 
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
-const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help']);
+const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help', 'lab']);
 /** Options that may be given more than once (positional lists and yargs' own bookkeeping). */
 const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'variantFile', 'param', 'p', 'parts']);
 

@@ -19,7 +19,7 @@ interface CommandEntry {
  * these lines; a command's module (and the simulator, zod, yaml, Handlebars behind it) is loaded
  * only when the command line names that command, so `--help` and `list` do not pay for `report`.
  */
-export type CommandName = 'list' | 'show' | 'run' | 'compare' | 'reproduce' | 'diff' | 'report' | 'sweep';
+export type CommandName = 'list' | 'show' | 'run' | 'compare' | 'reproduce' | 'diff' | 'trace' | 'report' | 'sweep';
 
 export const COMMANDS: Readonly<Record<CommandName, CommandEntry>> = {
   list: {
@@ -55,6 +55,12 @@ export const COMMANDS: Readonly<Record<CommandName, CommandEntry>> = {
     missing: 'name two variants (see `apf-lab list`)',
     load: async () => (await import('./diff.js')).diffCommand as CommandFactory,
   },
+  trace: {
+    command: 'trace <variant>',
+    describe: "a run's async page fault tracepoints as the host's ftrace prints them (and a Perfetto timeline)",
+    missing: 'name a variant (see `apf-lab list`)',
+    load: async () => (await import('./trace.js')).traceCommand as CommandFactory,
+  },
   report: {
     command: 'report [variants..]',
     describe: 'write a design report (Markdown or one self-contained HTML page) comparing variants',
@@ -80,6 +86,6 @@ export function usageLine(name: CommandName): { command: string; describe: strin
 }
 
 /** What a command with required positionals says when they are missing: yargs' check and its handler's. */
-export function missingLine(name: 'show' | 'run' | 'diff'): string {
+export function missingLine(name: 'show' | 'run' | 'diff' | 'trace'): string {
   return COMMANDS[name].missing!;
 }

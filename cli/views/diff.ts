@@ -1,6 +1,7 @@
 import { formatPatch, structuredPatch, type StructuredPatchHunk } from 'diff';
 import type { Variant } from '../../core/backend.js';
 import type { FaultTrace, FaultTraceEvent, TracedFault } from '../../core/fault-trace.js';
+import { tracepointText } from '../../core/tracepoints.js';
 import { renderText } from '../render.js';
 import { buildShowView } from './show.js';
 import { variantSheet } from './variant-sheet.js';
@@ -49,23 +50,10 @@ export function faultTraceText(trace: FaultTrace): string {
 }
 
 function eventLine(e: FaultTraceEvent, fault: TracedFault): string {
-  const f = e.fields;
-  const token = () => (f.token === fault.token ? '<token>' : hex(f.token));
-  switch (e.event) {
-    case 'kvm_try_async_get_page':
-    case 'kvm_async_pf_repeated_fault':
-      return `${e.event}: gva = ${hex(f.gva)}, gfn = ${hex(f.gfn)}`;
-    case 'kvm_async_pf_not_present':
-    case 'kvm_async_pf_ready':
-      return `${e.event}: token ${token()} gva ${hex(f.gva)}`;
-    case 'kvm_async_pf_completed':
-      return `${e.event}: gva ${hex(f.gva)} address ${hex(f.address)}`;
-    default: {
-      // A tracepoint of the lab's own: its fields in the order emitted, numbers in hex but flags.
-      const parts = Object.entries(f).map(([k, x]) => `${k} ${k === 'token' ? token() : x === 0 || x === 1 ? String(x) : hex(x)}`);
-      return parts.length === 0 ? e.event : `${e.event}: ${parts.join(' ')}`;
-    }
-  }
+  // Numbers in hex as `0x…` even for zero, so that a zero field lines up with the other design's.
+  const value = (n: number, field: string) => (field === 'token' && n === fault.token ? '<token>' : hex(n));
+  const text = tracepointText(e.event, e.fields, value);
+  return text === '' ? e.event : `${e.event}: ${text}`;
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;

@@ -13,6 +13,11 @@ import { Vcpu } from './vcpu.js';
  */
 /** 4 KiB pages; multiply, since `gfn << 12` overflows 32 bits above 2 GiB. */
 const PAGE_SIZE = 4096;
+/**
+ * Where QEMU's mapping of guest RAM starts in its address space: an assumption (the lab has no host
+ * process), a typical x86-64/arm64 mmap address, so that a trace's host addresses look like one.
+ */
+const GUEST_RAM_HVA = 0x7f00_0000_0000;
 
 // ---------------------------------------------------------------- host: the fault path (PROTOCOLS.md §2)
 
@@ -282,7 +287,8 @@ function completeWork(sim: Machine, work: AsyncPfWork): void {
   const first = v.apf.done.length === 0;
   v.apf.done.push(work);
   if (first) sim.backend.asyncPagePresentQueued(v);
-  if (sim.options.trace) sim.trace(v, 'kvm_async_pf_completed', { address: work.faultAddress, gva: work.faultAddress });
+  // `address` is the page's host virtual address in QEMU (virt/kvm/async_pf.c traces work->addr).
+  if (sim.options.trace) sim.trace(v, 'kvm_async_pf_completed', { address: GUEST_RAM_HVA + work.gfn * PAGE_SIZE, gva: work.faultAddress });
 }
 
 /** kvm_check_async_pf_completion(): drain the done list while the arch allows. */

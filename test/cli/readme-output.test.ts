@@ -46,6 +46,10 @@ describe('README examples are real output', () => {
     expect(block('`apf-lab diff x86 arm64-sdei --what trace --faults 2`:')).toBe(await out('diff', 'x86', 'arm64-sdei', '--what', 'trace', '--faults', '2'));
   });
 
+  it('trace x86 --from-ms 8 --to-ms 9.2 --vcpu 3 --lab', async () => {
+    expect(block('`apf-lab trace x86 --from-ms 8 --to-ms 9.2 --vcpu 3 --lab`:')).toBe(await out('trace', 'x86', '--from-ms', '8', '--to-ms', '9.2', '--vcpu', '3', '--lab'));
+  });
+
   it('sweep (the built binary: its runs go to worker threads built into dist/)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'apf-lab-readme-sweep-'));
     try {

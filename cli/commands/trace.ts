@@ -1,0 +1,84 @@
+import type { CommandModule } from 'yargs';
+import { findVariant } from '../../arches/registry.js';
+import { captureTrace, DEFAULT_MAX_EVENTS } from '../../core/trace-capture.js';
+import { UsageError, type Io } from '../io.js';
+import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
+import { renderText } from '../render.js';
+import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
+import { buildTraceView } from '../views/trace.js';
+import { chromeTrace } from '../views/trace-timeline.js';
+import { writeAll } from '../write-files.js';
+import { missingLine, usageLine } from './table.js';
+
+interface TraceArgs extends ScenarioArgs, VariantFileArgs {
+  variant?: string;
+  fromMs?: string;
+  toMs?: string;
+  vcpu?: string;
+  lab: boolean;
+  maxEvents?: string;
+  perfetto?: string;
+}
+
+/**
+ * `apf-lab trace <variant>`: the run's async page fault tracepoints as the host's ftrace would
+ * print them (DESIGN.md "Outputs"), and with --perfetto a Chrome/Perfetto JSON timeline of them.
+ */
+export function traceCommand(io: Io): CommandModule<object, TraceArgs> {
+  return {
+    ...usageLine('trace'),
+    builder: (y) =>
+      variantFileOption(scenarioOptions(y))
+        .positional('variant', { type: 'string', demandOption: true, describe: 'variant id (see `apf-lab list`)' })
+        .option('from-ms', { type: 'string', requiresArg: true, describe: 'start of the window, in simulated ms (default 0)' })
+        .option('to-ms', { type: 'string', requiresArg: true, describe: 'end of the window, in simulated ms (default: the end of the run); the run stops there' })
+        .option('vcpu', { type: 'string', requiresArg: true, describe: 'only these vCPUs, comma-separated (e.g. 0,2)' })
+        .option('lab', { type: 'boolean', default: false, describe: "add the lab's own events (apf_lab_*, and the arch backends' steps that Linux does not trace)" })
+        .option('max-events', { type: 'string', requiresArg: true, describe: `stop the window when this many events are kept (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
+        .option('perfetto', { type: 'string', requiresArg: true, describe: 'also write a Chrome/Perfetto JSON timeline to this file (open it in ui.perfetto.dev)' }) as never,
+    handler: (args) => {
+      if (args.variant === undefined || args.variant === '') throw new UsageError(missingLine('trace'));
+      const { known } = variantsWithFiles(args);
+      const variant = findVariant(String(args.variant), known);
+      const { scenario, seed, hooks } = resolveScenario(args, io, known);
+      const fromNs = msFlag('from-ms', args.fromMs) ?? 0;
+      const toNs = msFlag('to-ms', args.toMs);
+      if (toNs !== null && toNs < fromNs) throw new UsageError(`--to-ms (${args.toMs}) is before --from-ms (${args.fromMs})`);
+      const vcpus = vcpuFlag(args.vcpu, scenario.machine.vcpus);
+      const maxEvents = countFlag('max-events', args.maxEvents);
+      if (args.perfetto === '') throw new UsageError('--perfetto needs a file name');
+      const capture = captureTrace(scenario, variant, { seed, fromNs, toNs: toNs ?? undefined, vcpus: vcpus ?? undefined, lab: args.lab, maxEvents: maxEvents ?? undefined, ...hooks });
+      if (args.perfetto !== undefined) writeAll([[args.perfetto, `${JSON.stringify(chromeTrace(capture, scenario.name, seed))}\n`]], 'the timeline');
+      if (args.json) {
+        const { result: _result, ...rest } = capture;
+        io.out(`${JSON.stringify({ scenario: scenario.name, seed, ...rest }, null, 2)}\n`);
+      } else {
+        io.out(renderText('trace', buildTraceView(capture, scenario.name, seed, scenario.machine.vcpus, args.lab)));
+      }
+    },
+  };
+}
+
+/** A time in ms (decimals allowed) as whole ns. */
+function msFlag(name: string, text: string | undefined): number | null {
+  if (text === undefined) return null;
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`--${name} must be a non-negative number of ms, got ${JSON.stringify(text)}`);
+  const ns = Math.round(Number(text) * 1e6);
+  if (!Number.isSafeInteger(ns)) throw new UsageError(`--${name} is too large: ${text}`);
+  return ns;
+}
+
+function vcpuFlag(given: string | undefined, count: number): number[] | null {
+  if (given === undefined) return null;
+  const ids = String(given).split(',').map((s) => s.trim());
+  for (const id of ids) {
+    if (!/^\d+$/.test(id) || Number(id) >= count) throw new UsageError(`--vcpu must name vCPUs 0 to ${count - 1} of the scenario, got ${JSON.stringify(id)}`);
+  }
+  return [...new Set(ids.map(Number))].sort((a, b) => a - b);
+}
+
+function countFlag(name: string, text: string | undefined): number | null {
+  if (text === undefined) return null;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw new UsageError(`--${name} must be a whole number of 1 or more, got ${JSON.stringify(text)}`);
+  return Number(text);
+}

@@ -1,0 +1,83 @@
+import type { Variant } from './backend.js';
+import { BadInputError } from './errors.js';
+import { runVariant, type RunOptions, type RunResult } from './run.js';
+import type { Scenario } from './scenario/schema.js';
+import { isUpstreamTracepoint, type TraceFields } from './tracepoints.js';
+
+/**
+ * A run's tracepoints in time order, as `apf-lab trace` prints them: what a `trace-cmd record -e
+ * kvm:kvm_*async*` of the host would hold for the simulated guest (facts/anchors.md §B).
+ */
+
+export interface CapturedEvent {
+  readonly timeNs: number;
+  readonly vcpu: number;
+  readonly event: string;
+  readonly fields: TraceFields;
+}
+
+export interface CaptureOptions extends Pick<RunOptions, 'seed' | 'onProgress' | 'signal'> {
+  /** The window kept, in simulated ns from the start of the run (both ends included). */
+  readonly fromNs?: number;
+  readonly toNs?: number;
+  /** Only these vCPUs; all when absent. */
+  readonly vcpus?: readonly number[];
+  /** Also the lab's own events (the arch backends' and apf_lab_*), not only Linux's tracepoints. */
+  readonly lab?: boolean;
+  /**
+   * At most this many events: when a run reaches it, the window ends at that instant (every event
+   * stamped before it is kept), as a full ring buffer would stop a capture.
+   */
+  readonly maxEvents?: number;
+}
+
+export interface TraceCapture {
+  readonly variant: string;
+  readonly events: readonly CapturedEvent[];
+  /** The window actually covered: `toNs` is lowered when maxEvents cut the capture short. */
+  readonly fromNs: number;
+  readonly toNs: number;
+  readonly cutAtMaxEvents: boolean;
+  readonly result: RunResult;
+}
+
+/** The default cap on captured events: about 100 MiB of text, far beyond a terminal's use. */
+export const DEFAULT_MAX_EVENTS = 1_000_000;
+
+/**
+ * Runs `variant` with a trace sink and keeps the events of the window. A vCPU stamps an event with
+ * its own clock, which may run ahead of the engine's; it is never behind it, so once the engine's
+ * clock has passed the window's end no event of the window is still to come and the run stops.
+ */
+export function captureTrace(scenario: Scenario, variant: Variant, options: CaptureOptions = {}): TraceCapture {
+  const fromNs = options.fromNs ?? 0;
+  let toNs = options.toNs ?? Infinity;
+  if (!(fromNs >= 0) || !(toNs >= fromNs)) throw new BadInputError(`trace window ${fromNs}..${toNs} ns is empty or negative`);
+  const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
+  const vcpus = options.vcpus ? new Set(options.vcpus) : null;
+  const kept: (CapturedEvent & { seq: number })[] = [];
+  let seq = 0;
+  let cut = false;
+  let now = 0;
+  const sink = (timeNs: number, vcpu: number, event: string, fields: TraceFields) => {
+    if (timeNs < fromNs || timeNs > toNs) return;
+    if (vcpus && !vcpus.has(vcpu)) return;
+    if (!options.lab && !isUpstreamTracepoint(event)) return;
+    kept.push({ timeNs, vcpu, event, fields: { ...fields }, seq: seq++ });
+    if (kept.length >= maxEvents && !cut) {
+      // Nothing stamped before the engine's clock is still to come: the window ends there.
+      cut = true;
+      toNs = now;
+    }
+  };
+  const stopWhen = (nowNs: number) => {
+    now = nowNs;
+    return nowNs > toNs;
+  };
+  const result = runVariant(scenario, variant, { seed: options.seed, trace: sink, onProgress: options.onProgress, signal: options.signal, stopWhen });
+  const events = kept
+    .filter((e) => e.timeNs <= toNs)
+    .sort((a, b) => a.timeNs - b.timeNs || a.seq - b.seq)
+    .map(({ seq: _seq, ...e }) => e);
+  return { variant: variant.id, events, fromNs, toNs: Math.min(toNs, result.run.simulatedNs), cutAtMaxEvents: cut, result };
+}

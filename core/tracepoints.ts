@@ -1,0 +1,55 @@
+/**
+ * How KVM prints its async page fault tracepoints: the TP_printk formats of
+ * include/trace/events/kvm.h in Linux 6.12 (facts/anchors.md §B "Event formats"). The lab's own
+ * events (the arch backends' kvm_sdei_*, kvm_async_pf_ack, and core's apf_lab_*) have no kernel
+ * format; they print their fields in the order emitted.
+ */
+
+export type TraceFields = Readonly<Record<string, number>>;
+
+/** How a number is written: the kernel's `%#llx`, or a caller's (a diff writes a fault's token as `<token>`). */
+export type ValueText = (value: number, field: string) => string;
+
+/**
+ * `%#llx` as the kernel's vsnprintf() prints it: the `#` flag adds 0x only to a non-zero value,
+ * so a zero gva prints as `0` (facts/anchors.md §B: "accept both 0 and 0x0").
+ */
+export function kernelHex(n: number): string {
+  return n === 0 ? '0' : `0x${n.toString(16)}`;
+}
+
+const getPage = (f: TraceFields, x: ValueText) => `gva = ${x(f.gva, 'gva')}, gfn = ${x(f.gfn, 'gfn')}`;
+const tokenGva = (f: TraceFields, x: ValueText) => `token ${x(f.token, 'token')} gva ${x(f.gva, 'gva')}`;
+
+/**
+ * The upstream events, in the order a fault meets them. kvm_async_pf_repeated_fault is the 2023
+ * name of kvm_async_pf_doublefault; kvm_async_pf_completed is printed in its 6.12 form (no pfn, no type).
+ */
+const KERNEL_FORMATS: Readonly<Record<string, (f: TraceFields, x: ValueText) => string>> = {
+  kvm_try_async_get_page: getPage,
+  kvm_async_pf_repeated_fault: getPage,
+  kvm_async_pf_not_present: tokenGva,
+  kvm_async_pf_completed: (f, x) => `gva ${x(f.gva, 'gva')} address ${x(f.address, 'address')}`,
+  kvm_async_pf_ready: tokenGva,
+};
+
+/** The events Linux itself has (system `kvm`, CONFIG_KVM_ASYNC_PF); everything else the lab emits is its own. */
+export const UPSTREAM_TRACEPOINTS: readonly string[] = Object.keys(KERNEL_FORMATS);
+
+export function isUpstreamTracepoint(event: string): boolean {
+  return Object.hasOwn(KERNEL_FORMATS, event);
+}
+
+/** A lab event's fields that are addresses, page numbers, tokens or event numbers: hex, as the kernel's are. */
+const HEX_FIELDS = new Set(['gfn', 'gva', 'address', 'token', 'num']);
+
+/**
+ * The text after `event: ` on a trace line. A lab event's fields follow in the order emitted, as
+ * `name value`: addresses and tokens in hex, counts, ids, flags and times (ns) in decimal.
+ */
+export function tracepointText(event: string, fields: TraceFields, value: ValueText = kernelHex): string {
+  if (isUpstreamTracepoint(event)) return KERNEL_FORMATS[event](fields, value);
+  return Object.entries(fields)
+    .map(([k, n]) => `${k} ${HEX_FIELDS.has(k) ? value(n, k) : String(n)}`)
+    .join(' ');
+}
