@@ -240,6 +240,8 @@ export const ARM64_CATALOGUE: Catalogue = { enable, notPresent, ready, token, el
 
 const PPI_READY = ['ppi-level', 'ppi-same-line', 'ppi-level-as-sdei'];
 const IRQ_ACKS = ['irq-ack-hypercall', 'irq-ack-hypercall-sdei-cancel'];
+/** The enables that set up a page-ready PPI: v4's SMCCC call and the designs built on it. */
+const PPI_ENABLES = ['smccc-apf-v4', 'smccc-apf-v4-irq', 'smccc-apf-v4-s2', 'smccc-pvvec'];
 
 /** What cannot go together on arm64, and why (facts/arm64.md §1–§6, PROTOCOLS.md §4.5–§4.10). */
 export const ARM64_RULES: readonly CompatibilityRule[] = [
@@ -256,6 +258,8 @@ export const ARM64_RULES: readonly CompatibilityRule[] = [
   { dimension: 'ack', ids: IRQ_ACKS, requires: { dimension: 'ready', ids: PPI_READY }, reason: 'IRQ_ACK lowers a page-ready interrupt line, and there is none' },
   { dimension: 'ready', ids: PPI_READY, requires: { dimension: 'ack', ids: IRQ_ACKS }, reason: 'the page-ready PPI is level-high: only the guest\'s IRQ_ACK lowers it and lets the next one out' },
   { dimension: 'ack', ids: ['irq-ack-hypercall-sdei-cancel'], requires: { dimension: 'notPresent', ids: ['sdei-event'] }, reason: 'only an SDEI event still waiting for dispatch can be cancelled by its completion' },
+  // The page-ready PPI is the one the VMM sets per vCPU (KVM_ARM_ASYNC_PF_CMD_SET_IRQ, v2–v4) and the guest reads with the IRQ sub-function of 0x86000002 (facts/arm64.md §1 v2–v4): RFCv1/RFCv2's enables have neither.
+  { dimension: 'ready', ids: PPI_READY, requires: { dimension: 'enable', ids: PPI_ENABLES }, reason: 'the page-ready PPI is the one the VMM sets and the guest learns through the v4 call\'s IRQ sub-function, which the RFC enables do not have' },
   ...DABT_RULES,
   ...PVVEC_RULES,
   // Last: a no-APF pick among APF ones is more often a slip than the point.
