@@ -10,7 +10,10 @@ import { roundTo } from './spread.js';
 export interface ComparedRun extends RunResult {
   /** The baseline this entry is measured against (itself for a baseline), or null if its architecture has none here. */
   readonly baselineId: string | null;
-  /** Total work divided by that baseline's, or null without a baseline (or if the baseline did no work). */
+  /**
+   * Work divided by that baseline's (per measured second where the two windows differ, as with
+   * `until`), or null without a baseline (or if the baseline did no work).
+   */
   readonly workVsBaseline: number | null;
 }
 
@@ -58,8 +61,21 @@ function baselinesByArch(runs: readonly RunResult[]): Map<string, RunResult> {
 }
 
 function withRatio(r: RunResult, base: RunResult | null): ComparedRun {
-  const ratio = base && base.metrics.work > 0 ? roundTo(r.metrics.work / base.metrics.work, 4) : null;
+  const ratio = workRatio(r, base);
   // Next to `arch` and `baseline` in the JSON, where a reader looks for what the entry is measured against.
   const { id, arch, baseline, ...rest } = r;
   return { id, arch, baseline, baselineId: base?.id ?? null, workVsBaseline: ratio, ...rest };
+}
+
+/**
+ * Work against the baseline's: the totals when both runs measured the same window, and work per
+ * measured second when they did not. A scenario with `until` ends each run's window when its named
+ * tasks finish, so a design that finishes them sooner measures a shorter window; totals over
+ * unequal windows would reward the slower run for the background work its longer window piled up.
+ */
+function workRatio(r: RunResult, base: RunResult | null): number | null {
+  if (!base || !(base.metrics.work > 0)) return null;
+  if (r.run.measuredNs === base.run.measuredNs) return roundTo(r.metrics.work / base.metrics.work, 4);
+  if (!(r.run.measuredNs > 0) || !(base.run.measuredNs > 0)) return null;
+  return roundTo(r.metrics.work / r.run.measuredNs / (base.metrics.work / base.run.measuredNs), 4);
 }

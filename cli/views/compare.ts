@@ -45,7 +45,7 @@ export function buildCompareView(c: Comparison): CompareView {
       title: 'Work (M units: 1 unit = 1 µs of task compute)',
       rows: [
         row('total', (r) => fixed(r.metrics.work / 1e6, 3)),
-        ...(measured ? [row('vs baseline (same arch)', (r) => (r.workVsBaseline === null ? '—' : `${fixed(r.workVsBaseline, 2)}×`))] : []),
+        ...(measured ? [row(sameWindow ? 'vs baseline (same arch)' : 'rate vs baseline (same arch)', (r) => (r.workVsBaseline === null ? '—' : `${fixed(r.workVsBaseline, 2)}×`))] : []),
         ...union((r) => r.metrics.workByTask).map((t) => row(t, (r) => fixed((r.metrics.workByTask[t] ?? 0) / 1e6, 3))),
       ],
     },
@@ -182,8 +182,14 @@ export function scenarioHeader(s: Scenario, seed: number): string[] {
   return [
     `scenario ${s.name}, seed ${seed}: ${s.description}`,
     `${s.machine.vcpus} vCPUs, ${mib(s.machine.guestMemoryMiB)} guest, host limit ${mib(s.machine.hostResidentMiB)}; ` +
-      `${backingLine(s.backing)}; ${humanNs(s.durationMs * 1e6)} measured${s.drain.enabled ? ', then drained' : ''}`,
+      `${backingLine(s.backing)}; ${window(s)}${s.drain.enabled ? ', then drained' : ''}`,
   ];
+}
+
+/** The measured window: fixed, or ended by the `until` tasks (each run's own, at most durationMs). */
+function window(s: Scenario): string {
+  const most = humanNs(s.durationMs * 1e6);
+  return s.until ? `measured until ${s.until.tasks.join(', ')} finish (at most ${most})` : `${most} measured`;
 }
 
 function backingLine(b: Scenario['backing']): string {
