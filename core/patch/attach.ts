@@ -86,7 +86,10 @@ export function attachComments(messages: readonly PatchMessage[], comments: read
       const before = resolve(r.before);
       const after = resolve(r.after);
       if (r.before.length > 0) {
-        const last = [...before].reverse().find((x) => x !== null) ?? null;
+        // The remark is about the last quoted line that says something (not a lone `}` or `*/`).
+        const resolved = [...before.entries()].reverse().filter(([, x]) => x !== null);
+        const telling = resolved.find(([i, x]) => x?.kind !== 'hunk' || /[A-Za-z_]{3}/.test(r.before[i].text));
+        const last = (telling ?? resolved[0])?.[1] ?? null;
         return { text: r.text, placement: 'inline', answers: target(last, linear, comments) };
       }
       if (r.after.length > 0) {
