@@ -88,7 +88,7 @@ function withoutCourtesy(lines: readonly string[]): string[] {
   let thanks = body.length - 1;
   while (thanks >= 0 && !THANKS.test(body[thanks].trim())) thanks--;
   if (thanks >= 0 && e - (s + thanks) <= 3) e = s + thanks;
-  else if (e > s && /^[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?\.?$/.test(lines[e - 1].trim()) && lines[e - 1].trim().length <= 20 && (e - 1 === s || blank(lines[e - 2]))) e--;
+  else if (e > s && /^[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?\.?$/.test(lines[e - 1].trim()) && lines[e - 1].trim().length <= 20 && e - 1 > s && blank(lines[e - 2])) e--;
   while (e > s && blank(lines[e - 1])) e--;
   return lines.slice(s, e);
 }
