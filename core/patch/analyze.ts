@@ -2,7 +2,7 @@ import { attachComments, type AttachedComment } from './attach.js';
 import { footprint, type Footprint } from './footprint.js';
 import { matchVariants, type Match, type VariantRef } from './match.js';
 import type { PatchInput, PatchMessage } from './model.js';
-import { detect, setsInScope, SLOTS, type Hit, type SignatureSet, type Slot } from './signature.js';
+import { detect, setsInScope, SLOTS, type Hit, type PatchSignature, type SignatureSet, type Slot } from './signature.js';
 
 /**
  * `apf-lab patch`'s answer for a series, as `--json` prints it: the input files and messages,
@@ -32,18 +32,12 @@ export interface MessageSummary {
   readonly files: readonly { path: string; oldPath: string | null; status: string; added: number; removed: number; hunks: readonly { hunk: number; header: string; added: number; removed: number }[] }[];
 }
 
+/** A signature found: its rule's words (not its pattern) and the first added line that shows it. */
+export type Found = Pick<PatchSignature, 'means' | 'cite' | 'evidenceFor' | 'against'> & Omit<Hit, 'signature'> & { readonly signature: string };
+
 export interface SlotFindings {
   readonly slot: Slot;
-  readonly found: readonly {
-    readonly signature: string;
-    readonly arch: string;
-    readonly means: string;
-    readonly cite: string;
-    readonly evidenceFor: readonly string[];
-    readonly against: readonly string[];
-    readonly at: Hit['at'];
-    readonly lines: number;
-  }[];
+  readonly found: readonly Found[];
 }
 
 export function analyzePatch(input: PatchInput, sets: readonly SignatureSet[], variants: readonly VariantRef[]): PatchReport {
@@ -56,22 +50,15 @@ export function analyzePatch(input: PatchInput, sets: readonly SignatureSet[], v
     arches: scope.map((s) => s.arch),
     mechanisms: SLOTS.map((slot) => ({
       slot,
-      found: hits
-        .filter((h) => h.signature.slot === slot)
-        .map((h) => ({
-          signature: h.signature.id,
-          arch: h.arch,
-          means: h.signature.means,
-          cite: h.signature.cite,
-          evidenceFor: h.signature.evidenceFor,
-          against: h.signature.against,
-          at: h.at,
-          lines: h.lines,
-        })),
+      found: hits.filter((h) => h.signature.slot === slot).map(found),
     })),
     match: matchVariants(hits, scope, variants),
     comments: attachComments(input.messages, input.comments),
   };
+}
+
+function found({ signature: s, arch, at, lines }: Hit): Found {
+  return { signature: s.id, arch, means: s.means, cite: s.cite, evidenceFor: s.evidenceFor, against: s.against, at, lines };
 }
 
 function summary(m: PatchMessage): MessageSummary {
