@@ -9,7 +9,7 @@ import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, I
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
 const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help', 'lab']);
 /** Options that may be given more than once (positional lists and yargs' own bookkeeping). */
-const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'variantFile', 'param', 'p', 'parts']);
+const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'variantFile', 'param', 'p', 'parts', 'files']);
 
 /**
  * The apf-lab command line. Commands are registered one by one (STYLE.md §4); a handler

@@ -19,7 +19,7 @@ interface CommandEntry {
  * these lines; a command's module (and the simulator, zod, yaml, Handlebars behind it) is loaded
  * only when the command line names that command, so `--help` and `list` do not pay for `report`.
  */
-export type CommandName = 'list' | 'show' | 'run' | 'compare' | 'reproduce' | 'diff' | 'trace' | 'report' | 'sweep';
+export type CommandName = 'list' | 'show' | 'run' | 'compare' | 'reproduce' | 'diff' | 'trace' | 'report' | 'sweep' | 'patch';
 
 export const COMMANDS: Readonly<Record<CommandName, CommandEntry>> = {
   list: {
@@ -70,6 +70,12 @@ export const COMMANDS: Readonly<Record<CommandName, CommandEntry>> = {
     command: 'sweep',
     describe: 'run a scenario over a grid of parameter values × variants × seeds, in parallel (CSV, JSON, SVG chart)',
     load: async () => (await import('./sweep.js')).sweepCommand as CommandFactory,
+  },
+  patch: {
+    command: 'patch <files..>',
+    describe: 'read a kernel patch, series, mbox or review page: APF mechanisms, best-matching variant, footprint, review comments by hunk',
+    missing: 'name a patch file (a patch, a series, an mbox or a review page)',
+    load: async () => (await import('./patch.js')).patchCommand as CommandFactory,
   },
 };
 

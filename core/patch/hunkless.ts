@@ -1,0 +1,37 @@
+import type { Diffstat } from './model.js';
+
+/**
+ * What a file without a single hunk is, in words a user can act on: a series' cover letter
+ * (seed 002: the diffstat of the whole series but no diff), notes (seed 004), or a diff with
+ * file headers only.
+ */
+
+const DIFFSTAT = /(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?/;
+/** git shortlog's author line in a cover letter: `Gleb Natapov (12):`. */
+const SHORTLOG = /(?:^|\s)([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)+) \((\d+)\):/;
+
+export function findDiffstat(text: string): Diffstat | null {
+  const m = DIFFSTAT.exec(text);
+  return m ? { files: Number(m[1]), insertions: Number(m[2] ?? 0), deletions: Number(m[3] ?? 0) } : null;
+}
+
+export function diffstatText(d: Diffstat): string {
+  const s = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `${s(d.files, 'file')} changed, ${s(d.insertions, 'insertion')}(+), ${s(d.deletions, 'deletion')}(-)`;
+}
+
+/** One clause that says what the text is, for `<file>: <clause>`. */
+export function describeHunkless(text: string): string {
+  const stat = findDiffstat(text);
+  if (stat) {
+    const short = SHORTLOG.exec(text);
+    const series = short ? ` for ${short[2]} patches by ${short[1]}` : '';
+    return `a series cover letter${series}: it carries only a diffstat (${diffstatText(stat)}), no hunks; give the patches of the series themselves`;
+  }
+  const lines = text.split('\n');
+  if (lines.some((l, i) => l.startsWith('diff --git ') || (l.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ')))) {
+    return 'file headers only (renames, mode changes or binary files), no hunk to read';
+  }
+  const markdown = lines.some((l) => /^#{1,6} \S/.test(l) || l.startsWith('```'));
+  return `${markdown ? 'notes (Markdown text)' : 'text'} with no diff in it (no \`diff --git\`, \`---\`/\`+++\` or \`@@\` lines); apf-lab patch reads a patch, a series, an mbox or a review page`;
+}

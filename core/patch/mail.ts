@@ -1,0 +1,80 @@
+/**
+ * Mail framing: a file as one or more mails (git format-patch output, an mbox, one saved mail or a
+ * bare diff), each split into its headers and its body lines.
+ */
+
+export interface Mail {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: readonly string[];
+  /** Where the body starts in the file (0-based line), for the line an error names. */
+  readonly bodyLine: number;
+}
+
+/**
+ * The envelope line that starts each mail of an mbox: `From <sender> <weekday> …`. git
+ * format-patch writes `From <sha> Mon Sep 17 00:00:00 2001`, which has the same shape.
+ */
+const ENVELOPE = /^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) /;
+const HEADER = /^([A-Za-z][A-Za-z0-9-]*):[ \t]*(.*)$/;
+
+export function splitMails(text: string): Mail[] {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const starts: number[] = [];
+  lines.forEach((l, i) => {
+    if (ENVELOPE.test(l) && (i === 0 || lines[i - 1] === '')) starts.push(i);
+  });
+  if (starts.length === 0) return [readMail(lines, 0, lines.length)];
+  const mails: Mail[] = [];
+  // Text before the first envelope (rare) is read as a mail of its own only if it holds something.
+  if (starts[0] > 0 && lines.slice(0, starts[0]).some((l) => l.trim() !== '')) mails.push(readMail(lines, 0, starts[0]));
+  starts.forEach((s, k) => mails.push(readMail(lines, s + 1, starts[k + 1] ?? lines.length)));
+  return mails;
+}
+
+/** Headers (folded lines unfolded, encoded words decoded) up to the first empty line; if the text does not open with headers, none. */
+function readMail(lines: readonly string[], start: number, end: number): Mail {
+  const headers: Record<string, string> = {};
+  let i = start;
+  let last: string | null = null;
+  if (HEADER.test(lines[i] ?? '') && !(lines[i] ?? '').startsWith('Index: ')) {
+    for (; i < end && lines[i] !== ''; i++) {
+      const l = lines[i];
+      const m = HEADER.exec(l);
+      if (/^[ \t]/.test(l) && last !== null) headers[last] += ` ${l.trim()}`;
+      else if (m) {
+        last = m[1].toLowerCase();
+        headers[last] = m[2].trim();
+      } else break;
+    }
+    if (lines[i] === '') i++;
+  }
+  for (const k of Object.keys(headers)) headers[k] = decodeWords(headers[k]);
+  return { headers, body: lines.slice(i, end).map(unescapeFrom), bodyLine: i };
+}
+
+/** mboxrd escapes a body line starting `From ` as `>From `. */
+function unescapeFrom(line: string): string {
+  return /^>+From /.test(line) ? line.slice(1) : line;
+}
+
+/** RFC 2047 encoded words (`=?UTF-8?q?…?=`, `=?utf-8?B?…?=`) as text; other charsets are read as Latin-1. */
+export function decodeWords(value: string): string {
+  return value
+    .replace(/(\?=)\s+(=\?)/g, '$1$2')
+    .replace(/=\?([^?]+)\?([qQbB])\?([^?]*)\?=/g, (_all, charset: string, enc: string, data: string) => {
+      const bytes =
+        enc.toLowerCase() === 'b'
+          ? Buffer.from(data, 'base64')
+          : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+      return bytes.toString(/^utf-?8$/i.test(charset) ? 'utf8' : 'latin1');
+    });
+}
+
+/** The display name of a From header (`Gleb Natapov <gleb@redhat.com>` → `Gleb Natapov`). */
+export function displayName(from: string): string {
+  const m = /^"?([^"<]*?)"?\s*<[^>]*>\s*$/.exec(from);
+  if (m && m[1].trim() !== '') return m[1].trim();
+  const paren = /\(([^)]+)\)/.exec(from);
+  return paren ? paren[1].trim() : from.replace(/[<>]/g, '').trim();
+}

@@ -1,0 +1,94 @@
+/**
+ * A reviewer's mail as the inline-reply convention writes it: quoted blocks (`>` lines, one `>`
+ * per level) and, between them, the reviewer's own remarks. Each remark answers the quote just
+ * above it; a remark above every quote (top-posting) answers what it quotes below.
+ */
+
+export interface Quoted {
+  /** The line without its `>` markers and the one space after them. */
+  readonly text: string;
+  /** How many `>` it had. */
+  readonly depth: number;
+}
+
+export interface Remark {
+  /** The reviewer's own lines (blank lines inside kept, quotes and attribution lines left out). */
+  readonly text: readonly string[];
+  /** The quote just above, and (for a remark above every quote) the one below. */
+  readonly before: readonly Quoted[];
+  readonly after: readonly Quoted[];
+}
+
+export interface ParsedReply {
+  readonly remarks: readonly Remark[];
+  /** Who the mail says it quotes: `On …, <Name> wrote:`, the first such line outside a quote. */
+  readonly replyToName: string | null;
+}
+
+const QUOTE = /^((?: ?>)+) ?/;
+/** `On Fri, May 08, 2020 at 01:29:19PM +1000, Gavin Shan wrote:`, `On 2020-05-28 07:14, Marc Zyngier wrote:`. */
+const ATTRIBUTION = /^(?:On .*,\s*)?(.+?)(?:\s+<[^>]*>)?\s+wrote:\s*$/;
+/** Where a quote was cut: `[...]`, `[snip]`, `<snip>`. */
+const SNIP = /^\s*(?:\[\s*(?:\.\.\.|…|snip)\s*\]|<\s*snip\s*>)\s*$/i;
+
+export function unquote(line: string): Quoted | null {
+  const m = QUOTE.exec(line);
+  if (!m) return null;
+  return { text: line.slice(m[0].length), depth: (m[1].match(/>/g) ?? []).length };
+}
+
+export function parseReply(body: readonly string[]): ParsedReply {
+  type Block = { kind: 'quote'; lines: Quoted[] } | { kind: 'own'; lines: string[] };
+  const blocks: Block[] = [];
+  let replyToName: string | null = null;
+  for (const line of body) {
+    const q = unquote(line);
+    if (q) {
+      const last = blocks.at(-1);
+      if (last?.kind === 'quote') last.lines.push(q);
+      else blocks.push({ kind: 'quote', lines: [q] });
+      continue;
+    }
+    const attribution = ATTRIBUTION.exec(line.trim());
+    if (attribution && /\bwrote:\s*$/.test(line)) {
+      replyToName ??= attribution[1].replace(/^"|"$/g, '').trim();
+      continue;
+    }
+    if (SNIP.test(line)) continue;
+    const last = blocks.at(-1);
+    if (last?.kind === 'own') last.lines.push(line);
+    else if (line.trim() !== '') blocks.push({ kind: 'own', lines: [line] });
+  }
+  const remarks: Remark[] = [];
+  blocks.forEach((b, i) => {
+    if (b.kind !== 'own') return;
+    const text = withoutCourtesy(b.lines);
+    if (text.length === 0) return;
+    const prev = blocks[i - 1];
+    const next = blocks[i + 1];
+    remarks.push({ text, before: prev?.kind === 'quote' ? prev.lines : [], after: next?.kind === 'quote' ? next.lines : [] });
+  });
+  return { remarks, replyToName };
+}
+
+const GREETING = /^(?:hi|hello|hey|dear)\b[^.?!]*,?$/i;
+const THANKS = /^(?:thanks|thank you|many thanks|cheers|regards|best regards|kind regards)\b[^.?]*[,.!]?$/i;
+
+/**
+ * The remark without what says nothing about the patch: a greeting line at its top, and a
+ * sign-off at its end (`Thanks,` and the name lines after it, or a lone name of a word or two).
+ */
+function withoutCourtesy(lines: readonly string[]): string[] {
+  let s = 0;
+  let e = lines.length;
+  const blank = (l: string) => l.trim() === '';
+  while (s < e && (blank(lines[s]) || GREETING.test(lines[s].trim()))) s++;
+  while (e > s && blank(lines[e - 1])) e--;
+  const body = lines.slice(s, e);
+  let thanks = body.length - 1;
+  while (thanks >= 0 && !THANKS.test(body[thanks].trim())) thanks--;
+  if (thanks >= 0 && e - (s + thanks) <= 3) e = s + thanks;
+  else if (e > s && /^[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?\.?$/.test(lines[e - 1].trim()) && lines[e - 1].trim().length <= 20 && e - 1 > s && blank(lines[e - 2])) e--;
+  while (e > s && blank(lines[e - 1])) e--;
+  return lines.slice(s, e);
+}

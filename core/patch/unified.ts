@@ -1,0 +1,151 @@
+import { parsePatch } from 'diff';
+import { BadInputError } from '../errors.js';
+import type { PatchFile, PatchHunk, PatchLine } from './model.js';
+
+/**
+ * The unified diff in a mail body, parsed with the `diff` package's parsePatch(). A mail carries
+ * more than the diff (git's `-- ` signature and version, a list footer, a review page's
+ * "[...]"), and parsePatch() takes a trailing `-- ` for a removed line: so the diff is first
+ * isolated by counting each hunk's lines as its header promises, and only that text is parsed.
+ */
+
+const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/;
+/** git's extended header lines between `diff --git` and the first hunk. */
+const GIT_HEADER = /^(index |old mode |new mode |deleted file mode |new file mode |similarity index |dissimilarity index |rename from |rename to |copy from |copy to |Binary files |GIT binary patch)/;
+
+/** Where the diff starts in `lines` (from `from`), or -1. */
+export function diffStart(lines: readonly string[], from = 0): number {
+  for (let i = from; i < lines.length; i++) {
+    const l = lines[i];
+    if (l.startsWith('diff --git ') || l.startsWith('Index: ')) return i;
+    if (l.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ')) return i;
+    if (HUNK_HEADER.test(l)) return i;
+  }
+  return -1;
+}
+
+interface Extracted {
+  readonly text: string;
+  /** The text git printed after each hunk's second `@@` (the enclosing function), in order. */
+  readonly headings: readonly string[];
+}
+
+/** The diff lines of `lines[from…]`: file headers and hunks, each hunk exactly as long as its header says. */
+function extract(lines: readonly string[], from: number, source: string, lineOffset: number): Extracted {
+  const out: string[] = [];
+  const headings: string[] = [];
+  let inFile = false;
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i];
+    const h = HUNK_HEADER.exec(line);
+    if (h) {
+      headings.push(h[5].trim());
+      out.push(line);
+      let oldLeft = h[2] === undefined ? 1 : Number(h[2]);
+      let newLeft = h[4] === undefined ? 1 : Number(h[4]);
+      while (oldLeft > 0 || newLeft > 0) {
+        i++;
+        if (i >= lines.length) throw shortHunk(source, lineOffset + i, line, oldLeft, newLeft);
+        // Mail and web pages drop the trailing space of an empty context line: it is still one.
+        const l = lines[i] === '' ? ' ' : lines[i];
+        const c = l[0];
+        if (c === ' ') [oldLeft, newLeft] = [oldLeft - 1, newLeft - 1];
+        else if (c === '-') oldLeft--;
+        else if (c === '+') newLeft--;
+        else if (c !== '\\') throw shortHunk(source, lineOffset + i, line, oldLeft, newLeft);
+        if (oldLeft < 0 || newLeft < 0) throw shortHunk(source, lineOffset + i, line, oldLeft, newLeft);
+        out.push(l);
+      }
+      // "\ No newline at end of file" after a hunk's last line.
+      while ((lines[i + 1] ?? '').startsWith('\\')) out.push(lines[++i]);
+      inFile = true;
+      continue;
+    }
+    if (line.startsWith('diff --git ') || line.startsWith('Index: ')) {
+      out.push(line);
+      inFile = true;
+    } else if (line.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ')) {
+      out.push(line, lines[++i]);
+      inFile = true;
+    } else if (inFile && (GIT_HEADER.test(line) || /^={10,}$/.test(line))) {
+      out.push(line);
+    } else {
+      // Anything else ends the diff of this file: a signature, a footer, the next mail's text.
+      inFile = false;
+    }
+  }
+  return { text: out.join('\n') + '\n', headings };
+}
+
+function shortHunk(source: string, lineNo: number, header: string, oldLeft: number, newLeft: number): BadInputError {
+  return new BadInputError(
+    `${source}:${lineNo + 1}: the hunk "${header.slice(0, 60)}" does not have the lines its header counts (${Math.max(0, oldLeft)} old and ${Math.max(0, newLeft)} new still expected): a damaged or hand-edited patch`,
+  );
+}
+
+/**
+ * The files and hunks of the diff in `lines[from…]`. `message` numbers the hunks; `lineOffset` is
+ * where `lines` starts in the input file, for the line an error names.
+ */
+export function readDiff(lines: readonly string[], from: number, message: number, source: string, lineOffset: number): PatchFile[] {
+  const { text, headings } = extract(lines, from, source, lineOffset);
+  let parsed: ReturnType<typeof parsePatch>;
+  try {
+    parsed = parsePatch(text);
+  } catch (e) {
+    throw new BadInputError(`${source}: not a diff the \`diff\` package can read (${e instanceof Error ? e.message : String(e)})`);
+  }
+  let k = 0;
+  const files: PatchFile[] = [];
+  for (const p of parsed) {
+    const [oldName, newName] = stripPrefixes(p.oldFileName, p.newFileName);
+    const status = oldName === null ? 'added' : newName === null ? 'deleted' : oldName !== newName ? 'renamed' : 'modified';
+    const path = newName ?? oldName ?? '(unnamed)';
+    const hunks: PatchHunk[] = p.hunks.map((h, n) => {
+      const heading = headings[k++] ?? '';
+      return {
+        message,
+        path,
+        hunk: n + 1,
+        header: `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@${heading === '' ? '' : ` ${heading}`}`,
+        oldStart: h.oldStart,
+        oldLines: h.oldLines,
+        newStart: h.newStart,
+        newLines: h.newLines,
+        added: h.lines.filter((l) => l[0] === '+').length,
+        removed: h.lines.filter((l) => l[0] === '-').length,
+        lines: numbered(h.lines, h.oldStart, h.newStart),
+      };
+    });
+    if (hunks.length === 0 && status === 'modified') continue;
+    files.push({
+      path,
+      oldPath: status === 'renamed' ? oldName : null,
+      status,
+      added: hunks.reduce((s, h) => s + h.added, 0),
+      removed: hunks.reduce((s, h) => s + h.removed, 0),
+      hunks,
+    });
+  }
+  return files;
+}
+
+function numbered(lines: readonly string[], oldStart: number, newStart: number): PatchLine[] {
+  let [o, n] = [oldStart, newStart];
+  const out: PatchLine[] = [];
+  for (const l of lines) {
+    const kind = l[0];
+    if (kind === ' ') out.push({ kind, text: l.slice(1), oldLine: o++, newLine: n++ });
+    else if (kind === '-') out.push({ kind, text: l.slice(1), oldLine: o++, newLine: null });
+    else if (kind === '+') out.push({ kind, text: l.slice(1), oldLine: null, newLine: n++ });
+  }
+  return out;
+}
+
+/** git's `a/` and `b/` prefixes off, `/dev/null` as null (the side of an added or deleted file). */
+function stripPrefixes(oldName: string | undefined, newName: string | undefined): [string | null, string | null] {
+  const clean = (s: string | undefined) => (s === undefined || s === '/dev/null' ? null : s.replace(/\t.*$/, ''));
+  let [o, n] = [clean(oldName), clean(newName)];
+  if ((o === null || o.startsWith('a/')) && (n === null || n.startsWith('b/'))) [o, n] = [o?.slice(2) ?? null, n?.slice(2) ?? null];
+  return [o, n];
+}

@@ -1,0 +1,212 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BadInputError } from '../../../core/errors.js';
+import { MAX_PATCH_BYTES, readPatchText } from '../../../core/patch/input.js';
+import { readPatchFiles } from '../../../core/patch/reader.js';
+import { seedPath } from '../../support/seeds.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'apf-lab-patch-reader-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+function file(name: string, text: string | Buffer): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+const read = (...paths: string[]) => readPatchFiles(paths, readPatchText);
+
+const PATCH_A = `From 1111111111111111111111111111111111111111 Mon Sep 17 00:00:00 2001
+From: Ann Author <ann@example.org>
+Date: Mon, 4 Jan 2021 10:00:00 +0000
+Subject: [PATCH 1/2] KVM: first
+ part of a folded subject
+Message-Id: <a1@example.org>
+
+Why the change.
+
+Signed-off-by: Ann Author <ann@example.org>
+---
+ virt/kvm/async_pf.c | 2 +-
+ 1 file changed, 1 insertion(+), 1 deletion(-)
+
+diff --git a/virt/kvm/async_pf.c b/virt/kvm/async_pf.c
+index 1111111..2222222 100644
+--- a/virt/kvm/async_pf.c
++++ b/virt/kvm/async_pf.c
+@@ -10,3 +10,3 @@ void f(void)
+ a
+-b
++c
+
+-- 
+2.41.0
+`;
+
+const PATCH_B = `From 2222222222222222222222222222222222222222 Mon Sep 17 00:00:00 2001
+From: Ann Author <ann@example.org>
+Date: Mon, 4 Jan 2021 10:00:01 +0000
+Subject: [PATCH 2/2] KVM: second
+
+diff --git a/arch/x86/kvm/x86.c b/arch/x86/kvm/x86.c
+--- a/arch/x86/kvm/x86.c
++++ b/arch/x86/kvm/x86.c
+@@ -1,2 +1,3 @@
+ x
++y
+ z
+diff --git a/arch/x86/kernel/new.c b/arch/x86/kernel/new.c
+new file mode 100644
+--- /dev/null
++++ b/arch/x86/kernel/new.c
+@@ -0,0 +1 @@
++only
+`;
+
+describe('the seeds', () => {
+  it('001: one format-patch mail, its headers, and the five files of its diffstat', () => {
+    const r = read(seedPath('001'));
+    expect(r.messages).toHaveLength(1);
+    const m = r.messages[0];
+    expect(m).toMatchObject({
+      kind: 'patch',
+      subject: '[PATCH 08/11] KVM: Inject asynchronous page fault into a PV guest if page is swapped out.',
+      from: 'Gleb Natapov <gleb@redhat.com>',
+      date: 'Thu, 14 Oct 2010 11:22:53 +0200',
+      diffstat: { files: 5, insertions: 55, deletions: 12 },
+    });
+    expect(m.files.map((f) => [f.path, f.hunks.length])).toEqual([
+      ['arch/x86/include/asm/kvm_host.h', 3],
+      ['arch/x86/kvm/mmu.c', 1],
+      ['arch/x86/kvm/x86.c', 1],
+      ['include/trace/events/kvm.h', 1],
+      ['virt/kvm/async_pf.c', 1],
+    ]);
+    // The `-- ` signature after the last hunk is not read as a removed line.
+    expect(m.files.at(-1)!.removed).toBe(1);
+    expect(m.commitMessage[0]).toBe('Send async page fault to a PV guest if it accesses swapped out memory.');
+  });
+
+  it('001: hunk lines carry their new-file line numbers', () => {
+    const x86 = read(seedPath('001')).messages[0].files.find((f) => f.path === 'arch/x86/kvm/x86.c')!;
+    const line = x86.hunks[0].lines.find((l) => l.text.includes('kvm_inject_page_fault'))!;
+    expect(line).toMatchObject({ kind: '+', newLine: 6270, oldLine: null });
+  });
+
+  it('003: the review page gives the patch (subject, author, message id) and its twelve comments', () => {
+    const r = read(seedPath('003'));
+    expect(r.messages).toHaveLength(1);
+    expect(r.messages[0]).toMatchObject({
+      subject: '[RFCv2,9/9] arm64: Support async page fault',
+      from: 'Gavin Shan',
+      date: 'May 8, 2020, 3:29 a.m. UTC',
+      messageId: '20200508032919.52147-10-gshan@redhat.com',
+      diffstat: { files: 6, insertions: 505, deletions: 7 },
+    });
+    expect(r.messages[0].files.map((f) => f.path)).toEqual([
+      'arch/arm64/Kconfig',
+      'arch/arm64/include/asm/exception.h',
+      'arch/arm64/include/asm/kvm_para.h',
+      'arch/arm64/kernel/entry.S',
+      'arch/arm64/kernel/process.c',
+      'arch/arm64/mm/fault.c',
+    ]);
+    expect(r.comments.map((c) => `${c.number} ${c.author}`)).toEqual([
+      '1 Mark Rutland', '2 Paolo Bonzini', '3 Gavin Shan', '4 Marc Zyngier', '5 Paolo Bonzini', '6 Paolo Bonzini',
+      '7 Gavin Shan', '8 Marc Zyngier', '9 Paolo Bonzini', '10 Marc Zyngier', '11 Paolo Bonzini', '12 Gavin Shan',
+    ]);
+    expect(r.comments[10].date).toBe('June 1, 2020, 9:21 a.m. UTC');
+  });
+
+  it('002: a cover letter is bad input that gives its diffstat and asks for the patches', () => {
+    expect(() => read(seedPath('002'))).toThrow(BadInputError);
+    expect(() => read(seedPath('002'))).toThrow(
+      /002_[0-9a-f]+\.txt: a series cover letter for 12 patches by Gleb Natapov: it carries only a diffstat \(27 files changed, 941 insertions\(\+\), 34 deletions\(-\)\), no hunks; give the patches of the series themselves$/,
+    );
+  });
+
+  it('004: notes with no diff are bad input that says so', () => {
+    expect(() => read(seedPath('004'))).toThrow(/004_[0-9a-f]+\.txt: notes \(Markdown text\) with no diff in it/);
+  });
+});
+
+describe('series, mboxes and replies', () => {
+  it('two files are one series, numbered in order; renames and new files keep their status', () => {
+    const r = read(file('a.patch', PATCH_A), file('b.patch', PATCH_B));
+    expect(r.messages.map((m) => [m.number, m.subject])).toEqual([
+      [1, '[PATCH 1/2] KVM: first part of a folded subject'],
+      [2, '[PATCH 2/2] KVM: second'],
+    ]);
+    expect(r.messages[0].messageId).toBe('a1@example.org');
+    expect(r.messages[1].files.map((f) => [f.path, f.status, f.added, f.removed])).toEqual([
+      ['arch/x86/kvm/x86.c', 'modified', 1, 0],
+      ['arch/x86/kernel/new.c', 'added', 1, 0],
+    ]);
+  });
+
+  it('an mbox: patches, a cover letter and a reply; the reply becomes a comment', () => {
+    const cover = `From cover@example.org Mon Jan  4 09:59:00 2021
+From: Ann Author <ann@example.org>
+Subject: [PATCH 0/2] KVM: things
+
+Cover text.
+
+ 2 files changed, 2 insertions(+), 1 deletion(-)
+`;
+    const reply = `From rev@example.org Tue Jan  5 09:00:00 2021
+From: "Rob Reviewer" <rob@example.org>
+Date: Tue, 5 Jan 2021 09:00:00 +0000
+Subject: Re: [PATCH 1/2] KVM: first
+
+> -b
+> +c
+
+Why c?
+`;
+    const r = read(file('thread.mbox', `${cover}\n${PATCH_A.replace(/^From 1+ /, 'From ann@example.org ').replace('Mon Sep 17 00:00:00 2001', 'Mon Jan  4 10:00:00 2021')}\n${reply}`));
+    expect(r.messages.map((m) => m.kind)).toEqual(['cover-letter', 'patch']);
+    expect(r.comments).toHaveLength(1);
+    expect(r.comments[0]).toMatchObject({ number: 1, author: 'Rob Reviewer', date: 'Tue, 5 Jan 2021 09:00:00 +0000' });
+  });
+
+  it('a cover letter next to the patches is read with them; notes next to them are refused', () => {
+    const cover = file('0000-cover.patch', 'Subject: [PATCH 0/1] x\n\n 1 file changed, 1 insertion(+)\n');
+    expect(read(cover, file('a2.patch', PATCH_A)).messages.map((m) => m.kind)).toEqual(['cover-letter', 'patch']);
+    expect(() => read(file('notes.md', '# notes\n\nno diff\n'), file('a3.patch', PATCH_A))).toThrow(/notes\.md: notes \(Markdown text\) with no diff/);
+  });
+
+  it('a bare diff (no mail headers), with a context line whose trailing space a mailer ate', () => {
+    const r = read(file('bare.diff', '--- a/mm/memory.c\n+++ b/mm/memory.c\n@@ -1,3 +1,3 @@\n a\n\n-b\n+c\n'));
+    expect(r.messages[0]).toMatchObject({ subject: null, from: null });
+    expect(r.messages[0].files[0].hunks[0].lines.map((l) => l.kind)).toEqual([' ', ' ', '-', '+']);
+  });
+
+  it('a hunk shorter than its header is bad input naming the line', () => {
+    expect(() => read(file('short.diff', '--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,3 @@\n a\n-b\nsome prose\n'))).toThrow(
+      /short\.diff:6: the hunk "@@ -1,3 \+1,3 @@" does not have the lines its header counts \(1 old and 2 new still expected\)/,
+    );
+  });
+
+  it('file headers with no hunk (a mode change) say so', () => {
+    expect(() => read(file('mode.diff', 'diff --git a/x b/x\nold mode 100644\nnew mode 100755\n'))).toThrow(/mode\.diff: file headers only/);
+  });
+});
+
+describe('files that are no patch at all', () => {
+  it.each([
+    ['missing', join(dir, 'nope.patch'), /nope\.patch: cannot read it \(no such file\)$/],
+    ['a directory', dir, /: a directory, not a patch file$/],
+    ['empty', file('empty.patch', ''), /empty\.patch: empty file, not a patch$/],
+    ['blank', file('blank.patch', ' \n\n'), /blank\.patch: only white space, not a patch$/],
+    ['binary', file('bin.patch', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2])), /bin\.patch: a binary file, not a patch/],
+    ['over the cap', '/dev/zero', new RegExp(`/dev/zero: larger than the ${MAX_PATCH_BYTES / 1024 / 1024} MiB limit for a patch file`)],
+  ])('%s → one-line BadInputError', (_what, path, message) => {
+    expect(() => read(path)).toThrow(BadInputError);
+    expect(() => read(path)).toThrow(message);
+  });
+
+  it('old mail in Latin-1 is read, not refused', () => {
+    const latin = Buffer.concat([Buffer.from('From: J\xf6rg <j@example.org>\nSubject: x\n\n', 'latin1'), Buffer.from('--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n')]);
+    expect(read(file('latin1.patch', latin)).messages[0].from).toBe('Jörg <j@example.org>');
+  });
+});
