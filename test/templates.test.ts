@@ -18,7 +18,7 @@ describe('templates', () => {
 
   it('list renders variants and scenarios', () => {
     const text = renderText('list', {
-      variants: [{ id: 'v', arch: 'a', title: 't', origin: 'o', mechanisms: [{ dimension: 'ack', mechanism: 'm' }] }],
+      variants: [{ id: 'v', idWidth: 12, arch: 'a', title: 't', origin: 'o', mechanisms: [{ dimension: 'ack', mechanism: 'm' }] }],
       scenarios: [{ name: 's', lines: ['l1'] }],
     });
     expect(text).toContain('  v           t');
@@ -27,7 +27,7 @@ describe('templates', () => {
   });
 
   it('refuses a view-model with a missing field (strict mode)', () => {
-    const noTitle = { id: 'v', arch: 'a', origin: 'o', mechanisms: [] };
+    const noTitle = { id: 'v', idWidth: 12, arch: 'a', origin: 'o', mechanisms: [] };
     expect(() => renderText('list', { variants: [noTitle], scenarios: [] })).toThrow(/"title" not defined/);
   });
 });
