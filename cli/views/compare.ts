@@ -121,9 +121,10 @@ export function buildCompareView(c: Comparison): CompareView {
     {
       title: 'Fault latency, fault to access done (ms)',
       rows: [
-        row('p50', (r) => ms(r.metrics.faultLatencyNs.p50)),
-        row('p99', (r) => ms(r.metrics.faultLatencyNs.p99)),
-        row('max', (r) => ms(r.metrics.faultLatencyNs.max)),
+        // No fault completed: there is no latency to show, not a latency of 0.
+        row('p50', (r) => (r.metrics.faultLatencyNs.count > 0 ? ms(r.metrics.faultLatencyNs.p50) : '—')),
+        row('p99', (r) => (r.metrics.faultLatencyNs.count > 0 ? ms(r.metrics.faultLatencyNs.p99) : '—')),
+        row('max', (r) => (r.metrics.faultLatencyNs.count > 0 ? ms(r.metrics.faultLatencyNs.max) : '—')),
       ],
     },
     ...(vs.some((r) => r.metrics.ipi.count > 0)

@@ -1,5 +1,6 @@
 import { codeFrame, entryFrame, topFrame, type ExceptionClass, type KernelFrame, type Privilege } from '../guest/code-layout.js';
 import { EV_STEP } from './events.js';
+import { faultLatencyDone } from './fault-latency.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
 import * as host from './host-async-pf.js';
@@ -77,7 +78,7 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
       return 'busy';
     }
     if (gfn >= 0) sim.memory.touch(gfn, true);
-    if (f.faultStart >= 0 && f.faultStart < sim.measureEnd && sim.metrics.measuring) sim.metrics.latencies.push(v.cursor - f.faultStart);
+    faultLatencyDone(sim, f.faultStart, v.cursor);
     f.faultStart = -1;
   }
   f.touched = true;

@@ -2,6 +2,7 @@ import { codeFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
 import { SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
 import * as entry from './guest-entry.js';
+import { faultLatencyDone } from './fault-latency.js';
 import * as host from './host-async-pf.js';
 import type { Machine } from './machine.js';
 import type { Vcpu } from './vcpu.js';
@@ -75,7 +76,7 @@ export function zeroPage(sim: Machine, v: Vcpu, task: Task): boolean {
   }
   sim.memory.touch(gfn, true);
   if (task.faultStart >= 0) {
-    if (task.faultStart < sim.measureEnd && sim.metrics.measuring) sim.metrics.latencies.push(v.cursor - task.faultStart);
+    faultLatencyDone(sim, task.faultStart, v.cursor);
     if (sim.options.trace) sim.trace(v, 'apf_lab_access_done', { task: task.id, latency: v.cursor - task.faultStart });
     task.faultStart = -1;
   }

@@ -77,7 +77,9 @@ export function returnToUser(sim: Machine, v: Vcpu): void {
 
 export function pickNext(sim: Machine, v: Vcpu): boolean {
   for (let t = v.runq.pickNext(); t; t = v.runq.pickNext()) {
-    if (sim.draining) {
+    // The drain takes no new work, except a task's access still waiting for its page: it runs to
+    // complete that access (startSegment() then retires it), so that the fault's latency is counted.
+    if (sim.draining && t.faultStart < 0) {
       t.state = 'exited';
       continue;
     }

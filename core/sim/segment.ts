@@ -4,6 +4,7 @@ import type { Task } from '../guest/task.js';
 import { addTime, type TimeCategory } from '../metrics.js';
 import { EV_STEP, EV_TIMER } from './events.js';
 import * as entry from './guest-entry.js';
+import { faultLatencyDone } from './fault-latency.js';
 import * as guest from './guest-kernel.js';
 import * as mm from './guest-mm.js';
 import * as host from './host-async-pf.js';
@@ -62,7 +63,7 @@ export function charge(sim: Machine, v: Vcpu, cat: TimeCategory, ns: number): vo
 function recordLatency(sim: Machine, v: Vcpu, task: Task, t: number): void {
   if (task.faultStart < 0) return;
   const lat = t - task.faultStart;
-  if (task.faultStart < sim.measureEnd && sim.metrics.measuring) sim.metrics.latencies.push(lat);
+  faultLatencyDone(sim, task.faultStart, t);
   // Lab-only (not a KVM tracepoint): where a fault's life ends, for the report's sequence diagrams.
   sim.options.trace?.(t, v.id, 'apf_lab_access_done', { task: task.id, latency: lat });
 }
@@ -71,6 +72,9 @@ function recordLatency(sim: Machine, v: Vcpu, task: Task, t: number): void {
 export function startSegment(sim: Machine, v: Vcpu): boolean {
   const task = v.current!;
   if (sim.draining) {
+    // The drain takes no new work, but a fault of the window whose page is in ends here: the task
+    // was about to complete its access.
+    if (task.faultStart >= 0 && task.nextPage >= 0 && sim.memory.isResident(task.nextPage)) recordLatency(sim, v, task, v.cursor + sim.touchNs);
     sim.deschedule(v);
     task.state = 'exited';
     return false;
