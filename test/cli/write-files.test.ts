@@ -1,0 +1,28 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeAll } from '../../cli/write-files.js';
+
+/** README: a report or a sweep writes all its files or none. */
+describe('writeAll: all the files or none', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a name taken by a directory is refused before any file is put in place', () => {
+    dir = mkdtempSync(join(tmpdir(), 'apf-write-'));
+    mkdirSync(join(dir, 'b.svg'));
+    const files: [string, string][] = [[join(dir, 'a.md'), 'a'], [join(dir, 'b.svg'), 'b'], [join(dir, 'c.svg'), 'c']];
+    expect(() => writeAll(files, 'the report')).toThrow(/^cannot write the report: .*b\.svg is a directory$/);
+    expect(readdirSync(dir)).toEqual(['b.svg']);
+  });
+
+  it('writes them all, replacing what was there', () => {
+    dir = mkdtempSync(join(tmpdir(), 'apf-write-'));
+    writeFileSync(join(dir, 'a.md'), 'old');
+    writeAll([[join(dir, 'a.md'), 'new'], [join(dir, 'b.svg'), 'b']]);
+    expect(readFileSync(join(dir, 'a.md'), 'utf8')).toBe('new');
+    expect(existsSync(join(dir, 'b.svg'))).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['a.md', 'b.svg']);
+  });
+});
