@@ -51,6 +51,9 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
     }
     const sweep = parsed.data.sweep as unknown as SweepDefinition;
     if (sweepIdentity(sweep.scenario, sweep.params) !== sweep.identity) throw new BadInputError(`${file}: its sweep identity does not match its scenario and parameters (was the file edited?)`);
+    // metric and x are not part of the identity (they choose what is drawn), so check them here.
+    if (!sweepMetricNames().includes(sweep.metric)) throw new BadInputError(`${file}: sweep.metric "${sweep.metric}" is not a sweep metric (known: ${sweepMetricNames().join(', ')}; was the file edited?)`);
+    if (!sweep.params.some((p) => p.name === sweep.x)) throw new BadInputError(`${file}: sweep.x "${sweep.x}" is not one of its parameters (${sweep.params.map((p) => p.name).join(', ')}; was the file edited?)`);
     return { file, ...parsed.data, sweep };
   });
 

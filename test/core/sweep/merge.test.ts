@@ -43,5 +43,8 @@ describe('sweep merge', () => {
     expect(() => mergeParts([bad, parts[1], parts[2]])).toThrow(/seed.json: its runs are not those/);
     const renamed = file('id.json', { ...part(def, 1, 3), sweep: { ...def, params: [{ ...def.params[0], values: [1, 2, 3, 4, 6] }] } });
     expect(() => mergeParts([renamed, parts[1], parts[2]])).toThrow(/id.json: its sweep identity does not match/);
+    // metric and x choose what is drawn and are outside the identity: an unknown one is refused too.
+    expect(() => mergeParts([file('m.json', { ...part(def, 1, 3), sweep: { ...def, metric: 'bogus' } }), parts[1], parts[2]])).toThrow(/^m.json: sweep.metric "bogus" is not a sweep metric/);
+    expect(() => mergeParts([file('x.json', { ...part(def, 1, 3), sweep: { ...def, x: 'bogus' } }), parts[1], parts[2]])).toThrow(/^x.json: sweep.x "bogus" is not one of its parameters/);
   });
 });
