@@ -50,6 +50,14 @@ const RATIO_PLACES = 4;
 export function runExperiment(id: string, scenario: Scenario, lookup: (id: string) => Variant, options: ReproduceOptions): ExperimentResult {
   const exp = scenario.experiment;
   if (!exp) throw new BadInputError(`${id}: the scenario describes no experiment (no \`experiment\` block)`);
+  // README: a ratio is only ever against the no-APF baseline of the variant's own architecture.
+  for (const row of exp.rows) {
+    const v = lookup(row.variant);
+    const b = lookup(row.baseline);
+    if (b.baseline !== true || b.arch !== v.arch) {
+      throw new BadInputError(`${id}: ${row.label}: ${row.baseline} is not the no-APF baseline of ${row.variant}'s architecture (${v.arch}); a ratio is only against the variant's own architecture's baseline`);
+    }
+  }
   const runs = new Map<string, RunResult>();
   const run = (variantId: string, seed: number) => {
     const key = `${variantId}@${seed}`;

@@ -1,4 +1,4 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -84,6 +84,22 @@ describe('apf-lab reproduce', () => {
     expect(() => parseScenario(row('metric: rate, group: nope'), 'e.yaml')).toThrow(/unknown task "nope"/);
     expect(() => parseScenario(row('metric: time, group: t'), 'e.yaml')).toThrow(/metric time needs fixed work/);
     expect(() => parseScenario(row('metric: work'), 'e.yaml')).not.toThrow();
+  });
+
+  it("a row whose baseline is not its variant's architecture's no-APF baseline is bad input (exit 1), before anything runs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-reproduce-'));
+    const cross = join(dir, 'cross.yaml');
+    const row = (variant: string, baseline: string) => `${TINY_SCENARIO_YAML}experiment: { source: s, rows: [ { label: l, metric: work, variant: ${variant}, baseline: ${baseline} } ] }\n`;
+    try {
+      writeFileSync(cross, row('arm64-sdei', 'sync-x86'));
+      const r = await cli('reproduce', cross, '--seeds', '1');
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/sync-x86 is not the no-APF baseline of arm64-sdei's architecture \(arm64\)/);
+      writeFileSync(cross, row('x86-pf', 'x86'));
+      expect((await cli('reproduce', cross, '--seeds', '1')).err).toMatch(/x86 is not the no-APF baseline of x86-pf's architecture/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a time row whose tasks did not finish within durationMs is bad input naming the row (exit 1)', async () => {
