@@ -212,6 +212,13 @@ export function checkCompatibility(spec: VariantSpec, def: ArchDefinition, other
         throw new BadInputError(`${where}: knobs: ${key} is not a knob of ${def.arch} or of the mechanisms picked (known: ${Object.keys(def.knobs).join(', ')})`);
       }
     }
+    // The values too, here, so that a bad one is the variant file's fault and not a scenario's.
+    try {
+      def.checkKnobs({ ...def.knobs, ...spec.knobs });
+    } catch (e) {
+      if (e instanceof BadInputError) throw new BadInputError(`${where}: knobs: ${e.message.replace(/^scenario arch\.[\w-]+\./, '')}`);
+      throw e;
+    }
   }
 }
 

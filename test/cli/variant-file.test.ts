@@ -185,3 +185,15 @@ describe('variant files through the built binary', () => {
     expect(bad.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 });
+
+describe('a variant file\'s knob values are checked as its own (not blamed on a scenario)', () => {
+  it('a PPI out of range in knobs: is refused by list, show and run, naming the file and knobs.ppi', async () => {
+    const file = fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', knobs: { ppi: 99 } });
+    for (const argv of [['list'], ['show', 'mine'], ['run', 'mine', '--scenario', scenarioFile]]) {
+      const r = await cli(...argv, '--variant-file', file);
+      expect(r.code, argv.join(' ')).toBe(1);
+      expect(r.err).toMatch(/v\d+\.yaml: variant mine: knobs: ppi: 99 is not a PPI INTID/);
+      expect(r.err).not.toMatch(/scenario|arch\.arm64/);
+    }
+  });
+});
