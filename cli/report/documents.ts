@@ -50,7 +50,8 @@ export class DocumentTemplates {
   render(format: DocFormat, name: string, view: object): string {
     const file = `${format}/${name}.${format}.hbs`;
     try {
-      return this.template(format, name, file)(view);
+      const text = this.template(format, name, file)(view);
+      return format === 'md' ? inertHtml(text) : text;
     } catch (e) {
       if (e instanceof BadInputError) throw e;
       throw new BadInputError(`template ${file} (in ${this.dir}): ${firstLine(e)}`);
@@ -103,4 +104,29 @@ export class DocumentTemplates {
 function firstLine(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   return text.split('\n').map((l) => l.trim()).filter((l) => l && !/^-*\^$/.test(l)).join(' ');
+}
+
+/**
+ * Markdown passes HTML through, and a scenario's name or description, a variant file's title or
+ * finding, are the user's text: outside code, `<` that would open a tag (`<b>`, `</title>`,
+ * `<script>`, `<!--`) is written `&lt;`, which Markdown shows as the character. The templates
+ * themselves emit no HTML. Fenced blocks (the Mermaid diagrams) and code spans are left as they are.
+ */
+export function inertHtml(markdown: string): string {
+  let fenced = false;
+  return markdown
+    .split('\n')
+    .map((line) => {
+      if (/^\s*```/.test(line)) {
+        fenced = !fenced;
+        return line;
+      }
+      if (fenced) return line;
+      // Even pieces are outside a code span, odd ones inside.
+      return line
+        .split('`')
+        .map((piece, i) => (i % 2 === 0 ? piece.replace(/<(?=[A-Za-z/!?])/g, '&lt;') : piece))
+        .join('`');
+    })
+    .join('\n');
 }

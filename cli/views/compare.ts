@@ -1,6 +1,7 @@
 import type { ComparedRun, Comparison } from '../../core/compare.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { count, fixed, humanNs, mib, ms, pct } from './format.js';
+import { oneLine } from '../io.js';
 
 /** A plain view-model for templates/text/compare.text.hbs: every cell already a string. */
 export interface CompareView {
@@ -181,7 +182,8 @@ export function buildCompareView(c: Comparison): CompareView {
 
 export function scenarioHeader(s: Scenario, seed: number): string[] {
   return [
-    `scenario ${s.name}, seed ${seed}: ${s.description}`,
+    // The scenario's own text: a control character in it is shown escaped, not sent to the terminal.
+    `scenario ${oneLine(s.name)}, seed ${seed}: ${oneLine(s.description)}`,
     `${s.machine.vcpus} vCPUs, ${mib(s.machine.guestMemoryMiB)} guest, host limit ${mib(s.machine.hostResidentMiB)}; ` +
       `${backingLine(s.backing)}; ${window(s)}${s.drain.enabled ? ', then drained' : ''}`,
   ];
