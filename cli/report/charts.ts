@@ -163,22 +163,26 @@ export function workOverTimeChart(c: Comparison): LineChart {
     return r.metrics.workOverTime.units.map((u) => (acc += u));
   };
   const curves = vs.map(cumulative);
-  const durationNs = c.scenario.durationMs * 1e6;
+  // The axis spans the longest measured window: with `until` each run's ends when its tasks finish,
+  // far short of durationMs, and a curve stops at the end of its own window.
+  const spanNs = Math.max(1, ...vs.map((r) => r.run.measuredNs));
   const maxWork = niceCeil(Math.max(1, ...curves.flatMap((k) => k)) / 1e6);
-  const x = (ns: number) => base.left + (Math.min(ns, durationNs) / durationNs) * (base.right - base.left);
+  const x = (ns: number) => base.left + (Math.min(ns, spanNs) / spanNs) * (base.right - base.left);
   const y = (units: number) => base.bottom - (units / 1e6 / maxWork) * (base.bottom - base.top);
   const series = vs.map((r, i) => {
     const w = r.metrics.workOverTime.intervalNs;
-    const pts = [`M${r1(x(0))},${r1(y(0))}`, ...curves[i].map((u, k) => `L${r1(x((k + 1) * w))},${r1(y(u))}`)];
+    const end = r.run.measuredNs;
+    const kept = curves[i].filter((_, k) => k * w < end);
+    const pts = [`M${r1(x(0))},${r1(y(0))}`, ...kept.map((u, k) => `L${r1(x(Math.min((k + 1) * w, end)))},${r1(y(u))}`)];
     return { label: r.id, ...seriesStyle(i), d: pts.join('') };
   });
-  const ms = c.scenario.durationMs;
+  const ms = spanNs / 1e6;
   return {
     ...base,
     legend: base.legend.map((l, i) => ({ ...l, label: series[i].label, color: series[i].color, dash: series[i].dash })),
     xLabel: 'simulated time (ms)',
     yLabel: 'work (M units, 1 unit = 1 µs of task compute)',
-    xTicks: [0, 0.25, 0.5, 0.75, 1].map((f) => ({ at: r1(x(f * durationNs)), label: `${+(f * ms).toFixed(1)}` })),
+    xTicks: [0, 0.25, 0.5, 0.75, 1].map((f) => ({ at: r1(x(f * spanNs)), label: `${+(f * ms).toFixed(1)}` })),
     yTicks: [0, 0.25, 0.5, 0.75, 1].map((f) => ({ at: r1(y(f * maxWork * 1e6)), label: `${+(f * maxWork).toFixed(3)}` })),
     series,
   };
