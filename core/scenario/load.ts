@@ -229,7 +229,13 @@ function checkReferences(s: Scenario, file: string): void {
   if (s.backing.kind === 'postcopy' && s.machine.hostResidentMiB !== s.machine.guestMemoryMiB) {
     throw new ScenarioError(file, 'machine.hostResidentMiB', `backing postcopy takes no host limit: set it to machine.guestMemoryMiB (${s.machine.guestMemoryMiB})`);
   }
-  const groups = new Set(s.tasks.map((t) => t.name));
+  // A task group is addressed by name (metrics.tasks.<name>, sweep's tasks.<name>.count, until,
+  // experiment rows): two groups of one name would be merged in the results and half-addressed.
+  const groups = new Set<string>();
+  s.tasks.forEach((t, i) => {
+    if (groups.has(t.name)) throw new ScenarioError(file, `tasks[${i}].name`, `duplicate task "${t.name}"`);
+    groups.add(t.name);
+  });
   const cacheNames = new Set(s.regions.filter((r) => r.pageCache).map((r) => r.name));
   s.experiment?.rows.forEach((row, i) => {
     const field = `experiment.rows[${i}].group`;
