@@ -58,12 +58,16 @@ function readdirNames(dir: string): string[] {
     .sort();
 }
 
+/** What messages call scenario text given without a file name (the library's JavaScript callers may leave it out). */
+const UNNAMED = '(scenario text)';
+
 /** Parses and validates scenario text; `file` is only used in messages. */
-export function parseScenario(text: string, file: string, options: LoadOptions = {}): Scenario {
-  if (typeof text !== 'string') throw new ScenarioError(String(file), '', `scenario text must be a string, got ${text === null ? 'null' : typeof text}`);
-  const raw = parseYaml(text, file);
-  checkOverrideKeys(raw, file, options.known);
-  return validateScenario(raw, file);
+export function parseScenario(text: string, file: string = UNNAMED, options: LoadOptions = {}): Scenario {
+  const label = typeof file === 'string' ? file : UNNAMED;
+  if (typeof text !== 'string') throw new ScenarioError(label, '', `scenario text must be a string, got ${text === null ? 'null' : typeof text}`);
+  const raw = parseYaml(text, label);
+  checkOverrideKeys(raw, label, options.known);
+  return validateScenario(raw, label);
 }
 
 /**

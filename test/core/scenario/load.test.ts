@@ -71,6 +71,12 @@ describe('the library refuses hand-built bad input (hostile-test regression)', (
     expect(() => parseScenario(42 as unknown as string, 'x.yaml')).toThrow(/scenario text must be a string, got number/);
   });
 
+  it('parseScenario without a file name labels its messages "(scenario text)", not "undefined" (hostile-test bug 13)', () => {
+    expect(() => parseScenario('')).toThrow(/^\(scenario text\): \(top level\): /);
+    expect(() => parseScenario(null as unknown as string)).toThrow('(scenario text): scenario text must be a string, got null');
+    expect(parseScenario(base).name).toBe('t');
+  });
+
   it('runVariant checks a scenario object as a file would be checked', () => {
     const s = loadScenario('overcommit');
     expect(() => runVariant({ ...s, durationMs: -1 }, x86Variant)).toThrow(/\(scenario object\): durationMs/);
