@@ -16,11 +16,34 @@ export class UsageError extends Error {
   }
 }
 
-/** yargs' "Not enough arguments following: seed" in the words of this CLI. */
+/**
+ * yargs' messages in the words of this CLI, on one line: "Not enough arguments following: seed",
+ * and "Invalid values:" with an indented line per argument, which oneLine() would print as a literal "\n".
+ */
 export function plainUsage(msg: string): string {
   const m = /^Not enough arguments following: (.+)$/.exec(msg);
-  if (!m) return msg;
-  return `${m[1].length === 1 ? '-' : '--'}${m[1]} needs a value`;
+  if (m) return `${m[1].length === 1 ? '-' : '--'}${m[1]} needs a value`;
+  if (msg.startsWith('Invalid values:')) {
+    const each = [...msg.matchAll(/^\s*Argument: (.+?), Given: (.+?), Choices: (.+)$/gm)].map(
+      ([, name, given, choices]) => `${name.length === 1 ? '-' : '--'}${name} must be one of ${choices.replace(/"/g, '')}, got ${given}`,
+    );
+    if (each.length > 0) return each.join('; ');
+  }
+  return msg.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * An option as the user may have typed it, from any of its names (yargs keys a value under each):
+ * `-s/--scenario`, `--seed`, `-x` (as --help lists them).
+ */
+export function optionName(given: string, aliases: Readonly<Record<string, readonly string[]>>): string {
+  // The options are declared kebab-case; yargs adds the camelCase key (durationMs) itself.
+  const key = given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const primary = Object.hasOwn(aliases, key) ? key : (Object.keys(aliases).find((p) => aliases[p].includes(key)) ?? key);
+  const names = [primary, ...(Object.hasOwn(aliases, primary) ? aliases[primary] : [])];
+  const short = names.find((n) => n.length === 1);
+  const long = names.find((n) => n.length > 1);
+  return [short && `-${short}`, long && `--${long}`].filter(Boolean).join('/');
 }
 
 export const EXIT_OK = 0;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { BadInputError, InterruptedError } from '../core/errors.js';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, INTERRUPTED_LINE, oneLine, plainUsage, UsageError, type Io } from './io.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, INTERRUPTED_LINE, oneLine, optionName, plainUsage, UsageError, type Io } from './io.js';
 
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
 const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help', 'lab']);
@@ -104,10 +104,14 @@ function checkFlagValues(argv: readonly string[]): void {
   }
 }
 
-/** yargs collects a repeated option into an array; for a single-valued one that is a mistake. */
-function singleValued(args: Record<string, unknown>): true {
+/**
+ * yargs collects a repeated option into an array; for a single-valued one that is a mistake. The
+ * array sits under each of the option's names (`s` and `scenario`, `duration-ms` and `durationMs`):
+ * name it as the user may have typed it.
+ */
+function singleValued(args: Record<string, unknown>, options: { alias?: Record<string, string[]> }): true {
   for (const [key, value] of Object.entries(args)) {
-    if (!MULTI.has(key) && Array.isArray(value)) throw new UsageError(`--${key} was given more than once`);
+    if (!MULTI.has(key) && Array.isArray(value)) throw new UsageError(`${optionName(key, options.alias ?? {})} was given more than once`);
   }
   return true;
 }

@@ -1,4 +1,5 @@
 import type { Variant } from './backend.js';
+import { BadInputError } from './errors.js';
 import { runVariant, type RunOptions, type RunResult } from './run.js';
 import type { Scenario } from './scenario/schema.js';
 import { roundTo } from './spread.js';
@@ -41,6 +42,7 @@ export interface CompareOptions {
 }
 
 export function compareVariants(scenario: Scenario, variants: readonly Variant[], options: CompareOptions = {}): Comparison {
+  checkCompareArgs(variants, options);
   const seed = options.seed ?? scenario.seed;
   const { onProgress, signal } = options;
   const runs = variants.map((v) => runVariant(scenario, v, { seed, onProgress, signal, trace: options.trace?.(v) }));
@@ -51,6 +53,19 @@ export function compareVariants(scenario: Scenario, variants: readonly Variant[]
     baselines: Object.fromEntries([...baselines].map(([arch, r]) => [arch, r.id])),
     variants: runs.map((r) => withRatio(r, baselines.get(r.arch) ?? null)),
   };
+}
+
+/** Library input is checked where it enters (the scenario in runVariant()), so that a mistake is named. */
+function checkCompareArgs(variants: readonly Variant[], options: CompareOptions): void {
+  if (!Array.isArray(variants)) throw new BadInputError(`compareVariants: variants must be an array of variants (see VARIANTS), got ${describe(variants)}`);
+  variants.forEach((v: unknown, i) => {
+    if (!v || typeof (v as Variant).createBackend !== 'function') throw new BadInputError(`compareVariants: variants[${i}] is not a variant (see VARIANTS), got ${describe(v)}`);
+  });
+  if (typeof options !== 'object' || options === null) throw new BadInputError(`compareVariants: options must be an object, got ${describe(options)}`);
+}
+
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
 }
 
 /** The first baseline of each architecture, in the order the comparison lists them. */

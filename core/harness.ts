@@ -1,4 +1,6 @@
 import type { Backend, GuestCall, GuestCallResult, Variant } from './backend.js';
+import { BadInputError } from './errors.js';
+import { HARD } from './scenario/limits.js';
 import { scenarioSchema, type ScenarioInput } from './scenario/schema.js';
 import { Simulation } from './sim/simulation.js';
 import { finishFrame } from './sim/guest-entry.js';
@@ -24,11 +26,22 @@ export interface HarnessOptions {
 
 export const HARNESS_FIRST_MISSING_GFN = 256;
 
+/** Library input is checked where it enters, so that a mistake is named rather than a crash inside. */
+function checkHarnessArgs(variant: Variant, options: HarnessOptions): void {
+  if (!variant || typeof variant.createBackend !== 'function') throw new BadInputError('Harness: variant is not a variant (see VARIANTS)');
+  if (typeof options !== 'object' || options === null) throw new BadInputError(`Harness: options must be an object, got ${options === null ? 'null' : typeof options}`);
+  const { vcpus } = options;
+  if (vcpus !== undefined && (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > HARD.vcpus)) {
+    throw new BadInputError(`Harness: options.vcpus must be a whole number from 1 to ${HARD.vcpus}, got ${String(vcpus)}`);
+  }
+}
+
 export class Harness<S = unknown> {
   readonly sim: Simulation;
   readonly backend: Backend<S>;
 
   constructor(variant: Variant, options: HarnessOptions = {}) {
+    checkHarnessArgs(variant, options);
     const input: ScenarioInput = {
       name: 'harness',
       durationMs: 1000,
@@ -53,6 +66,10 @@ export class Harness<S = unknown> {
   }
 
   vcpu(i = 0): Vcpu<S> {
+    const n = this.sim.vcpus.length;
+    if (!Number.isInteger(i) || i < 0 || i >= n) {
+      throw new BadInputError(`Harness: vCPU ${String(i)} does not exist: the harness has vCPUs 0 to ${n - 1} (options.vcpus)`);
+    }
     return this.sim.vcpus[i] as Vcpu<S>;
   }
 
@@ -68,6 +85,14 @@ export class Harness<S = unknown> {
 
   /** The current task of vCPU `i` touches `gfn`, which must be host-missing: a stage-2 fault. */
   fault(gfn: number, i = 0): void {
+    const pages = this.sim.memory.guestPages;
+    if (!Number.isInteger(gfn) || gfn < 0 || gfn >= pages) {
+      throw new BadInputError(`Harness.fault: gfn must be a guest page, a whole number from 0 to ${pages - 1}, got ${String(gfn)}`);
+    }
+    // A resident page takes no stage-2 fault: the protocol under test would never start.
+    if (this.sim.memory.isResident(gfn)) {
+      throw new BadInputError(`Harness.fault: gfn ${gfn} is resident, and the page must be host-missing (gfns ${HARNESS_FIRST_MISSING_GFN} to ${pages - 1} are, until complete() brings one in)`);
+    }
     const v = this.vcpu(i);
     if (!v.current) throw new Error('Harness.fault: no current task on this vCPU');
     if (v.mode !== 'run') throw new Error(`Harness.fault: vCPU ${i} is in ${v.mode}`);

@@ -1,5 +1,6 @@
 import type { ComparedRun, Comparison } from '../../core/compare.js';
-import type { Scenario } from '../../core/scenario/schema.js';
+import { latencyRangeNs } from '../../core/machine/swap.js';
+import type { LatencySpec, Scenario } from '../../core/scenario/schema.js';
 import { count, fixed, humanNs, mib, ms, pct } from './format.js';
 import { oneLine } from '../io.js';
 
@@ -199,7 +200,13 @@ function backingLine(b: Scenario['backing']): string {
   if (b.kind === 'postcopy') {
     return `post-copy link: RTT ${humanNs(b.rttUs * 1000)}, ${count(b.bandwidthMBps)} MB/s, ${fixed(100 * b.dirtyShare, 2)}% of written pages on the source, push ${b.push ? 'on' : 'off'}`;
   }
-  const l = b.latency;
-  const range = `${humanNs(l.minUs * 1000)} … ${l.maxUs !== undefined ? humanNs(l.maxUs * 1000) : '∞'}`;
-  return `swap ${l.dist} ${l.dist === 'lognormal' ? 'median' : l.dist === 'exponential' ? 'mean' : ''} ${humanNs(l.us * 1000)} (${range}), queue depth ${b.queueDepth}`;
+  return `swap ${latencyText(b.latency)}, queue depth ${b.queueDepth}`;
+}
+
+/** What the device draws: a fixed value, or the distribution and its shortest and longest draw. */
+function latencyText(l: LatencySpec): string {
+  const { minNs, maxNs } = latencyRangeNs(l);
+  if (l.dist === 'fixed') return `fixed ${humanNs(maxNs)}`;
+  const range = minNs === maxNs ? `always ${humanNs(minNs)}` : `${humanNs(minNs)} … ${humanNs(maxNs)}`;
+  return `${l.dist} ${l.dist === 'lognormal' ? 'median' : 'mean'} ${humanNs(l.us * 1000)} (${range})`;
 }

@@ -1,6 +1,7 @@
 import { IntMap } from '../engine/int-map.js';
 import { SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
 import type { RandomStream } from '../engine/rng.js';
+import { MAX_EXPONENTIAL_DEVIATE, MAX_NORMAL_DEVIATE } from '../scenario/limits.js';
 import type { LatencySpec } from '../scenario/schema.js';
 
 /**
@@ -103,8 +104,24 @@ export class SwapDevice {
     if (l.dist === 'fixed') us = l.us;
     else if (l.dist === 'exponential') us = this.rng.exponential(l.us);
     else us = l.us * Math.exp(l.sigma * this.rng.normal());
-    us = Math.max(us, l.minUs);
-    if (l.maxUs !== undefined) us = Math.min(us, l.maxUs);
-    return Math.max(1, Math.round(us * 1000));
+    return servedNs(us, l);
   }
+}
+
+/** A drawn latency in µs as the device serves it: within minUs and maxUs, in whole ns, at least 1 ns. */
+function servedNs(us: number, l: LatencySpec): number {
+  const capped = l.maxUs === undefined ? Math.max(us, l.minUs) : Math.min(Math.max(us, l.minUs), l.maxUs);
+  return Math.max(1, Math.round(capped * 1000));
+}
+
+/**
+ * The shortest and longest latency the device can serve, in ns: the distribution's extreme draws
+ * (the largest deviates a 53-bit uniform gives, as the loader's one-hour check takes them,
+ * core/scenario/bounds.ts) through minUs, maxUs and the rounding draw() applies.
+ */
+export function latencyRangeNs(l: LatencySpec): { readonly minNs: number; readonly maxNs: number } {
+  const spread = l.dist === 'lognormal' ? Math.exp(l.sigma * MAX_NORMAL_DEVIATE) : 1;
+  const [lo, hi] =
+    l.dist === 'fixed' ? [l.us, l.us] : l.dist === 'exponential' ? [0, l.us * MAX_EXPONENTIAL_DEVIATE] : [l.us / spread, l.us * spread];
+  return { minNs: servedNs(lo, l), maxNs: servedNs(hi, l) };
 }

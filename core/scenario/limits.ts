@@ -13,6 +13,8 @@
 export const MAX_INTERVAL_US = 3_600_000_000;
 /** The longest run (durationMs, and drain.maxMs): one day of guest time. */
 export const MAX_RUN_MS = 86_400_000;
+/** The shortest run (durationMs, and drain.maxMs): 1 ns, since time is integer nanoseconds. */
+export const MIN_RUN_MS = 0.000001;
 /** Pages are 4 KiB: 256 to the MiB. */
 export const PAGES_PER_MIB = 256;
 /** One 4 KiB page in MiB: the smallest memory amount that means anything. */

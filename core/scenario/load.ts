@@ -58,12 +58,16 @@ function readdirNames(dir: string): string[] {
     .sort();
 }
 
+/** What messages call scenario text given without a file name (the library's JavaScript callers may leave it out). */
+const UNNAMED = '(scenario text)';
+
 /** Parses and validates scenario text; `file` is only used in messages. */
-export function parseScenario(text: string, file: string, options: LoadOptions = {}): Scenario {
-  if (typeof text !== 'string') throw new ScenarioError(String(file), '', `scenario text must be a string, got ${text === null ? 'null' : typeof text}`);
-  const raw = parseYaml(text, file);
-  checkOverrideKeys(raw, file, options.known);
-  return validateScenario(raw, file);
+export function parseScenario(text: string, file: string = UNNAMED, options: LoadOptions = {}): Scenario {
+  const label = typeof file === 'string' ? file : UNNAMED;
+  if (typeof text !== 'string') throw new ScenarioError(label, '', `scenario text must be a string, got ${text === null ? 'null' : typeof text}`);
+  const raw = parseYaml(text, label);
+  checkOverrideKeys(raw, label, options.known);
+  return validateScenario(raw, label);
 }
 
 /**
@@ -229,7 +233,13 @@ function checkReferences(s: Scenario, file: string): void {
   if (s.backing.kind === 'postcopy' && s.machine.hostResidentMiB !== s.machine.guestMemoryMiB) {
     throw new ScenarioError(file, 'machine.hostResidentMiB', `backing postcopy takes no host limit: set it to machine.guestMemoryMiB (${s.machine.guestMemoryMiB})`);
   }
-  const groups = new Set(s.tasks.map((t) => t.name));
+  // A task group is addressed by name (metrics.tasks.<name>, sweep's tasks.<name>.count, until,
+  // experiment rows): two groups of one name would be merged in the results and half-addressed.
+  const groups = new Set<string>();
+  s.tasks.forEach((t, i) => {
+    if (groups.has(t.name)) throw new ScenarioError(file, `tasks[${i}].name`, `duplicate task "${t.name}"`);
+    groups.add(t.name);
+  });
   const cacheNames = new Set(s.regions.filter((r) => r.pageCache).map((r) => r.name));
   s.experiment?.rows.forEach((row, i) => {
     const field = `experiment.rows[${i}].group`;

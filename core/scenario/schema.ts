@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HARD, MAX_INTERVAL_US, MAX_RUN_MS, ONE_PAGE_MIB } from './limits.js';
+import { HARD, MAX_INTERVAL_US, MAX_RUN_MS, MIN_RUN_MS, ONE_PAGE_MIB } from './limits.js';
 
 /**
  * The scenario file format. Every field is named with its unit; every default is the value the
@@ -25,6 +25,11 @@ const positiveUs = span('us').min(0.001, 'must be at least 0.001 µs (1 ns): sho
 const nonNegative = z.number().min(0, 'must not be negative');
 /** A duration in µs that is 0 (none) or takes time: between 0 and 1 ns it would round to nothing. */
 const spanOrZero = span('us').refine((v) => v === 0 || v >= 0.001, 'must be 0 or at least 0.001 µs (1 ns): shorter rounds to no time at all');
+/** A run's length in ms (durationMs, drain.maxMs): at least 1 ns, at most one day. */
+const runMs = z
+  .number()
+  .min(MIN_RUN_MS, `must be at least ${MIN_RUN_MS.toFixed(6)} ms (1 ns): shorter rounds to no time at all`)
+  .max(MAX_RUN_MS, `must be at most ${MAX_RUN_MS} ms (one day): ${EXACT_TIME}`);
 
 const latency = z
   .object({
@@ -33,7 +38,7 @@ const latency = z
     us: positiveUs,
     /** lognormal shape (standard deviation of the underlying normal). */
     sigma: nonNegative.max(HARD.sigma, `must be at most ${HARD.sigma}: a wider lognormal is all tail`).default(1),
-    minUs: span('us').default(0),
+    minUs: spanOrZero.default(0),
     maxUs: positiveUs.optional(),
   })
   .strict();
@@ -248,8 +253,8 @@ const machine = z
     /** Tick preemption after this much time on the vCPU. */
     sliceUs: positiveUs.default(4000),
     /** CFS wakeup granularity and latency, as Linux scales them for 4 CPUs (1 ms and 6 ms × 3). */
-    wakeupGranularityUs: span('us').default(3000),
-    schedLatencyUs: span('us').default(18000),
+    wakeupGranularityUs: spanOrZero.default(3000),
+    schedLatencyUs: spanOrZero.default(18000),
     /** Guest thread switch: ~1.1 µs for threads (facts/anchors.md §A6, pipe ping-pong). */
     contextSwitchNs: span('ns').default(1100),
     /**
@@ -284,7 +289,7 @@ const machine = z
      */
     hostThp: z.boolean().default(false),
     /** Clearing one 2 MiB huge page (clear_huge_page()): assumption, 2 MiB at ~20 GB/s. */
-    hugeClearUs: span('us').default(100),
+    hugeClearUs: spanOrZero.default(100),
   })
   .strict();
 
@@ -315,7 +320,7 @@ export const scenarioSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().default(''),
-    durationMs: z.number().gt(0, 'must be more than 0').max(MAX_RUN_MS, `must be at most ${MAX_RUN_MS} ms (one day): ${EXACT_TIME}`),
+    durationMs: runMs,
     /** Any safe integer; all of its bits seed the generator (core/engine/rng.ts). */
     seed: z
       .number()
@@ -334,7 +339,7 @@ export const scenarioSchema = z
     drain: z
       .object({
         enabled: z.boolean().default(true),
-        maxMs: z.number().gt(0, 'must be more than 0').max(MAX_RUN_MS, `must be at most ${MAX_RUN_MS} ms (one day): ${EXACT_TIME}`).default(2000),
+        maxMs: runMs.default(2000),
       })
       .strict()
       .default({ enabled: true, maxMs: 2000 }),

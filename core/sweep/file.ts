@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HARD } from '../scenario/limits.js';
+import { HARD, MAX_RUN_MS, MIN_RUN_MS } from '../scenario/limits.js';
 import { parseYaml, ScenarioError } from '../scenario/load.js';
 import { readCapped } from '../scenario/read.js';
 
@@ -21,7 +21,11 @@ export const sweepFileSchema = z
   .object({
     scenario: z.string().min(1).optional(),
     seed: z.number().refine(Number.isSafeInteger, 'must be a safe integer').optional(),
-    durationMs: z.number().positive().optional(),
+    durationMs: z
+      .number()
+      .min(MIN_RUN_MS, `must be at least ${MIN_RUN_MS.toFixed(6)} ms (1 ns): shorter rounds to no time at all`)
+      .max(MAX_RUN_MS, `must be at most ${MAX_RUN_MS} ms (one day)`)
+      .optional(),
     params: z.record(z.string().min(1), z.union([scalar, z.array(scalar).min(1)])).optional(),
     variants: z.array(z.string().min(1)).min(1).optional(),
     seeds: z.number().int().min(1).optional(),

@@ -23,6 +23,7 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
  * Spaced values keep 6 significant digits; both ends are exact. Values must be distinct.
  */
 export function parseValueSpec(spec: string): SweepValue[] {
+  if (typeof spec !== 'string') throw new BadInputError(`parseValueSpec: spec must be a string such as "1..8" or "a,b,c", got ${spec === null ? 'null' : typeof spec}`);
   const text = spec.trim();
   if (text === '') throw new BadInputError('empty value spec');
   const range = /^([^,]*?)\.\.([^,:]*)(?::(\w*)(?::(.*))?)?$/.exec(text);

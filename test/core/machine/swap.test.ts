@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RandomStreams } from '../../../index.js';
-import { SwapDevice } from '../../../core/machine/swap.js';
+import { latencyRangeNs, SwapDevice } from '../../../core/machine/swap.js';
+import type { LatencySpec } from '../../../core/scenario/schema.js';
 
 describe('SwapDevice', () => {
   const make = (depth: number) => {
@@ -28,6 +29,20 @@ describe('SwapDevice', () => {
     expect(dev.request(5, 0)).toBe(true);
     expect(dev.request(5, 10)).toBe(false);
     expect(started).toHaveLength(1);
+  });
+
+  it.each<LatencySpec>([
+    { dist: 'fixed', us: 10, sigma: 1, minUs: 20 },
+    { dist: 'lognormal', us: 100, sigma: 0, minUs: 0 },
+    { dist: 'lognormal', us: 100, sigma: 2, minUs: 0 },
+    { dist: 'exponential', us: 0.01, sigma: 1, minUs: 0, maxUs: 0.05 },
+  ])('serves every draw within latencyRangeNs() (the range the scenario header prints): %j', (l) => {
+    const out: number[] = [];
+    const dev = new SwapDevice(l, 5000, new RandomStreams(3).stream('s'), (_g, at) => out.push(at));
+    for (let g = 0; g < 5000; g++) dev.request(g, 0);
+    const { minNs, maxNs } = latencyRangeNs(l);
+    expect(Math.min(...out)).toBeGreaterThanOrEqual(minNs);
+    expect(Math.max(...out)).toBeLessThanOrEqual(maxNs);
   });
 
   it('clamps lognormal draws to [minUs, maxUs]', () => {

@@ -68,6 +68,29 @@ describe('hostile scenario values are bad input naming file, field and reason (i
     expect(parseError(base.replace('{ touch: { region: a } }', '{ irqoff: { touch: { region: a, pattern: x } } }')).field).toBe('tasks[0].program[0].irqoff.touch.pattern');
   });
 
+  it('refuses a run or a duration that rounds to no nanosecond, and accepts 1 ns (hostile-test bug 9)', () => {
+    const runs: [string, string][] = [
+      [base.replace('durationMs: 10', 'durationMs: 0.0000001'), 'durationMs'],
+      [`${base}drain: { enabled: true, maxMs: 0.0000004 }\n`, 'drain.maxMs'],
+    ];
+    for (const [text, field] of runs) {
+      const e = parseError(text);
+      expect([e.field, e.problem]).toEqual([field, 'must be at least 0.000001 ms (1 ns): shorter rounds to no time at all']);
+    }
+    expect(parseScenario(base.replace('durationMs: 10', 'durationMs: 0.000001'), 'f').durationMs).toBe(0.000001);
+    const spans: [string, string][] = [
+      [base.replace('us: 100 }', 'us: 100, minUs: 0.0005 }'), 'backing.latency.minUs'],
+      [base.replace('hostResidentMiB: 32', 'hostResidentMiB: 32, wakeupGranularityUs: 0.0005'), 'machine.wakeupGranularityUs'],
+      [base.replace('hostResidentMiB: 32', 'hostResidentMiB: 32, schedLatencyUs: 0.0005'), 'machine.schedLatencyUs'],
+      [base.replace('hostResidentMiB: 32', 'hostResidentMiB: 32, hugeClearUs: 0.0005'), 'machine.hugeClearUs'],
+    ];
+    for (const [text, field] of spans) {
+      const e = parseError(text);
+      expect([e.field, e.problem]).toEqual([field, 'must be 0 or at least 0.001 µs (1 ns): shorter rounds to no time at all']);
+      expect(() => parseScenario(text.replace('0.0005', '0'), 'f')).not.toThrow();
+    }
+  });
+
   it('names both kinds of a step that has two', () => {
     const e = parseError(base.replace('{ touch: { region: a } }', '{ touch: { region: a }, compute: { us: 1 } }'));
     expect(e.message).toBe('f.yaml: tasks[0].program[0]: a step is exactly one of compute, touch, syscall, irqoff, preemptoff, sleep, ipi; this one has touch, compute');

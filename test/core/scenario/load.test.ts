@@ -33,6 +33,14 @@ describe('scenario loading', () => {
     expect(errorOf('name: [x\n').message).toMatch(/^f\.yaml: line \d+, column \d+: YAML syntax/);
   });
 
+  it('refuses two task groups of one name, as it refuses two regions of one name (hostile-test bug 8)', () => {
+    // Merged, their metrics.tasks.w added up and a sweep's tasks.w.count set only the first.
+    const twice = base.replace("tasks: [{ name: w, program: [{ touch: { region: a } }] }]", "tasks: [{ name: w, program: [{ touch: { region: a } }] }, { name: w, program: [{ compute: { us: 3 } }] }]");
+    expect(twice).not.toBe(base);
+    expect(errorOf(twice).message).toBe('f.yaml: tasks[1].name: duplicate task "w"');
+    expect(errorOf(base.replace('regions: [{ name: a, mib: 16 }]', 'regions: [{ name: a, mib: 16 }, { name: a, mib: 1 }]')).message).toBe('f.yaml: regions[1].name: duplicate region "a"');
+  });
+
   it('refuses regions that do not fit in guest memory', () => {
     expect(errorOf(base.replace('mib: 16', 'mib: 128')).field).toBe('regions');
   });
@@ -61,6 +69,12 @@ describe('the library refuses hand-built bad input (hostile-test regression)', (
   it('parseScenario of a non-string is bad input, not a TypeError', () => {
     expect(() => parseScenario(null as unknown as string, 'x.yaml')).toThrow(BadInputError);
     expect(() => parseScenario(42 as unknown as string, 'x.yaml')).toThrow(/scenario text must be a string, got number/);
+  });
+
+  it('parseScenario without a file name labels its messages "(scenario text)", not "undefined" (hostile-test bug 13)', () => {
+    expect(() => parseScenario('')).toThrow(/^\(scenario text\): \(top level\): /);
+    expect(() => parseScenario(null as unknown as string)).toThrow('(scenario text): scenario text must be a string, got null');
+    expect(parseScenario(base).name).toBe('t');
   });
 
   it('runVariant checks a scenario object as a file would be checked', () => {

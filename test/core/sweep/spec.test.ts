@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BadInputError } from '../../../core/errors.js';
 import { MAX_VALUES, parseValueSpec } from '../../../core/sweep/spec.js';
 
 describe('parseValueSpec', () => {
@@ -46,5 +47,11 @@ describe('parseValueSpec', () => {
     ['1..1.000001:lin:50', /given twice \(after rounding/],
   ])('refuses %j', (spec, message) => {
     expect(() => parseValueSpec(spec)).toThrow(message);
+  });
+
+  it.each([null, undefined, 7, ['1']])('refuses a spec that is not a string (%j) as bad input, naming the argument (hostile-test bug 13)', (spec) => {
+    // It threw a TypeError from spec.trim().
+    expect(() => parseValueSpec(spec as unknown as string)).toThrow(BadInputError);
+    expect(() => parseValueSpec(spec as unknown as string)).toThrow(/^parseValueSpec: spec must be a string such as "1\.\.8" or "a,b,c", got (null|undefined|number|object)$/);
   });
 });

@@ -1,0 +1,33 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliInProcess as cli } from '../../support/cli-in-process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'apf-lab-sweep-definition-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const SWEEP = ['sweep', '--param', 'backing.latency.us=100', '--variants', 'x86', '-j', '1'];
+
+describe('sweep --duration-ms and a sweep file\'s durationMs keep the scenario\'s bounds (hostile-test bug 9)', () => {
+  it('a duration that rounds to no nanosecond is a usage error of the flag (exit 2), before anything runs', async () => {
+    const r = await cli(...SWEEP, '--duration-ms', '0.0000001');
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe('apf-lab: --duration-ms must be at least 0.000001 ms (1 ns): shorter rounds to no time at all, got "0.0000001"');
+    expect(r.out).toBe('');
+  });
+
+  it('a duration past one day is a usage error of the flag too, not the scenario file\'s', async () => {
+    const r = await cli(...SWEEP, '--duration-ms', '86400001');
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe('apf-lab: --duration-ms must be at most 86400000 ms (one day), got "86400001"');
+  });
+
+  it('in a sweep file it is bad input naming the file and the field (exit 1)', async () => {
+    const file = join(dir, 'tiny.yaml');
+    writeFileSync(file, 'params: { backing.latency.us: 100 }\nvariants: [x86]\ndurationMs: 0.0000001\n');
+    const r = await cli('sweep', file, '-j', '1');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${file}: durationMs: must be at least 0.000001 ms (1 ns): shorter rounds to no time at all\n`);
+  });
+});

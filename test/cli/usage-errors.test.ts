@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { plainUsage } from '../../cli/io.js';
+import { cliInProcess as cli } from '../support/cli-in-process.js';
+
+const SWEEP = ['sweep', '--param', 'backing.latency.us=1', '--variants', 'x86'];
+
+describe('usage errors name an option as it is typed, on one line (hostile-test bug 12)', () => {
+  it.each([
+    // Each printed "--s", "--j", "--x" before: the short name with two dashes.
+    [['run', 'x86', '-s', 'overcommit', '--scenario', 'overcommit'], '-s/--scenario was given more than once'],
+    [['run', 'x86', '--scenario', 'overcommit', '-s', 'overcommit'], '-s/--scenario was given more than once'],
+    [[...SWEEP, '-j', '1', '--jobs', '2'], '-j/--jobs was given more than once'],
+    [[...SWEEP, '-x', 'a', '-x', 'b'], '-x was given more than once'],
+    [['run', 'x86', '--seed', '1', '--seed', '2'], '--seed was given more than once'],
+    [[...SWEEP, '--duration-ms', '1', '--duration-ms', '2'], '--duration-ms was given more than once'],
+    // It printed "Invalid values:\n  Argument: what, …" with a literal \n.
+    [['diff', 'x86', 'arm64-sdei', '--what', 'bogus'], '--what must be one of mechanisms, trace, got "bogus"'],
+  ])('%j → %s (exit 2)', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe(`apf-lab: ${message}`);
+    expect(r.out).toBe('');
+  });
+
+  it('any other message of yargs over several lines is put on one', () => {
+    expect(plainUsage('Implications failed:\n  a -> b')).toBe('Implications failed: a -> b');
+    expect(plainUsage('Not enough arguments following: x')).toBe('-x needs a value');
+  });
+});
