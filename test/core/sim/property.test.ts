@@ -47,10 +47,13 @@ const scenario: fc.Arbitrary<ScenarioInput> = fc.record({
     { name: 'a', mib: 16, populated: pa },
     { name: 'b', mib: 8, populated: pb },
   ]),
-  tasks: fc.array(fc.record({ name: fc.constantFrom('t', 'u'), count: fc.integer({ min: 1, max: 4 }), program: fc.array(step, { minLength: 1, maxLength: 4 }) }), {
-    minLength: 1,
-    maxLength: 3,
-  }),
+  // Each group its own name: a scenario refuses two of one name.
+  tasks: fc
+    .array(fc.record({ name: fc.constantFrom('t', 'u'), count: fc.integer({ min: 1, max: 4 }), program: fc.array(step, { minLength: 1, maxLength: 4 }) }), {
+      minLength: 1,
+      maxLength: 3,
+    })
+    .map((ts) => ts.map((t, i) => ({ ...t, name: `${t.name}${i}` }))),
   seed: fc.integer({ min: 0, max: 1000 }),
   arch: fc.record({
     x86: fc.record({
