@@ -47,7 +47,10 @@ export function attachComments(messages: readonly PatchMessage[], comments: read
   const byKey = new Map<string, number[]>();
   linear.forEach((x, i) => {
     if (normalize(x.line.text) === '') return;
-    byKey.set(x.key, [...(byKey.get(x.key) ?? []), i]);
+    const at = byKey.get(x.key);
+    // Pushed, not copied: a generated table repeats one line thousands of times.
+    if (at) at.push(i);
+    else byKey.set(x.key, [i]);
   });
   const commit = new Map<string, number>();
   for (const m of messages) for (const l of m.commitMessage) if (!commit.has(normalize(l))) commit.set(normalize(l), m.number);

@@ -1,3 +1,5 @@
+import { DEFAULT_GROUP } from './footprint-rules.js';
+import { groupOf } from './footprint.js';
 import type { PatchMessage } from './model.js';
 
 /**
@@ -54,12 +56,25 @@ export function setsInScope(messages: readonly PatchMessage[], sets: readonly Si
   return touched.length > 0 ? touched : [...sets];
 }
 
-/** Every signature that some added line shows, in the order of the sets and their tables. */
+/**
+ * Characters of an added line the signatures are tried on. Kernel lines are short; a generated
+ * table or a minified blob can have one of hundreds of kilobytes, on which a signature's regular
+ * expression would backtrack for seconds. An identifier near the start is still found.
+ */
+export const SCANNED_LINE_CHARS = 400;
+
+/**
+ * Every signature that some added line shows, in the order of the sets and their tables. Only
+ * files where APF mechanisms live are read (the host, the guest's arch code, the ABI, the
+ * tracepoints: footprint-rules.ts): an interrupt controller driver's `request_percpu_irq()` and
+ * `_ACK` register are not a page-ready PPI and its ACK.
+ */
 export function detect(messages: readonly PatchMessage[], sets: readonly SignatureSet[]): Hit[] {
   const scope = setsInScope(messages, sets);
   const found = new Map<PatchSignature, { arch: string; at: Hit['at']; lines: number }>();
   for (const m of messages) {
     for (const f of m.files) {
+      if (groupOf(f.path) === DEFAULT_GROUP) continue;
       // A file of one architecture is read with its own set; a shared file with every set in scope.
       const own = scope.filter((s) => f.path.startsWith(s.kernelDir));
       const readers = own.length > 0 ? own : scope;
@@ -68,7 +83,7 @@ export function detect(messages: readonly PatchMessage[], sets: readonly Signatu
           if (l.kind !== '+') continue;
           for (const s of readers) {
             for (const sig of s.signatures) {
-              if (!sig.pattern.test(l.text)) continue;
+              if (!sig.pattern.test(l.text.length > SCANNED_LINE_CHARS ? l.text.slice(0, SCANNED_LINE_CHARS) : l.text)) continue;
               const prev = found.get(sig);
               if (prev) prev.lines++;
               else found.set(sig, { arch: s.arch, at: { message: m.number, path: f.path, line: l.newLine ?? 0, text: l.text.trim() }, lines: 1 });

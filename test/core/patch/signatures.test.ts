@@ -4,7 +4,7 @@ import { VARIANTS } from '../../../arches/registry.js';
 import { readPatchText } from '../../../core/patch/input.js';
 import type { PatchMessage } from '../../../core/patch/model.js';
 import { readPatchFiles } from '../../../core/patch/reader.js';
-import { detect, SLOTS } from '../../../core/patch/signature.js';
+import { detect, SCANNED_LINE_CHARS, SLOTS } from '../../../core/patch/signature.js';
 import { seedPath } from '../../support/seeds.js';
 
 const all = PATCH_SIGNATURES.flatMap((s) => s.signatures.map((sig) => ({ set: s, sig })));
@@ -97,5 +97,18 @@ describe('detection', () => {
     const m = removed[0].files[0].hunks[0];
     Object.assign(m, { lines: m.lines.map((l) => ({ ...l, kind: '-' })) });
     expect(hitIds(removed)).toEqual([]);
+  });
+
+  it('reads only files where APF mechanisms live: an interrupt controller driver shows none', () => {
+    const lines = ['ret = request_percpu_irq(chip->irq, foo_handle_irq, "foo", chip->pcpu);', 'chip->cookie = (chip->id++ << 12) | smp_processor_id();', 'writel(FOO_IRQ_ACK, chip->base + FOO_CTRL);'];
+    expect(hitIds(oneFile('drivers/irqchip/irq-foo.c', lines))).toEqual([]);
+    // The same lines in the guest's arch code are read.
+    expect(hitIds(oneFile('arch/arm64/kernel/kvm.c', lines)).length).toBeGreaterThan(0);
+  });
+
+  it(`tries the signatures on an added line's first ${SCANNED_LINE_CHARS} characters only (a generated blob would backtrack for seconds)`, () => {
+    const pad = ' '.repeat(SCANNED_LINE_CHARS);
+    expect(hitIds(oneFile('arch/x86/kvm/x.c', [`x = KVM_PV_REASON_PAGE_READY;${pad}`]))).toEqual(['x86-reason-page-ready']);
+    expect(hitIds(oneFile('arch/x86/kvm/x.c', [`${pad}x = KVM_PV_REASON_PAGE_READY;`]))).toEqual([]);
   });
 });
