@@ -1,26 +1,43 @@
-import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { BadInputError } from '../core/errors.js';
 
 /**
  * All the files or none: each is written to a temporary name beside it, then every one is renamed
  * into place. A name taken by a directory is refused before anything is renamed; and should a
  * rename fail all the same, the files it had already put in place that did not exist before are
- * taken away again. `what` names the output in the message ("cannot write the report: …").
+ * taken away again. A symbolic link is written through (its target is replaced), and a name that
+ * is not a regular file (a FIFO, /dev/stdout, a device) is written to as it is, never replaced:
+ * renaming over it would swap a device node for a file. `what` names the output in the message.
  */
 export function writeAll(files: readonly [string, string][], what = 'the report'): void {
   const fail = (detail: string): never => {
     throw new BadInputError(`cannot write ${what}: ${detail}`);
   };
-  for (const [f] of files) if (existsSync(f) && statSync(f).isDirectory()) fail(`${f} is a directory`);
-  const tmp = files.map(([f]) => `${f}.${process.pid}.tmp`);
-  const existed = files.map(([f]) => existsSync(f));
+  // stat() follows a link: /dev/stdout is a link to a pipe or a terminal, written to as such.
+  const targets = files.map(([given, text]) => {
+    const st = existsSync(given) ? statSync(given) : null;
+    if (st?.isDirectory()) fail(`${given} is a directory`);
+    const special = st !== null && !st.isFile();
+    const path = !special && st !== null && lstatSync(given).isSymbolicLink() ? realpathSync(given) : given;
+    return { given, path, text, special };
+  });
+  const special = targets.filter((t) => t.special);
+  const regular = targets.filter((t) => !t.special);
+  try {
+    // First, what cannot be undone the least: a write to a device or a pipe that fails stops here.
+    for (const t of special) writeFileSync(t.path, t.text);
+  } catch (e) {
+    fail((e as Error).message.split('\n')[0]);
+  }
+  const tmp = regular.map((t) => `${t.path}.${process.pid}.tmp`);
+  const existed = regular.map((t) => existsSync(t.path));
   let placed = 0;
   try {
-    files.forEach(([, text], i) => writeFileSync(tmp[i], text));
-    for (; placed < files.length; placed++) renameSync(tmp[placed], files[placed][0]);
+    regular.forEach((t, i) => writeFileSync(tmp[i], t.text));
+    for (; placed < regular.length; placed++) renameSync(tmp[placed], regular[placed].path);
   } catch (e) {
     for (const t of tmp) rmSync(t, { force: true });
-    for (let i = 0; i < placed; i++) if (!existed[i]) rmSync(files[i][0], { force: true });
+    for (let i = 0; i < placed; i++) if (!existed[i]) rmSync(regular[i].path, { force: true });
     fail((e as Error).message.split('\n')[0]);
   }
 }

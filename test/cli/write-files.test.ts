@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +15,20 @@ describe('writeAll: all the files or none', () => {
     const files: [string, string][] = [[join(dir, 'a.md'), 'a'], [join(dir, 'b.svg'), 'b'], [join(dir, 'c.svg'), 'c']];
     expect(() => writeAll(files, 'the report')).toThrow(/^cannot write the report: .*b\.svg is a directory$/);
     expect(readdirSync(dir)).toEqual(['b.svg']);
+  });
+
+  it('writes through a symbolic link (the target is replaced, the link stays)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'apf-write-'));
+    writeFileSync(join(dir, 'target.json'), 'old');
+    symlinkSync('target.json', join(dir, 'link.json'));
+    writeAll([[join(dir, 'link.json'), 'new']]);
+    expect(lstatSync(join(dir, 'link.json')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'target.json'), 'utf8')).toBe('new');
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('never replaces a device: /dev/full stays a character device and the write fails with ENOSPC', () => {
+    expect(() => writeAll([['/dev/full', 'x']], 'the timeline')).toThrow(/^cannot write the timeline: ENOSPC/);
+    expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
   });
 
   it('writes them all, replacing what was there', () => {
