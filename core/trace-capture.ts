@@ -25,8 +25,8 @@ export interface CaptureOptions extends Pick<RunOptions, 'seed' | 'onProgress' |
   /** Also the lab's own events (the arch backends' and apf_lab_*), not only Linux's tracepoints. */
   readonly lab?: boolean;
   /**
-   * At most this many events: when a run reaches it, the window ends at that instant (every event
-   * stamped before it is kept), as a full ring buffer would stop a capture.
+   * At most this many events: the first ones in time order (and, at one instant, in the order
+   * emitted), as a full ring buffer keeps them; the window then ends at the last one's stamp.
    */
   readonly maxEvents?: number;
 }
@@ -58,26 +58,32 @@ export function captureTrace(scenario: Scenario, variant: Variant, options: Capt
   const kept: (CapturedEvent & { seq: number })[] = [];
   let seq = 0;
   let cut = false;
-  let now = 0;
+  // The stamp of the maxEvents-th event in time order: nothing stamped after it is kept.
+  const nthStamp = () => kept.map((e) => e.timeNs).sort((a, b) => a - b)[maxEvents - 1];
   const sink = (timeNs: number, vcpu: number, event: string, fields: TraceFields) => {
     if (timeNs < fromNs || timeNs > toNs) return;
     if (vcpus && !vcpus.has(vcpu)) return;
     if (!options.lab && !isUpstreamTracepoint(event)) return;
     kept.push({ timeNs, vcpu, event, fields: { ...fields }, seq: seq++ });
-    if (kept.length >= maxEvents && !cut) {
-      // Nothing stamped before the engine's clock is still to come: the window ends there.
+    // Full: the window ends at the maxEvents-th stamp, earlier if an event stamped before it still comes.
+    if (!cut && kept.length >= maxEvents) {
       cut = true;
-      toNs = now;
+      toNs = Math.min(toNs, nthStamp());
+    } else if (cut && timeNs < toNs) {
+      toNs = nthStamp();
     }
   };
-  const stopWhen = (nowNs: number) => {
-    now = nowNs;
-    return nowNs > toNs;
-  };
+  // A later event is stamped no earlier than the engine's clock: past toNs, nothing of the window is to come.
+  const stopWhen = (nowNs: number) => nowNs > toNs;
   const result = runVariant(scenario, variant, { seed: options.seed, trace: sink, onProgress: options.onProgress, signal: options.signal, stopWhen });
-  const events = kept
+  let events = kept
     .filter((e) => e.timeNs <= toNs)
     .sort((a, b) => a.timeNs - b.timeNs || a.seq - b.seq)
     .map(({ seq: _seq, ...e }) => e);
-  return { variant: variant.id, events, fromNs, toNs: Math.min(toNs, result.run.simulatedNs), cutAtMaxEvents: cut, result };
+  // Events of the instant the capture filled, beyond the cap (a tick on every vCPU at once): the
+  // first maxEvents in time and emission order are kept, as a full ring buffer would.
+  if (events.length > maxEvents) events = events.slice(0, maxEvents);
+  const endNs = result.run.simulatedNs;
+  if (fromNs > endNs) throw new BadInputError(`the run ended at ${endNs / 1e6} ms of simulated time, before the window's start (${fromNs / 1e6} ms)`);
+  return { variant: variant.id, events, fromNs, toNs: Math.min(toNs, endNs), cutAtMaxEvents: cut, result };
 }

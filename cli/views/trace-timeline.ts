@@ -41,14 +41,19 @@ export function chromeTrace(capture: TraceCapture, scenario: string, seed: numbe
   };
 }
 
-/** Opens a fault's slice at kvm_try_async_get_page and closes it at the page-ready for the same page on the same vCPU. */
+/**
+ * Opens a fault's slice at its first tracepoint, kvm_try_async_get_page or, where the guest asks
+ * for the page itself (x86-ve, arm64-s2: no host fault to trace), kvm_async_pf_not_present; and
+ * closes it at the page-ready for the same page on the same vCPU.
+ */
 function slice(e: CapturedEvent, open: Map<string, CapturedEvent>, out: Record<string, unknown>[]): void {
-  const page = e.event === 'kvm_try_async_get_page' ? e.fields.gfn : e.event === 'kvm_async_pf_ready' ? Math.floor(e.fields.gva / PAGE_SIZE) : null;
+  const opens = e.event === 'kvm_try_async_get_page' || e.event === 'kvm_async_pf_not_present';
+  const page = e.event === 'kvm_try_async_get_page' ? e.fields.gfn : opens || e.event === 'kvm_async_pf_ready' ? Math.floor(e.fields.gva / PAGE_SIZE) : null;
   if (page === null) return;
   const key = `${e.vcpu}:${page}`;
   const id = `${e.vcpu}:${kernelHex(page)}`;
   const common = { name: `async PF gfn ${kernelHex(page)}`, cat: 'apf', id, pid: QEMU_PID, tid: QEMU_PID + 1 + e.vcpu };
-  if (e.event === 'kvm_try_async_get_page') {
+  if (opens) {
     if (open.has(key)) return;
     open.set(key, e);
     out.push({ ...common, ph: 'b', ts: us(e.timeNs) });

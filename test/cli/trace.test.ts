@@ -55,6 +55,16 @@ describe('apf-lab trace (built binary)', () => {
     expect(begun.filter((id) => ended.has(id)).length).toBeGreaterThan(begun.length / 2);
   });
 
+  it('--perfetto: a design whose guest asks for the page itself (arm64-s2: no host fault traced) still gets a slice per fault', async () => {
+    const file = join(dir, 's2.json');
+    const r = await apfLab('trace', 'arm64-s2', '--to-ms', '30', '--perfetto', file);
+    expect(r.code).toBe(0);
+    const t = JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: { ph: string; name: string }[] };
+    const notPresent = t.traceEvents.filter((e) => e.ph === 'i' && e.name === 'kvm_async_pf_not_present').length;
+    expect(notPresent).toBeGreaterThan(0);
+    expect(t.traceEvents.filter((e) => e.ph === 'b').length).toBe(notPresent);
+  });
+
   it('--json gives the events with their fields; the same seed gives the same bytes', async () => {
     const a = await apfLab('trace', 'x86-pf', '--to-ms', '15', '--json');
     const b = await apfLab('trace', 'x86-pf', '--to-ms', '15', '--json');
@@ -74,6 +84,7 @@ describe('apf-lab trace (built binary)', () => {
       [['trace', 'x86', '--vcpu', '4'], 2, /vCPUs 0 to 3/],
       [['trace', 'x86', '--max-events', '0'], 2, /--max-events must be a whole number/],
       [['trace', 'x86', '--lab=yes'], 2, /takes no value/],
+      [['trace', 'x86', '--from-ms', '900000'], 1, /the run ended at .* before the window's start/],
     ];
     for (const [args, code, msg] of cases) {
       const r = await apfLab(...args);

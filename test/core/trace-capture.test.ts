@@ -34,11 +34,17 @@ describe('captureTrace: a run as a host capture would hold it', () => {
     expect(one.events.map(key)).toEqual(whole.events.filter((e) => e.vcpu === 1).map(key));
   });
 
-  it('at --max-events the window ends where nothing earlier is still to come: a prefix of the whole run', () => {
-    const cut = captureTrace(scenario, x86, { maxEvents: 40 });
-    expect(cut.cutAtMaxEvents).toBe(true);
-    expect(cut.events.length).toBeGreaterThan(0);
-    expect(cut.events.map(key)).toEqual(whole.events.filter((e) => e.timeNs <= cut.toNs).map(key));
+  it('--max-events keeps exactly the first N events of the whole run, ticks of several vCPUs at one instant included', () => {
+    for (const n of [1, 3, 40]) {
+      const cut = captureTrace(scenario, x86, { maxEvents: n });
+      expect(cut.cutAtMaxEvents).toBe(true);
+      expect(cut.events.map(key)).toEqual(whole.events.slice(0, n).map(key));
+      expect(cut.toNs).toBe(whole.events[n - 1].timeNs);
+    }
+  });
+
+  it('a window that starts after the run ended is bad input, not a backwards window', () => {
+    expect(() => captureTrace(scenario, x86, { fromNs: 10_000_000_000 })).toThrow(/the run ended at .* before the window's start/);
   });
 
   it('the same scenario and seed give the same capture; a baseline traces nothing', () => {
