@@ -1,3 +1,5 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { PATCH_SIGNATURES } from '../../arches/patch-signatures.js';
 import { VARIANTS } from '../../arches/registry.js';
@@ -28,6 +30,13 @@ export function patchCommand(io: Io): CommandModule<object, PatchArgs> {
     handler: (args) => {
       const files = (args.files ?? []).map(String).filter((f) => f !== '');
       if (files.length === 0) throw new UsageError(COMMANDS.patch.missing!);
+      // A file given twice would count its hunks and its comments twice.
+      const seen = new Set<string>();
+      for (const f of files) {
+        const key = existsSync(f) ? realpathSync(f) : resolve(f);
+        if (seen.has(key)) throw new UsageError(`${f} is given twice (a series names each file once)`);
+        seen.add(key);
+      }
       const report = analyzePatch(
         readPatchFiles(files, readPatchText),
         PATCH_SIGNATURES,

@@ -22,7 +22,9 @@ export function splitMails(text: string): Mail[] {
   if (lines.at(-1) === '') lines.pop();
   const starts: number[] = [];
   lines.forEach((l, i) => {
-    if (ENVELOPE.test(l) && (i === 0 || lines[i - 1] === '')) starts.push(i);
+    // After a blank line, as mbox writes it; or right after a mail that did not end with one
+    // (`cat a.patch b.patch`), when headers follow, as git mailsplit also splits it.
+    if (ENVELOPE.test(l) && (i === 0 || lines[i - 1] === '' || HEADER.test(lines[i + 1] ?? ''))) starts.push(i);
   });
   if (starts.length === 0) return [readMail(lines, 0, lines.length)];
   const mails: Mail[] = [];

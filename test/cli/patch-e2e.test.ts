@@ -75,6 +75,13 @@ describe('apf-lab patch (built binary)', () => {
     for (const r of [missing, none, bad]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('the same file given twice is a usage error, not a series of two copies (exit 2)', async () => {
+    const twice = await apfLab('patch', seedPath('001'), seedPath('001'));
+    expect(twice.code).toBe(2);
+    expect(twice.stdout).toBe('');
+    expect(twice.stderr.split('\n')[0]).toMatch(/^apf-lab: .*001_[0-9a-f]+\.txt is given twice/);
+  });
+
   it('the same input twice gives the same bytes', async () => {
     const [a, b] = await Promise.all([apfLab('patch', seedPath('003'), '--json'), apfLab('patch', seedPath('003'), '--json')]);
     expect(a.stdout).toBe(b.stdout);

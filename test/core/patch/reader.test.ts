@@ -144,6 +144,11 @@ describe('series, mboxes and replies', () => {
     ]);
   });
 
+  it('an mbox whose first mail does not end with a blank line (cat a.patch b.patch) is still two mails', () => {
+    const r = read(file('cat.mbox', `${PATCH_A.replace(/\n+$/, '')}\n${PATCH_B}`));
+    expect(r.messages.map((m) => m.subject)).toEqual(['[PATCH 1/2] KVM: first part of a folded subject', '[PATCH 2/2] KVM: second']);
+  });
+
   it('an mbox: patches, a cover letter and a reply; the reply becomes a comment', () => {
     const cover = `From cover@example.org Mon Jan  4 09:59:00 2021
 From: Ann Author <ann@example.org>
