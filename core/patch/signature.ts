@@ -67,7 +67,7 @@ export const SCANNED_LINE_CHARS = 400;
  * Every signature that some added line shows, in the order of the sets and their tables. Only
  * files where APF mechanisms live are read (the host, the guest's arch code, the ABI, the
  * tracepoints: footprint-rules.ts): an interrupt controller driver's `request_percpu_irq()` and
- * `_ACK` register are not a page-ready PPI and its ACK.
+ * `_ACK` register are not a page-ready interrupt and its acknowledgement.
  */
 export function detect(messages: readonly PatchMessage[], sets: readonly SignatureSet[]): Hit[] {
   const scope = setsInScope(messages, sets);
