@@ -43,6 +43,10 @@ function extract(lines: readonly string[], from: number, source: string, lineOff
       out.push(line);
       let oldLeft = h[2] === undefined ? 1 : Number(h[2]);
       let newLeft = h[4] === undefined ? 1 : Number(h[4]);
+      // git refuses it too ("corrupt patch"): a hunk changes at least one line.
+      if (oldLeft === 0 && newLeft === 0) {
+        throw new BadInputError(`${source}:${lineOffset + i + 1}: the hunk "${line.slice(0, 60)}" counts no lines at all: a damaged or hand-edited patch`);
+      }
       while (oldLeft > 0 || newLeft > 0) {
         i++;
         if (i >= lines.length) throw shortHunk(source, lineOffset + i, line, oldLeft, newLeft);

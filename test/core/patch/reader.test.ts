@@ -192,6 +192,10 @@ Why c?
     );
   });
 
+  it('a hunk that counts no lines (@@ -0,0 +0,0 @@) is bad input naming the line, as git calls it corrupt', () => {
+    expect(() => read(file('empty-hunk.diff', '--- a/x.c\n+++ b/x.c\n@@ -0,0 +0,0 @@\n+a\n'))).toThrow(/empty-hunk\.diff:3: the hunk "@@ -0,0 \+0,0 @@" counts no lines at all/);
+  });
+
   it('file headers with no hunk (a mode change) say so', () => {
     expect(() => read(file('mode.diff', 'diff --git a/x b/x\nold mode 100644\nnew mode 100755\n'))).toThrow(/mode\.diff: file headers only/);
   });
