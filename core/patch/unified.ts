@@ -121,7 +121,7 @@ export function readDiff(lines: readonly string[], from: number, message: number
         lines: numbered(h.lines, h.oldStart, h.newStart),
       };
     });
-    if (hunks.length === 0 && status === 'modified') continue;
+    // A binary change or a mode change has no hunk: it stays in the footprint (+0 −0 in 0 hunks), counted, not dropped.
     files.push({
       path,
       oldPath: status === 'renamed' ? oldName : null,

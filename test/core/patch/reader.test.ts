@@ -196,6 +196,15 @@ Why c?
     expect(() => read(file('empty-hunk.diff', '--- a/x.c\n+++ b/x.c\n@@ -0,0 +0,0 @@\n+a\n'))).toThrow(/empty-hunk\.diff:3: the hunk "@@ -0,0 \+0,0 @@" counts no lines at all/);
   });
 
+  it('a binary file beside a text change is counted in the footprint, not dropped', () => {
+    const text = 'diff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\ndiff --git a/fw.bin b/fw.bin\nindex 1234567..89abcde 100644\nBinary files a/fw.bin and b/fw.bin differ\n';
+    const r = read(file('bin.diff', text));
+    expect(r.messages[0].files.map((f) => [f.path, f.added, f.removed, f.hunks.length])).toEqual([
+      ['x.c', 1, 1, 1],
+      ['fw.bin', 0, 0, 0],
+    ]);
+  });
+
   it('file headers with no hunk (a mode change) say so', () => {
     expect(() => read(file('mode.diff', 'diff --git a/x b/x\nold mode 100644\nnew mode 100755\n'))).toThrow(/mode\.diff: file headers only/);
   });
