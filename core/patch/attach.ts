@@ -57,7 +57,7 @@ export function attachComments(messages: readonly PatchMessage[], comments: read
   const ownText = new Map<string, number>();
 
   const out: AttachedComment[] = [];
-  for (const c of comments) {
+  for (const c of chronological(comments)) {
     const reply = parseReply(c.body);
     let cursor = 0;
     const resolveLine = (q: Quoted): Resolved => {
@@ -110,7 +110,19 @@ export function attachComments(messages: readonly PatchMessage[], comments: read
     out.push({ number: c.number, author: c.author, date: c.date, source: c.source, replyTo, remarks, hunks: sortRefs(hunks, linear) });
     for (const r of reply.remarks) for (const l of r.text) if (normalize(l).length >= 4 && !ownText.has(normalize(l))) ownText.set(normalize(l), c.number);
   }
-  return out;
+  return out.sort((a, b) => a.number - b.number);
+}
+
+/**
+ * The comments in the order they were written: by their Date when every one has one a parser
+ * reads (mail: an mbox may hold a thread newest first), else as given (a review page lists them
+ * oldest first, with dates like "May 26, 2020, 12:56 p.m. UTC"). A reply is matched against what
+ * was written before it, so the order decides whom "Paolo wrote:" means.
+ */
+function chronological(comments: readonly RawComment[]): readonly RawComment[] {
+  const times = comments.map((c) => (c.date === null ? Number.NaN : Date.parse(c.date)));
+  if (times.some((t) => Number.isNaN(t))) return comments;
+  return comments.map((c, i) => ({ c, t: times[i] })).sort((a, b) => a.t - b.t || a.c.number - b.c.number).map((x) => x.c);
 }
 
 function target(r: Resolved, linear: readonly { hunk: HunkRef; line: { kind: string; oldLine: number | null; newLine: number | null } }[], comments: readonly RawComment[], wholeHunk = false): Target {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../core/errors.js';
 import { MAX_PATCH_BYTES, readPatchText } from '../../../core/patch/input.js';
+import { attachComments } from '../../../core/patch/attach.js';
 import { readPatchFiles } from '../../../core/patch/reader.js';
 import { seedPath } from '../../support/seeds.js';
 
@@ -172,6 +173,37 @@ Why c?
     expect(r.messages.map((m) => m.kind)).toEqual(['cover-letter', 'patch']);
     expect(r.comments).toHaveLength(1);
     expect(r.comments[0]).toMatchObject({ number: 1, author: 'Rob Reviewer', date: 'Tue, 5 Jan 2021 09:00:00 +0000' });
+  });
+
+  it('a thread saved newest first: a reply is matched against what was written before it, by Date', () => {
+    const rob = `From rev@example.org Tue Jan  5 09:00:00 2021
+From: "Rob Reviewer" <rob@example.org>
+Date: Tue, 5 Jan 2021 09:00:00 +0000
+Subject: Re: [PATCH 1/2] KVM: first
+
+On Mon, Jan 04, 2021, Ann Author wrote:
+> -b
+> +c
+
+Why c rather than d here?
+`;
+    const ann = `From ann@example.org Wed Jan  6 09:00:00 2021
+From: Ann Author <ann@example.org>
+Date: Wed, 6 Jan 2021 09:00:00 +0000
+Subject: Re: [PATCH 1/2] KVM: first
+
+On Tue, Jan 05, 2021, Rob Reviewer wrote:
+> Why c rather than d here?
+
+Because d breaks the build.
+`;
+    const patch = PATCH_A.replace(/^From 1+ /, 'From ann@example.org ').replace('Mon Sep 17 00:00:00 2001', 'Mon Jan  4 10:00:00 2021');
+    const r = read(file('newest-first.mbox', `${ann}\n${rob}\n${patch}`));
+    const [annC, robC] = attachComments(r.messages, r.comments);
+    expect([annC.author, robC.author]).toEqual(['Ann Author', 'Rob Reviewer']);
+    expect(annC.replyTo).toEqual({ author: 'Rob Reviewer', comment: robC.number });
+    expect(annC.remarks[0].answers).toMatchObject({ kind: 'comment', comment: robC.number });
+    expect(robC.remarks[0].answers.kind).toBe('hunk');
   });
 
   it('a cover letter next to the patches is read with them; notes next to them are refused', () => {
