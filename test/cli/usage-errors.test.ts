@@ -15,6 +15,8 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     [[...SWEEP, '--duration-ms', '1', '--duration-ms', '2'], '--duration-ms was given more than once'],
     // It printed "Invalid values:\n  Argument: what, …" with a literal \n.
     [['diff', 'x86', 'arm64-sdei', '--what', 'bogus'], '--what must be one of mechanisms, trace, got "bogus"'],
+    // `patch -` said "name variants and options directly".
+    [['patch', '-'], '"-" is not accepted: nothing is read from standard input; name the variants or files directly'],
   ])('%j → %s (exit 2)', async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);
