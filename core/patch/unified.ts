@@ -43,6 +43,9 @@ function extract(lines: readonly string[], from: number, source: string, lineOff
       out.push(line);
       let oldLeft = h[2] === undefined ? 1 : Number(h[2]);
       let newLeft = h[4] === undefined ? 1 : Number(h[4]);
+      if (!Number.isSafeInteger(oldLeft) || !Number.isSafeInteger(newLeft)) {
+        throw new BadInputError(`${source}:${lineOffset + i + 1}: the hunk "${line.slice(0, 60)}" counts more lines than any file has: a damaged or hand-edited patch`);
+      }
       // git refuses it too ("corrupt patch"): a hunk changes at least one line.
       if (oldLeft === 0 && newLeft === 0) {
         throw new BadInputError(`${source}:${lineOffset + i + 1}: the hunk "${line.slice(0, 60)}" counts no lines at all: a damaged or hand-edited patch`);

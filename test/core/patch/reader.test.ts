@@ -224,6 +224,10 @@ Because d breaks the build.
     );
   });
 
+  it('a hunk that counts more lines than a number can hold is bad input naming the line (it printed 1e+21)', () => {
+    expect(() => read(file('huge-hunk.diff', '--- a/x.c\n+++ b/x.c\n@@ -1,1000000000000000000000 +1,1 @@\n+a\n'))).toThrow(/huge-hunk\.diff:3: the hunk .* counts more lines than any file has/);
+  });
+
   it('a hunk that counts no lines (@@ -0,0 +0,0 @@) is bad input naming the line, as git calls it corrupt', () => {
     expect(() => read(file('empty-hunk.diff', '--- a/x.c\n+++ b/x.c\n@@ -0,0 +0,0 @@\n+a\n'))).toThrow(/empty-hunk\.diff:3: the hunk "@@ -0,0 \+0,0 @@" counts no lines at all/);
   });
