@@ -1,4 +1,5 @@
 import type { Diffstat } from './model.js';
+import { hasReviewSections } from './review-page.js';
 
 /**
  * What a file without a single hunk is, in words a user can act on: a series' cover letter
@@ -22,13 +23,15 @@ export function diffstatText(d: Diffstat): string {
 
 /** One clause that says what the text is, for `<file>: <clause>`. */
 export function describeHunkless(text: string): string {
+  const lines = text.split('\n');
+  // A review page saved without its "Patch" section: its commit message carries a diffstat too.
+  if (hasReviewSections(lines)) return 'a review page without its patch (no "Patch" section with the diff): save the whole page';
   const stat = findDiffstat(text);
   if (stat) {
     const short = SHORTLOG.exec(text);
     const series = short ? ` for ${short[2]} patches by ${short[1]}` : '';
     return `a series cover letter${series}: it carries only a diffstat (${diffstatText(stat)}), no hunks; give the patches of the series themselves`;
   }
-  const lines = text.split('\n');
   if (lines.some((l, i) => l.startsWith('diff --git ') || (l.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ')))) {
     return 'file headers only (renames, mode changes or binary files), no hunk to read';
   }

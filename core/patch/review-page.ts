@@ -31,6 +31,12 @@ export function isReviewPage(lines: readonly string[]): boolean {
   return c >= 0 && p > c && lines.slice(p + 1).some((l) => l.startsWith('diff --git ') || l.startsWith('--- '));
 }
 
+/** A page with the review sections, whether or not its "Patch" section (the diff) was saved. */
+export function hasReviewSections(lines: readonly string[]): boolean {
+  const c = lines.indexOf('Commit Message');
+  return c >= 0 && (lines.indexOf('Comments', c) > c || lines.some((l) => COMMENT_HEAD.test(l)));
+}
+
 export function readReviewPage(lines: readonly string[]): ReviewPage {
   const c = lines.indexOf('Commit Message');
   const p = lines.lastIndexOf('Patch');

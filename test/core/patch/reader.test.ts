@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -222,6 +222,12 @@ Because d breaks the build.
     expect(() => read(file('short.diff', '--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,3 @@\n a\n-b\nsome prose\n'))).toThrow(
       /short\.diff:6: the hunk "@@ -1,3 \+1,3 @@" does not have the lines its header counts \(1 old and 2 new still expected\)/,
     );
+  });
+
+  it('seed 003 saved without its Patch section is called a review page without its patch, not a cover letter', () => {
+    const page = readFileSync(seedPath('003'), 'utf8').split('\n');
+    const cut = page.slice(0, page.lastIndexOf('Patch')).join('\n');
+    expect(() => read(file('003-nopatch.txt', cut))).toThrow(/003-nopatch\.txt: a review page without its patch/);
   });
 
   it('a hunk that counts more lines than a number can hold is bad input naming the line (it printed 1e+21)', () => {
