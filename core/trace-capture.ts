@@ -58,19 +58,16 @@ export function captureTrace(scenario: Scenario, variant: Variant, options: Capt
   const kept: (CapturedEvent & { seq: number })[] = [];
   let seq = 0;
   let cut = false;
-  // The stamp of the maxEvents-th event in time order: nothing stamped after it is kept.
-  const nthStamp = () => kept.map((e) => e.timeNs).sort((a, b) => a - b)[maxEvents - 1];
   const sink = (timeNs: number, vcpu: number, event: string, fields: TraceFields) => {
     if (timeNs < fromNs || timeNs > toNs) return;
     if (vcpus && !vcpus.has(vcpu)) return;
     if (!options.lab && !isUpstreamTracepoint(event)) return;
     kept.push({ timeNs, vcpu, event, fields: { ...fields }, seq: seq++ });
-    // Full: the window ends at the maxEvents-th stamp, earlier if an event stamped before it still comes.
+    // Full: nothing stamped after the maxEvents-th stamp can be among the first maxEvents. An event
+    // stamped before it may still come; it is kept, and the sort below puts it in its place.
     if (!cut && kept.length >= maxEvents) {
       cut = true;
-      toNs = Math.min(toNs, nthStamp());
-    } else if (cut && timeNs < toNs) {
-      toNs = nthStamp();
+      toNs = Math.min(toNs, kept.map((e) => e.timeNs).sort((a, b) => a - b)[maxEvents - 1]);
     }
   };
   // A later event is stamped no earlier than the engine's clock: past toNs, nothing of the window is to come.
@@ -83,6 +80,7 @@ export function captureTrace(scenario: Scenario, variant: Variant, options: Capt
   // Events of the instant the capture filled, beyond the cap (a tick on every vCPU at once): the
   // first maxEvents in time and emission order are kept, as a full ring buffer would.
   if (events.length > maxEvents) events = events.slice(0, maxEvents);
+  if (cut) toNs = events[events.length - 1].timeNs;
   const endNs = result.run.simulatedNs;
   if (fromNs > endNs) throw new BadInputError(`the run ended at ${endNs / 1e6} ms of simulated time, before the window's start (${fromNs / 1e6} ms)`);
   return { variant: variant.id, events, fromNs, toNs: Math.min(toNs, endNs), cutAtMaxEvents: cut, result };
