@@ -123,10 +123,10 @@ export function buildCompareView(c: Comparison): CompareView {
     {
       title: 'Fault latency, fault to access done (ms)',
       rows: [
-        // No fault completed: there is no latency to show, not a latency of 0.
-        row('p50', (r) => (r.metrics.faultLatencyNs.count > 0 ? ms(r.metrics.faultLatencyNs.p50) : '—')),
-        row('p99', (r) => (r.metrics.faultLatencyNs.count > 0 ? ms(r.metrics.faultLatencyNs.p99) : '—')),
-        row('max', (r) => (r.metrics.faultLatencyNs.count > 0 ? ms(r.metrics.faultLatencyNs.max) : '—')),
+        ...(['p50', 'p99', 'max'] as const).map((k) =>
+          // No fault completed: there is no latency to show, not a latency of 0.
+          row(k, (r) => (r.metrics.faultLatencyNs.count > 0 ? ms(r.metrics.faultLatencyNs[k]) : '—')),
+        ),
       ],
     },
     ...(vs.some((r) => r.metrics.ipi.count > 0)
