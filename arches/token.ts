@@ -1,3 +1,5 @@
+import type { TokenLayout } from '../core/ingest/summary.js';
+
 /**
  * The async-PF token formulas of the designs: `(id++ << shift) | vcpu_id`, with the id kept in a
  * u16 or a u32, and x86's 2022 guard that never hands out token 0 (6f3c1fc53d86; facts/x86.md §1
@@ -23,3 +25,12 @@ export function allocToken(s: { id: number; readonly vcpuId: number }, f: TokenF
   s.id = f.idBits === 16 ? (s.id + 1) & 0xffff : (s.id + 1) >>> 0;
   return token;
 }
+
+/**
+ * What `apf-lab ingest` can tell from a capture's tokens: where the vCPU id sits. x86 and Gavin
+ * Shan's v1–v4 share one layout, his RFCs another.
+ */
+export const TOKEN_LAYOUTS: readonly TokenLayout[] = [
+  { design: 'x86 (Linux since 2.6.38) and arm64 v1–v4: (id++ << 12) | vcpu_id', vcpuBits: X86_TOKEN.shift, source: 'facts/x86.md §1 "Token"; facts/arm64.md §1a' },
+  { design: 'arm64 RFCv1/RFCv2: (id++ << 16) | vcpu_id', vcpuBits: ARM64_RFC_TOKEN.shift, source: 'facts/arm64.md §1 RFCv1' },
+];

@@ -53,3 +53,51 @@ export function tracepointText(event: string, fields: TraceFields, value: ValueT
     .map(([k, n]) => `${k} ${HEX_FIELDS.has(k) ? value(n, k) : String(n)}`)
     .join(' ');
 }
+
+/**
+ * Reading a capture back (`apf-lab ingest`): the same five events, with what kernels other than
+ * 6.12 print (facts/anchors.md §B): the pre-2023 name kvm_async_pf_doublefault, and a
+ * kvm_async_pf_completed with a trailing `pfn` and the RFC's `type`. `%#llx` writes zero as `0`;
+ * `0x0` is accepted too.
+ */
+const HEX = '(0|0x[0-9a-fA-F]+)';
+const FIELD_PATTERNS: Readonly<Record<string, { readonly re: RegExp; readonly fields: readonly string[]; readonly format: string }>> = {
+  kvm_try_async_get_page: { re: new RegExp(`^gva = ${HEX}, gfn = ${HEX}$`), fields: ['gva', 'gfn'], format: 'gva = %#llx, gfn = %#llx' },
+  kvm_async_pf_repeated_fault: { re: new RegExp(`^gva = ${HEX}, gfn = ${HEX}$`), fields: ['gva', 'gfn'], format: 'gva = %#llx, gfn = %#llx' },
+  kvm_async_pf_not_present: { re: new RegExp(`^token ${HEX} gva ${HEX}$`), fields: ['token', 'gva'], format: 'token %#llx gva %#llx' },
+  kvm_async_pf_ready: { re: new RegExp(`^token ${HEX} gva ${HEX}$`), fields: ['token', 'gva'], format: 'token %#llx gva %#llx' },
+  kvm_async_pf_completed: {
+    re: new RegExp(`^gva ${HEX} address ${HEX}(?: pfn ${HEX})?(?:,? type(?: =)? (?:kernel|user))?$`),
+    fields: ['gva', 'address', 'pfn'],
+    format: 'gva %#llx address %#lx [pfn %#llx] [type %s]',
+  },
+};
+
+/** The tracepoint names a capture may use for Linux's events, by the name the lab uses. */
+const ALIASES: Readonly<Record<string, string>> = { kvm_async_pf_doublefault: 'kvm_async_pf_repeated_fault' };
+
+/** The lab's name of an upstream async-PF event under any of its kernel names, or null. */
+export function upstreamTracepointName(event: string): string | null {
+  if (Object.hasOwn(ALIASES, event)) return ALIASES[event];
+  return isUpstreamTracepoint(event) ? event : null;
+}
+
+/** The TP_printk format an upstream event's text must have (for an error message). */
+export function tracepointFormat(event: string): string {
+  return FIELD_PATTERNS[event].format;
+}
+
+/**
+ * The fields of an upstream event's text, as 64-bit values (a gva may be a kernel address), or
+ * null when the text is not in the event's format.
+ */
+export function parseTracepointFields(event: string, text: string): Record<string, bigint> | null {
+  const p = FIELD_PATTERNS[event];
+  const m = p.re.exec(text.trim());
+  if (m === null) return null;
+  const out: Record<string, bigint> = {};
+  p.fields.forEach((name, i) => {
+    if (m[i + 1] !== undefined) out[name] = BigInt(m[i + 1]);
+  });
+  return out;
+}

@@ -19,7 +19,7 @@ interface CommandEntry {
  * these lines; a command's module (and the simulator, zod, yaml, Handlebars behind it) is loaded
  * only when the command line names that command, so `--help` and `list` do not pay for `report`.
  */
-export type CommandName = 'list' | 'show' | 'run' | 'compare' | 'reproduce' | 'diff' | 'trace' | 'report' | 'sweep' | 'patch';
+export type CommandName = 'list' | 'show' | 'run' | 'compare' | 'reproduce' | 'diff' | 'trace' | 'report' | 'sweep' | 'patch' | 'ingest';
 
 export const COMMANDS: Readonly<Record<CommandName, CommandEntry>> = {
   list: {
@@ -76,6 +76,12 @@ export const COMMANDS: Readonly<Record<CommandName, CommandEntry>> = {
     describe: 'read a kernel patch, series, mbox or review page: APF mechanisms, best-matching variant, footprint, review comments by hunk',
     missing: 'name a patch file (a patch, a series, an mbox or a review page)',
     load: async () => (await import('./patch.js')).patchCommand as CommandFactory,
+  },
+  ingest: {
+    command: 'ingest <file>',
+    describe: "read a host's ftrace capture of the async-PF tracepoints: faults, durations, a swap latency for a scenario, token layout, KVM's invariants",
+    missing: 'name a capture file (a copy of the ftrace `trace` file, or `trace-cmd report` output; /dev/stdin for a pipe)',
+    load: async () => (await import('./ingest.js')).ingestCommand as CommandFactory,
   },
 };
 

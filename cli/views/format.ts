@@ -25,3 +25,12 @@ export function humanNs(ns: number): string {
 export function mib(pages: number): string {
   return pages >= 1024 ? `${fixed(pages / 1024, pages % 1024 ? 1 : 0)} GiB` : `${pages} MiB`;
 }
+
+/**
+ * Rows as aligned lines, two spaces between columns; a column marked in `right` is aligned to the
+ * right (numbers), the others to the left.
+ */
+export function alignColumns(rows: readonly (readonly string[])[], right: readonly boolean[] = []): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i].length))) ?? [];
+  return rows.map((r) => r.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
+}

@@ -1,5 +1,6 @@
 import type { Finding } from '../../core/backend.js';
 import { variantBlock, type VariantBlock, type VariantSheet } from './variant-sheet.js';
+import { alignColumns } from './format.js';
 
 interface Setting {
   readonly name: string;
@@ -74,12 +75,7 @@ const hex = (n: number) => (n < 0 ? `-0x${(-n).toString(16)}` : `0x${n.toString(
 function layoutLines(s: VariantSheet): { layoutRegions: string[]; layoutPhases: string[] } {
   const regions = s.codeLayout.regions.map((r) => [r.region, hex(r.pc), r.bytes > 0 ? `${r.bytes.toLocaleString('en-US')} B` : '', r.what]);
   const phases = s.codeLayout.syncFromUser.map((p) => [p.name, p.region, hex(p.pc), `${p.ns} ns`, p.nonReentrant ? 'cannot take an exception' : '']);
-  return { layoutRegions: align(regions), layoutPhases: align(phases) };
-}
-
-function align(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i].length)) + 2) ?? [];
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('').trimEnd());
+  return { layoutRegions: alignColumns(regions), layoutPhases: alignColumns(phases) };
 }
 
 /** "Findings: 1 blocker, 4 concerns, 1 note", or that there are none. */

@@ -288,7 +288,8 @@ function completeWork(sim: Machine, work: AsyncPfWork): void {
   v.apf.done.push(work);
   if (first) sim.backend.asyncPagePresentQueued(v);
   // `address` is the page's host virtual address in QEMU (virt/kvm/async_pf.c traces work->addr).
-  if (sim.options.trace) sim.trace(v, 'kvm_async_pf_completed', { address: GUEST_RAM_HVA + work.gfn * PAGE_SIZE, gva: work.faultAddress });
+  // The kworker traces it when the page is in, by its own clock: not the vCPU's, which may have run ahead.
+  if (sim.options.trace) sim.options.trace(sim.now, v.id, 'kvm_async_pf_completed', { address: GUEST_RAM_HVA + work.gfn * PAGE_SIZE, gva: work.faultAddress });
 }
 
 /** kvm_check_async_pf_completion(): drain the done list while the arch allows. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../cli/main.js';
@@ -48,6 +48,17 @@ describe('README examples are real output', () => {
 
   it('trace x86 --from-ms 8 --to-ms 9.2 --vcpu 3 --lab', async () => {
     expect(block('`apf-lab trace x86 --from-ms 8 --to-ms 9.2 --vcpu 3 --lab`:')).toBe(await out('trace', 'x86', '--from-ms', '8', '--to-ms', '9.2', '--vcpu', '3', '--lab'));
+  });
+
+  it('trace x86 > x86.trace; ingest x86.trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-readme-ingest-'));
+    try {
+      const file = join(dir, 'x86.trace');
+      writeFileSync(file, `${await out('trace', 'x86')}\n`);
+      expect(block('`apf-lab trace x86 > x86.trace; apf-lab ingest x86.trace`:')).toBe((await out('ingest', file)).replace(file, 'x86.trace'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sweep (the built binary: its runs go to worker threads built into dist/)', async () => {

@@ -1,0 +1,65 @@
+import type { DurationStats, IngestReport } from '../../core/ingest/summary.js';
+import { alignColumns, count, humanNs } from './format.js';
+
+/** The terminal view of `apf-lab ingest` (templates/text/ingest.text.hbs): every string made here. */
+export interface IngestView {
+  readonly title: string;
+  readonly events: readonly string[];
+  readonly other: string | null;
+  readonly reordered: string | null;
+  readonly threads: readonly string[];
+  readonly workers: string;
+  readonly faults: readonly string[];
+  readonly durations: readonly string[];
+  readonly fitTitle: string;
+  readonly fit: string | null;
+  readonly tokens: readonly string[];
+  readonly checksTitle: string;
+  readonly checks: readonly string[];
+}
+
+/** Seconds of a trace stamp, as ftrace prints them. */
+const stamp = (ns: number) => `${Math.floor(ns / 1e9)}.${String(Math.floor((ns % 1e9) / 1000)).padStart(6, '0')}`;
+
+export function buildIngestView(r: IngestReport): IngestView {
+  const f = r.faults;
+  const b = f.begunBefore;
+  const begun = b.ready + b.completed + b.repeatedFaults;
+  const others = r.otherEvents.reduce((a, e) => a + e.count, 0);
+  const durationRows: string[][] = [['', 'n', 'min', 'p50', 'p90', 'p99', 'max', 'mean']];
+  const addDuration = (label: string, s: DurationStats | null) => {
+    if (s !== null) durationRows.push([label, count(s.count), ...[s.minNs, s.p50Ns, s.p90Ns, s.p99Ns, s.maxNs, s.meanNs].map(humanNs)]);
+    else durationRows.push([label, '0', '—', '—', '—', '—', '—', '—']);
+  };
+  addDuration('not-present → completed (the async work)', r.durations.fetch);
+  addDuration('completed → ready (on the done list)', r.durations.doneToReady);
+  addDuration('not-present → ready (whole)', r.durations.whole);
+  return {
+    title: `apf-lab ingest ${r.source}: ${count(r.lines)} lines, ${humanNs(r.window.toNs - r.window.fromNs)} of capture (${stamp(r.window.fromNs)} to ${stamp(r.window.toNs)})`,
+    events: alignColumns(Object.entries(r.events).map(([name, n]) => [name, count(n)]), [false, true]),
+    other: others === 0 ? null : `other events read past: ${count(others)} (${r.otherEvents.slice(0, 4).map((e) => `${e.event} ${count(e.count)}`).join(', ')}${r.otherEvents.length > 4 ? ', …' : ''})`,
+    reordered: r.reordered === 0 ? null : `${count(r.reordered)} events were out of time order in the file and are read in time order`,
+    threads: alignColumns(
+      [
+        ['thread', 'vCPU', 'tries', 'async PFs', 'repeated', 'sync after try', 'ready', 'wake-all', 'max outstanding', 'in flight at end'],
+        ...r.threads.map((t) => [`${t.task}-${t.pid}`, t.vcpu === null ? '?' : String(t.vcpu), ...[t.tries, t.notPresent, t.repeatedFaults, t.syncAfterTry, t.ready, t.wakeAll, t.maxOutstanding, t.inFlightAtEnd].map(count)]),
+      ],
+      [false, true, true, true, true, true, true, true, true, true],
+    ),
+    workers: `Async work: ${count(r.workers.length)} kworker thread${r.workers.length === 1 ? '' : 's'} traced ${count(r.workers.reduce((a, w) => a + w.completed, 0))} completions`,
+    faults: [
+      `${count(f.asyncPageFaults)} async page faults: ${count(f.completed)} completed, ${count(f.ready)} ready, ${count(f.inFlightAtEnd)} in flight when the capture ended`,
+      `${count(f.syncAfterTry)} tries fell back to a synchronous fault; ${count(f.repeatedFaults)} repeated faults halted a vCPU; ${count(f.wakeAll)} wake-all`,
+      ...(begun === 0 ? [] : [`begun before the capture (left out): ${count(b.ready)} ready, ${count(b.completed)} completed, ${count(b.repeatedFaults)} repeated faults`]),
+      ...(f.readyBeforeCompleted === 0
+        ? []
+        : [`${count(f.readyBeforeCompleted)} ready stamped before their completion: the kworker traces after queuing the work (virt/kvm/async_pf.c async_pf_execute())`]),
+    ],
+    durations: alignColumns(durationRows, [false, true, true, true, true, true, true, true]),
+    fitTitle: r.latencyFit === null ? 'As a scenario swap latency: too few completed async page faults to fit' : `As a scenario swap latency (lognormal fit of not-present → completed, ${count(r.latencyFit.samples)} samples):`,
+    fit: r.latencyFit === null ? null : `latency: { dist: lognormal, us: ${r.latencyFit.us}, sigma: ${r.latencyFit.sigma}, minUs: ${r.latencyFit.minUs}, maxUs: ${r.latencyFit.maxUs} }`,
+    tokens: r.tokenLayouts.map((t) => `${t.design}: ${count(t.matching)} of ${count(t.matching + t.notMatching)} match (${t.source})`),
+    checksTitle: r.findings.length === 0 ? "Checks against KVM's flow (DESIGN.md \"Invariants\" 1, 5, 6): none failed" : "Checks against KVM's flow (DESIGN.md \"Invariants\"): failed",
+    checks: r.findings.map((x) => `invariant ${x.invariant}: ${x.what}: ${count(x.count)} time${x.count === 1 ? '' : 's'}, first at line ${x.firstLine}`),
+  };
+}

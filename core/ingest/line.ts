@@ -1,0 +1,31 @@
+/**
+ * One line of a host's trace, by its header (facts/anchors.md §B "Line headers from real
+ * captures"): `TASK-PID [CPU] FLAGS SECS.USECS: event: text`. Matched loosely, as §B asks:
+ * - the task name may hold spaces and slashes (`CPU 5/KVM`), or be `<...>` when ftrace lost it;
+ * - the flags column has 4 (older kernels), 5 or 6 characters, or is absent (`trace-cmd report`);
+ * - `trace-cmd report` pads the event name after its colon;
+ * - the fraction of the timestamp is µs in the `trace` file, ns with some clocks.
+ */
+export interface CaptureLine {
+  /** 1-based line number in the file. */
+  readonly line: number;
+  readonly task: string;
+  readonly pid: number;
+  /** The host CPU the event was recorded on. */
+  readonly cpu: number;
+  readonly timeNs: number;
+  readonly event: string;
+  readonly text: string;
+}
+
+const HEADER = /^\s*(.+?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[(\d+)\]\s+(?:[^\s:]{4,6}\s+)?(\d+)\.(\d{1,9}):\s+([A-Za-z0-9_]+):(?:\s+(.*))?$/;
+
+/** The line's fields, or null when it is not an event line (a comment, a blank, a lost-events note). */
+export function parseCaptureLine(text: string, line: number): CaptureLine | null {
+  const m = HEADER.exec(text);
+  if (m === null) return null;
+  const [, task, pid, cpu, secs, frac, event, rest] = m;
+  const timeNs = Number(secs) * 1e9 + Number(frac.padEnd(9, '0'));
+  if (!Number.isSafeInteger(timeNs)) return null;
+  return { line, task: task.trim(), pid: Number(pid), cpu: Number(cpu), timeNs, event, text: rest ?? '' };
+}

@@ -1,0 +1,189 @@
+import type { ApfTraceEvent } from './capture.js';
+
+/**
+ * The async page faults of a capture, rebuilt from the order KVM traces them (Linux 6.12, facts/anchors.md
+ * §B; PROTOCOLS.md §2). On the vCPU thread, __kvm_faultin_pfn() (arch/x86/kvm/mmu/mmu.c) traces
+ * kvm_try_async_get_page, then kvm_async_pf_repeated_fault when the gfn is already outstanding, or
+ * kvm_async_pf_not_present from kvm_arch_async_page_not_present() when the work is set up — traced
+ * whether it is then injected or the vCPU halts; nothing after the try means the fault fell back to
+ * a synchronous one (64 outstanding, no work allocated). A kworker traces kvm_async_pf_completed
+ * (virt/kvm/async_pf.c async_pf_execute(), by gva: it has no token) after it queued the work as
+ * done, so the vCPU's kvm_async_pf_ready (x86.c kvm_arch_async_page_present(), on the vCPU
+ * thread, by token; `~0` for a wake-all) may be stamped a little before it.
+ */
+
+export interface ApfLife {
+  readonly pid: number;
+  readonly token: bigint;
+  readonly gva: bigint;
+  /** From the kvm_try_async_get_page before it; null if that was not in the capture. */
+  readonly gfn: bigint | null;
+  readonly tryNs: number | null;
+  readonly notPresentNs: number;
+  completedNs: number | null;
+  readyNs: number | null;
+  /** kvm_async_pf_repeated_fault on its gfn while it was outstanding: the vCPU touched it again and halted. */
+  repeatedFaults: number;
+  readonly line: number;
+}
+
+export interface ThreadCounts {
+  readonly pid: number;
+  readonly task: string;
+  /** From a QEMU thread name `CPU n/KVM`; null for another name or `<...>`. */
+  readonly vcpu: number | null;
+  tries: number;
+  notPresent: number;
+  repeatedFaults: number;
+  /** A try with neither a repeated fault nor a not-present after it: the fault was handled synchronously. */
+  syncAfterTry: number;
+  ready: number;
+  wakeAll: number;
+  /** The most async page faults outstanding at once (not-present traced, ready not yet). */
+  maxOutstanding: number;
+  inFlightAtEnd: number;
+}
+
+/** Something the capture shows that KVM's flow rules out (DESIGN.md "Invariants"), with where it is first seen. */
+export interface TraceFinding {
+  readonly invariant: number;
+  readonly what: string;
+  count: number;
+  readonly firstLine: number;
+}
+
+export interface Lives {
+  readonly lives: readonly ApfLife[];
+  readonly threads: readonly ThreadCounts[];
+  /** Threads that traced kvm_async_pf_completed (the async work's kworkers), with their counts. */
+  readonly workers: readonly { readonly pid: number; readonly task: string; readonly completed: number }[];
+  /** Events whose fault began before the capture did: a ready or completion with no not-present, a repeated fault on an unknown gfn. */
+  readonly begunBefore: { ready: number; completed: number; repeatedFaults: number };
+  /** Readies stamped before their work's kvm_async_pf_completed (the kworker traces after queuing it). */
+  readyBeforeCompleted: number;
+  readonly findings: readonly TraceFinding[];
+}
+
+/** The wake-all token: `~0` in a u32 (x86.c kvm_arch_async_page_present(); facts/anchors.md §B). */
+export const WAKE_ALL_TOKEN = 0xffffffffn;
+/** ASYNC_PF_PER_VCPU (include/linux/kvm_host.h). */
+const ASYNC_PF_PER_VCPU = 64;
+const QEMU_VCPU_THREAD = /^CPU (\d+)\/KVM$/;
+
+interface ThreadState {
+  readonly counts: ThreadCounts;
+  pendingTry: { gva: bigint; gfn: bigint; timeNs: number } | null;
+  readonly outstanding: Map<bigint, ApfLife>;
+  readonly byGfn: Map<bigint, ApfLife>;
+  /** Tokens readied and not set up again since: a second ready for one is a lost or doubled wake. */
+  readonly readied: Set<bigint>;
+}
+
+export function rebuildLives(events: readonly ApfTraceEvent[]): Lives {
+  const threads = new Map<number, ThreadState>();
+  const workers = new Map<number, { pid: number; task: string; completed: number }>();
+  const awaitingCompletion = new Map<bigint, ApfLife[]>();
+  const lives: ApfLife[] = [];
+  const findings = new Map<string, TraceFinding>();
+  const begunBefore = { ready: 0, completed: 0, repeatedFaults: 0 };
+  let readyBeforeCompleted = 0;
+  const find = (invariant: number, what: string, line: number) => {
+    const f = findings.get(what);
+    if (f) f.count++;
+    else findings.set(what, { invariant, what, count: 1, firstLine: line });
+  };
+  const thread = (e: ApfTraceEvent): ThreadState => {
+    let t = threads.get(e.pid);
+    if (t === undefined) {
+      const m = QEMU_VCPU_THREAD.exec(e.task);
+      const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: m ? Number(m[1]) : null, tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, ready: 0, wakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
+      t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set() };
+      threads.set(e.pid, t);
+    }
+    return t;
+  };
+
+  for (const e of events) {
+    if (e.event === 'kvm_async_pf_completed') {
+      const w = workers.get(e.pid) ?? { pid: e.pid, task: e.task, completed: 0 };
+      workers.set(e.pid, w);
+      w.completed++;
+      const queue = awaitingCompletion.get(e.fields.gva);
+      const life = queue?.shift();
+      if (queue !== undefined && queue.length === 0) awaitingCompletion.delete(e.fields.gva);
+      if (life === undefined) begunBefore.completed++;
+      else {
+        life.completedNs = e.timeNs;
+        if (life.readyNs !== null) readyBeforeCompleted++;
+      }
+      continue;
+    }
+    const t = thread(e);
+    const c = t.counts;
+    // What followed the last try on this thread decides how that fault was handled.
+    const tried = t.pendingTry;
+    t.pendingTry = null;
+    const fromTry = tried !== null && tried.gva === e.fields.gva && (e.event === 'kvm_async_pf_repeated_fault' || e.event === 'kvm_async_pf_not_present') ? tried : null;
+    if (tried !== null && fromTry === null) c.syncAfterTry++;
+    switch (e.event) {
+      case 'kvm_try_async_get_page':
+        c.tries++;
+        t.pendingTry = { gva: e.fields.gva, gfn: e.fields.gfn, timeNs: e.timeNs };
+        break;
+      case 'kvm_async_pf_repeated_fault': {
+        c.repeatedFaults++;
+        const life = t.byGfn.get(e.fields.gfn);
+        if (life === undefined) begunBefore.repeatedFaults++;
+        else life.repeatedFaults++;
+        break;
+      }
+      case 'kvm_async_pf_not_present': {
+        const token = e.fields.token;
+        const gfn = fromTry?.gfn ?? null;
+        if (gfn !== null && t.byGfn.has(gfn)) find(6, 'a second token for a gfn already outstanding on the vCPU (kvm_find_async_pf_gfn() should have made it a repeated fault)', e.line);
+        if (t.outstanding.has(token)) find(1, 'a not-present for a token still outstanding on the vCPU', e.line);
+        const life: ApfLife = { pid: e.pid, token, gva: e.fields.gva, gfn, tryNs: fromTry?.timeNs ?? null, notPresentNs: e.timeNs, completedNs: null, readyNs: null, repeatedFaults: 0, line: e.line };
+        lives.push(life);
+        t.outstanding.set(token, life);
+        if (gfn !== null) t.byGfn.set(gfn, life);
+        t.readied.delete(token);
+        const queue = awaitingCompletion.get(life.gva);
+        if (queue) queue.push(life);
+        else awaitingCompletion.set(life.gva, [life]);
+        c.notPresent++;
+        c.maxOutstanding = Math.max(c.maxOutstanding, t.outstanding.size);
+        if (t.outstanding.size > ASYNC_PF_PER_VCPU) find(5, `more than ASYNC_PF_PER_VCPU (${ASYNC_PF_PER_VCPU}) async page faults outstanding on one vCPU`, e.line);
+        break;
+      }
+      case 'kvm_async_pf_ready': {
+        const token = e.fields.token;
+        if (token === WAKE_ALL_TOKEN) {
+          c.wakeAll++;
+          break;
+        }
+        const life = t.outstanding.get(token);
+        if (life === undefined) {
+          if (t.readied.has(token)) find(1, 'a second page-ready for one token', e.line);
+          else begunBefore.ready++;
+          break;
+        }
+        life.readyNs = e.timeNs;
+        t.outstanding.delete(token);
+        if (life.gfn !== null && t.byGfn.get(life.gfn) === life) t.byGfn.delete(life.gfn);
+        t.readied.add(token);
+        c.ready++;
+        break;
+      }
+    }
+  }
+  for (const t of threads.values()) t.counts.inFlightAtEnd = t.outstanding.size;
+  const byVcpu = (a: ThreadCounts, b: ThreadCounts) => (a.vcpu ?? Infinity) - (b.vcpu ?? Infinity) || a.pid - b.pid;
+  return {
+    lives,
+    threads: [...threads.values()].map((t) => t.counts).sort(byVcpu),
+    workers: [...workers.values()].sort((a, b) => a.pid - b.pid),
+    begunBefore,
+    readyBeforeCompleted,
+    findings: [...findings.values()].sort((a, b) => a.firstLine - b.firstLine),
+  };
+}

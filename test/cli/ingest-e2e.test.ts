@@ -1,0 +1,81 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadScenario, scenarioSchema } from '../../index.js';
+import { apfLab } from '../support/cli.js';
+
+/**
+ * `apf-lab ingest` on the built binary, fed what `apf-lab trace` prints: the lab's own ftrace
+ * lines stand in for a host's, and what ingest rebuilds from them must agree with the run.
+ */
+describe('apf-lab ingest (built binary)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'apf-ingest-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const traced = async (variant: string) => {
+    const r = await apfLab('trace', variant);
+    expect(r.code, r.stderr).toBe(0);
+    const file = join(dir, `${variant}.trace`);
+    writeFileSync(file, r.stdout);
+    const j = await apfLab('trace', variant, '--json');
+    return { file, events: (JSON.parse(j.stdout) as { events: { event: string }[] }).events };
+  };
+
+  it("reads back x86's trace: the run's events counted, every fault paired, invariants clean, the swap latency fitted back", async () => {
+    const { file, events } = await traced('x86');
+    const r = await apfLab('ingest', file, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    for (const [name, n] of Object.entries(report.events)) expect(n, name).toBe(events.filter((e) => e.event === name).length);
+    expect(report.threads.map((t: { vcpu: number }) => t.vcpu)).toEqual([0, 1, 2, 3]);
+    expect(report.faults.asyncPageFaults).toBe(report.events.kvm_async_pf_not_present);
+    expect(report.faults.ready + report.faults.inFlightAtEnd).toBe(report.faults.asyncPageFaults);
+    expect(report.findings).toEqual([]);
+    expect(report.tokenLayouts[0].matching).toBe(report.faults.asyncPageFaults);
+    // The scenario's swap device (overcommit.yaml: lognormal, median 818 µs, σ 1.2) comes back
+    // from the not-present → completed times, within the sampling error of some 4,500 faults.
+    const backing = loadScenario().backing;
+    if (backing.kind !== 'swap') throw new Error('the default scenario swaps');
+    const latency = backing.latency;
+    expect(Math.abs(report.latencyFit.us / latency.us - 1)).toBeLessThan(0.08);
+    expect(Math.abs(report.latencyFit.sigma - latency.sigma)).toBeLessThan(0.06);
+  }, 30_000);
+
+  it("tells RFCv2's tokens (id << 16) from x86's, and prints a fit a scenario file takes as its latency", async () => {
+    const { file } = await traced('arm64-dabt');
+    const r = await apfLab('ingest', file);
+    expect(r.code, r.stderr).toBe(0);
+    const n = /^(\S+) async page faults/m.exec(r.stdout)![1];
+    expect(r.stdout).toContain(`arm64 RFCv1/RFCv2: (id++ << 16) | vcpu_id: ${n} of ${n} match`);
+    const fit = /^ {2}latency: (\{.*\})$/m.exec(r.stdout)![1];
+    const base = loadScenario();
+    expect(() => scenarioSchema.parse({ ...base, backing: { ...base.backing, latency: parse(fit) } })).not.toThrow();
+    expect(r.stdout).toMatch(/^Checks against KVM's flow .*: none failed$/m);
+  }, 30_000);
+
+  it('refuses what is not a capture with one line and exit 1, and a missing file name with exit 2', async () => {
+    const bin = join(dir, 'bin.dat');
+    writeFileSync(bin, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0]));
+    const other = join(dir, 'other.trace');
+    writeFileSync(other, 'qemu-1 [000] ..... 1.000000: kvm_exit: reason HLT\n');
+    const sub = join(dir, 'sub');
+    mkdirSync(sub);
+    for (const [file, message] of [
+      [join(dir, 'none.trace'), /none\.trace: cannot read it \(ENOENT\)/],
+      [sub, /sub: a directory, not a trace file/],
+      [bin, /a binary file \(it contains NUL bytes\)/],
+      [other, /none of Linux's async-PF tracepoints .* 1 other events \(kvm_exit\)/],
+    ] as const) {
+      const r = await apfLab('ingest', file);
+      expect(r.code, file).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+    const usage = await apfLab('ingest');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('name a capture file');
+    expect(readFileSync(other, 'utf8')).toContain('kvm_exit');
+  }, 30_000);
+});

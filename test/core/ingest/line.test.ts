@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseCapture } from '../../../core/ingest/capture.js';
+import { parseCaptureLine } from '../../../core/ingest/line.js';
+
+/** Each header shape of facts/anchors.md §B "Line headers from real captures". */
+describe('a capture line by its header', () => {
+  it('the ftrace trace file: a task name with a space and a slash, 5-char flags, µs stamps', () => {
+    const l = parseCaptureLine('       CPU 5/KVM-4145    [002] .....    86.581928: kvm_page_fault: vcpu 5 rip 0x7f08a4602116', 7);
+    expect(l).toEqual({ line: 7, task: 'CPU 5/KVM', pid: 4145, cpu: 2, timeNs: 86_581_928_000, event: 'kvm_page_fault', text: 'vcpu 5 rip 0x7f08a4602116' });
+  });
+
+  it("ftrace's <...> for a lost task name, with a 6-char flags column", () => {
+    const l = parseCaptureLine('  <...>-1946910 [226] ...1. 324797.313982: kvm_page_fault: vcpu 219 rip 0x0', 1);
+    expect(l).toMatchObject({ task: '<...>', pid: 1946910, cpu: 226, timeNs: 324_797_313_982_000, event: 'kvm_page_fault' });
+  });
+
+  it('trace-cmd report: no flags column, the event name padded', () => {
+    const l = parseCaptureLine('dirty_log_test-29003 [001] 184503.384329: kvm_exit:             reason EPT_VIOLATION rip 0x40359f info 582 0', 1);
+    expect(l).toMatchObject({ task: 'dirty_log_test', pid: 29003, cpu: 1, timeNs: 184_503_384_329_000, event: 'kvm_exit', text: 'reason EPT_VIOLATION rip 0x40359f info 582 0' });
+  });
+
+  it('older 4-char flags, the record-tgid column, and a stamp in ns', () => {
+    expect(parseCaptureLine('     kworker/6:0-99      [006] d..1    86.700000: kvm_async_pf_completed: gva 0x5000 address 0x7f0000005000', 1)).toMatchObject({ task: 'kworker/6:0', pid: 99, timeNs: 86_700_000_000 });
+    expect(parseCaptureLine('  CPU 1/KVM-4141 (   4140) [006] .....  86.800000: kvm_async_pf_ready: token 0xffffffff gva 0', 1)).toMatchObject({ task: 'CPU 1/KVM', pid: 4141, cpu: 6 });
+    expect(parseCaptureLine('  CPU 1/KVM-4141 [006] .....  86.800000123: kvm_async_pf_ready: token 0x1 gva 0', 1)?.timeNs).toBe(86_800_000_123);
+  });
+
+  it('a comment, a blank line or a lost-events note is not an event line', () => {
+    for (const t of ['# tracer: nop', '', 'CPU:2 [LOST 120 EVENTS]', '##### CPU 3 buffer started ####']) expect(parseCaptureLine(t, 1)).toBeNull();
+  });
+
+  it('the fixture of every header shape: all twelve async-PF events read, under the names the lab uses', () => {
+    const c = parseCapture('headers.trace', readFileSync('test/fixtures/ingest/headers.trace', 'utf8'));
+    expect(c.events.map((e) => e.event)).toEqual([
+      'kvm_try_async_get_page',
+      'kvm_async_pf_not_present',
+      'kvm_async_pf_completed',
+      'kvm_async_pf_ready',
+      'kvm_try_async_get_page',
+      'kvm_async_pf_repeated_fault', // kvm_async_pf_doublefault, its name before 2023
+      'kvm_try_async_get_page',
+      'kvm_async_pf_not_present',
+      'kvm_async_pf_completed',
+      'kvm_async_pf_ready',
+      'kvm_async_pf_completed',
+      'kvm_async_pf_ready',
+    ]);
+    expect(c.otherEvents).toEqual([{ event: 'kvm_page_fault', count: 1 }]);
+    // `%#llx` prints zero as 0; 0x0 is accepted too. A trailing pfn and the RFC's type are read past.
+    expect(c.events[6].fields).toEqual({ gva: 0n, gfn: 0n });
+    expect(c.events[8].fields).toEqual({ gva: 0n, address: 0x7f0000000000n, pfn: 0x1234n });
+    expect(c.events[10].fields).toEqual({ gva: 0x5000n, address: 0x7f0000005000n });
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { BadInputError } from '../../../core/errors.js';
+import { parseCapture } from '../../../core/ingest/capture.js';
+import { ingestCaptureText } from '../../../core/ingest/ingest.js';
+import { TOKEN_LAYOUTS } from '../../../arches/token.js';
+
+/** A `trace` file line at `us` µs: a vCPU thread `CPU n/KVM`, or a kworker. */
+function line(task: string, pid: number, us: number, event: string, text: string): string {
+  const secs = Math.floor(us / 1e6);
+  const frac = String(us % 1e6).padStart(6, '0');
+  return `${task.padStart(16)}-${String(pid).padEnd(7)} [000] ..... ${String(secs).padStart(5)}.${frac}: ${event}: ${text}`;
+}
+const vcpu0 = (us: number, event: string, text: string) => line('CPU 0/KVM', 100, us, event, text);
+const worker = (us: number, gva: string) => line('kworker/0:1', 200, us, 'kvm_async_pf_completed', `gva ${gva} address 0x7f0000000000`);
+const ingest = (lines: string[]) => ingestCaptureText('t.trace', `${lines.join('\n')}\n`, TOKEN_LAYOUTS);
+
+/**
+ * How KVM traces an async page fault (Linux 6.12): the vCPU thread's try, then a repeated fault or
+ * a not-present (nothing: a synchronous fault), the kworker's completed by gva, the vCPU's ready by
+ * token (arch/x86/kvm/mmu/mmu.c __kvm_faultin_pfn(), x86.c kvm_arch_async_page_not_present() and
+ * _present(), virt/kvm/async_pf.c async_pf_execute()).
+ */
+describe('async page faults rebuilt from a capture', () => {
+  const capture = [
+    vcpu0(1000, 'kvm_try_async_get_page', 'gva = 0x1000, gfn = 0x1'),
+    vcpu0(1001, 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'), // A
+    vcpu0(1100, 'kvm_try_async_get_page', 'gva = 0x1000, gfn = 0x1'),
+    vcpu0(1101, 'kvm_async_pf_repeated_fault', 'gva = 0x1000, gfn = 0x1'), // A touched again: halt
+    vcpu0(1200, 'kvm_try_async_get_page', 'gva = 0x2000, gfn = 0x2'), // nothing after it: synchronous
+    vcpu0(1300, 'kvm_try_async_get_page', 'gva = 0x3000, gfn = 0x3'),
+    vcpu0(1301, 'kvm_async_pf_not_present', 'token 0x2000 gva 0x3000'), // B
+    worker(1500, '0x1000'),
+    vcpu0(1502, 'kvm_async_pf_ready', 'token 0x1000 gva 0x1000'),
+    vcpu0(1600, 'kvm_async_pf_ready', 'token 0x2000 gva 0x3000'), // B's ready before its completed
+    worker(1605, '0x3000'),
+    vcpu0(1700, 'kvm_async_pf_ready', 'token 0xffffffff gva 0'), // wake-all
+    vcpu0(1800, 'kvm_async_pf_ready', 'token 0x5000 gva 0x5000'), // its not-present came before the capture
+    worker(1950, '0x9000'), // so did this one's
+  ];
+
+  it('pairs each step of a fault, counts each way a try ends, and leaves out what began before the capture', () => {
+    const r = ingest(capture);
+    expect(r.threads).toEqual([{ pid: 100, task: 'CPU 0/KVM', vcpu: 0, tries: 4, notPresent: 2, repeatedFaults: 1, syncAfterTry: 1, ready: 2, wakeAll: 1, maxOutstanding: 2, inFlightAtEnd: 0 }]);
+    expect(r.workers).toEqual([{ pid: 200, task: 'kworker/0:1', completed: 3 }]);
+    expect(r.faults).toEqual({
+      asyncPageFaults: 2,
+      completed: 2,
+      ready: 2,
+      inFlightAtEnd: 0,
+      syncAfterTry: 1,
+      repeatedFaults: 1,
+      wakeAll: 1,
+      begunBefore: { ready: 1, completed: 1, repeatedFaults: 0 },
+      readyBeforeCompleted: 1,
+    });
+    expect(r.findings).toEqual([]);
+  });
+
+  it('measures each step in ns: A 499 µs to complete, 2 µs on the done list; B ready 5 µs before its completed, left out of that step', () => {
+    const r = ingest(capture);
+    expect(r.durations.fetch).toMatchObject({ count: 2, minNs: 304_000, maxNs: 499_000, meanNs: 401_500 });
+    expect(r.durations.doneToReady).toMatchObject({ count: 1, minNs: 2000, maxNs: 2000 });
+    expect(r.durations.whole).toMatchObject({ count: 2, minNs: 299_000, maxNs: 501_000 });
+    expect(r.window).toEqual({ fromNs: 1_000_000, toNs: 1_950_000 });
+  });
+
+  it('a second ready for one token breaks invariant 1; 65 outstanding, invariant 5; a second token for an outstanding gfn, invariant 6', () => {
+    const twice = ingest([...capture, vcpu0(1900, 'kvm_async_pf_ready', 'token 0x1000 gva 0x1000')]);
+    expect(twice.findings).toEqual([{ invariant: 1, what: 'a second page-ready for one token', count: 1, firstLine: 15 }]);
+    const many = ingest(Array.from({ length: 66 }, (_, i) => vcpu0(1000 + i, 'kvm_async_pf_not_present', `token 0x${((i + 1) << 12).toString(16)} gva 0x${(i << 12).toString(16)}`)));
+    expect(many.findings).toEqual([{ invariant: 5, what: expect.stringContaining('ASYNC_PF_PER_VCPU (64)'), count: 2, firstLine: 65 }]);
+    expect(many.threads[0]).toMatchObject({ maxOutstanding: 66, inFlightAtEnd: 66 });
+    const sameGfn = ingest([
+      vcpu0(1000, 'kvm_try_async_get_page', 'gva = 0x1000, gfn = 0x7'),
+      vcpu0(1001, 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'),
+      vcpu0(1100, 'kvm_try_async_get_page', 'gva = 0x1008, gfn = 0x7'),
+      vcpu0(1101, 'kvm_async_pf_not_present', 'token 0x2000 gva 0x1008'),
+    ]);
+    expect(sameGfn.findings.map((f) => [f.invariant, f.firstLine])).toEqual([[6, 4]]);
+  });
+
+  it("tells the token layouts apart by the vCPU id in the token's low bits", () => {
+    const tokens = (a: string, b: string) =>
+      ingest([line('CPU 3/KVM', 7, 10, 'kvm_async_pf_not_present', `token ${a} gva 0x1000`), line('CPU 3/KVM', 7, 20, 'kvm_async_pf_not_present', `token ${b} gva 0x2000`)]).tokenLayouts.map((t) => [t.matching, t.notMatching]);
+    // (id << 12) | 3 for ids 1 and 2: the vCPU is in the low 12 bits, not in the low 16.
+    expect(tokens('0x1003', '0x2003')).toEqual([[2, 0], [0, 2]]);
+    // (id << 16) | 3: the RFCs' layout; its low 12 bits hold the vCPU as well.
+    expect(tokens('0x10003', '0x20003')).toEqual([[2, 0], [2, 0]]);
+  });
+
+  it('refuses a capture it cannot read, naming the file and line', () => {
+    expect(() => parseCapture('x.trace', '')).toThrow(new BadInputError('x.trace: empty file, not a trace'));
+    expect(() => parseCapture('x.trace', `${vcpu0(1, 'kvm_async_pf_ready', 'token 12 gva 0x1')}\n`)).toThrow(/^x\.trace:1: kvm_async_pf_ready: expected 'token %#llx gva %#llx', got "token 12 gva 0x1"$/);
+    expect(() => parseCapture('x.trace', 'garbage kvm_async_pf_ready: token 0x1 gva 0x1\n')).toThrow(/^x\.trace:1: kvm_async_pf_ready on a line whose header is not/);
+    expect(() => parseCapture('x.trace', `${line('qemu', 1, 5, 'kvm_exit', 'reason EPT_VIOLATION')}\n`)).toThrow(/in its 1 lines: 1 other events \(kvm_exit\); enable the kvm events/);
+  });
+
+  it('reads a file whose per-CPU buffers were merged out of order in time order, keeping file order at one instant', () => {
+    const c = parseCapture('x.trace', [vcpu0(20, 'kvm_async_pf_ready', 'token 0x1 gva 0'), vcpu0(10, 'kvm_try_async_get_page', 'gva = 0, gfn = 0'), vcpu0(20, 'kvm_async_pf_ready', 'token 0x2 gva 0')].join('\n'));
+    expect(c.reordered).toBe(1);
+    expect(c.events.map((e) => e.line)).toEqual([2, 1, 3]);
+  });
+});
