@@ -88,16 +88,23 @@ export function tracepointFormat(event: string): string {
 }
 
 /**
- * The fields of an upstream event's text, as 64-bit values (a gva may be a kernel address), or
- * null when the text is not in the event's format.
+ * A 64-bit value of a trace: a number where it is exact (up to 13 hex digits), a bigint above (a
+ * gva may be a kernel address). One value always gets the same type, so either keys a Map.
  */
-export function parseTracepointFields(event: string, text: string): Record<string, bigint> | null {
+export type TraceValue = number | bigint;
+
+function traceValue(hex: string): TraceValue {
+  return hex.length <= 15 ? Number(hex) : BigInt(hex);
+}
+
+/** The fields of an upstream event's text, or null when the text is not in the event's format. */
+export function parseTracepointFields(event: string, text: string): Record<string, TraceValue> | null {
   const p = FIELD_PATTERNS[event];
   const m = p.re.exec(text.trim());
   if (m === null) return null;
-  const out: Record<string, bigint> = {};
+  const out: Record<string, TraceValue> = {};
   p.fields.forEach((name, i) => {
-    if (m[i + 1] !== undefined) out[name] = BigInt(m[i + 1]);
+    if (m[i + 1] !== undefined) out[name] = traceValue(m[i + 1]);
   });
   return out;
 }

@@ -1,5 +1,5 @@
 import { BadInputError } from '../errors.js';
-import { parseTracepointFields, tracepointFormat, upstreamTracepointName, UPSTREAM_TRACEPOINTS } from '../tracepoints.js';
+import { parseTracepointFields, tracepointFormat, upstreamTracepointName, UPSTREAM_TRACEPOINTS, type TraceValue } from '../tracepoints.js';
 import { parseCaptureLine } from './line.js';
 
 /** One of Linux's async-PF tracepoints from a capture, under the lab's name for it. */
@@ -10,62 +10,89 @@ export interface ApfTraceEvent {
   readonly task: string;
   readonly timeNs: number;
   readonly event: string;
-  readonly fields: Readonly<Record<string, bigint>>;
+  readonly fields: Readonly<Record<string, TraceValue>>;
 }
 
-export interface ParsedCapture {
+/** What a scan of a capture saw, besides its async-PF events. */
+export interface CaptureScan {
   readonly source: string;
   readonly lines: number;
-  readonly events: readonly ApfTraceEvent[];
+  /** Each upstream event's count, under the lab's names, in the order a fault meets them. */
+  readonly counts: Readonly<Record<string, number>>;
+  /** The first and last async-PF event's stamps. */
+  readonly fromNs: number;
+  readonly toNs: number;
   /** The other events of the capture (kvm_exit, sched_switch, …), by name: read past, not used. */
   readonly otherEvents: readonly { readonly event: string; readonly count: number }[];
-  /** Events that came before an earlier-stamped one (a merge of per-CPU buffers out of order): sorted back into place. */
+  /** Events stamped before one that came earlier in the file (per-CPU buffers merged out of order). */
   readonly reordered: number;
+}
+
+export interface ParsedCapture extends CaptureScan {
+  /** In time order; events of one instant in file order. */
+  readonly events: readonly ApfTraceEvent[];
 }
 
 const APF_NAME = /\b(kvm_try_async_get_page|kvm_async_pf_[a-z_]+):/;
 
 /**
- * The async-PF events of a capture in time order (ties keep file order). Bad input, naming the
- * file and line: an async-PF event whose text is not in its format, an async-PF event on a line
- * whose header cannot be read, a capture with none of them.
+ * The async-PF events of a capture handed to `visit` in file order, line by line (a capture has
+ * millions: no array of them is built). Bad input, naming the file and line: an async-PF event
+ * whose text is not in its format, an async-PF event on a line whose header cannot be read, a
+ * capture with none of them.
  */
-export function parseCapture(source: string, text: string): ParsedCapture {
-  const rows = text.split('\n');
-  if (rows.length > 0 && rows[rows.length - 1] === '') rows.pop();
-  if (rows.length === 0) throw new BadInputError(`${source}: empty file, not a trace`);
-  const events: ApfTraceEvent[] = [];
+export function scanCapture(source: string, text: string, visit: (e: ApfTraceEvent) => void): CaptureScan {
+  const counts: Record<string, number> = Object.fromEntries(UPSTREAM_TRACEPOINTS.map((name) => [name, 0]));
   const other = new Map<string, number>();
   let reordered = 0;
+  let fromNs = Infinity;
   let last = -Infinity;
-  rows.forEach((raw, i) => {
-    const row = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    const parsed = row.startsWith('#') ? null : parseCaptureLine(row, i + 1);
+  let found = 0;
+  let lines = 0;
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const row = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+    start = end + 1;
+    const n = ++lines;
+    if (row.startsWith('#')) continue;
+    const parsed = parseCaptureLine(row, n);
     if (parsed === null) {
-      const named = row.startsWith('#') ? null : APF_NAME.exec(row);
+      const named = APF_NAME.exec(row);
       if (named !== null && upstreamTracepointName(named[1]) !== null) {
-        throw new BadInputError(`${source}:${i + 1}: ${named[1]} on a line whose header is not 'TASK-PID [CPU] FLAGS SECS.USECS:' (facts/anchors.md §B)`);
+        throw new BadInputError(`${source}:${n}: ${named[1]} on a line whose header is not 'TASK-PID [CPU] FLAGS SECS.USECS:' (facts/anchors.md §B)`);
       }
-      return;
+      continue;
     }
     const name = upstreamTracepointName(parsed.event);
     if (name === null) {
       other.set(parsed.event, (other.get(parsed.event) ?? 0) + 1);
-      return;
+      continue;
     }
     const fields = parseTracepointFields(name, parsed.text);
     if (fields === null) {
-      throw new BadInputError(`${source}:${i + 1}: ${parsed.event}: expected '${tracepointFormat(name)}', got ${JSON.stringify(parsed.text.slice(0, 120))}`);
+      throw new BadInputError(`${source}:${n}: ${parsed.event}: expected '${tracepointFormat(name)}', got ${JSON.stringify(parsed.text.slice(0, 120))}`);
     }
     if (parsed.timeNs < last) reordered++;
     last = Math.max(last, parsed.timeNs);
-    events.push({ line: parsed.line, pid: parsed.pid, task: parsed.task, timeNs: parsed.timeNs, event: name, fields });
-  });
-  if (events.length === 0) throw new BadInputError(`${source}: ${noEvents(rows.length, other)}`);
-  // Array.prototype.sort is stable: events of one instant keep the order the file gives them.
-  if (reordered > 0) events.sort((a, b) => a.timeNs - b.timeNs);
+    fromNs = Math.min(fromNs, parsed.timeNs);
+    counts[name]++;
+    found++;
+    visit({ line: n, pid: parsed.pid, task: parsed.task, timeNs: parsed.timeNs, event: name, fields });
+  }
+  if (lines === 0) throw new BadInputError(`${source}: empty file, not a trace`);
+  if (found === 0) throw new BadInputError(`${source}: ${noEvents(lines, other)}`);
   const otherEvents = [...other].map(([event, count]) => ({ event, count })).sort((a, b) => b.count - a.count || (a.event < b.event ? -1 : 1));
-  return { source, lines: rows.length, events, otherEvents, reordered };
+  return { source, lines, counts, fromNs, toNs: last, otherEvents, reordered };
+}
+
+/** The async-PF events of a capture in time order (ties keep file order), with what the scan saw. */
+export function parseCapture(source: string, text: string): ParsedCapture {
+  const events: ApfTraceEvent[] = [];
+  const scan = scanCapture(source, text, (e) => void events.push(e));
+  // Array.prototype.sort is stable: events of one instant keep the order the file gives them.
+  if (scan.reordered > 0) events.sort((a, b) => a.timeNs - b.timeNs);
+  return { ...scan, events };
 }
 
 function noEvents(lines: number, other: ReadonlyMap<string, number>): string {

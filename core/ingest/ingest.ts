@@ -1,4 +1,5 @@
-import { parseCapture } from './capture.js';
+import { parseCapture, scanCapture } from './capture.js';
+import { rebuildLives } from './lives.js';
 import { readCaptureText } from './read.js';
 import { summarizeCapture, type IngestReport, type TokenLayout } from './summary.js';
 
@@ -6,9 +7,18 @@ import { summarizeCapture, type IngestReport, type TokenLayout } from './summary
  * A host's capture of Linux's async-PF tracepoints, read back (DESIGN.md "Outputs": trace
  * ingestion): its faults rebuilt, their durations, a swap latency fitted for a scenario, the token
  * layout, and KVM's invariants checked. `text` is the capture's content; `source` names it in errors.
+ *
+ * The faults are rebuilt as the lines are read, in one pass and without holding the events. A
+ * capture whose lines are not in time order is read again, its events sorted first.
  */
 export function ingestCaptureText(source: string, text: string, layouts: readonly TokenLayout[]): IngestReport {
-  return summarizeCapture(parseCapture(source, text), layouts);
+  let scan = null as ReturnType<typeof scanCapture> | null;
+  let built = rebuildLives((visit) => void (scan = scanCapture(source, text, visit)));
+  if (scan!.reordered > 0) {
+    const sorted = parseCapture(source, text);
+    built = rebuildLives((visit) => sorted.events.forEach(visit));
+  }
+  return summarizeCapture(scan!, built, layouts);
 }
 
 /** The same, from a file. */

@@ -1,3 +1,4 @@
+import type { TraceValue } from '../tracepoints.js';
 import type { ApfTraceEvent } from './capture.js';
 
 /**
@@ -14,10 +15,10 @@ import type { ApfTraceEvent } from './capture.js';
 
 export interface ApfLife {
   readonly pid: number;
-  readonly token: bigint;
-  readonly gva: bigint;
+  readonly token: TraceValue;
+  readonly gva: TraceValue;
   /** From the kvm_try_async_get_page before it; null if that was not in the capture. */
-  readonly gfn: bigint | null;
+  readonly gfn: TraceValue | null;
   readonly tryNs: number | null;
   readonly notPresentNs: number;
   completedNs: number | null;
@@ -65,24 +66,28 @@ export interface Lives {
 }
 
 /** The wake-all token: `~0` in a u32 (x86.c kvm_arch_async_page_present(); facts/anchors.md §B). */
-export const WAKE_ALL_TOKEN = 0xffffffffn;
+export const WAKE_ALL_TOKEN = 0xffffffff;
 /** ASYNC_PF_PER_VCPU (include/linux/kvm_host.h). */
 const ASYNC_PF_PER_VCPU = 64;
 const QEMU_VCPU_THREAD = /^CPU (\d+)\/KVM$/;
 
 interface ThreadState {
   readonly counts: ThreadCounts;
-  pendingTry: { gva: bigint; gfn: bigint; timeNs: number } | null;
-  readonly outstanding: Map<bigint, ApfLife>;
-  readonly byGfn: Map<bigint, ApfLife>;
+  pendingTry: { gva: TraceValue; gfn: TraceValue; timeNs: number } | null;
+  readonly outstanding: Map<TraceValue, ApfLife>;
+  readonly byGfn: Map<TraceValue, ApfLife>;
   /** Tokens readied and not set up again since: a second ready for one is a lost or doubled wake. */
-  readonly readied: Set<bigint>;
+  readonly readied: Set<TraceValue>;
 }
 
-export function rebuildLives(events: readonly ApfTraceEvent[]): Lives {
+/**
+ * The faults of the events `forEach` hands over, which must come in time order (events of one
+ * instant in the order recorded).
+ */
+export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => void): Lives {
   const threads = new Map<number, ThreadState>();
   const workers = new Map<number, { pid: number; task: string; completed: number }>();
-  const awaitingCompletion = new Map<bigint, ApfLife[]>();
+  const awaitingCompletion = new Map<TraceValue, ApfLife[]>();
   const lives: ApfLife[] = [];
   const findings = new Map<string, TraceFinding>();
   const begunBefore = { ready: 0, completed: 0, repeatedFaults: 0 };
@@ -103,7 +108,7 @@ export function rebuildLives(events: readonly ApfTraceEvent[]): Lives {
     return t;
   };
 
-  for (const e of events) {
+  forEach((e) => {
     if (e.event === 'kvm_async_pf_completed') {
       const w = workers.get(e.pid) ?? { pid: e.pid, task: e.task, completed: 0 };
       workers.set(e.pid, w);
@@ -116,7 +121,7 @@ export function rebuildLives(events: readonly ApfTraceEvent[]): Lives {
         life.completedNs = e.timeNs;
         if (life.readyNs !== null) readyBeforeCompleted++;
       }
-      continue;
+      return;
     }
     const t = thread(e);
     const c = t.counts;
@@ -175,7 +180,7 @@ export function rebuildLives(events: readonly ApfTraceEvent[]): Lives {
         break;
       }
     }
-  }
+  });
   for (const t of threads.values()) t.counts.inFlightAtEnd = t.outstanding.size;
   const byVcpu = (a: ThreadCounts, b: ThreadCounts) => (a.vcpu ?? Infinity) - (b.vcpu ?? Infinity) || a.pid - b.pid;
   return {

@@ -1,7 +1,7 @@
 import { percentile } from '../metrics.js';
 import { UPSTREAM_TRACEPOINTS } from '../tracepoints.js';
-import type { ParsedCapture } from './capture.js';
-import { rebuildLives, type ApfLife, type Lives, type ThreadCounts, type TraceFinding } from './lives.js';
+import type { CaptureScan } from './capture.js';
+import type { ApfLife, Lives, ThreadCounts, TraceFinding } from './lives.js';
 
 /** A design's token formula `(id++ << vcpuBits) | vcpu_id`, as an architecture states it (arches/<arch>/trace-tokens.ts). */
 export interface TokenLayout {
@@ -36,7 +36,7 @@ export interface IngestReport {
   readonly window: { readonly fromNs: number; readonly toNs: number };
   /** Each upstream event's count, in the order a fault meets them. */
   readonly events: Readonly<Record<string, number>>;
-  readonly otherEvents: ParsedCapture['otherEvents'];
+  readonly otherEvents: CaptureScan['otherEvents'];
   readonly reordered: number;
   readonly threads: readonly ThreadCounts[];
   readonly workers: Lives['workers'];
@@ -62,20 +62,17 @@ export interface IngestReport {
   readonly findings: readonly TraceFinding[];
 }
 
-export function summarizeCapture(capture: ParsedCapture, layouts: readonly TokenLayout[]): IngestReport {
-  const built = rebuildLives(capture.events);
-  const events = Object.fromEntries(UPSTREAM_TRACEPOINTS.map((name) => [name, 0]));
-  for (const e of capture.events) events[e.event]++;
+export function summarizeCapture(scan: CaptureScan, built: Lives, layouts: readonly TokenLayout[]): IngestReport {
   const sum = (f: (t: ThreadCounts) => number) => built.threads.reduce((a, t) => a + f(t), 0);
   const lives = built.lives;
   const fetch = lives.filter((l) => l.completedNs !== null).map((l) => l.completedNs! - l.notPresentNs);
   return {
-    source: capture.source,
-    lines: capture.lines,
-    window: { fromNs: capture.events[0].timeNs, toNs: capture.events[capture.events.length - 1].timeNs },
-    events,
-    otherEvents: capture.otherEvents,
-    reordered: capture.reordered,
+    source: scan.source,
+    lines: scan.lines,
+    window: { fromNs: scan.fromNs, toNs: scan.toNs },
+    events: scan.counts,
+    otherEvents: scan.otherEvents,
+    reordered: scan.reordered,
     threads: built.threads,
     workers: built.workers,
     faults: {
@@ -138,13 +135,14 @@ export function fitLognormal(ns: readonly number[]): LatencyFit | null {
 /** Faults on a thread named for its vCPU whose token's low bits are (or are not) that vCPU's id. */
 function matchLayout(layout: TokenLayout, lives: readonly ApfLife[], threads: readonly ThreadCounts[]): { matching: number; notMatching: number } {
   const vcpuOf = new Map(threads.map((t) => [t.pid, t.vcpu]));
-  const mask = (1n << BigInt(layout.vcpuBits)) - 1n;
+  const span = 2 ** layout.vcpuBits;
   let matching = 0;
   let notMatching = 0;
   for (const l of lives) {
     const vcpu = vcpuOf.get(l.pid);
     if (vcpu === null || vcpu === undefined) continue;
-    if ((l.token & mask) === BigInt(vcpu)) matching++;
+    const low = typeof l.token === 'number' ? l.token % span : Number(BigInt.asUintN(layout.vcpuBits, l.token));
+    if (low === vcpu) matching++;
     else notMatching++;
   }
   return { matching, notMatching };

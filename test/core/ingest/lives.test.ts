@@ -88,6 +88,22 @@ describe('async page faults rebuilt from a capture', () => {
     expect(tokens('0x10003', '0x20003')).toEqual([[2, 0], [2, 0]]);
   });
 
+  it('rebuilds the same faults from a file whose lines are out of time order (read again, sorted)', () => {
+    const shuffled = [...capture];
+    [shuffled[7], shuffled[9]] = [shuffled[9], shuffled[7]]; // B's ready (1600 µs) written before A's completion and ready
+    const a = ingest(capture);
+    const b = ingest(shuffled);
+    expect(b.reordered).toBe(2); // the two lines after it are both stamped before it
+    expect({ ...b, reordered: 0 }).toEqual(a);
+  });
+
+  it('pairs a fault whose gva is a 64-bit kernel address (send-always: a fault in guest kernel mode without TDP)', () => {
+    const gva = '0xffff888012345000';
+    const r = ingest([vcpu0(10, 'kvm_async_pf_not_present', `token 0x1000 gva ${gva}`), worker(20, gva), vcpu0(21, 'kvm_async_pf_ready', `token 0x1000 gva ${gva}`)]);
+    expect(r.faults).toMatchObject({ asyncPageFaults: 1, completed: 1, ready: 1 });
+    expect(r.durations.fetch).toMatchObject({ count: 1, minNs: 10_000 });
+  });
+
   it('refuses a capture it cannot read, naming the file and line', () => {
     expect(() => parseCapture('x.trace', '')).toThrow(new BadInputError('x.trace: empty file, not a trace'));
     expect(() => parseCapture('x.trace', `${vcpu0(1, 'kvm_async_pf_ready', 'token 12 gva 0x1')}\n`)).toThrow(/^x\.trace:1: kvm_async_pf_ready: expected 'token %#llx gva %#llx', got "token 12 gva 0x1"$/);
