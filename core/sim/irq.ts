@@ -58,10 +58,11 @@ function announceNotPresent(sim: Machine, v: Vcpu, token: number): void {
  */
 export function checkIrqVsRefault(sim: Machine, v: Vcpu): void {
   const race = sim.backend.caps.irqVsRefault;
-  if (race === null || v.irqsMasked || !v.resumeWouldFault) return;
+  if (race === null) return;
+  // The cheap question first: most entries have no signal pending.
   let signal = false;
   for (const l of v.irqLines) if (l.pending && l.signal !== 'other') signal = true;
-  if (!signal) return;
+  if (!signal || v.irqsMasked || !v.resumeWouldFault) return;
   if (sim.metrics.measuring) sim.metrics.hazards.add(race.hazard);
   // Each time the fault wins, the instruction exits again as a repeated fault and re-enters.
   for (let n = 0; n < MAX_LOST_RACES && sim.irqRace.float() < race.faultFirstShare; n++) {
