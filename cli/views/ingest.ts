@@ -1,5 +1,5 @@
 import type { DurationStats, IngestReport } from '../../core/ingest/summary.js';
-import { alignColumns, count, humanNs } from './format.js';
+import { alignColumns, count, fixed, humanNs } from './format.js';
 
 /** The terminal view of `apf-lab ingest` (templates/text/ingest.text.hbs): every string made here. */
 export interface IngestView {
@@ -16,12 +16,23 @@ export interface IngestView {
   readonly tokens: readonly string[];
   readonly checksTitle: string;
   readonly checks: readonly string[];
+  readonly labTitle: string | null;
+  readonly lab: readonly string[];
+}
+
+/** The lab's run that `--vs` puts next to the capture. */
+export interface LabSide {
+  readonly variant: string;
+  readonly scenario: string;
+  readonly seed: number;
+  readonly cutAtMaxEvents: boolean;
+  readonly report: IngestReport;
 }
 
 /** Seconds of a trace stamp, as ftrace prints them. */
 const stamp = (ns: number) => `${Math.floor(ns / 1e9)}.${String(Math.floor((ns % 1e9) / 1000)).padStart(6, '0')}`;
 
-export function buildIngestView(r: IngestReport): IngestView {
+export function buildIngestView(r: IngestReport, lab: LabSide | null = null): IngestView {
   const f = r.faults;
   const b = f.begunBefore;
   const begun = b.ready + b.completed + b.repeatedFaults;
@@ -61,5 +72,31 @@ export function buildIngestView(r: IngestReport): IngestView {
     tokens: r.tokenLayouts.map((t) => `${t.design}: ${count(t.matching)} of ${count(t.matching + t.notMatching)} match (${t.source})`),
     checksTitle: r.findings.length === 0 ? "Checks against KVM's flow (DESIGN.md \"Invariants\" 1, 5, 6): none failed" : "Checks against KVM's flow (DESIGN.md \"Invariants\"): failed",
     checks: r.findings.map((x) => `invariant ${x.invariant}: ${x.what}: ${count(x.count)} time${x.count === 1 ? '' : 's'}, first at line ${x.firstLine}`),
+    labTitle: lab === null ? null : `The capture and the lab (${lab.variant} on scenario ${lab.scenario}, seed ${lab.seed}${lab.cutAtMaxEvents ? ', its first 1,000,000 events' : ''}), measured alike`,
+    lab: lab === null ? [] : sideBySide(r, lab.report),
   };
+}
+
+/** The figures a calibration looks at, for the capture and the lab's run. */
+function sideBySide(host: IngestReport, lab: IngestReport): string[] {
+  const rate = (x: IngestReport) => {
+    const vcpus = x.threads.filter((t) => t.notPresent + t.tries > 0).length;
+    const s = (x.window.toNs - x.window.fromNs) / 1e9;
+    return vcpus > 0 && s > 0 ? fixed(x.faults.asyncPageFaults / s / vcpus, 1) : '—';
+  };
+  const share = (part: number, whole: number) => (whole > 0 ? `${fixed((100 * part) / whole, 1)}%` : '—');
+  const tries = (x: IngestReport) => x.threads.reduce((a, t) => a + t.tries, 0);
+  const perApf = (x: IngestReport) => (x.faults.asyncPageFaults > 0 ? fixed(x.faults.repeatedFaults / x.faults.asyncPageFaults, 3) : '—');
+  const at = (d: DurationStats | null, k: 'p50Ns' | 'p99Ns') => (d === null ? '—' : humanNs(d[k]));
+  const rows: [string, (x: IngestReport) => string][] = [
+    ['async page faults per second per vCPU', rate],
+    ['tries that went synchronous', (x) => share(x.faults.syncAfterTry, tries(x))],
+    ['repeated faults per async page fault', perApf],
+    ['not-present → completed, p50', (x) => at(x.durations.fetch, 'p50Ns')],
+    ['not-present → completed, p99', (x) => at(x.durations.fetch, 'p99Ns')],
+    ['completed → ready, p50', (x) => at(x.durations.doneToReady, 'p50Ns')],
+    ['completed → ready, p99', (x) => at(x.durations.doneToReady, 'p99Ns')],
+    ['not-present → ready, p99', (x) => at(x.durations.whole, 'p99Ns')],
+  ];
+  return alignColumns([['', 'capture', 'lab'], ...rows.map(([label, f]) => [label, f(host), f(lab)])], [false, true, true]);
 }

@@ -1,4 +1,5 @@
-import { parseCapture, scanCapture } from './capture.js';
+import { parseCapture, scanCapture, type ApfTraceEvent } from './capture.js';
+import { UPSTREAM_TRACEPOINTS } from '../tracepoints.js';
 import { rebuildLives } from './lives.js';
 import { readCaptureText } from './read.js';
 import { summarizeCapture, type IngestReport, type TokenLayout } from './summary.js';
@@ -24,4 +25,15 @@ export function ingestCaptureText(source: string, text: string, layouts: readonl
 /** The same, from a file. */
 export function ingestCaptureFile(path: string, layouts: readonly TokenLayout[]): IngestReport {
   return ingestCaptureText(path, readCaptureText(path), layouts);
+}
+
+/**
+ * The same report from events already in hand, in time order: the lab's own run (`apf-lab ingest
+ * --vs`), so that a capture and the lab are measured by one piece of code.
+ */
+export function ingestEvents(source: string, events: readonly ApfTraceEvent[], layouts: readonly TokenLayout[]): IngestReport {
+  const counts: Record<string, number> = Object.fromEntries(UPSTREAM_TRACEPOINTS.map((name) => [name, 0]));
+  for (const e of events) counts[e.event]++;
+  const scan = { source, lines: events.length, counts, fromNs: events[0]?.timeNs ?? 0, toNs: events[events.length - 1]?.timeNs ?? 0, otherEvents: [], reordered: 0 };
+  return summarizeCapture(scan, rebuildLives((visit) => events.forEach(visit)), layouts);
 }

@@ -54,6 +54,25 @@ describe('apf-lab ingest (built binary)', () => {
     expect(r.stdout).toMatch(/^Checks against KVM's flow .*: none failed$/m);
   }, 30_000);
 
+  it('--vs: the lab run of the same variant, scenario and seed, measured by the same code, gives the capture back', async () => {
+    const { file } = await traced('x86');
+    const r = await apfLab('ingest', file, '--vs', 'x86', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { lab, ...host } = JSON.parse(r.stdout);
+    expect(lab).toMatchObject({ variant: 'x86', scenario: 'overcommit', seed: 1, cutAtMaxEvents: false });
+    for (const k of ['events', 'window', 'threads', 'workers', 'faults', 'durations', 'latencyFit', 'tokenLayouts', 'findings']) expect(lab.report[k], k).toEqual(host[k]);
+    // Another seed is another run: the side by side differs.
+    const other = await apfLab('ingest', file, '--vs', 'x86', '--seed', '2');
+    expect(other.code, other.stderr).toBe(0);
+    const row = /^ {2}not-present → completed, p50 +(\S+ \S+) +(\S+ \S+)$/m.exec(other.stdout)!;
+    expect(row[1]).not.toBe(row[2]);
+    const usage = await apfLab('ingest', file, '-s', 'overcommit');
+    expect([usage.code, usage.stderr.split('\n')[0]]).toEqual([2, 'apf-lab: -s/--scenario and --seed choose the lab run that --vs compares with: name a variant with --vs']);
+    const unknown = await apfLab('ingest', file, '--vs', 'x87');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/x87/);
+  }, 60_000);
+
   it('refuses what is not a capture with one line and exit 1, and a missing file name with exit 2', async () => {
     const bin = join(dir, 'bin.dat');
     writeFileSync(bin, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0]));

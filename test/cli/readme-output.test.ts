@@ -56,6 +56,8 @@ describe('README examples are real output', () => {
       const file = join(dir, 'x86.trace');
       writeFileSync(file, `${await out('trace', 'x86')}\n`);
       expect(block('`apf-lab trace x86 > x86.trace; apf-lab ingest x86.trace`:')).toBe((await out('ingest', file)).replace(file, 'x86.trace'));
+      const vs = await out('ingest', file, '--vs', 'arm64-sdei');
+      expect(block('`apf-lab ingest x86.trace --vs arm64-sdei` ends with):')).toBe(vs.slice(vs.indexOf('The capture and the lab')));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
