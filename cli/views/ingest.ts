@@ -29,8 +29,11 @@ export interface LabSide {
   readonly report: IngestReport;
 }
 
-/** Seconds of a trace stamp, as ftrace prints them. */
-const stamp = (ns: number) => `${Math.floor(ns / 1e9)}.${String(Math.floor((ns % 1e9) / 1000)).padStart(6, '0')}`;
+/** A trace stamp as ftrace prints it, from the capture's epoch and the ns after it (before it, for a line out of order). */
+const stamp = (epochSecs: number, ns: number) => {
+  const secs = Math.floor(ns / 1e9);
+  return `${epochSecs + secs}.${String(Math.floor((ns - secs * 1e9) / 1000)).padStart(6, '0')}`;
+};
 
 export function buildIngestView(r: IngestReport, lab: LabSide | null = null): IngestView {
   const f = r.faults;
@@ -46,7 +49,7 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
   addDuration('completed → ready (on the done list)', r.durations.doneToReady);
   addDuration('not-present → ready (whole)', r.durations.whole);
   return {
-    title: `apf-lab ingest ${r.source}: ${count(r.lines)} lines, ${humanNs(r.window.toNs - r.window.fromNs)} of capture (${stamp(r.window.fromNs)} to ${stamp(r.window.toNs)})`,
+    title: `apf-lab ingest ${r.source}: ${count(r.lines)} lines, ${humanNs(r.window.toNs - r.window.fromNs)} of capture (${stamp(r.window.epochSecs, r.window.fromNs)} to ${stamp(r.window.epochSecs, r.window.toNs)})`,
     events: alignColumns(Object.entries(r.events).map(([name, n]) => [name, count(n)]), [false, true]),
     other: others === 0 ? null : `other events read past: ${count(others)} (${r.otherEvents.slice(0, 4).map((e) => `${e.event} ${count(e.count)}`).join(', ')}${r.otherEvents.length > 4 ? ', …' : ''})`,
     reordered: r.reordered === 0 ? null : `${count(r.reordered)} events were out of time order in the file and are read in time order`,

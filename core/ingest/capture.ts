@@ -8,6 +8,7 @@ export interface ApfTraceEvent {
   /** The thread that recorded it: a vCPU thread, or the kworker that ran the async work. */
   readonly pid: number;
   readonly task: string;
+  /** ns after the capture's epoch (CaptureScan.epochSecs). */
   readonly timeNs: number;
   readonly event: string;
   readonly fields: Readonly<Record<string, TraceValue>>;
@@ -19,6 +20,11 @@ export interface CaptureScan {
   readonly lines: number;
   /** Each upstream event's count, under the lab's names, in the order a fault meets them. */
   readonly counts: Readonly<Record<string, number>>;
+  /**
+   * The whole second of the first async-PF event in the file. Events are stamped in ns after it: a
+   * host's stamps in ns from boot pass 2^53 after 104 days of uptime.
+   */
+  readonly epochSecs: number;
   /** The first and last async-PF event's stamps. */
   readonly fromNs: number;
   readonly toNs: number;
@@ -45,6 +51,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
   const counts: Record<string, number> = Object.fromEntries(UPSTREAM_TRACEPOINTS.map((name) => [name, 0]));
   const other = new Map<string, number>();
   let reordered = 0;
+  let epochSecs: number | null = null;
   let fromNs = Infinity;
   let last = -Infinity;
   let found = 0;
@@ -73,17 +80,19 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
     if (fields === null) {
       throw new BadInputError(`${source}:${n}: ${parsed.event}: expected '${tracepointFormat(name)}', got ${JSON.stringify(parsed.text.slice(0, 120))}`);
     }
-    if (parsed.timeNs < last) reordered++;
-    last = Math.max(last, parsed.timeNs);
-    fromNs = Math.min(fromNs, parsed.timeNs);
+    epochSecs ??= parsed.secs;
+    const timeNs = (parsed.secs - epochSecs) * 1e9 + parsed.ns;
+    if (timeNs < last) reordered++;
+    last = Math.max(last, timeNs);
+    fromNs = Math.min(fromNs, timeNs);
     counts[name]++;
     found++;
-    visit({ line: n, pid: parsed.pid, task: parsed.task, timeNs: parsed.timeNs, event: name, fields });
+    visit({ line: n, pid: parsed.pid, task: parsed.task, timeNs, event: name, fields });
   }
   if (lines === 0) throw new BadInputError(`${source}: empty file, not a trace`);
   if (found === 0) throw new BadInputError(`${source}: ${noEvents(lines, other)}`);
   const otherEvents = [...other].map(([event, count]) => ({ event, count })).sort((a, b) => b.count - a.count || (a.event < b.event ? -1 : 1));
-  return { source, lines, counts, fromNs, toNs: last, otherEvents, reordered };
+  return { source, lines, counts, epochSecs: epochSecs ?? 0, fromNs, toNs: last, otherEvents, reordered };
 }
 
 /** The async-PF events of a capture in time order (ties keep file order), with what the scan saw. */

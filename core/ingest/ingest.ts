@@ -34,6 +34,6 @@ export function ingestCaptureFile(path: string, layouts: readonly TokenLayout[])
 export function ingestEvents(source: string, events: readonly ApfTraceEvent[], layouts: readonly TokenLayout[]): IngestReport {
   const counts: Record<string, number> = Object.fromEntries(UPSTREAM_TRACEPOINTS.map((name) => [name, 0]));
   for (const e of events) counts[e.event]++;
-  const scan = { source, lines: events.length, counts, fromNs: events[0]?.timeNs ?? 0, toNs: events[events.length - 1]?.timeNs ?? 0, otherEvents: [], reordered: 0 };
+  const scan = { source, lines: events.length, counts, epochSecs: 0, fromNs: events[0]?.timeNs ?? 0, toNs: events[events.length - 1]?.timeNs ?? 0, otherEvents: [], reordered: 0 };
   return summarizeCapture(scan, rebuildLives((visit) => events.forEach(visit)), layouts);
 }

@@ -5,6 +5,9 @@
  * - the flags column has 4 (older kernels), 5 or 6 characters, or is absent (`trace-cmd report`);
  * - `trace-cmd report` pads the event name after its colon;
  * - the fraction of the timestamp is µs in the `trace` file, ns with some clocks.
+ *
+ * The stamp is kept as whole seconds and ns: ftrace's default clock counts from boot, and a host up
+ * more than 104 days is past 2^53 ns, which a double no longer holds exactly.
  */
 export interface CaptureLine {
   /** 1-based line number in the file. */
@@ -13,7 +16,9 @@ export interface CaptureLine {
   readonly pid: number;
   /** The host CPU the event was recorded on. */
   readonly cpu: number;
-  readonly timeNs: number;
+  /** The stamp's whole seconds, and the ns of its fraction. */
+  readonly secs: number;
+  readonly ns: number;
   readonly event: string;
   readonly text: string;
 }
@@ -25,7 +30,6 @@ export function parseCaptureLine(text: string, line: number): CaptureLine | null
   const m = HEADER.exec(text);
   if (m === null) return null;
   const [, task, pid, cpu, secs, frac, event, rest] = m;
-  const timeNs = Number(secs) * 1e9 + Number(frac.padEnd(9, '0'));
-  if (!Number.isSafeInteger(timeNs)) return null;
-  return { line, task: task.trim(), pid: Number(pid), cpu: Number(cpu), timeNs, event, text: rest ?? '' };
+  if (!Number.isSafeInteger(Number(secs))) return null;
+  return { line, task: task.trim(), pid: Number(pid), cpu: Number(cpu), secs: Number(secs), ns: Number(frac.padEnd(9, '0')), event, text: rest ?? '' };
 }

@@ -33,7 +33,8 @@ export interface LatencyFit {
 export interface IngestReport {
   readonly source: string;
   readonly lines: number;
-  readonly window: { readonly fromNs: number; readonly toNs: number };
+  /** The first and last async-PF event, in ns after the whole second epochSecs (a host's uptime passes 2^53 ns). */
+  readonly window: { readonly epochSecs: number; readonly fromNs: number; readonly toNs: number };
   /** Each upstream event's count, in the order a fault meets them. */
   readonly events: Readonly<Record<string, number>>;
   readonly otherEvents: CaptureScan['otherEvents'];
@@ -69,7 +70,7 @@ export function summarizeCapture(scan: CaptureScan, built: Lives, layouts: reado
   return {
     source: scan.source,
     lines: scan.lines,
-    window: { fromNs: scan.fromNs, toNs: scan.toNs },
+    window: { epochSecs: scan.epochSecs, fromNs: scan.fromNs, toNs: scan.toNs },
     events: scan.counts,
     otherEvents: scan.otherEvents,
     reordered: scan.reordered,

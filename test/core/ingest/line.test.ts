@@ -7,23 +7,23 @@ import { parseCaptureLine } from '../../../core/ingest/line.js';
 describe('a capture line by its header', () => {
   it('the ftrace trace file: a task name with a space and a slash, 5-char flags, µs stamps', () => {
     const l = parseCaptureLine('       CPU 5/KVM-4145    [002] .....    86.581928: kvm_page_fault: vcpu 5 rip 0x7f08a4602116', 7);
-    expect(l).toEqual({ line: 7, task: 'CPU 5/KVM', pid: 4145, cpu: 2, timeNs: 86_581_928_000, event: 'kvm_page_fault', text: 'vcpu 5 rip 0x7f08a4602116' });
+    expect(l).toEqual({ line: 7, task: 'CPU 5/KVM', pid: 4145, cpu: 2, secs: 86, ns: 581_928_000, event: 'kvm_page_fault', text: 'vcpu 5 rip 0x7f08a4602116' });
   });
 
   it("ftrace's <...> for a lost task name, with a 6-char flags column", () => {
     const l = parseCaptureLine('  <...>-1946910 [226] ...1. 324797.313982: kvm_page_fault: vcpu 219 rip 0x0', 1);
-    expect(l).toMatchObject({ task: '<...>', pid: 1946910, cpu: 226, timeNs: 324_797_313_982_000, event: 'kvm_page_fault' });
+    expect(l).toMatchObject({ task: '<...>', pid: 1946910, cpu: 226, secs: 324_797, ns: 313_982_000, event: 'kvm_page_fault' });
   });
 
   it('trace-cmd report: no flags column, the event name padded', () => {
     const l = parseCaptureLine('dirty_log_test-29003 [001] 184503.384329: kvm_exit:             reason EPT_VIOLATION rip 0x40359f info 582 0', 1);
-    expect(l).toMatchObject({ task: 'dirty_log_test', pid: 29003, cpu: 1, timeNs: 184_503_384_329_000, event: 'kvm_exit', text: 'reason EPT_VIOLATION rip 0x40359f info 582 0' });
+    expect(l).toMatchObject({ task: 'dirty_log_test', pid: 29003, cpu: 1, secs: 184_503, ns: 384_329_000, event: 'kvm_exit', text: 'reason EPT_VIOLATION rip 0x40359f info 582 0' });
   });
 
   it('older 4-char flags, the record-tgid column, and a stamp in ns', () => {
-    expect(parseCaptureLine('     kworker/6:0-99      [006] d..1    86.700000: kvm_async_pf_completed: gva 0x5000 address 0x7f0000005000', 1)).toMatchObject({ task: 'kworker/6:0', pid: 99, timeNs: 86_700_000_000 });
+    expect(parseCaptureLine('     kworker/6:0-99      [006] d..1    86.700000: kvm_async_pf_completed: gva 0x5000 address 0x7f0000005000', 1)).toMatchObject({ task: 'kworker/6:0', pid: 99, secs: 86, ns: 700_000_000 });
     expect(parseCaptureLine('  CPU 1/KVM-4141 (   4140) [006] .....  86.800000: kvm_async_pf_ready: token 0xffffffff gva 0', 1)).toMatchObject({ task: 'CPU 1/KVM', pid: 4141, cpu: 6 });
-    expect(parseCaptureLine('  CPU 1/KVM-4141 [006] .....  86.800000123: kvm_async_pf_ready: token 0x1 gva 0', 1)?.timeNs).toBe(86_800_000_123);
+    expect(parseCaptureLine('  CPU 1/KVM-4141 [006] .....  86.800000123: kvm_async_pf_ready: token 0x1 gva 0', 1)).toMatchObject({ secs: 86, ns: 800_000_123 });
   });
 
   it('a comment, a blank line or a lost-events note is not an event line', () => {

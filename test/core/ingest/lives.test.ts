@@ -61,7 +61,7 @@ describe('async page faults rebuilt from a capture', () => {
     expect(r.durations.fetch).toMatchObject({ count: 2, minNs: 304_000, maxNs: 499_000, meanNs: 401_500 });
     expect(r.durations.doneToReady).toMatchObject({ count: 1, minNs: 2000, maxNs: 2000 });
     expect(r.durations.whole).toMatchObject({ count: 2, minNs: 299_000, maxNs: 501_000 });
-    expect(r.window).toEqual({ fromNs: 1_000_000, toNs: 1_950_000 });
+    expect(r.window).toEqual({ epochSecs: 0, fromNs: 1_000_000, toNs: 1_950_000 });
   });
 
   it('a second ready for one token breaks invariant 1; 65 outstanding, invariant 5; a second token for an outstanding gfn, invariant 6', () => {
@@ -95,6 +95,24 @@ describe('async page faults rebuilt from a capture', () => {
     const b = ingest(shuffled);
     expect(b.reordered).toBe(2); // the two lines after it are both stamped before it
     expect({ ...b, reordered: 0 }).toEqual(a);
+  });
+
+  it('reads a host up for more than 104 days: its stamps pass 2^53 ns, and each step is still measured to the ns', () => {
+    // ftrace's default clock counts from boot: a host up 200 days stamps 17,280,000 s, past what a
+    // double holds exactly in ns (2^53 ns is 104.2 days).
+    const at = (stamp: string, event: string, text: string) => `       CPU 0/KVM-100     [000] .....  ${stamp}: ${event}: ${text}`;
+    const r = ingestCaptureText(
+      'up.trace',
+      [
+        at('17280000.000000001', 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'),
+        `     kworker/0:1-200     [000] .....  17280000.000499003: kvm_async_pf_completed: gva 0x1000 address 0x7f0000001000`,
+        at('17280000.000501007', 'kvm_async_pf_ready', 'token 0x1000 gva 0x1000'),
+      ].join('\n'),
+      TOKEN_LAYOUTS,
+    );
+    expect(r.durations.fetch).toMatchObject({ count: 1, minNs: 499_002 });
+    expect(r.durations.doneToReady).toMatchObject({ count: 1, minNs: 2004 });
+    expect(r.window).toEqual({ epochSecs: 17_280_000, fromNs: 1, toNs: 501_007 });
   });
 
   it('pairs a fault whose gva is a 64-bit kernel address (send-always: a fault in guest kernel mode without TDP)', () => {
