@@ -63,6 +63,9 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
     workers: `Async work: ${count(r.workers.length)} kworker thread${r.workers.length === 1 ? '' : 's'} traced ${count(r.workers.reduce((a, w) => a + w.completed, 0))} completions`,
     faults: [
       `${count(f.asyncPageFaults)} async page faults: ${count(f.completed)} completed, ${count(f.ready)} ready, ${count(f.inFlightAtEnd)} in flight when the capture ended`,
+      ...(f.coveredByWakeAll === 0
+        ? []
+        : [`${count(f.coveredByWakeAll)} outstanding at a wake-all and never ready: the guest turned async PF off and on, or its vCPU was reset, and KVM dropped the work (virt/kvm/async_pf.c kvm_clear_async_pf_completion_queue())`]),
       `${count(f.syncAfterTry)} tries fell back to a synchronous fault; ${count(f.repeatedFaults)} repeated faults halted a vCPU; ${count(f.wakeAll)} wake-all`,
       ...(begun === 0 ? [] : [`begun before the capture (left out): ${count(b.ready)} ready, ${count(b.completed)} completed, ${count(b.repeatedFaults)} repeated faults`]),
       ...(f.readyBeforeCompleted === 0

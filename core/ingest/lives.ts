@@ -25,6 +25,8 @@ export interface ApfLife {
   readyNs: number | null;
   /** kvm_async_pf_repeated_fault on its gfn while it was outstanding: the vCPU touched it again and halted. */
   repeatedFaults: number;
+  /** Outstanding when its vCPU traced a wake-all, and no ready since: KVM most likely dropped its work. */
+  covered: boolean;
   readonly line: number;
 }
 
@@ -40,6 +42,12 @@ export interface ThreadCounts {
   syncAfterTry: number;
   ready: number;
   wakeAll: number;
+  /**
+   * Faults outstanding when the thread traced a wake-all that never got their own ready. A wake-all
+   * follows the guest turning async PF off and on (or a vCPU reset): KVM then dropped the queued work
+   * untraced (kvm_clear_async_pf_completion_queue()) and forgot the gfns (kvm_async_pf_hash_reset()).
+   */
+  coveredByWakeAll: number;
   /** The most async page faults outstanding at once (not-present traced, ready not yet). */
   maxOutstanding: number;
   inFlightAtEnd: number;
@@ -78,6 +86,8 @@ interface ThreadState {
   readonly byGfn: Map<TraceValue, ApfLife>;
   /** Tokens readied and not set up again since: a second ready for one is a lost or doubled wake. */
   readonly readied: Set<TraceValue>;
+  /** Faults outstanding at a wake-all, by token: no longer counted as queued, still paired with a late ready. */
+  readonly covered: Map<TraceValue, ApfLife>;
 }
 
 /**
@@ -101,8 +111,8 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
     let t = threads.get(e.pid);
     if (t === undefined) {
       const m = QEMU_VCPU_THREAD.exec(e.task);
-      const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: m ? Number(m[1]) : null, tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, ready: 0, wakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
-      t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set() };
+      const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: m ? Number(m[1]) : null, tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, ready: 0, wakeAll: 0, coveredByWakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
+      t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set(), covered: new Map() };
       threads.set(e.pid, t);
     }
     return t;
@@ -113,8 +123,11 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
       const w = workers.get(e.pid) ?? { pid: e.pid, task: e.task, completed: 0 };
       workers.set(e.pid, w);
       w.completed++;
+      // Work dropped at a wake-all never runs to its completion (kvm_clear_async_pf_completion_queue()
+      // cancels it, or waits for it before the wake-all is queued): pair a fault not covered first.
       const queue = awaitingCompletion.get(e.fields.gva);
-      const life = queue?.shift();
+      const at = queue === undefined ? -1 : Math.max(0, queue.findIndex((l) => !l.covered));
+      const life = at < 0 ? undefined : queue!.splice(at, 1)[0];
       if (queue !== undefined && queue.length === 0) awaitingCompletion.delete(e.fields.gva);
       if (life === undefined) begunBefore.completed++;
       else {
@@ -147,7 +160,7 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
         const gfn = fromTry?.gfn ?? null;
         if (gfn !== null && t.byGfn.has(gfn)) find(6, 'a second token for a gfn already outstanding on the vCPU (kvm_find_async_pf_gfn() should have made it a repeated fault)', e.line);
         if (t.outstanding.has(token)) find(1, 'a not-present for a token still outstanding on the vCPU', e.line);
-        const life: ApfLife = { pid: e.pid, token, gva: e.fields.gva, gfn, tryNs: fromTry?.timeNs ?? null, notPresentNs: e.timeNs, completedNs: null, readyNs: null, repeatedFaults: 0, line: e.line };
+        const life: ApfLife = { pid: e.pid, token, gva: e.fields.gva, gfn, tryNs: fromTry?.timeNs ?? null, notPresentNs: e.timeNs, completedNs: null, readyNs: null, repeatedFaults: 0, covered: false, line: e.line };
         lives.push(life);
         t.outstanding.set(token, life);
         if (gfn !== null) t.byGfn.set(gfn, life);
@@ -163,17 +176,29 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
       case 'kvm_async_pf_ready': {
         const token = e.fields.token;
         if (token === WAKE_ALL_TOKEN) {
+          // kvm_async_pf_wakeup_all() (virt/kvm/async_pf.c) is queued when the guest turns async PF
+          // on (x86.c kvm_pv_enable_async_pf()); turning it off or resetting the vCPU before that
+          // cleared the queue and the gfn hash, untraced. What is outstanding is covered
+          // (DESIGN.md invariant 1) and no longer queued; a ready of its own may still come.
           c.wakeAll++;
+          for (const [covered, life] of t.outstanding) {
+            life.covered = true;
+            t.covered.set(covered, life);
+          }
+          t.outstanding.clear();
+          t.byGfn.clear();
           break;
         }
-        const life = t.outstanding.get(token);
+        const life = t.outstanding.get(token) ?? t.covered.get(token);
         if (life === undefined) {
           if (t.readied.has(token)) find(1, 'a second page-ready for one token', e.line);
           else begunBefore.ready++;
           break;
         }
         life.readyNs = e.timeNs;
+        life.covered = false;
         t.outstanding.delete(token);
+        t.covered.delete(token);
         if (life.gfn !== null && t.byGfn.get(life.gfn) === life) t.byGfn.delete(life.gfn);
         t.readied.add(token);
         c.ready++;
@@ -181,7 +206,10 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
       }
     }
   });
-  for (const t of threads.values()) t.counts.inFlightAtEnd = t.outstanding.size;
+  for (const t of threads.values()) {
+    t.counts.inFlightAtEnd = t.outstanding.size;
+    t.counts.coveredByWakeAll = t.covered.size;
+  }
   const byVcpu = (a: ThreadCounts, b: ThreadCounts) => (a.vcpu ?? Infinity) - (b.vcpu ?? Infinity) || a.pid - b.pid;
   return {
     lives,

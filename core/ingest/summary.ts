@@ -46,6 +46,8 @@ export interface IngestReport {
     readonly completed: number;
     readonly ready: number;
     readonly inFlightAtEnd: number;
+    /** Outstanding at a wake-all on their vCPU and never ready: dropped by KVM (ThreadCounts.coveredByWakeAll). */
+    readonly coveredByWakeAll: number;
     readonly syncAfterTry: number;
     readonly repeatedFaults: number;
     readonly wakeAll: number;
@@ -81,6 +83,7 @@ export function summarizeCapture(scan: CaptureScan, built: Lives, layouts: reado
       completed: fetch.length,
       ready: sum((t) => t.ready),
       inFlightAtEnd: sum((t) => t.inFlightAtEnd),
+      coveredByWakeAll: sum((t) => t.coveredByWakeAll),
       syncAfterTry: sum((t) => t.syncAfterTry),
       repeatedFaults: sum((t) => t.repeatedFaults),
       wakeAll: sum((t) => t.wakeAll),

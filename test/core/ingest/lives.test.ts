@@ -40,13 +40,14 @@ describe('async page faults rebuilt from a capture', () => {
 
   it('pairs each step of a fault, counts each way a try ends, and leaves out what began before the capture', () => {
     const r = ingest(capture);
-    expect(r.threads).toEqual([{ pid: 100, task: 'CPU 0/KVM', vcpu: 0, tries: 4, notPresent: 2, repeatedFaults: 1, syncAfterTry: 1, ready: 2, wakeAll: 1, maxOutstanding: 2, inFlightAtEnd: 0 }]);
+    expect(r.threads).toEqual([{ pid: 100, task: 'CPU 0/KVM', vcpu: 0, tries: 4, notPresent: 2, repeatedFaults: 1, syncAfterTry: 1, ready: 2, wakeAll: 1, coveredByWakeAll: 0, maxOutstanding: 2, inFlightAtEnd: 0 }]);
     expect(r.workers).toEqual([{ pid: 200, task: 'kworker/0:1', completed: 3 }]);
     expect(r.faults).toEqual({
       asyncPageFaults: 2,
       completed: 2,
       ready: 2,
       inFlightAtEnd: 0,
+      coveredByWakeAll: 0,
       syncAfterTry: 1,
       repeatedFaults: 1,
       wakeAll: 1,
@@ -77,6 +78,32 @@ describe('async page faults rebuilt from a capture', () => {
       vcpu0(1101, 'kvm_async_pf_not_present', 'token 0x2000 gva 0x1008'),
     ]);
     expect(sameGfn.findings.map((f) => [f.invariant, f.firstLine])).toEqual([[6, 4]]);
+  });
+
+  it('a wake-all covers what was outstanding on its vCPU: KVM dropped that work and forgot its gfns, so a new fault on one is no second token', () => {
+    // The guest turned async PF off (MSR write, or a vCPU reset): kvm_pv_enable_async_pf() and
+    // kvm_vcpu_reset() (arch/x86/kvm/x86.c) call kvm_clear_async_pf_completion_queue()
+    // (virt/kvm/async_pf.c), which cancels the queued work untraced, and kvm_async_pf_hash_reset().
+    // Turned on again, kvm_async_pf_wakeup_all() queues the wake-all traced as token ~0. DESIGN.md
+    // invariant 1: a token gets one ready "or is covered by a wake-all".
+    const r = ingest([
+      vcpu0(1000, 'kvm_try_async_get_page', 'gva = 0x1000, gfn = 0x1'),
+      vcpu0(1001, 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'), // dropped by the reset
+      vcpu0(2000, 'kvm_async_pf_ready', 'token 0xffffffff gva 0'),
+      vcpu0(3000, 'kvm_try_async_get_page', 'gva = 0x1000, gfn = 0x1'),
+      vcpu0(3001, 'kvm_async_pf_not_present', 'token 0x2000 gva 0x1000'),
+      worker(3500, '0x1000'),
+      vcpu0(3502, 'kvm_async_pf_ready', 'token 0x2000 gva 0x1000'),
+    ]);
+    expect(r.findings).toEqual([]);
+    expect(r.threads[0]).toMatchObject({ notPresent: 2, ready: 1, wakeAll: 1, coveredByWakeAll: 1, inFlightAtEnd: 0, maxOutstanding: 1 });
+    expect(r.faults).toMatchObject({ asyncPageFaults: 2, completed: 1, ready: 1, coveredByWakeAll: 1, inFlightAtEnd: 0 });
+    // The completion is the new fault's (499 µs), not the dropped one's (2.5 s).
+    expect(r.durations.fetch).toMatchObject({ count: 1, minNs: 499_000 });
+    // Work a wake-all did not drop (the guest turned async PF on while it was outstanding) still ends with its ready.
+    const kept = ingest([vcpu0(1001, 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'), vcpu0(2000, 'kvm_async_pf_ready', 'token 0xffffffff gva 0'), worker(2500, '0x1000'), vcpu0(2502, 'kvm_async_pf_ready', 'token 0x1000 gva 0x1000')]);
+    expect(kept.findings).toEqual([]);
+    expect(kept.faults).toMatchObject({ asyncPageFaults: 1, completed: 1, ready: 1, coveredByWakeAll: 0, inFlightAtEnd: 0 });
   });
 
   it("tells the token layouts apart by the vCPU id in the token's low bits", () => {
