@@ -98,6 +98,19 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
   const threads = new Map<number, ThreadState>();
   const workers = new Map<number, { pid: number; task: string; completed: number }>();
   const awaitingCompletion = new Map<TraceValue, ApfLife[]>();
+  /** Faults paired with a completion and not ready yet, by gva: a completion names no VM, so the pairing is a guess until the ready. */
+  const completedUnready = new Map<TraceValue, ApfLife[]>();
+  const listed = (map: Map<TraceValue, ApfLife[]>, life: ApfLife): ApfLife[] => {
+    let list = map.get(life.gva);
+    if (list === undefined) map.set(life.gva, (list = []));
+    return list;
+  };
+  const unlist = (map: Map<TraceValue, ApfLife[]>, life: ApfLife) => {
+    const list = map.get(life.gva);
+    const at = list === undefined ? -1 : list.indexOf(life);
+    if (at >= 0) list!.splice(at, 1);
+    if (list !== undefined && list.length === 0) map.delete(life.gva);
+  };
   const lives: ApfLife[] = [];
   const findings = new Map<string, TraceFinding>();
   const begunBefore = { ready: 0, completed: 0, repeatedFaults: 0 };
@@ -118,6 +131,28 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
     return t;
   };
 
+  /**
+   * A ready shows its work done: async_pf_execute() (virt/kvm/async_pf.c) puts it on the done list
+   * just before tracing completed, and kvm_check_async_pf_completion() takes it from there. A
+   * completion of its gva already paired with a fault not ready yet (another VM's, or another
+   * vCPU's, on the same gpa) is taken to be this one's; that fault waits for the next completion.
+   * Not from a fault covered by a wake-all: its work was cleared, after running to its completion.
+   */
+  const takeCompletion = (life: ApfLife) => {
+    const other = completedUnready
+      .get(life.gva)
+      ?.filter((l) => !l.covered)
+      .at(-1);
+    if (other === undefined) return;
+    unlist(completedUnready, other);
+    unlist(awaitingCompletion, life);
+    life.completedNs = other.completedNs;
+    other.completedNs = null;
+    const queue = listed(awaitingCompletion, other);
+    const at = queue.findIndex((l) => l.notPresentNs > other.notPresentNs);
+    queue.splice(at < 0 ? queue.length : at, 0, other);
+  };
+
   forEach((e) => {
     if (e.event === 'kvm_async_pf_completed') {
       const w = workers.get(e.pid) ?? { pid: e.pid, task: e.task, completed: 0 };
@@ -133,6 +168,7 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
       else {
         life.completedNs = e.timeNs;
         if (life.readyNs !== null) readyBeforeCompleted++;
+        else listed(completedUnready, life).push(life);
       }
       return;
     }
@@ -165,9 +201,7 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
         t.outstanding.set(token, life);
         if (gfn !== null) t.byGfn.set(gfn, life);
         t.readied.delete(token);
-        const queue = awaitingCompletion.get(life.gva);
-        if (queue) queue.push(life);
-        else awaitingCompletion.set(life.gva, [life]);
+        listed(awaitingCompletion, life).push(life);
         c.notPresent++;
         c.maxOutstanding = Math.max(c.maxOutstanding, t.outstanding.size);
         if (t.outstanding.size > ASYNC_PF_PER_VCPU) find(5, `more than ASYNC_PF_PER_VCPU (${ASYNC_PF_PER_VCPU}) async page faults outstanding on one vCPU`, e.line);
@@ -195,6 +229,8 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
           else begunBefore.ready++;
           break;
         }
+        if (life.completedNs === null) takeCompletion(life);
+        else unlist(completedUnready, life);
         life.readyNs = e.timeNs;
         life.covered = false;
         t.outstanding.delete(token);

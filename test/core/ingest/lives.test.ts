@@ -106,6 +106,24 @@ describe('async page faults rebuilt from a capture', () => {
     expect(kept.faults).toMatchObject({ asyncPageFaults: 1, completed: 1, ready: 1, coveredByWakeAll: 0, inFlightAtEnd: 0 });
   });
 
+  it('two VMs faulting on one gpa: a completion goes to the fault whose ready shows its work done, not to the older fault', () => {
+    // kvm_async_pf_completed names no VM, only the gva (cr2_or_gpa): two QEMUs fault the same gpas.
+    // The vCPU traces kvm_async_pf_ready only once the work is on its done list (virt/kvm/async_pf.c
+    // kvm_check_async_pf_completion()), which async_pf_execute() fills just before tracing completed.
+    const vm2 = (us: number, event: string, text: string) => line('CPU 0/KVM', 300, us, event, text);
+    const r = ingest([
+      vcpu0(1000, 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'),
+      vm2(1010, 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'),
+      line('kworker/1:1', 201, 1019, 'kvm_async_pf_completed', 'gva 0x1000 address 0x7f5500001000'), // VM 2's
+      vm2(1020, 'kvm_async_pf_ready', 'token 0x1000 gva 0x1000'),
+      worker(1999, '0x1000'), // VM 1's
+      vcpu0(2001, 'kvm_async_pf_ready', 'token 0x1000 gva 0x1000'),
+    ]);
+    expect(r.durations.fetch).toMatchObject({ count: 2, minNs: 9000, maxNs: 999_000 });
+    expect(r.durations.doneToReady).toMatchObject({ count: 2, minNs: 1000, maxNs: 2000 });
+    expect(r.faults).toMatchObject({ completed: 2, ready: 2, readyBeforeCompleted: 0 });
+  });
+
   it("tells the token layouts apart by the vCPU id in the token's low bits", () => {
     const tokens = (a: string, b: string) =>
       ingest([line('CPU 3/KVM', 7, 10, 'kvm_async_pf_not_present', `token ${a} gva 0x1000`), line('CPU 3/KVM', 7, 20, 'kvm_async_pf_not_present', `token ${b} gva 0x2000`)]).tokenLayouts.map((t) => [t.matching, t.notMatching]);
