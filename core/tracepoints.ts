@@ -88,13 +88,17 @@ export function tracepointFormat(event: string): string {
 }
 
 /**
- * A 64-bit value of a trace: a number where it is exact (up to 13 hex digits), a bigint above (a
+ * A 64-bit value of a trace: a number where it is exact (up to 13 significant hex digits), a bigint above (a
  * gva may be a kernel address). One value always gets the same type, so either keys a Map.
  */
 export type TraceValue = number | bigint;
 
-function traceValue(hex: string): TraceValue {
-  return hex.length <= 15 ? Number(hex) : BigInt(hex);
+/** The value, or null when it is wider than the u64 of the event's fields (include/trace/events/kvm.h). */
+function traceValue(hex: string): TraceValue | null {
+  // Typed by its significant digits, so that leading zeros do not make one value a number here and a bigint there.
+  const digits = hex.replace(/^0x0*/, '').length;
+  if (digits > 16) return null;
+  return digits <= 13 ? Number(hex) : BigInt(hex);
 }
 
 /** The fields of an upstream event's text, or null when the text is not in the event's format. */
@@ -103,8 +107,11 @@ export function parseTracepointFields(event: string, text: string): Record<strin
   const m = p.re.exec(text.trim());
   if (m === null) return null;
   const out: Record<string, TraceValue> = {};
-  p.fields.forEach((name, i) => {
-    if (m[i + 1] !== undefined) out[name] = traceValue(m[i + 1]);
-  });
+  for (const [i, name] of p.fields.entries()) {
+    if (m[i + 1] === undefined) continue;
+    const value = traceValue(m[i + 1]);
+    if (value === null) return null;
+    out[name] = value;
+  }
   return out;
 }

@@ -26,6 +26,14 @@ describe('a capture line by its header', () => {
     expect(parseCaptureLine('  CPU 1/KVM-4141 [006] .....  86.800000123: kvm_async_pf_ready: token 0x1 gva 0', 1)).toMatchObject({ secs: 86, ns: 800_000_123 });
   });
 
+  it('a value is keyed by what it is, not by how many zeros lead it; one wider than the 64 bits of a u64 is not in the format', () => {
+    const c = parseCapture('x.trace', ['  CPU 0/KVM-1 [000] .....  1.000001: kvm_async_pf_ready: token 0x00000000000001000 gva 0x0000000000000000001'].join('\n'));
+    expect(c.events[0].fields).toEqual({ token: 0x1000, gva: 1 });
+    // The TP_STRUCT__entry fields are __u64 (include/trace/events/kvm.h): 17 hex digits cannot be one.
+    expect(() => parseCapture('x.trace', '  CPU 0/KVM-1 [000] .....  1.000001: kvm_async_pf_ready: token 0x2000 gva 0x123456789abcdef01\n')).toThrow(/^x\.trace:1: kvm_async_pf_ready: expected 'token %#llx gva %#llx'/);
+    expect(parseCapture('x.trace', '  CPU 0/KVM-1 [000] .....  1.000001: kvm_async_pf_ready: token 0x2000 gva 0xFFFFFFFFFFFFFFFF\n').events[0].fields.gva).toBe(2n ** 64n - 1n);
+  });
+
   it('a comment, a blank line or a lost-events note is not an event line', () => {
     for (const t of ['# tracer: nop', '', 'CPU:2 [LOST 120 EVENTS]', '##### CPU 3 buffer started ####']) expect(parseCaptureLine(t, 1)).toBeNull();
   });
