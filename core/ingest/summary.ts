@@ -125,12 +125,13 @@ export function fitLognormal(ns: readonly number[]): LatencyFit | null {
   if (logs.length < 2) return null;
   const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
   const variance = logs.reduce((a, b) => a + (b - mean) ** 2, 0) / logs.length;
-  const us = (n: number) => Math.round(n * 10) / 10;
+  // To 0.1 µs, and never below it: a scenario takes no median of 0 nor a maxUs below its minUs.
+  const us = (n: number) => Math.max(0.1, Math.round(n * 10) / 10);
   return {
     dist: 'lognormal',
     us: us(Math.exp(mean)),
     sigma: Math.round(Math.sqrt(variance) * 100) / 100,
-    minUs: us(Math.max(0.1, ns.reduce((a, b) => Math.min(a, b)) / 1000)),
+    minUs: us(ns.reduce((a, b) => Math.min(a, b)) / 1000),
     maxUs: us(ns.reduce((a, b) => Math.max(a, b)) / 1000),
     samples: logs.length,
   };

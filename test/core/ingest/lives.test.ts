@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../core/errors.js';
 import { parseCapture } from '../../../core/ingest/capture.js';
 import { ingestCaptureText } from '../../../core/ingest/ingest.js';
+import { fitLognormal } from '../../../core/ingest/summary.js';
+import { checkScenarioBounds } from '../../../core/scenario/bounds.js';
+import { loadScenario, scenarioSchema } from '../../../index.js';
 import { TOKEN_LAYOUTS } from '../../../arches/token.js';
 
 /** A `trace` file line at `us` µs: a vCPU thread `CPU n/KVM`, or a kworker. */
@@ -122,6 +125,15 @@ describe('async page faults rebuilt from a capture', () => {
     expect(r.durations.fetch).toMatchObject({ count: 2, minNs: 9000, maxNs: 999_000 });
     expect(r.durations.doneToReady).toMatchObject({ count: 2, minNs: 1000, maxNs: 2000 });
     expect(r.faults).toMatchObject({ completed: 2, ready: 2, readyBeforeCompleted: 0 });
+  });
+
+  it('fits a latency a scenario takes even from fetches under 0.1 µs (a capture stamped in ns): no median of 0, no maxUs below minUs', () => {
+    const fit = fitLognormal([40, 40, 60])!;
+    expect(fit).toMatchObject({ us: 0.1, minUs: 0.1, maxUs: 0.1 });
+    const base = loadScenario();
+    const { dist, us, sigma, minUs, maxUs } = fit;
+    const scenario = scenarioSchema.parse({ ...base, backing: { ...base.backing, latency: { dist, us, sigma, minUs, maxUs } } });
+    expect(() => checkScenarioBounds(scenario, 's.yaml')).not.toThrow();
   });
 
   it("tells the token layouts apart by the vCPU id in the token's low bits", () => {
