@@ -88,6 +88,10 @@ interface ThreadState {
   readonly readied: Set<TraceValue>;
   /** Faults outstanding at a wake-all, by token: no longer counted as queued, still paired with a late ready. */
   readonly covered: Map<TraceValue, ApfLife>;
+  /** Faults whose token a second not-present took over (invariant 1): no ready can be told to be theirs. */
+  readonly hidden: ApfLife[];
+  /** Of those, the ones since the last wake-all. */
+  hiddenQueued: number;
 }
 
 /**
@@ -125,7 +129,7 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
     if (t === undefined) {
       const m = QEMU_VCPU_THREAD.exec(e.task);
       const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: m ? Number(m[1]) : null, tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, ready: 0, wakeAll: 0, coveredByWakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
-      t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set(), covered: new Map() };
+      t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set(), covered: new Map(), hidden: [], hiddenQueued: 0 };
       threads.set(e.pid, t);
     }
     return t;
@@ -195,7 +199,12 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
         const token = e.fields.token;
         const gfn = fromTry?.gfn ?? null;
         if (gfn !== null && t.byGfn.has(gfn)) find(6, 'a second token for a gfn already outstanding on the vCPU (kvm_find_async_pf_gfn() should have made it a repeated fault)', e.line);
-        if (t.outstanding.has(token)) find(1, 'a not-present for a token still outstanding on the vCPU', e.line);
+        const before = t.outstanding.get(token);
+        if (before !== undefined) {
+          find(1, 'a not-present for a token still outstanding on the vCPU', e.line);
+          t.hidden.push(before);
+          t.hiddenQueued++;
+        }
         const life: ApfLife = { pid: e.pid, token, gva: e.fields.gva, gfn, tryNs: fromTry?.timeNs ?? null, notPresentNs: e.timeNs, completedNs: null, readyNs: null, repeatedFaults: 0, covered: false, line: e.line };
         lives.push(life);
         t.outstanding.set(token, life);
@@ -203,8 +212,9 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
         t.readied.delete(token);
         listed(awaitingCompletion, life).push(life);
         c.notPresent++;
-        c.maxOutstanding = Math.max(c.maxOutstanding, t.outstanding.size);
-        if (t.outstanding.size > ASYNC_PF_PER_VCPU) find(5, `more than ASYNC_PF_PER_VCPU (${ASYNC_PF_PER_VCPU}) async page faults outstanding on one vCPU`, e.line);
+        const queued = t.outstanding.size + t.hiddenQueued;
+        c.maxOutstanding = Math.max(c.maxOutstanding, queued);
+        if (queued > ASYNC_PF_PER_VCPU) find(5, `more than ASYNC_PF_PER_VCPU (${ASYNC_PF_PER_VCPU}) async page faults outstanding on one vCPU`, e.line);
         break;
       }
       case 'kvm_async_pf_ready': {
@@ -215,6 +225,8 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
           // cleared the queue and the gfn hash, untraced. What is outstanding is covered
           // (DESIGN.md invariant 1) and no longer queued; a ready of its own may still come.
           c.wakeAll++;
+          for (const life of t.hidden.slice(t.hidden.length - t.hiddenQueued)) life.covered = true;
+          t.hiddenQueued = 0;
           for (const [covered, life] of t.outstanding) {
             life.covered = true;
             t.covered.set(covered, life);
@@ -243,8 +255,8 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
     }
   });
   for (const t of threads.values()) {
-    t.counts.inFlightAtEnd = t.outstanding.size;
-    t.counts.coveredByWakeAll = t.covered.size;
+    t.counts.inFlightAtEnd = t.outstanding.size + t.hiddenQueued;
+    t.counts.coveredByWakeAll = t.covered.size + t.hidden.length - t.hiddenQueued;
   }
   const byVcpu = (a: ThreadCounts, b: ThreadCounts) => (a.vcpu ?? Infinity) - (b.vcpu ?? Infinity) || a.pid - b.pid;
   return {

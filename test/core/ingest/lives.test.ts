@@ -136,6 +136,17 @@ describe('async page faults rebuilt from a capture', () => {
     expect(() => checkScenarioBounds(scenario, 's.yaml')).not.toThrow();
   });
 
+  it('the counts add up when a token is set up twice: the fault it hid is still counted, in flight when the capture ends', () => {
+    const r = ingest([
+      vcpu0(1000, 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'),
+      vcpu0(1100, 'kvm_async_pf_not_present', 'token 0x1000 gva 0x2000'),
+      vcpu0(1200, 'kvm_async_pf_ready', 'token 0x1000 gva 0x2000'),
+    ]);
+    expect(r.findings.map((f) => [f.invariant, f.firstLine])).toEqual([[1, 2]]);
+    expect(r.faults).toMatchObject({ asyncPageFaults: 2, ready: 1, inFlightAtEnd: 1, coveredByWakeAll: 0 });
+    expect(r.threads[0]).toMatchObject({ notPresent: 2, ready: 1, inFlightAtEnd: 1, maxOutstanding: 2 });
+  });
+
   it("tells the token layouts apart by the vCPU id in the token's low bits", () => {
     const tokens = (a: string, b: string) =>
       ingest([line('CPU 3/KVM', 7, 10, 'kvm_async_pf_not_present', `token ${a} gva 0x1000`), line('CPU 3/KVM', 7, 20, 'kvm_async_pf_not_present', `token ${b} gva 0x2000`)]).tokenLayouts.map((t) => [t.matching, t.notMatching]);
