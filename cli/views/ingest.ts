@@ -67,6 +67,7 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
         ? []
         : [`${count(f.coveredByWakeAll)} outstanding at a wake-all and never ready: the guest turned async PF off and on, or its vCPU was reset, and KVM dropped the work (virt/kvm/async_pf.c kvm_clear_async_pf_completion_queue())`]),
       `${count(f.syncAfterTry)} tries fell back to a synchronous fault; ${count(f.repeatedFaults)} repeated faults halted a vCPU; ${count(f.wakeAll)} wake-all`,
+      ...(f.undecidedAtEnd === 0 ? [] : [`${count(f.undecidedAtEnd)} tries the capture ended after, before their thread traced anything else (not known how they went)`]),
       ...(begun === 0 ? [] : [`begun before the capture (left out): ${count(b.ready)} ready, ${count(b.completed)} completed, ${count(b.repeatedFaults)} repeated faults`]),
       ...(f.readyBeforeCompleted === 0
         ? []

@@ -40,6 +40,8 @@ export interface ThreadCounts {
   repeatedFaults: number;
   /** A try with neither a repeated fault nor a not-present after it: the fault was handled synchronously. */
   syncAfterTry: number;
+  /** A try the capture ended after, before the thread traced anything else: how it went is not known. */
+  undecidedAtEnd: number;
   ready: number;
   wakeAll: number;
   /**
@@ -128,7 +130,7 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
     let t = threads.get(e.pid);
     if (t === undefined) {
       const m = QEMU_VCPU_THREAD.exec(e.task);
-      const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: m ? Number(m[1]) : null, tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, ready: 0, wakeAll: 0, coveredByWakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
+      const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: m ? Number(m[1]) : null, tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, undecidedAtEnd: 0, ready: 0, wakeAll: 0, coveredByWakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
       t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set(), covered: new Map(), hidden: [], hiddenQueued: 0 };
       threads.set(e.pid, t);
     }
@@ -256,6 +258,7 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
   });
   for (const t of threads.values()) {
     t.counts.inFlightAtEnd = t.outstanding.size + t.hiddenQueued;
+    t.counts.undecidedAtEnd = t.pendingTry === null ? 0 : 1;
     t.counts.coveredByWakeAll = t.covered.size + t.hidden.length - t.hiddenQueued;
   }
   const byVcpu = (a: ThreadCounts, b: ThreadCounts) => (a.vcpu ?? Infinity) - (b.vcpu ?? Infinity) || a.pid - b.pid;

@@ -49,6 +49,7 @@ export interface IngestReport {
     /** Outstanding at a wake-all on their vCPU and never ready: dropped by KVM (ThreadCounts.coveredByWakeAll). */
     readonly coveredByWakeAll: number;
     readonly syncAfterTry: number;
+    readonly undecidedAtEnd: number;
     readonly repeatedFaults: number;
     readonly wakeAll: number;
     readonly begunBefore: Lives['begunBefore'];
@@ -85,6 +86,7 @@ export function summarizeCapture(scan: CaptureScan, built: Lives, layouts: reado
       inFlightAtEnd: sum((t) => t.inFlightAtEnd),
       coveredByWakeAll: sum((t) => t.coveredByWakeAll),
       syncAfterTry: sum((t) => t.syncAfterTry),
+      undecidedAtEnd: sum((t) => t.undecidedAtEnd),
       repeatedFaults: sum((t) => t.repeatedFaults),
       wakeAll: sum((t) => t.wakeAll),
       begunBefore: built.begunBefore,

@@ -43,7 +43,7 @@ describe('async page faults rebuilt from a capture', () => {
 
   it('pairs each step of a fault, counts each way a try ends, and leaves out what began before the capture', () => {
     const r = ingest(capture);
-    expect(r.threads).toEqual([{ pid: 100, task: 'CPU 0/KVM', vcpu: 0, tries: 4, notPresent: 2, repeatedFaults: 1, syncAfterTry: 1, ready: 2, wakeAll: 1, coveredByWakeAll: 0, maxOutstanding: 2, inFlightAtEnd: 0 }]);
+    expect(r.threads).toEqual([{ pid: 100, task: 'CPU 0/KVM', vcpu: 0, tries: 4, notPresent: 2, repeatedFaults: 1, syncAfterTry: 1, undecidedAtEnd: 0, ready: 2, wakeAll: 1, coveredByWakeAll: 0, maxOutstanding: 2, inFlightAtEnd: 0 }]);
     expect(r.workers).toEqual([{ pid: 200, task: 'kworker/0:1', completed: 3 }]);
     expect(r.faults).toEqual({
       asyncPageFaults: 2,
@@ -52,6 +52,7 @@ describe('async page faults rebuilt from a capture', () => {
       inFlightAtEnd: 0,
       coveredByWakeAll: 0,
       syncAfterTry: 1,
+      undecidedAtEnd: 0,
       repeatedFaults: 1,
       wakeAll: 1,
       begunBefore: { ready: 1, completed: 1, repeatedFaults: 0 },
@@ -154,6 +155,15 @@ describe('async page faults rebuilt from a capture', () => {
     expect(tokens('0x1003', '0x2003')).toEqual([[2, 0], [0, 2]]);
     // (id << 16) | 3: the RFCs' layout; its low 12 bits hold the vCPU as well.
     expect(tokens('0x10003', '0x20003')).toEqual([[2, 0], [2, 0]]);
+  });
+
+  it('a try the capture ends after is undecided, so that every try is accounted for', () => {
+    const r = ingest([...capture, vcpu0(2000, 'kvm_try_async_get_page', 'gva = 0x6000, gfn = 0x6')]);
+    const t = r.threads[0];
+    expect(t).toMatchObject({ tries: 5, syncAfterTry: 1, undecidedAtEnd: 1 });
+    // Two tries went async, one was a repeated fault: 2 + 1 + 1 + 1 = 5.
+    expect(2 + t.repeatedFaults + t.syncAfterTry + t.undecidedAtEnd).toBe(t.tries);
+    expect(r.faults.undecidedAtEnd).toBe(1);
   });
 
   it('rebuilds the same faults from a file whose lines are out of time order (read again, sorted)', () => {
