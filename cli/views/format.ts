@@ -34,3 +34,8 @@ export function alignColumns(rows: readonly (readonly string[])[], right: readon
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i].length))) ?? [];
   return rows.map((r) => r.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
 }
+
+/** `n` with its noun in the singular or the plural: "1 repeated fault", "2 repeated faults". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}

@@ -1,5 +1,5 @@
 import type { DurationStats, IngestReport } from '../../core/ingest/summary.js';
-import { alignColumns, count, fixed, humanNs } from './format.js';
+import { alignColumns, count, fixed, humanNs, plural } from './format.js';
 
 /** The terminal view of `apf-lab ingest` (templates/text/ingest.text.hbs): every string made here. */
 export interface IngestView {
@@ -60,15 +60,15 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
       ],
       [false, true, true, true, true, true, true, true, true, true],
     ),
-    workers: `Async work: ${count(r.workers.length)} kworker thread${r.workers.length === 1 ? '' : 's'} traced ${count(r.workers.reduce((a, w) => a + w.completed, 0))} completions`,
+    workers: `Async work: ${plural(r.workers.length, 'kworker thread')} traced ${plural(r.workers.reduce((a, w) => a + w.completed, 0), 'completion')}`,
     faults: [
-      `${count(f.asyncPageFaults)} async page faults: ${count(f.completed)} completed, ${count(f.ready)} ready, ${count(f.inFlightAtEnd)} in flight when the capture ended`,
+      `${plural(f.asyncPageFaults, 'async page fault')}: ${count(f.completed)} completed, ${count(f.ready)} ready, ${count(f.inFlightAtEnd)} in flight when the capture ended`,
       ...(f.coveredByWakeAll === 0
         ? []
         : [`${count(f.coveredByWakeAll)} outstanding at a wake-all and never ready: the guest turned async PF off and on, or its vCPU was reset, and KVM dropped the work (virt/kvm/async_pf.c kvm_clear_async_pf_completion_queue())`]),
-      `${count(f.syncAfterTry)} tries fell back to a synchronous fault; ${count(f.repeatedFaults)} repeated faults halted a vCPU; ${count(f.wakeAll)} wake-all`,
-      ...(f.undecidedAtEnd === 0 ? [] : [`${count(f.undecidedAtEnd)} tries the capture ended after, before their thread traced anything else (not known how they went)`]),
-      ...(begun === 0 ? [] : [`begun before the capture (left out): ${count(b.ready)} ready, ${count(b.completed)} completed, ${count(b.repeatedFaults)} repeated faults`]),
+      `${plural(f.syncAfterTry, 'try', 'tries')} fell back to a synchronous fault; ${plural(f.repeatedFaults, 'repeated fault')} halted a vCPU; ${count(f.wakeAll)} wake-all`,
+      ...(f.undecidedAtEnd === 0 ? [] : [`${plural(f.undecidedAtEnd, 'try', 'tries')} the capture ended after, before their thread traced anything else (not known how they went)`]),
+      ...(begun === 0 ? [] : [`begun before the capture (left out): ${count(b.ready)} ready, ${count(b.completed)} completed, ${plural(b.repeatedFaults, 'repeated fault')}`]),
       ...(f.readyBeforeCompleted === 0
         ? []
         : [`${count(f.readyBeforeCompleted)} ready stamped before their completion: the kworker traces after queuing the work (virt/kvm/async_pf.c async_pf_execute())`]),
