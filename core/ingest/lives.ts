@@ -96,46 +96,184 @@ interface ThreadState {
   hiddenQueued: number;
 }
 
+/** A gva's faults in a list of its own: a completion names the gva, not the fault. */
+function listed(map: Map<TraceValue, ApfLife[]>, life: ApfLife): ApfLife[] {
+  let list = map.get(life.gva);
+  if (list === undefined) map.set(life.gva, (list = []));
+  return list;
+}
+
+function unlist(map: Map<TraceValue, ApfLife[]>, life: ApfLife): void {
+  const list = map.get(life.gva);
+  const at = list === undefined ? -1 : list.indexOf(life);
+  if (at >= 0) list!.splice(at, 1);
+  if (list !== undefined && list.length === 0) map.delete(life.gva);
+}
+
 /**
  * The faults of the events `forEach` hands over, which must come in time order (events of one
  * instant in the order recorded).
  */
 export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => void): Lives {
-  const threads = new Map<number, ThreadState>();
-  const workers = new Map<number, { pid: number; task: string; completed: number }>();
-  const awaitingCompletion = new Map<TraceValue, ApfLife[]>();
+  const builder = new LifeBuilder();
+  forEach((e) => builder.add(e));
+  return builder.finish();
+}
+
+/** The faults of a capture as its events come, one method per tracepoint. */
+class LifeBuilder {
+  private readonly threads = new Map<number, ThreadState>();
+  private readonly workers = new Map<number, { pid: number; task: string; completed: number }>();
+  private readonly awaitingCompletion = new Map<TraceValue, ApfLife[]>();
   /** Faults paired with a completion and not ready yet, by gva: a completion names no VM, so the pairing is a guess until the ready. */
-  const completedUnready = new Map<TraceValue, ApfLife[]>();
-  const listed = (map: Map<TraceValue, ApfLife[]>, life: ApfLife): ApfLife[] => {
-    let list = map.get(life.gva);
-    if (list === undefined) map.set(life.gva, (list = []));
-    return list;
-  };
-  const unlist = (map: Map<TraceValue, ApfLife[]>, life: ApfLife) => {
-    const list = map.get(life.gva);
-    const at = list === undefined ? -1 : list.indexOf(life);
-    if (at >= 0) list!.splice(at, 1);
-    if (list !== undefined && list.length === 0) map.delete(life.gva);
-  };
-  const lives: ApfLife[] = [];
-  const findings = new Map<string, TraceFinding>();
-  const begunBefore = { ready: 0, completed: 0, repeatedFaults: 0 };
-  let readyBeforeCompleted = 0;
-  const find = (invariant: number, what: string, line: number) => {
-    const f = findings.get(what);
+  private readonly completedUnready = new Map<TraceValue, ApfLife[]>();
+  private readonly lives: ApfLife[] = [];
+  private readonly findings = new Map<string, TraceFinding>();
+  private readonly begunBefore = { ready: 0, completed: 0, repeatedFaults: 0 };
+  private readyBeforeCompleted = 0;
+
+  add(e: ApfTraceEvent): void {
+    if (e.event === 'kvm_async_pf_completed') return this.completed(e);
+    const t = this.thread(e);
+    // What followed the last try on this thread decides how that fault was handled.
+    const tried = t.pendingTry;
+    t.pendingTry = null;
+    const fromTry = tried !== null && tried.gva === e.fields.gva && (e.event === 'kvm_async_pf_repeated_fault' || e.event === 'kvm_async_pf_not_present') ? tried : null;
+    if (tried !== null && fromTry === null) t.counts.syncAfterTry++;
+    switch (e.event) {
+      case 'kvm_try_async_get_page':
+        t.counts.tries++;
+        t.pendingTry = { gva: e.fields.gva, gfn: e.fields.gfn, timeNs: e.timeNs };
+        return;
+      case 'kvm_async_pf_repeated_fault':
+        return this.repeatedFault(t, e);
+      case 'kvm_async_pf_not_present':
+        return this.notPresent(t, e, fromTry);
+      case 'kvm_async_pf_ready':
+        return e.fields.token === WAKE_ALL_TOKEN ? this.wakeAll(t) : this.ready(t, e);
+    }
+  }
+
+  finish(): Lives {
+    for (const t of this.threads.values()) {
+      t.counts.inFlightAtEnd = t.outstanding.size + t.hiddenQueued;
+      t.counts.undecidedAtEnd = t.pendingTry === null ? 0 : 1;
+      t.counts.coveredByWakeAll = t.covered.size + t.hidden.length - t.hiddenQueued;
+    }
+    const byVcpu = (a: ThreadCounts, b: ThreadCounts) => (a.vcpu ?? Infinity) - (b.vcpu ?? Infinity) || a.pid - b.pid;
+    return {
+      lives: this.lives,
+      threads: [...this.threads.values()].map((t) => t.counts).sort(byVcpu),
+      workers: [...this.workers.values()].sort((a, b) => a.pid - b.pid),
+      begunBefore: this.begunBefore,
+      readyBeforeCompleted: this.readyBeforeCompleted,
+      findings: [...this.findings.values()].sort((a, b) => a.firstLine - b.firstLine),
+    };
+  }
+
+  private find(invariant: number, what: string, line: number): void {
+    const f = this.findings.get(what);
     if (f) f.count++;
-    else findings.set(what, { invariant, what, count: 1, firstLine: line });
-  };
-  const thread = (e: ApfTraceEvent): ThreadState => {
-    let t = threads.get(e.pid);
+    else this.findings.set(what, { invariant, what, count: 1, firstLine: line });
+  }
+
+  private thread(e: ApfTraceEvent): ThreadState {
+    let t = this.threads.get(e.pid);
     if (t === undefined) {
       const m = QEMU_VCPU_THREAD.exec(e.task);
       const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: m ? Number(m[1]) : null, tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, undecidedAtEnd: 0, ready: 0, wakeAll: 0, coveredByWakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
       t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set(), covered: new Map(), hidden: [], hiddenQueued: 0 };
-      threads.set(e.pid, t);
+      this.threads.set(e.pid, t);
     }
     return t;
-  };
+  }
+
+  /** A kworker's async_pf_execute() (virt/kvm/async_pf.c): the page is in, traced by gva. */
+  private completed(e: ApfTraceEvent): void {
+    const w = this.workers.get(e.pid) ?? { pid: e.pid, task: e.task, completed: 0 };
+    this.workers.set(e.pid, w);
+    w.completed++;
+    // Work dropped at a wake-all never runs to its completion (kvm_clear_async_pf_completion_queue()
+    // cancels it, or waits for it before the wake-all is queued): pair a fault not covered first.
+    const queue = this.awaitingCompletion.get(e.fields.gva);
+    const at = queue === undefined ? -1 : Math.max(0, queue.findIndex((l) => !l.covered));
+    const life = at < 0 ? undefined : queue!.splice(at, 1)[0];
+    if (queue !== undefined && queue.length === 0) this.awaitingCompletion.delete(e.fields.gva);
+    if (life === undefined) this.begunBefore.completed++;
+    else {
+      life.completedNs = e.timeNs;
+      if (life.readyNs !== null) this.readyBeforeCompleted++;
+      else listed(this.completedUnready, life).push(life);
+    }
+  }
+
+  private repeatedFault(t: ThreadState, e: ApfTraceEvent): void {
+    t.counts.repeatedFaults++;
+    const life = t.byGfn.get(e.fields.gfn);
+    if (life === undefined) this.begunBefore.repeatedFaults++;
+    else life.repeatedFaults++;
+  }
+
+  private notPresent(t: ThreadState, e: ApfTraceEvent, fromTry: ThreadState['pendingTry']): void {
+    const c = t.counts;
+    const token = e.fields.token;
+    const gfn = fromTry?.gfn ?? null;
+    if (gfn !== null && t.byGfn.has(gfn)) this.find(6, 'a second token for a gfn already outstanding on the vCPU (kvm_find_async_pf_gfn() should have made it a repeated fault)', e.line);
+    const before = t.outstanding.get(token);
+    if (before !== undefined) {
+      this.find(1, 'a not-present for a token still outstanding on the vCPU', e.line);
+      t.hidden.push(before);
+      t.hiddenQueued++;
+    }
+    const life: ApfLife = { pid: e.pid, token, gva: e.fields.gva, gfn, tryNs: fromTry?.timeNs ?? null, notPresentNs: e.timeNs, completedNs: null, readyNs: null, repeatedFaults: 0, covered: false, line: e.line };
+    this.lives.push(life);
+    t.outstanding.set(token, life);
+    if (gfn !== null) t.byGfn.set(gfn, life);
+    t.readied.delete(token);
+    listed(this.awaitingCompletion, life).push(life);
+    c.notPresent++;
+    const queued = t.outstanding.size + t.hiddenQueued;
+    c.maxOutstanding = Math.max(c.maxOutstanding, queued);
+    if (queued > ASYNC_PF_PER_VCPU) this.find(5, `more than ASYNC_PF_PER_VCPU (${ASYNC_PF_PER_VCPU}) async page faults outstanding on one vCPU`, e.line);
+  }
+
+  /**
+   * kvm_async_pf_wakeup_all() (virt/kvm/async_pf.c) is queued when the guest turns async PF on
+   * (x86.c kvm_pv_enable_async_pf()); turning it off or resetting the vCPU before that cleared the
+   * queue and the gfn hash, untraced. What is outstanding is covered (DESIGN.md invariant 1) and no
+   * longer queued; a ready of its own may still come.
+   */
+  private wakeAll(t: ThreadState): void {
+    t.counts.wakeAll++;
+    for (const life of t.hidden.slice(t.hidden.length - t.hiddenQueued)) life.covered = true;
+    t.hiddenQueued = 0;
+    for (const [covered, life] of t.outstanding) {
+      life.covered = true;
+      t.covered.set(covered, life);
+    }
+    t.outstanding.clear();
+    t.byGfn.clear();
+  }
+
+  /** kvm_arch_async_page_present() on the vCPU thread (x86.c): the work taken off the done list, by token. */
+  private ready(t: ThreadState, e: ApfTraceEvent): void {
+    const token = e.fields.token;
+    const life = t.outstanding.get(token) ?? t.covered.get(token);
+    if (life === undefined) {
+      if (t.readied.has(token)) this.find(1, 'a second page-ready for one token', e.line);
+      else this.begunBefore.ready++;
+      return;
+    }
+    if (life.completedNs === null) this.takeCompletion(life);
+    else unlist(this.completedUnready, life);
+    life.readyNs = e.timeNs;
+    life.covered = false;
+    t.outstanding.delete(token);
+    t.covered.delete(token);
+    if (life.gfn !== null && t.byGfn.get(life.gfn) === life) t.byGfn.delete(life.gfn);
+    t.readied.add(token);
+    t.counts.ready++;
+  }
 
   /**
    * A ready shows its work done: async_pf_execute() (virt/kvm/async_pf.c) puts it on the done list
@@ -144,130 +282,18 @@ export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => voi
    * vCPU's, on the same gpa) is taken to be this one's; that fault waits for the next completion.
    * Not from a fault covered by a wake-all: its work was cleared, after running to its completion.
    */
-  const takeCompletion = (life: ApfLife) => {
-    const other = completedUnready
+  private takeCompletion(life: ApfLife): void {
+    const other = this.completedUnready
       .get(life.gva)
       ?.filter((l) => !l.covered)
       .at(-1);
     if (other === undefined) return;
-    unlist(completedUnready, other);
-    unlist(awaitingCompletion, life);
+    unlist(this.completedUnready, other);
+    unlist(this.awaitingCompletion, life);
     life.completedNs = other.completedNs;
     other.completedNs = null;
-    const queue = listed(awaitingCompletion, other);
+    const queue = listed(this.awaitingCompletion, other);
     const at = queue.findIndex((l) => l.notPresentNs > other.notPresentNs);
     queue.splice(at < 0 ? queue.length : at, 0, other);
-  };
-
-  forEach((e) => {
-    if (e.event === 'kvm_async_pf_completed') {
-      const w = workers.get(e.pid) ?? { pid: e.pid, task: e.task, completed: 0 };
-      workers.set(e.pid, w);
-      w.completed++;
-      // Work dropped at a wake-all never runs to its completion (kvm_clear_async_pf_completion_queue()
-      // cancels it, or waits for it before the wake-all is queued): pair a fault not covered first.
-      const queue = awaitingCompletion.get(e.fields.gva);
-      const at = queue === undefined ? -1 : Math.max(0, queue.findIndex((l) => !l.covered));
-      const life = at < 0 ? undefined : queue!.splice(at, 1)[0];
-      if (queue !== undefined && queue.length === 0) awaitingCompletion.delete(e.fields.gva);
-      if (life === undefined) begunBefore.completed++;
-      else {
-        life.completedNs = e.timeNs;
-        if (life.readyNs !== null) readyBeforeCompleted++;
-        else listed(completedUnready, life).push(life);
-      }
-      return;
-    }
-    const t = thread(e);
-    const c = t.counts;
-    // What followed the last try on this thread decides how that fault was handled.
-    const tried = t.pendingTry;
-    t.pendingTry = null;
-    const fromTry = tried !== null && tried.gva === e.fields.gva && (e.event === 'kvm_async_pf_repeated_fault' || e.event === 'kvm_async_pf_not_present') ? tried : null;
-    if (tried !== null && fromTry === null) c.syncAfterTry++;
-    switch (e.event) {
-      case 'kvm_try_async_get_page':
-        c.tries++;
-        t.pendingTry = { gva: e.fields.gva, gfn: e.fields.gfn, timeNs: e.timeNs };
-        break;
-      case 'kvm_async_pf_repeated_fault': {
-        c.repeatedFaults++;
-        const life = t.byGfn.get(e.fields.gfn);
-        if (life === undefined) begunBefore.repeatedFaults++;
-        else life.repeatedFaults++;
-        break;
-      }
-      case 'kvm_async_pf_not_present': {
-        const token = e.fields.token;
-        const gfn = fromTry?.gfn ?? null;
-        if (gfn !== null && t.byGfn.has(gfn)) find(6, 'a second token for a gfn already outstanding on the vCPU (kvm_find_async_pf_gfn() should have made it a repeated fault)', e.line);
-        const before = t.outstanding.get(token);
-        if (before !== undefined) {
-          find(1, 'a not-present for a token still outstanding on the vCPU', e.line);
-          t.hidden.push(before);
-          t.hiddenQueued++;
-        }
-        const life: ApfLife = { pid: e.pid, token, gva: e.fields.gva, gfn, tryNs: fromTry?.timeNs ?? null, notPresentNs: e.timeNs, completedNs: null, readyNs: null, repeatedFaults: 0, covered: false, line: e.line };
-        lives.push(life);
-        t.outstanding.set(token, life);
-        if (gfn !== null) t.byGfn.set(gfn, life);
-        t.readied.delete(token);
-        listed(awaitingCompletion, life).push(life);
-        c.notPresent++;
-        const queued = t.outstanding.size + t.hiddenQueued;
-        c.maxOutstanding = Math.max(c.maxOutstanding, queued);
-        if (queued > ASYNC_PF_PER_VCPU) find(5, `more than ASYNC_PF_PER_VCPU (${ASYNC_PF_PER_VCPU}) async page faults outstanding on one vCPU`, e.line);
-        break;
-      }
-      case 'kvm_async_pf_ready': {
-        const token = e.fields.token;
-        if (token === WAKE_ALL_TOKEN) {
-          // kvm_async_pf_wakeup_all() (virt/kvm/async_pf.c) is queued when the guest turns async PF
-          // on (x86.c kvm_pv_enable_async_pf()); turning it off or resetting the vCPU before that
-          // cleared the queue and the gfn hash, untraced. What is outstanding is covered
-          // (DESIGN.md invariant 1) and no longer queued; a ready of its own may still come.
-          c.wakeAll++;
-          for (const life of t.hidden.slice(t.hidden.length - t.hiddenQueued)) life.covered = true;
-          t.hiddenQueued = 0;
-          for (const [covered, life] of t.outstanding) {
-            life.covered = true;
-            t.covered.set(covered, life);
-          }
-          t.outstanding.clear();
-          t.byGfn.clear();
-          break;
-        }
-        const life = t.outstanding.get(token) ?? t.covered.get(token);
-        if (life === undefined) {
-          if (t.readied.has(token)) find(1, 'a second page-ready for one token', e.line);
-          else begunBefore.ready++;
-          break;
-        }
-        if (life.completedNs === null) takeCompletion(life);
-        else unlist(completedUnready, life);
-        life.readyNs = e.timeNs;
-        life.covered = false;
-        t.outstanding.delete(token);
-        t.covered.delete(token);
-        if (life.gfn !== null && t.byGfn.get(life.gfn) === life) t.byGfn.delete(life.gfn);
-        t.readied.add(token);
-        c.ready++;
-        break;
-      }
-    }
-  });
-  for (const t of threads.values()) {
-    t.counts.inFlightAtEnd = t.outstanding.size + t.hiddenQueued;
-    t.counts.undecidedAtEnd = t.pendingTry === null ? 0 : 1;
-    t.counts.coveredByWakeAll = t.covered.size + t.hidden.length - t.hiddenQueued;
   }
-  const byVcpu = (a: ThreadCounts, b: ThreadCounts) => (a.vcpu ?? Infinity) - (b.vcpu ?? Infinity) || a.pid - b.pid;
-  return {
-    lives,
-    threads: [...threads.values()].map((t) => t.counts).sort(byVcpu),
-    workers: [...workers.values()].sort((a, b) => a.pid - b.pid),
-    begunBefore,
-    readyBeforeCompleted,
-    findings: [...findings.values()].sort((a, b) => a.firstLine - b.firstLine),
-  };
 }
