@@ -1,6 +1,7 @@
 import type { Variant } from './backend.js';
 import { WAKE_ALL } from './guest/sleep-table.js';
 import { runVariant, type RunOptions } from './run.js';
+import { PAGE_SIZE } from './scenario/limits.js';
 import type { Scenario } from './scenario/schema.js';
 
 /**
@@ -44,8 +45,6 @@ export interface FaultTrace {
  * so that what follows a page-ready on its vCPU (an acknowledgement) is traced too.
  */
 export const FAULT_TRACE_TAIL_NS = 10_000_000;
-
-const PAGE_SIZE = 4096;
 
 interface Episode {
   readonly gfn: number;
