@@ -51,3 +51,19 @@ describe('apf-lab patch: a merge (diff --cc) section', () => {
     expect(JSON.parse((await cli('patch', path, '--json')).out).combinedDiffs).toEqual([]);
   });
 });
+
+describe('apf-lab patch: a UTF-16 file', () => {
+  it('with its byte-order mark is read as the UTF-8 one is', async () => {
+    const utf8 = await cli('patch', file('p8.diff', TWO_WAY), '--json');
+    const utf16 = await cli('patch', file('p16.diff', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(TWO_WAY.replace(/\n/g, '\r\n'), 'utf16le')])), '--json');
+    expect(utf16.err).toBe('');
+    expect(utf16.code).toBe(0);
+    // The same report but for the input's name and size.
+    const norm = (out: string) => {
+      const r = JSON.parse(out);
+      return { ...r, files: r.files.map((f: object) => ({ ...f, path: '', bytes: 0 })), messages: r.messages.map((m: object) => ({ ...m, source: '' })) };
+    };
+    expect(norm(utf16.out)).toEqual(norm(utf8.out));
+    expect(JSON.parse(utf16.out).mechanisms.some((s: { found: unknown[] }) => s.found.length > 0)).toBe(true);
+  });
+});

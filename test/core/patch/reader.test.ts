@@ -306,6 +306,28 @@ describe('merge (diff --cc) sections', () => {
   });
 });
 
+describe('UTF-16 patch files', () => {
+  const utf8 = read(file('utf8.patch', PATCH_A));
+  const bom = (le: boolean, text: string) => {
+    const body = Buffer.from(text, 'utf16le');
+    if (!le) body.swap16();
+    return Buffer.concat([Buffer.from(le ? [0xff, 0xfe] : [0xfe, 0xff]), body]);
+  };
+
+  it.each([
+    ['UTF-16LE', true],
+    ['UTF-16BE', false],
+  ])('%s with its byte-order mark is read as the same patch', (_name, le) => {
+    const r = read(file(`utf16-${le ? 'le' : 'be'}.patch`, bom(le, PATCH_A.replace(/\n/g, '\r\n'))));
+    expect(r.messages).toEqual(utf8.messages.map((m) => ({ ...m, source: expect.stringMatching(/utf16-/) })));
+  });
+
+  it('UTF-16 that does not decode, or without a mark, is named as UTF-16 in the error', () => {
+    expect(() => read(file('odd.patch', Buffer.concat([bom(true, 'diff'), Buffer.from([0x41])])))).toThrow(/odd\.patch: starts with a UTF-16LE byte-order mark but is not valid UTF-16LE text/);
+    expect(() => read(file('nobom.patch', Buffer.from(PATCH_A, 'utf16le')))).toThrow(/nobom\.patch: a binary file, not a patch \(it looks like UTF-16LE without a byte-order mark/);
+  });
+});
+
 describe('files that are no patch at all', () => {
   it.each([
     ['missing', join(dir, 'nope.patch'), /nope\.patch: cannot read it \(no such file\)$/],
