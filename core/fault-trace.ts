@@ -60,8 +60,9 @@ interface Episode {
  * Runs `variant` with a trace sink and returns the events of the faults followed. Events are
  * attributed as the tracepoints name them: by gfn or gva, by the token a not-present announced,
  * and an event that names neither to its vCPU's last page-ready (one unacknowledged page-ready per
- * vCPU, invariant 3). Only a fault's first episode counts: a later fault on the same gfn, after its
- * page-ready, is another fault. The run stops once the clock is FAULT_TRACE_TAIL_NS past the last
+ * vCPU, invariant 3). A fault starts at its kvm_try_async_get_page or, where the guest asks for the
+ * page itself and the host traces no fault (x86-ve, arm64-s2), at its kvm_async_pf_not_present. Only a
+ * fault's first episode counts: a later fault on the same gfn, after its page-ready, is another fault. The run stops once the clock is FAULT_TRACE_TAIL_NS past the last
  * page-ready of the faults followed (an event is stamped no earlier than the clock when it is
  * emitted, so what is still to come is later than that); it runs to its end if one never completes.
  */
@@ -79,20 +80,24 @@ export function traceFaults(scenario: Scenario, variant: Variant, options: Fault
     const ep = episodes.get(`${vcpu}:${gfn}`);
     return ep && ep.readyNs === null ? ep : undefined;
   };
+  const begin = (vcpu: number, gfn: number, timeNs: number) => {
+    const key = `${vcpu}:${gfn}`;
+    if (episodes.has(key)) return;
+    const ep: Episode = { gfn, vcpu, startNs: timeNs, seq, token: null, readyNs: null, events: [] };
+    episodes.set(key, ep);
+    started(ep);
+  };
   const sink = (timeNs: number, vcpu: number, event: string, fields: Readonly<Record<string, number>>) => {
     seq++;
     const has = (k: string) => Object.hasOwn(fields, k);
     if (has('gfn')) {
-      const key = `${vcpu}:${fields.gfn}`;
-      if (!episodes.has(key) && event === 'kvm_try_async_get_page') {
-        const ep: Episode = { gfn: fields.gfn, vcpu, startNs: timeNs, seq, token: null, readyNs: null, events: [] };
-        episodes.set(key, ep);
-        started(ep);
-      }
+      if (event === 'kvm_try_async_get_page') begin(vcpu, fields.gfn, timeNs);
       record(open(vcpu, fields.gfn), timeNs, event, fields);
     } else if (has('token') && fields.token === WAKE_ALL) {
       if (event === 'kvm_async_pf_ready') lastReady.set(vcpu, null);
     } else if (has('gva')) {
+      // No host fault was traced where the fault reached the guest without an exit: it starts here.
+      if (event === 'kvm_async_pf_not_present') begin(vcpu, Math.floor(fields.gva / PAGE_SIZE), timeNs);
       const ep = open(vcpu, Math.floor(fields.gva / PAGE_SIZE));
       record(ep, timeNs, event, fields);
       if (!ep || !has('token')) return;
@@ -141,7 +146,7 @@ export function traceFaults(scenario: Scenario, variant: Variant, options: Fault
   let stale = true;
   const traced = (timeNs: number, vcpu: number, event: string, fields: Readonly<Record<string, number>>) => {
     sink(timeNs, vcpu, event, fields);
-    if (event === 'kvm_try_async_get_page' || event === 'kvm_async_pf_ready') stale = true;
+    if (event === 'kvm_try_async_get_page' || event === 'kvm_async_pf_not_present' || event === 'kvm_async_pf_ready') stale = true;
   };
   let stoppedAtNs: number | null = null;
   const stopWhen = (nowNs: number) => {

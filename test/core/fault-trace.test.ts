@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { traceFaults } from '../../core/fault-trace.js';
-import { x86Variant } from '../../index.js';
+import { arm64S2Variant, x86Variant, x86VeVariant } from '../../index.js';
 import { smallScenario } from '../support/scenarios.js';
 
 describe('traceFaults', () => {
@@ -14,6 +14,19 @@ describe('traceFaults', () => {
     // Followed by gfn, the same faults come back.
     const again = traceFaults(smallScenario(), x86Variant, { gfns: t.faults.map((f) => f.gfn) });
     expect(again.faults.map((f) => f.fault)).toEqual(t.faults.map((f) => f.fault));
+  });
+
+  it.each([
+    ['arm64-s2', arm64S2Variant],
+    ['x86-ve', x86VeVariant],
+  ])('%s: a fault that reaches the guest with no exit is followed from its not-present (it was never followed: no host fault is traced)', (_id, v) => {
+    const t = traceFaults(smallScenario(), v, { count: 5 });
+    expect(t.faults).toHaveLength(5);
+    const firsts = t.faults.map((f) => f.fault!.events[0].event);
+    expect(firsts).toContain('kvm_async_pf_not_present');
+    for (const f of t.faults) expect(f.fault!.events.map((e) => e.event)).toContain('kvm_async_pf_ready');
+    // Followed again by gfn (as diff does for the second variant), the same faults come back.
+    expect(traceFaults(smallScenario(), v, { gfns: t.faults.map((f) => f.gfn) }).faults).toEqual(t.faults);
   });
 
   it('a gfn that never faults makes the run go to its end, in time linear in its faults (it was quadratic: minutes)', () => {
