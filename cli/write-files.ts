@@ -1,4 +1,5 @@
 import { existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { BadInputError } from '../core/errors.js';
 
 /**
@@ -32,12 +33,27 @@ export function writeAll(files: readonly [string, string][], what = 'the report'
   const tmp = regular.map((t) => `${t.path}.${process.pid}.tmp`);
   const existed = regular.map((t) => existsSync(t.path));
   let placed = 0;
+  let at = 0;
   try {
-    regular.forEach((t, i) => writeFileSync(tmp[i], t.text));
-    for (; placed < regular.length; placed++) renameSync(tmp[placed], regular[placed].path);
+    for (; at < regular.length; at++) writeFileSync(tmp[at], regular[at].text);
+    for (; placed < regular.length; placed++) {
+      at = placed;
+      renameSync(tmp[placed], regular[placed].path);
+    }
   } catch (e) {
     for (const t of tmp) rmSync(t, { force: true });
     for (let i = 0; i < placed; i++) if (!existed[i]) rmSync(regular[i].path, { force: true });
-    fail((e as Error).message.split('\n')[0]);
+    fail(failure(e, regular[at].given, tmp[at]));
   }
+}
+
+/**
+ * Why a file could not be written, named as the user gave it: the temporary name it was being
+ * written under (with this process's pid) means nothing to them.
+ */
+function failure(e: unknown, given: string, tmp: string): string {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT') return `${given}: the directory ${dirname(given)} does not exist`;
+  const words: Record<string, string> = { EACCES: 'permission denied', EPERM: 'not permitted', EROFS: 'a read-only file system', ENOSPC: 'no space left on the device', ENOTDIR: 'a part of the path is not a directory' };
+  return `${given}: ${(code && words[code]) ?? (e as Error).message.split('\n')[0].split(tmp).join(given)}`;
 }

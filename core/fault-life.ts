@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from './scenario/limits.js';
 import type { TraceSink } from './trace.js';
 
 /** One traced event of a fault's life, as the trace sink gave it. */
@@ -19,7 +20,6 @@ export interface FaultLife {
   readonly events: readonly FaultLifeEvent[];
 }
 
-const PAGE_SIZE = 4096;
 /** Faults followed at once: the first of them to complete is kept. */
 const OPEN_AT_MOST = 16;
 /** Events kept of one fault (a design that retries may fault again many times). */

@@ -1,6 +1,7 @@
 import type { Variant } from './backend.js';
 import { WAKE_ALL } from './guest/sleep-table.js';
 import { runVariant, type RunOptions } from './run.js';
+import { PAGE_SIZE } from './scenario/limits.js';
 import type { Scenario } from './scenario/schema.js';
 
 /**
@@ -45,8 +46,6 @@ export interface FaultTrace {
  */
 export const FAULT_TRACE_TAIL_NS = 10_000_000;
 
-const PAGE_SIZE = 4096;
-
 interface Episode {
   readonly gfn: number;
   readonly vcpu: number;
@@ -61,15 +60,15 @@ interface Episode {
  * Runs `variant` with a trace sink and returns the events of the faults followed. Events are
  * attributed as the tracepoints name them: by gfn or gva, by the token a not-present announced,
  * and an event that names neither to its vCPU's last page-ready (one unacknowledged page-ready per
- * vCPU, invariant 3). Only a fault's first episode counts: a later fault on the same gfn, after its
- * page-ready, is another fault. The run stops once the clock is FAULT_TRACE_TAIL_NS past the last
+ * vCPU, invariant 3). A fault starts at its kvm_try_async_get_page or, where the guest asks for the
+ * page itself and the host traces no fault (x86-ve, arm64-s2), at its kvm_async_pf_not_present. Only a
+ * fault's first episode counts: a later fault on the same gfn, after its page-ready, is another fault. The run stops once the clock is FAULT_TRACE_TAIL_NS past the last
  * page-ready of the faults followed (an event is stamped no earlier than the clock when it is
  * emitted, so what is still to come is later than that); it runs to its end if one never completes.
  */
 export function traceFaults(scenario: Scenario, variant: Variant, options: FaultTraceOptions = {}): FaultTrace {
   const count = options.count ?? 3;
   const episodes = new Map<string, Episode>();
-  const starts: Episode[] = [];
   const byToken = new Map<string, Episode>();
   const lastReady = new Map<number, Episode | null>();
   let seq = 0;
@@ -81,20 +80,24 @@ export function traceFaults(scenario: Scenario, variant: Variant, options: Fault
     const ep = episodes.get(`${vcpu}:${gfn}`);
     return ep && ep.readyNs === null ? ep : undefined;
   };
+  const begin = (vcpu: number, gfn: number, timeNs: number) => {
+    const key = `${vcpu}:${gfn}`;
+    if (episodes.has(key)) return;
+    const ep: Episode = { gfn, vcpu, startNs: timeNs, seq, token: null, readyNs: null, events: [] };
+    episodes.set(key, ep);
+    started(ep);
+  };
   const sink = (timeNs: number, vcpu: number, event: string, fields: Readonly<Record<string, number>>) => {
     seq++;
     const has = (k: string) => Object.hasOwn(fields, k);
     if (has('gfn')) {
-      const key = `${vcpu}:${fields.gfn}`;
-      if (!episodes.has(key) && event === 'kvm_try_async_get_page') {
-        const ep: Episode = { gfn: fields.gfn, vcpu, startNs: timeNs, seq, token: null, readyNs: null, events: [] };
-        episodes.set(key, ep);
-        starts.push(ep);
-      }
+      if (event === 'kvm_try_async_get_page') begin(vcpu, fields.gfn, timeNs);
       record(open(vcpu, fields.gfn), timeNs, event, fields);
     } else if (has('token') && fields.token === WAKE_ALL) {
       if (event === 'kvm_async_pf_ready') lastReady.set(vcpu, null);
     } else if (has('gva')) {
+      // No host fault was traced where the fault reached the guest without an exit: it starts here.
+      if (event === 'kvm_async_pf_not_present') begin(vcpu, Math.floor(fields.gva / PAGE_SIZE), timeNs);
       const ep = open(vcpu, Math.floor(fields.gva / PAGE_SIZE));
       record(ep, timeNs, event, fields);
       if (!ep || !has('token')) return;
@@ -115,12 +118,27 @@ export function traceFaults(scenario: Scenario, variant: Variant, options: Fault
     }
   };
 
+  // The faults followed, kept up to date as episodes start (not sorted again from every episode
+  // of the run at each step: that made a run in which a followed gfn never faults quadratic).
+  // With gfns: the first episode of each; without: the first `count` episodes, in this order.
   const firstOrder = (a: Episode, b: Episode) => a.startNs - b.startNs || a.vcpu - b.vcpu || a.seq - b.seq;
-  const followed = (): { gfn: number; ep: Episode | null }[] => {
-    const sorted = [...starts].sort(firstOrder);
-    if (options.gfns) return options.gfns.map((gfn) => ({ gfn, ep: sorted.find((e) => e.gfn === gfn) ?? null }));
-    return sorted.slice(0, count).map((ep) => ({ gfn: ep.gfn, ep }));
-  };
+  const wantedGfns = options.gfns ? new Set(options.gfns) : null;
+  const firstOfGfn = new Map<number, Episode>();
+  const firsts: Episode[] = [];
+  function started(ep: Episode): void {
+    if (wantedGfns) {
+      const best = firstOfGfn.get(ep.gfn);
+      if (wantedGfns.has(ep.gfn) && (!best || firstOrder(ep, best) < 0)) firstOfGfn.set(ep.gfn, ep);
+      return;
+    }
+    if (count <= 0 || (firsts.length === count && firstOrder(ep, firsts[count - 1]) >= 0)) return;
+    let i = firsts.length;
+    while (i > 0 && firstOrder(ep, firsts[i - 1]) < 0) i--;
+    firsts.splice(i, 0, ep);
+    if (firsts.length > count) firsts.pop();
+  }
+  const followed = (): { gfn: number; ep: Episode | null }[] =>
+    options.gfns ? options.gfns.map((gfn) => ({ gfn, ep: firstOfGfn.get(gfn) ?? null })) : firsts.map((ep) => ({ gfn: ep.gfn, ep }));
   // When every fault followed is ready: the last page-ready's time, recomputed only after a new
   // fault or page-ready was traced (an earlier-stamped fault may still come while the clock is behind it).
   const wanted = options.gfns?.length ?? count;
@@ -128,7 +146,7 @@ export function traceFaults(scenario: Scenario, variant: Variant, options: Fault
   let stale = true;
   const traced = (timeNs: number, vcpu: number, event: string, fields: Readonly<Record<string, number>>) => {
     sink(timeNs, vcpu, event, fields);
-    if (event === 'kvm_try_async_get_page' || event === 'kvm_async_pf_ready') stale = true;
+    if (event === 'kvm_try_async_get_page' || event === 'kvm_async_pf_not_present' || event === 'kvm_async_pf_ready') stale = true;
   };
   let stoppedAtNs: number | null = null;
   const stopWhen = (nowNs: number) => {

@@ -218,8 +218,8 @@ function collectMetrics(sim: Simulation): RunMetrics {
   const sorted = m.latencies.sorted();
   const workByTask: Record<string, number> = {};
   const workNs = sim.workNsByGroup.toJSON(); // sorted by group
-  for (const k of Object.keys(workNs)) workByTask[k] = round3(workNs[k] / 1000);
-  const work = round3(sim.workNsByGroup.total / 1000);
+  for (const k of Object.keys(workNs)) workByTask[k] = roundTo(workNs[k] / 1000, 3);
+  const work = roundTo(sim.workNsByGroup.total / 1000, 3);
   const vcpuTimeNs = Object.fromEntries(TIME_CATEGORIES.map((c) => [c, m.time[c]])) as Record<TimeCategory, number>;
   const exits = m.exits.toJSON();
   const exitsTotal = m.exits.total;
@@ -251,9 +251,9 @@ function collectMetrics(sim: Simulation): RunMetrics {
     },
     exits,
     exitsTotal,
-    exitsPerFault: faults ? round3(exitsTotal / faults) : 0,
+    exitsPerFault: faults ? roundTo(exitsTotal / faults, 3) : 0,
     injections,
-    injectionsPerFault: faults ? round3(m.injections.total / faults) : 0,
+    injectionsPerFault: faults ? roundTo(m.injections.total / faults, 3) : 0,
     hazards: m.hazards.toJSON(),
     unsafeInjections: { total: m.unsafeInjections.total, byRegion: m.unsafeInjections.toJSON() },
     faultLatencyNs: {
@@ -263,7 +263,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
       max: sorted.length ? sorted[sorted.length - 1] : 0,
       quantiles: Array.from({ length: 101 }, (_, p) => (p === 0 ? (sorted[0] ?? 0) : percentile(sorted, p))),
     },
-    workOverTime: { intervalNs: sim.workIntervalNs, units: Array.from(sim.workNsByInterval, (ns) => round3(ns / 1000)) },
+    workOverTime: { intervalNs: sim.workIntervalNs, units: Array.from(sim.workNsByInterval, (ns) => roundTo(ns / 1000, 3)) },
     swap: {
       reads,
       writes: swap ? swap.writes : 0,
@@ -308,7 +308,7 @@ function taskGroups(sim: Simulation, workByTask: Readonly<Record<string, number>
       count: sim.tasks.filter((t) => t.group === group).length,
       finished: exited,
       completionNs,
-      workPerSecond: seconds > 0 ? round3((workByTask[group] ?? 0) / seconds) : 0,
+      workPerSecond: seconds > 0 ? roundTo((workByTask[group] ?? 0) / seconds, 3) : 0,
     };
   }
   return out;
@@ -319,9 +319,3 @@ function ipiMetrics(count: number, waits: Samples): RunMetrics['ipi'] {
   const mean = sorted.length ? Math.round(sorted.reduce((a, b) => a + b, 0) / sorted.length) : 0;
   return { count, waitNs: { mean, p99: percentile(sorted, 99), max: sorted.length ? sorted[sorted.length - 1] : 0 } };
 }
-
-/** Run metrics to 3 decimal places (core/spread.ts). */
-function round3(x: number): number {
-  return roundTo(x, 3);
-}
-

@@ -27,20 +27,21 @@ export function sweepChart(doc: SweepDocument): SweepChart {
   // Lower than the report's plots: the note under the title needs a line of its own.
   const base = { ...lineAxes('chart-sweep', `${c.metric} by ${c.x.name}`, c.series.length), top: 76 };
   const xs = xPositions(c.x.values, c.x.spec, base.left + PAD, base.right - PAD);
-  const top = Math.max(0, ...c.series.flatMap((s) => s.stats.map((t) => t.max)));
+  const top = Math.max(0, ...c.series.flatMap((s) => s.stats.map((t) => t?.max ?? 0)));
   const yMax = top > 0 ? niceCeil(top) : 1;
   const y = (v: number) => r1(base.bottom - (v / yMax) * (base.bottom - base.top));
   // Side by side at one x, the variants' bars would hide each other: each is nudged a little.
   const nudge = (i: number) => (i - (c.series.length - 1) / 2) * 4;
+  // A value where no run has the figure (no fault completed, for a latency) is left out, and the
+  // line is broken there rather than drawn through a value that does not exist.
   const series = c.series.map((s, i) => {
-    const points = s.stats.map((t, k) => ({
-      x: r1(xs[k] + nudge(i)),
-      y: y(t.mean),
-      y1: y(t.min),
-      y2: y(t.max),
-      title: `${s.variant} at ${c.x.name}=${String(c.x.values[k])}: mean ${t.mean}, min ${t.min}, max ${t.max}`,
-    }));
-    return { label: s.variant, ...seriesStyle(i), d: points.map((p, k) => `${k ? 'L' : 'M'}${p.x},${p.y}`).join(''), points };
+    const points = s.stats.flatMap((t, k) =>
+      t
+        ? [{ k, x: r1(xs[k] + nudge(i)), y: y(t.mean), y1: y(t.min), y2: y(t.max), title: `${s.variant} at ${c.x.name}=${String(c.x.values[k])}: mean ${t.mean}, min ${t.min}, max ${t.max}` }]
+        : [],
+    );
+    const d = points.map((p, j) => `${j > 0 && points[j - 1].k === p.k - 1 ? 'L' : 'M'}${p.x},${p.y}`).join('');
+    return { label: s.variant, ...seriesStyle(i), d, points: points.map(({ k: _k, ...p }) => p) };
   });
   return {
     ...base,

@@ -46,7 +46,7 @@ export function writeInto(dir: string, files: readonly [string, string][]): void
   writeAll(files, 'the sweep');
 }
 
-/** One row per point × variant × run: the parameters, then every metric. */
+/** One row per point × variant × run: the parameters, then every metric (empty where the run has none). */
 export function runsCsv(doc: SweepDocument): string {
   const names = doc.sweep.params.map((p) => p.name);
   const metrics = SWEEP_METRICS.map((m) => m.name);
@@ -55,19 +55,22 @@ export function runsCsv(doc: SweepDocument): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** One row per point × variant: each metric's mean, min and max over the seeds. */
+/** One row per point × variant: each metric's mean, min and max over the seeds (empty where none has it). */
 export function summaryCsv(doc: SweepDocument): string {
   const names = doc.sweep.params.map((p) => p.name);
   const metrics = SWEEP_METRICS.map((m) => m.name);
   const lines = [csvRow(['point', ...names, 'variant', 'seeds', ...metrics.flatMap((m) => [`${m}.mean`, `${m}.min`, `${m}.max`])])];
   for (const s of doc.summary) {
-    const stats = metrics.flatMap((m) => [s.metrics[m].mean, s.metrics[m].min, s.metrics[m].max]);
+    const stats = metrics.flatMap((m) => {
+      const t = s.metrics[m];
+      return t ? [t.mean, t.min, t.max] : [null, null, null];
+    });
     lines.push(csvRow([s.point, ...names.map((n) => s.params[n]), s.variant, s.seeds, ...stats]));
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled. */
-function csvRow(fields: readonly (string | number | boolean)[]): string {
-  return fields.map((f) => (typeof f === 'string' && /[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : String(f))).join(',');
+/** RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled; null (no figure) is an empty field. */
+function csvRow(fields: readonly (string | number | boolean | null)[]): string {
+  return fields.map((f) => (f === null ? '' : typeof f === 'string' && /[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : String(f))).join(',');
 }

@@ -20,7 +20,7 @@ export interface PoolWorkerData {
 }
 export type ToWorker = PoolTask & { readonly index: number };
 export type FromWorker =
-  | { readonly kind: 'done'; readonly index: number; readonly figures: Record<string, number> }
+  | { readonly kind: 'done'; readonly index: number; readonly figures: Record<string, number | null> }
   | { readonly kind: 'failed'; readonly index: number; readonly badInput: boolean; readonly message: string };
 
 export interface PoolOptions {
@@ -33,8 +33,8 @@ export interface PoolOptions {
 
 const WORKER = new URL('./sweep-worker.js', import.meta.url);
 
-export function runPool(tasks: readonly PoolTask[], options: PoolOptions): Promise<Record<string, number>[]> {
-  const results: Record<string, number>[] = new Array(tasks.length);
+export function runPool(tasks: readonly PoolTask[], options: PoolOptions): Promise<Record<string, number | null>[]> {
+  const results: Record<string, number | null>[] = new Array(tasks.length);
   if (tasks.length === 0) return Promise.resolve(results);
   return new Promise((resolve, reject) => {
     const workers: Worker[] = [];

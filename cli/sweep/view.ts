@@ -25,8 +25,10 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
   const c = metricCurves(doc, doc.sweep.metric, doc.sweep.x);
   const unit = SWEEP_METRICS.find((m) => m.name === c.metric)!.unit;
   const columns = c.series.map((s) => s.variant);
-  const rows = c.x.values.map((v, k) => ({ label: String(v), cells: c.series.map((s) => number(s.stats[k].mean)) }));
-  const bad = doc.runs.filter((r) => r.metrics.violations > 0).length;
+  // No figure (no fault completed there, for a latency): "—" as compare prints it, not 0.
+  const rows = c.x.values.map((v, k) => ({ label: String(v), cells: c.series.map((s) => (s.stats[k] ? number(s.stats[k].mean) : '—')) }));
+  const empty = rows.some((r) => r.cells.includes('—'));
+  const bad = doc.runs.filter((r) => (r.metrics.violations ?? 0) > 0).length;
   const over = c.over.map((p) => p.name);
   return {
     header: [...headerOf(doc.sweep, doc.runs.length), '', `${c.metric}, mean over the seeds${over.length ? ` and ${over.join(', ')}` : ''} (${unit}):`],
@@ -38,6 +40,7 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
       cellWidth: Math.max(12, ...columns.map((s) => s.length + 2), ...rows.flatMap((r) => r.cells.map((x) => x.length + 2))),
     },
     notes: [
+      ...(empty ? ['—: no run there has this figure (no fault completed)'] : []),
       ...(bad > 0 ? [`${bad} run${bad === 1 ? '' : 's'} broke an invariant: see the violations column`] : []),
       ...(files.length === 0 ? ['', 'give --out DIR to write runs.csv, summary.csv, sweep.json and chart.svg'] : []),
     ],

@@ -7,6 +7,8 @@ import type { HunkRef } from '../../core/patch/model.js';
 /** The terminal view of `apf-lab patch` (templates/text/patch.text.hbs): every string made here. */
 export interface PatchView {
   readonly title: string;
+  /** One line on the merge (`diff --cc`) sections left out of every count; null where there are none. */
+  readonly notice: string | null;
   readonly messages: readonly { readonly head: string; readonly by: string | null }[];
   readonly groups: readonly { readonly name: string; readonly summary: string; readonly paths: readonly { readonly path: string; readonly counts: string }[] }[];
   readonly groupWidth: number;
@@ -36,6 +38,7 @@ export function buildPatchView(r: PatchReport): PatchView {
   }));
   return {
     title: `apf-lab patch ${sources}: ${plural(patches, 'patch', 'patches')}, ${plural(f.files, 'file')}, ${counts(f.added, f.removed, f.hunks)}`,
+    notice: combinedNotice(r),
     messages: r.messages.map((m) => ({
       head: `${r.messages.length > 1 ? `${m.number}. ` : ''}${m.subject ?? '(no subject)'}${m.kind === 'patch' ? '' : ` (${m.kind})`}`,
       by: m.from === null && m.date === null ? null : [m.from, m.date, m.messageId === null ? null : `<${m.messageId}>`].filter((x) => x !== null).join(', '),
@@ -55,6 +58,18 @@ export function buildPatchView(r: PatchReport): PatchView {
     commentsTitle: r.comments.length === 0 ? 'Review comments: none' : `Review comments (${r.comments.length}), each remark under what it answers`,
     comments: r.comments.map((c) => ({ head: commentHead(c), remarks: c.remarks.map((x) => ({ where: where(x.answers, allHunks.length, r.messages.length), text: firstWords(x.text) })) })),
   };
+}
+
+/** At most this many merge sections are named in the notice; the rest are counted. */
+const NAMED_MERGE_SECTIONS = 3;
+
+function combinedNotice(r: PatchReport): string | null {
+  const c = r.combinedDiffs;
+  if (c.length === 0) return null;
+  const named = c.slice(0, NAMED_MERGE_SECTIONS).map((x) => `${r.messages.length > 1 ? `${x.message}. ` : ''}${x.path}`);
+  const more = c.length > NAMED_MERGE_SECTIONS ? `, and ${c.length - NAMED_MERGE_SECTIONS} more` : '';
+  const hunks = c.reduce((n, x) => n + x.hunks, 0);
+  return `not read: ${plural(c.length, 'merge section')} (diff --cc, ${plural(hunks, 'hunk')}), in no count below: ${named.join(', ')}${more}`;
 }
 
 function why(c: Candidate, best: boolean): string {

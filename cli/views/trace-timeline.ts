@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from '../../core/scenario/limits.js';
 import type { CapturedEvent, TraceCapture } from '../../core/trace-capture.js';
 import { kernelHex } from '../../core/tracepoints.js';
 import { emitter, QEMU_PID } from './trace.js';
@@ -16,7 +17,6 @@ export interface ChromeTrace {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-const PAGE_SIZE = 4096;
 const us = (ns: number) => ns / 1000;
 
 export function chromeTrace(capture: TraceCapture, scenario: string, seed: number): ChromeTrace {

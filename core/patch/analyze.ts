@@ -1,7 +1,7 @@
 import { attachComments, type AttachedComment } from './attach.js';
 import { footprint, type Footprint } from './footprint.js';
 import { matchVariants, type Match, type VariantRef } from './match.js';
-import type { PatchInput, PatchMessage } from './model.js';
+import type { CombinedSection, PatchInput, PatchMessage } from './model.js';
 import { detect, setsInScope, SLOTS, type Hit, type PatchSignature, type SignatureSet, type Slot } from './signature.js';
 
 /**
@@ -18,6 +18,8 @@ export interface PatchReport {
   readonly mechanisms: readonly SlotFindings[];
   readonly match: Match;
   readonly comments: readonly AttachedComment[];
+  /** Merge (`diff --cc`) sections met and not read: in no count above, reported so that nothing is dropped silently. */
+  readonly combinedDiffs: readonly (CombinedSection & { readonly message: number; readonly source: string })[];
 }
 
 export interface MessageSummary {
@@ -54,6 +56,7 @@ export function analyzePatch(input: PatchInput, sets: readonly SignatureSet[], v
     })),
     match: matchVariants(hits, scope, variants),
     comments: attachComments(input.messages, input.comments),
+    combinedDiffs: input.messages.flatMap((m) => m.combined.map((c) => ({ message: m.number, source: m.source, ...c }))),
   };
 }
 

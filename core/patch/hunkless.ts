@@ -26,6 +26,9 @@ export function describeHunkless(text: string): string {
   const lines = text.split('\n');
   // A review page saved without its "Patch" section: its commit message carries a diffstat too.
   if (hasReviewSections(lines)) return 'a review page without its patch (no "Patch" section with the diff): save the whole page';
+  if (lines.some((l) => l.startsWith('diff --cc ') || l.startsWith('diff --combined '))) {
+    return 'only merge sections (diff --cc), which apf-lab patch does not read: give the merge as a two-way diff (git diff <merge>^1 <merge>)';
+  }
   const stat = findDiffstat(text);
   if (stat) {
     const short = SHORTLOG.exec(text);

@@ -42,6 +42,17 @@ export interface PatchFile {
   readonly hunks: readonly PatchHunk[];
 }
 
+/**
+ * A merge's combined diff (`diff --cc`/`diff --combined`) for one file: not read (its lines are
+ * against two or more parents, not one), so it is in no count; it is reported instead.
+ */
+export interface CombinedSection {
+  readonly path: string;
+  readonly hunks: number;
+  /** Its `diff --cc` line in the input file (1-based). */
+  readonly line: number;
+}
+
 /** A `N files changed, I insertions(+), D deletions(-)` line: what a cover letter carries instead of hunks. */
 export interface Diffstat {
   readonly files: number;
@@ -65,6 +76,8 @@ export interface PatchMessage {
   readonly commitMessage: readonly string[];
   readonly diffstat: Diffstat | null;
   readonly files: readonly PatchFile[];
+  /** The merge (combined-diff) sections of its diff, not read and so not in `files`. */
+  readonly combined: readonly CombinedSection[];
 }
 
 /** A reviewer's mail or a review page's comment, before it is matched to what it quotes. */

@@ -15,7 +15,7 @@ export function input(source: string, text: string, firstMessage: number, firstC
   const comments: RawComment[] = [];
   for (const mail of splitMails(text)) {
     const m = mailMessage(source, mail, firstMessage + messages.length);
-    if (m.files.length > 0 || m.kind === 'cover-letter') messages.push(m);
+    if (m.files.length > 0 || m.combined.length > 0 || m.kind === 'cover-letter') messages.push(m);
     else if (m.from !== null) comments.push({ number: firstComment + comments.length, source, author: displayName(m.from), date: m.date, body: withoutSignature(mail.body) });
   }
   return { messages, comments };
@@ -25,7 +25,7 @@ function mailMessage(source: string, mail: Mail, number: number): PatchMessage {
   const h = mail.headers;
   const d = diffStart(mail.body);
   const commitMessage = trimBlank(d < 0 ? withoutSignature(mail.body) : mail.body.slice(0, d));
-  const files = d < 0 ? [] : readDiff(mail.body, d, number, source, mail.bodyLine);
+  const { files, combined } = d < 0 ? { files: [], combined: [] } : readDiff(mail.body, d, number, source, mail.bodyLine);
   const subject = h.subject ?? null;
   const diffstat = findDiffstat(commitMessage.join('\n'));
   const reply = subject !== null && /^\s*(re|aw|sv)\s*:/i.test(subject);
@@ -33,7 +33,7 @@ function mailMessage(source: string, mail: Mail, number: number): PatchMessage {
   return {
     number,
     source,
-    kind: hasHunks ? 'patch' : diffstat !== null && !reply ? 'cover-letter' : 'reply',
+    kind: hasHunks || combined.length > 0 ? 'patch' : diffstat !== null && !reply ? 'cover-letter' : 'reply',
     subject,
     from: h.from ?? null,
     date: h.date ?? null,
@@ -41,6 +41,7 @@ function mailMessage(source: string, mail: Mail, number: number): PatchMessage {
     commitMessage,
     diffstat,
     files,
+    combined,
   };
 }
 
@@ -56,7 +57,7 @@ function reviewPage(source: string, lines: readonly string[], number: number, fi
     messageId: page.messageId,
     commitMessage: page.commitMessage,
     diffstat: findDiffstat(page.commitMessage.join('\n')),
-    files: readDiff(page.patch, 0, number, source, page.patchLine),
+    ...readDiff(page.patch, 0, number, source, page.patchLine),
   };
   const comments = page.comments.map((c, i) => ({ number: firstComment + i, source, author: c.author, date: c.date, body: c.body }));
   return { messages: [message], comments };

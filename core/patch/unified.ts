@@ -1,6 +1,6 @@
 import { parsePatch } from 'diff';
 import { BadInputError } from '../errors.js';
-import type { PatchFile, PatchHunk, PatchLine } from './model.js';
+import type { CombinedSection, PatchFile, PatchHunk, PatchLine } from './model.js';
 
 /**
  * The unified diff in a mail body, parsed with the `diff` package's parsePatch(). A mail carries
@@ -10,6 +10,9 @@ import type { PatchFile, PatchHunk, PatchLine } from './model.js';
  */
 
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/;
+/** A merge's combined diff (`git show` of a merge, `git diff --cc`): one `-a,b` per parent, then the result's `+c,d`. */
+const COMBINED_START = /^diff --(?:cc|combined) (.*)$/;
+const COMBINED_HUNK = /^(@{3,}) ((?:-\d+(?:,\d+)? )+)\+\d+(?:,(\d+))? \1/;
 /** git's extended header lines between `diff --git` and the first hunk. */
 const GIT_HEADER = /^(index |old mode |new mode |deleted file mode |new file mode |similarity index |dissimilarity index |rename from |rename to |copy from |copy to |Binary files |GIT binary patch)/;
 
@@ -17,7 +20,7 @@ const GIT_HEADER = /^(index |old mode |new mode |deleted file mode |new file mod
 export function diffStart(lines: readonly string[], from = 0): number {
   for (let i = from; i < lines.length; i++) {
     const l = lines[i];
-    if (l.startsWith('diff --git ') || l.startsWith('Index: ')) return i;
+    if (l.startsWith('diff --git ') || l.startsWith('Index: ') || COMBINED_START.test(l)) return i;
     if (l.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ')) return i;
     if (HUNK_HEADER.test(l)) return i;
   }
@@ -28,15 +31,26 @@ interface Extracted {
   readonly text: string;
   /** The text git printed after each hunk's second `@@` (the enclosing function), in order. */
   readonly headings: readonly string[];
+  /** The combined-diff (merge) sections met, which are not read: their place, to be reported. */
+  readonly combined: readonly CombinedSection[];
 }
 
 /** The diff lines of `lines[from…]`: file headers and hunks, each hunk exactly as long as its header says. */
 function extract(lines: readonly string[], from: number, source: string, lineOffset: number): Extracted {
   const out: string[] = [];
   const headings: string[] = [];
+  const combined: CombinedSection[] = [];
   let inFile = false;
   for (let i = from; i < lines.length; i++) {
     const line = lines[i];
+    const cc = COMBINED_START.exec(line);
+    if (cc) {
+      const section = skipCombined(lines, i);
+      combined.push({ path: cc[1], hunks: section.hunks, line: lineOffset + i + 1 });
+      i = section.last;
+      inFile = false;
+      continue;
+    }
     const h = HUNK_HEADER.exec(line);
     if (h) {
       headings.push(h[5].trim());
@@ -81,7 +95,39 @@ function extract(lines: readonly string[], from: number, source: string, lineOff
       inFile = false;
     }
   }
-  return { text: out.join('\n') + '\n', headings };
+  return { text: out.join('\n') + '\n', headings, combined };
+}
+
+/**
+ * The extent of a combined-diff section that starts at `lines[start]`: its header lines, then
+ * each `@@@` hunk counted as its header says (a column per parent: a parent's lines are those
+ * without `+` in its column, the result's those without any `-`). Ends early at a line that is
+ * not one of them. Returns the index of its last line and its number of hunks.
+ */
+function skipCombined(lines: readonly string[], start: number): { last: number; hunks: number } {
+  let i = start + 1;
+  let hunks = 0;
+  while (i < lines.length) {
+    const line = lines[i];
+    const h = COMBINED_HUNK.exec(line);
+    if (!h) {
+      if (!(GIT_HEADER.test(line) || line.startsWith('--- ') || line.startsWith('+++ ') || line.startsWith('mode '))) break;
+      i++;
+      continue;
+    }
+    hunks++;
+    const parents = h[1].length - 1;
+    const left = [...h[2].trim().split(' ').map((r) => (r.includes(',') ? Number(r.split(',')[1]) : 1)), h[3] === undefined ? 1 : Number(h[3])];
+    i++;
+    while (i < lines.length && left.some((n) => n > 0)) {
+      const cols = (lines[i] === '' ? ' '.repeat(parents) : lines[i]).slice(0, parents);
+      if (cols.length < parents || /[^ +-]/.test(cols)) break;
+      for (let p = 0; p < parents; p++) if (cols[p] !== '+') left[p]--;
+      if (!cols.includes('-')) left[parents]--;
+      i++;
+    }
+  }
+  return { last: i - 1, hunks };
 }
 
 function shortHunk(source: string, lineNo: number, header: string, oldLeft: number, newLeft: number): BadInputError {
@@ -91,11 +137,12 @@ function shortHunk(source: string, lineNo: number, header: string, oldLeft: numb
 }
 
 /**
- * The files and hunks of the diff in `lines[from…]`. `message` numbers the hunks; `lineOffset` is
- * where `lines` starts in the input file, for the line an error names.
+ * The files and hunks of the diff in `lines[from…]`, and the combined-diff (merge) sections that
+ * are not read. `message` numbers the hunks; `lineOffset` is where `lines` starts in the input
+ * file, for the line an error names.
  */
-export function readDiff(lines: readonly string[], from: number, message: number, source: string, lineOffset: number): PatchFile[] {
-  const { text, headings } = extract(lines, from, source, lineOffset);
+export function readDiff(lines: readonly string[], from: number, message: number, source: string, lineOffset: number): { files: PatchFile[]; combined: readonly CombinedSection[] } {
+  const { text, headings, combined } = extract(lines, from, source, lineOffset);
   let parsed: ReturnType<typeof parsePatch>;
   try {
     parsed = parsePatch(text);
@@ -134,7 +181,7 @@ export function readDiff(lines: readonly string[], from: number, message: number
       hunks,
     });
   }
-  return files;
+  return { files, combined };
 }
 
 function numbered(lines: readonly string[], oldStart: number, newStart: number): PatchLine[] {

@@ -15,8 +15,10 @@ export const MAX_INTERVAL_US = 3_600_000_000;
 export const MAX_RUN_MS = 86_400_000;
 /** The shortest run (durationMs, and drain.maxMs): 1 ns, since time is integer nanoseconds. */
 export const MIN_RUN_MS = 0.000001;
+/** The guest's page size in bytes: a gfn's page starts at gfn × PAGE_SIZE. */
+export const PAGE_SIZE = 4096;
 /** Pages are 4 KiB: 256 to the MiB. */
-export const PAGES_PER_MIB = 256;
+export const PAGES_PER_MIB = (1024 * 1024) / PAGE_SIZE;
 /** One 4 KiB page in MiB: the smallest memory amount that means anything. */
 export const ONE_PAGE_MIB = 1 / PAGES_PER_MIB;
 /** The largest normal deviate Box–Muller can draw from a 53-bit uniform: sqrt(-2 ln 2^-53). */

@@ -37,9 +37,9 @@ export interface PlannedRun {
   readonly seed: number;
 }
 
-/** A run done: its figures by metric name (core/sweep/metrics.ts). */
+/** A run done: its figures by metric name (core/sweep/metrics.ts); null where the run has none (no latency sample). */
 export interface SweepRun extends PlannedRun {
-  readonly metrics: Readonly<Record<string, number>>;
+  readonly metrics: Readonly<Record<string, number | null>>;
 }
 
 /** The runs of the given points, in the order every output lists them: point, variant as given, run. */
@@ -78,13 +78,16 @@ export interface SweepDocument {
   readonly metrics: readonly { readonly name: string; readonly unit: string; readonly describe: string }[];
   /** One row per point × variant × run. */
   readonly runs: readonly (SweepRun & { readonly params: Readonly<Record<string, SweepValue>> })[];
-  /** One row per point × variant: each metric's mean, min and max over the seeds. */
+  /**
+   * One row per point × variant: each metric's mean, min and max over the seeds that have the
+   * figure; null where none has (no fault completed there, for a latency).
+   */
   readonly summary: readonly {
     readonly point: number;
     readonly params: Readonly<Record<string, SweepValue>>;
     readonly variant: string;
     readonly seeds: number;
-    readonly metrics: Readonly<Record<string, Stat>>;
+    readonly metrics: Readonly<Record<string, Stat | null>>;
   }[];
 }
 
@@ -109,9 +112,13 @@ export function sweepDocument(def: SweepDefinition, runs: readonly SweepRun[]): 
   };
 }
 
-/** Mean, min and max, to 3 decimals as run metrics are (core/spread.ts, the same summary `reproduce` prints). */
-export function stat(xs: readonly number[]): Stat {
-  return spread(xs, 3);
+/**
+ * Mean, min and max, to 3 decimals as run metrics are (core/spread.ts, the same summary `reproduce`
+ * prints), over the runs that have the figure; null where none has.
+ */
+export function stat(xs: readonly (number | null)[]): Stat | null {
+  const present = xs.filter((x): x is number => x !== null);
+  return present.length > 0 ? spread(present, 3) : null;
 }
 
 /**
@@ -123,7 +130,8 @@ export interface MetricCurves {
   readonly x: SweepParam;
   /** The other parameters that vary (more than one value): the curves average over them. */
   readonly over: readonly SweepParam[];
-  readonly series: readonly { readonly variant: string; readonly stats: readonly Stat[] }[];
+  /** One stat per value of the parameter; null where no run there has the figure. */
+  readonly series: readonly { readonly variant: string; readonly stats: readonly (Stat | null)[] }[];
 }
 
 export function metricCurves(doc: SweepDocument, metric: string, x: string): MetricCurves {

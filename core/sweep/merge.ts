@@ -30,7 +30,7 @@ const partSchema = z.object({
   points: z.array(z.number().int().min(0)),
   runs: z.array(
     z
-      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), metrics: z.record(z.string(), z.number()) })
+      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), metrics: z.record(z.string(), z.number().nullable()) })
       .strict(),
   ),
 });

@@ -42,7 +42,7 @@ describe('apf-lab patch (built binary)', () => {
       comments: { number: number; remarks: { answers: { kind: string } }[]; hunks: unknown[] }[];
       footprint: { files: number; added: number; removed: number; groups: { group: string }[] };
     };
-    expect(Object.keys(doc)).toEqual(['files', 'messages', 'footprint', 'arches', 'mechanisms', 'match', 'comments']);
+    expect(Object.keys(doc)).toEqual(['files', 'messages', 'footprint', 'arches', 'mechanisms', 'match', 'comments', 'combinedDiffs']);
     expect(doc.match.best!.id).toBe('arm64-dabt');
     expect(doc.mechanisms.map((m) => m.slot)).toEqual(['enable', 'notPresent', 'ready', 'token', 'eligibility', 'wake', 'ack']);
     expect(doc.footprint).toMatchObject({ files: 6, added: 505, removed: 7 });

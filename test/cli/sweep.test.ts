@@ -87,6 +87,62 @@ describe('apf-lab sweep merge', () => {
     expect(JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')).summary).toHaveLength(12);
   });
 
+  it('a point where no fault completed has no latency: null in JSON, empty in CSV, "—" in the table, left out of the chart', async () => {
+    // Point 0 (backing.latency.us = 50, tasksPerVcpu = 1): no run has a latency; point 2 (500, 1): only x86's run 1 has one.
+    const latencyDef = { ...def, metric: 'faultLatency.p99' };
+    const none = (r: { point: number; variant: string; run: number }) => r.point === 0 || (r.point === 2 && !(r.variant === 'x86' && r.run === 1));
+    const latencyPart = (i: number) => {
+      const p = fakePart(latencyDef, i, 2);
+      const runs = p.runs.map((r) => (none(r) ? { ...r, metrics: { ...r.metrics, 'faultLatency.p50': null, 'faultLatency.p99': null, 'faultLatency.max': null } } : r));
+      return { ...p, runs };
+    };
+    const out = join(dir, 'merged-latency');
+    const r = await cli('sweep', 'merge', write('lat-1-of-2.json', latencyPart(1)), write('lat-2-of-2.json', latencyPart(2)), '--out', out);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    // x = 50 averages points 0 and 1: only point 1's runs count; x = 500 (points 2, 3) likewise, plus x86's one run at point 2.
+    expect(r.out).toMatch(/\nbacking\.latency\.us +x86 +arm64-sdei\n50 +2,017 +2,517\n500 +3,685\.3 +4,517\n/);
+    expect(r.out).not.toContain('—'); // every x value still has runs with a latency
+
+    const rows = (f: string) => readFileSync(join(out, f), 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+    const [head, ...runs] = rows('runs.csv');
+    const col = (name: string) => head.indexOf(name);
+    expect(runs[0].slice(col('faultLatency.p50'), col('faultLatency.max') + 1)).toEqual(['', '', '']);
+    expect(runs[0][col('work')]).toBe('1000');
+    const [sHead, ...summary] = rows('summary.csv');
+    expect(summary[0].slice(sHead.indexOf('faultLatency.p99.mean'), sHead.indexOf('faultLatency.p99.max') + 1)).toEqual(['', '', '']);
+    // x86 at point 2: the one run with a latency (run 1: 3000 + 10 + 12, the fake's 13th metric).
+    expect(summary[4].slice(sHead.indexOf('faultLatency.p99.mean'), sHead.indexOf('faultLatency.p99.max') + 1)).toEqual(['3022', '3022', '3022']);
+
+    const doc = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8'));
+    expect(doc.runs[0].metrics['faultLatency.p99']).toBeNull();
+    expect(doc.summary[0].metrics['faultLatency.p99']).toBeNull();
+    expect(doc.summary[0].metrics.work).toEqual({ mean: 1005, min: 1000, max: 1010 });
+
+    // Only the points with a latency are drawn: 3 x values, each with runs, so 3 circles per variant.
+    const svg = readFileSync(join(out, 'chart.svg'), 'utf8');
+    expect(svg.match(/<circle /g)).toHaveLength(6);
+    expect(svg).not.toMatch(/mean null|NaN/);
+  });
+
+  it('an x value where no run has the figure is "—" in the table and breaks the chart\'s line', async () => {
+    const latencyDef = { ...def, metric: 'faultLatency.p99' };
+    // backing.latency.us = 500 is points 2 and 3: no latency at either.
+    const latencyPart = (i: number) => {
+      const p = fakePart(latencyDef, i, 1);
+      return { ...p, runs: p.runs.map((r) => (r.point === 2 || r.point === 3 ? { ...r, metrics: { ...r.metrics, 'faultLatency.p99': null } } : r)) };
+    };
+    const out = join(dir, 'merged-gap');
+    const r = await cli('sweep', 'merge', write('gap-1-of-1.json', latencyPart(1)), '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\n500 +— +—\n/);
+    expect(r.out).toContain('—: no run there has this figure (no fault completed)');
+    const svg = readFileSync(join(out, 'chart.svg'), 'utf8');
+    expect(svg.match(/<circle /g)).toHaveLength(4);
+    // Two separate pieces per variant (a move, no line, across the gap): M at 50, M again at 5000.
+    for (const d of svg.match(/<path d="([^"]*)" fill="none"/g)!) expect(d).toMatch(/^<path d="M[\d.]+,[\d.]+M[\d.]+,[\d.]+"/);
+  });
+
   it('refuses a missing slice with one line, exit 1, and writes nothing', async () => {
     const out = join(dir, 'not-merged');
     const r = await cli('sweep', 'merge', parts[1], '--out', out);

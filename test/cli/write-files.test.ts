@@ -31,6 +31,14 @@ describe('writeAll: all the files or none', () => {
     expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
   });
 
+  it('a directory that does not exist is named, not the temporary file it was written under', () => {
+    dir = mkdtempSync(join(tmpdir(), 'apf-write-'));
+    const missing = join(dir, 'no', 'such');
+    expect(() => writeAll([[join(missing, 'x.md'), 'a']], 'the report')).toThrow(new RegExp(`^cannot write the report: ${missing}/x\\.md: the directory ${missing} does not exist$`));
+    expect(() => writeAll([[join(dir, 'a.md'), 'a'], [join(missing, 'b.svg'), 'b']], 'the report')).toThrow(/b\.svg: the directory .* does not exist$/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('writes them all, replacing what was there', () => {
     dir = mkdtempSync(join(tmpdir(), 'apf-write-'));
     writeFileSync(join(dir, 'a.md'), 'old');

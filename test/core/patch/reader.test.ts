@@ -252,6 +252,82 @@ Because d breaks the build.
   });
 });
 
+/** A merge as `git show` prints it: a two-way section, then a combined (`diff --cc`) one, then another two-way one. */
+const MERGE = `From: Ann Author <ann@example.org>
+Subject: Merge branch 'kvm-apf'
+
+Merge.
+---
+diff --git a/virt/kvm/async_pf.c b/virt/kvm/async_pf.c
+--- a/virt/kvm/async_pf.c
++++ b/virt/kvm/async_pf.c
+@@ -1,2 +1,2 @@
+ a
+-b
++c
+diff --cc arch/x86/kernel/kvm.c
+index 3333333,4444444..5555555
+--- a/arch/x86/kernel/kvm.c
++++ b/arch/x86/kernel/kvm.c
+@@@ -20,3 -20,3 +20,4 @@@ static void bar(void
+  x();
+ +wrmsrl(MSR_KVM_ASYNC_PF_ACK, 1);
+ -y();
+++z();
+  w();
+@@@ -40,2 -40,2 +41,1 @@@
+--gone();
+  v();
+diff --git a/arch/x86/kvm/x86.c b/arch/x86/kvm/x86.c
+--- a/arch/x86/kvm/x86.c
++++ b/arch/x86/kvm/x86.c
+@@ -5 +5,2 @@
+ k
++l
+`;
+
+describe('merge (diff --cc) sections', () => {
+  it('are left out of the files and counts, and reported with their place; the sections around them are read', () => {
+    const r = read(file('merge.patch', MERGE));
+    const m = r.messages[0];
+    expect(m.kind).toBe('patch');
+    expect(m.files.map((f) => [f.path, f.added, f.removed, f.hunks.length])).toEqual([
+      ['virt/kvm/async_pf.c', 1, 1, 1],
+      ['arch/x86/kvm/x86.c', 1, 0, 1],
+    ]);
+    expect(m.combined).toEqual([{ path: 'arch/x86/kernel/kvm.c', hunks: 2, line: 13 }]);
+  });
+
+  it('a file of merge sections only is bad input that says so', () => {
+    const only = MERGE.split('\n').filter((_, i) => i < 5 || (i >= 12 && i < 25)).join('\n');
+    expect(only).toContain('diff --cc');
+    expect(only).not.toContain('diff --git');
+    expect(() => read(file('merge-only.patch', only))).toThrow(/merge-only\.patch: only merge sections \(diff --cc\), which apf-lab patch does not read/);
+  });
+});
+
+describe('UTF-16 patch files', () => {
+  const utf8 = read(file('utf8.patch', PATCH_A));
+  const bom = (le: boolean, text: string) => {
+    const body = Buffer.from(text, 'utf16le');
+    if (!le) body.swap16();
+    return Buffer.concat([Buffer.from(le ? [0xff, 0xfe] : [0xfe, 0xff]), body]);
+  };
+
+  it.each([
+    ['UTF-16LE', true],
+    ['UTF-16BE', false],
+  ])('%s with its byte-order mark is read as the same patch', (_name, le) => {
+    const r = read(file(`utf16-${le ? 'le' : 'be'}.patch`, bom(le, PATCH_A.replace(/\n/g, '\r\n'))));
+    expect(r.messages).toEqual(utf8.messages.map((m) => ({ ...m, source: expect.stringMatching(/utf16-/) })));
+  });
+
+  it('UTF-16 that does not decode, or without a mark, is named as UTF-16 in the error', () => {
+    expect(() => read(file('odd.patch', Buffer.concat([bom(true, 'diff'), Buffer.from([0x41])])))).toThrow(/odd\.patch: starts with a UTF-16LE byte-order mark but is not valid UTF-16LE text/);
+    expect(() => read(file('nobom.patch', Buffer.from(PATCH_A, 'utf16le')))).toThrow(/nobom\.patch: a binary file, not a patch \(it looks like UTF-16LE without a byte-order mark/);
+  });
+});
+
 describe('files that are no patch at all', () => {
   it.each([
     ['missing', join(dir, 'nope.patch'), /nope\.patch: cannot read it \(no such file\)$/],

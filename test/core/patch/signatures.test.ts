@@ -51,7 +51,7 @@ function hitIds(messages: readonly PatchMessage[]): string[] {
 function oneFile(path: string, added: readonly string[]): PatchMessage[] {
   const lines = added.map((text, i) => ({ kind: '+' as const, text, oldLine: null, newLine: i + 1 }));
   const hunk = { message: 1, path, hunk: 1, header: '@@', oldStart: 0, oldLines: 0, newStart: 1, newLines: lines.length, added: lines.length, removed: 0, lines };
-  return [{ number: 1, source: 't', kind: 'patch', subject: null, from: null, date: null, messageId: null, commitMessage: [], diffstat: null, files: [{ path, oldPath: null, status: 'added', added: lines.length, removed: 0, hunks: [hunk] }] }];
+  return [{ number: 1, source: 't', kind: 'patch', subject: null, from: null, date: null, messageId: null, commitMessage: [], diffstat: null, files: [{ path, oldPath: null, status: 'added', added: lines.length, removed: 0, hunks: [hunk] }], combined: [] }];
 }
 
 describe('detection', () => {

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { renderText } from '../../../cli/render.js';
+import { buildTraceView, traceLine } from '../../../cli/views/trace.js';
+import type { CapturedEvent, TraceCapture } from '../../../core/trace-capture.js';
+import type { RunResult } from '../../../index.js';
+
+/** A capture of `n` made-up events, a page fault's five tracepoints over and over on 4 vCPUs. */
+function capture(n: number): TraceCapture {
+  const names = ['kvm_try_async_get_page', 'kvm_async_pf_not_present', 'kvm_async_pf_completed', 'kvm_async_pf_ready', 'kvm_async_pf_ack'];
+  const events: CapturedEvent[] = Array.from({ length: n }, (_, i) => {
+    const gfn = 0x10000 + (i >> 2);
+    return { timeNs: i * 997, vcpu: i % 4, event: names[i % 5], fields: { gfn, gva: gfn * 4096, token: (i << 12) | i % 4, address: 0x7f0000000000 + gfn * 4096 } };
+  });
+  return { variant: 'x86', events, fromNs: 0, toNs: events.length ? events[events.length - 1].timeNs : 0, cutAtMaxEvents: false, result: null as unknown as RunResult };
+}
+
+const body = (text: string) => text.split('\n').filter((l) => !l.startsWith('#'));
+
+describe('the trace text', () => {
+  it('has one line per event, in order, across the blocks it is built in, and ends with a newline', () => {
+    for (const n of [0, 1, 4095, 4096, 4097, 10_000]) {
+      const c = capture(n);
+      const text = renderText('trace', buildTraceView(c, 's', 1, 4, false));
+      expect(text.endsWith('\n')).toBe(true);
+      expect(body(text)).toEqual([...c.events.map(traceLine), '']);
+    }
+  });
+
+  it('a million events take about the memory of their text, not gigabytes (each line kept as a rope of its pieces)', () => {
+    const c = capture(1_000_000);
+    globalThis.gc?.();
+    const before = process.memoryUsage().heapUsed;
+    const view = buildTraceView(c, 's', 1, 4, false);
+    globalThis.gc?.();
+    const mib = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+    const text = renderText('trace', view);
+    expect(text.length).toBeGreaterThan(100_000_000);
+    // The text is about 105 MiB; the lines kept one string each (ropes) took about 730 MiB.
+    expect(mib).toBeLessThan(250);
+  }, 120_000);
+});

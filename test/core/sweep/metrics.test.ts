@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { stat } from '../../../core/sweep/document.js';
+import { runFigures } from '../../../core/sweep/metrics.js';
+import { runVariant, x86Variant } from '../../../index.js';
+import { smallScenario } from '../../support/scenarios.js';
+
+const LATENCY = ['faultLatency.p50', 'faultLatency.p99', 'faultLatency.max'];
+
+describe('a sweep run\'s figures', () => {
+  it('a run where no fault completed has no fault latency (null), not a latency of 0', () => {
+    // The host holds the whole guest: no page is ever missing, so no fault and no latency sample.
+    const s = smallScenario({ durationMs: 5, machine: { ...smallScenario().machine, hostResidentMiB: 64 } });
+    const r = runVariant(s, x86Variant);
+    expect(r.metrics.faultLatencyNs.count).toBe(0);
+    const figures = runFigures(r);
+    expect(figures.faults).toBe(0);
+    for (const m of LATENCY) expect(figures[m]).toBeNull();
+  });
+
+  it('a run with faults keeps its latency figures as run --json gives them', () => {
+    const r = runVariant(smallScenario({ durationMs: 20 }), x86Variant);
+    expect(r.metrics.faultLatencyNs.count).toBeGreaterThan(0);
+    const figures = runFigures(r);
+    expect(figures['faultLatency.p50']).toBe(r.metrics.faultLatencyNs.p50);
+    expect(figures['faultLatency.p99']).toBe(r.metrics.faultLatencyNs.p99);
+    expect(figures['faultLatency.max']).toBe(r.metrics.faultLatencyNs.max);
+  });
+
+  it('a summary is over the runs that have the figure, and null where none has', () => {
+    expect(stat([null, null])).toBeNull();
+    expect(stat([null, 4, 2])).toEqual({ mean: 3, min: 2, max: 4 });
+    expect(stat([1, 2])).toEqual({ mean: 1.5, min: 1, max: 2 });
+  });
+});
