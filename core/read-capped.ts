@@ -12,7 +12,7 @@ export function readCappedFile(path: string, maxBytes: number, what: string, too
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new BadInputError(`${path}: cannot read it (${reason(e)})`);
+    throw new BadInputError(`${path}: cannot read it (${systemReason(e)})`);
   }
   try {
     if (fstatSync(fd).isDirectory()) throw new BadInputError(`${path}: a directory, not ${what}`);
@@ -24,7 +24,7 @@ export function readCappedFile(path: string, maxBytes: number, what: string, too
       try {
         n = readSync(fd, chunk, 0, chunk.length, null);
       } catch (e) {
-        throw new BadInputError(`${path}: cannot read it (${reason(e)})`);
+        throw new BadInputError(`${path}: cannot read it (${systemReason(e)})`);
       }
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
@@ -37,7 +37,19 @@ export function readCappedFile(path: string, maxBytes: number, what: string, too
   }
 }
 
-function reason(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  return err.code ?? err.message;
+/** A system error as one short phrase ("no such file", "permission denied"), without a stack. */
+export function systemReason(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  const known: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'a directory',
+    ENOTDIR: 'a component of the path is not a directory',
+    ELOOP: 'too many symbolic links',
+    ENAMETOOLONG: 'file name too long',
+    EIO: 'I/O error',
+  };
+  if (code && known[code]) return known[code];
+  return e instanceof Error ? e.message.split('\n')[0] : String(e);
 }

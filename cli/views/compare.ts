@@ -1,7 +1,7 @@
 import type { ComparedRun, Comparison } from '../../core/compare.js';
 import { latencyRangeNs } from '../../core/machine/swap.js';
 import type { LatencySpec, Scenario } from '../../core/scenario/schema.js';
-import { count, fixed, humanNs, mib, ms, pct } from './format.js';
+import { count, fixed, humanNs, mib, ms, pct, plural } from './format.js';
 import { oneLine } from '../io.js';
 
 /** A plain view-model for templates/text/compare.text.hbs: every cell already a string. */
@@ -66,8 +66,8 @@ export function buildCompareView(c: Comparison): CompareView {
       : []),
     {
       title: sameWindow
-        ? `vCPU time (% of ${c.scenario.machine.vcpus} vCPUs × ${humanNs(c.scenario.durationMs * 1e6)})`
-        : `vCPU time (% of ${c.scenario.machine.vcpus} vCPUs × each run's measured window)`,
+        ? `vCPU time (% of ${plural(c.scenario.machine.vcpus, 'vCPU')} × ${humanNs(c.scenario.durationMs * 1e6)})`
+        : `vCPU time (% of ${plural(c.scenario.machine.vcpus, 'vCPU')} × each run's measured window)`,
       rows: (
         [
           ['user', 'guest user'],
@@ -185,7 +185,7 @@ export function scenarioHeader(s: Scenario, seed: number): string[] {
   return [
     // The scenario's own text: a control character in it is shown escaped, not sent to the terminal.
     `scenario ${oneLine(s.name)}, seed ${seed}: ${oneLine(s.description)}`,
-    `${s.machine.vcpus} vCPUs, ${mib(s.machine.guestMemoryMiB)} guest, host limit ${mib(s.machine.hostResidentMiB)}; ` +
+    `${plural(s.machine.vcpus, 'vCPU')}, ${mib(s.machine.guestMemoryMiB)} guest, host limit ${mib(s.machine.hostResidentMiB)}; ` +
       `${backingLine(s.backing)}; ${window(s)}${s.drain.enabled ? ', then drained' : ''}`,
   ];
 }

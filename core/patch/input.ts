@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { BadInputError } from '../errors.js';
+import { readCappedFile } from '../read-capped.js';
 
 /**
  * A patch file's text, or bad input that says why not, in one line. A kernel series mbox is a few
@@ -9,7 +9,7 @@ import { BadInputError } from '../errors.js';
 export const MAX_PATCH_BYTES = 8 * 1024 * 1024;
 
 export function readPatchText(path: string): { text: string; bytes: number } {
-  const buffer = readCapped(path);
+  const buffer = readCappedFile(path, MAX_PATCH_BYTES, 'a patch file');
   if (buffer.length === 0) throw new BadInputError(`${path}: empty file, not a patch`);
   // UTF-16 with its byte-order mark (an editor's "Unicode", PowerShell's `>`): NUL-full, yet text.
   const utf16 = utf16Encoding(buffer);
@@ -67,39 +67,6 @@ function unmarkedUtf16(buffer: Buffer): 'UTF-16LE' | 'UTF-16BE' | null {
   return null;
 }
 
-function readCapped(path: string): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new BadInputError(`${path}: cannot read it (${reason(e)})`);
-  }
-  try {
-    if (fstatSync(fd).isDirectory()) throw new BadInputError(`${path}: a directory, not a patch file`);
-    // Read up to one byte past the cap: a device or pipe has no size to check first.
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(Math.min(1024 * 1024, MAX_PATCH_BYTES + 1 - total));
-      let n: number;
-      try {
-        n = readSync(fd, chunk, 0, chunk.length, null);
-      } catch (e) {
-        throw new BadInputError(`${path}: cannot read it (${reason(e)})`);
-      }
-      if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
-      total += n;
-      if (total > MAX_PATCH_BYTES) {
-        throw new BadInputError(`${path}: larger than the ${MAX_PATCH_BYTES / 1024 / 1024} MiB limit for a patch file (README "Limits")`);
-      }
-    }
-    return Buffer.concat(chunks);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** UTF-8, or Latin-1 for old mail that is not valid UTF-8 (every byte is a Latin-1 character). */
 function decode(buffer: Buffer): string {
   try {
@@ -107,10 +74,4 @@ function decode(buffer: Buffer): string {
   } catch {
     return buffer.toString('latin1');
   }
-}
-
-function reason(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  const words: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'a directory', ELOOP: 'too many symbolic links' };
-  return (code && words[code]) ?? (e instanceof Error ? e.message : String(e));
 }

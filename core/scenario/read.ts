@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ScenarioError } from './error.js';
+import { systemReason } from '../read-capped.js';
 
 /**
  * Reads a scenario file, never more than `cap` bytes. The size from stat() is checked first, but
@@ -22,7 +23,7 @@ export function readCapped(path: string, shown: string, cap: number, kind = 'sce
     return buf.toString('utf8', 0, got);
   } catch (e) {
     if (e instanceof ScenarioError) throw e;
-    throw new ScenarioError(shown, '', `cannot read: ${systemReason(e)}`);
+    throw new ScenarioError(shown, '', `cannot read: ${why(e)}`);
   } finally {
     closeSync(fd);
   }
@@ -32,7 +33,7 @@ function open(path: string, shown: string): number {
   try {
     return openSync(path, 'r');
   } catch (e) {
-    throw new ScenarioError(shown, '', `cannot open: ${systemReason(e)}`);
+    throw new ScenarioError(shown, '', `cannot open: ${why(e)}`);
   }
 }
 
@@ -40,19 +41,7 @@ function tooLarge(shown: string, cap: number, kind: string): ScenarioError {
   return new ScenarioError(shown, '', `larger than the ${cap / 1024 / 1024} MiB limit for a ${kind} (README "Limits")`);
 }
 
-/** A system error as one short phrase ("no such file", "permission denied"), without a stack. */
-function systemReason(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  const known: Record<string, string> = {
-    ENOENT: 'no such file',
-    EACCES: 'permission denied',
-    EPERM: 'permission denied',
-    EISDIR: 'is a directory, not a scenario file',
-    ENOTDIR: 'a component of the path is not a directory',
-    ELOOP: 'too many symbolic links',
-    ENAMETOOLONG: 'file name too long',
-    EIO: 'I/O error',
-  };
-  if (code && known[code]) return known[code];
-  return e instanceof Error ? e.message.split('\n')[0] : String(e);
+/** Why a scenario file could not be read, in words; a directory is named as not a scenario file. */
+function why(e: unknown): string {
+  return (e as { code?: string }).code === 'EISDIR' ? 'is a directory, not a scenario file' : systemReason(e);
 }

@@ -4,6 +4,7 @@ import { SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
 import type { Task } from '../guest/task.js';
 import type { Machine } from './machine.js';
 import { Vcpu } from './vcpu.js';
+import { PAGE_SIZE } from '../scenario/limits.js';
 
 /**
  * The host's APF flow, arch-neutral: the stage-2 fault path of arch/x86/kvm/mmu/mmu.c
@@ -12,7 +13,6 @@ import { Vcpu } from './vcpu.js';
  * each decision point (PROTOCOLS.md §2). Functions of the Machine they act on.
  */
 /** 4 KiB pages; multiply, since `gfn << 12` overflows 32 bits above 2 GiB. */
-const PAGE_SIZE = 4096;
 /**
  * Where QEMU's mapping of guest RAM starts in its address space: an assumption (the lab has no host
  * process), a typical x86-64/arm64 mmap address, so that a trace's host addresses look like one.

@@ -81,7 +81,7 @@ describe('apf-lab ingest (built binary)', () => {
     const sub = join(dir, 'sub');
     mkdirSync(sub);
     for (const [file, message] of [
-      [join(dir, 'none.trace'), /none\.trace: cannot read it \(ENOENT\)/],
+      [join(dir, 'none.trace'), /none\.trace: cannot read it \(no such file\)/],
       [sub, /sub: a directory, not a trace file/],
       [bin, /a binary file \(it contains NUL bytes\)/],
       [other, /none of Linux's async-PF tracepoints .* 1 other events \(kvm_exit\)/],
