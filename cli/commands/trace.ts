@@ -6,7 +6,7 @@ import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.
 import { renderText } from '../render.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { buildTraceView } from '../views/trace.js';
-import { chromeTrace } from '../views/trace-timeline.js';
+import { chromeTraceJson } from '../views/trace-timeline.js';
 import { writeAll } from '../write-files.js';
 import { missingLine, usageLine } from './table.js';
 
@@ -48,7 +48,7 @@ export function traceCommand(io: Io): CommandModule<object, TraceArgs> {
       const maxEvents = countFlag('max-events', args.maxEvents);
       if (args.perfetto === '') throw new UsageError('--perfetto needs a file name');
       const capture = captureTrace(scenario, variant, { seed, fromNs, toNs: toNs ?? undefined, vcpus: vcpus ?? undefined, lab: args.lab, maxEvents: maxEvents ?? undefined, ...hooks });
-      if (args.perfetto !== undefined) writeAll([[args.perfetto, `${JSON.stringify(chromeTrace(capture, scenario.name, seed))}\n`]], 'the timeline');
+      if (args.perfetto !== undefined) writeAll([[args.perfetto, `${chromeTraceJson(capture, scenario.name, seed)}\n`]], 'the timeline');
       if (args.json) {
         const { result: _result, ...rest } = capture;
         io.out(`${JSON.stringify({ scenario: scenario.name, seed, ...rest }, null, 2)}\n`);

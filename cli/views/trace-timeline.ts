@@ -10,35 +10,47 @@ import { emitter, QEMU_PID } from './trace.js';
  * with its fields as arguments, and each async page fault a slice on its own row, from its
  * kvm_try_async_get_page to the kvm_async_pf_ready that tells the guest (its `gva`, the page's
  * address, links the two). Times are microseconds, as the format wants.
+ *
+ * The JSON text is `{ displayTimeUnit, traceEvents, metadata }`, what JSON.stringify of that object
+ * would give, written event by event rather than built as one object graph first (a 200 s run holds
+ * about a million tracepoints).
  */
-export interface ChromeTrace {
-  readonly displayTimeUnit: 'ns';
-  readonly traceEvents: readonly Record<string, unknown>[];
-  readonly metadata: Readonly<Record<string, string>>;
-}
-
 const us = (ns: number) => ns / 1000;
+/** Events serialized, joined in blocks of this many: each block is flattened as it is made (cli/views/trace.ts). */
+const BLOCK_EVENTS = 4096;
 
-export function chromeTrace(capture: TraceCapture, scenario: string, seed: number): ChromeTrace {
+export function chromeTraceJson(capture: TraceCapture, scenario: string, seed: number): string {
   const threads = new Map<number, string>();
-  const events: Record<string, unknown>[] = [];
-  const open = new Map<string, CapturedEvent>();
+  const blocks: string[] = [];
+  let block: string[] = [];
+  const emit = (json: string) => {
+    block.push(json);
+    if (block.length === BLOCK_EVENTS) {
+      blocks.push(block.join(','));
+      block = [];
+    }
+  };
+  const open = new Set<string>();
   for (const e of capture.events) {
     const who = emitter(e);
     threads.set(who.pid, who.comm);
-    const args = Object.fromEntries(Object.entries(e.fields).map(([k, n]) => [k, kernelHex(n)]));
-    events.push({ name: e.event, cat: 'kvm', ph: 'i', s: 't', ts: us(e.timeNs), pid: QEMU_PID, tid: who.pid, args });
-    slice(e, open, events);
+    emit(`{"name":${JSON.stringify(e.event)},"cat":"kvm","ph":"i","s":"t","ts":${us(e.timeNs)},"pid":${QEMU_PID},"tid":${who.pid},"args":{${argsJson(e)}}}`);
+    slice(e, open, emit);
   }
+  if (block.length > 0) blocks.push(block.join(','));
   const meta = [
     { name: 'process_name', ph: 'M', pid: QEMU_PID, args: { name: `qemu (apf-lab ${capture.variant})` } },
     ...[...threads].sort((a, b) => a[0] - b[0]).map(([tid, name]) => ({ name: 'thread_name', ph: 'M', pid: QEMU_PID, tid, args: { name } })),
-  ];
-  return {
-    displayTimeUnit: 'ns',
-    traceEvents: [...meta, ...events],
-    metadata: { variant: capture.variant, scenario, seed: String(seed), source: 'apf-lab trace (simulated; see README)' },
-  };
+  ].map((m) => JSON.stringify(m));
+  const metadata = { variant: capture.variant, scenario, seed: String(seed), source: 'apf-lab trace (simulated; see README)' };
+  return `{"displayTimeUnit":"ns","traceEvents":[${[...meta, ...blocks].join(',')}],"metadata":${JSON.stringify(metadata)}}`;
+}
+
+/** A tracepoint's fields as JSON members, each value in hex as the kernel prints it. */
+function argsJson(e: CapturedEvent): string {
+  let out = '';
+  for (const k in e.fields) out += `${out === '' ? '' : ','}${JSON.stringify(k)}:"${kernelHex(e.fields[k])}"`;
+  return out;
 }
 
 /**
@@ -46,18 +58,18 @@ export function chromeTrace(capture: TraceCapture, scenario: string, seed: numbe
  * for the page itself (x86-ve, arm64-s2: no host fault to trace), kvm_async_pf_not_present; and
  * closes it at the page-ready for the same page on the same vCPU.
  */
-function slice(e: CapturedEvent, open: Map<string, CapturedEvent>, out: Record<string, unknown>[]): void {
+function slice(e: CapturedEvent, open: Set<string>, emit: (json: string) => void): void {
   const opens = e.event === 'kvm_try_async_get_page' || e.event === 'kvm_async_pf_not_present';
   const page = e.event === 'kvm_try_async_get_page' ? e.fields.gfn : opens || e.event === 'kvm_async_pf_ready' ? Math.floor(e.fields.gva / PAGE_SIZE) : null;
   if (page === null) return;
-  const key = `${e.vcpu}:${page}`;
-  const id = `${e.vcpu}:${kernelHex(page)}`;
-  const common = { name: `async PF gfn ${kernelHex(page)}`, cat: 'apf', id, pid: QEMU_PID, tid: QEMU_PID + 1 + e.vcpu };
+  const hex = kernelHex(page);
+  const id = `${e.vcpu}:${hex}`;
+  let ph: 'b' | 'e';
   if (opens) {
-    if (open.has(key)) return;
-    open.set(key, e);
-    out.push({ ...common, ph: 'b', ts: us(e.timeNs) });
-  } else if (open.delete(key)) {
-    out.push({ ...common, ph: 'e', ts: us(e.timeNs) });
-  }
+    if (open.has(id)) return;
+    open.add(id);
+    ph = 'b';
+  } else if (open.delete(id)) ph = 'e';
+  else return;
+  emit(`{"name":"async PF gfn ${hex}","cat":"apf","id":"${id}","pid":${QEMU_PID},"tid":${QEMU_PID + 1 + e.vcpu},"ph":"${ph}","ts":${us(e.timeNs)}}`);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderText } from '../../../cli/render.js';
-import { buildTraceView, traceLine } from '../../../cli/views/trace.js';
+import { buildTraceView, emitter, traceLine } from '../../../cli/views/trace.js';
+import { chromeTraceJson } from '../../../cli/views/trace-timeline.js';
 import type { CapturedEvent, TraceCapture } from '../../../core/trace-capture.js';
 import type { RunResult } from '../../../index.js';
 
@@ -38,4 +39,20 @@ describe('the trace text', () => {
     // The text is about 105 MiB; the lines kept one string each (ropes) took about 730 MiB.
     expect(mib).toBeLessThan(250);
   }, 120_000);
+});
+
+describe('the Perfetto timeline', () => {
+  it('is the text JSON.stringify gives for its own parse, across the blocks it is built in: events, fault slices, thread names', () => {
+    for (const n of [0, 1, 4095, 4096, 4097, 10_000]) {
+      const c = capture(n);
+      const text = chromeTraceJson(c, 'a "quoted" scenario', 7);
+      const parsed = JSON.parse(text) as { traceEvents: { ph: string }[]; metadata: { scenario: string } };
+      expect(JSON.stringify(parsed)).toBe(text);
+      expect(parsed.metadata.scenario).toBe('a "quoted" scenario');
+      // One instant per tracepoint, plus the names of the process and its threads, plus slice ends.
+      expect(parsed.traceEvents.filter((e) => e.ph === 'i')).toHaveLength(n);
+      expect(parsed.traceEvents.filter((e) => e.ph === 'M')).toHaveLength(1 + new Set(c.events.map((e) => emitter(e).pid)).size);
+      expect(parsed.traceEvents.filter((e) => e.ph === 'b').length).toBeGreaterThanOrEqual(parsed.traceEvents.filter((e) => e.ph === 'e').length);
+    }
+  });
 });
