@@ -193,7 +193,8 @@ export function scenarioHeader(s: Scenario, seed: number): string[] {
 /** The measured window: fixed, or ended by the `until` tasks (each run's own, at most durationMs). */
 function window(s: Scenario): string {
   const most = humanNs(s.durationMs * 1e6);
-  return s.until ? `measured until ${s.until.tasks.join(', ')} finish (at most ${most})` : `${most} measured`;
+  const tasks = s.until?.tasks ?? [];
+  return s.until ? `measured until ${tasks.join(' and ')} ${tasks.length === 1 ? 'finishes' : 'finish'} (at most ${most})` : `${most} measured`;
 }
 
 function backingLine(b: Scenario['backing']): string {
