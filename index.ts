@@ -56,7 +56,8 @@ export type { TraceSink } from './core/trace.js';
 export { captureTrace, DEFAULT_MAX_EVENTS, type CapturedEvent, type CaptureOptions, type TraceCapture } from './core/trace-capture.js';
 export { isUpstreamTracepoint, kernelHex, tracepointText, UPSTREAM_TRACEPOINTS, type TraceFields } from './core/tracepoints.js';
 export { ingestCaptureFile, ingestCaptureText } from './core/ingest/ingest.js';
-export type { DurationStats, IngestReport, LatencyFit, TokenLayout } from './core/ingest/summary.js';
+export type { DurationStats, IngestFacts, IngestReport, LatencyFit, TokenLayout } from './core/ingest/summary.js';
+export { INGEST_FACTS } from './arches/ingest-facts.js';
 export { TOKEN_LAYOUTS } from './arches/token.js';
 export {
   ARCHES,

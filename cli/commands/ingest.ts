@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { findVariant } from '../../arches/registry.js';
-import { TOKEN_LAYOUTS } from '../../arches/token.js';
+import { INGEST_FACTS } from '../../arches/ingest-facts.js';
 import type { ApfTraceEvent } from '../../core/ingest/capture.js';
 import { ingestCaptureFile, ingestEvents } from '../../core/ingest/ingest.js';
 import type { IngestReport } from '../../core/ingest/summary.js';
@@ -37,7 +37,7 @@ export function ingestCommand(io: Io, argv: readonly string[]): CommandModule<ob
         throw new UsageError('-s/--scenario and --seed choose the lab run that --vs compares with: name a variant with --vs');
       }
       if (args.vs === '') throw new UsageError('--vs needs a variant (see `apf-lab list`)');
-      const report = ingestCaptureFile(file, TOKEN_LAYOUTS);
+      const report = ingestCaptureFile(file, INGEST_FACTS);
       const lab = args.vs === undefined ? null : labSide(args);
       if (args.json) io.out(`${JSON.stringify(lab === null ? report : { ...report, lab }, null, 2)}\n`);
       else io.out(renderText('ingest', buildIngestView(report, lab)));
@@ -57,6 +57,6 @@ function labSide(args: IngestArgs): LabSide {
     const { comm, pid } = emitter(e);
     return { line: i + 1, pid, task: comm, timeNs: Math.floor(e.timeNs / 1000) * 1000, event: e.event, fields: e.fields };
   });
-  const report: IngestReport = ingestEvents(`${variant.id} on ${scenario.name}`, events, TOKEN_LAYOUTS);
+  const report: IngestReport = ingestEvents(`${variant.id} on ${scenario.name}`, events, INGEST_FACTS);
   return { variant: variant.id, scenario: scenario.name, seed, cutAtMaxEvents: capture.cutAtMaxEvents, report };
 }

@@ -7,6 +7,7 @@ export interface IngestView {
   readonly events: readonly string[];
   readonly other: string | null;
   readonly reordered: string | null;
+  readonly lost: string | null;
   readonly threads: readonly string[];
   readonly workers: string;
   readonly faults: readonly string[];
@@ -53,6 +54,10 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
     events: alignColumns(Object.entries(r.events).map(([name, n]) => [name, count(n)]), [false, true]),
     other: others === 0 ? null : `other events read past: ${count(others)} (${r.otherEvents.slice(0, 4).map((e) => `${e.event} ${count(e.count)}`).join(', ')}${r.otherEvents.length > 4 ? ', …' : ''})`,
     reordered: r.reordered === 0 ? null : `${count(r.reordered)} events were out of time order in the file and are read in time order`,
+    lost:
+      r.lost.lines + r.lost.bufferStarts === 0
+        ? null
+        : `ftrace lost events: ${plural(r.lost.lines, 'LOST line')} (${plural(r.lost.events, 'event')}), ${plural(r.lost.bufferStarts, 'CPU buffer')} that wrapped; a fault across a loss may miss its other half`,
     threads: alignColumns(
       [
         ['thread', 'vCPU', 'tries', 'async PFs', 'repeated', 'sync after try', 'ready', 'wake-all', 'max outstanding', 'in flight at end'],
@@ -65,10 +70,10 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
       `${plural(f.asyncPageFaults, 'async page fault')}: ${count(f.completed)} completed, ${count(f.ready)} ready, ${count(f.inFlightAtEnd)} in flight when the capture ended`,
       ...(f.coveredByWakeAll === 0
         ? []
-        : [`${count(f.coveredByWakeAll)} outstanding at a wake-all and never ready: the guest turned async PF off and on, or its vCPU was reset, and KVM dropped the work (virt/kvm/async_pf.c kvm_clear_async_pf_completion_queue())`]),
+        : [`${count(f.coveredByWakeAll)} outstanding at a wake-all and not ready by the end: most likely dropped when the guest turned async PF off (x86.c kvm_pv_enable_async_pf() clears the queue) or its vCPU was reset`]),
       `${plural(f.syncAfterTry, 'try', 'tries')} fell back to a synchronous fault; ${plural(f.repeatedFaults, 'repeated fault')} halted a vCPU; ${count(f.wakeAll)} wake-all`,
       ...(f.undecidedAtEnd === 0 ? [] : [`${plural(f.undecidedAtEnd, 'try', 'tries')} the capture ended after, before their thread traced anything else (not known how they went)`]),
-      ...(begun === 0 ? [] : [`begun before the capture (left out): ${count(b.ready)} ready, ${count(b.completed)} completed, ${plural(b.repeatedFaults, 'repeated fault')}`]),
+      ...(begun === 0 ? [] : [`begun before the capture: ${count(b.ready)} ready and ${count(b.completed)} completed left out; ${plural(b.repeatedFaults, 'repeated fault')} (counted above) on a fault not in the capture`]),
       ...(f.readyBeforeCompleted === 0
         ? []
         : [`${count(f.readyBeforeCompleted)} ready stamped before their completion: the kworker traces after queuing the work (virt/kvm/async_pf.c async_pf_execute())`]),

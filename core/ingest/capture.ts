@@ -32,6 +32,11 @@ export interface CaptureScan {
   readonly otherEvents: readonly { readonly event: string; readonly count: number }[];
   /** Events stamped before one that came earlier in the file (per-CPU buffers merged out of order). */
   readonly reordered: number;
+  /**
+   * What ftrace says it lost: `CPU:n [LOST N EVENTS]` lines and their events, and `##### CPU n
+   * buffer started ####` lines (the ring buffer wrapped: that CPU's earlier events are gone).
+   */
+  readonly lost: { readonly lines: number; readonly events: number; readonly bufferStarts: number };
 }
 
 export interface ParsedCapture extends CaptureScan {
@@ -39,6 +44,8 @@ export interface ParsedCapture extends CaptureScan {
   readonly events: readonly ApfTraceEvent[];
 }
 
+const LOST_EVENTS = /^\s*CPU:\s*\d+ \[LOST (\d+) EVENTS\]/;
+const BUFFER_STARTED = /^#{5} CPU \d+ buffer started #{4}/;
 const APF_NAME = /\b(kvm_try_async_get_page|kvm_async_pf_[a-z_]+):/;
 
 /**
@@ -56,13 +63,23 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
   let last = -Infinity;
   let found = 0;
   let lines = 0;
+  const lost = { lines: 0, events: 0, bufferStarts: 0 };
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     const row = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
     start = end + 1;
     const n = ++lines;
-    if (row.startsWith('#')) continue;
+    if (row.startsWith('#')) {
+      if (BUFFER_STARTED.test(row)) lost.bufferStarts++;
+      continue;
+    }
+    const lostHere = LOST_EVENTS.exec(row);
+    if (lostHere !== null) {
+      lost.lines++;
+      lost.events += Number(lostHere[1]);
+      continue;
+    }
     const parsed = parseCaptureLine(row, n);
     if (parsed === null) {
       const named = APF_NAME.exec(row);
@@ -92,7 +109,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
   if (lines === 0) throw new BadInputError(`${source}: empty file, not a trace`);
   if (found === 0) throw new BadInputError(`${source}: ${noEvents(lines, other)}`);
   const otherEvents = [...other].map(([event, count]) => ({ event, count })).sort((a, b) => b.count - a.count || (a.event < b.event ? -1 : 1));
-  return { source, lines, counts, epochSecs: epochSecs ?? 0, fromNs, toNs: last, otherEvents, reordered };
+  return { source, lines, counts, epochSecs: epochSecs ?? 0, fromNs, toNs: last, otherEvents, reordered, lost };
 }
 
 /** The async-PF events of a capture in time order (ties keep file order), with what the scan saw. */

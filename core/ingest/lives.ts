@@ -1,4 +1,5 @@
 import type { TraceValue } from '../tracepoints.js';
+import { WAKE_ALL } from '../guest/sleep-table.js';
 import type { ApfTraceEvent } from './capture.js';
 
 /**
@@ -75,10 +76,6 @@ export interface Lives {
   readonly findings: readonly TraceFinding[];
 }
 
-/** The wake-all token: `~0` in a u32 (x86.c kvm_arch_async_page_present(); facts/anchors.md §B). */
-export const WAKE_ALL_TOKEN = 0xffffffff;
-/** ASYNC_PF_PER_VCPU (include/linux/kvm_host.h). */
-const ASYNC_PF_PER_VCPU = 64;
 const QEMU_VCPU_THREAD = /^CPU (\d+)\/KVM$/;
 
 interface ThreadState {
@@ -114,8 +111,8 @@ function unlist(map: Map<TraceValue, ApfLife[]>, life: ApfLife): void {
  * The faults of the events `forEach` hands over, which must come in time order (events of one
  * instant in the order recorded).
  */
-export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => void): Lives {
-  const builder = new LifeBuilder();
+export function rebuildLives(forEach: (visit: (e: ApfTraceEvent) => void) => void, asyncPfPerVcpu: number): Lives {
+  const builder = new LifeBuilder(asyncPfPerVcpu);
   forEach((e) => builder.add(e));
   return builder.finish();
 }
@@ -131,6 +128,9 @@ class LifeBuilder {
   private readonly findings = new Map<string, TraceFinding>();
   private readonly begunBefore = { ready: 0, completed: 0, repeatedFaults: 0 };
   private readyBeforeCompleted = 0;
+
+  /** `asyncPfPerVcpu`: ASYNC_PF_PER_VCPU, an architecture's constant (arches/ingest-facts.ts). */
+  constructor(private readonly asyncPfPerVcpu: number) {}
 
   add(e: ApfTraceEvent): void {
     if (e.event === 'kvm_async_pf_completed') return this.completed(e);
@@ -150,7 +150,7 @@ class LifeBuilder {
       case 'kvm_async_pf_not_present':
         return this.notPresent(t, e, fromTry);
       case 'kvm_async_pf_ready':
-        return e.fields.token === WAKE_ALL_TOKEN ? this.wakeAll(t) : this.ready(t, e);
+        return e.fields.token === WAKE_ALL ? this.wakeAll(t) : this.ready(t, e);
     }
   }
 
@@ -234,7 +234,7 @@ class LifeBuilder {
     c.notPresent++;
     const queued = t.outstanding.size + t.hiddenQueued;
     c.maxOutstanding = Math.max(c.maxOutstanding, queued);
-    if (queued > ASYNC_PF_PER_VCPU) this.find(5, `more than ASYNC_PF_PER_VCPU (${ASYNC_PF_PER_VCPU}) async page faults outstanding on one vCPU`, e.line);
+    if (queued > this.asyncPfPerVcpu) this.find(5, `more than ASYNC_PF_PER_VCPU (${this.asyncPfPerVcpu}) async page faults outstanding on one vCPU`, e.line);
   }
 
   /**
@@ -280,12 +280,13 @@ class LifeBuilder {
    * just before tracing completed, and kvm_check_async_pf_completion() takes it from there. A
    * completion of its gva already paired with a fault not ready yet (another VM's, or another
    * vCPU's, on the same gpa) is taken to be this one's; that fault waits for the next completion.
-   * Not from a fault covered by a wake-all: its work was cleared, after running to its completion.
+   * Not from a fault covered by a wake-all: its work was cleared, after running to its completion;
+   * nor one stamped before this fault's not-present, whose work could not have been this one's.
    */
   private takeCompletion(life: ApfLife): void {
     const other = this.completedUnready
       .get(life.gva)
-      ?.filter((l) => !l.covered)
+      ?.filter((l) => !l.covered && l.completedNs! >= life.notPresentNs)
       .at(-1);
     if (other === undefined) return;
     unlist(this.completedUnready, other);

@@ -3,11 +3,18 @@ import { UPSTREAM_TRACEPOINTS } from '../tracepoints.js';
 import type { CaptureScan } from './capture.js';
 import type { ApfLife, Lives, ThreadCounts, TraceFinding } from './lives.js';
 
-/** A design's token formula `(id++ << vcpuBits) | vcpu_id`, as an architecture states it (arches/<arch>/trace-tokens.ts). */
+/** A design's token formula `(id++ << vcpuBits) | vcpu_id`, as an architecture states it (arches/token.ts). */
 export interface TokenLayout {
   readonly design: string;
   readonly vcpuBits: number;
   readonly source: string;
+}
+
+/** What a capture is read against, from the architectures (arches/ingest-facts.ts). */
+export interface IngestFacts {
+  readonly tokenLayouts: readonly TokenLayout[];
+  /** ASYNC_PF_PER_VCPU: more outstanding on one vCPU breaks invariant 5. */
+  readonly asyncPfPerVcpu: number;
 }
 
 export interface DurationStats {
@@ -39,6 +46,7 @@ export interface IngestReport {
   readonly events: Readonly<Record<string, number>>;
   readonly otherEvents: CaptureScan['otherEvents'];
   readonly reordered: number;
+  readonly lost: CaptureScan['lost'];
   readonly threads: readonly ThreadCounts[];
   readonly workers: Lives['workers'];
   readonly faults: {
@@ -77,6 +85,7 @@ export function summarizeCapture(scan: CaptureScan, built: Lives, layouts: reado
     events: scan.counts,
     otherEvents: scan.otherEvents,
     reordered: scan.reordered,
+    lost: scan.lost,
     threads: built.threads,
     workers: built.workers,
     faults: {

@@ -12,7 +12,6 @@ import { PAGE_SIZE } from '../scenario/limits.js';
  * async_pf_execute, kvm_check_async_pf_completion, wakeup-all, clear), asking the backend at
  * each decision point (PROTOCOLS.md §2). Functions of the Machine they act on.
  */
-/** 4 KiB pages; multiply, since `gfn << 12` overflows 32 bits above 2 GiB. */
 /**
  * Where QEMU's mapping of guest RAM starts in its address space: an assumption (the lab has no host
  * process), a typical x86-64/arm64 mmap address, so that a trace's host addresses look like one.

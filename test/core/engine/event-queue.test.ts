@@ -39,7 +39,7 @@ describe('EventQueue', () => {
             pending.push({ time: op, seq: seq++ });
           }
           expect(q.size).toBe(pending.length);
-          // The earliest pending event, whether it waits in the heap or in front of it.
+          // The earliest pending event.
           if (q.size > 0) expect(q.peekTime()).toBe(Math.min(...pending.map((p) => p.time)));
         }
       }),

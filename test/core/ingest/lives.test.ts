@@ -5,7 +5,7 @@ import { ingestCaptureText } from '../../../core/ingest/ingest.js';
 import { fitLognormal } from '../../../core/ingest/summary.js';
 import { checkScenarioBounds } from '../../../core/scenario/bounds.js';
 import { loadScenario, scenarioSchema } from '../../../index.js';
-import { TOKEN_LAYOUTS } from '../../../arches/token.js';
+import { INGEST_FACTS } from '../../../arches/ingest-facts.js';
 
 /** A `trace` file line at `us` µs: a vCPU thread `CPU n/KVM`, or a kworker. */
 function line(task: string, pid: number, us: number, event: string, text: string): string {
@@ -15,7 +15,7 @@ function line(task: string, pid: number, us: number, event: string, text: string
 }
 const vcpu0 = (us: number, event: string, text: string) => line('CPU 0/KVM', 100, us, event, text);
 const worker = (us: number, gva: string) => line('kworker/0:1', 200, us, 'kvm_async_pf_completed', `gva ${gva} address 0x7f0000000000`);
-const ingest = (lines: string[]) => ingestCaptureText('t.trace', `${lines.join('\n')}\n`, TOKEN_LAYOUTS);
+const ingest = (lines: string[]) => ingestCaptureText('t.trace', `${lines.join('\n')}\n`, INGEST_FACTS);
 
 /**
  * How KVM traces an async page fault (Linux 6.12): the vCPU thread's try, then a repeated fault or
@@ -186,11 +186,34 @@ describe('async page faults rebuilt from a capture', () => {
         `     kworker/0:1-200     [000] .....  17280000.000499003: kvm_async_pf_completed: gva 0x1000 address 0x7f0000001000`,
         at('17280000.000501007', 'kvm_async_pf_ready', 'token 0x1000 gva 0x1000'),
       ].join('\n'),
-      TOKEN_LAYOUTS,
+      INGEST_FACTS,
     );
     expect(r.durations.fetch).toMatchObject({ count: 1, minNs: 499_002 });
     expect(r.durations.doneToReady).toMatchObject({ count: 1, minNs: 2004 });
     expect(r.window).toEqual({ epochSecs: 17_280_000, fromNs: 1, toNs: 501_007 });
+  });
+
+  it('never pairs a ready with a completion stamped before its own not-present: no negative duration', () => {
+    // vCPU 0's fault is completed before vCPU 1 faults on the same gva; vCPU 1's ready comes 3 µs
+    // before its own completion (the kworker traces after queuing the work: async_pf_execute()).
+    const vcpu1 = (us: number, event: string, text: string) => line('CPU 1/KVM', 101, us, event, text);
+    const r = ingest([
+      vcpu0(1001, 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'),
+      worker(1500, '0x1000'),
+      vcpu1(1600, 'kvm_async_pf_not_present', 'token 0x1001 gva 0x1000'),
+      vcpu1(2000, 'kvm_async_pf_ready', 'token 0x1001 gva 0x1000'),
+      worker(2003, '0x1000'),
+      vcpu0(2100, 'kvm_async_pf_ready', 'token 0x1000 gva 0x1000'),
+    ]);
+    expect(r.durations.fetch).toMatchObject({ count: 2, minNs: 403_000, maxNs: 499_000 });
+    expect(r.faults.readyBeforeCompleted).toBe(1);
+    expect(r.latencyFit).not.toBeNull();
+  });
+
+  it("counts and shows ftrace's lost events and wrapped CPU buffers", () => {
+    const r = ingest(['##### CPU 3 buffer started ####', ...capture.slice(0, 4), 'CPU:0 [LOST 120 EVENTS]', ...capture.slice(4)]);
+    expect(r.lost).toEqual({ lines: 1, events: 120, bufferStarts: 1 });
+    expect(ingest(capture).lost).toEqual({ lines: 0, events: 0, bufferStarts: 0 });
   });
 
   it('pairs a fault whose gva is a 64-bit kernel address (send-always: a fault in guest kernel mode without TDP)', () => {
