@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BadInputError } from '../core/errors.js';
+import { systemReason } from '../core/read-capped.js';
 
 /**
  * All the files or none: each is written to a temporary name beside it, then every one is renamed
@@ -54,6 +55,5 @@ export function writeAll(files: readonly [string, string][], what = 'the report'
 function failure(e: unknown, given: string, tmp: string): string {
   const code = (e as { code?: string }).code;
   if (code === 'ENOENT') return `${given}: the directory ${dirname(given)} does not exist`;
-  const words: Record<string, string> = { EACCES: 'permission denied', EPERM: 'not permitted', EROFS: 'a read-only file system', ENOSPC: 'no space left on the device', ENOTDIR: 'a part of the path is not a directory' };
-  return `${given}: ${(code && words[code]) ?? (e as Error).message.split('\n')[0].split(tmp).join(given)}`;
+  return `${given}: ${systemReason(e).split(tmp).join(given)}`;
 }

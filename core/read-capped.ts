@@ -49,6 +49,8 @@ export function systemReason(e: unknown): string {
     ELOOP: 'too many symbolic links',
     ENAMETOOLONG: 'file name too long',
     EIO: 'I/O error',
+    EROFS: 'a read-only file system',
+    ENOSPC: 'no space left on the device',
   };
   if (code && known[code]) return known[code];
   return e instanceof Error ? e.message.split('\n')[0] : String(e);

@@ -72,6 +72,18 @@ describe('apf-lab ingest (built binary)', () => {
     expect(unknown.stderr).toMatch(/x87/);
   }, 60_000);
 
+  it('reads a capture saved as UTF-16 with its byte-order mark (PowerShell: trace-cmd report > x.txt) as the same capture in UTF-8', async () => {
+    const utf8 = join(dir, 'u8.trace');
+    const utf16 = join(dir, 'u16.trace');
+    const text = readFileSync('test/fixtures/ingest/headers.trace', 'utf8');
+    writeFileSync(utf8, text);
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const a = await apfLab('ingest', utf8, '--json');
+    const b = await apfLab('ingest', utf16, '--json');
+    expect(b.code, b.stderr).toBe(0);
+    expect({ ...JSON.parse(b.stdout), source: '' }).toEqual({ ...JSON.parse(a.stdout), source: '' });
+  });
+
   it('refuses what is not a capture with one line and exit 1, and a missing file name with exit 2', async () => {
     const bin = join(dir, 'bin.dat');
     writeFileSync(bin, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0]));
@@ -82,7 +94,7 @@ describe('apf-lab ingest (built binary)', () => {
     for (const [file, message] of [
       [join(dir, 'none.trace'), /none\.trace: cannot read it \(no such file\)/],
       [sub, /sub: a directory, not a trace file/],
-      [bin, /a binary file \(it contains NUL bytes\)/],
+      [bin, /a binary file, not a trace \(it contains NUL bytes\); give the text of the trace/],
       [other, /none of Linux's async-PF tracepoints .* 1 other events \(kvm_exit\)/],
     ] as const) {
       const r = await apfLab('ingest', file);
