@@ -25,9 +25,19 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
   const c = metricCurves(doc, doc.sweep.metric, doc.sweep.x);
   const unit = SWEEP_METRICS.find((m) => m.name === c.metric)!.unit;
   const columns = c.series.map((s) => s.variant);
-  // No figure (no fault completed there, for a latency): "—" as compare prints it, not 0.
-  const rows = c.x.values.map((v, k) => ({ label: String(v), cells: c.series.map((s) => (s.stats[k] ? number(s.stats[k].mean) : '—')) }));
+  // No figure (no fault completed there, for a latency): "—" as compare prints it, not 0; a mean
+  // over only some of the runs there is marked, so that it does not pass for a mean over all.
+  const partial = (variant: string, xv: unknown) => {
+    const there = doc.runs.filter((r) => r.variant === variant && r.params[c.x.name] === xv);
+    const have = there.filter((r) => r.metrics[c.metric] !== null).length;
+    return have > 0 && have < there.length;
+  };
+  const rows = c.x.values.map((v, k) => ({
+    label: String(v),
+    cells: c.series.map((s) => (s.stats[k] ? `${number(s.stats[k].mean)}${partial(s.variant, v) ? '*' : ''}` : '—')),
+  }));
   const empty = rows.some((r) => r.cells.includes('—'));
+  const some = rows.some((r) => r.cells.some((x) => x.endsWith('*')));
   const bad = doc.runs.filter((r) => (r.metrics.violations ?? 0) > 0).length;
   const over = c.over.map((p) => p.name);
   return {
@@ -41,6 +51,7 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
     },
     notes: [
       ...(empty ? ['—: no run there has this figure (no fault completed)'] : []),
+      ...(some ? ['*: the mean of the runs there that have this figure; in the others no fault completed'] : []),
       ...(bad > 0 ? [`${bad} run${bad === 1 ? '' : 's'} broke an invariant: see the violations column`] : []),
       ...(files.length === 0 ? ['', 'give --out DIR to write runs.csv, summary.csv, sweep.json and chart.svg'] : []),
     ],

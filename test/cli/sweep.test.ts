@@ -101,7 +101,8 @@ describe('apf-lab sweep merge', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     // x = 50 averages points 0 and 1: only point 1's runs count; x = 500 (points 2, 3) likewise, plus x86's one run at point 2.
-    expect(r.out).toMatch(/\nbacking\.latency\.us +x86 +arm64-sdei\n50 +2,017 +2,517\n500 +3,685\.3 +4,517\n/);
+    // Both are means over only some of the runs there: marked.
+    expect(r.out).toMatch(/\nbacking\.latency\.us +x86 +arm64-sdei\n50 +2,017\* +2,517\*\n500 +3,685\.3\* +4,517\*\n5000 +5,517 +6,017\n/);
     expect(r.out).not.toContain('—'); // every x value still has runs with a latency
 
     const rows = (f: string) => readFileSync(join(out, f), 'utf8').trimEnd().split('\n').map((l) => l.split(','));
@@ -123,6 +124,18 @@ describe('apf-lab sweep merge', () => {
     const svg = readFileSync(join(out, 'chart.svg'), 'utf8');
     expect(svg.match(/<circle /g)).toHaveLength(6);
     expect(svg).not.toMatch(/mean null|NaN/);
+  });
+
+  it('a mean over only some of the runs at an x value is marked, with a note', async () => {
+    const latencyDef = { ...def, metric: 'faultLatency.p99' };
+    // Point 2 only (one of the two points at backing.latency.us = 500) has no latency.
+    const part = fakePart(latencyDef, 1, 1);
+    const partial = { ...part, runs: part.runs.map((r) => (r.point === 2 ? { ...r, metrics: { ...r.metrics, 'faultLatency.p99': null } } : r)) };
+    const r = await cli('sweep', 'merge', write('partial-1-of-1.json', partial), '--out', join(dir, 'merged-partial'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\n500 +[\d.,]+\* +[\d.,]+\*\n/);
+    expect(r.out).toContain('*: the mean of the runs there that have this figure; in the others no fault completed');
+    expect(r.out).not.toContain('—: no run there');
   });
 
   it('an x value where no run has the figure is "—" in the table and breaks the chart\'s line', async () => {
