@@ -87,6 +87,12 @@ interface ThreadState {
   readonly readied: Set<TraceValue>;
   /** Faults outstanding at a wake-all, by token: no longer counted as queued, still paired with a late ready. */
   readonly covered: Map<TraceValue, ApfLife>;
+  /**
+   * The same by gfn, for a repeated fault only: a fault started while async PF was off is covered
+   * but not dropped, its gfn still in KVM's hash (kvm_pv_enable_async_pf() clears it only when
+   * turning async PF off).
+   */
+  readonly coveredByGfn: Map<TraceValue, ApfLife>;
   /** Faults whose token a second not-present took over (invariant 1): no ready can be told to be theirs. */
   readonly hidden: ApfLife[];
   /** Of those, the ones since the last wake-all. */
@@ -182,7 +188,7 @@ class LifeBuilder {
     if (t === undefined) {
       const m = QEMU_VCPU_THREAD.exec(e.task);
       const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: m ? Number(m[1]) : null, tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, undecidedAtEnd: 0, ready: 0, wakeAll: 0, coveredByWakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
-      t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set(), covered: new Map(), hidden: [], hiddenQueued: 0 };
+      t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set(), covered: new Map(), coveredByGfn: new Map(), hidden: [], hiddenQueued: 0 };
       this.threads.set(e.pid, t);
     }
     return t;
@@ -209,7 +215,7 @@ class LifeBuilder {
 
   private repeatedFault(t: ThreadState, e: ApfTraceEvent): void {
     t.counts.repeatedFaults++;
-    const life = t.byGfn.get(e.fields.gfn);
+    const life = t.byGfn.get(e.fields.gfn) ?? t.coveredByGfn.get(e.fields.gfn);
     if (life === undefined) this.begunBefore.repeatedFaults++;
     else life.repeatedFaults++;
   }
@@ -252,6 +258,7 @@ class LifeBuilder {
       t.covered.set(covered, life);
     }
     t.outstanding.clear();
+    for (const [gfn, life] of t.byGfn) t.coveredByGfn.set(gfn, life);
     t.byGfn.clear();
   }
 
@@ -271,6 +278,7 @@ class LifeBuilder {
     t.outstanding.delete(token);
     t.covered.delete(token);
     if (life.gfn !== null && t.byGfn.get(life.gfn) === life) t.byGfn.delete(life.gfn);
+    if (life.gfn !== null && t.coveredByGfn.get(life.gfn) === life) t.coveredByGfn.delete(life.gfn);
     t.readied.add(token);
     t.counts.ready++;
   }

@@ -193,6 +193,19 @@ describe('async page faults rebuilt from a capture', () => {
     expect(r.window).toEqual({ epochSecs: 17_280_000, fromNs: 1, toNs: 501_007 });
   });
 
+  it('a repeated fault on a fault covered by a wake-all but not dropped (started while async PF was off) is that fault\'s, not one begun before the capture', () => {
+    const r = ingest([
+      vcpu0(1000, 'kvm_try_async_get_page', 'gva = 0x1000, gfn = 0x1'),
+      vcpu0(1001, 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'),
+      vcpu0(1100, 'kvm_async_pf_ready', 'token 0xffffffff gva 0'),
+      vcpu0(1200, 'kvm_try_async_get_page', 'gva = 0x1000, gfn = 0x1'),
+      vcpu0(1201, 'kvm_async_pf_repeated_fault', 'gva = 0x1000, gfn = 0x1'),
+    ]);
+    expect(r.faults.begunBefore.repeatedFaults).toBe(0);
+    expect(r.faults).toMatchObject({ repeatedFaults: 1, coveredByWakeAll: 1 });
+    expect(r.findings).toEqual([]);
+  });
+
   it('never pairs a ready with a completion stamped before its own not-present: no negative duration', () => {
     // vCPU 0's fault is completed before vCPU 1 faults on the same gva; vCPU 1's ready comes 3 µs
     // before its own completion (the kworker traces after queuing the work: async_pf_execute()).
