@@ -33,9 +33,10 @@ export interface ApfLife {
 
 export interface ThreadCounts {
   readonly pid: number;
-  readonly task: string;
+  /** The first name seen for the pid, or its first `CPU n/KVM` one (ftrace prints `<...>` when it lost the name). */
+  task: string;
   /** From a QEMU thread name `CPU n/KVM`; null for another name or `<...>`. */
-  readonly vcpu: number | null;
+  vcpu: number | null;
   tries: number;
   notPresent: number;
   repeatedFaults: number;
@@ -190,6 +191,13 @@ class LifeBuilder {
       const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: m ? Number(m[1]) : null, tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, undecidedAtEnd: 0, ready: 0, wakeAll: 0, coveredByWakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
       t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set(), covered: new Map(), coveredByGfn: new Map(), hidden: [], hiddenQueued: 0 };
       this.threads.set(e.pid, t);
+    } else if (t.counts.vcpu === null && e.task !== t.counts.task) {
+      // A name learnt later (after `<...>`) that says which vCPU the thread is.
+      const m = QEMU_VCPU_THREAD.exec(e.task);
+      if (m) {
+        t.counts.task = e.task;
+        t.counts.vcpu = Number(m[1]);
+      }
     }
     return t;
   }

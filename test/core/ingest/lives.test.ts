@@ -206,6 +206,12 @@ describe('async page faults rebuilt from a capture', () => {
     expect(r.findings).toEqual([]);
   });
 
+  it("a thread first seen as <...> takes its CPU n/KVM name when a later line gives it", () => {
+    const r = ingest([line('<...>', 100, 10, 'kvm_async_pf_not_present', 'token 0x1002 gva 0x1000'), line('CPU 2/KVM', 100, 20, 'kvm_async_pf_ready', 'token 0x1002 gva 0x1000')]);
+    expect(r.threads).toMatchObject([{ pid: 100, task: 'CPU 2/KVM', vcpu: 2, notPresent: 1, ready: 1 }]);
+    expect(r.tokenLayouts[0]).toMatchObject({ matching: 1, notMatching: 0 });
+  });
+
   it('never pairs a ready with a completion stamped before its own not-present: no negative duration', () => {
     // vCPU 0's fault is completed before vCPU 1 faults on the same gva; vCPU 1's ready comes 3 µs
     // before its own completion (the kworker traces after queuing the work: async_pf_execute()).
