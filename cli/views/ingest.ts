@@ -1,5 +1,6 @@
 import type { DurationStats, IngestReport } from '../../core/ingest/summary.js';
-import { alignColumns, count, fixed, humanNs, plural } from './format.js';
+import { alignColumns, count, fixed, humanNs, pct, plural } from './format.js';
+import { ftraceStamp } from './trace.js';
 
 /** The terminal view of `apf-lab ingest` (templates/text/ingest.text.hbs): every string made here. */
 export interface IngestView {
@@ -30,12 +31,6 @@ export interface LabSide {
   readonly report: IngestReport;
 }
 
-/** A trace stamp as ftrace prints it, from the capture's epoch and the ns after it (before it, for a line out of order). */
-const stamp = (epochSecs: number, ns: number) => {
-  const secs = Math.floor(ns / 1e9);
-  return `${epochSecs + secs}.${String(Math.floor((ns - secs * 1e9) / 1000)).padStart(6, '0')}`;
-};
-
 export function buildIngestView(r: IngestReport, lab: LabSide | null = null): IngestView {
   const f = r.faults;
   const b = f.begunBefore;
@@ -50,7 +45,7 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
   addDuration('completed → ready (on the done list)', r.durations.doneToReady);
   addDuration('not-present → ready (whole)', r.durations.whole);
   return {
-    title: `apf-lab ingest ${r.source}: ${count(r.lines)} lines, ${humanNs(r.window.toNs - r.window.fromNs)} of capture (${stamp(r.window.epochSecs, r.window.fromNs)} to ${stamp(r.window.epochSecs, r.window.toNs)})`,
+    title: `apf-lab ingest ${r.source}: ${count(r.lines)} lines, ${humanNs(r.window.toNs - r.window.fromNs)} of capture (${ftraceStamp(r.window.fromNs, r.window.epochSecs)} to ${ftraceStamp(r.window.toNs, r.window.epochSecs)})`,
     events: alignColumns(Object.entries(r.events).map(([name, n]) => [name, count(n)]), [false, true]),
     other: others === 0 ? null : `other events read past: ${count(others)} (${r.otherEvents.slice(0, 4).map((e) => `${e.event} ${count(e.count)}`).join(', ')}${r.otherEvents.length > 4 ? ', …' : ''})`,
     reordered: r.reordered === 0 ? null : `${count(r.reordered)} events were out of time order in the file and are read in time order`,
@@ -96,13 +91,12 @@ function sideBySide(host: IngestReport, lab: IngestReport): string[] {
     const s = (x.window.toNs - x.window.fromNs) / 1e9;
     return vcpus > 0 && s > 0 ? fixed(x.faults.asyncPageFaults / s / vcpus, 1) : '—';
   };
-  const share = (part: number, whole: number) => (whole > 0 ? `${fixed((100 * part) / whole, 1)}%` : '—');
   const tries = (x: IngestReport) => x.threads.reduce((a, t) => a + t.tries, 0);
   const perApf = (x: IngestReport) => (x.faults.asyncPageFaults > 0 ? fixed(x.faults.repeatedFaults / x.faults.asyncPageFaults, 3) : '—');
   const at = (d: DurationStats | null, k: 'p50Ns' | 'p99Ns') => (d === null ? '—' : humanNs(d[k]));
   const rows: [string, (x: IngestReport) => string][] = [
     ['async page faults per second per vCPU', rate],
-    ['tries that went synchronous', (x) => share(x.faults.syncAfterTry, tries(x))],
+    ['tries that went synchronous', (x) => pct(x.faults.syncAfterTry, tries(x))],
     ['repeated faults per async page fault', perApf],
     ['not-present → completed, p50', (x) => at(x.durations.fetch, 'p50Ns')],
     ['not-present → completed, p99', (x) => at(x.durations.fetch, 'p99Ns')],

@@ -2,6 +2,7 @@ import { PAGE_SIZE } from '../../core/scenario/limits.js';
 import type { CapturedEvent, TraceCapture } from '../../core/trace-capture.js';
 import { kernelHex } from '../../core/tracepoints.js';
 import { emitter, QEMU_PID } from './trace.js';
+import { Blocks } from './blocks.js';
 
 /**
  * A capture as a Chrome/Perfetto JSON timeline (the Trace Event Format that ui.perfetto.dev and
@@ -16,20 +17,11 @@ import { emitter, QEMU_PID } from './trace.js';
  * about a million tracepoints).
  */
 const us = (ns: number) => ns / 1000;
-/** Events serialized, joined in blocks of this many: each block is flattened as it is made (cli/views/trace.ts). */
-const BLOCK_EVENTS = 4096;
 
 export function chromeTraceJson(capture: TraceCapture, scenario: string, seed: number): string {
   const threads = new Map<number, string>();
-  const blocks: string[] = [];
-  let block: string[] = [];
-  const emit = (json: string) => {
-    block.push(json);
-    if (block.length === BLOCK_EVENTS) {
-      blocks.push(block.join(','));
-      block = [];
-    }
-  };
+  const events = new Blocks(',');
+  const emit = (json: string) => events.push(json);
   const open = new Set<string>();
   for (const e of capture.events) {
     const who = emitter(e);
@@ -37,13 +29,12 @@ export function chromeTraceJson(capture: TraceCapture, scenario: string, seed: n
     emit(`{"name":${JSON.stringify(e.event)},"cat":"kvm","ph":"i","s":"t","ts":${us(e.timeNs)},"pid":${QEMU_PID},"tid":${who.pid},"args":{${argsJson(e)}}}`);
     slice(e, open, emit);
   }
-  if (block.length > 0) blocks.push(block.join(','));
   const meta = [
     { name: 'process_name', ph: 'M', pid: QEMU_PID, args: { name: `qemu (apf-lab ${capture.variant})` } },
     ...[...threads].sort((a, b) => a[0] - b[0]).map(([tid, name]) => ({ name: 'thread_name', ph: 'M', pid: QEMU_PID, tid, args: { name } })),
   ].map((m) => JSON.stringify(m));
   const metadata = { variant: capture.variant, scenario, seed: String(seed), source: 'apf-lab trace (simulated; see README)' };
-  return `{"displayTimeUnit":"ns","traceEvents":[${[...meta, ...blocks].join(',')}],"metadata":${JSON.stringify(metadata)}}`;
+  return `{"displayTimeUnit":"ns","traceEvents":[${[...meta, ...events.blocks()].join(',')}],"metadata":${JSON.stringify(metadata)}}`;
 }
 
 /** A tracepoint's fields as JSON members, each value in hex as the kernel prints it. */

@@ -1,5 +1,6 @@
 import type { CapturedEvent, TraceCapture } from '../../core/trace-capture.js';
 import { tracepointText } from '../../core/tracepoints.js';
+import { Blocks } from './blocks.js';
 
 /**
  * A capture as the host's ftrace `trace` file shows it (facts/anchors.md §B "Line headers from
@@ -25,16 +26,9 @@ export interface TraceView {
   readonly window: string;
   readonly lab: boolean;
   readonly cut: boolean;
-  /** The trace lines, joined by newlines in blocks of BLOCK_LINES (the template ends each block with one). */
+  /** The trace lines, joined by newlines in blocks (cli/views/blocks.ts; the template ends each block with one). */
   readonly blocks: readonly string[];
 }
-
-/**
- * Lines per block. A line built from pieces stays a rope of them until it is flattened; kept one
- * string per line, a 200 s run's 777,000 lines took 700 MB and most of `trace`'s time in the
- * garbage collector. Joined in blocks, each is flattened as soon as its block is made.
- */
-const BLOCK_LINES = 4096;
 
 /** Who emitted an event: the vCPU thread, or the kworker that ran the async work. */
 export function emitter(e: CapturedEvent): { comm: string; pid: number; cpu: number } {
@@ -42,12 +36,17 @@ export function emitter(e: CapturedEvent): { comm: string; pid: number; cpu: num
   return { comm: `CPU ${e.vcpu}/KVM`, pid: QEMU_PID + 1 + e.vcpu, cpu: e.vcpu };
 }
 
+/** A stamp as ftrace prints it, `SECS.USECS`: `ns` after the whole second `epochSecs`. */
+export function ftraceStamp(ns: number, epochSecs = 0): string {
+  const secs = Math.floor(ns / 1e9);
+  return `${epochSecs + secs}.${String(Math.floor((ns - secs * 1e9) / 1000)).padStart(6, '0')}`;
+}
+
 export function traceLine(e: CapturedEvent): string {
   const { comm, pid, cpu } = emitter(e);
-  const secs = Math.floor(e.timeNs / 1e9);
-  const usecs = Math.floor((e.timeNs % 1e9) / 1000);
   const text = tracepointText(e.event, e.fields);
-  const head = `${comm.padStart(16)}-${String(pid).padEnd(7)} [${String(cpu).padStart(3, '0')}] ..... ${String(secs).padStart(5)}.${String(usecs).padStart(6, '0')}: ${e.event}:`;
+  // The seconds in 5 columns, as the kernel's `%5lu.%06lu`.
+  const head = `${comm.padStart(16)}-${String(pid).padEnd(7)} [${String(cpu).padStart(3, '0')}] ..... ${ftraceStamp(e.timeNs).padStart(12)}: ${e.event}:`;
   return text === '' ? head : `${head} ${text}`;
 }
 
@@ -67,7 +66,7 @@ export function buildTraceView(capture: TraceCapture, scenario: string, seed: nu
 }
 
 function inBlocks(events: readonly CapturedEvent[]): string[] {
-  const blocks: string[] = [];
-  for (let i = 0; i < events.length; i += BLOCK_LINES) blocks.push(events.slice(i, i + BLOCK_LINES).map(traceLine).join('\n'));
-  return blocks;
+  const lines = new Blocks('\n');
+  for (const e of events) lines.push(traceLine(e));
+  return lines.blocks();
 }

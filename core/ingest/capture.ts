@@ -48,6 +48,11 @@ const LOST_EVENTS = /^\s*CPU:\s*\d+ \[LOST (\d+) EVENTS\]/;
 const BUFFER_STARTED = /^#{5} CPU \d+ buffer started #{4}/;
 const APF_NAME = /\b(kvm_try_async_get_page|kvm_async_pf_[a-z_]+):/;
 
+/** Each upstream event's count, all 0, in the order a fault meets them. */
+export function noEventCounts(): Record<string, number> {
+  return Object.fromEntries(UPSTREAM_TRACEPOINTS.map((name) => [name, 0]));
+}
+
 /**
  * The async-PF events of a capture handed to `visit` in file order, line by line (a capture has
  * millions: no array of them is built). Bad input, naming the file and line: an async-PF event
@@ -55,7 +60,7 @@ const APF_NAME = /\b(kvm_try_async_get_page|kvm_async_pf_[a-z_]+):/;
  * capture with none of them.
  */
 export function scanCapture(source: string, text: string, visit: (e: ApfTraceEvent) => void): CaptureScan {
-  const counts: Record<string, number> = Object.fromEntries(UPSTREAM_TRACEPOINTS.map((name) => [name, 0]));
+  const counts = noEventCounts();
   const other = new Map<string, number>();
   let reordered = 0;
   let epochSecs: number | null = null;

@@ -1,5 +1,4 @@
-import { parseCapture, scanCapture, type ApfTraceEvent } from './capture.js';
-import { UPSTREAM_TRACEPOINTS } from '../tracepoints.js';
+import { noEventCounts, parseCapture, scanCapture, type ApfTraceEvent } from './capture.js';
 import { rebuildLives } from './lives.js';
 import { readCaptureText } from './read.js';
 import { summarizeCapture, type IngestFacts, type IngestReport } from './summary.js';
@@ -32,7 +31,7 @@ export function ingestCaptureFile(path: string, facts: IngestFacts): IngestRepor
  * --vs`), so that a capture and the lab are measured by one piece of code.
  */
 export function ingestEvents(source: string, events: readonly ApfTraceEvent[], facts: IngestFacts): IngestReport {
-  const counts: Record<string, number> = Object.fromEntries(UPSTREAM_TRACEPOINTS.map((name) => [name, 0]));
+  const counts = noEventCounts();
   for (const e of events) counts[e.event]++;
   const scan = { source, lines: events.length, counts, epochSecs: 0, fromNs: events[0]?.timeNs ?? 0, toNs: events[events.length - 1]?.timeNs ?? 0, otherEvents: [], reordered: 0, lost: { lines: 0, events: 0, bufferStarts: 0 } };
   return summarizeCapture(scan, rebuildLives((visit) => events.forEach(visit), facts.asyncPfPerVcpu), facts.tokenLayouts);

@@ -19,10 +19,7 @@ export interface VariantRef {
   readonly title: string;
 }
 
-export interface Candidate {
-  readonly id: string;
-  readonly arch: string;
-  readonly title: string;
+export interface Candidate extends VariantRef {
   /** Rounded to 2 places. */
   readonly score: number;
   readonly found: readonly string[];
