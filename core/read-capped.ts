@@ -1,21 +1,31 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { BadInputError } from './errors.js';
 
+/** Why a capped read failed; each caller words it for its kind of file. */
+export type CappedReadFailure = { readonly step: 'open' | 'read'; readonly cause: unknown } | { readonly step: 'directory' } | { readonly step: 'too-large' };
+
+export class CappedReadError extends Error {
+  constructor(readonly failure: CappedReadFailure) {
+    super(failure.step);
+  }
+}
+
 /**
- * A file's bytes, read with a cap so that a wrong argument (a disk image, /dev/zero) is never read
- * whole: up to one byte past the cap, in chunks, since a device or a pipe has no size to check
- * first. Bad input names the file and says why in one line; `what` names the kind of file
- * ("a patch file"), `tooLarge` what to do about a large one.
+ * A file's bytes, never more than `maxBytes`, so that a wrong argument (a disk image, /dev/zero) is
+ * never read whole. The size from stat() is checked first, but devices and pipes report 0, so the
+ * read itself stops one byte past the cap, in chunks. Throws CappedReadError.
  */
-export function readCappedFile(path: string, maxBytes: number, what: string, tooLarge = ''): Buffer {
+export function readCappedBytes(path: string, maxBytes: number): Buffer {
   let fd: number;
   try {
     fd = openSync(path, 'r');
-  } catch (e) {
-    throw new BadInputError(`${path}: cannot read it (${systemReason(e)})`);
+  } catch (cause) {
+    throw new CappedReadError({ step: 'open', cause });
   }
   try {
-    if (fstatSync(fd).isDirectory()) throw new BadInputError(`${path}: a directory, not ${what}`);
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new CappedReadError({ step: 'directory' });
+    if (st.size > maxBytes) throw new CappedReadError({ step: 'too-large' });
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
@@ -23,17 +33,33 @@ export function readCappedFile(path: string, maxBytes: number, what: string, too
       let n: number;
       try {
         n = readSync(fd, chunk, 0, chunk.length, null);
-      } catch (e) {
-        throw new BadInputError(`${path}: cannot read it (${systemReason(e)})`);
+      } catch (cause) {
+        throw new CappedReadError({ step: 'read', cause });
       }
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
-      if (total > maxBytes) throw new BadInputError(`${path}: larger than the ${maxBytes / 1024 / 1024} MiB limit for ${what} (README "Limits")${tooLarge}`);
+      if (total > maxBytes) throw new CappedReadError({ step: 'too-large' });
     }
     return Buffer.concat(chunks);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The same, with bad input that names the file and says why in one line; `what` names the kind of
+ * file ("a patch file"), `tooLarge` what to do about a large one.
+ */
+export function readCappedFile(path: string, maxBytes: number, what: string, tooLarge = ''): Buffer {
+  try {
+    return readCappedBytes(path, maxBytes);
+  } catch (e) {
+    if (!(e instanceof CappedReadError)) throw e;
+    const f = e.failure;
+    if (f.step === 'directory') throw new BadInputError(`${path}: a directory, not ${what}`);
+    if (f.step === 'too-large') throw new BadInputError(`${path}: larger than the ${maxBytes / 1024 / 1024} MiB limit for ${what} (README "Limits")${tooLarge}`);
+    throw new BadInputError(`${path}: cannot read it (${systemReason(f.cause)})`);
   }
 }
 
