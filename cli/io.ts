@@ -50,6 +50,16 @@ export const EXIT_OK = 0;
 export const EXIT_BAD_INPUT = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERNAL = 3;
+/** `apf-lab check` found an order that breaks something (its report is printed all the same). */
+export const EXIT_CHECK_FOUND = 4;
+
+/** Thrown by a command after it printed its report, to end with `code` rather than 0. */
+export class ExitWith extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+    this.name = 'ExitWith';
+  }
+}
 /** 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
 export const INTERRUPTED_LINE = 'apf-lab: interrupted; nothing was written\n';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { BadInputError, InterruptedError } from '../core/errors.js';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, INTERRUPTED_LINE, oneLine, optionName, plainUsage, UsageError, type Io } from './io.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ExitWith, INTERRUPTED_LINE, oneLine, optionName, plainUsage, UsageError, type Io } from './io.js';
 
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
 const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help', 'lab']);
@@ -14,7 +14,7 @@ const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'va
 /**
  * The apf-lab command line. Commands are registered one by one (STYLE.md §4); a handler
  * parses, calls the library, renders, prints. Exit codes: 0 ok, 1 bad input, 2 usage,
- * 130 interrupted (Ctrl-C).
+ * 4 `check` found a counterexample (its report is printed), 130 interrupted (Ctrl-C).
  */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   // Commands write into a buffer that is printed only once the command finished: nothing is
@@ -33,6 +33,10 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     io.out(out.join(''));
     return EXIT_OK;
   } catch (e) {
+    if (e instanceof ExitWith) {
+      io.out(out.join(''));
+      return e.code;
+    }
     return report(e, io, cli);
   }
 }

@@ -1,7 +1,7 @@
 import type { Backend, GuestCall, GuestCallResult, Variant } from './backend.js';
 import { BadInputError } from './errors.js';
 import { HARD } from './scenario/limits.js';
-import { scenarioSchema, type ScenarioInput } from './scenario/schema.js';
+import { scenarioSchema, type Scenario, type ScenarioInput } from './scenario/schema.js';
 import { Simulation } from './sim/simulation.js';
 import { finishFrame } from './sim/guest-entry.js';
 import { topFrame } from './guest/code-layout.js';
@@ -12,7 +12,7 @@ import type { TraceSink } from './trace.js';
  * A protocol harness: one small machine with a variant's backend, driven one step at a time,
  * so that a test can check a single rule — a guest call's architectural answer, what a fault
  * injects, what a completion delivers — without running a whole scenario (STYLE.md §3).
- * Guest pages 0–255 are resident; any higher gfn (up to 16383) is host-missing, and a read brings
+ * Guest pages 0–255 are resident; any higher gfn (up to 16383 with the default 64 MiB) is host-missing, and a read brings
  * in only the page asked for (no swap readahead).
  */
 export interface HarnessOptions {
@@ -22,6 +22,11 @@ export interface HarnessOptions {
   readonly knobs?: Readonly<Record<string, number>>;
   readonly costs?: Readonly<Record<string, number>>;
   readonly trace?: TraceSink;
+  /**
+   * Guest memory (default 64 MiB: gfns up to 16383). A walk that replays thousands of short
+   * sequences (core/check/) asks for less, so that building the machine costs little.
+   */
+  readonly guestMemoryMiB?: number;
 }
 
 export const HARNESS_FIRST_MISSING_GFN = 256;
@@ -34,6 +39,36 @@ function checkHarnessArgs(variant: Variant, options: HarnessOptions): void {
   if (vcpus !== undefined && (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > HARD.vcpus)) {
     throw new BadInputError(`Harness: options.vcpus must be a whole number from 1 to ${HARD.vcpus}, got ${String(vcpus)}`);
   }
+  const { guestMemoryMiB: mib } = options;
+  // Pages 0–255 (1 MiB) are resident: at least one more MiB gives host-missing pages to fault on.
+  if (mib !== undefined && (!Number.isInteger(mib) || mib < 2 || mib > 64)) {
+    throw new BadInputError(`Harness: options.guestMemoryMiB must be a whole number from 2 to 64, got ${String(mib)}`);
+  }
+}
+
+/**
+ * The harness's machine as a scenario, parsed once per size: a walk (core/check/) builds thousands
+ * of harnesses, and parsing is most of what a small one costs. The simulator only reads it.
+ */
+const scenarios = new Map<string, Scenario>();
+
+function harnessScenario(vcpus: number, mib: number): Scenario {
+  const key = `${vcpus}/${mib}`;
+  let scenario = scenarios.get(key);
+  if (scenario === undefined) {
+    const input: ScenarioInput = {
+      name: 'harness',
+      durationMs: 1000,
+      machine: { vcpus, guestMemoryMiB: mib, hostResidentMiB: 1 },
+      // One page per read (no readahead), so that a test controls every page it completes.
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 }, queueDepth: 64, pageCluster: 0 },
+      regions: [{ name: 'mem', mib }],
+      tasks: [{ name: 'task', count: 2 * vcpus, program: [{ touch: { region: 'mem' } }] }],
+    };
+    scenario = scenarioSchema.parse(input);
+    scenarios.set(key, scenario);
+  }
+  return scenario;
 }
 
 export class Harness<S = unknown> {
@@ -42,20 +77,12 @@ export class Harness<S = unknown> {
 
   constructor(variant: Variant, options: HarnessOptions = {}) {
     checkHarnessArgs(variant, options);
-    const input: ScenarioInput = {
-      name: 'harness',
-      durationMs: 1000,
-      machine: { vcpus: options.vcpus ?? 1, guestMemoryMiB: 64, hostResidentMiB: 1 },
-      // One page per read (no readahead), so that a test controls every page it completes.
-      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 }, queueDepth: 64, pageCluster: 0 },
-      regions: [{ name: 'mem', mib: 64 }],
-      tasks: [{ name: 'task', count: 2 * (options.vcpus ?? 1), program: [{ touch: { region: 'mem' } }] }],
-    };
-    const scenario = scenarioSchema.parse(input);
+    const mib = options.guestMemoryMiB ?? 64;
+    const scenario = harnessScenario(options.vcpus ?? 1, mib);
     this.backend = variant.createBackend({
       costOverrides: { ...variant.defaultCosts, ...options.costs },
       knobs: { ...variant.knobs, ...options.knobs },
-      guestMemoryBytes: 64 << 20,
+      guestMemoryBytes: mib << 20,
     }) as Backend<S>;
     this.sim = new Simulation(scenario, this.backend as Backend, { seed: 1, trace: options.trace });
     this.sim.boot(options.guestInit ?? true);

@@ -19,7 +19,7 @@ interface CommandEntry {
  * these lines; a command's module (and the simulator, zod, yaml, Handlebars behind it) is loaded
  * only when the command line names that command, so `--help` and `list` do not pay for `report`.
  */
-export type CommandName = 'list' | 'show' | 'run' | 'compare' | 'reproduce' | 'diff' | 'trace' | 'report' | 'sweep' | 'patch' | 'ingest';
+export type CommandName = 'list' | 'show' | 'run' | 'compare' | 'reproduce' | 'diff' | 'trace' | 'report' | 'sweep' | 'patch' | 'ingest' | 'check';
 
 export const COMMANDS: Readonly<Record<CommandName, CommandEntry>> = {
   list: {
@@ -83,6 +83,12 @@ export const COMMANDS: Readonly<Record<CommandName, CommandEntry>> = {
     missing: 'name a capture file (a copy of the ftrace `trace` file, or `trace-cmd report` output; /dev/stdin for a pipe)',
     load: async () => (await import('./ingest.js')).ingestCommand as CommandFactory,
   },
+  check: {
+    command: 'check <variant>',
+    describe: "walk every order of faults, completions and guest entries up to a depth: invariants in every step, nothing left behind at rest; the shortest order for each kind of wrong, traced",
+    missing: 'name a variant (see `apf-lab list`)',
+    load: async () => (await import('./check.js')).checkCommand as CommandFactory,
+  },
 };
 
 /** The command a command line names: its first word that is a command (yargs takes the same one). */
@@ -98,6 +104,6 @@ export function usageLine(name: CommandName): { command: string; describe: strin
 }
 
 /** What a command with required positionals says when they are missing: yargs' check and its handler's. */
-export function missingLine(name: 'show' | 'run' | 'diff' | 'trace'): string {
+export function missingLine(name: 'show' | 'run' | 'diff' | 'trace' | 'check'): string {
   return COMMANDS[name].missing!;
 }

@@ -159,6 +159,11 @@ export class SleepTable {
     return this.count('dummy');
   }
 
+  /** What is left in the table, by token (`apf-lab check` reports what a quiet guest still holds). */
+  list(): { readonly token: number; readonly kind: Entry['kind'] }[] {
+    return this.sorted().map(([token, e]) => ({ token, kind: e.kind }));
+  }
+
   get sleepers(): number {
     return this.count('sleeping') + this.count('halted');
   }

@@ -71,7 +71,12 @@ export class Simulation implements Machine {
   readonly postcopy: PostcopyLink | null;
   /** Post-copy only: how long vCPUs sat waiting for pages from the source. */
   readonly blocktime: PostcopyBlocktime | null;
-  readonly queue = new EventQueue(4096);
+  /**
+   * Sized to the machine: a vCPU keeps a few events pending (its step, its ticks) and reads in
+   * flight add theirs; the queue doubles when that is not enough. A small machine (a protocol
+   * harness, built thousands of times by core/check/) then costs little to build.
+   */
+  readonly queue: EventQueue;
   readonly ioWaiters = new IntMap<(AsyncPfWork | Vcpu)[]>();
   readonly readahead: SwapReadahead;
   readonly readaheadIo = new IntMap<number>();
@@ -125,6 +130,7 @@ export class Simulation implements Machine {
     readonly options: SimulationOptions,
   ) {
     const m = scenario.machine;
+    this.queue = new EventQueue(Math.max(64, 16 * m.vcpus));
     this.tickNs = Math.round(1e9 / m.hz);
     this.sliceNs = Math.round(m.sliceUs * 1000);
     this.ctxSwitchNs = Math.round(m.contextSwitchNs);

@@ -1,0 +1,67 @@
+import type { CommandModule } from 'yargs';
+import { findVariant } from '../../arches/registry.js';
+import { CHECK_DEFAULTS, CHECK_LIMITS, checkVariant } from '../../core/check/walk.js';
+import { FAULT_CONTEXTS, type FaultContext } from '../../core/check/steps.js';
+import { EXIT_CHECK_FOUND, ExitWith, UsageError, type Io } from '../io.js';
+import { renderText } from '../render.js';
+import { buildCheckView } from '../views/check.js';
+import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
+import { missingLine, usageLine } from './table.js';
+
+interface CheckArgs extends VariantFileArgs {
+  variant?: string;
+  vcpus?: string;
+  pages?: string;
+  depth?: string;
+  contexts?: string;
+  maxOrders?: string;
+  json: boolean;
+}
+
+/**
+ * `apf-lab check <variant>`: DESIGN.md's exhaustive interleavings (core/check/walk.ts). Exit 0 when
+ * nothing is wrong within the bounds, 4 when an order breaks something (the report is printed).
+ */
+export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
+  return {
+    ...usageLine('check'),
+    builder: (y) =>
+      variantFileOption(y)
+        .positional('variant', { type: 'string', demandOption: true, describe: 'variant id (see `apf-lab list`)' })
+        .option('vcpus', { type: 'string', requiresArg: true, describe: `vCPUs, two tasks on each (default ${CHECK_DEFAULTS.vcpus}, at most ${CHECK_LIMITS.vcpus})` })
+        .option('pages', { type: 'string', requiresArg: true, describe: `host-missing pages the tasks touch (default ${CHECK_DEFAULTS.pages}, at most ${CHECK_LIMITS.pages})` })
+        .option('depth', { type: 'string', requiresArg: true, describe: `steps in an order (default ${CHECK_DEFAULTS.depth}, at most ${CHECK_LIMITS.depth})` })
+        .option('contexts', { type: 'string', requiresArg: true, describe: `where faults happen, comma-separated (default ${FAULT_CONTEXTS.join(',')})` })
+        .option('max-orders', { type: 'string', requiresArg: true, describe: `stop after this many orders (default ${CHECK_DEFAULTS.maxOrders.toLocaleString('en-US')}); the report then says it is not exhaustive` })
+        .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
+    handler: (args) => {
+      if (args.variant === undefined || args.variant === '') throw new UsageError(missingLine('check'));
+      const variant = findVariant(String(args.variant), variantsWithFiles(args).known);
+      const bounds = {
+        vcpus: whole('--vcpus', args.vcpus, CHECK_DEFAULTS.vcpus, CHECK_LIMITS.vcpus),
+        pages: whole('--pages', args.pages, CHECK_DEFAULTS.pages, CHECK_LIMITS.pages),
+        depth: whole('--depth', args.depth, CHECK_DEFAULTS.depth, CHECK_LIMITS.depth),
+        contexts: contextsOf(args.contexts),
+      };
+      const result = checkVariant(variant, bounds, whole('--max-orders', args.maxOrders, CHECK_DEFAULTS.maxOrders, CHECK_LIMITS.maxOrders));
+      io.out(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderText('check', buildCheckView(result)));
+      if (result.findings.length > 0) throw new ExitWith(EXIT_CHECK_FOUND);
+    },
+  };
+}
+
+function whole(flag: string, text: string | undefined, fallback: number, max: number): number {
+  if (text === undefined) return fallback;
+  const t = String(text).replace(/_/g, '');
+  if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max.toLocaleString('en-US')}, got ${JSON.stringify(text)}`);
+  return Number(t);
+}
+
+function contextsOf(text: string | undefined): FaultContext[] {
+  if (text === undefined) return [...CHECK_DEFAULTS.contexts];
+  const names = String(text).split(',').map((s) => s.trim());
+  const bad = names.find((n) => !(FAULT_CONTEXTS as readonly string[]).includes(n));
+  if (bad !== undefined) throw new UsageError(`--contexts takes ${FAULT_CONTEXTS.join(', ')} (comma-separated), got ${JSON.stringify(bad)}`);
+  // Each once, in the walk's own order: the same walk however they were listed.
+  return FAULT_CONTEXTS.filter((c) => names.includes(c));
+}

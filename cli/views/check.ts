@@ -1,0 +1,66 @@
+import type { ProblemKind } from '../../core/check/at-rest.js';
+import { checkPages, describeStep, type FaultContext } from '../../core/check/steps.js';
+import type { CheckFinding, CheckResult, TraceLine } from '../../core/check/walk.js';
+import { INVARIANT_NAMES } from '../../core/invariants.js';
+import { count, plural } from './format.js';
+
+/** The view-model of templates/text/check.text.hbs. */
+export interface CheckView {
+  readonly variant: string;
+  readonly bounds: string;
+  readonly walked: string;
+  readonly clean: boolean;
+  readonly findings: readonly FindingView[];
+}
+
+interface FindingView {
+  readonly heading: string;
+  readonly steps: readonly { readonly line: string; readonly trace: readonly string[] }[];
+  readonly drain: readonly string[];
+  readonly problems: readonly string[];
+}
+
+const CONTEXT_WORDS: Readonly<Record<FaultContext, string>> = { user: 'user mode', kernel: 'kernel mode', 'irqs-off': 'kernel mode with interrupts off' };
+
+const KIND_WORDS: Readonly<Record<Exclude<ProblemKind, `invariant-${number}`>, string>> = {
+  'task-asleep': 'a task asleep for good',
+  'vcpu-waiting': 'a vCPU waiting for good',
+  'sleep-table-entry': "an entry left in the guest's sleep table",
+  'work-undelivered': 'async-PF work never delivered',
+  'event-pending': 'an event never injected',
+};
+
+export function buildCheckView(r: CheckResult): CheckView {
+  const pages = checkPages(r.bounds);
+  const range = pages.length === 1 ? hex(pages[0]) : `${hex(pages[0])}–${hex(pages[pages.length - 1])}`;
+  return {
+    variant: r.variant,
+    bounds:
+      `${plural(r.bounds.vcpus, 'vCPU')} (two tasks each), ${plural(r.bounds.pages, 'host-missing page')} (gfn ${range}), ` +
+      `every order of up to ${plural(r.bounds.depth, 'step')}; faults in ${r.bounds.contexts.map((c) => CONTEXT_WORDS[c]).join(', ')}`,
+    walked: r.exhaustive
+      ? `${plural(r.orders, 'order')}, each brought to rest and judged: every order within these bounds`
+      : `${plural(r.orders, 'order')}, each brought to rest and judged; stopped at --max-orders: NOT every order within these bounds`,
+    clean: r.findings.length === 0,
+    findings: r.findings.map((f) => findingView(f, r.orders)),
+  };
+}
+
+function findingView(f: CheckFinding, orders: number): FindingView {
+  const kind = f.kind.startsWith('invariant-') ? `invariant ${f.kind.slice(10)}: ${INVARIANT_NAMES[Number(f.kind.slice(10))]}` : KIND_WORDS[f.kind as keyof typeof KIND_WORDS];
+  const shortest = f.steps.length === 0 ? 'with no step at all' : `the shortest, ${plural(f.steps.length, 'step')}`;
+  return {
+    heading: `${kind}: in ${count(f.orders)} of ${count(orders)} orders; ${shortest}`,
+    steps: f.steps.map((s, i) => ({ line: `${i + 1}. ${describeStep(s)}`, trace: f.trace.filter((l) => l.step === i).map(traceLine) })),
+    drain: f.trace.filter((l) => l.step === null).map(traceLine),
+    problems: f.problems,
+  };
+}
+
+function traceLine(l: TraceLine): string {
+  return `vCPU ${l.vcpu}  ${l.event}${l.text === '' ? '' : `: ${l.text}`}`;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}

@@ -1,0 +1,98 @@
+import { HARNESS_FIRST_MISSING_GFN, type Harness } from '../harness.js';
+
+/**
+ * The steps of `apf-lab check`'s walk (DESIGN.md "Outputs": `check`, exhaustive interleavings): the
+ * three things that happen to the async-PF protocol in some order — a vCPU's current task touches a
+ * host-missing page (a stage-2 fault), the backing store finishes a read, a vCPU enters the guest
+ * (vcpu_enter_guest(): requests, injections, interrupts, then the exception code they start) — and
+ * the guest context each fault happens in, which decides what a design may deliver (facts/x86.md
+ * §2: user mode only, IF=1 to start; facts/arm64.md §1: user mode, PSTATE.I).
+ */
+
+/** Where the guest is when it touches the page: a user access, a kernel access (a copy_from_user()), or one with interrupts off. */
+export type FaultContext = 'user' | 'kernel' | 'irqs-off';
+export const FAULT_CONTEXTS: readonly FaultContext[] = ['user', 'kernel', 'irqs-off'];
+
+export type CheckStep =
+  | { readonly kind: 'fault'; readonly vcpu: number; readonly gfn: number; readonly context: FaultContext }
+  | { readonly kind: 'complete'; readonly gfn: number }
+  | { readonly kind: 'enter'; readonly vcpu: number };
+
+/** The bounds of one walk. */
+export interface CheckBounds {
+  readonly vcpus: number;
+  /** Host-missing pages the tasks touch (gfns from HARNESS_FIRST_MISSING_GFN on). */
+  readonly pages: number;
+  /** Steps in an order before it is drained and judged. */
+  readonly depth: number;
+  readonly contexts: readonly FaultContext[];
+}
+
+export function checkPages(bounds: CheckBounds): number[] {
+  return Array.from({ length: bounds.pages }, (_, i) => HARNESS_FIRST_MISSING_GFN + i);
+}
+
+/** The guest state a fault's context stands for, as the harness forces it on the vCPU. */
+export function contextState(context: FaultContext): { privilege: 'user' | 'kernel'; irqsMasked: boolean } {
+  return { privilege: context === 'user' ? 'user' : 'kernel', irqsMasked: context === 'irqs-off' };
+}
+
+/** Reads the backing store still has in flight. */
+export function readsInFlight(h: Harness, pages: readonly number[]): number[] {
+  return pages.filter((g) => h.sim.ioWaiters.get(g) !== undefined);
+}
+
+/**
+ * The steps the machine allows after `seq`: a fault needs a running vCPU with a current task that
+ * entered the guest since its own last fault (a fault exits; the guest runs nothing before the next
+ * entry); an entry, a running vCPU; a completion, a read in flight.
+ */
+export function nextSteps(h: Harness, seq: readonly CheckStep[], bounds: CheckBounds, pages: readonly number[]): CheckStep[] {
+  const out: CheckStep[] = [];
+  for (let i = 0; i < h.sim.vcpus.length; i++) {
+    const v = h.vcpu(i);
+    if (v.mode !== 'run') continue;
+    if (v.current && !faultedLast(seq, i)) {
+      for (const gfn of pages) {
+        if (h.sim.memory.isResident(gfn)) continue;
+        for (const context of bounds.contexts) out.push({ kind: 'fault', vcpu: i, gfn, context });
+      }
+    }
+    out.push({ kind: 'enter', vcpu: i });
+  }
+  for (const gfn of readsInFlight(h, pages)) out.push({ kind: 'complete', gfn });
+  return out;
+}
+
+/** Whether vCPU `i`'s last step in `seq` was a fault with no entry after it. */
+function faultedLast(seq: readonly CheckStep[], i: number): boolean {
+  for (let k = seq.length - 1; k >= 0; k--) {
+    const s = seq[k];
+    if (s.kind === 'enter' && s.vcpu === i) return false;
+    if (s.kind === 'fault' && s.vcpu === i) return true;
+  }
+  return false;
+}
+
+/**
+ * Play one step. A fault is taken in its context; the vCPU resumes in that context at its next
+ * entry (the access is retried where it faulted), until its next fault says otherwise.
+ */
+export function playStep(h: Harness, s: CheckStep): void {
+  if (s.kind === 'fault') {
+    h.setCpu(contextState(s.context), s.vcpu);
+    h.fault(s.gfn, s.vcpu);
+  } else if (s.kind === 'complete') {
+    h.complete(s.gfn);
+  } else {
+    h.enter(s.vcpu);
+  }
+}
+
+/** A step in words, as the check's counterexample lists it. */
+export function describeStep(s: CheckStep): string {
+  const gfn = (g: number) => `gfn 0x${g.toString(16)}`;
+  if (s.kind === 'fault') return `vCPU ${s.vcpu} touches ${gfn(s.gfn)} (${s.context === 'user' ? 'user mode' : s.context === 'kernel' ? 'kernel mode' : 'kernel mode, interrupts off'})`;
+  if (s.kind === 'complete') return `the read of ${gfn(s.gfn)} completes`;
+  return `vCPU ${s.vcpu} enters the guest`;
+}

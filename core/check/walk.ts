@@ -1,0 +1,133 @@
+import type { Variant } from '../backend.js';
+import { BadInputError } from '../errors.js';
+import { Harness } from '../harness.js';
+import type { TraceSink } from '../trace.js';
+import { tracepointText } from '../tracepoints.js';
+import { drain, problemsAtRest, type Problem, type ProblemKind } from './at-rest.js';
+import { checkPages, FAULT_CONTEXTS, nextSteps, playStep, type CheckBounds, type CheckStep } from './steps.js';
+
+/**
+ * `apf-lab check <variant>`: every order of the protocol's steps up to a depth (core/check/steps.ts),
+ * each replayed on a fresh protocol harness (core/harness.ts), brought to rest and judged
+ * (core/check/at-rest.ts). The invariant monitor runs inside every step, as in a run. For each kind
+ * of wrong found, the shortest order that shows it is kept and replayed once more with the
+ * tracepoints on, so that it reads as a host's trace would. A bounded walk in the spirit of the small
+ * model-checked configurations of facts/anchors.md §C — no state hashing: every order is replayed
+ * from boot, and the bounds keep that small.
+ */
+
+export const CHECK_LIMITS = { vcpus: 3, pages: 4, depth: 10, maxOrders: 2_000_000 } as const;
+export const CHECK_DEFAULTS: CheckBounds & { readonly maxOrders: number } = { vcpus: 1, pages: 2, depth: 6, contexts: FAULT_CONTEXTS, maxOrders: 200_000 };
+
+/** Guest memory of each replayed machine: pages 0–255 resident, the walk's pages just above. */
+const CHECK_GUEST_MIB = 2;
+
+export interface TraceLine {
+  /** The step (0-based) the event came from, or null for the drain after the last step. */
+  readonly step: number | null;
+  readonly vcpu: number;
+  readonly event: string;
+  readonly text: string;
+}
+
+export interface CheckFinding {
+  readonly kind: ProblemKind;
+  /** What was wrong at rest after the shortest order. */
+  readonly problems: readonly string[];
+  readonly steps: readonly CheckStep[];
+  /** Orders that showed this kind. */
+  readonly orders: number;
+  readonly trace: readonly TraceLine[];
+}
+
+export interface CheckResult {
+  readonly variant: string;
+  readonly bounds: CheckBounds;
+  /** Orders replayed and judged (every prefix counts: it is drained and judged too). */
+  readonly orders: number;
+  /** False when the walk stopped at maxOrders before it had seen every order. */
+  readonly exhaustive: boolean;
+  readonly findings: readonly CheckFinding[];
+}
+
+export function checkVariant(variant: Variant, bounds: CheckBounds, maxOrders: number = CHECK_DEFAULTS.maxOrders): CheckResult {
+  checkBounds(bounds, maxOrders);
+  const pages = checkPages(bounds);
+  const shortest = new Map<ProblemKind, { steps: CheckStep[]; problems: Problem[]; orders: number }>();
+  let orders = 0;
+  const stack: CheckStep[][] = [[]];
+  // Depth first, children in the order nextSteps() gives them: the same walk on every run.
+  while (stack.length > 0 && orders < maxOrders) {
+    const seq = stack.pop()!;
+    const h = replay(variant, bounds, seq);
+    const next = seq.length < bounds.depth ? nextSteps(h, seq, bounds, pages) : [];
+    for (let i = next.length - 1; i >= 0; i--) stack.push([...seq, next[i]]);
+    drain(h, pages);
+    orders++;
+    for (const [kind, problems] of byKind(problemsAtRest(h))) {
+      const seen = shortest.get(kind);
+      if (seen === undefined) shortest.set(kind, { steps: seq, problems, orders: 1 });
+      else {
+        seen.orders++;
+        if (seq.length < seen.steps.length) Object.assign(seen, { steps: seq, problems });
+      }
+    }
+  }
+  const findings = [...shortest.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([kind, f]) => ({ kind, problems: f.problems.map((p) => p.message), steps: f.steps, orders: f.orders, trace: traced(variant, bounds, f.steps) }));
+  return { variant: variant.id, bounds, orders, exhaustive: stack.length === 0, findings };
+}
+
+function replay(variant: Variant, bounds: CheckBounds, seq: readonly CheckStep[]): Harness {
+  const h = booted(variant, bounds);
+  for (const s of seq) playStep(h, s);
+  return h;
+}
+
+/**
+ * A machine as the walk starts from: booted, and every vCPU entered once since, as a guest that
+ * enabled async PF has been before its tasks run. Enabling queues a wake-all (facts/x86.md §2,
+ * kvm_pv_enable_async_pf()); a real guest takes it at the entry after its enabling write, before
+ * any task of its can fault, so a walk that let a fault come first would find a leak no guest has.
+ */
+function booted(variant: Variant, bounds: CheckBounds, trace?: TraceSink): Harness {
+  const h = new Harness(variant, { vcpus: bounds.vcpus, guestMemoryMiB: CHECK_GUEST_MIB, trace });
+  drain(h, []);
+  return h;
+}
+
+function byKind(problems: readonly Problem[]): Map<ProblemKind, Problem[]> {
+  const out = new Map<ProblemKind, Problem[]>();
+  for (const p of problems) out.set(p.kind, [...(out.get(p.kind) ?? []), p]);
+  return out;
+}
+
+/** The order replayed with the tracepoints on: each event with the step it came from. */
+function traced(variant: Variant, bounds: CheckBounds, steps: readonly CheckStep[]): TraceLine[] {
+  const lines: TraceLine[] = [];
+  let step: number | null = null;
+  const h = booted(variant, bounds, (_t, vcpu, event, fields) => void lines.push({ step, vcpu, event, text: tracepointText(event, fields) }));
+  // What boot did (the guest's enable, the wake-all it queued) is not part of the order.
+  lines.length = 0;
+  steps.forEach((s, i) => {
+    step = i;
+    playStep(h, s);
+  });
+  step = null;
+  drain(h, checkPages(bounds));
+  return lines;
+}
+
+function checkBounds(b: CheckBounds, maxOrders: number): void {
+  const whole = (name: string, n: number, lo: number, hi: number) => {
+    if (!Number.isInteger(n) || n < lo || n > hi) throw new BadInputError(`check: ${name} must be a whole number from ${lo} to ${hi}, got ${String(n)}`);
+  };
+  whole('vcpus', b.vcpus, 1, CHECK_LIMITS.vcpus);
+  whole('pages', b.pages, 1, CHECK_LIMITS.pages);
+  whole('depth', b.depth, 1, CHECK_LIMITS.depth);
+  whole('maxOrders', maxOrders, 1, CHECK_LIMITS.maxOrders);
+  if (b.contexts.length === 0) throw new BadInputError(`check: name at least one fault context (${FAULT_CONTEXTS.join(', ')})`);
+  const unknown = b.contexts.find((c) => !FAULT_CONTEXTS.includes(c));
+  if (unknown !== undefined) throw new BadInputError(`check: unknown fault context ${JSON.stringify(unknown)}: one of ${FAULT_CONTEXTS.join(', ')}`);
+}
