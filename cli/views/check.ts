@@ -36,7 +36,7 @@ export function buildCheckView(r: CheckResult): CheckView {
   return {
     variant: r.variant,
     bounds:
-      `${plural(r.bounds.vcpus, 'vCPU')} (two tasks each), ${plural(r.bounds.pages, 'host-missing page')} (gfn ${range}), ` +
+      `${plural(r.bounds.vcpus, 'vCPU')} (two tasks${r.bounds.vcpus === 1 ? '' : ' on each'}), ${plural(r.bounds.pages, 'host-missing page')} (gfn ${range}), ` +
       `every order of up to ${plural(r.bounds.depth, 'step')}; faults in ${r.bounds.contexts.map((c) => CONTEXT_WORDS[c]).join(', ')}`,
     walked: r.exhaustive
       ? `${plural(r.orders, 'order')}, each brought to rest and judged: every order within these bounds`

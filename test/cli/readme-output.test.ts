@@ -76,6 +76,14 @@ describe('README examples are real output', () => {
     }
   }, 60_000);
 
+  it('check x86-pf (exit 4) and check x86 --vcpus 2 --depth 5', async () => {
+    let text = '';
+    const code = await runCli(['check', 'x86-pf'], { out: (t) => void (text += t), err: () => {} });
+    expect(code).toBe(4);
+    expect(block('leaves a dummy nobody consumes')).toBe(text.replace(/\n+$/, ''));
+    expect(block('`apf-lab check x86 --vcpus 2 --depth 5`')).toBe(await out('check', 'x86', '--vcpus', '2', '--depth', '5'));
+  }, 60_000);
+
   it('show arm64-sdei', async () => {
     expect(block('`apf-lab show arm64-sdei`:')).toBe(await out('show', 'arm64-sdei'));
   });
