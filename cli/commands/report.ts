@@ -9,6 +9,7 @@ import { UsageError, type Io } from '../io.js';
 import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
 import { templatesDir } from '../render.js';
 import { DocumentTemplates } from '../report/documents.js';
+import { protocolChecks } from '../report/protocol-check.js';
 import { buildReportView } from '../report/view.js';
 import { idsWithFiles, variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { writeAll } from '../write-files.js';
@@ -73,6 +74,7 @@ export function reportCommand(io: Io, argv: readonly string[]): CommandModule<ob
         version: labVersion(),
         command: commandLine(argv),
         chartFiles,
+        checks: protocolChecks(variants),
       });
       const files: [string, string][] = [[out, templates.render(format, 'report', view)]];
       if (chartFiles) {

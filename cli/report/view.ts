@@ -2,9 +2,11 @@ import type { Mechanisms, Variant } from '../../core/backend.js';
 import type { ComparedRun, Comparison } from '../../core/compare.js';
 import type { FaultLife } from '../../core/fault-life.js';
 import { buildCompareView, scenarioHeader } from '../views/compare.js';
-import { fixed, ms } from '../views/format.js';
+import { fixed, ms, plural } from '../views/format.js';
 import { latencyCdfChart, timeBreakdownChart, workOverTimeChart, type BarChart, type LineChart } from './charts.js';
 import { mechanismDiff } from './mechanism-diff.js';
+import type { CheckResult } from '../../core/check/walk.js';
+import { protocolCheckViews, type ProtocolCheckView } from './protocol-check.js';
 import { faultSequence, type SequenceView } from './sequence.js';
 
 /**
@@ -20,6 +22,8 @@ export interface ReportView {
   readonly mechanisms: { readonly against: string; readonly columns: readonly string[]; readonly rows: readonly { readonly dimension: string; readonly cells: readonly { readonly text: string; readonly differs: boolean }[] }[] };
   readonly diffs: readonly { readonly against: string; readonly variant: string; readonly patch: string; readonly lines: readonly { readonly kind: 'add' | 'del' | 'same'; readonly text: string }[] }[];
   readonly findings: readonly { readonly variant: string; readonly items: readonly { readonly severity: string; readonly text: string; readonly cite: string }[] }[];
+  /** `apf-lab check` of each variant at its default bounds. */
+  readonly checks: readonly ProtocolCheckView[];
   readonly metrics: { readonly columns: readonly string[]; readonly span: number; readonly sections: readonly { readonly title: string; readonly rows: readonly { readonly label: string; readonly cells: readonly string[] }[] }[]; readonly legend: readonly string[] };
   readonly violations: readonly string[];
   readonly stopped: readonly string[];
@@ -54,6 +58,7 @@ export interface ReportInputs {
   readonly version: string;
   readonly command: string;
   readonly chartFiles: ReportView['chartFiles'];
+  readonly checks: readonly CheckResult[];
 }
 
 const DIMENSIONS: readonly (keyof Mechanisms)[] = ['enable', 'notPresent', 'ready', 'token', 'eligibility', 'wake', 'ack'];
@@ -75,7 +80,7 @@ export function buildReportView(input: ReportInputs): ReportView {
       version: input.version,
       command: input.command,
     },
-    summary: summarize(c),
+    summary: summarize(c, input.checks),
     mechanisms: {
       against: first.id,
       columns: c.variants.map((r) => r.id),
@@ -91,6 +96,7 @@ export function buildReportView(input: ReportInputs): ReportView {
     findings: c.variants
       .filter((r) => r.findings.length > 0)
       .map((r) => ({ variant: r.id, items: r.findings.map((f) => ({ severity: f.severity, text: f.text, cite: f.cite })) })),
+    checks: protocolCheckViews(input.checks),
     metrics: {
       columns: table.columns,
       span: table.columns.length + 1,
@@ -114,7 +120,8 @@ export function buildReportView(input: ReportInputs): ReportView {
   };
 }
 
-function summarize(c: Comparison): Summary {
+function summarize(c: Comparison, checks: readonly CheckResult[]): Summary {
+  const checkOf = (r: ComparedRun) => checks.find((k) => k.variant === r.id)?.findings.length ?? 0;
   const candidates = c.variants.filter((r) => !r.baseline);
   const pool = candidates.length > 0 ? candidates : c.variants;
   const baseOf = (r: ComparedRun) => c.variants.find((b) => b.id === r.baselineId && b.id !== r.id) ?? null;
@@ -128,16 +135,17 @@ function summarize(c: Comparison): Summary {
     return { best: best.id, value: show(metric(best)), vsBaseline: ratio, next: sorted[1] ? `${sorted[1].id} (${show(metric(sorted[1]))})` : null };
   };
   const unsafe = c.variants
-    .filter((r) => r.metrics.unsafeInjections.total > 0 || !r.invariants.ok || r.findings.some((f) => f.severity === 'blocker'))
+    .filter((r) => r.metrics.unsafeInjections.total > 0 || !r.invariants.ok || r.findings.some((f) => f.severity === 'blocker') || checkOf(r) > 0)
     .map((r) => {
       const parts = [
         r.metrics.unsafeInjections.total > 0 ? `${r.metrics.unsafeInjections.total} unsafe injections` : null,
         r.invariants.ok ? null : `${r.invariants.violations.length} invariant violations`,
         r.findings.some((f) => f.severity === 'blocker') ? `${r.findings.filter((f) => f.severity === 'blocker').length} blocker finding(s)` : null,
+        checkOf(r) > 0 ? `${plural(checkOf(r), 'kind')} of wrong in the protocol check` : null,
       ].filter((p) => p !== null);
       return `${r.id}: ${parts.join(', ')}`;
     });
-  const clean = c.variants.filter((r) => r.metrics.unsafeInjections.total === 0 && r.invariants.ok && !r.findings.some((f) => f.severity === 'blocker')).map((r) => r.id);
+  const clean = c.variants.filter((r) => r.metrics.unsafeInjections.total === 0 && r.invariants.ok && !r.findings.some((f) => f.severity === 'blocker') && checkOf(r) === 0).map((r) => r.id);
   return {
     compared: `${pool.map((r) => r.id).join(', ')} on scenario ${c.scenario.name}, seed ${c.seed}`,
     work: claim((r) => r.metrics.work, 'high', (x) => `${fixed(x / 1e6, 3)} M units`, true),

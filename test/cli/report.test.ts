@@ -153,3 +153,25 @@ async function cli(...argv: string[]) {
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;').replace(/=/g, '&#x3D;').replace(/`/g, '&#x60;');
 }
+
+describe('the report carries the protocol check (apf-lab check at its default bounds)', () => {
+  it('x86-pf: the 2010 leak with its shortest order, and the summary does not call x86-pf clean', async () => {
+    const out = join(dir, 'check.md');
+    const r = await cli('report', 'x86-pf', '-s', SHORT, '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    const section = text.slice(text.indexOf('## Protocol check'), text.indexOf('## Metrics'));
+    expect(section).toContain('### sync-x86');
+    expect(section).toContain("**an entry left in the guest's sleep table: in ");
+    expect(section).toContain('1. vCPU 0 touches gfn 0x100 (kernel mode)');
+    expect(section).toContain('     vCPU 0  kvm_async_pf_ready: token 0 gva 0x100000');
+    expect(text).toContain('sync-x86 had no unsafe injection, no invariant violation, no blocker finding and nothing wrong in the protocol check; x86-pf: 1 kind of wrong in the protocol check.');
+  });
+
+  it('x86 and arm64-sdei: each walked, nothing wrong, in Markdown and HTML', () => {
+    for (const text of [mdText, htmlText]) {
+      expect(text).toMatch(/Protocol check/);
+      expect(text.match(/Nothing wrong: the invariants held at every step, and at rest nothing was left\./g)).toHaveLength(4);
+    }
+  });
+});
