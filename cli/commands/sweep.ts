@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { BadInputError } from '../../core/errors.js';
 import { allPoints, PART_FORMAT, planRuns, sweepDocument, type SweepPart, type SweepRun } from '../../core/sweep/document.js';
 import { parseShard, pointCount, shardPoints, type Shard } from '../../core/sweep/grid.js';
-import { mergeParts } from '../../core/sweep/merge.js';
+import { MAX_PART_BYTES, mergeParts } from '../../core/sweep/merge.js';
+import { readCappedFile } from '../../core/read-capped.js';
 import { UsageError, type Io } from '../io.js';
 import { ALLOW_LARGE_OPTION } from '../options.js';
 import { renderText } from '../render.js';
@@ -170,13 +170,7 @@ function jobsOf(text: string): number {
 }
 
 function readPart(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new BadInputError(`${file}: cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message.split('\n')[0]}`);
-  }
+  const text = readCappedFile(file, MAX_PART_BYTES, 'a sweep part (JSON)').toString('utf8');
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -267,7 +267,7 @@ export function onIoDone(sim: Machine, gfn: number): void {
     if (w instanceof Vcpu) {
       if (w.mode === 'sync' && w.syncGfn >= 0) {
         sim.memory.insert(w.syncGfn);
-        if (sim.options.trace) sim.options.trace(sim.now, w.id, 'apf_lab_page_in', { gfn: w.syncGfn });
+        if (sim.options.trace) sim.traceAt(sim.now, w.id, 'apf_lab_page_in', { gfn: w.syncGfn });
         w.syncGfn = -1;
         sim.leaveWait(w);
       }
@@ -288,7 +288,7 @@ function completeWork(sim: Machine, work: AsyncPfWork): void {
   if (first) sim.backend.asyncPagePresentQueued(v);
   // `address` is the page's host virtual address in QEMU (virt/kvm/async_pf.c traces work->addr).
   // The kworker traces it when the page is in, by its own clock: not the vCPU's, which may have run ahead.
-  if (sim.options.trace) sim.options.trace(sim.now, v.id, 'kvm_async_pf_completed', { address: GUEST_RAM_HVA + work.gfn * PAGE_SIZE, gva: work.faultAddress });
+  if (sim.options.trace) sim.traceAt(sim.now, v.id, 'kvm_async_pf_completed', { address: GUEST_RAM_HVA + work.gfn * PAGE_SIZE, gva: work.faultAddress });
 }
 
 /** kvm_check_async_pf_completion(): drain the done list while the arch allows. */

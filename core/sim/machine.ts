@@ -104,6 +104,7 @@ export interface Machine extends VcpuHost {
   schedule(v: Vcpu, t: number): void;
   abort(reason: string): void;
   trace(v: Vcpu, event: string, fields: Readonly<Record<string, number>>): void;
+  traceAt(t: number, vcpu: number, event: string, fields: Readonly<Record<string, number>>): void;
 
   // ---- time (core/sim/segment.ts)
   charge(v: Vcpu, cat: TimeCategory, ns: number): void;

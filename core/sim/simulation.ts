@@ -438,8 +438,17 @@ export class Simulation implements Machine {
 
   // ---------------------------------------------------------------- tracing
 
-  /** Callers test `options.trace` first, so that an untraced run builds no field objects. */
+  /**
+   * An event of vCPU `v`'s own execution, stamped at its clock (which may run ahead of the
+   * engine's within a step). Callers test `options.trace` first, so that an untraced run builds
+   * no field objects.
+   */
   trace(v: Vcpu, event: string, fields: Readonly<Record<string, number>>): void {
     this.options.trace?.(v.cursor, v.id, event, fields);
+  }
+
+  /** An event stamped at `t`: a host thread's (a kworker's completion at the engine's time), or a moment a caller computed. */
+  traceAt(t: number, vcpu: number, event: string, fields: Readonly<Record<string, number>>): void {
+    this.options.trace?.(t, vcpu, event, fields);
   }
 }

@@ -11,6 +11,12 @@ import { sweepMetricNames } from './metrics.js';
  * the same sweep cut into a different number of shards), a slice given twice, a slice missing,
  * or a slice whose runs are not the runs its shard number stands for.
  */
+/**
+ * The largest part file `sweep merge` reads (README "Limits"): a run's figures take well under a
+ * kilobyte, so this holds hundreds of thousands of runs, and a wrong argument is not read whole.
+ */
+export const MAX_PART_BYTES = 256 * 1024 * 1024;
+
 const value = z.union([z.number(), z.string(), z.boolean()]);
 const partSchema = z.object({
   format: z.literal(PART_FORMAT),

@@ -168,7 +168,9 @@ describe('apf-lab sweep merge', () => {
     const notJson = write('notjson.json', '');
     writeFileSync(notJson, 'params: {}');
     expect((await cli('sweep', 'merge', notJson)).err).toMatch(/^apf-lab: .*notjson\.json: not JSON \(/);
-    expect((await cli('sweep', 'merge', join(dir, 'nope.json'))).err).toMatch(/nope\.json: cannot read: no such file\n$/);
+    expect((await cli('sweep', 'merge', join(dir, 'nope.json'))).err).toMatch(/nope\.json: cannot read it \(no such file\)\n$/);
+    // The same capped reader as scenario, patch and capture files (core/read-capped.ts).
+    expect((await cli('sweep', 'merge', dir)).err).toMatch(/: a directory, not a sweep part \(JSON\)\n$/);
   });
 
   it('takes none of the sweep\'s options', async () => {
