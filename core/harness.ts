@@ -4,6 +4,7 @@ import { HARD } from './scenario/limits.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './scenario/schema.js';
 import { Simulation } from './sim/simulation.js';
 import { finishFrame } from './sim/guest-entry.js';
+import { pickNext } from './sim/guest-sched.js';
 import { topFrame } from './guest/code-layout.js';
 import type { Vcpu } from './sim/vcpu.js';
 import type { TraceSink } from './trace.js';
@@ -146,6 +147,18 @@ export class Harness<S = unknown> {
       if (v.mode !== 'run' || v.guestHalted || !(v.hasDeliverableIrq() || v.injected || v.irqException)) return;
       this.sim.enterGuest(v);
     }
+  }
+
+  /**
+   * schedule() on vCPU `i` with no current task (its task went to sleep at the last entry): the
+   * next runnable task is picked and its context switch runs, as the run loop does before the
+   * guest runs a task again. False if nothing is runnable, or a task is current already.
+   */
+  schedule(i = 0): boolean {
+    const v = this.vcpu(i);
+    if (v.mode !== 'run' || v.current !== null || !pickNext(this.sim, v)) return false;
+    this.runExceptionCode(v);
+    return true;
   }
 
   /** Run the kernel frames of what is on vCPU `v` to their end, at once (a halted wait stops it). */

@@ -85,8 +85,17 @@ export function playStep(h: Harness, s: CheckStep): void {
   } else if (s.kind === 'complete') {
     h.complete(s.gfn);
   } else {
-    h.enter(s.vcpu);
+    enterAndSchedule(h, s.vcpu);
   }
+}
+
+/**
+ * An entry, and what the run loop does next: a task that went to sleep in the exception it took
+ * is followed by the next runnable one (schedule()), so that the vCPU's other task can fault too.
+ */
+export function enterAndSchedule(h: Harness, i: number): void {
+  h.enter(i);
+  if (h.schedule(i)) h.enter(i);
 }
 
 /** A step in words, as the check's counterexample lists it. */

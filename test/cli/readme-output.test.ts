@@ -82,6 +82,10 @@ describe('README examples are real output', () => {
     expect(code).toBe(4);
     expect(block('leaves a dummy nobody consumes')).toBe(text.replace(/\n+$/, ''));
     expect(block('`apf-lab check x86 --vcpus 2 --depth 5`')).toBe(await out('check', 'x86', '--vcpus', '2', '--depth', '5'));
+    // The known-buggy example variant: the README shows the start of its report.
+    let zero = '';
+    expect(await runCli(['check', 'x86-zero-token', '--variant-file', 'examples/variants/x86-zero-token.yaml'], { out: (t) => void (zero += t), err: () => {} })).toBe(4);
+    expect(block('finds it in three steps (exit 4); its report')).toBe(zero.split('\n').slice(0, 22).join('\n'));
   }, 60_000);
 
   it('show arm64-sdei', async () => {

@@ -35,7 +35,7 @@ beforeAll(async () => {
   compare = JSON.parse(c.stdout) as Comparison;
   mdText = readFileSync(md, 'utf8');
   htmlText = readFileSync(html, 'utf8');
-});
+}, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The Markdown table rows (`| a | b |`) of a block of lines, as cells. */

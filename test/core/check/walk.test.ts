@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { VARIANTS, findVariant } from '../../../arches/registry.js';
+import { VARIANTS, composeSpec, findVariant } from '../../../arches/registry.js';
+import { parseYaml } from '../../../core/scenario/load.js';
 import { CHECK_DEFAULTS, checkVariant } from '../../../core/check/walk.js';
 import { BadInputError } from '../../../core/errors.js';
 
@@ -32,6 +34,19 @@ describe('the 2010 page-ready leak (facts/x86.md §6, 2a18b7e7cd88)', () => {
     expect(r.findings).toEqual([]);
     expect(r.exhaustive).toBe(true);
     expect(r.orders).toBeGreaterThan(200);
+  });
+});
+
+describe('the zero-token hang (facts/x86.md §6, 6f3c1fc53d86)', () => {
+  it('x86 before the fix (examples/variants/x86-zero-token.yaml): token 0 reads as a free slot, a second page-ready overwrites it, the task on token 0 sleeps for good', () => {
+    const file = 'examples/variants/x86-zero-token.yaml';
+    const r = checkVariant(composeSpec(parseYaml(readFileSync(file, 'utf8'), file), file), SMALL);
+    expect(r.findings.map((f) => f.kind)).toEqual(['invariant-3', 'task-asleep']);
+    const asleep = r.findings.find((f) => f.kind === 'task-asleep')!;
+    // Two tasks fault in user mode in turn (the first sleeps on token 0, the second runs), then both reads complete.
+    expect(asleep.steps.map((s) => s.kind)).toEqual(['fault', 'enter', 'fault']);
+    expect(asleep.problems).toEqual(['task/0 on vCPU 0 is still asleep on token 0x0 (invariant 7)']);
+    expect(asleep.trace.filter((l) => l.event === 'kvm_async_pf_ready').map((l) => l.text)).toEqual(['token 0 gva 0x100000', 'token 0x1000 gva 0x101000']);
   });
 });
 
