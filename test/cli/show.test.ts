@@ -35,7 +35,7 @@ describe('apf-lab show <variant> (in-process)', () => {
     for (const [key, value] of Object.entries(v.knobs)) expect(r.out).toMatch(new RegExp(`^  ${key} +${value}$`, 'm'));
     // All of them, notes included (compare leaves the notes out).
     expect(findings.map((f) => f.severity)).toContain('note');
-    expect(r.out).toContain('Findings: 1 blocker, 4 concerns, 1 note\n');
+    expect(r.out).toContain('Findings: 1 blocker, 3 concerns, 2 notes\n');
     for (const f of findings) {
       expect(r.out).toContain(`  ${f.severity.padEnd(9)}${f.id}\n`);
       expect(r.out).toContain(`           ${f.text}\n`);
