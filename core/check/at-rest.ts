@@ -25,7 +25,11 @@ export function drain(h: Harness, pages: readonly number[]): void {
   for (const v of h.sim.vcpus) v.forced = null;
   for (let round = 0; round < DRAIN_ROUNDS; round++) {
     for (const g of readsInFlight(h, pages)) h.complete(g);
-    for (let i = 0; i < h.sim.vcpus.length; i++) if (h.vcpu(i).mode === 'run') h.enter(i);
+    for (let i = 0; i < h.sim.vcpus.length; i++) {
+      if (h.vcpu(i).mode !== 'run') continue;
+      h.enter(i);
+      h.schedule(i);
+    }
   }
 }
 

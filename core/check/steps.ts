@@ -86,6 +86,9 @@ export function playStep(h: Harness, s: CheckStep): void {
     h.complete(s.gfn);
   } else {
     h.enter(s.vcpu);
+    // A task that slept in that entry left the vCPU to the next one: without it, a vCPU's second
+    // task would never run, and nothing would fault while the first one sleeps.
+    h.schedule(s.vcpu);
   }
 }
 

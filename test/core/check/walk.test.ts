@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { VARIANTS, findVariant } from '../../../arches/registry.js';
 import { CHECK_DEFAULTS, checkVariant } from '../../../core/check/walk.js';
+import { checkPages, nextSteps, playStep, type CheckStep } from '../../../core/check/steps.js';
+import { drain } from '../../../core/check/at-rest.js';
+import { Harness } from '../../../core/harness.js';
 import { BadInputError } from '../../../core/errors.js';
 
 /**
@@ -64,6 +67,28 @@ describe('the walk itself', () => {
     const r = checkVariant(findVariant('x86'), SMALL, 10);
     expect(r.orders).toBe(10);
     expect(r.exhaustive).toBe(false);
+  });
+
+  it('counts every order of a small walk, as by hand', () => {
+    // x86, one page, user mode: [] | f, e | f-e, f-c, e-f, e-e | then, after f-e (the first task
+    // asleep, the second one switched in): its fault on the same gfn, an entry, the completion;
+    // after f-c an entry; after e-f an entry or the completion; after e-e a fault or an entry.
+    const one = { ...SMALL, pages: 1, contexts: ['user'] } as const;
+    expect([1, 2, 3].map((depth) => checkVariant(findVariant('x86'), { ...one, depth }).orders)).toEqual([3, 7, 15]);
+    // sync: a fault blocks the vCPU until its read completes, and no task sleeps.
+    expect([1, 2, 3].map((depth) => checkVariant(findVariant('sync-x86'), { ...one, depth }).orders)).toEqual([3, 6, 10]);
+  });
+
+  it("runs a vCPU's second task once the first sleeps: it can fault while the first waits", () => {
+    const h = new Harness(findVariant('x86'), { vcpus: 1, guestMemoryMiB: 2 });
+    drain(h, []);
+    const seq: CheckStep[] = [
+      { kind: 'fault', vcpu: 0, gfn: 256, context: 'user' },
+      { kind: 'enter', vcpu: 0 },
+    ];
+    for (const s of seq) playStep(h, s);
+    expect(h.sim.tasks.map((t) => t.state)).toEqual(['sleeping', 'running']);
+    expect(nextSteps(h, seq, { ...SMALL, contexts: ['user'] }, checkPages(SMALL))).toContainEqual({ kind: 'fault', vcpu: 0, gfn: 257, context: 'user' });
   });
 
   it('gives the same result twice', () => {
