@@ -23,7 +23,9 @@ describe('apf-lab check', () => {
   it('--max-orders: says the walk did not see every order', async () => {
     const r = await apfLab('check', 'arm64-sdei', '--max-orders', '5');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('5 orders, each brought to rest and judged; stopped at --max-orders: NOT every order within these bounds');
+    expect(r.stdout).toContain('5 orders, each brought to rest and judged; stopped at --max-orders: NOT every order within these bounds, not even every order of 1 step');
+    const more = await apfLab('check', 'x86', '--vcpus', '3', '--max-orders', '100', '--json');
+    expect(JSON.parse(more.stdout)).toMatchObject({ orders: 100, exhaustive: false, completeDepth: 1 });
   });
 
   it('bad bounds are usage errors (exit 2); an unknown variant is bad input (exit 1)', async () => {

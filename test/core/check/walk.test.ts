@@ -67,6 +67,8 @@ describe('the walk itself', () => {
     const r = checkVariant(findVariant('x86'), SMALL, 10);
     expect(r.orders).toBe(10);
     expect(r.exhaustive).toBe(false);
+    // The empty order, then the 8 of one step (2 pages x 3 contexts, an entry): 1 step complete.
+    expect(r.completeDepth).toBe(1);
   });
 
   it('counts every order of a small walk, as by hand', () => {
@@ -89,6 +91,15 @@ describe('the walk itself', () => {
     for (const s of seq) playStep(h, s);
     expect(h.sim.tasks.map((t) => t.state)).toEqual(['sleeping', 'running']);
     expect(nextSteps(h, seq, { ...SMALL, contexts: ['user'] }, checkPages(SMALL))).toContainEqual({ kind: 'fault', vcpu: 0, gfn: 257, context: 'user' });
+  });
+
+  it('a walk cut at maxOrders still gives the shortest order of what it found', () => {
+    // Depth first, the first branch (vCPU 0's user-mode faults) alone is bigger than the cap, and
+    // the 1-step kernel-mode fault of x86-pf's leak would be found only as a longer order.
+    const r = checkVariant(findVariant('x86-pf'), { ...CHECK_DEFAULTS, vcpus: 3, pages: 4, depth: 10 }, 3000);
+    expect(r.exhaustive).toBe(false);
+    expect(r.completeDepth).toBe(2);
+    expect(r.findings.map((f) => f.steps)).toEqual([[{ kind: 'fault', vcpu: 0, gfn: 256, context: 'kernel' }]]);
   });
 
   it('gives the same result twice', () => {
