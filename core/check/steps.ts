@@ -45,14 +45,15 @@ export function readsInFlight(h: Harness, pages: readonly number[]): number[] {
 /**
  * The steps the machine allows after `seq`: a fault needs a running vCPU with a current task that
  * entered the guest since its own last fault (a fault exits; the guest runs nothing before the next
- * entry); an entry, a running vCPU; a completion, a read in flight.
+ * entry) and is not halted in the guest's own wait loop (a halted task touches no memory); an
+ * entry, a running vCPU; a completion, a read in flight.
  */
 export function nextSteps(h: Harness, seq: readonly CheckStep[], bounds: CheckBounds, pages: readonly number[]): CheckStep[] {
   const out: CheckStep[] = [];
   for (let i = 0; i < h.sim.vcpus.length; i++) {
     const v = h.vcpu(i);
     if (v.mode !== 'run') continue;
-    if (v.current && !faultedLast(seq, i)) {
+    if (v.current && !v.guestHalted && !faultedLast(seq, i)) {
       for (const gfn of pages) {
         if (h.sim.memory.isResident(gfn)) continue;
         for (const context of bounds.contexts) out.push({ kind: 'fault', vcpu: i, gfn, context });

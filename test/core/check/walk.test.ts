@@ -93,6 +93,22 @@ describe('the walk itself', () => {
     expect(nextSteps(h, seq, { ...SMALL, contexts: ['user'] }, checkPages(SMALL))).toContainEqual({ kind: 'fault', vcpu: 0, gfn: 257, context: 'user' });
   });
 
+  it('a vCPU halted in the guest touches nothing until it is woken', () => {
+    // RFCv2 with SEND_ALWAYS (the rfcSendAlways knob): a kernel-mode not-present halts the task in
+    // the guest's wfi() loop (kvm_async_pf_wait(), seed 003). A halted loop takes no stage-2 fault.
+    const dabt = findVariant('arm64-dabt');
+    const always = { ...dabt, knobs: { ...dabt.knobs, rfcSendAlways: 1 } };
+    const h = new Harness(always, { vcpus: 1, guestMemoryMiB: 2 });
+    drain(h, []);
+    const seq: CheckStep[] = [
+      { kind: 'fault', vcpu: 0, gfn: 256, context: 'kernel' },
+      { kind: 'enter', vcpu: 0 },
+    ];
+    for (const s of seq) playStep(h, s);
+    expect(h.vcpu(0).guestHalted).toBe(true);
+    expect(nextSteps(h, seq, SMALL, checkPages(SMALL))).toEqual([{ kind: 'enter', vcpu: 0 }, { kind: 'complete', gfn: 256 }]);
+  });
+
   it('a walk cut at maxOrders still gives the shortest order of what it found', () => {
     // Depth first, the first branch (vCPU 0's user-mode faults) alone is bigger than the cap, and
     // the 1-step kernel-mode fault of x86-pf's leak would be found only as a longer order.
