@@ -138,6 +138,8 @@ function traced(variant: Variant, bounds: CheckBounds, steps: readonly CheckStep
 }
 
 function checkBounds(b: CheckBounds, maxOrders: number): void {
+  // Library input: a plain-JS caller gets the mistake named, not a TypeError from inside the walk.
+  if (typeof b !== 'object' || b === null) throw new BadInputError(`check: bounds must be an object (vcpus, pages, depth, contexts), got ${b === null ? 'null' : typeof b}`);
   const whole = (name: string, n: number, lo: number, hi: number) => {
     if (!Number.isInteger(n) || n < lo || n > hi) throw new BadInputError(`check: ${name} must be a whole number from ${lo} to ${hi}, got ${String(n)}`);
   };
@@ -145,7 +147,11 @@ function checkBounds(b: CheckBounds, maxOrders: number): void {
   whole('pages', b.pages, 1, CHECK_LIMITS.pages);
   whole('depth', b.depth, 1, CHECK_LIMITS.depth);
   whole('maxOrders', maxOrders, 1, CHECK_LIMITS.maxOrders);
+  if (!Array.isArray(b.contexts)) throw new BadInputError(`check: contexts must be an array of ${FAULT_CONTEXTS.join(', ')}`);
   if (b.contexts.length === 0) throw new BadInputError(`check: name at least one fault context (${FAULT_CONTEXTS.join(', ')})`);
   const unknown = b.contexts.find((c) => !FAULT_CONTEXTS.includes(c));
   if (unknown !== undefined) throw new BadInputError(`check: unknown fault context ${JSON.stringify(unknown)}: one of ${FAULT_CONTEXTS.join(', ')}`);
+  // A context named twice would walk every fault in it twice, and count those orders twice.
+  const twice = b.contexts.find((c, i) => b.contexts.indexOf(c) !== i);
+  if (twice !== undefined) throw new BadInputError(`check: fault context ${JSON.stringify(twice)} named twice`);
 }

@@ -129,5 +129,10 @@ describe('the walk itself', () => {
     expect(() => checkVariant(v, { ...SMALL, depth: 11 })).toThrow(/depth must be a whole number from 1 to 10/);
     expect(() => checkVariant(v, { ...SMALL, contexts: [] })).toThrow(/at least one fault context/);
     expect(() => checkVariant(v, { ...SMALL, contexts: ['nmi' as never] })).toThrow(/unknown fault context "nmi"/);
+    // From plain JavaScript: named, never a TypeError from inside the walk, never a walk counted twice.
+    expect(() => checkVariant(v, null as never)).toThrow(new BadInputError('check: bounds must be an object (vcpus, pages, depth, contexts), got null'));
+    expect(() => checkVariant(v, { vcpus: 1, pages: 1, depth: 1 } as never)).toThrow(/contexts must be an array/);
+    expect(() => checkVariant(v, { ...SMALL, contexts: 'user' as never })).toThrow(/contexts must be an array/);
+    expect(() => checkVariant(v, { ...SMALL, contexts: ['user', 'user'] })).toThrow(/fault context "user" named twice/);
   });
 });
