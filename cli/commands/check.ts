@@ -32,7 +32,7 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
         .option('pages', { type: 'string', requiresArg: true, describe: `host-missing pages the tasks touch (default ${CHECK_DEFAULTS.pages}, at most ${CHECK_LIMITS.pages})` })
         .option('depth', { type: 'string', requiresArg: true, describe: `steps in an order (default ${CHECK_DEFAULTS.depth}, at most ${CHECK_LIMITS.depth})` })
         .option('contexts', { type: 'string', requiresArg: true, describe: `where faults happen, comma-separated (default ${FAULT_CONTEXTS.join(',')})` })
-        .option('max-orders', { type: 'string', requiresArg: true, describe: `stop after this many orders (default ${CHECK_DEFAULTS.maxOrders.toLocaleString('en-US')}); the report then says it is not exhaustive` })
+        .option('max-orders', { type: 'string', requiresArg: true, describe: `stop after this many orders (default ${CHECK_DEFAULTS.maxOrders.toLocaleString('en-US')}); the report then says it is not exhaustive, and up to which length it is` })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
     handler: (args) => {
       if (args.variant === undefined || args.variant === '') throw new UsageError(missingLine('check'));
