@@ -52,7 +52,8 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
 
 function whole(flag: string, text: string | undefined, fallback: number, max: number): number {
   if (text === undefined) return fallback;
-  const t = String(text).replace(/_/g, '');
+  // 200_000, or 200,000 as --help and the error below print it (commas only in groups of three).
+  const t = /^\d{1,3}(,\d{3})+$/.test(String(text)) ? String(text).replace(/,/g, '') : String(text).replace(/_/g, '');
   if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max.toLocaleString('en-US')}, got ${JSON.stringify(text)}`);
   return Number(t);
 }

@@ -27,8 +27,12 @@ describe('apf-lab check', () => {
     const r = await apfLab('check', 'arm64-sdei', '--max-orders', '5');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('5 orders, each brought to rest and judged; stopped at --max-orders: NOT every order within these bounds, not even every order of 1 step');
-    const more = await apfLab('check', 'x86', '--vcpus', '3', '--max-orders', '100', '--json');
-    expect(JSON.parse(more.stdout)).toMatchObject({ orders: 100, exhaustive: false, completeDepth: 1 });
+    // As --help prints the default: 1,000 (grouped by three) is a thousand; 1,5 is no number.
+    const more = await apfLab('check', 'x86', '--vcpus', '3', '--max-orders', '1,000', '--json');
+    expect(JSON.parse(more.stdout)).toMatchObject({ orders: 1000, exhaustive: false, completeDepth: 2 });
+    const comma = await apfLab('check', 'x86', '--max-orders', '1,5');
+    expect(comma.code).toBe(2);
+    expect(comma.stderr).toContain('--max-orders must be a whole number from 1 to 2,000,000, got "1,5"');
   });
 
   it('--variant-file with a knob: RFCv2 with SEND_ALWAYS halts a kernel-mode fault in the guest for good', async () => {
