@@ -4,6 +4,7 @@ import { HARD } from './scenario/limits.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './scenario/schema.js';
 import { Simulation } from './sim/simulation.js';
 import { finishFrame } from './sim/guest-entry.js';
+import { flushDelayedWakes } from './sim/guest-kernel.js';
 import { pickNext } from './sim/guest-sched.js';
 import { topFrame } from './guest/code-layout.js';
 import type { Vcpu } from './sim/vcpu.js';
@@ -150,15 +151,16 @@ export class Harness<S = unknown> {
   }
 
   /**
-   * schedule() on vCPU `i` with no current task (its task went to sleep at the last entry): the
-   * next runnable task is picked and its context switch runs, as the run loop does before the
-   * guest runs a task again. False if nothing is runnable, or a task is current already.
+   * The guest's scheduler on vCPU `i`, where a task that went to sleep (a not-present's
+   * schedule()) left it with none: the next runnable task is switched in, its context switch run
+   * through; with none runnable the vCPU idles, which finishes a design's delayed wakes first (as
+   * the run loop's goIdle() does) and stays entered, so that an interrupt can still be taken.
    */
-  schedule(i = 0): boolean {
+  schedule(i = 0): void {
     const v = this.vcpu(i);
-    if (v.mode !== 'run' || v.current !== null || !pickNext(this.sim, v)) return false;
-    this.runExceptionCode(v);
-    return true;
+    if (v.mode !== 'run' || v.current !== null || v.frames.length > 0) return;
+    if (pickNext(this.sim, v)) this.runExceptionCode(v);
+    else flushDelayedWakes(this.sim, v);
   }
 
   /** Run the kernel frames of what is on vCPU `v` to their end, at once (a halted wait stops it). */

@@ -39,11 +39,20 @@ export function buildCheckView(r: CheckResult): CheckView {
       `${plural(r.bounds.vcpus, 'vCPU')} (two tasks${r.bounds.vcpus === 1 ? '' : ' on each'}), ${plural(r.bounds.pages, 'host-missing page')} (gfn ${range}), ` +
       `every order of up to ${plural(r.bounds.depth, 'step')}; faults in ${r.bounds.contexts.map((c) => CONTEXT_WORDS[c]).join(', ')}`,
     walked: r.exhaustive
-      ? `${plural(r.orders, 'order')}, each brought to rest and judged: every order within these bounds`
-      : `${plural(r.orders, 'order')}, each brought to rest and judged; stopped at --max-orders: NOT every order within these bounds`,
+      ? `${judged(r.orders)}: every order within these bounds`
+      : `${judged(r.orders)}; stopped at --max-orders: NOT every order within these bounds, ${cutAt(r.completeDepth)}`,
     clean: r.findings.length === 0,
     findings: r.findings.map((f) => findingView(f, r.orders)),
   };
+}
+
+function judged(orders: number): string {
+  return `${plural(orders, 'order')}, ${orders === 1 ? '' : 'each '}brought to rest and judged`;
+}
+
+/** How far a cut walk got: it goes level by level, so every order up to some length was judged. */
+function cutAt(complete: number): string {
+  return complete < 1 ? 'not even every order of 1 step' : `only every order of up to ${plural(complete, 'step')} and some of ${complete + 1}`;
 }
 
 function findingView(f: CheckFinding, orders: number): FindingView {

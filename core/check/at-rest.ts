@@ -1,6 +1,6 @@
 import { topFrame } from '../guest/code-layout.js';
 import type { Harness } from '../harness.js';
-import { enterAndSchedule, readsInFlight } from './steps.js';
+import { readsInFlight } from './steps.js';
 
 /**
  * What must hold once a walk's order has been drained — every read completed, the guest back in
@@ -25,7 +25,11 @@ export function drain(h: Harness, pages: readonly number[]): void {
   for (const v of h.sim.vcpus) v.forced = null;
   for (let round = 0; round < DRAIN_ROUNDS; round++) {
     for (const g of readsInFlight(h, pages)) h.complete(g);
-    for (let i = 0; i < h.sim.vcpus.length; i++) if (h.vcpu(i).mode === 'run') enterAndSchedule(h, i);
+    for (let i = 0; i < h.sim.vcpus.length; i++) {
+      if (h.vcpu(i).mode !== 'run') continue;
+      h.enter(i);
+      h.schedule(i);
+    }
   }
 }
 
@@ -33,7 +37,7 @@ export function drain(h: Harness, pages: readonly number[]): void {
 export function problemsAtRest(h: Harness): Problem[] {
   const out: Problem[] = h.sim.monitor.violations.map((v) => ({ kind: `invariant-${v.invariant}` as const, message: `invariant ${v.invariant} (${v.name}): ${v.message}` }));
   for (const t of h.sim.tasks) {
-    if (t.state === 'sleeping') out.push({ kind: 'task-asleep', message: `${t.name} on vCPU ${t.vcpu} is still asleep on token ${hex(t.sleepToken)} (invariant 7)` });
+    if (t.state === 'sleeping') out.push({ kind: 'task-asleep', message: `task ${t.name} on vCPU ${t.vcpu} is still asleep on token ${hex(t.sleepToken)} (invariant 7)` });
   }
   for (const v of h.sim.vcpus) {
     const halt = topFrame(v.frames)?.haltToken ?? -1;

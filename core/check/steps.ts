@@ -45,14 +45,15 @@ export function readsInFlight(h: Harness, pages: readonly number[]): number[] {
 /**
  * The steps the machine allows after `seq`: a fault needs a running vCPU with a current task that
  * entered the guest since its own last fault (a fault exits; the guest runs nothing before the next
- * entry); an entry, a running vCPU; a completion, a read in flight.
+ * entry) and is not halted in the guest's own wait loop (a halted task touches no memory); an
+ * entry, a running vCPU; a completion, a read in flight.
  */
 export function nextSteps(h: Harness, seq: readonly CheckStep[], bounds: CheckBounds, pages: readonly number[]): CheckStep[] {
   const out: CheckStep[] = [];
   for (let i = 0; i < h.sim.vcpus.length; i++) {
     const v = h.vcpu(i);
     if (v.mode !== 'run') continue;
-    if (v.current && !faultedLast(seq, i)) {
+    if (v.current && !v.guestHalted && !faultedLast(seq, i)) {
       for (const gfn of pages) {
         if (h.sim.memory.isResident(gfn)) continue;
         for (const context of bounds.contexts) out.push({ kind: 'fault', vcpu: i, gfn, context });
@@ -85,17 +86,11 @@ export function playStep(h: Harness, s: CheckStep): void {
   } else if (s.kind === 'complete') {
     h.complete(s.gfn);
   } else {
-    enterAndSchedule(h, s.vcpu);
+    h.enter(s.vcpu);
+    // A task that slept in that entry left the vCPU to the next one: without it, a vCPU's second
+    // task would never run, and nothing would fault while the first one sleeps.
+    h.schedule(s.vcpu);
   }
-}
-
-/**
- * An entry, and what the run loop does next: a task that went to sleep in the exception it took
- * is followed by the next runnable one (schedule()), so that the vCPU's other task can fault too.
- */
-export function enterAndSchedule(h: Harness, i: number): void {
-  h.enter(i);
-  if (h.schedule(i)) h.enter(i);
 }
 
 /** A step in words, as the check's counterexample lists it. */

@@ -35,7 +35,7 @@ export interface CheckFinding {
   /** What was wrong at rest after the shortest order. */
   readonly problems: readonly string[];
   readonly steps: readonly CheckStep[];
-  /** Orders that showed this kind. */
+  /** Orders that showed this kind (of those judged, when the walk was cut). */
   readonly orders: number;
   readonly trace: readonly TraceLine[];
 }
@@ -47,36 +47,54 @@ export interface CheckResult {
   readonly orders: number;
   /** False when the walk stopped at maxOrders before it had seen every order. */
   readonly exhaustive: boolean;
+  /** Every order of up to this many steps was judged (the depth when exhaustive; -1 if not even the empty order was). */
+  readonly completeDepth: number;
   readonly findings: readonly CheckFinding[];
 }
 
 export function checkVariant(variant: Variant, bounds: CheckBounds, maxOrders: number = CHECK_DEFAULTS.maxOrders): CheckResult {
   checkBounds(bounds, maxOrders);
   const pages = checkPages(bounds);
-  const shortest = new Map<ProblemKind, { steps: CheckStep[]; problems: Problem[]; orders: number }>();
+  const first = new Map<ProblemKind, { steps: readonly CheckStep[]; problems: Problem[]; orders: number }>();
   let orders = 0;
-  const stack: CheckStep[][] = [[]];
-  // Depth first, children in the order nextSteps() gives them: the same walk on every run.
-  while (stack.length > 0 && orders < maxOrders) {
-    const seq = stack.pop()!;
-    const h = replay(variant, bounds, seq);
-    const next = seq.length < bounds.depth ? nextSteps(h, seq, bounds, pages) : [];
-    for (let i = next.length - 1; i >= 0; i--) stack.push([...seq, next[i]]);
-    drain(h, pages);
-    orders++;
-    for (const [kind, problems] of byKind(problemsAtRest(h))) {
-      const seen = shortest.get(kind);
-      if (seen === undefined) shortest.set(kind, { steps: seq, problems, orders: 1 });
-      else {
-        seen.orders++;
-        if (seq.length < seen.steps.length) Object.assign(seen, { steps: seq, problems });
+  let complete = -1;
+  // Level by level (iterative deepening): a walk cut at maxOrders has judged every order up to
+  // some length, and the first order that shows a kind is a shortest one. Depth first within a
+  // level, children in the order nextSteps() gives them: the same walk on every run, and a stack
+  // of at most depth x branching sequences. Orders shorter than the level are replayed again only
+  // to reach the next ones, which costs a fraction of the level itself (each order has several).
+  walk: for (let level = 0; level <= bounds.depth; level++) {
+    let any = false;
+    const stack: (readonly CheckStep[])[] = [[]];
+    while (stack.length > 0) {
+      const seq = stack.pop()!;
+      const h = replay(variant, bounds, seq);
+      if (seq.length < level) {
+        const next = nextSteps(h, seq, bounds, pages);
+        for (let i = next.length - 1; i >= 0; i--) stack.push([...seq, next[i]]);
+        continue;
+      }
+      if (orders === maxOrders) break walk;
+      any = true;
+      drain(h, pages);
+      orders++;
+      for (const [kind, problems] of byKind(problemsAtRest(h))) {
+        const seen = first.get(kind);
+        if (seen === undefined) first.set(kind, { steps: seq, problems, orders: 1 });
+        else seen.orders++;
       }
     }
+    // No order of this length: there is none longer either.
+    if (!any) {
+      complete = bounds.depth;
+      break;
+    }
+    complete = level;
   }
-  const findings = [...shortest.entries()]
+  const findings = [...first.entries()]
     .sort((a, b) => a[0].localeCompare(b[0]))
     .map(([kind, f]) => ({ kind, problems: f.problems.map((p) => p.message), steps: f.steps, orders: f.orders, trace: traced(variant, bounds, f.steps) }));
-  return { variant: variant.id, bounds, orders, exhaustive: stack.length === 0, findings };
+  return { variant: variant.id, bounds, orders, exhaustive: complete === bounds.depth, completeDepth: complete, findings };
 }
 
 function replay(variant: Variant, bounds: CheckBounds, seq: readonly CheckStep[]): Harness {
@@ -120,6 +138,8 @@ function traced(variant: Variant, bounds: CheckBounds, steps: readonly CheckStep
 }
 
 function checkBounds(b: CheckBounds, maxOrders: number): void {
+  // Library input: a plain-JS caller gets the mistake named, not a TypeError from inside the walk.
+  if (typeof b !== 'object' || b === null) throw new BadInputError(`check: bounds must be an object (vcpus, pages, depth, contexts), got ${b === null ? 'null' : typeof b}`);
   const whole = (name: string, n: number, lo: number, hi: number) => {
     if (!Number.isInteger(n) || n < lo || n > hi) throw new BadInputError(`check: ${name} must be a whole number from ${lo} to ${hi}, got ${String(n)}`);
   };
@@ -127,7 +147,11 @@ function checkBounds(b: CheckBounds, maxOrders: number): void {
   whole('pages', b.pages, 1, CHECK_LIMITS.pages);
   whole('depth', b.depth, 1, CHECK_LIMITS.depth);
   whole('maxOrders', maxOrders, 1, CHECK_LIMITS.maxOrders);
+  if (!Array.isArray(b.contexts)) throw new BadInputError(`check: contexts must be an array of ${FAULT_CONTEXTS.join(', ')}`);
   if (b.contexts.length === 0) throw new BadInputError(`check: name at least one fault context (${FAULT_CONTEXTS.join(', ')})`);
   const unknown = b.contexts.find((c) => !FAULT_CONTEXTS.includes(c));
   if (unknown !== undefined) throw new BadInputError(`check: unknown fault context ${JSON.stringify(unknown)}: one of ${FAULT_CONTEXTS.join(', ')}`);
+  // A context named twice would walk every fault in it twice, and count those orders twice.
+  const twice = b.contexts.find((c, i) => b.contexts.indexOf(c) !== i);
+  if (twice !== undefined) throw new BadInputError(`check: fault context ${JSON.stringify(twice)} named twice`);
 }

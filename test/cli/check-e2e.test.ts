@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apfLab } from '../support/cli.js';
 
@@ -23,7 +26,33 @@ describe('apf-lab check', () => {
   it('--max-orders: says the walk did not see every order', async () => {
     const r = await apfLab('check', 'arm64-sdei', '--max-orders', '5');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('5 orders, each brought to rest and judged; stopped at --max-orders: NOT every order within these bounds');
+    expect(r.stdout).toContain('5 orders, each brought to rest and judged; stopped at --max-orders: NOT every order within these bounds, not even every order of 1 step');
+    // As --help prints the default: 1,000 (grouped by three) is a thousand; 1,5 is no number.
+    const more = await apfLab('check', 'x86', '--vcpus', '3', '--max-orders', '1,000', '--json');
+    expect(JSON.parse(more.stdout)).toMatchObject({ orders: 1000, exhaustive: false, completeDepth: 2 });
+    const comma = await apfLab('check', 'x86', '--max-orders', '1,5');
+    expect(comma.code).toBe(2);
+    expect(comma.stderr).toContain('--max-orders must be a whole number from 1 to 2,000,000, got "1,5"');
+  });
+
+  it('--variant-file with a knob: RFCv2 with SEND_ALWAYS halts a kernel-mode fault in the guest for good', async () => {
+    // seed 003, kvm_async_pf_wait(): a kernel-mode not-present halts in a wfi() loop; the page-ready
+    // taken by that same task is delayed by kvm_async_pf_wake_one() (n->task == current) to a
+    // return to user the loop never reaches. The posted guest never sets SEND_ALWAYS (a FIXME).
+    const dir = mkdtempSync(join(tmpdir(), 'apf-check-'));
+    try {
+      const file = join(dir, 'dabt-always.yaml');
+      const mechanisms = { enable: 'smccc-apf-rfcv2', notPresent: 'dabt-extabt', ready: 'dabt-extabt', token: 'far', eligibility: 'user-mode-pc-range', wake: 'sleep-or-halt-delayed', ack: 'reason-word' };
+      writeFileSync(file, JSON.stringify({ id: 'dabt-always', arch: 'arm64', title: 'RFCv2 with SEND_ALWAYS', origin: 'a test', mechanisms, knobs: { rfcSendAlways: 1 } }));
+      const r = await apfLab('check', 'dabt-always', '--variant-file', file, '--depth', '3', '--contexts', 'kernel');
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stdout).toContain('a vCPU waiting for good: in ');
+      expect(r.stdout).toContain('1. vCPU 0 touches gfn 0x100 (kernel mode)\n');
+      expect(r.stdout).toContain('2. vCPU 0 enters the guest\n');
+      expect(r.stdout).toContain('✗ vCPU 0 is still halted in the guest on token 0x0 (invariant 7)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('bad bounds are usage errors (exit 2); an unknown variant is bad input (exit 1)', async () => {

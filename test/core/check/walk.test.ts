@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { VARIANTS, composeSpec, findVariant } from '../../../arches/registry.js';
 import { parseYaml } from '../../../core/scenario/load.js';
 import { CHECK_DEFAULTS, checkVariant } from '../../../core/check/walk.js';
+import { checkPages, nextSteps, playStep, type CheckStep } from '../../../core/check/steps.js';
+import { drain } from '../../../core/check/at-rest.js';
+import { Harness } from '../../../core/harness.js';
 import { BadInputError } from '../../../core/errors.js';
 
 /**
@@ -45,7 +48,7 @@ describe('the zero-token hang (facts/x86.md §6, 6f3c1fc53d86)', () => {
     const asleep = r.findings.find((f) => f.kind === 'task-asleep')!;
     // Two tasks fault in user mode in turn (the first sleeps on token 0, the second runs), then both reads complete.
     expect(asleep.steps.map((s) => s.kind)).toEqual(['fault', 'enter', 'fault']);
-    expect(asleep.problems).toEqual(['task/0 on vCPU 0 is still asleep on token 0x0 (invariant 7)']);
+    expect(asleep.problems).toEqual(['task task/0 on vCPU 0 is still asleep on token 0x0 (invariant 7)']);
     expect(asleep.trace.filter((l) => l.event === 'kvm_async_pf_ready').map((l) => l.text)).toEqual(['token 0 gva 0x100000', 'token 0x1000 gva 0x101000']);
   });
 });
@@ -79,6 +82,55 @@ describe('the walk itself', () => {
     const r = checkVariant(findVariant('x86'), SMALL, 10);
     expect(r.orders).toBe(10);
     expect(r.exhaustive).toBe(false);
+    // The empty order, then the 8 of one step (2 pages x 3 contexts, an entry): 1 step complete.
+    expect(r.completeDepth).toBe(1);
+  });
+
+  it('counts every order of a small walk, as by hand', () => {
+    // x86, one page, user mode: [] | f, e | f-e, f-c, e-f, e-e | then, after f-e (the first task
+    // asleep, the second one switched in): its fault on the same gfn, an entry, the completion;
+    // after f-c an entry; after e-f an entry or the completion; after e-e a fault or an entry.
+    const one = { ...SMALL, pages: 1, contexts: ['user'] } as const;
+    expect([1, 2, 3].map((depth) => checkVariant(findVariant('x86'), { ...one, depth }).orders)).toEqual([3, 7, 15]);
+    // sync: a fault blocks the vCPU until its read completes, and no task sleeps.
+    expect([1, 2, 3].map((depth) => checkVariant(findVariant('sync-x86'), { ...one, depth }).orders)).toEqual([3, 6, 10]);
+  });
+
+  it("runs a vCPU's second task once the first sleeps: it can fault while the first waits", () => {
+    const h = new Harness(findVariant('x86'), { vcpus: 1, guestMemoryMiB: 2 });
+    drain(h, []);
+    const seq: CheckStep[] = [
+      { kind: 'fault', vcpu: 0, gfn: 256, context: 'user' },
+      { kind: 'enter', vcpu: 0 },
+    ];
+    for (const s of seq) playStep(h, s);
+    expect(h.sim.tasks.map((t) => t.state)).toEqual(['sleeping', 'running']);
+    expect(nextSteps(h, seq, { ...SMALL, contexts: ['user'] }, checkPages(SMALL))).toContainEqual({ kind: 'fault', vcpu: 0, gfn: 257, context: 'user' });
+  });
+
+  it('a vCPU halted in the guest touches nothing until it is woken', () => {
+    // RFCv2 with SEND_ALWAYS (the rfcSendAlways knob): a kernel-mode not-present halts the task in
+    // the guest's wfi() loop (kvm_async_pf_wait(), seed 003). A halted loop takes no stage-2 fault.
+    const dabt = findVariant('arm64-dabt');
+    const always = { ...dabt, knobs: { ...dabt.knobs, rfcSendAlways: 1 } };
+    const h = new Harness(always, { vcpus: 1, guestMemoryMiB: 2 });
+    drain(h, []);
+    const seq: CheckStep[] = [
+      { kind: 'fault', vcpu: 0, gfn: 256, context: 'kernel' },
+      { kind: 'enter', vcpu: 0 },
+    ];
+    for (const s of seq) playStep(h, s);
+    expect(h.vcpu(0).guestHalted).toBe(true);
+    expect(nextSteps(h, seq, SMALL, checkPages(SMALL))).toEqual([{ kind: 'enter', vcpu: 0 }, { kind: 'complete', gfn: 256 }]);
+  });
+
+  it('a walk cut at maxOrders still gives the shortest order of what it found', () => {
+    // Depth first, the first branch (vCPU 0's user-mode faults) alone is bigger than the cap, and
+    // the 1-step kernel-mode fault of x86-pf's leak would be found only as a longer order.
+    const r = checkVariant(findVariant('x86-pf'), { ...CHECK_DEFAULTS, vcpus: 3, pages: 4, depth: 10 }, 3000);
+    expect(r.exhaustive).toBe(false);
+    expect(r.completeDepth).toBe(2);
+    expect(r.findings.map((f) => f.steps)).toEqual([[{ kind: 'fault', vcpu: 0, gfn: 256, context: 'kernel' }]]);
   });
 
   it('gives the same result twice', () => {
@@ -92,5 +144,10 @@ describe('the walk itself', () => {
     expect(() => checkVariant(v, { ...SMALL, depth: 11 })).toThrow(/depth must be a whole number from 1 to 10/);
     expect(() => checkVariant(v, { ...SMALL, contexts: [] })).toThrow(/at least one fault context/);
     expect(() => checkVariant(v, { ...SMALL, contexts: ['nmi' as never] })).toThrow(/unknown fault context "nmi"/);
+    // From plain JavaScript: named, never a TypeError from inside the walk, never a walk counted twice.
+    expect(() => checkVariant(v, null as never)).toThrow(new BadInputError('check: bounds must be an object (vcpus, pages, depth, contexts), got null'));
+    expect(() => checkVariant(v, { vcpus: 1, pages: 1, depth: 1 } as never)).toThrow(/contexts must be an array/);
+    expect(() => checkVariant(v, { ...SMALL, contexts: 'user' as never })).toThrow(/contexts must be an array/);
+    expect(() => checkVariant(v, { ...SMALL, contexts: ['user', 'user'] })).toThrow(/fault context "user" named twice/);
   });
 });
