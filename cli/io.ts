@@ -4,6 +4,8 @@ export interface Io {
   err(text: string): void;
   /** Progress of a long run (simulated ns reached, latest end); only set where stderr is a terminal. */
   readonly progress?: (doneNs: number, totalNs: number) => void;
+  /** Progress of long work that is not a simulated run (`check`'s walk), as one line; only where stderr is a terminal. */
+  readonly status?: (text: string) => void;
   /** Set when the user pressed Ctrl-C: a run stops at its next progress check. */
   readonly signal?: { readonly aborted: boolean };
 }

@@ -20,7 +20,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   // Commands write into a buffer that is printed only once the command finished: nothing is
   // written half-way.
   const out: string[] = [];
-  const buffered: Io = { out: (t) => void out.push(t), err: io.err, progress: io.progress, signal: io.signal };
+  const buffered: Io = { out: (t) => void out.push(t), err: io.err, progress: io.progress, status: io.status, signal: io.signal };
   let cli: Argv | null = null;
   try {
     checkFlagValues(argv);
@@ -133,10 +133,11 @@ function isMain(): boolean {
 
 /**
  * The commands that run simulations, which only a worker lets Ctrl-C stop cleanly (cli/process.ts);
- * (`diff --what trace` runs two); `list` and `show` only read the registry and stay on the main thread.
+ * (`diff --what trace` runs two; `check` replays thousands of small ones); `list` and `show` only read
+ * the registry and stay on the main thread.
  * `sweep` stays there too: it runs its own workers, and the main thread it leaves free takes Ctrl-C.
  */
-const SIMULATING = new Set(['run', 'compare', 'diff', 'report']);
+const SIMULATING = new Set(['run', 'compare', 'diff', 'report', 'check']);
 
 if (isMainThread && isMain()) {
   const { runHere, runInWorker } = await import('./process.js');

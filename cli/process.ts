@@ -13,6 +13,7 @@ import { ProgressLine } from './progress-line.js';
 
 type FromWorker =
   | { kind: 'progress'; doneNs: number; totalNs: number }
+  | { kind: 'status'; text: string }
   | { kind: 'err'; text: string }
   | { kind: 'done'; code: number; out: string };
 
@@ -47,6 +48,7 @@ export function runInWorker(entry: URL): void {
   process.stderr.on('error', () => {}); // nowhere left to report it
   worker.on('message', (m: FromWorker) => {
     if (m.kind === 'progress') return progress.show(progressText(m.doneNs, m.totalNs));
+    if (m.kind === 'status') return progress.show(m.text);
     progress.clear();
     if (m.kind === 'err') return void process.stderr.write(m.text);
     finished = true;
@@ -118,17 +120,24 @@ export async function workerMain(runCli: (argv: readonly string[], io: Io) => Pr
   };
   const start = Date.now();
   let last = 0;
-  const progress = (doneNs: number, totalNs: number) => {
+  const due = () => {
     const now = Date.now();
-    if (now - start < PROGRESS_AFTER_MS || now - last < PROGRESS_EVERY_MS) return;
+    if (now - start < PROGRESS_AFTER_MS || now - last < PROGRESS_EVERY_MS) return false;
     last = now;
-    port.postMessage({ kind: 'progress', doneNs, totalNs } satisfies FromWorker);
+    return true;
+  };
+  const progress = (doneNs: number, totalNs: number) => {
+    if (due()) port.postMessage({ kind: 'progress', doneNs, totalNs } satisfies FromWorker);
+  };
+  const status = (text: string) => {
+    if (due()) port.postMessage({ kind: 'status', text } satisfies FromWorker);
   };
   const out: string[] = [];
   const io: Io = {
     out: (t) => void out.push(t),
     err: (t) => port.postMessage({ kind: 'err', text: t } satisfies FromWorker),
     progress: tty ? progress : undefined,
+    status: tty ? status : undefined,
     signal,
   };
   const code = await runCli(argv, io);

@@ -5,6 +5,7 @@ import { FAULT_CONTEXTS, type FaultContext } from '../../core/check/steps.js';
 import { EXIT_CHECK_FOUND, ExitWith, UsageError, type Io } from '../io.js';
 import { renderText } from '../render.js';
 import { buildCheckView } from '../views/check.js';
+import { count, plural } from '../views/format.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { missingLine, usageLine } from './table.js';
 
@@ -43,7 +44,11 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
         depth: whole('--depth', args.depth, CHECK_DEFAULTS.depth, CHECK_LIMITS.depth),
         contexts: contextsOf(args.contexts),
       };
-      const result = checkVariant(variant, bounds, whole('--max-orders', args.maxOrders, CHECK_DEFAULTS.maxOrders, CHECK_LIMITS.maxOrders));
+      const maxOrders = whole('--max-orders', args.maxOrders, CHECK_DEFAULTS.maxOrders, CHECK_LIMITS.maxOrders);
+      const result = checkVariant(variant, bounds, maxOrders, {
+        signal: io.signal,
+        onProgress: (orders, level) => io.status?.(`apf-lab: check ${variant.id}: ${count(orders)} of at most ${count(maxOrders)} orders judged, now those of ${plural(level, 'step')}; Ctrl-C stops`),
+      });
       io.out(args.json ? `${JSON.stringify(result, null, 2)}\n` : renderText('check', buildCheckView(result)));
       if (result.findings.length > 0) throw new ExitWith(EXIT_CHECK_FOUND);
     },

@@ -1,5 +1,5 @@
 import type { Variant } from '../backend.js';
-import { BadInputError } from '../errors.js';
+import { BadInputError, InterruptedError } from '../errors.js';
 import { Harness } from '../harness.js';
 import type { TraceSink } from '../trace.js';
 import { tracepointText } from '../tracepoints.js';
@@ -52,7 +52,17 @@ export interface CheckResult {
   readonly findings: readonly CheckFinding[];
 }
 
-export function checkVariant(variant: Variant, bounds: CheckBounds, maxOrders: number = CHECK_DEFAULTS.maxOrders): CheckResult {
+/** What a caller may follow and stop: the orders judged so far and the length of the level being walked. */
+export interface CheckOptions {
+  readonly onProgress?: (orders: number, level: number) => void;
+  /** Read every few dozen orders: once set, the walk stops with an InterruptedError (Ctrl-C). */
+  readonly signal?: { readonly aborted: boolean };
+}
+
+/** Orders between two looks at the caller's progress and stop flag: a few milliseconds of walking. */
+const PROGRESS_ORDERS = 32;
+
+export function checkVariant(variant: Variant, bounds: CheckBounds, maxOrders: number = CHECK_DEFAULTS.maxOrders, options: CheckOptions = {}): CheckResult {
   checkBounds(bounds, maxOrders);
   const pages = checkPages(bounds);
   const first = new Map<ProblemKind, { steps: readonly CheckStep[]; problems: Problem[]; orders: number }>();
@@ -77,7 +87,10 @@ export function checkVariant(variant: Variant, bounds: CheckBounds, maxOrders: n
       if (orders === maxOrders) break walk;
       any = true;
       drain(h, pages);
-      orders++;
+      if (++orders % PROGRESS_ORDERS === 0) {
+        options.onProgress?.(orders, level);
+        if (options.signal?.aborted) throw new InterruptedError();
+      }
       for (const [kind, problems] of byKind(problemsAtRest(h))) {
         const seen = first.get(kind);
         if (seen === undefined) first.set(kind, { steps: seq, problems, orders: 1 });

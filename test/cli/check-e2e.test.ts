@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { apfLab } from '../support/cli.js';
+import { apfLab, BIN } from '../support/cli.js';
 
 /** `apf-lab check`, run as a user runs it: the built CLI, its output and exit code. */
 describe('apf-lab check', () => {
@@ -67,5 +68,39 @@ describe('apf-lab check', () => {
     const unknown = await apfLab('check', 'x87');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown variant/);
+  });
+});
+
+describe('apf-lab check, a long walk', () => {
+  it('Ctrl-C stops it: one line, exit 130, nothing on stdout', async () => {
+    const child = spawn(process.execPath, [BIN, 'check', 'arm64-sdei', '--vcpus', '3', '--pages', '4', '--depth', '10']);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    setTimeout(() => child.kill('SIGINT'), 1500);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('apf-lab: interrupted; nothing was written\n');
+  });
+
+  it('shows how far it got on a terminal (stderr a TTY, through script(1) where it exists)', () => {
+    try {
+      execFileSync('script', ['--version'], { stdio: 'ignore' });
+    } catch {
+      return; // no script(1): no pseudo-terminal to test with
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-check-tty-'));
+    try {
+      const log = join(dir, 'typescript');
+      const cmd = `timeout --preserve-status -s INT 3.5 ${process.execPath} ${BIN} check arm64-sdei --vcpus 3 --pages 4 --depth 10; echo EXIT=$?`;
+      execFileSync('script', ['-qec', cmd, log], { stdio: 'ignore', timeout: 20_000 });
+      const text = readFileSync(log, 'utf8');
+      expect(text).toMatch(/apf-lab: check arm64-sdei: [\d,]+ of at most 200,000 orders judged, now those of \d+ steps?; Ctrl-C stops/);
+      expect(text).toContain('EXIT=130');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
