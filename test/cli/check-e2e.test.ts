@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { apfLab, BIN } from '../support/cli.js';
+import { apfLab, apfLabInterrupted, BIN } from '../support/cli.js';
 
 /** `apf-lab check`, run as a user runs it: the built CLI, its output and exit code. */
 describe('apf-lab check', () => {
@@ -73,13 +73,7 @@ describe('apf-lab check', () => {
 
 describe('apf-lab check, a long walk', () => {
   it('Ctrl-C stops it: one line, exit 130, nothing on stdout', async () => {
-    const child = spawn(process.execPath, [BIN, 'check', 'arm64-sdei', '--vcpus', '3', '--pages', '4', '--depth', '10']);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    setTimeout(() => child.kill('SIGINT'), 1500);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const { code, stdout, stderr } = await apfLabInterrupted(1500, 'check', 'arm64-sdei', '--vcpus', '3', '--pages', '4', '--depth', '10');
     expect(code).toBe(130);
     expect(stdout).toBe('');
     expect(stderr).toBe('apf-lab: interrupted; nothing was written\n');

@@ -1,11 +1,11 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { apfLab, BIN } from '../support/cli.js';
+import { apfLab, apfLabInterrupted, BIN } from '../support/cli.js';
 
 const run = promisify(execFile);
 
@@ -88,13 +88,7 @@ describe('hostile input through the built binary (issue 5 items 14, 15, 16)', ()
   });
 
   it('Ctrl-C stops a long run: one line, exit 130, nothing on stdout, no progress when piped', async () => {
-    const child = spawn(process.execPath, [BIN, 'run', 'x86', '--scenario', 'test/fixtures/hostile/long-run.yaml']);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    setTimeout(() => child.kill('SIGINT'), 1500);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const { code, stdout, stderr } = await apfLabInterrupted(1500, 'run', 'x86', '--scenario', 'test/fixtures/hostile/long-run.yaml');
     expect(code).toBe(130);
     expect(stdout).toBe('');
     expect(stderr).toBe('apf-lab: interrupted; nothing was written\n');

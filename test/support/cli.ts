@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 
 /** The built binary, run the way a user runs it (the global setup built dist/). */
@@ -13,4 +13,16 @@ export async function apfLab(...args: string[]): Promise<{ code: number; stdout:
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
+}
+
+/** The built binary, sent Ctrl-C (SIGINT) `afterMs` after it started, as a user at a terminal would. */
+export async function apfLabInterrupted(afterMs: number, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args]);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  setTimeout(() => child.kill('SIGINT'), afterMs);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, stdout, stderr };
 }
