@@ -15,8 +15,10 @@ export interface CheckView {
 
 interface FindingView {
   readonly heading: string;
-  readonly steps: readonly { readonly line: string; readonly trace: readonly string[] }[];
+  readonly steps: readonly { readonly line: string; readonly trace: readonly string[]; readonly state: string }[];
   readonly drain: readonly string[];
+  /** The machine at rest, in one line. */
+  readonly rest: string;
   readonly problems: readonly string[];
 }
 
@@ -60,8 +62,9 @@ function findingView(f: CheckFinding, orders: number): FindingView {
   const shortest = f.steps.length === 0 ? 'with no step at all' : `the shortest, ${plural(f.steps.length, 'step')}`;
   return {
     heading: `${kind}: in ${count(f.orders)} of ${count(orders)} orders; ${shortest}`,
-    steps: f.steps.map((s, i) => ({ line: `${i + 1}. ${describeStep(s)}`, trace: f.trace.filter((l) => l.step === i).map(traceLine) })),
+    steps: f.steps.map((s, i) => ({ line: `${i + 1}. ${describeStep(s)}`, trace: f.trace.filter((l) => l.step === i).map(traceLine), state: f.states[i] })),
     drain: f.trace.filter((l) => l.step === null).map(traceLine),
+    rest: f.states[f.steps.length],
     problems: f.problems,
   };
 }

@@ -3,6 +3,7 @@ import { BadInputError, InterruptedError } from '../errors.js';
 import { Harness } from '../harness.js';
 import type { TraceSink } from '../trace.js';
 import { tracepointText } from '../tracepoints.js';
+import { stateLine } from './state-line.js';
 import { drain, problemsAtRest, type Problem, type ProblemKind } from './at-rest.js';
 import { checkPages, FAULT_CONTEXTS, nextSteps, playStep, type CheckBounds, type CheckStep } from './steps.js';
 
@@ -38,6 +39,8 @@ export interface CheckFinding {
   /** Orders that showed this kind (of those judged, when the walk was cut). */
   readonly orders: number;
   readonly trace: readonly TraceLine[];
+  /** The machine after each step (core/check/state-line.ts), then at rest. */
+  readonly states: readonly string[];
 }
 
 export interface CheckResult {
@@ -106,7 +109,7 @@ export function checkVariant(variant: Variant, bounds: CheckBounds, maxOrders: n
   }
   const findings = [...first.entries()]
     .sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([kind, f]) => ({ kind, problems: f.problems.map((p) => p.message), steps: f.steps, orders: f.orders, trace: traced(variant, bounds, f.steps) }));
+    .map(([kind, f]) => ({ kind, problems: f.problems.map((p) => p.message), steps: f.steps, orders: f.orders, ...traced(variant, bounds, f.steps) }));
   return { variant: variant.id, bounds, orders, exhaustive: complete === bounds.depth, completeDepth: complete, findings };
 }
 
@@ -135,8 +138,10 @@ function byKind(problems: readonly Problem[]): Map<ProblemKind, Problem[]> {
 }
 
 /** The order replayed with the tracepoints on: each event with the step it came from. */
-function traced(variant: Variant, bounds: CheckBounds, steps: readonly CheckStep[]): TraceLine[] {
+function traced(variant: Variant, bounds: CheckBounds, steps: readonly CheckStep[]): { trace: TraceLine[]; states: string[] } {
   const lines: TraceLine[] = [];
+  const states: string[] = [];
+  const pages = checkPages(bounds);
   let step: number | null = null;
   const h = booted(variant, bounds, (_t, vcpu, event, fields) => void lines.push({ step, vcpu, event, text: tracepointText(event, fields) }));
   // What boot did (the guest's enable, the wake-all it queued) is not part of the order.
@@ -144,10 +149,12 @@ function traced(variant: Variant, bounds: CheckBounds, steps: readonly CheckStep
   steps.forEach((s, i) => {
     step = i;
     playStep(h, s);
+    states.push(stateLine(h, pages));
   });
   step = null;
-  drain(h, checkPages(bounds));
-  return lines;
+  drain(h, pages);
+  states.push(stateLine(h, pages));
+  return { trace: lines, states };
 }
 
 function checkBounds(b: CheckBounds, maxOrders: number): void {

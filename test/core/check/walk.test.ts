@@ -50,6 +50,13 @@ describe('the zero-token hang (facts/x86.md §6, 6f3c1fc53d86)', () => {
     expect(asleep.steps.map((s) => s.kind)).toEqual(['fault', 'enter', 'fault']);
     expect(asleep.problems).toEqual(['task task/0 on vCPU 0 is still asleep on token 0x0 (invariant 7)']);
     expect(asleep.trace.filter((l) => l.event === 'kvm_async_pf_ready').map((l) => l.text)).toEqual(['token 0 gva 0x100000', 'token 0x1000 gva 0x101000']);
+    // The machine after each step and at rest (core/check/state-line.ts): task/0 never wakes.
+    expect(asleep.states).toEqual([
+      'vCPU 0 runs task/0 (#PF pending); reading 0x100',
+      'vCPU 0 runs task/1; task/0 asleep on 0x0; reading 0x100',
+      'vCPU 0 runs task/1 (#PF pending); task/0 asleep on 0x0; reading 0x100, 0x101',
+      'vCPU 0 runs task/1; task/0 asleep on 0x0',
+    ]);
   });
 });
 
