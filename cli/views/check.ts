@@ -4,23 +4,33 @@ import type { CheckFinding, CheckResult, TraceLine } from '../../core/check/walk
 import { INVARIANT_NAMES } from '../../core/invariants.js';
 import { count, plural } from './format.js';
 
-/** The view-model of templates/text/check.text.hbs. */
+/**
+ * The view-model of templates/text/check.text.hbs and of the report's "Protocol check" section
+ * (cli/report/protocol-check.ts): both say the same words, so they come from here.
+ */
 export interface CheckView {
   readonly variant: string;
   readonly bounds: string;
   readonly walked: string;
-  readonly clean: boolean;
+  /** What a walk that found nothing says; null when it found something. */
+  readonly clean: string | null;
   readonly findings: readonly FindingView[];
 }
 
 interface FindingView {
   readonly heading: string;
   readonly steps: readonly { readonly line: string; readonly trace: readonly string[]; readonly state: string }[];
+  /** What the drain after the last step does (core/check/at-rest.ts drain()), before its trace. */
+  readonly atRest: string;
   readonly drain: readonly string[];
   /** The machine at rest, in one line. */
   readonly rest: string;
   readonly problems: readonly string[];
 }
+
+const NOTHING_WRONG =
+  "Nothing wrong: DESIGN.md's invariants held at every step, and at rest no task slept, no vCPU waited, no work or event was left and the guest's sleep tables were empty.";
+const AT_REST = 'then at rest (every read completes, the guest is back in user mode with interrupts on, every vCPU enters):';
 
 const CONTEXT_WORDS: Readonly<Record<FaultContext, string>> = { user: 'user mode', kernel: 'kernel mode', 'irqs-off': 'kernel mode with interrupts off' };
 
@@ -43,7 +53,7 @@ export function buildCheckView(r: CheckResult): CheckView {
     walked: r.exhaustive
       ? `${judged(r.orders)}: every order within these bounds`
       : `${judged(r.orders)}; stopped at --max-orders: NOT every order within these bounds, ${cutAt(r.completeDepth)}`,
-    clean: r.findings.length === 0,
+    clean: r.findings.length === 0 ? NOTHING_WRONG : null,
     findings: r.findings.map((f) => findingView(f, r.orders)),
   };
 }
@@ -63,6 +73,7 @@ function findingView(f: CheckFinding, orders: number): FindingView {
   return {
     heading: `${kind}: in ${count(f.orders)} of ${count(orders)} orders; ${shortest}`,
     steps: f.steps.map((s, i) => ({ line: `${i + 1}. ${describeStep(s)}`, trace: f.trace.filter((l) => l.step === i).map(traceLine), state: f.states[i] })),
+    atRest: AT_REST,
     drain: f.trace.filter((l) => l.step === null).map(traceLine),
     rest: f.states[f.steps.length],
     problems: f.problems,
