@@ -1,5 +1,5 @@
 import type { ProblemKind } from '../../core/check/at-rest.js';
-import { checkPages, describeStep, type FaultContext } from '../../core/check/steps.js';
+import { checkPages, describeStep, hex, type FaultContext } from '../../core/check/steps.js';
 import type { CheckFinding, CheckResult, TraceLine } from '../../core/check/walk.js';
 import { INVARIANT_NAMES } from '../../core/invariants.js';
 import { count, plural } from './format.js';
@@ -82,8 +82,4 @@ function findingView(f: CheckFinding, orders: number): FindingView {
 
 function traceLine(l: TraceLine): string {
   return `vCPU ${l.vcpu}  ${l.event}${l.text === '' ? '' : `: ${l.text}`}`;
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
 }

@@ -1,6 +1,5 @@
-import { topFrame } from '../guest/code-layout.js';
 import type { Harness } from '../harness.js';
-import { readsInFlight } from './steps.js';
+import { guestHaltToken, hex, readsInFlight } from './steps.js';
 
 /**
  * What must hold once a walk's order has been drained — every read completed, the guest back in
@@ -43,7 +42,7 @@ export function problemsAtRest(h: Harness): Problem[] {
     if (t.state === 'sleeping') out.push({ kind: 'task-asleep', message: `task ${t.name} on vCPU ${t.vcpu} is still asleep on token ${hex(t.sleepToken)} (invariant 7)` });
   }
   for (const v of h.sim.vcpus) {
-    const halt = topFrame(v.frames)?.haltToken ?? -1;
+    const halt = guestHaltToken(v);
     if (v.mode === 'halt' || v.mode === 'sync') out.push({ kind: 'vcpu-waiting', message: `vCPU ${v.id} is still in a ${v.mode === 'sync' ? 'synchronous fault' : 'halt'} in the host (invariant 7)` });
     else if (halt >= 0) out.push({ kind: 'vcpu-waiting', message: `vCPU ${v.id} is still halted in the guest on token ${hex(halt)} (invariant 7)` });
     for (const e of v.sleepTable.list()) {
@@ -55,8 +54,4 @@ export function problemsAtRest(h: Harness): Problem[] {
     if (v.injected !== null) out.push({ kind: 'event-pending', message: `vCPU ${v.id} still has ${v.injected.name} pending injection` });
   }
   return out;
-}
-
-function hex(n: number): string {
-  return n < 0 ? String(n) : `0x${n.toString(16)}`;
 }

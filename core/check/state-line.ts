@@ -1,6 +1,5 @@
-import { topFrame } from '../guest/code-layout.js';
 import type { Harness } from '../harness.js';
-import { readsInFlight } from './steps.js';
+import { guestHaltToken, hex, readsInFlight } from './steps.js';
 
 /**
  * The machine in one line, as a counterexample shows it after each step: what each vCPU is doing,
@@ -10,7 +9,7 @@ import { readsInFlight } from './steps.js';
 export function stateLine(h: Harness, pages: readonly number[]): string {
   const parts: string[] = [];
   for (const v of h.sim.vcpus) {
-    const halt = topFrame(v.frames)?.haltToken ?? -1;
+    const halt = guestHaltToken(v);
     let what: string;
     if (v.mode === 'halt') what = 'halted in the host';
     else if (v.mode === 'sync') what = 'blocked in the host (synchronous fault)';
@@ -25,8 +24,4 @@ export function stateLine(h: Harness, pages: readonly number[]): string {
   const reads = readsInFlight(h, pages);
   if (reads.length > 0) parts.push(`reading ${reads.map(hex).join(', ')}`);
   return parts.join('; ');
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
 }

@@ -1,4 +1,6 @@
+import { topFrame } from '../guest/code-layout.js';
 import { HARNESS_FIRST_MISSING_GFN, type Harness } from '../harness.js';
+import type { Vcpu } from '../sim/vcpu.js';
 
 /**
  * The steps of `apf-lab check`'s walk (DESIGN.md "Outputs": `check`, exhaustive interleavings): the
@@ -35,6 +37,16 @@ export function checkPages(bounds: CheckBounds): number[] {
 /** The guest state a fault's context stands for, as the harness forces it on the vCPU. */
 export function contextState(context: FaultContext): { privilege: 'user' | 'kernel'; irqsMasked: boolean } {
   return { privilege: context === 'user' ? 'user' : 'kernel', irqsMasked: context === 'irqs-off' };
+}
+
+/** The token a vCPU waits on in the guest's own halted loop (a halt frame on top), or -1. */
+export function guestHaltToken(v: Vcpu): number {
+  return topFrame(v.frames)?.haltToken ?? -1;
+}
+
+/** A gfn or a token as the check's lines write it. */
+export function hex(n: number): string {
+  return `0x${n.toString(16)}`;
 }
 
 /** Reads the backing store still has in flight. */
@@ -95,7 +107,7 @@ export function playStep(h: Harness, s: CheckStep): void {
 
 /** A step in words, as the check's counterexample lists it. */
 export function describeStep(s: CheckStep): string {
-  const gfn = (g: number) => `gfn 0x${g.toString(16)}`;
+  const gfn = (g: number) => `gfn ${hex(g)}`;
   if (s.kind === 'fault') return `vCPU ${s.vcpu} touches ${gfn(s.gfn)} (${s.context === 'user' ? 'user mode' : s.context === 'kernel' ? 'kernel mode' : 'kernel mode, interrupts off'})`;
   if (s.kind === 'complete') return `the read of ${gfn(s.gfn)} completes`;
   return `vCPU ${s.vcpu} enters the guest`;

@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { apfLab, apfLabInterrupted, BIN } from '../support/cli.js';
+import { apfLab, apfLabInterrupted, apfLabOnTerminal } from '../support/cli.js';
 
 /** `apf-lab check`, run as a user runs it: the built CLI, its output and exit code. */
 describe('apf-lab check', () => {
@@ -80,21 +79,9 @@ describe('apf-lab check, a long walk', () => {
   });
 
   it('shows how far it got on a terminal (stderr a TTY, through script(1) where it exists)', () => {
-    try {
-      execFileSync('script', ['--version'], { stdio: 'ignore' });
-    } catch {
-      return; // no script(1): no pseudo-terminal to test with
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-check-tty-'));
-    try {
-      const log = join(dir, 'typescript');
-      const cmd = `timeout --preserve-status -s INT 3.5 ${process.execPath} ${BIN} check arm64-sdei --vcpus 3 --pages 4 --depth 10; echo EXIT=$?`;
-      execFileSync('script', ['-qec', cmd, log], { stdio: 'ignore', timeout: 20_000 });
-      const text = readFileSync(log, 'utf8');
-      expect(text).toMatch(/apf-lab: check arm64-sdei: [\d,]+ of at most 200,000 orders judged, now those of \d+ steps?; Ctrl-C stops/);
-      expect(text).toContain('EXIT=130');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const text = apfLabOnTerminal(3.5, 'check', 'arm64-sdei', '--vcpus', '3', '--pages', '4', '--depth', '10');
+    if (text === null) return;
+    expect(text).toMatch(/apf-lab: check arm64-sdei: [\d,]+ of at most 200,000 orders judged, now those of \d+ steps?; Ctrl-C stops/);
+    expect(text).toContain('EXIT=130');
   });
 });

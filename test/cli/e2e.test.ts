@@ -1,11 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { apfLab, apfLabInterrupted, BIN } from '../support/cli.js';
+import { apfLab, apfLabInterrupted, apfLabOnTerminal, BIN } from '../support/cli.js';
 
 const run = promisify(execFile);
 
@@ -95,15 +95,8 @@ describe('hostile input through the built binary (issue 5 items 14, 15, 16)', ()
   });
 
   it('shows progress on a terminal (stderr a TTY, through script(1) where it exists)', () => {
-    try {
-      execFileSync('script', ['--version'], { stdio: 'ignore' });
-    } catch {
-      return; // no script(1): no pseudo-terminal to test with
-    }
-    const log = join(dir, 'typescript');
-    const cmd = `timeout --preserve-status -s INT 3.5 ${NODE_BIN} run x86 -s test/fixtures/hostile/long-run.yaml; echo EXIT=$?`;
-    execFileSync('script', ['-qec', cmd, log], { stdio: 'ignore', timeout: 20_000 });
-    const text = execFileSync('cat', [log], { encoding: 'utf8' });
+    const text = apfLabOnTerminal(3.5, 'run', 'x86', '-s', 'test/fixtures/hostile/long-run.yaml');
+    if (text === null) return;
     expect(text).toMatch(/apf-lab: simulated \d+\.\d{3} s of at most 102\.000 s/);
     expect(text, text).toContain('apf-lab: interrupted; nothing was written');
     expect(text).toContain('EXIT=130');

@@ -1,4 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 /** The built binary, run the way a user runs it (the global setup built dist/). */
@@ -25,4 +28,25 @@ export async function apfLabInterrupted(afterMs: number, ...args: string[]): Pro
   setTimeout(() => child.kill('SIGINT'), afterMs);
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   return { code, stdout, stderr };
+}
+
+/**
+ * The built binary with `args`, its stderr a terminal (a pseudo-terminal from script(1)), sent
+ * Ctrl-C after `seconds`: what the terminal showed, then `EXIT=<code>`; null where script(1) is missing.
+ */
+export function apfLabOnTerminal(seconds: number, ...args: string[]): string | null {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return null; // no script(1): no pseudo-terminal to test with
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'apf-lab-tty-'));
+  try {
+    const log = join(dir, 'typescript');
+    const cmd = `timeout --preserve-status -s INT ${seconds} '${process.execPath}' ${BIN} ${args.join(' ')}; echo EXIT=$?`;
+    execFileSync('script', ['-qec', cmd, log], { stdio: 'ignore', timeout: 20_000 });
+    return readFileSync(log, 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
