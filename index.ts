@@ -52,7 +52,7 @@ export { mergeParts } from './core/sweep/merge.js';
 export type { Vcpu } from './core/sim/vcpu.js';
 export { InvariantMonitor, INVARIANT_NAMES, type Violation } from './core/invariants.js';
 export { Harness, HARNESS_FIRST_MISSING_GFN, type HarnessOptions } from './core/harness.js';
-export { CHECK_DEFAULTS, CHECK_LIMITS, checkVariant, type CheckFinding, type CheckResult, type TraceLine } from './core/check/walk.js';
+export { CHECK_DEFAULTS, CHECK_LIMITS, checkVariant, type CheckFinding, type CheckOptions, type CheckResult, type TraceLine } from './core/check/walk.js';
 export { FAULT_CONTEXTS, type CheckBounds, type CheckStep, type FaultContext } from './core/check/steps.js';
 export type { ProblemKind } from './core/check/at-rest.js';
 export type { TraceSink } from './core/trace.js';

@@ -33,7 +33,7 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
         .option('pages', { type: 'string', requiresArg: true, describe: `host-missing pages the tasks touch (default ${CHECK_DEFAULTS.pages}, at most ${CHECK_LIMITS.pages})` })
         .option('depth', { type: 'string', requiresArg: true, describe: `steps in an order (default ${CHECK_DEFAULTS.depth}, at most ${CHECK_LIMITS.depth})` })
         .option('contexts', { type: 'string', requiresArg: true, describe: `where faults happen, comma-separated (default ${FAULT_CONTEXTS.join(',')})` })
-        .option('max-orders', { type: 'string', requiresArg: true, describe: `stop after this many orders (default ${CHECK_DEFAULTS.maxOrders.toLocaleString('en-US')}); the report then says it is not exhaustive, and up to which length it is` })
+        .option('max-orders', { type: 'string', requiresArg: true, describe: `stop after this many orders (default ${count(CHECK_DEFAULTS.maxOrders)}); the report then says it is not exhaustive, and up to which length it is` })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
     handler: (args) => {
       if (args.variant === undefined || args.variant === '') throw new UsageError(missingLine('check'));
@@ -59,7 +59,7 @@ function whole(flag: string, text: string | undefined, fallback: number, max: nu
   if (text === undefined) return fallback;
   // 200_000, or 200,000 as --help and the error below print it (commas only in groups of three).
   const t = /^\d{1,3}(,\d{3})+$/.test(String(text)) ? String(text).replace(/,/g, '') : String(text).replace(/_/g, '');
-  if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > max) throw new UsageError(`${flag} must be a whole number from 1 to ${max.toLocaleString('en-US')}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > max) throw new UsageError(`${flag} must be a whole number from 1 to ${count(max)}, got ${JSON.stringify(text)}`);
   return Number(t);
 }
 

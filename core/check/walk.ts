@@ -50,7 +50,7 @@ export interface CheckResult {
   readonly orders: number;
   /** False when the walk stopped at maxOrders before it had seen every order. */
   readonly exhaustive: boolean;
-  /** Every order of up to this many steps was judged (the depth when exhaustive; -1 if not even the empty order was). */
+  /** Every order of up to this many steps was judged (the depth when exhaustive; 0 when only the empty order was). */
   readonly completeDepth: number;
   readonly findings: readonly CheckFinding[];
 }
@@ -65,52 +65,71 @@ export interface CheckOptions {
 /** Orders between two looks at the caller's progress and stop flag: a few milliseconds of walking. */
 const PROGRESS_ORDERS = 32;
 
+/** The first order that showed each kind of wrong (a shortest one: the walk goes level by level), and how many showed it. */
+type FirstSeen = Map<ProblemKind, { steps: readonly CheckStep[]; problems: Problem[]; orders: number }>;
+
+/** A walk under way: its bounds, what it found, and how many orders it judged. */
+interface Walk {
+  readonly variant: Variant;
+  readonly bounds: CheckBounds;
+  readonly pages: readonly number[];
+  readonly maxOrders: number;
+  readonly options: CheckOptions;
+  readonly first: FirstSeen;
+  orders: number;
+}
+
 export function checkVariant(variant: Variant, bounds: CheckBounds, maxOrders: number = CHECK_DEFAULTS.maxOrders, options: CheckOptions = {}): CheckResult {
   checkBounds(bounds, maxOrders);
-  const pages = checkPages(bounds);
-  const first = new Map<ProblemKind, { steps: readonly CheckStep[]; problems: Problem[]; orders: number }>();
-  let orders = 0;
-  let complete = -1;
+  const walk: Walk = { variant, bounds, pages: checkPages(bounds), maxOrders, options, first: new Map(), orders: 0 };
   // Level by level (iterative deepening): a walk cut at maxOrders has judged every order up to
-  // some length, and the first order that shows a kind is a shortest one. Depth first within a
-  // level, children in the order nextSteps() gives them: the same walk on every run, and a stack
-  // of at most depth x branching sequences. Orders shorter than the level are replayed again only
-  // to reach the next ones, which costs a fraction of the level itself (each order has several).
-  walk: for (let level = 0; level <= bounds.depth; level++) {
-    let any = false;
-    const stack: (readonly CheckStep[])[] = [[]];
-    while (stack.length > 0) {
-      const seq = stack.pop()!;
-      const h = replay(variant, bounds, seq);
-      if (seq.length < level) {
-        const next = nextSteps(h, seq, bounds, pages);
-        for (let i = next.length - 1; i >= 0; i--) stack.push([...seq, next[i]]);
-        continue;
-      }
-      if (orders === maxOrders) break walk;
-      any = true;
-      drain(h, pages);
-      if (++orders % PROGRESS_ORDERS === 0) {
-        options.onProgress?.(orders, level);
-        if (options.signal?.aborted) throw new InterruptedError();
-      }
-      for (const [kind, problems] of byKind(problemsAtRest(h))) {
-        const seen = first.get(kind);
-        if (seen === undefined) first.set(kind, { steps: seq, problems, orders: 1 });
-        else seen.orders++;
-      }
-    }
+  // some length, and the first order that shows a kind is a shortest one.
+  let complete = -1;
+  for (let level = 0; level <= bounds.depth; level++) {
+    const judged = walkLevel(walk, level);
+    if (judged === 'cut') break;
     // No order of this length: there is none longer either.
-    if (!any) {
-      complete = bounds.depth;
-      break;
-    }
-    complete = level;
+    complete = judged === 'none' ? bounds.depth : level;
+    if (judged === 'none') break;
   }
-  const findings = [...first.entries()]
+  const findings = [...walk.first.entries()]
     .sort((a, b) => a[0].localeCompare(b[0]))
     .map(([kind, f]) => ({ kind, problems: f.problems.map((p) => p.message), steps: f.steps, orders: f.orders, ...traced(variant, bounds, f.steps) }));
-  return { variant: variant.id, bounds, orders, exhaustive: complete === bounds.depth, completeDepth: complete, findings };
+  return { variant: variant.id, bounds, orders: walk.orders, exhaustive: complete === bounds.depth, completeDepth: complete, findings };
+}
+
+/**
+ * Judge every order of exactly `level` steps: 'all' of them, 'none' (there is no such order), or
+ * 'cut' at maxOrders. Depth first, children in the order nextSteps() gives them: the same walk on
+ * every run, and a stack of at most depth x branching sequences. Orders shorter than the level are
+ * replayed again only to reach the next ones, which costs a fraction of the level itself (each
+ * order has several).
+ */
+function walkLevel(w: Walk, level: number): 'all' | 'none' | 'cut' {
+  let any = false;
+  const stack: (readonly CheckStep[])[] = [[]];
+  while (stack.length > 0) {
+    const seq = stack.pop()!;
+    const h = replay(w.variant, w.bounds, seq);
+    if (seq.length < level) {
+      const next = nextSteps(h, seq, w.bounds, w.pages);
+      for (let i = next.length - 1; i >= 0; i--) stack.push([...seq, next[i]]);
+      continue;
+    }
+    if (w.orders === w.maxOrders) return 'cut';
+    any = true;
+    drain(h, w.pages);
+    if (++w.orders % PROGRESS_ORDERS === 0) {
+      w.options.onProgress?.(w.orders, level);
+      if (w.options.signal?.aborted) throw new InterruptedError();
+    }
+    for (const [kind, problems] of byKind(problemsAtRest(h))) {
+      const seen = w.first.get(kind);
+      if (seen === undefined) w.first.set(kind, { steps: seq, problems, orders: 1 });
+      else seen.orders++;
+    }
+  }
+  return any ? 'all' : 'none';
 }
 
 function replay(variant: Variant, bounds: CheckBounds, seq: readonly CheckStep[]): Harness {
