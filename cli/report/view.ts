@@ -6,7 +6,7 @@ import { fixed, ms, plural } from '../views/format.js';
 import { latencyCdfChart, timeBreakdownChart, workOverTimeChart, type BarChart, type LineChart } from './charts.js';
 import { mechanismDiff } from './mechanism-diff.js';
 import type { CheckResult } from '../../core/check/walk.js';
-import { protocolCheckViews, type ProtocolCheckView } from './protocol-check.js';
+import { buildCheckView, type CheckView } from '../views/check.js';
 import { faultSequence, type SequenceView } from './sequence.js';
 
 /**
@@ -23,7 +23,7 @@ export interface ReportView {
   readonly diffs: readonly { readonly against: string; readonly variant: string; readonly patch: string; readonly lines: readonly { readonly kind: 'add' | 'del' | 'same'; readonly text: string }[] }[];
   readonly findings: readonly { readonly variant: string; readonly items: readonly { readonly severity: string; readonly text: string; readonly cite: string }[] }[];
   /** `apf-lab check` of each variant at its default bounds. */
-  readonly checks: readonly ProtocolCheckView[];
+  readonly checks: readonly CheckView[];
   readonly metrics: { readonly columns: readonly string[]; readonly span: number; readonly sections: readonly { readonly title: string; readonly rows: readonly { readonly label: string; readonly cells: readonly string[] }[] }[]; readonly legend: readonly string[] };
   readonly violations: readonly string[];
   readonly stopped: readonly string[];
@@ -96,7 +96,7 @@ export function buildReportView(input: ReportInputs): ReportView {
     findings: c.variants
       .filter((r) => r.findings.length > 0)
       .map((r) => ({ variant: r.id, items: r.findings.map((f) => ({ severity: f.severity, text: f.text, cite: f.cite })) })),
-    checks: protocolCheckViews(input.checks),
+    checks: input.checks.map(buildCheckView),
     metrics: {
       columns: table.columns,
       span: table.columns.length + 1,

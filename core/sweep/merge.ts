@@ -11,6 +11,7 @@ import { sweepMetricNames } from './metrics.js';
  * the same sweep cut into a different number of shards), a slice given twice, a slice missing,
  * or a slice whose runs are not the runs its shard number stands for.
  */
+
 /**
  * The largest part file `sweep merge` reads (README "Limits"): a run's figures take well under a
  * kilobyte, so this holds hundreds of thousands of runs, and a wrong argument is not read whole.
