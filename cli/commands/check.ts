@@ -57,8 +57,10 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
 
 function whole(flag: string, text: string | undefined, fallback: number, max: number): number {
   if (text === undefined) return fallback;
-  // 200_000, or 200,000 as --help and the error below print it (commas only in groups of three).
-  const t = /^\d{1,3}(,\d{3})+$/.test(String(text)) ? String(text).replace(/,/g, '') : String(text).replace(/_/g, '');
+  // 200000, 200_000 (as JavaScript writes it), or 200,000 (as --help and the error below print it):
+  // separators only between groups of three digits.
+  const given = String(text);
+  const t = /^\d{1,3}([,_]\d{3})+$/.test(given) ? given.replace(/[,_]/g, '') : given;
   if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > max) throw new UsageError(`${flag} must be a whole number from 1 to ${count(max)}, got ${JSON.stringify(text)}`);
   return Number(t);
 }

@@ -33,6 +33,10 @@ describe('apf-lab check', () => {
     const comma = await apfLab('check', 'x86', '--max-orders', '1,5');
     expect(comma.code).toBe(2);
     expect(comma.stderr).toContain('--max-orders must be a whole number from 1 to 2,000,000, got "1,5"');
+    // An underscore separates groups of three as in JavaScript (1_000), and nowhere else.
+    const underscores = await apfLab('check', 'x86', '--max-orders', '2__0');
+    expect(underscores.code).toBe(2);
+    expect(underscores.stderr).toContain('got "2__0"');
   });
 
   it('--variant-file with a knob: RFCv2 with SEND_ALWAYS halts a kernel-mode fault in the guest for good', async () => {

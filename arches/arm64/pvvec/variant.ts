@@ -40,7 +40,7 @@ const FINDINGS: readonly Finding[] = [
   {
     id: 'zero-token',
     severity: 'note',
-    text: 'v4\'s token allocator is reused, with its missing zero guard: vCPU 0 is handed token 0 once per 65,536 faults. As in v4 it loses no page-ready (the free test reads the reason word and the IRQ_ACK state too).',
+    text: 'v4\'s token allocator is reused, with its missing zero guard: vCPU 0 is handed token 0 once per 65,536 faults. As in v4 it loses no page-ready (the free test reads the reason word and pageready_pending too).',
     cite: 'facts/arm64.md §1a; gwshan/linux arch/arm64/kvm/async_pf.c kvm_arch_can_dequeue_async_page_present()',
   },
 ];
