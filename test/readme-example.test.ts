@@ -1,6 +1,6 @@
 // The README's "Unit-test a backend" example, verbatim: it must keep working.
 import { describe, expect, it } from 'vitest';
-import { Harness, HARNESS_FIRST_MISSING_GFN, runVariant, loadScenario, x86Abi, x86Variant, createX86Backend, type Variant, type X86VcpuState } from 'apf-lab';
+import { checkVariant, Harness, HARNESS_FIRST_MISSING_GFN, runVariant, loadScenario, x86Abi, x86Variant, createX86Backend, type Variant, type X86VcpuState } from 'apf-lab';
 
 describe('my x86 checks', () => {
   it('a reserved EN bit is #GP, not a crash', () => {
@@ -26,5 +26,15 @@ describe('my x86 checks', () => {
     const r = runVariant(loadScenario('overcommit'), mine);
     // The invariant monitor catches the kernel-mode deliveries (invariant 4).
     expect(r.invariants.violations.some((v) => v.invariant === 4)).toBe(true);
+    // So does apf-lab check, with the shortest order that shows it: a kernel-mode touch, an entry.
+    const walk = checkVariant(mine, { vcpus: 1, pages: 2, depth: 3, contexts: ['user', 'kernel'] });
+    const bad = walk.findings.find((f) => f.kind === 'invariant-4')!;
+    expect(bad.steps.map((s) => s.kind)).toEqual(['fault', 'enter']);
+  });
+
+  it('x86 itself: every order of faults, completions and entries up to 4 steps on 2 vCPUs leaves nothing behind', () => {
+    const walk = checkVariant(x86Variant, { vcpus: 2, pages: 2, depth: 4, contexts: ['user', 'kernel'] });
+    expect(walk.exhaustive).toBe(true);
+    expect(walk.findings).toEqual([]);
   });
 });

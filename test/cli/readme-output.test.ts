@@ -88,6 +88,14 @@ describe('README examples are real output', () => {
     expect(block('finds it in three steps (exit 4); its report')).toBe(zero.split('\n').slice(0, 26).join('\n'));
   }, 60_000);
 
+  it('the unit-test example is test/readme-example.test.ts, verbatim', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const start = readme.indexOf('```ts\n', readme.indexOf('## Unit-test a backend')) + 6;
+    const example = readme.slice(start, readme.indexOf('\n```', start));
+    const file = readFileSync('test/readme-example.test.ts', 'utf8').replace(/^\/\/.*\n/, '').replace(/\n$/, '');
+    expect(example).toBe(file);
+  });
+
   it('show arm64-sdei', async () => {
     expect(block('`apf-lab show arm64-sdei`:')).toBe(await out('show', 'arm64-sdei'));
   });
