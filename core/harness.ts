@@ -1,4 +1,4 @@
-import type { Backend, GuestCall, GuestCallResult, Variant } from './backend.js';
+import type { AsyncPfWork, Backend, GuestCall, GuestCallResult, Variant } from './backend.js';
 import { BadInputError } from './errors.js';
 import { HARD } from './scenario/limits.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './scenario/schema.js';
@@ -7,7 +7,8 @@ import { finishFrame } from './sim/guest-entry.js';
 import { flushDelayedWakes } from './sim/guest-kernel.js';
 import { pickNext } from './sim/guest-sched.js';
 import { topFrame } from './guest/code-layout.js';
-import type { Vcpu } from './sim/vcpu.js';
+import { Vcpu } from './sim/vcpu.js';
+import { finishWaiters } from './sim/host-async-pf.js';
 import type { TraceSink } from './trace.js';
 
 /**
@@ -73,6 +74,10 @@ function harnessScenario(vcpus: number, mib: number): Scenario {
   return scenario;
 }
 
+function ownerOf(w: AsyncPfWork | Vcpu): number {
+  return w instanceof Vcpu ? w.id : w.vcpu;
+}
+
 export class Harness<S = unknown> {
   readonly sim: Simulation;
   readonly backend: Backend<S>;
@@ -129,9 +134,39 @@ export class Harness<S = unknown> {
     this.sim.stage2Fault(v, gfn);
   }
 
-  /** The backing store finishes reading `gfn` now. */
+  /** Works and synchronous faults whose read ended but which have not finished yet (completeFor()). */
+  private readonly late = new Map<number, (AsyncPfWork | Vcpu)[]>();
+
+  /** The backing store finishes reading `gfn` now, and every work and fault waiting on it finishes. */
   complete(gfn: number): void {
+    if (this.sim.ioWaiters.get(gfn) !== undefined) this.sim.onIoDone(gfn);
+    const late = this.late.get(gfn);
+    this.late.delete(gfn);
+    if (late !== undefined) finishWaiters(this.sim, late);
+  }
+
+  /**
+   * Only vCPU `i`'s work (or synchronous fault) on `gfn` finishes. Each vCPU's work is a work item
+   * of its own (virt/kvm/async_pf.c async_pf_execute()): the first to finish ends the read and maps
+   * the page, the others finish later, each at its own completeFor() or complete().
+   */
+  completeFor(gfn: number, i: number): void {
+    this.vcpu(i);
+    const reading = this.sim.ioWaiters.get(gfn);
+    const waiting = reading ?? this.late.get(gfn) ?? [];
+    const mine = waiting.filter((w) => ownerOf(w) === i);
+    const rest = waiting.filter((w) => ownerOf(w) !== i);
+    if (rest.length > 0) this.late.set(gfn, rest);
+    else this.late.delete(gfn);
+    if (reading === undefined) return finishWaiters(this.sim, mine);
+    this.sim.ioWaiters.set(gfn, mine);
     this.sim.onIoDone(gfn);
+  }
+
+  /** The vCPUs with a work or a synchronous fault still waiting on `gfn`, in id order. */
+  waitingOn(gfn: number): number[] {
+    const all = [...(this.sim.ioWaiters.get(gfn) ?? []), ...(this.late.get(gfn) ?? [])];
+    return [...new Set(all.map(ownerOf))].sort((a, b) => a - b);
   }
 
   /**

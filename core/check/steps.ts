@@ -17,7 +17,8 @@ export const FAULT_CONTEXTS: readonly FaultContext[] = ['user', 'kernel', 'irqs-
 
 export type CheckStep =
   | { readonly kind: 'fault'; readonly vcpu: number; readonly gfn: number; readonly context: FaultContext }
-  | { readonly kind: 'complete'; readonly gfn: number }
+  /** `vcpu`: only that vCPU's work on the page finishes (set where several vCPUs wait on it). */
+  | { readonly kind: 'complete'; readonly gfn: number; readonly vcpu?: number }
   | { readonly kind: 'enter'; readonly vcpu: number };
 
 /** The bounds of one walk. */
@@ -49,16 +50,18 @@ export function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-/** Reads the backing store still has in flight. */
+/** Pages a work or a synchronous fault still waits on: the read is in flight, or a work has not finished. */
 export function readsInFlight(h: Harness, pages: readonly number[]): number[] {
-  return pages.filter((g) => h.sim.ioWaiters.get(g) !== undefined);
+  return pages.filter((g) => h.waitingOn(g).length > 0);
 }
 
 /**
  * The steps the machine allows after `seq`: a fault needs a running vCPU with a current task that
  * entered the guest since its own last fault (a fault exits; the guest runs nothing before the next
  * entry) and is not halted in the guest's own wait loop (a halted task touches no memory); an
- * entry, a running vCPU; a completion, a read in flight.
+ * entry, a running vCPU; a completion, a read in flight. Where vCPUs of their own wait on one page,
+ * each one's work finishes as a step of its own, in either order (each work is its own work item,
+ * virt/kvm/async_pf.c async_pf_execute()).
  */
 export function nextSteps(h: Harness, seq: readonly CheckStep[], bounds: CheckBounds, pages: readonly number[]): CheckStep[] {
   const out: CheckStep[] = [];
@@ -73,7 +76,11 @@ export function nextSteps(h: Harness, seq: readonly CheckStep[], bounds: CheckBo
     }
     out.push({ kind: 'enter', vcpu: i });
   }
-  for (const gfn of readsInFlight(h, pages)) out.push({ kind: 'complete', gfn });
+  for (const gfn of readsInFlight(h, pages)) {
+    const waiting = h.waitingOn(gfn);
+    if (waiting.length < 2) out.push({ kind: 'complete', gfn });
+    else for (const vcpu of waiting) out.push({ kind: 'complete', gfn, vcpu });
+  }
   return out;
 }
 
@@ -96,7 +103,8 @@ export function playStep(h: Harness, s: CheckStep): void {
     h.setCpu(contextState(s.context), s.vcpu);
     h.fault(s.gfn, s.vcpu);
   } else if (s.kind === 'complete') {
-    h.complete(s.gfn);
+    if (s.vcpu === undefined) h.complete(s.gfn);
+    else h.completeFor(s.gfn, s.vcpu);
   } else {
     h.enter(s.vcpu);
     // A task that slept in that entry left the vCPU to the next one: without it, a vCPU's second
@@ -109,6 +117,6 @@ export function playStep(h: Harness, s: CheckStep): void {
 export function describeStep(s: CheckStep): string {
   const gfn = (g: number) => `gfn ${hex(g)}`;
   if (s.kind === 'fault') return `vCPU ${s.vcpu} touches ${gfn(s.gfn)} (${s.context === 'user' ? 'user mode' : s.context === 'kernel' ? 'kernel mode' : 'kernel mode, interrupts off'})`;
-  if (s.kind === 'complete') return `the read of ${gfn(s.gfn)} completes`;
+  if (s.kind === 'complete') return s.vcpu === undefined ? `the read of ${gfn(s.gfn)} completes` : `vCPU ${s.vcpu}'s work on ${gfn(s.gfn)} finishes`;
   return `vCPU ${s.vcpu} enters the guest`;
 }

@@ -263,6 +263,15 @@ export function onIoDone(sim: Machine, gfn: number): void {
     }
     if (sim.metrics.measuring) sim.metrics.readaheadPages += along.length;
   }
+  finishWaiters(sim, waiters);
+}
+
+/**
+ * The waiters of a read that ended: a vCPU in a synchronous fault goes on, and each work finishes
+ * as its kworker's async_pf_execute() does. Public for core/harness.ts: each work is a work item of
+ * its own, so a test may finish one vCPU's works on a page before another's.
+ */
+export function finishWaiters(sim: Machine, waiters: readonly (AsyncPfWork | Vcpu)[]): void {
   for (const w of waiters) {
     if (w instanceof Vcpu) {
       if (w.mode === 'sync' && w.syncGfn >= 0) {

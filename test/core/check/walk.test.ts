@@ -131,6 +131,33 @@ describe('the walk itself', () => {
     expect(nextSteps(h, seq, SMALL, checkPages(SMALL))).toEqual([{ kind: 'enter', vcpu: 0 }, { kind: 'complete', gfn: 256 }]);
   });
 
+  it("two vCPUs' works on one page finish one at a time, in either order (each is its own work item)", () => {
+    // virt/kvm/async_pf.c: every async PF is a work item of its own (async_pf_execute()); two vCPUs
+    // faulting on one gfn each have theirs, each with its own token, and either may finish first.
+    const h = new Harness(findVariant('x86'), { vcpus: 2, guestMemoryMiB: 2 });
+    drain(h, []);
+    const seq: CheckStep[] = [
+      { kind: 'fault', vcpu: 0, gfn: 256, context: 'user' },
+      { kind: 'fault', vcpu: 1, gfn: 256, context: 'user' },
+    ];
+    for (const s of seq) playStep(h, s);
+    const completes = nextSteps(h, seq, { ...SMALL, vcpus: 2 }, checkPages(SMALL)).filter((s) => s.kind === 'complete');
+    expect(completes).toEqual([
+      { kind: 'complete', gfn: 256, vcpu: 0 },
+      { kind: 'complete', gfn: 256, vcpu: 1 },
+    ]);
+    // vCPU 1's finishes first: the page is in, vCPU 1 has a completion to deliver, vCPU 0 still waits.
+    playStep(h, completes[1]);
+    expect(h.sim.memory.isResident(256)).toBe(true);
+    expect([h.vcpu(0).apf.done.length, h.vcpu(1).apf.done.length]).toEqual([0, 1]);
+    expect(h.waitingOn(256)).toEqual([0]);
+    // Then vCPU 0's, alone now: a plain completion is what the walk offers.
+    expect(nextSteps(h, [...seq, completes[1]], { ...SMALL, vcpus: 2 }, checkPages(SMALL)).filter((s) => s.kind === 'complete')).toEqual([{ kind: 'complete', gfn: 256 }]);
+    h.complete(256);
+    expect(h.vcpu(0).apf.done.length).toBe(1);
+    expect(h.waitingOn(256)).toEqual([]);
+  });
+
   it('a walk cut at maxOrders still gives the shortest order of what it found', () => {
     // Depth first, the first branch (vCPU 0's user-mode faults) alone is bigger than the cap, and
     // the 1-step kernel-mode fault of x86-pf's leak would be found only as a longer order.
