@@ -1,7 +1,7 @@
-import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU } from '../guest/code-layout.js';
+import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, type KernelPage } from '../guest/code-layout.js';
 import { FreePages } from '../guest/page-alloc.js';
 import { PageCache } from '../guest/page-cache.js';
-import type { RegionLayout } from '../guest/task.js';
+import type { RegionLayout, Task } from '../guest/task.js';
 import type { HostMemory } from '../machine/memory.js';
 import type { PostcopyLink } from '../machine/postcopy.js';
 import { tasksAtOnce } from '../scenario/bounds.js';
@@ -61,4 +61,18 @@ export function layoutGuestMemory(scenario: Scenario, memory: HostMemory, postco
   // Reclaim may free page-cache frames into the pool: it can come to hold any frame.
   const freePages = scenario.tasks.some((t) => t.memory.length > 0) ? new FreePages(gfn, memory.guestPages - gfn, cached ? memory.guestPages : undefined) : null;
   return { regions, kernelPagesOf, freePages, pageCache };
+}
+
+/**
+ * The gfn of one of the guest kernel's own pages, where the host may evict them (-1 where they are
+ * pinned): the running task's stack, thread_info and task_struct in its slot of the layout above,
+ * or vCPU `vcpu`'s per-CPU data. The idle task's stack has its own page; its task struct lives
+ * with the per-CPU data.
+ */
+export function kernelPageGfn(kernelPagesOf: GuestMemoryMap['kernelPagesOf'], vcpu: number, task: Task | null, page: KernelPage): number {
+  if (kernelPagesOf === null) return -1;
+  const cpuBase = KERNEL_PAGES_PER_TASK * kernelPagesOf.tasks + KERNEL_PAGES_PER_VCPU * vcpu;
+  if (page === 'percpu' || (!task && page !== 'stack')) return cpuBase + 1;
+  if (!task) return cpuBase;
+  return KERNEL_PAGES_PER_TASK * task.kernelSlot + (page === 'stack' ? 0 : page === 'thread-info' ? 1 : 2);
 }

@@ -3,7 +3,7 @@ import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
 import { IntMap } from '../engine/int-map.js';
 import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
-import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, topFrame, type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
+import { topFrame, type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
 import type { CallSingleData } from '../guest/smp.js';
 import type { FreePages } from '../guest/page-alloc.js';
 import type { PageCache } from '../guest/page-cache.js';
@@ -30,7 +30,7 @@ import type { Machine, SimulationOptions } from './machine.js';
 import { Vcpu } from './vcpu.js';
 import { ReclaimThrottle } from '../host/reclaim-throttle.js';
 import { createBackingStore, startBackingStore } from './backing-store.js';
-import { layoutGuestMemory, MIB_PAGES } from './guest-memory-map.js';
+import { kernelPageGfn, layoutGuestMemory, MIB_PAGES } from './guest-memory-map.js';
 
 export type { SimulationOptions } from './machine.js';
 
@@ -379,14 +379,7 @@ export class Simulation implements Machine {
     entry.exceptionReturn(this, v, to);
   }
   kernelPageGfn(v: Vcpu, page: KernelPage): number {
-    const k = this.kernelPagesOf;
-    if (k === null) return -1;
-    const cpuBase = KERNEL_PAGES_PER_TASK * k.tasks + KERNEL_PAGES_PER_VCPU * v.id;
-    const t = v.current;
-    // The idle task's stack has its own page; its task struct lives with the per-CPU data.
-    if (page === 'percpu' || (!t && page !== 'stack')) return cpuBase + 1;
-    if (!t) return cpuBase;
-    return KERNEL_PAGES_PER_TASK * t.kernelSlot + (page === 'stack' ? 0 : page === 'thread-info' ? 1 : 2);
+    return kernelPageGfn(this.kernelPagesOf, v.id, v.current, page);
   }
 
   // Interrupt delivery (core/sim/irq.ts).
