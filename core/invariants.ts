@@ -211,6 +211,7 @@ export class InvariantMonitor {
   }
 }
 
-function hex(n: number): string {
+/** A gfn or a token as the invariant messages (and `apf-lab check`, which prints them) write it. */
+export function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }

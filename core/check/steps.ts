@@ -1,5 +1,6 @@
 import { topFrame } from '../guest/code-layout.js';
 import { HARNESS_FIRST_MISSING_GFN, type Harness } from '../harness.js';
+import { hex } from '../invariants.js';
 import type { Vcpu } from '../sim/vcpu.js';
 
 /**
@@ -45,10 +46,8 @@ export function guestHaltToken(v: Vcpu): number {
   return topFrame(v.frames)?.haltToken ?? -1;
 }
 
-/** A gfn or a token as the check's lines write it. */
-export function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
+/** A gfn or a token as the check's lines write it: as the invariant monitor's messages do. */
+export { hex };
 
 /** Pages a work or a synchronous fault still waits on: the read is in flight, or a work has not finished. */
 export function readsInFlight(h: Harness, pages: readonly number[]): number[] {

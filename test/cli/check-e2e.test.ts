@@ -5,6 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { apfLab, apfLabInterrupted, apfLabOnTerminal } from '../support/cli.js';
 
 /** `apf-lab check`, run as a user runs it: the built CLI, its output and exit code. */
+
+/** The built CLI refuses `args` with exit `code` and a one-line error that says `text`. */
+async function refused(code: number, text: string, ...args: string[]): Promise<void> {
+  const r = await apfLab(...args);
+  expect(r.code).toBe(code);
+  expect(r.stderr).toContain(text);
+}
 describe('apf-lab check', () => {
   it('x86-pf: exit 4, the leak with its shortest order and its tracepoints', async () => {
     const r = await apfLab('check', 'x86-pf', '--depth', '3');
@@ -30,13 +37,9 @@ describe('apf-lab check', () => {
     // As --help prints the default: 1,000 (grouped by three) is a thousand; 1,5 is no number.
     const more = await apfLab('check', 'x86', '--vcpus', '3', '--max-orders', '1,000', '--json');
     expect(JSON.parse(more.stdout)).toMatchObject({ orders: 1000, exhaustive: false, completeDepth: 2 });
-    const comma = await apfLab('check', 'x86', '--max-orders', '1,5');
-    expect(comma.code).toBe(2);
-    expect(comma.stderr).toContain('--max-orders must be a whole number from 1 to 2,000,000, got "1,5"');
+    await refused(2, '--max-orders must be a whole number from 1 to 2,000,000, got "1,5"', 'check', 'x86', '--max-orders', '1,5');
     // An underscore separates groups of three as in JavaScript (1_000), and nowhere else.
-    const underscores = await apfLab('check', 'x86', '--max-orders', '2__0');
-    expect(underscores.code).toBe(2);
-    expect(underscores.stderr).toContain('got "2__0"');
+    await refused(2, 'got "2__0"', 'check', 'x86', '--max-orders', '2__0');
   });
 
   it('--variant-file with a knob: RFCv2 with SEND_ALWAYS halts a kernel-mode fault in the guest for good', async () => {
@@ -60,17 +63,11 @@ describe('apf-lab check', () => {
   });
 
   it('bad bounds are usage errors (exit 2); an unknown variant is bad input (exit 1)', async () => {
-    const depth = await apfLab('check', 'x86', '--depth', '11');
-    expect(depth.code).toBe(2);
-    expect(depth.stderr).toContain('--depth must be a whole number from 1 to 10, got "11"');
-    const ctx = await apfLab('check', 'x86', '--contexts', 'user,nmi');
-    expect(ctx.code).toBe(2);
-    expect(ctx.stderr).toContain('--contexts takes user, kernel, irqs-off (comma-separated), got "nmi"');
+    await refused(2, '--depth must be a whole number from 1 to 10, got "11"', 'check', 'x86', '--depth', '11');
+    await refused(2, '--contexts takes user, kernel, irqs-off (comma-separated), got "nmi"', 'check', 'x86', '--contexts', 'user,nmi');
     const none = await apfLab('check');
     expect(none.code).toBe(2);
-    const unknown = await apfLab('check', 'x87');
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/unknown variant/);
+    await refused(1, 'unknown variant', 'check', 'x87');
   });
 });
 
