@@ -8,6 +8,7 @@ import { checkScenarioSize } from '../core/scenario/bounds.js';
 import { loadScenario, DEFAULT_SCENARIO, type KnownOverrides } from '../core/scenario/load.js';
 import type { Scenario } from '../core/scenario/schema.js';
 import { UsageError, type Io } from './io.js';
+import { count } from './views/format.js';
 
 /** The environment variable that, like --allow-large, lifts the laptop size limits. */
 export const ALLOW_LARGE_ENV = 'APF_LAB_ALLOW_LARGE';
@@ -107,4 +108,20 @@ export function checkRunnable(scenario: Scenario, file: string, variants: readon
   if (!(allowLarge || process.env[ALLOW_LARGE_ENV] === '1')) {
     checkScenarioSize(scenario, file, `pass --allow-large (or set ${ALLOW_LARGE_ENV}=1) to run it anyway`);
   }
+}
+
+/**
+ * A whole-number flag (--seeds, --jobs, --depth, --max-orders, …): 200000, 200_000 (as JavaScript
+ * writes it) or 200,000 (as --help and this error print it), separators only between groups of
+ * three digits; from 1 to `max`. Every command parses its counts here, so all take the same forms.
+ */
+export function wholeFlag(flag: string, text: string, max = Number.MAX_SAFE_INTEGER): number {
+  const given = String(text);
+  const digits = /^\d{1,3}([,_]\d{3})+$/.test(given) ? given.replace(/[,_]/g, '') : given;
+  const n = /^\d+$/.test(digits) ? Number(digits) : Number.NaN;
+  if (!(n >= 1 && n <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? 'of 1 or more' : `from 1 to ${count(max)}`;
+    throw new UsageError(`${flag} must be a whole number ${range}, got ${JSON.stringify(given)}`);
+  }
+  return n;
 }

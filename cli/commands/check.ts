@@ -3,6 +3,7 @@ import { findVariant } from '../../arches/registry.js';
 import { CHECK_DEFAULTS, CHECK_LIMITS, checkVariant } from '../../core/check/walk.js';
 import { FAULT_CONTEXTS, type FaultContext } from '../../core/check/steps.js';
 import { EXIT_CHECK_FOUND, ExitWith, UsageError, type Io } from '../io.js';
+import { wholeFlag } from '../options.js';
 import { renderText } from '../render.js';
 import { buildCheckView } from '../views/check.js';
 import { count, plural } from '../views/format.js';
@@ -39,12 +40,12 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
       if (args.variant === undefined || args.variant === '') throw new UsageError(missingLine('check'));
       const variant = findVariant(String(args.variant), variantsWithFiles(args).known);
       const bounds = {
-        vcpus: whole('--vcpus', args.vcpus, CHECK_DEFAULTS.vcpus, CHECK_LIMITS.vcpus),
-        pages: whole('--pages', args.pages, CHECK_DEFAULTS.pages, CHECK_LIMITS.pages),
-        depth: whole('--depth', args.depth, CHECK_DEFAULTS.depth, CHECK_LIMITS.depth),
+        vcpus: args.vcpus === undefined ? CHECK_DEFAULTS.vcpus : wholeFlag('--vcpus', args.vcpus, CHECK_LIMITS.vcpus),
+        pages: args.pages === undefined ? CHECK_DEFAULTS.pages : wholeFlag('--pages', args.pages, CHECK_LIMITS.pages),
+        depth: args.depth === undefined ? CHECK_DEFAULTS.depth : wholeFlag('--depth', args.depth, CHECK_LIMITS.depth),
         contexts: contextsOf(args.contexts),
       };
-      const maxOrders = whole('--max-orders', args.maxOrders, CHECK_DEFAULTS.maxOrders, CHECK_LIMITS.maxOrders);
+      const maxOrders = args.maxOrders === undefined ? CHECK_DEFAULTS.maxOrders : wholeFlag('--max-orders', args.maxOrders, CHECK_LIMITS.maxOrders);
       const result = checkVariant(variant, bounds, maxOrders, {
         signal: io.signal,
         onProgress: (orders, level) => io.status?.(`apf-lab: check ${variant.id}: ${count(orders)} of at most ${count(maxOrders)} orders judged, now those of ${plural(level, 'step')}; Ctrl-C stops`),
@@ -53,16 +54,6 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
       if (result.findings.length > 0) throw new ExitWith(EXIT_CHECK_FOUND);
     },
   };
-}
-
-function whole(flag: string, text: string | undefined, fallback: number, max: number): number {
-  if (text === undefined) return fallback;
-  // 200000, 200_000 (as JavaScript writes it), or 200,000 (as --help and the error below print it):
-  // separators only between groups of three digits.
-  const given = String(text);
-  const t = /^\d{1,3}([,_]\d{3})+$/.test(given) ? given.replace(/[,_]/g, '') : given;
-  if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > max) throw new UsageError(`${flag} must be a whole number from 1 to ${count(max)}, got ${JSON.stringify(text)}`);
-  return Number(t);
 }
 
 function contextsOf(text: string | undefined): FaultContext[] {

@@ -4,7 +4,7 @@ import { runExperiment } from '../../core/reproduce.js';
 import { listBuiltinScenarios } from '../../core/scenario/load.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { UsageError, type Io } from '../io.js';
-import { loadForCli } from '../options.js';
+import { loadForCli, wholeFlag } from '../options.js';
 import { renderText } from '../render.js';
 import { buildReproduceView } from '../views/reproduce.js';
 import { usageLine } from './table.js';
@@ -36,8 +36,7 @@ export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
         .option('seeds', { type: 'string', default: '5', requiresArg: true, describe: 'seeds per figure: the scenario\'s seed and the ones after it' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of the table' }) as never,
     handler: (args) => {
-      const seeds = /^\d+$/.test(String(args.seeds)) ? Number(args.seeds) : Number.NaN;
-      if (!(seeds >= 1 && seeds <= 100)) throw new UsageError(`--seeds must be a whole number from 1 to 100, got ${JSON.stringify(String(args.seeds))}`);
+      const seeds = wholeFlag('--seeds', String(args.seeds), 100);
       const names = (args.experiments ?? []).map(String);
       const chosen = names.length > 0 ? names.map((id) => ({ id, scenario: loadForCli(id) })) : builtinExperiments();
       const experiments = chosen.map(({ id, scenario }) => {

@@ -6,7 +6,7 @@ import { parseShard, pointCount, shardPoints, type Shard } from '../../core/swee
 import { MAX_PART_BYTES, mergeParts } from '../../core/sweep/merge.js';
 import { readCappedFile } from '../../core/read-capped.js';
 import { UsageError, type Io } from '../io.js';
-import { ALLOW_LARGE_OPTION } from '../options.js';
+import { ALLOW_LARGE_OPTION, wholeFlag } from '../options.js';
 import { renderText } from '../render.js';
 import { pointScenarios, resolveSweep, type SweepArgs } from '../sweep/definition.js';
 import { chartTemplates, partFile, sweepFiles, writeInto } from '../sweep/files.js';
@@ -56,7 +56,7 @@ function runSweepCommand(io: Io): CommandModule<object, SweepCommandArgs> {
       const out = outDir(args.out);
       const shard = args.shard === undefined ? null : shardOf(args.shard);
       if (shard && out === null) throw new UsageError('--shard needs --out DIR, where its part file goes');
-      const jobs = args.jobs === undefined ? availableParallelism() : jobsOf(args.jobs);
+      const jobs = args.jobs === undefined ? availableParallelism() : wholeFlag('--jobs', args.jobs, 1024);
       const sweep = resolveSweep(args);
       const { def } = sweep;
       const points = shard ? shardPoints(pointCount(def.params), shard) : allPoints(def);
@@ -164,10 +164,6 @@ function shardOf(text: string): Shard {
   }
 }
 
-function jobsOf(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1024) throw new UsageError(`--jobs must be a whole number from 1 to 1024, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
 
 function readPart(file: string): unknown {
   const text = readCappedFile(file, MAX_PART_BYTES, 'a sweep part (JSON)').toString('utf8');

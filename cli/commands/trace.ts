@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { findVariant } from '../../arches/registry.js';
 import { captureTrace, DEFAULT_MAX_EVENTS } from '../../core/trace-capture.js';
 import { UsageError, type Io } from '../io.js';
-import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
+import { resolveScenario, scenarioOptions, wholeFlag, type ScenarioArgs } from '../options.js';
 import { renderText } from '../render.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { buildTraceView } from '../views/trace.js';
@@ -45,7 +45,7 @@ export function traceCommand(io: Io): CommandModule<object, TraceArgs> {
       const toNs = msFlag('to-ms', args.toMs);
       if (toNs !== null && toNs < fromNs) throw new UsageError(`--to-ms (${args.toMs}) is before --from-ms (${args.fromMs})`);
       const vcpus = vcpuFlag(args.vcpu, scenario.machine.vcpus);
-      const maxEvents = countFlag('max-events', args.maxEvents);
+      const maxEvents = args.maxEvents === undefined ? null : wholeFlag('--max-events', args.maxEvents);
       if (args.perfetto === '') throw new UsageError('--perfetto needs a file name');
       const capture = captureTrace(scenario, variant, { seed, fromNs, toNs: toNs ?? undefined, vcpus: vcpus ?? undefined, lab: args.lab, maxEvents: maxEvents ?? undefined, ...hooks });
       if (args.perfetto !== undefined) writeAll([[args.perfetto, `${chromeTraceJson(capture, scenario.name, seed)}\n`]], 'the timeline');
@@ -77,8 +77,3 @@ function vcpuFlag(given: string | undefined, count: number): number[] | null {
   return [...new Set(ids.map(Number))].sort((a, b) => a - b);
 }
 
-function countFlag(name: string, text: string | undefined): number | null {
-  if (text === undefined) return null;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw new UsageError(`--${name} must be a whole number of 1 or more, got ${JSON.stringify(text)}`);
-  return Number(text);
-}

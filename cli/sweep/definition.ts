@@ -12,7 +12,7 @@ import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
 import { checkParamName, pointScenario } from '../../core/sweep/params.js';
 import { parseValueSpec } from '../../core/sweep/spec.js';
 import { UsageError } from '../io.js';
-import { checkRunnable, knownOverrides, parseSeed, resolveScenario } from '../options.js';
+import { checkRunnable, knownOverrides, parseSeed, resolveScenario, wholeFlag } from '../options.js';
 import { idsWithFiles, variantsWithFiles } from '../variant-files.js';
 
 /** The sweep's flags as yargs gives them (strings, parsed here, as --seed is). */
@@ -72,7 +72,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     checkParamName(scenario, p.name);
   }
 
-  const seeds = args.seeds !== undefined ? parseSeeds(args.seeds) : (file.seeds ?? 1);
+  const seeds = args.seeds !== undefined ? wholeFlag('--seeds', args.seeds) : (file.seeds ?? 1);
   const metric = args.metric ?? file.metric ?? 'work';
   if (!SWEEP_METRICS.some((m) => m.name === metric)) {
     const msg = `unknown metric "${metric}" (known: ${SWEEP_METRICS.map((m) => m.name).join(', ')})`;
@@ -140,10 +140,6 @@ function paramsFromFile(file: SweepFile, fromFile: (field: string) => (e: unknow
   });
 }
 
-function parseSeeds(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--seeds must be a whole number of at least 1, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
 
 /** The scenario's bounds on durationMs (README "Limits"), refused here as a usage error of the flag. */
 function parseDuration(text: string): number {

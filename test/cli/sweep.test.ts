@@ -21,7 +21,7 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--x', 'vcpus'], '--x: "vcpus" is not a swept parameter (swept: tasksPerVcpu)'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '1/3'], '--shard needs --out DIR, where its part file goes'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '3/2', '--out', dir], '--shard: shard 3/2: i must be from 1 to n'],
-    [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--jobs', '0'], '--jobs must be a whole number from 1 to 1024, got "0"'],
+    [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--jobs', '0'], '--jobs must be a whole number from 1 to 1,024, got "0"'],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const r = await cli('sweep', ...args);
     expect(r.code).toBe(2);
