@@ -65,6 +65,11 @@ export function checkScenarioBounds(s: Scenario, file: string): void {
     if (l.maxUs !== undefined && l.minUs > l.maxUs) {
       throw new ScenarioError(file, 'backing.latency', `minUs ${l.minUs} is above maxUs ${l.maxUs}: no latency can be drawn`);
     }
+    // A fixed latency outside its own bounds would be silently served as the bound instead.
+    if (l.dist === 'fixed' && (l.us < l.minUs || (l.maxUs !== undefined && l.us > l.maxUs))) {
+      const bound = l.us < l.minUs ? `below minUs ${l.minUs}` : `above maxUs ${l.maxUs}`;
+      throw new ScenarioError(file, 'backing.latency', `the fixed latency us ${l.us} is ${bound}: every read would take the bound instead; set us (a fixed latency needs no minUs or maxUs)`);
+    }
   }
   s.tasks.forEach((t, i) => {
     if (loopNs(t.program, s) < 1) {
@@ -82,7 +87,7 @@ function checkLatencyTail(l: LatencySpec, file: string): void {
   const largest = Math.max(l.minUs, l.maxUs === undefined ? tail : Math.min(tail, l.maxUs));
   if (largest > MAX_INTERVAL_US) {
     const how = l.dist === 'fixed' ? 'lower us' : 'set maxUs, or lower us or sigma';
-    throw new ScenarioError(file, 'backing.latency', `the longest possible draw is ${largest.toExponential(2)} µs, more than ${MAX_INTERVAL_US} µs (one hour): ${how}`);
+    throw new ScenarioError(file, 'backing.latency', `the longest possible draw is ${largest.toExponential(4)} µs, more than ${MAX_INTERVAL_US} µs (one hour): ${how}`);
   }
 }
 

@@ -21,6 +21,14 @@ export const PAGE_SIZE = 4096;
 export const PAGES_PER_MIB = (1024 * 1024) / PAGE_SIZE;
 /** One 4 KiB page in MiB: the smallest memory amount that means anything. */
 export const ONE_PAGE_MIB = 1 / PAGES_PER_MIB;
+/**
+ * The smallest guest: its kernel's own data lies in its RAM, and every backend's guest puts its
+ * per-vCPU APF areas there, from 1 MiB (arches/x86/mechanisms.ts and arches/arm64/*: AREA_BASE;
+ * pvvec's save areas at 1.25 MiB), 64 bytes a vCPU. A smaller guest made KVM refuse the enable
+ * (the area outside guest memory), and a run of it silently measured no APF at all. Real guests
+ * are far larger (x86 loads its kernel at 16 MiB, CONFIG_PHYSICAL_START).
+ */
+export const MIN_GUEST_MIB = 2;
 /** The largest normal deviate Box–Muller can draw from a 53-bit uniform: sqrt(-2 ln 2^-53). */
 export const MAX_NORMAL_DEVIATE = 8.58;
 /** The largest exponential deviate (in means) from a 53-bit uniform: -ln 2^-53. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HARD, MAX_INTERVAL_US, MAX_RUN_MS, MIN_RUN_MS, ONE_PAGE_MIB } from './limits.js';
+import { HARD, MAX_INTERVAL_US, MAX_RUN_MS, MIN_RUN_MS, MIN_GUEST_MIB, ONE_PAGE_MIB } from './limits.js';
 
 /**
  * The scenario file format. Every field is named with its unit; every default is the value the
@@ -236,7 +236,7 @@ const machine = z
     vcpus: count(HARD.vcpus, 'the lab bound on vCPUs (per-vCPU state and a tick stream each)'),
     guestMemoryMiB: z
       .number()
-      .min(ONE_PAGE_MIB, `must be at least one 4 KiB page (${ONE_PAGE_MIB} MiB)`)
+      .min(MIN_GUEST_MIB, `must be at least ${MIN_GUEST_MIB} MiB: the guest kernel's own data, with its APF areas at 1 MiB, lies in its RAM`)
       .max(HARD.guestMemoryMiB, `must be at most ${HARD.guestMemoryMiB} MiB (2^30 pages): gfns are 32-bit integers in the engine`),
     /** The host memory cgroup limit for this guest; below one page there would be no limit to model. */
     hostResidentMiB: z

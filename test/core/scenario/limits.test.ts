@@ -55,8 +55,32 @@ describe('hostile scenario values are bad input naming file, field and reason (i
 
   it('refuses every memory amount that rounds to no page, and accepts one page', () => {
     for (const mib of [0.001, 0.0019, 1e-9]) expect(parseError(base.replace('hostResidentMiB: 32', `hostResidentMiB: ${mib}`)).field).toBe('machine.hostResidentMiB');
-    for (const field of ['guestMemoryMiB: 64', 'mib: 16']) expect(parseError(base.replace(field, field.replace(/\d+$/, '0.001'))).problem).toMatch(/one 4 KiB page/);
+    expect(parseError(base.replace('mib: 16', 'mib: 0.001')).problem).toMatch(/one 4 KiB page/);
     expect(parseScenario(base.replace('hostResidentMiB: 32', 'hostResidentMiB: 0.00390625'), 'f').machine.hostResidentMiB).toBe(0.00390625);
+  });
+
+  it('refuses a fixed latency outside its own minUs/maxUs, which would be served as the bound instead', () => {
+    const fixed = (extra: string) => parseError(base.replace('us: 100 }', `us: 100, ${extra} }`));
+    expect(fixed('minUs: 5000')).toMatchObject({ field: 'backing.latency', problem: expect.stringMatching(/^the fixed latency us 100 is below minUs 5000: every read would take the bound instead/) });
+    expect(fixed('maxUs: 50')).toMatchObject({ field: 'backing.latency', problem: expect.stringMatching(/is above maxUs 50/) });
+    expect(parseScenario(base.replace('us: 100 }', 'us: 100, minUs: 100, maxUs: 100 }'), 'f').backing).toMatchObject({ latency: { us: 100 } });
+  });
+
+  it('prints the longest draw with enough digits to see it is past the hour', () => {
+    // 98,000,000 µs × 36.74 (the largest exponential deviate) = 3.6005e9 µs: "3.60e+9" looked like the limit itself.
+    const e = parseError(base.replace('dist: fixed, us: 100', 'dist: exponential, us: 98000000'));
+    expect(e.problem).toMatch(/^the longest possible draw is 3\.6005e\+9 µs, more than 3600000000 µs/);
+  });
+
+  // Every backend's guest puts its per-vCPU APF areas at 1 MiB (AREA_BASE in arches/x86/mechanisms.ts,
+  // arches/arm64/mechanisms.ts): a 1 MiB guest had KVM refuse the enable and ran with no APF at all.
+  it('refuses a guest smaller than 2 MiB, which could not hold its own kernel data', () => {
+    for (const mib of [0.001, 1, 1.99609375]) {
+      const e = parseError(base.replace('guestMemoryMiB: 64', `guestMemoryMiB: ${mib}`).replace('hostResidentMiB: 32', 'hostResidentMiB: 0.5').replace('mib: 16', 'mib: 0.5'));
+      expect(e.field).toBe('machine.guestMemoryMiB');
+      expect(e.problem).toMatch(/at least 2 MiB: the guest kernel's own data, with its APF areas at 1 MiB, lies in its RAM/);
+    }
+    expect(parseScenario(base.replace('guestMemoryMiB: 64', 'guestMemoryMiB: 2').replace('hostResidentMiB: 32', 'hostResidentMiB: 1').replace('mib: 16', 'mib: 1'), 'f').machine.guestMemoryMiB).toBe(2);
   });
 
   it('refuses the same problems under any architecture and key, and a fractional nanosecond', () => {

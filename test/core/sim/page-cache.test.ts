@@ -9,14 +9,20 @@ import { scenarioErrorOf } from '../scenario/minimal.js';
  * and the host, never told, reads the old contents back from swap when the guest writes them.
  */
 
-/** 256 pages of guest: 224 of old cache the host has on swap, 32 free; make -j2 of 6 processes. */
+/**
+ * 512 pages of guest: 224 of old cache the host has on swap, then 256 the guest kernel holds (a
+ * region never touched, not populated: the smallest guest is 2 MiB), 32 free; make -j2 of 6 processes.
+ */
 function build(cacheMiB = 224 / 256): ScenarioInput {
   return {
     name: 'pcache',
     durationMs: 1000,
-    machine: { vcpus: 2, guestMemoryMiB: 1, hostResidentMiB: 1 },
+    machine: { vcpus: 2, guestMemoryMiB: 2, hostResidentMiB: 1 },
     backing: { kind: 'swap', latency: { dist: 'fixed', us: 10 }, pageCluster: 0 },
-    regions: [{ name: 'cache', mib: cacheMiB, onSwap: true, pageCache: true }],
+    regions: [
+      { name: 'cache', mib: cacheMiB, onSwap: true, pageCache: true },
+      { name: 'kernel', mib: 1, populated: false },
+    ],
     tasks: [
       {
         name: 'cc',
@@ -41,7 +47,7 @@ function run(input: ScenarioInput): { sim: Simulation; reads: number[] } {
       super.onIoDone(gfn);
     }
   }
-  const backend = syncVariant.createBackend({ costOverrides: syncVariant.defaultCosts, knobs: syncVariant.knobs, guestMemoryBytes: 1 << 20 });
+  const backend = syncVariant.createBackend({ costOverrides: syncVariant.defaultCosts, knobs: syncVariant.knobs, guestMemoryBytes: 2 << 20 });
   const sim = new Watched(scenario, backend, { seed: 1 });
   sim.run();
   return { sim, reads };
@@ -70,7 +76,7 @@ describe('guest page cache', () => {
   });
 
   it('without reclaimable cache there is no reuse of old contents: no swap reads', () => {
-    const { reads, sim } = run({ ...build(0.5), regions: [{ name: 'cache', mib: 0.5, onSwap: true, pageCache: true }] });
+    const { reads, sim } = run({ ...build(0.5), regions: [{ name: 'cache', mib: 0.5, onSwap: true, pageCache: true }, { name: 'kernel', mib: 1, populated: false }] });
     expect(sim.pageCache!.reclaimed).toBe(0);
     expect(reads).toEqual([]);
   });
@@ -80,7 +86,7 @@ describe('scenario rules for the page cache', () => {
   const yaml = (regions: string, memory: string, program: string) => `
 name: t
 durationMs: 10
-machine: { vcpus: 1, guestMemoryMiB: 1, hostResidentMiB: 1 }
+machine: { vcpus: 1, guestMemoryMiB: 2, hostResidentMiB: 1 }
 backing: { kind: swap, latency: { dist: fixed, us: 100 } }
 regions: [${regions}]
 tasks: [{ name: w, jobs: { concurrent: 1, total: 1 }, memory: [${memory}], program: [${program}] }]
@@ -88,10 +94,10 @@ tasks: [{ name: w, jobs: { concurrent: 1, total: 1 }, memory: [${memory}], progr
   const errorOf = (text: string) => scenarioErrorOf(() => parseScenario(text, 'f.yaml')).message;
 
   it('counts page cache as memory the processes may have, and other regions not', () => {
-    const memory = '{ name: heap, mib: 0.5 }';
+    const memory = '{ name: heap, mib: 1 }';
     const program = '{ touch: { region: heap } }';
-    expect(() => parseScenario(yaml('{ name: c, mib: 0.75, pageCache: true }', memory, program), 'f.yaml')).not.toThrow();
-    expect(errorOf(yaml('{ name: c, mib: 0.75 }', memory, program))).toMatch(/do not fit/);
+    expect(() => parseScenario(yaml('{ name: c, mib: 1.5, pageCache: true }', memory, program), 'f.yaml')).not.toThrow();
+    expect(errorOf(yaml('{ name: c, mib: 1.5 }', memory, program))).toMatch(/do not fit/);
   });
 
   it('lets only a syscall step (write()) touch a file the task writes', () => {
