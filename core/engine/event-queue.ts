@@ -9,6 +9,11 @@
  * The heap holds slot numbers; an event's fields stay in their slot while the heap moves one
  * integer per level, not five (a large machine keeps a thousand events pending). The time of the
  * event in each heap position is kept beside it, so that a comparison rarely reads a slot.
+ *
+ * In front of the heap sits one event: the earliest, when the last push was earlier than
+ * everything queued. A vCPU's next step is nearly always that (its code runs on in steps of a
+ * microsecond while ticks and reads are milliseconds away), so it is popped without passing
+ * through the heap; the order is the same (time, sequence) order.
  */
 export class EventQueue {
   /** By heap position: the event's slot, and its time. */
@@ -24,6 +29,13 @@ export class EventQueue {
   private freeCount: number;
   private count = 0;
   private nextSeq = 0;
+  /** The front event, earlier than every event in the heap (or equal in time and queued before it). */
+  private hasFront = false;
+  private frontTime = 0;
+  private frontSeq = 0;
+  private frontKind = 0;
+  private frontA = 0;
+  private frontB = 0;
 
   constructor(capacity = 1024) {
     this.heap = new Int32Array(capacity);
@@ -38,16 +50,32 @@ export class EventQueue {
   }
 
   get size(): number {
-    return this.count;
+    return this.hasFront ? this.count + 1 : this.count;
   }
 
   push(time: number, kind: number, a: number, b: number): void {
     if (!Number.isSafeInteger(time) || time < 0) {
       throw new RangeError(`EventQueue.push: time must be a non-negative integer of nanoseconds, got ${time}`);
     }
+    const s = this.nextSeq++;
+    // The newest event comes after any queued at its own time: it goes in front only when earlier.
+    if (this.hasFront) {
+      if (time >= this.frontTime) return this.heapPush(time, s, kind, a, b);
+      this.heapPush(this.frontTime, this.frontSeq, this.frontKind, this.frontA, this.frontB);
+    } else if (this.count > 0 && time >= this.heapTime[0]) {
+      return this.heapPush(time, s, kind, a, b);
+    }
+    this.hasFront = true;
+    this.frontTime = time;
+    this.frontSeq = s;
+    this.frontKind = kind;
+    this.frontA = a;
+    this.frontB = b;
+  }
+
+  private heapPush(time: number, s: number, kind: number, a: number, b: number): void {
     if (this.freeCount === 0) this.grow();
     const slot = this.free[--this.freeCount];
-    const s = this.nextSeq++;
     this.seq[slot] = s;
     this.kind[slot] = kind;
     this.argA[slot] = a;
@@ -68,11 +96,19 @@ export class EventQueue {
 
   /** Time of the earliest event; only valid while size > 0. */
   peekTime(): number {
-    return this.heapTime[0];
+    return this.hasFront ? this.frontTime : this.heapTime[0];
   }
 
   /** Removes the earliest event and writes it into `out`. */
   pop(out: PoppedEvent): void {
+    if (this.hasFront) {
+      this.hasFront = false;
+      out.time = this.frontTime;
+      out.kind = this.frontKind;
+      out.a = this.frontA;
+      out.b = this.frontB;
+      return;
+    }
     if (this.count === 0) throw new RangeError('EventQueue.pop: queue is empty');
     const top = this.heap[0];
     out.time = this.heapTime[0];
