@@ -88,7 +88,7 @@ export class MetricsCollector {
   repeatedFaults = 0;
   wakeupAll = 0;
   contextSwitches = 0;
-  /** Runnable tasks an idle vCPU pulled from another's run queue (newidle balancing). */
+  /** Tasks that changed vCPU: pulled by a vCPU about to idle (newidle balancing), or woken onto an idle one (select_idle_sibling()). */
   migrations = 0;
   readonly latencies = new Samples();
   /** Call-function IPIs sent, and each sender's wait from the call to the target's unlock. */
