@@ -260,6 +260,12 @@ export const ARM64_RULES: readonly CompatibilityRule[] = [
   { dimension: 'ack', ids: ['irq-ack-hypercall-sdei-cancel'], requires: { dimension: 'notPresent', ids: ['sdei-event'] }, reason: 'only an SDEI event still waiting for dispatch can be cancelled by its completion' },
   // The page-ready PPI is the one the VMM sets per vCPU (KVM_ARM_ASYNC_PF_CMD_SET_IRQ, v2–v4) and the guest reads with the IRQ sub-function of 0x86000002 (facts/arm64.md §1 v2–v4): RFCv1/RFCv2's enables have neither.
   { dimension: 'ready', ids: PPI_READY, requires: { dimension: 'enable', ids: PPI_ENABLES }, reason: 'the page-ready PPI is the one the VMM sets and the guest learns through the v4 call\'s IRQ sub-function, which the RFC enables do not have' },
+  // Where the task sleeps is the not-present delivery's own (hostile test, stop 17: picked with
+  // another delivery these ran as that delivery's and were shown as themselves).
+  { dimension: 'wake', ids: ['abort-handler-sleeps'], requires: { dimension: 'notPresent', ids: ['s2-reflected'] }, reason: 'only a reflected stage-2 abort runs a guest abort handler that can put the task to sleep' },
+  { dimension: 'wake', ids: ['tif-return-to-user'], requires: { dimension: 'notPresent', ids: ['sdei-event'] }, reason: 'the SDEI handler flags the task, which sleeps in do_notify_resume(); other deliveries do not flag it' },
+  { dimension: 'wake', ids: ['tif-irq-handler'], requires: { dimension: 'notPresent', ids: ['ppi-taken-at-once'] }, reason: 'the flag is set by the not-present PPI\'s handler' },
+  { dimension: 'notPresent', ids: ['sdei-event'], requires: { dimension: 'ack', ids: ['irq-ack-hypercall-sdei-cancel'] }, reason: 'v4 cancels an SDEI event still waiting for dispatch when its page comes in first: that is part of the SDEI delivery' },
   ...DABT_RULES,
   ...PVVEC_RULES,
   // Last: a no-APF pick among APF ones is more often a slip than the point.

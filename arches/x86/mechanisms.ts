@@ -1,6 +1,6 @@
 import type { KvmVcpu } from '../../core/backend.js';
 import { BadInputError } from '../../core/errors.js';
-import type { ArchDefinition, BackendFragment, Catalogue, CompatibilityRule, FragmentEnv } from '../spec.js';
+import type { ArchDefinition, BackendFragment, Catalogue, CompatibilityRule, Dimension, FragmentEnv } from '../spec.js';
 import { NO_APF_MECHANISMS, NO_APF_RULES } from '../sync/mechanisms.js';
 import * as apf from './async-pf.js';
 import { ASYNC_PF_PER_VCPU } from './constants.js';
@@ -264,9 +264,33 @@ export const X86_RULES: readonly CompatibilityRule[] = [
   // The ACK protocol acknowledges an interrupt; the 5.8 page-ready waits for it.
   { dimension: 'ack', ids: ['apic-vector-ack-msr'], requires: { dimension: 'ready', ids: ['apic-vector', 'apic-vector-as-x86', 'halt-cleared'] }, reason: 'MSR_KVM_ASYNC_PF_ACK acknowledges a page-ready interrupt, and there is none' },
   { dimension: 'ready', ids: ['apic-vector', 'apic-vector-as-x86'], requires: { dimension: 'ack', ids: ['apic-vector-ack-msr'] }, reason: 'the host sends the next page-ready only after the guest\'s MSR_KVM_ASYNC_PF_ACK' },
+  // Mechanisms that name what one design does with another's code: each only with its own design,
+  // else a variant would be shown as one mechanism and run as another (hostile test, stop 17).
+  ...pairedWith('notPresent', 'synthetic-halt', [
+    ['ready', 'halt-cleared', 'the halt is cleared only where the not-present was a synthetic halt; a guest told of a not-present waits for a page-ready'],
+    ['wake', 'halt-interrupts', 'only a synthetic halt leaves the guest to wake by its interrupts and fault again'],
+    ['eligibility', 'if-halt', 'IF=1 → async work and halt is the synthetic halt\'s own rule'],
+  ]),
+  ...pairedWith('notPresent', 've-hypercall', [
+    ['wake', 've-handler', 'the #VE handler sleeps the task only where the CPU raises #VE'],
+    ['eligibility', 've-user-mode', '#VE from user mode is the #VE design\'s own rule'],
+  ]),
+  ...pairedWith('ready', 'pf-cr2-2010', [['wake', 'pf-handler-2010', 'the 2010 guest wakes in its #PF handler, where its page-ready #PF arrives']]),
+  { dimension: 'wake', ids: ['irq-handler', 've-handler'], requires: { dimension: 'ready', ids: ['apic-vector', 'apic-vector-as-x86'] }, reason: 'the wake runs in the page-ready interrupt\'s handler, and there is no page-ready interrupt' },
   // Last: a no-APF pick among APF ones is more often a slip than the point.
   ...NO_APF_RULES,
 ];
+
+/**
+ * Rules both ways between `id` of `dimension` and mechanisms that belong to it: each requires the
+ * other (a mechanism of the design without it is the design's own, shown but never run).
+ */
+function pairedWith(dimension: Dimension, id: string, partners: readonly (readonly [Dimension, string, string])[]): CompatibilityRule[] {
+  return partners.flatMap(([d, partner, reason]) => [
+    { dimension: d, ids: [partner], requires: { dimension, ids: [id] }, reason },
+    { dimension, ids: [id], requires: { dimension: d, ids: [partner] }, reason },
+  ]);
+}
 
 /** The x86 architecture as every x86 variant sees it. */
 export const X86_ARCH: ArchDefinition = {
