@@ -1,7 +1,9 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { findVariant } from '../../arches/registry.js';
 import { runExperiment } from '../../core/reproduce.js';
-import { listBuiltinScenarios } from '../../core/scenario/load.js';
+import { listBuiltinScenarios, scenarioFile } from '../../core/scenario/load.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { UsageError, type Io } from '../io.js';
 import { loadForCli, wholeFlag } from '../options.js';
@@ -38,7 +40,9 @@ export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
     handler: (args) => {
       const seeds = wholeFlag('--seeds', String(args.seeds), 100);
       const names = (args.experiments ?? []).map(String);
+      checkNamedOnce(names);
       const chosen = names.length > 0 ? names.map((id) => ({ id, scenario: loadForCli(id) })) : builtinExperiments();
+      for (const { id, scenario } of chosen) checkSeedsFit(id, scenario.seed, seeds);
       const experiments = chosen.map(({ id, scenario }) => {
         const list = Array.from({ length: seeds }, (_, k) => scenario.seed + k);
         return runExperiment(id, scenario, (v) => findVariant(v), { seeds: list, onProgress: io.progress, signal: io.signal });
@@ -46,4 +50,32 @@ export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
       io.out(args.json ? `${JSON.stringify({ experiments }, null, 2)}\n` : renderText('reproduce', buildReproduceView(experiments)));
     },
   };
+}
+
+/**
+ * Refuses an experiment named twice, by its name or by any path to its file: it would run and
+ * print twice, as one more experiment.
+ */
+function checkNamedOnce(names: readonly string[]): void {
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const file = scenarioFile(name);
+    const key = existsSync(file) ? realpathSync(file) : resolve(file);
+    const first = seen.get(key);
+    if (first === name) throw new UsageError(`experiment ${name} is given twice (name each experiment once)`);
+    if (first !== undefined) throw new UsageError(`experiments ${first} and ${name} are the same file (name each experiment once)`);
+    seen.set(key, name);
+  }
+}
+
+/**
+ * The seeds run from the scenario's seed upwards; refuses, before anything runs, a count that
+ * would pass the largest safe integer, where two seeds would be the same number.
+ */
+function checkSeedsFit(id: string, seed: number, seeds: number): void {
+  // Subtracted, not added: seed + seeds could round before it is compared.
+  const fit = Number.MAX_SAFE_INTEGER - seed + 1;
+  if (seeds > fit) {
+    throw new UsageError(`--seeds ${seeds} from ${id}'s seed ${seed} runs past the largest safe seed, ${Number.MAX_SAFE_INTEGER} (at most --seeds ${fit} from there)`);
+  }
 }

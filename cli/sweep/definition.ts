@@ -9,7 +9,7 @@ import { defineSweep, type SweepDefinition } from '../../core/sweep/document.js'
 import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
 import { checkRunCount, pointValues, type SweepParam } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
-import { checkParamName, pointScenario } from '../../core/sweep/params.js';
+import { checkParamName, paramOverlap, pointScenario } from '../../core/sweep/params.js';
 import { parseValueSpec } from '../../core/sweep/spec.js';
 import { UsageError } from '../io.js';
 import { checkRunnable, knownOverrides, parseSeed, resolveScenario, wholeFlag } from '../options.js';
@@ -71,6 +71,8 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     names.add(p.name);
     checkParamName(scenario, p.name);
   }
+  const overlap = paramOverlap(scenario, params.map((p) => p.name));
+  if (overlap !== undefined) throw args.param !== undefined ? new UsageError(overlap) : new BadInputError(`${args.file}: params: ${overlap}`);
 
   const seeds = args.seeds !== undefined ? wholeFlag('--seeds', args.seeds) : (file.seeds ?? 1);
   const metric = args.metric ?? file.metric ?? 'work';

@@ -32,12 +32,17 @@ export interface LoadOptions {
   readonly known?: KnownOverrides;
 }
 
+/** The file a built-in name ("overcommit") or a path to a YAML file names. */
+export function scenarioFile(nameOrFile: string): string {
+  const isPath = /[/\\]|\.ya?ml$/.test(nameOrFile);
+  return isPath ? nameOrFile : join(builtinScenarioDir(), `${nameOrFile}.yaml`);
+}
+
 /** Resolves a built-in name ("overcommit") or a path to a YAML file, and validates it. */
 export function loadScenario(nameOrFile: string = DEFAULT_SCENARIO, options: LoadOptions = {}): Scenario {
   const builtin = join(builtinScenarioDir(), `${nameOrFile}.yaml`);
-  const isPath = /[/\\]|\.ya?ml$/.test(nameOrFile);
-  const file = isPath ? nameOrFile : builtin;
-  if (!isPath && !existsSync(file)) {
+  const file = scenarioFile(nameOrFile);
+  if (file === builtin && !existsSync(file)) {
     throw new ScenarioError(nameOrFile, '', `no such scenario file or built-in name (built-ins: ${listBuiltinScenarios().join(', ')})`);
   }
   const shown = file === builtin ? `scenarios/${basename(file)}` : file;

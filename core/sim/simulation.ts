@@ -226,8 +226,10 @@ export class Simulation implements Machine {
       }
       if (!drain.enabled && this.now >= this.measureEnd) break;
     }
-    // A run cut short claims only the time it simulated.
-    this.endTime = this.aborted !== null ? this.now : Math.max(this.now, this.measureEnd);
+    // A run cut short claims only the time it simulated; a drain that timed out simulated up to its
+    // cap, though its last event came earlier (the next one lay past the cap).
+    const reached = this.stoppedEarly === 'drain timed out' ? this.hardEnd : this.now;
+    this.endTime = this.aborted !== null ? this.now : Math.max(reached, this.measureEnd);
     if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
     this.closeInvariants();
   }

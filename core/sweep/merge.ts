@@ -3,7 +3,7 @@ import { BadInputError } from '../errors.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun } from './document.js';
 import { pointCount, shardPoints } from './grid.js';
-import { sweepMetricNames } from './metrics.js';
+import { SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
 /**
  * `apf-lab sweep merge`: the slices of one sharded sweep back into the sweep. It refuses what
@@ -19,6 +19,13 @@ import { sweepMetricNames } from './metrics.js';
 export const MAX_PART_BYTES = 256 * 1024 * 1024;
 
 const value = z.union([z.number(), z.string(), z.boolean()]);
+/** Each figure as runFigures() can give it, so that a hand-edited one (work -1, a count of null) is refused, not merged and printed. */
+const FIGURE: Record<FigureKind, z.ZodType<number | null>> = {
+  count: z.number().int().min(0),
+  amount: z.number().min(0),
+  latency: z.number().int().min(0).nullable(),
+};
+const figures = z.object(Object.fromEntries(SWEEP_METRICS.map((m) => [m.name, FIGURE[m.kind]]))).strict();
 const partSchema = z.object({
   format: z.literal(PART_FORMAT),
   sweep: z
@@ -37,7 +44,7 @@ const partSchema = z.object({
   points: z.array(z.number().int().min(0)),
   runs: z.array(
     z
-      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), metrics: z.record(z.string(), z.number().nullable()) })
+      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), metrics: figures })
       .strict(),
   ),
 });
@@ -54,7 +61,10 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
     const parsed = partSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new BadInputError(`${file}: not a sweep part file (${issue.path.join('.') || 'top level'}: ${issue.message}); write one with apf-lab sweep --shard i/n --out DIR`);
+      const field = issue.path.join('.');
+      // A figure no run gives (runs.3.metrics.work: -1) is an edit of a part file, not another kind of file.
+      if (issue.path[0] === 'runs' && issue.path[2] === 'metrics' && issue.path.length === 4) throw new BadInputError(`${file}: ${field}: ${issue.message} (was the file edited?)`);
+      throw new BadInputError(`${file}: not a sweep part file (${field || 'top level'}: ${issue.message}); write one with apf-lab sweep --shard i/n --out DIR`);
     }
     const sweep = parsed.data.sweep as unknown as SweepDefinition;
     if (sweepIdentity(sweep.scenario, sweep.params) !== sweep.identity) throw new BadInputError(`${file}: its sweep identity does not match its scenario and parameters (was the file edited?)`);

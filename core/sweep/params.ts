@@ -15,6 +15,8 @@ import type { SweepValue } from './spec.js';
 export interface NamedParam {
   readonly name: string;
   readonly describe: string;
+  /** The fields it sets, named as fieldOf() names a path, so that a parameter setting one of them too is refused. */
+  fields(s: Scenario): readonly string[];
   apply(s: MutableScenario, value: SweepValue, label: string): void;
 }
 
@@ -25,9 +27,10 @@ export const NAMED_PARAMS: readonly NamedParam[] = [
     name: 'tasksPerVcpu',
     describe:
       'tasks of each group per vCPU: every task group given by `count` (not a job set, not pinned to a vCPU) gets count = value × machine.vcpus',
+    fields: (s) => scaledGroups(s).map((t) => `tasks.${t.name}.count`),
     apply(s, value, label) {
       const n = wholeNumber(value, 'tasksPerVcpu', label);
-      const scaled = s.tasks.filter((t) => !t.jobs && t.vcpu === undefined);
+      const scaled = scaledGroups(s);
       if (scaled.length === 0) throw new BadInputError(`${label}: tasksPerVcpu: no task group to scale (each is a job set or pinned to a vCPU)`);
       s.tasks = s.tasks.map((t) => (scaled.includes(t) ? { ...t, count: n * s.machine.vcpus } : t));
     },
@@ -35,6 +38,7 @@ export const NAMED_PARAMS: readonly NamedParam[] = [
   {
     name: 'residentShare',
     describe: 'the host memory limit as a share of guest memory: machine.hostResidentMiB = value × machine.guestMemoryMiB, to a whole 4 KiB page',
+    fields: () => ['machine.hostResidentMiB'],
     apply(s, value, label) {
       if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
         throw new BadInputError(`${label}: residentShare: must be a number above 0 and at most 1, got ${JSON.stringify(value)}`);
@@ -57,6 +61,26 @@ export function checkParamName(base: Scenario, name: string): void {
 }
 
 /**
+ * Refuses two parameters that set the same field (`tasks.memory.count` and `tasksPerVcpu`, or
+ * `tasks.0.count` and `tasks.memory.count`): the one applied later overwrites the other at every
+ * point, so the other's axis would mean nothing. Returns the reason, for the caller to refuse as a
+ * usage error (flags) or as bad input (a sweep file); undefined when no two overlap. A parameter
+ * only ever sets a leaf (a value, never a group of fields: the schema refuses that), so two
+ * parameters overlap exactly when they set the same field.
+ */
+export function paramOverlap(base: Scenario, names: readonly string[]): string | undefined {
+  const setBy = new Map<string, string>();
+  for (const name of names) {
+    for (const field of named(name)?.fields(base) ?? [fieldOf(base, name)]) {
+      const other = setBy.get(field);
+      if (other !== undefined) return `parameters ${other} and ${name} both set ${field}: the later one would overwrite the other at every point (sweep one of them)`;
+      setBy.set(field, name);
+    }
+  }
+  return undefined;
+}
+
+/**
  * The scenario of one point: the base with each parameter set to its value — fields first, in the
  * order given, then the named knobs (so tasksPerVcpu sees a swept machine.vcpus) — and validated.
  * `label` names the point in messages ("scenarios/overcommit.yaml with tasksPerVcpu=3").
@@ -76,6 +100,33 @@ export function pointScenario(
 
 function named(name: string): NamedParam | undefined {
   return NAMED_PARAMS.find((p) => p.name === name);
+}
+
+/** The task groups tasksPerVcpu scales: those given by `count`, neither a job set nor pinned to a vCPU. */
+function scaledGroups<T extends Scenario['tasks'][number]>(s: { readonly tasks: readonly T[] }): T[] {
+  return s.tasks.filter((t) => !t.jobs && t.vcpu === undefined);
+}
+
+/**
+ * The field a path sets, with each array element named by its `name` where it has one
+ * (`tasks.0.count` → `tasks.memory.count`), so that two spellings of one field compare equal.
+ * The path has passed checkParamName(); a field the base leaves out keeps its segments as given.
+ */
+function fieldOf(base: Scenario, path: string): string {
+  let node: unknown = base;
+  return path
+    .split('.')
+    .map((seg) => {
+      if (!Array.isArray(node)) {
+        node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
+        return seg;
+      }
+      const index = elementIndex(node, seg);
+      node = node[index];
+      const name = node !== null && typeof node === 'object' ? (node as { name?: unknown }).name : undefined;
+      return typeof name === 'string' ? name : String(index);
+    })
+    .join('.');
 }
 
 /** Sets the field at a dotted path; a path the scenario does not have is refused with what it has there. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -112,5 +112,32 @@ describe('apf-lab reproduce', () => {
     const r = await cli('reproduce', file, '--seeds', '1');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/test time: sync-x86 or x86 gave no time with seed 1 \(did the task finish its passes within durationMs\?\)/);
+  });
+
+  it('an experiment named twice, by name or by a path to its file, is a usage error (exit 2), not run and printed twice', async () => {
+    const twice = await cli('reproduce', file, file, '--seeds', '1');
+    expect(twice.code).toBe(2);
+    expect(twice.err.split('\n')[0]).toBe(`apf-lab: experiment ${file} is given twice (name each experiment once)`);
+    expect(twice.out).toBe('');
+    const same = await cli('reproduce', 'gleb-2010-bm', 'scenarios/gleb-2010-bm.yaml', '--seeds', '1');
+    expect(same.code).toBe(2);
+    expect(same.err.split('\n')[0]).toBe('apf-lab: experiments gleb-2010-bm and scenarios/gleb-2010-bm.yaml are the same file (name each experiment once)');
+  });
+
+  it('--seeds that would run past the largest safe seed is a usage error naming the file, the seed and --seeds (exit 2), before anything runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-reproduce-'));
+    const big = join(dir, 'big-seed.yaml');
+    try {
+      writeFileSync(big, readFileSync(file, 'utf8').replace(/^seed: 1$/m, 'seed: 9007199254740990'));
+      const r = await cli('reproduce', big, '--seeds', '3');
+      expect(r.code).toBe(2);
+      expect(r.err.split('\n')[0]).toBe(`apf-lab: --seeds 3 from ${big}'s seed 9007199254740990 runs past the largest safe seed, 9007199254740991 (at most --seeds 2 from there)`);
+      expect(r.out).toBe('');
+      // The last two safe seeds still run.
+      const fits = JSON.parse((await cli('reproduce', big, '--seeds', '2', '--json')).out);
+      expect(fits.experiments[0].rows[0].lab.seeds).toEqual([9007199254740990, 9007199254740991]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -33,6 +33,22 @@ describe('simulation accounting', () => {
 });
 
 describe('regressions', () => {
+  it('a drain that times out reports the time it ran to, its cap, not the end of the measured window (hostile-test repro-6)', () => {
+    // A read that takes far longer than the drain: nothing happens in the drain's last stretch, so
+    // its last event comes before the cap, yet the run simulated up to the cap.
+    const s = smallScenario({
+      durationMs: 20,
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 60_000 }, queueDepth: 64 },
+      drain: { enabled: true, maxMs: 3 },
+    });
+    for (const v of [syncVariant, x86Variant]) {
+      const r = runVariant(s, v);
+      expect(r.run.stoppedEarly).toBe('drain timed out');
+      expect(r.run.simulatedNs).toBe(23e6);
+      expect(r.run.measuredNs).toBe(20e6);
+    }
+  });
+
   it('a vCPU does not idle while a refused page-ready request is still pending (found by property test)', () => {
     // arm64-sdei: a completion refused while the control block carries a not-present re-raises
     // the request; both tasks then sleep. The vCPU must stay runnable and drain it.

@@ -47,4 +47,23 @@ describe('sweep merge', () => {
     expect(() => mergeParts([file('m.json', { ...part(def, 1, 3), sweep: { ...def, metric: 'bogus' } }), parts[1], parts[2]])).toThrow(/^m.json: sweep.metric "bogus" is not a sweep metric/);
     expect(() => mergeParts([file('x.json', { ...part(def, 1, 3), sweep: { ...def, x: 'bogus' } }), parts[1], parts[2]])).toThrow(/^x.json: sweep.x "bogus" is not one of its parameters/);
   });
+
+  it('refuses a figure no run gives, naming the file and the field (hostile-test repro-4)', () => {
+    const edit = (name: string, metric: string, v: unknown) => {
+      const p = part(def, 1, 3);
+      return file(name, { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, metrics: { ...r.metrics, [metric]: v } } : r)) });
+    };
+    const merge = (name: string, metric: string, v: unknown) => () => mergeParts([edit(name, metric, v), parts[1], parts[2]]);
+    expect(merge('neg.json', 'work', -1)).toThrow(/^neg.json: runs.1.metrics.work: Too small: expected number to be >=0 \(was the file edited\?\)$/);
+    // Only a latency may be absent (no fault completed); work, a count or a ratio always has a figure.
+    expect(merge('null.json', 'work', null)).toThrow(/^null.json: runs.1.metrics.work: .*expected number, received null \(was the file edited\?\)$/);
+    expect(merge('half.json', 'faults', 2.5)).toThrow(/^half.json: runs.1.metrics.faults: .*expected int/);
+    expect(merge('text.json', 'exitsPerFault', '3')).toThrow(/^text.json: runs.1.metrics.exitsPerFault: .*expected number, received string/);
+    expect(merge('lat.json', 'faultLatency.p99', -5)).toThrow(/^lat.json: runs.1.metrics.faultLatency.p99: Too small/);
+    expect(merge('gone.json', 'work', undefined)).toThrow(/^gone.json: runs.1.metrics.work: .*received undefined/);
+    expect(merge('extra.json', 'speed', 1)).toThrow(/^extra.json: not a sweep part file \(runs.1.metrics: /);
+    // What runs do give: a latency of null, an amount to three decimals.
+    expect(mergeParts([edit('ok.json', 'faultLatency.p50', null), parts[1], parts[2]]).runs[1].metrics['faultLatency.p50']).toBeNull();
+    expect(mergeParts([edit('ok.json', 'work', 12.345), parts[1], parts[2]]).runs[1].metrics.work).toBe(12.345);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stat } from '../../../core/sweep/document.js';
-import { runFigures } from '../../../core/sweep/metrics.js';
+import { runFigures, SWEEP_METRICS } from '../../../core/sweep/metrics.js';
 import { runVariant, x86Variant } from '../../../index.js';
 import { smallScenario } from '../../support/scenarios.js';
 
@@ -24,6 +24,17 @@ describe('a sweep run\'s figures', () => {
     expect(figures['faultLatency.p50']).toBe(r.metrics.faultLatencyNs.p50);
     expect(figures['faultLatency.p99']).toBe(r.metrics.faultLatencyNs.p99);
     expect(figures['faultLatency.max']).toBe(r.metrics.faultLatencyNs.max);
+  });
+
+  it('every figure of a run is of its metric\'s kind, which sweep merge holds a part file to', () => {
+    const runs = [runVariant(smallScenario({ durationMs: 20 }), x86Variant), runVariant(smallScenario({ durationMs: 5, machine: { ...smallScenario().machine, hostResidentMiB: 64 } }), x86Variant)];
+    for (const figures of runs.map(runFigures)) {
+      for (const m of SWEEP_METRICS) {
+        const v = figures[m.name];
+        if (v === null) expect(m.kind, m.name).toBe('latency');
+        else expect(m.kind === 'amount' ? v >= 0 : Number.isInteger(v) && v >= 0, `${m.name} = ${v}`).toBe(true);
+      }
+    }
   });
 
   it('a summary is over the runs that have the figure, and null where none has', () => {

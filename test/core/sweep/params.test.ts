@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkParamName, pointScenario } from '../../../core/sweep/params.js';
+import { checkParamName, paramOverlap, pointScenario } from '../../../core/sweep/params.js';
 import { smallScenario } from '../../support/scenarios.js';
 
 const base = smallScenario();
@@ -51,5 +51,20 @@ describe('sweep parameters', () => {
     expect(() => checkParamName(base, '__proto__.x')).toThrow(/is not a field/);
     expect(() => checkParamName(base, 'machine..vcpus')).toThrow(/empty segment/);
     expect(() => checkParamName(base, 'tasksPerVcpu')).not.toThrow();
+  });
+
+  it('refuse two parameters that set the same field, naming both and the field (hostile-test repro-3)', () => {
+    // tasksPerVcpu is applied last and would overwrite every swept count.
+    expect(paramOverlap(base, ['tasks.writer.count', 'tasksPerVcpu'])).toMatch(/^parameters tasks.writer.count and tasksPerVcpu both set tasks.writer.count: /);
+    expect(paramOverlap(base, ['residentShare', 'machine.hostResidentMiB'])).toMatch(/^parameters residentShare and machine.hostResidentMiB both set machine.hostResidentMiB: /);
+    // One field spelled by index and by name.
+    expect(paramOverlap(base, ['tasks.1.count', 'tasks.writer.count'])).toMatch(/^parameters tasks.1.count and tasks.writer.count both set tasks.writer.count: /);
+  });
+
+  it('let through parameters that only read what another sets, or set fields a named knob leaves alone', () => {
+    expect(paramOverlap(base, ['machine.vcpus', 'tasksPerVcpu', 'machine.guestMemoryMiB', 'residentShare'])).toBeUndefined();
+    expect(paramOverlap(base, ['tasks.writer.program.0.touch.pages', 'tasksPerVcpu'])).toBeUndefined();
+    const pinned = smallScenario({ tasks: [...base.tasks, { name: 'pinned', count: 1, vcpu: 0, program: [{ compute: { us: 1 } }] }] });
+    expect(paramOverlap(pinned, ['tasks.pinned.count', 'tasksPerVcpu'])).toBeUndefined();
   });
 });
