@@ -202,12 +202,14 @@ export class Simulation implements Machine {
     this.hardEnd = this.measureEnd + (drain.enabled ? Math.round(drain.maxMs * 1e6) : 0);
     const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
     let sameInstant = 0;
+    let drainTimedOut = false;
     while (this.queue.size > 0 && this.aborted === null) {
       if (this.queue.peekTime() > this.hardEnd) {
         this.queue.pop(ev);
         // The duration cap of a window the `until` tasks ended early is not work left undone.
         if (ev.kind === EV_MEASURE_END && ev.time !== this.measureEnd) continue;
-        this.stoppedEarly = drain.enabled ? 'drain timed out' : null;
+        drainTimedOut = drain.enabled;
+        this.stoppedEarly = drainTimedOut ? 'drain timed out' : null;
         break;
       }
       this.queue.pop(ev);
@@ -228,7 +230,7 @@ export class Simulation implements Machine {
     }
     // A run cut short claims only the time it simulated; a drain that timed out simulated up to its
     // cap, though its last event came earlier (the next one lay past the cap).
-    const reached = this.stoppedEarly === 'drain timed out' ? this.hardEnd : this.now;
+    const reached = drainTimedOut ? this.hardEnd : this.now;
     this.endTime = this.aborted !== null ? this.now : Math.max(reached, this.measureEnd);
     if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
     this.closeInvariants();
