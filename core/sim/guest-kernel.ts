@@ -129,6 +129,13 @@ class VcpuGuestKernel implements GuestKernel {
  * any interrupt the sender takes meanwhile) cuts short; preemption is off, so nothing else runs.
  */
 export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { target: number; handlerNs: number }): boolean {
+  // A task that moved onto its own target runs the function locally, interrupts off, as
+  // generic_exec_single() does for this CPU (a target fixed at the start is compiled so already).
+  if (task.csd === null && step.target === v.id) {
+    sim.charge(v, 'kernel', Math.max(1, step.handlerNs));
+    sim.advance(v, task);
+    return false;
+  }
   if (task.csd === null) sendCallFunctionIpi(sim, v, task, step);
   else if (task.csd.doneAt >= 0) {
     task.csd = null;

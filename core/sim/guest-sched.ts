@@ -146,9 +146,13 @@ function selectTaskRq(sim: Machine, task: Task): Vcpu {
   return prev;
 }
 
-/** available_idle_cpu(): in the guest's idle loop with nothing queued (a task halted in the guest is not idle). */
+/**
+ * idle_cpu() (kernel/sched/syscalls.c): the idle task is current and nothing is queued — in HLT/WFI,
+ * or taking an interrupt on the idle task's stack (mode 'run' with no task). A task halted in the
+ * guest is not idle, nor is a vCPU blocked or halted in the host with its task on it.
+ */
 function idleVcpu(v: Vcpu): boolean {
-  return v.mode === 'idle' && !v.guestHalted && v.current === null && v.runq.length === 0;
+  return (v.mode === 'idle' || v.mode === 'run') && !v.guestHalted && v.current === null && v.runq.length === 0;
 }
 
 /**
@@ -170,7 +174,8 @@ function moveSleeper(sim: Machine, task: Task, from: Vcpu, to: Vcpu): boolean {
 /** wake_up_new_task(): a forked task joins its vCPU's run queue as a new entity, then as a wake. */
 export function wakeUpNewTask(sim: Machine, task: Task): void {
   task.state = 'runnable';
-  const v = selectTaskRq(sim, task);
+  // Placed at fork (core/sim/jobs.ts findIdlestCpu(), the WF_FORK path), not again as a wake.
+  const v = sim.vcpus[task.vcpu];
   v.runq.enqueueNew(task, currentVruntime(v));
   checkPreemptWakeup(sim, v, task);
 }

@@ -40,4 +40,29 @@ describe('wake placement (select_idle_sibling())', () => {
     const sync = runVariant(oneTaskPerVcpu(true), findVariant('sync-x86')).metrics;
     expect(apf.work / sync.work).toBeGreaterThan(0.95);
   });
+
+  it('places a forked child once, where fork placement put it: no migration counted for it', () => {
+    // wake_up_new_task() takes the WF_FORK path (core/sim/jobs.ts findIdlestCpu()), not select_idle_sibling().
+    const s = scenarioSchema.parse({
+      name: 'make-j2',
+      durationMs: 300,
+      seed: 3,
+      machine: { vcpus: 8, guestMemoryMiB: 512, hostResidentMiB: 64 },
+      backing: { kind: 'swap', latency: { dist: 'lognormal', us: 300, sigma: 1, minUs: 36.2, maxUs: 20000 } },
+      regions: [{ name: 'sources', mib: 256, onSwap: true }],
+      tasks: [
+        {
+          name: 'build',
+          jobs: { concurrent: 2, total: 200 },
+          memory: [{ name: 'heap', mib: 1 }],
+          passes: 1,
+          program: [{ touch: { region: 'heap', pattern: 'sequential', pages: 64 } }, { syscall: { region: 'sources', pattern: 'random', pages: 4, write: false } }, { compute: { us: 300 } }],
+        },
+      ],
+      until: { tasks: ['build'] },
+    });
+    const m = runVariant(s, findVariant('sync-x86')).metrics;
+    expect(m.tasks.build.finished).toBe(200); // every process of the build ran
+    expect(m.migrations).toBe(0);
+  });
 });
