@@ -153,7 +153,7 @@ const ready: Catalogue['ready'] = {
   'ppi-level': { text: 'level-high PPI chosen per VM, token and reason in control block', fragment: ppiReady(false, true) },
   'ppi-same-line': { text: 'the same PPI, level-high, reason 2 in control block', fragment: ppiReady(true, false) },
   // Work starts only when the guest asks, so it always knows: page-ready only for those (and wake-all).
-  'ppi-level-as-sdei': { text: 'level-high PPI chosen per VM, token and reason in control block (as arm64-sdei)', fragment: ppiReady(true, true) },
+  'ppi-level-as-sdei': { text: 'level-high PPI chosen per VM, token and reason in control block, as arm64-sdei\'s, but only for faults the guest was told of (and wake-all)', fragment: ppiReady(true, true) },
 };
 
 const v4Token = (): BackendFragment => ({ setupAsyncPf: apf.setupAsyncPf });

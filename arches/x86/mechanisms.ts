@@ -28,7 +28,7 @@ import { x86CodeLayout } from './code-layout.js';
 const AREA_BASE = 0x100000n;
 /** The 2010 per-CPU areas: 68 bytes each, 64-byte aligned (`apf_reason` is __aligned(64)), so 128 apart. */
 const AREA_STRIDE_2010 = 128n;
-/** Where each vCPU's 4 KiB #VE information page sits (after the async-PF areas). */
+/** Where each vCPU's 4 KiB #VE information page sits (after the async-PF areas); a scenario's guest holds them all (core/scenario/bounds.ts). */
 const VE_INFO_BASE = 0x180000n;
 
 const pfHandler = (env: FragmentEnv) => ({ pfHandlerNs: env.ns(env.ctx.costOverrides.guestPfHandlerCycles) });
@@ -267,6 +267,7 @@ export const X86_RULES: readonly CompatibilityRule[] = [
   // Mechanisms that name what one design does with another's code: each only with its own design,
   // else a variant would be shown as one mechanism and run as another (hostile test, stop 17).
   ...pairedWith('notPresent', 'synthetic-halt', [
+    ['enable', 'no-guest-enable', 'the halt is the host\'s answer to a guest that never enabled async PF; a guest that enabled it is told by #PF'],
     ['ready', 'halt-cleared', 'the halt is cleared only where the not-present was a synthetic halt; a guest told of a not-present waits for a page-ready'],
     ['wake', 'halt-interrupts', 'only a synthetic halt leaves the guest to wake by its interrupts and fault again'],
     ['eligibility', 'if-halt', 'IF=1 → async work and halt is the synthetic halt\'s own rule'],

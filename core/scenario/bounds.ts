@@ -55,10 +55,23 @@ export function tasksAtOnce(t: TaskSpec): number {
   return t.jobs ? Math.min(t.jobs.concurrent, t.jobs.total ?? t.jobs.concurrent) : t.count;
 }
 
+/**
+ * Beyond the 2 MiB minimum (MIN_GUEST_MIB), a guest holds a page of its kernel's per-CPU data per
+ * vCPU above 1.5 MiB: x86-ve's #VE information pages lie there, 4 KiB a vCPU (a 2 MiB guest had
+ * none for vCPUs 128 and up, which then ran as plain x86 without a word). Linux's own per-CPU
+ * areas are larger still.
+ */
+const PER_CPU_FLOOR_MIB = 1.5;
+const PER_CPU_PAGE_MIB = 1 / 256;
+
 /** Rules that span fields: totals, distribution tails, programs that take no time. */
 export function checkScenarioBounds(s: Scenario, file: string): void {
   const tasks = s.tasks.reduce((n, t) => n + tasksAtOnce(t), 0);
   if (tasks > HARD.tasks) throw new ScenarioError(file, 'tasks', `${tasks} tasks in all: at most ${HARD.tasks} (task ids are 32-bit in the engine, and each task has its own state)`);
+  const perCpuMiB = PER_CPU_FLOOR_MIB + s.machine.vcpus * PER_CPU_PAGE_MIB;
+  if (s.machine.guestMemoryMiB < perCpuMiB) {
+    throw new ScenarioError(file, 'machine.guestMemoryMiB', `${s.machine.guestMemoryMiB} MiB cannot hold the guest kernel's per-CPU data of ${s.machine.vcpus} vCPUs (a 4 KiB page each above 1.5 MiB): at least ${perCpuMiB} MiB`);
+  }
   if (s.backing.kind === 'swap') {
     checkLatencyTail(s.backing.latency, file);
     const l = s.backing.latency;

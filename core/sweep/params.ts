@@ -73,7 +73,7 @@ export function paramOverlap(base: Scenario, names: readonly string[]): string |
   for (const name of names) {
     for (const field of named(name)?.fields(base) ?? [fieldOf(base, name)]) {
       const other = setBy.get(field);
-      if (other !== undefined) return `parameters ${other} and ${name} both set ${field}: the later one would overwrite the other at every point (sweep one of them)`;
+      if (other !== undefined) return `parameters ${other} and ${name} both set ${field}: one would overwrite the other at every point, so its axis would mean nothing (sweep one of them)`;
       setBy.set(field, name);
     }
   }

@@ -22,7 +22,7 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '1/3'], '--shard needs --out DIR, where its part file goes'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '3/2', '--out', dir], '--shard: shard 3/2: i must be from 1 to n'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--jobs', '0'], '--jobs must be a whole number from 1 to 1,024, got "0"'],
-    [['-p', 'tasks.writer.count=1..3', '-p', 'tasksPerVcpu=1,2', '--variants', 'x86'], 'parameters tasks.writer.count and tasksPerVcpu both set tasks.writer.count: the later one would overwrite the other at every point (sweep one of them)\n'],
+    [['-p', 'tasks.writer.count=1..3', '-p', 'tasksPerVcpu=1,2', '--variants', 'x86'], 'parameters tasks.writer.count and tasksPerVcpu both set tasks.writer.count: one would overwrite the other at every point, so its axis would mean nothing (sweep one of them)\n'],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const r = await cli('sweep', ...args);
     expect(r.code).toBe(2);
@@ -53,7 +53,7 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     writeFileSync(file, 'params:\n  residentShare: 0.5\n  machine.hostResidentMiB: 256\nvariants: [x86]\n');
     const r = await cli('sweep', file);
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`apf-lab: ${file}: params: parameters residentShare and machine.hostResidentMiB both set machine.hostResidentMiB: the later one would overwrite the other at every point (sweep one of them)\n`);
+    expect(r.err).toBe(`apf-lab: ${file}: params: parameters residentShare and machine.hostResidentMiB both set machine.hostResidentMiB: one would overwrite the other at every point, so its axis would mean nothing (sweep one of them)\n`);
   });
 
   it('a sweep file is checked like a scenario file: the field and why', async () => {

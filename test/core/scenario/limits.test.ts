@@ -83,6 +83,15 @@ describe('hostile scenario values are bad input naming file, field and reason (i
     expect(parseScenario(base.replace('guestMemoryMiB: 64', 'guestMemoryMiB: 2').replace('hostResidentMiB: 32', 'hostResidentMiB: 1').replace('mib: 16', 'mib: 1'), 'f').machine.guestMemoryMiB).toBe(2);
   });
 
+  it('refuses a guest too small for a 4 KiB page of per-CPU data per vCPU above 1.5 MiB (x86-ve\'s #VE pages)', () => {
+    const sized = (vcpus: number, mib: number) => base.replace('guestMemoryMiB: 64', `guestMemoryMiB: ${mib}`).replace('hostResidentMiB: 32', 'hostResidentMiB: 1').replace('mib: 16', 'mib: 0.5').replace(/vcpus: \d+/, `vcpus: ${vcpus}`);
+    expect(parseScenario(sized(128, 2), 'f').machine.vcpus).toBe(128);
+    const e = parseError(sized(130, 2));
+    expect(e.field).toBe('machine.guestMemoryMiB');
+    expect(e.problem).toBe("2 MiB cannot hold the guest kernel's per-CPU data of 130 vCPUs (a 4 KiB page each above 1.5 MiB): at least 2.0078125 MiB");
+    expect(parseScenario(sized(130, 2.0078125), 'f').machine.vcpus).toBe(130);
+  });
+
   it('refuses the same problems under any architecture and key, and a fractional nanosecond', () => {
     expect(parseError(`${base}arch: { arm64: { hasOwnProperty: 1 } }`).field).toBe('arch.arm64.hasOwnProperty');
     expect(parseError(`${base}costs: { arm64: { clockMHz: 1e6 } }`).field).toBe('costs.arm64.clockMHz');
