@@ -131,19 +131,27 @@ export function makeRunnable(sim: Machine, task: Task): void {
  * try_to_wake_up() → select_task_rq_fair() → select_idle_sibling(): a woken task goes back to its
  * previous vCPU when that one is idle, else to the first idle vCPU after it (select_idle_cpu()
  * scans the LLC from target + 1; one LLC, as idleBalance() assumes), else to its previous vCPU
- * (kernel/sched/fair.c). Without it a vCPU that went idle once never got work back: tasks piled on
+ * (kernel/sched/fair.c); a target is one in HLT/WFI (one taking an interrupt on the idle stack, idle
+ * to Linux too, is only recognised as prev). Without it a vCPU that went idle once never got work back: tasks piled on
  * the vCPUs that had pulled them (hostile test: 4 tasks on one of 4 vCPUs for 4.6 s, APF at 0.25×
  * sync). Not modelled: wake_affine()'s pull toward the waker's CPU, and the reschedule IPI's exit.
  */
 function selectTaskRq(sim: Machine, task: Task): Vcpu {
   const prev = sim.vcpus[task.vcpu];
   if (idleVcpu(prev) || task.pinned || task.csd !== null || task.flaggedToken >= 0) return prev;
+  // The first after prev, in wrap order, of those in HLT/WFI: a set, not a scan of every vCPU, so
+  // that a busy 256-vCPU machine pays nothing per wake (as SIS_UTIL stops Linux's scan on a busy LLC).
   const n = sim.vcpus.length;
-  for (let k = 1; k < n; k++) {
-    const o = sim.vcpus[(prev.id + k) % n];
-    if (idleVcpu(o)) return moveSleeper(sim, task, prev, o) ? o : prev;
+  let target: Vcpu | null = null;
+  let distance = n;
+  for (const id of sim.idleVcpus) {
+    const d = (id - prev.id + n) % n;
+    if (d > 0 && d < distance && idleVcpu(sim.vcpus[id])) {
+      target = sim.vcpus[id];
+      distance = d;
+    }
   }
-  return prev;
+  return target !== null && moveSleeper(sim, task, prev, target) ? target : prev;
 }
 
 /**

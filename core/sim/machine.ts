@@ -48,6 +48,8 @@ export interface Machine extends VcpuHost {
   readonly metrics: MetricsCollector;
   readonly monitor: InvariantMonitor;
   readonly vcpus: Vcpu[];
+  /** The vCPUs waiting in the guest's idle HLT/WFI (core/sim/vcpu-run.ts enterWait()/leaveWait()): where a woken task may go. */
+  readonly idleVcpus: Set<number>;
   readonly tasks: Task[];
   readonly memory: HostMemory;
   /** The backing store: exactly one of the two, as the scenario's `backing.kind` says. */

@@ -64,6 +64,7 @@ export class Simulation implements Machine {
   readonly metrics = new MetricsCollector();
   readonly monitor: InvariantMonitor;
   readonly vcpus: Vcpu[];
+  readonly idleVcpus = new Set<number>();
   readonly tasks: Task[] = [];
   readonly memory: HostMemory;
   /** The backing store: a swap device, or the link of a post-copy migration (scenario `backing.kind`). */

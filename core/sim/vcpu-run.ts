@@ -100,6 +100,7 @@ export function sync(sim: Machine, v: Vcpu): void {
 /** kvm_vcpu_halt()/kvm_vcpu_block(), or a synchronous fault: the vCPU stops running guest code. */
 export function enterWait(sim: Machine, v: Vcpu, mode: 'sync' | 'halt' | 'idle'): void {
   v.mode = mode;
+  if (mode === 'idle') sim.idleVcpus.add(v.id);
   v.modeSince = v.cursor;
   v.epoch++; // nothing scheduled for this vCPU survives a wait
   // A synchronous fault and the APF halt wait for a page; an idle vCPU waits for nothing.
@@ -121,6 +122,7 @@ export function leaveWait(sim: Machine, v: Vcpu): void {
   closeWait(sim, v, t);
   if (v.mode === 'sync' || v.mode === 'halt') sim.blocktime?.end(v.id, t);
   v.mode = 'run';
+  sim.idleVcpus.delete(v.id);
   v.cursor = t;
   v.exited = true;
   sim.schedule(v, t);
