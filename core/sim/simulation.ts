@@ -3,7 +3,7 @@ import { EventQueue, type PoppedEvent } from '../engine/event-queue.js';
 import { IntMap } from '../engine/int-map.js';
 import { RandomStreams, type RandomStream } from '../engine/rng.js';
 import { InterruptedError } from '../errors.js';
-import { topFrame, type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
+import { type CodePhase, type KernelPage, type Privilege } from '../guest/code-layout.js';
 import type { CallSingleData } from '../guest/smp.js';
 import type { FreePages } from '../guest/page-alloc.js';
 import type { PageCache } from '../guest/page-cache.js';
@@ -30,6 +30,7 @@ import type { Machine, SimulationOptions } from './machine.js';
 import { Vcpu } from './vcpu.js';
 import { ReclaimThrottle } from '../host/reclaim-throttle.js';
 import { createBackingStore, startBackingStore } from './backing-store.js';
+import { closeInvariants } from './close-invariants.js';
 import { kernelPageGfn, layoutGuestMemory, MIB_PAGES } from './guest-memory-map.js';
 
 export type { SimulationOptions } from './machine.js';
@@ -234,7 +235,7 @@ export class Simulation implements Machine {
     const reached = drainTimedOut ? this.hardEnd : this.now;
     this.endTime = this.aborted !== null ? this.now : Math.max(reached, this.measureEnd);
     if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
-    this.closeInvariants();
+    this.inFlightAtEnd = closeInvariants(this, this.now);
   }
 
   /**
@@ -310,23 +311,6 @@ export class Simulation implements Machine {
     }
     this.metrics.measuring = false;
     this.draining = true;
-  }
-
-  private closeInvariants(): void {
-    const sleeping = this.tasks
-      .filter((t) => t.state === 'sleeping')
-      .map((t) => ({ vcpu: t.vcpu, task: t.name, token: t.sleepToken }));
-    // A task halted in the guest (its halt frame) waits on its token as a sleeper does.
-    for (const v of this.vcpus) {
-      const top = topFrame(v.frames);
-      if (top?.haltToken !== undefined && top.haltToken >= 0) sleeping.push({ vcpu: v.id, task: v.current?.name ?? 'idle', token: top.haltToken });
-    }
-    const halted = this.vcpus
-      .filter((v) => v.mode === 'halt')
-      .map((v) => ({ vcpu: v.id, hasWork: v.apf.inFlight.size > 0 || v.apf.done.length > 0 }));
-    this.inFlightAtEnd = this.monitor.finish(this.now, sleeping, halted, (vcpu, token) =>
-      this.vcpus[vcpu].apf.hasOutstandingToken(token),
-    );
   }
 
   schedule(v: Vcpu, t: number): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findVariant, runVariant, scenarioSchema } from '../../../index.js';
+import { findVariant, runVariant } from '../../../index.js';
+import { smallScenario } from '../../support/scenarios.js';
 
 /**
  * smp_call_function_single() to the calling CPU runs the function there, interrupts off, with no
@@ -8,13 +9,9 @@ import { findVariant, runVariant, scenarioSchema } from '../../../index.js';
  * itself an IPI (read-back of stop 17: 559 of 5,183 calls in one run were self-IPIs).
  */
 function caller(pinned: boolean) {
-  return scenarioSchema.parse({
-    name: 'self-call',
+  return smallScenario({
     durationMs: 50,
-    seed: 1,
     machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64 },
-    backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 } },
-    regions: [{ name: 'r', mib: 1 }],
     tasks: [
       // Round-robin puts the caller on vCPU 0 with `busy`; vCPU 1's sleeper idles it, and it pulls the caller over.
       { name: 'caller', ...(pinned ? { vcpu: 0 } : {}), passes: 50, program: [{ sleep: { us: 100 } }, { ipi: { target: 1, handlerUs: 2 } }] },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findVariant, runVariant, scenarioSchema } from '../../../index.js';
+import { findVariant, runVariant } from '../../../index.js';
+import { smallScenario } from '../../support/scenarios.js';
 
 /**
  * Where a woken task runs (kernel/sched/fair.c select_task_rq_fair() → select_idle_sibling()): on
@@ -8,10 +9,8 @@ import { findVariant, runVariant, scenarioSchema } from '../../../index.js';
  * and the vCPUs they left idled for good — x86 did 0.51× sync's work on 2 vCPUs, 0.27× on 4.
  */
 function oneTaskPerVcpu(pinned: boolean) {
-  return scenarioSchema.parse({
-    name: 'one-task-per-vcpu',
+  return smallScenario({
     durationMs: 200,
-    seed: 1,
     machine: { vcpus: 2, guestMemoryMiB: 256, hostResidentMiB: 256 },
     // Post-copy: every first touch of a source page waits ~0.1 ms for the link, so tasks sleep on APF often.
     backing: { kind: 'postcopy', rttUs: 100, bandwidthMBps: 671, push: true, dirtyShare: 0.5 },
@@ -43,8 +42,7 @@ describe('wake placement (select_idle_sibling())', () => {
 
   it('places a forked child once, where fork placement put it: no migration counted for it', () => {
     // wake_up_new_task() takes the WF_FORK path (core/sim/jobs.ts findIdlestCpu()), not select_idle_sibling().
-    const s = scenarioSchema.parse({
-      name: 'make-j2',
+    const s = smallScenario({
       durationMs: 300,
       seed: 3,
       machine: { vcpus: 8, guestMemoryMiB: 512, hostResidentMiB: 64 },

@@ -1,0 +1,22 @@
+import { topFrame } from '../guest/code-layout.js';
+import type { Machine } from './machine.js';
+
+/**
+ * The end of a run: who still waits, for the invariant monitor's last judgement (DESIGN.md
+ * "Invariants" 1 and 7) — tasks asleep on a token, a task halted in the guest on its token (its
+ * halt frame), vCPUs halted in the host with or without async-PF work to end the halt. Returns
+ * the work still in flight, reported as such rather than as a violation.
+ */
+export function closeInvariants(sim: Machine, now: number): number {
+  const sleeping = sim.tasks
+    .filter((t) => t.state === 'sleeping')
+    .map((t) => ({ vcpu: t.vcpu, task: t.name, token: t.sleepToken }));
+  for (const v of sim.vcpus) {
+    const top = topFrame(v.frames);
+    if (top?.haltToken !== undefined && top.haltToken >= 0) sleeping.push({ vcpu: v.id, task: v.current?.name ?? 'idle', token: top.haltToken });
+  }
+  const halted = sim.vcpus
+    .filter((v) => v.mode === 'halt')
+    .map((v) => ({ vcpu: v.id, hasWork: v.apf.inFlight.size > 0 || v.apf.done.length > 0 }));
+  return sim.monitor.finish(now, sleeping, halted, (vcpu, token) => sim.vcpus[vcpu].apf.hasOutstandingToken(token));
+}
