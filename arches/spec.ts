@@ -155,6 +155,8 @@ export interface ArchDefinition {
   readonly asyncPfPerVcpu: number;
   readonly irqOrder: Backend['caps']['irqOrder'];
   readonly ipi: (knobs: Readonly<Record<string, number>>) => IpiCaps;
+  /** Lines whose EOI exits (Backend caps.eoiExit), from the VMM's choice of lines. */
+  readonly eoiExit: (knobs: Readonly<Record<string, number>>) => Backend['caps']['eoiExit'];
   /** The guest kernel's exception code, timed at the run's clock (core/guest/code-layout.ts). */
   readonly codeLayout: (clockMHz: number) => CodeLayout;
   /** What a host of this architecture without async PF answers a guest call (never a lab error). */
@@ -248,6 +250,7 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
       irqVsRefault: null,
       forbiddenNotPresent: [],
       ipi: def.ipi(ctx.knobs),
+      eoiExit: def.eoiExit(ctx.knobs),
       codeLayout: def.codeLayout(ctx.costOverrides.clockMHz),
     },
     costs: exitCostsFromTable(ctx.costOverrides, def.costKeys),

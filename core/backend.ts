@@ -288,6 +288,12 @@ export interface Backend<S = unknown, A = unknown> {
     readonly ipi: IpiCaps;
     /** The guest kernel's exception code as the architecture lays it out (core/guest/code-layout.ts). */
     readonly codeLayout: CodeLayout;
+    /**
+     * Interrupt lines whose end of handling (the guest's EOI after the handler) exits to the host,
+     * and that exit; null where none does. The interrupt controller decides: a software-driven
+     * level interrupt can ask for a maintenance exit at its EOI (arches/arm64/vgic.ts).
+     */
+    readonly eoiExit: { readonly lines: readonly number[]; readonly exit: ExitSpec } | null;
   };
   readonly costs: ExitCosts;
   readonly findings: readonly Finding[];

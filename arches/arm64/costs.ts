@@ -35,7 +35,9 @@ export const ARM64_COSTS: CostTable = {
   /**
    * A PPI or SGI taken at entry: a list-register write at the vGIC flush plus the guest's exception
    * entry. Assumption: an EL0→EL1 exception round trip measures 0.10–0.43 µs (lmbench lat_syscall
-   * null, §A6a), ≈ 500 cycles at 2 GHz; the EOI does not exit (~71 cycles, ISCA 2016 [R]).
+   * null, §A6a), ≈ 500 cycles at 2 GHz. The EOI of an edge or hardware-mapped interrupt does not
+   * exit (~71 cycles, ISCA 2016 [R]); that of the level-configured async-PF PPI does, as its own
+   * exit (arches/arm64/vgic.ts).
    */
   injectIrqCycles: 500,
   /** Host work on a stage-2 abort for a host-missing page before async or sync: model assumption. */
@@ -48,7 +50,7 @@ export const ARM64_COSTS: CostTable = {
   sdeiResumeCycles: 2000,
   /** Guest SDEI handler (table insert, TIF flag, clear the block): model assumption. */
   guestSdeiHandlerCycles: 1500,
-  /** Guest IRQ handler work (PPI or reschedule SGI); a GIC EOI does not exit (~71 cycles, ISCA 2016 [R]). */
+  /** Guest IRQ handler work (PPI or reschedule SGI); the PPI's EOI exit is priced apart (arches/arm64/vgic.ts). */
   guestIrqHandlerCycles: 1000,
 };
 

@@ -9,6 +9,7 @@ import { s2GuestCall, v4GuestCall } from './guest-calls.js';
 import { kvmAsyncPfInit, kvmAsyncPfSdeiHandler, type Arm64GuestConfig } from './guest.js';
 import { arm64CodeLayout } from './code-layout.js';
 import { DABT_ACK, DABT_ELIGIBILITY, DABT_ENABLE, DABT_NOT_PRESENT, DABT_READY, DABT_RULES, DABT_TOKEN, DABT_WAKE } from './dabt/mechanisms.js';
+import { vgicEoiExit } from './vgic.js';
 import { ARM64_IPI_CAPS } from './ipi.js';
 import { PVVEC_ELIGIBILITY, PVVEC_ENABLE, PVVEC_NOT_PRESENT, PVVEC_RULES, PVVEC_TOKEN, PVVEC_WAKE } from './pvvec/mechanisms.js';
 import { irqGuestInit } from './irq/guest.js';
@@ -284,6 +285,7 @@ export const ARM64_ARCH: ArchDefinition = {
   // GIC: equal default priorities, lowest INTID first (the reschedule SGI before the PPI).
   irqOrder: 'lowest-first',
   ipi: () => ARM64_IPI_CAPS,
+  eoiExit: vgicEoiExit,
   codeLayout: arm64CodeLayout,
   noApfGuestCall,
   catalogue: ARM64_CATALOGUE,

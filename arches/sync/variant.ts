@@ -47,6 +47,8 @@ export function noApfVariant(spec: NoApfSpec): Variant {
     asyncPfPerVcpu: 64,
     irqOrder: spec.irqOrder,
     ipi: spec.ipi,
+    // No async-PF line: the only interrupts are the IPIs and the tick, whose EOIs do not exit.
+    eoiExit: () => null,
     codeLayout: spec.codeLayout,
     noApfGuestCall: spec.guestCall,
     catalogue: NO_APF_MECHANISMS,

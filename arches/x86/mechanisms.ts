@@ -305,6 +305,8 @@ export const X86_ARCH: ArchDefinition = {
   // The local APIC serves the highest pending vector first.
   irqOrder: 'highest-first',
   ipi: x86IpiCaps,
+  // An EOI that exits (no PV EOI, no APICv) is the guest's own x2APIC EOI write (arches/x86/guest.ts).
+  eoiExit: () => null,
   codeLayout: x86CodeLayout,
   noApfGuestCall: (_v, call) => noApfGuestCall(call),
   catalogue: X86_CATALOGUE,

@@ -108,6 +108,7 @@ function takeOne(sim: Machine, v: Vcpu): boolean {
     if (handler) handler();
     // A level line still asserted after its handler fires again (GIC level semantics).
     if (l.level && l.asserted) l.pending = true;
+    eoi(sim, v, line);
     return true;
   }
   if (v.tickPending) {
@@ -117,6 +118,12 @@ function takeOne(sim: Machine, v: Vcpu): boolean {
     return true;
   }
   return false;
+}
+
+/** The guest's EOI after the handler: an exit where the interrupt controller makes it one (Backend caps.eoiExit). */
+function eoi(sim: Machine, v: Vcpu, line: number): void {
+  const e = sim.backend.caps.eoiExit;
+  if (e !== null && v.mode === 'run' && e.lines.includes(line)) hostExit(sim, v, e.exit.name, e.exit.kind);
 }
 
 function nextPendingLine(sim: Machine, v: Vcpu): number {

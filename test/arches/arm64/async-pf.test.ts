@@ -235,6 +235,24 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
+  // vgic_v3_populate_lr() puts a software level interrupt in a list register with ICH_LR_EOI, so
+  // the guest's EOI raises a maintenance interrupt and exits (arch/arm64/kvm/vgic/vgic-v3.c).
+  it('the page-ready PPI\'s EOI exits (vGIC maintenance); the self reschedule SGI\'s, edge-triggered, does not', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    const before = exitCount(h, 'IRQ (vGIC maintenance)');
+    h.fault(GFN_A);
+    h.enter(); // the SDEI event, its self SGI, the sleep at return to user
+    expect(exitCount(h, 'SYS64(ICC_SGI1R_EL1)')).toBe(1);
+    expect(exitCount(h, 'IRQ (vGIC maintenance)')).toBe(before);
+
+    h.complete(GFN_A);
+    h.enter();
+
+    expect(exitCount(h, 'IRQ (vGIC maintenance)')).toBe(before + 1);
+    expect(h.sim.backend.caps.eoiExit?.lines).toEqual([20]);
+  });
+
   // notes §5 "IRQ_ACK: lowers the line, clears pageready_pending"
   it('IRQ_ACK from the guest lowers the level-high line', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });

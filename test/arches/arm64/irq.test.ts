@@ -4,7 +4,7 @@
  * page-ready as a level-high PPI with IRQ_ACK; the task sleeps at the IRQ's return to user.
  */
 import { describe, expect, it } from 'vitest';
-import { arm64IrqVariant, arm64SdeiVariant, Harness, HARNESS_FIRST_MISSING_GFN, loadScenario, runVariant, type Arm64VcpuState } from '../../../index.js';
+import { arm64IrqVariant, arm64SdeiVariant, Harness, HARNESS_FIRST_MISSING_GFN, loadScenario, runVariant, scenarioSchema, type Arm64VcpuState } from '../../../index.js';
 
 const G = HARNESS_FIRST_MISSING_GFN;
 
@@ -79,14 +79,47 @@ describe('page-ready: level-high PPI and IRQ_ACK', () => {
   });
 });
 
+describe('the PPI is level-configured: its EOI exits (vGIC maintenance interrupt)', () => {
+  // vgic_v3_populate_lr() sets ICH_LR_EOI for a software level interrupt (arch/arm64/kvm/vgic/vgic-v3.c).
+  it('the not-present PPI\'s EOI exits once, after the handler has cleared the control block', () => {
+    const h = booted();
+    const before = h.exits()['IRQ (vGIC maintenance)'] ?? 0;
+    h.fault(G);
+    h.enter();
+    expect(h.exits()['IRQ (vGIC maintenance)']).toBe(before + 1);
+    expect(h.vcpu().state.area).toEqual({ reason: 0, token: 0 });
+  });
+
+  it('a page-ready that found the control block busy goes out within microseconds, not at the next tick', () => {
+    // A device fast enough that the page is often in before the guest has taken its not-present:
+    // page-ready must wait for the block to clear, and the EOI's exit is where KVM sees it clear.
+    const s = scenarioSchema.parse({
+      name: 'fast-swap',
+      durationMs: 100,
+      machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 16 },
+      backing: { kind: 'swap', latency: { dist: 'exponential', us: 10 } },
+      regions: [{ name: 'array', mib: 32 }],
+      tasks: [
+        { name: 'worker', program: [{ compute: { us: 10000 } }] },
+        { name: 'writer', program: [{ touch: { region: 'array', pattern: 'random', pages: 1, thinkNs: 2000 } }] },
+      ],
+    });
+    const irq = runVariant(s, arm64IrqVariant).metrics.faultLatencyNs;
+    const sdei = runVariant(s, arm64SdeiVariant).metrics.faultLatencyNs;
+    // Without the exit: p99 3 ms (a 4 ms tick at HZ 250), against arm64-sdei's 55 µs.
+    expect(irq.p99).toBeLessThan(2 * sdei.p99);
+  });
+});
+
 describe('whole runs', () => {
-  it.each(['overcommit', 'ipi-mix'])('%s: invariant-clean, with fewer exits per fault than arm64-sdei (no SDEI completion, no self SGI)', (name) => {
+  // Two exits fewer (no SDEI completion, no trapped self-SGI), one more: the not-present PPI's EOI.
+  it.each(['overcommit', 'ipi-mix'])('%s: invariant-clean, with fewer exits per fault than arm64-sdei (no SDEI completion, no self SGI; the not-present EOI exits)', (name) => {
     const s = loadScenario(name);
     const r = runVariant({ ...s, durationMs: 500 }, arm64IrqVariant);
     const sdei = runVariant({ ...s, durationMs: 500 }, arm64SdeiVariant);
     expect(r.invariants.violations).toEqual([]);
     expect(r.invariants.inFlight).toBe(0);
     expect(r.metrics.apf.notPresentDelivered).toBeGreaterThan(0);
-    expect(r.metrics.exitsPerFault).toBeLessThan(sdei.metrics.exitsPerFault - 1);
+    expect(r.metrics.exitsPerFault).toBeLessThan(sdei.metrics.exitsPerFault - 0.5);
   });
 });
