@@ -73,7 +73,6 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
   if (!f.touched && phase.touches !== null) {
     const gfn = sim.kernelPageGfn(v, phase.touches);
     if (gfn >= 0 && !sim.memory.isResident(gfn)) {
-      if (f.faultStart < 0) f.faultStart = v.cursor;
       host.stage2Fault(sim, v, gfn);
       return 'busy';
     }

@@ -1,3 +1,4 @@
+import { topFrame } from '../guest/code-layout.js';
 import type { AsyncPfWork } from '../backend.js';
 import { WAKE_ALL } from '../guest/sleep-table.js';
 import { SWAP_CLUSTER_MAX } from '../host/reclaim-throttle.js';
@@ -33,11 +34,14 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
     sim.schedule(v, v.cursor); // it arrived meanwhile: the host maps it and resumes
     return;
   }
+  const start = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
   if (task && task.faultStart < 0) {
-    task.faultStart = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
+    task.faultStart = start;
     // Lab-only events (apf_lab_*, not KVM tracepoints) mark what KVM does not trace: which task
     // faulted, a synchronous wait, a halt, a page in for a blocked vCPU (the report's sequence diagrams).
     if (sim.options.trace) sim.trace(v, 'apf_lab_stage2_fault', { task: task.id, gfn, start: task.faultStart });
+  } else if (task === null) {
+    markFrameFaultStart(v, start);
   }
   // Every fault is a new one but the repeated fault on an outstanding gfn (PROTOCOLS.md §2
   // step 4), even if this task faulted on the same page before (it arrived, was evicted, and
@@ -98,6 +102,15 @@ function minorFault(sim: Machine, v: Vcpu, gfn: number, swapCache: boolean): voi
   sim.schedule(v, v.cursor);
 }
 
+/**
+ * A fault of the exception code (core/sim/guest-entry.ts) starts its latency here, where a task's
+ * does: past the zero-fills and swap-cache hits, which are minor faults with no latency of their own.
+ */
+function markFrameFaultStart(v: Vcpu, t: number): void {
+  const f = topFrame(v.frames);
+  if (f !== undefined && f.faultStart < 0) f.faultStart = t;
+}
+
 /** Host THP: the 2 MiB extent around `gfn` is zero-filled at once, every page of it not yet written. */
 const HPAGE_PAGES = 512;
 function zeroFillHuge(sim: Machine, gfn: number): void {
@@ -117,6 +130,7 @@ function allocationStalls(sim: Machine): boolean {
  */
 function faultRaisedInGuest(sim: Machine, v: Vcpu, task: Task | null, gfn: number): void {
   if (task && task.faultStart < 0) task.faultStart = v.cursor;
+  else if (task === null) markFrameFaultStart(v, v.cursor);
   if (!v.apf.gfns.has(gfn)) countFault(sim);
   sim.schedule(v, v.cursor);
 }

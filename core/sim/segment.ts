@@ -71,10 +71,13 @@ function recordLatency(sim: Machine, v: Vcpu, task: Task, t: number): void {
 /** Lays out the next piece of the current task; returns true once something is scheduled or the vCPU waits. */
 export function startSegment(sim: Machine, v: Vcpu): boolean {
   const task = v.current!;
-  if (sim.draining) {
+  // An access still waiting for its page goes on in the drain, as in the window: a vCPU that an
+  // interrupt woke from its APF halt re-executes it and halts again (a repeated fault).
+  const accessWaiting = task.faultStart >= 0 && task.nextPage >= 0 && !sim.memory.isResident(task.nextPage);
+  if (sim.draining && !accessWaiting) {
     // The drain takes no new work, but a fault of the window whose page is in ends here: the task
     // was about to complete its access.
-    if (task.faultStart >= 0 && task.nextPage >= 0 && sim.memory.isResident(task.nextPage)) recordLatency(sim, v, task, v.cursor + sim.touchNs);
+    if (task.faultStart >= 0 && task.nextPage >= 0) recordLatency(sim, v, task, v.cursor + sim.touchNs);
     sim.deschedule(v);
     task.state = 'exited';
     return false;
