@@ -4,7 +4,7 @@ import type { FaultTrace, FaultTraceEvent, TracedFault } from '../../core/fault-
 import { tracepointText } from '../../core/tracepoints.js';
 import { renderText } from '../render.js';
 import { buildShowView } from './show.js';
-import { variantSheet } from './variant-sheet.js';
+import { idColumnWidth, variantSheet } from './variant-sheet.js';
 
 /** What `apf-lab diff` compares: the `show` sheets, or the tracepoints of the same faults. */
 export type DiffWhat = 'mechanisms' | 'trace';
@@ -30,7 +30,8 @@ export function unifiedDiff(aId: string, bId: string, aText: string, bText: stri
  */
 export function mechanismSheetText(v: Variant, guestMemoryBytes: number): string {
   const view = buildShowView(variantSheet(v, guestMemoryBytes));
-  return renderText('show', { ...view, variant: { ...view.variant, id: '<id>' } });
+  // The id column is as wide as `<id>` in both sheets, not as each variant's own id.
+  return renderText('show', { ...view, variant: { ...view.variant, id: '<id>', idWidth: idColumnWidth(['<id>']) } });
 }
 
 /**

@@ -32,6 +32,10 @@ describe('apf-lab diff --what mechanisms (in-process)', () => {
     const same = await cli('diff', 'arm64-sdei', 'arm64-sdei');
     expect(same.code).toBe(0);
     expect(same.out).toMatch(/\n\nno differences\n$/);
+    // Its longer id must not widen its sheet's id column (a hostile test found a whole-block diff).
+    const restated = await cli('diff', 'arm64-sdei', 'arm64-sdei-restated', '--variant-file', 'examples/variants/arm64-sdei-restated.yaml');
+    expect(restated.code).toBe(0);
+    expect(restated.out).toMatch(/\n\nno differences\n$/);
     const json = JSON.parse((await cli('diff', 'x86', 'x86', '--json')).out) as { patch: string; hunks: unknown[] };
     expect(json).toMatchObject({ a: 'x86', b: 'x86', what: 'mechanisms', patch: '', hunks: [] });
   });
