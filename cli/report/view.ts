@@ -48,6 +48,8 @@ export interface Claim {
   readonly vsBaseline: { readonly ratio: string; readonly baseline: string; readonly value: string } | null;
   /** The runner-up and its figure, or null with one variant. */
   readonly next: string | null;
+  /** "x86 and arm64-sdei" where several share the best figure as shown: no one does best. */
+  readonly tied: string | null;
 }
 
 export interface ReportInputs {
@@ -120,20 +122,44 @@ export function buildReportView(input: ReportInputs): ReportView {
   };
 }
 
-function summarize(c: Comparison, checks: readonly CheckResult[]): Summary {
+export function summarize(c: Comparison, checks: readonly CheckResult[]): Summary {
   const checkOf = (r: ComparedRun) => checks.find((k) => k.variant === r.id)?.findings.length ?? 0;
   const candidates = c.variants.filter((r) => !r.baseline);
   const pool = candidates.length > 0 ? candidates : c.variants;
   const baseOf = (r: ComparedRun) => c.variants.find((b) => b.id === r.baselineId && b.id !== r.id) ?? null;
-  const claim = (metric: (r: ComparedRun) => number, better: 'high' | 'low', show: (x: number) => string, ratioOk: boolean): Claim | null => {
-    const usable = pool.filter((r) => Number.isFinite(metric(r)));
+  // Ranked by `rank` (shown by `showRank`), reported with `metric`: work is ranked by its ratio to
+  // each variant's own baseline, since raw work of two architectures is priced differently.
+  const claim = (
+    metric: (r: ComparedRun) => number,
+    better: 'high' | 'low',
+    show: (x: number) => string,
+    ratioOk: boolean,
+    rank = metric,
+    showRank = show,
+  ): Claim | null => {
+    const usable = pool.filter((r) => Number.isFinite(rank(r)));
     if (usable.length === 0) return null;
-    const sorted = [...usable].sort((a, b) => (better === 'high' ? metric(b) - metric(a) : metric(a) - metric(b)));
+    const sorted = [...usable].sort((a, b) => (better === 'high' ? rank(b) - rank(a) : rank(a) - rank(b)));
     const best = sorted[0];
     const base = baseOf(best);
     const ratio = base && ratioOk && metric(base) > 0 ? { ratio: `${fixed(metric(best) / metric(base), 2)}×`, baseline: base.id, value: show(metric(base)) } : null;
-    return { best: best.id, value: show(metric(best)), vsBaseline: ratio, next: sorted[1] ? `${sorted[1].id} (${show(metric(sorted[1]))})` : null };
+    const tiedIds = sorted.filter((r) => showRank(rank(r)) === showRank(rank(best))).map((r) => r.id);
+    return {
+      best: best.id,
+      value: tiedIds.length > 1 ? showRank(rank(best)) : show(metric(best)),
+      vsBaseline: ratio,
+      next: sorted[1] ? `${sorted[1].id} (${showRank(rank(sorted[1]))})` : null,
+      tied: tiedIds.length > 1 ? andList(tiedIds) : null,
+    };
   };
+  const arches = new Set(pool.map((r) => r.arch));
+  const ratios = pool.every((r) => r.workVsBaseline !== null && !r.baseline);
+  const units = (x: number) => `${fixed(x / 1e6, 3)} M units`;
+  const work = ratios
+    ? claim((r) => r.metrics.work, 'high', units, true, (r) => r.workVsBaseline!, (x) => `${fixed(x, 2)}× its baseline`)
+    : arches.size === 1
+      ? claim((r) => r.metrics.work, 'high', units, true)
+      : null;
   const unsafe = c.variants
     .filter((r) => r.metrics.unsafeInjections.total > 0 || !r.invariants.ok || r.findings.some((f) => f.severity === 'blocker') || checkOf(r) > 0)
     .map((r) => {
@@ -148,11 +174,15 @@ function summarize(c: Comparison, checks: readonly CheckResult[]): Summary {
   const clean = c.variants.filter((r) => r.metrics.unsafeInjections.total === 0 && r.invariants.ok && !r.findings.some((f) => f.severity === 'blocker') && checkOf(r) === 0).map((r) => r.id);
   return {
     compared: `${pool.map((r) => r.id).join(', ')} on scenario ${c.scenario.name}, seed ${c.seed}`,
-    work: claim((r) => r.metrics.work, 'high', (x) => `${fixed(x / 1e6, 3)} M units`, true),
+    work,
     latency: claim((r) => (r.metrics.faultLatencyNs.count > 0 ? r.metrics.faultLatencyNs.p99 : NaN), 'low', (x) => `p99 ${ms(x)} ms`, true),
     exits: claim((r) => (r.metrics.apf.faults > 0 ? r.metrics.exitsPerFault : NaN), 'low', (x) => `${fixed(x, 2)} exits per fault`, true),
     safety: { clean: clean.length > 0 ? clean.join(', ') : null, unsafe },
   };
+}
+
+function andList(ids: readonly string[]): string {
+  return ids.length <= 2 ? ids.join(' and ') : `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}`;
 }
 
 function patchLines(patch: string): { kind: 'add' | 'del' | 'same'; text: string }[] {

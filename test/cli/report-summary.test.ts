@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { ComparedRun, Comparison } from '../../core/compare.js';
+import { summarize } from '../../cli/report/view.js';
+import { runCli } from '../../cli/main.js';
+
+/**
+ * The report's summary sentences (cli/report/view.ts summarize()): work is ranked by each
+ * variant's ratio to its own architecture's baseline, never by raw work across architectures
+ * (two cost tables price a unit differently; README "ratios only against the same
+ * architecture"), and where several variants share the best figure it says they tie.
+ */
+async function comparison(...argv: string[]): Promise<Comparison> {
+  let out = '';
+  const code = await runCli(['compare', ...argv, '--json'], { out: (s) => void (out += s), err: () => {} });
+  expect(code).toBe(0);
+  return JSON.parse(out) as Comparison;
+}
+
+function withFigures(c: Comparison, figures: Record<string, { work: number; ratio: number | null }>): Comparison {
+  const variants = c.variants.map((r): ComparedRun => {
+    const f = figures[r.id];
+    return f ? { ...r, workVsBaseline: f.ratio, metrics: { ...r.metrics, work: f.work } } : r;
+  });
+  return { ...c, variants };
+}
+
+describe('report summary', () => {
+  it('ranks work by the ratio to each variant\'s own baseline, not by raw work across architectures', async () => {
+    const c = await comparison('x86', 'arm64-sdei', '-s', 'test/fixtures/report-short.yaml');
+    // arm64-sdei has more raw work, x86 the larger gain over its baseline.
+    const s = summarize(withFigures(c, { x86: { work: 1e6, ratio: 2 }, 'arm64-sdei': { work: 3e6, ratio: 1.5 } }), []);
+    expect(s.work?.best).toBe('x86');
+    expect(s.work?.next).toBe('arm64-sdei (1.50× its baseline)');
+  });
+
+  it('without baselines, work of two architectures is not ranked at all', async () => {
+    const c = await comparison('x86', 'arm64-sdei', '-s', 'test/fixtures/report-short.yaml', '--no-baseline');
+    expect(summarize(c, []).work).toBeNull();
+  });
+
+  it('says "tie" where the best figure is shared, as 0 against 0 was called "does best"', async () => {
+    const c = await comparison('x86', 'x86-ve', '-s', 'test/fixtures/report-short.yaml');
+    const s = summarize(withFigures(c, { x86: { work: 0, ratio: 1 }, 'x86-ve': { work: 0, ratio: 1 } }), []);
+    expect(s.work?.tied).toBe('x86 and x86-ve');
+    expect(s.work?.value).toBe('1.00× its baseline');
+  });
+});
