@@ -73,8 +73,10 @@ export interface RunMetrics {
   };
   readonly exits: Readonly<Record<string, number>>;
   readonly exitsTotal: number;
+  /** exitsTotal over apf.faults; 0 when there was no fault (the tables print —). */
   readonly exitsPerFault: number;
   readonly injections: Readonly<Record<string, number>>;
+  /** Injections over apf.faults; 0 when there was no fault. */
   readonly injectionsPerFault: number;
   readonly hazards: Readonly<Record<string, number>>;
   /**

@@ -95,8 +95,9 @@ export function buildCompareView(c: Comparison): CompareView {
     {
       title: 'Exits and injections',
       rows: [
-        row('exits per fault', (r) => fixed(r.metrics.exitsPerFault, 2)),
-        row('injections per fault', (r) => fixed(r.metrics.injectionsPerFault, 2)),
+        // With no fault there is no ratio (the JSON's 0 stands for none: see apf.faults).
+        row('exits per fault', (r) => (r.metrics.apf.faults > 0 ? fixed(r.metrics.exitsPerFault, 2) : '—')),
+        row('injections per fault', (r) => (r.metrics.apf.faults > 0 ? fixed(r.metrics.injectionsPerFault, 2) : '—')),
         ...union((r) => r.metrics.exits).map((k) => row(k, (r) => dash(r.metrics.exits[k]))),
       ],
     },

@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { VARIANTS } from '../../arches/registry.js';
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/io.js';
 import { COMMANDS } from '../../cli/commands/table.js';
 import { runCli } from '../../cli/main.js';
 import { progressText } from '../../cli/process.js';
+import { TINY_SCENARIO_YAML } from '../support/scenarios.js';
 
 /** The CLI in-process, with captured output (STYLE.md §4). */
 async function cli(...argv: string[]) {
@@ -218,5 +222,22 @@ describe('-h is --help', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/--scenario/);
     expect(out).toMatch(/--no-baseline|--baseline/);
+  });
+});
+
+describe('compare with no fault at all', () => {
+  it('prints — for exits and injections per fault, not 0.00 beside a count of exits (a hostile test)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-nofault-'));
+    try {
+      const file = join(dir, 'tiny.yaml');
+      writeFileSync(file, TINY_SCENARIO_YAML);
+      const r = await cli('compare', 'x86', '-s', file);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/\n {2}faults +0 +0\n/);
+      expect(r.out).toMatch(/\n {2}exits per fault +— +—\n/);
+      expect(r.out).toMatch(/\n {2}injections per fault +— +—\n/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
