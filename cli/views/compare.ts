@@ -202,6 +202,7 @@ function backingLine(b: Scenario['backing']): string {
   if (b.kind === 'postcopy') {
     return `post-copy link: RTT ${humanNs(b.rttUs * 1000)}, ${count(b.bandwidthMBps)} MB/s, ${fixed(100 * b.dirtyShare, 2)}% of written pages on the source, push ${b.push ? 'on' : 'off'}`;
   }
+  if (b.synchronousIo) return `synchronous swap (zram-like, read in the faulting thread, no readahead) ${latencyText(b.latency)}`;
   return `swap ${latencyText(b.latency)}, queue depth ${b.queueDepth}`;
 }
 

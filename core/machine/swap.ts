@@ -33,6 +33,8 @@ export class SwapDevice {
     private readonly rng: RandomStream,
     /** Called when a read starts, with the time it will complete; the caller schedules it. */
     private readonly start: (gfn: number, completesAt: number) => void,
+    /** SWP_SYNCHRONOUS_IO: a read happens in the faulting thread (scenario backing.synchronousIo). */
+    readonly synchronous = false,
   ) {}
 
   isReading(gfn: number): boolean {

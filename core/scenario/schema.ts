@@ -54,6 +54,13 @@ const swapBacking = z
      * (VMA-based readahead, facts/anchors.md §A7); Linux's default is 3 (8 pages), 0 reads one.
      */
     pageCluster: z.number().int('must be a whole number').min(0, 'must not be negative').max(10, 'must be at most 10 (vm.page-cluster)').default(3),
+    /**
+     * A synchronous device (zram, pmem, brd: BLK_FEAT_SYNCHRONOUS, on which swapon sets
+     * SWP_SYNCHRONOUS_IO, mm/swapfile.c). do_swap_page() reads a page no other mapping shares in
+     * the faulting thread, skipping the swap cache and readahead (mm/memory.c), so KVM's FOLL_NOWAIT
+     * lookup gets it and async PF never starts (core/sim/host-async-pf.ts). Absent: a block device.
+     */
+    synchronousIo: z.boolean().optional(),
   })
   .strict();
 

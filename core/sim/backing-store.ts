@@ -25,9 +25,13 @@ export function createBackingStore(
   push: (at: number, kind: number, gfn: number) => void,
 ): BackingStore {
   const backing = scenario.backing;
-  const readahead = new SwapReadahead(backing.kind === 'swap' ? backing.pageCluster : 0, memory.guestPages);
+  // A synchronous device reads the faulting page alone, in the faulting thread: no readahead, and
+  // as many reads at once as threads fault (the vCPUs), not a device queue.
+  const synchronous = backing.kind === 'swap' && backing.synchronousIo === true;
+  const readahead = new SwapReadahead(backing.kind === 'swap' && !synchronous ? backing.pageCluster : 0, memory.guestPages);
   if (backing.kind === 'swap') {
-    const swap = new SwapDevice(backing.latency, backing.queueDepth, swapStream, (gfn, at) => push(at, EV_IO_DONE, gfn));
+    const depth = synchronous ? scenario.machine.vcpus : backing.queueDepth;
+    const swap = new SwapDevice(backing.latency, depth, swapStream, (gfn, at) => push(at, EV_IO_DONE, gfn), synchronous);
     return { swap, postcopy: null, blocktime: null, readahead };
   }
   const kinds = { 'request-arrived': EV_POSTCOPY_REQUEST, sent: EV_POSTCOPY_SENT, arrived: EV_IO_DONE } as const;
@@ -48,7 +52,9 @@ export function startBackingStore(store: BackingStore, memory: HostMemory, now: 
   } else {
     memory.prefill();
   }
-  if (swap) {
+  // A synchronous device's swap-out is compression in the reclaiming thread: no write I/O, nothing
+  // under writeback to stall behind (its CPU time is not modelled).
+  if (swap && !swap.synchronous) {
     memory.onWriteback = () => swap.write(now());
     memory.writebackLimit = SWAP_CLUSTER_MAX * swap.queueDepth;
   }

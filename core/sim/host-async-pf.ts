@@ -46,6 +46,9 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   // Every fault is a new one but the repeated fault on an outstanding gfn (PROTOCOLS.md §2
   // step 4), even if this task faulted on the same page before (it arrived, was evicted, and
   // is missing again): so async, sync and halted faults never add up to more than the faults.
+  // On a synchronous swap device the FOLL_NOWAIT lookup reads the page itself (mm/memory.c
+  // do_swap_page(), SWP_SYNCHRONOUS_IO): KVM gets it at once and never considers async PF.
+  if (sim.swap?.synchronous) return syncFault(sim, v, gfn, SYNCHRONOUS_IO, countFault(sim));
   const can = b.canDoAsyncPf(v);
   if (!can.ok) return syncFault(sim, v, gfn, can.reason, countFault(sim));
   if (sim.options.trace) sim.trace(v, 'kvm_try_async_get_page', { gva: gfn * PAGE_SIZE, gfn });
@@ -111,6 +114,9 @@ function markFrameFaultStart(v: Vcpu, t: number): void {
   if (f !== undefined && f.faultStart < 0) f.faultStart = t;
 }
 
+/** The reason counted for a fault a synchronous swap device served in the faulting thread. */
+const SYNCHRONOUS_IO = 'swap-synchronous-io';
+
 /** Host THP: the 2 MiB extent around `gfn` is zero-filled at once, every page of it not yet written. */
 const HPAGE_PAGES = 512;
 function zeroFillHuge(sim: Machine, gfn: number): void {
@@ -140,6 +146,7 @@ export function startAsyncPf(sim: Machine, v: Vcpu, gfn: number): { ok: true; to
   const b = sim.backend;
   const refuse = (reason: string, wait: () => void) => (wait(), { ok: false as const, reason });
   if (sim.memory.isResident(gfn)) return { ok: false, reason: 'resident' };
+  if (sim.swap?.synchronous) return refuse(SYNCHRONOUS_IO, () => syncFault(sim, v, gfn, SYNCHRONOUS_IO, true));
   if (v.apf.gfns.has(gfn)) {
     if (sim.metrics.measuring) sim.metrics.repeatedFaults++;
     return refuse('repeated-fault', () => waitUndelivered(sim, v, 'repeated-fault', false));
