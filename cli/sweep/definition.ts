@@ -5,7 +5,7 @@ import { BadInputError } from '../../core/errors.js';
 import { DEFAULT_SCENARIO, validateScenario } from '../../core/scenario/load.js';
 import { MAX_RUN_MS, MIN_RUN_MS } from '../../core/scenario/limits.js';
 import type { Scenario } from '../../core/scenario/schema.js';
-import { defineSweep, type SweepDefinition } from '../../core/sweep/document.js';
+import { defineSweep, sweepVariant, type SweepDefinition } from '../../core/sweep/document.js';
 import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
 import { checkRunCount, pointValues, type SweepParam } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
@@ -88,7 +88,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     throw new BadInputError(`${args.file}: x: ${msg}`);
   }
   checkRunCount(params, variants.length, seeds);
-  const def = defineSweep({ scenario, params, variants: variants.map((v) => ({ id: v.id, arch: v.arch, mechanisms: v.mechanisms })), seeds, metric, x });
+  const def = defineSweep({ scenario, params, variants: variants.map(sweepVariant), seeds, metric, x });
   return { def, source, variants, variantFiles: (args.variantFile ?? []).map(String) };
 }
 

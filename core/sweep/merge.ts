@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
-import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun } from './document.js';
+import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
 import { pointCount, shardPoints } from './grid.js';
 import { SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
@@ -34,7 +34,19 @@ const partSchema = z.object({
       seedDerivation: z.string(),
       scenario: z.record(z.string(), z.unknown()),
       params: z.array(z.object({ name: z.string(), spec: z.string(), values: z.array(value).min(1) }).strict()).min(1),
-      variants: z.array(z.object({ id: z.string(), arch: z.string(), mechanisms: z.record(z.string(), z.string()) }).strict()).min(1),
+      variants: z
+        .array(
+          z
+            .object({
+              id: z.string(),
+              arch: z.string(),
+              mechanisms: z.record(z.string(), z.string()),
+              knobs: z.record(z.string(), z.number()),
+              costs: z.record(z.string(), z.number()),
+            })
+            .strict(),
+        )
+        .min(1),
       seeds: z.number().int().min(1),
       metric: z.string(),
       x: z.string(),
@@ -58,6 +70,10 @@ export interface PartFile {
 export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition; runs: SweepRun[] } {
   if (files.length === 0) throw new BadInputError('name the part files to merge');
   const parts = files.map(({ file, data }) => {
+    // A v1 part records its variants without their knobs, so it cannot be told apart from a part of another design.
+    if ((data as { format?: unknown } | null)?.format === 'apf-lab sweep part v1') {
+      throw new BadInputError(`${file}: written by an older apf-lab (apf-lab sweep part v1, which does not record the variants' knobs): run its shard again`);
+    }
     const parsed = partSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -135,5 +151,33 @@ function shardName(s: { index: number; count: number }): string {
 /** The first field (in the definition's order) where two sweeps differ, for the message. */
 function differingField(a: SweepDefinition, b: SweepDefinition): string {
   const keys: (keyof SweepDefinition)[] = ['scenario', 'params', 'variants', 'seeds', 'metric', 'x', 'seedDerivation', 'identity'];
-  return keys.find((k) => canonicalJson(a[k]) !== canonicalJson(b[k])) ?? 'identity';
+  const key = keys.find((k) => canonicalJson(a[k]) !== canonicalJson(b[k])) ?? 'identity';
+  const detail = key === 'variants' ? variantDifference(a.variants, b.variants) : undefined;
+  return detail === undefined ? key : `${key}: ${detail}`;
+}
+
+/**
+ * Where two lists of variants differ: the ids, or one variant's arch, mechanisms, knobs or costs.
+ * Variants with one id may still be different designs (variant files that set other knobs).
+ */
+function variantDifference(a: readonly SweepVariant[], b: readonly SweepVariant[]): string | undefined {
+  const ids = (vs: readonly SweepVariant[]) => vs.map((v) => v.id).join(', ');
+  if (ids(a) !== ids(b)) return `${ids(a)} and ${ids(b)}`;
+  for (let i = 0; i < a.length; i++) {
+    const [x, y] = [a[i], b[i]];
+    if (x.arch !== y.arch) return `${x.id}'s arch: ${x.arch} and ${y.arch}`;
+    // Mechanisms are named by dimension only: their descriptions are sentences.
+    const mechanisms = differingKeys(x.mechanisms, y.mechanisms);
+    if (mechanisms.length > 0) return `${x.id}'s mechanisms: ${mechanisms.join(', ')}`;
+    for (const field of ['knobs', 'costs'] as const) {
+      const keys = differingKeys(x[field], y[field]);
+      if (keys.length > 0) return `${x.id}'s ${field}: ${keys.map((k) => `${k} ${x[field][k] ?? 'unset'} and ${y[field][k] ?? 'unset'}`).join(', ')}`;
+    }
+  }
+  return undefined;
+}
+
+function differingKeys<T extends object>(a: T, b: T): (keyof T & string)[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])] as (keyof T & string)[];
+  return keys.filter((k) => a[k] !== b[k]);
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveSweep } from '../../cli/sweep/definition.js';
 import { sweepProgressText } from '../../cli/sweep/progress.js';
 import { cliInProcess } from '../support/cli-in-process.js';
 import { fakePart, fakeSweep } from '../support/sweep-parts.js';
@@ -163,6 +164,28 @@ describe('apf-lab sweep merge', () => {
     expect(svg.match(/<circle /g)).toHaveLength(4);
     // Two separate pieces per variant (a move, no line, across the gap): M at 50, M again at 5000.
     for (const d of svg.match(/<path d="([^"]*)" fill="none"/g)!) expect(d).toMatch(/^<path d="M[\d.]+,[\d.]+M[\d.]+,[\d.]+"/);
+  });
+
+  it('refuses parts of one variant id with different knobs: two designs, not one sweep', async () => {
+    // The same id and mechanisms from two variant files, one turning off PV EOI and APICv.
+    const spec = 'id: myx\narch: x86\ntitle: mine\norigin: a test\nmechanisms: { enable: msr-pv-en-int, notPresent: pf-cr2, ready: apic-vector, token: cr2, eligibility: user-mode-if, wake: irq-handler, ack: apic-vector-ack-msr }\n';
+    writeFileSync(join(dir, 'myx-a.yaml'), spec);
+    writeFileSync(join(dir, 'myx-b.yaml'), `${spec}knobs: { pvEoi: 0, apicv: 0 }\n`);
+    const def = (variantFile: string) =>
+      resolveSweep({ param: ['backing.latency.us=100,1000'], variants: ['myx'], variantFile: [join(dir, variantFile)], allowLarge: false }).def;
+    const a = write('myx-1-of-2.json', fakePart(def('myx-a.yaml'), 1, 2));
+    const b = write('myx-2-of-2.json', fakePart(def('myx-b.yaml'), 2, 2));
+    const r = await cli('sweep', 'merge', a, b, '--out', join(dir, 'myx-merged'));
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${a} and ${b} are slices of different sweeps (they differ in variants: myx's knobs: pvEoi 1 and 0, apicv 1 and 0)\n`);
+    expect(existsSync(join(dir, 'myx-merged'))).toBe(false);
+  });
+
+  it('refuses a part of the old format, whose variants do not record their knobs', async () => {
+    const old = write('old-1-of-1.json', { ...fakePart(def, 1, 1), format: 'apf-lab sweep part v1' });
+    const r = await cli('sweep', 'merge', old);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${old}: written by an older apf-lab (apf-lab sweep part v1, which does not record the variants' knobs): run its shard again\n`);
   });
 
   it('refuses a missing slice with one line, exit 1, and writes nothing', async () => {

@@ -1,4 +1,4 @@
-import { defineSweep, PART_FORMAT, planRuns, type SweepDefinition, type SweepPart } from '../../core/sweep/document.js';
+import { defineSweep, PART_FORMAT, sweepVariant, planRuns, type SweepDefinition, type SweepPart } from '../../core/sweep/document.js';
 import { pointCount, shardPoints } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
 import { arm64SdeiVariant, x86Variant } from '../../index.js';
@@ -15,7 +15,7 @@ export function fakeSweep(seeds = 2, scenario = smallScenario()): SweepDefinitio
       { name: 'backing.latency.us', spec: '50..5000:log:3', values: [50, 500, 5000] },
       { name: 'tasksPerVcpu', spec: '1,2', values: [1, 2] },
     ],
-    variants: [x86Variant, arm64SdeiVariant].map((v) => ({ id: v.id, arch: v.arch, mechanisms: v.mechanisms })),
+    variants: [x86Variant, arm64SdeiVariant].map(sweepVariant),
     seeds,
     metric: 'work',
     x: 'backing.latency.us',
