@@ -3,7 +3,7 @@ import { BadInputError } from '../errors.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
 import { pointCount, shardPoints } from './grid.js';
-import { SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
+import { brokenRelation, SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
 /**
  * `apf-lab sweep merge`: the slices of one sharded sweep back into the sweep. It refuses what
@@ -19,11 +19,20 @@ import { SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 export const MAX_PART_BYTES = 256 * 1024 * 1024;
 
 const value = z.union([z.number(), z.string(), z.boolean()]);
+/**
+ * No run gives a figure of 2^53 or more: counts go up one at a time in doubles, latencies are
+ * integer nanoseconds of a run of at most a day (and its drain), work is microseconds of at most
+ * 1,024 vCPUs over a day. The bound keeps every sum over a sweep's runs (at most MAX_RUNS) finite:
+ * an edited 1e308 twice is Infinity, which summary.csv would print and the chart draw as NaN.
+ */
+const MAX_FIGURE = Number.MAX_SAFE_INTEGER;
+const atMost = [MAX_FIGURE, 'must be below 2^53: no run gives that much'] as const;
 /** Each figure as runFigures() can give it, so that a hand-edited one (work -1, a count of null) is refused, not merged and printed. */
 const FIGURE: Record<FigureKind, z.ZodType<number | null>> = {
-  count: z.number().int().min(0),
-  amount: z.number().min(0),
-  latency: z.number().int().min(0).nullable(),
+  // The bound before int(): zod's int() refuses 2^53 too, in words about integers.
+  count: z.number().min(0).max(...atMost).int(),
+  amount: z.number().min(0).max(...atMost),
+  latency: z.number().min(0).max(...atMost).int().nullable(),
 };
 const figures = z.object(Object.fromEntries(SWEEP_METRICS.map((m) => [m.name, FIGURE[m.kind]]))).strict();
 const partSchema = z.object({
@@ -82,6 +91,11 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       if (issue.path[0] === 'runs' && issue.path[2] === 'metrics' && issue.path.length === 4) throw new BadInputError(`${file}: ${field}: ${issue.message} (was the file edited?)`);
       throw new BadInputError(`${file}: not a sweep part file (${field || 'top level'}: ${issue.message}); write one with apf-lab sweep --shard i/n --out DIR`);
     }
+    // Figures each possible alone may still be impossible together (more APFs than faults).
+    parsed.data.runs.forEach((r, i) => {
+      const why = brokenRelation(r.metrics);
+      if (why !== null) throw new BadInputError(`${file}: runs.${i}.metrics: ${why} (was the file edited?)`);
+    });
     const sweep = parsed.data.sweep as unknown as SweepDefinition;
     if (sweepIdentity(sweep.scenario, sweep.params) !== sweep.identity) throw new BadInputError(`${file}: its sweep identity does not match its scenario and parameters (was the file edited?)`);
     // metric and x are not part of the identity (they choose what is drawn), so check them here.

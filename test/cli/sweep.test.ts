@@ -8,6 +8,8 @@ import { cliInProcess } from '../support/cli-in-process.js';
 import { fakePart, fakeSweep } from '../support/sweep-parts.js';
 
 const cli = cliInProcess;
+/** A run where no fault completed has none of the three latencies. */
+const NO_LATENCY = { 'faultLatency.p50': null, 'faultLatency.p99': null, 'faultLatency.max': null };
 
 const dir = mkdtempSync(join(tmpdir(), 'apf-lab-sweep-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -103,7 +105,7 @@ describe('apf-lab sweep merge', () => {
     const none = (r: { point: number; variant: string; run: number }) => r.point === 0 || (r.point === 2 && !(r.variant === 'x86' && r.run === 1));
     const latencyPart = (i: number) => {
       const p = fakePart(latencyDef, i, 2);
-      const runs = p.runs.map((r) => (none(r) ? { ...r, metrics: { ...r.metrics, 'faultLatency.p50': null, 'faultLatency.p99': null, 'faultLatency.max': null } } : r));
+      const runs = p.runs.map((r) => (none(r) ? { ...r, metrics: { ...r.metrics, ...NO_LATENCY } } : r));
       return { ...p, runs };
     };
     const out = join(dir, 'merged-latency');
@@ -140,7 +142,7 @@ describe('apf-lab sweep merge', () => {
     const latencyDef = { ...def, metric: 'faultLatency.p99' };
     // Point 2 only (one of the two points at backing.latency.us = 500) has no latency.
     const part = fakePart(latencyDef, 1, 1);
-    const partial = { ...part, runs: part.runs.map((r) => (r.point === 2 ? { ...r, metrics: { ...r.metrics, 'faultLatency.p99': null } } : r)) };
+    const partial = { ...part, runs: part.runs.map((r) => (r.point === 2 ? { ...r, metrics: { ...r.metrics, ...NO_LATENCY } } : r)) };
     const r = await cli('sweep', 'merge', write('partial-1-of-1.json', partial), '--out', join(dir, 'merged-partial'));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/\n500 +[\d.,]+\* +[\d.,]+\*\n/);
@@ -153,7 +155,7 @@ describe('apf-lab sweep merge', () => {
     // backing.latency.us = 500 is points 2 and 3: no latency at either.
     const latencyPart = (i: number) => {
       const p = fakePart(latencyDef, i, 1);
-      return { ...p, runs: p.runs.map((r) => (r.point === 2 || r.point === 3 ? { ...r, metrics: { ...r.metrics, 'faultLatency.p99': null } } : r)) };
+      return { ...p, runs: p.runs.map((r) => (r.point === 2 || r.point === 3 ? { ...r, metrics: { ...r.metrics, ...NO_LATENCY } } : r)) };
     };
     const out = join(dir, 'merged-gap');
     const r = await cli('sweep', 'merge', write('gap-1-of-1.json', latencyPart(1)), '--out', out);
@@ -186,6 +188,17 @@ describe('apf-lab sweep merge', () => {
     const r = await cli('sweep', 'merge', old);
     expect(r.code).toBe(1);
     expect(r.err).toBe(`apf-lab: ${old}: written by an older apf-lab (apf-lab sweep part v1, which does not record the variants' knobs): run its shard again\n`);
+  });
+
+  it('refuses an edited figure whose summary would be Infinity, and writes nothing', async () => {
+    const p = fakePart(def, 1, 2);
+    // Both seeds of point 0: their mean would overflow to Infinity (∞ in the table, NaN in the chart).
+    const edited = write('huge-1-of-2.json', { ...p, runs: p.runs.map((r, i) => (i < 2 ? { ...r, metrics: { ...r.metrics, work: 1e308 } } : r)) });
+    const out = join(dir, 'huge-merged');
+    const r = await cli('sweep', 'merge', edited, parts[1], '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${edited}: runs.0.metrics.work: must be below 2^53: no run gives that much (was the file edited?)\n`);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses a missing slice with one line, exit 1, and writes nothing', async () => {
