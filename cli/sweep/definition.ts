@@ -9,7 +9,7 @@ import { defineSweep, sweepVariant, type SweepDefinition } from '../../core/swee
 import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
 import { checkRunCount, pointValues, type SweepParam } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
-import { checkParamName, paramOverlap, pointScenario } from '../../core/sweep/params.js';
+import { checkParamName, paramOverlap, paramSetting, pointScenario } from '../../core/sweep/params.js';
 import { parseValueSpec } from '../../core/sweep/spec.js';
 import { UsageError } from '../io.js';
 import { checkRunnable, knownOverrides, parseSeed, resolveScenario, wholeFlag } from '../options.js';
@@ -73,6 +73,15 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   }
   const overlap = paramOverlap(scenario, params.map((p) => p.name));
   if (overlap !== undefined) throw args.param !== undefined ? new UsageError(overlap) : new BadInputError(`${args.file}: params: ${overlap}`);
+  // --duration-ms and --seed (or the file's fields) set the base scenario: a parameter that sets the
+  // same field would overwrite them at every point, and the flag would be ignored without a word.
+  for (const [field, flag, fromFlag] of [['durationMs', '--duration-ms', args.durationMs !== undefined], ['seed', '--seed', args.seed !== undefined]] as const) {
+    if (!fromFlag && file[field] === undefined) continue;
+    const param = paramSetting(scenario, params.map((p) => p.name), field);
+    if (param === undefined) continue;
+    const why = `${fromFlag ? flag : field} and ${args.param !== undefined ? `--param ${param}` : `params.${param}`} both set ${field}: the parameter would overwrite it at every point (give one of them)`;
+    throw fromFlag && args.param !== undefined ? new UsageError(why) : new BadInputError(`${args.file}: ${why}`);
+  }
 
   const seeds = args.seeds !== undefined ? wholeFlag('--seeds', args.seeds) : (file.seeds ?? 1);
   const metric = args.metric ?? file.metric ?? 'work';
