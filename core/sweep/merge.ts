@@ -166,8 +166,10 @@ function shardName(s: { index: number; count: number }): string {
 function differingField(a: SweepDefinition, b: SweepDefinition): string {
   const keys: (keyof SweepDefinition)[] = ['scenario', 'params', 'variants', 'seeds', 'metric', 'x', 'seedDerivation', 'identity'];
   const key = keys.find((k) => canonicalJson(a[k]) !== canonicalJson(b[k])) ?? 'identity';
-  const detail = key === 'variants' ? variantDifference(a.variants, b.variants) : undefined;
-  return detail === undefined ? key : `${key}: ${detail}`;
+  // The seed is the scenario's, set by --seed: name it as the flag does, not as "scenario".
+  if (key === 'scenario' && a.scenario.seed !== b.scenario.seed) return `seed: ${a.scenario.seed} and ${b.scenario.seed}`;
+  const detail = key === 'variants' ? variantDifference(a.variants, b.variants) : key === 'scenario' ? differences(a.scenario, b.scenario).join(', ') : '';
+  return detail ? `${key}: ${detail}` : key;
 }
 
 /**
@@ -184,14 +186,22 @@ function variantDifference(a: readonly SweepVariant[], b: readonly SweepVariant[
     const mechanisms = differingKeys(x.mechanisms, y.mechanisms);
     if (mechanisms.length > 0) return `${x.id}'s mechanisms: ${mechanisms.join(', ')}`;
     for (const field of ['knobs', 'costs'] as const) {
-      const keys = differingKeys(x[field], y[field]);
-      if (keys.length > 0) return `${x.id}'s ${field}: ${keys.map((k) => `${k} ${x[field][k] ?? 'unset'} and ${y[field][k] ?? 'unset'}`).join(', ')}`;
+      const keys = differences(x[field], y[field]);
+      if (keys.length > 0) return `${x.id}'s ${field}: ${keys.join(', ')}`;
     }
   }
   return undefined;
 }
 
-function differingKeys<T extends object>(a: T, b: T): (keyof T & string)[] {
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])] as (keyof T & string)[];
-  return keys.filter((k) => a[k] !== b[k]);
+function differingKeys(a: object, b: object): string[] {
+  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => canonicalJson(x[k]) !== canonicalJson(y[k]));
+}
+
+/** The fields of two records that differ: `name a and b` for a value, the name alone for a group of fields. */
+function differences(a: object, b: object): string[] {
+  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  const value = (v: unknown) => v === undefined || typeof v !== 'object';
+  const text = (v: unknown) => (v === undefined ? 'unset' : String(v));
+  return differingKeys(x, y).map((k) => (value(x[k]) && value(y[k]) ? `${k} ${text(x[k])} and ${text(y[k])}` : k));
 }

@@ -21,7 +21,12 @@ describe('sweep merge', () => {
     const other = file('other.json', part(sweep(3), 2, 3));
     expect(() => mergeParts([parts[0], other, parts[2]])).toThrow('part-1-of-3.json and other.json are slices of different sweeps (they differ in seeds)');
     const moved = file('moved.json', part(sweep(2, smallScenario({ durationMs: 100 })), 2, 3));
-    expect(() => mergeParts([parts[0], moved, parts[2]])).toThrow(/differ in scenario/);
+    expect(() => mergeParts([parts[0], moved, parts[2]])).toThrow('part-1-of-3.json and moved.json are slices of different sweeps (they differ in scenario: durationMs 200 and 100)');
+  });
+
+  it('names the seed where parts were made with different --seed, not "scenario"', () => {
+    const reseeded = file('seed-2.json', part(sweep(2, smallScenario({ seed: 2 })), 2, 3));
+    expect(() => mergeParts([parts[0], reseeded, parts[2]])).toThrow('part-1-of-3.json and seed-2.json are slices of different sweeps (they differ in seed: 1 and 2)');
   });
 
   it('refuses overlapping slices: one given twice, or slices of different shardings', () => {
