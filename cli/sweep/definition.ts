@@ -34,6 +34,8 @@ export interface ResolvedSweep {
   readonly def: SweepDefinition;
   /** How messages name the base scenario (its file or built-in name). */
   readonly source: string;
+  /** The sweep file whose `params` the sweep takes (no --param given), for messages about a point; else null. */
+  readonly paramsFile: string | null;
   readonly variants: readonly Variant[];
   readonly variantFiles: readonly string[];
 }
@@ -98,7 +100,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   }
   checkRunCount(params, variants.length, seeds);
   const def = defineSweep({ scenario, params, variants: variants.map(sweepVariant), seeds, metric, x });
-  return { def, source, variants, variantFiles: (args.variantFile ?? []).map(String) };
+  return { def, source, paramsFile: args.param === undefined ? (args.file ?? null) : null, variants, variantFiles: (args.variantFile ?? []).map(String) };
 }
 
 /**
@@ -112,7 +114,9 @@ export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], 
   for (const point of points) {
     const values = pointValues(def.params, point);
     const assignments = def.params.map((p, i) => ({ name: p.name, value: values[i] }));
-    const label = `${source} with ${assignments.map((a) => `${a.name}=${String(a.value)}`).join(', ')}`;
+    // A value from a sweep file is the file's mistake: name the file and its field, as for the file's other fields.
+    const where = sweep.paramsFile === null ? '' : `${sweep.paramsFile}: params: `;
+    const label = `${where}${source} with ${assignments.map((a) => `${a.name}=${String(a.value)}`).join(', ')}`;
     const s = pointScenario(def.scenario, assignments, label, known);
     checkRunnable(s, label, sweep.variants, allowLarge);
     out.set(point, s);

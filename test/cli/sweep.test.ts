@@ -59,6 +59,14 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     expect(r.err).toBe(`apf-lab: ${file}: params: parameters residentShare and machine.hostResidentMiB both set machine.hostResidentMiB: one would overwrite the other at every point, so its axis would mean nothing (sweep one of them)\n`);
   });
 
+  it('a value of a sweep file\'s params that the scenario refuses names the file and the field (exit 1)', async () => {
+    const file = join(dir, 'bool-sweep.yaml');
+    writeFileSync(file, 'params:\n  backing.latency.us: [100, "200", true]\nvariants: [x86]\n');
+    const r = await cli('sweep', file);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${file}: params: overcommit with backing.latency.us=true: backing.latency.us: Invalid input: expected number, received boolean\n`);
+  });
+
   it('a sweep file is checked like a scenario file: the field and why', async () => {
     const file = join(dir, 'bad-sweep.yaml');
     writeFileSync(file, 'params:\n  tasksPerVcpu: 1..2\nvariants: [x86]\nseeds: 0\n');
