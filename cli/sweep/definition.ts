@@ -5,11 +5,11 @@ import { BadInputError } from '../../core/errors.js';
 import { DEFAULT_SCENARIO, validateScenario } from '../../core/scenario/load.js';
 import { MAX_RUN_MS, MIN_RUN_MS } from '../../core/scenario/limits.js';
 import type { Scenario } from '../../core/scenario/schema.js';
-import { defineSweep, type SweepDefinition } from '../../core/sweep/document.js';
+import { defineSweep, sweepVariant, type SweepDefinition } from '../../core/sweep/document.js';
 import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
 import { checkRunCount, pointValues, type SweepParam } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
-import { checkParamName, paramOverlap, pointScenario } from '../../core/sweep/params.js';
+import { checkParamName, paramOverlap, paramSetting, pointScenario } from '../../core/sweep/params.js';
 import { parseValueSpec } from '../../core/sweep/spec.js';
 import { UsageError } from '../io.js';
 import { checkRunnable, knownOverrides, parseSeed, resolveScenario, wholeFlag } from '../options.js';
@@ -34,6 +34,8 @@ export interface ResolvedSweep {
   readonly def: SweepDefinition;
   /** How messages name the base scenario (its file or built-in name). */
   readonly source: string;
+  /** The sweep file whose `params` the sweep takes (no --param given), for messages about a point; else null. */
+  readonly paramsFile: string | null;
   readonly variants: readonly Variant[];
   readonly variantFiles: readonly string[];
 }
@@ -73,6 +75,15 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   }
   const overlap = paramOverlap(scenario, params.map((p) => p.name));
   if (overlap !== undefined) throw args.param !== undefined ? new UsageError(overlap) : new BadInputError(`${args.file}: params: ${overlap}`);
+  // --duration-ms and --seed (or the file's fields) set the base scenario: a parameter that sets the
+  // same field would overwrite them at every point, and the flag would be ignored without a word.
+  for (const [field, flag, fromFlag] of [['durationMs', '--duration-ms', args.durationMs !== undefined], ['seed', '--seed', args.seed !== undefined]] as const) {
+    if (!fromFlag && file[field] === undefined) continue;
+    const param = paramSetting(scenario, params.map((p) => p.name), field);
+    if (param === undefined) continue;
+    const why = `${fromFlag ? flag : field} and ${args.param !== undefined ? `--param ${param}` : `params.${param}`} both set ${field}: the parameter would overwrite it at every point (give one of them)`;
+    throw fromFlag && args.param !== undefined ? new UsageError(why) : new BadInputError(`${args.file}: ${why}`);
+  }
 
   const seeds = args.seeds !== undefined ? wholeFlag('--seeds', args.seeds) : (file.seeds ?? 1);
   const metric = args.metric ?? file.metric ?? 'work';
@@ -88,8 +99,8 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     throw new BadInputError(`${args.file}: x: ${msg}`);
   }
   checkRunCount(params, variants.length, seeds);
-  const def = defineSweep({ scenario, params, variants: variants.map((v) => ({ id: v.id, arch: v.arch, mechanisms: v.mechanisms })), seeds, metric, x });
-  return { def, source, variants, variantFiles: (args.variantFile ?? []).map(String) };
+  const def = defineSweep({ scenario, params, variants: variants.map(sweepVariant), seeds, metric, x });
+  return { def, source, paramsFile: args.param === undefined ? (args.file ?? null) : null, variants, variantFiles: (args.variantFile ?? []).map(String) };
 }
 
 /**
@@ -103,7 +114,9 @@ export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], 
   for (const point of points) {
     const values = pointValues(def.params, point);
     const assignments = def.params.map((p, i) => ({ name: p.name, value: values[i] }));
-    const label = `${source} with ${assignments.map((a) => `${a.name}=${String(a.value)}`).join(', ')}`;
+    // A value from a sweep file is the file's mistake: name the file and its field, as for the file's other fields.
+    const where = sweep.paramsFile === null ? '' : `${sweep.paramsFile}: params: `;
+    const label = `${where}${source} with ${assignments.map((a) => `${a.name}=${String(a.value)}`).join(', ')}`;
     const s = pointScenario(def.scenario, assignments, label, known);
     checkRunnable(s, label, sweep.variants, allowLarge);
     out.set(point, s);

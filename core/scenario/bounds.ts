@@ -96,12 +96,17 @@ export function checkScenarioBounds(s: Scenario, file: string): void {
  * without maxUs a wide lognormal can draw years, past the exact range of time.
  */
 function checkLatencyTail(l: LatencySpec, file: string): void {
-  const tail = l.dist === 'fixed' ? l.us : l.dist === 'exponential' ? l.us * MAX_EXPONENTIAL_DEVIATE : l.us * Math.exp(l.sigma * MAX_NORMAL_DEVIATE);
-  const largest = Math.max(l.minUs, l.maxUs === undefined ? tail : Math.min(tail, l.maxUs));
+  const largest = longestDrawUs(l);
   if (largest > MAX_INTERVAL_US) {
     const how = l.dist === 'fixed' ? 'lower us' : 'set maxUs, or lower us or sigma';
     throw new ScenarioError(file, 'backing.latency', `the longest possible draw is ${largest.toExponential(4)} µs, more than ${MAX_INTERVAL_US} µs (one hour): ${how}`);
   }
+}
+
+/** The longest latency the swap device can draw, in µs. */
+function longestDrawUs(l: LatencySpec): number {
+  const tail = l.dist === 'fixed' ? l.us : l.dist === 'exponential' ? l.us * MAX_EXPONENTIAL_DEVIATE : l.us * Math.exp(l.sigma * MAX_NORMAL_DEVIATE);
+  return Math.max(l.minUs, l.maxUs === undefined ? tail : Math.min(tail, l.maxUs));
 }
 
 /** The time one pass of a program takes on an idle vCPU with every page resident, in ns. */
@@ -109,44 +114,123 @@ function loopNs(program: readonly Step[], s: Scenario): number {
   return program.reduce((sum, step) => sum + stepCost(step, s).ns, 0);
 }
 
-/** A step's nominal time and the events it takes at least (touches go 256 to an event). */
-function stepCost(step: Step, s: Scenario): { ns: number; events: number } {
-  const touch = (t: { pages: number; thinkNs: number }) => ({ ns: t.pages * (s.machine.touchNs + t.thinkNs), events: Math.ceil(t.pages / 256) });
-  if ('compute' in step) return { ns: Math.round(step.compute.us * 1000), events: 1 };
-  if ('sleep' in step) return { ns: Math.round(step.sleep.us * 1000), events: 2 };
+/** A step's nominal time, the events it takes at least (touches go 256 to an event) and the pages it touches. */
+function stepCost(step: Step, s: Scenario): { ns: number; events: number; pages: number } {
+  const touch = (t: { pages: number; thinkNs: number }) => ({ ns: t.pages * (s.machine.touchNs + t.thinkNs), events: Math.ceil(t.pages / 256), pages: t.pages });
+  if ('compute' in step) return { ns: Math.round(step.compute.us * 1000), events: 1, pages: 0 };
+  if ('sleep' in step) return { ns: Math.round(step.sleep.us * 1000), events: 2, pages: 0 };
   if ('touch' in step) return touch(step.touch);
   if ('syscall' in step) return touch(step.syscall);
   // An IPI costs at least the send's exit and the handler: never zero time.
-  if ('ipi' in step) return { ns: Math.max(1, Math.round(step.ipi.handlerUs * 1000)), events: 3 };
+  if ('ipi' in step) return { ns: Math.max(1, Math.round(step.ipi.handlerUs * 1000)), events: 3, pages: 0 };
   const section = 'irqoff' in step ? step.irqoff : step.preemptoff;
   const lead = Math.round(section.us * 1000);
-  const t = section.touch ? touch(section.touch) : { ns: 0, events: 1 };
-  return { ns: lead + t.ns, events: t.events };
+  const t = section.touch ? touch(section.touch) : { ns: 0, events: 1, pages: 0 };
+  return { ns: lead + t.ns, events: t.events, pages: t.pages };
 }
 
 /**
- * An estimate of the events a run takes: ticks, plus each vCPU's program steps at the rate of its
- * fastest task (a busy vCPU cannot step faster than that). Faults add a few more each; it is
- * meant to tell a minutes-long run from a days-long one, not to predict.
+ * Events a page fault may add to its touch, high: the exit, the I/O and its completion, the
+ * not-present and the ready, the wake-up and the switches (a run of one-touch tasks takes about 4.6
+ * events a task in all).
  */
-export function estimateEvents(s: Scenario): number {
-  const seconds = s.durationMs / 1000;
-  const sum = new Float64Array(s.machine.vcpus);
-  const max = new Float64Array(s.machine.vcpus);
+const FAULT_EVENTS = 16;
+
+/** One task of a scenario entry as the estimate sees it: where it runs and what one pass costs. */
+interface TaskLoad {
+  readonly vcpu: number;
+  readonly until: boolean;
+  /** The passes it runs in all, or null for a task that loops for as long as the run lasts. */
+  readonly passes: number | null;
+  readonly passNs: number;
+  readonly passEvents: number;
+  /** Pages one pass touches: each may fault. */
+  readonly passPages: number;
+}
+
+/**
+ * The scenario's tasks at once, each on the vCPU the round-robin gives it (or its own). A job set
+ * with a total shares its processes' passes among its slots.
+ */
+function taskLoads(s: Scenario): TaskLoad[] {
+  const out: TaskLoad[] = [];
   let next = 0;
   for (const t of s.tasks) {
     const costs = t.program.map((step) => stepCost(step, s));
-    const ns = Math.max(1, costs.reduce((a, c) => a + c.ns, 0));
-    const rate = (costs.reduce((a, c) => a + c.events, 0) * 1e9) / ns;
-    for (let k = 0; k < tasksAtOnce(t); k++) {
-      const v = t.vcpu ?? next++ % s.machine.vcpus;
-      sum[v] += rate;
-      max[v] = Math.max(max[v], rate);
+    const instances = tasksAtOnce(t);
+    const total = t.jobs ? (t.jobs.total === undefined ? null : t.jobs.total * (t.passes ?? 1)) : (t.passes ?? null);
+    const load = {
+      until: s.until?.tasks.includes(t.name) ?? false,
+      passes: total === null ? null : t.jobs ? total / instances : total,
+      passNs: Math.max(1, costs.reduce((a, c) => a + c.ns, 0)),
+      passEvents: costs.reduce((a, c) => a + c.events, 0),
+      passPages: costs.reduce((a, c) => a + c.pages, 0),
+    };
+    for (let k = 0; k < instances; k++) out.push({ ...load, vcpu: t.vcpu ?? next++ % s.machine.vcpus });
+  }
+  return out;
+}
+
+/**
+ * An estimate of the events a run takes: ticks, plus each vCPU's program steps. A task that loops
+ * steps for the whole run, and a busy vCPU cannot step faster than its fastest task; a task with
+ * fixed work (passes, or a job set's total) takes at most its passes' steps, every touched page
+ * counted as a fault, however long the run. A run that ends when its `until` tasks have exited is
+ * taken to last until untilMs() says they have, if that is sooner than durationMs. Faults of
+ * looping tasks add a few events more each; it is meant to tell a minutes-long run from a
+ * days-long one, not to predict, and runs high.
+ */
+export function estimateEvents(s: Scenario): number {
+  const seconds = Math.min(s.durationMs, untilMs(s)) / 1000;
+  const vcpus = s.machine.vcpus;
+  const [sum, max, loopSum, loopMax, fixed] = Array.from({ length: 5 }, () => new Float64Array(vcpus));
+  for (const t of taskLoads(s)) {
+    const rate = (t.passEvents * 1e9) / t.passNs;
+    sum[t.vcpu] += rate;
+    max[t.vcpu] = Math.max(max[t.vcpu], rate);
+    if (t.passes === null) {
+      loopSum[t.vcpu] += rate;
+      loopMax[t.vcpu] = Math.max(loopMax[t.vcpu], rate);
+    } else {
+      // Its start and exit, and per pass its steps and a fault per page.
+      fixed[t.vcpu] += 2 + t.passes * (t.passEvents + FAULT_EVENTS * t.passPages);
     }
   }
   let steps = 0;
-  for (let v = 0; v < s.machine.vcpus; v++) steps += Math.min(sum[v], max[v]) * seconds;
-  return Math.round(s.machine.vcpus * s.machine.hz * seconds + steps);
+  for (let v = 0; v < vcpus; v++) {
+    const byTime = Math.min(sum[v], max[v]) * seconds;
+    steps += Math.min(byTime, fixed[v] + Math.min(loopSum[v], loopMax[v]) * seconds);
+  }
+  return Math.round(vcpus * s.machine.hz * seconds + steps);
+}
+
+/**
+ * A high estimate of when the `until` tasks have exited, in ms; Infinity without `until`, or where the
+ * backing gives no bound (post-copy: a request may wait behind the whole push). Each vCPU's
+ * fixed work at nominal speed, plus a slice per task for the scheduler's turns, stretched by its
+ * looping tasks taking their fair share; plus the until tasks' faults each waiting the longest
+ * draw, queueDepth at a time (a task's own one after another); doubled for the exits,
+ * injections and interrupts the nominal times leave out.
+ */
+function untilMs(s: Scenario): number {
+  if (!s.until || s.backing.kind !== 'swap') return Infinity;
+  const vcpus = s.machine.vcpus;
+  const [work, tasks, loops] = Array.from({ length: 3 }, () => new Float64Array(vcpus));
+  let pages = 0;
+  let taskPages = 0;
+  for (const t of taskLoads(s)) {
+    tasks[t.vcpu]++;
+    if (t.passes === null) loops[t.vcpu]++;
+    else work[t.vcpu] += t.passes * t.passNs;
+    if (t.until && t.passes !== null) {
+      pages += t.passes * t.passPages;
+      taskPages = Math.max(taskPages, t.passes * t.passPages);
+    }
+  }
+  let cpuNs = 0;
+  for (let v = 0; v < vcpus; v++) cpuNs = Math.max(cpuNs, (work[v] + tasks[v] * s.machine.sliceUs * 1000) * (1 + loops[v]));
+  const ioNs = Math.max(taskPages, pages / s.backing.queueDepth) * longestDrawUs(s.backing.latency) * 1000;
+  return (2 * (cpuNs + ioNs)) / 1e6;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Mechanisms } from '../backend.js';
+import type { CostTable, Mechanisms, Variant } from '../backend.js';
 import type { Scenario } from '../scenario/schema.js';
 import { spread, type Spread } from '../spread.js';
 import { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './grid.js';
@@ -6,11 +6,24 @@ import { SWEEP_METRICS } from './metrics.js';
 import { runSeed, SEED_DERIVATION, sweepIdentity } from './seed.js';
 import type { SweepValue } from './spec.js';
 
-/** A variant as a sweep records it: enough to tell two sweeps of different designs apart. */
+/**
+ * A variant as a sweep records it: everything its runs depend on, so that two sweeps of different
+ * designs never pass for one. A variant file may give one id any knobs, so the id and mechanisms
+ * alone do not tell two designs apart; the cost table is the architecture's, recorded so that
+ * parts made by apf-lab versions that price exits differently are not merged either.
+ */
 export interface SweepVariant {
   readonly id: string;
   readonly arch: string;
   readonly mechanisms: Mechanisms;
+  /** The knobs' defaults the variant runs with (a scenario's arch.<arch> overrides them). */
+  readonly knobs: Readonly<Record<string, number>>;
+  /** The cost table the variant runs with (a scenario's costs.<arch> overrides it). */
+  readonly costs: CostTable;
+}
+
+export function sweepVariant(v: Variant): SweepVariant {
+  return { id: v.id, arch: v.arch, mechanisms: v.mechanisms, knobs: v.knobs, costs: v.defaultCosts };
 }
 
 /** What a sweep is: everything its results depend on, and nothing about how it was run (jobs, shards, paths). */
@@ -66,8 +79,9 @@ export interface SweepPart {
   readonly runs: readonly SweepRun[];
 }
 
-export const PART_FORMAT = 'apf-lab sweep part v1';
-export const DOCUMENT_FORMAT = 'apf-lab sweep v1';
+/** v2: a variant records its knobs and cost table (v1 held only id, arch and mechanisms). */
+export const PART_FORMAT = 'apf-lab sweep part v2';
+export const DOCUMENT_FORMAT = 'apf-lab sweep v2';
 
 export type Stat = Spread;
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
-import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun } from './document.js';
+import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
 import { pointCount, shardPoints } from './grid.js';
-import { SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
+import { brokenRelation, SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
 /**
  * `apf-lab sweep merge`: the slices of one sharded sweep back into the sweep. It refuses what
@@ -19,11 +19,20 @@ import { SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 export const MAX_PART_BYTES = 256 * 1024 * 1024;
 
 const value = z.union([z.number(), z.string(), z.boolean()]);
+/**
+ * No run gives a figure of 2^53 or more: counts go up one at a time in doubles, latencies are
+ * integer nanoseconds of a run of at most a day (and its drain), work is microseconds of at most
+ * 1,024 vCPUs over a day. The bound keeps every sum over a sweep's runs (at most MAX_RUNS) finite:
+ * an edited 1e308 twice is Infinity, which summary.csv would print and the chart draw as NaN.
+ */
+const MAX_FIGURE = Number.MAX_SAFE_INTEGER;
+const atMost = [MAX_FIGURE, 'must be below 2^53: no run gives that much'] as const;
 /** Each figure as runFigures() can give it, so that a hand-edited one (work -1, a count of null) is refused, not merged and printed. */
 const FIGURE: Record<FigureKind, z.ZodType<number | null>> = {
-  count: z.number().int().min(0),
-  amount: z.number().min(0),
-  latency: z.number().int().min(0).nullable(),
+  // The bound before int(): zod's int() refuses 2^53 too, in words about integers.
+  count: z.number().min(0).max(...atMost).int(),
+  amount: z.number().min(0).max(...atMost),
+  latency: z.number().min(0).max(...atMost).int().nullable(),
 };
 const figures = z.object(Object.fromEntries(SWEEP_METRICS.map((m) => [m.name, FIGURE[m.kind]]))).strict();
 const partSchema = z.object({
@@ -34,7 +43,19 @@ const partSchema = z.object({
       seedDerivation: z.string(),
       scenario: z.record(z.string(), z.unknown()),
       params: z.array(z.object({ name: z.string(), spec: z.string(), values: z.array(value).min(1) }).strict()).min(1),
-      variants: z.array(z.object({ id: z.string(), arch: z.string(), mechanisms: z.record(z.string(), z.string()) }).strict()).min(1),
+      variants: z
+        .array(
+          z
+            .object({
+              id: z.string(),
+              arch: z.string(),
+              mechanisms: z.record(z.string(), z.string()),
+              knobs: z.record(z.string(), z.number()),
+              costs: z.record(z.string(), z.number()),
+            })
+            .strict(),
+        )
+        .min(1),
       seeds: z.number().int().min(1),
       metric: z.string(),
       x: z.string(),
@@ -58,6 +79,10 @@ export interface PartFile {
 export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition; runs: SweepRun[] } {
   if (files.length === 0) throw new BadInputError('name the part files to merge');
   const parts = files.map(({ file, data }) => {
+    // A v1 part records its variants without their knobs, so it cannot be told apart from a part of another design.
+    if ((data as { format?: unknown } | null)?.format === 'apf-lab sweep part v1') {
+      throw new BadInputError(`${file}: written by an older apf-lab (apf-lab sweep part v1, which does not record the variants' knobs): run its shard again`);
+    }
     const parsed = partSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -66,6 +91,11 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       if (issue.path[0] === 'runs' && issue.path[2] === 'metrics' && issue.path.length === 4) throw new BadInputError(`${file}: ${field}: ${issue.message} (was the file edited?)`);
       throw new BadInputError(`${file}: not a sweep part file (${field || 'top level'}: ${issue.message}); write one with apf-lab sweep --shard i/n --out DIR`);
     }
+    // Figures each possible alone may still be impossible together (more APFs than faults).
+    parsed.data.runs.forEach((r, i) => {
+      const why = brokenRelation(r.metrics);
+      if (why !== null) throw new BadInputError(`${file}: runs.${i}.metrics: ${why} (was the file edited?)`);
+    });
     const sweep = parsed.data.sweep as unknown as SweepDefinition;
     if (sweepIdentity(sweep.scenario, sweep.params) !== sweep.identity) throw new BadInputError(`${file}: its sweep identity does not match its scenario and parameters (was the file edited?)`);
     // metric and x are not part of the identity (they choose what is drawn), so check them here.
@@ -135,5 +165,43 @@ function shardName(s: { index: number; count: number }): string {
 /** The first field (in the definition's order) where two sweeps differ, for the message. */
 function differingField(a: SweepDefinition, b: SweepDefinition): string {
   const keys: (keyof SweepDefinition)[] = ['scenario', 'params', 'variants', 'seeds', 'metric', 'x', 'seedDerivation', 'identity'];
-  return keys.find((k) => canonicalJson(a[k]) !== canonicalJson(b[k])) ?? 'identity';
+  const key = keys.find((k) => canonicalJson(a[k]) !== canonicalJson(b[k])) ?? 'identity';
+  // The seed is the scenario's, set by --seed: name it as the flag does, not as "scenario".
+  if (key === 'scenario' && a.scenario.seed !== b.scenario.seed) return `seed: ${a.scenario.seed} and ${b.scenario.seed}`;
+  const detail = key === 'variants' ? variantDifference(a.variants, b.variants) : key === 'scenario' ? differences(a.scenario, b.scenario).join(', ') : '';
+  return detail ? `${key}: ${detail}` : key;
+}
+
+/**
+ * Where two lists of variants differ: the ids, or one variant's arch, mechanisms, knobs or costs.
+ * Variants with one id may still be different designs (variant files that set other knobs).
+ */
+function variantDifference(a: readonly SweepVariant[], b: readonly SweepVariant[]): string | undefined {
+  const ids = (vs: readonly SweepVariant[]) => vs.map((v) => v.id).join(', ');
+  if (ids(a) !== ids(b)) return `${ids(a)} and ${ids(b)}`;
+  for (let i = 0; i < a.length; i++) {
+    const [x, y] = [a[i], b[i]];
+    if (x.arch !== y.arch) return `${x.id}'s arch: ${x.arch} and ${y.arch}`;
+    // Mechanisms are named by dimension only: their descriptions are sentences.
+    const mechanisms = differingKeys(x.mechanisms, y.mechanisms);
+    if (mechanisms.length > 0) return `${x.id}'s mechanisms: ${mechanisms.join(', ')}`;
+    for (const field of ['knobs', 'costs'] as const) {
+      const keys = differences(x[field], y[field]);
+      if (keys.length > 0) return `${x.id}'s ${field}: ${keys.join(', ')}`;
+    }
+  }
+  return undefined;
+}
+
+function differingKeys(a: object, b: object): string[] {
+  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => canonicalJson(x[k]) !== canonicalJson(y[k]));
+}
+
+/** The fields of two records that differ: `name a and b` for a value, the name alone for a group of fields. */
+function differences(a: object, b: object): string[] {
+  const [x, y] = [a as Record<string, unknown>, b as Record<string, unknown>];
+  const value = (v: unknown) => v === undefined || typeof v !== 'object';
+  const text = (v: unknown) => (v === undefined ? 'unset' : String(v));
+  return differingKeys(x, y).map((k) => (value(x[k]) && value(y[k]) ? `${k} ${text(x[k])} and ${text(y[k])}` : k));
 }

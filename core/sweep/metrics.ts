@@ -51,6 +51,40 @@ export function sweepMetricNames(): string[] {
   return SWEEP_METRICS.map((m) => m.name);
 }
 
+/**
+ * Why a run's figures cannot all be true at once, naming the figures; null when they can. Only
+ * relations every run keeps, so that `sweep merge` refuses an edited part and never a real one:
+ * - a distinct fault is counted once, when the host decides it, and at that moment as at most one
+ *   of started async, served synchronously or halted on (core/sim/host-async-pf.ts), so
+ *   apfs + syncFallbacks + halts ≤ faults. Not ready ≤ notPresent: a halted fault's page is
+ *   announced ready too.
+ * - a run has all three fault latencies or none, and p50 ≤ p99 ≤ max.
+ * - exitsPerFault is exits over faults to three decimals, 0 without faults (core/run.ts), as is
+ *   injectionsPerFault (its injections are not a sweep figure: only its 0 is checked).
+ */
+export function brokenRelation(f: Readonly<Record<string, number | null>>): string | null {
+  const n = (name: string) => f[name] ?? 0;
+  const faults = n('faults');
+  const started = n('apfs') + n('syncFallbacks') + n('halts');
+  if (started > faults) {
+    return `apfs ${n('apfs')} + syncFallbacks ${n('syncFallbacks')} + halts ${n('halts')} is more than faults ${faults}: a run counts each fault once, as at most one of these`;
+  }
+  const latency = ['faultLatency.p50', 'faultLatency.p99', 'faultLatency.max'];
+  const missing = latency.filter((name) => f[name] === null);
+  if (missing.length > 0 && missing.length < latency.length) return `${missing.join(' and ')} null but not ${latency.filter((name) => !missing.includes(name)).join(' and ')}: a run has all three fault latencies or none`;
+  if (missing.length === 0 && !(n(latency[0]) <= n(latency[1]) && n(latency[1]) <= n(latency[2]))) {
+    return `faultLatency.p50 ${n(latency[0])}, p99 ${n(latency[1])} and max ${n(latency[2])} are out of order: a percentile is never above a higher one`;
+  }
+  if (faults === 0 && (n('exitsPerFault') !== 0 || n('injectionsPerFault') !== 0)) {
+    return `exitsPerFault ${n('exitsPerFault')} and injectionsPerFault ${n('injectionsPerFault')} with faults 0: a run without faults has 0 per fault`;
+  }
+  // Rounding to three decimals moves the ratio by at most half a thousandth (and a float's error).
+  if (faults > 0 && Math.abs(n('exitsPerFault') - n('exits') / faults) > 0.0005 + 1e-9) {
+    return `exitsPerFault ${n('exitsPerFault')} is not exits ${n('exits')} over faults ${faults}`;
+  }
+  return null;
+}
+
 /** The metrics of one run, by name, in SWEEP_METRICS order (null: no figure, see SweepMetric). */
 export function runFigures(r: RunResult): Record<string, number | null> {
   return Object.fromEntries(SWEEP_METRICS.map((m) => [m.name, m.of(r)]));

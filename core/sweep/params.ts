@@ -71,13 +71,22 @@ export function checkParamName(base: Scenario, name: string): void {
 export function paramOverlap(base: Scenario, names: readonly string[]): string | undefined {
   const setBy = new Map<string, string>();
   for (const name of names) {
-    for (const field of named(name)?.fields(base) ?? [fieldOf(base, name)]) {
+    for (const field of fieldsSetBy(base, name)) {
       const other = setBy.get(field);
       if (other !== undefined) return `parameters ${other} and ${name} both set ${field}: one would overwrite the other at every point, so its axis would mean nothing (sweep one of them)`;
       setBy.set(field, name);
     }
   }
   return undefined;
+}
+
+/** The parameter among `names` that sets `field` (as fieldOf() names it: `durationMs`, `seed`), or undefined. */
+export function paramSetting(base: Scenario, names: readonly string[], field: string): string | undefined {
+  return names.find((name) => fieldsSetBy(base, name).includes(field));
+}
+
+function fieldsSetBy(base: Scenario, name: string): readonly string[] {
+  return named(name)?.fields(base) ?? [fieldOf(base, name)];
 }
 
 /**

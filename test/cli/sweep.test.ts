@@ -2,11 +2,14 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveSweep } from '../../cli/sweep/definition.js';
 import { sweepProgressText } from '../../cli/sweep/progress.js';
 import { cliInProcess } from '../support/cli-in-process.js';
 import { fakePart, fakeSweep } from '../support/sweep-parts.js';
 
 const cli = cliInProcess;
+/** A run where no fault completed has none of the three latencies. */
+const NO_LATENCY = { 'faultLatency.p50': null, 'faultLatency.p99': null, 'faultLatency.max': null };
 
 const dir = mkdtempSync(join(tmpdir(), 'apf-lab-sweep-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +59,14 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     expect(r.err).toBe(`apf-lab: ${file}: params: parameters residentShare and machine.hostResidentMiB both set machine.hostResidentMiB: one would overwrite the other at every point, so its axis would mean nothing (sweep one of them)\n`);
   });
 
+  it('a value of a sweep file\'s params that the scenario refuses names the file and the field (exit 1)', async () => {
+    const file = join(dir, 'bool-sweep.yaml');
+    writeFileSync(file, 'params:\n  backing.latency.us: [100, "200", true]\nvariants: [x86]\n');
+    const r = await cli('sweep', file);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${file}: params: overcommit with backing.latency.us=true: backing.latency.us: Invalid input: expected number, received boolean\n`);
+  });
+
   it('a sweep file is checked like a scenario file: the field and why', async () => {
     const file = join(dir, 'bad-sweep.yaml');
     writeFileSync(file, 'params:\n  tasksPerVcpu: 1..2\nvariants: [x86]\nseeds: 0\n');
@@ -102,7 +113,7 @@ describe('apf-lab sweep merge', () => {
     const none = (r: { point: number; variant: string; run: number }) => r.point === 0 || (r.point === 2 && !(r.variant === 'x86' && r.run === 1));
     const latencyPart = (i: number) => {
       const p = fakePart(latencyDef, i, 2);
-      const runs = p.runs.map((r) => (none(r) ? { ...r, metrics: { ...r.metrics, 'faultLatency.p50': null, 'faultLatency.p99': null, 'faultLatency.max': null } } : r));
+      const runs = p.runs.map((r) => (none(r) ? { ...r, metrics: { ...r.metrics, ...NO_LATENCY } } : r));
       return { ...p, runs };
     };
     const out = join(dir, 'merged-latency');
@@ -139,7 +150,7 @@ describe('apf-lab sweep merge', () => {
     const latencyDef = { ...def, metric: 'faultLatency.p99' };
     // Point 2 only (one of the two points at backing.latency.us = 500) has no latency.
     const part = fakePart(latencyDef, 1, 1);
-    const partial = { ...part, runs: part.runs.map((r) => (r.point === 2 ? { ...r, metrics: { ...r.metrics, 'faultLatency.p99': null } } : r)) };
+    const partial = { ...part, runs: part.runs.map((r) => (r.point === 2 ? { ...r, metrics: { ...r.metrics, ...NO_LATENCY } } : r)) };
     const r = await cli('sweep', 'merge', write('partial-1-of-1.json', partial), '--out', join(dir, 'merged-partial'));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/\n500 +[\d.,]+\* +[\d.,]+\*\n/);
@@ -152,7 +163,7 @@ describe('apf-lab sweep merge', () => {
     // backing.latency.us = 500 is points 2 and 3: no latency at either.
     const latencyPart = (i: number) => {
       const p = fakePart(latencyDef, i, 1);
-      return { ...p, runs: p.runs.map((r) => (r.point === 2 || r.point === 3 ? { ...r, metrics: { ...r.metrics, 'faultLatency.p99': null } } : r)) };
+      return { ...p, runs: p.runs.map((r) => (r.point === 2 || r.point === 3 ? { ...r, metrics: { ...r.metrics, ...NO_LATENCY } } : r)) };
     };
     const out = join(dir, 'merged-gap');
     const r = await cli('sweep', 'merge', write('gap-1-of-1.json', latencyPart(1)), '--out', out);
@@ -163,6 +174,39 @@ describe('apf-lab sweep merge', () => {
     expect(svg.match(/<circle /g)).toHaveLength(4);
     // Two separate pieces per variant (a move, no line, across the gap): M at 50, M again at 5000.
     for (const d of svg.match(/<path d="([^"]*)" fill="none"/g)!) expect(d).toMatch(/^<path d="M[\d.]+,[\d.]+M[\d.]+,[\d.]+"/);
+  });
+
+  it('refuses parts of one variant id with different knobs: two designs, not one sweep', async () => {
+    // The same id and mechanisms from two variant files, one turning off PV EOI and APICv.
+    const spec = 'id: myx\narch: x86\ntitle: mine\norigin: a test\nmechanisms: { enable: msr-pv-en-int, notPresent: pf-cr2, ready: apic-vector, token: cr2, eligibility: user-mode-if, wake: irq-handler, ack: apic-vector-ack-msr }\n';
+    writeFileSync(join(dir, 'myx-a.yaml'), spec);
+    writeFileSync(join(dir, 'myx-b.yaml'), `${spec}knobs: { pvEoi: 0, apicv: 0 }\n`);
+    const def = (variantFile: string) =>
+      resolveSweep({ param: ['backing.latency.us=100,1000'], variants: ['myx'], variantFile: [join(dir, variantFile)], allowLarge: false }).def;
+    const a = write('myx-1-of-2.json', fakePart(def('myx-a.yaml'), 1, 2));
+    const b = write('myx-2-of-2.json', fakePart(def('myx-b.yaml'), 2, 2));
+    const r = await cli('sweep', 'merge', a, b, '--out', join(dir, 'myx-merged'));
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${a} and ${b} are slices of different sweeps (they differ in variants: myx's knobs: pvEoi 1 and 0, apicv 1 and 0)\n`);
+    expect(existsSync(join(dir, 'myx-merged'))).toBe(false);
+  });
+
+  it('refuses a part of the old format, whose variants do not record their knobs', async () => {
+    const old = write('old-1-of-1.json', { ...fakePart(def, 1, 1), format: 'apf-lab sweep part v1' });
+    const r = await cli('sweep', 'merge', old);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${old}: written by an older apf-lab (apf-lab sweep part v1, which does not record the variants' knobs): run its shard again\n`);
+  });
+
+  it('refuses an edited figure whose summary would be Infinity, and writes nothing', async () => {
+    const p = fakePart(def, 1, 2);
+    // Both seeds of point 0: their mean would overflow to Infinity (∞ in the table, NaN in the chart).
+    const edited = write('huge-1-of-2.json', { ...p, runs: p.runs.map((r, i) => (i < 2 ? { ...r, metrics: { ...r.metrics, work: 1e308 } } : r)) });
+    const out = join(dir, 'huge-merged');
+    const r = await cli('sweep', 'merge', edited, parts[1], '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${edited}: runs.0.metrics.work: must be below 2^53: no run gives that much (was the file edited?)\n`);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses a missing slice with one line, exit 1, and writes nothing', async () => {

@@ -1,6 +1,7 @@
-import { defineSweep, PART_FORMAT, planRuns, type SweepDefinition, type SweepPart } from '../../core/sweep/document.js';
+import { defineSweep, PART_FORMAT, sweepVariant, planRuns, type SweepDefinition, type SweepPart } from '../../core/sweep/document.js';
 import { pointCount, shardPoints } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
+import { roundTo } from '../../core/spread.js';
 import { arm64SdeiVariant, x86Variant } from '../../index.js';
 import { smallScenario } from './scenarios.js';
 
@@ -15,7 +16,7 @@ export function fakeSweep(seeds = 2, scenario = smallScenario()): SweepDefinitio
       { name: 'backing.latency.us', spec: '50..5000:log:3', values: [50, 500, 5000] },
       { name: 'tasksPerVcpu', spec: '1,2', values: [1, 2] },
     ],
-    variants: [x86Variant, arm64SdeiVariant].map((v) => ({ id: v.id, arch: v.arch, mechanisms: v.mechanisms })),
+    variants: [x86Variant, arm64SdeiVariant].map(sweepVariant),
     seeds,
     metric: 'work',
     x: 'backing.latency.us',
@@ -24,9 +25,14 @@ export function fakeSweep(seeds = 2, scenario = smallScenario()): SweepDefinitio
 
 export function fakePart(def: SweepDefinition, index: number, count: number): SweepPart {
   const points = shardPoints(pointCount(def.params), { index, count });
-  const runs = planRuns(def, points).map((r) => ({
-    ...r,
-    metrics: Object.fromEntries(SWEEP_METRICS.map((m, k) => [m.name, m.name === 'violations' ? 0 : (r.point + 1) * 1000 + r.run * 10 + k + (r.variant === 'x86' ? 0 : 500)])),
-  }));
+  const runs = planRuns(def, points).map((r) => {
+    const base = (r.point + 1) * 1000 + r.run * 10 + (r.variant === 'x86' ? 0 : 500);
+    const metrics: Record<string, number> = Object.fromEntries(SWEEP_METRICS.map((m, k) => [m.name, m.name === 'violations' ? 0 : base + k]));
+    // Figures a run could give together (core/sweep/metrics.ts brokenRelation()): more faults than
+    // APFs, synchronous and halted ones, and exits per fault the ratio of the two.
+    metrics.faults = 4 * base;
+    metrics.exitsPerFault = roundTo(metrics.exits / metrics.faults, 3);
+    return { ...r, metrics };
+  });
   return { format: PART_FORMAT, sweep: def, shard: { index, count }, points, runs };
 }

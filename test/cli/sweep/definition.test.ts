@@ -31,3 +31,35 @@ describe('sweep --duration-ms and a sweep file\'s durationMs keep the scenario\'
     expect(r.err).toBe(`apf-lab: ${file}: durationMs: must be at least 0.000001 ms (1 ns): shorter rounds to no time at all\n`);
   });
 });
+
+describe('a parameter may not set what --duration-ms or --seed sets: one would be ignored', () => {
+  it('both on the command line are a usage error (exit 2), before anything runs', async () => {
+    const r = await cli('sweep', '--param', 'durationMs=5,10', '--variants', 'x86', '--duration-ms', '1', '-j', '1');
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe('apf-lab: --duration-ms and --param durationMs both set durationMs: the parameter would overwrite it at every point (give one of them)');
+    expect(r.out).toBe('');
+    const seed = await cli('sweep', '--param', 'seed=1,2', '--variants', 'x86', '--seed', '3', '-j', '1');
+    expect(seed.code).toBe(2);
+    expect(seed.err.split('\n')[0]).toBe('apf-lab: --seed and --param seed both set seed: the parameter would overwrite it at every point (give one of them)');
+  });
+
+  it('with one side from a sweep file it is bad input naming the file and its field (exit 1)', async () => {
+    const both = join(dir, 'both.yaml');
+    writeFileSync(both, 'params: { durationMs: [5, 10] }\nvariants: [x86]\ndurationMs: 1\n');
+    const r = await cli('sweep', both, '-j', '1');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${both}: durationMs and params.durationMs both set durationMs: the parameter would overwrite it at every point (give one of them)\n`);
+
+    const swept = join(dir, 'swept.yaml');
+    writeFileSync(swept, 'params: { durationMs: [5, 10] }\nvariants: [x86]\n');
+    const flag = await cli('sweep', swept, '--duration-ms', '1', '-j', '1');
+    expect(flag.code).toBe(1);
+    expect(flag.err).toBe(`apf-lab: ${swept}: --duration-ms and params.durationMs both set durationMs: the parameter would overwrite it at every point (give one of them)\n`);
+
+    const fixed = join(dir, 'fixed.yaml');
+    writeFileSync(fixed, 'params: { backing.latency.us: 100 }\nvariants: [x86]\nseed: 4\n');
+    const param = await cli('sweep', fixed, '--param', 'seed=1,2', '-j', '1');
+    expect(param.code).toBe(1);
+    expect(param.err).toBe(`apf-lab: ${fixed}: seed and --param seed both set seed: the parameter would overwrite it at every point (give one of them)\n`);
+  });
+});

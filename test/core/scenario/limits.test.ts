@@ -216,6 +216,69 @@ describe('size limits a laptop can run (item 16)', () => {
   });
 });
 
+describe('the expected events of fixed work and of runs that end at `until`', () => {
+  /** 4 looping compute workers and `blips` one-touch tasks that run `passes` times, measured until the blips have exited. */
+  const blips = (count: number, passes: number) =>
+    parseScenario(
+      `name: blip
+durationMs: 60000
+machine: { vcpus: 4, guestMemoryMiB: 2048, hostResidentMiB: 512 }
+backing: { kind: swap, latency: { dist: lognormal, us: 818, sigma: 1.2, minUs: 36.2, maxUs: 55700 }, queueDepth: 32 }
+regions: [{ name: array, mib: 1024 }]
+tasks:
+  - { name: worker, count: 4, program: [{ compute: { us: 10000 } }] }
+  - { name: blip, count: ${count}, passes: ${passes}, program: [{ touch: { region: array, pattern: random, pages: 1, thinkNs: 0 } }] }
+until: { tasks: [blip] }
+`,
+      'blip.yaml',
+      { known },
+    );
+  /** A task that touches one resident page in a loop on every vCPU, beside a fixed `once` task that ends the run. */
+  const spin = (computeUs: number, passes: number) =>
+    parseScenario(
+      `name: spin
+durationMs: 600000
+machine: { vcpus: 4, guestMemoryMiB: 256, hostResidentMiB: 256 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [{ name: a, mib: 16 }]
+tasks:
+  - { name: spin, count: 4, program: [{ touch: { region: a, pages: 1, thinkNs: 0 } }] }
+  - { name: once, count: 4, passes: ${passes}, program: [{ compute: { us: ${computeUs} } }] }
+until: { tasks: [once] }
+`,
+      'spin.yaml',
+      { known },
+    );
+
+  it('bounds a task with passes by its passes, not by durationMs', () => {
+    // 10,000 one-pass blips took 46,132 events (x86, seed 1) and were refused as "about 2.4e+9".
+    const s = blips(10_000, 1);
+    expect(() => checkScenarioSize(s, 'blip.yaml', 'raise')).not.toThrow();
+    expect(estimateEvents(s)).toBeGreaterThan(46_132);
+    expect(estimateEvents(s)).toBeLessThan(46_132 * 100);
+  });
+
+  it('still refuses fixed work that really is huge', () => {
+    // 10^5 passes each: as many events as the blips' touch rate gives over the whole minute.
+    expect(errorOf(() => checkScenarioSize(blips(10_000, 100_000), 'blip.yaml', 'raise')).message).toMatch(/about 2\.4e\+9 events expected/);
+  });
+
+  it('ends a looping task\'s count when the `until` tasks are done, if that comes before durationMs', () => {
+    // The spinners would step 10^7 times a second for 600 s; the run ended after 9 ms, at 319,881 events.
+    const s = spin(1000, 1);
+    expect(() => checkScenarioSize(s, 'spin.yaml', 'raise')).not.toThrow();
+    expect(estimateEvents(s)).toBeGreaterThan(319_881);
+  });
+
+  it('keeps counting the looping task when the `until` tasks take long', () => {
+    // A minute of compute for each `once` task: the spinners step for that minute and more.
+    expect(errorOf(() => checkScenarioSize(spin(1000, 60_000), 'spin.yaml', 'raise')).message).toMatch(/about .* events expected/);
+    // Without `until`, a looping task counts for the whole of durationMs, as before.
+    const { until: _until, ...unbounded } = spin(1000, 1);
+    expect(errorOf(() => checkScenarioSize(unbounded, 'spin.yaml', 'raise')).message).toMatch(/events expected/);
+  });
+});
+
 describe('HostMemory refuses a resident limit of no page (item 11)', () => {
   it('throws instead of silently not limiting', () => {
     expect(() => new HostMemory(100, 0)).toThrow(/at least one page/);

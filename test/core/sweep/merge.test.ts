@@ -21,7 +21,12 @@ describe('sweep merge', () => {
     const other = file('other.json', part(sweep(3), 2, 3));
     expect(() => mergeParts([parts[0], other, parts[2]])).toThrow('part-1-of-3.json and other.json are slices of different sweeps (they differ in seeds)');
     const moved = file('moved.json', part(sweep(2, smallScenario({ durationMs: 100 })), 2, 3));
-    expect(() => mergeParts([parts[0], moved, parts[2]])).toThrow(/differ in scenario/);
+    expect(() => mergeParts([parts[0], moved, parts[2]])).toThrow('part-1-of-3.json and moved.json are slices of different sweeps (they differ in scenario: durationMs 200 and 100)');
+  });
+
+  it('names the seed where parts were made with different --seed, not "scenario"', () => {
+    const reseeded = file('seed-2.json', part(sweep(2, smallScenario({ seed: 2 })), 2, 3));
+    expect(() => mergeParts([parts[0], reseeded, parts[2]])).toThrow('part-1-of-3.json and seed-2.json are slices of different sweeps (they differ in seed: 1 and 2)');
   });
 
   it('refuses overlapping slices: one given twice, or slices of different shardings', () => {
@@ -63,7 +68,42 @@ describe('sweep merge', () => {
     expect(merge('gone.json', 'work', undefined)).toThrow(/^gone.json: runs.1.metrics.work: .*received undefined/);
     expect(merge('extra.json', 'speed', 1)).toThrow(/^extra.json: not a sweep part file \(runs.1.metrics: /);
     // What runs do give: a latency of null, an amount to three decimals.
-    expect(mergeParts([edit('ok.json', 'faultLatency.p50', null), parts[1], parts[2]]).runs[1].metrics['faultLatency.p50']).toBeNull();
+    const p = part(def, 1, 3);
+    const noLatency = { 'faultLatency.p50': null, 'faultLatency.p99': null, 'faultLatency.max': null };
+    const unmeasured = file('ok.json', { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, metrics: { ...r.metrics, ...noLatency } } : r)) });
+    expect(mergeParts([unmeasured, parts[1], parts[2]]).runs[1].metrics['faultLatency.p50']).toBeNull();
     expect(mergeParts([edit('ok.json', 'work', 12.345), parts[1], parts[2]]).runs[1].metrics.work).toBe(12.345);
+  });
+
+  it('refuses a figure too large for any run, which would sum to Infinity in the summary and NaN in the chart', () => {
+    const huge = (name: string, metric: string, v: number) => {
+      const p = part(def, 1, 3);
+      // Both seeds of point 0: their mean would be (1e308 + 1e308) / 2 = Infinity.
+      return file(name, { ...p, runs: p.runs.map((r, i) => (i < 2 ? { ...r, metrics: { ...r.metrics, [metric]: v } } : r)) });
+    };
+    expect(() => mergeParts([huge('work.json', 'work', 1e308), parts[1], parts[2]])).toThrow(/^work.json: runs.0.metrics.work: must be below 2\^53: no run gives that much \(was the file edited\?\)$/);
+    expect(() => mergeParts([huge('count.json', 'exits', 2 ** 60), parts[1], parts[2]])).toThrow(/^count.json: runs.0.metrics.exits: must be below 2\^53/);
+    expect(() => mergeParts([huge('lat.json', 'faultLatency.max', 1e300), parts[1], parts[2]])).toThrow(/^lat.json: runs.0.metrics.faultLatency.max: must be below 2\^53/);
+  });
+
+  it('refuses figures that no run gives together, naming the file, the run and the figures', () => {
+    const edit = (name: string, changes: Record<string, number | null>) => {
+      const p = part(def, 1, 3);
+      return file(name, { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, metrics: { ...r.metrics, ...changes } } : r)) });
+    };
+    const merge = (name: string, changes: Record<string, number | null>) => () => mergeParts([edit(name, changes), parts[1], parts[2]]);
+    expect(merge('apfs.json', { faults: 49, apfs: 1000, syncFallbacks: 0, halts: 0, exitsPerFault: 0.184 })).toThrow(
+      /^apfs.json: runs.1.metrics: apfs 1000 \+ syncFallbacks 0 \+ halts 0 is more than faults 49: a run counts each fault once, as at most one of these \(was the file edited\?\)$/,
+    );
+    expect(merge('sum.json', { faults: 30, apfs: 10, syncFallbacks: 10, halts: 11, exitsPerFault: 0.3 })).toThrow(/^sum.json: runs.1.metrics: apfs 10 \+ syncFallbacks 10 \+ halts 11 is more than faults 30/);
+    expect(merge('order.json', { 'faultLatency.p50': 900, 'faultLatency.p99': 800 })).toThrow(/^order.json: runs.1.metrics: faultLatency.p50 900, p99 800 and max \d+ are out of order/);
+    expect(merge('half.json', { 'faultLatency.p99': null })).toThrow(/^half.json: runs.1.metrics: faultLatency.p99 null but not faultLatency.p50 and faultLatency.max/);
+    expect(merge('ratio.json', { exitsPerFault: 7 })).toThrow(/^ratio.json: runs.1.metrics: exitsPerFault 7 is not exits \d+ over faults \d+/);
+    expect(merge('none.json', { faults: 0, apfs: 0, syncFallbacks: 0, halts: 0, exitsPerFault: 0, injectionsPerFault: 1.5 })).toThrow(
+      /^none.json: runs.1.metrics: exitsPerFault 0 and injectionsPerFault 1.5 with faults 0/,
+    );
+    // What a run does give: exactly as many APFs, synchronous and halted faults as faults, a ratio rounded.
+    const fine = { faults: 30, apfs: 10, syncFallbacks: 10, halts: 10, exits: 100, exitsPerFault: 3.333 };
+    expect(mergeParts([edit('ok.json', fine), parts[1], parts[2]]).runs[1].metrics.apfs).toBe(10);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stat } from '../../../core/sweep/document.js';
-import { runFigures, SWEEP_METRICS } from '../../../core/sweep/metrics.js';
+import { brokenRelation, runFigures, SWEEP_METRICS } from '../../../core/sweep/metrics.js';
+import { VARIANTS } from '../../../arches/registry.js';
 import { runVariant, x86Variant } from '../../../index.js';
 import { smallScenario } from '../../support/scenarios.js';
 
@@ -34,6 +35,14 @@ describe('a sweep run\'s figures', () => {
         if (v === null) expect(m.kind, m.name).toBe('latency');
         else expect(m.kind === 'amount' ? v >= 0 : Number.isInteger(v) && v >= 0, `${m.name} = ${v}`).toBe(true);
       }
+    }
+  });
+
+  it('every variant\'s runs keep the relations sweep merge holds a part\'s figures to', () => {
+    // With and without memory pressure, so that faults go async, synchronous and halted.
+    const scenarios = [smallScenario({ durationMs: 20 }), smallScenario({ durationMs: 5, machine: { ...smallScenario().machine, hostResidentMiB: 64 } })];
+    for (const v of VARIANTS) {
+      for (const s of scenarios) for (const seed of [1, 2]) expect(brokenRelation(runFigures(runVariant(s, v, { seed }))), v.id).toBeNull();
     }
   });
 
