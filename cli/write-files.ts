@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { BadInputError } from '../core/errors.js';
 import { systemReason } from '../core/read-capped.js';
@@ -56,4 +56,48 @@ function failure(e: unknown, given: string, tmp: string): string {
   const code = (e as { code?: string }).code;
   if (code === 'ENOENT') return `${given}: the directory ${dirname(given)} does not exist`;
   return `${given}: ${systemReason(e).split(tmp).join(given)}`;
+}
+
+/**
+ * Makes the directory `dir` and whatever of its ancestors is missing, one level at a time, for the
+ * option `flag` ("--out"). Not mkdirSync(dir, { recursive: true }): Node 20's loops for ever when a
+ * parent exists but takes no new entries (/proc/apf: mkdir answers ENOENT, which the recursive walk
+ * reads as "make the parent first"); a plain mkdir of each level fails once, with a reason.
+ */
+export function makeDirectory(dir: string, flag: string): void {
+  const fail = (detail: string): never => {
+    throw new BadInputError(`${flag} ${dir}: cannot make the directory: ${detail}`);
+  };
+  const { at, stats, missing } = nearestExisting(dir);
+  if (!stats.isDirectory()) fail(`${at} is not a directory`);
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (e) {
+      // The level above exists (made or found just now): ENOENT means it cannot hold new entries.
+      const code = (e as { code?: string }).code;
+      fail(code === 'ENOENT' ? `${dirname(level)} takes no new entries` : `${level}: ${systemReason(e)}`);
+    }
+  }
+}
+
+/**
+ * The nearest of `path` and its ancestors that exists (a symbolic link followed), and the levels
+ * missing below it, top first. A level under a regular file (ENOTDIR) counts as missing, so that
+ * the file is what is found; any other failure to look (EACCES) is bad input naming the path.
+ */
+export function nearestExisting(path: string): { at: string; stats: Stats; missing: string[] } {
+  const missing: string[] = [];
+  for (let at = path; ; at = dirname(at)) {
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(at, { throwIfNoEntry: false });
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ENOTDIR') throw new BadInputError(`${at}: ${systemReason(e)}`);
+    }
+    if (stats) return { at, stats, missing };
+    missing.unshift(at);
+    // dirname() of '/' or '.' is itself, and both exist; this only guards against a loop.
+    if (dirname(at) === at) throw new BadInputError(`${at}: no such directory`);
+  }
 }

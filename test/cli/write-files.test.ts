@@ -1,8 +1,12 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeAll } from '../../cli/write-files.js';
+import { makeDirectory, writeAll } from '../../cli/write-files.js';
+import { BIN } from '../support/cli.js';
+import { fakePart, fakeSweep } from '../support/sweep-parts.js';
 
 /** README: a report or a sweep writes all its files or none. */
 describe('writeAll: all the files or none', () => {
@@ -47,4 +51,42 @@ describe('writeAll: all the files or none', () => {
     expect(existsSync(join(dir, 'b.svg'))).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(['a.md', 'b.svg']);
   });
+});
+
+/**
+ * A sweep's --out directory. Node 20's mkdirSync(dir, { recursive: true }) spun for ever at 100 % CPU
+ * on /proc/apf (its parent exists but takes no entries; mkdir says ENOENT, read as a missing parent).
+ */
+describe('makeDirectory: the missing levels one at a time, one line when it cannot', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('makes every missing level, and leaves an existing directory alone', () => {
+    dir = mkdtempSync(join(tmpdir(), 'apf-mkdir-'));
+    makeDirectory(join(dir, 'a', 'b', 'c'), '--out');
+    expect(statSync(join(dir, 'a', 'b', 'c')).isDirectory()).toBe(true);
+    makeDirectory(join(dir, 'a'), '--out');
+  });
+
+  it('names a regular file in the way', () => {
+    dir = mkdtempSync(join(tmpdir(), 'apf-mkdir-'));
+    writeFileSync(join(dir, 'afile'), 'hi');
+    expect(() => makeDirectory(join(dir, 'afile', 'sub', 'x'), '--out')).toThrow(`--out ${dir}/afile/sub/x: cannot make the directory: ${dir}/afile is not a directory`);
+    expect(() => makeDirectory(join(dir, 'afile'), '--out')).toThrow(`cannot make the directory: ${dir}/afile is not a directory`);
+  });
+
+  it.skipIf(!existsSync('/proc/self'))('sweep merge --out /proc/apf exits 1 with one line instead of spinning (built binary, killed after 20 s)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'apf-mkdir-'));
+    const part = join(dir, 'part-1-of-1.json');
+    writeFileSync(part, JSON.stringify(fakePart(fakeSweep(), 1, 1)));
+    for (const [out, parent] of [['/proc/apf', '/proc'], ['/proc/1/nope', '/proc/1']]) {
+      const r = await promisify(execFile)(process.execPath, [BIN, 'sweep', 'merge', part, '--out', out], { timeout: 20_000 }).then(
+        () => ({ code: 0, stderr: '', signal: null }),
+        (e: { code: number | null; stderr: string; signal: string | null }) => e,
+      );
+      expect(r.signal).toBe(null);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`apf-lab: --out ${out}: cannot make the directory: ${parent} takes no new entries\n`);
+    }
+  }, 60_000);
 });
