@@ -9,11 +9,12 @@ import { systemReason } from '../core/read-capped.js';
  * rename fail all the same, the files it had already put in place that did not exist before are
  * taken away again. A symbolic link is written through (its target is replaced), and a name that
  * is not a regular file (a FIFO, /dev/stdout, a device) is written to as it is, never replaced:
- * renaming over it would swap a device node for a file. `what` names the output in the message.
+ * renaming over it would swap a device node for a file. `what` names the output in the message,
+ * after `flag`, the option that named it as typed ("--out r.md").
  */
-export function writeAll(files: readonly [string, string][], what = 'the report'): void {
+export function writeAll(files: readonly [string, string][], what: string, flag: string): void {
   const fail = (detail: string): never => {
-    throw new BadInputError(`cannot write ${what}: ${detail}`);
+    throw new BadInputError(`${flag}: cannot write ${what}: ${detail}`);
   };
   // stat() follows a link: /dev/stdout is a link to a pipe or a terminal, written to as such.
   const targets = files.map(([given, text]) => {
@@ -42,19 +43,38 @@ export function writeAll(files: readonly [string, string][], what = 'the report'
       renameSync(tmp[placed], regular[placed].path);
     }
   } catch (e) {
-    for (const t of tmp) rmSync(t, { force: true });
-    for (let i = 0; i < placed; i++) if (!existed[i]) rmSync(regular[i].path, { force: true });
+    for (const t of tmp) removeQuietly(t);
+    for (let i = 0; i < placed; i++) if (!existed[i]) removeQuietly(regular[i].path);
     fail(failure(e, regular[at].given, tmp[at]));
   }
 }
 
 /**
+ * Takes away what a failed write left. rmSync's `force` forgives only ENOENT: a temporary name
+ * under a regular file (afile/r.md.123.tmp) throws ENOTDIR, and was never made anyway.
+ */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // Nothing there to take away; the write's own failure is the one to report.
+  }
+}
+
+/**
  * Why a file could not be written, named as the user gave it: the temporary name it was being
- * written under (with this process's pid) means nothing to them.
+ * written under (with this process's pid) means nothing to them. A missing directory, a regular
+ * file where a directory should be, and a directory that takes no files (/proc/self) are told apart.
  */
 function failure(e: unknown, given: string, tmp: string): string {
   const code = (e as { code?: string }).code;
-  if (code === 'ENOENT') return `${given}: the directory ${dirname(given)} does not exist`;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    const dir = dirname(given);
+    const { at, stats, missing } = nearestExisting(dir);
+    if (!stats.isDirectory()) return `${at} is not a directory`;
+    if (missing.length > 0) return `the directory ${dir} does not exist`;
+    return `the directory ${dir} exists but takes no new files`;
+  }
   return `${given}: ${systemReason(e).split(tmp).join(given)}`;
 }
 

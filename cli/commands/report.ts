@@ -85,7 +85,7 @@ export function reportCommand(io: Io, argv: readonly string[]): CommandModule<ob
           [at(chartFiles.work), templates.render('svg', 'line-chart', view.charts.work)],
         );
       }
-      writeAll(files);
+      writeAll(files, 'the report', `--out ${out}`);
       io.out(`wrote ${files.map(([f]) => f).join(', ')}\n`);
     },
   };

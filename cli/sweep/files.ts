@@ -37,7 +37,7 @@ export function partFile(part: SweepPart, dir: string): [string, string] {
 /** Writes the files into `dir` (made if missing), all or none. */
 export function writeInto(dir: string, files: readonly [string, string][]): void {
   makeDirectory(dir, '--out');
-  writeAll(files, 'the sweep');
+  writeAll(files, 'the sweep', `--out ${dir}`);
 }
 
 /** One row per point × variant × run: the parameters, then every metric (empty where the run has none). */
