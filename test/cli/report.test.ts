@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +124,23 @@ describe('apf-lab report', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/template html\/report\.html\.hbs .*partial metrics could not be found/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses a template that is not a regular file, or is over 1 MiB, in one line, exit 1 (a link to /dev/zero aborted with std::bad_alloc, exit 134)', async () => {
+    const copy = join(dir, 'templates-hostile');
+    cpSync('templates', copy, { recursive: true });
+    const partial = join(copy, 'md', 'partials', 'zero.md.hbs');
+    const out = join(dir, 'hostile.md');
+    symlinkSync('/dev/zero', partial);
+    const zero = await cli('report', 'x86', '-s', SHORT, '--templates', copy, '--out', out);
+    expect(zero.stderr).toBe(`apf-lab: template md/partials/zero.md.hbs (in ${copy}): not a regular file (a device, pipe or socket)\n`);
+    expect(zero.code).toBe(1);
+    unlinkSync(partial);
+    writeFileSync(partial, 'a'.repeat(1024 * 1024 + 1));
+    const big = await cli('report', 'x86', '-s', SHORT, '--templates', copy, '--out', out);
+    expect(big.stderr).toBe(`apf-lab: ${partial}: larger than the 1 MiB limit for a template file (README "Limits")\n`);
+    expect(big.code).toBe(1);
     expect(existsSync(out)).toBe(false);
   });
 
