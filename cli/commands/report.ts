@@ -37,8 +37,11 @@ export function reportCommand(io: Io, argv: readonly string[]): CommandModule<ob
       variantFileOption(scenarioOptions(y))
         .positional('variants', { type: 'string', array: true, describe: 'variant ids (see `apf-lab list`); each architecture\'s baseline is included' })
         .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: 'the report file: FILE.md or FILE.html' })
-        .option('templates', { type: 'string', requiresArg: true, describe: 'a copy of templates/ to render with instead of the lab\'s own' }) as never,
+        .option('templates', { type: 'string', requiresArg: true, describe: 'a copy of templates/ to render with instead of the lab\'s own' })
+        // scenarioOptions() brings --json; a report is a document, so it is kept out of the help and refused.
+        .hide('json') as never,
     handler: (args) => {
+      if (args.json) throw new UsageError('report writes a document (--out FILE.md or FILE.html), not JSON: `apf-lab compare … --json` prints its numbers as JSON');
       const out = args.out;
       if (out === undefined || out === '') throw new UsageError('--out FILE.md or --out FILE.html is required');
       const format = extname(out).toLowerCase() === '.md' ? 'md' : extname(out).toLowerCase() === '.html' ? 'html' : null;

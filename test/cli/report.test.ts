@@ -144,6 +144,16 @@ describe('apf-lab report', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses --json (usage, exit 2), which its help no longer lists: it was accepted and ignored', async () => {
+    const out = join(dir, 'json.md');
+    const r = await cli('report', 'x86', '-s', SHORT, '--out', out, '--json');
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('apf-lab: report writes a document (--out FILE.md or FILE.html), not JSON: `apf-lab compare … --json` prints its numbers as JSON');
+    expect(r.stderr).not.toContain('--json ');
+    expect(existsSync(out)).toBe(false);
+    expect((await cli('report', '--help')).stdout).not.toContain('--json');
+  });
+
   it('refuses an --out that is neither .md nor .html (usage, exit 2)', async () => {
     const r = await cli('report', 'x86', '--out', join(dir, 'report.pdf'));
     expect(r.code).toBe(2);
