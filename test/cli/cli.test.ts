@@ -164,6 +164,16 @@ describe('scenario errors from the CLI name the file (items 12, 13)', () => {
   });
 });
 
+describe('-s NAME without "/" or .yaml is a built-in name, even where a file of that name exists', () => {
+  it('says so and suggests ./NAME (it said only "no such scenario file or built-in name")', async () => {
+    const r = await cli('run', 'x86', '-s', 'package.json');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^apf-lab: package\.json: taken as a built-in scenario name, since it has no "\/" and does not end in \.yaml, and there is no such built-in \(built-ins: [^)]*overcommit\); for the file, give \.\/package\.json\n$/);
+    const none = await cli('run', 'x86', '-s', 'no-such-name');
+    expect(none.err).toMatch(/^apf-lab: no-such-name: no such scenario file or built-in name \(built-ins: /);
+  });
+});
+
 describe('long runs: size limits, progress and Ctrl-C (item 16)', () => {
   it('refuses a scenario above the laptop limits, saying how to raise it', async () => {
     const r = await cli('run', 'x86', '--scenario', 'test/fixtures/hostile/too-large.yaml');
