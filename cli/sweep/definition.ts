@@ -3,7 +3,7 @@ import { variantsToCompare } from '../../arches/registry.js';
 import type { Variant } from '../../core/backend.js';
 import { BadInputError } from '../../core/errors.js';
 import { DEFAULT_SCENARIO, validateScenario } from '../../core/scenario/load.js';
-import { MAX_RUN_MS, MIN_RUN_MS } from '../../core/scenario/limits.js';
+import { MAX_RUN_MS } from '../../core/scenario/limits.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { defineSweep, type SweepDefinition } from '../../core/sweep/document.js';
 import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
@@ -12,7 +12,7 @@ import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
 import { checkParamName, paramOverlap, pointScenario } from '../../core/sweep/params.js';
 import { parseValueSpec } from '../../core/sweep/spec.js';
 import { UsageError } from '../io.js';
-import { checkRunnable, knownOverrides, parseSeed, resolveScenario, wholeFlag } from '../options.js';
+import { checkRunnable, knownOverrides, msFlag, parseSeed, resolveScenario, wholeFlag } from '../options.js';
 import { idsWithFiles, variantsWithFiles } from '../variant-files.js';
 
 /** The sweep's flags as yargs gives them (strings, parsed here, as --seed is). */
@@ -145,9 +145,5 @@ function paramsFromFile(file: SweepFile, fromFile: (field: string) => (e: unknow
 
 /** The scenario's bounds on durationMs (README "Limits"), refused here as a usage error of the flag. */
 function parseDuration(text: string): number {
-  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
-  if (!(ms > 0)) throw new UsageError(`--duration-ms must be a number of milliseconds above 0, got ${JSON.stringify(text)}`);
-  if (ms < MIN_RUN_MS) throw new UsageError(`--duration-ms must be at least ${MIN_RUN_MS.toFixed(6)} ms (1 ns): shorter rounds to no time at all, got ${JSON.stringify(text)}`);
-  if (ms > MAX_RUN_MS) throw new UsageError(`--duration-ms must be at most ${MAX_RUN_MS} ms (one day), got ${JSON.stringify(text)}`);
-  return ms;
+  return msFlag('--duration-ms', text, { zero: false, max: { ms: MAX_RUN_MS, why: 'one day' } });
 }
