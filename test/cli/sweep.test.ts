@@ -22,6 +22,10 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '1/3'], '--shard needs --out DIR, where its part file goes'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '3/2', '--out', dir], '--shard: shard 3/2: i must be from 1 to n'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--jobs', '0'], '--jobs must be a whole number from 1 to 1,024, got "0"'],
+    // NaN and Infinity went on as words and failed at the scenario (exit 1, "expected number, received string"), unlike 1e400.
+    [['--param', 'backing.latency.us=1e400', '--variants', 'x86'], '--param backing.latency.us: value "1e400" is not a finite number'],
+    [['--param', 'backing.latency.us=NaN', '--variants', 'x86'], '--param backing.latency.us: value "NaN" is not a finite number'],
+    [['--param', 'backing.latency.us=100,-Infinity', '--variants', 'x86'], '--param backing.latency.us: value "-Infinity" is not a finite number'],
     [['-p', 'tasks.writer.count=1..3', '-p', 'tasksPerVcpu=1,2', '--variants', 'x86'], 'parameters tasks.writer.count and tasksPerVcpu both set tasks.writer.count: one would overwrite the other at every point, so its axis would mean nothing (sweep one of them)\n'],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const r = await cli('sweep', ...args);
