@@ -51,9 +51,9 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   };
 
   const { known, fromFiles } = variantsWithFiles(args);
-  const named = args.variants ? args.variants.flatMap((v) => String(v).split(',')).map((v) => v.trim()) : (file.variants ?? []);
+  const named = args.variants ? args.variants.flatMap((v) => variantsFlag(String(v))) : (file.variants ?? []);
   const ids = idsWithFiles(named, fromFiles);
-  if (ids.length === 0 || ids.some((id) => id === '')) throw new UsageError('name the variants to sweep: --variants x86,arm64-sdei (see `apf-lab list`)');
+  if (ids.length === 0) throw new UsageError('name the variants to sweep: --variants x86,arm64-sdei (see `apf-lab list`)');
   // `sync` stands for the baselines of the architectures named, as in compare; none is added otherwise.
   const variants = variantsToCompare(ids, { baselines: false, known });
 
@@ -116,6 +116,15 @@ function scenarioFromFile(sweepFile: string | undefined, given: string | undefin
   if (given === undefined || sweepFile === undefined) return given;
   const isPath = /[/\\]|\.ya?ml$/.test(given);
   return isPath && !isAbsolute(given) ? join(dirname(sweepFile), given) : given;
+}
+
+/** One --variants value's ids; an empty one ("x86,,arm64-sdei", "x86,") is pointed at, not taken for no variants at all. */
+function variantsFlag(text: string): string[] {
+  if (text.trim() === '') throw new UsageError('--variants needs a value: variant ids, comma-separated (see `apf-lab list`)');
+  const ids = text.split(',').map((v) => v.trim());
+  const empty = ids.indexOf('');
+  if (empty >= 0) throw new UsageError(`--variants ${JSON.stringify(text)}: item ${empty + 1} of ${ids.length} is empty: separate the ids with single commas (e.g. x86,arm64-sdei)`);
+  return ids;
 }
 
 function paramFromFlag(text: string): SweepParam {

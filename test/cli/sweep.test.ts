@@ -22,6 +22,10 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '1/3'], '--shard needs --out DIR, where its part file goes'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '3/2', '--out', dir], '--shard: shard 3/2: i must be from 1 to n'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--jobs', '0'], '--jobs must be a whole number from 1 to 1,024, got "0"'],
+    // An empty item said only "name the variants to sweep".
+    [['--param', 'tasksPerVcpu=1', '--variants', 'x86,,arm64-sdei'], '--variants "x86,,arm64-sdei": item 2 of 3 is empty: separate the ids with single commas (e.g. x86,arm64-sdei)'],
+    [['--param', 'tasksPerVcpu=1', '--variants', 'x86,'], '--variants "x86,": item 2 of 2 is empty'],
+    [['--param', 'tasksPerVcpu=1', '--variants', ' '], '--variants needs a value: variant ids, comma-separated (see `apf-lab list`)'],
     // NaN and Infinity went on as words and failed at the scenario (exit 1, "expected number, received string"), unlike 1e400.
     [['--param', 'backing.latency.us=1e400', '--variants', 'x86'], '--param backing.latency.us: value "1e400" is not a finite number'],
     [['--param', 'backing.latency.us=NaN', '--variants', 'x86'], '--param backing.latency.us: value "NaN" is not a finite number'],
