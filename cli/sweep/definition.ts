@@ -53,7 +53,10 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   const { known, fromFiles } = variantsWithFiles(args);
   const named = args.variants ? args.variants.flatMap((v) => variantsFlag(String(v))) : (file.variants ?? []);
   const ids = idsWithFiles(named, fromFiles);
-  if (ids.length === 0) throw new UsageError('name the variants to sweep: --variants x86,arm64-sdei (see `apf-lab list`)');
+  if (ids.length === 0) {
+    if (args.file !== undefined) throw new BadInputError(`${args.file}: variants: name the variants to sweep (e.g. variants: [x86, arm64-sdei]), or give --variants`);
+    throw new UsageError('name the variants to sweep: --variants x86,arm64-sdei (see `apf-lab list`)');
+  }
   // `sync` stands for the baselines of the architectures named, as in compare; none is added otherwise.
   const variants = variantsToCompare(ids, { baselines: false, known });
 
@@ -64,7 +67,12 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   const scenario = validateScenario({ ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) }, source);
 
   const params = args.param !== undefined ? args.param.map((p) => paramFromFlag(String(p))) : paramsFromFile(file, fromFile);
-  if (params.length === 0) throw new UsageError('name a parameter to sweep: --param NAME=SPEC (e.g. --param backing.latency.us=50..10000:log:8)');
+  if (params.length === 0) {
+    if (args.param === undefined && args.file !== undefined) {
+      throw new BadInputError(`${args.file}: params: name a parameter to sweep (e.g. params: { backing.latency.us: 50..10000:log:8 }), or give --param NAME=SPEC`);
+    }
+    throw new UsageError('name a parameter to sweep: --param NAME=SPEC (e.g. --param backing.latency.us=50..10000:log:8)');
+  }
   const names = new Set<string>();
   for (const p of params) {
     if (names.has(p.name)) throw new UsageError(`parameter ${p.name} is given twice`);

@@ -64,6 +64,18 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     expect(r.err).toBe(`apf-lab: ${file}: params: parameters residentShare and machine.hostResidentMiB both set machine.hostResidentMiB: one would overwrite the other at every point, so its axis would mean nothing (sweep one of them)\n`);
   });
 
+  it.each([
+    ['', 'variants: name the variants to sweep (e.g. variants: [x86, arm64-sdei]), or give --variants'],
+    ['params: {}\n', 'variants: name the variants to sweep (e.g. variants: [x86, arm64-sdei]), or give --variants'],
+    ['params: {}\nvariants: [x86]\n', 'params: name a parameter to sweep (e.g. params: { backing.latency.us: 50..10000:log:8 }), or give --param NAME=SPEC'],
+  ])('a sweep file %j without variants or parameters is bad input naming the file and the field (it named only the flags)', async (text, message) => {
+    const file = join(dir, 'incomplete-sweep.yaml');
+    writeFileSync(file, text);
+    const r = await cli('sweep', file);
+    expect(r.err).toBe(`apf-lab: ${file}: ${message}\n`);
+    expect(r.code).toBe(1);
+  });
+
   it('a sweep file is checked like a scenario file: the field and why', async () => {
     const file = join(dir, 'bad-sweep.yaml');
     writeFileSync(file, 'params:\n  tasksPerVcpu: 1..2\nvariants: [x86]\nseeds: 0\n');
