@@ -73,7 +73,7 @@ async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
       // unknown option, and `report` would write its files before the usage error.
       const text = msg ?? err?.message ?? 'bad command line';
       const missing = named === null ? undefined : COMMANDS[named].missing;
-      throw new UsageError(missing && text.startsWith('Not enough non-option arguments') ? missing : plainUsage(text));
+      throw new UsageError(missing && text.startsWith('Not enough non-option arguments') ? missing : plainUsage(text, argv));
     });
 }
 

@@ -58,7 +58,7 @@ describe('apf-lab CLI (in-process)', () => {
   it('an unknown flag is a usage error (exit 2) with usage, and prints nothing on stdout', async () => {
     const r = await cli('compare', 'x86', '--frobnicate');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/Unknown argument: frobnicate/);
+    expect(r.err).toMatch(/Unknown argument: --frobnicate/);
     expect(r.err).toMatch(/apf-lab compare \[variants\.\.\]/);
     expect(r.out).toBe('');
   });
@@ -73,7 +73,7 @@ describe('apf-lab CLI (in-process)', () => {
     const r = await cli('--scenario', 'list', 'compare', 'x86');
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err.split('\n')[0]).toBe('apf-lab: Unknown argument: scenario');
+    expect(r.err.split('\n')[0]).toBe('apf-lab: Unknown argument: --scenario');
   });
 
   it('a non-integer seed is a usage error', async () => {

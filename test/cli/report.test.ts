@@ -164,7 +164,7 @@ describe('apf-lab report', () => {
     const out = join(dir, 'bogus.md');
     const r = await cli('report', 'x86', '-s', SHORT, '--out', out, '--bogus');
     expect(r.code).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe('apf-lab: Unknown argument: bogus');
+    expect(r.stderr.split('\n')[0]).toBe('apf-lab: Unknown argument: --bogus');
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -42,7 +42,7 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     const out = join(dir, 'never');
     const r = await cli('sweep', '--param', 'tasksPerVcpu=1', '--variants', 'x86', '--out', out, '--frobnicate');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^apf-lab: Unknown argument: frobnicate\n/);
+    expect(r.err).toMatch(/^apf-lab: Unknown argument: --frobnicate\n/);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -205,7 +205,7 @@ describe('apf-lab sweep merge', () => {
   it('takes none of the sweep\'s options', async () => {
     const r = await cli('sweep', 'merge', ...parts, '--param', 'x=1');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^apf-lab: Unknown argument: param\n/);
+    expect(r.err).toMatch(/^apf-lab: Unknown argument: --param\n/);
   });
 });
 
