@@ -73,6 +73,11 @@ async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
       // unknown option, and `report` would write its files before the usage error.
       const text = msg ?? err?.message ?? 'bad command line';
       const missing = named === null ? undefined : COMMANDS[named].missing;
+      // yargs takes a first word that is no command for a stray argument ("Unknown argument: frob").
+      const first = argv[0];
+      if (named === null && first !== undefined && !first.startsWith('-') && text.startsWith('Unknown argument')) {
+        throw new UsageError(`unknown command ${first} (commands: ${Object.keys(COMMANDS).join(', ')})`);
+      }
       throw new UsageError(missing && text.startsWith('Not enough non-option arguments') ? missing : plainUsage(text, argv));
     });
 }
