@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { BadInputError, InterruptedError } from '../core/errors.js';
+import { labVersion } from './version.js';
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ExitWith, INTERRUPTED_LINE, oneLine, optionName, plainUsage, UsageError, type Io } from './io.js';
 
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
-const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help', 'lab']);
+const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help', 'lab', 'version']);
 /** Options that may be given more than once (positional lists and yargs' own bookkeeping). */
 const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'variantFile', 'param', 'p', 'parts', 'files']);
 
@@ -63,7 +64,7 @@ async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version(labVersion())
     .wrap(100)
     .exitProcess(false)
     .fail((msg, err) => {

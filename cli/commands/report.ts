@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { variantsToCompare } from '../../arches/registry.js';
@@ -12,6 +12,7 @@ import { DocumentTemplates } from '../report/documents.js';
 import { protocolChecks } from '../report/protocol-check.js';
 import { buildReportView } from '../report/view.js';
 import { idsWithFiles, variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
+import { labVersion } from '../version.js';
 import { writeAll } from '../write-files.js';
 import { usageLine } from './table.js';
 
@@ -106,13 +107,4 @@ function templateDirectory(given: string | undefined): string {
 export function commandLine(argv: readonly string[]): string {
   const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   return ['apf-lab', ...argv.map(quote)].join(' ');
-}
-
-let version: string | null = null;
-/** package.json's version, found next to the templates as the CLI finds them. */
-export function labVersion(): string {
-  if (version !== null) return version;
-  const pkg = JSON.parse(readFileSync(join(templatesDir(), '..', 'package.json'), 'utf8')) as { version?: string };
-  version = pkg.version ?? 'unknown';
-  return version;
 }

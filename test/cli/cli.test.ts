@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { VARIANTS } from '../../arches/registry.js';
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../../cli/io.js';
@@ -208,6 +209,14 @@ describe('arguments yargs would drop (hostile-test regression)', () => {
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.split('\n')[0]).toMatch(/is not accepted/);
+  });
+});
+
+describe('--version', () => {
+  it("prints package.json's version and exits 0 (it said \"name a command\", exit 2)", async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(await cli('--version')).toEqual({ code: 0, out: `${version}\n`, err: '' });
+    expect((await cli('--help')).out).toContain('--version');
   });
 });
 
