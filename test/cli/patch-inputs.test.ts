@@ -30,6 +30,17 @@ index 3333333,4444444..5555555
   w();
 `;
 
+describe('apf-lab patch: counts as everywhere else', () => {
+  it('a footprint of thousands of lines has separators (it printed +200000)', async () => {
+    const added = Array.from({ length: 1200 }, (_, i) => `+int x${i};`).join('\n');
+    const path = file('big.diff', `diff --git a/arch/x86/kvm/x86.c b/arch/x86/kvm/x86.c\n--- a/arch/x86/kvm/x86.c\n+++ b/arch/x86/kvm/x86.c\n@@ -10,1 +10,1201 @@\n a();\n${added}\n`);
+    const r = await cli('patch', path);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^apf-lab patch big\.diff: 1 patch, 1 file, \+1,200 −0 in 1 hunk\n/);
+    expect(r.out).toMatch(/^ {4}arch\/x86\/kvm\/x86\.c +\+1,200 −0 in 1 hunk$/m);
+  });
+});
+
 describe('apf-lab patch: a merge (diff --cc) section', () => {
   it('is reported in one line and in --json, and left out of every count', async () => {
     const path = file('merge.diff', `${TWO_WAY}${COMBINED}`);

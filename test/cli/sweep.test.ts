@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sweepProgressText } from '../../cli/sweep/progress.js';
+import { partView } from '../../cli/sweep/view.js';
+import { defineSweep } from '../../core/sweep/document.js';
+import { x86Variant } from '../../index.js';
+import { smallScenario } from '../support/scenarios.js';
 import { cliInProcess } from '../support/cli-in-process.js';
 import { fakePart, fakeSweep } from '../support/sweep-parts.js';
 
@@ -73,6 +77,24 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     writeFileSync(file, text);
     const r = await cli('sweep', file);
     expect(r.err).toBe(`apf-lab: ${file}: ${message}\n`);
+    expect(r.code).toBe(1);
+  });
+
+  it('one point, variant and seed are counted in the singular (it said "1 point × 1 variant × 1 seed = 1 runs")', () => {
+    const def = defineSweep({
+      scenario: smallScenario(),
+      params: [{ name: 'tasksPerVcpu', spec: '1', values: [1] }],
+      variants: [{ id: x86Variant.id, arch: x86Variant.arch, mechanisms: x86Variant.mechanisms }],
+      seeds: 1,
+      metric: 'work',
+      x: 'tasksPerVcpu',
+    });
+    expect(partView(def, 1, []).header).toEqual(['sweep of small: 1 point × 1 variant × 1 seed = 1 run', '  tasksPerVcpu = 1 (1 value)']);
+  });
+
+  it('too many runs are counted in words that agree, with separators (it said "1 points × 1 variants × 100000000 seeds")', async () => {
+    const r = await cli('sweep', '--param', 'tasksPerVcpu=1', '--variants', 'x86', '--seeds', '100000000');
+    expect(r.err).toBe('apf-lab: 1 point × 1 variant × 100,000,000 seeds = 100,000,000 runs, more than the 1,000,000 one sweep may have: split it into several\n');
     expect(r.code).toBe(1);
   });
 
