@@ -92,7 +92,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   const x = args.x ?? file.x ?? params[0].name;
   if (!names.has(x)) {
     const msg = `"${x}" is not a swept parameter (swept: ${[...names].join(', ')})`;
-    if (args.x !== undefined) throw new UsageError(`--x: ${msg}`);
+    if (args.x !== undefined) throw new UsageError(`-x: ${msg}`);
     throw new BadInputError(`${args.file}: x: ${msg}`);
   }
   checkRunCount(params, variants.length, seeds);

@@ -22,7 +22,9 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     [['--param', 'tasksPerVcpu=1..2'], 'name the variants to sweep: --variants x86,arm64-sdei (see `apf-lab list`)'],
     [['--variants', 'x86'], 'name a parameter to sweep: --param NAME=SPEC (e.g. --param backing.latency.us=50..10000:log:8)'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--metric', 'speed'], '--metric: unknown metric "speed" (known: work, faults, apfs,'],
-    [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--x', 'vcpus'], '--x: "vcpus" is not a swept parameter (swept: tasksPerVcpu)'],
+    [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '-x', 'vcpus'], '-x: "vcpus" is not a swept parameter (swept: tasksPerVcpu)'],
+    // yargs takes --x for -x too; the message names it as --help lists it.
+    [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--x', 'vcpus'], '-x: "vcpus" is not a swept parameter (swept: tasksPerVcpu)'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '1/3'], '--shard needs --out DIR, where its part file goes'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '3/2', '--out', dir], '--shard: shard 3/2: i must be from 1 to n'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--jobs', '0'], '--jobs must be a whole number from 1 to 1,024, got "0"'],
@@ -40,6 +42,17 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(`apf-lab: ${message}`);
     expect(r.out).toBe('');
+  });
+
+  it("README's synopsis spells every option as --help lists it (README had --x, help and errors -x)", async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### `apf-lab sweep'));
+    const synopsis = section.slice(section.indexOf('```sh'), section.indexOf('```\n', section.indexOf('```sh') + 5));
+    const help = (await cli('sweep', '--help')).out;
+    const listed = new Set(help.split('\n').flatMap((l) => /^\s+(?:(-\w),? ?)?\s*(--[\w-]+)?\s/.exec(l)?.slice(1).filter(Boolean) ?? []));
+    const used = synopsis.match(/(?<![\w-])--?[a-z][\w-]*/g) ?? [];
+    expect(used).toContain('-x');
+    for (const flag of used) expect(listed, flag).toContain(flag);
   });
 
   it('an unknown option stops it before it runs or writes anything', async () => {
