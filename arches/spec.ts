@@ -101,7 +101,21 @@ export function parseVariantSpec(input: unknown, source = 'variant'): VariantSpe
     const { field, message } = specIssue(parsed.error);
     throw new BadInputError(`${source}: ${field === '' ? '' : `${field}: `}${message}`);
   }
-  return parsed.data;
+  return keepProtoKnob(input, parsed.data);
+}
+
+/**
+ * zod's record drops a `__proto__` key that YAML made an own property, so `knobs: { __proto__: 1 }`
+ * passed unseen while `constructor` was refused: it is put back, as an own property, for
+ * composeVariant() to refuse with the known knobs (scenarios check their raw keys the same way,
+ * core/scenario/bounds.ts).
+ */
+function keepProtoKnob(input: unknown, spec: VariantSpec): VariantSpec {
+  const raw = typeof input === 'object' && input !== null ? (input as { knobs?: unknown }).knobs : undefined;
+  if (typeof raw !== 'object' || raw === null || !Object.hasOwn(raw, '__proto__')) return spec;
+  const knobs = { ...spec.knobs };
+  Object.defineProperty(knobs, '__proto__', { value: Object.getOwnPropertyDescriptor(raw, '__proto__')?.value, enumerable: true });
+  return { ...spec, knobs };
 }
 
 /** What a mechanism's fragment may read when the backend is built. */

@@ -20,11 +20,15 @@ export class UsageError extends Error {
 
 /**
  * yargs' messages in the words of this CLI, on one line: "Not enough arguments following: seed",
- * and "Invalid values:" with an indented line per argument, which oneLine() would print as a literal "\n".
+ * "Unknown argument: baseline" (for `--no-baseline`), and "Invalid values:" with an indented line
+ * per argument, which oneLine() would print as a literal "\n". `argv` is the command line, to name
+ * an unknown argument as it was typed.
  */
-export function plainUsage(msg: string): string {
+export function plainUsage(msg: string, argv: readonly string[] = []): string {
   const m = /^Not enough arguments following: (.+)$/.exec(msg);
   if (m) return `${m[1].length === 1 ? '-' : '--'}${m[1]} needs a value`;
+  const unknown = /^(Unknown arguments?): (.+)$/.exec(msg);
+  if (unknown) return `${unknown[1]}: ${unknown[2].split(', ').map((name) => asTyped(name, argv)).join(', ')}`;
   if (msg.startsWith('Invalid values:')) {
     const each = [...msg.matchAll(/^\s*Argument: (.+?), Given: (.+?), Choices: (.+)$/gm)].map(
       ([, name, given, choices]) => `${name.length === 1 ? '-' : '--'}${name} must be one of ${choices.replace(/"/g, '')}, got ${given}`,
@@ -32,6 +36,15 @@ export function plainUsage(msg: string): string {
     if (each.length > 0) return each.join('; ');
   }
   return msg.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * An argument yargs names bare, as the user typed it: `--frobnicate`, `-q`, `--no-baseline` (yargs
+ * strips the negation and said "baseline", an option report does not even have), or a stray word.
+ */
+function asTyped(name: string, argv: readonly string[]): string {
+  const flags = argv.map((a) => a.split('=')[0]);
+  return [`--${name}`, `--no-${name}`, `-${name}`].find((f) => flags.includes(f)) ?? name;
 }
 
 /**

@@ -4,10 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { BadInputError, InterruptedError } from '../core/errors.js';
+import { labVersion } from './version.js';
 import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ExitWith, INTERRUPTED_LINE, oneLine, optionName, plainUsage, UsageError, type Io } from './io.js';
 
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
-const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help', 'lab']);
+const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help', 'lab', 'version']);
 /** Options that may be given more than once (positional lists and yargs' own bookkeeping). */
 const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'variantFile', 'param', 'p', 'parts', 'files']);
 
@@ -63,7 +64,7 @@ async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version(labVersion())
     .wrap(100)
     .exitProcess(false)
     .fail((msg, err) => {
@@ -73,7 +74,12 @@ async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
       // unknown option, and `report` would write its files before the usage error.
       const text = msg ?? err?.message ?? 'bad command line';
       const missing = named === null ? undefined : COMMANDS[named].missing;
-      throw new UsageError(missing && text.startsWith('Not enough non-option arguments') ? missing : plainUsage(text));
+      // yargs takes a first word that is no command for a stray argument ("Unknown argument: frob").
+      const first = argv[0];
+      if (named === null && first !== undefined && !first.startsWith('-') && text.startsWith('Unknown argument')) {
+        throw new UsageError(`unknown command ${first} (commands: ${Object.keys(COMMANDS).join(', ')})`);
+      }
+      throw new UsageError(missing && text.startsWith('Not enough non-option arguments') ? missing : plainUsage(text, argv));
     });
 }
 

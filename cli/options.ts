@@ -5,6 +5,7 @@ import type { Variant } from '../core/backend.js';
 import { BadInputError } from '../core/errors.js';
 import type { RunOptions } from '../core/run.js';
 import { checkScenarioSize } from '../core/scenario/bounds.js';
+import { MIN_RUN_MS } from '../core/scenario/limits.js';
 import { loadScenario, DEFAULT_SCENARIO, type KnownOverrides } from '../core/scenario/load.js';
 import type { Scenario } from '../core/scenario/schema.js';
 import { UsageError, type Io } from './io.js';
@@ -124,4 +125,20 @@ export function wholeFlag(flag: string, text: string, max = Number.MAX_SAFE_INTE
     throw new UsageError(`${flag} must be a whole number ${range}, got ${JSON.stringify(given)}`);
   }
   return n;
+}
+
+/**
+ * A time flag in milliseconds (--duration-ms, --from-ms, --to-ms): a decimal, with an exponent if
+ * wanted (2.5, 1e-7), of at least 1 ns (0.000001 ms), since a smaller one rounds to no time (0
+ * itself only where `zero` allows it), and at most `max` ms. The message states that rule: "1e-7
+ * must be above 0" was refused as if it were not.
+ */
+export function msFlag(flag: string, text: string, { zero, max }: { zero: boolean; max: { ms: number; why: string } }): number {
+  const given = String(text);
+  const ms = /^(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(given) ? Number(given) : Number.NaN;
+  const least = `${zero ? '0 or ' : ''}at least ${MIN_RUN_MS.toFixed(6)} ms (1 ns)`;
+  if (Number.isNaN(ms)) throw new UsageError(`${flag} must be a number of milliseconds, ${least}, got ${JSON.stringify(given)}`);
+  if (ms < MIN_RUN_MS && !(zero && ms === 0)) throw new UsageError(`${flag} must be ${least}: shorter rounds to no time at all, got ${JSON.stringify(given)}`);
+  if (ms > max.ms) throw new UsageError(`${flag} must be at most ${max.ms} ms (${max.why}), got ${JSON.stringify(given)}`);
+  return ms;
 }

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { oneLine } from './io.js';
 
 /**
  * The Handlebars environment for terminal text (STYLE.md §5): its own instance, strict,
@@ -40,6 +41,25 @@ function env(): typeof Handlebars {
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
+/**
+ * Views whose strings hold lines the lab wrote (a diff of two rendered sheets, ftrace lines): they
+ * are made safe where they are built, and their newlines are the document's own.
+ */
+const MULTI_LINE = new Set(['diff', 'trace']);
+
+/**
+ * Every string of a view, with its control characters escaped as errors show them (oneLine()): a
+ * variant file's title, a patch's path or subject, a finding is the user's text, and an escape
+ * sequence or a newline in it must not act on the terminal or pass for a line of the lab's own.
+ * The templates write the newlines.
+ */
+function terminalSafe(value: unknown): unknown {
+  if (typeof value === 'string') return oneLine(value);
+  if (Array.isArray(value)) return value.map(terminalSafe);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, terminalSafe(v)]));
+  return value;
+}
+
 /** Renders templates/text/<name>.text.hbs with a plain view-model. */
 export function renderText(name: string, view: object): string {
   let t = cache.get(name);
@@ -55,5 +75,5 @@ export function renderText(name: string, view: object): string {
     });
     cache.set(name, t);
   }
-  return t(view);
+  return t(MULTI_LINE.has(name) ? view : terminalSafe(view));
 }

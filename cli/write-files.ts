@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { BadInputError } from '../core/errors.js';
 import { systemReason } from '../core/read-capped.js';
@@ -9,11 +9,12 @@ import { systemReason } from '../core/read-capped.js';
  * rename fail all the same, the files it had already put in place that did not exist before are
  * taken away again. A symbolic link is written through (its target is replaced), and a name that
  * is not a regular file (a FIFO, /dev/stdout, a device) is written to as it is, never replaced:
- * renaming over it would swap a device node for a file. `what` names the output in the message.
+ * renaming over it would swap a device node for a file. `what` names the output in the message,
+ * after `flag`, the option that named it as typed ("--out r.md").
  */
-export function writeAll(files: readonly [string, string][], what = 'the report'): void {
+export function writeAll(files: readonly [string, string][], what: string, flag: string): void {
   const fail = (detail: string): never => {
-    throw new BadInputError(`cannot write ${what}: ${detail}`);
+    throw new BadInputError(`${flag}: cannot write ${what}: ${detail}`);
   };
   // stat() follows a link: /dev/stdout is a link to a pipe or a terminal, written to as such.
   const targets = files.map(([given, text]) => {
@@ -42,18 +43,81 @@ export function writeAll(files: readonly [string, string][], what = 'the report'
       renameSync(tmp[placed], regular[placed].path);
     }
   } catch (e) {
-    for (const t of tmp) rmSync(t, { force: true });
-    for (let i = 0; i < placed; i++) if (!existed[i]) rmSync(regular[i].path, { force: true });
+    for (const t of tmp) removeQuietly(t);
+    for (let i = 0; i < placed; i++) if (!existed[i]) removeQuietly(regular[i].path);
     fail(failure(e, regular[at].given, tmp[at]));
   }
 }
 
 /**
+ * Takes away what a failed write left. rmSync's `force` forgives only ENOENT: a temporary name
+ * under a regular file (afile/r.md.123.tmp) throws ENOTDIR, and was never made anyway.
+ */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // Nothing there to take away; the write's own failure is the one to report.
+  }
+}
+
+/**
  * Why a file could not be written, named as the user gave it: the temporary name it was being
- * written under (with this process's pid) means nothing to them.
+ * written under (with this process's pid) means nothing to them. A missing directory, a regular
+ * file where a directory should be, and a directory that takes no files (/proc/self) are told apart.
  */
 function failure(e: unknown, given: string, tmp: string): string {
   const code = (e as { code?: string }).code;
-  if (code === 'ENOENT') return `${given}: the directory ${dirname(given)} does not exist`;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    const dir = dirname(given);
+    const { at, stats, missing } = nearestExisting(dir);
+    if (!stats.isDirectory()) return `${at} is not a directory`;
+    if (missing.length > 0) return `the directory ${dir} does not exist`;
+    return `the directory ${dir} exists but takes no new files`;
+  }
   return `${given}: ${systemReason(e).split(tmp).join(given)}`;
+}
+
+/**
+ * Makes the directory `dir` and whatever of its ancestors is missing, one level at a time, for the
+ * option `flag` ("--out"). Not mkdirSync(dir, { recursive: true }): Node 20's loops for ever when a
+ * parent exists but takes no new entries (/proc/apf: mkdir answers ENOENT, which the recursive walk
+ * reads as "make the parent first"); a plain mkdir of each level fails once, with a reason.
+ */
+export function makeDirectory(dir: string, flag: string): void {
+  const fail = (detail: string): never => {
+    throw new BadInputError(`${flag} ${dir}: cannot make the directory: ${detail}`);
+  };
+  const { at, stats, missing } = nearestExisting(dir);
+  if (!stats.isDirectory()) fail(`${at} is not a directory`);
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (e) {
+      // The level above exists (made or found just now): ENOENT means it cannot hold new entries.
+      const code = (e as { code?: string }).code;
+      fail(code === 'ENOENT' ? `${dirname(level)} takes no new entries` : `${level}: ${systemReason(e)}`);
+    }
+  }
+}
+
+/**
+ * The nearest of `path` and its ancestors that exists (a symbolic link followed), and the levels
+ * missing below it, top first. A level under a regular file (ENOTDIR) counts as missing, so that
+ * the file is what is found; any other failure to look (EACCES) is bad input naming the path.
+ */
+export function nearestExisting(path: string): { at: string; stats: Stats; missing: string[] } {
+  const missing: string[] = [];
+  for (let at = path; ; at = dirname(at)) {
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(at, { throwIfNoEntry: false });
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ENOTDIR') throw new BadInputError(`${at}: ${systemReason(e)}`);
+    }
+    if (stats) return { at, stats, missing };
+    missing.unshift(at);
+    // dirname() of '/' or '.' is itself, and both exist; this only guards against a loop.
+    if (dirname(at) === at) throw new BadInputError(`${at}: no such directory`);
+  }
 }

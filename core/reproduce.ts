@@ -51,9 +51,18 @@ export function runExperiment(id: string, scenario: Scenario, lookup: (id: strin
   const exp = scenario.experiment;
   if (!exp) throw new BadInputError(`${id}: the scenario describes no experiment (no \`experiment\` block)`);
   // README: a ratio is only ever against the no-APF baseline of the variant's own architecture.
-  for (const row of exp.rows) {
-    const v = lookup(row.variant);
-    const b = lookup(row.baseline);
+  // A row's unknown id is named like the experiment's other field errors (file: experiment.rows[i].…).
+  const find = (variantId: string, field: string) => {
+    try {
+      return lookup(variantId);
+    } catch (e) {
+      if (e instanceof BadInputError) throw new BadInputError(`${id}: ${field}: ${e.message}`);
+      throw e;
+    }
+  };
+  for (const [i, row] of exp.rows.entries()) {
+    const v = find(row.variant, `experiment.rows[${i}].variant`);
+    const b = find(row.baseline, `experiment.rows[${i}].baseline`);
     if (b.baseline !== true || b.arch !== v.arch) {
       throw new BadInputError(`${id}: ${row.label}: ${row.baseline} is not the no-APF baseline of ${row.variant}'s architecture (${v.arch}); a ratio is only against the variant's own architecture's baseline`);
     }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { variantsToCompare } from '../../arches/registry.js';
@@ -12,6 +12,7 @@ import { DocumentTemplates } from '../report/documents.js';
 import { protocolChecks } from '../report/protocol-check.js';
 import { buildReportView } from '../report/view.js';
 import { idsWithFiles, variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
+import { labVersion } from '../version.js';
 import { writeAll } from '../write-files.js';
 import { usageLine } from './table.js';
 
@@ -37,8 +38,11 @@ export function reportCommand(io: Io, argv: readonly string[]): CommandModule<ob
       variantFileOption(scenarioOptions(y))
         .positional('variants', { type: 'string', array: true, describe: 'variant ids (see `apf-lab list`); each architecture\'s baseline is included' })
         .option('out', { alias: 'o', type: 'string', requiresArg: true, describe: 'the report file: FILE.md or FILE.html' })
-        .option('templates', { type: 'string', requiresArg: true, describe: 'a copy of templates/ to render with instead of the lab\'s own' }) as never,
+        .option('templates', { type: 'string', requiresArg: true, describe: 'a copy of templates/ to render with instead of the lab\'s own' })
+        // scenarioOptions() brings --json; a report is a document, so it is kept out of the help and refused.
+        .hide('json') as never,
     handler: (args) => {
+      if (args.json) throw new UsageError('report writes a document (--out FILE.md or FILE.html), not JSON: `apf-lab compare … --json` prints its numbers as JSON');
       const out = args.out;
       if (out === undefined || out === '') throw new UsageError('--out FILE.md or --out FILE.html is required');
       const format = extname(out).toLowerCase() === '.md' ? 'md' : extname(out).toLowerCase() === '.html' ? 'html' : null;
@@ -85,7 +89,7 @@ export function reportCommand(io: Io, argv: readonly string[]): CommandModule<ob
           [at(chartFiles.work), templates.render('svg', 'line-chart', view.charts.work)],
         );
       }
-      writeAll(files);
+      writeAll(files, 'the report', `--out ${out}`);
       io.out(`wrote ${files.map(([f]) => f).join(', ')}\n`);
     },
   };
@@ -103,13 +107,4 @@ function templateDirectory(given: string | undefined): string {
 export function commandLine(argv: readonly string[]): string {
   const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   return ['apf-lab', ...argv.map(quote)].join(' ');
-}
-
-let version: string | null = null;
-/** package.json's version, found next to the templates as the CLI finds them. */
-export function labVersion(): string {
-  if (version !== null) return version;
-  const pkg = JSON.parse(readFileSync(join(templatesDir(), '..', 'package.json'), 'utf8')) as { version?: string };
-  version = pkg.version ?? 'unknown';
-  return version;
 }

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { findVariant } from '../../arches/registry.js';
 import { captureTrace, DEFAULT_MAX_EVENTS } from '../../core/trace-capture.js';
 import { UsageError, type Io } from '../io.js';
-import { resolveScenario, scenarioOptions, wholeFlag, type ScenarioArgs } from '../options.js';
+import { msFlag, resolveScenario, scenarioOptions, wholeFlag, type ScenarioArgs } from '../options.js';
 import { renderText } from '../render.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { buildTraceView } from '../views/trace.js';
@@ -41,14 +41,14 @@ export function traceCommand(io: Io): CommandModule<object, TraceArgs> {
       const { known } = variantsWithFiles(args);
       const variant = findVariant(String(args.variant), known);
       const { scenario, seed, hooks } = resolveScenario(args, io, known);
-      const fromNs = msFlag('from-ms', args.fromMs) ?? 0;
-      const toNs = msFlag('to-ms', args.toMs);
+      const fromNs = windowFlag('from-ms', args.fromMs) ?? 0;
+      const toNs = windowFlag('to-ms', args.toMs);
       if (toNs !== null && toNs < fromNs) throw new UsageError(`--to-ms (${args.toMs}) is before --from-ms (${args.fromMs})`);
       const vcpus = vcpuFlag(args.vcpu, scenario.machine.vcpus);
       const maxEvents = args.maxEvents === undefined ? null : wholeFlag('--max-events', args.maxEvents);
       if (args.perfetto === '') throw new UsageError('--perfetto needs a file name');
       const capture = captureTrace(scenario, variant, { seed, fromNs, toNs: toNs ?? undefined, vcpus: vcpus ?? undefined, lab: args.lab, maxEvents: maxEvents ?? undefined, ...hooks });
-      if (args.perfetto !== undefined) writeAll([[args.perfetto, `${chromeTraceJson(capture, scenario.name, seed)}\n`]], 'the timeline');
+      if (args.perfetto !== undefined) writeAll([[args.perfetto, `${chromeTraceJson(capture, scenario.name, seed)}\n`]], 'the timeline', `--perfetto ${args.perfetto}`);
       if (args.json) {
         const { result: _result, ...rest } = capture;
         io.out(`${JSON.stringify({ scenario: scenario.name, seed, ...rest }, null, 2)}\n`);
@@ -59,13 +59,10 @@ export function traceCommand(io: Io): CommandModule<object, TraceArgs> {
   };
 }
 
-/** A time in ms (decimals allowed) as whole ns. */
-function msFlag(name: string, text: string | undefined): number | null {
+/** A time in ms as whole ns; the window may reach past the run, but not past exact integer time. */
+function windowFlag(name: string, text: string | undefined): number | null {
   if (text === undefined) return null;
-  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`--${name} must be a non-negative number of ms, got ${JSON.stringify(text)}`);
-  const ns = Math.round(Number(text) * 1e6);
-  if (!Number.isSafeInteger(ns)) throw new UsageError(`--${name} is too large: ${text}`);
-  return ns;
+  return Math.round(msFlag(`--${name}`, text, { zero: true, max: { ms: Math.floor(Number.MAX_SAFE_INTEGER / 1e6), why: 'the exact range of integer-nanosecond time' } }) * 1e6);
 }
 
 function vcpuFlag(given: string | undefined, count: number): number[] | null {

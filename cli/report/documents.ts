@@ -1,7 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { BadInputError } from '../../core/errors.js';
+import { systemReason } from '../../core/read-capped.js';
+import { readTextFile } from '../../core/text-file.js';
 
 /**
  * The Handlebars environments of the design report (STYLE.md §5): one per output format, strict,
@@ -24,6 +26,9 @@ const HELPERS: Record<DocFormat, Record<string, Handlebars.HelperDelegate>> = {
   html: {},
   svg: {},
 };
+
+/** The lab's largest template is 3 KiB; a copy under --templates is the user's, and may name anything. */
+export const MAX_TEMPLATE_BYTES = 1024 * 1024;
 
 const OPTIONS = { strict: true, knownHelpersOnly: true, explicitPartialContext: true, preventIndent: true } as const;
 
@@ -61,15 +66,34 @@ export class DocumentTemplates {
   private template(format: DocFormat, name: string, file: string): HandlebarsTemplateDelegate {
     const hit = this.compiled.get(file);
     if (hit) return hit;
-    const path = join(this.dir, file);
-    if (!existsSync(path)) throw new BadInputError(`template ${file} not found in ${this.dir}`);
-    const t = this.env(format).compile(readFileSync(path, 'utf8'), {
+    const t = this.env(format).compile(this.read(file), {
       ...OPTIONS,
       noEscape: format === 'md',
       knownHelpers: Object.fromEntries(Object.keys(HELPERS[format]).map((k) => [k, true])),
     });
     this.compiled.set(file, t);
     return t;
+  }
+
+  /**
+   * A template's text, from a regular file (a link to one is followed) of at most
+   * MAX_TEMPLATE_BYTES: a link to /dev/zero among a copy's partials was read whole, and the
+   * process aborted (std::bad_alloc, exit 134).
+   */
+  private read(file: string): string {
+    const path = join(this.dir, file);
+    const fail = (why: string): never => {
+      throw new BadInputError(`template ${file} (in ${this.dir}): ${why}`);
+    };
+    let stats;
+    try {
+      stats = statSync(path, { throwIfNoEntry: false });
+    } catch (e) {
+      fail(systemReason(e));
+    }
+    if (!stats) throw new BadInputError(`template ${file} not found in ${this.dir}`);
+    if (!stats.isFile()) fail(`not a regular file (${stats.isDirectory() ? 'a directory' : 'a device, pipe or socket'})`);
+    return readTextFile(path, MAX_TEMPLATE_BYTES, 'a template').text;
   }
 
   private env(format: DocFormat): typeof Handlebars {
@@ -90,7 +114,7 @@ export class DocumentTemplates {
     const suffix = `.${format}.hbs`;
     for (const f of readdirSync(dir).sort()) {
       if (!f.endsWith(suffix)) continue;
-      const src = readFileSync(join(dir, f), 'utf8');
+      const src = this.read(`${format}/partials/${f}`);
       try {
         Handlebars.parse(src);
       } catch (e) {

@@ -2,6 +2,7 @@ import type { MetricCurves, SweepDocument } from '../../core/sweep/document.js';
 import { metricCurves } from '../../core/sweep/document.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
 import type { SweepValue } from '../../core/sweep/spec.js';
+import { plural } from '../views/format.js';
 import { lineAxes, niceCeil, r1, seriesStyle, type LineChart, type Tick } from '../report/charts.js';
 
 /**
@@ -57,8 +58,8 @@ export function sweepChart(doc: SweepDocument): SweepChart {
 
 /** What each mark stands for, under the title. */
 function note(c: MetricCurves, seeds: number): string {
-  const over = c.over.map((p) => `${p.values.length} values of ${p.name}`);
-  const runs = [`${seeds} seed${seeds === 1 ? '' : 's'}`, ...over].join(' × ');
+  const over = c.over.map((p) => `${plural(p.values.length, 'value')} of ${p.name}`);
+  const runs = [plural(seeds, 'seed'), ...over].join(' × ');
   return `line: mean over ${runs}; bar: min to max`;
 }
 

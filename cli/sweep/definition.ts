@@ -3,7 +3,7 @@ import { variantsToCompare } from '../../arches/registry.js';
 import type { Variant } from '../../core/backend.js';
 import { BadInputError } from '../../core/errors.js';
 import { DEFAULT_SCENARIO, validateScenario } from '../../core/scenario/load.js';
-import { MAX_RUN_MS, MIN_RUN_MS } from '../../core/scenario/limits.js';
+import { MAX_RUN_MS } from '../../core/scenario/limits.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { defineSweep, sweepVariant, type SweepDefinition } from '../../core/sweep/document.js';
 import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
@@ -12,7 +12,7 @@ import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
 import { checkParamName, paramOverlap, paramSetting, pointScenario } from '../../core/sweep/params.js';
 import { parseValueSpec } from '../../core/sweep/spec.js';
 import { UsageError } from '../io.js';
-import { checkRunnable, knownOverrides, parseSeed, resolveScenario, wholeFlag } from '../options.js';
+import { checkRunnable, knownOverrides, msFlag, parseSeed, resolveScenario, wholeFlag } from '../options.js';
 import { idsWithFiles, variantsWithFiles } from '../variant-files.js';
 
 /** The sweep's flags as yargs gives them (strings, parsed here, as --seed is). */
@@ -53,9 +53,12 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   };
 
   const { known, fromFiles } = variantsWithFiles(args);
-  const named = args.variants ? args.variants.flatMap((v) => String(v).split(',')).map((v) => v.trim()) : (file.variants ?? []);
+  const named = args.variants ? args.variants.flatMap((v) => variantsFlag(String(v))) : (file.variants ?? []);
   const ids = idsWithFiles(named, fromFiles);
-  if (ids.length === 0 || ids.some((id) => id === '')) throw new UsageError('name the variants to sweep: --variants x86,arm64-sdei (see `apf-lab list`)');
+  if (ids.length === 0) {
+    if (args.file !== undefined) throw new BadInputError(`${args.file}: variants: name the variants to sweep (e.g. variants: [x86, arm64-sdei]), or give --variants`);
+    throw new UsageError('name the variants to sweep: --variants x86,arm64-sdei (see `apf-lab list`)');
+  }
   // `sync` stands for the baselines of the architectures named, as in compare; none is added otherwise.
   const variants = variantsToCompare(ids, { baselines: false, known });
 
@@ -66,7 +69,12 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   const scenario = validateScenario({ ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) }, source);
 
   const params = args.param !== undefined ? args.param.map((p) => paramFromFlag(String(p))) : paramsFromFile(file, fromFile);
-  if (params.length === 0) throw new UsageError('name a parameter to sweep: --param NAME=SPEC (e.g. --param backing.latency.us=50..10000:log:8)');
+  if (params.length === 0) {
+    if (args.param === undefined && args.file !== undefined) {
+      throw new BadInputError(`${args.file}: params: name a parameter to sweep (e.g. params: { backing.latency.us: 50..10000:log:8 }), or give --param NAME=SPEC`);
+    }
+    throw new UsageError('name a parameter to sweep: --param NAME=SPEC (e.g. --param backing.latency.us=50..10000:log:8)');
+  }
   const names = new Set<string>();
   for (const p of params) {
     if (names.has(p.name)) throw new UsageError(`parameter ${p.name} is given twice`);
@@ -95,7 +103,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   const x = args.x ?? file.x ?? params[0].name;
   if (!names.has(x)) {
     const msg = `"${x}" is not a swept parameter (swept: ${[...names].join(', ')})`;
-    if (args.x !== undefined) throw new UsageError(`--x: ${msg}`);
+    if (args.x !== undefined) throw new UsageError(`-x: ${msg}`);
     throw new BadInputError(`${args.file}: x: ${msg}`);
   }
   checkRunCount(params, variants.length, seeds);
@@ -131,6 +139,15 @@ function scenarioFromFile(sweepFile: string | undefined, given: string | undefin
   return isPath && !isAbsolute(given) ? join(dirname(sweepFile), given) : given;
 }
 
+/** One --variants value's ids; an empty one ("x86,,arm64-sdei", "x86,") is pointed at, not taken for no variants at all. */
+function variantsFlag(text: string): string[] {
+  if (text.trim() === '') throw new UsageError('--variants needs a value: variant ids, comma-separated (see `apf-lab list`)');
+  const ids = text.split(',').map((v) => v.trim());
+  const empty = ids.indexOf('');
+  if (empty >= 0) throw new UsageError(`--variants ${JSON.stringify(text)}: item ${empty + 1} of ${ids.length} is empty: separate the ids with single commas (e.g. x86,arm64-sdei)`);
+  return ids;
+}
+
 function paramFromFlag(text: string): SweepParam {
   const eq = text.indexOf('=');
   if (eq <= 0) throw new UsageError(`--param takes NAME=SPEC (e.g. tasksPerVcpu=1..8), got ${JSON.stringify(text)}`);
@@ -158,9 +175,5 @@ function paramsFromFile(file: SweepFile, fromFile: (field: string) => (e: unknow
 
 /** The scenario's bounds on durationMs (README "Limits"), refused here as a usage error of the flag. */
 function parseDuration(text: string): number {
-  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
-  if (!(ms > 0)) throw new UsageError(`--duration-ms must be a number of milliseconds above 0, got ${JSON.stringify(text)}`);
-  if (ms < MIN_RUN_MS) throw new UsageError(`--duration-ms must be at least ${MIN_RUN_MS.toFixed(6)} ms (1 ns): shorter rounds to no time at all, got ${JSON.stringify(text)}`);
-  if (ms > MAX_RUN_MS) throw new UsageError(`--duration-ms must be at most ${MAX_RUN_MS} ms (one day), got ${JSON.stringify(text)}`);
-  return ms;
+  return msFlag('--duration-ms', text, { zero: false, max: { ms: MAX_RUN_MS, why: 'one day' } });
 }

@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BadInputError } from '../../core/errors.js';
 import type { SweepDocument, SweepPart } from '../../core/sweep/document.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
-import { writeAll } from '../write-files.js';
+import { makeDirectory, writeAll } from '../write-files.js';
 import { templatesDir } from '../render.js';
 import { DocumentTemplates } from '../report/documents.js';
 import { sweepChart } from './chart.js';
@@ -38,12 +36,8 @@ export function partFile(part: SweepPart, dir: string): [string, string] {
 
 /** Writes the files into `dir` (made if missing), all or none. */
 export function writeInto(dir: string, files: readonly [string, string][]): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new BadInputError(`--out ${dir}: cannot make the directory: ${(e as Error).message.split('\n')[0]}`);
-  }
-  writeAll(files, 'the sweep');
+  makeDirectory(dir, '--out');
+  writeAll(files, 'the sweep', `--out ${dir}`);
 }
 
 /** One row per point × variant × run: the parameters, then every metric (empty where the run has none). */

@@ -1,7 +1,7 @@
 import { metricCurves, type SweepDefinition, type SweepDocument } from '../../core/sweep/document.js';
-import { pointCount } from '../../core/sweep/grid.js';
+import { pointCount, runCount } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
-import { fixed } from '../views/format.js';
+import { count, fixed, plural } from '../views/format.js';
 
 /** A plain view-model for templates/text/sweep.text.hbs: every cell already a string. */
 export interface SweepView {
@@ -16,8 +16,8 @@ export interface SweepView {
 function headerOf(def: SweepDefinition, runs: number): string[] {
   const points = pointCount(def.params);
   return [
-    `sweep of ${def.scenario.name}: ${points} point${points === 1 ? '' : 's'} × ${def.variants.length} variant${def.variants.length === 1 ? '' : 's'} × ${def.seeds} seed${def.seeds === 1 ? '' : 's'} = ${points * def.variants.length * def.seeds} runs${runs < points * def.variants.length * def.seeds ? ` (${runs} in this shard)` : ''}`,
-    ...def.params.map((p) => `  ${p.name} = ${p.spec} (${p.values.length} value${p.values.length === 1 ? '' : 's'})`),
+    `sweep of ${def.scenario.name}: ${runCount(points, def.variants.length, def.seeds)}${runs < points * def.variants.length * def.seeds ? ` (${count(runs)} in this shard)` : ''}`,
+    ...def.params.map((p) => `  ${p.name} = ${p.spec} (${plural(p.values.length, 'value')})`),
   ];
 }
 
@@ -52,7 +52,7 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
     notes: [
       ...(empty ? ['—: no run there has this figure (no fault completed)'] : []),
       ...(some ? ['*: the mean of the runs there that have this figure; in the others no fault completed'] : []),
-      ...(bad > 0 ? [`${bad} run${bad === 1 ? '' : 's'} broke an invariant: see the violations column`] : []),
+      ...(bad > 0 ? [`${plural(bad, 'run')} broke an invariant: see the violations column`] : []),
       ...(files.length === 0 ? ['', 'give --out DIR to write runs.csv, summary.csv, sweep.json and chart.svg'] : []),
     ],
     files,

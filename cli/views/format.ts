@@ -1,11 +1,10 @@
 /** Number formatting for terminal views: fixed decimals, thousands separators, units in the label. */
+export { count, plural } from '../../core/plural.js';
+
 export function fixed(x: number, digits: number): string {
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-export function count(n: number): string {
-  return n.toLocaleString('en-US');
-}
 
 export function pct(part: number, whole: number): string {
   return whole > 0 ? `${fixed((100 * part) / whole, 1)}%` : '—';
@@ -33,9 +32,4 @@ export function mib(pages: number): string {
 export function alignColumns(rows: readonly (readonly string[])[], right: readonly boolean[] = []): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i].length))) ?? [];
   return rows.map((r) => r.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
-}
-
-/** `n` with its noun in the singular or the plural: "1 repeated fault", "2 repeated faults". */
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${count(n)} ${n === 1 ? one : many}`;
 }

@@ -3,7 +3,7 @@ import type { AttachedComment, Target } from '../../core/patch/attach.js';
 import { FOOTPRINT_GROUP_NAMES } from '../../core/patch/footprint-rules.js';
 import type { Candidate } from '../../core/patch/match.js';
 import type { HunkRef } from '../../core/patch/model.js';
-import { plural } from './format.js';
+import { count, plural } from './format.js';
 
 /** The terminal view of `apf-lab patch` (templates/text/patch.text.hbs): every string made here. */
 export interface PatchView {
@@ -123,7 +123,7 @@ export function firstWords(text: readonly string[]): string {
 }
 
 function counts(added: number, removed: number, hunks: number): string {
-  return `+${added} −${removed} in ${plural(hunks, 'hunk')}`;
+  return `+${count(added)} −${count(removed)} in ${plural(hunks, 'hunk')}`;
 }
 
 function baseName(p: string): string {

@@ -1,6 +1,7 @@
 import type { CapturedEvent, TraceCapture } from '../../core/trace-capture.js';
 import { tracepointText } from '../../core/tracepoints.js';
 import { Blocks } from './blocks.js';
+import { oneLine } from '../io.js';
 
 /**
  * A capture as the host's ftrace `trace` file shows it (facts/anchors.md §B "Line headers from
@@ -54,7 +55,8 @@ export function buildTraceView(capture: TraceCapture, scenario: string, seed: nu
   const ms = (ns: number) => `${ns / 1e6} ms`;
   return {
     variant: capture.variant,
-    scenario,
+    // The one string here from a file: the view is not escaped as a whole (its blocks hold lines).
+    scenario: oneLine(scenario),
     seed,
     vcpus,
     count: capture.events.length,

@@ -1,4 +1,5 @@
 import { BadInputError } from '../errors.js';
+import { plural } from '../plural.js';
 import { parseTracepointFields, tracepointFormat, upstreamTracepointName, UPSTREAM_TRACEPOINTS, type TraceValue } from '../tracepoints.js';
 import { parseCaptureLine } from './line.js';
 
@@ -128,6 +129,6 @@ export function parseCapture(source: string, text: string): ParsedCapture {
 
 function noEvents(lines: number, other: ReadonlyMap<string, number>): string {
   const events = [...other.values()].reduce((a, b) => a + b, 0);
-  const seen = events === 0 ? 'no trace event lines at all' : `${events.toLocaleString('en-US')} other events (${[...other.keys()].slice(0, 3).join(', ')}${other.size > 3 ? ', …' : ''})`;
-  return `none of Linux's async-PF tracepoints (${UPSTREAM_TRACEPOINTS.join(', ')}) in its ${lines.toLocaleString('en-US')} lines: ${seen}; enable the kvm events kvm_try_async_get_page and kvm_async_pf_* when recording`;
+  const seen = events === 0 ? 'no trace event lines at all' : `${plural(events, 'other event')} (${[...other.keys()].slice(0, 3).join(', ')}${other.size > 3 ? ', …' : ''})`;
+  return `none of Linux's async-PF tracepoints (${UPSTREAM_TRACEPOINTS.join(', ')}) in its ${plural(lines, 'line')}: ${seen}; enable the kvm events kvm_try_async_get_page and kvm_async_pf_* when recording`;
 }

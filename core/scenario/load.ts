@@ -43,7 +43,12 @@ export function loadScenario(nameOrFile: string = DEFAULT_SCENARIO, options: Loa
   const builtin = join(builtinScenarioDir(), `${nameOrFile}.yaml`);
   const file = scenarioFile(nameOrFile);
   if (file === builtin && !existsSync(file)) {
-    throw new ScenarioError(nameOrFile, '', `no such scenario file or built-in name (built-ins: ${listBuiltinScenarios().join(', ')})`);
+    const builtins = `built-ins: ${listBuiltinScenarios().join(', ')}`;
+    // A file of that name here is what the user most likely meant, but a bare name is never read as a path.
+    if (existsSync(nameOrFile)) {
+      throw new ScenarioError(nameOrFile, '', `taken as a built-in scenario name, since it has no "/" and does not end in .yaml, and there is no such built-in (${builtins}); for the file, give ./${nameOrFile}`);
+    }
+    throw new ScenarioError(nameOrFile, '', `no such scenario file or built-in name (${builtins})`);
   }
   const shown = file === builtin ? `scenarios/${basename(file)}` : file;
   return parseScenario(readCapped(file, shown, HARD.fileBytes), shown, options);

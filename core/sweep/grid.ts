@@ -1,4 +1,5 @@
 import { BadInputError } from '../errors.js';
+import { count, plural } from '../plural.js';
 import type { SweepValue } from './spec.js';
 
 /** One swept parameter: its name, the spec as given, and the values the spec stands for. */
@@ -35,8 +36,13 @@ export function pointValues(params: readonly SweepParam[], point: number): Sweep
 export function checkRunCount(params: readonly SweepParam[], variants: number, seeds: number): void {
   const runs = pointCount(params) * variants * seeds;
   if (runs > MAX_RUNS) {
-    throw new BadInputError(`${pointCount(params)} points × ${variants} variants × ${seeds} seeds = ${runs} runs, more than the ${MAX_RUNS} one sweep may have: split it into several`);
+    throw new BadInputError(`${runCount(pointCount(params), variants, seeds)}, more than the ${count(MAX_RUNS)} one sweep may have: split it into several`);
   }
+}
+
+/** "2 points × 1 variant × 3 seeds = 6 runs". */
+export function runCount(points: number, variants: number, seeds: number): string {
+  return `${plural(points, 'point')} × ${plural(variants, 'variant')} × ${plural(seeds, 'seed')} = ${plural(points * variants * seeds, 'run')}`;
 }
 
 /** A slice of a sweep: shard `index` of `count`, both from 1 (`--shard 2/3`). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VARIANTS } from '../../arches/registry.js';
@@ -62,7 +62,7 @@ describe('apf-lab CLI (in-process)', () => {
   it('an unknown flag is a usage error (exit 2) with usage, and prints nothing on stdout', async () => {
     const r = await cli('compare', 'x86', '--frobnicate');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/Unknown argument: frobnicate/);
+    expect(r.err).toMatch(/Unknown argument: --frobnicate/);
     expect(r.err).toMatch(/apf-lab compare \[variants\.\.\]/);
     expect(r.out).toBe('');
   });
@@ -77,7 +77,7 @@ describe('apf-lab CLI (in-process)', () => {
     const r = await cli('--scenario', 'list', 'compare', 'x86');
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err.split('\n')[0]).toBe('apf-lab: Unknown argument: scenario');
+    expect(r.err.split('\n')[0]).toBe('apf-lab: Unknown argument: --scenario');
   });
 
   it('a non-integer seed is a usage error', async () => {
@@ -168,6 +168,16 @@ describe('scenario errors from the CLI name the file (items 12, 13)', () => {
   });
 });
 
+describe('-s NAME without "/" or .yaml is a built-in name, even where a file of that name exists', () => {
+  it('says so and suggests ./NAME (it said only "no such scenario file or built-in name")', async () => {
+    const r = await cli('run', 'x86', '-s', 'package.json');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^apf-lab: package\.json: taken as a built-in scenario name, since it has no "\/" and does not end in \.yaml, and there is no such built-in \(built-ins: [^)]*overcommit\); for the file, give \.\/package\.json\n$/);
+    const none = await cli('run', 'x86', '-s', 'no-such-name');
+    expect(none.err).toMatch(/^apf-lab: no-such-name: no such scenario file or built-in name \(built-ins: /);
+  });
+});
+
 describe('long runs: size limits, progress and Ctrl-C (item 16)', () => {
   it('refuses a scenario above the laptop limits, saying how to raise it', async () => {
     const r = await cli('run', 'x86', '--scenario', 'test/fixtures/hostile/too-large.yaml');
@@ -202,6 +212,14 @@ describe('arguments yargs would drop (hostile-test regression)', () => {
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err.split('\n')[0]).toMatch(/is not accepted/);
+  });
+});
+
+describe('--version', () => {
+  it("prints package.json's version and exits 0 (it said \"name a command\", exit 2)", async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(await cli('--version')).toEqual({ code: 0, out: `${version}\n`, err: '' });
+    expect((await cli('--help')).out).toContain('--version');
   });
 });
 

@@ -95,7 +95,7 @@ describe('apf-lab ingest (built binary)', () => {
       [join(dir, 'none.trace'), /none\.trace: cannot read it \(no such file\)/],
       [sub, /sub: a directory, not a trace file/],
       [bin, /a binary file, not a trace \(it contains NUL bytes\); give the text of the trace/],
-      [other, /none of Linux's async-PF tracepoints .* 1 other events \(kvm_exit\)/],
+      [other, /none of Linux's async-PF tracepoints .* in its 1 line: 1 other event \(kvm_exit\)/],
     ] as const) {
       const r = await apfLab('ingest', file);
       expect(r.code, file).toBe(1);

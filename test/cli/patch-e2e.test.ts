@@ -71,7 +71,7 @@ describe('apf-lab patch (built binary)', () => {
     expect(none.stderr.split('\n')[0]).toBe('apf-lab: name a patch file (a patch, a series, an mbox or a review page)');
     const bad = await apfLab('patch', seedPath('001'), '--frobnicate');
     expect(bad.code).toBe(2);
-    expect(bad.stderr.split('\n')[0]).toBe('apf-lab: Unknown argument: frobnicate');
+    expect(bad.stderr.split('\n')[0]).toBe('apf-lab: Unknown argument: --frobnicate');
     for (const r of [missing, none, bad]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

@@ -30,6 +30,30 @@ index 3333333,4444444..5555555
   w();
 `;
 
+describe('apf-lab patch: text from the patch reaches the terminal escaped', () => {
+  it('a path with \\e[31m and a subject with an OSC title and \\e[2J are shown escaped; --json keeps them', async () => {
+    const path = file('evil.patch', 'From: Evil <e@x>\nSubject: [PATCH] x \x1b]0;pwned\x07\x1b[2J title\n\n---\ndiff --git a/x b/x\n--- a/x\n+++ b/x\x1b[31mRED\x1b[0m\n@@ -1,1 +1,2 @@\n a\n+b\n');
+    const r = await cli('patch', path);
+    expect(r.err).toBe('');
+    expect(r.out).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(r.out).toContain('  [PATCH] x \\x1b]0;pwned\\x07\\x1b[2J title\n');
+    expect(r.out).toContain('    x\\x1b[31mRED\\x1b[0m');
+    const json = await cli('patch', path, '--json');
+    expect(json.out).toContain('\\u001b[31mRED');
+  });
+});
+
+describe('apf-lab patch: counts as everywhere else', () => {
+  it('a footprint of thousands of lines has separators (it printed +200000)', async () => {
+    const added = Array.from({ length: 1200 }, (_, i) => `+int x${i};`).join('\n');
+    const path = file('big.diff', `diff --git a/arch/x86/kvm/x86.c b/arch/x86/kvm/x86.c\n--- a/arch/x86/kvm/x86.c\n+++ b/arch/x86/kvm/x86.c\n@@ -10,1 +10,1201 @@\n a();\n${added}\n`);
+    const r = await cli('patch', path);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^apf-lab patch big\.diff: 1 patch, 1 file, \+1,200 −0 in 1 hunk\n/);
+    expect(r.out).toMatch(/^ {4}arch\/x86\/kvm\/x86\.c +\+1,200 −0 in 1 hunk$/m);
+  });
+});
+
 describe('apf-lab patch: a merge (diff --cc) section', () => {
   it('is reported in one line and in --json, and left out of every count', async () => {
     const path = file('merge.diff', `${TWO_WAY}${COMBINED}`);

@@ -96,6 +96,19 @@ describe('README examples are real output', () => {
     expect(example).toBe(file);
   });
 
+  it('the Errors block: each command, its exit code and its first line on stderr (no test read it, and its list of variants went stale)', async () => {
+    const lines = block('### Errors').split('\n');
+    const commands = lines.flatMap((l, i) => (l.startsWith('$ ') ? [i] : []));
+    expect(commands.length).toBeGreaterThan(5);
+    for (const i of commands) {
+      const m = /^\$ apf-lab (.+?)\s+# exit (\d)/.exec(lines[i]);
+      expect(m, lines[i]).not.toBeNull();
+      let err = '';
+      const code = await runCli(m![1].split(/\s+/), { out: () => {}, err: (t) => void (err += t) });
+      expect([code, err.split('\n')[0]], lines[i]).toEqual([Number(m![2]), lines[i + 1]]);
+    }
+  });
+
   it('show arm64-sdei', async () => {
     expect(block('`apf-lab show arm64-sdei`:')).toBe(await out('show', 'arm64-sdei'));
   });

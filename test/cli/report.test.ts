@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,33 @@ describe('apf-lab report', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses a template that is not a regular file, or is over 1 MiB, in one line, exit 1 (a link to /dev/zero aborted with std::bad_alloc, exit 134)', async () => {
+    const copy = join(dir, 'templates-hostile');
+    cpSync('templates', copy, { recursive: true });
+    const partial = join(copy, 'md', 'partials', 'zero.md.hbs');
+    const out = join(dir, 'hostile.md');
+    symlinkSync('/dev/zero', partial);
+    const zero = await cli('report', 'x86', '-s', SHORT, '--templates', copy, '--out', out);
+    expect(zero.stderr).toBe(`apf-lab: template md/partials/zero.md.hbs (in ${copy}): not a regular file (a device, pipe or socket)\n`);
+    expect(zero.code).toBe(1);
+    unlinkSync(partial);
+    writeFileSync(partial, 'a'.repeat(1024 * 1024 + 1));
+    const big = await cli('report', 'x86', '-s', SHORT, '--templates', copy, '--out', out);
+    expect(big.stderr).toBe(`apf-lab: ${partial}: larger than the 1 MiB limit for a template file (README "Limits")\n`);
+    expect(big.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses --json (usage, exit 2), which its help no longer lists: it was accepted and ignored', async () => {
+    const out = join(dir, 'json.md');
+    const r = await cli('report', 'x86', '-s', SHORT, '--out', out, '--json');
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('apf-lab: report writes a document (--out FILE.md or FILE.html), not JSON: `apf-lab compare … --json` prints its numbers as JSON');
+    expect(r.stderr).not.toContain('--json ');
+    expect(existsSync(out)).toBe(false);
+    expect((await cli('report', '--help')).stdout).not.toContain('--json');
+  });
+
   it('refuses an --out that is neither .md nor .html (usage, exit 2)', async () => {
     const r = await cli('report', 'x86', '--out', join(dir, 'report.pdf'));
     expect(r.code).toBe(2);
@@ -137,7 +164,7 @@ describe('apf-lab report', () => {
     const out = join(dir, 'bogus.md');
     const r = await cli('report', 'x86', '-s', SHORT, '--out', out, '--bogus');
     expect(r.code).toBe(2);
-    expect(r.stderr.split('\n')[0]).toBe('apf-lab: Unknown argument: bogus');
+    expect(r.stderr.split('\n')[0]).toBe('apf-lab: Unknown argument: --bogus');
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -95,6 +95,11 @@ describe('apf-lab reproduce', () => {
       const r = await cli('reproduce', cross, '--seeds', '1');
       expect(r.code).toBe(1);
       expect(r.err).toMatch(/sync-x86 is not the no-APF baseline of arm64-sdei's architecture \(arm64\)/);
+      // An unknown id said only 'unknown variant "nope"'.
+      writeFileSync(cross, row('nope', 'sync-x86'));
+      expect((await cli('reproduce', cross, '--seeds', '1')).err).toMatch(new RegExp(`^apf-lab: ${cross}: experiment\\.rows\\[0\\]\\.variant: unknown variant "nope" \\(known: `));
+      writeFileSync(cross, row('x86', 'sync-x68'));
+      expect((await cli('reproduce', cross, '--seeds', '1')).err).toMatch(new RegExp(`^apf-lab: ${cross}: experiment\\.rows\\[0\\]\\.baseline: unknown variant "sync-x68"`));
       writeFileSync(cross, row('x86-pf', 'x86'));
       expect((await cli('reproduce', cross, '--seeds', '1')).err).toMatch(/x86 is not the no-APF baseline of x86-pf's architecture/);
     } finally {

@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { ARM64_SDEI_SPEC } from '../../arches/arm64/variant.js';
 import { VARIANTS, findVariant } from '../../arches/registry.js';
 import { cliInProcess as cli } from '../support/cli-in-process.js';
 import { renderText } from '../../cli/render.js';
@@ -15,6 +20,31 @@ function defaultFindings(id: string): readonly Finding[] {
 const SHEET_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'costs', 'knobs', 'findings', 'codeLayout'];
 const SUMMARY_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'findings'];
 const DIMENSIONS = ['enable', 'notPresent', 'ready', 'token', 'eligibility', 'wake', 'ack'];
+
+describe('text from a variant file reaches the terminal escaped', () => {
+  it("a title with ESC and a newline and a finding with \\e[2J are shown escaped by show and list; --json keeps them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-show-'));
+    try {
+      const file = join(dir, 'evil.yaml');
+      const spec = { ...ARM64_SDEI_SPEC, id: 'evil', title: 'evil\x1b[31mRED\x1b[0m\nFAKE LINE', findings: [{ id: 'f', severity: 'note', text: '\x1b[2Jwiped', cite: 'c\x9b1m' }] };
+      writeFileSync(file, stringify(spec));
+      const show = await cli('show', 'evil', '--variant-file', file);
+      expect(show.err).toBe('');
+      expect(show.out).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+      expect(show.out).toContain('  evil        evil\\x1b[31mRED\\x1b[0m\\nFAKE LINE\n');
+      expect(show.out).toContain('\\x1b[2Jwiped');
+      expect(show.out).toContain('c\\x9b1m');
+      expect(show.out).not.toMatch(/^FAKE LINE/m);
+      const list = await cli('list', '--variant-file', file);
+      expect(list.out).toContain('evil\\x1b[31mRED\\x1b[0m\\nFAKE LINE');
+      expect(list.out).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+      const json = JSON.parse((await cli('show', 'evil', '--variant-file', file, '--json')).out) as { title: string };
+      expect(json.title).toBe(spec.title);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('apf-lab show <variant> (in-process)', () => {
   it('prints the mechanism sheet, baseline, default costs and knobs, and every finding with its citation', async () => {

@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveSweep } from '../../cli/sweep/definition.js';
 import { sweepProgressText } from '../../cli/sweep/progress.js';
+import { partView } from '../../cli/sweep/view.js';
+import { defineSweep, sweepVariant } from '../../core/sweep/document.js';
+import { x86Variant } from '../../index.js';
+import { smallScenario } from '../support/scenarios.js';
 import { cliInProcess } from '../support/cli-in-process.js';
 import { fakePart, fakeSweep } from '../support/sweep-parts.js';
 
@@ -21,10 +25,20 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     [['--param', 'tasksPerVcpu=1..2'], 'name the variants to sweep: --variants x86,arm64-sdei (see `apf-lab list`)'],
     [['--variants', 'x86'], 'name a parameter to sweep: --param NAME=SPEC (e.g. --param backing.latency.us=50..10000:log:8)'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--metric', 'speed'], '--metric: unknown metric "speed" (known: work, faults, apfs,'],
-    [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--x', 'vcpus'], '--x: "vcpus" is not a swept parameter (swept: tasksPerVcpu)'],
+    [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '-x', 'vcpus'], '-x: "vcpus" is not a swept parameter (swept: tasksPerVcpu)'],
+    // yargs takes --x for -x too; the message names it as --help lists it.
+    [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--x', 'vcpus'], '-x: "vcpus" is not a swept parameter (swept: tasksPerVcpu)'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '1/3'], '--shard needs --out DIR, where its part file goes'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--shard', '3/2', '--out', dir], '--shard: shard 3/2: i must be from 1 to n'],
     [['--param', 'tasksPerVcpu=1', '--variants', 'x86', '--jobs', '0'], '--jobs must be a whole number from 1 to 1,024, got "0"'],
+    // An empty item said only "name the variants to sweep".
+    [['--param', 'tasksPerVcpu=1', '--variants', 'x86,,arm64-sdei'], '--variants "x86,,arm64-sdei": item 2 of 3 is empty: separate the ids with single commas (e.g. x86,arm64-sdei)'],
+    [['--param', 'tasksPerVcpu=1', '--variants', 'x86,'], '--variants "x86,": item 2 of 2 is empty'],
+    [['--param', 'tasksPerVcpu=1', '--variants', ' '], '--variants needs a value: variant ids, comma-separated (see `apf-lab list`)'],
+    // NaN and Infinity went on as words and failed at the scenario (exit 1, "expected number, received string"), unlike 1e400.
+    [['--param', 'backing.latency.us=1e400', '--variants', 'x86'], '--param backing.latency.us: value "1e400" is not a finite number'],
+    [['--param', 'backing.latency.us=NaN', '--variants', 'x86'], '--param backing.latency.us: value "NaN" is not a finite number'],
+    [['--param', 'backing.latency.us=100,-Infinity', '--variants', 'x86'], '--param backing.latency.us: value "-Infinity" is not a finite number'],
     [['-p', 'tasks.writer.count=1..3', '-p', 'tasksPerVcpu=1,2', '--variants', 'x86'], 'parameters tasks.writer.count and tasksPerVcpu both set tasks.writer.count: one would overwrite the other at every point, so its axis would mean nothing (sweep one of them)\n'],
   ])('%j is a usage error (exit 2)', async (args, message) => {
     const r = await cli('sweep', ...args);
@@ -33,11 +47,22 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     expect(r.out).toBe('');
   });
 
+  it("README's synopsis spells every option as --help lists it (README had --x, help and errors -x)", async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### `apf-lab sweep'));
+    const synopsis = section.slice(section.indexOf('```sh'), section.indexOf('```\n', section.indexOf('```sh') + 5));
+    const help = (await cli('sweep', '--help')).out;
+    const listed = new Set(help.split('\n').flatMap((l) => /^\s+(?:(-\w),? ?)?\s*(--[\w-]+)?\s/.exec(l)?.slice(1).filter(Boolean) ?? []));
+    const used = synopsis.match(/(?<![\w-])--?[a-z][\w-]*/g) ?? [];
+    expect(used).toContain('-x');
+    for (const flag of used) expect(listed, flag).toContain(flag);
+  });
+
   it('an unknown option stops it before it runs or writes anything', async () => {
     const out = join(dir, 'never');
     const r = await cli('sweep', '--param', 'tasksPerVcpu=1', '--variants', 'x86', '--out', out, '--frobnicate');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^apf-lab: Unknown argument: frobnicate\n/);
+    expect(r.err).toMatch(/^apf-lab: Unknown argument: --frobnicate\n/);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -65,6 +90,36 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     const r = await cli('sweep', file);
     expect(r.code).toBe(1);
     expect(r.err).toBe(`apf-lab: ${file}: params: overcommit with backing.latency.us=true: backing.latency.us: Invalid input: expected number, received boolean\n`);
+  });
+
+  it.each([
+    ['', 'variants: name the variants to sweep (e.g. variants: [x86, arm64-sdei]), or give --variants'],
+    ['params: {}\n', 'variants: name the variants to sweep (e.g. variants: [x86, arm64-sdei]), or give --variants'],
+    ['params: {}\nvariants: [x86]\n', 'params: name a parameter to sweep (e.g. params: { backing.latency.us: 50..10000:log:8 }), or give --param NAME=SPEC'],
+  ])('a sweep file %j without variants or parameters is bad input naming the file and the field (it named only the flags)', async (text, message) => {
+    const file = join(dir, 'incomplete-sweep.yaml');
+    writeFileSync(file, text);
+    const r = await cli('sweep', file);
+    expect(r.err).toBe(`apf-lab: ${file}: ${message}\n`);
+    expect(r.code).toBe(1);
+  });
+
+  it('one point, variant and seed are counted in the singular (it said "1 point × 1 variant × 1 seed = 1 runs")', () => {
+    const def = defineSweep({
+      scenario: smallScenario(),
+      params: [{ name: 'tasksPerVcpu', spec: '1', values: [1] }],
+      variants: [sweepVariant(x86Variant)],
+      seeds: 1,
+      metric: 'work',
+      x: 'tasksPerVcpu',
+    });
+    expect(partView(def, 1, []).header).toEqual(['sweep of small: 1 point × 1 variant × 1 seed = 1 run', '  tasksPerVcpu = 1 (1 value)']);
+  });
+
+  it('too many runs are counted in words that agree, with separators (it said "1 points × 1 variants × 100000000 seeds")', async () => {
+    const r = await cli('sweep', '--param', 'tasksPerVcpu=1', '--variants', 'x86', '--seeds', '100000000');
+    expect(r.err).toBe('apf-lab: 1 point × 1 variant × 100,000,000 seeds = 100,000,000 runs, more than the 1,000,000 one sweep may have: split it into several\n');
+    expect(r.code).toBe(1);
   });
 
   it('a sweep file is checked like a scenario file: the field and why', async () => {
@@ -229,7 +284,7 @@ describe('apf-lab sweep merge', () => {
   it('takes none of the sweep\'s options', async () => {
     const r = await cli('sweep', 'merge', ...parts, '--param', 'x=1');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^apf-lab: Unknown argument: param\n/);
+    expect(r.err).toMatch(/^apf-lab: Unknown argument: --param\n/);
   });
 });
 

@@ -79,7 +79,9 @@ describe('apf-lab trace (built binary)', () => {
     const cases: [string[], number, RegExp][] = [
       [['trace'], 2, /name a variant/],
       [['trace', 'x87'], 1, /unknown variant/],
-      [['trace', 'x86', '--to-ms', 'soon'], 2, /--to-ms must be a non-negative number/],
+      [['trace', 'x86', '--to-ms', 'soon'], 2, /^apf-lab: --to-ms must be a number of milliseconds, 0 or at least 0\.000001 ms \(1 ns\), got "soon"\n/],
+      // It said "must be a non-negative number of ms", which 1e-9 is: the rule is 0 or at least 1 ns.
+      [['trace', 'x86', '--to-ms', '1e-9'], 2, /^apf-lab: --to-ms must be 0 or at least 0\.000001 ms \(1 ns\): shorter rounds to no time at all, got "1e-9"\n/],
       [['trace', 'x86', '--from-ms', '9', '--to-ms', '3'], 2, /before --from-ms/],
       [['trace', 'x86', '--vcpu', '4'], 2, /vCPUs 0 to 3/],
       [['trace', 'x86', '--max-events', '0'], 2, /--max-events must be a whole number/],

@@ -15,6 +15,12 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     [[...SWEEP, '--duration-ms', '1', '--duration-ms', '2'], '--duration-ms was given more than once'],
     // It printed "Invalid values:\n  Argument: what, …" with a literal \n.
     [['diff', 'x86', 'arm64-sdei', '--what', 'bogus'], '--what must be one of mechanisms, trace, got "bogus"'],
+    // yargs strips a negation: "Unknown argument: baseline", an option report does not have (compare has).
+    [['report', 'x86', '--out', 'r.md', '--no-baseline'], 'Unknown argument: --no-baseline'],
+    [['run', 'x86', '-q', 'q', '--frob=1'], 'Unknown arguments: -q, --frob'],
+    // It said "Unknown argument: frob".
+    [['frob'], 'unknown command frob (commands: list, show, run, compare, reproduce, diff, trace, report, sweep, patch, ingest, check)'],
+    [['frob', 'x86', '--json'], 'unknown command frob (commands: list, show, run, compare, reproduce, diff, trace, report, sweep, patch, ingest, check)'],
     // `patch -` said "name variants and options directly".
     [['patch', '-'], '"-" is not accepted: nothing is read from standard input; name the variants or files directly'],
   ])('%j → %s (exit 2)', async (argv, message) => {

@@ -140,6 +140,14 @@ describe('a variant file that is wrong exits 1 with one line naming the file and
     await refused(fileOf('- just\n- a list\n'), /a variant must be a mapping/);
   });
 
+  it('knobs named after what every object inherits are refused, __proto__ too (zod dropped it and the file was accepted)', async () => {
+    const yaml = (key: string) => `${stringify({ ...ARM64_SDEI_SPEC, id: 'mine' }, { lineWidth: 0 })}knobs: { ${key}: 1 }\n`;
+    for (const key of ['__proto__', 'constructor', 'toString']) {
+      await refused(fileOf(yaml(key)), new RegExp(`variant mine: knobs: ${key} is not a knob of arm64 or of the mechanisms picked \\(known: `));
+    }
+    expect(() => composeSpec({ ...ARM64_SDEI_SPEC, id: 'mine', knobs: JSON.parse('{"__proto__": 1}') as Record<string, number> })).toThrow(/knobs: __proto__ is not a knob of arm64/);
+  });
+
   it('a YAML syntax error gives its line', async () => {
     await refused(fileOf('id: mine\narch: [arm64\ntitle: t\n'), /line \d+, column \d+: YAML syntax/);
   });

@@ -17,6 +17,17 @@ describe('sweep --duration-ms and a sweep file\'s durationMs keep the scenario\'
     expect(r.out).toBe('');
   });
 
+  it.each([
+    // It said "must be a number of milliseconds above 0", which 1e-7 is.
+    ['1e-7', 'must be at least 0.000001 ms (1 ns): shorter rounds to no time at all, got "1e-7"'],
+    ['0', 'must be at least 0.000001 ms (1 ns): shorter rounds to no time at all, got "0"'],
+    ['soon', 'must be a number of milliseconds, at least 0.000001 ms (1 ns), got "soon"'],
+  ])('--duration-ms %s states the rule it breaks', async (given, message) => {
+    const r = await cli(...SWEEP, '--duration-ms', given);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe(`apf-lab: --duration-ms ${message}`);
+  });
+
   it('a duration past one day is a usage error of the flag too, not the scenario file\'s', async () => {
     const r = await cli(...SWEEP, '--duration-ms', '86400001');
     expect(r.code).toBe(2);

@@ -246,7 +246,7 @@ describe('async page faults rebuilt from a capture', () => {
     expect(() => parseCapture('x.trace', '')).toThrow(new BadInputError('x.trace: empty file, not a trace'));
     expect(() => parseCapture('x.trace', `${vcpu0(1, 'kvm_async_pf_ready', 'token 12 gva 0x1')}\n`)).toThrow(/^x\.trace:1: kvm_async_pf_ready: expected 'token %#llx gva %#llx', got "token 12 gva 0x1"$/);
     expect(() => parseCapture('x.trace', 'garbage kvm_async_pf_ready: token 0x1 gva 0x1\n')).toThrow(/^x\.trace:1: kvm_async_pf_ready on a line whose header is not/);
-    expect(() => parseCapture('x.trace', `${line('qemu', 1, 5, 'kvm_exit', 'reason EPT_VIOLATION')}\n`)).toThrow(/in its 1 lines: 1 other events \(kvm_exit\); enable the kvm events/);
+    expect(() => parseCapture('x.trace', `${line('qemu', 1, 5, 'kvm_exit', 'reason EPT_VIOLATION')}\n`)).toThrow(/in its 1 line: 1 other event \(kvm_exit\); enable the kvm events/);
   });
 
   it('reads a file whose per-CPU buffers were merged out of order in time order, keeping file order at one instant', () => {
