@@ -85,7 +85,12 @@ export interface RunMetrics {
    * the guest there: each overwrites state that code still needs (issue 6 §3), by code region.
    */
   readonly unsafeInjections: { readonly total: number; readonly byRegion: Readonly<Record<string, number>> };
-  /** Time from a task's fault to the moment it completes that access. */
+  /**
+   * Time from a task's fault to the moment it completes that access: one per access that met a
+   * host-missing page, so a repeated fault on a page another vCPU is already waiting for has one
+   * (though it is not counted in apf.faults), and a page evicted again before its access gives two
+   * faults and one latency.
+   */
   readonly faultLatencyNs: {
     readonly count: number;
     readonly p50: number;

@@ -28,12 +28,21 @@ export const ARM64_SDEI_KNOBS = {
  * whichever variant runs: the SDEI event number is a u32 the VMM sets (0 = unset), the PPI an
  * INTID 16–31 (0 = unset; facts/arm64.md §5), the capability flags 0 or 1.
  */
+/**
+ * The PPIs KVM's timers take by default (arch/arm64/kvm/arch_timer.c default_ppi: physical 30,
+ * virtual 27, EL2 physical 26, EL2 virtual 28). Each is given its timer as owner
+ * (kvm_vgic_set_owner()), and vgic_validate_injection() refuses an injection by anyone else, so a
+ * VMM cannot use one for async PF.
+ */
+const TIMER_PPIS: readonly number[] = [26, 27, 28, 30];
+
 export function checkArm64Knobs(knobs: Readonly<Record<string, number>>): void {
   const bad = (name: string, why: string) => new BadInputError(`scenario arch.arm64.${name}: ${knobs[name]} ${why}`);
   const ev = knobs.sdeiEvent;
   if (!Number.isInteger(ev) || ev < 0 || ev > 0xffffffff) throw bad('sdeiEvent', 'is not an SDEI event number (a u32; 0 = unset)');
   const ppi = knobs.ppi;
   if (ppi !== 0 && (!Number.isInteger(ppi) || ppi < PPI_MIN || ppi > PPI_MAX)) throw bad('ppi', 'is not a PPI INTID (16–31; 0 = unset)');
+  if (TIMER_PPIS.includes(ppi)) throw bad('ppi', `is a timer's (${TIMER_PPIS.join(', ')}: KVM's default timer INTIDs, owned by the timer, so an injection there is refused)`);
   for (const name of ['apfCapability', 'irqchipInKernel', 'rfcSendAlways']) {
     if (knobs[name] !== 0 && knobs[name] !== 1) throw bad(name, 'is not 0 or 1');
   }

@@ -136,6 +136,7 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
     ratioOk: boolean,
     rank = metric,
     showRank = show,
+    showTied = showRank,
   ): Claim | null => {
     const usable = pool.filter((r) => Number.isFinite(rank(r)));
     if (usable.length === 0) return null;
@@ -146,7 +147,7 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
     const tiedIds = sorted.filter((r) => showRank(rank(r)) === showRank(rank(best))).map((r) => r.id);
     return {
       best: best.id,
-      value: tiedIds.length > 1 ? showRank(rank(best)) : show(metric(best)),
+      value: tiedIds.length > 1 ? showTied(rank(best)) : show(metric(best)),
       vsBaseline: ratio,
       next: sorted[1] ? `${sorted[1].id} (${showRank(rank(sorted[1]))})` : null,
       tied: tiedIds.length > 1 ? andList(tiedIds) : null,
@@ -156,7 +157,7 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
   const ratios = pool.every((r) => r.workVsBaseline !== null && !r.baseline);
   const units = (x: number) => `${fixed(x / 1e6, 3)} M units`;
   const work = ratios
-    ? claim((r) => r.metrics.work, 'high', units, true, (r) => r.workVsBaseline!, (x) => `${fixed(x, 2)}× its baseline`)
+    ? claim((r) => r.metrics.work, 'high', units, true, (r) => r.workVsBaseline!, (x) => `${fixed(x, 2)}× its baseline`, (x) => `${fixed(x, 2)}× their baselines`)
     : arches.size === 1
       ? claim((r) => r.metrics.work, 'high', units, true)
       : null;

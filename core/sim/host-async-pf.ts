@@ -146,7 +146,13 @@ export function startAsyncPf(sim: Machine, v: Vcpu, gfn: number): { ok: true; to
   const b = sim.backend;
   const refuse = (reason: string, wait: () => void) => (wait(), { ok: false as const, reason });
   if (sim.memory.isResident(gfn)) return { ok: false, reason: 'resident' };
-  if (sim.swap?.synchronous) return refuse(SYNCHRONOUS_IO, () => syncFault(sim, v, gfn, SYNCHRONOUS_IO, true));
+  // Faulting the page in for the guest's request is the host work a stage-2 fault does (stage2Fault()).
+  if (sim.swap?.synchronous) {
+    return refuse(SYNCHRONOUS_IO, () => {
+      sim.charge(v, 'host', b.costs.stage2FaultNs);
+      syncFault(sim, v, gfn, SYNCHRONOUS_IO, true);
+    });
+  }
   if (v.apf.gfns.has(gfn)) {
     if (sim.metrics.measuring) sim.metrics.repeatedFaults++;
     return refuse('repeated-fault', () => waitUndelivered(sim, v, 'repeated-fault', false));

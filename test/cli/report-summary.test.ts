@@ -42,6 +42,6 @@ describe('report summary', () => {
     const c = await comparison('x86', 'x86-ve', '-s', 'test/fixtures/report-short.yaml');
     const s = summarize(withFigures(c, { x86: { work: 0, ratio: 1 }, 'x86-ve': { work: 0, ratio: 1 } }), []);
     expect(s.work?.tied).toBe('x86 and x86-ve');
-    expect(s.work?.value).toBe('1.00× its baseline');
+    expect(s.work?.value).toBe('1.00× their baselines');
   });
 });

@@ -328,6 +328,11 @@ describe('PPI INTID validation', () => {
     expect(() => harness({ knobs: { ppi } })).toThrow(BadInputError);
   });
 
+  // arch/arm64/kvm/arch_timer.c default_ppi; vgic.c vgic_validate_injection() refuses a non-owner.
+  it.each([26, 27, 28, 30])('rejects knob ppi %i: a timer owns it', (ppi) => {
+    expect(() => harness({ knobs: { ppi } })).toThrow(/is a timer's/);
+  });
+
   it('rejects a non-integer PPI', () => {
     expect(() => harness({ knobs: { ppi: 20.5 } })).toThrow(BadInputError);
   });

@@ -45,8 +45,8 @@ describe('fault latency of faults still in flight when the window ends', () => {
  * which are minor faults with no latency. When the exception code started its clock before
  * those, x86-ve counted 1,330 latencies for 1,329 faults on this scenario.
  */
-describe('fault latencies never outnumber the faults', () => {
-  it.each(['x86', 'x86-ve', 'arm64-pvvec', 'arm64-s2'])('%s on guest-kernel-faults (faults in the exception code)', (id) => {
+describe('the exception code\'s minor faults start no latency', () => {
+  it.each(['x86', 'x86-ve', 'arm64-pvvec', 'arm64-s2'])('%s on guest-kernel-faults: no more latencies than faults there', (id) => {
     const s = loadScenario('guest-kernel-faults');
     const r = runVariant({ ...s, durationMs: 300 }, findVariant(id));
     expect(r.metrics.faultLatencyNs.count).toBeGreaterThan(0);
