@@ -255,7 +255,7 @@ export function estimateEvents(s: Scenario): number {
  * injections and interrupts the nominal times leave out.
  */
 function untilMs(s: Scenario): number {
-  if (!s.until || s.backing.kind !== 'swap') return Infinity;
+  if (!s.until) return Infinity;
   const vcpus = s.machine.vcpus;
   const [work, tasks, loops] = Array.from({ length: 3 }, () => new Float64Array(vcpus));
   let pages = 0;
@@ -271,8 +271,18 @@ function untilMs(s: Scenario): number {
   }
   let cpuNs = 0;
   for (let v = 0; v < vcpus; v++) cpuNs = Math.max(cpuNs, (work[v] + tasks[v] * s.machine.sliceUs * 1000) * (1 + loops[v]));
-  const ioNs = Math.max(taskPages, pages / s.backing.queueDepth) * longestDrawUs(s.backing.latency) * 1000;
-  return (2 * (cpuNs + ioNs)) / 1e6;
+  return (2 * (cpuNs + untilIoNs(s, pages, taskPages))) / 1e6;
+}
+
+/**
+ * How long the `until` tasks' `pages` (`taskPages` for the one that touches most) take to come in,
+ * high: each read at the device's longest draw, its queue's worth at once; over post-copy, each
+ * page a round trip and every one of them through the link.
+ */
+function untilIoNs(s: Scenario, pages: number, taskPages: number): number {
+  const b = s.backing;
+  if (b.kind === 'postcopy') return taskPages * b.rttUs * 1000 + (pages * PAGE_SIZE * 1000) / b.bandwidthMBps;
+  return Math.max(taskPages, pages / b.queueDepth) * longestDrawUs(b.latency) * 1000;
 }
 
 /**

@@ -289,6 +289,29 @@ until: { tasks: [once] }
  * let through ~50 hours of simulation): each touch faults with the share of the regions the host
  * cannot hold, a pass waits for them, and the device bounds how many there are a second.
  */
+describe('a run that ends at `until` over post-copy', () => {
+  it('ends its count when the `until` task\'s pages can have come over the link (it was counted for the whole day-long cap: 1.8e9)', () => {
+    // A hostile run: refused as "about 1.8e+9 events"; with --allow-large it took 520 events and 8 ms.
+    const s = parseScenario(
+      `name: pcsmall
+durationMs: 86400000
+machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64 }
+backing: { kind: postcopy, rttUs: 100, bandwidthMBps: 671, push: true, dirtyShare: 0.02 }
+regions: [{ name: a, mib: 32 }]
+tasks:
+  - { name: once, passes: 1, program: [{ touch: { region: a, pattern: sequential, pages: 64, thinkNs: 100 } }] }
+  - { name: spin, count: 2, program: [{ compute: { us: 100 } }] }
+until: { tasks: [once] }
+drain: { enabled: false }
+`,
+      'pcsmall.yaml',
+      { known },
+    );
+    expect(() => checkScenarioSize(s, 'pcsmall.yaml', 'raise')).not.toThrow();
+    expect(estimateEvents(s)).toBeGreaterThan(520);
+  });
+});
+
 describe('the expected events of looping tasks\' faults', () => {
   const writers = (vcpus: number, durationMs: number) =>
     parseScenario(
