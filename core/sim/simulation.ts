@@ -215,6 +215,9 @@ export class Simulation implements Machine {
         break;
       }
       this.queue.pop(ev);
+      // The duration cap of a window the `until` tasks ended early: not an event of the run (it
+      // would stretch the run's time to the cap).
+      if (ev.kind === EV_MEASURE_END && ev.time !== this.measureEnd) continue;
       sameInstant = ev.time === this.now ? sameInstant + 1 : 0;
       this.now = ev.time;
       this.events++;

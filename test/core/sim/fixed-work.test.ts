@@ -50,6 +50,17 @@ describe('fixed work (task passes)', () => {
     expect(Math.abs(total - done)).toBeLessThan(20_000);
   });
 
+  it('a window `until` ended early simulates as long whatever durationMs caps it (the cap is no event of the run)', () => {
+    // A hostile run: the cap within the drain's reach stretched simulatedNs to it (2 s for a 131 ms run).
+    const at = (durationMs: number) => runVariant({ ...fixedWork(3, true), durationMs }, x86Variant).run;
+    const near = at(50);
+    const far = at(5000);
+    expect(near.measuredNs).toBe(far.measuredNs);
+    expect(near.measuredNs).toBeLessThan(50e6);
+    expect(near.simulatedNs).toBe(far.simulatedNs);
+    expect(near.events).toBe(far.events);
+  });
+
   it('`until` must name tasks that exist and exit (bad input naming the field)', () => {
     const base = TINY_SCENARIO_YAML;
     expect(() => parseScenario(`${base}until: { tasks: [nope] }\n`, 'u.yaml')).toThrow(/u\.yaml: until\.tasks\[0\]: unknown task "nope"/);
