@@ -42,6 +42,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
+const NO_COMMAND = 'name a command';
+
 async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
   // Loaded here, not at the top: the process entry below only starts a worker and needs none of it.
   const [{ default: yargs }, { COMMANDS, namedCommand }] = await Promise.all([import('yargs'), import('./commands/table.js')]);
@@ -59,7 +61,7 @@ async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
     }
   }
   return cli
-    .demandCommand(1, 'name a command')
+    .demandCommand(1, NO_COMMAND)
     .check(singleValued)
     .strict()
     .help()
@@ -78,6 +80,10 @@ async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
       const first = argv[0];
       if (named === null && first !== undefined && !first.startsWith('-') && text.startsWith('Unknown argument')) {
         throw new UsageError(`unknown command ${first} (commands: ${Object.keys(COMMANDS).join(', ')})`);
+      }
+      // An option and no command (`apf-lab --versio`, `-v`): say which word was not understood.
+      if (named === null && first !== undefined && first.startsWith('-') && text === NO_COMMAND) {
+        throw new UsageError(`${NO_COMMAND} (commands: ${Object.keys(COMMANDS).join(', ')}); ${first} is not an option of apf-lab itself (those are --help and --version)`);
       }
       throw new UsageError(missing && text.startsWith('Not enough non-option arguments') ? missing : plainUsage(text, argv));
     });

@@ -26,13 +26,15 @@ describe('text from a variant file reaches the terminal escaped', () => {
     const dir = mkdtempSync(join(tmpdir(), 'apf-lab-show-'));
     try {
       const file = join(dir, 'evil.yaml');
-      const spec = { ...ARM64_SDEI_SPEC, id: 'evil', title: 'evil\x1b[31mRED\x1b[0m\nFAKE LINE', findings: [{ id: 'f', severity: 'note', text: '\x1b[2Jwiped', cite: 'c\x9b1m' }] };
+      // U+202E reverses what follows on screen (Trojan Source, CVE-2021-42574): escaped as well.
+      const spec = { ...ARM64_SDEI_SPEC, id: 'evil', title: 'evil\x1b[31mRED\x1b[0m\nFAKE LINE', findings: [{ id: 'f', severity: 'note', text: '\x1b[2Jwiped\u202eesrever', cite: 'c\x9b1m' }] };
       writeFileSync(file, stringify(spec));
       const show = await cli('show', 'evil', '--variant-file', file);
       expect(show.err).toBe('');
       expect(show.out).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
       expect(show.out).toContain('  evil        evil\\x1b[31mRED\\x1b[0m\\nFAKE LINE\n');
-      expect(show.out).toContain('\\x1b[2Jwiped');
+      expect(show.out).toContain('\\x1b[2Jwiped\\u202eesrever');
+      expect(show.out).not.toContain('\u202e');
       expect(show.out).toContain('c\\x9b1m');
       expect(show.out).not.toMatch(/^FAKE LINE/m);
       const list = await cli('list', '--variant-file', file);

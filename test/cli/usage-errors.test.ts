@@ -21,6 +21,8 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     // It said "Unknown argument: frob".
     [['frob'], 'unknown command frob (commands: list, show, run, compare, reproduce, diff, trace, report, sweep, patch, ingest, check)'],
     [['frob', 'x86', '--json'], 'unknown command frob (commands: list, show, run, compare, reproduce, diff, trace, report, sweep, patch, ingest, check)'],
+    // It said only "name a command" for a mistyped --version.
+    [['--versio'], 'name a command (commands: list, show, run, compare, reproduce, diff, trace, report, sweep, patch, ingest, check); --versio is not an option of apf-lab itself (those are --help and --version)'],
     // `patch -` said "name variants and options directly".
     [['patch', '-'], '"-" is not accepted: nothing is read from standard input; name the variants or files directly'],
   ])('%j → %s (exit 2)', async (argv, message) => {
