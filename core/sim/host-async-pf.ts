@@ -146,13 +146,10 @@ export function startAsyncPf(sim: Machine, v: Vcpu, gfn: number): { ok: true; to
   const b = sim.backend;
   const refuse = (reason: string, wait: () => void) => (wait(), { ok: false as const, reason });
   if (sim.memory.isResident(gfn)) return { ok: false, reason: 'resident' };
-  // Faulting the page in for the guest's request is the host work a stage-2 fault does (stage2Fault()).
-  if (sim.swap?.synchronous) {
-    return refuse(SYNCHRONOUS_IO, () => {
-      sim.charge(v, 'host', b.costs.stage2FaultNs);
-      syncFault(sim, v, gfn, SYNCHRONOUS_IO, true);
-    });
-  }
+  // The host's work on the guest's request is a stage-2 fault's (stage2Fault()): the lookup and
+  // the FOLL_NOWAIT try, before it goes async or synchronous.
+  sim.charge(v, 'host', b.costs.stage2FaultNs);
+  if (sim.swap?.synchronous) return refuse(SYNCHRONOUS_IO, () => syncFault(sim, v, gfn, SYNCHRONOUS_IO, true));
   if (v.apf.gfns.has(gfn)) {
     if (sim.metrics.measuring) sim.metrics.repeatedFaults++;
     return refuse('repeated-fault', () => waitUndelivered(sim, v, 'repeated-fault', false));

@@ -81,6 +81,16 @@ describe('x86-ve: #VE before populate (PROTOCOLS.md §4.4)', () => {
     expect(exitsOf(h, 'EPT_VIOLATION')).toBe(0);
   });
 
+  it('the host\'s work on the request is a stage-2 fault\'s (lookup and FOLL_NOWAIT try), on top of the hypercall\'s exit', () => {
+    // The exit path charges stage2FaultCycles before it goes async or synchronous (core/sim/host-async-pf.ts).
+    const h = booted();
+    const before = h.sim.metrics.time.host;
+    fetch(h, BigInt(G) * 4096n);
+    const c = x86VeVariant.defaultCosts;
+    const faultWorkNs = (c.stage2FaultCycles * 1000) / c.clockMHz;
+    expect(h.sim.metrics.time.host - before).toBeGreaterThanOrEqual(faultWorkNs + (c.hypercallExitCycles * 1000) / c.clockMHz - 1);
+  });
+
   it('page-ready wakes the sleeper on the programmed vector, and the guest ACKs', () => {
     // PROTOCOLS.md §4.1: token slot, interrupt, wake, clear, MSR_KVM_ASYNC_PF_ACK (facts/arm64.md §8).
     const h = booted();
