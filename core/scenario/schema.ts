@@ -24,6 +24,16 @@ const span = (unit: 'us' | 'ns') => {
 const positiveUs = span('us').min(0.001, 'must be at least 0.001 µs (1 ns): shorter rounds to no time at all');
 const nonNegative = z.number().min(0, 'must not be negative');
 /** A duration in µs that is 0 (none) or takes time: between 0 and 1 ns it would round to nothing. */
+/**
+ * A name the lab prints in tables, headers and documents: no control characters, line breaks or
+ * bidirectional overrides (an escape sequence in a scenario name reached the terminal and a
+ * Markdown report raw). A description may span lines (a folded YAML block ends in a newline).
+ */
+const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const NOT_PRINTABLE_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const label = () => z.string().min(1).refine((t) => !NOT_PRINTABLE.test(t), 'must not contain control characters, line breaks or bidirectional overrides');
+const text = () => z.string().refine((t) => !NOT_PRINTABLE_TEXT.test(t), 'must not contain control characters (other than newlines and tabs) or bidirectional overrides');
+
 const spanOrZero = span('us').refine((v) => v === 0 || v >= 0.001, 'must be 0 or at least 0.001 µs (1 ns): shorter rounds to no time at all');
 /** A run's length in ms (durationMs, drain.maxMs): at least 1 ns, at most one day. */
 const runMs = z
@@ -94,7 +104,7 @@ const backing = z.discriminatedUnion('kind', [swapBacking, postcopyBacking]);
 
 const region = z
   .object({
-    name: z.string().min(1),
+    name: label(),
     mib: z.number().min(ONE_PAGE_MIB, `must be at least one 4 KiB page (${ONE_PAGE_MIB} MiB)`).max(HARD.guestMemoryMiB, `must be at most ${HARD.guestMemoryMiB} MiB`),
     /**
      * true (default): the pages were written before the run (Gleb Natapov's bm writes its whole
@@ -190,7 +200,7 @@ const step = z.union([
  */
 const anonMemory = z
   .object({
-    name: z.string().min(1),
+    name: label(),
     mib: z.number().min(ONE_PAGE_MIB, `must be at least one 4 KiB page (${ONE_PAGE_MIB} MiB)`).max(HARD.guestMemoryMiB, `must be at most ${HARD.guestMemoryMiB} MiB`),
     /**
      * anon (default): private anonymous memory, as above. file: the pages of the files the process
@@ -220,7 +230,7 @@ const jobs = z
 
 const task = z
   .object({
-    name: z.string().min(1),
+    name: label(),
     count: count(HARD.tasks, 'the lab bound on tasks').default(1),
     /** A job set (make -jN) instead of `count` long-lived tasks. */
     jobs: jobs.optional(),
@@ -325,8 +335,8 @@ const experiment = z.object({ source: z.string().min(1), rows: z.array(experimen
 
 export const scenarioSchema = z
   .object({
-    name: z.string().min(1),
-    description: z.string().default(''),
+    name: label(),
+    description: text().default(''),
     durationMs: runMs,
     /** Any safe integer; all of its bits seed the generator (core/engine/rng.ts). */
     seed: z

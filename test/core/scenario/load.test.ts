@@ -19,6 +19,15 @@ describe('scenario loading', () => {
     expect(e.field).toBe('machine.vcpus');
   });
 
+  it('refuses control characters and bidirectional overrides in names; a description may span lines (hostile-test regression)', () => {
+    // An ESC in a scenario name reached the terminal and a Markdown report raw.
+    expect(errorOf(base.replace('name: t', 'name: "t\\e[31mred"')).message).toBe('f.yaml: name: must not contain control characters, line breaks or bidirectional overrides');
+    expect(errorOf(base.replace('name: w', 'name: "w\\u202eevil"')).field).toBe('tasks[0].name');
+    expect(errorOf(base.replace('name: a,', 'name: "a\\nb",')).field).toBe('regions[0].name');
+    expect(errorOf(base.replace('name: t', 'name: t\ndescription: "x\\x1bc"')).field).toBe('description');
+    expect(parseScenario(base.replace('name: t', 'name: t\ndescription: >\n  two\n  lines\n'), 'f.yaml').description).toBe('two lines\n');
+  });
+
   it('names an unknown field', () => {
     expect(errorOf(base.replace('durationMs: 10', 'durationMs: 10\nspeed: 3')).message).toBe('f.yaml: (top level): unknown field(s): speed');
   });
