@@ -1,3 +1,5 @@
+import { NOT_PRINTABLE } from '../core/printable.js';
+
 /** Where a command writes: injected so that tests run commands in-process. */
 export interface Io {
   out(text: string): void;
@@ -84,8 +86,7 @@ export const INTERRUPTED_LINE = 'apf-lab: interrupted; nothing was written\n';
  * a file name, an escape sequence) are shown escaped instead of acting on the terminal.
  */
 export function oneLine(text: string): string {
-  // Bidirectional overrides and isolates too: they reorder what the terminal shows (CVE-2021-42574).
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, escapeChar);
+  return text.replace(NOT_PRINTABLE, escapeChar);
 }
 
 const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

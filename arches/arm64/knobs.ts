@@ -24,11 +24,6 @@ export const ARM64_SDEI_KNOBS = {
 };
 
 /**
- * The arm64 knobs every arm64 variant (and the arm64 baseline) accepts, checked the same way
- * whichever variant runs: the SDEI event number is a u32 the VMM sets (0 = unset), the PPI an
- * INTID 16–31 (0 = unset; facts/arm64.md §5), the capability flags 0 or 1.
- */
-/**
  * The PPIs KVM's timers take by default (arch/arm64/kvm/arch_timer.c default_ppi: physical 30,
  * virtual 27, EL2 physical 26, EL2 virtual 28). Each is given its timer as owner
  * (kvm_vgic_set_owner()), and vgic_validate_injection() refuses an injection by anyone else, so a
@@ -36,6 +31,11 @@ export const ARM64_SDEI_KNOBS = {
  */
 const TIMER_PPIS: readonly number[] = [26, 27, 28, 30];
 
+/**
+ * The arm64 knobs every arm64 variant (and the arm64 baseline) accepts, checked the same way
+ * whichever variant runs: the SDEI event number is a u32 the VMM sets (0 = unset), the PPI an
+ * INTID 16–31 (0 = unset; facts/arm64.md §5), the capability flags 0 or 1.
+ */
 export function checkArm64Knobs(knobs: Readonly<Record<string, number>>): void {
   const bad = (name: string, why: string) => new BadInputError(`scenario arch.arm64.${name}: ${knobs[name]} ${why}`);
   const ev = knobs.sdeiEvent;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOT_PRINTABLE, NOT_PRINTABLE_IN_TEXT } from '../printable.js';
 import { HARD, MAX_INTERVAL_US, MAX_RUN_MS, MIN_RUN_MS, MIN_GUEST_MIB, ONE_PAGE_MIB } from './limits.js';
 
 /**
@@ -23,17 +24,16 @@ const span = (unit: 'us' | 'ns') => {
 /** A duration in µs that must take time: at least 1 ns, so that it never rounds to zero. */
 const positiveUs = span('us').min(0.001, 'must be at least 0.001 µs (1 ns): shorter rounds to no time at all');
 const nonNegative = z.number().min(0, 'must not be negative');
-/** A duration in µs that is 0 (none) or takes time: between 0 and 1 ns it would round to nothing. */
 /**
  * A name the lab prints in tables, headers and documents: no control characters, line breaks or
- * bidirectional overrides (an escape sequence in a scenario name reached the terminal and a
- * Markdown report raw). A description may span lines (a folded YAML block ends in a newline).
+ * bidirectional overrides (core/printable.ts; an escape sequence in a scenario name reached the
+ * terminal and a Markdown report raw). A description may span lines (a folded YAML block ends in a
+ * newline).
  */
-const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-const NOT_PRINTABLE_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-const label = () => z.string().min(1).refine((t) => !NOT_PRINTABLE.test(t), 'must not contain control characters, line breaks or bidirectional overrides');
-const text = () => z.string().refine((t) => !NOT_PRINTABLE_TEXT.test(t), 'must not contain control characters (other than newlines and tabs) or bidirectional overrides');
+const label = () => z.string().min(1).refine((t) => t.search(NOT_PRINTABLE) < 0, 'must not contain control characters, line breaks or bidirectional overrides');
+const text = () => z.string().refine((t) => !NOT_PRINTABLE_IN_TEXT.test(t), 'must not contain control characters (other than newlines and tabs) or bidirectional overrides');
 
+/** A duration in µs that is 0 (none) or takes time: between 0 and 1 ns it would round to nothing. */
 const spanOrZero = span('us').refine((v) => v === 0 || v >= 0.001, 'must be 0 or at least 0.001 µs (1 ns): shorter rounds to no time at all');
 /** A run's length in ms (durationMs, drain.maxMs): at least 1 ns, at most one day. */
 const runMs = z

@@ -77,7 +77,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
   if (sim.draining && !accessWaiting) {
     // The drain takes no new work, but a fault of the window whose page is in ends here: the task
     // was about to complete its access.
-    if (task.faultStart >= 0 && task.nextPage >= 0) recordLatency(sim, v, task, v.cursor + sim.touchNs);
+    if (task.nextPage >= 0) recordLatency(sim, v, task, v.cursor + sim.touchNs);
     sim.deschedule(v);
     task.state = 'exited';
     return false;

@@ -206,18 +206,15 @@ export class Simulation implements Machine {
     let sameInstant = 0;
     let drainTimedOut = false;
     while (this.queue.size > 0 && this.aborted === null) {
-      if (this.queue.peekTime() > this.hardEnd) {
-        this.queue.pop(ev);
-        // The duration cap of a window the `until` tasks ended early is not work left undone.
-        if (ev.kind === EV_MEASURE_END && ev.time !== this.measureEnd) continue;
+      this.queue.pop(ev);
+      // The duration cap of a window the `until` tasks ended early: not an event of the run (it
+      // would stretch the run's time to the cap), nor work left undone past the drain.
+      if (ev.kind === EV_MEASURE_END && ev.time !== this.measureEnd) continue;
+      if (ev.time > this.hardEnd) {
         drainTimedOut = drain.enabled;
         this.stoppedEarly = drainTimedOut ? 'drain timed out' : null;
         break;
       }
-      this.queue.pop(ev);
-      // The duration cap of a window the `until` tasks ended early: not an event of the run (it
-      // would stretch the run's time to the cap).
-      if (ev.kind === EV_MEASURE_END && ev.time !== this.measureEnd) continue;
       sameInstant = ev.time === this.now ? sameInstant + 1 : 0;
       this.now = ev.time;
       this.events++;
