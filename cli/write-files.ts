@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { BadInputError } from '../core/errors.js';
 import { systemReason } from '../core/read-capped.js';
@@ -98,6 +98,26 @@ export function makeDirectory(dir: string, flag: string): void {
       const code = (e as { code?: string }).code;
       fail(code === 'ENOENT' ? `${dirname(level)} takes no new entries` : `${level}: ${systemReason(e)}`);
     }
+  }
+}
+
+/**
+ * Refuses, before any work, a directory `makeDirectory()` could not make or fill: a regular file on
+ * the path, or a nearest existing directory this process may not write (a read-only file system
+ * answers EROFS here). A sweep writes its --out only after its runs, which can take hours; this
+ * says so at once. Not every refusal can be foreseen (/proc answers mkdir with ENOENT only when
+ * asked), so makeDirectory() still checks as it goes.
+ */
+export function checkDirectory(dir: string, flag: string): void {
+  const { at, stats } = nearestExisting(dir);
+  const fail = (detail: string): never => {
+    throw new BadInputError(`${flag} ${dir}: cannot make the directory: ${detail}`);
+  };
+  if (!stats.isDirectory()) fail(`${at} is not a directory`);
+  try {
+    accessSync(at, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    fail(`${at}: ${systemReason(e)}`);
   }
 }
 

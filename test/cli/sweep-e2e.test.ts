@@ -55,4 +55,16 @@ describe('apf-lab sweep (built binary)', () => {
     expect(seeds[0]).toBe(seeds[2]);
     expect(seeds[0]).not.toBe(seeds[1]);
   });
+
+  it('refuses an --out it cannot make before it runs anything', async () => {
+    // Hours of runs here if it ran first (8 points × 2 variants × 200 s each); the refusal is immediate.
+    writeFileSync(at('afile'), '');
+    const long = ['sweep', '--param', 'tasksPerVcpu=1..8', '--variants', 'x86,arm64-sdei', '--duration-ms', '200000', '--allow-large'];
+    for (const out of [at('afile', 'x'), at('afile')]) {
+      const r = await apfLab(...long, '--out', out);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`apf-lab: --out ${out}: cannot make the directory: ${at('afile')} is not a directory\n`);
+      expect(r.code).toBe(1);
+    }
+  }, 20_000);
 });
