@@ -70,7 +70,8 @@ export function s2Routed(vcpu: V): boolean {
 /** Reflect the stage-2 fault: a data abort taken at EL1 from EL0, no exit, IPA for the handler. */
 export function reflectS2Abort(vcpu: V, gfn: number, handlerNs: number): void {
   vcpu.state.s2.abort = { esr: ESR_S2_ABORT, ipa: BigInt(gfn) * 4096n };
-  vcpu.injectEvent({ name: 'DABT_LOW (stage-2, reflected)', token: null, signal: 'other', handler: () => doS2Abort(vcpu, handlerNs) });
+  // A data abort at EL1: VBAR_EL1's synchronous vector and the entry code, as RFCv2's injected abort.
+  vcpu.injectEvent({ name: 'DABT_LOW (stage-2, reflected)', token: null, signal: 'other', exception: 'sync', handler: () => doS2Abort(vcpu, handlerNs) });
 }
 
 /**

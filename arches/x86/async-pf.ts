@@ -50,6 +50,8 @@ export function asyncPageNotPresent(vcpu: V, work: AsyncPfWork, guestCfg: { pfHa
     name: '#PF',
     token: work.token,
     signal: 'not-present',
+    // Vector 14 through the IDT: asm_exc_page_fault, error_entry, then exc_page_fault() (arches/x86/code-layout.ts).
+    exception: 'sync',
     handler: () => guestAsyncPageFault(vcpu, guestCfg),
   });
   return true;

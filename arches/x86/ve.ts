@@ -112,7 +112,8 @@ export function raiseVe(vcpu: V, gfn: number, handlerNs: number): void {
   info.exitReason = EXIT_REASON_EPT_VIOLATION;
   info.delivery = VE_DELIVERY_BUSY;
   info.guestPhysicalAddress = BigInt(gfn) * 4096n;
-  vcpu.injectEvent({ name: '#VE', token: null, signal: 'other', handler: () => excVirtualizationException(vcpu, handlerNs) });
+  // Vector 20 through the IDT, entry code first, as a #PF (arches/x86/code-layout.ts).
+  vcpu.injectEvent({ name: '#VE', token: null, signal: 'other', exception: 'sync', handler: () => excVirtualizationException(vcpu, handlerNs) });
 }
 
 /**

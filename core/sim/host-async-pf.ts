@@ -329,7 +329,10 @@ export function checkCompletion(sim: Machine, v: Vcpu): void {
   const b = sim.backend;
   while (v.apf.done.length > 0 && b.canDequeueAsyncPagePresent(v).ok) {
     const work = v.apf.done.shift()!;
-    b.asyncPageReady(v, work);
+    // The prefault is a second pass of the host's fault handling on the vCPU thread (x86
+    // kvm_mmu_do_page_fault(), arm64 kvm_handle_user_mem_abort() with prefault): the lookup and
+    // the stage-2 map a synchronous fault does once, priced as that fault's host work.
+    if (b.asyncPageReady(v, work)) sim.charge(v, 'host', b.costs.stage2FaultNs);
     if (!work.wakeupAll) v.apf.gfns.delete(work.gfn);
     if (sim.options.trace) sim.trace(v, 'kvm_async_pf_ready', { token: work.wakeupAll ? WAKE_ALL : work.token, gva: work.faultAddress });
     // Since 2020 page-ready goes only where not-present went, or for a wake-all (facts/x86.md §6).

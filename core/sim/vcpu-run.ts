@@ -66,10 +66,13 @@ export function enterGuest(sim: Machine, v: Vcpu): void {
   }
   v.exited = false;
   const exception = v.injected !== null || v.irqException;
+  // An exception taken through the vectors enters with interrupts off (x86's interrupt gate clears
+  // IF; arm64 sets PSTATE.I): a pending interrupt waits for its handler to turn them on again.
+  const viaVector = v.irqException || v.injected?.exception !== undefined;
   if (v.injected) irq.takeInjected(sim, v);
   if (v.irqException) irq.takeIrqException(sim, v);
   if (!exception) irq.checkIrqVsRefault(sim, v);
-  irq.takeInterrupts(sim, v);
+  if (!viaVector) irq.takeInterrupts(sim, v);
   if (v.mode === 'run') sched.maybeResched(sim, v, 'irq-exit');
   if (v.mode !== 'run') return;
   sched.returnToUser(sim, v);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runCli } from '../../cli/main.js';
 import { describe, expect, it } from 'vitest';
 import { apfLab } from '../support/cli.js';
+import { jsonExcerpt } from '../support/json-excerpt.js';
 
 /** The README shows real output: it must stay what the commands print. */
 function block(after: string): string {
@@ -22,6 +23,12 @@ async function out(...argv: string[]): Promise<string> {
 describe('README examples are real output', () => {
   it('compare x86 arm64-sdei', async () => {
     expect(block('command prints (default scenario, seed 1):')).toBe(await out('compare', 'x86', 'arm64-sdei'));
+  });
+
+  it('the excerpt of compare x86 --json', async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const start = readme.indexOf('```json\n', readme.indexOf('(the fields of the `x86` entry, picked out):')) + 8;
+    expect(readme.slice(start, readme.indexOf('\n```', start))).toBe(jsonExcerpt(JSON.parse(await out('compare', 'x86', '--json'))));
   });
 
   it('run arm64-sdei --seed 7', async () => {

@@ -63,7 +63,8 @@ function injectApfPf(vcpu: V, reason: number, token: number, guest: GuestCfg, si
   if (s.area.reason !== 0) vcpu.hazard(PF2010_HAZARDS.reasonClobbered);
   s.area.reason = reason;
   s.cr2 = token;
-  vcpu.injectEvent({ name: '#PF', token, signal, handler: () => pf2010AsyncPageFault(vcpu, guest) });
+  // Both signals are a #PF through the IDT: entry code first (arches/x86/code-layout.ts).
+  vcpu.injectEvent({ name: '#PF', token, signal, exception: 'sync', handler: () => pf2010AsyncPageFault(vcpu, guest) });
   return true;
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { arm64CodeLayout } from '../../../arches/arm64/code-layout.js';
 import { x86CodeLayout } from '../../../arches/x86/code-layout.js';
 import { codeFrame, pcAt } from '../../../core/guest/code-layout.js';
-import { arm64DabtVariant, arm64SdeiVariant, Harness, HARNESS_FIRST_MISSING_GFN, runVariant, syncVariant, x86Variant } from '../../../index.js';
+import { arm64DabtVariant, arm64SdeiVariant, findVariant, Harness, HARNESS_FIRST_MISSING_GFN, runVariant, syncVariant, x86Variant } from '../../../index.js';
 import { smallScenario } from '../../support/scenarios.js';
 
 /**
@@ -99,6 +99,33 @@ describe('unsafe injections (issue 6 §3)', () => {
     expect(v.phase?.region).toBe('vectors');
     h.enter();
     expect(seen).toEqual(['user:0']); // the task's user touch step: the handler sees the interrupted state, no frame
+  });
+});
+
+/**
+ * The events the host or the CPU raises through the guest's vectors take the entry code first, as a
+ * guest's own #PF does (core/backend.ts InjectedEvent.exception): x86's #PF (both signals of the
+ * 2010 design, upstream's not-present) and #VE go through the IDT; a reflected stage-2 abort through
+ * VBAR_EL1's synchronous slot. SDEI and a paravirtual vector have entries of their own.
+ */
+describe('the exceptions a design raises in the guest run the entry code before their handler', () => {
+  const viaVectors: [string, string][] = [
+    ['x86', 'asm_exc_page_fault'],
+    ['x86-pf', 'asm_exc_page_fault'],
+    ['x86-ve', 'asm_exc_page_fault'],
+    ['arm64-dabt', 'vectors+0x400'],
+    ['arm64-s2', 'vectors+0x400'],
+  ];
+  it.each(viaVectors)('%s: the vCPU is in the vector stub after the entry that delivered it', (id, stub) => {
+    const h = new Harness(findVariant(id));
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.enter();
+    const v = h.vcpu();
+    h.fault(G); // x86-ve and arm64-s2: the CPU raises it in the guest, with no exit (Backend.faultInGuest)
+    expect(v.injected).not.toBeNull();
+    h.sim.enterGuest(v);
+    expect(v.phase?.region).toBe('vectors');
+    expect(v.phase?.name).toContain(stub); // arm64: the lower-EL AArch64 synchronous slot
   });
 });
 
