@@ -47,8 +47,8 @@ export function noteUnsafeInjection(sim: Machine, v: Vcpu): void {
 export function exceptionReturn(sim: Machine, v: Vcpu, to: Privilege): void {
   if (v.mode !== 'run') return;
   if (to === 'user') guest.flushDelayedWakes(sim, v);
-  sched.returnToUser(sim, v);
-  sched.maybeResched(sim, v, 'irq-exit');
+  sched.returnToUser(sim, v, to === 'user');
+  sched.maybeResched(sim, v, to === 'user' ? 'user-return' : 'irq-exit');
 }
 
 /**

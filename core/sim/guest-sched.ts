@@ -34,14 +34,20 @@ export function schedulerTick(sim: Machine, v: Vcpu): void {
 
 /**
  * Where the current task yields to TIF_NEED_RESCHED, by machine.preemption: on its way back to
- * user always; in the kernel with interrupts on, at an interrupt's exit under `full`
- * (preempt_schedule_irq()), and at the explicit points between the accesses of a kernel step
- * (might_sleep(), cond_resched()) under `voluntary` and `full`; under `none`, never.
+ * user always (`user-return`: exit_to_user_mode_loop(), whatever the task does next); in the
+ * kernel with interrupts on, at an interrupt's exit under `full` (preempt_schedule_irq()), at the
+ * explicit points between the accesses of a kernel step (might_sleep(), cond_resched()) under
+ * `voluntary` and `full`, and under `full` at the preempt_enable() that ends a preemptoff section
+ * (even where the next step disables preemption again); under `none`, never.
  */
-export function maybeResched(sim: Machine, v: Vcpu, point: 'irq-exit' | 'kernel-step'): void {
+export function maybeResched(sim: Machine, v: Vcpu, point: 'irq-exit' | 'kernel-step' | 'user-return'): void {
+  // The run loop asks at a kernel step's end once, after the entry's own check: that one uses the flag up.
+  const preemptEnable = point === 'kernel-step' && v.preemptEnabled;
+  if (point === 'kernel-step') v.preemptEnabled = false;
   if (!v.needResched || !v.current) return;
-  if (v.privilege !== 'user') {
-    if (v.irqsMasked || v.preemptDisabled) return;
+  if (point !== 'user-return' && v.privilege !== 'user') {
+    const atPreemptEnable = preemptEnable && sim.preemption === 'full' && v.frames.length === 0;
+    if (!atPreemptEnable && (v.irqsMasked || v.preemptDisabled)) return;
     if (point === 'irq-exit' ? sim.preemption !== 'full' : sim.preemption === 'none') return;
   }
   switchOut(sim, v);
@@ -64,11 +70,13 @@ function switchOut(sim: Machine, v: Vcpu): void {
 
 /**
  * A flagged task sleeps on its way back to user mode (do_notify_resume()), and only there: a
- * flagged task in kernel mode goes on and faults again (facts/arm64.md §1a).
+ * flagged task in kernel mode goes on and faults again (facts/arm64.md §1a). `returning`: an
+ * exception's or system call's way out to user, whatever the task's next step is (a system call
+ * straight after it enters the kernel again, but only after this).
  */
-export function returnToUser(sim: Machine, v: Vcpu): void {
+export function returnToUser(sim: Machine, v: Vcpu, returning = false): void {
   const t = v.current;
-  if (t && t.flaggedToken >= 0 && v.privilege === 'user') {
+  if (t && t.flaggedToken >= 0 && (returning || v.privilege === 'user')) {
     const token = t.flaggedToken;
     t.flaggedToken = -1;
     guest.waitSchedule(sim, v, token);

@@ -187,6 +187,8 @@ export function finishSegment(sim: Machine, v: Vcpu): boolean {
 export function advance(sim: Machine, v: Vcpu, task: Task): void {
   const step = task.step;
   if (step.kind !== 'sleep' && step.irqsMasked) v.irqWindow = true;
+  // preempt_enable() at the end of a preemptoff section: a preemption point under `full` (maybeResched()).
+  if (step.kind !== 'sleep' && step.preemptDisabled && !step.irqsMasked) v.preemptEnabled = true;
   if (step.kind === 'touch' && step.syscall && task.inSyscall) {
     task.inSyscall = false;
     task.frames.push(entry.exitFrame(sim, v, 'user'));

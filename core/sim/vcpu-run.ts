@@ -19,11 +19,16 @@ export function onStep(sim: Machine, v: Vcpu): void {
   if (v.mode !== 'run') return;
   sync(sim, v);
   // A kernel step's explicit preemption points lie between its accesses: a segment that ran out.
+  // Only the task's own segment: the end of exception code (an interrupt taken in the middle of
+  // an access) returns into that access, and PREEMPT_VOLUNTARY does not preempt there.
   let betweenAccesses = false;
   if (v.segment) {
+    const ownStep = !v.segment.phase;
     if (finishSegment(sim, v)) return;
-    betweenAccesses = true;
+    betweenAccesses = ownStep;
   }
+  // A section that ended any other way (cut at its last nanosecond by an exit) leaves no point behind.
+  if (!betweenAccesses) v.preemptEnabled = false;
   // Each pass schedules something, waits, or takes a task off the run queue (a sleep step),
   // so a pass count beyond the tasks that exist is a loop.
   const limit = 2 * sim.tasks.length + 64;

@@ -93,6 +93,8 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
    * (local_irq_enable() between two sections), so what is pending is taken before the next one.
    */
   irqWindow = false;
+  /** A preemptoff section just ended (its preempt_enable()): the run loop's next resched check may switch. */
+  preemptEnabled = false;
   current: Task | null = null;
   sliceStart = 0;
   tickPending = false;

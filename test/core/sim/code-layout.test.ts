@@ -192,7 +192,8 @@ describe('preemptoff sections (issue 6 §1.2)', () => {
   }
 
   it('a task with preemption off keeps the vCPU past its slice; with interrupts on in a system call it does not', () => {
-    const off = runVariant(hog({ preemptoff: { us: 50_000 } }), syncVariant).metrics.workByTask.worker ?? 0;
+    // One section longer than the run: its preempt_enable(), a preemption point under `full`, never comes.
+    const off = runVariant(hog({ preemptoff: { us: 150_000 } }), syncVariant).metrics.workByTask.worker ?? 0;
     const on = runVariant(hog({ syscall: { region: 'array', pages: 10_000, thinkNs: 5000 } }), syncVariant).metrics.workByTask.worker ?? 0;
     expect(off).toBeLessThan(0.6 * on);
   });

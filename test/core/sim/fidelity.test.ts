@@ -106,7 +106,8 @@ describe('guest kernel preemption (item 7)', () => {
       machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 64, preemption },
       regions: [{ name: 'array', mib: 32 }],
       tasks: [
-        { name: 'hog', program: [{ syscall: { region: 'array', pages: 100_000, thinkNs: 1000 } }] },
+        // 300,000 accesses of 1 µs: one system call longer than the run, so `none` never reaches its return to user.
+        { name: 'hog', program: [{ syscall: { region: 'array', pages: 300_000, thinkNs: 1000 } }] },
         { name: 'worker', program: [{ compute: { us: 1000 } }] },
       ],
     });

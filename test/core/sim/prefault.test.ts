@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arm64SdeiVariant, findVariant, Harness, HARNESS_FIRST_MISSING_GFN as G, x86Variant, type Variant } from '../../../index.js';
+import { arm64SdeiVariant, findVariant, Harness, HARNESS_FIRST_MISSING_GFN as G, x86Variant, type Variant, type X86VcpuState } from '../../../index.js';
 
 /**
  * kvm_check_async_pf_completion() → kvm_arch_async_page_ready(): before page-ready goes out, the
@@ -32,7 +32,7 @@ describe('the prefault at page-ready', () => {
   });
 
   it('x86: a wake-all maps nothing, so costs nothing there', () => {
-    const h = new Harness(x86Variant);
+    const h = new Harness<X86VcpuState>(x86Variant);
     h.setCpu({ privilege: 'user', irqsMasked: false });
     h.enter();
     const v = h.vcpu();
