@@ -35,6 +35,8 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
     return;
   }
   const start = v.cursor - b.costs.exitNs.stage2Fault - b.costs.stage2FaultNs;
+  // The access was already waiting for a page (it was told, halted or retried, and came back).
+  const returning = task ? task.faultStart >= 0 : (topFrame(v.frames)?.faultStart ?? -1) >= 0;
   if (task && task.faultStart < 0) {
     task.faultStart = start;
     // Lab-only events (apf_lab_*, not KVM tracepoints) mark what KVM does not trace: which task
@@ -50,7 +52,10 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   // do_swap_page(), SWP_SYNCHRONOUS_IO): KVM gets it at once and never considers async PF.
   if (sim.swap?.synchronous) return syncFault(sim, v, gfn, SYNCHRONOUS_IO, countFault(sim));
   const can = b.canDoAsyncPf(v);
-  if (!can.ok) return syncFault(sim, v, gfn, can.reason, countFault(sim));
+  // The same access back on a gfn still outstanding here (told or halted, and come back while, say,
+  // the last signal is unread) and refused now: KVM waits for it synchronously, but the access's
+  // fault was counted when it started. Another access to that page is a fault of its own.
+  if (!can.ok) return syncFault(sim, v, gfn, can.reason, !(returning && v.apf.gfns.has(gfn)) && countFault(sim));
   if (sim.options.trace) sim.trace(v, 'kvm_try_async_get_page', { gva: gfn * PAGE_SIZE, gfn });
   if (v.apf.gfns.has(gfn)) {
     if (sim.options.trace) sim.trace(v, 'kvm_async_pf_repeated_fault', { gva: gfn * PAGE_SIZE, gfn });
