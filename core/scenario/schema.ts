@@ -119,6 +119,13 @@ const region = z
      */
     onSwap: z.boolean().default(false),
     /**
+     * For a region never written (populated: false): the share of its pages whose guest frames
+     * the host holds on swap from an earlier use (frames the guest used and freed before the run
+     * and now hands out again), so that their first touch is a swap-in rather than a zero-fill.
+     * Which pages, is drawn at random with the run's seed, each on its own.
+     */
+    onSwapShare: z.number().gt(0, 'must be more than 0').max(1, 'must be at most 1').optional(),
+    /**
      * true: the region is the guest's page cache of files no process uses any more (read or
      * written before the run), clean, so the guest's reclaim may drop it when its free pages run
      * out (mm/vmscan.c shrink_folio_list() → __remove_mapping(); core/guest/page-cache.ts), the
@@ -130,6 +137,7 @@ const region = z
   })
   .strict()
   .refine((r) => r.populated || !r.onSwap, { message: 'onSwap needs populated: true (a page never written has nothing on swap)', path: ['onSwap'] })
+  .refine((r) => !r.populated || r.onSwapShare === undefined, { message: 'onSwapShare is for a region with populated: false (its frames\' earlier contents); a populated region is on swap as a whole (onSwap)', path: ['onSwapShare'] })
   .refine((r) => r.populated || !r.pageCache, { message: 'pageCache needs populated: true (a cached page holds a file\'s contents)', path: ['pageCache'] });
 
 const touchBody = z

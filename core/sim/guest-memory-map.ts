@@ -1,3 +1,4 @@
+import type { RandomStream } from '../engine/rng.js';
 import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, type KernelPage } from '../guest/code-layout.js';
 import { FreePages } from '../guest/page-alloc.js';
 import { PageCache } from '../guest/page-cache.js';
@@ -31,7 +32,7 @@ export interface GuestMemoryMap {
 }
 
 /** Lays the guest's memory out and gives the populated pages their contents (in host memory or on the post-copy source). */
-export function layoutGuestMemory(scenario: Scenario, memory: HostMemory, postcopy: PostcopyLink | null): GuestMemoryMap {
+export function layoutGuestMemory(scenario: Scenario, memory: HostMemory, postcopy: PostcopyLink | null, layoutRng: () => RandomStream): GuestMemoryMap {
   const m = scenario.machine;
   // A job set's processes take the kernel stack slots of those they replace: `concurrent` of them.
   const taskCount = scenario.tasks.reduce((n, t) => n + tasksAtOnce(t), 0);
@@ -45,6 +46,9 @@ export function layoutGuestMemory(scenario: Scenario, memory: HostMemory, postco
     if (r.populated) {
       memory.populate(gfn, pages, r.onSwap);
       postcopy?.addRegion(gfn, pages);
+    } else if (r.onSwapShare !== undefined) {
+      const rng = layoutRng();
+      for (let g = gfn; g < gfn + pages; g++) if (rng.float() < r.onSwapShare) memory.populate(g, 1, true);
     }
     gfn += pages;
   }

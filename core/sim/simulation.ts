@@ -149,7 +149,9 @@ export class Simulation implements Machine {
     // The swap stream is issued whatever the backing, so that the streams after it are the same for both kinds.
     const store = createBackingStore(scenario, this.memory, streams.stream('swap'), (at, kind, gfn) => this.queue.push(at, kind, gfn, 0));
     ({ swap: this.swap, postcopy: this.postcopy, blocktime: this.blocktime, readahead: this.readahead } = store);
-    const map = layoutGuestMemory(scenario, this.memory, this.postcopy);
+    // Issued only for a scenario that draws its layout (region onSwapShare): the streams of every other stay as they were.
+    let layout: RandomStream | null = null;
+    const map = layoutGuestMemory(scenario, this.memory, this.postcopy, () => (layout ??= streams.stream('layout')));
     ({ regions: this.regions, kernelPagesOf: this.kernelPagesOf, freePages: this.freePages, pageCache: this.pageCache } = map);
     const cs = backend.caps.codeLayout.contextSwitch;
     this.contextSwitch = this.ctxSwitchNs > 0 ? { ...cs, ns: this.ctxSwitchNs } : null;
