@@ -243,6 +243,11 @@ function checkReferences(s: Scenario, file: string): void {
   if (s.backing.kind === 'postcopy' && s.machine.hostResidentMiB !== s.machine.guestMemoryMiB) {
     throw new ScenarioError(file, 'machine.hostResidentMiB', `backing postcopy takes no host limit: set it to machine.guestMemoryMiB (${s.machine.guestMemoryMiB})`);
   }
+  // onSwapShare puts pages on the host's swap; a post-copy destination has none (its pages are on the source).
+  const onSwap = s.regions.findIndex((r) => r.onSwapShare !== undefined);
+  if (s.backing.kind === 'postcopy' && onSwap >= 0) {
+    throw new ScenarioError(file, `regions[${onSwap}].onSwapShare`, 'backing postcopy has no host swap for these pages: a page not yet migrated is on the source (backing.dirtyShare)');
+  }
   // A task group is addressed by name (metrics.tasks.<name>, sweep's tasks.<name>.count, until,
   // experiment rows): two groups of one name would be merged in the results and half-addressed.
   const groups = new Set<string>();

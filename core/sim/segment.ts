@@ -187,7 +187,8 @@ export function finishSegment(sim: Machine, v: Vcpu): boolean {
 export function advance(sim: Machine, v: Vcpu, task: Task): void {
   const step = task.step;
   if (step.kind !== 'sleep' && step.irqsMasked) v.irqWindow = true;
-  // preempt_enable() at the end of a preemptoff section: a preemption point under `full` (maybeResched()).
+  // preempt_enable() at the end of a preemptoff section, or put_cpu() after a cross-call: a
+  // preemption point under `full`, taken by the run loop's next check (onStep(), maybeResched()).
   if (step.kind !== 'sleep' && step.preemptDisabled && !step.irqsMasked) v.preemptEnabled = true;
   if (step.kind === 'touch' && step.syscall && task.inSyscall) {
     task.inSyscall = false;

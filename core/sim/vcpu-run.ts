@@ -39,6 +39,12 @@ export function onStep(sim: Machine, v: Vcpu): void {
     enterGuest(sim, v);
     if (v.mode !== 'run') return;
     if (betweenAccesses) sched.maybeResched(sim, v, 'kernel-step');
+    // A section that ended without a segment of its own (a cross-call done in startSegment()):
+    // its preempt_enable() is checked here, and under `full` only; the flag goes either way.
+    else if (v.preemptEnabled) {
+      if (sim.preemption === 'full') sched.maybeResched(sim, v, 'kernel-step');
+      v.preemptEnabled = false;
+    }
     betweenAccesses = false;
     // Exception code on the kernel stack of what runs comes before the task's own step.
     const frames = entry.stepFrames(sim, v);

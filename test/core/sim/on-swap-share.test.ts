@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { findVariant, runVariant, scenarioSchema, type ScenarioInput } from '../../../index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { findVariant, loadScenario, runVariant, scenarioSchema, type ScenarioInput } from '../../../index.js';
 
 /**
  * A never-written region whose guest frames partly come with an earlier use's contents on the
@@ -35,6 +39,18 @@ describe('region onSwapShare', () => {
   it('draws other pages with another seed', () => {
     const reads = [1, 2, 3].map((seed) => runVariant(scenarioSchema.parse(pass(seed, 0.05)), findVariant('sync-x86')).metrics.swap.reads);
     expect(new Set(reads).size).toBeGreaterThan(1);
+  });
+
+  it('is refused with a post-copy backing, which has no host swap (file, field, why)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-onswapshare-'));
+    try {
+      const file = join(dir, 'pc.yaml');
+      const input = pass(1, 0.5);
+      writeFileSync(file, stringify({ ...input, machine: { ...input.machine, hostResidentMiB: 64 }, backing: { kind: 'postcopy', rttUs: 100, bandwidthMBps: 100 } }));
+      expect(() => loadScenario(file)).toThrow(/regions\[0\]\.onSwapShare.*backing postcopy has no host swap/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is refused on a populated region, which is on swap whole or not (onSwap)', () => {

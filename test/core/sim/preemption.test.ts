@@ -61,4 +61,28 @@ describe('preemption points', () => {
     if (yields) expect(share).toBeGreaterThan(0.4);
     else expect(share).toBe(0);
   });
+
+  it.each([
+    ['full', true],
+    ['voluntary', false],
+  ] as const)('%s: put_cpu() after a cross-call is a preemption point: %s', (preemption, yields) => {
+    // A sender pinned to vCPU 0 loops: a call-function IPI to vCPU 1 (preemption off while it waits),
+    // then an interrupts-off section. Only the cross-call's end can let `other` run (hostile run:
+    // the flag of that point outlived it and switched the sender out with interrupts off).
+    const s = scenarioSchema.parse({
+      name: `ipi-${preemption}`,
+      durationMs: 200,
+      machine: { vcpus: 2, guestMemoryMiB: 256, hostResidentMiB: 256, hz: 1000, preemption },
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 } },
+      regions: [{ name: 'heap', mib: 16 }],
+      tasks: [
+        { name: 'sender', vcpu: 0, program: [{ ipi: { target: 1, handlerUs: 20 } }, { irqoff: { us: 0, touch: { region: 'heap', pattern: 'sequential', pages: 1000 } } }] },
+        { name: 'other', vcpu: 0, program: [{ compute: { us: 500 } }] },
+        { name: 'away', vcpu: 1, program: [{ compute: { us: 500 } }] },
+      ],
+    });
+    const share = (runVariant(s, sync).metrics.workByTask.other ?? 0) / 200_000;
+    if (yields) expect(share).toBeGreaterThan(0.4);
+    else expect(share).toBe(0);
+  });
 });
