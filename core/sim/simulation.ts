@@ -242,7 +242,10 @@ export class Simulation implements Machine {
     const reached = drainTimedOut ? this.hardEnd : this.now;
     this.endTime = this.aborted !== null ? this.now : Math.max(reached, this.measureEnd);
     if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
-    this.inFlightAtEnd = closeInvariants(this, this.now);
+    // A run that ended with nothing left to happen but timers (a drain that ran dry): what still
+    // waits then waits forever, and is not in flight.
+    const settled = this.aborted === null && this.stoppedEarly === null && this.queue.size === this.timersQueued;
+    this.inFlightAtEnd = closeInvariants(this, this.now, settled);
   }
 
   /** A task's sleep (nanosleep()): its wake-up at `t`, counted so that the drain can tell it from work. */
