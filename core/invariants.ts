@@ -180,16 +180,20 @@ export class InvariantMonitor {
 
   /**
    * Close the run. `inFlight(vcpu, token)` says whether the work behind a token is still on
-   * its way (then it is reported as in flight, not as a violation).
+   * its way (then it is reported as in flight, not as a violation). `settled`: the run ended
+   * because nothing was left to happen (a drain that ran dry), so nothing is on its way: a
+   * page-ready the host sent and the guest never took is lost, and its sleeper sleeps forever
+   * (the guest's hung-task warning, kernel/hung_task.c).
    */
   finish(
     t: number,
     sleeping: readonly { vcpu: number; task: string; token: number }[],
     halted: readonly { vcpu: number; hasWork: boolean }[],
     inFlight: (vcpu: number, token: number) => boolean,
+    settled: boolean,
   ): number {
-    // Work on its way, or a page-ready sent and not yet taken, is in flight, not lost.
-    const flying = (vcpu: number, token: number) => inFlight(vcpu, token) || this.shadows[vcpu].lives.get(token)?.hostReadied === true;
+    // Work on its way, or a page-ready sent and not yet taken, is in flight, not lost, while the run may go on.
+    const flying = (vcpu: number, token: number) => !settled && (inFlight(vcpu, token) || this.shadows[vcpu].lives.get(token)?.hostReadied === true);
     let n = 0;
     this.shadows.forEach((s, vcpu) => {
       const pending: number[] = [];
@@ -198,6 +202,7 @@ export class InvariantMonitor {
       });
       for (const token of pending.sort((a, b) => a - b)) {
         if (flying(vcpu, token)) n++;
+        else if (s.lives.get(token)!.hostReadied) this.violate(1, t, vcpu, `token ${hex(token)} was announced not-present and its page-ready was sent but never taken`);
         else this.violate(1, t, vcpu, `token ${hex(token)} was announced not-present and never got page-ready`);
       }
     });

@@ -5,9 +5,10 @@ import type { Machine } from './machine.js';
  * The end of a run: who still waits, for the invariant monitor's last judgement (DESIGN.md
  * "Invariants" 1 and 7) — tasks asleep on a token, a task halted in the guest on its token (its
  * halt frame), vCPUs halted in the host with or without async-PF work to end the halt. Returns
- * the work still in flight, reported as such rather than as a violation.
+ * the work still in flight, reported as such rather than as a violation; `settled`: the run ended
+ * with nothing left to happen, so nothing is in flight.
  */
-export function closeInvariants(sim: Machine, now: number): number {
+export function closeInvariants(sim: Machine, now: number, settled: boolean): number {
   const sleeping = sim.tasks
     .filter((t) => t.state === 'sleeping')
     .map((t) => ({ vcpu: t.vcpu, task: t.name, token: t.sleepToken }));
@@ -18,5 +19,5 @@ export function closeInvariants(sim: Machine, now: number): number {
   const halted = sim.vcpus
     .filter((v) => v.mode === 'halt')
     .map((v) => ({ vcpu: v.id, hasWork: v.apf.inFlight.size > 0 || v.apf.done.length > 0 }));
-  return sim.monitor.finish(now, sleeping, halted, (vcpu, token) => sim.vcpus[vcpu].apf.hasOutstandingToken(token));
+  return sim.monitor.finish(now, sleeping, halted, (vcpu, token) => sim.vcpus[vcpu].apf.hasOutstandingToken(token), settled);
 }

@@ -94,7 +94,7 @@ function minorFault(sim: Machine, v: Vcpu, gfn: number, swapCache: boolean): voi
     if (swapCache) sim.metrics.swapCacheHits++;
     else sim.metrics.zeroFills++;
   }
-  const huge = !swapCache && sim.hugeClearNs !== null;
+  const huge = !swapCache && sim.hugeClearNs !== null && hugePageFits(sim);
   sim.hostExit(v, b.exitNames.stage2Fault, 'stage2Fault', b.costs.stage2FaultNs + (huge ? sim.hugeClearNs! : 0));
   const fill = () => (huge ? zeroFillHuge(sim, gfn) : sim.memory.insert(gfn));
   // A zero-fill allocates a page: at the limit it may stall behind write-out (reclaim-throttle.ts).
@@ -124,6 +124,26 @@ const SYNCHRONOUS_IO = 'swap-synchronous-io';
 
 /** Host THP: the 2 MiB extent around `gfn` is zero-filled at once, every page of it not yet written. */
 const HPAGE_PAGES = 512;
+
+/**
+ * Can the cgroup take a 2 MiB page at all? The 512-page folio is charged whole before it is cleared
+ * (__do_huge_pmd_anonymous_page(), mm/huge_memory.c): under a memory.max smaller than that,
+ * mem_cgroup_charge() fails whatever reclaim frees, the fault counts THP_FAULT_FALLBACK_CHARGE and
+ * returns VM_FAULT_FALLBACK, and __handle_mm_fault() zero-fills one 4 KiB page instead
+ * (do_anonymous_page(), mm/memory.c). Filling the extent anyway would evict the very page faulted
+ * for. Not modelled: the reclaim the failing charge tries first (try_charge_memcg(), mm/memcontrol.c).
+ */
+function hugePageFits(sim: Machine): boolean {
+  return sim.memory.residentLimit >= HPAGE_PAGES;
+}
+
+/**
+ * With room for the folio, the fill never takes a frame of its own extent, as Linux's charge
+ * reclaims only pages already on the LRU (the folio joins it after, folio_add_lru_vma()): CLOCK
+ * takes a frame it filled (referenced) only on its second pass over it, and in between takes every
+ * other frame once, so not before `residentLimit - 1` (at least 511) further fills, which the
+ * extent's 512 pages never reach.
+ */
 function zeroFillHuge(sim: Machine, gfn: number): void {
   const first = gfn - (gfn % HPAGE_PAGES);
   const end = Math.min(first + HPAGE_PAGES, sim.memory.guestPages);

@@ -104,6 +104,8 @@ export interface Machine extends VcpuHost {
 
   // ---- the engine (core/sim/simulation.ts)
   schedule(v: Vcpu, t: number): void;
+  /** A sleeping task's timer, to wake it at `t`. */
+  startTimer(task: Task, t: number): void;
   abort(reason: string): void;
   trace(v: Vcpu, event: string, fields: Readonly<Record<string, number>>): void;
   traceAt(t: number, vcpu: number, event: string, fields: Readonly<Record<string, number>>): void;

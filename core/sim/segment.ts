@@ -2,7 +2,7 @@ import type { ExitKind } from '../backend.js';
 import { codeFrame, topFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
 import { addTime, type TimeCategory } from '../metrics.js';
-import { EV_STEP, EV_TIMER } from './events.js';
+import { EV_STEP } from './events.js';
 import * as entry from './guest-entry.js';
 import { faultLatencyDone } from './fault-latency.js';
 import * as guest from './guest-kernel.js';
@@ -108,7 +108,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     sim.deschedule(v);
     task.state = 'timer';
     task.advance();
-    sim.queue.push(v.cursor + step.ns, EV_TIMER, task.id, 0);
+    sim.startTimer(task, v.cursor + step.ns);
     return false;
   }
   // The guest's fault on the task's own memory is under way: clear its new frame first.

@@ -117,6 +117,8 @@ export class Simulation implements Machine {
   endTime = 0;
   /** Announced tokens whose work was still on its way when the run stopped. */
   inFlightAtEnd = 0;
+  /** Sleep timers in the queue (startTimer()): the drain ends when nothing else is (run()). */
+  private timersQueued = 0;
   stoppedEarly: string | null = null;
   private aborted: string | null = null;
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
@@ -208,6 +210,9 @@ export class Simulation implements Machine {
     let sameInstant = 0;
     let drainTimedOut = false;
     while (this.queue.size > 0 && this.aborted === null) {
+      // The drain waits for faults, their I/O and wakes, not for tasks asleep on a timer: a timer
+      // it fired would only wake a task for it to retire (pickNext()).
+      if (this.draining && this.queue.size === this.timersQueued) break;
       this.queue.pop(ev);
       // The duration cap of a window the `until` tasks ended early: not an event of the run (it
       // would stretch the run's time to the cap), nor work left undone past the drain.
@@ -237,7 +242,16 @@ export class Simulation implements Machine {
     const reached = drainTimedOut ? this.hardEnd : this.now;
     this.endTime = this.aborted !== null ? this.now : Math.max(reached, this.measureEnd);
     if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
-    this.inFlightAtEnd = closeInvariants(this, this.now);
+    // A run that ended with nothing left to happen but timers (a drain that ran dry): what still
+    // waits then waits forever, and is not in flight.
+    const settled = this.aborted === null && this.stoppedEarly === null && this.queue.size === this.timersQueued;
+    this.inFlightAtEnd = closeInvariants(this, this.now, settled);
+  }
+
+  /** A task's sleep (nanosleep()): its wake-up at `t`, counted so that the drain can tell it from work. */
+  startTimer(task: Task, t: number): void {
+    this.timersQueued++;
+    this.queue.push(t, EV_TIMER, task.id, 0);
   }
 
   /**
@@ -288,6 +302,7 @@ export class Simulation implements Machine {
       case EV_IO_DONE:
         return this.onIoDone(ev.a);
       case EV_TIMER:
+        this.timersQueued--;
         return sched.onTimer(this, this.tasks[ev.a]);
       case EV_MEASURE_END:
         if (!this.draining && ev.time === this.measureEnd) this.endMeasurement(ev.time);

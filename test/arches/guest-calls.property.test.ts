@@ -194,6 +194,8 @@ function fuzzedVariant(variant: Variant, calls: readonly GuestCall[], order: 'be
 const isEnableWrite = (c: GuestCall): boolean =>
   (c.kind === 'wrmsr' && c.index === x86Abi.MSR_KVM_ASYNC_PF_EN) ||
   (c.kind === 'hvc' && c.fn === APF_FN && ((c.args as bigint[])[0] ?? 0n) % (1n << 32n) === BigInt(arm64Abi.ASYNC_PF_ENABLE));
+const isForeignReadyVector = (c: GuestCall): boolean =>
+  c.kind === 'wrmsr' && c.index === x86Abi.MSR_KVM_ASYNC_PF_INT && c.value !== BigInt(x86Abi.LAB_DEFAULT_APF_VECTOR);
 const isFetch = (c: GuestCall): boolean =>
   (c.kind === 'vmcall' && c.nr === x86VeAbi.KVM_HC_LAB_ASYNC_PF_FETCH) || (c.kind === 'hvc' && c.fn === S2_FETCH_FN);
 
@@ -208,8 +210,14 @@ const isFetch = (c: GuestCall): boolean =>
  *   outstanding work with its page-ready (kvm_pv_enable_async_pf(), v4 kvm_arch_async_enable():
  *   kvm_clear_async_pf_completion_queue(); facts/x86.md §1 "Current EN write path" step 5), so
  *   the token it announced never gets one: invariant 1, unless a later enable's wake-all covers it.
+ * - A page-ready vector its kernel has no handler for (MSR_KVM_ASYNC_PF_INT written again): KVM
+ *   raises page-ready there (kvm_arch_async_page_present()), the guest neither takes nor ACKs it,
+ *   and every later one waits for that ACK (kvm_arch_can_dequeue_async_page_present()). After a
+ *   drain that ran dry, its tokens never got page-ready and their tasks sleep forever: invariants 1
+ *   and 7.
  */
 function guestCaused(variant: Variant, calls: readonly GuestCall[], v: Violation): boolean {
+  if ((v.invariant === 1 || v.invariant === 7) && calls.some(isForeignReadyVector)) return true;
   if (v.invariant === 4) {
     return variant.arch === 'x86' && v.message.endsWith('while kernel-mode') && calls.some((c) => isEnableWrite(c) && c.kind === 'wrmsr' && ((c.value as bigint) & x86Abi.KVM_ASYNC_PF_SEND_ALWAYS) !== 0n);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findVariant, runVariant } from '../../../index.js';
+import { findVariant, runVariant, type ScenarioInput } from '../../../index.js';
 import { smallScenario } from '../../support/scenarios.js';
 
 /** Host THP (do_huge_pmd_anonymous_page()): one first touch zero-fills the 2 MiB around it. */
@@ -27,5 +27,43 @@ describe('host transparent huge pages', () => {
     const thp = run(true);
     expect(thp.metrics.vcpuTimeNs.host).toBeGreaterThan(8 * 100_000);
     expect(thp.metrics.tasks.memory.finished).toBe(1);
+  });
+});
+
+/**
+ * The fill's frames under the cgroup limit: the 512-page folio is charged whole
+ * (__do_huge_pmd_anonymous_page(), mm/huge_memory.c), so under a memory.max of less than 2 MiB the
+ * fault falls back to one 4 KiB page; with room for it the fill evicts other pages, never its own.
+ */
+describe('host THP under a small cgroup limit', () => {
+  const run = (hostResidentMiB: number, regions: ScenarioInput['regions'], pages: number) =>
+    runVariant(
+      smallScenario({
+        durationMs: 50,
+        machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB, hostThp: true },
+        backing: { kind: 'swap', latency: { dist: 'fixed', us: 1000 }, pageCluster: 0 },
+        regions,
+        tasks: [{ name: 't', passes: 1, program: [{ touch: { region: 'heap', pattern: 'sequential', pages } }] }],
+      }),
+      findVariant('sync-x86'),
+      { seed: 1 },
+    );
+
+  it.each([1, 1.5])('at %s MiB one touch of a never-written page is one 4 KiB zero-fill: no eviction, no swap I/O, no 2 MiB clear', (mib) => {
+    const r = run(mib, [{ name: 'heap', mib: 2, populated: false }], 1);
+    expect(r.metrics.apf.zeroFills).toBe(1);
+    expect(r.metrics.swap).toMatchObject({ reads: 0, writes: 0, evictions: 0 });
+    expect(r.metrics.faultLatencyNs.count).toBe(0);
+    // The same few microseconds as with THP off (an exit, the host's fault work, the touch); the clear is 100 µs.
+    expect(r.metrics.tasks.t.completionNs?.max).toBeLessThan(10_000);
+  });
+
+  it.each([2, 3])('at %s MiB, with the cgroup full of written pages, the fill evicts 512 of them and none of its own', (mib) => {
+    // `old` comes first in the layout and fills the cgroup at the start; `heap`, 2 MiB-aligned after it, was never written.
+    const r = run(mib, [{ name: 'old', mib: 4, populated: true }, { name: 'heap', mib: 2, populated: false }], 512);
+    // One fault for the extent; the other 511 touches find their pages in.
+    expect(r.metrics.apf.zeroFills).toBe(1);
+    expect(r.metrics.swap).toMatchObject({ reads: 0, evictions: 512, writePages: 512 });
+    expect(r.metrics.faultLatencyNs.count).toBe(0);
   });
 });

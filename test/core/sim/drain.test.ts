@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { runVariant, syncVariant, x86Variant } from '../../../index.js';
+import { smallScenario } from '../../support/scenarios.js';
+
+/**
+ * The drain (DESIGN.md "Invariants"): past the window, no new faults, and outstanding faults, their
+ * I/O and their wakes finish so that the invariants close. A task asleep on a timer is not such work.
+ */
+describe('the drain waits for work, not for sleep timers', () => {
+  // One task sleeps 10 s, longer than window and drain together.
+  const sleeper = { name: 's', program: [{ compute: { us: 10 } }, { sleep: { us: 10_000_000 } }] };
+
+  it('with no fault outstanding it ends at the window, not at its cap, and is not a run that stopped early', () => {
+    const s = smallScenario({
+      durationMs: 100,
+      machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 64 },
+      regions: [{ name: 'array', mib: 8 }],
+      tasks: [sleeper, { name: 'c', program: [{ compute: { us: 1000 } }] }],
+      drain: { enabled: true, maxMs: 50 },
+    });
+    for (const v of [syncVariant, x86Variant]) {
+      const r = runVariant(s, v);
+      expect(r.run.stoppedEarly).toBeNull();
+      // The window and the computer's last slice, well before the drain's cap at 150 ms.
+      expect(r.run.simulatedNs).toBeLessThan(101e6);
+      expect(r.invariants.violations).toEqual([]);
+      expect(r.invariants.inFlight).toBe(0);
+    }
+  });
+
+  it('with faults outstanding at the window it still waits for them, timers or not', () => {
+    // A 30 ms device: the reads of the window's last faults end in the drain.
+    const s = smallScenario({
+      durationMs: 20,
+      machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 8 },
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 30_000 }, queueDepth: 64 },
+      regions: [{ name: 'array', mib: 32 }],
+      tasks: [sleeper, { name: 'writer', count: 2, program: [{ touch: { region: 'array', pages: 1 } }] }],
+      drain: { enabled: true, maxMs: 500 },
+    });
+    for (const v of [syncVariant, x86Variant]) {
+      const r = runVariant(s, v);
+      expect(r.run.stoppedEarly).toBeNull();
+      expect(r.run.simulatedNs).toBeGreaterThan(20e6 + 10e6);
+      expect(r.invariants.inFlight).toBe(0);
+      expect(r.invariants.violations).toEqual([]);
+      // Every fault of the window completed, so each has its latency.
+      expect(r.metrics.faultLatencyNs.count).toBe(r.metrics.apf.faults);
+    }
+  });
+});
