@@ -94,7 +94,7 @@ function minorFault(sim: Machine, v: Vcpu, gfn: number, swapCache: boolean): voi
     if (swapCache) sim.metrics.swapCacheHits++;
     else sim.metrics.zeroFills++;
   }
-  const huge = !swapCache && sim.hugeClearNs !== null && hugePageFits(sim);
+  const huge = !swapCache && sim.hugeClearNs !== null && hugePageFits(sim) && extentUntouched(sim, gfn);
   sim.hostExit(v, b.exitNames.stage2Fault, 'stage2Fault', b.costs.stage2FaultNs + (huge ? sim.hugeClearNs! : 0));
   const fill = () => (huge ? zeroFillHuge(sim, gfn) : sim.memory.insert(gfn));
   // A zero-fill allocates a page: at the limit it may stall behind write-out (reclaim-throttle.ts).
@@ -135,6 +135,19 @@ const HPAGE_PAGES = 512;
  */
 function hugePageFits(sim: Machine): boolean {
   return sim.memory.residentLimit >= HPAGE_PAGES;
+}
+
+/**
+ * A huge page is made at a fault only where the 2 MiB range has no page table yet
+ * (__handle_mm_fault(): pmd_none() → create_huge_pmd(), mm/memory.c): not where a page of it has
+ * contents, resident or on swap (a PTE or a swap entry), e.g. a frame the host had swapped out
+ * (region onSwapShare) or a written region's page across the extent. Then it is 4 KiB faults.
+ */
+function extentUntouched(sim: Machine, gfn: number): boolean {
+  const first = gfn - (gfn % HPAGE_PAGES);
+  const end = Math.min(first + HPAGE_PAGES, sim.memory.guestPages);
+  for (let p = first; p < end; p++) if (sim.memory.isPopulated(p) || sim.memory.isResident(p)) return false;
+  return true;
 }
 
 /**
