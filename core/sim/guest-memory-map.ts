@@ -1,4 +1,4 @@
-import type { RandomStream } from '../engine/rng.js';
+import type { RandomStream, RandomStreams } from '../engine/rng.js';
 import { KERNEL_PAGES_PER_TASK, KERNEL_PAGES_PER_VCPU, type KernelPage } from '../guest/code-layout.js';
 import { FreePages } from '../guest/page-alloc.js';
 import { PageCache } from '../guest/page-cache.js';
@@ -32,7 +32,10 @@ export interface GuestMemoryMap {
 }
 
 /** Lays the guest's memory out and gives the populated pages their contents (in host memory or on the post-copy source). */
-export function layoutGuestMemory(scenario: Scenario, memory: HostMemory, postcopy: PostcopyLink | null, layoutRng: () => RandomStream): GuestMemoryMap {
+export function layoutGuestMemory(scenario: Scenario, memory: HostMemory, postcopy: PostcopyLink | null, streams: RandomStreams): GuestMemoryMap {
+  // Issued only for a scenario that draws its layout (region onSwapShare): every other scenario's streams stay as they were.
+  let layout: RandomStream | null = null;
+  const layoutRng = () => (layout ??= streams.stream('layout'));
   const m = scenario.machine;
   // A job set's processes take the kernel stack slots of those they replace: `concurrent` of them.
   const taskCount = scenario.tasks.reduce((n, t) => n + tasksAtOnce(t), 0);

@@ -32,6 +32,7 @@ import { ReclaimThrottle } from '../host/reclaim-throttle.js';
 import { createBackingStore, startBackingStore } from './backing-store.js';
 import { closeInvariants } from './close-invariants.js';
 import { kernelPageGfn, layoutGuestMemory, MIB_PAGES } from './guest-memory-map.js';
+import { SleepTimers } from './sleep-timers.js';
 
 export type { SimulationOptions } from './machine.js';
 
@@ -117,8 +118,8 @@ export class Simulation implements Machine {
   endTime = 0;
   /** Announced tokens whose work was still on its way when the run stopped. */
   inFlightAtEnd = 0;
-  /** Sleep timers in the queue (startTimer()): the drain ends when nothing else is (run()). */
-  private timersQueued = 0;
+  /** The drain ends when nothing but these is queued (run()). */
+  private readonly timers: SleepTimers;
   stoppedEarly: string | null = null;
   private aborted: string | null = null;
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
@@ -135,6 +136,7 @@ export class Simulation implements Machine {
   ) {
     const m = scenario.machine;
     this.queue = new EventQueue(Math.max(64, 16 * m.vcpus));
+    this.timers = new SleepTimers(this.queue);
     this.tickNs = Math.round(1e9 / m.hz);
     this.sliceNs = Math.round(m.sliceUs * 1000);
     this.ctxSwitchNs = Math.round(m.contextSwitchNs);
@@ -151,9 +153,7 @@ export class Simulation implements Machine {
     // The swap stream is issued whatever the backing, so that the streams after it are the same for both kinds.
     const store = createBackingStore(scenario, this.memory, streams.stream('swap'), (at, kind, gfn) => this.queue.push(at, kind, gfn, 0));
     ({ swap: this.swap, postcopy: this.postcopy, blocktime: this.blocktime, readahead: this.readahead } = store);
-    // Issued only for a scenario that draws its layout (region onSwapShare): the streams of every other stay as they were.
-    let layout: RandomStream | null = null;
-    const map = layoutGuestMemory(scenario, this.memory, this.postcopy, () => (layout ??= streams.stream('layout')));
+    const map = layoutGuestMemory(scenario, this.memory, this.postcopy, streams);
     ({ regions: this.regions, kernelPagesOf: this.kernelPagesOf, freePages: this.freePages, pageCache: this.pageCache } = map);
     const cs = backend.caps.codeLayout.contextSwitch;
     this.contextSwitch = this.ctxSwitchNs > 0 ? { ...cs, ns: this.ctxSwitchNs } : null;
@@ -210,9 +210,7 @@ export class Simulation implements Machine {
     let sameInstant = 0;
     let drainTimedOut = false;
     while (this.queue.size > 0 && this.aborted === null) {
-      // The drain waits for faults, their I/O and wakes, not for tasks asleep on a timer: a timer
-      // it fired would only wake a task for it to retire (pickNext()).
-      if (this.draining && this.queue.size === this.timersQueued) break;
+      if (this.draining && this.timers.onlyLeft()) break;
       this.queue.pop(ev);
       // The duration cap of a window the `until` tasks ended early: not an event of the run (it
       // would stretch the run's time to the cap), nor work left undone past the drain.
@@ -244,14 +242,13 @@ export class Simulation implements Machine {
     if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
     // A run that ended with nothing left to happen but timers (a drain that ran dry): what still
     // waits then waits forever, and is not in flight.
-    const settled = this.aborted === null && this.stoppedEarly === null && this.queue.size === this.timersQueued;
+    const settled = this.aborted === null && this.stoppedEarly === null && this.timers.onlyLeft();
     this.inFlightAtEnd = closeInvariants(this, this.now, settled);
   }
 
-  /** A task's sleep (nanosleep()): its wake-up at `t`, counted so that the drain can tell it from work. */
+  /** A task's sleep (nanosleep()): its wake-up at `t` (core/sim/sleep-timers.ts). */
   startTimer(task: Task, t: number): void {
-    this.timersQueued++;
-    this.queue.push(t, EV_TIMER, task.id, 0);
+    this.timers.start(task.id, t);
   }
 
   /**
@@ -302,7 +299,7 @@ export class Simulation implements Machine {
       case EV_IO_DONE:
         return this.onIoDone(ev.a);
       case EV_TIMER:
-        this.timersQueued--;
+        this.timers.fired();
         return sched.onTimer(this, this.tasks[ev.a]);
       case EV_MEASURE_END:
         if (!this.draining && ev.time === this.measureEnd) this.endMeasurement(ev.time);
