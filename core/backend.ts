@@ -247,6 +247,13 @@ export interface IpiCaps {
   readonly sendExit: ExitSpec | null;
   /** A target running guest code must be kicked out to take it (no posted-interrupt delivery). */
   readonly kickRunningTarget: boolean;
+  /**
+   * The exit an interrupt (any line, and the tick) costs when it waits on the guest's interrupt
+   * mask: where the interrupt controller cannot hold it for the guest's unmask, the host asks for
+   * an exit there and injects it then (x86 without APICv: VMX interrupt-window exiting). null
+   * where it is taken at the unmask without an exit.
+   */
+  readonly irqWindowExit: ExitSpec | null;
 }
 
 export interface Backend<S = unknown, A = unknown> {

@@ -13,6 +13,8 @@ export const ARM64_IPI_CAPS: IpiCaps = {
   line: SGI_CALL_FUNC,
   sendExit: { name: 'SYS64(ICC_SGI1R_EL1)', kind: 'trap' },
   kickRunningTarget: true,
+  // A pending virtual interrupt sits in a list register and is taken once PSTATE.I clears: no exit.
+  irqWindowExit: null,
 };
 
 /**

@@ -90,9 +90,34 @@ export function takeIrqException(sim: Machine, v: Vcpu): void {
  * the next ones after it returns, when interrupts are on again.
  */
 export function takeInterrupts(sim: Machine, v: Vcpu): void {
-  if (v.mode !== 'run' || !v.hasDeliverableIrq()) return;
-  v.irqVectorHandler ??= () => void takeOne(sim, v);
+  if (v.mode !== 'run') return;
+  // An asked-for window exits at the unmask whatever is pending by then (vmx.c clears it only there).
+  if (v.irqWindowRequested && !v.irqsMasked) {
+    v.irqWindowRequested = false;
+    const window = sim.backend.caps.ipi.irqWindowExit!;
+    hostExit(sim, v, window.name, window.kind);
+  }
+  if (!v.hasDeliverableIrq()) return;
+  v.irqVectorHandler ??= () => {
+    v.irqsEntered--;
+    takeOne(sim, v);
+  };
+  v.irqsEntered++;
   entry.takeException(sim, v, 'irq', v.irqVectorHandler);
+}
+
+/**
+ * The end of an entry: an interrupt still pending here waits on the guest's mask (masked code, an
+ * exception's entry, or the handler of the one just taken), and the host may ask for an exit at
+ * the unmask (Backend caps.ipi.irqWindowExit; KVM's enable_irq_window()). A vCPU that goes on to
+ * halt or block is not entering the guest, so nothing is asked.
+ */
+export function requestIrqWindow(sim: Machine, v: Vcpu): void {
+  if (v.mode !== 'run' || sim.backend.caps.ipi.irqWindowExit === null) return;
+  // The lab's line stays pending until the handler reads it; one whose vector was entered is not waiting.
+  let waiting = v.tickPending ? 1 - v.irqsEntered : -v.irqsEntered;
+  for (const l of v.irqLines) if (l.pending) waiting++;
+  if (waiting > 0) v.irqWindowRequested = true;
 }
 
 /** The interrupt controller hands over the next pending interrupt and its handler runs; false when nothing is pending. */

@@ -84,6 +84,7 @@ export function enterGuest(sim: Machine, v: Vcpu): void {
   if (v.irqException) irq.takeIrqException(sim, v);
   if (!exception) irq.checkIrqVsRefault(sim, v);
   if (!viaVector) irq.takeInterrupts(sim, v);
+  irq.requestIrqWindow(sim, v);
   if (v.mode === 'run') sched.maybeResched(sim, v, 'irq-exit');
   if (v.mode !== 'run') return;
   sched.returnToUser(sim, v);

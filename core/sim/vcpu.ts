@@ -98,6 +98,10 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   current: Task | null = null;
   sliceStart = 0;
   tickPending = false;
+  /** An interrupt waited on the guest's mask at an entry: where the arch says so, its unmask exits (irq.ts requestIrqWindow()). */
+  irqWindowRequested = false;
+  /** IRQ vectors entered whose handler has not yet taken its line (the APIC's ISR, not yet in the lab's lines). */
+  irqsEntered = 0;
   /**
    * The vCPU exited since it last entered the guest: requests are looked at on the way back in
    * (vcpu_enter_guest()), not at every step of the guest's own execution.
