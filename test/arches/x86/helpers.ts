@@ -12,6 +12,7 @@ import {
   type GuestCallResult,
   type HarnessOptions,
   type RunResult,
+  type Scenario,
   type X86VcpuState,
 } from '../../../index.js';
 
@@ -85,17 +86,21 @@ export function tokenOf(h: H, gfn: number, i = 0): number {
  * 4 MiB resident, 20 ms, with scenario `arch.x86` knobs and `costs.x86` overrides.
  */
 export function shortRun(arch: Record<string, number> = {}, costs: Record<string, number> = {}): RunResult {
-  const scenario = scenarioSchema.parse({
+  return runVariant(shortScenario(arch, costs), x86Variant);
+}
+
+/** shortRun()'s scenario, with `moreTasks` (scenario task entries) beside its two writers. */
+export function shortScenario(arch: Record<string, number> = {}, costs: Record<string, number> = {}, moreTasks: unknown[] = []): Scenario {
+  return scenarioSchema.parse({
     name: 'x86-short',
     durationMs: 20,
     machine: { vcpus: 1, guestMemoryMiB: 16, hostResidentMiB: 4 },
     backing: { kind: 'swap', latency: { dist: 'fixed', us: 200 } },
     regions: [{ name: 'mem', mib: 16 }],
-    tasks: [{ name: 't', count: 2, program: [{ touch: { region: 'mem', pattern: 'random', pages: 8 } }] }],
+    tasks: [{ name: 't', count: 2, program: [{ touch: { region: 'mem', pattern: 'random', pages: 8 } }] }, ...moreTasks],
     arch: { x86: arch },
     costs: { x86: costs },
   });
-  return runVariant(scenario, x86Variant);
 }
 
 /**

@@ -7,8 +7,8 @@
  * (arch/x86/kvm/irq.c kvm_cpu_has_injectable_intr()): the CPU delivers them at the unmask itself.
  */
 import { describe, expect, it } from 'vitest';
-import { findVariant, runVariant, scenarioSchema, x86Variant } from '../../../index.js';
-import { exitCount, harness } from './helpers.js';
+import { findVariant, runVariant, x86Variant } from '../../../index.js';
+import { exitCount, harness, shortScenario } from './helpers.js';
 
 const WINDOW_EXIT = 'INTERRUPT_WINDOW';
 
@@ -71,18 +71,7 @@ describe('interrupt window', () => {
     ['sync-x86', 0, true],
     ['sync-x86', 1, false],
   ])('%s, apicv %i: window exits %s', (id, apicv, some) => {
-    const scenario = scenarioSchema.parse({
-      name: 'x86-irqs-off',
-      durationMs: 20,
-      machine: { vcpus: 1, guestMemoryMiB: 16, hostResidentMiB: 4 },
-      backing: { kind: 'swap', latency: { dist: 'fixed', us: 200 } },
-      regions: [{ name: 'mem', mib: 16 }],
-      tasks: [
-        { name: 't', count: 2, program: [{ touch: { region: 'mem', pattern: 'random', pages: 8 } }] },
-        { name: 'k', count: 1, program: [{ irqoff: { us: 300 } }, { compute: { us: 50 } }] },
-      ],
-      arch: { x86: { apicv } },
-    });
+    const scenario = shortScenario({ apicv }, {}, [{ name: 'k', program: [{ irqoff: { us: 300 } }, { compute: { us: 50 } }] }]);
     const result = runVariant(scenario, id === 'x86' ? x86Variant : findVariant(id));
     expect((result.metrics.exits[WINDOW_EXIT] ?? 0) > 0).toBe(some);
   });
