@@ -145,11 +145,12 @@ function isMain(): boolean {
 
 /**
  * The commands that run simulations, which only a worker lets Ctrl-C stop cleanly (cli/process.ts);
- * (`diff --what trace` runs two; `check` replays thousands of small ones); `list` and `show` only read
+ * (`diff --what trace` runs two; `check` replays thousands of small ones; `reproduce` runs each
+ * experiment's variants over its seeds; `trace`, and `ingest --vs`, run one); `list` and `show` only read
  * the registry and stay on the main thread.
  * `sweep` stays there too: it runs its own workers, and the main thread it leaves free takes Ctrl-C.
  */
-const SIMULATING = new Set(['run', 'compare', 'diff', 'report', 'check']);
+const SIMULATING = new Set(['run', 'compare', 'diff', 'report', 'check', 'reproduce', 'trace', 'ingest']);
 
 if (isMainThread && isMain()) {
   const { runHere, runInWorker } = await import('./process.js');

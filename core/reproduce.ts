@@ -46,8 +46,11 @@ function value(row: ExperimentRowSpec, r: RunResult): number {
 /** Ratios to 4 places, so that a 0.1 % change still shows. */
 const RATIO_PLACES = 4;
 
-/** Runs one experiment: every variant it names once per seed, shared between its rows. */
-export function runExperiment(id: string, scenario: Scenario, lookup: (id: string) => Variant, options: ReproduceOptions): ExperimentResult {
+/**
+ * Refuses a scenario that is no experiment, or whose rows name an unknown variant or a baseline not
+ * of the variant's architecture: the whole list is checked before any experiment runs.
+ */
+export function checkExperiment(id: string, scenario: Scenario, lookup: (id: string) => Variant): NonNullable<Scenario['experiment']> {
   const exp = scenario.experiment;
   if (!exp) throw new BadInputError(`${id}: the scenario describes no experiment (no \`experiment\` block)`);
   // README: a ratio is only ever against the no-APF baseline of the variant's own architecture.
@@ -67,6 +70,12 @@ export function runExperiment(id: string, scenario: Scenario, lookup: (id: strin
       throw new BadInputError(`${id}: ${row.label}: ${row.baseline} is not the no-APF baseline of ${row.variant}'s architecture (${v.arch}); a ratio is only against the variant's own architecture's baseline`);
     }
   }
+  return exp;
+}
+
+/** Runs one experiment: every variant it names once per seed, shared between its rows. */
+export function runExperiment(id: string, scenario: Scenario, lookup: (id: string) => Variant, options: ReproduceOptions): ExperimentResult {
+  const exp = checkExperiment(id, scenario, lookup);
   const runs = new Map<string, RunResult>();
   const run = (variantId: string, seed: number) => {
     const key = `${variantId}@${seed}`;

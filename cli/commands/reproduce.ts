@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { findVariant } from '../../arches/registry.js';
-import { runExperiment } from '../../core/reproduce.js';
+import { checkExperiment, runExperiment } from '../../core/reproduce.js';
 import { listBuiltinScenarios, scenarioFile } from '../../core/scenario/load.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { UsageError, type Io } from '../io.js';
@@ -42,7 +42,10 @@ export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
       const names = (args.experiments ?? []).map(String);
       checkNamedOnce(names);
       const chosen = names.length > 0 ? names.map((id) => ({ id, scenario: loadForCli(id) })) : builtinExperiments();
-      for (const { id, scenario } of chosen) checkSeedsFit(id, scenario.seed, seeds);
+      for (const { id, scenario } of chosen) {
+        checkExperiment(id, scenario, (v) => findVariant(v));
+        checkSeedsFit(id, scenario.seed, seeds);
+      }
       const experiments = chosen.map(({ id, scenario }) => {
         const list = Array.from({ length: seeds }, (_, k) => scenario.seed + k);
         return runExperiment(id, scenario, (v) => findVariant(v), { seeds: list, onProgress: io.progress, signal: io.signal });

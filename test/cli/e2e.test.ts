@@ -87,8 +87,13 @@ describe('hostile input through the built binary (issue 5 items 14, 15, 16)', ()
     expect(full.stderr).toMatch(/^apf-lab: cannot write the output: ENOSPC [^\n]*\n$/);
   });
 
-  it('Ctrl-C stops a long run: one line, exit 130, nothing on stdout, no progress when piped', async () => {
-    const { code, stdout, stderr } = await apfLabInterrupted(1500, 'run', 'x86', '--scenario', 'test/fixtures/hostile/long-run.yaml');
+  // Every command that simulates runs it in a worker, so that Ctrl-C ends it cleanly (cli/main.ts SIMULATING).
+  it.each([
+    ['run', 'x86', '--scenario', 'test/fixtures/hostile/long-run.yaml'],
+    ['trace', 'x86', '--scenario', 'test/fixtures/hostile/long-run.yaml'],
+    ['reproduce', 'test/fixtures/hostile/long-experiment.yaml', '--seeds', '1'],
+  ])('Ctrl-C stops a long %s: one line, exit 130, nothing on stdout, no progress when piped', async (...args) => {
+    const { code, stdout, stderr } = await apfLabInterrupted(1500, ...args);
     expect(code).toBe(130);
     expect(stdout).toBe('');
     expect(stderr).toBe('apf-lab: interrupted; nothing was written\n');

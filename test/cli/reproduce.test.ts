@@ -6,6 +6,9 @@ import { cliInProcess as cli } from '../support/cli-in-process.js';
 import { findVariant, loadScenario, parseScenario, runVariant } from '../../index.js';
 import { TINY_SCENARIO_YAML } from '../support/scenarios.js';
 
+/** An experiment whose task cannot finish its passes within durationMs: it fails only once run. */
+const UNFINISHED_YAML = `${TINY_SCENARIO_YAML.replace('tasks: [ { name: t, program: [ { compute: { us: 1 } } ] } ]', 'tasks: [ { name: t, passes: 1000000, program: [ { compute: { us: 1 } } ] } ]')}experiment: { source: s, rows: [ { label: test time, metric: time, group: t, variant: x86, baseline: sync-x86 } ] }\n`;
+
 /** A short copy of gleb-2010-bm (same experiment block), so that the CLI tests stay quick. */
 function shortGleb(): string {
   const dir = mkdtempSync(join(tmpdir(), 'apf-reproduce-'));
@@ -110,13 +113,26 @@ describe('apf-lab reproduce', () => {
   it('a time row whose tasks did not finish within durationMs is bad input naming the row (exit 1)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'apf-reproduce-'));
     const file = join(dir, 'unfinished.yaml');
-    writeFileSync(
-      file,
-      `${TINY_SCENARIO_YAML.replace('tasks: [ { name: t, program: [ { compute: { us: 1 } } ] } ]', 'tasks: [ { name: t, passes: 1000000, program: [ { compute: { us: 1 } } ] } ]')}experiment: { source: s, rows: [ { label: test time, metric: time, group: t, variant: x86, baseline: sync-x86 } ] }\n`,
-    );
+    writeFileSync(file, UNFINISHED_YAML);
     const r = await cli('reproduce', file, '--seeds', '1');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/test time: sync-x86 or x86 gave no time with seed 1 \(did the task finish its passes within durationMs\?\)/);
+  });
+
+  // An experiment that could only fail once run comes first: the later one's missing block must
+  // be what is reported, since every experiment is checked before any runs.
+  it('every named experiment is checked before the first one runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-reproduce-'));
+    const unfinished = join(dir, 'unfinished.yaml');
+    try {
+      writeFileSync(unfinished, UNFINISHED_YAML);
+      const r = await cli('reproduce', unfinished, 'overcommit', '--seeds', '1');
+      expect(r.code).toBe(1);
+      expect(r.err.split('\n')[0]).toBe('apf-lab: overcommit: the scenario describes no experiment (no `experiment` block)');
+      expect(r.out).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an experiment named twice, by name or by a path to its file, is a usage error (exit 2), not run and printed twice', async () => {
