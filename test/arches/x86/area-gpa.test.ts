@@ -79,6 +79,26 @@ describe('the host reads the page-ready slot back at the area of its last succes
     expect(h.backend.canDequeueAsyncPagePresent(v)).toEqual({ ok: false, reason: 'ready-unacked' });
   });
 
+  // kvm_arch_can_dequeue_async_page_present() asks only apf_pageready_slot_free(); pageready_pending
+  // decides the kick alone (kvm_arch_async_page_present_queued()). A guest that moves its area
+  // while a page-ready is unacknowledged finds the new slot free, and KVM sends the next one: its
+  // one-outstanding rule holds per area (invariant 3 reports it; the fuzz's guestCaused() excuses it).
+  it('a move while a page-ready is unacknowledged: the next goes out at the new area', () => {
+    const h = harness();
+    const v = h.vcpu();
+    h.setCpu({ privilege: 'user', irqsMasked: true });
+    wrmsr(h, MSR_KVM_ASYNC_PF_ACK, 1n); // dequeues the boot wake-all: at the guest's own area
+    expect(v.state.pagereadyPending).toBe(true);
+    expect(wrmsr(h, MSR_KVM_ASYNC_PF_EN, ENABLED | AS_INT).kind).toBe('ok'); // GPA 0: a second wake-all
+
+    h.enter();
+
+    expect(areaAt(v.state, own(h)).token).toBe(WAKE_ALL);
+    expect(areaAt(v.state, 0n).token).toBe(WAKE_ALL);
+    expect(v.apf.done).toHaveLength(0);
+    expect(h.sim.monitor.violations.map((x) => x.invariant)).toEqual([3]);
+  });
+
   // The fuzz's before-init counterexample: EN at GPA 0 and an ACK before the guest's own init. KVM
   // wrote that wake-all's token at GPA 0 (on vector 0: INT not written yet); the init's EN moves the
   // cache to the guest's own area, whose slot is free, so its wake-all goes out and the guest ACKs it.
