@@ -1,6 +1,7 @@
 import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../core/backend.js';
-import { PF_VECTOR, WAKE_ALL_TOKEN } from './constants.js';
+import { KVM_PV_REASON_PAGE_NOT_PRESENT, PF_VECTOR, WAKE_ALL_TOKEN } from './constants.js';
 import { guestAsyncPageFault } from './guest.js';
+import { APF_DATA_FLAGS, APF_DATA_TOKEN } from './guest-memory.js';
 import { pvAsyncPfEnabled, type X86VcpuState } from './state.js';
 import { allocToken, X86_TOKEN } from '../token.js';
 
@@ -43,8 +44,7 @@ export function canDeliverAsyncPf(vcpu: V): Verdict {
  */
 export function asyncPageNotPresent(vcpu: V, work: AsyncPfWork, guestCfg: { pfHandlerNs: number }): boolean {
   const s = vcpu.state;
-  if (s.areaGpa === null) return false;
-  s.area.flags = 1; // KVM_PV_REASON_PAGE_NOT_PRESENT
+  if (!apfPutUserNotpresent(s)) return false;
   s.lastPf = { vector: PF_VECTOR, errorCode: 0, cr2: work.token };
   vcpu.injectEvent({
     name: '#PF',
@@ -66,14 +66,16 @@ export function asyncPagePresentQueued(vcpu: V): void {
 /**
  * kvm_arch_can_dequeue_async_page_present(): disabled (drop), or apf_pageready_slot_free(): the
  * token slot reads back 0. A read through an invalid cache fails, which counts as not free, so
- * after a failed enable nothing is ever dequeued (facts/x86.md §2a).
+ * after a failed enable nothing is ever dequeued (facts/x86.md §2a). The slot is read at the area
+ * of the last successful enable: after the guest moved its area, a token it never cleared at the
+ * old place no longer holds page-ready back, and one left at the new place does.
  */
 export function canDequeueAsyncPagePresent(vcpu: V): Verdict {
   const s = vcpu.state;
   if (!pvAsyncPfEnabled(s)) return YES;
   if (!s.lapicInKernel) return no('no-lapic');
   if (s.areaGpa === null) return no('area-unreadable');
-  return s.area.token === 0 ? YES : no('ready-unacked');
+  return apfPageReadySlotFree(s) ? YES : no('ready-unacked');
 }
 
 /** kvm_arch_async_page_ready(): prefault, skipped for a wake-all (the page is in host memory already). */
@@ -96,10 +98,35 @@ export function asyncPagePresent(vcpu: V, work: AsyncPfWork): boolean {
 /** apf_put_user_ready() and the interrupt: only while enabled and the area is writable. */
 function putPageReady(vcpu: V, work: AsyncPfWork): boolean {
   const s = vcpu.state;
-  if (!pvAsyncPfEnabled(s) || s.areaGpa === null) return false;
-  s.area.token = work.wakeupAll ? WAKE_ALL_TOKEN : work.token;
+  if (!pvAsyncPfEnabled(s) || !apfPutUserReady(s, work.wakeupAll ? WAKE_ALL_TOKEN : work.token)) return false;
   s.pagereadyPending = true;
   // APIC_DM_FIXED: edge semantics, one IRR bit per vector.
   vcpu.raiseIrq(s.vec, 'ready', false);
   return true;
+}
+
+/*
+ * The host's accesses to the area, all through the gfn→hva cache of the last successful enable
+ * (arch/x86/kvm/x86.c apf_put_user_notpresent(), apf_put_user_ready(), apf_pageready_slot_free()):
+ * at `areaGpa`, never at the guest's own `apf_reason` (arches/x86/guest-memory.ts). With the cache
+ * invalid (`areaGpa` null) each access fails: a write returns false, the read counts as not free.
+ */
+
+/** apf_put_user_notpresent(): `flags = KVM_PV_REASON_PAGE_NOT_PRESENT` at offset 0. */
+function apfPutUserNotpresent(s: X86VcpuState): boolean {
+  if (s.areaGpa === null) return false;
+  s.memory.write32(s.areaGpa + APF_DATA_FLAGS, KVM_PV_REASON_PAGE_NOT_PRESENT);
+  return true;
+}
+
+/** apf_put_user_ready(): the token at offsetof(struct kvm_vcpu_pv_apf_data, token). */
+function apfPutUserReady(s: X86VcpuState, token: number): boolean {
+  if (s.areaGpa === null) return false;
+  s.memory.write32(s.areaGpa + APF_DATA_TOKEN, token);
+  return true;
+}
+
+/** apf_pageready_slot_free(): the token slot reads back 0. */
+function apfPageReadySlotFree(s: X86VcpuState): boolean {
+  return s.areaGpa !== null && s.memory.read32(s.areaGpa + APF_DATA_TOKEN) === 0;
 }

@@ -9,17 +9,18 @@ import {
   MSR_KVM_ASYNC_PF_INT,
   MSR_X2APIC_EOI,
 } from './constants.js';
+import { APF_DATA_FLAGS, APF_DATA_TOKEN } from './guest-memory.js';
 import type { X86VcpuState } from './state.js';
 
 /**
  * The Linux guest's half (arch/x86/kernel/kvm.c, facts/x86.md §3): per-CPU enable, the #PF
- * path for not-present, and sysvec_kvm_asyncpf_interrupt() for page-ready.
+ * path for not-present, and sysvec_kvm_asyncpf_interrupt() for page-ready. The guest reads and
+ * clears its own per-CPU `apf_reason` (`guest.apfReasonGpa`), wherever the host last wrote.
  */
 type V = KvmVcpu<X86VcpuState>;
 
 export interface X86GuestConfig {
   readonly vector: number;
-  readonly areaGpa: bigint;
   readonly pfHandlerNs: number;
   readonly irqHandlerNs: number;
   /** The handler's EOI exits: neither PV EOI nor APICv (facts/x86.md §2a). */
@@ -37,7 +38,7 @@ export function kvmGuestCpuInit(vcpu: V, cfg: X86GuestConfig): void {
   if (!f.asyncPfInt) return;
   vcpu.guest.requestIrq(cfg.vector, () => sysvecKvmAsyncpfInterrupt(vcpu, cfg));
   vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_INT, value: BigInt(cfg.vector) });
-  let pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT;
+  let pa = vcpu.state.guest.apfReasonGpa | KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT;
   if (f.asyncPfVmexit) pa |= KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT;
   vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_EN, value: pa });
   // wrmsrl(), not the _safe form: a #GP is an "unchecked MSR access" that the kernel skips, and
@@ -49,8 +50,7 @@ export function kvmGuestCpuInit(vcpu: V, cfg: X86GuestConfig): void {
 export function guestAsyncPageFault(vcpu: V, cfg: { pfHandlerNs: number }): void {
   const s = vcpu.state;
   vcpu.guest.charge(cfg.pfHandlerNs);
-  const flags = s.area.flags;
-  s.area.flags = 0;
+  const flags = kvmReadAndResetApfFlags(s);
   if (flags === 0) return; // an ordinary #PF: not modelled
   const token = s.lastPf?.cr2 ?? 0;
   if (flags !== KVM_PV_REASON_PAGE_NOT_PRESENT) {
@@ -73,8 +73,20 @@ export function sysvecKvmAsyncpfInterrupt(vcpu: V, cfg: X86GuestConfig): void {
   vcpu.guest.charge(cfg.irqHandlerNs);
   s.guest.irqHvCallbackCount++;
   if (!s.guest.asyncPfEnabled) return;
-  const token = s.area.token;
+  const token = s.memory.read32(s.guest.apfReasonGpa + APF_DATA_TOKEN); // __this_cpu_read(apf_reason.token)
   vcpu.guest.asyncPfTaskWake(token);
-  s.area.token = 0;
+  s.memory.write32(s.guest.apfReasonGpa + APF_DATA_TOKEN, 0);
   vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_ACK, value: 1n });
+}
+
+/**
+ * kvm_read_and_reset_apf_flags(): only while this CPU's async_pf_enabled is set, read its own
+ * `apf_reason.flags` and write 0 there; otherwise 0 (an ordinary #PF).
+ */
+function kvmReadAndResetApfFlags(s: X86VcpuState): number {
+  if (!s.guest.asyncPfEnabled) return 0;
+  const gpa = s.guest.apfReasonGpa + APF_DATA_FLAGS;
+  const flags = s.memory.read32(gpa);
+  s.memory.write32(gpa, 0);
+  return flags;
 }

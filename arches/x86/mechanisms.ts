@@ -13,7 +13,8 @@ import { noApfGuestCall } from './msr.js';
 import * as pf from './pf2010/async-pf.js';
 import { pf2010GuestCpuInit } from './pf2010/guest.js';
 import { createPf2010State } from './pf2010/state.js';
-import { createX86State } from './state.js';
+import { ApfGuestMemory } from './guest-memory.js';
+import { createX86State, type X86VmPlace } from './state.js';
 import { createX86VeState, raiseVe, VE_INFO_ENABLE, veRaised, MSR_KVM_LAB_VE_INFO, type X86VeVcpuState } from './ve.js';
 import { x86CodeLayout } from './code-layout.js';
 
@@ -33,6 +34,17 @@ const VE_INFO_BASE = 0x180000n;
 
 const pfHandler = (env: FragmentEnv) => ({ pfHandlerNs: env.ns(env.ctx.costOverrides.guestPfHandlerCycles) });
 
+type CreateState<S> = (id: number, knobs: Readonly<Record<string, number>>, place: X86VmPlace) => S;
+
+/**
+ * The vCPU states of one VM: one guest memory for all of them (arches/x86/guest-memory.ts), each
+ * CPU's `apf_reason` `stride` bytes after the previous one's.
+ */
+function vmStates<S>(create: CreateState<S>, knobs: Readonly<Record<string, number>>, stride = 64n): (id: number) => S {
+  const memory = new ApfGuestMemory();
+  return (id) => create(id, knobs, { memory, apfReasonGpa: AREA_BASE + BigInt(id) * stride });
+}
+
 /** kvm_guest_cpu_init() as Linux 5.8+ does it: MSR_KVM_ASYNC_PF_INT, then _EN (facts/x86.md §3). */
 function x86GuestInit(env: FragmentEnv): (v: KvmVcpu<any>) => void {
   const c = env.ctx.costOverrides;
@@ -40,7 +52,6 @@ function x86GuestInit(env: FragmentEnv): (v: KvmVcpu<any>) => void {
   return (v) =>
     kvmGuestCpuInit(v, {
       vector: knobs.vector,
-      areaGpa: AREA_BASE + BigInt(v.id) * 64n,
       pfHandlerNs: env.ns(c.guestPfHandlerCycles),
       irqHandlerNs: env.ns(c.guestIrqHandlerCycles),
       eoiExits: knobs.pvEoi === 0 && knobs.apicv === 0,
@@ -58,7 +69,7 @@ const enable: Catalogue['enable'] = {
   'msr-pv-en-int': {
     text: 'MSR_KVM_ASYNC_PF_INT then MSR_KVM_ASYNC_PF_EN',
     fragment: (env) => ({
-      createVcpuState: (id) => createX86State(id, env.ctx.knobs),
+      createVcpuState: vmStates(createX86State, env.ctx.knobs),
       guestInit: x86GuestInit(env),
       guestCall: x86GuestCall(env.ctx.guestMemoryBytes),
     }),
@@ -67,7 +78,7 @@ const enable: Catalogue['enable'] = {
     text: 'none: the guest never writes MSR_KVM_ASYNC_PF_EN',
     // The x86 host as it is; only the guest's enable sequence is missing.
     fragment: (env) => ({
-      createVcpuState: (id) => createX86State(id, env.ctx.knobs),
+      createVcpuState: vmStates(createX86State, env.ctx.knobs),
       guestInit: () => {},
       guestCall: x86GuestCall(env.ctx.guestMemoryBytes),
     }),
@@ -77,7 +88,7 @@ const enable: Catalogue['enable'] = {
     fragment: (env) => {
       const init = x86GuestInit(env);
       return {
-        createVcpuState: (id) => createX86VeState(id, env.ctx.knobs),
+        createVcpuState: vmStates(createX86VeState, env.ctx.knobs),
         // The x86 guest, then the #VE page; a refused MSR leaves #VE off and the guest is plain x86.
         guestInit: (v) => {
           init(v);
@@ -98,10 +109,9 @@ const enable: Catalogue['enable'] = {
     knobs: { sendAlways: 0 },
     fragment: (env) => {
       checkFlag(env.knobs, 'sendAlways');
-      const guest = pfHandler(env);
       return {
-        createVcpuState: (id) => createPf2010State(id, env.knobs),
-        guestInit: (v) => pf2010GuestCpuInit(v, { areaGpa: AREA_BASE + BigInt(v.id) * AREA_STRIDE_2010, ...guest }),
+        createVcpuState: vmStates(createPf2010State, env.knobs, AREA_STRIDE_2010),
+        guestInit: pf2010GuestCpuInit,
         guestCall: pf2010GuestCall(env.ctx.guestMemoryBytes),
       };
     },

@@ -1,7 +1,10 @@
+import type { ApfGuestMemory } from './guest-memory.js';
+
 /**
- * Per-vCPU x86 APF state: the host's struct kvm_vcpu_arch.apf, the guest's 64-byte shared area
- * (struct kvm_vcpu_pv_apf_data: u32 flags @0, u32 token @4; facts/x86.md §1), and the guest's
- * private per-CPU bookkeeping. The area lives in guest memory: both halves read and write it.
+ * Per-vCPU x86 APF state: the host's struct kvm_vcpu_arch.apf, the guest memory its 64-byte shared
+ * areas live in (struct kvm_vcpu_pv_apf_data: u32 flags @0, u32 token @4; facts/x86.md §1), and
+ * the guest's private per-CPU bookkeeping. The host reaches an area at `areaGpa`, the guest at
+ * `guest.apfReasonGpa` (arches/x86/guest-memory.ts).
  */
 export interface X86VcpuState {
   readonly vcpuId: number;
@@ -22,16 +25,30 @@ export interface X86VcpuState {
   id: number;
   /**
    * The area's GPA while the gfn→hva cache (apf.data) is valid; null before the first enable and
-   * after a failed kvm_gfn_to_hva_cache_init(), when every host access to the area fails.
+   * after a failed kvm_gfn_to_hva_cache_init(), when every host access to the area fails. The
+   * host reads and writes the area here, whatever the guest's own per-CPU area is.
    */
   areaGpa: bigint | null;
-  readonly area: { flags: number; token: number };
+  /** The VM's guest memory as the async-PF areas use it, shared with the other vCPUs. */
+  readonly memory: ApfGuestMemory;
   /** The last async #PF injected: vector, error code and CR2 (for tests and traces). */
   lastPf: { vector: number; errorCode: number; cr2: number } | null;
-  readonly guest: { asyncPfEnabled: boolean; irqHvCallbackCount: number; unknownFlags: number };
+  readonly guest: {
+    /** The GPA of this CPU's `apf_reason` (per-CPU, __aligned(64)): where its init points EN and its handlers read. */
+    readonly apfReasonGpa: bigint;
+    asyncPfEnabled: boolean;
+    irqHvCallbackCount: number;
+    unknownFlags: number;
+  };
 }
 
-export function createX86State(vcpuId: number, knobs: Readonly<Record<string, number>>): X86VcpuState {
+/** Where a vCPU's state sits in its VM: the VM's guest memory and the GPA of this CPU's `apf_reason`. */
+export interface X86VmPlace {
+  readonly memory: ApfGuestMemory;
+  readonly apfReasonGpa: bigint;
+}
+
+export function createX86State(vcpuId: number, knobs: Readonly<Record<string, number>>, place: X86VmPlace): X86VcpuState {
   return {
     vcpuId,
     features: {
@@ -50,9 +67,9 @@ export function createX86State(vcpuId: number, knobs: Readonly<Record<string, nu
     pagereadyPending: false,
     id: 0,
     areaGpa: null,
-    area: { flags: 0, token: 0 },
+    memory: place.memory,
     lastPf: null,
-    guest: { asyncPfEnabled: false, irqHvCallbackCount: 0, unknownFlags: 0 },
+    guest: { apfReasonGpa: place.apfReasonGpa, asyncPfEnabled: false, irqHvCallbackCount: 0, unknownFlags: 0 },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { GuestCallResult, KvmVcpu } from '../../core/backend.js';
 import { KVM_ENOSYS } from './constants.js';
-import { createX86State, pvAsyncPfEnabled, type X86VcpuState } from './state.js';
+import { createX86State, pvAsyncPfEnabled, type X86VcpuState, type X86VmPlace } from './state.js';
 
 /**
  * `x86-ve`: the "#VE before populate" design (PROTOCOLS.md §4.4), never built. Paolo Bonzini
@@ -59,14 +59,14 @@ export interface VeState {
 
 export type X86VeVcpuState = X86VcpuState & { readonly ve: VeState };
 
-export function createX86VeState(vcpuId: number, knobs: Readonly<Record<string, number>>): X86VeVcpuState {
+export function createX86VeState(vcpuId: number, knobs: Readonly<Record<string, number>>, place: X86VmPlace): X86VeVcpuState {
   const ve: VeState = {
     msrVal: 0n,
     infoGpa: null,
     info: { exitReason: 0, delivery: 0, guestPhysicalAddress: 0n },
     guest: { veTaken: 0, fetchRefused: 0 },
   };
-  return { ...createX86State(vcpuId, knobs), ve };
+  return { ...createX86State(vcpuId, knobs, place), ve };
 }
 
 /** The x86-ve guest calls: x86's MSR accesses plus VMCALL (nr in rax, args in rbx, rcx, rdx, rsi). */

@@ -168,9 +168,9 @@ function show(call: GuestCall): string {
 
 /**
  * `variant` whose boot-time guestInit also issues `calls` (before or after the guest's own enable
- * sequence) and records every answer that is not architectural.
+ * sequence) and records every answer that is not architectural, and on x86 where the host's area went.
  */
-function fuzzedVariant(variant: Variant, calls: readonly GuestCall[], order: 'before-init' | 'after-init', problems: string[]): Variant {
+function fuzzedVariant(variant: Variant, calls: readonly GuestCall[], order: 'before-init' | 'after-init', seen: Seen): Variant {
   const check = problemFor(variant);
   return {
     ...variant,
@@ -180,16 +180,36 @@ function fuzzedVariant(variant: Variant, calls: readonly GuestCall[], order: 'be
         ...b,
         guestInit: (vcpu) => {
           if (order === 'after-init') b.guestInit(vcpu);
+          const area = x86Area(vcpu.state);
           for (const call of calls) {
             const p = check(call, vcpu.guest.call(call));
-            if (p) problems.push(`${show(call)}: ${p}`);
+            if (p) seen.problems.push(`${show(call)}: ${p}`);
+            if (area && area.areaGpa !== null && area.areaGpa !== area.guest.apfReasonGpa) seen.movedArea.add(vcpu.id);
           }
+          if (order === 'before-init' && area?.pagereadyPending) seen.readyBeforeInit.add(vcpu.id);
           if (order === 'before-init') b.guestInit(vcpu);
         },
       };
     },
   };
 }
+
+/** What fuzzedVariant saw, per vCPU id on x86 (the 5.8 and 2010 states alike). */
+interface Seen {
+  readonly problems: string[];
+  /** A call left the host's area (its last successful enable) somewhere other than the guest's own `apf_reason`. */
+  readonly movedArea: Set<number>;
+  /** A page-ready was outstanding (pageready_pending, 5.8 only) when the guest's own init began. */
+  readonly readyBeforeInit: Set<number>;
+}
+
+/** The x86 states' host area, the guest's own `apf_reason`, and (5.8) pageready_pending; null on other arches. */
+interface X86Area {
+  readonly areaGpa: bigint | null;
+  readonly pagereadyPending?: boolean;
+  readonly guest: { readonly apfReasonGpa: bigint };
+}
+const x86Area = (state: unknown): X86Area | null => ((state as X86Area | null)?.guest?.apfReasonGpa !== undefined ? (state as X86Area) : null);
 
 const isEnableWrite = (c: GuestCall): boolean =>
   (c.kind === 'wrmsr' && c.index === x86Abi.MSR_KVM_ASYNC_PF_EN) ||
@@ -201,8 +221,19 @@ const isFetch = (c: GuestCall): boolean =>
 
 /**
  * What a guest that re-programs the ABI under its own running kernel (the after-init order) may
- * cause, and the invariants report by design; before the guest's own enable, its init overwrites
- * it all.
+ * cause, and the invariants report by design (before the guest's own enable: beforeInitCaused()).
+ * - x86: MSR_KVM_ASYNC_PF_EN naming an area other than the guest's own per-CPU `apf_reason`. KVM
+ *   writes `flags` and the page-ready token, and reads the token slot back, only through the
+ *   gfn→hva cache of that last enable (arch/x86/kvm/x86.c kvm_pv_enable_async_pf(),
+ *   apf_put_user_notpresent(), apf_put_user_ready(), apf_pageready_slot_free()); the Linux guest
+ *   reads and clears only its own per-CPU area (arch/x86/kernel/kvm.c kvm_read_and_reset_apf_flags(),
+ *   sysvec_kvm_asyncpf_interrupt(); 2.6.38's kvm_read_and_reset_pf_reason() alike). So its #PF
+ *   handler finds flags 0 and takes an announced fault for an ordinary one (no sleep, the access
+ *   faults again), and its page-ready handler wakes token 0 instead of the one sent: invariants 1
+ *   and 7 on the vCPU whose area moved. And KVM's only gate on a second page-ready is that
+ *   token slot (kvm_arch_can_dequeue_async_page_present(); pageready_pending decides only the kick,
+ *   kvm_arch_async_page_present_queued()): a move while one is unacknowledged finds the new slot
+ *   free and sends the next: invariant 3. Its one-outstanding rule holds per area.
  * - SEND_ALWAYS in MSR_KVM_ASYNC_PF_EN asks for not-present in kernel mode, which the host then
  *   injects as KVM does (kvm_can_deliver_async_pf()) and a Linux guest since 5.8 panics on:
  *   invariant 4 (test/arches/x86/guest.test.ts).
@@ -216,8 +247,9 @@ const isFetch = (c: GuestCall): boolean =>
  *   drain that ran dry, its tokens never got page-ready and their tasks sleep forever: invariants 1
  *   and 7.
  */
-function guestCaused(variant: Variant, calls: readonly GuestCall[], v: Violation): boolean {
+function guestCaused(variant: Variant, calls: readonly GuestCall[], v: Violation, seen: Seen): boolean {
   if ((v.invariant === 1 || v.invariant === 7) && calls.some(isForeignReadyVector)) return true;
+  if ((v.invariant === 1 || v.invariant === 3 || v.invariant === 7) && seen.movedArea.has(v.vcpu)) return true;
   if (v.invariant === 4) {
     return variant.arch === 'x86' && v.message.endsWith('while kernel-mode') && calls.some((c) => isEnableWrite(c) && c.kind === 'wrmsr' && ((c.value as bigint) & x86Abi.KVM_ASYNC_PF_SEND_ALWAYS) !== 0n);
   }
@@ -226,6 +258,23 @@ function guestCaused(variant: Variant, calls: readonly GuestCall[], v: Violation
     return fetch >= 0 && calls.slice(fetch + 1).some(isEnableWrite);
   }
   return false;
+}
+
+/**
+ * Before the guest's init, its init overwrites everything but one thing: a page-ready already sent.
+ * An ACK write among the calls dequeued the enable's wake-all (kvm_set_msr_common()
+ * MSR_KVM_ASYNC_PF_ACK → kvm_check_async_pf_completion()), to whatever vector
+ * MSR_KVM_ASYNC_PF_INT held — 0 when INT came after EN, which msr.rst warns of ("or interrupt #0
+ * can get injected") and the kernel has no handler for. The init's EN clears neither
+ * pageready_pending nor the token the host wrote (kvm_pv_enable_async_pf()), and KVM gates the
+ * next page-ready on that token slot at the area of the last enable (apf_pageready_slot_free()):
+ * - the init named another area: its slot is free and the init's wake-all goes out while the
+ *   first is unacknowledged, invariant 3;
+ * - the init named the same area: the slot stays non-zero until a handler clears it, none does,
+ *   and every later page-ready waits, invariants 1 and 7.
+ */
+function beforeInitCaused(v: Violation, seen: Seen): boolean {
+  return (v.invariant === 1 || v.invariant === 3 || v.invariant === 7) && seen.readyBeforeInit.has(v.vcpu);
 }
 
 /**
@@ -247,10 +296,14 @@ describe('random guest calls at the enable path', () => {
           fc.property(callsFor(variant), fc.boolean(), (calls, guestInit) => {
             const h = new Harness(variant, { guestInit });
             const check = problemFor(variant);
+            const area = x86Area(h.vcpu().state);
+            const areas = new Set<bigint | null>([area?.areaGpa ?? null]);
             for (const call of calls) {
               const p = check(call, h.call(call));
               expect(p, show(call)).toBeNull();
+              areas.add(area?.areaGpa ?? null);
             }
+            areas.delete(null);
             // A fault, its completion and two entries: nothing throws whatever the calls left behind.
             h.setCpu({ privilege: 'user', irqsMasked: false });
             if (h.vcpu().mode === 'run' && h.vcpu().current) h.fault(HARNESS_FIRST_MISSING_GFN + 7);
@@ -258,20 +311,23 @@ describe('random guest calls at the enable path', () => {
             h.complete(HARNESS_FIRST_MISSING_GFN + 7);
             h.enter();
             // The run-time checks (3–6); 1, 2 and 7 close only at the end of a whole run, below.
-            expect(h.sim.monitor.violations.filter((x) => x.invariant >= 3 && x.invariant <= 6)).toEqual([]);
+            // An x86 host area that moved excuses invariant 3, as guestCaused() says.
+            const excused = (x: Violation) => x.invariant === 3 && areas.size > 1;
+            expect(h.sim.monitor.violations.filter((x) => x.invariant >= 3 && x.invariant <= 6 && !excused(x))).toEqual([]);
           }),
           { numRuns: RUNS * 4, seed: SEED },
         );
       }, 30_000 + RUNS * 40);
 
       for (const order of ['before-init', 'after-init'] as const) {
-        it(`${order}: then a short workload keeps every invariant${order === 'after-init' ? ' but what the guest itself caused' : ''}`, () => {
+        it(`${order}: then a short workload keeps every invariant but what the guest itself caused`, () => {
           fc.assert(
             fc.property(callsFor(variant), (calls) => {
-              const problems: string[] = [];
-              const r = runVariant(WORKLOAD, fuzzedVariant(variant, calls, order, problems));
-              expect(problems).toEqual([]);
-              const checked = order === 'before-init' ? r.invariants.violations : r.invariants.violations.filter((x) => !guestCaused(variant, calls, x));
+              const seen: Seen = { problems: [], movedArea: new Set(), readyBeforeInit: new Set() };
+              const r = runVariant(WORKLOAD, fuzzedVariant(variant, calls, order, seen));
+              expect(seen.problems).toEqual([]);
+              const caused = order === 'before-init' ? (x: Violation) => beforeInitCaused(x, seen) : (x: Violation) => guestCaused(variant, calls, x, seen);
+              const checked = r.invariants.violations.filter((x) => !caused(x));
               expect(checked, JSON.stringify(checked[0])).toEqual([]);
             }),
             { numRuns: RUNS, seed: SEED },

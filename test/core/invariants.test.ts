@@ -65,7 +65,7 @@ describe('a broken backend is reported, not ignored', () => {
         // The guest's handler wakes the same token twice.
         const handler = (vcpu as Vcpu).irqHandlers.get(vcpu.state.vec)!;
         vcpu.guest.requestIrq(vcpu.state.vec, () => {
-          const token = vcpu.state.area.token;
+          const token = vcpu.state.memory.read32(vcpu.state.guest.apfReasonGpa + 4n); // apf_reason.token
           if (token !== 0 && token !== 0xffffffff) vcpu.guest.asyncPfTaskWake(token);
           handler();
         });
@@ -88,7 +88,7 @@ describe('a broken backend is reported, not ignored', () => {
             token: work.token,
             signal: 'not-present',
             handler: () => {
-              vcpu.state.area.flags = 0;
+              vcpu.state.memory.write32(vcpu.state.guest.apfReasonGpa, 0); // apf_reason.flags
               vcpu.guest.asyncPfTaskWaitSchedule(stale);
             },
           });

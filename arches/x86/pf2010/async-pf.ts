@@ -1,7 +1,7 @@
 import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../../core/backend.js';
 import { KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, WAKE_ALL_TOKEN } from '../constants.js';
 import { pf2010AsyncPageFault } from './guest.js';
-import { pf2010Enabled, type Pf2010VcpuState } from './state.js';
+import { PF2010_REASON, pf2010Enabled, type Pf2010VcpuState } from './state.js';
 import { allocToken, X86_2010_TOKEN } from '../../token.js';
 
 /**
@@ -60,8 +60,10 @@ export function canDeliverAsyncPf(vcpu: V): Verdict {
 function injectApfPf(vcpu: V, reason: number, token: number, guest: GuestCfg, signal: 'not-present' | 'ready'): boolean {
   const s = vcpu.state;
   if (s.areaGpa === null) return false;
-  if (s.area.reason !== 0) vcpu.hazard(PF2010_HAZARDS.reasonClobbered);
-  s.area.reason = reason;
+  // apf_put_user() through the cache of the last successful enable: at `areaGpa`, not the guest's own area.
+  const gpa = s.areaGpa + PF2010_REASON;
+  if (s.memory.read32(gpa) !== 0) vcpu.hazard(PF2010_HAZARDS.reasonClobbered);
+  s.memory.write32(gpa, reason);
   s.cr2 = token;
   // Both signals are a #PF through the IDT: entry code first (arches/x86/code-layout.ts).
   vcpu.injectEvent({ name: '#PF', token, signal, exception: 'sync', handler: () => pf2010AsyncPageFault(vcpu, guest) });

@@ -6,7 +6,7 @@ import {
   KVM_PV_REASON_PAGE_READY,
   MSR_KVM_ASYNC_PF_EN,
 } from '../constants.js';
-import type { Pf2010VcpuState } from './state.js';
+import { PF2010_ENABLED, PF2010_REASON, type Pf2010VcpuState } from './state.js';
 
 /**
  * The 2010 Linux guest (631bc4878220, fc5f06fac6fb; arch/x86/kernel/kvm.c as of 2.6.38): one
@@ -14,22 +14,18 @@ import type { Pf2010VcpuState } from './state.js';
  */
 type V = KvmVcpu<Pf2010VcpuState>;
 
-export interface Pf2010GuestConfig {
-  readonly areaGpa: bigint;
-  readonly pfHandlerNs: number;
-}
-
 /**
  * kvm_guest_cpu_init(): only with KVM_FEATURE_ASYNC_PF; `pa | KVM_ASYNC_PF_ENABLED`, plus SEND_ALWAYS under CONFIG_PREEMPT once
  * fc5f06fac6fb is in; then `apf_reason.enabled = 1`. No INT and no ACK MSR exist yet.
  */
-export function pf2010GuestCpuInit(vcpu: V, cfg: Pf2010GuestConfig): void {
-  if (!vcpu.state.featureAsyncPf) return; // kvm_para_has_feature(KVM_FEATURE_ASYNC_PF) && kvmapf
-  let pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED;
-  if (vcpu.state.sendAlwaysSeries) pa |= KVM_ASYNC_PF_SEND_ALWAYS;
+export function pf2010GuestCpuInit(vcpu: V): void {
+  const s = vcpu.state;
+  if (!s.featureAsyncPf) return; // kvm_para_has_feature(KVM_FEATURE_ASYNC_PF) && kvmapf
+  let pa = s.guest.apfReasonGpa | KVM_ASYNC_PF_ENABLED;
+  if (s.sendAlwaysSeries) pa |= KVM_ASYNC_PF_SEND_ALWAYS;
   vcpu.guest.call({ kind: 'wrmsr', index: MSR_KVM_ASYNC_PF_EN, value: pa });
   // wrmsrl(), not the _safe form: enabled is set whatever the host answered.
-  vcpu.state.area.enabled = 1;
+  s.memory.write32(s.guest.apfReasonGpa + PF2010_ENABLED, 1);
 }
 
 /**
@@ -40,8 +36,7 @@ export function pf2010GuestCpuInit(vcpu: V, cfg: Pf2010GuestConfig): void {
 export function pf2010AsyncPageFault(vcpu: V, cfg: { pfHandlerNs: number }): void {
   const s = vcpu.state;
   vcpu.guest.charge(cfg.pfHandlerNs);
-  const reason = s.area.enabled ? s.area.reason : 0;
-  if (s.area.enabled) s.area.reason = 0;
+  const reason = kvmReadAndResetPfReason(s);
   const token = s.cr2 >>> 0;
   if (reason === KVM_PV_REASON_PAGE_NOT_PRESENT) return taskWait(vcpu, token);
   if (reason === KVM_PV_REASON_PAGE_READY) return vcpu.guest.asyncPfTaskWake(token);
@@ -59,4 +54,16 @@ function taskWait(vcpu: V, token: number): void {
   const c = vcpu.cpu;
   if (c.pcRegion === 'idle' || (c.privilege === 'kernel' && c.preemptDisabled)) return vcpu.guest.asyncPfTaskWaitHalt(token);
   vcpu.guest.asyncPfTaskWaitSchedule(token);
+}
+
+/**
+ * kvm_read_and_reset_pf_reason() (2.6.38): only while this CPU's `apf_reason.enabled` is set,
+ * read its own `apf_reason.reason` and write 0 there, wherever the host's last enable pointed.
+ */
+function kvmReadAndResetPfReason(s: Pf2010VcpuState): number {
+  const own = s.guest.apfReasonGpa;
+  if (s.memory.read32(own + PF2010_ENABLED) === 0) return 0;
+  const reason = s.memory.read32(own + PF2010_REASON);
+  s.memory.write32(own + PF2010_REASON, 0);
+  return reason;
 }

@@ -1,8 +1,13 @@
+import type { ApfGuestMemory } from '../guest-memory.js';
+import type { X86VmPlace } from '../state.js';
+
 /**
  * Per-vCPU state of the 2010 design (seed 001; facts/x86.md §1 "struct kvm_vcpu_pv_apf_data",
- * 2010–5.7 row): the host's apf.msr_val / apf.id / send_user_only, and the guest's 68-byte
- * per-CPU area `{u32 reason; u8 pad[60]; u32 enabled}`. One `reason` word carries both signals;
- * the token travels in CR2, so the area has no token slot.
+ * 2010–5.7 row): the host's apf.msr_val / apf.id / send_user_only, and the guest memory its
+ * 68-byte per-CPU areas `{u32 reason; u8 pad[60]; u32 enabled}` live in. One `reason` word
+ * carries both signals; the token travels in CR2, so the area has no token slot. The host
+ * writes `reason` at `areaGpa`, the guest reads its own at `guest.apfReasonGpa`
+ * (arches/x86/guest-memory.ts).
  */
 export interface Pf2010VcpuState {
   readonly vcpuId: number;
@@ -19,17 +24,25 @@ export interface Pf2010VcpuState {
   id: number;
   /** The area's GPA while the gfn→hva cache is valid; null before enable or after a failed init. */
   areaGpa: bigint | null;
-  /** The shared word (u32 reason @0) and the guest-private `enabled` (@64). */
-  readonly area: { reason: number; enabled: number };
+  /** The VM's guest memory as the areas use it (u32 reason @0, u32 enabled @64), shared with the other vCPUs. */
+  readonly memory: ApfGuestMemory;
   /** CR2 as the host last set it for an async #PF (vcpu->arch.cr2 = token). */
   cr2: number;
   /** Lab-only: page-ready #PFs sent for a fault whose not-present never went out (the dummy leak). */
   readyUnannounced: number;
   /** Guest-side counters: #PFs the guest's handler read with an unknown reason (an ordinary #PF). */
-  readonly guest: { ordinaryPf: number };
+  readonly guest: {
+    /** The GPA of this CPU's `apf_reason`: where its init points EN and its #PF handler reads. */
+    readonly apfReasonGpa: bigint;
+    ordinaryPf: number;
+  };
 }
 
-export function createPf2010State(vcpuId: number, knobs: Readonly<Record<string, number>>): Pf2010VcpuState {
+/** The 2010 area's words: `u32 reason` @0 and the guest's `u32 enabled` after `u8 pad[60]`, @64 (facts/x86.md §1). */
+export const PF2010_REASON = 0n;
+export const PF2010_ENABLED = 64n;
+
+export function createPf2010State(vcpuId: number, knobs: Readonly<Record<string, number>>, place: X86VmPlace): Pf2010VcpuState {
   return {
     vcpuId,
     featureAsyncPf: knobs.featureAsyncPf !== 0,
@@ -39,10 +52,10 @@ export function createPf2010State(vcpuId: number, knobs: Readonly<Record<string,
     sendAlways: false,
     id: 0,
     areaGpa: null,
-    area: { reason: 0, enabled: 0 },
+    memory: place.memory,
     cr2: 0,
     readyUnannounced: 0,
-    guest: { ordinaryPf: 0 },
+    guest: { apfReasonGpa: place.apfReasonGpa, ordinaryPf: 0 },
   };
 }
 

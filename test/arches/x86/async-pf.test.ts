@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { BadInputError, x86Abi } from '../../../index.js';
-import { ACK_EXIT, booted, exitCount, G, harness, MSR_KVM_ASYNC_PF_EN, runNextTask, SEND_ALWAYS, tokenOf, wrmsr, type H } from './helpers.js';
+import { ACK_EXIT, areaAt, booted, exitCount, G, harness, MSR_KVM_ASYNC_PF_EN, runNextTask, SEND_ALWAYS, tokenOf, wrmsr, type H } from './helpers.js';
 
 /** The current task of vCPU `i` faults on `gfn` in user mode; returns the token in CR2. */
 function userFault(h: H, gfn: number, i = 0): number {
@@ -147,12 +147,12 @@ describe('not present', () => {
     expect(v.injected?.name).toBe('#PF');
     expect(v.injected?.token).toBe(token);
     expect(v.state.lastPf).toEqual({ vector: 14, errorCode: 0, cr2: token });
-    expect(v.state.area.flags).toBe(1);
+    expect(areaAt(v.state).flags).toBe(1);
     expect(v.mode).toBe('run');
 
     h.enter();
 
-    expect(v.state.area.flags).toBe(0);
+    expect(areaAt(v.state).flags).toBe(0);
     expect(task.state).toBe('sleeping');
     expect(task.sleepToken).toBe(token);
     expect(v.current).toBeNull();
@@ -177,7 +177,7 @@ describe('not present only at CPL != 0 unless SEND_ALWAYS', () => {
     h.fault(G);
 
     expect(v.injected).toBeNull();
-    expect(v.state.area.flags).toBe(0);
+    expect(areaAt(v.state).flags).toBe(0);
     expect(v.mode).toBe('halt');
     expect(h.sim.metrics.haltReasons.toJSON()['kernel-mode']).toBe(1);
     // §2 step 2 "Always add the gfn to the hash": the work is outstanding all the same.
@@ -198,7 +198,7 @@ describe('not present only at CPL != 0 unless SEND_ALWAYS', () => {
     expect(v.state.sendAlways).toBe(true);
     expect(v.injected?.name).toBe('#PF');
     expect(v.state.lastPf?.cr2).toBe(tokenOf(h, G));
-    expect(v.state.area.flags).toBe(1);
+    expect(areaAt(v.state).flags).toBe(1);
     expect(v.mode).toBe('run');
     expect(h.sim.metrics.haltReasons.toJSON()['kernel-mode']).toBeUndefined();
   });
@@ -269,7 +269,7 @@ describe('page ready', () => {
 
     h.enter(); // the host delivers; IF=0 so the guest has not taken it yet
 
-    expect(v.state.area.token).toBe(token);
+    expect(areaAt(v.state).token).toBe(token);
     expect(v.state.pagereadyPending).toBe(true);
     expect(v.irqLine(line)?.pending).toBe(true);
     expect(v.irqLines.map((l) => l.line)).toEqual([line]);
@@ -280,7 +280,7 @@ describe('page ready', () => {
     h.enter();
 
     expect(task.state).toBe('runnable');
-    expect(v.state.area.token).toBe(0);
+    expect(areaAt(v.state).token).toBe(0);
     expect(v.state.pagereadyPending).toBe(false);
     expect(exitCount(h, ACK_EXIT)).toBe(acks + 1);
     expect(v.apf.gfns.has(G)).toBe(false);
@@ -308,7 +308,7 @@ describe('page ready', () => {
     const seen: { token: number; acks: number }[] = [];
     const handler = v.irqHandlers.get(0xec)!;
     v.irqHandlers.set(0xec, () => {
-      seen.push({ token: v.state.area.token, acks: exitCount(h, ACK_EXIT) });
+      seen.push({ token: areaAt(v.state).token, acks: exitCount(h, ACK_EXIT) });
       handler();
     });
     h.setCpu({ irqsMasked: true });
@@ -316,7 +316,7 @@ describe('page ready', () => {
     h.enter();
 
     expect(h.sim.metrics.readyDelivered).toBe(delivered0 + 1);
-    expect(v.state.area.token).toBe(tA);
+    expect(areaAt(v.state).token).toBe(tA);
     expect(v.apf.done).toHaveLength(1);
     expect(v.apf.done[0].token).toBe(tB);
     expect(h.backend.canDequeueAsyncPagePresent(v)).toEqual({ ok: false, reason: 'ready-unacked' });
@@ -333,7 +333,7 @@ describe('page ready', () => {
     expect(taskA.state).toBe('runnable');
     expect(taskB.state).toBe('runnable');
     expect(v.apf.done).toHaveLength(0);
-    expect(v.state.area.token).toBe(0);
+    expect(areaAt(v.state).token).toBe(0);
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
@@ -455,7 +455,7 @@ describe('page-ready only where not-present was injected', () => {
 
     expect(v.mode).toBe('run');
     expect(h.sim.metrics.readyDelivered).toBe(delivered);
-    expect(v.state.area.token).toBe(0);
+    expect(areaAt(v.state).token).toBe(0);
     expect(v.state.pagereadyPending).toBe(false);
     expect(v.irqLine(0xec)?.pending ?? false).toBe(false);
     expect(exitCount(h, ACK_EXIT)).toBe(acks);

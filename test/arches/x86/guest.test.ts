@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BadInputError, Harness, x86Variant, type GuestCall, type Variant, type X86VcpuState } from '../../../index.js';
 import {
   ACK_EXIT,
+  areaAt,
   AREA,
   AS_INT,
   AS_PF_VMEXIT,
@@ -54,7 +55,7 @@ describe('INT before EN', () => {
     h.enter();
     expect(wrmsr(h, MSR_KVM_ASYNC_PF_INT, 0xecn).kind).toBe('ok'); // too late
 
-    expect(v.state.area.token).toBe(0xffffffff);
+    expect(areaAt(v.state).token).toBe(0xffffffff);
     expect(v.irqLine(0)?.pending).toBe(true);
     expect(v.irqLine(0)?.signal).toBe('ready');
     expect(v.irqLine(0xec)).toBeUndefined();
@@ -182,11 +183,11 @@ describe('the #PF path', () => {
     const v = h.vcpu();
     const task = v.current!;
     h.fault(G);
-    expect(v.state.area.flags).toBe(1);
+    expect(areaAt(v.state).flags).toBe(1);
 
     h.enter();
 
-    expect(v.state.area.flags).toBe(0);
+    expect(areaAt(v.state).flags).toBe(0);
     expect(task.state).toBe('sleeping');
     expect(task.sleepToken).toBe(v.state.lastPf!.cr2);
     expect(h.sim.metrics.hazards.toJSON()).toEqual({});
@@ -243,7 +244,7 @@ describe('the page-ready interrupt handler', () => {
 
     expect(v.state.guest.irqHvCallbackCount).toBe(count + 1);
     expect(task.state).toBe('runnable');
-    expect(v.state.area.token).toBe(0);
+    expect(areaAt(v.state).token).toBe(0);
     expect(exitCount(h, ACK_EXIT)).toBe(acks + 1);
     expect(h.sim.monitor.violations).toEqual([]);
   });

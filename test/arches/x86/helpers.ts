@@ -114,3 +114,12 @@ export function enableOutsideGuestMemory(h: H): bigint {
   h.setCpu({ privilege: 'user', irqsMasked: false });
   return bad;
 }
+
+/**
+ * The `flags` and `token` words of a 5.8 area in the VM's guest memory (arches/x86/guest-memory.ts):
+ * by default where the host reads and writes, at its last successful enable's GPA.
+ */
+export function areaAt(s: X86VcpuState, gpa: bigint | null = s.areaGpa): { flags: number; token: number } {
+  if (gpa === null) throw new Error('areaAt: the host has no area (no successful enable)');
+  return { flags: s.memory.read32(gpa), token: s.memory.read32(gpa + 4n) };
+}

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BadInputError, x86Abi } from '../../../index.js';
 import {
   ACK_EXIT,
+  areaAt,
   AREA,
   AS_INT,
   AS_PF_VMEXIT,
@@ -273,7 +274,7 @@ describe('what counts as enabled', () => {
 
     const v = h.vcpu();
     expect(v.injected).toBeNull();
-    expect(v.state.area.flags).toBe(0);
+    expect(areaAt(v.state, AREA).flags).toBe(0);
     expect(v.mode).toBe('halt');
     expect(h.sim.metrics.haltReasons.toJSON()['apf-disabled']).toBe(1);
   });
@@ -318,7 +319,7 @@ describe('enable queues a wake-all', () => {
 
     h.enter(); // interrupts masked: the host delivers, the guest does not take it yet
 
-    expect(v.state.area.token).toBe(0xffffffff);
+    expect(areaAt(v.state).token).toBe(0xffffffff);
     expect(v.irqLine(0xec)?.pending).toBe(true);
     expect(v.state.pagereadyPending).toBe(true);
     expect(h.sim.metrics.readyDelivered).toBe(1);
@@ -327,7 +328,7 @@ describe('enable queues a wake-all', () => {
     h.setCpu({ irqsMasked: false });
     h.enter();
 
-    expect(v.state.area.token).toBe(0);
+    expect(areaAt(v.state).token).toBe(0);
     expect(v.state.pagereadyPending).toBe(false);
     expect(h.exits()[ACK_EXIT]).toBe(1);
     expect(v.apf.queued).toBe(0);

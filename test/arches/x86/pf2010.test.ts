@@ -46,6 +46,9 @@ function wrmsr(h: H, index: number, value: bigint): GuestCallResult {
   return h.call({ kind: 'wrmsr', index, value });
 }
 
+/** The 2010 `reason` word where the host writes it: the area of its last successful enable. */
+const reasonAt = (s: Pf2010VcpuState): number => s.memory.read32(s.areaGpa!);
+
 const isGp = (r: GuestCallResult) => r.kind === 'fault' && r.vector === '#GP';
 
 /** Page-ready #PFs delivered since boot, the enable's wake-all not counted. */
@@ -75,7 +78,7 @@ describe('enable: MSR_KVM_ASYNC_PF_EN = GPA | ENABLED (344d9588a9df, 631bc487822
     expect(s.msrVal & 1n).toBe(1n);
     expect(s.msrVal & 0x3fn).toBe(1n);
     expect(s.areaGpa).toBe(s.msrVal & ~0x3fn);
-    expect(s.area.enabled).toBe(1);
+    expect(s.memory.read32(s.guest.apfReasonGpa + 64n)).toBe(1); // apf_reason.enabled, @64
   });
 
   // 344d9588a9df: kvm_pv_enable_async_pf() queues kvm_async_pf_wakeup_all(); facts/x86.md §2
@@ -88,10 +91,10 @@ describe('enable: MSR_KVM_ASYNC_PF_EN = GPA | ENABLED (344d9588a9df, 631bc487822
     h.sim.checkCompletion(h.vcpu());
 
     expect(h.vcpu().injected).toMatchObject({ name: '#PF', signal: 'ready', token: 0xffffffff });
-    expect(s.area.reason).toBe(2);
+    expect(reasonAt(s)).toBe(2);
     expect(s.cr2).toBe(0xffffffff);
     h.enter();
-    expect(s.area.reason).toBe(0); // the guest's #PF handler read and cleared it
+    expect(reasonAt(s)).toBe(0); // the guest's #PF handler read and cleared it
   });
 
   // facts/x86.md §1 "Reserved-bit mask … over time": 0x3e in 2010 (344d9588a9df) → #GP.
@@ -193,12 +196,12 @@ describe('not present: reason = 1, #PF with CR2 = token (seed 001 x86.c hunk)', 
     const task = v.current!;
     const token = faultIn(h, G, 'user');
     expect(v.injected).toMatchObject({ name: '#PF', token, signal: 'not-present' });
-    expect(v.state.area.reason).toBe(1);
+    expect(reasonAt(v.state)).toBe(1);
     expect(v.state.cr2).toBe(token);
 
     h.enter();
 
-    expect(v.state.area.reason).toBe(0);
+    expect(reasonAt(v.state)).toBe(0);
     expect(task.state).toBe('sleeping');
     expect(task.sleepToken).toBe(token);
     expect(h.sim.monitor.violations).toEqual([]);
@@ -269,7 +272,7 @@ describe('page ready: reason = 2, #PF with CR2 = token (seed 001, facts/x86.md �
     h.enter();
 
     expect(task.state).toBe('runnable');
-    expect(v.state.area.reason).toBe(0);
+    expect(reasonAt(v.state)).toBe(0);
     expect(v.state.cr2).toBe(token);
     expect(h.exits()).toEqual(before); // no ACK write, no EOI: the guest tells the host nothing
     expect(h.backend.caps.ackRequired).toBe(false);
@@ -358,7 +361,7 @@ describe('hazards: one reason word and CR2 for both signals and real #PFs (facts
   // 344d9588a9df doc: the reason "may be overwritten by another APF" if read late.
   it('counts an async #PF injected over an unread reason', () => {
     const h = booted();
-    h.vcpu().state.area.reason = 2; // as if the guest had not yet read a page-ready
+    h.vcpu().state.memory.write32(h.vcpu().state.areaGpa!, 2); // as if the guest had not yet read a page-ready
     faultIn(h, G, 'user');
     expect(h.sim.metrics.hazards.toJSON()).toEqual({ [PF2010_HAZARDS.reasonClobbered]: 1 });
   });
