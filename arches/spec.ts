@@ -283,6 +283,8 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
     asyncPageReady: unused,
     asyncPagePresent: unused,
     guestCall: def.noApfGuestCall,
+    // Without APF the VMM restores nothing of it.
+    vcpuMigrated: () => {},
     conditions: () => [],
   };
   const ns = (cycles: number) => cyclesToNs(cycles, ctx.costOverrides.clockMHz);

@@ -330,6 +330,14 @@ export interface Backend<S = unknown, A = unknown> {
   asyncPageReady(vcpu: KvmVcpu<S>, work: AsyncPfWork<A>): boolean;
   /** kvm_arch_async_page_present: tell the guest page-ready; returns whether it was delivered. */
   asyncPagePresent(vcpu: KvmVcpu<S>, work: AsyncPfWork<A>): boolean;
+  /**
+   * The vCPU arrives on a live migration's destination (a scenario `migrate` event, PROTOCOLS.md
+   * §2). Core has dropped what only the source's kernel held for it (the works, the done list,
+   * the gfn table, the synthetic halt, the pending request); the arch drops its own such state and
+   * replays what the VMM restores on the fresh vCPU (x86: KVM_SET_MSRS of INT, then EN, whose
+   * enable queues a wake-all). Guest memory and the vCPU's architectural state arrive as they were.
+   */
+  vcpuMigrated(vcpu: KvmVcpu<S>): void;
   /** The guest-facing ABI with KVM's validation; returns the architectural answer and the exit taken. */
   guestCall(vcpu: KvmVcpu<S>, call: GuestCall): GuestCallExit;
   /** Arch-specific guest states true now (e.g. 'sdei-running'), for invariant 4. */

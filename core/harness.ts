@@ -9,6 +9,7 @@ import { pickNext } from './sim/guest-sched.js';
 import { topFrame } from './guest/code-layout.js';
 import { Vcpu } from './sim/vcpu.js';
 import { finishWaiters } from './sim/host-async-pf.js';
+import { migrate } from './sim/migration.js';
 import type { TraceSink } from './trace.js';
 
 /**
@@ -206,6 +207,15 @@ export class Harness<S = unknown> {
       f.idx = f.phases.length;
       finishFrame(this.sim, v);
     }
+  }
+
+  /**
+   * A live migration's switchover now (a scenario `migrate` event): every vCPU leaves its
+   * source-only state behind and the VMM restores the rest (core/sim/migration.ts). Works still
+   * reading finish later as dropped ones do, mapping their page and telling no one.
+   */
+  migrate(): void {
+    migrate(this.sim);
   }
 
   exits(): Readonly<Record<string, number>> {

@@ -8,6 +8,7 @@ import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from './costs.js';
 import { pf2010GuestCall, veGuestCall, x86GuestCall } from './guest-calls.js';
 import { kvmGuestCpuInit } from './guest.js';
 import { x86IpiCaps } from './ipi.js';
+import { pf2010VcpuMigrated, x86VcpuMigrated } from './migration.js';
 import { checkX86Knobs, X86_KNOBS } from './knobs.js';
 import { noApfGuestCall } from './msr.js';
 import * as pf from './pf2010/async-pf.js';
@@ -72,6 +73,7 @@ const enable: Catalogue['enable'] = {
       createVcpuState: vmStates(createX86State, env.ctx.knobs),
       guestInit: x86GuestInit(env),
       guestCall: x86GuestCall(env.ctx.guestMemoryBytes),
+      vcpuMigrated: (v) => x86VcpuMigrated(v, env.ctx.guestMemoryBytes),
     }),
   },
   'no-guest-enable': {
@@ -81,6 +83,7 @@ const enable: Catalogue['enable'] = {
       createVcpuState: vmStates(createX86State, env.ctx.knobs),
       guestInit: () => {},
       guestCall: x86GuestCall(env.ctx.guestMemoryBytes),
+      vcpuMigrated: (v) => x86VcpuMigrated(v, env.ctx.guestMemoryBytes),
     }),
   },
   'msr-pv-en-int-ve': {
@@ -97,6 +100,7 @@ const enable: Catalogue['enable'] = {
           v.guest.call({ kind: 'wrmsr', index: MSR_KVM_LAB_VE_INFO, value: value | VE_INFO_ENABLE });
         },
         guestCall: veGuestCall(env.ctx.guestMemoryBytes),
+        vcpuMigrated: (v) => x86VcpuMigrated(v, env.ctx.guestMemoryBytes),
       };
     },
   },
@@ -113,6 +117,7 @@ const enable: Catalogue['enable'] = {
         createVcpuState: vmStates(createPf2010State, env.knobs, AREA_STRIDE_2010),
         guestInit: pf2010GuestCpuInit,
         guestCall: pf2010GuestCall(env.ctx.guestMemoryBytes),
+        vcpuMigrated: (v) => pf2010VcpuMigrated(v, env.ctx.guestMemoryBytes),
       };
     },
   },

@@ -51,6 +51,8 @@ export const HARD = {
   fileBytes: 1024 * 1024,
   /** YAML aliases a file may expand (a billion-laughs file needs thousands). */
   yamlAliases: 100,
+  /** Whole-VM events (`events`): each walks every vCPU. */
+  vmEvents: 1000,
 } as const;
 
 /** What a laptop runs in minutes: refused above this unless the caller allows large runs. */

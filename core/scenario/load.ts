@@ -248,6 +248,11 @@ function checkReferences(s: Scenario, file: string): void {
   if (s.backing.kind === 'postcopy' && onSwap >= 0) {
     throw new ScenarioError(file, `regions[${onSwap}].onSwapShare`, 'backing postcopy has no host swap for these pages: a page not yet migrated is on the source (backing.dirtyShare)');
   }
+  // A VM event happens inside the measured window; a post-copy run starts at its migration's switchover.
+  s.events?.forEach((e, i) => {
+    if (e.atMs >= s.durationMs) throw new ScenarioError(file, `events[${i}].atMs`, `${e.atMs} ms is not inside the run (durationMs ${s.durationMs})`);
+    if (s.backing.kind === 'postcopy') throw new ScenarioError(file, `events[${i}].migrate`, 'a backing postcopy run starts at its migration\'s switchover: a second migration of it is not modelled');
+  });
   // A task group is addressed by name (metrics.tasks.<name>, sweep's tasks.<name>.count, until,
   // experiment rows): two groups of one name would be merged in the results and half-addressed.
   const groups = new Set<string>();

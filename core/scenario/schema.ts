@@ -341,6 +341,12 @@ const experimentRow = z
 /** A scenario that reproduces a published experiment: where it comes from and what it measures. */
 const experiment = z.object({ source: z.string().min(1), rows: z.array(experimentRow).min(1) }).strict();
 
+/**
+ * What happens to the whole VM at a moment of the run (PROTOCOLS.md §2): `migrate`, a live
+ * migration's switchover to a destination host (core/sim/migration.ts).
+ */
+const vmEvent = z.object({ atMs: runMs, migrate: z.object({}).strict() }).strict();
+
 export const scenarioSchema = z
   .object({
     name: label(),
@@ -374,6 +380,8 @@ export const scenarioSchema = z
     arch: z.record(z.string(), z.record(z.string(), z.number())).default({}),
     /** The published experiment this scenario reproduces (`apf-lab reproduce`). */
     experiment: experiment.optional(),
+    /** Events of the whole VM, each at its time of the measured window (absent: none). */
+    events: z.array(vmEvent).min(1).max(HARD.vmEvents).optional(),
   })
   .strict();
 
@@ -384,6 +392,7 @@ export type TouchSpec = z.output<typeof touchBody>;
 export type IpiSpec = Extract<Step, { ipi: unknown }>['ipi'];
 export type ExperimentSpec = z.output<typeof experiment>;
 export type ExperimentRowSpec = z.output<typeof experimentRow>;
+export type VmEventSpec = z.output<typeof vmEvent>;
 export type TaskSpec = z.output<typeof task>;
 export type JobsSpec = z.output<typeof jobs>;
 export type LatencySpec = z.output<typeof latency>;

@@ -16,3 +16,5 @@ export const EV_POSTCOPY_REQUEST = 7;
 export const EV_POSTCOPY_SENT = 8;
 /** The host's scheduler tick on the physical CPU that runs a vCPU (a = vCPU id): machine.hostHz. */
 export const EV_HOST_TICK = 9;
+/** A scenario's VM event (a = its index in scenario.events): a live migration's switchover (core/sim/migration.ts). */
+export const EV_VM_EVENT = 10;

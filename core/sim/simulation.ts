@@ -16,7 +16,7 @@ import type { PostcopyLink } from '../machine/postcopy.js';
 import type { SwapDevice } from '../machine/swap.js';
 import { Counter, MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario, TaskSpec } from '../scenario/schema.js';
-import { EV_HOST_TICK, EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTCOPY_REQUEST, EV_POSTCOPY_SENT, EV_STEP, EV_TICK, EV_TIMER } from './events.js';
+import { EV_HOST_TICK, EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTCOPY_REQUEST, EV_POSTCOPY_SENT, EV_STEP, EV_TICK, EV_TIMER, EV_VM_EVENT } from './events.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
@@ -25,6 +25,7 @@ import { copyProcess, initialTasks, untilCount, type ForkContext } from './fork.
 import { jobExited, type JobSet } from './jobs.js';
 import * as irq from './irq.js';
 import * as seg from './segment.js';
+import { migrate } from './migration.js';
 import * as run from './vcpu-run.js';
 import type { Machine, SimulationOptions } from './machine.js';
 import { Vcpu } from './vcpu.js';
@@ -202,6 +203,7 @@ export class Simulation implements Machine {
       if (this.hostTickNs !== null) this.queue.push(Math.round(this.hostTickNs / 2), EV_HOST_TICK, v.id, 0);
     }
     this.queue.push(this.measureEnd, EV_MEASURE_END, 0, 0);
+    this.scenario.events?.forEach((e, i) => this.queue.push(Math.round(e.atMs * 1e6), EV_VM_EVENT, i, 0));
     // The run starts at the switch to post-copy: the source starts sending what is left.
     this.postcopy?.start(0);
     const drain = this.scenario.drain;
@@ -293,6 +295,8 @@ export class Simulation implements Machine {
       }
       case EV_TICK:
         return sched.onTick(this, this.vcpus[ev.a]);
+      case EV_VM_EVENT:
+        return migrate(this);
       case EV_HOST_TICK:
         if (!this.draining) this.queue.push(this.now + this.hostTickNs!, EV_HOST_TICK, ev.a, 0);
         return run.hostTick(this, this.vcpus[ev.a]);
