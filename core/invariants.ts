@@ -173,6 +173,14 @@ export class InvariantMonitor {
     if (s.unacked > 1) this.violate(3, t, vcpu, `${s.unacked} page-ready events outstanding without an ACK`);
   }
 
+  /**
+   * A live migration: what the source's kernel counted as owed an ACK (pageready_pending) does not
+   * come across, so the destination waits for none; the guest's ACK of it there finds nothing.
+   */
+  onVcpuMigrated(vcpu: number): void {
+    this.shadows[vcpu].unacked = 0;
+  }
+
   onReadyAcked(vcpu: number): void {
     const s = this.shadows[vcpu];
     if (s.unacked > 0) s.unacked--;

@@ -81,7 +81,7 @@ export function asyncPfCall(vcpu: V, args: readonly bigint[], guestMemoryBytes: 
  * disable → clear the queue; SDEI event or PPI not set by the VMM → INVALID_PARAMETER; an event
  * the VM does not define or a bad GPA → NOT_SUPPORTED. No alignment or reserved-bit check.
  */
-function enable(vcpu: V, data: bigint, guestMemoryBytes: number, needsSdei: boolean): bigint {
+export function enable(vcpu: V, data: bigint, guestMemoryBytes: number, needsSdei: boolean): bigint {
   const s = vcpu.state;
   if (!s.irqchipInKernel) return SMCCC_RET_NOT_SUPPORTED;
   const wantEnabled = (data & KVM_ASYNC_PF_ENABLED) !== 0n;

@@ -2,6 +2,7 @@ import type { GuestCall, GuestCallExit, KvmVcpu } from '../../../core/backend.js
 import type { BackendFragment, CompatibilityRule, FragmentEnv, Mechanism } from '../../spec.js';
 import { ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID } from '../constants.js';
 import type { Arm64GuestCall } from '../smccc.js';
+import { dabtVcpuMigrated } from '../migration.js';
 import { ARM_SMCCC_KVM_FUNC_APF_RFCV2, ARM_SMCCC_VENDOR_HYP_KVM_APF_FUNC_ID, DEFAULT_NO_FAULT_INST_RANGE, DFSC_EXTABT, DFSC_IMPDEF_LOCKDOWN, RFCV1_NO_FAULT_INST_RANGE, SYS_ASYNC_PF_EL1 } from './constants.js';
 import { doAsyncPf, rfcv1GuestInit, rfcv2GuestInit, type DabtGuestConfig } from './guest.js';
 import * as host from './host.js';
@@ -55,6 +56,7 @@ function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, ow
       createVcpuState: (id) => createDabtState(id, { ...env.ctx.knobs, sendAlways: env.ctx.knobs.rfcSendAlways }, range),
       guestInit: (v: V) => init(v, cfg(v.id)),
       guestCall: (v: V, call: GuestCall) => own(v, call as Arm64GuestCall, env.ctx.guestMemoryBytes) ?? base(v, call),
+      vcpuMigrated: (v: V) => dabtVcpuMigrated(v, range),
     };
   };
 }

@@ -2,6 +2,7 @@ import type { KvmVcpu } from '../../../core/backend.js';
 import type { BackendFragment, CompatibilityRule, FragmentEnv, Mechanism } from '../../spec.js';
 import * as apf from '../async-pf.js';
 import { v4GuestCall } from '../guest-calls.js';
+import { v4VcpuMigrated } from '../migration.js';
 import { pvvecGuestCall } from './abi.js';
 import { PV_ENTRY_VA, pvEntry, pvvecGuestInit, type PvvecGuestConfig } from './guest.js';
 import * as host from './host.js';
@@ -43,6 +44,7 @@ export const PVVEC_ENABLE: Readonly<Record<string, Mechanism>> = {
         createVcpuState: (id) => createPvvecState(id, env.ctx.knobs),
         guestInit: (v: V) => pvvecGuestInit(v, cfg(v.id)),
         guestCall: pvvecGuestCall(env.ctx.guestMemoryBytes, v4GuestCall(env.ctx.guestMemoryBytes, null)),
+        vcpuMigrated: (v: V) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, false),
       };
     },
   },

@@ -1,0 +1,90 @@
+/**
+ * A live migration's switchover on the arm64 designs (a scenario `migrate` event, PROTOCOLS.md §2).
+ * v4: notpresent_pending and pageready_pending are in-kernel only; the VMM sets the SDEI event, the
+ * PPI and then the control block again (KVM_ARM_ASYNC_PF_CMD_SET_*), and the enable queues a
+ * wake-all (v4 09/15, 10/15: 20210815005947.83699-10-gshan@redhat.com, -11-). RFCv1/RFCv2: no
+ * ioctl carries vcpu->arch.apf (RFCv2 7/9, 20200508032919.52147-8-gshan@redhat.com), and the
+ * guest, whose control block still says enabled, never enables again (seed 003).
+ */
+import { describe, expect, it } from 'vitest';
+import { arm64DabtVariant } from '../../../arches/arm64/dabt/variant.js';
+import { Harness, type DabtVcpuState } from '../../../index.js';
+import { GFN_A, GFN_B, readyHarness } from './helpers.js';
+
+describe('arm64-sdei: migration', () => {
+  it('a task asleep on a dropped work is woken by the destination\'s wake-all', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    const task = h.vcpu().current!;
+    h.fault(GFN_A);
+    h.enter(); // the SDEI event: the task sleeps at its return to user
+    expect(task.state).toBe('sleeping');
+    const wakeAlls = h.sim.metrics.wakeupAll;
+
+    h.migrate();
+    h.enter();
+
+    expect(h.sim.metrics.wakeupAll).toBe(wakeAlls + 1);
+    expect(task.state).toBe('runnable');
+    expect(h.vcpu().queued).toBe(0);
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+
+  it('a page-ready PPI pending at the switchover is taken once on the destination, whose IRQ_ACK finds nothing pending; then the wake-all', () => {
+    const h = readyHarness({ knobs: { ppi: 20 } });
+    const v = h.vcpu();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    const task = v.current!;
+    h.fault(GFN_A);
+    h.enter();
+    h.complete(GFN_A);
+    h.setCpu({ irqsMasked: true });
+    h.enter(); // page-ready raised level-high; PSTATE.I holds it
+    expect(v.state.pagereadyPending).toBe(true);
+    const wakeAlls = h.sim.metrics.wakeupAll;
+
+    h.migrate();
+    expect(v.state.pagereadyPending).toBe(false);
+    expect(v.irqLine(20)).toMatchObject({ asserted: false, pending: true });
+    h.setCpu({ irqsMasked: false });
+    h.enter();
+    h.enter();
+
+    expect(task.state).toBe('runnable');
+    expect(h.sim.metrics.wakeupAll).toBe(wakeAlls + 1);
+    expect(v.irqLine(20)).toMatchObject({ asserted: false, pending: false });
+    expect(v.queued).toBe(0);
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+});
+
+describe('arm64-dabt (RFCv2): migration', () => {
+  function booted(): Harness<DabtVcpuState> {
+    const h = new Harness<DabtVcpuState>(arm64DabtVariant);
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.enter(); // the enable's wake-all
+    return h;
+  }
+
+  it('the destination host is disabled while the guest thinks it enabled: no wake-all, the sleeper sleeps on, later faults are synchronous', () => {
+    const h = booted();
+    const v = h.vcpu();
+    const task = v.current!;
+    h.fault(GFN_A);
+    h.enter();
+    expect(task.state).toBe('sleeping');
+    const wakeAlls = h.sim.metrics.wakeupAll;
+
+    h.migrate();
+    h.enter();
+
+    expect(v.state.enabled).toBe(false);
+    expect(v.state.guest.enabled).toBe(true);
+    expect(h.sim.metrics.wakeupAll).toBe(wakeAlls);
+    expect(task.state).toBe('sleeping');
+    h.schedule();
+    h.fault(GFN_B);
+    expect(v.mode).toBe('sync');
+    expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'apf-disabled': 1 });
+  });
+});

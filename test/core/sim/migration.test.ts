@@ -1,0 +1,48 @@
+/**
+ * The scenario `migrate` event over whole runs (PROTOCOLS.md §2: "migration (a scenario event)
+ * drops outstanding work and the destination's enable queues a wake-all"), and its validation.
+ * Which designs get the wake-all is each backend's (test/arches/x86/migration.test.ts,
+ * test/arches/arm64/migration.test.ts); here, what a run of each shows.
+ */
+import { describe, expect, it } from 'vitest';
+import { findVariant, parseScenario, runVariant, ScenarioError } from '../../../index.js';
+import { smallScenario, TINY_SCENARIO_YAML } from '../../support/scenarios.js';
+
+const migrated = smallScenario({ events: [{ atMs: 100, migrate: {} }] });
+
+describe('a run with a migration', () => {
+  // x86 and x86-pf restore EN, v4's designs SET_CONTROL: each vCPU gets one wake-all more than at boot.
+  it.each(['x86', 'x86-pf', 'x86-ve', 'arm64-sdei', 'arm64-irq', 'arm64-s2', 'arm64-pvvec'])('%s: every sleeper is woken, every invariant holds, one more wake-all per vCPU', (id) => {
+    const plain = runVariant(smallScenario(), findVariant(id));
+    const r = runVariant(migrated, findVariant(id));
+    expect(r.invariants.violations).toEqual([]);
+    expect(r.metrics.apf.wakeupAll).toBe(plain.metrics.apf.wakeupAll + migrated.machine.vcpus);
+  });
+
+  // RFCv1/RFCv2 carry nothing to the destination, whose host is then disabled (no wake-all):
+  // the tasks asleep at the switchover are never woken, and the run says so (invariant 7).
+  it.each(['arm64-dabt', 'arm64-impdef'])('%s: the tasks asleep at the switchover sleep forever (invariant 7)', (id) => {
+    const r = runVariant(migrated, findVariant(id));
+    expect(r.invariants.violations.some((v) => v.invariant === 7 && /sleeps on token .* and nothing will wake it/.test(v.message))).toBe(true);
+    expect(runVariant(smallScenario(), findVariant(id)).invariants.violations).toEqual([]);
+  });
+
+  it('the baselines and x86-halt keep every invariant', () => {
+    for (const id of ['sync-x86', 'sync-arm64', 'x86-halt']) expect(runVariant(migrated, findVariant(id)).invariants.violations, id).toEqual([]);
+  });
+});
+
+describe('scenario events', () => {
+  it('a migration at or after durationMs is refused, naming the field', () => {
+    expect(() => parseScenario(`${TINY_SCENARIO_YAML}events: [ { atMs: 10, migrate: {} } ]\n`, 'm.yaml')).toThrow(ScenarioError);
+    expect(() => parseScenario(`${TINY_SCENARIO_YAML}events: [ { atMs: 10, migrate: {} } ]\n`, 'm.yaml')).toThrow(/m\.yaml: events\[0\]\.atMs: 10 ms is not inside the run \(durationMs /);
+  });
+
+  it('an event kind other than migrate is refused', () => {
+    expect(() => parseScenario(`${TINY_SCENARIO_YAML}events: [ { atMs: 1, reboot: {} } ]\n`, 'm.yaml')).toThrow(/events\.0|events\[0\]/);
+  });
+
+  it('a scenario without events reads back without the key (its --json is what it was)', () => {
+    expect('events' in smallScenario()).toBe(false);
+  });
+});
