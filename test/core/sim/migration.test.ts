@@ -5,7 +5,7 @@
  * test/arches/arm64/migration.test.ts); here, what a run of each shows.
  */
 import { describe, expect, it } from 'vitest';
-import { findVariant, parseScenario, runVariant, ScenarioError } from '../../../index.js';
+import { findVariant, loadScenario, parseScenario, runVariant, ScenarioError } from '../../../index.js';
 import { smallScenario, TINY_SCENARIO_YAML } from '../../support/scenarios.js';
 
 const migrated = smallScenario({ events: [{ atMs: 100, migrate: {} }] });
@@ -40,6 +40,14 @@ describe('scenario events', () => {
 
   it('an event kind other than migrate is refused', () => {
     expect(() => parseScenario(`${TINY_SCENARIO_YAML}events: [ { atMs: 1, reboot: {} } ]\n`, 'm.yaml')).toThrow(/events\.0|events\[0\]/);
+  });
+
+  it('examples/scenarios/migrate.yaml is overcommit with one migration, as the README says', () => {
+    const { name, description, events, ...rest } = loadScenario('examples/scenarios/migrate.yaml');
+    const { name: n, description: d, ...overcommit } = loadScenario('overcommit');
+    expect([name, description, n, d].every((x) => x.length > 0)).toBe(true);
+    expect(rest).toEqual(overcommit);
+    expect(events).toEqual([{ atMs: 1000, migrate: {} }]);
   });
 
   it('a scenario without events reads back without the key (its --json is what it was)', () => {
