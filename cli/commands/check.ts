@@ -16,6 +16,7 @@ interface CheckArgs extends VariantFileArgs {
   pages?: string;
   depth?: string;
   contexts?: string;
+  migrate: boolean;
   maxOrders?: string;
   json: boolean;
 }
@@ -35,6 +36,7 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
         .option('depth', { type: 'string', requiresArg: true, describe: `steps in an order (default ${CHECK_DEFAULTS.depth}, at most ${CHECK_LIMITS.depth})` })
         .option('contexts', { type: 'string', requiresArg: true, describe: `where faults happen, comma-separated (default ${FAULT_CONTEXTS.join(',')})` })
         .option('max-orders', { type: 'string', requiresArg: true, describe: `stop after this many orders (default ${count(CHECK_DEFAULTS.maxOrders)}); the report then says it is not exhaustive, and up to which length it is` })
+        .option('migrate', { type: 'boolean', default: false, describe: 'let a live migration\'s switchover happen once, anywhere in an order (README "Scenarios", events)' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
     handler: (args) => {
       if (args.variant === undefined || args.variant === '') throw new UsageError(missingLine('check'));
@@ -44,6 +46,8 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
         pages: args.pages === undefined ? CHECK_DEFAULTS.pages : wholeFlag('--pages', args.pages, CHECK_LIMITS.pages),
         depth: args.depth === undefined ? CHECK_DEFAULTS.depth : wholeFlag('--depth', args.depth, CHECK_LIMITS.depth),
         contexts: contextsOf(args.contexts),
+        // Only when asked, so that a walk without it reports the bounds it always did.
+        ...(args.migrate ? { migrate: true } : {}),
       };
       const maxOrders = args.maxOrders === undefined ? CHECK_DEFAULTS.maxOrders : wholeFlag('--max-orders', args.maxOrders, CHECK_LIMITS.maxOrders);
       const result = checkVariant(variant, bounds, maxOrders, {

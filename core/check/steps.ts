@@ -7,8 +7,8 @@ import type { Vcpu } from '../sim/vcpu.js';
  * The steps of `apf-lab check`'s walk (DESIGN.md "Outputs": `check`, exhaustive interleavings): the
  * three things that happen to the async-PF protocol in some order — a vCPU's current task touches a
  * host-missing page (a stage-2 fault), the backing store finishes a read, a vCPU enters the guest
- * (vcpu_enter_guest(): requests, injections, interrupts, then the exception code they start) — and
- * the guest context each fault happens in, which decides what a design may deliver (facts/x86.md
+ * (vcpu_enter_guest(): requests, injections, interrupts, then the exception code they start), and,
+ * where asked, a live migration's switchover — and the guest context each fault happens in, which decides what a design may deliver (facts/x86.md
  * §2: user mode only, IF=1 to start; facts/arm64.md §1: user mode, PSTATE.I).
  */
 
@@ -20,7 +20,9 @@ export type CheckStep =
   | { readonly kind: 'fault'; readonly vcpu: number; readonly gfn: number; readonly context: FaultContext }
   /** `vcpu`: only that vCPU's work on the page finishes (set where several vCPUs wait on it). */
   | { readonly kind: 'complete'; readonly gfn: number; readonly vcpu?: number }
-  | { readonly kind: 'enter'; readonly vcpu: number };
+  | { readonly kind: 'enter'; readonly vcpu: number }
+  /** A live migration's switchover (a scenario `migrate` event): at most once in an order, with CheckBounds.migrate. */
+  | { readonly kind: 'migrate' };
 
 /** The bounds of one walk. */
 export interface CheckBounds {
@@ -30,6 +32,8 @@ export interface CheckBounds {
   /** Steps in an order before it is drained and judged. */
   readonly depth: number;
   readonly contexts: readonly FaultContext[];
+  /** A live migration may happen once, anywhere in an order (core/sim/migration.ts). */
+  readonly migrate?: boolean;
 }
 
 export function checkPages(bounds: CheckBounds): number[] {
@@ -68,9 +72,12 @@ export function nextSteps(h: Harness, seq: readonly CheckStep[], bounds: CheckBo
     const v = h.vcpu(i);
     if (v.mode !== 'run') continue;
     if (v.current && !v.guestHalted && !faultedLast(seq, i)) {
+      // An interrupt waiting on IF=0 is taken at the unmask, before any instruction runs with
+      // interrupts on: no touch in such a context comes first.
+      const waiting = v.tickPending || v.irqLines.some((l) => l.pending);
       for (const gfn of pages) {
         if (h.sim.memory.isResident(gfn)) continue;
-        for (const context of bounds.contexts) out.push({ kind: 'fault', vcpu: i, gfn, context });
+        for (const context of bounds.contexts) if (!waiting || context === 'irqs-off') out.push({ kind: 'fault', vcpu: i, gfn, context });
       }
     }
     out.push({ kind: 'enter', vcpu: i });
@@ -80,15 +87,19 @@ export function nextSteps(h: Harness, seq: readonly CheckStep[], bounds: CheckBo
     if (waiting.length < 2) out.push({ kind: 'complete', gfn });
     else for (const vcpu of waiting) out.push({ kind: 'complete', gfn, vcpu });
   }
+  if (bounds.migrate === true && !seq.some((s) => s.kind === 'migrate')) out.push({ kind: 'migrate' });
   return out;
 }
 
-/** Whether vCPU `i`'s last step in `seq` was a fault with no entry after it. */
+/**
+ * Whether vCPU `i`'s last step in `seq` was a fault, or the migration, with no entry after it: a
+ * migrated vCPU runs no guest instruction before the destination's first KVM_RUN enters it.
+ */
 function faultedLast(seq: readonly CheckStep[], i: number): boolean {
   for (let k = seq.length - 1; k >= 0; k--) {
     const s = seq[k];
     if (s.kind === 'enter' && s.vcpu === i) return false;
-    if (s.kind === 'fault' && s.vcpu === i) return true;
+    if ((s.kind === 'fault' && s.vcpu === i) || s.kind === 'migrate') return true;
   }
   return false;
 }
@@ -104,6 +115,8 @@ export function playStep(h: Harness, s: CheckStep): void {
   } else if (s.kind === 'complete') {
     if (s.vcpu === undefined) h.complete(s.gfn);
     else h.completeFor(s.gfn, s.vcpu);
+  } else if (s.kind === 'migrate') {
+    h.migrate();
   } else {
     h.enter(s.vcpu);
     // A task that slept in that entry left the vCPU to the next one: without it, a vCPU's second
@@ -117,5 +130,6 @@ export function describeStep(s: CheckStep): string {
   const gfn = (g: number) => `gfn ${hex(g)}`;
   if (s.kind === 'fault') return `vCPU ${s.vcpu} touches ${gfn(s.gfn)} (${s.context === 'user' ? 'user mode' : s.context === 'kernel' ? 'kernel mode' : 'kernel mode, interrupts off'})`;
   if (s.kind === 'complete') return s.vcpu === undefined ? `the read of ${gfn(s.gfn)} completes` : `vCPU ${s.vcpu}'s work on ${gfn(s.gfn)} finishes`;
+  if (s.kind === 'migrate') return 'the VM is live-migrated (switchover to the destination)';
   return `vCPU ${s.vcpu} enters the guest`;
 }

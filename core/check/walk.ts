@@ -193,4 +193,5 @@ function checkBounds(b: CheckBounds, maxOrders: number): void {
   // A context named twice would walk every fault in it twice, and count those orders twice.
   const twice = b.contexts.find((c, i) => b.contexts.indexOf(c) !== i);
   if (twice !== undefined) throw new BadInputError(`check: fault context ${JSON.stringify(twice)} named twice`);
+  if (b.migrate !== undefined && typeof b.migrate !== 'boolean') throw new BadInputError(`check: migrate must be true or false, got ${JSON.stringify(b.migrate)}`);
 }

@@ -30,6 +30,15 @@ describe('apf-lab check', () => {
     expect(j.orders).toBeGreaterThan(50);
   });
 
+  it('--migrate: RFCv2 leaves a task asleep in two steps, the migration the second; the bounds say migrate only when asked', async () => {
+    const r = await apfLab('check', 'arm64-dabt', '--migrate', '--depth', '2', '--contexts', 'user');
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stdout).toContain('a task asleep for good: in ');
+    expect(r.stdout).toContain('2. the VM is live-migrated (switchover to the destination)');
+    const plain = JSON.parse((await apfLab('check', 'arm64-dabt', '--depth', '1', '--json')).stdout);
+    expect('migrate' in plain.bounds).toBe(false);
+  });
+
   it('--max-orders: says the walk did not see every order', async () => {
     const r = await apfLab('check', 'arm64-sdei', '--max-orders', '5');
     expect(r.code, r.stderr).toBe(0);

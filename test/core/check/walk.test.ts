@@ -185,3 +185,42 @@ describe('the walk itself', () => {
     expect(() => checkVariant(v, { ...SMALL, contexts: ['user', 'user'] })).toThrow(/fault context "user" named twice/);
   });
 });
+
+describe('--migrate: a live migration once, anywhere in an order (core/sim/migration.ts)', () => {
+  const MIGRATE = { ...SMALL, migrate: true } as const;
+
+  it('x86 and arm64-sdei restore their enable on the destination, whose wake-all leaves nothing behind', () => {
+    for (const id of ['x86', 'arm64-sdei']) {
+      const r = checkVariant(findVariant(id), MIGRATE);
+      expect(r.exhaustive, id).toBe(true);
+      expect(r.findings, id).toEqual([]);
+    }
+  });
+
+  it('arm64-dabt (RFCv2): a user-mode fault, then the migration, leave the task asleep for good (no ioctl carries its state)', () => {
+    const r = checkVariant(findVariant('arm64-dabt'), MIGRATE);
+    const f = r.findings.find((x) => x.kind === 'task-asleep')!;
+    expect(f.steps).toEqual([{ kind: 'fault', vcpu: 0, gfn: 256, context: 'user' }, { kind: 'migrate' }]);
+  });
+
+  it('the migration is offered once per order, and a migrated vCPU touches nothing before its next entry', () => {
+    const h = new Harness(findVariant('x86'), { vcpus: 1, guestMemoryMiB: 16 });
+    drain(h, []);
+    const pages = checkPages(MIGRATE);
+    expect(nextSteps(h, [], MIGRATE, pages)).toContainEqual({ kind: 'migrate' });
+    const seq: CheckStep[] = [{ kind: 'migrate' }];
+    playStep(h, seq[0]);
+    const next = nextSteps(h, seq, MIGRATE, pages);
+    expect(next.map((s) => s.kind).sort()).toEqual(['enter']);
+  });
+
+  it('no touch with interrupts on comes while an interrupt is pending on its vCPU (it is taken at the unmask)', () => {
+    const h = new Harness(findVariant('x86'), { vcpus: 1, guestMemoryMiB: 16 });
+    drain(h, []);
+    h.vcpu().raiseIrq(0x30, 'other', false);
+    h.setCpu({ privilege: 'kernel', irqsMasked: true });
+    const faults = nextSteps(h, [], SMALL, checkPages(SMALL)).filter((s) => s.kind === 'fault');
+    expect(faults.length).toBeGreaterThan(0);
+    expect(faults.every((s) => s.kind === 'fault' && s.context === 'irqs-off')).toBe(true);
+  });
+});
