@@ -1,6 +1,7 @@
 import type { CostTable, Mechanisms, Variant } from '../backend.js';
 import type { Scenario } from '../scenario/schema.js';
 import { spread, type Spread } from '../spread.js';
+import { canonicalDefinition } from './canonical.js';
 import { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './grid.js';
 import { SWEEP_METRICS } from './metrics.js';
 import { runSeed, SEED_DERIVATION, sweepIdentity } from './seed.js';
@@ -39,7 +40,7 @@ export interface SweepDefinition {
 }
 
 export function defineSweep(d: Omit<SweepDefinition, 'identity' | 'seedDerivation'>): SweepDefinition {
-  return { identity: sweepIdentity(d.scenario, d.params), seedDerivation: SEED_DERIVATION, ...d };
+  return canonicalDefinition({ identity: sweepIdentity(d.scenario, d.params), seedDerivation: SEED_DERIVATION, ...d });
 }
 
 /** One run to do: a point, a variant, the run's number at that point and its seed. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors.js';
+import { canonicalDefinition } from './canonical.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
 import { pointCount, shardPoints } from './grid.js';
@@ -96,7 +97,8 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       const why = brokenRelation(r.metrics);
       if (why !== null) throw new BadInputError(`${file}: runs.${i}.metrics: ${why} (was the file edited?)`);
     });
-    const sweep = parsed.data.sweep as unknown as SweepDefinition;
+    // In the canonical order: a part re-saved with its keys in another order merges as written.
+    const sweep = canonicalDefinition(parsed.data.sweep as unknown as SweepDefinition);
     if (sweepIdentity(sweep.scenario, sweep.params) !== sweep.identity) throw new BadInputError(`${file}: its sweep identity does not match its scenario and parameters (was the file edited?)`);
     // metric and x are not part of the identity (they choose what is drawn), so check them here.
     if (!sweepMetricNames().includes(sweep.metric)) throw new BadInputError(`${file}: sweep.metric "${sweep.metric}" is not a sweep metric (known: ${sweepMetricNames().join(', ')}; was the file edited?)`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allPoints, planRuns } from '../../../core/sweep/document.js';
+import { allPoints, defineSweep, planRuns, sweepDocument } from '../../../core/sweep/document.js';
 import { mergeParts } from '../../../core/sweep/merge.js';
 import { smallScenario } from '../../support/scenarios.js';
 import { fakePart as part, fakeSweep as sweep } from '../../support/sweep-parts.js';
@@ -15,6 +15,21 @@ describe('sweep merge', () => {
     const merged = mergeParts([parts[2], parts[0], parts[1]]);
     expect(merged.runs.map(({ point, variant, run, seed }) => ({ point, variant, run, seed }))).toEqual(planRuns(def, allPoints(def)));
     expect(JSON.stringify(merged.sweep)).toBe(JSON.stringify(def));
+  });
+
+  it('writes one definition whatever order a part lists its keys in and the parts are named in (hostile-test sweep defect 1)', () => {
+    // A part re-saved by a tool that orders keys its own way (jq -S): every object's keys reversed, at every level.
+    const reversed = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(reversed) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : v;
+    const resaved = file('part-2-of-3.json', reversed(part(def, 2, 3)));
+    const unsharded = JSON.stringify(sweepDocument(def, part(def, 1, 1).runs));
+    for (const order of [[parts[0], resaved, parts[2]], [resaved, parts[0], parts[2]], [parts[2], resaved, parts[0]]]) {
+      const merged = mergeParts(order);
+      expect(JSON.stringify(sweepDocument(merged.sweep, merged.runs))).toBe(unsharded);
+    }
+    // The unsharded sweep's definition does not depend on the order its scenario and variants gave either.
+    const given = { scenario: def.scenario, params: def.params, variants: def.variants, seeds: def.seeds, metric: def.metric, x: def.x };
+    expect(JSON.stringify(defineSweep(reversed(given) as typeof given))).toBe(JSON.stringify(def));
   });
 
   it('refuses slices of different sweeps, naming where they differ', () => {
