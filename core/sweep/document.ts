@@ -40,7 +40,8 @@ export interface SweepDefinition {
 }
 
 export function defineSweep(d: Omit<SweepDefinition, 'identity' | 'seedDerivation'>): SweepDefinition {
-  return canonicalDefinition({ identity: sweepIdentity(d.scenario, d.params), seedDerivation: SEED_DERIVATION, ...d });
+  // The identity last: a definition passed back in (defineSweep({ ...def, seeds: 3 })) must not keep its old one.
+  return canonicalDefinition({ ...d, identity: sweepIdentity(d.scenario, d.params), seedDerivation: SEED_DERIVATION });
 }
 
 /** One run to do: a point, a variant, the run's number at that point and its seed. */

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors.js';
+import { count } from '../plural.js';
 import { canonicalDefinition } from './canonical.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
-import { pointCount, shardPoints } from './grid.js';
+import { checkRunCount, MAX_SHARDS, pointCount, shardPoints } from './grid.js';
 import { brokenRelation, SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
 /**
@@ -62,7 +63,7 @@ const partSchema = z.object({
       x: z.string(),
     })
     .strict(),
-  shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1) }).strict(),
+  shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1).max(MAX_SHARDS, `must be at most ${count(MAX_SHARDS)}, as --shard allows`) }).strict(),
   points: z.array(z.number().int().min(0)),
   runs: z.array(
     z
@@ -88,8 +89,9 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue.path.join('.');
-      // A figure no run gives (runs.3.metrics.work: -1) is an edit of a part file, not another kind of file.
-      if (issue.path[0] === 'runs' && issue.path[2] === 'metrics' && issue.path.length === 4) throw new BadInputError(`${file}: ${field}: ${issue.message} (was the file edited?)`);
+      // A figure no run gives (runs.3.metrics.work: -1), or a shard no --shard gives, is an edit of a part file, not another kind of file.
+      const edited = (issue.path[0] === 'runs' && issue.path[2] === 'metrics' && issue.path.length === 4) || (issue.path[0] === 'shard' && issue.path.length === 2);
+      if (edited) throw new BadInputError(`${file}: ${field}: ${issue.message} (was the file edited?)`);
       throw new BadInputError(`${file}: not a sweep part file (${field || 'top level'}: ${issue.message}); write one with apf-lab sweep --shard i/n --out DIR`);
     }
     // Figures each possible alone may still be impossible together (more APFs than faults).
@@ -99,6 +101,13 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
     });
     // In the canonical order: a part re-saved with its keys in another order merges as written.
     const sweep = canonicalDefinition(parsed.data.sweep as unknown as SweepDefinition);
+    // A sweep no `apf-lab sweep` would run: its points would be listed, and each shard's, below.
+    try {
+      checkRunCount(sweep.params, sweep.variants.length, sweep.seeds);
+    } catch (e) {
+      if (e instanceof BadInputError) throw new BadInputError(`${file}: ${e.message} (was the file edited?)`);
+      throw e;
+    }
     if (sweepIdentity(sweep.scenario, sweep.params) !== sweep.identity) throw new BadInputError(`${file}: its sweep identity does not match its scenario and parameters (was the file edited?)`);
     // metric and x are not part of the identity (they choose what is drawn), so check them here.
     if (!sweepMetricNames().includes(sweep.metric)) throw new BadInputError(`${file}: sweep.metric "${sweep.metric}" is not a sweep metric (known: ${sweepMetricNames().join(', ')}; was the file edited?)`);
@@ -124,10 +133,13 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
     if (seen) throw new BadInputError(`${seen.file} and ${p.file} are both shard ${shardName(p.shard)}: overlapping slices`);
     byIndex.set(p.shard.index, p);
   }
-  const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
-  if (missing.length > 0) {
-    const list = missing.slice(0, 10).map((i) => `${i}/${n}`).join(', ');
-    throw new BadInputError(`missing slice${missing.length > 1 ? 's' : ''} ${list}${missing.length > 10 ? `, … (${missing.length} in all)` : ''} of the ${n} shards`);
+  // Every index is from 1 to n and given once, so the count missing is n less those given. Only
+  // the first few are named, and only they are looked for: n may be a million.
+  const missing = n - byIndex.size;
+  if (missing > 0) {
+    const named: string[] = [];
+    for (let i = 1; named.length < Math.min(missing, 10); i++) if (!byIndex.has(i)) named.push(`${i}/${n}`);
+    throw new BadInputError(`missing slice${missing > 1 ? 's' : ''} ${named.join(', ')}${missing > 10 ? `, … (${count(missing)} in all)` : ''} of the ${count(n)} shards`);
   }
 
   const sweep = first.sweep;

@@ -242,7 +242,7 @@ describe('apf-lab sweep merge', () => {
     const b = write('myx-2-of-2.json', fakePart(def('myx-b.yaml'), 2, 2));
     const r = await cli('sweep', 'merge', a, b, '--out', join(dir, 'myx-merged'));
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`apf-lab: ${a} and ${b} are slices of different sweeps (they differ in variants: myx's knobs: pvEoi 1 and 0, apicv 1 and 0)\n`);
+    expect(r.err).toBe(`apf-lab: ${a} and ${b} are slices of different sweeps (they differ in variants: myx's knobs: apicv 1 and 0, pvEoi 1 and 0)\n`);
     expect(existsSync(join(dir, 'myx-merged'))).toBe(false);
   });
 

@@ -54,6 +54,28 @@ describe('sweep merge', () => {
     expect(() => mergeParts([])).toThrow(/name the part files/);
   });
 
+  it('holds an edited shard count to --shard\'s bound and names only a few missing slices (hostile-test sweep defect 3)', () => {
+    // 1e9 ran out of heap listing the missing slices; 5e9 was "Invalid array length", an internal error.
+    for (const n of [1_000_001, 5e9]) {
+      const edited = file('big.json', { ...part(def, 1, 3), shard: { index: 1, count: n } });
+      expect(() => mergeParts([edited])).toThrow(/^big.json: shard.count: must be at most 1,000,000, as --shard allows \(was the file edited\?\)$/);
+    }
+    const started = Date.now();
+    expect(() => mergeParts([file('p.json', part(def, 2, 1_000_000))])).toThrow(
+      'missing slices 1/1000000, 3/1000000, 4/1000000, 5/1000000, 6/1000000, 7/1000000, 8/1000000, 9/1000000, 10/1000000, 11/1000000, … (999,999 in all) of the 1,000,000 shards',
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('refuses an edited part whose sweep has more runs than any sweep may have, before listing its points', () => {
+    // Within the file cap, 5 parameters of 10,000 values are 1e20 points.
+    const many = { name: 'backing.latency.us', spec: '1..10000', values: Array.from({ length: 10_000 }, (_, i) => i + 1) };
+    const huge = defineSweep({ ...def, params: [many, ...['a', 'b', 'c', 'd'].map((n) => ({ ...many, name: n }))] });
+    expect(() => mergeParts([file('huge.json', { ...part(def, 1, 1), sweep: huge })])).toThrow(
+      /^huge.json: 100,000,000,000,000,000,000 points × 2 variants × 2 seeds = [\d,]+ runs, more than the 1,000,000 one sweep may have: split it into several \(was the file edited\?\)$/,
+    );
+  });
+
   it('refuses a part that is not one, or whose runs are not its shard\'s', () => {
     expect(() => mergeParts([{ file: 'x.json', data: { hello: 1 } }])).toThrow(/^x.json: not a sweep part file \(format: /);
     const edited = file('edited.json', { ...part(def, 1, 3), runs: part(def, 1, 3).runs.slice(1) });
