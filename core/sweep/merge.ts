@@ -5,6 +5,7 @@ import { canonicalDefinition } from './canonical.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
 import { checkRunCount, MAX_SHARDS, pointCount, shardPoints } from './grid.js';
+import { parseValueSpec, type SweepValue } from './spec.js';
 import { brokenRelation, SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
 /**
@@ -101,6 +102,11 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
     });
     // In the canonical order: a part re-saved with its keys in another order merges as written.
     const sweep = canonicalDefinition(parsed.data.sweep as unknown as SweepDefinition);
+    // The chart spaces x by the spec (log or linear) and the header prints it: it must stand for the values run.
+    sweep.params.forEach((p, i) => {
+      const why = specMismatch(p.spec, p.values);
+      if (why !== null) throw new BadInputError(`${file}: sweep.params.${i} (${p.name}): ${why} (was the file edited?)`);
+    });
     // A sweep no `apf-lab sweep` would run: its points would be listed, and each shard's, below.
     try {
       checkRunCount(sweep.params, sweep.variants.length, sweep.seeds);
@@ -170,6 +176,19 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
   const runs: SweepRun[] = [];
   for (let point = 0; point < total; point++) runs.push(...(byPoint.get(point) ?? []));
   return { sweep, runs };
+}
+
+/** Why a parameter's values are not those its spec stands for; null when they are. */
+function specMismatch(spec: string, values: readonly SweepValue[]): string | null {
+  let parsed: SweepValue[];
+  try {
+    parsed = parseValueSpec(spec);
+  } catch (e) {
+    if (e instanceof BadInputError) return `spec ${JSON.stringify(spec)} is not a value spec: ${e.message}`;
+    throw e;
+  }
+  const text = (vs: readonly SweepValue[]) => vs.map(String).join(',');
+  return canonicalJson(parsed) === canonicalJson(values) ? null : `values ${text(values)} are not those of its spec ${JSON.stringify(spec)} (${text(parsed)})`;
 }
 
 function shardName(s: { index: number; count: number }): string {

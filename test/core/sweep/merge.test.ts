@@ -83,11 +83,25 @@ describe('sweep merge', () => {
     const reseeded = part(def, 1, 3);
     const bad = file('seed.json', { ...reseeded, runs: reseeded.runs.map((r, i) => (i === 0 ? { ...r, seed: r.seed + 1 } : r)) });
     expect(() => mergeParts([bad, parts[1], parts[2]])).toThrow(/seed.json: its runs are not those/);
-    const renamed = file('id.json', { ...part(def, 1, 3), sweep: { ...def, params: [{ ...def.params[0], values: [1, 2, 3, 4, 6] }] } });
+    const renamed = file('id.json', { ...part(def, 1, 3), sweep: { ...def, params: [{ ...def.params[0], spec: '1,2,3,4,6', values: [1, 2, 3, 4, 6] }] } });
     expect(() => mergeParts([renamed, parts[1], parts[2]])).toThrow(/id.json: its sweep identity does not match/);
     // metric and x choose what is drawn and are outside the identity: an unknown one is refused too.
     expect(() => mergeParts([file('m.json', { ...part(def, 1, 3), sweep: { ...def, metric: 'bogus' } }), parts[1], parts[2]])).toThrow(/^m.json: sweep.metric "bogus" is not a sweep metric/);
     expect(() => mergeParts([file('x.json', { ...part(def, 1, 3), sweep: { ...def, x: 'bogus' } }), parts[1], parts[2]])).toThrow(/^x.json: sweep.x "bogus" is not one of its parameters/);
+  });
+
+  it('refuses a parameter whose spec does not stand for its values (hostile-test sweep defect 5)', () => {
+    // Values and identity agree, the spec was edited: the chart read it as a log axis from 0 and drew NaN.
+    const withSpec = (name: string, spec: string, values: number[]) => {
+      const edited = defineSweep({ ...def, params: [{ ...def.params[0], spec, values }, def.params[1]] });
+      return file(name, { ...part(def, 1, 3), sweep: edited });
+    };
+    expect(() => mergeParts([withSpec('log.json', '0..1000:log:2', [0, 1000])])).toThrow(
+      /^log.json: sweep.params.0 \(backing.latency.us\): spec "0..1000:log:2" is not a value spec: a log range needs a start above 0, got 0 \(was the file edited\?\)$/,
+    );
+    expect(() => mergeParts([withSpec('lin.json', '50..5000:lin:3', [50, 500, 5000])])).toThrow(
+      /^lin.json: sweep.params.0 \(backing.latency.us\): values 50,500,5000 are not those of its spec "50..5000:lin:3" \(50,2525,5000\) \(was the file edited\?\)$/,
+    );
   });
 
   it('refuses a figure no run gives, naming the file and the field (hostile-test repro-4)', () => {
