@@ -9,7 +9,7 @@ import { defineSweep, sweepVariant, type SweepDefinition } from '../../core/swee
 import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
 import { checkRunCount, pointValues, type SweepParam } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
-import { checkParamName, paramOverlap, paramSetting, pointScenario } from '../../core/sweep/params.js';
+import { canonicalParamName, checkParamName, paramOverlap, paramSetting, pointScenario } from '../../core/sweep/params.js';
 import { parseValueSpec } from '../../core/sweep/spec.js';
 import { UsageError } from '../io.js';
 import { checkRunnable, knownOverrides, msFlag, parseSeed, resolveScenario, wholeFlag } from '../options.js';
@@ -101,7 +101,8 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     throw new BadInputError(`${args.file}: metric: ${msg}`);
   }
   const x = args.x ?? file.x ?? params[0].name;
-  if (!names.has(x)) {
+  // Any spelling of a swept field will do (-x tasks.0.count for tasks.worker.count): the sweep records the canonical one.
+  if (!params.some((p) => canonicalParamName(scenario, p.name) === canonicalParamName(scenario, x))) {
     const msg = `"${x}" is not a swept parameter (swept: ${[...names].join(', ')})`;
     if (args.x !== undefined) throw new UsageError(`-x: ${msg}`);
     throw new BadInputError(`${args.file}: x: ${msg}`);

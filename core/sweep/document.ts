@@ -2,6 +2,7 @@ import type { CostTable, Mechanisms, Variant } from '../backend.js';
 import type { Scenario } from '../scenario/schema.js';
 import { spread, type Spread } from '../spread.js';
 import { canonicalDefinition } from './canonical.js';
+import { canonicalParamName } from './params.js';
 import { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './grid.js';
 import { SWEEP_METRICS } from './metrics.js';
 import { runSeed, SEED_DERIVATION, sweepIdentity } from './seed.js';
@@ -40,8 +41,12 @@ export interface SweepDefinition {
 }
 
 export function defineSweep(d: Omit<SweepDefinition, 'identity' | 'seedDerivation'>): SweepDefinition {
+  // Each parameter by its canonical name (tasks.0.count is tasks.worker.count): the identity, and
+  // so the seeds, must not depend on how a field was spelled.
+  const params = d.params.map((p) => ({ ...p, name: canonicalParamName(d.scenario, p.name) }));
+  const x = canonicalParamName(d.scenario, d.x);
   // The identity last: a definition passed back in (defineSweep({ ...def, seeds: 3 })) must not keep its old one.
-  return canonicalDefinition({ ...d, identity: sweepIdentity(d.scenario, d.params), seedDerivation: SEED_DERIVATION });
+  return canonicalDefinition({ ...d, params, x, identity: sweepIdentity(d.scenario, params), seedDerivation: SEED_DERIVATION });
 }
 
 /** One run to do: a point, a variant, the run's number at that point and its seed. */
