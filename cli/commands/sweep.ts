@@ -11,7 +11,7 @@ import { renderText } from '../render.js';
 import { pointScenarios, resolveSweep, type SweepArgs } from '../sweep/definition.js';
 import { chartTemplates, partFile, sweepFiles, writeInto } from '../sweep/files.js';
 import { checkDirectory } from '../write-files.js';
-import { runPool } from '../sweep/pool.js';
+import { runPool, type PoolOptions } from '../sweep/pool.js';
 import { SweepProgress } from '../sweep/progress.js';
 import { partView, sweepView } from '../sweep/view.js';
 import { variantFileOption } from '../variant-files.js';
@@ -131,7 +131,7 @@ function sweepOptions<T>(y: Argv<T>) {
  * The runs on the pool with a progress bar on a terminal, and Ctrl-C: the first press stops every
  * worker and nothing is written (the pool rejects with InterruptedError; exit 130).
  */
-async function runWithProgress(tasks: Parameters<typeof runPool>[0], jobs: number, variantFiles: readonly string[]) {
+async function runWithProgress(tasks: Parameters<typeof runPool>[0], jobs: number, variantFiles: PoolOptions['variantFiles']) {
   const progress = new SweepProgress(tasks.length, process.stderr);
   const abort = new AbortController();
   const onSigint = () => abort.abort();

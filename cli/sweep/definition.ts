@@ -13,7 +13,7 @@ import { canonicalParamName, checkParamName, paramOverlap, paramSetting, pointSc
 import { parseValueSpec } from '../../core/sweep/spec.js';
 import { UsageError } from '../io.js';
 import { checkRunnable, knownOverrides, msFlag, parseSeed, resolveScenario, wholeFlag } from '../options.js';
-import { idsWithFiles, variantsWithFiles } from '../variant-files.js';
+import { idsWithFiles, variantsWithFiles, type VariantFileData } from '../variant-files.js';
 
 /** The sweep's flags as yargs gives them (strings, parsed here, as --seed is). */
 export interface SweepArgs {
@@ -37,7 +37,8 @@ export interface ResolvedSweep {
   /** The sweep file whose `params` the sweep takes (no --param given), for messages about a point; else null. */
   readonly paramsFile: string | null;
   readonly variants: readonly Variant[];
-  readonly variantFiles: readonly string[];
+  /** The variant files as read and checked: the workers compose their variants from this, not from the files. */
+  readonly variantFiles: readonly VariantFileData[];
 }
 
 /**
@@ -52,7 +53,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     throw e;
   };
 
-  const { known, fromFiles } = variantsWithFiles(args);
+  const { known, fromFiles, files: variantFiles } = variantsWithFiles(args);
   const named = args.variants ? args.variants.flatMap((v) => variantsFlag(String(v))) : (file.variants ?? []);
   const ids = idsWithFiles(named, fromFiles);
   if (ids.length === 0) {
@@ -109,7 +110,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   }
   checkRunCount(params, variants.length, seeds);
   const def = defineSweep({ scenario, params, variants: variants.map(sweepVariant), seeds, metric, x });
-  return { def, source, paramsFile: args.param === undefined ? (args.file ?? null) : null, variants, variantFiles: (args.variantFile ?? []).map(String) };
+  return { def, source, paramsFile: args.param === undefined ? (args.file ?? null) : null, variants, variantFiles };
 }
 
 /**

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apfLab } from '../support/cli.js';
+import { apfLab, BIN } from '../support/cli.js';
 
 /** A sweep small enough to run in a second or two: the e2e tests are about what it writes, not what it measures. */
 const SCENARIO = `name: tiny-sweep
@@ -54,6 +55,22 @@ describe('apf-lab sweep (built binary)', () => {
     const seeds = doc.runs.filter((r: { point: number }) => r.point === 0).map((r: { seed: number }) => r.seed);
     expect(seeds[0]).toBe(seeds[2]);
     expect(seeds[0]).not.toBe(seeds[1]);
+  });
+
+  it.skipIf(!existsSync('/dev/stdin'))('the workers run the variant file the main process read, without reading it again (hostile-test sweep defect 4)', () => {
+    // /dev/stdin reads differently the second time (empty, as a file made malformed mid-sweep): the
+    // workers read it again and refused it, where they should run the variant the sweep checked.
+    const spec = 'id: myx\narch: x86\ntitle: mine\norigin: a test\nmechanisms: { enable: msr-pv-en-int, notPresent: pf-cr2, ready: apic-vector, token: cr2, eligibility: user-mode-if, wake: irq-handler, ack: apic-vector-ack-msr }\nknobs: { apicv: 0 }\n';
+    const args = ['-s', scenario, '--param', 'backing.latency.us=50,1000', '--variants', 'myx', '--jobs', '2', '--json'];
+    writeFileSync(at('myx.yaml'), spec);
+    // Through a pipe from cat: Node's own child stdin is a socket, which /dev/stdin cannot open.
+    const r = spawnSync('sh', ['-c', `cat '${at('myx.yaml')}' | '${process.execPath}' ${BIN} sweep --variant-file /dev/stdin ${args.map((a) => `'${a}'`).join(' ')}`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const fromFile = spawnSync(process.execPath, [BIN, 'sweep', '--variant-file', at('myx.yaml'), ...args], { encoding: 'utf8' });
+    // The same variant, so the same runs (the file names only messages).
+    expect(JSON.parse(r.stdout).runs).toEqual(JSON.parse(fromFile.stdout).runs);
+    expect(JSON.parse(r.stdout).sweep.variants[0].knobs.apicv).toBe(0);
   });
 
   it('refuses an --out it cannot make before it runs anything', async () => {
