@@ -11,6 +11,7 @@ import { renderText } from '../render.js';
 import { pointScenarios, resolveSweep, type SweepArgs } from '../sweep/definition.js';
 import { chartTemplates, partFile, sweepFiles, writeInto } from '../sweep/files.js';
 import { checkDirectory } from '../write-files.js';
+import { labBuild } from '../sweep/build.js';
 import { runPool, type PoolOptions } from '../sweep/pool.js';
 import { SweepProgress } from '../sweep/progress.js';
 import { partView, sweepView } from '../sweep/view.js';
@@ -65,17 +66,18 @@ function runSweepCommand(io: Io): CommandModule<object, SweepCommandArgs> {
       const scenarios = pointScenarios(sweep, points, args.allowLarge);
       const templates = shard || out === null ? null : chartTemplates();
       const planned = planRuns(def, points);
+      const build = labBuild();
       const tasks = planned.map((r) => ({ scenario: scenarios.get(r.point)!, variant: r.variant, seed: r.seed }));
 
       return runWithProgress(tasks, jobs, sweep.variantFiles).then((figures) => {
         const runs: SweepRun[] = planned.map((r, i) => ({ ...r, metrics: figures[i] }));
         if (shard && out !== null) {
-          const part: SweepPart = { format: PART_FORMAT, sweep: def, shard, points, runs };
+          const part: SweepPart = { format: PART_FORMAT, build, sweep: def, shard, points, runs };
           const file = partFile(part, out);
           writeInto(out, [file]);
           io.out(args.json ? file[1] : renderText('sweep', partView(def, runs.length, [file[0]])));
         } else {
-          writeSweep(sweepDocument(def, runs), out, templates, args.json, io);
+          writeSweep(sweepDocument(def, runs, build), out, templates, args.json, io);
         }
       });
     },
@@ -97,8 +99,8 @@ function mergeCommand(io: Io): CommandModule<object, MergeArgs> {
       if (files.length === 0) throw new UsageError('name the part files to merge (written by apf-lab sweep --shard i/n --out DIR)');
       const out = outDir(args.out);
       const templates = out === null ? null : chartTemplates();
-      const { sweep, runs } = mergeParts(files.map((file) => ({ file, data: readPart(file) })));
-      writeSweep(sweepDocument(sweep, runs), out, templates, args.json, io);
+      const { sweep, runs, build } = mergeParts(files.map((file) => ({ file, data: readPart(file) })));
+      writeSweep(sweepDocument(sweep, runs, build), out, templates, args.json, io);
     },
   };
 }

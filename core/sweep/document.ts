@@ -80,21 +80,25 @@ export function allPoints(def: SweepDefinition): number[] {
 /** A shard's results, to be merged with the other shards' (`apf-lab sweep merge`). */
 export interface SweepPart {
   readonly format: typeof PART_FORMAT;
+  /** The apf-lab build that ran them (cli/sweep/build.ts): parts of different builds are not merged. */
+  readonly build: string;
   readonly sweep: SweepDefinition;
   readonly shard: Shard;
   readonly points: readonly number[];
   readonly runs: readonly SweepRun[];
 }
 
-/** v2: a variant records its knobs and cost table (v1 held only id, arch and mechanisms). */
-export const PART_FORMAT = 'apf-lab sweep part v2';
-export const DOCUMENT_FORMAT = 'apf-lab sweep v2';
+/** v3: the build is recorded; v2: a variant records its knobs and cost table (v1 held only id, arch and mechanisms). */
+export const PART_FORMAT = 'apf-lab sweep part v3';
+export const DOCUMENT_FORMAT = 'apf-lab sweep v3';
 
 export type Stat = Spread;
 
 /** The whole sweep: the `sweep.json` file. */
 export interface SweepDocument {
   readonly format: typeof DOCUMENT_FORMAT;
+  /** The apf-lab build that ran the sweep (every part's, for a merge). */
+  readonly build: string;
   readonly sweep: SweepDefinition;
   readonly metrics: readonly { readonly name: string; readonly unit: string; readonly describe: string }[];
   /** One row per point × variant × run. */
@@ -113,7 +117,7 @@ export interface SweepDocument {
 }
 
 /** The document of a complete sweep; `runs` in planRuns() order, as the pool and merge give them. */
-export function sweepDocument(def: SweepDefinition, runs: readonly SweepRun[]): SweepDocument {
+export function sweepDocument(def: SweepDefinition, runs: readonly SweepRun[], build: string): SweepDocument {
   const params = (point: number) => {
     const values = pointValues(def.params, point);
     return Object.fromEntries(def.params.map((p, i) => [p.name, values[i]]));
@@ -126,6 +130,7 @@ export function sweepDocument(def: SweepDefinition, runs: readonly SweepRun[]): 
   }
   return {
     format: DOCUMENT_FORMAT,
+    build,
     sweep: def,
     metrics: SWEEP_METRICS.map(({ name, unit, describe }) => ({ name, unit, describe })),
     runs: runs.map((r) => ({ point: r.point, params: params(r.point), variant: r.variant, run: r.run, seed: r.seed, metrics: r.metrics })),

@@ -40,6 +40,7 @@ const FIGURE: Record<FigureKind, z.ZodType<number | null>> = {
 const figures = z.object(Object.fromEntries(SWEEP_METRICS.map((m) => [m.name, FIGURE[m.kind]]))).strict();
 const partSchema = z.object({
   format: z.literal(PART_FORMAT),
+  build: z.string().min(1),
   sweep: z
     .object({
       identity: z.string(),
@@ -78,13 +79,21 @@ export interface PartFile {
   readonly data: unknown;
 }
 
-/** Checks the slices and returns the sweep and all its runs, in planRuns() order. */
-export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition; runs: SweepRun[] } {
+/** Formats of parts written by older versions, and what they lack that a merge must check. */
+const OLDER_FORMATS: Readonly<Record<string, string>> = {
+  // Its variants without their knobs: it cannot be told apart from a part of another design.
+  'apf-lab sweep part v1': "which does not record the variants' knobs",
+  // No build: it cannot be told apart from a part of a build that computes other figures.
+  'apf-lab sweep part v2': 'which does not record the build that ran it',
+};
+
+/** Checks the slices and returns the sweep, all its runs in planRuns() order, and the build that ran them. */
+export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition; runs: SweepRun[]; build: string } {
   if (files.length === 0) throw new BadInputError('name the part files to merge');
   const parts = files.map(({ file, data }) => {
-    // A v1 part records its variants without their knobs, so it cannot be told apart from a part of another design.
-    if ((data as { format?: unknown } | null)?.format === 'apf-lab sweep part v1') {
-      throw new BadInputError(`${file}: written by an older apf-lab (apf-lab sweep part v1, which does not record the variants' knobs): run its shard again`);
+    const format = (data as { format?: unknown } | null)?.format;
+    if (typeof format === 'string' && Object.hasOwn(OLDER_FORMATS, format)) {
+      throw new BadInputError(`${file}: written by an older apf-lab (${format}, ${OLDER_FORMATS[format]}): run its shard again`);
     }
     const parsed = partSchema.safeParse(data);
     if (!parsed.success) {
@@ -124,6 +133,10 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
   const first = parts[0];
   const firstSweep = canonicalJson(first.sweep);
   for (const p of parts.slice(1)) {
+    // Before the definitions: another build may record the same sweep but compute other figures.
+    if (p.build !== first.build) {
+      throw new BadInputError(`${first.file} and ${p.file} were written by different apf-lab builds (${first.build} and ${p.build}): their figures need not agree; run every shard with one build`);
+    }
     if (canonicalJson(p.sweep) !== firstSweep) {
       throw new BadInputError(`${first.file} and ${p.file} are slices of different sweeps (they differ in ${differingField(first.sweep, p.sweep)})`);
     }
@@ -175,7 +188,7 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
   }
   const runs: SweepRun[] = [];
   for (let point = 0; point < total; point++) runs.push(...(byPoint.get(point) ?? []));
-  return { sweep, runs };
+  return { sweep, runs, build: first.build };
 }
 
 /** Why a parameter's values are not those its spec stands for; null when they are. */

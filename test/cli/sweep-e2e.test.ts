@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apfLab, BIN } from '../support/cli.js';
 
@@ -71,6 +71,36 @@ describe('apf-lab sweep (built binary)', () => {
     // The same variant, so the same runs (the file names only messages).
     expect(JSON.parse(r.stdout).runs).toEqual(JSON.parse(fromFile.stdout).runs);
     expect(JSON.parse(r.stdout).sweep.variants[0].knobs.apicv).toBe(0);
+  });
+
+  it('records the build in each part, and refuses to merge parts of different builds (hostile-test sweep defect 2)', async () => {
+    // Two installs of the bundle, one with a chunk changed: both report version 0.1.0.
+    const install = (name: string) => {
+      const root = at(name);
+      cpSync(dirname(BIN), join(root, 'dist', 'bin'), { recursive: true });
+      cpSync('package.json', join(root, 'package.json'));
+      symlinkSync(resolve('templates'), join(root, 'templates'));
+      return join(root, BIN);
+    };
+    const [same, edited] = [install('same'), install('edited')];
+    const chunk = readdirSync(dirname(edited)).find((f) => f.startsWith('chunk-'))!;
+    appendFileSync(join(dirname(edited), chunk), '\n// another build\n');
+    const shard = (bin: string, i: number, out: string) =>
+      spawnSync(process.execPath, [bin, 'sweep', '-s', scenario, '--param', 'backing.latency.us=50,1000', '--variants', 'x86', '--jobs', '1', '--shard', `${i}/2`, '--out', at(out)], { encoding: 'utf8' });
+    for (const r of [shard(BIN, 1, 'builds'), shard(same, 2, 'builds'), shard(edited, 2, 'other-build')]) expect(r.stderr).toBe('');
+    const build = (f: string) => JSON.parse(readFileSync(f, 'utf8')).build as string;
+    const [one, two, other] = [at('builds', 'part-1-of-2.json'), at('builds', 'part-2-of-2.json'), at('other-build', 'part-2-of-2.json')];
+    expect(build(one)).toMatch(/^0\.1\.0\+[0-9a-f]{12}$/);
+    // A copy of the same build is that build; a changed one is not.
+    expect(build(two)).toBe(build(one));
+    expect(build(other)).not.toBe(build(one));
+
+    const refused = await apfLab('sweep', 'merge', one, other, '--json');
+    expect(refused.stderr).toBe(`apf-lab: ${one} and ${other} were written by different apf-lab builds (${build(one)} and ${build(other)}): their figures need not agree; run every shard with one build\n`);
+    expect(refused.code).toBe(1);
+    const merged = await apfLab('sweep', 'merge', one, two, '--json');
+    expect(merged.code).toBe(0);
+    expect(JSON.parse(merged.stdout).build).toBe(build(one));
   });
 
   it('refuses an --out it cannot make before it runs anything', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { allPoints, defineSweep, planRuns, sweepDocument } from '../../../core/sweep/document.js';
 import { mergeParts } from '../../../core/sweep/merge.js';
 import { smallScenario } from '../../support/scenarios.js';
-import { fakePart as part, fakeSweep as sweep } from '../../support/sweep-parts.js';
+import { FAKE_BUILD, fakePart as part, fakeSweep as sweep } from '../../support/sweep-parts.js';
 
 /** Through JSON, as the files are. */
 const file = (name: string, p: unknown) => ({ file: name, data: JSON.parse(JSON.stringify(p)) });
@@ -22,10 +22,10 @@ describe('sweep merge', () => {
     const reversed = (v: unknown): unknown =>
       Array.isArray(v) ? v.map(reversed) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : v;
     const resaved = file('part-2-of-3.json', reversed(part(def, 2, 3)));
-    const unsharded = JSON.stringify(sweepDocument(def, part(def, 1, 1).runs));
+    const unsharded = JSON.stringify(sweepDocument(def, part(def, 1, 1).runs, FAKE_BUILD));
     for (const order of [[parts[0], resaved, parts[2]], [resaved, parts[0], parts[2]], [parts[2], resaved, parts[0]]]) {
       const merged = mergeParts(order);
-      expect(JSON.stringify(sweepDocument(merged.sweep, merged.runs))).toBe(unsharded);
+      expect(JSON.stringify(sweepDocument(merged.sweep, merged.runs, merged.build))).toBe(unsharded);
     }
     // The unsharded sweep's definition does not depend on the order its scenario and variants gave either.
     const given = { scenario: def.scenario, params: def.params, variants: def.variants, seeds: def.seeds, metric: def.metric, x: def.x };
@@ -37,6 +37,19 @@ describe('sweep merge', () => {
     expect(() => mergeParts([parts[0], other, parts[2]])).toThrow('part-1-of-3.json and other.json are slices of different sweeps (they differ in seeds)');
     const moved = file('moved.json', part(sweep(2, smallScenario({ durationMs: 100 })), 2, 3));
     expect(() => mergeParts([parts[0], moved, parts[2]])).toThrow('part-1-of-3.json and moved.json are slices of different sweeps (they differ in scenario: durationMs 200 and 100)');
+  });
+
+  it('refuses parts of different apf-lab builds, naming both (hostile-test sweep defect 2)', () => {
+    const other = file('other-build.json', { ...part(def, 2, 3), build: '0.1.0+0123456789ab' });
+    expect(() => mergeParts([parts[0], other, parts[2]])).toThrow(
+      /^part-1-of-3.json and other-build.json were written by different apf-lab builds \(0.1.0\+test and 0.1.0\+0123456789ab\): their figures need not agree; run every shard with one build$/,
+    );
+    expect(mergeParts([parts[0], parts[1], parts[2]]).build).toBe(FAKE_BUILD);
+    // A part of the format before the build was recorded cannot be told apart: refused.
+    const { build: _, ...v2 } = { ...part(def, 2, 3), format: 'apf-lab sweep part v2' };
+    expect(() => mergeParts([parts[0], file('v2.json', v2), parts[2]])).toThrow(
+      "v2.json: written by an older apf-lab (apf-lab sweep part v2, which does not record the build that ran it): run its shard again",
+    );
   });
 
   it('names the seed where parts were made with different --seed, not "scenario"', () => {
