@@ -69,13 +69,13 @@ function runSweepCommand(io: Io): CommandModule<object, SweepCommandArgs> {
       const build = labBuild();
       const tasks = planned.map((r) => ({ scenario: scenarios.get(r.point)!, variant: r.variant, seed: r.seed }));
 
-      return runWithProgress(tasks, jobs, sweep.variantFiles).then((figures) => {
-        const runs: SweepRun[] = planned.map((r, i) => ({ ...r, metrics: figures[i] }));
+      return runWithProgress(tasks, jobs, sweep.variantFiles).then((outcomes) => {
+        const runs: SweepRun[] = planned.map((r, i) => ({ ...r, ...outcomes[i] }));
         if (shard && out !== null) {
           const part: SweepPart = { format: PART_FORMAT, build, sweep: def, shard, points, runs };
           const file = partFile(part, out);
           writeInto(out, [file]);
-          io.out(args.json ? file[1] : renderText('sweep', partView(def, runs.length, [file[0]])));
+          io.out(args.json ? file[1] : renderText('sweep', partView(def, runs, [file[0]])));
         } else {
           writeSweep(sweepDocument(def, runs, build), out, templates, args.json, io);
         }

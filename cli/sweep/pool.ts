@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { BadInputError, InterruptedError } from '../../core/errors.js';
 import type { Scenario } from '../../core/scenario/schema.js';
+import type { RunOutcome } from '../../core/sweep/document.js';
 import type { VariantFileData } from '../variant-files.js';
 
 /**
@@ -22,7 +23,7 @@ export interface PoolWorkerData {
 }
 export type ToWorker = PoolTask & { readonly index: number };
 export type FromWorker =
-  | { readonly kind: 'done'; readonly index: number; readonly figures: Record<string, number | null> }
+  | { readonly kind: 'done'; readonly index: number; readonly outcome: RunOutcome }
   /** A run that failed, or (index -1) a worker that could not start; badInput as the worker judged it, where the error's class is known. */
   | { readonly kind: 'failed'; readonly index: number; readonly badInput: boolean; readonly message: string };
 
@@ -36,8 +37,8 @@ export interface PoolOptions {
 
 const WORKER = new URL('./sweep-worker.js', import.meta.url);
 
-export function runPool(tasks: readonly PoolTask[], options: PoolOptions): Promise<Record<string, number | null>[]> {
-  const results: Record<string, number | null>[] = new Array(tasks.length);
+export function runPool(tasks: readonly PoolTask[], options: PoolOptions): Promise<RunOutcome[]> {
+  const results: RunOutcome[] = new Array(tasks.length);
   if (tasks.length === 0) return Promise.resolve(results);
   return new Promise((resolve, reject) => {
     const workers: Worker[] = [];
@@ -64,7 +65,7 @@ export function runPool(tasks: readonly PoolTask[], options: PoolOptions): Promi
       w.on('message', (m: FromWorker) => {
         if (settled) return;
         if (m.kind === 'failed') return finish(m.badInput ? new BadInputError(m.message) : new Error(m.message));
-        results[m.index] = m.figures;
+        results[m.index] = m.outcome;
         options.onDone?.(++done);
         if (done === tasks.length) return finish(null);
         give(w);

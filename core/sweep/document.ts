@@ -57,8 +57,16 @@ export interface PlannedRun {
   readonly seed: number;
 }
 
-/** A run done: its figures by metric name (core/sweep/metrics.ts); null where the run has none (no latency sample). */
-export interface SweepRun extends PlannedRun {
+/**
+ * A run done: why it stopped early, as `run` reports it (null: it ran its window and its drain;
+ * 'drain timed out': faults were still outstanding at the drain's cap), and its figures by metric
+ * name (core/sweep/metrics.ts), null where the run has none (no latency sample).
+ */
+export interface SweepRun extends PlannedRun, RunOutcome {}
+
+/** What a sweep keeps of a run, from runOutcome() (core/sweep/metrics.ts). */
+export interface RunOutcome {
+  readonly stoppedEarly: string | null;
   readonly metrics: Readonly<Record<string, number | null>>;
 }
 
@@ -133,7 +141,7 @@ export function sweepDocument(def: SweepDefinition, runs: readonly SweepRun[], b
     build,
     sweep: def,
     metrics: SWEEP_METRICS.map(({ name, unit, describe }) => ({ name, unit, describe })),
-    runs: runs.map((r) => ({ point: r.point, params: params(r.point), variant: r.variant, run: r.run, seed: r.seed, metrics: r.metrics })),
+    runs: runs.map((r) => ({ point: r.point, params: params(r.point), variant: r.variant, run: r.run, seed: r.seed, stoppedEarly: r.stoppedEarly, metrics: r.metrics })),
     summary,
   };
 }

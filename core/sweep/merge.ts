@@ -69,7 +69,7 @@ const partSchema = z.object({
   points: z.array(z.number().int().min(0)),
   runs: z.array(
     z
-      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), metrics: figures })
+      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), stoppedEarly: z.string().min(1).nullable(), metrics: figures })
       .strict(),
   ),
 });

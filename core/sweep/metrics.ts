@@ -1,4 +1,5 @@
 import type { RunResult } from '../run.js';
+import type { RunOutcome } from './document.js';
 
 /**
  * The figures a sweep keeps of each run: numbers from runVariant()'s result (core/run.ts), one
@@ -83,6 +84,11 @@ export function brokenRelation(f: Readonly<Record<string, number | null>>): stri
     return `exitsPerFault ${n('exitsPerFault')} is not exits ${n('exits')} over faults ${faults}`;
   }
   return null;
+}
+
+/** What a sweep keeps of a run: why it stopped early, if it did, and its figures. */
+export function runOutcome(r: RunResult): RunOutcome {
+  return { stoppedEarly: r.run.stoppedEarly, metrics: runFigures(r) };
 }
 
 /** The metrics of one run, by name, in SWEEP_METRICS order (null: no figure, see SweepMetric). */

@@ -103,6 +103,20 @@ describe('apf-lab sweep (built binary)', () => {
     expect(JSON.parse(merged.stdout).build).toBe(build(one));
   });
 
+  it('reports a run that stopped early, in runs.csv, sweep.json and the table\'s notes (hostile-test sweep defect 7)', async () => {
+    // A 5 s swap read outlasts the drain's cap: `run` says "Runs that stopped early: drain timed out".
+    const r = await apfLab('sweep', '--param', 'backing.latency.us=100,5000000', '--param', 'backing.latency.maxUs=6000000', '--variants', 'x86', '--duration-ms', '20', '--out', at('early'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '\n\n1 of 2 runs stopped early (drain timed out: 1): runs.csv and sweep.json say which, in stoppedEarly;\ntheir figures leave out what was still to happen when they stopped\n',
+    );
+    const csv = readFileSync(at('early', 'runs.csv'), 'utf8').trimEnd().split('\n');
+    expect(csv[0]).toMatch(/,violations,stoppedEarly$/);
+    expect(csv.slice(1).map((l) => l.slice(l.lastIndexOf(',') + 1))).toEqual(['', 'drain timed out']);
+    const doc = JSON.parse(readFileSync(at('early', 'sweep.json'), 'utf8'));
+    expect(doc.runs.map((run: { stoppedEarly: string | null }) => run.stoppedEarly)).toEqual([null, 'drain timed out']);
+  });
+
   it('refuses an --out it cannot make before it runs anything', async () => {
     // Hours of runs here if it ran first (8 points × 2 variants × 200 s each); the refusal is immediate.
     writeFileSync(at('afile'), '');

@@ -113,7 +113,7 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
       metric: 'work',
       x: 'tasksPerVcpu',
     });
-    expect(partView(def, 1, []).header).toEqual(['sweep of small: 1 point × 1 variant × 1 seed = 1 run', '  tasksPerVcpu = 1 (1 value)']);
+    expect(partView(def, fakePart(def, 1, 1).runs, []).header).toEqual(['sweep of small: 1 point × 1 variant × 1 seed = 1 run', '  tasksPerVcpu = 1 (1 value)']);
   });
 
   it('too many runs are counted in words that agree, with separators (it said "1 points × 1 variants × 100000000 seeds")', async () => {
@@ -229,6 +229,28 @@ describe('apf-lab sweep merge', () => {
     expect(svg.match(/<circle /g)).toHaveLength(4);
     // Two separate pieces per variant (a move, no line, across the gap): M at 50, M again at 5000.
     for (const d of svg.match(/<path d="([^"]*)" fill="none"/g)!) expect(d).toMatch(/^<path d="M[\d.]+,[\d.]+M[\d.]+,[\d.]+"/);
+  });
+
+  it('keeps why a run stopped early through the merge, and counts the runs that did by reason (hostile-test sweep defect 7)', async () => {
+    const spinning = 'stopped at 1234 ns: 100000 events at 1234 ns without simulated time advancing: a vCPU is spinning';
+    const stopped = (i: number) => {
+      const p = fakePart(def, i, 2);
+      const why = (k: number) => (k === 0 ? 'drain timed out' : k === 2 ? spinning : k === 5 ? 'drain timed out' : null);
+      return { ...p, runs: p.runs.map((r, k) => ({ ...r, stoppedEarly: i === 1 ? why(k) : null })) };
+    };
+    const out = join(dir, 'merged-stopped');
+    const r = await cli('sweep', 'merge', write('stop-1-of-2.json', stopped(1)), write('stop-2-of-2.json', stopped(2)), '--out', out);
+    expect(r.err).toBe('');
+    expect(r.out).toContain(
+      '\n\n3 of 24 runs stopped early (drain timed out: 2; 100000 events at 1234 ns without simulated time advancing: a vCPU is spinning: 1): runs.csv and sweep.json say which, in stoppedEarly;\ntheir figures leave out what was still to happen when they stopped\n',
+    );
+    const runs = readFileSync(join(out, 'runs.csv'), 'utf8').split('\n');
+    expect(runs[1]).toMatch(/,drain timed out$/);
+    expect(runs[2]).toMatch(/,\d+,$/); // not stopped: an empty last field
+    expect(runs.find((l) => l.includes('spinning'))).toMatch(/,stopped at 1234 ns: 100000 events at 1234 ns without simulated time advancing: a vCPU is spinning$/);
+    // A part's reason must be a reason or null.
+    const bad = { ...fakePart(def, 1, 2), runs: fakePart(def, 1, 2).runs.map((r, k) => (k === 0 ? { ...r, stoppedEarly: 7 } : r)) };
+    expect((await cli('sweep', 'merge', write('stop-bad-1-of-2.json', bad), parts[1])).code).toBe(1);
   });
 
   it('refuses parts of one variant id with different knobs: two designs, not one sweep', async () => {

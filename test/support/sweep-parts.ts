@@ -35,7 +35,7 @@ export function fakePart(def: SweepDefinition, index: number, count: number): Sw
     // APFs, synchronous and halted ones, and exits per fault the ratio of the two.
     metrics.faults = 4 * base;
     metrics.exitsPerFault = roundTo(metrics.exits / metrics.faults, 3);
-    return { ...r, metrics };
+    return { ...r, stoppedEarly: null, metrics };
   });
   return { format: PART_FORMAT, build: FAKE_BUILD, sweep: def, shard: { index, count }, points, runs };
 }
