@@ -4,6 +4,7 @@ import { BadInputError } from '../../core/errors.js';
 import { allPoints, PART_FORMAT, planRuns, sweepDocument, type SweepPart, type SweepRun } from '../../core/sweep/document.js';
 import { parseShard, pointCount, shardPoints, type Shard } from '../../core/sweep/grid.js';
 import { MAX_PART_BYTES, mergeParts } from '../../core/sweep/merge.js';
+import { plural } from '../../core/plural.js';
 import { readCappedFile } from '../../core/read-capped.js';
 import { UsageError, type Io } from '../io.js';
 import { ALLOW_LARGE_OPTION, wholeFlag } from '../options.js';
@@ -67,6 +68,10 @@ function runSweepCommand(io: Io): CommandModule<object, SweepCommandArgs> {
       const templates = shard || out === null ? null : chartTemplates();
       const planned = planRuns(def, points);
       const build = labBuild();
+      // The user's choice stands (the pool starts at most one worker per run); more workers than
+      // cores only share them, each with its own heap: 64 on 2 cores took 12 times as long.
+      const cores = availableParallelism();
+      if (jobs > cores) io.err(`apf-lab: --jobs ${jobs} is more than the ${plural(cores, 'core')} here: the workers share them, so the sweep is no faster and takes more memory (the results are the same)\n`);
       const tasks = planned.map((r) => ({ scenario: scenarios.get(r.point)!, variant: r.variant, seed: r.seed }));
 
       return runWithProgress(tasks, jobs, sweep.variantFiles).then((outcomes) => {

@@ -17,6 +17,7 @@ tasks:
 `;
 
 const FILES = ['chart.svg', 'runs.csv', 'summary.csv', 'sweep.json'];
+const JOBS_WARNING = /^apf-lab: --jobs (\d+) is more than the (\d+) cores? here: the workers share them, so the sweep is no faster and takes more memory \(the results are the same\)\n$/;
 
 describe('apf-lab sweep (built binary)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'apf-lab-sweep-e2e-'));
@@ -32,7 +33,8 @@ describe('apf-lab sweep (built binary)', () => {
     const [one, four] = await Promise.all([apfLab(...sweep, '--jobs', '1', '--out', at('jobs1')), apfLab(...sweep, '--jobs', '4', '--out', at('jobs4'))]);
     const shards = await Promise.all([1, 2, 3].map((i) => apfLab(...sweep, '--jobs', '1', '--shard', `${i}/3`, '--out', at('parts'))));
     for (const r of [one, four, ...shards]) {
-      expect(r.stderr).toBe(''); // no progress bar where stderr is not a terminal
+      // No progress bar where stderr is not a terminal; --jobs 4 on fewer cores warns, and only that.
+      expect(r.stderr.replace(JOBS_WARNING, '')).toBe('');
       expect(r.code).toBe(0);
     }
     expect(one.stdout).toContain('sweep of tiny-sweep: 6 points × 2 variants × 2 seeds = 24 runs\n');
@@ -61,7 +63,7 @@ describe('apf-lab sweep (built binary)', () => {
     // /dev/stdin reads differently the second time (empty, as a file made malformed mid-sweep): the
     // workers read it again and refused it, where they should run the variant the sweep checked.
     const spec = 'id: myx\narch: x86\ntitle: mine\norigin: a test\nmechanisms: { enable: msr-pv-en-int, notPresent: pf-cr2, ready: apic-vector, token: cr2, eligibility: user-mode-if, wake: irq-handler, ack: apic-vector-ack-msr }\nknobs: { apicv: 0 }\n';
-    const args = ['-s', scenario, '--param', 'backing.latency.us=50,1000', '--variants', 'myx', '--jobs', '2', '--json'];
+    const args = ['-s', scenario, '--param', 'backing.latency.us=50,1000', '--variants', 'myx', '--jobs', '1', '--json'];
     writeFileSync(at('myx.yaml'), spec);
     // Through a pipe from cat: Node's own child stdin is a socket, which /dev/stdin cannot open.
     const r = spawnSync('sh', ['-c', `cat '${at('myx.yaml')}' | '${process.execPath}' ${BIN} sweep --variant-file /dev/stdin ${args.map((a) => `'${a}'`).join(' ')}`], { encoding: 'utf8' });
@@ -115,6 +117,16 @@ describe('apf-lab sweep (built binary)', () => {
     expect(csv.slice(1).map((l) => l.slice(l.lastIndexOf(',') + 1))).toEqual(['', 'drain timed out']);
     const doc = JSON.parse(readFileSync(at('early', 'sweep.json'), 'utf8'));
     expect(doc.runs.map((run: { stoppedEarly: string | null }) => run.stoppedEarly)).toEqual([null, 'drain timed out']);
+  });
+
+  it('warns, in one line, of more --jobs than cores, and keeps the results (hostile-test sweep defect 10)', async () => {
+    const args = ['sweep', '-s', scenario, '--param', 'backing.latency.us=50,1000', '--variants', 'x86', '--json'];
+    const [many, one] = await Promise.all([apfLab(...args, '--jobs', '1024'), apfLab(...args, '--jobs', '1')]);
+    expect(many.code).toBe(0);
+    expect(many.stderr).toMatch(JOBS_WARNING);
+    expect(JOBS_WARNING.exec(many.stderr)![1]).toBe('1024');
+    expect(one.stderr).toBe('');
+    expect(many.stdout).toBe(one.stdout);
   });
 
   it('refuses an --out it cannot make before it runs anything', async () => {
