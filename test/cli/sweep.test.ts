@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveSweep } from '../../cli/sweep/definition.js';
-import { sweepProgressText } from '../../cli/sweep/progress.js';
+import { SweepProgress, sweepProgressText } from '../../cli/sweep/progress.js';
 import { partView } from '../../cli/sweep/view.js';
 import { defineSweep, sweepVariant } from '../../core/sweep/document.js';
 import { x86Variant } from '../../index.js';
@@ -312,8 +312,34 @@ describe('apf-lab sweep merge', () => {
 
 describe('the progress bar', () => {
   it('shows runs done, the share and the time left', () => {
-    expect(sweepProgressText(30, 80, 12_400)).toBe('apf-lab: sweep [#########---------------] 30/80 runs (37 %), ETA 13 s; Ctrl-C stops');
-    expect(sweepProgressText(1, 80, null)).toBe('apf-lab: sweep [------------------------] 1/80 runs (1 %); Ctrl-C stops');
-    expect(sweepProgressText(2, 900, 3_725_000)).toMatch(/ETA 1 h 02 min;/);
+    expect(sweepProgressText(30, 80, 12_400, 100)).toBe('apf-lab: sweep [#########---------------] 30/80 runs (37 %), ETA 13 s; Ctrl-C stops');
+    expect(sweepProgressText(1, 80, null, 100)).toBe('apf-lab: sweep [------------------------] 1/80 runs (1 %); Ctrl-C stops');
+    expect(sweepProgressText(2, 900, 3_725_000, 100)).toMatch(/ETA 1 h 02 min;/);
+  });
+
+  it('fits an 80-column terminal, or the width stderr reports, dropping the least needed first (hostile-test sweep defect 11)', () => {
+    // These were 82 and 98 characters: an 80-column terminal wrapped them, and each redraw added a line.
+    expect(sweepProgressText(15, 16, 900)).toBe('apf-lab: sweep [####################-] 15/16 runs (93 %), ETA 1 s; Ctrl-C stops');
+    expect(sweepProgressText(123_456, 1_000_000, 3_725_000)).toBe('apf-lab: sweep [##-----------------] 123456/1000000 runs (12 %), ETA 1 h 02 min');
+    expect(sweepProgressText(123_456, 1_000_000, 3_725_000, 60)).toBe('apf-lab: sweep 123456/1000000 runs, ETA 1 h 02 min');
+    expect(sweepProgressText(123_456, 1_000_000, 3_725_000, 50)).toBe('sweep 123456/1000000 runs, ETA 1 h 02 min');
+    expect(sweepProgressText(123_456, 1_000_000, 3_725_000, 20)).toBe('sweep 123456/100000');
+    for (const columns of [1, 10, 40, 79, 80, 81, 120, 300]) {
+      for (const [done, total, eta] of [[0, 1, null], [15, 16, 900], [999_999, 1_000_000, 359_999_000]] as const) {
+        expect(sweepProgressText(done, total, eta, columns).length).toBeLessThanOrEqual(Math.max(1, columns - 1));
+      }
+    }
+  });
+
+  it('reads the width from the stream at each redraw', () => {
+    const written: string[] = [];
+    const stream = { isTTY: true, columns: 50, write: (t: string) => written.push(t) };
+    const progress = new SweepProgress(16, stream);
+    progress.update(16);
+    stream.columns = 200;
+    progress.update(16);
+    const lines = written.map((t) => t.replace('\r\x1b[K', ''));
+    expect(lines[0].length).toBeLessThanOrEqual(49);
+    expect(lines[1]).toBe('apf-lab: sweep [########################] 16/16 runs (100 %); Ctrl-C stops');
   });
 });
