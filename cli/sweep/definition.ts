@@ -64,7 +64,14 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   const variants = variantsToCompare(ids, { baselines: false, known });
 
   const source = args.scenario ?? scenarioFromFile(args.file, file.scenario) ?? DEFAULT_SCENARIO;
-  const { scenario: loaded } = resolveScenario({ scenario: source, json: false, allowLarge: args.allowLarge }, undefined, variants);
+  let loaded: Scenario;
+  try {
+    loaded = resolveScenario({ scenario: source, json: false, allowLarge: args.allowLarge }, undefined, variants).scenario;
+  } catch (e) {
+    // A scenario the sweep file names is the file's mistake: name the file and its field, as for its other fields.
+    if (args.scenario === undefined && file.scenario !== undefined) fromFile('scenario')(e);
+    throw e;
+  }
   const seed = args.seed !== undefined ? parseSeed(args.seed) : file.seed;
   const durationMs = args.durationMs !== undefined ? parseDuration(args.durationMs) : file.durationMs;
   const scenario = validateScenario({ ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) }, source);

@@ -122,6 +122,27 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     expect(r.code).toBe(1);
   });
 
+  it.each([
+    // It named only "nonexist", not where it came from.
+    ['scenario: nonexist\nparams: { backing.latency.us: 100 }\nvariants: [x86]\n', /^scenario: nonexist: no such scenario file or built-in name \(built-ins: /],
+    // These said "Invalid input".
+    ['params: { backing.latency.us: .inf }\nvariants: [x86]\n', /^params.backing.latency.us: must be a finite number, got .inf$/],
+    ['params: { backing.latency.us: [100, -.inf] }\nvariants: [x86]\n', /^params.backing.latency.us.1: must be a finite number, got -.inf$/],
+    ['params: { backing.latency.us: [100, .nan] }\nvariants: [x86]\n', /^params.backing.latency.us.1: must be a finite number, got .nan$/],
+    ['params: { backing.latency.us: null }\nvariants: [x86]\n', /^params.backing.latency.us: has no value: give a spec \(50..10000:log:8\), a value or a list of values$/],
+    ['params: { backing.latency.us: [100, ~] }\nvariants: [x86]\n', /^params.backing.latency.us.1: has no value: give a number, a word or true\/false$/],
+    ['params: { backing.latency.us: { a: 1 } }\nvariants: [x86]\n', /^params.backing.latency.us: must be a spec \(50..10000:log:8\), a value or a list of values, not a mapping$/],
+    ['params: { backing.latency.us: [[1]] }\nvariants: [x86]\n', /^params.backing.latency.us.0: must be a number, a word or true\/false, not a list inside a list$/],
+    ['params: { backing.latency.us: [] }\nvariants: [x86]\n', /^params.backing.latency.us: needs at least one value$/],
+  ])('a sweep file %j is bad input naming the file, the field and why (exit 1)', async (text, message) => {
+    const file = join(dir, 'wording-sweep.yaml');
+    writeFileSync(file, text);
+    const r = await cli('sweep', file);
+    expect(r.code).toBe(1);
+    expect(r.err.startsWith(`apf-lab: ${file}: `)).toBe(true);
+    expect(r.err.slice(`apf-lab: ${file}: `.length).trimEnd()).toMatch(message);
+  });
+
   it('a sweep file is checked like a scenario file: the field and why', async () => {
     const file = join(dir, 'bad-sweep.yaml');
     writeFileSync(file, 'params:\n  tasksPerVcpu: 1..2\nvariants: [x86]\nseeds: 0\n');
