@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { BadInputError, InterruptedError } from '../../core/errors.js';
 import type { Scenario } from '../../core/scenario/schema.js';
-import type { RunOutcome } from '../../core/sweep/document.js';
+import type { RunOutcome } from '../../core/sweep/metrics.js';
 import type { VariantFileData } from '../variant-files.js';
 
 /**

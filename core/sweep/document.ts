@@ -1,11 +1,10 @@
 import type { CostTable, Mechanisms, Variant } from '../backend.js';
 import type { Scenario } from '../scenario/schema.js';
 import { spread, type Spread } from '../spread.js';
-import { canonicalDefinition } from './canonical.js';
 import { canonicalParamName } from './params.js';
 import { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './grid.js';
-import { SWEEP_METRICS } from './metrics.js';
-import { runSeed, SEED_DERIVATION, sweepIdentity } from './seed.js';
+import { SWEEP_METRICS, type RunOutcome } from './metrics.js';
+import { runSeed, SEED_DERIVATION, sortKeys, sweepIdentity } from './seed.js';
 import type { SweepValue } from './spec.js';
 
 /**
@@ -49,6 +48,29 @@ export function defineSweep(d: Omit<SweepDefinition, 'identity' | 'seedDerivatio
   return canonicalDefinition({ ...d, params, x, identity: sweepIdentity(d.scenario, params), seedDerivation: SEED_DERIVATION });
 }
 
+/**
+ * A sweep's definition with every object's keys in one fixed order, whatever order its inputs gave
+ * them in. A scenario file, a variant file or a part re-saved by a tool (`jq -S`) may list a map's
+ * keys in any order, and JSON.stringify() keeps that order: sweep.json would then differ between
+ * the unsharded sweep and a merge of its parts, and between merges of the same parts named in
+ * another order. The definition's own fields and a variant's keep their reading order; the
+ * scenario and the variants' maps (mechanisms, knobs, costs) are sorted, as the identity's
+ * canonical JSON sorts them.
+ */
+export function canonicalDefinition(d: SweepDefinition): SweepDefinition {
+  const sorted = <T>(value: T): T => sortKeys(value) as T;
+  return {
+    identity: d.identity,
+    seedDerivation: d.seedDerivation,
+    scenario: sorted<Scenario>(d.scenario),
+    params: d.params.map(({ name, spec, values }) => ({ name, spec, values: [...values] })),
+    variants: d.variants.map((v) => ({ id: v.id, arch: v.arch, mechanisms: sorted(v.mechanisms), knobs: sorted(v.knobs), costs: sorted(v.costs) })),
+    seeds: d.seeds,
+    metric: d.metric,
+    x: d.x,
+  };
+}
+
 /** One run to do: a point, a variant, the run's number at that point and its seed. */
 export interface PlannedRun {
   readonly point: number;
@@ -63,12 +85,6 @@ export interface PlannedRun {
  * name (core/sweep/metrics.ts), null where the run has none (no latency sample).
  */
 export interface SweepRun extends PlannedRun, RunOutcome {}
-
-/** What a sweep keeps of a run, from runOutcome() (core/sweep/metrics.ts). */
-export interface RunOutcome {
-  readonly stoppedEarly: string | null;
-  readonly metrics: Readonly<Record<string, number | null>>;
-}
 
 /** The runs of the given points, in the order every output lists them: point, variant as given, run. */
 export function planRuns(def: SweepDefinition, points: readonly number[]): PlannedRun[] {

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors.js';
 import { count } from '../plural.js';
-import { canonicalDefinition } from './canonical.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
-import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
+import { canonicalDefinition, planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
 import { checkRunCount, MAX_SHARDS, pointCount, shardPoints } from './grid.js';
 import { parseValueSpec, type SweepValue } from './spec.js';
 import { brokenRelation, SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';

@@ -1,5 +1,4 @@
 import type { RunResult } from '../run.js';
-import type { RunOutcome } from './document.js';
 
 /**
  * The figures a sweep keeps of each run: numbers from runVariant()'s result (core/run.ts), one
@@ -84,6 +83,12 @@ export function brokenRelation(f: Readonly<Record<string, number | null>>): stri
     return `exitsPerFault ${n('exitsPerFault')} is not exits ${n('exits')} over faults ${faults}`;
   }
   return null;
+}
+
+/** What a sweep keeps of a run (a SweepRun's own fields, core/sweep/document.ts). */
+export interface RunOutcome {
+  readonly stoppedEarly: string | null;
+  readonly metrics: Readonly<Record<string, number | null>>;
 }
 
 /** What a sweep keeps of a run: why it stopped early, if it did, and its figures. */
