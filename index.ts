@@ -46,7 +46,7 @@ export { parseValueSpec, type SweepValue } from './core/sweep/spec.js';
 export { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './core/sweep/grid.js';
 export { NAMED_PARAMS, pointScenario } from './core/sweep/params.js';
 export { runSeed, sweepIdentity, SEED_DERIVATION } from './core/sweep/seed.js';
-export { runFigures, SWEEP_METRICS, type SweepMetric } from './core/sweep/metrics.js';
+export { runFigures, runOutcome, SWEEP_METRICS, type SweepMetric } from './core/sweep/metrics.js';
 export { defineSweep, planRuns, sweepDocument, sweepVariant, type SweepVariant, type SweepDefinition, type SweepDocument, type SweepPart, type SweepRun } from './core/sweep/document.js';
 export { mergeParts } from './core/sweep/merge.js';
 export type { Vcpu } from './core/sim/vcpu.js';

@@ -22,22 +22,44 @@ export interface VariantFileArgs {
 }
 
 /**
- * Reads, parses and composes one variant file. Every problem is bad input naming the file: it
- * cannot be read, its YAML is broken (with the line), a field is wrong (with the field and why),
- * or the mechanisms cannot exist together on its architecture (with the dimension and why).
+ * A variant file's contents as read and parsed: plain data, which a sweep sends to its worker
+ * threads so that they compose the variants the main process checked, never reading the file
+ * again (it may have changed, or gone bad, since).
  */
-export function readVariantFile(file: string): Variant {
-  if (file === '') throw new UsageError('--variant-file needs a value');
-  const raw = parseYaml(readCapped(file, file, HARD.fileBytes, 'variant file'), file);
-  return composeSpec(raw, file);
+export interface VariantFileData {
+  readonly file: string;
+  readonly data: unknown;
 }
 
-/** The variants a command knows: the built-ins, then one per --variant-file, in the order given. */
-export function variantsWithFiles(args: VariantFileArgs): { known: readonly Variant[]; fromFiles: readonly Variant[] } {
+/** Reads and parses one variant file: bad input naming the file if it cannot be read or its YAML is broken (with the line). */
+function readVariantData(file: string): VariantFileData {
+  if (file === '') throw new UsageError('--variant-file needs a value');
+  return { file, data: parseYaml(readCapped(file, file, HARD.fileBytes, 'variant file'), file) };
+}
+
+/**
+ * The variants a command knows: the built-ins, then one per --variant-file, in the order given.
+ * Each file is read, then composed (bad input naming the file: a field is wrong, with the field and
+ * why, or the mechanisms cannot exist together on its architecture, with the dimension and why),
+ * before the next is read. `files` is what was read, for variantsFromData().
+ */
+export function variantsWithFiles(args: VariantFileArgs): { known: readonly Variant[]; fromFiles: readonly Variant[]; files: readonly VariantFileData[] } {
+  const files: VariantFileData[] = [];
+  function* readEach() {
+    for (const file of args.variantFile ?? []) {
+      files.push(readVariantData(String(file)));
+      yield files[files.length - 1];
+    }
+  }
+  return { ...variantsFromData(readEach()), files };
+}
+
+/** The variants a command knows from variant files already read: a sweep worker's, from the main process. */
+export function variantsFromData(files: Iterable<VariantFileData>): { known: readonly Variant[]; fromFiles: readonly Variant[] } {
   const fromFiles: Variant[] = [];
   let known = knownVariants();
-  for (const file of args.variantFile ?? []) {
-    const v = readVariantFile(String(file));
+  for (const { file, data } of files) {
+    const v = composeSpec(data, file);
     try {
       known = knownVariants([...fromFiles, v]);
     } catch (e) {

@@ -4,6 +4,7 @@ import { BadInputError } from '../../core/errors.js';
 import { allPoints, PART_FORMAT, planRuns, sweepDocument, type SweepPart, type SweepRun } from '../../core/sweep/document.js';
 import { parseShard, pointCount, shardPoints, type Shard } from '../../core/sweep/grid.js';
 import { MAX_PART_BYTES, mergeParts } from '../../core/sweep/merge.js';
+import { plural } from '../../core/plural.js';
 import { readCappedFile } from '../../core/read-capped.js';
 import { UsageError, type Io } from '../io.js';
 import { ALLOW_LARGE_OPTION, wholeFlag } from '../options.js';
@@ -11,7 +12,8 @@ import { renderText } from '../render.js';
 import { pointScenarios, resolveSweep, type SweepArgs } from '../sweep/definition.js';
 import { chartTemplates, partFile, sweepFiles, writeInto } from '../sweep/files.js';
 import { checkDirectory } from '../write-files.js';
-import { runPool } from '../sweep/pool.js';
+import { labBuild } from '../sweep/build.js';
+import { runPool, type PoolOptions } from '../sweep/pool.js';
 import { SweepProgress } from '../sweep/progress.js';
 import { partView, sweepView } from '../sweep/view.js';
 import { variantFileOption } from '../variant-files.js';
@@ -65,17 +67,22 @@ function runSweepCommand(io: Io): CommandModule<object, SweepCommandArgs> {
       const scenarios = pointScenarios(sweep, points, args.allowLarge);
       const templates = shard || out === null ? null : chartTemplates();
       const planned = planRuns(def, points);
+      const build = labBuild();
+      // The user's choice stands (the pool starts at most one worker per run); more workers than
+      // cores only share them, each with its own heap: 64 on 2 cores took 12 times as long.
+      const cores = availableParallelism();
+      if (jobs > cores) io.err(`apf-lab: --jobs ${jobs} is more than the ${plural(cores, 'core')} here: the workers share them, so the sweep is no faster and takes more memory (the results are the same)\n`);
       const tasks = planned.map((r) => ({ scenario: scenarios.get(r.point)!, variant: r.variant, seed: r.seed }));
 
-      return runWithProgress(tasks, jobs, sweep.variantFiles).then((figures) => {
-        const runs: SweepRun[] = planned.map((r, i) => ({ ...r, metrics: figures[i] }));
+      return runWithProgress(tasks, jobs, sweep.variantFiles).then((outcomes) => {
+        const runs: SweepRun[] = planned.map((r, i) => ({ ...r, ...outcomes[i] }));
         if (shard && out !== null) {
-          const part: SweepPart = { format: PART_FORMAT, sweep: def, shard, points, runs };
+          const part: SweepPart = { format: PART_FORMAT, build, sweep: def, shard, points, runs };
           const file = partFile(part, out);
           writeInto(out, [file]);
-          io.out(args.json ? file[1] : renderText('sweep', partView(def, runs.length, [file[0]])));
+          io.out(args.json ? file[1] : renderText('sweep', partView(def, runs, [file[0]])));
         } else {
-          writeSweep(sweepDocument(def, runs), out, templates, args.json, io);
+          writeSweep(sweepDocument(def, runs, build), out, templates, args.json, io);
         }
       });
     },
@@ -97,8 +104,8 @@ function mergeCommand(io: Io): CommandModule<object, MergeArgs> {
       if (files.length === 0) throw new UsageError('name the part files to merge (written by apf-lab sweep --shard i/n --out DIR)');
       const out = outDir(args.out);
       const templates = out === null ? null : chartTemplates();
-      const { sweep, runs } = mergeParts(files.map((file) => ({ file, data: readPart(file) })));
-      writeSweep(sweepDocument(sweep, runs), out, templates, args.json, io);
+      const { sweep, runs, build } = mergeParts(files.map((file) => ({ file, data: readPart(file) })));
+      writeSweep(sweepDocument(sweep, runs, build), out, templates, args.json, io);
     },
   };
 }
@@ -131,7 +138,7 @@ function sweepOptions<T>(y: Argv<T>) {
  * The runs on the pool with a progress bar on a terminal, and Ctrl-C: the first press stops every
  * worker and nothing is written (the pool rejects with InterruptedError; exit 130).
  */
-async function runWithProgress(tasks: Parameters<typeof runPool>[0], jobs: number, variantFiles: readonly string[]) {
+async function runWithProgress(tasks: Parameters<typeof runPool>[0], jobs: number, variantFiles: PoolOptions['variantFiles']) {
   const progress = new SweepProgress(tasks.length, process.stderr);
   const abort = new AbortController();
   const onSigint = () => abort.abort();

@@ -33,16 +33,20 @@ export function sweepChart(doc: SweepDocument): SweepChart {
   const y = (v: number) => r1(base.bottom - (v / yMax) * (base.bottom - base.top));
   // Side by side at one x, the variants' bars would hide each other: each is nudged a little.
   const nudge = (i: number) => (i - (c.series.length - 1) / 2) * 4;
+  // Left to right, whatever order the values were listed in: 1000,100,10000 must not draw a line
+  // that doubles back.
+  const order = xs.map((_, k) => k).sort((a, b) => xs[a] - xs[b]);
   // A value where no run has the figure (no fault completed, for a latency) is left out, and the
   // line is broken there rather than drawn through a value that does not exist.
   const series = c.series.map((s, i) => {
-    const points = s.stats.flatMap((t, k) =>
-      t
-        ? [{ k, x: r1(xs[k] + nudge(i)), y: y(t.mean), y1: y(t.min), y2: y(t.max), title: `${s.variant} at ${c.x.name}=${String(c.x.values[k])}: mean ${t.mean}, min ${t.min}, max ${t.max}` }]
-        : [],
-    );
-    const d = points.map((p, j) => `${j > 0 && points[j - 1].k === p.k - 1 ? 'L' : 'M'}${p.x},${p.y}`).join('');
-    return { label: s.variant, ...seriesStyle(i), d, points: points.map(({ k: _k, ...p }) => p) };
+    const points = order.flatMap((k, rank) => {
+      const t = s.stats[k];
+      return t
+        ? [{ rank, x: r1(xs[k] + nudge(i)), y: y(t.mean), y1: y(t.min), y2: y(t.max), title: `${s.variant} at ${c.x.name}=${String(c.x.values[k])}: mean ${t.mean}, min ${t.min}, max ${t.max}` }]
+        : [];
+    });
+    const d = points.map((p, j) => `${j > 0 && points[j - 1].rank === p.rank - 1 ? 'L' : 'M'}${p.x},${p.y}`).join('');
+    return { label: s.variant, ...seriesStyle(i), d, points: points.map(({ rank: _rank, ...p }) => p) };
   });
   return {
     ...base,

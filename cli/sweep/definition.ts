@@ -9,11 +9,11 @@ import { defineSweep, sweepVariant, type SweepDefinition } from '../../core/swee
 import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
 import { checkRunCount, pointValues, type SweepParam } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
-import { checkParamName, paramOverlap, paramSetting, pointScenario } from '../../core/sweep/params.js';
+import { canonicalParamName, checkParamName, paramOverlap, paramSetting, pointScenario } from '../../core/sweep/params.js';
 import { parseValueSpec } from '../../core/sweep/spec.js';
 import { UsageError } from '../io.js';
 import { checkRunnable, knownOverrides, msFlag, parseSeed, resolveScenario, wholeFlag } from '../options.js';
-import { idsWithFiles, variantsWithFiles } from '../variant-files.js';
+import { idsWithFiles, variantsWithFiles, type VariantFileData } from '../variant-files.js';
 
 /** The sweep's flags as yargs gives them (strings, parsed here, as --seed is). */
 export interface SweepArgs {
@@ -37,7 +37,8 @@ export interface ResolvedSweep {
   /** The sweep file whose `params` the sweep takes (no --param given), for messages about a point; else null. */
   readonly paramsFile: string | null;
   readonly variants: readonly Variant[];
-  readonly variantFiles: readonly string[];
+  /** The variant files as read and checked: the workers compose their variants from this, not from the files. */
+  readonly variantFiles: readonly VariantFileData[];
 }
 
 /**
@@ -52,7 +53,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     throw e;
   };
 
-  const { known, fromFiles } = variantsWithFiles(args);
+  const { known, fromFiles, files: variantFiles } = variantsWithFiles(args);
   const named = args.variants ? args.variants.flatMap((v) => variantsFlag(String(v))) : (file.variants ?? []);
   const ids = idsWithFiles(named, fromFiles);
   if (ids.length === 0) {
@@ -63,7 +64,14 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   const variants = variantsToCompare(ids, { baselines: false, known });
 
   const source = args.scenario ?? scenarioFromFile(args.file, file.scenario) ?? DEFAULT_SCENARIO;
-  const { scenario: loaded } = resolveScenario({ scenario: source, json: false, allowLarge: args.allowLarge }, undefined, variants);
+  let loaded: Scenario;
+  try {
+    loaded = resolveScenario({ scenario: source, json: false, allowLarge: args.allowLarge }, undefined, variants).scenario;
+  } catch (e) {
+    // A scenario the sweep file names is the file's mistake: name the file and its field, as for its other fields.
+    if (args.scenario === undefined && file.scenario !== undefined) fromFile('scenario')(e);
+    throw e;
+  }
   const seed = args.seed !== undefined ? parseSeed(args.seed) : file.seed;
   const durationMs = args.durationMs !== undefined ? parseDuration(args.durationMs) : file.durationMs;
   const scenario = validateScenario({ ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) }, source);
@@ -101,14 +109,15 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     throw new BadInputError(`${args.file}: metric: ${msg}`);
   }
   const x = args.x ?? file.x ?? params[0].name;
-  if (!names.has(x)) {
+  // Any spelling of a swept field will do (-x tasks.0.count for tasks.worker.count): the sweep records the canonical one.
+  if (!params.some((p) => canonicalParamName(scenario, p.name) === canonicalParamName(scenario, x))) {
     const msg = `"${x}" is not a swept parameter (swept: ${[...names].join(', ')})`;
     if (args.x !== undefined) throw new UsageError(`-x: ${msg}`);
     throw new BadInputError(`${args.file}: x: ${msg}`);
   }
   checkRunCount(params, variants.length, seeds);
   const def = defineSweep({ scenario, params, variants: variants.map(sweepVariant), seeds, metric, x });
-  return { def, source, paramsFile: args.param === undefined ? (args.file ?? null) : null, variants, variantFiles: (args.variantFile ?? []).map(String) };
+  return { def, source, paramsFile: args.param === undefined ? (args.file ?? null) : null, variants, variantFiles };
 }
 
 /**

@@ -40,12 +40,16 @@ export function writeInto(dir: string, files: readonly [string, string][]): void
   writeAll(files, 'the sweep', `--out ${dir}`);
 }
 
-/** One row per point × variant × run: the parameters, then every metric (empty where the run has none). */
+/**
+ * One row per point × variant × run: the parameters, then every metric (empty where the run has
+ * none), then why the run stopped early (empty where it did not): last, so that the columns
+ * before it stay where they were.
+ */
 export function runsCsv(doc: SweepDocument): string {
   const names = doc.sweep.params.map((p) => p.name);
   const metrics = SWEEP_METRICS.map((m) => m.name);
-  const lines = [csvRow(['point', ...names, 'variant', 'run', 'seed', ...metrics])];
-  for (const r of doc.runs) lines.push(csvRow([r.point, ...names.map((n) => r.params[n]), r.variant, r.run, r.seed, ...metrics.map((m) => r.metrics[m])]));
+  const lines = [csvRow(['point', ...names, 'variant', 'run', 'seed', ...metrics, 'stoppedEarly'])];
+  for (const r of doc.runs) lines.push(csvRow([r.point, ...names.map((n) => r.params[n]), r.variant, r.run, r.seed, ...metrics.map((m) => r.metrics[m]), r.stoppedEarly]));
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { BadInputError, InterruptedError } from '../../core/errors.js';
 import type { Scenario } from '../../core/scenario/schema.js';
+import type { RunOutcome } from '../../core/sweep/metrics.js';
+import type { VariantFileData } from '../variant-files.js';
 
 /**
  * Runs a sweep's runs on worker threads (cli/sweep/sweep-worker.ts; in the bundle,
@@ -16,16 +18,18 @@ export interface PoolTask {
 }
 
 export interface PoolWorkerData {
-  readonly variantFiles: readonly string[];
+  /** The variant files' contents the main process checked; a worker never reads the files. */
+  readonly variantFiles: readonly VariantFileData[];
 }
 export type ToWorker = PoolTask & { readonly index: number };
 export type FromWorker =
-  | { readonly kind: 'done'; readonly index: number; readonly figures: Record<string, number | null> }
+  | { readonly kind: 'done'; readonly index: number; readonly outcome: RunOutcome }
+  /** A run that failed, or (index -1) a worker that could not start; badInput as the worker judged it, where the error's class is known. */
   | { readonly kind: 'failed'; readonly index: number; readonly badInput: boolean; readonly message: string };
 
 export interface PoolOptions {
   readonly jobs: number;
-  readonly variantFiles: readonly string[];
+  readonly variantFiles: readonly VariantFileData[];
   /** Called after each run with the number done so far. */
   readonly onDone?: (done: number) => void;
   readonly signal?: AbortSignal;
@@ -33,8 +37,8 @@ export interface PoolOptions {
 
 const WORKER = new URL('./sweep-worker.js', import.meta.url);
 
-export function runPool(tasks: readonly PoolTask[], options: PoolOptions): Promise<Record<string, number | null>[]> {
-  const results: Record<string, number | null>[] = new Array(tasks.length);
+export function runPool(tasks: readonly PoolTask[], options: PoolOptions): Promise<RunOutcome[]> {
+  const results: RunOutcome[] = new Array(tasks.length);
   if (tasks.length === 0) return Promise.resolve(results);
   return new Promise((resolve, reject) => {
     const workers: Worker[] = [];
@@ -61,13 +65,13 @@ export function runPool(tasks: readonly PoolTask[], options: PoolOptions): Promi
       w.on('message', (m: FromWorker) => {
         if (settled) return;
         if (m.kind === 'failed') return finish(m.badInput ? new BadInputError(m.message) : new Error(m.message));
-        results[m.index] = m.figures;
+        results[m.index] = m.outcome;
         options.onDone?.(++done);
         if (done === tasks.length) return finish(null);
         give(w);
       });
-      // A worker that cannot start (a variant file gone bad since it was checked) or crashes.
-      w.on('error', (e) => finish(e instanceof BadInputError || e.name === 'BadInputError' ? new BadInputError(e.message) : e));
+      // A worker that crashes: its own failures to start come as a 'failed' message, judged where their class is known.
+      w.on('error', (e) => finish(e));
       w.on('exit', (code) => {
         if (!settled) finish(new Error(`a sweep worker stopped (exit code ${code})`));
       });

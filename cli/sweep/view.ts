@@ -1,4 +1,4 @@
-import { metricCurves, type SweepDefinition, type SweepDocument } from '../../core/sweep/document.js';
+import { metricCurves, type SweepDefinition, type SweepDocument, type SweepRun } from '../../core/sweep/document.js';
 import { pointCount, runCount } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
 import { count, fixed, plural } from '../views/format.js';
@@ -53,6 +53,7 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
       ...(empty ? ['—: no run there has this figure (no fault completed)'] : []),
       ...(some ? ['*: the mean of the runs there that have this figure; in the others no fault completed'] : []),
       ...(bad > 0 ? [`${plural(bad, 'run')} broke an invariant: see the violations column`] : []),
+      ...stoppedNote(doc.runs),
       ...(files.length === 0 ? ['', 'give --out DIR to write runs.csv, summary.csv, sweep.json and chart.svg'] : []),
     ],
     files,
@@ -60,8 +61,30 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
 }
 
 /** A shard's output: what it ran and where its part went. */
-export function partView(def: SweepDefinition, runs: number, files: readonly string[]): SweepView {
-  return { header: headerOf(def, runs), table: null, notes: [], files };
+export function partView(def: SweepDefinition, runs: readonly SweepRun[], files: readonly string[]): SweepView {
+  return { header: headerOf(def, runs.length), table: null, notes: stoppedNote(runs), files };
+}
+
+/**
+ * How many runs stopped early and why, as `run` and `compare` report such runs: a drain that
+ * timed out (faults still outstanding at its cap) or a run cut short. A reason's time is left
+ * out, so that one cause is counted once, in the order the runs first give it.
+ */
+function stoppedNote(runs: readonly SweepRun[]): string[] {
+  const reasons = new Map<string, number>();
+  for (const r of runs) {
+    if (r.stoppedEarly === null) continue;
+    const reason = r.stoppedEarly.replace(/^stopped at \d+ ns: /, '');
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  const stopped = [...reasons.values()].reduce((a, b) => a + b, 0);
+  if (stopped === 0) return [];
+  const why = [...reasons].map(([reason, n]) => `${reason}: ${count(n)}`).join('; ');
+  return [
+    '',
+    `${count(stopped)} of ${plural(runs.length, 'run')} stopped early (${why}): runs.csv and sweep.json say which, in stoppedEarly;`,
+    'their figures leave out what was still to happen when they stopped',
+  ];
 }
 
 /** A mean to the digits that still say something: none for a whole number, fewer the larger it is. */

@@ -1,9 +1,10 @@
 import type { CostTable, Mechanisms, Variant } from '../backend.js';
 import type { Scenario } from '../scenario/schema.js';
 import { spread, type Spread } from '../spread.js';
+import { canonicalParamName } from './params.js';
 import { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './grid.js';
-import { SWEEP_METRICS } from './metrics.js';
-import { runSeed, SEED_DERIVATION, sweepIdentity } from './seed.js';
+import { SWEEP_METRICS, type RunOutcome } from './metrics.js';
+import { runSeed, SEED_DERIVATION, sortKeys, sweepIdentity } from './seed.js';
 import type { SweepValue } from './spec.js';
 
 /**
@@ -39,7 +40,35 @@ export interface SweepDefinition {
 }
 
 export function defineSweep(d: Omit<SweepDefinition, 'identity' | 'seedDerivation'>): SweepDefinition {
-  return { identity: sweepIdentity(d.scenario, d.params), seedDerivation: SEED_DERIVATION, ...d };
+  // Each parameter by its canonical name (tasks.0.count is tasks.worker.count): the identity, and
+  // so the seeds, must not depend on how a field was spelled.
+  const params = d.params.map((p) => ({ ...p, name: canonicalParamName(d.scenario, p.name) }));
+  const x = canonicalParamName(d.scenario, d.x);
+  // The identity last: a definition passed back in (defineSweep({ ...def, seeds: 3 })) must not keep its old one.
+  return canonicalDefinition({ ...d, params, x, identity: sweepIdentity(d.scenario, params), seedDerivation: SEED_DERIVATION });
+}
+
+/**
+ * A sweep's definition with every object's keys in one fixed order, whatever order its inputs gave
+ * them in. A scenario file, a variant file or a part re-saved by a tool (`jq -S`) may list a map's
+ * keys in any order, and JSON.stringify() keeps that order: sweep.json would then differ between
+ * the unsharded sweep and a merge of its parts, and between merges of the same parts named in
+ * another order. The definition's own fields and a variant's keep their reading order; the
+ * scenario and the variants' maps (mechanisms, knobs, costs) are sorted, as the identity's
+ * canonical JSON sorts them.
+ */
+export function canonicalDefinition(d: SweepDefinition): SweepDefinition {
+  const sorted = <T>(value: T): T => sortKeys(value) as T;
+  return {
+    identity: d.identity,
+    seedDerivation: d.seedDerivation,
+    scenario: sorted<Scenario>(d.scenario),
+    params: d.params.map(({ name, spec, values }) => ({ name, spec, values: [...values] })),
+    variants: d.variants.map((v) => ({ id: v.id, arch: v.arch, mechanisms: sorted(v.mechanisms), knobs: sorted(v.knobs), costs: sorted(v.costs) })),
+    seeds: d.seeds,
+    metric: d.metric,
+    x: d.x,
+  };
 }
 
 /** One run to do: a point, a variant, the run's number at that point and its seed. */
@@ -50,10 +79,12 @@ export interface PlannedRun {
   readonly seed: number;
 }
 
-/** A run done: its figures by metric name (core/sweep/metrics.ts); null where the run has none (no latency sample). */
-export interface SweepRun extends PlannedRun {
-  readonly metrics: Readonly<Record<string, number | null>>;
-}
+/**
+ * A run done: why it stopped early, as `run` reports it (null: it ran its window and its drain;
+ * 'drain timed out': faults were still outstanding at the drain's cap), and its figures by metric
+ * name (core/sweep/metrics.ts), null where the run has none (no latency sample).
+ */
+export interface SweepRun extends PlannedRun, RunOutcome {}
 
 /** The runs of the given points, in the order every output lists them: point, variant as given, run. */
 export function planRuns(def: SweepDefinition, points: readonly number[]): PlannedRun[] {
@@ -73,21 +104,25 @@ export function allPoints(def: SweepDefinition): number[] {
 /** A shard's results, to be merged with the other shards' (`apf-lab sweep merge`). */
 export interface SweepPart {
   readonly format: typeof PART_FORMAT;
+  /** The apf-lab build that ran them (cli/sweep/build.ts): parts of different builds are not merged. */
+  readonly build: string;
   readonly sweep: SweepDefinition;
   readonly shard: Shard;
   readonly points: readonly number[];
   readonly runs: readonly SweepRun[];
 }
 
-/** v2: a variant records its knobs and cost table (v1 held only id, arch and mechanisms). */
-export const PART_FORMAT = 'apf-lab sweep part v2';
-export const DOCUMENT_FORMAT = 'apf-lab sweep v2';
+/** v3: the build is recorded; v2: a variant records its knobs and cost table (v1 held only id, arch and mechanisms). */
+export const PART_FORMAT = 'apf-lab sweep part v3';
+export const DOCUMENT_FORMAT = 'apf-lab sweep v3';
 
 export type Stat = Spread;
 
 /** The whole sweep: the `sweep.json` file. */
 export interface SweepDocument {
   readonly format: typeof DOCUMENT_FORMAT;
+  /** The apf-lab build that ran the sweep (every part's, for a merge). */
+  readonly build: string;
   readonly sweep: SweepDefinition;
   readonly metrics: readonly { readonly name: string; readonly unit: string; readonly describe: string }[];
   /** One row per point × variant × run. */
@@ -106,7 +141,7 @@ export interface SweepDocument {
 }
 
 /** The document of a complete sweep; `runs` in planRuns() order, as the pool and merge give them. */
-export function sweepDocument(def: SweepDefinition, runs: readonly SweepRun[]): SweepDocument {
+export function sweepDocument(def: SweepDefinition, runs: readonly SweepRun[], build: string): SweepDocument {
   const params = (point: number) => {
     const values = pointValues(def.params, point);
     return Object.fromEntries(def.params.map((p, i) => [p.name, values[i]]));
@@ -119,9 +154,10 @@ export function sweepDocument(def: SweepDefinition, runs: readonly SweepRun[]): 
   }
   return {
     format: DOCUMENT_FORMAT,
+    build,
     sweep: def,
     metrics: SWEEP_METRICS.map(({ name, unit, describe }) => ({ name, unit, describe })),
-    runs: runs.map((r) => ({ point: r.point, params: params(r.point), variant: r.variant, run: r.run, seed: r.seed, metrics: r.metrics })),
+    runs: runs.map((r) => ({ point: r.point, params: params(r.point), variant: r.variant, run: r.run, seed: r.seed, stoppedEarly: r.stoppedEarly, metrics: r.metrics })),
     summary,
   };
 }

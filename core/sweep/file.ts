@@ -15,7 +15,33 @@ import { readCapped } from '../scenario/read.js';
  *
  * A parameter's value is a spec string (as after `--param name=`), a single value, or a list.
  */
-const scalar = z.union([z.number(), z.string(), z.boolean()]);
+type Scalar = number | string | boolean;
+
+/**
+ * A parameter's value, checked by hand: a union of schemas says only "Invalid input" for what it
+ * refuses, and YAML makes values of words a user meant otherwise (`.inf` is Infinity, `~` or
+ * nothing at all is null). Each problem says why, at the list item where it is.
+ */
+const paramValue = z.unknown().superRefine((value, ctx) => {
+  if (!Array.isArray(value)) {
+    const why = scalarProblem(value, 'a spec (50..10000:log:8), a value or a list of values');
+    if (why !== null) ctx.addIssue({ code: 'custom', message: why });
+    return;
+  }
+  if (value.length === 0) ctx.addIssue({ code: 'custom', message: 'needs at least one value' });
+  value.forEach((item, i) => {
+    const why = scalarProblem(item, 'a number, a word or true/false');
+    if (why !== null) ctx.addIssue({ code: 'custom', message: why, path: [i] });
+  });
+}) as z.ZodType<Scalar | Scalar[]>;
+
+/** Why a value is not a number, a string or a boolean, naming what `expected`; null when it is one. */
+function scalarProblem(value: unknown, expected: string): string | null {
+  if (value === null || value === undefined) return `has no value: give ${expected}`;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : `must be a finite number, got ${Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf'}`;
+  if (typeof value === 'string' || typeof value === 'boolean') return null;
+  return `must be ${expected}, not ${Array.isArray(value) ? 'a list inside a list' : 'a mapping'}`;
+}
 
 export const sweepFileSchema = z
   .object({
@@ -26,7 +52,7 @@ export const sweepFileSchema = z
       .min(MIN_RUN_MS, `must be at least ${MIN_RUN_MS.toFixed(6)} ms (1 ns): shorter rounds to no time at all`)
       .max(MAX_RUN_MS, `must be at most ${MAX_RUN_MS} ms (one day)`)
       .optional(),
-    params: z.record(z.string().min(1), z.union([scalar, z.array(scalar).min(1)])).optional(),
+    params: z.record(z.string().min(1), paramValue).optional(),
     variants: z.array(z.string().min(1)).min(1).optional(),
     seeds: z.number().int().min(1).optional(),
     metric: z.string().min(1).optional(),

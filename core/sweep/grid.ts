@@ -45,6 +45,12 @@ export function runCount(points: number, variants: number, seeds: number): strin
   return `${plural(points, 'point')} × ${plural(variants, 'variant')} × ${plural(seeds, 'seed')} = ${plural(points * variants * seeds, 'run')}`;
 }
 
+/**
+ * At most this many shards: no sweep has more points to spread. `sweep merge` holds an edited
+ * part to the same bound, so that a count of 1e9 is refused, not taken as a billion slices to find.
+ */
+export const MAX_SHARDS = MAX_RUNS;
+
 /** A slice of a sweep: shard `index` of `count`, both from 1 (`--shard 2/3`). */
 export interface Shard {
   readonly index: number;
@@ -69,6 +75,6 @@ export function parseShard(text: string): Shard {
   const index = Number(m[1]);
   const count = Number(m[2]);
   if (count < 1 || index < 1 || index > count) throw new BadInputError(`shard ${text}: i must be from 1 to n`);
-  if (count > MAX_RUNS) throw new BadInputError(`shard ${text}: at most ${MAX_RUNS} shards`);
+  if (count > MAX_SHARDS) throw new BadInputError(`shard ${text}: at most ${MAX_SHARDS} shards`);
   return { index, count };
 }

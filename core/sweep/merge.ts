@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors.js';
+import { count } from '../plural.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
-import { planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
-import { pointCount, shardPoints } from './grid.js';
+import { canonicalDefinition, planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
+import { checkRunCount, MAX_SHARDS, pointCount, shardPoints } from './grid.js';
+import { parseValueSpec, type SweepValue } from './spec.js';
 import { brokenRelation, SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
 /**
@@ -37,6 +39,7 @@ const FIGURE: Record<FigureKind, z.ZodType<number | null>> = {
 const figures = z.object(Object.fromEntries(SWEEP_METRICS.map((m) => [m.name, FIGURE[m.kind]]))).strict();
 const partSchema = z.object({
   format: z.literal(PART_FORMAT),
+  build: z.string().min(1),
   sweep: z
     .object({
       identity: z.string(),
@@ -61,11 +64,11 @@ const partSchema = z.object({
       x: z.string(),
     })
     .strict(),
-  shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1) }).strict(),
+  shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1).max(MAX_SHARDS, `must be at most ${count(MAX_SHARDS)}, as --shard allows`) }).strict(),
   points: z.array(z.number().int().min(0)),
   runs: z.array(
     z
-      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), metrics: figures })
+      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), stoppedEarly: z.string().min(1).nullable(), metrics: figures })
       .strict(),
   ),
 });
@@ -75,20 +78,29 @@ export interface PartFile {
   readonly data: unknown;
 }
 
-/** Checks the slices and returns the sweep and all its runs, in planRuns() order. */
-export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition; runs: SweepRun[] } {
+/** Formats of parts written by older versions, and what they lack that a merge must check. */
+const OLDER_FORMATS: Readonly<Record<string, string>> = {
+  // Its variants without their knobs: it cannot be told apart from a part of another design.
+  'apf-lab sweep part v1': "which does not record the variants' knobs",
+  // No build: it cannot be told apart from a part of a build that computes other figures.
+  'apf-lab sweep part v2': 'which does not record the build that ran it',
+};
+
+/** Checks the slices and returns the sweep, all its runs in planRuns() order, and the build that ran them. */
+export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition; runs: SweepRun[]; build: string } {
   if (files.length === 0) throw new BadInputError('name the part files to merge');
   const parts = files.map(({ file, data }) => {
-    // A v1 part records its variants without their knobs, so it cannot be told apart from a part of another design.
-    if ((data as { format?: unknown } | null)?.format === 'apf-lab sweep part v1') {
-      throw new BadInputError(`${file}: written by an older apf-lab (apf-lab sweep part v1, which does not record the variants' knobs): run its shard again`);
+    const format = (data as { format?: unknown } | null)?.format;
+    if (typeof format === 'string' && Object.hasOwn(OLDER_FORMATS, format)) {
+      throw new BadInputError(`${file}: written by an older apf-lab (${format}, ${OLDER_FORMATS[format]}): run its shard again`);
     }
     const parsed = partSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue.path.join('.');
-      // A figure no run gives (runs.3.metrics.work: -1) is an edit of a part file, not another kind of file.
-      if (issue.path[0] === 'runs' && issue.path[2] === 'metrics' && issue.path.length === 4) throw new BadInputError(`${file}: ${field}: ${issue.message} (was the file edited?)`);
+      // A figure no run gives (runs.3.metrics.work: -1), or a shard no --shard gives, is an edit of a part file, not another kind of file.
+      const edited = (issue.path[0] === 'runs' && issue.path[2] === 'metrics' && issue.path.length === 4) || (issue.path[0] === 'shard' && issue.path.length === 2);
+      if (edited) throw new BadInputError(`${file}: ${field}: ${issue.message} (was the file edited?)`);
       throw new BadInputError(`${file}: not a sweep part file (${field || 'top level'}: ${issue.message}); write one with apf-lab sweep --shard i/n --out DIR`);
     }
     // Figures each possible alone may still be impossible together (more APFs than faults).
@@ -96,7 +108,20 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       const why = brokenRelation(r.metrics);
       if (why !== null) throw new BadInputError(`${file}: runs.${i}.metrics: ${why} (was the file edited?)`);
     });
-    const sweep = parsed.data.sweep as unknown as SweepDefinition;
+    // In the canonical order: a part re-saved with its keys in another order merges as written.
+    const sweep = canonicalDefinition(parsed.data.sweep as unknown as SweepDefinition);
+    // The chart spaces x by the spec (log or linear) and the header prints it: it must stand for the values run.
+    sweep.params.forEach((p, i) => {
+      const why = specMismatch(p.spec, p.values);
+      if (why !== null) throw new BadInputError(`${file}: sweep.params.${i} (${p.name}): ${why} (was the file edited?)`);
+    });
+    // A sweep no `apf-lab sweep` would run: its points would be listed, and each shard's, below.
+    try {
+      checkRunCount(sweep.params, sweep.variants.length, sweep.seeds);
+    } catch (e) {
+      if (e instanceof BadInputError) throw new BadInputError(`${file}: ${e.message} (was the file edited?)`);
+      throw e;
+    }
     if (sweepIdentity(sweep.scenario, sweep.params) !== sweep.identity) throw new BadInputError(`${file}: its sweep identity does not match its scenario and parameters (was the file edited?)`);
     // metric and x are not part of the identity (they choose what is drawn), so check them here.
     if (!sweepMetricNames().includes(sweep.metric)) throw new BadInputError(`${file}: sweep.metric "${sweep.metric}" is not a sweep metric (known: ${sweepMetricNames().join(', ')}; was the file edited?)`);
@@ -107,6 +132,10 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
   const first = parts[0];
   const firstSweep = canonicalJson(first.sweep);
   for (const p of parts.slice(1)) {
+    // Before the definitions: another build may record the same sweep but compute other figures.
+    if (p.build !== first.build) {
+      throw new BadInputError(`${first.file} and ${p.file} were written by different apf-lab builds (${first.build} and ${p.build}): their figures need not agree; run every shard with one build`);
+    }
     if (canonicalJson(p.sweep) !== firstSweep) {
       throw new BadInputError(`${first.file} and ${p.file} are slices of different sweeps (they differ in ${differingField(first.sweep, p.sweep)})`);
     }
@@ -122,10 +151,13 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
     if (seen) throw new BadInputError(`${seen.file} and ${p.file} are both shard ${shardName(p.shard)}: overlapping slices`);
     byIndex.set(p.shard.index, p);
   }
-  const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
-  if (missing.length > 0) {
-    const list = missing.slice(0, 10).map((i) => `${i}/${n}`).join(', ');
-    throw new BadInputError(`missing slice${missing.length > 1 ? 's' : ''} ${list}${missing.length > 10 ? `, … (${missing.length} in all)` : ''} of the ${n} shards`);
+  // Every index is from 1 to n and given once, so the count missing is n less those given. Only
+  // the first few are named, and only they are looked for: n may be a million.
+  const missing = n - byIndex.size;
+  if (missing > 0) {
+    const named: string[] = [];
+    for (let i = 1; named.length < Math.min(missing, 10); i++) if (!byIndex.has(i)) named.push(`${i}/${n}`);
+    throw new BadInputError(`missing slice${missing > 1 ? 's' : ''} ${named.join(', ')}${missing > 10 ? `, … (${count(missing)} in all)` : ''} of the ${count(n)} shards`);
   }
 
   const sweep = first.sweep;
@@ -155,7 +187,20 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
   }
   const runs: SweepRun[] = [];
   for (let point = 0; point < total; point++) runs.push(...(byPoint.get(point) ?? []));
-  return { sweep, runs };
+  return { sweep, runs, build: first.build };
+}
+
+/** Why a parameter's values are not those its spec stands for; null when they are. */
+function specMismatch(spec: string, values: readonly SweepValue[]): string | null {
+  let parsed: SweepValue[];
+  try {
+    parsed = parseValueSpec(spec);
+  } catch (e) {
+    if (e instanceof BadInputError) return `spec ${JSON.stringify(spec)} is not a value spec: ${e.message}`;
+    throw e;
+  }
+  const text = (vs: readonly SweepValue[]) => vs.map(String).join(',');
+  return canonicalJson(parsed) === canonicalJson(values) ? null : `values ${text(values)} are not those of its spec ${JSON.stringify(spec)} (${text(parsed)})`;
 }
 
 function shardName(s: { index: number; count: number }): string {

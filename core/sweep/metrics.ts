@@ -85,6 +85,17 @@ export function brokenRelation(f: Readonly<Record<string, number | null>>): stri
   return null;
 }
 
+/** What a sweep keeps of a run (a SweepRun's own fields, core/sweep/document.ts). */
+export interface RunOutcome {
+  readonly stoppedEarly: string | null;
+  readonly metrics: Readonly<Record<string, number | null>>;
+}
+
+/** What a sweep keeps of a run: why it stopped early, if it did, and its figures. */
+export function runOutcome(r: RunResult): RunOutcome {
+  return { stoppedEarly: r.run.stoppedEarly, metrics: runFigures(r) };
+}
+
 /** The metrics of one run, by name, in SWEEP_METRICS order (null: no figure, see SweepMetric). */
 export function runFigures(r: RunResult): Record<string, number | null> {
   return Object.fromEntries(SWEEP_METRICS.map((m) => [m.name, m.of(r)]));

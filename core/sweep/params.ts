@@ -27,7 +27,7 @@ export const NAMED_PARAMS: readonly NamedParam[] = [
     name: 'tasksPerVcpu',
     describe:
       'tasks of each group per vCPU: every task group given by `count` (not a job set, not pinned to a vCPU) gets count = value × machine.vcpus',
-    fields: (s) => scaledGroups(s).map((t) => `tasks.${t.name}.count`),
+    fields: (s) => scaledGroups(s).map((t) => `tasks.${elementSegment(s.tasks, s.tasks.indexOf(t))}.count`),
     apply(s, value, label) {
       const n = wholeNumber(value, 'tasksPerVcpu', label);
       const scaled = scaledGroups(s);
@@ -117,9 +117,20 @@ function scaledGroups<T extends Scenario['tasks'][number]>(s: { readonly tasks: 
 }
 
 /**
+ * The name a sweep records a parameter by: a named knob as it is, a field path as fieldOf() spells
+ * it (`tasks.0.count` and `tasks.00.count` are `tasks.worker.count`), the spelling the overlap
+ * check compares. The sweep's identity, and so every run's seed, is computed from it: spellings of
+ * one field are one sweep, with one set of seeds. A canonical spelling is its own canonical name,
+ * so its seeds are what they were before names were made canonical.
+ */
+export function canonicalParamName(base: Scenario, name: string): string {
+  return named(name) ? name : fieldOf(base, name);
+}
+
+/**
  * The field a path sets, with each array element named by its `name` where it has one
  * (`tasks.0.count` → `tasks.memory.count`), so that two spellings of one field compare equal.
- * The path has passed checkParamName(); a field the base leaves out keeps its segments as given.
+ * A field the base leaves out, or an element it does not have, keeps its segments as given.
  */
 function fieldOf(base: Scenario, path: string): string {
   let node: unknown = base;
@@ -130,12 +141,24 @@ function fieldOf(base: Scenario, path: string): string {
         node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
         return seg;
       }
-      const index = elementIndex(node, seg);
-      node = node[index];
-      const name = node !== null && typeof node === 'object' ? (node as { name?: unknown }).name : undefined;
-      return typeof name === 'string' ? name : String(index);
+      const list: readonly unknown[] = node;
+      const index = elementIndex(list, seg);
+      node = list[index];
+      return index < 0 ? seg : elementSegment(list, index);
     })
     .join('.');
+}
+
+/**
+ * How a path names element `index` of a list: by its `name` where that name leads back to it (a
+ * task named "1" or "a.b" would not: setPath() reads "1" as an index and splits at the dot), else
+ * by its index in plain digits.
+ */
+function elementSegment(list: readonly unknown[], index: number): string {
+  const e = list[index];
+  const name = e !== null && typeof e === 'object' ? (e as { name?: unknown }).name : undefined;
+  const plain = typeof name === 'string' && name !== '' && !name.includes('.') && !FORBIDDEN.has(name);
+  return plain && elementIndex(list, name) === index ? name : String(index);
 }
 
 /** Sets the field at a dotted path; a path the scenario does not have is refused with what it has there. */

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apfLab } from '../support/cli.js';
+import { apfLab, BIN } from '../support/cli.js';
 
 /** A sweep small enough to run in a second or two: the e2e tests are about what it writes, not what it measures. */
 const SCENARIO = `name: tiny-sweep
@@ -16,6 +17,7 @@ tasks:
 `;
 
 const FILES = ['chart.svg', 'runs.csv', 'summary.csv', 'sweep.json'];
+const JOBS_WARNING = /^apf-lab: --jobs (\d+) is more than the (\d+) cores? here: the workers share them, so the sweep is no faster and takes more memory \(the results are the same\)\n$/;
 
 describe('apf-lab sweep (built binary)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'apf-lab-sweep-e2e-'));
@@ -31,7 +33,8 @@ describe('apf-lab sweep (built binary)', () => {
     const [one, four] = await Promise.all([apfLab(...sweep, '--jobs', '1', '--out', at('jobs1')), apfLab(...sweep, '--jobs', '4', '--out', at('jobs4'))]);
     const shards = await Promise.all([1, 2, 3].map((i) => apfLab(...sweep, '--jobs', '1', '--shard', `${i}/3`, '--out', at('parts'))));
     for (const r of [one, four, ...shards]) {
-      expect(r.stderr).toBe(''); // no progress bar where stderr is not a terminal
+      // No progress bar where stderr is not a terminal; --jobs 4 on fewer cores warns, and only that.
+      expect(r.stderr.replace(JOBS_WARNING, '')).toBe('');
       expect(r.code).toBe(0);
     }
     expect(one.stdout).toContain('sweep of tiny-sweep: 6 points × 2 variants × 2 seeds = 24 runs\n');
@@ -54,6 +57,76 @@ describe('apf-lab sweep (built binary)', () => {
     const seeds = doc.runs.filter((r: { point: number }) => r.point === 0).map((r: { seed: number }) => r.seed);
     expect(seeds[0]).toBe(seeds[2]);
     expect(seeds[0]).not.toBe(seeds[1]);
+  });
+
+  it.skipIf(!existsSync('/dev/stdin'))('the workers run the variant file the main process read, without reading it again (hostile-test sweep defect 4)', () => {
+    // /dev/stdin reads differently the second time (empty, as a file made malformed mid-sweep): the
+    // workers read it again and refused it, where they should run the variant the sweep checked.
+    const spec = 'id: myx\narch: x86\ntitle: mine\norigin: a test\nmechanisms: { enable: msr-pv-en-int, notPresent: pf-cr2, ready: apic-vector, token: cr2, eligibility: user-mode-if, wake: irq-handler, ack: apic-vector-ack-msr }\nknobs: { apicv: 0 }\n';
+    const args = ['-s', scenario, '--param', 'backing.latency.us=50,1000', '--variants', 'myx', '--jobs', '1', '--json'];
+    writeFileSync(at('myx.yaml'), spec);
+    // Through a pipe from cat: Node's own child stdin is a socket, which /dev/stdin cannot open.
+    const r = spawnSync('sh', ['-c', `cat '${at('myx.yaml')}' | '${process.execPath}' ${BIN} sweep --variant-file /dev/stdin ${args.map((a) => `'${a}'`).join(' ')}`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const fromFile = spawnSync(process.execPath, [BIN, 'sweep', '--variant-file', at('myx.yaml'), ...args], { encoding: 'utf8' });
+    // The same variant, so the same runs (the file names only messages).
+    expect(JSON.parse(r.stdout).runs).toEqual(JSON.parse(fromFile.stdout).runs);
+    expect(JSON.parse(r.stdout).sweep.variants[0].knobs.apicv).toBe(0);
+  });
+
+  it('records the build in each part, and refuses to merge parts of different builds (hostile-test sweep defect 2)', async () => {
+    // Two installs of the bundle, one with a chunk changed: both report version 0.1.0.
+    const install = (name: string) => {
+      const root = at(name);
+      cpSync(dirname(BIN), join(root, 'dist', 'bin'), { recursive: true });
+      cpSync('package.json', join(root, 'package.json'));
+      symlinkSync(resolve('templates'), join(root, 'templates'));
+      return join(root, BIN);
+    };
+    const [same, edited] = [install('same'), install('edited')];
+    const chunk = readdirSync(dirname(edited)).find((f) => f.startsWith('chunk-'))!;
+    appendFileSync(join(dirname(edited), chunk), '\n// another build\n');
+    const shard = (bin: string, i: number, out: string) =>
+      spawnSync(process.execPath, [bin, 'sweep', '-s', scenario, '--param', 'backing.latency.us=50,1000', '--variants', 'x86', '--jobs', '1', '--shard', `${i}/2`, '--out', at(out)], { encoding: 'utf8' });
+    for (const r of [shard(BIN, 1, 'builds'), shard(same, 2, 'builds'), shard(edited, 2, 'other-build')]) expect(r.stderr).toBe('');
+    const build = (f: string) => JSON.parse(readFileSync(f, 'utf8')).build as string;
+    const [one, two, other] = [at('builds', 'part-1-of-2.json'), at('builds', 'part-2-of-2.json'), at('other-build', 'part-2-of-2.json')];
+    expect(build(one)).toMatch(/^0\.1\.0\+[0-9a-f]{12}$/);
+    // A copy of the same build is that build; a changed one is not.
+    expect(build(two)).toBe(build(one));
+    expect(build(other)).not.toBe(build(one));
+
+    const refused = await apfLab('sweep', 'merge', one, other, '--json');
+    expect(refused.stderr).toBe(`apf-lab: ${one} and ${other} were written by different apf-lab builds (${build(one)} and ${build(other)}): their figures need not agree; run every shard with one build\n`);
+    expect(refused.code).toBe(1);
+    const merged = await apfLab('sweep', 'merge', one, two, '--json');
+    expect(merged.code).toBe(0);
+    expect(JSON.parse(merged.stdout).build).toBe(build(one));
+  });
+
+  it('reports a run that stopped early, in runs.csv, sweep.json and the table\'s notes (hostile-test sweep defect 7)', async () => {
+    // A 5 s swap read outlasts the drain's cap: `run` says "Runs that stopped early: drain timed out".
+    const r = await apfLab('sweep', '--param', 'backing.latency.us=100,5000000', '--param', 'backing.latency.maxUs=6000000', '--variants', 'x86', '--duration-ms', '20', '--out', at('early'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '\n\n1 of 2 runs stopped early (drain timed out: 1): runs.csv and sweep.json say which, in stoppedEarly;\ntheir figures leave out what was still to happen when they stopped\n',
+    );
+    const csv = readFileSync(at('early', 'runs.csv'), 'utf8').trimEnd().split('\n');
+    expect(csv[0]).toMatch(/,violations,stoppedEarly$/);
+    expect(csv.slice(1).map((l) => l.slice(l.lastIndexOf(',') + 1))).toEqual(['', 'drain timed out']);
+    const doc = JSON.parse(readFileSync(at('early', 'sweep.json'), 'utf8'));
+    expect(doc.runs.map((run: { stoppedEarly: string | null }) => run.stoppedEarly)).toEqual([null, 'drain timed out']);
+  });
+
+  it('warns, in one line, of more --jobs than cores, and keeps the results (hostile-test sweep defect 10)', async () => {
+    const args = ['sweep', '-s', scenario, '--param', 'backing.latency.us=50,1000', '--variants', 'x86', '--json'];
+    const [many, one] = await Promise.all([apfLab(...args, '--jobs', '1024'), apfLab(...args, '--jobs', '1')]);
+    expect(many.code).toBe(0);
+    expect(many.stderr).toMatch(JOBS_WARNING);
+    expect(JOBS_WARNING.exec(many.stderr)![1]).toBe('1024');
+    expect(one.stderr).toBe('');
+    expect(many.stdout).toBe(one.stdout);
   });
 
   it('refuses an --out it cannot make before it runs anything', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveSweep } from '../../cli/sweep/definition.js';
-import { sweepProgressText } from '../../cli/sweep/progress.js';
+import { SweepProgress, sweepProgressText } from '../../cli/sweep/progress.js';
 import { partView } from '../../cli/sweep/view.js';
 import { defineSweep, sweepVariant } from '../../core/sweep/document.js';
 import { x86Variant } from '../../index.js';
@@ -113,13 +113,34 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
       metric: 'work',
       x: 'tasksPerVcpu',
     });
-    expect(partView(def, 1, []).header).toEqual(['sweep of small: 1 point × 1 variant × 1 seed = 1 run', '  tasksPerVcpu = 1 (1 value)']);
+    expect(partView(def, fakePart(def, 1, 1).runs, []).header).toEqual(['sweep of small: 1 point × 1 variant × 1 seed = 1 run', '  tasksPerVcpu = 1 (1 value)']);
   });
 
   it('too many runs are counted in words that agree, with separators (it said "1 points × 1 variants × 100000000 seeds")', async () => {
     const r = await cli('sweep', '--param', 'tasksPerVcpu=1', '--variants', 'x86', '--seeds', '100000000');
     expect(r.err).toBe('apf-lab: 1 point × 1 variant × 100,000,000 seeds = 100,000,000 runs, more than the 1,000,000 one sweep may have: split it into several\n');
     expect(r.code).toBe(1);
+  });
+
+  it.each([
+    // It named only "nonexist", not where it came from.
+    ['scenario: nonexist\nparams: { backing.latency.us: 100 }\nvariants: [x86]\n', /^scenario: nonexist: no such scenario file or built-in name \(built-ins: /],
+    // These said "Invalid input".
+    ['params: { backing.latency.us: .inf }\nvariants: [x86]\n', /^params.backing.latency.us: must be a finite number, got .inf$/],
+    ['params: { backing.latency.us: [100, -.inf] }\nvariants: [x86]\n', /^params.backing.latency.us.1: must be a finite number, got -.inf$/],
+    ['params: { backing.latency.us: [100, .nan] }\nvariants: [x86]\n', /^params.backing.latency.us.1: must be a finite number, got .nan$/],
+    ['params: { backing.latency.us: null }\nvariants: [x86]\n', /^params.backing.latency.us: has no value: give a spec \(50..10000:log:8\), a value or a list of values$/],
+    ['params: { backing.latency.us: [100, ~] }\nvariants: [x86]\n', /^params.backing.latency.us.1: has no value: give a number, a word or true\/false$/],
+    ['params: { backing.latency.us: { a: 1 } }\nvariants: [x86]\n', /^params.backing.latency.us: must be a spec \(50..10000:log:8\), a value or a list of values, not a mapping$/],
+    ['params: { backing.latency.us: [[1]] }\nvariants: [x86]\n', /^params.backing.latency.us.0: must be a number, a word or true\/false, not a list inside a list$/],
+    ['params: { backing.latency.us: [] }\nvariants: [x86]\n', /^params.backing.latency.us: needs at least one value$/],
+  ])('a sweep file %j is bad input naming the file, the field and why (exit 1)', async (text, message) => {
+    const file = join(dir, 'wording-sweep.yaml');
+    writeFileSync(file, text);
+    const r = await cli('sweep', file);
+    expect(r.code).toBe(1);
+    expect(r.err.startsWith(`apf-lab: ${file}: `)).toBe(true);
+    expect(r.err.slice(`apf-lab: ${file}: `.length).trimEnd()).toMatch(message);
   });
 
   it('a sweep file is checked like a scenario file: the field and why', async () => {
@@ -231,6 +252,28 @@ describe('apf-lab sweep merge', () => {
     for (const d of svg.match(/<path d="([^"]*)" fill="none"/g)!) expect(d).toMatch(/^<path d="M[\d.]+,[\d.]+M[\d.]+,[\d.]+"/);
   });
 
+  it('keeps why a run stopped early through the merge, and counts the runs that did by reason (hostile-test sweep defect 7)', async () => {
+    const spinning = 'stopped at 1234 ns: 100000 events at 1234 ns without simulated time advancing: a vCPU is spinning';
+    const stopped = (i: number) => {
+      const p = fakePart(def, i, 2);
+      const why = (k: number) => (k === 0 ? 'drain timed out' : k === 2 ? spinning : k === 5 ? 'drain timed out' : null);
+      return { ...p, runs: p.runs.map((r, k) => ({ ...r, stoppedEarly: i === 1 ? why(k) : null })) };
+    };
+    const out = join(dir, 'merged-stopped');
+    const r = await cli('sweep', 'merge', write('stop-1-of-2.json', stopped(1)), write('stop-2-of-2.json', stopped(2)), '--out', out);
+    expect(r.err).toBe('');
+    expect(r.out).toContain(
+      '\n\n3 of 24 runs stopped early (drain timed out: 2; 100000 events at 1234 ns without simulated time advancing: a vCPU is spinning: 1): runs.csv and sweep.json say which, in stoppedEarly;\ntheir figures leave out what was still to happen when they stopped\n',
+    );
+    const runs = readFileSync(join(out, 'runs.csv'), 'utf8').split('\n');
+    expect(runs[1]).toMatch(/,drain timed out$/);
+    expect(runs[2]).toMatch(/,\d+,$/); // not stopped: an empty last field
+    expect(runs.find((l) => l.includes('spinning'))).toMatch(/,stopped at 1234 ns: 100000 events at 1234 ns without simulated time advancing: a vCPU is spinning$/);
+    // A part's reason must be a reason or null.
+    const bad = { ...fakePart(def, 1, 2), runs: fakePart(def, 1, 2).runs.map((r, k) => (k === 0 ? { ...r, stoppedEarly: 7 } : r)) };
+    expect((await cli('sweep', 'merge', write('stop-bad-1-of-2.json', bad), parts[1])).code).toBe(1);
+  });
+
   it('refuses parts of one variant id with different knobs: two designs, not one sweep', async () => {
     // The same id and mechanisms from two variant files, one turning off PV EOI and APICv.
     const spec = 'id: myx\narch: x86\ntitle: mine\norigin: a test\nmechanisms: { enable: msr-pv-en-int, notPresent: pf-cr2, ready: apic-vector, token: cr2, eligibility: user-mode-if, wake: irq-handler, ack: apic-vector-ack-msr }\n';
@@ -242,7 +285,7 @@ describe('apf-lab sweep merge', () => {
     const b = write('myx-2-of-2.json', fakePart(def('myx-b.yaml'), 2, 2));
     const r = await cli('sweep', 'merge', a, b, '--out', join(dir, 'myx-merged'));
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`apf-lab: ${a} and ${b} are slices of different sweeps (they differ in variants: myx's knobs: pvEoi 1 and 0, apicv 1 and 0)\n`);
+    expect(r.err).toBe(`apf-lab: ${a} and ${b} are slices of different sweeps (they differ in variants: myx's knobs: apicv 1 and 0, pvEoi 1 and 0)\n`);
     expect(existsSync(join(dir, 'myx-merged'))).toBe(false);
   });
 
@@ -290,8 +333,34 @@ describe('apf-lab sweep merge', () => {
 
 describe('the progress bar', () => {
   it('shows runs done, the share and the time left', () => {
-    expect(sweepProgressText(30, 80, 12_400)).toBe('apf-lab: sweep [#########---------------] 30/80 runs (37 %), ETA 13 s; Ctrl-C stops');
-    expect(sweepProgressText(1, 80, null)).toBe('apf-lab: sweep [------------------------] 1/80 runs (1 %); Ctrl-C stops');
-    expect(sweepProgressText(2, 900, 3_725_000)).toMatch(/ETA 1 h 02 min;/);
+    expect(sweepProgressText(30, 80, 12_400, 100)).toBe('apf-lab: sweep [#########---------------] 30/80 runs (37 %), ETA 13 s; Ctrl-C stops');
+    expect(sweepProgressText(1, 80, null, 100)).toBe('apf-lab: sweep [------------------------] 1/80 runs (1 %); Ctrl-C stops');
+    expect(sweepProgressText(2, 900, 3_725_000, 100)).toMatch(/ETA 1 h 02 min;/);
+  });
+
+  it('fits an 80-column terminal, or the width stderr reports, dropping the least needed first (hostile-test sweep defect 11)', () => {
+    // These were 82 and 98 characters: an 80-column terminal wrapped them, and each redraw added a line.
+    expect(sweepProgressText(15, 16, 900)).toBe('apf-lab: sweep [####################-] 15/16 runs (93 %), ETA 1 s; Ctrl-C stops');
+    expect(sweepProgressText(123_456, 1_000_000, 3_725_000)).toBe('apf-lab: sweep [##-----------------] 123456/1000000 runs (12 %), ETA 1 h 02 min');
+    expect(sweepProgressText(123_456, 1_000_000, 3_725_000, 60)).toBe('apf-lab: sweep 123456/1000000 runs, ETA 1 h 02 min');
+    expect(sweepProgressText(123_456, 1_000_000, 3_725_000, 50)).toBe('sweep 123456/1000000 runs, ETA 1 h 02 min');
+    expect(sweepProgressText(123_456, 1_000_000, 3_725_000, 20)).toBe('sweep 123456/100000');
+    for (const columns of [1, 10, 40, 79, 80, 81, 120, 300]) {
+      for (const [done, total, eta] of [[0, 1, null], [15, 16, 900], [999_999, 1_000_000, 359_999_000]] as const) {
+        expect(sweepProgressText(done, total, eta, columns).length).toBeLessThanOrEqual(Math.max(1, columns - 1));
+      }
+    }
+  });
+
+  it('reads the width from the stream at each redraw', () => {
+    const written: string[] = [];
+    const stream = { isTTY: true, columns: 50, write: (t: string) => written.push(t) };
+    const progress = new SweepProgress(16, stream);
+    progress.update(16);
+    stream.columns = 200;
+    progress.update(16);
+    const lines = written.map((t) => t.replace('\r\x1b[K', ''));
+    expect(lines[0].length).toBeLessThanOrEqual(49);
+    expect(lines[1]).toBe('apf-lab: sweep [########################] 16/16 runs (100 %); Ctrl-C stops');
   });
 });

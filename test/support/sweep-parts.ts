@@ -23,6 +23,9 @@ export function fakeSweep(seeds = 2, scenario = smallScenario()): SweepDefinitio
   });
 }
 
+/** The build the fake parts claim: one for all, as the parts of one `apf-lab sweep --shard` run. */
+export const FAKE_BUILD = '0.1.0+test';
+
 export function fakePart(def: SweepDefinition, index: number, count: number): SweepPart {
   const points = shardPoints(pointCount(def.params), { index, count });
   const runs = planRuns(def, points).map((r) => {
@@ -32,7 +35,7 @@ export function fakePart(def: SweepDefinition, index: number, count: number): Sw
     // APFs, synchronous and halted ones, and exits per fault the ratio of the two.
     metrics.faults = 4 * base;
     metrics.exitsPerFault = roundTo(metrics.exits / metrics.faults, 3);
-    return { ...r, metrics };
+    return { ...r, stoppedEarly: null, metrics };
   });
-  return { format: PART_FORMAT, sweep: def, shard: { index, count }, points, runs };
+  return { format: PART_FORMAT, build: FAKE_BUILD, sweep: def, shard: { index, count }, points, runs };
 }

@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveSweep } from '../../../cli/sweep/definition.js';
+import { allPoints, planRuns } from '../../../core/sweep/document.js';
+import { sweepIdentity } from '../../../core/sweep/seed.js';
 import { cliInProcess as cli } from '../../support/cli-in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'apf-lab-sweep-definition-'));
@@ -72,5 +75,26 @@ describe('a parameter may not set what --duration-ms or --seed sets: one would b
     const param = await cli('sweep', fixed, '--param', 'seed=1,2', '-j', '1');
     expect(param.code).toBe(1);
     expect(param.err).toBe(`apf-lab: ${fixed}: seed and --param seed both set seed: the parameter would overwrite it at every point (give one of them)\n`);
+  });
+});
+
+describe('a field\'s spelling does not change the sweep (hostile-test sweep defect 6)', () => {
+  const define = (param: string, x?: string) => resolveSweep({ param: [param, 'backing.latency.us=100,200'], variants: ['x86'], x, allowLarge: false }).def;
+
+  it('tasks.0.count, tasks.00.count and tasks.worker.count are one sweep, with one set of seeds', () => {
+    const canonical = define('tasks.worker.count=2,4');
+    for (const spelling of ['tasks.0.count=2,4', 'tasks.00.count=2,4']) {
+      const def = define(spelling);
+      expect(def.params.map((p) => p.name)).toEqual(['tasks.worker.count', 'backing.latency.us']);
+      expect(def.identity).toBe(canonical.identity);
+      expect(planRuns(def, allPoints(def))).toEqual(planRuns(canonical, allPoints(canonical)));
+    }
+    // -x may spell it either way too.
+    expect(define('tasks.worker.count=2,4', 'tasks.0.count').x).toBe('tasks.worker.count');
+  });
+
+  it('a canonical spelling keeps its seeds: those of README\'s example runs.csv', () => {
+    const def = resolveSweep({ param: ['backing.latency.us=100..10000:log:3', 'tasksPerVcpu=1,2'], variants: ['x86', 'arm64-sdei'], seeds: '2', durationMs: '100', allowLarge: false }).def;
+    expect(planRuns(def, [0]).map((r) => r.seed)).toEqual([1260002016484919, 7088901358460459, 1260002016484919, 7088901358460459]);
   });
 });

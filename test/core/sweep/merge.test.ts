@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { allPoints, planRuns } from '../../../core/sweep/document.js';
+import { allPoints, defineSweep, planRuns, sweepDocument } from '../../../core/sweep/document.js';
 import { mergeParts } from '../../../core/sweep/merge.js';
 import { smallScenario } from '../../support/scenarios.js';
-import { fakePart as part, fakeSweep as sweep } from '../../support/sweep-parts.js';
+import { FAKE_BUILD, fakePart as part, fakeSweep as sweep } from '../../support/sweep-parts.js';
 
 /** Through JSON, as the files are. */
 const file = (name: string, p: unknown) => ({ file: name, data: JSON.parse(JSON.stringify(p)) });
@@ -17,11 +17,39 @@ describe('sweep merge', () => {
     expect(JSON.stringify(merged.sweep)).toBe(JSON.stringify(def));
   });
 
+  it('writes one definition whatever order a part lists its keys in and the parts are named in (hostile-test sweep defect 1)', () => {
+    // A part re-saved by a tool that orders keys its own way (jq -S): every object's keys reversed, at every level.
+    const reversed = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(reversed) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)])) : v;
+    const resaved = file('part-2-of-3.json', reversed(part(def, 2, 3)));
+    const unsharded = JSON.stringify(sweepDocument(def, part(def, 1, 1).runs, FAKE_BUILD));
+    for (const order of [[parts[0], resaved, parts[2]], [resaved, parts[0], parts[2]], [parts[2], resaved, parts[0]]]) {
+      const merged = mergeParts(order);
+      expect(JSON.stringify(sweepDocument(merged.sweep, merged.runs, merged.build))).toBe(unsharded);
+    }
+    // The unsharded sweep's definition does not depend on the order its scenario and variants gave either.
+    const given = { scenario: def.scenario, params: def.params, variants: def.variants, seeds: def.seeds, metric: def.metric, x: def.x };
+    expect(JSON.stringify(defineSweep(reversed(given) as typeof given))).toBe(JSON.stringify(def));
+  });
+
   it('refuses slices of different sweeps, naming where they differ', () => {
     const other = file('other.json', part(sweep(3), 2, 3));
     expect(() => mergeParts([parts[0], other, parts[2]])).toThrow('part-1-of-3.json and other.json are slices of different sweeps (they differ in seeds)');
     const moved = file('moved.json', part(sweep(2, smallScenario({ durationMs: 100 })), 2, 3));
     expect(() => mergeParts([parts[0], moved, parts[2]])).toThrow('part-1-of-3.json and moved.json are slices of different sweeps (they differ in scenario: durationMs 200 and 100)');
+  });
+
+  it('refuses parts of different apf-lab builds, naming both (hostile-test sweep defect 2)', () => {
+    const other = file('other-build.json', { ...part(def, 2, 3), build: '0.1.0+0123456789ab' });
+    expect(() => mergeParts([parts[0], other, parts[2]])).toThrow(
+      /^part-1-of-3.json and other-build.json were written by different apf-lab builds \(0.1.0\+test and 0.1.0\+0123456789ab\): their figures need not agree; run every shard with one build$/,
+    );
+    expect(mergeParts([parts[0], parts[1], parts[2]]).build).toBe(FAKE_BUILD);
+    // A part of the format before the build was recorded cannot be told apart: refused.
+    const { build: _, ...v2 } = { ...part(def, 2, 3), format: 'apf-lab sweep part v2' };
+    expect(() => mergeParts([parts[0], file('v2.json', v2), parts[2]])).toThrow(
+      "v2.json: written by an older apf-lab (apf-lab sweep part v2, which does not record the build that ran it): run its shard again",
+    );
   });
 
   it('names the seed where parts were made with different --seed, not "scenario"', () => {
@@ -39,6 +67,28 @@ describe('sweep merge', () => {
     expect(() => mergeParts([])).toThrow(/name the part files/);
   });
 
+  it('holds an edited shard count to --shard\'s bound and names only a few missing slices (hostile-test sweep defect 3)', () => {
+    // 1e9 ran out of heap listing the missing slices; 5e9 was "Invalid array length", an internal error.
+    for (const n of [1_000_001, 5e9]) {
+      const edited = file('big.json', { ...part(def, 1, 3), shard: { index: 1, count: n } });
+      expect(() => mergeParts([edited])).toThrow(/^big.json: shard.count: must be at most 1,000,000, as --shard allows \(was the file edited\?\)$/);
+    }
+    const started = Date.now();
+    expect(() => mergeParts([file('p.json', part(def, 2, 1_000_000))])).toThrow(
+      'missing slices 1/1000000, 3/1000000, 4/1000000, 5/1000000, 6/1000000, 7/1000000, 8/1000000, 9/1000000, 10/1000000, 11/1000000, … (999,999 in all) of the 1,000,000 shards',
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('refuses an edited part whose sweep has more runs than any sweep may have, before listing its points', () => {
+    // Within the file cap, 5 parameters of 10,000 values are 1e20 points.
+    const many = { name: 'backing.latency.us', spec: '1..10000', values: Array.from({ length: 10_000 }, (_, i) => i + 1) };
+    const huge = defineSweep({ ...def, params: [many, ...['a', 'b', 'c', 'd'].map((n) => ({ ...many, name: n }))] });
+    expect(() => mergeParts([file('huge.json', { ...part(def, 1, 1), sweep: huge })])).toThrow(
+      /^huge.json: 100,000,000,000,000,000,000 points × 2 variants × 2 seeds = [\d,]+ runs, more than the 1,000,000 one sweep may have: split it into several \(was the file edited\?\)$/,
+    );
+  });
+
   it('refuses a part that is not one, or whose runs are not its shard\'s', () => {
     expect(() => mergeParts([{ file: 'x.json', data: { hello: 1 } }])).toThrow(/^x.json: not a sweep part file \(format: /);
     const edited = file('edited.json', { ...part(def, 1, 3), runs: part(def, 1, 3).runs.slice(1) });
@@ -46,11 +96,25 @@ describe('sweep merge', () => {
     const reseeded = part(def, 1, 3);
     const bad = file('seed.json', { ...reseeded, runs: reseeded.runs.map((r, i) => (i === 0 ? { ...r, seed: r.seed + 1 } : r)) });
     expect(() => mergeParts([bad, parts[1], parts[2]])).toThrow(/seed.json: its runs are not those/);
-    const renamed = file('id.json', { ...part(def, 1, 3), sweep: { ...def, params: [{ ...def.params[0], values: [1, 2, 3, 4, 6] }] } });
+    const renamed = file('id.json', { ...part(def, 1, 3), sweep: { ...def, params: [{ ...def.params[0], spec: '1,2,3,4,6', values: [1, 2, 3, 4, 6] }] } });
     expect(() => mergeParts([renamed, parts[1], parts[2]])).toThrow(/id.json: its sweep identity does not match/);
     // metric and x choose what is drawn and are outside the identity: an unknown one is refused too.
     expect(() => mergeParts([file('m.json', { ...part(def, 1, 3), sweep: { ...def, metric: 'bogus' } }), parts[1], parts[2]])).toThrow(/^m.json: sweep.metric "bogus" is not a sweep metric/);
     expect(() => mergeParts([file('x.json', { ...part(def, 1, 3), sweep: { ...def, x: 'bogus' } }), parts[1], parts[2]])).toThrow(/^x.json: sweep.x "bogus" is not one of its parameters/);
+  });
+
+  it('refuses a parameter whose spec does not stand for its values (hostile-test sweep defect 5)', () => {
+    // Values and identity agree, the spec was edited: the chart read it as a log axis from 0 and drew NaN.
+    const withSpec = (name: string, spec: string, values: number[]) => {
+      const edited = defineSweep({ ...def, params: [{ ...def.params[0], spec, values }, def.params[1]] });
+      return file(name, { ...part(def, 1, 3), sweep: edited });
+    };
+    expect(() => mergeParts([withSpec('log.json', '0..1000:log:2', [0, 1000])])).toThrow(
+      /^log.json: sweep.params.0 \(backing.latency.us\): spec "0..1000:log:2" is not a value spec: a log range needs a start above 0, got 0 \(was the file edited\?\)$/,
+    );
+    expect(() => mergeParts([withSpec('lin.json', '50..5000:lin:3', [50, 500, 5000])])).toThrow(
+      /^lin.json: sweep.params.0 \(backing.latency.us\): values 50,500,5000 are not those of its spec "50..5000:lin:3" \(50,2525,5000\) \(was the file edited\?\)$/,
+    );
   });
 
   it('refuses a figure no run gives, naming the file and the field (hostile-test repro-4)', () => {

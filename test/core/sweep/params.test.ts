@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkParamName, paramOverlap, pointScenario } from '../../../core/sweep/params.js';
+import { canonicalParamName, checkParamName, paramOverlap, pointScenario } from '../../../core/sweep/params.js';
 import { smallScenario } from '../../support/scenarios.js';
 
 const base = smallScenario();
@@ -66,5 +66,17 @@ describe('sweep parameters', () => {
     expect(paramOverlap(base, ['tasks.writer.program.0.touch.pages', 'tasksPerVcpu'])).toBeUndefined();
     const pinned = smallScenario({ tasks: [...base.tasks, { name: 'pinned', count: 1, vcpu: 0, program: [{ compute: { us: 1 } }] }] });
     expect(paramOverlap(pinned, ['tasks.pinned.count', 'tasksPerVcpu'])).toBeUndefined();
+  });
+
+  it('name a field canonically, an element by its name where that name leads back to it (hostile-test sweep defect 6)', () => {
+    for (const spelling of ['tasks.0.count', 'tasks.00.count', 'tasks.worker.count']) expect(canonicalParamName(base, spelling)).toBe('tasks.worker.count');
+    expect(canonicalParamName(base, 'regions.0.mib')).toBe(`regions.${base.regions[0].name}.mib`);
+    // Named knobs, plain fields and fields the base leaves out are their own canonical names.
+    for (const name of ['tasksPerVcpu', 'backing.latency.us', 'costs.x86.exitCycles', 'machine.hostHz']) expect(canonicalParamName(base, name)).toBe(name);
+    // A name a path would read as an index, or split at its dot, is not one to name the element by.
+    const odd = smallScenario({ tasks: base.tasks.map((t, i) => ({ ...t, name: ['1', 'a.b'][i] })) });
+    expect(canonicalParamName(odd, 'tasks.0.count')).toBe('tasks.0.count');
+    expect(canonicalParamName(odd, 'tasks.01.count')).toBe('tasks.1.count');
+    expect(paramOverlap(odd, ['tasks.0.count', 'tasksPerVcpu'])).toMatch(/^parameters tasks.0.count and tasksPerVcpu both set tasks.0.count: /);
   });
 });
