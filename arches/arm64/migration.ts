@@ -1,5 +1,6 @@
 import type { KvmVcpu } from '../../core/backend.js';
 import { KVM_ASYNC_PF_ENABLED } from './constants.js';
+import { updateEnableReg } from './dabt/host.js';
 import type { DabtVcpuState } from './dabt/state.js';
 import { enable } from './smccc.js';
 import type { Arm64VcpuState } from './state.js';
@@ -32,17 +33,21 @@ export function v4VcpuMigrated(vcpu: KvmVcpu<Arm64VcpuState>, guestMemoryBytes: 
 }
 
 /**
- * Backend.vcpuMigrated() of RFCv1/RFCv2: they have no ioctl for vcpu->arch.apf (RFCv2 7/9,
- * 20200508032919.52147-8-gshan@redhat.com), so the destination's is as created: disabled, with
- * the default no-fault range. The guest's control block, in its memory, still says enabled, and
- * its kvm_async_pf_enable() returns early on that (seed 003): no wake-all ever comes, tasks asleep
- * on a dropped work sleep on (invariant 7), and every later fault is synchronous.
+ * Backend.vcpuMigrated() of RFCv1/RFCv2. The destination's vcpu->arch.apf starts as created:
+ * disabled, with the default no-fault range. RFCv2 has no ioctl for it (RFCv2 7/9,
+ * 20200508032919.52147-8-gshan@redhat.com): the guest's control block, in its memory, still says
+ * enabled, and its kvm_async_pf_enable() returns early on that (seed 003), so no wake-all ever
+ * comes, tasks asleep on a dropped work sleep on (invariant 7), and every later fault is
+ * synchronous. RFCv1's register is restored (`guestMemoryBytes` given; dabt/mechanisms.ts
+ * rfcEnable()): the write enables again and queues the wake-all.
  */
-export function dabtVcpuMigrated(vcpu: KvmVcpu<DabtVcpuState>, defaultRange: bigint): void {
+export function dabtVcpuMigrated(vcpu: KvmVcpu<DabtVcpuState>, defaultRange: bigint, guestMemoryBytes: number | null): void {
   const s = vcpu.state;
+  const control = s.controlBlock;
   s.controlBlock = 0n;
   s.enabled = false;
   s.sendUserOnly = true;
   s.noFaultInstRange = defaultRange;
   s.areaGpa = null;
+  if (guestMemoryBytes !== null && control & KVM_ASYNC_PF_ENABLED) updateEnableReg(vcpu, control, guestMemoryBytes);
 }

@@ -48,7 +48,13 @@ function rfcv1Call(vcpu: V, call: Arm64GuestCall, guestMemoryBytes: number): Gue
 
 type EnableCall = (vcpu: V, call: Arm64GuestCall, guestMemoryBytes: number) => GuestCallExit | null;
 
-function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, own: EnableCall) {
+/**
+ * `restored`: the VMM carries the enable register to the destination. RFCv1's SYS_ASYNC_PF_EL1 is
+ * a sys_reg_descs entry with get_user/put_user (RFCv1 6/7, 20200410085820.758686-7-gshan@redhat.com),
+ * so KVM_GET_REG_LIST lists it (sys_regs.c walk_one_sys_reg()) and QEMU writes it back with
+ * KVM_SET_ONE_REG, whose update queues a wake-all; RFCv2's SMCCC state has no such path.
+ */
+function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, own: EnableCall, restored: boolean) {
   return (env: FragmentEnv): BackendFragment => {
     const cfg = guestConfig(env);
     const base = env.base.guestCall;
@@ -56,7 +62,7 @@ function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, ow
       createVcpuState: (id) => createDabtState(id, { ...env.ctx.knobs, sendAlways: env.ctx.knobs.rfcSendAlways }, range),
       guestInit: (v: V) => init(v, cfg(v.id)),
       guestCall: (v: V, call: GuestCall) => own(v, call as Arm64GuestCall, env.ctx.guestMemoryBytes) ?? base(v, call),
-      vcpuMigrated: (v: V) => dabtVcpuMigrated(v, range),
+      vcpuMigrated: (v: V) => dabtVcpuMigrated(v, range, restored ? env.ctx.guestMemoryBytes : null),
     };
   };
 }
@@ -64,11 +70,11 @@ function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, ow
 export const DABT_ENABLE: Readonly<Record<string, Mechanism>> = {
   'smccc-apf-rfcv2': {
     text: 'SMCCC 0x86000001: BIT(62) | range (while disabled, max(old, new), default 0x800), then BIT(63) | PA | ENABLED',
-    fragment: rfcEnable(DEFAULT_NO_FAULT_INST_RANGE, rfcv2GuestInit, rfcv2Call),
+    fragment: rfcEnable(DEFAULT_NO_FAULT_INST_RANGE, rfcv2GuestInit, rfcv2Call, false),
   },
   'impdef-sysreg': {
     text: 'IMPDEF system register S3_7_C15_C15_7 (trapped) written with PA | ENABLED',
-    fragment: rfcEnable(RFCV1_NO_FAULT_INST_RANGE, rfcv1GuestInit, rfcv1Call),
+    fragment: rfcEnable(RFCV1_NO_FAULT_INST_RANGE, rfcv1GuestInit, rfcv1Call, true),
   },
 };
 

@@ -7,7 +7,7 @@
  * guest, whose control block still says enabled, never enables again (seed 003).
  */
 import { describe, expect, it } from 'vitest';
-import { arm64DabtVariant } from '../../../arches/arm64/dabt/variant.js';
+import { arm64DabtVariant, arm64ImpdefVariant } from '../../../arches/arm64/dabt/variant.js';
 import { Harness, type DabtVcpuState } from '../../../index.js';
 import { GFN_A, GFN_B, readyHarness } from './helpers.js';
 
@@ -58,14 +58,35 @@ describe('arm64-sdei: migration', () => {
   });
 });
 
-describe('arm64-dabt (RFCv2): migration', () => {
-  function booted(): Harness<DabtVcpuState> {
-    const h = new Harness<DabtVcpuState>(arm64DabtVariant);
-    h.setCpu({ privilege: 'user', irqsMasked: false });
-    h.enter(); // the enable's wake-all
-    return h;
-  }
+function booted(variant = arm64DabtVariant): Harness<DabtVcpuState> {
+  const h = new Harness<DabtVcpuState>(variant);
+  h.setCpu({ privilege: 'user', irqsMasked: false });
+  h.enter(); // the enable's wake-all
+  return h;
+}
 
+describe('arm64-impdef (RFCv1): migration', () => {
+  // RFCv1 6/7 (20200410085820.758686-7-gshan@redhat.com): SYS_ASYNC_PF_EL1 has get_user/put_user,
+  // so QEMU saves it and writes it back with KVM_SET_ONE_REG, whose update queues a wake-all.
+  it('the enable register comes back on the destination and its wake-all wakes the sleeper', () => {
+    const h = booted(arm64ImpdefVariant);
+    const v = h.vcpu();
+    const task = v.current!;
+    h.fault(GFN_A);
+    h.enter();
+    expect(task.state).toBe('sleeping');
+    const wakeAlls = h.sim.metrics.wakeupAll;
+
+    h.migrate();
+    h.enter();
+
+    expect(v.state.enabled).toBe(true);
+    expect(h.sim.metrics.wakeupAll).toBe(wakeAlls + 1);
+    expect(task.state).toBe('runnable');
+  });
+});
+
+describe('arm64-dabt (RFCv2): migration', () => {
   it('the destination host is disabled while the guest thinks it enabled: no wake-all, the sleeper sleeps on, later faults are synchronous', () => {
     const h = booted();
     const v = h.vcpu();
