@@ -6,7 +6,7 @@ import { checkExperiment, runExperiment } from '../../core/reproduce.js';
 import { listBuiltinScenarios, scenarioFile } from '../../core/scenario/load.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { UsageError, type Io } from '../io.js';
-import { loadForCli, wholeFlag } from '../options.js';
+import { ALLOW_LARGE_OPTION, checkRunnable, loadForCli, wholeFlag } from '../options.js';
 import { renderText } from '../render.js';
 import { buildReproduceView } from '../views/reproduce.js';
 import { usageLine } from './table.js';
@@ -15,6 +15,7 @@ interface ReproduceArgs {
   experiments?: string[];
   seeds: string;
   json: boolean;
+  allowLarge: boolean;
 }
 
 /** The built-in scenarios that carry a published experiment, loaded once, in file-name order. */
@@ -36,14 +37,18 @@ export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
         .positional('experiments', { type: 'string', array: true, describe: 'experiment scenario names or files (default: every built-in one)' })
         // A string, parsed here: yargs would turn "abc" into NaN and "1e1" into 10.
         .option('seeds', { type: 'string', default: '5', requiresArg: true, describe: 'seeds per figure: the scenario\'s seed and the ones after it' })
-        .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of the table' }) as never,
+        .option('json', { type: 'boolean', default: false, describe: 'print JSON instead of the table' })
+        .option('allow-large', ALLOW_LARGE_OPTION) as never,
     handler: (args) => {
       const seeds = wholeFlag('--seeds', String(args.seeds), 100);
       const names = (args.experiments ?? []).map(String);
       checkNamedOnce(names);
       const chosen = names.length > 0 ? names.map((id) => ({ id, scenario: loadForCli(id) })) : builtinExperiments();
       for (const { id, scenario } of chosen) {
-        checkExperiment(id, scenario, (v) => findVariant(v));
+        const exp = checkExperiment(id, scenario, (v) => findVariant(v));
+        // The size limits and knob checks every command applies before it runs a scenario.
+        const variants = [...new Set(exp.rows.flatMap((r) => [r.variant, r.baseline]))].map((v) => findVariant(v));
+        checkRunnable(scenario, id, variants, args.allowLarge);
         checkSeedsFit(id, scenario.seed, seeds);
       }
       const experiments = chosen.map(({ id, scenario }) => {

@@ -250,7 +250,8 @@ function checkReferences(s: Scenario, file: string): void {
   }
   // A VM event happens inside the measured window; a post-copy run starts at its migration's switchover.
   s.events?.forEach((e, i) => {
-    if (e.atMs >= s.durationMs) throw new ScenarioError(file, `events[${i}].atMs`, `${e.atMs} ms is not inside the run (durationMs ${s.durationMs})`);
+    // Compared in the nanoseconds the run schedules it at: a time that rounds onto the end is not inside.
+    if (Math.round(e.atMs * 1e6) >= Math.round(s.durationMs * 1e6)) throw new ScenarioError(file, `events[${i}].atMs`, `${e.atMs} ms is not inside the run (durationMs ${s.durationMs})`);
     if (s.backing.kind === 'postcopy') throw new ScenarioError(file, `events[${i}].migrate`, 'a backing postcopy run starts at its migration\'s switchover: a second migration of it is not modelled');
   });
   // A task group is addressed by name (metrics.tasks.<name>, sweep's tasks.<name>.count, until,

@@ -162,3 +162,20 @@ describe('apf-lab reproduce', () => {
     }
   });
 });
+
+describe('apf-lab reproduce: size', () => {
+  it('refuses an experiment above the laptop size limits before it runs, as run does (--allow-large lifts it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-reproduce-'));
+    const huge = join(dir, 'huge.yaml');
+    try {
+      // gleb-2010-bm over 80,000 s: about 7e9 events, which `run` refuses too.
+      writeFileSync(huge, readFileSync('scenarios/gleb-2010-bm.yaml', 'utf8').replace(/^durationMs: .*$/m, 'durationMs: 80000000'));
+      const r = await cli('reproduce', huge, '--seeds', '1');
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/--allow-large/);
+      expect(r.out).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -39,6 +39,11 @@ describe('scenario events', () => {
     expect(() => parseScenario(`${TINY_SCENARIO_YAML}events: [ { atMs: 10, migrate: {} } ]\n`, 'm.yaml')).toThrow(/m\.yaml: events\[0\]\.atMs: 10 ms is not inside the run \(durationMs /);
   });
 
+  it('a time that rounds onto durationMs in nanoseconds is not inside the run', () => {
+    expect(() => parseScenario(`${TINY_SCENARIO_YAML}events: [ { atMs: 9.9999999996, migrate: {} } ]\n`, 'm.yaml')).toThrow(/events\[0\]\.atMs/);
+    expect(() => parseScenario(`${TINY_SCENARIO_YAML}events: [ { atMs: 9.999999, migrate: {} } ]\n`, 'm.yaml')).not.toThrow();
+  });
+
   it('an event kind other than migrate is refused', () => {
     expect(() => parseScenario(`${TINY_SCENARIO_YAML}events: [ { atMs: 1, reboot: {} } ]\n`, 'm.yaml')).toThrow(/events\.0|events\[0\]/);
   });
