@@ -121,6 +121,8 @@ export class Simulation implements Machine {
   inFlightAtEnd = 0;
   /** The drain ends when nothing but these is queued (run()). */
   private readonly timers: SleepTimers;
+  /** Scenario VM events still queued: like sleep timers, the drain does not wait for them. */
+  private vmEventsLeft = 0;
   stoppedEarly: string | null = null;
   private aborted: string | null = null;
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
@@ -204,6 +206,7 @@ export class Simulation implements Machine {
     }
     this.queue.push(this.measureEnd, EV_MEASURE_END, 0, 0);
     this.scenario.events?.forEach((e, i) => this.queue.push(Math.round(e.atMs * 1e6), EV_VM_EVENT, i, 0));
+    this.vmEventsLeft = this.scenario.events?.length ?? 0;
     // The run starts at the switch to post-copy: the source starts sending what is left.
     this.postcopy?.start(0);
     const drain = this.scenario.drain;
@@ -212,11 +215,16 @@ export class Simulation implements Machine {
     let sameInstant = 0;
     let drainTimedOut = false;
     while (this.queue.size > 0 && this.aborted === null) {
-      if (this.draining && this.timers.onlyLeft()) break;
+      if (this.draining && this.timers.onlyLeft(this.vmEventsLeft)) break;
       this.queue.pop(ev);
       // The duration cap of a window the `until` tasks ended early: not an event of the run (it
       // would stretch the run's time to the cap), nor work left undone past the drain.
       if (ev.kind === EV_MEASURE_END && ev.time !== this.measureEnd) continue;
+      // A VM event after the measured window (an `until` that ended it early): the drain starts nothing new.
+      if (ev.kind === EV_VM_EVENT && this.draining) {
+        this.vmEventsLeft--;
+        continue;
+      }
       if (ev.time > this.hardEnd) {
         drainTimedOut = drain.enabled;
         this.stoppedEarly = drainTimedOut ? 'drain timed out' : null;
@@ -244,7 +252,7 @@ export class Simulation implements Machine {
     if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
     // A run that ended with nothing left to happen but timers (a drain that ran dry): what still
     // waits then waits forever, and is not in flight.
-    const settled = this.aborted === null && this.stoppedEarly === null && this.timers.onlyLeft();
+    const settled = this.aborted === null && this.stoppedEarly === null && this.timers.onlyLeft(this.vmEventsLeft);
     this.inFlightAtEnd = closeInvariants(this, this.now, settled);
   }
 
@@ -296,6 +304,7 @@ export class Simulation implements Machine {
       case EV_TICK:
         return sched.onTick(this, this.vcpus[ev.a]);
       case EV_VM_EVENT:
+        this.vmEventsLeft--;
         return migrate(this);
       case EV_HOST_TICK:
         if (!this.draining) this.queue.push(this.now + this.hostTickNs!, EV_HOST_TICK, ev.a, 0);

@@ -21,8 +21,8 @@ export class SleepTimers {
     this.queued--;
   }
 
-  /** Nothing but sleep timers is queued. */
-  onlyLeft(): boolean {
-    return this.queue.size === this.queued;
+  /** Nothing but sleep timers is queued, and `others` more events the drain does not wait for either. */
+  onlyLeft(others = 0): boolean {
+    return this.queue.size === this.queued + others;
   }
 }

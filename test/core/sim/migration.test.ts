@@ -33,6 +33,22 @@ describe('a run with a migration', () => {
   });
 });
 
+describe('a migration after an `until` window ended', () => {
+  // The drain starts nothing new: the event does not happen, and the run does not wait for it.
+  it('does not happen, and does not stretch the run to its time', () => {
+    const base = {
+      durationMs: 100,
+      until: { tasks: ['t'] },
+      tasks: [{ name: 't', passes: 2, program: [{ touch: { region: 'array', pages: 4 } }] }],
+    };
+    const plain = runVariant(smallScenario(base), findVariant('x86'));
+    const late = runVariant(smallScenario({ ...base, events: [{ atMs: 90, migrate: {} }] }), findVariant('x86'));
+    expect(plain.run.simulatedNs).toBeLessThan(90e6);
+    expect(late.run.simulatedNs).toBe(plain.run.simulatedNs);
+    expect(late.metrics.apf.wakeupAll).toBe(plain.metrics.apf.wakeupAll);
+  });
+});
+
 describe('scenario events', () => {
   it('a migration at or after durationMs is refused, naming the field', () => {
     expect(() => parseScenario(`${TINY_SCENARIO_YAML}events: [ { atMs: 10, migrate: {} } ]\n`, 'm.yaml')).toThrow(ScenarioError);
