@@ -41,6 +41,8 @@ interface Life {
   guestReadied: boolean;
   /** A wake-all woke its sleeper first; the page-ready that may still follow is not a second one. */
   covered: boolean;
+  /** Its work was dropped (a disable, a migration): no page-ready of its own will come, only a wake-all. */
+  dropped?: boolean;
 }
 
 interface VcpuShadow {
@@ -123,6 +125,9 @@ export class InvariantMonitor {
     const s = this.shadows[vcpu];
     s.queued = 0;
     s.outstanding.clear();
+    s.lives.forEach((life) => {
+      if (!life.hostReadied) life.dropped = true;
+    });
   }
 
   /** The guest took a not-present announcement in this state. */
@@ -142,11 +147,16 @@ export class InvariantMonitor {
   onGuestReady(t: number, vcpu: number, token: number): void {
     const s = this.shadows[vcpu];
     if (token === WAKE_ALL) {
-      s.lives.forEach((life) => {
+      const ended: number[] = [];
+      s.lives.forEach((life, key) => {
         if (!life.announced || life.guestReadied) return;
         life.guestReadied = true;
         life.covered = true;
+        // A dropped work's life ends here: no page-ready of its own follows (and a wake-all after
+        // each migration would otherwise walk every life the earlier ones ended).
+        if (life.dropped) ended.push(key);
       });
+      for (const key of ended) s.lives.delete(key);
       return;
     }
     const life = s.lives.get(token);
