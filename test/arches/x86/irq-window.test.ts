@@ -43,6 +43,23 @@ describe('interrupt window', () => {
     expect(exitCount(h, WINDOW_EXIT)).toBe(0);
   });
 
+  // An interrupt raised while the running guest has IF=0 is asked a window at once: KVM kicks the
+  // vCPU and its entry finds IF=0, whether or not the lab enters the vCPU before the unmask.
+  it('without APICv, an interrupt raised while IF=0, with no entry before the unmask, still costs its window exit', () => {
+    const h = harness({ knobs: { apicv: 0 } });
+    const v = h.vcpu();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.enter(); // the boot wake-all, taken
+    const before = exitCount(h, WINDOW_EXIT);
+    h.setCpu({ privilege: 'kernel', irqsMasked: true });
+
+    v.raiseIrq(0x30, 'other', false);
+    h.setCpu({ irqsMasked: false });
+    h.enter();
+
+    expect(exitCount(h, WINDOW_EXIT) - before).toBe(1);
+  });
+
   // kvm_check_and_inject_events() injects one interrupt and asks for the window only if another is
   // still injectable: the second waits on the IF=0 of the first one's handler.
   it.each([
