@@ -58,27 +58,27 @@ describe('arm64-sdei: migration', () => {
   });
 });
 
-function booted(variant = arm64DabtVariant): Harness<DabtVcpuState> {
+/** Booted (the enable's wake-all taken), a user-mode fault whose task sleeps, then the migration and an entry. */
+function migratedSleeper(variant: typeof arm64DabtVariant) {
   const h = new Harness<DabtVcpuState>(variant);
   h.setCpu({ privilege: 'user', irqsMasked: false });
-  h.enter(); // the enable's wake-all
-  return h;
+  h.enter();
+  const v = h.vcpu();
+  const task = v.current!;
+  h.fault(GFN_A);
+  h.enter();
+  expect(task.state).toBe('sleeping');
+  const wakeAlls = h.sim.metrics.wakeupAll;
+  h.migrate();
+  h.enter();
+  return { h, v, task, wakeAlls };
 }
 
 describe('arm64-impdef (RFCv1): migration', () => {
   // RFCv1 6/7 (20200410085820.758686-7-gshan@redhat.com): SYS_ASYNC_PF_EL1 has get_user/put_user,
   // so QEMU saves it and writes it back with KVM_SET_ONE_REG, whose update queues a wake-all.
   it('the enable register comes back on the destination and its wake-all wakes the sleeper', () => {
-    const h = booted(arm64ImpdefVariant);
-    const v = h.vcpu();
-    const task = v.current!;
-    h.fault(GFN_A);
-    h.enter();
-    expect(task.state).toBe('sleeping');
-    const wakeAlls = h.sim.metrics.wakeupAll;
-
-    h.migrate();
-    h.enter();
+    const { h, v, task, wakeAlls } = migratedSleeper(arm64ImpdefVariant);
 
     expect(v.state.enabled).toBe(true);
     expect(h.sim.metrics.wakeupAll).toBe(wakeAlls + 1);
@@ -88,16 +88,7 @@ describe('arm64-impdef (RFCv1): migration', () => {
 
 describe('arm64-dabt (RFCv2): migration', () => {
   it('the destination host is disabled while the guest thinks it enabled: no wake-all, the sleeper sleeps on, later faults are synchronous', () => {
-    const h = booted();
-    const v = h.vcpu();
-    const task = v.current!;
-    h.fault(GFN_A);
-    h.enter();
-    expect(task.state).toBe('sleeping');
-    const wakeAlls = h.sim.metrics.wakeupAll;
-
-    h.migrate();
-    h.enter();
+    const { h, v, task, wakeAlls } = migratedSleeper(arm64DabtVariant);
 
     expect(v.state.enabled).toBe(false);
     expect(v.state.guest.enabled).toBe(true);
