@@ -2,7 +2,6 @@ import { codeFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
 import { EV_TICK } from './events.js';
 import * as guest from './guest-kernel.js';
-import * as irq from './irq.js';
 import type { Machine } from './machine.js';
 import type { Vcpu } from './vcpu.js';
 
@@ -20,7 +19,7 @@ export function onTick(sim: Machine, v: Vcpu): void {
   v.tickPending = true;
   // The host timer makes a vCPU in guest mode exit even where the guest masks the interrupt.
   if (v.mode === 'run' && v.segment && v.irqsMasked) {
-    irq.maskedArrival(sim, v);
+    v.maskedArrival();
     sim.preempt(v, sim.now);
     v.exited = true;
     sim.schedule(v, v.cursor);

@@ -160,19 +160,10 @@ function nextPendingLine(sim: Machine, v: Vcpu): number {
   return best;
 }
 
-/**
- * An interrupt arrives while the running guest has IF=0: where the arch needs one, the window is
- * asked for now (KVM kicks the vCPU and its entry finds IF=0), even if the vCPU's own steps ran
- * ahead in one go past the masked stretch (an `irqoff` section charged whole).
- */
-export function maskedArrival(sim: Machine, v: Vcpu): void {
-  if (sim.backend.caps.ipi.irqWindowExit !== null) v.irqWindowRequested = true;
-}
-
 /** A guest interrupt became pending: a running vCPU takes it at once; a halted one wakes. */
 export function interrupt(sim: Machine, v: Vcpu): void {
   if (v.mode === 'run') {
-    if (v.irqsMasked) maskedArrival(sim, v);
+    if (v.irqsMasked) v.maskedArrival();
     else if (v.segment) {
       // The host injects it: the vCPU exits (a kick, a host timer) and takes it at entry.
       preempt(sim, v, sim.now);

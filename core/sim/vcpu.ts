@@ -100,6 +100,14 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   tickPending = false;
   /** An interrupt waited on the guest's mask at an entry: where the arch says so, its unmask exits (irq.ts requestIrqWindow()). */
   irqWindowRequested = false;
+  /**
+   * An interrupt arrives while the running guest has IF=0: where the arch needs one, the window is
+   * asked for now (KVM kicks the vCPU and its entry finds IF=0), even if the vCPU's own steps ran
+   * ahead in one go past the masked stretch (an `irqoff` section charged whole).
+   */
+  maskedArrival(): void {
+    if (this.sim.backend.caps.ipi.irqWindowExit !== null) this.irqWindowRequested = true;
+  }
   /** IRQ vectors entered whose handler has not yet taken its line (the APIC's ISR, not yet in the lab's lines). */
   irqsEntered = 0;
   /**
