@@ -71,3 +71,17 @@ export function findIdlestCpu(sim: Machine, parent: number): Vcpu {
 function load(v: Vcpu): number {
   return v.runq.length + (v.current !== null ? 1 : 0);
 }
+
+/**
+ * do_exit() of a task that ran all its passes: exit_mmap() gives its frames back to the guest's
+ * free pages (the files it wrote stay cached), and the exit is counted. True when it completes its
+ * group: a task when it exits, a job set once, when its last process exits (a build's time).
+ */
+export function exitTask(sim: Machine, sets: ReadonlyMap<string, JobSet>, task: Task, t: number): boolean {
+  if (task.mm !== null) task.mm.release(sim.freePages!, sim.pageCache);
+  if (sim.metrics.measuring) sim.metrics.taskExits.add(task.group);
+  const set = sets.get(task.group);
+  if (set !== undefined && !jobExited(sim, set, task)) return false;
+  if (sim.metrics.measuring) sim.metrics.completions.push({ group: task.group, ns: t });
+  return true;
+}

@@ -22,7 +22,7 @@ import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
 import * as host from './host-async-pf.js';
 import { copyProcess, initialTasks, untilCount, type ForkContext } from './fork.js';
-import { jobExited, type JobSet } from './jobs.js';
+import { exitTask, type JobSet } from './jobs.js';
 import * as irq from './irq.js';
 import * as seg from './segment.js';
 import { migrate } from './migration.js';
@@ -121,8 +121,6 @@ export class Simulation implements Machine {
   inFlightAtEnd = 0;
   /** The drain ends when nothing but these is queued (run()). */
   private readonly timers: SleepTimers;
-  /** Scenario VM events still queued: like sleep timers, the drain does not wait for them. */
-  private vmEventsLeft = 0;
   stoppedEarly: string | null = null;
   private aborted: string | null = null;
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
@@ -178,11 +176,8 @@ export class Simulation implements Machine {
 
   /** copy_process() (core/sim/fork.ts): a new task, not yet on a run queue. */
   createTask(spec: TaskSpec, vcpu: number, name: string, kernelSlot: number): Task {
-    return copyProcess(this.forkContext(), spec, vcpu, name, kernelSlot);
-  }
-
-  private forkContext(): ForkContext {
-    return { regions: this.regions, vcpuCount: this.vcpus.length, streams: this.streams, tasks: this.tasks };
+    const context: ForkContext = { regions: this.regions, vcpuCount: this.vcpus.length, streams: this.streams, tasks: this.tasks };
+    return copyProcess(context, spec, vcpu, name, kernelSlot);
   }
 
   // ---------------------------------------------------------------- running
@@ -205,8 +200,7 @@ export class Simulation implements Machine {
       if (this.hostTickNs !== null) this.queue.push(Math.round(this.hostTickNs / 2), EV_HOST_TICK, v.id, 0);
     }
     this.queue.push(this.measureEnd, EV_MEASURE_END, 0, 0);
-    this.scenario.events?.forEach((e, i) => this.queue.push(Math.round(e.atMs * 1e6), EV_VM_EVENT, i, 0));
-    this.vmEventsLeft = this.scenario.events?.length ?? 0;
+    this.timers.startVmEvents((this.scenario.events ?? []).map((e) => Math.round(e.atMs * 1e6)));
     // The run starts at the switch to post-copy: the source starts sending what is left.
     this.postcopy?.start(0);
     const drain = this.scenario.drain;
@@ -215,16 +209,13 @@ export class Simulation implements Machine {
     let sameInstant = 0;
     let drainTimedOut = false;
     while (this.queue.size > 0 && this.aborted === null) {
-      if (this.draining && this.timers.onlyLeft(this.vmEventsLeft)) break;
+      if (this.draining && this.timers.onlyLeft()) break;
       this.queue.pop(ev);
       // The duration cap of a window the `until` tasks ended early: not an event of the run (it
       // would stretch the run's time to the cap), nor work left undone past the drain.
       if (ev.kind === EV_MEASURE_END && ev.time !== this.measureEnd) continue;
       // A VM event after the measured window (an `until` that ended it early): the drain starts nothing new.
-      if (ev.kind === EV_VM_EVENT && this.draining) {
-        this.vmEventsLeft--;
-        continue;
-      }
+      if (ev.kind === EV_VM_EVENT && this.draining && this.timers.drop()) continue;
       if (ev.time > this.hardEnd) {
         drainTimedOut = drain.enabled;
         this.stoppedEarly = drainTimedOut ? 'drain timed out' : null;
@@ -252,7 +243,7 @@ export class Simulation implements Machine {
     if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
     // A run that ended with nothing left to happen but timers (a drain that ran dry): what still
     // waits then waits forever, and is not in flight.
-    const settled = this.aborted === null && this.stoppedEarly === null && this.timers.onlyLeft(this.vmEventsLeft);
+    const settled = this.aborted === null && this.stoppedEarly === null && this.timers.onlyLeft();
     this.inFlightAtEnd = closeInvariants(this, this.now, settled);
   }
 
@@ -266,13 +257,7 @@ export class Simulation implements Machine {
    * tasks, the measured window ends there (and the drain, if on, runs from there).
    */
   taskExited(task: Task, t: number): void {
-    // exit_mmap(): its frames go back to the guest's free pages; the files it wrote stay cached.
-    if (task.mm !== null) task.mm.release(this.freePages!, this.pageCache);
-    if (this.metrics.measuring) this.metrics.taskExits.add(task.group);
-    const set = this.jobSets.get(task.group);
-    // A job set completes once, when its last process exits (a build's time); a task, when it exits.
-    if (set !== undefined && !jobExited(this, set, task)) return;
-    if (this.metrics.measuring) this.metrics.completions.push({ group: task.group, ns: t });
+    if (!exitTask(this, this.jobSets, task, t)) return;
     const until = this.scenario.until;
     if (!until || this.draining || !until.tasks.includes(task.group)) return;
     if (--this.untilLeft > 0) return;
@@ -304,7 +289,7 @@ export class Simulation implements Machine {
       case EV_TICK:
         return sched.onTick(this, this.vcpus[ev.a]);
       case EV_VM_EVENT:
-        this.vmEventsLeft--;
+        this.timers.fired();
         return migrate(this);
       case EV_HOST_TICK:
         if (!this.draining) this.queue.push(this.now + this.hostTickNs!, EV_HOST_TICK, ev.a, 0);
