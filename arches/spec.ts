@@ -283,8 +283,11 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
     asyncPageReady: unused,
     asyncPagePresent: unused,
     guestCall: def.noApfGuestCall,
-    // Without APF the VMM restores nothing of it.
+    // Without APF the VMM restores nothing of it, the guest disables nothing, a reset clears nothing of it.
     vcpuMigrated: () => {},
+    guestCpuOffline: () => {},
+    guestCpuOnline: () => {},
+    vcpuReset: () => {},
     conditions: () => [],
   };
   const ns = (cycles: number) => cyclesToNs(cycles, ctx.costOverrides.clockMHz);

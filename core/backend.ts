@@ -338,6 +338,20 @@ export interface Backend<S = unknown, A = unknown> {
    * enable queues a wake-all). Guest memory and the vCPU's architectural state arrive as they were.
    */
   vcpuMigrated(vcpu: KvmVcpu<S>): void;
+  /**
+   * The guest's CPU-down callback on the dying CPU (a scenario `offline` event, core/sim/cpu-hotplug.ts),
+   * through guest.call(): x86's kvm_guest_cpu_offline() writes EN = 0 and wakes every sleeper of
+   * the CPU; arm64's kvm_async_pf_cpu_offline() only disables.
+   */
+  guestCpuOffline(vcpu: KvmVcpu<S>): void;
+  /** The guest's CPU-up callback once the CPU runs again (x86: kvm_guest_cpu_init() as at boot; arm64: the enable alone). */
+  guestCpuOnline(vcpu: KvmVcpu<S>): void;
+  /**
+   * kvm_vcpu_reset() of a CPU brought up again (INIT-SIPI on x86, PSCI CPU_ON on arm64), before the
+   * guest's online callback (guestInit()): what the design's reset clears (x86: the enable values, the
+   * works, the done list and the gfn table; arm64 v4 and the RFCs: nothing of async PF).
+   */
+  vcpuReset(vcpu: KvmVcpu<S>): void;
   /** The guest-facing ABI with KVM's validation; returns the architectural answer and the exit taken. */
   guestCall(vcpu: KvmVcpu<S>, call: GuestCall): GuestCallExit;
   /** Arch-specific guest states true now (e.g. 'sdei-running'), for invariant 4. */

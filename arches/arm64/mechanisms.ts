@@ -11,6 +11,7 @@ import { arm64CodeLayout } from './code-layout.js';
 import { DABT_ACK, DABT_ELIGIBILITY, DABT_ENABLE, DABT_NOT_PRESENT, DABT_READY, DABT_RULES, DABT_TOKEN, DABT_WAKE } from './dabt/mechanisms.js';
 import { vgicEoiExit } from './vgic.js';
 import { ARM64_IPI_CAPS } from './ipi.js';
+import { v4GuestCpuOffline, v4GuestCpuOnline } from './hotplug.js';
 import { v4VcpuMigrated } from './migration.js';
 import { PVVEC_ELIGIBILITY, PVVEC_ENABLE, PVVEC_NOT_PRESENT, PVVEC_RULES, PVVEC_TOKEN, PVVEC_WAKE } from './pvvec/mechanisms.js';
 import { irqGuestInit } from './irq/guest.js';
@@ -53,6 +54,8 @@ const enable: Catalogue['enable'] = {
         guestInit: (v: V) => kvmAsyncPfInit(v, cfg(v.id)),
         guestCall: v4GuestCall(env.ctx.guestMemoryBytes, { resumeNs: env.ns(env.ctx.costOverrides.sdeiResumeCycles) }),
         vcpuMigrated: (v: V) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, true),
+        guestCpuOffline: (v: V) => v4GuestCpuOffline(v, true),
+        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, cfg(v.id).areaGpa, true),
       };
     },
   },
@@ -66,6 +69,8 @@ const enable: Catalogue['enable'] = {
         // The v4 ABI without its SDEI requirement (the design has no SDEI event).
         guestCall: v4GuestCall(env.ctx.guestMemoryBytes, null),
         vcpuMigrated: (v: V) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, false),
+        guestCpuOffline: (v: V) => v4GuestCpuOffline(v, false),
+        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, cfg(v.id).areaGpa, false),
       };
     },
   },
@@ -78,6 +83,8 @@ const enable: Catalogue['enable'] = {
         guestInit: (v: KvmVcpu<Arm64S2VcpuState>) => s2GuestInit(v, cfg(v.id)),
         guestCall: s2GuestCall(env.ctx.guestMemoryBytes, env.ns(env.ctx.costOverrides.sdeiResumeCycles)),
         vcpuMigrated: (v: KvmVcpu<Arm64S2VcpuState>) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, false),
+        guestCpuOffline: (v: V) => v4GuestCpuOffline(v, false),
+        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, cfg(v.id).areaGpa, false),
       };
     },
   },

@@ -8,6 +8,7 @@ import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from './costs.js';
 import { pf2010GuestCall, veGuestCall, x86GuestCall } from './guest-calls.js';
 import { kvmGuestCpuInit } from './guest.js';
 import { x86IpiCaps } from './ipi.js';
+import { pf2010GuestCpuOffline, pf2010VcpuReset, x86GuestCpuOffline, x86VcpuReset } from './hotplug.js';
 import { pf2010VcpuMigrated, x86VcpuMigrated } from './migration.js';
 import { checkX86Knobs, X86_KNOBS } from './knobs.js';
 import { noApfGuestCall } from './msr.js';
@@ -74,6 +75,10 @@ const enable: Catalogue['enable'] = {
       guestInit: x86GuestInit(env),
       guestCall: x86GuestCall(env.ctx.guestMemoryBytes),
       vcpuMigrated: (v) => x86VcpuMigrated(v, env.ctx.guestMemoryBytes),
+      guestCpuOffline: x86GuestCpuOffline,
+      vcpuReset: x86VcpuReset,
+      // kvm_cpu_online() → kvm_guest_cpu_init(), as at boot.
+      guestCpuOnline: x86GuestInit(env),
     }),
   },
   'no-guest-enable': {
@@ -84,23 +89,30 @@ const enable: Catalogue['enable'] = {
       guestInit: () => {},
       guestCall: x86GuestCall(env.ctx.guestMemoryBytes),
       vcpuMigrated: (v) => x86VcpuMigrated(v, env.ctx.guestMemoryBytes),
+      guestCpuOffline: x86GuestCpuOffline,
+      vcpuReset: x86VcpuReset,
     }),
   },
   'msr-pv-en-int-ve': {
     text: 'x86 (MSR_KVM_ASYNC_PF_INT, MSR_KVM_ASYNC_PF_EN) + lab MSR 0x4b564dfe = #VE information page | 1',
     fragment: (env) => {
       const init = x86GuestInit(env);
+      // The x86 guest, then the #VE page; a refused MSR leaves #VE off and the guest is plain x86.
+      const guestInit = (v: KvmVcpu<X86VeVcpuState>) => {
+        init(v);
+        const value = VE_INFO_BASE + BigInt(v.id) * 4096n;
+        if (value + 4096n > BigInt(env.ctx.guestMemoryBytes)) return;
+        v.guest.call({ kind: 'wrmsr', index: MSR_KVM_LAB_VE_INFO, value: value | VE_INFO_ENABLE });
+      };
       return {
         createVcpuState: vmStates(createX86VeState, env.ctx.knobs),
-        // The x86 guest, then the #VE page; a refused MSR leaves #VE off and the guest is plain x86.
-        guestInit: (v) => {
-          init(v);
-          const value = VE_INFO_BASE + BigInt(v.id) * 4096n;
-          if (value + 4096n > BigInt(env.ctx.guestMemoryBytes)) return;
-          v.guest.call({ kind: 'wrmsr', index: MSR_KVM_LAB_VE_INFO, value: value | VE_INFO_ENABLE });
-        },
+        guestInit,
         guestCall: veGuestCall(env.ctx.guestMemoryBytes),
         vcpuMigrated: (v) => x86VcpuMigrated(v, env.ctx.guestMemoryBytes),
+        guestCpuOffline: x86GuestCpuOffline,
+        vcpuReset: x86VcpuReset,
+        // The #VE page stays registered while the CPU is down (a lab design: assumed), and is written again.
+        guestCpuOnline: guestInit,
       };
     },
   },
@@ -118,6 +130,9 @@ const enable: Catalogue['enable'] = {
         guestInit: pf2010GuestCpuInit,
         guestCall: pf2010GuestCall(env.ctx.guestMemoryBytes),
         vcpuMigrated: (v) => pf2010VcpuMigrated(v, env.ctx.guestMemoryBytes),
+        guestCpuOffline: pf2010GuestCpuOffline,
+        vcpuReset: pf2010VcpuReset,
+        guestCpuOnline: pf2010GuestCpuInit,
       };
     },
   },

@@ -99,7 +99,7 @@ export class Task {
     /** Fixed work: program passes before the task exits (null: it loops until the run ends). */
     readonly passes: number | null = null,
     /** Pinned to its vCPU (the scenario named one, as taskset does): never migrated. */
-    readonly pinned = false,
+    public pinned = false,
     /** Its own memory (the scenario's task `memory`), null when it has none. */
     readonly mm: ProcessMemory | null = null,
     /** Which kernel stack and task struct pages are its (a process reuses those of the one it replaced). */

@@ -5,6 +5,7 @@ import { isNode, isScalar, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { checkOverrideKeys, checkScenarioBounds, tasksAtOnce, type KnownOverrides } from './bounds.js';
 import { ScenarioError } from './error.js';
+import { checkVmEvents } from './vm-events.js';
 import { HARD, PAGES_PER_MIB } from './limits.js';
 import { readCapped } from './read.js';
 import { scenarioSchema, type Scenario, type TaskSpec } from './schema.js';
@@ -248,12 +249,7 @@ function checkReferences(s: Scenario, file: string): void {
   if (s.backing.kind === 'postcopy' && onSwap >= 0) {
     throw new ScenarioError(file, `regions[${onSwap}].onSwapShare`, 'backing postcopy has no host swap for these pages: a page not yet migrated is on the source (backing.dirtyShare)');
   }
-  // A VM event happens inside the measured window; a post-copy run starts at its migration's switchover.
-  s.events?.forEach((e, i) => {
-    // Compared in the nanoseconds the run schedules it at: a time that rounds onto the end is not inside.
-    if (Math.round(e.atMs * 1e6) >= Math.round(s.durationMs * 1e6)) throw new ScenarioError(file, `events[${i}].atMs`, `${e.atMs} ms is not inside the run (durationMs ${s.durationMs})`);
-    if (s.backing.kind === 'postcopy') throw new ScenarioError(file, `events[${i}].migrate`, 'a backing postcopy run starts at its migration\'s switchover: a second migration of it is not modelled');
-  });
+  if (s.events) checkVmEvents(file, s);
   // A task group is addressed by name (metrics.tasks.<name>, sweep's tasks.<name>.count, until,
   // experiment rows): two groups of one name would be merged in the results and half-addressed.
   const groups = new Set<string>();

@@ -341,11 +341,18 @@ const experimentRow = z
 /** A scenario that reproduces a published experiment: where it comes from and what it measures. */
 const experiment = z.object({ source: z.string().min(1), rows: z.array(experimentRow).min(1) }).strict();
 
+/** The guest CPU an `offline` or `online` event names. */
+const cpuRef = z.object({ vcpu: z.number().int().min(0) }).strict();
+
 /**
- * What happens to the whole VM at a moment of the run (PROTOCOLS.md §2): `migrate`, a live
- * migration's switchover to a destination host (core/sim/migration.ts).
+ * What happens to the VM at a moment of the run, one of (core/scenario/load.ts checks that one is
+ * given): `migrate`, a live migration's switchover to a destination host (PROTOCOLS.md §2,
+ * core/sim/migration.ts); `offline` / `online`, the guest taking one of its CPUs down or bringing
+ * it back up (echo 0|1 > /sys/devices/system/cpu/cpuN/online; core/sim/cpu-hotplug.ts).
  */
-const vmEvent = z.object({ atMs: runMs, migrate: z.object({}).strict() }).strict();
+const vmEvent = z
+  .object({ atMs: runMs, migrate: z.object({}).strict().optional(), offline: cpuRef.optional(), online: cpuRef.optional() })
+  .strict();
 
 export const scenarioSchema = z
   .object({

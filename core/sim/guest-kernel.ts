@@ -131,6 +131,12 @@ class VcpuGuestKernel implements GuestKernel {
 export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { target: number; handlerNs: number }): boolean {
   // A task that moved onto its own target runs the function locally, interrupts off, as
   // generic_exec_single() does for this CPU (a target fixed at the start is compiled so already).
+  // generic_exec_single() refuses a CPU that is not online: -ENXIO at once, no IPI.
+  if (task.csd === null && sim.vcpus[step.target].down) {
+    sim.charge(v, 'kernel', 1);
+    sim.advance(v, task);
+    return false;
+  }
   if (task.csd === null && step.target === v.id) {
     sim.charge(v, 'kernel', Math.max(1, step.handlerNs));
     sim.advance(v, task);
@@ -166,6 +172,8 @@ export function sendCallFunctionIpi(sim: Machine, v: Vcpu, task: Task, step: { t
 export function onIpi(sim: Machine, id: number): void {
   const csd = sim.csds.get(id)!;
   const t = sim.vcpus[csd.target];
+  // Sent while the target was up: its flush on the way down (smpcfd_dying_cpu()) ran it.
+  if (t.down) return void sim.queue.push(sim.now, EV_IPI_DONE, csd.id, 0);
   t.csdQueue.push(csd);
   if (sim.backend.caps.ipi.kickRunningTarget && t.mode === 'run') sim.kick(t);
   sim.raiseIrq(t, sim.backend.caps.ipi.line, 'other', false);

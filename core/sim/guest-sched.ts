@@ -147,6 +147,12 @@ export function makeRunnable(sim: Machine, task: Task): void {
  */
 function selectTaskRq(sim: Machine, task: Task): Vcpu {
   const prev = sim.vcpus[task.vcpu];
+  // A task whose CPU went down wakes on the fallback CPU (is_cpu_allowed() refuses an inactive one).
+  if (prev.down) {
+    const to = fallbackCpu(sim);
+    moveTask(sim, task, prev, to);
+    return to;
+  }
   if (idleVcpu(prev) || task.pinned || task.csd !== null || task.flaggedToken >= 0) return prev;
   // The first after prev, in wrap order, of those in HLT/WFI: a set, not a scan of every vCPU, so
   // that a busy 256-vCPU machine pays nothing per wake (as SIS_UTIL stops Linux's scan on a busy LLC).
@@ -179,19 +185,52 @@ function idleVcpu(v: Vcpu): boolean {
  * the old vCPU (a handler, a halted wait) keeps it there.
  */
 function moveSleeper(sim: Machine, task: Task, from: Vcpu, to: Vcpu): boolean {
-  const rebind = (then: (() => void) | null) => (then === from.returnToUser ? to.returnToUser : then === from.returnToKernel ? to.returnToKernel : then);
+  const rebind = rebinder(from, to);
   if (task.frames.some((f) => f.haltToken >= 0 || (f.then !== null && rebind(f.then) === f.then))) return false;
-  for (let i = 0; i < task.frames.length; i++) task.frames[i] = { ...task.frames[i], then: rebind(task.frames[i].then) };
+  rebindFrames(task, rebind);
   task.vruntime += to.runq.minVruntime - from.runq.minVruntime;
   task.vcpu = to.id;
   if (sim.metrics.measuring) sim.metrics.migrations++;
   return true;
 }
 
+/** select_fallback_rq(): the first CPU of the node that is up (one node: the lowest-numbered). */
+export function fallbackCpu(sim: Machine): Vcpu {
+  return sim.vcpus.find((o) => !o.down && !o.goingDown) ?? sim.vcpus[0];
+}
+
+/**
+ * A task leaves a CPU that went down: its affinity is broken (select_fallback_rq() widens a pinned
+ * task's mask to every CPU), and its kernel stack's way back is rebound to the new CPU, as
+ * moveSleeper() does, whatever else the stack holds: the old CPU will not run it.
+ */
+export function moveTask(sim: Machine, task: Task, from: Vcpu, to: Vcpu): void {
+  rebindFrames(task, rebinder(from, to));
+  task.pinned = false;
+  task.vcpu = to.id;
+  if (sim.metrics.measuring) sim.metrics.migrations++;
+}
+
+type Then = (() => void) | null;
+
+/** A frame's way back to the old vCPU's return paths, made the new one's; anything else is kept. */
+function rebinder(from: Vcpu, to: Vcpu): (then: Then) => Then {
+  return (then) => (then === from.returnToUser ? to.returnToUser : then === from.returnToKernel ? to.returnToKernel : then);
+}
+
+function rebindFrames(task: Task, rebind: (then: Then) => Then): void {
+  for (let i = 0; i < task.frames.length; i++) task.frames[i] = { ...task.frames[i], then: rebind(task.frames[i].then) };
+}
+
 /** wake_up_new_task(): a forked task joins its vCPU's run queue as a new entity, then as a wake. */
 export function wakeUpNewTask(sim: Machine, task: Task): void {
   task.state = 'runnable';
-  // Placed at fork (core/sim/jobs.ts findIdlestCpu(), the WF_FORK path), not again as a wake.
+  // Placed at fork (core/sim/jobs.ts findIdlestCpu(), the WF_FORK path), not again as a wake; a
+  // CPU the scenario pinned it to that is down sends it to the fallback, unpinned.
+  if (sim.vcpus[task.vcpu].down) {
+    task.vcpu = fallbackCpu(sim).id;
+    task.pinned = false;
+  }
   const v = sim.vcpus[task.vcpu];
   v.runq.enqueueNew(task, currentVruntime(v));
   checkPreemptWakeup(sim, v, task);

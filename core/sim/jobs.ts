@@ -56,7 +56,7 @@ export function jobExited(sim: Machine, set: JobSet, task: Task): boolean {
  * lowest-numbered. A vCPU blocked in the host with a task on it is busy, as the guest sees it.
  */
 export function findIdlestCpu(sim: Machine, parent: number): Vcpu {
-  let best = sim.vcpus[parent];
+  let best = sim.vcpus[parent].down ? sched.fallbackCpu(sim) : sim.vcpus[parent];
   let bestLoad = load(best);
   for (const v of sim.vcpus) {
     const l = load(v);
@@ -69,6 +69,8 @@ export function findIdlestCpu(sim: Machine, parent: number): Vcpu {
 }
 
 function load(v: Vcpu): number {
+  // A CPU taken down (or going) is not in the fork's search (cpu_active_mask).
+  if (v.down || v.goingDown) return Infinity;
   return v.runq.length + (v.current !== null ? 1 : 0);
 }
 

@@ -25,7 +25,7 @@ import { copyProcess, initialTasks, untilCount, type ForkContext } from './fork.
 import { exitTask, type JobSet } from './jobs.js';
 import * as irq from './irq.js';
 import * as seg from './segment.js';
-import { migrate } from './migration.js';
+import { runVmEvent } from './vm-event.js';
 import * as run from './vcpu-run.js';
 import type { Machine, SimulationOptions } from './machine.js';
 import { Vcpu } from './vcpu.js';
@@ -290,7 +290,7 @@ export class Simulation implements Machine {
         return sched.onTick(this, this.vcpus[ev.a]);
       case EV_VM_EVENT:
         this.timers.fired();
-        return migrate(this);
+        return runVmEvent(this, this.scenario.events![ev.a]);
       case EV_HOST_TICK:
         if (!this.draining) this.queue.push(this.now + this.hostTickNs!, EV_HOST_TICK, ev.a, 0);
         return run.hostTick(this, this.vcpus[ev.a]);

@@ -1,3 +1,4 @@
+import { takeCpuDown } from './cpu-hotplug.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
@@ -51,6 +52,8 @@ export function onStep(sim: Machine, v: Vcpu): void {
     if (frames === 'busy') return;
     if (frames === 'popped') continue;
     if (!v.current) {
+      // The hotplug thread runs here, where the CPU would pick its next task.
+      if (v.goingDown) return takeCpuDown(sim, v);
       if (!sched.pickNext(sim, v)) {
         if (!sim.draining && sched.idleBalance(sim, v)) continue;
         goIdle(sim, v);
@@ -124,7 +127,11 @@ export function enterWait(sim: Machine, v: Vcpu, mode: 'sync' | 'halt' | 'idle')
 
 /** Account the wait so far as sync, halt or idle time. */
 export function closeWait(sim: Machine, v: Vcpu, t: number): void {
-  if (v.mode === 'sync' || v.mode === 'halt' || v.mode === 'idle') {
+  if (v.mode === 'off') {
+    // A CPU taken down idles in its dead loop (core/sim/cpu-hotplug.ts).
+    account(sim, 'idle', v.modeSince, t);
+    v.modeSince = t;
+  } else if (v.mode === 'sync' || v.mode === 'halt' || v.mode === 'idle') {
     account(sim, v.mode, v.modeSince, t);
     v.modeSince = t;
   }

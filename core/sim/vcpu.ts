@@ -19,7 +19,8 @@ import type { MetricsCollector, TimeCategory } from '../metrics.js';
  * Where a vCPU is, as the host sees it. `run`: executing guest code (or about to);
  * `sync`: blocked in a synchronous host fault, taking no guest interrupts; `halt`: the APF
  * synthetic halt (KVM_REQ_APF_HALT), woken by guest interrupts; `idle`: the guest has nothing
- * to run (HLT/WFI); `off`: the run is over.
+ * to run (HLT/WFI); `off`: the guest took this CPU down (a scenario `offline` event,
+ * core/sim/cpu-hotplug.ts) and it idles in its dead loop until brought up.
  */
 export type VcpuMode = 'run' | 'sync' | 'halt' | 'idle' | 'off';
 
@@ -86,6 +87,10 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   syncGfn = -1;
 
   readonly runq: RunQueue;
+  /** cpu_down() asked for this CPU: the hotplug thread takes it down where it next picks a task. */
+  goingDown = false;
+  /** Taken down (cpu_active() false): no wake, fork or fallback picks it. */
+  down = false;
   /** TIF_NEED_RESCHED: the current task should yield at the next preemption point the model allows. */
   needResched = false;
   /**

@@ -55,6 +55,41 @@ export function rfcv1GuestInit(vcpu: V, cfg: DabtGuestConfig): void {
 }
 
 /**
+ * CPU hotplug (a scenario `offline` / `online` event, core/sim/cpu-hotplug.ts). RFCv2's
+ * kvm_async_pf_cpu_offline() is kvm_async_pf_enable(false): BIT(63) with no ENABLED bit, then
+ * `enabled = 0`; nothing wakes the tasks hashed on this CPU (seed 003, 2355ff). Its
+ * kvm_async_pf_cpu_online() re-inits the bucket lock (the list stays) and calls
+ * kvm_async_pf_enable(true): `enabled = 1`, then the ENABLE op alone, not the range again.
+ */
+export function rfcv2GuestCpuOffline(vcpu: V): void {
+  const g = vcpu.state.guest;
+  if (g.enabled && apfCall(vcpu, APF_OP_ENABLE) === SMCCC_RET_SUCCESS) g.enabled = false;
+}
+
+export function rfcv2GuestCpuOnline(vcpu: V, cfg: DabtGuestConfig): void {
+  const g = vcpu.state.guest;
+  if (g.range === 0n) return; // the boot-time init stopped before its hotplug callbacks
+  g.enabled = true;
+  const flags = KVM_ASYNC_PF_ENABLED | (g.sendAlways ? KVM_ASYNC_PF_SEND_ALWAYS : 0n);
+  if (apfCall(vcpu, APF_OP_ENABLE | cfg.areaGpa | flags) !== SMCCC_RET_SUCCESS) g.enabled = false;
+}
+
+/**
+ * RFCv1's hotplug (RFCv1 7/7, 20200410085820.758686-8-gshan@redhat.com, arch/arm64/kernel/smp.c):
+ * kvm_cpu_offline() → kvm_pv_async_pf_disable() writes 0 to the register and clears `enabled`,
+ * waking nothing; kvm_cpu_online() → kvm_pv_async_pf_enable(), as at boot.
+ */
+export function rfcv1GuestCpuOffline(vcpu: V): void {
+  const g = vcpu.state.guest;
+  if (!g.enabled) return;
+  if (vcpu.guest.call({ kind: 'sysreg', reg: SYS_ASYNC_PF_EL1, value: 0n }).kind !== 'fault') g.enabled = false;
+}
+
+export function rfcv1GuestCpuOnline(vcpu: V, cfg: DabtGuestConfig): void {
+  if (vcpu.state.offered) rfcv1GuestInit(vcpu, cfg);
+}
+
+/**
  * do_async_pf() / do_lockdown(), taken on the injected abort: with `enabled` and a reason set,
  * FAR is the token; 1 waits, 2 wakes; the reason word is cleared (RFCv1 first thing, RFCv2 when
  * it unlocks: either way inside this handler). Anything else goes to the ordinary fault handler,

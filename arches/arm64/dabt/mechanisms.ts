@@ -4,7 +4,7 @@ import { ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID } from '../constants.js';
 import type { Arm64GuestCall } from '../smccc.js';
 import { dabtVcpuMigrated } from '../migration.js';
 import { ARM_SMCCC_KVM_FUNC_APF_RFCV2, ARM_SMCCC_VENDOR_HYP_KVM_APF_FUNC_ID, DEFAULT_NO_FAULT_INST_RANGE, DFSC_EXTABT, DFSC_IMPDEF_LOCKDOWN, RFCV1_NO_FAULT_INST_RANGE, SYS_ASYNC_PF_EL1 } from './constants.js';
-import { doAsyncPf, rfcv1GuestInit, rfcv2GuestInit, type DabtGuestConfig } from './guest.js';
+import { doAsyncPf, rfcv1GuestCpuOffline, rfcv1GuestCpuOnline, rfcv1GuestInit, rfcv2GuestCpuOffline, rfcv2GuestCpuOnline, rfcv2GuestInit, type DabtGuestConfig } from './guest.js';
 import * as host from './host.js';
 import { createDabtState, type DabtVcpuState } from './state.js';
 
@@ -48,13 +48,19 @@ function rfcv1Call(vcpu: V, call: Arm64GuestCall, guestMemoryBytes: number): Gue
 
 type EnableCall = (vcpu: V, call: Arm64GuestCall, guestMemoryBytes: number) => GuestCallExit | null;
 
+/** The guest's CPU-down and CPU-up callbacks (dabt/guest.ts). */
+interface RfcHotplug {
+  readonly offline: (v: V) => void;
+  readonly online: (v: V, cfg: DabtGuestConfig) => void;
+}
+
 /**
  * `restored`: the VMM carries the enable register to the destination. RFCv1's SYS_ASYNC_PF_EL1 is
  * a sys_reg_descs entry with get_user/put_user (RFCv1 6/7, 20200410085820.758686-7-gshan@redhat.com),
  * so KVM_GET_REG_LIST lists it (sys_regs.c walk_one_sys_reg()) and QEMU writes it back with
  * KVM_SET_ONE_REG, whose update queues a wake-all; RFCv2's SMCCC state has no such path.
  */
-function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, own: EnableCall, restored: boolean) {
+function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, own: EnableCall, restored: boolean, hotplug: RfcHotplug) {
   return (env: FragmentEnv): BackendFragment => {
     const cfg = guestConfig(env);
     const base = env.base.guestCall;
@@ -63,6 +69,12 @@ function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, ow
       guestInit: (v: V) => init(v, cfg(v.id)),
       guestCall: (v: V, call: GuestCall) => own(v, call as Arm64GuestCall, env.ctx.guestMemoryBytes) ?? base(v, call),
       vcpuMigrated: (v: V) => dabtVcpuMigrated(v, range, restored ? env.ctx.guestMemoryBytes : null),
+      // RFCv1's register has a reset hook (reset_async_pf(): the update with 0, RFCv1 6/7); RFCv2's state has none.
+      vcpuReset: (v: V) => {
+        if (restored) host.updateEnableReg(v, 0n, env.ctx.guestMemoryBytes);
+      },
+      guestCpuOffline: hotplug.offline,
+      guestCpuOnline: (v: V) => hotplug.online(v, cfg(v.id)),
     };
   };
 }
@@ -70,11 +82,11 @@ function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, ow
 export const DABT_ENABLE: Readonly<Record<string, Mechanism>> = {
   'smccc-apf-rfcv2': {
     text: 'SMCCC 0x86000001: BIT(62) | range (while disabled, max(old, new), default 0x800), then BIT(63) | PA | ENABLED',
-    fragment: rfcEnable(DEFAULT_NO_FAULT_INST_RANGE, rfcv2GuestInit, rfcv2Call, false),
+    fragment: rfcEnable(DEFAULT_NO_FAULT_INST_RANGE, rfcv2GuestInit, rfcv2Call, false, { offline: rfcv2GuestCpuOffline, online: rfcv2GuestCpuOnline }),
   },
   'impdef-sysreg': {
     text: 'IMPDEF system register S3_7_C15_C15_7 (trapped) written with PA | ENABLED',
-    fragment: rfcEnable(RFCV1_NO_FAULT_INST_RANGE, rfcv1GuestInit, rfcv1Call, true),
+    fragment: rfcEnable(RFCV1_NO_FAULT_INST_RANGE, rfcv1GuestInit, rfcv1Call, true, { offline: rfcv1GuestCpuOffline, online: rfcv1GuestCpuOnline }),
   },
 };
 

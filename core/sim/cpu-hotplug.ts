@@ -1,0 +1,66 @@
+import * as guest from './guest-kernel.js';
+import { fallbackCpu, moveTask } from './guest-sched.js';
+import type { Machine } from './machine.js';
+import { account } from './segment.js';
+import type { Vcpu } from './vcpu.js';
+
+/**
+ * The guest taking one of its CPUs down and bringing it back (a scenario `offline` / `online`
+ * event; kernel/cpu.c, as `echo 0|1 > /sys/devices/system/cpu/cpuN/online` drives it).
+ *
+ * Down: the hotplug thread is woken on the CPU and runs once the task there yields (the reschedule
+ * IPI: at its next preemption point; a vCPU blocked in a synchronous fault only once its page is
+ * in, one in the APF halt at its next tick). It then tears the CPU down in Linux's order:
+ * sched_cpu_deactivate() (no wake picks the CPU any more), the CPUHP_AP_ONLINE_DYN callbacks — the
+ * guest's async-PF one among them (Backend.guestCpuOffline()) — the call-function queue flushed
+ * (smpcfd_dying_cpu()), and the runnable tasks moved to select_fallback_rq()'s pick, the
+ * lowest-numbered CPU still up. The dead CPU idles for good (x86 hlt_play_dead(), arm64 PSCI
+ * CPU_OFF): its time counts as idle.
+ *
+ * Up: the CPU is reset (INIT-SIPI, PSCI CPU_ON: Backend.vcpuReset()), the guest's CPU-up callbacks
+ * run on it (Backend.guestCpuOnline()), and it idles until a wake or its newidle balance brings
+ * it work. Not modelled: the hotplug's own time, the other CPUs' stop-machine pause, and the
+ * periodic load balancing that would spread the moved tasks sooner.
+ */
+
+/** cpu_down(): ask the CPU's current task to yield to the hotplug thread. */
+export function cpuDown(sim: Machine, v: Vcpu): void {
+  v.goingDown = true;
+  v.needResched = true;
+  if (v.mode === 'idle') return sim.leaveWait(v);
+  sim.interrupt(v);
+}
+
+/**
+ * The hotplug thread runs on the CPU (called by the run loop where it would pick a task, with none
+ * current and no exception code left on the idle stack): tear the CPU down.
+ */
+export function takeCpuDown(sim: Machine, v: Vcpu): void {
+  v.goingDown = false;
+  v.down = true;
+  sim.backend.guestCpuOffline(v);
+  guest.flushCallSingleQueue(sim, v);
+  const to = fallbackCpu(sim);
+  for (let t = v.runq.detachForMigration(() => true); t !== undefined; t = v.runq.detachForMigration(() => true)) {
+    moveTask(sim, t, v, to);
+    to.runq.attachMigrated(t);
+  }
+  if (to.mode === 'idle' && to.runq.length > 0) sim.leaveWait(to);
+  v.mode = 'off';
+  v.modeSince = v.cursor;
+  v.epoch++; // nothing scheduled for a dead CPU
+  sim.idleVcpus.delete(v.id);
+}
+
+/** cpu_up(): the CPU starts again from reset and runs the guest's CPU-up callbacks. */
+export function cpuUp(sim: Machine, v: Vcpu): void {
+  account(sim, 'idle', v.modeSince, sim.now);
+  v.down = false;
+  v.tickPending = false;
+  sim.backend.vcpuReset(v);
+  v.mode = 'run';
+  v.cursor = sim.now;
+  v.exited = true;
+  sim.backend.guestCpuOnline(v);
+  sim.schedule(v, v.cursor);
+}

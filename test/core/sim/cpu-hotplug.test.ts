@@ -1,0 +1,157 @@
+/**
+ * Guest CPU hotplug as scenario events (`offline`, `online`; core/sim/cpu-hotplug.ts), over whole
+ * runs of each design, and their validation. What each guest does on the way down is its own:
+ * x86 writes EN = 0 and wakes every sleeper of the CPU (facts/x86.md §3 "Offline / suspend /
+ * reboot / crash"; arch/x86/kernel/kvm.c kvm_guest_cpu_offline()); v4 and RFCv2 only disable
+ * (v4 arch/arm64/kernel/kvm.c kvm_async_pf_cpu_offline(); seed 003 kvm_async_pf_cpu_offline()), so
+ * their sleepers wait for the CPU's enable, whose wake-all the host queues, when it comes back.
+ */
+import { describe, expect, it } from 'vitest';
+import { findVariant, loadScenario, parseScenario, runVariant, ScenarioError, Simulation, type Scenario } from '../../../index.js';
+import { smallScenario, TINY_SCENARIO_YAML } from '../../support/scenarios.js';
+
+/**
+ * vCPU 1's writer faults at once on a page that takes 20 ms to come in (most of the region is on
+ * swap), and sleeps on it; vCPU 1 goes down at 10 ms, with the writer still asleep.
+ */
+function asleepAtOffline(events: Scenario['events'], durationMs = 100): Scenario {
+  return smallScenario({
+    durationMs,
+    backing: { kind: 'swap', latency: { dist: 'fixed', us: 20000 }, queueDepth: 16 },
+    tasks: [
+      { name: 'worker', count: 2, program: [{ compute: { us: 500 } }] },
+      { name: 'writer', vcpu: 1, program: [{ touch: { region: 'array', pages: 7, thinkNs: 2000 } }] },
+    ],
+    events,
+  });
+}
+
+const down = [{ atMs: 10, offline: { vcpu: 1 } }];
+const downUp = [...down, { atMs: 50, online: { vcpu: 1 } }];
+
+/** The run as runVariant() makes it, kept open to read the vCPUs and tasks afterwards. */
+function simulate(scenario: Scenario, id: string): Simulation {
+  const v = findVariant(id);
+  const backend = v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes: Math.round(scenario.machine.guestMemoryMiB * 1024 * 1024) });
+  const sim = new Simulation(scenario, backend, { seed: scenario.seed });
+  sim.run();
+  return sim;
+}
+
+const stranded = (id: string, s: Scenario) =>
+  runVariant(s, findVariant(id)).invariants.violations.some((v) => v.invariant === 7 && /writer sleeps on token .* and nothing will wake it/.test(v.message));
+
+describe('a CPU taken down with a task asleep on an async page fault', () => {
+  // x86 (5.8+ and 2010) wakes the CPU's sleepers on its way down; the task runs elsewhere.
+  it.each(['x86', 'x86-pf', 'x86-ve'])('%s: the sleeper is woken and every invariant holds', (id) => {
+    const r = runVariant(asleepAtOffline(down), findVariant(id));
+    expect(r.invariants.violations).toEqual([]);
+    expect(r.run.stoppedEarly).toBeNull();
+  });
+
+  // v4's and RFCv2's guests only disable: the host drops the work, and no wake comes but the
+  // enable's wake-all when the CPU is up again.
+  it.each(['arm64-sdei', 'arm64-irq', 'arm64-s2', 'arm64-pvvec', 'arm64-dabt', 'arm64-impdef'])('%s: the sleeper sleeps for good (invariant 7), until the CPU comes back', (id) => {
+    expect(stranded(id, asleepAtOffline(down))).toBe(true);
+    const back = runVariant(asleepAtOffline(downUp), findVariant(id));
+    expect(back.invariants.violations).toEqual([]);
+    // The sleeper's access waited for the CPU, not for its page: 20 ms.
+    expect(back.metrics.faultLatencyNs.max).toBeGreaterThanOrEqual(40e6);
+  });
+
+  it('the baselines and x86-halt keep every invariant', () => {
+    for (const id of ['sync-x86', 'sync-arm64', 'x86-halt']) expect(runVariant(asleepAtOffline(down), findVariant(id)).invariants.violations, id).toEqual([]);
+  });
+
+  it('x86: the CPU writes EN = 0 on its way down and enables again on its way up', () => {
+    const exits = (events: Scenario['events']) => runVariant(asleepAtOffline(events), findVariant('x86')).metrics.exits['MSR_WRITE(ASYNC_PF_EN)'];
+    const boot = exits(undefined);
+    expect(exits(down)).toBe(boot + 1);
+    expect(exits(downUp)).toBe(boot + 2);
+  });
+});
+
+describe('what a CPU that is down does', () => {
+  it('runs nothing: every task ends on another CPU, the pinned one included, and its time is idle', () => {
+    for (const id of ['x86', 'arm64-sdei', 'sync-arm64']) {
+      const sim = simulate(asleepAtOffline(down), id);
+      expect(sim.vcpus[1].mode, id).toBe('off');
+      expect(sim.tasks.filter((t) => t.state !== 'exited' && t.state !== 'sleeping').map((t) => t.vcpu), id).not.toContain(1);
+    }
+    const r = runVariant(asleepAtOffline(down), findVariant('x86'));
+    // About 90 of its 100 ms (it goes down once its guest calls are done), plus whatever idle the other CPU had.
+    expect(r.metrics.vcpuTimeNs.idle).toBeGreaterThanOrEqual(89.9e6);
+  });
+
+  it('a task asleep on a timer when its CPU went down wakes on another CPU and runs', () => {
+    const s = smallScenario({
+      tasks: [
+        { name: 'worker', vcpu: 0, program: [{ compute: { us: 500 } }] },
+        { name: 'napper', vcpu: 1, program: [{ compute: { us: 100 } }, { sleep: { us: 5000 } }] },
+      ],
+      events: [{ atMs: 1, offline: { vcpu: 1 } }],
+    });
+    const sim = simulate(s, 'x86');
+    const napper = sim.tasks.find((t) => t.group === 'napper')!;
+    expect(napper.vcpu).toBe(0);
+    // A 100 µs burst every 5.1 ms or so for 200 ms, not one burst and then nothing.
+    expect(runVariant(s, findVariant('x86')).metrics.workByTask.napper).toBeGreaterThan(20 * 100);
+  });
+
+  it('comes back up and gets work again (its newidle balance pulls a task)', () => {
+    const sim = simulate(asleepAtOffline(downUp), 'x86');
+    expect(sim.vcpus[1].mode).not.toBe('off');
+    expect(sim.tasks.some((t) => t.vcpu === 1)).toBe(true);
+  });
+
+  it('a call-function IPI to it returns at once (-ENXIO), without waiting', () => {
+    const s = smallScenario({
+      tasks: [{ name: 'caller', vcpu: 0, program: [{ compute: { us: 100 } }, { ipi: { target: 1, handlerUs: 5 } }] }],
+      events: [{ atMs: 1, offline: { vcpu: 1 } }],
+    });
+    const r = runVariant(s, findVariant('x86'));
+    const up = runVariant({ ...s, events: undefined }, findVariant('x86'));
+    expect(r.invariants.violations).toEqual([]);
+    // About one call per 100 µs while vCPU 1 is up (its first millisecond), none after.
+    expect(up.metrics.ipi.count).toBeGreaterThan(1000);
+    expect(r.metrics.ipi.count).toBeLessThan(20);
+    // The caller's compute goes on at the pace of a caller that never waits.
+    expect(r.metrics.work).toBeGreaterThan(up.metrics.work);
+  });
+
+  it('is deterministic', () => {
+    const a = JSON.stringify(runVariant(asleepAtOffline(downUp), findVariant('arm64-sdei')));
+    expect(JSON.stringify(runVariant(asleepAtOffline(downUp), findVariant('arm64-sdei')))).toBe(a);
+  });
+});
+
+describe('the example file', () => {
+  it('examples/scenarios/hotplug.yaml runs clean on x86 and arm64-sdei', () => {
+    const s = loadScenario('examples/scenarios/hotplug.yaml');
+    for (const id of ['x86', 'arm64-sdei']) expect(runVariant(s, findVariant(id)).invariants.violations, id).toEqual([]);
+  });
+});
+
+describe('validation of offline and online', () => {
+  const withEvents = (events: string) => () => parseScenario(`${TINY_SCENARIO_YAML.replace('vcpus: 1', 'vcpus: 2')}events: ${events}\n`, 'h.yaml');
+
+  it('an event says exactly one thing', () => {
+    expect(withEvents('[ { atMs: 1 } ]')).toThrow(/h\.yaml: events\[0\]: give exactly one of migrate, offline, online \(none given\)/);
+    expect(withEvents('[ { atMs: 1, offline: { vcpu: 1 }, migrate: {} } ]')).toThrow(/events\[0\]: give exactly one .*\(migrate and offline given\)/);
+  });
+
+  it('names a vCPU that exists, and not CPU 0', () => {
+    expect(withEvents('[ { atMs: 1, offline: { vcpu: 2 } } ]')).toThrow(/events\[0\]\.offline\.vcpu: vCPU 2 does not exist \(machine\.vcpus 2\)/);
+    expect(withEvents('[ { atMs: 1, offline: { vcpu: 0 } } ]')).toThrow(/events\[0\]\.offline\.vcpu: CPU 0 stays up/);
+    expect(withEvents('[ { atMs: 1, offline: { cpu: 1 } } ]')).toThrow(ScenarioError);
+  });
+
+  it('takes a CPU down only while up, and up only while down, in the run\'s order', () => {
+    expect(withEvents('[ { atMs: 1, online: { vcpu: 1 } } ]')).toThrow(/events\[0\]\.online: vCPU 1 is up at 1 ms/);
+    expect(withEvents('[ { atMs: 1, offline: { vcpu: 1 } }, { atMs: 2, offline: { vcpu: 1 } } ]')).toThrow(/events\[1\]\.offline: vCPU 1 is already down at 2 ms/);
+    // Listed out of order, taken in time order: down at 1, up at 2.
+    expect(withEvents('[ { atMs: 2, online: { vcpu: 1 } }, { atMs: 1, offline: { vcpu: 1 } } ]')).not.toThrow();
+    // At one instant, in the file's order.
+    expect(withEvents('[ { atMs: 1, online: { vcpu: 1 } }, { atMs: 1, offline: { vcpu: 1 } } ]')).toThrow(/events\[0\]\.online/);
+  });
+});
