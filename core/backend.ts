@@ -163,6 +163,8 @@ export interface KvmVcpu<S = unknown> {
    */
   raiseIrq(line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void;
   lowerIrq(line: number): void;
+  /** The interrupt controller's reset (x86 INIT: kvm_lapic_reset()): nothing pending, nothing in service. */
+  resetIrqs(): void;
   /**
    * The guest asked for `gfn` itself (a hypercall after a fault raised in the guest): KVM's
    * kvm_setup_async_pf() on its behalf — the token the guest sleeps on, announced as if delivered.

@@ -28,13 +28,18 @@ export function x86GuestCpuOffline(vcpu: KvmVcpu<X86VcpuState>): void {
   vcpu.guest.asyncPfTaskWake(WAKE_ALL);
 }
 
-/** kvm_vcpu_reset() of the 5.8+ host. */
+/**
+ * kvm_vcpu_reset(init_event) of the 5.8+ host (arch/x86/kvm/x86.c): kvm_lapic_reset() drops what
+ * the IRR held (the page-ready vector among it), then EN and INT are zeroed, the queue and the gfn
+ * table dropped and the halt cleared. pageready_pending is left as it was: it only spares a kick
+ * until the next ACK (kvm_arch_async_page_present_queued()).
+ */
 export function x86VcpuReset(vcpu: KvmVcpu<X86VcpuState>): void {
   const s = vcpu.state;
+  vcpu.resetIrqs();
   s.msrEnVal = 0n;
   s.msrIntVal = 0n;
   s.areaGpa = null;
-  s.pagereadyPending = false;
   vcpu.clearCompletionQueue();
 }
 
@@ -51,9 +56,10 @@ export function pf2010GuestCpuOffline(vcpu: KvmVcpu<Pf2010VcpuState>): void {
   vcpu.guest.asyncPfTaskWake(WAKE_ALL);
 }
 
-/** The 2010 kvm_arch_vcpu_reset(): `apf.msr_val = 0`, the queue and the gfn table dropped. */
+/** The 2010 kvm_arch_vcpu_reset() after the LAPIC's: `apf.msr_val = 0`, the queue and the gfn table dropped. */
 export function pf2010VcpuReset(vcpu: KvmVcpu<Pf2010VcpuState>): void {
   const s = vcpu.state;
+  vcpu.resetIrqs();
   s.msrVal = 0n;
   s.areaGpa = null;
   vcpu.clearCompletionQueue();

@@ -297,6 +297,14 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
       if (l.level) l.pending = false;
     }
   }
+  resetIrqs(): void {
+    for (const l of this.irqLines) {
+      l.pending = false;
+      l.asserted = false;
+    }
+    this.tickPending = false;
+    this.irqsEntered = 0;
+  }
   startAsyncPf(gfn: number) {
     return this.sim.startAsyncPf(this, gfn);
   }

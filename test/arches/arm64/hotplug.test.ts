@@ -1,0 +1,39 @@
+/**
+ * arm64 CPU hotplug on v4's ABI, the backend's hooks (whole runs: test/core/sim/cpu-hotplug.test.ts).
+ * Down: v4's kvm_async_pf_cpu_offline() is disable_percpu_irq() and the ENABLE call with 0, which
+ * drops the host's queue; nothing wakes the CPU's sleepers (gwshan/linux v4, arch/arm64/kernel/kvm.c).
+ * Up: the enable again, whose host side queues a wake-all that empties the CPU's table.
+ */
+import { describe, expect, it } from 'vitest';
+import { GFN_A, readyHarness } from './helpers.js';
+
+describe('arm64-sdei: CPU hotplug', () => {
+  it('down: the host drops the work and the sleeper stays asleep; up: the wake-all wakes it', () => {
+    const h = readyHarness();
+    const v = h.vcpu();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    const task = v.current!;
+    h.fault(GFN_A);
+    h.enter(); // the SDEI event: the task sleeps at its return to user
+    expect(task.state).toBe('sleeping');
+
+    h.sim.backend.guestCpuOffline(v);
+    expect(v.state.guest.enabled).toBe(false);
+    expect(v.state.enabled).toBe(false);
+    expect(v.queued).toBe(0);
+    h.complete(GFN_A);
+    expect(task.state).toBe('sleeping');
+
+    h.sim.backend.vcpuReset(v); // PSCI CPU_ON: kvm_reset_vcpu() touches no async-PF state
+    expect(v.state.enabled).toBe(false);
+    const wakeAlls = h.sim.metrics.wakeupAll;
+    h.sim.backend.guestCpuOnline(v);
+    expect(v.state.guest.enabled).toBe(true);
+    expect(h.sim.metrics.wakeupAll).toBe(wakeAlls + 1);
+    h.enter();
+    h.enter();
+
+    expect(task.state).toBe('runnable');
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+});
