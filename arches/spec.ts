@@ -265,6 +265,7 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
       forbiddenNotPresent: [],
       ipi: def.ipi(ctx.knobs),
       eoiExit: def.eoiExit(ctx.knobs),
+      offlineExitsBeforeDisable: 0,
       codeLayout: def.codeLayout(ctx.costOverrides.clockMHz),
     },
     costs: exitCostsFromTable(ctx.costOverrides, def.costKeys),

@@ -303,6 +303,14 @@ export interface Backend<S = unknown, A = unknown> {
      * level interrupt can ask for a maintenance exit at its EOI (arches/arm64/vgic.ts).
      */
     readonly eoiExit: { readonly lines: readonly number[]; readonly exit: ExitSpec } | null;
+    /**
+     * Exits the guest's CPU-down callback makes with interrupts off before it disables async PF
+     * (x86: kvm_guest_cpu_offline()'s steal-time and PV-EOI register writes, inside
+     * kvm_cpu_down_prepare()'s local_irq_save()); 0 where the disable comes first or interrupts
+     * stay on. Core runs that stretch as interrupts-off guest time of their round trips before
+     * guestCpuOffline() (core/sim/cpu-hotplug.ts): a page-ready sent meanwhile waits on IF=0.
+     */
+    readonly offlineExitsBeforeDisable: number;
   };
   readonly costs: ExitCosts;
   readonly findings: readonly Finding[];

@@ -24,6 +24,12 @@ const FINDINGS: readonly Finding[] = [
     text: 'One page-ready outstanding per vCPU until MSR_KVM_ASYNC_PF_ACK: backpressure that costs an exit per completion.',
     cite: 'Vitaly Kuznetsov v2, 20200525144125.143875-1-vkuznets@redhat.com (facts/anchors.md §A3)',
   },
+  {
+    id: 'x86-offline-stale-token',
+    severity: 'concern',
+    text: 'A page-ready sent while kvm_guest_cpu_offline() runs with interrupts off, before its EN = 0 write, leaves apf_reason.token set: its interrupt is taken once async_pf_enabled is false, and the handler neither clears the slot nor ACKs. When the CPU comes back, apf_pageready_slot_free() stays false and the vCPU never gets page-ready again. Read in the code and reproduced by the lab (scenario offline/online events), not run on a kernel.',
+    cite: 'arch/x86/kernel/kvm.c kvm_cpu_down_prepare(), kvm_guest_cpu_offline(), sysvec_kvm_asyncpf_interrupt(); arch/x86/kvm/x86.c kvm_arch_async_page_present(), apf_pageready_slot_free() (Linux 6.12); test/core/sim/cpu-hotplug.test.ts',
+  },
 ];
 
 /** `x86`: upstream since Linux 5.8 (PROTOCOLS.md §4.1), as a spec over the x86 catalogue. */

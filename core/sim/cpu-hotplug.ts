@@ -1,3 +1,4 @@
+import { codeFrame, type CodePhase } from '../guest/code-layout.js';
 import * as guest from './guest-kernel.js';
 import { fallbackCpu, moveTask } from './guest-sched.js';
 import type { Machine } from './machine.js';
@@ -33,12 +34,31 @@ export function cpuDown(sim: Machine, v: Vcpu): void {
 
 /**
  * The hotplug thread runs on the CPU (called by the run loop where it would pick a task, with none
- * current and no exception code left on the idle stack): tear the CPU down.
+ * current): sched_cpu_deactivate() first, so that no wake picks the CPU from here on, then the
+ * guest's CPU-down callback as a frame on the idle stack. Its stretch with interrupts off before
+ * the disable (Backend caps.offlineExitsBeforeDisable, priced at their round trips) is a phase a
+ * completion's kick can cut: the re-entry then sends the page-ready, which waits on IF=0 and is
+ * taken only after the callback has disabled async PF.
  */
+export function startCpuDown(sim: Machine, v: Vcpu): void {
+  v.down = true;
+  const exits = sim.backend.caps.offlineExitsBeforeDisable;
+  const cs = sim.backend.caps.codeLayout.contextSwitch;
+  const window: CodePhase = {
+    ...cs,
+    name: 'the CPU-down callback before its disable (interrupts off)',
+    ns: exits * sim.backend.costs.exitNs.hypercall,
+    touches: null,
+    nonReentrant: false,
+    irqsMasked: true,
+    rqLocked: false,
+  };
+  v.frames.push(codeFrame(exits > 0 ? [window] : [], () => sim.backend.guestCpuOffline(v)));
+}
+
+/** The callback has run and the CPU is idle again: tear it down (takedown_cpu(), sched_cpu_dying()). */
 export function takeCpuDown(sim: Machine, v: Vcpu): void {
   v.goingDown = false;
-  v.down = true;
-  sim.backend.guestCpuOffline(v);
   guest.flushCallSingleQueue(sim, v);
   const to = fallbackCpu(sim);
   for (let t = v.runq.detachForMigration(() => true); t !== undefined; t = v.runq.detachForMigration(() => true)) {

@@ -1,4 +1,4 @@
-import { takeCpuDown } from './cpu-hotplug.js';
+import { startCpuDown, takeCpuDown } from './cpu-hotplug.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
@@ -52,7 +52,11 @@ export function onStep(sim: Machine, v: Vcpu): void {
     if (frames === 'busy') return;
     if (frames === 'popped') continue;
     if (!v.current) {
-      // The hotplug thread runs here, where the CPU would pick its next task.
+      // The hotplug thread runs here, where the CPU would pick its next task: its callback first.
+      if (v.goingDown && !v.down) {
+        startCpuDown(sim, v);
+        continue;
+      }
       if (v.goingDown) return takeCpuDown(sim, v);
       if (!sched.pickNext(sim, v)) {
         if (!sim.draining && sched.idleBalance(sim, v)) continue;

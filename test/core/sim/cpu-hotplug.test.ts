@@ -71,6 +71,51 @@ describe('a CPU taken down with a task asleep on an async page fault', () => {
   });
 });
 
+/**
+ * vCPU 1's writer sleeps on a 20 ms read; vCPU 1 goes down at `atMs` and comes back at 60 ms,
+ * vCPU 0 busy with two workers (so that the CPU that comes back pulls work, and its writer faults there again).
+ */
+function downAt(atMs: number): Scenario {
+  return smallScenario({
+    durationMs: 100,
+    backing: { kind: 'swap', latency: { dist: 'fixed', us: 20000 }, queueDepth: 16 },
+    tasks: [
+      { name: 'worker', vcpu: 0, count: 2, program: [{ compute: { us: 500 } }] },
+      { name: 'writer', vcpu: 1, program: [{ touch: { region: 'array', pages: 7, thinkNs: 2000 } }] },
+    ],
+    events: [
+      { atMs, offline: { vcpu: 1 } },
+      { atMs: 60, online: { vcpu: 1 } },
+    ],
+  });
+}
+
+/** Offline times 1 µs apart around the read's completion (20 ms and the fault's own costs). */
+const AROUND_COMPLETION = Array.from({ length: 40 }, (_, i) => +(19.995 + i * 0.0005).toFixed(4));
+
+describe("x86: a page-ready sent in kvm_guest_cpu_offline()'s interrupts-off stretch", () => {
+  // kvm_cpu_down_prepare() masks interrupts around kvm_guest_cpu_offline(), whose steal-time and
+  // PV-EOI writes exit before EN = 0. A completion's kick there sends the page-ready
+  // (kvm_arch_async_page_present(): token slot written, vector held on IF=0); the vector is taken
+  // once async_pf_enabled is false, so sysvec_kvm_asyncpf_interrupt() neither clears the slot nor
+  // ACKs (arch/x86/kernel/kvm.c). Back up, apf_pageready_slot_free() is false for good
+  // (arch/x86/kvm/x86.c): no page-ready reaches that vCPU again, and its next sleeper sleeps forever.
+  it('leaves the token slot set: after the CPU comes back, its next sleeper is never woken', () => {
+    const hit = AROUND_COMPLETION.filter((t) => stranded('x86', downAt(t)));
+    expect(hit.length).toBeGreaterThan(0);
+    const sim = simulate(downAt(hit[0]), 'x86');
+    const v1 = sim.vcpus[1] as unknown as { state: { memory: { read32(gpa: bigint): number }; guest: { apfReasonGpa: bigint } }; apf: { done: unknown[] } };
+    expect(v1.state.memory.read32(v1.state.guest.apfReasonGpa + 4n)).not.toBe(0);
+    expect(v1.apf.done.length).toBeGreaterThan(0);
+  });
+
+  // Control: v4's callback runs with interrupts on (a pending PPI is taken before the disable), and
+  // the 2010 guest's page-ready is an exception, not an interrupt held by IF=0.
+  it.each(['arm64-sdei', 'x86-pf'])('%s: no offline time strands a sleeper when the CPU comes back', (id) => {
+    expect(AROUND_COMPLETION.filter((t) => stranded(id, downAt(t)))).toEqual([]);
+  });
+});
+
 describe('what a CPU that is down does', () => {
   it('runs nothing: every task ends on another CPU, the pinned one included, and its time is idle', () => {
     for (const id of ['x86', 'arm64-sdei', 'sync-arm64']) {
