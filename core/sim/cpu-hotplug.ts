@@ -70,16 +70,29 @@ export function takeCpuDown(sim: Machine, v: Vcpu): void {
   v.modeSince = v.cursor;
   v.epoch++; // nothing scheduled for a dead CPU
   sim.idleVcpus.delete(v.id);
+  if (v.upPending) {
+    v.upPending = false;
+    cpuUp(sim, v);
+  }
 }
 
-/** cpu_up(): the CPU starts again from reset and runs the guest's CPU-up callbacks. */
+/**
+ * cpu_up(): the CPU starts again from reset and runs the guest's CPU-up callbacks. One still on its
+ * way down (its task has not yielded yet) comes up once it is down: the sysfs write waits on the
+ * hotplug lock that the down holds.
+ */
 export function cpuUp(sim: Machine, v: Vcpu): void {
-  account(sim, 'idle', v.modeSince, sim.now);
+  if (v.mode !== 'off') {
+    v.upPending = true;
+    return;
+  }
+  const t = Math.max(sim.now, v.modeSince);
+  account(sim, 'idle', v.modeSince, t);
   v.down = false;
   v.tickPending = false;
   sim.backend.vcpuReset(v);
   v.mode = 'run';
-  v.cursor = sim.now;
+  v.cursor = t;
   v.exited = true;
   sim.backend.guestCpuOnline(v);
   sim.schedule(v, v.cursor);

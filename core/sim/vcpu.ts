@@ -91,6 +91,8 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   goingDown = false;
   /** Taken down (cpu_active() false): no wake, fork or fallback picks it. */
   down = false;
+  /** An `online` event came while the CPU was still on its way down: it comes up once down. */
+  upPending = false;
   /** TIF_NEED_RESCHED: the current task should yield at the next preemption point the model allows. */
   needResched = false;
   /**

@@ -164,6 +164,20 @@ describe('what a CPU that is down does', () => {
     expect(r.metrics.work).toBeGreaterThan(up.metrics.work);
   });
 
+  it('brought up while still on its way down (its task blocked in a synchronous fault), it comes up once down', () => {
+    // sync-x86: the writer's vCPU is blocked for the whole 20 ms read, past both events.
+    const s = asleepAtOffline([
+      { atMs: 5, offline: { vcpu: 1 } },
+      { atMs: 6, online: { vcpu: 1 } },
+    ]);
+    const sim = simulate(s, 'sync-x86');
+    expect(sim.vcpus[1].mode).not.toBe('off');
+    expect(sim.vcpus[1].down).toBe(false);
+    const r = runVariant(s, findVariant('sync-x86'));
+    expect(r.invariants.violations).toEqual([]);
+    expect(r.run.stoppedEarly).toBeNull();
+  });
+
   it('is deterministic', () => {
     const a = JSON.stringify(runVariant(asleepAtOffline(downUp), findVariant('arm64-sdei')));
     expect(JSON.stringify(runVariant(asleepAtOffline(downUp), findVariant('arm64-sdei')))).toBe(a);
