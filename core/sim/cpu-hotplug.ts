@@ -26,6 +26,11 @@ import type { Vcpu } from './vcpu.js';
 
 /** cpu_down(): ask the CPU's current task to yield to the hotplug thread. */
 export function cpuDown(sim: Machine, v: Vcpu): void {
+  // Up and down again before the first down finished: it stays down.
+  if (v.upPending) {
+    v.upPending = false;
+    return;
+  }
   v.goingDown = true;
   v.needResched = true;
   if (v.mode === 'idle') return sim.leaveWait(v);

@@ -178,6 +178,17 @@ describe('what a CPU that is down does', () => {
     expect(r.run.stoppedEarly).toBeNull();
   });
 
+  it('down, up and down again before the first down finished: it stays down', () => {
+    const s = asleepAtOffline([
+      { atMs: 5, offline: { vcpu: 1 } },
+      { atMs: 6, online: { vcpu: 1 } },
+      { atMs: 7, offline: { vcpu: 1 } },
+    ]);
+    const sim = simulate(s, 'sync-x86');
+    expect(sim.vcpus[1].mode).toBe('off');
+    expect(runVariant(s, findVariant('sync-x86')).invariants.violations).toEqual([]);
+  });
+
   it('is deterministic', () => {
     const a = JSON.stringify(runVariant(asleepAtOffline(downUp), findVariant('arm64-sdei')));
     expect(JSON.stringify(runVariant(asleepAtOffline(downUp), findVariant('arm64-sdei')))).toBe(a);
