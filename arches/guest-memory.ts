@@ -9,14 +9,24 @@
  * including GPA 0, is taken to be zero).
  */
 export class ApfGuestMemory {
-  private readonly words = new Map<bigint, number>();
+  /** Keyed by the GPA as a number: exact, since every area lies inside guest memory (below 2^53 bytes). */
+  private readonly words = new Map<number, number>();
 
   read32(gpa: bigint): number {
-    return this.words.get(gpa) ?? 0;
+    return this.readAt(Number(gpa));
   }
 
   write32(gpa: bigint, value: number): void {
-    if (value === 0) this.words.delete(gpa);
-    else this.words.set(gpa, value >>> 0);
+    this.writeAt(Number(gpa), value);
+  }
+
+  /** read32() for a GPA already held as a number (the hot paths: no BigInt arithmetic). */
+  readAt(gpa: number): number {
+    return this.words.get(gpa) ?? 0;
+  }
+
+  /** A word once written keeps its entry (0 included): a protocol writes few words, and often. */
+  writeAt(gpa: number, value: number): void {
+    this.words.set(gpa, value >>> 0);
   }
 }

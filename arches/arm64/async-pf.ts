@@ -1,6 +1,6 @@
 import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../core/backend.js';
 import { KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, WAKE_ALL_TOKEN } from './constants.js';
-import { hostBlock, hostWriteBlock } from './control-block.js';
+import { hostBlockInUse, hostReason, hostToken, hostWriteBlock } from './control-block.js';
 import { sdeiCancel, sdeiInject, type InterruptedContext } from './sdei.js';
 import type { Arm64VcpuState } from './state.js';
 import { allocToken, ARM64_V4_TOKEN } from '../token.js';
@@ -23,8 +23,7 @@ export function notPresentAllowed(vcpu: V): Verdict {
   if (!s.sendAlways && vcpu.cpu.privilege === 'kernel') return no('kernel-mode');
   if (!s.irqchipInKernel) return no('no-irqchip');
   if (s.sdei.running !== null) return no('sdei-running');
-  const block = hostBlock(s);
-  if (block === null || block.reason !== 0 || block.token !== 0) return no('signal-pending');
+  if (hostBlockInUse(s)) return no('signal-pending');
   return YES;
 }
 
@@ -73,16 +72,15 @@ export function canDequeueAsyncPagePresent(vcpu: V): Verdict {
   const s = vcpu.state;
   if (!s.apfAllocated || !s.enabled) return YES;
   const head = vcpu.doneHead;
-  const block = hostBlock(s);
   const cancelling =
     s.notpresentPending &&
     head !== null &&
     head.token === s.notpresentToken &&
-    block?.reason === KVM_PV_REASON_PAGE_NOT_PRESENT &&
-    block.token === s.notpresentToken;
+    hostReason(s) === KVM_PV_REASON_PAGE_NOT_PRESENT &&
+    hostToken(s) === s.notpresentToken;
   let verdict: Verdict = YES;
   if (s.pagereadyPending) verdict = no('ready-unacked');
-  else if ((block === null || block.reason !== 0 || block.token !== 0) && !cancelling) verdict = no('signal-pending');
+  else if (hostBlockInUse(s) && !cancelling) verdict = no('signal-pending');
   if (!verdict.ok) vcpu.requestApfReady();
   return verdict;
 }

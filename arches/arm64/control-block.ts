@@ -17,8 +17,8 @@ import { ApfGuestMemory } from '../guest-memory.js';
  * covers reason and token only; `enabled` is the guest's own word, which the lab keeps in
  * `guest.enabled` rather than in memory.
  */
-export const APF_DATA_REASON = 0n;
-export const APF_DATA_TOKEN = 4n;
+export const APF_DATA_REASON = 0;
+export const APF_DATA_TOKEN = 4;
 
 /** Where each CPU's `apf_data` (per-CPU, __aligned(64)) sits: CPU n's at APF_DATA_BASE + 64 n. */
 export const APF_DATA_BASE = 0x100000n;
@@ -42,55 +42,68 @@ export interface BlockOwner {
   readonly guest: { readonly apfDataGpa: bigint };
 }
 
-export interface Block {
-  readonly reason: number;
-  readonly token: number;
+/** Where the host's cache points, as a number (-1: no successful enable, every access fails). */
+function hostAt(s: BlockOwner): number {
+  return s.areaGpa === null ? -1 : Number(s.areaGpa);
 }
 
-function readBlock(memory: ApfGuestMemory, gpa: bigint): Block {
-  return { reason: memory.read32(gpa + APF_DATA_REASON), token: memory.read32(gpa + APF_DATA_TOKEN) };
+/**
+ * v4's "pending page fault, which isn't acknowledged by guest": read_cache() of reason and token
+ * finds either non-zero, or fails (kvm_arch_async_not_present_allowed(),
+ * kvm_arch_can_dequeue_async_page_present()).
+ */
+export function hostBlockInUse(s: BlockOwner): boolean {
+  const at = hostAt(s);
+  return at < 0 || s.memory.readAt(at + APF_DATA_REASON) !== 0 || s.memory.readAt(at + APF_DATA_TOKEN) !== 0;
 }
 
-/** The host's read_cache() of reason and token; null where there is no cache (no successful enable): the read fails. */
-export function hostBlock(s: BlockOwner): Block | null {
-  return s.areaGpa === null ? null : readBlock(s.memory, s.areaGpa);
+/** The host's read_cache() of `reason` (v4, and RFCv1/RFCv2 whose token travels in FAR_EL1); null where there is no cache. */
+export function hostReason(s: BlockOwner): number | null {
+  const at = hostAt(s);
+  return at < 0 ? null : s.memory.readAt(at + APF_DATA_REASON);
+}
+
+/** The host's read_cache() of `token`; null where there is no cache. */
+export function hostToken(s: BlockOwner): number | null {
+  const at = hostAt(s);
+  return at < 0 ? null : s.memory.readAt(at + APF_DATA_TOKEN);
 }
 
 /** The host's write_cache() of token, then reason (v4's order); false where there is no cache. */
 export function hostWriteBlock(s: BlockOwner, token: number, reason: number): boolean {
-  if (s.areaGpa === null) return false;
-  s.memory.write32(s.areaGpa + APF_DATA_TOKEN, token);
-  s.memory.write32(s.areaGpa + APF_DATA_REASON, reason);
+  const at = hostAt(s);
+  if (at < 0) return false;
+  s.memory.writeAt(at + APF_DATA_TOKEN, token);
+  s.memory.writeAt(at + APF_DATA_REASON, reason);
   return true;
 }
 
-/** The host's `reason` word alone (RFCv1/RFCv2, whose token travels in FAR_EL1); null without a cache. */
-export function hostReason(s: BlockOwner): number | null {
-  return s.areaGpa === null ? null : s.memory.read32(s.areaGpa + APF_DATA_REASON);
-}
-
+/** RFCv1/RFCv2's host writes `reason` alone (kvm_write_guest_cached()); false where there is no cache. */
 export function hostWriteReason(s: BlockOwner, reason: number): boolean {
-  if (s.areaGpa === null) return false;
-  s.memory.write32(s.areaGpa + APF_DATA_REASON, reason);
+  const at = hostAt(s);
+  if (at < 0) return false;
+  s.memory.writeAt(at + APF_DATA_REASON, reason);
   return true;
 }
 
-/** The guest's `__this_cpu_read(apf_data.reason / .token)`: its own block, wherever the host writes. */
-export function guestBlock(s: BlockOwner): Block {
-  return readBlock(s.memory, s.guest.apfDataGpa);
+/** The guest's `__this_cpu_read(apf_data.reason)`: its own block, wherever the host writes. */
+export function guestReason(s: BlockOwner): number {
+  return s.memory.readAt(Number(s.guest.apfDataGpa) + APF_DATA_REASON);
+}
+
+/** The guest's `__this_cpu_read(apf_data.token)`. */
+export function guestToken(s: BlockOwner): number {
+  return s.memory.readAt(Number(s.guest.apfDataGpa) + APF_DATA_TOKEN);
 }
 
 /** The guest's `__this_cpu_write(apf_data.token, 0)`, then `.reason`, as its handlers clear it. */
 export function guestClearBlock(s: BlockOwner): void {
-  s.memory.write32(s.guest.apfDataGpa + APF_DATA_TOKEN, 0);
-  s.memory.write32(s.guest.apfDataGpa + APF_DATA_REASON, 0);
+  const at = Number(s.guest.apfDataGpa);
+  s.memory.writeAt(at + APF_DATA_TOKEN, 0);
+  s.memory.writeAt(at + APF_DATA_REASON, 0);
 }
 
-/** RFCv1/RFCv2's guest: `apf_data.reason` alone. */
-export function guestReason(s: BlockOwner): number {
-  return s.memory.read32(s.guest.apfDataGpa + APF_DATA_REASON);
-}
-
+/** RFCv1/RFCv2's guest clears `apf_data.reason` alone. */
 export function guestClearReason(s: BlockOwner): void {
-  s.memory.write32(s.guest.apfDataGpa + APF_DATA_REASON, 0);
+  s.memory.writeAt(Number(s.guest.apfDataGpa) + APF_DATA_REASON, 0);
 }

@@ -22,7 +22,7 @@ import {
   VECTOR_IRQ_EL0_64,
   VECTOR_IRQ_EL1H,
 } from './constants.js';
-import { guestBlock, guestClearBlock } from './control-block.js';
+import { guestClearBlock, guestReason, guestToken } from './control-block.js';
 import type { InterruptedContext } from './sdei.js';
 import type { Arm64VcpuState } from './state.js';
 
@@ -97,11 +97,10 @@ export function kvmAsyncPfSdeiHandler(vcpu: V, cfg: Arm64GuestConfig, interrupte
   const s = vcpu.state;
   vcpu.guest.charge(cfg.sdeiHandlerNs);
   let handled = false;
-  const block = guestBlock(s);
-  if (block.reason !== KVM_PV_REASON_PAGE_NOT_PRESENT) {
+  if (guestReason(s) !== KVM_PV_REASON_PAGE_NOT_PRESENT) {
     s.guest.warnings++;
   } else {
-    handled = vcpu.guest.flagAsyncPfAtReturnToUser(block.token);
+    handled = vcpu.guest.flagAsyncPfAtReturnToUser(guestToken(s));
     guestClearBlock(s);
     // smp_send_reschedule(smp_processor_id()): an SGI, whose ICC_SGI1R_EL1 write traps.
     if (handled) vcpu.guest.call({ kind: 'sysreg', reg: 'ICC_SGI1R_EL1', value: BigInt(SGI_RESCHEDULE) << 24n });
@@ -128,12 +127,11 @@ function sdeiFinish(vcpu: V, interrupted: InterruptedContext, handled: boolean):
 export function kvmAsyncPfIrqHandler(vcpu: V, cfg: Arm64GuestConfig): void {
   const s = vcpu.state;
   vcpu.guest.charge(cfg.irqHandlerNs);
-  const block = guestBlock(s);
-  if (block.reason !== KVM_PV_REASON_PAGE_READY) {
+  if (guestReason(s) !== KVM_PV_REASON_PAGE_READY) {
     s.guest.warnings++;
     return; // no ACK: the level-high line stays up
   }
-  vcpu.guest.asyncPfTaskWake(block.token);
+  vcpu.guest.asyncPfTaskWake(guestToken(s));
   guestClearBlock(s);
   hvc(vcpu, ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, BigInt(ASYNC_PF_IRQ_ACK));
 }

@@ -5,7 +5,7 @@ import {
   KVM_PV_REASON_PAGE_NOT_PRESENT,
   KVM_PV_REASON_PAGE_READY,
 } from '../constants.js';
-import { guestBlock, guestClearBlock } from '../control-block.js';
+import { guestClearBlock, guestReason, guestToken } from '../control-block.js';
 import { v4DiscoverPpi, v4Enable } from '../guest.js';
 import type { Arm64VcpuState } from '../state.js';
 
@@ -38,7 +38,8 @@ export function irqHandler(v: V, cfg: IrqGuestConfig): void {
   const s = v.state;
   v.guest.charge(cfg.irqHandlerNs);
   // Its own per-CPU apf_data, as v4's kvm_async_pf_irq_handler() reads it.
-  const { reason, token } = guestBlock(s);
+  const reason = guestReason(s);
+  const token = guestToken(s);
   if (reason === KVM_PV_REASON_PAGE_NOT_PRESENT) {
     v.guest.flagAsyncPfAtReturnToUser(token);
   } else if (reason === KVM_PV_REASON_PAGE_READY) {

@@ -1,6 +1,6 @@
 import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../../core/backend.js';
 import { KVM_PV_REASON_PAGE_NOT_PRESENT } from '../constants.js';
-import { hostBlock, hostWriteBlock } from '../control-block.js';
+import { hostBlockInUse, hostWriteBlock } from '../control-block.js';
 import type { Arm64VcpuState } from '../state.js';
 
 /**
@@ -17,8 +17,7 @@ export function canDoAsyncPf(v: V): Verdict {
   if (!s.apfAllocated || !s.enabled) return no('apf-disabled');
   if (!s.irqchipInKernel) return no('no-irqchip');
   // v4's read_cache() of the block of the last ENABLE (kvm_arch_async_not_present_allowed()).
-  const block = hostBlock(s);
-  if (block === null || block.reason !== 0 || block.token !== 0) return no('signal-pending');
+  if (hostBlockInUse(s)) return no('signal-pending');
   return YES;
 }
 
