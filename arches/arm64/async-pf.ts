@@ -1,5 +1,6 @@
 import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../core/backend.js';
 import { KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, WAKE_ALL_TOKEN } from './constants.js';
+import { hostBlockInUse, hostReason, hostToken, hostWriteBlock } from './control-block.js';
 import { sdeiCancel, sdeiInject, type InterruptedContext } from './sdei.js';
 import type { Arm64VcpuState } from './state.js';
 import { allocToken, ARM64_V4_TOKEN } from '../token.js';
@@ -7,20 +8,22 @@ import { allocToken, ARM64_V4_TOKEN } from '../token.js';
 /**
  * The arm64 async-PF hooks of the SDEI design (v4; facts/arm64.md §1 v2–v4; gwshan/linux
  * arch/arm64/kvm/async_pf.c). v4 has one gate, kvm_arch_async_not_present_allowed(), checked
- * before anything starts: when it says no the fault is synchronous — there is no halt.
+ * before anything starts: when it says no the fault is synchronous — there is no halt. Every
+ * hook reads and writes the control block through apf->cache, at the GPA of the last successful
+ * ENABLE (read_cache()/write_cache(); arches/arm64/control-block.ts), not the guest's own block.
  */
 type V = KvmVcpu<Arm64VcpuState>;
 
 export const D1_13_4_HAZARD = 'IRQ pending while the resumed instruction stage-2 faults (Arm ARM D1.13.4)';
 
-/** kvm_arch_async_not_present_allowed() */
+/** kvm_arch_async_not_present_allowed(): a failed read_cache() refuses as a block in use does. */
 export function notPresentAllowed(vcpu: V): Verdict {
   const s = vcpu.state;
   if (!s.apfAllocated || !s.enabled) return no('apf-disabled');
   if (!s.sendAlways && vcpu.cpu.privilege === 'kernel') return no('kernel-mode');
   if (!s.irqchipInKernel) return no('no-irqchip');
   if (s.sdei.running !== null) return no('sdei-running');
-  if (s.area.reason !== 0 || s.area.token !== 0) return no('signal-pending');
+  if (hostBlockInUse(s)) return no('signal-pending');
   return YES;
 }
 
@@ -48,9 +51,7 @@ export function asyncPageNotPresent(
   dispatchNs: number,
 ): boolean {
   const s = vcpu.state;
-  if (s.areaGpa === null) return false;
-  s.area.token = work.token;
-  s.area.reason = KVM_PV_REASON_PAGE_NOT_PRESENT;
+  if (!hostWriteBlock(s, work.token, KVM_PV_REASON_PAGE_NOT_PRESENT)) return false;
   s.notpresentPending = true;
   s.notpresentToken = work.token;
   return sdeiInject(vcpu, s.vmm.sdeiNum, work.token, onDispatch, dispatchNs);
@@ -75,11 +76,11 @@ export function canDequeueAsyncPagePresent(vcpu: V): Verdict {
     s.notpresentPending &&
     head !== null &&
     head.token === s.notpresentToken &&
-    s.area.reason === KVM_PV_REASON_PAGE_NOT_PRESENT &&
-    s.area.token === s.notpresentToken;
+    hostReason(s) === KVM_PV_REASON_PAGE_NOT_PRESENT &&
+    hostToken(s) === s.notpresentToken;
   let verdict: Verdict = YES;
   if (s.pagereadyPending) verdict = no('ready-unacked');
-  else if ((s.area.reason !== 0 || s.area.token !== 0) && !cancelling) verdict = no('signal-pending');
+  else if (hostBlockInUse(s) && !cancelling) verdict = no('signal-pending');
   if (!verdict.ok) vcpu.requestApfReady();
   return verdict;
 }
@@ -99,12 +100,10 @@ export function asyncPagePresent(vcpu: V, work: AsyncPfWork): { delivered: boole
   if (!work.wakeupAll && s.notpresentPending && s.notpresentToken === work.token && sdeiCancel(vcpu, s.vmm.sdeiNum)) {
     s.notpresentPending = false;
     s.notpresentToken = 0;
-    s.area.reason = 0;
-    s.area.token = 0;
+    hostWriteBlock(s, 0, 0);
     return { delivered: false, cancelled: true };
   }
-  s.area.token = work.wakeupAll ? WAKE_ALL_TOKEN : work.token;
-  s.area.reason = KVM_PV_REASON_PAGE_READY;
+  hostWriteBlock(s, work.wakeupAll ? WAKE_ALL_TOKEN : work.token, KVM_PV_REASON_PAGE_READY);
   s.pagereadyPending = true;
   vcpu.raiseIrq(s.vmm.irq, 'ready', true);
   return { delivered: true, cancelled: false };

@@ -22,18 +22,20 @@ import {
   VECTOR_IRQ_EL0_64,
   VECTOR_IRQ_EL1H,
 } from './constants.js';
+import { guestClearBlock, guestReason, guestToken } from './control-block.js';
 import type { InterruptedContext } from './sdei.js';
 import type { Arm64VcpuState } from './state.js';
 
 /**
  * The Linux guest's half of the SDEI design (gwshan/linux arch/arm64/kernel/kvm.c, v4 13–14/15;
  * facts/arm64.md §1 v2–v4): discovery and enable, the SDEI handler that flags the task, and
- * the PPI handler that wakes it and acknowledges.
+ * the PPI handler that wakes it and acknowledges. Each CPU enables with its own per-CPU
+ * `apf_data` (`guest.apfDataGpa`) and its handlers read and clear that block only
+ * (arches/arm64/control-block.ts).
  */
 type V = KvmVcpu<Arm64VcpuState>;
 
 export interface Arm64GuestConfig {
-  readonly areaGpa: bigint;
   readonly sdeiHandlerNs: number;
   readonly irqHandlerNs: number;
 }
@@ -63,9 +65,7 @@ export function kvmAsyncPfInit(vcpu: V, cfg: Arm64GuestConfig): void {
   vcpu.guest.requestIrq(SGI_RESCHEDULE, () => vcpu.guest.charge(cfg.irqHandlerNs));
   // The generic SDEI driver unmasks each CPU as it comes online (sdei_cpuhp_up()).
   hvc(vcpu, SDEI_PE_UNMASK);
-  const pa = cfg.areaGpa | KVM_ASYNC_PF_ENABLED;
-  const r = hvc(vcpu, F, BigInt(ASYNC_PF_ENABLE), pa & 0xffffffffn, pa >> 32n);
-  g.enabled = a(r, 0) === SMCCC_RET_SUCCESS;
+  g.enabled = v4Enable(vcpu, g.apfDataGpa);
 }
 
 /**
@@ -97,12 +97,11 @@ export function kvmAsyncPfSdeiHandler(vcpu: V, cfg: Arm64GuestConfig, interrupte
   const s = vcpu.state;
   vcpu.guest.charge(cfg.sdeiHandlerNs);
   let handled = false;
-  if (s.area.reason !== KVM_PV_REASON_PAGE_NOT_PRESENT) {
+  if (guestReason(s) !== KVM_PV_REASON_PAGE_NOT_PRESENT) {
     s.guest.warnings++;
   } else {
-    handled = vcpu.guest.flagAsyncPfAtReturnToUser(s.area.token);
-    s.area.token = 0;
-    s.area.reason = 0;
+    handled = vcpu.guest.flagAsyncPfAtReturnToUser(guestToken(s));
+    guestClearBlock(s);
     // smp_send_reschedule(smp_processor_id()): an SGI, whose ICC_SGI1R_EL1 write traps.
     if (handled) vcpu.guest.call({ kind: 'sysreg', reg: 'ICC_SGI1R_EL1', value: BigInt(SGI_RESCHEDULE) << 24n });
   }
@@ -128,12 +127,11 @@ function sdeiFinish(vcpu: V, interrupted: InterruptedContext, handled: boolean):
 export function kvmAsyncPfIrqHandler(vcpu: V, cfg: Arm64GuestConfig): void {
   const s = vcpu.state;
   vcpu.guest.charge(cfg.irqHandlerNs);
-  if (s.area.reason !== KVM_PV_REASON_PAGE_READY) {
+  if (guestReason(s) !== KVM_PV_REASON_PAGE_READY) {
     s.guest.warnings++;
     return; // no ACK: the level-high line stays up
   }
-  vcpu.guest.asyncPfTaskWake(s.area.token);
-  s.area.token = 0;
-  s.area.reason = 0;
+  vcpu.guest.asyncPfTaskWake(guestToken(s));
+  guestClearBlock(s);
   hvc(vcpu, ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, BigInt(ASYNC_PF_IRQ_ACK));
 }

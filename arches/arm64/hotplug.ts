@@ -14,7 +14,7 @@ import { v4Enable } from './guest.js';
  * after the later-registered kvm state, brought up before it. PSCI CPU_ON's vCPU reset
  * (kvm_reset_vcpu()) touches no async-PF state (Backend.vcpuReset() does nothing here).
  */
-type V = KvmVcpu<{ guest: { enabled: boolean; enabledWhenDown?: boolean } }>;
+type V = KvmVcpu<{ guest: { readonly apfDataGpa: bigint; enabled: boolean; enabledWhenDown?: boolean } }>;
 
 const hvc = (v: V, fn: number, ...args: bigint[]): GuestCallResult => v.guest.call({ kind: 'hvc', fn, args });
 const ok = (r: GuestCallResult): boolean => r.kind === 'ok' && r.regs[0] === SMCCC_RET_SUCCESS;
@@ -28,10 +28,10 @@ export function v4GuestCpuOffline(v: V, sdei: boolean): void {
   if (sdei && g.enabledWhenDown) hvc(v, SDEI_PE_MASK);
 }
 
-/** The SDEI PE unmask where the design uses SDEI, then kvm_async_pf_cpu_online(): enable again at this CPU's block. */
-export function v4GuestCpuOnline(v: V, areaGpa: bigint, sdei: boolean): void {
+/** The SDEI PE unmask where the design uses SDEI, then kvm_async_pf_cpu_online(): enable again at this CPU's own `apf_data`. */
+export function v4GuestCpuOnline(v: V, sdei: boolean): void {
   const g = v.state.guest;
   if (!g.enabledWhenDown) return;
   if (sdei) hvc(v, SDEI_PE_UNMASK);
-  g.enabled = v4Enable(v, areaGpa);
+  g.enabled = v4Enable(v, g.apfDataGpa);
 }

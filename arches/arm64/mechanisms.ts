@@ -8,6 +8,7 @@ import { ARM64_COST_KEYS, ARM64_COSTS, ARM64_EXIT_NAMES } from './costs.js';
 import { s2GuestCall, v4GuestCall } from './guest-calls.js';
 import { kvmAsyncPfInit, kvmAsyncPfSdeiHandler, type Arm64GuestConfig } from './guest.js';
 import { arm64CodeLayout } from './code-layout.js';
+import { vmPlaces } from './control-block.js';
 import { DABT_ACK, DABT_ELIGIBILITY, DABT_ENABLE, DABT_NOT_PRESENT, DABT_READY, DABT_RULES, DABT_TOKEN, DABT_WAKE } from './dabt/mechanisms.js';
 import { vgicEoiExit } from './vgic.js';
 import { ARM64_IPI_CAPS } from './ipi.js';
@@ -29,16 +30,12 @@ import { createArm64State, type Arm64VcpuState } from './state.js';
  * channel that carries its token.
  */
 
-const AREA_BASE = 0x100000n;
-
 type V = KvmVcpu<Arm64VcpuState>;
 
-/** The guest's handlers' addresses and prices, per vCPU. */
-function guestConfig(env: FragmentEnv, sdeiHandler: boolean): (vcpuId: number) => Arm64GuestConfig {
+/** The prices of the guest's handlers (each CPU's block address is in its state: arches/arm64/control-block.ts). */
+function guestConfig(env: FragmentEnv, sdeiHandler: boolean): Arm64GuestConfig {
   const c = env.ctx.costOverrides;
-  const sdeiHandlerNs = sdeiHandler ? env.ns(c.guestSdeiHandlerCycles) : 0;
-  const irqHandlerNs = env.ns(c.guestIrqHandlerCycles);
-  return (vcpuId) => ({ areaGpa: AREA_BASE + BigInt(vcpuId) * 64n, sdeiHandlerNs, irqHandlerNs });
+  return { sdeiHandlerNs: sdeiHandler ? env.ns(c.guestSdeiHandlerCycles) : 0, irqHandlerNs: env.ns(c.guestIrqHandlerCycles) };
 }
 
 const enable: Catalogue['enable'] = {
@@ -49,13 +46,14 @@ const enable: Catalogue['enable'] = {
     text: 'SMCCC 0x86000002: VERSION, SLOTS, SDEI, IRQ, ENABLE; SDEI REGISTER/ENABLE/PE_UNMASK',
     fragment: (env) => {
       const cfg = guestConfig(env, true);
+      const place = vmPlaces();
       return {
-        createVcpuState: (id) => createArm64State(id, env.ctx.knobs),
-        guestInit: (v: V) => kvmAsyncPfInit(v, cfg(v.id)),
+        createVcpuState: (id) => createArm64State(id, env.ctx.knobs, place(id)),
+        guestInit: (v: V) => kvmAsyncPfInit(v, cfg),
         guestCall: v4GuestCall(env.ctx.guestMemoryBytes, { resumeNs: env.ns(env.ctx.costOverrides.sdeiResumeCycles) }),
         vcpuMigrated: (v: V) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, true),
         guestCpuOffline: (v: V) => v4GuestCpuOffline(v, true),
-        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, cfg(v.id).areaGpa, true),
+        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, true),
       };
     },
   },
@@ -63,14 +61,15 @@ const enable: Catalogue['enable'] = {
     text: 'SMCCC 0x86000002: VERSION, IRQ, ENABLE (v4 ABI, no SDEI)',
     fragment: (env) => {
       const cfg = guestConfig(env, false);
+      const place = vmPlaces();
       return {
-        createVcpuState: (id) => createArm64State(id, env.ctx.knobs),
-        guestInit: (v: V) => irqGuestInit(v, cfg(v.id)),
+        createVcpuState: (id) => createArm64State(id, env.ctx.knobs, place(id)),
+        guestInit: (v: V) => irqGuestInit(v, cfg),
         // The v4 ABI without its SDEI requirement (the design has no SDEI event).
         guestCall: v4GuestCall(env.ctx.guestMemoryBytes, null),
         vcpuMigrated: (v: V) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, false),
         guestCpuOffline: (v: V) => v4GuestCpuOffline(v, false),
-        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, cfg(v.id).areaGpa, false),
+        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, false),
       };
     },
   },
@@ -78,13 +77,14 @@ const enable: Catalogue['enable'] = {
     text: 'SMCCC 0x86000002 (v4 ABI): VERSION, SLOTS, IRQ, ENABLE; no SDEI',
     fragment: (env) => {
       const cfg = guestConfig(env, false);
+      const place = vmPlaces();
       return {
-        createVcpuState: (id) => createArm64S2State(id, env.ctx.knobs),
-        guestInit: (v: KvmVcpu<Arm64S2VcpuState>) => s2GuestInit(v, cfg(v.id)),
+        createVcpuState: (id) => createArm64S2State(id, env.ctx.knobs, place(id)),
+        guestInit: (v: KvmVcpu<Arm64S2VcpuState>) => s2GuestInit(v, cfg),
         guestCall: s2GuestCall(env.ctx.guestMemoryBytes, env.ns(env.ctx.costOverrides.sdeiResumeCycles)),
         vcpuMigrated: (v: KvmVcpu<Arm64S2VcpuState>) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, false),
         guestCpuOffline: (v: V) => v4GuestCpuOffline(v, false),
-        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, cfg(v.id).areaGpa, false),
+        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, false),
       };
     },
   },
@@ -102,7 +102,7 @@ const notPresent: Catalogue['notPresent'] = {
         // The DELIVERED notifier clears only the host's pending flag; the guest clears the block.
         v.state.notpresentPending = false;
         v.state.notpresentToken = 0;
-        kvmAsyncPfSdeiHandler(v, cfg(v.id), interrupted);
+        kvmAsyncPfSdeiHandler(v, cfg, interrupted);
       };
       // The dispatch is priced where core takes the event at entry (costs.injectNs.event = sdeiDispatchCycles).
       return { asyncPageNotPresent: (v, w) => apf.asyncPageNotPresent(v, w, onDispatch(v), 0) };

@@ -8,6 +8,7 @@ import {
   smcccCallVal,
 } from './constants.js';
 import { kvmAsyncPfIrqHandler, v4DiscoverPpi, v4Enable, type Arm64GuestConfig } from './guest.js';
+import type { Arm64VmPlace } from './control-block.js';
 import { createArm64State, type Arm64VcpuState } from './state.js';
 
 /**
@@ -46,8 +47,8 @@ export type Arm64S2VcpuState = Arm64VcpuState & {
   readonly s2: { abort: ReflectedAbort | null; readonly guest: { abortsTaken: number; fetchRefused: number } };
 };
 
-export function createArm64S2State(vcpuId: number, knobs: Readonly<Record<string, number>>): Arm64S2VcpuState {
-  return { ...createArm64State(vcpuId, knobs), s2: { abort: null, guest: { abortsTaken: 0, fetchRefused: 0 } } };
+export function createArm64S2State(vcpuId: number, knobs: Readonly<Record<string, number>>, place: Arm64VmPlace): Arm64S2VcpuState {
+  return { ...createArm64State(vcpuId, knobs, place), s2: { abort: null, guest: { abortsTaken: 0, fetchRefused: 0 } } };
 }
 
 type V = KvmVcpu<Arm64S2VcpuState>;
@@ -109,5 +110,5 @@ export function s2GuestInit(vcpu: V, cfg: Arm64GuestConfig): void {
   if (found === null) return;
   g.slots = found.slots;
   g.ppi = found.ppi;
-  g.enabled = v4Enable(vcpu, cfg.areaGpa);
+  g.enabled = v4Enable(vcpu, g.apfDataGpa);
 }

@@ -1,10 +1,13 @@
+import type { ApfGuestMemory } from '../guest-memory.js';
+import type { Arm64VmPlace } from './control-block.js';
 import type { SdeiVcpuState } from './sdei.js';
 import { createSdeiState } from './sdei.js';
 
 /**
- * Per-vCPU arm64 async-PF state of the SDEI design: the host's `vcpu->arch.apf` (v4), the shared
- * control block `{u32 reason @0; u32 token @4; u8 pad[56]; u32 enabled}` in guest memory, the
- * virtual SDEI dispatcher, and the guest's private bookkeeping.
+ * Per-vCPU arm64 async-PF state of the SDEI design: the host's `vcpu->arch.apf` (v4), the guest
+ * memory its control blocks `{u32 reason @0; u32 token @4; u8 pad[56]; u32 enabled}` live in, the
+ * virtual SDEI dispatcher, and the guest's private bookkeeping. The host reaches a block at
+ * `areaGpa`, the guest at `guest.apfDataGpa` (arches/arm64/control-block.ts).
  */
 export interface Arm64VcpuState {
   readonly vcpuId: number;
@@ -16,18 +19,31 @@ export interface Arm64VcpuState {
   controlBlock: bigint;
   enabled: boolean;
   sendAlways: boolean;
+  /**
+   * The block's GPA while apf->cache is valid (the last successful ENABLE); null before it and
+   * after a disable. The host reads and writes the block here, whatever the guest's own is.
+   */
   areaGpa: bigint | null;
-  readonly area: { reason: number; token: number };
+  /** The VM's guest memory as the async-PF blocks use it, shared with the other vCPUs. */
+  readonly memory: ApfGuestMemory;
   /** apf->id: a u16 in v4, feeding `(id++ << 12) | vcpu_id` (no zero-token guard on arm64). */
   id: number;
   notpresentPending: boolean;
   notpresentToken: number;
   pagereadyPending: boolean;
   readonly sdei: SdeiVcpuState;
-  readonly guest: { enabled: boolean; slots: number; sdeiNum: number; ppi: number; warnings: number };
+  readonly guest: {
+    /** The GPA of this CPU's `apf_data` (per-CPU, __aligned(64)): where its enable points and its handlers read. */
+    readonly apfDataGpa: bigint;
+    enabled: boolean;
+    slots: number;
+    sdeiNum: number;
+    ppi: number;
+    warnings: number;
+  };
 }
 
-export function createArm64State(vcpuId: number, knobs: Readonly<Record<string, number>>): Arm64VcpuState {
+export function createArm64State(vcpuId: number, knobs: Readonly<Record<string, number>>, place: Arm64VmPlace): Arm64VcpuState {
   return {
     vcpuId,
     apfAllocated: knobs.apfCapability !== 0,
@@ -37,12 +53,12 @@ export function createArm64State(vcpuId: number, knobs: Readonly<Record<string, 
     enabled: false,
     sendAlways: false,
     areaGpa: null,
-    area: { reason: 0, token: 0 },
+    memory: place.memory,
     id: 0,
     notpresentPending: false,
     notpresentToken: 0,
     pagereadyPending: false,
     sdei: createSdeiState(),
-    guest: { enabled: false, slots: 0, sdeiNum: 0, ppi: 0, warnings: 0 },
+    guest: { apfDataGpa: place.apfDataGpa, enabled: false, slots: 0, sdeiNum: 0, ppi: 0, warnings: 0 },
   };
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   arm64Abi,
   arm64S2Abi,
@@ -289,6 +289,10 @@ function beforeInitCaused(v: Violation, seen: Seen): boolean {
 const WORKLOAD = smallScenario({ durationMs: 20, drain: { enabled: true, maxMs: 20 } });
 
 describe('random guest calls at the enable path', () => {
+  // Each property runs synchronously; at PROP_RUNS=1000 their sum passes the minute after which the
+  // worker's RPC to the runner times out unless the event loop turns between them.
+  afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
+
   for (const variant of VARIANTS) {
     describe(variant.id, () => {
       it('answer architecturally, one call at a time, booted or not, and a fault still runs the protocol', () => {

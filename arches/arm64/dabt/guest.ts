@@ -2,6 +2,7 @@ import type { GuestCallResult, KvmVcpu } from '../../../core/backend.js';
 import { ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID, KVM_ASYNC_PF_ENABLED, KVM_ASYNC_PF_SEND_ALWAYS, KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, SMCCC_RET_SUCCESS } from '../constants.js';
 import { ARM64_MAX_HANDLER_OFFSET } from '../code-layout.js';
 import { APF_OP_ENABLE, APF_OP_RANGE, ARM_SMCCC_KVM_FUNC_APF_RFCV2, ARM_SMCCC_VENDOR_HYP_KVM_APF_FUNC_ID, SYS_ASYNC_PF_EL1 } from './constants.js';
+import { guestClearReason, guestReason } from '../control-block.js';
 import type { DabtVcpuState } from './state.js';
 
 /**
@@ -12,7 +13,6 @@ import type { DabtVcpuState } from './state.js';
 type V = KvmVcpu<DabtVcpuState>;
 
 export interface DabtGuestConfig {
-  readonly areaGpa: bigint;
   /** do_mem_abort() → do_async_pf(): read the reason, hash the sleeper or wake it. */
   readonly handlerNs: number;
 }
@@ -29,7 +29,7 @@ function apfCall(vcpu: V, val: bigint): bigint {
  * handler"), then BIT(63) | PA | ENABLED with `enabled` set first and cleared if refused.
  * SEND_ALWAYS is a FIXME in the posting; the `rfcSendAlways` knob sets it.
  */
-export function rfcv2GuestInit(vcpu: V, cfg: DabtGuestConfig): void {
+export function rfcv2GuestInit(vcpu: V): void {
   const g = vcpu.state.guest;
   const features = x0(vcpu.guest.call({ kind: 'hvc', fn: ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID, args: [] }));
   if (((features >> BigInt(ARM_SMCCC_KVM_FUNC_APF_RFCV2)) & 1n) === 0n) return;
@@ -37,7 +37,7 @@ export function rfcv2GuestInit(vcpu: V, cfg: DabtGuestConfig): void {
   if (apfCall(vcpu, APF_OP_RANGE | g.range) !== SMCCC_RET_SUCCESS) return;
   g.enabled = true;
   const flags = KVM_ASYNC_PF_ENABLED | (g.sendAlways ? KVM_ASYNC_PF_SEND_ALWAYS : 0n);
-  if (apfCall(vcpu, APF_OP_ENABLE | cfg.areaGpa | flags) !== SMCCC_RET_SUCCESS) g.enabled = false;
+  if (apfCall(vcpu, APF_OP_ENABLE | g.apfDataGpa | flags) !== SMCCC_RET_SUCCESS) g.enabled = false;
 }
 
 /**
@@ -45,12 +45,12 @@ export function rfcv2GuestInit(vcpu: V, cfg: DabtGuestConfig): void {
  * knob stands for the VMM's DT node); `enabled = 1`, then write the IMPDEF register. A host without
  * it makes the write UNDEF.
  */
-export function rfcv1GuestInit(vcpu: V, cfg: DabtGuestConfig): void {
+export function rfcv1GuestInit(vcpu: V): void {
   const g = vcpu.state.guest;
   if (!vcpu.state.offered) return;
   g.enabled = true;
   const flags = KVM_ASYNC_PF_ENABLED | (g.sendAlways ? KVM_ASYNC_PF_SEND_ALWAYS : 0n);
-  const r = vcpu.guest.call({ kind: 'sysreg', reg: SYS_ASYNC_PF_EL1, value: cfg.areaGpa | flags });
+  const r = vcpu.guest.call({ kind: 'sysreg', reg: SYS_ASYNC_PF_EL1, value: g.apfDataGpa | flags });
   if (r.kind === 'fault') g.enabled = false;
 }
 
@@ -66,12 +66,12 @@ export function rfcv2GuestCpuOffline(vcpu: V): void {
   if (g.enabled && apfCall(vcpu, APF_OP_ENABLE) === SMCCC_RET_SUCCESS) g.enabled = false;
 }
 
-export function rfcv2GuestCpuOnline(vcpu: V, cfg: DabtGuestConfig): void {
+export function rfcv2GuestCpuOnline(vcpu: V): void {
   const g = vcpu.state.guest;
   if (g.range === 0n) return; // the boot-time init stopped before its hotplug callbacks
   g.enabled = true;
   const flags = KVM_ASYNC_PF_ENABLED | (g.sendAlways ? KVM_ASYNC_PF_SEND_ALWAYS : 0n);
-  if (apfCall(vcpu, APF_OP_ENABLE | cfg.areaGpa | flags) !== SMCCC_RET_SUCCESS) g.enabled = false;
+  if (apfCall(vcpu, APF_OP_ENABLE | g.apfDataGpa | flags) !== SMCCC_RET_SUCCESS) g.enabled = false;
 }
 
 /**
@@ -85,22 +85,23 @@ export function rfcv1GuestCpuOffline(vcpu: V): void {
   if (vcpu.guest.call({ kind: 'sysreg', reg: SYS_ASYNC_PF_EL1, value: 0n }).kind !== 'fault') g.enabled = false;
 }
 
-export function rfcv1GuestCpuOnline(vcpu: V, cfg: DabtGuestConfig): void {
-  if (vcpu.state.offered) rfcv1GuestInit(vcpu, cfg);
+export function rfcv1GuestCpuOnline(vcpu: V): void {
+  if (vcpu.state.offered) rfcv1GuestInit(vcpu);
 }
 
 /**
  * do_async_pf() / do_lockdown(), taken on the injected abort: with `enabled` and a reason set,
  * FAR is the token; 1 waits, 2 wakes; the reason word is cleared (RFCv1 first thing, RFCv2 when
  * it unlocks: either way inside this handler). Anything else goes to the ordinary fault handler,
- * which the lab does not model (counted).
+ * which the lab does not model (counted). The reason word is this CPU's own `apf_data.reason`
+ * (seed 003 do_async_pf(): `__this_cpu_read(apf_data.reason)`), wherever the host writes its own.
  */
 export function doAsyncPf(vcpu: V, cfg: DabtGuestConfig, onWake?: () => void): void {
   const s = vcpu.state;
   vcpu.guest.charge(cfg.handlerNs);
-  const reason = s.guest.enabled ? s.area.reason : 0;
+  const reason = s.guest.enabled ? guestReason(s) : 0;
   const token = s.regs.far >>> 0;
-  if (reason !== 0) s.area.reason = 0; // only a guest with APF enabled reads (and clears) it
+  if (reason !== 0) guestClearReason(s); // only a guest with APF enabled reads (and clears) it
   if (reason === KVM_PV_REASON_PAGE_NOT_PRESENT) return asyncPfWait(vcpu, token);
   if (reason === KVM_PV_REASON_PAGE_READY) {
     onWake?.();

@@ -1,6 +1,7 @@
 import { no, YES, type AsyncPfWork, type GuestCallResult, type KvmVcpu, type Verdict } from '../../../core/backend.js';
 import { KVM_ASYNC_PF_ENABLED, KVM_ASYNC_PF_SEND_ALWAYS, KVM_PV_REASON_PAGE_NOT_PRESENT, KVM_PV_REASON_PAGE_READY, SMCCC_RET_NOT_REQUIRED, SMCCC_RET_NOT_SUPPORTED, SMCCC_RET_SUCCESS, WAKE_ALL_TOKEN } from '../constants.js';
 import { APF_OP_ENABLE, APF_OP_MASK, APF_OP_RANGE, CONTROL_GPA_MASK, ESR_ELX_EC_DABT_CUR, ESR_ELX_EC_DABT_LOW } from './constants.js';
+import { hostReason, hostWriteReason } from '../control-block.js';
 import type { DabtVcpuState } from './state.js';
 import { allocToken, ARM64_RFC_TOKEN } from '../../token.js';
 
@@ -12,7 +13,9 @@ import { allocToken, ARM64_RFC_TOKEN } from '../../token.js';
  * One gate decides everything: try_async_pf() starts async work only when
  * kvm_arch_can_inject_async_page_not_present() holds, and then always injects; otherwise the
  * fault is synchronous (a blocking gfn_to_pfn). A fault on a gfn already outstanding, under the
- * same gate, returns to the guest unmapped, which faults again (a retry loop, no halt).
+ * same gate, returns to the guest unmapped, which faults again (a retry loop, no halt). The
+ * reason word is read and written through the cache of the last successful enable (RFCv2
+ * kvm_async_pf_update_enable_reg()'s kvm_gfn_to_hva_cache_init(); arches/arm64/control-block.ts).
  */
 type V = KvmVcpu<DabtVcpuState>;
 
@@ -28,7 +31,7 @@ export function canInjectNotPresent(vcpu: V): Verdict {
   if (!s.enabled) return no('apf-disabled');
   if (s.sendUserOnly && vcpu.cpu.privilege === 'kernel') return no('kernel-mode');
   // "Pending page fault, which ins't acknowledged by guest": the reason word is still set.
-  if (s.area.reason !== 0) return no('signal-pending');
+  if (hostReason(s) !== 0) return no('signal-pending');
   // "Events can't be injected through data abort because it's going to clobber ELR_EL1".
   if (pcInRange(vcpu)) return no('in-vector-range');
   return YES;
@@ -43,7 +46,7 @@ export function canInjectNotPresent(vcpu: V): Verdict {
 export function canInjectPresent(vcpu: V): Verdict {
   const s = vcpu.state;
   let verdict: Verdict = YES;
-  if (s.enabled && s.area.reason !== 0) verdict = no('signal-pending');
+  if (s.enabled && hostReason(s) !== 0) verdict = no('signal-pending');
   else if (s.enabled && pcInRange(vcpu)) verdict = no('in-vector-range');
   if (!verdict.ok) vcpu.requestApfReady();
   return verdict;
@@ -61,8 +64,7 @@ export function setupAsyncPf(vcpu: V, gfn: number): { token: number; arch: { gfn
  */
 export function injectApfAbort(vcpu: V, token: number, reason: number, fsc: number, handler: () => void): boolean {
   const s = vcpu.state;
-  if (s.areaGpa === null) return false; // kvm_write_guest_cached() fails: no signal
-  s.area.reason = reason;
+  if (!hostWriteReason(s, reason)) return false; // kvm_write_guest_cached() fails: no signal
   const ec = vcpu.cpu.privilege === 'user' ? ESR_ELX_EC_DABT_LOW : ESR_ELX_EC_DABT_CUR;
   s.regs.far = token;
   s.regs.esr = ((ec << 26) | (1 << 25) | fsc) >>> 0;

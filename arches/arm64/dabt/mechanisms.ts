@@ -7,6 +7,7 @@ import { ARM_SMCCC_KVM_FUNC_APF_RFCV2, ARM_SMCCC_VENDOR_HYP_KVM_APF_FUNC_ID, DEF
 import { doAsyncPf, rfcv1GuestCpuOffline, rfcv1GuestCpuOnline, rfcv1GuestInit, rfcv2GuestCpuOffline, rfcv2GuestCpuOnline, rfcv2GuestInit, type DabtGuestConfig } from './guest.js';
 import * as host from './host.js';
 import { createDabtState, type DabtVcpuState } from './state.js';
+import { vmPlaces } from '../control-block.js';
 
 /**
  * The arm64 catalogue's entries for Gavin Shan's data-abort designs, RFCv1 and RFCv2
@@ -15,7 +16,6 @@ import { createDabtState, type DabtVcpuState } from './state.js';
  */
 type V = KvmVcpu<DabtVcpuState>;
 
-const AREA_BASE = 0x100000n;
 /** The rq-lock deadlock RFCv2's delayed wake exists for (seed 003 commit message). */
 export const RQ_LOCK_HAZARD = 'page-ready taken with the run-queue lock held: the wake would deadlock on it (no delayed wake)';
 
@@ -23,9 +23,8 @@ export const RQ_LOCK_HAZARD = 'page-ready taken with the run-queue lock held: th
  * The guest's abort handler: do_async_pf() / do_lockdown() at the price of the PPI handler (a
  * table lookup and a wake). The injection itself is priced at the arm64 table's event entry.
  */
-function guestConfig(env: FragmentEnv): (vcpuId: number) => DabtGuestConfig {
-  const handlerNs = env.ns(env.ctx.costOverrides.guestIrqHandlerCycles);
-  return (vcpuId) => ({ areaGpa: AREA_BASE + BigInt(vcpuId) * 64n, handlerNs });
+function guestConfig(env: FragmentEnv): DabtGuestConfig {
+  return { handlerNs: env.ns(env.ctx.costOverrides.guestIrqHandlerCycles) };
 }
 
 /** RFCv2: the vendor-hyp call, and FEATURES advertising it (Will Deacon's probe patches in the series). */
@@ -51,7 +50,7 @@ type EnableCall = (vcpu: V, call: Arm64GuestCall, guestMemoryBytes: number) => G
 /** The guest's CPU-down and CPU-up callbacks (dabt/guest.ts). */
 interface RfcHotplug {
   readonly offline: (v: V) => void;
-  readonly online: (v: V, cfg: DabtGuestConfig) => void;
+  readonly online: (v: V) => void;
 }
 
 /**
@@ -60,13 +59,13 @@ interface RfcHotplug {
  * so KVM_GET_REG_LIST lists it (sys_regs.c walk_one_sys_reg()) and QEMU writes it back with
  * KVM_SET_ONE_REG, whose update queues a wake-all; RFCv2's SMCCC state has no such path.
  */
-function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, own: EnableCall, restored: boolean, hotplug: RfcHotplug) {
+function rfcEnable(range: bigint, init: (v: V) => void, own: EnableCall, restored: boolean, hotplug: RfcHotplug) {
   return (env: FragmentEnv): BackendFragment => {
-    const cfg = guestConfig(env);
     const base = env.base.guestCall;
+    const place = vmPlaces();
     return {
-      createVcpuState: (id) => createDabtState(id, { ...env.ctx.knobs, sendAlways: env.ctx.knobs.rfcSendAlways }, range),
-      guestInit: (v: V) => init(v, cfg(v.id)),
+      createVcpuState: (id) => createDabtState(id, { ...env.ctx.knobs, sendAlways: env.ctx.knobs.rfcSendAlways }, range, place(id)),
+      guestInit: init,
       guestCall: (v: V, call: GuestCall) => own(v, call as Arm64GuestCall, env.ctx.guestMemoryBytes) ?? base(v, call),
       vcpuMigrated: (v: V) => dabtVcpuMigrated(v, range, restored ? env.ctx.guestMemoryBytes : null),
       // RFCv1's register has a reset hook (reset_async_pf(): the update with 0, RFCv1 6/7); RFCv2's state has none.
@@ -74,7 +73,7 @@ function rfcEnable(range: bigint, init: (v: V, cfg: DabtGuestConfig) => void, ow
         if (restored) host.updateEnableReg(v, 0n, env.ctx.guestMemoryBytes);
       },
       guestCpuOffline: hotplug.offline,
-      guestCpuOnline: (v: V) => hotplug.online(v, cfg(v.id)),
+      guestCpuOnline: hotplug.online,
     };
   };
 }
@@ -93,7 +92,7 @@ export const DABT_ENABLE: Readonly<Record<string, Mechanism>> = {
 /** The abort's handler; RFCv1's wakes at once, so a wake under the run-queue lock is a deadlock (counted). */
 function handler(env: FragmentEnv, rqLockHazard: boolean): (v: V) => () => void {
   const cfg = guestConfig(env);
-  return (v) => () => doAsyncPf(v, cfg(v.id), rqLockHazard ? () => v.cpu.rqLocked && v.hazard(RQ_LOCK_HAZARD) : undefined);
+  return (v) => () => doAsyncPf(v, cfg, rqLockHazard ? () => v.cpu.rqLocked && v.hazard(RQ_LOCK_HAZARD) : undefined);
 }
 
 const notPresentAbort = (fsc: number, rqLockHazard: boolean) => (env: FragmentEnv): BackendFragment => {

@@ -5,6 +5,7 @@ import {
   KVM_PV_REASON_PAGE_NOT_PRESENT,
   KVM_PV_REASON_PAGE_READY,
 } from '../constants.js';
+import { guestClearBlock, guestReason, guestToken } from '../control-block.js';
 import { v4DiscoverPpi, v4Enable } from '../guest.js';
 import type { Arm64VcpuState } from '../state.js';
 
@@ -19,7 +20,6 @@ import type { Arm64VcpuState } from '../state.js';
 type V = KvmVcpu<Arm64VcpuState>;
 
 export interface IrqGuestConfig {
-  readonly areaGpa: bigint;
   readonly irqHandlerNs: number;
 }
 
@@ -30,14 +30,16 @@ export function irqGuestInit(v: V, cfg: IrqGuestConfig): void {
   const found = v4DiscoverPpi(v, () => irqHandler(v, cfg), false);
   if (found === null) return;
   v.state.guest.ppi = found.ppi;
-  v.state.guest.enabled = v4Enable(v, cfg.areaGpa);
+  v.state.guest.enabled = v4Enable(v, v.state.guest.apfDataGpa);
 }
 
 /** The PPI handler: reason 1 flags the current task; reason 2 wakes by token and sends IRQ_ACK. */
 export function irqHandler(v: V, cfg: IrqGuestConfig): void {
   const s = v.state;
   v.guest.charge(cfg.irqHandlerNs);
-  const { reason, token } = s.area;
+  // Its own per-CPU apf_data, as v4's kvm_async_pf_irq_handler() reads it.
+  const reason = guestReason(s);
+  const token = guestToken(s);
   if (reason === KVM_PV_REASON_PAGE_NOT_PRESENT) {
     v.guest.flagAsyncPfAtReturnToUser(token);
   } else if (reason === KVM_PV_REASON_PAGE_READY) {
@@ -46,7 +48,6 @@ export function irqHandler(v: V, cfg: IrqGuestConfig): void {
     s.guest.warnings++;
     return;
   }
-  s.area.token = 0;
-  s.area.reason = 0;
+  guestClearBlock(s);
   if (reason === KVM_PV_REASON_PAGE_READY) hvc(v, ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, BigInt(ASYNC_PF_IRQ_ACK));
 }

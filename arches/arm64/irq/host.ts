@@ -1,5 +1,6 @@
 import { no, YES, type AsyncPfWork, type KvmVcpu, type Verdict } from '../../../core/backend.js';
 import { KVM_PV_REASON_PAGE_NOT_PRESENT } from '../constants.js';
+import { hostBlockInUse, hostWriteBlock } from '../control-block.js';
 import type { Arm64VcpuState } from '../state.js';
 
 /**
@@ -15,7 +16,8 @@ export function canDoAsyncPf(v: V): Verdict {
   const s = v.state;
   if (!s.apfAllocated || !s.enabled) return no('apf-disabled');
   if (!s.irqchipInKernel) return no('no-irqchip');
-  if (s.area.reason !== 0 || s.area.token !== 0) return no('signal-pending');
+  // v4's read_cache() of the block of the last ENABLE (kvm_arch_async_not_present_allowed()).
+  if (hostBlockInUse(s)) return no('signal-pending');
   return YES;
 }
 
@@ -32,9 +34,7 @@ export function canDeliverAsyncPf(v: V): Verdict {
  */
 export function asyncPageNotPresent(v: V, work: AsyncPfWork): boolean {
   const s = v.state;
-  if (s.areaGpa === null) return false;
-  s.area.token = work.token;
-  s.area.reason = KVM_PV_REASON_PAGE_NOT_PRESENT;
+  if (!hostWriteBlock(s, work.token, KVM_PV_REASON_PAGE_NOT_PRESENT)) return false;
   v.raiseIrq(s.vmm.irq, 'not-present', false, work.token);
   v.injectIrqException();
   return true;

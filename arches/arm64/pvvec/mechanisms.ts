@@ -2,6 +2,7 @@ import type { KvmVcpu } from '../../../core/backend.js';
 import type { BackendFragment, CompatibilityRule, FragmentEnv, Mechanism } from '../../spec.js';
 import * as apf from '../async-pf.js';
 import { v4GuestCall } from '../guest-calls.js';
+import { vmPlaces } from '../control-block.js';
 import { v4GuestCpuOffline, v4GuestCpuOnline } from '../hotplug.js';
 import { v4VcpuMigrated } from '../migration.js';
 import { pvvecGuestCall } from './abi.js';
@@ -18,8 +19,7 @@ import { createPvvecState, type PvvecVcpuState } from './state.js';
  */
 type V = KvmVcpu<PvvecVcpuState>;
 
-const AREA_BASE = 0x100000n;
-/** The save areas, one 64-byte slot per vCPU, away from v4's control blocks at AREA_BASE. */
+/** The save areas, one 64-byte slot per vCPU, away from v4's control blocks (APF_DATA_BASE, arches/arm64/control-block.ts). */
 const SAVE_AREA_BASE = 0x140000n;
 
 /** The PV entry code does what v4's SDEI handler does (read the area, one sleep-table insert). */
@@ -29,7 +29,7 @@ function guestConfig(env: FragmentEnv): (vcpuId: number) => PvvecGuestConfig {
   const irqHandlerNs = env.ns(env.ctx.costOverrides.guestIrqHandlerCycles);
   const handlerNs = pvHandlerNs(env);
   return (vcpuId) => ({
-    v4: { areaGpa: AREA_BASE + BigInt(vcpuId) * 64n, sdeiHandlerNs: 0, irqHandlerNs },
+    v4: { sdeiHandlerNs: 0, irqHandlerNs },
     saveAreaGpa: SAVE_AREA_BASE + BigInt(vcpuId) * 64n,
     entry: PV_ENTRY_VA,
     handlerNs,
@@ -41,14 +41,15 @@ export const PVVEC_ENABLE: Readonly<Record<string, Mechanism>> = {
     text: 'SMCCC 0xC6000041 (lab) registers a PV entry point and a save area; then v4\'s 0x86000002 VERSION, SLOTS, IRQ, ENABLE (no SDEI)',
     fragment: (env) => {
       const cfg = guestConfig(env);
+      const place = vmPlaces();
       return {
-        createVcpuState: (id) => createPvvecState(id, env.ctx.knobs),
+        createVcpuState: (id) => createPvvecState(id, env.ctx.knobs, place(id)),
         guestInit: (v: V) => pvvecGuestInit(v, cfg(v.id)),
         guestCall: pvvecGuestCall(env.ctx.guestMemoryBytes, v4GuestCall(env.ctx.guestMemoryBytes, null)),
         vcpuMigrated: (v: V) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, false),
         // The PV entry point stays registered while the CPU is down (a lab design: assumed); v4's hotplug does the rest.
         guestCpuOffline: (v: V) => v4GuestCpuOffline(v, false),
-        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, cfg(v.id).v4.areaGpa, false),
+        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, false),
       };
     },
   },

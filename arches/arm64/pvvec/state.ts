@@ -1,3 +1,4 @@
+import type { Arm64VmPlace } from '../control-block.js';
 import { createArm64State, type Arm64VcpuState } from '../state.js';
 
 /**
@@ -34,9 +35,9 @@ export type PvvecVcpuState = Arm64VcpuState & {
   };
 };
 
-export function createPvvecState(vcpuId: number, knobs: Readonly<Record<string, number>>): PvvecVcpuState {
+export function createPvvecState(vcpuId: number, knobs: Readonly<Record<string, number>>, place: Arm64VmPlace): PvvecVcpuState {
   return {
-    ...createArm64State(vcpuId, knobs),
+    ...createArm64State(vcpuId, knobs, place),
     pv: { entry: 0n, areaGpa: null, area: { mask: 0, reason: 0, token: 0, pc: null, pstate: 0 }, guest: { entries: 0, warnings: 0 } },
   };
 }

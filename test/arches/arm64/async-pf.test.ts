@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { arm64Abi, checkVariant, findVariant } from '../../../index.js';
-import { apf, exitCount, hvc, GFN_A, GFN_B, harness, readyHarness, sendAlwaysHarness, tokenOf, type H } from './helpers.js';
+import { apf, blockAt, exitCount, hvc, GFN_A, GFN_B, harness, readyHarness, sendAlwaysHarness, setBlock, tokenOf, type H } from './helpers.js';
 
 /** The count of the hazard whose name matches `name` (the names are the backend's). */
 function hazard(h: H, name: RegExp): number {
@@ -86,7 +86,7 @@ describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
   it('a fault while the control block holds a reason is synchronous with reason signal-pending', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
-    h.vcpu().state.area.reason = KVM_PV_REASON_PAGE_NOT_PRESENT;
+    setBlock(h.vcpu().state, { reason: KVM_PV_REASON_PAGE_NOT_PRESENT });
 
     h.fault(GFN_A);
 
@@ -97,7 +97,7 @@ describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
   it('a fault while the control block holds a token (reason 0) is synchronous with reason signal-pending', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
-    h.vcpu().state.area.token = 0x3000;
+    setBlock(h.vcpu().state, { token: 0x3000 });
 
     h.fault(GFN_A);
 
@@ -204,7 +204,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     const v = h.vcpu();
     expect(v.irqLine(20)).toMatchObject({ level: true, asserted: true, pending: true });
     expect(v.irqLine(arm64Abi.LAB_DEFAULT_APF_PPI)).toBeUndefined();
-    expect(v.state.area).toEqual({ reason: KVM_PV_REASON_PAGE_READY, token });
+    expect(blockAt(v.state)).toEqual({ reason: KVM_PV_REASON_PAGE_READY, token });
     expect(token).toBe(0x7000);
     expect(v.state.pagereadyPending).toBe(true);
     expect(exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)')).toBe(irqAcksBefore);
@@ -227,7 +227,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     const v = h.vcpu();
     expect(task.state).toBe('runnable');
     expect(task.sleepToken).toBe(-1);
-    expect(v.state.area).toEqual({ reason: 0, token: 0 });
+    expect(blockAt(v.state)).toEqual({ reason: 0, token: 0 });
     expect(exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)') - acksBefore).toBe(1);
     expect(v.irqLine(20)).toMatchObject({ asserted: false, pending: false });
     expect(v.state.pagereadyPending).toBe(false);
@@ -283,7 +283,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
 
     const v = h.vcpu();
     expect(h.sim.metrics.readyDelivered - readyBefore).toBe(1);
-    expect(v.state.area).toEqual({ reason: KVM_PV_REASON_PAGE_READY, token: tokenA });
+    expect(blockAt(v.state)).toEqual({ reason: KVM_PV_REASON_PAGE_READY, token: tokenA });
     expect(v.apf.done.map((w) => w.token)).toEqual([tokenB]);
 
     h.setCpu({ irqsMasked: false });
@@ -292,7 +292,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     expect(h.sim.metrics.readyDelivered - readyBefore).toBe(2);
     expect(exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)') - acksBefore).toBe(2);
     expect(v.apf.done).toHaveLength(0);
-    expect(v.state.area).toEqual({ reason: 0, token: 0 });
+    expect(blockAt(v.state)).toEqual({ reason: 0, token: 0 });
     expect(v.irqLine(20)).toMatchObject({ asserted: false, pending: false });
     expect(h.sim.monitor.violations).toEqual([]);
   });
@@ -309,8 +309,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     h.complete(GFN_B);
     h.enter(); // masked: A's page-ready is raised
     const s = h.vcpu().state;
-    s.area.token = 0; // what the guest handler does before IRQ_ACK
-    s.area.reason = 0;
+    setBlock(s, { token: 0, reason: 0 }); // what the guest handler does before IRQ_ACK
 
     h.enter();
     const beforeAck = h.sim.metrics.readyDelivered - readyBefore;
@@ -318,7 +317,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
 
     expect(beforeAck).toBe(1);
     expect(h.sim.metrics.readyDelivered - readyBefore).toBe(2); // drained inside the IRQ_ACK call
-    expect(s.area).toEqual({ reason: KVM_PV_REASON_PAGE_READY, token: tokenB });
+    expect(blockAt(s)).toEqual({ reason: KVM_PV_REASON_PAGE_READY, token: tokenB });
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
@@ -340,7 +339,7 @@ describe('cancel: a completion before the SDEI event is dispatched', () => {
     const irqBefore = { ...h.vcpu().irqLine(20) };
     h.fault(GFN_A);
 
-    const blockBefore = { ...h.vcpu().state.area };
+    const blockBefore = blockAt(h.vcpu().state);
     h.complete(GFN_A);
     h.enter();
 
@@ -355,7 +354,7 @@ describe('cancel: a completion before the SDEI event is dispatched', () => {
     expect(task.state).toBe('running');
     expect(task.flaggedToken).toBe(-1);
     expect(h.sim.metrics.archEvents.toJSON()).toEqual({ 'sdei-cancelled': 1 });
-    expect(v.state.area).toEqual({ reason: 0, token: 0 });
+    expect(blockAt(v.state)).toEqual({ reason: 0, token: 0 });
     expect(v.state.notpresentPending).toBe(false);
     expect(v.state.pagereadyPending).toBe(false);
     expect(v.apf.gfns.has(GFN_A)).toBe(false);
@@ -390,7 +389,7 @@ describe('kernel-mode faults fall back synchronously', () => {
     expect(h.sim.metrics.asyncStarted).toBe(0);
     expect(v.mode).toBe('run'); // the synchronous read finished and the vCPU resumed
     expect(v.injected).toBeNull();
-    expect(v.state.area).toEqual({ reason: 0, token: 0 });
+    expect(blockAt(v.state)).toEqual({ reason: 0, token: 0 });
     expect(v.state.id).toBe(0); // no token was allocated
     expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(exitsBefore['HVC64(SDEI_EVENT_COMPLETE)'] ?? 0);
   });

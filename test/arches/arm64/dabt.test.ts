@@ -30,6 +30,7 @@ import {
   type Vcpu,
 } from '../../../index.js';
 import { smallScenario } from '../../support/scenarios.js';
+import { blockAt } from './helpers.js';
 
 type H = Harness<DabtVcpuState>;
 
@@ -61,7 +62,7 @@ function booted(variant: Variant, options: HarnessOptions = {}, vcpu = 0): H {
     h.setCpu({ privilege: 'user', irqsMasked: false }, i);
     h.enter(i);
   }
-  expect(h.vcpu(vcpu).state.area.reason).toBe(0);
+  expect(blockAt(h.vcpu(vcpu).state).reason).toBe(0);
   expect(h.vcpu(vcpu).apf.done).toHaveLength(0);
   return h;
 }
@@ -206,7 +207,8 @@ describe('RFCv2 SMCCC ABI (7/9 kvm_async_pf_hypercall(), hypercalls.c)', () => {
   it('enabling queues a wake-all (~0 in FAR, reason 2); disabling clears the completion queue', () => {
     const h = harness(arm64DabtVariant, { guestInit: false });
     const v = h.vcpu();
-    expect(apf(h, dabt.APF_OP_ENABLE | AREA | KVM_ASYNC_PF_ENABLED)).toBe(SMCCC_RET_SUCCESS);
+    // The guest's own apf_data: its do_async_pf() reads and clears only that block.
+    expect(apf(h, dabt.APF_OP_ENABLE | v.state.guest.apfDataGpa | KVM_ASYNC_PF_ENABLED)).toBe(SMCCC_RET_SUCCESS);
     expect(v.apf.done.map((w) => w.wakeupAll)).toEqual([true]);
     v.state.guest.enabled = true; // the guest sets apf_data.enabled before its call
     h.setCpu({ privilege: 'user', irqsMasked: false });
@@ -277,7 +279,7 @@ describe('the gate: kvm_arch_can_inject_async_page_not_present() and try_async_p
     const v = h.vcpu();
     expect(v.mode).toBe('run');
     expect(v.injected?.signal).toBe('not-present');
-    expect(v.state.area.reason).toBe(arm64Abi.KVM_PV_REASON_PAGE_NOT_PRESENT);
+    expect(blockAt(v.state).reason).toBe(arm64Abi.KVM_PV_REASON_PAGE_NOT_PRESENT);
     expect(h.sim.metrics.asyncStarted).toBe(1);
   });
 
@@ -378,7 +380,7 @@ describe('page-ready (kvm_arch_can_inject_async_page_present(), kvm_check_async_
     h.enter();
     expect(h.sim.metrics.readyDelivered).toBe(2); // the boot wake-all, then this one
     expect(sleeper.state).toBe('runnable');
-    expect(h.vcpu().state.area.reason).toBe(0); // cleared in the handler
+    expect(blockAt(h.vcpu().state).reason).toBe(0); // cleared in the handler
   });
 
   it.each(BOTH)('%s: held back while the reason word is set (one signal at a time), delivered at the next entry', (_, variant) => {
@@ -455,7 +457,7 @@ describe('guest: do_async_pf() / do_lockdown(), kvm_async_pf_wait(), kvm_async_p
   it.each(BOTH)('%s: reason 1 from user mode puts the task to sleep and clears the reason word', (_, variant) => {
     const h = booted(variant);
     const token = faultAndSleep(h, GFN_A);
-    expect(h.vcpu().state.area.reason).toBe(0);
+    expect(blockAt(h.vcpu().state).reason).toBe(0);
     expect(h.vcpu().sleepTable.has(token)).toBe(true);
     expect(h.vcpu().guestHalted).toBe(false);
   });
@@ -494,7 +496,7 @@ describe('guest: do_async_pf() / do_lockdown(), kvm_async_pf_wait(), kvm_async_p
     expect(h.backend.asyncPagePresent(v, work)).toBe(true);
     h.enter();
     expect(v.sleepTable.dummies).toBe(1);
-    expect(v.state.area.reason).toBe(0);
+    expect(blockAt(v.state).reason).toBe(0);
     expect(h.backend.asyncPageNotPresent(v, work)).toBe(true);
     h.enter();
     expect(v.sleepTable.dummies).toBe(0);

@@ -69,14 +69,38 @@ export function tokenOf(h: H, gfn: number, i = 0): number {
 
 /**
  * A booted guest that re-enabled APF with SEND_ALWAYS (kernel-mode not-presents allowed, which
- * the Linux guest never sets): disable, enable again, and take the wake-all that enable queues.
+ * the Linux guest never sets): disable, enable again at its own `apf_data` (the block its handlers
+ * read), and take the wake-all that enable queues.
  */
 export function sendAlwaysHarness(options: HarnessOptions = {}): H {
   const h = readyHarness(options);
   if (apfEnable(h, 0n) !== arm64Abi.SMCCC_RET_SUCCESS) throw new Error('disable refused');
-  const value = AREA_GPA | arm64Abi.KVM_ASYNC_PF_SEND_ALWAYS | arm64Abi.KVM_ASYNC_PF_ENABLED;
+  const value = h.vcpu().state.guest.apfDataGpa | arm64Abi.KVM_ASYNC_PF_SEND_ALWAYS | arm64Abi.KVM_ASYNC_PF_ENABLED;
   if (apfEnable(h, value) !== arm64Abi.SMCCC_RET_SUCCESS) throw new Error('ENABLE with SEND_ALWAYS refused');
   h.setCpu({ privilege: 'user', irqsMasked: false });
   h.enter();
   return h;
+}
+
+/** What the block readers need of an arm64 state (v4's and RFCv1/RFCv2's alike). */
+interface BlockState {
+  readonly memory: { read32(gpa: bigint): number; write32(gpa: bigint, value: number): void };
+  readonly areaGpa: bigint | null;
+}
+
+/**
+ * The `reason` and `token` words of a control block in the VM's guest memory
+ * (arches/arm64/control-block.ts): by default where the host reads and writes, at the GPA of its
+ * last successful enable.
+ */
+export function blockAt(s: BlockState, gpa: bigint | null = s.areaGpa): { reason: number; token: number } {
+  if (gpa === null) throw new Error('blockAt: the host has no block (no successful enable)');
+  return { reason: s.memory.read32(gpa), token: s.memory.read32(gpa + 4n) };
+}
+
+/** Write words of the host's block directly, as a guest (or a test) that scribbles on it would. */
+export function setBlock(s: BlockState, words: { reason?: number; token?: number }, gpa: bigint | null = s.areaGpa): void {
+  if (gpa === null) throw new Error('setBlock: the host has no block (no successful enable)');
+  if (words.reason !== undefined) s.memory.write32(gpa, words.reason);
+  if (words.token !== undefined) s.memory.write32(gpa + 4n, words.token);
 }

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { arm64IrqVariant, arm64SdeiVariant, Harness, HARNESS_FIRST_MISSING_GFN, loadScenario, runVariant, scenarioSchema, type Arm64VcpuState } from '../../../index.js';
+import { blockAt } from './helpers.js';
 
 const G = HARNESS_FIRST_MISSING_GFN;
 
@@ -38,7 +39,7 @@ describe('not-present: a PPI taken at once (kvm_vgic_inject_taken_irq())', () =>
     expect(task.sleepToken).toBe(token);
     expect(h.sim.metrics.notPresentDelivered).toBe(1);
     expect(h.sim.metrics.injections.toJSON()['IRQ exception (emulated)']).toBe(1);
-    expect(h.vcpu().state.area).toEqual({ reason: 0, token: 0 });
+    expect(blockAt(h.vcpu().state)).toEqual({ reason: 0, token: 0 });
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
@@ -87,7 +88,7 @@ describe('the PPI is level-configured: its EOI exits (vGIC maintenance interrupt
     h.fault(G);
     h.enter();
     expect(h.exits()['IRQ (vGIC maintenance)']).toBe(before + 1);
-    expect(h.vcpu().state.area).toEqual({ reason: 0, token: 0 });
+    expect(blockAt(h.vcpu().state)).toEqual({ reason: 0, token: 0 });
   });
 
   it('a page-ready that found the control block busy goes out within microseconds, not at the next tick', () => {

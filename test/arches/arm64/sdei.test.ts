@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { arm64Abi } from '../../../index.js';
-import { exitCount, GFN_A, harness, hvc, readyHarness, sendAlwaysHarness, tokenOf } from './helpers.js';
+import { blockAt, exitCount, GFN_A, harness, hvc, readyHarness, sendAlwaysHarness, tokenOf } from './helpers.js';
 
 const {
   SDEI_EVENT_REGISTER,
@@ -163,7 +163,7 @@ describe('PE mask', () => {
     h.enter();
 
     const s = h.vcpu().state;
-    expect(s.area).toEqual({ reason: arm64Abi.KVM_PV_REASON_PAGE_NOT_PRESENT, token: tokenOf(h, GFN_A) });
+    expect(blockAt(s)).toEqual({ reason: arm64Abi.KVM_PV_REASON_PAGE_NOT_PRESENT, token: tokenOf(h, GFN_A) });
     expect(s.sdei.dispatched).toBe(0);
     expect(task.state).toBe('running');
     expect(task.flaggedToken).toBe(-1);
@@ -206,7 +206,7 @@ describe('dispatch of the async-PF event', () => {
     const v = h.vcpu();
     expect(v.injected).toMatchObject({ name: 'SDEI 0x40400001', signal: 'not-present', token: tokenOf(h, GFN_A) });
     expect(v.state.sdei.queued).toBe(KVM_SDEI_ASYNC_PF_NUM);
-    expect(v.state.area).toEqual({ reason: arm64Abi.KVM_PV_REASON_PAGE_NOT_PRESENT, token: tokenOf(h, GFN_A) });
+    expect(blockAt(v.state)).toEqual({ reason: arm64Abi.KVM_PV_REASON_PAGE_NOT_PRESENT, token: tokenOf(h, GFN_A) });
   });
 
   // notes §6 SDEI handler: flag the task (TIF_ASYNC_PF), clear token then reason; facts/arm64.md §4:
@@ -227,7 +227,7 @@ describe('dispatch of the async-PF event', () => {
     expect(token).toBe(0x5000);
     expect(task.flaggedToken).toBe(token);
     expect(task.state).toBe('running');
-    expect(s.area).toEqual({ reason: 0, token: 0 });
+    expect(blockAt(s)).toEqual({ reason: 0, token: 0 });
     expect(s.sdei.dispatched).toBe(1);
     expect(s.sdei.running).toBeNull();
     expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(1);

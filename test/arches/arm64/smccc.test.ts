@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { arm64Abi, BadInputError } from '../../../index.js';
-import { apf, apfEnable, AREA_GPA, exitCount, harness, hvc, readyHarness } from './helpers.js';
+import { apf, apfEnable, AREA_GPA, blockAt, exitCount, harness, hvc, readyHarness } from './helpers.js';
 
 const {
   ASYNC_PF_VERSION,
@@ -247,7 +247,7 @@ describe('ENABLE', () => {
 
     expect(queued).toEqual([{ wakeupAll: true, token: 0xffffffff }]);
     const s = h.vcpu().state;
-    expect(s.area).toEqual({ reason: arm64Abi.KVM_PV_REASON_PAGE_READY, token: 0xffffffff });
+    expect(blockAt(s)).toEqual({ reason: arm64Abi.KVM_PV_REASON_PAGE_READY, token: 0xffffffff });
     expect(s.pagereadyPending).toBe(true);
     expect(h.sim.metrics.wakeupAll).toBe(1);
   });
