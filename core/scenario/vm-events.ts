@@ -1,15 +1,8 @@
 import { ScenarioError } from './error.js';
 import type { Scenario } from './schema.js';
 
-type VmEvent = NonNullable<Scenario['events']>[number];
-
-/** The kind of a VM event: the one of its fields that says what happens. */
-export type VmEventKind = 'migrate' | 'offline' | 'online';
-const KINDS: readonly VmEventKind[] = ['migrate', 'offline', 'online'];
-
-export function vmEventKind(e: VmEvent): VmEventKind {
-  return KINDS.find((k) => e[k] !== undefined)!;
-}
+/** The fields that say what a VM event does: exactly one is given. */
+const KINDS = ['migrate', 'offline', 'online'] as const;
 
 /**
  * A VM event happens inside the measured window and says one thing; a post-copy run starts at its

@@ -46,6 +46,16 @@ export function booted(options: HarnessOptions = {}): H {
   return h;
 }
 
+/** A booted harness whose vCPU 0 task faulted on G in user mode and sleeps on its token. */
+export function bootedSleeper(options: HarnessOptions = {}) {
+  const h = booted(options);
+  const v = h.vcpu();
+  const task = v.current!;
+  h.fault(G);
+  h.enter();
+  return { h, v, task };
+}
+
 export function wrmsr(h: H, index: number, value: bigint, vcpu = 0): GuestCallResult {
   return h.call({ kind: 'wrmsr', index, value }, vcpu);
 }

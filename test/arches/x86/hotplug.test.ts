@@ -6,17 +6,13 @@
  * (arch/x86/kvm/x86.c). Up: kvm_guest_cpu_init() as at boot, whose EN write queues a wake-all.
  */
 import { describe, expect, it } from 'vitest';
-import { booted, exitCount, G, MSR_KVM_ASYNC_PF_EN, MSR_KVM_ASYNC_PF_INT, rdmsr } from './helpers.js';
+import { booted, bootedSleeper, exitCount, G, MSR_KVM_ASYNC_PF_EN, MSR_KVM_ASYNC_PF_INT, rdmsr } from './helpers.js';
 
 const EN_EXIT = 'MSR_WRITE(ASYNC_PF_EN)';
 
 describe('x86: CPU hotplug', () => {
   it('down: EN = 0 (the host drops the work), then every sleeper of the CPU is woken', () => {
-    const h = booted();
-    const v = h.vcpu();
-    const task = v.current!;
-    h.fault(G);
-    h.enter();
+    const { h, v, task } = bootedSleeper();
     expect(task.state).toBe('sleeping');
     const en = exitCount(h, EN_EXIT);
 

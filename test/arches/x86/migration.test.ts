@@ -7,15 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Harness, x86HaltVariant, x86PfVariant, type Pf2010VcpuState } from '../../../index.js';
-import { ACK_EXIT, booted, exitCount, G } from './helpers.js';
+import { ACK_EXIT, booted, bootedSleeper, exitCount, G } from './helpers.js';
 
 describe('x86: migration', () => {
   it('a task asleep on a dropped work is woken by the destination\'s wake-all, and the work tells no one when it ends', () => {
-    const h = booted();
-    const v = h.vcpu();
-    const task = v.current!;
-    h.fault(G);
-    h.enter();
+    const { h, v, task } = bootedSleeper();
     expect(task.state).toBe('sleeping');
     const exits = { ...h.exits() };
 
