@@ -10,6 +10,7 @@ import { topFrame } from './guest/code-layout.js';
 import { Vcpu } from './sim/vcpu.js';
 import { finishWaiters } from './sim/host-async-pf.js';
 import { migrate } from './sim/migration.js';
+import { cpuDown, cpuUp, startCpuDown, takeCpuDown } from './sim/cpu-hotplug.js';
 import type { TraceSink } from './trace.js';
 
 /**
@@ -195,8 +196,40 @@ export class Harness<S = unknown> {
   schedule(i = 0): void {
     const v = this.vcpu(i);
     if (v.mode !== 'run' || v.current !== null || v.frames.length > 0) return;
+    if (v.goingDown) return this.hotplugThread(v);
     if (pickNext(this.sim, v)) this.runExceptionCode(v);
     else flushDelayedWakes(this.sim, v);
+  }
+
+  /**
+   * The hotplug thread where a CPU going down would pick its next task (core/sim/cpu-hotplug.ts):
+   * its CPU-down callback is put on the stack and left there, so that a completion can come
+   * before the entry that runs it (the callback's stretch with interrupts off, where the host may
+   * send a page-ready); once it has run, the CPU is taken down. The task's forced context (a
+   * fault's) is the task's: the hotplug thread runs in its own.
+   */
+  private hotplugThread(v: Vcpu<S>): void {
+    v.forced = null;
+    if (!v.down) startCpuDown(this.sim, v);
+    else takeCpuDown(this.sim, v);
+  }
+
+  /**
+   * `echo 0 > /sys/devices/system/cpu/cpuN/online` for vCPU `i` (a scenario `offline` event): its
+   * task yields at its next entry (the reschedule IPI), the hotplug thread then runs there.
+   */
+  offline(i: number): void {
+    const v = this.vcpu(i);
+    if (i === 0) throw new BadInputError('Harness.offline: CPU 0 cannot go offline (e59e74dc48a3)');
+    if (v.goingDown || v.mode === 'off') throw new BadInputError(`Harness.offline: CPU ${i} is already going down or down`);
+    cpuDown(this.sim, v);
+  }
+
+  /** `echo 1 > …/online`: the CPU comes back from reset, or, still on its way down, once it is down. */
+  online(i: number): void {
+    const v = this.vcpu(i);
+    if (!v.goingDown && v.mode !== 'off') throw new BadInputError(`Harness.online: CPU ${i} is up`);
+    cpuUp(this.sim, v);
   }
 
   /** Run the kernel frames of what is on vCPU `v` to their end, at once (a halted wait stops it). */

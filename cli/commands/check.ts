@@ -17,6 +17,7 @@ interface CheckArgs extends VariantFileArgs {
   depth?: string;
   contexts?: string;
   migrate: boolean;
+  hotplug: boolean;
   maxOrders?: string;
   json: boolean;
 }
@@ -37,17 +38,19 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
         .option('contexts', { type: 'string', requiresArg: true, describe: `where faults happen, comma-separated (default ${FAULT_CONTEXTS.join(',')})` })
         .option('max-orders', { type: 'string', requiresArg: true, describe: `stop after this many orders (default ${count(CHECK_DEFAULTS.maxOrders)}); the report then says it is not exhaustive, and up to which length it is` })
         .option('migrate', { type: 'boolean', default: false, describe: 'let a live migration\'s switchover happen once, anywhere in an order (README "Scenarios", events)' })
+        .option('hotplug', { type: 'boolean', default: false, describe: 'let the guest take a CPU other than 0 offline once, anywhere in an order, and online again once after (README "Scenarios", events); 2 vCPUs unless --vcpus says more' })
         .option('json', { type: 'boolean', default: false, describe: 'print JSON' }) as never,
     handler: (args) => {
       if (args.variant === undefined || args.variant === '') throw new UsageError(missingLine('check'));
       const variant = findVariant(String(args.variant), variantsWithFiles(args).known);
       const bounds = {
-        vcpus: args.vcpus === undefined ? CHECK_DEFAULTS.vcpus : wholeFlag('--vcpus', args.vcpus, CHECK_LIMITS.vcpus),
+        vcpus: vcpusOf(args),
         pages: args.pages === undefined ? CHECK_DEFAULTS.pages : wholeFlag('--pages', args.pages, CHECK_LIMITS.pages),
         depth: args.depth === undefined ? CHECK_DEFAULTS.depth : wholeFlag('--depth', args.depth, CHECK_LIMITS.depth),
         contexts: contextsOf(args.contexts),
         // Only when asked, so that a walk without it reports the bounds it always did.
         ...(args.migrate ? { migrate: true } : {}),
+        ...(args.hotplug ? { hotplug: true } : {}),
       };
       const maxOrders = args.maxOrders === undefined ? CHECK_DEFAULTS.maxOrders : wholeFlag('--max-orders', args.maxOrders, CHECK_LIMITS.maxOrders);
       const result = checkVariant(variant, bounds, maxOrders, {
@@ -58,6 +61,14 @@ export function checkCommand(io: Io): CommandModule<object, CheckArgs> {
       if (result.findings.length > 0) throw new ExitWith(EXIT_CHECK_FOUND);
     },
   };
+}
+
+/** A hotplug walk needs a CPU besides CPU 0, which cannot go offline: 2 unless asked for more. */
+function vcpusOf(args: CheckArgs): number {
+  if (args.vcpus === undefined) return args.hotplug ? 2 : CHECK_DEFAULTS.vcpus;
+  const n = wholeFlag('--vcpus', args.vcpus, CHECK_LIMITS.vcpus);
+  if (args.hotplug && n < 2) throw new UsageError('--hotplug needs --vcpus 2 or more: CPU 0 cannot go offline');
+  return n;
 }
 
 function contextsOf(text: string | undefined): FaultContext[] {

@@ -49,7 +49,9 @@ export function buildCheckView(r: CheckResult): CheckView {
     variant: r.variant,
     bounds:
       `${plural(r.bounds.vcpus, 'vCPU')} (two tasks${r.bounds.vcpus === 1 ? '' : ' on each'}), ${plural(r.bounds.pages, 'host-missing page')} (gfn ${range}), ` +
-      `every order of up to ${plural(r.bounds.depth, 'step')}; faults in ${r.bounds.contexts.map((c) => CONTEXT_WORDS[c]).join(', ')}`,
+      `every order of up to ${plural(r.bounds.depth, 'step')}; faults in ${r.bounds.contexts.map((c) => CONTEXT_WORDS[c]).join(', ')}` +
+      (r.bounds.migrate === true ? '; a live migration once, anywhere' : '') +
+      (r.bounds.hotplug === true ? '; a CPU other than 0 offline once, anywhere, and online once after' : ''),
     walked: r.exhaustive
       ? `${judged(r.orders)}: every order within these bounds`
       : `${judged(r.orders)}; stopped at --max-orders: NOT every order within these bounds, ${cutAt(r.completeDepth)}`,

@@ -1,4 +1,5 @@
 import type { Harness } from '../harness.js';
+import type { Vcpu } from '../sim/vcpu.js';
 import { guestHaltToken, hex, readsInFlight } from './steps.js';
 
 /**
@@ -28,11 +29,24 @@ export function drain(h: Harness, pages: readonly number[]): void {
   for (let round = 0; round < DRAIN_ROUNDS; round++) {
     for (const g of readsInFlight(h, pages)) h.complete(g);
     for (let i = 0; i < h.sim.vcpus.length; i++) {
-      if (h.vcpu(i).mode !== 'run') continue;
+      const v = h.vcpu(i);
+      if (v.mode !== 'run') continue;
+      // A runnable task that owes something on its way back to user mode (a sleep it was flagged
+      // for, exception code to finish) gets the CPU, as the ticks of the tasks ahead of it would
+      // give it: each round stands for a slice of the current task. One moved onto a busy CPU, as
+      // a CPU taken down moves them, would otherwise never run in the drain (no time passes here).
+      if (v.current !== null && owesReturn(v)) {
+        v.current.vruntime += v.runq.sliceNs;
+        v.needResched = true;
+      }
       h.enter(i);
       h.schedule(i);
     }
   }
+}
+
+function owesReturn(v: Vcpu): boolean {
+  return v.runq.some((t) => t.flaggedToken >= 0 || t.frames.length > 0);
 }
 
 /** Everything wrong with the machine now: the monitor's violations, then what should have gone and did not. */

@@ -15,10 +15,12 @@ export function stateLine(h: Harness, pages: readonly number[]): string {
     if (v.mode === 'halt') what = 'halted in the host';
     else if (v.mode === 'sync') what = 'blocked in the host (synchronous fault)';
     else if (v.mode === 'idle') what = 'idle in the host';
+    else if (v.mode === 'off') what = 'offline';
     else if (halt >= 0) what = `halted in the guest on ${hex(halt)}`;
     else what = v.current ? `runs ${v.current.name}` : 'runs no task';
     const done = v.apf.done.length;
     const extra = [v.injected ? `${v.injected.name} pending` : null, done > 0 ? `${done} completion${done === 1 ? '' : 's'} to deliver` : null].filter((x) => x !== null);
+    if (v.goingDown) extra.unshift(v.down ? 'CPU-down callback to run' : 'going offline');
     parts.push(`vCPU ${v.id} ${what}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`);
   }
   for (const t of h.sim.tasks) if (t.state === 'sleeping') parts.push(`${t.name} asleep on ${hex(t.sleepToken)}`);

@@ -8,7 +8,7 @@ import type { Vcpu } from '../sim/vcpu.js';
  * three things that happen to the async-PF protocol in some order — a vCPU's current task touches a
  * host-missing page (a stage-2 fault), the backing store finishes a read, a vCPU enters the guest
  * (vcpu_enter_guest(): requests, injections, interrupts, then the exception code they start), and,
- * where asked, a live migration's switchover — and the guest context each fault happens in, which decides what a design may deliver (facts/x86.md
+ * where asked, a live migration's switchover or a CPU's hotplug — and the guest context each fault happens in, which decides what a design may deliver (facts/x86.md
  * §2: user mode only, IF=1 to start; facts/arm64.md §1: user mode, PSTATE.I).
  */
 
@@ -22,7 +22,10 @@ export type CheckStep =
   | { readonly kind: 'complete'; readonly gfn: number; readonly vcpu?: number }
   | { readonly kind: 'enter'; readonly vcpu: number }
   /** A live migration's switchover (a scenario `migrate` event): at most once in an order, with CheckBounds.migrate. */
-  | { readonly kind: 'migrate' };
+  | { readonly kind: 'migrate' }
+  /** The guest takes a CPU down, then brings it back (scenario `offline` / `online` events): each at most once, with CheckBounds.hotplug. */
+  | { readonly kind: 'offline'; readonly vcpu: number }
+  | { readonly kind: 'online'; readonly vcpu: number };
 
 /** The bounds of one walk. */
 export interface CheckBounds {
@@ -34,6 +37,11 @@ export interface CheckBounds {
   readonly contexts: readonly FaultContext[];
   /** A live migration may happen once, anywhere in an order (core/sim/migration.ts). */
   readonly migrate?: boolean;
+  /**
+   * The guest may take one CPU other than CPU 0 down once, anywhere in an order, and bring it back
+   * once after that (core/sim/cpu-hotplug.ts): needs 2 vCPUs or more.
+   */
+  readonly hotplug?: boolean;
 }
 
 export function checkPages(bounds: CheckBounds): number[] {
@@ -88,7 +96,20 @@ export function nextSteps(h: Harness, seq: readonly CheckStep[], bounds: CheckBo
     else for (const vcpu of waiting) out.push({ kind: 'complete', gfn, vcpu });
   }
   if (bounds.migrate === true && !seq.some((s) => s.kind === 'migrate')) out.push({ kind: 'migrate' });
+  if (bounds.hotplug === true) out.push(...hotplugSteps(h, seq));
   return out;
+}
+
+/**
+ * The hotplug a walk may add: any CPU but CPU 0 goes down once, at any point (its task yields at
+ * its next entry, the CPU-down callback runs at the entry after: a completion may come between
+ * the two, inside the callback's stretch with interrupts off); the same CPU comes back once,
+ * at any point after, even before it is all the way down (cpu_up() then waits for the down).
+ */
+function hotplugSteps(h: Harness, seq: readonly CheckStep[]): CheckStep[] {
+  const down = seq.find((s) => s.kind === 'offline');
+  if (down === undefined) return h.sim.vcpus.slice(1).map((v) => ({ kind: 'offline', vcpu: v.id }));
+  return seq.some((s) => s.kind === 'online') ? [] : [{ kind: 'online', vcpu: down.vcpu }];
 }
 
 /**
@@ -117,6 +138,10 @@ export function playStep(h: Harness, s: CheckStep): void {
     else h.completeFor(s.gfn, s.vcpu);
   } else if (s.kind === 'migrate') {
     h.migrate();
+  } else if (s.kind === 'offline') {
+    h.offline(s.vcpu);
+  } else if (s.kind === 'online') {
+    h.online(s.vcpu);
   } else {
     h.enter(s.vcpu);
     // A task that slept in that entry left the vCPU to the next one: without it, a vCPU's second
@@ -131,5 +156,7 @@ export function describeStep(s: CheckStep): string {
   if (s.kind === 'fault') return `vCPU ${s.vcpu} touches ${gfn(s.gfn)} (${s.context === 'user' ? 'user mode' : s.context === 'kernel' ? 'kernel mode' : 'kernel mode, interrupts off'})`;
   if (s.kind === 'complete') return s.vcpu === undefined ? `the read of ${gfn(s.gfn)} completes` : `vCPU ${s.vcpu}'s work on ${gfn(s.gfn)} finishes`;
   if (s.kind === 'migrate') return 'the VM is live-migrated (switchover to the destination)';
+  if (s.kind === 'offline') return `the guest takes CPU ${s.vcpu} offline (its task yields at its next entry, the CPU-down callback runs at the one after)`;
+  if (s.kind === 'online') return `the guest brings CPU ${s.vcpu} back online`;
   return `vCPU ${s.vcpu} enters the guest`;
 }

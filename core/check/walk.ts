@@ -194,4 +194,7 @@ function checkBounds(b: CheckBounds, maxOrders: number): void {
   const twice = b.contexts.find((c, i) => b.contexts.indexOf(c) !== i);
   if (twice !== undefined) throw new BadInputError(`check: fault context ${JSON.stringify(twice)} named twice`);
   if (b.migrate !== undefined && typeof b.migrate !== 'boolean') throw new BadInputError(`check: migrate must be true or false, got ${JSON.stringify(b.migrate)}`);
+  if (b.hotplug !== undefined && typeof b.hotplug !== 'boolean') throw new BadInputError(`check: hotplug must be true or false, got ${JSON.stringify(b.hotplug)}`);
+  // CPU 0 stays up (x86: arch_cpu_is_hotpluggable(), e59e74dc48a3): a CPU to take down needs a second one.
+  if (b.hotplug === true && b.vcpus < 2) throw new BadInputError('check: hotplug needs at least 2 vCPUs (CPU 0 cannot go offline)');
 }

@@ -34,6 +34,16 @@ export class RunQueue {
     return this.heap.length;
   }
 
+  /** The slice a tick lets a task run before another waiting one gets the CPU. */
+  get sliceNs(): number {
+    return this.params.sliceNs;
+  }
+
+  /** Whether a queued task satisfies `pred`. */
+  some(pred: (t: Task) => boolean): boolean {
+    return this.heap.some(pred);
+  }
+
   /** Put a preempted (or new) task back. */
   enqueue(task: Task): void {
     const i = this.heap.length;

@@ -70,6 +70,8 @@ export class Task {
   faultStart = -1;
   /** Token this task must sleep on at its next return to user (TIF_ASYNC_PF). */
   flaggedToken = -1;
+  /** The vCPU whose sleep table flagged it: where its entry is, if the design enters one at the flag. */
+  flaggedOn = -1;
   /** Token the task sleeps on while state === 'sleeping'. */
   sleepToken = -1;
   /** CFS virtual runtime: ns this task has held its vCPU. */

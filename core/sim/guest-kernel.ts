@@ -16,11 +16,17 @@ import type { Vcpu } from './vcpu.js';
 
 // ---------------------------------------------------------------- guest kernel (PROTOCOLS.md §3)
 
-export function waitSchedule(sim: Machine, v: Vcpu, token: number): void {
+/**
+ * The task on `v` sleeps on `token`, in the sleep table of vCPU `on`: its own CPU's, or the one
+ * that flagged it where the design entered it there (v4's kvm_async_pf_add_task() points the
+ * task's thread.data at that CPU's wait queue, which only that CPU's wake clears), wherever the
+ * task has moved since (a CPU taken down moves it).
+ */
+export function waitSchedule(sim: Machine, v: Vcpu, token: number, on: Vcpu = v): void {
   const task = v.current;
   if (!task) return;
-  if (!v.sleepTable.queue(token, task.id)) return; // the wake came first: eat the dummy, go on
-  sim.monitor.onSleep(v.cursor, v.id, task.name, token);
+  if (!on.sleepTable.queue(token, task.id)) return; // the wake came first: eat the dummy, go on
+  sim.monitor.onSleep(v.cursor, on.id, task.name, token);
   sim.deschedule(v);
   task.state = 'sleeping';
   task.sleepToken = token;
@@ -70,6 +76,7 @@ export function flag(sim: Machine, v: Vcpu, token: number): boolean {
   const t = v.current;
   if (!t || !v.sleepTable.flag(token, t.id)) return false;
   t.flaggedToken = token;
+  t.flaggedOn = v.id;
   return true;
 }
 

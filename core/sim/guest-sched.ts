@@ -46,7 +46,8 @@ export function maybeResched(sim: Machine, v: Vcpu, point: 'irq-exit' | 'kernel-
   const preemptEnable = point === 'kernel-step' && v.preemptEnabled;
   if (point === 'kernel-step') v.preemptEnabled = false;
   if (!v.needResched || !v.current) return;
-  if (point !== 'user-return' && v.privilege !== 'user') {
+  // Exception code on the stack is kernel code, whatever context a harness forced on the task.
+  if (point !== 'user-return' && (v.privilege !== 'user' || v.frames.length > 0)) {
     const atPreemptEnable = preemptEnable && sim.preemption === 'full' && v.frames.length === 0;
     if (!atPreemptEnable && (v.irqsMasked || v.preemptDisabled)) return;
     if (point === 'irq-exit' ? sim.preemption !== 'full' : sim.preemption === 'none') return;
@@ -77,10 +78,12 @@ function switchOut(sim: Machine, v: Vcpu): void {
  */
 export function returnToUser(sim: Machine, v: Vcpu, returning = false): void {
   const t = v.current;
-  if (t && t.flaggedToken >= 0 && (returning || v.privilege === 'user')) {
+  // Exception code still on the stack is kernel code, whatever context a harness forced on the task.
+  if (t && t.flaggedToken >= 0 && (returning || (v.privilege === 'user' && v.frames.length === 0))) {
     const token = t.flaggedToken;
     t.flaggedToken = -1;
-    guest.waitSchedule(sim, v, token);
+    const flagger = sim.vcpus[t.flaggedOn];
+    guest.waitSchedule(sim, v, token, flagger !== undefined && flagger !== v && flagger.sleepTable.has(token) ? flagger : v);
   }
 }
 

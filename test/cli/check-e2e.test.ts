@@ -39,6 +39,18 @@ describe('apf-lab check', () => {
     expect('migrate' in plain.bounds).toBe(false);
   });
 
+  it('--hotplug: 2 vCPUs by default, CPU 1 offline and back; refused on one vCPU as a usage error', async () => {
+    const r = await apfLab('check', 'arm64-sdei', '--hotplug', '--depth', '4', '--contexts', 'user', '--json');
+    expect(r.code, r.stderr).toBe(4);
+    const j = JSON.parse(r.stdout);
+    expect(j.bounds).toMatchObject({ vcpus: 2, hotplug: true });
+    expect(j.findings.map((f: { kind: string }) => f.kind)).toEqual(['task-asleep']);
+    expect(j.findings[0].steps).toContainEqual({ kind: 'offline', vcpu: 1 });
+    const one = await apfLab('check', 'x86', '--hotplug', '--vcpus', '1');
+    expect(one.code).toBe(2);
+    expect(one.stderr).toContain('--hotplug needs --vcpus 2 or more: CPU 0 cannot go offline');
+  });
+
   it('--max-orders: says the walk did not see every order', async () => {
     const r = await apfLab('check', 'arm64-sdei', '--max-orders', '5');
     expect(r.code, r.stderr).toBe(0);
