@@ -210,7 +210,12 @@ export interface Finding {
 export type ExitKind = 'stage2Fault' | 'hypercall' | 'trap' | 'kick' | 'idle';
 
 /** What core injects at guest entry: an exception or event (one at a time), or an interrupt line. */
-export type InjectionKind = 'event' | 'irq';
+/**
+ * How an injected event is priced at entry: `exception`, one the guest takes through its vector
+ * table (InjectedEvent.exception: an injected page fault or data abort); `event`, one with an
+ * entry of its own (a firmware-style event dispatch); `irq`, an interrupt taken at entry.
+ */
+export type InjectionKind = 'event' | 'exception' | 'irq';
 
 /**
  * Costs a backend charges, in nanoseconds, already converted from its cycle table (DESIGN.md

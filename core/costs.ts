@@ -30,7 +30,7 @@ export const STANDARD_COST_KEYS: CostKeys = {
     idle: 'exitCycles',
   },
   stage2Fault: 'stage2FaultCycles',
-  inject: { event: 'injectEventCycles', irq: 'injectIrqCycles' },
+  inject: { event: 'injectEventCycles', exception: 'injectExceptionCycles', irq: 'injectIrqCycles' },
 };
 
 /** The backend's `costs` in nanoseconds from a cycle table (defaults merged with scenario overrides). */

@@ -40,6 +40,14 @@ export const ARM64_COSTS: CostTable = {
    * exit (arches/arm64/vgic.ts).
    */
   injectIrqCycles: 500,
+  /**
+   * A synchronous exception injected at entry (the data abort of RFCv1/RFCv2, the paravirtual
+   * vector): kvm_inject_dabt() writes FAR/ESR/ELR/SPSR and points the PC at the vector, and the
+   * guest takes it as its own exception entry. Assumption: priced as the PPI's entry above, an
+   * EL0→EL1 exception round trip (lmbench lat_syscall null 0.10–0.43 µs, §A6a), not as an SDEI
+   * dispatch, which saves and restores a context and needs a COMPLETE call.
+   */
+  injectExceptionCycles: 500,
   /** Host work on a stage-2 abort for a host-missing page before async or sync: model assumption. */
   stage2FaultCycles: 4000,
   /**
@@ -54,8 +62,11 @@ export const ARM64_COSTS: CostTable = {
   guestIrqHandlerCycles: 1000,
 };
 
-/** Which table entry prices each exit kind and injection (core/costs.ts): the event injected is an SDEI dispatch. */
-export const ARM64_COST_KEYS: CostKeys = { ...STANDARD_COST_KEYS, inject: { event: 'sdeiDispatchCycles', irq: 'injectIrqCycles' } };
+/**
+ * Which table entry prices each exit kind and injection (core/costs.ts): an event with its own
+ * entry is an SDEI dispatch; an exception through the vectors is an exception entry.
+ */
+export const ARM64_COST_KEYS: CostKeys = { ...STANDARD_COST_KEYS, inject: { event: 'sdeiDispatchCycles', exception: 'injectExceptionCycles', irq: 'injectIrqCycles' } };
 
 /** The exits core causes itself, named as KVM's kvm_exit tracepoint shows them (ESR_EL2 class, or IRQ). */
 export const ARM64_EXIT_NAMES: ExitNames = { stage2Fault: 'DABT_LOW', kick: 'IRQ', idle: 'WFx' };

@@ -49,7 +49,8 @@ export const X86_COSTS: CostTable = {
 };
 
 /** Which table entry prices each exit kind and injection (core/costs.ts). */
-export const X86_COST_KEYS: CostKeys = STANDARD_COST_KEYS;
+/** x86 injects its async-PF events as exceptions (#PF; #VE is raised by the CPU): one entry prices both. */
+export const X86_COST_KEYS: CostKeys = { ...STANDARD_COST_KEYS, inject: { ...STANDARD_COST_KEYS.inject, exception: 'injectEventCycles' } };
 
 /** VMX exit reasons of the exits core causes itself (facts/x86.md §2). */
 export const X86_EXIT_NAMES: ExitNames = { stage2Fault: 'EPT_VIOLATION', kick: 'EXTERNAL_INTERRUPT', idle: 'HLT' };

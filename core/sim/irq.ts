@@ -32,8 +32,8 @@ export function takeInjected(sim: Machine, v: Vcpu): void {
   const ev = v.injected!;
   v.injected = null;
   if (sim.metrics.measuring) sim.metrics.injections.add(ev.name);
-  // Delivering it is work at this entry (event injection, an event dispatch): the backend's price.
-  charge(sim, v, 'host', sim.backend.costs.injectNs.event);
+  // Delivering it is work at this entry (an exception's injection, an event's dispatch): the backend's price.
+  charge(sim, v, 'host', ev.exception !== undefined ? sim.backend.costs.injectNs.exception : sim.backend.costs.injectNs.event);
   if (ev.exception !== undefined) entry.noteUnsafeInjection(sim, v);
   if (ev.signal === 'not-present' && ev.token !== null) announceNotPresent(sim, v, ev.token);
   if (ev.exception === undefined) return ev.handler();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   arm64SdeiVariant,
   cyclesToNs,
+  findVariant,
   Harness,
   HARNESS_FIRST_MISSING_GFN,
   x86Abi,
@@ -65,6 +66,8 @@ describe('injection costs, charged where the guest takes them at entry', () => {
     ['x86: the page-ready interrupt', x86Variant, 'injectIrqCycles', (h) => [faultAndEnter, () => h.complete(G), () => h.enter()].forEach((f) => f(h))],
     // Priced once, at entry: the backend no longer charges the dispatch itself.
     ['arm64: the SDEI dispatch', arm64SdeiVariant, 'sdeiDispatchCycles', faultAndEnter],
+    // kvm_inject_dabt() sets up an exception entry; no SDEI context is saved (facts/anchors.md §A6a).
+    ['arm64-dabt: the injected data abort, an exception entry', findVariant('arm64-dabt'), 'injectExceptionCycles', faultAndEnter],
   ];
 
   it.each(cases)('%s costs its own table entry', (_name, variant, key, steps) => {

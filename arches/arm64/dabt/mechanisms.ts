@@ -21,7 +21,8 @@ export const RQ_LOCK_HAZARD = 'page-ready taken with the run-queue lock held: th
 
 /**
  * The guest's abort handler: do_async_pf() / do_lockdown() at the price of the PPI handler (a
- * table lookup and a wake). The injection itself is priced at the arm64 table's event entry.
+ * table lookup and a wake). The injection itself is priced at the arm64 table's exception entry
+ * (injectExceptionCycles).
  */
 function guestConfig(env: FragmentEnv): DabtGuestConfig {
   return { handlerNs: env.ns(env.ctx.costOverrides.guestIrqHandlerCycles) };
