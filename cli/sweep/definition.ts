@@ -3,6 +3,7 @@ import { variantsToCompare } from '../../arches/registry.js';
 import type { Variant } from '../../core/backend.js';
 import { BadInputError } from '../../core/errors.js';
 import { DEFAULT_SCENARIO, validateScenario } from '../../core/scenario/load.js';
+import { ScenarioError } from '../../core/scenario/error.js';
 import { MAX_RUN_MS } from '../../core/scenario/limits.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { defineSweep, sweepVariant, type SweepDefinition } from '../../core/sweep/document.js';
@@ -74,7 +75,6 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   }
   const seed = args.seed !== undefined ? parseSeed(args.seed) : file.seed;
   const durationMs = args.durationMs !== undefined ? parseDuration(args.durationMs) : file.durationMs;
-  const scenario = validateScenario({ ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) }, source);
 
   const params = args.param !== undefined ? args.param.map((p) => paramFromFlag(String(p))) : paramsFromFile(file, fromFile);
   if (params.length === 0) {
@@ -83,6 +83,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     }
     throw new UsageError('name a parameter to sweep: --param NAME=SPEC (e.g. --param backing.latency.us=50..10000:log:8)');
   }
+  const scenario = baseScenario({ ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) }, source, params);
   const names = new Set<string>();
   for (const p of params) {
     if (names.has(p.name)) throw new UsageError(`parameter ${p.name} is given twice`);
@@ -139,6 +140,30 @@ export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], 
     out.set(point, s);
   }
   return out;
+}
+
+/**
+ * The base scenario with --duration-ms and --seed in. A rule between fields that the base breaks
+ * and the swept values mend (a shorter run with its events' times swept into it) is not the base's
+ * mistake: the first point is checked instead, and every point is checked again before the first
+ * run (pointScenarios()). Where the first point breaks a rule too, its error is the answer: the
+ * base's own where it is the same one, the point's (named with its values) where the sweep mended
+ * the base's and broke another.
+ */
+function baseScenario(merged: Scenario, source: string, params: readonly SweepParam[]): Scenario {
+  try {
+    return validateScenario(merged, source);
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    const first = pointValues(params, 0);
+    const assignments = params.map((p, i) => ({ name: p.name, value: first[i] }));
+    try {
+      pointScenario(merged, assignments, `${source} with ${assignments.map((a) => `${a.name}=${String(a.value)}`).join(', ')}`);
+    } catch (p) {
+      throw p instanceof ScenarioError && p.field === e.field && p.problem === e.problem ? e : p;
+    }
+    return merged;
+  }
 }
 
 /** A scenario path in a sweep file is relative to the file; a built-in name stays a name. */

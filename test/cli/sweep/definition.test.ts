@@ -98,3 +98,25 @@ describe('a field\'s spelling does not change the sweep (hostile-test sweep defe
     expect(planRuns(def, [0]).map((r) => r.seed)).toEqual([1260002016484919, 7088901358460459, 1260002016484919, 7088901358460459]);
   });
 });
+
+describe('--duration-ms below a scenario\'s event times, with those times swept (stop-21 hostile round)', () => {
+  const HOTPLUG = ['sweep', '-s', 'examples/scenarios/hotplug.yaml', '--variants', 'x86', '-j', '1', '--duration-ms', '400'];
+
+  it('runs when the swept times bring every event inside the run: the points are what is checked', () => {
+    const def = resolveSweep({ scenario: 'examples/scenarios/hotplug.yaml', param: ['events.0.atMs=100,200', 'events.1.atMs=300'], variants: ['x86'], durationMs: '400', allowLarge: false }).def;
+    expect(def.scenario.durationMs).toBe(400);
+    expect(allPoints(def)).toEqual([0, 1]);
+  });
+
+  it('names the event the first point still leaves outside the run, with that point\'s values', async () => {
+    const r = await cli(...HOTPLUG, '-p', 'events.0.atMs=100,200');
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n')[0]).toBe('apf-lab: examples/scenarios/hotplug.yaml with events.0.atMs=100: events[1].atMs: 1500 ms is not inside the run (durationMs 400)');
+  });
+
+  it('gives the base scenario\'s own error where the sweep does not touch what is wrong', async () => {
+    const r = await cli(...HOTPLUG, '-p', 'backing.latency.us=100,200');
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n')[0]).toBe('apf-lab: examples/scenarios/hotplug.yaml: events[0].atMs: 500 ms is not inside the run (durationMs 400)');
+  });
+});
