@@ -65,6 +65,7 @@ export function kvmAsyncPfInit(vcpu: V, cfg: Arm64GuestConfig): void {
   vcpu.guest.requestIrq(SGI_RESCHEDULE, () => vcpu.guest.charge(cfg.irqHandlerNs));
   // The generic SDEI driver unmasks each CPU as it comes online (sdei_cpuhp_up()).
   hvc(vcpu, SDEI_PE_UNMASK);
+  g.hotplugCallbacks = true;
   g.enabled = v4Enable(vcpu, g.apfDataGpa);
 }
 

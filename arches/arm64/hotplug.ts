@@ -14,7 +14,7 @@ import { v4Enable } from './guest.js';
  * after the later-registered kvm state, brought up before it. PSCI CPU_ON's vCPU reset
  * (kvm_reset_vcpu()) touches no async-PF state (Backend.vcpuReset() does nothing here).
  */
-type V = KvmVcpu<{ guest: { readonly apfDataGpa: bigint; enabled: boolean; enabledWhenDown?: boolean } }>;
+type V = KvmVcpu<{ guest: { readonly apfDataGpa: bigint; enabled: boolean; readonly hotplugCallbacks: boolean } }>;
 
 const hvc = (v: V, fn: number, ...args: bigint[]): GuestCallResult => v.guest.call({ kind: 'hvc', fn, args });
 const ok = (r: GuestCallResult): boolean => r.kind === 'ok' && r.regs[0] === SMCCC_RET_SUCCESS;
@@ -22,16 +22,16 @@ const ok = (r: GuestCallResult): boolean => r.kind === 'ok' && r.regs[0] === SMC
 /** kvm_async_pf_cpu_offline(), then the SDEI driver's PE mask where the design uses SDEI. */
 export function v4GuestCpuOffline(v: V, sdei: boolean): void {
   const g = v.state.guest;
-  // The callbacks exist only where the boot-time init got that far: an enabled CPU is the mark of it.
-  g.enabledWhenDown = g.enabled;
+  // The callbacks exist only where the boot-time init got that far.
+  if (!g.hotplugCallbacks) return;
   if (g.enabled && ok(hvc(v, ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, BigInt(ASYNC_PF_ENABLE), 0n, 0n))) g.enabled = false;
-  if (sdei && g.enabledWhenDown) hvc(v, SDEI_PE_MASK);
+  if (sdei) hvc(v, SDEI_PE_MASK);
 }
 
 /** The SDEI PE unmask where the design uses SDEI, then kvm_async_pf_cpu_online(): enable again at this CPU's own `apf_data`. */
 export function v4GuestCpuOnline(v: V, sdei: boolean): void {
   const g = v.state.guest;
-  if (!g.enabledWhenDown) return;
+  if (!g.hotplugCallbacks) return;
   if (sdei) hvc(v, SDEI_PE_UNMASK);
   g.enabled = v4Enable(v, g.apfDataGpa);
 }

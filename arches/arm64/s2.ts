@@ -110,5 +110,6 @@ export function s2GuestInit(vcpu: V, cfg: Arm64GuestConfig): void {
   if (found === null) return;
   g.slots = found.slots;
   g.ppi = found.ppi;
+  g.hotplugCallbacks = true;
   g.enabled = v4Enable(vcpu, g.apfDataGpa);
 }

@@ -36,6 +36,12 @@ export interface Arm64VcpuState {
     /** The GPA of this CPU's `apf_data` (per-CPU, __aligned(64)): where its enable points and its handlers read. */
     readonly apfDataGpa: bigint;
     enabled: boolean;
+    /**
+     * The guest's CPU-hotplug callbacks are registered: kvm_async_pf_init() calls
+     * cpuhp_setup_state_nocalls() once discovery and the SDEI/PPI setup succeeded, before the
+     * per-CPU enable (arches/arm64/hotplug.ts).
+     */
+    hotplugCallbacks: boolean;
     slots: number;
     sdeiNum: number;
     ppi: number;
@@ -59,6 +65,6 @@ export function createArm64State(vcpuId: number, knobs: Readonly<Record<string, 
     notpresentToken: 0,
     pagereadyPending: false,
     sdei: createSdeiState(),
-    guest: { apfDataGpa: place.apfDataGpa, enabled: false, slots: 0, sdeiNum: 0, ppi: 0, warnings: 0 },
+    guest: { apfDataGpa: place.apfDataGpa, enabled: false, hotplugCallbacks: false, slots: 0, sdeiNum: 0, ppi: 0, warnings: 0 },
   };
 }

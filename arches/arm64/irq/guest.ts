@@ -30,6 +30,7 @@ export function irqGuestInit(v: V, cfg: IrqGuestConfig): void {
   const found = v4DiscoverPpi(v, () => irqHandler(v, cfg), false);
   if (found === null) return;
   v.state.guest.ppi = found.ppi;
+  v.state.guest.hotplugCallbacks = true;
   v.state.guest.enabled = v4Enable(v, v.state.guest.apfDataGpa);
 }
 

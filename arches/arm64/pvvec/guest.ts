@@ -41,6 +41,7 @@ export function pvvecGuestInit(v: V, cfg: PvvecGuestConfig): void {
   g.slots = found.slots;
   g.ppi = found.ppi;
   if (x(hvc(v, ARM_SMCCC_VENDOR_HYP_KVM_LAB_PV_VECTOR_FUNC_ID, cfg.entry, cfg.saveAreaGpa), 0) !== SMCCC_RET_SUCCESS) return;
+  g.hotplugCallbacks = true;
   g.enabled = v4Enable(v, g.apfDataGpa);
 }
 

@@ -37,3 +37,29 @@ describe('arm64-sdei: CPU hotplug', () => {
     expect(h.sim.monitor.violations).toEqual([]);
   });
 });
+
+describe('arm64-sdei: the CPU-hotplug callbacks exist only once kvm_async_pf_init() registered them', () => {
+  // cpuhp_setup_state_nocalls() comes after discovery and the SDEI/PPI setup; an init that stopped
+  // before it (a host without the feature) leaves no callback to run: no call, no exit.
+  it('a guest whose init stopped early makes no call when a CPU goes down or comes up', () => {
+    const h = readyHarness({ knobs: { apfCapability: 0 } });
+    const v = h.vcpu();
+    expect(v.state.guest.hotplugCallbacks).toBe(false);
+    const exits = JSON.stringify(h.exits());
+    h.sim.backend.guestCpuOffline(v);
+    h.sim.backend.guestCpuOnline(v);
+    expect(JSON.stringify(h.exits())).toBe(exits);
+    expect(v.state.guest.enabled).toBe(false);
+  });
+
+  it('a registered guest masks the PE after its disable and unmasks it before its enable (sdei_cpuhp_down()/_up())', () => {
+    const h = readyHarness();
+    const v = h.vcpu();
+    expect(v.state.guest.hotplugCallbacks).toBe(true);
+    h.sim.backend.guestCpuOffline(v);
+    expect(v.state.sdei.peMasked).toBe(true);
+    h.sim.backend.guestCpuOnline(v);
+    expect(v.state.sdei.peMasked).toBe(false);
+    expect(v.state.guest.enabled).toBe(true);
+  });
+});
