@@ -265,7 +265,7 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
       forbiddenNotPresent: [],
       ipi: def.ipi(ctx.knobs),
       eoiExit: def.eoiExit(ctx.knobs),
-      offlineExitsBeforeDisable: 0,
+      offlineWindow: { exits: 0, irqsMasked: true },
       codeLayout: def.codeLayout(ctx.costOverrides.clockMHz),
     },
     costs: exitCostsFromTable(ctx.costOverrides, def.costKeys),
@@ -287,6 +287,7 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
     // Without APF the VMM restores nothing of it, the guest disables nothing, a reset clears nothing of it.
     vcpuMigrated: () => {},
     guestCpuOffline: () => {},
+    guestCpuDownPrepare: () => {},
     guestCpuOnline: () => {},
     vcpuReset: () => {},
     conditions: () => [],

@@ -163,6 +163,12 @@ export interface KvmVcpu<S = unknown> {
    */
   raiseIrq(line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void;
   lowerIrq(line: number): void;
+  /**
+   * The guest enables or disables one line at the interrupt controller (disable_percpu_irq(),
+   * enable_percpu_irq(), as the controller's emulation sees the write): a disabled line stays
+   * pending but is not taken; enabled again, a pending one is taken at the next chance.
+   */
+  setIrqEnabled(line: number, enabled: boolean): void;
   /** The interrupt controller's reset (x86 INIT: kvm_lapic_reset()): nothing pending, nothing in service. */
   resetIrqs(): void;
   /**
@@ -309,13 +315,15 @@ export interface Backend<S = unknown, A = unknown> {
      */
     readonly eoiExit: { readonly lines: readonly number[]; readonly exit: ExitSpec } | null;
     /**
-     * Exits the guest's CPU-down callback makes with interrupts off before it disables async PF
-     * (x86: kvm_guest_cpu_offline()'s steal-time and PV-EOI register writes, inside
-     * kvm_cpu_down_prepare()'s local_irq_save()); 0 where the disable comes first or interrupts
-     * stay on. Core runs that stretch as interrupts-off guest time of their round trips before
-     * guestCpuOffline() (core/sim/cpu-hotplug.ts): a page-ready sent meanwhile waits on IF=0.
+     * The stretch of the guest's CPU-down callback before it disables async PF, where the host may
+     * still send a page-ready: the exits it makes there, and whether interrupts are off meanwhile
+     * (x86: kvm_guest_cpu_offline()'s register writes inside kvm_cpu_down_prepare()'s
+     * local_irq_save(); arm64 v4: the interrupt controller write of disable_percpu_irq(),
+     * interrupts on). Core runs it as guest time of their round trips,
+     * after guestCpuDownPrepare() and before guestCpuOffline() (core/sim/cpu-hotplug.ts); no
+     * exits, no stretch.
      */
-    readonly offlineExitsBeforeDisable: number;
+    readonly offlineWindow: { readonly exits: number; readonly irqsMasked: boolean };
   };
   readonly costs: ExitCosts;
   readonly findings: readonly Finding[];
@@ -359,6 +367,11 @@ export interface Backend<S = unknown, A = unknown> {
    * the CPU; arm64's kvm_async_pf_cpu_offline() only disables.
    */
   guestCpuOffline(vcpu: KvmVcpu<S>): void;
+  /**
+   * What the CPU-down callback does before that stretch (caps.offlineWindow), as the host's
+   * emulation sees it: arm64 v4's disable_percpu_irq() of its page-ready line. Nothing on x86.
+   */
+  guestCpuDownPrepare(vcpu: KvmVcpu<S>): void;
   /** The guest's CPU-up callback once the CPU runs again (x86: kvm_guest_cpu_init() as at boot; arm64: the enable alone). */
   guestCpuOnline(vcpu: KvmVcpu<S>): void;
   /**

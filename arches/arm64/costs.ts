@@ -41,8 +41,10 @@ export const ARM64_COSTS: CostTable = {
    */
   injectIrqCycles: 500,
   /**
-   * A synchronous exception injected at entry (the data abort of RFCv1/RFCv2, the paravirtual
-   * vector): kvm_inject_dabt() writes FAR/ESR/ELR/SPSR and points the PC at the vector, and the
+   * A synchronous exception injected at entry through the guest's vectors (the data abort of
+   * RFCv1/RFCv2, arm64-s2's reflected abort; not arm64-pvvec's PV entry, which carries no
+   * exception and is priced as the event entry, its host saving the interrupted context in a save
+   * area as an SDEI dispatch does): kvm_inject_dabt() writes FAR/ESR/ELR/SPSR and points the PC at the vector, and the
    * guest takes it as its own exception entry. Assumption: priced as the PPI's entry above, an
    * EL0→EL1 exception round trip (lmbench lat_syscall null 0.10–0.43 µs, §A6a), not as an SDEI
    * dispatch, which saves and restores a context and needs a COMPLETE call.

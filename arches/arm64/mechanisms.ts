@@ -12,7 +12,7 @@ import { vmPlaces } from './control-block.js';
 import { DABT_ACK, DABT_ELIGIBILITY, DABT_ENABLE, DABT_NOT_PRESENT, DABT_READY, DABT_RULES, DABT_TOKEN, DABT_WAKE } from './dabt/mechanisms.js';
 import { vgicEoiExit } from './vgic.js';
 import { ARM64_IPI_CAPS } from './ipi.js';
-import { v4GuestCpuOffline, v4GuestCpuOnline } from './hotplug.js';
+import { v4HotplugFragment } from './hotplug.js';
 import { v4VcpuMigrated } from './migration.js';
 import { PVVEC_ELIGIBILITY, PVVEC_ENABLE, PVVEC_NOT_PRESENT, PVVEC_RULES, PVVEC_TOKEN, PVVEC_WAKE } from './pvvec/mechanisms.js';
 import { irqGuestInit } from './irq/guest.js';
@@ -52,8 +52,7 @@ const enable: Catalogue['enable'] = {
         guestInit: (v: V) => kvmAsyncPfInit(v, cfg),
         guestCall: v4GuestCall(env.ctx.guestMemoryBytes, { resumeNs: env.ns(env.ctx.costOverrides.sdeiResumeCycles) }),
         vcpuMigrated: (v: V) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, true),
-        guestCpuOffline: (v: V) => v4GuestCpuOffline(v, true),
-        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, true),
+        ...v4HotplugFragment(true),
       };
     },
   },
@@ -68,8 +67,7 @@ const enable: Catalogue['enable'] = {
         // The v4 ABI without its SDEI requirement (the design has no SDEI event).
         guestCall: v4GuestCall(env.ctx.guestMemoryBytes, null),
         vcpuMigrated: (v: V) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, false),
-        guestCpuOffline: (v: V) => v4GuestCpuOffline(v, false),
-        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, false),
+        ...v4HotplugFragment(false),
       };
     },
   },
@@ -83,8 +81,7 @@ const enable: Catalogue['enable'] = {
         guestInit: (v: KvmVcpu<Arm64S2VcpuState>) => s2GuestInit(v, cfg),
         guestCall: s2GuestCall(env.ctx.guestMemoryBytes, env.ns(env.ctx.costOverrides.sdeiResumeCycles)),
         vcpuMigrated: (v: KvmVcpu<Arm64S2VcpuState>) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, false),
-        guestCpuOffline: (v: V) => v4GuestCpuOffline(v, false),
-        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, false),
+        ...v4HotplugFragment(false),
       };
     },
   },

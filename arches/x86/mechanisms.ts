@@ -64,8 +64,8 @@ function x86GuestInit(env: FragmentEnv): (v: KvmVcpu<any>) => void {
  * The MSR writes kvm_guest_cpu_offline() makes before EN = 0, interrupts off: steal time (QEMU's
  * kvm-steal-time is on by default: assumed) and PV EOI where the `pvEoi` knob has it (arch/x86/kernel/kvm.c).
  */
-function offlineExits(env: FragmentEnv): number {
-  return 1 + (env.ctx.knobs.pvEoi === 1 ? 1 : 0);
+function offlineWindow(env: FragmentEnv): { exits: number; irqsMasked: boolean } {
+  return { exits: 1 + (env.ctx.knobs.pvEoi === 1 ? 1 : 0), irqsMasked: true };
 }
 
 /** A knob that is on (1) or off (0), nothing else. */
@@ -87,7 +87,7 @@ const enable: Catalogue['enable'] = {
       vcpuReset: x86VcpuReset,
       // kvm_cpu_online() → kvm_guest_cpu_init(), as at boot.
       guestCpuOnline: x86GuestInit(env),
-      caps: { offlineExitsBeforeDisable: offlineExits(env) },
+      caps: { offlineWindow: offlineWindow(env) },
     }),
   },
   'no-guest-enable': {
@@ -122,7 +122,7 @@ const enable: Catalogue['enable'] = {
         vcpuReset: x86VcpuReset,
         // The #VE page stays registered while the CPU is down (a lab design: assumed), and is written again.
         guestCpuOnline: guestInit,
-        caps: { offlineExitsBeforeDisable: offlineExits(env) },
+        caps: { offlineWindow: offlineWindow(env) },
       };
     },
   },

@@ -54,7 +54,7 @@ export function buildCheckView(r: CheckResult): CheckView {
       (r.bounds.hotplug === true ? '; a CPU other than 0 offline once, anywhere, and online once after' : ''),
     walked: r.exhaustive
       ? `${judged(r.orders)}: every order within these bounds`
-      : `${judged(r.orders)}; stopped at --max-orders: NOT every order within these bounds, ${cutAt(r.completeDepth)}`,
+      : `${judged(r.orders)}; stopped at --max-orders: NOT every order within these bounds, ${cutAt(r.completeDepth, r.partlyBeyond)}`,
     clean: r.findings.length === 0 ? NOTHING_WRONG : null,
     findings: r.findings.map((f) => findingView(f, r.orders)),
   };
@@ -65,8 +65,9 @@ function judged(orders: number): string {
 }
 
 /** How far a cut walk got: it goes level by level, so every order up to some length was judged. */
-function cutAt(complete: number): string {
-  return complete < 1 ? 'not even every order of 1 step' : `only every order of up to ${plural(complete, 'step')} and some of ${complete + 1}`;
+function cutAt(complete: number, partlyBeyond: boolean): string {
+  if (complete < 1) return 'not even every order of 1 step';
+  return `only every order of up to ${plural(complete, 'step')}${partlyBeyond ? ` and some of ${complete + 1}` : ''}`;
 }
 
 function findingView(f: CheckFinding, orders: number): FindingView {

@@ -52,6 +52,8 @@ export interface CheckResult {
   readonly exhaustive: boolean;
   /** Every order of up to this many steps was judged (the depth when exhaustive; 0 when only the empty order was). */
   readonly completeDepth: number;
+  /** Some orders one step longer than completeDepth were judged too (a walk cut inside that length). */
+  readonly partlyBeyond: boolean;
   readonly findings: readonly CheckFinding[];
 }
 
@@ -85,9 +87,14 @@ export function checkVariant(variant: Variant, bounds: CheckBounds, maxOrders: n
   // Level by level (iterative deepening): a walk cut at maxOrders has judged every order up to
   // some length, and the first order that shows a kind is a shortest one.
   let complete = -1;
+  let partlyBeyond = false;
   for (let level = 0; level <= bounds.depth; level++) {
+    const before = walk.orders;
     const judged = walkLevel(walk, level);
-    if (judged === 'cut') break;
+    if (judged === 'cut') {
+      partlyBeyond = walk.orders > before;
+      break;
+    }
     // No order of this length: there is none longer either.
     complete = judged === 'none' ? bounds.depth : level;
     if (judged === 'none') break;
@@ -95,7 +102,7 @@ export function checkVariant(variant: Variant, bounds: CheckBounds, maxOrders: n
   const findings = [...walk.first.entries()]
     .sort((a, b) => a[0].localeCompare(b[0]))
     .map(([kind, f]) => ({ kind, problems: f.problems.map((p) => p.message), steps: f.steps, orders: f.orders, ...traced(variant, bounds, f.steps) }));
-  return { variant: variant.id, bounds, orders: walk.orders, exhaustive: complete === bounds.depth, completeDepth: complete, findings };
+  return { variant: variant.id, bounds, orders: walk.orders, exhaustive: complete === bounds.depth, completeDepth: complete, partlyBeyond, findings };
 }
 
 /**

@@ -40,24 +40,26 @@ export function cpuDown(sim: Machine, v: Vcpu): void {
 /**
  * The hotplug thread runs on the CPU (called by the run loop where it would pick a task, with none
  * current): sched_cpu_deactivate() first, so that no wake picks the CPU from here on, then the
- * guest's CPU-down callback as a frame on the idle stack. Its stretch with interrupts off before
- * the disable (Backend caps.offlineExitsBeforeDisable, priced at their round trips) is a phase a
- * completion's kick can cut: the re-entry then sends the page-ready, which waits on IF=0 and is
- * taken only after the callback has disabled async PF.
+ * guest's CPU-down callback as a frame on the idle stack. What the callback does first
+ * (Backend.guestCpuDownPrepare()) happens at once; its stretch before the disable (Backend
+ * caps.offlineWindow, priced at the round trips of its exits) is a phase a completion's kick can
+ * cut: the re-entry then sends the page-ready, which waits on the guest's mask (x86: IF=0) or
+ * line (arm64 v4: its page-ready line disabled) and is taken only after the callback has disabled async PF.
  */
 export function startCpuDown(sim: Machine, v: Vcpu): void {
   v.down = true;
-  const exits = sim.backend.caps.offlineExitsBeforeDisable;
+  const { exits, irqsMasked } = sim.backend.caps.offlineWindow;
   const cs = sim.backend.caps.codeLayout.contextSwitch;
   const window: CodePhase = {
     ...cs,
-    name: 'the CPU-down callback before its disable (interrupts off)',
+    name: `the CPU-down callback before its disable${irqsMasked ? ' (interrupts off)' : ''}`,
     ns: exits * sim.backend.costs.exitNs.hypercall,
     touches: null,
     nonReentrant: false,
-    irqsMasked: true,
+    irqsMasked,
     rqLocked: false,
   };
+  sim.backend.guestCpuDownPrepare(v);
   v.frames.push(codeFrame(exits > 0 ? [window] : [], () => sim.backend.guestCpuOffline(v)));
 }
 

@@ -41,18 +41,18 @@ export function noteUnsafeInjection(sim: Machine, v: Vcpu): void {
 
 /**
  * The end of an exception's way out. Back to user: RFCv2's delayed wakes are finished in
- * `ret_to_user`, a resched is honoured, and a flagged task still on the CPU goes to sleep — in
- * that order: do_notify_resume() (arch/arm64/kernel/signal.c) and exit_to_user_mode_loop()
- * (kernel/entry/common.c) call schedule() for TIF_NEED_RESCHED first and look at the other work
- * flags once the task runs again (a preempted flagged task sleeps at its next return to user,
- * where it runs then). Back to the kernel, a resched only where the preemption model allows
+ * `ret_to_user`, a flagged task goes to sleep, and a resched is honoured — in that order: the
+ * designs that flag a task (v4) put their TIF_ASYNC_PF sleep at the top of do_notify_resume(),
+ * before its TIF_NEED_RESCHED schedule() (gwshan/linux arch/arm64/kernel/signal.c, v4 13/15;
+ * upstream's loop, and x86's exit_to_user_mode_loop(), schedule first, but no x86 design flags a
+ * task). Back to the kernel, a resched only where the preemption model allows
  * (preempt_schedule_irq()).
  */
 export function exceptionReturn(sim: Machine, v: Vcpu, to: Privilege): void {
   if (v.mode !== 'run') return;
   if (to === 'user') guest.flushDelayedWakes(sim, v);
-  sched.maybeResched(sim, v, to === 'user' ? 'user-return' : 'irq-exit');
   sched.returnToUser(sim, v, to === 'user');
+  sched.maybeResched(sim, v, to === 'user' ? 'user-return' : 'irq-exit');
 }
 
 /**

@@ -2,7 +2,7 @@ import * as entry from './guest-entry.js';
 import * as sched from './guest-sched.js';
 import type { Machine } from './machine.js';
 import { charge, hostExit, preempt } from './segment.js';
-import type { Vcpu } from './vcpu.js';
+import type { IrqLine, Vcpu } from './vcpu.js';
 
 /**
  * Interrupt and event delivery at guest entry, as KVM does it in arch/x86/kvm/x86.c
@@ -61,7 +61,7 @@ export function checkIrqVsRefault(sim: Machine, v: Vcpu): void {
   if (race === null) return;
   // The cheap question first: most entries have no signal pending.
   let signal = false;
-  for (const l of v.irqLines) if (l.pending && l.signal !== 'other') signal = true;
+  for (const l of v.irqLines) if (l.pending && l.enabled && l.signal !== 'other') signal = true;
   if (!signal || v.irqsMasked || !v.resumeWouldFault) return;
   if (sim.metrics.measuring) sim.metrics.hazards.add(race.hazard);
   // Each time the fault wins, the instruction exits again as a repeated fault and re-enters.
@@ -116,7 +116,7 @@ export function requestIrqWindow(sim: Machine, v: Vcpu): void {
   if (v.mode !== 'run' || sim.backend.caps.ipi.irqWindowExit === null) return;
   // The lab's line stays pending until the handler reads it; one whose vector was entered is not waiting.
   let waiting = v.tickPending ? 1 - v.irqsEntered : -v.irqsEntered;
-  for (const l of v.irqLines) if (l.pending) waiting++;
+  for (const l of v.irqLines) if (l.pending && l.enabled) waiting++;
   if (waiting > 0) v.irqWindowRequested = true;
 }
 
@@ -155,7 +155,7 @@ function nextPendingLine(sim: Machine, v: Vcpu): number {
   const highest = sim.backend.caps.irqOrder === 'highest-first';
   let best = -1;
   for (const l of v.irqLines) {
-    if (l.pending && (best < 0 || (highest ? l.line > best : l.line < best))) best = l.line;
+    if (l.pending && l.enabled && (best < 0 || (highest ? l.line > best : l.line < best))) best = l.line;
   }
   return best;
 }
@@ -179,7 +179,7 @@ export function interrupt(sim: Machine, v: Vcpu): void {
 export function raiseIrq(sim: Machine, v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
   let l = v.irqLine(line);
   if (!l) {
-    l = { line, level, asserted: false, pending: false, signal, token: null };
+    l = newLine(line, level, signal);
     v.irqLines.push(l);
   }
   l.level = level;
@@ -188,4 +188,19 @@ export function raiseIrq(sim: Machine, v: Vcpu, line: number, signal: 'not-prese
   l.asserted = level;
   l.pending = true;
   interrupt(sim, v);
+}
+
+function newLine(line: number, level: boolean, signal: IrqLine['signal']): IrqLine {
+  return { line, level, asserted: false, pending: false, enabled: true, signal, token: null };
+}
+
+/** The guest enables or disables a line at the controller; one enabled again with an interrupt pending is taken. */
+export function setIrqEnabled(sim: Machine, v: Vcpu, line: number, enabled: boolean): void {
+  let l = v.irqLine(line);
+  if (!l) {
+    l = newLine(line, false, 'other');
+    v.irqLines.push(l);
+  }
+  l.enabled = enabled;
+  if (enabled && l.pending) interrupt(sim, v);
 }

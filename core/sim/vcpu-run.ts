@@ -92,9 +92,11 @@ export function enterGuest(sim: Machine, v: Vcpu): void {
   if (!exception) irq.checkIrqVsRefault(sim, v);
   if (!viaVector) irq.takeInterrupts(sim, v);
   irq.requestIrqWindow(sim, v);
-  if (v.mode === 'run') sched.maybeResched(sim, v, 'irq-exit');
   if (v.mode !== 'run') return;
+  // A flagged task in user mode sleeps before any resched: v4's do_notify_resume() looks at
+  // TIF_ASYNC_PF first (exceptionReturn()).
   sched.returnToUser(sim, v);
+  if (v.mode === 'run') sched.maybeResched(sim, v, 'irq-exit');
 }
 
 /**

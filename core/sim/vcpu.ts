@@ -29,6 +29,8 @@ export interface IrqLine {
   level: boolean;
   asserted: boolean;
   pending: boolean;
+  /** Enabled at the interrupt controller (KvmVcpu.setIrqEnabled()): a disabled line is not taken. */
+  enabled: boolean;
   signal: 'not-present' | 'ready' | 'other';
   /** The token a not-present line announces. */
   token: number | null;
@@ -64,6 +66,7 @@ export interface VcpuHost {
   wakeUp(v: Vcpu): void;
   setRunnable(v: Vcpu): void;
   raiseIrq(v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void;
+  setIrqEnabled(v: Vcpu, line: number, enabled: boolean): void;
   startAsyncPf(v: Vcpu, gfn: number): { ok: true; token: number } | { ok: false; reason: string };
   wakeupAll(v: Vcpu): void;
   clearCompletionQueue(v: Vcpu): void;
@@ -292,6 +295,9 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     for (const l of this.irqLines) if (l.line === line) return l;
     return undefined;
   }
+  setIrqEnabled(line: number, enabled: boolean): void {
+    this.sim.setIrqEnabled(this, line, enabled);
+  }
   lowerIrq(line: number): void {
     const l = this.irqLine(line);
     if (l) {
@@ -349,7 +355,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
 
   private hasPendingIrq(): boolean {
     if (this.tickPending) return true;
-    for (const l of this.irqLines) if (l.pending) return true;
+    for (const l of this.irqLines) if (l.pending && l.enabled) return true;
     return false;
   }
 }

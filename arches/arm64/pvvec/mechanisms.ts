@@ -3,7 +3,7 @@ import type { BackendFragment, CompatibilityRule, FragmentEnv, Mechanism } from 
 import * as apf from '../async-pf.js';
 import { v4GuestCall } from '../guest-calls.js';
 import { vmPlaces } from '../control-block.js';
-import { v4GuestCpuOffline, v4GuestCpuOnline } from '../hotplug.js';
+import { v4HotplugFragment } from '../hotplug.js';
 import { v4VcpuMigrated } from '../migration.js';
 import { pvvecGuestCall } from './abi.js';
 import { PV_ENTRY_VA, pvEntry, pvvecGuestInit, type PvvecGuestConfig } from './guest.js';
@@ -48,8 +48,7 @@ export const PVVEC_ENABLE: Readonly<Record<string, Mechanism>> = {
         guestCall: pvvecGuestCall(env.ctx.guestMemoryBytes, v4GuestCall(env.ctx.guestMemoryBytes, null)),
         vcpuMigrated: (v: V) => v4VcpuMigrated(v, env.ctx.guestMemoryBytes, false),
         // The PV entry point stays registered while the CPU is down (a lab design: assumed); v4's hotplug does the rest.
-        guestCpuOffline: (v: V) => v4GuestCpuOffline(v, false),
-        guestCpuOnline: (v: V) => v4GuestCpuOnline(v, false),
+        ...v4HotplugFragment(false),
       };
     },
   },

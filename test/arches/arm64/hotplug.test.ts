@@ -5,6 +5,10 @@
  * Up: the enable again, whose host side queues a wake-all that empties the CPU's table.
  */
 import { describe, expect, it } from 'vitest';
+import { findVariant } from '../../../arches/registry.js';
+import { drain, problemsAtRest } from '../../../core/check/at-rest.js';
+import { playStep, type CheckStep } from '../../../core/check/steps.js';
+import { Harness } from '../../../core/harness.js';
 import { GFN_A, readyHarness } from './helpers.js';
 
 describe('arm64-sdei: CPU hotplug', () => {
@@ -61,5 +65,37 @@ describe('arm64-sdei: the CPU-hotplug callbacks exist only once kvm_async_pf_ini
     h.sim.backend.guestCpuOnline(v);
     expect(v.state.sdei.peMasked).toBe(false);
     expect(v.state.guest.enabled).toBe(true);
+  });
+});
+
+describe('v4: disable_percpu_irq() comes first in the CPU-down callback (kvm_async_pf_cpu_disable(), gwshan/linux arch/arm64/kernel/kvm.c)', () => {
+  // A page-ready the host sends after the redistributor write stays pending on the disabled PPI:
+  // the ENABLE(0) after it drops the queue, not the unacked page-ready; the sleeper stays asleep
+  // while the CPU is down. enable_percpu_irq() at online takes it: the sleeper wakes.
+  it('a page-ready sent in the callback stays pending on the disabled line until the CPU comes back', () => {
+    const h = new Harness(findVariant('arm64-sdei'), { vcpus: 2, guestMemoryMiB: 2 });
+    drain(h, []);
+    const v1 = h.vcpu(1);
+    const task = v1.current!;
+    const steps: CheckStep[] = [
+      { kind: 'fault', vcpu: 1, gfn: 256, context: 'user' },
+      { kind: 'enter', vcpu: 1 }, // the SDEI event: the task sleeps
+      { kind: 'offline', vcpu: 1 },
+      { kind: 'enter', vcpu: 1 }, // the other task yields; the callback's first write disables the PPI
+      { kind: 'complete', gfn: 256 },
+      { kind: 'enter', vcpu: 1 }, // the page-ready goes out, then ENABLE(0): the CPU goes down
+    ];
+    for (const s of steps) playStep(h, s);
+    h.schedule(1);
+    expect(v1.mode).toBe('off');
+    expect(task.state).toBe('sleeping');
+    const ppi = v1.irqLine(v1.state.guest.ppi)!;
+    expect(ppi).toMatchObject({ pending: true, enabled: false });
+    expect(v1.state.pagereadyPending).toBe(true);
+
+    playStep(h, { kind: 'online', vcpu: 1 });
+    drain(h, [256]);
+    expect(task.state).not.toBe('sleeping');
+    expect(problemsAtRest(h)).toEqual([]);
   });
 });

@@ -64,13 +64,14 @@ describe('check --hotplug: what each design leaves behind', () => {
     // sysvec_kvm_asyncpf_interrupt() reads and clears the token only while async_pf_enabled, which
     // the callback has cleared; kvm_guest_cpu_init() does not clear it; the host's
     // apf_pageready_slot_free() (arch/x86/kvm/x86.c) then never sees the slot free.
-    const r = checkVariant(findVariant('x86'), HOTPLUG);
+    const r = checkVariant(findVariant('x86'), { ...HOTPLUG, depth: 5 });
     expect(r.findings.map((f) => f.kind)).toEqual(['work-undelivered']);
     const f = r.findings[0];
-    expect(f.steps.some((s) => s.kind === 'offline')).toBe(true);
-    expect(f.steps.some((s) => s.kind === 'online')).toBe(true);
-    // The page-ready of the drain went out while the callback was still to run.
-    expect(f.trace.some((l) => l.step === null && l.event === 'kvm_async_pf_ready')).toBe(true);
+    // The read completes as a step of the order, after the task yielded and before the entry that
+    // runs the callback (the drain lets a CPU finish going down before it completes reads).
+    expect(f.steps.map((s) => s.kind)).toEqual(['fault', 'offline', 'enter', 'complete', 'online']);
+    // Nothing is found in 4 steps: the window needs that completion.
+    expect(checkVariant(findVariant('x86'), HOTPLUG).findings).toEqual([]);
   });
 
   it('x86: the same order with the completion after the callback has run leaves nothing: the wake-all of the offline woke the sleeper', () => {
@@ -89,32 +90,4 @@ describe('check --hotplug: what each design leaves behind', () => {
     expect(problemsAtRest(h).map((p) => p.kind)).toEqual(['task-asleep']);
   });
 
-  it('v4: a task flagged on the CPU going down sleeps on that CPU\'s entry wherever it runs, so the wake-all after the CPU comes back wakes it', () => {
-    // kvm_async_pf_add_task() points the task's thread.data at the flagging CPU's wait queue; only
-    // that CPU's kvm_async_pf_remove_task() clears TIF_ASYNC_PF. Sleeping on CPU 0's table instead,
-    // the task would not be found by CPU 1's wake-all and would sleep for good.
-    const seq: CheckStep[] = [USER_FAULT_ON_1, { kind: 'offline', vcpu: 1 }, { kind: 'enter', vcpu: 1 }, { kind: 'enter', vcpu: 1 }];
-    const h = played('arm64-sdei', seq);
-    const task = h.sim.tasks[1];
-    expect(task.vcpu).toBe(0);
-    const token = task.flaggedToken;
-    expect(token).toBeGreaterThanOrEqual(0);
-    // CPU 0 runs until the moved task returns to user mode there and sleeps.
-    const v0 = h.vcpu(0);
-    for (let i = 0; i < 8 && task.state !== 'sleeping'; i++) {
-      if (v0.current !== null) {
-        v0.current.vruntime += 1e9;
-        v0.needResched = true;
-      }
-      h.enter(0);
-      h.schedule(0);
-    }
-    expect(task.state).toBe('sleeping');
-    expect(h.vcpu(1).sleepTable.has(token)).toBe(true);
-    expect(v0.sleepTable.has(token)).toBe(false);
-    playStep(h, { kind: 'online', vcpu: 1 });
-    drain(h, checkPages(HOTPLUG));
-    expect(problemsAtRest(h)).toEqual([]);
-    expect(task.state).not.toBe('sleeping');
-  });
 });

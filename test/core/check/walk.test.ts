@@ -7,6 +7,7 @@ import { checkPages, nextSteps, playStep, type CheckStep } from '../../../core/c
 import { drain } from '../../../core/check/at-rest.js';
 import { Harness } from '../../../core/harness.js';
 import { BadInputError } from '../../../core/errors.js';
+import { buildCheckView } from '../../../cli/views/check.js';
 
 /**
  * `apf-lab check`'s walk (core/check/): every order of faults, completions and entries, each
@@ -89,8 +90,15 @@ describe('the walk itself', () => {
     const r = checkVariant(findVariant('x86'), SMALL, 10);
     expect(r.orders).toBe(10);
     expect(r.exhaustive).toBe(false);
-    // The empty order, then the 8 of one step (2 pages x 3 contexts, an entry): 1 step complete.
+    // The empty order, then the 7 of one step (2 pages x 3 contexts, an entry): 1 step complete,
+    // and the ninth and tenth are of two steps.
     expect(r.completeDepth).toBe(1);
+    expect(r.partlyBeyond).toBe(true);
+    // Cut exactly where the orders of one step end: none of two steps was judged.
+    const at = checkVariant(findVariant('x86'), SMALL, 8);
+    expect(at.completeDepth).toBe(1);
+    expect(at.partlyBeyond).toBe(false);
+    expect(buildCheckView(at).walked).toBe('8 orders, each brought to rest and judged; stopped at --max-orders: NOT every order within these bounds, only every order of up to 1 step');
   });
 
   it('counts every order of a small walk, as by hand', () => {

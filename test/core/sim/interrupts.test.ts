@@ -22,3 +22,20 @@ describe('interrupt order', () => {
     expect(order(arm64SdeiVariant, 0, 16)).toEqual([0, 16]);
   });
 });
+
+describe('a line disabled at the interrupt controller (KvmVcpu.setIrqEnabled(): disable_percpu_irq())', () => {
+  it('stays pending and is not taken; enabled again, it is taken at the next entry', () => {
+    const h = new Harness(arm64SdeiVariant, { guestInit: false });
+    const taken: number[] = [];
+    const v = h.vcpu();
+    v.guest.requestIrq(16, () => void taken.push(16));
+    v.setIrqEnabled(16, false);
+    v.raiseIrq(16, 'other', false);
+    h.enter();
+    expect(taken).toEqual([]);
+    expect(v.irqLine(16)).toMatchObject({ pending: true, enabled: false });
+    v.setIrqEnabled(16, true);
+    h.enter();
+    expect(taken).toEqual([16]);
+  });
+});

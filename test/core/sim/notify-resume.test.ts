@@ -2,46 +2,53 @@ import { describe, expect, it } from 'vitest';
 import { findVariant } from '../../../arches/registry.js';
 import { drain } from '../../../core/check/at-rest.js';
 import { Harness } from '../../../core/harness.js';
+import { flag, wake } from '../../../core/sim/guest-kernel.js';
+import { deschedule, moveTask, returnToUser } from '../../../core/sim/guest-sched.js';
 
 /**
  * The way back to user mode of a task flagged to sleep (v4's SDEI handler sets TIF_ASYNC_PF):
- * do_notify_resume() (arch/arm64/kernel/signal.c) calls schedule() for TIF_NEED_RESCHED first and
- * looks at the other work flags only when the task runs again; so a flagged task that is to be
- * preempted goes back to the run queue still flagged, and sleeps at its next return to user.
+ * v4 13/15 puts the TIF_ASYNC_PF sleep at the top of do_notify_resume(), before the
+ * TIF_NEED_RESCHED schedule() (gwshan/linux arch/arm64/kernel/signal.c). A flagged task returning
+ * to user therefore sleeps at once, on its own CPU, even with a resched pending.
  */
-describe('return to user: a resched comes before the flagged sleep', () => {
-  function flaggedOnEntry(resched: boolean): Harness {
-    const h = new Harness(findVariant('arm64-sdei'), { vcpus: 1, guestMemoryMiB: 2 });
+describe('return to user: a flagged task sleeps before any resched (v4 do_notify_resume())', () => {
+  function booted(vcpus = 1): Harness {
+    const h = new Harness(findVariant('arm64-sdei'), { vcpus, guestMemoryMiB: 2 });
     drain(h, []); // the wake-all the guest's enable queued is taken first, as a booted guest has
-    h.fault(256);
-    if (resched) h.vcpu().needResched = true;
-    h.enter();
     return h;
   }
 
-  it('without a resched pending, the task sleeps on its token at once', () => {
-    const task = flaggedOnEntry(false).sim.tasks[0];
+  it.each([false, true])('resched pending %s: the task sleeps on its token at its return to user', (resched) => {
+    const h = booted();
+    const task = h.vcpu().current!;
+    h.fault(256);
+    if (resched) h.vcpu().needResched = true;
+    h.enter();
     expect(task.state).toBe('sleeping');
     expect(task.flaggedToken).toBe(-1);
+    expect(h.vcpu().sleepTable.list().map((e) => e.kind)).toEqual(['sleeping']);
   });
 
-  it('with a resched pending, the task is switched out still flagged, and sleeps when it next returns to user', () => {
-    const h = flaggedOnEntry(true);
-    const [task, other] = h.sim.tasks;
-    expect(task.state).toBe('runnable');
-    expect(task.flaggedToken).toBeGreaterThanOrEqual(0);
-    // The other task runs its slice; then the flagged one gets the CPU back and returns to user.
-    h.schedule();
-    expect(h.vcpu().current).toBe(other);
-    other.vruntime += 1e9;
-    h.vcpu().needResched = true;
-    h.enter();
-    h.schedule();
-    expect(h.vcpu().current).toBe(task);
-    // It was preempted on its way back to user mode: it goes on there.
-    h.setCpu({ privilege: 'user' });
-    h.enter();
+  it('a task flagged on one CPU that returns to user on another sleeps on the first CPU\'s entry, which that CPU\'s wake clears', () => {
+    // kvm_async_pf_add_task() points the task's thread.data at the flagging CPU's wait queue, and
+    // only that CPU's kvm_async_pf_remove_task() clears TIF_ASYNC_PF (gwshan/linux
+    // arch/arm64/kernel/kvm.c). A flagged task can move before it returns to user: one flagged in
+    // kernel mode, preempted there, on a CPU taken down (takeCpuDown() moves every runnable task).
+    const h = booted(2);
+    const [v0, v1] = [h.vcpu(0), h.vcpu(1)];
+    const task = v1.current!;
+    expect(flag(h.sim, v1, 0x1)).toBe(true);
+    deschedule(h.sim, v1);
+    moveTask(h.sim, task, v1, v0);
+    deschedule(h.sim, v0).state = 'runnable';
+    v0.current = task;
+    task.state = 'running';
+    h.setCpu({ privilege: 'user' }, 0);
+    returnToUser(h.sim, v0);
     expect(task.state).toBe('sleeping');
-    expect(h.vcpu().sleepTable.list().map((e) => e.kind)).toEqual(['sleeping']);
+    expect(v1.sleepTable.list().map((e) => e.kind)).toEqual(['sleeping']);
+    expect(v0.sleepTable.list()).toEqual([]);
+    wake(h.sim, v1, 0x1);
+    expect(task.state).toBe('runnable');
   });
 });
