@@ -9,6 +9,7 @@ import { findVariant } from '../../../arches/registry.js';
 import { drain, problemsAtRest } from '../../../core/check/at-rest.js';
 import { playStep, type CheckStep } from '../../../core/check/steps.js';
 import { Harness } from '../../../core/harness.js';
+import type { Arm64VcpuState } from '../../../arches/arm64/state.js';
 import { GFN_A, readyHarness } from './helpers.js';
 
 describe('arm64-sdei: CPU hotplug', () => {
@@ -73,7 +74,7 @@ describe('v4: disable_percpu_irq() comes first in the CPU-down callback (kvm_asy
   // the ENABLE(0) after it drops the queue, not the unacked page-ready; the sleeper stays asleep
   // while the CPU is down. enable_percpu_irq() at online takes it: the sleeper wakes.
   it('a page-ready sent in the callback stays pending on the disabled line until the CPU comes back', () => {
-    const h = new Harness(findVariant('arm64-sdei'), { vcpus: 2, guestMemoryMiB: 2 });
+    const h = new Harness<Arm64VcpuState>(findVariant('arm64-sdei'), { vcpus: 2, guestMemoryMiB: 2 });
     drain(h, []);
     const v1 = h.vcpu(1);
     const task = v1.current!;
