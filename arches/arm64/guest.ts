@@ -59,14 +59,23 @@ export function kvmAsyncPfInit(vcpu: V, cfg: Arm64GuestConfig): void {
   g.slots = Number(a(hvc(vcpu, F, BigInt(ASYNC_PF_SLOTS)), 1));
   g.sdeiNum = Number(a(hvc(vcpu, F, BigInt(ASYNC_PF_SDEI)), 1));
   g.ppi = Number(a(hvc(vcpu, F, BigInt(ASYNC_PF_IRQ)), 1));
-  if (a(hvc(vcpu, SDEI_EVENT_REGISTER, BigInt(g.sdeiNum), SDEI_HANDLER_ENTRY, 0n), 0) !== 0n) return;
-  if (a(hvc(vcpu, SDEI_EVENT_ENABLE, BigInt(g.sdeiNum)), 0) !== 0n) return;
+  if (!sdeiRegisterAndEnable(vcpu, g.sdeiNum)) return;
   vcpu.guest.requestIrq(g.ppi, () => kvmAsyncPfIrqHandler(vcpu, cfg));
   vcpu.guest.requestIrq(SGI_RESCHEDULE, () => vcpu.guest.charge(cfg.irqHandlerNs));
   // The generic SDEI driver unmasks each CPU as it comes online (sdei_cpuhp_up()).
   hvc(vcpu, SDEI_PE_UNMASK);
   g.hotplugCallbacks = true;
   g.enabled = v4Enable(vcpu, g.apfDataGpa);
+}
+
+/**
+ * sdei_event_register() and sdei_event_enable() of the async-PF event on this CPU (a private
+ * event): at init, and again by the SDEI driver's CPU-up callback (sdei_cpuhp_up() re-registers
+ * and re-enables the private events it unregistered on the way down). False if the host refused.
+ */
+export function sdeiRegisterAndEnable(vcpu: KvmVcpu<unknown>, num: number): boolean {
+  if (a(hvc(vcpu as V, SDEI_EVENT_REGISTER, BigInt(num), SDEI_HANDLER_ENTRY, 0n), 0) !== 0n) return false;
+  return a(hvc(vcpu as V, SDEI_EVENT_ENABLE, BigInt(num)), 0) === 0n;
 }
 
 /**

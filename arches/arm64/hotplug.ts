@@ -1,7 +1,7 @@
 import type { GuestCallResult, KvmVcpu } from '../../core/backend.js';
 import type { BackendFragment } from '../spec.js';
-import { ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, ASYNC_PF_ENABLE, SDEI_PE_MASK, SDEI_PE_UNMASK, SMCCC_RET_SUCCESS } from './constants.js';
-import { v4Enable } from './guest.js';
+import { ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, ASYNC_PF_ENABLE, SDEI_EVENT_UNREGISTER, SDEI_PE_MASK, SDEI_PE_UNMASK, SMCCC_RET_SUCCESS } from './constants.js';
+import { sdeiRegisterAndEnable, v4Enable } from './guest.js';
 
 /**
  * CPU hotplug of the guests on v4's ABI (a scenario `offline` / `online` event,
@@ -16,13 +16,14 @@ import { v4Enable } from './guest.js';
  *   until the CPU comes back;
  * - up is enable_percpu_irq() — the pending page-ready, if any, is taken, its sleeper woken and
  *   acknowledged — then the enable, whose wake-all empties the table.
- * The SDEI driver's own hotplug state masks and unmasks the PE (drivers/firmware/arm_sdei.c
+ * The SDEI driver's own hotplug state unregisters the CPU's private events and masks the PE on the
+ * way down, and registers, enables and unmasks them again on the way up (drivers/firmware/arm_sdei.c
  * sdei_cpuhp_down()/_up()); torn down after the later-registered kvm state, brought up before it.
  * PSCI CPU_ON's vCPU reset (kvm_reset_vcpu()) touches no async-PF or vGIC line state
  * (Backend.vcpuReset() does nothing here). The redistributor write's exit is priced as a
  * hypercall round trip (an assumption: an MMIO emulation exit, I/O kernel, is dearer).
  */
-type V = KvmVcpu<{ guest: { readonly apfDataGpa: bigint; enabled: boolean; readonly hotplugCallbacks: boolean; readonly ppi: number } }>;
+type V = KvmVcpu<{ guest: { readonly apfDataGpa: bigint; enabled: boolean; readonly hotplugCallbacks: boolean; readonly ppi: number; readonly sdeiNum: number } }>;
 
 const hvc = (v: V, fn: number, ...args: bigint[]): GuestCallResult => v.guest.call({ kind: 'hvc', fn, args });
 const ok = (r: GuestCallResult): boolean => r.kind === 'ok' && r.regs[0] === SMCCC_RET_SUCCESS;
@@ -42,23 +43,29 @@ export function v4GuestCpuDownPrepare(v: V): void {
   if (v.state.guest.hotplugCallbacks) v.setIrqEnabled(v.state.guest.ppi, false);
 }
 
-/** kvm_async_pf_disable(), then the SDEI driver's PE mask where the design uses SDEI. */
+/** kvm_async_pf_disable(), then the SDEI driver's CPU-down callback where the design uses SDEI. */
 export function v4GuestCpuOffline(v: V, sdei: boolean): void {
   const g = v.state.guest;
   // The callbacks exist only where the boot-time init got that far.
   if (!g.hotplugCallbacks) return;
   if (g.enabled && ok(hvc(v, ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID, BigInt(ASYNC_PF_ENABLE), 0n, 0n))) g.enabled = false;
-  if (sdei) hvc(v, SDEI_PE_MASK);
+  if (!sdei) return;
+  hvc(v, SDEI_EVENT_UNREGISTER, BigInt(g.sdeiNum));
+  hvc(v, SDEI_PE_MASK);
 }
 
 /**
- * The SDEI PE unmask where the design uses SDEI, then kvm_async_pf_cpu_online(): enable_percpu_irq()
+ * The SDEI driver's CPU-up callback where the design uses SDEI (the event registered and enabled
+ * again, the PE unmasked), then kvm_async_pf_cpu_online(): enable_percpu_irq()
  * (a page-ready left pending is taken at the next entry) and the enable at this CPU's own `apf_data`.
  */
 export function v4GuestCpuOnline(v: V, sdei: boolean): void {
   const g = v.state.guest;
   if (!g.hotplugCallbacks) return;
-  if (sdei) hvc(v, SDEI_PE_UNMASK);
+  if (sdei) {
+    sdeiRegisterAndEnable(v, g.sdeiNum);
+    hvc(v, SDEI_PE_UNMASK);
+  }
   v.setIrqEnabled(g.ppi, true);
   g.enabled = v4Enable(v, g.apfDataGpa);
 }

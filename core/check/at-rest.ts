@@ -27,7 +27,7 @@ const DRAIN_ROUNDS = 16;
 export function drain(h: Harness, pages: readonly number[]): void {
   for (const v of h.sim.vcpus) v.forced = null;
   for (let round = 0; round < DRAIN_ROUNDS; round++) {
-    settleHotplug(h);
+    settleHotplug(h, pages);
     for (const g of readsInFlight(h, pages)) h.complete(g);
     for (let i = 0; i < h.sim.vcpus.length; i++) {
       const v = h.vcpu(i);
@@ -47,17 +47,25 @@ export function drain(h: Harness, pages: readonly number[]): void {
 }
 
 /**
- * A CPU on its way down gets there before any read completes: its hotplug thread runs within
- * microseconds of the reschedule IPI, a read takes the device's latency. A completion inside the
- * CPU-down callback's window is then a step of the order (a `complete` before the entry that runs
- * the callback), never the drain's doing.
+ * A CPU on its way down gets there before any other read completes: its hotplug thread runs within
+ * microseconds of the reschedule IPI, a read takes the device's latency. One blocked in the host
+ * on a page (a synchronous fault, the synthetic halt) gets that page first, alone. A completion
+ * inside the CPU-down callback's window is then a step of the order (a `complete` before the entry
+ * that runs the callback), never the drain's doing.
  */
-function settleHotplug(h: Harness): void {
+function settleHotplug(h: Harness, pages: readonly number[]): void {
   for (let i = 0; i < h.sim.vcpus.length; i++) {
     const v = h.vcpu(i);
-    for (let guard = 0; guard < 4 && v.goingDown && v.mode === 'run'; guard++) {
-      h.enter(i);
-      h.schedule(i);
+    for (let guard = 0; guard < 8 && v.goingDown && v.mode !== 'off'; guard++) {
+      if (v.mode === 'run') {
+        h.enter(i);
+        h.schedule(i);
+        continue;
+      }
+      // The page its task was touching when it blocked (Harness.fault() draws it).
+      const blocking = v.current?.nextPage ?? -1;
+      if (!readsInFlight(h, pages).includes(blocking) || !h.waitingOn(blocking).includes(i)) break;
+      h.completeFor(blocking, i);
     }
   }
 }

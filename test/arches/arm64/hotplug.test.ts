@@ -57,14 +57,18 @@ describe('arm64-sdei: the CPU-hotplug callbacks exist only once kvm_async_pf_ini
     expect(v.state.guest.enabled).toBe(false);
   });
 
-  it('a registered guest masks the PE after its disable and unmasks it before its enable (sdei_cpuhp_down()/_up())', () => {
+  it('after its disable, the SDEI driver unregisters the private event and masks the PE; before its enable it registers, enables and unmasks (sdei_cpuhp_down()/_up())', () => {
     const h = readyHarness();
     const v = h.vcpu();
+    const event = () => v.state.sdei.events.get(v.state.guest.sdeiNum)!;
     expect(v.state.guest.hotplugCallbacks).toBe(true);
     h.sim.backend.guestCpuOffline(v);
     expect(v.state.sdei.peMasked).toBe(true);
+    expect(event()).toMatchObject({ registered: false, enabled: false });
     h.sim.backend.guestCpuOnline(v);
     expect(v.state.sdei.peMasked).toBe(false);
+    expect(event()).toMatchObject({ registered: true, enabled: true });
+    // The host's ENABLE asks for a registered SDEI event: without the re-register it would refuse.
     expect(v.state.guest.enabled).toBe(true);
   });
 });

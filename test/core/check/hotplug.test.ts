@@ -83,6 +83,16 @@ describe('check --hotplug: what each design leaves behind', () => {
     expect(problemsAtRest(h)).toEqual([]);
   });
 
+  it('a CPU going down while blocked in a synchronous fault gets only its own page before it goes: another read completes after the CPU is down', () => {
+    // v4: the kernel-mode fault on 0x101 is synchronous; once it is in, the hotplug thread runs
+    // within microseconds, long before 0x100's read: ENABLE(0) drops that work and task/1, asleep
+    // on it, sleeps for good (kvm_async_pf_cpu_offline() wakes no one).
+    const seq: CheckStep[] = [USER_FAULT_ON_1, { kind: 'enter', vcpu: 1 }, { kind: 'fault', vcpu: 1, gfn: 257, context: 'kernel' }, { kind: 'offline', vcpu: 1 }];
+    const h = played('arm64-sdei', seq);
+    drain(h, checkPages(HOTPLUG));
+    expect(problemsAtRest(h).map((p) => p.kind)).toEqual(['task-asleep']);
+  });
+
   it('v4 (arm64-sdei): a sleeper of a CPU that stays down sleeps for good (its offline callback wakes no one and ENABLE(0) drops the work)', () => {
     const seq: CheckStep[] = [USER_FAULT_ON_1, { kind: 'offline', vcpu: 1 }, { kind: 'enter', vcpu: 1 }, { kind: 'enter', vcpu: 1 }];
     const h = played('arm64-sdei', seq);
