@@ -310,10 +310,12 @@ export interface Backend<S = unknown, A = unknown> {
     readonly codeLayout: CodeLayout;
     /**
      * Interrupt lines whose end of handling (the guest's EOI after the handler) exits to the host,
-     * and that exit; null where none does. The interrupt controller decides: a software-driven
-     * level interrupt can ask for a maintenance exit at its EOI (arches/arm64/vgic.ts).
+     * whether the timer tick's does (`tick`), and that exit; null where none does. The interrupt
+     * controller decides: a software-driven level interrupt can ask for a maintenance exit at its
+     * EOI (arches/arm64/vgic.ts); an unvirtualised EOI register traps for every interrupt
+     * (arches/x86/eoi.ts).
      */
-    readonly eoiExit: { readonly lines: readonly number[]; readonly exit: ExitSpec } | null;
+    readonly eoiExit: { readonly lines: readonly number[]; readonly tick: boolean; readonly exit: ExitSpec } | null;
     /**
      * The stretch of the guest's CPU-down callback before it disables async PF, where the host may
      * still send a page-ready: the exits it makes there, and whether interrupts are off meanwhile

@@ -19,5 +19,6 @@ import type { Backend } from '../../core/backend.js';
 export const VGIC_MAINTENANCE_EXIT = 'IRQ (vGIC maintenance)';
 
 export function vgicEoiExit(knobs: Readonly<Record<string, number>>): Backend['caps']['eoiExit'] {
-  return { lines: [knobs.ppi], exit: { name: VGIC_MAINTENANCE_EXIT, kind: 'trap' } };
+  // The arch timer's PPI is hardware-mapped: its deactivation does not exit.
+  return { lines: [knobs.ppi], tick: false, exit: { name: VGIC_MAINTENANCE_EXIT, kind: 'trap' } };
 }

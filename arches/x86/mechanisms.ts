@@ -8,6 +8,7 @@ import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from './costs.js';
 import { pf2010GuestCall, veGuestCall, x86GuestCall } from './guest-calls.js';
 import { kvmGuestCpuInit } from './guest.js';
 import { x86IpiCaps } from './ipi.js';
+import { x86EoiExit } from './eoi.js';
 import { pf2010GuestCpuOffline, pf2010VcpuReset, x86GuestCpuOffline, x86VcpuReset } from './hotplug.js';
 import { pf2010VcpuMigrated, x86VcpuMigrated } from './migration.js';
 import { checkX86Knobs, X86_KNOBS } from './knobs.js';
@@ -345,8 +346,7 @@ export const X86_ARCH: ArchDefinition = {
   // The local APIC serves the highest pending vector first.
   irqOrder: 'highest-first',
   ipi: x86IpiCaps,
-  // An EOI that exits (no PV EOI, no APICv) is the guest's own x2APIC EOI write (arches/x86/guest.ts).
-  eoiExit: () => null,
+  eoiExit: x86EoiExit,
   codeLayout: x86CodeLayout,
   noApfGuestCall: (_v, call) => noApfGuestCall(call),
   catalogue: X86_CATALOGUE,

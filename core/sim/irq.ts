@@ -140,6 +140,8 @@ function takeOne(sim: Machine, v: Vcpu): boolean {
     v.tickPending = false;
     charge(sim, v, 'kernel', TICK_HANDLER_NS);
     sched.schedulerTick(sim, v);
+    const e = sim.backend.caps.eoiExit;
+    if (e !== null && e.tick && v.mode === 'run') hostExit(sim, v, e.exit.name, e.exit.kind);
     return true;
   }
   return false;
