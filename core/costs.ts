@@ -1,4 +1,5 @@
 import type { Backend, ExitCosts, ExitKind, InjectionKind } from './backend.js';
+import { BadInputError } from './errors.js';
 
 /** Converts a cost-table entry in cycles to integer nanoseconds at the table's clock (facts/anchors.md §A6). */
 export function cyclesToNs(cycles: number, clockMHz: number): number {
@@ -35,7 +36,11 @@ export const STANDARD_COST_KEYS: CostKeys = {
 
 /** The backend's `costs` in nanoseconds from a cycle table (defaults merged with scenario overrides). */
 export function exitCostsFromTable(table: Readonly<Record<string, number>>, keys: CostKeys): ExitCosts {
-  const ns = (key: string) => cyclesToNs(table[key], table.clockMHz);
+  const ns = (key: string) => {
+    // A key the table lacks would price an exit or an injection at NaN without a word.
+    if (typeof table[key] !== 'number') throw new BadInputError(`cost table: no entry ${key} (the cost keys name it; the table has ${Object.keys(table).join(', ')})`);
+    return cyclesToNs(table[key], table.clockMHz);
+  };
   const mapNs = <K extends string>(m: Readonly<Record<K, string>>) =>
     Object.fromEntries(Object.entries<string>(m).map(([kind, key]) => [kind, ns(key)])) as Record<K, number>;
   return { exitNs: mapNs(keys.exit), stage2FaultNs: ns(keys.stage2Fault), injectNs: mapNs(keys.inject) };

@@ -49,6 +49,20 @@ function checkHarnessArgs(variant: Variant, options: HarnessOptions): void {
   if (mib !== undefined && (!Number.isInteger(mib) || mib < 2 || mib > 64)) {
     throw new BadInputError(`Harness: options.guestMemoryMiB must be a whole number from 2 to 64, got ${String(mib)}`);
   }
+  checkCostOverrides(variant, options.costs);
+}
+
+/** Cost overrides as a scenario's `costs.<arch>` takes them: the variant's own keys, 0 to 1e9 cycles. */
+function checkCostOverrides(variant: Variant, costs: HarnessOptions['costs']): void {
+  if (costs === undefined) return;
+  for (const [key, value] of Object.entries(costs)) {
+    if (!Object.hasOwn(variant.defaultCosts, key)) {
+      throw new BadInputError(`Harness: options.costs.${key} is not a cost of ${variant.arch} (known: ${Object.keys(variant.defaultCosts).join(', ')})`);
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1e9) {
+      throw new BadInputError(`Harness: options.costs.${key} must be a number from 0 to 1e9 cycles, got ${String(value)}`);
+    }
+  }
 }
 
 /**
@@ -130,8 +144,9 @@ export class Harness<S = unknown> {
       throw new BadInputError(`Harness.fault: gfn ${gfn} is resident, and the page must be host-missing (gfns ${HARNESS_FIRST_MISSING_GFN} to ${pages - 1} are, until complete() brings one in)`);
     }
     const v = this.vcpu(i);
-    if (!v.current) throw new Error('Harness.fault: no current task on this vCPU');
-    if (v.mode !== 'run') throw new Error(`Harness.fault: vCPU ${i} is in ${v.mode}`);
+    if (v.mode === 'off') throw new BadInputError(`Harness.fault: CPU ${v.id} is offline: no task runs there`);
+    if (v.mode !== 'run') throw new BadInputError(`Harness.fault: vCPU ${v.id} is not running guest code (${v.mode === 'sync' ? 'blocked in a synchronous fault' : v.mode === 'halt' ? 'halted in the host' : 'idle'}): complete() its page or enter() it first`);
+    if (!v.current) throw new BadInputError(`Harness.fault: vCPU ${v.id} has no current task (schedule() picks one)`);
     v.current.nextPage = gfn;
     this.sim.stage2Fault(v, gfn);
   }
@@ -220,7 +235,7 @@ export class Harness<S = unknown> {
    */
   offline(i: number): void {
     const v = this.vcpu(i);
-    if (i === 0) throw new BadInputError('Harness.offline: CPU 0 cannot go offline (e59e74dc48a3)');
+    if (v.id === 0) throw new BadInputError('Harness.offline: CPU 0 cannot go offline (e59e74dc48a3)');
     if (v.goingDown || v.mode === 'off') throw new BadInputError(`Harness.offline: CPU ${i} is already going down or down`);
     cpuDown(this.sim, v);
   }

@@ -64,7 +64,9 @@ function runSweepCommand(io: Io): CommandModule<object, SweepCommandArgs> {
       const sweep = resolveSweep(args);
       const { def } = sweep;
       const points = shard ? shardPoints(pointCount(def.params), shard) : allPoints(def);
-      const scenarios = pointScenarios(sweep, points, args.allowLarge);
+      // Every shard checks the whole grid (milliseconds), so that a mistake in any point stops each
+      // slice of a batch job before it runs, not only the one that holds it.
+      const scenarios = pointScenarios(sweep, allPoints(def), args.allowLarge);
       const templates = shard || out === null ? null : chartTemplates();
       const planned = planRuns(def, points);
       const build = labBuild();

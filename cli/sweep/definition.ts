@@ -83,7 +83,8 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     }
     throw new UsageError('name a parameter to sweep: --param NAME=SPEC (e.g. --param backing.latency.us=50..10000:log:8)');
   }
-  const scenario = baseScenario({ ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) }, source, params);
+  const paramsFile = args.param === undefined ? (args.file ?? null) : null;
+  const scenario = baseScenario({ ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) }, source, params, paramsFile);
   const names = new Set<string>();
   for (const p of params) {
     if (names.has(p.name)) throw new UsageError(`parameter ${p.name} is given twice`);
@@ -118,7 +119,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   }
   checkRunCount(params, variants.length, seeds);
   const def = defineSweep({ scenario, params, variants: variants.map(sweepVariant), seeds, metric, x });
-  return { def, source, paramsFile: args.param === undefined ? (args.file ?? null) : null, variants, variantFiles };
+  return { def, source, paramsFile, variants, variantFiles };
 }
 
 /**
@@ -130,16 +131,23 @@ export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], 
   const known = knownOverrides();
   const out = new Map<number, Scenario>();
   for (const point of points) {
-    const values = pointValues(def.params, point);
-    const assignments = def.params.map((p, i) => ({ name: p.name, value: values[i] }));
-    // A value from a sweep file is the file's mistake: name the file and its field, as for the file's other fields.
-    const where = sweep.paramsFile === null ? '' : `${sweep.paramsFile}: params: `;
-    const label = `${where}${source} with ${assignments.map((a) => `${a.name}=${String(a.value)}`).join(', ')}`;
+    const { assignments, label } = pointLabel(def.params, point, source, sweep.paramsFile);
     const s = pointScenario(def.scenario, assignments, label, known);
     checkRunnable(s, label, sweep.variants, allowLarge);
     out.set(point, s);
   }
   return out;
+}
+
+/**
+ * A point's values, and its name in messages. A value from a sweep file is the file's mistake: the
+ * name starts with the file and its field, as for the file's other fields.
+ */
+function pointLabel(params: readonly SweepParam[], point: number, source: string, paramsFile: string | null) {
+  const values = pointValues(params, point);
+  const assignments = params.map((p, i) => ({ name: p.name, value: values[i] }));
+  const where = paramsFile === null ? '' : `${paramsFile}: params: `;
+  return { assignments, label: `${where}${source} with ${assignments.map((a) => `${a.name}=${String(a.value)}`).join(', ')}` };
 }
 
 /**
@@ -150,15 +158,14 @@ export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], 
  * base's own where it is the same one, the point's (named with its values) where the sweep mended
  * the base's and broke another.
  */
-function baseScenario(merged: Scenario, source: string, params: readonly SweepParam[]): Scenario {
+function baseScenario(merged: Scenario, source: string, params: readonly SweepParam[], paramsFile: string | null): Scenario {
   try {
     return validateScenario(merged, source);
   } catch (e) {
     if (!(e instanceof ScenarioError)) throw e;
-    const first = pointValues(params, 0);
-    const assignments = params.map((p, i) => ({ name: p.name, value: first[i] }));
+    const { assignments, label } = pointLabel(params, 0, source, paramsFile);
     try {
-      pointScenario(merged, assignments, `${source} with ${assignments.map((a) => `${a.name}=${String(a.value)}`).join(', ')}`);
+      pointScenario(merged, assignments, label);
     } catch (p) {
       throw p instanceof ScenarioError && p.field === e.field && p.problem === e.problem ? e : p;
     }

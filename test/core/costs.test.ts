@@ -10,6 +10,8 @@ import {
   type HarnessOptions,
   type Variant,
 } from '../../index.js';
+import { exitCostsFromTable } from '../../core/costs.js';
+import { X86_COST_KEYS } from '../../arches/x86/costs.js';
 
 /**
  * Each exit kind and each injection is charged its own entry of the architecture's cost table
@@ -72,5 +74,13 @@ describe('injection costs, charged where the guest takes them at entry', () => {
 
   it.each(cases)('%s costs its own table entry', (_name, variant, key, steps) => {
     expect(entryDelta(variant, key, steps)).toBe(cyclesToNs(20000, variant.defaultCosts.clockMHz));
+  });
+});
+
+describe('a cost table that lacks an entry its keys name', () => {
+  it('is refused, naming the entry (it priced that exit at NaN before)', () => {
+    const table = { ...x86Variant.defaultCosts } as Record<string, number>;
+    delete table.injectEventCycles;
+    expect(() => exitCostsFromTable(table, X86_COST_KEYS)).toThrow(/^cost table: no entry injectEventCycles/);
   });
 });

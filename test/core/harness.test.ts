@@ -41,3 +41,34 @@ describe('Harness refuses bad library input as BadInputError naming the argument
     expect(new Harness(x86Variant, { vcpus: 4 }).vcpu(3).id).toBe(3);
   });
 });
+
+describe('Harness hotplug and cost input (third hostile round)', () => {
+  it('offline() with no CPU named refuses, as offline(0) does: CPU 0 stays up', () => {
+    const h = new Harness(x86Variant, { vcpus: 2 });
+    refuses(() => (h.offline as (i?: number) => void)(), /^Harness\.offline: CPU 0 cannot go offline/);
+    expect(h.vcpu(0).goingDown).toBe(false);
+  });
+
+  it('fault() on an offline CPU or a vCPU blocked in the host says why', () => {
+    const h = new Harness(x86Variant, { vcpus: 2 });
+    h.setCpu({ privilege: 'kernel', irqsMasked: true }, 1);
+    h.fault(G, 1); // interrupts off: a synchronous fault, the vCPU blocks in the host
+    refuses(() => h.fault(G + 1, 1), /^Harness\.fault: vCPU 1 is not running guest code \(blocked in a synchronous fault\)/);
+    h.complete(G);
+    h.setCpu({ privilege: 'user', irqsMasked: false }, 1); // back in user mode: it yields at its next entry
+    h.offline(1);
+    h.enter(1);
+    h.schedule(1);
+    h.enter(1);
+    h.schedule(1);
+    expect(h.vcpu(1).mode).toBe('off');
+    refuses(() => h.fault(G + 1, 1), /^Harness\.fault: CPU 1 is offline/);
+  });
+
+  it('options.costs takes the variant\'s own keys, 0 to 1e9 cycles, as a scenario\'s costs.<arch> does', () => {
+    refuses(() => new Harness(x86Variant, { costs: { injectExceptionCycles: 5 } }), /^Harness: options\.costs\.injectExceptionCycles is not a cost of x86 \(known: /);
+    refuses(() => new Harness(x86Variant, { costs: { exitCycles: -5 } }), /^Harness: options\.costs\.exitCycles must be a number from 0 to 1e9 cycles, got -5$/);
+    refuses(() => new Harness(x86Variant, { costs: { exitCycles: 'x' as unknown as number } }), /must be a number from 0 to 1e9 cycles, got x$/);
+    expect(new Harness(x86Variant, { costs: { exitCycles: 100 } }).backend.costs.exitNs.trap).toBeGreaterThan(0);
+  });
+});

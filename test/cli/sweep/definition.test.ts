@@ -120,3 +120,22 @@ describe('--duration-ms below a scenario\'s event times, with those times swept 
     expect(r.err.split('\n')[0]).toBe('apf-lab: examples/scenarios/hotplug.yaml: events[0].atMs: 500 ms is not inside the run (durationMs 400)');
   });
 });
+
+describe('sweep points checked in a sweep file and across shards (third hostile round)', () => {
+  it('a sweep file\'s bad value at the first point is named with the file and its params field, as at any other point', async () => {
+    const sweepFile = join(dir, 'first-point.yaml');
+    writeFileSync(sweepFile, `scenario: ${join(process.cwd(), 'examples/scenarios/hotplug.yaml')}\nvariants: [x86]\ndurationMs: 400\nparams:\n  events.0.atMs: [100, 200]\n`);
+    const r = await cli('sweep', sweepFile, '-j', '1');
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n')[0]).toBe(`apf-lab: ${sweepFile}: params: ${join(process.cwd(), 'examples/scenarios/hotplug.yaml')} with events.0.atMs=100: events[1].atMs: 1500 ms is not inside the run (durationMs 400)`);
+  });
+
+  it('every shard refuses a sweep with a bad point, not only the shard that holds it', async () => {
+    const bad = ['sweep', '--param', 'backing.latency.us=100,200,-5', '--variants', 'x86', '-j', '1', '--duration-ms', '5'];
+    for (const shard of ['1/3', '3/3']) {
+      const r = await cli(...bad, '--shard', shard, '--out', join(dir, `shard-${shard.replace('/', '-')}`));
+      expect(r.code, shard).toBe(1);
+      expect(r.err, shard).toMatch(/backing\.latency\.us=-5/);
+    }
+  });
+});
