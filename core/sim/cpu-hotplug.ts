@@ -43,8 +43,8 @@ export function cpuDown(sim: Machine, v: Vcpu): void {
  * guest's CPU-down callback as a frame on the idle stack. What the callback does first
  * (Backend.guestCpuDownPrepare()) happens at once; its stretch before the disable (Backend
  * caps.offlineWindow, priced at the round trips of its exits) is a phase a completion's kick can
- * cut: the re-entry then sends the page-ready, which waits on the guest's mask (x86: IF=0) or
- * line (arm64 v4: its page-ready line disabled) and is taken only after the callback has disabled async PF.
+ * cut: the re-entry then sends the page-ready, which waits on the guest's mask (x86: IF=0) or on
+ * its line (arm64 v4: disabled) and is taken only after the callback has disabled async PF.
  */
 export function startCpuDown(sim: Machine, v: Vcpu): void {
   v.down = true;

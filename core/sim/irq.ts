@@ -189,7 +189,9 @@ export function raiseIrq(sim: Machine, v: Vcpu, line: number, signal: 'not-prese
   l.token = token ?? null;
   l.asserted = level;
   l.pending = true;
-  interrupt(sim, v);
+  // A line disabled at the controller is only held pending: nothing is kicked or woken for it
+  // (the vGIC queues an interrupt for delivery only once it is enabled).
+  if (l.enabled) interrupt(sim, v);
 }
 
 function newLine(line: number, level: boolean, signal: IrqLine['signal']): IrqLine {

@@ -39,3 +39,19 @@ describe('a line disabled at the interrupt controller (KvmVcpu.setIrqEnabled(): 
     expect(taken).toEqual([16]);
   });
 });
+
+describe('an interrupt raised on a disabled line', () => {
+  it('does not cut the guest code the vCPU is running: the controller only holds it pending', () => {
+    const running = (enabled: boolean) => {
+      const h = new Harness(arm64SdeiVariant, { guestInit: false });
+      const v = h.vcpu();
+      h.enter();
+      v.setIrqEnabled(16, enabled);
+      v.beginSegment(v.cursor, 1_000_000, 0, false, false, 0); // guest code under way
+      v.raiseIrq(16, 'other', false);
+      return v.segment !== null;
+    };
+    expect(running(false)).toBe(true);
+    expect(running(true)).toBe(false); // an enabled one exits the vCPU to inject it
+  });
+});
