@@ -51,7 +51,10 @@ async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
   const cli = yargs([...argv]).scriptName('apf-lab');
   for (const [name, entry] of Object.entries(COMMANDS)) {
     if (name === named) {
-      cli.command((await entry.load())(io, argv));
+      const module = (await entry.load())(io, argv);
+      // --version belongs to apf-lab itself, not to each command (`apf-lab run --version` is a usage error).
+      const builder = module.builder as ((y: Argv) => Argv) | undefined;
+      cli.command({ ...module, builder: (y: Argv) => (builder ? builder(y) : y).version(false) } as never);
     } else {
       // Only its line in the top-level help. yargs runs the first positional's command, which is
       // `named` unless an option's value before it is a command word (`--scenario list compare`).

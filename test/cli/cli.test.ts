@@ -221,6 +221,13 @@ describe('--version', () => {
     expect(await cli('--version')).toEqual({ code: 0, out: `${version}\n`, err: '' });
     expect((await cli('--help')).out).toContain('--version');
   });
+
+  it("is apf-lab's own option, not each command's: `run x86 --version` is a usage error, and no command's help lists it", async () => {
+    const r = await cli('run', 'x86', '--version');
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe('apf-lab: Unknown argument: --version');
+    for (const command of ['run', 'compare', 'check', 'sweep']) expect((await cli(command, '--help')).out, command).not.toContain('--version');
+  });
 });
 
 describe('-h is --help', () => {
