@@ -2,7 +2,7 @@ import * as entry from './guest-entry.js';
 import * as sched from './guest-sched.js';
 import type { Machine } from './machine.js';
 import { charge, hostExit, preempt } from './segment.js';
-import type { IrqLine, Vcpu } from './vcpu.js';
+import { newIrqLine, type Vcpu } from './vcpu.js';
 
 /**
  * Interrupt and event delivery at guest entry, as KVM does it in arch/x86/kvm/x86.c
@@ -181,7 +181,7 @@ export function interrupt(sim: Machine, v: Vcpu): void {
 export function raiseIrq(sim: Machine, v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
   let l = v.irqLine(line);
   if (!l) {
-    l = newLine(line, level, signal);
+    l = newIrqLine(line, level, signal);
     v.irqLines.push(l);
   }
   l.level = level;
@@ -192,19 +192,4 @@ export function raiseIrq(sim: Machine, v: Vcpu, line: number, signal: 'not-prese
   // A line disabled at the controller is only held pending: nothing is kicked or woken for it
   // (the vGIC queues an interrupt for delivery only once it is enabled).
   if (l.enabled) interrupt(sim, v);
-}
-
-function newLine(line: number, level: boolean, signal: IrqLine['signal']): IrqLine {
-  return { line, level, asserted: false, pending: false, enabled: true, signal, token: null };
-}
-
-/** The guest enables or disables a line at the controller; one enabled again with an interrupt pending is taken. */
-export function setIrqEnabled(sim: Machine, v: Vcpu, line: number, enabled: boolean): void {
-  let l = v.irqLine(line);
-  if (!l) {
-    l = newLine(line, false, 'other');
-    v.irqLines.push(l);
-  }
-  l.enabled = enabled;
-  if (enabled && l.pending) interrupt(sim, v);
 }

@@ -387,9 +387,6 @@ export class Simulation implements Machine {
   interrupt(v: Vcpu): void {
     irq.interrupt(this, v);
   }
-  setIrqEnabled(v: Vcpu, line: number, enabled: boolean): void {
-    irq.setIrqEnabled(this, v, line, enabled);
-  }
   raiseIrq(v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void {
     irq.raiseIrq(this, v, line, signal, level, token);
   }

@@ -36,6 +36,11 @@ export interface IrqLine {
   token: number | null;
 }
 
+/** A line as the controller first sees it: enabled, nothing pending. */
+export function newIrqLine(line: number, level: boolean, signal: IrqLine['signal']): IrqLine {
+  return { line, level, asserted: false, pending: false, enabled: true, signal, token: null };
+}
+
 /** Segment of guest execution in progress (what a preemption has to account for). */
 export interface Segment {
   start: number;
@@ -66,7 +71,7 @@ export interface VcpuHost {
   wakeUp(v: Vcpu): void;
   setRunnable(v: Vcpu): void;
   raiseIrq(v: Vcpu, line: number, signal: 'not-present' | 'ready' | 'other', level: boolean, token?: number): void;
-  setIrqEnabled(v: Vcpu, line: number, enabled: boolean): void;
+  interrupt(v: Vcpu): void;
   startAsyncPf(v: Vcpu, gfn: number): { ok: true; token: number } | { ok: false; reason: string };
   wakeupAll(v: Vcpu): void;
   clearCompletionQueue(v: Vcpu): void;
@@ -295,8 +300,15 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     for (const l of this.irqLines) if (l.line === line) return l;
     return undefined;
   }
+  /** The line's enable bit at the controller, as lowerIrq() its level; one enabled again with an interrupt pending is taken. */
   setIrqEnabled(line: number, enabled: boolean): void {
-    this.sim.setIrqEnabled(this, line, enabled);
+    let l = this.irqLine(line);
+    if (!l) {
+      l = newIrqLine(line, false, 'other');
+      this.irqLines.push(l);
+    }
+    l.enabled = enabled;
+    if (enabled && l.pending) this.sim.interrupt(this);
   }
   lowerIrq(line: number): void {
     const l = this.irqLine(line);
