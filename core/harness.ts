@@ -1,6 +1,6 @@
 import type { AsyncPfWork, Backend, GuestCall, GuestCallResult, Variant } from './backend.js';
 import { BadInputError } from './errors.js';
-import { HARD } from './scenario/limits.js';
+import { HARD, overrideProblem } from './scenario/limits.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './scenario/schema.js';
 import { Simulation } from './sim/simulation.js';
 import { finishFrame } from './sim/guest-entry.js';
@@ -52,16 +52,12 @@ function checkHarnessArgs(variant: Variant, options: HarnessOptions): void {
   checkCostOverrides(variant, options.costs);
 }
 
-/** Cost overrides as a scenario's `costs.<arch>` takes them: the variant's own keys, 0 to 1e9 cycles. */
+/** Cost overrides as a scenario's `costs.<arch>` takes them (the rule run.ts applies: overrideProblem()). */
 function checkCostOverrides(variant: Variant, costs: HarnessOptions['costs']): void {
   if (costs === undefined) return;
   for (const [key, value] of Object.entries(costs)) {
-    if (!Object.hasOwn(variant.defaultCosts, key)) {
-      throw new BadInputError(`Harness: options.costs.${key} is not a cost of ${variant.arch} (known: ${Object.keys(variant.defaultCosts).join(', ')})`);
-    }
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1e9) {
-      throw new BadInputError(`Harness: options.costs.${key} must be a number from 0 to 1e9 cycles, got ${String(value)}`);
-    }
+    const problem = overrideProblem(variant.defaultCosts, key, value, true);
+    if (problem) throw new BadInputError(`Harness: options.costs.${key}: ${problem}`);
   }
 }
 
