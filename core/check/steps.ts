@@ -82,7 +82,7 @@ export function nextSteps(h: Harness, seq: readonly CheckStep[], bounds: CheckBo
     if (v.current && !v.guestHalted && !faultedLast(seq, i)) {
       // An interrupt waiting on IF=0 is taken at the unmask, before any instruction runs with
       // interrupts on: no touch in such a context comes first.
-      const waiting = v.tickPending || v.irqLines.some((l) => l.pending && l.enabled);
+      const waiting = v.hasPendingIrq();
       for (const gfn of pages) {
         if (h.sim.memory.isResident(gfn)) continue;
         for (const context of bounds.contexts) if (!waiting || context === 'irqs-off') out.push({ kind: 'fault', vcpu: i, gfn, context });

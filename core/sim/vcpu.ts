@@ -365,7 +365,8 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     return this.hasPendingIrq() && !this.irqsMasked;
   }
 
-  private hasPendingIrq(): boolean {
+  /** The tick or an enabled line pending, masked or not. */
+  hasPendingIrq(): boolean {
     if (this.tickPending) return true;
     for (const l of this.irqLines) if (l.pending && l.enabled) return true;
     return false;
