@@ -46,6 +46,53 @@ describe('EventQueue', () => {
     );
   });
 
+  it('keeps the order over a wide span of times, pushes before the last pop among them', () => {
+    // Times on a coarse grid (whole milliseconds over 60 ms, and a few nanoseconds off them), so
+    // that equal times queued far apart in sequence are common, and a push may come before the
+    // last event popped (the queue does not assume that time only moves on).
+    const time = fc
+      .tuple(fc.integer({ min: 0, max: 60 }), fc.constantFrom(0, 1, 4095, 4096, 4097))
+      .map(([ms, ns]) => ms * 1_000_000 + ns);
+    fc.assert(
+      fc.property(fc.array(fc.option(time, { nil: null, freq: 3 }), { maxLength: 500 }), (ops) => {
+        const q = new EventQueue(4);
+        const pending: { time: number; seq: number }[] = [];
+        const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
+        let seq = 0;
+        for (const op of ops) {
+          if (op === null) {
+            if (q.size === 0) continue;
+            expect(q.peekTime()).toBe(Math.min(...pending.map((p) => p.time)));
+            q.pop(ev);
+            pending.sort((x, y) => x.time - y.time || x.seq - y.seq);
+            const want = pending.shift()!;
+            expect([ev.time, ev.a]).toEqual([want.time, want.seq]);
+          } else {
+            q.push(op, 0, seq, 0);
+            pending.push({ time: op, seq: seq++ });
+          }
+          expect(q.size).toBe(pending.length);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an event queued before a pop goes before one queued after it for the same time', () => {
+    const q = new EventQueue();
+    const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
+    q.push(20_000_000, 0, 1, 0);
+    q.push(5_000_000, 0, 2, 0);
+    q.pop(ev);
+    q.push(20_000_000, 0, 3, 0);
+    const order: number[] = [];
+    while (q.size > 0) {
+      q.pop(ev);
+      order.push(ev.a);
+    }
+    expect(order).toEqual([1, 3]);
+  });
+
   it('refuses a time that is not a non-negative integer of nanoseconds', () => {
     const q = new EventQueue();
     expect(() => q.push(1.5, 0, 0, 0)).toThrow(RangeError);
