@@ -83,6 +83,9 @@ export function buildCompareView(c: Comparison): CompareView {
       title: 'Faults on host-missing pages',
       rows: [
         row('faults', (r) => count(r.metrics.apf.faults)),
+        // Host-missing pages served with no read (not faults): their exits are in the table below.
+        ...(vs.some((r) => r.metrics.apf.zeroFills > 0) ? [row('not faults: zero-filled, no I/O', (r) => dash(r.metrics.apf.zeroFills))] : []),
+        ...(vs.some((r) => r.metrics.apf.swapCacheHits > 0) ? [row('not faults: from the swap cache', (r) => dash(r.metrics.apf.swapCacheHits))] : []),
         row('async (not-present delivered)', (r) => `${count(r.metrics.apf.notPresentDelivered)} (${pct(r.metrics.apf.notPresentDelivered, r.metrics.apf.faults)})`),
         ...union((r) => r.metrics.apf.syncFallbacks).map((k) => row(`sync: ${k}`, (r) => dash(r.metrics.apf.syncFallbacks[k]))),
         ...union((r) => r.metrics.apf.haltReasons).map((k) => row(`halt: ${k}`, (r) => dash(r.metrics.apf.haltReasons[k]))),
@@ -152,7 +155,7 @@ export function buildCompareView(c: Comparison): CompareView {
         ),
         ...hazardRows,
         row('invariants (7 checked)', (r) => (r.invariants.ok ? 'ok' : `FAIL ${r.invariants.violations.length}`)),
-        row('in flight at end', (r) => count(r.invariants.inFlight)),
+        row('async PFs in flight at end', (r) => count(r.invariants.inFlight)),
       ],
     },
   ];

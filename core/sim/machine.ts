@@ -18,6 +18,7 @@ import type { Scenario, TaskSpec } from '../scenario/schema.js';
 import type { TraceSink } from '../trace.js';
 import type { Vcpu, VcpuHost } from './vcpu.js';
 import type { ReclaimThrottle } from '../host/reclaim-throttle.js';
+import type { ChargedAhead } from './charged-ahead.js';
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -74,6 +75,8 @@ export interface Machine extends VcpuHost {
   readonly workNsByInterval: Float64Array;
   readonly workIntervalNs: number;
   readonly measureEnd: number;
+  /** Time charged past the clock, while an `until` may still end the window early (null without one). */
+  readonly chargedAhead: ChargedAhead | null;
   /** A task ran all its passes and exited at `t` (core/sim/simulation.ts). */
   taskExited(task: Task, t: number): void;
   /** A new task of `spec` on `vcpu`, not yet queued (a job set's next process: core/sim/jobs.ts). */

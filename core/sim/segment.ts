@@ -57,6 +57,7 @@ export function hostExit(sim: Machine, v: Vcpu, name: string, kind: ExitKind, ho
 /** Charge `ns` of vCPU time from its cursor. */
 export function charge(sim: Machine, v: Vcpu, cat: TimeCategory, ns: number): void {
   account(sim, cat, v.cursor, v.cursor + ns);
+  if (sim.chargedAhead !== null && sim.metrics.measuring) sim.chargedAhead.record(cat, v.cursor, v.cursor + ns, sim.now);
   v.cursor += ns;
 }
 

@@ -34,6 +34,7 @@ import { createBackingStore, startBackingStore } from './backing-store.js';
 import { closeInvariants } from './close-invariants.js';
 import { kernelPageGfn, layoutGuestMemory, MIB_PAGES } from './guest-memory-map.js';
 import { SleepTimers } from './sleep-timers.js';
+import { ChargedAhead } from './charged-ahead.js';
 
 export type { SimulationOptions } from './machine.js';
 
@@ -106,6 +107,7 @@ export class Simulation implements Machine {
   private hardEnd = 0;
   /** Tasks of the scenario's `until` groups that have not exited yet (counted down, not searched, at each exit). */
   private untilLeft = 0;
+  readonly chargedAhead: ChargedAhead | null;
   draining = false;
   workId = 0;
   readonly csds = new IntMap<CallSingleData>();
@@ -170,6 +172,7 @@ export class Simulation implements Machine {
     for (const { task, vcpu } of placed) this.vcpus[vcpu].runq.enqueue(task);
     this.jobSets = jobSets;
     this.untilLeft = untilCount(scenario);
+    this.chargedAhead = this.untilLeft > 0 ? new ChargedAhead() : null;
     // Issued after every other actor, so that adding it changed no existing stream.
     this.irqRace = streams.stream('irq-vs-refault');
   }
@@ -262,6 +265,7 @@ export class Simulation implements Machine {
     if (!until || this.draining || !until.tasks.includes(task.group)) return;
     if (--this.untilLeft > 0) return;
     const end = Math.min(t, this.measureEnd);
+    this.chargedAhead?.takeBack(this.metrics.time, end, this.measureEnd);
     this.hardEnd -= this.measureEnd - end;
     this.measureEnd = end;
     this.queue.push(end, EV_MEASURE_END, 0, 0);

@@ -347,3 +347,29 @@ describe('HostMemory refuses a resident limit of no page (item 11)', () => {
     expect(() => new HostMemory(100, 1)).not.toThrow();
   });
 });
+
+describe('the expected events of a long post-copy run', () => {
+  it('counts each page still on the source as one fault at most (a 200 s run was refused at 1.0e9 events; it took 31.4 M)', () => {
+    // A hostile run: 4 writers over a 512 MiB guest, half of it dirty, on a 1 TB/s link: every
+    // page is over within a millisecond, and nothing faults after; the estimate counted a fault
+    // on half of every pass's touches for 200 s. With --allow-large it took 31,409,679 events.
+    const s = parseScenario(
+      `name: pc2
+durationMs: 200000
+seed: 5
+machine: { vcpus: 4, guestMemoryMiB: 512, hostResidentMiB: 512, hz: 100 }
+backing: { kind: postcopy, rttUs: 0, bandwidthMBps: 1000000, push: true, dirtyShare: 0.5 }
+regions: [ { name: test, mib: 256 } ]
+tasks:
+  - { name: memory, count: 4, program: [ { touch: { region: test, pattern: random, pages: 16, thinkNs: 100 } }, { sleep: { us: 100 } } ] }
+  - { name: calc, count: 2, program: [ { compute: { us: 1000 } } ] }
+drain: { enabled: true, maxMs: 10 }
+`,
+      'pc2.yaml',
+      { known },
+    );
+    expect(() => checkScenarioSize(s, 'pc2.yaml', 'raise')).not.toThrow();
+    expect(estimateEvents(s)).toBeGreaterThan(31_409_679);
+    expect(estimateEvents(s)).toBeLessThan(31_409_679 * 10);
+  });
+});
