@@ -24,6 +24,7 @@ import type {
 } from '../core/backend.js';
 import { cyclesToNs, exitCostsFromTable, type CostKeys, type ExitNames } from '../core/costs.js';
 import { BadInputError } from '../core/errors.js';
+import { NOT_PRINTABLE } from '../core/printable.js';
 import type { CodeLayout } from '../core/guest/code-layout.js';
 
 /** The dimensions a variant picks, in the order `show` prints them (DESIGN.md "Variant catalogue"). */
@@ -48,8 +49,17 @@ export interface VariantSpec {
   readonly knobs?: Readonly<Record<string, number>>;
 }
 
-/** A line of text; messages follow the field's name (`title: must not be empty`). */
-const text = () => z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty');
+/**
+ * A line of text; messages follow the field's name (`title: must not be empty`). One line: `show`,
+ * tables and the report print it, and a line break in a finding opened a heading or a code fence
+ * in the Markdown report.
+ */
+const text = () =>
+  z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, 'must not be empty')
+    .refine((t) => t.search(NOT_PRINTABLE) < 0, 'must be one line: no control characters, line breaks or bidirectional overrides');
 
 const findingSchema = z.strictObject({
   id: text(),

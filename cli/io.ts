@@ -29,8 +29,14 @@ export class UsageError extends Error {
 export function plainUsage(msg: string, argv: readonly string[] = []): string {
   const m = /^Not enough arguments following: (.+)$/.exec(msg);
   if (m) return `${m[1].length === 1 ? '-' : '--'}${m[1]} needs a value`;
-  const unknown = /^(Unknown arguments?): (.+)$/.exec(msg);
-  if (unknown) return `${unknown[1]}: ${unknown[2].split(', ').map((name) => asTyped(name, argv)).join(', ')}`;
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (unknown) {
+    // yargs names a dashed option twice, as typed and camel-cased (`--foo-bar, fooBar`): once here.
+    const names = unknown[1].split(', ');
+    const kebab = (n: string) => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const once = names.filter((n) => kebab(n) === n || !names.includes(kebab(n)));
+    return `Unknown argument${once.length === 1 ? '' : 's'}: ${once.map((name) => asTyped(name, argv)).join(', ')}`;
+  }
   if (msg.startsWith('Invalid values:')) {
     const each = [...msg.matchAll(/^\s*Argument: (.+?), Given: (.+?), Choices: (.+)$/gm)].map(
       ([, name, given, choices]) => `${name.length === 1 ? '-' : '--'}${name} must be one of ${choices.replace(/"/g, '')}, got ${given}`,

@@ -116,10 +116,10 @@ function checkFlagValues(argv: readonly string[]): void {
   for (const arg of argv) {
     // yargs drops what follows `--` and a lone `-` from the positionals: refuse rather than ignore.
     if (arg === '--') throw new UsageError('"--" is not accepted: name variants and options directly');
-    if (arg === '-') throw new UsageError('"-" is not accepted: nothing is read from standard input; name the variants or files directly');
+    if (arg === '-') throw new UsageError('"-" is not accepted: name the variants or files directly (a file on standard input is /dev/stdin)');
     const m = /^--(?:no-)?([^=]+)=(.*)$/s.exec(arg);
     if (m && BOOLEAN_FLAGS.has(m[1]) && m[2] !== 'true' && m[2] !== 'false') {
-      throw new UsageError(`--${m[1]} takes no value, got ${JSON.stringify(arg)}`);
+      throw new UsageError(`--${m[1]} takes no value (or true or false), got ${JSON.stringify(arg)}`);
     }
   }
 }

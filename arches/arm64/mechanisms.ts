@@ -109,8 +109,10 @@ const notPresent: Catalogue['notPresent'] = {
     text: 'PPI made pending and taken at once (emulated IRQ exception), only with PSTATE.I clear; reason 1 in control block',
     fragment: (env) => {
       const ppi = env.ctx.knobs.ppi;
+      // checkArm64Knobs() let 0 through as "the VMM set none" (v4's ENABLE then refuses, facts/arm64.md
+      // §7); this design has no other way to reach the guest, so a scenario must set one.
       if (!Number.isInteger(ppi) || ppi < PPI_MIN || ppi > PPI_MAX) {
-        throw new BadInputError(`scenario arch.arm64.ppi: ${ppi} is not a PPI INTID (16–31, facts/arm64.md §5)`);
+        throw new BadInputError(`scenario arch.arm64.ppi: ${ppi} (unset) leaves ppi-taken-at-once (arm64-irq) no interrupt to raise: set a PPI INTID, 16–31 (facts/arm64.md §5)`);
       }
       return { asyncPageNotPresent: irqHost.asyncPageNotPresent };
     },

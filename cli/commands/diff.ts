@@ -13,7 +13,7 @@ interface DiffArgs extends ScenarioArgs, VariantFileArgs {
   a?: string;
   b?: string;
   what: DiffWhat;
-  faults: string;
+  faults?: string;
 }
 
 const MAX_FAULTS = 100;
@@ -36,7 +36,8 @@ export function diffCommand(io: Io): CommandModule<object, DiffArgs> {
           describe: 'the `show` sheets, or the trace of the same faults (--scenario, --seed and --faults apply to it)',
         })
         // A string, parsed here, as --seed is.
-        .option('faults', { type: 'string', requiresArg: true, default: '3', describe: `faults to follow with --what trace: the first N of <a> (1–${MAX_FAULTS})` }) as never,
+        // No default here, so that a --faults without --what trace is seen (it was ignored).
+        .option('faults', { type: 'string', requiresArg: true, defaultDescription: '3', describe: `faults to follow with --what trace: the first N of <a> (1–${MAX_FAULTS})` }) as never,
     handler: (args) => {
       if (!args.a || !args.b) throw new UsageError(missingLine('diff'));
       const { known } = variantsWithFiles(args);
@@ -47,13 +48,17 @@ export function diffCommand(io: Io): CommandModule<object, DiffArgs> {
       let note: string;
       let traces: object | null = null;
       let run: { scenario: string; seed: number } | null = null;
+      let bStarts = false;
+      if (what !== 'trace' && args.faults !== undefined) throw new UsageError('--faults applies to --what trace only');
       if (what === 'trace') {
-        const count = parseFaults(args.faults);
+        const count = parseFaults(args.faults ?? '3');
         const { scenario, seed, hooks } = resolveScenario(args, io, known);
         const ta = traceFaults(scenario, a, { seed, count, ...hooks });
         const tb = traceFaults(scenario, b, { seed, gfns: ta.faults.map((f) => f.gfn), ...hooks });
         [aText, bText] = [faultTraceText(ta), faultTraceText(tb)];
         traces = { a: ta, b: tb };
+        // Nothing of <a> to follow: whether <b> has any decides what to suggest.
+        if (ta.faults.length === 0) bStarts = traceFaults(scenario, b, { seed, count: 1, ...hooks }).faults.length > 0;
         run = { scenario: scenario.name, seed };
         note =
           `the first ${count} async page fault${count === 1 ? '' : 's'} of ${a.id} and the first fault on the same gfns in ${b.id} ` +
@@ -70,7 +75,10 @@ export function diffCommand(io: Io): CommandModule<object, DiffArgs> {
       }
       // A first variant that starts no asynchronous fault (a baseline) leaves nothing to follow: say so, not "no differences".
       const nothing = traces !== null && (traces as { a: { faults: unknown[] } }).a.faults.length === 0;
-      const empty = nothing ? `${a.id} starts no asynchronous page fault in this run: nothing to follow (name it second: apf-lab diff ${b.id} ${a.id} --what trace)\n` : 'no differences\n';
+      const none = bStarts
+        ? `${a.id} starts no asynchronous page fault in this run: nothing to follow (name it second: apf-lab diff ${b.id} ${a.id} --what trace)`
+        : `neither ${a.id} nor ${b.id} starts an asynchronous page fault in this run: nothing to follow`;
+      const empty = nothing ? `${none}\n` : 'no differences\n';
       io.out(renderText('diff', { title: `apf-lab diff ${a.id} ${b.id} --what ${what}: ${note}`, body: d.patch === '' ? empty : d.patch }));
     },
   };

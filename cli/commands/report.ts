@@ -5,7 +5,7 @@ import { variantsToCompare } from '../../arches/registry.js';
 import { compareVariants } from '../../core/compare.js';
 import { BadInputError } from '../../core/errors.js';
 import { FaultLifeRecorder } from '../../core/fault-life.js';
-import { UsageError, type Io } from '../io.js';
+import { oneLine, UsageError, type Io } from '../io.js';
 import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
 import { templatesDir } from '../render.js';
 import { DocumentTemplates } from '../report/documents.js';
@@ -90,7 +90,8 @@ export function reportCommand(io: Io, argv: readonly string[]): CommandModule<ob
         );
       }
       writeAll(files, 'the report', `--out ${out}`);
-      io.out(`wrote ${files.map(([f]) => f).join(', ')}\n`);
+      // One line whatever the names hold, as errors are (a newline in --out split it).
+      io.out(`wrote ${oneLine(files.map(([f]) => f).join(', '))}\n`);
     },
   };
 }

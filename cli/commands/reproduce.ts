@@ -42,6 +42,8 @@ export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
     handler: (args) => {
       const seeds = wholeFlag('--seeds', String(args.seeds), 100);
       const names = (args.experiments ?? []).map(String);
+      // An empty word names nothing: a mistake on the command line, as an empty --scenario is.
+      if (names.includes('')) throw new UsageError('an experiment name is empty (name a built-in experiment or a scenario file)');
       checkNamedOnce(names);
       const chosen = names.length > 0 ? names.map((id) => ({ id, scenario: loadForCli(id) })) : builtinExperiments();
       for (const { id, scenario } of chosen) {

@@ -100,6 +100,7 @@ export function validateScenario(raw: unknown, file: string): Scenario {
 /** YAML text to plain data, with its line on a syntax error and a cap on alias expansion (a variant file's too). */
 export function parseYaml(text: string, file: string): unknown {
   if (text.includes('\0')) throw new ScenarioError(file, '', 'not a text file (it contains NUL bytes)');
+  checkNesting(text, file);
   // The yaml package's own duplicate-key check is quadratic (a 300 KB file of keys takes minutes):
   // it is off, and checkUniqueKeys() does the same in linear time.
   const doc = parseDocument(text, { prettyErrors: true, logLevel: 'error', uniqueKeys: false });
@@ -108,6 +109,8 @@ export function parseYaml(text: string, file: string): unknown {
     const e = doc.errors[0];
     const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
     const what = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    // The yaml package's advice is to a programmer ("please use YAML.parseAllDocuments()").
+    if (/multiple documents/.test(what)) throw new ScenarioError(file, where, 'more than one YAML document (a `---` line starts another): one per file');
     throw new ScenarioError(file, where, `YAML syntax: ${what}`);
   }
   try {
@@ -119,6 +122,56 @@ export function parseYaml(text: string, file: string): unknown {
     if (/alias count/i.test(what)) throw new ScenarioError(file, '', `YAML aliases expand too far (more than ${HARD.yamlAliases} alias resolutions): refused as a resource-exhaustion attempt`);
     throw new ScenarioError(file, '', `YAML: ${what.split('\n')[0]}`);
   }
+}
+
+/**
+ * Refuses YAML nested deeper than the lab reads (README "Limits"), before the reader recurses into
+ * it: flow collections counted outside quotes and comments, and indentation by its columns. The
+ * same file is then refused the same way on any thread, with the line, not a stack overflow.
+ */
+function checkNesting(text: string, file: string): void {
+  let depth = 0;
+  let line = 1;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      line++;
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart && c === ' ') {
+      if (++indent > HARD.yamlIndentColumns) throw new ScenarioError(file, `line ${line}`, `YAML indented more than ${HARD.yamlIndentColumns} columns: nested deeper than a scenario needs`);
+      continue;
+    }
+    lineStart = false;
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) i = skipTo(text, i, '\n') - 1;
+    else if (c === '"' || c === "'") i = skipQuoted(text, i);
+    else if (c === '[' || c === '{') {
+      if (++depth > HARD.yamlFlowDepth) throw new ScenarioError(file, `line ${line}`, `YAML collections nested more than ${HARD.yamlFlowDepth} deep: deeper than a scenario needs`);
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+}
+
+/** The index of the next `c` from `i`, or the end of the text. */
+function skipTo(text: string, i: number, c: string): number {
+  const j = text.indexOf(c, i);
+  return j < 0 ? text.length : j;
+}
+
+/** The index of the quote that closes the one at `i` ('' escapes in single quotes, \ in double), or the end. */
+function skipQuoted(text: string, i: number): number {
+  const q = text[i];
+  for (let j = i + 1; j < text.length; j++) {
+    if (q === '"' && text[j] === '\\') j++;
+    else if (text[j] === q) {
+      if (q === "'" && text[j + 1] === "'") j++;
+      else return j;
+    }
+  }
+  return text.length;
 }
 
 /** A key twice in one mapping is a YAML error ("Map keys must be unique"), reported with its line. */

@@ -104,6 +104,18 @@ describe('apf-lab diff --what trace (in-process)', () => {
     expect(r.out).toContain('sync-x86 starts no asynchronous page fault in this run: nothing to follow (name it second: apf-lab diff x86 sync-x86 --what trace)');
     expect(r.out).not.toContain('no differences');
   });
+
+  it('two variants with no fault to follow: it does not suggest swapping them (it did)', async () => {
+    const r = await cli('diff', 'sync-x86', 'sync-arm64', '--what', 'trace', '--faults', '1');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('neither sync-x86 nor sync-arm64 starts an asynchronous page fault in this run: nothing to follow');
+  });
+
+  it('--faults without --what trace is a usage error (it was ignored)', async () => {
+    const r = await cli('diff', 'x86', 'arm64-sdei', '--faults', '5');
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe('apf-lab: --faults applies to --what trace only');
+  });
 });
 
 describe('templates/text/diff.text.hbs', () => {

@@ -168,6 +168,15 @@ describe('apf-lab report', () => {
     expect(r.stderr.split('\n')[0]).toBe('apf-lab: Unknown argument: --bogus');
     expect(existsSync(out)).toBe(false);
   });
+
+  it('says what it wrote on one line, a newline in the file name escaped as errors escape it (it split the line)', async () => {
+    const out = join(dir, 'e\nf.md');
+    const r = await cli('report', 'x86', '-s', SHORT, '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stdout).toContain(`wrote ${dir}/e\\nf.md, `);
+    expect(existsSync(out)).toBe(true);
+  });
 });
 
 /** The CLI in-process (no process start-up): exit code, stdout, stderr. */

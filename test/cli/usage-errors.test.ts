@@ -23,8 +23,16 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     [['frob', 'x86', '--json'], 'unknown command frob (commands: list, show, run, compare, reproduce, diff, trace, report, sweep, patch, ingest, check)'],
     // It said only "name a command" for a mistyped --version.
     [['--versio'], 'name a command (commands: list, show, run, compare, reproduce, diff, trace, report, sweep, patch, ingest, check); --versio is not an option of apf-lab itself (those are --help and --version)'],
-    // `patch -` said "name variants and options directly".
-    [['patch', '-'], '"-" is not accepted: nothing is read from standard input; name the variants or files directly'],
+    // `patch -` said "name variants and options directly"; then it did not say where standard input is (README: `ingest /dev/stdin`).
+    [['patch', '-'], '"-" is not accepted: name the variants or files directly (a file on standard input is /dev/stdin)'],
+    [['ingest', '-'], '"-" is not accepted: name the variants or files directly (a file on standard input is /dev/stdin)'],
+    // yargs named a dashed option twice: "Unknown arguments: --foo-bar, fooBar".
+    [['compare', 'x86', '--foo-bar'], 'Unknown argument: --foo-bar'],
+    [['run', 'x86', '--foo-bar', '--frob'], 'Unknown arguments: --foo-bar, --frob'],
+    // `--json=true` and `--json=false` are read; any other value is refused, and the message says both.
+    [['run', 'x86', '--json=1'], '--json takes no value (or true or false), got "--json=1"'],
+    // It said "apf-lab: : no such scenario file or built-in name" (exit 1).
+    [['reproduce', ''], 'an experiment name is empty (name a built-in experiment or a scenario file)'],
   ])('%j → %s (exit 2)', async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);

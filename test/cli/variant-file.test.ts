@@ -140,6 +140,14 @@ describe('a variant file that is wrong exits 1 with one line naming the file and
     await refused(fileOf('- just\n- a list\n'), /a variant must be a mapping/);
   });
 
+  it('a finding, title or origin over several lines, or with control characters (a line break in a finding opened a heading in the Markdown report)', async () => {
+    const finding = { id: 'nl', severity: 'concern', text: 'line one\n\n# Injected heading', cite: 'c' };
+    await refused(fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', findings: [finding] }), /findings\.0\.text: must be one line: no control characters, line breaks or bidirectional overrides/);
+    await refused(fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', findings: [{ ...finding, text: 'one', cite: 'c\nd' }] }), /findings\.0\.cite: must be one line/);
+    await refused(fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', title: 'a\u202eb' }), /title: must be one line/);
+    await refused(fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', origin: 'a\u001b[31mb' }), /origin: must be one line/);
+  });
+
   it('knobs named after what every object inherits are refused, __proto__ too (zod dropped it and the file was accepted)', async () => {
     const yaml = (key: string) => `${stringify({ ...ARM64_SDEI_SPEC, id: 'mine' }, { lineWidth: 0 })}knobs: { ${key}: 1 }\n`;
     for (const key of ['__proto__', 'constructor', 'toString']) {

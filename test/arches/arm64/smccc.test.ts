@@ -3,7 +3,7 @@
  * facts/arm64.md §1 v2–v4, §3 and §7 (the SMCCC ABI table), PROTOCOLS.md §4.7.
  */
 import { describe, expect, it } from 'vitest';
-import { arm64Abi, BadInputError } from '../../../index.js';
+import { arm64Abi, BadInputError, findVariant } from '../../../index.js';
 import { apf, apfEnable, AREA_GPA, blockAt, exitCount, harness, hvc, readyHarness } from './helpers.js';
 
 const {
@@ -340,6 +340,13 @@ describe('PPI INTID validation', () => {
   // facts/arm64.md §7 (SET_IRQ performs no validation; 0 = unset, then ENABLE is INVALID_PARAMETER)
   it('accepts knob ppi 0 as "VMM did not set it"', () => {
     expect(() => harness({ knobs: { ppi: 0 } })).not.toThrow();
+  });
+
+  it('arm64-irq, whose PPI is its only way to the guest, refuses ppi 0 saying so (it said "0 is not a PPI INTID" where the knob check says "0 = unset")', () => {
+    const irq = findVariant('arm64-irq');
+    const build = () => irq.createBackend({ costOverrides: irq.defaultCosts, knobs: { ...irq.knobs, ppi: 0 }, guestMemoryBytes: 64 * 1024 * 1024 });
+    expect(build).toThrow(BadInputError);
+    expect(build).toThrow('scenario arch.arm64.ppi: 0 (unset) leaves ppi-taken-at-once (arm64-irq) no interrupt to raise: set a PPI INTID, 16–31 (facts/arm64.md §5)');
   });
 
   it.each([16, 31])('accepts the PPI range bound %i', (ppi) => {

@@ -133,3 +133,16 @@ describe('RunQueue: a heap that picks as a scan of the queue would', () => {
     );
   });
 });
+
+/** check_preempt_tick() in kernel/sched/fair.c before EEVDF: `if (delta_exec > ideal_runtime) resched_curr()`. */
+describe('RunQueue: the tick preempts a task that ran more than its slice', () => {
+  const params = { sliceNs: 4_000_000, wakeupGranularityNs: 3_000_000, latencyNs: 18_000_000 };
+
+  it('more than the slice, not the slice itself, and only with another task waiting', () => {
+    const rq = new RunQueue(params);
+    expect(rq.tickPreempts(10_000_000)).toBe(false); // nobody waits
+    rq.enqueue(task(2, 0));
+    expect(rq.tickPreempts(4_000_000)).toBe(false);
+    expect(rq.tickPreempts(4_000_001)).toBe(true);
+  });
+});

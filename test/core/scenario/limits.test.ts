@@ -190,6 +190,23 @@ describe('scenario files are read within a size limit (item 14)', () => {
     expect(fixtureError('alias-bomb').problem).toMatch(/YAML aliases expand too far/);
     expect(fixtureError('undefined-alias').problem).toMatch(/^YAML: Unresolved alias/);
   });
+
+  it('YAML nested deeper than the lab reads is refused at its line, the same on every thread (1,000 flow levels overflowed the stack in `sweep`, not in `run`)', () => {
+    const flow = (n: number) => `${base}frob: ${'{a: '.repeat(n)}1${'}'.repeat(n)}\n`;
+    const lines = base.split('\n').length;
+    expect(parseError(flow(HARD.yamlFlowDepth + 1))).toMatchObject({ field: `line ${lines}`, problem: 'YAML collections nested more than 64 deep: deeper than a scenario needs' });
+    // At the cap the reader goes on, and the schema names the unknown field.
+    expect(parseError(flow(HARD.yamlFlowDepth)).problem).toMatch(/unknown field\(s\): frob/);
+    // Brackets in quotes and comments are not nesting.
+    expect(parseError(`${base}# ${'['.repeat(100)}\nfrob: "${'{'.repeat(100)}"\n`).problem).toMatch(/unknown field\(s\): frob/);
+    const indented = (levels: number) => `${base}frob:\n${Array.from({ length: levels }, (_, i) => `${'  '.repeat(i + 1)}b:`).join('\n')} 1\n`;
+    expect(parseError(indented(HARD.yamlIndentColumns / 2 + 1)).problem).toBe('YAML indented more than 256 columns: nested deeper than a scenario needs');
+    expect(parseError(indented(HARD.yamlIndentColumns / 2)).problem).toMatch(/unknown field\(s\): frob/);
+  });
+
+  it('a file of several YAML documents says so in the user\'s words (it gave the yaml package\'s advice, "please use YAML.parseAllDocuments()")', () => {
+    expect(parseError(`${base}---\nname: b\n`).problem).toBe('more than one YAML document (a `---` line starts another): one per file');
+  });
 });
 
 describe('size limits a laptop can run (item 16)', () => {
