@@ -1,3 +1,4 @@
+import { mailTime } from './mail-date.js';
 import { hunksOf, type HunkRef, type PatchMessage, type RawComment } from './model.js';
 import { parseReply, type Quoted } from './remarks.js';
 
@@ -114,13 +115,14 @@ export function attachComments(messages: readonly PatchMessage[], comments: read
 }
 
 /**
- * The comments in the order they were written: by their Date when every one has one a parser
- * reads (mail: an mbox may hold a thread newest first), else as given (a review page lists them
- * oldest first, with dates like "May 26, 2020, 12:56 p.m. UTC"). A reply is matched against what
- * was written before it, so the order decides whom "Paolo wrote:" means.
+ * The comments in the order they were written: by their Date when every one is a mail date
+ * (an mbox may hold a thread newest first; mailTime() reads one without a zone as UTC), else as
+ * given (a review page lists them oldest first, with dates like "May 26, 2020, 12:56 p.m. UTC").
+ * A reply is matched against what was written before it, so the order decides whom "Paolo
+ * wrote:" means.
  */
 function chronological(comments: readonly RawComment[]): readonly RawComment[] {
-  const times = comments.map((c) => (c.date === null ? Number.NaN : Date.parse(c.date)));
+  const times = comments.map((c) => (c.date === null ? Number.NaN : mailTime(c.date)));
   if (times.some((t) => Number.isNaN(t))) return comments;
   return comments.map((c, i) => ({ c, t: times[i] })).sort((a, b) => a.t - b.t || a.c.number - b.c.number).map((x) => x.c);
 }

@@ -1,5 +1,10 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { apfLab } from '../support/cli.js';
+import { apfLab, BIN } from '../support/cli.js';
 import { seedPath } from '../support/seeds.js';
 
 /** `apf-lab patch` as a user runs it (the built binary), on the four seeds. */
@@ -85,5 +90,24 @@ describe('apf-lab patch (built binary)', () => {
   it('the same input twice gives the same bytes', async () => {
     const [a, b] = await Promise.all([apfLab('patch', seedPath('003'), '--json'), apfLab('patch', seedPath('003'), '--json')]);
     expect(a.stdout).toBe(b.stdout);
+  });
+
+  it('a Date: with no zone is read as UTC: the same order, and the same bytes, in every time zone', async () => {
+    // Bob (12:00 +0000) quotes Alice, whose reply (10:00, no zone) comes after his in the file.
+    // Date.parse() read her date in the host's zone: 18:00 UTC in Los Angeles, after Bob.
+    const bob = 'From x Mon Sep 17 00:00:00 2001\nFrom: Bob <b@x>\nDate: Fri, 15 Oct 2010 12:00:00 +0000\nSubject: Re: [PATCH 08/11] KVM\n\nOn Fri, Alice wrote:\n> I think the token should never be zero here.\n\nAgreed, a zero token looks like an empty slot.\n';
+    const alice = 'From x Mon Sep 17 00:00:00 2001\nFrom: Alice <a@x>\nDate: Fri, 15 Oct 2010 10:00:00\nSubject: Re: [PATCH 08/11] KVM\n\nOn Thu, Gleb Natapov wrote:\n> +\tu32 token;\n\nI think the token should never be zero here.\n';
+    const dir = mkdtempSync(join(tmpdir(), 'apf-patch-tz-'));
+    try {
+      const file = join(dir, 'tz.mbox');
+      writeFileSync(file, `${readFileSync(seedPath('001'), 'utf8')}\n${bob}\n${alice}`);
+      const inZone = async (tz: string, ...args: string[]) => (await promisify(execFile)(process.execPath, [BIN, 'patch', file, ...args], { env: { ...process.env, TZ: tz } })).stdout;
+      const utc = await inZone('UTC');
+      expect(utc).toContain("  #1 Bob, Fri, 15 Oct 2010 12:00:00 +0000, replying to #2 Alice\n    #2 Alice's comment\n");
+      for (const tz of ['America/Los_Angeles', 'Asia/Tokyo']) expect(await inZone(tz)).toBe(utc);
+      expect(await inZone('America/Los_Angeles', '--json')).toBe(await inZone('UTC', '--json'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

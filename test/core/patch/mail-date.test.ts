@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { mailTime } from '../../../core/patch/mail-date.js';
+
+describe('mailTime(): a Date: header read by RFC 5322, the same on every host', () => {
+  const utc = Date.UTC(2010, 9, 15, 10, 0, 0);
+
+  it('reads the zone: an offset, an obsolete name, a comment after it', () => {
+    expect(mailTime('Fri, 15 Oct 2010 10:00:00 +0000')).toBe(utc);
+    expect(mailTime('Fri, 15 Oct 2010 12:00:00 +0200')).toBe(utc);
+    expect(mailTime('Fri, 15 Oct 2010 03:00:00 -0700 (PDT)')).toBe(utc);
+    expect(mailTime('15 Oct 2010 05:00:00 EST')).toBe(utc);
+    expect(mailTime('Fri, 15 Oct 2010 10:00:00 GMT')).toBe(utc);
+  });
+
+  it('reads a missing or unknown zone as UTC (RFC 5322 section 4.3), not in the host zone', () => {
+    expect(mailTime('Fri, 15 Oct 2010 10:00:00')).toBe(utc);
+    expect(mailTime('Fri, 15 Oct 2010 10:00:00 CEST')).toBe(utc);
+    expect(mailTime('Fri, 15 Oct 2010 10:00')).toBe(utc);
+  });
+
+  it('reads the obsolete 2-digit years', () => {
+    expect(mailTime('15 Oct 10 10:00:00 +0000')).toBe(utc);
+    expect(mailTime('15 Oct 99 10:00:00 +0000')).toBe(Date.UTC(1999, 9, 15, 10, 0, 0));
+  });
+
+  it('is NaN for what is not a mail date (a review page date, a bad month, an hour out of range)', () => {
+    expect(mailTime('May 26, 2020, 12:56 p.m. UTC')).toBeNaN();
+    expect(mailTime('15 Foo 2010 10:00:00 +0000')).toBeNaN();
+    expect(mailTime('15 Oct 2010 25:00:00 +0000')).toBeNaN();
+    expect(mailTime('')).toBeNaN();
+  });
+});
