@@ -74,7 +74,7 @@ function extract(lines: readonly string[], from: number, source: string, lineOff
         else if (c === '-') oldLeft--;
         else if (c === '+') newLeft--;
         else if (c !== '\\') throw shortHunk(source, lineOffset + i, line, oldLeft, newLeft);
-        if (oldLeft < 0 || newLeft < 0) throw shortHunk(source, lineOffset + i, line, oldLeft, newLeft);
+        if (oldLeft < 0 || newLeft < 0) throw longHunk(source, lineOffset + i, line, oldLeft < 0 ? 'old' : 'new', h);
         out.push(l);
       }
       // "\ No newline at end of file" after a hunk's last line.
@@ -132,7 +132,15 @@ function skipCombined(lines: readonly string[], start: number): { last: number; 
 
 function shortHunk(source: string, lineNo: number, header: string, oldLeft: number, newLeft: number): BadInputError {
   return new BadInputError(
-    `${source}:${lineNo + 1}: the hunk "${header.slice(0, 60)}" does not have the lines its header counts (${Math.max(0, oldLeft)} old and ${Math.max(0, newLeft)} new still expected): a damaged or hand-edited patch`,
+    `${source}:${lineNo + 1}: the hunk "${header.slice(0, 60)}" does not have the lines its header counts (${oldLeft} old and ${newLeft} new still expected): a damaged or hand-edited patch`,
+  );
+}
+
+/** A hunk with one more old (or new) line than its header counts, found at that line while the other side still expects some. */
+function longHunk(source: string, lineNo: number, header: string, side: 'old' | 'new', h: RegExpExecArray): BadInputError {
+  const counts = `${h[2] ?? 1} old and ${h[4] ?? 1} new`;
+  return new BadInputError(
+    `${source}:${lineNo + 1}: the hunk "${header.slice(0, 60)}" has more ${side} lines than its header counts (${counts}): a damaged or hand-edited patch`,
   );
 }
 

@@ -224,6 +224,14 @@ Because d breaks the build.
     );
   });
 
+  it('a hunk longer than its header counts is bad input naming the line and the side that runs over', () => {
+    // Two context lines use up the old count of 2 while a new line is still expected: the third overruns.
+    expect(() => read(file('long.diff', '--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,3 @@\n a\n b\n c\n+d\n'))).toThrow(
+      /\/long\.diff:6: the hunk "@@ -1,2 \+1,3 @@" has more old lines than its header counts \(2 old and 3 new\): a damaged or hand-edited patch$/,
+    );
+    expect(() => read(file('long-new.diff', '--- a/x.c\n+++ b/x.c\n@@ -1,2 +1 @@\n+a\n+b\n-c\n'))).toThrow(/\/long-new\.diff:5: the hunk "@@ -1,2 \+1 @@" has more new lines than its header counts \(2 old and 1 new\)/);
+  });
+
   it('seed 003 saved without its Patch section is called a review page without its patch, not a cover letter', () => {
     const page = readFileSync(seedPath('003'), 'utf8').split('\n');
     const cut = page.slice(0, page.lastIndexOf('Patch')).join('\n');
