@@ -82,6 +82,11 @@ export function upstreamTracepointName(event: string): string | null {
   return isUpstreamTracepoint(event) ? event : null;
 }
 
+/** Whether `start` begins a kernel name of an upstream async-PF event (`kvm_async`, `kvm_try_`, or nothing yet). */
+export function beginsUpstreamTracepointName(start: string): boolean {
+  return [...UPSTREAM_TRACEPOINTS, ...Object.keys(ALIASES)].some((name) => name.startsWith(start));
+}
+
 /** The TP_printk format an upstream event's text must have (for an error message). */
 export function tracepointFormat(event: string): string {
   return FIELD_PATTERNS[event].format;

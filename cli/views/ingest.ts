@@ -7,6 +7,7 @@ export interface IngestView {
   readonly title: string;
   readonly events: readonly string[];
   readonly other: string | null;
+  readonly unreadable: string | null;
   readonly reordered: string | null;
   readonly lost: string | null;
   readonly threads: readonly string[];
@@ -48,6 +49,10 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
     title: `apf-lab ingest ${r.source}: ${count(r.lines)} lines, ${humanNs(r.window.toNs - r.window.fromNs)} of capture (${ftraceStamp(r.window.fromNs, r.window.epochSecs)} to ${ftraceStamp(r.window.toNs, r.window.epochSecs)})`,
     events: alignColumns(Object.entries(r.events).map(([name, n]) => [name, count(n)]), [false, true]),
     other: others === 0 ? null : `other events read past: ${count(others)} (${r.otherEvents.slice(0, 4).map((e) => `${e.event} ${count(e.count)}`).join(', ')}${r.otherEvents.length > 4 ? ', …' : ''})`,
+    unreadable:
+      r.unreadable.lines === 0
+        ? null
+        : `${plural(r.unreadable.lines, 'line')} neither an event, a comment nor an ftrace note, read past (the first at line ${r.unreadable.firstLine}): an event damaged there is not counted`,
     reordered: r.reordered === 0 ? null : `${count(r.reordered)} events were out of time order in the file and are read in time order`,
     lost:
       r.lost.lines + r.lost.bufferStarts === 0
@@ -87,6 +92,8 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
 /** The figures a calibration looks at, for the capture and the lab's run. */
 function sideBySide(host: IngestReport, lab: IngestReport): string[] {
   const rate = (x: IngestReport) => {
+    // No async page fault is a rate of 0 over any window and vCPUs (a synchronous baseline traces none at all).
+    if (x.faults.asyncPageFaults === 0) return fixed(0, 1);
     const vcpus = x.threads.filter((t) => t.notPresent + t.tries > 0).length;
     const s = (x.window.toNs - x.window.fromNs) / 1e9;
     return vcpus > 0 && s > 0 ? fixed(x.faults.asyncPageFaults / s / vcpus, 1) : '—';

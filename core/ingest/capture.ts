@@ -1,7 +1,7 @@
 import { BadInputError } from '../errors.js';
 import { plural } from '../plural.js';
-import { parseTracepointFields, tracepointFormat, upstreamTracepointName, UPSTREAM_TRACEPOINTS, type TraceValue } from '../tracepoints.js';
-import { parseCaptureLine } from './line.js';
+import { beginsUpstreamTracepointName, parseTracepointFields, tracepointFormat, upstreamTracepointName, UPSTREAM_TRACEPOINTS, type TraceValue } from '../tracepoints.js';
+import { cutEventName, parseCaptureLine } from './line.js';
 
 /** One of Linux's async-PF tracepoints from a capture, under the lab's name for it. */
 export interface ApfTraceEvent {
@@ -22,8 +22,8 @@ export interface CaptureScan {
   /** Each upstream event's count, under the lab's names, in the order a fault meets them. */
   readonly counts: Readonly<Record<string, number>>;
   /**
-   * The whole second of the first async-PF event in the file. Events are stamped in ns after it: a
-   * host's stamps in ns from boot pass 2^53 after 104 days of uptime.
+   * The whole second of the earliest async-PF event, wherever the file has it. Stamps are kept in ns
+   * after it: a host's stamps in ns from boot pass 2^53 after 104 days of uptime.
    */
   readonly epochSecs: number;
   /** The first and last async-PF event's stamps. */
@@ -31,6 +31,11 @@ export interface CaptureScan {
   readonly toNs: number;
   /** The other events of the capture (kvm_exit, sched_switch, …), by name: read past, not used. */
   readonly otherEvents: readonly { readonly event: string; readonly count: number }[];
+  /**
+   * Lines that are neither events, comments, blanks nor ftrace's notes (a header cut short, a stray
+   * line, `trace-cmd report`'s `cpus=4`): read past, but an event damaged there is missing.
+   */
+  readonly unreadable: { readonly lines: number; readonly firstLine: number | null };
   /** Events stamped before one that came earlier in the file (per-CPU buffers merged out of order). */
   readonly reordered: number;
   /**
@@ -56,15 +61,19 @@ export function noEventCounts(): Record<string, number> {
 
 /**
  * The async-PF events of a capture handed to `visit` in file order, line by line (a capture has
- * millions: no array of them is built). Bad input, naming the file and line: an async-PF event
- * whose text is not in its format, an async-PF event on a line whose header cannot be read, a
- * capture with none of them.
+ * millions: no array of them is built). They are stamped after the first one's whole second; the
+ * scan's epoch is the earliest one's, which is earlier only in a file out of time order (reordered
+ * > 0, which parseCapture() restamps). Bad input, naming the file and line: an async-PF event
+ * whose text is not in its format, an async-PF event on a line whose header cannot be read, a line
+ * cut short in an event name an async-PF event's may begin with, a capture with none of them.
  */
 export function scanCapture(source: string, text: string, visit: (e: ApfTraceEvent) => void): CaptureScan {
   const counts = noEventCounts();
   const other = new Map<string, number>();
   let reordered = 0;
   let epochSecs: number | null = null;
+  let earliestSecs = Infinity;
+  const unreadable = { lines: 0, firstLine: null as number | null };
   let fromNs = Infinity;
   let last = -Infinity;
   let found = 0;
@@ -88,10 +97,19 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
     }
     const parsed = parseCaptureLine(row, n);
     if (parsed === null) {
+      if (row.trim() === '') continue;
       const named = APF_NAME.exec(row);
       if (named !== null && upstreamTracepointName(named[1]) !== null) {
         throw new BadInputError(`${source}:${n}: ${named[1]} on a line whose header is not 'TASK-PID [CPU] FLAGS SECS.USECS:' (facts/anchors.md §B)`);
       }
+      // An async-PF event cut here would be missing from the counts: refuse the line, as one cut
+      // later, in its fields, is refused.
+      const cut = cutEventName(row);
+      if (cut !== null && beginsUpstreamTracepointName(cut)) {
+        throw new BadInputError(`${source}:${n}: the line is cut short in its event name (${JSON.stringify(cut)}), which may be an async-PF event's`);
+      }
+      unreadable.lines++;
+      unreadable.firstLine ??= n;
       continue;
     }
     const name = upstreamTracepointName(parsed.event);
@@ -104,6 +122,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
       throw new BadInputError(`${source}:${n}: ${parsed.event}: expected '${tracepointFormat(name)}', got ${JSON.stringify(parsed.text.slice(0, 120))}`);
     }
     epochSecs ??= parsed.secs;
+    earliestSecs = Math.min(earliestSecs, parsed.secs);
     const timeNs = (parsed.secs - epochSecs) * 1e9 + parsed.ns;
     if (timeNs < last) reordered++;
     last = Math.max(last, timeNs);
@@ -115,16 +134,21 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
   if (lines === 0) throw new BadInputError(`${source}: empty file, not a trace`);
   if (found === 0) throw new BadInputError(`${source}: ${noEvents(lines, other)}`);
   const otherEvents = [...other].map(([event, count]) => ({ event, count })).sort((a, b) => b.count - a.count || (a.event < b.event ? -1 : 1));
-  return { source, lines, counts, epochSecs: epochSecs ?? 0, fromNs, toNs: last, otherEvents, reordered, lost };
+  // The same events give the same window whatever their order in the file.
+  const shift = (epochSecs! - earliestSecs) * 1e9;
+  return { source, lines, counts, epochSecs: earliestSecs, fromNs: fromNs + shift, toNs: last + shift, otherEvents, unreadable, reordered, lost };
 }
 
 /** The async-PF events of a capture in time order (ties keep file order), with what the scan saw. */
 export function parseCapture(source: string, text: string): ParsedCapture {
   const events: ApfTraceEvent[] = [];
   const scan = scanCapture(source, text, (e) => void events.push(e));
+  if (scan.reordered === 0) return { ...scan, events };
   // Array.prototype.sort is stable: events of one instant keep the order the file gives them.
-  if (scan.reordered > 0) events.sort((a, b) => a.timeNs - b.timeNs);
-  return { ...scan, events };
+  events.sort((a, b) => a.timeNs - b.timeNs);
+  // Stamped after the file's first event's second; the scan's epoch may be an earlier one's.
+  const shift = scan.fromNs - events[0].timeNs;
+  return { ...scan, events: shift === 0 ? events : events.map((e) => ({ ...e, timeNs: e.timeNs + shift })) };
 }
 
 function noEvents(lines: number, other: ReadonlyMap<string, number>): string {

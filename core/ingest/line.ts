@@ -23,7 +23,10 @@ export interface CaptureLine {
   readonly text: string;
 }
 
-const HEADER = /^\s*(.+?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[(\d+)\]\s+(?:[^\s:]{4,6}\s+)?(\d+)\.(\d{1,9}):\s+([A-Za-z0-9_]+):(?:\s+(.*))?$/;
+/** `TASK-PID [CPU] FLAGS SECS.USECS:`, the part of a line before its event name. */
+const HEAD = String.raw`^\s*(.+?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[(\d+)\]\s+(?:[^\s:]{4,6}\s+)?(\d+)\.(\d{1,9}):`;
+const HEADER = new RegExp(String.raw`${HEAD}\s+([A-Za-z0-9_]+):(?:\s+(.*))?$`);
+const CUT_NAME = new RegExp(String.raw`${HEAD}\s*([A-Za-z0-9_]*)$`);
 
 /** The line's fields, or null when it is not an event line (a comment, a blank, a lost-events note). */
 export function parseCaptureLine(text: string, line: number): CaptureLine | null {
@@ -32,4 +35,12 @@ export function parseCaptureLine(text: string, line: number): CaptureLine | null
   const [, task, pid, cpu, secs, frac, event, rest] = m;
   if (!Number.isSafeInteger(Number(secs))) return null;
   return { line, task: task.trim(), pid: Number(pid), cpu: Number(cpu), secs: Number(secs), ns: Number(frac.padEnd(9, '0')), event, text: rest ?? '' };
+}
+
+/**
+ * The start of the event name a line ends in, or null: ftrace writes `event:` after every header,
+ * so a line that stops before that colon was cut short (a capture copied while it was written).
+ */
+export function cutEventName(text: string): string | null {
+  return CUT_NAME.exec(text)?.[6] ?? null;
 }

@@ -45,6 +45,7 @@ export interface IngestReport {
   /** Each upstream event's count, in the order a fault meets them. */
   readonly events: Readonly<Record<string, number>>;
   readonly otherEvents: CaptureScan['otherEvents'];
+  readonly unreadable: CaptureScan['unreadable'];
   readonly reordered: number;
   readonly lost: CaptureScan['lost'];
   readonly threads: readonly ThreadCounts[];
@@ -84,6 +85,7 @@ export function summarizeCapture(scan: CaptureScan, built: Lives, layouts: reado
     window: { epochSecs: scan.epochSecs, fromNs: scan.fromNs, toNs: scan.toNs },
     events: scan.counts,
     otherEvents: scan.otherEvents,
+    unreadable: scan.unreadable,
     reordered: scan.reordered,
     lost: scan.lost,
     threads: built.threads,

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { INGEST_FACTS } from '../../../arches/ingest-facts.js';
+import { parseCapture } from '../../../core/ingest/capture.js';
+import { ingestCaptureText } from '../../../core/ingest/ingest.js';
+
+/** A `trace` file line of vCPU 0's thread, or of a kworker, stamped `secs.usecs`. */
+const vcpu0 = (stamp: string, event: string, text: string) => `       CPU 0/KVM-100     [000] .....  ${stamp}: ${event}: ${text}`;
+const worker = (stamp: string, gva: string) => `     kworker/0:1-200     [000] .....  ${stamp}: kvm_async_pf_completed: gva ${gva} address 0x7f0000000000`;
+
+/** One fault across a whole second: try, not-present, completed, ready. */
+const fault = [
+  vcpu0('86.900000', 'kvm_try_async_get_page', 'gva = 0x1000, gfn = 0x1'),
+  vcpu0('86.900001', 'kvm_async_pf_not_present', 'token 0x1000 gva 0x1000'),
+  worker('87.000500', '0x1000'),
+  vcpu0('87.000502', 'kvm_async_pf_ready', 'token 0x1000 gva 0x1000'),
+];
+const text = (lines: readonly string[]) => `${lines.join('\n')}\n`;
+
+describe('a line cut short or not an event line', () => {
+  it('refuses a line cut in its event name when an async-PF event could be it, naming the line, as one cut in its fields is', () => {
+    for (const cut of ['kvm_async', 'kvm_async_pf_comple', 'kvm_try_', 'kvm_async_pf_doub', '']) {
+      const lines = [...fault.slice(0, 2), `     kworker/0:1-200     [000] .....  87.000500: ${cut}`, fault[3]];
+      expect(() => parseCapture('x.trace', text(lines)), cut).toThrow(`x.trace:3: the line is cut short in its event name (${JSON.stringify(cut)}), which may be an async-PF event's`);
+    }
+    expect(() => parseCapture('x.trace', text([...fault.slice(0, 2), `     kworker/0:1-200     [000] .....  87.000500: kvm_async_pf_completed: gva`]))).toThrow(/^x\.trace:3: kvm_async_pf_completed: expected /);
+  });
+
+  it('counts the other lines it cannot read and names the first: a header cut short, a name no async-PF event has, a stray line', () => {
+    const lines = [
+      'cpus=1', // trace-cmd report's first line
+      fault[0],
+      '',
+      '       CPU 0/KVM-100     [000] .....  86.9000', // cut in its stamp: which event it was is lost
+      fault[1],
+      '       CPU 1/KVM-101     [001] .....  86.950000: kvm_exi',
+      'this is not a trace line at all',
+      ...fault.slice(2),
+    ];
+    const c = parseCapture('x.trace', text(lines));
+    expect(c.unreadable).toEqual({ lines: 4, firstLine: 1 });
+    expect(c.events).toHaveLength(4);
+    expect(parseCapture('x.trace', text(fault)).unreadable).toEqual({ lines: 0, firstLine: null });
+  });
+});
+
+describe('the epoch of a capture out of time order', () => {
+  it("is the earliest async-PF event's whole second, whatever the line order: the same window and stamps as the file in time order", () => {
+    const inOrder = ingestCaptureText('x.trace', text(fault), INGEST_FACTS);
+    const reversed = ingestCaptureText('x.trace', text([...fault].reverse()), INGEST_FACTS);
+    expect(inOrder.window).toEqual({ epochSecs: 86, fromNs: 900_000_000, toNs: 1_000_502_000 });
+    expect(reversed.window).toEqual(inOrder.window);
+    expect({ ...reversed, reordered: 0 }).toEqual(inOrder);
+    const stamps = (lines: readonly string[]) => parseCapture('x.trace', text(lines)).events.map((e) => [e.event, e.timeNs]);
+    expect(stamps([...fault].reverse())).toEqual(stamps(fault));
+  });
+});
