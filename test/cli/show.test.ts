@@ -21,27 +21,29 @@ const SHEET_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', '
 const SUMMARY_KEYS = ['id', 'arch', 'baseline', 'baselineId', 'title', 'origin', 'mechanisms', 'mechanismIds', 'findings'];
 const DIMENSIONS = ['enable', 'notPresent', 'ready', 'token', 'eligibility', 'wake', 'ack'];
 
-describe('text from a variant file reaches the terminal escaped', () => {
-  it("a title with ESC and a newline and a finding with \\e[2J are shown escaped by show and list; --json keeps them", async () => {
+describe('text from a variant file never reaches the terminal raw', () => {
+  it("a title with ESC and a newline, or a finding with \\e[2J or U+202E, is refused by show and list in one line naming the field (it was shown escaped; the Markdown report took it raw)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'apf-lab-show-'));
     try {
       const file = join(dir, 'evil.yaml');
-      // U+202E reverses what follows on screen (Trojan Source, CVE-2021-42574): escaped as well.
-      const spec = { ...ARM64_SDEI_SPEC, id: 'evil', title: 'evil\x1b[31mRED\x1b[0m\nFAKE LINE', findings: [{ id: 'f', severity: 'note', text: '\x1b[2Jwiped\u202eesrever', cite: 'c\x9b1m' }] };
-      writeFileSync(file, stringify(spec));
-      const show = await cli('show', 'evil', '--variant-file', file);
-      expect(show.err).toBe('');
-      expect(show.out).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
-      expect(show.out).toContain('  evil        evil\\x1b[31mRED\\x1b[0m\\nFAKE LINE\n');
-      expect(show.out).toContain('\\x1b[2Jwiped\\u202eesrever');
-      expect(show.out).not.toContain('\u202e');
-      expect(show.out).toContain('c\\x9b1m');
-      expect(show.out).not.toMatch(/^FAKE LINE/m);
-      const list = await cli('list', '--variant-file', file);
-      expect(list.out).toContain('evil\\x1b[31mRED\\x1b[0m\\nFAKE LINE');
-      expect(list.out).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
-      const json = JSON.parse((await cli('show', 'evil', '--variant-file', file, '--json')).out) as { title: string };
-      expect(json.title).toBe(spec.title);
+      // U+202E reverses what follows on screen (Trojan Source, CVE-2021-42574).
+      const finding = { id: 'f', severity: 'note', text: '\x1b[2Jwiped\u202eesrever', cite: 'c\x9b1m' };
+      const cases: [object, string][] = [
+        [{ ...ARM64_SDEI_SPEC, id: 'evil', title: 'evil\x1b[31mRED\x1b[0m\nFAKE LINE' }, 'title'],
+        [{ ...ARM64_SDEI_SPEC, id: 'evil', findings: [finding] }, 'findings.0.text'],
+        [{ ...ARM64_SDEI_SPEC, id: 'evil', findings: [{ ...finding, text: 'plain' }] }, 'findings.0.cite'],
+      ];
+      for (const [spec, field] of cases) {
+        writeFileSync(file, stringify(spec));
+        for (const argv of [['show', 'evil'], ['list']]) {
+          const r = await cli(...argv, '--variant-file', file);
+          expect(r.code).toBe(1);
+          expect(r.out).toBe('');
+          expect(r.err).toContain(`${field}: must be one line: no control characters, line breaks or bidirectional overrides`);
+          expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+          expect(r.err).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+        }
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
