@@ -16,14 +16,7 @@ export function writeAll(files: readonly [string, string][], what: string, flag:
   const fail = (detail: string): never => {
     throw new BadInputError(`${flag}: cannot write ${what}: ${detail}`);
   };
-  // stat() follows a link: /dev/stdout is a link to a pipe or a terminal, written to as such.
-  const targets = files.map(([given, text]) => {
-    const st = existsSync(given) ? statSync(given) : null;
-    if (st?.isDirectory()) fail(`${given} is a directory`);
-    const special = st !== null && !st.isFile();
-    const path = !special && st !== null && lstatSync(given).isSymbolicLink() ? realpathSync(given) : given;
-    return { given, path, text, special };
-  });
+  const targets = files.map(([given, text]) => ({ given, text, ...target(given, fail) }));
   const special = targets.filter((t) => t.special);
   const regular = targets.filter((t) => !t.special);
   try {
@@ -46,6 +39,42 @@ export function writeAll(files: readonly [string, string][], what: string, flag:
     for (const t of tmp) removeQuietly(t);
     for (let i = 0; i < placed; i++) if (!existed[i]) removeQuietly(regular[i].path);
     fail(failure(e, regular[at].given, tmp[at]));
+  }
+}
+
+/**
+ * Where writeAll() writes `given`, or `fail` if it cannot: a name taken by a directory. stat()
+ * follows a link: /dev/stdout is a link to a pipe or a terminal, written to as such (special).
+ */
+function target(given: string, fail: (detail: string) => never): { path: string; special: boolean } {
+  const st = existsSync(given) ? statSync(given) : null;
+  if (st?.isDirectory()) fail(`${given} is a directory`);
+  const special = st !== null && !st.isFile();
+  const path = !special && st !== null && lstatSync(given).isSymbolicLink() ? realpathSync(given) : given;
+  return { path, special };
+}
+
+/**
+ * Refuses, before any work, the names writeAll() would refuse once the work is done, in the same
+ * words: one taken by a directory, or one this process may not write (a device or a pipe itself;
+ * for a file, the directory its temporary name goes in, which for a link is the target's). Call
+ * it after checkDirectory(), which checks the directory the names go in. A write that fails only
+ * when it is made (a link to /dev/full: ENOSPC) cannot be foreseen without writing.
+ */
+export function checkTargets(names: readonly string[], what: string, flag: string): void {
+  const fail = (detail: string): never => {
+    throw new BadInputError(`${flag}: cannot write ${what}: ${detail}`);
+  };
+  for (const given of names) {
+    const { path, special } = target(given, fail);
+    const where = special ? path : dirname(path);
+    // A directory still to be made is checkDirectory()'s to judge.
+    if (!existsSync(where)) continue;
+    try {
+      accessSync(where, special ? constants.W_OK : constants.W_OK | constants.X_OK);
+    } catch (e) {
+      fail(`${where}: ${systemReason(e)}`);
+    }
   }
 }
 
@@ -105,8 +134,8 @@ export function makeDirectory(dir: string, flag: string): void {
  * Refuses, before any work, a directory `makeDirectory()` could not make or fill: a regular file on
  * the path, or a nearest existing directory this process may not write (a read-only file system
  * answers EROFS here). A sweep writes its --out only after its runs, which can take hours; this
- * says so at once. Not every refusal can be foreseen (/proc answers mkdir with ENOENT only when
- * asked), so makeDirectory() still checks as it goes.
+ * and checkTargets() say so at once. Not every refusal can be foreseen (/proc answers mkdir with
+ * ENOENT only when asked), so makeDirectory() still checks as it goes.
  */
 export function checkDirectory(dir: string, flag: string): void {
   const { at, stats } = nearestExisting(dir);

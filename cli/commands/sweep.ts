@@ -10,8 +10,7 @@ import { UsageError, type Io } from '../io.js';
 import { ALLOW_LARGE_OPTION, wholeFlag } from '../options.js';
 import { renderText } from '../render.js';
 import { pointScenarios, resolveSweep, type SweepArgs } from '../sweep/definition.js';
-import { chartTemplates, partFile, sweepFiles, writeInto } from '../sweep/files.js';
-import { checkDirectory } from '../write-files.js';
+import { chartTemplates, checkInto, partFile, partFileName, SWEEP_FILES, sweepFiles, writeInto } from '../sweep/files.js';
 import { labBuild } from '../sweep/build.js';
 import { runPool, type PoolOptions } from '../sweep/pool.js';
 import { SweepProgress } from '../sweep/progress.js';
@@ -59,7 +58,7 @@ function runSweepCommand(io: Io): CommandModule<object, SweepCommandArgs> {
       const out = outDir(args.out);
       const shard = args.shard === undefined ? null : shardOf(args.shard);
       if (shard && out === null) throw new UsageError('--shard needs --out DIR, where its part file goes');
-      if (out !== null) checkDirectory(out, '--out');
+      if (out !== null) checkInto(out, shard ? [partFileName(shard)] : Object.values(SWEEP_FILES));
       const jobs = args.jobs === undefined ? availableParallelism() : wholeFlag('--jobs', args.jobs, 1024);
       const sweep = resolveSweep(args);
       const { def } = sweep;

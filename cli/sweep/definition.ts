@@ -38,6 +38,11 @@ export interface ResolvedSweep {
   /** The sweep file whose `params` the sweep takes (no --param given), for messages about a point; else null. */
   readonly paramsFile: string | null;
   readonly variants: readonly Variant[];
+  /**
+   * The variants each point's scenario is checked against: every one the command knows, swept or
+   * not, as `run` and `compare` check a scenario, so that a scenario is refused or accepted as a whole.
+   */
+  readonly known: readonly Variant[];
   /** The variant files as read and checked: the workers compose their variants from this, not from the files. */
   readonly variantFiles: readonly VariantFileData[];
 }
@@ -67,7 +72,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   const source = args.scenario ?? scenarioFromFile(args.file, file.scenario) ?? DEFAULT_SCENARIO;
   let loaded: Scenario;
   try {
-    loaded = resolveScenario({ scenario: source, json: false, allowLarge: args.allowLarge }, undefined, variants).scenario;
+    loaded = resolveScenario({ scenario: source, json: false, allowLarge: args.allowLarge }, undefined, known).scenario;
   } catch (e) {
     // A scenario the sweep file names is the file's mistake: name the file and its field, as for its other fields.
     if (args.scenario === undefined && file.scenario !== undefined) fromFile('scenario')(e);
@@ -119,21 +124,26 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   }
   checkRunCount(params, variants.length, seeds);
   const def = defineSweep({ scenario, params, variants: variants.map(sweepVariant), seeds, metric, x });
-  return { def, source, paramsFile, variants, variantFiles };
+  return { def, source, paramsFile, variants, known, variantFiles };
 }
 
 /**
  * The scenario of each point, validated like a scenario file and checked as every command checks
- * one before it runs (the variants' knobs, the size limits), all before the first run starts.
+ * one before it runs (the knobs of every known variant, the size limits), all before the first run starts.
  */
 export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], allowLarge: boolean): Map<number, Scenario> {
   const { def, source } = sweep;
   const known = knownOverrides();
   const out = new Map<number, Scenario>();
+  // What the variants' backends are built from (options.ts checkBackends()): each setting of it is
+  // checked once, since building every known variant's backend at every point doubled the check.
+  const backendsChecked = new Set<string>();
   for (const point of points) {
     const { assignments, label } = pointLabel(def.params, point, source, sweep.paramsFile);
     const s = pointScenario(def.scenario, assignments, label, known);
-    checkRunnable(s, label, sweep.variants, allowLarge);
+    const backendInput = JSON.stringify([s.costs, s.arch, s.machine.guestMemoryMiB]);
+    checkRunnable(s, label, backendsChecked.has(backendInput) ? [] : sweep.known, allowLarge);
+    backendsChecked.add(backendInput);
     out.set(point, s);
   }
   return out;

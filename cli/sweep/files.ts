@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { SweepDocument, SweepPart } from '../../core/sweep/document.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
-import { makeDirectory, writeAll } from '../write-files.js';
+import { checkDirectory, checkTargets, makeDirectory, writeAll } from '../write-files.js';
 import { templatesDir } from '../render.js';
 import { DocumentTemplates } from '../report/documents.js';
 import { sweepChart } from './chart.js';
@@ -32,6 +32,15 @@ export function sweepFiles(doc: SweepDocument, dir: string, templates: DocumentT
 
 export function partFile(part: SweepPart, dir: string): [string, string] {
   return [join(dir, partFileName(part.shard)), `${JSON.stringify(part)}\n`];
+}
+
+/**
+ * Refuses, before the runs, an --out `writeInto()` would refuse after them: a directory it cannot
+ * make, or a file name in it it cannot write (`names`: SWEEP_FILES, or the part's name).
+ */
+export function checkInto(dir: string, names: readonly string[]): void {
+  checkDirectory(dir, '--out');
+  checkTargets(names.map((name) => join(dir, name)), 'the sweep', `--out ${dir}`);
 }
 
 /** Writes the files into `dir` (made if missing), all or none. */

@@ -36,6 +36,13 @@ const FIGURE: Record<FigureKind, z.ZodType<number | null>> = {
   amount: z.number().min(0).max(...atMost),
   latency: z.number().min(0).max(...atMost).int().nullable(),
 };
+/**
+ * Why a run stopped early, in the only words a sweep's run gives: `drain timed out`, or a livelock
+ * stopped at a time (core/sim/simulation.ts run() and abort(), core/sim/vcpu-run.ts). Any other text
+ * is an edit, and would go into runs.csv as written: a line break, a spreadsheet formula, a bidi override.
+ */
+const STOPPED_EARLY =
+  /^(drain timed out|stopped at \d+ ns: (\d+ events at \d+ ns without simulated time advancing: a vCPU is spinning|vCPU \d+ made no progress in \d+ passes of its run loop))$/;
 const figures = z.object(Object.fromEntries(SWEEP_METRICS.map((m) => [m.name, FIGURE[m.kind]]))).strict();
 const partSchema = z.object({
   format: z.literal(PART_FORMAT),
@@ -68,10 +75,12 @@ const partSchema = z.object({
   points: z.array(z.number().int().min(0)),
   runs: z.array(
     z
-      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), stoppedEarly: z.string().min(1).nullable(), metrics: figures })
+      .object({ point: z.number().int(), variant: z.string(), run: z.number().int(), seed: z.number().int(), stoppedEarly: z.string().regex(STOPPED_EARLY, 'not why a run stops early (drain timed out, or a livelock stopped at a time)').nullable(), metrics: figures })
       .strict(),
   ),
-});
+})
+  // Unknown keys are refused here as in every object of a part: a part holds nothing a merge ignores.
+  .strict();
 
 export interface PartFile {
   readonly file: string;
@@ -98,8 +107,9 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue.path.join('.');
-      // A figure no run gives (runs.3.metrics.work: -1), or a shard no --shard gives, is an edit of a part file, not another kind of file.
-      const edited = (issue.path[0] === 'runs' && issue.path[2] === 'metrics' && issue.path.length === 4) || (issue.path[0] === 'shard' && issue.path.length === 2);
+      // A figure or a reason to stop no run gives (runs.3.metrics.work: -1), or a shard no --shard gives, is an edit of a part file, not another kind of file.
+      const inRun = issue.path[0] === 'runs' && ((issue.path[2] === 'metrics' && issue.path.length === 4) || (issue.path[2] === 'stoppedEarly' && issue.path.length === 3));
+      const edited = inRun || (issue.path[0] === 'shard' && issue.path.length === 2);
       if (edited) throw new BadInputError(`${file}: ${field}: ${issue.message} (was the file edited?)`);
       throw new BadInputError(`${file}: not a sweep part file (${field || 'top level'}: ${issue.message}); write one with apf-lab sweep --shard i/n --out DIR`);
     }

@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apfLab, BIN } from '../support/cli.js';
 
@@ -129,10 +130,11 @@ describe('apf-lab sweep (built binary)', () => {
     expect(many.stdout).toBe(one.stdout);
   });
 
+  // Hours of runs here if it ran first (8 points × 2 variants × 200 s each): a refusal must come at once.
+  const long = ['sweep', '--param', 'tasksPerVcpu=1..8', '--variants', 'x86,arm64-sdei', '--duration-ms', '200000', '--allow-large'];
+
   it('refuses an --out it cannot make before it runs anything', async () => {
-    // Hours of runs here if it ran first (8 points × 2 variants × 200 s each); the refusal is immediate.
     writeFileSync(at('afile'), '');
-    const long = ['sweep', '--param', 'tasksPerVcpu=1..8', '--variants', 'x86,arm64-sdei', '--duration-ms', '200000', '--allow-large'];
     for (const out of [at('afile', 'x'), at('afile')]) {
       const r = await apfLab(...long, '--out', out);
       expect(r.stdout).toBe('');
@@ -140,4 +142,19 @@ describe('apf-lab sweep (built binary)', () => {
       expect(r.code).toBe(1);
     }
   }, 20_000);
+
+  it('refuses a file name in --out taken by a directory before it runs anything, as it did after every run (hostile sweep defect D1)', async () => {
+    for (const [out, name, shard] of [[at('blocked'), 'runs.csv', []], [at('blocked-chart'), 'chart.svg', []], [at('pdir'), 'part-1-of-2.json', ['--shard', '1/2']]] as const) {
+      mkdirSync(join(out, name), { recursive: true });
+      // Killed after 10 s, as it would be if it ran first, rather than left running for hours.
+      const r = await promisify(execFile)(process.execPath, [BIN, ...long, ...shard, '--out', out], { timeout: 10_000 }).then(
+        (ok) => ({ ...ok, code: 0 }),
+        (e: { code: number | null; stdout: string; stderr: string }) => e,
+      );
+      expect(r.stderr).toBe(`apf-lab: --out ${out}: cannot write the sweep: ${join(out, name)} is a directory\n`);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(readdirSync(out)).toEqual([name]);
+    }
+  }, 30_000);
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeDirectory, writeAll } from '../../cli/write-files.js';
+import { checkTargets, makeDirectory, writeAll } from '../../cli/write-files.js';
 import { BadInputError } from '../../core/errors.js';
 import { BIN } from '../support/cli.js';
 import { cliInProcess } from '../support/cli-in-process.js';
@@ -21,6 +21,21 @@ describe('writeAll: all the files or none', () => {
     const files: [string, string][] = [[join(dir, 'a.md'), 'a'], [join(dir, 'b.svg'), 'b'], [join(dir, 'c.svg'), 'c']];
     expect(() => writeAll(files, 'the report', '--out a.md')).toThrow(/^--out a\.md: cannot write the report: .*b\.svg is a directory$/);
     expect(readdirSync(dir)).toEqual(['b.svg']);
+  });
+
+  it('checkTargets() refuses beforehand, in the same words, a name writeAll() refuses after the work (hostile sweep defect D1)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'apf-write-'));
+    writeFileSync(join(dir, 'a.md'), 'old');
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync('sub', join(dir, 'link.svg'));
+    checkTargets([join(dir, 'a.md'), join(dir, 'new.svg')], 'the sweep', '--out d');
+    for (const name of ['sub', 'link.svg']) {
+      const files: [string, string][] = [[join(dir, 'a.md'), 'a'], [join(dir, name), 'b']];
+      const words = `--out d: cannot write the sweep: ${join(dir, name)} is a directory`;
+      expect(() => checkTargets(files.map(([f]) => f), 'the sweep', '--out d')).toThrow(new BadInputError(words));
+      expect(() => writeAll(files, 'the sweep', '--out d')).toThrow(new BadInputError(words));
+    }
+    expect(readFileSync(join(dir, 'a.md'), 'utf8')).toBe('old');
   });
 
   it('writes through a symbolic link (the target is replaced, the link stays)', () => {

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveSweep } from '../../../cli/sweep/definition.js';
+import { pointScenarios, resolveSweep } from '../../../cli/sweep/definition.js';
 import { allPoints, planRuns } from '../../../core/sweep/document.js';
 import { sweepIdentity } from '../../../core/sweep/seed.js';
 import { cliInProcess as cli } from '../../support/cli-in-process.js';
@@ -137,5 +137,26 @@ describe('sweep points checked in a sweep file and across shards (third hostile 
       expect(r.code, shard).toBe(1);
       expect(r.err, shard).toMatch(/backing\.latency\.us=-5/);
     }
+  });
+});
+
+describe('a sweep checks every known variant\'s knobs, as run and compare do (hostile sweep defect D3)', () => {
+  // It checked only the swept variants': a sweep of x86 ran, and recorded, a scenario `apf-lab run x86` refuses.
+  it('refuses a scenario file with an arm64 knob no arm64 variant takes, sweeping x86 only, in run\'s words', async () => {
+    const file = join(dir, 'arch-ppi-15.yaml');
+    writeFileSync(file, `${readFileSync('scenarios/overcommit.yaml', 'utf8')}\narch: { arm64: { ppi: 15 } }\n`);
+    const message = `${file}: arch.arm64.ppi: 15 is not a PPI INTID (16–31; 0 = unset)`;
+    expect(() => resolveSweep({ scenario: file, param: ['backing.latency.us=100'], variants: ['x86'], allowLarge: false })).toThrow(message);
+    const run = await cli('run', 'x86', '-s', file);
+    expect(run.err).toBe(`apf-lab: ${message}\n`);
+  });
+
+  it.each([
+    ['x86', 'arch.arm64.ppi=16,15', 'overcommit with arch.arm64.ppi=15: arch.arm64.ppi: 15 is not a PPI INTID (16–31; 0 = unset)'],
+    ['x86', 'arch.arm64.ppi=16,26', 'overcommit with arch.arm64.ppi=26: arch.arm64.ppi: 26 is a timer\'s'],
+    ['arm64-sdei', 'arch.x86.vector=250,14', 'overcommit with arch.x86.vector=14: arch.x86.vector: 14 is not an interrupt vector (32–255; 0–31 are exceptions)'],
+  ])('sweeping %s, refuses the point of %s that another architecture\'s variants refuse', (variant, param, message) => {
+    const sweep = resolveSweep({ param: [param], variants: [variant], durationMs: '1', allowLarge: false });
+    expect(() => pointScenarios(sweep, allPoints(sweep.def), false)).toThrow(message);
   });
 });

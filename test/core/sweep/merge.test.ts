@@ -139,6 +139,27 @@ describe('sweep merge', () => {
     expect(mergeParts([edit('ok.json', 'work', 12.345), parts[1], parts[2]]).runs[1].metrics.work).toBe(12.345);
   });
 
+  it('refuses a reason to stop early that no run gives, and a key no part has (hostile sweep defect D7)', () => {
+    // They went into runs.csv as written: a line break, a spreadsheet formula, a bidi override.
+    const stopped = (name: string, why: string | null) => {
+      const p = part(def, 1, 3);
+      return file(name, { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, stoppedEarly: why } : r)) });
+    };
+    const merge = (name: string, why: string | null) => () => mergeParts([stopped(name, why), parts[1], parts[2]]);
+    const refused = (name: string) => new RegExp(`^${name}: runs\\.1\\.stoppedEarly: not why a run stops early \\(drain timed out, or a livelock stopped at a time\\) \\(was the file edited\\?\\)$`);
+    for (const why of ['cosmic rays\n', '=HYPERLINK("http://evil","x"),"\u202e', 'drain timed out\n', 'stopped at 5 ns: cosmic rays', 'stopped at 5 ns by the caller']) {
+      expect(merge('why.json', why), JSON.stringify(why)).toThrow(refused('why.json'));
+    }
+    // What runs do give (core/sim/simulation.ts, core/sim/vcpu-run.ts).
+    for (const why of [null, 'drain timed out', 'stopped at 1234 ns: 1000000 events at 1234 ns without simulated time advancing: a vCPU is spinning', 'stopped at 99 ns: vCPU 3 made no progress in 80 passes of its run loop']) {
+      expect(mergeParts([stopped('ok.json', why), parts[1], parts[2]]).runs[1].stoppedEarly).toBe(why);
+    }
+    // Unknown keys were refused in a run's metrics, not at the top level.
+    expect(() => mergeParts([file('extra.json', { ...part(def, 1, 3), frob: 1 }), parts[1], parts[2]])).toThrow(
+      'extra.json: not a sweep part file (top level: Unrecognized key: "frob"); write one with apf-lab sweep --shard i/n --out DIR',
+    );
+  });
+
   it('refuses a figure too large for any run, which would sum to Infinity in the summary and NaN in the chart', () => {
     const huge = (name: string, metric: string, v: number) => {
       const p = part(def, 1, 3);
