@@ -152,6 +152,11 @@ export interface Mechanism {
   readonly knobs?: Readonly<Record<string, number>>;
   /** Its part of the backend; none for a mechanism that needs nothing beyond the others. */
   readonly fragment?: (env: FragmentEnv) => BackendFragment;
+  /**
+   * What it needs of the knobs beyond their own range, as `knob: value why`, or null: checked on a
+   * variant file's knobs (naming the file) and, at each build, on the scenario's.
+   */
+  readonly needs?: (knobs: Readonly<Record<string, number>>) => string | null;
 }
 
 export type Catalogue = { readonly [D in Dimension]: Readonly<Record<string, Mechanism>> };
@@ -245,6 +250,10 @@ export function checkCompatibility(spec: VariantSpec, def: ArchDefinition, other
       if (e instanceof BadInputError) throw new BadInputError(`${where}: knobs: ${e.message.replace(/^scenario arch\.[\w-]+\./, '')}`);
       throw e;
     }
+    for (const d of DIMENSIONS) {
+      const problem = def.catalogue[d][spec.mechanisms[d]].needs?.({ ...def.knobs, ...spec.knobs });
+      if (problem) throw new BadInputError(`${where}: knobs: ${problem}`);
+    }
   }
 }
 
@@ -258,6 +267,10 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
   def.checkKnobs(ctx.knobs);
   const picked = LAYING_ORDER.map((d) => def.catalogue[d][spec.mechanisms[d]]);
   const knobs = Object.assign({}, ...picked.map((m) => m.knobs ?? {}), ctx.knobs) as Record<string, number>;
+  for (const m of picked) {
+    const problem = m.needs?.(knobs);
+    if (problem) throw new BadInputError(`scenario arch.${def.arch}.${problem}`);
+  }
   const unused = () => {
     throw new Error(`${spec.id}: an APF hook was called that none of its mechanisms supplies`);
   };

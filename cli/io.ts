@@ -33,8 +33,13 @@ export function plainUsage(msg: string, argv: readonly string[] = []): string {
   if (unknown) {
     // yargs names a dashed option twice, as typed and camel-cased (`--foo-bar, fooBar`): once here.
     const names = unknown[1].split(', ');
-    const kebab = (n: string) => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    const once = names.filter((n) => kebab(n) === n || !names.includes(kebab(n)));
+    // yargs's camel-case of a dashed name (yargs-parser camelCase(): a name all in one case is
+    // lower-cased first): `foo-bar`, `foo-Bar` and `FOO-BAR` all give `fooBar`.
+    const camel = (n: string) => {
+      const base = n !== n.toLowerCase() && n !== n.toUpperCase() ? n : n.toLowerCase();
+      return base.replace(/[-_]+(.)/g, (_, c: string) => c.toUpperCase());
+    };
+    const once = names.filter((n) => n.includes('-') || !names.some((m) => m !== n && m.includes('-') && camel(m) === n));
     return `Unknown argument${once.length === 1 ? '' : 's'}: ${once.map((name) => asTyped(name, argv)).join(', ')}`;
   }
   if (msg.startsWith('Invalid values:')) {

@@ -24,8 +24,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   const buffered: Io = { out: (t) => void out.push(t), err: io.err, progress: io.progress, status: io.status, signal: io.signal };
   let cli: Argv | null = null;
   try {
-    checkFlagValues(argv);
+    // Built first, so that a usage error of its flags shows the command's usage like any other.
     cli = await buildCli(argv, buffered);
+    checkFlagValues(argv);
     let helpText = '';
     await cli.parseAsync([...argv], {}, (_e, _argv, output) => {
       helpText = output;
@@ -93,7 +94,8 @@ async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
 }
 
 async function usage(io: Io, cli: Argv | null, message: string): Promise<number> {
-  io.err(`apf-lab: ${oneLine(message)}\n\n${cli ? await cli.getHelp() : ''}\n`);
+  // Before the command line is read there is no help to show: the message alone.
+  io.err(`apf-lab: ${oneLine(message)}\n${cli ? `\n${await cli.getHelp()}\n` : ''}`);
   return EXIT_USAGE;
 }
 

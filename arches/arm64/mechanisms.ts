@@ -1,5 +1,4 @@
 import type { KvmVcpu } from '../../core/backend.js';
-import { BadInputError } from '../../core/errors.js';
 import type { ArchDefinition, BackendFragment, Catalogue, CompatibilityRule, FragmentEnv } from '../spec.js';
 import { NO_APF_MECHANISMS, NO_APF_RULES } from '../sync/mechanisms.js';
 import * as apf from './async-pf.js';
@@ -107,15 +106,13 @@ const notPresent: Catalogue['notPresent'] = {
   },
   'ppi-taken-at-once': {
     text: 'PPI made pending and taken at once (emulated IRQ exception), only with PSTATE.I clear; reason 1 in control block',
-    fragment: (env) => {
-      const ppi = env.ctx.knobs.ppi;
-      // checkArm64Knobs() let 0 through as "the VMM set none" (v4's ENABLE then refuses, facts/arm64.md
-      // §7); this design has no other way to reach the guest, so a scenario must set one.
-      if (!Number.isInteger(ppi) || ppi < PPI_MIN || ppi > PPI_MAX) {
-        throw new BadInputError(`scenario arch.arm64.ppi: ${ppi} (unset) leaves ppi-taken-at-once (arm64-irq) no interrupt to raise: set a PPI INTID, 16–31 (facts/arm64.md §5)`);
-      }
-      return { asyncPageNotPresent: irqHost.asyncPageNotPresent };
-    },
+    // checkArm64Knobs() lets 0 through as "the VMM set none" (v4's ENABLE then refuses, facts/arm64.md
+    // §7); this design has no other way to reach the guest, so it needs one set.
+    needs: (knobs) =>
+      Number.isInteger(knobs.ppi) && knobs.ppi >= PPI_MIN && knobs.ppi <= PPI_MAX
+        ? null
+        : `ppi: ${knobs.ppi} (unset) leaves the not-present mechanism ppi-taken-at-once no interrupt to raise: set a PPI INTID, 16–31 (facts/arm64.md §5)`,
+    fragment: () => ({ asyncPageNotPresent: irqHost.asyncPageNotPresent }),
   },
   's2-reflected': {
     text: 'stage-2 fault reflected to EL1 as a data abort from EL0 (hypothetical), no exit; guest HVC 0xC6000040 (lab) with the IPA returns the token',

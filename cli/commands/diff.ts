@@ -22,7 +22,7 @@ const MAX_FAULTS = 100;
  * `apf-lab diff <a> <b>`: a unified diff of two variants' mechanism sheets (`--what mechanisms`),
  * or of the tracepoints of the same faults when both run one scenario and seed (`--what trace`).
  */
-export function diffCommand(io: Io): CommandModule<object, DiffArgs> {
+export function diffCommand(io: Io, argv: readonly string[] = []): CommandModule<object, DiffArgs> {
   return {
     ...usageLine('diff'),
     builder: (y) =>
@@ -49,7 +49,9 @@ export function diffCommand(io: Io): CommandModule<object, DiffArgs> {
       let traces: object | null = null;
       let run: { scenario: string; seed: number } | null = null;
       let bStarts = false;
-      if (what !== 'trace' && args.faults !== undefined) throw new UsageError('--faults applies to --what trace only');
+      // The run's options mean nothing to the sheets: given there, they were ignored (a missing file too).
+      const runOption = ['--faults', '--scenario', '-s', '--seed'].find((o) => argv.some((a) => a === o || a.startsWith(`${o}=`)));
+      if (what !== 'trace' && runOption !== undefined) throw new UsageError(`${runOption === '-s' ? '-s/--scenario' : runOption} applies to --what trace only`);
       if (what === 'trace') {
         const count = parseFaults(args.faults ?? '3');
         const { scenario, seed, hooks } = resolveScenario(args, io, known);

@@ -189,7 +189,7 @@ export function scenarioHeader(s: Scenario, seed: number): string[] {
   return [
     // The scenario's own text: a control character in it is shown escaped, not sent to the terminal.
     // A scenario without a description ends at its seed (it left a dangling ": ").
-    `scenario ${oneLine(s.name)}, seed ${seed}${s.description ? `: ${oneLine(s.description)}` : ''}`,
+    `scenario ${oneLine(s.name)}, seed ${seed}${s.description.trim() ? `: ${oneLine(s.description)}` : ''}`,
     `${plural(s.machine.vcpus, 'vCPU')}, ${mib(s.machine.guestMemoryMiB)} guest, host limit ${mib(s.machine.hostResidentMiB)}; ` +
       `${backingLine(s.backing)}; ${window(s)}${s.drain.enabled ? ', then drained' : ''}`,
   ];

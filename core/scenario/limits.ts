@@ -52,12 +52,11 @@ export const HARD = {
   /** YAML aliases a file may expand (a billion-laughs file needs thousands). */
   yamlAliases: 100,
   /**
-   * YAML nesting: flow collections (`[`, `{`) open at once, and a line's indentation in columns. A
-   * scenario is a few levels deep; the YAML reader recurses per level and ran out of stack at about
-   * 1,000 flow levels on the main thread (a sweep file) but not in a worker (`run`).
+   * YAML nesting: mappings and sequences (block or flow) inside one another. A scenario is a few
+   * levels deep; the YAML reader recurses per level and ran out of stack at about 1,000 levels on
+   * the main thread (a sweep file) but not in a worker (`run`).
    */
-  yamlFlowDepth: 64,
-  yamlIndentColumns: 256,
+  yamlDepth: 64,
   /** Whole-VM events (`events`): each walks every vCPU. */
   vmEvents: 1000,
 } as const;

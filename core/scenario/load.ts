@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isNode, isScalar, parseDocument, visit, type Document } from 'yaml';
+import { isNode, isScalar, parseDocument, Parser, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { checkOverrideKeys, checkScenarioBounds, tasksAtOnce, type KnownOverrides } from './bounds.js';
 import { ScenarioError } from './error.js';
@@ -126,53 +126,36 @@ export function parseYaml(text: string, file: string): unknown {
 
 /**
  * Refuses YAML nested deeper than the lab reads (README "Limits"), before the reader recurses into
- * it: flow collections counted outside quotes and comments, and indentation by its columns. The
- * same file is then refused the same way on any thread, with the line, not a stack overflow.
+ * it. The depth is the nesting of mappings and sequences, block or flow, in the yaml package's
+ * concrete syntax tree: its parser works with a stack of its own, so any depth is measured without
+ * recursion, and brackets in quotes, block scalars and comments are text, as they are to YAML.
+ * The same file is then refused the same way on any thread, at its line.
  */
 function checkNesting(text: string, file: string): void {
-  let depth = 0;
-  let line = 1;
-  let lineStart = true;
-  let indent = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\n') {
-      line++;
-      lineStart = true;
-      indent = 0;
-      continue;
+  const pending: { node: CstNode; depth: number }[] = [];
+  for (const token of new Parser().parse(text)) pending.push({ node: token as CstNode, depth: 0 });
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { node } = next;
+    const depth = COLLECTIONS.has(node.type) ? next.depth + 1 : next.depth;
+    if (depth > HARD.yamlDepth) {
+      const line = text.slice(0, node.offset ?? 0).split('\n').length;
+      throw new ScenarioError(file, `line ${line}`, `YAML mappings and sequences nested more than ${HARD.yamlDepth} deep: deeper than a scenario needs`);
     }
-    if (lineStart && c === ' ') {
-      if (++indent > HARD.yamlIndentColumns) throw new ScenarioError(file, `line ${line}`, `YAML indented more than ${HARD.yamlIndentColumns} columns: nested deeper than a scenario needs`);
-      continue;
+    for (const child of [node.value, ...(node.items ?? []).flatMap((i) => [i.key, i.value])]) {
+      if (child && typeof child === 'object') pending.push({ node: child, depth });
     }
-    lineStart = false;
-    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) i = skipTo(text, i, '\n') - 1;
-    else if (c === '"' || c === "'") i = skipQuoted(text, i);
-    else if (c === '[' || c === '{') {
-      if (++depth > HARD.yamlFlowDepth) throw new ScenarioError(file, `line ${line}`, `YAML collections nested more than ${HARD.yamlFlowDepth} deep: deeper than a scenario needs`);
-    } else if ((c === ']' || c === '}') && depth > 0) depth--;
   }
 }
 
-/** The index of the next `c` from `i`, or the end of the text. */
-function skipTo(text: string, i: number, c: string): number {
-  const j = text.indexOf(c, i);
-  return j < 0 ? text.length : j;
+/** What checkNesting() reads of a CST token: its kind, where it starts, and what it holds. */
+interface CstNode {
+  readonly type: string;
+  readonly offset?: number;
+  readonly value?: CstNode | null;
+  readonly items?: readonly { readonly key?: CstNode | null; readonly value?: CstNode | null }[];
 }
 
-/** The index of the quote that closes the one at `i` ('' escapes in single quotes, \ in double), or the end. */
-function skipQuoted(text: string, i: number): number {
-  const q = text[i];
-  for (let j = i + 1; j < text.length; j++) {
-    if (q === '"' && text[j] === '\\') j++;
-    else if (text[j] === q) {
-      if (q === "'" && text[j + 1] === "'") j++;
-      else return j;
-    }
-  }
-  return text.length;
-}
+const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
 
 /** A key twice in one mapping is a YAML error ("Map keys must be unique"), reported with its line. */
 function checkUniqueKeys(doc: Document, text: string, file: string): void {

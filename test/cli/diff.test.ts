@@ -111,10 +111,17 @@ describe('apf-lab diff --what trace (in-process)', () => {
     expect(r.out).toContain('neither sync-x86 nor sync-arm64 starts an asynchronous page fault in this run: nothing to follow');
   });
 
-  it('--faults without --what trace is a usage error (it was ignored)', async () => {
-    const r = await cli('diff', 'x86', 'arm64-sdei', '--faults', '5');
-    expect(r.code).toBe(2);
-    expect(r.err.split('\n')[0]).toBe('apf-lab: --faults applies to --what trace only');
+  it('--faults, --scenario and --seed without --what trace are usage errors (they were ignored, a missing scenario file too)', async () => {
+    for (const [argv, name] of [
+      [['--faults', '5'], '--faults'],
+      [['-s', 'nosuch.yaml'], '-s/--scenario'],
+      [['--scenario=overcommit'], '--scenario'],
+      [['--seed', 'banana'], '--seed'],
+    ] as const) {
+      const r = await cli('diff', 'x86', 'arm64-sdei', ...argv);
+      expect(r.code).toBe(2);
+      expect(r.err.split('\n')[0]).toBe(`apf-lab: ${name} applies to --what trace only`);
+    }
   });
 });
 

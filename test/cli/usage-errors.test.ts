@@ -29,6 +29,8 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     // yargs named a dashed option twice: "Unknown arguments: --foo-bar, fooBar".
     [['compare', 'x86', '--foo-bar'], 'Unknown argument: --foo-bar'],
     [['run', 'x86', '--foo-bar', '--frob'], 'Unknown arguments: --foo-bar, --frob'],
+    [['run', 'x86', '--foo-Bar'], 'Unknown argument: --foo-Bar'],
+    [['run', 'x86', '--FOO-BAR'], 'Unknown argument: --FOO-BAR'],
     // `--json=true` and `--json=false` are read; any other value is refused, and the message says both.
     [['run', 'x86', '--json=1'], '--json takes no value (or true or false), got "--json=1"'],
     // It said "apf-lab: : no such scenario file or built-in name" (exit 1).
@@ -38,6 +40,12 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toBe(`apf-lab: ${message}`);
     expect(r.out).toBe('');
+  });
+
+  it('a flag given a value shows the command\'s usage after the message, as other usage errors do (it showed two blank lines)', async () => {
+    const r = await cli('run', 'x86', '--json=1');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^apf-lab: --json takes no value \(or true or false\), got "--json=1"\n\napf-lab run <variant>/);
   });
 
   it('any other message of yargs over several lines is put on one', () => {

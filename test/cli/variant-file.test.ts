@@ -146,6 +146,9 @@ describe('a variant file that is wrong exits 1 with one line naming the file and
     await refused(fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', findings: [{ ...finding, text: 'one', cite: 'c\nd' }] }), /findings\.0\.cite: must be one line/);
     await refused(fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', title: 'a\u202eb' }), /title: must be one line/);
     await refused(fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', origin: 'a\u001b[31mb' }), /origin: must be one line/);
+    // The Arabic letter mark is a bidi mark too, and the byte-order mark is invisible.
+    await refused(fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', title: 'a\u061cb' }), /title: must be one line/);
+    await refused(fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', title: 'a\ufeffb' }), /title: must be one line/);
   });
 
   it('knobs named after what every object inherits are refused, __proto__ too (zod dropped it and the file was accepted)', async () => {
@@ -203,6 +206,17 @@ describe('variant files through the built binary', () => {
 });
 
 describe('a variant file\'s knob values are checked as its own (not blamed on a scenario)', () => {
+  it('knobs a picked mechanism cannot work with: ppi 0 with ppi-taken-at-once is the file\'s fault, not the scenario\'s (it was blamed on the scenario, as arm64-irq)', async () => {
+    const spec = VARIANT_SPECS.find((s) => s.id === 'arm64-irq') as VariantSpec;
+    const file = fileOf({ ...spec, id: 'mine', knobs: { ppi: 0 } });
+    for (const argv of [['list'], ['run', 'mine', '--scenario', scenarioFile]]) {
+      const r = await cli(...argv, '--variant-file', file);
+      expect(r.code, argv.join(' ')).toBe(1);
+      expect(r.err).toMatch(/v\d+\.yaml: variant mine: knobs: ppi: 0 \(unset\) leaves the not-present mechanism ppi-taken-at-once no interrupt to raise/);
+      expect(r.err).not.toMatch(/scenario|arch\.arm64/);
+    }
+  });
+
   it('a PPI out of range in knobs: is refused by list, show and run, naming the file and knobs.ppi', async () => {
     const file = fileOf({ ...ARM64_SDEI_SPEC, id: 'mine', knobs: { ppi: 99 } });
     for (const argv of [['list'], ['show', 'mine'], ['run', 'mine', '--scenario', scenarioFile]]) {

@@ -346,7 +346,7 @@ describe('PPI INTID validation', () => {
     const irq = findVariant('arm64-irq');
     const build = () => irq.createBackend({ costOverrides: irq.defaultCosts, knobs: { ...irq.knobs, ppi: 0 }, guestMemoryBytes: 64 * 1024 * 1024 });
     expect(build).toThrow(BadInputError);
-    expect(build).toThrow('scenario arch.arm64.ppi: 0 (unset) leaves ppi-taken-at-once (arm64-irq) no interrupt to raise: set a PPI INTID, 16–31 (facts/arm64.md §5)');
+    expect(build).toThrow('scenario arch.arm64.ppi: 0 (unset) leaves the not-present mechanism ppi-taken-at-once no interrupt to raise: set a PPI INTID, 16–31 (facts/arm64.md §5)');
   });
 
   it.each([16, 31])('accepts the PPI range bound %i', (ppi) => {

@@ -28,6 +28,7 @@ describe('the scenario header says what the swap device draws (hostile-test bug 
 describe('the scenario header names the scenario and seed, then its description if it has one', () => {
   it('ends at the seed without a description (it printed a dangling ": ")', () => {
     expect(scenarioHeader(smallScenario({ description: '' }), 3)[0]).toBe('scenario small, seed 3');
+    expect(scenarioHeader(smallScenario({ description: '   ' }), 3)[0]).toBe('scenario small, seed 3');
     expect(scenarioHeader(smallScenario({ description: 'two writers' }), 3)[0]).toBe('scenario small, seed 3: two writers');
   });
 });

@@ -23,6 +23,30 @@ describe('mailTime(): a Date: header read by RFC 5322, the same on every host', 
     expect(mailTime('15 Oct 99 10:00:00 +0000')).toBe(Date.UTC(1999, 9, 15, 10, 0, 0));
   });
 
+  it('reads what mailers write beyond the grammar, as Date.parse() did (one unread date left a whole thread unsorted)', () => {
+    const noon = Date.UTC(2010, 9, 15, 12, 0, 0);
+    for (const d of [
+      'Fri, 15 Oct 2010 12:00:00 +0000 GMT',
+      'Fri 15 Oct 2010 12:00:00 +0000',
+      'Friday, 15 Oct 2010 12:00:00 +0000',
+      '15 October 2010 12:00:00 +0000',
+      '(c) Fri, 15 Oct 2010 12:00:00 +0000',
+      'Fri, 15 Oct 2010 12:00:00 +0000 (unclosed',
+      'Fri, 15 Oct 2010 12:00:00.123 +0000',
+      'Fri, 15 Oct 2010 12:00:00 EST5EDT',
+    ]) {
+      expect(mailTime(d), d).toBe(noon);
+    }
+    expect(mailTime('Fri, 15 Oct 2010 17:30:00 +05:30')).toBe(noon);
+    expect(mailTime('Fri, 15 Oct 2010 14:00:00 GMT+0200')).toBe(noon);
+  });
+
+  it('a four-digit year below 100 is that year, a day the month lacks or a zone of 60 minutes is no date', () => {
+    expect(new Date(mailTime('Fri, 15 Oct 0099 12:00:00 +0000')).getUTCFullYear()).toBe(99);
+    expect(mailTime('Fri, 31 Feb 2010 12:00:00 +0000')).toBeNaN();
+    expect(mailTime('Fri, 15 Oct 2010 12:00:00 +0099')).toBeNaN();
+  });
+
   it('is NaN for what is not a mail date (a review page date, a bad month, an hour out of range)', () => {
     expect(mailTime('May 26, 2020, 12:56 p.m. UTC')).toBeNaN();
     expect(mailTime('15 Foo 2010 10:00:00 +0000')).toBeNaN();

@@ -191,17 +191,38 @@ describe('scenario files are read within a size limit (item 14)', () => {
     expect(fixtureError('undefined-alias').problem).toMatch(/^YAML: Unresolved alias/);
   });
 
-  it('YAML nested deeper than the lab reads is refused at its line, the same on every thread (1,000 flow levels overflowed the stack in `sweep`, not in `run`)', () => {
-    const flow = (n: number) => `${base}frob: ${'{a: '.repeat(n)}1${'}'.repeat(n)}\n`;
+  it('YAML nested deeper than the lab reads is refused at its line, the same on every thread (1,000 levels overflowed the stack in `sweep`, not in `run`)', () => {
+    // The file's top-level mapping is one level: `frob:` and n collections inside make n + 1.
     const lines = base.split('\n').length;
-    expect(parseError(flow(HARD.yamlFlowDepth + 1))).toMatchObject({ field: `line ${lines}`, problem: 'YAML collections nested more than 64 deep: deeper than a scenario needs' });
+    const flow = (n: number) => `${base}frob: ${'{a: '.repeat(n)}1${'}'.repeat(n)}\n`;
+    const refused = 'YAML mappings and sequences nested more than 64 deep: deeper than a scenario needs';
+    expect(parseError(flow(HARD.yamlDepth))).toMatchObject({ field: `line ${lines}`, problem: refused });
     // At the cap the reader goes on, and the schema names the unknown field.
-    expect(parseError(flow(HARD.yamlFlowDepth)).problem).toMatch(/unknown field\(s\): frob/);
-    // Brackets in quotes and comments are not nesting.
-    expect(parseError(`${base}# ${'['.repeat(100)}\nfrob: "${'{'.repeat(100)}"\n`).problem).toMatch(/unknown field\(s\): frob/);
-    const indented = (levels: number) => `${base}frob:\n${Array.from({ length: levels }, (_, i) => `${'  '.repeat(i + 1)}b:`).join('\n')} 1\n`;
-    expect(parseError(indented(HARD.yamlIndentColumns / 2 + 1)).problem).toBe('YAML indented more than 256 columns: nested deeper than a scenario needs');
-    expect(parseError(indented(HARD.yamlIndentColumns / 2)).problem).toMatch(/unknown field\(s\): frob/);
+    expect(parseError(flow(HARD.yamlDepth - 1)).problem).toMatch(/unknown field\(s\): frob/);
+    // Block sequences on one line (`- - - 1`) and block mappings by indentation are levels too.
+    const seq = (n: number) => `${base}frob:\n${'- '.repeat(n)}1\n`;
+    expect(parseError(seq(HARD.yamlDepth)).problem).toBe(refused);
+    expect(parseError(seq(HARD.yamlDepth - 1)).problem).toMatch(/unknown field\(s\): frob/);
+    const map = (n: number) => `${base}frob:\n${Array.from({ length: n }, (_, i) => `${'  '.repeat(i + 1)}b:`).join('\n')} 1\n`;
+    expect(parseError(map(HARD.yamlDepth)).problem).toBe(refused);
+    expect(parseError(map(HARD.yamlDepth - 1)).problem).toMatch(/unknown field\(s\): frob/);
+  });
+
+  it('brackets in text are not nesting: quotes, comments, block scalars, plain values with an apostrophe (a scanner took "Gleb\'s" for a quote and missed 20,000 levels after it; a folded description of "[0, 1)" lines was refused)', () => {
+    const text = [
+      `# ${'['.repeat(100)}`,
+      `description: >`,
+      ...Array.from({ length: 70 }, () => '  interval [0, 1) and {a, b}'),
+      `frob: "${'{'.repeat(100)}"`,
+      `frab: it's ${'['.repeat(100)}`,
+      `frib: |`,
+      `  ${' '.repeat(300)}indented far inside a block scalar`,
+      '',
+    ].join('\n');
+    expect(parseError(`${base.replace(/^description:.*$/m, '')}${text}`).problem).toMatch(/unknown field\(s\): (frab, frib, frob|frob, frab, frib)/);
+    // And an apostrophe does not hide real nesting after it.
+    const apos = `${base}frab: it's\nfrob: ${'['.repeat(1000)}1${']'.repeat(1000)}\n`;
+    expect(parseError(apos).problem).toBe('YAML mappings and sequences nested more than 64 deep: deeper than a scenario needs');
   });
 
   it('a file of several YAML documents says so in the user\'s words (it gave the yaml package\'s advice, "please use YAML.parseAllDocuments()")', () => {
@@ -388,5 +409,41 @@ drain: { enabled: true, maxMs: 10 }
     expect(() => checkScenarioSize(s, 'pc2.yaml', 'raise')).not.toThrow();
     expect(estimateEvents(s)).toBeGreaterThan(31_409_679);
     expect(estimateEvents(s)).toBeLessThan(31_409_679 * 10);
+  });
+});
+
+describe('the expected events of sleepers and of the post-copy push (hostile round C)', () => {
+  it('many tasks that sleep between short steps: the vCPU steps them all, not one task\'s rate (1,000 sleepers: 248,462 events, estimated at 525)', () => {
+    const s = parseScenario(
+      `name: sl1
+durationMs: 100
+machine: { vcpus: 1, guestMemoryMiB: 1024, hostResidentMiB: 1024 }
+backing: { kind: swap, latency: { dist: lognormal, us: 818, sigma: 1.2, minUs: 36.2, maxUs: 55700 }, queueDepth: 32 }
+regions: [ { name: a, mib: 64 } ]
+tasks: [ { name: s, count: 1000, program: [ { sleep: { us: 1000 } }, { compute: { us: 0.1 } } ] } ]
+`,
+      'sl1.yaml',
+      { known },
+    );
+    expect(estimateEvents(s)).toBeGreaterThan(248_462);
+    // 50,000 of them on 256 vCPUs for 700 s (about 10^11 events, 11 hours) were let through.
+    const big = { ...s, durationMs: 700_000, machine: { ...s.machine, vcpus: 256 }, tasks: [{ ...s.tasks[0], count: 50_000 }] };
+    expect(errorOf(() => checkScenarioSize(big, 'sl.yaml', 'raise')).message).toMatch(/events expected/);
+  });
+
+  it('the post-copy push: a send and an arrival per page on the source (a 4 GiB guest pushed whole: 2,054,004 events, estimated at 2,500)', () => {
+    const s = parseScenario(
+      `name: pc2
+durationMs: 2000
+machine: { vcpus: 1, guestMemoryMiB: 4096, hostResidentMiB: 4096, hostHz: 250 }
+backing: { kind: postcopy, rttUs: 10, bandwidthMBps: 100000, push: true, dirtyShare: 1 }
+regions: [ { name: a, mib: 4000 } ]
+tasks: [ { name: c, program: [ { compute: { us: 1000 } } ] } ]
+`,
+      'pc2.yaml',
+      { known },
+    );
+    expect(estimateEvents(s)).toBeGreaterThan(2_054_004);
+    expect(estimateEvents(s)).toBeLessThan(2_054_004 * 10);
   });
 });
