@@ -1,7 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { findVariant } from '../../arches/registry.js';
+import { findVariant, VARIANTS } from '../../arches/registry.js';
 import { checkExperiment, runExperiment } from '../../core/reproduce.js';
 import { listBuiltinScenarios, scenarioFile } from '../../core/scenario/load.js';
 import type { Scenario } from '../../core/scenario/schema.js';
@@ -48,9 +48,10 @@ export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
       const chosen = names.length > 0 ? names.map((id) => ({ id, scenario: loadForCli(id) })) : builtinExperiments();
       for (const { id, scenario } of chosen) {
         const exp = checkExperiment(id, scenario, (v) => findVariant(v));
-        // The size limits and knob checks every command applies before it runs a scenario.
-        const variants = [...new Set(exp.rows.flatMap((r) => [r.variant, r.baseline]))].map((v) => findVariant(v));
-        checkRunnable(scenario, id, variants, args.allowLarge);
+        // The size limits and knob checks every command applies before it runs a scenario, against
+        // every variant as run and sweep check one (it checked only the experiment's own), so that
+        // a scenario is refused or accepted as a whole.
+        checkRunnable(scenario, id, VARIANTS, args.allowLarge);
         checkSeedsFit(id, scenario.seed, seeds);
       }
       const experiments = chosen.map(({ id, scenario }) => {

@@ -179,3 +179,22 @@ describe('apf-lab reproduce: size', () => {
     }
   });
 });
+
+describe('apf-lab reproduce: the scenario is checked as a whole', () => {
+  it('refuses knobs another architecture\'s variants refuse, as run and sweep do (it checked only the experiment\'s own variants)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-reproduce-'));
+    const file = join(dir, 'gleb-ppi.yaml');
+    try {
+      // gleb-2010-bm runs x86 only; an arm64 PPI of 15 is no PPI, and `run x86` refuses the file.
+      writeFileSync(file, `${readFileSync('scenarios/gleb-2010-bm.yaml', 'utf8')}\narch: { arm64: { ppi: 15 } }\n`);
+      const run = await cli('run', 'x86', '-s', file);
+      const r = await cli('reproduce', file, '--seeds', '1');
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(/arch\.arm64\.ppi: 15 is not a PPI INTID/);
+      expect(r.err.split('\n')[0].replace(/^apf-lab: /, '')).toBe(run.err.split('\n')[0].replace(/^apf-lab: /, ''));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
