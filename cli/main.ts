@@ -24,9 +24,10 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   const buffered: Io = { out: (t) => void out.push(t), err: io.err, progress: io.progress, status: io.status, signal: io.signal };
   let cli: Argv | null = null;
   try {
-    // Built first, so that a usage error of its flags shows the command's usage like any other.
+    // Built first, so that a usage error of its flags shows the command's usage like any other;
+    // with --help, the help wins (yargs prints it as it parses, and getHelp() would print it again).
     cli = await buildCli(argv, buffered);
-    checkFlagValues(argv);
+    if (!argv.some((a) => a === '--help' || a === '-h')) checkFlagValues(argv);
     let helpText = '';
     await cli.parseAsync([...argv], {}, (_e, _argv, output) => {
       helpText = output;

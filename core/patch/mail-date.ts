@@ -11,7 +11,8 @@
  * and a comment left open, as mailers write them.
  */
 const DATE_TIME =
-  /^(?:\([^)]*\)\s*)?(?:[A-Za-z]+\s*,?\s*)?(\d{1,2})\s+([A-Za-z]+)\s+(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{2})(?:\s*:\s*(\d{2})(?:\.\d+)?)?(?:\s*(?:(?:GMT|UTC|UT)?([+-]\d{2}:?\d{2})|([A-Za-z][A-Za-z0-9]*)))?(?:\s+[A-Za-z]+)?\s*(?:\(.*)?$/;
+  /^(?:\([^)]*\)\s*)?(?:[A-Za-z]+(?:\s*,\s*|\s+))?(\d{1,2})\s+([A-Za-z]+)\s+(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{2})(?:\s*:\s*(\d{2})(?:\.\d+)?)?(?:\s*(?:(?:GMT|UTC|UT)?([+-]\d{2}:?\d{2})|([A-Za-z][A-Za-z0-9]*)))?(?:\s+[A-Za-z]+)?\s*(?:\(.*)?$/;
+const MAX_DATE = 200;
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 /** RFC 5322 section 4.3's obsolete zone names, in hours from UTC. */
 const ZONE_NAMES: Readonly<Record<string, number>> = { ut: 0, utc: 0, gmt: 0, z: 0, est: -5, edt: -4, cst: -6, cdt: -5, mst: -7, mdt: -6, pst: -8, pdt: -7 };
@@ -23,6 +24,8 @@ const ZONE_NAMES: Readonly<Record<string, number>> = { ut: 0, utc: 0, gmt: 0, z:
  * every host. A day the month does not have (31 Feb) or an offset with 60 minutes or more is NaN.
  */
 export function mailTime(date: string): number {
+  // A real Date: is under 100 characters; a longer one is no date, and the pattern stays linear.
+  if (date.length > MAX_DATE) return Number.NaN;
   const m = DATE_TIME.exec(date.trim());
   if (!m) return Number.NaN;
   const [, day, monthName, yearText, hour, minute, second, offset, zoneName] = m;

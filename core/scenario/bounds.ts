@@ -124,13 +124,24 @@ function stepCost(step: Step, s: Scenario): { ns: number; asleepNs: number; even
   if ('sleep' in step) return { ns: Math.round(step.sleep.us * 1000), asleepNs: Math.round(step.sleep.us * 1000), events: 4, pages: 0 };
   if ('touch' in step) return touch(step.touch);
   if ('syscall' in step) return touch(step.syscall);
-  // An IPI costs at least the send's exit and the handler: never zero time.
-  if ('ipi' in step) return { ns: Math.max(1, Math.round(step.ipi.handlerUs * 1000)), asleepNs: 0, events: 3, pages: 0 };
+  // An IPI: the send, the target's interrupt, its handler and the ack, the sender's spin (about 7
+  // events), and at least IPI_FLOOR_NS, what the send's exit and the target's entry take however
+  // short the handler (a loop of 0 µs handlers ran 511x below a 1 ns floor's count).
+  if ('ipi' in step) return { ns: Math.max(IPI_FLOOR_NS, Math.round(step.ipi.handlerUs * 1000)), asleepNs: 0, events: 7, pages: 0 };
   const section = 'irqoff' in step ? step.irqoff : step.preemptoff;
   const lead = Math.round(section.us * 1000);
   const t = section.touch ? touch(section.touch) : { ns: 0, events: 1, pages: 0 };
   return { ns: lead + t.ns, asleepNs: 0, events: t.events, pages: t.pages };
 }
+
+/** The least an IPI step takes, ns: an exit round trip, low (facts/anchors.md §A6a: 0.3–1 µs). */
+const IPI_FLOOR_NS = 300;
+
+/** Events a process's first touch of a page of its own memory takes (the guest fault, its clear, the return). */
+const MEMORY_PAGE_EVENTS = 3;
+
+/** Events a host tick takes at most: its own, and a running vCPU's kick (its step cut short and laid out again). */
+const HOST_TICK_EVENTS = 3;
 
 /**
  * Events a page fault may add to its touch, high: the exit, the I/O and its completion, the
@@ -185,6 +196,8 @@ interface TaskLoad {
   readonly until: boolean;
   /** The passes it runs in all, or null for a task that loops for as long as the run lasts. */
   readonly passes: number | null;
+  /** Events once, at its start (the first touches of its own memory). */
+  readonly startEvents: number;
   readonly passNs: number;
   /** Of passNs, the time it is asleep and off the vCPU. */
   readonly passAsleepNs: number;
@@ -204,12 +217,19 @@ function taskLoads(s: Scenario): TaskLoad[] {
     const costs = t.program.map((step) => stepCost(step, s));
     const instances = tasksAtOnce(t);
     const total = t.jobs ? (t.jobs.total === undefined ? null : t.jobs.total * (t.passes ?? 1)) : (t.passes ?? null);
+    // A process's own memory: each page's first touch is a guest fault with its clear, about 3
+    // events, at each process's start, shared among its passes (a job set of 1-pass processes
+    // over 1 MiB each took 53x its estimate without them).
+    const memory = t.memory.reduce((n, m) => n + Math.ceil(m.mib * PAGES_PER_MIB), 0);
+    // A job set's processes start again and again; another task touches its memory first once.
+    const memPages = t.jobs ? memory / (t.passes ?? 1) : 0;
     const load = {
+      startEvents: t.jobs ? 0 : MEMORY_PAGE_EVENTS * memory,
       until: s.until?.tasks.includes(t.name) ?? false,
       passes: total === null ? null : t.jobs ? total / instances : total,
-      passNs: Math.max(1, costs.reduce((a, c) => a + c.ns, 0)),
+      passNs: Math.max(1, costs.reduce((a, c) => a + c.ns, 0) + memPages * s.machine.anonFaultNs),
       passAsleepNs: costs.reduce((a, c) => a + c.asleepNs, 0),
-      passEvents: costs.reduce((a, c) => a + c.events, 0),
+      passEvents: costs.reduce((a, c) => a + c.events, 0) + MEMORY_PAGE_EVENTS * memPages,
       passPages: costs.reduce((a, c) => a + c.pages, 0),
     };
     for (let k = 0; k < instances; k++) out.push({ ...load, vcpu: t.vcpu ?? next++ % s.machine.vcpus });
@@ -247,6 +267,7 @@ export function estimateEvents(s: Scenario): number {
     const busyRate = (t.passEvents * 1e9) / Math.max(1, passNs - t.passAsleepNs);
     sum[t.vcpu] += rate;
     max[t.vcpu] = Math.max(max[t.vcpu], busyRate);
+    fixed[t.vcpu] += t.startEvents;
     if (t.passes === null) {
       loopSum[t.vcpu] += rate;
       loopMax[t.vcpu] = Math.max(loopMax[t.vcpu], busyRate);
@@ -263,7 +284,8 @@ export function estimateEvents(s: Scenario): number {
     steps += Math.min(byTime, fixed[v] + Math.min(loopSum[v], loopMax[v]) * seconds);
   }
   const faults = Math.min(fixedFaults + loopFaults * seconds, faultsPerSecond(s, waitNs) * seconds, faultsAtMost(s));
-  return Math.round(vcpus * s.machine.hz * seconds + steps + FAULT_EVENTS * faults + pushEvents(s, seconds));
+  const ticks = vcpus * (s.machine.hz + HOST_TICK_EVENTS * (s.machine.hostHz ?? 0)) * seconds;
+  return Math.round(ticks + steps + FAULT_EVENTS * faults + pushEvents(s, seconds));
 }
 
 /**
@@ -272,7 +294,9 @@ export function estimateEvents(s: Scenario): number {
  */
 function pushEvents(s: Scenario, seconds: number): number {
   if (s.backing.kind !== 'postcopy' || !s.backing.push) return 0;
-  return 2 * Math.min(faultsAtMost(s), faultsPerSecond(s, 1) * seconds);
+  // The push goes on through the drain (a 10 ms window pushed 4 GiB in 4.2 s of drain).
+  const pushing = seconds + (s.drain.enabled ? s.drain.maxMs / 1000 : 0);
+  return 2 * Math.min(faultsAtMost(s), faultsPerSecond(s, 1) * pushing);
 }
 
 /**
@@ -300,7 +324,28 @@ function untilMs(s: Scenario): number {
   }
   let cpuNs = 0;
   for (let v = 0; v < vcpus; v++) cpuNs = Math.max(cpuNs, (work[v] + tasks[v] * s.machine.sliceUs * 1000) * (1 + loops[v]));
-  return (2 * (cpuNs + untilIoNs(s, pages, taskPages))) / 1e6;
+  return (2 * (cpuNs + untilIpiWaitNs(s) + untilIoNs(s, pages, taskPages))) / 1e6;
+}
+
+/**
+ * The `until` tasks' cross-calls, each spinning until its target runs the handler: at most the
+ * longest interrupts-off or preempt-off section of any task, a slice, and the longest wait for a
+ * page (a target blocked in a synchronous fault), one after another (200 IPIs to a vCPU in 100 ms
+ * irqoff sections took 10 s, estimated at 16 ms without them).
+ */
+function untilIpiWaitNs(s: Scenario): number {
+  let ipis = 0;
+  let section = 0;
+  for (const t of s.tasks) {
+    for (const step of t.program) {
+      if ('irqoff' in step || 'preemptoff' in step) section = Math.max(section, stepCost(step, s).ns);
+      if ('ipi' in step && s.until!.tasks.includes(t.name)) ipis += tasksAtOnce(t) * (t.jobs?.total ?? 1) * (t.passes ?? 1);
+    }
+  }
+  if (ipis === 0) return 0;
+  const b = s.backing;
+  const page = b.kind === 'postcopy' ? b.rttUs * 1000 + (PAGE_SIZE * 1000) / b.bandwidthMBps : longestDrawUs(b.latency) * 1000;
+  return ipis * (section + s.machine.sliceUs * 1000 + page);
 }
 
 /**

@@ -117,6 +117,8 @@ describe('apf-lab diff --what trace (in-process)', () => {
       [['-s', 'nosuch.yaml'], '-s/--scenario'],
       [['--scenario=overcommit'], '--scenario'],
       [['--seed', 'banana'], '--seed'],
+      [['--no-seed'], '--seed'],
+      [['--no-scenario'], '--scenario'],
     ] as const) {
       const r = await cli('diff', 'x86', 'arm64-sdei', ...argv);
       expect(r.code).toBe(2);

@@ -48,6 +48,15 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     expect(r.err).toMatch(/^apf-lab: --json takes no value \(or true or false\), got "--json=1"\n\napf-lab run <variant>/);
   });
 
+  it('--help with a bad flag value shows the help once, on stdout, exit 0 (it printed it twice, once on each stream, exit 2)', async () => {
+    for (const argv of [['run', 'x86', '--help', '--json=yes'], ['sweep', '-h', '--json=x'], ['run', '-h', '-']]) {
+      const r = await cli(...argv);
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(r.err).toBe('');
+      expect(r.out.match(/^apf-lab (run|sweep)/gm), argv.join(' ')).toHaveLength(1);
+    }
+  });
+
   it('any other message of yargs over several lines is put on one', () => {
     expect(plainUsage('Implications failed:\n  a -> b')).toBe('Implications failed: a -> b');
     expect(plainUsage('Not enough arguments following: x')).toBe('-x needs a value');

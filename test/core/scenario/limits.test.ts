@@ -447,3 +447,48 @@ tasks: [ { name: c, program: [ { compute: { us: 1000 } } ] } ]
     expect(estimateEvents(s)).toBeLessThan(2_054_004 * 10);
   });
 });
+
+describe('the expected events of host ticks, job processes\' memory, cross-calls (hostile round D)', () => {
+  const at = (name: string, body: string) =>
+    parseScenario(
+      `name: ${name}
+seed: 1
+backing: { kind: swap, latency: { dist: fixed, us: 100 }, queueDepth: 32 }
+regions: [ { name: r, mib: 1 } ]
+${body}`,
+      `${name}.yaml`,
+      { known },
+    );
+
+  it('counts the host\'s ticks (machine.hostHz): 256 idle vCPUs at 10 kHz took 5,121,597 events, estimated at 592', () => {
+    const s = at('hosthz', 'durationMs: 2000\nmachine: { vcpus: 256, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 1, hostHz: 10000 }\ntasks: [ { name: s, program: [ { sleep: { us: 100000 } } ] } ]\n');
+    expect(estimateEvents(s)).toBeGreaterThan(5_121_597);
+    expect(errorOf(() => checkScenarioSize({ ...s, durationMs: 86_400_000 }, 'hosthz.yaml', 'raise')).message).toMatch(/events expected/);
+  });
+
+  it('counts each job process\'s first touches of its own memory: 2,108,275 events, estimated at 39,300', () => {
+    const s = at('jobs', `durationMs: 1000
+machine: { vcpus: 1, guestMemoryMiB: 256, hostResidentMiB: 256, hz: 250 }
+tasks: [ { name: j, jobs: { concurrent: 4 }, passes: 1, memory: [ { name: m, mib: 1 } ], program: [ { touch: { region: m, pattern: sequential, pages: 256 } } ] } ]
+`);
+    expect(estimateEvents(s)).toBeGreaterThan(2_108_275);
+    expect(estimateEvents(s)).toBeLessThan(2_108_275 * 10);
+  });
+
+  it('a cross-call with no handler time still takes an exit: 23,466,065 events in 1 s, refused at 1.2e10', () => {
+    const s = at('ipi', 'durationMs: 1000\nmachine: { vcpus: 4, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 250 }\ntasks: [ { name: s, count: 4, program: [ { ipi: { target: next, handlerUs: 0 } } ] } ]\n');
+    expect(() => checkScenarioSize(s, 'ipi.yaml', 'raise')).not.toThrow();
+    expect(estimateEvents(s)).toBeGreaterThan(23_466_065);
+  });
+
+  it('an `until` task\'s cross-calls wait for their target\'s interrupts-off sections: 200 of them took 10 s and 71,313 events, estimated as 16 ms', () => {
+    const s = at('until-ipi', `durationMs: 86400000
+machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 1000 }
+tasks:
+  - { name: u, vcpu: 0, passes: 200, program: [ { ipi: { target: 1, handlerUs: 1 } } ] }
+  - { name: blocker, vcpu: 1, program: [ { irqoff: { us: 100000 } } ] }
+until: { tasks: [u] }
+`);
+    expect(estimateEvents(s)).toBeGreaterThan(71_313);
+  });
+});
