@@ -27,7 +27,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     // Built first, so that a usage error of its flags shows the command's usage like any other;
     // with --help, the help wins (yargs prints it as it parses, and getHelp() would print it again).
     cli = await buildCli(argv, buffered);
-    if (!argv.some((a) => a === '--help' || a === '-h')) checkFlagValues(argv);
+    const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+    if (!options.some((a) => a === '--help' || a === '-h')) checkFlagValues(argv);
     let helpText = '';
     await cli.parseAsync([...argv], {}, (_e, _argv, output) => {
       helpText = output;

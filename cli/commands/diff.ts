@@ -51,7 +51,10 @@ export function diffCommand(io: Io, argv: readonly string[] = []): CommandModule
       let bStarts = false;
       // The run's options mean nothing to the sheets: given there, they were ignored (a missing file too).
       // `--no-seed` is yargs's `seed: false`, given all the same.
-      const given = (o: string) => argv.some((a) => a === o || a.startsWith(`${o}=`) || (o.startsWith('--') && (a === `--no-${o.slice(2)}` || a.startsWith(`--no-${o.slice(2)}=`))));
+      const given = (o: string) => {
+        const negated = `--no-${o.replace(/^-+/, '')}`;
+        return argv.some((a) => a === o || a.startsWith(`${o}=`) || a === negated || a.startsWith(`${negated}=`));
+      };
       const runOption = ['--faults', '--scenario', '-s', '--seed'].find(given);
       if (what !== 'trace' && runOption !== undefined) throw new UsageError(`${runOption === '-s' ? '-s/--scenario' : runOption} applies to --what trace only`);
       if (what === 'trace') {

@@ -25,8 +25,9 @@ const ZONE_NAMES: Readonly<Record<string, number>> = { ut: 0, utc: 0, gmt: 0, z:
  */
 export function mailTime(date: string): number {
   // A real Date: is under 100 characters; a longer one is no date, and the pattern stays linear.
-  if (date.length > MAX_DATE) return Number.NaN;
-  const m = DATE_TIME.exec(date.trim());
+  const text = date.trim();
+  if (text.length > MAX_DATE) return Number.NaN;
+  const m = DATE_TIME.exec(text);
   if (!m) return Number.NaN;
   const [, day, monthName, yearText, hour, minute, second, offset, zoneName] = m;
   const month = monthOf(monthName);

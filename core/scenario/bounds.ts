@@ -115,7 +115,7 @@ function loopNs(program: readonly Step[], s: Scenario): number {
 }
 
 /** A step's nominal time, the events it takes at least (touches go 256 to an event) and the pages it touches. */
-function stepCost(step: Step, s: Scenario): { ns: number; asleepNs: number; events: number; pages: number } {
+function stepCost(step: Step, s: Scenario, remoteIpi = false): { ns: number; asleepNs: number; events: number; pages: number } {
   const touch = (t: { pages: number; thinkNs: number }) => ({ ns: t.pages * (s.machine.touchNs + t.thinkNs), asleepNs: 0, events: Math.ceil(t.pages / 256), pages: t.pages });
   if ('compute' in step) return { ns: Math.round(step.compute.us * 1000), asleepNs: 0, events: 1, pages: 0 };
   // The sleep's start and its timer, the wake-up's switch back, and the step of the task it preempts
@@ -125,13 +125,31 @@ function stepCost(step: Step, s: Scenario): { ns: number; asleepNs: number; even
   if ('touch' in step) return touch(step.touch);
   if ('syscall' in step) return touch(step.syscall);
   // An IPI: the send, the target's interrupt, its handler and the ack, the sender's spin (about 7
-  // events), and at least IPI_FLOOR_NS, what the send's exit and the target's entry take however
-  // short the handler (a loop of 0 µs handlers ran 511x below a 1 ns floor's count).
-  if ('ipi' in step) return { ns: Math.max(IPI_FLOOR_NS, Math.round(step.ipi.handlerUs * 1000)), asleepNs: 0, events: 7, pages: 0 };
+  // events). One that surely goes to another vCPU takes at least IPI_FLOOR_NS, the send's exit and
+  // the target's entry (a loop of 0 µs handlers ran 511x below a 1 ns floor's count); one that may
+  // be local (the sender's own vCPU, or a task that may move onto its target) runs the handler in
+  // place, at least 1 ns (core/sim/guest-kernel.ts callFunctionSingle()).
+  if ('ipi' in step) {
+    const handler = Math.round(step.ipi.handlerUs * 1000);
+    const remote = { ns: Math.max(IPI_FLOOR_NS, handler), asleepNs: 0, events: 7, pages: 0 };
+    if (remoteIpi) return remote;
+    // Local, one event at the handler's time: the faster of the two rates, over the local time.
+    const ns = Math.max(1, handler);
+    return { ns, asleepNs: 0, events: Math.max(1, (remote.events * ns) / remote.ns), pages: 0 };
+  }
   const section = 'irqoff' in step ? step.irqoff : step.preemptoff;
   const lead = Math.round(section.us * 1000);
   const t = section.touch ? touch(section.touch) : { ns: 0, events: 1, pages: 0 };
   return { ns: lead + t.ns, asleepNs: 0, events: t.events, pages: t.pages };
+}
+
+/**
+ * An IPI that never runs on its sender's vCPU: the task is pinned (a task without `vcpu` may be
+ * balanced onto its target) and its target is another vCPU.
+ */
+function surelyRemote(target: number | 'next', t: TaskSpec, s: Scenario): boolean {
+  if (t.vcpu === undefined) return false;
+  return target === 'next' ? s.machine.vcpus > 1 : target !== t.vcpu;
 }
 
 /** The least an IPI step takes, ns: an exit round trip, low (facts/anchors.md §A6a: 0.3–1 µs). */
@@ -214,7 +232,7 @@ function taskLoads(s: Scenario): TaskLoad[] {
   const out: TaskLoad[] = [];
   let next = 0;
   for (const t of s.tasks) {
-    const costs = t.program.map((step) => stepCost(step, s));
+    const costs = t.program.map((step) => stepCost(step, s, 'ipi' in step && surelyRemote(step.ipi.target, t, s)));
     const instances = tasksAtOnce(t);
     const total = t.jobs ? (t.jobs.total === undefined ? null : t.jobs.total * (t.passes ?? 1)) : (t.passes ?? null);
     // A process's own memory: each page's first touch is a guest fault with its clear, about 3
@@ -343,8 +361,11 @@ function untilIpiWaitNs(s: Scenario): number {
     }
   }
   if (ipis === 0) return 0;
+  // A target blocked in a synchronous fault waits behind the reads queued ahead of its own: one per
+  // vCPU, a queue's worth at a time (256 vCPUs on a queue of 1 took 12x the one read's wait).
   const b = s.backing;
-  const page = b.kind === 'postcopy' ? b.rttUs * 1000 + (PAGE_SIZE * 1000) / b.bandwidthMBps : longestDrawUs(b.latency) * 1000;
+  const reads = Math.ceil(s.machine.vcpus / (b.kind === 'postcopy' ? 1 : b.queueDepth));
+  const page = b.kind === 'postcopy' ? b.rttUs * 1000 + (reads * PAGE_SIZE * 1000) / b.bandwidthMBps : reads * longestDrawUs(b.latency) * 1000;
   return ipis * (section + s.machine.sliceUs * 1000 + page);
 }
 

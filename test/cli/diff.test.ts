@@ -119,6 +119,7 @@ describe('apf-lab diff --what trace (in-process)', () => {
       [['--seed', 'banana'], '--seed'],
       [['--no-seed'], '--seed'],
       [['--no-scenario'], '--scenario'],
+      [['--no-s'], '-s/--scenario'],
     ] as const) {
       const r = await cli('diff', 'x86', 'arm64-sdei', ...argv);
       expect(r.code).toBe(2);

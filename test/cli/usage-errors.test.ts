@@ -57,6 +57,13 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     }
   });
 
+  it('a -h after -- is no help: "--" is still refused (it turned the checks off and the command ran)', async () => {
+    const r = await cli('run', 'x86', '--', '-h');
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe('apf-lab: "--" is not accepted: name variants and options directly');
+    expect(r.out).toBe('');
+  });
+
   it('any other message of yargs over several lines is put on one', () => {
     expect(plainUsage('Implications failed:\n  a -> b')).toBe('Implications failed: a -> b');
     expect(plainUsage('Not enough arguments following: x')).toBe('-x needs a value');

@@ -52,6 +52,8 @@ describe('mailTime(): a Date: header read by RFC 5322, the same on every host', 
     expect(mailTime(`${date} (${'x'.repeat(200 - date.length - 3)})`)).toBe(Date.UTC(2010, 9, 15, 12, 0, 0));
     expect(mailTime(`${date} (${'x'.repeat(201 - date.length - 3)})`)).toBeNaN();
     expect(mailTime(`Thu${' '.repeat(100_000)}x`)).toBeNaN();
+    // The cap is on the date, not on blanks around it.
+    expect(mailTime(`   ${date}${' '.repeat(180)}`)).toBe(Date.UTC(2010, 9, 15, 12, 0, 0));
   });
 
   it('is NaN for what is not a mail date (a review page date, a bad month, an hour out of range)', () => {

@@ -475,10 +475,38 @@ tasks: [ { name: j, jobs: { concurrent: 4 }, passes: 1, memory: [ { name: m, mib
     expect(estimateEvents(s)).toBeLessThan(2_108_275 * 10);
   });
 
-  it('a cross-call with no handler time still takes an exit: 23,466,065 events in 1 s, refused at 1.2e10', () => {
-    const s = at('ipi', 'durationMs: 1000\nmachine: { vcpus: 4, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 250 }\ntasks: [ { name: s, count: 4, program: [ { ipi: { target: next, handlerUs: 0 } } ] } ]\n');
+  it('a cross-call to another vCPU with no handler time still takes an exit: 23,466,065 events in 1 s, refused at 1.2e10', () => {
+    const pinned = [0, 1, 2, 3].map((v) => `  - { name: s${v}, vcpu: ${v}, program: [ { ipi: { target: next, handlerUs: 0 } } ] }`).join('\n');
+    const s = at('ipi', `durationMs: 1000\nmachine: { vcpus: 4, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 250 }\ntasks:\n${pinned}\n`);
     expect(() => checkScenarioSize(s, 'ipi.yaml', 'raise')).not.toThrow();
     expect(estimateEvents(s)).toBeGreaterThan(23_466_065);
+  });
+
+  it('a cross-call that may be local runs its handler in place, one event a nanosecond: 199,738,127 events in 200 ms, estimated 43x low with the exit\'s floor', () => {
+    const s = at('ipiself', 'durationMs: 200\nmachine: { vcpus: 4, guestMemoryMiB: 1024, hostResidentMiB: 1024, hz: 1000 }\ntasks: [ { name: self, vcpu: 0, program: [ { ipi: { target: 0, handlerUs: 0 } } ] } ]\n');
+    expect(estimateEvents(s)).toBeGreaterThan(199_738_127);
+    // The same over 40 s (about 47 minutes) started without --allow-large.
+    expect(errorOf(() => checkScenarioSize({ ...s, durationMs: 40_000 }, 'ipiself.yaml', 'raise')).message).toMatch(/events expected/);
+  });
+
+  it('an `until` task\'s cross-call to a vCPU blocked in a synchronous fault waits behind the reads queued ahead (32 vCPUs, a queue of 1: 2,782,416 events)', () => {
+    const faulting = Array.from({ length: 31 }, (_, i) => `  - { name: f${i + 1}, vcpu: ${i + 1}, program: [ { irqoff: { us: 0, touch: { region: r, pattern: random, pages: 1 } } } ] }`).join('\n');
+    const s = parseScenario(
+      `name: untilq
+durationMs: 600000
+seed: 1
+machine: { vcpus: 32, guestMemoryMiB: 2048, hostResidentMiB: 16, hz: 1000, hostHz: 10000 }
+backing: { kind: swap, latency: { dist: fixed, us: 5000 }, queueDepth: 1 }
+regions: [ { name: r, mib: 1024, onSwap: true } ]
+tasks:
+  - { name: caller, vcpu: 0, passes: 100, program: [ { ipi: { target: 1, handlerUs: 1 } } ] }
+${faulting}
+until: { tasks: [caller] }
+`,
+      'untilq.yaml',
+      { known },
+    );
+    expect(estimateEvents(s)).toBeGreaterThan(2_782_416);
   });
 
   it('an `until` task\'s cross-calls wait for their target\'s interrupts-off sections: 200 of them took 10 s and 71,313 events, estimated as 16 ms', () => {
