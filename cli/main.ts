@@ -28,7 +28,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     // with --help, the help wins (yargs prints it as it parses, and getHelp() would print it again).
     cli = await buildCli(argv, buffered);
     const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
-    if (!options.some((a) => a === '--help' || a === '-h')) checkFlagValues(argv);
+    if (!options.some(asksForHelp)) checkFlagValues(argv);
     let helpText = '';
     await cli.parseAsync([...argv], {}, (_e, _argv, output) => {
       helpText = output;
@@ -113,6 +113,11 @@ async function report(e: unknown, io: Io, cli: Argv | null): Promise<number> {
   }
   io.err(`apf-lab: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
   return EXIT_INTERNAL;
+}
+
+/** What yargs takes for help: `--help` (not `--help=false`), and `-h` alone or among short flags (`-hs x`). */
+function asksForHelp(arg: string): boolean {
+  return /^--help(=(?!false$).*)?$/.test(arg) || /^-[A-Za-z]*h[A-Za-z]*$/.test(arg);
 }
 
 /** yargs reads `--json=yes` as false; a flag takes no value, or an explicit true/false. */

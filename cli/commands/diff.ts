@@ -51,9 +51,11 @@ export function diffCommand(io: Io, argv: readonly string[] = []): CommandModule
       let bStarts = false;
       // The run's options mean nothing to the sheets: given there, they were ignored (a missing file too).
       // `--no-seed` is yargs's `seed: false`, given all the same.
+      // A short option also as `-sFILE` and `--s=FILE`, as yargs reads them.
       const given = (o: string) => {
-        const negated = `--no-${o.replace(/^-+/, '')}`;
-        return argv.some((a) => a === o || a.startsWith(`${o}=`) || a === negated || a.startsWith(`${negated}=`));
+        const name = o.replace(/^-+/, '');
+        const spellings = [`--${name}`, `--no-${name}`, ...(o.startsWith('--') ? [] : [o])];
+        return argv.some((a) => spellings.some((f) => a === f || a.startsWith(`${f}=`)) || (!o.startsWith('--') && a.startsWith(o)));
       };
       const runOption = ['--faults', '--scenario', '-s', '--seed'].find(given);
       if (what !== 'trace' && runOption !== undefined) throw new UsageError(`${runOption === '-s' ? '-s/--scenario' : runOption} applies to --what trace only`);

@@ -115,7 +115,7 @@ function loopNs(program: readonly Step[], s: Scenario): number {
 }
 
 /** A step's nominal time, the events it takes at least (touches go 256 to an event) and the pages it touches. */
-function stepCost(step: Step, s: Scenario, remoteIpi = false): { ns: number; asleepNs: number; events: number; pages: number } {
+function stepCost(step: Step, s: Scenario, ipi: IpiReach = 'local'): { ns: number; asleepNs: number; events: number; pages: number } {
   const touch = (t: { pages: number; thinkNs: number }) => ({ ns: t.pages * (s.machine.touchNs + t.thinkNs), asleepNs: 0, events: Math.ceil(t.pages / 256), pages: t.pages });
   if ('compute' in step) return { ns: Math.round(step.compute.us * 1000), asleepNs: 0, events: 1, pages: 0 };
   // The sleep's start and its timer, the wake-up's switch back, and the step of the task it preempts
@@ -130,9 +130,11 @@ function stepCost(step: Step, s: Scenario, remoteIpi = false): { ns: number; asl
   // be local (the sender's own vCPU, or a task that may move onto its target) runs the handler in
   // place, at least 1 ns (core/sim/guest-kernel.ts callFunctionSingle()).
   if ('ipi' in step) {
+    // A target that may be offline: -ENXIO, a nanosecond and one event, whatever the handler.
+    if (ipi === 'down') return { ns: 1, asleepNs: 0, events: 1, pages: 0 };
     const handler = Math.round(step.ipi.handlerUs * 1000);
     const remote = { ns: Math.max(IPI_FLOOR_NS, handler), asleepNs: 0, events: 7, pages: 0 };
-    if (remoteIpi) return remote;
+    if (ipi === 'remote') return remote;
     // Local, one event at the handler's time: the faster of the two rates, over the local time.
     const ns = Math.max(1, handler);
     return { ns, asleepNs: 0, events: Math.max(1, (remote.events * ns) / remote.ns), pages: 0 };
@@ -144,12 +146,17 @@ function stepCost(step: Step, s: Scenario, remoteIpi = false): { ns: number; asl
 }
 
 /**
- * An IPI that never runs on its sender's vCPU: the task is pinned (a task without `vcpu` may be
- * balanced onto its target) and its target is another vCPU.
+ * Where an IPI step's call goes, for its cost: `remote`, surely to another vCPU that is up (a
+ * pinned task, another target, and no CPU ever taken down: hotplug moves a pinned task off its
+ * CPU, possibly onto its target); `down`, possibly to an offline CPU; `local`, possibly run in
+ * place (a task without `vcpu` may be balanced onto its target).
  */
-function surelyRemote(target: number | 'next', t: TaskSpec, s: Scenario): boolean {
-  if (t.vcpu === undefined) return false;
-  return target === 'next' ? s.machine.vcpus > 1 : target !== t.vcpu;
+type IpiReach = 'remote' | 'local' | 'down';
+
+function ipiReach(target: number | 'next', t: TaskSpec, s: Scenario): IpiReach {
+  if ((s.events ?? []).some((e) => 'offline' in e)) return 'down';
+  if (t.vcpu === undefined) return 'local';
+  return (target === 'next' ? s.machine.vcpus > 1 : target !== t.vcpu) ? 'remote' : 'local';
 }
 
 /** The least an IPI step takes, ns: an exit round trip, low (facts/anchors.md §A6a: 0.3–1 µs). */
@@ -232,7 +239,7 @@ function taskLoads(s: Scenario): TaskLoad[] {
   const out: TaskLoad[] = [];
   let next = 0;
   for (const t of s.tasks) {
-    const costs = t.program.map((step) => stepCost(step, s, 'ipi' in step && surelyRemote(step.ipi.target, t, s)));
+    const costs = t.program.map((step) => stepCost(step, s, 'ipi' in step ? ipiReach(step.ipi.target, t, s) : 'local'));
     const instances = tasksAtOnce(t);
     const total = t.jobs ? (t.jobs.total === undefined ? null : t.jobs.total * (t.passes ?? 1)) : (t.passes ?? null);
     // A process's own memory: each page's first touch is a guest fault with its clear, about 3
@@ -352,20 +359,25 @@ function untilMs(s: Scenario): number {
  * irqoff sections took 10 s, estimated at 16 ms without them).
  */
 function untilIpiWaitNs(s: Scenario): number {
-  let ipis = 0;
-  let section = 0;
-  for (const t of s.tasks) {
-    for (const step of t.program) {
-      if ('irqoff' in step || 'preemptoff' in step) section = Math.max(section, stepCost(step, s).ns);
-      if ('ipi' in step && s.until!.tasks.includes(t.name)) ipis += tasksAtOnce(t) * (t.jobs?.total ?? 1) * (t.passes ?? 1);
-    }
-  }
-  if (ipis === 0) return 0;
   // A target blocked in a synchronous fault waits behind the reads queued ahead of its own: one per
   // vCPU, a queue's worth at a time (256 vCPUs on a queue of 1 took 12x the one read's wait).
   const b = s.backing;
   const reads = Math.ceil(s.machine.vcpus / (b.kind === 'postcopy' ? 1 : b.queueDepth));
   const page = b.kind === 'postcopy' ? b.rttUs * 1000 + (reads * PAGE_SIZE * 1000) / b.bandwidthMBps : reads * longestDrawUs(b.latency) * 1000;
+  let ipis = 0;
+  let section = 0;
+  for (const t of s.tasks) {
+    for (const step of t.program) {
+      // A section's touches fault synchronously (no APF with interrupts off), each a page's wait
+      // (1,000 post-copy pages in one irqoff section: 38x low counting its touches' time only).
+      if ('irqoff' in step || 'preemptoff' in step) {
+        const c = stepCost(step, s);
+        section = Math.max(section, c.ns + c.pages * page);
+      }
+      if ('ipi' in step && s.until!.tasks.includes(t.name)) ipis += tasksAtOnce(t) * (t.jobs?.total ?? 1) * (t.passes ?? 1);
+    }
+  }
+  if (ipis === 0) return 0;
   return ipis * (section + s.machine.sliceUs * 1000 + page);
 }
 

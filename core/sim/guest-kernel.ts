@@ -139,15 +139,20 @@ export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { ta
   // A task that moved onto its own target runs the function locally, interrupts off, as
   // generic_exec_single() does for this CPU (a target fixed at the start is compiled so already).
   // generic_exec_single() refuses a CPU that is not online: -ENXIO at once, no IPI.
+  // Either way the call takes time and sends nothing: the step ends at an event of its own, so
+  // that a program of such calls goes on through the run (within one event it tripped the run
+  // loop's guard against spinning after 66 calls) and ticks and reads come between them.
   if (task.csd === null && sim.vcpus[step.target].down) {
     sim.charge(v, 'kernel', 1);
     sim.advance(v, task);
-    return false;
+    sim.schedule(v, v.cursor);
+    return true;
   }
   if (task.csd === null && step.target === v.id) {
     sim.charge(v, 'kernel', Math.max(1, step.handlerNs));
     sim.advance(v, task);
-    return false;
+    sim.schedule(v, v.cursor);
+    return true;
   }
   if (task.csd === null) sendCallFunctionIpi(sim, v, task, step);
   else if (task.csd.doneAt >= 0) {

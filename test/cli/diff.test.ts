@@ -120,6 +120,8 @@ describe('apf-lab diff --what trace (in-process)', () => {
       [['--no-seed'], '--seed'],
       [['--no-scenario'], '--scenario'],
       [['--no-s'], '-s/--scenario'],
+      [['--s=a.yaml'], '-s/--scenario'],
+      [['-sa.yaml'], '-s/--scenario'],
     ] as const) {
       const r = await cli('diff', 'x86', 'arm64-sdei', ...argv);
       expect(r.code).toBe(2);

@@ -49,7 +49,7 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
   });
 
   it('--help with a bad flag value shows the help once, on stdout, exit 0 (it printed it twice, once on each stream, exit 2)', async () => {
-    for (const argv of [['run', 'x86', '--help', '--json=yes'], ['sweep', '-h', '--json=x'], ['run', '-h', '-']]) {
+    for (const argv of [['run', 'x86', '--help', '--json=yes'], ['sweep', '-h', '--json=x'], ['run', '-h', '-'], ['run', 'x86', '--help=true', '--json=yes'], ['run', 'x86', '-hs', 'x', '--json=yes']]) {
       const r = await cli(...argv);
       expect(r.code, argv.join(' ')).toBe(0);
       expect(r.err).toBe('');

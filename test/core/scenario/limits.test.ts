@@ -520,3 +520,41 @@ until: { tasks: [u] }
     expect(estimateEvents(s)).toBeGreaterThan(71_313);
   });
 });
+
+describe('the expected events of cross-calls to a CPU that may go down, and of an until task waiting on a faulting section (hostile round F)', () => {
+  it('a target that may be offline takes a nanosecond a call, whatever the handler: 9,985,800 events in 20 ms, estimated at 200', () => {
+    const s = parseScenario(
+      `name: offbig
+durationMs: 20
+machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 1000 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 }, queueDepth: 32 }
+regions: [ { name: r, mib: 16 } ]
+tasks: [ { name: s, vcpu: 0, program: [ { ipi: { target: 1, handlerUs: 1000 } }, { compute: { us: 0.001 } } ] } ]
+events: [ { atMs: 0.001, offline: { vcpu: 1 } } ]
+`,
+      'offbig.yaml',
+      { known },
+    );
+    expect(estimateEvents(s)).toBeGreaterThan(9_985_800);
+    expect(errorOf(() => checkScenarioSize({ ...s, durationMs: 600_000 }, 'offbig.yaml', 'raise')).message).toMatch(/events expected/);
+  });
+
+  it('an until task\'s cross-call waits for the target\'s section to fault in its pages: 1,131,617 events, estimated 38x low', () => {
+    const s = parseScenario(
+      `name: untilpc
+durationMs: 600000
+machine: { vcpus: 3, guestMemoryMiB: 2048, hostResidentMiB: 2048, hz: 1000 }
+backing: { kind: postcopy, rttUs: 1000, bandwidthMBps: 10000, push: false }
+regions: [ { name: r, mib: 1024 } ]
+tasks:
+  - { name: caller, vcpu: 0, passes: 20, program: [ { ipi: { target: 1, handlerUs: 1 } } ] }
+  - { name: f, vcpu: 1, program: [ { irqoff: { us: 0, touch: { region: r, pattern: random, pages: 1000 } } } ] }
+  - { name: spin, vcpu: 2, program: [ { compute: { us: 10 } } ] }
+until: { tasks: [caller] }
+`,
+      'untilpc.yaml',
+      { known },
+    );
+    expect(estimateEvents(s)).toBeGreaterThan(1_131_617);
+  });
+});

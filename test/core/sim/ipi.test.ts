@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   arm64SdeiVariant,
+  parseScenario,
   runVariant,
   scenarioSchema,
   syncArm64Variant,
@@ -141,5 +142,30 @@ describe('the IPI is the architecture’s (core/backend.ts IpiCaps)', () => {
     const input = oneCall(FAULTING);
     input.tasks = [{ name: 'sender', program: [{ ipi: { target: 2, handlerUs: 1 } }] }];
     expect(() => runVariant(scenarioSchema.parse(input), x86Variant)).toThrow(/ipi\.target: vCPU 2 does not exist \(machine\.vcpus is 2\)/);
+  });
+});
+
+describe('a cross-call that sends nothing (its target offline, or the caller already on it)', () => {
+  // kernel/smp.c generic_exec_single(): -ENXIO at once for a CPU that is not online; the call on the
+  // caller's own CPU runs the function there. A program of nothing but such calls is a busy loop.
+  it('goes on through the run, a call at a time (it was stopped after 66 calls as a vCPU making no progress)', () => {
+    const scenario = parseScenario(
+      `name: offtarget
+durationMs: 0.05
+machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 1000 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 }, queueDepth: 32 }
+regions: [ { name: r, mib: 16 } ]
+tasks:
+  - { name: s, vcpu: 0, program: [ { ipi: { target: 1, handlerUs: 0 } } ] }
+events:
+  - { atMs: 0.001, offline: { vcpu: 1 } }
+`,
+      'offtarget.yaml',
+    );
+    const r = runVariant(scenario, x86Variant);
+    expect(r.run.stoppedEarly).toBeNull();
+    expect(r.invariants.ok).toBe(true);
+    // A nanosecond a call once the target is down: about one event each.
+    expect(r.run.events).toBeGreaterThan(40_000);
   });
 });
