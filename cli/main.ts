@@ -115,9 +115,9 @@ async function report(e: unknown, io: Io, cli: Argv | null): Promise<number> {
   return EXIT_INTERNAL;
 }
 
-/** What yargs takes for help: `--help` (not `--help=false`), and `-h` alone or among short flags (`-hs x`). */
+/** What yargs takes for help: `--help` or `--help=true`, and `-h` alone or among short flags (`-hs x`). */
 function asksForHelp(arg: string): boolean {
-  return /^--help(=(?!false$).*)?$/.test(arg) || /^-[A-Za-z]*h[A-Za-z]*$/.test(arg);
+  return /^--help(=true)?$/.test(arg) || /^-[A-Za-z]*h[A-Za-z]*$/.test(arg);
 }
 
 /** yargs reads `--json=yes` as false; a flag takes no value, or an explicit true/false. */

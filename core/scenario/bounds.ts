@@ -130,14 +130,14 @@ function stepCost(step: Step, s: Scenario, ipi: IpiReach = 'local'): { ns: numbe
   // be local (the sender's own vCPU, or a task that may move onto its target) runs the handler in
   // place, at least 1 ns (core/sim/guest-kernel.ts callFunctionSingle()).
   if ('ipi' in step) {
-    // A target that may be offline: -ENXIO, a nanosecond and one event, whatever the handler.
-    if (ipi === 'down') return { ns: 1, asleepNs: 0, events: 1, pages: 0 };
+    // The most events a call takes (a remote one's 7) over the least time it may take: run in
+    // place, the handler's time; to an offline target (-ENXIO), a nanosecond whatever the handler.
+    // Both the count (fixed work) and the rate (a loop) then run high, whichever way it goes.
     const handler = Math.round(step.ipi.handlerUs * 1000);
-    const remote = { ns: Math.max(IPI_FLOOR_NS, handler), asleepNs: 0, events: 7, pages: 0 };
-    if (ipi === 'remote') return remote;
-    // Local, one event at the handler's time: the faster of the two rates, over the local time.
-    const ns = Math.max(1, handler);
-    return { ns, asleepNs: 0, events: Math.max(1, (remote.events * ns) / remote.ns), pages: 0 };
+    // A pinned task's call to its own vCPU is compiled to a compute step (core/guest/task.ts ipi()).
+    if (ipi === 'self') return { ns: Math.max(1, handler), asleepNs: 0, events: 1, pages: 0 };
+    const ns = ipi === 'remote' ? Math.max(IPI_FLOOR_NS, handler) : ipi === 'local' ? Math.max(1, handler) : 1;
+    return { ns, asleepNs: 0, events: 7, pages: 0 };
   }
   const section = 'irqoff' in step ? step.irqoff : step.preemptoff;
   const lead = Math.round(section.us * 1000);
@@ -148,15 +148,15 @@ function stepCost(step: Step, s: Scenario, ipi: IpiReach = 'local'): { ns: numbe
 /**
  * Where an IPI step's call goes, for its cost: `remote`, surely to another vCPU that is up (a
  * pinned task, another target, and no CPU ever taken down: hotplug moves a pinned task off its
- * CPU, possibly onto its target); `down`, possibly to an offline CPU; `local`, possibly run in
- * place (a task without `vcpu` may be balanced onto its target).
+ * CPU, possibly onto its target); `self`, a pinned task's own vCPU; `down`, possibly to an
+ * offline CPU; `local`, possibly run in place (a task without `vcpu` may be balanced onto its target).
  */
-type IpiReach = 'remote' | 'local' | 'down';
+type IpiReach = 'remote' | 'local' | 'down' | 'self';
 
 function ipiReach(target: number | 'next', t: TaskSpec, s: Scenario): IpiReach {
   if ((s.events ?? []).some((e) => 'offline' in e)) return 'down';
   if (t.vcpu === undefined) return 'local';
-  return (target === 'next' ? s.machine.vcpus > 1 : target !== t.vcpu) ? 'remote' : 'local';
+  return (target === 'next' ? s.machine.vcpus > 1 : target !== t.vcpu) ? 'remote' : 'self';
 }
 
 /** The least an IPI step takes, ns: an exit round trip, low (facts/anchors.md §A6a: 0.3–1 µs). */
@@ -223,7 +223,9 @@ interface TaskLoad {
   readonly passes: number | null;
   /** Events once, at its start (the first touches of its own memory). */
   readonly startEvents: number;
+  /** The least time one pass may take (for rates), and the most (for how long fixed work lasts). */
   readonly passNs: number;
+  readonly passLongNs: number;
   /** Of passNs, the time it is asleep and off the vCPU. */
   readonly passAsleepNs: number;
   readonly passEvents: number;
@@ -253,6 +255,8 @@ function taskLoads(s: Scenario): TaskLoad[] {
       until: s.until?.tasks.includes(t.name) ?? false,
       passes: total === null ? null : t.jobs ? total / instances : total,
       passNs: Math.max(1, costs.reduce((a, c) => a + c.ns, 0) + memPages * s.machine.anonFaultNs),
+      // An IPI's longest is a remote call's: its exit and the handler on the target.
+      passLongNs: Math.max(1, t.program.reduce((a, step) => a + stepCost(step, s, 'remote').ns, 0) + memPages * s.machine.anonFaultNs),
       passAsleepNs: costs.reduce((a, c) => a + c.asleepNs, 0),
       passEvents: costs.reduce((a, c) => a + c.events, 0) + MEMORY_PAGE_EVENTS * memPages,
       passPages: costs.reduce((a, c) => a + c.pages, 0),
@@ -341,7 +345,7 @@ function untilMs(s: Scenario): number {
   for (const t of taskLoads(s)) {
     tasks[t.vcpu]++;
     if (t.passes === null) loops[t.vcpu]++;
-    else work[t.vcpu] += t.passes * t.passNs;
+    else work[t.vcpu] += t.passes * t.passLongNs;
     if (t.until && t.passes !== null) {
       pages += t.passes * t.passPages;
       taskPages = Math.max(taskPages, t.passes * t.passPages);

@@ -57,6 +57,14 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     }
   });
 
+  it('--help with a value other than true is no help to yargs, so the flags are still checked (--help=1 let --json=yes through as false)', async () => {
+    for (const help of ['--help=1', '--help=yes', '--help=']) {
+      const r = await cli('run', 'x86', '--json=yes', help);
+      expect(r.code, help).toBe(2);
+      expect(r.err.split('\n')[0]).toBe('apf-lab: --json takes no value (or true or false), got "--json=yes"');
+    }
+  });
+
   it('a -h after -- is no help: "--" is still refused (it turned the checks off and the command ran)', async () => {
     const r = await cli('run', 'x86', '--', '-h');
     expect(r.code).toBe(2);

@@ -558,3 +558,27 @@ until: { tasks: [caller] }
     expect(estimateEvents(s)).toBeGreaterThan(1_131_617);
   });
 });
+
+describe('an IPI that may go any way is counted at its most events over its least time (hostile round G)', () => {
+  const base = `machine: { vcpus: 4, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 100 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 }, queueDepth: 32 }
+regions: [ { name: r, mib: 16 } ]
+`;
+  it('fixed work: a CPU taken down elsewhere does not make each call one event (600,392 events, estimated 100,302)', () => {
+    const s = parseScenario(
+      `name: downfix\ndurationMs: 1000\n${base}tasks: [ { name: s, vcpu: 0, passes: 100000, program: [ { ipi: { target: 1, handlerUs: 0 } } ] } ]\nevents: [ { atMs: 999, offline: { vcpu: 2 } } ]\n`,
+      'downfix.yaml',
+      { known },
+    );
+    expect(estimateEvents(s)).toBeGreaterThan(600_392);
+  });
+
+  it('an until window: a call may take its remote handler\'s time (10,010,784 events, estimated 12x low as a nanosecond a call)', () => {
+    const s = parseScenario(
+      `name: downuntil\ndurationMs: 600000\n${base}tasks:\n  - { name: u, vcpu: 0, passes: 100, program: [ { ipi: { target: 1, handlerUs: 100000 } } ] }\n  - { name: spin, vcpu: 2, program: [ { compute: { us: 1 } } ] }\nuntil: { tasks: [u] }\nevents: [ { atMs: 599999, offline: { vcpu: 3 } } ]\n`,
+      'downuntil.yaml',
+      { known },
+    );
+    expect(estimateEvents(s)).toBeGreaterThan(10_010_784);
+  });
+});
