@@ -98,7 +98,7 @@ function checkBackends(scenario: Scenario, file: string, variants: readonly Vari
 export function resolveScenario(args: ScenarioArgs, io?: Io, variants: readonly Variant[] = VARIANTS): { scenario: Scenario; seed: number; hooks: Pick<RunOptions, 'onProgress' | 'signal'> } {
   if (args.scenario === '') throw new UsageError('--scenario needs a value');
   // yargs reads `-s./a.yaml` with dot notation (an object) and `--no-scenario` as false.
-  if (typeof args.scenario !== 'string') throw new UsageError('-s/--scenario takes a built-in name or a file (write -s ./a.yaml, with a space, for a path that starts with a dot)');
+  if (typeof args.scenario !== 'string') throw new UsageError('-s/--scenario takes one built-in name or file (a path that starts with a dot goes after a space: -s ./a.yaml)');
   const seed = args.seed === undefined ? undefined : parseSeed(args.seed);
   const scenario = loadForCli(args.scenario);
   checkRunnable(scenario, args.scenario, variants, args.allowLarge);

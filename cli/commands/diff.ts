@@ -55,7 +55,8 @@ export function diffCommand(io: Io, argv: readonly string[] = []): CommandModule
       const given = (o: string) => {
         const name = o.replace(/^-+/, '');
         const spellings = [`--${name}`, `--no-${name}`, ...(o.startsWith('--') ? [] : [o])];
-        return argv.some((a) => spellings.some((f) => a === f || a.startsWith(`${f}=`)) || (!o.startsWith('--') && a.startsWith(o)));
+        // `--scenario.x=1` is yargs's dot notation for the same option.
+        return argv.some((a) => spellings.some((f) => a === f || a.startsWith(`${f}=`) || a.startsWith(`${f}.`)) || (!o.startsWith('--') && a.startsWith(o)));
       };
       const runOption = ['--faults', '--scenario', '-s', '--seed'].find(given);
       if (what !== 'trace' && runOption !== undefined) throw new UsageError(`${runOption === '-s' ? '-s/--scenario' : runOption} applies to --what trace only`);

@@ -33,7 +33,9 @@ export function ingestCommand(io: Io, argv: readonly string[]): CommandModule<ob
     handler: (args) => {
       const file = args.file === undefined ? '' : String(args.file);
       if (file === '') throw new UsageError(COMMANDS.ingest.missing!);
-      if (args.vs === undefined && argv.some((a) => /^(-s|--scenario|--seed)(=|$)/.test(a) || /^-s./.test(a))) {
+      // Every spelling yargs reads as these options: `--no-seed`, `--s=f`, `--scenario.x` too.
+      const option = (a: string) => a.startsWith('-') && (/^(no-)?(s|scenario|seed)(=|\.|$)/.test(a.replace(/^-{1,2}/, '')) || /^-s./.test(a));
+      if (args.vs === undefined && argv.some(option)) {
         throw new UsageError('-s/--scenario and --seed choose the lab run that --vs compares with: name a variant with --vs');
       }
       if (args.vs === '') throw new UsageError('--vs needs a variant (see `apf-lab list`)');

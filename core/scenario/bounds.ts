@@ -351,13 +351,24 @@ function untilMs(s: Scenario): number {
       taskPages = Math.max(taskPages, t.passes * t.passPages);
     }
   }
+  // A looping task's cross-calls may hold a vCPU for as long as their targets keep interrupts off,
+  // over and over: nothing bounds when the `until` tasks get it back.
+  if (s.tasks.some((t) => t.passes === undefined && !t.jobs?.total && t.program.some((step) => 'ipi' in step))) return Infinity;
+  const slice = s.machine.sliceUs * 1000;
   let cpuNs = 0;
-  for (let v = 0; v < vcpus; v++) cpuNs = Math.max(cpuNs, (work[v] + tasks[v] * s.machine.sliceUs * 1000) * (1 + loops[v]));
+  for (let v = 0; v < vcpus; v++) cpuNs = Math.max(cpuNs, (work[v] + tasks[v] * slice) * (1 + loops[v]));
+  // A CPU taken down sends its tasks to another, which may be the busiest: all on one, high
+  // (an `until` task moved onto a vCPU of 8 looping tasks took 4x the window of its own vCPU).
+  if ((s.events ?? []).some((e) => 'offline' in e)) {
+    const sum = (a: Float64Array) => a.reduce((n, x) => n + x, 0);
+    cpuNs = (sum(work) + sum(tasks) * slice) * (1 + sum(loops));
+  }
   return (2 * (cpuNs + untilIpiWaitNs(s) + untilIoNs(s, pages, taskPages))) / 1e6;
 }
 
 /**
- * The `until` tasks' cross-calls, each spinning until its target runs the handler: at most the
+ * The cross-calls of tasks with fixed work (a looping one's make untilMs() unbounded), each
+ * spinning until its target runs the handler: at most the
  * longest interrupts-off or preempt-off section of any task, a slice, and the longest wait for a
  * page (a target blocked in a synchronous fault), one after another (200 IPIs to a vCPU in 100 ms
  * irqoff sections took 10 s, estimated at 16 ms without them).
@@ -378,7 +389,9 @@ function untilIpiWaitNs(s: Scenario): number {
         const c = stepCost(step, s);
         section = Math.max(section, c.ns + c.pages * page);
       }
-      if ('ipi' in step && s.until!.tasks.includes(t.name)) ipis += tasksAtOnce(t) * (t.jobs?.total ?? 1) * (t.passes ?? 1);
+      // Any task's: one spinning on an `until` task's vCPU keeps it from running (10 tasks' calls to
+      // a vCPU in 10 ms irqoff sections starved one 135x past the window estimated).
+      if ('ipi' in step) ipis += tasksAtOnce(t) * (t.jobs?.total ?? 1) * (t.passes ?? 1);
     }
   }
   if (ipis === 0) return 0;

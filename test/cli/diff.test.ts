@@ -122,6 +122,7 @@ describe('apf-lab diff --what trace (in-process)', () => {
       [['--no-s'], '-s/--scenario'],
       [['--s=a.yaml'], '-s/--scenario'],
       [['-sa.yaml'], '-s/--scenario'],
+      [['--scenario.x=1'], '--scenario'],
     ] as const) {
       const r = await cli('diff', 'x86', 'arm64-sdei', ...argv);
       expect(r.code).toBe(2);

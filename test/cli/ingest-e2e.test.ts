@@ -65,8 +65,11 @@ describe('apf-lab ingest (built binary)', () => {
     expect(other.code, other.stderr).toBe(0);
     const row = /^ {2}not-present → completed, p50 +(\S+ \S+) +(\S+ \S+)$/m.exec(other.stdout)!;
     expect(row[1]).not.toBe(row[2]);
-    const usage = await apfLab('ingest', file, '-s', 'overcommit');
-    expect([usage.code, usage.stderr.split('\n')[0]]).toEqual([2, 'apf-lab: -s/--scenario and --seed choose the lab run that --vs compares with: name a variant with --vs']);
+    // Every spelling yargs reads as those options (--no-seed and --scenario.x were let through).
+    for (const argv of [['-s', 'overcommit'], ['--no-seed'], ['--no-scenario'], ['--scenario.x=1'], ['--s=overcommit']]) {
+      const usage = await apfLab('ingest', file, ...argv);
+      expect([usage.code, usage.stderr.split('\n')[0]], argv.join(' ')).toEqual([2, 'apf-lab: -s/--scenario and --seed choose the lab run that --vs compares with: name a variant with --vs']);
+    }
     const unknown = await apfLab('ingest', file, '--vs', 'x87');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/x87/);

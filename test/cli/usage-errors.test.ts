@@ -34,8 +34,8 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     // `--json=true` and `--json=false` are read; any other value is refused, and the message says both.
     [['run', 'x86', '--json=1'], '--json takes no value (or true or false), got "--json=1"'],
     // yargs's dot notation made `-s./a.yaml` an object: "[object Object]: no such scenario" (exit 1).
-    [['run', 'x86', '-s./a.yaml'], '-s/--scenario takes a built-in name or a file (write -s ./a.yaml, with a space, for a path that starts with a dot)'],
-    [['run', 'x86', '--no-scenario'], '-s/--scenario takes a built-in name or a file (write -s ./a.yaml, with a space, for a path that starts with a dot)'],
+    [['run', 'x86', '-s./a.yaml'], '-s/--scenario takes one built-in name or file (a path that starts with a dot goes after a space: -s ./a.yaml)'],
+    [['run', 'x86', '--no-scenario'], '-s/--scenario takes one built-in name or file (a path that starts with a dot goes after a space: -s ./a.yaml)'],
     // It said "apf-lab: : no such scenario file or built-in name" (exit 1).
     [['reproduce', ''], 'an experiment name is empty (name a built-in experiment or a scenario file)'],
   ])('%j → %s (exit 2)', async (argv, message) => {

@@ -582,3 +582,39 @@ regions: [ { name: r, mib: 16 } ]
     expect(estimateEvents(s)).toBeGreaterThan(10_010_784);
   });
 });
+
+describe('how long an `until` window lasts, high, against what else runs (hostile round H)', () => {
+  const head = `machine: { vcpus: 3, guestMemoryMiB: 64, hostResidentMiB: 64 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: a, mib: 1 } ]
+`;
+  it('another task\'s cross-calls spinning on the until task\'s vCPU hold it off (100,052,992 events, estimated 135x low)', () => {
+    const s = parseScenario(
+      `name: u2\ndurationMs: 20000\n${head}tasks:
+  - { name: u, vcpu: 0, passes: 20, program: [ { compute: { us: 1000 } } ] }
+  - { name: f, vcpu: 0, count: 10, passes: 1000, program: [ { ipi: { target: 1, handlerUs: 0 } } ] }
+  - { name: s, vcpu: 1, program: [ { irqoff: { us: 10000 } } ] }
+  - { name: l, vcpu: 2, program: [ { compute: { us: 0.2 } } ] }
+until: { tasks: [u] }
+drain: { enabled: false }
+`,
+      'u2.yaml',
+      { known },
+    );
+    expect(estimateEvents(s)).toBeGreaterThan(100_052_992);
+  });
+
+  it('a CPU taken down sends the until task onto another, perhaps the busiest (3,240,845 events, estimated 4x low)', () => {
+    const s = parseScenario(
+      `name: h1\ndurationMs: 100000\n${head.replace('vcpus: 3', 'vcpus: 2')}tasks:
+  - { name: u, vcpu: 1, passes: 200, program: [ { compute: { us: 10000 } } ] }
+  - { name: l, count: 8, vcpu: 0, program: [ { compute: { us: 5 } } ] }
+until: { tasks: [u] }
+events: [ { atMs: 0.001, offline: { vcpu: 1 } } ]
+`,
+      'h1.yaml',
+      { known },
+    );
+    expect(estimateEvents(s)).toBeGreaterThan(3_240_845);
+  });
+});
