@@ -94,6 +94,19 @@ function checkBackends(scenario: Scenario, file: string, variants: readonly Vari
   }
 }
 
+/**
+ * Whether the command line names option `name` (without dashes: `scenario`, `s`) in any spelling
+ * yargs reads as it: `--name`, `--name=x`, `--name.x` (dot notation), `--no-name`, and for a
+ * one-letter name `-n`, `-nx` too. For an option a command takes but ignores in some mode.
+ */
+export function givenOnCommandLine(argv: readonly string[], name: string): boolean {
+  return argv.some((a) => {
+    if (name.length === 1 && a.startsWith(`-${name}`)) return true;
+    const long = /^--(?:no-)?([^=.]+)/.exec(a);
+    return long !== null && long[1] === name;
+  });
+}
+
 /** The scenario, the seed and the run hooks (progress, Ctrl-C) for a command that runs one. */
 export function resolveScenario(args: ScenarioArgs, io?: Io, variants: readonly Variant[] = VARIANTS): { scenario: Scenario; seed: number; hooks: Pick<RunOptions, 'onProgress' | 'signal'> } {
   if (args.scenario === '') throw new UsageError('--scenario needs a value');

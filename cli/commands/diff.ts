@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { findVariant } from '../../arches/registry.js';
 import { traceFaults } from '../../core/fault-trace.js';
 import { UsageError, type Io } from '../io.js';
-import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
+import { givenOnCommandLine, resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
 import { renderText } from '../render.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
 import { faultTraceText, mechanismSheetText, unifiedDiff, type DiffWhat } from '../views/diff.js';
@@ -50,16 +50,8 @@ export function diffCommand(io: Io, argv: readonly string[] = []): CommandModule
       let run: { scenario: string; seed: number } | null = null;
       let bStarts = false;
       // The run's options mean nothing to the sheets: given there, they were ignored (a missing file too).
-      // `--no-seed` is yargs's `seed: false`, given all the same.
-      // A short option also as `-sFILE` and `--s=FILE`, as yargs reads them.
-      const given = (o: string) => {
-        const name = o.replace(/^-+/, '');
-        const spellings = [`--${name}`, `--no-${name}`, ...(o.startsWith('--') ? [] : [o])];
-        // `--scenario.x=1` is yargs's dot notation for the same option.
-        return argv.some((a) => spellings.some((f) => a === f || a.startsWith(`${f}=`) || a.startsWith(`${f}.`)) || (!o.startsWith('--') && a.startsWith(o)));
-      };
-      const runOption = ['--faults', '--scenario', '-s', '--seed'].find(given);
-      if (what !== 'trace' && runOption !== undefined) throw new UsageError(`${runOption === '-s' ? '-s/--scenario' : runOption} applies to --what trace only`);
+      const runOption = ['faults', 'scenario', 's', 'seed'].find((o) => givenOnCommandLine(argv, o));
+      if (what !== 'trace' && runOption !== undefined) throw new UsageError(`${runOption === 's' ? '-s/--scenario' : `--${runOption}`} applies to --what trace only`);
       if (what === 'trace') {
         const count = parseFaults(args.faults ?? '3');
         const { scenario, seed, hooks } = resolveScenario(args, io, known);

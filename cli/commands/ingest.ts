@@ -6,7 +6,7 @@ import { ingestCaptureFile, ingestEvents } from '../../core/ingest/ingest.js';
 import type { IngestReport } from '../../core/ingest/summary.js';
 import { captureTrace } from '../../core/trace-capture.js';
 import { UsageError, type Io } from '../io.js';
-import { resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
+import { givenOnCommandLine, resolveScenario, scenarioOptions, type ScenarioArgs } from '../options.js';
 import { renderText } from '../render.js';
 import { buildIngestView, type LabSide } from '../views/ingest.js';
 import { emitter } from '../views/trace.js';
@@ -34,8 +34,7 @@ export function ingestCommand(io: Io, argv: readonly string[]): CommandModule<ob
       const file = args.file === undefined ? '' : String(args.file);
       if (file === '') throw new UsageError(COMMANDS.ingest.missing!);
       // Every spelling yargs reads as these options: `--no-seed`, `--s=f`, `--scenario.x` too.
-      const option = (a: string) => a.startsWith('-') && (/^(no-)?(s|scenario|seed)(=|\.|$)/.test(a.replace(/^-{1,2}/, '')) || /^-s./.test(a));
-      if (args.vs === undefined && argv.some(option)) {
+      if (args.vs === undefined && ['s', 'scenario', 'seed'].some((o) => givenOnCommandLine(argv, o))) {
         throw new UsageError('-s/--scenario and --seed choose the lab run that --vs compares with: name a variant with --vs');
       }
       if (args.vs === '') throw new UsageError('--vs needs a variant (see `apf-lab list`)');

@@ -36,12 +36,19 @@ export function mailTime(date: string): number {
   const y = Number(yearText);
   const year = yearText.length === 2 && y < 50 ? 2000 + y : yearText.length < 4 ? 1900 + y : y;
   const offsetMinutes = offset !== undefined ? zoneMinutes(offset) : 60 * (ZONE_NAMES[(zoneName ?? 'ut').toLowerCase()] ?? 0);
-  // Set field by field: Date.UTC() reads years 0–99 as 1900–1999, and would roll 31 Feb into March.
-  const t = new Date(0);
-  t.setUTCFullYear(year, month, Number(day));
-  if (t.getUTCMonth() !== month || t.getUTCDate() !== Number(day)) return Number.NaN;
-  t.setUTCHours(Number(hour), Number(minute), Number(second ?? 0));
-  return t.getTime() - offsetMinutes * 60_000;
+  // Date.UTC() would roll 31 Feb into March, and reads years 0–99 as 1900–1999: a day the month
+  // lacks is no date, and the time is taken 400 years on (a whole Gregorian cycle) and brought back.
+  if (Number(day) < 1 || Number(day) > daysIn(year, month)) return Number.NaN;
+  const t = Date.UTC(year + 400, month, Number(day), Number(hour), Number(minute), Number(second ?? 0)) - GREGORIAN_CYCLE_MS;
+  return t - offsetMinutes * 60_000;
+}
+
+/** 146,097 days: the Gregorian calendar repeats every 400 years. */
+const GREGORIAN_CYCLE_MS = 146_097 * 86_400_000;
+
+function daysIn(year: number, month: number): number {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month];
 }
 
 /** A month by its three-letter abbreviation or its full name, from 0; -1 when neither. */

@@ -60,9 +60,3 @@ export function initialTasks(
   }
   return { placed, jobSets };
 }
-
-/** Tasks of the `until` groups the run waits for: a job set counts once (it is done when its last process exits). */
-export function untilCount(scenario: Scenario): number {
-  const until = scenario.until;
-  return until ? scenario.tasks.filter((t) => until.tasks.includes(t.name)).reduce((n, t) => n + (t.jobs ? 1 : t.count), 0) : 0;
-}

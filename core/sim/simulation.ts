@@ -21,7 +21,7 @@ import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
 import * as host from './host-async-pf.js';
-import { copyProcess, initialTasks, untilCount, type ForkContext } from './fork.js';
+import { copyProcess, initialTasks, type ForkContext } from './fork.js';
 import { exitTask, type JobSet } from './jobs.js';
 import * as irq from './irq.js';
 import * as seg from './segment.js';
@@ -34,7 +34,8 @@ import { createBackingStore, startBackingStore } from './backing-store.js';
 import { closeInvariants } from './close-invariants.js';
 import { kernelPageGfn, layoutGuestMemory, MIB_PAGES } from './guest-memory-map.js';
 import { SleepTimers } from './sleep-timers.js';
-import { ChargedAhead } from './charged-ahead.js';
+import type { ChargedAhead } from './charged-ahead.js';
+import { UntilWindow } from './until-window.js';
 
 export type { SimulationOptions } from './machine.js';
 
@@ -105,8 +106,7 @@ export class Simulation implements Machine {
   /** The end of the measured window: durationMs, or earlier when the `until` tasks have all exited. */
   measureEnd: number;
   private hardEnd = 0;
-  /** Tasks of the scenario's `until` groups that have not exited yet (counted down, not searched, at each exit). */
-  private untilLeft = 0;
+  private readonly until: UntilWindow | null;
   readonly chargedAhead: ChargedAhead | null;
   draining = false;
   workId = 0;
@@ -171,8 +171,8 @@ export class Simulation implements Machine {
     const { placed, jobSets } = initialTasks(scenario, m.vcpus, (spec, vcpu, name) => this.createTask(spec, vcpu, name, this.tasks.length));
     for (const { task, vcpu } of placed) this.vcpus[vcpu].runq.enqueue(task);
     this.jobSets = jobSets;
-    this.untilLeft = untilCount(scenario);
-    this.chargedAhead = this.untilLeft > 0 ? new ChargedAhead() : null;
+    this.until = UntilWindow.of(scenario);
+    this.chargedAhead = this.until?.ahead ?? null;
     // Issued after every other actor, so that adding it changed no existing stream.
     this.irqRace = streams.stream('irq-vs-refault');
   }
@@ -260,12 +260,9 @@ export class Simulation implements Machine {
    * tasks, the measured window ends there (and the drain, if on, runs from there).
    */
   taskExited(task: Task, t: number): void {
-    if (!exitTask(this, this.jobSets, task, t)) return;
-    const until = this.scenario.until;
-    if (!until || this.draining || !until.tasks.includes(task.group)) return;
-    if (--this.untilLeft > 0) return;
-    const end = Math.min(t, this.measureEnd);
-    this.chargedAhead?.takeBack(this.metrics.time, end, this.measureEnd);
+    if (!exitTask(this, this.jobSets, task, t) || this.draining || this.until === null) return;
+    const end = this.until.exited(task.group, t, this.measureEnd, this.metrics.time);
+    if (end === null) return;
     this.hardEnd -= this.measureEnd - end;
     this.measureEnd = end;
     this.queue.push(end, EV_MEASURE_END, 0, 0);

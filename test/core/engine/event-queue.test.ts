@@ -21,29 +21,7 @@ describe('EventQueue', () => {
   });
 
   it('interleaved pushes and pops give each popped event its own payload, earliest first', () => {
-    fc.assert(
-      fc.property(fc.array(fc.option(fc.integer({ min: 0, max: 30 }), { nil: null }), { maxLength: 400 }), (ops) => {
-        const q = new EventQueue(1);
-        const pending: { time: number; seq: number }[] = [];
-        const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
-        let seq = 0;
-        for (const op of ops) {
-          if (op === null) {
-            if (q.size === 0) continue;
-            q.pop(ev);
-            pending.sort((x, y) => x.time - y.time || x.seq - y.seq);
-            const want = pending.shift()!;
-            expect([ev.time, ev.kind, ev.a, ev.b]).toEqual([want.time, want.seq % 7, want.seq, 1000 - want.seq]);
-          } else {
-            q.push(op, seq % 7, seq, 1000 - seq);
-            pending.push({ time: op, seq: seq++ });
-          }
-          expect(q.size).toBe(pending.length);
-          // The earliest pending event.
-          if (q.size > 0) expect(q.peekTime()).toBe(Math.min(...pending.map((p) => p.time)));
-        }
-      }),
-    );
+    fc.assert(fc.property(fc.array(fc.option(fc.integer({ min: 0, max: 30 }), { nil: null }), { maxLength: 400 }), (ops) => interleave(ops, 1)));
   });
 
   it('keeps the order over a wide span of times, pushes before the last pop among them', () => {
@@ -53,29 +31,7 @@ describe('EventQueue', () => {
     const time = fc
       .tuple(fc.integer({ min: 0, max: 60 }), fc.constantFrom(0, 1, 4095, 4096, 4097))
       .map(([ms, ns]) => ms * 1_000_000 + ns);
-    fc.assert(
-      fc.property(fc.array(fc.option(time, { nil: null, freq: 3 }), { maxLength: 500 }), (ops) => {
-        const q = new EventQueue(4);
-        const pending: { time: number; seq: number }[] = [];
-        const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
-        let seq = 0;
-        for (const op of ops) {
-          if (op === null) {
-            if (q.size === 0) continue;
-            expect(q.peekTime()).toBe(Math.min(...pending.map((p) => p.time)));
-            q.pop(ev);
-            pending.sort((x, y) => x.time - y.time || x.seq - y.seq);
-            const want = pending.shift()!;
-            expect([ev.time, ev.a]).toEqual([want.time, want.seq]);
-          } else {
-            q.push(op, 0, seq, 0);
-            pending.push({ time: op, seq: seq++ });
-          }
-          expect(q.size).toBe(pending.length);
-        }
-      }),
-      { numRuns: 300 },
-    );
+    fc.assert(fc.property(fc.array(fc.option(time, { nil: null, freq: 3 }), { maxLength: 500 }), (ops) => interleave(ops, 4)), { numRuns: 300 });
   });
 
   it('an event queued before a pop goes before one queued after it for the same time', () => {
@@ -99,3 +55,28 @@ describe('EventQueue', () => {
     expect(() => q.push(-1, 0, 0, 0)).toThrow(RangeError);
   });
 });
+
+/**
+ * Pushes (a time) and pops (null) against a sorted list: each popped event is the earliest, queued
+ * first among equal times, with its own payload; the size and the earliest time agree throughout.
+ */
+function interleave(ops: readonly (number | null)[], capacity: number): void {
+  const q = new EventQueue(capacity);
+  const pending: { time: number; seq: number }[] = [];
+  const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
+  let seq = 0;
+  for (const op of ops) {
+    if (op === null) {
+      if (q.size === 0) continue;
+      q.pop(ev);
+      pending.sort((x, y) => x.time - y.time || x.seq - y.seq);
+      const want = pending.shift()!;
+      expect([ev.time, ev.kind, ev.a, ev.b]).toEqual([want.time, want.seq % 7, want.seq, 1000 - want.seq]);
+    } else {
+      q.push(op, seq % 7, seq, 1000 - seq);
+      pending.push({ time: op, seq: seq++ });
+    }
+    expect(q.size).toBe(pending.length);
+    if (q.size > 0) expect(q.peekTime()).toBe(Math.min(...pending.map((p) => p.time)));
+  }
+}
