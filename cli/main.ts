@@ -68,6 +68,7 @@ async function buildCli(argv: readonly string[], io: Io): Promise<Argv> {
   }
   return cli
     .demandCommand(1, NO_COMMAND)
+    .check(typedValues)
     .check(singleValued)
     .strict()
     .help()
@@ -141,6 +142,34 @@ function checkFlagValues(argv: readonly string[]): void {
 function singleValued(args: Record<string, unknown>, options: { alias?: Record<string, string[]> }): true {
   for (const [key, value] of Object.entries(args)) {
     if (!MULTI.has(key) && Array.isArray(value)) throw new UsageError(`${optionName(key, options.alias ?? {})} was given more than once`);
+  }
+  return true;
+}
+
+/** What yargs tells a check of the options it declared. */
+interface ParserOptions {
+  alias?: Record<string, string[]>;
+  boolean?: string[];
+  /** The options declared, by their declared (kebab-case) names. */
+  key?: Record<string, boolean>;
+}
+
+/**
+ * yargs reads `--no-out` as out = false and `--out.x d` as out = {x: 'd'}, and hands them to the
+ * command, which then fails inside (an internal error, or "unknown variant \"false\""): an
+ * option that takes a value needs one, and no option has fields.
+ */
+function typedValues(args: Record<string, unknown>, options: ParserOptions): true {
+  const booleans = new Set(options.boolean ?? []);
+  const declared = options.key ?? {};
+  for (const [key, value] of Object.entries(args)) {
+    // yargs keeps each option under its declared name and its camelCase one; an undeclared one is strict()'s.
+    if (!Object.hasOwn(declared, key)) continue;
+    const name = () => optionName(key, options.alias ?? {});
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v === 'object' && v !== null) throw new UsageError(`${name()} takes one value, not fields (a value that starts with a dot goes after a space)`);
+      if (typeof v === 'boolean' && !booleans.has(key)) throw new UsageError(`${name()} needs a value (--no-${key} is not one)`);
+    }
   }
   return true;
 }

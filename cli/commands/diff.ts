@@ -50,7 +50,7 @@ export function diffCommand(io: Io, argv: readonly string[] = []): CommandModule
       let run: { scenario: string; seed: number } | null = null;
       let bStarts = false;
       // The run's options mean nothing to the sheets: given there, they were ignored (a missing file too).
-      const runOption = ['faults', 'scenario', 's', 'seed'].find((o) => givenOnCommandLine(argv, o));
+      const runOption = ['faults', 'scenario', 's', 'seed', 'allow-large'].find((o) => givenOnCommandLine(argv, o));
       if (what !== 'trace' && runOption !== undefined) throw new UsageError(`${runOption === 's' ? '-s/--scenario' : `--${runOption}`} applies to --what trace only`);
       if (what === 'trace') {
         const count = parseFaults(args.faults ?? '3');

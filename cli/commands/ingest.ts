@@ -34,8 +34,8 @@ export function ingestCommand(io: Io, argv: readonly string[]): CommandModule<ob
       const file = args.file === undefined ? '' : String(args.file);
       if (file === '') throw new UsageError(COMMANDS.ingest.missing!);
       // Every spelling yargs reads as these options: `--no-seed`, `--s=f`, `--scenario.x` too.
-      if (args.vs === undefined && ['s', 'scenario', 'seed'].some((o) => givenOnCommandLine(argv, o))) {
-        throw new UsageError('-s/--scenario and --seed choose the lab run that --vs compares with: name a variant with --vs');
+      if (args.vs === undefined && ['s', 'scenario', 'seed', 'allow-large'].some((o) => givenOnCommandLine(argv, o))) {
+        throw new UsageError('-s/--scenario, --seed and --allow-large choose the lab run that --vs compares with: name a variant with --vs');
       }
       if (args.vs === '') throw new UsageError('--vs needs a variant (see `apf-lab list`)');
       const report = ingestCaptureFile(file, INGEST_FACTS);

@@ -5,7 +5,7 @@ import { PageCache } from '../guest/page-cache.js';
 import type { RegionLayout, Task } from '../guest/task.js';
 import type { HostMemory } from '../machine/memory.js';
 import type { PostcopyLink } from '../machine/postcopy.js';
-import { tasksAtOnce } from '../scenario/bounds.js';
+import { tasksAtOnce } from '../scenario/task-load.js';
 import type { Scenario } from '../scenario/schema.js';
 
 /** Pages are 4 KiB: 256 to the MiB. */

@@ -117,16 +117,23 @@ describe('apf-lab diff --what trace (in-process)', () => {
       [['-s', 'nosuch.yaml'], '-s/--scenario'],
       [['--scenario=overcommit'], '--scenario'],
       [['--seed', 'banana'], '--seed'],
-      [['--no-seed'], '--seed'],
-      [['--no-scenario'], '--scenario'],
-      [['--no-s'], '-s/--scenario'],
       [['--s=a.yaml'], '-s/--scenario'],
       [['-sa.yaml'], '-s/--scenario'],
-      [['--scenario.x=1'], '--scenario'],
+      [['--allow-large'], '--allow-large'],
     ] as const) {
       const r = await cli('diff', 'x86', 'arm64-sdei', ...argv);
       expect(r.code).toBe(2);
       expect(r.err.split('\n')[0]).toBe(`apf-lab: ${name} applies to --what trace only`);
+    }
+    // Spellings that give an option no value at all are refused as such, in any command.
+    for (const [argv, message] of [
+      [['--no-seed'], '--seed needs a value (--no-seed is not one)'],
+      [['--no-scenario'], '-s/--scenario needs a value (--no-scenario is not one)'],
+      [['--no-s'], '-s/--scenario needs a value (--no-s is not one)'],
+      [['--scenario.x=1'], '-s/--scenario takes one value, not fields (a value that starts with a dot goes after a space)'],
+    ] as const) {
+      const r = await cli('diff', 'x86', 'arm64-sdei', ...argv);
+      expect([r.code, r.err.split('\n')[0]]).toEqual([2, `apf-lab: ${message}`]);
     }
   });
 });

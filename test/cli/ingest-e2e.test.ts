@@ -66,9 +66,13 @@ describe('apf-lab ingest (built binary)', () => {
     const row = /^ {2}not-present → completed, p50 +(\S+ \S+) +(\S+ \S+)$/m.exec(other.stdout)!;
     expect(row[1]).not.toBe(row[2]);
     // Every spelling yargs reads as those options (--no-seed and --scenario.x were let through).
-    for (const argv of [['-s', 'overcommit'], ['--no-seed'], ['--no-scenario'], ['--scenario.x=1'], ['--s=overcommit']]) {
+    for (const argv of [['-s', 'overcommit'], ['--s=overcommit'], ['--allow-large']]) {
       const usage = await apfLab('ingest', file, ...argv);
-      expect([usage.code, usage.stderr.split('\n')[0]], argv.join(' ')).toEqual([2, 'apf-lab: -s/--scenario and --seed choose the lab run that --vs compares with: name a variant with --vs']);
+      expect([usage.code, usage.stderr.split('\n')[0]], argv.join(' ')).toEqual([2, 'apf-lab: -s/--scenario, --seed and --allow-large choose the lab run that --vs compares with: name a variant with --vs']);
+    }
+    for (const argv of [['--no-seed'], ['--no-scenario'], ['--scenario.x=1'], ['--no-vs'], ['--vs.x', 'x86']]) {
+      const usage = await apfLab('ingest', file, ...argv);
+      expect([usage.code, usage.stderr.split('\n')[0]], argv.join(' ')).toEqual([2, expect.stringMatching(/^apf-lab: (-s\/)?--(scenario|seed|vs) (needs a value|takes one value, not fields)/)]);
     }
     const unknown = await apfLab('ingest', file, '--vs', 'x87');
     expect(unknown.code).toBe(1);

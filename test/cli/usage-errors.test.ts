@@ -34,8 +34,21 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     // `--json=true` and `--json=false` are read; any other value is refused, and the message says both.
     [['run', 'x86', '--json=1'], '--json takes no value (or true or false), got "--json=1"'],
     // yargs's dot notation made `-s./a.yaml` an object: "[object Object]: no such scenario" (exit 1).
-    [['run', 'x86', '-s./a.yaml'], '-s/--scenario takes one built-in name or file (a path that starts with a dot goes after a space: -s ./a.yaml)'],
-    [['run', 'x86', '--no-scenario'], '-s/--scenario takes one built-in name or file (a path that starts with a dot goes after a space: -s ./a.yaml)'],
+    [['run', 'x86', '-s./a.yaml'], '-s/--scenario takes one value, not fields (a value that starts with a dot goes after a space)'],
+    [['run', 'x86', '--no-scenario'], '-s/--scenario needs a value (--no-scenario is not one)'],
+    // Hostile round I: these reached the commands as false or as an object (internal errors, exit 3, or
+    // "unknown variant \"false\"", exit 1).
+    [['report', 'x86', '--out', 'r.html', '--no-templates'], '--templates needs a value (--no-templates is not one)'],
+    [['report', 'x86', '--out', 'r.html', '--templates.x', 'foo'], '--templates takes one value, not fields (a value that starts with a dot goes after a space)'],
+    [[...SWEEP, '--no-shard'], '--shard needs a value (--no-shard is not one)'],
+    [[...SWEEP, '--shard.x', '1/2'], '--shard takes one value, not fields (a value that starts with a dot goes after a space)'],
+    [[...SWEEP, '--no-out'], '-o/--out needs a value (--no-out is not one)'],
+    [['sweep', '--no-variants', '--param', 'machine.hz=250'], '--variants needs a value (--no-variants is not one)'],
+    [['run', 'x86', '--variant-file.x', 'a'], '--variant-file takes one value, not fields (a value that starts with a dot goes after a space)'],
+    [['compare', '--no-variant-file', 'x86'], '--variant-file needs a value (--no-variant-file is not one)'],
+    [['report', 'x86', '--out', 'r.html', '--no-out'], '-o/--out needs a value (--no-out is not one)'],
+    [['compare', 'x86', '--baseline.x', '1'], '--baseline takes one value, not fields (a value that starts with a dot goes after a space)'],
+    [['run', 'x86', '--json.x'], '--json takes one value, not fields (a value that starts with a dot goes after a space)'],
     // It said "apf-lab: : no such scenario file or built-in name" (exit 1).
     [['reproduce', ''], 'an experiment name is empty (name a built-in experiment or a scenario file)'],
   ])('%j → %s (exit 2)', async (argv, message) => {

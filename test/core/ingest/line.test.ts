@@ -34,6 +34,15 @@ describe('a capture line by its header', () => {
     expect(parseCapture('x.trace', '  CPU 0/KVM-1 [000] .....  1.000001: kvm_async_pf_ready: token 0x2000 gva 0xFFFFFFFFFFFFFFFF\n').events[0].fields.gva).toBe(2n ** 64n - 1n);
   });
 
+  it('a line longer than the kernel formats an event into (TRACE_SEQ_SIZE, 8 KiB) is no event line; leading blanks stay allowed (hostile round I: a line of blanks took quadratic time)', () => {
+    const event = 'CPU 0/KVM-1 [000] .....  1.000001: kvm_async_pf_ready: token 0x2000 gva 0x0';
+    expect(parseCaptureLine(`${' '.repeat(8192 - event.length)}${event}`, 1)).toMatchObject({ task: 'CPU 0/KVM', event: 'kvm_async_pf_ready' });
+    expect(parseCaptureLine(`${' '.repeat(8193 - event.length)}${event}`, 1)).toBeNull();
+    const c = parseCapture('x.trace', `${' '.repeat(300_000)}x\n${event}\n`);
+    expect(c.unreadable).toEqual({ lines: 1, firstLine: 1 });
+    expect(c.events).toHaveLength(1);
+  });
+
   it('a comment, a blank line or a lost-events note is not an event line', () => {
     for (const t of ['# tracer: nop', '', 'CPU:2 [LOST 120 EVENTS]', '##### CPU 3 buffer started ####']) expect(parseCaptureLine(t, 1)).toBeNull();
   });

@@ -1,0 +1,218 @@
+import { MAX_EXPONENTIAL_DEVIATE, MAX_NORMAL_DEVIATE, PAGE_SIZE, PAGES_PER_MIB } from './limits.js';
+import type { LatencySpec, Scenario, Step, TaskSpec } from './schema.js';
+
+/**
+ * What the size estimate (core/scenario/estimate.ts) and the `until` window's
+ * (core/scenario/until-estimate.ts) know of a scenario's tasks: what one pass of a program costs,
+ * where each task runs, how often a touch may fault and how long a page may take.
+ */
+
+/** Tasks of a scenario entry that exist at once: `count`, or a job set's `concurrent` processes. */
+export function tasksAtOnce(t: TaskSpec): number {
+  return t.jobs ? Math.min(t.jobs.concurrent, t.jobs.total ?? t.jobs.concurrent) : t.count;
+}
+
+/** The longest latency the swap device can draw, in µs. */
+export function longestDrawUs(l: LatencySpec): number {
+  const tail = l.dist === 'fixed' ? l.us : l.dist === 'exponential' ? l.us * MAX_EXPONENTIAL_DEVIATE : l.us * Math.exp(l.sigma * MAX_NORMAL_DEVIATE);
+  return Math.max(l.minUs, l.maxUs === undefined ? tail : Math.min(tail, l.maxUs));
+}
+
+/** The time one pass of a program takes on an idle vCPU with every page resident, in ns. */
+export function loopNs(program: readonly Step[], s: Scenario): number {
+  return program.reduce((sum, step) => sum + stepCost(step, s).ns, 0);
+}
+
+/** A step's nominal time, the events it takes at least (touches go 256 to an event) and the pages it touches. */
+function stepCost(step: Step, s: Scenario, ipi: IpiReach = 'local'): { ns: number; asleepNs: number; events: number; pages: number } {
+  const touch = (t: { pages: number; thinkNs: number }) => ({ ns: t.pages * (s.machine.touchNs + t.thinkNs), asleepNs: 0, events: Math.ceil(t.pages / 256), pages: t.pages });
+  if ('compute' in step) return { ns: Math.round(step.compute.us * 1000), asleepNs: 0, events: 1, pages: 0 };
+  // The sleep's start and its timer, the wake-up's switch back, and the step of the task it preempts
+  // (a 200 s run of 4 writers sleeping 100 µs after each 16 touches: 31.4 M events, ~4 a pass in all).
+  // Asleep, the task leaves the vCPU to the others (asleepNs).
+  if ('sleep' in step) return { ns: Math.round(step.sleep.us * 1000), asleepNs: Math.round(step.sleep.us * 1000), events: 4, pages: 0 };
+  if ('touch' in step) return touch(step.touch);
+  if ('syscall' in step) return touch(step.syscall);
+  // An IPI: the send, the target's interrupt, its handler and the ack, the sender's spin (about 7
+  // events). One that surely goes to another vCPU takes at least IPI_FLOOR_NS, the send's exit and
+  // the target's entry (a loop of 0 µs handlers ran 511x below a 1 ns floor's count); one that may
+  // be local (the sender's own vCPU, or a task that may move onto its target) runs the handler in
+  // place, at least 1 ns (core/sim/guest-kernel.ts callFunctionSingle()).
+  if ('ipi' in step) {
+    // The most events a call takes (a remote one's 7) over the least time it may take: run in
+    // place, the handler's time; to an offline target (-ENXIO), a nanosecond whatever the handler.
+    // Both the count (fixed work) and the rate (a loop) then run high, whichever way it goes.
+    const handler = Math.round(step.ipi.handlerUs * 1000);
+    // A pinned task's call to its own vCPU is compiled to a compute step (core/guest/task.ts ipi()).
+    if (ipi === 'self') return { ns: Math.max(1, handler), asleepNs: 0, events: 1, pages: 0 };
+    const ns = ipi === 'remote' ? Math.max(IPI_FLOOR_NS, handler) : ipi === 'local' ? Math.max(1, handler) : 1;
+    return { ns, asleepNs: 0, events: 7, pages: 0 };
+  }
+  const section = sectionOf(step)!;
+  const lead = Math.round(section.us * 1000);
+  const t = section.touch ? touch(section.touch) : { ns: 0, events: 1, pages: 0 };
+  return { ns: lead + t.ns, asleepNs: 0, events: t.events, pages: t.pages };
+}
+
+/** An `irqoff` or `preemptoff` step's section: kernel code the scheduler cannot take the vCPU from. */
+function sectionOf(step: Step) {
+  return 'irqoff' in step ? step.irqoff : 'preemptoff' in step ? step.preemptoff : null;
+}
+
+/**
+ * A step after which the task returns to user mode, where a resched is always taken (README
+ * "preemption model": exit_to_user_mode_loop()), or that sleeps: the task leaves the vCPU to the
+ * others. A kernel section or a cross-call's spin alone is not one.
+ */
+function yieldsAfter(step: Step): boolean {
+  return 'compute' in step || 'touch' in step || 'syscall' in step || 'sleep' in step;
+}
+
+/**
+ * Where an IPI step's call goes, for its cost: `remote`, surely to another vCPU that is up (a
+ * pinned task, another target, and no CPU ever taken down: hotplug moves a pinned task off its
+ * CPU, possibly onto its target); `self`, a pinned task's own vCPU; `down`, possibly to an
+ * offline CPU; `local`, possibly run in place (a task without `vcpu` may be balanced onto its target).
+ */
+type IpiReach = 'remote' | 'local' | 'down' | 'self';
+
+function ipiReach(target: number | 'next', t: TaskSpec, s: Scenario): IpiReach {
+  if ((s.events ?? []).some((e) => 'offline' in e)) return 'down';
+  if (t.vcpu === undefined) return 'local';
+  return (target === 'next' ? s.machine.vcpus > 1 : target !== t.vcpu) ? 'remote' : 'self';
+}
+
+/** The least an IPI step takes, ns: an exit round trip, low (facts/anchors.md §A6a: 0.3–1 µs). */
+const IPI_FLOOR_NS = 300;
+
+/** Events a process's first touch of a page of its own memory takes (the guest fault, its clear, the return). */
+export const MEMORY_PAGE_EVENTS = 3;
+
+/**
+ * The share of touches that fault, high for uniform access (a hot set faults less): the pages the
+ * host cannot hold of the regions and of every task's own memory (4 writers over 200 MiB each in a
+ * 4 MiB host were estimated 282x low with the regions' 4 MiB alone), or, over post-copy, the pages
+ * still on the source.
+ */
+export function missShare(s: Scenario): number {
+  if (s.backing.kind === 'postcopy') return s.backing.dirtyShare;
+  const memoryMiB = s.tasks.reduce((n, t) => n + tasksAtOnce(t) * t.memory.reduce((m, r) => m + r.mib, 0), 0);
+  const touchedMiB = s.regions.reduce((n, r) => n + r.mib, 0) + memoryMiB;
+  return touchedMiB > 0 ? Math.min(1, Math.max(0, 1 - s.machine.hostResidentMiB / touchedMiB)) : 0;
+}
+
+/**
+ * Pages of a region that are not in host memory when the run starts, whatever the limit: a region
+ * on swap, the swapped share of a never-written one, and every page of a never-written one or of a
+ * task's own memory (the host's zero-fill is a fault of its own, without I/O).
+ */
+function coldPages(s: Scenario, t: TaskSpec, name: string): number {
+  const own = t.memory.find((m) => m.name === name);
+  if (own) return Math.ceil(own.mib * PAGES_PER_MIB);
+  const r = s.regions.find((x) => x.name === name);
+  if (!r) return 0;
+  return !r.populated || r.onSwap ? Math.ceil(r.mib * PAGES_PER_MIB) : 0;
+}
+
+/** One task of a scenario entry as the estimate sees it: where it runs and what one pass costs. */
+export interface TaskLoad {
+  readonly vcpu: number;
+  readonly until: boolean;
+  /** The passes it runs in all, or null for a task that loops for as long as the run lasts. */
+  readonly passes: number | null;
+  /** Events once, at its start (the first touches of its own memory). */
+  readonly startEvents: number;
+  /** The least time one pass may take (for rates), and the most (for how long fixed work lasts). */
+  readonly passNs: number;
+  readonly passLongNs: number;
+  /** Of passNs, the time it is asleep and off the vCPU. */
+  readonly passAsleepNs: number;
+  readonly passEvents: number;
+  /** Pages one pass touches: each may fault. */
+  readonly passPages: number;
+  /**
+   * Faults its fixed work takes at most: every touch where the host cannot hold what the tasks
+   * touch, else the first touches of the pages that start out of host memory (a million passes
+   * over a region that fits were refused at 4.1e9 events: 1.1 M real).
+   */
+  readonly fixedFaults: number;
+  /** Its longest kernel section (irqoff, preemptoff) in ns, and the pages that section touches. */
+  readonly sectionNs: number;
+  readonly sectionPages: number;
+  /** Whether a pass of its program ever leaves the vCPU to others (README "preemption model"). */
+  readonly yields: boolean;
+}
+
+/**
+ * The scenario's tasks at once, each on the vCPU the round-robin gives it (or its own). A job set
+ * with a total shares its processes' passes among its slots.
+ */
+export function taskLoads(s: Scenario): TaskLoad[] {
+  const out: TaskLoad[] = [];
+  const miss = missShare(s);
+  let next = 0;
+  for (const t of s.tasks) {
+    const costs = t.program.map((step) => stepCost(step, s, 'ipi' in step ? ipiReach(step.ipi.target, t, s) : 'local'));
+    const instances = tasksAtOnce(t);
+    const total = t.jobs ? (t.jobs.total === undefined ? null : t.jobs.total * (t.passes ?? 1)) : (t.passes ?? null);
+    const passes = total === null ? null : t.jobs ? total / instances : total;
+    // A process's own memory: each page's first touch is a guest fault with its clear, about 3
+    // events, at each process's start, shared among its passes (a job set of 1-pass processes
+    // over 1 MiB each took 53x its estimate without them).
+    const memory = t.memory.reduce((n, m) => n + Math.ceil(m.mib * PAGES_PER_MIB), 0);
+    // A job set's processes start again and again; another task touches its memory first once.
+    const memPages = t.jobs ? memory / (t.passes ?? 1) : 0;
+    const passPages = costs.reduce((a, c) => a + c.pages, 0);
+    const sections = t.program.map((step, i) => (sectionOf(step) ? costs[i] : null)).filter((c) => c !== null);
+    const longest = sections.reduce((a, c) => (c.ns > a.ns ? c : a), { ns: 0, pages: 0 });
+    const load = {
+      startEvents: t.jobs ? 0 : MEMORY_PAGE_EVENTS * memory,
+      until: s.until?.tasks.includes(t.name) ?? false,
+      passes,
+      passNs: Math.max(1, costs.reduce((a, c) => a + c.ns, 0) + memPages * s.machine.anonFaultNs),
+      // An IPI's longest is a remote call's: its exit and the handler on the target.
+      passLongNs: Math.max(1, t.program.reduce((a, step) => a + stepCost(step, s, 'remote').ns, 0) + memPages * s.machine.anonFaultNs),
+      passAsleepNs: costs.reduce((a, c) => a + c.asleepNs, 0),
+      passEvents: costs.reduce((a, c) => a + c.events, 0) + MEMORY_PAGE_EVENTS * memPages,
+      passPages,
+      fixedFaults: passes === null ? 0 : fixedFaults(s, t, passes, passPages, miss),
+      sectionNs: longest.ns,
+      sectionPages: longest.pages,
+      yields: t.program.some(yieldsAfter),
+    };
+    for (let k = 0; k < instances; k++) out.push({ ...load, vcpu: t.vcpu ?? next++ % s.machine.vcpus });
+  }
+  return out;
+}
+
+function fixedFaults(s: Scenario, t: TaskSpec, passes: number, passPages: number, miss: number): number {
+  const touched = passes * passPages;
+  if (miss > 0) return touched;
+  const named = new Set(t.program.map((step) => touchedRegion(step)).filter((r) => r !== null));
+  return Math.min(touched, [...named].reduce((n, name) => n + coldPages(s, t, name), 0));
+}
+
+function touchedRegion(step: Step): string | null {
+  const touch = 'touch' in step ? step.touch : 'syscall' in step ? step.syscall : sectionOf(step)?.touch;
+  return touch ? touch.region : null;
+}
+
+/**
+ * Whether any touch may wait for a page: the host cannot hold what is touched, a region or a
+ * task's own memory starts out of it, or the pages are on a post-copy source.
+ */
+export function touchesMayFault(s: Scenario): boolean {
+  if (missShare(s) > 0 || s.backing.kind === 'postcopy') return true;
+  return s.regions.some((r) => !r.populated || r.onSwap) || s.tasks.some((t) => t.memory.length > 0);
+}
+
+/**
+ * The longest a vCPU may wait for one page, ns: over a swap device, the longest draw behind the
+ * reads queued ahead (one per vCPU, a queue's worth at a time: 256 vCPUs on a queue of 1 took 12x
+ * the one read's wait); over post-copy, a round trip and those reads through the link.
+ */
+export function longestPageWaitNs(s: Scenario): number {
+  const b = s.backing;
+  const reads = Math.ceil(s.machine.vcpus / (b.kind === 'postcopy' ? 1 : b.queueDepth));
+  return b.kind === 'postcopy' ? b.rttUs * 1000 + (reads * PAGE_SIZE * 1000) / b.bandwidthMBps : reads * longestDrawUs(b.latency) * 1000;
+}

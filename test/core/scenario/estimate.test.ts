@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { estimateEvents } from '../../../core/scenario/estimate.js';
+import { findVariant, parseScenario, runVariant } from '../../../index.js';
+
+/**
+ * The size estimate against runs that hostile round I found it far below (or far above): each case
+ * is run here, small, and the estimate must lie above what the run took.
+ */
+const scenario = (text: string) => parseScenario(text, 'e.yaml');
+const eventsOf = (text: string, variant: string) => runVariant(scenario(text), findVariant(variant)).run.events;
+
+const HOG = (section: string, preemption: string, durationMs: number) => `name: hog
+durationMs: ${durationMs}
+machine: { vcpus: 4, guestMemoryMiB: 1024, hostResidentMiB: 512, hz: 1000, preemption: ${preemption} }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: r, mib: 16 } ]
+tasks:
+  - { name: hog, vcpu: 0, program: [ { ${section}: { us: 10000 } } ] }
+  - { name: job, vcpu: 0, passes: 1, program: [ { compute: { us: 1000 } } ] }
+until: { tasks: [job] }
+`;
+
+describe('an `until` window against tasks that keep its vCPU (hostile round I)', () => {
+  it.each(['irqoff', 'preemptoff'])('a looping %s task that never returns to user holds the vCPU short of full preemption: the window is the whole duration', (section) => {
+    // The kernel's behaviour: no resched point in a kernel loop under PREEMPT_NONE/VOLUNTARY.
+    for (const preemption of ['none', 'voluntary']) {
+      const text = HOG(section, preemption, 200);
+      expect(runVariant(scenario(text), findVariant('x86')).metrics.tasks.job.finished).toBe(0);
+      expect(estimateEvents(scenario(text))).toBe(estimateEvents(scenario(text.replace('until: { tasks: [job] }\n', ''))));
+    }
+  });
+
+  it('under full preemption each of its turns lasts a section more than a slice (60,034 events, estimated at 147)', () => {
+    const text = HOG('irqoff', 'full', 60_000).replace('us: 10000 }', 'us: 10000000 }');
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('another task\'s synchronous fault holds the vCPU for the read (an hour\'s read: estimated at 78 events, 14.4 M real)', () => {
+    const text = `name: sf
+durationMs: 86400000
+machine: { vcpus: 4, guestMemoryMiB: 1024, hostResidentMiB: 16, hz: 1000 }
+backing: { kind: swap, latency: { dist: fixed, us: 2000000 } }
+regions: [ { name: r, mib: 512, onSwap: true } ]
+tasks:
+  - { name: hog, vcpu: 0, passes: 1, program: [ { touch: { region: r, pages: 1 } } ] }
+  - { name: job, vcpu: 0, passes: 1, program: [ { compute: { us: 1000 } } ] }
+until: { tasks: [job] }
+`;
+    const real = eventsOf(text, 'sync-x86');
+    expect(real).toBeGreaterThan(2 * 4 * 1000 * 0.9); // two seconds of ticks: the read held the window
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(real);
+  });
+
+  it('a looping task\'s synchronous faults each hold the vCPU for a read', () => {
+    const text = `name: lf
+durationMs: 60000
+machine: { vcpus: 1, guestMemoryMiB: 256, hostResidentMiB: 8, hz: 1000 }
+backing: { kind: swap, latency: { dist: fixed, us: 1000000 } }
+regions: [ { name: r, mib: 64 } ]
+tasks:
+  - { name: hog, program: [ { touch: { region: r, pattern: random, pages: 8 } } ] }
+  - { name: job, passes: 1, program: [ { compute: { us: 20000 } } ] }
+until: { tasks: [job] }
+drain: { enabled: false }
+`;
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'sync-x86'));
+  });
+});
+
+describe('faults on memory the host cannot hold, and on memory that fits (hostile round I)', () => {
+  it('counts a task\'s own memory among what the host cannot hold (4 writers over 200 MiB each in 4 MiB: 282x low)', () => {
+    const text = `name: own
+durationMs: 100
+machine: { vcpus: 4, guestMemoryMiB: 1024, hostResidentMiB: 4, touchNs: 2000 }
+backing: { kind: swap, latency: { dist: fixed, us: 5 }, queueDepth: 1024 }
+regions: [ { name: r, mib: 4 } ]
+tasks:
+  - { name: w, count: 4, memory: [ { name: heap, mib: 200 } ], program: [ { touch: { region: heap, pattern: random, pages: 256 } } ] }
+`;
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('fixed work over a region that fits faults only where its pages start out of host memory (refused at 4.1e9 events, 1.1 M real)', () => {
+    const text = (passes: number, region: string) => `name: fit
+durationMs: 60000
+machine: { vcpus: 4, guestMemoryMiB: 1024, hostResidentMiB: 512 }
+backing: { kind: swap, latency: { dist: fixed, us: 10 } }
+regions: [ { name: buf, mib: 64${region} } ]
+tasks:
+  - { name: bench, passes: ${passes}, program: [ { touch: { region: buf, pattern: sequential, pages: 256 } } ] }
+`;
+    expect(estimateEvents(scenario(text(1_000_000, '')))).toBeLessThan(2e6);
+    for (const region of ['', ', onSwap: true', ', populated: false']) {
+      expect(estimateEvents(scenario(text(200, region)))).toBeGreaterThan(eventsOf(text(200, region), 'x86'));
+    }
+  });
+});
