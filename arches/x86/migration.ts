@@ -15,9 +15,19 @@ import type { X86VcpuState } from './state.js';
  */
 export function x86VcpuMigrated(vcpu: KvmVcpu<X86VcpuState>, guestMemoryBytes: number): void {
   const s = vcpu.state;
+  const { msrEnVal: en, msrIntVal: int } = s;
+  // The destination's vcpu->arch.apf as kvm_arch_vcpu_create() leaves it: disabled, no vector, no
+  // area; what QEMU does not write stays so (`featureAsyncPf: 0` kept the source's EN: every later
+  // fault still went async, with no enable on the destination).
   s.pagereadyPending = false;
-  if (s.features.asyncPfInt) writeMsr(vcpu, MSR_KVM_ASYNC_PF_INT, s.msrIntVal, guestMemoryBytes);
-  if (s.features.asyncPf) writeMsr(vcpu, MSR_KVM_ASYNC_PF_EN, s.msrEnVal, guestMemoryBytes);
+  s.msrEnVal = 0n;
+  s.msrIntVal = 0n;
+  s.vec = 0;
+  s.sendAlways = false;
+  s.deliveryAsPfVmexit = false;
+  s.areaGpa = null;
+  if (s.features.asyncPfInt) writeMsr(vcpu, MSR_KVM_ASYNC_PF_INT, int, guestMemoryBytes);
+  if (s.features.asyncPf) writeMsr(vcpu, MSR_KVM_ASYNC_PF_EN, en, guestMemoryBytes);
 }
 
 /**
@@ -27,5 +37,9 @@ export function x86VcpuMigrated(vcpu: KvmVcpu<X86VcpuState>, guestMemoryBytes: n
  */
 export function pf2010VcpuMigrated(vcpu: KvmVcpu<Pf2010VcpuState>, guestMemoryBytes: number): void {
   const s = vcpu.state;
-  if (s.featureAsyncPf) writeMsr2010(vcpu, MSR_KVM_ASYNC_PF_EN, s.msrVal, guestMemoryBytes);
+  const en = s.msrVal;
+  s.msrVal = 0n;
+  s.sendAlways = false;
+  s.areaGpa = null;
+  if (s.featureAsyncPf) writeMsr2010(vcpu, MSR_KVM_ASYNC_PF_EN, en, guestMemoryBytes);
 }

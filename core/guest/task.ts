@@ -62,6 +62,14 @@ export class Task {
   pc = 0;
   /** Progress inside the current step: ns of compute done, or touches done. */
   progress = 0;
+  /**
+   * ns already run of the current touch step's next touch (its access, then its think time): an
+   * interrupt in the middle of it does not undo it (a touch of 2 ms think at 1,000 Hz was started
+   * over at every tick and never finished).
+   */
+  touchDoneNs = 0;
+  /** The current section's lead (its compute before its touches) has run: a preemption does not run it again. */
+  leadDone = false;
   /** A drawn page not yet touched (kept across preemption and faults). */
   nextPage = -1;
   /** Sequential pattern cursor. */
@@ -124,6 +132,8 @@ export class Task {
     this.pc = (this.pc + 1) % this.program.length;
     if (this.pc === 0) this.passesDone++;
     this.progress = 0;
+    this.touchDoneNs = 0;
+    this.leadDone = false;
   }
 
   /**

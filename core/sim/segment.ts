@@ -114,10 +114,14 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
   }
   // The guest's fault on the task's own memory is under way: clear its new frame first.
   if (task.zeroingGfn >= 0) return mm.zeroPage(sim, v, task);
-  if (step.leadNs > 0 && task.progress === 0 && task.nextPage < 0) {
+  if (step.leadNs > 0 && !task.leadDone) {
+    // Once: a tick cut the section's first touches short and it ran again at every tick (a 20 ms
+    // section never ended at 1,000 Hz).
+    task.leadDone = true;
     charge(sim, v, 'kernel', step.leadNs);
   }
   const per = sim.touchNs + step.spec.thinkNs;
+  const ahead = task.touchDoneNs;
   const remaining = step.spec.pages - task.progress;
   let n = 0;
   let faultAtEnd = false;
@@ -135,7 +139,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
       break;
     }
     sim.memory.touch(gfn, step.spec.write);
-    if (task.faultStart >= 0) recordLatency(sim, v, task, v.cursor + (n + 1) * per);
+    if (task.faultStart >= 0) recordLatency(sim, v, task, v.cursor + (n + 1) * per - ahead);
     task.consumePage();
     n++;
   }
@@ -148,8 +152,8 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     host.stage2Fault(sim, v, task.nextPage);
     return true;
   }
-  v.beginSegment(v.cursor, n, per, faultAtEnd, false, 0);
-  sim.queue.push(v.cursor + n * per, EV_STEP, v.id, ++v.epoch);
+  v.beginSegment(v.cursor, n, per, faultAtEnd, false, 0, ahead);
+  sim.queue.push(v.cursor + n * per - ahead, EV_STEP, v.id, ++v.epoch);
   return true;
 }
 
@@ -172,6 +176,7 @@ export function finishSegment(sim: Machine, v: Vcpu): boolean {
   if (step.kind !== 'touch') return false;
   creditTouches(sim, v, task, seg, seg.planned);
   task.progress += seg.planned;
+  task.touchDoneNs = 0;
   if (task.progress >= step.spec.pages) {
     advance(sim, v, task);
     return false;
@@ -231,16 +236,31 @@ function creditCompute(sim: Machine, v: Vcpu, task: Task, start: number, ns: num
   if (user) addWork(sim, task, start, ns);
 }
 
-function creditTouches(sim: Machine, v: Vcpu, task: Task, seg: { start: number; perTouch: number }, done: number): void {
+/**
+ * The segment's first `done` touches are done: their time, and their think time as work. Each
+ * touch is its access (touchNs), then its think time; the first had `firstDoneNs` run before.
+ */
+function creditTouches(sim: Machine, v: Vcpu, task: Task, seg: Segment, done: number): void {
   const step = task.step;
-  if (step.kind !== 'touch') return;
-  const ns = done * seg.perTouch;
+  if (step.kind !== 'touch' || done === 0) return;
+  const ns = done * seg.perTouch - seg.firstDoneNs;
   account(sim, step.privilege === 'user' ? 'user' : 'kernel', seg.start, seg.start + ns);
   const think = step.spec.thinkNs;
-  if (think === 0 || done === 0) return;
+  if (think === 0) return;
+  // The first touch's think time that ran before this segment was credited then.
+  const before = Math.max(0, seg.firstDoneNs - sim.touchNs);
   // Only a batch that straddles the end of the window needs its think time clipped touch by touch.
-  if (seg.start + ns <= sim.measureEnd) return addWork(sim, task, seg.start, done * think);
-  for (let i = 0; i < done; i++) addWork(sim, task, seg.start + i * seg.perTouch + sim.touchNs, think);
+  if (seg.start + ns <= sim.measureEnd) return addWork(sim, task, seg.start, done * think - before);
+  for (let i = 0; i < done; i++) {
+    const thinkStart = seg.start + i * seg.perTouch - seg.firstDoneNs + sim.touchNs;
+    addWork(sim, task, i === 0 ? thinkStart + before : thinkStart, i === 0 ? think - before : think);
+  }
+}
+
+/** Work of a touch cut short: its think time within [from, to) ns of the touch, which began at `touchStart`. */
+function creditPartialThink(sim: Machine, task: Task, touchStart: number, from: number, to: number): void {
+  const a = Math.max(from, sim.touchNs);
+  if (to > a) addWork(sim, task, touchStart + a, to - a);
 }
 
 /** Cut the running segment short at `t` (tick, kick, interrupt): credit what was done. */
@@ -264,10 +284,18 @@ export function preempt(sim: Machine, v: Vcpu, t: number): void {
     if (task.progress >= step.ns) advance(sim, v, task);
   } else if (step.kind === 'touch') {
     // Touches that take no time (touchNs and thinkNs 0) are all done the instant they start.
-    const done = seg.perTouch === 0 ? seg.planned : Math.min(seg.planned, Math.floor(elapsed / seg.perTouch));
+    const ran = elapsed + seg.firstDoneNs;
+    const done = seg.perTouch === 0 ? seg.planned : Math.min(seg.planned, Math.floor(ran / seg.perTouch));
     creditTouches(sim, v, task, seg, done);
-    account(sim, step.privilege === 'user' ? 'user' : 'kernel', seg.start + done * seg.perTouch, at);
-    if (done < seg.planned) task.rewind(seg.planned - done);
+    // The touch under way keeps what it ran: the next segment goes on from there.
+    const cutStart = done * seg.perTouch - seg.firstDoneNs;
+    account(sim, step.privilege === 'user' ? 'user' : 'kernel', seg.start + Math.max(0, cutStart), at);
+    if (done < seg.planned) {
+      task.rewind(seg.planned - done);
+      const into = ran - done * seg.perTouch;
+      creditPartialThink(sim, task, seg.start + cutStart, done === 0 ? seg.firstDoneNs : 0, into);
+      task.touchDoneNs = into;
+    } else task.touchDoneNs = 0;
     task.progress += done;
     if (task.progress >= step.spec.pages) advance(sim, v, task);
   } else if (step.kind === 'ipi') {

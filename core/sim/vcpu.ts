@@ -48,6 +48,8 @@ export interface Segment {
   planned: number;
   /** ns per touch in a touch segment; 0 for compute. */
   perTouch: number;
+  /** A touch segment: ns of its first touch run before it (Task.touchDoneNs). */
+  firstDoneNs: number;
   /** The batch stopped at a page that is not resident: fault at the segment's end. */
   faultAtEnd: boolean;
   /** Phases of exception code (the top kernel frame's, up to this index), not the task's own step. */
@@ -90,7 +92,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   epoch = 0;
   /** The segment under way, if any: `segmentRecord` while one runs (see beginSegment()). */
   segment: Segment | null = null;
-  private readonly segmentRecord: Segment = { start: 0, planned: 0, perTouch: 0, faultAtEnd: false, phase: false, phaseEnd: 0 };
+  private readonly segmentRecord: Segment = { start: 0, planned: 0, perTouch: 0, firstDoneNs: 0, faultAtEnd: false, phase: false, phaseEnd: 0 };
   /** The gfn a sync fault waits for. */
   syncGfn = -1;
 
@@ -172,11 +174,12 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
    * at a time, a step starts one, and whoever ends it (its end, a preemption) reads it before
    * anything can start the next.
    */
-  beginSegment(start: number, planned: number, perTouch: number, faultAtEnd: boolean, phase: boolean, phaseEnd: number): Segment {
+  beginSegment(start: number, planned: number, perTouch: number, faultAtEnd: boolean, phase: boolean, phaseEnd: number, firstDoneNs = 0): Segment {
     const s = this.segmentRecord;
     s.start = start;
     s.planned = planned;
     s.perTouch = perTouch;
+    s.firstDoneNs = firstDoneNs;
     s.faultAtEnd = faultAtEnd;
     s.phase = phase;
     s.phaseEnd = phaseEnd;

@@ -58,6 +58,26 @@ describe('x86: migration', () => {
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
+  it('a VM without KVM_FEATURE_ASYNC_PF (INT only, so the Linux guest still enables) loses EN: the destination is disabled, and a later fault is no async PF (README "events"; hostile round J kept the source\'s EN)', () => {
+    // QEMU's kvm_put_msrs() writes each MSR only where the VM has its CPUID feature; the
+    // destination's vcpu->arch.apf starts disabled (kvm_arch_vcpu_create()).
+    const { h, v, task } = bootedSleeper({ knobs: { featureAsyncPf: 0 }, vcpus: 2 });
+    const int = v.state.msrIntVal;
+    const wakeAlls = h.sim.metrics.wakeupAll;
+    h.migrate();
+    expect(v.state.msrEnVal).toBe(0n);
+    expect(v.state.msrIntVal).toBe(int); // INT is the VM's: restored
+    expect(h.sim.metrics.wakeupAll).toBe(wakeAlls); // no EN write, no wake-all: its sleeper sleeps on
+    h.enter();
+    expect(task.state).toBe('sleeping');
+    const started = h.sim.metrics.asyncStarted;
+    h.setCpu({ privilege: 'user', irqsMasked: false }, 1);
+    h.enter(1);
+    h.fault(G + 1, 1);
+    expect(h.sim.metrics.asyncStarted).toBe(started);
+    expect(h.sim.metrics.haltReasons.toJSON()['apf-disabled']).toBe(1);
+  });
+
   it('a guest that moved nothing keeps its area: the destination writes the wake-all token where the guest reads it', () => {
     const h = booted();
     const v = h.vcpu();

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { findVariant, runVariant, scenarioSchema, type ScenarioInput } from '../../../index.js';
+
+/**
+ * An interrupt in the middle of a step does not undo what the step ran: the task goes on from
+ * where it was when it gets the vCPU back (the kernel saves and restores its context; nothing
+ * is redone). Hostile round J: a touch whose think time outlasted a tick was started over at
+ * every tick and never finished, and an irqoff or preemptoff section with touches that outlasted
+ * one ran its lead again at every tick and never ended; both held their vCPU for the whole run.
+ */
+function alone(step: ScenarioInput['tasks'][number]['program'][number], hz: number) {
+  return scenarioSchema.parse({
+    name: 'interrupted',
+    durationMs: 1000,
+    machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 64, hz, touchNs: 100 },
+    backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 } },
+    regions: [{ name: 'a', mib: 16 }],
+    tasks: [{ name: 'k', passes: 3, program: [step] }],
+  });
+}
+
+describe('a step cut short by a tick goes on where it stopped', () => {
+  it.each(['x86', 'arm64-sdei', 'sync-x86'])('%s: three touches of 2 ms think time each at 1,000 Hz take 6 ms, all of it work', (id) => {
+    const m = runVariant(alone({ touch: { region: 'a', pattern: 'random', pages: 1, thinkNs: 2_000_000 } }, 1000), findVariant(id)).metrics;
+    expect(m.tasks.k.finished).toBe(1);
+    // The think time is work, each nanosecond once (what ran before a tick was credited then).
+    expect(m.work).toBe(6_000); // µs
+    // The touches' own time and the ticks' handlers come on top, a few microseconds.
+    expect(m.tasks.k.completionNs!.mean).toBeGreaterThan(6_000_000);
+    expect(m.tasks.k.completionNs!.mean).toBeLessThan(6_100_000);
+  });
+
+  it.each(['irqoff', 'preemptoff'] as const)('%s: a 20 ms section with a touch, at 1,000 Hz, runs its lead once a pass (three passes end after 60 ms)', (kind) => {
+    const step = { [kind]: { us: 20_000, touch: { region: 'a', pattern: 'random' as const, pages: 1, thinkNs: 100 } } } as ScenarioInput['tasks'][number]['program'][number];
+    const m = runVariant(alone(step, 1000), findVariant('x86')).metrics;
+    expect(m.tasks.k.finished).toBe(1);
+    expect(m.tasks.k.completionNs!.mean).toBeGreaterThan(60_000_000);
+    expect(m.tasks.k.completionNs!.mean).toBeLessThan(60_200_000);
+  });
+});
