@@ -111,7 +111,7 @@ export function parseYaml(text: string, file: string): unknown {
     const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
     const what = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     // The yaml package's advice is to a programmer ("please use YAML.parseAllDocuments()").
-    if (/multiple documents/.test(what)) throw new ScenarioError(file, where, 'more than one YAML document (a `---` line starts another): one per file');
+    if (/multiple documents/.test(what)) throw new ScenarioError(file, where, 'more than one YAML document (a `---` line starts one, a `...` line ends one): one per file');
     throw new ScenarioError(file, where, `YAML syntax: ${what}`);
   }
   try {

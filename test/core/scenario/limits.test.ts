@@ -227,7 +227,9 @@ describe('scenario files are read within a size limit (item 14)', () => {
   });
 
   it('a file of several YAML documents says so in the user\'s words (it gave the yaml package\'s advice, "please use YAML.parseAllDocuments()")', () => {
-    expect(parseError(`${base}---\nname: b\n`).problem).toBe('more than one YAML document (a `---` line starts another): one per file');
+    expect(parseError(`${base}---\nname: b\n`).problem).toBe('more than one YAML document (a `---` line starts one, a `...` line ends one): one per file');
+    // Hostile round I: a `...` then more text has no `---`, and the message named only that.
+    expect(parseError(`${base}...\nname: b\n`).problem).toBe('more than one YAML document (a `---` line starts one, a `...` line ends one): one per file');
   });
 });
 
