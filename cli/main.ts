@@ -167,7 +167,9 @@ function typedValues(args: Record<string, unknown>, options: ParserOptions): tru
     if (!Object.hasOwn(declared, key)) continue;
     const name = () => optionName(key, options.alias ?? {});
     for (const v of Array.isArray(value) ? value : [value]) {
-      if (typeof v === 'object' && v !== null) throw new UsageError(`${name()} takes one value, not fields (a value that starts with a dot goes after a space)`);
+      if (typeof v === 'object' && v !== null) {
+        throw new UsageError(booleans.has(key) ? `${name()} is a flag: it has no fields` : `${name()} takes one value, not fields (a value that starts with a dot goes after a space)`);
+      }
       if (typeof v === 'boolean' && !booleans.has(key)) throw new UsageError(`${name()} needs a value (--no-${key} is not one)`);
     }
   }

@@ -32,6 +32,8 @@ export function diffCommand(io: Io, argv: readonly string[] = []): CommandModule
         .option('what', {
           type: 'string',
           choices: ['mechanisms', 'trace'],
+          // A bare `--what` ran as mechanisms: it needs its word.
+          requiresArg: true,
           default: 'mechanisms',
           describe: 'the `show` sheets, or the trace of the same faults (--scenario, --seed and --faults apply to it)',
         })

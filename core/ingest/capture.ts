@@ -1,7 +1,7 @@
 import { BadInputError } from '../errors.js';
 import { plural } from '../plural.js';
 import { beginsUpstreamTracepointName, parseTracepointFields, tracepointFormat, upstreamTracepointName, UPSTREAM_TRACEPOINTS, type TraceValue } from '../tracepoints.js';
-import { cutEventName, parseCaptureLine } from './line.js';
+import { cutEventName, MAX_LINE, parseCaptureLine } from './line.js';
 
 /** One of Linux's async-PF tracepoints from a capture, under the lab's name for it. */
 export interface ApfTraceEvent {
@@ -99,6 +99,9 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
     if (parsed === null) {
       if (row.trim() === '') continue;
       const named = APF_NAME.exec(row);
+      if (named !== null && upstreamTracepointName(named[1]) !== null && row.length > MAX_LINE) {
+        throw new BadInputError(`${source}:${n}: ${named[1]} on a line of ${row.length} characters, longer than the kernel prints an event (8 KiB, TRACE_SEQ_SIZE)`);
+      }
       if (named !== null && upstreamTracepointName(named[1]) !== null) {
         throw new BadInputError(`${source}:${n}: ${named[1]} on a line whose header is not 'TASK-PID [CPU] FLAGS SECS.USECS:' (facts/anchors.md §B)`);
       }

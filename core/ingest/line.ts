@@ -36,7 +36,7 @@ const CUT_NAME = new RegExp(String.raw`${HEAD}\s*([A-Za-z0-9_]*)$`);
  * The longest line an event prints: the kernel formats each into a trace_seq of 8 KiB
  * (include/linux/trace_seq.h, TRACE_SEQ_SIZE). A longer line is no event line, whatever it holds.
  */
-const MAX_LINE = 8192;
+export const MAX_LINE = 8192;
 
 /** The line's fields, or null when it is not an event line (a comment, a blank, a lost-events note). */
 export function parseCaptureLine(text: string, line: number): CaptureLine | null {

@@ -75,7 +75,9 @@ export function decodeWords(value: string): string {
 
 /** The display name of a From header (`Gleb Natapov <gleb@redhat.com>` → `Gleb Natapov`). */
 export function displayName(from: string): string {
-  const m = /^"?([^"<]*?)"?\s*<[^>]*>\s*$/.exec(from);
+  // Only on a header a mail can carry (998 characters, RFC 5322 §2.1.1): the lazy name before the
+  // blanks took time quadratic in a long run of them (100,000: 6.6 s).
+  const m = from.length <= 998 ? /^"?([^"<]*?)"?\s*<[^>]*>\s*$/.exec(from) : null;
   if (m && m[1].trim() !== '') return m[1].trim();
   const paren = /\(([^)]+)\)/.exec(from);
   return paren ? paren[1].trim() : from.replace(/[<>]/g, '').trim();

@@ -28,6 +28,7 @@ export interface ParsedReply {
 const QUOTE = /^((?: ?>)+) ?/;
 /** `On Fri, May 08, 2020 at 01:29:19PM +1000, Gavin Shan wrote:`, `On 2020-05-28 07:14, Marc Zyngier wrote:`. */
 const ATTRIBUTION = /^(?:On .*,\s*)?(.+?)(?:\s+<[^>]*>)?\s+wrote:\s*$/;
+const MAIL_LINE_MAX = 998;
 /** Where a quote was cut: `[...]`, `[snip]`, `<snip>`. */
 const SNIP = /^\s*(?:\[\s*(?:\.\.\.|…|snip)\s*\]|<\s*snip\s*>)\s*$/i;
 
@@ -49,7 +50,8 @@ export function parseReply(body: readonly string[]): ParsedReply {
       else blocks.push({ kind: 'quote', lines: [q] });
       continue;
     }
-    const attribution = ATTRIBUTION.exec(line.trim());
+    // A mail line is at most 998 characters (RFC 5322 §2.1.1); the pattern is quadratic in a longer one.
+    const attribution = line.length <= MAIL_LINE_MAX ? ATTRIBUTION.exec(line.trim()) : null;
     if (attribution && /\bwrote:\s*$/.test(line)) {
       replyToName ??= attribution[1].replace(/^"|"$/g, '').trim();
       continue;

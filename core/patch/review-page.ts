@@ -23,6 +23,16 @@ export interface ReviewPage {
 /** `Name Month day, year, time` (Django's date format on patchwork: "May 8, 2020, 3:29 a.m. UTC", "June 1, 2020, noon UTC"). */
 const BYLINE = /^(\S.*?)\s+((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}\b.*?)$/;
 const COMMENT_HEAD = /^(.*?)\s+\|\s+#(\d+)\s*$/;
+/**
+ * The longest line read as a byline or a comment's head (a name, a date and a number): both
+ * patterns take time quadratic in a long line of blanks (200,000: 25 s), and no head is that long.
+ */
+const HEAD_LINE_MAX = 300;
+
+/** BYLINE or COMMENT_HEAD on a line short enough to be one. */
+function headMatch(re: RegExp, line: string): RegExpExecArray | null {
+  return line.length <= HEAD_LINE_MAX ? re.exec(line) : null;
+}
 
 /** Whether the text is such a page: the three section lines in order, and a diff after the last. */
 export function isReviewPage(lines: readonly string[]): boolean {
@@ -34,7 +44,7 @@ export function isReviewPage(lines: readonly string[]): boolean {
 /** A page with the review sections, whether or not its "Patch" section (the diff) was saved. */
 export function hasReviewSections(lines: readonly string[]): boolean {
   const c = lines.indexOf('Commit Message');
-  return c >= 0 && (lines.indexOf('Comments', c) > c || lines.some((l) => COMMENT_HEAD.test(l)));
+  return c >= 0 && (lines.indexOf('Comments', c) > c || lines.some((l) => headMatch(COMMENT_HEAD, l) !== null));
 }
 
 export function readReviewPage(lines: readonly string[]): ReviewPage {
@@ -48,7 +58,7 @@ export function readReviewPage(lines: readonly string[]): ReviewPage {
   const commitEnd = commentsAt >= 0 ? commentsAt : p;
   let i = c + 1;
   while (i < commitEnd && lines[i].trim() === '') i++;
-  const byline = BYLINE.exec(lines[i] ?? '');
+  const byline = headMatch(BYLINE, lines[i] ?? '');
   if (byline) i++;
   return {
     subject,
@@ -65,8 +75,8 @@ export function readReviewPage(lines: readonly string[]): ReviewPage {
 function readComments(lines: readonly string[]): ReviewPage['comments'] {
   const out: { number: number; author: string; date: string; body: string[] }[] = [];
   for (const line of lines) {
-    const head = COMMENT_HEAD.exec(line);
-    const byline = head ? BYLINE.exec(head[1]) : null;
+    const head = headMatch(COMMENT_HEAD, line);
+    const byline = head ? headMatch(BYLINE, head[1]) : null;
     if (head && byline) out.push({ number: Number(head[2]), author: byline[1], date: byline[2], body: [] });
     else if (out.length > 0) out.at(-1)!.body.push(line);
   }

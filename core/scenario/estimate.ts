@@ -1,6 +1,6 @@
 import { PAGE_SIZE, PAGES_PER_MIB } from './limits.js';
 import type { Scenario } from './schema.js';
-import { missShare, taskLoads } from './task-load.js';
+import { taskLoads } from './task-load.js';
 import { untilMs } from './until-estimate.js';
 
 /**
@@ -62,7 +62,6 @@ export function estimateEvents(s: Scenario): number {
   const seconds = Math.min(s.durationMs, untilMs(s)) / 1000;
   const vcpus = s.machine.vcpus;
   const [sum, max, loopSum, loopMax, fixed] = Array.from({ length: 5 }, () => new Float64Array(vcpus));
-  const miss = missShare(s);
   // Half the mean wait, so that the estimate runs high (gleb-2010-bm: 218,015 events, 2.3e5
   // estimated with the whole wait).
   const waitNs = meanFaultNs(s) / 2;
@@ -71,7 +70,7 @@ export function estimateEvents(s: Scenario): number {
   for (const t of taskLoads(s)) {
     // A task waits for its own faults, which slow its passes; their events are counted apart,
     // since the backing store bounds how many faults all tasks together get a second.
-    const faults = t.passPages * miss;
+    const faults = t.passFaults;
     const passNs = t.passNs + faults * waitNs;
     const rate = (t.passEvents * 1e9) / passNs;
     // What the vCPU could step if this task had it all the time: its sleeps leave it to others

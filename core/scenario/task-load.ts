@@ -1,4 +1,5 @@
 import { MAX_EXPONENTIAL_DEVIATE, MAX_NORMAL_DEVIATE, PAGE_SIZE, PAGES_PER_MIB } from './limits.js';
+import { regionMisses, touchOf, type RegionMiss } from './region-miss.js';
 import type { LatencySpec, Scenario, Step, TaskSpec } from './schema.js';
 
 /**
@@ -94,7 +95,7 @@ export const MEMORY_PAGE_EVENTS = 3;
  * 4 MiB host were estimated 282x low with the regions' 4 MiB alone), or, over post-copy, the pages
  * still on the source.
  */
-export function missShare(s: Scenario): number {
+function missShare(s: Scenario): number {
   if (s.backing.kind === 'postcopy') return s.backing.dirtyShare;
   const memoryMiB = s.tasks.reduce((n, t) => n + tasksAtOnce(t) * t.memory.reduce((m, r) => m + r.mib, 0), 0);
   const touchedMiB = s.regions.reduce((n, r) => n + r.mib, 0) + memoryMiB;
@@ -130,6 +131,8 @@ export interface TaskLoad {
   readonly passEvents: number;
   /** Pages one pass touches: each may fault. */
   readonly passPages: number;
+  /** Of those, the ones that fault, high (core/scenario/region-miss.ts). */
+  readonly passFaults: number;
   /**
    * Faults its fixed work takes at most: every touch where the host cannot hold what the tasks
    * touch, else the first touches of the pages that start out of host memory (a million passes
@@ -149,7 +152,7 @@ export interface TaskLoad {
  */
 export function taskLoads(s: Scenario): TaskLoad[] {
   const out: TaskLoad[] = [];
-  const miss = missShare(s);
+  const missOf = regionMisses(s, (t) => loopNs(t.program, s), tasksAtOnce);
   let next = 0;
   for (const t of s.tasks) {
     const costs = t.program.map((step) => stepCost(step, s, 'ipi' in step ? ipiReach(step.ipi.target, t, s) : 'local'));
@@ -175,7 +178,8 @@ export function taskLoads(s: Scenario): TaskLoad[] {
       passAsleepNs: costs.reduce((a, c) => a + c.asleepNs, 0),
       passEvents: costs.reduce((a, c) => a + c.events, 0) + MEMORY_PAGE_EVENTS * memPages,
       passPages,
-      fixedFaults: passes === null ? 0 : fixedFaults(s, t, passes, passPages, miss),
+      passFaults: t.program.reduce((n, step) => n + stepFaults(t, step, missOf), 0),
+      fixedFaults: passes === null ? 0 : fixedFaults(s, t, passes, missOf),
       sectionNs: longest.ns,
       sectionPages: longest.pages,
       yields: t.program.some(yieldsAfter),
@@ -185,16 +189,21 @@ export function taskLoads(s: Scenario): TaskLoad[] {
   return out;
 }
 
-function fixedFaults(s: Scenario, t: TaskSpec, passes: number, passPages: number, miss: number): number {
-  const touched = passes * passPages;
-  if (miss > 0) return touched;
-  const named = new Set(t.program.map((step) => touchedRegion(step)).filter((r) => r !== null));
-  return Math.min(touched, [...named].reduce((n, name) => n + coldPages(s, t, name), 0));
+function stepFaults(t: TaskSpec, step: Step, missOf: RegionMiss): number {
+  const touch = touchOf(step);
+  return touch ? touch.pages * missOf(t, touch.region) : 0;
 }
 
-function touchedRegion(step: Step): string | null {
-  const touch = 'touch' in step ? step.touch : 'syscall' in step ? step.syscall : sectionOf(step)?.touch;
-  return touch ? touch.region : null;
+/** Every touch of a region the host cannot hold all of, and the first touches of one that starts out of it. */
+function fixedFaults(s: Scenario, t: TaskSpec, passes: number, missOf: RegionMiss): number {
+  const touched = new Map<string, number>();
+  for (const step of t.program) {
+    const touch = touchOf(step);
+    if (touch) touched.set(touch.region, (touched.get(touch.region) ?? 0) + passes * touch.pages);
+  }
+  let faults = 0;
+  for (const [region, pages] of touched) faults += missOf(t, region) > 0 ? pages : Math.min(pages, coldPages(s, t, region));
+  return faults;
 }
 
 /**

@@ -69,6 +69,19 @@ function recordLatency(sim: Machine, v: Vcpu, task: Task, t: number): void {
   if (sim.options.trace) sim.traceAt(t, v.id, 'apf_lab_access_done', { task: task.id, latency: lat });
 }
 
+/** Task.touchDoneNs covers the touch's access: what is left of it is think time. */
+function accessedBefore(sim: Machine, touchDoneNs: number): boolean {
+  return touchDoneNs > 0 && touchDoneNs >= sim.touchNs;
+}
+
+/** ns from now until the task's next access is done: after what is left of a touch cut short. */
+function accessDoneIn(sim: Machine, task: Task): number {
+  const step = task.step;
+  const ahead = task.touchDoneNs;
+  if (step.kind !== 'touch' || !accessedBefore(sim, ahead)) return Math.max(0, sim.touchNs - ahead);
+  return sim.touchNs + step.spec.thinkNs - ahead + sim.touchNs;
+}
+
 /** Lays out the next piece of the current task; returns true once something is scheduled or the vCPU waits. */
 export function startSegment(sim: Machine, v: Vcpu): boolean {
   const task = v.current!;
@@ -78,7 +91,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
   if (sim.draining && !accessWaiting) {
     // The drain takes no new work, but a fault of the window whose page is in ends here: the task
     // was about to complete its access.
-    if (task.nextPage >= 0) recordLatency(sim, v, task, v.cursor + sim.touchNs);
+    if (task.nextPage >= 0) recordLatency(sim, v, task, v.cursor + accessDoneIn(sim, task));
     sim.deschedule(v);
     task.state = 'exited';
     return false;
@@ -123,7 +136,9 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
   const per = sim.touchNs + step.spec.thinkNs;
   const ahead = task.touchDoneNs;
   const remaining = step.spec.pages - task.progress;
-  let n = 0;
+  // A touch cut after its access has only its think time left, on no page: its page was taken
+  // (preempt() steps a sequential pass past it) and is not looked up again.
+  let n = accessedBefore(sim, ahead) ? 1 : 0;
   let faultAtEnd = false;
   let guestFault = false;
   while (n < remaining && n < MAX_BATCH) {
@@ -139,7 +154,8 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
       break;
     }
     sim.memory.touch(gfn, step.spec.write);
-    if (task.faultStart >= 0) recordLatency(sim, v, task, v.cursor + (n + 1) * per - ahead);
+    // The access is done at the end of its touchNs, before the think time that follows it.
+    if (task.faultStart >= 0) recordLatency(sim, v, task, v.cursor + Math.max(0, n * per + sim.touchNs - ahead));
     task.consumePage();
     n++;
   }
@@ -291,8 +307,9 @@ export function preempt(sim: Machine, v: Vcpu, t: number): void {
     const cutStart = done * seg.perTouch - seg.firstDoneNs;
     account(sim, step.privilege === 'user' ? 'user' : 'kernel', seg.start + Math.max(0, cutStart), at);
     if (done < seg.planned) {
-      task.rewind(seg.planned - done);
       const into = ran - done * seg.perTouch;
+      // A touch cut after its access keeps its page: a sequential pass goes on after it.
+      task.rewind(seg.planned - done - (accessedBefore(sim, into) ? 1 : 0));
       creditPartialThink(sim, task, seg.start + cutStart, done === 0 ? seg.firstDoneNs : 0, into);
       task.touchDoneNs = into;
     } else task.touchDoneNs = 0;

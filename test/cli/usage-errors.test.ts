@@ -47,8 +47,10 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     [['run', 'x86', '--variant-file.x', 'a'], '--variant-file takes one value, not fields (a value that starts with a dot goes after a space)'],
     [['compare', '--no-variant-file', 'x86'], '--variant-file needs a value (--no-variant-file is not one)'],
     [['report', 'x86', '--out', 'r.html', '--no-out'], '-o/--out needs a value (--no-out is not one)'],
-    [['compare', 'x86', '--baseline.x', '1'], '--baseline takes one value, not fields (a value that starts with a dot goes after a space)'],
-    [['run', 'x86', '--json.x'], '--json takes one value, not fields (a value that starts with a dot goes after a space)'],
+    [['compare', 'x86', '--baseline.x', '1'], '--baseline is a flag: it has no fields'],
+    [['run', 'x86', '--json.x'], '--json is a flag: it has no fields'],
+    // Hostile round K: a bare --what ran as mechanisms.
+    [['diff', 'x86', 'sync-x86', '--what'], '--what needs a value'],
     // It said "apf-lab: : no such scenario file or built-in name" (exit 1).
     [['reproduce', ''], 'an experiment name is empty (name a built-in experiment or a scenario file)'],
   ])('%j → %s (exit 2)', async (argv, message) => {

@@ -349,6 +349,22 @@ describe('files that are no patch at all', () => {
     expect(() => read(path)).toThrow(message);
   });
 
+  // Hostile round K: each of these took 25-90 s in patterns quadratic in a long line (a number
+  // matched from every digit of a run, words backtracking over a line, a lazy name before blanks).
+  it.each([
+    ['a line of 200,000 digits', `${'1'.repeat(200_000)}\n`, /: text with no diff in it/],
+    ['a diffstat, then a line of 200,000 capitalised words', `1 file changed\n${'A '.repeat(200_000)}\n`, /: a series cover letter: it carries only a diffstat \(1 file changed/],
+    ['a review page\'s commit message, then a line of 200,000 blanks', `Commit Message\nfoo\nx${' '.repeat(200_000)}\n`, /: text with no diff in it/],
+    ['a From header of 100,000 blanks', `From: "${' '.repeat(100_000)}x\nSubject: a\n\nbody\n`, /: text with no diff in it/],
+  ])('%s: one line, as for a short file', (_what, text, message) => {
+    expect(() => read(file('long.patch', text))).toThrow(message);
+  });
+
+  it('the shortlog and the diffstat of a cover letter are read where a long line sits beside them', () => {
+    const cover = `Subject: [PATCH 0/2] x\n\n${'y'.repeat(10_000)}\nGleb Natapov (2):\n  a\n\n 12 files changed, 3 insertions(+), 4 deletions(-)\n`;
+    expect(() => read(file('cover.patch', cover))).toThrow(/a series cover letter for 2 patches by Gleb Natapov: it carries only a diffstat \(12 files changed, 3 insertions\(\+\), 4 deletions\(-\)\)/);
+  });
+
   it('old mail in Latin-1 is read, not refused', () => {
     const latin = Buffer.concat([Buffer.from('From: J\xf6rg <j@example.org>\nSubject: x\n\n', 'latin1'), Buffer.from('--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n')]);
     expect(read(file('latin1.patch', latin)).messages[0].from).toBe('Jörg <j@example.org>');

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { HostMemory } from '../../../core/machine/memory.js';
 import { findVariant, runVariant, scenarioSchema, type ScenarioInput } from '../../../index.js';
 
 /**
@@ -36,5 +37,43 @@ describe('a step cut short by a tick goes on where it stopped', () => {
     expect(m.tasks.k.finished).toBe(1);
     expect(m.tasks.k.completionNs!.mean).toBeGreaterThan(60_000_000);
     expect(m.tasks.k.completionNs!.mean).toBeLessThan(60_200_000);
+  });
+});
+
+describe('a touch cut after its access (hostile round K)', () => {
+  const scenario = (durationMs: number, onSwap: boolean) =>
+    scenarioSchema.parse({
+      name: 'cut-after-access',
+      durationMs,
+      machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 32, hz: 1000, touchNs: 100 },
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 }, pageCluster: 0 },
+      regions: [{ name: 'a', mib: 1, onSwap }],
+      tasks: [{ name: 'k', passes: 1, program: [{ touch: { region: 'a', pattern: 'sequential', pages: 16, thinkNs: 5_000_000 } }] }],
+    });
+
+  it('goes on in its think time: its page is not looked up again, though ticks cut every touch five times', () => {
+    // One page a pass (a segment of one touch), 16 passes over region a (gfns 0-255, the first laid out).
+    const s = scenarioSchema.parse({
+      ...scenario(200, false),
+      tasks: [{ name: 'k', passes: 16, program: [{ touch: { region: 'a', pattern: 'sequential', pages: 1, thinkNs: 5_000_000 } }] }],
+    });
+    const lookups = vi.spyOn(HostMemory.prototype, 'isResident');
+    try {
+      expect(runVariant(s, findVariant('x86')).metrics.tasks.k.finished).toBe(1);
+      const byPage = new Map<number, number>();
+      for (const [gfn] of lookups.mock.calls) if (gfn < 256) byPage.set(gfn, (byPage.get(gfn) ?? 0) + 1);
+      expect([...byPage.values()]).toEqual(Array(16).fill(1));
+    } finally {
+      lookups.mockRestore();
+    }
+  });
+
+  it('a fault\'s latency ends when its access does, not after the think time that follows (10 ms of think read as a 10.1 ms fault)', () => {
+    // The same fault read 0.108 ms when the drain completed it and 10.108 ms inside the window.
+    for (const durationMs of [100, 0.05]) {
+      const m = runVariant(scenario(durationMs, true), findVariant('sync-x86')).metrics;
+      expect(m.faultLatencyNs.p50, `durationMs ${durationMs}`).toBeGreaterThan(100_000);
+      expect(m.faultLatencyNs.p50, `durationMs ${durationMs}`).toBeLessThan(200_000);
+    }
   });
 });
