@@ -73,12 +73,25 @@ export function decodeWords(value: string): string {
     });
 }
 
+/**
+ * The first non-empty `(…)` of a header, trimmed, or null: found with indexOf, as a pattern
+ * tried from every `(` scanned to the end each time (100,000 of them: 5 s).
+ */
+function parenthesised(text: string): string | null {
+  for (let open = text.indexOf('('); open >= 0; open = text.indexOf('(', open + 1)) {
+    const close = text.indexOf(')', open + 1);
+    if (close < 0) return null;
+    if (close > open + 1) return text.slice(open + 1, close).trim();
+  }
+  return null;
+}
+
 /** The display name of a From header (`Gleb Natapov <gleb@redhat.com>` → `Gleb Natapov`). */
 export function displayName(from: string): string {
   // Only on a header a mail can carry (998 characters, RFC 5322 §2.1.1): the lazy name before the
   // blanks took time quadratic in a long run of them (100,000: 6.6 s).
   const m = from.length <= 998 ? /^"?([^"<]*?)"?\s*<[^>]*>\s*$/.exec(from) : null;
   if (m && m[1].trim() !== '') return m[1].trim();
-  const paren = /\(([^)]+)\)/.exec(from);
-  return paren ? paren[1].trim() : from.replace(/[<>]/g, '').trim();
+  const paren = parenthesised(from);
+  return paren ?? from.replace(/[<>]/g, '').trim();
 }

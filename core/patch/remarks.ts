@@ -26,11 +26,31 @@ export interface ParsedReply {
 }
 
 const QUOTE = /^((?: ?>)+) ?/;
-/** `On Fri, May 08, 2020 at 01:29:19PM +1000, Gavin Shan wrote:`, `On 2020-05-28 07:14, Marc Zyngier wrote:`. */
-const ATTRIBUTION = /^(?:On .*,\s*)?(.+?)(?:\s+<[^>]*>)?\s+wrote:\s*$/;
-const MAIL_LINE_MAX = 998;
+const WROTE = 'wrote:';
 /** Where a quote was cut: `[...]`, `[snip]`, `<snip>`. */
 const SNIP = /^\s*(?:\[\s*(?:\.\.\.|…|snip)\s*\]|<\s*snip\s*>)\s*$/i;
+
+/**
+ * The name of an attribution line, `On Fri, May 08, 2020 at 01:29:19PM +1000, Gavin Shan wrote:`,
+ * `On 2020-05-28 07:14, Marc Zyngier wrote:`, `Gleb Natapov <gleb@redhat.com> wrote:`; null for
+ * any other line. Read with string operations: one pattern for it all was cubic in a line of
+ * commas and blanks (20 such lines of 998 characters: 12 s).
+ */
+export function attributionName(line: string): string | null {
+  const t = line.trim();
+  if (!t.endsWith(WROTE)) return null;
+  let head = t.slice(0, -WROTE.length);
+  if (!/\s$/.test(head)) return null;
+  head = head.trimEnd();
+  // `On <date>, ` up to the last comma before the name.
+  const comma = head.startsWith('On ') ? head.lastIndexOf(',') : -1;
+  if (comma >= 0 && head.slice(comma + 1).trim() !== '') head = head.slice(comma + 1).trim();
+  // A trailing `<address>`.
+  const lt = head.endsWith('>') ? head.lastIndexOf('<') : -1;
+  if (lt > 0 && /\s/.test(head[lt - 1])) head = head.slice(0, lt).trimEnd();
+  const name = head.replace(/^"|"$/g, '').trim();
+  return name === '' ? null : name;
+}
 
 export function unquote(line: string): Quoted | null {
   const m = QUOTE.exec(line);
@@ -50,10 +70,9 @@ export function parseReply(body: readonly string[]): ParsedReply {
       else blocks.push({ kind: 'quote', lines: [q] });
       continue;
     }
-    // A mail line is at most 998 characters (RFC 5322 §2.1.1); the pattern is quadratic in a longer one.
-    const attribution = line.length <= MAIL_LINE_MAX ? ATTRIBUTION.exec(line.trim()) : null;
-    if (attribution && /\bwrote:\s*$/.test(line)) {
-      replyToName ??= attribution[1].replace(/^"|"$/g, '').trim();
+    const attributed = attributionName(line);
+    if (attributed !== null) {
+      replyToName ??= attributed;
       continue;
     }
     if (SNIP.test(line)) continue;

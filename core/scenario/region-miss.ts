@@ -5,8 +5,10 @@ import type { Scenario, Step, TaskSpec } from './schema.js';
  * For the size estimate: the share of a task's touches of one region (a scenario region, or the
  * task's own memory) that find the page out of host memory. The host keeps the pages touched
  * most often (CLOCK approximates LRU, core/machine/memory.ts): regions are taken in order of
- * how often each of their pages is touched, at the programs' nominal speed, and fill the host's
- * limit; what does not fit misses, uniformly within its region. A region nobody touches holds
+ * how often each of their pages is touched, at the programs' nominal speed on the share of a vCPU
+ * each task gets (50 tasks on one vCPU touch no more than one would: counted as 50 vCPUs' worth,
+ * their region outranked a hotter loop's, which was charged every touch as a miss, 25x low), and
+ * fill the host's limit; what does not fit misses, uniformly within its region. A region nobody touches holds
  * nothing for long. One share for the whole scenario had a 1 MiB loop next to an untouched
  * 128 MiB region in an 8 MiB host miss on every other touch, its passes slowed by reads it never
  * made (477x low); a hot loop next to random writers over 1 GiB, 34x low.
@@ -15,12 +17,22 @@ import type { Scenario, Step, TaskSpec } from './schema.js';
  */
 export type RegionMiss = (t: TaskSpec, region: string) => number;
 
+/** What the estimate knows of a scenario entry's tasks (core/scenario/task-load.ts). */
+export interface TaskRates {
+  /** One pass at nominal speed, ns. */
+  readonly loopNs: (t: TaskSpec) => number;
+  /** Its tasks at once (each with its own memory). */
+  readonly instances: (t: TaskSpec) => number;
+  /** The vCPUs' worth of time its tasks get together: each its vCPU's share among the tasks placed there. */
+  readonly vcpuShare: (t: TaskSpec) => number;
+}
+
 interface Extent {
   readonly pages: number;
   touchesPerNs: number;
 }
 
-export function regionMisses(s: Scenario, loopNs: (t: TaskSpec) => number, instances: (t: TaskSpec) => number): RegionMiss {
+export function regionMisses(s: Scenario, rates: TaskRates): RegionMiss {
   if (s.backing.kind === 'postcopy') {
     const share = s.backing.dirtyShare;
     return () => share;
@@ -28,13 +40,13 @@ export function regionMisses(s: Scenario, loopNs: (t: TaskSpec) => number, insta
   const extents = new Map<string, Extent>();
   for (const r of s.regions) extents.set(regionKey(r.name), { pages: r.mib * PAGES_PER_MIB, touchesPerNs: 0 });
   s.tasks.forEach((t, i) => {
-    const count = instances(t);
+    const count = rates.instances(t);
     for (const m of t.memory) extents.set(memoryKey(i, m.name), { pages: count * m.mib * PAGES_PER_MIB, touchesPerNs: 0 });
-    const passNs = Math.max(1, loopNs(t));
+    const passNs = Math.max(1, rates.loopNs(t));
     for (const step of t.program) {
       const touch = touchOf(step);
       const e = touch && extents.get(keyOf(t, i, touch.region));
-      if (e) e.touchesPerNs += (count * touch.pages) / passNs;
+      if (e) e.touchesPerNs += (rates.vcpuShare(t) * touch.pages) / passNs;
     }
   });
   // Hottest pages first: touches per page per ns.

@@ -152,9 +152,16 @@ export interface TaskLoad {
  */
 export function taskLoads(s: Scenario): TaskLoad[] {
   const out: TaskLoad[] = [];
-  const missOf = regionMisses(s, (t) => loopNs(t.program, s), tasksAtOnce);
-  let next = 0;
-  for (const t of s.tasks) {
+  const where = placements(s);
+  const onVcpu = new Float64Array(s.machine.vcpus);
+  for (const list of where) for (const v of list) onVcpu[v]++;
+  const index = new Map(s.tasks.map((t, i) => [t, i]));
+  const missOf = regionMisses(s, {
+    loopNs: (t) => loopNs(t.program, s),
+    instances: tasksAtOnce,
+    vcpuShare: (t) => where[index.get(t)!].reduce((n, v) => n + 1 / onVcpu[v], 0),
+  });
+  s.tasks.forEach((t, i) => {
     const costs = t.program.map((step) => stepCost(step, s, 'ipi' in step ? ipiReach(step.ipi.target, t, s) : 'local'));
     const instances = tasksAtOnce(t);
     const total = t.jobs ? (t.jobs.total === undefined ? null : t.jobs.total * (t.passes ?? 1)) : (t.passes ?? null);
@@ -184,9 +191,15 @@ export function taskLoads(s: Scenario): TaskLoad[] {
       sectionPages: longest.pages,
       yields: t.program.some(yieldsAfter),
     };
-    for (let k = 0; k < instances; k++) out.push({ ...load, vcpu: t.vcpu ?? next++ % s.machine.vcpus });
-  }
+    for (const vcpu of where[i]) out.push({ ...load, vcpu });
+  });
   return out;
+}
+
+/** Each scenario entry's tasks, each on the vCPU the round-robin gives it (or its own). */
+function placements(s: Scenario): number[][] {
+  let next = 0;
+  return s.tasks.map((t) => Array.from({ length: tasksAtOnce(t) }, () => t.vcpu ?? next++ % s.machine.vcpus));
 }
 
 function stepFaults(t: TaskSpec, step: Step, missOf: RegionMiss): number {

@@ -360,6 +360,13 @@ describe('files that are no patch at all', () => {
     expect(() => read(file('long.patch', text))).toThrow(message);
   });
 
+  it('a reply whose From is 100,000 opening parentheses is read (a pattern scanned to the end from every one: 5 s; round L)', () => {
+    const reply = `From rev@example.org Tue Jan  5 09:00:00 2021\nFrom: ${'('.repeat(100_000)}x) <r@example.org>\nSubject: Re: [PATCH 1/2] KVM: first\n\n> -b\n\nWhy?\n`;
+    const r = read(file('parens.mbox', `${PATCH_A}\n${reply}`));
+    expect(r.comments).toHaveLength(1);
+    expect(r.comments[0].author).toBe(`${'('.repeat(99_999)}x`);
+  });
+
   it('the shortlog and the diffstat of a cover letter are read where a long line sits beside them', () => {
     const cover = `Subject: [PATCH 0/2] x\n\n${'y'.repeat(10_000)}\nGleb Natapov (2):\n  a\n\n 12 files changed, 3 insertions(+), 4 deletions(-)\n`;
     expect(() => read(file('cover.patch', cover))).toThrow(/a series cover letter for 2 patches by Gleb Natapov: it carries only a diffstat \(12 files changed, 3 insertions\(\+\), 4 deletions\(-\)\)/);

@@ -124,3 +124,27 @@ tasks:
     expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
   });
 });
+
+describe('touch rates on a vCPU\'s share, and the until window\'s reads by faults (hostile round L)', () => {
+  const head = `machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 4, hz: 250, touchNs: 100 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: a, mib: 1 }, { name: b, mib: 4 } ]
+`;
+  it('fifty tasks on one vCPU touch no more than one would: a loop on the other keeps its region (296 M events in 30 s, estimated at 12 M)', () => {
+    const text = `name: e1\ndurationMs: 100\n${head}tasks:
+  - { name: x, vcpu: 0, program: [ { touch: { region: a, pattern: sequential, pages: 1, thinkNs: 0 } }, { compute: { us: 0.1 } } ] }
+  - { name: y, vcpu: 1, count: 50, program: [ { touch: { region: b, pattern: sequential, pages: 256, thinkNs: 0 } } ] }
+`;
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('an until task\'s touches of a region that fits take no reads (refused at 2.0e9 events; 2.2 M real)', () => {
+    const text = (passes: number) => `name: e3u\ndurationMs: 200000\n${head}until: { tasks: [x] }
+tasks:
+  - { name: x, vcpu: 0, passes: ${passes}, program: [ { touch: { region: a, pattern: sequential, pages: 1000, thinkNs: 0 } } ] }
+  - { name: y, vcpu: 1, count: 50, program: [ { sleep: { us: 1000 } }, { touch: { region: b, pattern: sequential, pages: 256, thinkNs: 0 } } ] }
+`;
+    expect(estimateEvents(scenario(text(100_000)))).toBeLessThan(1e9);
+    expect(estimateEvents(scenario(text(1000)))).toBeGreaterThan(eventsOf(text(1000), 'x86'));
+  });
+});
