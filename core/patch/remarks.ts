@@ -42,15 +42,21 @@ export function attributionName(line: string): string | null {
   let head = t.slice(0, -WROTE.length);
   if (!/\s$/.test(head)) return null;
   head = head.trimEnd();
-  // `On <date>, ` up to the last comma before the name.
-  const comma = head.startsWith('On ') ? head.lastIndexOf(',') : -1;
-  if (comma >= 0 && head.slice(comma + 1).trim() !== '') head = head.slice(comma + 1).trim();
   // A trailing `<address>`.
   const lt = head.endsWith('>') ? head.lastIndexOf('<') : -1;
   if (lt > 0 && /\s/.test(head[lt - 1])) head = head.slice(0, lt).trimEnd();
+  // A quoted name may hold commas: `"Smith, John"`.
+  const open = head.endsWith('"') ? head.lastIndexOf('"', head.length - 2) : -1;
+  if (open >= 0) return head.slice(open + 1, -1).trim() || null;
+  // `On <date>, ` up to the last comma before the name; Gmail's date ends `2020 at 10:15 AM`.
+  const comma = head.startsWith('On ') ? head.lastIndexOf(',') : -1;
+  if (comma >= 0 && head.slice(comma + 1).trim() !== '') head = head.slice(comma + 1).trim().replace(GMAIL_TIME, '');
   const name = head.replace(/^"|"$/g, '').trim();
   return name === '' ? null : name;
 }
+
+/** The end of Gmail's attribution date, before the name: `2020 at 10:15 AM `. */
+const GMAIL_TIME = /^\d{4} at \d{1,2}:\d{2}(?: ?[AP]M)? /i;
 
 export function unquote(line: string): Quoted | null {
   const m = QUOTE.exec(line);

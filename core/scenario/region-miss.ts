@@ -5,9 +5,10 @@ import type { Scenario, Step, TaskSpec } from './schema.js';
  * For the size estimate: the share of a task's touches of one region (a scenario region, or the
  * task's own memory) that find the page out of host memory. The host keeps the pages touched
  * most often (CLOCK approximates LRU, core/machine/memory.ts): regions are taken in order of
- * how often each of their pages is touched, at the programs' nominal speed on the share of a vCPU
- * each task gets (50 tasks on one vCPU touch no more than one would: counted as 50 vCPUs' worth,
- * their region outranked a hotter loop's, which was charged every touch as a miss, 25x low), and
+ * how often each of their pages is touched, at the programs' nominal speed for the time each task
+ * runs (50 tasks on one vCPU touch no more than one would: counted as 50 vCPUs' worth, their
+ * region outranked a hotter loop's, which was charged every touch as a miss, 25x low; and 50
+ * sleepers beside a loop take little of its vCPU: dividing it evenly was 24x low), and
  * fill the host's limit; what does not fit misses, uniformly within its region. A region nobody touches holds
  * nothing for long. One share for the whole scenario had a 1 MiB loop next to an untouched
  * 128 MiB region in an 8 MiB host miss on every other touch, its passes slowed by reads it never
@@ -19,12 +20,12 @@ export type RegionMiss = (t: TaskSpec, region: string) => number;
 
 /** What the estimate knows of a scenario entry's tasks (core/scenario/task-load.ts). */
 export interface TaskRates {
-  /** One pass at nominal speed, ns. */
-  readonly loopNs: (t: TaskSpec) => number;
+  /** One pass at nominal speed, ns, without its sleeps. */
+  readonly awakeNs: (t: TaskSpec) => number;
   /** Its tasks at once (each with its own memory). */
   readonly instances: (t: TaskSpec) => number;
-  /** The vCPUs' worth of time its tasks get together: each its vCPU's share among the tasks placed there. */
-  readonly vcpuShare: (t: TaskSpec) => number;
+  /** The share of the run its tasks spend running, together (each up to 1). */
+  readonly running: (t: TaskSpec) => number;
 }
 
 interface Extent {
@@ -42,11 +43,11 @@ export function regionMisses(s: Scenario, rates: TaskRates): RegionMiss {
   s.tasks.forEach((t, i) => {
     const count = rates.instances(t);
     for (const m of t.memory) extents.set(memoryKey(i, m.name), { pages: count * m.mib * PAGES_PER_MIB, touchesPerNs: 0 });
-    const passNs = Math.max(1, rates.loopNs(t));
+    const awakeNs = Math.max(1, rates.awakeNs(t));
     for (const step of t.program) {
       const touch = touchOf(step);
       const e = touch && extents.get(keyOf(t, i, touch.region));
-      if (e) e.touchesPerNs += (rates.vcpuShare(t) * touch.pages) / passNs;
+      if (e) e.touchesPerNs += (rates.running(t) * touch.pages) / awakeNs;
     }
   });
   // Hottest pages first: touches per page per ns.
@@ -63,7 +64,7 @@ export function regionMisses(s: Scenario, rates: TaskRates): RegionMiss {
 }
 
 /** The pages a step touches and where, or null for a step that touches none. */
-export function touchOf(step: Step): { region: string; pages: number } | null {
+export function touchOf(step: Step): { region: string; pages: number; pattern: string } | null {
   if ('touch' in step) return step.touch;
   if ('syscall' in step) return step.syscall;
   const section = 'irqoff' in step ? step.irqoff : 'preemptoff' in step ? step.preemptoff : null;

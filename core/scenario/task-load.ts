@@ -153,13 +153,25 @@ export interface TaskLoad {
 export function taskLoads(s: Scenario): TaskLoad[] {
   const out: TaskLoad[] = [];
   const where = placements(s);
+  const awake = s.tasks.map((t) => Math.max(1, t.program.reduce((n, step) => n + stepCost(step, s).ns - stepCost(step, s).asleepNs, 0)));
+  // What a task wants of its vCPU while it lives: its time awake. What it takes from the others
+  // over the run: the same for a loop; for fixed work, its passes' time over the run at most (50
+  // one-pass tasks beside a loop had divided its vCPU by 51: 15x low).
+  const wants = s.tasks.map((t, i) => awake[i] / Math.max(1, loopNs(t.program, s)));
+  const takes = s.tasks.map((t, i) => {
+    const passes = t.jobs ? ((t.jobs.total ?? Infinity) * (t.passes ?? 1)) / tasksAtOnce(t) : (t.passes ?? Infinity);
+    return Math.min(wants[i], (passes * awake[i]) / Math.max(1, s.durationMs * 1e6));
+  });
   const onVcpu = new Float64Array(s.machine.vcpus);
-  for (const list of where) for (const v of list) onVcpu[v]++;
+  where.forEach((list, i) => list.forEach((v) => (onVcpu[v] += takes[i])));
   const index = new Map(s.tasks.map((t, i) => [t, i]));
   const missOf = regionMisses(s, {
-    loopNs: (t) => loopNs(t.program, s),
+    awakeNs: (t) => awake[index.get(t)!],
     instances: tasksAtOnce,
-    vcpuShare: (t) => where[index.get(t)!].reduce((n, v) => n + 1 / onVcpu[v], 0),
+    running: (t) => {
+      const i = index.get(t)!;
+      return where[i].reduce((n, v) => n + wants[i] / Math.max(1, onVcpu[v]), 0);
+    },
   });
   s.tasks.forEach((t, i) => {
     const costs = t.program.map((step) => stepCost(step, s, 'ipi' in step ? ipiReach(step.ipi.target, t, s) : 'local'));
@@ -207,15 +219,24 @@ function stepFaults(t: TaskSpec, step: Step, missOf: RegionMiss): number {
   return touch ? touch.pages * missOf(t, touch.region) : 0;
 }
 
-/** Every touch of a region the host cannot hold all of, and the first touches of one that starts out of it. */
+/**
+ * The touches of a region the host cannot hold all of that miss — every one of a sequential pass
+ * (CLOCK evicts the page a pass over more than it holds comes back to), a random one's share
+ * (every touch was counted: a pass over 65 MiB in a 64 MiB host was refused at 1.6e9 events, 14 M
+ * real) — and the first touches of one that starts out of host memory.
+ */
 function fixedFaults(s: Scenario, t: TaskSpec, passes: number, missOf: RegionMiss): number {
   const touched = new Map<string, number>();
+  let faults = 0;
   for (const step of t.program) {
     const touch = touchOf(step);
-    if (touch) touched.set(touch.region, (touched.get(touch.region) ?? 0) + passes * touch.pages);
+    if (!touch) continue;
+    const all = passes * touch.pages;
+    const miss = missOf(t, touch.region);
+    faults += touch.pattern === 'sequential' && miss > 0 ? all : all * miss;
+    touched.set(touch.region, (touched.get(touch.region) ?? 0) + all);
   }
-  let faults = 0;
-  for (const [region, pages] of touched) faults += missOf(t, region) > 0 ? pages : Math.min(pages, coldPages(s, t, region));
+  for (const [region, pages] of touched) faults += Math.min(pages, coldPages(s, t, region));
   return faults;
 }
 

@@ -123,6 +123,9 @@ describe('attributionName', () => {
     ['Gleb Natapov <gleb@redhat.com> wrote:', 'Gleb Natapov'],
     ['  "Paolo Bonzini" wrote:  ', 'Paolo Bonzini'],
     ['On Mon, Jan 04, 2021, Ann Author <ann@example.org> wrote:', 'Ann Author'],
+    // Round M: Gmail's form, and a quoted name with a comma.
+    ['On Tue, May 5, 2020 at 10:15 AM Vitaly Kuznetsov <vkuznets@redhat.com> wrote:', 'Vitaly Kuznetsov'],
+    ['On Mon, Jan 1, 2020, "Smith, John" <js@x.org> wrote:', 'Smith, John'],
     ['I wrote:this', null],
     ['rewrote:', null],
     ['wrote:', null],

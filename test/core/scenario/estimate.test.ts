@@ -148,3 +148,36 @@ tasks:
     expect(estimateEvents(scenario(text(1000)))).toBeGreaterThan(eventsOf(text(1000), 'x86'));
   });
 });
+
+describe('a vCPU shared with sleepers and short-lived tasks, and random fixed work over a little more than the host holds (hostile round M)', () => {
+  const head = `machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 4, hz: 250, touchNs: 100 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: a, mib: 1 }, { name: b, mib: 4 }, { name: c, mib: 1 } ]
+`;
+  it.each([
+    ['50 sleepers', '{ sleep: { us: 1000000 } }, '],
+    ['50 one-pass tasks', ''],
+  ])('%s beside a loop take little of its vCPU (2.03 M events, estimated 24x low)', (_what, sleep) => {
+    const z = sleep ? `{ name: z, vcpu: 0, count: 50, program: [ ${sleep}{ touch: { region: c, pattern: sequential, pages: 1, thinkNs: 0 } } ] }` : '{ name: z, vcpu: 0, count: 50, passes: 1, program: [ { touch: { region: c, pattern: sequential, pages: 1, thinkNs: 0 } } ] }';
+    const text = `name: s1\ndurationMs: 200\n${head}tasks:
+  - { name: x, vcpu: 0, program: [ { touch: { region: a, pattern: sequential, pages: 1, thinkNs: 0 } }, { compute: { us: 0.1 } } ] }
+  - ${z}
+  - { name: y, vcpu: 1, program: [ { touch: { region: b, pattern: sequential, pages: 256, thinkNs: 0 } }, { compute: { us: 10 } } ] }
+`;
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('random fixed work over 65 MiB in a 64 MiB host misses in that share, not on every touch (refused at 1.6e9 events; about 14 M real)', () => {
+    const text = (passes: number) => `name: u1
+durationMs: 200000
+machine: { vcpus: 2, guestMemoryMiB: 128, hostResidentMiB: 64, hz: 250, touchNs: 100 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: a, mib: 65 } ]
+until: { tasks: [x] }
+tasks:
+  - { name: x, vcpu: 0, passes: ${passes}, program: [ { touch: { region: a, pattern: random, pages: 1000, thinkNs: 0 } } ] }
+`;
+    expect(estimateEvents(scenario(text(100_000)))).toBeLessThan(1e9);
+    expect(estimateEvents(scenario(text(1000)))).toBeGreaterThan(eventsOf(text(1000), 'x86'));
+  });
+});
