@@ -20,6 +20,13 @@ const HOST_TICK_EVENTS = 3;
 const FAULT_EVENTS = 16;
 
 /**
+ * The least vCPU time a fault takes, ns: the exit's round trip, low (facts/anchors.md §A6a: 0.3–1
+ * µs). Fixed work over a device of 1 µs reads was charged 6.4e7 faults a second, the device's
+ * bound alone (refused at 1.0e9 events; 748 k real).
+ */
+const FAULT_FLOOR_NS = 300;
+
+/**
  * The most faults the backing store serves a second: its queue's worth per wait (one read per vCPU
  * on a synchronous device), or the post-copy link's bandwidth in pages.
  */
@@ -94,7 +101,9 @@ export function estimateEvents(s: Scenario): number {
     const byTime = Math.min(sum[v], max[v]) * seconds;
     steps += Math.min(byTime, fixed[v] + Math.min(loopSum[v], loopMax[v]) * seconds);
   }
-  const faults = Math.min(fixedFaults + loopFaults * seconds, faultsPerSecond(s, waitNs) * seconds, faultsAtMost(s));
+  // A fault takes its vCPU an exit's round trip at least: no vCPU faults faster than that.
+  const byVcpus = (vcpus * seconds * 1e9) / FAULT_FLOOR_NS;
+  const faults = Math.min(fixedFaults + loopFaults * seconds, faultsPerSecond(s, waitNs) * seconds, byVcpus, faultsAtMost(s));
   const ticks = vcpus * (TICK_EVENTS * s.machine.hz + HOST_TICK_EVENTS * (s.machine.hostHz ?? 0)) * seconds;
   return Math.round(ticks + steps + FAULT_EVENTS * faults + pushEvents(s, seconds));
 }

@@ -39,10 +39,10 @@ export function regionMisses(s: Scenario, rates: TaskRates): RegionMiss {
     return () => share;
   }
   const extents = new Map<string, Extent>();
-  for (const r of s.regions) extents.set(regionKey(r.name), { pages: r.mib * PAGES_PER_MIB, touchesPerNs: 0 });
+  for (const r of s.regions) extents.set(regionKey(r.name), { pages: pagesOf(r.mib), touchesPerNs: 0 });
   s.tasks.forEach((t, i) => {
     const count = rates.instances(t);
-    for (const m of t.memory) extents.set(memoryKey(i, m.name), { pages: count * m.mib * PAGES_PER_MIB, touchesPerNs: 0 });
+    for (const m of t.memory) extents.set(memoryKey(i, m.name), { pages: count * pagesOf(m.mib), touchesPerNs: 0 });
     const awakeNs = Math.max(1, rates.awakeNs(t));
     for (const step of t.program) {
       const touch = touchOf(step);
@@ -53,7 +53,7 @@ export function regionMisses(s: Scenario, rates: TaskRates): RegionMiss {
   // Hottest pages first: touches per page per ns.
   const order = [...extents.entries()].sort(([, a], [, b]) => b.touchesPerNs / b.pages - a.touchesPerNs / a.pages);
   const miss = new Map<string, number>();
-  let room = s.machine.hostResidentMiB * PAGES_PER_MIB;
+  let room = Math.round(s.machine.hostResidentMiB * PAGES_PER_MIB);
   for (const [key, e] of order) {
     const held = Math.min(room, e.pages);
     miss.set(key, e.pages > 0 ? 1 - held / e.pages : 0);
@@ -74,6 +74,12 @@ export function touchOf(step: Step): { region: string; pages: number; pattern: s
 function keyOf(t: TaskSpec, i: number, region: string): string {
   return t.memory.some((m) => m.name === region) ? memoryKey(i, region) : regionKey(region);
 }
+
+/**
+ * Whole pages, as the simulator lays them out (core/sim/guest-memory-map.ts, simulation.ts): a
+ * limit of 63.999 MiB holds a 64 MiB region (16,384 pages both), which the fraction had miss.
+ */
+const pagesOf = (mib: number) => Math.max(1, Math.round(mib * PAGES_PER_MIB));
 
 const regionKey = (name: string) => `region ${name}`;
 const memoryKey = (task: number, name: string) => `task ${task} memory ${name}`;

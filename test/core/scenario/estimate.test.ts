@@ -181,3 +181,30 @@ tasks:
     expect(estimateEvents(scenario(text(1000)))).toBeGreaterThan(eventsOf(text(1000), 'x86'));
   });
 });
+
+describe('sequential loops over a region just too big, whole pages, a fault\'s vCPU time (hostile round N)', () => {
+  const scan = (hostMiB: number, passes: string, durationMs: number, latencyUs: number) => `name: scan
+durationMs: ${durationMs}
+machine: { vcpus: 1, guestMemoryMiB: 256, hostResidentMiB: ${hostMiB} }
+backing: { kind: swap, latency: { dist: fixed, us: ${latencyUs} }, queueDepth: 32, pageCluster: 0 }
+regions: [ { name: a, mib: 64 } ]
+tasks:
+  - { name: scan, ${passes}program: [ { touch: { region: a, pattern: sequential, pages: 16384 } } ] }
+`;
+  it('a looping sequential pass over a region one page too big misses on every touch (910,092 events, estimated 18x low)', () => {
+    const text = scan(63.996, '', 1000, 2);
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('a host limit that rounds to the region\'s pages holds it, as the simulator lays it out (refused at 1.3e9 events; 330,697 real)', () => {
+    const text = scan(63.999, 'passes: 5000, ', 10_000, 1);
+    expect(estimateEvents(scenario(text))).toBeLessThan(1e9);
+    // One event a pass of 16,384 touches, and the ticks: within a few per cent of the run.
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(0.95 * eventsOf(text, 'x86'));
+  });
+
+  it('fixed work cut short by the run: no vCPU faults faster than an exit round trip (refused at 1.0e9 events; 747,674 real)', () => {
+    const text = scan(63, 'passes: 5000, ', 1000, 1);
+    expect(estimateEvents(scenario(text))).toBeLessThan(1e9);
+  });
+});
