@@ -2,8 +2,8 @@ import type { KvmVcpu } from '../../core/backend.js';
 import { MSR_KVM_ASYNC_PF_EN, MSR_KVM_ASYNC_PF_INT } from './constants.js';
 import { writeMsr } from './msr.js';
 import { writeMsr as writeMsr2010 } from './pf2010/msr.js';
-import type { Pf2010VcpuState } from './pf2010/state.js';
-import type { X86VcpuState } from './state.js';
+import { pf2010HostApfAtCreate, type Pf2010VcpuState } from './pf2010/state.js';
+import { hostApfAtCreate, type X86VcpuState } from './state.js';
 
 /**
  * Backend.vcpuMigrated() of the x86 hosts since 5.8: pageready_pending is in-kernel state no ioctl
@@ -16,16 +16,9 @@ import type { X86VcpuState } from './state.js';
 export function x86VcpuMigrated(vcpu: KvmVcpu<X86VcpuState>, guestMemoryBytes: number): void {
   const s = vcpu.state;
   const { msrEnVal: en, msrIntVal: int } = s;
-  // The destination's vcpu->arch.apf as kvm_arch_vcpu_create() leaves it: disabled, no vector, no
-  // area; what QEMU does not write stays so (`featureAsyncPf: 0` kept the source's EN: every later
-  // fault still went async, with no enable on the destination).
-  s.pagereadyPending = false;
-  s.msrEnVal = 0n;
-  s.msrIntVal = 0n;
-  s.vec = 0;
-  s.sendAlways = false;
-  s.deliveryAsPfVmexit = false;
-  s.areaGpa = null;
+  // The destination's apf starts as created; what QEMU does not write stays so (`featureAsyncPf: 0`
+  // kept the source's EN: every later fault still went async, with no enable on the destination).
+  Object.assign(s, hostApfAtCreate());
   if (s.features.asyncPfInt) writeMsr(vcpu, MSR_KVM_ASYNC_PF_INT, int, guestMemoryBytes);
   if (s.features.asyncPf) writeMsr(vcpu, MSR_KVM_ASYNC_PF_EN, en, guestMemoryBytes);
 }
@@ -38,8 +31,6 @@ export function x86VcpuMigrated(vcpu: KvmVcpu<X86VcpuState>, guestMemoryBytes: n
 export function pf2010VcpuMigrated(vcpu: KvmVcpu<Pf2010VcpuState>, guestMemoryBytes: number): void {
   const s = vcpu.state;
   const en = s.msrVal;
-  s.msrVal = 0n;
-  s.sendAlways = false;
-  s.areaGpa = null;
+  Object.assign(s, pf2010HostApfAtCreate());
   if (s.featureAsyncPf) writeMsr2010(vcpu, MSR_KVM_ASYNC_PF_EN, en, guestMemoryBytes);
 }

@@ -59,18 +59,20 @@ export function createX86State(vcpuId: number, knobs: Readonly<Record<string, nu
     enforcePvCpuid: knobs.enforcePvCpuid === 1,
     hltInGuest: knobs.hltInGuest === 1,
     lapicInKernel: knobs.lapicInKernel !== 0,
-    msrEnVal: 0n,
-    msrIntVal: 0n,
-    vec: 0,
-    sendAlways: false,
-    deliveryAsPfVmexit: false,
-    pagereadyPending: false,
+    ...hostApfAtCreate(),
     id: 0,
-    areaGpa: null,
     memory: place.memory,
     lastPf: null,
     guest: { apfReasonGpa: place.apfReasonGpa, asyncPfEnabled: false, irqHvCallbackCount: 0, unknownFlags: 0 },
   };
+}
+
+/**
+ * The host's vcpu->arch.apf as kvm_arch_vcpu_create() leaves it: disabled, no vector, no area.
+ * A migration's destination starts so too (arches/x86/migration.ts).
+ */
+export function hostApfAtCreate(): Pick<X86VcpuState, 'msrEnVal' | 'msrIntVal' | 'vec' | 'sendAlways' | 'deliveryAsPfVmexit' | 'pagereadyPending' | 'areaGpa'> {
+  return { msrEnVal: 0n, msrIntVal: 0n, vec: 0, sendAlways: false, deliveryAsPfVmexit: false, pagereadyPending: false, areaGpa: null };
 }
 
 /** kvm_pv_async_pf_enabled(): both ENABLED and DELIVERY_AS_INT (facts/x86.md §1). */

@@ -66,7 +66,8 @@ function meanFaultNs(s: Scenario): number {
  * and runs high.
  */
 export function estimateEvents(s: Scenario): number {
-  const seconds = Math.min(s.durationMs, untilMs(s)) / 1000;
+  const loads = taskLoads(s);
+  const seconds = Math.min(s.durationMs, untilMs(s, loads)) / 1000;
   const vcpus = s.machine.vcpus;
   const [sum, max, loopSum, loopMax, fixed] = Array.from({ length: 5 }, () => new Float64Array(vcpus));
   // Half the mean wait, so that the estimate runs high (gleb-2010-bm: 218,015 events, 2.3e5
@@ -74,7 +75,7 @@ export function estimateEvents(s: Scenario): number {
   const waitNs = meanFaultNs(s) / 2;
   let loopFaults = 0;
   let fixedFaults = 0;
-  for (const t of taskLoads(s)) {
+  for (const t of loads) {
     // A task waits for its own faults, which slow its passes; their events are counted apart,
     // since the backing store bounds how many faults all tasks together get a second.
     const faults = t.passFaults;

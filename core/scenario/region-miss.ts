@@ -1,5 +1,6 @@
 import { PAGES_PER_MIB } from './limits.js';
-import type { Scenario, Step, TaskSpec } from './schema.js';
+import type { Scenario, TaskSpec } from './schema.js';
+import { touchOf } from './steps.js';
 
 /**
  * For the size estimate: the share of a task's touches of one region (a scenario region, or the
@@ -16,16 +17,16 @@ import type { Scenario, Step, TaskSpec } from './schema.js';
  *
  * Over post-copy every page still on the source misses once: `dirtyShare`, whatever the region.
  */
-export type RegionMiss = (t: TaskSpec, region: string) => number;
+export type RegionMiss = (task: number, region: string) => number;
 
-/** What the estimate knows of a scenario entry's tasks (core/scenario/task-load.ts). */
+/** What the estimate knows of each scenario entry's tasks, by the entry's index (core/scenario/task-load.ts). */
 export interface TaskRates {
   /** One pass at nominal speed, ns, without its sleeps. */
-  readonly awakeNs: (t: TaskSpec) => number;
+  readonly awakeNs: readonly number[];
   /** Its tasks at once (each with its own memory). */
-  readonly instances: (t: TaskSpec) => number;
+  readonly instances: readonly number[];
   /** The share of the run its tasks spend running, together (each up to 1). */
-  readonly running: (t: TaskSpec) => number;
+  readonly running: readonly number[];
 }
 
 interface Extent {
@@ -41,13 +42,12 @@ export function regionMisses(s: Scenario, rates: TaskRates): RegionMiss {
   const extents = new Map<string, Extent>();
   for (const r of s.regions) extents.set(regionKey(r.name), { pages: pagesOf(r.mib), touchesPerNs: 0 });
   s.tasks.forEach((t, i) => {
-    const count = rates.instances(t);
-    for (const m of t.memory) extents.set(memoryKey(i, m.name), { pages: count * pagesOf(m.mib), touchesPerNs: 0 });
-    const awakeNs = Math.max(1, rates.awakeNs(t));
+    for (const m of t.memory) extents.set(memoryKey(i, m.name), { pages: rates.instances[i] * pagesOf(m.mib), touchesPerNs: 0 });
+    const awakeNs = Math.max(1, rates.awakeNs[i]);
     for (const step of t.program) {
       const touch = touchOf(step);
       const e = touch && extents.get(keyOf(t, i, touch.region));
-      if (e) e.touchesPerNs += (rates.running(t) * touch.pages) / awakeNs;
+      if (e) e.touchesPerNs += (rates.running[i] * touch.pages) / awakeNs;
     }
   });
   // Hottest pages first: touches per page per ns.
@@ -59,16 +59,7 @@ export function regionMisses(s: Scenario, rates: TaskRates): RegionMiss {
     miss.set(key, e.pages > 0 ? 1 - held / e.pages : 0);
     room -= held;
   }
-  const index = new Map(s.tasks.map((t, i) => [t, i]));
-  return (t, region) => miss.get(keyOf(t, index.get(t) ?? -1, region)) ?? 0;
-}
-
-/** The pages a step touches and where, or null for a step that touches none. */
-export function touchOf(step: Step): { region: string; pages: number; pattern: string } | null {
-  if ('touch' in step) return step.touch;
-  if ('syscall' in step) return step.syscall;
-  const section = 'irqoff' in step ? step.irqoff : 'preemptoff' in step ? step.preemptoff : null;
-  return section?.touch ?? null;
+  return (i, region) => miss.get(keyOf(s.tasks[i], i, region)) ?? 0;
 }
 
 function keyOf(t: TaskSpec, i: number, region: string): string {

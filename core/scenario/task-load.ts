@@ -1,6 +1,7 @@
 import { MAX_EXPONENTIAL_DEVIATE, MAX_NORMAL_DEVIATE, PAGE_SIZE, PAGES_PER_MIB } from './limits.js';
-import { regionMisses, touchOf, type RegionMiss } from './region-miss.js';
+import { regionMisses, type RegionMiss } from './region-miss.js';
 import type { LatencySpec, Scenario, Step, TaskSpec } from './schema.js';
+import { sectionOf, touchOf } from './steps.js';
 
 /**
  * What the size estimate (core/scenario/estimate.ts) and the `until` window's
@@ -53,11 +54,6 @@ function stepCost(step: Step, s: Scenario, ipi: IpiReach = 'local'): { ns: numbe
   const lead = Math.round(section.us * 1000);
   const t = section.touch ? touch(section.touch) : { ns: 0, events: 1, pages: 0 };
   return { ns: lead + t.ns, asleepNs: 0, events: t.events, pages: t.pages };
-}
-
-/** An `irqoff` or `preemptoff` step's section: kernel code the scheduler cannot take the vCPU from. */
-function sectionOf(step: Step) {
-  return 'irqoff' in step ? step.irqoff : 'preemptoff' in step ? step.preemptoff : null;
 }
 
 /**
@@ -134,9 +130,9 @@ export interface TaskLoad {
   /** Of those, the ones that fault, high (core/scenario/region-miss.ts). */
   readonly passFaults: number;
   /**
-   * Faults its fixed work takes at most: every touch where the host cannot hold what the tasks
-   * touch, else the first touches of the pages that start out of host memory (a million passes
-   * over a region that fits were refused at 4.1e9 events: 1.1 M real).
+   * Faults its fixed work takes at most: its passes' missing touches (fixedFaults()) and the first
+   * touches of the pages that start out of host memory (a million passes over a region that fits
+   * were refused at 4.1e9 events: 1.1 M real).
    */
   readonly fixedFaults: number;
   /** Its longest kernel section (irqoff, preemptoff) in ns, and the pages that section touches. */
@@ -153,31 +149,22 @@ export interface TaskLoad {
 export function taskLoads(s: Scenario): TaskLoad[] {
   const out: TaskLoad[] = [];
   const where = placements(s);
-  const awake = s.tasks.map((t) => Math.max(1, t.program.reduce((n, step) => n + stepCost(step, s).ns - stepCost(step, s).asleepNs, 0)));
+  const awake = s.tasks.map((t) => Math.max(1, t.program.reduce((n, step) => n + awakeNsOf(stepCost(step, s)), 0)));
   // What a task wants of its vCPU while it lives: its time awake. What it takes from the others
   // over the run: the same for a loop; for fixed work, its passes' time over the run at most (50
   // one-pass tasks beside a loop had divided its vCPU by 51: 15x low).
   const wants = s.tasks.map((t, i) => awake[i] / Math.max(1, loopNs(t.program, s)));
-  const takes = s.tasks.map((t, i) => {
-    const passes = t.jobs ? ((t.jobs.total ?? Infinity) * (t.passes ?? 1)) / tasksAtOnce(t) : (t.passes ?? Infinity);
-    return Math.min(wants[i], (passes * awake[i]) / Math.max(1, s.durationMs * 1e6));
-  });
+  const takes = s.tasks.map((t, i) => Math.min(wants[i], ((passesOf(t) ?? Infinity) * awake[i]) / Math.max(1, s.durationMs * 1e6)));
   const onVcpu = new Float64Array(s.machine.vcpus);
   where.forEach((list, i) => list.forEach((v) => (onVcpu[v] += takes[i])));
-  const index = new Map(s.tasks.map((t, i) => [t, i]));
   const missOf = regionMisses(s, {
-    awakeNs: (t) => awake[index.get(t)!],
-    instances: tasksAtOnce,
-    running: (t) => {
-      const i = index.get(t)!;
-      return where[i].reduce((n, v) => n + wants[i] / Math.max(1, onVcpu[v]), 0);
-    },
+    awakeNs: awake,
+    instances: s.tasks.map(tasksAtOnce),
+    running: where.map((list, i) => list.reduce((n, v) => n + wants[i] / Math.max(1, onVcpu[v]), 0)),
   });
   s.tasks.forEach((t, i) => {
     const costs = t.program.map((step) => stepCost(step, s, 'ipi' in step ? ipiReach(step.ipi.target, t, s) : 'local'));
-    const instances = tasksAtOnce(t);
-    const total = t.jobs ? (t.jobs.total === undefined ? null : t.jobs.total * (t.passes ?? 1)) : (t.passes ?? null);
-    const passes = total === null ? null : t.jobs ? total / instances : total;
+    const passes = passesOf(t);
     // A process's own memory: each page's first touch is a guest fault with its clear, about 3
     // events, at each process's start, shared among its passes (a job set of 1-pass processes
     // over 1 MiB each took 53x its estimate without them).
@@ -197,8 +184,8 @@ export function taskLoads(s: Scenario): TaskLoad[] {
       passAsleepNs: costs.reduce((a, c) => a + c.asleepNs, 0),
       passEvents: costs.reduce((a, c) => a + c.events, 0) + MEMORY_PAGE_EVENTS * memPages,
       passPages,
-      passFaults: t.program.reduce((n, step) => n + stepFaults(t, step, missOf), 0),
-      fixedFaults: passes === null ? 0 : fixedFaults(s, t, passes, missOf),
+      passFaults: t.program.reduce((n, step) => n + stepFaults(i, step, missOf), 0),
+      fixedFaults: passes === null ? 0 : fixedFaults(s, t, i, passes, missOf),
       sectionNs: longest.ns,
       sectionPages: longest.pages,
       yields: t.program.some(yieldsAfter),
@@ -208,6 +195,20 @@ export function taskLoads(s: Scenario): TaskLoad[] {
   return out;
 }
 
+/**
+ * The passes each of an entry's tasks runs, or null for tasks that loop for as long as the run
+ * lasts: `passes`, or a job set's total shared among its slots.
+ */
+function passesOf(t: TaskSpec): number | null {
+  if (!t.jobs) return t.passes ?? null;
+  return t.jobs.total === undefined ? null : (t.jobs.total * (t.passes ?? 1)) / tasksAtOnce(t);
+}
+
+/** A step's time on its vCPU: its nominal time but its sleep. */
+function awakeNsOf(c: { ns: number; asleepNs: number }): number {
+  return c.ns - c.asleepNs;
+}
+
 /** Each scenario entry's tasks, each on the vCPU the round-robin gives it (or its own). */
 function placements(s: Scenario): number[][] {
   let next = 0;
@@ -215,10 +216,10 @@ function placements(s: Scenario): number[][] {
 }
 
 /** A pass's touches that miss: every one of a sequential pass over a region that does not fit, else the region's share. */
-function stepFaults(t: TaskSpec, step: Step, missOf: RegionMiss): number {
+function stepFaults(task: number, step: Step, missOf: RegionMiss): number {
   const touch = touchOf(step);
   if (!touch) return 0;
-  const miss = missOf(t, touch.region);
+  const miss = missOf(task, touch.region);
   // CLOCK evicts the page a pass over more than the host holds comes back to: a loop over 64 MiB
   // in 63.996 was charged 1 miss in 16,384 touches, and missed on every one (18x low).
   return touch.pattern === 'sequential' && miss > 0 ? touch.pages : touch.pages * miss;
@@ -230,14 +231,14 @@ function stepFaults(t: TaskSpec, step: Step, missOf: RegionMiss): number {
  * (every touch was counted: a pass over 65 MiB in a 64 MiB host was refused at 1.6e9 events, 14 M
  * real) — and the first touches of one that starts out of host memory.
  */
-function fixedFaults(s: Scenario, t: TaskSpec, passes: number, missOf: RegionMiss): number {
+function fixedFaults(s: Scenario, t: TaskSpec, task: number, passes: number, missOf: RegionMiss): number {
   const touched = new Map<string, number>();
   let faults = 0;
   for (const step of t.program) {
     const touch = touchOf(step);
     if (!touch) continue;
     const all = passes * touch.pages;
-    faults += passes * stepFaults(t, step, missOf);
+    faults += passes * stepFaults(task, step, missOf);
     touched.set(touch.region, (touched.get(touch.region) ?? 0) + all);
   }
   for (const [region, pages] of touched) faults += Math.min(pages, coldPages(s, t, region));

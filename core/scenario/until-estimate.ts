@@ -1,4 +1,4 @@
-import { longestDrawUs, longestPageWaitNs, type TaskLoad, taskLoads, tasksAtOnce, touchesMayFault } from './task-load.js';
+import { longestDrawUs, longestPageWaitNs, type TaskLoad, tasksAtOnce, touchesMayFault } from './task-load.js';
 import { PAGE_SIZE } from './limits.js';
 import type { Scenario } from './schema.js';
 
@@ -9,9 +9,8 @@ import type { Scenario } from './schema.js';
  * fixed-work task's cross-calls and faults; doubled for the exits, injections and interrupts the
  * nominal times leave out.
  */
-export function untilMs(s: Scenario): number {
+export function untilMs(s: Scenario, loads: readonly TaskLoad[]): number {
   if (!s.until) return Infinity;
-  const loads = taskLoads(s);
   // A looping task's cross-calls may hold a vCPU for as long as their targets keep interrupts off,
   // over and over: nothing bounds when the `until` tasks get it back.
   if (s.tasks.some((t) => t.passes === undefined && !t.jobs?.total && t.program.some((step) => 'ipi' in step))) return Infinity;

@@ -79,7 +79,9 @@ function accessDoneIn(sim: Machine, task: Task): number {
   const step = task.step;
   const ahead = task.touchDoneNs;
   if (step.kind !== 'touch' || !accessedBefore(sim, ahead)) return Math.max(0, sim.touchNs - ahead);
-  return sim.touchNs + step.spec.thinkNs - ahead + sim.touchNs;
+  // The rest of the cut touch, then the next one's access.
+  const per = sim.touchNs + step.spec.thinkNs;
+  return per - ahead + sim.touchNs;
 }
 
 /** Lays out the next piece of the current task; returns true once something is scheduled or the vCPU waits. */
