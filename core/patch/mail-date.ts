@@ -7,11 +7,11 @@
 /**
  * `[(comment)] [Fri[day][,]] 15 Oct[ober] 2010 12:00[:00[.123]] [zone] [zone name] [(comment)`:
  * the obsolete 2- and 3-digit years, a weekday without its comma, full day and month names, a
- * numeric zone with a colon or behind GMT/UTC, a zone name after the numeric one (`+0000 GMT`),
- * and a comment left open, as mailers write them.
+ * numeric zone with a colon or behind GMT/UTC, a zone name after the numeric one (`+0000 GMT`) or
+ * before it (`PST -0800`), and a comment left open, as mailers write them.
  */
 const DATE_TIME =
-  /^(?:\([^)]*\)\s*)?(?:[A-Za-z]+(?:\s*,\s*|\s+))?(\d{1,2})\s+([A-Za-z]+)\s+(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{2})(?:\s*:\s*(\d{2})(?:\.\d+)?)?(?:\s*(?:(?:GMT|UTC|UT)?([+-]\d{2}:?\d{2})|([A-Za-z][A-Za-z0-9]*)))?(?:\s+[A-Za-z]+)?\s*(?:\(.*)?$/;
+  /^(?:\([^)]*\)\s*)?(?:[A-Za-z]+(?:\s*,\s*|\s+))?(\d{1,2})\s+([A-Za-z]+)\s+(\d{2,4})\s+(\d{1,2})\s*:\s*(\d{2})(?:\s*:\s*(\d{2})(?:\.\d+)?)?(?:\s*(?:(?:GMT|UTC|UT)?([+-]\d{2}:?\d{2})|([A-Za-z][A-Za-z0-9]*)(?:\s*([+-]\d{2}:?\d{2}))?))?(?:\s+[A-Za-z]+)?\s*(?:\(.*)?$/;
 const MAX_DATE = 200;
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 /** RFC 5322 section 4.3's obsolete zone names, in hours from UTC. */
@@ -29,7 +29,9 @@ export function mailTime(date: string): number {
   if (text.length > MAX_DATE) return Number.NaN;
   const m = DATE_TIME.exec(text);
   if (!m) return Number.NaN;
-  const [, day, monthName, yearText, hour, minute, second, offset, zoneName] = m;
+  const [, day, monthName, yearText, hour, minute, second, numeric, zoneName, afterName] = m;
+  // A numeric zone wins over a name, before it (`+0000 GMT`) or after it (`PST -0800`).
+  const offset = numeric ?? afterName;
   const month = monthOf(monthName);
   if (month < 0 || Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 60) return Number.NaN;
   // RFC 5322 section 4.3: a 2-digit year below 50 is 20xx, any other 2- or 3-digit year is 1900 plus it.

@@ -39,6 +39,9 @@ describe('mailTime(): a Date: header read by RFC 5322, the same on every host', 
     }
     expect(mailTime('Fri, 15 Oct 2010 17:30:00 +05:30')).toBe(noon);
     expect(mailTime('Fri, 15 Oct 2010 14:00:00 GMT+0200')).toBe(noon);
+    // A zone name before the numeric zone: the number is the zone (it was no date at all).
+    expect(mailTime('Fri, 15 Oct 2010 04:00:00 PST -0800')).toBe(noon);
+    expect(mailTime('Fri, 15 Oct 2010 05:00:00 XYZ -0700')).toBe(noon);
   });
 
   it('a four-digit year below 100 is that year, a day the month lacks or a zone of 60 minutes is no date', () => {
