@@ -39,6 +39,7 @@ export { BadInputError } from './core/errors.js';
 export { cyclesToNs, exitCostsFromTable, STANDARD_COST_KEYS, type CostKeys, type ExitNames } from './core/costs.js';
 export { scenarioSchema, type Scenario, type ScenarioInput } from './core/scenario/schema.js';
 export { DEFAULT_SCENARIO, listBuiltinScenarios, loadScenario, parseScenario, ScenarioError } from './core/scenario/load.js';
+export { sizeLimit, type SizeLimit } from './core/scenario/size-limit.js';
 export { runVariant, type RunMetrics, type RunOptions, type RunResult } from './core/run.js';
 export { compareVariants, type ComparedRun, type CompareOptions, type Comparison } from './core/compare.js';
 export { Simulation, type SimulationOptions } from './core/sim/simulation.js';

@@ -6,6 +6,7 @@ import { BadInputError } from '../core/errors.js';
 import type { RunOptions } from '../core/run.js';
 import { checkScenarioSize } from '../core/scenario/bounds.js';
 import { MIN_RUN_MS } from '../core/scenario/limits.js';
+import { sizeLimit, type SizeLimit } from '../core/scenario/size-limit.js';
 import { loadScenario, DEFAULT_SCENARIO, type KnownOverrides } from '../core/scenario/load.js';
 import type { Scenario } from '../core/scenario/schema.js';
 import { UsageError, type Io } from './io.js';
@@ -107,23 +108,28 @@ export function givenOnCommandLine(argv: readonly string[], name: string): boole
   });
 }
 
-/** The scenario, the seed and the run hooks (progress, Ctrl-C) for a command that runs one. */
-export function resolveScenario(args: ScenarioArgs, io?: Io, variants: readonly Variant[] = VARIANTS): { scenario: Scenario; seed: number; hooks: Pick<RunOptions, 'onProgress' | 'signal'> } {
+/** The scenario, the seed and the run hooks (progress, Ctrl-C, the size limit) for a command that runs one. */
+export function resolveScenario(args: ScenarioArgs, io?: Io, variants: readonly Variant[] = VARIANTS): { scenario: Scenario; seed: number; hooks: Pick<RunOptions, 'onProgress' | 'signal' | 'sizeLimit'> } {
   if (args.scenario === '') throw new UsageError('--scenario needs a value');
   // yargs reads `-s./a.yaml` with dot notation (an object) and `--no-scenario` as false.
   if (typeof args.scenario !== 'string') throw new UsageError('-s/--scenario takes one built-in name or file (a path that starts with a dot goes after a space: -s ./a.yaml)');
   const seed = args.seed === undefined ? undefined : parseSeed(args.seed);
   const scenario = loadForCli(args.scenario);
-  checkRunnable(scenario, args.scenario, variants, args.allowLarge);
-  return { scenario, seed: seed ?? scenario.seed, hooks: { onProgress: io?.progress, signal: io?.signal } };
+  const limit = checkRunnable(scenario, args.scenario, variants, args.allowLarge);
+  return { scenario, seed: seed ?? scenario.seed, hooks: { onProgress: io?.progress, signal: io?.signal, sizeLimit: limit } };
 }
 
-/** What every command checks of a scenario before it runs it: the variants' knobs and, unless allowed, its size. */
-export function checkRunnable(scenario: Scenario, file: string, variants: readonly Variant[], allowLarge: boolean): void {
+/**
+ * What every command checks of a scenario before it runs it: the variants' knobs and, unless
+ * allowed, its size. Returns the limit its runs are held to as they run (the estimate of the size
+ * can be low), or undefined when large runs are allowed.
+ */
+export function checkRunnable(scenario: Scenario, file: string, variants: readonly Variant[], allowLarge: boolean): SizeLimit | undefined {
   checkBackends(scenario, file, variants);
-  if (!(allowLarge || process.env[ALLOW_LARGE_ENV] === '1')) {
-    checkScenarioSize(scenario, file, `pass --allow-large (or set ${ALLOW_LARGE_ENV}=1) to run it anyway`);
-  }
+  if (allowLarge || process.env[ALLOW_LARGE_ENV] === '1') return undefined;
+  const raise = `pass --allow-large (or set ${ALLOW_LARGE_ENV}=1) to run it anyway`;
+  checkScenarioSize(scenario, file, raise);
+  return sizeLimit(file, raise);
 }
 
 /**

@@ -37,6 +37,8 @@ export interface CompareOptions {
   /** Progress and cancellation (the CLI's progress line and Ctrl-C), passed to every run. */
   readonly onProgress?: RunOptions['onProgress'];
   readonly signal?: RunOptions['signal'];
+  /** The events each run may do (the CLI's, without --allow-large). */
+  readonly sizeLimit?: RunOptions['sizeLimit'];
   /** A trace sink for a variant's run, or none: tracing only observes, the results are the same. */
   readonly trace?: (variant: Variant) => RunOptions['trace'];
 }
@@ -44,8 +46,8 @@ export interface CompareOptions {
 export function compareVariants(scenario: Scenario, variants: readonly Variant[], options: CompareOptions = {}): Comparison {
   checkCompareArgs(variants, options);
   const seed = options.seed ?? scenario.seed;
-  const { onProgress, signal } = options;
-  const runs = variants.map((v) => runVariant(scenario, v, { seed, onProgress, signal, trace: options.trace?.(v) }));
+  const { onProgress, signal, sizeLimit } = options;
+  const runs = variants.map((v) => runVariant(scenario, v, { seed, onProgress, signal, sizeLimit, trace: options.trace?.(v) }));
   const baselines = baselinesByArch(runs);
   return {
     scenario,

@@ -26,7 +26,7 @@ export interface TracedFault {
   readonly events: readonly FaultTraceEvent[];
 }
 
-export interface FaultTraceOptions extends Pick<RunOptions, 'seed' | 'onProgress' | 'signal'> {
+export interface FaultTraceOptions extends Pick<RunOptions, 'seed' | 'onProgress' | 'signal' | 'sizeLimit'> {
   /** The gfns to follow, each its first async fault; when absent, the run's first `count` faults. */
   readonly gfns?: readonly number[];
   readonly count?: number;
@@ -160,7 +160,7 @@ export function traceFaults(scenario: Scenario, variant: Variant, options: Fault
     stoppedAtNs = nowNs;
     return true;
   };
-  runVariant(scenario, variant, { seed: options.seed, trace: traced, onProgress: options.onProgress, signal: options.signal, stopWhen });
+  runVariant(scenario, variant, { seed: options.seed, trace: traced, onProgress: options.onProgress, signal: options.signal, sizeLimit: options.sizeLimit, stopWhen });
   return {
     variant: variant.id,
     faults: followed().map(({ gfn, ep }) => ({ gfn, fault: ep === null ? null : finish(ep) })),

@@ -33,6 +33,7 @@ export interface ReproduceOptions {
   readonly seeds: readonly number[];
   readonly onProgress?: RunOptions['onProgress'];
   readonly signal?: RunOptions['signal'];
+  readonly sizeLimit?: RunOptions['sizeLimit'];
 }
 
 /** The figure a row compares, from one run. */
@@ -80,7 +81,7 @@ export function runExperiment(id: string, scenario: Scenario, lookup: (id: strin
   const run = (variantId: string, seed: number) => {
     const key = `${variantId}@${seed}`;
     let r = runs.get(key);
-    if (!r) runs.set(key, (r = runVariant(scenario, lookup(variantId), { seed, onProgress: options.onProgress, signal: options.signal })));
+    if (!r) runs.set(key, (r = runVariant(scenario, lookup(variantId), { seed, onProgress: options.onProgress, signal: options.signal, sizeLimit: options.sizeLimit })));
     return r;
   };
   const rows = exp.rows.map((row): ExperimentRow => {

@@ -171,6 +171,7 @@ export interface RunOptions {
   readonly onProgress?: SimulationOptions['onProgress'];
   readonly signal?: SimulationOptions['signal'];
   readonly stopWhen?: SimulationOptions['stopWhen'];
+  readonly sizeLimit?: SimulationOptions['sizeLimit'];
 }
 
 /** Runs one variant through a scenario and returns its metrics and invariant report. */
@@ -183,7 +184,7 @@ export function runVariant(given: Scenario, variant: Variant, options: RunOption
   const guestMemoryBytes = Math.round(scenario.machine.guestMemoryMiB * 1024 * 1024);
   const backend = variant.createBackend({ costOverrides: costs, knobs, guestMemoryBytes });
   const seed = options.seed ?? scenario.seed;
-  const sim = new Simulation(scenario, backend, { seed, trace: options.trace, onProgress: options.onProgress, signal: options.signal, stopWhen: options.stopWhen });
+  const sim = new Simulation(scenario, backend, { seed, trace: options.trace, onProgress: options.onProgress, signal: options.signal, stopWhen: options.stopWhen, sizeLimit: options.sizeLimit });
   sim.run();
   return {
     id: variant.id,

@@ -16,7 +16,7 @@ export interface CapturedEvent {
   readonly fields: TraceFields;
 }
 
-export interface CaptureOptions extends Pick<RunOptions, 'seed' | 'onProgress' | 'signal'> {
+export interface CaptureOptions extends Pick<RunOptions, 'seed' | 'onProgress' | 'signal' | 'sizeLimit'> {
   /** The window kept, in simulated ns from the start of the run (both ends included). */
   readonly fromNs?: number;
   readonly toNs?: number;
@@ -72,7 +72,7 @@ export function captureTrace(scenario: Scenario, variant: Variant, options: Capt
   };
   // A later event is stamped no earlier than the engine's clock: past toNs, nothing of the window is to come.
   const stopWhen = (nowNs: number) => nowNs > toNs;
-  const result = runVariant(scenario, variant, { seed: options.seed, trace: sink, onProgress: options.onProgress, signal: options.signal, stopWhen });
+  const result = runVariant(scenario, variant, { seed: options.seed, trace: sink, onProgress: options.onProgress, signal: options.signal, sizeLimit: options.sizeLimit, stopWhen });
   let events = kept
     .filter((e) => e.timeNs <= toNs)
     .sort((a, b) => a.timeNs - b.timeNs || a.seq - b.seq)

@@ -7,6 +7,7 @@ import { listBuiltinScenarios, scenarioFile } from '../../core/scenario/load.js'
 import type { Scenario } from '../../core/scenario/schema.js';
 import { UsageError, type Io } from '../io.js';
 import { ALLOW_LARGE_OPTION, checkRunnable, loadForCli, wholeFlag } from '../options.js';
+import type { SizeLimit } from '../../core/scenario/size-limit.js';
 import { renderText } from '../render.js';
 import { buildReproduceView } from '../views/reproduce.js';
 import { usageLine } from './table.js';
@@ -46,17 +47,18 @@ export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
       if (names.includes('')) throw new UsageError('an experiment name is empty (name a built-in experiment or a scenario file)');
       checkNamedOnce(names);
       const chosen = names.length > 0 ? names.map((id) => ({ id, scenario: loadForCli(id) })) : builtinExperiments();
+      const limits = new Map<string, SizeLimit | undefined>();
       for (const { id, scenario } of chosen) {
         const exp = checkExperiment(id, scenario, (v) => findVariant(v));
         // The size limits and knob checks every command applies before it runs a scenario, against
         // every variant as run and sweep check one (it checked only the experiment's own), so that
         // a scenario is refused or accepted as a whole.
-        checkRunnable(scenario, id, VARIANTS, args.allowLarge);
+        limits.set(id, checkRunnable(scenario, id, VARIANTS, args.allowLarge));
         checkSeedsFit(id, scenario.seed, seeds);
       }
       const experiments = chosen.map(({ id, scenario }) => {
         const list = Array.from({ length: seeds }, (_, k) => scenario.seed + k);
-        return runExperiment(id, scenario, (v) => findVariant(v), { seeds: list, onProgress: io.progress, signal: io.signal });
+        return runExperiment(id, scenario, (v) => findVariant(v), { seeds: list, onProgress: io.progress, signal: io.signal, sizeLimit: limits.get(id) });
       });
       io.out(args.json ? `${JSON.stringify({ experiments }, null, 2)}\n` : renderText('reproduce', buildReproduceView(experiments)));
     },

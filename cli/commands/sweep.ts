@@ -73,7 +73,7 @@ function runSweepCommand(io: Io): CommandModule<object, SweepCommandArgs> {
       // cores only share them, each with its own heap: 64 on 2 cores took 12 times as long.
       const cores = availableParallelism();
       if (jobs > cores) io.err(`apf-lab: --jobs ${jobs} is more than the ${plural(cores, 'core')} here: the workers share them, so the sweep is no faster and takes more memory (the results are the same)\n`);
-      const tasks = planned.map((r) => ({ scenario: scenarios.get(r.point)!, variant: r.variant, seed: r.seed }));
+      const tasks = planned.map((r) => ({ ...scenarios.get(r.point)!, variant: r.variant, seed: r.seed }));
 
       return runWithProgress(tasks, jobs, sweep.variantFiles).then((outcomes) => {
         const runs: SweepRun[] = planned.map((r, i) => ({ ...r, ...outcomes[i] }));

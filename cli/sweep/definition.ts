@@ -6,6 +6,7 @@ import { DEFAULT_SCENARIO, validateScenario } from '../../core/scenario/load.js'
 import { ScenarioError } from '../../core/scenario/error.js';
 import { MAX_RUN_MS } from '../../core/scenario/limits.js';
 import type { Scenario } from '../../core/scenario/schema.js';
+import type { SizeLimit } from '../../core/scenario/size-limit.js';
 import { defineSweep, sweepVariant, type SweepDefinition } from '../../core/sweep/document.js';
 import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
 import { checkRunCount, pointValues, type SweepParam } from '../../core/sweep/grid.js';
@@ -127,14 +128,20 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   return { def, source, paramsFile, variants, known, variantFiles };
 }
 
+export interface PointRun {
+  readonly scenario: Scenario;
+  readonly sizeLimit: SizeLimit | undefined;
+}
+
 /**
  * The scenario of each point, validated like a scenario file and checked as every command checks
- * one before it runs (the knobs of every known variant, the size limits), all before the first run starts.
+ * one before it runs (the knobs of every known variant, the size limits), all before the first run
+ * starts; with the size limit its runs are held to as they run (options.ts checkRunnable()).
  */
-export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], allowLarge: boolean): Map<number, Scenario> {
+export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], allowLarge: boolean): Map<number, PointRun> {
   const { def, source } = sweep;
   const known = knownOverrides();
-  const out = new Map<number, Scenario>();
+  const out = new Map<number, PointRun>();
   // What the variants' backends are built from (options.ts checkBackends()): each setting of it is
   // checked once, since building every known variant's backend at every point doubled the check.
   const backendsChecked = new Set<string>();
@@ -142,9 +149,9 @@ export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], 
     const { assignments, label } = pointLabel(def.params, point, source, sweep.paramsFile);
     const s = pointScenario(def.scenario, assignments, label, known);
     const backendInput = JSON.stringify([s.costs, s.arch, s.machine.guestMemoryMiB]);
-    checkRunnable(s, label, backendsChecked.has(backendInput) ? [] : sweep.known, allowLarge);
+    const sizeLimit = checkRunnable(s, label, backendsChecked.has(backendInput) ? [] : sweep.known, allowLarge);
     backendsChecked.add(backendInput);
-    out.set(point, s);
+    out.set(point, { scenario: s, sizeLimit });
   }
   return out;
 }

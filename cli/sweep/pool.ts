@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { BadInputError, InterruptedError } from '../../core/errors.js';
 import type { Scenario } from '../../core/scenario/schema.js';
+import type { SizeLimit } from '../../core/scenario/size-limit.js';
 import type { RunOutcome } from '../../core/sweep/metrics.js';
 import type { VariantFileData } from '../variant-files.js';
 
@@ -13,6 +14,8 @@ import type { VariantFileData } from '../variant-files.js';
  */
 export interface PoolTask {
   readonly scenario: Scenario;
+  /** The events the run may do (cli/options.ts checkRunnable()); a plain object, sent as it is. */
+  readonly sizeLimit?: SizeLimit;
   readonly variant: string;
   readonly seed: number;
 }

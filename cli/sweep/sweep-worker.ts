@@ -29,7 +29,7 @@ port.on('message', (task: ToWorker) => {
   if (known === null) return;
   let reply: FromWorker;
   try {
-    const result = runVariant(task.scenario, findVariant(task.variant, known), { seed: task.seed });
+    const result = runVariant(task.scenario, findVariant(task.variant, known), { seed: task.seed, sizeLimit: task.sizeLimit });
     reply = { kind: 'done', index: task.index, outcome: runOutcome(result) };
   } catch (e) {
     reply = failed(task.index, e);

@@ -15,6 +15,7 @@ import type { PostcopyLink } from '../machine/postcopy.js';
 import type { SwapDevice } from '../machine/swap.js';
 import type { Counter, MetricsCollector, TimeCategory } from '../metrics.js';
 import type { Scenario, TaskSpec } from '../scenario/schema.js';
+import type { SizeLimit } from '../scenario/size-limit.js';
 import type { TraceSink } from '../trace.js';
 import type { Vcpu, VcpuHost } from './vcpu.js';
 import type { ReclaimThrottle } from '../host/reclaim-throttle.js';
@@ -29,6 +30,8 @@ export interface SimulationOptions {
   readonly signal?: { readonly aborted: boolean };
   /** Asked after every event with the clock: true ends the run there, as one cut short (stoppedEarly). */
   readonly stopWhen?: (nowNs: number) => boolean;
+  /** When set, run() stops with its ScenarioError once it has done more events than allowed (core/scenario/size-limit.ts). */
+  readonly sizeLimit?: SizeLimit;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { PostcopyLink } from '../machine/postcopy.js';
 import type { SwapDevice } from '../machine/swap.js';
 import { Counter, MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario, TaskSpec } from '../scenario/schema.js';
+import { pastSizeLimit } from '../scenario/size-limit.js';
 import { EV_HOST_TICK, EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTCOPY_REQUEST, EV_POSTCOPY_SENT, EV_STEP, EV_TICK, EV_TIMER, EV_VM_EVENT } from './events.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
@@ -90,6 +91,8 @@ export class Simulation implements Machine {
   readonly reclaim = new ReclaimThrottle();
   readonly hugeClearNs: number | null;
   private readonly hostTickNs: number | null;
+  /** Events allowed (options.sizeLimit), Infinity without a limit. */
+  private readonly eventLimit: number;
   private readonly regions: Map<string, RegionLayout>;
   readonly tickNs: number;
   private readonly sliceNs: number;
@@ -146,6 +149,7 @@ export class Simulation implements Machine {
     this.touchNs = Math.round(m.touchNs);
     this.hugeClearNs = m.hostThp ? Math.round(m.hugeClearUs * 1000) : null;
     this.hostTickNs = m.hostHz === undefined ? null : Math.round(1e9 / m.hostHz);
+    this.eventLimit = options.sizeLimit?.events ?? Infinity;
     this.anonFaultNs = Math.round(m.anonFaultNs);
     this.preemption = m.preemption;
     this.measureEnd = Math.round(scenario.durationMs * 1e6);
@@ -227,6 +231,7 @@ export class Simulation implements Machine {
       sameInstant = ev.time === this.now ? sameInstant + 1 : 0;
       this.now = ev.time;
       this.events++;
+      if (this.events > this.eventLimit) throw pastSizeLimit(this.options.sizeLimit!, this.scenario, this.now);
       if (sameInstant > MAX_EVENTS_AT_ONE_INSTANT) {
         this.abort(`${MAX_EVENTS_AT_ONE_INSTANT} events at ${this.now} ns without simulated time advancing: a vCPU is spinning`);
         break;
