@@ -2,6 +2,7 @@ import { MAX_EXPONENTIAL_DEVIATE, MAX_NORMAL_DEVIATE, PAGE_SIZE, PAGES_PER_MIB }
 import { regionMisses, type RegionMiss } from './region-miss.js';
 import type { LatencySpec, Scenario, Step, TaskSpec } from './schema.js';
 import { sectionOf, touchOf } from './steps.js';
+import { coldRegions, type ColdRegion } from './cold-pages.js';
 
 /**
  * What the size estimate (core/scenario/estimate.ts) and the `until` window's
@@ -99,21 +100,40 @@ function missShare(s: Scenario): number {
 }
 
 /**
- * Pages of a region that are not in host memory when the run starts, whatever the limit: a region
- * on swap, the swapped share of a never-written one, and every page of a never-written one or of a
- * task's own memory (the host's zero-fill is a fault of its own, without I/O).
+ * What one task's `touches` of `name` must read on first touch: every page of its own memory (up to
+ * its touches); of a region's pages that start out of host memory (cold-pages.ts; its zero-fills
+ * do no I/O and the estimate counts them apart), its share by touches of all fixed work's
+ * (`regionTouches`), since each page is read once whoever touches it first (10,000 tasks each
+ * charged a 512 MiB region's reads: 3x the window of the run).
  */
-function coldPages(s: Scenario, t: TaskSpec, name: string): number {
+function coldReads(cold: Map<string, ColdRegion>, regionTouches: Map<string, number>, t: TaskSpec, name: string, touches: number): number {
   const own = t.memory.find((m) => m.name === name);
-  if (own) return Math.ceil(own.mib * PAGES_PER_MIB);
-  const r = s.regions.find((x) => x.name === name);
-  if (!r) return 0;
-  return !r.populated || r.onSwap ? Math.ceil(r.mib * PAGES_PER_MIB) : 0;
+  if (own) return Math.min(touches, Math.ceil(own.mib * PAGES_PER_MIB));
+  const all = regionTouches.get(name) ?? touches;
+  return (Math.min(cold.get(name)?.reads ?? 0, all) * touches) / Math.max(1, all);
+}
+
+/** Every fixed-work task's touches of each scenario region over its passes. */
+function fixedRegionTouches(s: Scenario): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of s.tasks) {
+    const passes = passesOf(t);
+    if (passes === null) continue;
+    for (const step of t.program) {
+      const touch = touchOf(step);
+      if (touch && !t.memory.some((m) => m.name === touch.region)) out.set(touch.region, (out.get(touch.region) ?? 0) + passes * tasksAtOnce(t) * touch.pages);
+    }
+  }
+  return out;
 }
 
 /** One task of a scenario entry as the estimate sees it: where it runs and what one pass costs. */
 export interface TaskLoad {
+  /** Its scenario entry's index in `tasks`. */
+  readonly entry: number;
   readonly vcpu: number;
+  /** Pinned to its vCPU (the entry's `vcpu`): never moved by the balancer. */
+  readonly pinned: boolean;
   readonly until: boolean;
   /** The passes it runs in all, or null for a task that loops for as long as the run lasts. */
   readonly passes: number | null;
@@ -149,6 +169,8 @@ export interface TaskLoad {
 export function taskLoads(s: Scenario): TaskLoad[] {
   const out: TaskLoad[] = [];
   const where = placements(s);
+  const cold = coldRegions(s, s.tasks.reduce((n, t) => n + tasksAtOnce(t), 0));
+  const regionTouches = fixedRegionTouches(s);
   const awake = s.tasks.map((t) => Math.max(1, t.program.reduce((n, step) => n + awakeNsOf(stepCost(step, s)), 0)));
   // What a task wants of its vCPU while it lives: its time awake. What it takes from the others
   // over the run: the same for a loop; for fixed work, its passes' time over the run at most (50
@@ -177,6 +199,7 @@ export function taskLoads(s: Scenario): TaskLoad[] {
     const load = {
       startEvents: t.jobs ? 0 : MEMORY_PAGE_EVENTS * memory,
       until: s.until?.tasks.includes(t.name) ?? false,
+      pinned: t.vcpu !== undefined,
       passes,
       passNs: Math.max(1, costs.reduce((a, c) => a + c.ns, 0) + memPages * s.machine.anonFaultNs),
       // An IPI's longest is a remote call's: its exit and the handler on the target.
@@ -185,12 +208,12 @@ export function taskLoads(s: Scenario): TaskLoad[] {
       passEvents: costs.reduce((a, c) => a + c.events, 0) + MEMORY_PAGE_EVENTS * memPages,
       passPages,
       passFaults: t.program.reduce((n, step) => n + stepFaults(i, step, missOf), 0),
-      fixedFaults: passes === null ? 0 : fixedFaults(s, t, i, passes, missOf),
+      fixedFaults: passes === null ? 0 : fixedFaults(cold, regionTouches, t, i, passes, missOf),
       sectionNs: longest.ns,
       sectionPages: longest.pages,
       yields: t.program.some(yieldsAfter),
     };
-    for (const vcpu of where[i]) out.push({ ...load, vcpu });
+    for (const vcpu of where[i]) out.push({ ...load, vcpu, entry: i });
   });
   return out;
 }
@@ -199,7 +222,7 @@ export function taskLoads(s: Scenario): TaskLoad[] {
  * The passes each of an entry's tasks runs, or null for tasks that loop for as long as the run
  * lasts: `passes`, or a job set's total shared among its slots.
  */
-function passesOf(t: TaskSpec): number | null {
+export function passesOf(t: TaskSpec): number | null {
   if (!t.jobs) return t.passes ?? null;
   return t.jobs.total === undefined ? null : (t.jobs.total * (t.passes ?? 1)) / tasksAtOnce(t);
 }
@@ -231,7 +254,7 @@ function stepFaults(task: number, step: Step, missOf: RegionMiss): number {
  * (every touch was counted: a pass over 65 MiB in a 64 MiB host was refused at 1.6e9 events, 14 M
  * real) — and the first touches of one that starts out of host memory.
  */
-function fixedFaults(s: Scenario, t: TaskSpec, task: number, passes: number, missOf: RegionMiss): number {
+function fixedFaults(cold: Map<string, ColdRegion>, regionTouches: Map<string, number>, t: TaskSpec, task: number, passes: number, missOf: RegionMiss): number {
   const touched = new Map<string, number>();
   let faults = 0;
   for (const step of t.program) {
@@ -241,7 +264,7 @@ function fixedFaults(s: Scenario, t: TaskSpec, task: number, passes: number, mis
     faults += passes * stepFaults(task, step, missOf);
     touched.set(touch.region, (touched.get(touch.region) ?? 0) + all);
   }
-  for (const [region, pages] of touched) faults += Math.min(pages, coldPages(s, t, region));
+  for (const [region, pages] of touched) faults += coldReads(cold, regionTouches, t, region, pages);
   return faults;
 }
 

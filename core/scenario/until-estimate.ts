@@ -1,6 +1,10 @@
 import { longestDrawUs, longestPageWaitNs, type TaskLoad, tasksAtOnce, touchesMayFault } from './task-load.js';
+import { coldTouches } from './cold-touches.js';
 import { PAGE_SIZE } from './limits.js';
 import type { Scenario } from './schema.js';
+
+/** A minor fault's cost at its highest, ns (facts/anchors.md §A6, "Minor fault": 1–10 µs). */
+const MINOR_FAULT_NS = 10_000;
 
 /**
  * A high estimate of when the `until` tasks have exited, in ms; Infinity without `until`, or where
@@ -17,9 +21,9 @@ export function untilMs(s: Scenario, loads: readonly TaskLoad[]): number {
   // So does a looping task that never gives the vCPU up: kernel sections one after another, with
   // no return to user, take no resched short of `full` preemption (a loop of 10 s irqoff sections
   // held an `until` task's vCPU for a day-long window estimated at 147 events).
-  if (s.machine.preemption !== 'full' && loads.some((t) => t.passes === null && !t.yields)) return Infinity;
+  if (s.machine.preemption !== 'full' && loads.some((t) => t.passes === null && !t.yields && mayHold(s, loads, t))) return Infinity;
   const vcpus = s.machine.vcpus;
-  const slice = s.machine.sliceUs * 1000;
+  const slice = sliceTurnNs(s);
   const turn = turnNs(s);
   const [work, tasks, stretch] = Array.from({ length: 3 }, () => new Float64Array(vcpus));
   for (const t of loads) {
@@ -39,6 +43,24 @@ export function untilMs(s: Scenario, loads: readonly TaskLoad[]): number {
 }
 
 /**
+ * May `hog` hold the vCPU of an `until` task? Not where it is pinned to a vCPU no `until` task
+ * is on and every `until` task is pinned too, with no CPU taken down: then nothing moves either
+ * way (a window of 1 ms beside a pinned irqoff loop on the other vCPU was refused at 1.1e9 events).
+ */
+function mayHold(s: Scenario, loads: readonly TaskLoad[], hog: TaskLoad): boolean {
+  if (!hog.pinned || (s.events ?? []).some((e) => 'offline' in e)) return true;
+  return loads.some((t) => t.until && (!t.pinned || t.vcpu === hog.vcpu));
+}
+
+/**
+ * A turn of the scheduler, ns: a slice, which ends at the tick after it is up (at 1 Hz a 4 ms
+ * slice ran for a second: an `until` window estimated at 40 ms took 1,003 ms, 22x low).
+ */
+function sliceTurnNs(s: Scenario): number {
+  return s.machine.sliceUs * 1000 + 1e9 / s.machine.hz;
+}
+
+/**
  * How long a looping task may keep the vCPU at its turn, ns: a slice, then the kernel section it
  * is in when the tick comes (the tick waits for it), with its pages' waits (no async PF with
  * interrupts off), and a synchronous fault's wait, which its clock counts as its time (a task
@@ -47,7 +69,7 @@ export function untilMs(s: Scenario, loads: readonly TaskLoad[]): number {
 function turnNs(s: Scenario): (t: TaskLoad) => number {
   const page = longestPageWaitNs(s);
   const mayFault = touchesMayFault(s);
-  const slice = s.machine.sliceUs * 1000;
+  const slice = sliceTurnNs(s);
   return (t) => slice + t.sectionNs + (mayFault ? t.sectionPages * page : 0) + (mayFault && t.passPages > 0 ? page : 0);
 }
 
@@ -70,7 +92,7 @@ function untilIpiWaitNs(s: Scenario, loads: readonly TaskLoad[]): number {
   // A section's touches fault synchronously (no APF with interrupts off), each a page's wait
   // (1,000 post-copy pages in one irqoff section: 38x low counting its touches' time only).
   const section = loads.reduce((m, t) => Math.max(m, t.sectionNs + t.sectionPages * page), 0);
-  return ipis * (section + s.machine.sliceUs * 1000 + page);
+  return ipis * (section + sliceTurnNs(s) + page);
 }
 
 /**
@@ -91,6 +113,8 @@ function untilIoNs(s: Scenario, loads: readonly TaskLoad[]): number {
     pages += t.fixedFaults;
   }
   const onOne = byVcpu.reduce((m, x) => Math.max(m, x), 0);
-  if (b.kind === 'postcopy') return onOne * b.rttUs * 1000 + (pages * PAGE_SIZE * 1000) / b.bandwidthMBps;
-  return Math.max(onOne, pages / b.queueDepth) * longestDrawUs(b.latency) * 1000;
+  // Zero-fills wait for no device but take the host's fault work each, all on one vCPU (high).
+  const zeroFillNs = coldTouches(s, () => 0).fixedZeroFills * MINOR_FAULT_NS;
+  if (b.kind === 'postcopy') return zeroFillNs + onOne * b.rttUs * 1000 + (pages * PAGE_SIZE * 1000) / b.bandwidthMBps;
+  return zeroFillNs + Math.max(onOne, pages / b.queueDepth) * longestDrawUs(b.latency) * 1000;
 }

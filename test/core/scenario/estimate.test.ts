@@ -208,3 +208,81 @@ tasks:
     expect(estimateEvents(scenario(text))).toBeLessThan(1e9);
   });
 });
+
+describe('ticks, pages that start out of host memory, minor faults, slow ticks, sleepers (hostile round O)', () => {
+  const base = (machine: string, backing: string, regions: string, tasks: string, rest = 'drain: { enabled: false }') => `name: o
+durationMs: 2000
+machine: { ${machine} }
+backing: { kind: swap, ${backing} }
+regions: [ ${regions} ]
+tasks:
+${tasks}
+${rest}
+`;
+
+  it('a tick that ends a slice switches tasks: three compute loops on one vCPU at 100 Hz (5.9 events a tick, estimated at 2)', () => {
+    const text = base('vcpus: 1, guestMemoryMiB: 256, hostResidentMiB: 256, hz: 100', 'latency: { dist: fixed, us: 20 }', '{ name: r, mib: 1 }', '  - { name: w, count: 3, program: [ { compute: { us: 1000000 } } ] }');
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('a region behind one that fills the host limit starts on swap: its pass reads every page (estimated at none: 315x low)', () => {
+    const text = base(
+      'vcpus: 1, guestMemoryMiB: 256, hostResidentMiB: 64',
+      'latency: { dist: fixed, us: 100 }, queueDepth: 32, pageCluster: 0',
+      '{ name: b, mib: 64 }, { name: a, mib: 32 }',
+      '  - { name: w, passes: 1, program: [ { touch: { region: a, pattern: sequential, pages: 8192 } } ] }',
+      'until: { tasks: [w] }\ndrain: { enabled: false }',
+    );
+    const real = runVariant(scenario(text), findVariant('sync-x86'));
+    expect(real.metrics.apf.faults).toBeGreaterThan(8000);
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(real.run.events);
+  });
+
+  it('zero-fills wait for no device: a pass over a new region behind a 10 ms disk (111x low at the disk\'s rate)', () => {
+    const text = base('vcpus: 1, guestMemoryMiB: 256, hostResidentMiB: 256', 'latency: { dist: fixed, us: 10000 }, queueDepth: 1', '{ name: r, mib: 64, populated: false }', '  - { name: w, passes: 1, program: [ { touch: { region: r, pattern: sequential, pages: 16384 } } ] }').replace('durationMs: 2000', 'durationMs: 100');
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('a looping task reads the pages of a region on swap once each, though the host holds it all (25x low)', () => {
+    const text = base('vcpus: 1, guestMemoryMiB: 512, hostResidentMiB: 512', 'latency: { dist: fixed, us: 1 }, queueDepth: 64, pageCluster: 0', '{ name: r, mib: 256, onSwap: true }', '  - { name: w, count: 16, program: [ { touch: { region: r, pattern: random, pages: 100000 } } ] }').replace('durationMs: 2000', 'durationMs: 100');
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('readahead hits are minor faults beside the device\'s reads (a sequential pass at page-cluster 10: 1.9x low)', () => {
+    const text = base('vcpus: 1, guestMemoryMiB: 256, hostResidentMiB: 256', 'latency: { dist: fixed, us: 10000 }, queueDepth: 1, pageCluster: 10', '{ name: r, mib: 64, onSwap: true }', '  - { name: w, passes: 1, program: [ { touch: { region: r, pattern: sequential, pages: 16384 } } ] }', 'until: { tasks: [w] }\ndrain: { enabled: false }').replace('durationMs: 2000', 'durationMs: 1000');
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('an `until` task\'s turns end at a tick: at 1 Hz a 4 ms slice runs a second (estimated at a 40 ms window: 22x low)', () => {
+    const text = base(
+      'vcpus: 2, guestMemoryMiB: 256, hostResidentMiB: 256, hz: 1',
+      'latency: { dist: fixed, us: 1000 }',
+      '{ name: r, mib: 1 }',
+      '  - { name: u, vcpu: 0, passes: 1000, program: [ { sleep: { us: 1 } }, { compute: { us: 1 } } ] }\n  - { name: hog, vcpu: 0, program: [ { compute: { us: 1000000 } } ] }\n  - { name: spin, vcpu: 1, program: [ { compute: { us: 10 } } ] }',
+      'until: { tasks: [u] }\ndrain: { enabled: false }',
+    );
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('a task that only sleeps gives the vCPU up and gets it back, a context switch each time (10,000 of them: refused at 1.2e9 events, 545,652 real)', () => {
+    const text = base('vcpus: 1, guestMemoryMiB: 256, hostResidentMiB: 256', 'latency: { dist: fixed, us: 1000 }', '{ name: r, mib: 1 }', '  - { name: w, count: 10000, program: [ { sleep: { us: 1 } } ] }').replace('durationMs: 2000', 'durationMs: 20');
+    const real = eventsOf(text, 'x86');
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(real);
+    expect(estimateEvents(scenario(text))).toBeLessThan(10 * real);
+  });
+
+  it('a loop that never gives its vCPU up, pinned away from the pinned `until` tasks, does not hold their window (refused at 1.1e9 events, 1,017 real)', () => {
+    const text = base(
+      'vcpus: 2, guestMemoryMiB: 256, hostResidentMiB: 256',
+      'latency: { dist: fixed, us: 1000 }',
+      '{ name: r, mib: 1 }',
+      '  - { name: u, vcpu: 0, passes: 10, program: [ { compute: { us: 100 } } ] }\n  - { name: k, vcpu: 1, program: [ { irqoff: { us: 1 } } ] }',
+      'until: { tasks: [u] }\ndrain: { enabled: false }',
+    ).replace('durationMs: 2000', 'durationMs: 1100000');
+    const real = eventsOf(text, 'x86');
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(real);
+    expect(estimateEvents(scenario(text))).toBeLessThan(1e6);
+    // Unpinned, it may run beside them: the window is the whole duration again.
+    expect(estimateEvents(scenario(text.replace('name: k, vcpu: 1,', 'name: k,')))).toBeGreaterThan(1e9);
+  });
+});
