@@ -60,7 +60,6 @@ export function createX86State(vcpuId: number, knobs: Readonly<Record<string, nu
     hltInGuest: knobs.hltInGuest === 1,
     lapicInKernel: knobs.lapicInKernel !== 0,
     ...hostApfAtCreate(),
-    id: 0,
     memory: place.memory,
     lastPf: null,
     guest: { apfReasonGpa: place.apfReasonGpa, asyncPfEnabled: false, irqHvCallbackCount: 0, unknownFlags: 0 },
@@ -68,11 +67,13 @@ export function createX86State(vcpuId: number, knobs: Readonly<Record<string, nu
 }
 
 /**
- * The host's vcpu->arch.apf as kvm_arch_vcpu_create() leaves it: disabled, no vector, no area.
- * A migration's destination starts so too (arches/x86/migration.ts).
+ * The host's vcpu->arch.apf as kvm_arch_vcpu_create() leaves it: disabled, no vector, no area,
+ * the token counter at 0 (apf.id is not migrated state: the destination's first token is its
+ * own 0x1000 again, not the source's next). A migration's destination starts so too
+ * (arches/x86/migration.ts).
  */
-export function hostApfAtCreate(): Pick<X86VcpuState, 'msrEnVal' | 'msrIntVal' | 'vec' | 'sendAlways' | 'deliveryAsPfVmexit' | 'pagereadyPending' | 'areaGpa'> {
-  return { msrEnVal: 0n, msrIntVal: 0n, vec: 0, sendAlways: false, deliveryAsPfVmexit: false, pagereadyPending: false, areaGpa: null };
+export function hostApfAtCreate(): Pick<X86VcpuState, 'msrEnVal' | 'msrIntVal' | 'vec' | 'sendAlways' | 'deliveryAsPfVmexit' | 'pagereadyPending' | 'areaGpa' | 'id'> {
+  return { msrEnVal: 0n, msrIntVal: 0n, vec: 0, sendAlways: false, deliveryAsPfVmexit: false, pagereadyPending: false, areaGpa: null, id: 0 };
 }
 
 /** kvm_pv_async_pf_enabled(): both ENABLED and DELIVERY_AS_INT (facts/x86.md §1). */

@@ -9,7 +9,7 @@ import * as guest from './guest-kernel.js';
 import * as mm from './guest-mm.js';
 import * as host from './host-async-pf.js';
 import type { Machine } from './machine.js';
-import type { Segment, Vcpu } from './vcpu.js';
+import { SEGMENT_BATCH, type Segment, type Vcpu } from './vcpu.js';
 
 /**
  * Where a vCPU's time goes: the segment of guest execution it is in (a compute burst, a batch of
@@ -19,8 +19,6 @@ import type { Segment, Vcpu } from './vcpu.js';
  * execution between two exits, which the kernel does not have as code: a vCPU simply runs.
  */
 
-/** Touches evaluated per event: bounds the work one event does and how stale a residency check gets. */
-const MAX_BATCH = 256;
 
 /** Time accounting, clipped to the measured window. */
 export function account(sim: Machine, cat: TimeCategory, from: number, to: number): void {
@@ -129,11 +127,14 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
   }
   // The guest's fault on the task's own memory is under way: clear its new frame first.
   if (task.zeroingGfn >= 0) return mm.zeroPage(sim, v, task);
-  if (step.leadNs > 0 && !task.leadDone) {
-    // Once: a tick cut the section's first touches short and it ran again at every tick (a 20 ms
-    // section never ended at 1,000 Hz).
-    task.leadDone = true;
-    charge(sim, v, 'kernel', step.leadNs);
+  if (step.leadNs > task.leadDoneNs) {
+    // A segment of its own: a preemptoff section takes interrupts (ticks, cross-calls, page-ready)
+    // in its lead as in its touches; charged at once, a 50 ms lead kept a cross-call waiting for
+    // all of it (PROTOCOLS.md §3 "IPIs": the target answers when it runs with interrupts on).
+    const seg = v.beginSegment(v.cursor, step.leadNs - task.leadDoneNs, 0, false, false, 0);
+    seg.lead = true;
+    sim.queue.push(v.cursor + seg.planned, EV_STEP, v.id, ++v.epoch);
+    return true;
   }
   const per = sim.touchNs + step.spec.thinkNs;
   const ahead = task.touchDoneNs;
@@ -143,7 +144,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
   let n = accessedBefore(sim, ahead) ? 1 : 0;
   let faultAtEnd = false;
   let guestFault = false;
-  while (n < remaining && n < MAX_BATCH) {
+  while (n < remaining && n < SEGMENT_BATCH) {
     let gfn = task.peekPage();
     // write() to a file page not yet cached: the call creates the page (core/sim/guest-mm.ts).
     if (gfn < 0 && step.region.file === true) gfn = mm.fileWritePage(sim, task);
@@ -158,6 +159,8 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     sim.memory.touch(gfn, step.spec.write);
     // The access is done at the end of its touchNs, before the think time that follows it.
     if (task.faultStart >= 0) recordLatency(sim, v, task, v.cursor + Math.max(0, n * per + sim.touchNs - ahead));
+    v.batchDrawn[n] = task.drawnIndex;
+    v.batchPages[n] = gfn;
     task.consumePage();
     n++;
   }
@@ -185,6 +188,11 @@ export function finishSegment(sim: Machine, v: Vcpu): boolean {
   }
   const task = v.current!;
   const step = task.step;
+  if (seg.lead) {
+    account(sim, 'kernel', seg.start, seg.start + seg.planned);
+    task.leadDoneNs += seg.planned;
+    return false;
+  }
   if (step.kind === 'compute') {
     creditCompute(sim, v, task, seg.start, seg.planned);
     task.progress += seg.planned;
@@ -264,7 +272,7 @@ function creditTouches(sim: Machine, v: Vcpu, task: Task, seg: Segment, done: nu
   const ns = done * seg.perTouch - seg.firstDoneNs;
   account(sim, step.privilege === 'user' ? 'user' : 'kernel', seg.start, seg.start + ns);
   const think = step.spec.thinkNs;
-  if (think === 0) return;
+  if (think === 0 || inSection(step)) return;
   // The first touch's think time that ran before this segment was credited then.
   const before = Math.max(0, seg.firstDoneNs - sim.touchNs);
   // Only a batch that straddles the end of the window needs its think time clipped touch by touch.
@@ -275,8 +283,18 @@ function creditTouches(sim: Machine, v: Vcpu, task: Task, seg: Segment, done: nu
   }
 }
 
+/**
+ * An interrupts-off or preemptoff section is kernel time, not work, its think time included (README
+ * "Work"); a system call's think time is the task's work.
+ */
+function inSection(step: { readonly irqsMasked: boolean; readonly preemptDisabled: boolean }): boolean {
+  return step.irqsMasked || step.preemptDisabled;
+}
+
 /** Work of a touch cut short: its think time within [from, to) ns of the touch, which began at `touchStart`. */
 function creditPartialThink(sim: Machine, task: Task, touchStart: number, from: number, to: number): void {
+  const step = task.step;
+  if (step.kind === 'touch' && inSection(step)) return;
   const a = Math.max(from, sim.touchNs);
   if (to > a) addWork(sim, task, touchStart + a, to - a);
 }
@@ -295,7 +313,11 @@ export function preempt(sim: Machine, v: Vcpu, t: number): void {
   }
   const task = v.current!;
   const step = task.step;
-  if (step.kind === 'compute') {
+  if (seg.lead) {
+    const done = Math.min(elapsed, seg.planned);
+    account(sim, 'kernel', seg.start, seg.start + done);
+    task.leadDoneNs += done;
+  } else if (step.kind === 'compute') {
     const done = Math.min(elapsed, seg.planned);
     creditCompute(sim, v, task, seg.start, done);
     task.progress += done;
@@ -310,8 +332,11 @@ export function preempt(sim: Machine, v: Vcpu, t: number): void {
     account(sim, step.privilege === 'user' ? 'user' : 'kernel', seg.start + Math.max(0, cutStart), at);
     if (done < seg.planned) {
       const into = ran - done * seg.perTouch;
-      // A touch cut after its access keeps its page: a sequential pass goes on after it.
-      task.rewind(seg.planned - done - (accessedBefore(sim, into) ? 1 : 0));
+      // A touch cut after its access keeps its page: a sequential pass goes on after it. One cut
+      // during its access goes on with the same page, looked up again.
+      const accessed = accessedBefore(sim, into);
+      task.rewind(seg.planned - done - (accessed ? 1 : 0));
+      if (!accessed && step.spec.pattern !== 'sequential') task.resumePage(v.batchDrawn[done], v.batchPages[done]);
       creditPartialThink(sim, task, seg.start + cutStart, done === 0 ? seg.firstDoneNs : 0, into);
       task.touchDoneNs = into;
     } else task.touchDoneNs = 0;

@@ -55,7 +55,12 @@ export interface Segment {
   /** Phases of exception code (the top kernel frame's, up to this index), not the task's own step. */
   phase: boolean;
   phaseEnd: number;
+  /** A section's lead (its compute before its touches, Task.leadDoneNs): kernel time that an interrupt may cut where the section takes them. */
+  lead: boolean;
 }
+
+/** Touches one segment plans at most: bounds the work one event does and how stale a residency check gets. */
+export const SEGMENT_BATCH = 256;
 
 /**
  * What a vCPU asks of the machine it runs in: the KvmVcpu services a backend calls, which the
@@ -92,7 +97,10 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   epoch = 0;
   /** The segment under way, if any: `segmentRecord` while one runs (see beginSegment()). */
   segment: Segment | null = null;
-  private readonly segmentRecord: Segment = { start: 0, planned: 0, perTouch: 0, firstDoneNs: 0, faultAtEnd: false, phase: false, phaseEnd: 0 };
+  private readonly segmentRecord: Segment = { start: 0, planned: 0, perTouch: 0, firstDoneNs: 0, faultAtEnd: false, phase: false, phaseEnd: 0, lead: false };
+  /** The touch segment's planned touches, by index: page index and gfn (Task.drawnIndex, peekPage()), so that a touch cut during its access keeps its page. */
+  readonly batchDrawn = new Int32Array(SEGMENT_BATCH);
+  readonly batchPages = new Int32Array(SEGMENT_BATCH);
   /** The gfn a sync fault waits for. */
   syncGfn = -1;
 
@@ -183,6 +191,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     s.faultAtEnd = faultAtEnd;
     s.phase = phase;
     s.phaseEnd = phaseEnd;
+    s.lead = false;
     this.segment = s;
     return s;
   }

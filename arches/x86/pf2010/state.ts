@@ -43,8 +43,8 @@ export const PF2010_REASON = 0n;
 export const PF2010_ENABLED = 64n;
 
 /** The 2010 host's apf as vCPU creation leaves it: disabled, no area (a migration's destination too). */
-export function pf2010HostApfAtCreate(): Pick<Pf2010VcpuState, 'msrVal' | 'sendAlways' | 'areaGpa'> {
-  return { msrVal: 0n, sendAlways: false, areaGpa: null };
+export function pf2010HostApfAtCreate(): Pick<Pf2010VcpuState, 'msrVal' | 'sendAlways' | 'areaGpa' | 'id'> {
+  return { msrVal: 0n, sendAlways: false, areaGpa: null, id: 0 };
 }
 
 export function createPf2010State(vcpuId: number, knobs: Readonly<Record<string, number>>, place: X86VmPlace): Pf2010VcpuState {
@@ -54,7 +54,6 @@ export function createPf2010State(vcpuId: number, knobs: Readonly<Record<string,
     lapicInKernel: knobs.lapicInKernel !== 0,
     sendAlwaysSeries: knobs.sendAlways === 1,
     ...pf2010HostApfAtCreate(),
-    id: 0,
     memory: place.memory,
     cr2: 0,
     readyUnannounced: 0,

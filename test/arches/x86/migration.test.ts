@@ -132,3 +132,21 @@ describe('x86-pf (2010): migration', () => {
     expect(h.sim.metrics.wakeupAll).toBe(before);
   });
 });
+
+describe('x86: the destination\'s token counter (hostile round P)', () => {
+  it.each([
+    ['x86', () => booted()],
+    ['x86-pf', () => new Harness(x86PfVariant)],
+  ])('%s: apf.id is not migrated state: the destination starts its tokens over', (_id, make) => {
+    const h = make();
+    const v = h.vcpu();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.enter();
+    h.fault(G);
+    h.enter();
+    expect((v.state as { id: number }).id).toBeGreaterThan(0);
+    h.migrate();
+    // kvm_arch_vcpu_create() zeroes vcpu->arch.apf: the source's counter does not come over.
+    expect((v.state as { id: number }).id).toBe(0);
+  });
+});
