@@ -43,6 +43,8 @@ export interface GuestCpuState {
    * not be taken first (Arm ARM D1.13.4, James Morse; facts/arm64.md §2).
    */
   readonly resumeWouldFault: boolean;
+  /** An interrupt waits in the controller (x86's IRR) besides the one being handled, or the tick. */
+  readonly irqPending: boolean;
 }
 
 /** KVM's struct kvm_async_pf, with the arch part carried opaque (STYLE.md §1). */
@@ -313,9 +315,10 @@ export interface Backend<S = unknown, A = unknown> {
      * whether the timer tick's does (`tick`), and that exit; null where none does. The interrupt
      * controller decides: a software-driven level interrupt can ask for a maintenance exit at its
      * EOI (arches/arm64/vgic.ts); an unvirtualised EOI register traps for every interrupt
-     * (arches/x86/eoi.ts).
+     * (arches/x86/eoi.ts), or, with x86's PV EOI, only where another interrupt is pending
+     * (`whenPending`: KVM arms PV EOI at entry only with nothing in the IRR).
      */
-    readonly eoiExit: { readonly lines: readonly number[]; readonly tick: boolean; readonly exit: ExitSpec } | null;
+    readonly eoiExit: { readonly lines: readonly number[]; readonly tick: boolean; readonly exit: ExitSpec; readonly whenPending: boolean } | null;
     /**
      * The stretch of the guest's CPU-down callback before it disables async PF, where the host may
      * still send a page-ready: the exits it makes there, and whether interrupts are off meanwhile

@@ -20,5 +20,5 @@ export const VGIC_MAINTENANCE_EXIT = 'IRQ (vGIC maintenance)';
 
 export function vgicEoiExit(knobs: Readonly<Record<string, number>>): Backend['caps']['eoiExit'] {
   // The arch timer's PPI is hardware-mapped: its deactivation does not exit.
-  return { lines: [knobs.ppi], tick: false, exit: { name: VGIC_MAINTENANCE_EXIT, kind: 'trap' } };
+  return { lines: [knobs.ppi], tick: false, exit: { name: VGIC_MAINTENANCE_EXIT, kind: 'trap' }, whenPending: false };
 }

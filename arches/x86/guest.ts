@@ -23,8 +23,11 @@ export interface X86GuestConfig {
   readonly vector: number;
   readonly pfHandlerNs: number;
   readonly irqHandlerNs: number;
-  /** The handler's EOI exits: neither PV EOI nor APICv (facts/x86.md §2a). */
-  readonly eoiExits: boolean;
+  /**
+   * The handler's EOI (facts/x86.md §2a; arches/x86/eoi.ts): virtualised with APICv; with PV EOI
+   * a flag in memory, unless another interrupt was pending at entry; else a trapped write.
+   */
+  readonly eoi: 'virtualised' | 'pv-eoi' | 'exits';
 }
 
 /**
@@ -65,11 +68,12 @@ export function guestAsyncPageFault(vcpu: V, cfg: { pfHandlerNs: number }): void
 
 /**
  * sysvec_kvm_asyncpf_interrupt(): EOI, then wake the token, clear the slot, ACK. The EOI exits
- * only without both PV EOI (kvm_guest_apic_eoi_write()) and APICv (facts/x86.md §2a).
+ * without APICv where PV EOI (kvm_guest_apic_eoi_write()) is off or was left unarmed, another
+ * interrupt pending (facts/x86.md §2a; arches/x86/eoi.ts).
  */
 export function sysvecKvmAsyncpfInterrupt(vcpu: V, cfg: X86GuestConfig): void {
   const s = vcpu.state;
-  if (cfg.eoiExits) vcpu.guest.call({ kind: 'wrmsr', index: MSR_X2APIC_EOI, value: 0n });
+  if (cfg.eoi === 'exits' || (cfg.eoi === 'pv-eoi' && vcpu.cpu.irqPending)) vcpu.guest.call({ kind: 'wrmsr', index: MSR_X2APIC_EOI, value: 0n });
   vcpu.guest.charge(cfg.irqHandlerNs);
   s.guest.irqHvCallbackCount++;
   if (!s.guest.asyncPfEnabled) return;

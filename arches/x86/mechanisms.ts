@@ -8,7 +8,7 @@ import { X86_COST_KEYS, X86_COSTS, X86_EXIT_NAMES } from './costs.js';
 import { pf2010GuestCall, veGuestCall, x86GuestCall } from './guest-calls.js';
 import { kvmGuestCpuInit } from './guest.js';
 import { x86IpiCaps } from './ipi.js';
-import { x86EoiExit } from './eoi.js';
+import { x86EoiExit, x86GuestEoi } from './eoi.js';
 import { pf2010GuestCpuOffline, pf2010VcpuReset, x86GuestCpuOffline, x86VcpuReset } from './hotplug.js';
 import { pf2010VcpuMigrated, x86VcpuMigrated } from './migration.js';
 import { checkX86Knobs, X86_KNOBS } from './knobs.js';
@@ -57,7 +57,7 @@ function x86GuestInit(env: FragmentEnv): (v: KvmVcpu<any>) => void {
       vector: knobs.vector,
       pfHandlerNs: env.ns(c.guestPfHandlerCycles),
       irqHandlerNs: env.ns(c.guestIrqHandlerCycles),
-      eoiExits: knobs.pvEoi === 0 && knobs.apicv === 0,
+      eoi: x86GuestEoi(knobs),
     });
 }
 

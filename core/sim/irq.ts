@@ -151,7 +151,7 @@ function takeOne(sim: Machine, v: Vcpu): boolean {
     charge(sim, v, 'kernel', TICK_HANDLER_NS);
     sched.schedulerTick(sim, v);
     const e = sim.backend.caps.eoiExit;
-    if (e !== null && e.tick && v.mode === 'run') hostExit(sim, v, e.exit.name, e.exit.kind);
+    if (e !== null && e.tick && eoiExits(e, v)) hostExit(sim, v, e.exit.name, e.exit.kind);
     return true;
   }
   return false;
@@ -160,7 +160,12 @@ function takeOne(sim: Machine, v: Vcpu): boolean {
 /** The guest's EOI after the handler: an exit where the interrupt controller makes it one (Backend caps.eoiExit). */
 function eoi(sim: Machine, v: Vcpu, line: number): void {
   const e = sim.backend.caps.eoiExit;
-  if (e !== null && v.mode === 'run' && e.lines.includes(line)) hostExit(sim, v, e.exit.name, e.exit.kind);
+  if (e !== null && e.lines.includes(line) && eoiExits(e, v)) hostExit(sim, v, e.exit.name, e.exit.kind);
+}
+
+/** An EOI that may exit does, on a running vCPU, where its controller asks for nothing else pending or something is. */
+function eoiExits(e: NonNullable<Machine['backend']['caps']['eoiExit']>, v: Vcpu): boolean {
+  return v.mode === 'run' && (!e.whenPending || v.hasPendingIrq());
 }
 
 function nextPendingLine(sim: Machine, v: Vcpu): number {

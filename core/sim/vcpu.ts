@@ -377,6 +377,10 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     return this.hasPendingIrq() && !this.irqsMasked;
   }
 
+  get irqPending(): boolean {
+    return this.hasPendingIrq();
+  }
+
   /** The tick or an enabled line pending, masked or not. */
   hasPendingIrq(): boolean {
     if (this.tickPending) return true;
