@@ -127,9 +127,11 @@ function checkFlagValues(argv: readonly string[]): void {
     // yargs drops what follows `--` and a lone `-` from the positionals: refuse rather than ignore.
     if (arg === '--') throw new UsageError('"--" is not accepted: name variants and options directly');
     if (arg === '-') throw new UsageError('"-" is not accepted: name the variants or files directly (a file on standard input is /dev/stdin)');
-    const m = /^--(?:no-)?([^=]+)=(.*)$/s.exec(arg);
-    if (m && BOOLEAN_FLAGS.has(m[1]) && m[2] !== 'true' && m[2] !== 'false') {
-      throw new UsageError(`--${m[1]} takes no value (or true or false), got ${JSON.stringify(arg)}`);
+    const m = /^--(no-)?([^=]+)=(.*)$/s.exec(arg);
+    // yargs reads `--no-json=true` as an unknown option `--no-json`: the negated form takes no value.
+    if (m && m[1] && BOOLEAN_FLAGS.has(m[2])) throw new UsageError(`--no-${m[2]} takes no value, got ${JSON.stringify(arg)}`);
+    if (m && BOOLEAN_FLAGS.has(m[2]) && m[3] !== 'true' && m[3] !== 'false') {
+      throw new UsageError(`--${m[2]} takes no value (or true or false), got ${JSON.stringify(arg)}`);
     }
   }
 }

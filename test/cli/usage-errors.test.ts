@@ -33,6 +33,8 @@ describe('usage errors name an option as it is typed, on one line (hostile-test 
     [['run', 'x86', '--FOO-BAR'], 'Unknown argument: --FOO-BAR'],
     // `--json=true` and `--json=false` are read; any other value is refused, and the message says both.
     [['run', 'x86', '--json=1'], '--json takes no value (or true or false), got "--json=1"'],
+    // yargs said "Unknown argument: --no-json".
+    [['compare', 'x86', '--no-json=true'], '--no-json takes no value, got "--no-json=true"'],
     // yargs's dot notation made `-s./a.yaml` an object: "[object Object]: no such scenario" (exit 1).
     [['run', 'x86', '-s./a.yaml'], '-s/--scenario takes one value, not fields (a value that starts with a dot goes after a space)'],
     [['run', 'x86', '--no-scenario'], '-s/--scenario needs a value (--no-scenario is not one)'],
