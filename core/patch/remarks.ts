@@ -44,7 +44,8 @@ export function attributionName(line: string): string | null {
   head = head.trimEnd();
   // A trailing `<address>`.
   const lt = head.endsWith('>') ? head.lastIndexOf('<') : -1;
-  if (lt > 0 && /\s/.test(head[lt - 1])) head = head.slice(0, lt).trimEnd();
+  const addressed = lt > 0 && /\s/.test(head[lt - 1]);
+  if (addressed) head = head.slice(0, lt).trimEnd();
   // A quoted name may hold commas: `"Smith, John"`.
   const open = head.endsWith('"') ? head.lastIndexOf('"', head.length - 2) : -1;
   if (open >= 0) return head.slice(open + 1, -1).trim() || null;
@@ -52,8 +53,19 @@ export function attributionName(line: string): string | null {
   const comma = head.startsWith('On ') ? head.lastIndexOf(',') : -1;
   if (comma >= 0 && head.slice(comma + 1).trim() !== '') head = head.slice(comma + 1).trim().replace(GMAIL_TIME, '');
   const name = head.replace(/^"|"$/g, '').trim();
-  return name === '' ? null : name;
+  if (name === '') return null;
+  // A bare `X wrote:` is a name only if it reads as one: a sentence of the reviewer's own ("See
+  // what I wrote:", before a quote of it) named "See what I" as the author answered.
+  return addressed || comma >= 0 || looksLikeName(name) ? name : null;
 }
+
+/** One word (a nickname, a login), or words each capitalised, or a particle of a name (van, de, …). */
+function looksLikeName(name: string): boolean {
+  const words = name.split(/\s+/);
+  return words.length === 1 || (words.length <= 5 && words.every((w) => /^[\p{Lu}\d]/u.test(w) || NAME_PARTICLES.has(w)));
+}
+
+const NAME_PARTICLES = new Set(['van', 'von', 'der', 'den', 'de', 'da', 'di', 'du', 'la', 'le', 'bin', 'ibn', 'y']);
 
 /** The end of Gmail's attribution date, before the name: `2020 at 10:15 AM `. */
 const GMAIL_TIME = /^\d{4} at \d{1,2}:\d{2}(?: ?[AP]M)? /i;

@@ -127,6 +127,12 @@ describe('attributionName', () => {
     ['On Tue, May 5, 2020 at 10:15 AM Vitaly Kuznetsov <vkuznets@redhat.com> wrote:', 'Vitaly Kuznetsov'],
     ['On Mon, Jan 1, 2020, "Smith, John" <js@x.org> wrote:', 'Smith, John'],
     ['I wrote:this', null],
+    // A sentence of one's own before a quote of it is no attribution (it named 'See what I').
+    ['See what I wrote:', null],
+    ['as Marc already wrote:', null],
+    ['Ludwig van Beethoven wrote:', 'Ludwig van Beethoven'],
+    ['gshan wrote:', 'gshan'],
+    ['kernel test robot <lkp@intel.com> wrote:', 'kernel test robot'],
     ['rewrote:', null],
     ['wrote:', null],
     ['Why c?', null],
