@@ -27,11 +27,21 @@ export class RunQueue {
   private nextSeq = 0;
   /** Monotonic floor of runnable vruntimes (cfs_rq.min_vruntime). */
   minVruntime = 0;
+  /**
+   * Queued tasks not pinned to this CPU. A task's pin changes only off a queue (a CPU taken down
+   * unpins what it moves, between detach and attach), so the count holds.
+   */
+  private unpinnedCount = 0;
 
   constructor(private readonly params: SchedParams) {}
 
   get length(): number {
     return this.heap.length;
+  }
+
+  /** Queued tasks that the balancer may move at all (not pinned). */
+  get unpinned(): number {
+    return this.unpinnedCount;
   }
 
   /** The slice a tick lets a task run before another waiting one gets the CPU. */
@@ -46,6 +56,7 @@ export class RunQueue {
 
   /** Put a preempted (or new) task back. */
   enqueue(task: Task): void {
+    if (!task.pinned) this.unpinnedCount++;
     const i = this.heap.length;
     this.heap.push(task);
     this.keys.push(task.vruntime);
@@ -171,6 +182,7 @@ export class RunQueue {
   /** Take the entry at `i` out, the last one filling its place. */
   private removeAt(i: number): Task {
     const t = this.heap[i];
+    if (!t.pinned) this.unpinnedCount--;
     const last = this.heap.length - 1;
     if (i !== last) this.swap(i, last);
     this.heap.pop();

@@ -114,6 +114,8 @@ describe('RunQueue: a heap that picks as a scan of the queue would', () => {
           } else {
             const a = task(id, o.vruntime);
             const b = task(id++, o.vruntime);
+            // Some pinned, for the count of those the balancer may move.
+            a.pinned = b.pinned = a.id % 3 === 0;
             if (o.kind === 'enqueue') {
               heap.enqueue(a);
               ref.tasks.push(b);
@@ -126,6 +128,7 @@ describe('RunQueue: a heap that picks as a scan of the queue would', () => {
             }
           }
           expect(heap.length).toBe(ref.tasks.length);
+          expect(heap.unpinned).toBe(ref.tasks.filter((t) => !t.pinned).length);
           expect(heap.minVruntime).toBe(ref.minVruntime);
         }
         while (ref.tasks.length > 0) picked(heap.pickNext(), ref.pickNext());
@@ -144,5 +147,32 @@ describe('RunQueue: the tick preempts a task that ran more than its slice', () =
     rq.enqueue(task(2, 0));
     expect(rq.tickPreempts(4_000_000)).toBe(false);
     expect(rq.tickPreempts(4_000_001)).toBe(true);
+  });
+});
+
+describe('idle balancing next to a queue of pinned tasks (hostile round S)', () => {
+  it('does not scan a queue whose every task is pinned: nothing there may move', async () => {
+    // 49,999 pinned tasks were scanned whole each time the other vCPU went idle: 55-80 µs an event.
+    const { findVariant, runVariant, scenarioSchema } = await import('../../../index.js');
+    const { vi } = await import('vitest');
+    const s = scenarioSchema.parse({
+      name: 'pinned-queue',
+      durationMs: 2,
+      machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64 },
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 } },
+      regions: [{ name: 'a', mib: 1 }],
+      tasks: [
+        { name: 'hog', count: 500, vcpu: 0, program: [{ compute: { us: 1_000_000 } }] },
+        { name: 'sleeper', vcpu: 1, program: [{ sleep: { us: 1 } }, { compute: { us: 0.001 } }] },
+      ],
+    });
+    const scans = vi.spyOn(RunQueue.prototype, 'detachForMigration');
+    try {
+      const r = runVariant(s, findVariant('x86'));
+      expect(r.metrics.migrations).toBe(0);
+      expect(scans).not.toHaveBeenCalled();
+    } finally {
+      scans.mockRestore();
+    }
   });
 });

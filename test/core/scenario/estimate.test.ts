@@ -286,3 +286,33 @@ ${rest}
     expect(estimateEvents(scenario(text.replace('name: k, vcpu: 1,', 'name: k,')))).toBeGreaterThan(1e9);
   });
 });
+
+describe('a section\'s lead, migration storms (hostile round S)', () => {
+  it('a section with touches runs its lead as a segment of its own: one event more a pass (2.0x low)', () => {
+    const text = `name: lead
+durationMs: 0.05
+machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 1000, touchNs: 0 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: a, mib: 1 } ]
+tasks:
+  - { name: s, program: [ { irqoff: { us: 0.001, touch: { region: a, pages: 1 } } } ] }
+`;
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+
+  it('each migration wakes every sleeper, which faults again on a page still being read (86x low)', () => {
+    const events = Array.from({ length: 50 }, (_, i) => `  - { atMs: ${2 * (i + 1)}, migrate: {} }`).join('\n');
+    const text = `name: storm
+durationMs: 200
+machine: { vcpus: 4, guestMemoryMiB: 2048, hostResidentMiB: 64, hz: 250 }
+backing: { kind: swap, latency: { dist: fixed, us: 1000000 }, queueDepth: 1 }
+regions: [ { name: a, mib: 1024, onSwap: true } ]
+tasks:
+  - { name: w, count: 64, program: [ { touch: { region: a, pattern: random, pages: 1 } }, { compute: { us: 10 } } ] }
+drain: { enabled: false }
+events:
+${events}
+`;
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+});
