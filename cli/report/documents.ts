@@ -4,6 +4,7 @@ import Handlebars from 'handlebars';
 import { BadInputError } from '../../core/errors.js';
 import { systemReason } from '../../core/read-capped.js';
 import { readTextFile } from '../../core/text-file.js';
+import { inertHtml } from './inert-html.js';
 
 /**
  * The Handlebars environments of the design report (STYLE.md §5): one per output format, strict,
@@ -20,6 +21,8 @@ const HELPERS: Record<DocFormat, Record<string, Handlebars.HelperDelegate>> = {
   md: {
     /** A Markdown table cell: no pipe or newline may end it early. */
     mdCell: (s: unknown) => String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' '),
+    /** An inline code span of any text: a backtick in a command line ended the span early. */
+    mdCode: (s: unknown) => mdCode(String(s)),
     /** Text inside a Mermaid message or note: `#` and `;` start entities and statements there. */
     mmd: (s: unknown) => String(s).replace(/[#;]/g, (c) => (c === '#' ? '#35;' : '#59;')).replace(/\r?\n/g, ' '),
   },
@@ -131,26 +134,13 @@ function firstLine(e: unknown): string {
 }
 
 /**
- * Markdown passes HTML through, and a scenario's name or description, a variant file's title or
- * finding, are the user's text: outside code, `<` that would open a tag (`<b>`, `</title>`,
- * `<script>`, `<!--`) is written `&lt;`, which Markdown shows as the character. The templates
- * themselves emit no HTML. Fenced blocks (the Mermaid diagrams) and code spans are left as they are.
+ * CommonMark's code span: its fence is a run of backticks longer than any in the text, and a text
+ * that starts or ends with a backtick or a space is padded with one space each side, which the
+ * renderer takes off again.
  */
-export function inertHtml(markdown: string): string {
-  let fenced = false;
-  return markdown
-    .split('\n')
-    .map((line) => {
-      if (/^\s*```/.test(line)) {
-        fenced = !fenced;
-        return line;
-      }
-      if (fenced) return line;
-      // Even pieces are outside a code span, odd ones inside.
-      return line
-        .split('`')
-        .map((piece, i) => (i % 2 === 0 ? piece.replace(/<(?=[A-Za-z/!?])/g, '&lt;') : piece))
-        .join('`');
-    })
-    .join('\n');
+export function mdCode(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
 }
