@@ -23,6 +23,8 @@ const HELPERS: Record<DocFormat, Record<string, Handlebars.HelperDelegate>> = {
     mdCell: (s: unknown) => String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' '),
     /** An inline code span of any text: a backtick in a command line ended the span early. */
     mdCode: (s: unknown) => mdCode(String(s)),
+    /** A link's destination: a space or a parenthesis in a file name ended `](…)` early. */
+    mdUrl: (s: unknown) => mdUrl(String(s)),
     /** Text inside a Mermaid message or note: `#` and `;` start entities and statements there. */
     mmd: (s: unknown) => String(s).replace(/[#;]/g, (c) => (c === '#' ? '#35;' : '#59;')).replace(/\r?\n/g, ' '),
   },
@@ -143,4 +145,12 @@ export function mdCode(text: string): string {
   const fence = '`'.repeat(longest + 1);
   const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
   return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** A relative file name as a URL path: percent-encoded, `/` kept. */
+export function mdUrl(path: string): string {
+  return path
+    .split('/')
+    .map((part) => encodeURIComponent(part).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
 }
