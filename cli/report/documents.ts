@@ -64,6 +64,8 @@ export class DocumentTemplates {
       return format === 'md' ? inertHtml(text) : text;
     } catch (e) {
       if (e instanceof BadInputError) throw e;
+      // An error inside a partial carries the partial's line: name the partial, not this template.
+      if (e instanceof PartialError) throw new BadInputError(`template ${e.file} (in ${this.dir}, a partial of ${file}): ${firstLine(e.cause)}`);
       throw new BadInputError(`template ${file} (in ${this.dir}): ${firstLine(e)}`);
     }
   }
@@ -71,11 +73,7 @@ export class DocumentTemplates {
   private template(format: DocFormat, name: string, file: string): HandlebarsTemplateDelegate {
     const hit = this.compiled.get(file);
     if (hit) return hit;
-    const t = this.env(format).compile(this.read(file), {
-      ...OPTIONS,
-      noEscape: format === 'md',
-      knownHelpers: Object.fromEntries(Object.keys(HELPERS[format]).map((k) => [k, true])),
-    });
+    const t = this.env(format).compile(this.read(file), compileOptions(format));
     this.compiled.set(file, t);
     return t;
   }
@@ -106,27 +104,58 @@ export class DocumentTemplates {
     if (hit) return hit;
     const hb = Handlebars.create();
     for (const [name, fn] of Object.entries(HELPERS[format])) hb.registerHelper(name, fn);
-    this.registerPartials(hb, format);
-    if (format === 'html') this.registerPartials(hb, 'svg');
+    this.registerPartials(hb, format, format);
+    if (format === 'html') this.registerPartials(hb, 'svg', format);
     this.envs.set(format, hb);
     return hb;
   }
 
-  /** Every partial of a format, parsed now so that a broken one is named by its file. */
-  private registerPartials(hb: typeof Handlebars, format: DocFormat): void {
+  /**
+   * Every partial of a format, parsed now so that a broken one is named by its file, and compiled
+   * with the options of the environment `into` that inlines it. A partial registered as text is
+   * run as part of its caller, whose file an error then named with the partial's line; each runs
+   * as a function of its own that names its file.
+   */
+  private registerPartials(hb: typeof Handlebars, format: DocFormat, into: DocFormat): void {
     const dir = join(this.dir, format, 'partials');
     if (!existsSync(dir)) return;
     const suffix = `.${format}.hbs`;
     for (const f of readdirSync(dir).sort()) {
       if (!f.endsWith(suffix)) continue;
-      const src = this.read(`${format}/partials/${f}`);
+      const file = `${format}/partials/${f}`;
+      const src = this.read(file);
       try {
         Handlebars.parse(src);
       } catch (e) {
-        throw new BadInputError(`template ${format}/partials/${f} (in ${this.dir}): ${firstLine(e)}`);
+        throw new BadInputError(`template ${file} (in ${this.dir}): ${firstLine(e)}`);
       }
-      hb.registerPartial(f.slice(0, -suffix.length), src);
+      const partial = hb.compile(src, compileOptions(into));
+      hb.registerPartial(f.slice(0, -suffix.length), ((context: unknown, options?: Handlebars.RuntimeOptions) => {
+        try {
+          return partial(context, options);
+        } catch (e) {
+          throw e instanceof PartialError || e instanceof BadInputError ? e : new PartialError(file, e);
+        }
+      }) as Handlebars.Template);
     }
+  }
+}
+
+function compileOptions(format: DocFormat): CompileOptions {
+  return {
+    ...OPTIONS,
+    noEscape: format === 'md',
+    knownHelpers: Object.fromEntries(Object.keys(HELPERS[format]).map((k) => [k, true])),
+  };
+}
+
+/** An error raised inside a partial, with the partial's file: the innermost partial keeps it. */
+class PartialError extends Error {
+  constructor(
+    readonly file: string,
+    override readonly cause: unknown,
+  ) {
+    super(firstLine(cause));
   }
 }
 

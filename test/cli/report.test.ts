@@ -131,6 +131,18 @@ describe('apf-lab report', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('names the partial, with its own line, where an error is inside it (the template that called it was named)', async () => {
+    const copy = join(dir, 'templates-partial');
+    cpSync('templates', copy, { recursive: true });
+    const summary = join(copy, 'md', 'partials', 'summary.md.hbs');
+    writeFileSync(summary, `one\ntwo\n{{nosuch.field}}\n${readFileSync(summary, 'utf8')}`);
+    const out = join(dir, 'partial.md');
+    const bad = await cli('report', 'x86', '-s', SHORT, '--templates', copy, '--out', out);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`apf-lab: template md/partials/summary.md.hbs (in ${copy}, a partial of md/report.md.hbs): "field" not defined in undefined - 3:2\n`);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('refuses a template that is not a regular file, or is over 1 MiB, in one line, exit 1 (a link to /dev/zero aborted with std::bad_alloc, exit 134)', async () => {
     const copy = join(dir, 'templates-hostile');
     cpSync('templates', copy, { recursive: true });
