@@ -53,6 +53,7 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
       ...(empty ? ['—: no run there has this figure (no fault completed)'] : []),
       ...(some ? ['*: the mean of the runs there that have this figure; in the others no fault completed'] : []),
       ...(bad > 0 ? [`${plural(bad, 'run')} broke an invariant: see the violations column`] : []),
+      ...windowNote(doc.runs, c.metric),
       ...stoppedNote(doc.runs),
       ...(files.length === 0 ? ['', 'give --out DIR to write runs.csv, summary.csv, sweep.json and chart.svg'] : []),
     ],
@@ -85,6 +86,19 @@ function stoppedNote(runs: readonly SweepRun[]): string[] {
     `${count(stopped)} of ${plural(runs.length, 'run')} stopped early (${why}): runs.csv and sweep.json say which, in stoppedEarly;`,
     'their figures leave out what was still to happen when they stopped',
   ];
+}
+
+/**
+ * Where `until` ends the runs' windows, they differ from run to run, and a total (work, faults,
+ * exits) is over each run's own window: a slower disk keeps the window open longer and shows more
+ * work. Say so, and what compares them, unless the figure is the window or the rate itself.
+ */
+function windowNote(runs: readonly SweepRun[], metric: string): string[] {
+  if (metric === 'measuredMs' || metric === 'workPerSecond') return [];
+  const windows = runs.map((r) => r.metrics.measuredMs ?? 0);
+  const [lo, hi] = [Math.min(...windows), Math.max(...windows)];
+  if (lo === hi) return [];
+  return [`the measured windows differ (until ends them: ${number(lo)} to ${number(hi)} ms): totals are over each run's own window; workPerSecond compares work across them`];
 }
 
 /** A mean to the digits that still say something: none for a whole number, fewer the larger it is. */

@@ -112,9 +112,12 @@ export interface SweepPart {
   readonly runs: readonly SweepRun[];
 }
 
-/** v3: the build is recorded; v2: a variant records its knobs and cost table (v1 held only id, arch and mechanisms). */
-export const PART_FORMAT = 'apf-lab sweep part v3';
-export const DOCUMENT_FORMAT = 'apf-lab sweep v3';
+/**
+ * v4: a run records its measured window and work per measured second; v3: the build is recorded;
+ * v2: a variant records its knobs and cost table (v1 held only id, arch and mechanisms).
+ */
+export const PART_FORMAT = 'apf-lab sweep part v4';
+export const DOCUMENT_FORMAT = 'apf-lab sweep v4';
 
 export type Stat = Spread;
 

@@ -93,6 +93,8 @@ const OLDER_FORMATS: Readonly<Record<string, string>> = {
   'apf-lab sweep part v1': "which does not record the variants' knobs",
   // No build: it cannot be told apart from a part of a build that computes other figures.
   'apf-lab sweep part v2': 'which does not record the build that ran it',
+  // Without measuredMs and workPerSecond, which every run of this one has.
+  'apf-lab sweep part v3': 'which does not record the measured window of each run',
 };
 
 /** Checks the slices and returns the sweep, all its runs in planRuns() order, and the build that ran them. */

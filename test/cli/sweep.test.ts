@@ -183,6 +183,26 @@ describe('apf-lab sweep merge', () => {
     expect(JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')).summary).toHaveLength(12);
   });
 
+  it('records each run\'s measured window and work per measured second, and says when the windows differ (until)', async () => {
+    const out = join(dir, 'merged-windows');
+    const r = await cli('sweep', 'merge', ...parts, '--out', out);
+    expect(r.code).toBe(0);
+    // The fake parts' windows run from 1,018 to 6,528 ms (figure 18 of SWEEP_METRICS).
+    expect(r.out).toContain("\nthe measured windows differ (until ends them: 1,018 to 6,528 ms): totals are over each run's own window; workPerSecond compares work across them\n");
+    const [head, first] = readFileSync(join(out, 'runs.csv'), 'utf8').split('\n');
+    // Added after the figures sweeps had, so no column moves; stoppedEarly stays last.
+    expect(head).toMatch(/,unsafeInjections,violations,measuredMs,workPerSecond,stoppedEarly$/);
+    expect(first).toMatch(/,0,1018,1019,$/);
+    const doc = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8'));
+    expect(doc.format).toBe('apf-lab sweep v4');
+    expect(doc.metrics.map((m: { name: string }) => m.name).slice(-2)).toEqual(['measuredMs', 'workPerSecond']);
+    // Drawn by the rate, the note has nothing to add.
+    const rate = await cli('sweep', 'merge', write('rate-1-of-2.json', fakePart({ ...def, metric: 'workPerSecond' }, 1, 2)), write('rate-2-of-2.json', fakePart({ ...def, metric: 'workPerSecond' }, 2, 2)));
+    expect(rate.code).toBe(0);
+    expect(rate.out).toContain('workPerSecond, mean over the seeds and tasksPerVcpu (units per measured second):');
+    expect(rate.out).not.toContain('the measured windows differ');
+  });
+
   it('a point where no fault completed has no latency: null in JSON, empty in CSV, "—" in the table, left out of the chart', async () => {
     // Point 0 (backing.latency.us = 50, tasksPerVcpu = 1): no run has a latency; point 2 (500, 1): only x86's run 1 has one.
     const latencyDef = { ...def, metric: 'faultLatency.p99' };

@@ -52,6 +52,14 @@ describe('sweep merge', () => {
     );
   });
 
+  it('refuses a part of the format before the measured window was recorded, saying so (not "was the file edited?")', () => {
+    const p = part(def, 2, 3);
+    const runs = p.runs.map(({ metrics: { measuredMs: _, workPerSecond: __, ...metrics }, ...r }) => ({ ...r, metrics }));
+    expect(() => mergeParts([parts[0], file('v3.json', { ...p, format: 'apf-lab sweep part v3', runs }), parts[2]])).toThrow(
+      /^v3.json: written by an older apf-lab \(apf-lab sweep part v3, which does not record the measured window of each run\): run its shard again$/,
+    );
+  });
+
   it('names the seed where parts were made with different --seed, not "scenario"', () => {
     const reseeded = file('seed-2.json', part(sweep(2, smallScenario({ seed: 2 })), 2, 3));
     expect(() => mergeParts([parts[0], reseeded, parts[2]])).toThrow('part-1-of-3.json and seed-2.json are slices of different sweeps (they differ in seed: 1 and 2)');
