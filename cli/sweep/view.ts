@@ -27,14 +27,9 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
   const columns = c.series.map((s) => s.variant);
   // No figure (no fault completed there, for a latency): "—" as compare prints it, not 0; a mean
   // over only some of the runs there is marked, so that it does not pass for a mean over all.
-  const partial = (variant: string, xv: unknown) => {
-    const there = doc.runs.filter((r) => r.variant === variant && r.params[c.x.name] === xv);
-    const have = there.filter((r) => r.metrics[c.metric] !== null).length;
-    return have > 0 && have < there.length;
-  };
   const rows = c.x.values.map((v, k) => ({
     label: String(v),
-    cells: c.series.map((s) => (s.stats[k] ? `${number(s.stats[k].mean)}${partial(s.variant, v) ? '*' : ''}` : '—')),
+    cells: c.series.map((s) => (s.stats[k] ? `${number(s.stats[k].mean)}${s.have[k]! < s.runs[k]! ? '*' : ''}` : '—')),
   }));
   const empty = rows.some((r) => r.cells.includes('—'));
   const some = rows.some((r) => r.cells.some((x) => x.endsWith('*')));

@@ -183,15 +183,39 @@ export interface MetricCurves {
   readonly x: SweepParam;
   /** The other parameters that vary (more than one value): the curves average over them. */
   readonly over: readonly SweepParam[];
-  /** One stat per value of the parameter; null where no run there has the figure. */
-  readonly series: readonly { readonly variant: string; readonly stats: readonly (Stat | null)[] }[];
+  /**
+   * One stat per value of the parameter, null where no run there has the figure; and how many runs
+   * there have it (`have`) of how many there are (`runs`): a mean over only some is marked.
+   */
+  readonly series: readonly {
+    readonly variant: string;
+    readonly stats: readonly (Stat | null)[];
+    readonly have: readonly number[];
+    readonly runs: readonly number[];
+  }[];
 }
 
 export function metricCurves(doc: SweepDocument, metric: string, x: string): MetricCurves {
   const param = doc.sweep.params.find((p) => p.name === x)!;
-  const series = doc.sweep.variants.map((v) => ({
-    variant: v.id,
-    stats: param.values.map((xv) => stat(doc.runs.filter((r) => r.variant === v.id && r.params[x] === xv).map((r) => r.metrics[metric]))),
-  }));
+  // The figures grouped by variant and x value in one pass: filtering every run for each value
+  // took 16.7 s and 650 MB for 8,000 values × 10 seeds.
+  const figures = new Map<string, Map<SweepValue, (number | null)[]>>(doc.sweep.variants.map((v) => [v.id, new Map()]));
+  for (const r of doc.runs) {
+    const byValue = figures.get(r.variant);
+    if (!byValue) continue;
+    const xv = r.params[x]!;
+    const there = byValue.get(xv);
+    if (there) there.push(r.metrics[metric] ?? null);
+    else byValue.set(xv, [r.metrics[metric] ?? null]);
+  }
+  const series = doc.sweep.variants.map((v) => {
+    const there = param.values.map((xv) => figures.get(v.id)!.get(xv) ?? []);
+    return {
+      variant: v.id,
+      stats: there.map(stat),
+      have: there.map((xs) => xs.filter((f) => f !== null).length),
+      runs: there.map((xs) => xs.length),
+    };
+  });
   return { metric, x: param, over: doc.sweep.params.filter((p) => p.name !== x && p.values.length > 1), series };
 }
