@@ -5,7 +5,7 @@ import { canonicalParamName } from './params.js';
 import { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './grid.js';
 import { SWEEP_METRICS, type RunOutcome } from './metrics.js';
 import { runSeed, SEED_DERIVATION, sortKeys, sweepIdentity } from './seed.js';
-import type { SweepValue } from './spec.js';
+import { canonicalSpec, type SweepValue } from './spec.js';
 
 /**
  * A variant as a sweep records it: everything its runs depend on, so that two sweeps of different
@@ -55,7 +55,7 @@ export function defineSweep(d: Omit<SweepDefinition, 'identity' | 'seedDerivatio
  * the unsharded sweep and a merge of its parts, and between merges of the same parts named in
  * another order. The definition's own fields and a variant's keep their reading order; the
  * scenario and the variants' maps (mechanisms, knobs, costs) are sorted, as the identity's
- * canonical JSON sorts them.
+ * canonical JSON sorts them. A parameter's spec is spelled without spaces (canonicalSpec()).
  */
 export function canonicalDefinition(d: SweepDefinition): SweepDefinition {
   const sorted = <T>(value: T): T => sortKeys(value) as T;
@@ -63,7 +63,7 @@ export function canonicalDefinition(d: SweepDefinition): SweepDefinition {
     identity: d.identity,
     seedDerivation: d.seedDerivation,
     scenario: sorted<Scenario>(d.scenario),
-    params: d.params.map(({ name, spec, values }) => ({ name, spec, values: [...values] })),
+    params: d.params.map(({ name, spec, values }) => ({ name, spec: canonicalSpec(spec), values: [...values] })),
     variants: d.variants.map((v) => ({ id: v.id, arch: v.arch, mechanisms: sorted(v.mechanisms), knobs: sorted(v.knobs), costs: sorted(v.costs) })),
     seeds: d.seeds,
     metric: d.metric,

@@ -60,6 +60,14 @@ describe('sweep merge', () => {
     );
   });
 
+  it('merges parts whose specs differ only in spacing: one grid (they were "slices of different sweeps")', () => {
+    const spaced = sweep();
+    const respaced = defineSweep({ ...spaced, params: [{ ...spaced.params[0]!, spec: ' 50 .. 5000 : log : 3 ' }, { ...spaced.params[1]!, spec: '1, 2' }] });
+    expect(respaced.params.map((p) => p.spec)).toEqual(['50..5000:log:3', '1,2']);
+    const merged = mergeParts([parts[0], file('respaced.json', part(respaced, 2, 3)), parts[2]]);
+    expect(JSON.stringify(merged.sweep)).toBe(JSON.stringify(def));
+  });
+
   it('names the seed where parts were made with different --seed, not "scenario"', () => {
     const reseeded = file('seed-2.json', part(sweep(2, smallScenario({ seed: 2 })), 2, 3));
     expect(() => mergeParts([parts[0], reseeded, parts[2]])).toThrow('part-1-of-3.json and seed-2.json are slices of different sweeps (they differ in seed: 1 and 2)');
