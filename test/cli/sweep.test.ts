@@ -68,7 +68,11 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
 
   it.each([
     [['--param', 'backing.latency.us=-5,10'], 'apf-lab: overcommit with backing.latency.us=-5: backing.latency.us: must not be negative\n'],
-    [['--param', 'machine.vcpuz=1,2'], 'apf-lab: overcommit with machine.vcpuz=1: machine: unknown field(s): vcpuz\n'],
+    // Named before any point is built, as an unknown group is (it said "overcommit with machine.vcpuz=1: machine: unknown field(s): vcpuz").
+    [
+      ['--param', 'machine.vcpuz=1,2'],
+      'apf-lab: parameter "machine.vcpuz": machine has no field "vcpuz" (it has: vcpus, guestMemoryMiB, hostResidentMiB, hz, sliceUs, wakeupGranularityUs, schedLatencyUs, contextSwitchNs, preemption, touchNs, anonFaultNs, guestKernelPages, hostThp, hugeClearUs; or a named parameter: tasksPerVcpu, residentShare)\n',
+    ],
     [['--param', 'machine.preemption=none,eager'], 'apf-lab: overcommit with machine.preemption=eager: machine.preemption: expected one of none, voluntary, full, got "eager"\n'],
   ])('%j is bad input (exit 1) naming the point and the field', async (args, message) => {
     const r = await cli('sweep', '--variants', 'x86', ...args);
@@ -90,6 +94,26 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     const r = await cli('sweep', file);
     expect(r.code).toBe(1);
     expect(r.err).toBe(`apf-lab: ${file}: params: overcommit with backing.latency.us=true: backing.latency.us: Invalid input: expected number, received boolean\n`);
+  });
+
+  it('an unknown parameter name is refused before anything runs, one segment or more, naming what the scenario has there', async () => {
+    const has = '(it has: name, description, durationMs, seed, machine, backing, regions, tasks, drain, costs, arch; or a named parameter: tasksPerVcpu, residentShare)';
+    // foo=1 failed only at the first point: "overcommit with foo=1: (top level): unknown field(s): foo".
+    for (const name of ['foo', 'foo.bar']) {
+      const r = await cli('sweep', '--param', `${name}=1`, '--variants', 'x86');
+      expect(r.err).toBe(`apf-lab: parameter "${name}": the scenario has no field "foo" ${has}\n`);
+      expect(r.code).toBe(1);
+    }
+    const deep = await cli('sweep', '--param', 'machine.foo=1', '--variants', 'x86');
+    expect(deep.err).toMatch(/^apf-lab: parameter "machine.foo": machine has no field "foo" \(it has: vcpus, guestMemoryMiB, .*\)\n$/);
+    // From a sweep file, the file and params lead, as README says of its values (foo.bar had no prefix).
+    for (const name of ['foo', 'foo.bar']) {
+      const file = join(dir, 'unknown-name-sweep.yaml');
+      writeFileSync(file, `params:\n  ${name}: 1\nvariants: [x86]\n`);
+      const r = await cli('sweep', file);
+      expect(r.err).toBe(`apf-lab: ${file}: params: parameter "${name}": the scenario has no field "foo" ${has}\n`);
+      expect(r.code).toBe(1);
+    }
   });
 
   it.each([
