@@ -4,6 +4,7 @@ import Handlebars from 'handlebars';
 import { BadInputError } from '../../core/errors.js';
 import { systemReason } from '../../core/read-capped.js';
 import { readTextFile } from '../../core/text-file.js';
+import { inertHtml } from './inert-html.js';
 
 /**
  * The Handlebars environments of the design report (STYLE.md §5): one per output format, strict,
@@ -20,6 +21,10 @@ const HELPERS: Record<DocFormat, Record<string, Handlebars.HelperDelegate>> = {
   md: {
     /** A Markdown table cell: no pipe or newline may end it early. */
     mdCell: (s: unknown) => String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' '),
+    /** An inline code span of any text: a backtick in a command line ended the span early. */
+    mdCode: (s: unknown) => mdCode(String(s)),
+    /** A link's destination: a space or a parenthesis in a file name ended `](…)` early. */
+    mdUrl: (s: unknown) => mdUrl(String(s)),
     /** Text inside a Mermaid message or note: `#` and `;` start entities and statements there. */
     mmd: (s: unknown) => String(s).replace(/[#;]/g, (c) => (c === '#' ? '#35;' : '#59;')).replace(/\r?\n/g, ' '),
   },
@@ -59,6 +64,8 @@ export class DocumentTemplates {
       return format === 'md' ? inertHtml(text) : text;
     } catch (e) {
       if (e instanceof BadInputError) throw e;
+      // An error inside a partial carries the partial's line: name the partial, not this template.
+      if (e instanceof PartialError) throw new BadInputError(`template ${e.file} (in ${this.dir}, a partial of ${file}): ${firstLine(e.cause)}`);
       throw new BadInputError(`template ${file} (in ${this.dir}): ${firstLine(e)}`);
     }
   }
@@ -66,11 +73,7 @@ export class DocumentTemplates {
   private template(format: DocFormat, name: string, file: string): HandlebarsTemplateDelegate {
     const hit = this.compiled.get(file);
     if (hit) return hit;
-    const t = this.env(format).compile(this.read(file), {
-      ...OPTIONS,
-      noEscape: format === 'md',
-      knownHelpers: Object.fromEntries(Object.keys(HELPERS[format]).map((k) => [k, true])),
-    });
+    const t = this.env(format).compile(this.read(file), compileOptions(format));
     this.compiled.set(file, t);
     return t;
   }
@@ -101,27 +104,58 @@ export class DocumentTemplates {
     if (hit) return hit;
     const hb = Handlebars.create();
     for (const [name, fn] of Object.entries(HELPERS[format])) hb.registerHelper(name, fn);
-    this.registerPartials(hb, format);
-    if (format === 'html') this.registerPartials(hb, 'svg');
+    this.registerPartials(hb, format, format);
+    if (format === 'html') this.registerPartials(hb, 'svg', format);
     this.envs.set(format, hb);
     return hb;
   }
 
-  /** Every partial of a format, parsed now so that a broken one is named by its file. */
-  private registerPartials(hb: typeof Handlebars, format: DocFormat): void {
+  /**
+   * Every partial of a format, parsed now so that a broken one is named by its file, and compiled
+   * with the options of the environment `into` that inlines it. A partial registered as text is
+   * run as part of its caller, whose file an error then named with the partial's line; each runs
+   * as a function of its own that names its file.
+   */
+  private registerPartials(hb: typeof Handlebars, format: DocFormat, into: DocFormat): void {
     const dir = join(this.dir, format, 'partials');
     if (!existsSync(dir)) return;
     const suffix = `.${format}.hbs`;
     for (const f of readdirSync(dir).sort()) {
       if (!f.endsWith(suffix)) continue;
-      const src = this.read(`${format}/partials/${f}`);
+      const file = `${format}/partials/${f}`;
+      const src = this.read(file);
       try {
         Handlebars.parse(src);
       } catch (e) {
-        throw new BadInputError(`template ${format}/partials/${f} (in ${this.dir}): ${firstLine(e)}`);
+        throw new BadInputError(`template ${file} (in ${this.dir}): ${firstLine(e)}`);
       }
-      hb.registerPartial(f.slice(0, -suffix.length), src);
+      const partial = hb.compile(src, compileOptions(into));
+      hb.registerPartial(f.slice(0, -suffix.length), ((context: unknown, options?: Handlebars.RuntimeOptions) => {
+        try {
+          return partial(context, options);
+        } catch (e) {
+          throw e instanceof PartialError || e instanceof BadInputError ? e : new PartialError(file, e);
+        }
+      }) as Handlebars.Template);
     }
+  }
+}
+
+function compileOptions(format: DocFormat): CompileOptions {
+  return {
+    ...OPTIONS,
+    noEscape: format === 'md',
+    knownHelpers: Object.fromEntries(Object.keys(HELPERS[format]).map((k) => [k, true])),
+  };
+}
+
+/** An error raised inside a partial, with the partial's file: the innermost partial keeps it. */
+class PartialError extends Error {
+  constructor(
+    readonly file: string,
+    override readonly cause: unknown,
+  ) {
+    super(firstLine(cause));
   }
 }
 
@@ -131,26 +165,21 @@ function firstLine(e: unknown): string {
 }
 
 /**
- * Markdown passes HTML through, and a scenario's name or description, a variant file's title or
- * finding, are the user's text: outside code, `<` that would open a tag (`<b>`, `</title>`,
- * `<script>`, `<!--`) is written `&lt;`, which Markdown shows as the character. The templates
- * themselves emit no HTML. Fenced blocks (the Mermaid diagrams) and code spans are left as they are.
+ * CommonMark's code span: its fence is a run of backticks longer than any in the text, and a text
+ * that starts or ends with a backtick or a space is padded with one space each side, which the
+ * renderer takes off again.
  */
-export function inertHtml(markdown: string): string {
-  let fenced = false;
-  return markdown
-    .split('\n')
-    .map((line) => {
-      if (/^\s*```/.test(line)) {
-        fenced = !fenced;
-        return line;
-      }
-      if (fenced) return line;
-      // Even pieces are outside a code span, odd ones inside.
-      return line
-        .split('`')
-        .map((piece, i) => (i % 2 === 0 ? piece.replace(/<(?=[A-Za-z/!?])/g, '&lt;') : piece))
-        .join('`');
-    })
-    .join('\n');
+export function mdCode(text: string): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** A relative file name as a URL path: percent-encoded, `/` kept. */
+export function mdUrl(path: string): string {
+  return path
+    .split('/')
+    .map((part) => encodeURIComponent(part).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
 }

@@ -128,11 +128,14 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
   const pool = candidates.length > 0 ? candidates : c.variants;
   const baseOf = (r: ComparedRun) => c.variants.find((b) => b.id === r.baselineId && b.id !== r.id) ?? null;
   // Ranked by `rank` (shown by `showRank`), reported with `metric`: work is ranked by its ratio to
-  // each variant's own baseline, since raw work of two architectures is priced differently.
+  // each variant's own baseline, since raw work of two architectures is priced differently. A
+  // figure is shown with `digits` decimals; the best and the next take more where fewer would
+  // print them alike (11,399,838 ns and 11,400,205 ns were both "11.400 ms", and called a tie):
+  // only equal figures tie.
   const claim = (
     metric: (r: ComparedRun) => number,
     better: 'high' | 'low',
-    show: (x: number) => string,
+    show: Shown,
     ratioOk: boolean,
     rank = metric,
     showRank = show,
@@ -142,22 +145,35 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
     if (usable.length === 0) return null;
     const sorted = [...usable].sort((a, b) => (better === 'high' ? rank(b) - rank(a) : rank(a) - rank(b)));
     const best = sorted[0];
+    const next = sorted[1];
+    const tiedIds = sorted.filter((r) => digitsApart(showRank, rank(r), rank(best)) === null).map((r) => r.id);
+    const extra = next && tiedIds.length === 1 ? digitsApart(showRank, rank(best), rank(next))! : 0;
     const base = baseOf(best);
-    const ratio = base && ratioOk && metric(base) > 0 ? { ratio: `${fixed(metric(best) / metric(base), 2)}×`, baseline: base.id, value: show(metric(base)) } : null;
-    const tiedIds = sorted.filter((r) => showRank(rank(r)) === showRank(rank(best))).map((r) => r.id);
+    const ratio =
+      base && ratioOk && metric(base) > 0
+        ? { ratio: `${fixed(metric(best) / metric(base), 2 + extra)}×`, baseline: base.id, value: show(metric(base), extra) }
+        : null;
     return {
       best: best.id,
-      value: tiedIds.length > 1 ? showTied(rank(best)) : show(metric(best)),
+      value: tiedIds.length > 1 ? showTied(rank(best)) : show(metric(best), extra),
       vsBaseline: ratio,
-      next: sorted[1] ? `${sorted[1].id} (${showRank(rank(sorted[1]))})` : null,
+      next: next ? `${next.id} (${showRank(rank(next), extra)})` : null,
       tied: tiedIds.length > 1 ? andList(tiedIds) : null,
     };
   };
   const arches = new Set(pool.map((r) => r.arch));
   const ratios = pool.every((r) => r.workVsBaseline !== null && !r.baseline);
-  const units = (x: number) => `${fixed(x / 1e6, 3)} M units`;
+  const units: Shown = (x, extra = 0) => `${fixed(x / 1e6, 3 + extra)} M units`;
   const work = ratios
-    ? claim((r) => r.metrics.work, 'high', units, true, (r) => r.workVsBaseline!, (x) => `${fixed(x, 2)}× its baseline`, (x) => `${fixed(x, 2)}× their baselines`)
+    ? claim(
+        (r) => r.metrics.work,
+        'high',
+        units,
+        true,
+        (r) => r.workVsBaseline!,
+        (x, extra = 0) => `${fixed(x, 2 + extra)}× its baseline`,
+        (x) => `${fixed(x, 2)}× their baselines`,
+      )
     : arches.size === 1
       ? claim((r) => r.metrics.work, 'high', units, true)
       : null;
@@ -176,10 +192,22 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
   return {
     compared: `${pool.map((r) => r.id).join(', ')} on scenario ${c.scenario.name}, seed ${c.seed}`,
     work,
-    latency: claim((r) => (r.metrics.faultLatencyNs.count > 0 ? r.metrics.faultLatencyNs.p99 : NaN), 'low', (x) => `p99 ${ms(x)} ms`, true),
-    exits: claim((r) => (r.metrics.apf.faults > 0 ? r.metrics.exitsPerFault : NaN), 'low', (x) => `${fixed(x, 2)} exits per fault`, true),
+    latency: claim((r) => (r.metrics.faultLatencyNs.count > 0 ? r.metrics.faultLatencyNs.p99 : NaN), 'low', (x, extra = 0) => `p99 ${fixed(x / 1e6, 3 + extra)} ms`, true),
+    exits: claim((r) => (r.metrics.apf.faults > 0 ? r.metrics.exitsPerFault : NaN), 'low', (x, extra = 0) => `${fixed(x, 2 + extra)} exits per fault`, true),
     safety: { clean: clean.length > 0 ? clean.join(', ') : null, unsafe },
   };
+}
+
+/** A figure as the summary prints it, with `extra` decimals beyond its usual ones. */
+type Shown = (x: number, extra?: number) => string;
+
+/**
+ * How many more decimals tell two figures apart (0 where the usual ones do); null where twelve
+ * more do not, as for equal figures (or two that differ by a rounding of the arithmetic).
+ */
+function digitsApart(show: Shown, a: number, b: number): number | null {
+  for (let extra = 0; extra <= 12; extra++) if (show(a, extra) !== show(b, extra)) return extra;
+  return null;
 }
 
 function andList(ids: readonly string[]): string {

@@ -19,8 +19,12 @@ export interface SweepChart extends LineChart {
 
 /** Room between the axis and the first and last value, so that their markers stand clear of it. */
 const PAD = 18;
-/** At most this many x labels; beyond, every k-th value is labelled. */
-const MAX_X_LABELS = 10;
+/**
+ * An x label's width per character at the axes' 11 px font (a digit is about 0.6 em, rounded up),
+ * and the room left between two labels.
+ */
+const CHAR_PX = 7;
+const GAP_PX = 6;
 
 export function sweepChart(doc: SweepDocument): SweepChart {
   const c = metricCurves(doc, doc.sweep.metric, doc.sweep.x);
@@ -82,15 +86,42 @@ function xPositions(values: readonly SweepValue[], spec: string, lo: number, hi:
   return nums.map((v) => lo + ((f(v) - min) / (max - min)) * (hi - lo));
 }
 
+/**
+ * Labels left to right, each one only where it stands clear of the last one drawn. Thinning by
+ * the values' place in the list overlapped labels on a linear axis (100 and 300 among 1000 and
+ * 10000, 11 px apart) and left room unused elsewhere. A label's width is taken at the digits that
+ * tell every two values apart, which the labels drawn need no more of.
+ */
 function xTicks(values: readonly SweepValue[], xs: readonly number[]): Tick[] {
-  const every = Math.ceil(values.length / MAX_X_LABELS);
-  return values.flatMap((v, i) => (i % every === 0 ? [{ at: r1(xs[i]), label: typeof v === 'number' ? short(v) : String(v) }] : []));
+  const order = xs.map((_, k) => k).sort((a, b) => xs[a]! - xs[b]!);
+  const widest = labelsApart(order.map((k) => values[k]!)).map((l) => l.length * CHAR_PX);
+  const kept: number[] = [];
+  let last = -1;
+  order.forEach((k, j) => {
+    if (last >= 0 && xs[k]! - xs[order[last]!]! < (widest[j]! + widest[last]!) / 2 + GAP_PX) return;
+    kept.push(k);
+    last = j;
+  });
+  const labels = labelsApart(kept.map((k) => values[k]!));
+  return kept.map((k, i) => ({ at: r1(xs[k]!), label: labels[i]! }));
 }
 
-/** 3 significant digits with k, M, G: tick labels stay short. */
-export function short(x: number): string {
-  for (const [unit, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
-    if (Math.abs(x) >= unit) return `${+(x / unit).toPrecision(3)}${suffix}`;
+/**
+ * Labels of values in order, with as many significant digits (3 at least) as tell each one from
+ * its neighbours: at 3, 1000, 1005 and 1010 read "1k", "1k" and "1.01k".
+ */
+function labelsApart(values: readonly SweepValue[]): string[] {
+  for (let digits = 3; ; digits++) {
+    const labels = values.map((v) => (typeof v === 'number' ? short(v, digits) : String(v)));
+    const apart = labels.every((l, i) => i === 0 || l !== labels[i - 1] || values[i] === values[i - 1]);
+    if (apart || digits === 17) return labels;
   }
-  return `${+x.toPrecision(3)}`;
+}
+
+/** `digits` significant digits (3 unless told) with k, M, G: tick labels stay short. */
+export function short(x: number, digits = 3): string {
+  for (const [unit, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+    if (Math.abs(x) >= unit) return `${+(x / unit).toPrecision(digits)}${suffix}`;
+  }
+  return `${+x.toPrecision(digits)}`;
 }

@@ -90,13 +90,21 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     throw new UsageError('name a parameter to sweep: --param NAME=SPEC (e.g. --param backing.latency.us=50..10000:log:8)');
   }
   const paramsFile = args.param === undefined ? (args.file ?? null) : null;
-  const scenario = baseScenario({ ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) }, source, params, paramsFile);
+  const merged = { ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) };
+  // The names before the base is checked, which builds the first point when the base alone breaks a rule.
   const names = new Set<string>();
   for (const p of params) {
     if (names.has(p.name)) throw new UsageError(`parameter ${p.name} is given twice`);
     names.add(p.name);
-    checkParamName(scenario, p.name);
+    try {
+      checkParamName(merged, p.name);
+    } catch (e) {
+      // A name from a sweep file is the file's mistake, as a value from it is (pointLabel()).
+      if (paramsFile !== null && e instanceof BadInputError) throw new BadInputError(`${paramsFile}: params: ${e.message}`);
+      throw e;
+    }
   }
+  const scenario = baseScenario(merged, source, params, paramsFile);
   const overlap = paramOverlap(scenario, params.map((p) => p.name));
   if (overlap !== undefined) throw args.param !== undefined ? new UsageError(overlap) : new BadInputError(`${args.file}: params: ${overlap}`);
   // --duration-ms and --seed (or the file's fields) set the base scenario: a parameter that sets the

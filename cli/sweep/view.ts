@@ -27,14 +27,9 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
   const columns = c.series.map((s) => s.variant);
   // No figure (no fault completed there, for a latency): "—" as compare prints it, not 0; a mean
   // over only some of the runs there is marked, so that it does not pass for a mean over all.
-  const partial = (variant: string, xv: unknown) => {
-    const there = doc.runs.filter((r) => r.variant === variant && r.params[c.x.name] === xv);
-    const have = there.filter((r) => r.metrics[c.metric] !== null).length;
-    return have > 0 && have < there.length;
-  };
   const rows = c.x.values.map((v, k) => ({
     label: String(v),
-    cells: c.series.map((s) => (s.stats[k] ? `${number(s.stats[k].mean)}${partial(s.variant, v) ? '*' : ''}` : '—')),
+    cells: c.series.map((s) => (s.stats[k] ? `${number(s.stats[k].mean)}${s.have[k]! < s.runs[k]! ? '*' : ''}` : '—')),
   }));
   const empty = rows.some((r) => r.cells.includes('—'));
   const some = rows.some((r) => r.cells.some((x) => x.endsWith('*')));
@@ -53,6 +48,7 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
       ...(empty ? ['—: no run there has this figure (no fault completed)'] : []),
       ...(some ? ['*: the mean of the runs there that have this figure; in the others no fault completed'] : []),
       ...(bad > 0 ? [`${plural(bad, 'run')} broke an invariant: see the violations column`] : []),
+      ...windowNote(doc.runs, c.metric),
       ...stoppedNote(doc.runs),
       ...(files.length === 0 ? ['', 'give --out DIR to write runs.csv, summary.csv, sweep.json and chart.svg'] : []),
     ],
@@ -85,6 +81,19 @@ function stoppedNote(runs: readonly SweepRun[]): string[] {
     `${count(stopped)} of ${plural(runs.length, 'run')} stopped early (${why}): runs.csv and sweep.json say which, in stoppedEarly;`,
     'their figures leave out what was still to happen when they stopped',
   ];
+}
+
+/**
+ * Where `until` ends the runs' windows, they differ from run to run, and a total (work, faults,
+ * exits) is over each run's own window: a slower disk keeps the window open longer and shows more
+ * work. Say so, and what compares them, unless the figure is the window or the rate itself.
+ */
+function windowNote(runs: readonly SweepRun[], metric: string): string[] {
+  if (metric === 'measuredMs' || metric === 'workPerSecond') return [];
+  const windows = runs.map((r) => r.metrics.measuredMs ?? 0);
+  const [lo, hi] = [Math.min(...windows), Math.max(...windows)];
+  if (lo === hi) return [];
+  return [`the measured windows differ (until ends them: ${number(lo)} to ${number(hi)} ms): totals are over each run's own window; workPerSecond compares work across them`];
 }
 
 /** A mean to the digits that still say something: none for a whole number, fewer the larger it is. */

@@ -5,7 +5,7 @@ import { canonicalParamName } from './params.js';
 import { pointCount, pointValues, shardPoints, type Shard, type SweepParam } from './grid.js';
 import { SWEEP_METRICS, type RunOutcome } from './metrics.js';
 import { runSeed, SEED_DERIVATION, sortKeys, sweepIdentity } from './seed.js';
-import type { SweepValue } from './spec.js';
+import { canonicalSpec, type SweepValue } from './spec.js';
 
 /**
  * A variant as a sweep records it: everything its runs depend on, so that two sweeps of different
@@ -55,7 +55,7 @@ export function defineSweep(d: Omit<SweepDefinition, 'identity' | 'seedDerivatio
  * the unsharded sweep and a merge of its parts, and between merges of the same parts named in
  * another order. The definition's own fields and a variant's keep their reading order; the
  * scenario and the variants' maps (mechanisms, knobs, costs) are sorted, as the identity's
- * canonical JSON sorts them.
+ * canonical JSON sorts them. A parameter's spec is spelled without spaces (canonicalSpec()).
  */
 export function canonicalDefinition(d: SweepDefinition): SweepDefinition {
   const sorted = <T>(value: T): T => sortKeys(value) as T;
@@ -63,7 +63,7 @@ export function canonicalDefinition(d: SweepDefinition): SweepDefinition {
     identity: d.identity,
     seedDerivation: d.seedDerivation,
     scenario: sorted<Scenario>(d.scenario),
-    params: d.params.map(({ name, spec, values }) => ({ name, spec, values: [...values] })),
+    params: d.params.map(({ name, spec, values }) => ({ name, spec: canonicalSpec(spec), values: [...values] })),
     variants: d.variants.map((v) => ({ id: v.id, arch: v.arch, mechanisms: sorted(v.mechanisms), knobs: sorted(v.knobs), costs: sorted(v.costs) })),
     seeds: d.seeds,
     metric: d.metric,
@@ -112,9 +112,12 @@ export interface SweepPart {
   readonly runs: readonly SweepRun[];
 }
 
-/** v3: the build is recorded; v2: a variant records its knobs and cost table (v1 held only id, arch and mechanisms). */
-export const PART_FORMAT = 'apf-lab sweep part v3';
-export const DOCUMENT_FORMAT = 'apf-lab sweep v3';
+/**
+ * v4: a run records its measured window and work per measured second; v3: the build is recorded;
+ * v2: a variant records its knobs and cost table (v1 held only id, arch and mechanisms).
+ */
+export const PART_FORMAT = 'apf-lab sweep part v4';
+export const DOCUMENT_FORMAT = 'apf-lab sweep v4';
 
 export type Stat = Spread;
 
@@ -180,15 +183,39 @@ export interface MetricCurves {
   readonly x: SweepParam;
   /** The other parameters that vary (more than one value): the curves average over them. */
   readonly over: readonly SweepParam[];
-  /** One stat per value of the parameter; null where no run there has the figure. */
-  readonly series: readonly { readonly variant: string; readonly stats: readonly (Stat | null)[] }[];
+  /**
+   * One stat per value of the parameter, null where no run there has the figure; and how many runs
+   * there have it (`have`) of how many there are (`runs`): a mean over only some is marked.
+   */
+  readonly series: readonly {
+    readonly variant: string;
+    readonly stats: readonly (Stat | null)[];
+    readonly have: readonly number[];
+    readonly runs: readonly number[];
+  }[];
 }
 
 export function metricCurves(doc: SweepDocument, metric: string, x: string): MetricCurves {
   const param = doc.sweep.params.find((p) => p.name === x)!;
-  const series = doc.sweep.variants.map((v) => ({
-    variant: v.id,
-    stats: param.values.map((xv) => stat(doc.runs.filter((r) => r.variant === v.id && r.params[x] === xv).map((r) => r.metrics[metric]))),
-  }));
+  // The figures grouped by variant and x value in one pass: filtering every run for each value
+  // took 16.7 s and 650 MB for 8,000 values × 10 seeds.
+  const figures = new Map<string, Map<SweepValue, (number | null)[]>>(doc.sweep.variants.map((v) => [v.id, new Map()]));
+  for (const r of doc.runs) {
+    const byValue = figures.get(r.variant);
+    if (!byValue) continue;
+    const xv = r.params[x]!;
+    const there = byValue.get(xv);
+    if (there) there.push(r.metrics[metric] ?? null);
+    else byValue.set(xv, [r.metrics[metric] ?? null]);
+  }
+  const series = doc.sweep.variants.map((v) => {
+    const there = param.values.map((xv) => figures.get(v.id)!.get(xv) ?? []);
+    return {
+      variant: v.id,
+      stats: there.map(stat),
+      have: there.map((xs) => xs.filter((f) => f !== null).length),
+      runs: there.map((xs) => xs.length),
+    };
+  });
   return { metric, x: param, over: doc.sweep.params.filter((p) => p.name !== x && p.values.length > 1), series };
 }

@@ -93,6 +93,8 @@ const OLDER_FORMATS: Readonly<Record<string, string>> = {
   'apf-lab sweep part v1': "which does not record the variants' knobs",
   // No build: it cannot be told apart from a part of a build that computes other figures.
   'apf-lab sweep part v2': 'which does not record the build that ran it',
+  // Without measuredMs and workPerSecond, which every run of this one has.
+  'apf-lab sweep part v3': 'which does not record the measured window of each run',
 };
 
 /** Checks the slices and returns the sweep, all its runs in planRuns() order, and the build that ran them. */
@@ -172,7 +174,8 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
 
   const sweep = first.sweep;
   const total = pointCount(sweep.params);
-  const names = sweepMetricNames();
+  // Once, not for each run: a part may hold hundreds of thousands.
+  const names = canonicalJson(sweepMetricNames());
   for (const p of parts) {
     const points = shardPoints(total, p.shard);
     const planned = planRuns(sweep, points);
@@ -181,7 +184,7 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       p.runs.length === planned.length &&
       p.runs.every((r, i) => {
         const q = planned[i];
-        return r.point === q.point && r.variant === q.variant && r.run === q.run && r.seed === q.seed && canonicalJson(Object.keys(r.metrics)) === canonicalJson(names);
+        return r.point === q.point && r.variant === q.variant && r.run === q.run && r.seed === q.seed && canonicalJson(Object.keys(r.metrics)) === names;
       });
     if (!ok) throw new BadInputError(`${p.file}: its runs are not those of shard ${shardName(p.shard)} of this sweep (was the file edited, or written by another version?)`);
   }

@@ -1,4 +1,5 @@
 import type { RunResult } from '../run.js';
+import { roundTo } from '../spread.js';
 
 /**
  * The figures a sweep keeps of each run: numbers from runVariant()'s result (core/run.ts), one
@@ -23,6 +24,13 @@ export interface SweepMetric {
 export type FigureKind = 'count' | 'amount' | 'latency';
 
 const sum = (m: Readonly<Record<string, number>>) => Object.values(m).reduce((a, b) => a + b, 0);
+/**
+ * Work per second of the measured window. A scenario with `until` ends each run's window when its
+ * named tasks exit, so windows differ from point to point (a slower disk, a longer window, more
+ * work) and raw `work` compares unlike things; `compare` divides by the window where two differ
+ * (core/compare.ts workVsBaseline()). A run without a window did no work: 0.
+ */
+const workPerSecond = (r: RunResult) => (r.run.measuredNs > 0 ? roundTo((r.metrics.work * 1e9) / r.run.measuredNs, 3) : 0);
 /** A fault-latency figure, or null where no fault completed (no sample, so no latency). */
 const latency = (k: 'p50' | 'p99' | 'max') => (r: RunResult) => (r.metrics.faultLatencyNs.count > 0 ? r.metrics.faultLatencyNs[k] : null);
 
@@ -45,6 +53,9 @@ export const SWEEP_METRICS: readonly SweepMetric[] = [
   { name: 'swapReads', kind: 'count', unit: 'I/Os', describe: 'swap read I/Os', of: (r) => r.metrics.swap.reads },
   { name: 'unsafeInjections', kind: 'count', unit: 'injections', describe: 'injections into exception code that cannot take one', of: (r) => r.metrics.unsafeInjections.total },
   { name: 'violations', kind: 'count', unit: 'violations', describe: 'invariant violations (DESIGN.md "Invariants"); 0 in a sound run', of: (r) => sum(r.invariants.counts) },
+  // Last, after the figures sweeps had before them: a column's place in runs.csv does not move.
+  { name: 'measuredMs', kind: 'amount', unit: 'ms', describe: "the measured window: durationMs, or shorter where the scenario's until ends it", of: (r) => r.run.measuredNs / 1e6 },
+  { name: 'workPerSecond', kind: 'amount', unit: 'units per measured second', describe: 'work over the measured window, comparable between windows of different lengths (until)', of: workPerSecond },
 ];
 
 export function sweepMetricNames(): string[] {

@@ -1,8 +1,9 @@
+import type { z } from 'zod';
 import { BadInputError } from '../errors.js';
 import { checkOverrideKeys, type KnownOverrides } from '../scenario/bounds.js';
 import { ONE_PAGE_MIB, PAGES_PER_MIB } from '../scenario/limits.js';
 import { validateScenario } from '../scenario/load.js';
-import type { Scenario } from '../scenario/schema.js';
+import { scenarioSchema, type Scenario } from '../scenario/schema.js';
 import type { SweepValue } from './spec.js';
 
 /**
@@ -54,10 +55,31 @@ const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
 /** Maps keyed by an architecture, where `costs.x86.…` may name an entry the scenario does not have yet. */
 const OPEN_MAPS = new Set(['costs', 'arch']);
 
-/** Checks a parameter name before any point is built: a named knob, or a path the scenario has. */
+/**
+ * Checks a parameter name before any point is built: a named knob, or a path the scenario has. A
+ * last segment the scenario leaves out may still be a field (machine.hostHz); one the schema does
+ * not have there either is refused here, in the words of a missing group: `foo=1` failed only at
+ * the first point, as "(top level): unknown field(s): foo", where `foo.bar=1` named what the
+ * scenario has.
+ */
 export function checkParamName(base: Scenario, name: string): void {
   if (NAMED_PARAMS.some((p) => p.name === name)) return;
-  setPath(structuredClone(base) as unknown as Record<string, unknown>, name, 0);
+  const point = structuredClone(base) as unknown as Record<string, unknown>;
+  const added = setPath(point, name, 0);
+  if (!added) return;
+  const unknown = issuesOf(scenarioSchema.safeParse(point).error?.issues ?? []).some(
+    (i) => i.code === 'unrecognized_keys' && i.keys.includes(added.field) && i.path.join('.') === added.at.join('.'),
+  );
+  if (unknown) throw new BadInputError(noField(name, added.where, added.field, added.has));
+}
+
+/** Issues and the issues of each union member tried (a backing kind's fields are one member's). */
+function issuesOf(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((i) => [i, ...(i.code === 'invalid_union' ? i.errors.flatMap(issuesOf) : [])]);
+}
+
+function noField(path: string, where: string, field: string, has: readonly string[]): string {
+  return `parameter "${path}": ${where} has no field "${field}" (it has: ${has.join(', ')}; or a named parameter: ${NAMED_PARAMS.map((p) => p.name).join(', ')})`;
 }
 
 /**
@@ -161,12 +183,17 @@ function elementSegment(list: readonly unknown[], index: number): string {
   return plain && elementIndex(list, name) === index ? name : String(index);
 }
 
-/** Sets the field at a dotted path; a path the scenario does not have is refused with what it has there. */
-function setPath(root: Record<string, unknown>, path: string, value: SweepValue): void {
+/**
+ * Sets the field at a dotted path; a path the scenario does not have is refused with what it has
+ * there. Where the last field was not there, says where it was added (`at`, as the schema's issues
+ * give a path), for checkParamName(); else null.
+ */
+function setPath(root: Record<string, unknown>, path: string, value: SweepValue): { at: (string | number)[]; where: string; field: string; has: string[] } | null {
   const segments = path.split('.');
   const where = (i: number) => segments.slice(0, i).join('.') || 'the scenario';
   if (segments.some((s) => s === '')) throw new BadInputError(`parameter "${path}": empty segment in the path`);
   let node: unknown = root;
+  const at: (string | number)[] = [];
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i];
     if (FORBIDDEN.has(seg)) throw new BadInputError(`parameter "${path}": "${seg}" is not a field`);
@@ -176,24 +203,28 @@ function setPath(root: Record<string, unknown>, path: string, value: SweepValue)
       if (index < 0) throw new BadInputError(`parameter "${path}": ${where(i)} has no element "${seg}" (give an index from 0 to ${node.length - 1}${namesOf(node)})`);
       if (last) throw new BadInputError(`parameter "${path}": names a whole element of ${where(i)}, not a field`);
       node = node[index];
+      at.push(index);
       continue;
     }
     if (!node || typeof node !== 'object') throw new BadInputError(`parameter "${path}": ${where(i)} is a value, not a group of fields`);
     const obj = node as Record<string, unknown>;
     if (last) {
       // A field the scenario leaves out (machine.hostHz) may be set; the schema refuses an unknown one.
+      const has = Object.keys(obj);
       obj[seg] = value;
-      return;
+      return has.includes(seg) ? null : { at, where: where(i), field: seg, has };
     }
     if (!Object.hasOwn(obj, seg)) {
       if (i === 1 && OPEN_MAPS.has(segments[0])) {
         obj[seg] = {};
       } else {
-        throw new BadInputError(`parameter "${path}": ${where(i)} has no field "${seg}" (it has: ${Object.keys(obj).join(', ')}; or a named parameter: ${NAMED_PARAMS.map((p) => p.name).join(', ')})`);
+        throw new BadInputError(noField(path, where(i), seg, Object.keys(obj)));
       }
     }
     node = obj[seg];
+    at.push(seg);
   }
+  return null;
 }
 
 function elementIndex(list: readonly unknown[], seg: string): number {

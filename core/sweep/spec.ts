@@ -38,6 +38,16 @@ export function parseValueSpec(spec: string): SweepValue[] {
   return values;
 }
 
+/**
+ * A spec as a sweep records it: no space around its `,`, `..` and `:`, nor at its ends. The spec is
+ * part of the sweep's definition, which `sweep merge` compares as text: shards run with
+ * 'tasksPerVcpu=1,2' and 'tasksPerVcpu= 1, 2' are one grid and must merge. No item of a spec
+ * holds a space (numbers, true/false, plain words), so only the spelling changes.
+ */
+export function canonicalSpec(spec: string): string {
+  return spec.trim().replace(/\s*(,|\.\.|:)\s*/g, '$1');
+}
+
 function parseRange(aText: string, bText: string, scale: string | undefined, nText: string | undefined): number[] {
   const a = number(aText, 'range start');
   const b = number(bText, 'range end');

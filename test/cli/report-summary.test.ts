@@ -44,4 +44,15 @@ describe('report summary', () => {
     expect(s.work?.tied).toBe('x86 and x86-ve');
     expect(s.work?.value).toBe('1.00× their baselines');
   });
+
+  it('calls two different figures a tie never, and prints the digits that tell them apart', async () => {
+    const c = await comparison('x86', 'x86-ve', '-s', 'test/fixtures/report-short.yaml');
+    const p99 = (r: ComparedRun, ns: number): ComparedRun => ({ ...r, metrics: { ...r.metrics, faultLatencyNs: { ...r.metrics.faultLatencyNs, p99: ns } } });
+    const figures: Record<string, number> = { x86: 11_400_205, 'x86-ve': 11_399_838 };
+    const s = summarize({ ...c, variants: c.variants.map((r) => (r.id in figures ? p99(r, figures[r.id]!) : r)) }, []);
+    expect(s.latency?.tied).toBeNull();
+    expect(s.latency?.best).toBe('x86-ve');
+    expect(s.latency?.value).toBe('p99 11.3998 ms');
+    expect(s.latency?.next).toBe('x86 (p99 11.4002 ms)');
+  });
 });

@@ -15,7 +15,8 @@ import { TINY_SCENARIO_YAML } from '../support/scenarios.js';
  */
 const SHORT = 'test/fixtures/report-short.yaml';
 const dir = mkdtempSync(join(tmpdir(), 'apf-lab-report-'));
-const md = join(dir, 'report.md');
+// A name with spaces and parentheses, which a Markdown link destination must not hold bare.
+const md = join(dir, 'my (odd) report.md');
 const html = join(dir, 'report.html');
 let compare: Comparison;
 let mdText: string;
@@ -89,12 +90,14 @@ describe('apf-lab report', () => {
     expect(mermaid.filter((m) => m.includes('page ready acknowledged'))).toHaveLength(2); // x86's MSR write, arm64's IRQ_ACK
     expect(mdText).toContain('| seed | 7 |');
     expect(mdText).toContain(`| apf-lab | ${JSON.parse(readFileSync('package.json', 'utf8')).version} |`);
-    expect(mdText).toContain(`apf-lab report x86 arm64-sdei -s ${SHORT} --seed 7 --out ${md}`);
+    expect(mdText).toContain(`apf-lab report x86 arm64-sdei -s ${SHORT} --seed 7 --out '${md}'`);
     // Which one, or a tie at two decimals, is the summary's business (test/cli/report-summary.test.ts).
     expect(mdText).toMatch(/On \*\*work\*\*, ((x86|arm64-sdei) does best with [\d.]+ M units, [\d.]+× the work of its architecture's no-APF baseline sync-|x86 and arm64-sdei tie at [\d.]+× their baselines)/);
-    for (const f of ['report.time.svg', 'report.latency.svg', 'report.work.svg']) {
-      expect(mdText).toContain(`](${f})`);
-      expect(readFileSync(join(dir, f), 'utf8')).toMatch(/^<\?xml[^]*<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const links = [...mdText.matchAll(/!\[[^\]]*\]\(([^)]*)\)/g)].map((m) => m[1]!);
+    expect(links.map(decodeURIComponent)).toEqual(['my (odd) report.time.svg', 'my (odd) report.latency.svg', 'my (odd) report.work.svg']);
+    for (const f of links) {
+      expect(f).toMatch(/^[^\s()<>]+$/);
+      expect(readFileSync(join(dir, decodeURIComponent(f)), 'utf8')).toMatch(/^<\?xml[^]*<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     }
   });
 
@@ -125,6 +128,18 @@ describe('apf-lab report', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/template html\/report\.html\.hbs .*partial metrics could not be found/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('names the partial, with its own line, where an error is inside it (the template that called it was named)', async () => {
+    const copy = join(dir, 'templates-partial');
+    cpSync('templates', copy, { recursive: true });
+    const summary = join(copy, 'md', 'partials', 'summary.md.hbs');
+    writeFileSync(summary, `one\ntwo\n{{nosuch.field}}\n${readFileSync(summary, 'utf8')}`);
+    const out = join(dir, 'partial.md');
+    const bad = await cli('report', 'x86', '-s', SHORT, '--templates', copy, '--out', out);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`apf-lab: template md/partials/summary.md.hbs (in ${copy}, a partial of md/report.md.hbs): "field" not defined in undefined - 3:2\n`);
     expect(existsSync(out)).toBe(false);
   });
 

@@ -114,7 +114,7 @@ describe('apf-lab sweep (built binary)', () => {
       '\n\n1 of 2 runs stopped early (drain timed out: 1): runs.csv and sweep.json say which, in stoppedEarly;\ntheir figures leave out what was still to happen when they stopped\n',
     );
     const csv = readFileSync(at('early', 'runs.csv'), 'utf8').trimEnd().split('\n');
-    expect(csv[0]).toMatch(/,violations,stoppedEarly$/);
+    expect(csv[0]).toMatch(/,violations,measuredMs,workPerSecond,stoppedEarly$/);
     expect(csv.slice(1).map((l) => l.slice(l.lastIndexOf(',') + 1))).toEqual(['', 'drain timed out']);
     const doc = JSON.parse(readFileSync(at('early', 'sweep.json'), 'utf8'));
     expect(doc.runs.map((run: { stoppedEarly: string | null }) => run.stoppedEarly)).toEqual([null, 'drain timed out']);

@@ -68,7 +68,11 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
 
   it.each([
     [['--param', 'backing.latency.us=-5,10'], 'apf-lab: overcommit with backing.latency.us=-5: backing.latency.us: must not be negative\n'],
-    [['--param', 'machine.vcpuz=1,2'], 'apf-lab: overcommit with machine.vcpuz=1: machine: unknown field(s): vcpuz\n'],
+    // Named before any point is built, as an unknown group is (it said "overcommit with machine.vcpuz=1: machine: unknown field(s): vcpuz").
+    [
+      ['--param', 'machine.vcpuz=1,2'],
+      'apf-lab: parameter "machine.vcpuz": machine has no field "vcpuz" (it has: vcpus, guestMemoryMiB, hostResidentMiB, hz, sliceUs, wakeupGranularityUs, schedLatencyUs, contextSwitchNs, preemption, touchNs, anonFaultNs, guestKernelPages, hostThp, hugeClearUs; or a named parameter: tasksPerVcpu, residentShare)\n',
+    ],
     [['--param', 'machine.preemption=none,eager'], 'apf-lab: overcommit with machine.preemption=eager: machine.preemption: expected one of none, voluntary, full, got "eager"\n'],
   ])('%j is bad input (exit 1) naming the point and the field', async (args, message) => {
     const r = await cli('sweep', '--variants', 'x86', ...args);
@@ -90,6 +94,26 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     const r = await cli('sweep', file);
     expect(r.code).toBe(1);
     expect(r.err).toBe(`apf-lab: ${file}: params: overcommit with backing.latency.us=true: backing.latency.us: Invalid input: expected number, received boolean\n`);
+  });
+
+  it('an unknown parameter name is refused before anything runs, one segment or more, naming what the scenario has there', async () => {
+    const has = '(it has: name, description, durationMs, seed, machine, backing, regions, tasks, drain, costs, arch; or a named parameter: tasksPerVcpu, residentShare)';
+    // foo=1 failed only at the first point: "overcommit with foo=1: (top level): unknown field(s): foo".
+    for (const name of ['foo', 'foo.bar']) {
+      const r = await cli('sweep', '--param', `${name}=1`, '--variants', 'x86');
+      expect(r.err).toBe(`apf-lab: parameter "${name}": the scenario has no field "foo" ${has}\n`);
+      expect(r.code).toBe(1);
+    }
+    const deep = await cli('sweep', '--param', 'machine.foo=1', '--variants', 'x86');
+    expect(deep.err).toMatch(/^apf-lab: parameter "machine.foo": machine has no field "foo" \(it has: vcpus, guestMemoryMiB, .*\)\n$/);
+    // From a sweep file, the file and params lead, as README says of its values (foo.bar had no prefix).
+    for (const name of ['foo', 'foo.bar']) {
+      const file = join(dir, 'unknown-name-sweep.yaml');
+      writeFileSync(file, `params:\n  ${name}: 1\nvariants: [x86]\n`);
+      const r = await cli('sweep', file);
+      expect(r.err).toBe(`apf-lab: ${file}: params: parameter "${name}": the scenario has no field "foo" ${has}\n`);
+      expect(r.code).toBe(1);
+    }
   });
 
   it.each([
@@ -181,6 +205,26 @@ describe('apf-lab sweep merge', () => {
     expect(svg.match(/<path d="M/g)).toHaveLength(2);
     expect(svg).toContain('line: mean over 2 seeds × 2 values of tasksPerVcpu; bar: min to max');
     expect(JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')).summary).toHaveLength(12);
+  });
+
+  it('records each run\'s measured window and work per measured second, and says when the windows differ (until)', async () => {
+    const out = join(dir, 'merged-windows');
+    const r = await cli('sweep', 'merge', ...parts, '--out', out);
+    expect(r.code).toBe(0);
+    // The fake parts' windows run from 1,018 to 6,528 ms (figure 18 of SWEEP_METRICS).
+    expect(r.out).toContain("\nthe measured windows differ (until ends them: 1,018 to 6,528 ms): totals are over each run's own window; workPerSecond compares work across them\n");
+    const [head, first] = readFileSync(join(out, 'runs.csv'), 'utf8').split('\n');
+    // Added after the figures sweeps had, so no column moves; stoppedEarly stays last.
+    expect(head).toMatch(/,unsafeInjections,violations,measuredMs,workPerSecond,stoppedEarly$/);
+    expect(first).toMatch(/,0,1018,1019,$/);
+    const doc = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8'));
+    expect(doc.format).toBe('apf-lab sweep v4');
+    expect(doc.metrics.map((m: { name: string }) => m.name).slice(-2)).toEqual(['measuredMs', 'workPerSecond']);
+    // Drawn by the rate, the note has nothing to add.
+    const rate = await cli('sweep', 'merge', write('rate-1-of-2.json', fakePart({ ...def, metric: 'workPerSecond' }, 1, 2)), write('rate-2-of-2.json', fakePart({ ...def, metric: 'workPerSecond' }, 2, 2)));
+    expect(rate.code).toBe(0);
+    expect(rate.out).toContain('workPerSecond, mean over the seeds and tasksPerVcpu (units per measured second):');
+    expect(rate.out).not.toContain('the measured windows differ');
   });
 
   it('a point where no fault completed has no latency: null in JSON, empty in CSV, "—" in the table, left out of the chart', async () => {

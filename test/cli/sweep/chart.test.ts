@@ -20,4 +20,25 @@ describe('the sweep chart', () => {
     // The mean at x = 100 (the second value listed) is drawn first.
     expect(chart.series[0].points[0].title).toMatch(/^x86 at backing.latency.us=100: /);
   });
+
+  const chartOf = (spec: string, values: number[]) => {
+    const base = fakeSweep();
+    const def = defineSweep({ ...base, params: [{ name: 'backing.latency.us', spec, values }, base.params[1]] });
+    return sweepChart(sweepDocument(def, fakePart(def, 1, 1).runs, FAKE_BUILD));
+  };
+
+  it('labels x ticks with as many digits as tell neighbours apart (1000, 1005 and 1010 read 1k, 1k and 1.01k)', () => {
+    expect(chartOf('1000,1005,1010', [1000, 1005, 1010]).xTicks.map((t) => t.label)).toEqual(['1k', '1.005k', '1.01k']);
+    // Three digits where three will do.
+    expect(chartOf('100..10000:log:3', [100, 1000, 10000]).xTicks.map((t) => t.label)).toEqual(['100', '1k', '10k']);
+  });
+
+  it('leaves out an x label that would overlap the last one drawn, by its place on the axis, not in the list', () => {
+    // On a linear axis 100 and 300 are 11 px apart: all four were labelled, 100 and 300 over each other.
+    const ticks = chartOf('100,300,1000,10000', [100, 300, 1000, 10000]).xTicks;
+    expect(ticks.map((t) => t.label)).toEqual(['100', '1k', '10k']);
+    for (let i = 1; i < ticks.length; i++) expect(ticks[i]!.at - ticks[i - 1]!.at).toBeGreaterThanOrEqual(((ticks[i]!.label.length + ticks[i - 1]!.label.length) / 2) * 7 + 6);
+    // Values far enough apart are all labelled, however many.
+    expect(chartOf('1..12', Array.from({ length: 12 }, (_, i) => i + 1)).xTicks).toHaveLength(12);
+  });
 });

@@ -52,6 +52,22 @@ describe('sweep merge', () => {
     );
   });
 
+  it('refuses a part of the format before the measured window was recorded, saying so (not "was the file edited?")', () => {
+    const p = part(def, 2, 3);
+    const runs = p.runs.map(({ metrics: { measuredMs: _, workPerSecond: __, ...metrics }, ...r }) => ({ ...r, metrics }));
+    expect(() => mergeParts([parts[0], file('v3.json', { ...p, format: 'apf-lab sweep part v3', runs }), parts[2]])).toThrow(
+      /^v3.json: written by an older apf-lab \(apf-lab sweep part v3, which does not record the measured window of each run\): run its shard again$/,
+    );
+  });
+
+  it('merges parts whose specs differ only in spacing: one grid (they were "slices of different sweeps")', () => {
+    const spaced = sweep();
+    const respaced = defineSweep({ ...spaced, params: [{ ...spaced.params[0]!, spec: ' 50 .. 5000 : log : 3 ' }, { ...spaced.params[1]!, spec: '1, 2' }] });
+    expect(respaced.params.map((p) => p.spec)).toEqual(['50..5000:log:3', '1,2']);
+    const merged = mergeParts([parts[0], file('respaced.json', part(respaced, 2, 3)), parts[2]]);
+    expect(JSON.stringify(merged.sweep)).toBe(JSON.stringify(def));
+  });
+
   it('names the seed where parts were made with different --seed, not "scenario"', () => {
     const reseeded = file('seed-2.json', part(sweep(2, smallScenario({ seed: 2 })), 2, 3));
     expect(() => mergeParts([parts[0], reseeded, parts[2]])).toThrow('part-1-of-3.json and seed-2.json are slices of different sweeps (they differ in seed: 1 and 2)');

@@ -3,6 +3,7 @@ import { stat } from '../../../core/sweep/document.js';
 import { brokenRelation, runFigures, SWEEP_METRICS } from '../../../core/sweep/metrics.js';
 import { VARIANTS } from '../../../arches/registry.js';
 import { runVariant, x86Variant } from '../../../index.js';
+import { scenarioSchema } from '../../../core/scenario/schema.js';
 import { smallScenario } from '../../support/scenarios.js';
 
 const LATENCY = ['faultLatency.p50', 'faultLatency.p99', 'faultLatency.max'];
@@ -44,6 +45,34 @@ describe('a sweep run\'s figures', () => {
     for (const v of VARIANTS) {
       for (const s of scenarios) for (const seed of [1, 2]) expect(brokenRelation(runFigures(runVariant(s, v, { seed }))), v.id).toBeNull();
     }
+  });
+
+  it('an until run records its measured window, and work per measured second, which compares windows of different lengths', () => {
+    // A memory task's pass ends the window (until): a slower disk keeps it open longer, and the
+    // compute threads beside it do more work in it.
+    const at = (us: number) =>
+      scenarioSchema.parse({
+        name: 'until-window',
+        durationMs: 60_000,
+        machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 16 },
+        backing: { kind: 'swap', latency: { dist: 'fixed', us }, queueDepth: 32 },
+        regions: [{ name: 'r', mib: 32 }],
+        tasks: [
+          { name: 'mem', passes: 1, program: [{ touch: { region: 'r', pattern: 'sequential', pages: 8192, thinkNs: 500 } }] },
+          { name: 'calc', count: 2, program: [{ compute: { us: 1000 } }] },
+        ],
+        until: { tasks: ['mem'] },
+      });
+    const [fast, slow] = [at(100), at(1000)].map((s) => runVariant(s, x86Variant));
+    const [f, s] = [fast, slow].map(runFigures);
+    expect(f.measuredMs).toBe(fast.run.measuredNs / 1e6);
+    expect(s.measuredMs).toBe(slow.run.measuredNs / 1e6);
+    expect(s.measuredMs!).toBeGreaterThan(2 * f.measuredMs!);
+    expect(s.measuredMs!).toBeLessThan(60_000);
+    // Raw work grows with the window; per measured second it does not.
+    expect(s.work!).toBeGreaterThan(2 * f.work!);
+    for (const [r, x] of [[fast, f], [slow, s]] as const) expect(x.workPerSecond).toBeCloseTo((r.metrics.work / r.run.measuredNs) * 1e9, 3);
+    expect(s.workPerSecond!).toBeLessThan(1.5 * f.workPerSecond!);
   });
 
   it('a summary is over the runs that have the figure, and null where none has', () => {

@@ -53,6 +53,14 @@ describe('sweep parameters', () => {
     expect(() => checkParamName(base, 'tasksPerVcpu')).not.toThrow();
   });
 
+  it('refuse a last segment the schema does not have there, as a missing group is (foo=1 failed only at the first point)', () => {
+    expect(() => checkParamName(base, 'foo')).toThrow(/^parameter "foo": the scenario has no field "foo" \(it has: name, .*; or a named parameter: tasksPerVcpu, residentShare\)$/);
+    expect(() => checkParamName(base, 'machine.vcpuz')).toThrow(/^parameter "machine.vcpuz": machine has no field "vcpuz" \(it has: vcpus, /);
+    expect(() => checkParamName(base, 'tasks.worker.foo')).toThrow(/^parameter "tasks.worker.foo": tasks.worker has no field "foo" \(it has: name, /);
+    // Fields the scenario leaves out are fields all the same.
+    for (const name of ['machine.hostHz', 'until', 'tasks.worker.vcpu']) expect(() => checkParamName(base, name), name).not.toThrow();
+  });
+
   it('refuse two parameters that set the same field, naming both and the field (hostile-test repro-3)', () => {
     // tasksPerVcpu is applied last and would overwrite every swept count.
     expect(paramOverlap(base, ['tasks.writer.count', 'tasksPerVcpu'])).toMatch(/^parameters tasks.writer.count and tasksPerVcpu both set tasks.writer.count: /);
