@@ -303,18 +303,29 @@ function postcopyMetrics(sim: Simulation): PostcopyMetrics | null {
   };
 }
 
+/**
+ * Each group's tasks, exits, completion times and work rate, in one pass over the tasks and one
+ * over the completions (a pass per group made 10,000 groups take 34 s after a 0.5 s run).
+ */
 function taskGroups(sim: Simulation, workByTask: Readonly<Record<string, number>>): Record<string, TaskGroupMetrics> {
   const seconds = Math.min(sim.measureEnd, sim.endTime) / 1e9;
+  const counts = sim.tasksCreated;
+  const done = new Map<string, number[]>();
+  for (const c of sim.metrics.completions) {
+    const list = done.get(c.group);
+    if (list) list.push(c.ns);
+    else done.set(c.group, [c.ns]);
+  }
+  const exits = sim.metrics.taskExits.toJSON();
   const out: Record<string, TaskGroupMetrics> = {};
-  for (const group of [...new Set(sim.tasks.map((t) => t.group))].sort()) {
-    const done = sim.metrics.completions.filter((c) => c.group === group).map((c) => c.ns);
-    const exited = sim.metrics.taskExits.toJSON()[group] ?? 0;
-    const completionNs = done.length
-      ? { mean: Math.round(done.reduce((a, b) => a + b, 0) / done.length), min: done.reduce((a, b) => Math.min(a, b)), max: done.reduce((a, b) => Math.max(a, b)) }
+  for (const group of [...counts.keys()].sort()) {
+    const ns = done.get(group) ?? [];
+    const completionNs = ns.length
+      ? { mean: Math.round(ns.reduce((a, b) => a + b, 0) / ns.length), min: ns.reduce((a, b) => Math.min(a, b)), max: ns.reduce((a, b) => Math.max(a, b)) }
       : null;
     out[group] = {
-      count: sim.tasks.filter((t) => t.group === group).length,
-      finished: exited,
+      count: counts.get(group)!,
+      finished: exits[group] ?? 0,
       completionNs,
       workPerSecond: seconds > 0 ? roundTo((workByTask[group] ?? 0) / seconds, 3) : 0,
     };

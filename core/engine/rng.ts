@@ -53,6 +53,14 @@ export class RandomStreams {
   stream(actor: string): RandomStream {
     if (this.issued.has(actor)) throw new Error(`RandomStreams: stream "${actor}" was already issued`);
     this.issued.add(actor);
+    return this.streamForNew();
+  }
+
+  /**
+   * The next stream, for an actor unique by construction (a new task: its stream is the order it
+   * was created in): not recorded, so that millions of short processes keep no name each.
+   */
+  streamForNew(): RandomStream {
     this.cursor.jump();
     return new RandomStream(this.cursor.clone());
   }

@@ -68,7 +68,7 @@ export function takeCpuDown(sim: Machine, v: Vcpu): void {
   v.goingDown = false;
   guest.flushCallSingleQueue(sim, v);
   const to = fallbackCpu(sim);
-  for (let t = v.runq.detachForMigration(() => true); t !== undefined; t = v.runq.detachForMigration(() => true)) {
+  for (const t of v.runq.detachAll()) {
     moveTask(sim, t, v, to);
     to.runq.attachMigrated(t);
   }

@@ -16,10 +16,12 @@ export interface ForkContext {
 /**
  * copy_process(): a new task of `spec` on `vcpu` (not yet on a run queue): its program compiled
  * for that vCPU, its own random stream (issued in creation order, so that a run is the same every
- * time), and its own memory, empty until touched.
+ * time), and its own memory, empty until touched. A process that `replaces` one that exited takes
+ * its id (its slot in `tasks`, as a pid is reused) and its kernel stack: a job set of short
+ * processes kept every exited one, ~730 bytes each, and ran out of memory at 3 M of them.
  */
-export function copyProcess(ctx: ForkContext, spec: TaskSpec, vcpu: number, name: string, kernelSlot: number): Task {
-  const id = ctx.tasks.length;
+export function copyProcess(ctx: ForkContext, spec: TaskSpec, vcpu: number, name: string, replaces: Task | null): Task {
+  const id = replaces?.id ?? ctx.tasks.length;
   const regions = spec.memory.length === 0 ? ctx.regions : new Map(ctx.regions);
   const pages = spec.memory.map((a, i) => {
     const n = Math.max(1, Math.round(a.mib * MIB_PAGES));
@@ -29,8 +31,8 @@ export function copyProcess(ctx: ForkContext, spec: TaskSpec, vcpu: number, name
   const program = spec.program.map((s) => compileStep(s, regions, { vcpu, vcpus: ctx.vcpuCount }));
   const passes = spec.passes ?? (spec.jobs ? 1 : null);
   const mm = pages.length > 0 ? new ProcessMemory(pages, spec.memory.map((a) => a.kind === 'file')) : null;
-  const task = new Task(id, name, spec.name, vcpu, program, ctx.streams.stream(`task:${id}`), passes, spec.vcpu !== undefined, mm, kernelSlot);
-  ctx.tasks.push(task);
+  const task = new Task(id, name, spec.name, vcpu, program, ctx.streams.streamForNew(), passes, spec.vcpu !== undefined, mm, replaces?.kernelSlot ?? id);
+  ctx.tasks[id] = task;
   return task;
 }
 

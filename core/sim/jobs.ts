@@ -43,7 +43,7 @@ export function jobExited(sim: Machine, set: JobSet, task: Task): boolean {
   if (set.started < set.total && !sim.draining) {
     const k = set.started++;
     const vcpu = set.spec.vcpu ?? findIdlestCpu(sim, task.vcpu).id;
-    const child = sim.createTask(set.spec, vcpu, `${set.spec.name}/${k}`, task.kernelSlot);
+    const child = sim.createTask(set.spec, vcpu, `${set.spec.name}/${k}`, task);
     sched.wakeUpNewTask(sim, child);
   }
   return set.exited === set.total;

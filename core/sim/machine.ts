@@ -82,8 +82,13 @@ export interface Machine extends VcpuHost {
   readonly chargedAhead: ChargedAhead | null;
   /** A task ran all its passes and exited at `t` (core/sim/simulation.ts). */
   taskExited(task: Task, t: number): void;
-  /** A new task of `spec` on `vcpu`, not yet queued (a job set's next process: core/sim/jobs.ts). */
-  createTask(spec: TaskSpec, vcpu: number, name: string, kernelSlot: number): Task;
+  /**
+   * A new task of `spec` on `vcpu`, not yet queued; a job set's next process (core/sim/jobs.ts)
+   * takes the place of the one that exited (`replaces`): its slot in `tasks` and its kernel stack.
+   */
+  createTask(spec: TaskSpec, vcpu: number, name: string, replaces: Task | null): Task;
+  /** Tasks created so far by group, exited ones included (a job set's processes replace each other in `tasks`). */
+  readonly tasksCreated: Map<string, number>;
   /** The guest's free pages that processes' memory comes from; null when no task has memory of its own. */
   readonly freePages: FreePages | null;
   /** The guest's page cache its reclaim drops to refill the free pages; null when the scenario has none. */

@@ -72,6 +72,7 @@ export class Simulation implements Machine {
   readonly vcpus: Vcpu[];
   readonly idleVcpus = new Set<number>();
   readonly tasks: Task[] = [];
+  readonly tasksCreated = new Map<string, number>();
   readonly memory: HostMemory;
   /** The backing store: a swap device, or the link of a post-copy migration (scenario `backing.kind`). */
   readonly swap: SwapDevice | null;
@@ -172,7 +173,7 @@ export class Simulation implements Machine {
       latencyNs: Math.round(m.schedLatencyUs * 1000),
     };
     this.vcpus = Array.from({ length: m.vcpus }, (_, i) => new Vcpu(i, this, sched));
-    const { placed, jobSets } = initialTasks(scenario, m.vcpus, (spec, vcpu, name) => this.createTask(spec, vcpu, name, this.tasks.length));
+    const { placed, jobSets } = initialTasks(scenario, m.vcpus, (spec, vcpu, name) => this.createTask(spec, vcpu, name, null));
     for (const { task, vcpu } of placed) this.vcpus[vcpu].runq.enqueue(task);
     this.jobSets = jobSets;
     this.until = UntilWindow.of(scenario);
@@ -182,9 +183,10 @@ export class Simulation implements Machine {
   }
 
   /** copy_process() (core/sim/fork.ts): a new task, not yet on a run queue. */
-  createTask(spec: TaskSpec, vcpu: number, name: string, kernelSlot: number): Task {
+  createTask(spec: TaskSpec, vcpu: number, name: string, replaces: Task | null): Task {
     const context: ForkContext = { regions: this.regions, vcpuCount: this.vcpus.length, streams: this.streams, tasks: this.tasks };
-    return copyProcess(context, spec, vcpu, name, kernelSlot);
+    this.tasksCreated.set(spec.name, (this.tasksCreated.get(spec.name) ?? 0) + 1);
+    return copyProcess(context, spec, vcpu, name, replaces);
   }
 
   // ---------------------------------------------------------------- running

@@ -57,7 +57,7 @@ describe('guest page cache', () => {
   it('keeps the files written after their writers exit, and reclaims the oldest cache for new pages', () => {
     const { sim } = run(build());
     const cache = sim.pageCache!;
-    expect(sim.tasks.filter((t) => t.state === 'exited')).toHaveLength(6);
+    expect(sim.metrics.taskExits.toJSON()).toEqual({ cc: 6 });
     // Two processes alive need 48 frames; only 32 are free: the guest must have reclaimed.
     expect(cache.reclaimed).toBeGreaterThan(0);
     expect(cache.reclaimed % 32).toBe(0); // SWAP_CLUSTER_MAX at a time
