@@ -107,17 +107,18 @@ export function estimateEvents(s: Scenario): number {
     // tasks sleeping 1 µs were counted 1 ns awake a pass: refused at 1.2e9 events, 545,652 real).
     const awakeNs = passNs - t.passAsleepNs;
     const busyRate = (t.passEvents * 1e9) / Math.max(1, t.passAsleepNs > 0 ? Math.max(awakeNs, s.machine.contextSwitchNs) : awakeNs);
-    sum[t.vcpu] += rate;
+    const n = t.count;
+    sum[t.vcpu] += n * rate;
     max[t.vcpu] = Math.max(max[t.vcpu], busyRate);
-    fixed[t.vcpu] += t.startEvents;
+    fixed[t.vcpu] += n * t.startEvents;
     if (t.passes === null) {
-      loopSum[t.vcpu] += rate;
+      loopSum[t.vcpu] += n * rate;
       loopMax[t.vcpu] = Math.max(loopMax[t.vcpu], busyRate);
-      loopFaults += (faults * 1e9) / passNs;
+      loopFaults += (n * faults * 1e9) / passNs;
     } else {
       // Its start and exit, its steps, and its faults.
-      fixed[t.vcpu] += 2 + t.passes * t.passEvents;
-      fixedFaults += t.fixedFaults;
+      fixed[t.vcpu] += n * (2 + t.passes * t.passEvents);
+      fixedFaults += n * t.fixedFaults;
     }
   }
   let steps = 0;

@@ -27,9 +27,9 @@ export function untilMs(s: Scenario, loads: readonly TaskLoad[]): number {
   const turn = turnNs(s);
   const [work, tasks, stretch] = Array.from({ length: 3 }, () => new Float64Array(vcpus));
   for (const t of loads) {
-    tasks[t.vcpu]++;
-    if (t.passes === null) stretch[t.vcpu] += turn(t) / slice;
-    else work[t.vcpu] += t.passes * t.passLongNs;
+    tasks[t.vcpu] += t.count;
+    if (t.passes === null) stretch[t.vcpu] += (t.count * turn(t)) / slice;
+    else work[t.vcpu] += t.count * t.passes * t.passLongNs;
   }
   let cpuNs = 0;
   for (let v = 0; v < vcpus; v++) cpuNs = Math.max(cpuNs, (work[v] + tasks[v] * slice) * (1 + stretch[v]));
@@ -109,8 +109,8 @@ function untilIoNs(s: Scenario, loads: readonly TaskLoad[]): number {
   let pages = 0;
   for (const t of loads) {
     if (t.passes === null) continue;
-    byVcpu[t.vcpu] += t.fixedFaults;
-    pages += t.fixedFaults;
+    byVcpu[t.vcpu] += t.count * t.fixedFaults;
+    pages += t.count * t.fixedFaults;
   }
   const onOne = byVcpu.reduce((m, x) => Math.max(m, x), 0);
   // Zero-fills wait for no device but take the host's fault work each, all on one vCPU (high).
