@@ -115,12 +115,24 @@ export function pickNext(sim: Machine, v: Vcpu): boolean {
  * on a cross-call — stays. True if a task came.
  */
 export function idleBalance(sim: Machine, v: Vcpu): boolean {
+  // The busiest first (the most queued, the lowest-numbered of equals); where nothing there may
+  // move, load_balance() takes that CPU out of the search and looks again (LBF_ALL_PINNED): a vCPU
+  // stayed idle for a whole run beside two tasks sharing another, its search stopped at a queue of
+  // pinned ones.
   let busiest: Vcpu | null = null;
   for (const o of sim.vcpus) if (o !== v && o.runq.length > 0 && (busiest === null || o.runq.length > busiest.runq.length)) busiest = o;
+  if (busiest === null) return false;
+  if (pullTask(sim, v, busiest)) return true;
+  const others = sim.vcpus.filter((o) => o !== v && o !== busiest && o.runq.length > 0).sort((a, b) => b.runq.length - a.runq.length || a.id - b.id);
+  return others.some((o) => pullTask(sim, v, o));
+}
+
+/** detach_one_task() from `from` to the idle `v`; false when nothing there may move. */
+function pullTask(sim: Machine, v: Vcpu, from: Vcpu): boolean {
   // Every task there pinned: nothing to scan for (a queue of 49,999 pinned tasks was scanned whole
-  // at every idle, 55-80 us an event). Linux's can_migrate_task() finds the same, LBF_ALL_PINNED.
-  if (busiest === null || busiest.runq.unpinned === 0) return false;
-  const t = busiest.runq.detachForMigration((x) => !x.pinned && x.frames.length === 0 && x.flaggedToken < 0 && x.csd === null);
+  // at every idle, 55-80 us an event).
+  if (from.runq.unpinned === 0) return false;
+  const t = from.runq.detachForMigration((x) => !x.pinned && x.frames.length === 0 && x.flaggedToken < 0 && x.csd === null);
   if (t === undefined) return false;
   t.vcpu = v.id;
   v.runq.attachMigrated(t);
@@ -156,6 +168,9 @@ function selectTaskRq(sim: Machine, task: Task): Vcpu {
   if (prev.down) {
     const to = fallbackCpu(sim);
     moveTask(sim, task, prev, to);
+    // migrate_task_rq_fair(), as moveSleeper() does: its vruntime relative to the old queue, then
+    // absolute on the new. Kept absolute, a sleeper of a busy CPU waited ~170 ms on an idler one.
+    task.vruntime += to.runq.minVruntime - prev.runq.minVruntime;
     return to;
   }
   if (idleVcpu(prev) || task.pinned || task.csd !== null || task.flaggedToken >= 0) return prev;

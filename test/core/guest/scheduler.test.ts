@@ -201,3 +201,28 @@ describe('RunQueue.detachAll (hostile round T)', () => {
     );
   });
 });
+
+describe('idle balancing past a busiest queue of pinned tasks (hostile round U)', () => {
+  it('looks at the next busiest, as load_balance() does with LBF_ALL_PINNED: no vCPU idles beside two tasks sharing one', async () => {
+    const { findVariant, runVariant, scenarioSchema } = await import('../../../index.js');
+    const s = scenarioSchema.parse({
+      name: 'all-pinned-busiest',
+      durationMs: 100,
+      machine: { vcpus: 3, guestMemoryMiB: 64, hostResidentMiB: 64 },
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 } },
+      regions: [{ name: 'a', mib: 1 }],
+      tasks: [
+        { name: 'pinned', count: 3, vcpu: 0, program: [{ compute: { us: 1000 } }] },
+        { name: 's0', passes: 1, program: [{ compute: { us: 1 } }] },
+        { name: 'long1', program: [{ compute: { us: 1000 } }] },
+        { name: 's2', passes: 1, program: [{ compute: { us: 1 } }] },
+        { name: 's3', passes: 1, program: [{ compute: { us: 1 } }] },
+        { name: 'long2', program: [{ compute: { us: 1000 } }] },
+      ],
+    });
+    const m = runVariant(s, findVariant('sync-x86')).metrics;
+    // vCPU 2 was idle for 99.99 ms of the 100 while long1 and long2 shared vCPU 1.
+    expect(m.vcpuTimeNs.idle).toBeLessThan(1_000_000);
+    expect(m.workByTask.long2).toBeGreaterThan(90_000);
+  });
+});

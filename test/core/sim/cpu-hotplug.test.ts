@@ -225,3 +225,31 @@ describe('validation of offline and online', () => {
     expect(withEvents('[ { atMs: 1, online: { vcpu: 1 } }, { atMs: 1, offline: { vcpu: 1 } } ]')).toThrow(/events\[0\]\.online/);
   });
 });
+
+describe('a sleeper woken after its CPU went down (hostile round U)', () => {
+  // kernel/sched/fair.c migrate_task_rq_fair(): a waking task's vruntime is made relative to the old
+  // queue and absolute on the new one. Kept absolute, a sleeper of the busy CPU 1 (a hog's vruntime
+  // far ahead) waited ~170 ms on CPU 0 for that hog's share to catch up.
+  const scenario = (offlineAtMs: number) =>
+    parseScenario(
+      `name: hp
+durationMs: 2000
+machine: { vcpus: 2, guestMemoryMiB: 1024, hostResidentMiB: 1024 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: array, mib: 8 } ]
+tasks:
+  - { name: p0, vcpu: 0, program: [ { compute: { us: 100 } }, { sleep: { us: 900 } } ] }
+  - { name: hog1, vcpu: 1, program: [ { compute: { us: 10000 } } ] }
+  - { name: sl, vcpu: 1, passes: 8, program: [ { sleep: { us: 30000 } }, { compute: { us: 1000 } } ] }
+until: { tasks: [sl] }
+events: [ { atMs: ${offlineAtMs}, offline: { vcpu: 1 } } ]
+`,
+      'hp.yaml',
+    );
+
+  it('runs at once on the fallback CPU: its passes end when they would have without the move', () => {
+    const moved = runVariant(scenario(200), findVariant('sync-x86')).metrics.tasks.sl.completionNs!.max;
+    const stayed = runVariant(scenario(1900), findVariant('sync-x86')).metrics.tasks.sl.completionNs!.max;
+    expect(Math.abs(moved - stayed)).toBeLessThan(2_000_000);
+  });
+});
