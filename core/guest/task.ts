@@ -58,6 +58,11 @@ export type CompiledStep =
 
 /** A guest task: its program, where it is in it, and its own random stream. */
 export class Task {
+  /**
+   * Its number in creation order, never reused (Linux's pid allocator is cyclic): what traces name
+   * it by. `id` is its slot in the task table, which a job set's next process takes over.
+   */
+  pid: number;
   state: TaskState = 'runnable';
   pc = 0;
   /** Progress inside the current step: ns of compute done, or touches done. */
@@ -117,7 +122,9 @@ export class Task {
     readonly mm: ProcessMemory | null = null,
     /** Which kernel stack and task struct pages are its (a process reuses those of the one it replaced). */
     readonly kernelSlot: number = id,
-  ) {}
+  ) {
+    this.pid = id;
+  }
 
   /** Whole passes of the program run so far. */
   passesDone = 0;

@@ -11,14 +11,17 @@ export interface ForkContext {
   readonly vcpuCount: number;
   readonly streams: RandomStreams;
   readonly tasks: Task[];
+  /** The new task's number in creation order, never reused: what traces name it by (Task.pid). */
+  readonly pid: number;
 }
 
 /**
  * copy_process(): a new task of `spec` on `vcpu` (not yet on a run queue): its program compiled
  * for that vCPU, its own random stream (issued in creation order, so that a run is the same every
  * time), and its own memory, empty until touched. A process that `replaces` one that exited takes
- * its id (its slot in `tasks`, as a pid is reused) and its kernel stack: a job set of short
- * processes kept every exited one, ~730 bytes each, and ran out of memory at 3 M of them.
+ * its id (its slot in `tasks`) and its kernel stack: a job set of short processes kept every
+ * exited one, ~730 bytes each, and ran out of memory at 3 M of them. Its pid, what traces name it
+ * by, is new (Task.pid).
  */
 export function copyProcess(ctx: ForkContext, spec: TaskSpec, vcpu: number, name: string, replaces: Task | null): Task {
   const id = replaces?.id ?? ctx.tasks.length;
@@ -32,6 +35,7 @@ export function copyProcess(ctx: ForkContext, spec: TaskSpec, vcpu: number, name
   const passes = spec.passes ?? (spec.jobs ? 1 : null);
   const mm = pages.length > 0 ? new ProcessMemory(pages, spec.memory.map((a) => a.kind === 'file')) : null;
   const task = new Task(id, name, spec.name, vcpu, program, ctx.streams.streamForNew(), passes, spec.vcpu !== undefined, mm, replaces?.kernelSlot ?? id);
+  task.pid = ctx.pid;
   ctx.tasks[id] = task;
   return task;
 }

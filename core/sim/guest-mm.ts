@@ -77,7 +77,7 @@ export function zeroPage(sim: Machine, v: Vcpu, task: Task): boolean {
   sim.memory.touch(gfn, true);
   if (task.faultStart >= 0) {
     faultLatencyDone(sim, task.faultStart, v.cursor);
-    if (sim.options.trace) sim.trace(v, 'apf_lab_access_done', { task: task.id, latency: v.cursor - task.faultStart });
+    if (sim.options.trace) sim.trace(v, 'apf_lab_access_done', { task: task.pid, latency: v.cursor - task.faultStart });
     task.faultStart = -1;
   }
   task.zeroingGfn = -1;

@@ -41,7 +41,7 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
     task.faultStart = start;
     // Lab-only events (apf_lab_*, not KVM tracepoints) mark what KVM does not trace: which task
     // faulted, a synchronous wait, a halt, a page in for a blocked vCPU (the report's sequence diagrams).
-    if (sim.options.trace) sim.trace(v, 'apf_lab_stage2_fault', { task: task.id, gfn, start: task.faultStart });
+    if (sim.options.trace) sim.trace(v, 'apf_lab_stage2_fault', { task: task.pid, gfn, start: task.faultStart });
   } else if (task === null) {
     markFrameFaultStart(v, start);
   }

@@ -64,7 +64,7 @@ function recordLatency(sim: Machine, v: Vcpu, task: Task, t: number): void {
   const lat = t - task.faultStart;
   faultLatencyDone(sim, task.faultStart, t);
   // Lab-only (not a KVM tracepoint): where a fault's life ends, for the report's sequence diagrams.
-  if (sim.options.trace) sim.traceAt(t, v.id, 'apf_lab_access_done', { task: task.id, latency: lat });
+  if (sim.options.trace) sim.traceAt(t, v.id, 'apf_lab_access_done', { task: task.pid, latency: lat });
 }
 
 /** Task.touchDoneNs covers the touch's access: what is left of it is think time. */

@@ -73,6 +73,7 @@ export class Simulation implements Machine {
   readonly idleVcpus = new Set<number>();
   readonly tasks: Task[] = [];
   readonly tasksCreated = new Map<string, number>();
+  private pids = 0;
   readonly memory: HostMemory;
   /** The backing store: a swap device, or the link of a post-copy migration (scenario `backing.kind`). */
   readonly swap: SwapDevice | null;
@@ -184,7 +185,7 @@ export class Simulation implements Machine {
 
   /** copy_process() (core/sim/fork.ts): a new task, not yet on a run queue. */
   createTask(spec: TaskSpec, vcpu: number, name: string, replaces: Task | null): Task {
-    const context: ForkContext = { regions: this.regions, vcpuCount: this.vcpus.length, streams: this.streams, tasks: this.tasks };
+    const context: ForkContext = { regions: this.regions, vcpuCount: this.vcpus.length, streams: this.streams, tasks: this.tasks, pid: this.pids++ };
     this.tasksCreated.set(spec.name, (this.tasksCreated.get(spec.name) ?? 0) + 1);
     return copyProcess(context, spec, vcpu, name, replaces);
   }

@@ -175,3 +175,16 @@ describe('a process’s memory and the host (issue 7 §1.4)', () => {
     expect(sim.metrics.guestPageFaults).toBe(128);
   });
 });
+
+describe('a job set\'s processes in traces (hostile round U)', () => {
+  it('each process keeps its own number in the lab\'s events, though it took an exited one\'s slot', async () => {
+    const { captureTrace } = await import('../../../core/trace-capture.js');
+    // The files on swap: each process's first touches of them fault in the host (lab events name the task).
+    const input = build();
+    const cap = captureTrace(scenarioSchema.parse({ ...input, regions: [{ name: 'files', mib: 1, onSwap: true }] }), syncVariant, { lab: true });
+    const named = new Set(cap.events.filter((e) => e.fields.task !== undefined).map((e) => e.fields.task));
+    // Ten processes in three slots: the slot's number named several processes in turn.
+    expect(named.size).toBeGreaterThan(3);
+    expect(Math.max(...named)).toBeLessThan(10);
+  });
+});
