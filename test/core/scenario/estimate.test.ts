@@ -316,3 +316,44 @@ ${events}
     expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
   });
 });
+
+describe('an `until` job set behind looping tasks (hostile round U)', () => {
+  it('each process waits for its turn when it starts and when it wakes (5,000 processes: 72 s, estimated at 0.55 s)', () => {
+    const text = `name: jobs-behind-hogs
+durationMs: 200000
+machine: { vcpus: 2, guestMemoryMiB: 1024, hostResidentMiB: 1024 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: a, mib: 8 } ]
+tasks:
+  - { name: hog, count: 8, program: [ { compute: { us: 20 } } ] }
+  - { name: build, jobs: { concurrent: 1, total: 200 }, program: [ { compute: { us: 1 } }, { sleep: { us: 1 } }, { compute: { us: 1 } } ] }
+until: { tasks: [build] }
+`;
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'sync-x86'));
+  });
+});
+
+describe('cross-calls that may run in place, short job processes (hostile round U)', () => {
+  const base = (tasks: string, ms: number) => `name: u
+durationMs: ${ms}
+machine: { vcpus: 4, guestMemoryMiB: 2048, hostResidentMiB: 512 }
+backing: { kind: swap, latency: { dist: fixed, us: 818 } }
+regions: [ { name: array, mib: 1024 } ]
+tasks:
+${tasks}
+`;
+
+  it('a call that may be local is one event a handler\'s time in place, 7 over the floor sent (refused at 2.8e9; 2.34 M real)', () => {
+    const text = base('  - { name: p, count: 8, program: [ { ipi: { target: next, handlerUs: 0.001 } } ] }', 20);
+    const real = eventsOf(text, 'x86');
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(real);
+    expect(estimateEvents(scenario(text))).toBeLessThan(500 * real);
+  });
+
+  it('a job set\'s process starts on a context switch and starts and exits (64 of 1 ns each: refused at 1.2e9; 2.18 M real)', () => {
+    const text = base('  - { name: j, jobs: { concurrent: 64 }, program: [ { compute: { us: 0.001 } } ] }', 50);
+    const real = eventsOf(text, 'x86');
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(real);
+    expect(estimateEvents(scenario(text))).toBeLessThan(10 * real);
+  });
+});
