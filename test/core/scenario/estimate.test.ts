@@ -357,3 +357,27 @@ ${tasks}
     expect(estimateEvents(scenario(text))).toBeLessThan(10 * real);
   });
 });
+
+describe('CPU hotplug (hostile round X)', () => {
+  const machine = 'name: hp\nmachine: { vcpus: 4, guestMemoryMiB: 256, hostResidentMiB: 256 }\nbacking: { kind: swap, latency: { dist: fixed, us: 500 } }\nregions: [ { name: r, mib: 64 } ]\ndrain: { enabled: false }\n';
+
+  it('a cross-call is taken as answered at once (-ENXIO) only where its target may be down (refused at 1.4e10 events; 16,994 real)', () => {
+    const text = `${machine}durationMs: 2000
+tasks: [ { name: c, vcpu: 0, program: [ { ipi: { target: 1, handlerUs: 1000 } } ] } ]
+events: [ { atMs: 10, offline: { vcpu: 3 } }, { atMs: 11, online: { vcpu: 3 } } ]
+`;
+    const real = eventsOf(text, 'x86');
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(real);
+    expect(estimateEvents(scenario(text))).toBeLessThan(10 * real);
+  });
+
+  it('each offline and online costs events of its own (1,000 toggles: 3,514 events, estimated at 13)', () => {
+    const toggles = Array.from({ length: 500 }, (_, i) => `  - { atMs: ${(0.001 + i * 0.009).toFixed(3)}, offline: { vcpu: ${1 + (i % 3)} } }\n  - { atMs: ${(0.005 + i * 0.009).toFixed(3)}, online: { vcpu: ${1 + (i % 3)} } }`).join('\n');
+    const text = `${machine}durationMs: 5
+tasks: [ { name: c, vcpu: 0, program: [ { compute: { us: 1000 } } ] } ]
+events:
+${toggles}
+`;
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+});
