@@ -32,6 +32,8 @@ export class RunQueue {
    * unpins what it moves, between detach and attach), so the count holds.
    */
   private unpinnedCount = 0;
+  /** Stamps the use of a task on this queue (Task.lru): the order of cfs_tasks, most recent last. */
+  private used = 0;
 
   constructor(private readonly params: SchedParams) {}
 
@@ -72,6 +74,7 @@ export class RunQueue {
    * that, a sleeper would keep credit for its whole sleep however long.
    */
   enqueueWoken(task: Task, currentVruntime: number | null = null): void {
+    task.lru = ++this.used;
     this.updateMinVruntime(currentVruntime);
     task.vruntime = Math.max(task.vruntime, this.minVruntime - this.params.latencyNs / 2);
     this.enqueue(task);
@@ -90,6 +93,7 @@ export class RunQueue {
    * vruntime nor waits behind them. (START_DEBIT's extra slice before EEVDF is not modelled.)
    */
   enqueueNew(task: Task, currentVruntime: number | null = null): void {
+    task.lru = ++this.used;
     this.updateMinVruntime(currentVruntime);
     task.vruntime = Math.max(task.vruntime, this.minVruntime);
     this.enqueue(task);
@@ -99,20 +103,30 @@ export class RunQueue {
   pickNext(): Task | undefined {
     if (this.heap.length === 0) return undefined;
     const t = this.removeAt(0);
+    t.lru = ++this.used;
     this.minVruntime = Math.max(this.minVruntime, t.vruntime);
     return t;
   }
 
   /**
-   * detach_one_task(): take the most recently queued task that may move (`movable`) for another
-   * CPU's run queue, its vruntime made relative to this queue's floor (it becomes absolute again
-   * on the queue it joins, attachMigrated()).
+   * detach_tasks() of a balance: take the least recently used task that may move (`movable`) for
+   * another CPU's run queue — cfs_tasks is kept most recently used first (a wake, a fork or a
+   * migration adds a task at its head, pick_next_task_fair() moves the picked one there) and the
+   * balance takes from its tail (kernel/sched/fair.c) — its vruntime made relative to this
+   * queue's floor (it becomes absolute again on the queue it joins, attachMigrated()). The lab took
+   * the most recently queued, the task just preempted. Not modelled: task_hot()'s skip of a task
+   * that ran within the last 0.5 ms.
    */
   detachForMigration(movable: (t: Task) => boolean): Task | undefined {
-    let latest = -1;
-    for (let i = 0; i < this.heap.length; i++) if ((latest < 0 || this.seqs[i] > this.seqs[latest]) && movable(this.heap[i])) latest = i;
-    if (latest < 0) return undefined;
-    const t = this.removeAt(latest);
+    let oldest = -1;
+    for (let i = 0; i < this.heap.length; i++) {
+      if (!movable(this.heap[i])) continue;
+      const a = this.heap[i].lru;
+      const b = oldest < 0 ? Infinity : this.heap[oldest].lru;
+      if (a < b || (a === b && this.seqs[i] < this.seqs[oldest])) oldest = i;
+    }
+    if (oldest < 0) return undefined;
+    const t = this.removeAt(oldest);
     t.vruntime -= this.minVruntime;
     return t;
   }
@@ -136,6 +150,7 @@ export class RunQueue {
 
   /** The other half of a migration: the task joins this queue relative to its floor. */
   attachMigrated(task: Task): void {
+    task.lru = ++this.used;
     task.vruntime += this.minVruntime;
     this.enqueue(task);
   }

@@ -92,6 +92,8 @@ export class Task {
   sleepToken = -1;
   /** CFS virtual runtime: ns this task has held its vCPU. */
   vruntime = 0;
+  /** When its run queue last used it (woken, forked, moved there, or picked): RunQueue's stamp, for the balance's choice. */
+  lru = 0;
   /** The call-function request this task sent and waits on (its csd), null when none. */
   csd: CallSingleData | null = null;
   /** Exception code still to run on this task's kernel stack (core/guest/code-layout.ts). */

@@ -52,6 +52,8 @@ describe('RunQueue: sleeper placement', () => {
 class ScannedRunQueue {
   readonly tasks: Task[] = [];
   minVruntime = 0;
+  /** cfs_tasks' order: a wake, a fork or a pick makes a task the most recently used. */
+  private used = 0;
   constructor(private readonly latencyNs: number) {}
   private floor(cur: number | null): void {
     let f = cur ?? Infinity;
@@ -59,11 +61,13 @@ class ScannedRunQueue {
     if (f !== Infinity) this.minVruntime = Math.max(this.minVruntime, f);
   }
   enqueueWoken(t: Task, cur: number | null): void {
+    t.lru = ++this.used;
     this.floor(cur);
     t.vruntime = Math.max(t.vruntime, this.minVruntime - this.latencyNs / 2);
     this.tasks.push(t);
   }
   enqueueNew(t: Task, cur: number | null): void {
+    t.lru = ++this.used;
     this.floor(cur);
     t.vruntime = Math.max(t.vruntime, this.minVruntime);
     this.tasks.push(t);
@@ -73,17 +77,18 @@ class ScannedRunQueue {
     let best = 0;
     for (let i = 1; i < this.tasks.length; i++) if (this.tasks[i].vruntime < this.tasks[best].vruntime) best = i;
     const [t] = this.tasks.splice(best, 1);
+    t.lru = ++this.used;
     this.minVruntime = Math.max(this.minVruntime, t.vruntime);
     return t;
   }
+  /** The least recently used that may move; of equals, the first queued. */
   detach(movable: (t: Task) => boolean): Task | undefined {
-    for (let i = this.tasks.length - 1; i >= 0; i--) {
-      if (!movable(this.tasks[i])) continue;
-      const [t] = this.tasks.splice(i, 1);
-      t.vruntime -= this.minVruntime;
-      return t;
-    }
-    return undefined;
+    let oldest = -1;
+    for (let i = 0; i < this.tasks.length; i++) if (movable(this.tasks[i]) && (oldest < 0 || this.tasks[i].lru < this.tasks[oldest].lru)) oldest = i;
+    if (oldest < 0) return undefined;
+    const [t] = this.tasks.splice(oldest, 1);
+    t.vruntime -= this.minVruntime;
+    return t;
   }
 }
 
@@ -226,5 +231,24 @@ describe('idle balancing past a busiest queue of pinned tasks (hostile round U)'
     // vCPU 2 was idle for 99.99 ms of the 100 while long1 and long2 shared vCPU 1.
     expect(m.vcpuTimeNs.idle).toBeLessThan(1_000_000);
     expect(m.workByTask.long2).toBeGreaterThan(90_000);
+  });
+});
+
+describe('RunQueue.detachForMigration: the least recently used task (hostile round X)', () => {
+  // kernel/sched/fair.c: cfs_tasks is most recently used first (a wake adds at the head,
+  // pick_next_task_fair() moves the picked task there) and detach_tasks() takes from the tail.
+  const params = { sliceNs: 3_000_000, wakeupGranularityNs: 1_000_000, latencyNs: 6_000_000 };
+  it('takes the task that waited longest, not the one just preempted', () => {
+    const rq = new RunQueue(params);
+    const [a, b, c] = [task(1, 0), task(2, 0), task(3, 0)];
+    rq.enqueueWoken(a);
+    rq.enqueueWoken(b);
+    rq.enqueueWoken(c);
+    const ran = rq.pickNext()!; // a runs, is preempted and queued again
+    expect(ran.id).toBe(1);
+    rq.enqueue(ran);
+    expect(rq.detachForMigration(() => true)!.id).toBe(2);
+    expect(rq.detachForMigration(() => true)!.id).toBe(3);
+    expect(rq.detachForMigration((t) => t.id !== 1)).toBeUndefined();
   });
 });
