@@ -5,6 +5,7 @@ import { BadInputError } from '../../core/errors.js';
 import { systemReason } from '../../core/read-capped.js';
 import { readTextFile } from '../../core/text-file.js';
 import { inertHtml } from './inert-html.js';
+import { oneLine } from '../io.js';
 
 /**
  * The Handlebars environments of the design report (STYLE.md §5): one per output format, strict,
@@ -21,6 +22,8 @@ const HELPERS: Record<DocFormat, Record<string, Handlebars.HelperDelegate>> = {
   md: {
     /** A Markdown table cell: no pipe or newline may end it early. */
     mdCell: (s: unknown) => String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' '),
+    /** The user's (or the lab's) plain text, shown as written: no link, emphasis or entity in it is taken for one. */
+    mdText: (s: unknown) => mdText(String(s)),
     /** An inline code span of any text: a backtick in a command line ended the span early. */
     mdCode: (s: unknown) => mdCode(String(s)),
     /** A link's destination: a space or a parenthesis in a file name ended `](…)` early. */
@@ -165,11 +168,29 @@ function firstLine(e: unknown): string {
 }
 
 /**
+ * Text that renders as written in CommonMark and GFM, also in a table cell: the characters that
+ * start a link, emphasis, code, an entity, an HTML tag or a strikethrough are escaped (a finding's
+ * cite `[click](javascript:…)` was a link), and a `- `, `+ `, `1. ` or `===` that would begin a
+ * list or an underline at the start of a line ("1.00×" is left as it is). `<` and `&` are written as entities: inertHtml() would
+ * rewrite a `\<` to `\&lt;`, which shows as "&lt;". A control character is shown escaped, as in
+ * the CLI's one-line errors, since a newline would end a cell or a list item.
+ */
+export function mdText(text: string): string {
+  return oneLine(text)
+    .replace(/[\\`*[\]#!|~>]/g, '\\$&')
+    // `_` between two letters or digits starts no emphasis (EPT_VIOLATION is left as it is).
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    .replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;'))
+    .replace(/^(?:[-+](?=[ \t]|$)|[-=](?=[-= \t]*$)|\d{1,9}(?=[.)](?:[ \t]|$)))/, (m) => (/\d/.test(m) ? `${m}\\` : `\\${m}`));
+}
+
+/**
  * CommonMark's code span: its fence is a run of backticks longer than any in the text, and a text
  * that starts or ends with a backtick or a space is padded with one space each side, which the
  * renderer takes off again.
  */
 export function mdCode(text: string): string {
+  text = oneLine(text);
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
