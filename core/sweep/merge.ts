@@ -188,7 +188,6 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       });
     if (!ok) throw new BadInputError(`${p.file}: its runs are not those of shard ${shardName(p.shard)} of this sweep (was the file edited, or written by another version?)`);
   }
-
   // Every run in the unsharded order: point by point, whichever shard ran it.
   const byPoint = new Map<number, SweepRun[]>();
   for (const p of parts) {
@@ -226,8 +225,17 @@ function differingField(a: SweepDefinition, b: SweepDefinition): string {
   const key = keys.find((k) => canonicalJson(a[k]) !== canonicalJson(b[k])) ?? 'identity';
   // The seed is the scenario's, set by --seed: name it as the flag does, not as "scenario".
   if (key === 'scenario' && a.scenario.seed !== b.scenario.seed) return `seed: ${a.scenario.seed} and ${b.scenario.seed}`;
-  const detail = key === 'variants' ? variantDifference(a.variants, b.variants) : key === 'scenario' ? differences(a.scenario, b.scenario).join(', ') : '';
+  const detail =
+    key === 'variants' ? variantDifference(a.variants, b.variants) : key === 'params' ? paramDifference(a.params, b.params) : key === 'scenario' ? differences(a.scenario, b.scenario).join(', ') : '';
   return detail ? `${key}: ${detail}` : key;
+}
+
+/** Where two grids differ: the names swept, or one parameter's spec (its values follow from it). */
+function paramDifference(a: SweepDefinition['params'], b: SweepDefinition['params']): string | undefined {
+  const names = (ps: SweepDefinition['params']) => ps.map((p) => p.name).join(', ');
+  if (names(a) !== names(b)) return `${names(a)} and ${names(b)}`;
+  const i = a.findIndex((p, k) => canonicalJson(p) !== canonicalJson(b[k]));
+  return i < 0 ? undefined : `${a[i].name} ${a[i].spec} and ${b[i].spec}`;
 }
 
 /**

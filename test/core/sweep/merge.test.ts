@@ -68,6 +68,17 @@ describe('sweep merge', () => {
     expect(JSON.stringify(merged.sweep)).toBe(JSON.stringify(def));
   });
 
+  it('merges parts whose numbers are spelled differently (1e2 and 100), and names the parameter where grids differ', () => {
+    const spelled = sweep();
+    const respelled = defineSweep({ ...spelled, params: [{ ...spelled.params[0]!, spec: '5e1 .. 5.0e3:log:3' }, { ...spelled.params[1]!, spec: '1.0 , 2 ' }] });
+    expect(respelled.params.map((p) => p.spec)).toEqual(['50..5000:log:3', '1,2']);
+    expect(JSON.stringify(mergeParts([parts[0], file('respelled.json', part(respelled, 2, 3)), parts[2]]).sweep)).toBe(JSON.stringify(def));
+    const other = defineSweep({ ...spelled, params: [spelled.params[0]!, { ...spelled.params[1]!, spec: '1,3', values: [1, 3] }] });
+    expect(() => mergeParts([parts[0], file('other.json', part(other, 2, 3)), parts[2]])).toThrow(
+      'part-1-of-3.json and other.json are slices of different sweeps (they differ in params: tasksPerVcpu 1,2 and 1,3)',
+    );
+  });
+
   it('names the seed where parts were made with different --seed, not "scenario"', () => {
     const reseeded = file('seed-2.json', part(sweep(2, smallScenario({ seed: 2 })), 2, 3));
     expect(() => mergeParts([parts[0], reseeded, parts[2]])).toThrow('part-1-of-3.json and seed-2.json are slices of different sweeps (they differ in seed: 1 and 2)');
