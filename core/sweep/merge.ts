@@ -3,7 +3,7 @@ import { BadInputError } from '../errors.js';
 import { count } from '../plural.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { canonicalDefinition, planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
-import { checkRunCount, MAX_SHARDS, pointCount, shardPoints } from './grid.js';
+import { checkRunCount, MAX_SHARDS, pointCount, pointValues, shardPoints } from './grid.js';
 import { parseValueSpec, type SweepValue } from './spec.js';
 import { brokenRelation, SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
@@ -188,6 +188,18 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       });
     if (!ok) throw new BadInputError(`${p.file}: its runs are not those of shard ${shardName(p.shard)} of this sweep (was the file edited, or written by another version?)`);
   }
+  // A run measures at most its window: durationMs, swept or the scenario's (until only shortens it).
+  const swept = sweep.params.findIndex((q) => q.name === 'durationMs');
+  const windowMs = (point: number) => Number(swept >= 0 ? pointValues(sweep.params, point)[swept] : sweep.scenario.durationMs);
+  for (const p of parts) {
+    p.runs.forEach((r, i) => {
+      const measured = r.metrics.measuredMs ?? 0;
+      if (measured > windowMs(r.point) * (1 + 1e-12)) {
+        throw new BadInputError(`${p.file}: runs.${i}.metrics: measuredMs ${measured} is more than the window of its point, durationMs ${windowMs(r.point)} (was the file edited?)`);
+      }
+    });
+  }
+
   // Every run in the unsharded order: point by point, whichever shard ran it.
   const byPoint = new Map<number, SweepRun[]>();
   for (const p of parts) {

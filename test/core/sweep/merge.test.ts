@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allPoints, defineSweep, planRuns, sweepDocument } from '../../../core/sweep/document.js';
 import { mergeParts } from '../../../core/sweep/merge.js';
+import { roundTo } from '../../../core/spread.js';
 import { smallScenario } from '../../support/scenarios.js';
 import { FAKE_BUILD, fakePart as part, fakeSweep as sweep } from '../../support/sweep-parts.js';
 
@@ -130,6 +131,25 @@ describe('sweep merge', () => {
     expect(() => mergeParts([file('x.json', { ...part(def, 1, 3), sweep: { ...def, x: 'bogus' } }), parts[1], parts[2]])).toThrow(/^x.json: sweep.x "bogus" is not one of its parameters/);
   });
 
+  it('refuses a run that measured more than its window, or whose workPerSecond is not work over measuredMs', () => {
+    const edit = (name: string, change: (m: Record<string, number | null>) => void) => {
+      const p = part(def, 1, 3);
+      return file(name, { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, metrics: (() => { const m = { ...r.metrics }; change(m); return m; })() } : r)) });
+    };
+    // The fake scenario's window is 200 ms.
+    expect(() => mergeParts([edit('long.json', (m) => void (m.measuredMs = 250, m.workPerSecond = Math.round((m.work! * 1000) / 250))), parts[1], parts[2]])).toThrow(
+      /^long.json: runs.1.metrics: measuredMs 250 is more than the window of its point, durationMs 200 \(was the file edited\?\)$/,
+    );
+    expect(() => mergeParts([edit('rate.json', (m) => void (m.workPerSecond = 1)), parts[1], parts[2]])).toThrow(
+      /^rate.json: runs.1.metrics: workPerSecond 1 is not work \d+ over measuredMs 199 \([\d.]+\) \(was the file edited\?\)$/,
+    );
+    // A swept durationMs is each point's window.
+    const swept = defineSweep({ ...def, params: [{ name: 'durationMs', spec: '100,200', values: [100, 200] }], x: 'durationMs' });
+    const sp = part(swept, 1, 1);
+    const runs = sp.runs.map((r) => (r.point === 0 ? { ...r, metrics: { ...r.metrics, measuredMs: 150, workPerSecond: Math.round(((r.metrics.work as number) * 1000) / 150 * 1000) / 1000 } } : r));
+    expect(() => mergeParts([file('swept.json', { ...sp, runs })])).toThrow(/^swept.json: runs.0.metrics: measuredMs 150 is more than the window of its point, durationMs 100 /);
+  });
+
   it('refuses a parameter whose spec does not stand for its values (hostile-test sweep defect 5)', () => {
     // Values and identity agree, the spec was edited: the chart read it as a log axis from 0 and drew NaN.
     const withSpec = (name: string, spec: string, values: number[]) => {
@@ -163,7 +183,9 @@ describe('sweep merge', () => {
     const noLatency = { 'faultLatency.p50': null, 'faultLatency.p99': null, 'faultLatency.max': null };
     const unmeasured = file('ok.json', { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, metrics: { ...r.metrics, ...noLatency } } : r)) });
     expect(mergeParts([unmeasured, parts[1], parts[2]]).runs[1].metrics['faultLatency.p50']).toBeNull();
-    expect(mergeParts([edit('ok.json', 'work', 12.345), parts[1], parts[2]]).runs[1].metrics.work).toBe(12.345);
+    // (with its work per measured second)
+    const amount = file('ok.json', { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, metrics: { ...r.metrics, work: 12.345, workPerSecond: roundTo(12345 / r.metrics.measuredMs!, 3) } } : r)) });
+    expect(mergeParts([amount, parts[1], parts[2]]).runs[1].metrics.work).toBe(12.345);
   });
 
   it('refuses a reason to stop early that no run gives, and a key no part has (hostile sweep defect D7)', () => {
