@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveSweep } from '../../cli/sweep/definition.js';
 import { SweepProgress, sweepProgressText } from '../../cli/sweep/progress.js';
-import { partView } from '../../cli/sweep/view.js';
-import { defineSweep, sweepVariant } from '../../core/sweep/document.js';
+import { partView, sweepView } from '../../cli/sweep/view.js';
+import { defineSweep, sweepDocument, sweepVariant } from '../../core/sweep/document.js';
 import { x86Variant } from '../../index.js';
 import { smallScenario } from '../support/scenarios.js';
 import { cliInProcess } from '../support/cli-in-process.js';
-import { fakePart, fakeSweep } from '../support/sweep-parts.js';
+import { FAKE_BUILD, fakePart, fakeSweep } from '../support/sweep-parts.js';
 
 const cli = cliInProcess;
 /** A run where no fault completed has none of the three latencies. */
@@ -209,10 +209,23 @@ describe('apf-lab sweep merge', () => {
 
   it('records each run\'s measured window and work per measured second, and says when the windows differ (until)', async () => {
     const out = join(dir, 'merged-windows');
-    const r = await cli('sweep', 'merge', ...parts, '--out', out);
+    const until = fakeSweep(2, smallScenario({ until: { tasks: ['writer'] } }));
+    const r = await cli('sweep', 'merge', ...[1, 2].map((i) => write(`until-${i}-of-2.json`, fakePart(until, i, 2))), '--out', out);
     expect(r.code).toBe(0);
     // The fake parts' windows run from 194 to 200 ms (test/support/sweep-parts.ts, as until gives them).
     expect(r.out).toContain("\nthe measured windows differ (until ends them: 194 to 200 ms): totals are over each run's own window; workPerSecond compares work across them\n");
+    // Without until, the whole window: nothing to say.
+    expect((await cli('sweep', 'merge', ...parts)).out).not.toContain('the measured windows differ');
+    // A swept durationMs is why, not until (it blamed until in a sweep without one).
+    const durations = defineSweep({ ...def, params: [{ name: 'durationMs', spec: '10,20', values: [10, 20] }], x: 'durationMs' });
+    const swept = await cli('sweep', 'merge', ...[1, 2].map((i) => write(`dur-${i}-of-2.json`, fakePart(durations, i, 2))));
+    expect(swept.out).toContain('\nthe measured windows differ (durationMs is swept: 10 to 20 ms): ');
+    // Both ends with the decimals that tell them apart ("20.00 to 20").
+    const close = fakePart(until, 1, 1);
+    const runs = close.runs.map((r, k) => ({ ...r, metrics: { ...r.metrics, measuredMs: k === 0 ? 19.9999 : 20 } }));
+    expect(sweepView(sweepDocument(until, runs, FAKE_BUILD), []).notes).toContain(
+      "the measured windows differ (until ends them: 19.9999 to 20.0000 ms): totals are over each run's own window; workPerSecond compares work across them",
+    );
     const [head, first] = readFileSync(join(out, 'runs.csv'), 'utf8').split('\n');
     // Added after the figures sweeps had, so no column moves; stoppedEarly stays last.
     expect(head).toMatch(/,unsafeInjections,violations,measuredMs,workPerSecond,stoppedEarly$/);

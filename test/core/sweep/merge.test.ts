@@ -141,7 +141,7 @@ describe('sweep merge', () => {
       /^long.json: runs.1.metrics: measuredMs 250 is more than the window of its point, durationMs 200 \(was the file edited\?\)$/,
     );
     expect(() => mergeParts([edit('rate.json', (m) => void (m.workPerSecond = 1)), parts[1], parts[2]])).toThrow(
-      /^rate.json: runs.1.metrics: workPerSecond 1 is not work \d+ over measuredMs 199 \([\d.]+\) \(was the file edited\?\)$/,
+      /^rate.json: runs.1.metrics: workPerSecond 1 is not work \d+ over measuredMs 200 \([\d.]+\) \(was the file edited\?\)$/,
     );
     // A swept durationMs is each point's window.
     const swept = defineSweep({ ...def, params: [{ name: 'durationMs', spec: '100,200', values: [100, 200] }], x: 'durationMs' });
