@@ -105,6 +105,11 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
     if (typeof format === 'string' && Object.hasOwn(OLDER_FORMATS, format)) {
       throw new BadInputError(`${file}: written by an older apf-lab (${format}, ${OLDER_FORMATS[format]}): run its shard again`);
     }
+    // A later format ("v5" read by a v4 build) is a part file all the same, of a newer apf-lab.
+    const version = typeof format === 'string' ? /^apf-lab sweep part v(\d+)$/.exec(format) : null;
+    if (version && Number(version[1]) > Number(/\d+$/.exec(PART_FORMAT)![0])) {
+      throw new BadInputError(`${file}: written by a newer apf-lab (${format}; this one reads ${PART_FORMAT}): merge with that version`);
+    }
     const parsed = partSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -176,6 +176,12 @@ describe('apf-lab report', () => {
     expect(r.stderr).toContain('--out must end in .md or .html');
   });
 
+  it('says the file name is empty where --out is only an extension (it said "must end in .md or .html, got \".md\"")', async () => {
+    const r = await cli('report', 'x86', '--out', join(dir, '.md'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`apf-lab: --out ${JSON.stringify(join(dir, '.md'))}: the file name before .md is empty: give FILE.md`);
+  });
+
   it('an unknown option is a usage error that writes no file (yargs would run the handler after reporting it)', async () => {
     const out = join(dir, 'bogus.md');
     const r = await cli('report', 'x86', '-s', SHORT, '--out', out, '--bogus');

@@ -71,7 +71,7 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     // Named before any point is built, as an unknown group is (it said "overcommit with machine.vcpuz=1: machine: unknown field(s): vcpuz").
     [
       ['--param', 'machine.vcpuz=1,2'],
-      'apf-lab: parameter "machine.vcpuz": machine has no field "vcpuz" (it has: vcpus, guestMemoryMiB, hostResidentMiB, hz, sliceUs, wakeupGranularityUs, schedLatencyUs, contextSwitchNs, preemption, touchNs, anonFaultNs, guestKernelPages, hostThp, hugeClearUs; or a named parameter: tasksPerVcpu, residentShare)\n',
+      'apf-lab: parameter "machine.vcpuz": machine has no field "vcpuz" (it has: vcpus, guestMemoryMiB, hostResidentMiB, hz, sliceUs, wakeupGranularityUs, schedLatencyUs, contextSwitchNs, preemption, touchNs, anonFaultNs, guestKernelPages, hostThp, hugeClearUs)\n',
     ],
     [['--param', 'machine.preemption=none,eager'], 'apf-lab: overcommit with machine.preemption=eager: machine.preemption: expected one of none, voluntary, full, got "eager"\n'],
   ])('%j is bad input (exit 1) naming the point and the field', async (args, message) => {

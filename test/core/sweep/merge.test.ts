@@ -53,6 +53,12 @@ describe('sweep merge', () => {
     );
   });
 
+  it('says a part of a later format was written by a newer apf-lab (it was "not a sweep part file")', () => {
+    expect(() => mergeParts([parts[0], file('v5.json', { ...part(def, 2, 3), format: 'apf-lab sweep part v5' }), parts[2]])).toThrow(
+      /^v5.json: written by a newer apf-lab \(apf-lab sweep part v5; this one reads apf-lab sweep part v4\): merge with that version$/,
+    );
+  });
+
   it('refuses a part of the format before the measured window was recorded, saying so (not "was the file edited?")', () => {
     const p = part(def, 2, 3);
     const runs = p.runs.map(({ metrics: { measuredMs: _, workPerSecond: __, ...metrics }, ...r }) => ({ ...r, metrics }));
