@@ -45,6 +45,9 @@ export function reportCommand(io: Io, argv: readonly string[]): CommandModule<ob
       if (args.json) throw new UsageError('report writes a document (--out FILE.md or FILE.html), not JSON: `apf-lab compare … --json` prints its numbers as JSON');
       const out = args.out;
       if (out === undefined || out === '') throw new UsageError('--out FILE.md or --out FILE.html is required');
+      // extname('.md') is '': such a name is all extension, and 'must end in .md' would be wrong.
+      const bare = /^\.(md|html)$/i.exec(basename(out));
+      if (bare) throw new UsageError(`--out ${JSON.stringify(out)}: the file name before .${bare[1]} is empty: give FILE.${bare[1]}`);
       const format = extname(out).toLowerCase() === '.md' ? 'md' : extname(out).toLowerCase() === '.html' ? 'html' : null;
       if (format === null) throw new UsageError(`--out must end in .md or .html, got ${JSON.stringify(out)}`);
       const { known, fromFiles } = variantsWithFiles(args);

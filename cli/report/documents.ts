@@ -5,6 +5,7 @@ import { BadInputError } from '../../core/errors.js';
 import { systemReason } from '../../core/read-capped.js';
 import { readTextFile } from '../../core/text-file.js';
 import { inertHtml } from './inert-html.js';
+import { oneLine } from '../io.js';
 
 /**
  * The Handlebars environments of the design report (STYLE.md §5): one per output format, strict,
@@ -17,16 +18,29 @@ import { inertHtml } from './inert-html.js';
  */
 export type DocFormat = 'md' | 'html' | 'svg';
 
+/**
+ * A helper of one value. Called with none ({{mdCell}}), Handlebars passes only its options object,
+ * which was written as "[object Object]" and the report made all the same (exit 0).
+ */
+function oneValue(name: string, f: (s: string) => string): Handlebars.HelperDelegate {
+  return (...args: unknown[]) => {
+    if (args.length !== 2) throw new Error(`${name} takes one value ({{${name} x}}), got ${args.length - 1}`);
+    return f(String(args[0]));
+  };
+}
+
 const HELPERS: Record<DocFormat, Record<string, Handlebars.HelperDelegate>> = {
   md: {
     /** A Markdown table cell: no pipe or newline may end it early. */
-    mdCell: (s: unknown) => String(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' '),
+    mdCell: oneValue('mdCell', (s) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')),
+    /** The user's (or the lab's) plain text, shown as written: no link, emphasis or entity in it is taken for one. */
+    mdText: oneValue('mdText', mdText),
     /** An inline code span of any text: a backtick in a command line ended the span early. */
-    mdCode: (s: unknown) => mdCode(String(s)),
+    mdCode: oneValue('mdCode', mdCode),
     /** A link's destination: a space or a parenthesis in a file name ended `](…)` early. */
-    mdUrl: (s: unknown) => mdUrl(String(s)),
+    mdUrl: oneValue('mdUrl', mdUrl),
     /** Text inside a Mermaid message or note: `#` and `;` start entities and statements there. */
-    mmd: (s: unknown) => String(s).replace(/[#;]/g, (c) => (c === '#' ? '#35;' : '#59;')).replace(/\r?\n/g, ' '),
+    mmd: oneValue('mmd', (s) => s.replace(/[#;]/g, (c) => (c === '#' ? '#35;' : '#59;')).replace(/\r?\n/g, ' ')),
   },
   html: {},
   svg: {},
@@ -66,7 +80,7 @@ export class DocumentTemplates {
       if (e instanceof BadInputError) throw e;
       // An error inside a partial carries the partial's line: name the partial, not this template.
       if (e instanceof PartialError) throw new BadInputError(`template ${e.file} (in ${this.dir}, a partial of ${file}): ${firstLine(e.cause)}`);
-      throw new BadInputError(`template ${file} (in ${this.dir}): ${firstLine(e)}`);
+      throw new BadInputError(`template ${file} (in ${this.dir}): ${firstLine(e instanceof BlockError ? e.cause : e)}`);
     }
   }
 
@@ -131,10 +145,25 @@ export class DocumentTemplates {
       }
       const partial = hb.compile(src, compileOptions(into));
       hb.registerPartial(f.slice(0, -suffix.length), ((context: unknown, options?: Handlebars.RuntimeOptions) => {
+        // The block of {{#> name}}…{{/name}} is its caller's text, with its caller's lines: an error
+        // in it was named as this partial's. It is passed on, marked, to the caller's handler.
+        const data = options?.data as Record<string, unknown> | undefined;
+        const block = data?.['partial-block'];
+        const owner = {};
+        if (typeof block === 'function') {
+          data!['partial-block'] = (...args: unknown[]) => {
+            try {
+              return (block as (...a: unknown[]) => unknown)(...args);
+            } catch (e) {
+              throw e instanceof PartialError || e instanceof BadInputError || e instanceof BlockError ? e : new BlockError(e, owner);
+            }
+          };
+        }
         try {
           return partial(context, options);
         } catch (e) {
-          throw e instanceof PartialError || e instanceof BadInputError ? e : new PartialError(file, e);
+          if (e instanceof BlockError && e.owner === owner) throw e;
+          throw e instanceof PartialError || e instanceof BadInputError ? e : new PartialError(file, e instanceof BlockError ? e.cause : e);
         }
       }) as Handlebars.Template);
     }
@@ -149,6 +178,17 @@ function compileOptions(format: DocFormat): CompileOptions {
   };
 }
 
+/** An error raised in the block of a block partial: its caller's, to be named by the caller's handler. */
+class BlockError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    /** The call of the partial that ran the block, which passes it on; its caller names it. */
+    readonly owner: object,
+  ) {
+    super(firstLine(cause));
+  }
+}
+
 /** An error raised inside a partial, with the partial's file: the innermost partial keeps it. */
 class PartialError extends Error {
   constructor(
@@ -160,8 +200,26 @@ class PartialError extends Error {
 }
 
 function firstLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
+  // Strict mode names the context it looked in as text: "not defined in [object Object]".
+  const text = (e instanceof Error ? e.message : String(e)).replace(/( not defined) in (\[object \w+\]|undefined|null)/, '$1');
   return text.split('\n').map((l) => l.trim()).filter((l) => l && !/^-*\^$/.test(l)).join(' ');
+}
+
+/**
+ * Text that renders as written in CommonMark and GFM, also in a table cell: the characters that
+ * start a link, emphasis, code, an entity, an HTML tag or a strikethrough are escaped (a finding's
+ * cite `[click](javascript:…)` was a link), and a `- `, `+ `, `1. ` or `===` that would begin a
+ * list or an underline at the start of a line ("1.00×" is left as it is). `<` and `&` are written as entities: inertHtml() would
+ * rewrite a `\<` to `\&lt;`, which shows as "&lt;". A control character is shown escaped, as in
+ * the CLI's one-line errors, since a newline would end a cell or a list item.
+ */
+export function mdText(text: string): string {
+  return oneLine(text)
+    .replace(/[\\`*[\]#!|~>]/g, '\\$&')
+    // `_` between two letters or digits starts no emphasis (EPT_VIOLATION is left as it is).
+    .replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_')
+    .replace(/[<&]/g, (c) => (c === '<' ? '&lt;' : '&amp;'))
+    .replace(/^(?:[-+](?=[ \t]|$)|[-=](?=[-= \t]*$)|\d{1,9}(?=[.)](?:[ \t]|$)))/, (m) => (/\d/.test(m) ? `${m}\\` : `\\${m}`));
 }
 
 /**
@@ -170,6 +228,7 @@ function firstLine(e: unknown): string {
  * renderer takes off again.
  */
 export function mdCode(text: string): string {
+  text = oneLine(text);
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';

@@ -36,7 +36,8 @@ export interface ReportView {
 /** Who does best on each axis, and by how much against its own architecture's baseline. */
 export interface Summary {
   readonly compared: string;
-  readonly work: Claim | null;
+  /** `measure` names what the ratio is of: "the work", or "the work per measured second" where windows differ. */
+  readonly work: (Claim & { readonly measure: string }) | null;
   readonly latency: Claim | null;
   readonly exits: Claim | null;
   readonly safety: { readonly clean: string | null; readonly unsafe: readonly string[] };
@@ -131,7 +132,9 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
   // each variant's own baseline, since raw work of two architectures is priced differently. A
   // figure is shown with `digits` decimals; the best and the next take more where fewer would
   // print them alike (11,399,838 ns and 11,400,205 ns were both "11.400 ms", and called a tie):
-  // only equal figures tie.
+  // only equal figures tie. Ranks are unrounded figures, as the JSON's ratios (4 decimals) made
+  // different figures equal. The extra decimals go to `metric` only where it is the ranked figure:
+  // digits that part two ratios would print 100 units as "0.000100 M units".
   const claim = (
     metric: (r: ComparedRun) => number,
     better: 'high' | 'low',
@@ -145,38 +148,50 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
     if (usable.length === 0) return null;
     const sorted = [...usable].sort((a, b) => (better === 'high' ? rank(b) - rank(a) : rank(a) - rank(b)));
     const best = sorted[0];
-    const next = sorted[1];
     const tiedIds = sorted.filter((r) => digitsApart(showRank, rank(r), rank(best)) === null).map((r) => r.id);
+    const next = sorted[1];
     const extra = next && tiedIds.length === 1 ? digitsApart(showRank, rank(best), rank(next))! : 0;
+    const metricExtra = rank === metric ? extra : 0;
+    // Several may share second place as well: all are named.
+    const nextIds = next ? sorted.slice(1).filter((r) => digitsApart(showRank, rank(r), rank(next)) === null).map((r) => r.id) : [];
     const base = baseOf(best);
     const ratio =
       base && ratioOk && metric(base) > 0
-        ? { ratio: `${fixed(metric(best) / metric(base), 2 + extra)}×`, baseline: base.id, value: show(metric(base), extra) }
+        ? { ratio: `${fixed(metric(best) / metric(base), 2 + extra)}×`, baseline: base.id, value: show(metric(base), metricExtra) }
         : null;
     return {
       best: best.id,
-      value: tiedIds.length > 1 ? showTied(rank(best)) : show(metric(best), extra),
+      value: tiedIds.length > 1 ? showTied(rank(best)) : show(metric(best), metricExtra),
       vsBaseline: ratio,
-      next: next ? `${next.id} (${showRank(rank(next), extra)})` : null,
+      next: nextIds.length > 1 ? `${andList(nextIds)} (${showTied(rank(next!), extra)})` : next ? `${next.id} (${showRank(rank(next), extra)})` : null,
       tied: tiedIds.length > 1 ? andList(tiedIds) : null,
     };
   };
   const arches = new Set(pool.map((r) => r.arch));
   const ratios = pool.every((r) => r.workVsBaseline !== null && !r.baseline);
-  const units: Shown = (x, extra = 0) => `${fixed(x / 1e6, 3 + extra)} M units`;
-  const work = ratios
+  // Where the runs measured different windows (a scenario with `until`), work is compared per
+  // measured second, as workVsBaseline is (core/compare.ts): the figure printed is the one ranked,
+  // where totals had a run with 0.66× its baseline's work ranked first for 1.32× its rate.
+  const perSecond = new Set(c.variants.map((r) => r.run.measuredNs)).size > 1;
+  const workOf = (r: ComparedRun) => (!perSecond ? r.metrics.work : r.run.measuredNs > 0 ? r.metrics.work / (r.run.measuredNs / 1e9) : NaN);
+  const units: Shown = (x, extra = 0) => `${fixed(x / 1e6, 3 + extra)} M units${perSecond ? ' per measured second' : ''}`;
+  const workClaim = ratios
     ? claim(
-        (r) => r.metrics.work,
+        workOf,
         'high',
         units,
         true,
-        (r) => r.workVsBaseline!,
+        (r) => {
+          const base = baseOf(r);
+          return base && workOf(base) > 0 ? workOf(r) / workOf(base) : NaN;
+        },
         (x, extra = 0) => `${fixed(x, 2 + extra)}× its baseline`,
-        (x) => `${fixed(x, 2)}× their baselines`,
+        (x, extra = 0) => `${fixed(x, 2 + extra)}× their baselines`,
       )
     : arches.size === 1
-      ? claim((r) => r.metrics.work, 'high', units, true)
+      ? claim(workOf, 'high', units, true)
       : null;
+  const work = workClaim && { ...workClaim, measure: perSecond ? 'the work per measured second' : 'the work' };
   const unsafe = c.variants
     .filter((r) => r.metrics.unsafeInjections.total > 0 || !r.invariants.ok || r.findings.some((f) => f.severity === 'blocker') || checkOf(r) > 0)
     .map((r) => {
@@ -193,7 +208,7 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
     compared: `${pool.map((r) => r.id).join(', ')} on scenario ${c.scenario.name}, seed ${c.seed}`,
     work,
     latency: claim((r) => (r.metrics.faultLatencyNs.count > 0 ? r.metrics.faultLatencyNs.p99 : NaN), 'low', (x, extra = 0) => `p99 ${fixed(x / 1e6, 3 + extra)} ms`, true),
-    exits: claim((r) => (r.metrics.apf.faults > 0 ? r.metrics.exitsPerFault : NaN), 'low', (x, extra = 0) => `${fixed(x, 2 + extra)} exits per fault`, true),
+    exits: claim((r) => (r.metrics.apf.faults > 0 ? r.metrics.exitsTotal / r.metrics.apf.faults : NaN), 'low', (x, extra = 0) => `${fixed(x, 2 + extra)} exits per fault`, true),
     safety: { clean: clean.length > 0 ? clean.join(', ') : null, unsafe },
   };
 }

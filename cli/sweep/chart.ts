@@ -31,7 +31,12 @@ export function sweepChart(doc: SweepDocument): SweepChart {
   const metric = SWEEP_METRICS.find((m) => m.name === c.metric)!;
   // Lower than the report's plots: the note under the title needs a line of its own.
   const base = { ...lineAxes('chart-sweep', `${c.metric} by ${c.x.name}`, c.series.length), top: 76 };
-  const xs = xPositions(c.x.values, c.x.spec, base.left + PAD, base.right - PAD);
+  // A label is centred on its value: the first and last need room for half of it inside the chart.
+  const ends = labelsApart(byPlace(c.x.values));
+  const half = (label: string | undefined) => ((label?.length ?? 0) * CHAR_PX) / 2;
+  const padLeft = Math.max(PAD, half(ends[0]) - base.left);
+  const padRight = Math.max(PAD, half(ends[ends.length - 1]) - (base.width - base.right));
+  const xs = xPositions(c.x.values, c.x.spec, base.left + padLeft, base.right - padRight);
   const top = Math.max(0, ...c.series.flatMap((s) => s.stats.map((t) => t?.max ?? 0)));
   const yMax = top > 0 ? niceCeil(top) : 1;
   const y = (v: number) => r1(base.bottom - (v / yMax) * (base.bottom - base.top));
@@ -86,6 +91,11 @@ function xPositions(values: readonly SweepValue[], spec: string, lo: number, hi:
   return nums.map((v) => lo + ((f(v) - min) / (max - min)) * (hi - lo));
 }
 
+/** The values in their order on the axis: numbers by size, anything else as listed. */
+function byPlace(values: readonly SweepValue[]): SweepValue[] {
+  return values.every((v) => typeof v === 'number') ? [...(values as number[])].sort((a, b) => a - b) : [...values];
+}
+
 /**
  * Labels left to right, each one only where it stands clear of the last one drawn. Thinning by
  * the values' place in the list overlapped labels on a linear axis (100 and 300 among 1000 and
@@ -118,10 +128,21 @@ function labelsApart(values: readonly SweepValue[]): string[] {
   }
 }
 
-/** `digits` significant digits (3 unless told) with k, M, G: tick labels stay short. */
+/**
+ * `digits` significant digits (3 unless told) with k, M, G: tick labels stay short. A mantissa that
+ * rounds to 1000 takes the next unit (999,999 is "1M", not "1000k" beside "1M"); from 1000G up
+ * the power of ten is written ("1e21", not "1000000000000G" running off the chart).
+ */
 export function short(x: number, digits = 3): string {
-  for (const [unit, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
-    if (Math.abs(x) >= unit) return `${+(x / unit).toPrecision(digits)}${suffix}`;
+  const units = [[1, ''], [1e3, 'k'], [1e6, 'M'], [1e9, 'G']] as const;
+  for (let i = units.length - 1; i >= 0; i--) {
+    const [unit, suffix] = units[i]!;
+    if (Math.abs(x) < unit && i > 0) continue;
+    const m = +(x / unit).toPrecision(digits);
+    if (Math.abs(m) < 1000) return `${m}${suffix}`;
+    if (i < units.length - 1) return `${+(x / units[i + 1]![0]).toPrecision(digits)}${units[i + 1]![1]}`;
+    const [mantissa, exp] = x.toExponential(digits - 1).split('e');
+    return `${+mantissa!}e${+exp!}`;
   }
   return `${+x.toPrecision(digits)}`;
 }

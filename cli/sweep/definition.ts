@@ -93,11 +93,12 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   const merged = { ...loaded, ...(seed === undefined ? {} : { seed }), ...(durationMs === undefined ? {} : { durationMs }) };
   // The names before the base is checked, which builds the first point when the base alone breaks a rule.
   const names = new Set<string>();
+  const overrides = knownOverrides();
   for (const p of params) {
     if (names.has(p.name)) throw new UsageError(`parameter ${p.name} is given twice`);
     names.add(p.name);
     try {
-      checkParamName(merged, p.name);
+      checkParamName(merged, p.name, overrides);
     } catch (e) {
       // A name from a sweep file is the file's mistake, as a value from it is (pointLabel()).
       if (paramsFile !== null && e instanceof BadInputError) throw new BadInputError(`${paramsFile}: params: ${e.message}`);

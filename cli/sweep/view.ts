@@ -48,7 +48,7 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
       ...(empty ? ['—: no run there has this figure (no fault completed)'] : []),
       ...(some ? ['*: the mean of the runs there that have this figure; in the others no fault completed'] : []),
       ...(bad > 0 ? [`${plural(bad, 'run')} broke an invariant: see the violations column`] : []),
-      ...windowNote(doc.runs, c.metric),
+      ...windowNote(doc, c.metric),
       ...stoppedNote(doc.runs),
       ...(files.length === 0 ? ['', 'give --out DIR to write runs.csv, summary.csv, sweep.json and chart.svg'] : []),
     ],
@@ -84,16 +84,27 @@ function stoppedNote(runs: readonly SweepRun[]): string[] {
 }
 
 /**
- * Where `until` ends the runs' windows, they differ from run to run, and a total (work, faults,
- * exits) is over each run's own window: a slower disk keeps the window open longer and shows more
- * work. Say so, and what compares them, unless the figure is the window or the rate itself.
+ * Where the runs' windows differ, a total (work, faults, exits) is over each run's own window: a
+ * slower disk keeps an `until` window open longer and shows more work, and a swept durationMs
+ * measures longer at its larger values. Say so, why (only what this sweep has: it blamed until in
+ * a sweep of durationMs without one), and what compares them, unless the figure is the window or
+ * the rate itself.
  */
-function windowNote(runs: readonly SweepRun[], metric: string): string[] {
+function windowNote(doc: SweepDocument, metric: string): string[] {
   if (metric === 'measuredMs' || metric === 'workPerSecond') return [];
-  const windows = runs.map((r) => r.metrics.measuredMs ?? 0);
+  const windows = doc.runs.map((r) => r.metrics.measuredMs ?? 0);
   const [lo, hi] = [Math.min(...windows), Math.max(...windows)];
   if (lo === hi) return [];
-  return [`the measured windows differ (until ends them: ${number(lo)} to ${number(hi)} ms): totals are over each run's own window; workPerSecond compares work across them`];
+  const why = [
+    doc.sweep.params.some((p) => p.name === 'durationMs') ? 'durationMs is swept' : null,
+    doc.sweep.scenario.until ? 'until ends them' : null,
+  ].filter((w) => w !== null);
+  // A run stopped early (a livelock) ends its window sooner too.
+  const cause = why.length > 0 ? why.join(' and ') : 'runs that stopped early end theirs sooner';
+  // One number of decimals for both ends, as many as tell them apart ("20.00 to 20" read as equal).
+  let digits = Number.isInteger(lo) && Number.isInteger(hi) ? 0 : hi >= 100 ? 1 : hi >= 1 ? 2 : 3;
+  while (fixed(lo, digits) === fixed(hi, digits) && digits < 9) digits++;
+  return [`the measured windows differ (${cause}: ${fixed(lo, digits)} to ${fixed(hi, digits)} ms): totals are over each run's own window; workPerSecond compares work across them`];
 }
 
 /** A mean to the digits that still say something: none for a whole number, fewer the larger it is. */

@@ -3,7 +3,7 @@ import { BadInputError } from '../errors.js';
 import { count } from '../plural.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { canonicalDefinition, planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
-import { checkRunCount, MAX_SHARDS, pointCount, shardPoints } from './grid.js';
+import { checkRunCount, MAX_SHARDS, pointCount, pointValues, shardPoints } from './grid.js';
 import { parseValueSpec, type SweepValue } from './spec.js';
 import { brokenRelation, SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
@@ -105,6 +105,11 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
     if (typeof format === 'string' && Object.hasOwn(OLDER_FORMATS, format)) {
       throw new BadInputError(`${file}: written by an older apf-lab (${format}, ${OLDER_FORMATS[format]}): run its shard again`);
     }
+    // A later format ("v5" read by a v4 build) is a part file all the same, of a newer apf-lab.
+    const version = typeof format === 'string' ? /^apf-lab sweep part v(\d+)$/.exec(format) : null;
+    if (version && Number(version[1]) > Number(/\d+$/.exec(PART_FORMAT)![0])) {
+      throw new BadInputError(`${file}: written by a newer apf-lab (${format}; this one reads ${PART_FORMAT}): merge with that version`);
+    }
     const parsed = partSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -188,6 +193,17 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       });
     if (!ok) throw new BadInputError(`${p.file}: its runs are not those of shard ${shardName(p.shard)} of this sweep (was the file edited, or written by another version?)`);
   }
+  // A run measures at most its window: durationMs, swept or the scenario's (until only shortens it).
+  const swept = sweep.params.findIndex((q) => q.name === 'durationMs');
+  const windowMs = (point: number) => Number(swept >= 0 ? pointValues(sweep.params, point)[swept] : sweep.scenario.durationMs);
+  for (const p of parts) {
+    p.runs.forEach((r, i) => {
+      const measured = r.metrics.measuredMs ?? 0;
+      if (measured > windowMs(r.point) * (1 + 1e-12)) {
+        throw new BadInputError(`${p.file}: runs.${i}.metrics: measuredMs ${measured} is more than the window of its point, durationMs ${windowMs(r.point)} (was the file edited?)`);
+      }
+    });
+  }
 
   // Every run in the unsharded order: point by point, whichever shard ran it.
   const byPoint = new Map<number, SweepRun[]>();
@@ -226,8 +242,17 @@ function differingField(a: SweepDefinition, b: SweepDefinition): string {
   const key = keys.find((k) => canonicalJson(a[k]) !== canonicalJson(b[k])) ?? 'identity';
   // The seed is the scenario's, set by --seed: name it as the flag does, not as "scenario".
   if (key === 'scenario' && a.scenario.seed !== b.scenario.seed) return `seed: ${a.scenario.seed} and ${b.scenario.seed}`;
-  const detail = key === 'variants' ? variantDifference(a.variants, b.variants) : key === 'scenario' ? differences(a.scenario, b.scenario).join(', ') : '';
+  const detail =
+    key === 'variants' ? variantDifference(a.variants, b.variants) : key === 'params' ? paramDifference(a.params, b.params) : key === 'scenario' ? differences(a.scenario, b.scenario).join(', ') : '';
   return detail ? `${key}: ${detail}` : key;
+}
+
+/** Where two grids differ: the names swept, or one parameter's spec (its values follow from it). */
+function paramDifference(a: SweepDefinition['params'], b: SweepDefinition['params']): string | undefined {
+  const names = (ps: SweepDefinition['params']) => ps.map((p) => p.name).join(', ');
+  if (names(a) !== names(b)) return `${names(a)} and ${names(b)}`;
+  const i = a.findIndex((p, k) => canonicalJson(p) !== canonicalJson(b[k]));
+  return i < 0 ? undefined : `${a[i].name} ${a[i].spec} and ${b[i].spec}`;
 }
 
 /**

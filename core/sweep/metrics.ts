@@ -93,6 +93,11 @@ export function brokenRelation(f: Readonly<Record<string, number | null>>): stri
   if (faults > 0 && Math.abs(n('exitsPerFault') - n('exits') / faults) > 0.0005 + 1e-9) {
     return `exitsPerFault ${n('exitsPerFault')} is not exits ${n('exits')} over faults ${faults}`;
   }
+  // workPerSecond is work over measuredMs, rounded to three decimals (and a float's error at its size).
+  const perSecond = n('measuredMs') > 0 ? (n('work') * 1000) / n('measuredMs') : 0;
+  if (Math.abs(n('workPerSecond') - perSecond) > 0.0005 + 1e-12 * perSecond) {
+    return `workPerSecond ${n('workPerSecond')} is not work ${n('work')} over measuredMs ${n('measuredMs')} (${roundTo(perSecond, 3)})`;
+  }
   return null;
 }
 

@@ -62,8 +62,16 @@ const OPEN_MAPS = new Set(['costs', 'arch']);
  * the first point, as "(top level): unknown field(s): foo", where `foo.bar=1` named what the
  * scenario has.
  */
-export function checkParamName(base: Scenario, name: string): void {
+export function checkParamName(base: Scenario, name: string, known?: KnownOverrides): void {
   if (NAMED_PARAMS.some((p) => p.name === name)) return;
+  // costs.<arch>.<key> and arch.<arch>.<key>: the keys are the architectures' (checkOverrideKeys()),
+  // named here in the words of any other missing field, not as the first point's "unknown key".
+  const [section, arch, key, ...rest] = name.split('.');
+  if (known && (section === 'costs' || section === 'arch') && arch !== undefined && key !== undefined && rest.length === 0) {
+    const arches = known[section];
+    if (!Object.hasOwn(arches, arch)) throw new BadInputError(noField(name, section, arch, Object.keys(arches)));
+    if (!arches[arch]!.includes(key)) throw new BadInputError(noField(name, `${section}.${arch}`, key, [...arches[arch]!].sort()));
+  }
   const point = structuredClone(base) as unknown as Record<string, unknown>;
   const added = setPath(point, name, 0);
   if (!added) return;
@@ -79,7 +87,9 @@ function issuesOf(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
 }
 
 function noField(path: string, where: string, field: string, has: readonly string[]): string {
-  return `parameter "${path}": ${where} has no field "${field}" (it has: ${has.join(', ')}; or a named parameter: ${NAMED_PARAMS.map((p) => p.name).join(', ')})`;
+  // The named parameters stand for a path only at the top level: tasks.bg.tasksPerVcpu is no parameter.
+  const named = where === 'the scenario' ? `; or a named parameter: ${NAMED_PARAMS.map((p) => p.name).join(', ')}` : '';
+  return `parameter "${path}": ${where} has no field "${field}" (it has: ${has.join(', ')}${named})`;
 }
 
 /**

@@ -24,7 +24,7 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
  */
 export function parseValueSpec(spec: string): SweepValue[] {
   if (typeof spec !== 'string') throw new BadInputError(`parseValueSpec: spec must be a string such as "1..8" or "a,b,c", got ${spec === null ? 'null' : typeof spec}`);
-  const text = spec.trim();
+  const text = unspaced(spec);
   if (text === '') throw new BadInputError('empty value spec');
   const range = /^([^,]*?)\.\.([^,:]*)(?::(\w*)(?::(.*))?)?$/.exec(text);
   const values = range ? parseRange(range[1], range[2], range[3], range[4]) : parseList(text);
@@ -39,12 +39,21 @@ export function parseValueSpec(spec: string): SweepValue[] {
 }
 
 /**
- * A spec as a sweep records it: no space around its `,`, `..` and `:`, nor at its ends. The spec is
- * part of the sweep's definition, which `sweep merge` compares as text: shards run with
- * 'tasksPerVcpu=1,2' and 'tasksPerVcpu= 1, 2' are one grid and must merge. No item of a spec
- * holds a space (numbers, true/false, plain words), so only the spelling changes.
+ * A spec as a sweep records it: no space around its `,`, `..` and `:`, nor at its ends, and each
+ * number in its shortest form (1e2 and 100.0 as 100). The spec is part of the sweep's definition,
+ * which `sweep merge` compares: shards run with 'tasksPerVcpu=1,2' and 'tasksPerVcpu= 1, 2.0'
+ * are one grid and must merge. No item of a spec holds a space (numbers, true/false, plain
+ * words), so only the spelling changes; a number too large to be finite is left as written.
  */
 export function canonicalSpec(spec: string): string {
+  return unspaced(spec)
+    .split(/(,|\.\.|:)/)
+    .map((item) => (NUMBER.test(item) && Number.isFinite(Number(item)) ? String(Number(item)) : item))
+    .join('');
+}
+
+/** The spec without spaces around its `,`, `..` and `:`: "1 .. 10 : log : 3" is "1..10:log:3". */
+function unspaced(spec: string): string {
   return spec.trim().replace(/\s*(,|\.\.|:)\s*/g, '$1');
 }
 

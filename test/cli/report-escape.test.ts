@@ -1,9 +1,13 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mdCode } from '../../cli/report/documents.js';
+import { runCli } from '../../cli/main.js';
+import { mdCode, mdText } from '../../cli/report/documents.js';
 import { inertHtml } from '../../cli/report/inert-html.js';
 import { scenarioHeader } from '../../cli/views/compare.js';
 import { scenarioSchema } from '../../core/scenario/schema.js';
-import { smallScenario } from '../support/scenarios.js';
+import { smallScenario, TINY_SCENARIO_YAML } from '../support/scenarios.js';
 
 describe("the user's text in documents and on the terminal", () => {
   it('Markdown: a tag in a scenario name or description is written &lt;, outside code only', () => {
@@ -46,5 +50,41 @@ describe("the user's text in documents and on the terminal", () => {
     expect(scenarioSchema.safeParse(s).success).toBe(false);
     const [line] = scenarioHeader(s, 1);
     expect(line).toBe('scenario a\\x00b\\x1b[31m, seed 1: x\\ny');
+  });
+
+  it("Markdown: the user's text is escaped to show as written: no link, emphasis, entity or tag", () => {
+    // A finding's cite was a javascript: link; `\\|`, an escaped backtick and `&lt;` lost their form.
+    expect(mdText('[click](javascript:alert(4)) <javascript:alert(5)>')).toBe('\\[click\\](javascript:alert(4)) &lt;javascript:alert(5)\\>');
+    expect(mdText('a | pipe \\| and \\` &lt; &amp; *em* _u_ ~~s~~ !x #h')).toBe('a \\| pipe \\\\\\| and \\\\\\` &amp;lt; &amp;amp; \\*em\\* \\_u\\_ \\~\\~s\\~\\~ \\!x \\#h');
+    expect(mdText('`` double ``')).toBe('\\`\\` double \\`\\`');
+    expect(mdText('EPT_VIOLATION _a_b_ c_')).toBe('EPT_VIOLATION \\_a_b\\_ c\\_');
+    // What would begin a list or an underline at the start of a line.
+    const starts = ['- a', '+ a', '-', '---', '= =', '12. a', '3) a', '1.5 ms', '1.00×', '-1', 'x - y'];
+    expect(starts.map(mdText)).toEqual(['\\- a', '\\+ a', '\\-', '\\---', '\\= =', '12\\. a', '3\\) a', '1.5 ms', '1.00×', '-1', 'x - y']);
+    // A newline would end a list item or a table cell: it is shown escaped.
+    expect(mdText('a\nb')).toBe('a\\\\nb');
+    // Nothing is left for inertHtml() to rewrite.
+    const text = 'x <b>&amp;</b> `<i>`';
+    expect(inertHtml(mdText(text))).toBe(mdText(text));
+  });
+
+  it('Markdown: a command with a newline stays one code span on one line', () => {
+    // A newline in a file name made "Regenerate with" a fenced block that swallowed the document.
+    expect(mdCode('apf-lab report x --out "a\nb.md"')).toBe('`apf-lab report x --out "a\\nb.md"`');
+  });
+
+  it("Markdown report: a finding's text and cite from a variant file are written with mdText", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-escape-'));
+    try {
+      const variant = ['id: evil', 'arch: x86', 'title: t', 'origin: o', 'mechanisms: { enable: msr-pv-en-int, notPresent: pf-cr2, ready: apic-vector, token: cr2-unguarded, eligibility: user-mode-if, wake: irq-handler, ack: apic-vector-ack-msr }'];
+      const finding = ['findings:', '  - { id: f1, severity: note, text: "*em* &lt;", cite: "[click](javascript:alert(4))" }'];
+      writeFileSync(join(dir, 'v.yaml'), [...variant, ...finding].join('\n'));
+      writeFileSync(join(dir, 's.yaml'), TINY_SCENARIO_YAML);
+      const code = await runCli(['report', 'evil', '--variant-file', join(dir, 'v.yaml'), '-s', join(dir, 's.yaml'), '--out', join(dir, 'r.md')], { out: () => {}, err: () => {} });
+      expect(code).toBe(0);
+      expect(readFileSync(join(dir, 'r.md'), 'utf8')).toContain('- **note**: \\*em\\* &amp;lt; — _\\[click\\](javascript:alert(4))_');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

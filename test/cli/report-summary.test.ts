@@ -28,7 +28,10 @@ describe('report summary', () => {
   it('ranks work by the ratio to each variant\'s own baseline, not by raw work across architectures', async () => {
     const c = await comparison('x86', 'arm64-sdei', '-s', 'test/fixtures/report-short.yaml');
     // arm64-sdei has more raw work, x86 the larger gain over its baseline.
-    const s = summarize(withFigures(c, { x86: { work: 1e6, ratio: 2 }, 'arm64-sdei': { work: 3e6, ratio: 1.5 } }), []);
+    const s = summarize(
+      withFigures(c, { 'sync-x86': { work: 5e5, ratio: null }, x86: { work: 1e6, ratio: 2 }, 'sync-arm64': { work: 2e6, ratio: null }, 'arm64-sdei': { work: 3e6, ratio: 1.5 } }),
+      [],
+    );
     expect(s.work?.best).toBe('x86');
     expect(s.work?.next).toBe('arm64-sdei (1.50× its baseline)');
   });
@@ -40,7 +43,7 @@ describe('report summary', () => {
 
   it('says "tie" where the best figure is shared, as 0 against 0 was called "does best"', async () => {
     const c = await comparison('x86', 'x86-ve', '-s', 'test/fixtures/report-short.yaml');
-    const s = summarize(withFigures(c, { x86: { work: 0, ratio: 1 }, 'x86-ve': { work: 0, ratio: 1 } }), []);
+    const s = summarize(withFigures(c, { 'sync-x86': { work: 7e5, ratio: null }, x86: { work: 7e5, ratio: 1 }, 'x86-ve': { work: 7e5, ratio: 1 } }), []);
     expect(s.work?.tied).toBe('x86 and x86-ve');
     expect(s.work?.value).toBe('1.00× their baselines');
   });
@@ -54,5 +57,54 @@ describe('report summary', () => {
     expect(s.latency?.best).toBe('x86-ve');
     expect(s.latency?.value).toBe('p99 11.3998 ms');
     expect(s.latency?.next).toBe('x86 (p99 11.4002 ms)');
+  });
+
+  it('compares work per measured second where the windows differ (until), as it ranks them', async () => {
+    const c = await comparison('x86', 'x86-ve', '-s', 'test/fixtures/report-short.yaml');
+    const window = (r: ComparedRun, work: number, ns: number): ComparedRun => ({ ...r, metrics: { ...r.metrics, work }, run: { ...r.run, measuredNs: ns } });
+    // x86 finished its tasks in half the window with 0.675 of the baseline's total: 1.35× its rate.
+    const figures: Record<string, [number, number]> = { 'sync-x86': [2e5, 2e8], x86: [1.35e5, 1e8], 'x86-ve': [1.5e5, 2e8] };
+    const s = summarize({ ...c, variants: c.variants.map((r) => (figures[r.id] ? window(r, ...figures[r.id]!) : r)) }, []);
+    expect(s.work?.best).toBe('x86');
+    expect(s.work?.value).toBe('1.350 M units per measured second');
+    expect(s.work?.vsBaseline).toEqual({ ratio: '1.35×', baseline: 'sync-x86', value: '1.000 M units per measured second' });
+    expect(s.work?.measure).toBe('the work per measured second');
+  });
+
+  it('ranks on unrounded figures, names a tie for second place, and keeps the units value at its digits', async () => {
+    const c = await comparison('x86', 'x86-ve', 'x86-halt', '-s', 'test/fixtures/report-short.yaml');
+    // The JSON's ratios (4 decimals) are equal for x86-ve and x86-halt; their work is not.
+    const s = summarize(
+      withFigures(c, {
+        'sync-x86': { work: 1e6, ratio: null },
+        x86: { work: 1_234_560, ratio: 1.2346 },
+        'x86-ve': { work: 1_234_590, ratio: 1.2346 },
+        'x86-halt': { work: 1_234_500, ratio: 1.2345 },
+      }),
+      [],
+    );
+    expect(s.work?.tied).toBeNull();
+    expect(s.work?.best).toBe('x86-ve');
+    expect(s.work?.value).toBe('1.235 M units');
+    expect(s.work?.next).toBe('x86 (1.23456× its baseline)');
+    const second = summarize(
+      withFigures(c, {
+        'sync-x86': { work: 1e6, ratio: null },
+        x86: { work: 1.3e6, ratio: 1.3 },
+        'x86-ve': { work: 1.2e6, ratio: 1.2 },
+        'x86-halt': { work: 1.2e6, ratio: 1.2 },
+      }),
+      [],
+    );
+    expect(second.work?.next).toBe('x86-ve and x86-halt (1.20× their baselines)');
+  });
+
+  it('ranks exits on exits over faults, not the rounded exitsPerFault', async () => {
+    const c = await comparison('x86', 'x86-ve', '-s', 'test/fixtures/report-short.yaml');
+    const exits = (r: ComparedRun, total: number): ComparedRun => ({ ...r, metrics: { ...r.metrics, exitsTotal: total, exitsPerFault: 2.8, apf: { ...r.metrics.apf, faults: 10_000 } } });
+    const figures: Record<string, number> = { x86: 28_003, 'x86-ve': 28_001 };
+    const s = summarize({ ...c, variants: c.variants.map((r) => (r.id in figures ? exits(r, figures[r.id]!) : r)) }, []);
+    expect(s.exits?.tied).toBeNull();
+    expect(s.exits?.best).toBe('x86-ve');
   });
 });

@@ -139,8 +139,34 @@ describe('apf-lab report', () => {
     const out = join(dir, 'partial.md');
     const bad = await cli('report', 'x86', '-s', SHORT, '--templates', copy, '--out', out);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe(`apf-lab: template md/partials/summary.md.hbs (in ${copy}, a partial of md/report.md.hbs): "field" not defined in undefined - 3:2\n`);
+    expect(bad.stderr).toBe(`apf-lab: template md/partials/summary.md.hbs (in ${copy}, a partial of md/report.md.hbs): "field" not defined - 3:2\n`);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('names the caller for an error in the block of {{#> partial}}…{{/partial}}, drops "in [object Object]", and refuses a helper without its value', async () => {
+    const copy = join(dir, 'templates-block');
+    const report = join(copy, 'md', 'report.md.hbs');
+    const summary = join(copy, 'md', 'partials', 'summary.md.hbs');
+    const metrics = join(copy, 'md', 'partials', 'metrics.md.hbs');
+    const render = async (edit: () => void) => {
+      rmSync(copy, { recursive: true, force: true });
+      cpSync('templates', copy, { recursive: true });
+      edit();
+      return cli('report', 'x86', '-s', SHORT, '--templates', copy, '--out', join(dir, 'block.md'));
+    };
+    // The block's line 18 is report.md.hbs's: it was named as summary.md.hbs's.
+    const block = await render(() => {
+      writeFileSync(report, readFileSync(report, 'utf8').replace('{{> summary summary}}', '{{#> summary summary}}\nok\n{{nosuch}}\n{{/summary}}'));
+      writeFileSync(summary, `{{> @partial-block}}${readFileSync(summary, 'utf8')}`);
+    });
+    expect(block.code).toBe(1);
+    expect(block.stderr).toBe(`apf-lab: template md/report.md.hbs (in ${copy}): "nosuch" not defined - 18:2\n`);
+    const context = await render(() => writeFileSync(metrics, `{{nosuch}}${readFileSync(metrics, 'utf8')}`));
+    expect(context.stderr).toBe(`apf-lab: template md/partials/metrics.md.hbs (in ${copy}, a partial of md/report.md.hbs): "nosuch" not defined - 1:2\n`);
+    // {{mdCell}} wrote "[object Object]", exit 0.
+    const helper = await render(() => writeFileSync(summary, `{{mdCell}}${readFileSync(summary, 'utf8')}`));
+    expect(helper.code).toBe(1);
+    expect(helper.stderr).toBe(`apf-lab: template md/partials/summary.md.hbs (in ${copy}, a partial of md/report.md.hbs): mdCell takes one value ({{mdCell x}}), got 0\n`);
   });
 
   it('refuses a template that is not a regular file, or is over 1 MiB, in one line, exit 1 (a link to /dev/zero aborted with std::bad_alloc, exit 134)', async () => {
@@ -174,6 +200,12 @@ describe('apf-lab report', () => {
     const r = await cli('report', 'x86', '--out', join(dir, 'report.pdf'));
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--out must end in .md or .html');
+  });
+
+  it('says the file name is empty where --out is only an extension (it said "must end in .md or .html, got \".md\"")', async () => {
+    const r = await cli('report', 'x86', '--out', join(dir, '.md'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`apf-lab: --out ${JSON.stringify(join(dir, '.md'))}: the file name before .md is empty: give FILE.md`);
   });
 
   it('an unknown option is a usage error that writes no file (yargs would run the handler after reporting it)', async () => {

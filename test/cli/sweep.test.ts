@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveSweep } from '../../cli/sweep/definition.js';
 import { SweepProgress, sweepProgressText } from '../../cli/sweep/progress.js';
-import { partView } from '../../cli/sweep/view.js';
-import { defineSweep, sweepVariant } from '../../core/sweep/document.js';
+import { partView, sweepView } from '../../cli/sweep/view.js';
+import { defineSweep, sweepDocument, sweepVariant } from '../../core/sweep/document.js';
 import { x86Variant } from '../../index.js';
 import { smallScenario } from '../support/scenarios.js';
 import { cliInProcess } from '../support/cli-in-process.js';
-import { fakePart, fakeSweep } from '../support/sweep-parts.js';
+import { FAKE_BUILD, fakePart, fakeSweep } from '../support/sweep-parts.js';
 
 const cli = cliInProcess;
 /** A run where no fault completed has none of the three latencies. */
@@ -71,7 +71,7 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     // Named before any point is built, as an unknown group is (it said "overcommit with machine.vcpuz=1: machine: unknown field(s): vcpuz").
     [
       ['--param', 'machine.vcpuz=1,2'],
-      'apf-lab: parameter "machine.vcpuz": machine has no field "vcpuz" (it has: vcpus, guestMemoryMiB, hostResidentMiB, hz, sliceUs, wakeupGranularityUs, schedLatencyUs, contextSwitchNs, preemption, touchNs, anonFaultNs, guestKernelPages, hostThp, hugeClearUs; or a named parameter: tasksPerVcpu, residentShare)\n',
+      'apf-lab: parameter "machine.vcpuz": machine has no field "vcpuz" (it has: vcpus, guestMemoryMiB, hostResidentMiB, hz, sliceUs, wakeupGranularityUs, schedLatencyUs, contextSwitchNs, preemption, touchNs, anonFaultNs, guestKernelPages, hostThp, hugeClearUs)\n',
     ],
     [['--param', 'machine.preemption=none,eager'], 'apf-lab: overcommit with machine.preemption=eager: machine.preemption: expected one of none, voluntary, full, got "eager"\n'],
   ])('%j is bad input (exit 1) naming the point and the field', async (args, message) => {
@@ -209,14 +209,28 @@ describe('apf-lab sweep merge', () => {
 
   it('records each run\'s measured window and work per measured second, and says when the windows differ (until)', async () => {
     const out = join(dir, 'merged-windows');
-    const r = await cli('sweep', 'merge', ...parts, '--out', out);
+    const until = fakeSweep(2, smallScenario({ until: { tasks: ['writer'] } }));
+    const r = await cli('sweep', 'merge', ...[1, 2].map((i) => write(`until-${i}-of-2.json`, fakePart(until, i, 2))), '--out', out);
     expect(r.code).toBe(0);
-    // The fake parts' windows run from 1,018 to 6,528 ms (figure 18 of SWEEP_METRICS).
-    expect(r.out).toContain("\nthe measured windows differ (until ends them: 1,018 to 6,528 ms): totals are over each run's own window; workPerSecond compares work across them\n");
+    // The fake parts' windows run from 194 to 200 ms (test/support/sweep-parts.ts, as until gives them).
+    expect(r.out).toContain("\nthe measured windows differ (until ends them: 194 to 200 ms): totals are over each run's own window; workPerSecond compares work across them\n");
+    // Without until, the whole window: nothing to say.
+    expect((await cli('sweep', 'merge', ...parts)).out).not.toContain('the measured windows differ');
+    // A swept durationMs is why, not until (it blamed until in a sweep without one).
+    const durations = defineSweep({ ...def, params: [{ name: 'durationMs', spec: '10,20', values: [10, 20] }], x: 'durationMs' });
+    const swept = await cli('sweep', 'merge', ...[1, 2].map((i) => write(`dur-${i}-of-2.json`, fakePart(durations, i, 2))));
+    expect(swept.out).toContain('\nthe measured windows differ (durationMs is swept: 10 to 20 ms): ');
+    // Both ends with the decimals that tell them apart ("20.00 to 20").
+    const close = fakePart(until, 1, 1);
+    const runs = close.runs.map((r, k) => ({ ...r, metrics: { ...r.metrics, measuredMs: k === 0 ? 19.9999 : 20 } }));
+    expect(sweepView(sweepDocument(until, runs, FAKE_BUILD), []).notes).toContain(
+      "the measured windows differ (until ends them: 19.9999 to 20.0000 ms): totals are over each run's own window; workPerSecond compares work across them",
+    );
     const [head, first] = readFileSync(join(out, 'runs.csv'), 'utf8').split('\n');
     // Added after the figures sweeps had, so no column moves; stoppedEarly stays last.
     expect(head).toMatch(/,unsafeInjections,violations,measuredMs,workPerSecond,stoppedEarly$/);
-    expect(first).toMatch(/,0,1018,1019,$/);
+    const work = Number(first.split(',')[head.split(',').indexOf('work')]);
+    expect(first.endsWith(`,0,200,${(work * 1000) / 200},`)).toBe(true);
     const doc = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8'));
     expect(doc.format).toBe('apf-lab sweep v4');
     expect(doc.metrics.map((m: { name: string }) => m.name).slice(-2)).toEqual(['measuredMs', 'workPerSecond']);
@@ -311,7 +325,7 @@ describe('apf-lab sweep merge', () => {
     );
     const runs = readFileSync(join(out, 'runs.csv'), 'utf8').split('\n');
     expect(runs[1]).toMatch(/,drain timed out$/);
-    expect(runs[2]).toMatch(/,\d+,$/); // not stopped: an empty last field
+    expect(runs[2]).toMatch(/,[\d.]+,$/); // not stopped: an empty last field
     expect(runs.find((l) => l.includes('spinning'))).toMatch(/,stopped at 1234 ns: 100000 events at 1234 ns without simulated time advancing: a vCPU is spinning$/);
     // A part's reason must be a reason or null.
     const bad = { ...fakePart(def, 1, 2), runs: fakePart(def, 1, 2).runs.map((r, k) => (k === 0 ? { ...r, stoppedEarly: 7 } : r)) };

@@ -1,5 +1,5 @@
 import { defineSweep, PART_FORMAT, sweepVariant, planRuns, type SweepDefinition, type SweepPart } from '../../core/sweep/document.js';
-import { pointCount, shardPoints } from '../../core/sweep/grid.js';
+import { pointCount, pointValues, shardPoints } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
 import { roundTo } from '../../core/spread.js';
 import { arm64SdeiVariant, x86Variant } from '../../index.js';
@@ -35,6 +35,12 @@ export function fakePart(def: SweepDefinition, index: number, count: number): Sw
     // APFs, synchronous and halted ones, and exits per fault the ratio of the two.
     metrics.faults = 4 * base;
     metrics.exitsPerFault = roundTo(metrics.exits / metrics.faults, 3);
+    // The point's window (durationMs, swept or the scenario's); with `until`, a little shorter and
+    // not all alike, as until ends them. Work per second is work over it.
+    const swept = def.params.findIndex((p) => p.name === 'durationMs');
+    const window = swept >= 0 ? Number(pointValues(def.params, r.point)[swept]) : def.scenario.durationMs;
+    metrics.measuredMs = def.scenario.until ? window - r.point - r.run : window;
+    metrics.workPerSecond = roundTo((metrics.work * 1000) / metrics.measuredMs, 3);
     return { ...r, stoppedEarly: null, metrics };
   });
   return { format: PART_FORMAT, build: FAKE_BUILD, sweep: def, shard: { index, count }, points, runs };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sweepChart } from '../../../cli/sweep/chart.js';
+import { short, sweepChart } from '../../../cli/sweep/chart.js';
 import { defineSweep, sweepDocument } from '../../../core/sweep/document.js';
 import { FAKE_BUILD, fakePart, fakeSweep } from '../../support/sweep-parts.js';
 
@@ -40,5 +40,23 @@ describe('the sweep chart', () => {
     for (let i = 1; i < ticks.length; i++) expect(ticks[i]!.at - ticks[i - 1]!.at).toBeGreaterThanOrEqual(((ticks[i]!.label.length + ticks[i - 1]!.label.length) / 2) * 7 + 6);
     // Values far enough apart are all labelled, however many.
     expect(chartOf('1..12', Array.from({ length: 12 }, (_, i) => i + 1)).xTicks).toHaveLength(12);
+  });
+
+  it('rounds a label up to the next unit where its mantissa rounds to 1000, and writes a power of ten beyond G', () => {
+    // 999999 was "1000k" beside "1M", 999.96 "1000" beside "1k", and 1e21 "1000000000000G".
+    const values = [999_999, 999.96, 999.4, -999_999, 1e21, 1.5e13, 999.5e9, 1e12, 0.5, 0];
+    expect(values.map((x) => short(x))).toEqual(['1M', '1k', '999', '-1M', '1e21', '1.5e13', '1e12', '1e12', '0.5', '0']);
+    expect(short(1_000_050, 6)).toBe('1.00005M');
+  });
+
+  it('keeps the first and last x labels inside the chart, however wide', () => {
+    // Values that take many digits to tell apart: the last label was centred past the right edge.
+    for (const values of [[1.00001e21, 1.00002e21, 1.00003e21], [1e21, 2e21], [1.000000001e21, 1.000000002e21]]) {
+      const chart = chartOf(values.join(','), values);
+      for (const t of chart.xTicks) {
+        expect(t.at - (t.label.length * 7) / 2, t.label).toBeGreaterThanOrEqual(0);
+        expect(t.at + (t.label.length * 7) / 2, t.label).toBeLessThanOrEqual(chart.width);
+      }
+    }
   });
 });

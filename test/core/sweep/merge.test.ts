@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allPoints, defineSweep, planRuns, sweepDocument } from '../../../core/sweep/document.js';
 import { mergeParts } from '../../../core/sweep/merge.js';
+import { roundTo } from '../../../core/spread.js';
 import { smallScenario } from '../../support/scenarios.js';
 import { FAKE_BUILD, fakePart as part, fakeSweep as sweep } from '../../support/sweep-parts.js';
 
@@ -52,6 +53,12 @@ describe('sweep merge', () => {
     );
   });
 
+  it('says a part of a later format was written by a newer apf-lab (it was "not a sweep part file")', () => {
+    expect(() => mergeParts([parts[0], file('v5.json', { ...part(def, 2, 3), format: 'apf-lab sweep part v5' }), parts[2]])).toThrow(
+      /^v5.json: written by a newer apf-lab \(apf-lab sweep part v5; this one reads apf-lab sweep part v4\): merge with that version$/,
+    );
+  });
+
   it('refuses a part of the format before the measured window was recorded, saying so (not "was the file edited?")', () => {
     const p = part(def, 2, 3);
     const runs = p.runs.map(({ metrics: { measuredMs: _, workPerSecond: __, ...metrics }, ...r }) => ({ ...r, metrics }));
@@ -66,6 +73,17 @@ describe('sweep merge', () => {
     expect(respaced.params.map((p) => p.spec)).toEqual(['50..5000:log:3', '1,2']);
     const merged = mergeParts([parts[0], file('respaced.json', part(respaced, 2, 3)), parts[2]]);
     expect(JSON.stringify(merged.sweep)).toBe(JSON.stringify(def));
+  });
+
+  it('merges parts whose numbers are spelled differently (1e2 and 100), and names the parameter where grids differ', () => {
+    const spelled = sweep();
+    const respelled = defineSweep({ ...spelled, params: [{ ...spelled.params[0]!, spec: '5e1 .. 5.0e3:log:3' }, { ...spelled.params[1]!, spec: '1.0 , 2 ' }] });
+    expect(respelled.params.map((p) => p.spec)).toEqual(['50..5000:log:3', '1,2']);
+    expect(JSON.stringify(mergeParts([parts[0], file('respelled.json', part(respelled, 2, 3)), parts[2]]).sweep)).toBe(JSON.stringify(def));
+    const other = defineSweep({ ...spelled, params: [spelled.params[0]!, { ...spelled.params[1]!, spec: '1,3', values: [1, 3] }] });
+    expect(() => mergeParts([parts[0], file('other.json', part(other, 2, 3)), parts[2]])).toThrow(
+      'part-1-of-3.json and other.json are slices of different sweeps (they differ in params: tasksPerVcpu 1,2 and 1,3)',
+    );
   });
 
   it('names the seed where parts were made with different --seed, not "scenario"', () => {
@@ -119,6 +137,25 @@ describe('sweep merge', () => {
     expect(() => mergeParts([file('x.json', { ...part(def, 1, 3), sweep: { ...def, x: 'bogus' } }), parts[1], parts[2]])).toThrow(/^x.json: sweep.x "bogus" is not one of its parameters/);
   });
 
+  it('refuses a run that measured more than its window, or whose workPerSecond is not work over measuredMs', () => {
+    const edit = (name: string, change: (m: Record<string, number | null>) => void) => {
+      const p = part(def, 1, 3);
+      return file(name, { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, metrics: (() => { const m = { ...r.metrics }; change(m); return m; })() } : r)) });
+    };
+    // The fake scenario's window is 200 ms.
+    expect(() => mergeParts([edit('long.json', (m) => void (m.measuredMs = 250, m.workPerSecond = Math.round((m.work! * 1000) / 250))), parts[1], parts[2]])).toThrow(
+      /^long.json: runs.1.metrics: measuredMs 250 is more than the window of its point, durationMs 200 \(was the file edited\?\)$/,
+    );
+    expect(() => mergeParts([edit('rate.json', (m) => void (m.workPerSecond = 1)), parts[1], parts[2]])).toThrow(
+      /^rate.json: runs.1.metrics: workPerSecond 1 is not work \d+ over measuredMs 200 \([\d.]+\) \(was the file edited\?\)$/,
+    );
+    // A swept durationMs is each point's window.
+    const swept = defineSweep({ ...def, params: [{ name: 'durationMs', spec: '100,200', values: [100, 200] }], x: 'durationMs' });
+    const sp = part(swept, 1, 1);
+    const runs = sp.runs.map((r) => (r.point === 0 ? { ...r, metrics: { ...r.metrics, measuredMs: 150, workPerSecond: Math.round(((r.metrics.work as number) * 1000) / 150 * 1000) / 1000 } } : r));
+    expect(() => mergeParts([file('swept.json', { ...sp, runs })])).toThrow(/^swept.json: runs.0.metrics: measuredMs 150 is more than the window of its point, durationMs 100 /);
+  });
+
   it('refuses a parameter whose spec does not stand for its values (hostile-test sweep defect 5)', () => {
     // Values and identity agree, the spec was edited: the chart read it as a log axis from 0 and drew NaN.
     const withSpec = (name: string, spec: string, values: number[]) => {
@@ -152,7 +189,9 @@ describe('sweep merge', () => {
     const noLatency = { 'faultLatency.p50': null, 'faultLatency.p99': null, 'faultLatency.max': null };
     const unmeasured = file('ok.json', { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, metrics: { ...r.metrics, ...noLatency } } : r)) });
     expect(mergeParts([unmeasured, parts[1], parts[2]]).runs[1].metrics['faultLatency.p50']).toBeNull();
-    expect(mergeParts([edit('ok.json', 'work', 12.345), parts[1], parts[2]]).runs[1].metrics.work).toBe(12.345);
+    // (with its work per measured second)
+    const amount = file('ok.json', { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, metrics: { ...r.metrics, work: 12.345, workPerSecond: roundTo(12345 / r.metrics.measuredMs!, 3) } } : r)) });
+    expect(mergeParts([amount, parts[1], parts[2]]).runs[1].metrics.work).toBe(12.345);
   });
 
   it('refuses a reason to stop early that no run gives, and a key no part has (hostile sweep defect D7)', () => {

@@ -53,10 +53,20 @@ describe('sweep parameters', () => {
     expect(() => checkParamName(base, 'tasksPerVcpu')).not.toThrow();
   });
 
+  it('name the named parameters only at the top level, and a cost or knob no architecture has in the same words', () => {
+    // tasks.worker.tasksPerVcpu is no parameter: the hint listed them at every depth.
+    expect(() => checkParamName(base, 'machine.vcpuz')).toThrow(/^parameter "machine.vcpuz": machine has no field "vcpuz" \(it has: vcpus, [^;]*\)$/);
+    const known = { arch: { x86: ['apicv', 'pvEoi'] }, costs: { x86: ['exitCycles'] } };
+    expect(() => checkParamName(base, 'arch.x86.foo', known)).toThrow(/^parameter "arch.x86.foo": arch.x86 has no field "foo" \(it has: apicv, pvEoi\)$/);
+    expect(() => checkParamName(base, 'costs.x86.foo', known)).toThrow(/^parameter "costs.x86.foo": costs.x86 has no field "foo" \(it has: exitCycles\)$/);
+    expect(() => checkParamName(base, 'costs.x87.exitCycles', known)).toThrow(/^parameter "costs.x87.exitCycles": costs has no field "x87" \(it has: x86\)$/);
+    expect(() => checkParamName(base, 'arch.x86.pvEoi', known)).not.toThrow();
+  });
+
   it('refuse a last segment the schema does not have there, as a missing group is (foo=1 failed only at the first point)', () => {
     expect(() => checkParamName(base, 'foo')).toThrow(/^parameter "foo": the scenario has no field "foo" \(it has: name, .*; or a named parameter: tasksPerVcpu, residentShare\)$/);
     expect(() => checkParamName(base, 'machine.vcpuz')).toThrow(/^parameter "machine.vcpuz": machine has no field "vcpuz" \(it has: vcpus, /);
-    expect(() => checkParamName(base, 'tasks.worker.foo')).toThrow(/^parameter "tasks.worker.foo": tasks.worker has no field "foo" \(it has: name, /);
+    expect(() => checkParamName(base, 'tasks.worker.foo')).toThrow(/^parameter "tasks.worker.foo": tasks.worker has no field "foo" \(it has: name, [^;]*\)$/);
     // Fields the scenario leaves out are fields all the same.
     for (const name of ['machine.hostHz', 'until', 'tasks.worker.vcpu']) expect(() => checkParamName(base, name), name).not.toThrow();
   });

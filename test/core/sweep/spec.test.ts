@@ -54,4 +54,9 @@ describe('parseValueSpec', () => {
     expect(() => parseValueSpec(spec as unknown as string)).toThrow(BadInputError);
     expect(() => parseValueSpec(spec as unknown as string)).toThrow(/^parseValueSpec: spec must be a string such as "1\.\.8" or "a,b,c", got (null|undefined|number|object)$/);
   });
+
+  it('takes spaces around .., : and , (as a sweep records the spec without them)', () => {
+    expect(parseValueSpec(' 100 .. 10000 : log : 3 ')).toEqual([100, 1000, 10000]);
+    expect(parseValueSpec('1 .. 3')).toEqual([1, 2, 3]);
+  });
 });
