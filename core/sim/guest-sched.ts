@@ -127,7 +127,7 @@ export function idleBalance(sim: Machine, v: Vcpu): boolean {
   return others.some((o) => pullTask(sim, v, o));
 }
 
-/** detach_one_task() from `from` to the idle `v`; false when nothing there may move. */
+/** detach_tasks() of one task from `from` to the idle `v`; false when nothing there may move. */
 function pullTask(sim: Machine, v: Vcpu, from: Vcpu): boolean {
   // Every task there pinned: nothing to scan for (a queue of 49,999 pinned tasks was scanned whole
   // at every idle, 55-80 us an event).
