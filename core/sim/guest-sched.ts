@@ -31,6 +31,21 @@ export function onTick(sim: Machine, v: Vcpu): void {
 /** scheduler_tick(): once the slice is used, ask for a resched; the preemption model decides where. */
 export function schedulerTick(sim: Machine, v: Vcpu): void {
   if (v.current && v.runq.tickPreempts(v.cursor - v.sliceStart)) v.needResched = true;
+  nohzBalancerKick(sim, v);
+}
+
+/**
+ * trigger_load_balance() → nohz_balancer_kick(): a CPU with a task waiting beside the one it runs
+ * kicks the idle CPUs, whose balance pulls work (_nohz_idle_balance() balances for each idle
+ * CPU). Without it a vCPU idle already never took the tasks a downed CPU pushed onto CPU 0: it
+ * pulled only on its way to idle. Only where a queued task may move at all.
+ */
+function nohzBalancerKick(sim: Machine, v: Vcpu): void {
+  if (sim.draining || v.current === null || v.runq.unpinned === 0 || sim.idleVcpus.size === 0) return;
+  for (const id of [...sim.idleVcpus]) {
+    const o = sim.vcpus[id];
+    if (o.mode === 'idle' && !o.down && !o.goingDown) sim.leaveWait(o);
+  }
 }
 
 /**

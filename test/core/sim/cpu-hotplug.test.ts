@@ -253,3 +253,25 @@ events: [ { atMs: ${offlineAtMs}, offline: { vcpu: 1 } } ]
     expect(Math.abs(moved - stayed)).toBeLessThan(2_000_000);
   });
 });
+
+describe('idle vCPUs take the work a downed CPU pushed onto CPU 0 (hostile round X)', () => {
+  it('a busy CPU\'s tick kicks the idle ones, whose balance pulls a task each (nohz_balancer_kick())', () => {
+    // 4 hogs pinned to vCPU 1, which goes down at 10 ms: they land unpinned on CPU 0. vCPUs 2 and 3,
+    // idle since the start, never went idle again and never pulled: one CPU's work for 190 ms.
+    const s = parseScenario(
+      `name: g1
+durationMs: 200
+machine: { vcpus: 4, guestMemoryMiB: 256, hostResidentMiB: 256 }
+backing: { kind: swap, latency: { dist: fixed, us: 500 } }
+regions: [ { name: r, mib: 64 } ]
+tasks: [ { name: h, count: 4, vcpu: 1, program: [ { compute: { us: 1000 } } ] } ]
+drain: { enabled: false }
+events: [ { atMs: 10, offline: { vcpu: 1 } } ]
+`,
+      'g1.yaml',
+    );
+    const m = runVariant(s, findVariant('x86')).metrics;
+    // vCPU 0 takes one hog, 2 and 3 one each, and CPU 0 keeps the fourth: 3 CPUs' work after 10 ms.
+    expect(m.work).toBeGreaterThan(0.2e6 + 2 * 0.18e6);
+  });
+});
