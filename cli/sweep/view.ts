@@ -102,8 +102,9 @@ function windowNote(doc: SweepDocument, metric: string): string[] {
   // A run stopped early (a livelock) ends its window sooner too.
   const cause = why.length > 0 ? why.join(' and ') : 'runs that stopped early end theirs sooner';
   // One number of decimals for both ends, as many as tell them apart ("20.00 to 20" read as equal).
+  // A window that is not zero does not read as one either ("0.000 to 0.700" for 0.0001 ms).
   let digits = Number.isInteger(lo) && Number.isInteger(hi) ? 0 : hi >= 100 ? 1 : hi >= 1 ? 2 : 3;
-  while (fixed(lo, digits) === fixed(hi, digits) && digits < 9) digits++;
+  while ((fixed(lo, digits) === fixed(hi, digits) || (lo > 0 && Number(fixed(lo, digits)) === 0)) && digits < 9) digits++;
   return [`the measured windows differ (${cause}: ${fixed(lo, digits)} to ${fixed(hi, digits)} ms): totals are over each run's own window; workPerSecond compares work across them`];
 }
 

@@ -193,9 +193,11 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       });
     if (!ok) throw new BadInputError(`${p.file}: its runs are not those of shard ${shardName(p.shard)} of this sweep (was the file edited, or written by another version?)`);
   }
-  // A run measures at most its window: durationMs, swept or the scenario's (until only shortens it).
+  // A run measures at most its window: durationMs, swept or the scenario's (until only shortens it),
+  // as the simulator takes it, in whole nanoseconds (1.0000005 ms runs 1,000,001 ns: a genuine
+  // part was refused).
   const swept = sweep.params.findIndex((q) => q.name === 'durationMs');
-  const windowMs = (point: number) => Number(swept >= 0 ? pointValues(sweep.params, point)[swept] : sweep.scenario.durationMs);
+  const windowMs = (point: number) => Math.round(Number(swept >= 0 ? pointValues(sweep.params, point)[swept] : sweep.scenario.durationMs) * 1e6) / 1e6;
   for (const p of parts) {
     p.runs.forEach((r, i) => {
       const measured = r.metrics.measuredMs ?? 0;

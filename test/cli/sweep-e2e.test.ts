@@ -60,6 +60,19 @@ describe('apf-lab sweep (built binary)', () => {
     expect(seeds[0]).not.toBe(seeds[1]);
   });
 
+  it('merges the parts of windows that fall between two nanoseconds, as the simulator rounds them (hostile round Y)', async () => {
+    // 1.0000005 ms runs 1,000,001 ns: merge compared measuredMs 1.000001 with the unrounded
+    // durationMs and refused the genuine parts ("was the file edited?").
+    const grid = ['sweep', '-s', scenario, '--param', 'durationMs=0.0000016,1.0000005', '--variants', 'x86', '--jobs', '1'];
+    for (const i of [1, 2]) expect((await apfLab(...grid, '--shard', `${i}/2`, '--out', at('ns-parts'))).code).toBe(0);
+    const merged = await apfLab('sweep', 'merge', at('ns-parts', 'part-1-of-2.json'), at('ns-parts', 'part-2-of-2.json'), '--json');
+    expect(merged.stderr).toBe('');
+    expect(merged.code).toBe(0);
+    // And a window that is not zero does not print as one.
+    const note = await apfLab(...grid);
+    expect(note.stdout).toContain('durationMs is swept: 0.000002 to 1.000001 ms');
+  });
+
   it.skipIf(!existsSync('/dev/stdin'))('the workers run the variant file the main process read, without reading it again (hostile-test sweep defect 4)', () => {
     // /dev/stdin reads differently the second time (empty, as a file made malformed mid-sweep): the
     // workers read it again and refused it, where they should run the variant the sweep checked.
