@@ -381,3 +381,18 @@ ${toggles}
     expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
   });
 });
+
+describe('tasks of a CPU taken down spread over the others (hostile round Z)', () => {
+  it('counts a task pinned to a CPU that goes down as one the balance may place anywhere (50,388 events, 31,520 estimated)', () => {
+    const text = `name: g6
+durationMs: 200
+machine: { vcpus: 4, hz: 1000, guestMemoryMiB: 256, hostResidentMiB: 256 }
+backing: { kind: swap, latency: { dist: fixed, us: 500 } }
+regions: [ { name: r, mib: 64 } ]
+tasks: [ { name: h, count: 8, vcpu: 1, program: [ { compute: { us: 200 } }, { ipi: { target: 3, handlerUs: 5 } } ] } ]
+drain: { enabled: false }
+events: [ { atMs: 10, offline: { vcpu: 1 } } ]
+`;
+    expect(estimateEvents(scenario(text))).toBeGreaterThan(eventsOf(text, 'x86'));
+  });
+});
