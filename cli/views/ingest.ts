@@ -9,6 +9,7 @@ export interface IngestView {
   readonly other: string | null;
   readonly unreadable: string | null;
   readonly reordered: string | null;
+  readonly unterminated: string | null;
   readonly lost: string | null;
   readonly threads: readonly string[];
   readonly workers: string;
@@ -54,6 +55,7 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
         ? null
         : `${plural(r.unreadable.lines, 'line')} neither an event, a comment nor an ftrace note, read past (the first at line ${r.unreadable.firstLine}): an event damaged there is not counted`,
     reordered: r.reordered === 0 ? null : `${count(r.reordered)} events were out of time order in the file and are read in time order`,
+    unterminated: r.unterminated === null ? null : `the last line (${r.unterminated}), an event, has no newline, as in a capture cut short there: its last value may be cut too`,
     lost:
       r.lost.lines + r.lost.bufferStarts === 0
         ? null

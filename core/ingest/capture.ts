@@ -39,6 +39,11 @@ export interface CaptureScan {
   /** Events stamped before one that came earlier in the file (per-CPU buffers merged out of order). */
   readonly reordered: number;
   /**
+   * The line of an async-PF event that ends the text with no newline, or null. ftrace ends every
+   * line with one: a capture cut there may have cut the event's last value, which still reads as one.
+   */
+  readonly unterminated: number | null;
+  /**
    * What ftrace says it lost: `CPU:n [LOST N EVENTS]` lines and their events, and `##### CPU n
    * buffer started ####` lines (the ring buffer wrapped: that CPU's earlier events are gone).
    */
@@ -78,6 +83,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
   let last = -Infinity;
   let found = 0;
   let lines = 0;
+  let unterminated: number | null = null;
   const lost = { lines: 0, events: 0, bufferStarts: 0 };
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
@@ -132,6 +138,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
     fromNs = Math.min(fromNs, timeNs);
     counts[name]++;
     found++;
+    if (start > text.length && !text.endsWith('\n')) unterminated = n;
     visit({ line: n, pid: parsed.pid, task: parsed.task, timeNs, event: name, fields });
   }
   if (lines === 0) throw new BadInputError(`${source}: empty file, not a trace`);
@@ -139,7 +146,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
   const otherEvents = [...other].map(([event, count]) => ({ event, count })).sort((a, b) => b.count - a.count || (a.event < b.event ? -1 : 1));
   // The same events give the same window whatever their order in the file.
   const shift = (epochSecs! - earliestSecs) * 1e9;
-  return { source, lines, counts, epochSecs: earliestSecs, fromNs: fromNs + shift, toNs: last + shift, otherEvents, unreadable, reordered, lost };
+  return { source, lines, counts, epochSecs: earliestSecs, fromNs: fromNs + shift, toNs: last + shift, otherEvents, unreadable, reordered, unterminated, lost };
 }
 
 /** The async-PF events of a capture in time order (ties keep file order), with what the scan saw. */

@@ -47,6 +47,7 @@ export interface IngestReport {
   readonly otherEvents: CaptureScan['otherEvents'];
   readonly unreadable: CaptureScan['unreadable'];
   readonly reordered: number;
+  readonly unterminated: CaptureScan['unterminated'];
   readonly lost: CaptureScan['lost'];
   readonly threads: readonly ThreadCounts[];
   readonly workers: Lives['workers'];
@@ -87,6 +88,7 @@ export function summarizeCapture(scan: CaptureScan, built: Lives, layouts: reado
     otherEvents: scan.otherEvents,
     unreadable: scan.unreadable,
     reordered: scan.reordered,
+    unterminated: scan.unterminated,
     lost: scan.lost,
     threads: built.threads,
     workers: built.workers,

@@ -54,3 +54,12 @@ describe('the epoch of a capture out of time order', () => {
     expect(stamps([...fault].reverse())).toEqual(stamps(fault));
   });
 });
+
+describe('a capture whose last line has no newline (stop 24 leftover)', () => {
+  it('marks an event on it: ftrace ends every line, so the capture may be cut there, its last value with it', () => {
+    // `gva 0x1000` may be what is left of `gva 0x10004a`: read as written, but said.
+    expect(parseCapture('x.trace', fault.join('\n')).unterminated).toBe(4);
+    expect(parseCapture('x.trace', text(fault)).unterminated).toBeNull();
+    expect(parseCapture('x.trace', `${fault.join('\n')}\n# a comment`).unterminated).toBeNull();
+  });
+});
