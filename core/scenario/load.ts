@@ -264,7 +264,19 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyK
     const sub = describeIssue(inner, step);
     return { path: [...path, ...sub.path], message: sub.message };
   }
+  // The library's own words only: a field's custom message ("a whole number of ns") stays.
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return { path, message: typeMessage(issue.expected, valueAt(raw, path)) };
   return { path, message: issue.message };
+}
+
+/**
+ * A value of the wrong type, in the lab's words rather than the schema library's ("Invalid input:
+ * expected number, received NaN"; "… expected string, received undefined" for a missing field).
+ */
+function typeMessage(expected: string, got: unknown): string {
+  if (got === undefined) return `missing: a ${expected} is required`;
+  const shown = typeof got === 'number' || typeof got === 'boolean' || got === null ? String(got) : typeof got === 'string' ? JSON.stringify(got.slice(0, 40)) : Array.isArray(got) ? 'a list' : 'a mapping';
+  return `must be a ${expected}, got ${shown}`;
 }
 
 /** zod blames one branch of the union for a step that names two kinds; say what is wrong instead. */

@@ -93,7 +93,7 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     writeFileSync(file, 'params:\n  backing.latency.us: [100, "200", true]\nvariants: [x86]\n');
     const r = await cli('sweep', file);
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`apf-lab: ${file}: params: overcommit with backing.latency.us=true: backing.latency.us: Invalid input: expected number, received boolean\n`);
+    expect(r.err).toBe(`apf-lab: ${file}: params: overcommit with backing.latency.us=true: backing.latency.us: must be a number, got true\n`);
   });
 
   it('an unknown parameter name is refused before anything runs, one segment or more, naming what the scenario has there', async () => {

@@ -122,3 +122,13 @@ describe('job sets and a task’s own memory (issue 7 §1.4)', () => {
     expect(errorOf(withTask(`${JOBS}, ${other}`)).message).toMatch(/tasks\[1\]\.program\[0\]\.touch\.region: unknown region "heap"/);
   });
 });
+
+describe('a value of the wrong type, in the lab\'s words (fuzz round)', () => {
+  it('says what the field must be and what it got, or that it is missing', async () => {
+    const { parseScenario } = await import('../../../index.js');
+    const base = 'durationMs: 10\nmachine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 64 }\nbacking: { kind: swap, latency: { dist: fixed, us: 10 } }\nregions: [ { name: a, mib: 1 } ]\ntasks: [ { name: k, program: [ { compute: { us: 1 } } ] } ]\n';
+    // They said "Invalid input: expected string, received undefined" and "… expected number, received NaN".
+    expect(() => parseScenario(base, 'x.yaml')).toThrow('x.yaml: name: missing: a string is required');
+    expect(() => parseScenario(`name: t\n${base.replace('vcpus: 1', 'vcpus: .nan')}`, 'x.yaml')).toThrow('x.yaml: machine.vcpus: must be a number, got NaN');
+  });
+});
