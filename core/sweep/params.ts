@@ -64,6 +64,9 @@ const OPEN_MAPS = new Set(['costs', 'arch']);
  */
 export function checkParamName(base: Scenario, name: string, known?: KnownOverrides): void {
   if (NAMED_PARAMS.some((p) => p.name === name)) return;
+  // Each run's seed is derived from the sweep, its point and its run: a swept `seed` was set and then
+  // replaced at every point, so its axis gave the same figures everywhere.
+  if (name === 'seed') throw new BadInputError('parameter "seed": each run\'s seed comes from the sweep, its point and its run, whatever the scenario\'s; ask for more seeds with --seeds N (sweep files: seeds)');
   // costs.<arch>.<key> and arch.<arch>.<key>: the keys are the architectures' (checkOverrideKeys()),
   // named here in the words of any other missing field, not as the first point's "unknown key".
   const [section, arch, key, ...rest] = name.split('.');

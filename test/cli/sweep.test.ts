@@ -74,6 +74,8 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
       'apf-lab: parameter "machine.vcpuz": machine has no field "vcpuz" (it has: vcpus, guestMemoryMiB, hostResidentMiB, hz, sliceUs, wakeupGranularityUs, schedLatencyUs, contextSwitchNs, preemption, touchNs, anonFaultNs, guestKernelPages, hostThp, hugeClearUs)\n',
     ],
     [['--param', 'machine.preemption=none,eager'], 'apf-lab: overcommit with machine.preemption=eager: machine.preemption: expected one of none, voluntary, full, got "eager"\n'],
+    // A swept seed was replaced by each run's derived seed: the same figures at every value.
+    [['--param', 'seed=1,2'], "apf-lab: parameter \"seed\": each run's seed comes from the sweep, its point and its run, whatever the scenario's; ask for more seeds with --seeds N (sweep files: seeds)\n"],
   ])('%j is bad input (exit 1) naming the point and the field', async (args, message) => {
     const r = await cli('sweep', '--variants', 'x86', ...args);
     expect(r.code).toBe(1);
