@@ -52,9 +52,10 @@ describe('a parameter may not set what --duration-ms or --seed sets: one would b
     expect(r.code).toBe(2);
     expect(r.err.split('\n')[0]).toBe('apf-lab: --duration-ms and --param durationMs both set durationMs: the parameter would overwrite it at every point (give one of them)');
     expect(r.out).toBe('');
+    // seed is no parameter at all (each run's seed is derived): refused whatever else is given.
     const seed = await cli('sweep', '--param', 'seed=1,2', '--variants', 'x86', '--seed', '3', '-j', '1');
-    expect(seed.code).toBe(2);
-    expect(seed.err.split('\n')[0]).toBe('apf-lab: --seed and --param seed both set seed: the parameter would overwrite it at every point (give one of them)');
+    expect(seed.code).toBe(1);
+    expect(seed.err.split('\n')[0]).toBe(`apf-lab: parameter "seed": each run's seed comes from the sweep, its point and its run, whatever the scenario's; ask for more seeds with --seeds N (sweep files: seeds)`);
   });
 
   it('with one side from a sweep file it is bad input naming the file and its field (exit 1)', async () => {
@@ -74,7 +75,7 @@ describe('a parameter may not set what --duration-ms or --seed sets: one would b
     writeFileSync(fixed, 'params: { backing.latency.us: 100 }\nvariants: [x86]\nseed: 4\n');
     const param = await cli('sweep', fixed, '--param', 'seed=1,2', '-j', '1');
     expect(param.code).toBe(1);
-    expect(param.err).toBe(`apf-lab: ${fixed}: seed and --param seed both set seed: the parameter would overwrite it at every point (give one of them)\n`);
+    expect(param.err).toBe(`apf-lab: parameter "seed": each run's seed comes from the sweep, its point and its run, whatever the scenario's; ask for more seeds with --seeds N (sweep files: seeds)\n`);
   });
 });
 
