@@ -309,7 +309,7 @@ function postcopyMetrics(sim: Simulation): PostcopyMetrics | null {
  */
 function taskGroups(sim: Simulation, workByTask: Readonly<Record<string, number>>): Record<string, TaskGroupMetrics> {
   const seconds = Math.min(sim.measureEnd, sim.endTime) / 1e9;
-  const counts = sim.tasksCreated;
+  const counts = sim.tasksCreated.byGroup;
   const done = new Map<string, number[]>();
   for (const c of sim.metrics.completions) {
     const list = done.get(c.group);

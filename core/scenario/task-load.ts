@@ -83,7 +83,7 @@ function ipiReach(target: number | 'next', t: TaskSpec, s: Scenario): IpiReach {
   // A target that may be down answers -ENXIO at once: only where the call may reach a CPU the
   // scenario takes down (any offline event made every call 1 ns: refused at 1.4e10 events, 16,994
   // real). An unpinned sender's `next`, or a sender whose own CPU goes down (it moves), may be any.
-  const offline = new Set((s.events ?? []).flatMap((e) => (e.offline ? [e.offline.vcpu] : [])));
+  const offline = offlineVcpus(s);
   if (offline.size > 0) {
     const mobile = t.vcpu === undefined || offline.has(t.vcpu);
     const to = target === 'next' ? (t.vcpu! + 1) % s.machine.vcpus : target;
@@ -91,6 +91,11 @@ function ipiReach(target: number | 'next', t: TaskSpec, s: Scenario): IpiReach {
   }
   if (t.vcpu === undefined) return 'local';
   return (target === 'next' ? s.machine.vcpus > 1 : target !== t.vcpu) ? 'remote' : 'self';
+}
+
+/** The vCPUs the scenario takes down at some point (its `offline` events). */
+function offlineVcpus(s: Scenario): Set<number> {
+  return new Set((s.events ?? []).flatMap((e) => (e.offline ? [e.offline.vcpu] : [])));
 }
 
 /** The least an IPI step takes, ns: an exit round trip, low (facts/anchors.md §A6a: 0.3–1 µs). */
@@ -271,7 +276,7 @@ function placements(s: Scenario): number[][] {
   let next = 0;
   // A task pinned to a CPU the scenario takes down loses its pin and may be balanced onto any
   // (8 cross-call senders counted on their one vCPU spread over three: 50,388 events, 31,520 estimated).
-  const offline = new Set((s.events ?? []).flatMap((e) => (e.offline ? [e.offline.vcpu] : [])));
+  const offline = offlineVcpus(s);
   return s.tasks.map((t) => Array.from({ length: tasksAtOnce(t) }, () => (t.vcpu !== undefined && !offline.has(t.vcpu) ? t.vcpu : next++ % s.machine.vcpus)));
 }
 

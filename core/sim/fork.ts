@@ -4,6 +4,7 @@ import { compileStep, Task, type RegionLayout } from '../guest/task.js';
 import type { Scenario, TaskSpec } from '../scenario/schema.js';
 import { MIB_PAGES } from './guest-memory-map.js';
 import { JobSet } from './jobs.js';
+import type { TasksCreated } from './machine.js';
 
 /** What creating a task needs of the machine. */
 export interface ForkContext {
@@ -11,9 +12,10 @@ export interface ForkContext {
   readonly vcpuCount: number;
   readonly streams: RandomStreams;
   readonly tasks: Task[];
-  /** The new task's number in creation order, never reused: what traces name it by (Task.pid). */
-  readonly pid: number;
+  /** Tasks created so far: the next one's pid (in creation order, never reused), and each group's count. */
+  readonly created: TasksCreated;
 }
+
 
 /**
  * copy_process(): a new task of `spec` on `vcpu` (not yet on a run queue): its program compiled
@@ -35,7 +37,8 @@ export function copyProcess(ctx: ForkContext, spec: TaskSpec, vcpu: number, name
   const passes = spec.passes ?? (spec.jobs ? 1 : null);
   const mm = pages.length > 0 ? new ProcessMemory(pages, spec.memory.map((a) => a.kind === 'file')) : null;
   const task = new Task(id, name, spec.name, vcpu, program, ctx.streams.streamForNew(), passes, spec.vcpu !== undefined, mm, replaces?.kernelSlot ?? id);
-  task.pid = ctx.pid;
+  task.pid = ctx.created.total++;
+  ctx.created.byGroup.set(spec.name, (ctx.created.byGroup.get(spec.name) ?? 0) + 1);
   ctx.tasks[id] = task;
   return task;
 }

@@ -46,7 +46,8 @@ function nohzBalancerKick(sim: Machine, v: Vcpu): void {
   // task here that may move (waking all 62 idle vCPUs of a 64-vCPU guest for 4 tasks cost 59 HLT
   // exits). A vCPU halted in the guest's own wait is not idle to Linux (nohz.idle_cpus_mask).
   let tasks = v.runq.unpinned;
-  for (const id of [...sim.idleVcpus]) {
+  // No copy of the set: leaveWait() takes the vCPU out of it, which the iteration allows.
+  for (const id of sim.idleVcpus) {
     if (tasks === 0) return;
     const o = sim.vcpus[id];
     if (o.mode !== 'idle' || o.guestHalted || o.down || o.goingDown) continue;
@@ -141,11 +142,14 @@ export function idleBalance(sim: Machine, v: Vcpu): boolean {
   // move, load_balance() takes that CPU out of the search and looks again (LBF_ALL_PINNED): a vCPU
   // stayed idle for a whole run beside two tasks sharing another, its search stopped at a queue of
   // pinned ones.
+  // A queue whose every task is pinned is passed over in the same scan, with no list built: at
+  // every idle of a guest of pinned tasks that was a sort of all the vCPUs.
   let busiest: Vcpu | null = null;
-  for (const o of sim.vcpus) if (o !== v && o.runq.length > 0 && (busiest === null || o.runq.length > busiest.runq.length)) busiest = o;
+  for (const o of sim.vcpus) if (o !== v && o.runq.unpinned > 0 && (busiest === null || o.runq.length > busiest.runq.length)) busiest = o;
   if (busiest === null) return false;
   if (pullTask(sim, v, busiest)) return true;
-  const others = sim.vcpus.filter((o) => o !== v && o !== busiest && o.runq.length > 0).sort((a, b) => b.runq.length - a.runq.length || a.id - b.id);
+  // Rare: unpinned tasks, none movable now (in exception code, flagged, waiting on a cross-call).
+  const others = sim.vcpus.filter((o) => o !== v && o !== busiest && o.runq.unpinned > 0).sort((a, b) => b.runq.length - a.runq.length || a.id - b.id);
   return others.some((o) => pullTask(sim, v, o));
 }
 

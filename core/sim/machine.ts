@@ -21,6 +21,13 @@ import type { Vcpu, VcpuHost } from './vcpu.js';
 import type { ReclaimThrottle } from '../host/reclaim-throttle.js';
 import type { ChargedAhead } from './charged-ahead.js';
 
+/** Every task created in a run, exited ones included (a job set's processes replace each other in `tasks`). */
+export interface TasksCreated {
+  /** So far: the next task's pid (Task.pid). */
+  total: number;
+  readonly byGroup: Map<string, number>;
+}
+
 export interface SimulationOptions {
   readonly seed: number;
   readonly trace?: TraceSink;
@@ -87,8 +94,7 @@ export interface Machine extends VcpuHost {
    * takes the place of the one that exited (`replaces`): its slot in `tasks` and its kernel stack.
    */
   createTask(spec: TaskSpec, vcpu: number, name: string, replaces: Task | null): Task;
-  /** Tasks created so far by group, exited ones included (a job set's processes replace each other in `tasks`). */
-  readonly tasksCreated: Map<string, number>;
+  readonly tasksCreated: TasksCreated;
   /** The guest's free pages that processes' memory comes from; null when no task has memory of its own. */
   readonly freePages: FreePages | null;
   /** The guest's page cache its reclaim drops to refill the free pages; null when the scenario has none. */

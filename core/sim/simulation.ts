@@ -28,7 +28,7 @@ import * as irq from './irq.js';
 import * as seg from './segment.js';
 import { runVmEvent } from './vm-event.js';
 import * as run from './vcpu-run.js';
-import type { Machine, SimulationOptions } from './machine.js';
+import type { Machine, SimulationOptions, TasksCreated } from './machine.js';
 import { Vcpu } from './vcpu.js';
 import { ReclaimThrottle } from '../host/reclaim-throttle.js';
 import { createBackingStore, startBackingStore } from './backing-store.js';
@@ -72,8 +72,7 @@ export class Simulation implements Machine {
   readonly vcpus: Vcpu[];
   readonly idleVcpus = new Set<number>();
   readonly tasks: Task[] = [];
-  readonly tasksCreated = new Map<string, number>();
-  private pids = 0;
+  readonly tasksCreated: TasksCreated = { total: 0, byGroup: new Map() };
   readonly memory: HostMemory;
   /** The backing store: a swap device, or the link of a post-copy migration (scenario `backing.kind`). */
   readonly swap: SwapDevice | null;
@@ -185,8 +184,7 @@ export class Simulation implements Machine {
 
   /** copy_process() (core/sim/fork.ts): a new task, not yet on a run queue. */
   createTask(spec: TaskSpec, vcpu: number, name: string, replaces: Task | null): Task {
-    const context: ForkContext = { regions: this.regions, vcpuCount: this.vcpus.length, streams: this.streams, tasks: this.tasks, pid: this.pids++ };
-    this.tasksCreated.set(spec.name, (this.tasksCreated.get(spec.name) ?? 0) + 1);
+    const context: ForkContext = { regions: this.regions, vcpuCount: this.vcpus.length, streams: this.streams, tasks: this.tasks, created: this.tasksCreated };
     return copyProcess(context, spec, vcpu, name, replaces);
   }
 
@@ -323,13 +321,7 @@ export class Simulation implements Machine {
   }
 
   private endMeasurement(t: number): void {
-    for (const v of this.vcpus) {
-      run.closeWait(this, v, t);
-      if (v.segment) {
-        seg.preempt(this, v, t);
-        this.schedule(v, v.cursor);
-      }
-    }
+    for (const v of this.vcpus) run.closeAt(this, v, t);
     this.metrics.measuring = false;
     this.draining = true;
   }

@@ -131,6 +131,18 @@ export function enterWait(sim: Machine, v: Vcpu, mode: 'sync' | 'halt' | 'idle')
   if (mode !== 'idle') sim.blocktime?.begin(v.id, v.modeSince);
 }
 
+/**
+ * The measured window closed at `t`: the vCPU's wait and the segment under way are accounted up to
+ * it, and go on from there (in the drain, or not at all).
+ */
+export function closeAt(sim: Machine, v: Vcpu, t: number): void {
+  closeWait(sim, v, t);
+  if (v.segment) {
+    preempt(sim, v, t);
+    sim.schedule(v, v.cursor);
+  }
+}
+
 /** Account the wait so far as sync, halt or idle time. */
 export function closeWait(sim: Machine, v: Vcpu, t: number): void {
   if (v.mode === 'off') {
