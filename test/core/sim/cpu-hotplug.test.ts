@@ -254,23 +254,26 @@ events: [ { atMs: ${offlineAtMs}, offline: { vcpu: 1 } } ]
   });
 });
 
-describe('idle vCPUs take the work a downed CPU pushed onto CPU 0 (hostile round X)', () => {
-  it('a busy CPU\'s tick kicks the idle ones, whose balance pulls a task each (nohz_balancer_kick())', () => {
-    // 4 hogs pinned to vCPU 1, which goes down at 10 ms: they land unpinned on CPU 0. vCPUs 2 and 3,
-    // idle since the start, never went idle again and never pulled: one CPU's work for 190 ms.
-    const s = parseScenario(
-      `name: g1
+/** 4 hogs pinned to vCPU 1 of `vcpus`, which goes down at 10 ms: they land unpinned on CPU 0. */
+function hogsPushedOntoCpu0(vcpus: number): Scenario {
+  return parseScenario(
+    `name: pushed
 durationMs: 200
-machine: { vcpus: 4, guestMemoryMiB: 256, hostResidentMiB: 256 }
+machine: { vcpus: ${vcpus}, guestMemoryMiB: 256, hostResidentMiB: 256 }
 backing: { kind: swap, latency: { dist: fixed, us: 500 } }
 regions: [ { name: r, mib: 64 } ]
 tasks: [ { name: h, count: 4, vcpu: 1, program: [ { compute: { us: 1000 } } ] } ]
 drain: { enabled: false }
 events: [ { atMs: 10, offline: { vcpu: 1 } } ]
 `,
-      'g1.yaml',
-    );
-    const m = runVariant(s, findVariant('x86')).metrics;
+    'pushed.yaml',
+  );
+}
+
+describe('idle vCPUs take the work a downed CPU pushed onto CPU 0 (hostile round X)', () => {
+  it('a busy CPU\'s tick kicks the idle ones, whose balance pulls a task each (nohz_balancer_kick())', () => {
+    // vCPUs 2 and 3, idle since the start, never went idle again and never pulled: one CPU's work for 190 ms.
+    const m = runVariant(hogsPushedOntoCpu0(4), findVariant('x86')).metrics;
     // vCPU 0 takes one hog, 2 and 3 one each, and CPU 0 keeps the fourth: 3 CPUs' work after 10 ms.
     expect(m.work).toBeGreaterThan(0.2e6 + 2 * 0.18e6);
   });
@@ -279,19 +282,7 @@ events: [ { atMs: 10, offline: { vcpu: 1 } } ]
 describe('the idle balance kick wakes only the vCPUs it gives a task (hostile round Z)', () => {
   it('64 vCPUs, 4 tasks pushed onto CPU 0: the same work, and no HLT exit beyond each vCPU\'s first idle', () => {
     // Waking all 62 idle vCPUs at each kick cost 59 HLT exits more (122 against 63) for 3 tasks moved.
-    const s = parseScenario(
-      `name: g64
-durationMs: 200
-machine: { vcpus: 64, guestMemoryMiB: 256, hostResidentMiB: 256 }
-backing: { kind: swap, latency: { dist: fixed, us: 500 } }
-regions: [ { name: r, mib: 64 } ]
-tasks: [ { name: h, count: 4, vcpu: 1, program: [ { compute: { us: 1000 } } ] } ]
-drain: { enabled: false }
-events: [ { atMs: 10, offline: { vcpu: 1 } } ]
-`,
-      'g64.yaml',
-    );
-    const m = runVariant(s, findVariant('x86')).metrics;
+    const m = runVariant(hogsPushedOntoCpu0(64), findVariant('x86')).metrics;
     expect(m.work).toBeGreaterThan(0.2e6 + 3 * 0.18e6);
     expect(m.exits.HLT).toBeLessThanOrEqual(64);
   });
