@@ -14,6 +14,11 @@
  * everything queued. A vCPU's next step is nearly always that (its code runs on in steps of a
  * microsecond while ticks and reads are milliseconds away), so it is popped without passing
  * through the heap; the order is the same (time, sequence) order.
+ *
+ * Beside the heap runs a lane: events pushed in time order (pushInOrder(): each vCPU's tick, a fixed
+ * period after the last one) wait there first in, first out, and a pop takes the lane's head when
+ * it is the earliest. A large machine's ticks are a quarter of what is pending and never pass
+ * through the heap; the order is still (time, sequence).
  */
 export class EventQueue {
   /** By heap position: the event's slot, and its time. */
@@ -36,6 +41,14 @@ export class EventQueue {
   private frontKind = 0;
   private frontA = 0;
   private frontB = 0;
+  /** The lane: a ring of events in (time, sequence) order, its head at laneHead. */
+  private laneTime = new Float64Array(64);
+  private laneSeq = new Float64Array(64);
+  private laneKind = new Int32Array(64);
+  private laneA = new Int32Array(64);
+  private laneB = new Int32Array(64);
+  private laneHead = 0;
+  private laneLength = 0;
 
   constructor(capacity = 1024) {
     this.heap = new Int32Array(capacity);
@@ -50,14 +63,35 @@ export class EventQueue {
   }
 
   get size(): number {
-    return this.hasFront ? this.count + 1 : this.count;
+    return (this.hasFront ? this.count + 1 : this.count) + this.laneLength;
   }
 
   push(time: number, kind: number, a: number, b: number): void {
-    if (!Number.isSafeInteger(time) || time < 0) {
-      throw new RangeError(`EventQueue.push: time must be a non-negative integer of nanoseconds, got ${time}`);
-    }
+    checkTime(time);
+    this.pushHeapOrFront(time, this.nextSeq++, kind, a, b);
+  }
+
+  /**
+   * push() for an event no earlier than any pushed this way before (a period after the last one):
+   * it joins the lane. One that is earlier (out of order after all) goes through push()'s way.
+   */
+  pushInOrder(time: number, kind: number, a: number, b: number): void {
+    checkTime(time);
     const s = this.nextSeq++;
+    const n = this.laneTime.length;
+    if (this.laneLength > 0 && time < this.laneTime[(this.laneHead + this.laneLength - 1) & (n - 1)]) {
+      return this.pushHeapOrFront(time, s, kind, a, b);
+    }
+    if (this.laneLength === n) this.growLane();
+    const i = (this.laneHead + this.laneLength++) & (this.laneTime.length - 1);
+    this.laneTime[i] = time;
+    this.laneSeq[i] = s;
+    this.laneKind[i] = kind;
+    this.laneA[i] = a;
+    this.laneB[i] = b;
+  }
+
+  private pushHeapOrFront(time: number, s: number, kind: number, a: number, b: number): void {
     // The newest event comes after any queued at its own time: it goes in front only when earlier.
     if (this.hasFront) {
       if (time >= this.frontTime) return this.heapPush(time, s, kind, a, b);
@@ -96,11 +130,32 @@ export class EventQueue {
 
   /** Time of the earliest event; only valid while size > 0. */
   peekTime(): number {
+    if (this.laneFirst()) return this.laneTime[this.laneHead];
     return this.hasFront ? this.frontTime : this.heapTime[0];
+  }
+
+  /** Is the lane's head the earliest event of all? */
+  private laneFirst(): boolean {
+    if (this.laneLength === 0) return false;
+    const t = this.laneTime[this.laneHead];
+    if (this.hasFront) return t < this.frontTime || (t === this.frontTime && this.laneSeq[this.laneHead] < this.frontSeq);
+    if (this.count === 0) return true;
+    const ht = this.heapTime[0];
+    return t < ht || (t === ht && this.laneSeq[this.laneHead] < this.seq[this.heap[0]]);
   }
 
   /** Removes the earliest event and writes it into `out`. */
   pop(out: PoppedEvent): void {
+    if (this.laneFirst()) {
+      const i = this.laneHead;
+      out.time = this.laneTime[i];
+      out.kind = this.laneKind[i];
+      out.a = this.laneA[i];
+      out.b = this.laneB[i];
+      this.laneHead = (i + 1) & (this.laneTime.length - 1);
+      this.laneLength--;
+      return;
+    }
     if (this.hasFront) {
       this.hasFront = false;
       out.time = this.frontTime;
@@ -142,6 +197,21 @@ export class EventQueue {
     this.heapTime[i] = t;
   }
 
+  /** A lane twice as long, its events in order from index 0. */
+  private growLane(): void {
+    const n = this.laneTime.length;
+    const unroll = <T extends Float64Array | Int32Array>(a: T, next: T): T => {
+      for (let k = 0; k < n; k++) next[k] = a[(this.laneHead + k) & (n - 1)];
+      return next;
+    };
+    this.laneTime = unroll(this.laneTime, new Float64Array(2 * n));
+    this.laneSeq = unroll(this.laneSeq, new Float64Array(2 * n));
+    this.laneKind = unroll(this.laneKind, new Int32Array(2 * n));
+    this.laneA = unroll(this.laneA, new Int32Array(2 * n));
+    this.laneB = unroll(this.laneB, new Int32Array(2 * n));
+    this.laneHead = 0;
+  }
+
   private grow(): void {
     const old = this.heap.length;
     const n = old * 2;
@@ -160,6 +230,12 @@ export class EventQueue {
     this.free = new Int32Array(n);
     for (let i = 0; i < n - old; i++) this.free[i] = n - 1 - i;
     this.freeCount = n - old;
+  }
+}
+
+function checkTime(time: number): void {
+  if (!Number.isSafeInteger(time) || time < 0) {
+    throw new RangeError(`EventQueue.push: time must be a non-negative integer of nanoseconds, got ${time}`);
   }
 }
 

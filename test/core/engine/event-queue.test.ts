@@ -49,6 +49,53 @@ describe('EventQueue', () => {
     expect(order).toEqual([1, 3]);
   });
 
+  it('events pushed in order (the lane) interleave with the rest in (time, insertion) order', () => {
+    // Ticks: each lane push a period after the previous one's time, sometimes earlier (out of
+    // order, which takes push()'s way); the other pushes anywhere, as steps and reads are.
+    const op = fc.oneof(
+      { arbitrary: fc.constant(null), weight: 3 },
+      { arbitrary: fc.integer({ min: 0, max: 40 }).map((t) => ({ lane: false, t })), weight: 2 },
+      { arbitrary: fc.integer({ min: -3, max: 6 }).map((step) => ({ lane: true, t: step })), weight: 2 },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+        const q = new EventQueue(2);
+        const pending: { time: number; seq: number }[] = [];
+        const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
+        let laneTime = 0;
+        let seq = 0;
+        for (const o of ops) {
+          if (o === null) {
+            if (q.size === 0) continue;
+            q.pop(ev);
+            pending.sort((x, y) => x.time - y.time || x.seq - y.seq);
+            const want = pending.shift()!;
+            expect([ev.time, ev.a]).toEqual([want.time, want.seq]);
+            continue;
+          }
+          const time = o.lane ? (laneTime = Math.max(0, laneTime + o.t)) : o.t;
+          if (o.lane) q.pushInOrder(time, 1, seq, 0);
+          else q.push(time, 0, seq, 0);
+          pending.push({ time, seq: seq++ });
+          expect(q.size).toBe(pending.length);
+          expect(q.peekTime()).toBe(Math.min(...pending.map((p) => p.time)));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a lane that wraps round its ring and then grows keeps its order', () => {
+    const q = new EventQueue();
+    const ev: PoppedEvent = { time: 0, kind: 0, a: 0, b: 0 };
+    const popped: number[] = [];
+    for (let i = 0; i < 50; i++) q.pushInOrder(i, 0, i, 0);
+    for (let i = 0; i < 40; i++) popped.push((q.pop(ev), ev.a));
+    for (let i = 50; i < 250; i++) q.pushInOrder(i, 0, i, 0);
+    while (q.size > 0) popped.push((q.pop(ev), ev.a));
+    expect(popped).toEqual(Array.from({ length: 250 }, (_, i) => i));
+  });
+
   it('refuses a time that is not a non-negative integer of nanoseconds', () => {
     const q = new EventQueue();
     expect(() => q.push(1.5, 0, 0, 0)).toThrow(RangeError);
