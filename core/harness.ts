@@ -74,7 +74,9 @@ function harnessScenario(vcpus: number, mib: number): Scenario {
     const input: ScenarioInput = {
       name: 'harness',
       durationMs: 1000,
-      machine: { vcpus, guestMemoryMiB: mib, hostResidentMiB: 1 },
+      // CFS: a protocol step that forces a resched (core/check/at-rest.ts) gets the switch it asks
+      // for; EEVDF would keep a task inside its slice on the CPU.
+      machine: { vcpus, guestMemoryMiB: mib, hostResidentMiB: 1, scheduler: 'cfs' },
       // One page per read (no readahead), so that a test controls every page it completes.
       backing: { kind: 'swap', latency: { dist: 'fixed', us: 100 }, queueDepth: 64, pageCluster: 0 },
       regions: [{ name: 'mem', mib }],

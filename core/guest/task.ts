@@ -90,8 +90,17 @@ export class Task {
   flaggedOn = -1;
   /** Token the task sleeps on while state === 'sleeping'. */
   sleepToken = -1;
-  /** CFS virtual runtime: ns this task has held its vCPU. */
+  /** Virtual runtime: ns this task has held its vCPU (one weight for all), placed by the fair class. */
   vruntime = 0;
+  /** EEVDF (core/guest/eevdf.ts): the virtual deadline of its request, relative to vruntime while it migrates. */
+  deadline = 0;
+  relativeDeadline = false;
+  /** EEVDF: its lag when it left its queue (V − vruntime), applied where it joins one. */
+  vlag = 0;
+  /** EEVDF: the deadline it was last picked with (RUN_TO_PARITY protects that slice). */
+  pickedDeadline = -1;
+  /** EEVDF: the vCPU whose queue it sleeps on, delayed (DELAY_DEQUEUE); -1 if none. */
+  delayedOn = -1;
   /** When its run queue last used it (woken, forked, moved there, or picked): RunQueue's stamp, for the balance's choice. */
   lru = 0;
   /** The call-function request this task sent and waits on (its csd), null when none. */

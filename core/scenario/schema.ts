@@ -275,11 +275,21 @@ const machine = z
      * exits are the only timer exits.
      */
     hostHz: count(HARD.hz, 'ten times the largest Linux CONFIG_HZ (1000)').optional(),
-    /** Tick preemption after this much time on the vCPU. */
-    sliceUs: positiveUs.default(4000),
-    /** CFS wakeup granularity and latency, as Linux scales them for 4 CPUs (1 ms and 6 ms × 3). */
-    wakeupGranularityUs: spanOrZero.default(3000),
-    schedLatencyUs: spanOrZero.default(18000),
+    /**
+     * The guest kernel's fair class: `eevdf` (default), Linux 6.6 on, as the 6.12 guests the lab
+     * models by default have (core/guest/eevdf.ts); `cfs`, before 6.6, for the guests of the
+     * published experiments of 2010–2022 (core/guest/cfs.ts).
+     */
+    scheduler: z.enum(['eevdf', 'cfs']).default('eevdf'),
+    /**
+     * CFS: tick preemption after this much time on the vCPU (default 4 ms). EEVDF: the request each
+     * pick grants, sysctl_sched_base_slice (default 0.7 ms × (1 + ilog2(min(vCPUs, 8))), as Linux
+     * scales it: 2.1 ms for 4 vCPUs).
+     */
+    sliceUs: positiveUs.optional(),
+    /** CFS only: wakeup granularity and latency, as Linux scales them for 4 CPUs (1 ms and 6 ms × 3). */
+    wakeupGranularityUs: spanOrZero.optional(),
+    schedLatencyUs: spanOrZero.optional(),
     /** Guest thread switch: ~1.1 µs for threads (facts/anchors.md §A6, pipe ping-pong). */
     contextSwitchNs: span('ns').default(1100),
     /**
@@ -316,7 +326,35 @@ const machine = z
     /** Clearing one 2 MiB huge page (clear_huge_page()): assumption, 2 MiB at ~20 GB/s. */
     hugeClearUs: spanOrZero.default(100),
   })
-  .strict();
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.scheduler !== 'eevdf') return;
+    for (const key of ['wakeupGranularityUs', 'schedLatencyUs'] as const) {
+      if (m[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is a CFS knob (Linux before 6.6); EEVDF has none: leave it out, or set scheduler: cfs` });
+    }
+  })
+  .transform(withSchedulerDefaults);
+
+/** sysctl_sched_base_slice, 0.7 ms, times 1 + ilog2(min(CPUs, 8)) (kernel/sched/fair.c, SCHED_TUNABLESCALING_LOG). */
+export function eevdfBaseSliceUs(vcpus: number): number {
+  return 700 * (1 + Math.floor(Math.log2(Math.min(vcpus, 8))));
+}
+
+/** The scheduler's own defaults, in the fields' places (the order --json prints them in). */
+function withSchedulerDefaults<M extends { vcpus: number; scheduler: 'eevdf' | 'cfs'; sliceUs?: number; wakeupGranularityUs?: number; schedLatencyUs?: number }>(m: M) {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(m)) {
+    if (key === 'wakeupGranularityUs' || key === 'schedLatencyUs') continue;
+    if (value !== undefined) out[key] = value;
+    if (key !== 'scheduler') continue;
+    if (m.scheduler === 'cfs') {
+      out.sliceUs = m.sliceUs ?? 4000;
+      out.wakeupGranularityUs = m.wakeupGranularityUs ?? 3000;
+      out.schedLatencyUs = m.schedLatencyUs ?? 18000;
+    } else out.sliceUs = m.sliceUs ?? eevdfBaseSliceUs(m.vcpus);
+  }
+  return out as Omit<M, 'sliceUs'> & { sliceUs: number };
+}
 
 /** Values are checked against the known keys and their bounds in load.ts (limits.ts costValueProblem()). */
 const costOverrides = z.record(z.string(), z.number());

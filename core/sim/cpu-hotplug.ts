@@ -1,6 +1,6 @@
 import { codeFrame, type CodePhase } from '../guest/code-layout.js';
 import * as guest from './guest-kernel.js';
-import { fallbackCpu, moveTask } from './guest-sched.js';
+import { currentVruntime, fallbackCpu, moveTask } from './guest-sched.js';
 import type { Machine } from './machine.js';
 import { account } from './segment.js';
 import type { Vcpu } from './vcpu.js';
@@ -70,7 +70,7 @@ export function takeCpuDown(sim: Machine, v: Vcpu): void {
   const to = fallbackCpu(sim);
   for (const t of v.runq.detachAll()) {
     moveTask(sim, t, v, to);
-    to.runq.attachMigrated(t);
+    to.runq.attachMigrated(t, currentVruntime(to));
   }
   if (to.mode === 'idle' && to.runq.length > 0) sim.leaveWait(to);
   v.mode = 'off';

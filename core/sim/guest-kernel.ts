@@ -27,7 +27,7 @@ export function waitSchedule(sim: Machine, v: Vcpu, token: number, on: Vcpu = v)
   if (!task) return;
   if (!on.sleepTable.queue(token, task.id)) return; // the wake came first: eat the dummy, go on
   sim.monitor.onSleep(v.cursor, on.id, task.name, token);
-  sim.deschedule(v);
+  sim.deschedule(v, true);
   task.state = 'sleeping';
   task.sleepToken = token;
 }

@@ -13,7 +13,7 @@ import type { Vcpu } from './vcpu.js';
  */
 
 export function onTick(sim: Machine, v: Vcpu): void {
-  if (!sim.draining) sim.queue.push(sim.now + sim.tickNs, EV_TICK, v.id, 0);
+  if (!sim.draining) sim.queue.pushInOrder(sim.now + sim.tickNs, EV_TICK, v.id, 0);
   // NO_HZ idle: no tick to an idle vCPU (a task halted in the guest is not idle: it keeps its tick).
   if ((v.mode === 'idle' && !v.guestHalted) || v.mode === 'off') return;
   v.tickPending = true;
@@ -30,7 +30,7 @@ export function onTick(sim: Machine, v: Vcpu): void {
 
 /** scheduler_tick(): once the slice is used, ask for a resched; the preemption model decides where. */
 export function schedulerTick(sim: Machine, v: Vcpu): void {
-  if (v.current && v.runq.tickPreempts(v.cursor - v.sliceStart)) v.needResched = true;
+  if (v.current && v.runq.tickPreempts(v.cursor - v.sliceStart, v.current, currentVruntime(v)!)) v.needResched = true;
   nohzBalancerKick(sim, v);
 }
 
@@ -78,16 +78,23 @@ export function maybeResched(sim: Machine, v: Vcpu, point: 'irq-exit' | 'kernel-
   switchOut(sim, v);
 }
 
-/** Take the current task off the vCPU, charging the time it held it to its vruntime. */
-export function deschedule(sim: Machine, v: Vcpu): Task {
+/**
+ * Take the current task off the vCPU, charging the time it held it to its vruntime; one that goes
+ * to sleep leaves its run queue (dequeue_entity() with DEQUEUE_SLEEP: EEVDF keeps its lag).
+ */
+export function deschedule(sim: Machine, v: Vcpu, sleep = false): Task {
   const t = v.current!;
   t.vruntime += v.cursor - v.sliceStart;
   v.current = null;
+  if (sleep) v.runq.dequeueSleep(t);
   return t;
 }
 
 function switchOut(sim: Machine, v: Vcpu): void {
   v.needResched = false;
+  // __schedule() picks with the running task still queued: where it wins the fair class's pick,
+  // nothing switches. The hotplug thread (core/sim/cpu-hotplug.ts) is of a higher class: it runs.
+  if (!v.goingDown && v.runq.keepsCurrent(v.current!, currentVruntime(v)!)) return;
   const t = deschedule(sim, v);
   t.state = 'runnable';
   v.runq.enqueue(t);
@@ -161,7 +168,7 @@ function pullTask(sim: Machine, v: Vcpu, from: Vcpu): boolean {
   const t = from.runq.detachForMigration((x) => !x.pinned && x.frames.length === 0 && x.flaggedToken < 0 && x.csd === null);
   if (t === undefined) return false;
   t.vcpu = v.id;
-  v.runq.attachMigrated(t);
+  v.runq.attachMigrated(t, currentVruntime(v));
   if (sim.metrics.measuring) sim.metrics.migrations++;
   return true;
 }
@@ -200,6 +207,8 @@ function selectTaskRq(sim: Machine, task: Task): Vcpu {
     return to;
   }
   if (idleVcpu(prev) || task.pinned || task.csd !== null || task.flaggedToken >= 0) return prev;
+  // Still queued on prev (EEVDF's DELAY_DEQUEUE): ttwu_runnable() wakes it there, no CPU is selected.
+  if (prev.runq.wakesInPlace(task, currentVruntime(prev))) return prev;
   // The first after prev, in wrap order, of those in HLT/WFI: a set, not a scan of every vCPU, so
   // that a busy 256-vCPU machine pays nothing per wake (as SIS_UTIL stops Linux's scan on a busy LLC).
   const n = sim.vcpus.length;
@@ -283,7 +292,7 @@ export function wakeUpNewTask(sim: Machine, task: Task): void {
 }
 
 /** The running task's vruntime up to now (update_curr()), or null when the vCPU runs none. */
-function currentVruntime(v: Vcpu): number | null {
+export function currentVruntime(v: Vcpu): number | null {
   const cur = v.current;
   return cur ? cur.vruntime + Math.max(0, v.cursor - v.sliceStart) : null;
 }
@@ -293,7 +302,7 @@ function checkPreemptWakeup(sim: Machine, v: Vcpu, task: Task): void {
   if (v.mode === 'idle') return sim.leaveWait(v);
   const cur = v.current;
   const curVruntime = currentVruntime(v);
-  if (cur && curVruntime !== null && v.runq.wakeupPreempts(task, curVruntime)) {
+  if (cur && curVruntime !== null && v.runq.wakeupPreempts(task, curVruntime, cur)) {
     v.needResched = true;
     sim.interrupt(v);
   }

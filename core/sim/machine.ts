@@ -147,6 +147,7 @@ export interface Machine extends VcpuHost {
   interrupt(v: Vcpu): void;
 
   // ---- the guest scheduler (core/sim/guest-sched.ts)
-  deschedule(v: Vcpu): Task;
+  /** `sleep`: the task leaves to sleep (its fair class keeps what it keeps of a sleeper). */
+  deschedule(v: Vcpu, sleep?: boolean): Task;
   makeRunnable(task: Task): void;
 }

@@ -119,7 +119,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
   }
   if (step.kind === 'ipi') return guest.callFunctionSingle(sim, v, task, step);
   if (step.kind === 'sleep') {
-    sim.deschedule(v);
+    sim.deschedule(v, true);
     task.state = 'timer';
     task.advance();
     sim.startTimer(task, v.cursor + step.ns);

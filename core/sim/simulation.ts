@@ -30,6 +30,7 @@ import { runVmEvent } from './vm-event.js';
 import * as run from './vcpu-run.js';
 import type { Machine, SimulationOptions, TasksCreated } from './machine.js';
 import { Vcpu } from './vcpu.js';
+import { schedParams } from '../guest/fair-class.js';
 import { ReclaimThrottle } from '../host/reclaim-throttle.js';
 import { createBackingStore, startBackingStore } from './backing-store.js';
 import { closeInvariants } from './close-invariants.js';
@@ -96,7 +97,6 @@ export class Simulation implements Machine {
   private readonly eventLimit: number;
   private readonly regions: Map<string, RegionLayout>;
   readonly tickNs: number;
-  private readonly sliceNs: number;
   readonly ctxSwitchNs: number;
   readonly touchNs: number;
   readonly anonFaultNs: number;
@@ -145,7 +145,6 @@ export class Simulation implements Machine {
     this.queue = new EventQueue(Math.max(64, 16 * m.vcpus));
     this.timers = new SleepTimers(this.queue);
     this.tickNs = Math.round(1e9 / m.hz);
-    this.sliceNs = Math.round(m.sliceUs * 1000);
     this.ctxSwitchNs = Math.round(m.contextSwitchNs);
     this.touchNs = Math.round(m.touchNs);
     this.hugeClearNs = m.hostThp ? Math.round(m.hugeClearUs * 1000) : null;
@@ -167,11 +166,7 @@ export class Simulation implements Machine {
     this.contextSwitch = this.ctxSwitchNs > 0 ? { ...cs, ns: this.ctxSwitchNs } : null;
     this.contextSwitchCode = this.contextSwitch && [this.contextSwitch];
     startBackingStore(store, this.memory, () => this.now);
-    const sched = {
-      sliceNs: this.sliceNs,
-      wakeupGranularityNs: Math.round(m.wakeupGranularityUs * 1000),
-      latencyNs: Math.round(m.schedLatencyUs * 1000),
-    };
+    const sched = schedParams(m);
     this.vcpus = Array.from({ length: m.vcpus }, (_, i) => new Vcpu(i, this, sched));
     const { placed, jobSets } = initialTasks(scenario, m.vcpus, (spec, vcpu, name) => this.createTask(spec, vcpu, name, null));
     for (const { task, vcpu } of placed) this.vcpus[vcpu].runq.enqueue(task);
@@ -203,7 +198,7 @@ export class Simulation implements Machine {
     this.boot();
     for (const v of this.vcpus) {
       this.queue.push(v.cursor, EV_STEP, v.id, v.epoch);
-      this.queue.push(this.tickNs, EV_TICK, v.id, 0);
+      this.queue.pushInOrder(this.tickNs, EV_TICK, v.id, 0);
       // Half a period out of phase with the guest's tick (the two clocks are not aligned).
       if (this.hostTickNs !== null) this.queue.push(Math.round(this.hostTickNs / 2), EV_HOST_TICK, v.id, 0);
     }
@@ -393,8 +388,8 @@ export class Simulation implements Machine {
   }
 
   // The guest scheduler (core/sim/guest-sched.ts).
-  deschedule(v: Vcpu): Task {
-    return sched.deschedule(this, v);
+  deschedule(v: Vcpu, sleep = false): Task {
+    return sched.deschedule(this, v, sleep);
   }
   makeRunnable(task: Task): void {
     sched.makeRunnable(this, task);

@@ -10,7 +10,8 @@ import { framePhase, pcAt, topFrame, type CodePhase, type KernelFrame } from '..
 import { AsyncPfQueue } from '../host/async-pf-queue.js';
 import { SleepTable } from '../guest/sleep-table.js';
 import type { CallSingleData } from '../guest/smp.js';
-import { RunQueue, type SchedParams } from '../guest/scheduler.js';
+import { createRunQueue, type SchedParams } from '../guest/fair-class.js';
+import type { RunQueue } from '../guest/run-queue.js';
 import type { Task } from '../guest/task.js';
 import type { InvariantMonitor } from '../invariants.js';
 import type { MetricsCollector, TimeCategory } from '../metrics.js';
@@ -174,7 +175,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     this.returnToUser = () => sim.exceptionReturn(this, 'user');
     this.returnToKernel = () => sim.exceptionReturn(this, 'kernel');
     this.sleepTable = new SleepTable(sim.backend.caps.guestWake);
-    this.runq = new RunQueue(sched);
+    this.runq = createRunQueue(id, sched);
   }
 
   /**

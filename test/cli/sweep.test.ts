@@ -71,7 +71,7 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     // Named before any point is built, as an unknown group is (it said "overcommit with machine.vcpuz=1: machine: unknown field(s): vcpuz").
     [
       ['--param', 'machine.vcpuz=1,2'],
-      'apf-lab: parameter "machine.vcpuz": machine has no field "vcpuz" (it has: vcpus, guestMemoryMiB, hostResidentMiB, hz, sliceUs, wakeupGranularityUs, schedLatencyUs, contextSwitchNs, preemption, touchNs, anonFaultNs, guestKernelPages, hostThp, hugeClearUs)\n',
+      'apf-lab: parameter "machine.vcpuz": machine has no field "vcpuz" (it has: vcpus, guestMemoryMiB, hostResidentMiB, hz, scheduler, sliceUs, contextSwitchNs, preemption, touchNs, anonFaultNs, guestKernelPages, hostThp, hugeClearUs)\n',
     ],
     [['--param', 'machine.preemption=none,eager'], 'apf-lab: overcommit with machine.preemption=eager: machine.preemption: expected one of none, voluntary, full, got "eager"\n'],
     // A swept seed was replaced by each run's derived seed: the same figures at every value.

@@ -114,8 +114,8 @@ describe('hostile scenario values are bad input naming file, field and reason (i
     expect(parseScenario(base.replace('durationMs: 10', 'durationMs: 0.000001'), 'f').durationMs).toBe(0.000001);
     const spans: [string, string][] = [
       [base.replace('us: 100 }', 'us: 100, minUs: 0.0005 }'), 'backing.latency.minUs'],
-      [base.replace('hostResidentMiB: 32', 'hostResidentMiB: 32, wakeupGranularityUs: 0.0005'), 'machine.wakeupGranularityUs'],
-      [base.replace('hostResidentMiB: 32', 'hostResidentMiB: 32, schedLatencyUs: 0.0005'), 'machine.schedLatencyUs'],
+      [base.replace('hostResidentMiB: 32', 'hostResidentMiB: 32, scheduler: cfs, wakeupGranularityUs: 0.0005'), 'machine.wakeupGranularityUs'],
+      [base.replace('hostResidentMiB: 32', 'hostResidentMiB: 32, scheduler: cfs, schedLatencyUs: 0.0005'), 'machine.schedLatencyUs'],
       [base.replace('hostResidentMiB: 32', 'hostResidentMiB: 32, hugeClearUs: 0.0005'), 'machine.hugeClearUs'],
     ];
     for (const [text, field] of spans) {

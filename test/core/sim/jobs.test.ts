@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { arm64SdeiVariant, scenarioSchema, syncVariant, type ScenarioInput, type Variant } from '../../../index.js';
 import type { Task } from '../../../core/guest/task.js';
 import type { TaskSpec } from '../../../core/scenario/schema.js';
-import { RunQueue } from '../../../core/guest/scheduler.js';
+import { CfsRunQueue } from '../../../core/guest/cfs.js';
 import { findIdlestCpu } from '../../../core/sim/jobs.js';
 import type { Machine } from '../../../core/sim/machine.js';
 import { Simulation } from '../../../core/sim/simulation.js';
@@ -125,7 +125,7 @@ describe('job sets (make -jN)', () => {
   });
 
   it('start a new process at the run queue’s floor (place_entity()), not at vruntime 0', () => {
-    const rq = new RunQueue({ sliceNs: 1, wakeupGranularityNs: 1, latencyNs: 1 });
+    const rq = new CfsRunQueue({ sliceNs: 1, wakeupGranularityNs: 1, latencyNs: 1 });
     rq.minVruntime = 5_000_000;
     const child = { vruntime: 0 } as Task;
     rq.enqueueNew(child);

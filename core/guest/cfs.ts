@@ -1,20 +1,21 @@
+import type { RunQueue } from './run-queue.js';
 import type { Task } from './task.js';
 
 /**
- * A CFS-like per-vCPU scheduler, reduced to what APF changes: each task accrues virtual runtime
+ * The fair class of Linux before 6.6, CFS (core/guest/eevdf.ts has 6.6 on), per vCPU, reduced to what APF changes: each task accrues virtual runtime
  * while it is on the vCPU — including time the vCPU spends blocked or halted in the host, which
  * the guest cannot tell from running (PROTOCOLS.md §3 "scheduling") — the runnable task with the
  * least runs next, a tick preempts after a slice, and a woken sleeper, placed no further back than
  * half a scheduling latency, preempts the current task when it is a wakeup granularity behind.
  * Model assumption: one weight for all tasks; granularities as Linux scales them for 4 CPUs.
  */
-export interface SchedParams {
+export interface CfsParams {
   readonly sliceNs: number;
   readonly wakeupGranularityNs: number;
   readonly latencyNs: number;
 }
 
-export class RunQueue {
+export class CfsRunQueue implements RunQueue {
   /**
    * The runnable tasks as a binary min-heap on (vruntime, queued order): the leftmost entity of
    * CFS's rbtree at the top, ties to the one queued first. A queued task's vruntime does not change
@@ -35,7 +36,7 @@ export class RunQueue {
   /** Stamps the use of a task on this queue (Task.lru): the order of cfs_tasks, most recent last. */
   private used = 0;
 
-  constructor(private readonly params: SchedParams) {}
+  constructor(private readonly params: CfsParams) {}
 
   get length(): number {
     return this.heap.length;
@@ -97,6 +98,23 @@ export class RunQueue {
     this.updateMinVruntime(currentVruntime);
     task.vruntime = Math.max(task.vruntime, this.minVruntime);
     this.enqueue(task);
+  }
+
+  /** CFS keeps no lag: a sleeper's vruntime is all it takes with it. */
+  dequeueSleep(): void {}
+
+  /**
+   * A resched switches, as the lab had it: the tick asks only with a task waiting and a wake only
+   * for a task a granularity behind, so the preempted task is seldom the leftmost again (Linux then
+   * does not switch; the lab would, once).
+   */
+  keepsCurrent(): boolean {
+    return false;
+  }
+
+  /** Nothing sleeps on a CFS queue. */
+  wakesInPlace(): boolean {
+    return false;
   }
 
   /** The runnable task with the least vruntime; ties go to the one queued first. The floor catches up with it. */

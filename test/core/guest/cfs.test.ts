@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RandomStreams } from '../../../index.js';
-import { RunQueue } from '../../../core/guest/scheduler.js';
+import { CfsRunQueue } from '../../../core/guest/cfs.js';
 import { Task } from '../../../core/guest/task.js';
 
 const task = (id: number, vruntime: number) => {
@@ -11,11 +11,11 @@ const task = (id: number, vruntime: number) => {
 };
 
 /** CFS place_entity() with GENTLE_FAIR_SLEEPERS, and update_min_vruntime() (kernel/sched/fair.c, before EEVDF). */
-describe('RunQueue: sleeper placement', () => {
+describe('CfsRunQueue: sleeper placement', () => {
   const params = { sliceNs: 3_000_000, wakeupGranularityNs: 1_000_000, latencyNs: 6_000_000 };
 
   it('a sleeper keeps its lag when it slept less than half the latency', () => {
-    const rq = new RunQueue(params);
+    const rq = new CfsRunQueue(params);
     const sleeper = task(1, 10_000_000);
     // The other task ran 2 ms while it slept: min_vruntime (it, up to now) is 12 ms.
     rq.enqueueWoken(sleeper, 12_000_000);
@@ -23,7 +23,7 @@ describe('RunQueue: sleeper placement', () => {
   });
 
   it('a long sleep earns at most half the latency of credit, counted from the running task: update_min_vruntime() includes curr', () => {
-    const rq = new RunQueue(params);
+    const rq = new CfsRunQueue(params);
     const sleeper = task(1, 10_000_000);
     // The running task's vruntime went from 10 to 30 ms during the sleep; the queue itself is empty.
     rq.enqueueWoken(sleeper, 30_000_000);
@@ -32,7 +32,7 @@ describe('RunQueue: sleeper placement', () => {
   });
 
   it('with no task running, the queued tasks set the floor', () => {
-    const rq = new RunQueue(params);
+    const rq = new CfsRunQueue(params);
     rq.enqueue(task(2, 50_000_000));
     const sleeper = task(1, 10_000_000);
     rq.enqueueWoken(sleeper, null);
@@ -40,7 +40,7 @@ describe('RunQueue: sleeper placement', () => {
   });
 
   it('the floor never goes back', () => {
-    const rq = new RunQueue(params);
+    const rq = new CfsRunQueue(params);
     rq.minVruntime = 40_000_000;
     const sleeper = task(1, 10_000_000);
     rq.enqueueWoken(sleeper, 20_000_000);
@@ -92,7 +92,7 @@ class ScannedRunQueue {
   }
 }
 
-describe('RunQueue: a heap that picks as a scan of the queue would', () => {
+describe('CfsRunQueue: a heap that picks as a scan of the queue would', () => {
   const params = { sliceNs: 3_000_000, wakeupGranularityNs: 1_000_000, latencyNs: 6_000_001 };
   const op = fc.oneof(
     fc.record({ kind: fc.constantFrom('enqueue' as const, 'woken' as const, 'new' as const), vruntime: fc.integer({ min: 0, max: 8 }).map((x) => x * 1_000_000), cur: fc.option(fc.integer({ min: 0, max: 20_000_000 })) }),
@@ -103,7 +103,7 @@ describe('RunQueue: a heap that picks as a scan of the queue would', () => {
   it('same task, same vruntimes and floor after any sequence of enqueues, wakes, picks and migrations', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-        const heap = new RunQueue(params);
+        const heap = new CfsRunQueue(params);
         const ref = new ScannedRunQueue(params.latencyNs);
         // Each task exists twice, one per queue, with the same id: the two are compared by id and vruntime.
         let id = 0;
@@ -143,11 +143,11 @@ describe('RunQueue: a heap that picks as a scan of the queue would', () => {
 });
 
 /** check_preempt_tick() in kernel/sched/fair.c before EEVDF: `if (delta_exec > ideal_runtime) resched_curr()`. */
-describe('RunQueue: the tick preempts a task that ran more than its slice', () => {
+describe('CfsRunQueue: the tick preempts a task that ran more than its slice', () => {
   const params = { sliceNs: 4_000_000, wakeupGranularityNs: 3_000_000, latencyNs: 18_000_000 };
 
   it('more than the slice, not the slice itself, and only with another task waiting', () => {
-    const rq = new RunQueue(params);
+    const rq = new CfsRunQueue(params);
     expect(rq.tickPreempts(10_000_000)).toBe(false); // nobody waits
     rq.enqueue(task(2, 0));
     expect(rq.tickPreempts(4_000_000)).toBe(false);
@@ -171,7 +171,7 @@ describe('idle balancing next to a queue of pinned tasks (hostile round S)', () 
         { name: 'sleeper', vcpu: 1, program: [{ sleep: { us: 1 } }, { compute: { us: 0.001 } }] },
       ],
     });
-    const scans = vi.spyOn(RunQueue.prototype, 'detachForMigration');
+    const scans = vi.spyOn(CfsRunQueue.prototype, 'detachForMigration');
     try {
       const r = runVariant(s, findVariant('x86'));
       expect(r.metrics.migrations).toBe(0);
@@ -182,13 +182,13 @@ describe('idle balancing next to a queue of pinned tasks (hostile round S)', () 
   });
 });
 
-describe('RunQueue.detachAll (hostile round T)', () => {
+describe('CfsRunQueue.detachAll (hostile round T)', () => {
   it('takes every task in pick order, oldest first of equals, each relative to the floor', () => {
     // A CPU going down detached its tasks one by one, each a scan of the queue: 50,000 took 2.2 s.
     const params = { sliceNs: 3_000_000, wakeupGranularityNs: 1_000_000, latencyNs: 6_000_000 };
     fc.assert(
       fc.property(fc.array(fc.record({ v: fc.integer({ min: 0, max: 9 }), pick: fc.boolean() }), { maxLength: 60 }), (ops) => {
-        const [a, b] = [new RunQueue(params), new RunQueue(params)];
+        const [a, b] = [new CfsRunQueue(params), new CfsRunQueue(params)];
         ops.forEach((o, id) => {
           a.enqueueWoken(task(id, o.v * 1_000_000), null);
           b.enqueueWoken(task(id, o.v * 1_000_000), null);
@@ -234,12 +234,12 @@ describe('idle balancing past a busiest queue of pinned tasks (hostile round U)'
   });
 });
 
-describe('RunQueue.detachForMigration: the least recently used task (hostile round X)', () => {
+describe('CfsRunQueue.detachForMigration: the least recently used task (hostile round X)', () => {
   // kernel/sched/fair.c: cfs_tasks is most recently used first (a wake adds at the head,
   // pick_next_task_fair() moves the picked task there) and detach_tasks() takes from the tail.
   const params = { sliceNs: 3_000_000, wakeupGranularityNs: 1_000_000, latencyNs: 6_000_000 };
   it('takes the task that waited longest, not the one just preempted', () => {
-    const rq = new RunQueue(params);
+    const rq = new CfsRunQueue(params);
     const [a, b, c] = [task(1, 0), task(2, 0), task(3, 0)];
     rq.enqueueWoken(a);
     rq.enqueueWoken(b);

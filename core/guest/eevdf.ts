@@ -1,0 +1,303 @@
+import type { RunQueue } from './run-queue.js';
+import type { Task } from './task.js';
+
+/**
+ * The fair class of Linux 6.6 on, EEVDF, as 6.12's kernel/sched/fair.c has it, reduced to tasks of
+ * one weight (nice 0), one level (no cgroup hierarchy) and the default features (features.h):
+ * - V, the queue's average vruntime, counts the running task (avg_vruntime()); a task is eligible
+ *   when its vruntime is no later than V (entity_eligible()), compared exactly, in integers;
+ * - the pick is the eligible task with the earliest virtual deadline, deadline = vruntime + slice
+ *   (pick_eevdf(), update_deadline()); ties go to the one queued first (the rbtree's order);
+ * - RUN_TO_PARITY: the running task keeps the CPU while it is eligible and still inside the slice
+ *   it was picked with (protect_slice());
+ * - update_curr(): once the running task's vruntime reaches its deadline, a new deadline, and a
+ *   resched when another task is queued;
+ * - a sleeper leaves with its lag, V − vruntime, clamped to ±max(2 slices, a tick)
+ *   (update_entity_lag()), and a woken task is placed at V − lag, the lag scaled by (n+1)/n so
+ *   that placing it does not move V (place_entity(), PLACE_LAG); a new task gets half a slice to
+ *   its first deadline (PLACE_DEADLINE_INITIAL); a migrated one keeps its lag and its deadline
+ *   relative to its vruntime (PLACE_REL_DEADLINE);
+ * - DELAY_DEQUEUE with DELAY_ZERO: a sleeper that is not eligible stays queued until it is
+ *   eligible, burning off its negative lag, and then leaves with lag 0. Model assumption: the
+ *   delayed sleeper is kept off the queue and applied at its wake — still ineligible, it wakes in
+ *   place with its vruntime and deadline (ttwu_runnable(), requeue_delayed_entity()); eligible by
+ *   then, it had left with lag 0 and wakes as any sleeper. Its weight in V while it sleeps is not
+ *   modelled.
+ */
+export interface EevdfParams {
+  /** sysctl_sched_base_slice as Linux scales it for the guest's CPUs (0.7 ms × (1 + ilog2(min(cpus, 8)))). */
+  readonly sliceNs: number;
+  /** TICK_NSEC: the lag bound is at least a tick. */
+  readonly tickNs: number;
+}
+
+export class EevdfRunQueue implements RunQueue {
+  private readonly tasks: Task[] = [];
+  /** When each was queued, for ties of deadline (the rbtree puts an equal key after the ones there). */
+  private readonly seqs: number[] = [];
+  private nextSeq = 0;
+  /**
+   * Σ (vruntime − zero) over the queued tasks (cfs_rq.avg_vruntime with every weight 1): `zero`
+   * moves with the picks, so that the sum stays small and exact in a double.
+   */
+  private sum = 0;
+  private zero = 0;
+  /** cfs_rq.min_vruntime: where a task joining an empty queue is placed. */
+  minVruntime = 0;
+  private unpinnedCount = 0;
+  /** Task.lru stamps, as core/guest/cfs.ts keeps them (the balance takes the least recently used). */
+  private used = 0;
+
+  constructor(
+    /** The vCPU's id: a delayed sleeper remembers the queue it is delayed on (Task.delayedOn). */
+    private readonly id: number,
+    private readonly params: EevdfParams,
+  ) {}
+
+  get length(): number {
+    return this.tasks.length;
+  }
+
+  get unpinned(): number {
+    return this.unpinnedCount;
+  }
+
+  get sliceNs(): number {
+    return this.params.sliceNs;
+  }
+
+  some(pred: (t: Task) => boolean): boolean {
+    return this.tasks.some(pred);
+  }
+
+  enqueue(task: Task): void {
+    // put_prev_entity() follows update_curr(): a request used up is renewed.
+    this.renew(task, task.vruntime);
+    this.insert(task);
+  }
+
+  enqueueWoken(task: Task, currentVruntime: number | null): void {
+    task.lru = ++this.used;
+    if (task.delayedOn === this.id && this.wakesInPlace(task, currentVruntime)) {
+      // requeue_delayed_entity(): still not eligible, it keeps its place (its lag ≤ 0).
+      task.delayedOn = -1;
+      this.insert(task);
+      return;
+    }
+    // Eligible since (or woken elsewhere): it had left with its lag clipped to 0 (DELAY_ZERO).
+    if (task.delayedOn >= 0) task.vlag = 0;
+    task.delayedOn = -1;
+    this.place(task, currentVruntime, false);
+    this.insert(task);
+  }
+
+  enqueueNew(task: Task, currentVruntime: number | null): void {
+    task.lru = ++this.used;
+    task.vlag = 0;
+    task.delayedOn = -1;
+    this.place(task, currentVruntime, true);
+    this.insert(task);
+  }
+
+  dequeueSleep(task: Task): void {
+    this.renew(task, task.vruntime);
+    this.minVruntime = Math.max(this.minVruntime, Math.min(task.vruntime, this.leftmostVruntime()));
+    // The sleeper is still `curr` here: V counts it.
+    const n = this.tasks.length + 1;
+    const sum = this.sum + (task.vruntime - this.zero);
+    if (!eligible(task.vruntime - this.zero, sum, n)) {
+      task.delayedOn = this.id;
+      return;
+    }
+    task.vlag = this.lag(task, this.zero + floorDiv(sum, n));
+  }
+
+  pickNext(): Task | undefined {
+    const i = this.best(null, 0);
+    if (i < 0) return undefined;
+    const t = this.removeAt(i);
+    t.lru = ++this.used;
+    // set_next_entity(): the slice it is picked with is protected (RUN_TO_PARITY).
+    t.pickedDeadline = t.deadline;
+    this.minVruntime = Math.max(this.minVruntime, Math.min(t.vruntime, this.leftmostVruntime()));
+    this.rebase(t.vruntime);
+    return t;
+  }
+
+  keepsCurrent(current: Task, currentVruntime: number): boolean {
+    this.renew(current, currentVruntime);
+    if (this.tasks.length === 0) return true;
+    return this.best(current, currentVruntime) === CURRENT;
+  }
+
+  wakesInPlace(task: Task, currentVruntime: number | null): boolean {
+    if (task.delayedOn !== this.id) return false;
+    // update_entity_lag() at the wake, V counting the sleeper (still queued) and the running task.
+    let n = this.tasks.length + 1;
+    let sum = this.sum + (task.vruntime - this.zero);
+    if (currentVruntime !== null) {
+      n++;
+      sum += currentVruntime - this.zero;
+    }
+    return this.zero + floorDiv(sum, n) - task.vruntime <= 0;
+  }
+
+  /** detach_tasks(): the least recently used task that may move, its lag and relative deadline kept. */
+  detachForMigration(movable: (t: Task) => boolean): Task | undefined {
+    let oldest = -1;
+    for (let i = 0; i < this.tasks.length; i++) {
+      if (!movable(this.tasks[i])) continue;
+      const a = this.tasks[i].lru;
+      const b = oldest < 0 ? Infinity : this.tasks[oldest].lru;
+      if (a < b || (a === b && this.seqs[i] < this.seqs[oldest])) oldest = i;
+    }
+    return oldest < 0 ? undefined : this.detach(oldest);
+  }
+
+  /** A CPU going down gives up every queued task, earliest deadline first (ties: queued first). */
+  detachAll(): Task[] {
+    const order = this.tasks.map((_, i) => i).sort((a, b) => this.tasks[a].deadline - this.tasks[b].deadline || this.seqs[a] - this.seqs[b]);
+    const out = order.map((i) => this.tasks[i]);
+    for (const t of out) this.leave(t, this.tasks.length);
+    this.tasks.length = 0;
+    this.seqs.length = 0;
+    this.sum = 0;
+    this.unpinnedCount = 0;
+    return out;
+  }
+
+  attachMigrated(task: Task, currentVruntime: number | null = null): void {
+    task.lru = ++this.used;
+    task.delayedOn = -1;
+    this.place(task, currentVruntime, false);
+    this.insert(task);
+  }
+
+  /** update_curr() at the tick: a used-up request is renewed, and then the task gives way if anyone waits. */
+  tickPreempts(_ranNs: number, current: Task, currentVruntime: number): boolean {
+    return this.renew(current, currentVruntime) && this.tasks.length > 0;
+  }
+
+  /** check_preempt_wakeup_fair(): update_curr()'s resched, or the woken task is now pick_eevdf()'s choice. */
+  wakeupPreempts(woken: Task, currentVruntime: number, current: Task): boolean {
+    if (this.renew(current, currentVruntime) && this.tasks.length > 0) return true;
+    const i = this.best(current, currentVruntime);
+    return i >= 0 && this.tasks[i] === woken;
+  }
+
+  /**
+   * pick_eevdf(): the queued task to run (its index), or CURRENT for the running task when it is
+   * given (`current`, its vruntime `cv`) and keeps the CPU; -1 for an empty queue.
+   */
+  private best(current: Task | null, cv: number): number {
+    const n = this.tasks.length + (current ? 1 : 0);
+    if (n === 0) return -1;
+    const sum = current ? this.sum + (cv - this.zero) : this.sum;
+    const currentEligible = current !== null && eligible(cv - this.zero, sum, n);
+    if (currentEligible && current.pickedDeadline === current.deadline) return CURRENT;
+    let best = -1;
+    for (let i = 0; i < this.tasks.length; i++) {
+      const t = this.tasks[i];
+      if (!eligible(t.vruntime - this.zero, sum, n)) continue;
+      if (best < 0 || t.deadline < this.tasks[best].deadline || (t.deadline === this.tasks[best].deadline && this.seqs[i] < this.seqs[best])) best = i;
+    }
+    // entity_before(curr, best): the running task only on an earlier deadline.
+    if (currentEligible && (best < 0 || current.deadline < this.tasks[best].deadline)) return CURRENT;
+    return best;
+  }
+
+  /** update_deadline(): a task whose vruntime reached its deadline gets a new request; true if so. */
+  private renew(task: Task, vruntime: number): boolean {
+    if (vruntime < task.deadline) return false;
+    task.deadline = vruntime + this.params.sliceNs;
+    return true;
+  }
+
+  /** place_entity(): at V less the lag, scaled so that V does not move; then its deadline. */
+  private place(task: Task, currentVruntime: number | null, initial: boolean): void {
+    let n = this.tasks.length;
+    let sum = this.sum;
+    if (currentVruntime !== null) {
+      n++;
+      sum += currentVruntime - this.zero;
+    }
+    const v = n > 0 ? this.zero + floorDiv(sum, n) : this.minVruntime;
+    const lag = n > 0 && task.vlag !== 0 ? Math.trunc((task.vlag * (n + 1)) / n) : 0;
+    task.vruntime = v - lag;
+    if (task.relativeDeadline) {
+      task.deadline += task.vruntime;
+      task.relativeDeadline = false;
+      return;
+    }
+    task.deadline = task.vruntime + (initial ? Math.floor(this.params.sliceNs / 2) : this.params.sliceNs);
+  }
+
+  /** update_entity_lag(): V − vruntime, within ±max(2 slices, a tick). */
+  private lag(task: Task, v: number): number {
+    const limit = Math.max(2 * this.params.sliceNs, this.params.tickNs);
+    return Math.max(-limit, Math.min(limit, v - task.vruntime));
+  }
+
+  /** Take the task at `i` off for a migration: dequeue_entity() without DEQUEUE_SLEEP. */
+  private detach(i: number): Task {
+    const n = this.tasks.length;
+    const t = this.removeAt(i);
+    this.leave(t, n, t.vruntime - this.zero);
+    return t;
+  }
+
+  /** Its lag against V of the `n` queued with it (the sum without it plus `own`), and its deadline made relative. */
+  private leave(t: Task, n: number, own = 0): void {
+    t.vlag = this.lag(t, this.zero + floorDiv(this.sum + own, n));
+    t.deadline -= t.vruntime;
+    t.relativeDeadline = true;
+    t.delayedOn = -1;
+  }
+
+  private leftmostVruntime(): number {
+    let min = Infinity;
+    for (const t of this.tasks) if (t.vruntime < min) min = t.vruntime;
+    return min;
+  }
+
+  /** Move `zero` to `to`: the sum follows, exactly. */
+  private rebase(to: number): void {
+    this.sum -= this.tasks.length * (to - this.zero);
+    this.zero = to;
+  }
+
+  private insert(task: Task): void {
+    if (!task.pinned) this.unpinnedCount++;
+    this.tasks.push(task);
+    this.seqs.push(this.nextSeq++);
+    this.sum += task.vruntime - this.zero;
+  }
+
+  private removeAt(i: number): Task {
+    const t = this.tasks[i];
+    if (!t.pinned) this.unpinnedCount--;
+    this.sum -= t.vruntime - this.zero;
+    const last = this.tasks.length - 1;
+    this.tasks[i] = this.tasks[last];
+    this.seqs[i] = this.seqs[last];
+    this.tasks.pop();
+    this.seqs.pop();
+    return t;
+  }
+}
+
+/** pick_eevdf()'s answer when the running task keeps the CPU. */
+const CURRENT = -2;
+
+/** entity_eligible(): key × load ≤ Σ keys, with every weight 1. */
+function eligible(key: number, sum: number, n: number): boolean {
+  return key * n <= sum;
+}
+
+/** avg_vruntime()'s division: rounded down, negative sums included, exact where the quotient of doubles rounds up to an integer. */
+function floorDiv(sum: number, n: number): number {
+  let q = Math.floor(sum / n);
+  if (q * n > sum) q--;
+  else if ((q + 1) * n <= sum) q++;
+  return q;
+}

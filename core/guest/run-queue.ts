@@ -1,0 +1,42 @@
+import type { Task } from './task.js';
+
+/**
+ * A vCPU's run queue of the guest's fair class, whichever policy the guest kernel has: CFS (Linux
+ * before 6.6, core/guest/cfs.ts) or EEVDF (6.6 on, core/guest/eevdf.ts); both in
+ * kernel/sched/fair.c of their time. The queue holds the runnable tasks but not the one running,
+ * whose vruntime up to now the caller passes in where a rule needs it (update_curr()).
+ */
+export interface RunQueue {
+  /** Runnable tasks queued (the running one is not). */
+  readonly length: number;
+  /** Queued tasks that the balancer may move at all (not pinned). */
+  readonly unpinned: number;
+  /** The slice the policy gives a task (CFS: what the tick lets it run; EEVDF: its request). */
+  readonly sliceNs: number;
+  /** A floor of the queue's vruntimes (cfs_rq.min_vruntime): a migrating task is made relative to it. */
+  readonly minVruntime: number;
+  some(pred: (t: Task) => boolean): boolean;
+  /** Put a preempted task back (put_prev_entity()). */
+  enqueue(task: Task): void;
+  /** A woken task joins (enqueue_entity() with ENQUEUE_WAKEUP): `currentVruntime` is the running task's, null if none. */
+  enqueueWoken(task: Task, currentVruntime: number | null): void;
+  /** A new task joins (wake_up_new_task(), ENQUEUE_INITIAL). */
+  enqueueNew(task: Task, currentVruntime: number | null): void;
+  /** The running task sleeps (dequeue_entity() with DEQUEUE_SLEEP); its vruntime is up to date. */
+  dequeueSleep(task: Task): void;
+  /** pick_next_entity(): the task to run next, off the queue. */
+  pickNext(): Task | undefined;
+  /** At a resched: whether the pick would give the CPU back to the running task (then no switch happens). */
+  keepsCurrent(current: Task, currentVruntime: number): boolean;
+  /** A woken sleeper that is still on this queue and wakes here, not where select_task_rq() would send it. */
+  wakesInPlace(task: Task, currentVruntime: number | null): boolean;
+  detachForMigration(movable: (t: Task) => boolean): Task | undefined;
+  detachAll(): Task[];
+  /** The other half of a migration: `currentVruntime` is the running task's here, null if none. */
+  attachMigrated(task: Task, currentVruntime: number | null): void;
+  /** The tick's test (and update_curr()'s): should the running task give way now? */
+  tickPreempts(ranNs: number, current: Task, currentVruntime: number): boolean;
+  /** check_preempt_wakeup(): should the woken task preempt the running one? */
+  wakeupPreempts(woken: Task, currentVruntime: number, current: Task): boolean;
+}
+
