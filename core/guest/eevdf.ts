@@ -1,3 +1,4 @@
+import { DeadlineTree } from './deadline-tree.js';
 import type { RunQueue } from './run-queue.js';
 import type { Task } from './task.js';
 
@@ -23,6 +24,9 @@ import type { Task } from './task.js';
  *   place with its vruntime and deadline (ttwu_runnable(), requeue_delayed_entity()); eligible by
  *   then, it had left with lag 0 and wakes as any sleeper. Its weight in V while it sleeps is not
  *   modelled.
+ * - PREEMPT_SHORT's did_preempt_short(): update_curr() also reschedules a running task that is
+ *   neither protected nor eligible any more.
+ * The queue is core/guest/deadline-tree.ts, as the kernel's augmented rbtree: a pick is O(log n).
  */
 export interface EevdfParams {
   /** sysctl_sched_base_slice as Linux scales it for the guest's CPUs (0.7 ms × (1 + ilog2(min(cpus, 8)))). */
@@ -32,13 +36,12 @@ export interface EevdfParams {
 }
 
 export class EevdfRunQueue implements RunQueue {
-  private readonly tasks: Task[] = [];
-  /** When each was queued, for ties of deadline (the rbtree puts an equal key after the ones there). */
-  private readonly seqs: number[] = [];
+  private readonly tree = new DeadlineTree();
   private nextSeq = 0;
   /**
    * Σ (vruntime − zero) over the queued tasks (cfs_rq.avg_vruntime with every weight 1): `zero`
-   * moves with the picks, so that the sum stays small and exact in a double.
+   * follows V (update_zero_vruntime()), so that the keys stay within the lag bounds and the sum
+   * exact in a double.
    */
   private sum = 0;
   private zero = 0;
@@ -55,7 +58,7 @@ export class EevdfRunQueue implements RunQueue {
   ) {}
 
   get length(): number {
-    return this.tasks.length;
+    return this.tree.size;
   }
 
   get unpinned(): number {
@@ -67,7 +70,7 @@ export class EevdfRunQueue implements RunQueue {
   }
 
   some(pred: (t: Task) => boolean): boolean {
-    return this.tasks.some(pred);
+    return this.tree.inOrder().some(pred);
   }
 
   enqueue(task: Task): void {
@@ -101,9 +104,9 @@ export class EevdfRunQueue implements RunQueue {
 
   dequeueSleep(task: Task): void {
     this.renew(task, task.vruntime);
-    this.minVruntime = Math.max(this.minVruntime, Math.min(task.vruntime, this.leftmostVruntime()));
+    this.minVruntime = Math.max(this.minVruntime, Math.min(task.vruntime, this.tree.leftmostVruntime));
     // The sleeper is still `curr` here: V counts it.
-    const n = this.tasks.length + 1;
+    const n = this.tree.size + 1;
     const sum = this.sum + (task.vruntime - this.zero);
     if (!eligible(task.vruntime - this.zero, sum, n)) {
       task.delayedOn = this.id;
@@ -113,27 +116,26 @@ export class EevdfRunQueue implements RunQueue {
   }
 
   pickNext(): Task | undefined {
-    const i = this.best(null, 0);
-    if (i < 0) return undefined;
-    const t = this.removeAt(i);
+    const t = this.best(null, 0);
+    if (t === null) return undefined;
+    this.remove(t);
     t.lru = ++this.used;
     // set_next_entity(): the slice it is picked with is protected (RUN_TO_PARITY).
     t.pickedDeadline = t.deadline;
-    this.minVruntime = Math.max(this.minVruntime, Math.min(t.vruntime, this.leftmostVruntime()));
-    this.rebase(t.vruntime);
+    this.minVruntime = Math.max(this.minVruntime, Math.min(t.vruntime, this.tree.leftmostVruntime));
     return t;
   }
 
   keepsCurrent(current: Task, currentVruntime: number): boolean {
     this.renew(current, currentVruntime);
-    if (this.tasks.length === 0) return true;
-    return this.best(current, currentVruntime) === CURRENT;
+    if (this.tree.size === 0) return true;
+    return this.best(current, currentVruntime) === current;
   }
 
   wakesInPlace(task: Task, currentVruntime: number | null): boolean {
     if (task.delayedOn !== this.id) return false;
     // update_entity_lag() at the wake, V counting the sleeper (still queued) and the running task.
-    let n = this.tasks.length + 1;
+    let n = this.tree.size + 1;
     let sum = this.sum + (task.vruntime - this.zero);
     if (currentVruntime !== null) {
       n++;
@@ -142,25 +144,34 @@ export class EevdfRunQueue implements RunQueue {
     return this.zero + floorDiv(sum, n) - task.vruntime <= 0;
   }
 
-  /** detach_tasks(): the least recently used task that may move, its lag and relative deadline kept. */
-  detachForMigration(movable: (t: Task) => boolean): Task | undefined {
-    let oldest = -1;
-    for (let i = 0; i < this.tasks.length; i++) {
-      if (!movable(this.tasks[i])) continue;
-      const a = this.tasks[i].lru;
-      const b = oldest < 0 ? Infinity : this.tasks[oldest].lru;
-      if (a < b || (a === b && this.seqs[i] < this.seqs[oldest])) oldest = i;
+  /**
+   * detach_tasks(): the least recently used task that may move, its lag (V counting the running
+   * task, `currentVruntime`) and relative deadline kept.
+   */
+  detachForMigration(movable: (t: Task) => boolean, currentVruntime: number | null = null): Task | undefined {
+    let oldest: Task | undefined;
+    for (const t of this.tree.inOrder()) {
+      if (!movable(t)) continue;
+      if (oldest === undefined || t.lru < oldest.lru || (t.lru === oldest.lru && this.tree.seqOf(t) < this.tree.seqOf(oldest))) oldest = t;
     }
-    return oldest < 0 ? undefined : this.detach(oldest);
+    if (oldest === undefined) return undefined;
+    let n = this.tree.size;
+    let sum = this.sum;
+    if (currentVruntime !== null) {
+      n++;
+      sum += currentVruntime - this.zero;
+    }
+    this.remove(oldest);
+    this.leave(oldest, this.zero + floorDiv(sum, n));
+    return oldest;
   }
 
   /** A CPU going down gives up every queued task, earliest deadline first (ties: queued first). */
   detachAll(): Task[] {
-    const order = this.tasks.map((_, i) => i).sort((a, b) => this.tasks[a].deadline - this.tasks[b].deadline || this.seqs[a] - this.seqs[b]);
-    const out = order.map((i) => this.tasks[i]);
-    for (const t of out) this.leave(t, this.tasks.length);
-    this.tasks.length = 0;
-    this.seqs.length = 0;
+    const out = this.tree.inOrder();
+    const v = this.zero + floorDiv(this.sum, Math.max(1, out.length));
+    for (const t of out) this.leave(t, v);
+    this.tree.clear();
     this.sum = 0;
     this.unpinnedCount = 0;
     return out;
@@ -173,37 +184,41 @@ export class EevdfRunQueue implements RunQueue {
     this.insert(task);
   }
 
-  /** update_curr() at the tick: a used-up request is renewed, and then the task gives way if anyone waits. */
+  /**
+   * update_curr() at the tick: a used-up request is renewed; the task gives way, if anyone waits,
+   * then or when it is neither protected nor eligible (did_preempt_short()).
+   */
   tickPreempts(_ranNs: number, current: Task, currentVruntime: number): boolean {
-    return this.renew(current, currentVruntime) && this.tasks.length > 0;
+    return this.updateCurr(current, currentVruntime);
   }
 
   /** check_preempt_wakeup_fair(): update_curr()'s resched, or the woken task is now pick_eevdf()'s choice. */
   wakeupPreempts(woken: Task, currentVruntime: number, current: Task): boolean {
-    if (this.renew(current, currentVruntime) && this.tasks.length > 0) return true;
-    const i = this.best(current, currentVruntime);
-    return i >= 0 && this.tasks[i] === woken;
+    return this.updateCurr(current, currentVruntime) || this.best(current, currentVruntime) === woken;
+  }
+
+  /** update_curr()'s resched: with another task queued, a renewed request or did_preempt_short(). */
+  private updateCurr(current: Task, cv: number): boolean {
+    const renewed = this.renew(current, cv);
+    if (this.tree.size === 0) return false;
+    if (renewed || current.pickedDeadline === current.deadline) return renewed;
+    return !eligible(cv - this.zero, this.sum + (cv - this.zero), this.tree.size + 1);
   }
 
   /**
-   * pick_eevdf(): the queued task to run (its index), or CURRENT for the running task when it is
-   * given (`current`, its vruntime `cv`) and keeps the CPU; -1 for an empty queue.
+   * pick_eevdf(): the task to run — `current` itself (given with its vruntime `cv`) where it keeps
+   * the CPU, else a queued one — or null for an empty queue.
    */
-  private best(current: Task | null, cv: number): number {
-    const n = this.tasks.length + (current ? 1 : 0);
-    if (n === 0) return -1;
+  private best(current: Task | null, cv: number): Task | null {
+    const n = this.tree.size + (current ? 1 : 0);
+    if (n === 0) return null;
     const sum = current ? this.sum + (cv - this.zero) : this.sum;
     const currentEligible = current !== null && eligible(cv - this.zero, sum, n);
-    if (currentEligible && current.pickedDeadline === current.deadline) return CURRENT;
-    let best = -1;
-    for (let i = 0; i < this.tasks.length; i++) {
-      const t = this.tasks[i];
-      if (!eligible(t.vruntime - this.zero, sum, n)) continue;
-      if (best < 0 || t.deadline < this.tasks[best].deadline || (t.deadline === this.tasks[best].deadline && this.seqs[i] < this.seqs[best])) best = i;
-    }
+    if (currentEligible && current.pickedDeadline === current.deadline) return current;
+    const best = this.tree.earliestEligible((v) => eligible(v - this.zero, sum, n));
     // entity_before(curr, best): the running task only on an earlier deadline.
-    if (currentEligible && (best < 0 || current.deadline < this.tasks[best].deadline)) return CURRENT;
-    return best;
+    if (currentEligible && (best === undefined || current.deadline < best.deadline)) return current;
+    return best ?? null;
   }
 
   /** update_deadline(): a task whose vruntime reached its deadline gets a new request; true if so. */
@@ -213,15 +228,16 @@ export class EevdfRunQueue implements RunQueue {
     return true;
   }
 
-  /** place_entity(): at V less the lag, scaled so that V does not move; then its deadline. */
+  /** place_entity(): at V less the lag, scaled so that the task keeps its lag against the new V; then its deadline. */
   private place(task: Task, currentVruntime: number | null, initial: boolean): void {
-    let n = this.tasks.length;
+    let n = this.tree.size;
     let sum = this.sum;
     if (currentVruntime !== null) {
       n++;
       sum += currentVruntime - this.zero;
     }
     const v = n > 0 ? this.zero + floorDiv(sum, n) : this.minVruntime;
+    this.rebase(v);
     const lag = n > 0 && task.vlag !== 0 ? Math.trunc((task.vlag * (n + 1)) / n) : 0;
     task.vruntime = v - lag;
     if (task.relativeDeadline) {
@@ -238,56 +254,32 @@ export class EevdfRunQueue implements RunQueue {
     return Math.max(-limit, Math.min(limit, v - task.vruntime));
   }
 
-  /** Take the task at `i` off for a migration: dequeue_entity() without DEQUEUE_SLEEP. */
-  private detach(i: number): Task {
-    const n = this.tasks.length;
-    const t = this.removeAt(i);
-    this.leave(t, n, t.vruntime - this.zero);
-    return t;
-  }
-
-  /** Its lag against V of the `n` queued with it (the sum without it plus `own`), and its deadline made relative. */
-  private leave(t: Task, n: number, own = 0): void {
-    t.vlag = this.lag(t, this.zero + floorDiv(this.sum + own, n));
+  /** Its lag against `v` (V where it leaves), and its deadline made relative (PLACE_REL_DEADLINE). */
+  private leave(t: Task, v: number): void {
+    t.vlag = this.lag(t, v);
     t.deadline -= t.vruntime;
     t.relativeDeadline = true;
     t.delayedOn = -1;
   }
 
-  private leftmostVruntime(): number {
-    let min = Infinity;
-    for (const t of this.tasks) if (t.vruntime < min) min = t.vruntime;
-    return min;
-  }
-
   /** Move `zero` to `to`: the sum follows, exactly. */
   private rebase(to: number): void {
-    this.sum -= this.tasks.length * (to - this.zero);
+    this.sum -= this.tree.size * (to - this.zero);
     this.zero = to;
   }
 
   private insert(task: Task): void {
     if (!task.pinned) this.unpinnedCount++;
-    this.tasks.push(task);
-    this.seqs.push(this.nextSeq++);
+    this.tree.insert(task, this.nextSeq++);
     this.sum += task.vruntime - this.zero;
   }
 
-  private removeAt(i: number): Task {
-    const t = this.tasks[i];
-    if (!t.pinned) this.unpinnedCount--;
-    this.sum -= t.vruntime - this.zero;
-    const last = this.tasks.length - 1;
-    this.tasks[i] = this.tasks[last];
-    this.seqs[i] = this.seqs[last];
-    this.tasks.pop();
-    this.seqs.pop();
-    return t;
+  private remove(task: Task): void {
+    if (!task.pinned) this.unpinnedCount--;
+    this.tree.remove(task);
+    this.sum -= task.vruntime - this.zero;
   }
 }
-
-/** pick_eevdf()'s answer when the running task keeps the CPU. */
-const CURRENT = -2;
 
 /** entity_eligible(): key × load ≤ Σ keys, with every weight 1. */
 function eligible(key: number, sum: number, n: number): boolean {

@@ -30,7 +30,8 @@ export interface RunQueue {
   keepsCurrent(current: Task, currentVruntime: number): boolean;
   /** A woken sleeper that is still on this queue and wakes here, not where select_task_rq() would send it. */
   wakesInPlace(task: Task, currentVruntime: number | null): boolean;
-  detachForMigration(movable: (t: Task) => boolean): Task | undefined;
+  /** detach_tasks(): the least recently used task that may move; `currentVruntime` is the running task's here, null if none. */
+  detachForMigration(movable: (t: Task) => boolean, currentVruntime?: number | null): Task | undefined;
   detachAll(): Task[];
   /** The other half of a migration: `currentVruntime` is the running task's here, null if none. */
   attachMigrated(task: Task, currentVruntime: number | null): void;

@@ -1,6 +1,6 @@
 import { codeFrame, type CodePhase } from '../guest/code-layout.js';
 import * as guest from './guest-kernel.js';
-import { currentVruntime, fallbackCpu, moveTask } from './guest-sched.js';
+import { checkPreemptWakeup, currentVruntime, fallbackCpu, moveTask } from './guest-sched.js';
 import type { Machine } from './machine.js';
 import { account } from './segment.js';
 import type { Vcpu } from './vcpu.js';
@@ -68,11 +68,12 @@ export function takeCpuDown(sim: Machine, v: Vcpu): void {
   v.goingDown = false;
   guest.flushCallSingleQueue(sim, v);
   const to = fallbackCpu(sim);
+  // move_queued_task(): each task joins the fallback CPU's queue, then wakeup_preempt() looks at it.
   for (const t of v.runq.detachAll()) {
     moveTask(sim, t, v, to);
     to.runq.attachMigrated(t, currentVruntime(to));
+    checkPreemptWakeup(sim, to, t);
   }
-  if (to.mode === 'idle' && to.runq.length > 0) sim.leaveWait(to);
   v.mode = 'off';
   v.modeSince = v.cursor;
   v.epoch++; // nothing scheduled for a dead CPU

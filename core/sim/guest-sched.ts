@@ -32,6 +32,40 @@ export function onTick(sim: Machine, v: Vcpu): void {
 export function schedulerTick(sim: Machine, v: Vcpu): void {
   if (v.current && v.runq.tickPreempts(v.cursor - v.sliceStart, v.current, currentVruntime(v)!)) v.needResched = true;
   nohzBalancerKick(sim, v);
+  periodicBalance(sim, v);
+}
+
+/**
+ * sched_balance_domains() from the tick (trigger_load_balance()), for one domain of all the vCPUs
+ * (one LLC, as idleBalance() assumes): when its interval is up, a busy vCPU pulls one task from the
+ * vCPU running the most, where that one runs at least two more (kernel/sched/fair.c
+ * calculate_imbalance(): with tasks of one weight, moving one then lessens the imbalance; a
+ * difference of one is left, as sched_balance_rq() leaves it until its failures mount, which the lab
+ * does not count). The interval is sd->balance_interval (from the vCPU count in ms, doubled up to twice
+ * that while nothing moves, back to the start when a task moved) × busy_factor 16, less a jiffy,
+ * within HZ × CPUs / 10 jiffies (get_sd_balance_interval(); sd_init() in topology.c). Not modelled:
+ * task_hot()'s 0.5 ms and active balancing of a running task.
+ */
+function periodicBalance(sim: Machine, v: Vcpu): void {
+  const n = sim.vcpus.length;
+  if (sim.draining || n < 2 || v.current === null || v.cursor < v.nextBalance) return;
+  if (v.balanceIntervalMs === 0) v.balanceIntervalMs = n;
+  let busiest: Vcpu | null = null;
+  for (const o of sim.vcpus) if (o !== v && o.runq.unpinned > 0 && (busiest === null || nrRunning(o) > nrRunning(busiest))) busiest = o;
+  const moved = busiest !== null && nrRunning(busiest) - nrRunning(v) >= 2 ? pullTask(sim, v, busiest) : undefined;
+  if (moved !== undefined) {
+    v.balanceIntervalMs = n;
+    // attach_task() → wakeup_preempt(): the task it brought may be the better one to run.
+    if (v.runq.wakeupPreempts(moved, currentVruntime(v)!, v.current)) v.needResched = true;
+  } else if (v.balanceIntervalMs < 2 * n) v.balanceIntervalMs *= 2;
+  // msecs_to_jiffies() of the busy interval, less a jiffy, within HZ × CPUs / 10 jiffies.
+  const jiffies = Math.ceil((v.balanceIntervalMs * 16 * 1e6) / sim.tickNs) - 1;
+  v.nextBalance = v.cursor + Math.min(Math.max(jiffies, 1), Math.floor((n * 1e8) / sim.tickNs)) * sim.tickNs;
+}
+
+/** rq->nr_running: queued, and the one running. */
+function nrRunning(v: Vcpu): number {
+  return v.runq.length + (v.current !== null ? 1 : 0);
 }
 
 /**
@@ -154,23 +188,23 @@ export function idleBalance(sim: Machine, v: Vcpu): boolean {
   let busiest: Vcpu | null = null;
   for (const o of sim.vcpus) if (o !== v && o.runq.unpinned > 0 && (busiest === null || o.runq.length > busiest.runq.length)) busiest = o;
   if (busiest === null) return false;
-  if (pullTask(sim, v, busiest)) return true;
+  if (pullTask(sim, v, busiest) !== undefined) return true;
   // Rare: unpinned tasks, none movable now (in exception code, flagged, waiting on a cross-call).
   const others = sim.vcpus.filter((o) => o !== v && o !== busiest && o.runq.unpinned > 0).sort((a, b) => b.runq.length - a.runq.length || a.id - b.id);
-  return others.some((o) => pullTask(sim, v, o));
+  return others.some((o) => pullTask(sim, v, o) !== undefined);
 }
 
-/** detach_tasks() of one task from `from` to the idle `v`; false when nothing there may move. */
-function pullTask(sim: Machine, v: Vcpu, from: Vcpu): boolean {
+/** detach_tasks() of one task from `from` to `v`: the task moved, undefined when nothing there may move. */
+function pullTask(sim: Machine, v: Vcpu, from: Vcpu): Task | undefined {
   // Every task there pinned: nothing to scan for (a queue of 49,999 pinned tasks was scanned whole
   // at every idle, 55-80 us an event).
-  if (from.runq.unpinned === 0) return false;
-  const t = from.runq.detachForMigration((x) => !x.pinned && x.frames.length === 0 && x.flaggedToken < 0 && x.csd === null);
-  if (t === undefined) return false;
+  if (from.runq.unpinned === 0) return undefined;
+  const t = from.runq.detachForMigration((x) => !x.pinned && x.frames.length === 0 && x.flaggedToken < 0 && x.csd === null, currentVruntime(from));
+  if (t === undefined) return undefined;
   t.vcpu = v.id;
   v.runq.attachMigrated(t, currentVruntime(v));
   if (sim.metrics.measuring) sim.metrics.migrations++;
-  return true;
+  return t;
 }
 
 export function onTimer(sim: Machine, task: Task): void {
@@ -298,7 +332,7 @@ export function currentVruntime(v: Vcpu): number | null {
 }
 
 /** An idle vCPU leaves its wait; a busy one is asked to resched if the task should preempt (check_preempt_wakeup()). */
-function checkPreemptWakeup(sim: Machine, v: Vcpu, task: Task): void {
+export function checkPreemptWakeup(sim: Machine, v: Vcpu, task: Task): void {
   if (v.mode === 'idle') return sim.leaveWait(v);
   const cur = v.current;
   const curVruntime = currentVruntime(v);

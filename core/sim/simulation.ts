@@ -169,7 +169,7 @@ export class Simulation implements Machine {
     const sched = schedParams(m);
     this.vcpus = Array.from({ length: m.vcpus }, (_, i) => new Vcpu(i, this, sched));
     const { placed, jobSets } = initialTasks(scenario, m.vcpus, (spec, vcpu, name) => this.createTask(spec, vcpu, name, null));
-    for (const { task, vcpu } of placed) this.vcpus[vcpu].runq.enqueue(task);
+    for (const { task, vcpu } of placed) this.vcpus[vcpu].runq.enqueueNew(task, null);
     this.jobSets = jobSets;
     this.until = UntilWindow.of(scenario);
     this.chargedAhead = this.until?.ahead ?? null;

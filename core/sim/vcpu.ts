@@ -112,6 +112,10 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   down = false;
   /** An `online` event came while the CPU was still on its way down: it comes up once down. */
   upPending = false;
+  /** sd->balance_interval (ms) of the one domain, as this vCPU balances it; 0 until its first balance sets the vCPU count (sd_init()). */
+  balanceIntervalMs = 0;
+  /** When this vCPU's next periodic balance is due (rq->next_balance), in ns. */
+  nextBalance = 0;
   /** TIF_NEED_RESCHED: the current task should yield at the next preemption point the model allows. */
   needResched = false;
   /**

@@ -62,10 +62,25 @@ describe('EevdfRunQueue: update_curr() at the tick', () => {
     expect(rq.tickPreempts(0, cur, 2 * MS)).toBe(false);
     expect(rq.tickPreempts(0, cur, 4 * MS)).toBe(false); // alone: nr_running == 1
     expect(cur.deadline).toBe(6_100_000);
+    cur.pickedDeadline = cur.deadline; // picked again with that request: protected
     rq.enqueue(task(2, 4 * MS, 6 * MS));
     expect(rq.tickPreempts(0, cur, 5 * MS)).toBe(false); // inside its request
     expect(rq.tickPreempts(0, cur, 6_100_000)).toBe(true);
     expect(cur.deadline).toBe(8_200_000);
+  });
+
+  it('reschedules a task neither protected nor eligible before its deadline (did_preempt_short(), PREEMPT_SHORT)', () => {
+    const rq = new EevdfRunQueue(0, params);
+    const cur = task(1, 0, 2_100_000);
+    rq.enqueue(cur);
+    rq.pickNext();
+    rq.enqueue(task(2, 2_500_000, 4_600_000));
+    // At 2.1 ms its request is renewed (4.2 ms) and, V being 2.3 ms, it is still eligible: it stays.
+    expect(rq.keepsCurrent(cur, 2_100_000)).toBe(true);
+    expect(rq.tickPreempts(0, cur, 2_200_000)).toBe(false);
+    // At 2.6 ms, V of {2.5, 2.6} is 2.55 ms: no longer eligible and unprotected, it yields before 4.2 ms.
+    expect(rq.tickPreempts(0, cur, 2_600_000)).toBe(true);
+    expect(cur.deadline).toBe(4_200_000);
   });
 });
 

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { FaultLifeRecorder } from '../../core/fault-life.js';
+
+/** The report's sequence diagram shows the design's own path: the first asynchronous fault to complete. */
+describe('FaultLifeRecorder', () => {
+  it('keeps the first fault that went asynchronous, not a synchronous one that completed before it', () => {
+    const r = new FaultLifeRecorder(0);
+    r.sink(10, 0, 'apf_lab_stage2_fault', { task: 1, gfn: 5, start: 10 });
+    r.sink(20, 1, 'apf_lab_stage2_fault', { task: 2, gfn: 6, start: 20 });
+    r.sink(21, 1, 'kvm_async_pf_not_present', { token: 9, gva: 6 * 4096 });
+    r.sink(30, 0, 'apf_lab_access_done', { task: 1, latency: 20 });
+    // Only a synchronous one has completed: it is what there is.
+    expect(r.life?.task).toBe(1);
+    r.sink(40, 1, 'apf_lab_access_done', { task: 2, latency: 20 });
+    expect(r.life?.task).toBe(2);
+    expect(r.life?.events.map((e) => e.event)).toEqual(['apf_lab_stage2_fault', 'kvm_async_pf_not_present', 'apf_lab_access_done']);
+  });
+
+  it('passes over a fault the host halted the vCPU for (the guest was not told)', () => {
+    const r = new FaultLifeRecorder(0);
+    r.sink(10, 0, 'apf_lab_stage2_fault', { task: 1, gfn: 5, start: 10 });
+    r.sink(11, 0, 'kvm_try_async_get_page', { gfn: 5 });
+    r.sink(11, 0, 'kvm_async_pf_not_present', { token: 3, gva: 5 * 4096 });
+    r.sink(11, 0, 'apf_lab_halt', {});
+    r.sink(30, 0, 'apf_lab_access_done', { task: 1, latency: 20 });
+    r.sink(40, 1, 'apf_lab_stage2_fault', { task: 2, gfn: 6, start: 40 });
+    r.sink(41, 1, 'kvm_async_pf_not_present', { token: 9, gva: 6 * 4096 });
+    r.sink(50, 1, 'apf_lab_access_done', { task: 2, latency: 10 });
+    expect(r.life?.task).toBe(2);
+  });
+
+  it('keeps the first of any kind where no fault goes asynchronous (a baseline)', () => {
+    const r = new FaultLifeRecorder(0);
+    for (let i = 0; i < 40; i++) {
+      r.sink(10 * i, 0, 'apf_lab_stage2_fault', { task: i, gfn: i, start: 10 * i });
+      r.sink(10 * i + 5, 0, 'apf_lab_access_done', { task: i, latency: 5 });
+    }
+    expect(r.life?.task).toBe(0);
+  });
+});
