@@ -105,7 +105,9 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
       throw e;
     }
   }
-  const scenario = baseScenario(merged, source, params, paramsFile);
+  // The scenario loaded as it is: a rule the base breaks is then the duration the sweep gave it.
+  const durationBy = durationMs === undefined ? null : args.durationMs !== undefined ? `--duration-ms ${durationMs}` : `${args.file}: durationMs ${durationMs}`;
+  const scenario = baseScenario(merged, source, params, paramsFile, durationBy);
   const overlap = paramOverlap(scenario, params.map((p) => p.name));
   if (overlap !== undefined) throw args.param !== undefined ? new UsageError(overlap) : new BadInputError(`${args.file}: params: ${overlap}`);
   // --duration-ms and --seed (or the file's fields) set the base scenario: a parameter that sets the
@@ -184,7 +186,7 @@ function pointLabel(params: readonly SweepParam[], point: number, source: string
  * base's own where it is the same one, the point's (named with its values) where the sweep mended
  * the base's and broke another.
  */
-function baseScenario(merged: Scenario, source: string, params: readonly SweepParam[], paramsFile: string | null): Scenario {
+function baseScenario(merged: Scenario, source: string, params: readonly SweepParam[], paramsFile: string | null, durationBy: string | null): Scenario {
   try {
     return validateScenario(merged, source);
   } catch (e) {
@@ -193,7 +195,9 @@ function baseScenario(merged: Scenario, source: string, params: readonly SweepPa
     try {
       pointScenario(merged, assignments, label);
     } catch (p) {
-      throw p instanceof ScenarioError && p.field === e.field && p.problem === e.problem ? e : p;
+      if (!(p instanceof ScenarioError && p.field === e.field && p.problem === e.problem)) throw p;
+      // The file loaded as it is: what breaks is the duration the sweep set, and the message says so.
+      throw durationBy === null ? e : new ScenarioError(e.file, e.field, `${e.problem}, set by ${durationBy}`);
     }
     return merged;
   }

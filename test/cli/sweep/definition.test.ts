@@ -115,10 +115,19 @@ describe('--duration-ms below a scenario\'s event times, with those times swept 
     expect(r.err.split('\n')[0]).toBe('apf-lab: examples/scenarios/hotplug.yaml with events.0.atMs=100: events[1].atMs: 1500 ms is not inside the run (durationMs 400)');
   });
 
+  it('names a sweep file\'s durationMs where that is what puts an event outside the run', async () => {
+    const file = join(dir, 'short.yaml');
+    writeFileSync(file, `scenario: ${join(process.cwd(), 'examples/scenarios/hotplug.yaml')}\nparams: { backing.latency.us: 100 }\nvariants: [x86]\ndurationMs: 400\n`);
+    const r = await cli('sweep', file, '-j', '1');
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n')[0]).toBe(`apf-lab: ${join(process.cwd(), 'examples/scenarios/hotplug.yaml')}: events[0].atMs: 500 ms is not inside the run (durationMs 400), set by ${file}: durationMs 400`);
+  });
+
   it('gives the base scenario\'s own error where the sweep does not touch what is wrong', async () => {
     const r = await cli(...HOTPLUG, '-p', 'backing.latency.us=100,200');
     expect(r.code).toBe(1);
-    expect(r.err.split('\n')[0]).toBe('apf-lab: examples/scenarios/hotplug.yaml: events[0].atMs: 500 ms is not inside the run (durationMs 400)');
+    // The file itself is valid: the duration the sweep gave it is named (hostile round AA).
+    expect(r.err.split('\n')[0]).toBe('apf-lab: examples/scenarios/hotplug.yaml: events[0].atMs: 500 ms is not inside the run (durationMs 400), set by --duration-ms 400');
   });
 });
 
