@@ -33,7 +33,7 @@ describe('apf-lab ingest (built binary)', () => {
     expect(report.findings).toEqual([]);
     expect(report.tokenLayouts[0].matching).toBe(report.faults.asyncPageFaults);
     // The scenario's swap device (overcommit.yaml: lognormal, median 818 µs, σ 1.2) comes back
-    // from the not-present → completed times, within the sampling error of some 4,500 faults.
+    // from the not-present → completed times, within the sampling error of some 4,100 faults.
     const backing = loadScenario().backing;
     if (backing.kind !== 'swap') throw new Error('the default scenario swaps');
     const latency = backing.latency;
