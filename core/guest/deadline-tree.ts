@@ -7,20 +7,21 @@ import type { Task } from './task.js';
  * O(log n). A treap (heap-ordered on a priority hashed from the queued order, so deterministic)
  * stands in for the rbtree; the order it keeps is the same.
  */
-interface Node {
+interface DeadlineNode {
   readonly task: Task;
   readonly seq: number;
   readonly prio: number;
-  left: Node | null;
-  right: Node | null;
+  left: DeadlineNode | null;
+  right: DeadlineNode | null;
   /** The least vruntime in this subtree. */
   minV: number;
 }
 
+type Node = DeadlineNode;
+
 export class DeadlineTree {
   private root: Node | null = null;
   private count = 0;
-  private readonly nodes = new Map<Task, Node>();
 
   get size(): number {
     return this.count;
@@ -31,26 +32,29 @@ export class DeadlineTree {
     return this.root?.minV ?? Infinity;
   }
 
+  /** A task joins; its node hangs on the task (Task.rqNode) while it is queued, so that no map churns. */
   insert(task: Task, seq: number): void {
     const node: Node = { task, seq, prio: mix(seq), left: null, right: null, minV: task.vruntime };
-    const [lo, hi] = split(this.root, task.deadline, seq);
-    this.root = merge(merge(lo, node), hi);
-    this.nodes.set(task, node);
+    split(this.root, task.deadline, seq);
+    const hi = splitHi;
+    this.root = merge(merge(splitLo, node), hi);
+    task.rqNode = node;
     this.count++;
   }
 
   remove(task: Task): void {
-    const node = this.nodes.get(task)!;
-    const [lo, rest] = split(this.root, task.deadline, node.seq);
-    const [, hi] = split(rest, task.deadline, node.seq + 1);
-    this.root = merge(lo, hi);
-    this.nodes.delete(task);
+    const node = task.rqNode as Node;
+    split(this.root, task.deadline, node.seq);
+    const lo = splitLo;
+    split(splitHi, task.deadline, node.seq + 1);
+    this.root = merge(lo, splitHi);
+    task.rqNode = null;
     this.count--;
   }
 
   /** The queued order of a task (its tie-break). */
   seqOf(task: Task): number {
-    return this.nodes.get(task)!.seq;
+    return (task.rqNode as Node).seq;
   }
 
   /**
@@ -85,9 +89,9 @@ export class DeadlineTree {
   }
 
   clear(): void {
+    for (const t of this.inOrder()) t.rqNode = null;
     this.root = null;
     this.count = 0;
-    this.nodes.clear();
   }
 }
 
@@ -96,17 +100,25 @@ function before(n: Node, deadline: number, seq: number): boolean {
   return n.task.deadline < deadline || (n.task.deadline === deadline && n.seq < seq);
 }
 
-/** The subtrees of keys before (deadline, seq) and the rest. */
-function split(n: Node | null, deadline: number, seq: number): [Node | null, Node | null] {
-  if (!n) return [null, null];
-  if (before(n, deadline, seq)) {
-    const [lo, hi] = split(n.right, deadline, seq);
-    n.right = lo;
-    return [update(n), hi];
+/** split()'s two results, left here rather than in a new pair at every level of every split. */
+let splitLo: Node | null = null;
+let splitHi: Node | null = null;
+
+/** The subtrees of keys before (deadline, seq) and the rest, into splitLo and splitHi. */
+function split(n: Node | null, deadline: number, seq: number): void {
+  if (!n) {
+    splitLo = splitHi = null;
+    return;
   }
-  const [lo, hi] = split(n.left, deadline, seq);
-  n.left = hi;
-  return [lo, update(n)];
+  if (before(n, deadline, seq)) {
+    split(n.right, deadline, seq);
+    n.right = splitLo;
+    splitLo = update(n);
+    return;
+  }
+  split(n.left, deadline, seq);
+  n.left = splitHi;
+  splitHi = update(n);
 }
 
 /** Two trees, every key of `a` before every key of `b`, as one. */

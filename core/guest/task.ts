@@ -101,6 +101,8 @@ export class Task {
   pickedDeadline = -1;
   /** EEVDF: the vCPU whose queue it sleeps on, delayed (DELAY_DEQUEUE); -1 if none. */
   delayedOn = -1;
+  /** EEVDF: its node in the run queue's tree while queued (core/guest/deadline-tree.ts, which alone reads it). */
+  rqNode: object | null = null;
   /** When its run queue last used it (woken, forked, moved there, or picked): RunQueue's stamp, for the balance's choice. */
   lru = 0;
   /** The call-function request this task sent and waits on (its csd), null when none. */
