@@ -132,8 +132,8 @@ export class CfsRunQueue implements RunQueue {
    * migration adds a task at its head, pick_next_task_fair() moves the picked one there) and the
    * balance takes from its tail (kernel/sched/fair.c) — its vruntime made relative to this
    * queue's floor (it becomes absolute again on the queue it joins, attachMigrated()). The lab took
-   * the most recently queued, the task just preempted. Not modelled: task_hot()'s skip of a task
-   * that ran within the last 0.5 ms.
+   * the most recently queued, the task just preempted. task_hot()'s skip of a task that ran within
+   * the last 0.5 ms is the caller's `movable` (core/sim/guest-sched.ts pullTask()).
    */
   detachForMigration(movable: (t: Task) => boolean): Task | undefined {
     let oldest = -1;

@@ -103,6 +103,8 @@ export class Task {
   delayedOn = -1;
   /** EEVDF: its node in the run queue's tree while queued (core/guest/deadline-tree.ts, which alone reads it). */
   rqNode: object | null = null;
+  /** When it last left a CPU (se.exec_start as update_curr() last set it): task_hot() measures from there. */
+  offCpuAt = -Infinity;
   /** When its run queue last used it (woken, forked, moved there, or picked): RunQueue's stamp, for the balance's choice. */
   lru = 0;
   /** The call-function request this task sent and waits on (its csd), null when none. */

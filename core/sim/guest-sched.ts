@@ -40,11 +40,11 @@ export function schedulerTick(sim: Machine, v: Vcpu): void {
  * (one LLC, as idleBalance() assumes): when its interval is up, a busy vCPU pulls one task from the
  * vCPU running the most, where that one runs at least two more (kernel/sched/fair.c
  * calculate_imbalance(): with tasks of one weight, moving one then lessens the imbalance; a
- * difference of one is left, as sched_balance_rq() leaves it until its failures mount, which the lab
- * does not count). The interval is sd->balance_interval (from the vCPU count in ms, doubled up to twice
+ * difference of one is left, as sched_balance_rq() leaves it until its failures mount; a task that
+ * ran within 0.5 ms moves only once two balances failed, pullTask()). The interval is sd->balance_interval (from the vCPU count in ms, doubled up to twice
  * that while nothing moves, back to the start when a task moved) × busy_factor 16, less a jiffy,
  * within HZ × CPUs / 10 jiffies (get_sd_balance_interval(); sd_init() in topology.c). Not modelled:
- * task_hot()'s 0.5 ms and active balancing of a running task.
+ * active balancing of a running task.
  */
 function periodicBalance(sim: Machine, v: Vcpu): void {
   const n = sim.vcpus.length;
@@ -52,12 +52,21 @@ function periodicBalance(sim: Machine, v: Vcpu): void {
   if (v.balanceIntervalMs === 0) v.balanceIntervalMs = n;
   let busiest: Vcpu | null = null;
   for (const o of sim.vcpus) if (o !== v && o.runq.unpinned > 0 && (busiest === null || nrRunning(o) > nrRunning(busiest))) busiest = o;
-  const moved = busiest !== null && nrRunning(busiest) - nrRunning(v) >= 2 ? pullTask(sim, v, busiest) : undefined;
-  if (moved !== undefined) {
+  if (busiest !== null && nrRunning(busiest) - nrRunning(v) >= 2) {
+    // An imbalance: the interval starts again from its least; a failure is counted (sched_balance_rq()).
     v.balanceIntervalMs = n;
-    // attach_task() → wakeup_preempt(): the task it brought may be the better one to run.
-    if (v.runq.wakeupPreempts(moved, currentVruntime(v)!, v.current)) v.needResched = true;
-  } else if (v.balanceIntervalMs < 2 * n) v.balanceIntervalMs *= 2;
+    const moved = pullTask(sim, v, busiest);
+    if (moved === undefined || moved === 'hot') v.balanceFailed++;
+    else {
+      v.balanceFailed = 0;
+      // attach_task() → wakeup_preempt(): the task it brought may be the better one to run.
+      if (v.runq.wakeupPreempts(moved, currentVruntime(v)!, v.current)) v.needResched = true;
+    }
+  } else {
+    // out_balanced: nothing to do, and the next look is later.
+    v.balanceFailed = 0;
+    if (v.balanceIntervalMs < 2 * n) v.balanceIntervalMs *= 2;
+  }
   // msecs_to_jiffies() of the busy interval, less a jiffy, within HZ × CPUs / 10 jiffies.
   const jiffies = Math.ceil((v.balanceIntervalMs * 16 * 1e6) / sim.tickNs) - 1;
   v.nextBalance = v.cursor + Math.min(Math.max(jiffies, 1), Math.floor((n * 1e8) / sim.tickNs)) * sim.tickNs;
@@ -119,6 +128,7 @@ export function maybeResched(sim: Machine, v: Vcpu, point: 'irq-exit' | 'kernel-
 export function deschedule(sim: Machine, v: Vcpu, sleep = false): Task {
   const t = v.current!;
   t.vruntime += v.cursor - v.sliceStart;
+  t.offCpuAt = v.cursor;
   v.current = null;
   if (sleep) v.runq.dequeueSleep(t);
   return t;
@@ -188,19 +198,35 @@ export function idleBalance(sim: Machine, v: Vcpu): boolean {
   let busiest: Vcpu | null = null;
   for (const o of sim.vcpus) if (o !== v && o.runq.unpinned > 0 && (busiest === null || o.runq.length > busiest.runq.length)) busiest = o;
   if (busiest === null) return false;
-  if (pullTask(sim, v, busiest) !== undefined) return true;
+  const first = pullTask(sim, v, busiest);
+  if (first !== undefined) return first !== 'hot';
   // Rare: unpinned tasks, none movable now (in exception code, flagged, waiting on a cross-call).
+  // Cache-hot ones end the search as they would in Linux (they clear LBF_ALL_PINNED).
   const others = sim.vcpus.filter((o) => o !== v && o !== busiest && o.runq.unpinned > 0).sort((a, b) => b.runq.length - a.runq.length || a.id - b.id);
-  return others.some((o) => pullTask(sim, v, o) !== undefined);
+  for (const o of others) {
+    const t = pullTask(sim, v, o);
+    if (t !== undefined) return t !== 'hot';
+  }
+  return false;
 }
 
-/** detach_tasks() of one task from `from` to `v`: the task moved, undefined when nothing there may move. */
-function pullTask(sim: Machine, v: Vcpu, from: Vcpu): Task | undefined {
+/** sysctl_sched_migration_cost: a task that ran this recently is cache hot (task_hot()). */
+const MIGRATION_COST_NS = 500_000;
+
+/**
+ * detach_tasks() of one task from `from` to `v`: the task moved; 'hot' where the only tasks that
+ * could move ran within the last 0.5 ms (can_migrate_task() refuses them until the domain's
+ * balances have failed more than cache_nice_tries, 1 for an LLC: sd_init()); undefined where none
+ * may move at all.
+ */
+function pullTask(sim: Machine, v: Vcpu, from: Vcpu): Task | 'hot' | undefined {
   // Every task there pinned: nothing to scan for (a queue of 49,999 pinned tasks was scanned whole
   // at every idle, 55-80 us an event).
   if (from.runq.unpinned === 0) return undefined;
-  const t = from.runq.detachForMigration((x) => !x.pinned && x.frames.length === 0 && x.flaggedToken < 0 && x.csd === null, currentVruntime(from));
-  if (t === undefined) return undefined;
+  const may = (x: Task) => !x.pinned && x.frames.length === 0 && x.flaggedToken < 0 && x.csd === null;
+  const cold = (x: Task) => v.balanceFailed > 1 || v.cursor - x.offCpuAt >= MIGRATION_COST_NS;
+  const t = from.runq.detachForMigration((x) => may(x) && cold(x), currentVruntime(from));
+  if (t === undefined) return from.runq.some(may) ? 'hot' : undefined;
   t.vcpu = v.id;
   v.runq.attachMigrated(t, currentVruntime(v));
   if (sim.metrics.measuring) sim.metrics.migrations++;

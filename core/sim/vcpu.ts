@@ -116,6 +116,8 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   balanceIntervalMs = 0;
   /** When this vCPU's next periodic balance is due (rq->next_balance), in ns. */
   nextBalance = 0;
+  /** sd->nr_balance_failed: periodic balances in a row that found an imbalance and moved nothing. */
+  balanceFailed = 0;
   /** TIF_NEED_RESCHED: the current task should yield at the next preemption point the model allows. */
   needResched = false;
   /**

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findVariant, loadScenario, parseScenario, runVariant, ScenarioError, Simulation, type Scenario } from '../../../index.js';
+import { idleBalance } from '../../../core/sim/guest-sched.js';
 import { smallScenario, TINY_SCENARIO_YAML } from '../../support/scenarios.js';
 
 /**
@@ -317,5 +318,35 @@ drain: { enabled: false }
     // Even from 200 ms on: each gets half a vCPU, 0.9 s, but for the time it takes to move one.
     for (const w of work) expect(w).toBeGreaterThan(0.93e6);
     expect(Math.max(...work) - Math.min(...work)).toBeLessThan(0.07e6);
+  });
+});
+
+/**
+ * task_hot() (kernel/sched/fair.c): can_migrate_task() refuses a task that ran within
+ * sysctl_sched_migration_cost (0.5 ms) until the domain's balances have failed more than
+ * cache_nice_tries (1 for an LLC, sd_init()); a newly idle CPU never counts a failure.
+ */
+describe('a balance leaves a cache-hot task where it is', () => {
+  it('an idle vCPU pulls a queued task only once it has been off its CPU 0.5 ms', () => {
+    const s = parseScenario(
+      `name: hot
+durationMs: 10
+machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: a, mib: 1 } ]
+tasks: [ { name: h, count: 3, program: [ { compute: { us: 1000 } } ] } ]
+`,
+      'hot.yaml',
+    );
+    const v = findVariant('x86');
+    const sim = new Simulation(s, v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes: 64 << 20 }), { seed: 1 });
+    // Three tasks on two vCPUs: two queued on one, one on the other.
+    const [from, to] = sim.vcpus[0].runq.length === 2 ? sim.vcpus : [sim.vcpus[1], sim.vcpus[0]];
+    expect([from.runq.length, to.runq.length]).toEqual([2, 1]);
+    for (const t of sim.tasks) t.offCpuAt = -200_000; // 0.2 ms before now (0)
+    expect(idleBalance(sim, to)).toBe(false);
+    for (const t of sim.tasks) t.offCpuAt = -600_000;
+    expect(idleBalance(sim, to)).toBe(true);
+    expect([from.runq.length, to.runq.length]).toEqual([1, 2]);
   });
 });
