@@ -20,7 +20,7 @@ export interface FaultLife {
   readonly events: readonly FaultLifeEvent[];
 }
 
-/** Faults followed at once: the first of them to complete is kept. */
+/** Faults followed at once, the oldest dropped for a new one. */
 const OPEN_AT_MOST = 16;
 /** Events kept of one fault (a design that retries may fault again many times). */
 const MAX_EVENTS = 40;
@@ -57,8 +57,11 @@ export class FaultLifeRecorder {
   readonly sink: TraceSink = (timeNs, vcpu, event, fields) => {
     if (this.firstAsync !== null) return;
     if (event === 'apf_lab_stage2_fault') {
-      if (timeNs < this.fromNs || this.open.length >= OPEN_AT_MOST) return;
+      if (timeNs < this.fromNs) return;
       if (this.open.some((o) => o.task === fields.task)) return;
+      // Full: the oldest gives way, so that faults that never finish (a task asleep for good) do not
+      // keep every later one out.
+      if (this.open.length >= OPEN_AT_MOST) this.open.shift();
       this.open.push({ task: fields.task, gfn: fields.gfn, vcpu, startNs: fields.start, events: [{ timeNs, vcpu, event, fields }] });
       return;
     }

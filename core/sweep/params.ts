@@ -3,7 +3,7 @@ import { BadInputError } from '../errors.js';
 import { checkOverrideKeys, type KnownOverrides } from '../scenario/bounds.js';
 import { ONE_PAGE_MIB, PAGES_PER_MIB } from '../scenario/limits.js';
 import { validateScenario } from '../scenario/load.js';
-import { scenarioSchema, type Scenario } from '../scenario/schema.js';
+import { scenarioSchema, schedulerDefaults, type Scenario } from '../scenario/schema.js';
 import type { SweepValue } from './spec.js';
 
 /**
@@ -138,8 +138,24 @@ export function pointScenario(
   const s = structuredClone(base) as MutableScenario;
   for (const a of assignments) if (!named(a.name)) setPath(s as unknown as Record<string, unknown>, a.name, a.value);
   for (const a of assignments) named(a.name)?.apply(s, a.value, label);
+  redefault(base, s, new Set(assignments.map((a) => a.name)));
   checkOverrideKeys(s, label, known);
   return validateScenario(s, label);
+}
+
+/**
+ * The scheduler fields the base has at their defaults are the point's defaults, for its own
+ * scheduler and vCPU count: a point that swept `machine.vcpus` or `machine.scheduler` ran with the
+ * base's slice (2.1 ms for 1 vCPU), and one switched from cfs to eevdf was refused for CFS knobs it
+ * was never given. A field the point set, or the base gave another value, stays.
+ */
+function redefault(base: Scenario, point: MutableScenario, swept: ReadonlySet<string>): void {
+  const was = schedulerDefaults(base.machine.vcpus, base.machine.scheduler) as Record<string, number | undefined>;
+  const m = point.machine as unknown as Record<string, unknown>;
+  const b = base.machine as unknown as Record<string, unknown>;
+  for (const key of ['sliceUs', 'wakeupGranularityUs', 'schedLatencyUs']) {
+    if (!swept.has(`machine.${key}`) && b[key] !== undefined && b[key] === was[key] && m[key] === b[key]) delete m[key];
+  }
 }
 
 function named(name: string): NamedParam | undefined {

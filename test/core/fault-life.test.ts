@@ -37,4 +37,13 @@ describe('FaultLifeRecorder', () => {
     }
     expect(r.life?.task).toBe(0);
   });
+
+  it('drops the oldest of 16 open faults for a new one: faults that never finish do not keep the rest out', () => {
+    const r = new FaultLifeRecorder(0);
+    for (let i = 0; i < 16; i++) r.sink(i, 0, 'apf_lab_stage2_fault', { task: i, gfn: i, start: i });
+    r.sink(100, 1, 'apf_lab_stage2_fault', { task: 99, gfn: 99, start: 100 });
+    r.sink(101, 1, 'kvm_async_pf_not_present', { token: 5, gva: 99 * 4096 });
+    r.sink(200, 1, 'apf_lab_access_done', { task: 99, latency: 100 });
+    expect(r.life?.task).toBe(99);
+  });
 });

@@ -17,9 +17,14 @@ describe('machine.scheduler', () => {
     expect(Object.keys(slice(2))).not.toContain('wakeupGranularityUs');
   });
 
-  it('cfs keeps the tunables the lab had, 4 ms, 3 ms and 18 ms by default', () => {
-    const m = parseScenario(withMachine('scheduler: cfs'), 'f').machine;
-    expect([m.sliceUs, m.wakeupGranularityUs, m.schedLatencyUs]).toEqual([4000, 3000, 18000]);
+  it('cfs: a 4 ms tick slice, and wakeup granularity and latency 1 ms and 6 ms scaled as the slice is (3 ms and 18 ms for 4 vCPUs)', () => {
+    const m = (vcpus: number) => parseScenario(withMachine('scheduler: cfs').replace('vcpus: 2', `vcpus: ${vcpus}`), 'f').machine;
+    expect([1, 2, 4, 24].map((n) => [m(n).sliceUs, m(n).wakeupGranularityUs, m(n).schedLatencyUs])).toEqual([
+      [4000, 1000, 6000],
+      [4000, 2000, 12000],
+      [4000, 3000, 18000],
+      [4000, 4000, 24000],
+    ]);
   });
 
   it('a slice given is kept under either', () => {

@@ -98,3 +98,30 @@ describe('sweep parameters', () => {
     expect(paramOverlap(odd, ['tasks.0.count', 'tasksPerVcpu'])).toMatch(/^parameters tasks.0.count and tasksPerVcpu both set tasks.0.count: /);
   });
 });
+
+/**
+ * Scheduler defaults follow each point's own scheduler and vCPU count (hostile round AB): a point
+ * copied the base's filled-in slice, so a cfs point of an eevdf base ran with EEVDF's 2.1 ms and a
+ * 1-vCPU point with the 4-vCPU slice; a cfs base switched to eevdf was refused for CFS knobs nobody
+ * wrote.
+ */
+describe('pointScenario: the scheduler fields a base has at their defaults', () => {
+  const base = smallScenario({ machine: { vcpus: 4, guestMemoryMiB: 64, hostResidentMiB: 16 } });
+  const point = (b = base, ...set: [string, string | number][]) =>
+    pointScenario(b, set.map(([name, value]) => ({ name, value })), 'p').machine;
+
+  it('are the point\'s defaults for its vCPUs and its scheduler', () => {
+    expect(base.machine.sliceUs).toBe(2100);
+    expect(point(base, ['machine.vcpus', 1]).sliceUs).toBe(700);
+    const cfs = point(base, ['machine.scheduler', 'cfs']);
+    expect([cfs.sliceUs, cfs.wakeupGranularityUs, cfs.schedLatencyUs]).toEqual([4000, 3000, 18000]);
+    const back = point(smallScenario({ machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 16, scheduler: 'cfs' } }), ['machine.scheduler', 'eevdf']);
+    expect([back.sliceUs, back.wakeupGranularityUs]).toEqual([1400, undefined]);
+  });
+
+  it('a slice the base gives otherwise, or the point sets, stays', () => {
+    const given = smallScenario({ machine: { vcpus: 4, guestMemoryMiB: 64, hostResidentMiB: 16, sliceUs: 3000 } });
+    expect(point(given, ['machine.vcpus', 1]).sliceUs).toBe(3000);
+    expect(point(base, ['machine.vcpus', 1], ['machine.sliceUs', 2100]).sliceUs).toBe(2100);
+  });
+});
