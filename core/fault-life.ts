@@ -37,7 +37,7 @@ interface Open {
 
 /**
  * A trace sink that keeps one whole fault's life and drops everything else: from the
- * `apf_lab_stage2_fault` of a task's access (the first at or after `fromNs`) through the KVM
+ * `apf_lab_stage2_fault` (or `apf_lab_guest_fault`) of a task's access (the first at or after `fromNs`) through the KVM
  * tracepoints on its page and vCPU to its `apf_lab_access_done`. It follows a few faults at once
  * and keeps the first one whose not-present the guest was told of to complete — the design's own
  * path, which a report's diagram is for — or, where none completes, the first of any kind; a run
@@ -56,7 +56,8 @@ export class FaultLifeRecorder {
 
   readonly sink: TraceSink = (timeNs, vcpu, event, fields) => {
     if (this.firstAsync !== null) return;
-    if (event === 'apf_lab_stage2_fault') {
+    // A fault that exits, or one the hardware hands straight to the guest (#VE, a stage-2 fault to EL1).
+    if (event === 'apf_lab_stage2_fault' || event === 'apf_lab_guest_fault') {
       if (timeNs < this.fromNs) return;
       if (this.open.some((o) => o.task === fields.task)) return;
       // Full: the oldest gives way, so that faults that never finish (a task asleep for good) do not

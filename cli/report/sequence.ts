@@ -58,6 +58,10 @@ export function faultSequence(id: string, life: FaultLife, m: Mechanisms): Seque
         steps.push({ from: 'T', to: 'V', note: false, text: `touches gfn ${hex(life.gfn)}`, at: '+0 ns', source: e.event });
         add('V', 'H', 'stage-2 fault: exit to the host');
         break;
+      case 'apf_lab_guest_fault':
+        steps.push({ from: 'T', to: 'V', note: false, text: `touches gfn ${hex(life.gfn)}`, at: '+0 ns', source: e.event });
+        add('V', 'V', 'the fault goes to the guest with no exit; its handler asks the host for the page');
+        break;
       case 'kvm_try_async_get_page':
         if (retries === 0) add('H', 'S', 'read the page (async)');
         break;

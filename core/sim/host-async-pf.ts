@@ -173,8 +173,11 @@ function allocationStalls(sim: Machine): boolean {
  * yet. The guest asks for the page itself (startAsyncPf) or touches it again.
  */
 function faultRaisedInGuest(sim: Machine, v: Vcpu, task: Task | null, gfn: number): void {
-  if (task && task.faultStart < 0) task.faultStart = v.cursor;
-  else if (task === null) markFrameFaultStart(v, v.cursor);
+  if (task && task.faultStart < 0) {
+    task.faultStart = v.cursor;
+    // Lab-only, as apf_lab_stage2_fault: which task faulted, where no exit tells KVM.
+    if (sim.options.trace) sim.trace(v, 'apf_lab_guest_fault', { task: task.pid, gfn, start: task.faultStart });
+  } else if (task === null) markFrameFaultStart(v, v.cursor);
   if (!v.apf.gfns.has(gfn)) countFault(sim);
   sim.schedule(v, v.cursor);
 }

@@ -46,4 +46,12 @@ describe('FaultLifeRecorder', () => {
     r.sink(200, 1, 'apf_lab_access_done', { task: 99, latency: 100 });
     expect(r.life?.task).toBe(99);
   });
+
+  it('follows a fault the hardware hands to the guest with no exit (apf_lab_guest_fault: x86-ve, arm64-s2)', () => {
+    const r = new FaultLifeRecorder(0);
+    r.sink(10, 2, 'apf_lab_guest_fault', { task: 3, gfn: 7, start: 10 });
+    r.sink(14, 2, 'kvm_async_pf_not_present', { token: 4, gva: 7 * 4096 });
+    r.sink(90, 2, 'apf_lab_access_done', { task: 3, latency: 80 });
+    expect([r.life?.task, r.life?.gfn, r.life?.events.length]).toEqual([3, 7, 3]);
+  });
 });
