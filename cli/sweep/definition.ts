@@ -107,7 +107,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   }
   // The scenario loaded as it is: a rule the base breaks is then the duration the sweep gave it.
   const durationBy = durationMs === undefined ? null : args.durationMs !== undefined ? `--duration-ms ${durationMs}` : `${args.file}: durationMs ${durationMs}`;
-  const scenario = baseScenario(merged, source, params, paramsFile, durationBy);
+  const scenario = baseScenario(merged, source, params, paramsFile, durationBy === null ? null : { by: durationBy, ownMs: loaded.durationMs });
   const overlap = paramOverlap(scenario, params.map((p) => p.name));
   if (overlap !== undefined) throw args.param !== undefined ? new UsageError(overlap) : new BadInputError(`${args.file}: params: ${overlap}`);
   // --duration-ms and --seed (or the file's fields) set the base scenario: a parameter that sets the
@@ -186,20 +186,39 @@ function pointLabel(params: readonly SweepParam[], point: number, source: string
  * base's own where it is the same one, the point's (named with its values) where the sweep mended
  * the base's and broke another.
  */
-function baseScenario(merged: Scenario, source: string, params: readonly SweepParam[], paramsFile: string | null, durationBy: string | null): Scenario {
+function baseScenario(
+  merged: Scenario,
+  source: string,
+  params: readonly SweepParam[],
+  paramsFile: string | null,
+  duration: { readonly by: string; readonly ownMs: number } | null,
+): Scenario {
   try {
     return validateScenario(merged, source);
   } catch (e) {
     if (!(e instanceof ScenarioError)) throw e;
     const { assignments, label } = pointLabel(params, 0, source, paramsFile);
+    const setBy = (x: ScenarioError) => (duration === null ? x : new ScenarioError(x.file, x.field, `${x.problem}, set by ${duration.by}`));
     try {
       pointScenario(merged, assignments, label);
     } catch (p) {
-      if (!(p instanceof ScenarioError && p.field === e.field && p.problem === e.problem)) throw p;
       // The file loaded as it is: what breaks is the duration the sweep set, and the message says so.
-      throw durationBy === null ? e : new ScenarioError(e.file, e.field, `${e.problem}, set by ${durationBy}`);
+      if (p instanceof ScenarioError && p.field === e.field && p.problem === e.problem) throw setBy(e);
+      // The first point breaks a rule only with the sweep's duration: that is named too.
+      if (p instanceof ScenarioError && duration !== null && validWith(merged, duration.ownMs, assignments, label)) throw setBy(p);
+      throw p;
     }
     return merged;
+  }
+}
+
+/** Is the first point valid with the scenario's own duration? */
+function validWith(merged: Scenario, durationMs: number, assignments: Parameters<typeof pointScenario>[1], label: string): boolean {
+  try {
+    pointScenario({ ...merged, durationMs }, assignments, label);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -112,7 +112,7 @@ describe('--duration-ms below a scenario\'s event times, with those times swept 
   it('names the event the first point still leaves outside the run, with that point\'s values', async () => {
     const r = await cli(...HOTPLUG, '-p', 'events.0.atMs=100,200');
     expect(r.code).toBe(1);
-    expect(r.err.split('\n')[0]).toBe('apf-lab: examples/scenarios/hotplug.yaml with events.0.atMs=100: events[1].atMs: 1500 ms is not inside the run (durationMs 400)');
+    expect(r.err.split('\n')[0]).toBe('apf-lab: examples/scenarios/hotplug.yaml with events.0.atMs=100: events[1].atMs: 1500 ms is not inside the run (durationMs 400), set by --duration-ms 400');
   });
 
   it('names a sweep file\'s durationMs where that is what puts an event outside the run', async () => {
@@ -137,7 +137,7 @@ describe('sweep points checked in a sweep file and across shards (third hostile 
     writeFileSync(sweepFile, `scenario: ${join(process.cwd(), 'examples/scenarios/hotplug.yaml')}\nvariants: [x86]\ndurationMs: 400\nparams:\n  events.0.atMs: [100, 200]\n`);
     const r = await cli('sweep', sweepFile, '-j', '1');
     expect(r.code).toBe(1);
-    expect(r.err.split('\n')[0]).toBe(`apf-lab: ${sweepFile}: params: ${join(process.cwd(), 'examples/scenarios/hotplug.yaml')} with events.0.atMs=100: events[1].atMs: 1500 ms is not inside the run (durationMs 400)`);
+    expect(r.err.split('\n')[0]).toBe(`apf-lab: ${sweepFile}: params: ${join(process.cwd(), 'examples/scenarios/hotplug.yaml')} with events.0.atMs=100: events[1].atMs: 1500 ms is not inside the run (durationMs 400), set by ${sweepFile}: durationMs 400`);
   });
 
   it('every shard refuses a sweep with a bad point, not only the shard that holds it', async () => {
