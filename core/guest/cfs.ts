@@ -11,8 +11,9 @@ import type { Task } from './task.js';
  */
 export interface CfsParams {
   readonly sliceNs: number;
-  readonly wakeupGranularityNs: number;
-  readonly latencyNs: number;
+  /** Scaled with the CPUs online where the scenario left them at their defaults (fair-class.ts). */
+  wakeupGranularityNs: number;
+  latencyNs: number;
 }
 
 export class CfsRunQueue implements RunQueue {

@@ -29,8 +29,11 @@ import type { Task } from './task.js';
  * The queue is core/guest/deadline-tree.ts, as the kernel's augmented rbtree: a pick is O(log n).
  */
 export interface EevdfParams {
-  /** sysctl_sched_base_slice as Linux scales it for the guest's CPUs (0.7 ms × (1 + ilog2(min(cpus, 8)))). */
-  readonly sliceNs: number;
+  /**
+   * sysctl_sched_base_slice as Linux scales it for the guest's CPUs (0.7 ms × (1 + ilog2(min(cpus,
+   * 8)))), again for those online as CPUs go down and up (fair-class.ts rescaleForOnline()).
+   */
+  sliceNs: number;
   /** TICK_NSEC: the lag bound is at least a tick. */
   readonly tickNs: number;
 }

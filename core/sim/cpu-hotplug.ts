@@ -1,4 +1,5 @@
 import { codeFrame, type CodePhase } from '../guest/code-layout.js';
+import { rescaleForOnline } from '../guest/fair-class.js';
 import * as guest from './guest-kernel.js';
 import { checkPreemptWakeup, currentVruntime, fallbackCpu, moveTask } from './guest-sched.js';
 import type { Machine } from './machine.js';
@@ -48,6 +49,8 @@ export function cpuDown(sim: Machine, v: Vcpu): void {
  */
 export function startCpuDown(sim: Machine, v: Vcpu): void {
   v.down = true;
+  // set_rq_offline() → rq_offline_fair() → update_sysctl(): the defaults scaled for the CPUs left.
+  rescaleForOnline(v.sched, onlineCount(sim));
   const { exits, irqsMasked } = sim.backend.caps.offlineWindow;
   const cs = sim.backend.caps.codeLayout.contextSwitch;
   const window: CodePhase = {
@@ -97,6 +100,7 @@ export function cpuUp(sim: Machine, v: Vcpu): void {
   const t = Math.max(sim.now, v.modeSince);
   account(sim, 'idle', v.modeSince, t);
   v.down = false;
+  rescaleForOnline(v.sched, onlineCount(sim));
   v.tickPending = false;
   sim.backend.vcpuReset(v);
   v.mode = 'run';
@@ -104,4 +108,10 @@ export function cpuUp(sim: Machine, v: Vcpu): void {
   v.exited = true;
   sim.backend.guestCpuOnline(v);
   sim.schedule(v, v.cursor);
+}
+
+function onlineCount(sim: Machine): number {
+  let n = 0;
+  for (const o of sim.vcpus) if (!o.down) n++;
+  return n;
 }

@@ -175,7 +175,8 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   constructor(
     readonly id: number,
     private readonly sim: VcpuHost,
-    sched: SchedParams,
+    /** The fair class's parameters, one object for every vCPU (fair-class.ts). */
+    readonly sched: SchedParams,
   ) {
     this.guest = sim.guestKernelFor(this);
     this.returnToUser = () => sim.exceptionReturn(this, 'user');

@@ -350,3 +350,29 @@ tasks: [ { name: h, count: 3, program: [ { compute: { us: 1000 } } ] } ]
     expect([from.runq.length, to.runq.length]).toEqual([1, 2]);
   });
 });
+
+/**
+ * rq_offline_fair() / rq_online_fair() → update_sysctl(): the base slice is scaled again for the
+ * CPUs online, 0.7 ms × (1 + ilog2(min(online, 8))). Two hogs on one vCPU at HZ 1000: a 2.1 ms
+ * request (4 vCPUs) ends at the tick after it, 3 ms turns; with two CPUs down, 1.4 ms, 2 ms turns.
+ */
+describe('the base slice follows the CPUs online', () => {
+  const hogs = (extra: string) =>
+    parseScenario(
+      `name: rs
+durationMs: 1000
+machine: { vcpus: 4, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 1000${extra} }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: a, mib: 1 } ]
+tasks: [ { name: h, count: 2, vcpu: 0, program: [ { compute: { us: 100000 } } ] } ]
+drain: { enabled: false }
+events: [ { atMs: 1, offline: { vcpu: 2 } }, { atMs: 1, offline: { vcpu: 3 } } ]
+`,
+      'rs.yaml',
+    );
+
+  it('two CPUs down: 2 ms turns, not 3 ms; a slice the scenario set stays', () => {
+    expect(runVariant(hogs(''), findVariant('sync-x86')).metrics.contextSwitches).toBe(500);
+    expect(runVariant(hogs(', sliceUs: 2100.001'), findVariant('sync-x86')).metrics.contextSwitches).toBe(334);
+  });
+});
