@@ -273,11 +273,15 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyK
  * A value of the wrong type, in the lab's words rather than the schema library's ("Invalid input:
  * expected number, received NaN"; "… expected string, received undefined" for a missing field).
  */
-function typeMessage(expected: string, got: unknown): string {
-  if (got === undefined) return `missing: a ${expected} is required`;
+export function typeMessage(expected: string, got: unknown): string {
+  const what = TYPE_WORDS[expected] ?? `a ${expected}`;
+  if (got === undefined) return `missing: ${what} is required`;
   const shown = typeof got === 'number' || typeof got === 'boolean' || got === null ? String(got) : typeof got === 'string' ? JSON.stringify(got.slice(0, 40)) : Array.isArray(got) ? 'a list' : 'a mapping';
-  return `must be a ${expected}, got ${shown}`;
+  return `must be ${what}, got ${shown}`;
 }
+
+/** The schema library's type names in the lab's words ("must be a int" was one). */
+const TYPE_WORDS: Readonly<Record<string, string>> = { int: 'a whole number', object: 'a mapping', array: 'a list', boolean: 'true or false' };
 
 /** zod blames one branch of the union for a step that names two kinds; say what is wrong instead. */
 function stepWithKinds(raw: unknown, path: readonly PropertyKey[]): string | null {

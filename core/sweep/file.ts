@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HARD, MAX_RUN_MS, MIN_RUN_MS } from '../scenario/limits.js';
-import { parseYaml, ScenarioError } from '../scenario/load.js';
+import { parseYaml, ScenarioError, typeMessage } from '../scenario/load.js';
 import { readCapped } from '../scenario/read.js';
 
 /**
@@ -69,7 +69,12 @@ export function readSweepFile(file: string): SweepFile {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue.path.map(String).join('.');
-    const message = issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')} (known: ${Object.keys(sweepFileSchema.shape).join(', ')})` : issue.message;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s): ${issue.keys.join(', ')} (known: ${Object.keys(sweepFileSchema.shape).join(', ')})`
+        : issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')
+          ? typeMessage(issue.expected, issue.path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), raw))
+          : issue.message;
     throw new ScenarioError(file, field, message);
   }
   return parsed.data;

@@ -160,6 +160,8 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     ['params: { backing.latency.us: { a: 1 } }\nvariants: [x86]\n', /^params.backing.latency.us: must be a spec \(50..10000:log:8\), a value or a list of values, not a mapping$/],
     ['params: { backing.latency.us: [[1]] }\nvariants: [x86]\n', /^params.backing.latency.us.0: must be a number, a word or true\/false, not a list inside a list$/],
     ['params: { backing.latency.us: [] }\nvariants: [x86]\n', /^params.backing.latency.us: needs at least one value$/],
+    // The schema library's words (hostile round AB): "Invalid input: expected number, received string".
+    ['params: { backing.latency.us: 100 }\nvariants: [x86]\nseeds: x\n', /^seeds: must be a number, got "x"$/],
   ])('a sweep file %j is bad input naming the file, the field and why (exit 1)', async (text, message) => {
     const file = join(dir, 'wording-sweep.yaml');
     writeFileSync(file, text);

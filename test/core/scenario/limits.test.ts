@@ -102,6 +102,11 @@ describe('hostile scenario values are bad input naming file, field and reason (i
     expect(parseError(base.replace('{ touch: { region: a } }', '{ irqoff: { touch: { region: a, pattern: x } } }')).field).toBe('tasks[0].program[0].irqoff.touch.pattern');
   });
 
+  it('a CPU event\'s vCPU that is not a whole number is named in the lab\'s words ("must be a int" was the library\'s)', () => {
+    const e = parseError(`${base}events: [ { atMs: 5, offline: { vcpu: 1.5 } } ]\n`);
+    expect([e.field, e.problem]).toEqual(['events[0].offline.vcpu', 'must be a whole number, got 1.5']);
+  });
+
   it('refuses a run or a duration that rounds to no nanosecond, and accepts 1 ns (hostile-test bug 9)', () => {
     const runs: [string, string][] = [
       [base.replace('durationMs: 10', 'durationMs: 0.0000001'), 'durationMs'],
