@@ -78,14 +78,13 @@ export class DeadlineTree {
   /** Every queued task, earliest deadline first. */
   inOrder(): Task[] {
     const out: Task[] = [];
-    const walk = (n: Node | null): void => {
-      if (!n) return;
-      walk(n.left);
-      out.push(n.task);
-      walk(n.right);
-    };
-    walk(this.root);
+    this.forEach((t) => out.push(t));
     return out;
+  }
+
+  /** Each queued task in order, with no list built (a balance looks at every one). */
+  forEach(visit: (t: Task) => void): void {
+    walk(this.root, visit);
   }
 
   clear(): void {
@@ -93,6 +92,13 @@ export class DeadlineTree {
     this.root = null;
     this.count = 0;
   }
+}
+
+function walk(n: Node | null, visit: (t: Task) => void): void {
+  if (!n) return;
+  walk(n.left, visit);
+  visit(n.task);
+  walk(n.right, visit);
 }
 
 /** Does (deadline, seq) of `n` come before (deadline, seq)? */

@@ -153,10 +153,10 @@ export class EevdfRunQueue implements RunQueue {
    */
   detachForMigration(movable: (t: Task) => boolean, currentVruntime: number | null = null): Task | undefined {
     let oldest: Task | undefined;
-    for (const t of this.tree.inOrder()) {
-      if (!movable(t)) continue;
+    this.tree.forEach((t) => {
+      if (!movable(t)) return;
       if (oldest === undefined || t.lru < oldest.lru || (t.lru === oldest.lru && this.tree.seqOf(t) < this.tree.seqOf(oldest))) oldest = t;
-    }
+    });
     if (oldest === undefined) return undefined;
     let n = this.tree.size;
     let sum = this.sum;

@@ -1,6 +1,6 @@
 import { CfsRunQueue, type CfsParams } from './cfs.js';
 import { EevdfRunQueue, type EevdfParams } from './eevdf.js';
-import { schedulerDefaults } from '../scenario/schema.js';
+import { schedulerDefaults } from '../scenario/scheduler-defaults.js';
 import type { RunQueue } from './run-queue.js';
 
 /**

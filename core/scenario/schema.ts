@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withSchedulerDefaults } from './scheduler-defaults.js';
 import { NOT_PRINTABLE, NOT_PRINTABLE_IN_TEXT } from '../printable.js';
 import { HARD, MAX_INTERVAL_US, MAX_RUN_MS, MIN_RUN_MS, MIN_GUEST_MIB, ONE_PAGE_MIB } from './limits.js';
 
@@ -334,46 +335,6 @@ const machine = z
     }
   })
   .transform(withSchedulerDefaults);
-
-/**
- * Linux's scaling of its scheduler tunables with the CPUs (update_sysctl(),
- * SCHED_TUNABLESCALING_LOG): 1 + ilog2(min(CPUs, 8)), so 1, 2, 3, 4 for 1, 2, 4, 8+ CPUs.
- */
-function tunableFactor(vcpus: number): number {
-  return 1 + Math.floor(Math.log2(Math.min(vcpus, 8)));
-}
-
-/** sysctl_sched_base_slice, 0.7 ms, scaled (kernel/sched/fair.c). */
-export function eevdfBaseSliceUs(vcpus: number): number {
-  return 700 * tunableFactor(vcpus);
-}
-
-/**
- * The scheduler fields' defaults for a guest of `vcpus` CPUs: EEVDF's base slice; CFS's tick slice
- * (4 ms, the lab's) and its wakeup granularity and latency, 1 ms and 6 ms scaled (Linux before 6.6).
- */
-export function schedulerDefaults(vcpus: number, scheduler: 'eevdf' | 'cfs'): { sliceUs: number; wakeupGranularityUs?: number; schedLatencyUs?: number } {
-  if (scheduler === 'eevdf') return { sliceUs: eevdfBaseSliceUs(vcpus) };
-  const f = tunableFactor(vcpus);
-  return { sliceUs: 4000, wakeupGranularityUs: 1000 * f, schedLatencyUs: 6000 * f };
-}
-
-/** The scheduler's own defaults, in the fields' places (the order --json prints them in). */
-function withSchedulerDefaults<M extends { vcpus: number; scheduler: 'eevdf' | 'cfs'; sliceUs?: number; wakeupGranularityUs?: number; schedLatencyUs?: number }>(m: M) {
-  const d = schedulerDefaults(m.vcpus, m.scheduler);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(m)) {
-    if (key === 'wakeupGranularityUs' || key === 'schedLatencyUs') continue;
-    if (value !== undefined) out[key] = value;
-    if (key !== 'scheduler') continue;
-    out.sliceUs = m.sliceUs ?? d.sliceUs;
-    if (m.scheduler === 'cfs') {
-      out.wakeupGranularityUs = m.wakeupGranularityUs ?? d.wakeupGranularityUs;
-      out.schedLatencyUs = m.schedLatencyUs ?? d.schedLatencyUs;
-    }
-  }
-  return out as Omit<M, 'sliceUs'> & { sliceUs: number };
-}
 
 /** Values are checked against the known keys and their bounds in load.ts (limits.ts costValueProblem()). */
 const costOverrides = z.record(z.string(), z.number());

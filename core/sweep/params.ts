@@ -3,7 +3,8 @@ import { BadInputError } from '../errors.js';
 import { checkOverrideKeys, type KnownOverrides } from '../scenario/bounds.js';
 import { ONE_PAGE_MIB, PAGES_PER_MIB } from '../scenario/limits.js';
 import { validateScenario } from '../scenario/load.js';
-import { scenarioSchema, schedulerDefaults, type Scenario } from '../scenario/schema.js';
+import { scenarioSchema, type Scenario } from '../scenario/schema.js';
+import { schedulerDefaults } from '../scenario/scheduler-defaults.js';
 import type { SweepValue } from './spec.js';
 
 /**
