@@ -1,8 +1,9 @@
 /** Counts in messages and views, written the same everywhere: thousands separated, the noun agreeing. */
+import { decimal } from './decimal.js';
 
-/** `n` with thousands separators: 4,584. */
+/** `n` with thousands separators: 4,584 (as toLocaleString('en-US'): up to three decimals). */
 export function count(n: number): string {
-  return n.toLocaleString('en-US');
+  return decimal(n, 0, 3);
 }
 
 /** `n` with its noun in the singular or the plural: "1 repeated fault", "4,584 lines". */

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { findVariant } from '../../arches/registry.js';
+import { count } from '../../core/plural.js';
 import { captureTrace, DEFAULT_MAX_EVENTS } from '../../core/trace-capture.js';
 import { UsageError, type Io } from '../io.js';
 import { msFlag, resolveScenario, scenarioOptions, wholeFlag, type ScenarioArgs } from '../options.js';
@@ -34,7 +35,7 @@ export function traceCommand(io: Io): CommandModule<object, TraceArgs> {
         .option('to-ms', { type: 'string', requiresArg: true, describe: 'end of the window, in simulated ms (default: the end of the run); the run stops there' })
         .option('vcpu', { type: 'string', requiresArg: true, describe: 'only these vCPUs, comma-separated (e.g. 0,2)' })
         .option('lab', { type: 'boolean', default: false, describe: "add the lab's own events (apf_lab_*, and the arch backends' steps that Linux does not trace)" })
-        .option('max-events', { type: 'string', requiresArg: true, describe: `stop the window when this many events are kept (default ${DEFAULT_MAX_EVENTS.toLocaleString('en-US')})` })
+        .option('max-events', { type: 'string', requiresArg: true, describe: `stop the window when this many events are kept (default ${count(DEFAULT_MAX_EVENTS)})` })
         .option('perfetto', { type: 'string', requiresArg: true, describe: 'also write a Chrome/Perfetto JSON timeline to this file (open it in ui.perfetto.dev)' }) as never,
     handler: (args) => {
       if (args.variant === undefined || args.variant === '') throw new UsageError(missingLine('trace'));

@@ -1,8 +1,10 @@
 /** Number formatting for terminal views: fixed decimals, thousands separators, units in the label. */
+import { decimal } from '../../core/decimal.js';
+
 export { count, plural } from '../../core/plural.js';
 
 export function fixed(x: number, digits: number): string {
-  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return decimal(x, digits, digits);
 }
 
 

@@ -1,6 +1,6 @@
 import type { Finding } from '../../core/backend.js';
 import { variantBlock, type VariantBlock, type VariantSheet } from './variant-sheet.js';
-import { alignColumns } from './format.js';
+import { alignColumns, count } from './format.js';
 
 interface Setting {
   readonly name: string;
@@ -73,7 +73,7 @@ const hex = (n: number) => (n < 0 ? `-0x${(-n).toString(16)}` : `0x${n.toString(
 
 /** The layout as aligned lines: regions, then the phases of a synchronous exception from user mode. */
 function layoutLines(s: VariantSheet): { layoutRegions: string[]; layoutPhases: string[] } {
-  const regions = s.codeLayout.regions.map((r) => [r.region, hex(r.pc), r.bytes > 0 ? `${r.bytes.toLocaleString('en-US')} B` : '', r.what]);
+  const regions = s.codeLayout.regions.map((r) => [r.region, hex(r.pc), r.bytes > 0 ? `${count(r.bytes)} B` : '', r.what]);
   const phases = s.codeLayout.syncFromUser.map((p) => [p.name, p.region, hex(p.pc), `${p.ns} ns`, p.nonReentrant ? 'cannot take an exception' : '']);
   return { layoutRegions: alignColumns(regions), layoutPhases: alignColumns(phases) };
 }
