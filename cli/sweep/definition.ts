@@ -46,6 +46,8 @@ export interface ResolvedSweep {
   readonly known: readonly Variant[];
   /** The variant files as read and checked: the workers compose their variants from this, not from the files. */
   readonly variantFiles: readonly VariantFileData[];
+  /** Where the sweep's duration came from, when not from the scenario ("--duration-ms 200"); else null. */
+  readonly durationBy: string | null;
 }
 
 /**
@@ -136,7 +138,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
   }
   checkRunCount(params, variants.length, seeds);
   const def = defineSweep({ scenario, params, variants: variants.map(sweepVariant), seeds, metric, x });
-  return { def, source, paramsFile, variants, known, variantFiles };
+  return { def, source, paramsFile, variants, known, variantFiles, durationBy };
 }
 
 export interface PointRun {
@@ -160,7 +162,7 @@ export function pointScenarios(sweep: ResolvedSweep, points: readonly number[], 
     const { assignments, label } = pointLabel(def.params, point, source, sweep.paramsFile);
     const s = pointScenario(def.scenario, assignments, label, known);
     const backendInput = JSON.stringify([s.costs, s.arch, s.machine.guestMemoryMiB]);
-    const sizeLimit = checkRunnable(s, label, backendsChecked.has(backendInput) ? [] : sweep.known, allowLarge);
+    const sizeLimit = sweptDuration(sweep, () => checkRunnable(s, label, backendsChecked.has(backendInput) ? [] : sweep.known, allowLarge));
     backendsChecked.add(backendInput);
     out.set(point, { scenario: s, sizeLimit });
   }
@@ -176,6 +178,20 @@ function pointLabel(params: readonly SweepParam[], point: number, source: string
   const assignments = params.map((p, i) => ({ name: p.name, value: values[i] }));
   const where = paramsFile === null ? '' : `${paramsFile}: params: `;
   return { assignments, label: `${where}${source} with ${assignments.map((a) => `${a.name}=${String(a.value)}`).join(', ')}` };
+}
+
+/**
+ * A point refused for its size estimate (its durationMs field) names the flag or file that set the
+ * duration, as the base's own duration errors do (baseScenario()): the scenario file alone says
+ * nothing of a duration that is not its own.
+ */
+function sweptDuration<T>(sweep: ResolvedSweep, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (sweep.durationBy === null || !(e instanceof ScenarioError) || e.field !== 'durationMs') throw e;
+    throw new ScenarioError(e.file, e.field, `${e.problem} (durationMs ${sweep.def.scenario.durationMs} is set by ${sweep.durationBy})`);
+  }
 }
 
 /**

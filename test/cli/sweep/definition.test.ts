@@ -123,6 +123,21 @@ describe('--duration-ms below a scenario\'s event times, with those times swept 
     expect(r.err.split('\n')[0]).toBe(`apf-lab: ${join(process.cwd(), 'examples/scenarios/hotplug.yaml')}: events[0].atMs: 500 ms is not inside the run (durationMs 400), set by ${file}: durationMs 400`);
   });
 
+  it('a point the size estimate refuses names where its duration came from: the flag, or the sweep file', async () => {
+    const flag = await cli('sweep', '--param', 'tasksPerVcpu=1,2', '--variants', 'x86', '-j', '1', '--duration-ms', '80000000');
+    expect(flag.code).toBe(1);
+    expect(flag.err.split('\n')[0]).toMatch(/^apf-lab: overcommit with tasksPerVcpu=1: durationMs: about [\d.]+e\+9 events expected, .*to run it anyway \(durationMs 80000000 is set by --duration-ms 80000000\)$/);
+    const file = join(dir, 'long.yaml');
+    writeFileSync(file, 'params: { tasksPerVcpu: [1, 2] }\nvariants: [x86]\ndurationMs: 80000000\n');
+    const fromFile = await cli('sweep', file, '-j', '1');
+    expect(fromFile.code).toBe(1);
+    expect(fromFile.err.split('\n')[0]).toMatch(/\(durationMs 80000000 is set by .*long\.yaml: durationMs 80000000\)$/);
+    // A duration the sweep's parameter sets is named with the point's values already.
+    const swept = await cli('sweep', '--param', 'durationMs=80000000', '--variants', 'x86', '-j', '1');
+    expect(swept.code).toBe(1);
+    expect(swept.err.split('\n')[0]).toMatch(/^apf-lab: overcommit with durationMs=80000000: durationMs: about .*to run it anyway$/);
+  });
+
   it('gives the base scenario\'s own error where the sweep does not touch what is wrong', async () => {
     const r = await cli(...HOTPLUG, '-p', 'backing.latency.us=100,200');
     expect(r.code).toBe(1);
