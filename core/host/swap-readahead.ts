@@ -50,12 +50,12 @@ export class SwapReadahead {
     this.prevGfn = gfn;
     this.prevWin = pages;
     this.hits = 0;
-    let start = dir > 0 ? gfn : dir < 0 ? gfn - pages + 1 : gfn - ((pages - 1) >> 1);
+    const left = dir > 0 ? gfn : dir < 0 ? gfn - pages + 1 : gfn - ((pages - 1) >> 1);
+    // Clipped, not shifted, to the PMD and the VMA (swap_vma_ra_win(): max3()/min3() of the bounds):
+    // a window that crosses them reads fewer pages.
     const pmd = gfn - (gfn % PMD_PAGES);
-    const lo = Math.max(0, pmd);
-    const hi = Math.min(this.guestPages, pmd + PMD_PAGES);
-    start = Math.max(lo, Math.min(start, hi - pages));
-    const count = Math.min(pages, hi - start);
-    return { start, count };
+    const start = Math.max(left, 0, pmd);
+    const end = Math.min(left + pages, this.guestPages, pmd + PMD_PAGES);
+    return { start, count: end - start };
   }
 }

@@ -348,6 +348,10 @@ export function finishWaiters(sim: Machine, waiters: readonly (AsyncPfWork | Vcp
       continue;
     }
     sim.memory.insert(w.gfn);
+    // The worker's get_user_pages_remote() asks for FOLL_WRITE whatever the guest's access
+    // (virt/kvm/async_pf.c async_pf_execute()): do_swap_page() maps the page dirty and frees its
+    // swap copy (mm/memory.c should_try_to_free_swap()), so evicting it again costs a write.
+    sim.memory.touch(w.gfn, true);
     completeWork(sim, w);
   }
 }
