@@ -1,17 +1,24 @@
 /**
  * Reclaim that cannot outrun write-out. A host allocation for the guest at its memory-cgroup limit
- * reclaims; when what it finds are dirty anonymous pages, their frames are free only once their
- * swap-out writes finish, so the allocating thread stalls: legacy (v1) memcg reclaim waits on
- * writeback itself (mm/vmscan.c shrink_folio_list(), "Case 3": a folio already marked for reclaim
- * and still under writeback), cgroup v2 and global reclaim stall in
- * reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK) (mm/vmscan.c) — both wait for the device.
+ * reclaims, and what it finds are anonymous pages: each must be written to swap from the reclaiming
+ * thread itself (pageout() → mm/page_io.c swap_writepage() → swap_writepage_bdev_async() →
+ * submit_bio()). When the device's queue is full, submit_bio() waits for a request tag
+ * (block/blk-mq-tag.c blk_mq_get_tag(): io_schedule() unless BLK_MQ_REQ_NOWAIT), so the allocating
+ * thread stalls until writes complete: block-layer backpressure. It is not reclaim_throttle() on
+ * cgroup v2: mm/vmscan.c folio_check_dirty_writeback() reports anonymous folios as neither dirty
+ * nor under writeback ("Do not stall reclaim based on them"), so the congestion throttle never
+ * fires for them. Legacy (v1) memcg reclaim would also wait on a folio already marked for reclaim
+ * and still under writeback (shrink_folio_list(), "Case 3"); the lab does not model that path.
  *
  * The lab's form: an allocation stalls while the cgroup is at its limit and at least one reclaim
- * batch (SWAP_CLUSTER_MAX = 32 pages, include/linux/swap.h) of its evicted pages is still being
- * written; it goes on as each write completes. Allocations are a vCPU's own zero-fill or
- * synchronous swap-in and the async-PF worker's swap-in (its page is allocated before the read is
- * issued, mm/swap_state.c __read_swap_cache_async()). Pages read ahead are not throttled (model
- * assumption: they are few next to the faulting pages).
+ * batch (SWAP_CLUSTER_MAX = 32 pages, include/linux/swap.h) per device queue slot of its evicted
+ * pages is still being written (core/sim/backing-store.ts); it goes on as each write completes. Only
+ * writes count (reads in service do not hold the writer back here). Allocations are a vCPU's own:
+ * its zero-fill and its FOLL_NOWAIT swap-in, which allocates the page before KVM chooses async or
+ * sync (core/sim/host-async-pf.ts stage2Fault()); and the async-PF worker's swap-in for a fault the
+ * guest asked to be async (its page is allocated before the read is issued, mm/swap_state.c
+ * __read_swap_cache_async()). Pages read ahead are not throttled (model assumption: they are few
+ * next to the faulting pages).
  */
 export const SWAP_CLUSTER_MAX = 32;
 

@@ -51,6 +51,17 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   // On a synchronous swap device the FOLL_NOWAIT lookup reads the page itself (mm/memory.c
   // do_swap_page(), SWP_SYNCHRONOUS_IO): KVM gets it at once and never considers async PF.
   if (sim.swap?.synchronous) return syncFault(sim, v, gfn, SYNCHRONOUS_IO, countFault(sim));
+  // The FOLL_NOWAIT try allocates the page and issues its read in the vCPU's thread before KVM
+  // chooses async or sync (arch/x86/kvm/mmu/mmu.c __kvm_faultin_pfn(): __gfn_to_pfn_memslot() with
+  // &async first; mm/memory.c do_swap_page() → swapin_readahead() → __read_swap_cache_async(), whose
+  // charge reclaims): a stall in reclaim is the vCPU's, whichever way the fault then goes.
+  if (readNotStarted(sim, gfn) && allocationStalls(sim)) return stallInReclaim(sim, v, gfn, returning);
+  decide(sim, v, gfn, returning);
+}
+
+/** KVM's choice for a fault whose page is on its way (or whose read starts with the choice). */
+function decide(sim: Machine, v: Vcpu, gfn: number, returning: boolean): void {
+  const b = sim.backend;
   const can = b.canDoAsyncPf(v);
   // The same access back on a gfn still outstanding here (told or halted, and come back while, say,
   // the last signal is unread) and refused now: KVM waits for it synchronously, but the access's
@@ -161,6 +172,26 @@ function zeroFillHuge(sim: Machine, gfn: number): void {
   const first = gfn - (gfn % HPAGE_PAGES);
   const end = Math.min(first + HPAGE_PAGES, sim.memory.guestPages);
   for (let p = first; p < end; p++) if (p === gfn || (!sim.memory.isPopulated(p) && !sim.memory.isResident(p))) sim.memory.insert(p);
+}
+
+/** No read of `gfn` under way or waiting for its page: a fault on it allocates one (post-copy's pages come from the source). */
+function readNotStarted(sim: Machine, gfn: number): boolean {
+  return sim.postcopy === null && !sim.ioWaiters.has(gfn) && !sim.readaheadIo.has(gfn);
+}
+
+/**
+ * The vCPU waits in reclaim (time blocked in the host, as a synchronous fault's), then the read goes
+ * out and KVM decides. Faults on the page meanwhile join the read (requestRead()), as they would
+ * find its folio in the swap cache once allocated.
+ */
+function stallInReclaim(sim: Machine, v: Vcpu, gfn: number, returning: boolean): void {
+  sim.enterWait(v, 'sync');
+  sim.ioWaiters.set(gfn, []);
+  sim.reclaim.wait(() => {
+    issueRead(sim, gfn, sim.now);
+    sim.leaveWait(v);
+    decide(sim, v, gfn, returning);
+  });
 }
 
 /** Must a host allocation wait now? Behind the cgroup's write-out, or behind allocations already waiting (FIFO). */
