@@ -93,6 +93,8 @@ export class MetricsCollector {
   readonly latencies = new Samples();
   /** Call-function IPIs sent, and each sender's wait from the call to the target's unlock. */
   ipis = 0;
+  /** Calls refused because the target CPU was offline (generic_exec_single(): -ENXIO, no IPI). */
+  ipisRefused = 0;
   readonly ipiWaits = new Samples();
   /** First touches of processes' own memory: the guest's page faults (do_anonymous_page()). */
   guestPageFaults = 0;

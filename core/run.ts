@@ -138,7 +138,7 @@ export interface RunMetrics {
    * sender spun from the call to the target's unlock: kernel time, not work. A call still waiting
    * when the window closes is counted but has no wait, as a fault latency has none.
    */
-  readonly ipi: { readonly count: number; readonly waitNs: { readonly mean: number; readonly p99: number; readonly max: number } };
+  readonly ipi: { readonly count: number; readonly refused: number; readonly waitNs: { readonly mean: number; readonly p99: number; readonly max: number } };
   /** A post-copy backing store's figures (null for swap). */
   readonly postcopy: PostcopyMetrics | null;
 }
@@ -285,7 +285,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
     contextSwitches: m.contextSwitches,
     migrations: m.migrations,
     tasks: taskGroups(sim, workByTask),
-    ipi: ipiMetrics(m.ipis, m.ipiWaits),
+    ipi: ipiMetrics(m.ipis, m.ipisRefused, m.ipiWaits),
     postcopy: postcopyMetrics(sim),
   };
 }
@@ -333,8 +333,8 @@ function taskGroups(sim: Simulation, workByTask: Readonly<Record<string, number>
   return out;
 }
 
-function ipiMetrics(count: number, waits: Samples): RunMetrics['ipi'] {
+function ipiMetrics(count: number, refused: number, waits: Samples): RunMetrics['ipi'] {
   const sorted = waits.sorted();
   const mean = sorted.length ? Math.round(sorted.reduce((a, b) => a + b, 0) / sorted.length) : 0;
-  return { count, waitNs: { mean, p99: percentile(sorted, 99), max: sorted.length ? sorted[sorted.length - 1] : 0 } };
+  return { count, refused, waitNs: { mean, p99: percentile(sorted, 99), max: sorted.length ? sorted[sorted.length - 1] : 0 } };
 }

@@ -136,13 +136,14 @@ export function buildCompareView(c: Comparison): CompareView {
         ),
       ],
     },
-    ...(vs.some((r) => r.metrics.ipi.count > 0)
+    ...(vs.some((r) => r.metrics.ipi.count > 0 || r.metrics.ipi.refused > 0)
       ? [
           {
             // The sender spins until the target ran the handler: a target blocked in a sync fault cannot.
             title: 'IPIs (call-function, sender waits)',
             rows: [
               row('sent', (r) => count(r.metrics.ipi.count)),
+              ...(vs.some((r) => r.metrics.ipi.refused > 0) ? [row('refused: target offline (-ENXIO)', (r) => count(r.metrics.ipi.refused))] : []),
               row('sender wait, mean (ms)', (r) => ms(r.metrics.ipi.waitNs.mean)),
               row('sender wait, p99 (ms)', (r) => ms(r.metrics.ipi.waitNs.p99)),
             ],

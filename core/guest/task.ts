@@ -3,7 +3,7 @@ import { BadInputError } from '../errors.js';
 import type { IpiSpec, Step, TouchSpec } from '../scenario/schema.js';
 import type { KernelFrame } from './code-layout.js';
 import type { ProcessMemory } from './mm.js';
-import type { CallSingleData } from './smp.js';
+import { CALL_FLOOR_NS, type CallSingleData } from './smp.js';
 
 /**
  * A guest region laid out at a gfn offset, or (with `anon`) one of a task's own private anonymous
@@ -283,6 +283,6 @@ function ipi(spec: IpiSpec, at: TaskPlacement): CompiledStep {
   const target = spec.target === 'next' ? (at.vcpu + 1) % at.vcpus : spec.target;
   if (target >= at.vcpus) throw new BadInputError(`ipi target ${target}: the machine has ${at.vcpus} vCPUs (0–${at.vcpus - 1})`);
   const handlerNs = Math.round(spec.handlerUs * 1000);
-  if (target === at.vcpu) return { kind: 'compute', ns: Math.max(1, handlerNs), privilege: 'kernel', irqsMasked: true, preemptDisabled: false };
+  if (target === at.vcpu) return { kind: 'compute', ns: Math.max(CALL_FLOOR_NS, handlerNs), privilege: 'kernel', irqsMasked: true, preemptDisabled: false };
   return { kind: 'ipi', target, handlerNs, privilege: 'kernel', irqsMasked: false, preemptDisabled: true };
 }

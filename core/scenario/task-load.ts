@@ -1,3 +1,4 @@
+import { CALL_FLOOR_NS } from '../guest/smp.js';
 import { MAX_EXPONENTIAL_DEVIATE, MAX_NORMAL_DEVIATE, PAGE_SIZE, PAGES_PER_MIB } from './limits.js';
 import { regionMisses, type RegionMiss } from './region-miss.js';
 import type { LatencySpec, Scenario, Step, TaskSpec } from './schema.js';
@@ -40,19 +41,20 @@ function stepCost(step: Step, s: Scenario, ipi: IpiReach = 'local'): { ns: numbe
   // events). One that surely goes to another vCPU takes at least IPI_FLOOR_NS, the send's exit and
   // the target's entry (a loop of 0 µs handlers ran 511x below a 1 ns floor's count); one that may
   // be local (the sender's own vCPU, or a task that may move onto its target) runs the handler in
-  // place, at least 1 ns (core/sim/guest-kernel.ts callFunctionSingle()).
+  // place, and one to an offline target is refused (-ENXIO): each at least CALL_FLOOR_NS
+  // (core/guest/smp.ts, core/sim/guest-kernel.ts callFunctionSingle()).
   if ('ipi' in step) {
     // The most events a call takes (a remote one's 7) over the least time it may take: run in
-    // place, the handler's time; to an offline target (-ENXIO), a nanosecond whatever the handler.
-    // Both the count (fixed work) and the rate (a loop) then run high, whichever way it goes.
+    // place, the handler's time; refused, the floor whatever the handler. Both the count (fixed
+    // work) and the rate (a loop) then run high, whichever way it goes.
     const handler = Math.round(step.ipi.handlerUs * 1000);
     // A pinned task's call to its own vCPU is compiled to a compute step (core/guest/task.ts ipi()).
-    if (ipi === 'self') return { ns: Math.max(1, handler), asleepNs: 0, events: 1, pages: 0 };
+    if (ipi === 'self') return { ns: Math.max(CALL_FLOOR_NS, handler), asleepNs: 0, events: 1, pages: 0 };
     // One that may be local: run in place it is one event a handler's time, sent it is 7 events
     // over at least the floor; the time that gives the higher of the two rates for its 7 events (7
     // events in 1 ns had 8 tasks of 1 ns handlers refused at 2.8e9 events; 2.34 M real).
-    const local = Math.max(1, Math.min(7 * handler, Math.max(IPI_FLOOR_NS, handler)));
-    const ns = ipi === 'remote' ? Math.max(IPI_FLOOR_NS, handler) : ipi === 'local' ? local : 1;
+    const local = Math.max(CALL_FLOOR_NS, Math.min(7 * handler, Math.max(IPI_FLOOR_NS, handler)));
+    const ns = ipi === 'remote' ? Math.max(IPI_FLOOR_NS, handler) : ipi === 'local' ? local : CALL_FLOOR_NS;
     return { ns, asleepNs: 0, events: 7, pages: 0 };
   }
   const section = sectionOf(step)!;

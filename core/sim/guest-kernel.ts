@@ -1,7 +1,7 @@
 import type { GuestCall, GuestCallResult, GuestKernel } from '../backend.js';
 import { haltFrame } from '../guest/code-layout.js';
 import type { WakeContext, WakeResult } from '../guest/sleep-table.js';
-import type { CallSingleData } from '../guest/smp.js';
+import { CALL_FLOOR_NS, type CallSingleData } from '../guest/smp.js';
 import type { Task } from '../guest/task.js';
 import { EV_IPI, EV_IPI_DONE } from './events.js';
 import type { Machine } from './machine.js';
@@ -138,18 +138,20 @@ class VcpuGuestKernel implements GuestKernel {
 export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { target: number; handlerNs: number }): boolean {
   // A task that moved onto its own target runs the function locally, interrupts off, as
   // generic_exec_single() does for this CPU (a target fixed at the start is compiled so already).
-  // generic_exec_single() refuses a CPU that is not online: -ENXIO at once, no IPI.
-  // Either way the call takes time and sends nothing: the step ends at an event of its own, so
-  // that a program of such calls goes on through the run (within one event it tripped the run
-  // loop's guard against spinning after 66 calls) and ticks and reads come between them.
+  // generic_exec_single() refuses a CPU that is not online: -ENXIO at once, no IPI (kernel/smp.c;
+  // counted in `ipi.refused`). Either way the call takes time (at least CALL_FLOOR_NS) and sends
+  // nothing: the step ends at an event of its own, so that a program of such calls goes on through
+  // the run (within one event it tripped the run loop's guard against spinning after 66 calls) and
+  // ticks and reads come between them.
   if (task.csd === null && sim.vcpus[step.target].down) {
-    sim.charge(v, 'kernel', 1);
+    if (sim.metrics.measuring) sim.metrics.ipisRefused++;
+    sim.charge(v, 'kernel', CALL_FLOOR_NS);
     sim.advance(v, task);
     sim.schedule(v, v.cursor);
     return true;
   }
   if (task.csd === null && step.target === v.id) {
-    sim.charge(v, 'kernel', Math.max(1, step.handlerNs));
+    sim.charge(v, 'kernel', Math.max(CALL_FLOOR_NS, step.handlerNs));
     sim.advance(v, task);
     sim.schedule(v, v.cursor);
     return true;

@@ -6,6 +6,7 @@
  * (v4 arch/arm64/kernel/kvm.c kvm_async_pf_cpu_offline(); seed 003 kvm_async_pf_cpu_offline()), so
  * their sleepers wait for the CPU's enable, whose wake-all the host queues, when it comes back.
  */
+import { CALL_FLOOR_NS } from '../../../core/guest/smp.js';
 import { describe, expect, it } from 'vitest';
 import { findVariant, loadScenario, parseScenario, runVariant, ScenarioError, Simulation, type Scenario } from '../../../index.js';
 import { idleBalance } from '../../../core/sim/guest-sched.js';
@@ -161,8 +162,27 @@ describe('what a CPU that is down does', () => {
     // About one call per 100 µs while vCPU 1 is up (its first millisecond), none after.
     expect(up.metrics.ipi.count).toBeGreaterThan(1000);
     expect(r.metrics.ipi.count).toBeLessThan(20);
+    // Every call after that is refused, and counted (`ipi.refused`): one per pass of ~100.1 µs.
+    expect(r.metrics.ipi.refused).toBeGreaterThan(1900);
+    expect(r.metrics.ipi.refused).toBeLessThan(2000);
+    expect(up.metrics.ipi.refused).toBe(0);
     // The caller's compute goes on at the pace of a caller that never waits.
     expect(r.metrics.work).toBeGreaterThan(up.metrics.work);
+  });
+
+  it('a refused call takes CALL_FLOOR_NS of guest kernel time, not a nanosecond (a loop of them is not one event per ns)', () => {
+    const s = smallScenario({
+      durationMs: 20,
+      tasks: [{ name: 'caller', vcpu: 0, program: [{ ipi: { target: 1, handlerUs: 0 } }] }],
+      events: [{ atMs: 1, offline: { vcpu: 1 } }],
+    });
+    const r = runVariant(s, findVariant('x86'));
+    expect(r.invariants.violations).toEqual([]);
+    // vCPU 0 spends the 19 ms after the offline (less its ticks) in refused calls, CALL_FLOOR_NS each.
+    const calls = 19e6 / CALL_FLOOR_NS;
+    expect(r.metrics.ipi.refused).toBeGreaterThan(0.95 * calls);
+    expect(r.metrics.ipi.refused).toBeLessThanOrEqual(calls);
+    expect(r.run.events).toBeLessThan(2 * calls + 100_000);
   });
 
   it('brought up while still on its way down (its task blocked in a synchronous fault), it comes up once down', () => {
