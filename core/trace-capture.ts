@@ -26,7 +26,8 @@ export interface CaptureOptions extends Pick<RunOptions, 'seed' | 'onProgress' |
   readonly lab?: boolean;
   /**
    * At most this many events: the first ones in time order (and, at one instant, in the order
-   * emitted), as a full ring buffer keeps them; the window then ends at the last one's stamp.
+   * emitted), as ftrace's ring buffer keeps them with `nooverwrite` (its default overwrite mode
+   * keeps the newest); the window then ends at the last one's stamp.
    */
   readonly maxEvents?: number;
 }
@@ -78,7 +79,7 @@ export function captureTrace(scenario: Scenario, variant: Variant, options: Capt
     .sort((a, b) => a.timeNs - b.timeNs || a.seq - b.seq)
     .map(({ seq: _seq, ...e }) => e);
   // Events of the instant the capture filled, beyond the cap (a tick on every vCPU at once): the
-  // first maxEvents in time and emission order are kept, as a full ring buffer would.
+  // first maxEvents in time and emission order are kept, as a `nooverwrite` ring buffer would.
   if (events.length > maxEvents) events = events.slice(0, maxEvents);
   if (cut) toNs = events[events.length - 1].timeNs;
   const endNs = result.run.simulatedNs;

@@ -266,7 +266,23 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyK
   }
   // The library's own words only: a field's custom message ("a whole number of ns") stays.
   if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return { path, message: typeMessage(issue.expected, valueAt(raw, path)) };
-  return { path, message: issue.message };
+  return { path, message: boundMessage(issue) ?? issue.message };
+}
+
+/**
+ * A bound in the lab's words where the field has no message of its own ("Too big: expected array
+ * to have <=1000 items" → "must list at most 1000 items"); null for any other issue.
+ */
+export function boundMessage(issue: z.core.$ZodIssue): string | null {
+  if (issue.code !== 'too_small' && issue.code !== 'too_big') return null;
+  if (!issue.message.startsWith('Too ')) return null;
+  const small = issue.code === 'too_small';
+  const limit = Number(small ? issue.minimum : issue.maximum);
+  const shown = String(limit);
+  const side = small ? (issue.inclusive === false ? 'above' : 'at least') : issue.inclusive === false ? 'below' : 'at most';
+  if (issue.origin === 'array' || issue.origin === 'set') return `must list ${side} ${shown} item${limit === 1 ? '' : 's'}`;
+  if (issue.origin === 'string') return `must be ${side} ${shown} character${limit === 1 ? '' : 's'} long`;
+  return `must be ${side} ${shown}`;
 }
 
 /**

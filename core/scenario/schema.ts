@@ -146,8 +146,8 @@ const touchBody = z
     region: z.string().min(1),
     pattern: z.enum(['random', 'sequential', 'hotcold']).default('random'),
     /** hotcold: the share of touches that go to the hot part, and the hot part's share of the region. */
-    hotShare: z.number().min(0).max(1).default(0.9),
-    hotFraction: z.number().gt(0).max(1).default(0.1),
+    hotShare: z.number().min(0, 'must be a share from 0 to 1').max(1, 'must be a share from 0 to 1').default(0.9),
+    hotFraction: z.number().gt(0, 'must be a share above 0 (the hot part must hold a page) and at most 1').max(1, 'must be a share above 0 and at most 1').default(0.1),
     pages: count(HARD.pagesPerStep, 'a lab bound on touches per step').default(1),
     /** Compute after each touch; it counts as work. */
     thinkNs: span('ns').default(0),
@@ -193,7 +193,7 @@ const step = z.union([
     .object({
       ipi: z
         .object({
-          target: z.union([z.number().int('must be a whole number').min(0, 'must not be negative').max(HARD.vcpus - 1), z.literal('next')]),
+          target: z.union([z.number().int('must be a whole number').min(0, 'must not be negative').max(HARD.vcpus - 1, `must be a vCPU of the machine (the lab allows at most ${HARD.vcpus} vCPUs, 0–${HARD.vcpus - 1})`), z.literal('next')]),
           handlerUs: spanOrZero,
         })
         .strict(),
@@ -406,7 +406,11 @@ export const scenarioSchema = z
     /** The published experiment this scenario reproduces (`apf-lab reproduce`). */
     experiment: experiment.optional(),
     /** Events of the whole VM, each at its time of the measured window (absent: none). */
-    events: z.array(vmEvent).min(1).max(HARD.vmEvents).optional(),
+    events: z
+      .array(vmEvent)
+      .min(1, 'must list at least one event (leave `events` out for none)')
+      .max(HARD.vmEvents, `must list at most ${HARD.vmEvents} events (a lab bound)`)
+      .optional(),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HARD, MAX_RUN_MS, MIN_RUN_MS } from '../scenario/limits.js';
-import { parseYaml, ScenarioError, typeMessage } from '../scenario/load.js';
+import { boundMessage, parseYaml, ScenarioError, typeMessage } from '../scenario/load.js';
 import { readCapped } from '../scenario/read.js';
 
 /**
@@ -74,7 +74,7 @@ export function readSweepFile(file: string): SweepFile {
         ? `unknown field(s): ${issue.keys.join(', ')} (known: ${Object.keys(sweepFileSchema.shape).join(', ')})`
         : issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')
           ? typeMessage(issue.expected, issue.path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), raw))
-          : issue.message;
+          : (boundMessage(issue) ?? issue.message);
     throw new ScenarioError(file, field, message);
   }
   return parsed.data;

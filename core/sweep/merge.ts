@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors.js';
 import { count } from '../plural.js';
+import { boundMessage } from '../scenario/load.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { canonicalDefinition, planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
 import { checkRunCount, MAX_SHARDS, pointCount, pointValues, shardPoints } from './grid.js';
@@ -117,8 +118,9 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       // A figure or a reason to stop no run gives (runs.3.metrics.work: -1), or a shard no --shard gives, is an edit of a part file, not another kind of file.
       const inRun = issue.path[0] === 'runs' && ((issue.path[2] === 'metrics' && issue.path.length === 4) || (issue.path[2] === 'stoppedEarly' && issue.path.length === 3));
       const edited = inRun || (issue.path[0] === 'shard' && issue.path.length === 2);
-      if (edited) throw new BadInputError(`${file}: ${field}: ${issue.message} (was the file edited?)`);
-      throw new BadInputError(`${file}: not a sweep part file (${field || 'top level'}: ${issue.message}); write one with apf-lab sweep --shard i/n --out DIR`);
+      const message = boundMessage(issue) ?? issue.message;
+      if (edited) throw new BadInputError(`${file}: ${field}: ${message} (was the file edited?)`);
+      throw new BadInputError(`${file}: not a sweep part file (${field || 'top level'}: ${message}); write one with apf-lab sweep --shard i/n --out DIR`);
     }
     // Figures each possible alone may still be impossible together (more APFs than faults).
     parsed.data.runs.forEach((r, i) => {

@@ -176,7 +176,7 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
     writeFileSync(file, 'params:\n  tasksPerVcpu: 1..2\nvariants: [x86]\nseeds: 0\n');
     const r = await cli('sweep', file);
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`apf-lab: ${file}: seeds: Too small: expected number to be >=1\n`);
+    expect(r.err).toBe(`apf-lab: ${file}: seeds: must be at least 1\n`);
   });
 });
 

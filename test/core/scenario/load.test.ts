@@ -131,4 +131,21 @@ describe('a value of the wrong type, in the lab\'s words (fuzz round)', () => {
     expect(() => parseScenario(base, 'x.yaml')).toThrow('x.yaml: name: missing: a string is required');
     expect(() => parseScenario(`name: t\n${base.replace('vcpus: 1', 'vcpus: .nan')}`, 'x.yaml')).toThrow('x.yaml: machine.vcpus: must be a number, got NaN');
   });
+
+  it('says a bound in words, not the schema library\'s "Too big: expected array to have <=1000 items" (hostile round)', async () => {
+    const { parseScenario } = await import('../../../index.js');
+    const base = 'name: t\ndurationMs: 10\nmachine: { vcpus: 4, guestMemoryMiB: 64, hostResidentMiB: 64 }\nbacking: { kind: swap, latency: { dist: fixed, us: 10 } }\nregions: [ { name: a, mib: 1 } ]\n';
+    const task = (step: string) => `tasks: [ { name: k, program: [ ${step} ] } ]\n`;
+    const compute = task('{ compute: { us: 1 } }');
+    const event = '  - { atMs: 1, offline: { vcpu: 1 } }\n';
+    expect(() => parseScenario(`${base}${compute}events: []\n`, 'x.yaml')).toThrow('x.yaml: events: must list at least one event (leave `events` out for none)');
+    expect(() => parseScenario(`${base}${compute}events:\n${event.repeat(1001)}`, 'x.yaml')).toThrow('x.yaml: events: must list at most 1000 events (a lab bound)');
+    const hot = (f: string) => task(`{ touch: { region: a, pattern: hotcold, ${f} } }`);
+    expect(() => parseScenario(`${base}${hot('hotShare: 1.5')}`, 'x.yaml')).toThrow('x.yaml: tasks[0].program[0].touch.hotShare: must be a share from 0 to 1');
+    expect(() => parseScenario(`${base}${hot('hotFraction: 0')}`, 'x.yaml')).toThrow(/touch\.hotFraction: must be a share above 0/);
+    expect(() => parseScenario(`${base}${task('{ ipi: { target: 2000, handlerUs: 1 } }')}`, 'x.yaml')).toThrow(/ipi\.target: must be a vCPU of the machine \(the lab allows at most 1024 vCPUs, 0–1023\)/);
+    // A bound with no message of its own, in the lab's words.
+    expect(() => parseScenario(`${base}tasks: []\n`, 'x.yaml')).toThrow('x.yaml: tasks: must list at least 1 item');
+    expect(() => parseScenario(`${base}${task('{ touch: { region: "" } }')}`, 'x.yaml')).toThrow('x.yaml: tasks[0].program[0].touch.region: must be at least 1 character long');
+  });
 });

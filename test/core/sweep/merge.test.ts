@@ -176,12 +176,12 @@ describe('sweep merge', () => {
       return file(name, { ...p, runs: p.runs.map((r, i) => (i === 1 ? { ...r, metrics: { ...r.metrics, [metric]: v } } : r)) });
     };
     const merge = (name: string, metric: string, v: unknown) => () => mergeParts([edit(name, metric, v), parts[1], parts[2]]);
-    expect(merge('neg.json', 'work', -1)).toThrow(/^neg.json: runs.1.metrics.work: Too small: expected number to be >=0 \(was the file edited\?\)$/);
+    expect(merge('neg.json', 'work', -1)).toThrow(/^neg.json: runs.1.metrics.work: must be at least 0 \(was the file edited\?\)$/);
     // Only a latency may be absent (no fault completed); work, a count or a ratio always has a figure.
     expect(merge('null.json', 'work', null)).toThrow(/^null.json: runs.1.metrics.work: .*expected number, received null \(was the file edited\?\)$/);
     expect(merge('half.json', 'faults', 2.5)).toThrow(/^half.json: runs.1.metrics.faults: .*expected int/);
     expect(merge('text.json', 'exitsPerFault', '3')).toThrow(/^text.json: runs.1.metrics.exitsPerFault: .*expected number, received string/);
-    expect(merge('lat.json', 'faultLatency.p99', -5)).toThrow(/^lat.json: runs.1.metrics.faultLatency.p99: Too small/);
+    expect(merge('lat.json', 'faultLatency.p99', -5)).toThrow(/^lat.json: runs.1.metrics.faultLatency.p99: must be at least 0 /);
     expect(merge('gone.json', 'work', undefined)).toThrow(/^gone.json: runs.1.metrics.work: .*received undefined/);
     expect(merge('extra.json', 'speed', 1)).toThrow(/^extra.json: not a sweep part file \(runs.1.metrics: /);
     // What runs do give: a latency of null, an amount to three decimals.
