@@ -49,8 +49,11 @@ export function cpuDown(sim: Machine, v: Vcpu): void {
  */
 export function startCpuDown(sim: Machine, v: Vcpu): void {
   v.down = true;
-  // set_rq_offline() → rq_offline_fair() → update_sysctl(): the defaults scaled for the CPUs left.
-  rescaleForOnline(v.sched, onlineCount(sim));
+  // sched_cpu_deactivate() → set_rq_offline() → rq_offline_fair() → update_sysctl(): the defaults
+  // scaled for num_online_cpus(), which still counts this CPU: it leaves cpu_online_mask only later,
+  // in take_cpu_down() → __cpu_disable() (kernel/sched/core.c, kernel/cpu.c). A CPU going down
+  // thus leaves the slice as it was; the next offline or online scales it for the CPUs then up.
+  rescaleForOnline(v.sched, onlineCount(sim) + 1);
   const { exits, irqsMasked } = sim.backend.caps.offlineWindow;
   const cs = sim.backend.caps.codeLayout.contextSwitch;
   const window: CodePhase = {

@@ -372,12 +372,14 @@ tasks: [ { name: h, count: 3, program: [ { compute: { us: 1000 } } ] } ]
 });
 
 /**
- * rq_offline_fair() / rq_online_fair() → update_sysctl(): the base slice is scaled again for the
- * CPUs online, 0.7 ms × (1 + ilog2(min(online, 8))). Two hogs on one vCPU at HZ 1000: a 2.1 ms
- * request (4 vCPUs) ends at the tick after it, 3 ms turns; with two CPUs down, 1.4 ms, 2 ms turns.
+ * rq_offline_fair() / rq_online_fair() → update_sysctl(): the base slice is scaled again for
+ * num_online_cpus(), 0.7 ms × (1 + ilog2(min(online, 8))). A CPU going down still counts itself
+ * there (it leaves cpu_online_mask later, in take_cpu_down()). Two hogs on one vCPU at HZ 1000: a
+ * 2.1 ms request (4 vCPUs) ends at the tick after it, 3 ms turns; after one CPU down, the same;
+ * after a second (scaled for 3 online), 1.4 ms, 2 ms turns.
  */
 describe('the base slice follows the CPUs online', () => {
-  const hogs = (extra: string) =>
+  const hogs = (extra: string, events = '[ { atMs: 1, offline: { vcpu: 2 } }, { atMs: 1, offline: { vcpu: 3 } } ]') =>
     parseScenario(
       `name: rs
 durationMs: 1000
@@ -386,7 +388,7 @@ backing: { kind: swap, latency: { dist: fixed, us: 100 } }
 regions: [ { name: a, mib: 1 } ]
 tasks: [ { name: h, count: 2, vcpu: 0, program: [ { compute: { us: 100000 } } ] } ]
 drain: { enabled: false }
-events: [ { atMs: 1, offline: { vcpu: 2 } }, { atMs: 1, offline: { vcpu: 3 } } ]
+events: ${events}
 `,
       'rs.yaml',
     );
@@ -394,5 +396,9 @@ events: [ { atMs: 1, offline: { vcpu: 2 } }, { atMs: 1, offline: { vcpu: 3 } } ]
   it('two CPUs down: 2 ms turns, not 3 ms; a slice the scenario set stays', () => {
     expect(runVariant(hogs(''), findVariant('sync-x86')).metrics.contextSwitches).toBe(500);
     expect(runVariant(hogs(', sliceUs: 2100.001'), findVariant('sync-x86')).metrics.contextSwitches).toBe(334);
+  });
+
+  it('one CPU down: the slice stays 2.1 ms (3 ms turns), the dying CPU still counted as online', () => {
+    expect(runVariant(hogs('', '[ { atMs: 1, offline: { vcpu: 3 } } ]'), findVariant('sync-x86')).metrics.contextSwitches).toBe(334);
   });
 });
