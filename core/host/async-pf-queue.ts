@@ -12,6 +12,11 @@ export class AsyncPfQueue {
   readonly done: AsyncPfWork[] = [];
   /** Works on the backing store, by work id; cleared ones are dropped from here. */
   readonly inFlight = new IntMap<AsyncPfWork>();
+  /**
+   * Works dropped by a disable or reset whose read was still running: cancel_work_sync() waits for
+   * each, so the vCPU thread that dropped them is blocked until the last is done.
+   */
+  readonly cancelling = new IntMap<AsyncPfWork>();
   /** A page-ready request is pending (KVM_REQ_APF_READY). */
   readyRequested = false;
 
@@ -23,11 +28,17 @@ export class AsyncPfQueue {
     return found || this.done.some((w) => w.token === token);
   }
 
-  /** kvm_clear_async_pf_completion_queue(): cancel queued works, free done items, queued = 0. */
-  clear(): void {
+  /**
+   * kvm_clear_async_pf_completion_queue(): cancel queued works, free done items, queued = 0. With
+   * `waitRunning`, the works still reading move to `cancelling` (their count is returned).
+   */
+  clear(waitRunning = false): number {
+    if (waitRunning) this.inFlight.forEach((w) => this.cancelling.set(w.id, w));
+    else this.cancelling.clear();
     this.inFlight.clear();
     this.done.length = 0;
     this.gfns.clear();
     this.queued = 0;
+    return this.cancelling.size;
   }
 }

@@ -115,9 +115,11 @@ class VcpuGuestKernel implements GuestKernel {
     const running = v.mode === 'run';
     const { result, exit, kind } = sim.backend.guestCall(v, call);
     sim.hostExit(v, exit, kind);
-    // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU) begins
-    // after the exit's round trip, so that no time is counted twice.
-    if (running && v.mode !== 'run') v.modeSince = Math.max(v.modeSince, v.cursor);
+    // A wait the call itself entered (startAsyncPf() refused and blocked the vCPU, or a disable
+    // waiting for its works) begins after the exit's round trip, so that no time is counted twice;
+    // the calls the same guest code makes next (the rest of a CPU-down callback) are
+    // taken before that wait too, not inside it.
+    if (v.mode !== 'run' && (running || v.apf.cancelling.size > 0)) v.modeSince = Math.max(v.modeSince, v.cursor);
     return result;
   }
   charge(ns: number): void {

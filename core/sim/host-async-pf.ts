@@ -304,7 +304,9 @@ function readAround(sim: Machine, gfn: number): void {
   let along: number[] | null = null;
   for (let p = start; p < start + count; p++) {
     if (p === gfn || !sim.memory.isPopulated(p) || sim.memory.isResident(p) || sim.memory.isInSwapCache(p)) continue;
-    if (sim.swap!.isReading(p) || sim.readaheadIo.has(p)) continue;
+    // A page whose fault is allocating it (stalled in reclaim) has its swap cache entry claimed
+    // already (swapcache_prepare() comes before the charge in __read_swap_cache_async()): not read twice.
+    if (sim.swap!.isReading(p) || sim.readaheadIo.has(p) || sim.ioWaiters.has(p)) continue;
     sim.readaheadIo.set(p, gfn);
     (along ??= []).push(p);
   }
@@ -390,7 +392,11 @@ export function finishWaiters(sim: Machine, waiters: readonly (AsyncPfWork | Vcp
 /** async_pf_execute(): the page is in; put the work on the done list and tell the arch. */
 function completeWork(sim: Machine, work: AsyncPfWork): void {
   const v = sim.vcpus[work.vcpu];
-  if (!v.apf.inFlight.delete(work.id)) return; // cleared by a disable or reset meanwhile
+  if (!v.apf.inFlight.delete(work.id)) {
+    // Cleared by a disable or reset meanwhile; the last of those a vCPU waits for lets it go.
+    if (v.apf.cancelling.delete(work.id) && v.apf.cancelling.size === 0 && v.mode === 'sync') sim.leaveWait(v);
+    return;
+  }
   sim.sync(v);
   const first = v.apf.done.length === 0;
   v.apf.done.push(work);
@@ -446,8 +452,31 @@ export function wakeupAll(sim: Machine, v: Vcpu): void {
   sim.monitor.onQueued(v.cursor, v.id, -1, WAKE_ALL, true);
 }
 
+/**
+ * The queue dropped with the vCPU (a migration's source): no thread waits for the works. One
+ * that was waiting for them (cancelWorksSync()) is destroyed with it: it goes on, on the destination.
+ */
 export function clearCompletionQueue(sim: Machine, v: Vcpu): void {
+  const waited = v.apf.cancelling.size > 0;
   v.apf.clear();
   sim.monitor.onQueueCleared(v.id);
+  if (waited && v.mode === 'sync') sim.leaveWait(v);
+}
+
+/**
+ * A disable or reset by the vCPU's own thread (x86 EN = 0, arm64 ENABLE(0), kvm_vcpu_reset()):
+ * kvm_clear_async_pf_completion_queue() (virt/kvm/async_pf.c) calls cancel_work_sync() on each
+ * queued work, which waits for one whose async_pf_execute() is running, blocked in its
+ * get_user_pages_remote() on the read. The lab's works all run at once (a workqueue starts another
+ * worker when one sleeps), so the vCPU waits, blocked in the host and taking no interrupts, until
+ * the last read it dropped is done. A vCPU not running guest code (a reset while it is down) waits
+ * for nothing.
+ */
+export function cancelWorksSync(sim: Machine, v: Vcpu): void {
+  const running = v.mode === 'run' ? v.apf.clear(true) : v.apf.clear();
+  sim.monitor.onQueueCleared(v.id);
+  if (running === 0) return;
+  if (sim.options.trace) sim.trace(v, 'apf_lab_cancel_wait', { works: running });
+  sim.enterWait(v, 'sync');
 }
 

@@ -418,7 +418,7 @@ export class Simulation implements Machine {
     host.wakeupAll(this, v);
   }
   clearCompletionQueue(v: Vcpu): void {
-    host.clearCompletionQueue(this, v);
+    host.cancelWorksSync(this, v);
   }
 
   /** The guest kernel a backend's guest half calls (core/sim/guest-kernel.ts). */

@@ -76,8 +76,14 @@ describe('check --hotplug: what each design leaves behind', () => {
 
   it('x86: the same order with the completion after the callback has run leaves nothing: the wake-all of the offline woke the sleeper', () => {
     const h = played('x86', [USER_FAULT_ON_1, { kind: 'enter', vcpu: 1 }, { kind: 'offline', vcpu: 1 }, { kind: 'enter', vcpu: 1 }, { kind: 'enter', vcpu: 1 }]);
-    expect(h.vcpu(1).mode).toBe('off');
     expect(h.sim.tasks.some((t) => t.state === 'sleeping')).toBe(false);
+    // EN = 0 waits for the read still running (cancel_work_sync() in virt/kvm/async_pf.c
+    // kvm_clear_async_pf_completion_queue()): the vCPU is blocked in the host until it is done.
+    expect(h.vcpu(1).mode).toBe('sync');
+    playStep(h, { kind: 'complete', gfn: 256 });
+    // Back in its callback, which is done: the next entry takes the CPU down.
+    playStep(h, { kind: 'enter', vcpu: 1 });
+    expect(h.vcpu(1).mode).toBe('off');
     playStep(h, { kind: 'online', vcpu: 1 });
     drain(h, checkPages(HOTPLUG));
     expect(problemsAtRest(h)).toEqual([]);
