@@ -257,6 +257,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyK
   }
   if (issue.code === 'invalid_union') {
     const step = valueAt(raw, path);
+    // A value with alternatives (ipi.target: a vCPU number or `next`), not a step: say each.
+    if (step === null || typeof step !== 'object') return { path, message: `${alternatives(issue.errors)}; got ${shownValue(step)}` };
     const keys = step && typeof step === 'object' && !Array.isArray(step) ? Object.keys(step) : [];
     const branch = keys.length === 1 ? STEP_KINDS.indexOf(keys[0]) : -1;
     const inner = branch >= 0 ? issue.errors[branch]?.[0] : undefined;
@@ -267,6 +269,39 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: PropertyK
   // The library's own words only: a field's custom message ("a whole number of ns") stays.
   if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return { path, message: typeMessage(issue.expected, valueAt(raw, path)) };
   return { path, message: boundMessage(issue) ?? issue.message };
+}
+
+/**
+ * Any issue in the lab's words, for a file other than a scenario (a sweep part file): unknown
+ * fields, a value not among those allowed, a wrong type, a bound; what the schema library says
+ * otherwise, cut to a line.
+ */
+export function plainIssueMessage(issue: z.core.$ZodIssue, raw: unknown): string {
+  const got = valueAt(raw, issue.path);
+  let message: string;
+  if (issue.code === 'unrecognized_keys') message = `unknown field(s): ${issue.keys.slice(0, 10).join(', ')}${issue.keys.length > 10 ? ', …' : ''}`;
+  else if (issue.code === 'invalid_value') message = `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}${got === undefined ? '' : `, got ${shownValue(got)}`}`;
+  else if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) message = typeMessage(issue.expected, got);
+  else message = boundMessage(issue) ?? issue.message;
+  return message.length > 200 ? `${message.slice(0, 199)}…` : message;
+}
+
+/** Each branch of a union as its first complaint says it: `must be a whole number, or "next"`. */
+function alternatives(branches: readonly (readonly z.core.$ZodIssue[])[]): string {
+  const said = branches.map((b) => {
+    const first = b[0];
+    if (first === undefined) return 'valid';
+    if (first.code === 'invalid_value') return first.values.map((v) => JSON.stringify(v)).join(' or ');
+    if (first.code === 'invalid_type' && first.message.startsWith('Invalid input')) return `must be ${TYPE_WORDS[first.expected] ?? `a ${first.expected}`}`;
+    return boundMessage(first) ?? first.message;
+  });
+  return said.join(', or ');
+}
+
+function shownValue(got: unknown): string {
+  if (typeof got === 'string') return JSON.stringify(got.length > 40 ? `${got.slice(0, 40)}…` : got);
+  if (got === null || typeof got !== 'object') return String(got);
+  return Array.isArray(got) ? 'a list' : 'a mapping';
 }
 
 /**
@@ -297,7 +332,7 @@ export function typeMessage(expected: string, got: unknown): string {
 }
 
 /** The schema library's type names in the lab's words ("must be a int" was one). */
-const TYPE_WORDS: Readonly<Record<string, string>> = { int: 'a whole number', object: 'a mapping', array: 'a list', boolean: 'true or false' };
+const TYPE_WORDS: Readonly<Record<string, string>> = { int: 'a whole number', object: 'a mapping', record: 'a mapping', array: 'a list', boolean: 'true or false' };
 
 /** zod blames one branch of the union for a step that names two kinds; say what is wrong instead. */
 function stepWithKinds(raw: unknown, path: readonly PropertyKey[]): string | null {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors.js';
 import { count } from '../plural.js';
-import { boundMessage } from '../scenario/load.js';
+import { plainIssueMessage } from '../scenario/load.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { canonicalDefinition, planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
 import { checkRunCount, MAX_SHARDS, pointCount, pointValues, shardPoints } from './grid.js';
@@ -118,7 +118,7 @@ export function mergeParts(files: readonly PartFile[]): { sweep: SweepDefinition
       // A figure or a reason to stop no run gives (runs.3.metrics.work: -1), or a shard no --shard gives, is an edit of a part file, not another kind of file.
       const inRun = issue.path[0] === 'runs' && ((issue.path[2] === 'metrics' && issue.path.length === 4) || (issue.path[2] === 'stoppedEarly' && issue.path.length === 3));
       const edited = inRun || (issue.path[0] === 'shard' && issue.path.length === 2);
-      const message = boundMessage(issue) ?? issue.message;
+      const message = plainIssueMessage(issue, data);
       if (edited) throw new BadInputError(`${file}: ${field}: ${message} (was the file edited?)`);
       throw new BadInputError(`${file}: not a sweep part file (${field || 'top level'}: ${message}); write one with apf-lab sweep --shard i/n --out DIR`);
     }
@@ -232,7 +232,8 @@ function specMismatch(spec: string, values: readonly SweepValue[]): string | nul
     if (e instanceof BadInputError) return `spec ${JSON.stringify(spec)} is not a value spec: ${e.message}`;
     throw e;
   }
-  const text = (vs: readonly SweepValue[]) => vs.map(String).join(',');
+  // A long list is cut (20,000 values made a 109 KB line): the first ten and how many in all.
+  const text = (vs: readonly SweepValue[]) => (vs.length > 10 ? `${vs.slice(0, 10).map(String).join(',')},… (${vs.length} values)` : vs.map(String).join(','));
   return canonicalJson(parsed) === canonicalJson(values) ? null : `values ${text(values)} are not those of its spec ${JSON.stringify(spec)} (${text(parsed)})`;
 }
 

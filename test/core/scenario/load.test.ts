@@ -147,5 +147,10 @@ describe('a value of the wrong type, in the lab\'s words (fuzz round)', () => {
     // A bound with no message of its own, in the lab's words.
     expect(() => parseScenario(`${base}tasks: []\n`, 'x.yaml')).toThrow('x.yaml: tasks: must list at least 1 item');
     expect(() => parseScenario(`${base}${task('{ touch: { region: "" } }')}`, 'x.yaml')).toThrow('x.yaml: tasks[0].program[0].touch.region: must be at least 1 character long');
+    // A value with alternatives says each, not "not a valid step" (hostile round).
+    expect(() => parseScenario(`${base}${task('{ ipi: { target: 1.5, handlerUs: 1 } }')}`, 'x.yaml')).toThrow('x.yaml: tasks[0].program[0].ipi.target: must be a whole number, or "next"; got 1.5');
+    expect(() => parseScenario(`${base}${task('{ ipi: { target: prev, handlerUs: 1 } }')}`, 'x.yaml')).toThrow('x.yaml: tasks[0].program[0].ipi.target: must be a number, or "next"; got "prev"');
+    // The library's "record" is a mapping.
+    expect(() => parseScenario(`${base}${compute}costs: 7\n`, 'x.yaml')).toThrow('x.yaml: costs: must be a mapping, got 7');
   });
 });
