@@ -60,19 +60,34 @@ export class SleepTable {
 
   /** kvm_async_pf_queue_task() / the sleep in do_notify_resume(): true if the task must sleep. */
   queue(token: number, taskId: number): boolean {
-    if (this.entries.get(token)?.kind === 'dummy') {
-      this.entries.delete(token); // "wake up was delivered ahead of PF"
-      return false;
+    return this.enter(token, taskId) === 'queued';
+  }
+
+  /**
+   * queue(), saying what it found. The guest takes any entry for `token` for a dummy ("wake up was
+   * delivered ahead of PF"): it unhashes and frees it, and the caller does not sleep (x86
+   * arch/x86/kernel/kvm.c kvm_async_pf_queue_task(); RFCv2 kvm_async_pf_wait(), seed 003). Where
+   * the entry was a task's own (its token handed out again while it sleeps, as a host whose token
+   * counter starts again can do), that is its on-stack node kfree()d, and it is never woken:
+   * 'freed-live'.
+   */
+  enter(token: number, taskId: number): 'queued' | 'ate-dummy' | 'freed-live' {
+    const found = this.entries.get(token);
+    // A task flagged with its entry (entryAtFlag) now goes to sleep on it: that is its own entry.
+    if (found !== undefined && !(found.kind === 'flagged' && found.task === taskId)) {
+      this.entries.delete(token);
+      return found.kind === 'dummy' ? 'ate-dummy' : 'freed-live';
     }
     this.entries.set(token, { kind: 'sleeping', task: taskId, delayed: false });
-    return true;
+    return 'queued';
   }
 
   /** The halt branch of the wait: like queue(), but the task stays on the CPU and halts until unhashed. */
-  queueHalted(token: number, taskId: number): boolean {
-    if (!this.queue(token, taskId)) return false;
+  queueHalted(token: number, taskId: number): 'queued' | 'ate-dummy' | 'freed-live' {
+    const entered = this.enter(token, taskId);
+    if (entered !== 'queued') return entered;
     this.entries.set(token, { kind: 'halted', task: taskId, delayed: false });
-    return true;
+    return 'queued';
   }
 
   /** Is `token` still hashed (a halted task keeps halting while it is)? */

@@ -25,7 +25,8 @@ import type { Vcpu } from './vcpu.js';
 export function waitSchedule(sim: Machine, v: Vcpu, token: number, on: Vcpu = v): void {
   const task = v.current;
   if (!task) return;
-  if (!on.sleepTable.queue(token, task.id)) return; // the wake came first: eat the dummy, go on
+  const entered = on.sleepTable.enter(token, task.id);
+  if (entered !== 'queued') return tokenFound(sim, entered); // the wake came first: eat the dummy, go on
   sim.monitor.onSleep(v.cursor, on.id, task.name, token);
   sim.deschedule(v, true);
   task.state = 'sleeping';
@@ -67,9 +68,17 @@ export function flushDelayedWakes(sim: Machine, v: Vcpu): void {
  * token is unhashed (core/sim/guest-entry.ts stepFrames()).
  */
 export function waitHalt(sim: Machine, v: Vcpu, token: number): void {
-  if (!v.sleepTable.queueHalted(token, v.current?.id ?? -1)) return; // the wake came first
+  const entered = v.sleepTable.queueHalted(token, v.current?.id ?? -1);
+  if (entered !== 'queued') return tokenFound(sim, entered); // the wake came first
   v.frames.push(haltFrame(token));
   if (sim.metrics.measuring) sim.metrics.archEvents.add('halted in the guest (not sleepable)');
+}
+
+/** A hazard where the guest freed a sleeper's on-stack node for a dummy (SleepTable.enter()). */
+export const FREED_SLEEPER_HAZARD = "not-present for a token a task still sleeps on: the guest frees the sleeper's on-stack node as a dummy and never wakes it";
+
+function tokenFound(sim: Machine, entered: 'ate-dummy' | 'freed-live'): void {
+  if (entered === 'freed-live' && sim.metrics.measuring) sim.metrics.hazards.add(FREED_SLEEPER_HAZARD);
 }
 
 export function flag(sim: Machine, v: Vcpu, token: number): boolean {

@@ -22,6 +22,19 @@ describe('SleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
     expect(t.dummies).toBe(0);
   });
 
+  it('a not-present for a token a task still sleeps on takes its entry for a dummy: unhashed, the new one does not sleep, the sleeper is never woken', () => {
+    // arch/x86/kernel/kvm.c kvm_async_pf_queue_task(): any node found is "a dummy" and is kfree()d.
+    const t = new SleepTable(X86);
+    expect(t.enter(0x1000, 1)).toBe('queued');
+    expect(t.enter(0x1000, 2)).toBe('freed-live');
+    expect(t.sleepers).toBe(0);
+    // Its page-ready finds nobody: it leaves a dummy, and task 1 stays asleep.
+    expect(t.wake(0x1000).woken).toEqual([]);
+    expect(t.dummies).toBe(1);
+    expect(t.enter(0x3000, 1)).toBe('queued');
+    expect(t.enter(0x3000, 1)).toBe('freed-live');
+  });
+
   it('a second wake on a dummy removes it (kvm_async_pf_task_wake() finds the node and unhashes it)', () => {
     const t = new SleepTable(X86);
     t.wake(0x2000);
@@ -95,7 +108,7 @@ describe('SleepTable, RFCv2 semantics: delayed wake and the halt branch (seed 00
 
   it('a halted task woken from another context is unhashed and goes on', () => {
     const t = new SleepTable(RFCV2);
-    expect(t.queueHalted(0x1000, 7)).toBe(true);
+    expect(t.queueHalted(0x1000, 7)).toBe('queued');
     expect(t.has(0x1000)).toBe(true);
     expect(t.wake(0x1000, { current: 2, rqLocked: false })).toMatchObject({ unhalted: [7] });
     expect(t.has(0x1000)).toBe(false);
@@ -117,6 +130,6 @@ describe('SleepTable, RFCv2 semantics: delayed wake and the halt branch (seed 00
   it('a dummy still satisfies the halt branch: the wake came first', () => {
     const t = new SleepTable(RFCV2);
     t.wake(0x1000, { current: 1, rqLocked: false });
-    expect(t.queueHalted(0x1000, 7)).toBe(false);
+    expect(t.queueHalted(0x1000, 7)).toBe('ate-dummy');
   });
 });

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findVariant, loadScenario, parseScenario, runVariant, ScenarioError } from '../../../index.js';
+import { FREED_SLEEPER_HAZARD } from '../../../core/sim/guest-kernel.js';
 import { smallScenario, TINY_SCENARIO_YAML } from '../../support/scenarios.js';
 
 const migrated = smallScenario({ events: [{ atMs: 100, migrate: {} }] });
@@ -76,3 +77,19 @@ describe('scenario events', () => {
     expect('events' in smallScenario()).toBe(false);
   });
 });
+
+/**
+ * The guest takes any sleep-table entry for a not-present's token for a dummy and frees it
+ * (arch/x86/kernel/kvm.c kvm_async_pf_queue_task()). After a migration the destination's token
+ * counter starts again; where a new not-present reaches the guest before the enable's wake-all,
+ * a token a task still sleeps on comes back: its on-stack node is freed and it is never woken.
+ */
+describe('a token handed out again while its sleeper sleeps (hostile round)', () => {
+  it('x86-ve: counted as a hazard, the sleeper left asleep (invariant 7), not silently replaced', () => {
+    const r = runVariant(loadScenario('test/fixtures/migrate-token-reuse.yaml'), findVariant('x86-ve'));
+    expect(Object.keys(r.metrics.hazards)).toContain(FREED_SLEEPER_HAZARD);
+    expect(r.invariants.violations.map((v) => v.invariant)).toEqual([1, 7]);
+    expect(r.invariants.violations[1].message).toMatch(/sleeps on token 0x1000 and nothing will wake it/);
+  });
+});
+
