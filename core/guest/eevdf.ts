@@ -192,20 +192,31 @@ export class EevdfRunQueue implements RunQueue {
    * then or when it is neither protected nor eligible (did_preempt_short()).
    */
   tickPreempts(_ranNs: number, current: Task, currentVruntime: number): boolean {
-    return this.updateCurr(current, currentVruntime);
+    return this.updateCurr(current, currentVruntime, null);
   }
 
-  /** check_preempt_wakeup_fair(): update_curr()'s resched, or the woken task is now pick_eevdf()'s choice. */
-  wakeupPreempts(woken: Task, currentVruntime: number, current: Task): boolean {
-    return this.updateCurr(current, currentVruntime) || this.best(current, currentVruntime) === woken;
+  /**
+   * check_preempt_wakeup_fair(): update_curr()'s resched, or the woken task is now pick_eevdf()'s
+   * choice. A woken task enqueued anew is not yet counted by the update_curr() that matters:
+   * enqueue_entity() runs it before account_entity_enqueue() (kernel/sched/fair.c), and the one in
+   * check_preempt_wakeup_fair() finds no time passed. A delayed task requeued in place was counted
+   * all along (requeue_delayed_entity() runs no update_curr()).
+   */
+  wakeupPreempts(woken: Task, currentVruntime: number, current: Task, wokenCounted = false): boolean {
+    return this.updateCurr(current, currentVruntime, wokenCounted ? null : woken) || this.best(current, currentVruntime) === woken;
   }
 
-  /** update_curr()'s resched: with another task queued, a renewed request or did_preempt_short(). */
-  private updateCurr(current: Task, cv: number): boolean {
+  /**
+   * update_curr()'s resched: with another task queued, a renewed request or did_preempt_short().
+   * `without`: a task on the queue that update_curr() does not see yet (the one being enqueued).
+   */
+  private updateCurr(current: Task, cv: number, without: Task | null): boolean {
     const renewed = this.renew(current, cv);
-    if (this.tree.size === 0) return false;
+    const others = this.tree.size - (without === null ? 0 : 1);
+    if (others === 0) return false;
     if (renewed || current.pickedDeadline === current.deadline) return renewed;
-    return !eligible(cv - this.zero, this.sum + (cv - this.zero), this.tree.size + 1);
+    const sum = this.sum - (without === null ? 0 : without.vruntime - this.zero);
+    return !eligible(cv - this.zero, sum + (cv - this.zero), others + 1);
   }
 
   /**

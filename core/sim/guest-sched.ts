@@ -242,8 +242,10 @@ export function makeRunnable(sim: Machine, task: Task): void {
   task.state = 'runnable';
   task.sleepToken = -1;
   const v = selectTaskRq(sim, task);
+  // A delayed task requeued in place was on the queue all along (ttwu_runnable()).
+  const counted = v.runq.wakesInPlace(task, currentVruntime(v));
   v.runq.enqueueWoken(task, currentVruntime(v));
-  checkPreemptWakeup(sim, v, task);
+  checkPreemptWakeup(sim, v, task, counted);
 }
 
 /**
@@ -358,11 +360,11 @@ export function currentVruntime(v: Vcpu): number | null {
 }
 
 /** An idle vCPU leaves its wait; a busy one is asked to resched if the task should preempt (check_preempt_wakeup()). */
-export function checkPreemptWakeup(sim: Machine, v: Vcpu, task: Task): void {
+export function checkPreemptWakeup(sim: Machine, v: Vcpu, task: Task, counted = false): void {
   if (v.mode === 'idle') return sim.leaveWait(v);
   const cur = v.current;
   const curVruntime = currentVruntime(v);
-  if (cur && curVruntime !== null && v.runq.wakeupPreempts(task, curVruntime, cur)) {
+  if (cur && curVruntime !== null && v.runq.wakeupPreempts(task, curVruntime, cur, counted)) {
     v.needResched = true;
     sim.interrupt(v);
   }

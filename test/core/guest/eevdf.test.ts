@@ -172,6 +172,27 @@ describe('EevdfRunQueue: check_preempt_wakeup_fair()', () => {
     cur.pickedDeadline = -1; // a request renewed since the pick
     expect(rq.wakeupPreempts(woken, 500_000, cur)).toBe(true);
   });
+
+  it("update_curr() runs before the woken task is counted (enqueue_entity()): its lag alone does not make the running task ineligible", () => {
+    // An audit's case: the running task A (10 ms, unprotected), Y (8 ms, deadline 9.5 ms) and
+    // Z (13 ms) queued: V = 31/3 ms, A eligible. W wakes with a lag of 2 ms, placed at
+    // V − 2 × 4/3 = 7.67 ms, deadline 9.77 ms; counted, V = 9.67 ms and A is not eligible.
+    const rq = new EevdfRunQueue(0, params);
+    const y = task(2, 8 * MS, 9.5 * MS);
+    rq.enqueue(y);
+    rq.enqueue(task(3, 13 * MS, 15 * MS));
+    const a = task(1, 10 * MS, 11 * MS);
+    a.pickedDeadline = 9 * MS;
+    const w = task(4, 0, 0);
+    w.vlag = 2 * MS;
+    rq.enqueueWoken(w, 10 * MS);
+    expect(w.vruntime).toBe(7_666_667);
+    // Linux: update_curr() at the enqueue sees A eligible (no resched), and pick_eevdf() gives Y,
+    // not W: A runs on to the tick. (The lab rescheduled at once, and Y ran.)
+    expect(rq.wakeupPreempts(w, 10 * MS, a)).toBe(false);
+    // Counted all along (a delayed task requeued in place), the same update_curr() reschedules.
+    expect(rq.wakeupPreempts(w, 10 * MS, a, true)).toBe(true);
+  });
 });
 
 describe('EEVDF in a run: turns of CPU hogs', () => {
