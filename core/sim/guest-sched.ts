@@ -228,6 +228,7 @@ function pullTask(sim: Machine, v: Vcpu, from: Vcpu): Task | 'hot' | undefined {
   const t = from.runq.detachForMigration((x) => may(x) && cold(x), currentVruntime(from));
   if (t === undefined) return from.runq.some(may) ? 'hot' : undefined;
   t.vcpu = v.id;
+  migrated(t);
   v.runq.attachMigrated(t, currentVruntime(v));
   if (sim.metrics.measuring) sim.metrics.migrations++;
   return t;
@@ -307,8 +308,17 @@ function moveSleeper(sim: Machine, task: Task, from: Vcpu, to: Vcpu): boolean {
   rebindFrames(task, rebind);
   task.vruntime += to.runq.minVruntime - from.runq.minVruntime;
   task.vcpu = to.id;
+  migrated(task);
   if (sim.metrics.measuring) sim.metrics.migrations++;
   return true;
+}
+
+/**
+ * enqueue_entity() with ENQUEUE_MIGRATED sets se->exec_start = 0 (kernel/sched/fair.c): a task that
+ * moved is cache-cold to task_hot() until it runs again, whenever it last ran.
+ */
+function migrated(task: Task): void {
+  task.offCpuAt = -Infinity;
 }
 
 /** select_fallback_rq(): the first CPU of the node that is up (one node: the lowest-numbered). */
@@ -325,6 +335,7 @@ export function moveTask(sim: Machine, task: Task, from: Vcpu, to: Vcpu): void {
   rebindFrames(task, rebinder(from, to));
   task.pinned = false;
   task.vcpu = to.id;
+  migrated(task);
   if (sim.metrics.measuring) sim.metrics.migrations++;
 }
 

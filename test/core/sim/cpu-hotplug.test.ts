@@ -381,6 +381,33 @@ tasks: [ { name: h, count: 3, program: [ { compute: { us: 1000 } } ] } ]
     expect(idleBalance(sim, to)).toBe(true);
     expect([from.runq.length, to.runq.length]).toEqual([1, 2]);
   });
+
+  it('a task that moved is cold until it runs again (ENQUEUE_MIGRATED sets exec_start = 0)', () => {
+    const s = parseScenario(
+      `name: hot
+durationMs: 10
+machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64 }
+backing: { kind: swap, latency: { dist: fixed, us: 100 } }
+regions: [ { name: a, mib: 1 } ]
+tasks: [ { name: h, count: 4, program: [ { compute: { us: 1000 } } ] } ]
+`,
+      'hot.yaml',
+    );
+    const v = findVariant('x86');
+    const sim = new Simulation(s, v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes: 64 << 20 }), { seed: 1 });
+    const [from, to] = sim.vcpus[0].runq.length >= sim.vcpus[1].runq.length ? sim.vcpus : [sim.vcpus[1], sim.vcpus[0]];
+    // All ran 0.1 ms ago (hot); two failed balances let `to` pull one all the same.
+    for (const t of sim.tasks) t.offCpuAt = -100_000;
+    to.balanceFailed = 2;
+    const before = new Set(sim.tasks.filter((t) => t.vcpu === to.id));
+    expect(idleBalance(sim, to)).toBe(true);
+    const moved = sim.tasks.find((t) => t.vcpu === to.id && !before.has(t))!;
+    // It has not run since: cold, so a balance with no failures may take it on at once; the others stay.
+    expect(moved.offCpuAt).toBe(-Infinity);
+    const third = sim.vcpus.length > 2 ? sim.vcpus[2] : from;
+    expect(idleBalance(sim, third)).toBe(true);
+    expect(moved.vcpu).toBe(third.id);
+  });
 });
 
 /**
