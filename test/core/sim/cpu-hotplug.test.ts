@@ -359,19 +359,24 @@ drain: { enabled: false }
  * cache_nice_tries (1 for an LLC, sd_init()); a newly idle CPU never counts a failure.
  */
 describe('a balance leaves a cache-hot task where it is', () => {
-  it('an idle vCPU pulls a queued task only once it has been off its CPU 0.5 ms', () => {
+  /** `count` compute hogs on two vCPUs, the simulation built and not run. */
+  const hogs = (count: number) => {
     const s = parseScenario(
       `name: hot
 durationMs: 10
 machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64 }
 backing: { kind: swap, latency: { dist: fixed, us: 100 } }
 regions: [ { name: a, mib: 1 } ]
-tasks: [ { name: h, count: 3, program: [ { compute: { us: 1000 } } ] } ]
+tasks: [ { name: h, count: ${count}, program: [ { compute: { us: 1000 } } ] } ]
 `,
       'hot.yaml',
     );
     const v = findVariant('x86');
-    const sim = new Simulation(s, v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes: 64 << 20 }), { seed: 1 });
+    return new Simulation(s, v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes: 64 << 20 }), { seed: 1 });
+  };
+
+  it('an idle vCPU pulls a queued task only once it has been off its CPU 0.5 ms', () => {
+    const sim = hogs(3);
     // Three tasks on two vCPUs: two queued on one, one on the other.
     const [from, to] = sim.vcpus[0].runq.length === 2 ? sim.vcpus : [sim.vcpus[1], sim.vcpus[0]];
     expect([from.runq.length, to.runq.length]).toEqual([2, 1]);
@@ -383,18 +388,7 @@ tasks: [ { name: h, count: 3, program: [ { compute: { us: 1000 } } ] } ]
   });
 
   it('a task that moved is cold until it runs again (ENQUEUE_MIGRATED sets exec_start = 0)', () => {
-    const s = parseScenario(
-      `name: hot
-durationMs: 10
-machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 64 }
-backing: { kind: swap, latency: { dist: fixed, us: 100 } }
-regions: [ { name: a, mib: 1 } ]
-tasks: [ { name: h, count: 4, program: [ { compute: { us: 1000 } } ] } ]
-`,
-      'hot.yaml',
-    );
-    const v = findVariant('x86');
-    const sim = new Simulation(s, v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes: 64 << 20 }), { seed: 1 });
+    const sim = hogs(4);
     const [from, to] = sim.vcpus[0].runq.length >= sim.vcpus[1].runq.length ? sim.vcpus : [sim.vcpus[1], sim.vcpus[0]];
     // All ran 0.1 ms ago (hot); two failed balances let `to` pull one all the same.
     for (const t of sim.tasks) t.offCpuAt = -100_000;
