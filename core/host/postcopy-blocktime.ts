@@ -4,11 +4,14 @@
  * facts/anchors.md §A7): per vCPU, the time it sat waiting for a page from the source; overall,
  * the time during which every vCPU was waiting at once.
  *
- * A vCPU waits for a page while it is blocked in a synchronous fault or in the APF halt: either
- * stops it until a page lands. A vCPU whose guest was told "not present" and runs another task
- * (or idles) is not blocked; that is what APF is for in post-copy (James Morse,
- * facts/anchors.md §A2). QEMU tells vCPUs apart by the faulting thread, so it does not count a
- * fault KVM's async worker takes on a vCPU's behalf either.
+ * A vCPU is blocked while its own thread sits in a userfault: a synchronous fault on a page still
+ * on the source. QEMU finds the vCPU by the faulting thread's id (the uffd message's ptid,
+ * get_mem_fault_cpu_index()) and ignores a fault of any other thread, so a fault KVM's async
+ * worker takes on a vCPU's behalf is not counted, and neither is the APF halt it causes: there the
+ * vCPU thread sleeps in kvm_vcpu_block() (x86 KVM_REQ_APF_HALT) and the worker is in the userfault
+ * (QEMU 10.1 reports such faults apart, as `postcopy-non-vcpu-latency`). A vCPU whose guest was told
+ * "not present" and runs another task (or idles) is not blocked either; that is what APF is for in
+ * post-copy (James Morse, facts/anchors.md §A2). The halt's time is in `vcpuTimeNs.halt`.
  */
 export interface BlocktimeTotals {
   readonly overallNs: number;

@@ -127,8 +127,10 @@ export function enterWait(sim: Machine, v: Vcpu, mode: 'sync' | 'halt' | 'idle')
   if (mode === 'idle') sim.idleVcpus.add(v.id);
   v.modeSince = v.cursor;
   v.epoch++; // nothing scheduled for this vCPU survives a wait
-  // A synchronous fault and the APF halt wait for a page; an idle vCPU waits for nothing.
-  if (mode !== 'idle') sim.blocktime?.begin(v.id, v.modeSince);
+  // QEMU's blocktime counts a vCPU thread in a userfault of its own: a synchronous fault on a
+  // page (syncGfn). Not the APF halt, where the vCPU thread sleeps in kvm_vcpu_block() and the async
+  // worker faults (core/host/postcopy-blocktime.ts), nor a wait for anything else.
+  if (mode === 'sync' && v.syncGfn >= 0) sim.blocktime?.begin(v.id, v.modeSince);
 }
 
 /**

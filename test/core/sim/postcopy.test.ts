@@ -57,6 +57,18 @@ describe('post-copy backing store in a run', () => {
     expect(a.work).toBeGreaterThan(b.work * 1.05);
   });
 
+  // QEMU's blocktime finds the vCPU by the faulting thread (migration/postcopy-ram.c
+  // get_mem_fault_cpu_index()); in the APF halt the vCPU thread sleeps in kvm_vcpu_block() and the
+  // async worker is the one in the userfault, so QEMU counts none of it (facts/anchors.md §A7
+  // "QEMU postcopy blocktime": the time a vCPU "sat in a userfault").
+  it('x86-halt: the APF halt is halt time, not blocktime (the worker faults, not the vCPU thread)', () => {
+    const s = postcopy();
+    const halt = runVariant(s, findVariant('x86-halt'), { seed: 3 }).metrics;
+    expect(halt.vcpuTimeNs.halt).toBeGreaterThan(1_000_000);
+    expect(halt.postcopy!.vcpuBlocktimeNs).toEqual([0]);
+    expect(runVariant(s, findVariant('sync-x86'), { seed: 3 }).metrics.postcopy!.blocktimeNs).toBeGreaterThan(1_000_000);
+  });
+
   it('every variant stays invariant-clean on a 2-vCPU post-copy run, overall blocktime within each vCPU\'s', () => {
     const s = postcopy({ machine: { vcpus: 2, guestMemoryMiB: 16, hostResidentMiB: 16 }, durationMs: 15 });
     for (const v of VARIANTS) {
