@@ -105,9 +105,12 @@ export function cpuUp(sim: Machine, v: Vcpu): void {
   v.down = false;
   rescaleForOnline(v.sched, onlineCount(sim));
   v.tickPending = false;
-  sim.backend.vcpuReset(v);
+  // The vCPU thread runs again from here: the INIT reset is its own (kvm_vcpu_reset()), so a reset
+  // that drops works still reading waits for them, as a disable does (cancelWorksSync()).
   v.mode = 'run';
   v.cursor = t;
+  v.modeSince = t;
+  sim.backend.vcpuReset(v);
   v.exited = true;
   sim.backend.guestCpuOnline(v);
   sim.schedule(v, v.cursor);

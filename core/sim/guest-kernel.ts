@@ -150,11 +150,13 @@ export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { ta
   // A task that moved onto its own target runs the function locally, interrupts off, as
   // generic_exec_single() does for this CPU (a target fixed at the start is compiled so already).
   // generic_exec_single() refuses a CPU that is not online: -ENXIO at once, no IPI (kernel/smp.c;
-  // counted in `ipi.refused`). Either way the call takes time (at least CALL_FLOOR_NS) and sends
+  // counted in `ipi.refused`). A CPU on its way down is online until take_cpu_down() clears it from
+  // cpu_online_mask (kernel/cpu.c): through its CPU-down callback (and a disable's wait for its
+  // works) a call to it is queued and waits; only a CPU whose teardown is done ('off') refuses. Either way the call takes time (at least CALL_FLOOR_NS) and sends
   // nothing: the step ends at an event of its own, so that a program of such calls goes on through
   // the run (within one event it tripped the run loop's guard against spinning after 66 calls) and
   // ticks and reads come between them.
-  if (task.csd === null && sim.vcpus[step.target].down) {
+  if (task.csd === null && sim.vcpus[step.target].mode === 'off') {
     if (sim.metrics.measuring) sim.metrics.ipisRefused++;
     sim.charge(v, 'kernel', CALL_FLOOR_NS);
     sim.advance(v, task);
@@ -197,8 +199,9 @@ export function sendCallFunctionIpi(sim: Machine, v: Vcpu, task: Task, step: { t
 export function onIpi(sim: Machine, id: number): void {
   const csd = sim.csds.get(id)!;
   const t = sim.vcpus[csd.target];
-  // Sent while the target was up: its flush on the way down (smpcfd_dying_cpu()) ran it.
-  if (t.down) return void sim.queue.push(sim.now, EV_IPI_DONE, csd.id, 0);
+  // Sent while the target was online: its flush on the way down (smpcfd_dying_cpu()) ran it. One
+  // still on its way down queues it, for its handler or that flush (takeCpuDown()).
+  if (t.mode === 'off') return void sim.queue.push(sim.now, EV_IPI_DONE, csd.id, 0);
   t.csdQueue.push(csd);
   if (sim.backend.caps.ipi.kickRunningTarget && t.mode === 'run') sim.kick(t);
   sim.raiseIrq(t, sim.backend.caps.ipi.line, 'other', false);

@@ -135,6 +135,25 @@ describe('what a CPU that is down does', () => {
   // queued work; one whose async_pf_execute() is running, blocked on its read, is waited for. The
   // disable on the way down (x86 EN = 0, arm64 ENABLE(0)) thus holds the dying vCPU in the host
   // until the writer's 20 ms read, started about 4 ms in, is done: about 14 ms, where it was 0.
+  // The CPU is online until take_cpu_down() (kernel/cpu.c): a cross-call to it meanwhile is queued
+  // (generic_exec_single() refuses only a CPU not online) and its sender spins through that wait.
+  it.each(['x86', 'arm64-sdei'])('%s: a cross-call to the CPU while its disable waits spins until the CPU is down, not refused', (id) => {
+    const s = smallScenario({
+      durationMs: 100,
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 20000 }, queueDepth: 16 },
+      tasks: [
+        { name: 'writer', vcpu: 1, program: [{ touch: { region: 'array', pages: 7, thinkNs: 2000 } }] },
+        { name: 'caller', vcpu: 0, program: [{ ipi: { target: 1, handlerUs: 5 } }, { compute: { us: 200 } }] },
+      ],
+      events: down,
+    });
+    const m = runVariant(s, findVariant(id)).metrics;
+    // vCPU 1's blocked time is its disable's wait (the writer's user touches never fault synchronously).
+    expect(m.vcpuTimeNs.sync).toBeGreaterThan(5e6);
+    expect(m.ipi.waitNs.max).toBeGreaterThan(0.95 * m.vcpuTimeNs.sync);
+    expect(m.ipi.refused).toBeGreaterThan(0); // after it is down
+  });
+
   it.each(['x86', 'x86-pf', 'arm64-sdei', 'arm64-dabt'])('%s: the disable on the way down waits for the async read in flight', (id) => {
     const r = runVariant(asleepAtOffline(down), findVariant(id));
     expect(r.metrics.vcpuTimeNs.sync).toBeGreaterThan(13.9e6);
