@@ -1,7 +1,7 @@
 import { codeFrame, type CodePhase } from '../guest/code-layout.js';
 import { rescaleForOnline } from '../guest/fair-class.js';
 import * as guest from './guest-kernel.js';
-import { checkPreemptWakeup, currentVruntime, fallbackCpu, moveTask } from './guest-sched.js';
+import { checkPreemptWakeup, cpusUp, currentVruntime, fallbackCpu, moveTask } from './guest-sched.js';
 import type { Machine } from './machine.js';
 import { account } from './segment.js';
 import type { Vcpu } from './vcpu.js';
@@ -53,7 +53,7 @@ export function startCpuDown(sim: Machine, v: Vcpu): void {
   // scaled for num_online_cpus(), which still counts this CPU: it leaves cpu_online_mask only later,
   // in take_cpu_down() → __cpu_disable() (kernel/sched/core.c, kernel/cpu.c). A CPU going down
   // thus leaves the slice as it was; the next offline or online scales it for the CPUs then up.
-  rescaleForOnline(v.sched, onlineCount(sim) + 1);
+  rescaleForOnline(v.sched, cpusUp(sim) + 1);
   const { exits, irqsMasked } = sim.backend.caps.offlineWindow;
   const cs = sim.backend.caps.codeLayout.contextSwitch;
   const window: CodePhase = {
@@ -103,7 +103,7 @@ export function cpuUp(sim: Machine, v: Vcpu): void {
   const t = Math.max(sim.now, v.modeSince);
   account(sim, 'idle', v.modeSince, t);
   v.down = false;
-  rescaleForOnline(v.sched, onlineCount(sim));
+  rescaleForOnline(v.sched, cpusUp(sim));
   v.tickPending = false;
   // The vCPU thread runs again from here: the INIT reset is its own (kvm_vcpu_reset()), so a reset
   // that drops works still reading waits for them, as a disable does (cancelWorksSync()).
@@ -114,10 +114,4 @@ export function cpuUp(sim: Machine, v: Vcpu): void {
   v.exited = true;
   sim.backend.guestCpuOnline(v);
   sim.schedule(v, v.cursor);
-}
-
-function onlineCount(sim: Machine): number {
-  let n = 0;
-  for (const o of sim.vcpus) if (!o.down) n++;
-  return n;
 }

@@ -43,12 +43,14 @@ export function schedulerTick(sim: Machine, v: Vcpu): void {
  * difference of one is left, as sched_balance_rq() leaves it until its failures mount; a task that
  * ran within 0.5 ms moves only once two balances failed, pullTask()). The interval is sd->balance_interval (from the vCPU count in ms, doubled up to twice
  * that while nothing moves, back to the start when a task moved) × busy_factor 16, less a jiffy,
- * within HZ × CPUs / 10 jiffies (get_sd_balance_interval(); sd_init() in topology.c). Not modelled:
- * active balancing of a running task.
+ * within HZ × CPUs / 10 jiffies (get_sd_balance_interval(); sd_init() in topology.c). CPUs are
+ * the ones up: a hotplug rebuilds the domain over the active CPUs (its sd_weight), and the cap
+ * follows num_online_cpus() (update_max_interval()). Not modelled: active balancing of a running task.
  */
 function periodicBalance(sim: Machine, v: Vcpu): void {
-  const n = sim.vcpus.length;
-  if (sim.draining || n < 2 || v.current === null || v.cursor < v.nextBalance) return;
+  if (sim.draining || v.current === null || v.cursor < v.nextBalance) return;
+  const n = cpusUp(sim);
+  if (n < 2) return;
   if (v.balanceIntervalMs === 0) v.balanceIntervalMs = n;
   let busiest: Vcpu | null = null;
   for (const o of sim.vcpus) if (o !== v && o.runq.unpinned > 0 && (busiest === null || nrRunning(o) > nrRunning(busiest))) busiest = o;
@@ -70,6 +72,13 @@ function periodicBalance(sim: Machine, v: Vcpu): void {
   // msecs_to_jiffies() of the busy interval, less a jiffy, within HZ × CPUs / 10 jiffies.
   const jiffies = Math.ceil((v.balanceIntervalMs * 16 * 1e6) / sim.tickNs) - 1;
   v.nextBalance = v.cursor + Math.min(Math.max(jiffies, 1), Math.floor((n * 1e8) / sim.tickNs)) * sim.tickNs;
+}
+
+/** The CPUs not taken down (the active ones; cpu-hotplug.ts's rescales count them too). */
+export function cpusUp(sim: Machine): number {
+  let n = 0;
+  for (const o of sim.vcpus) if (!o.down) n++;
+  return n;
 }
 
 /** rq->nr_running: queued, and the one running. */

@@ -406,6 +406,19 @@ tasks: [ { name: h, count: ${count}, program: [ { compute: { us: 1000 } } ] } ]
     expect([from.runq.length, to.runq.length]).toEqual([1, 2]);
   });
 
+  it('the periodic balance counts the CPUs up: its interval doubles to twice their number, not all vCPUs', () => {
+    // Two hogs on vCPUs 0 and 1 stay balanced; vCPUs 2 and 3 go down. The domain rebuilt over the
+    // active CPUs has sd_weight 2 (get_sd_balance_interval()): the interval doubles up to 4 ms, not 8.
+    const s = smallScenario({
+      durationMs: 2000,
+      tasks: [0, 1].map((vcpu) => ({ name: `h${vcpu}`, vcpu, program: [{ compute: { us: 1000 } }] })),
+      machine: { vcpus: 4, guestMemoryMiB: 64, hostResidentMiB: 64 },
+      events: [2, 3].map((vcpu) => ({ atMs: 1, offline: { vcpu } })),
+    });
+    const sim = simulate(s, 'sync-x86');
+    expect(sim.vcpus[0].balanceIntervalMs).toBe(4);
+  });
+
   it('a task that moved is cold until it runs again (ENQUEUE_MIGRATED sets exec_start = 0)', () => {
     const sim = hogs(4);
     const [from, to] = sim.vcpus[0].runq.length >= sim.vcpus[1].runq.length ? sim.vcpus : [sim.vcpus[1], sim.vcpus[0]];
