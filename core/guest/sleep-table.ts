@@ -139,6 +139,12 @@ export class SleepTable {
     return this.marked > 0;
   }
 
+  /** Is `token`'s entry marked by a delayed wake, to be woken at this CPU's next return to user or idle? */
+  isMarked(token: number): boolean {
+    const e = this.entries.get(token);
+    return e !== undefined && e.kind !== 'dummy' && e.delayed;
+  }
+
   private wakeOne(token: number, e: Exclude<Entry, { kind: 'dummy' }>, by: WakeContext, out: { woken: number[]; unflagged: number[]; unhalted: number[]; delayed: number }): void {
     if (this.semantics.delayedWake && e.kind !== 'flagged' && (e.task === by.current || by.rqLocked)) {
       if (!e.delayed) this.marked++;

@@ -19,5 +19,8 @@ export function closeInvariants(sim: Machine, now: number, settled: boolean): nu
   const halted = sim.vcpus
     .filter((v) => v.mode === 'halt')
     .map((v) => ({ vcpu: v.id, hasWork: v.apf.inFlight.size > 0 || v.apf.done.length > 0 }));
-  return sim.monitor.finish(now, sleeping, halted, (vcpu, token) => sim.vcpus[vcpu].apf.hasOutstandingToken(token), settled);
+  // A wake the guest only marked (RFCv2's delayed wake) is done at that CPU's next return to user
+  // or idle entry: in flight too while the run may go on (a drain cut short by its time limit).
+  const inFlight = (vcpu: number, token: number) => sim.vcpus[vcpu].apf.hasOutstandingToken(token) || sim.vcpus.some((o) => o.sleepTable.isMarked(token));
+  return sim.monitor.finish(now, sleeping, halted, inFlight, settled);
 }
