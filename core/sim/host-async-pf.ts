@@ -469,8 +469,8 @@ export function clearCompletionQueue(sim: Machine, v: Vcpu): void {
  * queued work, which waits for one whose async_pf_execute() is running, blocked in its
  * get_user_pages_remote() on the read. The lab's works all run at once (a workqueue starts another
  * worker when one sleeps), so the vCPU waits, blocked in the host and taking no interrupts, until
- * the last read it dropped is done. A vCPU not running guest code (a reset while it is down) waits
- * for nothing.
+ * the last read it dropped is done. A vCPU not running guest code waits for nothing (cpuUp() makes
+ * a vCPU coming back runnable before its reset, so that reset waits).
  */
 export function cancelWorksSync(sim: Machine, v: Vcpu): void {
   const running = v.mode === 'run' ? v.apf.clear(true) : v.apf.clear();
