@@ -8,7 +8,7 @@ import { flushDelayedWakes } from './sim/guest-kernel.js';
 import { pickNext } from './sim/guest-sched.js';
 import { topFrame } from './guest/code-layout.js';
 import { Vcpu } from './sim/vcpu.js';
-import { finishWaiters } from './sim/host-async-pf.js';
+import { finishWaiters } from './sim/async-pf-completion.js';
 import { migrate } from './sim/migration.js';
 import { cpuDown, cpuUp, startCpuDown, takeCpuDown } from './sim/cpu-hotplug.js';
 import type { TraceSink } from './trace.js';

@@ -47,7 +47,7 @@ export interface SimulationOptions {
  * engine (Simulation, core/sim/simulation.ts) implements it; no module imports the engine.
  *
  * The modules stack as KVM's and Linux's files call each other: vcpu-run.ts (vcpu_run()) calls
- * irq.ts, guest-sched.ts, segment.ts and host-async-pf.ts directly; irq.ts calls guest-sched.ts and segment.ts;
+ * irq.ts, guest-sched.ts, segment.ts and async-pf-completion.ts directly; irq.ts calls guest-sched.ts and segment.ts;
  * guest-sched.ts calls segment.ts and guest-kernel.ts; segment.ts calls host-async-pf.ts and
  * guest-kernel.ts. A call the other way (a lower file waking, kicking or descheduling) goes
  * through the methods here, so that the imports have no cycle (test/core/layout.test.ts).

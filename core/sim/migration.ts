@@ -1,4 +1,4 @@
-import * as host from './host-async-pf.js';
+import * as completion from './async-pf-completion.js';
 import type { Machine } from './machine.js';
 
 /**
@@ -21,7 +21,7 @@ export function migrate(sim: Machine): void {
     }
     // The source's vCPU is destroyed with its queue (kvm_clear_async_pf_completion_queue()), and
     // a request is in-kernel state no ioctl saves.
-    host.clearCompletionQueue(sim, v);
+    completion.clearCompletionQueue(sim, v);
     v.apf.readyRequested = false;
     sim.monitor.onVcpuMigrated(v.id);
     // apf.halted is kept apart from mp_state so that it does not migrate (v7 cover, quoted in

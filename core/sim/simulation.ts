@@ -21,6 +21,7 @@ import { EV_HOST_TICK, EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTC
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
+import * as completion from './async-pf-completion.js';
 import * as host from './host-async-pf.js';
 import { copyProcess, initialTasks, type ForkContext } from './fork.js';
 import { exitTask, type JobSet } from './jobs.js';
@@ -62,7 +63,7 @@ const PROGRESS_EVENTS = 65_536;
  * the file KVM or Linux would handle it in, closes the measured window and the invariants. The
  * rest is cut where the kernel cuts it: core/sim/vcpu-run.ts (vcpu_run()), irq.ts (interrupt
  * delivery), guest-sched.ts (kernel/sched), segment.ts (time accounting), host-async-pf.ts
- * (virt/kvm/async_pf.c), guest-kernel.ts (the guest's kvm.c and smp.c), guest-memory-map.ts (the
+ * (the mmu fault path and the work's setup), async-pf-completion.ts (virt/kvm/async_pf.c's end), guest-kernel.ts (the guest's kvm.c and smp.c), guest-memory-map.ts (the
  * guest's memory layout at boot), backing-store.ts (swap device or post-copy link), fork.ts
  * (copy_process()). They act on the Machine
  * (core/sim/machine.ts) that this class implements, with thin delegators below.
@@ -395,7 +396,7 @@ export class Simulation implements Machine {
     sched.makeRunnable(this, task);
   }
 
-  // ---------------------------------------------------------------- host APF flow (core/sim/host-async-pf.ts)
+  // ---------------------------------------------------------------- host APF flow (core/sim/host-async-pf.ts, async-pf-completion.ts)
 
   /** A stage-2 fault by the current task on `gfn` (PROTOCOLS.md §2). Public for core/harness.ts. */
   stage2Fault(v: Vcpu, gfn: number): void {
@@ -407,18 +408,18 @@ export class Simulation implements Machine {
   }
   /** The backing store finished reading `gfn`. Public for core/harness.ts. */
   onIoDone(gfn: number): void {
-    host.onIoDone(this, gfn);
+    completion.onIoDone(this, gfn);
   }
   /** kvm_check_async_pf_completion() */
   checkCompletion(v: Vcpu): void {
-    host.checkCompletion(this, v);
+    completion.checkCompletion(this, v);
   }
   /** kvm_async_pf_wakeup_all() */
   wakeupAll(v: Vcpu): void {
-    host.wakeupAll(this, v);
+    completion.wakeupAll(this, v);
   }
   clearCompletionQueue(v: Vcpu): void {
-    host.cancelWorksSync(this, v);
+    completion.cancelWorksSync(this, v);
   }
 
   /** The guest kernel a backend's guest half calls (core/sim/guest-kernel.ts). */

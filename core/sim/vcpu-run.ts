@@ -2,7 +2,7 @@ import { startCpuDown, takeCpuDown } from './cpu-hotplug.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
-import * as host from './host-async-pf.js';
+import * as completion from './async-pf-completion.js';
 import * as irq from './irq.js';
 import type { Machine } from './machine.js';
 import { account, finishSegment, hostExit, preempt, startSegment } from './segment.js';
@@ -80,7 +80,7 @@ export function enterGuest(sim: Machine, v: Vcpu): void {
   // Requests are looked at on the way back in after an exit, not between two guest instructions.
   if (v.apf.readyRequested && v.exited) {
     v.apf.readyRequested = false;
-    host.checkCompletion(sim, v);
+    completion.checkCompletion(sim, v);
   }
   v.exited = false;
   const exception = v.injected !== null || v.irqException;
