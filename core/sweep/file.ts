@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HARD, MAX_RUN_MS, MIN_RUN_MS } from '../scenario/limits.js';
-import { boundMessage, parseYaml, ScenarioError, typeMessage } from '../scenario/load.js';
+import { plainIssueMessage } from '../scenario/issue-message.js';
+import { parseYaml, ScenarioError } from '../scenario/load.js';
 import { readCapped } from '../scenario/read.js';
 
 /**
@@ -72,9 +73,7 @@ export function readSweepFile(file: string): SweepFile {
     const message =
       issue.code === 'unrecognized_keys'
         ? `unknown field(s): ${issue.keys.join(', ')} (known: ${Object.keys(sweepFileSchema.shape).join(', ')})`
-        : issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')
-          ? typeMessage(issue.expected, issue.path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), raw))
-          : (boundMessage(issue) ?? issue.message);
+        : plainIssueMessage(issue, raw);
     throw new ScenarioError(file, field, message);
   }
   return parsed.data;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors.js';
 import { count } from '../plural.js';
-import { plainIssueMessage } from '../scenario/load.js';
+import { plainIssueMessage } from '../scenario/issue-message.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { canonicalDefinition, planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
 import { checkRunCount, MAX_SHARDS, pointCount, pointValues, shardPoints } from './grid.js';
