@@ -75,11 +75,12 @@ export class CfsRunQueue implements RunQueue {
    * update_min_vruntime() counts `curr` (kernel/sched/fair.c, CFS before EEVDF in 6.6). Without
    * that, a sleeper would keep credit for its whole sleep however long.
    */
-  enqueueWoken(task: Task, currentVruntime: number | null = null): void {
+  enqueueWoken(task: Task, currentVruntime: number | null = null): boolean {
     task.lru = ++this.used;
     this.updateMinVruntime(currentVruntime);
     task.vruntime = Math.max(task.vruntime, this.minVruntime - this.params.latencyNs / 2);
     this.enqueue(task);
+    return false;
   }
 
   /** update_min_vruntime(): the floor catches up with the running task and the queued ones; it never goes back. */

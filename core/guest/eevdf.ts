@@ -82,19 +82,20 @@ export class EevdfRunQueue implements RunQueue {
     this.insert(task);
   }
 
-  enqueueWoken(task: Task, currentVruntime: number | null): void {
+  enqueueWoken(task: Task, currentVruntime: number | null): boolean {
     task.lru = ++this.used;
-    if (task.delayedOn === this.id && this.wakesInPlace(task, currentVruntime)) {
+    if (this.wakesInPlace(task, currentVruntime)) {
       // requeue_delayed_entity(): still not eligible, it keeps its place (its lag ≤ 0).
       task.delayedOn = -1;
       this.insert(task);
-      return;
+      return true;
     }
     // Eligible since (or woken elsewhere): it had left with its lag clipped to 0 (DELAY_ZERO).
     if (task.delayedOn >= 0) task.vlag = 0;
     task.delayedOn = -1;
     this.place(task, currentVruntime, false);
     this.insert(task);
+    return false;
   }
 
   enqueueNew(task: Task, currentVruntime: number | null): void {

@@ -18,8 +18,11 @@ export interface RunQueue {
   some(pred: (t: Task) => boolean): boolean;
   /** Put a preempted task back (put_prev_entity()). */
   enqueue(task: Task): void;
-  /** A woken task joins (enqueue_entity() with ENQUEUE_WAKEUP): `currentVruntime` is the running task's, null if none. */
-  enqueueWoken(task: Task, currentVruntime: number | null): void;
+  /**
+   * A woken task joins (enqueue_entity() with ENQUEUE_WAKEUP): `currentVruntime` is the running
+   * task's, null if none. True where it was requeued in place, on the queue all along (a delayed task).
+   */
+  enqueueWoken(task: Task, currentVruntime: number | null): boolean;
   /** A new task joins (wake_up_new_task(), ENQUEUE_INITIAL). */
   enqueueNew(task: Task, currentVruntime: number | null): void;
   /** The running task sleeps (dequeue_entity() with DEQUEUE_SLEEP); its vruntime is up to date. */

@@ -253,8 +253,7 @@ export function makeRunnable(sim: Machine, task: Task): void {
   task.sleepToken = -1;
   const v = selectTaskRq(sim, task);
   // A delayed task requeued in place was on the queue all along (ttwu_runnable()).
-  const counted = v.runq.wakesInPlace(task, currentVruntime(v));
-  v.runq.enqueueWoken(task, currentVruntime(v));
+  const counted = v.runq.enqueueWoken(task, currentVruntime(v));
   checkPreemptWakeup(sim, v, task, counted);
 }
 

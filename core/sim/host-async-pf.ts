@@ -48,7 +48,7 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   // chooses async or sync (arch/x86/kvm/mmu/mmu.c __kvm_faultin_pfn(): __gfn_to_pfn_memslot() with
   // &async first; mm/memory.c do_swap_page() → swapin_readahead() → __read_swap_cache_async(), whose
   // charge reclaims): a stall in reclaim is the vCPU's, whichever way the fault then goes.
-  if (readNotStarted(sim, gfn) && allocationStalls(sim)) return stallInReclaim(sim, v, gfn, returning);
+  if (allocationStalls(sim) && readNotStarted(sim, gfn)) return stallInReclaim(sim, v, gfn, returning);
   decide(sim, v, gfn, returning);
 }
 
