@@ -73,11 +73,11 @@ export interface RunMetrics {
   };
   readonly exits: Readonly<Record<string, number>>;
   readonly exitsTotal: number;
-  /** exitsTotal over apf.faults; 0 when there was no fault (the tables print —). */
-  readonly exitsPerFault: number;
+  /** exitsTotal over apf.faults; null when there was no fault (no ratio: the tables print —). */
+  readonly exitsPerFault: number | null;
   readonly injections: Readonly<Record<string, number>>;
-  /** Injections over apf.faults; 0 when there was no fault. */
-  readonly injectionsPerFault: number;
+  /** Injections over apf.faults; null when there was no fault. */
+  readonly injectionsPerFault: number | null;
   readonly hazards: Readonly<Record<string, number>>;
   /**
    * Exceptions injected while the guest ran exception code that cannot take one (vectors, entry
@@ -93,14 +93,15 @@ export interface RunMetrics {
    */
   readonly faultLatencyNs: {
     readonly count: number;
-    readonly p50: number;
-    readonly p99: number;
-    readonly max: number;
+    /** null without a sample (count 0): no latency, not a latency of 0. */
+    readonly p50: number | null;
+    readonly p99: number | null;
+    readonly max: number | null;
     /**
      * The distribution in 101 numbers: `quantiles[i]` is the latency that i % of faults stayed
-     * within (index 0 the fastest, 100 the slowest); all zero without faults. A CDF can be drawn from it.
+     * within (index 0 the fastest, 100 the slowest); null without faults. A CDF can be drawn from it.
      */
-    readonly quantiles: readonly number[];
+    readonly quantiles: readonly number[] | null;
   };
   /**
    * Work done in each of `units.length` equal slices of the duration, `intervalNs` long (units as
@@ -119,7 +120,8 @@ export interface RunMetrics {
     readonly writePages: number;
     readonly readaheadPages: number;
     readonly maxQueued: number;
-    readonly meanLatencyNs: number;
+    /** null without a read. */
+    readonly meanLatencyNs: number | null;
     readonly evictions: number;
     readonly writebackStalls: number;
   };
@@ -136,9 +138,10 @@ export interface RunMetrics {
   /**
    * Call-function IPIs (smp_call_function_single(wait=1)) sent in the window, and how long each
    * sender spun from the call to the target's unlock: kernel time, not work. A call still waiting
-   * when the window closes is counted but has no wait, as a fault latency has none.
+   * when the window closes is counted but has no wait, as a fault latency has none; `waitNs` is
+   * null when no call's wait ended in the window.
    */
-  readonly ipi: { readonly count: number; readonly refused: number; readonly waitNs: { readonly mean: number; readonly p99: number; readonly max: number } };
+  readonly ipi: { readonly count: number; readonly refused: number; readonly waitNs: { readonly mean: number; readonly p99: number; readonly max: number } | null };
   /** A post-copy backing store's figures (null for swap). */
   readonly postcopy: PostcopyMetrics | null;
 }
@@ -259,18 +262,12 @@ function collectMetrics(sim: Simulation): RunMetrics {
     },
     exits,
     exitsTotal,
-    exitsPerFault: faults ? roundTo(exitsTotal / faults, 3) : 0,
+    exitsPerFault: faults ? roundTo(exitsTotal / faults, 3) : null,
     injections,
-    injectionsPerFault: faults ? roundTo(m.injections.total / faults, 3) : 0,
+    injectionsPerFault: faults ? roundTo(m.injections.total / faults, 3) : null,
     hazards: m.hazards.toJSON(),
     unsafeInjections: { total: m.unsafeInjections.total, byRegion: m.unsafeInjections.toJSON() },
-    faultLatencyNs: {
-      count: sorted.length,
-      p50: percentile(sorted, 50),
-      p99: percentile(sorted, 99),
-      max: sorted.length ? sorted[sorted.length - 1] : 0,
-      quantiles: Array.from({ length: 101 }, (_, p) => (p === 0 ? (sorted[0] ?? 0) : percentile(sorted, p))),
-    },
+    faultLatencyNs: faultLatency(sorted),
     workOverTime: { intervalNs: sim.workIntervalNs, units: Array.from(sim.workNsByInterval, (ns) => roundTo(ns / 1000, 3)) },
     swap: {
       reads,
@@ -278,7 +275,7 @@ function collectMetrics(sim: Simulation): RunMetrics {
       writePages: swap ? swap.writePages : 0,
       readaheadPages: m.readaheadPages,
       maxQueued: swap ? swap.maxQueued : 0,
-      meanLatencyNs: swap && reads ? Math.round(swap.latencyNsSum / reads) : 0,
+      meanLatencyNs: swap && reads ? Math.round(swap.latencyNsSum / reads) : null,
       evictions: sim.memory.evictions,
       writebackStalls: sim.reclaim.stalls,
     },
@@ -333,8 +330,21 @@ function taskGroups(sim: Simulation, workByTask: Readonly<Record<string, number>
   return out;
 }
 
+/** Percentiles of the fault latencies; none (null) without a sample. */
+function faultLatency(sorted: Float64Array): RunMetrics['faultLatencyNs'] {
+  if (sorted.length === 0) return { count: 0, p50: null, p99: null, max: null, quantiles: null };
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1],
+    quantiles: Array.from({ length: 101 }, (_, p) => (p === 0 ? sorted[0] : percentile(sorted, p))),
+  };
+}
+
 function ipiMetrics(count: number, refused: number, waits: Samples): RunMetrics['ipi'] {
   const sorted = waits.sorted();
-  const mean = sorted.length ? Math.round(sorted.reduce((a, b) => a + b, 0) / sorted.length) : 0;
-  return { count, refused, waitNs: { mean, p99: percentile(sorted, 99), max: sorted.length ? sorted[sorted.length - 1] : 0 } };
+  if (sorted.length === 0) return { count, refused, waitNs: null };
+  const mean = Math.round(sorted.reduce((a, b) => a + b, 0) / sorted.length);
+  return { count, refused, waitNs: { mean, p99: percentile(sorted, 99), max: sorted[sorted.length - 1] } };
 }

@@ -129,19 +129,18 @@ export function seriesStyle(i: number): { color: string; dash: string } {
 
 /** Fault latency CDF, log time axis: from each run's 101 latency quantiles. */
 export function latencyCdfChart(c: Comparison): LineChart {
-  const vs = c.variants.filter((r) => r.metrics.faultLatencyNs.count > 0);
+  const vs = c.variants.flatMap((r) => (r.metrics.faultLatencyNs.quantiles ? [{ id: r.id, q: r.metrics.faultLatencyNs.quantiles }] : []));
   const base = lineAxes('chart-latency', 'Fault latency CDF (fault to access done)', vs.length);
-  const all = vs.flatMap((r) => r.metrics.faultLatencyNs.quantiles.filter((x) => x > 0));
+  const all = vs.flatMap((r) => r.q.filter((x) => x > 0));
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...all, 1e4))));
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...all, 1e5))));
   const x = (ns: number) => base.left + ((Math.log10(Math.max(ns, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (base.right - base.left);
   const y = (f: number) => base.bottom - f * (base.bottom - base.top);
-  const series = vs.map((r, i) => {
-    const q = r.metrics.faultLatencyNs.quantiles;
+  const series = vs.map(({ id, q }, i) => {
     // A step CDF: the fraction p/100 of faults took at most q[p].
     const pts: string[] = [`M${r1(x(q[0]))},${r1(y(0))}`];
     for (let p = 1; p <= 100; p++) pts.push(`H${r1(x(q[p]))}`, `V${r1(y(p / 100))}`);
-    return { label: r.id, ...seriesStyle(i), d: pts.join('') };
+    return { label: id, ...seriesStyle(i), d: pts.join('') };
   });
   return {
     ...base,

@@ -207,7 +207,7 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
   return {
     compared: `${pool.map((r) => r.id).join(', ')} on scenario ${c.scenario.name}, seed ${c.seed}`,
     work,
-    latency: claim((r) => (r.metrics.faultLatencyNs.count > 0 ? r.metrics.faultLatencyNs.p99 : NaN), 'low', (x, extra = 0) => `p99 ${fixed(x / 1e6, 3 + extra)} ms`, true),
+    latency: claim((r) => r.metrics.faultLatencyNs.p99 ?? NaN, 'low', (x, extra = 0) => `p99 ${fixed(x / 1e6, 3 + extra)} ms`, true),
     exits: claim((r) => (r.metrics.apf.faults > 0 ? r.metrics.exitsTotal / r.metrics.apf.faults : NaN), 'low', (x, extra = 0) => `${fixed(x, 2 + extra)} exits per fault`, true),
     safety: { clean: clean.length > 0 ? clean.join(', ') : null, unsafe },
   };

@@ -28,6 +28,8 @@ export function buildCompareView(c: Comparison): CompareView {
   const union = (f: (r: ComparedRun) => Readonly<Record<string, number>>) =>
     [...new Set(vs.flatMap((r) => Object.keys(f(r))))].sort();
   const dash = (n: number | undefined) => (n ? count(n) : '—');
+  /** A figure the run has none of (null: no sample, no fault) prints as —, not as 0. */
+  const none = (x: number | null | undefined, f: (x: number) => string) => (x == null ? '—' : f(x));
   const legend: string[] = [];
   const hazardRows = union((r) => r.metrics.hazards).map((h, i) => {
     legend.push(`[h${i + 1}] ${h}`);
@@ -101,9 +103,9 @@ export function buildCompareView(c: Comparison): CompareView {
     {
       title: 'Exits and injections',
       rows: [
-        // With no fault there is no ratio (the JSON's 0 stands for none: see apf.faults).
-        row('exits per fault', (r) => (r.metrics.apf.faults > 0 ? fixed(r.metrics.exitsPerFault, 2) : '—')),
-        row('injections per fault', (r) => (r.metrics.apf.faults > 0 ? fixed(r.metrics.injectionsPerFault, 2) : '—')),
+        // With no fault there is no ratio (the JSON's null).
+        row('exits per fault', (r) => none(r.metrics.exitsPerFault, (x) => fixed(x, 2))),
+        row('injections per fault', (r) => none(r.metrics.injectionsPerFault, (x) => fixed(x, 2))),
         ...union((r) => r.metrics.exits).map((k) => row(k, (r) => dash(r.metrics.exits[k]))),
       ],
     },
@@ -132,7 +134,7 @@ export function buildCompareView(c: Comparison): CompareView {
       rows: [
         ...(['p50', 'p99', 'max'] as const).map((k) =>
           // No fault completed: there is no latency to show, not a latency of 0.
-          row(k, (r) => (r.metrics.faultLatencyNs.count > 0 ? ms(r.metrics.faultLatencyNs[k]) : '—')),
+          row(k, (r) => none(r.metrics.faultLatencyNs[k], ms)),
         ),
       ],
     },
@@ -144,8 +146,9 @@ export function buildCompareView(c: Comparison): CompareView {
             rows: [
               row('sent', (r) => count(r.metrics.ipi.count)),
               ...(vs.some((r) => r.metrics.ipi.refused > 0) ? [row('refused: target offline (-ENXIO)', (r) => count(r.metrics.ipi.refused))] : []),
-              row('sender wait, mean (ms)', (r) => ms(r.metrics.ipi.waitNs.mean)),
-              row('sender wait, p99 (ms)', (r) => ms(r.metrics.ipi.waitNs.p99)),
+              // Calls only refused, or none whose wait ended in the window: no wait to show.
+              row('sender wait, mean (ms)', (r) => none(r.metrics.ipi.waitNs?.mean, ms)),
+              row('sender wait, p99 (ms)', (r) => none(r.metrics.ipi.waitNs?.p99, ms)),
             ],
           },
         ]

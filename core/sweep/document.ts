@@ -113,11 +113,11 @@ export interface SweepPart {
 }
 
 /**
- * v4: a run records its measured window and work per measured second; v3: the build is recorded;
+ * v5: exitsPerFault and injectionsPerFault are null without a fault (0 before); v4: a run records its measured window and work per measured second; v3: the build is recorded;
  * v2: a variant records its knobs and cost table (v1 held only id, arch and mechanisms).
  */
-export const PART_FORMAT = 'apf-lab sweep part v4';
-export const DOCUMENT_FORMAT = 'apf-lab sweep v4';
+export const PART_FORMAT = 'apf-lab sweep part v5';
+export const DOCUMENT_FORMAT = 'apf-lab sweep v5';
 
 export type Stat = Spread;
 

@@ -35,6 +35,7 @@ const FIGURE: Record<FigureKind, z.ZodType<number | null>> = {
   // The bound before int(): zod's int() refuses 2^53 too, in words about integers.
   count: z.number().min(0).max(...atMost).int(),
   amount: z.number().min(0).max(...atMost),
+  perFault: z.number().min(0).max(...atMost).nullable(),
   latency: z.number().min(0).max(...atMost).int().nullable(),
 };
 /**
@@ -96,6 +97,8 @@ const OLDER_FORMATS: Readonly<Record<string, string>> = {
   'apf-lab sweep part v2': 'which does not record the build that ran it',
   // Without measuredMs and workPerSecond, which every run of this one has.
   'apf-lab sweep part v3': 'which does not record the measured window of each run',
+  // 0 exits per fault where a run had no fault, where this one has none (null).
+  'apf-lab sweep part v4': 'which gives 0 per fault where a run had no fault',
 };
 
 /** Checks the slices and returns the sweep, all its runs in planRuns() order, and the build that ran them. */

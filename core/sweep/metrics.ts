@@ -4,8 +4,8 @@ import { roundTo } from '../spread.js';
 /**
  * The figures a sweep keeps of each run: numbers from runVariant()'s result (core/run.ts), one
  * name each, so that a CSV column, `--metric` and the JSON agree. `unit` labels a chart's axis.
- * A figure is null where the run has none to give: a latency where no fault completed (as
- * `compare` prints "—"), not a latency of 0.
+ * A figure is null where the run has none to give: a latency where no fault completed, a ratio per
+ * fault where there was no fault (as `compare` prints "—"), not a 0.
  */
 export interface SweepMetric {
   readonly name: string;
@@ -17,11 +17,11 @@ export interface SweepMetric {
 
 /**
  * What a figure may be, as `of` gives it, so that `sweep merge` can refuse a hand-edited one: a
- * count is a whole number, an amount any number (work to three decimals, a ratio), both at least
- * 0 and never absent; a latency is whole nanoseconds (event times are), or null where no fault
- * completed — the only figure a run may lack.
+ * count is a whole number, an amount any number (work to three decimals), both at least 0 and
+ * never absent; a ratio per fault is an amount, or null where there was no fault; a latency is
+ * whole nanoseconds (event times are), or null where no fault completed.
  */
-export type FigureKind = 'count' | 'amount' | 'latency';
+export type FigureKind = 'count' | 'amount' | 'perFault' | 'latency';
 
 const sum = (m: Readonly<Record<string, number>>) => Object.values(m).reduce((a, b) => a + b, 0);
 /**
@@ -32,7 +32,7 @@ const sum = (m: Readonly<Record<string, number>>) => Object.values(m).reduce((a,
  */
 const workPerSecond = (r: RunResult) => (r.run.measuredNs > 0 ? roundTo((r.metrics.work * 1e9) / r.run.measuredNs, 3) : 0);
 /** A fault-latency figure, or null where no fault completed (no sample, so no latency). */
-const latency = (k: 'p50' | 'p99' | 'max') => (r: RunResult) => (r.metrics.faultLatencyNs.count > 0 ? r.metrics.faultLatencyNs[k] : null);
+const latency = (k: 'p50' | 'p99' | 'max') => (r: RunResult) => r.metrics.faultLatencyNs[k];
 
 export const SWEEP_METRICS: readonly SweepMetric[] = [
   { name: 'work', kind: 'amount', unit: 'units, 1 = 1 µs of task compute', describe: 'total work done by the tasks', of: (r) => r.metrics.work },
@@ -44,8 +44,8 @@ export const SWEEP_METRICS: readonly SweepMetric[] = [
   { name: 'halts', kind: 'count', unit: 'halts', describe: 'vCPU halts waiting for a page', of: (r) => r.metrics.apf.halts },
   { name: 'repeatedFaults', kind: 'count', unit: 'faults', describe: 'faults on a page already outstanding', of: (r) => r.metrics.apf.repeatedFaults },
   { name: 'exits', kind: 'count', unit: 'exits', describe: 'exits to the host, all kinds', of: (r) => r.metrics.exitsTotal },
-  { name: 'exitsPerFault', kind: 'amount', unit: 'exits per fault', describe: 'exits per distinct fault', of: (r) => r.metrics.exitsPerFault },
-  { name: 'injectionsPerFault', kind: 'amount', unit: 'injections per fault', describe: 'injections per distinct fault', of: (r) => r.metrics.injectionsPerFault },
+  { name: 'exitsPerFault', kind: 'perFault', unit: 'exits per fault', describe: 'exits per distinct fault', of: (r) => r.metrics.exitsPerFault },
+  { name: 'injectionsPerFault', kind: 'perFault', unit: 'injections per fault', describe: 'injections per distinct fault', of: (r) => r.metrics.injectionsPerFault },
   { name: 'faultLatency.p50', kind: 'latency', unit: 'ns', describe: 'median time from a fault to the access done', of: latency('p50') },
   { name: 'faultLatency.p99', kind: 'latency', unit: 'ns', describe: '99th percentile of fault latency', of: latency('p99') },
   { name: 'faultLatency.max', kind: 'latency', unit: 'ns', describe: 'longest fault latency', of: latency('max') },
@@ -70,8 +70,8 @@ export function sweepMetricNames(): string[] {
  *   apfs + syncFallbacks + halts ≤ faults. Not ready ≤ notPresent: a halted fault's page is
  *   announced ready too.
  * - a run has all three fault latencies or none, and p50 ≤ p99 ≤ max.
- * - exitsPerFault is exits over faults to three decimals, 0 without faults (core/run.ts), as is
- *   injectionsPerFault (its injections are not a sweep figure: only its 0 is checked).
+ * - exitsPerFault is exits over faults to three decimals, null without faults (core/run.ts), as is
+ *   injectionsPerFault (its injections are not a sweep figure: only its presence is checked).
  */
 export function brokenRelation(f: Readonly<Record<string, number | null>>): string | null {
   const n = (name: string) => f[name] ?? 0;
@@ -86,8 +86,12 @@ export function brokenRelation(f: Readonly<Record<string, number | null>>): stri
   if (missing.length === 0 && !(n(latency[0]) <= n(latency[1]) && n(latency[1]) <= n(latency[2]))) {
     return `faultLatency.p50 ${n(latency[0])}, p99 ${n(latency[1])} and max ${n(latency[2])} are out of order: a percentile is never above a higher one`;
   }
-  if (faults === 0 && (n('exitsPerFault') !== 0 || n('injectionsPerFault') !== 0)) {
-    return `exitsPerFault ${n('exitsPerFault')} and injectionsPerFault ${n('injectionsPerFault')} with faults 0: a run without faults has 0 per fault`;
+  const perFault = ['exitsPerFault', 'injectionsPerFault'];
+  if (faults === 0 && perFault.some((name) => f[name] !== null)) {
+    return `exitsPerFault ${f.exitsPerFault} and injectionsPerFault ${f.injectionsPerFault} with faults 0: a run without faults has no figure per fault (null)`;
+  }
+  if (faults > 0 && perFault.some((name) => f[name] === null)) {
+    return `exitsPerFault ${f.exitsPerFault} and injectionsPerFault ${f.injectionsPerFault} with faults ${faults}: a run with faults has both`;
   }
   // Rounding to three decimals moves the ratio by at most half a thousandth (and a float's error).
   if (faults > 0 && Math.abs(n('exitsPerFault') - n('exits') / faults) > 0.0005 + 1e-9) {

@@ -236,7 +236,7 @@ describe('apf-lab sweep merge', () => {
     const work = Number(first.split(',')[head.split(',').indexOf('work')]);
     expect(first.endsWith(`,0,200,${(work * 1000) / 200},`)).toBe(true);
     const doc = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8'));
-    expect(doc.format).toBe('apf-lab sweep v4');
+    expect(doc.format).toBe('apf-lab sweep v5');
     expect(doc.metrics.map((m: { name: string }) => m.name).slice(-2)).toEqual(['measuredMs', 'workPerSecond']);
     // Drawn by the rate, the note has nothing to add.
     const rate = await cli('sweep', 'merge', write('rate-1-of-2.json', fakePart({ ...def, metric: 'workPerSecond' }, 1, 2)), write('rate-2-of-2.json', fakePart({ ...def, metric: 'workPerSecond' }, 2, 2)));

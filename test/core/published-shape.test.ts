@@ -34,6 +34,6 @@ describe('default scenario: the published shape', () => {
   });
 
   it('the SDEI design costs more exits per fault than x86 (COMPLETE and IRQ_ACK vs ACK)', () => {
-    expect(get('arm64-sdei').metrics.exitsPerFault).toBeGreaterThan(get('x86').metrics.exitsPerFault);
+    expect(get('arm64-sdei').metrics.exitsPerFault!).toBeGreaterThan(get('x86').metrics.exitsPerFault!);
   });
 });

@@ -108,7 +108,7 @@ describe('the PPI is level-configured: its EOI exits (vGIC maintenance interrupt
     const irq = runVariant(s, arm64IrqVariant).metrics.faultLatencyNs;
     const sdei = runVariant(s, arm64SdeiVariant).metrics.faultLatencyNs;
     // Without the exit: p99 3 ms (a 4 ms tick at HZ 250), against arm64-sdei's 55 µs.
-    expect(irq.p99).toBeLessThan(2 * sdei.p99);
+    expect(irq.p99!).toBeLessThan(2 * sdei.p99!);
   });
 });
 
@@ -123,6 +123,6 @@ describe('whole runs', () => {
     expect(r.metrics.apf.notPresentDelivered).toBeGreaterThan(0);
     // ipi-mix's cross-calls add SGI and IRQ exits that follow the schedule (±0.5 a fault between
     // two runs of one design): only overcommit, which has none, shows the one exit apart.
-    if (name === 'overcommit') expect(r.metrics.exitsPerFault).toBeLessThan(sdei.metrics.exitsPerFault - 0.5);
+    if (name === 'overcommit') expect(r.metrics.exitsPerFault).toBeLessThan(sdei.metrics.exitsPerFault! - 0.5);
   });
 });

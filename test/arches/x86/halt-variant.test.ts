@@ -100,7 +100,7 @@ describe('scenarios/ipi-mix.yaml: halting beats blocking, PV beats halting', () 
 
   it('the senders wait far less on x86-halt than on sync-x86', () => {
     const wait = (id: string) => runs.get(id)!.metrics.ipi.waitNs;
-    expect(wait('x86-halt').mean * 10).toBeLessThan(wait('sync-x86').mean);
-    expect(wait('x86-halt').p99 * 10).toBeLessThan(wait('sync-x86').p99);
+    expect(wait('x86-halt')!.mean * 10).toBeLessThan(wait('sync-x86')!.mean);
+    expect(wait('x86-halt')!.p99 * 10).toBeLessThan(wait('sync-x86')!.p99);
   });
 });

@@ -54,8 +54,8 @@ describe('sweep merge', () => {
   });
 
   it('says a part of a later format was written by a newer apf-lab (it was "not a sweep part file")', () => {
-    expect(() => mergeParts([parts[0], file('v5.json', { ...part(def, 2, 3), format: 'apf-lab sweep part v5' }), parts[2]])).toThrow(
-      /^v5.json: written by a newer apf-lab \(apf-lab sweep part v5; this one reads apf-lab sweep part v4\): merge with that version$/,
+    expect(() => mergeParts([parts[0], file('v6.json', { ...part(def, 2, 3), format: 'apf-lab sweep part v6' }), parts[2]])).toThrow(
+      /^v6.json: written by a newer apf-lab \(apf-lab sweep part v6; this one reads apf-lab sweep part v5\): merge with that version$/,
     );
   });
 
@@ -239,9 +239,13 @@ describe('sweep merge', () => {
     expect(merge('order.json', { 'faultLatency.p50': 900, 'faultLatency.p99': 800 })).toThrow(/^order.json: runs.1.metrics: faultLatency.p50 900, p99 800 and max \d+ are out of order/);
     expect(merge('half.json', { 'faultLatency.p99': null })).toThrow(/^half.json: runs.1.metrics: faultLatency.p99 null but not faultLatency.p50 and faultLatency.max/);
     expect(merge('ratio.json', { exitsPerFault: 7 })).toThrow(/^ratio.json: runs.1.metrics: exitsPerFault 7 is not exits \d+ over faults \d+/);
-    expect(merge('none.json', { faults: 0, apfs: 0, syncFallbacks: 0, halts: 0, exitsPerFault: 0, injectionsPerFault: 1.5 })).toThrow(
-      /^none.json: runs.1.metrics: exitsPerFault 0 and injectionsPerFault 1.5 with faults 0/,
+    expect(merge('none.json', { faults: 0, apfs: 0, syncFallbacks: 0, halts: 0, exitsPerFault: null, injectionsPerFault: 1.5 })).toThrow(
+      /^none.json: runs.1.metrics: exitsPerFault null and injectionsPerFault 1.5 with faults 0: a run without faults has no figure per fault \(null\)/,
     );
+    // The v4 figure, 0 per fault without a fault, is no longer what a run gives; nor a missing ratio with faults.
+    expect(merge('zero.json', { faults: 0, apfs: 0, syncFallbacks: 0, halts: 0, exitsPerFault: 0, injectionsPerFault: 0 })).toThrow(/^zero.json: runs.1.metrics: exitsPerFault 0 and injectionsPerFault 0 with faults 0/);
+    expect(merge('lost.json', { injectionsPerFault: null })).toThrow(/^lost.json: runs.1.metrics: exitsPerFault [\d.]+ and injectionsPerFault null with faults \d+: a run with faults has both/);
+    expect(mergeParts([edit('nofault.json', { faults: 0, apfs: 0, syncFallbacks: 0, halts: 0, exitsPerFault: null, injectionsPerFault: null, 'faultLatency.p50': null, 'faultLatency.p99': null, 'faultLatency.max': null }), parts[1], parts[2]]).runs[1].metrics.exitsPerFault).toBe(null);
     // What a run does give: exactly as many APFs, synchronous and halted faults as faults, a ratio rounded.
     const fine = { faults: 30, apfs: 10, syncFallbacks: 10, halts: 10, exits: 100, exitsPerFault: 3.333 };
     expect(mergeParts([edit('ok.json', fine), parts[1], parts[2]]).runs[1].metrics.apfs).toBe(10);

@@ -17,6 +17,8 @@ describe('a sweep run\'s figures', () => {
     const figures = runFigures(r);
     expect(figures.faults).toBe(0);
     for (const m of LATENCY) expect(figures[m]).toBeNull();
+    // Nor any figure per fault: with no fault there is no ratio (sweep part v5; v4 gave 0).
+    expect([figures.exitsPerFault, figures.injectionsPerFault]).toEqual([null, null]);
   });
 
   it('a run with faults keeps its latency figures as run --json gives them', () => {
@@ -33,8 +35,8 @@ describe('a sweep run\'s figures', () => {
     for (const figures of runs.map(runFigures)) {
       for (const m of SWEEP_METRICS) {
         const v = figures[m.name];
-        if (v === null) expect(m.kind, m.name).toBe('latency');
-        else expect(m.kind === 'amount' ? v >= 0 : Number.isInteger(v) && v >= 0, `${m.name} = ${v}`).toBe(true);
+        if (v === null) expect(['latency', 'perFault'], m.name).toContain(m.kind);
+        else expect(m.kind === 'amount' || m.kind === 'perFault' ? v >= 0 : Number.isInteger(v) && v >= 0, `${m.name} = ${v}`).toBe(true);
       }
     }
   });
