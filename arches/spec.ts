@@ -183,6 +183,7 @@ export interface ArchDefinition {
   readonly checkKnobs: (knobs: Readonly<Record<string, number>>) => void;
   readonly asyncPfPerVcpu: number;
   readonly irqOrder: Backend['caps']['irqOrder'];
+  readonly runnableWhileDone: boolean;
   readonly ipi: (knobs: Readonly<Record<string, number>>) => IpiCaps;
   /** Lines whose EOI exits (Backend caps.eoiExit), from the VMM's choice of lines. */
   readonly eoiExit: (knobs: Readonly<Record<string, number>>) => Backend['caps']['eoiExit'];
@@ -283,6 +284,7 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
       undeliveredWait: 'halt',
       readyOnlyIfNotPresentInjected: true,
       irqOrder: def.irqOrder,
+      runnableWhileDone: def.runnableWhileDone,
       guestWake: { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false },
       irqVsRefault: null,
       forbiddenNotPresent: [],

@@ -285,6 +285,14 @@ export interface Backend<S = unknown, A = unknown> {
      */
     readonly undeliveredWait: 'halt' | 'retry';
     /**
+     * kvm_arch_vcpu_runnable() is true while the done list holds anything, dequeueable or not: x86
+     * since the 2010 series (`|| !list_empty_careful(&vcpu->async_pf.done)`; Linux 6.12
+     * arch/x86/kvm/x86.c kvm_vcpu_has_events()). A halt or HLT with completions the vCPU cannot
+     * dequeue then does not block: it returns at once, and the vCPU spins in exits
+     * (core/sim/vcpu-run.ts). arm64's kvm_arch_vcpu_runnable() has no such test.
+     */
+    readonly runnableWhileDone: boolean;
+    /**
      * Page-ready goes out only for works whose not-present was injected (or a wake-all): x86
      * since 2a18b7e7cd88 (facts/x86.md §6 "Dummy-entry leak"); the 2010 design sent it regardless.
      */

@@ -291,6 +291,8 @@ export const ARM64_ARCH: ArchDefinition = {
   asyncPfPerVcpu: ASYNC_PF_PER_VCPU,
   // GIC: equal default priorities, lowest INTID first (the reschedule SGI before the PPI).
   irqOrder: 'lowest-first',
+  // arch/arm64/kvm/arm.c kvm_arch_vcpu_runnable(): interrupts and the power state, not the done list.
+  runnableWhileDone: false,
   ipi: () => ARM64_IPI_CAPS,
   eoiExit: vgicEoiExit,
   codeLayout: arm64CodeLayout,

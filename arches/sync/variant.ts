@@ -46,6 +46,8 @@ export function noApfVariant(spec: NoApfSpec): Variant {
     checkKnobs: spec.checkKnobs,
     asyncPfPerVcpu: 64,
     irqOrder: spec.irqOrder,
+    // No async PF, no done list.
+    runnableWhileDone: false,
     ipi: spec.ipi,
     // No async-PF line: the only interrupts are the IPIs and the tick, whose EOIs do not exit.
     eoiExit: () => null,

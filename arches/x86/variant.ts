@@ -27,8 +27,8 @@ const FINDINGS: readonly Finding[] = [
   {
     id: 'x86-offline-stale-token',
     severity: 'concern',
-    text: 'A page-ready sent while kvm_guest_cpu_offline() runs with interrupts off, before its EN = 0 write, leaves apf_reason.token set: its interrupt is taken once async_pf_enabled is false, and the handler neither clears the slot nor ACKs. When the CPU comes back, apf_pageready_slot_free() stays false and the vCPU never gets page-ready again. Read in the code and reproduced by the lab (scenario offline/online events), not run on a kernel.',
-    cite: 'arch/x86/kernel/kvm.c kvm_cpu_down_prepare(), kvm_guest_cpu_offline(), sysvec_kvm_asyncpf_interrupt(); arch/x86/kvm/x86.c kvm_arch_async_page_present(), apf_pageready_slot_free() (Linux 6.12); test/core/sim/cpu-hotplug.test.ts',
+    text: 'A page-ready sent while kvm_guest_cpu_offline() runs with interrupts off, before its EN = 0 write, leaves apf_reason.token set: its interrupt is taken once async_pf_enabled is false, and the handler neither clears the slot nor ACKs. When the CPU comes back, apf_pageready_slot_free() stays false and the vCPU never gets page-ready again; nor does it block any more: kvm_vcpu_has_events() is true while the done list holds a completion, so each HLT and APF halt returns at once and the vCPU thread spins in exits (in the lab one HLT exit per 0.68 µs round trip). Read in the code and reproduced by the lab (scenario offline/online events), not run on a kernel; VMMs have seen vCPU threads spin at 100 % with interrupt-based async PF (cloud-hypervisor PR #2498, libkrun PR #28), the cause not established there.',
+    cite: 'arch/x86/kernel/kvm.c kvm_cpu_down_prepare(), kvm_guest_cpu_offline(), sysvec_kvm_asyncpf_interrupt(); arch/x86/kvm/x86.c kvm_arch_async_page_present(), apf_pageready_slot_free(), kvm_vcpu_has_events() (Linux 6.12); test/core/sim/cpu-hotplug.test.ts',
   },
 ];
 

@@ -83,6 +83,8 @@ function completeWork(sim: Machine, work: AsyncPfWork): void {
   const first = v.apf.done.length === 0;
   v.apf.done.push(work);
   if (first) sim.backend.asyncPagePresentQueued(v);
+  // async_pf_execute() ends with __kvm_vcpu_wake_up() for every completion, first or not.
+  sim.completionWake(v);
   // `address` is the page's host virtual address in QEMU (virt/kvm/async_pf.c traces work->addr).
   // The kworker traces it when the page is in, by its own clock: not the vCPU's, which may have run ahead.
   if (sim.options.trace) sim.traceAt(sim.now, v.id, 'kvm_async_pf_completed', { address: GUEST_RAM_HVA + work.gfn * PAGE_SIZE, gva: work.faultAddress });

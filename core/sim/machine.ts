@@ -139,6 +139,8 @@ export interface Machine extends VcpuHost {
   enterWait(v: Vcpu, mode: 'sync' | 'halt' | 'idle'): void;
   leaveWait(v: Vcpu): void;
   wakesFromWait(v: Vcpu): boolean;
+  /** async_pf_execute()'s wake of the vCPU after a completion (core/sim/vcpu-run.ts completionWake()). */
+  completionWake(v: Vcpu): void;
 
   // ---- exception entry and exit (core/sim/guest-entry.ts)
   exceptionReturn(v: Vcpu, to: Privilege): void;

@@ -365,6 +365,9 @@ export class Simulation implements Machine {
   kick(v: Vcpu): void {
     run.kick(this, v);
   }
+  completionWake(v: Vcpu): void {
+    run.completionWake(this, v);
+  }
   wakeUp(v: Vcpu): void {
     run.wakeUp(this, v);
   }

@@ -126,6 +126,7 @@ export function enterWait(sim: Machine, v: Vcpu, mode: 'sync' | 'halt' | 'idle')
   v.mode = mode;
   if (mode === 'idle') sim.idleVcpus.add(v.id);
   v.modeSince = v.cursor;
+  if (mode === 'idle' && spinsWithDone(sim, v)) v.idleSpinFrom = v.modeSince;
   v.epoch++; // nothing scheduled for this vCPU survives a wait
   // QEMU's blocktime counts a vCPU thread in a userfault of its own: a synchronous fault on a
   // page (syncGfn). Not the APF halt, where the vCPU thread sleeps in kvm_vcpu_block() and the async
@@ -151,10 +152,48 @@ export function closeWait(sim: Machine, v: Vcpu, t: number): void {
     // A CPU taken down idles in its dead loop (core/sim/cpu-hotplug.ts).
     account(sim, 'idle', v.modeSince, t);
     v.modeSince = t;
+  } else if (v.mode === 'idle' && v.idleSpinFrom >= 0) {
+    closeIdleSpin(sim, v, t);
   } else if (v.mode === 'sync' || v.mode === 'halt' || v.mode === 'idle') {
     account(sim, v.mode, v.modeSince, t);
     v.modeSince = t;
   }
+}
+
+/**
+ * A spinning idle wait, up to `t`: the vCPU thread is in the host (each HLT exits, vcpu_block()
+ * finds the vCPU runnable and re-enters), one HLT exit per round trip. The guest's few
+ * instructions between two HLTs are not priced (an assumption: the exit's round trip dominates).
+ * The exits are counted from where the spin began, so that closing it in pieces counts the same.
+ */
+function closeIdleSpin(sim: Machine, v: Vcpu, t: number): void {
+  const roundTrip = sim.backend.costs.exitNs.idle;
+  const from = v.modeSince;
+  const done = (at: number) => Math.floor((at - v.idleSpinFrom) / roundTrip);
+  // Only the round trips inside the measured window count, as the time does.
+  const exits = done(Math.min(t, sim.measureEnd)) - done(from);
+  if (exits > 0 && sim.metrics.measuring) sim.metrics.exits.add(sim.backend.exitNames.idle, exits);
+  account(sim, 'host', from, t);
+  v.modeSince = t;
+}
+
+/** Does a wait on this vCPU spin rather than block (Backend caps.runnableWhileDone)? */
+function spinsWithDone(sim: Machine, v: Vcpu): boolean {
+  return sim.backend.caps.runnableWhileDone && v.apf.done.length > 0;
+}
+
+/**
+ * async_pf_execute()'s __kvm_vcpu_wake_up() after a completion: an APF halt or a guest HLT where
+ * the done list now makes the vCPU runnable stops blocking. The halt returns to the guest, which
+ * faults again (a spin of repeated faults until the page is in or the list drains); the idle
+ * HLT loop spins in HLT exits (closeIdleSpin()) until something gives the guest work.
+ */
+export function completionWake(sim: Machine, v: Vcpu): void {
+  if (v.mode === 'idle' && v.idleSpinFrom < 0 && spinsWithDone(sim, v)) {
+    closeWait(sim, v, sim.now);
+    v.idleSpinFrom = sim.now;
+  }
+  wakeUp(sim, v);
 }
 
 /** The wait ends: the vCPU runs again from now. */
@@ -163,6 +202,7 @@ export function leaveWait(sim: Machine, v: Vcpu): void {
   const t = Math.max(sim.now, v.modeSince);
   closeWait(sim, v, t);
   if (v.mode === 'sync' || v.mode === 'halt') sim.blocktime?.end(v.id, t);
+  v.idleSpinFrom = -1;
   v.mode = 'run';
   sim.idleVcpus.delete(v.id);
   v.cursor = t;
@@ -205,10 +245,13 @@ export function setRunnable(sim: Machine, v: Vcpu): void {
   if (v.mode === 'halt' || v.mode === 'idle') leaveWait(sim, v);
 }
 
-/** kvm_arch_vcpu_runnable(): completions to dequeue or a deliverable interrupt end a wait. */
+/** kvm_arch_vcpu_runnable(): completions to dequeue, or any where the arch says so, or a deliverable interrupt end a wait. */
 export function wakesFromWait(sim: Machine, v: Vcpu): boolean {
   if (v.hasDeliverableIrq()) return true;
   if (v.apf.readyRequested && v.apf.done.length > 0 && sim.backend.canDequeueAsyncPagePresent(v).ok) return true;
+  // An APF halt with anything on the done list returns to the guest (caps.runnableWhileDone),
+  // which faults on its page again; an idle HLT's spin is accounted without leaving (closeIdleSpin()).
+  if (v.mode === 'halt' && spinsWithDone(sim, v)) return true;
   // A task woken in the guest ends an idle wait; a halted task's wait ends only by its wake or an interrupt.
   return v.mode === 'idle' && !v.guestHalted && v.runq.length > 0;
 }

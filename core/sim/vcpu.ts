@@ -92,6 +92,12 @@ export interface VcpuHost {
 export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   mode: VcpuMode = 'run';
   modeSince = 0;
+  /**
+   * Where the vCPU's idle wait turned into a spin, or -1: its HLT returns at once while the done
+   * list holds a completion it cannot dequeue (Backend caps.runnableWhileDone), so each HLT exits
+   * and the guest's idle loop halts again (core/sim/vcpu-run.ts spinIdle()).
+   */
+  idleSpinFrom = -1;
   /** Time up to which this vCPU's work has been laid out. */
   cursor = 0;
   /** Bumped to cancel a scheduled STEP event (lazy deletion). */

@@ -111,6 +111,35 @@ describe("x86: a page-ready sent in kvm_guest_cpu_offline()'s interrupts-off str
     expect(v1.apf.done.length).toBeGreaterThan(0);
   });
 
+  // kvm_vcpu_has_events() is true while async_pf.done holds anything (Linux 6.12 arch/x86/kvm/x86.c),
+  // and async_pf_execute() wakes the vCPU after every completion (virt/kvm/async_pf.c): with a
+  // completion it can never dequeue, vcpu_block() returns at once and every HLT exits again: the
+  // ~1M exits/s spin of a stale page-ready slot seen in VMMs (Firecracker issue #3043).
+  it('back up, the vCPU spins in HLT exits: its idle time is host time, one exit per HLT round trip', () => {
+    const hit = AROUND_COMPLETION.find((t) => stranded('x86', downAt(t)))!;
+    const r = runVariant(downAt(hit), findVariant('x86'));
+    const roundTrip = findVariant('x86').createBackend({ costOverrides: findVariant('x86').defaultCosts, knobs: findVariant('x86').knobs, guestMemoryBytes: 64 << 20 }).costs.exitNs.idle;
+    // From the writer's first fault back up (~60 ms) to the end of the 100 ms window.
+    expect(r.metrics.vcpuTimeNs.host).toBeGreaterThan(39e6);
+    expect(r.metrics.exits.HLT).toBeGreaterThan(Math.floor(39e6 / roundTrip));
+    expect(r.metrics.exits.HLT).toBeLessThan(Math.ceil(r.metrics.vcpuTimeNs.host / roundTrip) + 10);
+  });
+
+  it('back up, an APF halt there does not block: the vCPU faults on its page again until it is in', () => {
+    // A kernel-mode access on vCPU 1 after it is back (65 ms): x86 cannot tell the guest, and halts.
+    const withSyscall = (atMs: number): Scenario => {
+      const s = downAt(atMs);
+      return { ...s, tasks: [...s.tasks, { ...s.tasks[1], name: 'sys', program: [{ sleep: { us: 65000 } }, { syscall: { region: 'array', pattern: 'sequential', pages: 1, thinkNs: 2000 } }] } as Scenario['tasks'][number]] };
+    };
+    const hit = AROUND_COMPLETION.find((t) => stranded('x86', withSyscall(t)))!;
+    const m = runVariant(withSyscall(hit), findVariant('x86')).metrics;
+    expect(m.apf.haltReasons['kernel-mode']).toBeGreaterThan(0);
+    // Each round is an EPT violation on the page still outstanding (kvm_async_pf_repeated_fault),
+    // for the 20 ms read: thousands, and no time blocked in the halt.
+    expect(m.apf.repeatedFaults).toBeGreaterThan(5000);
+    expect(m.vcpuTimeNs.halt).toBe(0);
+  });
+
   // Control: v4's callback runs with interrupts on (a pending PPI is taken before the disable), and
   // the 2010 guest's page-ready is an exception, not an interrupt held by IF=0.
   it.each(['arm64-sdei', 'x86-pf'])('%s: no offline time strands a sleeper when the CPU comes back', (id) => {
