@@ -82,7 +82,7 @@ export function takeCpuDown(sim: Machine, v: Vcpu): void {
   }
   v.mode = 'off';
   v.modeSince = v.cursor;
-  v.epoch++; // nothing scheduled for a dead CPU
+  sim.dropStep(v); // nothing scheduled for a dead CPU
   sim.idleVcpus.delete(v.id);
   if (v.upPending) {
     v.upPending = false;

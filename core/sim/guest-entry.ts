@@ -1,5 +1,4 @@
 import { codeFrame, entryFrame, topFrame, type ExceptionClass, type KernelFrame, type Privilege } from '../guest/code-layout.js';
-import { EV_STEP } from './events.js';
 import { faultLatencyDone } from './fault-latency.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
@@ -98,7 +97,7 @@ export function stepFrames(sim: Machine, v: Vcpu): 'busy' | 'popped' | 'empty' {
     planned += next.ns;
   }
   v.beginSegment(v.cursor, planned, 0, false, true, end);
-  sim.queue.push(v.cursor + planned, EV_STEP, v.id, ++v.epoch);
+  sim.schedule(v, v.cursor + planned);
   return 'busy';
 }
 

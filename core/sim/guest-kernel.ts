@@ -176,7 +176,7 @@ export function callFunctionSingle(sim: Machine, v: Vcpu, task: Task, step: { ta
     return false;
   }
   v.beginSegment(v.cursor, Infinity, 0, false, false, 0);
-  v.epoch++;
+  sim.dropStep(v);
   return true;
 }
 

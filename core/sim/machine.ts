@@ -121,6 +121,8 @@ export interface Machine extends VcpuHost {
 
   // ---- the engine (core/sim/simulation.ts)
   schedule(v: Vcpu, t: number): void;
+  /** Cancel the vCPU's scheduled STEP, if any (lazy deletion: it stays queued, stale). */
+  dropStep(v: Vcpu): void;
   /** A sleeping task's timer, to wake it at `t`. */
   startTimer(task: Task, t: number): void;
   abort(reason: string): void;

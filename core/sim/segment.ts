@@ -2,7 +2,6 @@ import type { ExitKind } from '../backend.js';
 import { codeFrame, topFrame } from '../guest/code-layout.js';
 import type { Task } from '../guest/task.js';
 import { addTime, type TimeCategory } from '../metrics.js';
-import { EV_STEP } from './events.js';
 import * as entry from './guest-entry.js';
 import { faultLatencyDone } from './fault-latency.js';
 import * as guest from './guest-kernel.js';
@@ -114,7 +113,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
   }
   if (step.kind === 'compute') {
     const seg = v.beginSegment(v.cursor, step.ns - task.progress, 0, false, false, 0);
-    sim.queue.push(v.cursor + seg.planned, EV_STEP, v.id, ++v.epoch);
+    sim.schedule(v, v.cursor + seg.planned);
     return true;
   }
   if (step.kind === 'ipi') return guest.callFunctionSingle(sim, v, task, step);
@@ -133,7 +132,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     // all of it (PROTOCOLS.md §3 "IPIs": the target answers when it runs with interrupts on).
     const seg = v.beginSegment(v.cursor, step.leadNs - task.leadDoneNs, 0, false, false, 0);
     seg.lead = true;
-    sim.queue.push(v.cursor + seg.planned, EV_STEP, v.id, ++v.epoch);
+    sim.schedule(v, v.cursor + seg.planned);
     return true;
   }
   const per = sim.touchNs + step.spec.thinkNs;
@@ -174,7 +173,7 @@ export function startSegment(sim: Machine, v: Vcpu): boolean {
     return true;
   }
   v.beginSegment(v.cursor, n, per, faultAtEnd, false, 0, ahead);
-  sim.queue.push(v.cursor + n * per - ahead, EV_STEP, v.id, ++v.epoch);
+  sim.schedule(v, v.cursor + n * per - ahead);
   return true;
 }
 

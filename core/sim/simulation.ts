@@ -114,6 +114,8 @@ export class Simulation implements Machine {
   private readonly until: UntilWindow | null;
   readonly chargedAhead: ChargedAhead | null;
   draining = false;
+  /** STEP events cancelled while queued (dropStep()): still in the queue until popped. */
+  private staleSteps = 0;
   workId = 0;
   readonly csds = new IntMap<CallSingleData>();
   csdId = 0;
@@ -198,7 +200,7 @@ export class Simulation implements Machine {
   run(): void {
     this.boot();
     for (const v of this.vcpus) {
-      this.queue.push(v.cursor, EV_STEP, v.id, v.epoch);
+      this.schedule(v, v.cursor);
       this.queue.pushInOrder(this.tickNs, EV_TICK, v.id, 0);
       // Half a period out of phase with the guest's tick (the two clocks are not aligned).
       if (this.hostTickNs !== null) this.queue.push(Math.round(this.hostTickNs / 2), EV_HOST_TICK, v.id, 0);
@@ -213,7 +215,7 @@ export class Simulation implements Machine {
     let sameInstant = 0;
     let drainTimedOut = false;
     while (this.queue.size > 0 && this.aborted === null) {
-      if (this.draining && this.timers.onlyLeft()) break;
+      if (this.draining && this.onlyTimersLeft()) break;
       this.queue.pop(ev);
       // The duration cap of a window the `until` tasks ended early: not an event of the run (it
       // would stretch the run's time to the cap), nor work left undone past the drain.
@@ -248,7 +250,7 @@ export class Simulation implements Machine {
     if (!this.draining) this.endMeasurement(Math.min(this.measureEnd, this.endTime));
     // A run that ended with nothing left to happen but timers (a drain that ran dry): what still
     // waits then waits forever, and is not in flight.
-    const settled = this.aborted === null && this.stoppedEarly === null && this.timers.onlyLeft();
+    const settled = this.aborted === null && this.stoppedEarly === null && this.onlyTimersLeft();
     this.inFlightAtEnd = closeInvariants(this, this.now, settled);
   }
 
@@ -286,8 +288,12 @@ export class Simulation implements Machine {
     switch (ev.kind) {
       case EV_STEP: {
         const v = this.vcpus[ev.a];
-        if (ev.b === v.epoch) run.onStep(this, v);
-        return;
+        if (ev.b !== v.epoch) {
+          this.staleSteps--;
+          return;
+        }
+        v.stepQueued = false;
+        return run.onStep(this, v);
       }
       case EV_TICK:
         return sched.onTick(this, this.vcpus[ev.a]);
@@ -323,8 +329,24 @@ export class Simulation implements Machine {
   }
 
   schedule(v: Vcpu, t: number): void {
-    v.epoch++;
+    this.dropStep(v);
     this.queue.push(t, EV_STEP, v.id, v.epoch);
+    v.stepQueued = true;
+  }
+
+  dropStep(v: Vcpu): void {
+    if (v.stepQueued) this.staleSteps++;
+    v.stepQueued = false;
+    v.epoch++;
+  }
+
+  /**
+   * Nothing queued but sleep timers, VM events and STEPs cancelled since (stale, lazily deleted):
+   * a stale STEP is no work left, and the first of them may lie far ahead (the end of a compute
+   * step the drain retired), where it kept a drain with nothing outstanding running to its cap.
+   */
+  private onlyTimersLeft(): boolean {
+    return this.timers.onlyLeft(this.staleSteps);
   }
 
   // ---------------------------------------------------------------- the Machine's services (core/sim/machine.ts)

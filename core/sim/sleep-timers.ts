@@ -35,8 +35,8 @@ export class SleepTimers {
     this.queued--;
   }
 
-  /** Nothing but sleep timers and VM events is queued. */
-  onlyLeft(): boolean {
-    return this.queue.size === this.queued;
+  /** Nothing but sleep timers, VM events and `stale` cancelled events is queued. */
+  onlyLeft(stale: number): boolean {
+    return this.queue.size === this.queued + stale;
   }
 }

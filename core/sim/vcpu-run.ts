@@ -127,7 +127,7 @@ export function enterWait(sim: Machine, v: Vcpu, mode: 'sync' | 'halt' | 'idle')
   if (mode === 'idle') sim.idleVcpus.add(v.id);
   v.modeSince = v.cursor;
   if (mode === 'idle' && spinsWithDone(sim, v)) v.idleSpinFrom = v.modeSince;
-  v.epoch++; // nothing scheduled for this vCPU survives a wait
+  sim.dropStep(v); // nothing scheduled for this vCPU survives a wait
   // QEMU's blocktime counts a vCPU thread in a userfault of its own: a synchronous fault on a
   // page (syncGfn). Not the APF halt, where the vCPU thread sleeps in kvm_vcpu_block() and the async
   // worker faults (core/host/postcopy-blocktime.ts), nor a wait for anything else.

@@ -102,6 +102,8 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   cursor = 0;
   /** Bumped to cancel a scheduled STEP event (lazy deletion). */
   epoch = 0;
+  /** A STEP of the current epoch is queued (core/sim/simulation.ts schedule()). */
+  stepQueued = false;
   /** The segment under way, if any: `segmentRecord` while one runs (see beginSegment()). */
   segment: Segment | null = null;
   private readonly segmentRecord: Segment = { start: 0, planned: 0, perTouch: 0, firstDoneNs: 0, faultAtEnd: false, phase: false, phaseEnd: 0, lead: false };

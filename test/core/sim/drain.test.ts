@@ -28,6 +28,25 @@ describe('the drain waits for work, not for sleep timers', () => {
     }
   });
 
+  it('a compute step longer than the drain is retired, not waited for (its cancelled end is no work left)', () => {
+    // Hostile finding: the step's end, cancelled when a tick cut it at the window's close, stayed
+    // queued at 1 s (lazy deletion) and kept the drain running to its cap: "drain timed out" with
+    // nothing outstanding, in every variant.
+    const s = smallScenario({
+      durationMs: 100,
+      machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 64 },
+      regions: [{ name: 'array', mib: 32 }],
+      tasks: [{ name: 'worker', program: [{ compute: { us: 1_000_000 } }] }],
+      drain: { enabled: true, maxMs: 50 },
+    });
+    for (const id of ['sync-x86', 'x86', 'arm64-sdei']) {
+      const r = runVariant(s, findVariant(id));
+      expect(r.run.stoppedEarly, id).toBeNull();
+      expect(r.run.simulatedNs, id).toBeLessThan(101e6);
+      expect(r.invariants.inFlight, id).toBe(0);
+    }
+  });
+
   it('with faults outstanding at the window it still waits for them, timers or not', () => {
     // A 30 ms device: the reads of the window's last faults end in the drain.
     const s = smallScenario({
