@@ -5,9 +5,11 @@
 
 export interface Mail {
   readonly headers: Readonly<Record<string, string>>;
+  /** The file line (1-based) of each header, by its name in lower case, for the line an error names. */
+  readonly headerLines: Readonly<Record<string, number>>;
   readonly body: readonly string[];
-  /** Where the body starts in the file (0-based line), for the line an error names. */
-  readonly bodyLine: number;
+  /** The file line (1-based) of each body line, for the line an error names (a decoded line: where its text begins). */
+  readonly bodyLines: readonly number[];
 }
 
 /**
@@ -36,23 +38,40 @@ export function splitMails(text: string): Mail[] {
 
 /** Headers (folded lines unfolded, encoded words decoded) up to the first empty line; if the text does not open with headers, none. */
 function readMail(lines: readonly string[], start: number, end: number): Mail {
+  const opens = HEADER.test(lines[start] ?? '') && !(lines[start] ?? '').startsWith('Index: ');
+  const { headers, headerLines, next } = opens ? readHeaders(lines, start, end) : { headers: {}, headerLines: {}, next: start };
+  const body = lines.slice(next, end).map(unescapeFrom);
+  return { headers, headerLines, body, bodyLines: body.map((_l, k) => next + k + 1) };
+}
+
+/**
+ * The header block at `lines[start…end)` (a mail's, or a MIME part's): each header by its name
+ * in lower case, the file line of each (`lines` index + 1), and the index after the empty line
+ * that ends the block (or after the last header line, if the block ends otherwise).
+ */
+export function readHeaders(
+  lines: readonly string[],
+  start: number,
+  end: number,
+  lineOf: (i: number) => number = (i) => i + 1,
+): { headers: Record<string, string>; headerLines: Record<string, number>; next: number } {
   const headers: Record<string, string> = {};
+  const headerLines: Record<string, number> = {};
   let i = start;
   let last: string | null = null;
-  if (HEADER.test(lines[i] ?? '') && !(lines[i] ?? '').startsWith('Index: ')) {
-    for (; i < end && lines[i] !== ''; i++) {
-      const l = lines[i];
-      const m = HEADER.exec(l);
-      if (/^[ \t]/.test(l) && last !== null) headers[last] += ` ${l.trim()}`;
-      else if (m) {
-        last = m[1].toLowerCase();
-        headers[last] = m[2].trim();
-      } else break;
-    }
-    if (lines[i] === '') i++;
+  for (; i < end && lines[i] !== ''; i++) {
+    const l = lines[i];
+    const m = HEADER.exec(l);
+    if (/^[ \t]/.test(l) && last !== null) headers[last] += ` ${l.trim()}`;
+    else if (m) {
+      last = m[1].toLowerCase();
+      headers[last] = m[2].trim();
+      headerLines[last] = lineOf(i);
+    } else break;
   }
+  if (i < end && lines[i] === '') i++;
   for (const k of Object.keys(headers)) headers[k] = decodeWords(headers[k]);
-  return { headers, body: lines.slice(i, end).map(unescapeFrom), bodyLine: i };
+  return { headers, headerLines, next: i };
 }
 
 /** mboxrd escapes a body line starting `From ` as `>From `. */

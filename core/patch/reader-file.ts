@@ -1,31 +1,37 @@
 import { displayName, splitMails, type Mail } from './mail.js';
 import { findDiffstat } from './hunkless.js';
+import { decodeMail } from './mime.js';
 import type { PatchMessage, RawComment } from './model.js';
 import { isReviewPage, readReviewPage, trimBlank } from './review-page.js';
 import { diffStart, readDiff } from './unified.js';
 
 /**
- * One input file's messages and comments. `firstMessage` and `firstComment` continue the
- * numbering of the files before it, so that a series reads as one.
+ * One input file's messages and comments, and its text as written (`text`, with a mail sent
+ * quoted-printable or base64 decoded) for what a file without a hunk is said to be.
+ * `firstMessage` and `firstComment` continue the numbering of the files before it, so that a
+ * series reads as one.
  */
-export function input(source: string, text: string, firstMessage: number, firstComment: number): { messages: PatchMessage[]; comments: RawComment[] } {
+export function input(source: string, text: string, firstMessage: number, firstComment: number): { messages: PatchMessage[]; comments: RawComment[]; text: string } {
   const lines = text.split('\n');
-  if (isReviewPage(lines)) return reviewPage(source, lines, firstMessage, firstComment);
+  if (isReviewPage(lines)) return { ...reviewPage(source, lines, firstMessage, firstComment), text };
   const messages: PatchMessage[] = [];
   const comments: RawComment[] = [];
-  for (const mail of splitMails(text)) {
+  const sent = splitMails(text);
+  const mails = sent.map((m) => decodeMail(source, m));
+  const decoded = mails.some((m, k) => m.body !== sent[k].body);
+  for (const mail of mails) {
     const m = mailMessage(source, mail, firstMessage + messages.length);
     if (m.files.length > 0 || m.combined.length > 0 || m.kind === 'cover-letter') messages.push(m);
     else if (m.from !== null) comments.push({ number: firstComment + comments.length, source, author: displayName(m.from), date: m.date, body: withoutSignature(mail.body) });
   }
-  return { messages, comments };
+  return { messages, comments, text: decoded ? mails.map((m) => m.body.join('\n')).join('\n') : text };
 }
 
 function mailMessage(source: string, mail: Mail, number: number): PatchMessage {
   const h = mail.headers;
   const d = diffStart(mail.body);
   const commitMessage = trimBlank(d < 0 ? withoutSignature(mail.body) : mail.body.slice(0, d));
-  const { files, combined } = d < 0 ? { files: [], combined: [] } : readDiff(mail.body, d, number, source, mail.bodyLine);
+  const { files, combined } = d < 0 ? { files: [], combined: [] } : readDiff(mail.body, d, number, source, (i) => lineAt(mail.bodyLines, i));
   const subject = h.subject ?? null;
   const diffstat = findDiffstat(commitMessage.join('\n'));
   const reply = subject !== null && /^\s*(re|aw|sv)\s*:/i.test(subject);
@@ -57,10 +63,15 @@ function reviewPage(source: string, lines: readonly string[], number: number, fi
     messageId: page.messageId,
     commitMessage: page.commitMessage,
     diffstat: findDiffstat(page.commitMessage.join('\n')),
-    ...readDiff(page.patch, 0, number, source, page.patchLine),
+    ...readDiff(page.patch, 0, number, source, (i) => page.patchLine + i + 1),
   };
   const comments = page.comments.map((c, i) => ({ number: firstComment + i, source, author: c.author, date: c.date, body: c.body }));
   return { messages: [message], comments };
+}
+
+/** The file line of body line `i`; past the end (a hunk cut short by the end of the mail), the lines after the last. */
+function lineAt(lines: readonly number[], i: number): number {
+  return i < lines.length ? lines[i] : (lines.at(-1) ?? 0) + i - lines.length + 1;
 }
 
 /** A mail's body without its signature (`-- ` and what follows: git's version, a list footer). */

@@ -21,7 +21,7 @@ export function readPatchFiles(paths: readonly string[], read: (path: string) =>
     comments.push(...got.comments);
     files.push({ path, bytes, messages: got.messages.length, comments: got.comments.length });
     const hunks = got.messages.some((m) => m.files.some((f) => f.hunks.length > 0));
-    if (!hunks) hunkless.push({ path, text, useful: got.comments.length > 0 || findDiffstat(text) !== null });
+    if (!hunks) hunkless.push({ path, text: got.text, useful: got.comments.length > 0 || findDiffstat(got.text) !== null });
   }
   const any = messages.some((m) => m.files.some((f) => f.hunks.length > 0));
   const bad = any ? hunkless.find((h) => !h.useful) : hunkless[0];

@@ -36,7 +36,7 @@ interface Extracted {
 }
 
 /** The diff lines of `lines[from…]`: file headers and hunks, each hunk exactly as long as its header says. */
-function extract(lines: readonly string[], from: number, source: string, lineOffset: number): Extracted {
+function extract(lines: readonly string[], from: number, source: string, lineOf: (i: number) => number): Extracted {
   const out: string[] = [];
   const headings: string[] = [];
   const combined: CombinedSection[] = [];
@@ -46,7 +46,7 @@ function extract(lines: readonly string[], from: number, source: string, lineOff
     const cc = COMBINED_START.exec(line);
     if (cc) {
       const section = skipCombined(lines, i);
-      combined.push({ path: cc[1], hunks: section.hunks, line: lineOffset + i + 1 });
+      combined.push({ path: cc[1], hunks: section.hunks, line: lineOf(i) });
       i = section.last;
       inFile = false;
       continue;
@@ -58,23 +58,23 @@ function extract(lines: readonly string[], from: number, source: string, lineOff
       let oldLeft = h[2] === undefined ? 1 : Number(h[2]);
       let newLeft = h[4] === undefined ? 1 : Number(h[4]);
       if (!Number.isSafeInteger(oldLeft) || !Number.isSafeInteger(newLeft)) {
-        throw new BadInputError(`${source}:${lineOffset + i + 1}: the hunk "${line.slice(0, 60)}" counts more lines than any file has: a damaged or hand-edited patch`);
+        throw new BadInputError(`${source}:${lineOf(i)}: the hunk "${line.slice(0, 60)}" counts more lines than any file has: a damaged or hand-edited patch`);
       }
       // git refuses it too ("corrupt patch"): a hunk changes at least one line.
       if (oldLeft === 0 && newLeft === 0) {
-        throw new BadInputError(`${source}:${lineOffset + i + 1}: the hunk "${line.slice(0, 60)}" counts no lines at all: a damaged or hand-edited patch`);
+        throw new BadInputError(`${source}:${lineOf(i)}: the hunk "${line.slice(0, 60)}" counts no lines at all: a damaged or hand-edited patch`);
       }
       while (oldLeft > 0 || newLeft > 0) {
         i++;
-        if (i >= lines.length) throw shortHunk(source, lineOffset + i, line, oldLeft, newLeft);
+        if (i >= lines.length) throw shortHunk(source, lineOf(i), line, oldLeft, newLeft);
         // Mail and web pages drop the trailing space of an empty context line: it is still one.
         const l = lines[i] === '' ? ' ' : lines[i];
         const c = l[0];
         if (c === ' ') [oldLeft, newLeft] = [oldLeft - 1, newLeft - 1];
         else if (c === '-') oldLeft--;
         else if (c === '+') newLeft--;
-        else if (c !== '\\') throw shortHunk(source, lineOffset + i, line, oldLeft, newLeft);
-        if (oldLeft < 0 || newLeft < 0) throw longHunk(source, lineOffset + i, line, oldLeft < 0 ? 'old' : 'new', h);
+        else if (c !== '\\') throw shortHunk(source, lineOf(i), line, oldLeft, newLeft);
+        if (oldLeft < 0 || newLeft < 0) throw longHunk(source, lineOf(i), line, oldLeft < 0 ? 'old' : 'new', h);
         out.push(l);
       }
       // "\ No newline at end of file" after a hunk's last line.
@@ -132,7 +132,7 @@ function skipCombined(lines: readonly string[], start: number): { last: number; 
 
 function shortHunk(source: string, lineNo: number, header: string, oldLeft: number, newLeft: number): BadInputError {
   return new BadInputError(
-    `${source}:${lineNo + 1}: the hunk "${header.slice(0, 60)}" does not have the lines its header counts (${oldLeft} old and ${newLeft} new still expected): a damaged or hand-edited patch`,
+    `${source}:${lineNo}: the hunk "${header.slice(0, 60)}" does not have the lines its header counts (${oldLeft} old and ${newLeft} new still expected): a damaged or hand-edited patch`,
   );
 }
 
@@ -140,17 +140,17 @@ function shortHunk(source: string, lineNo: number, header: string, oldLeft: numb
 function longHunk(source: string, lineNo: number, header: string, side: 'old' | 'new', h: RegExpExecArray): BadInputError {
   const counts = `${h[2] ?? 1} old and ${h[4] ?? 1} new`;
   return new BadInputError(
-    `${source}:${lineNo + 1}: the hunk "${header.slice(0, 60)}" has more ${side} lines than its header counts (${counts}): a damaged or hand-edited patch`,
+    `${source}:${lineNo}: the hunk "${header.slice(0, 60)}" has more ${side} lines than its header counts (${counts}): a damaged or hand-edited patch`,
   );
 }
 
 /**
  * The files and hunks of the diff in `lines[from…]`, and the combined-diff (merge) sections that
- * are not read. `message` numbers the hunks; `lineOffset` is where `lines` starts in the input
- * file, for the line an error names.
+ * are not read. `message` numbers the hunks; `lineOf(i)` is the input file's line (1-based) of
+ * `lines[i]`, for the line an error names.
  */
-export function readDiff(lines: readonly string[], from: number, message: number, source: string, lineOffset: number): { files: PatchFile[]; combined: readonly CombinedSection[] } {
-  const { text, headings, combined } = extract(lines, from, source, lineOffset);
+export function readDiff(lines: readonly string[], from: number, message: number, source: string, lineOf: (i: number) => number): { files: PatchFile[]; combined: readonly CombinedSection[] } {
+  const { text, headings, combined } = extract(lines, from, source, lineOf);
   let parsed: ReturnType<typeof parsePatch>;
   try {
     parsed = parsePatch(text);
