@@ -60,6 +60,10 @@ function extract(lines: readonly string[], from: number, source: string, lineOf:
       if (!Number.isSafeInteger(oldLeft) || !Number.isSafeInteger(newLeft)) {
         throw new BadInputError(`${source}:${lineOf(i)}: the hunk "${line.slice(0, 60)}" counts more lines than any file has: a damaged or hand-edited patch`);
       }
+      // Read as a double, a larger start would be printed back rounded (…999 as 1e20).
+      if (!Number.isSafeInteger(Number(h[1])) || !Number.isSafeInteger(Number(h[3]))) {
+        throw new BadInputError(`${source}:${lineOf(i)}: the hunk "${line.slice(0, 60)}" starts past any file's last line (above 2^53 − 1): a damaged or hand-edited patch`);
+      }
       // git refuses it too ("corrupt patch"): a hunk changes at least one line.
       if (oldLeft === 0 && newLeft === 0) {
         throw new BadInputError(`${source}:${lineOf(i)}: the hunk "${line.slice(0, 60)}" counts no lines at all: a damaged or hand-edited patch`);
@@ -81,6 +85,11 @@ function extract(lines: readonly string[], from: number, source: string, lineOf:
       while ((lines[i + 1] ?? '').startsWith('\\')) out.push(lines[++i]);
       inFile = true;
       continue;
+    }
+    // In a file's diff a line of `@@ ` can only be a hunk header: one that does not read would
+    // end the diff there, and the patch would be taken for a file of no hunk (a cover letter).
+    if (inFile && line.startsWith('@@ ')) {
+      throw new BadInputError(`${source}:${lineOf(i)}: malformed hunk header "${line.slice(0, 60)}": a hunk starts "@@ -OLD,COUNT +NEW,COUNT @@", in numbers`);
     }
     if (line.startsWith('diff --git ') || line.startsWith('Index: ')) {
       out.push(line);
