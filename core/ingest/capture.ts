@@ -1,7 +1,7 @@
 import { BadInputError } from '../errors.js';
 import { plural } from '../plural.js';
 import { beginsUpstreamTracepointName, parseTracepointFields, tracepointFormat, upstreamTracepointName, UPSTREAM_TRACEPOINTS, type TraceValue } from '../tracepoints.js';
-import { cutEventName, MAX_LINE, parseCaptureLine } from './line.js';
+import { cutEventName, headerOutOfRange, MAX_LINE, parseCaptureLine } from './line.js';
 
 /** One of Linux's async-PF tracepoints from a capture, under the lab's name for it. */
 export interface ApfTraceEvent {
@@ -109,6 +109,8 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
         throw new BadInputError(`${source}:${n}: ${named[1]} on a line of ${row.length} characters, longer than the kernel prints an event (8 KiB, TRACE_SEQ_SIZE)`);
       }
       if (named !== null && upstreamTracepointName(named[1]) !== null) {
+        const big = headerOutOfRange(row);
+        if (big !== null) throw new BadInputError(`${source}:${n}: ${named[1]}: the ${big} is out of range (above 2^53 − 1, no number a kernel prints there)`);
         throw new BadInputError(`${source}:${n}: ${named[1]} on a line whose header is not 'TASK-PID [CPU] FLAGS SECS.USECS:' (facts/anchors.md §B)`);
       }
       // An async-PF event cut here would be missing from the counts: refuse the line, as one cut

@@ -44,8 +44,27 @@ export function parseCaptureLine(text: string, line: number): CaptureLine | null
   const m = HEADER.exec(text.trimStart());
   if (m === null) return null;
   const [, task, pid, cpu, secs, frac, event, rest] = m;
-  if (!Number.isSafeInteger(Number(secs))) return null;
+  if (outOfRange(m) !== null) return null;
   return { line, task: task.trim(), pid: Number(pid), cpu: Number(cpu), secs: Number(secs), ns: Number(frac.padEnd(9, '0')), event, text: rest ?? '' };
+}
+
+/**
+ * The number of a line's header that a double cannot hold exactly (`pid 99999999999999999999`,
+ * `stamp 99999999999999999999.123456`), or null: read anyway, it would come back rounded, and
+ * two threads or two stamps would be taken for one.
+ */
+export function headerOutOfRange(text: string): string | null {
+  if (text.length > MAX_LINE) return null;
+  const m = HEADER.exec(text.trimStart());
+  return m === null ? null : outOfRange(m);
+}
+
+function outOfRange(m: RegExpExecArray): string | null {
+  const [, , pid, cpu, secs, frac] = m;
+  if (!Number.isSafeInteger(Number(pid))) return `pid ${pid}`;
+  if (!Number.isSafeInteger(Number(cpu))) return `CPU [${cpu}]`;
+  if (!Number.isSafeInteger(Number(secs))) return `stamp ${secs}.${frac}`;
+  return null;
 }
 
 /**

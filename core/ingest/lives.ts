@@ -79,6 +79,16 @@ export interface Lives {
 
 const QEMU_VCPU_THREAD = /^CPU (\d+)\/KVM$/;
 
+/**
+ * The vCPU id in QEMU's name for a vCPU thread, or null for another name. A number QEMU cannot
+ * write (`CPU -3/KVM`, or past 2^53 − 1, which would print rounded) makes it another name: no
+ * kernel shows more than 15 characters of a thread's name (TASK_COMM_LEN), 7 digits here.
+ */
+function vcpuOfThread(task: string): number | null {
+  const m = QEMU_VCPU_THREAD.exec(task);
+  return m !== null && Number.isSafeInteger(Number(m[1])) ? Number(m[1]) : null;
+}
+
 interface ThreadState {
   readonly counts: ThreadCounts;
   pendingTry: { gva: TraceValue; gfn: TraceValue; timeNs: number } | null;
@@ -187,16 +197,15 @@ class LifeBuilder {
   private thread(e: ApfTraceEvent): ThreadState {
     let t = this.threads.get(e.pid);
     if (t === undefined) {
-      const m = QEMU_VCPU_THREAD.exec(e.task);
-      const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: m ? Number(m[1]) : null, tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, undecidedAtEnd: 0, ready: 0, wakeAll: 0, coveredByWakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
+      const counts: ThreadCounts = { pid: e.pid, task: e.task, vcpu: vcpuOfThread(e.task), tries: 0, notPresent: 0, repeatedFaults: 0, syncAfterTry: 0, undecidedAtEnd: 0, ready: 0, wakeAll: 0, coveredByWakeAll: 0, maxOutstanding: 0, inFlightAtEnd: 0 };
       t = { counts, pendingTry: null, outstanding: new Map(), byGfn: new Map(), readied: new Set(), covered: new Map(), coveredByGfn: new Map(), hidden: [], hiddenQueued: 0 };
       this.threads.set(e.pid, t);
     } else if (t.counts.vcpu === null && e.task !== t.counts.task) {
       // A name learnt later (after `<...>`) that says which vCPU the thread is.
-      const m = QEMU_VCPU_THREAD.exec(e.task);
-      if (m) {
+      const vcpu = vcpuOfThread(e.task);
+      if (vcpu !== null) {
         t.counts.task = e.task;
-        t.counts.vcpu = Number(m[1]);
+        t.counts.vcpu = vcpu;
       }
     }
     return t;
