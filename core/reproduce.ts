@@ -39,6 +39,7 @@ export interface ReproduceOptions {
 /** The figure a row compares, from one run. */
 function value(row: ExperimentRowSpec, r: RunResult): number {
   if (row.metric === 'work') return r.metrics.work;
+  if (row.metric === 'count') return r.metrics.workByTask[row.group ?? ''] ?? 0;
   const g = r.metrics.tasks[row.group ?? ''];
   if (row.metric === 'rate') return g?.workPerSecond ?? 0;
   return g?.completionNs?.mean ?? Number.NaN;

@@ -341,14 +341,15 @@ const costOverrides = z.record(z.string(), z.number());
 
 /**
  * One published figure an experiment reproduces (issue 7 §3): a ratio of the variant's metric to
- * the baseline's over the same seeds. `work`: total work; `rate`: a task group's work per second;
- * `time`: a task group's mean completion time (fixed work). `published`: the cover letter's
+ * the baseline's over the same seeds. `work`: total work; `count`: a task group's work over the
+ * measured window (a count per run, such as Gavin Shan's "Calculation" columns); `rate`: a task
+ * group's work per second; `time`: a task group's mean completion time (fixed work). `published`: the cover letter's
  * figure as the same ratio, or null where facts/ gives none (the lab then predicts).
  */
 const experimentRow = z
   .object({
     label: z.string().min(1),
-    metric: z.enum(['work', 'rate', 'time']),
+    metric: z.enum(['work', 'count', 'rate', 'time']),
     group: z.string().min(1).optional(),
     variant: z.string().min(1),
     baseline: z.string().min(1),
