@@ -33,6 +33,10 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: Pr
   }
   if (issue.code === 'invalid_union') {
     const step = valueAt(raw, path);
+    // Each kind of step would say "must be a mapping": say once what a step is.
+    if (isStep(path) && (step === null || typeof step !== 'object')) {
+      return { path, message: `must be a step, a mapping of exactly one of ${STEP_KINDS.join(', ')}; got ${shownValue(step)}` };
+    }
     // A value with alternatives (ipi.target: a vCPU number or `next`), not a step: say each.
     if (step === null || typeof step !== 'object') return { path, message: `${alternatives(issue.errors)}; got ${shownValue(step)}` };
     const keys = step && typeof step === 'object' && !Array.isArray(step) ? Object.keys(step) : [];
@@ -61,7 +65,7 @@ export function plainIssueMessage(issue: z.core.$ZodIssue, raw: unknown): string
   return message.length > 200 ? `${message.slice(0, 199)}…` : message;
 }
 
-/** Each branch of a union as its first complaint says it: `must be a whole number, or "next"`. */
+/** Each branch of a union as its first complaint says it, each complaint once: `must be a whole number, or "next"`. */
 function alternatives(branches: readonly (readonly z.core.$ZodIssue[])[]): string {
   const said = branches.map((b) => {
     const first = b[0];
@@ -70,7 +74,7 @@ function alternatives(branches: readonly (readonly z.core.$ZodIssue[])[]): strin
     if (first.code === 'invalid_type' && first.message.startsWith('Invalid input')) return `must be ${TYPE_WORDS[first.expected] ?? `a ${first.expected}`}`;
     return boundMessage(first) ?? first.message;
   });
-  return said.join(', or ');
+  return [...new Set(said)].join(', or ');
 }
 
 function shownValue(got: unknown): string {
@@ -109,9 +113,14 @@ export function typeMessage(expected: string, got: unknown): string {
 /** The schema library's type names in the lab's words ("must be a int" was one). */
 const TYPE_WORDS: Readonly<Record<string, string>> = { int: 'a whole number', object: 'a mapping', record: 'a mapping', array: 'a list', boolean: 'true or false' };
 
+/** A task's step: `…program[n]`. */
+function isStep(path: readonly PropertyKey[]): boolean {
+  return path[path.length - 2] === 'program' && typeof path[path.length - 1] === 'number';
+}
+
 /** zod blames one branch of the union for a step that names two kinds; say what is wrong instead. */
 function stepWithKinds(raw: unknown, path: readonly PropertyKey[]): string | null {
-  if (path[path.length - 2] !== 'program') return null;
+  if (!isStep(path)) return null;
   const v = valueAt(raw, path);
   const kinds = v && typeof v === 'object' ? Object.keys(v).filter((k) => STEP_KINDS.includes(k)) : [];
   return kinds.length > 1 ? `a step is exactly one of ${STEP_KINDS.join(', ')}; this one has ${kinds.join(', ')}` : null;

@@ -14,14 +14,26 @@ import { HARD, MAX_INTERVAL_US, MAX_RUN_MS, MIN_RUN_MS, MIN_GUEST_MIB, ONE_PAGE_
  * cannot represent is refused with the reason instead of overflowing inside a run.
  */
 const EXACT_TIME = 'longer intervals would leave the exact range of integer-nanosecond time';
+/*
+ * Each bound comes before int(): zod's int() refuses a number past 2^53 as well, so 1e308 (a whole
+ * number) was "must be a whole number" instead of "must be at most …" (as core/sweep/merge.ts).
+ */
 const count = (max: number, why: string) =>
-  z.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}: ${why}`);
+  z.number().min(1, 'must be at least 1').max(max, `must be at most ${max}: ${why}`).int('must be a whole number');
 /** A duration in `unit` that may be 0; at most one hour. */
 const span = (unit: 'us' | 'ns') => {
   const max = unit === 'us' ? MAX_INTERVAL_US : MAX_INTERVAL_US * 1000;
-  const base = unit === 'ns' ? z.number().int('must be a whole number of ns: time is integer nanoseconds') : z.number();
-  return base.min(0, 'must not be negative').max(max, `must be at most ${max} ${unit === 'us' ? 'µs' : 'ns'} (one hour): ${EXACT_TIME}`);
+  const bounded = z.number().min(0, 'must not be negative').max(max, `must be at most ${max} ${unit === 'us' ? 'µs' : 'ns'} (one hour): ${EXACT_TIME}`);
+  return unit === 'ns' ? bounded.int('must be a whole number of ns: time is integer nanoseconds') : bounded;
 };
+/** A guest CPU by its number (a task's pin, an IPI's target, a CPU taken offline or brought online). */
+const vcpuNumber = () =>
+  z
+    .number()
+    .min(0, 'must not be negative')
+    .max(HARD.vcpus - 1, `must be a vCPU of the machine (the lab allows at most ${HARD.vcpus} vCPUs, 0–${HARD.vcpus - 1})`)
+    // No message of its own: the lab's words for it add the value ("must be a whole number, got 1.5").
+    .int();
 /** A duration in µs that must take time: at least 1 ns, so that it never rounds to zero. */
 const positiveUs = span('us').min(0.001, 'must be at least 0.001 µs (1 ns): shorter rounds to no time at all');
 const nonNegative = z.number().min(0, 'must not be negative');
@@ -64,7 +76,7 @@ const swapBacking = z
      * vm.page-cluster: a swap-in reads up to 2^pageCluster pages around the fault in the same I/O
      * (VMA-based readahead, facts/anchors.md §A7); Linux's default is 3 (8 pages), 0 reads one.
      */
-    pageCluster: z.number().int('must be a whole number').min(0, 'must not be negative').max(10, 'must be at most 10 (vm.page-cluster)').default(3),
+    pageCluster: z.number().min(0, 'must not be negative').max(10, 'must be at most 10 (vm.page-cluster)').int('must be a whole number').default(3),
     /**
      * A synchronous device (zram, pmem, brd: BLK_FEAT_SYNCHRONOUS, on which swapon sets
      * SWP_SYNCHRONOUS_IO, mm/swapfile.c). do_swap_page() reads a page no other mapping shares in
@@ -193,7 +205,7 @@ const step = z.union([
     .object({
       ipi: z
         .object({
-          target: z.union([z.number().int('must be a whole number').min(0, 'must not be negative').max(HARD.vcpus - 1, `must be a vCPU of the machine (the lab allows at most ${HARD.vcpus} vCPUs, 0–${HARD.vcpus - 1})`), z.literal('next')]),
+          target: z.union([vcpuNumber(), z.literal('next')]),
           handlerUs: spanOrZero,
         })
         .strict(),
@@ -246,7 +258,7 @@ const task = z
     /** The task's (each process's) private anonymous memory, which touch steps name like regions. */
     memory: z.array(anonMemory).default([]),
     /** Pin to this vCPU; by default tasks are spread round-robin in file order. */
-    vcpu: z.number().int('must be a whole number').min(0, 'must not be negative').optional(),
+    vcpu: vcpuNumber().optional(),
     program: z.array(step).min(1),
     /**
      * Fixed work: the task runs its program this many times, then exits, and its completion time
@@ -361,7 +373,7 @@ const experimentRow = z
 const experiment = z.object({ source: z.string().min(1), rows: z.array(experimentRow).min(1) }).strict();
 
 /** The guest CPU an `offline` or `online` event names. */
-const cpuRef = z.object({ vcpu: z.number().int().min(0) }).strict();
+const cpuRef = z.object({ vcpu: vcpuNumber() }).strict();
 
 /**
  * What happens to the VM at a moment of the run, one of (core/scenario/load.ts checks that one is
