@@ -49,7 +49,7 @@ describe('built-in experiments', () => {
     expect(published).toEqual({
       'gleb-2010-bm/x86-halt': 1.128,
       'gleb-2010-bm/x86-pf': 1.909,
-      'gavin-rfcv2-calc/arm64-dabt': 1.178,
+      'gavin-rfcv2-calc/arm64-dabt': 1.179,
       'gavin-rfcv2-memonly/arm64-dabt': 1.012,
     });
   });
