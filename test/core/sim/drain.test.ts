@@ -47,6 +47,21 @@ describe('the drain waits for work, not for sleep timers', () => {
     }
   });
 
+  it('nor the last tick, which the drain does not re-arm: a 10 ms tick at HZ 100 outlasted a 1 ms drain', () => {
+    const s = smallScenario({
+      durationMs: 5,
+      machine: { vcpus: 1, guestMemoryMiB: 64, hostResidentMiB: 64, hz: 100, hostHz: 100 },
+      regions: [{ name: 'array', mib: 8 }],
+      tasks: [{ name: 'worker', program: [{ compute: { us: 50 } }] }],
+      drain: { enabled: true, maxMs: 1 },
+    });
+    for (const id of ['x86', 'arm64-sdei', 'x86-pf']) {
+      const r = runVariant(s, findVariant(id));
+      expect(r.run.stoppedEarly, id).toBeNull();
+      expect(r.run.simulatedNs, id).toBeLessThan(5.1e6);
+    }
+  });
+
   it('with faults outstanding at the window it still waits for them, timers or not', () => {
     // A 30 ms device: the reads of the window's last faults end in the drain.
     const s = smallScenario({
