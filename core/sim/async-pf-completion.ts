@@ -145,6 +145,7 @@ export function clearCompletionQueue(sim: Machine, v: Vcpu): void {
   v.apf.clear();
   sim.monitor.onQueueCleared(v.id);
   if (waited && v.mode === 'sync') sim.leaveWait(v);
+  sim.endIdleSpin(v);
 }
 
 /**
@@ -159,6 +160,7 @@ export function clearCompletionQueue(sim: Machine, v: Vcpu): void {
 export function cancelWorksSync(sim: Machine, v: Vcpu): void {
   const running = v.mode === 'run' ? v.apf.clear(true) : v.apf.clear();
   sim.monitor.onQueueCleared(v.id);
+  sim.endIdleSpin(v);
   if (running === 0) return;
   if (sim.options.trace) sim.trace(v, 'apf_lab_cancel_wait', { works: running });
   sim.enterWait(v, 'sync');

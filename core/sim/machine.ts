@@ -143,6 +143,8 @@ export interface Machine extends VcpuHost {
   wakesFromWait(v: Vcpu): boolean;
   /** async_pf_execute()'s wake of the vCPU after a completion (core/sim/vcpu-run.ts completionWake()). */
   completionWake(v: Vcpu): void;
+  /** The done list was cleared: an idle wait spinning on it blocks from now (core/sim/vcpu-run.ts endIdleSpin()). */
+  endIdleSpin(v: Vcpu): void;
 
   // ---- exception entry and exit (core/sim/guest-entry.ts)
   exceptionReturn(v: Vcpu, to: Privilege): void;

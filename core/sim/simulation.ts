@@ -401,6 +401,9 @@ export class Simulation implements Machine {
   completionWake(v: Vcpu): void {
     run.completionWake(this, v);
   }
+  endIdleSpin(v: Vcpu): void {
+    run.endIdleSpin(this, v);
+  }
   wakeUp(v: Vcpu): void {
     run.wakeUp(this, v);
   }

@@ -177,6 +177,16 @@ function closeIdleSpin(sim: Machine, v: Vcpu, t: number): void {
   v.modeSince = t;
 }
 
+/**
+ * The done list was emptied by a clear (a migration's, a disable's): a spinning idle wait blocks
+ * from here, as vcpu_block() then finds the vCPU not runnable.
+ */
+export function endIdleSpin(sim: Machine, v: Vcpu): void {
+  if (v.mode !== 'idle' || v.idleSpinFrom < 0 || spinsWithDone(sim, v)) return;
+  closeWait(sim, v, Math.max(sim.now, v.modeSince));
+  v.idleSpinFrom = -1;
+}
+
 /** Does a wait on this vCPU spin rather than block (Backend caps.runnableWhileDone)? */
 function spinsWithDone(sim: Machine, v: Vcpu): boolean {
   return sim.backend.caps.runnableWhileDone && v.apf.done.length > 0;

@@ -125,6 +125,21 @@ describe("x86: a page-ready sent in kvm_guest_cpu_offline()'s interrupts-off str
     expect(r.metrics.exits.HLT).toBeLessThan(Math.ceil(r.metrics.vcpuTimeNs.host / roundTrip) + 10);
   });
 
+  it('the spin ends where the done list is cleared: a migration that does not enable again (hostile finding)', () => {
+    // featureAsyncPf 0: the destination restores no EN (QEMU writes the MSR only where the CPUID bit
+    // is offered), so after kvm_clear_async_pf_completion_queue() nothing refills the list.
+    const withMigration = (atMs: number, migrate: boolean): Scenario => {
+      const s = downAt(atMs);
+      return { ...s, arch: { ...s.arch, x86: { ...s.arch.x86, featureAsyncPf: 0 } }, events: [...s.events!, ...(migrate ? [{ atMs: 80, migrate: {} }] : [])] };
+    };
+    const hit = AROUND_COMPLETION.find((t) => stranded('x86', withMigration(t, false)))!;
+    const without = runVariant(withMigration(hit, false), findVariant('x86')).metrics;
+    const migrated = runVariant(withMigration(hit, true), findVariant('x86')).metrics;
+    // 40 ms of spin without the migration, 20 ms with it (from 60 ms to 80 ms).
+    expect(migrated.vcpuTimeNs.host).toBeLessThan(0.6 * without.vcpuTimeNs.host);
+    expect(migrated.exits.HLT).toBeLessThan(0.6 * without.exits.HLT);
+  });
+
   it('back up, an APF halt there does not block: the vCPU faults on its page again until it is in', () => {
     // A kernel-mode access on vCPU 1 after it is back (65 ms): x86 cannot tell the guest, and halts.
     const withSyscall = (atMs: number): Scenario => {
