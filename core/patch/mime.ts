@@ -45,7 +45,8 @@ function parameter(header: string, name: string): string | null {
 function decodePart(source: string, head: Head, part: Lines, depth: number): Lines {
   if (head.type !== null && /^multipart\//i.test(head.type)) {
     const boundary = parameter(head.type, 'boundary');
-    return boundary === null || boundary === '' || depth >= MAX_DEPTH ? part : decodeMultipart(source, boundary, part, depth + 1);
+    const alternative = /^multipart\/alternative\b/i.test(head.type);
+    return boundary === null || boundary === '' || depth >= MAX_DEPTH ? part : decodeMultipart(source, boundary, part, depth + 1, alternative);
   }
   // A `(comment)` after the name is allowed (RFC 2045 §6.1).
   const encoding = (head.encoding ?? '7bit').replace(/\(.*$/, '').trim().toLowerCase();
@@ -63,8 +64,13 @@ function decodePart(source: string, head: Head, part: Lines, depth: number): Lin
   return { body: decoded.lines, bodyLines: decoded.from.map((k) => part.bodyLines[k]) };
 }
 
-/** Each part between the boundary lines (RFC 2046 §5.1.1) decoded as its own headers say; the preamble and epilogue kept. */
-function decodeMultipart(source: string, boundary: string, whole: Lines, depth: number): Lines {
+/**
+ * Each part between the boundary lines (RFC 2046 §5.1.1) decoded as its own headers say; the
+ * preamble and epilogue kept. Of a multipart/alternative, the same text in other forms (RFC 2046
+ * §5.1.4, simplest first), only the first text/plain part is read: an HTML copy after it counted
+ * every hunk twice (hostile finding).
+ */
+function decodeMultipart(source: string, boundary: string, whole: Lines, depth: number, alternative: boolean): Lines {
   const { body, bodyLines } = whole;
   const delimiter = `--${boundary}`;
   const isDelimiter = (l: string) => l.startsWith(delimiter) && /^(?:--)?[ \t]*$/.test(l.slice(delimiter.length));
@@ -77,6 +83,7 @@ function decodeMultipart(source: string, boundary: string, whole: Lines, depth: 
     }
   };
   const keep = (from: number, to: number) => add(whole, from, to);
+  let plainTaken = false;
   let i = 0;
   while (i < body.length && !isDelimiter(body[i])) i++;
   keep(0, i);
@@ -93,6 +100,11 @@ function decodeMultipart(source: string, boundary: string, whole: Lines, depth: 
     const line = headerLines['content-transfer-encoding'] ?? bodyLines[i];
     // A part without a Content-Type is text/plain (RFC 2046 §5.1.1).
     const head = { type: headers['content-type'] ?? null, encoding: headers['content-transfer-encoding'] ?? null, line };
+    if (alternative && plainTaken) {
+      i = end;
+      continue;
+    }
+    if (alternative && (head.type === null || /^text\/plain\b/i.test(head.type))) plainTaken = true;
     const part = decodePart(source, head, { body: body.slice(next, end), bodyLines: bodyLines.slice(next, end) }, depth);
     add(part, 0, part.body.length);
     i = end;

@@ -86,9 +86,10 @@ function extract(lines: readonly string[], from: number, source: string, lineOf:
       inFile = true;
       continue;
     }
-    // In a file's diff a line of `@@ ` can only be a hunk header: one that does not read would
-    // end the diff there, and the patch would be taken for a file of no hunk (a cover letter).
-    if (inFile && line.startsWith('@@ ')) {
+    // In a file's diff a line of `@@` can only be a hunk header (`@@-1`, `@@<tab>` included): one
+    // that does not read would end the diff there, or drop its hunk, and the patch would be read
+    // short of it, or taken for a file of no hunk (a cover letter).
+    if (inFile && line.startsWith('@@')) {
       throw new BadInputError(`${source}:${lineOf(i)}: malformed hunk header "${line.slice(0, 60)}": a hunk starts "@@ -OLD,COUNT +NEW,COUNT @@", in numbers`);
     }
     if (line.startsWith('diff --git ') || line.startsWith('Index: ')) {

@@ -106,3 +106,28 @@ describe('a body that cannot be decoded is refused by name', () => {
     expect(() => read(file('bad64.eml', mail))).toThrow(/bad64\.eml:5: the base64 text cannot be decoded: a character that is not base64 \("!"\)/);
   });
 });
+
+describe('a multipart/alternative mail is read once (RFC 2046 §5.1.4: the same text in other forms)', () => {
+  it('its text/plain part only: an HTML copy after it does not count every hunk twice (hostile finding)', () => {
+    const html = base64(`<pre>\n${body.replace(/&/g, '&amp;').replace(/</g, '&lt;')}\n</pre>`);
+    const mail = [
+      head,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/alternative; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain',
+      '',
+      body,
+      '--b1',
+      'Content-Type: text/html',
+      'Content-Transfer-Encoding: base64',
+      '',
+      html,
+      '--b1--',
+      '',
+    ].join('\n');
+    const hunks = (path: string) => read(path).messages.flatMap((m) => m.files.flatMap((f) => f.hunks.map((h) => h.header)));
+    expect(hunks(file('001-alt.eml', mail))).toEqual(hunks(seedPath('001')));
+  });
+});

@@ -19,6 +19,11 @@ describe('a damaged hunk header is bad input naming its line', () => {
     expect(() => read('letters.patch', '@@ -a,b +c,d @@')).toThrow(/letters\.patch:8: malformed hunk header "@@ -a,b \+c,d @@"/);
   });
 
+  it('no space or a tab after @@: malformed too, not a hunk silently dropped (hostile finding)', () => {
+    expect(() => read('nospace.patch', '@@-1,1 +1,2 @@')).toThrow(/nospace\.patch:8: malformed hunk header "@@-1,1 \+1,2 @@"/);
+    expect(() => read('tab.patch', '@@\t-1,1 +1,2 @@')).toThrow(/tab\.patch:8: malformed hunk header/);
+  });
+
   it('a start past 2^53 − 1 is refused, not printed back rounded (-100000000000000000000)', () => {
     expect(() => read('huge-start.patch', '@@ -99999999999999999999,1 +1,2 @@')).toThrow(/huge-start\.patch:8: the hunk "@@ -99999999999999999999,1 \+1,2 @@" starts past any file's last line/);
     expect(() => read('huge-new-start.patch', '@@ -1,1 +9007199254740992,2 @@')).toThrow(/starts past any file's last line/);
