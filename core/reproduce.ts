@@ -90,7 +90,10 @@ export function runExperiment(id: string, scenario: Scenario, lookup: (id: strin
       const v = value(row, run(row.variant, seed));
       const b = value(row, run(row.baseline, seed));
       if (!(b > 0) || !Number.isFinite(v)) {
-        throw new BadInputError(`${id}: ${row.label}: ${row.baseline} or ${row.variant} gave no ${row.metric} with seed ${seed} (did the task finish its passes within durationMs?)`);
+        // A time needs the group's fixed work done; a count or a rate, work done in the window.
+        const hint =
+          row.metric === 'time' ? 'did the task finish its passes within durationMs?' : row.group === undefined ? 'did any task run in the measured window?' : `did task "${row.group}" run in the measured window?`;
+        throw new BadInputError(`${id}: ${row.label}: ${row.baseline} or ${row.variant} gave no ${row.metric} with seed ${seed} (${hint})`);
       }
       return v / b;
     });

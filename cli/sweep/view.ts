@@ -34,6 +34,8 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
   const empty = rows.some((r) => r.cells.includes('—'));
   const some = rows.some((r) => r.cells.some((x) => x.endsWith('*')));
   const bad = doc.runs.filter((r) => (r.metrics.violations ?? 0) > 0).length;
+  // A latency needs a fault that completed; a figure per fault, a fault (hostile finding: the note said the first for both).
+  const why = SWEEP_METRICS.find((m) => m.name === c.metric)!.kind === 'perFault' ? 'there was no fault' : 'no fault completed';
   const over = c.over.map((p) => p.name);
   return {
     header: [...headerOf(doc.sweep, doc.runs.length), '', `${c.metric}, mean over the seeds${over.length ? ` and ${over.join(', ')}` : ''} (${unit}):`],
@@ -45,8 +47,8 @@ export function sweepView(doc: SweepDocument, files: readonly string[]): SweepVi
       cellWidth: Math.max(12, ...columns.map((s) => s.length + 2), ...rows.flatMap((r) => r.cells.map((x) => x.length + 2))),
     },
     notes: [
-      ...(empty ? ['—: no run there has this figure (no fault completed)'] : []),
-      ...(some ? ['*: the mean of the runs there that have this figure; in the others no fault completed'] : []),
+      ...(empty ? [`—: no run there has this figure (${why})`] : []),
+      ...(some ? [`*: the mean of the runs there that have this figure; in the others ${why}`] : []),
       ...(bad > 0 ? [`${plural(bad, 'run')} broke an invariant: see the violations column`] : []),
       ...windowNote(doc, c.metric),
       ...stoppedNote(doc.runs),

@@ -40,3 +40,17 @@ describe('experiment metrics', () => {
     expect(count).not.toBeCloseTo(rate, 2);
   });
 });
+
+describe('an experiment row with no figure says why in its own terms', () => {
+  it('count on a group that did no work asks whether it ran, not whether it finished its passes', () => {
+    const s = smallScenario({
+      durationMs: 5,
+      tasks: [
+        { name: 'idle', program: [{ sleep: { us: 100_000 } }] },
+        { name: 'worker', program: [{ compute: { us: 100 } }] },
+      ],
+      experiment: { source: 'test', rows: [{ label: 'idle count', metric: 'count', group: 'idle', variant: 'x86', baseline: 'sync-x86' }] },
+    });
+    expect(() => runExperiment('t', s, (id) => findVariant(id), { seeds: [1] })).toThrow(/gave no count with seed 1 \(did task "idle" run in the measured window\?\)/);
+  });
+});
