@@ -73,7 +73,9 @@ export function sweepChart(doc: SweepDocument): SweepChart {
 function note(c: MetricCurves, seeds: number): string {
   const over = c.over.map((p) => `${plural(p.values.length, 'value')} of ${p.name}`);
   const runs = [plural(seeds, 'seed'), ...over].join(' × ');
-  return `line: mean over ${runs}; bar: min to max`;
+  // As the table's `*`: a mean over only the runs that have the figure (no fault, no latency).
+  const partial = c.series.some((s) => s.have.some((h, k) => h > 0 && h < s.runs[k]));
+  return `line: mean over ${runs}${partial ? ' (where only some runs have the figure, over those)' : ''}; bar: min to max`;
 }
 
 function isLog(spec: string): boolean {

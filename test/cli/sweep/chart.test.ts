@@ -60,3 +60,16 @@ describe('the sweep chart', () => {
     }
   });
 });
+
+describe('the sweep chart note', () => {
+  it('says a mean is over only the runs that have the figure where some have none, as the table marks it', () => {
+    const base = fakeSweep();
+    const def = defineSweep({ ...base, metric: 'faultLatency.p99' });
+    const runs = fakePart(def, 1, 1).runs;
+    const all = sweepChart(sweepDocument(def, runs, FAKE_BUILD));
+    expect(all.note).not.toMatch(/only some runs/);
+    // One run of the first point without a fault latency (no fault completed there).
+    const some = runs.map((r, i) => (i === 0 ? { ...r, metrics: { ...r.metrics, 'faultLatency.p50': null, 'faultLatency.p99': null, 'faultLatency.max': null } } : r));
+    expect(sweepChart(sweepDocument(def, some, FAKE_BUILD)).note).toMatch(/\(where only some runs have the figure, over those\)/);
+  });
+});
