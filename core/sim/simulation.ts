@@ -36,6 +36,7 @@ import { ReclaimThrottle } from '../host/reclaim-throttle.js';
 import { createBackingStore, startBackingStore } from './backing-store.js';
 import { closeInvariants } from './close-invariants.js';
 import { kernelPageGfn, layoutGuestMemory, MIB_PAGES } from './guest-memory-map.js';
+import { NotWork } from './not-work.js';
 import { SleepTimers } from './sleep-timers.js';
 import type { ChargedAhead } from './charged-ahead.js';
 import { UntilWindow } from './until-window.js';
@@ -114,10 +115,6 @@ export class Simulation implements Machine {
   private readonly until: UntilWindow | null;
   readonly chargedAhead: ChargedAhead | null;
   draining = false;
-  /** STEP events cancelled while queued (dropStep()): still in the queue until popped. */
-  private staleSteps = 0;
-  /** Ticks still queued once the drain began (endMeasurement()); none is re-armed after it. */
-  private drainTicks = 0;
   workId = 0;
   readonly csds = new IntMap<CallSingleData>();
   csdId = 0;
@@ -132,6 +129,7 @@ export class Simulation implements Machine {
   inFlightAtEnd = 0;
   /** The drain ends when nothing but these is queued (run()). */
   private readonly timers: SleepTimers;
+  private readonly notWork: NotWork;
   stoppedEarly: string | null = null;
   private aborted: string | null = null;
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
@@ -149,6 +147,7 @@ export class Simulation implements Machine {
     const m = scenario.machine;
     this.queue = new EventQueue(Math.max(64, 16 * m.vcpus));
     this.timers = new SleepTimers(this.queue);
+    this.notWork = new NotWork(this.queue, this.timers);
     this.tickNs = Math.round(1e9 / m.hz);
     this.ctxSwitchNs = Math.round(m.contextSwitchNs);
     this.touchNs = Math.round(m.touchNs);
@@ -290,21 +289,17 @@ export class Simulation implements Machine {
     switch (ev.kind) {
       case EV_STEP: {
         const v = this.vcpus[ev.a];
-        if (ev.b !== v.epoch) {
-          this.staleSteps--;
-          return;
-        }
-        v.stepQueued = false;
-        return run.onStep(this, v);
+        if (this.notWork.popStep(v, ev.b)) run.onStep(this, v);
+        return;
       }
       case EV_TICK:
-        if (this.draining) this.drainTicks--;
+        if (this.draining) this.notWork.tickPopped();
         return sched.onTick(this, this.vcpus[ev.a]);
       case EV_VM_EVENT:
         this.timers.fired();
         return runVmEvent(this, this.scenario.events![ev.a]);
       case EV_HOST_TICK:
-        if (this.draining) this.drainTicks--;
+        if (this.draining) this.notWork.tickPopped();
         else this.queue.push(this.now + this.hostTickNs!, EV_HOST_TICK, ev.a, 0);
         return run.hostTick(this, this.vcpus[ev.a]);
       case EV_IO_DONE:
@@ -332,32 +327,20 @@ export class Simulation implements Machine {
     this.draining = true;
     // Each vCPU has one guest tick queued, and one host tick where the host has them: each re-arms
     // as it fires, until now (core/sim/guest-sched.ts onTick(), dispatch()).
-    this.drainTicks = this.vcpus.length * (this.hostTickNs !== null ? 2 : 1);
+    this.notWork.beginDrain(this.vcpus.length * (this.hostTickNs !== null ? 2 : 1));
   }
 
   schedule(v: Vcpu, t: number): void {
-    this.dropStep(v);
-    this.queue.push(t, EV_STEP, v.id, v.epoch);
-    v.stepQueued = true;
+    this.notWork.schedule(v, t);
   }
 
   dropStep(v: Vcpu): void {
-    if (v.stepQueued) this.staleSteps++;
-    v.stepQueued = false;
-    v.epoch++;
+    this.notWork.drop(v);
   }
 
-  /**
-   * Nothing queued but sleep timers, VM events and STEPs cancelled since (stale, lazily deleted):
-   * a stale STEP is no work left, and the first of them may lie far ahead (the end of a compute
-   * step the drain retired), where it kept a drain with nothing outstanding running to its cap.
-   */
+  /** Nothing queued that is work (core/sim/not-work.ts). */
   private onlyTimersLeft(): boolean {
-    if (this.timers.onlyLeft(this.staleSteps)) return true;
-    // The drain's last ticks (they are not re-armed) are no work either, unless a completion waits
-    // on a done list for an exit, which a tick may be (a design that does not kick: the 2010 x86
-    // host, RFCv2): a 10 ms tick at HZ 100 kept a drain with nothing outstanding to its cap.
-    return this.draining && this.scenario.drain.enabled && this.timers.onlyLeft(this.staleSteps + this.drainTicks) && this.vcpus.every((v) => v.apf.done.length === 0);
+    return this.notWork.onlyLeft(this.draining && this.scenario.drain.enabled, () => this.vcpus.every((v) => v.apf.done.length === 0));
   }
 
   // ---------------------------------------------------------------- the Machine's services (core/sim/machine.ts)
