@@ -17,7 +17,7 @@ import type { SwapDevice } from '../machine/swap.js';
 import { Counter, MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario, TaskSpec } from '../scenario/schema.js';
 import { pastSizeLimit } from '../scenario/size-limit.js';
-import { EV_HOST_TICK, EV_IO_DONE, EV_IPI, EV_IPI_DONE, EV_MEASURE_END, EV_POSTCOPY_REQUEST, EV_POSTCOPY_SENT, EV_STEP, EV_TICK, EV_TIMER, EV_VM_EVENT } from './events.js';
+import { EV_HOST_TICK, EV_MEASURE_END, EV_TICK, EV_VM_EVENT } from './events.js';
 import * as entry from './guest-entry.js';
 import * as guest from './guest-kernel.js';
 import * as sched from './guest-sched.js';
@@ -27,7 +27,7 @@ import { copyProcess, initialTasks, type ForkContext } from './fork.js';
 import { exitTask, type JobSet } from './jobs.js';
 import * as irq from './irq.js';
 import * as seg from './segment.js';
-import { runVmEvent } from './vm-event.js';
+import { dispatch } from './dispatch.js';
 import * as run from './vcpu-run.js';
 import type { Machine, SimulationOptions, TasksCreated } from './machine.js';
 import { Vcpu } from './vcpu.js';
@@ -60,8 +60,8 @@ const PROGRESS_EVENTS = 65_536;
  * limit and a swap device, and the arch-neutral APF flow of PROTOCOLS.md §2 (host) and §3
  * (guest), asking the backend at each decision point.
  *
- * This file is the engine: it builds the machine, runs the event loop, dispatches each event to
- * the file KVM or Linux would handle it in, closes the measured window and the invariants. The
+ * This file is the engine: it builds the machine, runs the event loop (each event goes to the
+ * file KVM or Linux would handle it in: dispatch.ts), closes the measured window and the invariants. The
  * rest is cut where the kernel cuts it: core/sim/vcpu-run.ts (vcpu_run()), irq.ts (interrupt
  * delivery), guest-sched.ts (kernel/sched), segment.ts (time accounting), host-async-pf.ts
  * (the mmu fault path and the work's setup), async-pf-completion.ts (virt/kvm/async_pf.c's end), guest-kernel.ts (the guest's kvm.c and smp.c), guest-memory-map.ts (the
@@ -94,7 +94,7 @@ export class Simulation implements Machine {
   readonly readaheadOf = new IntMap<number[]>();
   readonly reclaim = new ReclaimThrottle();
   readonly hugeClearNs: number | null;
-  private readonly hostTickNs: number | null;
+  readonly hostTickNs: number | null;
   /** Events allowed (options.sizeLimit), Infinity without a limit. */
   private readonly eventLimit: number;
   private readonly regions: Map<string, RegionLayout>;
@@ -128,8 +128,8 @@ export class Simulation implements Machine {
   /** Announced tokens whose work was still on its way when the run stopped. */
   inFlightAtEnd = 0;
   /** The drain ends when nothing but these is queued (run()). */
-  private readonly timers: SleepTimers;
-  private readonly notWork: NotWork;
+  readonly timers: SleepTimers;
+  readonly notWork: NotWork;
   stoppedEarly: string | null = null;
   private aborted: string | null = null;
   /** Who wins when a pending interrupt meets a re-faulting instruction (Backend.caps.irqVsRefault). */
@@ -236,7 +236,7 @@ export class Simulation implements Machine {
         this.abort(`${MAX_EVENTS_AT_ONE_INSTANT} events at ${this.now} ns without simulated time advancing: a vCPU is spinning`);
         break;
       }
-      this.dispatch(ev);
+      dispatch(this, ev);
       if (this.events % PROGRESS_EVENTS === 1) this.reportProgress(this.hardEnd);
       if (this.options.stopWhen?.(this.now)) {
         this.stoppedEarly = `stopped at ${this.now} ns by the caller`;
@@ -285,43 +285,8 @@ export class Simulation implements Machine {
     if (this.options.signal?.aborted) throw new InterruptedError();
   }
 
-  private dispatch(ev: PoppedEvent): void {
-    switch (ev.kind) {
-      case EV_STEP: {
-        const v = this.vcpus[ev.a];
-        if (this.notWork.popStep(v, ev.b)) run.onStep(this, v);
-        return;
-      }
-      case EV_TICK:
-        if (this.draining) this.notWork.tickPopped();
-        return sched.onTick(this, this.vcpus[ev.a]);
-      case EV_VM_EVENT:
-        this.timers.fired();
-        return runVmEvent(this, this.scenario.events![ev.a]);
-      case EV_HOST_TICK:
-        if (this.draining) this.notWork.tickPopped();
-        else this.queue.push(this.now + this.hostTickNs!, EV_HOST_TICK, ev.a, 0);
-        return run.hostTick(this, this.vcpus[ev.a]);
-      case EV_IO_DONE:
-        return this.onIoDone(ev.a);
-      case EV_TIMER:
-        this.timers.fired();
-        return sched.onTimer(this, this.tasks[ev.a]);
-      case EV_MEASURE_END:
-        if (!this.draining && ev.time === this.measureEnd) this.endMeasurement(ev.time);
-        return;
-      case EV_IPI:
-        return guest.onIpi(this, ev.a);
-      case EV_IPI_DONE:
-        return guest.onCsdUnlocked(this, ev.a);
-      case EV_POSTCOPY_REQUEST:
-        return this.postcopy!.onRequestArrived(ev.a, ev.time);
-      case EV_POSTCOPY_SENT:
-        return this.postcopy!.onSent(ev.a, ev.time);
-    }
-  }
-
-  private endMeasurement(t: number): void {
+  /** The measured window ends at `t`: each vCPU is accounted up to it, and the drain (if on) begins. */
+  endMeasurement(t: number): void {
     for (const v of this.vcpus) run.closeAt(this, v, t);
     this.metrics.measuring = false;
     this.draining = true;
