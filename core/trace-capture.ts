@@ -56,14 +56,13 @@ export function captureTrace(scenario: Scenario, variant: Variant, options: Capt
   if (!(fromNs >= 0) || !(toNs >= fromNs)) throw new BadInputError(`trace window ${fromNs}..${toNs} ns is empty or negative`);
   const maxEvents = options.maxEvents ?? DEFAULT_MAX_EVENTS;
   const vcpus = options.vcpus ? new Set(options.vcpus) : null;
-  const kept: (CapturedEvent & { seq: number })[] = [];
-  let seq = 0;
+  const kept: CapturedEvent[] = [];
   let cut = false;
   const sink = (timeNs: number, vcpu: number, event: string, fields: TraceFields) => {
     if (timeNs < fromNs || timeNs > toNs) return;
     if (vcpus && !vcpus.has(vcpu)) return;
     if (!options.lab && !isUpstreamTracepoint(event)) return;
-    kept.push({ timeNs, vcpu, event, fields: { ...fields }, seq: seq++ });
+    kept.push({ timeNs, vcpu, event, fields: { ...fields } });
     // Full: nothing stamped after the maxEvents-th stamp can be among the first maxEvents. An event
     // stamped before it may still come; it is kept, and the sort below puts it in its place.
     if (!cut && kept.length >= maxEvents) {
@@ -74,10 +73,8 @@ export function captureTrace(scenario: Scenario, variant: Variant, options: Capt
   // A later event is stamped no earlier than the engine's clock: past toNs, nothing of the window is to come.
   const stopWhen = (nowNs: number) => nowNs > toNs;
   const result = runVariant(scenario, variant, { seed: options.seed, trace: sink, onProgress: options.onProgress, signal: options.signal, sizeLimit: options.sizeLimit, stopWhen });
-  let events = kept
-    .filter((e) => e.timeNs <= toNs)
-    .sort((a, b) => a.timeNs - b.timeNs || a.seq - b.seq)
-    .map(({ seq: _seq, ...e }) => e);
+  // Array.prototype.sort is stable (ES2019): events of one stamp stay in the order emitted.
+  let events = kept.filter((e) => e.timeNs <= toNs).sort((a, b) => a.timeNs - b.timeNs);
   // Events of the instant the capture filled, beyond the cap (a tick on every vCPU at once): the
   // first maxEvents in time and emission order are kept, as a `nooverwrite` ring buffer would.
   if (events.length > maxEvents) events = events.slice(0, maxEvents);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findVariant } from '../../arches/registry.js';
 import { captureTrace, type CapturedEvent } from '../../core/trace-capture.js';
+import { runVariant } from '../../core/run.js';
 import { isUpstreamTracepoint } from '../../core/tracepoints.js';
 import { smallScenario } from '../support/scenarios.js';
 
@@ -18,6 +19,16 @@ describe('captureTrace: a run as a host capture would hold it', () => {
     const lab = captureTrace(scenario, x86, { lab: true });
     expect(lab.events.some((e) => e.event.startsWith('apf_lab_'))).toBe(true);
     expect(lab.events.filter((e) => isUpstreamTracepoint(e.event)).map(key)).toEqual(whole.events.map(key));
+  });
+
+  it('events of one stamp keep the order they were emitted in (ftrace appends them so)', () => {
+    const emitted: string[] = [];
+    runVariant(scenario, x86, { trace: (timeNs, vcpu, event, fields) => void (isUpstreamTracepoint(event) && emitted.push(key({ timeNs, vcpu, event, fields }))) });
+    const stamps = whole.events.map((e) => e.timeNs);
+    // The run emits out of time order (a vCPU's clock runs ahead), and some stamps hold several events.
+    expect(stamps.some((t, i) => i > 0 && t === stamps[i - 1])).toBe(true);
+    const byStamp = (keys: string[]) => keys.sort((a, b) => Number(a.split(' ')[0]) - Number(b.split(' ')[0]));
+    expect(whole.events.map(key)).toEqual(byStamp(emitted));
   });
 
   it('a window stops the run early and holds exactly the events of the whole run in that window', () => {
