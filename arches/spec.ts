@@ -183,7 +183,8 @@ export interface ArchDefinition {
   readonly checkKnobs: (knobs: Readonly<Record<string, number>>) => void;
   readonly asyncPfPerVcpu: number;
   readonly irqOrder: Backend['caps']['irqOrder'];
-  readonly runnableWhileDone: boolean;
+  /** Backend.apfRunnable() of every variant on the arch; a mechanism may supply its own. */
+  readonly apfRunnable: (vcpu: KvmVcpu) => boolean;
   readonly ipi: (knobs: Readonly<Record<string, number>>) => IpiCaps;
   /** Lines whose EOI exits (Backend caps.eoiExit), from the VMM's choice of lines. */
   readonly eoiExit: (knobs: Readonly<Record<string, number>>) => Backend['caps']['eoiExit'];
@@ -284,7 +285,6 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
       undeliveredWait: 'halt',
       readyOnlyIfNotPresentInjected: true,
       irqOrder: def.irqOrder,
-      runnableWhileDone: def.runnableWhileDone,
       guestWake: { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false },
       irqVsRefault: null,
       forbiddenNotPresent: [],
@@ -297,6 +297,7 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
     findings: spec.findings ?? [],
     exitNames: def.exitNames,
     createVcpuState: () => null,
+    apfRunnable: def.apfRunnable,
     guestInit: () => {},
     // The fault always exits unless a mechanism has the CPU raise it in the guest.
     faultInGuest: () => false,

@@ -285,14 +285,6 @@ export interface Backend<S = unknown, A = unknown> {
      */
     readonly undeliveredWait: 'halt' | 'retry';
     /**
-     * kvm_arch_vcpu_runnable() is true while the done list holds anything, dequeueable or not: x86
-     * since the 2010 series (`|| !list_empty_careful(&vcpu->async_pf.done)`; Linux 6.12
-     * arch/x86/kvm/x86.c kvm_vcpu_has_events()). A halt or HLT with completions the vCPU cannot
-     * dequeue then does not block: it returns at once, and the vCPU spins in exits
-     * (core/sim/vcpu-run.ts). arm64's kvm_arch_vcpu_runnable() has no such test.
-     */
-    readonly runnableWhileDone: boolean;
-    /**
      * Page-ready goes out only for works whose not-present was injected (or a wake-all): x86
      * since 2a18b7e7cd88 (facts/x86.md §6 "Dummy-entry leak"); the 2010 design sent it regardless.
      */
@@ -362,6 +354,16 @@ export interface Backend<S = unknown, A = unknown> {
   asyncPagePresentQueued(vcpu: KvmVcpu<S>): void;
   /** kvm_arch_can_dequeue_async_page_present */
   canDequeueAsyncPagePresent(vcpu: KvmVcpu<S>): Verdict;
+  /**
+   * kvm_arch_vcpu_runnable()'s async-PF terms, beyond a deliverable interrupt: while true, a halt
+   * or a guest HLT/WFI does not block but returns at once, and the vCPU spins in exits
+   * (core/sim/vcpu-run.ts). x86: the done list holds anything, dequeueable or not (the 2010
+   * series' `|| !list_empty_careful(&vcpu->async_pf.done)`; Linux 6.12 arch/x86/kvm/x86.c
+   * kvm_vcpu_has_events()). Gavin Shan's v4: while enabled, the done list or notpresent_pending or
+   * pageready_pending (v4 08/15, 20210815005947.83699-9-gshan@redhat.com, arch/arm64/kvm/arm.c).
+   * Linux 6.12's arm64 and RFCv1/v2: none.
+   */
+  apfRunnable(vcpu: KvmVcpu<S>): boolean;
   /** kvm_arch_async_page_ready: prefault; returns false where KVM skips it. */
   asyncPageReady(vcpu: KvmVcpu<S>, work: AsyncPfWork<A>): boolean;
   /** kvm_arch_async_page_present: tell the guest page-ready; returns whether it was delivered. */

@@ -85,6 +85,18 @@ export function canDequeueAsyncPagePresent(vcpu: V): Verdict {
   return verdict;
 }
 
+/**
+ * v4's terms in kvm_arch_vcpu_runnable() (v4 08/15, 20210815005947.83699-9-gshan@redhat.com):
+ * while async PF is enabled, a completion on the done list, a not-present not yet delivered or a
+ * page-ready not yet acknowledged makes the vCPU runnable. notpresent_pending is cleared only by the
+ * event's DELIVERED notifier or a cancel: one left by a refused inject (asyncPageNotPresent()) keeps
+ * every WFI returning at once until then.
+ */
+export function vcpuRunnable(vcpu: V): boolean {
+  const s = vcpu.state;
+  return s.apfAllocated && s.enabled && (vcpu.doneHead !== null || s.notpresentPending || s.pagereadyPending);
+}
+
 /** kvm_arch_async_page_ready(): prefault, skipped for a wake-all. */
 export function asyncPageReady(_vcpu: V, work: AsyncPfWork): boolean {
   return !work.wakeupAll;

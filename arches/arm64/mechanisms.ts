@@ -138,6 +138,7 @@ const notPresent: Catalogue['notPresent'] = {
 const ppiReady = (onlyIfAnnounced: boolean, countCancels: boolean) => (env: FragmentEnv): BackendFragment => ({
   asyncPagePresentQueued: apf.asyncPagePresentQueued,
   canDequeueAsyncPagePresent: apf.canDequeueAsyncPagePresent,
+  apfRunnable: apf.vcpuRunnable,
   asyncPageReady: apf.asyncPageReady,
   asyncPagePresent: countCancels
     ? (v, w) => {
@@ -291,8 +292,9 @@ export const ARM64_ARCH: ArchDefinition = {
   asyncPfPerVcpu: ASYNC_PF_PER_VCPU,
   // GIC: equal default priorities, lowest INTID first (the reschedule SGI before the PPI).
   irqOrder: 'lowest-first',
-  // arch/arm64/kvm/arm.c kvm_arch_vcpu_runnable(): interrupts and the power state, not the done list.
-  runnableWhileDone: false,
+  // Linux 6.12 arch/arm64/kvm/arm.c kvm_arch_vcpu_runnable(): interrupts and the power state only;
+  // v4's page-ready adds its terms (ppiReady(), apf.vcpuRunnable()).
+  apfRunnable: () => false,
   ipi: () => ARM64_IPI_CAPS,
   eoiExit: vgicEoiExit,
   codeLayout: arm64CodeLayout,

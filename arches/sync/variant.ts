@@ -47,7 +47,7 @@ export function noApfVariant(spec: NoApfSpec): Variant {
     asyncPfPerVcpu: 64,
     irqOrder: spec.irqOrder,
     // No async PF, no done list.
-    runnableWhileDone: false,
+    apfRunnable: () => false,
     ipi: spec.ipi,
     // No async-PF line: the only interrupts are the IPIs and the tick, whose EOIs do not exit.
     eoiExit: () => null,

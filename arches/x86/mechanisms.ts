@@ -346,7 +346,7 @@ export const X86_ARCH: ArchDefinition = {
   // The local APIC serves the highest pending vector first.
   irqOrder: 'highest-first',
   // kvm_vcpu_has_events() (Linux 6.12 arch/x86/kvm/x86.c) and 2010's kvm_arch_vcpu_runnable() test the done list.
-  runnableWhileDone: true,
+  apfRunnable: (v) => v.doneHead !== null,
   ipi: x86IpiCaps,
   eoiExit: x86EoiExit,
   codeLayout: x86CodeLayout,

@@ -28,5 +28,7 @@ export function migrate(sim: Machine): void {
     // 20101018153402.GA2067@amt.cnet): the destination runs the vCPU, whose access faults anew.
     if (v.mode === 'halt') sim.leaveWait(v);
     sim.backend.vcpuMigrated(v);
+    // What the destination's kvm_arch_vcpu_runnable() reads (v4's pending flags) starts afresh.
+    sim.endIdleSpin(v);
   }
 }

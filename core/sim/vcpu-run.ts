@@ -178,8 +178,9 @@ function closeIdleSpin(sim: Machine, v: Vcpu, t: number): void {
 }
 
 /**
- * The done list was emptied by a clear (a migration's, a disable's): a spinning idle wait blocks
- * from here, as vcpu_block() then finds the vCPU not runnable.
+ * What made the vCPU runnable was cleared (the done list by a migration's or a disable's clear, v4's
+ * pending flags on a migration's destination): a spinning idle wait blocks from here, as
+ * vcpu_block() then finds the vCPU not runnable.
  */
 export function endIdleSpin(sim: Machine, v: Vcpu): void {
   if (v.mode !== 'idle' || v.idleSpinFrom < 0 || spinsWithDone(sim, v)) return;
@@ -187,9 +188,9 @@ export function endIdleSpin(sim: Machine, v: Vcpu): void {
   v.idleSpinFrom = -1;
 }
 
-/** Does a wait on this vCPU spin rather than block (Backend caps.runnableWhileDone)? */
+/** Does a wait on this vCPU spin rather than block (Backend.apfRunnable())? */
 function spinsWithDone(sim: Machine, v: Vcpu): boolean {
-  return sim.backend.caps.runnableWhileDone && v.apf.done.length > 0;
+  return sim.backend.apfRunnable(v);
 }
 
 /**
@@ -259,7 +260,7 @@ export function setRunnable(sim: Machine, v: Vcpu): void {
 export function wakesFromWait(sim: Machine, v: Vcpu): boolean {
   if (v.hasDeliverableIrq()) return true;
   if (v.apf.readyRequested && v.apf.done.length > 0 && sim.backend.canDequeueAsyncPagePresent(v).ok) return true;
-  // An APF halt with anything on the done list returns to the guest (caps.runnableWhileDone),
+  // An APF halt with anything on the done list returns to the guest (Backend.apfRunnable()),
   // which faults on its page again; an idle HLT's spin is accounted without leaving (closeIdleSpin()).
   if (v.mode === 'halt' && spinsWithDone(sim, v)) return true;
   // A task woken in the guest ends an idle wait; a halted task's wait ends only by its wake or an interrupt.

@@ -93,9 +93,10 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   mode: VcpuMode = 'run';
   modeSince = 0;
   /**
-   * Where the vCPU's idle wait turned into a spin, or -1: its HLT returns at once while the done
-   * list holds a completion it cannot dequeue (Backend caps.runnableWhileDone), so each HLT exits
-   * and the guest's idle loop halts again (core/sim/vcpu-run.ts spinIdle()).
+   * Where the vCPU's idle wait turned into a spin, or -1: its HLT or WFI returns at once while the
+   * arch's async-PF state makes it runnable (Backend.apfRunnable(): x86's done list holding a
+   * completion it cannot dequeue), so each exits and the guest's idle loop halts again
+   * (core/sim/vcpu-run.ts closeIdleSpin()).
    */
   idleSpinFrom = -1;
   /** Time up to which this vCPU's work has been laid out. */

@@ -4,7 +4,7 @@
  * facts/arm64.md §4 (DEN0054), §1 v2–v4; notes/arm64-sdei-flow.md §3, §6; PROTOCOLS.md §4.7.
  */
 import { describe, expect, it } from 'vitest';
-import { arm64Abi } from '../../../index.js';
+import { arm64Abi, findVariant, Harness, type AsyncPfWork } from '../../../index.js';
 import { blockAt, exitCount, GFN_A, harness, hvc, readyHarness, sendAlwaysHarness, tokenOf } from './helpers.js';
 
 const {
@@ -152,7 +152,8 @@ describe('PE mask', () => {
     expect(h.sim.metrics.notPresentDelivered).toBe(0);
   });
 
-  // notes §3 "Inference (unverified edge case)": a refused inject leaves reason = 1 and the token in the block
+  // v4 07/15 (20210815005947.83699-8-gshan@redhat.com) kvm_arch_async_page_not_present(): token and
+  // reason are written and notpresent_pending set before `return !kvm_sdei_inject(...)`, with no cleanup
   it('a refused inject leaves the control block written, so the task is never flagged', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
@@ -167,6 +168,44 @@ describe('PE mask', () => {
     expect(s.sdei.dispatched).toBe(0);
     expect(task.state).toBe('running');
     expect(task.flaggedToken).toBe(-1);
+  });
+
+  // v4 08/15 (20210815005947.83699-9-gshan@redhat.com) kvm_arch_vcpu_runnable(): with async PF enabled,
+  // the done list, notpresent_pending or pageready_pending make the vCPU runnable. The DELIVERED
+  // notifier or a cancel clears notpresent_pending; after a refused inject neither comes.
+  it('a refused inject leaves the vCPU runnable for good: its WFI no longer blocks', () => {
+    const h = readyHarness();
+    const v = h.vcpu();
+    expect(h.backend.apfRunnable(v)).toBe(false);
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    hvc(h, SDEI_PE_MASK);
+    h.fault(GFN_A);
+    h.enter();
+    expect(v.state.notpresentPending).toBe(true);
+    hvc(h, SDEI_PE_UNMASK);
+    h.complete(GFN_A);
+    h.enter(); // page-ready out: the PPI taken and acknowledged
+    h.enter();
+    expect(v.state.pagereadyPending).toBe(false);
+    expect(v.apf.done.length).toBe(0);
+    expect(h.backend.apfRunnable(v)).toBe(true);
+    // The guest's idle WFI: a spin of exits, not a block (core/sim/vcpu-run.ts closeIdleSpin()).
+    v.current = null;
+    h.sim.enterWait(v, 'idle');
+    expect(v.idleSpinFrom).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a vCPU with nothing pending blocks in its WFI; so does one of a design without v4\'s runnable terms (RFCv2, 6.12)', () => {
+    const h = readyHarness();
+    const v = h.vcpu();
+    v.current = null;
+    h.sim.enterWait(v, 'idle');
+    expect(v.idleSpinFrom).toBe(-1);
+    for (const id of ['arm64-dabt', 'sync-arm64']) {
+      const other = new Harness(findVariant(id));
+      other.vcpu().apf.done.push({ token: 1 } as AsyncPfWork);
+      expect(other.backend.apfRunnable(other.vcpu()), id).toBe(false);
+    }
   });
 
   // notes §3 kvm_sdei_inject: -EPERM unless the event is registered *and* enabled (facts/arm64.md §4 dispatch conditions)
