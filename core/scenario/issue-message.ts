@@ -42,7 +42,7 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): { path: Pr
     const keys = step && typeof step === 'object' && !Array.isArray(step) ? Object.keys(step) : [];
     const branch = keys.length === 1 ? STEP_KINDS.indexOf(keys[0]) : -1;
     const inner = branch >= 0 ? issue.errors[branch]?.[0] : undefined;
-    if (!inner) return { path, message: `not a valid step: expected exactly one of ${STEP_KINDS.join(', ')} with its fields` };
+    if (!inner) return { path, message: unknownStepMessage(keys) };
     const sub = describeIssue(inner, step);
     return { path: [...path, ...sub.path], message: sub.message };
   }
@@ -124,6 +124,22 @@ function stepWithKinds(raw: unknown, path: readonly PropertyKey[]): string | nul
   const v = valueAt(raw, path);
   const kinds = v && typeof v === 'object' ? Object.keys(v).filter((k) => STEP_KINDS.includes(k)) : [];
   return kinds.length > 1 ? `a step is exactly one of ${STEP_KINDS.join(', ')}; this one has ${kinds.join(', ')}` : null;
+}
+
+/**
+ * A step that names no kind the lab knows: the keys that are not kinds, and the kind a key differs
+ * from only in case (`Compute`), since that is the usual slip. An empty mapping names none.
+ */
+function unknownStepMessage(keys: readonly string[]): string {
+  const valid = `a step is exactly one of ${STEP_KINDS.join(', ')}`;
+  const unknown = keys.filter((k) => !STEP_KINDS.includes(k));
+  if (keys.length === 0) return `an empty mapping: ${valid}`;
+  if (unknown.length === 0) return `not a valid step: ${valid}, with its fields`;
+  const shown = unknown.slice(0, 5).map((k) => JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k));
+  const more = unknown.length > 5 ? `, … (${unknown.length} in all)` : '';
+  const meant = STEP_KINDS.filter((kind) => unknown.some((k) => k.toLowerCase() === kind));
+  const hint = meant.length > 0 ? ` (did you mean ${meant.join(' or ')}? step kinds are lower case)` : '';
+  return `unknown step kind${unknown.length > 1 ? 's' : ''} ${shown.join(', ')}${more}${hint}: ${valid}`;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -150,6 +150,11 @@ describe('a value of the wrong type, in the lab\'s words (fuzz round)', () => {
     // A value with alternatives says each, not "not a valid step" (hostile round).
     expect(() => parseScenario(`${base}${task('{ ipi: { target: 1.5, handlerUs: 1 } }')}`, 'x.yaml')).toThrow('x.yaml: tasks[0].program[0].ipi.target: must be a whole number, or "next"; got 1.5');
     expect(() => parseScenario(`${base}${task('{ ipi: { target: prev, handlerUs: 1 } }')}`, 'x.yaml')).toThrow('x.yaml: tasks[0].program[0].ipi.target: must be a number, or "next"; got "prev"');
+    // A step whose key is no kind named the kinds but not the key; a case slip is the usual one (hostile round).
+    const kinds = 'a step is exactly one of compute, touch, syscall, irqoff, preemptoff, sleep, ipi';
+    expect(() => parseScenario(`${base}${task('{ Compute: { us: 10 } }')}`, 'x.yaml')).toThrow(`x.yaml: tasks[0].program[0]: unknown step kind "Compute" (did you mean compute? step kinds are lower case): ${kinds}`);
+    expect(() => parseScenario(`${base}${task('{ spin: { us: 10 } }')}`, 'x.yaml')).toThrow(`x.yaml: tasks[0].program[0]: unknown step kind "spin": ${kinds}`);
+    expect(() => parseScenario(`${base}${task('{}')}`, 'x.yaml')).toThrow(`x.yaml: tasks[0].program[0]: an empty mapping: ${kinds}`);
     // The library's "record" is a mapping.
     expect(() => parseScenario(`${base}${compute}costs: 7\n`, 'x.yaml')).toThrow('x.yaml: costs: must be a mapping, got 7');
   });
