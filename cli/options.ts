@@ -141,6 +141,11 @@ export function wholeFlag(flag: string, text: string, max = Number.MAX_SAFE_INTE
   const given = String(text);
   const digits = /^\d{1,3}([,_]\d{3})+$/.test(given) ? given.replace(/[,_]/g, '') : given;
   const n = /^\d+$/.test(digits) ? Number(digits) : Number.NaN;
+  // A number past the bound, in any form (99999999999999999999, 1e308), is refused for that, as a
+  // scenario's fields are: "must be a whole number" was untrue of it, and gave no bound without a max.
+  if (/^\+?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(digits) && Number(digits) > max) {
+    throw new UsageError(`${flag} must be at most ${count(max)}, got ${JSON.stringify(given)}`);
+  }
   if (!(n >= 1 && n <= max)) {
     const range = max === Number.MAX_SAFE_INTEGER ? 'of 1 or more' : `from 1 to ${count(max)}`;
     throw new UsageError(`${flag} must be a whole number ${range}, got ${JSON.stringify(given)}`);

@@ -9,7 +9,7 @@ import type { Scenario } from '../../core/scenario/schema.js';
 import type { SizeLimit } from '../../core/scenario/size-limit.js';
 import { defineSweep, sweepVariant, type SweepDefinition } from '../../core/sweep/document.js';
 import { readSweepFile, specText, type SweepFile } from '../../core/sweep/file.js';
-import { checkRunCount, pointValues, type SweepParam } from '../../core/sweep/grid.js';
+import { checkRunCount, MAX_RUNS, pointValues, type SweepParam } from '../../core/sweep/grid.js';
 import { SWEEP_METRICS } from '../../core/sweep/metrics.js';
 import { canonicalParamName, checkParamName, paramOverlap, paramSetting, pointScenario } from '../../core/sweep/params.js';
 import { parseValueSpec } from '../../core/sweep/spec.js';
@@ -122,7 +122,7 @@ export function resolveSweep(args: SweepArgs): ResolvedSweep {
     throw fromFlag && args.param !== undefined ? new UsageError(why) : new BadInputError(`${args.file}: ${why}`);
   }
 
-  const seeds = args.seeds !== undefined ? wholeFlag('--seeds', args.seeds) : (file.seeds ?? 1);
+  const seeds = args.seeds !== undefined ? wholeFlag('--seeds', args.seeds, MAX_RUNS) : (file.seeds ?? 1);
   const metric = args.metric ?? file.metric ?? 'work';
   if (!SWEEP_METRICS.some((m) => m.name === metric)) {
     const msg = `unknown metric "${metric}" (known: ${SWEEP_METRICS.map((m) => m.name).join(', ')})`;

@@ -3,6 +3,8 @@ import { HARD, MAX_RUN_MS, MIN_RUN_MS } from '../scenario/limits.js';
 import { plainIssueMessage } from '../scenario/issue-message.js';
 import { parseYaml, ScenarioError } from '../scenario/load.js';
 import { readCapped } from '../scenario/read.js';
+import { count } from '../plural.js';
+import { MAX_RUNS } from './grid.js';
 
 /**
  * A sweep file: the same things as the command line's flags, for a sweep worth keeping.
@@ -47,7 +49,8 @@ function scalarProblem(value: unknown, expected: string): string | null {
 export const sweepFileSchema = z
   .object({
     scenario: z.string().min(1).optional(),
-    seed: z.number().refine(Number.isSafeInteger, 'must be a safe integer').optional(),
+    // In the scenario's words (core/scenario/schema.ts seed): 1.5 and 1e308 alike were "must be a safe integer".
+    seed: z.number().refine(Number.isSafeInteger, `must be an integer from -${HARD.seed} to ${HARD.seed} (a safe integer: beyond, two seeds would be the same number)`).optional(),
     durationMs: z
       .number()
       .min(MIN_RUN_MS, `must be at least ${MIN_RUN_MS.toFixed(6)} ms (1 ns): shorter rounds to no time at all`)
@@ -55,7 +58,8 @@ export const sweepFileSchema = z
       .optional(),
     params: z.record(z.string().min(1), paramValue).optional(),
     variants: z.array(z.string().min(1)).min(1).optional(),
-    seeds: z.number().int().min(1).optional(),
+    // The bounds before int(), as a scenario's counts have them: zod's int() called 1e308 "at most 2^53 - 1".
+    seeds: z.number().min(1, 'must be at least 1').max(MAX_RUNS, `must be at most ${count(MAX_RUNS)}: a sweep has at most ${count(MAX_RUNS)} runs`).int('must be a whole number').optional(),
     metric: z.string().min(1).optional(),
     x: z.string().min(1).optional(),
   })

@@ -71,10 +71,13 @@ export function shardPoints(points: number, shard: Shard): number[] {
 /** Parses `i/n` (1 ≤ i ≤ n). */
 export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  // An n past the bound in another form (1/1e308) is refused for that, not for its form.
+  const over = /^[^/]+\/(\+?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)$/i.exec(text.trim());
+  if (!m && over && Number(over[1]) > MAX_SHARDS) throw new BadInputError(`shard ${text}: at most ${count(MAX_SHARDS)} shards`);
   if (!m) throw new BadInputError(`a shard is i/n (this is slice i of n, from 1), got ${JSON.stringify(text)}`);
   const index = Number(m[1]);
-  const count = Number(m[2]);
-  if (count < 1 || index < 1 || index > count) throw new BadInputError(`shard ${text}: i must be from 1 to n`);
-  if (count > MAX_SHARDS) throw new BadInputError(`shard ${text}: at most ${MAX_SHARDS} shards`);
-  return { index, count };
+  const n = Number(m[2]);
+  if (n < 1 || index < 1 || index > n) throw new BadInputError(`shard ${text}: i must be from 1 to n`);
+  if (n > MAX_SHARDS) throw new BadInputError(`shard ${text}: at most ${count(MAX_SHARDS)} shards`);
+  return { index, count: n };
 }

@@ -4,7 +4,7 @@ import { count } from '../plural.js';
 import { plainIssueMessage } from '../scenario/issue-message.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { canonicalDefinition, planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
-import { checkRunCount, MAX_SHARDS, pointCount, pointValues, shardPoints } from './grid.js';
+import { checkRunCount, MAX_RUNS, MAX_SHARDS, pointCount, pointValues, shardPoints } from './grid.js';
 import { parseValueSpec, type SweepValue } from './spec.js';
 import { brokenRelation, SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
@@ -68,12 +68,13 @@ const partSchema = z.object({
             .strict(),
         )
         .min(1),
-      seeds: z.number().int().min(1),
+      // Bounds before int() (whose own bound is 2^53), as in a sweep file (core/sweep/file.ts).
+      seeds: z.number().min(1).max(MAX_RUNS, `must be at most ${count(MAX_RUNS)}: a sweep has at most ${count(MAX_RUNS)} runs`).int(),
       metric: z.string(),
       x: z.string(),
     })
     .strict(),
-  shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1).max(MAX_SHARDS, `must be at most ${count(MAX_SHARDS)}, as --shard allows`) }).strict(),
+  shard: z.object({ index: z.number().int().min(1), count: z.number().min(1).max(MAX_SHARDS, `must be at most ${count(MAX_SHARDS)}, as --shard allows`).int() }).strict(),
   points: z.array(z.number().int().min(0)),
   runs: z.array(
     z

@@ -67,6 +67,8 @@ function parseRange(aText: string, bText: string, scale: string | undefined, nTe
     return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   }
   if (scale !== 'log' && scale !== 'lin') throw new BadInputError(`unknown spacing "${scale}": expected log or lin (a..b:log:N, a..b:lin:N)`);
+  // An N past the bound in any form (1e308) is refused for that, not for not being written as digits.
+  if (nText !== undefined && NUMBER.test(nText) && Number(nText) > MAX_VALUES) throw new BadInputError(`${nText} values, more than the ${MAX_VALUES} a parameter may take`);
   if (nText === undefined || !/^\d+$/.test(nText)) throw new BadInputError(`a..b:${scale}:N needs N, a whole number of values, got ${JSON.stringify(nText ?? '')}`);
   const n = Number(nText);
   if (n < 2) throw new BadInputError(`a..b:${scale}:N needs N of at least 2 (both ends), got ${n}`);

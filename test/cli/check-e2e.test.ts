@@ -84,7 +84,7 @@ describe('apf-lab check', () => {
   });
 
   it('bad bounds are usage errors (exit 2); an unknown variant is bad input (exit 1)', async () => {
-    await refused(2, '--depth must be a whole number from 1 to 10, got "11"', 'check', 'x86', '--depth', '11');
+    await refused(2, '--depth must be at most 10, got "11"', 'check', 'x86', '--depth', '11');
     await refused(2, '--contexts takes user, kernel, irqs-off (comma-separated), got "nmi"', 'check', 'x86', '--contexts', 'user,nmi');
     const none = await apfLab('check');
     expect(none.code).toBe(2);

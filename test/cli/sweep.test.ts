@@ -143,9 +143,13 @@ describe('apf-lab sweep: the command line, before anything runs', () => {
   });
 
   it('too many runs are counted in words that agree, with separators (it said "1 points × 1 variants × 100000000 seeds")', async () => {
-    const r = await cli('sweep', '--param', 'tasksPerVcpu=1', '--variants', 'x86', '--seeds', '100000000');
-    expect(r.err).toBe('apf-lab: 1 point × 1 variant × 100,000,000 seeds = 100,000,000 runs, more than the 1,000,000 one sweep may have: split it into several\n');
+    const r = await cli('sweep', '--param', 'tasksPerVcpu=1', '--variants', 'x86,arm64-sdei', '--seeds', '1000000');
+    expect(r.err).toBe('apf-lab: 1 point × 2 variants × 1,000,000 seeds = 2,000,000 runs, more than the 1,000,000 one sweep may have: split it into several\n');
     expect(r.code).toBe(1);
+    // More seeds than a sweep has runs is past --seeds' own bound, a usage error.
+    const seeds = await cli('sweep', '--param', 'tasksPerVcpu=1', '--variants', 'x86', '--seeds', '100000000');
+    expect(seeds.err.split('\n')[0]).toBe('apf-lab: --seeds must be at most 1,000,000, got "100000000"');
+    expect(seeds.code).toBe(2);
   });
 
   it.each([

@@ -46,6 +46,37 @@ describe('sweep --duration-ms and a sweep file\'s durationMs keep the scenario\'
   });
 });
 
+describe('a count past its bound says so, in a sweep file as on the command line (hostile round)', () => {
+  // seeds: 1e308 said "must be at most 9007199254740991" (zod's int() bound, before the lab's), --seeds 1e308 "must be a whole number".
+  it.each(['1e308', '2000000'])('a sweep file\'s seeds: %s is past 1,000,000 (a sweep\'s most runs)', async (seeds) => {
+    const file = join(dir, 'seeds.yaml');
+    writeFileSync(file, `params: { backing.latency.us: 100 }\nvariants: [x86]\nseeds: ${seeds}\n`);
+    const r = await cli('sweep', file, '-j', '1');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`apf-lab: ${file}: seeds: must be at most 1,000,000: a sweep has at most 1,000,000 runs\n`);
+  });
+
+  it('a sweep file\'s seeds: 1.5 is not a whole number, and seed: 1e308 is out of the seeds\' range', async () => {
+    const file = join(dir, 'seeds.yaml');
+    writeFileSync(file, 'params: { backing.latency.us: 100 }\nvariants: [x86]\nseeds: 1.5\n');
+    expect((await cli('sweep', file, '-j', '1')).err).toBe(`apf-lab: ${file}: seeds: must be a whole number\n`);
+    writeFileSync(file, 'params: { backing.latency.us: 100 }\nvariants: [x86]\nseed: 1e308\n');
+    expect((await cli('sweep', file, '-j', '1')).err).toMatch(/: seed: must be an integer from -9007199254740991 to 9007199254740991 /);
+  });
+
+  it.each([
+    ['--seeds', '1e308', '--seeds must be at most 1,000,000, got "1e308"'],
+    ['--seeds', '99999999999999999999', '--seeds must be at most 1,000,000, got "99999999999999999999"'],
+    ['--jobs', '1e308', '--jobs must be at most 1,024, got "1e308"'],
+    ['--shard', '1/1e308', '--shard: shard 1/1e308: at most 1,000,000 shards'],
+  ])('%s %s is a usage error naming the bound (exit 2)', async (flag, value, message) => {
+    // Without SWEEP's -j 1: each is refused before anything runs.
+    const r = await cli(...SWEEP.slice(0, -2), '--out', join(dir, 'out'), flag, value);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toBe(`apf-lab: ${message}`);
+  });
+});
+
 describe('a parameter may not set what --duration-ms or --seed sets: one would be ignored', () => {
   it('both on the command line are a usage error (exit 2), before anything runs', async () => {
     const r = await cli('sweep', '--param', 'durationMs=5,10', '--variants', 'x86', '--duration-ms', '1', '-j', '1');

@@ -33,6 +33,8 @@ describe('shards', () => {
   it('parse i/n from 1', () => {
     expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
     for (const bad of ['0/3', '4/3', '1/0', '1', '1/3/4', '-1/3', 'a/b']) expect(() => parseShard(bad), bad).toThrow();
+    // An n past the bound is refused for it, however written: 1/1e308 was "a shard is i/n" (hostile round).
+    for (const over of ['1/2000000', '1/1e308']) expect(() => parseShard(over), over).toThrow(`shard ${over}: at most 1,000,000 shards`);
   });
 });
 

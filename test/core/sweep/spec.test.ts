@@ -44,6 +44,8 @@ describe('parseValueSpec', () => {
     ['1e400', /not a finite number/],
     [`0..${MAX_VALUES}`, /more than the 10000/],
     ['1..2:lin:100000', /more than the 10000/],
+    // Past the bound in another form: it said "needs N, a whole number of values" (hostile round).
+    ['1..2:lin:1e308', /^1e308 values, more than the 10000 a parameter may take$/],
     ['1..1.000001:lin:50', /given twice \(after rounding/],
   ])('refuses %j', (spec, message) => {
     expect(() => parseValueSpec(spec)).toThrow(message);
