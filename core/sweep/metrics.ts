@@ -69,7 +69,10 @@ export function sweepMetricNames(): string[] {
  *   of started async, served synchronously or halted on (core/sim/host-async-pf.ts), so
  *   apfs + syncFallbacks + halts ≤ faults. Not ready ≤ notPresent: a halted fault's page is
  *   announced ready too.
- * - a run has all three fault latencies or none, and p50 ≤ p99 ≤ max.
+ * - a run has all three fault latencies or none, and p50 ≤ p99 ≤ max. Latencies with faults 0 are
+ *   not refused: a fault is counted when the host decides it, its latency from its start, so one
+ *   that starts in the window and stalls in reclaim past its end (stallInReclaim()) has a latency
+ *   and no count; a run whose only fault does that gives exactly these figures.
  * - exitsPerFault is exits over faults to three decimals, null without faults (core/run.ts), as is
  *   injectionsPerFault (its injections are not a sweep figure: only its presence is checked).
  */
