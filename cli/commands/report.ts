@@ -28,7 +28,8 @@ const TRACE_FROM = 0.1;
 /**
  * `apf-lab report <variant>… --out FILE.md|FILE.html`: the comparison `compare` runs (each
  * architecture's baseline included), as a design report rendered from templates/. A Markdown
- * report writes its three charts next to it as SVG files; an HTML one is a single file.
+ * report writes its three charts next to it as SVG files (no latency chart where no fault
+ * completed); an HTML one is a single file.
  * Nothing is written until everything rendered.
  */
 export function reportCommand(io: Io, argv: readonly string[]): CommandModule<object, ReportArgs> {
@@ -86,11 +87,10 @@ export function reportCommand(io: Io, argv: readonly string[]): CommandModule<ob
       const files: [string, string][] = [[out, templates.render(format, 'report', view)]];
       if (chartFiles) {
         const at = (f: string) => join(dirname(out), f);
-        files.push(
-          [at(chartFiles.time), templates.render('svg', 'bar-chart', view.charts.time)],
-          [at(chartFiles.latency), templates.render('svg', 'line-chart', view.charts.latency)],
-          [at(chartFiles.work), templates.render('svg', 'line-chart', view.charts.work)],
-        );
+        files.push([at(chartFiles.time), templates.render('svg', 'bar-chart', view.charts.time)]);
+        // No fault completed: no latency file, where an empty chart was written (the report says why).
+        if (view.charts.latency) files.push([at(chartFiles.latency), templates.render('svg', 'line-chart', view.charts.latency)]);
+        files.push([at(chartFiles.work), templates.render('svg', 'line-chart', view.charts.work)]);
       }
       writeAll(files, 'the report', `--out ${out}`);
       // One line whatever the names hold, as errors are (a newline in --out split it).

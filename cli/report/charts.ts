@@ -127,9 +127,13 @@ export function seriesStyle(i: number): { color: string; dash: string } {
   return { color: OKABE_ITO[i % OKABE_ITO.length], dash: DASHES[i % DASHES.length] };
 }
 
-/** Fault latency CDF, log time axis: from each run's 101 latency quantiles. */
-export function latencyCdfChart(c: Comparison): LineChart {
+/**
+ * Fault latency CDF, log time axis: from each run's 101 latency quantiles. Null where no run has
+ * one (no fault completed): the axes alone were drawn, an empty chart that looked like a lost plot.
+ */
+export function latencyCdfChart(c: Comparison): LineChart | null {
   const vs = c.variants.flatMap((r) => (r.metrics.faultLatencyNs.quantiles ? [{ id: r.id, q: r.metrics.faultLatencyNs.quantiles }] : []));
+  if (vs.length === 0) return null;
   const base = lineAxes('chart-latency', 'Fault latency CDF (fault to access done)', vs.length);
   const all = vs.flatMap((r) => r.q.filter((x) => x > 0));
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...all, 1e4))));

@@ -27,9 +27,12 @@ export interface ReportView {
   readonly metrics: { readonly columns: readonly string[]; readonly span: number; readonly sections: readonly { readonly title: string; readonly rows: readonly { readonly label: string; readonly cells: readonly string[] }[] }[]; readonly legend: readonly string[] };
   readonly violations: readonly string[];
   readonly stopped: readonly string[];
-  readonly charts: { readonly time: BarChart; readonly latency: LineChart; readonly work: LineChart };
-  /** Chart files next to a Markdown report (null in HTML, which inlines them). */
-  readonly chartFiles: { readonly time: string; readonly latency: string; readonly work: string } | null;
+  /** The latency chart is null where no fault completed: `noLatency` says so instead. */
+  readonly charts: { readonly time: BarChart; readonly latency: LineChart | null; readonly work: LineChart };
+  /** Chart files next to a Markdown report (null in HTML, which inlines them); no latency file without its chart. */
+  readonly chartFiles: { readonly time: string; readonly latency: string | null; readonly work: string } | null;
+  /** Why a variant has no line in the latency chart, or why there is none: no fault of its completed. Null where all have one. */
+  readonly noLatency: string | null;
   readonly sequences: readonly { readonly variant: string; readonly caption: string; readonly sequence: SequenceView | null }[];
 }
 
@@ -60,7 +63,7 @@ export interface ReportInputs {
   readonly guestMemoryBytes: number;
   readonly version: string;
   readonly command: string;
-  readonly chartFiles: ReportView['chartFiles'];
+  readonly chartFiles: { readonly time: string; readonly latency: string; readonly work: string } | null;
   readonly checks: readonly CheckResult[];
 }
 
@@ -74,6 +77,7 @@ export function buildReportView(input: ReportInputs): ReportView {
   // Differences are against the first variant named (the baselines are there to measure against).
   const first = shown[0] ?? c.variants[0];
   const firstVariant = byId.get(first.id)!;
+  const latency = latencyCdfChart(c);
   return {
     title: `APF design report: ${shown.map((r) => r.id).join(' vs ')}`,
     meta: {
@@ -108,8 +112,9 @@ export function buildReportView(input: ReportInputs): ReportView {
     },
     violations: table.violations,
     stopped: table.stopped,
-    charts: { time: timeBreakdownChart(c), latency: latencyCdfChart(c), work: workOverTimeChart(c) },
-    chartFiles: input.chartFiles,
+    charts: { time: timeBreakdownChart(c), latency, work: workOverTimeChart(c) },
+    chartFiles: input.chartFiles && { ...input.chartFiles, latency: latency ? input.chartFiles.latency : null },
+    noLatency: noLatency(c),
     sequences: c.variants.map((r) => {
       const life = input.lives.get(r.id) ?? null;
       return {
@@ -211,6 +216,18 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
     exits: claim((r) => (r.metrics.apf.faults > 0 ? r.metrics.exitsTotal / r.metrics.apf.faults : NaN), 'low', (x, extra = 0) => `${fixed(x, 2 + extra)} exits per fault`, true),
     safety: { clean: clean.length > 0 ? clean.join(', ') : null, unsafe },
   };
+}
+
+/**
+ * The variants with no fault latency (no fault of theirs that started in the window completed,
+ * core/run.ts faultLatencyNs), said in words, since a chart cannot show what is absent; null where
+ * none lacks one.
+ */
+export function noLatency(c: Comparison): string | null {
+  const none = c.variants.filter((r) => r.metrics.faultLatencyNs.quantiles === null).map((r) => r.id);
+  if (none.length === 0) return null;
+  if (none.length === c.variants.length) return 'No fault completed in this run, in any variant, so there is no fault-latency chart';
+  return `No fault of ${andList(none)} completed in this run: ${none.length > 1 ? 'they have' : 'it has'} no line in the fault-latency chart`;
 }
 
 /** A figure as the summary prints it, with `extra` decimals beyond its usual ones. */

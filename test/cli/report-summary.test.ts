@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ComparedRun, Comparison } from '../../core/compare.js';
-import { summarize } from '../../cli/report/view.js';
+import { noLatency, summarize } from '../../cli/report/view.js';
 import { runCli } from '../../cli/main.js';
 
 /**
@@ -106,5 +106,19 @@ describe('report summary', () => {
     const s = summarize({ ...c, variants: c.variants.map((r) => (r.id in figures ? exits(r, figures[r.id]!) : r)) }, []);
     expect(s.exits?.tied).toBeNull();
     expect(s.exits?.best).toBe('x86-ve');
+  });
+});
+
+describe('report: a variant with no fault latency', () => {
+  it('is named, as it has no line in the latency chart; where none has one, the report says there is no chart', async () => {
+    const c = await comparison('x86', 'arm64-sdei', '-s', 'test/fixtures/report-short.yaml');
+    const without = (ids: readonly string[]): Comparison => ({
+      ...c,
+      variants: c.variants.map((r) => (ids.includes(r.id) ? { ...r, metrics: { ...r.metrics, faultLatencyNs: { count: 0, p50: null, p99: null, max: null, quantiles: null } } } : r)),
+    });
+    expect(noLatency(c)).toBeNull();
+    expect(noLatency(without(['x86']))).toBe('No fault of x86 completed in this run: it has no line in the fault-latency chart');
+    expect(noLatency(without(['x86', 'arm64-sdei']))).toBe('No fault of x86 and arm64-sdei completed in this run: they have no line in the fault-latency chart');
+    expect(noLatency(without(c.variants.map((r) => r.id)))).toBe('No fault completed in this run, in any variant, so there is no fault-latency chart');
   });
 });

@@ -216,6 +216,27 @@ describe('apf-lab report', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('says there is no fault latency where no fault completed, with no empty latency chart in Markdown or HTML (hostile finding)', async () => {
+    // The host holds the whole guest and the task only computes: nothing faults.
+    const scenario = join(dir, 'no-fault.yaml');
+    writeFileSync(scenario, TINY_SCENARIO_YAML);
+    const say = 'No fault completed in this run, in any variant, so there is no fault-latency chart.';
+    const out = join(dir, 'no-fault.md');
+    const m = await cli('report', 'x86', '-s', scenario, '--out', out);
+    expect(m.code, m.stderr).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toContain(`\n${say}\n`);
+    expect(text).not.toContain('latency.svg');
+    expect(existsSync(join(dir, 'no-fault.latency.svg'))).toBe(false);
+    expect(m.stdout).toBe(`wrote ${out}, ${join(dir, 'no-fault.time.svg')}, ${join(dir, 'no-fault.work.svg')}\n`);
+    const html = join(dir, 'no-fault.html');
+    expect((await cli('report', 'x86', '-s', scenario, '--out', html)).code).toBe(0);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain(`<p>${say}</p>`);
+    expect(page).not.toContain('chart-latency');
+    expect(page).toContain('chart-work');
+  });
+
   it('says what it wrote on one line, a newline in the file name escaped as errors escape it (it split the line)', async () => {
     const out = join(dir, 'e\nf.md');
     const r = await cli('report', 'x86', '-s', SHORT, '--out', out);
