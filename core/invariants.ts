@@ -103,7 +103,10 @@ export class InvariantMonitor {
     }
     s.outstanding.set(gfn, token);
     const old = s.lives.get(token);
-    if (old?.announced && !old.guestReadied) {
+    // A life whose work was dropped (a disable, a migration's queue clear) is owed only a wake-all,
+    // never its own page-ready: a host whose counter starts again (the destination of a migration)
+    // may hand its token out again.
+    if (old?.announced && !old.guestReadied && !old.dropped) {
       this.violate(1, t, vcpu, `token ${hex(token)} handed out again while its earlier not-present never got page-ready`);
     }
     s.lives.set(token, { announced: false, hostReadied: false, guestReadied: false, covered: false });

@@ -25,6 +25,12 @@ export function v4VcpuMigrated(vcpu: KvmVcpu<Arm64VcpuState>, guestMemoryBytes: 
   s.pagereadyPending = false;
   s.notpresentPending = false;
   s.notpresentToken = 0;
+  // apf->id: kvm_arch_async_pf_create_vcpu() allocates vcpu->arch.apf zeroed at vCPU creation (v4
+  // 08/15, 20210815005947.83699-9-gshan@redhat.com) and no ioctl of v4 10/15 (-11-) carries the
+  // id, so the destination's `(id++ << 12) | vcpu_id` starts at 0 again (as x86's does). A token
+  // may so be handed out again while a task still sleeps on the source's: v4's guest table is keyed
+  // by task and keeps both (core/guest/sleep-table.ts), and the enable's wake-all wakes both.
+  s.id = 0;
   const control = s.controlBlock;
   s.enabled = false;
   s.areaGpa = null;

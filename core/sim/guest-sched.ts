@@ -166,7 +166,7 @@ export function returnToUser(sim: Machine, v: Vcpu, returning = false): void {
     const token = t.flaggedToken;
     t.flaggedToken = -1;
     const flagger = sim.vcpus[t.flaggedOn];
-    guest.waitSchedule(sim, v, token, flagger !== undefined && flagger !== v && flagger.sleepTable.has(token) ? flagger : v);
+    guest.waitSchedule(sim, v, token, flagger !== undefined && flagger !== v && flagger.sleepTable.has(token, t.id) ? flagger : v);
   }
 }
 

@@ -30,6 +30,32 @@ describe('arm64-sdei: migration', () => {
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
+  it('the destination\'s token counter starts at 0 again: apf->id is zeroed at vCPU creation and no ioctl carries it (v4 08/15, 10/15)', () => {
+    const h = readyHarness();
+    const v = h.vcpu();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.fault(GFN_A);
+    h.enter();
+    h.complete(GFN_A);
+    for (let i = 0; i < 3; i++) {
+      h.enter();
+      h.schedule();
+    }
+    expect(v.state.id).toBeGreaterThan(0); // the source handed out at least one token
+
+    h.migrate();
+    h.setCpu({ irqsMasked: false });
+    for (let i = 0; i < 3; i++) {
+      h.enter(); // the enable's wake-all, then its IRQ_ACK
+      h.schedule();
+    }
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.fault(GFN_B);
+
+    expect(v.apf.gfns.get(GFN_B)!.token).toBe((0 << 12) | 0);
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+
   it('a page-ready PPI pending at the switchover is taken once on the destination, whose IRQ_ACK finds nothing pending; then the wake-all', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     const v = h.vcpu();

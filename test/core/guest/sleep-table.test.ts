@@ -35,6 +35,14 @@ describe('SleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
     expect(t.enter(0x3000, 1)).toBe('freed-live');
   });
 
+  it('the same token for two tasks: the second not-present frees the first one\'s entry, the wake-all finds only what is left', () => {
+    const t = new SleepTable(X86);
+    expect(t.enter(0x0, 1)).toBe('queued');
+    expect(t.enter(0x0, 2)).toBe('freed-live');
+    expect(t.has(0x0, 2)).toBe(false); // the taskId is not a key here
+    expect(t.wake(WAKE_ALL).woken).toEqual([]);
+  });
+
   it('a second wake on a dummy removes it (kvm_async_pf_task_wake() finds the node and unhashes it)', () => {
     const t = new SleepTable(X86);
     t.wake(0x2000);
@@ -82,6 +90,41 @@ describe('SleepTable, arm64 v4 semantics (facts/arm64.md §1a)', () => {
     const t = new SleepTable(ARM64_V4);
     expect(t.flag(0x1000, 1)).toBe(true);
     expect(t.flag(0x2000, 1)).toBe(false);
+  });
+
+  it('keeps two tasks on the same token (the table is keyed by task): a page-ready wakes the first slot only, the wake-all the other', () => {
+    // v4 14/15 kvm_async_pf_add_task() refuses only a second slot for the same task;
+    // kvm_async_pf_remove_task() removes the first slot whose token matches and stops.
+    const t = new SleepTable(ARM64_V4);
+    expect(t.flag(0x0, 1)).toBe(true);
+    expect(t.enter(0x0, 1)).toBe('queued'); // task 1 sleeps in do_notify_resume()
+    expect(t.flag(0x0, 2)).toBe(true); // the same token handed out again (a counter started again)
+    expect(t.enter(0x0, 2)).toBe('queued');
+    expect(t.sleepers).toBe(2);
+    expect(t.has(0x0, 1)).toBe(true);
+    expect(t.has(0x0, 2)).toBe(true);
+    expect(t.wake(0x0).woken).toEqual([1]);
+    expect(t.sleepers).toBe(1);
+    expect(t.wake(WAKE_ALL).woken).toEqual([2]);
+    expect(t.sleepers).toBe(0);
+  });
+
+  it('takes the lowest free slot, so a later task in a freed slot is the first a page-ready finds', () => {
+    const t = new SleepTable(ARM64_V4);
+    t.flag(0x5000, 1); // slot 0
+    t.flag(0x0, 2); // slot 1
+    t.wake(0x5000); // slot 0 free again
+    t.flag(0x0, 3); // slot 0
+    expect(t.wake(0x0).unflagged).toEqual([3]);
+    expect(t.wake(0x0).unflagged).toEqual([2]);
+    expect(t.wake(0x0)).toMatchObject({ woken: [], unflagged: [] }); // unknown now: ignored
+  });
+
+  it('a wake-all wakes the slots in slot order', () => {
+    const t = new SleepTable(ARM64_V4);
+    t.flag(0x9000, 1);
+    t.flag(0x1000, 2);
+    expect(t.wake(WAKE_ALL).unflagged).toEqual([1, 2]);
   });
 });
 

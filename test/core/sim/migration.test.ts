@@ -88,8 +88,11 @@ describe('a token handed out again while its sleeper sleeps (hostile round)', ()
   it('x86-ve: counted as a hazard, the sleeper left asleep (invariant 7), not silently replaced', () => {
     const r = runVariant(loadScenario('test/fixtures/migrate-token-reuse.yaml'), findVariant('x86-ve'));
     expect(Object.keys(r.metrics.hazards)).toContain(FREED_SLEEPER_HAZARD);
-    expect(r.invariants.violations.map((v) => v.invariant)).toEqual([1, 7]);
-    expect(r.invariants.violations[1].message).toMatch(/sleeps on token 0x1000 and nothing will wake it/);
+    // Not invariant 1: the earlier life's work was dropped by the migration's queue clear, and it is
+    // owed only the wake-all, so the destination may hand its token out again (core/invariants.ts
+    // onQueued()); the harm is the guest's: the freed sleeper (the hazard, invariant 7).
+    expect(r.invariants.violations.map((v) => v.invariant)).toEqual([7]);
+    expect(r.invariants.violations[0].message).toMatch(/sleeps on token 0x1000 and nothing will wake it/);
   });
 });
 
