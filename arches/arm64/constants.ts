@@ -66,6 +66,7 @@ export const SDEI_SUCCESS = 0n;
 export const SDEI_NOT_SUPPORTED = -1n;
 export const SDEI_INVALID_PARAMETERS = -2n;
 export const SDEI_DENIED = -3n;
+export const SDEI_PENDING = -5n;
 
 /** KVM-private events of SDEI-virt v2–v4: the default event and the async-PF one (private, critical). */
 export const KVM_SDEI_DEFAULT_NUM = 0x40400000;

@@ -13,6 +13,7 @@ import {
   SDEI_NOT_SUPPORTED,
   SDEI_PE_MASK,
   SDEI_PE_UNMASK,
+  SDEI_PENDING,
   SDEI_SUCCESS,
   SDEI_VERSION,
 } from './constants.js';
@@ -71,15 +72,20 @@ export function sdeiCall(vcpu: KvmVcpu<{ sdei: SdeiVcpuState }>, fn: number, arg
       if (ev.registered) return ret(SDEI_DENIED);
       Object.assign(ev, { registered: true, entry: args[1] ?? 0n, arg: args[2] ?? 0n });
       return ret(SDEI_SUCCESS);
+    // The SDEI series' kvm_sdei_hypercall_enable() and _unregister() (arch/arm64/kvm/sdei.c): an
+    // event queued or running (its refcount) is PENDING, checked first; an unregistered one, or an
+    // enable or disable that changes nothing, is DENIED.
     case SDEI_EVENT_ENABLE:
     case SDEI_EVENT_DISABLE:
       if (!ev) return ret(SDEI_INVALID_PARAMETERS);
-      if (!ev.registered) return ret(SDEI_DENIED);
+      if (s.queued === num || s.running === num) return ret(SDEI_PENDING);
+      if (!ev.registered || ev.enabled === (fn === SDEI_EVENT_ENABLE)) return ret(SDEI_DENIED);
       ev.enabled = fn === SDEI_EVENT_ENABLE;
       return ret(SDEI_SUCCESS);
     case SDEI_EVENT_UNREGISTER:
       if (!ev) return ret(SDEI_INVALID_PARAMETERS);
-      if (!ev.registered || s.running === num) return ret(SDEI_DENIED);
+      if (s.queued === num || s.running === num) return ret(SDEI_PENDING);
+      if (!ev.registered) return ret(SDEI_DENIED);
       Object.assign(ev, { registered: false, enabled: false });
       return ret(SDEI_SUCCESS);
     case SDEI_EVENT_COMPLETE:

@@ -111,6 +111,32 @@ describe('SDEI_EVENT_ENABLE', () => {
   });
 });
 
+describe('enable, disable and unregister of an event in use (the SDEI series\' kvm_sdei_hypercall_enable(), _unregister())', () => {
+  // arch/arm64/kvm/sdei.c of the SDEI virtualisation series: "Verify its enablement state" → SDEI_DENIED
+  it('an enable or a disable that changes nothing is DENIED', () => {
+    const h = harness({ guestInit: false });
+    hvc(h, SDEI_EVENT_REGISTER, EV, ENTRY, 0n);
+    expect(hvc(h, arm64Abi.SDEI_EVENT_DISABLE, EV)[0]).toBe(SDEI_DENIED);
+    expect(hvc(h, SDEI_EVENT_ENABLE, EV)[0]).toBe(SDEI_SUCCESS);
+    expect(hvc(h, SDEI_EVENT_ENABLE, EV)[0]).toBe(SDEI_DENIED);
+    expect(hvc(h, arm64Abi.SDEI_EVENT_DISABLE, EV)[0]).toBe(SDEI_SUCCESS);
+  });
+
+  // the same functions: "Check if there is pending events" (the event's refcount: queued or running) → SDEI_PENDING, first
+  it('an event queued for dispatch is PENDING to disable or unregister, and stays registered and enabled', () => {
+    const h = readyHarness();
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.fault(GFN_A);
+    const s = h.vcpu().state.sdei;
+    expect(s.queued).toBe(KVM_SDEI_ASYNC_PF_NUM);
+
+    expect(arm64Abi.SDEI_PENDING).toBe(-5n);
+    expect(hvc(h, arm64Abi.SDEI_EVENT_DISABLE, EV)[0]).toBe(arm64Abi.SDEI_PENDING);
+    expect(hvc(h, arm64Abi.SDEI_EVENT_UNREGISTER, EV)[0]).toBe(arm64Abi.SDEI_PENDING);
+    expect(s.events.get(KVM_SDEI_ASYNC_PF_NUM)).toMatchObject({ registered: true, enabled: true });
+  });
+});
+
 describe('SDEI_EVENT_COMPLETE', () => {
   // facts/arm64.md §4: COMPLETE finishes a dispatched handler; with nothing running → DENIED
   it('answers DENIED when no event is running', () => {
