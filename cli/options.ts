@@ -3,6 +3,7 @@ import { VARIANTS } from '../arches/registry.js';
 import { checkSeed } from '../core/engine/rng.js';
 import type { Variant } from '../core/backend.js';
 import { BadInputError } from '../core/errors.js';
+import { pastBound } from '../core/number-text.js';
 import type { RunOptions } from '../core/run.js';
 import { checkScenarioSize } from '../core/scenario/bounds.js';
 import { MIN_RUN_MS } from '../core/scenario/limits.js';
@@ -143,7 +144,7 @@ export function wholeFlag(flag: string, text: string, max = Number.MAX_SAFE_INTE
   const n = /^\d+$/.test(digits) ? Number(digits) : Number.NaN;
   // A number past the bound, in any form (99999999999999999999, 1e308), is refused for that, as a
   // scenario's fields are: "must be a whole number" was untrue of it, and gave no bound without a max.
-  if (/^\+?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(digits) && Number(digits) > max) {
+  if (pastBound(digits, max)) {
     throw new UsageError(`${flag} must be at most ${count(max)}, got ${JSON.stringify(given)}`);
   }
   if (!(n >= 1 && n <= max)) {

@@ -126,7 +126,7 @@ export function enterWait(sim: Machine, v: Vcpu, mode: 'sync' | 'halt' | 'idle')
   v.mode = mode;
   if (mode === 'idle') sim.idleVcpus.add(v.id);
   v.modeSince = v.cursor;
-  if (mode === 'idle' && spinsWithDone(sim, v)) v.idleSpinFrom = v.modeSince;
+  if (mode === 'idle' && runnableByApf(sim, v)) v.idleSpinFrom = v.modeSince;
   sim.dropStep(v); // nothing scheduled for this vCPU survives a wait
   // QEMU's blocktime counts a vCPU thread in a userfault of its own: a synchronous fault on a
   // page (syncGfn). Not the APF halt, where the vCPU thread sleeps in kvm_vcpu_block() and the async
@@ -183,13 +183,13 @@ function closeIdleSpin(sim: Machine, v: Vcpu, t: number): void {
  * vcpu_block() then finds the vCPU not runnable.
  */
 export function endIdleSpin(sim: Machine, v: Vcpu): void {
-  if (v.mode !== 'idle' || v.idleSpinFrom < 0 || spinsWithDone(sim, v)) return;
+  if (v.mode !== 'idle' || v.idleSpinFrom < 0 || runnableByApf(sim, v)) return;
   closeWait(sim, v, Math.max(sim.now, v.modeSince));
   v.idleSpinFrom = -1;
 }
 
 /** Does a wait on this vCPU spin rather than block (Backend.apfRunnable())? */
-function spinsWithDone(sim: Machine, v: Vcpu): boolean {
+function runnableByApf(sim: Machine, v: Vcpu): boolean {
   return sim.backend.apfRunnable(v);
 }
 
@@ -200,7 +200,7 @@ function spinsWithDone(sim: Machine, v: Vcpu): boolean {
  * HLT loop spins in HLT exits (closeIdleSpin()) until something gives the guest work.
  */
 export function completionWake(sim: Machine, v: Vcpu): void {
-  if (v.mode === 'idle' && v.idleSpinFrom < 0 && spinsWithDone(sim, v)) {
+  if (v.mode === 'idle' && v.idleSpinFrom < 0 && runnableByApf(sim, v)) {
     closeWait(sim, v, sim.now);
     v.idleSpinFrom = sim.now;
   }
@@ -260,9 +260,9 @@ export function setRunnable(sim: Machine, v: Vcpu): void {
 export function wakesFromWait(sim: Machine, v: Vcpu): boolean {
   if (v.hasDeliverableIrq()) return true;
   if (v.apf.readyRequested && v.apf.done.length > 0 && sim.backend.canDequeueAsyncPagePresent(v).ok) return true;
-  // An APF halt with anything on the done list returns to the guest (Backend.apfRunnable()),
+  // An APF halt the arch's async-PF state makes runnable returns to the guest (Backend.apfRunnable()),
   // which faults on its page again; an idle HLT's spin is accounted without leaving (closeIdleSpin()).
-  if (v.mode === 'halt' && spinsWithDone(sim, v)) return true;
+  if (v.mode === 'halt' && runnableByApf(sim, v)) return true;
   // A task woken in the guest ends an idle wait; a halted task's wait ends only by its wake or an interrupt.
   return v.mode === 'idle' && !v.guestHalted && v.runq.length > 0;
 }

@@ -46,6 +46,12 @@ function scalarProblem(value: unknown, expected: string): string | null {
   return `must be ${expected}, not ${Array.isArray(value) ? 'a list inside a list' : 'a mapping'}`;
 }
 
+/**
+ * Seeds per point, in a sweep file and a part file (core/sweep/merge.ts): the bounds before int(),
+ * as a scenario's counts have them (zod's int() called 1e308 "at most 2^53 - 1").
+ */
+export const sweepSeeds = z.number().min(1, 'must be at least 1').max(MAX_RUNS, `must be at most ${count(MAX_RUNS)}: a sweep has at most ${count(MAX_RUNS)} runs`).int('must be a whole number');
+
 export const sweepFileSchema = z
   .object({
     scenario: z.string().min(1).optional(),
@@ -58,8 +64,7 @@ export const sweepFileSchema = z
       .optional(),
     params: z.record(z.string().min(1), paramValue).optional(),
     variants: z.array(z.string().min(1)).min(1).optional(),
-    // The bounds before int(), as a scenario's counts have them: zod's int() called 1e308 "at most 2^53 - 1".
-    seeds: z.number().min(1, 'must be at least 1').max(MAX_RUNS, `must be at most ${count(MAX_RUNS)}: a sweep has at most ${count(MAX_RUNS)} runs`).int('must be a whole number').optional(),
+    seeds: sweepSeeds.optional(),
     metric: z.string().min(1).optional(),
     x: z.string().min(1).optional(),
   })

@@ -1,5 +1,6 @@
 import { BadInputError } from '../errors.js';
 import { count, plural } from '../plural.js';
+import { pastBound } from '../number-text.js';
 import type { SweepValue } from './spec.js';
 
 /** One swept parameter: its name, the spec as given, and the values the spec stands for. */
@@ -72,8 +73,8 @@ export function shardPoints(points: number, shard: Shard): number[] {
 export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   // An n past the bound in another form (1/1e308) is refused for that, not for its form.
-  const over = /^[^/]+\/(\+?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)$/i.exec(text.trim());
-  if (!m && over && Number(over[1]) > MAX_SHARDS) throw new BadInputError(`shard ${text}: at most ${count(MAX_SHARDS)} shards`);
+  const slash = text.trim().indexOf('/');
+  if (!m && slash > 0 && pastBound(text.trim().slice(slash + 1), MAX_SHARDS)) throw new BadInputError(`shard ${text}: at most ${count(MAX_SHARDS)} shards`);
   if (!m) throw new BadInputError(`a shard is i/n (this is slice i of n, from 1), got ${JSON.stringify(text)}`);
   const index = Number(m[1]);
   const n = Number(m[2]);

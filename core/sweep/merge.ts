@@ -4,7 +4,8 @@ import { count } from '../plural.js';
 import { plainIssueMessage } from '../scenario/issue-message.js';
 import { canonicalJson, sweepIdentity } from './seed.js';
 import { canonicalDefinition, planRuns, PART_FORMAT, type SweepDefinition, type SweepRun, type SweepVariant } from './document.js';
-import { checkRunCount, MAX_RUNS, MAX_SHARDS, pointCount, pointValues, shardPoints } from './grid.js';
+import { sweepSeeds } from './file.js';
+import { checkRunCount, MAX_SHARDS, pointCount, pointValues, shardPoints } from './grid.js';
 import { parseValueSpec, type SweepValue } from './spec.js';
 import { brokenRelation, SWEEP_METRICS, sweepMetricNames, type FigureKind } from './metrics.js';
 
@@ -68,8 +69,7 @@ const partSchema = z.object({
             .strict(),
         )
         .min(1),
-      // Bounds before int() (whose own bound is 2^53), as in a sweep file (core/sweep/file.ts).
-      seeds: z.number().min(1).max(MAX_RUNS, `must be at most ${count(MAX_RUNS)}: a sweep has at most ${count(MAX_RUNS)} runs`).int(),
+      seeds: sweepSeeds,
       metric: z.string(),
       x: z.string(),
     })

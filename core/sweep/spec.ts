@@ -1,4 +1,5 @@
 import { BadInputError } from '../errors.js';
+import { DECIMAL, pastBound } from '../number-text.js';
 
 /** A value a swept field takes: a number, or a word for an enum field, or a boolean. */
 export type SweepValue = number | string | boolean;
@@ -12,7 +13,6 @@ export const MAX_VALUES = 10_000;
  */
 const DIGITS = 6;
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 
 /**
  * Parses a parameter's value spec:
@@ -48,7 +48,7 @@ export function parseValueSpec(spec: string): SweepValue[] {
 export function canonicalSpec(spec: string): string {
   return unspaced(spec)
     .split(/(,|\.\.|:)/)
-    .map((item) => (NUMBER.test(item) && Number.isFinite(Number(item)) ? String(Number(item)) : item))
+    .map((item) => (DECIMAL.test(item) && Number.isFinite(Number(item)) ? String(Number(item)) : item))
     .join('');
 }
 
@@ -68,7 +68,7 @@ function parseRange(aText: string, bText: string, scale: string | undefined, nTe
   }
   if (scale !== 'log' && scale !== 'lin') throw new BadInputError(`unknown spacing "${scale}": expected log or lin (a..b:log:N, a..b:lin:N)`);
   // An N past the bound in any form (1e308) is refused for that, not for not being written as digits.
-  if (nText !== undefined && NUMBER.test(nText) && Number(nText) > MAX_VALUES) throw new BadInputError(`${nText} values, more than the ${MAX_VALUES} a parameter may take`);
+  if (nText !== undefined && pastBound(nText, MAX_VALUES)) throw new BadInputError(`${nText} values, more than the ${MAX_VALUES} a parameter may take`);
   if (nText === undefined || !/^\d+$/.test(nText)) throw new BadInputError(`a..b:${scale}:N needs N, a whole number of values, got ${JSON.stringify(nText ?? '')}`);
   const n = Number(nText);
   if (n < 2) throw new BadInputError(`a..b:${scale}:N needs N of at least 2 (both ends), got ${n}`);
@@ -85,7 +85,7 @@ function parseList(text: string): SweepValue[] {
     const t = item.trim();
     if (t === '') throw new BadInputError(`empty value in list ${JSON.stringify(text)}`);
     if (t === 'true' || t === 'false') return t === 'true';
-    if (NUMBER.test(t)) return number(t, 'value');
+    if (DECIMAL.test(t)) return number(t, 'value');
     // Words to the pattern below, but meant as numbers: refused as 1e400 is, not passed on as an enum word.
     if (/^[+-]?(nan|inf|infinity)$/i.test(t)) throw new BadInputError(`value ${JSON.stringify(t)} is not a finite number`);
     if (/^[+-]?\d|^[.]/.test(t)) throw new BadInputError(`${JSON.stringify(t)} is not a number`);
@@ -96,7 +96,7 @@ function parseList(text: string): SweepValue[] {
 
 function number(text: string, what: string): number {
   const t = text.trim();
-  const x = NUMBER.test(t) ? Number(t) : NaN;
+  const x = DECIMAL.test(t) ? Number(t) : NaN;
   if (!Number.isFinite(x)) throw new BadInputError(`${what} ${JSON.stringify(t)} is not a finite number`);
   return x;
 }
