@@ -8,7 +8,8 @@ import type {
 } from '../backend.js';
 import { framePhase, pcAt, topFrame, type CodePhase, type KernelFrame } from '../guest/code-layout.js';
 import { AsyncPfQueue } from '../host/async-pf-queue.js';
-import { SleepTable } from '../guest/sleep-table.js';
+import type { SleepTable } from '../guest/sleep-table.js';
+import { createSleepTable } from '../guest/sleep-table-create.js';
 import type { CallSingleData } from '../guest/smp.js';
 import { createRunQueue, type SchedParams } from '../guest/fair-class.js';
 import type { RunQueue } from '../guest/run-queue.js';
@@ -190,7 +191,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
     this.guest = sim.guestKernelFor(this);
     this.returnToUser = () => sim.exceptionReturn(this, 'user');
     this.returnToKernel = () => sim.exceptionReturn(this, 'kernel');
-    this.sleepTable = new SleepTable(sim.backend.caps.guestWake);
+    this.sleepTable = createSleepTable(sim.backend.caps.guestWake);
     this.runq = createRunQueue(id, sched);
   }
 

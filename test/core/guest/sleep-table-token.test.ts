@@ -1,21 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { SleepTable, WAKE_ALL, type WakeSemantics } from '../../../core/guest/sleep-table.js';
+import { WAKE_ALL, type WakeSemantics } from '../../../core/guest/sleep-table.js';
+import { TokenSleepTable } from '../../../core/guest/sleep-table-token.js';
 
 /** x86: kvm_async_pf_task_wake() (facts/x86.md §3 "Sleep table", §2a). */
 const X86: WakeSemantics = { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false };
-/** arm64 v4: kvm_async_pf_add_task() / kvm_async_pf_remove_task() (facts/arm64.md §1a). */
-const ARM64_V4: WakeSemantics = { dummyOnEarlyWake: false, entryAtFlag: true, delayedWake: false };
 
-describe('SleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
+describe('TokenSleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
   it('wakes the sleeper on its token', () => {
-    const t = new SleepTable(X86);
+    const t = new TokenSleepTable(X86);
     expect(t.queue(0x1000, 7)).toBe(true);
     expect(t.wake(0x1000).woken).toEqual([7]);
     expect(t.sleepers).toBe(0);
   });
 
   it('leaves a dummy when the wake comes first, and the later not-present eats it', () => {
-    const t = new SleepTable(X86);
+    const t = new TokenSleepTable(X86);
     expect(t.wake(0x2000).woken).toEqual([]);
     expect(t.dummies).toBe(1);
     expect(t.queue(0x2000, 3)).toBe(false);
@@ -24,7 +23,7 @@ describe('SleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
 
   it('a not-present for a token a task still sleeps on takes its entry for a dummy: unhashed, the new one does not sleep, the sleeper is never woken', () => {
     // arch/x86/kernel/kvm.c kvm_async_pf_queue_task(): any node found is "a dummy" and is kfree()d.
-    const t = new SleepTable(X86);
+    const t = new TokenSleepTable(X86);
     expect(t.enter(0x1000, 1)).toBe('queued');
     expect(t.enter(0x1000, 2)).toBe('freed-live');
     expect(t.sleepers).toBe(0);
@@ -36,7 +35,7 @@ describe('SleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
   });
 
   it('the same token for two tasks: the second not-present frees the first one\'s entry, the wake-all finds only what is left', () => {
-    const t = new SleepTable(X86);
+    const t = new TokenSleepTable(X86);
     expect(t.enter(0x0, 1)).toBe('queued');
     expect(t.enter(0x0, 2)).toBe('freed-live');
     expect(t.has(0x0, 2)).toBe(false); // the taskId is not a key here
@@ -44,7 +43,7 @@ describe('SleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
   });
 
   it('a second wake on a dummy removes it (kvm_async_pf_task_wake() finds the node and unhashes it)', () => {
-    const t = new SleepTable(X86);
+    const t = new TokenSleepTable(X86);
     t.wake(0x2000);
     t.wake(0x2000);
     expect(t.dummies).toBe(0);
@@ -53,7 +52,7 @@ describe('SleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
   });
 
   it('wakes every sleeper for token ~0 and drops dummies', () => {
-    const t = new SleepTable(X86);
+    const t = new TokenSleepTable(X86);
     t.queue(0x1000, 1);
     t.queue(0x2000, 2);
     t.wake(0x3000);
@@ -63,77 +62,12 @@ describe('SleepTable, x86 semantics (facts/x86.md §3, §2a)', () => {
   });
 });
 
-describe('SleepTable, arm64 v4 semantics (facts/arm64.md §1a)', () => {
-  it('ignores a wake for a token it does not know: no dummy', () => {
-    const t = new SleepTable(ARM64_V4);
-    expect(t.wake(0x2000)).toMatchObject({ woken: [], unflagged: [] });
-    expect(t.dummies).toBe(0);
-    expect(t.queue(0x2000, 3)).toBe(true);
-  });
-
-  it('a wake before the flagged task reaches user mode clears its flag', () => {
-    const t = new SleepTable(ARM64_V4);
-    expect(t.flag(0x1000, 4)).toBe(true);
-    expect(t.wake(0x1000)).toMatchObject({ woken: [], unflagged: [4] });
-    expect(t.sleepers).toBe(0);
-  });
-
-  it('a wake-all clears the flags of tasks flagged but not asleep, and wakes the sleepers', () => {
-    const t = new SleepTable(ARM64_V4);
-    t.flag(0x1000, 1);
-    t.flag(0x2000, 2);
-    expect(t.queue(0x2000, 2)).toBe(true); // task 2 reached do_notify_resume() and sleeps
-    expect(t.wake(WAKE_ALL)).toMatchObject({ woken: [2], unflagged: [1] });
-  });
-
-  it('refuses a second entry for a task that already has one (kvm_async_pf_add_task())', () => {
-    const t = new SleepTable(ARM64_V4);
-    expect(t.flag(0x1000, 1)).toBe(true);
-    expect(t.flag(0x2000, 1)).toBe(false);
-  });
-
-  it('keeps two tasks on the same token (the table is keyed by task): a page-ready wakes the first slot only, the wake-all the other', () => {
-    // v4 14/15 kvm_async_pf_add_task() refuses only a second slot for the same task;
-    // kvm_async_pf_remove_task() removes the first slot whose token matches and stops.
-    const t = new SleepTable(ARM64_V4);
-    expect(t.flag(0x0, 1)).toBe(true);
-    expect(t.enter(0x0, 1)).toBe('queued'); // task 1 sleeps in do_notify_resume()
-    expect(t.flag(0x0, 2)).toBe(true); // the same token handed out again (a counter started again)
-    expect(t.enter(0x0, 2)).toBe('queued');
-    expect(t.sleepers).toBe(2);
-    expect(t.has(0x0, 1)).toBe(true);
-    expect(t.has(0x0, 2)).toBe(true);
-    expect(t.wake(0x0).woken).toEqual([1]);
-    expect(t.sleepers).toBe(1);
-    expect(t.wake(WAKE_ALL).woken).toEqual([2]);
-    expect(t.sleepers).toBe(0);
-  });
-
-  it('takes the lowest free slot, so a later task in a freed slot is the first a page-ready finds', () => {
-    const t = new SleepTable(ARM64_V4);
-    t.flag(0x5000, 1); // slot 0
-    t.flag(0x0, 2); // slot 1
-    t.wake(0x5000); // slot 0 free again
-    t.flag(0x0, 3); // slot 0
-    expect(t.wake(0x0).unflagged).toEqual([3]);
-    expect(t.wake(0x0).unflagged).toEqual([2]);
-    expect(t.wake(0x0)).toMatchObject({ woken: [], unflagged: [] }); // unknown now: ignored
-  });
-
-  it('a wake-all wakes the slots in slot order', () => {
-    const t = new SleepTable(ARM64_V4);
-    t.flag(0x9000, 1);
-    t.flag(0x1000, 2);
-    expect(t.wake(WAKE_ALL).unflagged).toEqual([1, 2]);
-  });
-});
-
 /** RFCv2: kvm_async_pf_wait() / kvm_async_pf_wake_one() / kvm_async_pf_delayed_wake() (seed 003, 9/9). */
 const RFCV2: WakeSemantics = { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: true };
 
-describe('SleepTable, RFCv2 semantics: delayed wake and the halt branch (seed 003)', () => {
+describe('TokenSleepTable, RFCv2 semantics: delayed wake and the halt branch (seed 003)', () => {
   it('a wake while the run-queue lock is held only marks the sleeper; the flush at return to user wakes it', () => {
-    const t = new SleepTable(RFCV2);
+    const t = new TokenSleepTable(RFCV2);
     t.queue(0x1000, 5);
     expect(t.wake(0x1000, { current: 1, rqLocked: true })).toMatchObject({ woken: [], delayed: 1 });
     expect(t.hasDelayed).toBe(true);
@@ -142,7 +76,7 @@ describe('SleepTable, RFCv2 semantics: delayed wake and the halt branch (seed 00
   });
 
   it('a flush still under the lock leaves the mark (kvm_async_pf_wake_one() checks again)', () => {
-    const t = new SleepTable(RFCV2);
+    const t = new TokenSleepTable(RFCV2);
     t.queue(0x1000, 5);
     t.wake(0x1000, { current: 1, rqLocked: true });
     expect(t.flushDelayed({ current: 1, rqLocked: true })).toMatchObject({ woken: [], delayed: 1 });
@@ -150,7 +84,7 @@ describe('SleepTable, RFCv2 semantics: delayed wake and the halt branch (seed 00
   });
 
   it('a halted task woken from another context is unhashed and goes on', () => {
-    const t = new SleepTable(RFCV2);
+    const t = new TokenSleepTable(RFCV2);
     expect(t.queueHalted(0x1000, 7)).toBe('queued');
     expect(t.has(0x1000)).toBe(true);
     expect(t.wake(0x1000, { current: 2, rqLocked: false })).toMatchObject({ unhalted: [7] });
@@ -158,20 +92,20 @@ describe('SleepTable, RFCv2 semantics: delayed wake and the halt branch (seed 00
   });
 
   it('a wake in the halted task\'s own context is delayed: the task is current, so the entry stays hashed', () => {
-    const t = new SleepTable(RFCV2);
+    const t = new TokenSleepTable(RFCV2);
     t.queueHalted(0x1000, 7);
     expect(t.wake(0x1000, { current: 7, rqLocked: false })).toMatchObject({ unhalted: [], delayed: 1 });
     expect(t.has(0x1000)).toBe(true);
   });
 
   it('without delayedWake the same wake acts at once (x86 2010 apf_task_wake_one())', () => {
-    const t = new SleepTable(X86);
+    const t = new TokenSleepTable(X86);
     t.queueHalted(0x1000, 7);
     expect(t.wake(0x1000, { current: 7, rqLocked: true })).toMatchObject({ unhalted: [7], delayed: 0 });
   });
 
   it('a dummy still satisfies the halt branch: the wake came first', () => {
-    const t = new SleepTable(RFCV2);
+    const t = new TokenSleepTable(RFCV2);
     t.wake(0x1000, { current: 1, rqLocked: false });
     expect(t.queueHalted(0x1000, 7)).toBe('ate-dummy');
   });
