@@ -361,7 +361,8 @@ export interface Backend<S = unknown, A = unknown> {
    * series' `|| !list_empty_careful(&vcpu->async_pf.done)`; Linux 6.12 arch/x86/kvm/x86.c
    * kvm_vcpu_has_events()). Gavin Shan's v4: while enabled, the done list or notpresent_pending or
    * pageready_pending (v4 08/15, 20210815005947.83699-9-gshan@redhat.com, arch/arm64/kvm/arm.c).
-   * Linux 6.12's arm64 and RFCv1/v2: none.
+   * RFCv1/RFCv2: while enabled, the done list or a non-zero reason word (RFCv2 7/9,
+   * 20200508032919.52147-8-gshan@redhat.com, virt/kvm/arm/arm.c). Linux 6.12's arm64: none.
    */
   apfRunnable(vcpu: KvmVcpu<S>): boolean;
   /** kvm_arch_async_page_ready: prefault; returns false where KVM skips it. */

@@ -293,7 +293,8 @@ export const ARM64_ARCH: ArchDefinition = {
   // GIC: equal default priorities, lowest INTID first (the reschedule SGI before the PPI).
   irqOrder: 'lowest-first',
   // Linux 6.12 arch/arm64/kvm/arm.c kvm_arch_vcpu_runnable(): interrupts and the power state only;
-  // v4's page-ready adds its terms (ppiReady(), apf.vcpuRunnable()).
+  // v4's page-ready adds its terms (ppiReady(), apf.vcpuRunnable()), the RFCs' abort page-ready
+  // theirs (dabt/mechanisms.ts readyAbort(), dabt/host.ts vcpuRunnable()).
   apfRunnable: () => false,
   ipi: () => ARM64_IPI_CAPS,
   eoiExit: vgicEoiExit,

@@ -52,6 +52,16 @@ export function canInjectPresent(vcpu: V): Verdict {
   return verdict;
 }
 
+/**
+ * kvm_arch_vcpu_runnable()'s async-PF terms in both RFCs (RFCv2 7/9, RFCv1 6/7: virt/kvm/arm/arm.c):
+ * with APF enabled, a completion on the done list, or a reason word that reads non-zero (or cannot
+ * be read: `ret || val`), makes the vCPU runnable, so a WFI returns at once instead of blocking.
+ */
+export function vcpuRunnable(vcpu: V): boolean {
+  const s = vcpu.state;
+  return s.enabled && (vcpu.doneHead !== null || hostReason(s) !== 0);
+}
+
 /** kvm_arch_setup_async_pf(): `(apf.id++ << 16) | vcpu_id`, a u16 id. */
 export function setupAsyncPf(vcpu: V, gfn: number): { token: number; arch: { gfn: number } } {
   return { token: allocToken(vcpu.state, ARM64_RFC_TOKEN), arch: { gfn } };

@@ -117,6 +117,7 @@ const readyAbort = (fsc: number, rqLockHazard: boolean) => (env: FragmentEnv): B
   return {
     asyncPagePresentQueued: host.asyncPagePresentQueued,
     canDequeueAsyncPagePresent: host.canInjectPresent,
+    apfRunnable: host.vcpuRunnable,
     asyncPageReady: (_v, w) => !w.wakeupAll,
     asyncPagePresent: (v: V, w) => host.asyncPagePresent(v, w, fsc, h(v)),
     // v5.7's kvm_check_async_pf_completion() delivers every completion.

@@ -27,6 +27,7 @@ import {
   type Scenario,
   type Variant,
   type VariantSpec,
+  type AsyncPfWork,
   type Vcpu,
 } from '../../../index.js';
 import { smallScenario } from '../../support/scenarios.js';
@@ -417,6 +418,38 @@ describe('page-ready (kvm_arch_can_inject_async_page_present(), kvm_check_async_
     h.enter();
     expect(v.apf.done).toHaveLength(0);
     expect(h.sim.metrics.readyDelivered).toBe(2);
+  });
+
+  // RFCv2 7/9 (20200508032919.52147-8-gshan@redhat.com) and RFCv1 6/7 (20200410085820.758686-7-gshan@redhat.com),
+  // virt/kvm/arm/arm.c kvm_arch_vcpu_runnable(): with KVM_ASYNC_PF_ENABLED, a non-empty done list, or a
+  // reason word that reads non-zero (`ret || val`), makes the vCPU runnable, so its WFI does not block.
+  it.each(BOTH)('%s: kvm_arch_vcpu_runnable() while enabled: a reason set or a completion on the done list (held back or not) makes the vCPU runnable', (_, variant) => {
+    const h = booted(variant);
+    const v = h.vcpu();
+    expect(h.backend.apfRunnable(v)).toBe(false);
+    h.setCpu({ privilege: 'user', irqsMasked: false });
+    h.fault(GFN_A); // reason 1 written, the abort not yet taken
+    expect(blockAt(v.state).reason).toBe(1);
+    expect(h.backend.apfRunnable(v)).toBe(true);
+    h.enter(); // taken: the handler clears the reason, the task sleeps
+    expect(blockAt(v.state).reason).toBe(0);
+    expect(h.backend.apfRunnable(v)).toBe(false);
+    h.setCpu({ privilege: 'kernel', irqsMasked: true });
+    pcAt(h, codeAt(0x100));
+    h.complete(GFN_A);
+    expect(h.backend.canDequeueAsyncPagePresent(v)).toEqual({ ok: false, reason: 'in-vector-range' });
+    expect(h.backend.apfRunnable(v)).toBe(true);
+    // The guest's idle WFI with that completion still on the list: a spin of exits, not a block.
+    v.current = null;
+    h.sim.enterWait(v, 'idle');
+    expect(v.idleSpinFrom).toBeGreaterThanOrEqual(0);
+  });
+
+  it.each(BOTH)('%s: disabled, the done list does not make the vCPU runnable (the terms are under KVM_ASYNC_PF_ENABLED)', (_, variant) => {
+    const h = harness(variant, { knobs: { apfCapability: 0 } });
+    const v = h.vcpu();
+    v.apf.done.push({ token: 1 } as AsyncPfWork);
+    expect(h.backend.apfRunnable(v)).toBe(false);
   });
 
   it.each(BOTH)('%s: a completion does not kick a running vCPU: it waits for the next exit (v5.7 async_pf_execute())', (_, variant) => {
