@@ -34,6 +34,12 @@ export function rfcv2GuestInit(vcpu: V): void {
   const features = x0(vcpu.guest.call({ kind: 'hvc', fn: ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID, args: [] }));
   if (((features >> BigInt(ARM_SMCCC_KVM_FUNC_APF_RFCV2)) & 1n) === 0n) return;
   g.range = BigInt(ARM64_MAX_HANDLER_OFFSET) + 4096n;
+  rfcv2Enable(vcpu);
+}
+
+/** RFCv2 kvm_async_pf_enable(true), at boot and at every CPU-up: the range, then the enable. */
+function rfcv2Enable(vcpu: V): void {
+  const g = vcpu.state.guest;
   if (apfCall(vcpu, APF_OP_RANGE | g.range) !== SMCCC_RET_SUCCESS) return;
   g.enabled = true;
   const flags = KVM_ASYNC_PF_ENABLED | (g.sendAlways ? KVM_ASYNC_PF_SEND_ALWAYS : 0n);
@@ -59,7 +65,9 @@ export function rfcv1GuestInit(vcpu: V): void {
  * kvm_async_pf_cpu_offline() is kvm_async_pf_enable(false): BIT(63) with no ENABLED bit, then
  * `enabled = 0`; nothing wakes the tasks hashed on this CPU (seed 003, 2355ff). Its
  * kvm_async_pf_cpu_online() re-inits the bucket lock (the list stays) and calls
- * kvm_async_pf_enable(true): `enabled = 1`, then the ENABLE op alone, not the range again.
+ * kvm_async_pf_enable(true), the same function as at boot: BIT(62) | range first (a refusal
+ * leaves it disabled), then `enabled = 1` and BIT(63) | PA | ENABLED — two calls, two exits.
+ * Only the FEATURES probe is boot-only (kvm_async_pf_cpu_init()).
  */
 export function rfcv2GuestCpuOffline(vcpu: V): void {
   const g = vcpu.state.guest;
@@ -68,10 +76,8 @@ export function rfcv2GuestCpuOffline(vcpu: V): void {
 
 export function rfcv2GuestCpuOnline(vcpu: V): void {
   const g = vcpu.state.guest;
-  if (g.range === 0n) return; // the boot-time init stopped before its hotplug callbacks
-  g.enabled = true;
-  const flags = KVM_ASYNC_PF_ENABLED | (g.sendAlways ? KVM_ASYNC_PF_SEND_ALWAYS : 0n);
-  if (apfCall(vcpu, APF_OP_ENABLE | g.apfDataGpa | flags) !== SMCCC_RET_SUCCESS) g.enabled = false;
+  if (g.range === 0n || g.enabled) return; // no callbacks registered (no FEATURES bit); `enable == enabled`
+  rfcv2Enable(vcpu);
 }
 
 /**

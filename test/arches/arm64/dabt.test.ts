@@ -242,6 +242,26 @@ describe('RFCv2 SMCCC ABI (7/9 kvm_async_pf_hypercall(), hypercalls.c)', () => {
     expect(always.sendUserOnly).toBe(false);
   });
 
+  // seed 003: kvm_async_pf_cpu_online() calls kvm_async_pf_enable(true), the boot function, which sends
+  // BIT(62) | range and then BIT(63) | PA | ENABLED; kvm_async_pf_cpu_offline() sends BIT(63) alone.
+  it('CPU down then up (kvm_async_pf_cpu_offline()/_online()): one BIT(63) disable, then the range and the enable again — two calls', () => {
+    const h = harness(arm64DabtVariant);
+    const v = h.vcpu();
+    const apfCalls = (): number => h.exits()['HVC64(KVM_APF)'] ?? 0;
+    expect(apfCalls()).toBe(2);
+    h.sim.backend.guestCpuOffline(v);
+    expect(apfCalls()).toBe(3);
+    expect(v.state.enabled).toBe(false);
+    expect(v.state.guest.enabled).toBe(false);
+    h.sim.backend.vcpuReset(v);
+    h.sim.backend.guestCpuOnline(v);
+    expect(apfCalls()).toBe(5);
+    expect(h.exits()['HVC64(KVM_FEATURES)']).toBe(1); // the probe is kvm_async_pf_cpu_init()'s, boot only
+    expect(v.state.enabled).toBe(true);
+    expect(v.state.guest.enabled).toBe(true);
+    expect(v.state.noFaultInstRange).toBe(BigInt(RFCV2_RANGE));
+  });
+
   it('a host without the feature: the guest stops after FEATURES and never enables', () => {
     const h = harness(arm64DabtVariant, { knobs: { apfCapability: 0 } });
     expect(h.exits()).toEqual({ 'HVC64(KVM_FEATURES)': 1 });
