@@ -112,13 +112,19 @@ export const DABT_NOT_PRESENT: Readonly<Record<string, Mechanism>> = {
   },
 };
 
-const readyAbort = (fsc: number, rqLockHazard: boolean) => (env: FragmentEnv): BackendFragment => {
+/**
+ * kvm_arch_async_page_ready(): RFCv2 skips the prefault for a wake-all ("the associated token
+ * (address) is invalid", 7/9); RFCv1 has no such test (6/7), so its wake-all, zero-allocated by
+ * kvm_async_pf_wakeup_all(), prefaults IPA 0 like any completion: one more pass of the host's
+ * fault handling, priced as one (what IPA 0 holds is not modelled).
+ */
+const readyAbort = (fsc: number, rqLockHazard: boolean, prefaultWakeAll: boolean) => (env: FragmentEnv): BackendFragment => {
   const h = handler(env, rqLockHazard);
   return {
     asyncPagePresentQueued: host.asyncPagePresentQueued,
     canDequeueAsyncPagePresent: host.canInjectPresent,
     apfRunnable: host.vcpuRunnable,
-    asyncPageReady: (_v, w) => !w.wakeupAll,
+    asyncPageReady: (_v, w) => prefaultWakeAll || !w.wakeupAll,
     asyncPagePresent: (v: V, w) => host.asyncPagePresent(v, w, fsc, h(v)),
     // v5.7's kvm_check_async_pf_completion() delivers every completion.
     caps: { readyOnlyIfNotPresentInjected: false },
@@ -126,8 +132,8 @@ const readyAbort = (fsc: number, rqLockHazard: boolean) => (env: FragmentEnv): B
 };
 
 export const DABT_READY: Readonly<Record<string, Mechanism>> = {
-  'dabt-extabt': { text: 'the same data abort, reason 2, at any privilege level', fragment: readyAbort(DFSC_EXTABT, false) },
-  'dabt-impdef-lockdown': { text: 'the same data abort with DFSC 0x34, reason 2', fragment: readyAbort(DFSC_IMPDEF_LOCKDOWN, true) },
+  'dabt-extabt': { text: 'the same data abort, reason 2, at any privilege level', fragment: readyAbort(DFSC_EXTABT, false, false) },
+  'dabt-impdef-lockdown': { text: 'the same data abort with DFSC 0x34, reason 2', fragment: readyAbort(DFSC_IMPDEF_LOCKDOWN, true, true) },
 };
 
 export const DABT_TOKEN: Readonly<Record<string, Mechanism>> = {

@@ -465,6 +465,19 @@ describe('page-ready (kvm_arch_can_inject_async_page_present(), kvm_check_async_
     expect(v.idleSpinFrom).toBeGreaterThanOrEqual(0);
   });
 
+  // kvm_arch_async_page_ready(): RFCv2 7/9 returns early for work->wakeup_all ("the associated token (address)
+  // is invalid"); RFCv1 6/7 (20200410085820.758686-7-gshan@redhat.com) has no such test and prefaults IPA 0.
+  it.each([
+    ['arm64-dabt (RFCv2)', arm64DabtVariant, false],
+    ['arm64-impdef (RFCv1)', arm64ImpdefVariant, true],
+  ] as const)('%s: a wake-all is prefaulted only where kvm_arch_async_page_ready() lacks the wakeup_all test', (_, variant, prefault) => {
+    const h = booted(variant);
+    const v = h.vcpu();
+    const wakeAll = { wakeupAll: true, gfn: -1, token: WAKE_ALL_TOKEN } as unknown as AsyncPfWork;
+    expect(h.backend.asyncPageReady(v, wakeAll)).toBe(prefault);
+    expect(h.backend.asyncPageReady(v, { wakeupAll: false, gfn: GFN_A, token: 1 } as unknown as AsyncPfWork)).toBe(true);
+  });
+
   it.each(BOTH)('%s: disabled, the done list does not make the vCPU runnable (the terms are under KVM_ASYNC_PF_ENABLED)', (_, variant) => {
     const h = harness(variant, { knobs: { apfCapability: 0 } });
     const v = h.vcpu();
