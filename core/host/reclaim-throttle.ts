@@ -15,10 +15,11 @@
  * pages is still being written (core/sim/backing-store.ts); it goes on as each write completes. Only
  * writes count (reads in service do not hold the writer back here). Allocations are a vCPU's own:
  * its zero-fill and its FOLL_NOWAIT swap-in, which allocates the page before KVM chooses async or
- * sync (core/sim/host-async-pf.ts stage2Fault()); and the async-PF worker's swap-in for a fault the
- * guest asked to be async (its page is allocated before the read is issued, mm/swap_state.c
- * __read_swap_cache_async()). Pages read ahead are not throttled (model assumption: they are few
- * next to the faulting pages).
+ * sync (core/sim/host-async-pf.ts stage2Fault()), the same try when the guest asks for the page
+ * itself (startAsyncPf(): the vCPU waits there too, before its request is answered); and an
+ * async-PF worker's swap-in whose read was not issued by such a try (its page is allocated before
+ * the read is issued, mm/swap_state.c __read_swap_cache_async()). Pages read ahead are not
+ * throttled (model assumption: they are few next to the faulting pages).
  */
 export const SWAP_CLUSTER_MAX = 32;
 

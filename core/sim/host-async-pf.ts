@@ -187,6 +187,20 @@ function stallInReclaim(sim: Machine, v: Vcpu, gfn: number, returning: boolean):
   });
 }
 
+/**
+ * A guest's request (startAsyncPf()) whose page allocation stalls: the vCPU waits in reclaim, then
+ * the read goes out. Faults on the page meanwhile join the read, as in stallInReclaim().
+ */
+function stallRequestInReclaim(sim: Machine, v: Vcpu, gfn: number): void {
+  sim.enterWait(v, 'sync');
+  sim.ioWaiters.set(gfn, []);
+  v.reclaimStalledGfn = gfn;
+  sim.reclaim.wait(() => {
+    issueRead(sim, gfn, sim.now);
+    sim.leaveWait(v);
+  });
+}
+
 /** Must a host allocation wait now? Behind the cgroup's write-out, or behind allocations already waiting (FIFO). */
 function allocationStalls(sim: Machine): boolean {
   return sim.reclaim.pending > 0 || sim.memory.reclaimThrottled();
@@ -197,12 +211,16 @@ function allocationStalls(sim: Machine): boolean {
  * yet. The guest asks for the page itself (startAsyncPf) or touches it again.
  */
 function faultRaisedInGuest(sim: Machine, v: Vcpu, task: Task | null, gfn: number): void {
+  const returning = task ? task.faultStart >= 0 : (topFrame(v.frames)?.faultStart ?? -1) >= 0;
   if (task && task.faultStart < 0) {
     task.faultStart = v.cursor;
     // Lab-only, as apf_lab_stage2_fault: which task faulted, where no exit tells KVM.
     if (sim.options.trace) sim.trace(v, 'apf_lab_guest_fault', { task: task.pid, gfn, start: task.faultStart });
   } else if (task === null) markFrameFaultStart(v, v.cursor);
-  if (!v.apf.gfns.has(gfn)) countFault(sim);
+  // The same access back after its request stalled in reclaim (startAsyncPf()) is not a new fault.
+  const again = returning && v.reclaimStalledGfn === gfn;
+  v.reclaimStalledGfn = -1;
+  if (!again && !v.apf.gfns.has(gfn)) countFault(sim);
   sim.schedule(v, v.cursor);
 }
 
@@ -219,6 +237,11 @@ export function startAsyncPf(sim: Machine, v: Vcpu, gfn: number): { ok: true; to
     if (sim.metrics.measuring) sim.metrics.repeatedFaults++;
     return refuse('repeated-fault', () => waitUndelivered(sim, v, 'repeated-fault', false));
   }
+  // The FOLL_NOWAIT try allocates the page in the vCPU's thread (stage2Fault()): at the cgroup's
+  // limit with its write-out backed up, the vCPU waits in reclaim before the request is answered.
+  // It is then refused (the read is under way), and the guest's access, re-executed, asks again
+  // and joins that read.
+  if (allocationStalls(sim) && readNotStarted(sim, gfn)) return refuse('reclaim-stall', () => stallRequestInReclaim(sim, v, gfn));
   const { token, arch } = b.setupAsyncPf(v, gfn);
   if (v.apf.queued >= b.caps.asyncPfPerVcpu) return refuse('queue-full', () => syncFault(sim, v, gfn, 'queue-full', true));
   sim.monitor.onFaultDecided(v.cursor, v.id, gfn, 'queued', '');

@@ -114,6 +114,12 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   readonly batchPages = new Int32Array(SEGMENT_BATCH);
   /** The gfn a sync fault waits for. */
   syncGfn = -1;
+  /**
+   * The gfn of a guest's request (startAsyncPf()) that stalled in reclaim and was refused: the
+   * access that comes back for it (the next fault the guest takes on this vCPU, if it is that
+   * access on that gfn) is the same fault, not a new one.
+   */
+  reclaimStalledGfn = -1;
 
   readonly runq: RunQueue;
   /** cpu_down() asked for this CPU: the hotplug thread takes it down where it next picks a task. */
