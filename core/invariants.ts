@@ -25,7 +25,25 @@ export const INVARIANT_NAMES: Readonly<Record<number, string>> = {
 };
 
 /** Only the first few violations of each invariant are kept in full; the rest are counted. */
-const KEEP_PER_INVARIANT = 20;
+export const KEEP_PER_INVARIANT = 20;
+
+/**
+ * A run's violations as counted (`counts`: every one), and per invariant how many were counted past
+ * the ones kept in full (`violations`): what a view says instead of the length of the kept list.
+ */
+export function violationTotals(inv: { readonly counts: Readonly<Record<string, number>>; readonly violations: readonly Violation[] }): {
+  total: number;
+  unlisted: { invariant: number; name: string; count: number }[];
+} {
+  let total = 0;
+  const unlisted: { invariant: number; name: string; count: number }[] = [];
+  for (const [k, n] of Object.entries(inv.counts)) {
+    total += n;
+    const kept = inv.violations.filter((v) => v.invariant === Number(k)).length;
+    if (n > kept) unlisted.push({ invariant: Number(k), name: INVARIANT_NAMES[Number(k)], count: n - kept });
+  }
+  return { total, unlisted };
+}
 
 /**
  * One token's life on one vCPU: from the host allocating it to the guest consuming its

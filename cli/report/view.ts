@@ -1,6 +1,7 @@
 import type { Mechanisms, Variant } from '../../core/backend.js';
 import type { ComparedRun, Comparison } from '../../core/compare.js';
 import type { FaultLife } from '../../core/fault-life.js';
+import { violationTotals } from '../../core/invariants.js';
 import { buildCompareView, scenarioHeader } from '../views/compare.js';
 import { fixed, ms, plural } from '../views/format.js';
 import { latencyCdfChart, timeBreakdownChart, workOverTimeChart, type BarChart, type LineChart } from './charts.js';
@@ -202,7 +203,7 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
     .map((r) => {
       const parts = [
         r.metrics.unsafeInjections.total > 0 ? `${r.metrics.unsafeInjections.total} unsafe injections` : null,
-        r.invariants.ok ? null : `${r.invariants.violations.length} invariant violations`,
+        r.invariants.ok ? null : `${violationTotals(r.invariants).total.toLocaleString('en-US')} invariant violations`,
         r.findings.some((f) => f.severity === 'blocker') ? `${r.findings.filter((f) => f.severity === 'blocker').length} blocker finding(s)` : null,
         checkOf(r) > 0 ? `${plural(checkOf(r), 'kind')} of wrong in the protocol check` : null,
       ].filter((p) => p !== null);

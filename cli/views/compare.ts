@@ -1,6 +1,7 @@
 import type { ComparedRun, Comparison } from '../../core/compare.js';
 import { latencyRangeNs } from '../../core/machine/swap.js';
 import type { LatencySpec, Scenario } from '../../core/scenario/schema.js';
+import { KEEP_PER_INVARIANT, violationTotals } from '../../core/invariants.js';
 import { count, fixed, humanNs, mib, ms, pct, plural } from './format.js';
 import { oneLine } from '../io.js';
 
@@ -161,7 +162,8 @@ export function buildCompareView(c: Comparison): CompareView {
           row(`  in ${region} code`, (r) => dash(r.metrics.unsafeInjections.byRegion[region])),
         ),
         ...hazardRows,
-        row('invariants (7 checked)', (r) => (r.invariants.ok ? 'ok' : `FAIL ${r.invariants.violations.length}`)),
+        // Every violation counted, not the first KEEP_PER_INVARIANT of each kept in full.
+        row('invariants (7 checked)', (r) => (r.invariants.ok ? 'ok' : `FAIL ${count(violationTotals(r.invariants).total)}`)),
         row('async PFs in flight at end', (r) => count(r.invariants.inFlight)),
       ],
     },
@@ -169,9 +171,12 @@ export function buildCompareView(c: Comparison): CompareView {
   const allRows = sections.flatMap((s) => s.rows);
   const labelWidth = Math.max(...sections.map((s) => s.title.length), ...allRows.map((r) => r.label.length)) + 2;
   const cellWidth = Math.max(10, ...vs.map((v) => v.id.length), ...allRows.flatMap((r) => r.cells.map((x) => x.length))) + 2;
-  const violations = vs.flatMap((r) =>
-    r.invariants.violations.map((v) => `${r.id}: invariant ${v.invariant} (${v.name}) at ${humanNs(v.timeNs)}, vCPU ${v.vcpu}: ${v.message}`),
-  );
+  const violations = vs.flatMap((r) => [
+    ...r.invariants.violations.map((v) => `${r.id}: invariant ${v.invariant} (${v.name}) at ${humanNs(v.timeNs)}, vCPU ${v.vcpu}: ${v.message}`),
+    ...violationTotals(r.invariants).unlisted.map(
+      (u) => `${r.id}: invariant ${u.invariant} (${u.name}): ${u.count.toLocaleString('en-US')} more, not listed (the first ${KEEP_PER_INVARIANT} of each invariant are)`,
+    ),
+  ]);
   // A run cut short says so: its figures cover only the time it simulated.
   const stopped = vs
     .filter((r) => r.run.stoppedEarly !== null)
