@@ -78,7 +78,8 @@ export function reflectS2Abort(vcpu: V, gfn: number, handlerNs: number): void {
 /**
  * The guest's do_mem_abort() for the reflected syndrome: take the IPA, ask the host for the
  * page, sleep on the token. NOT_REQUIRED means the page is in or the host already waited for it
- * (repeated fault: halt; queue full: synchronous): return and re-execute.
+ * (repeated fault: halt; queue full: synchronous; its allocation stalled in reclaim: a wait there,
+ * core/sim/host-async-pf.ts startAsyncPf()): return and re-execute.
  */
 export function doS2Abort(vcpu: V, handlerNs: number): void {
   const s2 = vcpu.state.s2;

@@ -119,7 +119,8 @@ export function raiseVe(vcpu: V, gfn: number, handlerNs: number): void {
 /**
  * The guest's #VE handler: read the GPA, free the information area for the next #VE, ask the
  * host to fetch the page, sleep on the token. rax = 0 means the page is in or the host already
- * waited for it (repeated fault: halt; queue full: synchronous): re-execute the access.
+ * waited for it (repeated fault: halt; queue full: synchronous; its allocation stalled in reclaim:
+ * a wait there, core/sim/host-async-pf.ts startAsyncPf()): re-execute the access.
  */
 export function excVirtualizationException(vcpu: V, handlerNs: number): void {
   const ve = vcpu.state.ve;
@@ -136,7 +137,8 @@ export function excVirtualizationException(vcpu: V, handlerNs: number): void {
 /**
  * The host side of the fetch hypercall: kvm_setup_async_pf() on the guest's behalf
  * (KvmVcpu.startAsyncPf). A refusal answers 0; core has already made the vCPU wait as the
- * refusal says (halt on a repeated fault, synchronous at the queue cap).
+ * refusal says (halt on a repeated fault, synchronous at the queue cap, a wait in reclaim where the
+ * FOLL_NOWAIT try's allocation stalls).
  */
 export function hcAsyncPfFetch(vcpu: V, gpa: bigint, guestMemoryBytes: number): GuestCallResult {
   if (vcpu.state.ve.infoGpa === null || !readyChannelUp(vcpu.state)) return rax(-KVM_EOPNOTSUPP);
