@@ -34,9 +34,9 @@ export interface PatchHunk extends HunkRef {
 export interface PatchFile {
   /** The file's path after the patch (before it, for a deleted file), without git's a/ b/ prefixes. */
   readonly path: string;
-  /** The path before the patch when it differs (a rename), else null. */
+  /** The path before the patch when it differs (a rename, or the file a copy is made from), else null. */
   readonly oldPath: string | null;
-  readonly status: 'modified' | 'added' | 'deleted' | 'renamed';
+  readonly status: 'modified' | 'added' | 'deleted' | 'renamed' | 'copied';
   readonly added: number;
   readonly removed: number;
   readonly hunks: readonly PatchHunk[];

@@ -171,7 +171,7 @@ export function readDiff(lines: readonly string[], from: number, message: number
   const files: PatchFile[] = [];
   for (const p of parsed) {
     const [oldName, newName] = stripPrefixes(p.oldFileName, p.newFileName);
-    const status = oldName === null ? 'added' : newName === null ? 'deleted' : oldName !== newName ? 'renamed' : 'modified';
+    const status = fileStatus(p, oldName, newName);
     const path = newName ?? oldName ?? '(unnamed)';
     const hunks: PatchHunk[] = p.hunks.map((h, n) => {
       const heading = headings[k++] ?? '';
@@ -192,7 +192,7 @@ export function readDiff(lines: readonly string[], from: number, message: number
     // A binary change or a mode change has no hunk: it stays in the footprint (+0 −0 in 0 hunks), counted, not dropped.
     files.push({
       path,
-      oldPath: status === 'renamed' ? oldName : null,
+      oldPath: status === 'renamed' || status === 'copied' ? oldName : null,
       status,
       added: hunks.reduce((s, h) => s + h.added, 0),
       removed: hunks.reduce((s, h) => s + h.removed, 0),
@@ -200,6 +200,20 @@ export function readDiff(lines: readonly string[], from: number, message: number
     });
   }
   return { files, combined };
+}
+
+/**
+ * What the diff does to a file. git says it in its extended headers (`new file mode`, `deleted
+ * file mode`, `copy from`/`copy to`, `rename from`/`rename to`), which the `diff` package reads
+ * into isCreate, isDelete, isCopy and isRename: a new empty file, a binary file added or removed,
+ * or a file copied has no `/dev/null` side to tell it by, and a copy's two names are no rename
+ * (the old file stays). Without them (a plain `diff -u`), `/dev/null` and the two names tell.
+ */
+function fileStatus(p: ReturnType<typeof parsePatch>[number], oldName: string | null, newName: string | null): PatchFile['status'] {
+  if (p.isCreate || oldName === null) return 'added';
+  if (p.isDelete || newName === null) return 'deleted';
+  if (p.isCopy) return 'copied';
+  return oldName !== newName ? 'renamed' : 'modified';
 }
 
 function numbered(lines: readonly string[], oldStart: number, newStart: number): PatchLine[] {

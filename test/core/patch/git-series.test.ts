@@ -1,0 +1,30 @@
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readPatchText } from '../../../core/patch/input.js';
+import { readPatchFiles } from '../../../core/patch/reader.js';
+
+/**
+ * A real `git format-patch --cover-letter --binary -C -C -v2 --interdiff=v0` series (git 2.39),
+ * test/fixtures/patch/git-v2-series/: a cover letter with an interdiff, a pure rename, a copy, a
+ * new empty file and a new binary file, a binary file deleted with a mode change, and a one-line
+ * change (hostile round hE).
+ */
+const DIR = resolve('test', 'fixtures', 'patch', 'git-v2-series');
+const FILES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.patch'))
+  .sort()
+  .map((f) => join(DIR, f));
+const series = () => readPatchFiles(FILES, readPatchText);
+
+describe('a git format-patch series', () => {
+  it("each file's status is git's: a copy is no rename, a new empty or binary file is added, a deleted binary file deleted", () => {
+    const files = series().messages.flatMap((m) => m.files.map((f) => [m.number, f.path, f.oldPath, f.status]));
+    expect(files).toContainEqual([2, 'virt/kvm/apf.c', 'virt/kvm/async_pf.c', 'renamed']);
+    expect(files).toContainEqual([3, 'arch/x86/kvm/x86_copy.c', 'arch/x86/kvm/x86.c', 'copied']);
+    expect(files).toContainEqual([4, 'arch/x86/kernel/empty.h', null, 'added']);
+    expect(files).toContainEqual([4, 'arch/x86/kvm/blob.bin', null, 'added']);
+    expect(files).toContainEqual([5, 'arch/x86/kvm/blob.bin', null, 'deleted']);
+    expect(files).toContainEqual([5, 'arch/x86/kvm/gen.sh', null, 'modified']);
+  });
+});
