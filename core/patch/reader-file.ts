@@ -35,11 +35,13 @@ function mailMessage(source: string, mail: Mail, number: number): PatchMessage {
   const subject = h.subject ?? null;
   const diffstat = findDiffstat(commitMessage.join('\n'));
   const reply = subject !== null && /^\s*(re|aw|sv)\s*:/i.test(subject);
-  const hasHunks = files.some((f) => f.hunks.length > 0);
   return {
     number,
     source,
-    kind: hasHunks || combined.length > 0 ? 'patch' : diffstat !== null && !reply ? 'cover-letter' : 'reply',
+    // A file's diff without a hunk (a pure rename, a mode change, a binary file) is still a patch:
+    // a cover letter carries a diffstat, never a `diff --git` (hostile round hE: `[PATCH 2/6] KVM:
+    // pure rename` was listed as a cover letter, and the series' patch count was short of it).
+    kind: files.length > 0 || combined.length > 0 ? 'patch' : diffstat !== null && !reply ? 'cover-letter' : 'reply',
     subject,
     from: h.from ?? null,
     date: h.date ?? null,

@@ -28,3 +28,15 @@ describe('a git format-patch series', () => {
     expect(files).toContainEqual([5, 'arch/x86/kvm/gen.sh', null, 'modified']);
   });
 });
+
+describe('a patch without a hunk', () => {
+  it('a pure rename, a new empty or binary file, a mode change: each is a patch, not a cover letter', () => {
+    const kinds = series().messages.map((m) => [m.subject, m.kind]);
+    expect(kinds.slice(1, 5)).toEqual([
+      ['[PATCH v2 1/5] KVM: rename async_pf.c', 'patch'],
+      ['[PATCH v2 2/5] KVM: x86: copy x86.c', 'patch'],
+      ['[PATCH v2 3/5] KVM: x86: empty header and a blob', 'patch'],
+      ['[PATCH v2 4/5] KVM: x86: drop the blob, make gen.sh executable', 'patch'],
+    ]);
+  });
+});
