@@ -27,9 +27,18 @@ export function input(source: string, text: string, firstMessage: number, firstC
   return { messages, comments, text: decoded ? mails.map((m) => m.body.join('\n')).join('\n') : text };
 }
 
+/**
+ * The title git format-patch --interdiff writes above the interdiff it puts in a cover letter
+ * ("Interdiff against v1:", builtin/log.c): a diff between two versions of the series, not a change
+ * the series makes. In a single patch git indents it; in a cover letter it is not.
+ */
+const INTERDIFF_TITLE = /^Interdiff(?: against .+)?:\s*$/;
+
 function mailMessage(source: string, mail: Mail, number: number): PatchMessage {
   const h = mail.headers;
-  const d = diffStart(mail.body);
+  const at = diffStart(mail.body);
+  // A cover letter's interdiff read as a patch counted its hunks a second time (hostile round hE).
+  const d = at > 0 && INTERDIFF_TITLE.test(mail.body[at - 1]) ? -1 : at;
   const commitMessage = trimBlank(d < 0 ? withoutSignature(mail.body) : mail.body.slice(0, d));
   const { files, combined } = d < 0 ? { files: [], combined: [] } : readDiff(mail.body, d, number, source, (i) => lineAt(mail.bodyLines, i));
   const subject = h.subject ?? null;

@@ -40,3 +40,12 @@ describe('a patch without a hunk', () => {
     ]);
   });
 });
+
+describe("a cover letter's interdiff", () => {
+  it('is no change of the series: the cover letter has no file, and the footprint counts each hunk once', () => {
+    const r = series();
+    expect([r.messages[0].kind, r.messages[0].files]).toEqual(['cover-letter', []]);
+    const hunks = r.messages.flatMap((m) => m.files.flatMap((f) => f.hunks.map((h) => `${m.number} ${f.path} ${h.header}`)));
+    expect(hunks).toEqual(['3 arch/x86/kvm/x86_copy.c @@ -5,3 +5,4 @@ w', '6 arch/x86/kvm/x86.c @@ -1,5 +1,5 @@']);
+  });
+});
