@@ -56,6 +56,11 @@ function decodePart(source: string, head: Head, part: Lines, depth: number): Lin
   if (encoding === 'quoted-printable') decoded = decodeQuotedPrintable(part.body, charset);
   else if (encoding === 'base64') {
     const got = decodeBase64(part.body, charset);
+    // A binary attachment beside the patch or a reply (a config.gz, a screenshot sent as
+    // application/octet-stream) is left as it is, as an image is: its base64 never reads as a diff
+    // or a remark. Refused, it made the whole thread unreadable (hostile round hE). Text, or a mail
+    // that is only that, is still refused: a patch read with bytes missing would be counted wrong.
+    if ('why' in got && got.binary === true && depth > 0 && head.type !== null && !/^text\//i.test(head.type)) return part;
     if ('why' in got) throw new BadInputError(`${source}:${part.bodyLines[got.line] ?? head.line}: the base64 text cannot be decoded: ${got.why}; save the patch as plain text`);
     decoded = got;
   } else {

@@ -14,6 +14,8 @@ export interface DecodedLines {
 export interface Undecodable {
   readonly line: number;
   readonly why: string;
+  /** It decodes, to bytes that are no text (NUL bytes): a file's, not a damaged mail's. */
+  readonly binary?: true;
 }
 
 /** Bytes as text: UTF-8 (US-ASCII and no charset named read alike), any other charset as Latin-1, as decodeWords() reads them. */
@@ -80,7 +82,7 @@ export function decodeBase64(lines: readonly string[], charset: string | null): 
   }
   if (length % 4 !== 0) return { line: lines.length - 1, why: `${length} characters, not a multiple of 4: it is cut short` };
   const bytes = Buffer.from(chunks.join(''), 'base64');
-  if (bytes.includes(0)) return { line: 0, why: 'binary data in it (NUL bytes), not text' };
+  if (bytes.includes(0)) return { line: 0, why: 'binary data in it (NUL bytes), not text', binary: true };
   const out: DecodedLines = { lines: [], from: [] };
   let encodedLine = 0;
   for (let b = 0; b < bytes.length; ) {

@@ -131,3 +131,37 @@ describe('a multipart/alternative mail is read once (RFC 2046 §5.1.4: the same 
     expect(hunks(file('001-alt.eml', mail))).toEqual(hunks(seedPath('001')));
   });
 });
+
+describe('a binary attachment beside the patch (hostile round hE)', () => {
+  const withAttachment = (type: string) =>
+    [
+      head,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b2"',
+      '',
+      '--b2',
+      'Content-Type: text/plain; charset=UTF-8',
+      '',
+      body,
+      '--b2',
+      `Content-Type: ${type}; name="config.gz"`,
+      'Content-Transfer-Encoding: base64',
+      'Content-Disposition: attachment; filename="config.gz"',
+      '',
+      // gzip's header: 1f 8b 08 00, then NUL bytes.
+      Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x4b, 0x4c, 0x02, 0x00]).toString('base64'),
+      '--b2--',
+      '',
+    ].join('\n');
+
+  it('is left as it is (application/gzip, application/octet-stream): the patch reads as the seed', () => {
+    for (const type of ['application/gzip', 'application/octet-stream']) {
+      const got = read(file(`001-gz-${type.replace('/', '-')}.eml`, withAttachment(type))).messages[0];
+      expect(got.files, type).toEqual(read(seedPath('001')).messages[0].files);
+    }
+  });
+
+  it('a text part with NUL bytes in its base64 is still refused, naming the line', () => {
+    expect(() => read(file('001-gz-text.eml', withAttachment('text/plain')))).toThrow(/001-gz-text\.eml:\d+: the base64 text cannot be decoded: binary data in it/);
+  });
+});
