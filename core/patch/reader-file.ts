@@ -1,3 +1,4 @@
+import { BadInputError } from '../errors.js';
 import { displayName, splitMails, type Mail } from './mail.js';
 import { findDiffstat } from './hunkless.js';
 import { decodeMail } from './mime.js';
@@ -11,7 +12,17 @@ import { diffStart, readDiff } from './unified.js';
  * `firstMessage` and `firstComment` continue the numbering of the files before it, so that a
  * series reads as one.
  */
+/**
+ * A web page as a browser saves it (`<!DOCTYPE html>`, `<html>`): a mail archive's view of a
+ * message or thread, with its diff split by markup and its `<`, `>` and `&` escaped. Read as
+ * text it was "a series cover letter" (its diffstat line is plain), or worse (hostile round hE).
+ */
+const HTML_PAGE = /^\s*<(?:!doctype\s+html|html)[\s>]/i;
+
 export function input(source: string, text: string, firstMessage: number, firstComment: number): { messages: PatchMessage[]; comments: RawComment[]; text: string } {
+  if (HTML_PAGE.test(text.slice(0, 1024))) {
+    throw new BadInputError(`${source}: a web page (HTML), not a patch: save the mail itself (the archive's "raw" or mbox link, or b4 mbox <message-id>), or a review page as text`);
+  }
   const lines = text.split('\n');
   if (isReviewPage(lines)) return { ...reviewPage(source, lines, firstMessage, firstComment), text };
   const messages: PatchMessage[] = [];

@@ -126,6 +126,14 @@ describe('the seeds', () => {
     );
   });
 
+  it("a mail archive's HTML view of 001 is bad input that says it is a web page, not 'a series cover letter' (hostile round hE)", () => {
+    const text = readFileSync(seedPath('001'), 'utf8');
+    const lines = text.split('\n').map((l) => (l.startsWith('@@') ? `<span class="hunk">${l}</span>` : l.replace(/&/g, '&amp;').replace(/</g, '&lt;')));
+    const page = `<!DOCTYPE html>\n<html><head><title>[PATCH 08/11]</title></head><body><pre>\n${lines.join('\n')}\n</pre></body></html>\n`;
+    expect(() => read(file('lore.html', page))).toThrow(/lore\.html: a web page \(HTML\), not a patch: save the mail itself/);
+    expect(() => read(file('lore2.html', page.replace('<!DOCTYPE html>\n', '')))).toThrow(/lore2\.html: a web page \(HTML\)/);
+  });
+
   it('004: notes with no diff are bad input that says so', () => {
     expect(() => read(seedPath('004'))).toThrow(/004_[0-9a-f]+\.txt: notes \(Markdown text\) with no diff in it/);
   });
