@@ -23,8 +23,31 @@ export function readPatchFiles(paths: readonly string[], read: (path: string) =>
     const hunks = got.messages.some((m) => m.files.some((f) => f.hunks.length > 0));
     if (!hunks) hunkless.push({ path, text: got.text, useful: got.comments.length > 0 || findDiffstat(got.text) !== null });
   }
+  refuseRepeatedMails(messages);
   const any = messages.some((m) => m.files.some((f) => f.hunks.length > 0));
   const bad = any ? hunkless.find((h) => !h.useful) : hunkless[0];
   if (bad) throw new BadInputError(`${bad.path}: ${describeHunkless(bad.text)}`);
   return { files, messages, comments };
+}
+
+/**
+ * One mail given twice (a patch in the `b4 am` mbox and as its own file, or an mbox saved twice
+ * over) counted its hunks twice, as a file given twice would (hostile round hE). A mail is known by
+ * its Message-ID, or, in git format-patch output that has none, by its From, Date and Subject
+ * together: two patches of a series differ in Subject, two versions of one patch in Date.
+ */
+function refuseRepeatedMails(messages: readonly PatchMessage[]): void {
+  const seen = new Map<string, PatchMessage>();
+  for (const m of messages) {
+    const key = m.messageId !== null ? `id ${m.messageId}` : m.from !== null && m.date !== null && m.subject !== null ? `mail ${m.from}\0${m.date}\0${m.subject}` : null;
+    if (key === null) continue;
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, m);
+      continue;
+    }
+    const what = m.messageId !== null ? `<${m.messageId}>` : `"${m.subject}" of ${m.date}`;
+    const where = first.source === m.source ? `mails ${first.number} and ${m.number}` : `${first.source} and ${m.source}`;
+    throw new BadInputError(`${m.source}: the mail ${what} is given twice (${where}): a series names each mail once, or its hunks are counted twice`);
+  }
 }

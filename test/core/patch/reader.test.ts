@@ -153,6 +153,16 @@ describe('series, mboxes and replies', () => {
     ]);
   });
 
+  it('one mail given twice (in an mbox and as its own file) is bad input naming both, not its hunks counted twice (hostile round hE)', () => {
+    const mbox = file('series.mbx', `${PATCH_A}\n${PATCH_B}`);
+    expect(() => read(mbox, file('again-a.patch', PATCH_A))).toThrow(/again-a\.patch: the mail <a1@example\.org> is given twice \(.*series\.mbx and .*again-a\.patch\)/);
+    // git format-patch writes no Message-Id: its From, Date and Subject together name the mail.
+    expect(() => read(mbox, file('again-b.patch', PATCH_B))).toThrow(/again-b\.patch: the mail "\[PATCH 2\/2\] KVM: second" of Mon, 4 Jan 2021 10:00:01 \+0000 is given twice/);
+    expect(() => read(file('twice.mbx', `${PATCH_B}\n${PATCH_B}`))).toThrow(/twice\.mbx: the mail .* is given twice \(mails 1 and 2\)/);
+    // Two versions of one patch differ in their Date (and Message-Id): both are read.
+    expect(read(file('b.patch', PATCH_B), file('b-v2.patch', PATCH_B.replace('10:00:01', '11:00:01'))).messages).toHaveLength(2);
+  });
+
   it('an mbox whose first mail does not end with a blank line (cat a.patch b.patch) is still two mails', () => {
     const r = read(file('cat.mbox', `${PATCH_A.replace(/\n+$/, '')}\n${PATCH_B}`));
     expect(r.messages.map((m) => m.subject)).toEqual(['[PATCH 1/2] KVM: first part of a folded subject', '[PATCH 2/2] KVM: second']);
