@@ -1,5 +1,6 @@
 import { BadInputError } from '../errors.js';
 import { readHeaders, type Mail } from './mail.js';
+import { unflow } from './format-flowed.js';
 import { decodeBase64, decodeQuotedPrintable, type DecodedLines } from './transfer-encoding.js';
 
 /**
@@ -50,7 +51,20 @@ function decodePart(source: string, head: Head, part: Lines, depth: number): Lin
   }
   // A `(comment)` after the name is allowed (RFC 2045 §6.1).
   const encoding = (head.encoding ?? '7bit').replace(/\(.*$/, '').trim().toLowerCase();
-  if (UNENCODED.has(encoding) || (head.type !== null && NOT_TEXT.test(head.type))) return part;
+  if (head.type !== null && NOT_TEXT.test(head.type)) return part;
+  return unflowed(head.type, UNENCODED.has(encoding) ? part : decodeTransfer(source, head, encoding, part, depth));
+}
+
+/** A text/plain part sent format=flowed (format-flowed.ts) as it was written; any other part as it is. */
+function unflowed(type: string | null, part: Lines): Lines {
+  const flowed = type !== null && /^text\/plain\b/i.test(type) && parameter(type, 'format')?.toLowerCase() === 'flowed';
+  if (!flowed) return part;
+  const got = unflow(part.body, parameter(type, 'delsp')?.toLowerCase() === 'yes');
+  return { body: got.lines, bodyLines: got.from.map((k) => part.bodyLines[k]) };
+}
+
+/** A part's body decoded from its Content-Transfer-Encoding (quoted-printable or base64). */
+function decodeTransfer(source: string, head: Head, encoding: string, part: Lines, depth: number): Lines {
   const charset = head.type === null ? null : parameter(head.type, 'charset');
   let decoded: DecodedLines;
   if (encoding === 'quoted-printable') decoded = decodeQuotedPrintable(part.body, charset);

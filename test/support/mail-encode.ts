@@ -43,3 +43,30 @@ export function headAndBody(mail: string): { head: string; body: string } {
   const cut = mail.indexOf('\n\n');
   return { head: mail.slice(0, cut), body: mail.slice(cut + 2) };
 }
+
+/**
+ * RFC 3676 format=flowed, as a mailer writes it: each line's trailing blanks trimmed (§4.2: a
+ * fixed line ends in no space; the signature separator `-- ` kept), a space put before a line that
+ * begins with a space, `>` or `From ` (§4.4), and lines over `width` cut: at a space that stays at
+ * the end of the cut line, or, with delsp=yes, anywhere, with a space added there.
+ */
+export function formatFlowed(text: string, delSp: boolean, width = 72): string {
+  const out: string[] = [];
+  for (const original of text.split('\n')) {
+    if (original === '-- ') {
+      out.push(original);
+      continue;
+    }
+    let line = original.replace(/[ \t]+$/, '');
+    if (/^(?: |>|From )/.test(line)) line = ` ${line}`;
+    while (line.length > width) {
+      const cut = delSp ? width : line.lastIndexOf(' ', width - 1) + 1;
+      if (cut <= 1) break;
+      out.push(delSp ? `${line.slice(0, cut)} ` : line.slice(0, cut));
+      // A piece that now begins with a space is stuffed too.
+      line = /^(?: |>|From )/.test(line.slice(cut)) ? ` ${line.slice(cut)}` : line.slice(cut);
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readPatchText } from '../../../core/patch/input.js';
 import { readPatchFiles } from '../../../core/patch/reader.js';
-import { base64, headAndBody, quotedPrintable } from '../../support/mail-encode.js';
+import { base64, formatFlowed, headAndBody, quotedPrintable } from '../../support/mail-encode.js';
 import { seedPath } from '../../support/seeds.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'apf-lab-patch-encoded-'));
@@ -163,5 +163,40 @@ describe('a binary attachment beside the patch (hostile round hE)', () => {
 
   it('a text part with NUL bytes in its base64 is still refused, naming the line', () => {
     expect(() => read(file('001-gz-text.eml', withAttachment('text/plain')))).toThrow(/001-gz-text\.eml:\d+: the base64 text cannot be decoded: binary data in it/);
+  });
+});
+
+describe('a mail sent format=flowed (RFC 3676; Thunderbird by default) reads as the mail written (hostile round hE)', () => {
+  const flowed = (delSp: boolean) =>
+    `${head}\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8; format=flowed${delSp ? '; delsp=yes' : ''}\nContent-Transfer-Encoding: 7bit\n\n${formatFlowed(body, delSp)}\n`;
+
+  it('its long lines cut at a space and its space-stuffed lines: the same hunks, lines and numbers as the seed', () => {
+    const text = formatFlowed(body, false);
+    expect(text).toMatch(/ \n/);
+    expect(text).toMatch(/^ {2}\S/m);
+    const hunks = (path: string) => read(path).messages.flatMap((m) => m.files.flatMap((f) => f.hunks.map((h) => ({ ...h, message: 0 }))));
+    expect(hunks(file('001-flowed.eml', flowed(false)))).toEqual(hunks(seedPath('001')));
+  });
+
+  it('delsp=yes: the space added at each cut goes', () => {
+    const hunks = (path: string) => read(path).messages.flatMap((m) => m.files.flatMap((f) => f.hunks.map((h) => h.lines)));
+    expect(hunks(file('001-flowed-delsp.eml', flowed(true)))).toEqual(hunks(seedPath('001')));
+  });
+
+  it("a reply's quoted lines flow only into lines of the same depth, and keep their quote markers", () => {
+    const reply = [
+      'From: Rev Iewer <r@example.org>',
+      'Subject: Re: [PATCH] x',
+      'Content-Type: text/plain; charset=utf-8; format=flowed',
+      '',
+      'On Mon, Ann wrote:',
+      '> +\tif (kvm_async_pf_enabled) ',
+      '> return 1;',
+      '>>  context',
+      'Why not a ',
+      'helper?',
+      '',
+    ].join('\n');
+    expect(readPatchFiles([seedPath('001'), file('001-flowed-reply.eml', reply)], readPatchText).comments[0].body).toEqual(['On Mon, Ann wrote:', '> +\tif (kvm_async_pf_enabled) return 1;', '>>  context', 'Why not a helper?']);
   });
 });
