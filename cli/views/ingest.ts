@@ -59,7 +59,7 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
     lost:
       r.lost.lines + r.lost.bufferStarts === 0
         ? null
-        : `ftrace lost events: ${plural(r.lost.lines, 'LOST line')} (${plural(r.lost.events, 'event')}), ${plural(r.lost.bufferStarts, 'CPU buffer')} that wrapped; a fault across a loss may miss its other half`,
+        : `ftrace lost events: ${plural(r.lost.lines, 'LOST line')} (${plural(r.lost.events, 'event')}${r.lost.uncounted === 0 ? '' : `, and an untold number at ${plural(r.lost.uncounted, 'line')} that gives none`}), ${plural(r.lost.bufferStarts, 'CPU buffer')} that wrapped; a fault across a loss may miss its other half`,
     threads: alignColumns(
       [
         ['thread', 'vCPU', 'tries', 'async PFs', 'repeated', 'sync after try', 'ready', 'wake-all', 'max outstanding', 'in flight at end'],

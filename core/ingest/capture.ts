@@ -44,10 +44,13 @@ export interface CaptureScan {
    */
   readonly unterminated: number | null;
   /**
-   * What ftrace says it lost: `CPU:n [LOST N EVENTS]` lines and their events, and `##### CPU n
-   * buffer started ####` lines (the ring buffer wrapped: that CPU's earlier events are gone).
+   * What the capture says was lost: `CPU:n [LOST N EVENTS]` lines (ftrace; `trace-cmd report`'s
+   * `CPU:n [N EVENTS DROPPED]`) and their events; `uncounted`, those of them that give no number
+   * (ftrace's `CPU:n [LOST EVENTS]`, trace-cmd's `CPU:n [EVENTS DROPPED]`), which `events` leaves
+   * out; and `##### CPU n buffer started ####` lines (the ring buffer wrapped: that CPU's earlier
+   * events are gone).
    */
-  readonly lost: { readonly lines: number; readonly events: number; readonly bufferStarts: number };
+  readonly lost: { readonly lines: number; readonly events: number; readonly uncounted: number; readonly bufferStarts: number };
 }
 
 export interface ParsedCapture extends CaptureScan {
@@ -55,7 +58,13 @@ export interface ParsedCapture extends CaptureScan {
   readonly events: readonly ApfTraceEvent[];
 }
 
-const LOST_EVENTS = /^\s*CPU:\s*\d+ \[LOST (\d+) EVENTS\]/;
+/**
+ * A loss note: the kernel's print_trace_line() (kernel/trace/trace.c) writes `CPU:%d [LOST %lu
+ * EVENTS]`, or `CPU:%d [LOST EVENTS]` when the ring buffer cannot tell how many; trace-cmd report
+ * (tracecmd/trace-read.c trace_show_data()) writes `CPU:%d [%lld EVENTS DROPPED]` or `CPU:%d
+ * [EVENTS DROPPED]`. Taken for unreadable lines, the last three hid the loss (hostile round hE).
+ */
+const LOST_EVENTS = /^\s*CPU:\s*\d+ \[(?:LOST (\d+) EVENTS|LOST EVENTS|(\d+) EVENTS DROPPED|EVENTS DROPPED)\]/;
 const BUFFER_STARTED = /^#{5} CPU \d+ buffer started #{4}/;
 const APF_NAME = /\b(kvm_try_async_get_page|kvm_async_pf_[a-z_]+):/;
 
@@ -84,7 +93,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
   let found = 0;
   let lines = 0;
   let unterminated: number | null = null;
-  const lost = { lines: 0, events: 0, bufferStarts: 0 };
+  const lost = { lines: 0, events: 0, uncounted: 0, bufferStarts: 0 };
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
@@ -98,7 +107,9 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
     const lostHere = LOST_EVENTS.exec(row);
     if (lostHere !== null) {
       lost.lines++;
-      lost.events += Number(lostHere[1]);
+      const told = lostHere[1] ?? lostHere[2];
+      if (told === undefined) lost.uncounted++;
+      else lost.events += Number(told);
       continue;
     }
     const parsed = parseCaptureLine(row, n);

@@ -33,6 +33,6 @@ export function ingestCaptureFile(path: string, facts: IngestFacts): IngestRepor
 export function ingestEvents(source: string, events: readonly ApfTraceEvent[], facts: IngestFacts): IngestReport {
   const counts = noEventCounts();
   for (const e of events) counts[e.event]++;
-  const scan = { source, lines: events.length, counts, epochSecs: 0, fromNs: events[0]?.timeNs ?? 0, toNs: events[events.length - 1]?.timeNs ?? 0, otherEvents: [], unreadable: { lines: 0, firstLine: null }, reordered: 0, unterminated: null, lost: { lines: 0, events: 0, bufferStarts: 0 } };
+  const scan = { source, lines: events.length, counts, epochSecs: 0, fromNs: events[0]?.timeNs ?? 0, toNs: events[events.length - 1]?.timeNs ?? 0, otherEvents: [], unreadable: { lines: 0, firstLine: null }, reordered: 0, unterminated: null, lost: { lines: 0, events: 0, uncounted: 0, bufferStarts: 0 } };
   return summarizeCapture(scan, rebuildLives((visit) => events.forEach(visit), facts.asyncPfPerVcpu), facts.tokenLayouts);
 }

@@ -231,8 +231,15 @@ describe('async page faults rebuilt from a capture', () => {
 
   it("counts and shows ftrace's lost events and wrapped CPU buffers", () => {
     const r = ingest(['##### CPU 3 buffer started ####', ...capture.slice(0, 4), 'CPU:0 [LOST 120 EVENTS]', ...capture.slice(4)]);
-    expect(r.lost).toEqual({ lines: 1, events: 120, bufferStarts: 1 });
-    expect(ingest(capture).lost).toEqual({ lines: 0, events: 0, bufferStarts: 0 });
+    expect(r.lost).toEqual({ lines: 1, events: 120, uncounted: 0, bufferStarts: 1 });
+    expect(ingest(capture).lost).toEqual({ lines: 0, events: 0, uncounted: 0, bufferStarts: 0 });
+  });
+
+  it("counts ftrace's loss note without a number and trace-cmd report's EVENTS DROPPED as losses, not unreadable lines (hostile round hE)", () => {
+    // kernel/trace/trace.c print_trace_line(); tracecmd/trace-read.c trace_show_data().
+    const r = ingest([...capture.slice(0, 2), 'CPU:2 [LOST EVENTS]', 'CPU:1 [1234 EVENTS DROPPED]', ...capture.slice(2, 4), 'CPU:0 [EVENTS DROPPED]', ...capture.slice(4)]);
+    expect(r.lost).toEqual({ lines: 3, events: 1234, uncounted: 2, bufferStarts: 0 });
+    expect(r.unreadable).toEqual({ lines: 0, firstLine: null });
   });
 
   it('pairs a fault whose gva is a 64-bit kernel address (send-always: a fault in guest kernel mode without TDP)', () => {
