@@ -65,6 +65,12 @@ export interface ParsedCapture extends CaptureScan {
  * [EVENTS DROPPED]`. Taken for unreadable lines, the last three hid the loss (hostile round hE).
  */
 const LOST_EVENTS = /^\s*CPU:\s*\d+ \[(?:LOST (\d+) EVENTS|LOST EVENTS|(\d+) EVENTS DROPPED|EVENTS DROPPED)\]/;
+/**
+ * What trace-cmd report prints before the events (tracecmd/trace-read.c, lib trace-input.c):
+ * `cpus=N`, `version = N` and `CPU N is empty`. Notes, not damaged lines (hostile round hE: every
+ * `trace-cmd report` capture was said to have an unreadable line where an event may be missing).
+ */
+const TRACE_CMD_NOTE = /^\s*(?:cpus=\d+|version = \S+|CPU \d+ is empty)\s*$/;
 const BUFFER_STARTED = /^#{5} CPU \d+ buffer started #{4}/;
 const APF_NAME = /\b(kvm_try_async_get_page|kvm_async_pf_[a-z_]+):/;
 
@@ -112,6 +118,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
       else lost.events += Number(told);
       continue;
     }
+    if (TRACE_CMD_NOTE.test(row)) continue;
     const parsed = parseCaptureLine(row, n);
     if (parsed === null) {
       if (row.trim() === '') continue;

@@ -27,7 +27,7 @@ describe('a line cut short or not an event line', () => {
 
   it('counts the other lines it cannot read and names the first: a header cut short, a name no async-PF event has, a stray line', () => {
     const lines = [
-      'cpus=1', // trace-cmd report's first line
+      'cpus=1', // trace-cmd report's first line: a note, not counted
       fault[0],
       '',
       '       CPU 0/KVM-100     [000] .....  86.9000', // cut in its stamp: which event it was is lost
@@ -37,9 +37,16 @@ describe('a line cut short or not an event line', () => {
       ...fault.slice(2),
     ];
     const c = parseCapture('x.trace', text(lines));
-    expect(c.unreadable).toEqual({ lines: 4, firstLine: 1 });
+    expect(c.unreadable).toEqual({ lines: 3, firstLine: 4 });
     expect(c.events).toHaveLength(4);
     expect(parseCapture('x.trace', text(fault)).unreadable).toEqual({ lines: 0, firstLine: null });
+  });
+
+  it("reads trace-cmd report's notes before the events as notes, not unreadable lines (hostile round hE)", () => {
+    // tracecmd/trace-read.c: `version = N` (--version), `cpus=N`; trace-input.c: `CPU N is empty`.
+    const c = parseCapture('x.trace', text(['version = 6', 'CPU 3 is empty', 'cpus=4', ...fault]));
+    expect(c.unreadable).toEqual({ lines: 0, firstLine: null });
+    expect(c.events).toHaveLength(4);
   });
 });
 
