@@ -1,7 +1,7 @@
 import { BadInputError } from '../errors.js';
 import { plural } from '../plural.js';
 import { beginsUpstreamTracepointName, parseTracepointFields, tracepointFormat, upstreamTracepointName, UPSTREAM_TRACEPOINTS, type TraceValue } from '../tracepoints.js';
-import { cutEventName, headerOutOfRange, MAX_LINE, parseCaptureLine } from './line.js';
+import { cutEventName, headerOutOfRange, MAX_LINE, parseCaptureLine, type CaptureLine } from './line.js';
 
 /** One of Linux's async-PF tracepoints from a capture, under the lab's name for it. */
 export interface ApfTraceEvent {
@@ -100,6 +100,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
   let lines = 0;
   let unterminated: number | null = null;
   const lost = { lines: 0, events: 0, uncounted: 0, bufferStarts: 0 };
+  const starts = new CaptureStarts();
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
@@ -108,6 +109,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
     const n = ++lines;
     if (row.startsWith('#')) {
       if (BUFFER_STARTED.test(row)) lost.bufferStarts++;
+      if (row.startsWith('# tracer:')) starts.header(n);
       continue;
     }
     const lostHere = LOST_EVENTS.exec(row);
@@ -118,7 +120,10 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
       else lost.events += Number(told);
       continue;
     }
-    if (TRACE_CMD_NOTE.test(row)) continue;
+    if (TRACE_CMD_NOTE.test(row)) {
+      if (row.trimStart().startsWith('cpus=')) starts.header(n);
+      continue;
+    }
     const parsed = parseCaptureLine(row, n);
     if (parsed === null) {
       if (row.trim() === '') continue;
@@ -141,6 +146,7 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
       unreadable.firstLine ??= n;
       continue;
     }
+    starts.event(source, parsed);
     const name = upstreamTracepointName(parsed.event);
     if (name === null) {
       other.set(parsed.event, (other.get(parsed.event) ?? 0) + 1);
@@ -167,6 +173,33 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
   // The same events give the same window whatever their order in the file.
   const shift = (epochSecs! - earliestSecs) * 1e9;
   return { source, lines, counts, epochSecs: earliestSecs, fromNs: fromNs + shift, toNs: last + shift, otherEvents, unreadable, reordered, unterminated, lost };
+}
+
+/**
+ * Two captures in one file (`cat monday.txt tuesday.txt`, a `trace` file saved twice over): a
+ * capture's header (`# tracer:`, or trace-cmd report's `cpus=N`) after events, and then a CPU whose
+ * stamps go back past that header. One CPU's ring buffer is read in its own time order, so its
+ * stamps never go back within a capture; read as one, the two were sorted into each other and their
+ * faults paired across them, with invariants "broken" that no host broke (hostile round hE). Per-CPU
+ * files put one after another (per_cpu/cpuN/trace) each hold their own CPUs, and are read.
+ */
+class CaptureStarts {
+  private headerLine = 0;
+  private readonly lastByCpu = new Map<number, { readonly secs: number; readonly ns: number; readonly line: number }>();
+
+  header(line: number): void {
+    this.headerLine = line;
+  }
+
+  event(source: string, e: CaptureLine): void {
+    const prev = this.lastByCpu.get(e.cpu);
+    this.lastByCpu.set(e.cpu, { secs: e.secs, ns: e.ns, line: e.line });
+    if (prev === undefined || prev.line > this.headerLine || e.secs > prev.secs || (e.secs === prev.secs && e.ns >= prev.ns)) return;
+    const stamp = (x: { secs: number; ns: number }) => `${x.secs}.${String(x.ns).padStart(9, '0')}`;
+    throw new BadInputError(
+      `${source}:${e.line}: a second capture, begun at line ${this.headerLine}: CPU ${e.cpu}'s stamps go back from ${stamp(prev)} (line ${prev.line}) to ${stamp(e)}; ingest reads one capture a file`,
+    );
+  }
 }
 
 /** The async-PF events of a capture in time order (ties keep file order), with what the scan saw. */

@@ -70,3 +70,21 @@ describe('a capture whose last line has no newline (stop 24 leftover)', () => {
     expect(parseCapture('x.trace', `${fault.join('\n')}\n# a comment`).unterminated).toBeNull();
   });
 });
+
+describe('two captures in one file (hostile round hE)', () => {
+  const header = ['# tracer: nop', '#'];
+  it('a second header and then a CPU whose stamps go back past it is bad input naming both lines, not two runs sorted into one', () => {
+    expect(() => parseCapture('x.trace', text([...header, ...fault, ...header, ...fault]))).toThrow(
+      "x.trace:9: a second capture, begun at line 7: CPU 0's stamps go back from 87.000502000 (line 6) to 86.900000000; ingest reads one capture a file",
+    );
+    // trace-cmd report's first line starts one too.
+    expect(() => parseCapture('x.trace', text(['cpus=1', ...fault, 'cpus=1', ...fault]))).toThrow(/^x\.trace:7: a second capture, begun at line 6:/);
+  });
+
+  it("per-CPU files one after another (per_cpu/cpuN/trace), each with its header, are one capture: each CPU's stamps go forward", () => {
+    const cpu1 = fault.map((l) => l.replace('[000]', '[001]').replace('CPU 0/KVM-100', 'CPU 1/KVM-101').replace('0x1000', '0x2000'));
+    const c = parseCapture('x.trace', text([...header, ...fault, ...header, ...cpu1]));
+    expect(c.events).toHaveLength(8);
+    expect(c.reordered).toBeGreaterThan(0);
+  });
+});
