@@ -62,15 +62,16 @@ export interface ParsedCapture extends CaptureScan {
  * A loss note: the kernel's print_trace_line() (kernel/trace/trace.c) writes `CPU:%d [LOST %lu
  * EVENTS]`, or `CPU:%d [LOST EVENTS]` when the ring buffer cannot tell how many; trace-cmd report
  * (tracecmd/trace-read.c trace_show_data()) writes `CPU:%d [%lld EVENTS DROPPED]` or `CPU:%d
- * [EVENTS DROPPED]`. Taken for unreadable lines, the last three hid the loss (hostile round hE).
+ * [EVENTS DROPPED]`, after the file's name in a report of several files (line.ts SOURCE_NAME).
+ * Taken for unreadable lines, the last three hid the loss (hostile round hE).
  */
-const LOST_EVENTS = /^\s*CPU:\s*\d+ \[(?:LOST (\d+) EVENTS|LOST EVENTS|(\d+) EVENTS DROPPED|EVENTS DROPPED)\]/;
+const LOST_EVENTS = /^\s*(?:\S+: +)?CPU:\s*\d+ \[(?:LOST (\d+) EVENTS|LOST EVENTS|(\d+) EVENTS DROPPED|EVENTS DROPPED)\]/;
 /**
  * What trace-cmd report prints before the events (tracecmd/trace-read.c, lib trace-input.c):
  * `cpus=N`, `version = N` and `CPU N is empty`. Notes, not damaged lines (hostile round hE: every
  * `trace-cmd report` capture was said to have an unreadable line where an event may be missing).
  */
-const TRACE_CMD_NOTE = /^\s*(?:cpus=\d+|version = \S+|CPU \d+ is empty)\s*$/;
+const TRACE_CMD_NOTE = /^\s*(?:\S+: +)?(?:(cpus)=\d+|version = \S+|CPU \d+ is empty)\s*$/;
 const BUFFER_STARTED = /^#{5} CPU \d+ buffer started #{4}/;
 const APF_NAME = /\b(kvm_try_async_get_page|kvm_async_pf_[a-z_]+):/;
 
@@ -120,8 +121,9 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
       else lost.events += Number(told);
       continue;
     }
-    if (TRACE_CMD_NOTE.test(row)) {
-      if (row.trimStart().startsWith('cpus=')) starts.header(n);
+    const note = TRACE_CMD_NOTE.exec(row);
+    if (note !== null) {
+      if (note[1] !== undefined) starts.header(n);
       continue;
     }
     const parsed = parseCaptureLine(row, n);

@@ -26,6 +26,15 @@ describe('a capture line by its header', () => {
     expect(parseCaptureLine('  CPU 1/KVM-4141 [006] .....  86.800000123: kvm_async_pf_ready: token 0x1 gva 0', 1)).toMatchObject({ secs: 86, ns: 800_000_123 });
   });
 
+  it("trace-cmd report of several files or of an instance: the file's name before the comm is not the task's (hostile round hE)", () => {
+    // tracecmd/trace-read.c print_handle_file(): "%*s: " before the "%16s-%-5d [%03d]" of the event.
+    const l = parseCaptureLine('host.dat:        CPU 0/KVM-4001  [000]     0.004005: kvm_async_pf_not_present: token 0x1000 gva 0x1000', 1);
+    expect(l).toMatchObject({ task: 'CPU 0/KVM', pid: 4001, cpu: 0 });
+    expect(parseCaptureLine('trace-guest.dat:      kworker/3:1-203   [003]     0.005012: kvm_exit: reason', 1)).toMatchObject({ task: 'kworker/3:1', pid: 203 });
+    const c = parseCapture('x.trace', ['host.dat: cpus=1', 'host.dat: CPU:0 [12 EVENTS DROPPED]', 'host.dat:        CPU 0/KVM-4001  [000]     0.004005: kvm_async_pf_ready: token 0x1000 gva 0x1000', ''].join('\n'));
+    expect([c.unreadable.lines, c.lost.events, c.events[0].task]).toEqual([0, 12, 'CPU 0/KVM']);
+  });
+
   it('a value is keyed by what it is, not by how many zeros lead it; one wider than the 64 bits of a u64 is not in the format', () => {
     const c = parseCapture('x.trace', ['  CPU 0/KVM-1 [000] .....  1.000001: kvm_async_pf_ready: token 0x00000000000001000 gva 0x0000000000000000001'].join('\n'));
     expect(c.events[0].fields).toEqual({ token: 0x1000, gva: 1 });
