@@ -73,6 +73,12 @@ const LOST_EVENTS = /^\s*(?:\S+: +)?CPU:\s*\d+ \[(?:LOST (\d+) EVENTS|LOST EVENT
  */
 const TRACE_CMD_NOTE = /^\s*(?:\S+: +)?(?:(cpus)=\d+|version = \S+|CPU \d+ is empty)\s*$/;
 const BUFFER_STARTED = /^#{5} CPU \d+ buffer started #{4}/;
+/**
+ * A header whose stamp is a whole number (matched on the line without its leading blanks):
+ * ftrace's trace_print_time() (kernel/trace/trace_output.c) prints `%12llu` for a clock not in ns
+ * (trace.c trace_clocks[]: counter, uptime; x86-tsc).
+ */
+const TICKS_STAMP = /^.+?-\d+\s+(?:\(\s*[\d-]+\)\s+)?\[\d+\]\s+(?:[^\s:]{4,6}\s+)?(\d+):\s/;
 const APF_NAME = /\b(kvm_try_async_get_page|kvm_async_pf_[a-z_]+):/;
 
 /** Each upstream event's count, all 0, in the order a fault meets them. */
@@ -136,6 +142,13 @@ export function scanCapture(source: string, text: string, visit: (e: ApfTraceEve
       if (named !== null && upstreamTracepointName(named[1]) !== null) {
         const big = headerOutOfRange(row);
         if (big !== null) throw new BadInputError(`${source}:${n}: ${named[1]}: the ${big} is out of range (above 2^53 − 1, no number a kernel prints there)`);
+        // Matched without the leading blanks, as line.ts HEAD is: `^\s*` before a lazy name is quadratic.
+        const ticks = TICKS_STAMP.exec(row.trimStart());
+        if (ticks !== null) {
+          throw new BadInputError(
+            `${source}:${n}: ${named[1]}: its stamp ${ticks[1]} has no fraction, as a trace clock that counts ticks prints it (counter, uptime, x86-tsc): no duration can be read; record with a clock in ns (trace_clock local, global, mono or boot)`,
+          );
+        }
         throw new BadInputError(`${source}:${n}: ${named[1]} on a line whose header is not 'TASK-PID [CPU] FLAGS SECS.USECS:' (facts/anchors.md §B)`);
       }
       // An async-PF event cut here would be missing from the counts: refuse the line, as one cut

@@ -71,6 +71,19 @@ describe('a capture whose last line has no newline (stop 24 leftover)', () => {
   });
 });
 
+describe('a clock not in ns (hostile round hE)', () => {
+  it('a stamp with no fraction (trace_clock counter, uptime, x86-tsc) is bad input that names the clock, not only the header', () => {
+    const ticks = ['       CPU 0/KVM-100     [000] .....  1234567: kvm_async_pf_ready: token 0x1000 gva 0x1000'];
+    expect(() => parseCapture('x.trace', text(ticks))).toThrow(
+      'x.trace:1: kvm_async_pf_ready: its stamp 1234567 has no fraction, as a trace clock that counts ticks prints it (counter, uptime, x86-tsc): no duration can be read; record with a clock in ns (trace_clock local, global, mono or boot)',
+    );
+    const blanks = ` ${' '.repeat(8000)}x-1 [0] 12: kvm_async_pf_ready: t`;
+    const t0 = performance.now();
+    expect(() => parseCapture('x.trace', text([blanks]))).toThrow(/its stamp 12 has no fraction/);
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+});
+
 describe('two captures in one file (hostile round hE)', () => {
   const header = ['# tracer: nop', '#'];
   it('a second header and then a CPU whose stamps go back past it is bad input naming both lines, not two runs sorted into one', () => {
