@@ -60,6 +60,8 @@ export function attachComments(messages: readonly PatchMessage[], comments: read
   const out: AttachedComment[] = [];
   for (const c of chronological(comments)) {
     const reply = parseReply(c.body);
+    const answered = answeredMessage(c, messages, comments);
+    const inAnswered = (p: number) => linear[p].hunk.message === answered;
     let cursor = 0;
     const resolveLine = (q: Quoted): Resolved => {
       const t = q.text;
@@ -69,7 +71,8 @@ export function attachComments(messages: readonly PatchMessage[], comments: read
       for (const key of keys) {
         const at = byKey.get(key);
         if (!at) continue;
-        const pos = at.find((p) => p >= cursor) ?? at[0];
+        // A line two patches share (`+\treturn 0;`) is taken in the patch the mail answers.
+        const pos = at.find((p) => p >= cursor && inAnswered(p)) ?? at.find(inAnswered) ?? at.find((p) => p >= cursor) ?? at[0];
         cursor = pos + 1;
         return { kind: 'hunk', pos };
       }
@@ -112,6 +115,24 @@ export function attachComments(messages: readonly PatchMessage[], comments: read
     for (const r of reply.remarks) for (const l of r.text) if (normalize(l).length >= 4 && !ownText.has(normalize(l))) ownText.set(normalize(l), c.number);
   }
   return out.sort((a, b) => a.number - b.number);
+}
+
+/**
+ * The patch a reply answers, by its In-Reply-To (through the replies it answers in turn), or by its
+ * Subject (`Re: ` and the patch's), or null. A quoted line that two patches of a series share was
+ * taken in the first of them, whichever one the reply was to (hostile round hE).
+ */
+function answeredMessage(c: RawComment, messages: readonly PatchMessage[], comments: readonly RawComment[]): number | null {
+  const seen = new Set<string>();
+  for (let id = c.inReplyTo ?? null; id !== null && !seen.has(id); ) {
+    seen.add(id);
+    const m = messages.find((x) => x.messageId === id);
+    if (m !== undefined) return m.number;
+    id = comments.find((x) => x.messageId === id)?.inReplyTo ?? null;
+  }
+  const subject = (s: string | null | undefined) => (s ?? '').replace(/^(?:\s*(?:re|aw|sv)\s*:)+/i, '').replace(/\s+/g, ' ').trim();
+  const about = subject(c.subject);
+  return about === '' ? null : (messages.find((m) => subject(m.subject) === about)?.number ?? null);
 }
 
 /**

@@ -87,6 +87,13 @@ export interface RawComment {
   readonly author: string;
   readonly date: string | null;
   readonly body: readonly string[];
+  /**
+   * A mail's Message-ID and In-Reply-To (without `<>`), and its Subject: which mail of the thread it
+   * answers. Absent on a review page's comment, which answers the page's one patch.
+   */
+  readonly messageId?: string | null;
+  readonly inReplyTo?: string | null;
+  readonly subject?: string | null;
 }
 
 /** What the reader got out of every input file. */

@@ -33,7 +33,10 @@ export function input(source: string, text: string, firstMessage: number, firstC
   for (const mail of mails) {
     const m = mailMessage(source, mail, firstMessage + messages.length);
     if (m.files.length > 0 || m.combined.length > 0 || m.kind === 'cover-letter') messages.push(m);
-    else if (m.from !== null) comments.push({ number: firstComment + comments.length, source, author: displayName(m.from), date: m.date, body: withoutSignature(mail.body) });
+    else if (m.from !== null) {
+      const inReplyTo = /<([^<>]+)>/.exec(mail.headers['in-reply-to'] ?? '')?.[1] ?? null;
+      comments.push({ number: firstComment + comments.length, source, author: displayName(m.from), date: m.date, body: withoutSignature(mail.body), messageId: m.messageId, inReplyTo, subject: m.subject });
+    }
   }
   return { messages, comments, text: decoded ? mails.map((m) => m.body.join('\n')).join('\n') : text };
 }

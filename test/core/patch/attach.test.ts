@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { attachComments, type AttachedComment, type Target } from '../../../core/patch/attach.js';
 import { readPatchText } from '../../../core/patch/input.js';
@@ -155,5 +158,30 @@ describe('parseReply', () => {
       [['one', '', 'two'], ['1:a']],
       [['three'], ['2:b']],
     ]);
+  });
+});
+
+describe('a reply to one patch of a series (hostile round hE)', () => {
+  // test/fixtures/patch/shared-line-thread.mbx: patches 1 and 2 both add `{` and `\treturn 0;`; the
+  // reply, In-Reply-To patch 2, quotes only those two lines.
+  const thread = readFileSync(resolve('test', 'fixtures', 'patch', 'shared-line-thread.mbx'), 'utf8');
+  const answer = (text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-attach-'));
+    const path = join(dir, 'thread.mbx');
+    writeFileSync(path, text);
+    const input = readPatchFiles([path], readPatchText);
+    rmSync(dir, { recursive: true, force: true });
+    return attachComments(input.messages, input.comments).map((c) => c.remarks.map((r) => where(r.answers)));
+  };
+
+  it('a quoted line two patches share is taken in the patch the reply answers, by its In-Reply-To', () => {
+    expect(answer(thread)).toEqual([['arch/x86/kvm/x86.c#1:23']]);
+  });
+
+  it('by its Subject when it has no In-Reply-To, and through a reply it answers', () => {
+    expect(answer(thread.replace(/^In-Reply-To: <p2@example\.org>\nReferences: .*\n/m, ''))).toEqual([['arch/x86/kvm/x86.c#1:23']]);
+    const nested = thread.replace('In-Reply-To: <p2@example.org>', 'In-Reply-To: <r0@example.org>').replace('Subject: Re: [PATCH 2/2] KVM: second', 'Subject: Re: something else');
+    const first = ['From r0 Mon Sep 17 00:00:00 2001', 'From: Other One <o@example.org>', 'Date: Mon, 4 Jan 2021 11:00:00 +0000', 'Subject: Re: [PATCH 2/2] KVM: second', 'Message-Id: <r0@example.org>', 'In-Reply-To: <p2@example.org>', '', 'Looks fine.', ''].join('\n');
+    expect(answer(`${nested.replace(/\n$/, '')}\n\n${first}`)[0]).toEqual(['arch/x86/kvm/x86.c#1:23']);
   });
 });
