@@ -228,10 +228,25 @@ function numbered(lines: readonly string[], oldStart: number, newStart: number):
   return out;
 }
 
-/** git's `a/` and `b/` prefixes off, `/dev/null` as null (the side of an added or deleted file). */
+/**
+ * The prefixes git puts before the old and the new path: `a/` and `b/`, or with diff.mnemonicPrefix
+ * (git-config(1)) what is compared: `i/` index, `w/` work tree, `c/` commit, `o/` object, `1/` and
+ * `2/` for --no-index. Left on, `git diff`'s `i/arch/x86/kvm/x86.c` was "other", not the host, its
+ * lines not read for mechanisms, and the file a rename from `i/…` to `w/…` (hostile round hE).
+ */
+const PREFIX_PAIRS: readonly (readonly [string, string])[] = [
+  ['a/', 'b/'],
+  ['i/', 'w/'],
+  ['c/', 'w/'],
+  ['c/', 'i/'],
+  ['o/', 'w/'],
+  ['1/', '2/'],
+];
+
+/** git's prefixes off (PREFIX_PAIRS), `/dev/null` as null (the side of an added or deleted file). */
 function stripPrefixes(oldName: string | undefined, newName: string | undefined): [string | null, string | null] {
   const clean = (s: string | undefined) => (s === undefined || s === '/dev/null' ? null : s.replace(/\t.*$/, ''));
-  let [o, n] = [clean(oldName), clean(newName)];
-  if ((o === null || o.startsWith('a/')) && (n === null || n.startsWith('b/'))) [o, n] = [o?.slice(2) ?? null, n?.slice(2) ?? null];
-  return [o, n];
+  const [o, n] = [clean(oldName), clean(newName)];
+  const pair = PREFIX_PAIRS.find(([a, b]) => (o === null || o.startsWith(a)) && (n === null || n.startsWith(b)));
+  return pair === undefined || (o === null && n === null) ? [o, n] : [o?.slice(2) ?? null, n?.slice(2) ?? null];
 }

@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readPatchText } from '../../../core/patch/input.js';
@@ -47,5 +48,20 @@ describe("a cover letter's interdiff", () => {
     expect([r.messages[0].kind, r.messages[0].files]).toEqual(['cover-letter', []]);
     const hunks = r.messages.flatMap((m) => m.files.flatMap((f) => f.hunks.map((h) => `${m.number} ${f.path} ${h.header}`)));
     expect(hunks).toEqual(['3 arch/x86/kvm/x86_copy.c @@ -5,3 +5,4 @@ w', '6 arch/x86/kvm/x86.c @@ -1,5 +1,5 @@']);
+  });
+});
+
+describe("git diff with diff.mnemonicPrefix (hostile round hE)", () => {
+  it('i/ and w/ (and c/, o/, 1/, 2/) come off as a/ and b/ do: the path is the kernel\'s, the file modified, not renamed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-mnemonic-'));
+    const diff = (from: string, to: string) =>
+      [`diff --git ${from}arch/x86/kvm/x86.c ${to}arch/x86/kvm/x86.c`, 'index 256b226..533c7c0 100644', `--- ${from}arch/x86/kvm/x86.c`, `+++ ${to}arch/x86/kvm/x86.c`, '@@ -1,1 +1,2 @@', ' x', '+y', ''].join('\n');
+    for (const [from, to] of [['i/', 'w/'], ['c/', 'w/'], ['c/', 'i/'], ['o/', 'w/'], ['1/', '2/']]) {
+      const path = join(dir, `${from[0]}${to[0]}.diff`);
+      writeFileSync(path, diff(from, to));
+      const f = readPatchFiles([path], readPatchText).messages[0].files[0];
+      expect([f.path, f.oldPath, f.status], `${from} ${to}`).toEqual(['arch/x86/kvm/x86.c', null, 'modified']);
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
 });
