@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Worker, workerData } from 'node:worker_threads';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, INTERRUPTED_LINE, oneLine, type Io } from './io.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, INTERRUPTED_LINE, oneLine, type Io } from './io.js';
 import { ProgressLine } from './progress-line.js';
 
 /**
@@ -41,8 +41,14 @@ export function runInWorker(entry: URL): void {
     if (Atomics.exchange(flag, 0, 1) === 0) return void (firstSigint = Date.now());
     if (Date.now() - firstSigint < SIGINT_REPEAT_MS) return;
     progress.clear();
-    process.stderr.write(INTERRUPTED_LINE);
-    process.exit(EXIT_INTERRUPTED);
+    process.stderr.write(INTERRUPTED_LINE, () => {
+      // process.exit() waits for the worker to stop, which one blocked in a system call never does:
+      // `apf-lab ingest FIFO` with no writer waits in open(2), and said "interrupted" and went on
+      // waiting (hostile round hE). With the handler gone, Ctrl-C's default ends the process at once
+      // (the shell says 130, 128 + SIGINT), as it would any program.
+      process.off('SIGINT', onSigint);
+      process.kill(process.pid, 'SIGINT');
+    });
   };
   process.on('SIGINT', onSigint);
   process.stderr.on('error', () => {}); // nowhere left to report it

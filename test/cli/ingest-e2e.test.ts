@@ -1,10 +1,11 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadScenario, scenarioSchema } from '../../index.js';
-import { apfLab } from '../support/cli.js';
+import { apfLab, BIN } from '../support/cli.js';
 
 /**
  * `apf-lab ingest` on the built binary, fed what `apf-lab trace` prints: the lab's own ftrace
@@ -115,4 +116,32 @@ describe('apf-lab ingest (built binary)', () => {
     expect(usage.stderr).toContain('name a capture file');
     expect(readFileSync(other, 'utf8')).toContain('kvm_exit');
   }, 30_000);
+});
+
+describe('apf-lab ingest of a named pipe no one writes to (hostile round hE)', () => {
+  it('waits in open(2), as cat(1) would; a second Ctrl-C a second after the first ends it with 130, as the first line says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-ingest-fifo-'));
+    try {
+      const fifo = join(dir, 'capture.fifo');
+      try {
+        execFileSync('mkfifo', [fifo]);
+      } catch {
+        return; // no mkfifo(1): nothing to test with
+      }
+      const child = spawn(process.execPath, [BIN, 'ingest', fifo]);
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+      setTimeout(() => child.kill('SIGINT'), 800);
+      setTimeout(() => child.kill('SIGINT'), 2000);
+      const timeout = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 6000).unref());
+      const r = await Promise.race([ended, timeout]);
+      if (r === 'hung') child.kill('SIGKILL');
+      expect(r).not.toBe('hung');
+      expect(r === 'hung' ? null : (r.code ?? (r.signal === 'SIGINT' ? 130 : r.signal))).toBe(130);
+      expect(stderr).toBe('apf-lab: interrupted; nothing was written\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 10_000);
 });
