@@ -50,14 +50,19 @@ const INTERDIFF_TITLE = /^Interdiff(?: against .+)?:\s*$/;
 
 function mailMessage(source: string, mail: Mail, number: number): PatchMessage {
   const h = mail.headers;
-  const at = diffStart(mail.body);
+  const subject = h.subject ?? null;
+  const reply = subject !== null && /^\s*(re|aw|sv)\s*:/i.test(subject);
+  // A reviewer's reply may carry a diff of its own ("Something like this (untested):"): a
+  // suggestion, not a change of the series, and often written by hand with counts that do not add
+  // up. Read as a patch, it was counted in the footprint and its remarks lost, or the thread was
+  // refused as damaged (hostile round hE). A revised patch sent in the thread keeps its [PATCH].
+  const suggestion = reply && h.from !== undefined;
+  const at = suggestion ? -1 : diffStart(mail.body);
   // A cover letter's interdiff read as a patch counted its hunks a second time (hostile round hE).
   const d = at > 0 && INTERDIFF_TITLE.test(mail.body[at - 1]) ? -1 : at;
   const commitMessage = trimBlank(d < 0 ? withoutSignature(mail.body) : mail.body.slice(0, d));
   const { files, combined } = d < 0 ? { files: [], combined: [] } : readDiff(mail.body, d, number, source, (i) => lineAt(mail.bodyLines, i));
-  const subject = h.subject ?? null;
   const diffstat = findDiffstat(commitMessage.join('\n'));
-  const reply = subject !== null && /^\s*(re|aw|sv)\s*:/i.test(subject);
   return {
     number,
     source,

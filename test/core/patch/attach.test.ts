@@ -185,3 +185,28 @@ describe('a reply to one patch of a series (hostile round hE)', () => {
     expect(answer(`${nested.replace(/\n$/, '')}\n\n${first}`)[0]).toEqual(['arch/x86/kvm/x86.c#1:23']);
   });
 });
+
+describe("a reviewer's suggested diff in a reply (hostile round hE)", () => {
+  // test/fixtures/patch/suggestion-thread.mbx: the thread above, the reply carrying "Something like
+  // this (untested):" and a diff of its own.
+  const path = resolve('test', 'fixtures', 'patch', 'suggestion-thread.mbx');
+
+  it('is a remark of the reply, not a third patch of the series: the footprint is the two patches', () => {
+    const input = readPatchFiles([path], readPatchText);
+    expect(input.messages.map((m) => m.subject)).toEqual(['[PATCH 1/2] KVM: first', '[PATCH 2/2] KVM: second']);
+    expect(input.messages.flatMap((m) => m.files.map((f) => [f.path, f.added, f.removed]))).toEqual([
+      ['virt/kvm/async_pf.c', 4, 0],
+      ['arch/x86/kvm/x86.c', 4, 0],
+    ]);
+    const [reply] = attachComments(input.messages, input.comments);
+    expect(reply.remarks.map((r) => [where(r.answers), r.text[0]])).toEqual([['arch/x86/kvm/x86.c#1:23', 'Why return 0 here and not -EINVAL? Something like this (untested):']]);
+  });
+
+  it('written by hand with counts that do not add up, it does not make the thread bad input', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-suggest-'));
+    const sketch = join(dir, 'sketch.mbx');
+    writeFileSync(sketch, readFileSync(path, 'utf8').replace('@@ -22,3 +22,3 @@', '@@ -22,9 +22,9 @@'));
+    expect(readPatchFiles([sketch], readPatchText).comments).toHaveLength(1);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
