@@ -210,10 +210,25 @@ export function readDiff(lines: readonly string[], from: number, message: number
  * (the old file stays). Without them (a plain `diff -u`), `/dev/null` and the two names tell.
  */
 function fileStatus(p: ReturnType<typeof parsePatch>[number], oldName: string | null, newName: string | null): PatchFile['status'] {
-  if (p.isCreate || oldName === null) return 'added';
-  if (p.isDelete || newName === null) return 'deleted';
+  if (p.isCreate || oldName === null || absent(p.oldHeader, p.hunks, 'old')) return 'added';
+  if (p.isDelete || newName === null || absent(p.newHeader, p.hunks, 'new')) return 'deleted';
   if (p.isCopy) return 'copied';
   return oldName !== newName ? 'renamed' : 'modified';
+}
+
+/**
+ * GNU `diff -N` (`diff -ruN a b`) writes a file that one side lacks as empty, stamped with the Unix
+ * epoch in the local zone (`1970-01-01 00:00:00.000000000 +0000`, `1969-12-31 19:00:00 -0500`), and
+ * its hunks have no line of that side: it was added or deleted, not modified (hostile round hE).
+ * An empty file that git shows gaining lines has no such stamp.
+ */
+function absent(stamp: string | undefined, hunks: readonly { oldLines: number; newLines: number }[], side: 'old' | 'new'): boolean {
+  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.\d+)? ([+-])(\d\d)(\d\d)$/.exec(stamp?.trim() ?? '');
+  if (m === null || hunks.length === 0) return false;
+  const [, y, mo, d, h, mi, sec, sign, zh, zm] = m;
+  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec)) - (sign === '-' ? -1 : 1) * (Number(zh) * 60 + Number(zm)) * 60_000;
+  // The `diff` package reads `-0,0` as start 1 with no lines: the count tells.
+  return utc === 0 && hunks.every((k) => (side === 'old' ? k.oldLines : k.newLines) === 0);
 }
 
 function numbered(lines: readonly string[], oldStart: number, newStart: number): PatchLine[] {

@@ -65,3 +65,37 @@ describe("git diff with diff.mnemonicPrefix (hostile round hE)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('GNU diff -ruN (hostile round hE)', () => {
+  it('a file one side lacks (stamped with the epoch, its hunks at line 0) is added or deleted; an empty file gaining lines is modified', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-gnu-'));
+    const diff = [
+      'diff -ruN a/arch/x86/kvm/new.c b/arch/x86/kvm/new.c',
+      '--- a/arch/x86/kvm/new.c\t1970-01-01 00:00:00.000000000 +0000',
+      '+++ b/arch/x86/kvm/new.c\t2026-12-03 16:49:03.733152001 +0000',
+      '@@ -0,0 +1,2 @@',
+      '+y',
+      '+z',
+      'diff -ruN a/arch/x86/kvm/old.c b/arch/x86/kvm/old.c',
+      '--- a/arch/x86/kvm/old.c\t2026-12-03 16:49:03.733152001 -0500',
+      '+++ b/arch/x86/kvm/old.c\t1969-12-31 19:00:00.000000000 -0500',
+      '@@ -1 +0,0 @@',
+      '-x',
+      'diff -ruN a/arch/x86/kvm/was-empty.c b/arch/x86/kvm/was-empty.c',
+      '--- a/arch/x86/kvm/was-empty.c\t2026-12-01 10:00:00.000000000 +0000',
+      '+++ b/arch/x86/kvm/was-empty.c\t2026-12-03 16:49:03.733152001 +0000',
+      '@@ -0,0 +1 @@',
+      '+w',
+      '',
+    ].join('\n');
+    const path = join(dir, 'gnu.diff');
+    writeFileSync(path, diff);
+    const files = readPatchFiles([path], readPatchText).messages[0].files.map((f) => [f.path, f.status]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(files).toEqual([
+      ['arch/x86/kvm/new.c', 'added'],
+      ['arch/x86/kvm/old.c', 'deleted'],
+      ['arch/x86/kvm/was-empty.c', 'modified'],
+    ]);
+  });
+});
