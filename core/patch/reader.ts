@@ -33,20 +33,20 @@ export function readPatchFiles(paths: readonly string[], read: (path: string) =>
 /**
  * One mail given twice (a patch in the `b4 am` mbox and as its own file, or an mbox saved twice
  * over) counted its hunks twice, as a file given twice would (hostile round hE). A mail is known by
- * its Message-ID, or, in git format-patch output that has none, by its From, Date and Subject
- * together: two patches of a series differ in Subject, two versions of one patch in Date.
+ * its Message-ID, and by its From, Date and Subject together (git format-patch writes no
+ * Message-ID): two patches of a series differ in Subject, two versions of one patch in Date.
  */
 function refuseRepeatedMails(messages: readonly PatchMessage[]): void {
   const seen = new Map<string, PatchMessage>();
   for (const m of messages) {
-    const key = m.messageId !== null ? `id ${m.messageId}` : m.from !== null && m.date !== null && m.subject !== null ? `mail ${m.from}\0${m.date}\0${m.subject}` : null;
-    if (key === null) continue;
-    const first = seen.get(key);
+    // Both names, so that a mail with its Message-ID (b4 am) and without (git format-patch) meet.
+    const keys = [m.messageId !== null ? `id ${m.messageId}` : null, m.from !== null && m.date !== null && m.subject !== null ? `mail ${m.from}\0${m.date}\0${m.subject}` : null].filter((k) => k !== null);
+    const first = keys.map((k) => seen.get(k)).find((x) => x !== undefined);
     if (first === undefined) {
-      seen.set(key, m);
+      for (const k of keys) seen.set(k, m);
       continue;
     }
-    const what = m.messageId !== null ? `<${m.messageId}>` : `"${m.subject}" of ${m.date}`;
+    const what = m.messageId !== null && m.messageId === first.messageId ? `<${m.messageId}>` : `"${m.subject}" of ${m.date}`;
     const where = first.source === m.source ? `mails ${first.number} and ${m.number}` : `${first.source} and ${m.source}`;
     throw new BadInputError(`${m.source}: the mail ${what} is given twice (${where}): a series names each mail once, or its hunks are counted twice`);
   }

@@ -159,6 +159,10 @@ describe('series, mboxes and replies', () => {
     // git format-patch writes no Message-Id: its From, Date and Subject together name the mail.
     expect(() => read(mbox, file('again-b.patch', PATCH_B))).toThrow(/again-b\.patch: the mail "\[PATCH 2\/2\] KVM: second" of Mon, 4 Jan 2021 10:00:01 \+0000 is given twice/);
     expect(() => read(file('twice.mbx', `${PATCH_B}\n${PATCH_B}`))).toThrow(/twice\.mbx: the mail .* is given twice \(mails 1 and 2\)/);
+    // b4 am keeps the Message-ID that git format-patch's file of the same mail has not.
+    expect(() => read(file('b4.mbx', PATCH_B.replace('Subject:', 'Message-Id: <b2@example.org>\nSubject:')), file('again-b2.patch', PATCH_B))).toThrow(
+      /again-b2\.patch: the mail "\[PATCH 2\/2\] KVM: second" of Mon, 4 Jan 2021 10:00:01 \+0000 is given twice \(.*b4\.mbx and .*again-b2\.patch\)/,
+    );
     // Two versions of one patch differ in their Date (and Message-Id): both are read.
     expect(read(file('b.patch', PATCH_B), file('b-v2.patch', PATCH_B.replace('10:00:01', '11:00:01'))).messages).toHaveLength(2);
   });
