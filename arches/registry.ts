@@ -109,8 +109,11 @@ export function findVariant(id: string, known: readonly Variant[] = VARIANTS): V
     );
   }
   const v = known.find((x) => x.id === id);
-  if (!v) throw new BadInputError(`unknown variant "${id}" (known: ${variantIds(known).join(', ')})`);
-  return v;
+  if (v) return v;
+  // Ids are lower case; one that differs only in case (`X86`) is named.
+  const meant = known.find((x) => x.id.toLowerCase() === id.toLowerCase());
+  const hint = meant ? ` (did you mean ${meant.id}? variant ids are case-sensitive)` : '';
+  throw new BadInputError(`unknown variant "${id}"${hint} (known: ${variantIds(known).join(', ')})`);
 }
 
 /** The no-APF baseline of an architecture, or null if it has none. */
