@@ -59,7 +59,7 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
     lost:
       r.lost.lines + r.lost.bufferStarts === 0
         ? null
-        : `ftrace lost events: ${plural(r.lost.lines, 'LOST line')} (${plural(r.lost.events, 'event')}${r.lost.uncounted === 0 ? '' : `, and an untold number at ${plural(r.lost.uncounted, 'line')} that gives none`}), ${plural(r.lost.bufferStarts, 'CPU buffer')} that wrapped; a fault across a loss may miss its other half`,
+        : `ftrace lost events: ${plural(r.lost.lines, 'LOST line')} (${lostEvents(r.lost)}), ${plural(r.lost.bufferStarts, 'CPU buffer')} that wrapped; a fault across a loss may miss its other half`,
     threads: alignColumns(
       [
         ['thread', 'vCPU', 'tries', 'async PFs', 'repeated', 'sync after try', 'ready', 'wake-all', 'max outstanding', 'in flight at end'],
@@ -89,6 +89,13 @@ export function buildIngestView(r: IngestReport, lab: LabSide | null = null): In
     labTitle: lab === null ? null : `The capture and the lab (${lab.variant} on scenario ${lab.scenario}, seed ${lab.seed}${lab.cutAtMaxEvents ? ', its first 1,000,000 events' : ''}), measured alike`,
     lab: lab === null ? [] : sideBySide(r, lab.report),
   };
+}
+
+/** What the LOST lines say was lost: a count, an untold number (`[LOST EVENTS]` gives none), or both. */
+function lostEvents(lost: IngestReport['lost']): string {
+  if (lost.uncounted === 0) return plural(lost.events, 'event');
+  if (lost.uncounted === lost.lines) return 'an untold number of events: no line gives a count';
+  return `${plural(lost.events, 'event')}, and an untold number at ${plural(lost.uncounted, 'line')} that gives none`;
 }
 
 /** The figures a calibration looks at, for the capture and the lab's run. */

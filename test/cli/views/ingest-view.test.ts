@@ -30,3 +30,13 @@ describe('the ingest view', () => {
     expect(renderText('ingest', buildIngestView(host(capture)))).not.toContain('read past (the first');
   });
 });
+
+describe('the ingest view: events the capture says it lost', () => {
+  const lostView = (lost: readonly string[]) => renderText('ingest', buildIngestView(host([...capture.slice(0, 2), ...lost, ...capture.slice(2)])));
+
+  it('counts what LOST lines give, and says where none is given (ftrace [LOST EVENTS], trace-cmd [EVENTS DROPPED])', () => {
+    expect(lostView(['CPU:0 [LOST 12 EVENTS]'])).toContain('ftrace lost events: 1 LOST line (12 events), 0 CPU buffers that wrapped');
+    expect(lostView(['CPU:0 [LOST EVENTS]'])).toContain('ftrace lost events: 1 LOST line (an untold number of events: no line gives a count), 0 CPU buffers');
+    expect(lostView(['CPU:0 [LOST 12 EVENTS]', 'CPU:1 [EVENTS DROPPED]'])).toContain('2 LOST lines (12 events, and an untold number at 1 line that gives none)');
+  });
+});
