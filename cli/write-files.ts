@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { BadInputError } from '../core/errors.js';
 import { systemReason } from '../core/read-capped.js';
@@ -10,9 +10,11 @@ import { systemReason } from '../core/read-capped.js';
  * taken away again. A symbolic link is written through (its target is replaced), and a name that
  * is not a regular file (a FIFO, /dev/stdout, a device) is written to as it is, never replaced:
  * renaming over it would swap a device node for a file. `what` names the output in the message,
- * after `flag`, the option that named it as typed ("--out r.md").
+ * after `flag`, the option that named it as typed ("--out r.md"). A file's text may come in pieces,
+ * written one after another: a large output (a million-event timeline) is never joined into one
+ * string, nor copied whole into a buffer.
  */
-export function writeAll(files: readonly [string, string][], what: string, flag: string): void {
+export function writeAll(files: readonly [string, FileText][], what: string, flag: string): void {
   const fail = (detail: string): never => {
     throw new BadInputError(`${flag}: cannot write ${what}: ${detail}`);
   };
@@ -21,7 +23,7 @@ export function writeAll(files: readonly [string, string][], what: string, flag:
   const regular = targets.filter((t) => !t.special);
   try {
     // First, what cannot be undone the least: a write to a device or a pipe that fails stops here.
-    for (const t of special) writeFileSync(t.path, t.text);
+    for (const t of special) writeText(t.path, t.text);
   } catch (e) {
     fail((e as Error).message.split('\n')[0]);
   }
@@ -30,7 +32,7 @@ export function writeAll(files: readonly [string, string][], what: string, flag:
   let placed = 0;
   let at = 0;
   try {
-    for (; at < regular.length; at++) writeFileSync(tmp[at], regular[at].text);
+    for (; at < regular.length; at++) writeText(tmp[at], regular[at].text);
     for (; placed < regular.length; placed++) {
       at = placed;
       renameSync(tmp[placed], regular[placed].path);
@@ -39,6 +41,19 @@ export function writeAll(files: readonly [string, string][], what: string, flag:
     for (const t of tmp) removeQuietly(t);
     for (let i = 0; i < placed; i++) if (!existed[i]) removeQuietly(regular[i].path);
     fail(failure(e, regular[at].given, tmp[at]));
+  }
+}
+
+/** A file's text: one string, or pieces written in order. */
+export type FileText = string | readonly string[];
+
+/** writeFileSync(), piece by piece: each piece is encoded and written on its own. */
+function writeText(path: string, text: FileText): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const piece of typeof text === 'string' ? [text] : text) writeSync(fd, piece);
+  } finally {
+    closeSync(fd);
   }
 }
 

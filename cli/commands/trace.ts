@@ -49,7 +49,7 @@ export function traceCommand(io: Io): CommandModule<object, TraceArgs> {
       const maxEvents = args.maxEvents === undefined ? null : wholeFlag('--max-events', args.maxEvents);
       if (args.perfetto === '') throw new UsageError('--perfetto needs a file name');
       const capture = captureTrace(scenario, variant, { seed, fromNs, toNs: toNs ?? undefined, vcpus: vcpus ?? undefined, lab: args.lab, maxEvents: maxEvents ?? undefined, ...hooks });
-      if (args.perfetto !== undefined) writeAll([[args.perfetto, `${chromeTraceJson(capture, scenario.name, seed)}\n`]], 'the timeline', `--perfetto ${args.perfetto}`);
+      if (args.perfetto !== undefined) writeAll([[args.perfetto, chromeTraceJson(capture, scenario.name, seed)]], 'the timeline', `--perfetto ${args.perfetto}`);
       if (args.json) {
         const { result: _result, ...rest } = capture;
         io.out(`${JSON.stringify({ scenario: scenario.name, seed, ...rest }, null, 2)}\n`);

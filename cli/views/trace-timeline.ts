@@ -14,11 +14,12 @@ import { Blocks } from './blocks.js';
  *
  * The JSON text is `{ displayTimeUnit, traceEvents, metadata }`, what JSON.stringify of that object
  * would give, written event by event rather than built as one object graph first (a 200 s run holds
- * about a million tracepoints).
+ * about a million tracepoints), and handed back in pieces, in order, for the file to be written
+ * from without joining them (cli/write-files.ts writeAll()). It ends with a newline.
  */
 const us = (ns: number) => ns / 1000;
 
-export function chromeTraceJson(capture: TraceCapture, scenario: string, seed: number): string {
+export function chromeTraceJson(capture: TraceCapture, scenario: string, seed: number): string[] {
   const threads = new Map<number, string>();
   const events = new Blocks(',');
   const emit = (json: string) => events.push(json);
@@ -34,7 +35,10 @@ export function chromeTraceJson(capture: TraceCapture, scenario: string, seed: n
     ...[...threads].sort((a, b) => a[0] - b[0]).map(([tid, name]) => ({ name: 'thread_name', ph: 'M', pid: QEMU_PID, tid, args: { name } })),
   ].map((m) => JSON.stringify(m));
   const metadata = { variant: capture.variant, scenario, seed: String(seed), source: 'apf-lab trace (simulated; see README)' };
-  return `{"displayTimeUnit":"ns","traceEvents":[${[...meta, ...events.blocks()].join(',')}],"metadata":${JSON.stringify(metadata)}}`;
+  const pieces = [`{"displayTimeUnit":"ns","traceEvents":[${meta.join(',')}`];
+  for (const block of events.blocks()) pieces.push(',', block);
+  pieces.push(`],"metadata":${JSON.stringify(metadata)}}\n`);
+  return pieces;
 }
 
 /** A tracepoint's fields as JSON members, each value in hex as the kernel prints it. */

@@ -69,6 +69,13 @@ describe('writeAll: all the files or none', () => {
     expect(readdirSync(dir).sort()).toEqual(['a.md', 'b.svg']);
   });
 
+  it('writes a text given in pieces as the pieces in order (a large timeline is never joined into one string)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'apf-write-'));
+    writeAll([[join(dir, 't.json'), ['{"a":', '"é"', ',"b":[1', ',2]}\n']]], 'the timeline', '--perfetto t.json');
+    expect(readFileSync(join(dir, 't.json'), 'utf8')).toBe('{"a":"é","b":[1,2]}\n');
+    expect(readdirSync(dir)).toEqual(['t.json']);
+  });
+
   it('a regular file where the directory should be is named, with the option: afile/r.md crashed with ENOTDIR (exit 3)', () => {
     dir = mkdtempSync(join(tmpdir(), 'apf-write-'));
     writeFileSync(join(dir, 'afile'), 'hi');

@@ -40,7 +40,10 @@ describe('the Perfetto timeline', () => {
   it('is the text JSON.stringify gives for its own parse, across the blocks it is built in: events, fault slices, thread names', () => {
     for (const n of [0, 1, 4095, 4096, 4097, 10_000]) {
       const c = capture(n);
-      const text = chromeTraceJson(c, 'a "quoted" scenario', 7);
+      const written = chromeTraceJson(c, 'a "quoted" scenario', 7).join('');
+      // One JSON text and its newline, whatever the pieces.
+      expect(written.endsWith('}\n')).toBe(true);
+      const text = written.slice(0, -1);
       const parsed = JSON.parse(text) as { traceEvents: { ph: string }[]; metadata: { scenario: string } };
       expect(JSON.stringify(parsed)).toBe(text);
       expect(parsed.metadata.scenario).toBe('a "quoted" scenario');
