@@ -50,7 +50,10 @@ export function loadScenario(nameOrFile: string = DEFAULT_SCENARIO, options: Loa
     if (existsSync(nameOrFile)) {
       throw new ScenarioError(nameOrFile, '', `taken as a built-in scenario name, since it has no "/" and does not end in .yaml, and there is no such built-in (${builtins}); for the file, give ./${nameOrFile}`);
     }
-    throw new ScenarioError(nameOrFile, '', `no such scenario file or built-in name (${builtins})`);
+    // Built-in names are lower case; one that differs only in case ("Overcommit") is named.
+    const meant = listBuiltinScenarios().find((b) => b.toLowerCase() === nameOrFile.toLowerCase());
+    const hint = meant === undefined ? '' : ` (did you mean ${meant}? scenario names are case-sensitive)`;
+    throw new ScenarioError(nameOrFile, '', `no such scenario file or built-in name${hint} (${builtins})`);
   }
   const shown = file === builtin ? `scenarios/${basename(file)}` : file;
   return parseScenario(readCapped(file, shown, HARD.fileBytes), shown, options);

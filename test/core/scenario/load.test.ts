@@ -7,6 +7,11 @@ const base = MINIMAL;
 const errorOf = (text: string) => scenarioErrorOf(() => parseScenario(text, 'f.yaml'));
 
 describe('scenario loading', () => {
+  it('names the built-in that an unknown name differs from only in case (names are case-sensitive)', () => {
+    expect(() => loadScenario('Overcommit')).toThrow(/^Overcommit: no such scenario file or built-in name \(did you mean overcommit\? scenario names are case-sensitive\) \(built-ins: /);
+    expect(() => loadScenario('no-such-name')).toThrow(/^no-such-name: no such scenario file or built-in name \(built-ins: /);
+  });
+
   it('loads the built-in default scenario', () => {
     const s = loadScenario();
     expect(s.name).toBe('overcommit');
