@@ -1,5 +1,6 @@
 import type { Variant } from '../core/backend.js';
 import { BadInputError } from '../core/errors.js';
+import { caseHint } from '../core/case-hint.js';
 import { ARM64_DABT_SPEC, ARM64_IMPDEF_SPEC, arm64DabtVariant, arm64ImpdefVariant } from './arm64/dabt/variant.js';
 import { ARM64_IRQ_SPEC, arm64IrqVariant } from './arm64/irq/variant.js';
 import { ARM64_ARCH } from './arm64/mechanisms.js';
@@ -110,9 +111,7 @@ export function findVariant(id: string, known: readonly Variant[] = VARIANTS): V
   }
   const v = known.find((x) => x.id === id);
   if (v) return v;
-  // Ids are lower case; one that differs only in case (`X86`) is named.
-  const meant = known.find((x) => x.id.toLowerCase() === id.toLowerCase());
-  const hint = meant ? ` (did you mean ${meant.id}? variant ids are case-sensitive)` : '';
+  const hint = caseHint([id], variantIds(known), 'variant ids are case-sensitive');
   throw new BadInputError(`unknown variant "${id}"${hint} (known: ${variantIds(known).join(', ')})`);
 }
 

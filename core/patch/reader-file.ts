@@ -7,18 +7,18 @@ import { isReviewPage, readReviewPage, trimBlank } from './review-page.js';
 import { diffStart, readDiff } from './unified.js';
 
 /**
- * One input file's messages and comments, and its text as written (`text`, with a mail sent
- * quoted-printable or base64 decoded) for what a file without a hunk is said to be.
- * `firstMessage` and `firstComment` continue the numbering of the files before it, so that a
- * series reads as one.
- */
-/**
  * A web page as a browser saves it (`<!DOCTYPE html>`, `<html>`): a mail archive's view of a
  * message or thread, with its diff split by markup and its `<`, `>` and `&` escaped. Read as
  * text it was "a series cover letter" (its diffstat line is plain), or worse (hostile round hE).
  */
 const HTML_PAGE = /^\s*<(?:!doctype\s+html|html)[\s>]/i;
 
+/**
+ * One input file's messages and comments, and its text as written (`text`, with a mail sent
+ * quoted-printable or base64 decoded) for what a file without a hunk is said to be.
+ * `firstMessage` and `firstComment` continue the numbering of the files before it, so that a
+ * series reads as one.
+ */
 export function input(source: string, text: string, firstMessage: number, firstComment: number): { messages: PatchMessage[]; comments: RawComment[]; text: string } {
   if (HTML_PAGE.test(text.slice(0, 1024))) {
     throw new BadInputError(`${source}: a web page (HTML), not a patch: save the mail itself (the archive's "raw" or mbox link, or b4 mbox <message-id>), or a review page as text`);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { caseHint } from '../case-hint.js';
 
 /**
  * A schema issue in the lab's words: the field and what is wrong with it, with what the file holds
@@ -137,8 +138,7 @@ function unknownStepMessage(keys: readonly string[]): string {
   if (unknown.length === 0) return `not a valid step: ${valid}, with its fields`;
   const shown = unknown.slice(0, 5).map((k) => JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k));
   const more = unknown.length > 5 ? `, … (${unknown.length} in all)` : '';
-  const meant = STEP_KINDS.filter((kind) => unknown.some((k) => k.toLowerCase() === kind));
-  const hint = meant.length > 0 ? ` (did you mean ${meant.join(' or ')}? step kinds are lower case)` : '';
+  const hint = caseHint(unknown, STEP_KINDS, 'step kinds are lower case');
   return `unknown step kind${unknown.length > 1 ? 's' : ''} ${shown.join(', ')}${more}${hint}: ${valid}`;
 }
 

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CST, isNode, isScalar, Lexer, parseDocument, Parser, visit, type Document } from 'yaml';
+import { caseHint } from '../case-hint.js';
 import { checkOverrideKeys, checkScenarioBounds, type KnownOverrides } from './bounds.js';
 import { tasksAtOnce } from './task-load.js';
 import { ScenarioError } from './error.js';
@@ -50,9 +51,7 @@ export function loadScenario(nameOrFile: string = DEFAULT_SCENARIO, options: Loa
     if (existsSync(nameOrFile)) {
       throw new ScenarioError(nameOrFile, '', `taken as a built-in scenario name, since it has no "/" and does not end in .yaml, and there is no such built-in (${builtins}); for the file, give ./${nameOrFile}`);
     }
-    // Built-in names are lower case; one that differs only in case ("Overcommit") is named.
-    const meant = listBuiltinScenarios().find((b) => b.toLowerCase() === nameOrFile.toLowerCase());
-    const hint = meant === undefined ? '' : ` (did you mean ${meant}? scenario names are case-sensitive)`;
+    const hint = caseHint([nameOrFile], listBuiltinScenarios(), 'scenario names are case-sensitive');
     throw new ScenarioError(nameOrFile, '', `no such scenario file or built-in name${hint} (${builtins})`);
   }
   const shown = file === builtin ? `scenarios/${basename(file)}` : file;

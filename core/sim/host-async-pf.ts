@@ -48,7 +48,7 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   // chooses async or sync (arch/x86/kvm/mmu/mmu.c __kvm_faultin_pfn(): __gfn_to_pfn_memslot() with
   // &async first; mm/memory.c do_swap_page() → swapin_readahead() → __read_swap_cache_async(), whose
   // charge reclaims): a stall in reclaim is the vCPU's, whichever way the fault then goes.
-  if (allocationStalls(sim) && readNotStarted(sim, gfn)) return stallInReclaim(sim, v, gfn, returning);
+  if (allocationStalls(sim) && readNotStarted(sim, gfn)) return stallInReclaim(sim, v, gfn, () => decide(sim, v, gfn, returning));
   decide(sim, v, gfn, returning);
 }
 
@@ -174,30 +174,17 @@ function readNotStarted(sim: Machine, gfn: number): boolean {
 
 /**
  * The vCPU waits in reclaim (time blocked in the host, as a synchronous fault's), then the read goes
- * out and KVM decides. Faults on the page meanwhile join the read (requestRead()), as they would
- * find its folio in the swap cache once allocated.
+ * out and `then` runs: KVM decides for a stage-2 fault; a guest's request (startAsyncPf()) has been
+ * refused and its access comes back. Faults on the page meanwhile join the read (requestRead()), as
+ * they would find its folio in the swap cache once allocated.
  */
-function stallInReclaim(sim: Machine, v: Vcpu, gfn: number, returning: boolean): void {
+function stallInReclaim(sim: Machine, v: Vcpu, gfn: number, then: () => void): void {
   sim.enterWait(v, 'sync');
   sim.ioWaiters.set(gfn, []);
   sim.reclaim.wait(() => {
     issueRead(sim, gfn, sim.now);
     sim.leaveWait(v);
-    decide(sim, v, gfn, returning);
-  });
-}
-
-/**
- * A guest's request (startAsyncPf()) whose page allocation stalls: the vCPU waits in reclaim, then
- * the read goes out. Faults on the page meanwhile join the read, as in stallInReclaim().
- */
-function stallRequestInReclaim(sim: Machine, v: Vcpu, gfn: number): void {
-  sim.enterWait(v, 'sync');
-  sim.ioWaiters.set(gfn, []);
-  v.reclaimStalledGfn = gfn;
-  sim.reclaim.wait(() => {
-    issueRead(sim, gfn, sim.now);
-    sim.leaveWait(v);
+    then();
   });
 }
 
@@ -241,7 +228,10 @@ export function startAsyncPf(sim: Machine, v: Vcpu, gfn: number): { ok: true; to
   // limit with its write-out backed up, the vCPU waits in reclaim before the request is answered.
   // It is then refused (the read is under way), and the guest's access, re-executed, asks again
   // and joins that read.
-  if (allocationStalls(sim) && readNotStarted(sim, gfn)) return refuse('reclaim-stall', () => stallRequestInReclaim(sim, v, gfn));
+  if (allocationStalls(sim) && readNotStarted(sim, gfn)) {
+    v.reclaimStalledGfn = gfn;
+    return refuse('reclaim-stall', () => stallInReclaim(sim, v, gfn, () => {}));
+  }
   const { token, arch } = b.setupAsyncPf(v, gfn);
   if (v.apf.queued >= b.caps.asyncPfPerVcpu) return refuse('queue-full', () => syncFault(sim, v, gfn, 'queue-full', true));
   sim.monitor.onFaultDecided(v.cursor, v.id, gfn, 'queued', '');
