@@ -1,4 +1,5 @@
 import { mailTime } from './mail-date.js';
+import { withoutReplyPrefixes } from './mail.js';
 import { hunksOf, type HunkRef, type PatchMessage, type RawComment } from './model.js';
 import { parseReply, type Quoted } from './remarks.js';
 
@@ -130,7 +131,7 @@ function answeredMessage(c: RawComment, messages: readonly PatchMessage[], comme
     if (m !== undefined) return m.number;
     id = comments.find((x) => x.messageId === id)?.inReplyTo ?? null;
   }
-  const subject = (s: string | null | undefined) => (s ?? '').replace(/^(?:\s*(?:re|aw|sv)\s*:)+/i, '').replace(/\s+/g, ' ').trim();
+  const subject = (s: string | null | undefined) => withoutReplyPrefixes(s ?? '').replace(/\s+/g, ' ').trim();
   const about = subject(c.subject);
   return about === '' ? null : (messages.find((m) => subject(m.subject) === about)?.number ?? null);
 }

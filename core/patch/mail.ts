@@ -114,3 +114,8 @@ export function displayName(from: string): string {
   const paren = parenthesised(from);
   return paren ?? from.replace(/[<>]/g, '').trim();
 }
+
+/** A subject without its reply prefixes (`Re: `, and German and Nordic mailers' `AW: `, `SV: `), however many. */
+export function withoutReplyPrefixes(subject: string): string {
+  return subject.replace(/^(?:\s*(?:re|aw|sv)\s*:)+/i, '');
+}

@@ -1,5 +1,5 @@
 import { BadInputError } from '../errors.js';
-import { displayName, splitMails, type Mail } from './mail.js';
+import { displayName, splitMails, withoutReplyPrefixes, type Mail } from './mail.js';
 import { findDiffstat } from './hunkless.js';
 import { decodeMail } from './mime.js';
 import type { PatchMessage, RawComment } from './model.js';
@@ -51,7 +51,7 @@ const INTERDIFF_TITLE = /^Interdiff(?: against .+)?:\s*$/;
 function mailMessage(source: string, mail: Mail, number: number): PatchMessage {
   const h = mail.headers;
   const subject = h.subject ?? null;
-  const reply = subject !== null && /^\s*(re|aw|sv)\s*:/i.test(subject);
+  const reply = subject !== null && withoutReplyPrefixes(subject) !== subject;
   // A reviewer's reply may carry a diff of its own ("Something like this (untested):"): a
   // suggestion, not a change of the series, and often written by hand with counts that do not add
   // up. Read as a patch, it was counted in the footprint and its remarks lost, or the thread was
