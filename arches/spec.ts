@@ -283,6 +283,7 @@ function createBackend(spec: VariantSpec, def: ArchDefinition, ctx: VariantConte
       asyncPfPerVcpu: def.asyncPfPerVcpu,
       ackRequired: false,
       undeliveredWait: 'halt',
+      notInjectedWait: null,
       readyOnlyIfNotPresentInjected: true,
       irqOrder: def.irqOrder,
       guestWake: { dummyOnEarlyWake: true, entryAtFlag: false, delayedWake: false },

@@ -285,6 +285,15 @@ export interface Backend<S = unknown, A = unknown> {
      */
     readonly undeliveredWait: 'halt' | 'retry';
     /**
+     * What a vCPU does when the guest could be told but the signal's write failed
+     * (asyncPageNotPresent() false after canDeliverAsyncPf() said yes); null: as `undeliveredWait`.
+     * Today's x86 halts on either (arch/x86/kvm/x86.c kvm_arch_async_page_not_present(), its else
+     * branch); the 2010 host neither injects nor halts, so the vCPU re-enters and its access faults
+     * again, a repeated fault that halts (seed 001, 7c90705bf2a3 kvm_arch_async_page_not_present();
+     * 2.6.38 mmu.c try_async_pf()).
+     */
+    readonly notInjectedWait: 'halt' | 'retry' | null;
+    /**
      * Page-ready goes out only for works whose not-present was injected (or a wake-all): x86
      * since 2a18b7e7cd88 (facts/x86.md §6 "Dummy-entry leak"); the 2010 design sent it regardless.
      */

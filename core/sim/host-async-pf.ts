@@ -81,7 +81,8 @@ function decide(sim: Machine, v: Vcpu, gfn: number, returning: boolean): void {
     if (sim.metrics.measuring) sim.metrics.asyncStarted++;
     sim.schedule(v, v.cursor);
   } else {
-    waitUndelivered(sim, v, reason, first);
+    const wait = reason === 'not-injected' ? (b.caps.notInjectedWait ?? b.caps.undeliveredWait) : b.caps.undeliveredWait;
+    waitUndelivered(sim, v, reason, first, wait);
   }
 }
 
@@ -328,9 +329,9 @@ function syncFault(sim: Machine, v: Vcpu, gfn: number, reason: string, first: bo
   requestRead(sim, gfn, v, v.cursor);
 }
 
-/** The guest was not told: halt (x86) or re-enter and fault again (arm64 v2–v4). */
-function waitUndelivered(sim: Machine, v: Vcpu, reason: string, count: boolean): void {
-  if (sim.backend.caps.undeliveredWait === 'retry') {
+/** The guest was not told: halt (x86) or re-enter and fault again (arm64 v2–v4), as `wait` says. */
+function waitUndelivered(sim: Machine, v: Vcpu, reason: string, count: boolean, wait = sim.backend.caps.undeliveredWait): void {
+  if (wait === 'retry') {
     if (sim.options.trace) sim.trace(v, 'apf_lab_retry', {});
     if (count && sim.metrics.measuring) sim.metrics.retryReasons.add(reason);
     sim.schedule(v, v.cursor);

@@ -72,8 +72,8 @@ function injectApfPf(vcpu: V, reason: number, token: number, guest: GuestCfg, si
 
 /**
  * kvm_arch_async_page_not_present(): `reason = 1` and the #PF. A failed area write leaves the
- * vCPU neither told nor halted in 2010; it re-enters, faults again and halts as a repeated fault.
- * Core halts it at once instead (the same wait, one exit fewer).
+ * vCPU neither told nor halted in 2010; it re-enters, faults again and halts as a repeated fault
+ * (caps.notInjectedWait 'retry', arches/x86/mechanisms.ts).
  */
 export function asyncPageNotPresent(vcpu: V, work: AsyncPfWork, guest: GuestCfg): boolean {
   return injectApfPf(vcpu, KVM_PV_REASON_PAGE_NOT_PRESENT, work.token, guest, 'not-present');

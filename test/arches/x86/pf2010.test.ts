@@ -217,6 +217,27 @@ describe('not present: reason = 1, #PF with CR2 = token (seed 001 x86.c hunk)', 
     expect(h.vcpu().apf.gfns.has(G)).toBe(true);
   });
 
+  // Seed 001 kvm_arch_async_page_not_present(): enabled and CPL 3, so no KVM_REQ_APF_HALT; apf_put_user()
+  // fails (the enable's kvm_gfn_to_hva_cache_init() failed: no valid cache) → no #PF either. The vCPU
+  // re-enters, its access faults again, and 2.6.38 try_async_pf() finds the gfn (kvm_find_async_pf_gfn())
+  // → KVM_REQ_APF_HALT. (Today's x86 halts at once: arch/x86/kvm/x86.c, the function's else branch.)
+  it('a user-mode fault whose reason write fails is neither injected nor halted; its re-fault halts', () => {
+    const h = booted();
+    expect(isGp(wrmsr(h, MSR_KVM_ASYNC_PF_EN, (64n << 20n) | ENABLED))).toBe(true);
+    const v = h.vcpu();
+    faultIn(h, G, 'user');
+    expect(v.injected).toBeNull();
+    expect(v.mode).toBe('run');
+    expect(v.apf.gfns.has(G)).toBe(true);
+    expect(h.sim.metrics.retryReasons.toJSON()).toEqual({ 'not-injected': 1 });
+    expect(h.sim.metrics.haltReasons.toJSON()).toEqual({});
+
+    h.fault(G);
+    expect(v.mode).toBe('halt');
+    expect(h.sim.metrics.repeatedFaults).toBe(1);
+    expect(h.sim.monitor.violations).toEqual([]);
+  });
+
   // fc5f06fac6fb: `send_user_only && get_cpl() == 0` → halt; a CONFIG_PREEMPT guest sets SEND_ALWAYS.
   it('with the sendAlways knob a kernel-mode fault (IF=1) is injected, and the task sleeps', () => {
     const h = booted({ knobs: { sendAlways: 1 } });
