@@ -3,6 +3,12 @@ import { NOT_PRINTABLE } from '../core/printable.js';
 /** Where a command writes: injected so that tests run commands in-process. */
 export interface Io {
   out(text: string): void;
+  /**
+   * A large output in pieces, each made only when it is taken (a million-line trace, its JSON): they
+   * are written one after another, never joined into one string. Where absent (a test's in-process
+   * Io), writeOut() joins them and calls out().
+   */
+  readonly outPieces?: (pieces: Iterable<string>) => void;
   err(text: string): void;
   /** Progress of a long run (simulated ns reached, latest end); only set where stderr is a terminal. */
   readonly progress?: (doneNs: number, totalNs: number) => void;
@@ -10,6 +16,34 @@ export interface Io {
   readonly status?: (text: string) => void;
   /** Set when the user pressed Ctrl-C: a run stops at its next progress check. */
   readonly signal?: { readonly aborted: boolean };
+}
+
+/** What a command printed, in order: a text, or pieces still to be made (Io.outPieces). */
+export type OutEntry = string | Iterable<string>;
+
+/** Prints `pieces` through `io`: as pieces where it takes them, else joined. */
+export function writeOut(io: Io, pieces: Iterable<string>): void {
+  if (io.outPieces) io.outPieces(pieces);
+  else io.out([...pieces].join(''));
+}
+
+/**
+ * Hands what a command printed to `io`, in order. The texts between two outputs in pieces are
+ * joined into one out(), and a command that printed nothing calls out('') once, as runCli() did
+ * with its one joined buffer.
+ */
+export function flushOut(io: Io, entries: readonly OutEntry[]): void {
+  let text: string[] = [];
+  for (const entry of entries) {
+    if (typeof entry === 'string') {
+      text.push(entry);
+      continue;
+    }
+    if (text.length > 0) io.out(text.join(''));
+    text = [];
+    writeOut(io, entry);
+  }
+  if (text.length > 0 || entries.length === 0) io.out(text.join(''));
 }
 
 /** A malformed command line: exit code 2, with usage. */

@@ -5,7 +5,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Argv } from 'yargs';
 import { BadInputError, InterruptedError } from '../core/errors.js';
 import { labVersion } from './version.js';
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ExitWith, INTERRUPTED_LINE, oneLine, optionName, plainUsage, UsageError, type Io } from './io.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ExitWith, flushOut, INTERRUPTED_LINE, oneLine, optionName, plainUsage, UsageError, type Io, type OutEntry } from './io.js';
 
 /** Flags that take no value: `--json=yes` is refused rather than read as false. */
 const BOOLEAN_FLAGS = new Set(['json', 'baseline', 'allow-large', 'help', 'lab', 'version']);
@@ -19,9 +19,9 @@ const MULTI = new Set(['_', '$0', 'variants', 'experiments', 'variant-file', 'va
  */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   // Commands write into a buffer that is printed only once the command finished: nothing is
-  // written half-way.
-  const out: string[] = [];
-  const buffered: Io = { out: (t) => void out.push(t), err: io.err, progress: io.progress, status: io.status, signal: io.signal };
+  // written half-way. An output in pieces (Io.outPieces) is kept as its maker, not made yet.
+  const out: OutEntry[] = [];
+  const buffered: Io = { out: (t) => void out.push(t), outPieces: (p) => void out.push(p), err: io.err, progress: io.progress, status: io.status, signal: io.signal };
   let cli: Argv | null = null;
   try {
     // Built first, so that a usage error of its flags shows the command's usage like any other;
@@ -34,11 +34,11 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       helpText = output;
     });
     if (helpText) io.out(`${helpText}\n`);
-    io.out(out.join(''));
+    flushOut(io, out);
     return EXIT_OK;
   } catch (e) {
     if (e instanceof ExitWith) {
-      io.out(out.join(''));
+      flushOut(io, out);
       return e.code;
     }
     return report(e, io, cli);

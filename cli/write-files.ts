@@ -12,7 +12,7 @@ import { systemReason } from '../core/read-capped.js';
  * renaming over it would swap a device node for a file. `what` names the output in the message,
  * after `flag`, the option that named it as typed ("--out r.md"). A file's text may come in pieces,
  * written one after another: a large output (a million-event timeline) is never joined into one
- * string, nor copied whole into a buffer.
+ * string, nor copied whole into a buffer. Pieces from a generator are taken once, as they are written.
  */
 export function writeAll(files: readonly [string, FileText][], what: string, flag: string): void {
   const fail = (detail: string): never => {
@@ -44,8 +44,8 @@ export function writeAll(files: readonly [string, FileText][], what: string, fla
   }
 }
 
-/** A file's text: one string, or pieces written in order. */
-export type FileText = string | readonly string[];
+/** A file's text: one string, or pieces written in order (a generator's: each made when it is taken). */
+export type FileText = string | Iterable<string>;
 
 /** writeFileSync(), piece by piece: each piece is encoded and written on its own. */
 function writeText(path: string, text: FileText): void {

@@ -1,12 +1,13 @@
 import type { CommandModule } from 'yargs';
 import { findVariant } from '../../arches/registry.js';
 import { count } from '../../core/plural.js';
-import { captureTrace, DEFAULT_MAX_EVENTS } from '../../core/trace-capture.js';
-import { UsageError, type Io } from '../io.js';
+import { captureTrace, DEFAULT_MAX_EVENTS, type TraceCapture } from '../../core/trace-capture.js';
+import { UsageError, writeOut, type Io } from '../io.js';
+import { jsonPieces } from '../json-pieces.js';
 import { msFlag, resolveScenario, scenarioOptions, wholeFlag, type ScenarioArgs } from '../options.js';
 import { renderText } from '../render.js';
 import { variantFileOption, variantsWithFiles, type VariantFileArgs } from '../variant-files.js';
-import { buildTraceView } from '../views/trace.js';
+import { BLOCK_EVENTS, lineBlocks, traceHeadView } from '../views/trace.js';
 import { chromeTraceJson } from '../views/trace-timeline.js';
 import { writeAll } from '../write-files.js';
 import { missingLine, usageLine } from './table.js';
@@ -50,14 +51,27 @@ export function traceCommand(io: Io): CommandModule<object, TraceArgs> {
       if (args.perfetto === '') throw new UsageError('--perfetto needs a file name');
       const capture = captureTrace(scenario, variant, { seed, fromNs, toNs: toNs ?? undefined, vcpus: vcpus ?? undefined, lab: args.lab, maxEvents: maxEvents ?? undefined, ...hooks });
       if (args.perfetto !== undefined) writeAll([[args.perfetto, chromeTraceJson(capture, scenario.name, seed)]], 'the timeline', `--perfetto ${args.perfetto}`);
+      // The output is made piece by piece as it is written (cli/process.ts sendOutput()): a
+      // million-event capture is about 100 MB of text and 170 MB of JSON, never held whole.
       if (args.json) {
         const { result: _result, ...rest } = capture;
-        io.out(`${JSON.stringify({ scenario: scenario.name, seed, ...rest }, null, 2)}\n`);
+        writeOut(io, withNewline(jsonPieces({ scenario: scenario.name, seed, ...rest }, 'events', BLOCK_EVENTS)));
       } else {
-        io.out(renderText('trace', buildTraceView(capture, scenario.name, seed, scenario.machine.vcpus, args.lab)));
+        writeOut(io, tracePieces(capture, scenario.name, seed, scenario.machine.vcpus, args.lab));
       }
     },
   };
+}
+
+/** The trace text: the template's header, then the lines a block at a time (traceHeadView()). */
+function* tracePieces(capture: TraceCapture, scenario: string, seed: number, vcpus: number, lab: boolean): Generator<string> {
+  yield renderText('trace', traceHeadView(capture, scenario, seed, vcpus, lab));
+  for (const block of lineBlocks(capture.events)) yield `${block}\n`;
+}
+
+function* withNewline(pieces: Iterable<string>): Generator<string> {
+  yield* pieces;
+  yield '\n';
 }
 
 /** A time in ms as whole ns; the window may reach past the run, but not past exact integer time. */

@@ -1,8 +1,7 @@
 import { PAGE_SIZE } from '../../core/scenario/limits.js';
 import type { CapturedEvent, TraceCapture } from '../../core/trace-capture.js';
 import { kernelHex } from '../../core/tracepoints.js';
-import { emitter, QEMU_PID } from './trace.js';
-import { Blocks } from './blocks.js';
+import { BLOCK_EVENTS, emitter, QEMU_PID } from './trace.js';
 
 /**
  * A capture as a Chrome/Perfetto JSON timeline (the Trace Event Format that ui.perfetto.dev and
@@ -14,31 +13,37 @@ import { Blocks } from './blocks.js';
  *
  * The JSON text is `{ displayTimeUnit, traceEvents, metadata }`, what JSON.stringify of that object
  * would give, written event by event rather than built as one object graph first (a 200 s run holds
- * about a million tracepoints), and handed back in pieces, in order, for the file to be written
- * from without joining them (cli/write-files.ts writeAll()). It ends with a newline.
+ * about a million tracepoints), and handed out in pieces, in order, each made when it is taken, for
+ * the file to be written from without the whole text ever being held (cli/write-files.ts
+ * writeAll()). It ends with a newline.
  */
 const us = (ns: number) => ns / 1000;
 
-export function chromeTraceJson(capture: TraceCapture, scenario: string, seed: number): string[] {
+export function* chromeTraceJson(capture: TraceCapture, scenario: string, seed: number): Generator<string> {
+  // The threads' names come first: a pass over the events finds the threads before any is written.
   const threads = new Map<number, string>();
-  const events = new Blocks(',');
-  const emit = (json: string) => events.push(json);
-  const open = new Set<string>();
   for (const e of capture.events) {
     const who = emitter(e);
     threads.set(who.pid, who.comm);
-    emit(`{"name":${JSON.stringify(e.event)},"cat":"kvm","ph":"i","s":"t","ts":${us(e.timeNs)},"pid":${QEMU_PID},"tid":${who.pid},"args":{${argsJson(e)}}}`);
-    slice(e, open, emit);
   }
   const meta = [
     { name: 'process_name', ph: 'M', pid: QEMU_PID, args: { name: `qemu (apf-lab ${capture.variant})` } },
     ...[...threads].sort((a, b) => a[0] - b[0]).map(([tid, name]) => ({ name: 'thread_name', ph: 'M', pid: QEMU_PID, tid, args: { name } })),
   ].map((m) => JSON.stringify(m));
+  yield `{"displayTimeUnit":"ns","traceEvents":[${meta.join(',')}`;
+  let block: string[] = [];
+  const emit = (json: string) => block.push(json);
+  const open = new Set<string>();
+  for (const e of capture.events) {
+    emit(`{"name":${JSON.stringify(e.event)},"cat":"kvm","ph":"i","s":"t","ts":${us(e.timeNs)},"pid":${QEMU_PID},"tid":${emitter(e).pid},"args":{${argsJson(e)}}}`);
+    slice(e, open, emit);
+    if (block.length < BLOCK_EVENTS) continue;
+    yield `,${block.join(',')}`;
+    block = [];
+  }
+  if (block.length > 0) yield `,${block.join(',')}`;
   const metadata = { variant: capture.variant, scenario, seed: String(seed), source: 'apf-lab trace (simulated; see README)' };
-  const pieces = [`{"displayTimeUnit":"ns","traceEvents":[${meta.join(',')}`];
-  for (const block of events.blocks()) pieces.push(',', block);
-  pieces.push(`],"metadata":${JSON.stringify(metadata)}}\n`);
-  return pieces;
+  yield `],"metadata":${JSON.stringify(metadata)}}\n`;
 }
 
 /** A tracepoint's fields as JSON members, each value in hex as the kernel prints it. */

@@ -1,8 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apfLab } from '../support/cli.js';
+import { CHUNK_CHARS, CHUNKS_IN_FLIGHT } from '../../cli/process.js';
+import { apfLab, BIN } from '../support/cli.js';
 import { cliInProcess } from '../support/cli-in-process.js';
 
 /**
@@ -74,6 +77,39 @@ describe('apf-lab trace (built binary)', () => {
     const j = JSON.parse(a.stdout) as { variant: string; events: { event: string; fields: Record<string, number> }[] };
     expect(j.variant).toBe('x86-pf');
     expect(j.events.some((e) => e.event === 'kvm_async_pf_not_present')).toBe(true);
+  });
+
+  it('through the worker, text and --json go out in chunks (many, past CHUNKS_IN_FLIGHT) that join to the in-process text byte for byte', async () => {
+    for (const json of [[], ['--json']]) {
+      const args = ['trace', 'x86', '--lab', '--to-ms', '400', ...json];
+      const [bin, here] = await Promise.all([apfLab(...args), cliInProcess(...args)]);
+      expect(bin.code).toBe(0);
+      expect(bin.stderr).toBe('');
+      expect(bin.stdout.length).toBeGreaterThan(CHUNKS_IN_FLIGHT * CHUNK_CHARS);
+      expect(bin.stdout).toBe(here.out);
+      if (json.length > 0) expect(JSON.stringify(JSON.parse(bin.stdout), null, 2)).toBe(bin.stdout.slice(0, -1));
+    }
+  });
+
+  it('a reader that leaves early (head) ends the output quietly, exit 0; a full disk is one line, exit 1', async () => {
+    const shell = async (script: string) => {
+      try {
+        const { stderr } = await promisify(execFile)('bash', ['-c', `set -o pipefail; ${script}`]);
+        return { code: 0, stderr };
+      } catch (e) {
+        return { code: (e as { code: number }).code, stderr: (e as { stderr: string }).stderr };
+      }
+    };
+    const bin = `'${process.execPath}' ${BIN} trace x86 --lab --to-ms 400`;
+    const [head, headJson, gone, full] = await Promise.all([
+      shell(`${bin} | head -n 2 >/dev/null`),
+      shell(`${bin} --json | head -c 100 >/dev/null`),
+      shell(`${bin} | true`),
+      shell(`${bin} --json >/dev/full`),
+    ]);
+    for (const r of [head, headJson, gone]) expect(r).toEqual({ code: 0, stderr: '' });
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(/^apf-lab: cannot write the output: ENOSPC [^\n]*\n$/);
   });
 
   it('refuses bad input and bad usage with one line, never a stack trace', async () => {

@@ -76,6 +76,22 @@ describe('writeAll: all the files or none', () => {
     expect(readdirSync(dir)).toEqual(['t.json']);
   });
 
+  it("writes a generator's pieces in order, each made as it is written (the timeline is never held whole)", () => {
+    dir = mkdtempSync(join(tmpdir(), 'apf-write-'));
+    const file = join(dir, 't.json');
+    const sizes: number[] = [];
+    function* pieces() {
+      for (let i = 0; i < 5; i++) {
+        // What the file holds when each piece is made: the pieces before it, written already.
+        sizes.push(readdirSync(dir).length === 0 ? -1 : readFileSync(readdirSync(dir).map((f) => join(dir, f))[0], 'utf8').length);
+        yield `${i},`;
+      }
+    }
+    writeAll([[file, pieces()]], 'the timeline', '--perfetto t.json');
+    expect(readFileSync(file, 'utf8')).toBe('0,1,2,3,4,');
+    expect(sizes).toEqual([0, 2, 4, 6, 8]);
+  });
+
   it('a regular file where the directory should be is named, with the option: afile/r.md crashed with ENOTDIR (exit 3)', () => {
     dir = mkdtempSync(join(tmpdir(), 'apf-write-'));
     writeFileSync(join(dir, 'afile'), 'hi');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderText } from '../../../cli/render.js';
-import { buildTraceView, emitter, traceLine } from '../../../cli/views/trace.js';
+import { BLOCK_EVENTS, buildTraceView, emitter, lineBlocks, traceHeadView, traceLine } from '../../../cli/views/trace.js';
 import { chromeTraceJson } from '../../../cli/views/trace-timeline.js';
 import type { CapturedEvent, TraceCapture } from '../../../core/trace-capture.js';
 import type { RunResult } from '../../../index.js';
@@ -27,11 +27,21 @@ describe('the trace text', () => {
     }
   });
 
-  it('joins its lines in blocks of 4,096, not one string per line kept as a rope of its pieces (a million lines took about 730 MiB)', () => {
-    for (const n of [0, 4096, 4097, 10_000]) {
+  it('joins its lines in blocks of BLOCK_EVENTS, not one string per line kept as a rope of its pieces (a million lines took about 730 MiB)', () => {
+    for (const n of [0, BLOCK_EVENTS, BLOCK_EVENTS + 1, 10_000]) {
       const view = buildTraceView(capture(n), 's', 1, 4, false);
-      expect(view.blocks).toHaveLength(Math.ceil(n / 4096));
+      expect(view.blocks).toHaveLength(Math.ceil(n / BLOCK_EVENTS));
       expect(Object.keys(view)).not.toContain('lines');
+    }
+  });
+
+  it('is the head (the template with no lines) and then each block and its newline: how `apf-lab trace` writes it, a block at a time', () => {
+    for (const n of [0, 1, BLOCK_EVENTS - 1, BLOCK_EVENTS, BLOCK_EVENTS + 1, 10_000]) {
+      const c = capture(n);
+      const whole = renderText('trace', buildTraceView(c, 's', 1, 4, true));
+      const pieces = [renderText('trace', traceHeadView(c, 's', 1, 4, true)), ...[...lineBlocks(c.events)].map((b) => `${b}\n`)];
+      expect(pieces.join('')).toBe(whole);
+      expect(pieces).toHaveLength(1 + Math.ceil(n / BLOCK_EVENTS));
     }
   });
 });
@@ -40,7 +50,11 @@ describe('the Perfetto timeline', () => {
   it('is the text JSON.stringify gives for its own parse, across the blocks it is built in: events, fault slices, thread names', () => {
     for (const n of [0, 1, 4095, 4096, 4097, 10_000]) {
       const c = capture(n);
-      const written = chromeTraceJson(c, 'a "quoted" scenario', 7).join('');
+      const pieces = [...chromeTraceJson(c, 'a "quoted" scenario', 7)];
+      // Made a block of events at a time: the head, the blocks, the tail.
+      expect(pieces.length).toBeGreaterThanOrEqual(2 + Math.ceil(n / BLOCK_EVENTS));
+      expect(Math.max(...pieces.map((p) => (p.match(/"ph":"i"/g) ?? []).length))).toBeLessThanOrEqual(BLOCK_EVENTS);
+      const written = pieces.join('');
       // One JSON text and its newline, whatever the pieces.
       expect(written.endsWith('}\n')).toBe(true);
       const text = written.slice(0, -1);
