@@ -35,9 +35,8 @@ export const OUT_WRITTEN = 0;
 /** flow[OUT_STOP]: 1 once stdout failed or its reader went away: the worker makes no more output. */
 export const OUT_STOP = 1;
 /**
- * The output goes out in chunks of about this many characters (a million-line trace is ~100 MB):
- * each chunk's string stays below the 128 KiB past which V8 puts it in the large-object space, which
- * only a full collection frees.
+ * The output goes out in chunks of this many characters and up to one piece more (a million-line
+ * trace is ~100 MB): small strings, as trace's blocks are (cli/views/trace.ts BLOCK_EVENTS).
  */
 export const CHUNK_CHARS = 1 << 15;
 /** At most this many chunks sent and not yet written: the worker waits rather than queue the output. */

@@ -84,8 +84,9 @@ export function* lineBlocks(events: readonly CapturedEvent[]): Generator<string>
 /**
  * Events to a piece of `trace`'s output (text lines, JSON elements, timeline instants). A block is
  * joined into one flat string when it is made (a string per line kept as a rope of its pieces: a
- * million lines took about 730 MiB), and is small: 25–45 KB, where blocks of 4,096 (400–700 KB, each
- * then in V8's large-object space, which only a full collection frees) took a 1,000,000-event
- * capture's output to 493 MB peak RSS against 385 MB for blocks of 256 (`--json`, 200 s x86 --lab).
+ * million lines took about 730 MiB), and is small: 25–45 KB, below the 128 KiB above which V8
+ * allocates a large object (kMaxRegularHeapObjectSize, src/common/globals.h). Blocks of 4,096
+ * (400–700 KB each) took a 1,000,000-event capture's `--json` to 493–510 MB peak RSS, blocks of 256
+ * to 385 MB (200 s x86 --lab run, measured).
  */
 export const BLOCK_EVENTS = 256;
