@@ -18,12 +18,18 @@ import type { Task } from './task.js';
  *   that placing it does not move V (place_entity(), PLACE_LAG); a new task gets half a slice to
  *   its first deadline (PLACE_DEADLINE_INITIAL); a migrated one keeps its lag and its deadline
  *   relative to its vruntime (PLACE_REL_DEADLINE);
- * - DELAY_DEQUEUE with DELAY_ZERO: a sleeper that is not eligible stays queued until it is
- *   eligible, burning off its negative lag, and then leaves with lag 0. Model assumption: the
- *   delayed sleeper is kept off the queue and applied at its wake — still ineligible, it wakes in
- *   place with its vruntime and deadline (ttwu_runnable(), requeue_delayed_entity()); eligible by
- *   then, it had left with lag 0 and wakes as any sleeper. Its weight in V while it sleeps is not
- *   modelled.
+ * - DELAY_DEQUEUE with DELAY_ZERO: a sleeper that is not eligible (entity_eligible(), V counting
+ *   it) stays in the tree (dequeue_entity() sets se->sched_delayed and returns), counted in V and
+ *   in the queue's length (nr_running, as 6.12 counts it; 6.13's h_nr_delayed is not modelled),
+ *   burning off its negative lag. It leaves when pick_eevdf() picks it: pick_next_entity()
+ *   dequeues it (DEQUEUE_DELAYED) with its lag clipped to 0 if positive
+ *   (finish_delayed_dequeue_entity()) and the pick repeats (pick_task_fair()). Woken first, it
+ *   wakes on this queue, no CPU selected (ttwu_runnable()): in place where its lag is still ≤ 0,
+ *   else at V with lag 0 and a fresh request (requeue_delayed_entity()). The balancer may move it
+ *   (can_migrate_task() does not test it): it stays delayed on its new queue. A CPU going down
+ *   dequeues it as its pick would (balance_push()), a sleeper with its lag clipped.
+ *   Model assumptions: a task that exits is never delayed (task_dead_fair() dequeues it at once);
+ *   the load balancer's and the wake's V count the running task as of now, not its last update_curr().
  * - PREEMPT_SHORT's did_preempt_short(): update_curr() also reschedules a running task that is
  *   neither protected nor eligible any more.
  * The queue is core/guest/deadline-tree.ts, as the kernel's augmented rbtree: a pick is O(log n).
@@ -60,6 +66,7 @@ export class EevdfRunQueue implements RunQueue {
     private readonly params: EevdfParams,
   ) {}
 
+  /** Tasks in the tree: the runnable and the delayed sleepers (6.12's nr_running counts both). */
   get length(): number {
     return this.tree.size;
   }
@@ -72,8 +79,8 @@ export class EevdfRunQueue implements RunQueue {
     return this.params.sliceNs;
   }
 
-  some(pred: (t: Task) => boolean): boolean {
-    return this.tree.inOrder().some(pred);
+  some(pred: (t: Task) => boolean, delayedToo = false): boolean {
+    return this.tree.inOrder().some((t) => (delayedToo || t.delayedOn < 0) && pred(t));
   }
 
   enqueue(task: Task): void {
@@ -83,19 +90,30 @@ export class EevdfRunQueue implements RunQueue {
   }
 
   enqueueWoken(task: Task, currentVruntime: number | null): boolean {
-    task.lru = ++this.used;
-    if (this.wakesInPlace(task, currentVruntime)) {
-      // requeue_delayed_entity(): still not eligible, it keeps its place (its lag ≤ 0).
-      task.delayedOn = -1;
-      this.insert(task);
+    if (this.wakesInPlace(task)) {
+      this.requeueDelayed(task, currentVruntime);
       return true;
     }
-    // Eligible since (or woken elsewhere): it had left with its lag clipped to 0 (DELAY_ZERO).
-    if (task.delayedOn >= 0) task.vlag = 0;
-    task.delayedOn = -1;
+    task.lru = ++this.used;
     this.place(task, currentVruntime, false);
     this.insert(task);
     return false;
+  }
+
+  /**
+   * requeue_delayed_entity() (ttwu_runnable() → enqueue_task(ENQUEUE_DELAYED)): update_entity_lag()
+   * with V counting it and the running task; a lag still ≤ 0 keeps its place, vruntime and
+   * deadline; a positive one is clipped to 0 (DELAY_ZERO) and it is placed again, at V without
+   * it, with a fresh request. Its place on the balancer's list (cfs_tasks) is not touched.
+   */
+  private requeueDelayed(task: Task, currentVruntime: number | null): void {
+    task.delayedOn = -1;
+    task.vlag = this.lag(task, this.avg(currentVruntime));
+    if (task.vlag <= 0) return;
+    this.remove(task);
+    task.vlag = 0;
+    this.place(task, currentVruntime, false);
+    this.insert(task);
   }
 
   enqueueNew(task: Task, currentVruntime: number | null): void {
@@ -113,14 +131,19 @@ export class EevdfRunQueue implements RunQueue {
     const n = this.tree.size + 1;
     const sum = this.sum + (task.vruntime - this.zero);
     if (!eligible(task.vruntime - this.zero, sum, n)) {
+      // DELAY_DEQUEUE: set_delayed(), and put_prev_entity() puts it in the tree, as it does any
+      // `curr` still on_rq.
       task.delayedOn = this.id;
+      this.insert(task);
       return;
     }
     task.vlag = this.lag(task, this.zero + floorDiv(sum, n));
   }
 
   pickNext(): Task | undefined {
-    const t = this.best(null, 0);
+    let t = this.best(null, 0);
+    // pick_next_entity(): a delayed sleeper picked is dequeued, and pick_task_fair() picks again.
+    for (; t !== null && t.delayedOn >= 0; t = this.best(null, 0)) this.finishDelayed(t, null);
     if (t === null) return undefined;
     this.remove(t);
     t.lru = ++this.used;
@@ -130,27 +153,26 @@ export class EevdfRunQueue implements RunQueue {
     return t;
   }
 
+  /** __schedule()'s pick with the running task still queued; a delayed sleeper picked on the way is dequeued (pick_next_entity()). */
   keepsCurrent(current: Task, currentVruntime: number): boolean {
     this.renew(current, currentVruntime);
-    if (this.tree.size === 0) return true;
-    return this.best(current, currentVruntime) === current;
+    for (;;) {
+      if (this.tree.size === 0) return true;
+      const t = this.best(current, currentVruntime);
+      if (t === null || t.delayedOn < 0) return t === current;
+      this.finishDelayed(t, currentVruntime);
+    }
   }
 
-  wakesInPlace(task: Task, currentVruntime: number | null): boolean {
-    if (task.delayedOn !== this.id) return false;
-    // update_entity_lag() at the wake, V counting the sleeper (still queued) and the running task.
-    let n = this.tree.size + 1;
-    let sum = this.sum + (task.vruntime - this.zero);
-    if (currentVruntime !== null) {
-      n++;
-      sum += currentVruntime - this.zero;
-    }
-    return this.zero + floorDiv(sum, n) - task.vruntime <= 0;
+  /** ttwu_runnable(): a delayed sleeper is still queued (task_on_rq_queued()): it wakes where it is, whatever its lag. */
+  wakesInPlace(task: Task): boolean {
+    return task.delayedOn === this.id;
   }
 
   /**
    * detach_tasks(): the least recently used task that may move, its lag (V counting the running
-   * task, `currentVruntime`) and relative deadline kept.
+   * task, `currentVruntime`) and relative deadline kept. A delayed sleeper is one of them (6.12's
+   * can_migrate_task() does not test sched_delayed), and stays delayed (attachMigrated()).
    */
   detachForMigration(movable: (t: Task) => boolean, currentVruntime: number | null = null): Task | undefined {
     let oldest: Task | undefined;
@@ -159,22 +181,28 @@ export class EevdfRunQueue implements RunQueue {
       if (oldest === undefined || t.lru < oldest.lru || (t.lru === oldest.lru && this.tree.seqOf(t) < this.tree.seqOf(oldest))) oldest = t;
     });
     if (oldest === undefined) return undefined;
-    let n = this.tree.size;
-    let sum = this.sum;
-    if (currentVruntime !== null) {
-      n++;
-      sum += currentVruntime - this.zero;
-    }
+    const v = this.avg(currentVruntime);
     this.remove(oldest);
-    this.leave(oldest, this.zero + floorDiv(sum, n));
+    this.leave(oldest, v);
     return oldest;
   }
 
-  /** A CPU going down gives up every queued task, earliest deadline first (ties: queued first). */
+  /**
+   * A CPU going down gives up every runnable task, earliest deadline first (ties: queued first). A
+   * delayed sleeper is not pushed: balance_push() meets it at its pick, which dequeues it
+   * (DEQUEUE_DELAYED), a sleeper with its lag clipped to 0 if positive.
+   */
   detachAll(): Task[] {
-    const out = this.tree.inOrder();
-    const v = this.zero + floorDiv(this.sum, Math.max(1, out.length));
-    for (const t of out) this.leave(t, v);
+    const all = this.tree.inOrder();
+    const v = this.zero + floorDiv(this.sum, Math.max(1, all.length));
+    const out: Task[] = [];
+    for (const t of all) {
+      if (t.delayedOn >= 0) this.finishLag(t, v);
+      else {
+        this.leave(t, v);
+        out.push(t);
+      }
+    }
     this.tree.clear();
     this.sum = 0;
     this.unpinnedCount = 0;
@@ -183,7 +211,8 @@ export class EevdfRunQueue implements RunQueue {
 
   attachMigrated(task: Task, currentVruntime: number | null = null): void {
     task.lru = ++this.used;
-    task.delayedOn = -1;
+    // enqueue_task_fair() of a migrating task leaves se->sched_delayed as it was.
+    if (task.delayedOn >= 0) task.delayedOn = this.id;
     this.place(task, currentVruntime, false);
     this.insert(task);
   }
@@ -263,6 +292,36 @@ export class EevdfRunQueue implements RunQueue {
     task.deadline = task.vruntime + (initial ? Math.floor(this.params.sliceNs / 2) : this.params.sliceNs);
   }
 
+  /** avg_vruntime(): V over the tree, and the running task where there is one (`currentVruntime`). */
+  private avg(currentVruntime: number | null): number {
+    let n = this.tree.size;
+    let sum = this.sum;
+    if (currentVruntime !== null) {
+      n++;
+      sum += currentVruntime - this.zero;
+    }
+    return n > 0 ? this.zero + floorDiv(sum, n) : this.minVruntime;
+  }
+
+  /**
+   * dequeue_entity(DEQUEUE_SLEEP | DEQUEUE_DELAYED) of a delayed sleeper that pick_eevdf() chose:
+   * update_entity_lag() with V counting it (and the running task), then out of the tree.
+   */
+  private finishDelayed(t: Task, currentVruntime: number | null): void {
+    const v = this.avg(currentVruntime);
+    this.remove(t);
+    this.finishLag(t, v);
+    // update_min_vruntime(): the least of the running task and the tree, where there is one.
+    const floor = Math.min(currentVruntime ?? Infinity, this.tree.leftmostVruntime);
+    if (floor !== Infinity) this.minVruntime = Math.max(this.minVruntime, floor);
+  }
+
+  /** Its lag against `v`, then finish_delayed_dequeue_entity(): no longer delayed, a positive lag clipped to 0 (DELAY_ZERO). */
+  private finishLag(t: Task, v: number): void {
+    t.vlag = Math.min(0, this.lag(t, v));
+    t.delayedOn = -1;
+  }
+
   /** update_entity_lag(): V − vruntime, within ±max(2 slices, a tick). */
   private lag(task: Task, v: number): number {
     const limit = Math.max(2 * this.params.sliceNs, this.params.tickNs);
@@ -274,7 +333,6 @@ export class EevdfRunQueue implements RunQueue {
     t.vlag = this.lag(t, v);
     t.deadline -= t.vruntime;
     t.relativeDeadline = true;
-    t.delayedOn = -1;
   }
 
   /** Move `zero` to `to`: the sum follows, exactly. */

@@ -99,7 +99,7 @@ export class Task {
   vlag = 0;
   /** EEVDF: the deadline it was last picked with (RUN_TO_PARITY protects that slice). */
   pickedDeadline = -1;
-  /** EEVDF: the vCPU whose queue it sleeps on, delayed (DELAY_DEQUEUE); -1 if none. */
+  /** EEVDF: the vCPU whose run queue still holds it asleep, delayed (DELAY_DEQUEUE: se->sched_delayed) until picked or woken; -1 if none. */
   delayedOn = -1;
   /** EEVDF: its node in the run queue's tree while queued (core/guest/deadline-tree.ts, which alone reads it). */
   rqNode: object | null = null;

@@ -81,7 +81,7 @@ export function cpusUp(sim: Machine): number {
   return n;
 }
 
-/** rq->nr_running: queued, and the one running. */
+/** rq->nr_running: queued (EEVDF's delayed sleepers too, as 6.12 counts them), and the one running. */
 function nrRunning(v: Vcpu): number {
   return v.runq.length + (v.current !== null ? 1 : 0);
 }
@@ -235,7 +235,7 @@ function pullTask(sim: Machine, v: Vcpu, from: Vcpu): Task | 'hot' | undefined {
   const may = (x: Task) => !x.pinned && x.frames.length === 0 && x.flaggedToken < 0 && x.csd === null;
   const cold = (x: Task) => v.balanceFailed > 1 || v.cursor - x.offCpuAt >= MIGRATION_COST_NS;
   const t = from.runq.detachForMigration((x) => may(x) && cold(x), currentVruntime(from));
-  if (t === undefined) return from.runq.some(may) ? 'hot' : undefined;
+  if (t === undefined) return from.runq.some(may, true) ? 'hot' : undefined;
   t.vcpu = v.id;
   migrated(t);
   v.runq.attachMigrated(t, currentVruntime(v));
@@ -268,6 +268,8 @@ export function makeRunnable(sim: Machine, task: Task): void {
  */
 function selectTaskRq(sim: Machine, task: Task): Vcpu {
   const prev = sim.vcpus[task.vcpu];
+  // ttwu_runnable() comes first: still queued on prev (EEVDF's DELAY_DEQUEUE), it wakes there, no CPU selected.
+  if (prev.runq.wakesInPlace(task)) return prev;
   // A task whose CPU went down wakes on the fallback CPU (is_cpu_allowed() refuses an inactive one).
   if (prev.down) {
     const to = fallbackCpu(sim);
@@ -278,8 +280,6 @@ function selectTaskRq(sim: Machine, task: Task): Vcpu {
     return to;
   }
   if (idleVcpu(prev) || task.pinned || task.csd !== null || task.flaggedToken >= 0) return prev;
-  // Still queued on prev (EEVDF's DELAY_DEQUEUE): ttwu_runnable() wakes it there, no CPU is selected.
-  if (prev.runq.wakesInPlace(task, currentVruntime(prev))) return prev;
   // The first after prev, in wrap order, of those in HLT/WFI: a set, not a scan of every vCPU, so
   // that a busy 256-vCPU machine pays nothing per wake (as SIS_UTIL stops Linux's scan on a busy LLC).
   const n = sim.vcpus.length;
@@ -296,7 +296,8 @@ function selectTaskRq(sim: Machine, task: Task): Vcpu {
 }
 
 /**
- * idle_cpu() (kernel/sched/syscalls.c): the idle task is current and nothing is queued — in HLT/WFI,
+ * idle_cpu() (kernel/sched/syscalls.c): the idle task is current and nothing is queued (rq->nr_running,
+ * a delayed sleeper counted; one going idle has dequeued them all at its pick) — in HLT/WFI,
  * or taking an interrupt on the idle task's stack (mode 'run' with no task). A task halted in the
  * guest is not idle, nor is a vCPU blocked or halted in the host with its task on it.
  */

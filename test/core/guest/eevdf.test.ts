@@ -129,29 +129,90 @@ describe('EevdfRunQueue: lag (update_entity_lag(), place_entity() with PLACE_LAG
   });
 });
 
-describe('EevdfRunQueue: DELAY_DEQUEUE and DELAY_ZERO', () => {
-  it('a sleeper that is not eligible keeps its vruntime and deadline, and wakes in place while it still is not', () => {
+describe('EevdfRunQueue: DELAY_DEQUEUE and DELAY_ZERO (6.12: the delayed sleeper stays in the tree)', () => {
+  /** A queue with A (2 ms, deadline 10 ms) and S, gone to sleep at 6 ms (deadline 7 ms): V of {2, 6} = 4 ms, S not eligible. */
+  function delayed(): { rq: EevdfRunQueue; a: Task; s: Task } {
     const rq = new EevdfRunQueue(0, params);
-    rq.enqueue(task(2, 2 * MS, 4 * MS));
-    const sleeper = task(1, 6 * MS, 7 * MS); // V of {2, 6} = 4 ms: not eligible
-    rq.dequeueSleep(sleeper);
-    expect(sleeper.delayedOn).toBe(0);
-    // With a task running at 5 ms: V of {2, 6, 5} = 4.33 ms, still short of 6 ms.
-    expect(rq.wakesInPlace(sleeper, 5 * MS)).toBe(true);
-    rq.enqueueWoken(sleeper, 5 * MS);
-    expect([sleeper.vruntime, sleeper.deadline, sleeper.delayedOn]).toEqual([6 * MS, 7 * MS, -1]);
+    const a = task(2, 2 * MS, 10 * MS);
+    rq.enqueue(a);
+    const s = task(1, 6 * MS, 7 * MS);
+    rq.dequeueSleep(s);
+    return { rq, a, s };
+  }
+
+  it('a sleeper that is not eligible stays queued, counted in nr_running and in V (dequeue_entity() set_delayed(); avg_vruntime())', () => {
+    const { rq, s } = delayed();
+    expect(s.delayedOn).toBe(0);
+    expect(rq.length).toBe(2);
+    // A new task is placed at V (place_entity()): V of {2, 6} = 4 ms, the sleeper counted, not 2 ms.
+    const n = task(3, 0, 0);
+    rq.enqueueNew(n, null);
+    expect([n.vruntime, n.deadline]).toEqual([4 * MS, 4 * MS + params.sliceNs / 2]);
+    // Not runnable: some() passes it over, unless asked for the balancer's list (rq->cfs_tasks).
+    expect(rq.some((t) => t === s)).toBe(false);
+    expect(rq.some((t) => t === s, true)).toBe(true);
   });
 
-  it('once the others caught up it had left with lag 0: it wakes at V with a fresh request', () => {
+  it('picked, it is dequeued with its lag clipped to 0 and the pick repeats (pick_next_entity() DEQUEUE_DELAYED, finish_delayed_dequeue_entity(), pick_task_fair())', () => {
+    const { rq, a, s } = delayed();
+    rq.enqueue(task(3, 12 * MS, 20 * MS));
+    // V of {2, 6, 12} = 6.67 ms: S is eligible, and its deadline (7 ms) the earliest.
+    expect(rq.length).toBe(3);
+    expect(rq.pickNext()).toBe(a);
+    expect([s.delayedOn, s.vlag, rq.length]).toEqual([-1, 0, 1]);
+    // Gone: it wakes as any sleeper would, wherever select_task_rq() sends it.
+    expect(rq.wakesInPlace(s)).toBe(false);
+  });
+
+  it('the pick with the running task still queued dequeues it too, and picks again (__schedule() → pick_task_fair())', () => {
     const rq = new EevdfRunQueue(0, params);
-    rq.enqueue(task(2, 2 * MS, 4 * MS));
-    const sleeper = task(1, 6 * MS, 7 * MS);
-    rq.dequeueSleep(sleeper);
-    // With a task running at 12 ms: V of {2, 6, 12} = 6.67 ms, past it.
-    expect(rq.wakesInPlace(sleeper, 12 * MS)).toBe(false);
-    rq.enqueueWoken(sleeper, 12 * MS);
+    rq.enqueue(task(2, 0, 50 * MS));
+    const s = task(1, 4 * MS, 5 * MS);
+    rq.dequeueSleep(s); // V of {0, 4} = 2 ms: delayed
+    rq.enqueue(task(3, 10 * MS, 60 * MS));
+    const cur = task(4, 0, 30 * MS);
+    // The running task at 4.5 ms, unprotected: V of {0, 4, 10, 4.5} = 4.625 ms; S (4 ms, deadline
+    // 5 ms) is the pick. Dequeued, V of {0, 10, 4.5} = 4.83 ms: the running task's 30 ms deadline
+    // beats the 50 ms of the one eligible queued task, and it keeps the CPU.
+    expect(rq.length).toBe(3);
+    expect(rq.keepsCurrent(cur, 4.5 * MS)).toBe(true);
+    expect([s.delayedOn, s.vlag, rq.length]).toEqual([-1, 0, 2]);
+  });
+
+  it('woken with its lag still ≤ 0 it stays where it is, vruntime and deadline kept (ttwu_runnable() → requeue_delayed_entity())', () => {
+    const { rq, s } = delayed();
+    // With a task running at 5 ms: V of {2, 6, 5} = 4.33 ms, still short of 6 ms.
+    expect(rq.wakesInPlace(s)).toBe(true);
+    expect(rq.enqueueWoken(s, 5 * MS)).toBe(true);
+    expect([s.vruntime, s.deadline, s.delayedOn, rq.length]).toEqual([6 * MS, 7 * MS, -1, 2]);
+  });
+
+  it('woken once eligible, it still wakes on its queue, placed at V with lag 0 and a fresh request (requeue_delayed_entity(), DELAY_ZERO)', () => {
+    const { rq, s } = delayed();
+    // With a task running at 12 ms: V of {2, 6, 12} = 6.67 ms, past it. Still queued, it wakes
+    // here (no select_task_rq()), counted all along.
+    expect(rq.wakesInPlace(s)).toBe(true);
+    expect(rq.enqueueWoken(s, 12 * MS)).toBe(true);
     // At V of {2 queued, 12 running} = 7 ms, a full request on.
-    expect([sleeper.vruntime, sleeper.deadline]).toEqual([7 * MS, 9_100_000]);
+    expect([s.vruntime, s.deadline, s.vlag, s.delayedOn, rq.length]).toEqual([7 * MS, 9_100_000, 0, -1, 2]);
+  });
+
+  it('the balancer may move it, and it stays delayed on its new queue (can_migrate_task() does not test sched_delayed; enqueue_task_fair())', () => {
+    const { rq, s } = delayed();
+    expect(rq.detachForMigration((t) => t === s, null)).toBe(s);
+    const to = new EevdfRunQueue(1, params);
+    to.attachMigrated(s, null);
+    expect([s.delayedOn, to.length, to.wakesInPlace(s), rq.wakesInPlace(s)]).toEqual([1, 1, true, false]);
+    // Its first pick there dequeues it: nothing to run.
+    expect(to.pickNext()).toBeUndefined();
+    expect([s.delayedOn, to.length]).toEqual([-1, 0]);
+  });
+
+  it('a CPU going down gives up only its runnable tasks: the delayed sleeper is dequeued, its negative lag kept (balance_push() meets it at its pick)', () => {
+    const { rq, a, s } = delayed();
+    expect(rq.detachAll()).toEqual([a]);
+    // V of {2, 6} = 4 ms: lag −2 ms, not clipped (DELAY_ZERO clips a positive lag only).
+    expect([s.delayedOn, s.vlag, rq.length]).toEqual([-1, -2 * MS, 0]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { findVariant, Harness, HARNESS_FIRST_MISSING_GFN as G, runVariant, x86Variant } from '../../../index.js';
+import { findVariant, Harness, HARNESS_FIRST_MISSING_GFN as G, runVariant, Simulation, x86Variant } from '../../../index.js';
 import { idleExit } from '../../../core/sim/guest-entry.js';
+import { deschedule, makeRunnable, pickNext } from '../../../core/sim/guest-sched.js';
 import { smallScenario } from '../../support/scenarios.js';
 
 /**
@@ -63,6 +64,33 @@ describe('wake placement (select_idle_sibling())', () => {
     // select_idle_sibling(): prev (vCPU 0) runs B, so A goes to the first idle vCPU after it.
     expect([a.state, a.vcpu]).toEqual(['runnable', 1]);
     expect(v0.current).toBe(b);
+  });
+
+  it('wakes a delayed sleeper on the vCPU it is still queued on, even with a vCPU in HLT (ttwu_runnable() before select_task_rq(), Linux 6.12 core.c)', () => {
+    // EEVDF, 2 vCPUs: A and B on vCPU 0, C on vCPU 1. A sleeps 10 ms of vruntime ahead of B: not
+    // eligible, it stays on vCPU 0's queue (DELAY_DEQUEUE) and B runs. C sleeps and vCPU 1 halts.
+    // B runs on to 40 ms, so that A is eligible by its wake: still queued, it wakes on vCPU 0,
+    // placed at V (requeue_delayed_entity()), where a sleeper that had left would go to vCPU 1.
+    const s = smallScenario({ machine: { vcpus: 2, guestMemoryMiB: 64, hostResidentMiB: 16, scheduler: 'eevdf' }, tasks: [{ name: 't', count: 3, program: [{ compute: { us: 500 } }] }] });
+    const v = findVariant('x86');
+    const sim = new Simulation(s, v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes: 64 << 20 }), { seed: 1 });
+    const [v0, v1] = sim.vcpus;
+    for (const c of sim.vcpus) expect(pickNext(sim, c)).toBe(true);
+    const a = v0.current!;
+    a.vruntime = 10_000_000;
+    deschedule(sim, v0, true);
+    a.state = 'sleeping';
+    expect([a.delayedOn, v0.runq.length]).toEqual([0, 2]);
+    expect(pickNext(sim, v0)).toBe(true);
+    const b = v0.current!;
+    expect(b).not.toBe(a);
+    deschedule(sim, v1, true).state = 'sleeping';
+    v1.mode = 'idle';
+    sim.idleVcpus.add(1);
+    b.vruntime = 40_000_000;
+
+    makeRunnable(sim, a);
+    expect([a.vcpu, a.delayedOn, a.vruntime, v0.runq.length, v1.runq.length]).toEqual([0, -1, 40_000_000, 1, 0]);
   });
 
   it('leaves a pinned task on its vCPU', () => {
