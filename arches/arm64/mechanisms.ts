@@ -106,8 +106,8 @@ const notPresent: Catalogue['notPresent'] = {
   },
   'ppi-taken-at-once': {
     text: 'PPI made pending and taken at once (emulated IRQ exception), only with PSTATE.I clear; reason 1 in control block',
-    // checkArm64Knobs() lets 0 through as "the VMM set none" (v4's ENABLE then refuses, facts/arm64.md
-    // §7); this design has no other way to reach the guest, so it needs one set.
+    // checkArm64Knobs() lets 0 through as "the VMM set none" (v4's ENABLE then refuses: facts/arm64.md §1 v1;
+    // v4 09/15 kvm_arch_async_enable()); this design has no other way to reach the guest, so it needs one set.
     needs: (knobs) =>
       Number.isInteger(knobs.ppi) && knobs.ppi >= PPI_MIN && knobs.ppi <= PPI_MAX
         ? null

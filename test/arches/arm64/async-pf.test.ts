@@ -1,7 +1,11 @@
 /**
  * The arm64 async-PF hooks of the SDEI design (v4): who may get a not-present, the token, the
  * page-ready PPI with IRQ_ACK, cancellation of an undispatched event, and the D1.13.4 hazard.
- * facts/arm64.md §1 v2–v4, §5; notes/arm64-sdei-flow.md §1–§6; PROTOCOLS.md §2, §4.7.
+ * facts/arm64.md §1 v2–v4, §5; PROTOCOLS.md §2, §4.7. Host code from Gavin Shan's v4: 07/15
+ * (20210815005947.83699-8-gshan@redhat.com: kvm_arch_async_not_present_allowed(), try_async_pf(),
+ * kvm_arch_setup_async_pf()), 08/15 (20210815005947.83699-9-gshan@redhat.com: the page-ready hooks
+ * and IRQ_ACK), 09/15 (20210815005947.83699-10-gshan@redhat.com: the SDEI notifier, ENABLE);
+ * guest code from 14/15 (20210815005947.83699-15-gshan@redhat.com, arch/arm64/kernel/kvm.c).
  */
 import { describe, expect, it } from 'vitest';
 import { arm64Abi, checkVariant, findVariant } from '../../../index.js';
@@ -41,7 +45,8 @@ function nextTask(h: H, i = 0): void {
 }
 
 describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
-  // notes §2 rule 2 (send_user_only, SEND_ALWAYS never set by the guest); PROTOCOLS.md §4.7 canDeliverAsyncPf "user mode"
+  // v4 07/15 kvm_arch_async_not_present_allowed() check 2 (send_user_only && vcpu_mode_priv(); the 14/15 guest never
+  // sets SEND_ALWAYS); PROTOCOLS.md §4.7 canDeliverAsyncPf "user mode"
   it('a user-mode fault goes async: the SDEI event is queued and the vCPU keeps running', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
@@ -55,7 +60,7 @@ describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
     expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({});
   });
 
-  // notes §2: "If it is not allowed, the fault is handled synchronously … There is no halt"; rule 2 user only
+  // v4 07/15 try_async_pf(): not allowed → the synchronous __gfn_to_pfn_memslot(), no halt; check 2 user only
   it('a kernel-mode fault is synchronous with reason kernel-mode', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'kernel', irqsMasked: false });
@@ -69,7 +74,7 @@ describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
     expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'kernel-mode': 1 });
   });
 
-  // notes §2 rule 4: "no SDEI event is currently running" (vsdei->critical_event/normal_event == NULL)
+  // v4 07/15 kvm_arch_async_not_present_allowed() check 4: no SDEI event running (vsdei->critical_event/normal_event == NULL)
   it('a fault while an SDEI event is running is synchronous with reason sdei-running', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
@@ -82,7 +87,7 @@ describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
     expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'sdei-running': 1 });
   });
 
-  // notes §2 rule 5: the control block must show reason == 0 and token == 0
+  // v4 07/15 kvm_arch_async_not_present_allowed() check 5: the control block must show reason == 0 and token == 0
   it('a fault while the control block holds a reason is synchronous with reason signal-pending', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
@@ -105,7 +110,7 @@ describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
     expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'signal-pending': 1 });
   });
 
-  // notes §2 rule 5 in practice: a not-present still waiting for dispatch keeps the block busy
+  // check 5 in practice: a not-present still waiting for dispatch keeps the block busy
   it('a second fault before the first event is dispatched is synchronous (block busy)', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
@@ -120,7 +125,7 @@ describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
     expect(v.injected?.token).toBe(tokenOf(h, GFN_A)); // still the first event, not a second one
   });
 
-  // notes §2 rule 1: apf allocated and control_block & ENABLED
+  // v4 07/15 kvm_arch_async_not_present_allowed() check 1: apf allocated and control_block & ENABLED
   it('a fault before the guest enabled APF is synchronous with reason apf-disabled', () => {
     const h = harness({ guestInit: false });
     h.setCpu({ privilege: 'user', irqsMasked: false });
@@ -130,7 +135,7 @@ describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
     expect(h.sim.metrics.syncFallbacks.toJSON()).toEqual({ 'apf-disabled': 1 });
   });
 
-  // notes §3: dispatch does not re-check guest PSTATE.I ("NMI-like"); the gate has no DAIF check (notes §1)
+  // an SDEI event is "delivered NMI-like" (facts/arm64.md §4); v4 07/15 kvm_arch_async_not_present_allowed() has no DAIF check
   it('IRQs masked in user mode do not stop the not-present', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: true });
@@ -149,7 +154,7 @@ describe('who gets a not-present (kvm_arch_async_not_present_allowed)', () => {
 });
 
 describe('token', () => {
-  // notes §1: kvm_arch_setup_async_pf() token = (apf->id++ << 12) | vcpu->vcpu_id, id a u16
+  // v4 07/15 kvm_arch_setup_async_pf(): token = (apf->id++ << 12) | vcpu->vcpu_id, id a u16 (facts/arm64.md §1a)
   it('consecutive faults get consecutive ids in bits 12 and up', () => {
     const h = readyHarness();
     h.vcpu().state.id = 0x41;
@@ -174,7 +179,7 @@ describe('token', () => {
     expect(tokenOf(h, GFN_A, 1)).toBe((3 << 12) | 1);
   });
 
-  // notes §1: id is a u16, so it wraps from 0xffff to 0 (no zero-token guard on arm64)
+  // v4 07/15: id is a u16, so it wraps from 0xffff to 0 (no zero-token guard on arm64; facts/arm64.md §1a)
   it('wraps the u16 id from 0xffff to 0', () => {
     const h = readyHarness({ vcpus: 2 });
     h.setCpu({ privilege: 'user', irqsMasked: false }, 1);
@@ -191,7 +196,7 @@ describe('token', () => {
 });
 
 describe('page ready: level-high PPI and IRQ_ACK', () => {
-  // notes §5 kvm_arch_async_page_present: token, then reason = 2, pageready_pending, kvm_vgic_inject_irq(level = true)
+  // v4 08/15 kvm_arch_async_page_present(): token, then reason = 2, pageready_pending, kvm_vgic_inject_irq(level = true)
   it('raises the VMM PPI level-high with token and reason 2 in the control block', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     h.vcpu().state.id = 7;
@@ -210,7 +215,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     expect(exitCount(h, 'HVC64(ASYNC_PF_IRQ_ACK)')).toBe(irqAcksBefore);
   });
 
-  // facts/arm64.md §6 PPI handler: wake by token, clear token then reason, IRQ_ACK; notes §5 IRQ_ACK lowers the line
+  // v4 14/15 kvm_async_pf_irq_handler(): wake by token, clear token then reason, IRQ_ACK; v4 08/15 IRQ_ACK lowers the line
   it('the guest handler wakes the sleeping task, clears the block and IRQ_ACK lowers the line', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     h.setCpu({ privilege: 'user', irqsMasked: false });
@@ -253,7 +258,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     expect(h.sim.backend.caps.eoiExit?.lines).toEqual([20]);
   });
 
-  // notes §5 "IRQ_ACK: lowers the line, clears pageready_pending"
+  // v4 08/15 kvm_arch_async_pf_hypercall() IRQ_ACK: lowers the line, clears pageready_pending
   it('IRQ_ACK from the guest lowers the level-high line', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     faultAndDispatch(h, GFN_A);
@@ -267,7 +272,7 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     expect(h.vcpu().state.pagereadyPending).toBe(false);
   });
 
-  // facts/arm64.md §1 v2–v4: "The next PPI is sent only after IRQ_ACK"; notes §5 can_dequeue: not while pageready_pending
+  // facts/arm64.md §1 v2–v4: "The next PPI is sent only after IRQ_ACK"; v4 08/15 can_dequeue: not while pageready_pending
   it('two completions before entry: one PPI first, the second only after the ACK', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     h.vcpu().state.id = 1;
@@ -297,8 +302,8 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
-  // notes §5 can_dequeue: pageready_pending alone blocks the next page-ready — the guest clears the block
-  // (facts/arm64.md §6 PPI handler step 3) before it calls IRQ_ACK (step 4), and that window must not let one through
+  // v4 08/15 kvm_arch_can_dequeue_async_page_present(): pageready_pending alone blocks the next page-ready — the guest
+  // clears the block (v4 14/15 kvm_async_pf_irq_handler()) before it calls IRQ_ACK, and that window must not let one through
   it('a cleared control block is not enough: the next page-ready waits for IRQ_ACK itself', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     h.vcpu().state.id = 1;
@@ -321,14 +326,14 @@ describe('page ready: level-high PPI and IRQ_ACK', () => {
     expect(h.sim.monitor.violations).toEqual([]);
   });
 
-  // notes §5 kvm_arch_async_page_present_queued: kick only if !pageready_pending; PROTOCOLS.md §4.7 canDequeue
+  // v4 08/15 kvm_arch_async_page_present_queued(): kick only if !pageready_pending; PROTOCOLS.md §4.7 canDequeue
   it('declares that every page-ready needs an ACK', () => {
     expect(harness().backend.caps.ackRequired).toBe(true);
   });
 });
 
 describe('cancel: a completion before the SDEI event is dispatched', () => {
-  // notes §4: kvm_arch_async_page_present + kvm_sdei_cancel → zero reason and token, no PPI;
+  // v4 08/15 kvm_arch_async_page_present() + kvm_sdei_cancel() → zero reason and token, no PPI;
   // ASYNC_PF is handled before SDEI in check_vcpu_requests (v4 08/15); PROTOCOLS.md §4.7 "cancels it"
   it('no SDEI handler runs, no PPI is raised and the task never sleeps', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
@@ -361,7 +366,8 @@ describe('cancel: a completion before the SDEI event is dispatched', () => {
     expect(v.apf.queued).toBe(0);
   });
 
-  // notes §4: kvm_sdei_cancel fails (-EINPROGRESS) once delivered → falls through to the normal page-ready
+  // kvm_sdei_cancel() (gwshan/linux arch/arm64/kvm/sdei.c) fails (-EINPROGRESS) once delivered → v4 08/15
+  // kvm_arch_async_page_present() falls through to the normal page-ready
   it('does not cancel once the event was dispatched: page-ready goes out instead', () => {
     const h = readyHarness({ knobs: { ppi: 20 } });
     faultAndDispatch(h, GFN_A);
@@ -375,7 +381,8 @@ describe('cancel: a completion before the SDEI event is dispatched', () => {
 });
 
 describe('kernel-mode faults fall back synchronously', () => {
-  // notes §2 (send_user_only; not allowed → synchronous GUP, no halt); facts/arm64.md §6 "SEND_ALWAYS is never set"
+  // v4 07/15 try_async_pf() (send_user_only; not allowed → synchronous GUP, no halt); SEND_ALWAYS is never set by
+  // the guest (v4 14/15 kvm_async_pf_enable() writes PA | KVM_ASYNC_PF_ENABLED only)
   it('counts the sync fallback with the named reason and completes it without any signal', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'kernel', irqsMasked: false });
@@ -394,7 +401,7 @@ describe('kernel-mode faults fall back synchronously', () => {
     expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(exitsBefore['HVC64(SDEI_EVENT_COMPLETE)'] ?? 0);
   });
 
-  // SEND_ALWAYS (bit 1 of the ENABLE value) lifts the user-only gate (notes §2 rule 2; facts/arm64.md §7 ENABLE)
+  // SEND_ALWAYS (bit 1 of the ENABLE value) lifts the user-only gate (v4 07/15 check 2; v4 09/15 kvm_arch_async_enable(): send_user_only = !(data & SEND_ALWAYS))
   it('a guest that set SEND_ALWAYS gets kernel-mode not-presents', () => {
     const { SDEI_EVENT_REGISTER, SDEI_EVENT_ENABLE, SDEI_PE_UNMASK, KVM_SDEI_ASYNC_PF_NUM, ASYNC_PF_ENABLE } = arm64Abi;
     const h = harness({ guestInit: false });

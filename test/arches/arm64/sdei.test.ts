@@ -1,7 +1,11 @@
 /**
  * KVM's virtual SDEI dispatcher as the async-PF guest uses it: the SDEI calls and their answers,
  * injection gated by the PE mask, dispatch into the guest's handler and SDEI_EVENT_COMPLETE.
- * facts/arm64.md §4 (DEN0054), §1 v2–v4; notes/arm64-sdei-flow.md §3, §6; PROTOCOLS.md §4.7.
+ * facts/arm64.md §4 (DEN0054), §1 v2–v4; PROTOCOLS.md §4.7. Host: Gavin Shan's SDEI virtualization
+ * (gwshan/linux arch/arm64/kvm/sdei.c; kvm_sdei_inject() as posted in v2 18/21,
+ * 20210209032733.99996-19-gshan@redhat.com) and async-PF v4 07/15, 09/15
+ * (20210815005947.83699-8-gshan@redhat.com, 20210815005947.83699-10-gshan@redhat.com); guest: v4 14/15
+ * (20210815005947.83699-15-gshan@redhat.com).
  */
 import { describe, expect, it } from 'vitest';
 import { arm64Abi, findVariant, Harness, type AsyncPfWork } from '../../../index.js';
@@ -150,7 +154,8 @@ describe('SDEI_EVENT_COMPLETE', () => {
 });
 
 describe('PE mask', () => {
-  // notes §3: PE masked at vCPU create until SDEI_PE_UNMASK; facts/arm64.md §6 guest (sdei_cpuhp_up)
+  // PE masked at vCPU create until SDEI_PE_UNMASK (gwshan/linux arch/arm64/kvm/sdei.c kvm_sdei_create_vcpu()); the
+  // guest unmasks it in drivers/firmware/arm_sdei.c sdei_cpuhp_up() (Linux 6.12)
   it('starts masked and the boot sequence unmasks it', () => {
     const off = harness({ guestInit: false });
     const booted = harness();
@@ -159,8 +164,9 @@ describe('PE mask', () => {
     expect(booted.vcpu().state.sdei.peMasked).toBe(false);
   });
 
-  // notes/arm64-sdei-flow.md §3 kvm_sdei_inject: -EPERM if the PE is masked; PROTOCOLS.md §2 step 7 "no" branch;
-  // facts/arm64.md §8: no halt in v2–v4, the vCPU re-enters the guest (undeliveredWait 'retry')
+  // kvm_sdei_inject(): -EPERM if the PE is masked; PROTOCOLS.md §2 step 7 "no" branch; no halt in v2–v4: v4 07/15
+  // try_async_pf() returns 1 once the work is queued, whatever kvm_arch_async_page_not_present() answered, so the
+  // vCPU re-enters the guest (undeliveredWait 'retry')
   it('after SDEI_PE_MASK a not-present is not injected and the vCPU re-enters without halting', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
@@ -235,7 +241,7 @@ describe('PE mask', () => {
     }
   });
 
-  // notes §3 kvm_sdei_inject: -EPERM unless the event is registered *and* enabled (facts/arm64.md §4 dispatch conditions)
+  // kvm_sdei_inject(): -EPERM unless the event is registered *and* enabled (facts/arm64.md §4 dispatch conditions)
   it('a registered but disabled event is not injected', () => {
     const h = readyHarness();
     h.setCpu({ privilege: 'user', irqsMasked: false });
@@ -275,7 +281,7 @@ describe('dispatch of the async-PF event', () => {
     expect(blockAt(v.state)).toEqual({ reason: arm64Abi.KVM_PV_REASON_PAGE_NOT_PRESENT, token: tokenOf(h, GFN_A) });
   });
 
-  // notes §6 SDEI handler: flag the task (TIF_ASYNC_PF), clear token then reason; facts/arm64.md §4:
+  // v4 14/15 kvm_async_pf_sdei_handler(): flag the task (TIF_ASYNC_PF), clear token then reason; facts/arm64.md §4:
   // an event that interrupted EL1 with IRQs masked completes back to where it was (SDEI_EVENT_COMPLETE)
   it('from EL1 with IRQs masked the handler flags the task, clears the block and completes plainly', () => {
     const h = sendAlwaysHarness();
@@ -298,7 +304,7 @@ describe('dispatch of the async-PF event', () => {
     expect(s.sdei.running).toBeNull();
     expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE)')).toBe(1);
     expect(exitCount(h, 'HVC64(SDEI_EVENT_COMPLETE_AND_RESUME)')).toBe(0);
-    expect(s.notpresentPending).toBe(false); // notes §3: the DELIVERED notifier clears notpresent_pending
+    expect(s.notpresentPending).toBe(false); // v4 09/15 kvm_arch_async_sdei_notifier(): DELIVERED clears notpresent_pending
     expect(h.vcpu().injected).toBeNull();
   });
 

@@ -1,6 +1,9 @@
 /**
  * The KVM vendor-hyp async-PF call of Gavin Shan's v3/v4 (0x86000002, sub-function in x1):
- * facts/arm64.md §1 v2–v4, §3 and §7 (the SMCCC ABI table), PROTOCOLS.md §4.7.
+ * facts/arm64.md §1 v2–v4, §3, PROTOCOLS.md §4.7; the host code of Gavin Shan's v4 09/15
+ * (20210815005947.83699-10-gshan@redhat.com: kvm_arch_async_pf_hypercall(), kvm_arch_async_enable()),
+ * 08/15 (20210815005947.83699-9-gshan@redhat.com: IRQ_ACK, the vendor FEATURES bit) and the guest's
+ * kvm_async_pf_init() of 14/15 (20210815005947.83699-15-gshan@redhat.com).
  */
 import { describe, expect, it } from 'vitest';
 import { arm64Abi, BadInputError, findVariant } from '../../../index.js';
@@ -22,7 +25,7 @@ const {
 const GUEST_BYTES = 64n << 20n; // the harness machine has 64 MiB of guest memory
 
 describe('function ID', () => {
-  // facts/arm64.md §1 v2–v4 and §7: ARM_SMCCC_KVM_FUNC_ASYNC_PF = 2 → CALL_VAL(FAST, SMC_32, VENDOR_HYP, 2)
+  // facts/arm64.md §1 v2–v4: ARM_SMCCC_KVM_FUNC_ASYNC_PF = 2 → CALL_VAL(FAST, SMC_32, VENDOR_HYP, 2)
   it('is 0x86000002', () => {
     expect(arm64Abi.ARM_SMCCC_VENDOR_HYP_KVM_ASYNC_PF_FUNC_ID).toBe(0x86000002);
   });
@@ -52,14 +55,14 @@ describe('function ID', () => {
 });
 
 describe('sub-functions (x1)', () => {
-  // facts/arm64.md §7: VERSION 0, SLOTS 1, SDEI 2, IRQ 3, ENABLE 4, IRQ_ACK 5
+  // facts/arm64.md §1 v2–v4: VERSION 0, SLOTS 1, SDEI 2, IRQ 3, ENABLE 4, IRQ_ACK 5
   it('numbers the sub-functions as in v4 9/15', () => {
     expect([ASYNC_PF_VERSION, ASYNC_PF_SLOTS, ASYNC_PF_SDEI, ASYNC_PF_IRQ, ASYNC_PF_ENABLE, ASYNC_PF_IRQ_ACK]).toEqual([
       0, 1, 2, 3, 4, 5,
     ]);
   });
 
-  // facts/arm64.md §7 table: VERSION → SUCCESS, a1 = 0x010000 (v1.0.0)
+  // v4 09/15 kvm_arch_async_pf_hypercall(): VERSION → SUCCESS, a1 = 0x010000 (v1.0.0)
   it('VERSION answers SUCCESS and v1.0.0 (0x010000) in a1', () => {
     const h = harness({ guestInit: false });
 
@@ -69,7 +72,7 @@ describe('sub-functions (x1)', () => {
     expect(r[1]).toBe(0x010000n);
   });
 
-  // facts/arm64.md §7 table: SLOTS → ASYNC_PF_PER_VCPU = 64
+  // v4 09/15 kvm_arch_async_pf_hypercall(): SLOTS → ASYNC_PF_PER_VCPU = 64
   it('SLOTS answers 64', () => {
     const h = harness({ guestInit: false });
 
@@ -87,7 +90,7 @@ describe('sub-functions (x1)', () => {
     expect(r).toEqual([SMCCC_RET_SUCCESS, 0x40400001n]);
   });
 
-  // facts/arm64.md §7 table: SDEI → "VMM-set event number (0 if unset)"
+  // v4 09/15 kvm_arch_async_pf_hypercall(): SDEI → apf->sdei_event_num, the VMM-set event number (0 if unset)
   it('SDEI answers 0 when the VMM did not set an event', () => {
     const h = harness({ guestInit: false, knobs: { sdeiEvent: 0 } });
 
@@ -105,7 +108,7 @@ describe('sub-functions (x1)', () => {
     expect(r).toEqual([SMCCC_RET_SUCCESS, 22n]);
   });
 
-  // facts/arm64.md §7 table: "other | NOT_SUPPORTED (-1)"
+  // v4 09/15 kvm_arch_async_pf_hypercall(): any other sub-function → NOT_SUPPORTED (-1)
   it.each([6, 7, 0x40, 0xffff])('an unknown sub-function %i answers NOT_SUPPORTED (-1)', (sub) => {
     const h = harness({ guestInit: false });
 
@@ -114,7 +117,7 @@ describe('sub-functions (x1)', () => {
     expect(r[0]).toBe(-1n);
   });
 
-  // facts/arm64.md §7: "If apf is not allocated, every sub-function returns NOT_SUPPORTED."
+  // v4 09/15 kvm_arch_async_pf_hypercall(): without apf allocated, every sub-function returns NOT_SUPPORTED
   it.each([
     ['VERSION', ASYNC_PF_VERSION],
     ['SLOTS', ASYNC_PF_SLOTS],
@@ -130,7 +133,8 @@ describe('sub-functions (x1)', () => {
     expect(r[0]).toBe(SMCCC_RET_NOT_SUPPORTED);
   });
 
-  // facts/arm64.md §7 (vendor FEATURES sets BIT(2) only when apf is allocated) and §6 guest init order
+  // v4 08/15 kvm_hvc_call_handler() (vendor FEATURES sets BIT(2) only when apf is allocated) and the guest's
+  // init order (v4 14/15 kvm_async_pf_init())
   it('without the capability the guest stops at FEATURES and never enables', () => {
     const h = harness({ knobs: { apfCapability: 0 } });
 
@@ -140,7 +144,7 @@ describe('sub-functions (x1)', () => {
 });
 
 describe('ENABLE', () => {
-  // facts/arm64.md §7 ENABLE check 4: SDEI number == 0 (VMM has not set it) → INVALID_PARAMETER (-3)
+  // v4 09/15 kvm_arch_async_enable() check 4: SDEI number == 0 (VMM has not set it) → INVALID_PARAMETER (-3)
   it('answers INVALID_PARAMETER (-3) before the VMM set the SDEI event', () => {
     const h = harness({ guestInit: false, knobs: { sdeiEvent: 0 } });
 
@@ -150,7 +154,7 @@ describe('ENABLE', () => {
     expect(h.vcpu().state.enabled).toBe(false);
   });
 
-  // facts/arm64.md §7 ENABLE check 4: IRQ == 0 → INVALID_PARAMETER; §1 v1: "if the SDEI or IRQ number has not been set"
+  // v4 09/15 kvm_arch_async_enable() check 4: IRQ == 0 → INVALID_PARAMETER; facts/arm64.md §1 v1: "if the SDEI or IRQ number has not been set"
   it('answers INVALID_PARAMETER (-3) before the VMM set the PPI', () => {
     const h = harness({ guestInit: false, knobs: { ppi: 0 } });
 
@@ -160,7 +164,7 @@ describe('ENABLE', () => {
     expect(h.vcpu().state.enabled).toBe(false);
   });
 
-  // facts/arm64.md §7 ENABLE check 1: no in-kernel irqchip → NOT_SUPPORTED
+  // v4 09/15 kvm_arch_async_enable() check 1: no in-kernel irqchip → NOT_SUPPORTED
   it('answers NOT_SUPPORTED without an in-kernel irqchip', () => {
     const h = harness({ guestInit: false, knobs: { irqchipInKernel: 0 } });
 
@@ -170,7 +174,7 @@ describe('ENABLE', () => {
     expect(h.vcpu().state.enabled).toBe(false);
   });
 
-  // facts/arm64.md §7 ENABLE checks 1 then 4: the irqchip check comes first
+  // v4 09/15 kvm_arch_async_enable() checks 1 then 4: the irqchip check comes first
   it('checks the irqchip before the VMM numbers', () => {
     const h = harness({ guestInit: false, knobs: { irqchipInKernel: 0, sdeiEvent: 0 } });
 
@@ -188,7 +192,7 @@ describe('ENABLE', () => {
     expect(h.vcpu().state.enabled).toBe(true);
   });
 
-  // facts/arm64.md §7 ENABLE check 2: "Any enable while already enabled also lands here" → NOT_REQUIRED (-2)
+  // v4 09/15 kvm_arch_async_enable() check 2: an enable while already enabled also lands here → NOT_REQUIRED (-2)
   it('answers NOT_REQUIRED (-2) when already enabled', () => {
     const h = harness();
     expect(h.vcpu().state.enabled).toBe(true); // the boot sequence enabled it
@@ -199,7 +203,7 @@ describe('ENABLE', () => {
     expect(r).toBe(SMCCC_RET_NOT_REQUIRED);
   });
 
-  // facts/arm64.md §7 ENABLE check 2: disabling while disabled is NOT_REQUIRED as well
+  // v4 09/15 kvm_arch_async_enable() check 2: disabling while disabled is NOT_REQUIRED as well
   it('answers NOT_REQUIRED when disabling while disabled', () => {
     const h = harness({ guestInit: false });
 
@@ -208,7 +212,7 @@ describe('ENABLE', () => {
     expect(r).toBe(SMCCC_RET_NOT_REQUIRED);
   });
 
-  // facts/arm64.md §7 ENABLE check 6: kvm_gfn_to_hva_cache_init fails (bad GPA) → NOT_SUPPORTED
+  // v4 09/15 kvm_arch_async_enable() check 6: kvm_gfn_to_hva_cache_init fails (bad GPA) → NOT_SUPPORTED
   it('answers NOT_SUPPORTED for a GPA at the end of the 64 MiB guest memory', () => {
     const h = harness({ guestInit: false });
 
@@ -226,7 +230,7 @@ describe('ENABLE', () => {
     expect(r).toBe(SMCCC_RET_SUCCESS);
   });
 
-  // facts/arm64.md §7: data = (x3 << 32) | x2 — a GPA above 4 GiB, carried by the high word, is outside
+  // v4 09/15 kvm_arch_async_pf_hypercall() ENABLE: data = (x3 << 32) | x2 — a GPA above 4 GiB, carried by the high word, is outside
   it('takes the high 32 bits of the value from x3: a GPA above 4 GiB is NOT_SUPPORTED', () => {
     const h = harness({ guestInit: false });
 
@@ -236,7 +240,7 @@ describe('ENABLE', () => {
     expect(h.vcpu().state.enabled).toBe(false);
   });
 
-  // facts/arm64.md §7 ENABLE step 7 (kvm_async_pf_wakeup_all); PROTOCOLS.md §2 "Enable by the guest queues a wake-all"
+  // v4 09/15 kvm_arch_async_enable() step 7 (kvm_async_pf_wakeup_all); PROTOCOLS.md §2 "Enable by the guest queues a wake-all"
   it('queues a wake-all that reaches the guest as page-ready with token 0xffffffff', () => {
     const h = harness({ guestInit: false });
     h.setCpu({ privilege: 'user', irqsMasked: true });
@@ -252,7 +256,7 @@ describe('ENABLE', () => {
     expect(h.sim.metrics.wakeupAll).toBe(1);
   });
 
-  // facts/arm64.md §7 ENABLE check 3: disable → kvm_clear_async_pf_completion_queue, SUCCESS
+  // v4 09/15 kvm_arch_async_enable() check 3: disable → kvm_clear_async_pf_completion_queue, SUCCESS
   it('disable clears the completion queue', () => {
     const h = harness({ guestInit: false });
     apfEnable(h, AREA_GPA | 1n);
@@ -266,7 +270,7 @@ describe('ENABLE', () => {
 });
 
 describe('IRQ_ACK', () => {
-  // facts/arm64.md §5 (notes §5): IRQ_ACK without a pending page-ready is a no-op that returns SUCCESS
+  // v4 08/15 kvm_arch_async_pf_hypercall(): IRQ_ACK without a pending page-ready is a no-op that returns SUCCESS
   it('answers SUCCESS and does nothing when no page-ready is pending', () => {
     const h = readyHarness();
     const before = h.sim.metrics.readyDelivered;
@@ -279,7 +283,7 @@ describe('IRQ_ACK', () => {
 });
 
 describe('every call is an exit', () => {
-  // PROTOCOLS.md §4.7 "Each call is an exit"; facts/arm64.md §3 (HVC from AArch64: EC HVC64)
+  // PROTOCOLS.md §4.7 "Each call is an exit"; facts/arm64.md §6 (HVC from AArch64: EC HVC64)
   it.each([
     ['VERSION', ASYNC_PF_VERSION],
     ['SLOTS', ASYNC_PF_SLOTS],
@@ -304,7 +308,7 @@ describe('every call is an exit', () => {
     expect(exitCount(h, 'HVC64(ASYNC_PF_ENABLE)')).toBe(1);
   });
 
-  // PROTOCOLS.md §4.7: the boot sequence of kvm_async_pf_init() (facts/arm64.md §6 init order), one exit each
+  // PROTOCOLS.md §4.7: the boot sequence of kvm_async_pf_init() (v4 14/15), one exit each
   it('the boot sequence costs one exit per call', () => {
     const h = harness();
 
@@ -337,7 +341,8 @@ describe('PPI INTID validation', () => {
     expect(() => harness({ knobs: { ppi: 20.5 } })).toThrow(BadInputError);
   });
 
-  // facts/arm64.md §7 (SET_IRQ performs no validation; 0 = unset, then ENABLE is INVALID_PARAMETER)
+  // gwshan/linux arch/arm64/kvm/async_pf.c kvm_arch_async_pf_vcpu_ioctl(): SET_IRQ performs no validation; 0 = unset,
+  // then ENABLE is INVALID_PARAMETER (v4 09/15 kvm_arch_async_enable())
   it('accepts knob ppi 0 as "VMM did not set it"', () => {
     expect(() => harness({ knobs: { ppi: 0 } })).not.toThrow();
   });
