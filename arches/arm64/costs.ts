@@ -29,7 +29,7 @@ export const ARM64_COSTS: CostTable = {
   kickExitCycles: 2526,
   /**
    * Host dispatch of an SDEI event at entry (save x0–x17, PC, PSTATE; set up the handler), charged
-   * as the event injection: assumption, none measured (§A6a "SDEI delivery").
+   * as the event injection: assumption, none measured (facts/anchors.md §A6b "SDEI delivery").
    */
   sdeiDispatchCycles: 2000,
   /**

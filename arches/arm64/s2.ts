@@ -60,7 +60,7 @@ const x = (r: GuestCallResult, i: number): bigint => (r.kind === 'ok' ? (r.regs[
  * from EL0 only, once the guest enabled async PF (a guest that never enabled it would not know
  * the abort). An exception from EL0 never lands in non-reentrant EL1 entry code (the objection
  * to RFCv2's DABT, Mark Rutland 2020-05-26, facts/arm64.md §2) and the handler may sleep the
- * task; an EL1 fault exits and follows arm64-sdei's flow (synchronous in kernel mode, §4.7).
+ * task; an EL1 fault exits and follows arm64-sdei's flow (synchronous in kernel mode, PROTOCOLS.md §4.7).
  */
 export function s2Routed(vcpu: V): boolean {
   if (!vcpu.state.enabled) return false;

@@ -8,7 +8,7 @@ import { createX86State, pvAsyncPfEnabled, type X86VcpuState, type X86VmPlace } 
  * Plan … #VE for 'page not present'" (facts/arm64.md §2, §8). The CPU raises #VE in the guest for
  * an EPT violation on an entry whose suppress-#VE bit (63) is clear, with no exit; the guest's
  * handler reads the faulting GPA from the #VE information area, asks the host by hypercall, and
- * sleeps the task on the token the host returns. Page-ready is x86's interrupt + ACK (§4.1).
+ * sleeps the task on the token the host returns. Page-ready is x86's interrupt + ACK (PROTOCOLS.md §4.1).
  *
  * Everything below that is not x86's is lab-defined and hypothetical: the MSR, the hypercall
  * number and its answers.

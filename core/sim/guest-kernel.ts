@@ -194,7 +194,7 @@ export function sendCallFunctionIpi(sim: Machine, v: Vcpu, task: Task, step: { t
 /**
  * The IPI reaches its target. Without posted-interrupt delivery a target running guest code is
  * kicked out first; a halted or idle target wakes; one blocked in a synchronous fault takes it
- * only once its page is in, and one with interrupts off only when it turns them on (§3 "IPIs").
+ * only once its page is in, and one with interrupts off only when it turns them on (PROTOCOLS.md §3 "IPIs").
  */
 export function onIpi(sim: Machine, id: number): void {
   const csd = sim.csds.get(id)!;

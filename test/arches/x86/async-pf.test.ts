@@ -1,7 +1,7 @@
 /**
  * The x86 kvm_arch_* async-PF hooks (arches/x86/async-pf.ts) driven through the harness: token,
  * eligibility, not-present, page-ready and its ACK backpressure, repeated faults, the queue cap.
- * Facts: /work/shared/facts/x86.md §1 "Other constants", §2 "Host flow (current)".
+ * Facts: facts/x86.md §1 "Other constants", §2 "Host flow (current)".
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
@@ -180,7 +180,8 @@ describe('not present only at CPL != 0 unless SEND_ALWAYS', () => {
     expect(areaAt(v.state).flags).toBe(0);
     expect(v.mode).toBe('halt');
     expect(h.sim.metrics.haltReasons.toJSON()['kernel-mode']).toBe(1);
-    // §2 step 2 "Always add the gfn to the hash": the work is outstanding all the same.
+    // facts/x86.md §2 "kvm_arch_async_page_not_present" step 2 "Always add the gfn to the hash": the work is
+    // outstanding all the same.
     expect(v.apf.gfns.has(G)).toBe(true);
   });
 

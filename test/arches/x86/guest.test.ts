@@ -1,7 +1,7 @@
 /**
  * The Linux guest's half of x86 APF (arches/x86/guest.ts): per-CPU enable, the #PF path for
  * not-present, sysvec_kvm_asyncpf_interrupt() for page-ready, and the "INT before EN" rule.
- * Facts: /work/shared/facts/x86.md §1 "MSRs", §3 "Guest flow (current)".
+ * Facts: facts/x86.md §1 "MSRs", §3 "Guest flow (GUEST, current)".
  */
 import { describe, expect, it } from 'vitest';
 import { BadInputError, Harness, x86Variant, type GuestCall, type Variant, type X86VcpuState } from '../../../index.js';

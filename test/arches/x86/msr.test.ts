@@ -1,6 +1,6 @@
 /**
  * The x86 PV async-PF MSRs (arches/x86/msr.ts): numbers, KVM's validation in KVM's order and
- * what an enable does. Facts: /work/shared/facts/x86.md §1 "Constants and ABI".
+ * what an enable does. Facts: facts/x86.md §1 "Constants and ABI".
  */
 import { describe, expect, it } from 'vitest';
 import { BadInputError, x86Abi } from '../../../index.js';

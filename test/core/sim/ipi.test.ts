@@ -67,7 +67,7 @@ describe('a cross-call waits for its target (PROTOCOLS.md §3 "IPIs")', () => {
 
   it('a halted target is woken by the IPI, answers, and halts again on the repeated fault', () => {
     // x86 synthetic halt: guest interrupts wake it (facts/x86.md §2 "Synthetic halt"); the
-    // re-executed access finds the gfn outstanding: kvm_async_pf_repeated_fault, halt (§2 step 4).
+    // re-executed access finds the gfn outstanding: kvm_async_pf_repeated_fault, halt (PROTOCOLS.md §2 step 4).
     const r = run(oneCall(FAULTING), x86HaltVariant);
     expect(r.metrics.ipi.waitNs!.max).toBeLessThan(10_000);
     expect(r.metrics.apf.haltReasons['apf-disabled']).toBeGreaterThan(0);
@@ -75,7 +75,7 @@ describe('a cross-call waits for its target (PROTOCOLS.md §3 "IPIs")', () => {
   });
 
   it('an idle target (its task asleep on a not-present) answers at once', () => {
-    // x86 PV: the user-mode fault is announced, the task sleeps, the vCPU idles in HLT (§4.1).
+    // x86 PV: the user-mode fault is announced, the task sleeps, the vCPU idles in HLT (PROTOCOLS.md §4.1).
     const r = run(oneCall(FAULTING), x86Variant);
     expect(r.metrics.apf.notPresentDelivered).toBeGreaterThan(0);
     expect(r.metrics.ipi.waitNs!.max).toBeLessThan(10_000);
