@@ -336,7 +336,10 @@ const machine = z
      * arm64 later). Off (default): 4 KiB pages only.
      */
     hostThp: z.boolean().default(false),
-    /** Clearing one 2 MiB huge page (clear_huge_page()): assumption, 2 MiB at ~20 GB/s. */
+    /**
+     * Clearing one 2 MiB huge page (Linux 6.12 mm/memory.c folio_zero_user(), clear_huge_page() until
+     * 78fefd04c123): assumption, 2 MiB at ~20 GB/s.
+     */
     hugeClearUs: spanOrZero.default(100),
   })
   .strict()

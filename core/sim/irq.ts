@@ -6,10 +6,10 @@ import { newIrqLine, type Vcpu } from './vcpu.js';
 
 /**
  * Interrupt and event delivery at guest entry, as KVM does it in arch/x86/kvm/x86.c
- * (kvm_check_and_inject_events(), inject_pending_event()) with the lines of lapic.c / the vGIC:
- * the injected event, an emulated IRQ exception, the pending lines in the order the interrupt
- * controller gives them, the tick, and the D1.13.4 race between a pending interrupt and a
- * re-faulting instruction. Raising a line wakes or preempts its vCPU (kvm_vcpu_kick()).
+ * (kvm_check_and_inject_events(), called inject_pending_event() until e746c1f1b94a) with the lines
+ * of lapic.c / the vGIC: the injected event, an emulated IRQ exception, the pending lines in the
+ * order the interrupt controller gives them, the tick, and the D1.13.4 race between a pending
+ * interrupt and a re-faulting instruction. Raising a line wakes or preempts its vCPU (kvm_vcpu_kick()).
  */
 
 /** Guest kernel time for one timer tick (model assumption, README "Assumptions"). */
@@ -98,7 +98,7 @@ export function takeInterrupts(sim: Machine, v: Vcpu): void {
     hostExit(sim, v, window.name, window.kind);
     // The exit comes back through vcpu_enter_guest(): its requests first (page-ready; the 2010
     // host checked completions after every exit, facts/x86.md §2 "2010 ready path"), then an
-    // injected exception before any interrupt (inject_pending_event()). Page-ready waited for
+    // injected exception before any interrupt (kvm_check_and_inject_events()). Page-ready waited for
     // the next exit of another kind: 572 ms at p50 behind irqoff sections.
     if (v.apf.readyRequested) {
       v.apf.readyRequested = false;

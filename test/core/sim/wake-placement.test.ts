@@ -7,7 +7,7 @@ import { smallScenario } from '../../support/scenarios.js';
 /**
  * Where a woken task runs (kernel/sched/fair.c select_task_rq_fair() → select_idle_sibling()): on
  * its previous vCPU when that one is idle, else on an idle vCPU. Found by a hostile test: without
- * it, tasks an idle vCPU had pulled (newidle_balance()) woke behind the task now on their old vCPU,
+ * it, tasks an idle vCPU had pulled (sched_balance_newidle(), newidle_balance() until 7d058285cd77) woke behind the task now on their old vCPU,
  * and the vCPUs they left idled for good — x86 did 0.51× sync's work on 2 vCPUs, 0.27× on 4.
  */
 function oneTaskPerVcpu(pinned: boolean) {
