@@ -3,7 +3,8 @@ import { smcccCallVal, SMCCC_OWNER_VENDOR_HYP } from '../constants.js';
 /**
  * ABI numbers of Gavin Shan's data-abort designs, RFCv1 (April 2020) and RFCv2 (May 2020)
  * (facts/arm64.md §1 RFCv1, RFCv2; RFCv2 7/9 20200508032919.52147-8-gshan@redhat.com,
- * 9/9 seed 003; RFCv1 6/7–7/7 20200410085820.758686-7/-8-gshan@redhat.com).
+ * 9/9 seed 003; RFCv1 6/7 20200410085820.758686-7-gshan@redhat.com, 7/7
+ * 20200410085820.758686-8-gshan@redhat.com).
  */
 
 /** RFCv2: ARM_SMCCC_KVM_FUNC_APF 1, a fast SMC32 vendor-hyp call: 0x86000001 (now PTP's upstream, §3). */

@@ -1,8 +1,8 @@
 /**
  * Gavin Shan's data-abort designs, rule by rule: `arm64-dabt` (RFCv2; host 7/9
  * 20200508032919.52147-8-gshan@redhat.com, guest 9/9 = seed 003) and `arm64-impdef` (RFCv1; host 6/7
- * and guest 7/7, 20200410085820.758686-7/-8-gshan@redhat.com). PROTOCOLS.md §4.5–§4.6,
- * facts/arm64.md §1 RFCv1/RFCv2, §6.
+ * 20200410085820.758686-7-gshan@redhat.com and guest 7/7 20200410085820.758686-8-gshan@redhat.com).
+ * PROTOCOLS.md §4.5–§4.6, facts/arm64.md §1 RFCv1/RFCv2, §6.
  */
 import { describe, expect, it } from 'vitest';
 import { ARM64_MAX_HANDLER_OFFSET, arm64CodeLayout } from '../../../arches/arm64/code-layout.js';

@@ -53,7 +53,8 @@ describe('x86-ve: #VE before populate (PROTOCOLS.md §4.4)', () => {
 
   it('a user-mode fault raises #VE (vector 20) with no exit and no host work yet', () => {
     // EPT-violation #VE: the CPU fills the information area and sets delivery = 0xFFFFFFFF
-    // (Yamahata 2022-08-07, 4783140a61f2…@intel.com); no exit is charged (core Backend.faultInGuest).
+    // (Yamahata 2022-08-07, v8 036/103, 4783140a61f278e7ed6969e36bb8f9272ed40aa8.1659854790.git.isaku.yamahata@intel.com);
+    // no exit is charged (core Backend.faultInGuest).
     const h = booted();
     const before = { ...h.exits() };
     h.fault(G);
