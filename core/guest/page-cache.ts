@@ -2,10 +2,10 @@ import type { FreePages } from './page-alloc.js';
 
 /**
  * The guest's page cache as its reclaim sees it: the clean file pages no process is using, oldest
- * first. A page joins at the head when it enters the cache (lru_cache_add(), mm/swap.c, from
+ * first. A page joins at the head when it enters the cache (folio_add_lru(), mm/swap.c, from
  * filemap_add_folio(), mm/filemap.c) and reclaim takes from the tail: shrink_inactive_list() →
  * shrink_folio_list() → __remove_mapping() drops a clean page and frees its frame
- * (free_unref_folios(), mm/vmscan.c).
+ * (shrink_folio_list() hands it to free_unref_folios(), mm/page_alloc.c).
  *
  * Model simplification (README "Assumptions"): one first-in, first-out list, no active/inactive
  * split and no second chance for referenced pages, reclaim only when the free pages are gone
@@ -29,7 +29,7 @@ export class PageCache {
     return this.count;
   }
 
-  /** lru_cache_add(): a page enters the cache, the newest. */
+  /** folio_add_lru(): a page enters the cache, the newest. */
   add(gfn: number): void {
     if (this.count >= this.ring.length) throw new Error(`PageCache: frame ${gfn} added to a full cache`);
     this.ring[(this.head + this.count) % this.ring.length] = gfn;

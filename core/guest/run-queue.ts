@@ -44,7 +44,7 @@ export interface RunQueue {
   /** The tick's test (and update_curr()'s): should the running task give way now? */
   tickPreempts(ranNs: number, current: Task, currentVruntime: number): boolean;
   /**
-   * check_preempt_wakeup(): should the woken task (already on this queue) preempt the running one?
+   * check_preempt_wakeup_fair() (formerly check_preempt_wakeup()): should the woken task (already on this queue) preempt the running one?
    * `wokenCounted`: it was on the queue all along (a delayed task requeued in place), so the
    * running task's update_curr() saw it; otherwise that update came before it was counted.
    */

@@ -51,7 +51,8 @@ export function startCpuDown(sim: Machine, v: Vcpu): void {
   v.down = true;
   // sched_cpu_deactivate() → set_rq_offline() → rq_offline_fair() → update_sysctl(): the defaults
   // scaled for num_online_cpus(), which still counts this CPU: it leaves cpu_online_mask only later,
-  // in take_cpu_down() → __cpu_disable() (kernel/sched/core.c, kernel/cpu.c). A CPU going down
+  // in take_cpu_down() (kernel/cpu.c) → __cpu_disable() (arch code: arch/x86/kernel/smpboot.c
+  // native_cpu_disable(), arch/arm64/kernel/smp.c). A CPU going down
   // thus leaves the slice as it was; the next offline or online scales it for the CPUs then up.
   rescaleForOnline(v.sched, cpusUp(sim) + 1);
   const { exits, irqsMasked } = sim.backend.caps.offlineWindow;

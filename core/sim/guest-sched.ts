@@ -6,10 +6,11 @@ import type { Machine } from './machine.js';
 import type { Vcpu } from './vcpu.js';
 
 /**
- * The guest scheduler's points, as Linux's kernel/sched/core.c has them: the tick
- * (scheduler_tick()), TIF_NEED_RESCHED and where it is honoured (preempt_schedule_irq(),
- * cond_resched(), the return to user), picking the next task, and waking one (try_to_wake_up(),
- * check_preempt_curr()). The run queue itself is core/guest/scheduler.ts (kernel/sched/fair.c).
+ * The guest scheduler's points, as Linux 6.12's kernel/sched/core.c has them: the tick
+ * (sched_tick(); scheduler_tick() until 86dd6c04ef9f), TIF_NEED_RESCHED and where it is honoured
+ * (preempt_schedule_irq(), cond_resched(), the return to user), picking the next task, and waking
+ * one (try_to_wake_up(), wakeup_preempt(), formerly check_preempt_curr()). The run queue itself
+ * is core/guest/run-queue.ts (kernel/sched/fair.c).
  */
 
 export function onTick(sim: Machine, v: Vcpu): void {
@@ -28,7 +29,7 @@ export function onTick(sim: Machine, v: Vcpu): void {
   sim.interrupt(v);
 }
 
-/** scheduler_tick(): once the slice is used, ask for a resched; the preemption model decides where. */
+/** sched_tick(): once the slice is used, ask for a resched; the preemption model decides where. */
 export function schedulerTick(sim: Machine, v: Vcpu): void {
   if (v.current && v.runq.tickPreempts(v.cursor - v.sliceStart, v.current, currentVruntime(v)!)) v.needResched = true;
   nohzBalancerKick(sim, v);
@@ -87,7 +88,7 @@ function nrRunning(v: Vcpu): number {
 }
 
 /**
- * trigger_load_balance() → nohz_balancer_kick(): a CPU with a task waiting beside the one it runs
+ * sched_balance_trigger() (formerly trigger_load_balance()) → nohz_balancer_kick(): a CPU with a task waiting beside the one it runs
  * kicks the idle CPUs, whose balance pulls work (_nohz_idle_balance() balances for each idle
  * CPU). Without it a vCPU idle already never took the tasks a downed CPU pushed onto CPU 0: it
  * pulled only on its way to idle. Only where a queued task may move at all.
@@ -192,14 +193,14 @@ export function pickNext(sim: Machine, v: Vcpu): boolean {
 }
 
 /**
- * newidle_balance(): a vCPU about to go idle pulls a runnable task from the vCPU with the longest
+ * sched_balance_newidle() (newidle_balance() until 7d058285cd77): a vCPU about to go idle pulls a runnable task from the vCPU with the longest
  * run queue (one LLC domain: a small guest's vCPUs share it). A task that may not move — pinned by
  * the scenario, in the middle of exception code, flagged to sleep at its return to user, or waiting
  * on a cross-call — stays. True if a task came.
  */
 export function idleBalance(sim: Machine, v: Vcpu): boolean {
   // The busiest first (the most queued, the lowest-numbered of equals); where nothing there may
-  // move, load_balance() takes that CPU out of the search and looks again (LBF_ALL_PINNED): a vCPU
+  // move, sched_balance_rq() (formerly load_balance()) takes that CPU out of the search and looks again (LBF_ALL_PINNED): a vCPU
   // stayed idle for a whole run beside two tasks sharing another, its search stopped at a queue of
   // pinned ones.
   // A queue whose every task is pinned is passed over in the same scan, with no list built: at
@@ -379,7 +380,7 @@ export function currentVruntime(v: Vcpu): number | null {
   return cur ? cur.vruntime + Math.max(0, v.cursor - v.sliceStart) : null;
 }
 
-/** An idle vCPU leaves its wait; a busy one is asked to resched if the task should preempt (check_preempt_wakeup()). */
+/** An idle vCPU leaves its wait; a busy one is asked to resched if the task should preempt (check_preempt_wakeup_fair(); check_preempt_wakeup() in CFS kernels). */
 export function checkPreemptWakeup(sim: Machine, v: Vcpu, task: Task, counted = false): void {
   if (v.mode === 'idle') return sim.leaveWait(v);
   const cur = v.current;
