@@ -48,7 +48,19 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   // chooses async or sync (arch/x86/kvm/mmu/mmu.c __kvm_faultin_pfn(): __gfn_to_pfn_memslot() with
   // &async first; mm/memory.c do_swap_page() → swapin_readahead() → __read_swap_cache_async(), whose
   // charge reclaims): a stall in reclaim is the vCPU's, whichever way the fault then goes.
-  if (allocationStalls(sim) && readNotStarted(sim, gfn)) return stallInReclaim(sim, v, gfn, () => decide(sim, v, gfn, returning));
+  if (allocationStalls(sim) && readNotStarted(sim, gfn)) {
+    // A switchover during the stall: the source's vCPU thread chose (its token counter) before it
+    // stopped, and that work went with the source; the destination's fresh vCPU runs the access
+    // again after its first entry, which takes the enable's wake-all first (x86 since 5.8: an
+    // interrupt, taken before anything runs with IF=1). Choosing here instead, with the
+    // destination's counter started again and no entry between, handed out a token a task still
+    // slept on before that wake-all: the guest took the sleeper's node for a dummy
+    // (kvm_async_pf_queue_task()) and the sleeper slept for good (invariant 7).
+    const switchovers = v.switchovers;
+    return stallInReclaim(sim, v, gfn, () => {
+      if (v.switchovers === switchovers) decide(sim, v, gfn, returning);
+    });
+  }
   decide(sim, v, gfn, returning);
 }
 

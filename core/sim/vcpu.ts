@@ -120,6 +120,12 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
    * access on that gfn) is the same fault, not a new one.
    */
   reclaimStalledGfn = -1;
+  /**
+   * Live-migration switchovers this vCPU went through (core/sim/migration.ts): a stall in reclaim
+   * that one cut ends on the destination, whose fresh vCPU runs the access again
+   * (core/sim/host-async-pf.ts stage2Fault()).
+   */
+  switchovers = 0;
 
   readonly runq: RunQueue;
   /** cpu_down() asked for this CPU: the hotplug thread takes it down where it next picks a task. */

@@ -96,3 +96,21 @@ describe('a token handed out again while its sleeper sleeps (hostile round)', ()
   });
 });
 
+/**
+ * A stall in reclaim is the source's vCPU thread's, inside its fault (core/sim/host-async-pf.ts
+ * stallInReclaim()): the switchover waits for it, and the source chooses async or sync with its
+ * own token counter; the work goes with the source, and the destination's fresh vCPU runs the
+ * access again after its first entry, which takes the enable's wake-all first. Hostile round: the
+ * choice was made when the stall ended, on the destination with its counter started again and no
+ * entry between, so x86 handed out 0x1031 (vCPU 49's first token) while a task still slept on the
+ * source's 0x1031, before the wake-all, and that task slept for good (arch/x86/kernel/kvm.c kvm_async_pf_queue_task():
+ * an entry with the token is taken for a dummy). Found at 128 vCPUs; the fixture is it shrunk.
+ */
+describe('a switchover while a vCPU waits in reclaim (hostile round)', () => {
+  it('x86: the stalled access runs again on the destination, after the wake-all: every sleeper is woken', () => {
+    const r = runVariant(loadScenario('test/fixtures/migrate-reclaim-stall.yaml'), findVariant('x86'));
+    expect(r.metrics.swap.writebackStalls).toBeGreaterThan(0);
+    expect(r.invariants.violations).toEqual([]);
+    expect(Object.keys(r.metrics.hazards)).not.toContain(FREED_SLEEPER_HAZARD);
+  });
+});
