@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { flushOut, type Io, type OutEntry } from '../../cli/io.js';
-import { CHUNK_CHARS, CHUNKS_IN_FLIGHT, OUT_STOP, OUT_WRITTEN, outputChunks, sendOutput, Stdout } from '../../cli/process.js';
+import { CHUNK_CHARS, CHUNKS_IN_FLIGHT, OUT_STOP, OUT_WRITTEN, outputChunks, sendOutput, Stdout } from '../../cli/output-stream.js';
 
 /** Pieces made one by one, counting how many were made: a generator's, as `apf-lab trace` hands its output. */
 function counted(n: number, size: number): { pieces: Generator<string>; made: () => number } {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHUNK_CHARS, CHUNKS_IN_FLIGHT } from '../../cli/process.js';
+import { CHUNK_CHARS, CHUNKS_IN_FLIGHT } from '../../cli/output-stream.js';
 import { apfLab, BIN } from '../support/cli.js';
 import { cliInProcess } from '../support/cli-in-process.js';
 
