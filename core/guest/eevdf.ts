@@ -194,7 +194,7 @@ export class EevdfRunQueue implements RunQueue {
    */
   detachAll(): Task[] {
     const all = this.tree.inOrder();
-    const v = this.zero + floorDiv(this.sum, Math.max(1, all.length));
+    const v = this.avg(null);
     const out: Task[] = [];
     for (const t of all) {
       if (t.delayedOn >= 0) this.finishLag(t, v);
