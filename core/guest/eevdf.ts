@@ -274,13 +274,8 @@ export class EevdfRunQueue implements RunQueue {
 
   /** place_entity(): at V less the lag, scaled so that the task keeps its lag against the new V; then its deadline. */
   private place(task: Task, currentVruntime: number | null, initial: boolean): void {
-    let n = this.tree.size;
-    let sum = this.sum;
-    if (currentVruntime !== null) {
-      n++;
-      sum += currentVruntime - this.zero;
-    }
-    const v = n > 0 ? this.zero + floorDiv(sum, n) : this.minVruntime;
+    const n = this.tree.size + (currentVruntime !== null ? 1 : 0);
+    const v = this.avg(currentVruntime);
     this.rebase(v);
     const lag = n > 0 && task.vlag !== 0 ? Math.trunc((task.vlag * (n + 1)) / n) : 0;
     task.vruntime = v - lag;
