@@ -23,7 +23,7 @@ export function writeAll(files: readonly [string, FileText][], what: string, fla
   const regular = targets.filter((t) => !t.special);
   try {
     // First, what cannot be undone the least: a write to a device or a pipe that fails stops here.
-    for (const t of special) writeText(t.path, t.text);
+    for (const t of special) writeToReader(t.path, t.text);
   } catch (e) {
     fail((e as Error).message.split('\n')[0]);
   }
@@ -54,6 +54,19 @@ function writeText(path: string, text: FileText): void {
     for (const piece of typeof text === 'string' ? [text] : text) writeSync(fd, piece);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * writeText() to a pipe or a device: a reader that closed early (EPIPE: `--perfetto /dev/stdout |
+ * head -c1`) takes no more, and that is not an error, as for stdout (cli/output-stream.ts) and
+ * coreutils; the rest of that file is dropped.
+ */
+function writeToReader(path: string, text: FileText): void {
+  try {
+    writeText(path, text);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EPIPE') throw e;
   }
 }
 

@@ -101,13 +101,15 @@ describe('apf-lab trace (built binary)', () => {
       }
     };
     const bin = `'${process.execPath}' ${BIN} trace x86 --lab --to-ms 400`;
-    const [head, headJson, gone, full] = await Promise.all([
+    const [head, headJson, gone, full, timelineHead] = await Promise.all([
       shell(`${bin} | head -n 2 >/dev/null`),
       shell(`${bin} --json | head -c 100 >/dev/null`),
       shell(`${bin} | true`),
       shell(`${bin} --json >/dev/full`),
+      // The timeline to a pipe named as a path: its EPIPE is the same closed reader (it was "cannot write the timeline: EPIPE", exit 1).
+      shell(`${bin} --perfetto /dev/stdout | head -c 1 >/dev/null`),
     ]);
-    for (const r of [head, headJson, gone]) expect(r).toEqual({ code: 0, stderr: '' });
+    for (const r of [head, headJson, gone, timelineHead]) expect(r).toEqual({ code: 0, stderr: '' });
     expect(full.code).toBe(1);
     expect(full.stderr).toMatch(/^apf-lab: cannot write the output: ENOSPC [^\n]*\n$/);
   });
