@@ -6,7 +6,8 @@ import { roundTo } from './spread.js';
 
 /**
  * One variant's result in a comparison, with its work measured against the no-APF baseline of its
- * own architecture — same costs, same exits — when the comparison has one (issue 5, item 6).
+ * own architecture — same costs, same exits — when the comparison has one (DESIGN.md "The backend
+ * contract": a comparison's no-APF baseline runs on the same architecture and costs).
  */
 export interface ComparedRun extends RunResult {
   /** The baseline this entry is measured against (itself for a baseline), or null if its architecture has none here. */

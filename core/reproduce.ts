@@ -5,10 +5,10 @@ import type { ExperimentRowSpec, Scenario } from './scenario/schema.js';
 import { roundTo, spread } from './spread.js';
 
 /**
- * `apf-lab reproduce` (issue 7 §3): a scenario that carries a published experiment is run for
- * each variant and baseline it names, over several seeds, and each row's ratio (variant ÷
- * baseline, seed by seed on the same random numbers) is reported as mean, min and max next to the
- * published figure.
+ * `apf-lab reproduce`: a scenario that carries a published experiment (facts/anchors.md §A1, §A2;
+ * facts/arm64.md §7) is run for each variant and baseline it names, over several seeds, and each
+ * row's ratio (variant ÷ baseline, seed by seed on the same random numbers) is reported as mean,
+ * min and max next to the published figure.
  */
 
 export interface ExperimentRow {

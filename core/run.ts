@@ -82,7 +82,8 @@ export interface RunMetrics {
   /**
    * Exceptions injected while the guest ran exception code that cannot take one (vectors, entry
    * code, the C entry code before the syndrome is read, the return path), and faults raised in
-   * the guest there: each overwrites state that code still needs (issue 6 §3), by code region.
+   * the guest there: each overwrites state that code still needs (PROTOCOLS.md §4.5, "Hazard to
+   * report"), by code region.
    */
   readonly unsafeInjections: { readonly total: number; readonly byRegion: Readonly<Record<string, number>> };
   /**
@@ -147,9 +148,9 @@ export interface RunMetrics {
 }
 
 /**
- * Post-copy migration (issue 7 §1.3): QEMU's blocktime in the measured window (core/host/
- * postcopy-blocktime.ts) — `blocktimeNs` while every vCPU waited for a page at once,
- * `vcpuBlocktimeNs` per vCPU — and the link's pages: sent because a fault asked
+ * Post-copy migration (facts/anchors.md §A4; §A7 "QEMU postcopy blocktime"): QEMU's blocktime in
+ * the measured window (core/host/postcopy-blocktime.ts) — `blocktimeNs` while every vCPU waited
+ * for a page at once, `vcpuBlocktimeNs` per vCPU — and the link's pages: sent because a fault asked
  * (`pagesRequested`) or by the background push (`pagesPushed`), and when the last one landed
  * (`completedAtNs`, from the switch; null if pages were still to come when the run stopped).
  */

@@ -1,11 +1,11 @@
 /**
  * Where the guest's PC is: the kernel code an exception runs through, as the architecture lays it
- * out (DESIGN.md "Guest"; issue 6 §1.2). After every exception, interrupt, injected event or system
- * call the guest runs its vector stub, then entry code that saves the interrupted state, then
- * C entry code that reads the syndrome, and only then the handler; on the way out it restores the
- * state and returns. A design that decides by PC (a range check on the vectors) or that injects an
- * exception the guest cannot take there (it overwrites the return and syndrome registers that
- * code still needs) is judged against these phases.
+ * out (DESIGN.md "Guest" and "guest PC and code layout"). After every exception, interrupt,
+ * injected event or system call the guest runs its vector stub, then entry code that saves the
+ * interrupted state, then C entry code that reads the syndrome, and only then the handler; on the
+ * way out it restores the state and returns. A design that decides by PC (a range check on the
+ * vectors) or that injects an exception the guest cannot take there (it overwrites the return and
+ * syndrome registers that code still needs) is judged against these phases.
  *
  * Core knows the shape, not the addresses: each architecture gives its layout as data
  * (arches/<arch>/code-layout.ts), with offsets from its exception vector base and the time each

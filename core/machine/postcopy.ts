@@ -1,9 +1,9 @@
 import type { PostcopyBackingSpec } from '../scenario/schema.js';
 
 /**
- * The migration link of a post-copy live migration, as QEMU runs it (issue 7 §1.3;
- * facts/anchors.md §A4): the guest already runs on the destination, and the pages dirtied after
- * the precopy phase sent them are still on the source.
+ * The migration link of a post-copy live migration, as QEMU runs it (facts/anchors.md §A4): the
+ * guest already runs on the destination, and the pages dirtied after the precopy phase sent them
+ * are still on the source.
  *
  * - A fault on such a page makes the destination ask for it (migration/postcopy-ram.c
  *   postcopy_request_page() → migrate_send_rp_req_pages(), a message on the return path). The

@@ -88,9 +88,9 @@ const swapBacking = z
   .strict();
 
 /**
- * Post-copy live migration (issue 7 §1.3; facts/anchors.md §A4): the guest runs on the
- * destination while its dirty pages are still on the source, and a fault on one asks the source
- * for it over the migration link (core/machine/postcopy.ts). Pages are 4 KiB.
+ * Post-copy live migration (facts/anchors.md §A4): the guest runs on the destination while its
+ * dirty pages are still on the source, and a fault on one asks the source for it over the
+ * migration link (core/machine/postcopy.ts). Pages are 4 KiB.
  */
 const postcopyBacking = z
   .object({
@@ -185,7 +185,8 @@ const step = z.union([
   /**
    * A kernel section with preemption off but interrupts on (spin_lock(), get_cpu()): the task may
    * not sleep here, so a design that tells the guest of a fault in it halts the vCPU instead of
-   * scheduling (issue 6 §1.2; RFCv2's `preempt_count() > 1`, seed 003). It may touch memory too.
+   * scheduling (PROTOCOLS.md §3 "not present"; RFCv2's `preempt_count() > 1`, seed 003). It may
+   * touch memory too.
    */
   z
     .object({
@@ -262,8 +263,8 @@ const task = z
     program: z.array(step).min(1),
     /**
      * Fixed work: the task runs its program this many times, then exits, and its completion time
-     * is reported (a test program's "time", issue 7 §1.1). Absent: it loops until the run ends
-     * (in a job set: each process runs once).
+     * is reported (a test program's "time", facts/anchors.md §A7). Absent: it loops until the
+     * run ends (in a job set: each process runs once).
      */
     passes: count(HARD.tasks, 'a lab bound on passes').optional(),
   })
@@ -325,7 +326,7 @@ const machine = z
      * data — and whether the host may evict them. `pinned` (default): they are assumed always
      * resident and take no host memory in the model. `swappable`: they are guest memory like any
      * other, laid out first, and the exception entry code that touches them can take a stage-2
-     * fault there (issue 6 §1.2; Mark Rutland's concern, facts/arm64.md §2).
+     * fault there (Mark Rutland's concern on RFCv2 7/9, facts/arm64.md §2).
      */
     guestKernelPages: z.enum(['pinned', 'swappable']).default('pinned'),
     /**
@@ -355,11 +356,12 @@ const machine = z
 const costOverrides = z.record(z.string(), z.number());
 
 /**
- * One published figure an experiment reproduces (issue 7 §3): a ratio of the variant's metric to
- * the baseline's over the same seeds. `work`: total work; `count`: a task group's work over the
- * measured window (a count per run, such as Gavin Shan's "Calculation" columns); `rate`: a task
- * group's work per second; `time`: a task group's mean completion time (fixed work). `published`: the cover letter's
- * figure as the same ratio, or null where facts/ gives none (the lab then predicts).
+ * One published figure an experiment reproduces (facts/anchors.md §A1, §A2): a ratio of the
+ * variant's metric to the baseline's over the same seeds. `work`: total work; `count`: a task
+ * group's work over the measured window (a count per run, such as Gavin Shan's "Calculation"
+ * columns); `rate`: a task group's work per second; `time`: a task group's mean completion time
+ * (fixed work). `published`: the cover letter's figure as the same ratio, or null where facts/
+ * gives none (the lab then predicts).
  */
 const experimentRow = z
   .object({

@@ -8,8 +8,8 @@ import type { Machine } from './machine.js';
 import type { Vcpu } from './vcpu.js';
 
 /**
- * The guest's own page fault on a process's memory (issue 7 §1.4): the first touch of a page of a
- * task's private anonymous mapping has no frame behind it, so the guest takes a fault, and
+ * The guest's own page fault on a process's memory: the first touch of a page of a task's private
+ * anonymous mapping has no frame behind it, so the guest takes a fault, and
  * do_anonymous_page() (mm/memory.c; facts/anchors.md §A7) takes a frame from its free pages
  * (core/guest/page-alloc.ts), clears it in kernel mode (clear_user_highpage()) and maps it; the
  * access then runs again in user mode.

@@ -5,12 +5,12 @@ import type { Machine } from './machine.js';
 import type { Vcpu } from './vcpu.js';
 
 /**
- * A job set (issue 7 §1.4): `make -jN` keeps N jobs running, each a short-lived process, and
- * starts the next one when one exits (its wait() returns), until all have run. The fork is the
- * guest's: wake_up_new_task() places the child on the CPU fork balancing picks
- * (select_task_rq_fair() with SD_BALANCE_FORK → sched_balance_find_dst_cpu()), with
- * place_entity()'s start for a new entity. The set is finished when its last process exits, and
- * that is its completion time (a build's time).
+ * A job set (a kernel build: facts/arm64.md §7 v1, facts/anchors.md §A7 "Kernel build shape"):
+ * `make -jN` keeps N jobs running, each a short-lived process, and starts the next one when one
+ * exits (its wait() returns), until all have run. The fork is the guest's: wake_up_new_task()
+ * places the child on the CPU fork balancing picks (select_task_rq_fair() with SD_BALANCE_FORK →
+ * sched_balance_find_dst_cpu()), with place_entity()'s start for a new entity. The set is finished
+ * when its last process exits, and that is its completion time (a build's time).
  */
 export class JobSet {
   /** Processes created so far (the first `concurrent` at the start of the run). */
