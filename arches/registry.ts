@@ -87,7 +87,8 @@ export function knownVariants(extra: readonly Variant[] = []): readonly Variant[
 
 /**
  * `sync` names no single variant any more: a no-APF baseline is priced with one architecture's
- * costs (issue 5, item 6). In a comparison it stands for the baseline of each architecture compared.
+ * costs (DESIGN.md "The backend contract"). In a comparison it stands for the baseline of each
+ * architecture compared.
  */
 export const SYNC_ALIAS = 'sync';
 

@@ -1,8 +1,9 @@
 /**
- * A variant as data (issue 6 §4, STYLE.md §3): an architecture plus one mechanism per dimension,
- * each named by a short id from that architecture's catalogue (arches/<arch>/mechanisms.ts). The
- * built-in variants are written in this form and composed by the same code as a user's
- * `--variant-file`, so a file that restates a built-in runs byte for byte like it.
+ * A variant as data (DESIGN.md "Variant catalogue", STYLE.md §3): an architecture plus one
+ * mechanism per dimension, each named by a short id from that architecture's catalogue
+ * (arches/<arch>/mechanisms.ts). The built-in variants are written in this form and composed by
+ * the same code as a user's `--variant-file`, so a file that restates a built-in runs byte for
+ * byte like it.
  *
  * A mechanism contributes a fragment of the backend (hooks, caps, guest init, vCPU state); the
  * composer lays the fragments over the architecture's base in a fixed order. Which fragments fit

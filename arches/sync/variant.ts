@@ -33,8 +33,9 @@ export interface NoApfSpec {
  * A no-APF baseline on one architecture: every fault on a host-missing page blocks the vCPU until
  * the page is in, taking no guest interrupts meanwhile ("master" in Gleb Natapov's tables,
  * facts/x86.md §7). A ratio "vs sync" is only meaningful against the baseline priced with the same
- * architecture's costs and exits (issue 5, item 6), so each architecture has its own: `sync-<arch>`.
- * The built-in baselines are specs (below); this builds one for an architecture of your own.
+ * architecture's costs and exits (DESIGN.md "The backend contract"), so each architecture has its
+ * own: `sync-<arch>`. The built-in baselines are specs (below); this builds one for an
+ * architecture of your own.
  */
 export function noApfVariant(spec: NoApfSpec): Variant {
   const arch: ArchDefinition = {

@@ -28,7 +28,8 @@ export function builtinExperiments(): { id: string; scenario: Scenario }[] {
 
 /**
  * `apf-lab reproduce [experiment…]`: each published experiment (a scenario with an `experiment`
- * block) run over several seeds, the lab's ratio next to the published one (issue 7 §3).
+ * block) run over several seeds, the lab's ratio next to the published one (facts/anchors.md
+ * §A1, §A2; facts/arm64.md §7).
  */
 export function reproduceCommand(io: Io): CommandModule<object, ReproduceArgs> {
   return {

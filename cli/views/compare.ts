@@ -110,7 +110,7 @@ export function buildCompareView(c: Comparison): CompareView {
         ...union((r) => r.metrics.exits).map((k) => row(k, (r) => dash(r.metrics.exits[k]))),
       ],
     },
-    // Post-copy (issue 7 §1.3): QEMU's blocktime and what went over the link.
+    // Post-copy (facts/anchors.md §A4): QEMU's blocktime and what went over the link.
     ...(vs.some((r) => r.metrics.postcopy !== null)
       ? [
           {
