@@ -33,7 +33,7 @@ describe('templates', () => {
 });
 
 describe('a run cut short', () => {
-  // Issue "Correctness…" item 8: where a run is cut short the output says so and does not claim the full duration.
+  // Where a run is cut short the output says so and does not claim the full duration.
   it('is named with where it stopped and what its figures cover', () => {
     const free = freeExitsVariant;
     const s = spinningScenario();

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { findVariant, loadScenario, runVariant, VARIANTS } from '../../index.js';
 
 /**
- * Issue 6, acceptance: every design of the review thread runs, invariant-clean, on the default
- * scenario and on `guest-kernel-faults` (guest kernel pages swappable), and the data-abort designs
- * show the unsafe injections their PC-range check lets through, where the others show none.
+ * Every design of the catalogue (DESIGN.md "Variant catalogue") runs, invariant-clean (DESIGN.md
+ * "Invariants"), on the default scenario and on `guest-kernel-faults` (guest kernel pages
+ * swappable), and the data-abort designs show the unsafe injections their PC-range check lets
+ * through (PROTOCOLS.md §4.5, "Hazard to report"), where the others show none.
  */
 describe('every variant, whole runs', () => {
   const overcommit = loadScenario('overcommit');

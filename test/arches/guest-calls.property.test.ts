@@ -18,7 +18,7 @@ import { ARM_SMCCC_VENDOR_HYP_KVM_LAB_PV_VECTOR_FUNC_ID as PV_VECTOR_FN } from '
 import { smallScenario } from '../support/scenarios.js';
 
 /**
- * Guest-interface robustness (issue 6 §4; DESIGN.md "The backend contract": guestCall with KVM's
+ * Guest-interface robustness (STYLE.md §2; DESIGN.md "The backend contract": guestCall with KVM's
  * validation, "never a crash"). Per registered variant, random guest calls — MSR accesses and
  * VMCALL on x86, SMCCC / SDEI HVCs and trapped system-register writes on arm64 — with random
  * and edge-case arguments hit the enable path; then a short workload runs. Every answer must be

@@ -114,7 +114,7 @@ describe('apf-lab CLI (in-process)', () => {
   });
 });
 
-describe('command-line mistakes are usage errors (issue 5 item 15)', () => {
+describe('command-line mistakes are usage errors (DESIGN.md "Outputs": exit 2)', () => {
   const usage: string[][] = [
     ['run'],
     ['run', 'x86', '--seed'],
@@ -151,13 +151,13 @@ describe('command-line mistakes are usage errors (issue 5 item 15)', () => {
   });
 });
 
-describe('seeds use all their bits on the command line (item 10)', () => {
+describe('seeds use all their bits on the command line', () => {
   it('--seed 1 and --seed 4294967297 give different runs', async () => {
     expect(await workOf('--seed', '1')).not.toBe(await workOf('--seed', String(2 ** 32 + 1)));
   });
 });
 
-describe('scenario errors from the CLI name the file (items 12, 13)', () => {
+describe('scenario errors from the CLI name the file', () => {
   it('a hostile value, an override key and a knob the backend refuses all name the file and field', async () => {
     const r = await cli('run', 'x86', '--scenario', 'test/fixtures/hostile/proto-key.yaml');
     expect(r.code).toBe(1);
@@ -178,7 +178,7 @@ describe('-s NAME without "/" or .yaml is a built-in name, even where a file of 
   });
 });
 
-describe('long runs: size limits, progress and Ctrl-C (item 16)', () => {
+describe('long runs: size limits, progress and Ctrl-C', () => {
   it('refuses a scenario above the laptop limits, saying how to raise it', async () => {
     const r = await cli('run', 'x86', '--scenario', 'test/fixtures/hostile/too-large.yaml');
     expect(r.code).toBe(1);

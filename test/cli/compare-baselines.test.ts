@@ -5,8 +5,8 @@ import { BIN } from '../support/cli.js';
 
 /**
  * `compare --json` on the built binary (the global setup built dist/): every architecture in a
- * comparison has its own no-APF baseline, and each ratio is against that one (issue 5, item 6 and
- * its acceptance point on `compare --json`).
+ * comparison has its own no-APF baseline, and each ratio is against that one (DESIGN.md "The
+ * backend contract").
  */
 const run = promisify(execFile);
 

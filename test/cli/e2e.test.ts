@@ -59,7 +59,7 @@ async function viaShell(script: string) {
 }
 const NODE_BIN = `'${process.execPath}' ${BIN}`;
 
-describe('hostile input through the built binary (issue 5 items 14, 15, 16)', () => {
+describe('hostile input through the built binary (DESIGN.md "Outputs")', () => {
   const dir = mkdtempSync(join(tmpdir(), 'apf-lab-e2e-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

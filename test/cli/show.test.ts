@@ -226,7 +226,7 @@ function sheetOf(id: string): VariantSheet {
   };
 }
 
-describe('show: the code layout (issue 6 §1.2)', () => {
+describe('show: the code layout (DESIGN.md "guest PC and code layout")', () => {
   it('prints the regions and the phases of an exception, with what RFCv2\'s range leaves out', async () => {
     const r = await cli('show', 'arm64-dabt');
     expect(r.out).toMatch(/\n {2}vectors\s+0x0\s+2,048 B\s+vectors \(VBAR_EL1, 16 × 0x80\)\n/);

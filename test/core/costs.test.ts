@@ -15,7 +15,8 @@ import { X86_COST_KEYS } from '../../arches/x86/costs.js';
 
 /**
  * Each exit kind and each injection is charged its own entry of the architecture's cost table
- * (DESIGN.md "Costs are per-architecture tables"; issue 5, item 6), through the protocol harness.
+ * (DESIGN.md "The backend contract": costs are per-architecture tables), through the protocol
+ * harness.
  */
 const X86_MHZ = x86Variant.defaultCosts.clockMHz;
 const G = HARNESS_FIRST_MISSING_GFN;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { loadScenario, parseScenario, type Harness, type Scenario } from '../../index.js';
 
-/** The default scenario and scenarios/ipi-mix.yaml (DESIGN.md acceptance, issue 6). */
+/** The default scenario and scenarios/ipi-mix.yaml. */
 export function routingScenarios(): Scenario[] {
   return [loadScenario('overcommit'), parseScenario(readFileSync('scenarios/ipi-mix.yaml', 'utf8'), 'scenarios/ipi-mix.yaml')];
 }

@@ -484,8 +484,9 @@ describe('D1.13.4 hazard', () => {
     expect(hazard(h, D1_13_4)).toBe(1);
   });
 
-  // The race as an outcome (issue "Every design…" §1.4): each time the fault wins, one more stage-2 exit
-  // (a repeated fault) before the PPI is taken; arch.arm64.d1134FaultFirstPercent sets how often
+  // The race as an outcome (DESIGN.md "interrupts that carry a not-present"; PROTOCOLS.md §4.7): each time
+  // the fault wins, one more stage-2 exit (a repeated fault) before the PPI is taken;
+  // arch.arm64.d1134FaultFirstPercent sets how often
   it.each([
     [0, 0],
     [100, 1000], // every race lost: bounded at 1,000 in a row, then the interrupt is taken anyway

@@ -207,7 +207,7 @@ describe('whole runs (300 ms)', () => {
     expect(r.metrics.injections[PV_VECTOR_EVENT]).toBe(r.metrics.apf.notPresentDelivered);
   });
 
-  // The PV vector saves the interrupted state in its own area, so it never clobbers ELR/ESR (issue 6 §3).
+  // The PV vector saves the interrupted state in its own area, so it never clobbers ELR/ESR (PROTOCOLS.md §4.9).
   it('overcommit: the PV event is never an unsafe injection', () => {
     const r = runVariant({ ...loadScenario('overcommit'), durationMs: 300 }, pvvec);
     expect(r.metrics.unsafeInjections.total).toBe(0);

@@ -3,8 +3,8 @@ import { BadInputError, baselineFor, findVariant, VARIANTS, variantsToCompare, t
 
 /**
  * A ratio "vs sync" is only meaningful against a baseline on the same architecture and costs
- * (issue 5, item 6): each architecture's no-APF baseline carries that architecture's cost table,
- * exit names, exit prices and knobs.
+ * (DESIGN.md "The backend contract"): each architecture's no-APF baseline carries that
+ * architecture's cost table, exit names, exit prices and knobs.
  */
 const ctx = (v: Variant) => ({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes: 64 << 20 });
 const apfVariants = VARIANTS.filter((v) => !v.baseline);

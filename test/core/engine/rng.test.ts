@@ -47,7 +47,7 @@ describe('RandomStreams', () => {
   });
 });
 
-describe('seeds use all of their bits (issue 5 item 10)', () => {
+describe('seeds use all of their bits', () => {
   it('seeds that differ only above bit 31 give different streams', () => {
     for (const [a, b] of [
       [1, 1 + 2 ** 32],
@@ -71,7 +71,7 @@ describe('seeds use all of their bits (issue 5 item 10)', () => {
   });
 });
 
-describe('issuing a stream is O(1) (issue 5 item 16)', () => {
+describe('issuing a stream is O(1)', () => {
   it('gives the same streams as the old jump-i-times definition for the first actors', () => {
     const r = new RandomStreams(11);
     for (let i = 0; i < 6; i++) {

@@ -23,7 +23,7 @@ describe('HostMemory (CLOCK under a resident limit)', () => {
   });
 });
 
-describe('populated pages (issue 7 §1.2; facts/anchors.md §A7 do_anonymous_page())', () => {
+describe('populated pages (facts/anchors.md §A7 do_anonymous_page())', () => {
   it('a page the guest never wrote is not populated until it is first brought in; eviction keeps it populated (on swap)', () => {
     const m = new HostMemory(10, 1);
     m.populate(0, 5);
@@ -45,7 +45,7 @@ describe('populated pages (issue 7 §1.2; facts/anchors.md §A7 do_anonymous_pag
   });
 });
 
-describe('dirty pages and swap-out writes (issue 7 §1.2: pages are written to swap only when evicted)', () => {
+describe('dirty pages and swap-out writes (mm/vmscan.c shrink_folio_list(): only a dirty folio goes to pageout())', () => {
   it('evicting a page written since it was read in writes it out; a clean one goes for free', () => {
     const m = new HostMemory(10, 2);
     m.populate(0, 10);

@@ -4,10 +4,10 @@ import { linkTiming, PostcopyLink, type LinkEvent } from '../../../core/machine/
 import type { PostcopyBackingSpec } from '../../../core/scenario/schema.js';
 
 /**
- * The post-copy link (issue 7 §1.3; core/machine/postcopy.ts): a requested page takes a round trip
- * plus its time on the wire, queued behind the page being sent; the background push sends the
- * dirty pages in address order at the link's bandwidth; a requested page jumps the push, which
- * then goes on after it (QEMU migration/ram.c get_queued_page()).
+ * The post-copy link (core/machine/postcopy.ts; facts/anchors.md §A4): a requested page takes a
+ * round trip plus its time on the wire, queued behind the page being sent; the background push
+ * sends the dirty pages in address order at the link's bandwidth; a requested page jumps the push,
+ * which then goes on after it (QEMU migration/ram.c get_queued_page()).
  */
 const KINDS: readonly LinkEvent[] = ['request-arrived', 'sent', 'arrived'];
 

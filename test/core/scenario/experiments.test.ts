@@ -2,16 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { knownVariants, listBuiltinScenarios, loadScenario } from '../../../index.js';
 
 /**
- * Issue 7 §3: the built-in experiments are the twelve of the postings, each row naming variants
- * that exist and, for a per-task figure, a task group that the scenario has; every experiment
- * cites its source. (No simulation here: `apf-lab reproduce` runs them.)
+ * The built-in experiments are twelve from the postings (facts/anchors.md §A1, §A2; facts/arm64.md
+ * §7), each row naming variants that exist and, for a per-task figure, a task group that the
+ * scenario has; every experiment cites its source. (No simulation here: `apf-lab reproduce` runs
+ * them.)
  */
 describe('built-in experiments', () => {
   const experiments = listBuiltinScenarios()
     .map((name) => ({ name, s: loadScenario(name) }))
     .filter(({ s }) => s.experiment !== undefined);
 
-  it('are the twelve experiments issue 7 lists', () => {
+  it('are these twelve', () => {
     expect(experiments.map((e) => e.name).sort()).toEqual(
       [
         'gavin-rfcv2-calc',

@@ -22,7 +22,7 @@ const errorOf = scenarioErrorOf;
 const parseError = (text: string) => errorOf(() => parseScenario(text, 'f.yaml', { known }));
 const fixtureError = (name: string) => errorOf(() => loadScenario(`test/fixtures/hostile/${name}.yaml`, { known }));
 
-describe('hostile scenario values are bad input naming file, field and reason (items 11, 12, 13)', () => {
+describe('hostile scenario values are bad input naming file, field and reason', () => {
   // Each fixture is one case from the attack on the loader; the message must name the file and field.
   const cases: [string, string, RegExp][] = [
     ['duration-1e12', 'durationMs', /at most 86400000 ms/],
@@ -170,7 +170,7 @@ describe('hostile scenario values are bad input naming file, field and reason (i
   });
 });
 
-describe('scenario files are read within a size limit (item 14)', () => {
+describe('scenario files are read within a size limit', () => {
   const dir = mkdtempSync(join(tmpdir(), 'apf-lab-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const loadError = (path: string) => errorOf(() => loadScenario(path, { known }));
@@ -238,7 +238,7 @@ describe('scenario files are read within a size limit (item 14)', () => {
   });
 });
 
-describe('size limits a laptop can run (item 16)', () => {
+describe('size limits a laptop can run', () => {
   it('refuses a scenario whose expected events exceed the limit, saying how to raise it', () => {
     const s = loadScenario('test/fixtures/hostile/too-large.yaml', { known });
     expect(estimateEvents(s)).toBeGreaterThan(SIZE.expectedEvents);
@@ -390,7 +390,7 @@ drain: { enabled: false }
   });
 });
 
-describe('HostMemory refuses a resident limit of no page (item 11)', () => {
+describe('HostMemory refuses a resident limit of no page', () => {
   it('throws instead of silently not limiting', () => {
     expect(() => new HostMemory(100, 0)).toThrow(/at least one page/);
     expect(() => new HostMemory(100, 1)).not.toThrow();

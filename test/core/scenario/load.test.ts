@@ -99,7 +99,7 @@ describe('the library refuses hand-built bad input (hostile-test regression)', (
   });
 });
 
-describe('job sets and a task’s own memory (issue 7 §1.4)', () => {
+describe('job sets and a task’s own memory', () => {
   /** MINIMAL with its task `w` replaced: a job set with a 1 MiB heap. */
   const withTask = (task: string, extra = '') =>
     base.replace('tasks: [{ name: w, program: [{ touch: { region: a } }] }]', `tasks: [${task}]`) + extra;

@@ -6,9 +6,10 @@ import { arm64DabtVariant, arm64SdeiVariant, findVariant, Harness, HARNESS_FIRST
 import { smallScenario } from '../../support/scenarios.js';
 
 /**
- * The guest PC and code layout (issue 6 §1.2–§1.3): exception code as phases with a region and an
- * offset from the vector base, unsafe injections, requests seen only after an exit, the context
- * switch with the run-queue lock held, preemptoff sections, and the guest's halted wait.
+ * The guest PC and code layout (DESIGN.md "guest PC and code layout"): exception code as phases
+ * with a region and an offset from the vector base, unsafe injections, requests seen only after an
+ * exit, the context switch with the run-queue lock held, preemptoff sections, and the guest's
+ * halted wait.
  */
 
 const G = HARNESS_FIRST_MISSING_GFN;
@@ -63,7 +64,7 @@ describe('the x86 layout', () => {
   });
 });
 
-describe('unsafe injections (issue 6 §3)', () => {
+describe('unsafe injections (PROTOCOLS.md §4.5, "Hazard to report")', () => {
   function inEntryCode(exception: 'sync' | undefined): Harness {
     const h = new Harness(arm64SdeiVariant);
     const v = h.vcpu();
@@ -178,7 +179,7 @@ describe('the halted wait (GuestKernel.asyncPfTaskWaitHalt)', () => {
   });
 });
 
-describe('preemptoff sections (issue 6 §1.2)', () => {
+describe('preemptoff sections (PROTOCOLS.md §3 "not present")', () => {
   /** One vCPU, full preemption: a task in a long kernel section and a compute task. */
   function hog(step: Record<string, unknown>) {
     return smallScenario({

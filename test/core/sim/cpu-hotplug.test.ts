@@ -385,12 +385,12 @@ describe('the idle balance kick wakes only the vCPUs it gives a task (hostile ro
 });
 
 /**
- * Periodic balancing between busy vCPUs (sched_balance_domains() from the tick, hostile audit of
- * stop 26): vCPU 1 goes down at 100 ms and comes back at 200 ms, its two hogs on CPU 0 beside CPU 0's
- * two. Back up, vCPU 1 runs what its newidle pull takes (one); 3:1 is then an imbalance of two, and
- * calculate_imbalance() moves one at the next busy balance (2 vCPUs: 2 ms × 16 less a jiffy, 28 ms at
- * HZ 250, 60 ms once doubled). The lab kept 3:1 for the rest of the run: one hog 1.87 s of CPU, the
- * other three 0.68 s.
+ * Periodic balancing between busy vCPUs (sched_balance_domains() from the tick): vCPU 1 goes down
+ * at 100 ms and comes back at 200 ms, its two hogs on CPU 0 beside CPU 0's two. Back up, vCPU 1
+ * runs what its newidle pull takes (one); 3:1 is then an imbalance of two, and
+ * calculate_imbalance() moves one at the next busy balance (2 vCPUs: 2 ms × 16 less a jiffy, 28 ms
+ * at HZ 250, 60 ms once doubled). The lab kept 3:1 for the rest of the run: one hog 1.87 s of CPU,
+ * the other three 0.68 s.
  */
 describe('periodic balancing between busy vCPUs', () => {
   const hogs = (scheduler: string) =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario, runVariant, x86Variant, type Backend, type KvmVcpu, type Variant } from '../../../index.js';
 
 /**
- * Fault routing (issue "Every design of the review thread runs…" §1.1): a design may have the
+ * Fault routing (DESIGN.md "fault-routing"): a design may have the
  * fault raised in the guest with no exit (x86-ve, arm64-s2); the guest then asks the host for the
  * page itself, and core's kvm_setup_async_pf() flow (cap, gfn table, backing-store read, page-ready)
  * runs on its behalf. A test-only design: x86 whose faults on absent pages reach the guest directly.

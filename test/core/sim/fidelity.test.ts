@@ -4,8 +4,7 @@ import { freeExitsVariant, spinningScenario } from '../../support/free-exits.js'
 import { smallScenario } from '../../support/scenarios.js';
 
 /**
- * Whole-run checks of the model-fidelity and false-alarm defects of the correctness review
- * (issue "Correctness: the defects found when the lab was checked…", items 4, 7, 8, 9, 11).
+ * Whole-run checks of model-fidelity and false-alarm defects found when the lab was checked.
  */
 
 /** One vCPU, one sequential writer over a region far larger than the resident limit: an APF per page. */
@@ -20,7 +19,7 @@ function sequentialWriter(durationMs: number, drain = true, latencyUs = 5) {
   });
 }
 
-describe('token lives (item 4): a token id that wraps is a new life, not a second page-ready', () => {
+describe('token lives: a token id that wraps is a new life, not a second page-ready', () => {
   // facts/arm64.md §1a: v4's id is a u16, so one vCPU reuses its tokens after 65,536 faults
   it('an arm64-sdei run with more than 65,536 APFs on one vCPU keeps every invariant', () => {
     // About 98 APFs per simulated ms: 1 s is one wrap (97,600 APFs, 49 % past 65,536), not two.
@@ -32,7 +31,7 @@ describe('token lives (item 4): a token id that wraps is a new life, not a secon
   });
 });
 
-describe('the runaway guard (item 8) never fires on a valid scenario', () => {
+describe('the runaway guard never fires on a valid scenario', () => {
   it('one vCPU, one task touching resident memory runs to the end (one event per 100 ns touch)', () => {
     // A one-page touch step is one event per touch: 10 per µs, more than the old budget of 4 per µs
     // (50 ms: 500,000 events, against the 200,000 that budget allowed).
@@ -61,7 +60,7 @@ describe('the runaway guard (item 8) never fires on a valid scenario', () => {
   });
 });
 
-describe('work in flight at the end (item 9) is reported as in flight, not as a violation', () => {
+describe('work in flight at the end is reported as in flight, not as a violation (DESIGN.md "Invariants")', () => {
   it.each([x86Variant, arm64SdeiVariant])('%s with the drain off', (variant) => {
     // A fast device and an end right after a burst of faults: page-readies are on their way.
     const r = runVariant(sequentialWriter(3, false, 400), variant);
@@ -82,7 +81,7 @@ describe('work in flight at the end (item 9) is reported as in flight, not as a 
   });
 });
 
-describe('percentages (item 11): a page faulted again after eviction is a new fault', () => {
+describe('percentages: a page faulted again after eviction is a new fault', () => {
   it('async never exceeds faults when pages are evicted before the woken task touches them', () => {
     // A resident limit of a few pages and many writers: a prefaulted page is often evicted again.
     const s = smallScenario({
@@ -98,7 +97,7 @@ describe('percentages (item 11): a page faulted again after eviction is a new fa
   });
 });
 
-describe('guest kernel preemption (item 7)', () => {
+describe('guest kernel preemption', () => {
   /** One vCPU: a task in a long kernel step (a system call over resident memory) and a compute task. */
   function kernelHog(preemption: 'none' | 'voluntary' | 'full') {
     return smallScenario({

@@ -3,8 +3,8 @@ import { arm64SdeiVariant, parseScenario, runVariant, syncVariant, x86Variant } 
 import { smallScenario, TINY_SCENARIO_YAML } from '../../support/scenarios.js';
 
 /**
- * Fixed work (issue 7 §1.1): a task runs its program a given number of passes and exits; its
- * completion time is reported, and a run can end when the named tasks have finished, as the
+ * Fixed work (facts/anchors.md §A7): a task runs its program a given number of passes and exits;
+ * its completion time is reported, and a run can end when the named tasks have finished, as the
  * cover letters measured ("test time", a memory thread's run time).
  */
 function fixedWork(passes: number, until: boolean) {
@@ -96,7 +96,7 @@ describe('fixed work (task passes)', () => {
   });
 });
 
-describe('first touch of memory the guest never wrote (issue 7 §1.2; facts/anchors.md §A7)', () => {
+describe('first touch of memory the guest never wrote (facts/anchors.md §A7)', () => {
   function firstTouch(populated: boolean) {
     return smallScenario({
       durationMs: 50,
@@ -121,7 +121,7 @@ describe('first touch of memory the guest never wrote (issue 7 §1.2; facts/anch
   });
 });
 
-describe('idle balancing (issue 7 §1.4; newidle_balance())', () => {
+describe('idle balancing (kernel/sched/fair.c sched_balance_newidle())', () => {
   function crowded(pinned: boolean) {
     // Round-robin puts c0 and c1 on vCPU 0 and the sleeper on vCPU 1, which then idles.
     const pin = (vcpu: number) => (pinned ? { vcpu } : {});

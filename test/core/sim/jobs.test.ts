@@ -9,10 +9,10 @@ import { Simulation } from '../../../core/sim/simulation.js';
 import { runVariant } from '../../../core/run.js';
 
 /**
- * Processes that are created and exit (issue 7 §1.4): a job set keeps `concurrent` processes
- * alive, starts one when one exits, runs `total`, and finishes when its last one exits; a process's
- * own memory comes from the guest's free pages, most recently freed first, and its first touch is
- * the guest's zero-fill, which the host sees by what it holds of the frame.
+ * Processes that are created and exit (facts/anchors.md §A7 "Kernel build shape"): a job set keeps
+ * `concurrent` processes alive, starts one when one exits, runs `total`, and finishes when its last
+ * one exits; a process's own memory comes from the guest's free pages, most recently freed first,
+ * and its first touch is the guest's zero-fill, which the host sees by what it holds of the frame.
  */
 
 interface Log {
@@ -133,7 +133,7 @@ describe('job sets (make -jN)', () => {
   });
 });
 
-describe('a process’s memory and the host (issue 7 §1.4)', () => {
+describe('a process’s memory and the host', () => {
   /**
    * Two processes one after the other, each sleeping 10 ms and then writing its 64-page heap; while
    * the second sleeps, a reader streams a populated 4 MiB file through a 1 MiB host limit, so that

@@ -3,8 +3,8 @@ import { findVariant, parseScenario, runVariant, scenarioSchema, VARIANTS, type 
 import { TINY_SCENARIO_YAML } from '../../support/scenarios.js';
 
 /**
- * A post-copy backing store in whole runs (issue 7 §1.3): a fault waits for the page from the
- * source, QEMU's blocktime counts what the vCPUs waited, and APF keeps a vCPU that runs another
+ * A post-copy backing store in whole runs (facts/anchors.md §A4): a fault waits for the page from
+ * the source, QEMU's blocktime counts what the vCPUs waited, and APF keeps a vCPU that runs another
  * task off it (James Morse's case for APF, facts/anchors.md §A2).
  */
 function postcopy(overrides: Partial<ScenarioInput> = {}): Scenario {
