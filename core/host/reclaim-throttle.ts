@@ -23,8 +23,25 @@
  */
 export const SWAP_CLUSTER_MAX = 32;
 
+/**
+ * An allocation waiting in reclaim. A vCPU's stalled fault is an object of its own
+ * (core/sim/reclaim-stall.ts, the vCPU's `reclaimStall`), so that a switchover can reach it; the
+ * others are allocations no one else needs to name (a zero-fill, an async-PF worker's swap-in).
+ */
+export interface ReclaimWaiter {
+  /** The allocation goes through: its turn came and the cgroup is no longer throttled. */
+  proceed(): void;
+}
+
+/**
+ * The stalled allocations in FIFO order. A waiter keeps its place and counts in `pending` until it
+ * proceeds, whatever happens to its vCPU meanwhile: its thread sleeps uninterruptibly for a request
+ * tag (block/blk-mq-tag.c blk_mq_get_tag(): TASK_UNINTERRUPTIBLE, then io_schedule()), so neither a
+ * signal nor a migration's pause takes it out before its turn. A switchover changes only what a
+ * stalled fault does once through (core/sim/reclaim-stall.ts cancel()), never the others' turns.
+ */
 export class ReclaimThrottle {
-  private waiting: (() => void)[] = [];
+  private waiting: ReclaimWaiter[] = [];
   private head = 0;
   /** Allocations that had to wait (the metric `swap.writebackStalls`). */
   stalls = 0;
@@ -33,21 +50,21 @@ export class ReclaimThrottle {
     return this.waiting.length - this.head;
   }
 
-  /** Run `go` once the allocation may proceed; in FIFO order with the other stalled allocations. */
-  wait(go: () => void): void {
+  /** `w` proceeds once the allocation may; in FIFO order with the other stalled allocations. */
+  wait(w: ReclaimWaiter): void {
     this.stalls++;
-    this.waiting.push(go);
+    this.waiting.push(w);
   }
 
   /** A write finished: let allocations through while `throttled()` says no more. */
   release(throttled: () => boolean): void {
     while (this.head < this.waiting.length && !throttled()) {
-      const go = this.waiting[this.head++];
+      const w = this.waiting[this.head++];
       if (this.head > 1024 && this.head * 2 > this.waiting.length) {
         this.waiting = this.waiting.slice(this.head);
         this.head = 0;
       }
-      go();
+      w.proceed();
     }
   }
 }

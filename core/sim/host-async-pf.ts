@@ -2,6 +2,7 @@ import { topFrame } from '../guest/code-layout.js';
 import type { AsyncPfWork } from '../backend.js';
 import type { Task } from '../guest/task.js';
 import type { Machine } from './machine.js';
+import { ReclaimStall } from './reclaim-stall.js';
 import type { Vcpu } from './vcpu.js';
 import { PAGE_SIZE } from '../scenario/limits.js';
 
@@ -48,19 +49,7 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   // chooses async or sync (arch/x86/kvm/mmu/mmu.c __kvm_faultin_pfn(): __gfn_to_pfn_memslot() with
   // &async first; mm/memory.c do_swap_page() → swapin_readahead() → __read_swap_cache_async(), whose
   // charge reclaims): a stall in reclaim is the vCPU's, whichever way the fault then goes.
-  if (allocationStalls(sim) && readNotStarted(sim, gfn)) {
-    // A switchover during the stall: the source's vCPU thread chose (its token counter) before it
-    // stopped, and that work went with the source; the destination's fresh vCPU runs the access
-    // again after its first entry, which takes the enable's wake-all first (x86 since 5.8: an
-    // interrupt, taken before anything runs with IF=1). Choosing here instead, with the
-    // destination's counter started again and no entry between, handed out a token a task still
-    // slept on before that wake-all: the guest took the sleeper's node for a dummy
-    // (kvm_async_pf_queue_task()) and the sleeper slept for good (invariant 7).
-    const switchovers = v.switchovers;
-    return stallInReclaim(sim, v, gfn, () => {
-      if (v.switchovers === switchovers) decide(sim, v, gfn, returning);
-    });
-  }
+  if (allocationStalls(sim) && readNotStarted(sim, gfn)) return stallInReclaim(sim, v, gfn, false, returning);
   decide(sim, v, gfn, returning);
 }
 
@@ -115,11 +104,14 @@ function minorFault(sim: Machine, v: Vcpu, gfn: number, swapCache: boolean): voi
   sim.hostExit(v, b.exitNames.stage2Fault, 'stage2Fault', b.costs.stage2FaultNs + (huge ? sim.hugeClearNs! : 0));
   const fill = () => (huge ? zeroFillHuge(sim, gfn) : sim.memory.insert(gfn));
   // A zero-fill allocates a page: at the limit it may stall behind write-out (reclaim-throttle.ts).
+  // Nothing is chosen after it, so a switchover meanwhile leaves it as it is: not a ReclaimStall.
   if (!swapCache && allocationStalls(sim)) {
     sim.enterWait(v, 'sync');
-    sim.reclaim.wait(() => {
-      fill();
-      sim.leaveWait(v);
+    sim.reclaim.wait({
+      proceed: () => {
+        fill();
+        sim.leaveWait(v);
+      },
     });
     return;
   }
@@ -187,18 +179,20 @@ function readNotStarted(sim: Machine, gfn: number): boolean {
 
 /**
  * The vCPU waits in reclaim (time blocked in the host, as a synchronous fault's), then the read goes
- * out and `then` runs: KVM decides for a stage-2 fault; a guest's request (startAsyncPf()) has been
- * refused and its access comes back. Faults on the page meanwhile join the read (requestRead()), as
- * they would find its folio in the swap cache once allocated.
+ * out: KVM decides for a stage-2 fault; a guest's request (startAsyncPf()) has been refused and its
+ * access comes back. Faults on the page meanwhile join the read (requestRead()), as they would find
+ * its folio in the swap cache once allocated. Allocates the stall's object: stalls are rare.
  */
-function stallInReclaim(sim: Machine, v: Vcpu, gfn: number, then: () => void): void {
-  sim.enterWait(v, 'sync');
-  sim.ioWaiters.set(gfn, []);
-  sim.reclaim.wait(() => {
+function stallInReclaim(sim: Machine, v: Vcpu, gfn: number, guestRequest: boolean, returning: boolean): void {
+  const allocated = () => {
     issueRead(sim, gfn, sim.now);
     sim.leaveWait(v);
-    then();
-  });
+  };
+  const stall = new ReclaimStall(gfn, allocated, guestRequest ? null : () => decide(sim, v, gfn, returning), v.reclaimStall);
+  v.reclaimStall = stall;
+  sim.enterWait(v, 'sync');
+  sim.ioWaiters.set(gfn, []);
+  sim.reclaim.wait(stall);
 }
 
 /** Must a host allocation wait now? Behind the cgroup's write-out, or behind allocations already waiting (FIFO). */
@@ -218,8 +212,9 @@ function faultRaisedInGuest(sim: Machine, v: Vcpu, task: Task | null, gfn: numbe
     if (sim.options.trace) sim.trace(v, 'apf_lab_guest_fault', { task: task.pid, gfn, start: task.faultStart });
   } else if (task === null) markFrameFaultStart(v, v.cursor);
   // The same access back after its request stalled in reclaim (startAsyncPf()) is not a new fault.
-  const again = returning && v.reclaimStalledGfn === gfn;
-  v.reclaimStalledGfn = -1;
+  // No stall is under way here: a stalled vCPU runs no guest code.
+  const again = returning && v.reclaimStall !== null && v.reclaimStall.refusedOn(gfn);
+  v.reclaimStall = null;
   if (!again && !v.apf.gfns.has(gfn)) countFault(sim);
   sim.schedule(v, v.cursor);
 }
@@ -242,8 +237,7 @@ export function startAsyncPf(sim: Machine, v: Vcpu, gfn: number): { ok: true; to
   // It is then refused (the read is under way), and the guest's access, re-executed, asks again
   // and joins that read.
   if (allocationStalls(sim) && readNotStarted(sim, gfn)) {
-    v.reclaimStalledGfn = gfn;
-    return refuse('reclaim-stall', () => stallInReclaim(sim, v, gfn, () => {}));
+    return refuse('reclaim-stall', () => stallInReclaim(sim, v, gfn, true, false));
   }
   const { token, arch } = b.setupAsyncPf(v, gfn);
   if (v.apf.queued >= b.caps.asyncPfPerVcpu) return refuse('queue-full', () => syncFault(sim, v, gfn, 'queue-full', true));
@@ -309,7 +303,7 @@ function requestRead(sim: Machine, gfn: number, waiter: AsyncPfWork | Vcpu, at: 
 /** Allocate the page (perhaps after a stall in reclaim), then issue its read with the readahead window. */
 function startRead(sim: Machine, gfn: number, at: number): void {
   // A stalled allocation is let through by the throttle itself (release() checks the cgroup).
-  if (allocationStalls(sim)) return sim.reclaim.wait(() => issueRead(sim, gfn, sim.now));
+  if (allocationStalls(sim)) return sim.reclaim.wait({ proceed: () => issueRead(sim, gfn, sim.now) });
   issueRead(sim, gfn, at);
 }
 

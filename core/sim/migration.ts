@@ -24,7 +24,8 @@ export function migrate(sim: Machine): void {
     completion.clearCompletionQueue(sim, v);
     v.apf.readyRequested = false;
     sim.monitor.onVcpuMigrated(v.id);
-    v.switchovers++;
+    // A fault stalled in reclaim chooses nothing on the destination (ReclaimStall.cancel()).
+    v.reclaimStall?.cancel();
     // apf.halted is kept apart from mp_state so that it does not migrate (v7 cover, quoted in
     // 20101018153402.GA2067@amt.cnet): the destination runs the vCPU, whose access faults anew.
     if (v.mode === 'halt') sim.leaveWait(v);

@@ -14,6 +14,7 @@ import type { CallSingleData } from '../guest/smp.js';
 import { createRunQueue, type SchedParams } from '../guest/fair-class.js';
 import type { RunQueue } from '../guest/run-queue.js';
 import type { Task } from '../guest/task.js';
+import type { ReclaimStall } from './reclaim-stall.js';
 import type { InvariantMonitor } from '../invariants.js';
 import type { MetricsCollector, TimeCategory } from '../metrics.js';
 
@@ -115,17 +116,11 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   /** The gfn a sync fault waits for. */
   syncGfn = -1;
   /**
-   * The gfn of a guest's request (startAsyncPf()) that stalled in reclaim and was refused: the
-   * access that comes back for it (the next fault the guest takes on this vCPU, if it is that
-   * access on that gfn) is the same fault, not a new one.
+   * The vCPU's allocation stalled in host reclaim inside a fault (core/sim/reclaim-stall.ts): the stall under way, which a switchover cancels, or the last one, which tells
+   * the next fault the guest takes whether it is the access of a request refused as it stalled.
+   * That fault clears it.
    */
-  reclaimStalledGfn = -1;
-  /**
-   * Live-migration switchovers this vCPU went through (core/sim/migration.ts): a stall in reclaim
-   * that one cut ends on the destination, whose fresh vCPU runs the access again
-   * (core/sim/host-async-pf.ts stage2Fault()).
-   */
-  switchovers = 0;
+  reclaimStall: ReclaimStall | null = null;
 
   readonly runq: RunQueue;
   /** cpu_down() asked for this CPU: the hotplug thread takes it down where it next picks a task. */

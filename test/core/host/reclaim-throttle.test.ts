@@ -52,9 +52,9 @@ describe('reclaim throttling on writeback', () => {
   it('releases stalled allocations in FIFO order, only while the cgroup is no longer throttled', () => {
     const t = new ReclaimThrottle();
     const order: number[] = [];
-    t.wait(() => order.push(1));
-    t.wait(() => order.push(2));
-    t.wait(() => order.push(3));
+    t.wait({ proceed: () => order.push(1) });
+    t.wait({ proceed: () => order.push(2) });
+    t.wait({ proceed: () => order.push(3) });
     let budget = 2;
     t.release(() => budget-- <= 0);
     expect(order).toEqual([1, 2]);

@@ -5,7 +5,7 @@
  * test/arches/arm64/migration.test.ts); here, what a run of each shows.
  */
 import { describe, expect, it } from 'vitest';
-import { findVariant, loadScenario, parseScenario, runVariant, ScenarioError } from '../../../index.js';
+import { findVariant, Harness, HARNESS_FIRST_MISSING_GFN, loadScenario, parseScenario, runVariant, ScenarioError } from '../../../index.js';
 import { FREED_SLEEPER_HAZARD } from '../../../core/sim/guest-kernel.js';
 import { smallScenario, TINY_SCENARIO_YAML } from '../../support/scenarios.js';
 
@@ -112,5 +112,47 @@ describe('a switchover while a vCPU waits in reclaim (hostile round)', () => {
     expect(r.metrics.swap.writebackStalls).toBeGreaterThan(0);
     expect(r.invariants.violations).toEqual([]);
     expect(Object.keys(r.metrics.hazards)).not.toContain(FREED_SLEEPER_HAZARD);
+  });
+});
+
+/**
+ * The switchover cancels the vCPU's stall (core/sim/reclaim-stall.ts cancel()): its
+ * choice, not its turn. The source's thread sleeps uninterruptibly for its allocation
+ * (block/blk-mq-tag.c blk_mq_get_tag(): TASK_UNINTERRUPTIBLE, then io_schedule()) and the pause
+ * waits for it, so the allocation keeps its place in the throttle's FIFO and its `pending` count,
+ * and its read goes out in its turn; only the async-or-sync choice, made on the source with the
+ * source's tokens (f83eeae), is not made again on the destination.
+ */
+describe('a switchover cancels a vCPU\'s stall in reclaim: its choice, not its turn (harness)', () => {
+  const g = HARNESS_FIRST_MISSING_GFN;
+  function stalled(migrated: boolean): { h: Harness; order: string[] } {
+    const h = new Harness(findVariant('x86'));
+    const order: string[] = [];
+    h.sim.reclaim.wait({ proceed: () => order.push('ahead') });
+    h.fault(g);
+    h.sim.reclaim.wait({ proceed: () => order.push(h.sim.swap!.isReading(g) ? 'behind, after the read' : 'behind, before the read') });
+    expect(h.vcpu().mode).toBe('sync');
+    expect(h.sim.reclaim.pending).toBe(3);
+    if (migrated) h.migrate();
+    expect(h.sim.reclaim.pending).toBe(3);
+    expect(h.vcpu().mode).toBe('sync');
+    h.sim.reclaim.release(() => false);
+    return { h, order };
+  }
+
+  it('x86: the read goes out and the vCPU goes on in its FIFO turn, and nothing is chosen', () => {
+    const { h, order } = stalled(true);
+    expect(order).toEqual(['ahead', 'behind, after the read']);
+    expect(h.vcpu().mode).toBe('run');
+    expect(h.sim.swap!.isReading(g)).toBe(true);
+    expect(h.vcpu().apf.gfns.has(g)).toBe(false);
+    expect(h.sim.metrics.faults).toBe(0); // counted when the access faults again on the destination
+  });
+
+  it('x86, no switchover: the same turn, and KVM chooses at its end', () => {
+    const { h, order } = stalled(false);
+    expect(order).toEqual(['ahead', 'behind, after the read']);
+    expect(h.vcpu().apf.gfns.has(g)).toBe(true);
+    expect(h.sim.metrics.faults).toBe(1);
   });
 });

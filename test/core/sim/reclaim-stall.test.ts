@@ -3,6 +3,8 @@ import { SwapDevice } from '../../../core/machine/swap.js';
 import { Simulation } from '../../../core/sim/simulation.js';
 import { findVariant } from '../../../arches/registry.js';
 import { runVariant } from '../../../core/run.js';
+import { Harness, HARNESS_FIRST_MISSING_GFN } from '../../../core/harness.js';
+import { ReclaimStall } from '../../../core/sim/reclaim-stall.js';
 import { smallScenario } from '../../support/scenarios.js';
 
 /**
@@ -91,5 +93,130 @@ describe('a page whose fault is stalled in reclaim is read once', () => {
     sim.run();
     expect(sim.reclaim.stalls).toBeGreaterThan(0);
     expect(twice).toEqual([]);
+  });
+});
+
+/**
+ * The guest's request refused as it stalled (startAsyncPf()) is remembered by the stall's object
+ * (core/sim/reclaim-stall.ts, the vCPU's `reclaimStall`): the access that comes back
+ * for it is the same fault, counted once, and the next fault the guest takes clears it. A stage-2
+ * fault stalled in between (the kernel's, which takes an exit on x86-ve: the lab's #VE is raised in
+ * user mode only, arches/x86/ve.ts veRaised()) does not make the vCPU forget it, as
+ * `reclaimStalledGfn`, which only a guest-raised fault cleared, did not.
+ */
+describe('a guest\'s request refused in reclaim, and its access come back (x86-ve, harness)', () => {
+  const g = HARNESS_FIRST_MISSING_GFN;
+  /** vCPU 0's task faults on `g` behind an allocation already waiting: its request stalls and is refused. */
+  function refused(): Harness {
+    const h = new Harness(findVariant('x86-ve'));
+    h.setCpu({ privilege: 'user' });
+    h.sim.reclaim.wait({ proceed: () => {} });
+    h.fault(g);
+    h.enter(); // the #VE handler asks for the page
+    const v = h.vcpu();
+    expect(v.mode).toBe('sync');
+    expect(v.reclaimStall?.guestRequest).toBe(true);
+    expect(h.sim.metrics.faults).toBe(1);
+    h.sim.reclaim.release(() => false);
+    h.enter(); // the handler returns
+    return h;
+  }
+
+  it('the access back on the page is not a new fault, and clears the mark', () => {
+    const h = refused();
+    const v = h.vcpu();
+    expect(v.reclaimStall?.refusedOn(g)).toBe(true);
+    expect(v.reclaimStall?.refusedOn(g + 1)).toBe(false);
+    h.fault(g);
+    expect(h.sim.metrics.faults).toBe(1);
+    expect(v.reclaimStall).toBeNull();
+    h.enter(); // asked again: it joins the read the stall issued
+    expect(v.apf.gfns.has(g)).toBe(true);
+    expect(h.sim.metrics.asyncStarted).toBe(1);
+  });
+
+  it('a stage-2 fault stalled in between keeps it: the access back is still not a new fault', () => {
+    const h = refused();
+    const v = h.vcpu();
+    h.setCpu({ privilege: 'kernel' });
+    h.sim.reclaim.wait({ proceed: () => {} });
+    h.fault(g + 1);
+    expect(v.reclaimStall?.guestRequest).toBe(false);
+    expect(v.reclaimStall?.refusedOn(g)).toBe(true);
+    h.sim.reclaim.release(() => false);
+    h.complete(g + 1);
+    const faults = h.sim.metrics.faults;
+    h.setCpu({ privilege: 'user' });
+    h.fault(g);
+    expect(h.sim.metrics.faults).toBe(faults);
+    expect(v.reclaimStall).toBeNull();
+  });
+});
+
+/**
+ * A CPU going offline does not cut a stall: the hotplug thread runs on the CPU only once its task
+ * yields (kernel/cpu.c cpu_down(); core/sim/cpu-hotplug.ts cpuDown()), and a vCPU waiting in the
+ * host takes no interrupt (core/sim/irq.ts interrupt()), so the allocation goes through first and
+ * KVM chooses with the vCPU's own tokens, as it does at any stall's end. Unlike a switchover's, no
+ * token counter starts again meanwhile: nothing to cancel.
+ */
+describe('a CPU taken offline while its vCPU stalls in reclaim (harness)', () => {
+  it('x86: the stall ends as it would have, with its choice; the CPU goes down after', () => {
+    const h = new Harness(findVariant('x86'), { vcpus: 2 });
+    const v = h.vcpu(1);
+    const g = HARNESS_FIRST_MISSING_GFN;
+    h.sim.reclaim.wait({ proceed: () => {} });
+    h.fault(g, 1);
+    h.offline(1);
+    expect(v.mode).toBe('sync');
+    expect(v.down).toBe(false);
+    h.sim.reclaim.release(() => false);
+    expect(v.apf.gfns.has(g)).toBe(true);
+    expect(h.sim.metrics.faults).toBe(1);
+    expect(v.goingDown).toBe(true);
+  });
+});
+
+/**
+ * The stall's object alone (core/sim/reclaim-stall.ts). When the throttle lets it through, the page's
+ * read goes out and the vCPU goes on, then a stage-2 fault's choice is made; a switchover's cancel
+ * drops only that choice (the source chose before it stopped, f83eeae; the allocation keeps its
+ * turn, block/blk-mq-tag.c blk_mq_get_tag() sleeping TASK_UNINTERRUPTIBLE).
+ */
+describe('ReclaimStall', () => {
+  const steps: string[] = [];
+  const stage2 = (gfn: number, last: ReclaimStall | null = null) =>
+    new ReclaimStall(gfn, () => steps.push(`read ${gfn}`), () => steps.push(`choose ${gfn}`), last);
+  const request = (gfn: number, last: ReclaimStall | null = null) => new ReclaimStall(gfn, () => steps.push(`read ${gfn}`), null, last);
+
+  it('proceeds: the read, then the choice, once', () => {
+    steps.length = 0;
+    const s = stage2(7);
+    s.proceed();
+    s.cancel(); // a switchover after the stall ended: nothing left to cancel
+    expect(steps).toEqual(['read 7', 'choose 7']);
+  });
+
+  it('cancelled: the read still goes out, nothing is chosen', () => {
+    steps.length = 0;
+    const s = stage2(7);
+    s.cancel();
+    s.proceed();
+    expect(steps).toEqual(['read 7']);
+  });
+
+  it('a request chooses nothing and answers for its access; a stage-2 stall after it keeps it, a new request replaces it', () => {
+    steps.length = 0;
+    const r = request(3);
+    r.proceed();
+    expect(steps).toEqual(['read 3']);
+    expect(r.guestRequest).toBe(true);
+    expect([r.refusedOn(3), r.refusedOn(4)]).toEqual([true, false]);
+    const s1 = stage2(5, r);
+    const s2 = stage2(6, s1);
+    expect([s1.guestRequest, s1.refusedOn(3), s1.refusedOn(5)]).toEqual([false, true, false]);
+    expect([s2.refusedOn(3), s2.refusedRequest()]).toEqual([true, r]);
+    expect(request(4, s2).refusedOn(3)).toBe(false);
+    expect(stage2(5).refusedRequest()).toBeNull();
   });
 });
