@@ -84,6 +84,12 @@ export class Task {
   private cursor = 0;
   /** Time of the first fault on `nextPage`, for the fault latency the task sees; -1 if none. */
   faultStart = -1;
+  /**
+   * The page of this task's access whose request the guest made itself (x86-ve, arm64-s2) and the
+   * host refused as it stalled in reclaim (core/sim/host-async-pf.ts startAsyncPf()): the access,
+   * come back, is that fault, not a new one. -1 if none; the access's next fault or its end clears it.
+   */
+  refusedRequestGfn = -1;
   /** Token this task must sleep on at its next return to user (TIF_ASYNC_PF). */
   flaggedToken = -1;
   /** The vCPU whose sleep table flagged it: where its entry is, if the design enters one at the flag. */
@@ -189,6 +195,7 @@ export class Task {
     this.nextPage = -1;
     this.drawn = -1;
     this.faultStart = -1;
+    this.refusedRequestGfn = -1;
   }
 
   /** The page index drawn for the next touch (peekPage()), -1 if none. */

@@ -49,7 +49,7 @@ export function stage2Fault(sim: Machine, v: Vcpu, gfn: number): void {
   // chooses async or sync (arch/x86/kvm/mmu/mmu.c __kvm_faultin_pfn(): __gfn_to_pfn_memslot() with
   // &async first; mm/memory.c do_swap_page() → swapin_readahead() → __read_swap_cache_async(), whose
   // charge reclaims): a stall in reclaim is the vCPU's, whichever way the fault then goes.
-  if (allocationStalls(sim) && readNotStarted(sim, gfn)) return stallInReclaim(sim, v, gfn, false, returning);
+  if (allocationStalls(sim) && readNotStarted(sim, gfn)) return stallInReclaim(sim, v, gfn, () => decide(sim, v, gfn, returning));
   decide(sim, v, gfn, returning);
 }
 
@@ -88,10 +88,10 @@ function decide(sim: Machine, v: Vcpu, gfn: number, returning: boolean): void {
 }
 
 /**
- * A fault the host serves from memory (issue 7 §1.2): a page the guest never wrote, which it
- * allocates zeroed (do_anonymous_page()), or one read ahead into the swap cache, which it maps (a
- * readahead hit that widens the next window). An exit and the host's fault work, no I/O, nothing
- * for the async path.
+ * A fault the host serves from memory (facts/anchors.md §A7 "Linux swap-in and memory"): a page
+ * the guest never wrote, which it allocates zeroed (do_anonymous_page()), or one read ahead into
+ * the swap cache, which it maps (a readahead hit that widens the next window). An exit and the
+ * host's fault work, no I/O, nothing for the async path.
  */
 function minorFault(sim: Machine, v: Vcpu, gfn: number, swapCache: boolean): void {
   const b = sim.backend;
@@ -179,20 +179,21 @@ function readNotStarted(sim: Machine, gfn: number): boolean {
 
 /**
  * The vCPU waits in reclaim (time blocked in the host, as a synchronous fault's), then the read goes
- * out: KVM decides for a stage-2 fault; a guest's request (startAsyncPf()) has been refused and its
- * access comes back. Faults on the page meanwhile join the read (requestRead()), as they would find
- * its folio in the swap cache once allocated. Allocates the stall's object: stalls are rare.
+ * out and `choose` runs: KVM decides for a stage-2 fault; a guest's request (startAsyncPf()) has
+ * been refused (null) and its access comes back. Faults on the page meanwhile join the read
+ * (requestRead()), as they would find its folio in the swap cache once allocated. Allocates the
+ * stall's object: stalls are rare.
  */
-function stallInReclaim(sim: Machine, v: Vcpu, gfn: number, guestRequest: boolean, returning: boolean): void {
+function stallInReclaim(sim: Machine, v: Vcpu, gfn: number, choose: (() => void) | null): void {
   const allocated = () => {
+    v.reclaimStall = null;
     issueRead(sim, gfn, sim.now);
     sim.leaveWait(v);
   };
-  const stall = new ReclaimStall(gfn, allocated, guestRequest ? null : () => decide(sim, v, gfn, returning), v.reclaimStall);
-  v.reclaimStall = stall;
+  v.reclaimStall = new ReclaimStall(gfn, allocated, choose);
   sim.enterWait(v, 'sync');
   sim.ioWaiters.set(gfn, []);
-  sim.reclaim.wait(stall);
+  sim.reclaim.wait(v.reclaimStall);
 }
 
 /** Must a host allocation wait now? Behind the cgroup's write-out, or behind allocations already waiting (FIFO). */
@@ -212,9 +213,8 @@ function faultRaisedInGuest(sim: Machine, v: Vcpu, task: Task | null, gfn: numbe
     if (sim.options.trace) sim.trace(v, 'apf_lab_guest_fault', { task: task.pid, gfn, start: task.faultStart });
   } else if (task === null) markFrameFaultStart(v, v.cursor);
   // The same access back after its request stalled in reclaim (startAsyncPf()) is not a new fault.
-  // No stall is under way here: a stalled vCPU runs no guest code.
-  const again = returning && v.reclaimStall !== null && v.reclaimStall.refusedOn(gfn);
-  v.reclaimStall = null;
+  const again = returning && task !== null && task.refusedRequestGfn === gfn;
+  if (task) task.refusedRequestGfn = -1;
   if (!again && !v.apf.gfns.has(gfn)) countFault(sim);
   sim.schedule(v, v.cursor);
 }
@@ -237,7 +237,9 @@ export function startAsyncPf(sim: Machine, v: Vcpu, gfn: number): { ok: true; to
   // It is then refused (the read is under way), and the guest's access, re-executed, asks again
   // and joins that read.
   if (allocationStalls(sim) && readNotStarted(sim, gfn)) {
-    return refuse('reclaim-stall', () => stallInReclaim(sim, v, gfn, true, false));
+    // The guest routes only user-mode faults to itself (x86-ve, arm64-s2): the access is the current task's.
+    if (v.current) v.current.refusedRequestGfn = gfn;
+    return refuse('reclaim-stall', () => stallInReclaim(sim, v, gfn, null));
   }
   const { token, arch } = b.setupAsyncPf(v, gfn);
   if (v.apf.queued >= b.caps.asyncPfPerVcpu) return refuse('queue-full', () => syncFault(sim, v, gfn, 'queue-full', true));

@@ -4,32 +4,25 @@ import type { ReclaimWaiter } from '../host/reclaim-throttle.js';
  * A vCPU's allocation stalled in host reclaim inside its fault (core/sim/host-async-pf.ts
  * stallInReclaim()): the FOLL_NOWAIT try of a stage-2 fault, or of a guest's own request
  * (startAsyncPf()), which is refused as it stalls. The reclaim throttle holds it in its FIFO
- * (core/host/reclaim-throttle.ts), the vCPU as `reclaimStall`: a switchover cancels it there, and
- * the guest's access, come back, asks it whether it is the access of the refused request.
+ * (core/host/reclaim-throttle.ts), the vCPU as `reclaimStall` while it lasts, so that a switchover
+ * can cancel it. Which access a refused request was for is the task's to remember
+ * (Task.refusedRequestGfn), not the stall's: the access comes back when the task runs again,
+ * perhaps after other tasks' faults, perhaps on another vCPU.
  */
 export class ReclaimStall implements ReclaimWaiter {
-  /** A guest's request, refused as it stalled, rather than a stage-2 fault. */
-  readonly guestRequest: boolean;
-  /** The request refused before this stage-2 fault stalled whose access has not come back yet. */
-  private readonly due: ReclaimStall | null;
   private choose: (() => void) | null;
 
   /**
    * `allocated`: the page's read goes out and the vCPU goes on; `choose`: a stage-2 fault's
-   * async-or-sync choice, made after (null for a guest's request); `last`: the vCPU's stall
-   * before this one. A request's refusal is the one its access comes back for (the last
-   * request's, if it never came back, is forgotten); a stage-2 fault's stall keeps the one due.
+   * async-or-sync choice, made after (null for a guest's request, refused already).
    */
   constructor(
     /** The page being allocated: its read is claimed (Machine.ioWaiters) and goes out when the stall ends. */
     readonly gfn: number,
     private readonly allocated: () => void,
     choose: (() => void) | null,
-    last: ReclaimStall | null,
   ) {
-    this.guestRequest = choose === null;
     this.choose = choose;
-    this.due = choose === null ? null : (last?.refusedRequest() ?? null);
   }
 
   /** The throttle lets the allocation through. */
@@ -50,20 +43,9 @@ export class ReclaimStall implements ReclaimWaiter {
    * sleeper's node for a dummy (arch/x86/kernel/kvm.c kvm_async_pf_queue_task()) and the sleeper
    * slept for good (invariant 7). Only the choice goes: the allocation keeps its turn in the
    * throttle (the thread sleeps there uninterruptibly, and the switchover waits for it), so the
-   * read goes out and the vCPU's wait ends when it proceeds. O(1); nothing for a request's stall
-   * (refused already) or one that has ended.
+   * read goes out and the vCPU's wait ends when it proceeds. O(1); nothing for a request's stall.
    */
   cancel(): void {
     this.choose = null;
-  }
-
-  /** The request refused here, or before this stall, whose access has not come back: null if none. */
-  refusedRequest(): ReclaimStall | null {
-    return this.guestRequest ? this : this.due;
-  }
-
-  /** Is a fault the guest takes on `gfn` the access of that request, come back (not a new fault)? */
-  refusedOn(gfn: number): boolean {
-    return this.refusedRequest()?.gfn === gfn;
   }
 }

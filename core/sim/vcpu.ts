@@ -115,11 +115,7 @@ export class Vcpu<S = unknown> implements KvmVcpu<S>, GuestCpuState {
   readonly batchPages = new Int32Array(SEGMENT_BATCH);
   /** The gfn a sync fault waits for. */
   syncGfn = -1;
-  /**
-   * The vCPU's allocation stalled in host reclaim inside a fault (core/sim/reclaim-stall.ts): the stall under way, which a switchover cancels, or the last one, which tells
-   * the next fault the guest takes whether it is the access of a request refused as it stalled.
-   * That fault clears it.
-   */
+  /** The vCPU's allocation stalled in host reclaim inside a fault, while it lasts (core/sim/reclaim-stall.ts): a switchover cancels it. */
   reclaimStall: ReclaimStall | null = null;
 
   readonly runq: RunQueue;
