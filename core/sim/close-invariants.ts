@@ -9,9 +9,13 @@ import type { Machine } from './machine.js';
  * with nothing left to happen, so nothing is in flight.
  */
 export function closeInvariants(sim: Machine, now: number, settled: boolean): number {
+  // A task sleeps in the sleep table of the CPU that will wake it, which need not be the CPU it is
+  // on now: v4's kvm_async_pf_add_task() enters it in the flagging CPU's table, and the task may
+  // move before it sleeps at its return to user (guest-kernel.ts waitSchedule()). That CPU's work
+  // decides whether its wake is still to come.
   const sleeping = sim.tasks
     .filter((t) => t.state === 'sleeping')
-    .map((t) => ({ vcpu: t.vcpu, task: t.name, token: t.sleepToken }));
+    .map((t) => ({ vcpu: sim.vcpus.find((o) => o.sleepTable.has(t.sleepToken, t.id))?.id ?? t.vcpu, task: t.name, token: t.sleepToken }));
   for (const v of sim.vcpus) {
     const top = topFrame(v.frames);
     if (top?.haltToken !== undefined && top.haltToken >= 0) sleeping.push({ vcpu: v.id, task: v.current?.name ?? 'idle', token: top.haltToken });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { findVariant } from '../../../arches/registry.js';
 import { drain } from '../../../core/check/at-rest.js';
 import { Harness } from '../../../core/harness.js';
+import { closeInvariants } from '../../../core/sim/close-invariants.js';
+import type { Task } from '../../../core/guest/task.js';
 import { flag, wake } from '../../../core/sim/guest-kernel.js';
 import { deschedule, moveTask, returnToUser } from '../../../core/sim/guest-sched.js';
 
@@ -16,6 +18,21 @@ describe('return to user: a flagged task sleeps before any resched (v4 do_notify
     const h = new Harness(findVariant('arm64-sdei'), { vcpus, guestMemoryMiB: 2 });
     drain(h, []); // the wake-all the guest's enable queued is taken first, as a booted guest has
     return h;
+  }
+
+  /** vCPU 1's task is flagged on `token` there, moves to vCPU 0 and returns to user mode on it. */
+  function flagOnOneReturnOnTheOther(h: Harness, token: number): Task {
+    const [v0, v1] = [h.vcpu(0), h.vcpu(1)];
+    const task = v1.current!;
+    expect(flag(h.sim, v1, token)).toBe(true);
+    deschedule(h.sim, v1);
+    moveTask(h.sim, task, v1, v0);
+    deschedule(h.sim, v0).state = 'runnable';
+    v0.current = task;
+    task.state = 'running';
+    h.setCpu({ privilege: 'user' }, 0);
+    returnToUser(h.sim, v0);
+    return task;
   }
 
   it.each([false, true])('resched pending %s: the task sleeps on its token at its return to user', (resched) => {
@@ -36,19 +53,29 @@ describe('return to user: a flagged task sleeps before any resched (v4 do_notify
     // kernel mode, preempted there, on a CPU taken down (takeCpuDown() moves every runnable task).
     const h = booted(2);
     const [v0, v1] = [h.vcpu(0), h.vcpu(1)];
-    const task = v1.current!;
-    expect(flag(h.sim, v1, 0x1)).toBe(true);
-    deschedule(h.sim, v1);
-    moveTask(h.sim, task, v1, v0);
-    deschedule(h.sim, v0).state = 'runnable';
-    v0.current = task;
-    task.state = 'running';
-    h.setCpu({ privilege: 'user' }, 0);
-    returnToUser(h.sim, v0);
+    const task = flagOnOneReturnOnTheOther(h, 0x1);
     expect(task.state).toBe('sleeping');
     expect(v1.sleepTable.list().map((e) => e.kind)).toEqual(['sleeping']);
     expect(v0.sleepTable.list()).toEqual([]);
     wake(h.sim, v1, 0x1);
     expect(task.state).toBe('runnable');
+  });
+
+  it('a run that stops while that task sleeps on the first CPU\'s entry counts its token in flight, not as a task nothing will wake', () => {
+    // The task's page is still being read for the first CPU's work when the run stops (the drain
+    // off, or cut at its time limit): the first CPU's wake will come, so the token is in flight.
+    // The end-of-run judgement looked for the work on the CPU the task moved to and found none:
+    // "sleeps on token … and nothing will wake it" (invariant 7), on a run whose drain then woke it
+    // (a 4-vCPU run of 8 writers with the drain off, 99 ms, seed 287; hostile round of 2026-12-03).
+    const h = booted(2);
+    const v1 = h.vcpu(1);
+    h.fault(256, 1);
+    const work = v1.apf.gfns.get(256)!;
+    const task = flagOnOneReturnOnTheOther(h, work.token);
+    expect(task.state).toBe('sleeping');
+    expect(task.vcpu).toBe(0);
+    expect(v1.sleepTable.has(work.token, task.id)).toBe(true);
+    closeInvariants(h.sim, h.sim.now, false);
+    expect(h.sim.monitor.violations).toEqual([]);
   });
 });
