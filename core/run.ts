@@ -113,7 +113,8 @@ export interface RunMetrics {
    * `reads`: read I/Os; `writes`: swap-out write I/Os, each a reclaim batch of 32 dirty pages
    * evicted, and `writePages` the pages they carried; `readaheadPages`: pages
    * read along with a faulting one; `writebackStalls`: host allocations that waited for write-out
-   * at the cgroup limit (core/host/reclaim-throttle.ts).
+   * at the cgroup limit (core/host/reclaim-throttle.ts). All in the measured window, as the faults:
+   * an I/O counts where it starts, and the drain's are left out.
    */
   readonly swap: {
     readonly reads: number;
@@ -237,7 +238,9 @@ function collectMetrics(sim: Simulation): RunMetrics {
   const exitsTotal = m.exits.total;
   const injections = m.injections.toJSON();
   const faults = m.faults;
-  const swap = sim.swap;
+  // The window's figures: a drain's swap-ins and evictions are not counted, as its faults are not.
+  const host = sim.hostAtWindowEnd!;
+  const swap = host.swap;
   const reads = swap ? swap.reads : 0;
   return {
     work,
@@ -277,8 +280,8 @@ function collectMetrics(sim: Simulation): RunMetrics {
       readaheadPages: m.readaheadPages,
       maxQueued: swap ? swap.maxQueued : 0,
       meanLatencyNs: swap && reads ? Math.round(swap.latencyNsSum / reads) : null,
-      evictions: sim.memory.evictions,
-      writebackStalls: sim.reclaim.stalls,
+      evictions: host.evictions,
+      writebackStalls: host.writebackStalls,
     },
     contextSwitches: m.contextSwitches,
     migrations: m.migrations,

@@ -4,6 +4,15 @@ import type { RandomStream } from '../engine/rng.js';
 import { MAX_EXPONENTIAL_DEVIATE, MAX_NORMAL_DEVIATE } from '../scenario/limits.js';
 import type { LatencySpec } from '../scenario/schema.js';
 
+/** A swap device's counts (SwapDevice.figures()). */
+export interface SwapFigures {
+  readonly reads: number;
+  readonly writes: number;
+  readonly writePages: number;
+  readonly maxQueued: number;
+  readonly latencyNsSum: number;
+}
+
 /**
  * A swap device: each read (and each swap-out write) takes a latency drawn from the scenario's
  * distribution, and at most `queueDepth` are in service at once; the rest wait in FIFO order. A page already being
@@ -36,6 +45,11 @@ export class SwapDevice {
     /** SWP_SYNCHRONOUS_IO: a read happens in the faulting thread (scenario backing.synchronousIo). */
     readonly synchronous = false,
   ) {}
+
+  /** The figures so far: the run takes them at the end of its measured window (core/sim/simulation.ts endMeasurement()). */
+  figures(): SwapFigures {
+    return { reads: this.reads, writes: this.writes, writePages: this.writePages, maxQueued: this.maxQueued, latencyNsSum: this.latencyNsSum };
+  }
 
   isReading(gfn: number): boolean {
     return this.inService.has(gfn) || this.queued.has(gfn);

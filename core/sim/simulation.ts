@@ -13,7 +13,7 @@ import type { SwapReadahead } from '../host/swap-readahead.js';
 import type { PostcopyBlocktime } from '../host/postcopy-blocktime.js';
 import { HostMemory } from '../machine/memory.js';
 import type { PostcopyLink } from '../machine/postcopy.js';
-import type { SwapDevice } from '../machine/swap.js';
+import type { SwapDevice, SwapFigures } from '../machine/swap.js';
 import { Counter, MetricsCollector, type TimeCategory } from '../metrics.js';
 import type { Scenario, TaskSpec } from '../scenario/schema.js';
 import { pastSizeLimit } from '../scenario/size-limit.js';
@@ -127,6 +127,11 @@ export class Simulation implements Machine {
   endTime = 0;
   /** Announced tokens whose work was still on its way when the run stopped. */
   inFlightAtEnd = 0;
+  /**
+   * The host's swap figures when the measured window ended (endMeasurement()): the I/O and the
+   * evictions of the drain are left out, as its faults are (core/metrics.ts).
+   */
+  hostAtWindowEnd: { readonly swap: SwapFigures | null; readonly evictions: number; readonly writebackStalls: number } | null = null;
   /** The drain ends when nothing but these is queued (run()). */
   readonly timers: SleepTimers;
   readonly notWork: NotWork;
@@ -289,6 +294,7 @@ export class Simulation implements Machine {
   endMeasurement(t: number): void {
     for (const v of this.vcpus) run.closeAt(this, v, t);
     this.metrics.measuring = false;
+    this.hostAtWindowEnd = { swap: this.swap?.figures() ?? null, evictions: this.memory.evictions, writebackStalls: this.reclaim.stalls };
     this.draining = true;
     // Each vCPU has one guest tick queued, and one host tick where the host has them: each re-arms
     // as it fires, until now (core/sim/guest-sched.ts onTick(), dispatch()).

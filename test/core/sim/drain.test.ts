@@ -99,3 +99,20 @@ describe('a delayed wake still pending when the drain times out', () => {
   });
 });
 
+describe('what the drain does is not counted', () => {
+  it('the swap figures are the window\'s: a drain that thrashes longer reads more, but counts none of it', () => {
+    // The faults stop counting at the window (core/metrics.ts); swap.reads, writes, writePages,
+    // maxQueued, meanLatencyNs, evictions and writebackStalls went on through the drain, so a
+    // longer drain.maxMs gave more reads for the same faults (130 and 253 reads for 7 faults).
+    const s = loadScenario('test/fixtures/drain-reads.yaml');
+    const dabt = findVariant('arm64-dabt');
+    const short = runVariant(s, dabt);
+    const long = runVariant({ ...s, drain: { enabled: true, maxMs: 2 } }, dabt);
+    expect(long.run.simulatedNs).toBeGreaterThan(short.run.simulatedNs);
+    expect(long.metrics.apf.faults).toBe(short.metrics.apf.faults);
+    expect(long.metrics.swap).toEqual(short.metrics.swap);
+    // Each fault reads its page once at most: none of the drain's re-reads is in the figure.
+    expect(short.metrics.swap.reads).toBeLessThanOrEqual(short.metrics.apf.faults + short.metrics.apf.repeatedFaults);
+  });
+});
+
