@@ -68,6 +68,8 @@ interface VcpuShadow {
   outstanding: IntMap<number>; // gfn -> token
   lives: IntMap<Life>;
   unacked: number;
+  /** Wake-alls the host sent that the guest has not taken yet: each will wake every sleeper of the vCPU. */
+  wakeAllsSent: number;
 }
 
 export class InvariantMonitor {
@@ -84,6 +86,7 @@ export class InvariantMonitor {
       outstanding: new IntMap(),
       lives: new IntMap(),
       unacked: 0,
+      wakeAllsSent: 0,
     }));
   }
 
@@ -134,7 +137,10 @@ export class InvariantMonitor {
   onDequeued(vcpu: number, gfn: number, wakeupAll: boolean, token: number, delivered: boolean): void {
     const s = this.shadows[vcpu];
     s.queued--;
-    if (wakeupAll) return;
+    if (wakeupAll) {
+      if (delivered) s.wakeAllsSent++;
+      return;
+    }
     s.outstanding.delete(gfn);
     const life = s.lives.get(token);
     if (!life) return;
@@ -168,6 +174,7 @@ export class InvariantMonitor {
   onGuestReady(t: number, vcpu: number, token: number): void {
     const s = this.shadows[vcpu];
     if (token === WAKE_ALL) {
+      if (s.wakeAllsSent > 0) s.wakeAllsSent--;
       const ended: number[] = [];
       s.lives.forEach((life, key) => {
         if (!life.announced || life.guestReadied) return;
@@ -231,8 +238,12 @@ export class InvariantMonitor {
     inFlight: (vcpu: number, token: number) => boolean,
     settled: boolean,
   ): number {
-    // Work on its way, or a page-ready sent and not yet taken, is in flight, not lost, while the run may go on.
-    const flying = (vcpu: number, token: number) => !settled && (inFlight(vcpu, token) || this.shadows[vcpu].lives.get(token)?.hostReadied === true);
+    // Work on its way, or a page-ready sent and not yet taken (the token's own, or a wake-all), is
+    // in flight, not lost, while the run may go on.
+    const flying = (vcpu: number, token: number) => {
+      const s = this.shadows[vcpu];
+      return !settled && (inFlight(vcpu, token) || s.lives.get(token)?.hostReadied === true || s.wakeAllsSent > 0);
+    };
     let n = 0;
     this.shadows.forEach((s, vcpu) => {
       const pending: number[] = [];

@@ -25,6 +25,11 @@ export function closeInvariants(sim: Machine, now: number, settled: boolean): nu
     .map((v) => ({ vcpu: v.id, hasWork: v.apf.inFlight.size > 0 || v.apf.done.length > 0 }));
   // A wake the guest only marked (RFCv2's delayed wake) is done at that CPU's next return to user
   // or idle entry: in flight too while the run may go on (a drain cut short by its time limit).
-  const inFlight = (vcpu: number, token: number) => sim.vcpus[vcpu].apf.hasOutstandingToken(token) || sim.vcpus.some((o) => o.sleepTable.isMarked(token));
+  // So is a wake-all still on the vCPU's done list (an enable's after a migration or a CPU coming
+  // back, taken at its next entry): it wakes every sleeper of that vCPU's table, whatever its token.
+  const inFlight = (vcpu: number, token: number) => {
+    const apf = sim.vcpus[vcpu].apf;
+    return apf.hasOutstandingToken(token) || apf.done.some((w) => w.wakeupAll) || sim.vcpus.some((o) => o.sleepTable.isMarked(token));
+  };
   return sim.monitor.finish(now, sleeping, halted, inFlight, settled);
 }
