@@ -80,7 +80,6 @@ export class SwapDevice {
   write(now: number): boolean {
     if (++this.batched < SWAP_CLUSTER_MAX) return false;
     this.batched = 0;
-    this.writePages += SWAP_CLUSTER_MAX;
     const id = this.nextWriteId;
     // Ids cycle within the event queue's 32-bit argument; 2^30 writes apart never meet in the queue.
     this.nextWriteId = id <= -0x40000000 ? -1 : id - 1;
@@ -109,7 +108,10 @@ export class SwapDevice {
       this.reads++;
       this.latencyNsSum += ns;
     } else {
+      // Counted where the write starts, as a read is: the window's figures (figures()) then give
+      // each write its pages, a batch still queued behind reads neither.
       this.writes++;
+      this.writePages += SWAP_CLUSTER_MAX;
     }
     this.start(gfn, now + ns);
   }

@@ -132,5 +132,23 @@ describe('what the drain does is not counted', () => {
     // Each fault reads its page once at most: none of the drain's re-reads is in the figure.
     expect(short.metrics.swap.reads).toBeLessThanOrEqual(short.metrics.apf.faults + short.metrics.apf.repeatedFaults);
   });
+
+  it('a write batch still queued behind reads when the window ends is in neither writes nor writePages', () => {
+    // writePages was counted when a batch filled and writes when it started on the device, so a
+    // window that ended with batches queued gave more pages than its writes carried (here 128 in 3
+    // writes; 256 vCPUs on a 5-page limit, 5 ms: 256 in 0; hostile round of 2026-12-03).
+    const s = smallScenario({
+      durationMs: 5,
+      machine: { vcpus: 16, guestMemoryMiB: 64, hostResidentMiB: 5 / 256 },
+      backing: { kind: 'swap', latency: { dist: 'fixed', us: 36 }, queueDepth: 1, pageCluster: 0 },
+      regions: [{ name: 'array', mib: 16 }],
+      tasks: [{ name: 'writer', count: 16, program: [{ touch: { region: 'array', pages: 7, thinkNs: 100 } }] }],
+      drain: { enabled: false, maxMs: 1 },
+    });
+    const r = runVariant(s, x86Variant);
+    expect(r.metrics.swap.maxQueued).toBeGreaterThan(8);
+    expect(r.metrics.swap.writes).toBeGreaterThan(0);
+    expect(r.metrics.swap.writePages).toBe(32 * r.metrics.swap.writes);
+  });
 });
 
