@@ -27,9 +27,12 @@ export function closeInvariants(sim: Machine, now: number, settled: boolean): nu
   // or idle entry: in flight too while the run may go on (a drain cut short by its time limit).
   // So is a wake-all still on the vCPU's done list (an enable's after a migration or a CPU coming
   // back, taken at its next entry): it wakes every sleeper of that vCPU's table, whatever its token.
+  // And so is one a CPU's coming back will queue: an online asked for while the CPU is still on
+  // its way down (core/sim/cpu-hotplug.ts upPending, as a disable waits for its running reads)
+  // brings it up, and the guest's enable on it queues a wake-all in every design.
   const inFlight = (vcpu: number, token: number) => {
-    const apf = sim.vcpus[vcpu].apf;
-    return apf.hasOutstandingToken(token) || apf.done.some((w) => w.wakeupAll) || sim.vcpus.some((o) => o.sleepTable.isMarked(token));
+    const v = sim.vcpus[vcpu];
+    return v.apf.hasOutstandingToken(token) || v.apf.done.some((w) => w.wakeupAll) || v.upPending || sim.vcpus.some((o) => o.sleepTable.isMarked(token));
   };
   return sim.monitor.finish(now, sleeping, halted, inFlight, settled);
 }
