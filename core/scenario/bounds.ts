@@ -80,6 +80,17 @@ export function checkScenarioBounds(s: Scenario, file: string): void {
       const bound = l.us < l.minUs ? `below minUs ${l.minUs}` : `above maxUs ${l.maxUs}`;
       throw new ScenarioError(file, 'backing.latency', `the fixed latency us ${l.us} is ${bound}: every read would take the bound instead; set us (a fixed latency needs no minUs or maxUs)`);
     }
+    // Likewise a bound past the median of a drawn latency: most reads would take the bound.
+    if (l.dist !== 'fixed') {
+      const median = l.dist === 'lognormal' ? l.us : l.us * Math.LN2;
+      const what = `the ${l.dist} latency's median ${l.dist === 'lognormal' ? `(us) ${l.us}` : `(us × ln 2) ${Number(median.toPrecision(6))}`} µs`;
+      if (l.maxUs !== undefined && l.maxUs < median) {
+        throw new ScenarioError(file, 'backing.latency', `maxUs ${l.maxUs} is below ${what}: more than half the reads would take maxUs instead; raise maxUs or lower us`);
+      }
+      if (l.minUs > median) {
+        throw new ScenarioError(file, 'backing.latency', `minUs ${l.minUs} is above ${what}: more than half the reads would take minUs instead; lower minUs or raise us`);
+      }
+    }
   }
   s.tasks.forEach((t, i) => {
     if (loopNs(t.program, s) < 1) {

@@ -67,6 +67,19 @@ describe('hostile scenario values are bad input naming file, field and reason', 
     expect(parseScenario(base.replace('us: 100 }', 'us: 100, minUs: 100, maxUs: 100 }'), 'f').backing).toMatchObject({ latency: { us: 100 } });
   });
 
+  it('refuses a drawn latency whose bound lies past its median, which most reads would take instead', () => {
+    // A lognormal with median 36 µs and maxUs 1 ran, every read 1 µs (mean 1,000 ns; hostile
+    // round of 2026-12-03), where the same bound on a fixed latency is refused (above).
+    const drawn = (latency: string) => parseError(base.replace('{ dist: fixed, us: 100 }', latency));
+    expect(drawn('{ dist: lognormal, us: 36, maxUs: 1 }')).toMatchObject({ field: 'backing.latency', problem: expect.stringMatching(/^maxUs 1 is below the lognormal latency's median \(us\) 36 µs: more than half the reads would take maxUs instead/) });
+    expect(drawn('{ dist: lognormal, us: 36, minUs: 100 }').problem).toMatch(/^minUs 100 is above the lognormal latency's median \(us\) 36 µs/);
+    // An exponential's median is its mean × ln 2: 69.3 µs for a mean of 100.
+    expect(drawn('{ dist: exponential, us: 100, maxUs: 60 }').problem).toMatch(/^maxUs 60 is below the exponential latency's median \(us × ln 2\) 69.3147 µs/);
+    expect(drawn('{ dist: exponential, us: 100, minUs: 70 }').problem).toMatch(/^minUs 70 is above/);
+    expect(parseScenario(base.replace('{ dist: fixed, us: 100 }', '{ dist: exponential, us: 100, minUs: 69, maxUs: 70 }'), 'f').backing).toMatchObject({ latency: { maxUs: 70 } });
+    expect(parseScenario(base.replace('{ dist: fixed, us: 100 }', '{ dist: lognormal, us: 36, minUs: 36, maxUs: 36 }'), 'f').backing).toMatchObject({ latency: { us: 36 } });
+  });
+
   it('prints the longest draw with enough digits to see it is past the hour', () => {
     // 98,000,000 µs × 36.74 (the largest exponential deviate) = 3.6005e9 µs: "3.60e+9" looked like the limit itself.
     const e = parseError(base.replace('dist: fixed, us: 100', 'dist: exponential, us: 98000000'));
