@@ -39,7 +39,16 @@ export interface SequenceView {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-export function faultSequence(id: string, life: FaultLife, m: Mechanisms): SequenceView {
+/**
+ * What a diagram needs of the design beyond its words: whether page-ready goes only to faults the
+ * guest was told of (Backend.caps.readyOnlyIfNotPresentInjected; x86 since 2a18b7e7cd88), or to
+ * every completed fault, as 2.6.38 sent it (facts/x86.md §2 "2010 ready path", §6 "Dummy-entry leak").
+ */
+export interface SequenceDesign {
+  readonly readyOnlyIfNotPresentInjected: boolean;
+}
+
+export function faultSequence(id: string, life: FaultLife, m: Mechanisms, design: SequenceDesign): SequenceView {
   const participants = [
     { id: 'T' as const, label: `guest task ${life.task}` },
     { id: 'V' as const, label: `vCPU ${life.vcpu}` },
@@ -49,6 +58,15 @@ export function faultSequence(id: string, life: FaultLife, m: Mechanisms): Seque
   const steps: Step[] = [];
   const events = life.events;
   const halted = events.some((e) => e.event === 'apf_lab_halt');
+  const retried = events.some((e) => e.event === 'apf_lab_retry');
+  // Told: the guest took this fault's not-present (not a halt or a retry the host chose instead).
+  const told = events.some((e) => e.event === 'kvm_async_pf_not_present') && !halted && !retried;
+  // A fault the hardware gave the guest with no exit (#VE, a stage-2 fault at EL1): the guest's
+  // handler asks for the page with a hypercall, and the token is the host's answer to it.
+  const guestFault = events.some((e) => e.event === 'apf_lab_guest_fault');
+  // An SDEI not-present: the handler only flags the task, which sleeps once the event completes and
+  // the guest returns to user (facts/arm64.md §4, do_sdei_event(); §1 v1 TIF_ASYNC_PF).
+  const sdei = events.some((e) => e.event === 'kvm_sdei_deliver');
   let retries = 0;
   for (const [i, e] of events.entries()) {
     const at = `+${humanNs(Math.max(0, e.timeNs - life.startNs))}`;
@@ -69,13 +87,21 @@ export function faultSequence(id: string, life: FaultLife, m: Mechanisms): Seque
         add('H', 'H', 'repeated fault: the page is already on its way');
         break;
       case 'kvm_async_pf_not_present':
-        if (!halted) {
-          add('H', 'V', `not present, token ${hex(e.fields.token)}: ${m.notPresent}`);
-          add('V', 'T', 'the guest puts the task to sleep and runs another');
+        if (told) {
+          if (guestFault) {
+            add('V', 'H', 'the guest handler\'s hypercall asks for the page: an exit');
+            add('H', 'S', 'read the page (async)');
+            add('H', 'V', `token ${hex(e.fields.token)} returned to the guest: ${m.notPresent}`);
+          } else {
+            add('H', 'V', `not present, token ${hex(e.fields.token)}: ${m.notPresent}`);
+          }
+          if (!sdei) add('V', 'T', 'the guest puts the task to sleep and runs another');
         }
         break;
       case 'apf_lab_halt':
-        add('V', 'V', 'not told: the vCPU halts until page ready');
+        // x86.c kvm_arch_async_page_not_present(): KVM_REQ_APF_HALT; an interrupt still runs the
+        // guest, and the access, re-executed, faults again (facts/x86.md §2 "Synthetic halt").
+        add('V', 'V', 'not told: the host halts the vCPU until the page is in (an interrupt may run the guest meanwhile)');
         break;
       case 'apf_lab_retry':
         if (retries++ === 0) add('V', 'V', 'not told: re-enters the guest and faults again until the page is in');
@@ -88,14 +114,29 @@ export function faultSequence(id: string, life: FaultLife, m: Mechanisms): Seque
         add('S', 'H', 'page read: on the done list');
         break;
       case 'kvm_async_pf_ready':
-        add('H', 'V', `page ready, token ${hex(e.fields.token)}: ${m.ready}`);
-        if (!halted) add('V', 'T', 'the guest wakes the task');
+        if (told) {
+          add('H', 'V', `page ready, token ${hex(e.fields.token)}: ${m.ready}`);
+          add('V', 'T', 'the guest wakes the task');
+        } else if (design.readyOnlyIfNotPresentInjected) {
+          // kvm_arch_async_page_present(): no page-ready without an injected not-present; the
+          // halt is cleared either way (facts/x86.md §2 "Completion").
+          add('H', 'V', halted ? 'page in: the halt is cleared; no page-ready, the guest was never told' : 'page in: no page-ready, the guest was never told');
+        } else {
+          add('H', 'V', `page ready, token ${hex(e.fields.token)}, for a fault the guest was never told of: ${m.ready}`);
+          add('V', 'V', 'no sleeper has the token: the guest leaves a dummy entry nobody consumes');
+        }
         break;
       case 'kvm_sdei_deliver':
-        add('H', 'V', `SDEI event ${hex(e.fields.num)} dispatched at entry`);
+        add('H', 'V', `SDEI event ${hex(e.fields.num)} dispatched at entry: the handler flags the task`);
         break;
       case 'kvm_sdei_complete':
         add('V', 'H', `SDEI_EVENT_COMPLETE${e.fields.resume ? '_AND_RESUME' : ''}: a hypercall exit`);
+        if (told && e.fields.resume) {
+          add('H', 'V', 'KVM enters the guest\'s IRQ vector, as if an IRQ had been taken');
+          add('V', 'T', 'at the return to user the flagged task sleeps on the token; another runs');
+        } else if (told) {
+          add('V', 'T', 'the flagged task sleeps at a later return to user');
+        }
         break;
       case 'kvm_async_pf_ack':
         add('V', 'H', 'page ready acknowledged: an exit');

@@ -8,7 +8,7 @@ import { latencyCdfChart, timeBreakdownChart, workOverTimeChart, type BarChart, 
 import { mechanismDiff } from './mechanism-diff.js';
 import type { CheckResult } from '../../core/check/walk.js';
 import { buildCheckView, type CheckView } from '../views/check.js';
-import { faultSequence, type SequenceView } from './sequence.js';
+import { faultSequence, type SequenceDesign, type SequenceView } from './sequence.js';
 
 /**
  * The plain view-model of the design report (templates/md/report.md.hbs and
@@ -55,6 +55,12 @@ export interface Claim {
   readonly next: string | null;
   /** "x86 and arm64-sdei" where several share the best figure as shown: no one does best. */
   readonly tied: string | null;
+  /**
+   * The only variant compared (its baseline is no rival): nothing is ranked, so the sentence states
+   * its figure, where "does best" or "needs the fewest" claimed a win over nobody, or over a
+   * baseline with fewer exits.
+   */
+  readonly alone: boolean;
 }
 
 export interface ReportInputs {
@@ -123,10 +129,16 @@ export function buildReportView(input: ReportInputs): ReportView {
         caption: life
           ? `task ${life.task} on vCPU ${life.vcpu}, gfn 0x${life.gfn.toString(16)}, faulted at ${ms(life.startNs)} ms; ${ms(life.latencyNs)} ms to the access done`
           : 'no fault was traced to its end in this run',
-        sequence: life ? faultSequence(r.id, life, r.mechanisms) : null,
+        sequence: life ? faultSequence(r.id, life, r.mechanisms, sequenceDesign(byId.get(r.id)!, input.guestMemoryBytes)) : null,
       };
     }),
   };
+}
+
+/** The design's caps a diagram reads, from a backend at its default knobs (as `show` builds one). */
+function sequenceDesign(v: Variant, guestMemoryBytes: number): SequenceDesign {
+  const backend = v.createBackend({ costOverrides: v.defaultCosts, knobs: v.knobs, guestMemoryBytes });
+  return { readyOnlyIfNotPresentInjected: backend.caps.readyOnlyIfNotPresentInjected };
 }
 
 export function summarize(c: Comparison, checks: readonly CheckResult[]): Summary {
@@ -171,6 +183,7 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
       vsBaseline: ratio,
       next: nextIds.length > 1 ? `${andList(nextIds)} (${showTied(rank(next!), extra)})` : next ? `${next.id} (${showRank(rank(next), extra)})` : null,
       tied: tiedIds.length > 1 ? andList(tiedIds) : null,
+      alone: pool.length === 1,
     };
   };
   const arches = new Set(pool.map((r) => r.arch));

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ComparedRun, Comparison } from '../../core/compare.js';
 import { noLatency, summarize } from '../../cli/report/view.js';
@@ -106,6 +109,35 @@ describe('report summary', () => {
     const s = summarize({ ...c, variants: c.variants.map((r) => (r.id in figures ? exits(r, figures[r.id]!) : r)) }, []);
     expect(s.exits?.tied).toBeNull();
     expect(s.exits?.best).toBe('x86-ve');
+  });
+});
+
+describe('report summary of one variant', () => {
+  // With one variant there is nobody to beat (its baseline is not ranked): "x86-ve needs the
+  // fewest, 2.80 exits per fault, 2.80× those of sync-x86 (1.00 exits per fault)" claimed a win
+  // the metrics table of the same report contradicts.
+  it('states its figures and claims no "best", "lowest" or "fewest"', async () => {
+    const c = await comparison('x86-ve', '-s', 'test/fixtures/report-short.yaml');
+    const s = summarize(c, []);
+    expect(s.work?.alone).toBe(true);
+    expect(s.latency?.alone).toBe(true);
+    expect(s.exits?.alone).toBe(true);
+    const two = summarize(await comparison('x86', 'x86-ve', '-s', 'test/fixtures/report-short.yaml'), []);
+    expect(two.exits?.alone).toBe(false);
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-summary-'));
+    try {
+      for (const ext of ['md', 'html']) {
+        const out = join(dir, `one.${ext}`);
+        const code = await runCli(['report', 'x86-ve', '-s', 'test/fixtures/report-short.yaml', '--out', out], { out: () => {}, err: () => {} });
+        expect(code).toBe(0);
+        const text = readFileSync(out, 'utf8');
+        expect(text).not.toMatch(/does best|has the lowest|needs the fewest/);
+        expect(text).toMatch(/x86-ve needs [\d.]+ exits per fault, [\d.]+× those of sync-x86/);
+        expect(text).toMatch(/x86-ve does [\d.]+ M units, [\d.]+× the work of its architecture's no-APF baseline sync-x86/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

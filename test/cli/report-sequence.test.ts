@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import type { FaultLife, FaultLifeEvent } from '../../core/fault-life.js';
+import { faultSequence } from '../../cli/report/sequence.js';
+import { findVariant } from '../../arches/registry.js';
+
+/**
+ * The report's sequence diagram of one fault (cli/report/sequence.ts), from a fault's traced life:
+ * each step says what the design does at that point, in the order it does it.
+ */
+function life(vcpu: number, events: readonly [number, string, Record<string, number>][]): FaultLife {
+  const evs: FaultLifeEvent[] = events.map(([timeNs, event, fields]) => ({ timeNs, vcpu, event, fields }));
+  return { task: 5, gfn: 0x123, vcpu, startNs: 1000, latencyNs: 9000, events: evs };
+}
+
+const steps = (id: string, l: FaultLife, readyOnlyIfNotPresentInjected: boolean) =>
+  faultSequence(id, l, findVariant(id).mechanisms, { readyOnlyIfNotPresentInjected }).steps.map((s) => `${s.from}->${s.to}: ${s.text}`);
+
+/** A fault KVM halted the vCPU for instead of telling the guest (kernel mode, x86 §2 "Synthetic halt"). */
+const HALTED = life(0, [
+  [1000, 'apf_lab_stage2_fault', { task: 5, gfn: 0x123, start: 1000 }],
+  [1100, 'kvm_try_async_get_page', { gfn: 0x123 }],
+  [1100, 'kvm_async_pf_not_present', { token: 0x1000, gva: 0x123000 }],
+  [1100, 'apf_lab_halt', {}],
+  [5000, 'kvm_async_pf_completed', { gva: 0x123000 }],
+  [5100, 'kvm_async_pf_ready', { token: 0x1000, gva: 0x123000 }],
+  [10000, 'apf_lab_access_done', { task: 5, latency: 9000 }],
+]);
+
+describe('report sequence diagram', () => {
+  // facts/x86.md §2 "Completion": kvm_arch_async_page_present() injects page-ready only if
+  // (wakeup_all || notpresent_injected); a halted fault's vCPU just has its halt cleared.
+  it('a halted x86 fault gets no page-ready interrupt, only its halt cleared (x86.c kvm_arch_async_page_present())', () => {
+    const s = steps('x86', HALTED, true);
+    expect(s.join('\n')).not.toContain('fixed interrupt on the programmed vector');
+    expect(s).toContain('H->V: page in: the halt is cleared; no page-ready, the guest was never told');
+    expect(s.some((x) => x.includes('wakes the task'))).toBe(false);
+  });
+
+  // facts/x86.md §2 "2010 ready path", §6 "Dummy-entry leak" (2a18b7e7cd88): 2.6.38 sent the
+  // ready #PF for a fault it had halted instead of announcing, and the guest left a dummy.
+  it('a halted x86-pf fault still gets its ready #PF, and the guest leaves a dummy (2a18b7e7cd88)', () => {
+    const s = steps('x86-pf', HALTED, false);
+    expect(s.some((x) => x.startsWith('H->V: page ready, token 0x1000, for a fault the guest was never told of: #PF vector 14'))).toBe(true);
+    expect(s).toContain('V->V: no sleeper has the token: the guest leaves a dummy entry nobody consumes');
+  });
+
+  // facts/arm64.md §4 (do_sdei_event(), SDEI v4 14/21 20210815001352.81927-15-gshan@redhat.com) and
+  // §1 v1: the SDEI handler only sets TIF_ASYNC_PF; the task sleeps at the return to user that
+  // follows COMPLETE_AND_RESUME's emulated IRQ entry, so never before the event is dispatched.
+  it('arm64-sdei: the task sleeps after the event is dispatched and completed, not at the not-present', () => {
+    const l = life(3, [
+      [1000, 'apf_lab_stage2_fault', { task: 5, gfn: 0x123, start: 1000 }],
+      [1100, 'kvm_try_async_get_page', { gfn: 0x123 }],
+      [1100, 'kvm_async_pf_not_present', { token: 0x4b003, gva: 0x123000 }],
+      [2100, 'kvm_sdei_deliver', { num: 0x40400001, token: 0x4b003 }],
+      [3200, 'kvm_sdei_complete', { num: 0x40400001, token: 0x4b003, resume: 1 }],
+      [5000, 'kvm_async_pf_completed', { gva: 0x123000 }],
+      [5100, 'kvm_async_pf_ready', { token: 0x4b003, gva: 0x123000 }],
+      [5200, 'kvm_async_pf_ack', {}],
+      [10000, 'apf_lab_access_done', { task: 5, latency: 9000 }],
+    ]);
+    const s = steps('arm64-sdei', l, true);
+    const at = (part: string) => s.findIndex((x) => x.includes(part));
+    expect(at('dispatched at entry')).toBeGreaterThan(at('not present, token 0x4b003'));
+    expect(at('SDEI_EVENT_COMPLETE_AND_RESUME')).toBeGreaterThan(at('dispatched at entry'));
+    expect(at('IRQ vector')).toBeGreaterThan(at('SDEI_EVENT_COMPLETE_AND_RESUME'));
+    expect(at('the flagged task sleeps on the token')).toBeGreaterThan(at('IRQ vector'));
+    expect(s.some((x) => x.includes('the guest puts the task to sleep'))).toBe(false);
+  });
+
+  // PROTOCOLS.md §4.4 (x86-ve) and §4.10 (arm64-s2): the fault reaches the guest with no exit and
+  // the guest's handler asks the host for the page by hypercall, which is an exit; the host starts
+  // the read then and returns the token.
+  it('a fault given to the guest with no exit shows the guest\'s hypercall, the read and the token returned', () => {
+    const l = life(2, [
+      [1000, 'apf_lab_guest_fault', { task: 5, gfn: 0x123, start: 1000 }],
+      [3500, 'kvm_async_pf_not_present', { token: 0x5b002, gva: 0x123000 }],
+      [6000, 'kvm_async_pf_completed', { gva: 0x123000 }],
+      [6100, 'kvm_async_pf_ready', { token: 0x5b002, gva: 0x123000 }],
+      [6200, 'kvm_async_pf_ack', {}],
+      [10000, 'apf_lab_access_done', { task: 5, latency: 9000 }],
+    ]);
+    for (const id of ['x86-ve', 'arm64-s2']) {
+      const s = steps(id, l, true);
+      const hypercall = s.indexOf("V->H: the guest handler's hypercall asks for the page: an exit");
+      expect(hypercall, id).toBeGreaterThan(0);
+      expect(s[hypercall + 1]).toBe('H->S: read the page (async)');
+      expect(s[hypercall + 2]).toMatch(/^H->V: token 0x5b002 returned to the guest: /);
+      expect(s[hypercall + 3]).toBe('V->T: the guest puts the task to sleep and runs another');
+    }
+  });
+});
