@@ -40,8 +40,8 @@ const FINDINGS: readonly Finding[] = [
   {
     id: 'smccc-number-taken',
     severity: 'note',
-    text: 'Vendor-hyp function 2 (0x86000002) is now taken upstream by pKVM HYP_MEMINFO.',
-    cite: 'facts/arm64.md §3',
+    text: 'Vendor-hyp function number 2, which v3/v4 call as 0x86000002 (fast, SMC32), is now allocated upstream to pKVM\'s HYP_MEMINFO, called as 0xC6000002 (fast, SMC64): the number is taken, the SMC32 ID itself is not defined upstream.',
+    cite: 'include/linux/arm-smccc.h ARM_SMCCC_KVM_FUNC_HYP_MEMINFO, ARM_SMCCC_VENDOR_HYP_KVM_HYP_MEMINFO_FUNC_ID (Linux 6.12); facts/arm64.md §3',
   },
 ];
 
