@@ -36,8 +36,8 @@ export interface ReproduceOptions {
   readonly sizeLimit?: RunOptions['sizeLimit'];
 }
 
-/** The figure a row compares, from one run. */
-function value(row: ExperimentRowSpec, r: RunResult): number {
+/** The figure a row compares, from one run (also the report's validation table, cli/report/view.ts). */
+export function experimentValue(row: ExperimentRowSpec, r: RunResult): number {
   if (row.metric === 'work') return r.metrics.work;
   if (row.metric === 'count') return r.metrics.workByTask[row.group ?? ''] ?? 0;
   const g = r.metrics.tasks[row.group ?? ''];
@@ -87,8 +87,8 @@ export function runExperiment(id: string, scenario: Scenario, lookup: (id: strin
   };
   const rows = exp.rows.map((row): ExperimentRow => {
     const values = options.seeds.map((seed) => {
-      const v = value(row, run(row.variant, seed));
-      const b = value(row, run(row.baseline, seed));
+      const v = experimentValue(row, run(row.variant, seed));
+      const b = experimentValue(row, run(row.baseline, seed));
       if (!(b > 0) || !Number.isFinite(v)) {
         // A time needs the group's fixed work done; a count or a rate, work done in the window.
         const hint =

@@ -2,12 +2,14 @@ import type { Mechanisms, Variant } from '../../core/backend.js';
 import type { ComparedRun, Comparison } from '../../core/compare.js';
 import type { FaultLife } from '../../core/fault-life.js';
 import { violationTotals } from '../../core/invariants.js';
+import { experimentValue } from '../../core/reproduce.js';
 import { buildCompareView, scenarioHeader } from '../views/compare.js';
 import { fixed, ms, plural } from '../views/format.js';
 import { latencyCdfChart, timeBreakdownChart, workOverTimeChart, type BarChart, type LineChart } from './charts.js';
 import { mechanismDiff } from './mechanism-diff.js';
 import type { CheckResult } from '../../core/check/walk.js';
 import { buildCheckView, type CheckView } from '../views/check.js';
+import { change } from '../views/reproduce.js';
 import { faultSequence, type SequenceDesign, type SequenceView } from './sequence.js';
 
 /**
@@ -35,6 +37,19 @@ export interface ReportView {
   /** Why a variant has no line in the latency chart, or why there is none: no fault of its completed. Null where all have one. */
   readonly noLatency: string | null;
   readonly sequences: readonly { readonly variant: string; readonly caption: string; readonly sequence: SequenceView | null }[];
+  /**
+   * Published vs lab, where the scenario carries a published experiment (its `experiment` block) and
+   * the report runs a row's variant with its baseline: the ratio of this one run next to the
+   * published one. Null where the scenario is no experiment; `rows` empty where none of its rows'
+   * variants is in the report (`note` says which to name).
+   */
+  readonly validation: Validation | null;
+}
+
+export interface Validation {
+  readonly source: string;
+  readonly rows: readonly { readonly label: string; readonly ratio: string; readonly lab: string; readonly published: string; readonly difference: string }[];
+  readonly note: string;
 }
 
 /** Who does best on each axis, and by how much against its own architecture's baseline. */
@@ -122,6 +137,7 @@ export function buildReportView(input: ReportInputs): ReportView {
     charts: { time: timeBreakdownChart(c), latency, work: workOverTimeChart(c) },
     chartFiles: input.chartFiles && { ...input.chartFiles, latency: latency ? input.chartFiles.latency : null },
     noLatency: noLatency(c),
+    validation: validation(c),
     sequences: c.variants.map((r) => {
       const life = input.lives.get(r.id) ?? null;
       return {
@@ -133,6 +149,40 @@ export function buildReportView(input: ReportInputs): ReportView {
       };
     }),
   };
+}
+
+/**
+ * The scenario's published figures next to this run's (core/reproduce.ts experimentValue(), the
+ * figure `apf-lab reproduce` compares over several seeds): variant ÷ its baseline, same seed.
+ */
+export function validation(c: Comparison): Validation | null {
+  const exp = c.scenario.experiment;
+  if (!exp) return null;
+  const run = (id: string) => c.variants.find((r) => r.id === id) ?? null;
+  const rows = exp.rows.flatMap((row) => {
+    const v = run(row.variant);
+    const b = run(row.baseline);
+    if (!v || !b) return [];
+    const base = experimentValue(row, b);
+    const ratio = base > 0 ? experimentValue(row, v) / base : NaN;
+    const lab = Number.isFinite(ratio) ? `${fixed(ratio, 3)} (${change(ratio)})` : `— (${row.baseline} or ${row.variant} gave no ${row.metric})`;
+    return [
+      {
+        label: row.label,
+        ratio: `${row.variant} ÷ ${row.baseline}`,
+        lab,
+        published: row.published === null ? '— (withheld: the lab predicts)' : `${fixed(row.published, 3)} (${change(row.published)})`,
+        difference:
+          row.published === null || !Number.isFinite(ratio) ? '—' : `${ratio >= row.published ? '+' : '−'}${fixed(Math.abs(ratio - row.published) * 100, 1)} pp`,
+      },
+    ];
+  });
+  const named = [...new Set(exp.rows.map((r) => r.variant))];
+  const note =
+    rows.length > 0
+      ? `One run, seed ${c.seed}; apf-lab reproduce ${c.scenario.name} gives the mean, min and max over several seeds`
+      : `None of this experiment's figures is for a variant in this report: name ${andList(named)} to see them`;
+  return { source: exp.source, rows, note };
 }
 
 /** The design's caps a diagram reads, from a backend at its default knobs (as `show` builds one). */

@@ -10,7 +10,7 @@ export interface ReproduceView {
 const HEAD = ['figure', 'variant ÷ baseline', 'lab mean', 'lab min–max', 'seeds', 'published', 'lab − published'];
 
 /** A ratio as a change in percent (1.178 → +17.8 %), as the cover letters print them. */
-function change(ratio: number): string {
+export function change(ratio: number): string {
   const p = (ratio - 1) * 100;
   return `${p >= 0 ? '+' : '−'}${fixed(Math.abs(p), 1)} %`;
 }

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ComparedRun, Comparison } from '../../core/compare.js';
-import { noLatency, summarize } from '../../cli/report/view.js';
+import { noLatency, summarize, validation } from '../../cli/report/view.js';
 import { runCli } from '../../cli/main.js';
 
 /**
@@ -152,5 +152,43 @@ describe('report: a variant with no fault latency', () => {
     expect(noLatency(without(['x86']))).toBe('No fault of x86 completed in this run: it has no line in the fault-latency chart');
     expect(noLatency(without(['x86', 'arm64-sdei']))).toBe('No fault of x86 and arm64-sdei completed in this run: they have no line in the fault-latency chart');
     expect(noLatency(without(c.variants.map((r) => r.id)))).toBe('No fault completed in this run, in any variant, so there is no fault-latency chart');
+  });
+});
+
+describe('report: published vs lab', () => {
+  // DESIGN.md "Outputs": a report holds "published-vs-lab validation"; it had none, so a report
+  // posted on an experiment scenario never showed the published figure it claims to model.
+  // Figures: Gleb Natapov's v6/v7 cover, nonpv 138,455,939,001 over master 122,789,420,615 =
+  // 1.128 (facts/x86.md §7; facts/anchors.md §A1), as scenarios/gleb-2010-bm.yaml carries it.
+  it('shows each experiment row whose variant the report runs: this run\'s ratio beside the published one', async () => {
+    const c = await comparison('x86-halt', '-s', 'test/fixtures/report-short.yaml');
+    const exp = { source: 'Gleb Natapov, v6/v7 cover', rows: [
+      { label: 'total work (non-PV guest)', metric: 'work' as const, variant: 'x86-halt', baseline: 'sync-x86', published: 1.128 },
+      { label: 'total work (PV guest)', metric: 'work' as const, variant: 'x86-pf', baseline: 'sync-x86', published: 1.909 },
+    ] };
+    const v = validation({ ...c, scenario: { ...c.scenario, experiment: exp } })!;
+    const work = (id: string) => c.variants.find((r) => r.id === id)!.metrics.work;
+    const ratio = work('x86-halt') / work('sync-x86');
+    expect(v.rows).toHaveLength(1);
+    expect(v.rows[0]).toMatchObject({ label: 'total work (non-PV guest)', ratio: 'x86-halt ÷ sync-x86', published: '1.128 (+12.8 %)' });
+    expect(v.rows[0]!.lab.startsWith(ratio.toFixed(3))).toBe(true);
+    expect(validation(c)).toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'apf-lab-validation-'));
+    try {
+      const file = join(dir, 'exp.yaml');
+      const rows = exp.rows.map((r) => `    - { label: ${r.label}, metric: ${r.metric}, variant: ${r.variant}, baseline: ${r.baseline}, published: ${r.published} }`);
+      writeFileSync(file, `${readFileSync('test/fixtures/report-short.yaml', 'utf8')}\nexperiment:\n  source: ${exp.source}\n  rows:\n${rows.join('\n')}\n`);
+      for (const ext of ['md', 'html']) {
+        const out = join(dir, `r.${ext}`);
+        const code = await runCli(['report', 'x86-halt', '-s', file, '--out', out], { out: () => {}, err: () => {} });
+        expect(code).toBe(0);
+        const text = readFileSync(out, 'utf8');
+        expect(text).toMatch(ext === 'md' ? /## Published vs lab\n/ : /<h2>Published vs lab<\/h2>/);
+        expect(text).toContain('1.128 (+12.8 %)');
+        expect(text).not.toContain('1.909');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
