@@ -267,7 +267,7 @@ export function summarize(c: Comparison, checks: readonly CheckResult[]): Summar
       const parts = [
         r.metrics.unsafeInjections.total > 0 ? `${r.metrics.unsafeInjections.total} unsafe injections` : null,
         r.invariants.ok ? null : `${violationTotals(r.invariants).total.toLocaleString('en-US')} invariant violations`,
-        r.findings.some((f) => f.severity === 'blocker') ? `${r.findings.filter((f) => f.severity === 'blocker').length} blocker finding(s)` : null,
+        r.findings.some((f) => f.severity === 'blocker') ? plural(r.findings.filter((f) => f.severity === 'blocker').length, 'blocker finding') : null,
         checkOf(r) > 0 ? `${plural(checkOf(r), 'kind')} of wrong in the protocol check` : null,
       ].filter((p) => p !== null);
       return `${r.id}: ${parts.join(', ')}`;

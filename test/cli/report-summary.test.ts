@@ -192,3 +192,15 @@ describe('report: published vs lab', () => {
     }
   });
 });
+
+describe('report summary: safety', () => {
+  // arm64-dabt has three blockers (Mark Rutland 20200526130927.GH1363@C02TD0UTHF1T.local and
+  // 20200526123424.GF1363@C02TD0UTHF1T.local, Marc Zyngier 28c74819f42306e66370ddaf88f16918@kernel.org):
+  // the count is said in words, where it read "3 blocker finding(s)".
+  it('counts blocker findings in plain English', async () => {
+    const s = summarize(await comparison('arm64-dabt', '-s', 'test/fixtures/report-short.yaml'), []);
+    expect(s.safety.unsafe).toContain('arm64-dabt: 3 blocker findings');
+    const one = summarize(await comparison('arm64-sdei', '-s', 'test/fixtures/report-short.yaml'), []);
+    expect(one.safety.unsafe).toContain('arm64-sdei: 1 blocker finding');
+  });
+});
