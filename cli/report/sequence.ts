@@ -159,31 +159,36 @@ const COL = 180;
 const X0 = 100;
 const ROW = 34;
 const TOP = 50;
+/** Width of one character of the 11 px sans-serif text, as the layout reckons it. */
+const CHAR = 6.2;
 
 function sequenceSvg(id: string, labels: readonly string[], steps: readonly Step[]): SequenceSvg {
   const xOf = (a: Actor) => X0 + 'TVHS'.indexOf(a) * COL;
+  // Wide enough for the longest step: a mechanism's words can run past the four lifelines, and an
+  // SVG clips what falls outside its viewBox.
+  const width = Math.max(X0 * 2 + 3 * COL, Math.ceil(Math.max(0, ...steps.map((s) => `${s.at}  ${s.text}`.length * CHAR)) + 40));
   const arrows: SequenceSvg['arrows'][number][] = [];
   const notes: SequenceSvg['notes'][number][] = [];
   steps.forEach((s, i) => {
     const y = TOP + 30 + i * ROW;
     const text = `${s.at}  ${s.text}`;
     if (s.note) {
-      const w = Math.min(3 * COL - 20, 40 + text.length * 6.2);
-      const x = Math.max(10, Math.min(xOf(s.from) - w / 2, X0 + 3 * COL + 80 - w));
+      const w = Math.min(width - 20, 40 + text.length * CHAR);
+      const x = Math.max(10, Math.min(xOf(s.from) - w / 2, width - 10 - w));
       notes.push({ x, y: y - 16, w, textX: x + w / 2, textY: y, text });
     } else {
       const x1 = xOf(s.from);
       const x2 = xOf(s.to);
       // Centred over the arrow, but kept inside the picture.
-      const half = (text.length * 6.2) / 2;
-      const textX = Math.round(Math.max(5 + half, Math.min(X0 * 2 + 3 * COL - 5 - half, (x1 + x2) / 2)));
+      const half = (text.length * CHAR) / 2;
+      const textX = Math.round(Math.max(5 + half, Math.min(width - 5 - half, (x1 + x2) / 2)));
       arrows.push({ x1, x2, y: y + 4, textX, textY: y - 2, text, anchor: 'middle' });
     }
   });
   const bottom = TOP + 30 + steps.length * ROW;
   return {
     id: id.replace(/[^A-Za-z0-9_-]/g, '_'),
-    width: X0 * 2 + 3 * COL,
+    width,
     height: bottom + 20,
     lifelines: labels.map((label, i) => ({ x: X0 + i * COL, label, bottom })),
     arrows,

@@ -90,3 +90,29 @@ describe('report sequence diagram', () => {
     }
   });
 });
+
+describe('report sequence diagram as SVG', () => {
+  // An SVG clips what falls outside its viewBox: x86-ve's not-present step (its mechanism's words,
+  // ~190 characters) was centred in a 740-wide picture and lost both its ends in the HTML report.
+  it('is wide enough for its longest step: no text runs outside the picture', () => {
+    const l = life(2, [
+      [1000, 'apf_lab_guest_fault', { task: 5, gfn: 0x123, start: 1000 }],
+      [3500, 'kvm_async_pf_not_present', { token: 0x5b002, gva: 0x123000 }],
+      [6100, 'kvm_async_pf_ready', { token: 0x5b002, gva: 0x123000 }],
+      [10000, 'apf_lab_access_done', { task: 5, latency: 9000 }],
+    ]);
+    for (const [id, l2] of [['x86-ve', l], ['x86', HALTED]] as const) {
+      const svg = faultSequence(id, l2, findVariant(id).mechanisms, { readyOnlyIfNotPresentInjected: true }).svg;
+      for (const a of svg.arrows) {
+        const half = (a.text.length * 6.2) / 2;
+        expect(a.textX - half, a.text).toBeGreaterThanOrEqual(0);
+        expect(a.textX + half, a.text).toBeLessThanOrEqual(svg.width);
+      }
+      for (const n of svg.notes) {
+        expect(n.x).toBeGreaterThanOrEqual(0);
+        expect(n.x + n.w, n.text).toBeLessThanOrEqual(svg.width);
+        expect(n.w, n.text).toBeGreaterThanOrEqual(n.text.length * 6.2);
+      }
+    }
+  });
+});
