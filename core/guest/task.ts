@@ -90,6 +90,12 @@ export class Task {
    * come back, is that fault, not a new one. -1 if none; the access's next fault or its end clears it.
    */
   refusedRequestGfn = -1;
+  /**
+   * The page of a fault this task's access raised in the guest and that was counted there
+   * (faultRaisedInGuest()), until the guest's request for it reaches the host (startAsyncPf()),
+   * which takes the count back if the page is in by then. -1 if none.
+   */
+  raisedFaultGfn = -1;
   /** Token this task must sleep on at its next return to user (TIF_ASYNC_PF). */
   flaggedToken = -1;
   /** The vCPU whose sleep table flagged it: where its entry is, if the design enters one at the flag. */

@@ -215,7 +215,9 @@ function faultRaisedInGuest(sim: Machine, v: Vcpu, task: Task | null, gfn: numbe
   // The same access back after its request stalled in reclaim (startAsyncPf()) is not a new fault.
   const again = returning && task !== null && task.refusedRequestGfn === gfn;
   if (task) task.refusedRequestGfn = -1;
-  if (!again && !v.apf.gfns.has(gfn)) countFault(sim);
+  const counted = !again && !v.apf.gfns.has(gfn) && sim.metrics.measuring;
+  if (counted) countFault(sim);
+  if (task) task.raisedFaultGfn = counted ? gfn : -1;
   sim.schedule(v, v.cursor);
 }
 
@@ -223,7 +225,16 @@ function faultRaisedInGuest(sim: Machine, v: Vcpu, task: Task | null, gfn: numbe
 export function startAsyncPf(sim: Machine, v: Vcpu, gfn: number): { ok: true; token: number } | { ok: false; reason: string } {
   const b = sim.backend;
   const refuse = (reason: string, wait: () => void) => (wait(), { ok: false as const, reason });
-  if (sim.memory.isResident(gfn)) return { ok: false, reason: 'resident' };
+  const task = v.current;
+  const raised = task !== null && task.raisedFaultGfn === gfn;
+  if (task) task.raisedFaultGfn = -1;
+  if (sim.memory.isResident(gfn)) {
+    // Another fault's read brought the page in between the guest's fault and its request: the host
+    // maps it, as for a stage-2 fault whose page arrived during the exit (stage2Fault(), counted
+    // nowhere), so the fault counted at the guest's raise has no outcome and is taken back.
+    if (raised && sim.metrics.measuring) sim.metrics.faults--;
+    return { ok: false, reason: 'resident' };
+  }
   // The host's work on the guest's request is a stage-2 fault's (stage2Fault()): the lookup and
   // the FOLL_NOWAIT try, before it goes async or synchronous.
   sim.charge(v, 'host', b.costs.stage2FaultNs);
