@@ -118,7 +118,7 @@ describe('apf-lab ingest (built binary)', () => {
   }, 30_000);
 });
 
-describe('apf-lab ingest of a named pipe no one writes to (hostile round hE)', () => {
+describe('apf-lab ingest of a named pipe no one writes to', () => {
   it('waits in open(2), as cat(1) would; a second Ctrl-C a second after the first ends it with 130, as the first line says', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'apf-ingest-fifo-'));
     try {

@@ -42,7 +42,7 @@ describe('a line cut short or not an event line', () => {
     expect(parseCapture('x.trace', text(fault)).unreadable).toEqual({ lines: 0, firstLine: null });
   });
 
-  it("reads trace-cmd report's notes before the events as notes, not unreadable lines (hostile round hE)", () => {
+  it("reads trace-cmd report's notes before the events as notes, not unreadable lines", () => {
     // tracecmd/trace-read.c: `version = N` (--version), `cpus=N`; trace-input.c: `CPU N is empty`.
     const c = parseCapture('x.trace', text(['version = 6', 'CPU 3 is empty', 'cpus=4', ...fault]));
     expect(c.unreadable).toEqual({ lines: 0, firstLine: null });
@@ -71,7 +71,7 @@ describe('a capture whose last line has no newline (stop 24 leftover)', () => {
   });
 });
 
-describe('a clock not in ns (hostile round hE)', () => {
+describe('a clock not in ns', () => {
   it('a stamp with no fraction (trace_clock counter, uptime, x86-tsc) is bad input that names the clock, not only the header', () => {
     const ticks = ['       CPU 0/KVM-100     [000] .....  1234567: kvm_async_pf_ready: token 0x1000 gva 0x1000'];
     expect(() => parseCapture('x.trace', text(ticks))).toThrow(
@@ -84,7 +84,7 @@ describe('a clock not in ns (hostile round hE)', () => {
   });
 });
 
-describe('two captures in one file (hostile round hE)', () => {
+describe('two captures in one file', () => {
   const header = ['# tracer: nop', '#'];
   it('a second header and then a CPU whose stamps go back past it is bad input naming both lines, not two runs sorted into one', () => {
     expect(() => parseCapture('x.trace', text([...header, ...fault, ...header, ...fault]))).toThrow(

@@ -26,7 +26,7 @@ describe('a capture line by its header', () => {
     expect(parseCaptureLine('  CPU 1/KVM-4141 [006] .....  86.800000123: kvm_async_pf_ready: token 0x1 gva 0', 1)).toMatchObject({ secs: 86, ns: 800_000_123 });
   });
 
-  it("trace-cmd report of several files or of an instance: the file's name before the comm is not the task's (hostile round hE)", () => {
+  it("trace-cmd report of several files or of an instance: the file's name before the comm is not the task's", () => {
     // tracecmd/trace-read.c print_handle_file(): "%*s: " before the "%16s-%-5d [%03d]" of the event.
     const l = parseCaptureLine('host.dat:        CPU 0/KVM-4001  [000]     0.004005: kvm_async_pf_not_present: token 0x1000 gva 0x1000', 1);
     expect(l).toMatchObject({ task: 'CPU 0/KVM', pid: 4001, cpu: 0 });

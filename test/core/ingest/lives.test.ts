@@ -235,7 +235,7 @@ describe('async page faults rebuilt from a capture', () => {
     expect(ingest(capture).lost).toEqual({ lines: 0, events: 0, uncounted: 0, bufferStarts: 0 });
   });
 
-  it("counts ftrace's loss note without a number and trace-cmd report's EVENTS DROPPED as losses, not unreadable lines (hostile round hE)", () => {
+  it("counts ftrace's loss note without a number and trace-cmd report's EVENTS DROPPED as losses, not unreadable lines", () => {
     // kernel/trace/trace.c print_trace_line(); tracecmd/trace-read.c trace_show_data().
     const r = ingest([...capture.slice(0, 2), 'CPU:2 [LOST EVENTS]', 'CPU:1 [1234 EVENTS DROPPED]', ...capture.slice(2, 4), 'CPU:0 [EVENTS DROPPED]', ...capture.slice(4)]);
     expect(r.lost).toEqual({ lines: 3, events: 1234, uncounted: 2, bufferStarts: 0 });

@@ -161,7 +161,7 @@ describe('parseReply', () => {
   });
 });
 
-describe('a reply to one patch of a series (hostile round hE)', () => {
+describe('a reply to one patch of a series', () => {
   // test/fixtures/patch/shared-line-thread.mbx: patches 1 and 2 both add `{` and `\treturn 0;`; the
   // reply, In-Reply-To patch 2, quotes only those two lines.
   const thread = readFileSync(resolve('test', 'fixtures', 'patch', 'shared-line-thread.mbx'), 'utf8');
@@ -186,7 +186,7 @@ describe('a reply to one patch of a series (hostile round hE)', () => {
   });
 });
 
-describe("a reviewer's suggested diff in a reply (hostile round hE)", () => {
+describe("a reviewer's suggested diff in a reply", () => {
   // test/fixtures/patch/suggestion-thread.mbx: the thread above, the reply carrying "Something like
   // this (untested):" and a diff of its own.
   const path = resolve('test', 'fixtures', 'patch', 'suggestion-thread.mbx');

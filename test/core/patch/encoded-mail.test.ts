@@ -132,7 +132,7 @@ describe('a multipart/alternative mail is read once (RFC 2046 §5.1.4: the same 
   });
 });
 
-describe('a binary attachment beside the patch (hostile round hE)', () => {
+describe('a binary attachment beside the patch', () => {
   const withAttachment = (type: string) =>
     [
       head,
@@ -166,7 +166,7 @@ describe('a binary attachment beside the patch (hostile round hE)', () => {
   });
 });
 
-describe('a mail sent format=flowed (RFC 3676; Thunderbird by default) reads as the mail written (hostile round hE)', () => {
+describe('a mail sent format=flowed (RFC 3676; Thunderbird by default) reads as the mail written', () => {
   const flowed = (delSp: boolean) =>
     `${head}\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8; format=flowed${delSp ? '; delsp=yes' : ''}\nContent-Transfer-Encoding: 7bit\n\n${formatFlowed(body, delSp)}\n`;
 

@@ -9,7 +9,7 @@ import { readPatchFiles } from '../../../core/patch/reader.js';
  * A real `git format-patch --cover-letter --binary -C -C -v2 --interdiff=v0` series (git 2.39),
  * test/fixtures/patch/git-v2-series/: a cover letter with an interdiff, a pure rename, a copy, a
  * new empty file and a new binary file, a binary file deleted with a mode change, and a one-line
- * change (hostile round hE).
+ * change.
  */
 const DIR = resolve('test', 'fixtures', 'patch', 'git-v2-series');
 const FILES = readdirSync(DIR)
@@ -51,7 +51,7 @@ describe("a cover letter's interdiff", () => {
   });
 });
 
-describe("git diff with diff.mnemonicPrefix (hostile round hE)", () => {
+describe("git diff with diff.mnemonicPrefix", () => {
   it('i/ and w/ (and c/, o/, 1/, 2/) come off as a/ and b/ do: the path is the kernel\'s, the file modified, not renamed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'apf-lab-mnemonic-'));
     const diff = (from: string, to: string) =>
@@ -66,7 +66,7 @@ describe("git diff with diff.mnemonicPrefix (hostile round hE)", () => {
   });
 });
 
-describe('GNU diff -ruN (hostile round hE)', () => {
+describe('GNU diff -ruN', () => {
   it('a file one side lacks (stamped with the epoch, its hunks at line 0) is added or deleted; an empty file gaining lines is modified', () => {
     const dir = mkdtempSync(join(tmpdir(), 'apf-lab-gnu-'));
     const diff = [

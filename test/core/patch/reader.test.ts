@@ -126,7 +126,7 @@ describe('the seeds', () => {
     );
   });
 
-  it("a mail archive's HTML view of 001 is bad input that says it is a web page, not 'a series cover letter' (hostile round hE)", () => {
+  it("a mail archive's HTML view of 001 is bad input that says it is a web page, not 'a series cover letter'", () => {
     const text = readFileSync(seedPath('001'), 'utf8');
     const lines = text.split('\n').map((l) => (l.startsWith('@@') ? `<span class="hunk">${l}</span>` : l.replace(/&/g, '&amp;').replace(/</g, '&lt;')));
     const page = `<!DOCTYPE html>\n<html><head><title>[PATCH 08/11]</title></head><body><pre>\n${lines.join('\n')}\n</pre></body></html>\n`;
@@ -153,7 +153,7 @@ describe('series, mboxes and replies', () => {
     ]);
   });
 
-  it('one mail given twice (in an mbox and as its own file) is bad input naming both, not its hunks counted twice (hostile round hE)', () => {
+  it('one mail given twice (in an mbox and as its own file) is bad input naming both, not its hunks counted twice', () => {
     const mbox = file('series.mbx', `${PATCH_A}\n${PATCH_B}`);
     expect(() => read(mbox, file('again-a.patch', PATCH_A))).toThrow(/again-a\.patch: the mail <a1@example\.org> is given twice \(.*series\.mbx and .*again-a\.patch\)/);
     // git format-patch writes no Message-Id: its From, Date and Subject together name the mail.
