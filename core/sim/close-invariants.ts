@@ -1,4 +1,5 @@
 import { topFrame } from '../guest/code-layout.js';
+import type { Task } from '../guest/task.js';
 import type { Machine } from './machine.js';
 
 /**
@@ -11,11 +12,16 @@ import type { Machine } from './machine.js';
 export function closeInvariants(sim: Machine, now: number, settled: boolean): number {
   // A task sleeps in the sleep table of the CPU that will wake it, which need not be the CPU it is
   // on now: v4's kvm_async_pf_add_task() enters it in the flagging CPU's table, and the task may
-  // move before it sleeps at its return to user (guest-kernel.ts waitSchedule()). That CPU's work
-  // decides whether its wake is still to come.
+  // move before it sleeps at its return to user. That CPU's work decides whether its wake is still
+  // to come. The table is the one returnToUser() (guest-sched.ts) chose: the flagger's where it
+  // holds the entry, else the task's own CPU's.
+  const tableOf = (t: Task) => {
+    const flagger = sim.vcpus[t.flaggedOn];
+    return flagger !== undefined && flagger.sleepTable.has(t.sleepToken, t.id) ? flagger.id : t.vcpu;
+  };
   const sleeping = sim.tasks
     .filter((t) => t.state === 'sleeping')
-    .map((t) => ({ vcpu: sim.vcpus.find((o) => o.sleepTable.has(t.sleepToken, t.id))?.id ?? t.vcpu, task: t.name, token: t.sleepToken }));
+    .map((t) => ({ vcpu: tableOf(t), task: t.name, token: t.sleepToken }));
   for (const v of sim.vcpus) {
     const top = topFrame(v.frames);
     if (top?.haltToken !== undefined && top.haltToken >= 0) sleeping.push({ vcpu: v.id, task: v.current?.name ?? 'idle', token: top.haltToken });

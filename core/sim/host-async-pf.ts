@@ -249,7 +249,7 @@ export function startAsyncPf(sim: Machine, v: Vcpu, gfn: number): { ok: true; to
   // and joins that read.
   if (allocationStalls(sim) && readNotStarted(sim, gfn)) {
     // The guest routes only user-mode faults to itself (x86-ve, arm64-s2): the access is the current task's.
-    if (v.current) v.current.refusedRequestGfn = gfn;
+    if (task) task.refusedRequestGfn = gfn;
     return refuse('reclaim-stall', () => stallInReclaim(sim, v, gfn, null));
   }
   const { token, arch } = b.setupAsyncPf(v, gfn);
