@@ -46,6 +46,9 @@ export interface FaultTrace {
  */
 export const FAULT_TRACE_TAIL_NS = 10_000_000;
 
+/** The prefix of the events core emits for the lab's own use, which no kernel or series traces. */
+const LAB_ONLY = 'apf_lab_';
+
 interface Episode {
   readonly gfn: number;
   readonly vcpu: number;
@@ -88,6 +91,9 @@ export function traceFaults(scenario: Scenario, variant: Variant, options: Fault
     started(ep);
   };
   const sink = (timeNs: number, vcpu: number, event: string, fields: Readonly<Record<string, number>>) => {
+    // The lab's bookkeeping (apf_lab_*: which task faulted, its access done, a flagged sleep) is not
+    // a step of the protocol; an access done, naming no page, was taken for an acknowledgement.
+    if (event.startsWith(LAB_ONLY)) return;
     seq++;
     const has = (k: string) => Object.hasOwn(fields, k);
     if (has('gfn')) {

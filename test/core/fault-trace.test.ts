@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { traceFaults } from '../../core/fault-trace.js';
 import { arm64S2Variant, x86Variant, x86VeVariant } from '../../index.js';
+import { findVariant } from '../../arches/registry.js';
 import { smallScenario } from '../support/scenarios.js';
 
 describe('traceFaults', () => {
@@ -27,6 +28,16 @@ describe('traceFaults', () => {
     for (const f of t.faults) expect(f.fault!.events.map((e) => e.event)).toContain('kvm_async_pf_ready');
     // Followed again by gfn (as diff does for the second variant), the same faults come back.
     expect(traceFaults(smallScenario(), v, { gfns: t.faults.map((f) => f.gfn) }).faults).toEqual(t.faults);
+  });
+
+  // A design with no acknowledgement (the 2010 x86 guest, facts/x86.md §2 "2010 ready path"; RFCv2's
+  // data abort, PROTOCOLS.md §4.6): nothing after a page-ready names its fault, and the lab's own
+  // apf_lab_access_done of the woken task was shown as a step of the fault before it.
+  it.each(['x86-pf', 'arm64-dabt', 'arm64-sdei', 'arm64-irq'])('%s: only the protocol\'s steps, none of the lab\'s own apf_lab_* events', (id) => {
+    const t = traceFaults(smallScenario(), findVariant(id), { count: 5 });
+    const names = t.faults.flatMap((f) => f.fault!.events.map((e) => e.event));
+    expect(names).toContain('kvm_async_pf_ready');
+    expect(names.filter((n) => n.startsWith('apf_lab_'))).toEqual([]);
   });
 
   it('a gfn that never faults makes the run go to its end, in time linear in its faults (it was quadratic: minutes)', () => {
