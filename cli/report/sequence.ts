@@ -67,6 +67,8 @@ export function faultSequence(id: string, life: FaultLife, m: Mechanisms, design
   // An SDEI not-present: the handler only flags the task, which sleeps once the event completes and
   // the guest returns to user (facts/arm64.md §4, do_sdei_event(); §1 v1 TIF_ASYNC_PF).
   const sdei = events.some((e) => e.event === 'kvm_sdei_deliver');
+  // Where a handler flags the task (SDEI, James Morse's PPI), the traced sleep at its return to user.
+  const flaggedSleep = events.some((e) => e.event === 'apf_lab_flagged_sleep');
   let retries = 0;
   for (const [i, e] of events.entries()) {
     const at = `+${humanNs(Math.max(0, e.timeNs - life.startNs))}`;
@@ -95,7 +97,8 @@ export function faultSequence(id: string, life: FaultLife, m: Mechanisms, design
           } else {
             add('H', 'V', `not present, token ${hex(e.fields.token)}: ${m.notPresent}`);
           }
-          if (!sdei) add('V', 'T', 'the guest puts the task to sleep and runs another');
+          if (flaggedSleep && !sdei) add('V', 'V', 'the guest\'s handler flags the task, to sleep at its return to user');
+          else if (!sdei) add('V', 'T', 'the guest puts the task to sleep and runs another');
         }
         break;
       case 'apf_lab_halt':
@@ -131,12 +134,12 @@ export function faultSequence(id: string, life: FaultLife, m: Mechanisms, design
         break;
       case 'kvm_sdei_complete':
         add('V', 'H', `SDEI_EVENT_COMPLETE${e.fields.resume ? '_AND_RESUME' : ''}: a hypercall exit`);
-        if (told && e.fields.resume) {
-          add('H', 'V', 'KVM enters the guest\'s IRQ vector, as if an IRQ had been taken');
-          add('V', 'T', 'at the return to user the flagged task sleeps on the token; another runs');
-        } else if (told) {
-          add('V', 'T', 'the flagged task sleeps at a later return to user');
-        }
+        if (told && e.fields.resume) add('H', 'V', 'KVM enters the guest\'s IRQ vector, as if an IRQ had been taken');
+        // Its sleep is drawn where it was traced; untraced (the task went on elsewhere), said here.
+        if (told && !flaggedSleep) add('V', 'T', e.fields.resume ? 'at the return to user the flagged task sleeps on the token; another runs' : 'the flagged task sleeps at a later return to user');
+        break;
+      case 'apf_lab_flagged_sleep':
+        if (told) add('V', 'T', 'at the return to user the flagged task sleeps on the token; another runs');
         break;
       case 'kvm_async_pf_ack':
         add('V', 'H', 'page ready acknowledged: an exit');

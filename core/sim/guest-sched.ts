@@ -167,6 +167,8 @@ export function returnToUser(sim: Machine, v: Vcpu, returning = false): void {
     const token = t.flaggedToken;
     t.flaggedToken = -1;
     const flagger = sim.vcpus[t.flaggedOn];
+    // Lab-only: KVM traces nothing here; the report's diagram draws the sleep where it happens.
+    if (sim.options.trace) sim.trace(v, 'apf_lab_flagged_sleep', { task: t.pid, token });
     guest.waitSchedule(sim, v, token, flagger !== undefined && flagger !== v && flagger.sleepTable.has(token, t.id) ? flagger : v);
   }
 }

@@ -68,6 +68,28 @@ describe('report sequence diagram', () => {
     expect(s.some((x) => x.includes('the guest puts the task to sleep'))).toBe(false);
   });
 
+  // James Morse's PPI design (PROTOCOLS.md §4.7) and v4's SDEI handler (13/15) only flag the task;
+  // it sleeps at its return to user (do_notify_resume(), facts/arm64.md §4), drawn where traced.
+  it('a flagging design draws the flag at the not-present and the sleep where it was traced', () => {
+    const l = life(3, [
+      [1000, 'apf_lab_stage2_fault', { task: 5, gfn: 0x123, start: 1000 }],
+      [1100, 'kvm_try_async_get_page', { gfn: 0x123 }],
+      [1100, 'kvm_async_pf_not_present', { token: 0x4b003, gva: 0x123000 }],
+      [2500, 'apf_lab_flagged_sleep', { task: 5, token: 0x4b003 }],
+      [5000, 'kvm_async_pf_completed', { gva: 0x123000 }],
+      [5100, 'kvm_async_pf_ready', { token: 0x4b003, gva: 0x123000 }],
+      [10000, 'apf_lab_access_done', { task: 5, latency: 9000 }],
+    ]);
+    const full = faultSequence('arm64-irq', l, findVariant('arm64-irq').mechanisms, { readyOnlyIfNotPresentInjected: true }).steps;
+    const s = full.map((x) => `${x.from}->${x.to}: ${x.text}`);
+    expect(s.some((x) => x.includes('the guest puts the task to sleep'))).toBe(false);
+    const flagged = s.indexOf("V->V: the guest's handler flags the task, to sleep at its return to user");
+    const sleep = s.indexOf('V->T: at the return to user the flagged task sleeps on the token; another runs');
+    expect(flagged).toBeGreaterThan(s.findIndex((x) => x.includes('not present, token 0x4b003')));
+    expect(sleep).toBeGreaterThan(flagged);
+    expect(full[sleep].at).toBe('+1.5 µs');
+  });
+
   // PROTOCOLS.md §4.4 (x86-ve) and §4.10 (arm64-s2): the fault reaches the guest with no exit and
   // the guest's handler asks the host for the page by hypercall, which is an exit; the host starts
   // the read then and returns the token.

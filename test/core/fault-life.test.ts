@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FaultLifeRecorder } from '../../core/fault-life.js';
+import { findVariant } from '../../arches/registry.js';
+import { compareVariants } from '../../index.js';
+import { smallScenario } from '../support/scenarios.js';
 
 /** The report's sequence diagram shows the design's own path: the first asynchronous fault to complete. */
 describe('FaultLifeRecorder', () => {
@@ -53,5 +56,34 @@ describe('FaultLifeRecorder', () => {
     r.sink(14, 2, 'kvm_async_pf_not_present', { token: 4, gva: 7 * 4096 });
     r.sink(90, 2, 'apf_lab_access_done', { task: 3, latency: 80 });
     expect([r.life?.task, r.life?.gfn, r.life?.events.length]).toEqual([3, 7, 3]);
+  });
+});
+
+/**
+ * A handler that only flags the task (the SDEI design, v4 13/15 kvm_async_pf_sdei_handler(); James
+ * Morse's PPI design, PROTOCOLS.md §4.7): the task sleeps later, at its return to user
+ * (do_notify_resume(), facts/arm64.md §4). The run traces that sleep, and the fault's life keeps it,
+ * after the not-present with the same token and before the page is in.
+ */
+describe('a flagged task\'s sleep in a traced run', () => {
+  it.each(['arm64-sdei', 'arm64-irq'])('%s: the life of a told fault holds its sleep at the return to user', (id) => {
+    const r = new FaultLifeRecorder(20e6);
+    compareVariants(smallScenario(), [findVariant(id)], { trace: () => r.sink });
+    const events = r.life!.events;
+    const at = (name: string) => events.findIndex((e) => e.event === name);
+    const notPresent = events[at('kvm_async_pf_not_present')];
+    const sleep = events[at('apf_lab_flagged_sleep')];
+    expect(sleep, events.map((e) => e.event).join(' ')).toBeDefined();
+    expect(sleep.fields.token).toBe(notPresent.fields.token);
+    expect(at('apf_lab_flagged_sleep')).toBeGreaterThan(at('kvm_async_pf_not_present'));
+    expect(sleep.timeNs).toBeLessThan(events[at('kvm_async_pf_completed')].timeNs);
+    if (id === 'arm64-sdei') expect(at('apf_lab_flagged_sleep')).toBeGreaterThan(at('kvm_sdei_complete'));
+  });
+
+  it('x86 traces no such sleep: its #PF handler sleeps the task itself (arch/x86/kernel/kvm.c kvm_async_pf_task_wait_schedule())', () => {
+    const r = new FaultLifeRecorder(20e6);
+    compareVariants(smallScenario(), [findVariant('x86')], { trace: () => r.sink });
+    expect(r.life!.events.some((e) => e.event === 'kvm_async_pf_not_present')).toBe(true);
+    expect(r.life!.events.some((e) => e.event === 'apf_lab_flagged_sleep')).toBe(false);
   });
 });
